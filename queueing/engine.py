@@ -1,0 +1,239 @@
+"""The queue executor: every transport (HTTP, websocket, arq task) calls these methods.
+
+It validates input against the site's configuration, asks the pure policy code what it
+needs, and runs one store script per change. No business rule lives in a route.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from queueing import keys, transitions
+from queueing.errors import (
+    BadRequest,
+    UnknownCounter,
+    UnknownService,
+    UnknownSite,
+    UnknownTicket,
+)
+from queueing.model import CounterState, SiteConfig, TicketRequest, validate_site
+from queueing.numbering import local_day
+from queueing.store import Store
+from queueing.tickets import public
+from queueing.transitions import Op
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks, and through which channel: recorded on every event (the audit log)."""
+
+    subject: str
+    via: str = "api"
+
+
+@dataclass(slots=True)
+class _Cached:
+    config: SiteConfig
+    tz: ZoneInfo
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Issued:
+    ticket: dict[str, Any]
+    replay: bool
+
+
+# Counter operations that act on the counter's current ticket, and their transition op.
+CURRENT_OPS = {
+    "recall": Op.RECALL, "start": Op.START, "complete": Op.COMPLETE, "no-show": Op.NO_SHOW,
+    "park": Op.PARK, "transfer": Op.TRANSFER,
+}
+STATE_OPS = {"open": CounterState.OPEN, "pause": CounterState.PAUSED,
+             "close": CounterState.CLOSED}
+COUNTER_OPS = ("open", "pause", "close", "call-next", "call", *CURRENT_OPS, "unpark")
+
+
+class Engine:
+    """Queue operations for every site in one Redis."""
+
+    def __init__(self, store: Store, clock: Callable[[], int] = wall_ms,
+                 config_ttl_s: float = 2.0, idempotency_ttl_s: int = 86400) -> None:
+        self.store = store
+        self.clock = clock
+        self.config_ttl_s = config_ttl_s
+        self.idempotency_ttl_s = idempotency_ttl_s
+        self._configs: dict[str, _Cached] = {}
+
+    # -- sites -------------------------------------------------------------------------
+
+    async def put_site(self, site: str, cfg: SiteConfig, actor: Actor) -> dict[str, Any]:
+        validate_site(cfg)
+        svcs = {s.id: s.prefix for s in cfg.services}
+        ctrs = {c.id: {"services": c.services, "weights": c.weights or {"_": 1}}
+                for c in cfg.counters}
+        pol = {"factor": cfg.policy.aging_factor, "recall_max": cfg.policy.recall_max,
+               "no_show_after": cfg.policy.no_show_after_calls,
+               "no_show_returns": int(cfg.policy.no_show_returns)}
+        classes = {p.id: f"{i}|{int(p.preempt)}" for i, p in enumerate(cfg.priority_classes)}
+        result = await self.store.run(
+            "put_site", site, self.clock(), actor.subject, actor.via,
+            msgspec.json.encode(cfg).decode(), _json(svcs), _json(ctrs), _json(pol),
+            secrets.token_hex(4), _json(classes))
+        await self.store.redis.sadd(keys.SITES, site)
+        self._configs.pop(site, None)
+        return result
+
+    async def config(self, site: str) -> SiteConfig:
+        return (await self._cached(site)).config
+
+    async def _cached(self, site: str) -> _Cached:
+        hit = self._configs.get(site)
+        if hit and time.monotonic() - hit.at < self.config_ttl_s:
+            return hit
+        raw = await self.store.redis.get(keys.prefix(site) + "config")
+        if raw is None:
+            raise UnknownSite(f"unknown site {site}")
+        cfg = msgspec.json.decode(raw, type=SiteConfig)
+        hit = _Cached(cfg, ZoneInfo(cfg.timezone), time.monotonic())
+        self._configs[site] = hit
+        return hit
+
+    async def site(self, site: str) -> dict[str, Any]:
+        """The site's configuration with each counter's current state."""
+        c = await self._cached(site)
+        pipe = self.store.redis.pipeline(transaction=False)
+        for ctr in c.config.counters:
+            pipe.hgetall(keys.prefix(site) + "cs:" + ctr.id)
+        states = await pipe.execute()
+        out: dict[str, Any] = msgspec.to_builtins(c.config)
+        out["id"] = site
+        for ctr, st in zip(out["counters"], states, strict=True):
+            ctr["state"] = st.get(b"state", b"closed").decode()
+            ctr["ticket"] = st.get(b"ticket", b"").decode() or None
+        return out
+
+    async def sites(self) -> list[str]:
+        return sorted(s.decode() for s in await self.store.redis.smembers(keys.SITES))
+
+    # -- tickets -----------------------------------------------------------------------
+
+    async def issue(self, site: str, req: TicketRequest, actor: Actor,
+                    idempotency_key: str | None = None) -> Issued:
+        c = await self._cached(site)
+        if c.config.service(req.service) is None:
+            # Checked here too so an unknown service costs no script call.
+            raise UnknownService(f"unknown service {req.service}")
+        now = self.clock()
+        priority = req.priority or c.config.policy.default_priority
+        ref_ms = req.appointment_ms if req.appointment_ms else now
+        fingerprint = hashlib.sha256(msgspec.json.encode(req)).hexdigest()[:16]
+        ticket_id = f"{site}.{secrets.token_hex(6)}"
+        r = await self.store.run(
+            "issue", site, now, actor.subject, actor.via, ticket_id, req.service,
+            req.channel.value, priority, ref_ms, local_day(now, c.config.timezone),
+            req.customer or "", req.notify or "", idempotency_key or "", fingerprint,
+            self.idempotency_ttl_s, req.appointment_ms or "")
+        return Issued(public(r["ticket"], r["position"] or None, c.tz), bool(r.get("replay")))
+
+    async def ticket(self, ticket_id: str) -> dict[str, Any]:
+        site = _site_of(ticket_id)
+        c = await self._cached(site)
+        r = await self.store.run("get_ticket", site, self.clock(), "", "", ticket_id)
+        return public(r["ticket"], r["position"] or None, c.tz)
+
+    async def cancel(self, ticket_id: str, actor: Actor) -> dict[str, Any]:
+        return await self._self_op(ticket_id, Op.CANCEL, actor)
+
+    async def _self_op(self, ticket_id: str, op: Op, actor: Actor) -> dict[str, Any]:
+        site = _site_of(ticket_id)
+        c = await self._cached(site)
+        r = await self.store.run("ticket_self", site, self.clock(), actor.subject, actor.via,
+                                 ticket_id, op.value, ",".join(transitions.sources(op)))
+        return public(r["ticket"], r.get("position") or None, c.tz)
+
+    async def queue(self, site: str, service: str, limit: int = 0) -> dict[str, Any]:
+        c = await self._cached(site)
+        r = await self.store.run("queue", site, self.clock(), "", "", service, limit)
+        tickets = r["tickets"] or []
+        return {"service": service, "total": r["total"],
+                "tickets": [public(t, i + 1, c.tz) for i, t in enumerate(tickets)]}
+
+    # -- counters ----------------------------------------------------------------------
+
+    async def counter_op(self, site: str, counter: str, op: str, actor: Actor,
+                         ticket: str | None = None, service: str | None = None,
+                         outcome: str | None = None) -> dict[str, Any]:
+        """One counter operation; returns the affected ticket (or the counter's state)."""
+        c = await self._cached(site)
+        if c.config.counter(counter) is None:
+            raise UnknownCounter(f"unknown counter {counter}")
+        now = self.clock()
+        base = (site, now, actor.subject, actor.via)
+        if op in STATE_OPS:
+            return await self.store.run("counter_state", *base, counter, STATE_OPS[op].value)
+        if op == "call-next":
+            r = await self.store.run("call_next", *base, counter)
+        elif op == "call":
+            _need(ticket, "ticket")
+            _same_site(site, ticket or "")
+            r = await self.store.run("call", *base, counter, ticket or "",
+                                     ",".join(transitions.sources(Op.CALL)))
+        elif op == "unpark":
+            _need(ticket, "ticket")
+            _same_site(site, ticket or "")
+            return await self._self_op(ticket or "", Op.UNPARK, actor)
+        elif op in CURRENT_OPS:
+            top = CURRENT_OPS[op]
+            arg = ""
+            if op == "transfer":
+                _need(service, "service")
+                arg = service or ""
+            elif op == "complete":
+                arg = outcome or ""
+            r = await self.store.run("ticket_op", *base, counter, top.value,
+                                     ",".join(transitions.sources(top)), arg)
+        else:
+            raise BadRequest(f"unknown counter operation {op!r}", allowed=list(COUNTER_OPS))
+        return public(r["ticket"], r.get("position") or None, c.tz)
+
+    # -- hub support -------------------------------------------------------------------
+
+    async def snapshot(self, site: str) -> dict[str, Any]:
+        return await self.store.run("snapshot", site, self.clock(), "", "")
+
+    async def trim(self, site: str, keep_ms: int, keep_entries: int) -> dict[str, Any]:
+        return await self.store.run("trim", site, self.clock(), "", "", keep_ms, keep_entries)
+
+
+def _json(obj: Any) -> str:
+    return msgspec.json.encode(obj).decode()
+
+
+def _need(value: str | None, name: str) -> None:
+    if not value:
+        raise BadRequest(f"{name!r} is required for this operation", field=name)
+
+
+def _site_of(ticket_id: str) -> str:
+    site = keys.site_of_ticket(ticket_id)
+    if not site:
+        raise UnknownTicket(f"unknown ticket {ticket_id}")
+    return site
+
+
+def _same_site(site: str, ticket_id: str) -> None:
+    if keys.site_of_ticket(ticket_id) != site:
+        raise UnknownTicket(f"ticket {ticket_id} is not at site {site}")

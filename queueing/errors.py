@@ -1,0 +1,173 @@
+"""Named errors of the queue domain.
+
+Every error carries a stable ``code`` (listed in docs/protocol.md), an HTTP ``status`` the
+HTTP adapter uses, and a ``temporary`` flag telling a client whether retrying the same request
+later can succeed. Fields are data, not formatted strings, so transports can serialise them.
+
+    SwitchboardError
+    ├── BadRequest            (400, bad_request)      malformed or wrongly typed input
+    │   ├── UnknownField      (400, unknown_field)
+    │   └── UnknownPriority   (400, unknown_priority)
+    ├── Unauthorized          (401, unauthorized)     missing or invalid token
+    ├── Forbidden             (403, forbidden)        token valid, scope wrong
+    ├── NotFound              (404, not_found)
+    │   ├── UnknownSite       (404, unknown_site)
+    │   ├── UnknownService    (404, unknown_service)
+    │   ├── UnknownCounter    (404, unknown_counter)
+    │   ├── UnknownTicket     (404, unknown_ticket)
+    │   └── QueueEmpty        (404, queue_empty)
+    ├── Conflict              (409, conflict)
+    │   ├── InvalidTransition (409, invalid_transition)
+    │   ├── CounterNotOpen    (409, counter_not_open)
+    │   ├── CounterBusy       (409, counter_busy)
+    │   ├── CounterIdle       (409, counter_idle)
+    │   ├── RecallLimit       (409, recall_limit)
+    │   ├── ServiceInUse      (409, service_in_use)
+    │   └── IdempotencyMismatch (422, idempotency_mismatch)
+    ├── PayloadTooLarge       (413, payload_too_large)
+    ├── RateLimited           (429, rate_limited, temporary)
+    └── Unavailable           (503, unavailable, temporary)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class SwitchboardError(Exception):
+    """Root of every error Switchboard reports to a client."""
+
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+    temporary: ClassVar[bool] = False
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.temporary:
+            body["temporary"] = True
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+class BadRequest(SwitchboardError):
+    code = "bad_request"
+    status = 400
+
+
+class UnknownField(BadRequest):
+    code = "unknown_field"
+
+
+class UnknownPriority(BadRequest):
+    code = "unknown_priority"
+
+
+class Unauthorized(SwitchboardError):
+    code = "unauthorized"
+    status = 401
+
+
+class Forbidden(SwitchboardError):
+    code = "forbidden"
+    status = 403
+
+
+class NotFound(SwitchboardError):
+    code = "not_found"
+    status = 404
+
+
+class UnknownSite(NotFound):
+    code = "unknown_site"
+
+
+class UnknownService(NotFound):
+    code = "unknown_service"
+
+
+class UnknownCounter(NotFound):
+    code = "unknown_counter"
+
+
+class UnknownTicket(NotFound):
+    code = "unknown_ticket"
+
+
+class QueueEmpty(NotFound):
+    code = "queue_empty"
+
+
+class Conflict(SwitchboardError):
+    code = "conflict"
+    status = 409
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"
+
+
+class CounterNotOpen(Conflict):
+    code = "counter_not_open"
+
+
+class CounterBusy(Conflict):
+    code = "counter_busy"
+
+
+class CounterIdle(Conflict):
+    code = "counter_idle"
+
+
+class RecallLimit(Conflict):
+    code = "recall_limit"
+
+
+class ServiceInUse(Conflict):
+    code = "service_in_use"
+
+
+class IdempotencyMismatch(SwitchboardError):
+    code = "idempotency_mismatch"
+    status = 422
+
+
+class PayloadTooLarge(SwitchboardError):
+    code = "payload_too_large"
+    status = 413
+
+
+class RateLimited(SwitchboardError):
+    code = "rate_limited"
+    status = 429
+    temporary = True
+
+
+class Unavailable(SwitchboardError):
+    code = "unavailable"
+    status = 503
+    temporary = True
+
+
+def all_error_classes() -> list[type[SwitchboardError]]:
+    """Every concrete error class, for documentation checks."""
+    seen: list[type[SwitchboardError]] = []
+    stack: list[type[SwitchboardError]] = [SwitchboardError]
+    while stack:
+        cls = stack.pop()
+        seen.append(cls)
+        stack.extend(cls.__subclasses__())
+    return seen
+
+
+def error_for(code: str) -> type[SwitchboardError]:
+    """The class raised for a code a Lua script returned (subclasses defined later count too)."""
+    for cls in all_error_classes():
+        if cls.code == code:
+            return cls
+    return SwitchboardError

@@ -1,0 +1,76 @@
+"""What the estimator reads and what it returns.
+
+A ``TicketView`` is built by the hub from state it already holds for a queue topic: the
+ticket's place in its service's order, the counters that serve the service, and the roster.
+It is immutable and holds no rates: measured rates live in a ``RateTracker`` the server keeps
+per site, so one tracker serves every ticket's estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class CounterView:
+    """A counter that serves the ticket's service, as it is now.
+
+    ``others_waiting`` counts tickets waiting in the counter's *other* services: when it is 0
+    the counter's next calls all go to this service, whatever its history says.
+    """
+
+    id: str
+    open: bool = True  # open and not paused; a closed counter matters only through the roster
+    busy: bool = True  # serving or calling someone now (an open idle counter calls at once)
+    weight: float = 1.0  # the counter's weight for this service (see policy.choose_head)
+    others_waiting: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RosterChange:
+    """A known future change: a counter opens (shift start, end of a pause) or closes."""
+
+    at_ms: int
+    counter: str
+    open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """One waiting ticket and the part of the live state its wait depends on.
+
+    ``ahead`` is the number of tickets before it in its service's priority order. ``budget``
+    is its remaining aging budget (``policy.Entry.budget``): how many more later tickets may
+    still overtake it. ``None`` means "as when it joined", ``aging_budget(ahead, factor)``.
+    ``head_since_ms`` is when the ticket at the head of the queue was issued (for the HOL
+    baselines); ``queue_len`` counts every ticket waiting in the service.
+    """
+
+    now_ms: int
+    service: str
+    rank: int  # priority class rank, 0 is the highest
+    ahead: int
+    counters: tuple[CounterView, ...]
+    roster: tuple[RosterChange, ...] = ()
+    budget: int | None = None
+    queue_len: int = 0
+    head_since_ms: int | None = None
+    aging_factor: float = 2.0
+    preempt_ranks: frozenset[int] = field(default_factory=lambda: frozenset({0}))
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """A wait estimate in seconds: the point (a median) and the P10–P90 range.
+
+    ``model`` keeps the uncalibrated (median, log-spread) the calibration learns from; the
+    server stores the estimate announced at issue and hands it back with the realised wait.
+    """
+
+    wait_s: float
+    low_s: float
+    high_s: float
+    model: tuple[float, float] = (0.0, 0.0)
+
+
+ZERO = Estimate(0.0, 0.0, 0.0)

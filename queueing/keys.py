@@ -1,0 +1,25 @@
+"""Redis key names of a site. All carry the hash tag ``{site:ID}`` (one Cluster slot)."""
+
+from __future__ import annotations
+
+ROOT = "sb"
+SITES = f"{ROOT}:sites"  # index of site ids (outside any site's slot; written separately)
+
+
+def prefix(site: str) -> str:
+    return f"{ROOT}:{{site:{site}}}:"
+
+
+def events(site: str) -> str:
+    """The site's event stream: the transactional outbox every script appends to."""
+    return prefix(site) + "events"
+
+
+def ticket(site: str, ticket_id: str) -> str:
+    return prefix(site) + "t:" + ticket_id
+
+
+def site_of_ticket(ticket_id: str) -> str:
+    """Ticket ids are ``SITE.RANDOM``: the site (and so the key slot) is in the id."""
+    site, _, rest = ticket_id.rpartition(".")
+    return site if rest else ""

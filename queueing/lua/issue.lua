@@ -1,0 +1,45 @@
+-- Issue a ticket. ARGV[4..]: id, service, channel, priority, ref_ms, day, customer, notify,
+-- idem_key, fingerprint, idem_ttl_s, appointment_ms
+local id, svc, channel, prio = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local ref_ms, day = tonumber(ARGV[8]), ARGV[9]
+local customer, notify, idem, fp = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
+local idem_ttl, appt = tonumber(ARGV[14]), ARGV[15]
+
+if idem ~= '' then
+  local prior = redis.call('GET', P .. 'idem:' .. idem)
+  if prior then
+    local sep = string.find(prior, '|', 1, true)
+    local pid, pfp = string.sub(prior, 1, sep - 1), string.sub(prior, sep + 1)
+    if pfp ~= fp then
+      return fail('idempotency_mismatch', 'Idempotency-Key was used with a different request')
+    end
+    local t = ticket(pid)
+    if t then return ok({ticket = t, position = position(t), replay = true}) end
+  end
+end
+
+local prefix = redis.call('HGET', P .. 'svc', svc)
+if not prefix then return fail('unknown_service', 'unknown service ' .. svc) end
+local cls = redis.call('HGET', P .. 'cls', prio)
+if not cls then return fail('unknown_priority', 'unknown priority class ' .. prio) end
+local sep = string.find(cls, '|', 1, true)
+local rank, preempt = tonumber(string.sub(cls, 1, sep - 1)), string.sub(cls, sep + 1) == '1'
+local factor = policy('factor')
+
+local n = redis.call('INCR', P .. 'num:' .. svc .. ':' .. day)
+redis.call('EXPIRE', P .. 'num:' .. svc .. ':' .. day, 3 * 86400)
+-- Order key as policy.order_key: rank * 1e13 + reference time.
+local key = rank * 1e13 + ref_ms
+local t = {id = id, site = string.match(P, '{site:(.-)}'), n = n,
+  number = prefix .. string.format('%03d', n), service = svc, status = 'waiting',
+  priority = prio, rank = rank, preempt = preempt and 1 or 0, ref_ms = ref_ms,
+  issued_ms = NOW, channel = channel, customer = customer, notify = notify, counter = '',
+  calls = 0, recalls = 0, returned = 0, origin_service = svc, appointment_ms = appt,
+  key = string.format('%.17g', key)}
+save(t, ALL)
+local idx, after = q_insert(svc, id, key, preempt, factor)
+if idem ~= '' then
+  redis.call('SET', P .. 'idem:' .. idem, id .. '|' .. fp, 'EX', idem_ttl)
+end
+local off = emit('issued', {ticket = t, index = idx, after = after})
+return ok({ticket = t, position = idx + 1, offset = off})

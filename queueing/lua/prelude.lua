@@ -1,0 +1,178 @@
+-- Shared by every queue script (prepended at load time).
+-- KEYS[1] is the site's event stream "sb:{site:ID}:events"; every other key the script
+-- touches shares its hash tag, so a site lives in one Redis Cluster slot.
+-- ARGV[1] now_ms, ARGV[2] actor (token subject), ARGV[3] via (request channel).
+local P = string.sub(KEYS[1], 1, -7)
+local NOW = tonumber(ARGV[1])
+local ACTOR = ARGV[2]
+local VIA = ARGV[3]
+
+local NUMERIC = {n = true, rank = true, ref_ms = true, issued_ms = true, calls = true,
+  recalls = true, called_ms = true, started_ms = true, ended_ms = true, returned = true,
+  appointment_ms = true, preempt = true}
+
+local function fail(code, message)
+  return {'err', code, message}
+end
+
+local function ok(tbl)
+  return {'ok', cjson.encode(tbl)}
+end
+
+local function hgetall(key)
+  local flat = redis.call('HGETALL', key)
+  if #flat == 0 then return nil end
+  local t = {}
+  for i = 1, #flat, 2 do
+    local k, v = flat[i], flat[i + 1]
+    if NUMERIC[k] then t[k] = tonumber(v) else t[k] = v end
+  end
+  return t
+end
+
+local function ticket(id)
+  return hgetall(P .. 't:' .. id)
+end
+
+local function save(t, fields)
+  local args = {}
+  for _, f in ipairs(fields) do
+    args[#args + 1] = f
+    args[#args + 1] = tostring(t[f] == nil and '' or t[f])
+  end
+  redis.call('HSET', P .. 't:' .. t.id, unpack(args))
+end
+
+local function emit(etype, data)
+  return redis.call('XADD', P .. 'events', '*', 't', etype, 'ts', NOW, 'a', ACTOR, 'ch', VIA,
+    'd', cjson.encode(data))
+end
+
+local function counter_state(cid)
+  return hgetall(P .. 'cs:' .. cid)
+end
+
+local function policy(field)
+  return tonumber(redis.call('HGET', P .. 'policy', field))
+end
+
+local function position(t)
+  local r = redis.call('ZRANK', P .. 'q:' .. t.service, t.id)
+  if r then return r + 1 end
+  return cjson.null
+end
+
+-- Insert ticket `id` with order key `key` into `svc`'s queue (see queueing/policy.py):
+-- walk back from the tail past later keys while their aging budget allows, spend one unit
+-- of budget of everyone passed, then place the ticket by a score between its neighbours.
+-- Returns the insertion index (0 = head) and the id it follows ('' at the head).
+local function q_insert(svc, id, key, preempt, factor)
+  local q, qk, qb = P .. 'q:' .. svc, P .. 'qk:' .. svc, P .. 'qb:' .. svc
+  local n = redis.call('ZCARD', q)
+  local idx = n
+  local pos = n - 1
+  local passed = {}
+  local stop = false
+  while pos >= 0 and not stop do
+    local lo = math.max(0, pos - 63)
+    local ids = redis.call('ZRANGE', q, lo, pos)
+    local keys = redis.call('HMGET', qk, unpack(ids))
+    local buds = redis.call('HMGET', qb, unpack(ids))
+    for i = #ids, 1, -1 do
+      if tonumber(keys[i]) <= key or (tonumber(buds[i]) <= 0 and not preempt) then
+        stop = true
+        break
+      end
+      idx = idx - 1
+      passed[#passed + 1] = ids[i]
+    end
+    pos = lo - 1
+  end
+  for _, oid in ipairs(passed) do
+    redis.call('HINCRBY', qb, oid, -1)
+  end
+  local score
+  if idx == n then
+    if n == 0 then score = 0 else
+      score = tonumber(redis.call('ZRANGE', q, -1, -1, 'WITHSCORES')[2]) + 1024
+    end
+  elseif idx == 0 then
+    score = tonumber(redis.call('ZRANGE', q, 0, 0, 'WITHSCORES')[2]) - 1024
+  else
+    local two = redis.call('ZRANGE', q, idx - 1, idx, 'WITHSCORES')
+    local a, b = tonumber(two[2]), tonumber(two[4])
+    if b - a < 1e-6 then
+      -- Gap used up by repeated insertions at one place: renumber the whole queue.
+      local all = redis.call('ZRANGE', q, 0, -1)
+      for i, mid in ipairs(all) do
+        redis.call('ZADD', q, (i - 1) * 1024, mid)
+      end
+      a, b = (idx - 1) * 1024, idx * 1024
+    end
+    score = (a + b) / 2
+  end
+  redis.call('ZADD', q, score, id)
+  redis.call('HSET', qk, id, string.format('%.17g', key))
+  -- floor((factor - 1) * (ahead + 1)), as policy.aging_budget
+  redis.call('HSET', qb, id, math.floor((factor - 1) * (idx + 1) + 1e-9))
+  local after = ''
+  if idx > 0 then after = redis.call('ZRANGE', q, idx - 1, idx - 1)[1] end
+  return idx, after
+end
+
+local function q_remove(svc, id)
+  redis.call('ZREM', P .. 'q:' .. svc, id)
+  redis.call('HDEL', P .. 'qk:' .. svc, id)
+  redis.call('HDEL', P .. 'qb:' .. svc, id)
+end
+
+local function in_list(value, csv)
+  for s in string.gmatch(csv, '[^,]+') do
+    if s == value then return true end
+  end
+  return false
+end
+
+-- Ticket hashes stay a week after the ticket ends (for the audit trail and its tracker).
+local RETAIN_S = 7 * 86400
+
+local function finish(t)
+  redis.call('EXPIRE', P .. 't:' .. t.id, RETAIN_S)
+end
+
+local ALL = {'id', 'site', 'n', 'number', 'service', 'status', 'priority', 'rank', 'preempt',
+  'ref_ms', 'issued_ms', 'channel', 'customer', 'notify', 'counter', 'calls', 'recalls',
+  'called_ms', 'started_ms', 'ended_ms', 'outcome', 'returned', 'origin_service',
+  'appointment_ms', 'key'}
+
+-- Put the counter's current ticket on the counter as called (shared by call and call-next).
+local function do_call(t, cid, prev_status)
+  t.status = 'called'
+  t.counter = cid
+  t.calls = 1
+  t.recalls = 0
+  t.called_ms = NOW
+  save(t, {'status', 'counter', 'calls', 'recalls', 'called_ms'})
+  redis.call('HSET', P .. 'cs:' .. cid, 'ticket', t.id)
+  redis.call('SREM', P .. 'parked', t.id)
+  local call = {ticket = t.id, number = t.number, counter = cid, service = t.service, ts = NOW}
+  redis.call('LPUSH', P .. 'recent', cjson.encode(call))
+  redis.call('LTRIM', P .. 'recent', 0, 19)
+  local off = emit('called', {ticket = t, counter = cid, from = prev_status})
+  return ok({ticket = t, offset = off})
+end
+
+-- Read the counter and its current ticket, checking the op's allowed source states.
+local function current(cid, allowed)
+  local cs = counter_state(cid)
+  if not cs then return nil, nil, fail('unknown_counter', 'unknown counter ' .. cid) end
+  if not cs.ticket or cs.ticket == '' then
+    return nil, nil, fail('counter_idle', 'counter ' .. cid .. ' has no current ticket')
+  end
+  local t = ticket(cs.ticket)
+  if not t then return nil, nil, fail('unknown_ticket', 'current ticket vanished') end
+  if not in_list(t.status, allowed) then
+    return nil, nil, fail('invalid_transition', 'ticket ' .. t.number .. ' is ' .. t.status)
+  end
+  return cs, t, nil
+end

@@ -1,0 +1,41 @@
+-- Create or replace a site's configuration (idempotent). ARGV[4]: config JSON,
+-- ARGV[5]: {service: prefix} JSON, ARGV[6]: {counter: {services, weights}} JSON,
+-- ARGV[7]: policy JSON {factor, recall_max, no_show_after, no_show_returns}, ARGV[8]: epoch
+-- to use if the site has none, ARGV[9]: {class: "rank|preempt"} JSON.
+local cfg, svcs, ctrs, pol = ARGV[4], cjson.decode(ARGV[5]), cjson.decode(ARGV[6]),
+  cjson.decode(ARGV[7])
+local old_svcs = redis.call('HKEYS', P .. 'svc')
+for _, s in ipairs(old_svcs) do
+  if not svcs[s] and redis.call('ZCARD', P .. 'q:' .. s) > 0 then
+    return fail('service_in_use', 'service ' .. s .. ' still has waiting tickets')
+  end
+end
+local old_ctrs = redis.call('HKEYS', P .. 'ctr')
+for _, c in ipairs(old_ctrs) do
+  if not ctrs[c] then
+    local cur = redis.call('HGET', P .. 'cs:' .. c, 'ticket')
+    if cur and cur ~= '' then
+      return fail('counter_busy', 'counter ' .. c .. ' still has ticket ' .. cur)
+    end
+  end
+end
+local same = redis.call('GET', P .. 'config') == cfg
+redis.call('SET', P .. 'config', cfg)
+redis.call('DEL', P .. 'svc', P .. 'ctr')
+for s, prefix in pairs(svcs) do redis.call('HSET', P .. 'svc', s, prefix) end
+for c, spec in pairs(ctrs) do
+  redis.call('HSET', P .. 'ctr', c, cjson.encode(spec))
+  redis.call('HSETNX', P .. 'cs:' .. c, 'state', 'closed')
+  redis.call('HSETNX', P .. 'cs:' .. c, 'ticket', '')
+end
+for _, c in ipairs(old_ctrs) do
+  if not ctrs[c] then redis.call('DEL', P .. 'cs:' .. c) end
+end
+redis.call('DEL', P .. 'cls')
+for c, spec in pairs(cjson.decode(ARGV[9])) do redis.call('HSET', P .. 'cls', c, spec) end
+redis.call('HSET', P .. 'policy', 'factor', pol.factor, 'recall_max', pol.recall_max,
+  'no_show_after', pol.no_show_after, 'no_show_returns', pol.no_show_returns)
+local created = redis.call('SET', P .. 'epoch', ARGV[8], 'NX')
+if same and not created then return ok({changed = false}) end
+local off = emit('site_updated', {config = cjson.decode(cfg)})
+return ok({changed = true, created = created and true or false, offset = off})

@@ -1,0 +1,96 @@
+-- An operation on a counter's current ticket. ARGV[4]: counter, ARGV[5]: op,
+-- ARGV[6]: allowed source states, ARGV[7]: argument (outcome for complete, service for
+-- transfer).
+local cid, op, allowed, arg = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local cs, t, err = current(cid, allowed)
+if err then return err end
+local prev = t.status
+
+local function release()
+  redis.call('HSET', P .. 'cs:' .. cid, 'ticket', '')
+end
+
+local function reinsert(event, extra)
+  -- Back into a queue by its original key (class, then original arrival or appointment).
+  t.status = event == 'transferred' and 'transferred' or 'waiting'
+  t.counter = ''
+  save(t, {'status', 'counter', 'service', 'returned'})
+  local idx, after = q_insert(t.service, t.id, tonumber(t.key), t.preempt == 1,
+    policy('factor'))
+  extra.ticket = t
+  extra.counter = cid
+  extra.from = prev
+  extra.index = idx
+  extra.after = after
+  return emit(event, extra)
+end
+
+local function no_show(auto)
+  release()
+  if policy('no_show_returns') == 1 and t.returned == 0 then
+    t.returned = 1
+    local off = reinsert('no_show', {auto = auto, returned = true})
+    return ok({ticket = t, offset = off, position = position(t)})
+  end
+  t.status = 'no_show'
+  t.ended_ms = NOW
+  t.counter = ''
+  save(t, {'status', 'ended_ms', 'counter'})
+  finish(t)
+  local off = emit('no_show', {ticket = t, counter = cid, from = prev, auto = auto,
+    returned = false})
+  return ok({ticket = t, offset = off})
+end
+
+if op == 'recall' then
+  if t.calls >= policy('no_show_after') then return no_show(true) end
+  if t.recalls >= policy('recall_max') then
+    return fail('recall_limit', 'ticket ' .. t.number .. ' was recalled ' .. t.recalls .. ' times')
+  end
+  t.recalls = t.recalls + 1
+  t.calls = t.calls + 1
+  t.called_ms = NOW
+  save(t, {'recalls', 'calls', 'called_ms'})
+  local off = emit('recalled', {ticket = t, counter = cid, from = prev})
+  return ok({ticket = t, offset = off})
+elseif op == 'start' then
+  t.status = 'serving'
+  t.started_ms = NOW
+  save(t, {'status', 'started_ms'})
+  local off = emit('started', {ticket = t, counter = cid, from = prev})
+  return ok({ticket = t, offset = off})
+elseif op == 'complete' then
+  t.status = 'done'
+  t.ended_ms = NOW
+  if not t.started_ms then t.started_ms = NOW end
+  t.outcome = arg
+  t.counter = cid
+  save(t, {'status', 'ended_ms', 'started_ms', 'outcome'})
+  release()
+  finish(t)
+  local off = emit('completed', {ticket = t, counter = cid, from = prev, outcome = arg})
+  return ok({ticket = t, offset = off})
+elseif op == 'no_show' then
+  return no_show(false)
+elseif op == 'park' then
+  t.status = 'parked'
+  t.counter = ''
+  save(t, {'status', 'counter'})
+  redis.call('SADD', P .. 'parked', t.id)
+  release()
+  local off = emit('parked', {ticket = t, counter = cid, from = prev})
+  return ok({ticket = t, offset = off})
+elseif op == 'transfer' then
+  if not redis.call('HGET', P .. 'svc', arg) then
+    return fail('unknown_service', 'unknown service ' .. arg)
+  end
+  if arg == t.service then
+    return fail('invalid_transition', 'ticket ' .. t.number .. ' is already in ' .. arg)
+  end
+  local from_svc = t.service
+  t.service = arg
+  release()
+  local off = reinsert('transferred', {from_service = from_svc, to_service = arg})
+  return ok({ticket = t, offset = off, position = position(t)})
+end
+return fail('bad_request', 'unknown op ' .. op)

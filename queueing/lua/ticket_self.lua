@@ -1,0 +1,34 @@
+-- Operations addressed to a ticket by id: cancel (by its holder or an agent) and unpark.
+-- ARGV[4]: ticket id, ARGV[5]: op, ARGV[6]: allowed source states.
+local tid, op, allowed = ARGV[4], ARGV[5], ARGV[6]
+local t = ticket(tid)
+if not t then return fail('unknown_ticket', 'unknown ticket ' .. tid) end
+if not in_list(t.status, allowed) then
+  return fail('invalid_transition', 'cannot ' .. op .. ' ticket ' .. t.number .. ': it is ' ..
+    t.status)
+end
+local prev = t.status
+if op == 'cancel' then
+  q_remove(t.service, t.id)
+  redis.call('SREM', P .. 'parked', t.id)
+  local cid = t.counter
+  if prev == 'called' and cid ~= '' then
+    redis.call('HSET', P .. 'cs:' .. cid, 'ticket', '')
+  end
+  t.status = 'cancelled'
+  t.ended_ms = NOW
+  save(t, {'status', 'ended_ms'})
+  finish(t)
+  local off = emit('cancelled', {ticket = t, counter = cid, from = prev})
+  return ok({ticket = t, offset = off})
+elseif op == 'unpark' then
+  redis.call('SREM', P .. 'parked', t.id)
+  t.status = 'waiting'
+  t.counter = ''
+  save(t, {'status', 'counter'})
+  local idx, after = q_insert(t.service, t.id, tonumber(t.key), t.preempt == 1,
+    policy('factor'))
+  local off = emit('unparked', {ticket = t, from = prev, index = idx, after = after})
+  return ok({ticket = t, offset = off, position = idx + 1})
+end
+return fail('bad_request', 'unknown op ' .. op)

@@ -1,0 +1,164 @@
+"""The queue domain's data: site configuration in, tickets out.
+
+Structs are msgspec types, so the same definitions validate HTTP bodies, decode what Redis
+holds and encode responses. Unknown fields are refused (``forbid_unknown_fields``): a typo in a
+site file must not be silently ignored in a hospital.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from queueing.errors import BadRequest
+
+Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+Prefix = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{1,3}$")]
+Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# A name is one string, or a string per language ({"zh": "内科", "en": "Internal medicine"}).
+Name = Text | dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], Text]
+
+
+class TicketStatus(str, enum.Enum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    PARKED = "parked"
+    # Waiting in another service's queue after a transfer, until called there.
+    TRANSFERRED = "transferred"
+
+
+class Channel(str, enum.Enum):
+    APP = "app"
+    KIOSK = "kiosk"
+    PHONE = "phone"
+    SMS = "sms"
+    WINDOW = "window"
+    WEB = "web"
+    PARTNER = "partner"
+
+
+class CounterState(str, enum.Enum):
+    CLOSED = "closed"
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    pass
+
+
+class Service(Strict):
+    id: Ident
+    name: Name
+    prefix: Prefix
+
+
+class Counter(Strict):
+    id: Ident
+    name: Name
+    services: Annotated[list[Ident], msgspec.Meta(min_length=1)]
+    # Relative weight per service when the counter chooses between its services' heads.
+    weights: dict[Ident, Annotated[float, msgspec.Meta(gt=0, le=100)]] = {}
+
+
+class PriorityClass(Strict):
+    id: Ident
+    # A preempting class (emergency) may overtake tickets whose aging budget is used up.
+    preempt: bool = False
+    name: Name | None = None
+
+
+DEFAULT_CLASSES = [
+    PriorityClass("emergency", preempt=True, name={"zh": "急诊", "en": "Emergency"}),
+    PriorityClass("priority", name={"zh": "优先", "en": "Priority"}),
+    PriorityClass("appointment", name={"zh": "预约", "en": "Appointment"}),
+    PriorityClass("revisit", name={"zh": "复诊", "en": "Revisit"}),
+    PriorityClass("walk_in", name={"zh": "普通", "en": "Walk-in"}),
+]
+
+
+class Policy(Strict):
+    # No ticket is called later than aging_factor × its place in plain arrival order
+    # (counted in calls of its service); see queueing/policy.py.
+    aging_factor: Annotated[float, msgspec.Meta(ge=1.0, le=100.0)] = 2.0
+    recall_max: Annotated[int, msgspec.Meta(ge=0, le=20)] = 2
+    no_show_after_calls: Annotated[int, msgspec.Meta(ge=1, le=20)] = 3
+    no_show_returns: bool = True
+    announce_ttl_s: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 120
+    default_priority: Ident = "walk_in"
+
+
+class SiteConfig(Strict):
+    name: Name
+    timezone: Text
+    languages: Annotated[list[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")]],
+                         msgspec.Meta(min_length=1, max_length=8)]
+    services: Annotated[list[Service], msgspec.Meta(min_length=1, max_length=200)]
+    counters: Annotated[list[Counter], msgspec.Meta(max_length=500)] = []
+    priority_classes: Annotated[list[PriorityClass], msgspec.Meta(min_length=1, max_length=20)] = (
+        msgspec.field(default_factory=lambda: list(DEFAULT_CLASSES))
+    )
+    policy: Policy = msgspec.field(default_factory=Policy)
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def counter(self, counter_id: str) -> Counter | None:
+        return next((c for c in self.counters if c.id == counter_id), None)
+
+    def class_rank(self, class_id: str) -> int | None:
+        ids = [c.id for c in self.priority_classes]
+        return ids.index(class_id) if class_id in ids else None
+
+
+def validate_site(cfg: SiteConfig) -> None:
+    """Checks that need the whole document: ids unique, references resolve, zone exists."""
+    try:
+        ZoneInfo(cfg.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadRequest(f"unknown timezone {cfg.timezone!r}", field="timezone") from exc
+    _unique([s.id for s in cfg.services], "services")
+    _unique([s.prefix for s in cfg.services], "services[].prefix")
+    _unique([c.id for c in cfg.counters], "counters")
+    _unique([p.id for p in cfg.priority_classes], "priority_classes")
+    known = {s.id for s in cfg.services}
+    for c in cfg.counters:
+        for sid in [*c.services, *c.weights]:
+            if sid not in known:
+                raise BadRequest(f"counter {c.id!r} names unknown service {sid!r}",
+                                 field="counters")
+    if cfg.class_rank(cfg.policy.default_priority) is None:
+        raise BadRequest("policy.default_priority is not a priority class", field="policy")
+
+
+def _unique(ids: list[str], field: str) -> None:
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise BadRequest(f"duplicate ids in {field}: {', '.join(dupes)}", field=field)
+
+
+def display_name(name: Name | None, lang: str, fallback: str = "") -> str:
+    """The name in ``lang`` (or its base language, or any), for screens and announcements."""
+    if name is None:
+        return fallback
+    if isinstance(name, str):
+        return name
+    return name.get(lang) or name.get(lang.split("-")[0]) or next(iter(name.values()), fallback)
+
+
+class TicketRequest(Strict):
+    service: Ident
+    channel: Channel
+    priority: Ident | None = None
+    customer: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+    # Where "almost your turn" / "your turn" alerts go (an SMS number or push endpoint).
+    notify: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    # Ordering reference for appointment tickets: the booked time (epoch ms).
+    appointment_ms: Annotated[int, msgspec.Meta(ge=0)] | None = None

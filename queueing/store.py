@@ -1,0 +1,58 @@
+"""The queue's Redis store: one Lua script per domain change.
+
+Each script checks, changes state and appends the change's event to the site's stream in
+one atomic step (a transactional outbox): no change without its event, no event without its
+change. Scripts validate everything before their first write, because Redis does not roll
+a script back when it fails halfway.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
+
+from queueing import keys
+from queueing.errors import SwitchboardError, Unavailable, error_for
+
+_decode = msgspec.json.Decoder().decode
+
+SCRIPTS = ("issue", "call_next", "call", "counter_state", "ticket_op", "ticket_self",
+           "put_site", "snapshot", "get_ticket", "queue", "trim")
+
+
+def _load(name: str) -> str:
+    base = resources.files("queueing") / "lua"
+    return (base / "prelude.lua").read_text() + "\n" + (base / f"{name}.lua").read_text()
+
+
+class Store:
+    """Async access to the queue scripts. One instance per process, shared by all requests."""
+
+    def __init__(self, redis: Redis) -> None:
+        self.redis = redis
+        self._scripts: dict[str, AsyncScript] = {
+            name: redis.register_script(_load(name)) for name in SCRIPTS
+        }
+
+    async def run(self, name: str, site: str, now_ms: int, actor: str, via: str,
+                  *args: str | int | float) -> dict[str, Any]:
+        """Run script ``name`` for ``site``; its result, or the named error it reported."""
+        try:
+            reply = await self._scripts[name](keys=[keys.events(site)],
+                                              args=[now_ms, actor, via, *args])
+        except ConnectionError as exc:  # pragma: no cover - depends on Redis going away
+            raise Unavailable("the store is unreachable; try again") from exc
+        status = reply[0]
+        if status == b"err":
+            code, message = reply[1].decode(), reply[2].decode()
+            cls = error_for(code)
+            err: SwitchboardError = cls(message)
+            if cls is SwitchboardError:
+                err = SwitchboardError(f"{code}: {message}")
+            raise err
+        result: dict[str, Any] = _decode(reply[1])
+        return result

@@ -1,0 +1,44 @@
+"""The public shape of a ticket, built from what the store returns."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+
+def iso(ms: Any, tz: ZoneInfo) -> str | None:
+    """Epoch ms → ISO 8601 with the site's UTC offset (None stays None)."""
+    if ms in (None, "", 0):
+        return None
+    return datetime.fromtimestamp(int(ms) / 1000, tz).isoformat(timespec="seconds")
+
+
+def public(raw: dict[str, Any], position: int | None, tz: ZoneInfo) -> dict[str, Any]:
+    """A ticket as the API returns it (the holder, agents and admins see the same fields)."""
+    out: dict[str, Any] = {
+        "id": raw["id"],
+        "site": raw.get("site", ""),
+        "number": raw["number"],
+        "service": raw["service"],
+        "status": raw["status"],
+        "priority": raw["priority"],
+        "channel": raw["channel"],
+        "position": position,
+        "people_ahead": position - 1 if position else None,
+        "counter": raw.get("counter") or None,
+        "calls": int(raw.get("calls") or 0),
+        "issued_at": iso(raw.get("issued_ms"), tz),
+        "called_at": iso(raw.get("called_ms"), tz),
+        "started_at": iso(raw.get("started_ms"), tz),
+        "ended_at": iso(raw.get("ended_ms"), tz),
+    }
+    if raw.get("outcome"):
+        out["outcome"] = raw["outcome"]
+    if raw.get("customer"):
+        out["customer"] = raw["customer"]
+    if raw.get("origin_service") and raw["origin_service"] != raw["service"]:
+        out["transferred_from"] = raw["origin_service"]
+    if raw.get("appointment_ms"):
+        out["appointment_at"] = iso(raw["appointment_ms"], tz)
+    return out

@@ -1,0 +1,144 @@
+"""HTTP routes of the queue: thin adapters that decode, authorise, call the engine, encode."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from queueing.errors import Forbidden
+from queueing.model import SiteConfig, TicketRequest
+from realtime.auth import make_token
+from realtime.body import json_body
+from realtime.context import actor, ctx, principal
+
+
+class CounterOpBody(msgspec.Struct, forbid_unknown_fields=True):
+    ticket: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
+    service: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
+    outcome: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(msgspec.json.encode(data), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+async def put_site(request: Request) -> Response:
+    p = principal(request)
+    p.require("admin")
+    site = request.path_params["site"]
+    c = ctx(request)
+    cfg = await json_body(request, SiteConfig, c.settings.max_body_bytes)
+    await c.engine.put_site(_ident(site), cfg, actor(p))
+    return _json(await c.engine.site(site))
+
+
+async def get_site(request: Request) -> Response:
+    site = request.path_params["site"]
+    principal(request).require("agent", "kiosk", "display", site=site)
+    return _json(await ctx(request).engine.site(site))
+
+
+async def list_sites(request: Request) -> Response:
+    principal(request).require("admin")
+    return _json({"sites": await ctx(request).engine.sites()})
+
+
+async def issue_ticket(request: Request) -> Response:
+    site = request.path_params["site"]
+    p = principal(request)
+    p.require("kiosk", "agent", site=site)
+    c = ctx(request)
+    req = await json_body(request, TicketRequest, c.settings.max_body_bytes)
+    key = request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= 200):
+        from queueing.errors import BadRequest
+        raise BadRequest("Idempotency-Key must be 1 to 200 characters")
+    issued = await c.engine.issue(site, req, actor(p, req.channel.value), key)
+    t = issued.ticket
+    token = make_token(c.secret, "ticket", site=site, ticket=t["id"], ttl_s=c.settings.token_ttl_s)
+    body = {**t, "token": token, "tracker": f"/ticket/{t['id']}?token={token}"}
+    headers = {"Idempotent-Replayed": "true"} if issued.replay else None
+    return _json(body, 201, headers)
+
+
+async def get_ticket(request: Request) -> Response:
+    ticket_id = request.path_params["ticket"]
+    _may_see_ticket(request, ticket_id)
+    return _json(await ctx(request).engine.ticket(ticket_id))
+
+
+async def cancel_ticket(request: Request) -> Response:
+    ticket_id = request.path_params["ticket"]
+    p = _may_see_ticket(request, ticket_id)
+    return _json(await ctx(request).engine.cancel(ticket_id, actor(p)))
+
+
+def _may_see_ticket(request: Request, ticket_id: str) -> Any:
+    from queueing.keys import site_of_ticket
+    p = principal(request)
+    if p.role == "ticket":
+        if p.ticket != ticket_id:
+            raise Forbidden("this token is for another ticket")
+        return p
+    p.require("agent", site=site_of_ticket(ticket_id))
+    return p
+
+
+async def counter_op(request: Request) -> Response:
+    site, counter, op = (request.path_params[k] for k in ("site", "counter", "op"))
+    p = principal(request)
+    p.require_counter(site, counter)
+    c = ctx(request)
+    body = await json_body(request, CounterOpBody, c.settings.max_body_bytes, allow_empty=True)
+    result = await c.engine.counter_op(site, counter, op, actor(p, "counter"), ticket=body.ticket,
+                                       service=body.service, outcome=body.outcome)
+    return _json(result)
+
+
+async def service_queue(request: Request) -> Response:
+    site, service = request.path_params["site"], request.path_params["service"]
+    principal(request).require("agent", site=site)
+    limit = request.query_params.get("limit", "0")
+    return _json(await ctx(request).engine.queue(site, service, int(limit) if limit.isdigit()
+                                                 else 0))
+
+
+def _ident(value: str) -> str:
+    import re
+
+    from queueing.errors import BadRequest
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", value):
+        raise BadRequest("site ids are 1-64 letters, digits, '_' or '-'", field="site")
+    return value
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    try:
+        await ctx(request).redis.ping()
+    except Exception as exc:  # any failure to reach Redis means not ready
+        return JSONResponse({"status": "unavailable", "code": "unavailable", "message": str(exc),
+                             "temporary": True}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+ROUTES = [
+    Route("/healthz", healthz, methods=["GET"]),
+    Route("/readyz", readyz, methods=["GET"]),
+    Route("/v1/sites", list_sites, methods=["GET"]),
+    Route("/v1/sites/{site}", put_site, methods=["PUT"]),
+    Route("/v1/sites/{site}", get_site, methods=["GET"]),
+    Route("/v1/sites/{site}/tickets", issue_ticket, methods=["POST"]),
+    Route("/v1/tickets/{ticket}", get_ticket, methods=["GET"]),
+    Route("/v1/tickets/{ticket}/cancel", cancel_ticket, methods=["POST"]),
+    Route("/v1/sites/{site}/counters/{counter}/{op}", counter_op, methods=["POST"]),
+    Route("/v1/sites/{site}/services/{service}/queue", service_queue, methods=["GET"]),
+]

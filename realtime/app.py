@@ -1,0 +1,54 @@
+"""The Starlette application factory."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute
+
+from queueing.engine import Engine
+from queueing.store import Store
+from realtime import api, docs
+from realtime.auth import load_secret
+from realtime.context import Context
+from realtime.errors import HANDLERS
+from realtime.settings import Settings, from_env
+
+log = logging.getLogger("switchboard")
+
+
+def connect(url: str) -> Redis:
+    # One pool per process; hiredis parses replies when installed.
+    return Redis.from_url(url, decode_responses=False, health_check_interval=30,
+                          max_connections=512)
+
+
+def create_app(settings: Settings | None = None) -> Starlette:
+    settings = settings or from_env()
+    if not settings.redis_url:
+        raise SystemExit("switchboard: the app needs redis_url (serve starts Redis and sets it)")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        redis = connect(settings.redis_url or "")
+        engine = Engine(Store(redis), config_ttl_s=settings.config_cache_s,
+                        idempotency_ttl_s=settings.idempotency_ttl_s)
+        app.state.sb = Context(settings=settings, redis=redis, engine=engine,
+                               secret=load_secret(settings.secret, settings.data_path))
+        try:
+            yield
+        finally:
+            await redis.aclose()
+
+    routes: list[BaseRoute] = [*api.ROUTES, *docs.ROUTES]
+    return Starlette(routes=routes, lifespan=lifespan,
+                     exception_handlers=HANDLERS)  # type: ignore[arg-type]
+
+
+def app_from_env() -> Starlette:
+    """Factory for uvicorn workers: settings come from the environment serve prepared."""
+    return create_app(from_env())

@@ -1,0 +1,112 @@
+"""Bearer tokens (PyJWT, HS256) and what each role may do.
+
+A token names a role and the things it is scoped to. Roles:
+
+- ``admin``: everything.
+- ``agent``: one counter of one site (``site``, ``counter``); sees that site's queues.
+- ``kiosk``: takes tickets and checks in at one site.
+- ``display``: reads one site's board.
+- ``ticket``: one ticket (``ticket``), handed to its holder when it is issued.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jwt
+
+from queueing.errors import Forbidden, Unauthorized
+
+ROLES = ("admin", "agent", "kiosk", "display", "ticket")
+ALGORITHM = "HS256"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    role: str
+    subject: str
+    site: str | None = None
+    counter: str | None = None
+    ticket: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    def require(self, *roles: str, site: str | None = None) -> None:
+        """Allow admins, or one of ``roles`` scoped to ``site`` (when given)."""
+        if self.is_admin:
+            return
+        if self.role not in roles:
+            raise Forbidden(f"a {self.role} token cannot do this", role=self.role)
+        if site is not None and self.site != site:
+            raise Forbidden(f"this token is not for site {site}", role=self.role)
+
+    def require_counter(self, site: str, counter: str) -> None:
+        if self.is_admin:
+            return
+        self.require("agent", site=site)
+        if self.counter != counter:
+            raise Forbidden(f"this token is for counter {self.counter}, not {counter}")
+
+
+def make_token(secret: str, role: str, *, site: str | None = None, counter: str | None = None,
+               ticket: str | None = None, subject: str | None = None, ttl_s: int = 86400,
+               now: float | None = None) -> str:
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    if role in ("agent", "kiosk", "display") and not site:
+        raise ValueError(f"a {role} token needs --site")
+    if role == "agent" and not counter:
+        raise ValueError("an agent token needs --counter")
+    if role == "ticket" and not ticket:
+        raise ValueError("a ticket token needs a ticket id")
+    iat = int(time.time() if now is None else now)
+    claims: dict[str, object] = {"role": role, "iat": iat, "exp": iat + ttl_s,
+                                 "sub": subject or _default_subject(role, site, counter, ticket)}
+    for k, v in (("site", site), ("counter", counter), ("ticket", ticket)):
+        if v:
+            claims[k] = v
+    return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def _default_subject(role: str, site: str | None, counter: str | None,
+                     ticket: str | None) -> str:
+    return ":".join(p for p in (role, site, counter, ticket) if p)
+
+
+def verify(secret: str, token: str | None) -> Principal:
+    if not token:
+        raise Unauthorized("a bearer token is required")
+    try:
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                            options={"require": ["exp", "role", "sub"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("the token has expired") from exc
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("the token is not valid") from exc
+    role = claims.get("role")
+    if role not in ROLES:
+        raise Unauthorized("the token names no known role")
+    return Principal(role=role, subject=str(claims["sub"]), site=claims.get("site"),
+                     counter=claims.get("counter"), ticket=claims.get("ticket"))
+
+
+def load_secret(configured: str | None, data_dir: Path, create: bool = True) -> str:
+    """The signing key: the setting, else ``DATA_DIR/secret`` (created on first use)."""
+    if configured:
+        return configured
+    path = data_dir / "secret"
+    if path.exists():
+        return path.read_text().strip()
+    if not create:
+        raise SystemExit(f"switchboard: no SWITCHBOARD_SECRET and no {path}; "
+                         "run `switchboard serve` once or set SWITCHBOARD_SECRET")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return key

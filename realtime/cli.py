@@ -1,0 +1,117 @@
+"""The ``switchboard`` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+import msgspec
+
+from realtime.auth import ROLES, load_secret, make_token
+from realtime.settings import Settings, from_env, to_env
+
+
+def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("serve", help="run the server (and, by default, its own Redis)")
+    p.add_argument("--host", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 8000)")
+    p.add_argument("--data-dir", help="where the embedded Redis keeps its data "
+                                      "(default ./switchboard-data)")
+    p.add_argument("--redis-url", help="use this Redis (redis://HOST:PORT/DB) and start none")
+    p.add_argument("--workers", type=int, help="hub processes on the one port (default 1)")
+    p.add_argument("--demo", action="store_true", default=None,
+                   help="load the demo clinic and print the pages to open")
+    p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
+
+
+def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("token", help="print a signed bearer token")
+    p.add_argument("role", choices=ROLES)
+    p.add_argument("--site")
+    p.add_argument("--counter")
+    p.add_argument("--ticket")
+    p.add_argument("--subject", help="who the token is for (recorded in the audit log)")
+    p.add_argument("--ttl-s", type=int, default=None, help="lifetime in seconds")
+    p.add_argument("--data-dir", help="data folder holding the generated secret")
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="switchboard", description="Real-time queue and dispatch "
+                                 "server.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    _serve_parser(sub)
+    _token_parser(sub)
+    return ap
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
+                                                   "%(message)s")
+    if args.command == "token":
+        return token(args)
+    return serve(args)
+
+
+def token(args: argparse.Namespace) -> int:
+    settings = from_env(data_dir=args.data_dir)
+    secret = load_secret(settings.secret, settings.data_path, create=False)
+    try:
+        print(make_token(secret, args.role, site=args.site, counter=args.counter,
+                         ticket=args.ticket, subject=args.subject,
+                         ttl_s=args.ttl_s or settings.token_ttl_s))
+    except ValueError as exc:
+        print(f"switchboard token: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    settings = from_env(host=args.host, port=args.port, data_dir=args.data_dir,
+                        redis_url=args.redis_url, workers=args.workers, demo=args.demo,
+                        log_level=args.log_level)
+    from realtime.redisproc import EmbeddedRedis
+
+    embedded = None
+    if not settings.redis_url:
+        embedded = EmbeddedRedis(settings.data_path, settings.redis_server, settings.redis_fsync)
+        url = embedded.start()
+        logging.getLogger("switchboard").info("embedded Redis at %s (data in %s)", url,
+                                              settings.data_path)
+        settings = msgspec.structs.replace(settings, redis_url=url)
+    settings = msgspec.structs.replace(
+        settings, secret=load_secret(settings.secret, settings.data_path))
+    try:
+        if settings.demo:
+            from realtime.demo import load_demo, print_welcome
+            pages = asyncio.run(load_demo(settings))
+            print_welcome(settings, pages)
+        _run_uvicorn(settings)
+    finally:
+        if embedded is not None:
+            embedded.stop()
+    return 0
+
+
+def _run_uvicorn(settings: Settings) -> None:
+    import uvicorn
+
+    common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+              "ws_max_size": settings.ws_max_frame_bytes, "ws_ping_interval": None,
+              "proxy_headers": False, "server_header": False, "timeout_graceful_shutdown": 5}
+    if settings.workers == 1:
+        from realtime.app import create_app
+        uvicorn.Server(uvicorn.Config(create_app(settings), **common)).run()  # type: ignore[arg-type]
+        return
+    # Workers are separate processes: hand them the settings through the environment.
+    os.environ.update(to_env(settings))
+    uvicorn.run("realtime.app:app_from_env", factory=True, workers=settings.workers,
+                **common)  # type: ignore[arg-type]
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""Loading the demo site and telling a new user what to open."""
+
+from __future__ import annotations
+
+from queueing.demo import DEMO_SITE, demo_site
+from queueing.engine import Actor, Engine
+from queueing.store import Store
+from realtime.app import connect
+from realtime.auth import make_token
+from realtime.settings import Settings
+
+
+async def load_demo(settings: Settings) -> dict[str, str]:
+    """PUT the demo clinic (idempotent), open its counters, and return ready page links."""
+    redis = connect(settings.redis_url or "")
+    try:
+        engine = Engine(Store(redis))
+        who = Actor("demo-loader", "demo")
+        cfg = demo_site()
+        await engine.put_site(DEMO_SITE, cfg, who)
+        for c in cfg.counters:
+            await engine.counter_op(DEMO_SITE, c.id, "open", who)
+    finally:
+        await redis.aclose()
+    secret = settings.secret or ""
+    ttl = 7 * 86400
+    admin = make_token(secret, "admin", ttl_s=ttl)
+    display = make_token(secret, "display", site=DEMO_SITE, ttl_s=ttl)
+    kiosk = make_token(secret, "kiosk", site=DEMO_SITE, ttl_s=ttl)
+    agent = make_token(secret, "agent", site=DEMO_SITE, counter="1", ttl_s=ttl)
+    return {
+        "Home / 首页": "/",
+        "Display board / 叫号屏": f"/board/{DEMO_SITE}?token={display}",
+        "Kiosk / 取号机": f"/kiosk/{DEMO_SITE}?token={kiosk}",
+        "Counter 1 console / 1号窗口": f"/counter/{DEMO_SITE}/1?token={agent}",
+        "API docs / 接口文档": "/docs",
+        "Admin token": admin,
+    }
+
+
+def print_welcome(settings: Settings, pages: dict[str, str]) -> None:
+    base = f"http://{settings.host}:{settings.port}"
+    print("\nSwitchboard demo is loaded: site 'demo' (a clinic, 5 services, 6 counters).")
+    print("Open / 打开:")
+    for label, path in pages.items():
+        value = path if label == "Admin token" else base + path
+        print(f"  {label:28} {value}")
+    print("Stop with Ctrl-C.\n", flush=True)

@@ -1,0 +1,144 @@
+"""The OpenAPI document (built from the same msgspec types that validate requests) and a
+small offline docs page that renders it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from queueing.model import SiteConfig, TicketRequest
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    summary: str
+    roles: str
+    body: type | None = None
+    status: int = 200
+    errors: tuple[str, ...] = ()
+    query: tuple[str, ...] = ()
+    headers: tuple[str, ...] = field(default=())
+
+
+OPERATIONS: list[Operation] = []
+
+
+def register(*ops: Operation) -> None:
+    OPERATIONS.extend(ops)
+
+
+def _counter_body() -> type:
+    from realtime.api import CounterOpBody
+    return CounterOpBody
+
+
+register(
+    Operation("get", "/healthz", "Liveness", "none"),
+    Operation("get", "/readyz", "Readiness: Redis reachable", "none", errors=("unavailable",)),
+    Operation("get", "/v1/sites", "List sites", "admin"),
+    Operation("put", "/v1/sites/{site}", "Create or replace a site (idempotent)", "admin",
+              SiteConfig, errors=("bad_request", "unknown_field", "service_in_use",
+                                  "counter_busy", "payload_too_large")),
+    Operation("get", "/v1/sites/{site}", "A site with its counters' current state",
+              "admin, or agent/kiosk/display of the site", errors=("unknown_site",)),
+    Operation("post", "/v1/sites/{site}/tickets", "Take a ticket", "kiosk or agent of the site",
+              TicketRequest, 201, ("unknown_site", "unknown_service", "unknown_priority",
+                                   "idempotency_mismatch", "bad_request", "unknown_field"),
+              headers=("Idempotency-Key",)),
+    Operation("get", "/v1/tickets/{ticket}", "A ticket with its position",
+              "the ticket's own token, or agent of its site", errors=("unknown_ticket",)),
+    Operation("post", "/v1/tickets/{ticket}/cancel", "Cancel a ticket (by its holder)",
+              "the ticket's own token, or agent", errors=("unknown_ticket",
+                                                          "invalid_transition")),
+    Operation("post", "/v1/sites/{site}/counters/{counter}/{op}",
+              "Counter operation: open, pause, close, call-next, call {ticket}, recall, start, "
+              "complete {outcome?}, no-show, park, unpark {ticket}, transfer {service}",
+              "agent of that counter", None, 200,
+              ("queue_empty", "counter_not_open", "counter_busy", "counter_idle",
+               "recall_limit", "invalid_transition", "unknown_counter", "unknown_ticket",
+               "unknown_service")),
+    Operation("get", "/v1/sites/{site}/services/{service}/queue",
+              "A service's waiting tickets in call order", "agent of the site",
+              errors=("unknown_service",), query=("limit",)),
+)
+
+
+def openapi() -> dict[str, Any]:
+    bodies = [op.body for op in OPERATIONS if op.body is not None] + [_counter_body()]
+    _, components = msgspec.json.schema_components(bodies,
+                                                   ref_template="#/components/schemas/{name}")
+    paths: dict[str, Any] = {}
+    for op in OPERATIONS:
+        body = op.body or (_counter_body() if op.path.endswith("{op}") else None)
+        params = [{"name": n.strip("{}"), "in": "path", "required": True,
+                   "schema": {"type": "string"}}
+                  for n in op.path.split("/") if n.startswith("{")]
+        params += [{"name": q, "in": "query", "schema": {"type": "string"}} for q in op.query]
+        params += [{"name": h, "in": "header", "schema": {"type": "string"}}
+                   for h in op.headers]
+        entry: dict[str, Any] = {
+            "summary": op.summary,
+            "description": f"Token: {op.roles}.",
+            "parameters": params,
+            "responses": {str(op.status): {"description": "OK"}} | {
+                "4XX": {"description": "Error: " + ", ".join(op.errors or ("bad_request",)),
+                        "content": {"application/json": {"schema": {
+                            "$ref": "#/components/schemas/Error"}}}}},
+        }
+        if body is not None:
+            entry["requestBody"] = {"required": op.method == "put", "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}}}
+        if op.roles != "none":
+            entry["security"] = [{"bearer": []}]
+        paths.setdefault(op.path, {})[op.method] = entry
+    components["Error"] = {"type": "object", "required": ["code", "message"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"},
+        "temporary": {"type": "boolean"}, "details": {"type": "object"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Switchboard", "version": "1",
+                 "description": "Queues, appointments and dispatch. Errors are "
+                                "{code, message, temporary?}; codes in docs/protocol.md."},
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    }
+
+
+async def openapi_json(request: Request) -> Response:
+    return JSONResponse(openapi())
+
+
+DOCS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>Switchboard API</title><meta name="viewport" content="width=device-width">
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}
+code{background:#f2f2f2;padding:0 .3em}h2{margin-top:2rem}.m{font-weight:700;
+text-transform:uppercase;display:inline-block;width:4.5em}</style></head><body>
+<h1>Switchboard API / 接口文档</h1><p>Machine-readable: <a href="/openapi.json">/openapi.json</a>.
+Websocket protocol: docs/protocol.md.</p><div id="ops">Loading…</div>
+<script type="module">
+const spec = await (await fetch('/openapi.json')).json();
+const out = [];
+for (const [path, ops] of Object.entries(spec.paths)) for (const [m, op] of Object.entries(ops)) {
+  out.push(`<h2><span class="m">${m}</span><code>${path}</code></h2><p>${op.summary}. ` +
+    `${op.description}</p>` + (op.requestBody ? `<p>Body: <code>${
+      op.requestBody.content['application/json'].schema.$ref.split('/').pop()}</code></p>` : '') +
+    `<p>Errors: ${op.responses['4XX'].description}</p>`);
+}
+document.getElementById('ops').innerHTML = out.join('');
+</script></body></html>"""
+
+
+async def docs_page(request: Request) -> Response:
+    return HTMLResponse(DOCS_PAGE)
+
+
+ROUTES = [Route("/openapi.json", openapi_json, methods=["GET"]),
+          Route("/docs", docs_page, methods=["GET"])]

@@ -1,0 +1,42 @@
+"""Errors as data on the wire: ``{"code", "message", "temporary"?}`` with a stable code.
+
+Domain packages raise their named errors; this module turns any of them (and Starlette's
+own HTTP errors) into JSON responses. Every code is listed in docs/protocol.md.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from queueing.errors import SwitchboardError
+
+log = logging.getLogger("switchboard.http")
+
+HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+              405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+              429: "rate_limited"}
+
+
+async def domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, SwitchboardError)  # registered for SwitchboardError only
+    return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    return JSONResponse({"code": code, "message": str(exc.detail)}, status_code=exc.status_code,
+                        headers=exc.headers)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return JSONResponse({"code": "internal", "message": "internal error; it has been logged",
+                         "temporary": True}, status_code=500)
+
+
+HANDLERS = {SwitchboardError: domain_error, HTTPException: http_error, Exception: internal_error}

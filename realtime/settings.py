@@ -1,0 +1,101 @@
+"""One settings object, read once at start-up from flags and ``SWITCHBOARD_*`` variables.
+
+Precedence: command-line flag > environment variable > default. Nothing else in Switchboard
+reads ``os.environ``. Units are in the names (``_s``, ``_ms``, ``_bytes``). Unknown
+``SWITCHBOARD_*`` variables are warned about, because a typo must not pass silently.
+docs/configuration.md lists every field; a test keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+log = logging.getLogger("switchboard.settings")
+
+ENV_PREFIX = "SWITCHBOARD_"
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    # Network
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
+    # Storage: the embedded Redis (default) or a shared one.
+    data_dir: str = "./switchboard-data"
+    redis_url: str | None = None
+    redis_server: str | None = None  # path of the redis-server binary to embed
+    redis_fsync: Literal["always", "everysec", "no"] = "everysec"
+    # Security
+    secret: str | None = None  # HS256 key for tokens; generated into data_dir if unset
+    allowed_origins: list[str] = []  # browser Origins allowed on /ws; empty = same host only
+    token_ttl_s: Positive = 86400
+    # HTTP
+    max_body_bytes: Positive = 65536
+    idempotency_ttl_s: Positive = 86400
+    config_cache_s: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+    # Hub
+    history_ttl_s: Positive = 600
+    history_min_entries: Positive = 1000
+    trim_interval_s: Positive = 30
+    ws_max_frame_bytes: Positive = 65536
+    ws_rate_per_s: Positive = 50
+    ws_rate_burst: Positive = 100
+    ws_max_subscriptions: Positive = 200
+    ws_queue_events: Positive = 1000
+    ws_ping_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 20.0
+    ws_ping_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 20.0
+    ws_auth_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    # Demo and logging
+    demo: bool = False
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+    @property
+    def data_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve()
+
+
+FIELDS = tuple(Settings.__struct_fields__)
+_LISTS = {"allowed_origins"}
+
+
+def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Settings from ``SWITCHBOARD_*`` variables, then ``overrides`` (flags) on top."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for name, value in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        field = name[len(ENV_PREFIX):].lower()
+        if field not in FIELDS:
+            log.warning("unknown setting %s ignored (known: %s)", name, ", ".join(FIELDS))
+            continue
+        raw[field] = [v.strip() for v in value.split(",") if v.strip()] if field in _LISTS \
+            else value
+    raw.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        # strict=False casts the environment's strings ("8000", "true") to the field types.
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise SystemExit(f"switchboard: invalid setting: {exc}") from exc
+
+
+def to_env(settings: Settings) -> dict[str, str]:
+    """The environment that reproduces ``settings`` in a child process (workers)."""
+    out: dict[str, str] = {}
+    for field in FIELDS:
+        value = getattr(settings, field)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            value = ",".join(value)
+        elif isinstance(value, bool):
+            value = "true" if value else "false"
+        out[ENV_PREFIX + field.upper()] = str(value)
+    return out
