@@ -22,7 +22,7 @@ Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 Name = Text | dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], Text]
 
 
-class TicketStatus(str, enum.Enum):
+class TicketStatus(enum.StrEnum):
     WAITING = "waiting"
     CALLED = "called"
     SERVING = "serving"
@@ -34,7 +34,7 @@ class TicketStatus(str, enum.Enum):
     TRANSFERRED = "transferred"
 
 
-class Channel(str, enum.Enum):
+class Channel(enum.StrEnum):
     APP = "app"
     KIOSK = "kiosk"
     PHONE = "phone"
@@ -44,7 +44,7 @@ class Channel(str, enum.Enum):
     PARTNER = "partner"
 
 
-class CounterState(str, enum.Enum):
+class CounterState(enum.StrEnum):
     CLOSED = "closed"
     OPEN = "open"
     PAUSED = "paused"

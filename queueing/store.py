@@ -13,6 +13,8 @@ from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from redis.commands.core import AsyncScript
 
 from queueing import keys
@@ -44,7 +46,7 @@ class Store:
         try:
             reply = await self._scripts[name](keys=[keys.events(site)],
                                               args=[now_ms, actor, via, *args])
-        except ConnectionError as exc:  # pragma: no cover - depends on Redis going away
+        except (RedisConnectionError, RedisTimeoutError) as exc:
             raise Unavailable("the store is unreachable; try again") from exc
         status = reply[0]
         if status == b"err":

@@ -12,7 +12,7 @@ from queueing.errors import InvalidTransition
 from queueing.model import TicketStatus as S
 
 
-class Op(str, enum.Enum):
+class Op(enum.StrEnum):
     CALL = "call"
     RECALL = "recall"
     START = "start"

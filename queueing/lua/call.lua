@@ -16,4 +16,4 @@ if not in_list(t.status, allowed) then
 end
 local prev = t.status
 q_remove(t.service, t.id)
-return do_call(t, cid, prev)
+return do_call(t, cid, prev, false)

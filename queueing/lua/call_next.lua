@@ -33,4 +33,4 @@ if not best then return fail('queue_empty', 'no one is waiting for counter ' .. 
 local t = ticket(best.id)
 local prev = t.status
 q_remove(best.svc, t.id)
-return do_call(t, cid, prev)
+return do_call(t, cid, prev, true)

@@ -146,7 +146,7 @@ local ALL = {'id', 'site', 'n', 'number', 'service', 'status', 'priority', 'rank
   'appointment_ms', 'key'}
 
 -- Put the counter's current ticket on the counter as called (shared by call and call-next).
-local function do_call(t, cid, prev_status)
+local function do_call(t, cid, prev_status, is_next)
   t.status = 'called'
   t.counter = cid
   t.calls = 1
@@ -158,7 +158,7 @@ local function do_call(t, cid, prev_status)
   local call = {ticket = t.id, number = t.number, counter = cid, service = t.service, ts = NOW}
   redis.call('LPUSH', P .. 'recent', cjson.encode(call))
   redis.call('LTRIM', P .. 'recent', 0, 19)
-  local off = emit('called', {ticket = t, counter = cid, from = prev_status})
+  local off = emit('called', {ticket = t, counter = cid, from = prev_status, next = is_next})
   return ok({ticket = t, offset = off})
 end
 

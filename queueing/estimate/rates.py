@@ -1,0 +1,222 @@
+"""RateTracker: the measured rates an estimate needs, kept per site in sliding windows.
+
+The server feeds it events as they happen (arrivals, completed calls, realised waits,
+cancellations, and the estimate announced at issue once the ticket is called) and passes
+``now_ms`` with every question, so it holds no clock and does no I/O. Questions about one
+service are answered from a small cached ``ServiceRates`` rebuilt only when that service saw
+an event or the clock moved on by ``cache_ms``: the hub can re-estimate thousands of tickets
+of one queue against one snapshot of the rates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from queueing.estimate.calibrate import Calibrator
+from queueing.estimate.types import Estimate
+from queueing.estimate.window import Window
+
+_MIN = 60_000
+
+
+@dataclass(frozen=True, slots=True)
+class TrackerSettings:
+    """Window lengths and priors. Service times change slowly, arrivals fast."""
+
+    service_span_ms: int = 240 * _MIN  # call durations: last 4 h …
+    service_maxlen: int = 100  # … and at most this many per (service, counter)
+    share_span_ms: int = 30 * _MIN  # which services a counter's recent calls went to
+    arrival_span_ms: int = 30 * _MIN  # arrival rates per class
+    wait_span_ms: int = 30 * _MIN  # realised waits (LES, rolling average)
+    abandon_span_ms: int = 120 * _MIN  # cancellations and the waiting time they came from
+    prior_service_s: float = 300.0  # mean call duration before anything is measured
+    prior_weight: float = 5.0  # pseudo-count pulling a counter's mean to its service's
+    min_arrival_span_ms: int = 10 * _MIN  # a rate from 2 minutes of data is mostly noise
+    cache_ms: int = 5_000
+    calibration_maxlen: int = 300
+    calibration_prior_n: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRates:
+    """One service's measured rates at one moment (what the estimator reads)."""
+
+    mean_service_s: float  # mean call duration at any counter (served or no-show)
+    cv2: float  # squared coefficient of variation of those durations
+    counter_service_s: dict[str, float]  # per counter, shrunk towards ``mean_service_s``
+    counter_share: dict[str, float]  # per counter, share of its recent calls for this service
+    arrivals_per_s: dict[int, float]  # per class rank
+    abandon_hazard: float  # cancellations per second of waiting (exponential patience)
+
+
+@dataclass(slots=True)
+class _Service:
+    durations: Window  # call durations, all counters pooled
+    waits: Window  # realised waits, value = wait in s
+    cancels: Window  # value = waited s before cancelling
+    waited: Window  # waited s of called and cancelled tickets (the exposure to abandon)
+    calibrator: Calibrator
+    by_counter: dict[str, Window] = field(default_factory=dict)
+    arrivals: dict[int, Window] = field(default_factory=dict)
+    arrivals_since_ms: int | None = None  # start of the current run of arrivals
+    last_arrival_ms: int | None = None
+    last_by_rank: dict[int, tuple[int, float]] = field(default_factory=dict)
+    version: int = 0
+
+
+class RateTracker:
+    """Sliding-window rates per service and counter for one site (pure, time passed in)."""
+
+    def __init__(self, settings: TrackerSettings | None = None) -> None:
+        self.settings = settings or TrackerSettings()
+        self._services: dict[str, _Service] = {}
+        self._counter_calls: dict[str, Window] = {}  # counter -> calls, value unused
+        self._counter_services: dict[str, dict[str, Window]] = {}
+        self._cache: dict[str, tuple[int, int, ServiceRates]] = {}
+
+    # -- feeding --------------------------------------------------------------------------
+
+    def _svc(self, service: str) -> _Service:
+        s = self._services.get(service)
+        if s is None:
+            st = self.settings
+            s = _Service(
+                durations=Window(st.service_span_ms, 4 * st.service_maxlen),
+                waits=Window(st.wait_span_ms, 2_000),
+                cancels=Window(st.abandon_span_ms, 2_000),
+                waited=Window(st.abandon_span_ms, 5_000),
+                calibrator=Calibrator(st.calibration_maxlen, st.calibration_prior_n),
+            )
+            self._services[service] = s
+        s.version += 1
+        return s
+
+    def observe_arrival(self, service: str, rank: int, at_ms: int) -> None:
+        """A ticket of class ``rank`` joined ``service``."""
+        s = self._svc(service)
+        span = self.settings.arrival_span_ms
+        if s.last_arrival_ms is None or at_ms - s.last_arrival_ms > span:
+            s.arrivals_since_ms = at_ms  # a new run (a new day): rates start from here
+        s.last_arrival_ms = at_ms
+        w = s.arrivals.get(rank)
+        if w is None:
+            w = s.arrivals[rank] = Window(span, 10_000)
+        w.add(at_ms)
+
+    def observe_service(self, service: str, counter: str, started_ms: int, ended_ms: int) -> None:
+        """A counter finished a call of ``service``: served, or given up as a no-show."""
+        s = self._svc(service)
+        dur = max(0.0, (ended_ms - started_ms) / 1000.0)
+        s.durations.add(ended_ms, dur)
+        w = s.by_counter.get(counter)
+        if w is None:
+            st = self.settings
+            w = s.by_counter[counter] = Window(st.service_span_ms, st.service_maxlen)
+        w.add(ended_ms, dur)
+        per = self._counter_services.setdefault(counter, {})
+        cw = per.get(service)
+        if cw is None:
+            cw = per[service] = Window(self.settings.share_span_ms, 1_000)
+        cw.add(ended_ms)
+        for other in per:
+            if other != service and other in self._services:
+                self._services[other].version += 1  # its share changed too
+
+    def observe_call(self, service: str, rank: int, issued_ms: int, called_ms: int) -> None:
+        """A waiting ticket was called: its realised wait (for LES, rolling, abandonment)."""
+        s = self._svc(service)
+        wait = max(0.0, (called_ms - issued_ms) / 1000.0)
+        s.waits.add(called_ms, wait)
+        s.waited.add(called_ms, wait)
+        s.last_by_rank[rank] = (called_ms, wait)
+
+    def observe_cancel(self, service: str, issued_ms: int, at_ms: int) -> None:
+        """A waiting ticket left (cancelled, or timed out as abandoned) before its call."""
+        s = self._svc(service)
+        waited = max(0.0, (at_ms - issued_ms) / 1000.0)
+        s.cancels.add(at_ms, waited)
+        s.waited.add(at_ms, waited)
+
+    def observe_outcome(self, service: str, announced: Estimate, actual_s: float) -> None:
+        """A called ticket's estimate at issue and its realised wait (calibrates the range)."""
+        s = self._svc(service)
+        s.calibrator.observe(announced, actual_s)
+
+    # -- questions ------------------------------------------------------------------------
+
+    def calibrator(self, service: str) -> Calibrator:
+        s = self._services.get(service)
+        return s.calibrator if s is not None else self._svc(service).calibrator
+
+    def rates(self, service: str, now_ms: int) -> ServiceRates:
+        """The service's rates at ``now_ms`` (cached for ``cache_ms`` or until an event)."""
+        s = self._services.get(service)
+        version = s.version if s is not None else -1
+        bucket = now_ms // self.settings.cache_ms
+        hit = self._cache.get(service)
+        if hit is not None and hit[0] == version and hit[1] == bucket:
+            return hit[2]
+        rates = self._compute(service, s, now_ms)
+        self._cache[service] = (version, bucket, rates)
+        return rates
+
+    def last_wait(self, service: str, rank: int | None, now_ms: int) -> float | None:
+        """LES: the realised wait of the last ticket called, same class if one is recent."""
+        s = self._services.get(service)
+        if s is None:
+            return None
+        horizon = now_ms - self.settings.wait_span_ms
+        if rank is not None:
+            same = s.last_by_rank.get(rank)
+            if same is not None and same[0] >= horizon:
+                return same[1]
+        last = s.waits.last()
+        return last[1] if last is not None else None
+
+    def mean_wait(self, service: str, now_ms: int) -> float | None:
+        """Rolling average: the mean realised wait of tickets called within the window."""
+        s = self._services.get(service)
+        if s is None:
+            return None
+        s.waits.evict(now_ms)
+        return s.waits.mean()
+
+    def _compute(self, service: str, s: _Service | None, now_ms: int) -> ServiceRates:
+        st = self.settings
+        if s is None:
+            return ServiceRates(st.prior_service_s, 1.0, {}, {}, {}, 0.0)
+        s.durations.evict(now_ms)
+        pooled = s.durations.mean()
+        mean = pooled if pooled is not None else st.prior_service_s
+        n_pooled = len(s.durations)
+        # Few measurements: pull towards the prior as well, the same way as per counter.
+        mean = (mean * n_pooled + st.prior_service_s * st.prior_weight) / (
+            n_pooled + st.prior_weight) if n_pooled < 20 else mean
+        cv2 = s.durations.cv2()
+        per_counter: dict[str, float] = {}
+        for cid, w in s.by_counter.items():
+            w.evict(now_ms)
+            n = len(w)
+            per_counter[cid] = (w.total + st.prior_weight * mean) / (n + st.prior_weight)
+        share: dict[str, float] = {}
+        for cid, per in self._counter_services.items():
+            mine = per.get(service)
+            if mine is None:
+                continue
+            total = 0.0
+            for w in per.values():
+                w.evict(now_ms)
+                total += len(w)
+            if total > 0:
+                share[cid] = len(mine) / total
+        arrivals: dict[int, float] = {}
+        since = s.arrivals_since_ms if s.arrivals_since_ms is not None else now_ms
+        span_s = max(min(st.arrival_span_ms, now_ms - since), st.min_arrival_span_ms) / 1000.0
+        for rank, w in s.arrivals.items():
+            w.evict(now_ms)
+            arrivals[rank] = len(w) / span_s
+        s.cancels.evict(now_ms)
+        s.waited.evict(now_ms)
+        hazard = len(s.cancels) / s.waited.total if s.waited.total > 0.0 else 0.0
+        return ServiceRates(mean, cv2 if cv2 is not None else 1.0, per_counter, share, arrivals,
+                            hazard)

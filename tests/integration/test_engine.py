@@ -1,0 +1,234 @@
+"""The queue engine against a real Redis: every operation, its event, and its errors."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from redis.asyncio import Redis
+
+from queueing import keys
+from queueing.demo import demo_site
+from queueing.engine import Actor, Engine
+from queueing.errors import (
+    CounterBusy,
+    CounterIdle,
+    CounterNotOpen,
+    IdempotencyMismatch,
+    InvalidTransition,
+    QueueEmpty,
+    RecallLimit,
+    UnknownPriority,
+    UnknownService,
+    UnknownTicket,
+)
+from queueing.model import Channel, TicketRequest
+from tests.integration.conftest import ADMIN, Clock
+from tests.integration.replay import check_replay, read_events
+
+AGENT = Actor("agent:demo:1", "counter")
+
+
+def req(service: str = "internal", priority: str | None = None, **kw: object) -> TicketRequest:
+    return TicketRequest(service=service, channel=Channel.KIOSK, priority=priority,
+                         **kw)  # type: ignore[arg-type]
+
+
+async def n_events(redis: Redis) -> int:
+    return int(await redis.xlen(keys.events("demo")))
+
+
+async def test_issue_numbers_positions_and_event(demo: Engine, redis: Redis) -> None:
+    before = await n_events(redis)
+    a = (await demo.issue("demo", req(), ADMIN)).ticket
+    b = (await demo.issue("demo", req(), ADMIN)).ticket
+    c = (await demo.issue("demo", req("lab"), ADMIN)).ticket
+    assert (a["number"], b["number"], c["number"]) == ("A001", "A002", "C001")
+    assert (a["position"], b["position"], c["position"]) == (1, 2, 1)
+    assert a["status"] == "waiting" and a["id"].startswith("demo.")
+    events = (await read_events(redis, "demo"))[before:]
+    assert [e["_type"] for _, e in events] == ["issued"] * 3
+    assert events[0][1]["_actor"] == ADMIN.subject and events[0][1]["_via"] == ADMIN.via
+
+
+async def test_numbers_reset_at_local_midnight(demo: Engine, clock: Clock) -> None:
+    # Put the clock at 23:59:30 Shanghai time, then cross midnight.
+    clock.now = 1_795_449_570_000
+    assert (await demo.issue("demo", req(), ADMIN)).ticket["number"] == "A001"
+    assert (await demo.issue("demo", req(), ADMIN)).ticket["number"] == "A002"
+    clock.advance(60)
+    assert (await demo.issue("demo", req(), ADMIN)).ticket["number"] == "A001"
+
+
+async def test_idempotent_retry_returns_first_ticket(demo: Engine, redis: Redis) -> None:
+    first = await demo.issue("demo", req(customer="c-1"), ADMIN, "key-1")
+    again = await demo.issue("demo", req(customer="c-1"), ADMIN, "key-1")
+    assert not first.replay and again.replay
+    assert again.ticket["id"] == first.ticket["id"]
+    events = await n_events(redis)
+    with pytest.raises(IdempotencyMismatch):
+        await demo.issue("demo", req("lab"), ADMIN, "key-1")
+    assert await n_events(redis) == events
+
+
+async def test_unknown_inputs_change_nothing(demo: Engine, redis: Redis) -> None:
+    events = await n_events(redis)
+    with pytest.raises(UnknownService):
+        await demo.issue("demo", req("ghost"), ADMIN)
+    with pytest.raises(UnknownPriority):
+        await demo.issue("demo", req(priority="vip"), ADMIN)
+    with pytest.raises(UnknownTicket):
+        await demo.ticket("demo.nothing")
+    with pytest.raises(QueueEmpty):
+        await demo.counter_op("demo", "1", "call-next", AGENT)
+    assert await n_events(redis) == events
+    # The number counter did not move either: the next ticket is still A001.
+    assert (await demo.issue("demo", req(), ADMIN)).ticket["number"] == "A001"
+
+
+async def test_full_lifecycle(demo: Engine, redis: Redis) -> None:
+    t = (await demo.issue("demo", req(), ADMIN)).ticket
+    called = await demo.counter_op("demo", "1", "call-next", AGENT)
+    assert called["id"] == t["id"] and called["status"] == "called" and called["counter"] == "1"
+    with pytest.raises(CounterBusy):
+        await demo.counter_op("demo", "1", "call-next", AGENT)
+    assert (await demo.counter_op("demo", "1", "recall", AGENT))["calls"] == 2
+    assert (await demo.counter_op("demo", "1", "start", AGENT))["status"] == "serving"
+    done = await demo.counter_op("demo", "1", "complete", AGENT, outcome="ok")
+    assert done["status"] == "done" and done["outcome"] == "ok"
+    with pytest.raises(CounterIdle):
+        await demo.counter_op("demo", "1", "complete", AGENT)
+    kinds = [e["_type"] for _, e in await read_events(redis, "demo")]
+    assert kinds[-5:] == ["issued", "called", "recalled", "started", "completed"]
+
+
+async def test_complete_never_called_and_closed_counter(demo: Engine) -> None:
+    t = (await demo.issue("demo", req(), ADMIN)).ticket
+    with pytest.raises(CounterIdle):
+        await demo.counter_op("demo", "1", "complete", AGENT)
+    await demo.counter_op("demo", "1", "close", AGENT)
+    with pytest.raises(CounterNotOpen):
+        await demo.counter_op("demo", "1", "call-next", AGENT)
+    await demo.counter_op("demo", "1", "open", AGENT)
+    await demo.counter_op("demo", "1", "pause", AGENT)
+    with pytest.raises(CounterNotOpen):
+        await demo.counter_op("demo", "1", "call", AGENT, ticket=t["id"])
+    assert (await demo.ticket(t["id"]))["status"] == "waiting"
+
+
+async def test_recall_limit_then_automatic_no_show_returns_once(demo: Engine,
+                                                                clock: Clock) -> None:
+    t = (await demo.issue("demo", req(), ADMIN)).ticket
+    clock.advance(1)
+    other = (await demo.issue("demo", req(), ADMIN)).ticket
+    await demo.counter_op("demo", "1", "call-next", AGENT)
+    await demo.counter_op("demo", "1", "recall", AGENT)
+    await demo.counter_op("demo", "1", "recall", AGENT)  # 3 calls now (default limit)
+    back = await demo.counter_op("demo", "1", "recall", AGENT)
+    assert back["status"] == "waiting" and back["position"] == 1  # returned once, at its place
+    assert (await demo.ticket(other["id"]))["position"] == 2
+    again = await demo.counter_op("demo", "1", "call-next", AGENT)
+    assert again["id"] == t["id"]
+    gone = await demo.counter_op("demo", "1", "no-show", AGENT)
+    assert gone["status"] == "no_show"  # the second time it does not come back
+
+
+async def test_recall_limit_error(engine: Engine) -> None:
+    cfg = demo_site()
+    cfg.policy.recall_max = 1
+    cfg.policy.no_show_after_calls = 5
+    await engine.put_site("demo", cfg, ADMIN)
+    await engine.counter_op("demo", "1", "open", AGENT)
+    await engine.issue("demo", req(), ADMIN)
+    await engine.counter_op("demo", "1", "call-next", AGENT)
+    await engine.counter_op("demo", "1", "recall", AGENT)
+    with pytest.raises(RecallLimit):
+        await engine.counter_op("demo", "1", "recall", AGENT)
+
+
+async def test_park_unpark_transfer_cancel(demo: Engine, clock: Clock) -> None:
+    first = (await demo.issue("demo", req(), ADMIN)).ticket
+    clock.advance(60)
+    (await demo.issue("demo", req("lab"), ADMIN)).ticket
+    await demo.counter_op("demo", "1", "call-next", AGENT)
+    parked = await demo.counter_op("demo", "1", "park", AGENT)
+    assert parked["status"] == "parked"
+    back = await demo.counter_op("demo", "1", "unpark", AGENT, ticket=first["id"])
+    assert back["status"] == "waiting" and back["position"] == 1
+    await demo.counter_op("demo", "1", "call-next", AGENT)
+    moved = await demo.counter_op("demo", "1", "transfer", AGENT, service="lab")
+    # Keeps its original arrival time: it goes ahead of the lab ticket that came later.
+    assert moved["status"] == "transferred" and moved["service"] == "lab"
+    assert moved["position"] == 1 and moved["transferred_from"] == "internal"
+    with pytest.raises(CounterIdle):
+        await demo.counter_op("demo", "1", "start", AGENT)  # counter is free now
+    cancelled = await demo.cancel(first["id"], Actor("ticket", "app"))
+    assert cancelled["status"] == "cancelled"
+    with pytest.raises(InvalidTransition):
+        await demo.cancel(first["id"], Actor("ticket", "app"))
+
+
+async def test_cancel_called_ticket_frees_counter(demo: Engine) -> None:
+    t = (await demo.issue("demo", req(), ADMIN)).ticket
+    await demo.counter_op("demo", "1", "call-next", AGENT)
+    await demo.cancel(t["id"], ADMIN)
+    site = await demo.site("demo")
+    assert site["counters"][0]["ticket"] is None
+
+
+async def test_cannot_cancel_served_ticket(demo: Engine) -> None:
+    t = (await demo.issue("demo", req(), ADMIN)).ticket
+    await demo.counter_op("demo", "1", "call-next", AGENT)
+    await demo.counter_op("demo", "1", "start", AGENT)
+    with pytest.raises(InvalidTransition):
+        await demo.cancel(t["id"], ADMIN)
+    assert (await demo.ticket(t["id"]))["status"] == "serving"
+
+
+async def test_counter_with_two_services_uses_weights(demo: Engine, clock: Clock) -> None:
+    # Counter 2 serves internal (weight 2) and paediatrics (weight 1).
+    p = (await demo.issue("demo", req("paediatrics"), ADMIN)).ticket
+    clock.advance(30)
+    i = (await demo.issue("demo", req("internal"), ADMIN)).ticket
+    clock.advance(30)  # paediatrics waited 60 s (x1), internal 30 s (x2): a tie on weighted wait
+    agent2 = Actor("agent:demo:2", "counter")
+    assert (await demo.counter_op("demo", "2", "call-next", agent2))["id"] == p["id"]
+    await demo.counter_op("demo", "2", "complete", agent2)
+    assert (await demo.counter_op("demo", "2", "call-next", agent2))["id"] == i["id"]
+
+
+async def test_lua_order_matches_pure_policy(demo: Engine, redis: Redis, clock: Clock) -> None:
+    rng = random.Random(7)
+    classes = ["emergency", "priority", "appointment", "revisit", "walk_in"]
+    weights = [0.02, 0.15, 0.1, 0.1, 0.63]
+    agents = {c: Actor(f"agent:demo:{c}", "counter") for c in "123456"}
+    busy: set[str] = set()
+    for _ in range(400):
+        clock.advance(rng.uniform(1, 20))
+        roll = rng.random()
+        if roll < 0.5:
+            svc = rng.choice(["internal", "paediatrics", "lab", "pharmacy", "cashier"])
+            await demo.issue("demo", req(svc, rng.choices(classes, weights)[0]), ADMIN)
+        elif roll < 0.85:
+            c = rng.choice("123456")
+            if c in busy:
+                await demo.counter_op("demo", c, "complete", agents[c])
+                busy.discard(c)
+            else:
+                try:
+                    await demo.counter_op("demo", c, "call-next", agents[c])
+                    busy.add(c)
+                except QueueEmpty:
+                    pass
+        else:
+            c = rng.choice(sorted(busy) or ["1"])
+            if c in busy:
+                op = rng.choice(["no-show", "park", "transfer"])
+                target = "pharmacy" if c == "4" else "lab"
+                await demo.counter_op("demo", c, op, agents[c],
+                                      service=target if op == "transfer" else None)
+                busy.discard(c)
+    queues = check_replay(demo_site(), await read_events(redis, "demo"), 2.0)
+    for sid, q in queues.items():
+        listed = await demo.queue("demo", sid)
+        assert [t["id"] for t in listed["tickets"]] == q.ids()
