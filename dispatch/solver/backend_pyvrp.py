@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pyvrp
@@ -81,7 +82,7 @@ class _Build:
 
     def _matrix(self, full: NDArray[np.int64], skills: frozenset[str]) -> NDArray[np.int64]:
         safe = np.where(self.index < 0, 0, self.index)
-        sub = full[np.ix_(safe, safe)].astype(np.int64)
+        sub: NDArray[np.int64] = full[np.ix_(safe, safe)].astype(np.int64)
         if self.open_end:
             sub[self.dummy, :] = FORBIDDEN
             sub[:, self.dummy] = 0
@@ -146,8 +147,9 @@ class _Build:
                     name=v.id,
                 )
             )
-        dist = [self._matrix(problem.cost, p) for p in self.profiles]
-        dur = [self._matrix(problem.duration, p) for p in self.profiles]
+        # PyVRP's stub types matrices loosely; these are int64 square arrays.
+        dist: list[Any] = [self._matrix(problem.cost, p) for p in self.profiles]
+        dur: list[Any] = [self._matrix(problem.duration, p) for p in self.profiles]
         return pyvrp.ProblemData(locations, clients, depots, types, dist, dur)
 
     def initial(self, plan: Plan) -> pyvrp.Solution | None:

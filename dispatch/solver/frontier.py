@@ -71,4 +71,3 @@ def match_vehicles(
         if r not in used_routes:
             out[next(spare)] = list(tasks)
     return out
-

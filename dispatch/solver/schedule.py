@@ -99,6 +99,13 @@ def _walk(
     return stops, end, bad
 
 
+def route_violations(
+    problem: Problem, vehicle: Vehicle, sequence: Sequence[str]
+) -> list[Violation]:
+    """The rules ``sequence`` breaks on ``vehicle`` (integer matrices, no tolerance)."""
+    return _walk(problem, vehicle, sequence, problem.duration, 0.0)[2]
+
+
 def route(problem: Problem, vehicle: Vehicle, sequence: Sequence[str]) -> Route:
     """The timed route for ``sequence`` (task and break ids) on the integer matrices."""
     stops, end, _ = _walk(problem, vehicle, sequence, problem.duration, 0.0)
@@ -109,9 +116,7 @@ def route(problem: Problem, vehicle: Vehicle, sequence: Sequence[str]) -> Route:
             here = loc
     if vehicle.end is not None:
         cost += int(problem.cost[here, vehicle.end])
-    timed = tuple(
-        Stop(i, k, loc, int(a), int(s), int(d)) for i, k, loc, a, s, d in stops
-    )
+    timed = tuple(Stop(i, k, loc, int(a), int(s), int(d)) for i, k, loc, a, s, d in stops)
     return Route(vehicle.id, timed, int(end), cost)
 
 
@@ -122,9 +127,7 @@ def build_plan(
 ) -> Plan:
     """A plan from vehicle id → sequence; vehicles not named get an empty route (with their
     fixed tasks). Tasks neither routed nor in ``unassigned`` are marked ``SOLVER``."""
-    routes = {
-        v.id: route(problem, v, sequences.get(v.id, v.fixed)) for v in problem.vehicles
-    }
+    routes = {v.id: route(problem, v, sequences.get(v.id, v.fixed)) for v in problem.vehicles}
     planned = {t for r in routes.values() for t in r.task_ids}
     left = dict(unassigned or {})
     for task in problem.tasks:
