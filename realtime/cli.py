@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import msgspec
 
@@ -100,12 +101,21 @@ def serve(args: argparse.Namespace) -> int:
 def _run_uvicorn(settings: Settings) -> None:
     import uvicorn
 
+    class Server(uvicorn.Server):
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            # uvicorn re-raises SIGTERM/SIGINT after shutting down, which would kill this
+            # process before it stops the embedded Redis: stop in order and exit 0 instead.
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
     common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
               "ws_max_size": settings.ws_max_frame_bytes, "ws_ping_interval": None,
               "proxy_headers": False, "server_header": False, "timeout_graceful_shutdown": 5}
     if settings.workers == 1:
         from realtime.app import create_app
-        uvicorn.Server(uvicorn.Config(create_app(settings), **common)).run()  # type: ignore[arg-type]
+        Server(uvicorn.Config(create_app(settings), **common)).run()  # type: ignore[arg-type]
         return
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(to_env(settings))

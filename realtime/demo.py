@@ -17,9 +17,11 @@ async def load_demo(settings: Settings) -> dict[str, str]:
         engine = Engine(Store(redis))
         who = Actor("demo-loader", "demo")
         cfg = demo_site()
-        await engine.put_site(DEMO_SITE, cfg, who)
-        for c in cfg.counters:
-            await engine.counter_op(DEMO_SITE, c.id, "open", who)
+        result = await engine.put_site(DEMO_SITE, cfg, who)
+        if result.get("created"):
+            # Only on first start: a restart must find counters as the agents left them.
+            for c in cfg.counters:
+                await engine.counter_op(DEMO_SITE, c.id, "open", who)
     finally:
         await redis.aclose()
     secret = settings.secret or ""

@@ -1,0 +1,99 @@
+"""The mean path of a ticket through its queue, as a fluid, and capacity over time.
+
+Capacity is piecewise constant: counters open and close on the roster, so the service's call
+rate ``c(t)`` changes at known times. While the ticket waits, the people ahead of it (``u``)
+drain by calls and by abandonment, and grow by overtakers::
+
+    du/dt = -c(t) + lam_over(t) + lam_preempt - h * u
+
+where ``lam_over`` is the arrival rate of higher, non-preempting classes, but only until the
+ticket's aging budget is spent (policy.py: a ticket is overtaken at most ``budget`` times),
+and ``h`` is the abandonment hazard. With the segment's rates constant the equation has a
+closed form, so the walk is a handful of steps. Once ``u`` reaches 0 the ticket still needs
+one call of its own, which overtakers can still delay but nobody ahead can abandon.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+INF = math.inf
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """The fluid solution: wait, calls the service makes meanwhile, overtakers, leavers."""
+
+    wait_s: float
+    calls: float  # capacity used until the ticket is called: its own call included
+    overtakers: float
+    abandoned: float
+
+
+def fluid_wait(
+    segments: list[tuple[float, float]],
+    ahead: float,
+    lam_over: float,
+    budget: float,
+    lam_preempt: float,
+    hazard: float,
+    horizon_s: float,
+) -> Path | None:
+    """Walk ``segments`` ((start offset s, calls/s), first at 0) until the ticket is called.
+
+    None when it is not called within ``horizon_s`` (no capacity known to come).
+    """
+    t = calls = over = left = 0.0
+    u = float(ahead)
+    own = 1.0  # the ticket's own call, needed once nobody is ahead
+    i = 0
+    while t < horizon_s:
+        rate = segments[i][1]
+        seg_end = segments[i + 1][0] if i + 1 < len(segments) else INF
+        lam = lam_over if over < budget else 0.0
+        budget_at = t + (budget - over) / lam if lam > 0.0 else INF
+        end = min(seg_end, budget_at, horizon_s)
+        net = rate - lam - lam_preempt  # how fast the line in front of the ticket shrinks
+        if u > 0.0:
+            h = hazard
+            # With net <= 0 the line never empties in this segment (abandonment alone only
+            # approaches net/h asymptotically).
+            if net > 0.0:
+                tau = math.log1p(h * u / net) / h if h > 0.0 else u / net
+            else:
+                tau = INF
+            done = tau <= end - t
+            d = tau if done else end - t
+            if h > 0.0:
+                u_new = (u + net / h) * math.exp(-h * d) - net / h
+            else:
+                u_new = u - net * d
+            u_new = 0.0 if done else max(u_new, 0.0)
+            left += max(0.0, u - u_new - net * d)
+            u = u_new
+        else:
+            tau = own / net if net > 0.0 else INF
+            done = tau <= end - t
+            d = tau if done else end - t
+            own = 0.0 if done else own - net * d
+        calls += rate * d
+        over = budget if (not done and end == budget_at) else over + lam * d
+        t += d
+        if done and own <= 0.0:
+            return Path(t, calls, over, left)
+        if not done and end == seg_end:
+            i += 1
+    return None
+
+
+def time_for_calls(segments: list[tuple[float, float]], calls: float) -> float | None:
+    """When the service will have made ``calls`` calls from now: Λ⁻¹(calls), or None."""
+    done = 0.0
+    for i, (start, rate) in enumerate(segments):
+        end = segments[i + 1][0] if i + 1 < len(segments) else INF
+        room = rate * (end - start)
+        if rate > 0.0 and done + room >= calls:
+            return start + (calls - done) / rate
+        done += room
+    return None

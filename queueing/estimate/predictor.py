@@ -1,0 +1,121 @@
+"""The Switchboard wait estimate: a point (the median) and a P10–P90 range.
+
+1. Capacity. Each counter that serves the service contributes ``share / mean call
+   duration`` calls per second, with its own measured duration (counters differ) and, for a
+   counter shared with other services, the share of its recent calls that went to this one
+   (all of them when the other services have nobody waiting). The roster turns this into a
+   piecewise-constant ``c(t)``: counters closing for a break or a shift end, a paused doctor
+   coming back at a known time.
+2. The mean path (``fluid.fluid_wait``): people ahead drain at ``c(t)`` and by abandonment;
+   higher classes that will arrive overtake the ticket, but only as often as its aging budget
+   allows. This gives the expected number of calls ``K`` until the ticket's own call.
+3. The spread. The time to the K-th call of s busy counters is gamma: Erlang(K) for
+   exponential service. Its variance in units of calls is ``K * v`` where ``v`` runs from 1
+   (few calls across many counters: the superposed completions look Poisson) to the measured
+   squared CV of call durations (many calls per counter), plus the Poisson variance of the
+   overtakers and leavers. Gamma quantiles of calls are mapped to time through ``c(t)``.
+4. Calibration (``calibrate.Calibrator``): recent realised waits of the service correct the
+   median and the range, so P10–P90 covers what the data shows, not what the model hopes.
+
+The point is the median, not the mean: it minimises the absolute error a person feels, and
+the range says how much longer it may be.
+"""
+
+from __future__ import annotations
+
+from queueing.estimate.fluid import Path, fluid_wait, time_for_calls
+from queueing.estimate.gamma import gamma_ppf
+from queueing.estimate.rates import RateTracker, ServiceRates
+from queueing.estimate.types import ZERO, Estimate, TicketView
+from queueing.policy import aging_budget
+
+HORIZON_S = 12 * 3600.0  # beyond this an estimate is "later today", not a number
+UNKNOWN_SHARE = 0.5  # a shared counter never seen calling this service
+
+
+def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float]]:
+    """The service's call rate over time: [(offset s from now, calls/s), ...], first at 0."""
+    per_counter: dict[str, float] = {}
+    is_open: dict[str, bool] = {}
+    for c in view.counters:
+        mean = rates.counter_service_s.get(c.id, rates.mean_service_s)
+        share = 1.0 if c.others_waiting <= 0 else rates.counter_share.get(c.id, UNKNOWN_SHARE)
+        per_counter[c.id] = share / mean if mean > 0.0 else 0.0
+        is_open[c.id] = c.open
+    rate = sum(r for cid, r in per_counter.items() if is_open[cid])
+    segments = [(0.0, rate)]
+    for change in sorted(view.roster, key=lambda ch: ch.at_ms):
+        if change.counter not in per_counter or change.at_ms <= view.now_ms:
+            continue
+        if is_open[change.counter] == change.open:
+            continue
+        is_open[change.counter] = change.open
+        rate += per_counter[change.counter] if change.open else -per_counter[change.counter]
+        rate = max(rate, 0.0)
+        at = (change.at_ms - view.now_ms) / 1000.0
+        if at == segments[-1][0]:
+            segments[-1] = (at, rate)
+        else:
+            segments.append((at, rate))
+    return segments
+
+
+def overtake_rates(view: TicketView, rates: ServiceRates) -> tuple[float, float]:
+    """Arrivals/s of higher classes: (budget-bound ones, preempting ones)."""
+    bound = preempt = 0.0
+    for rank, lam in rates.arrivals_per_s.items():
+        if rank < view.rank:
+            if rank in view.preempt_ranks:
+                preempt += lam
+            else:
+                bound += lam
+    return bound, preempt
+
+
+def remaining_budget(view: TicketView) -> int:
+    if view.budget is not None:
+        return max(view.budget, 0)
+    return aging_budget(view.ahead, view.aging_factor)
+
+
+def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, float] | None:
+    """Uncalibrated (P10, median, P90) in seconds, or None if no capacity is coming."""
+    segments = capacity(view, rates)
+    lam_over, lam_preempt = overtake_rates(view, rates)
+    path = fluid_wait(segments, view.ahead, lam_over, remaining_budget(view), lam_preempt,
+                      rates.abandon_hazard, HORIZON_S)
+    if path is None:
+        return None
+    shape, scale = _gamma_params(path, rates.cv2, _open_count(view))
+    out = []
+    for q in (0.1, 0.5, 0.9):
+        t = time_for_calls(segments, scale * gamma_ppf(q, shape))
+        out.append(HORIZON_S if t is None else min(t, HORIZON_S))
+    return out[0], out[1], out[2]
+
+
+def _open_count(view: TicketView) -> int:
+    return max(1, sum(1 for c in view.counters if c.open))
+
+
+def _gamma_params(path: Path, cv2: float, servers: int) -> tuple[float, float]:
+    k = max(path.calls, 1e-6)
+    # Departures of s counters look Poisson over a few calls, renewal-like over many.
+    v = (servers + cv2 * k) / (servers + k)
+    var = k * v + path.overtakers + path.abandoned
+    return k * k / var, var / k
+
+
+def estimate(view: TicketView, tracker: RateTracker) -> Estimate | None:
+    """The calibrated estimate for one waiting ticket; None if no counter is known to come.
+
+    Cheap enough to call for every tracked ticket on every queue change: the rates are
+    cached per service in the tracker and gamma quantiles are cached by shape.
+    """
+    if view.ahead <= 0 and any(c.open and not c.busy for c in view.counters):
+        return ZERO  # an idle counter calls it now
+    rates = tracker.rates(view.service, view.now_ms)
+    raw = model_range(view, rates)
+    if raw is None:
+        return None
+    return tracker.calibrator(view.service).adjust(*raw)

@@ -1,0 +1,164 @@
+"""The HTTP API over a real socket: happy paths, scopes, and bad input that changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+
+from queueing import keys
+from tests.integration.conftest import Server
+
+
+async def state(redis: Redis) -> tuple[int, list[bytes]]:
+    """What a failed request must not change: the event count and the queues."""
+    n = int(await redis.xlen(keys.events("demo")))
+    qs = [await redis.zrange(keys.prefix("demo") + f"q:{s}", 0, -1)
+          for s in ("internal", "lab")]
+    return n, [b",".join(q) for q in qs]
+
+
+async def test_ticket_round_trip_with_its_own_token(server: Server) -> None:
+    c = server.client
+    r = await c.post("/v1/sites/demo/tickets", json={"service": "internal", "channel": "kiosk"},
+                     headers=server.auth("kiosk", site="demo"))
+    assert r.status_code == 201, r.text
+    t = r.json()
+    assert {"id", "number", "status", "position", "token"} <= set(t)
+    assert t["number"] == "A001" and t["position"] == 1
+    own = {"Authorization": f"Bearer {t['token']}"}
+    got = await c.get(f"/v1/tickets/{t['id']}", headers=own)
+    assert got.status_code == 200 and got.json()["status"] == "waiting"
+    # The ticket's token is scoped to that ticket alone.
+    r2 = await c.post("/v1/sites/demo/tickets", json={"service": "lab", "channel": "app"},
+                      headers=server.auth("kiosk", site="demo"))
+    other = await c.get(f"/v1/tickets/{r2.json()['id']}", headers=own)
+    assert other.status_code == 403 and other.json()["code"] == "forbidden"
+    assert (await c.post("/v1/sites/demo/counters/1/call-next", headers=own)).status_code == 403
+    # Query-string token works too (QR links).
+    q = await c.get(f"/v1/tickets/{t['id']}?token={t['token']}")
+    assert q.status_code == 200
+    cancel = await c.post(f"/v1/tickets/{t['id']}/cancel", headers=own)
+    assert cancel.json()["status"] == "cancelled"
+
+
+async def test_counter_ops_over_http(server: Server) -> None:
+    c = server.client
+    agent = server.auth("agent", site="demo", counter="1")
+    empty = await c.post("/v1/sites/demo/counters/1/call-next", headers=agent)
+    assert empty.status_code == 404 and empty.json()["code"] == "queue_empty"
+    await c.post("/v1/sites/demo/tickets", json={"service": "internal", "channel": "window"},
+                 headers=agent)
+    called = await c.post("/v1/sites/demo/counters/1/call-next", headers=agent)
+    assert called.status_code == 200 and called.json()["status"] == "called"
+    for op, status in (("recall", "called"), ("start", "serving"), ("complete", "done")):
+        r = await c.post(f"/v1/sites/demo/counters/1/{op}", headers=agent)
+        assert r.status_code == 200 and r.json()["status"] == status
+    wrong = await c.post("/v1/sites/demo/counters/2/call-next", headers=agent)
+    assert wrong.status_code == 403
+    site = await c.get("/v1/sites/demo", headers=agent)
+    assert site.json()["counters"][0]["state"] == "open"
+
+
+@pytest.mark.parametrize("body, code", [
+    (b'{"service": 5, "channel": "kiosk"}', "bad_request"),
+    (b'{"service": "internal", "channel": "fax"}', "bad_request"),
+    (b'{"service": "internal", "channel": "kiosk", "vip": true}', "unknown_field"),
+    (b'{"service": "internal"', "bad_request"),
+    (b'[1, 2]', "bad_request"),
+    (b'', "bad_request"),
+    (b'{"service": "ghost", "channel": "kiosk"}', "unknown_service"),
+    (b'{"service": "internal", "channel": "kiosk", "priority": "vip"}', "unknown_priority"),
+])
+async def test_bad_ticket_requests_change_nothing(server: Server, redis: Redis, body: bytes,
+                                                  code: str) -> None:
+    before = await state(redis)
+    r = await server.client.post("/v1/sites/demo/tickets", content=body,
+                                 headers=server.auth("kiosk", site="demo"))
+    assert 400 <= r.status_code < 500
+    assert r.json()["code"] == code and r.json()["message"]
+    assert await state(redis) == before
+
+
+async def test_oversize_body_refused(server: Server, redis: Redis) -> None:
+    before = await state(redis)
+    big = b'{"service": "internal", "channel": "kiosk", "customer": "' + b"x" * 70_000 + b'"}'
+    r = await server.client.post("/v1/sites/demo/tickets", content=big,
+                                 headers=server.auth("kiosk", site="demo"))
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+    assert await state(redis) == before
+
+
+@pytest.mark.parametrize("headers, status, code", [
+    ({}, 401, "unauthorized"),
+    ({"Authorization": "Bearer not-a-jwt"}, 401, "unauthorized"),
+    ("display", 403, "forbidden"),
+    ("other-site-kiosk", 403, "forbidden"),
+])
+async def test_tokens_missing_or_out_of_scope(server: Server, redis: Redis, headers: object,
+                                              status: int, code: str) -> None:
+    if headers == "display":
+        headers = server.auth("display", site="demo")
+    elif headers == "other-site-kiosk":
+        headers = server.auth("kiosk", site="elsewhere")
+    before = await state(redis)
+    r = await server.client.post("/v1/sites/demo/tickets", json={"service": "internal",
+                                 "channel": "kiosk"}, headers=headers)  # type: ignore[arg-type]
+    assert r.status_code == status and r.json()["code"] == code
+    assert await state(redis) == before
+
+
+async def test_expired_token(server: Server) -> None:
+    from realtime.auth import make_token
+    from tests.integration.conftest import SECRET
+    old = make_token(SECRET, "admin", ttl_s=1, now=1_000_000)
+    r = await server.client.get("/v1/sites", headers={"Authorization": f"Bearer {old}"})
+    assert r.status_code == 401 and "expired" in r.json()["message"]
+
+
+async def test_bad_site_documents_change_nothing(server: Server, redis: Redis) -> None:
+    admin = server.auth("admin")
+    before = await server.client.get("/v1/sites/demo", headers=admin)
+    for body in (b'{"name": "x"}', b'{"name": "x", "timezone": "Mars/Base", "languages": ["en"],'
+                 b' "services": [{"id": "a", "name": "A", "prefix": "A"}]}',
+                 b'{"name": "x", "timezone": "UTC", "languages": ["en"], "services": '
+                 b'[{"id": "a", "name": "A", "prefix": "lower"}]}'):
+        r = await server.client.put("/v1/sites/demo", content=body, headers=admin)
+        assert r.status_code == 400, r.text
+    # Removing a service that still has people waiting is refused.
+    await server.client.post("/v1/sites/demo/tickets", json={"service": "lab",
+                             "channel": "kiosk"}, headers=admin)
+    doc = before.json()
+    doc = {k: doc[k] for k in ("name", "timezone", "languages", "priority_classes", "policy")} | {
+        "services": [s for s in doc["services"] if s["id"] != "lab"],
+        "counters": [{k: c[k] for k in ("id", "name", "services") if k in c}
+                     for c in doc["counters"] if "lab" not in c["services"]]}
+    r = await server.client.put("/v1/sites/demo", json=doc, headers=admin)
+    assert r.status_code == 409 and r.json()["code"] == "service_in_use"
+    after = await server.client.get("/v1/sites/demo", headers=admin)
+    assert after.json()["services"] == before.json()["services"]
+
+
+async def test_unknown_ids_and_routes(server: Server) -> None:
+    admin = server.auth("admin")
+    c = server.client
+    assert (await c.get("/v1/tickets/demo.nope", headers=admin)).json()["code"] == \
+        "unknown_ticket"
+    assert (await c.get("/v1/sites/nowhere", headers=admin)).json()["code"] == "unknown_site"
+    r = await c.post("/v1/sites/demo/counters/99/open", headers=admin)
+    assert r.status_code == 404 and r.json()["code"] == "unknown_counter"
+    r = await c.post("/v1/sites/demo/counters/1/dance", headers=admin)
+    assert r.status_code == 400 and r.json()["code"] == "bad_request"
+    r = await c.get("/no/such/route")
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    r = await c.get("/v1/sites/demo/services/ghost/queue", headers=admin)
+    assert r.json()["code"] == "unknown_service"
+
+
+async def test_health_openapi_docs(server: Server) -> None:
+    c = server.client
+    assert (await c.get("/healthz")).json() == {"status": "ok"}
+    assert (await c.get("/readyz")).json() == {"status": "ready"}
+    spec = (await c.get("/openapi.json")).json()
+    assert "/v1/sites/{site}/tickets" in spec["paths"]
+    assert "SiteConfig" in spec["components"]["schemas"]
+    assert (await c.get("/docs")).status_code == 200

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from queueing.errors import Forbidden, Unauthorized
+from realtime.auth import load_secret, make_token, verify
+from realtime.cli import main
+from realtime.settings import FIELDS, from_env, to_env
+
+
+def test_env_is_cast_and_flags_win() -> None:
+    s = from_env({"SWITCHBOARD_PORT": "9000", "SWITCHBOARD_DEMO": "true",
+                  "SWITCHBOARD_ALLOWED_ORIGINS": "http://a, http://b"}, port=9100)
+    assert s.port == 9100 and s.demo is True
+    assert s.allowed_origins == ["http://a", "http://b"]
+
+
+def test_unknown_variables_are_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, "switchboard.settings"):
+        from_env({"SWITCHBOARD_PROT": "1"})
+    assert "SWITCHBOARD_PROT" in caplog.text
+
+
+def test_invalid_values_stop_start_up() -> None:
+    with pytest.raises(SystemExit, match="port"):
+        from_env({"SWITCHBOARD_PORT": "eighty"})
+
+
+def test_env_round_trip_for_workers() -> None:
+    s = from_env({}, port=8123, allowed_origins=["x"], redis_url="unix:///tmp/r.sock")
+    assert from_env(to_env(s)) == s
+
+
+def test_configuration_doc_lists_every_setting() -> None:
+    doc = (Path(__file__).parents[3] / "docs" / "configuration.md").read_text()
+    missing = [f for f in FIELDS if f"SWITCHBOARD_{f.upper()}" not in doc]
+    assert not missing, f"docs/configuration.md lacks {missing}"
+
+
+def test_tokens_carry_scope() -> None:
+    tok = make_token("k" * 32, "agent", site="s1", counter="3")
+    p = verify("k" * 32, tok)
+    assert (p.role, p.site, p.counter) == ("agent", "s1", "3")
+    p.require_counter("s1", "3")
+    with pytest.raises(Forbidden):
+        p.require_counter("s1", "4")
+    with pytest.raises(Forbidden):
+        p.require("kiosk", site="s1")
+    with pytest.raises(Unauthorized):
+        verify("other" * 8, tok)
+    with pytest.raises(ValueError, match="counter"):
+        make_token("k" * 32, "agent", site="s1")
+
+
+def test_token_command_uses_the_data_folder_secret(tmp_path: Path,
+                                                   capsys: pytest.CaptureFixture[str],
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SWITCHBOARD_SECRET", raising=False)
+    secret = load_secret(None, tmp_path)
+    assert (tmp_path / "secret").stat().st_mode & 0o077 == 0
+    assert main(["token", "display", "--site", "demo", "--data-dir", str(tmp_path)]) == 0
+    p = verify(secret, capsys.readouterr().out.strip())
+    assert (p.role, p.site) == ("display", "demo")
+    assert main(["token", "agent", "--site", "demo", "--data-dir", str(tmp_path)]) == 2
