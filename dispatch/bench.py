@@ -44,7 +44,8 @@ from dispatch.solver.frontier import match_vehicles
 from dispatch.solver.matrix import travel_matrices
 from dispatch.solver.schedule import build_plan
 
-BENCH_DIR = Path("/work/shared/bench/vrptw")
+# The shared benchmark data sits beside the repository clone.
+BENCH_DIR = Path(__file__).resolve().parents[2] / "shared" / "bench" / "vrptw"
 
 
 def _routes(plan: Plan) -> list[list[int]]:

@@ -1,0 +1,43 @@
+"""Smoke tests so the benchmarks cannot rot: each runs in a tiny configuration."""
+
+from __future__ import annotations
+
+import json
+
+from dispatch_solver_helpers import vrptw_dir
+
+from dispatch.bench import main
+
+
+def test_solomon_bench_on_one_instance(tmp_path, capsys):
+    out = tmp_path / "s.json"
+    main(["solomon", str(vrptw_dir() / "C101.txt"), "--time-limit", "1", "--json", str(out)])
+    data = json.loads(out.read_text())
+    row = data["instances"][0]
+    assert row["instance"] == "C101" and row["feasible"]
+    assert sorted(c for r in row["routes"] for c in r) == list(range(1, 101))
+    assert row["vehicles"] == len(row["routes"]) and row["gap_percent"] < 5
+    assert {"seconds", "distance"} <= row.keys()
+    assert "mean gap" in capsys.readouterr().out
+
+
+def test_churn_bench_tiny(tmp_path):
+    out = tmp_path / "c.json"
+    args = ["churn", "--instance", str(vrptw_dir() / "R101.txt"), "--events", "2"]
+    args += ["--initial-s", "0.3", "--improve-s", "0.15", "--resolve-s", "0.3", "--json", str(out)]
+    main(args)
+    data = json.loads(out.read_text())
+    assert data["events"] == 2 and data["all_feasible"]
+    assert 0.0 <= data["mean_churn"] <= 1.0 and data["mean_scratch_churn"] is not None
+    assert len(data["per_event"]) == 2
+
+
+def test_scale_bench_tiny(tmp_path):
+    out = tmp_path / "sc.json"
+    args = ["scale", "--vehicles", "8", "--tasks", "30", "--time-limit", "0.3"]
+    args += ["--inserts", "5", "--json", str(out)]
+    main(args)
+    data = json.loads(out.read_text())
+    assert data["violations"] == 0 and data["stream_violations"] == 0
+    assert data["planned"] + data["unassigned"] == 30
+    assert data["insert_stream_ms"]["p95"] > 0
