@@ -92,7 +92,7 @@ class Engine:
             "put_site", site, self.clock(), actor.subject, actor.via,
             msgspec.json.encode(cfg).decode(), _json(svcs), _json(ctrs), _json(pol),
             secrets.token_hex(4), _json(classes))
-        await self.store.redis.sadd(keys.SITES, site)
+        await self.store.redis.sadd(keys.SITES, site)  # type: ignore[misc]
         self._configs.pop(site, None)
         return result
 
@@ -126,7 +126,8 @@ class Engine:
         return out
 
     async def sites(self) -> list[str]:
-        return sorted(s.decode() for s in await self.store.redis.smembers(keys.SITES))
+        members = await self.store.redis.smembers(keys.SITES)  # type: ignore[misc]
+        return sorted(s.decode() for s in members)
 
     # -- tickets -----------------------------------------------------------------------
 

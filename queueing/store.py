@@ -13,9 +13,9 @@ from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
+from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-from redis.commands.core import AsyncScript
 
 from queueing import keys
 from queueing.errors import SwitchboardError, Unavailable, error_for

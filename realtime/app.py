@@ -23,8 +23,9 @@ log = logging.getLogger("switchboard")
 
 def connect(url: str) -> Redis:
     # One pool per process; hiredis parses replies when installed.
-    return Redis.from_url(url, decode_responses=False, health_check_interval=30,
-                          max_connections=512)
+    client: Redis = Redis.from_url(url, decode_responses=False, health_check_interval=30,
+                                   max_connections=512)
+    return client
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -45,8 +46,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await redis.aclose()
 
     routes: list[BaseRoute] = [*api.ROUTES, *docs.ROUTES]
-    return Starlette(routes=routes, lifespan=lifespan,
-                     exception_handlers=HANDLERS)  # type: ignore[arg-type]
+    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
 
 
 def app_from_env() -> Starlette:

@@ -149,7 +149,7 @@ async def test_recall_limit_error(engine: Engine) -> None:
 async def test_park_unpark_transfer_cancel(demo: Engine, clock: Clock) -> None:
     first = (await demo.issue("demo", req(), ADMIN)).ticket
     clock.advance(60)
-    (await demo.issue("demo", req("lab"), ADMIN)).ticket
+    await demo.issue("demo", req("lab"), ADMIN)
     await demo.counter_op("demo", "1", "call-next", AGENT)
     parked = await demo.counter_op("demo", "1", "park", AGENT)
     assert parked["status"] == "parked"
