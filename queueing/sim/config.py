@@ -57,7 +57,7 @@ class Pauses(_Strict):
     mean_min: Positive = 20.0
 
 
-class Scenario(_Strict):
+class Scenario(_Strict, kw_only=True):
     seed: int = 0
     days: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 1
     open_h: Hour
