@@ -42,6 +42,7 @@ from dispatch.solver import (
 )
 from dispatch.solver.frontier import match_vehicles
 from dispatch.solver.matrix import travel_matrices
+from dispatch.solver.neighbourhood import nearest_vehicles
 from dispatch.solver.schedule import build_plan
 
 # The shared benchmark data sits beside the repository clone.
@@ -127,8 +128,12 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
     held = [int(c) for c in rng.permutation(np.arange(1, inst.customers + 1))[: args.events]]
     base = full.with_tasks(tuple(t for t in full.tasks if int(t.id) not in set(held)))
     policy = StabilityPolicy(
-        reassignment_penalty=int(args.penalty * SCALE), max_changes_per_hour=args.cap
+        reassignment_penalty=int(args.penalty * SCALE),
+        max_changes_per_hour=args.cap,
+        max_moved_ratio=args.max_moved,
+        burst_ratio=args.burst,
     )
+    carry = 0.0
     current = solve(base, args.initial_s, seed=args.seed)
     problem: Problem = base
     history: dict[str, tuple[int, ...]] = {}
@@ -140,10 +145,21 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
         began = time.perf_counter()
         inserted = insert(current, problem, task)
         insert_ms = 1000 * (time.perf_counter() - began)
+        near = None
+        if args.neighbours:
+            near = nearest_vehicles(problem, inserted.plan, task.location, args.neighbours)
         result = improve(
-            problem, inserted.plan, policy, history, now, args.improve_s, args.seed + k
+            problem,
+            inserted.plan,
+            policy,
+            history,
+            now,
+            args.improve_s,
+            args.seed + k,
+            vehicles=near,
+            carry=carry,
         )
-        history = result.history
+        history, carry = result.history, result.carry
         event = {
             "customer": customer,
             "insert_ms": round(insert_ms, 2),
@@ -186,6 +202,9 @@ def _churn_summary(
         "instance": inst.name,
         "events": len(events),
         "penalty": args.penalty,
+        "max_moved": args.max_moved,
+        "burst": args.burst,
+        "neighbours": args.neighbours,
         "improve_s": args.improve_s,
         "mean_churn": statistics.fmean(churns) if churns else 0.0,
         "max_churn": max(churns, default=0.0),
@@ -341,6 +360,9 @@ def parser() -> argparse.ArgumentParser:
     ch.add_argument("--resolve-s", type=float, default=10.0)
     ch.add_argument("--penalty", type=float, default=2.0, help="distance units per moved job")
     ch.add_argument("--cap", type=int, default=6, help="plan changes per technician per hour")
+    ch.add_argument("--max-moved", type=float, default=0.02, help="mean moved share per event")
+    ch.add_argument("--burst", type=float, default=0.05, help="max moved share in one event")
+    ch.add_argument("--neighbours", type=int, default=6, help="routes re-solved (0: all)")
     ch.add_argument("--event-gap-s", type=int, default=300)
     ch.add_argument("--baseline-every", type=int, default=1)
     ch.add_argument("--seed", type=int, default=1)

@@ -17,6 +17,11 @@ Mapping, as PyVRP's documentation describes its features:
   priority, so PyVRP leaves tasks out only when they cannot fit, lowest priority first.
 - breaks and multiple time windows are not expressible: ``BackendUnavailable``.
 - warm start: the given plan becomes PyVRP's ``initial_solution``.
+- churn in the objective (``move_penalty`` with a warm start): every vehicle gets a vehicle type
+  and a profile of its own, whose edges into tasks the warm start gave to *another* vehicle
+  cost ``move_penalty`` more. The search then weighs each reassignment exactly as ``stabilise``
+  will. It costs one pair of matrices per vehicle, so it is used only while they fit in
+  ``MATRIX_BUDGET`` (small fleets and the local re-solves of ``neighbourhood``).
 """
 
 from __future__ import annotations
@@ -39,14 +44,18 @@ FORBIDDEN = 10**12
 MATRIX_BUDGET = 3 * 2**30
 
 
+def _fits(problem: Problem, profiles: int) -> bool:
+    n = len(problem.tasks) + 2 * len(problem.vehicles) + 1
+    return 16 * n * n * profiles <= MATRIX_BUDGET
+
+
 def supports(problem: Problem) -> str | None:
     """Why PyVRP cannot take ``problem``, or None when it can."""
     if any(v.breaks for v in problem.vehicles):
         return "breaks"
     if any(len(t.time_windows) > 1 for t in problem.tasks):
         return "multiple time windows"
-    n = len(problem.tasks) + 2 * len(problem.vehicles) + 1
-    if 16 * n * n * len(_profiles(problem)) > MATRIX_BUDGET:
+    if not _fits(problem, len(_profiles(problem))):
         return "matrices too large"
     return None
 
@@ -60,8 +69,11 @@ def _profiles(problem: Problem) -> list[frozenset[str]]:
 class _Build:
     """The PyVRP ProblemData and the maps back to our ids."""
 
-    def __init__(self, problem: Problem) -> None:
+    def __init__(self, problem: Problem, anchor: dict[str, str], move_penalty: int) -> None:
         self.problem = problem
+        # Task -> vehicle of the warm start; empty unless moves are priced in the objective.
+        self.anchor = anchor if move_penalty > 0 else {}
+        self.move_penalty = move_penalty
         self.fronts = [frontier(problem, v) for v in problem.vehicles]
         self.tasks: list[Task] = [problem.task_by_id[t] for t in free_task_ids(problem)]
         depot_locs: list[int] = []
@@ -76,11 +88,17 @@ class _Build:
         index = depot_locs + ([-1] if self.open_end else []) + [t.location for t in self.tasks]
         self.index = np.asarray(index, dtype=np.int64)
         self.first_client = len(index) - len(self.tasks)
-        self.profiles = _profiles(problem)
+        self.profiles: list[tuple[frozenset[str], str | None]] = (
+            [(v.skills, v.id) for v in problem.vehicles]
+            if self.anchor
+            else [(skills, None) for skills in _profiles(problem)]
+        )
         self.groups = self._groups()
         self.data = self._data()
 
-    def _matrix(self, full: NDArray[np.int64], skills: frozenset[str]) -> NDArray[np.int64]:
+    def _matrix(
+        self, full: NDArray[np.int64], skills: frozenset[str], owner: str | None
+    ) -> NDArray[np.int64]:
         safe = np.where(self.index < 0, 0, self.index)
         sub: NDArray[np.int64] = full[np.ix_(safe, safe)].astype(np.int64)
         if self.open_end:
@@ -89,6 +107,8 @@ class _Build:
         for k, task in enumerate(self.tasks):
             if not task.skills <= skills:
                 sub[:, self.first_client + k] = FORBIDDEN
+            elif owner is not None and self.anchor.get(task.id, owner) != owner:
+                sub[:, self.first_client + k] += self.move_penalty
         np.fill_diagonal(sub, 0)
         return sub
 
@@ -96,7 +116,11 @@ class _Build:
         groups: dict[Hashable, list[Frontier]] = {}
         for f in self.fronts:
             v = f.vehicle
-            key = (f.location, v.end, f.ready_at, v.shift[1], f.capacity, f.max_tasks, v.skills)
+            key: Hashable = (
+                v.id
+                if self.anchor
+                else (f.location, v.end, f.ready_at, v.shift[1], f.capacity, f.max_tasks, v.skills)
+            )
             groups.setdefault(key, []).append(f)
         return groups
 
@@ -143,14 +167,20 @@ class _Build:
                     end_depot=end,
                     tw_early=f.ready_at,
                     tw_late=v.shift[1],
-                    profile=self.profiles.index(v.skills) if len(self.profiles) > 1 else 0,
+                    profile=self._profile_of(v.id, v.skills),
                     name=v.id,
                 )
             )
         # PyVRP's stub types matrices loosely; these are int64 square arrays.
-        dist: list[Any] = [self._matrix(problem.cost, p) for p in self.profiles]
-        dur: list[Any] = [self._matrix(problem.duration, p) for p in self.profiles]
+        dist: list[Any] = [self._matrix(problem.cost, *p) for p in self.profiles]
+        # Durations never carry the move price, only the skill restrictions.
+        dur: list[Any] = [self._matrix(problem.duration, p[0], None) for p in self.profiles]
         return pyvrp.ProblemData(locations, clients, depots, types, dist, dur)
+
+    def _profile_of(self, vehicle_id: str, skills: frozenset[str]) -> int:
+        if self.anchor:
+            return self.profiles.index((skills, vehicle_id))
+        return self.profiles.index((skills, None))
 
     def initial(self, plan: Plan) -> pyvrp.Solution | None:
         """``plan`` as a PyVRP solution (vehicle ids map onto their group's type)."""
@@ -177,13 +207,24 @@ class _Build:
 
 
 def solve(
-    problem: Problem, time_limit_s: float, warm_start: Plan | None, seed: int
+    problem: Problem,
+    time_limit_s: float,
+    warm_start: Plan | None,
+    seed: int,
+    move_penalty: int = 0,
 ) -> dict[str, list[str]]:
-    """Vehicle id → task sequence (committed tasks first) found by PyVRP within the limit."""
+    """Vehicle id → task sequence (committed tasks first) found by PyVRP within the limit.
+
+    ``move_penalty`` > 0 with a warm start prices every task moved off its warm-start vehicle
+    into the objective (when the per-vehicle matrices fit; otherwise it is ignored here and
+    left to ``stabilise``)."""
     began = time.perf_counter()
     if (reason := supports(problem)) is not None:
         raise BackendUnavailable("pyvrp", reason)
-    build = _Build(problem)
+    anchor = {} if warm_start is None else dict(warm_start.assignment)
+    if not _fits(problem, len(problem.vehicles)):
+        move_penalty = 0
+    build = _Build(problem, anchor, move_penalty)
     initial = build.initial(warm_start) if warm_start is not None else None
     left = max(0.01, time_limit_s - (time.perf_counter() - began))
     result = pyvrp.solve(

@@ -89,11 +89,16 @@ def _input(problem: Problem, warm_start: Plan | None) -> tuple[vroom.Input, list
 
 
 def solve(
-    problem: Problem, time_limit_s: float, warm_start: Plan | None, seed: int
+    problem: Problem,
+    time_limit_s: float,
+    warm_start: Plan | None,
+    seed: int,
+    move_penalty: int = 0,
 ) -> dict[str, list[str]]:
     """Vehicle id → sequence (committed tasks first, breaks where VROOM put them).
 
-    VROOM is deterministic for a given input, so ``seed`` is unused.
+    VROOM is deterministic for a given input, so ``seed`` is unused. VROOM has no per-vehicle
+    job costs, so ``move_penalty`` cannot enter its objective; ``stabilise`` applies it.
     """
     began = time.perf_counter()
     inp, jobs, vehicles = _input(problem, warm_start)

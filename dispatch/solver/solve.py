@@ -12,12 +12,13 @@ With a warm start the result is never worse than the warm start itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 
 from dispatch.solver import backend_pyvrp, backend_vroom
 from dispatch.solver.insertion import insert
 from dispatch.solver.model import Plan, Problem, Unassigned
+from dispatch.solver.neighbourhood import merge, subproblem
 from dispatch.solver.schedule import build_plan, route_violations
 from dispatch.solver.stability import History, Stabilised, StabilityPolicy, stabilise
 
@@ -95,14 +96,16 @@ def solve(
     warm_start: Plan | None = None,
     seed: int = 0,
     backend: Backend = Backend.AUTO,
+    move_penalty: int = 0,
 ) -> Plan:
     """Route every task of ``problem`` within ``time_limit_s`` (wall clock, model building
     included). Committed tasks stay first on their vehicles. Tasks no vehicle can take feasibly
-    come back in ``Plan.unassigned`` with a reason."""
+    come back in ``Plan.unassigned`` with a reason. ``move_penalty`` (cost units per task moved
+    off its warm-start vehicle) makes the search itself churn-aware where the backend can."""
     chosen = choose_backend(problem) if backend is Backend.AUTO else backend
     warm = adapt(problem, warm_start) if warm_start is not None else None
     module = backend_pyvrp if chosen is Backend.PYVRP else backend_vroom
-    sequences = module.solve(problem, time_limit_s, warm, seed)
+    sequences = module.solve(problem, time_limit_s, warm, seed, move_penalty)
     plan = repair(problem, build_plan(problem, sequences))
     if warm is not None and objective(warm) <= objective(plan):
         return warm
@@ -118,8 +121,19 @@ def improve(
     time_limit_s: float,
     seed: int = 0,
     backend: Backend = Backend.AUTO,
+    vehicles: Collection[str] | None = None,
+    carry: float = 0.0,
 ) -> Stabilised:
     """The background step after an insertion: a warm-started re-solve, adopted only where
-    its gain beats its churn cost (``stabilise``)."""
-    candidate = solve(problem, time_limit_s, current, seed, backend)
-    return stabilise(problem, adapt(problem, current), candidate, policy, history, now)
+    its gain beats its churn cost (``stabilise``). With ``vehicles`` only those routes are
+    re-solved (see ``neighbourhood.nearest_vehicles``); the rest of the plan stays as it is.
+    ``carry`` is the unused move allowance of the previous call (``Stabilised.carry``)."""
+    current = adapt(problem, current)
+    price = policy.reassignment_penalty
+    if vehicles is None:
+        candidate = solve(problem, time_limit_s, current, seed, backend, price)
+    else:
+        sub, warm = subproblem(problem, current, vehicles)
+        local = solve(sub, time_limit_s, warm, seed, backend, price)
+        candidate = merge(problem, current, local)
+    return stabilise(problem, current, candidate, policy, history, now, carry)

@@ -12,6 +12,11 @@
 - Never adopted: a component whose candidate moves, drops or reorders a committed task
   (en route / on site), or that would change a technician's plan more often than
   ``max_changes_per_hour`` (counted over the last ``window_s`` from the change history).
+- With ``max_moved_ratio`` set, moves are rationed like a token bucket: each call adds that
+  share of the planned tasks to the allowance (``carry`` holds what earlier calls left unused),
+  the allowance never exceeds ``burst_ratio`` of the planned tasks, and the components with the
+  best net gain (gain minus churn cost) go first. So the *mean* share moved per call stays at
+  most ``max_moved_ratio`` and no single call moves more than ``burst_ratio``.
 
 Churn = tasks moved to another vehicle / tasks planned before (``Churn``).
 """
@@ -34,6 +39,8 @@ class StabilityPolicy:
     max_changes_per_hour: int = 4
     window_s: int = 3600
     unassigned_value: int = 10**9
+    max_moved_ratio: float | None = None
+    burst_ratio: float = 0.05
 
 
 @dataclass(frozen=True)
@@ -50,14 +57,15 @@ class Churn:
 
 @dataclass(frozen=True)
 class Stabilised:
-    """The adopted plan, its churn, its gain, the vehicles whose plan changed and the
-    change history to pass to the next call."""
+    """The adopted plan, its churn, its gain, the vehicles whose plan changed, and the change
+    history and unused move allowance to pass to the next call."""
 
     plan: Plan
     churn: Churn
     gain: int
     changed: frozenset[str]
     history: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    carry: float = 0.0
 
 
 def churn(current: Plan, candidate: Plan) -> Churn:
@@ -105,6 +113,7 @@ def stabilise(
     policy: StabilityPolicy,
     history: History,
     now: int,
+    carry: float = 0.0,
 ) -> Stabilised:
     """Merge ``candidate`` into ``current`` under ``policy`` (see the module docstring)."""
     ids = [v.id for v in problem.vehicles]
@@ -120,6 +129,7 @@ def stabilise(
             comps.union(v, after[task])
     adopted: set[str] = set()
     gain = 0
+    options = []
     for group in comps.groups():
         members = set(group)
         value = sum(cur[v].cost - cand[v].cost for v in group)
@@ -136,7 +146,15 @@ def stabilise(
             recent_changes(history, v, now, policy.window_s) >= policy.max_changes_per_hour
             for v in members
         )
-        if committed_ok and not capped and value > policy.reassignment_penalty * moved:
+        net = value - policy.reassignment_penalty * moved
+        if committed_ok and not capped and net > 0:
+            options.append((net, moved, value, members))
+    budget = float(len(before))
+    if policy.max_moved_ratio is not None:
+        budget = min(policy.max_moved_ratio * len(before) + carry, policy.burst_ratio * len(before))
+    for _, moved, value, members in sorted(options, key=lambda o: -o[0]):
+        if moved <= budget:
+            budget -= moved
             adopted |= members
             gain += value
     routes = {v: (cand[v] if v in adopted else cur[v]) for v in ids}
@@ -152,4 +170,5 @@ def stabilise(
     }
     for v in adopted:
         new_history[v] = (*new_history.get(v, ()), now)
-    return Stabilised(plan, churn(current, plan), gain, frozenset(adopted), new_history)
+    left = budget if policy.max_moved_ratio is not None else 0.0
+    return Stabilised(plan, churn(current, plan), gain, frozenset(adopted), new_history, left)
