@@ -31,16 +31,12 @@ class Path:
     abandoned: float
 
 
-def fluid_wait(
-    segments: list[tuple[float, float]],
-    ahead: float,
-    lam_over: float,
-    budget: float,
-    lam_preempt: float,
-    hazard: float,
-    horizon_s: float,
-) -> Path | None:
-    """Walk ``segments`` ((start offset s, calls/s), first at 0) until the ticket is called.
+Segment = tuple[float, float, float, float]  # start offset s, calls/s, lam_over, lam_preempt
+
+
+def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: float,
+               horizon_s: float) -> Path | None:
+    """Walk ``segments`` (the first starts at 0) until the ticket is called.
 
     None when it is not called within ``horizon_s`` (no capacity known to come).
     """
@@ -49,7 +45,7 @@ def fluid_wait(
     own = 1.0  # the ticket's own call, needed once nobody is ahead
     i = 0
     while t < horizon_s:
-        rate = segments[i][1]
+        _, rate, lam_over, lam_preempt = segments[i]
         seg_end = segments[i + 1][0] if i + 1 < len(segments) else INF
         lam = lam_over if over < budget else 0.0
         budget_at = t + (budget - over) / lam if lam > 0.0 else INF
@@ -87,13 +83,29 @@ def fluid_wait(
     return None
 
 
-def time_for_calls(segments: list[tuple[float, float]], calls: float) -> float | None:
+def time_for_calls(segments: list[Segment], calls: float) -> float | None:
     """When the service will have made ``calls`` calls from now: Λ⁻¹(calls), or None."""
     done = 0.0
-    for i, (start, rate) in enumerate(segments):
+    for i, (start, rate, _, _) in enumerate(segments):
         end = segments[i + 1][0] if i + 1 < len(segments) else INF
         room = rate * (end - start)
         if rate > 0.0 and done + room >= calls:
             return start + (calls - done) / rate
         done += room
     return None
+
+
+def merge(capacity: list[tuple[float, float]],
+          arrivals: list[tuple[float, float, float]]) -> list[Segment]:
+    """One list of segments from the capacity steps and the overtaker-rate steps (both
+    start at 0)."""
+    points = sorted({c[0] for c in capacity} | {a[0] for a in arrivals})
+    out: list[Segment] = []
+    i = j = 0
+    for p in points:
+        while i + 1 < len(capacity) and capacity[i + 1][0] <= p:
+            i += 1
+        while j + 1 < len(arrivals) and arrivals[j + 1][0] <= p:
+            j += 1
+        out.append((p, capacity[i][1], arrivals[j][1], arrivals[j][2]))
+    return out

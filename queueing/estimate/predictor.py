@@ -23,14 +23,16 @@ the range says how much longer it may be.
 
 from __future__ import annotations
 
-from queueing.estimate.fluid import Path, fluid_wait, time_for_calls
+from queueing.estimate.fluid import Path, fluid_wait, merge, time_for_calls
 from queueing.estimate.gamma import gamma_ppf
 from queueing.estimate.rates import RateTracker, ServiceRates
-from queueing.estimate.types import ZERO, Estimate, TicketView
+from queueing.estimate.types import ZERO, Estimate, RosterChange, TicketView
 from queueing.policy import aging_budget
 
 HORIZON_S = 12 * 3600.0  # beyond this an estimate is "later today", not a number
 UNKNOWN_SHARE = 0.5  # a shared counter never seen calling this service
+OVERDUE_S = 300.0  # a pause past its announced end: assume the counter is back this soon
+PROFILE_HORIZON_S = 6 * 3600.0  # overtaker rates by time of day this far ahead, then flat
 
 
 def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float]]:
@@ -44,20 +46,34 @@ def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float]]
         is_open[c.id] = c.open
     rate = sum(r for cid, r in per_counter.items() if is_open[cid])
     segments = [(0.0, rate)]
-    for change in sorted(view.roster, key=lambda ch: ch.at_ms):
-        if change.counter not in per_counter or change.at_ms <= view.now_ms:
-            continue
+    for at, change in _roster_steps(view, per_counter):
         if is_open[change.counter] == change.open:
             continue
         is_open[change.counter] = change.open
         rate += per_counter[change.counter] if change.open else -per_counter[change.counter]
         rate = max(rate, 0.0)
-        at = (change.at_ms - view.now_ms) / 1000.0
         if at == segments[-1][0]:
             segments[-1] = (at, rate)
         else:
             segments.append((at, rate))
     return segments
+
+
+def _roster_steps(view: TicketView,
+                  known: dict[str, float]) -> list[tuple[float, RosterChange]]:
+    """Roster changes of the service's counters as (offset s, change), in time order."""
+    steps = []
+    for change in view.roster:
+        if change.counter not in known:
+            continue
+        at = (change.at_ms - view.now_ms) / 1000.0
+        if at <= 0.0:
+            if not change.open:
+                continue  # a closing already past is the current state
+            at = OVERDUE_S  # a return announced for earlier: the counter is overdue
+        steps.append((at, change))
+    steps.sort(key=lambda step: step[0])
+    return steps
 
 
 def overtake_rates(view: TicketView, rates: ServiceRates) -> tuple[float, float]:
@@ -72,6 +88,32 @@ def overtake_rates(view: TicketView, rates: ServiceRates) -> tuple[float, float]
     return bound, preempt
 
 
+def overtake_steps(view: TicketView, rates: ServiceRates) -> list[tuple[float, float, float]]:
+    """Overtaker rates over time: [(offset s, budget-bound/s, preempting/s), ...].
+
+    The recent window alone on the first day; then the time-of-day profile scaled by
+    today's level, blended with the window by how many days the profile has seen.
+    """
+    flat_bound, flat_pre = overtake_rates(view, rates)
+    prof = rates.profile
+    if prof is None:
+        return [(0.0, flat_bound, flat_pre)]
+    bound, pre = prof.rates_above(view.rank, view.preempt_ranks)
+    w = rates.profile_weight
+    wl = w * rates.level
+    _, slot = prof.slot(view.now_ms)
+    start = 0.0
+    step = (prof.slot_ms - (view.now_ms + prof.offset_ms) % prof.slot_ms) / 1000.0
+    out = []
+    while start < PROFILE_HORIZON_S:
+        out.append((start, wl * bound[slot] + (1.0 - w) * flat_bound,
+                    wl * pre[slot] + (1.0 - w) * flat_pre))
+        start += step
+        step = prof.slot_ms / 1000.0
+        slot = (slot + 1) % prof.slots
+    return out
+
+
 def remaining_budget(view: TicketView) -> int:
     if view.budget is not None:
         return max(view.budget, 0)
@@ -80,10 +122,9 @@ def remaining_budget(view: TicketView) -> int:
 
 def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, float] | None:
     """Uncalibrated (P10, median, P90) in seconds, or None if no capacity is coming."""
-    segments = capacity(view, rates)
-    lam_over, lam_preempt = overtake_rates(view, rates)
-    path = fluid_wait(segments, view.ahead, lam_over, remaining_budget(view), lam_preempt,
-                      rates.abandon_hazard, HORIZON_S)
+    segments = merge(capacity(view, rates), overtake_steps(view, rates))
+    path = fluid_wait(segments, view.ahead, remaining_budget(view), rates.abandon_hazard,
+                      HORIZON_S)
     if path is None:
         return None
     shape, scale = _gamma_params(path, rates.cv2, _open_count(view))
@@ -99,11 +140,19 @@ def _open_count(view: TicketView) -> int:
 
 
 def _gamma_params(path: Path, cv2: float, servers: int) -> tuple[float, float]:
+    """Shape and scale (in calls) of the gamma for the time to the ticket's call."""
     k = max(path.calls, 1e-6)
+    # The counters are mid-call when the ticket arrives: a random arrival sees each call's
+    # remaining time, mean (1 + cv2) / 2 of a whole call (less for regular calls, more for
+    # erratic ones). Over the first s calls this shifts the K-th call by up to
+    # (1 - r) * 2s / (s + 1) calls (exact for one counter; for many counters the first
+    # completions look Poisson and the shift fades): the known renewal-theory correction.
+    r = (1.0 + cv2) / 2.0
+    mean = max(k - (1.0 - r) * 2.0 * min(k, servers) / (servers + 1), 0.05 * k)
     # Departures of s counters look Poisson over a few calls, renewal-like over many.
     v = (servers + cv2 * k) / (servers + k)
     var = k * v + path.overtakers + path.abandoned
-    return k * k / var, var / k
+    return mean * mean / var, var / mean
 
 
 def estimate(view: TicketView, tracker: RateTracker) -> Estimate | None:

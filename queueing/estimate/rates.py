@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from queueing.estimate.calibrate import Calibrator
+from queueing.estimate.profile import ArrivalProfile
 from queueing.estimate.types import Estimate
 from queueing.estimate.window import Window
 
@@ -33,6 +34,12 @@ class TrackerSettings:
     prior_weight: float = 5.0  # pseudo-count pulling a counter's mean to its service's
     min_arrival_span_ms: int = 10 * _MIN  # a rate from 2 minutes of data is mostly noise
     cache_ms: int = 5_000
+    utc_offset_ms: int = 0  # the site's offset, so profile slots are local times of day
+    profile_slot_ms: int = 30 * _MIN
+    profile_memory_days: int = 20
+    profile_trust_days: float = 3.0  # after d days the profile has weight d / (d + this)
+    level_span_ms: int = 120 * _MIN  # "today vs a usual day" is measured over this
+    level_prior: float = 10.0  # pseudo-arrivals pulling that ratio towards 1
     calibration_maxlen: int = 300
     calibration_prior_n: int = 30
 
@@ -45,8 +52,11 @@ class ServiceRates:
     cv2: float  # squared coefficient of variation of those durations
     counter_service_s: dict[str, float]  # per counter, shrunk towards ``mean_service_s``
     counter_share: dict[str, float]  # per counter, share of its recent calls for this service
-    arrivals_per_s: dict[int, float]  # per class rank
+    arrivals_per_s: dict[int, float]  # per class rank, over the recent window
     abandon_hazard: float  # cancellations per second of waiting (exponential patience)
+    profile: ArrivalProfile | None = None  # past days by time of day (None before a full day)
+    profile_weight: float = 0.0  # how far to trust it over the recent window
+    level: float = 1.0  # today's arrivals / the profile's, over the last level_span_ms
 
 
 @dataclass(slots=True)
@@ -56,6 +66,8 @@ class _Service:
     cancels: Window  # value = waited s before cancelling
     waited: Window  # waited s of called and cancelled tickets (the exposure to abandon)
     calibrator: Calibrator
+    profile: ArrivalProfile
+    recent: Window  # every arrival, for today's level against the profile
     by_counter: dict[str, Window] = field(default_factory=dict)
     arrivals: dict[int, Window] = field(default_factory=dict)
     arrivals_since_ms: int | None = None  # start of the current run of arrivals
@@ -86,6 +98,9 @@ class RateTracker:
                 cancels=Window(st.abandon_span_ms, 2_000),
                 waited=Window(st.abandon_span_ms, 5_000),
                 calibrator=Calibrator(st.calibration_maxlen, st.calibration_prior_n),
+                profile=ArrivalProfile(st.profile_slot_ms, st.utc_offset_ms,
+                                       st.profile_memory_days),
+                recent=Window(st.level_span_ms, 100_000),
             )
             self._services[service] = s
         s.version += 1
@@ -102,6 +117,8 @@ class RateTracker:
         if w is None:
             w = s.arrivals[rank] = Window(span, 10_000)
         w.add(at_ms)
+        s.profile.add(rank, at_ms)
+        s.recent.add(at_ms)
 
     def observe_service(self, service: str, counter: str, started_ms: int, ended_ms: int) -> None:
         """A counter finished a call of ``service``: served, or given up as a no-show."""
@@ -218,5 +235,12 @@ class RateTracker:
         s.cancels.evict(now_ms)
         s.waited.evict(now_ms)
         hazard = len(s.cancels) / s.waited.total if s.waited.total > 0.0 else 0.0
+        profile, weight, level = None, 0.0, 1.0
+        if s.profile.days:
+            profile = s.profile
+            weight = profile.days / (profile.days + st.profile_trust_days)
+            s.recent.evict(now_ms)
+            usual = profile.expected(now_ms - st.level_span_ms, now_ms)
+            level = (len(s.recent) + st.level_prior) / (usual + st.level_prior)
         return ServiceRates(mean, cv2 if cv2 is not None else 1.0, per_counter, share, arrivals,
-                            hazard)
+                            hazard, profile, weight, level)

@@ -205,7 +205,7 @@ class Day:
             others = sum(len(self.queues[s]) for s in d.spec.services if s != service)
             counters.append(CounterView(d.spec.id, d.open, d.current is not None,
                                         d.spec.weights.get(service, 1.0), others))
-            if d.paused and d.on_shift and d.back_ms is not None and d.back_ms > now:
+            if d.paused and d.on_shift and d.back_ms is not None:  # overdue ones too
                 roster.append(RosterChange(d.back_ms, d.spec.id, True))
         queue = self.queues[service]
         head = self.tickets[queue.entries[0].id]
