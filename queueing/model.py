@@ -106,6 +106,9 @@ class SiteConfig(Strict):
         msgspec.field(default_factory=lambda: list(DEFAULT_CLASSES))
     )
     policy: Policy = msgspec.field(default_factory=Policy)
+    # Spoken/displayed call text per language; {number} and {counter} are filled in.
+    announcements: dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")],
+                        Annotated[str, msgspec.Meta(max_length=200)]] = {}
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -120,6 +123,11 @@ class SiteConfig(Strict):
 
 def validate_site(cfg: SiteConfig) -> None:
     """Checks that need the whole document: ids unique, references resolve, zone exists."""
+    try:
+        # Structs built in code skip the field constraints that decoding applies.
+        msgspec.convert(msgspec.to_builtins(cfg), SiteConfig)
+    except msgspec.ValidationError as exc:
+        raise BadRequest(str(exc)) from exc
     try:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -142,6 +150,21 @@ def _unique(ids: list[str], field: str) -> None:
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
         raise BadRequest(f"duplicate ids in {field}: {', '.join(dupes)}", field=field)
+
+
+DEFAULT_ANNOUNCEMENTS = {
+    "zh": "请 {number} 号到 {counter}",
+    "en": "Ticket {number}, please go to {counter}",
+}
+
+
+def announcement(cfg: SiteConfig, lang: str, number: str, counter_id: str) -> str:
+    """The call text for ``number`` at ``counter_id`` in ``lang`` (template per site)."""
+    template = (cfg.announcements.get(lang) or DEFAULT_ANNOUNCEMENTS.get(lang.split("-")[0])
+                or DEFAULT_ANNOUNCEMENTS["en"])
+    ctr = cfg.counter(counter_id)
+    name = display_name(ctr.name if ctr else None, lang, counter_id)
+    return template.replace("{number}", number).replace("{counter}", name)
 
 
 def display_name(name: Name | None, lang: str, fallback: str = "") -> str:

@@ -12,10 +12,11 @@ from starlette.routing import BaseRoute
 
 from queueing.engine import Engine
 from queueing.store import Store
-from realtime import api, docs
+from realtime import api, docs, metrics, ws
 from realtime.auth import load_secret
 from realtime.context import Context
 from realtime.errors import HANDLERS
+from realtime.hub.hub import Hub
 from realtime.settings import Settings, from_env
 
 log = logging.getLogger("switchboard")
@@ -38,14 +39,17 @@ def create_app(settings: Settings | None = None) -> Starlette:
         redis = connect(settings.redis_url or "")
         engine = Engine(Store(redis), config_ttl_s=settings.config_cache_s,
                         idempotency_ttl_s=settings.idempotency_ttl_s)
+        hub = Hub(settings, redis, engine)
         app.state.sb = Context(settings=settings, redis=redis, engine=engine,
-                               secret=load_secret(settings.secret, settings.data_path))
+                               secret=load_secret(settings.secret, settings.data_path), hub=hub)
+        await hub.start()
         try:
             yield
         finally:
+            await hub.stop()
             await redis.aclose()
 
-    routes: list[BaseRoute] = [*api.ROUTES, *docs.ROUTES]
+    routes: list[BaseRoute] = [*api.ROUTES, *ws.ROUTES, *metrics.ROUTES, *docs.ROUTES]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
 
 

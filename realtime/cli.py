@@ -111,7 +111,13 @@ def _run_uvicorn(settings: Settings) -> None:
                 self._captured_signals.clear()
 
     common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-              "ws_max_size": settings.ws_max_frame_bytes, "ws_ping_interval": None,
+              # Oversize frames are answered by the hub (frame_too_large), not cut off here.
+              "ws_max_size": max(1 << 20, 4 * settings.ws_max_frame_bytes),
+              "ws_ping_interval": settings.ws_ping_interval_s,
+              "ws_ping_timeout": settings.ws_ping_timeout_s,
+              # One frame is encoded once and sent to thousands of screens: per-connection
+              # compression would redo the work for each and make frames unshareable.
+              "ws_per_message_deflate": False,
               "proxy_headers": False, "server_header": False, "timeout_graceful_shutdown": 5}
     if settings.workers == 1:
         from realtime.app import create_app

@@ -77,7 +77,8 @@ async def running_server(redis_url: str, data_dir: Path, **overrides: object
     settings = Settings(port=port, redis_url=redis_url, secret=SECRET, data_dir=str(data_dir),
                         **overrides)  # type: ignore[arg-type]
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                            ws_ping_interval=None, lifespan="on")
+                            ws_ping_interval=None, ws_per_message_deflate=False,
+                            lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

@@ -1,0 +1,171 @@
+"""A site's live state, rebuilt from a snapshot and the site's events: pure, no I/O.
+
+Hubs keep one ``SiteView`` per site they serve. Applying an event returns what it changed,
+so the hub can compute each tracked ticket's new position locally: one queue change costs
+one stream entry, not one write per waiting ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+
+from queueing.model import SiteConfig
+
+ACTIVE = ("waiting", "transferred", "called", "serving", "parked")
+
+
+@dataclass(slots=True)
+class Change:
+    """What one event changed."""
+
+    kind: str
+    ticket: dict[str, Any] | None = None
+    counter: str | None = None
+    services: set[str] = field(default_factory=set)  # whose order changed
+    counters: set[str] = field(default_factory=set)  # whose state or ticket changed
+    config: bool = False
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (service, ticket id)
+    inserted: list[tuple[str, str, str]] = field(default_factory=list)  # (service, id, after)
+
+
+@dataclass(slots=True)
+class SiteView:
+    site: str
+    config: SiteConfig
+    queues: dict[str, list[str]]
+    tickets: dict[str, dict[str, Any]]
+    counters: dict[str, dict[str, Any]]
+    recent: list[dict[str, Any]]
+    _index: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    @classmethod
+    def from_snapshot(cls, site: str, snap: dict[str, Any]) -> SiteView:
+        """Build from the ``snapshot`` script's result (Lua encodes empty arrays as {})."""
+        cfg = msgspec.convert(snap["config"], SiteConfig)
+        queues = {s.id: list(snap["queues"].get(s.id) or []) for s in cfg.services}
+        counters = {cid: {"state": cs.get("state", "closed"), "ticket": cs.get("ticket", "")}
+                    for cid, cs in (snap["counters"] or {}).items()}
+        return cls(site, cfg, queues, dict(snap["tickets"] or {}), counters,
+                   list(snap["recent"] or []))
+
+    # -- reading --------------------------------------------------------------------------
+
+    def position(self, ticket_id: str) -> int | None:
+        t = self.tickets.get(ticket_id)
+        if t is None or t["status"] not in ("waiting", "transferred"):
+            return None
+        svc = t["service"]
+        idx = self._index.get(svc)
+        if idx is None:
+            idx = {tid: i for i, tid in enumerate(self.queues.get(svc, ()))}
+            self._index[svc] = idx
+        i = idx.get(ticket_id)
+        return None if i is None else i + 1
+
+    def waiting(self, service: str) -> int:
+        return len(self.queues.get(service, ()))
+
+    def open_counters(self, service: str) -> list[str]:
+        return [c.id for c in self.config.counters
+                if service in c.services and self.counters.get(c.id, {}).get("state") == "open"]
+
+    # -- applying -------------------------------------------------------------------------
+
+    def apply(self, kind: str, data: dict[str, Any]) -> Change:
+        t = data.get("ticket")
+        ch = Change(kind, t, data.get("counter") or None)
+        handler = getattr(self, "_on_" + kind, None)
+        if handler is not None:
+            handler(data, ch)
+        if t is not None:
+            if t["status"] in ACTIVE:
+                self.tickets[t["id"]] = t
+            else:
+                self.tickets.pop(t["id"], None)
+        return ch
+
+    def _insert(self, svc: str, tid: str, after: str, ch: Change) -> None:
+        q = self.queues.setdefault(svc, [])
+        if tid in q:
+            q.remove(tid)
+        at = 0 if not after else q.index(after) + 1 if after in q else len(q)
+        q.insert(at, tid)
+        self._index.pop(svc, None)
+        ch.services.add(svc)
+        ch.inserted.append((svc, tid, after))
+
+    def _remove(self, svc: str, tid: str, ch: Change) -> None:
+        q = self.queues.get(svc)
+        if q and tid in q:
+            q.remove(tid)
+            self._index.pop(svc, None)
+            ch.services.add(svc)
+            ch.removed.append((svc, tid))
+
+    def _set_counter(self, cid: str, ch: Change, **kv: Any) -> None:
+        self.counters.setdefault(cid, {"state": "closed", "ticket": ""}).update(kv)
+        ch.counters.add(cid)
+
+    def _on_issued(self, d: dict[str, Any], ch: Change) -> None:
+        self._insert(d["ticket"]["service"], d["ticket"]["id"], d.get("after") or "", ch)
+
+    _on_unparked = _on_issued
+
+    def _on_called(self, d: dict[str, Any], ch: Change) -> None:
+        t = d["ticket"]
+        for svc in self.queues:
+            self._remove(svc, t["id"], ch)
+        self._set_counter(d["counter"], ch, ticket=t["id"])
+        self.recent = [r for r in self.recent if r["ticket"] != t["id"]]
+        self.recent.insert(0, {"ticket": t["id"], "number": t["number"], "counter": d["counter"],
+                               "service": t["service"], "ts": t.get("called_ms")})
+        del self.recent[20:]
+
+    def _on_recalled(self, d: dict[str, Any], ch: Change) -> None:
+        self._on_called(d, ch)
+
+    def _release(self, d: dict[str, Any], ch: Change) -> None:
+        cid = d.get("counter")
+        if cid and self.counters.get(cid, {}).get("ticket") == d["ticket"]["id"]:
+            self._set_counter(cid, ch, ticket="")
+
+    def _on_started(self, d: dict[str, Any], ch: Change) -> None:
+        if d.get("counter"):
+            ch.counters.add(d["counter"])
+
+    def _on_completed(self, d: dict[str, Any], ch: Change) -> None:
+        self._release(d, ch)
+
+    _on_parked = _on_completed
+
+    def _on_no_show(self, d: dict[str, Any], ch: Change) -> None:
+        self._release(d, ch)
+        if d.get("returned"):
+            self._insert(d["ticket"]["service"], d["ticket"]["id"], d.get("after") or "", ch)
+
+    def _on_transferred(self, d: dict[str, Any], ch: Change) -> None:
+        self._release(d, ch)
+        self._insert(d["ticket"]["service"], d["ticket"]["id"], d.get("after") or "", ch)
+
+    def _on_cancelled(self, d: dict[str, Any], ch: Change) -> None:
+        t = d["ticket"]
+        self._remove(t["service"], t["id"], ch)
+        self._release(d, ch)
+
+    def _counter_state(self, d: dict[str, Any], ch: Change) -> None:
+        self._set_counter(d["counter"], ch, state=d["state"])
+
+    _on_counter_open = _counter_state
+    _on_counter_paused = _counter_state
+    _on_counter_closed = _counter_state
+
+    def _on_site_updated(self, d: dict[str, Any], ch: Change) -> None:
+        self.config = msgspec.convert(d["config"], SiteConfig)
+        for s in self.config.services:
+            self.queues.setdefault(s.id, [])
+        for c in self.config.counters:
+            self.counters.setdefault(c.id, {"state": "closed", "ticket": ""})
+        ch.config = True

@@ -1,0 +1,1 @@
+"""The websocket hub: feeds that tail Redis streams, topics, connections, fan-out."""

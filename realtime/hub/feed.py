@@ -1,0 +1,265 @@
+"""A feed tails one site's event stream, keeps its live view, and fans out to topics.
+
+Resume (``since``) replays the topic's messages from the stream history, then attaches the
+current state; if the history no longer reaches back that far, or the epoch changed (a new
+Redis, a lost stream), the subscriber gets a snapshot with ``resync: true``. A gap is never
+silent. The same holds for the feed itself: if Redis comes back with a different epoch or a
+trimmed stream while the feed was disconnected, every subscriber is resynced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from queueing import keys
+from queueing.errors import SwitchboardError
+from queueing.view import SiteView
+from realtime import metrics
+from realtime.hub.entry import Entry, decode_entry, id_lt
+from realtime.hub.topics import NAMESPACES, Message, Namespace, Ref
+from realtime.protocol import Event, Since, Snapshot
+
+if TYPE_CHECKING:
+    from realtime.hub.hub import Connection, Hub
+
+log = logging.getLogger("switchboard.hub")
+
+
+@dataclass(eq=False)
+class Sub:
+    conn: Connection
+    ref: Ref
+    ns: Namespace
+    # While a resume replays history, live messages wait here (then go out in order).
+    buffer: list[tuple[Event, bool]] | None = field(default_factory=list)
+
+
+class SiteFeed:
+    kind = "site"
+
+    def __init__(self, hub: Hub, key: str) -> None:
+        self.hub = hub
+        self.key = key
+        self.stream = keys.events(key)
+        self.view: SiteView
+        self.epoch = ""
+        self.offset = "0-0"
+        self.trimmed = "0-0"
+        self.subs: dict[str, dict[int, Sub]] = {}
+        self._last: dict[str, Any] = {}
+        self._tickets: dict[str, str] = {}  # ticket topic -> ticket id, for topics held here
+        self._task: asyncio.Task[None] | None = None
+        self.idle_since: float | None = None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self._load()
+        self._task = asyncio.create_task(self._run(), name=f"feed:{self.key}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _load(self) -> None:
+        snap = await self.hub.engine.snapshot(self.key)
+        self.view = SiteView.from_snapshot(self.key, snap)
+        self.epoch, self.offset, self.trimmed = snap["epoch"], snap["offset"], snap["trimmed"]
+        self._last.clear()
+
+    async def _run(self) -> None:
+        backoff = 0.05
+        while True:
+            try:
+                reply = await self.hub.reader.xread({self.stream: self.offset}, count=500,
+                                                    block=5000)
+                backoff = 0.05
+            except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+                log.warning("feed %s lost Redis (%s); retrying", self.key, exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 2.0)
+                await self._recover()
+                continue
+            for _, entries in reply or ():
+                for eid, fields in entries:
+                    self._apply(decode_entry(eid, fields))
+
+    async def _recover(self) -> None:
+        """After a Redis outage: continue if history is intact, else resync everyone."""
+        try:
+            epoch = await self.hub.redis.get(keys.prefix(self.key) + "epoch")
+            trimmed = await self.hub.redis.get(keys.prefix(self.key) + "trimmed")
+        except (RedisConnectionError, RedisTimeoutError, OSError):
+            return
+        epoch_s = epoch.decode() if epoch else ""
+        trimmed_s = trimmed.decode() if trimmed else "0-0"
+        if epoch_s == self.epoch and not id_lt(self.offset, trimmed_s):
+            return
+        log.warning("feed %s: history lost (epoch %s -> %s); resyncing subscribers", self.key,
+                    self.epoch, epoch_s)
+        try:
+            await self._load()
+        except SwitchboardError:
+            return
+        for topic, subs in list(self.subs.items()):
+            for sub in list(subs.values()):
+                await self._send_snapshot(sub, None, resync=True)
+            self._last.pop(topic, None)
+
+    # -- live ------------------------------------------------------------------------------
+
+    def _apply(self, entry: Entry) -> None:
+        change = self.view.apply(entry.type, entry.data)
+        self.offset = entry.id
+        self.hub.observe(self, entry)
+        metrics.LAG.observe(max(0.0, time.time() - entry.ts / 1000))
+        seen: set[str] = set()
+        for ns in self.hub.site_namespaces:
+            for topic in ns.affected(self, entry, change):
+                subs = self.subs.get(topic)
+                if not subs or topic in seen:
+                    continue
+                seen.add(topic)
+                sub0 = next(iter(subs.values()))
+                msg = ns.live(self, sub0.ref, entry, change)
+                if msg is not None:
+                    self._publish(topic, msg, entry.id)
+
+    def _publish(self, topic: str, msg: Message, offset: str) -> None:
+        ev = Event(topic, self.epoch, offset, msg.type, msg.data)
+        frames: dict[str, bytes] = {}
+        ns_name = topic.partition(":")[0]
+        for sub in list(self.subs.get(topic, {}).values()):
+            if sub.buffer is not None:
+                sub.buffer.append((ev, msg.is_event))
+            else:
+                sub.conn.deliver(ev, frames, msg.is_event)
+        metrics.MESSAGES_OUT.labels(ns_name).inc(len(self.subs.get(topic, ())))
+
+    # -- helpers namespaces use ------------------------------------------------------------
+
+    def tracked_tickets(self) -> Iterator[tuple[str, str]]:
+        return iter(self._tickets.items())
+
+    def unchanged(self, topic: str, value: Any) -> bool:
+        """True if ``value`` is what ``topic`` last got (so nothing needs sending)."""
+        if self._last.get(topic) == value:
+            return True
+        self._last[topic] = value
+        return False
+
+    def service_summary(self, service: str) -> dict[str, Any]:
+        return {"waiting": self.view.waiting(service),
+                "estimate": self.hub.estimate_service(self, service)}
+
+    def waiting_all(self) -> dict[str, Any]:
+        return {s.id: self.service_summary(s.id) for s in self.view.config.services}
+
+    def estimate(self, ticket_id: str) -> Any:
+        return self.hub.estimate_ticket(self, ticket_id)
+
+    async def fetch_ticket(self, ticket_id: str) -> dict[str, Any]:
+        raw = await self.hub.engine.store.run("get_ticket", self.key, 0, "", "", ticket_id)
+        ticket: dict[str, Any] = raw["ticket"]
+        return ticket
+
+    # -- subscriptions ---------------------------------------------------------------------
+
+    async def subscribe(self, conn: Connection, ns: Namespace, ref: Ref, since: Since | None,
+                        msg_id: int | None) -> None:
+        sub = Sub(conn, ref, ns)
+        self.subs.setdefault(ref.topic, {})[id(conn)] = sub
+        if ref.namespace == "ticket":
+            self._tickets[ref.topic] = ref.parts[0]
+        self.idle_since = None
+        try:
+            if since is None:
+                await self._send_snapshot(sub, msg_id, resync=False)
+            elif (since.epoch != self.epoch or id_lt(since.offset, self.trimmed)
+                  or id_lt(self.offset, since.offset) or not ns.replayable
+                  or not await self._replay(sub, since)):
+                metrics.RESYNCS.inc()
+                await self._send_snapshot(sub, msg_id, resync=True)
+            else:
+                metrics.RESUMES.inc()
+        except BaseException:
+            self.unsubscribe(conn, ref.topic)
+            raise
+
+    async def _send_snapshot(self, sub: Sub, msg_id: int | None, resync: bool) -> None:
+        sub.buffer = []
+        capture = self.offset
+        data = await sub.ns.snapshot(self, sub.ref)
+        sub.conn.deliver(Snapshot(sub.ref.topic, self.epoch, capture, data, resync, msg_id),
+                         {}, True)
+        await self._flush(sub, capture)
+
+    async def _replay(self, sub: Sub, since: Since) -> bool:
+        """Send what the subscriber missed; False if the history no longer covers it."""
+        sub.buffer = []
+        capture = self.offset
+        now_ms = int(time.time() * 1000)
+        replay: list[Event] = []
+        if since.offset != capture:
+            rows = await self.hub.redis.xrange(self.stream, "(" + since.offset, capture)
+            # Read the trim mark after the range: another hub may have trimmed meanwhile,
+            # and the mark is set in the same atomic step as the trim.
+            mark = await self.hub.redis.get(keys.prefix(self.key) + "trimmed")
+            if mark is not None:
+                self.trimmed = max(self.trimmed, mark.decode(), key=lambda x: tuple(
+                    int(p) for p in x.split("-")))
+                if id_lt(since.offset, self.trimmed):
+                    return False
+            for eid, fields in rows:
+                entry = decode_entry(eid, fields)
+                msg = sub.ns.history(self, sub.ref, entry, now_ms)
+                if msg is not None:
+                    replay.append(Event(sub.ref.topic, self.epoch, entry.id, msg.type,
+                                        msg.data))
+            cur = sub.ns.current(self, sub.ref)
+            if cur is not None:
+                if replay and replay[-1].offset == capture:
+                    last = replay[-1]
+                    replay[-1] = Event(last.topic, last.epoch, last.offset, last.type,
+                                       {**last.data, **cur.data})
+                else:
+                    replay.append(Event(sub.ref.topic, self.epoch, capture, cur.type, cur.data))
+        for ev in replay:
+            await sub.conn.deliver_paced(ev)
+        await self._flush(sub, capture)
+        return True
+
+    async def _flush(self, sub: Sub, capture: str) -> None:
+        """Send what arrived live during the snapshot or replay, then go live."""
+        while sub.buffer:
+            pending, sub.buffer = sub.buffer, []
+            for ev, is_event in pending:
+                if id_lt(capture, ev.offset):
+                    await sub.conn.deliver_paced(ev, is_event)
+        sub.buffer = None
+
+    def unsubscribe(self, conn: Connection, topic: str) -> bool:
+        subs = self.subs.get(topic)
+        if not subs or subs.pop(id(conn), None) is None:
+            return False
+        if not subs:
+            del self.subs[topic]
+            self._tickets.pop(topic, None)
+            self._last.pop(topic, None)
+            if not self.subs:
+                self.idle_since = time.monotonic()
+        return True
+
+    def namespaces(self) -> list[Namespace]:
+        return [ns for ns in NAMESPACES.values() if ns.feed_kind == self.kind]

@@ -1,0 +1,70 @@
+"""A connection's bounded outgoing queue with two lanes. Pure data structure, no I/O.
+
+- Events (calls, offers, queue deltas) are never dropped. If more than ``max_events`` wait
+  for one connection, ``push`` reports overflow and the hub closes it with ``slow``; the
+  client resumes from its last offset and loses nothing.
+- State updates (a position, an estimate, a GPS position) merge latest-wins per topic: a
+  newer one replaces the one still waiting, and moves behind anything queued since, so
+  offsets per topic still arrive in increasing order. An event for a topic carries that
+  topic's current state, so it also retires the topic's waiting state update.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class _Item:
+    frame: bytes | str
+    topic: str
+    is_event: bool
+    alive: bool = True
+
+
+class Outbox:
+    def __init__(self, max_events: int) -> None:
+        self.max_events = max_events
+        self._items: deque[_Item] = deque()
+        self._state: dict[str, _Item] = {}
+        self.events = 0
+        self.merged = 0  # state updates replaced before they were sent
+
+    def push(self, frame: bytes | str, topic: str, is_event: bool) -> bool:
+        """Queue one frame; False if the event lane is over its bound (close as slow)."""
+        old = self._state.pop(topic, None)
+        if old is not None:
+            old.alive = False
+            self.merged += 1
+        item = _Item(frame, topic, is_event)
+        if is_event:
+            self.events += 1
+        else:
+            self._state[topic] = item
+        self._items.append(item)
+        return self.events <= self.max_events
+
+    def pop(self) -> bytes | str | None:
+        while self._items:
+            item = self._items.popleft()
+            if not item.alive:
+                continue
+            if item.is_event:
+                self.events -= 1
+            elif self._state.get(item.topic) is item:
+                del self._state[item.topic]
+            return item.frame
+        return None
+
+    def drop_topic(self, topic: str) -> None:
+        """Forget what waits for a topic the client unsubscribed from."""
+        for item in self._items:
+            if item.topic == topic and item.alive:
+                item.alive = False
+                if item.is_event:
+                    self.events -= 1
+        self._state.pop(topic, None)
+
+    def __len__(self) -> int:
+        return sum(1 for i in self._items if i.alive)

@@ -1,0 +1,338 @@
+"""Queue topics: ``board:{site}``, ``ticket:{id}``, ``counter:{site}:{c}``, ``service:{site}:{s}``.
+
+Messages are built from the site's live view (``queueing.view.SiteView``) and its events.
+Board data never carries a customer reference: only ticket numbers (see ``mask_name`` for
+the one place a name may appear, masked).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from queueing.keys import site_of_ticket
+from queueing.model import announcement, display_name
+from queueing.view import SiteView
+from realtime.auth import Principal
+from realtime.hub.entry import Entry
+from realtime.hub.topics import Message, Ref, register
+from realtime.protocol import ProtocolError
+
+CALL_TYPES = ("called", "recalled")
+COUNTER_TYPES = ("counter_open", "counter_paused", "counter_closed")
+# Stream event type → the type a ticket's holder sees.
+TICKET_TYPES = {"issued": "issued", "called": "called", "recalled": "recalled",
+                "started": "serving", "completed": "done", "no_show": "no_show",
+                "parked": "parked", "unparked": "waiting", "transferred": "transferred",
+                "cancelled": "cancelled"}
+
+
+def mask_name(name: str) -> str:
+    """张三明 → 张*明; John Smith → J*** S. (the most a board may show of a name)."""
+    name = name.strip()
+    if not name:
+        return ""
+    if " " in name:
+        first, *rest = name.split()
+        return f"{first[0]}{'*' * (len(first) - 1)} " + " ".join(r[0] + "." for r in rest)
+    if len(name) <= 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def _iso(ms: int | None) -> str | None:
+    if not ms:
+        return None
+    return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="milliseconds")
+
+
+def _names(view: SiteView, name: Any, fallback: str) -> dict[str, str]:
+    return {lang: display_name(name, lang, fallback) for lang in view.config.languages}
+
+
+def _site_scope(p: Principal, site: str, *roles: str) -> None:
+    p.require(*roles, site=site)
+
+
+# -- board -----------------------------------------------------------------------------
+
+class Board:
+    name = "board"
+    feed_kind = "site"
+    replayable = True
+
+    def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
+        if len(parts) != 1:
+            raise ProtocolError("unknown_topic", "board topics are board:{site}")
+        return Ref(topic, self.name, parts, parts[0])
+
+    def authorize(self, p: Principal, ref: Ref) -> None:
+        _site_scope(p, ref.source, "display", "agent", "kiosk")
+
+    async def snapshot(self, feed: Any, ref: Ref) -> Any:
+        v: SiteView = feed.view
+        cfg = v.config
+        return {
+            "site": v.site,
+            "name": _names(v, cfg.name, v.site),
+            "languages": cfg.languages,
+            "announce_ttl_s": cfg.policy.announce_ttl_s,
+            "counters": [self._counter(feed, c.id) for c in cfg.counters],
+            "recent": [{"number": r["number"], "counter": r["counter"],
+                        "service": r["service"], "at": _iso(r.get("ts"))}
+                       for r in v.recent[:10]],
+            "services": [{"id": s.id, "name": _names(v, s.name, s.id), "prefix": s.prefix,
+                          **feed.service_summary(s.id)} for s in cfg.services],
+        }
+
+    def _counter(self, feed: Any, cid: str) -> dict[str, Any]:
+        v: SiteView = feed.view
+        c = v.config.counter(cid)
+        st = v.counters.get(cid, {})
+        t = v.tickets.get(st.get("ticket") or "")
+        current = None
+        if t is not None:
+            current = {"number": t["number"], "service": t["service"], "status": t["status"],
+                       "at": _iso(t.get("called_ms"))}
+        return {"id": cid, "name": _names(v, c.name if c else None, cid),
+                "state": st.get("state", "closed"), "current": current}
+
+    def _call(self, feed: Any, entry: Entry, now_ms: int | None) -> dict[str, Any]:
+        v: SiteView = feed.view
+        t = entry.data["ticket"]
+        cid = entry.data["counter"]
+        ctr = v.config.counter(cid)
+        svc = v.config.service(t["service"])
+        valid_ms = entry.ts + v.config.policy.announce_ttl_s * 1000
+        out = {
+            "number": t["number"], "counter": cid,
+            "counter_name": _names(v, ctr.name if ctr else None, cid),
+            "service": t["service"], "service_name": _names(v, svc.name if svc else None,
+                                                            t["service"]),
+            "announcement": {lang: announcement(v.config, lang, t["number"], cid)
+                             for lang in v.config.languages},
+            "recalls": t.get("recalls", 0), "at": _iso(entry.ts),
+            "valid_until": _iso(valid_ms), "valid_until_ms": valid_ms,
+        }
+        if now_ms is not None:
+            out["expired"] = now_ms > valid_ms
+        return out
+
+    def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
+        if entry.type in CALL_TYPES:
+            data = self._call(feed, entry, None) | {"waiting": feed.waiting_all()}
+            return Message(entry.type, data)
+        if entry.type in COUNTER_TYPES or change.counters:
+            cid = entry.data.get("counter") or next(iter(change.counters))
+            data = {"counter": self._counter(feed, cid), "waiting": feed.waiting_all()}
+            return Message("counter", data)
+        if change.services or change.config:
+            return Message("waiting", {"waiting": feed.waiting_all()}, is_event=False)
+        return None
+
+    def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
+        if entry.type in CALL_TYPES:
+            return Message(entry.type, self._call(feed, entry, now_ms))
+        if entry.type in COUNTER_TYPES:
+            return Message("counter", {"counter": {"id": entry.data["counter"],
+                                                   "state": entry.data["state"]}})
+        return None
+
+    def current(self, feed: Any, ref: Ref) -> Message | None:
+        return Message("waiting", {"waiting": feed.waiting_all(),
+                                   "counters": [self._counter(feed, c.id)
+                                                for c in feed.view.config.counters]},
+                       is_event=False)
+
+    def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
+        return (f"board:{feed.key}",)
+
+
+# -- ticket ----------------------------------------------------------------------------
+
+class Ticket:
+    name = "ticket"
+    feed_kind = "site"
+    replayable = True
+
+    def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
+        site = site_of_ticket(parts[0]) if len(parts) == 1 else ""
+        if not site:
+            raise ProtocolError("unknown_topic", "ticket topics are ticket:{ticket id}")
+        return Ref(topic, self.name, parts, site)
+
+    def authorize(self, p: Principal, ref: Ref) -> None:
+        if p.role == "ticket":
+            if p.ticket != ref.parts[0]:
+                from queueing.errors import Forbidden
+                raise Forbidden("this token is for another ticket")
+            return
+        _site_scope(p, ref.source, "agent")
+
+    async def snapshot(self, feed: Any, ref: Ref) -> Any:
+        tid = ref.parts[0]
+        t = feed.view.tickets.get(tid)
+        if t is None:
+            t = await feed.fetch_ticket(tid)  # finished tickets are not in the live view
+        return self.view(feed, t)
+
+    def view(self, feed: Any, t: dict[str, Any]) -> dict[str, Any]:
+        v: SiteView = feed.view
+        pos = v.position(t["id"])
+        out: dict[str, Any] = {
+            "id": t["id"], "number": t["number"], "service": t["service"],
+            "status": t["status"], "priority": t.get("priority"),
+            "position": pos, "people_ahead": pos - 1 if pos else None,
+            "estimate": feed.estimate(t["id"]) if pos else None,
+            "counter": t.get("counter") or None, "called_at": _iso(t.get("called_ms")),
+        }
+        if t["status"] in ("called",) and t.get("counter"):
+            ctr = v.config.counter(t["counter"])
+            out["counter_name"] = _names(v, ctr.name if ctr else None, t["counter"])
+            out["announcement"] = {lang: announcement(v.config, lang, t["number"], t["counter"])
+                                   for lang in v.config.languages}
+        return out
+
+    def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
+        tid = ref.parts[0]
+        t = entry.data.get("ticket")
+        if t is not None and t.get("id") == tid:
+            return Message(TICKET_TYPES.get(entry.type, entry.type), self.view(feed, t))
+        current = feed.view.tickets.get(tid)
+        if current is None:
+            return None
+        data = self.view(feed, current)
+        if feed.unchanged(ref.topic, (data["position"], data["estimate"])):
+            return None
+        return Message("position", data, is_event=False)
+
+    def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
+        t = entry.data.get("ticket")
+        if t is None or t.get("id") != ref.parts[0]:
+            return None
+        data = self.view(feed, t) | {"position": None, "people_ahead": None, "estimate": None}
+        return Message(TICKET_TYPES.get(entry.type, entry.type), data)
+
+    def current(self, feed: Any, ref: Ref) -> Message | None:
+        t = feed.view.tickets.get(ref.parts[0])
+        return None if t is None else Message("position", self.view(feed, t), is_event=False)
+
+    def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
+        t = entry.data.get("ticket")
+        if t is not None:
+            yield f"ticket:{t['id']}"
+        if change.services or change.counters or change.config:
+            # Every tracked ticket of a changed queue may have moved; estimates also move
+            # when counters open or close. Only topics someone here follows are looked at.
+            for topic, tid in feed.tracked_tickets():
+                tt = feed.view.tickets.get(tid)
+                if tt is not None and (tt["service"] in change.services or change.counters
+                                       or change.config):
+                    yield topic
+
+
+# -- counter console -------------------------------------------------------------------
+
+class CounterTopic:
+    name = "counter"
+    feed_kind = "site"
+    replayable = True
+
+    def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
+        if len(parts) != 2:
+            raise ProtocolError("unknown_topic", "counter topics are counter:{site}:{counter}")
+        return Ref(topic, self.name, parts, parts[0])
+
+    def authorize(self, p: Principal, ref: Ref) -> None:
+        p.require_counter(ref.parts[0], ref.parts[1])
+
+    def _data(self, feed: Any, cid: str) -> dict[str, Any]:
+        v: SiteView = feed.view
+        st = v.counters.get(cid, {})
+        t = v.tickets.get(st.get("ticket") or "")
+        c = v.config.counter(cid)
+        services = c.services if c else []
+        return {"counter": cid, "state": st.get("state", "closed"),
+                "ticket": Ticket().view(feed, t) if t else None,
+                "waiting": {s: feed.service_summary(s) for s in services}}
+
+    async def snapshot(self, feed: Any, ref: Ref) -> Any:
+        if feed.view.config.counter(ref.parts[1]) is None:
+            raise ProtocolError("unknown_topic", f"unknown counter {ref.parts[1]}")
+        return self._data(feed, ref.parts[1])
+
+    def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
+        cid = ref.parts[1]
+        if cid in change.counters or entry.data.get("counter") == cid:
+            return Message(entry.type, self._data(feed, cid))
+        return Message("waiting", self._data(feed, cid), is_event=False)
+
+    def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
+        if entry.data.get("counter") != ref.parts[1]:
+            return None
+        return Message(entry.type, {"counter": ref.parts[1], "event": entry.data})
+
+    def current(self, feed: Any, ref: Ref) -> Message | None:
+        return Message("waiting", self._data(feed, ref.parts[1]), is_event=False)
+
+    def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
+        site = feed.key
+        for c in feed.view.config.counters:
+            if c.id in change.counters or set(c.services) & change.services or change.config:
+                yield f"counter:{site}:{c.id}"
+
+
+# -- service queue ---------------------------------------------------------------------
+
+class ServiceTopic:
+    name = "service"
+    feed_kind = "site"
+    # Deltas are not replayed one by one: a resume gets the whole list again (resync).
+    replayable = False
+
+    def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
+        if len(parts) != 2:
+            raise ProtocolError("unknown_topic", "service topics are service:{site}:{service}")
+        return Ref(topic, self.name, parts, parts[0])
+
+    def authorize(self, p: Principal, ref: Ref) -> None:
+        _site_scope(p, ref.source, "agent")
+
+    @staticmethod
+    def summary(t: dict[str, Any]) -> dict[str, Any]:
+        return {"id": t["id"], "number": t["number"], "priority": t.get("priority"),
+                "status": t["status"], "channel": t.get("channel"),
+                "issued_at": _iso(t.get("issued_ms"))}
+
+    async def snapshot(self, feed: Any, ref: Ref) -> Any:
+        v: SiteView = feed.view
+        svc = ref.parts[1]
+        if v.config.service(svc) is None:
+            raise ProtocolError("unknown_topic", f"unknown service {svc}")
+        return {"service": svc, "tickets": [self.summary(v.tickets[t]) for t in v.queues[svc]
+                                            if t in v.tickets]}
+
+    def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
+        svc = ref.parts[1]
+        removed = [tid for s, tid in change.removed if s == svc]
+        inserted = [(tid, after) for s, tid, after in change.inserted if s == svc]
+        if not removed and not inserted:
+            return None
+        data: dict[str, Any] = {"service": svc, "removed": removed, "inserted": [
+            {"after": after or None, "ticket": self.summary(feed.view.tickets[tid])}
+            for tid, after in inserted if tid in feed.view.tickets]}
+        return Message("changed", data)
+
+    def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
+        return None  # queue deltas are not replayed one by one: resume resends the list
+
+    def current(self, feed: Any, ref: Ref) -> Message | None:
+        return None
+
+    def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
+        return (f"service:{feed.key}:{s}" for s in change.services)
+
+
+for _ns in (Board(), Ticket(), CounterTopic(), ServiceTopic()):
+    register(_ns)

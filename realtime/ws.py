@@ -1,0 +1,205 @@
+"""The ``/ws`` endpoint: handshake, authentication, limits, and the receive loop.
+
+Everything that can go wrong with a frame is answered with an ``error`` frame and the
+connection keeps serving; repeated abuse closes it (4009). Slow consumers of events are
+closed with 4008 ``slow`` and resume from their last offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections import deque
+from urllib.parse import urlsplit
+
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket
+
+from queueing.errors import SwitchboardError
+from realtime import metrics
+from realtime.auth import verify
+from realtime.context import ctx
+from realtime.hub.hub import Connection, Hub
+from realtime.protocol import (
+    CLOSE_ABUSE,
+    CLOSE_ORIGIN,
+    CLOSE_UNAUTHORIZED,
+    JSON,
+    MSGPACK,
+    Auth,
+    ClientMessage,
+    Error,
+    Ping,
+    Pong,
+    ProtocolError,
+    Subscribe,
+    Unsubscribe,
+    parse,
+)
+from realtime.settings import Settings
+
+log = logging.getLogger("switchboard.ws")
+
+# Publish ops other parts add: op class → async handler(conn, msg, hub).
+PUBLISH_HANDLERS: dict[type[ClientMessage], object] = {}
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> bool:
+    """No Origin (not a browser) is fine; a browser must come from this host or the list."""
+    if not origin:
+        return True
+    if "*" in allowed or origin in allowed:
+        return True
+    return urlsplit(origin).netloc == (host or "")
+
+
+class Bucket:
+    """Token bucket: ``rate`` messages per second, bursts up to ``burst``."""
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate, self.burst = rate, burst
+        self.tokens = burst
+        self.at = time.monotonic()
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens >= 1:
+            self.tokens -= 1
+            return True
+        return False
+
+
+class Abuse:
+    """Counts violations; too many within the window closes the connection."""
+
+    def __init__(self, limit: int = 20, window_s: float = 10.0) -> None:
+        self.limit, self.window_s = limit, window_s
+        self.times: deque[float] = deque()
+
+    def add(self, now: float) -> bool:
+        self.times.append(now)
+        while self.times and now - self.times[0] > self.window_s:
+            self.times.popleft()
+        return len(self.times) > self.limit
+
+
+async def ws_endpoint(websocket: WebSocket) -> None:
+    c = ctx(websocket)
+    s: Settings = c.settings
+    hub: Hub = c.hub
+    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
+                          s.allowed_origins):
+        await websocket.close(code=CLOSE_ORIGIN, reason="origin not allowed")
+        return
+    offered = websocket.scope.get("subprotocols") or []
+    kind = MSGPACK if MSGPACK in offered else JSON
+    await websocket.accept(subprotocol=kind if kind in offered else None)
+    conn = Connection(websocket.send, kind, s.ws_queue_events)
+    metrics.CONNECTIONS.inc()
+
+    async def close(code: int, reason: str) -> None:
+        conn.closed = True
+        with contextlib.suppress(Exception):
+            await websocket.close(code=code, reason=reason)
+
+    sender = asyncio.create_task(conn.sender(close))
+    try:
+        token = websocket.query_params.get("token")
+        if token and not _authenticate(conn, c.secret, token, None):
+            await _flush_then_close(conn, close, CLOSE_UNAUTHORIZED, "unauthorized")
+            return
+        await _receive_loop(websocket, conn, hub, s, c.secret, close)
+    finally:
+        hub.drop(conn)
+        conn.closed = True
+        conn.wake.set()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await sender
+        metrics.CONNECTIONS.dec()
+
+
+def _authenticate(conn: Connection, secret: str, token: str, msg_id: int | None) -> bool:
+    try:
+        conn.principal = verify(secret, token)
+        return True
+    except SwitchboardError as exc:
+        metrics.AUTH_FAILURES.inc()
+        conn.reply(Error("unauthorized", exc.message, False, msg_id))
+        return False
+
+
+async def _flush_then_close(conn: Connection, close: object, code: int, reason: str) -> None:
+    for _ in range(50):  # let the sender write the error frame first
+        if not len(conn.outbox):
+            break
+        await asyncio.sleep(0.01)
+    await close(code, reason)  # type: ignore[operator]
+
+
+async def _receive_loop(websocket: WebSocket, conn: Connection, hub: Hub, s: Settings,
+                        secret: str, close: object) -> None:
+    bucket = Bucket(s.ws_rate_per_s, s.ws_rate_burst)
+    abuse = Abuse()
+    auth_deadline = time.monotonic() + s.ws_auth_timeout_s
+    while not conn.closed:
+        timeout = None if conn.principal else max(0.0, auth_deadline - time.monotonic())
+        try:
+            message = await asyncio.wait_for(websocket.receive(), timeout)
+        except TimeoutError:
+            conn.reply(Error("unauthorized", "no auth within "
+                             f"{s.ws_auth_timeout_s:g} s", False))
+            await _flush_then_close(conn, close, CLOSE_UNAUTHORIZED, "unauthorized")
+            return
+        if message["type"] == "websocket.disconnect":
+            return
+        frame = message.get("text")
+        if frame is None:
+            frame = message.get("bytes") or b""
+        now = time.monotonic()
+        try:
+            if not bucket.take(now):
+                raise ProtocolError("rate_limited", f"more than {s.ws_rate_per_s} messages/s",
+                                    temporary=True)
+            msg = parse(frame, conn.kind, s.ws_max_frame_bytes)
+            await _handle(msg, conn, hub, secret)
+        except ProtocolError as exc:
+            metrics.PROTOCOL_ERRORS.labels(exc.code).inc()
+            conn.reply(exc.to_message())
+            if exc.code != "unavailable" and abuse.add(now):
+                await _flush_then_close(conn, close, CLOSE_ABUSE, "abuse")
+                return
+        except SwitchboardError as exc:
+            conn.reply(Error(exc.code, exc.message, exc.temporary, getattr(msg, "id", None)))
+        except Exception:
+            log.exception("error handling a websocket frame")
+            conn.reply(Error("internal", "internal error; it has been logged", True))
+
+
+async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, secret: str) -> None:
+    if isinstance(msg, Auth):
+        if _authenticate(conn, secret, msg.token, msg.id):
+            conn.reply(Pong(msg.id))
+        return
+    if isinstance(msg, Ping):
+        conn.reply(Pong(msg.id))
+        return
+    if conn.principal is None:
+        raise ProtocolError("unauthorized", "send {op: auth, token} first",
+                            getattr(msg, "id", None))
+    if isinstance(msg, Subscribe):
+        await hub.subscribe(conn, msg.topic, msg.since, msg.id)
+    elif isinstance(msg, Unsubscribe):
+        hub.unsubscribe(conn, msg.topic, msg.id)
+    else:
+        handler = PUBLISH_HANDLERS.get(type(msg))
+        if handler is None:
+            raise ProtocolError("unknown_op", "this op is not served here",
+                                getattr(msg, "id", None))
+        await handler(conn, msg, hub)  # type: ignore[operator]
+
+
+ROUTES = [WebSocketRoute("/ws", ws_endpoint)]
