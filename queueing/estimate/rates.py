@@ -26,7 +26,6 @@ class TrackerSettings:
 
     service_span_ms: int = 240 * _MIN  # call durations: last 4 h …
     service_maxlen: int = 100  # … and at most this many per (service, counter)
-    share_span_ms: int = 30 * _MIN  # which services a counter's recent calls went to
     arrival_span_ms: int = 30 * _MIN  # arrival rates per class
     wait_span_ms: int = 30 * _MIN  # realised waits (LES, rolling average)
     abandon_span_ms: int = 120 * _MIN  # cancellations and the waiting time they came from
@@ -51,7 +50,6 @@ class ServiceRates:
     mean_service_s: float  # mean call duration at any counter (served or no-show)
     cv2: float  # squared coefficient of variation of those durations
     counter_service_s: dict[str, float]  # per counter, shrunk towards ``mean_service_s``
-    counter_share: dict[str, float]  # per counter, share of its recent calls for this service
     arrivals_per_s: dict[int, float]  # per class rank, over the recent window
     abandon_hazard: float  # cancellations per second of waiting (exponential patience)
     profile: ArrivalProfile | None = None  # past days by time of day (None before a full day)
@@ -82,8 +80,6 @@ class RateTracker:
     def __init__(self, settings: TrackerSettings | None = None) -> None:
         self.settings = settings or TrackerSettings()
         self._services: dict[str, _Service] = {}
-        self._counter_calls: dict[str, Window] = {}  # counter -> calls, value unused
-        self._counter_services: dict[str, dict[str, Window]] = {}
         self._cache: dict[str, tuple[int, int, ServiceRates]] = {}
 
     # -- feeding --------------------------------------------------------------------------
@@ -130,14 +126,6 @@ class RateTracker:
             st = self.settings
             w = s.by_counter[counter] = Window(st.service_span_ms, st.service_maxlen)
         w.add(ended_ms, dur)
-        per = self._counter_services.setdefault(counter, {})
-        cw = per.get(service)
-        if cw is None:
-            cw = per[service] = Window(self.settings.share_span_ms, 1_000)
-        cw.add(ended_ms)
-        for other in per:
-            if other != service and other in self._services:
-                self._services[other].version += 1  # its share changed too
 
     def observe_call(self, service: str, rank: int, issued_ms: int, called_ms: int) -> None:
         """A waiting ticket was called: its realised wait (for LES, rolling, abandonment)."""
@@ -201,7 +189,7 @@ class RateTracker:
     def _compute(self, service: str, s: _Service | None, now_ms: int) -> ServiceRates:
         st = self.settings
         if s is None:
-            return ServiceRates(st.prior_service_s, 1.0, {}, {}, {}, 0.0)
+            return ServiceRates(st.prior_service_s, 1.0, {}, {}, 0.0)
         s.durations.evict(now_ms)
         pooled = s.durations.mean()
         mean = pooled if pooled is not None else st.prior_service_s
@@ -215,17 +203,6 @@ class RateTracker:
             w.evict(now_ms)
             n = len(w)
             per_counter[cid] = (w.total + st.prior_weight * mean) / (n + st.prior_weight)
-        share: dict[str, float] = {}
-        for cid, per in self._counter_services.items():
-            mine = per.get(service)
-            if mine is None:
-                continue
-            total = 0.0
-            for w in per.values():
-                w.evict(now_ms)
-                total += len(w)
-            if total > 0:
-                share[cid] = len(mine) / total
         arrivals: dict[int, float] = {}
         since = s.arrivals_since_ms if s.arrivals_since_ms is not None else now_ms
         span_s = max(min(st.arrival_span_ms, now_ms - since), st.min_arrival_span_ms) / 1000.0
@@ -242,5 +219,5 @@ class RateTracker:
             s.recent.evict(now_ms)
             usual = profile.expected(now_ms - st.level_span_ms, now_ms)
             level = (len(s.recent) + st.level_prior) / (usual + st.level_prior)
-        return ServiceRates(mean, cv2 if cv2 is not None else 1.0, per_counter, share, arrivals,
-                            hazard, profile, weight, level)
+        return ServiceRates(mean, cv2 if cv2 is not None else 1.0, per_counter, arrivals, hazard,
+                            profile, weight, level)

@@ -202,7 +202,8 @@ class Day:
         counters = []
         roster = self.roster[bisect_right(self.roster_times, now):]
         for d in self.by_service[service]:
-            others = sum(len(self.queues[s]) for s in d.spec.services if s != service)
+            others = sum(len(self.queues[s]) * d.spec.weights.get(s, 1.0)
+                         for s in d.spec.services if s != service)
             counters.append(CounterView(d.spec.id, d.open, d.current is not None,
                                         d.spec.weights.get(service, 1.0), others))
             if d.paused and d.on_shift and d.back_ms is not None:  # overdue ones too
