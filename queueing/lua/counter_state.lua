@@ -10,5 +10,5 @@ if cs.state == state then
 end
 redis.call('HSET', P .. 'cs:' .. cid, 'state', state, 'since', NOW)
 local off = emit('counter_' .. state, {counter = cid, state = state, from = cs.state,
-  ticket = cs.ticket or ''})
+  current = cs.ticket or ''})
 return ok({counter = cid, state = state, ticket = cs.ticket or '', offset = off})

@@ -93,7 +93,14 @@ class SiteFeed:
                 continue
             for _, entries in reply or ():
                 for eid, fields in entries:
-                    self._apply(decode_entry(eid, fields))
+                    try:
+                        self._apply(decode_entry(eid, fields))
+                    except Exception:
+                        # A bug must not stop the site's feed for everyone, nor leave its
+                        # view wrong: rebuild from a snapshot and resync the subscribers.
+                        log.exception("feed %s could not apply entry %s", self.key, eid)
+                        await self._resync_all()
+                        break
 
     async def _recover(self) -> None:
         """After a Redis outage: continue if history is intact, else resync everyone."""
@@ -108,9 +115,12 @@ class SiteFeed:
             return
         log.warning("feed %s: history lost (epoch %s -> %s); resyncing subscribers", self.key,
                     self.epoch, epoch_s)
+        await self._resync_all()
+
+    async def _resync_all(self) -> None:
         try:
             await self._load()
-        except SwitchboardError:
+        except (SwitchboardError, RedisConnectionError, RedisTimeoutError, OSError):
             return
         for topic, subs in list(self.subs.items()):
             for sub in list(subs.values()):
@@ -132,7 +142,11 @@ class SiteFeed:
                     continue
                 seen.add(topic)
                 sub0 = next(iter(subs.values()))
-                msg = ns.live(self, sub0.ref, entry, change)
+                try:
+                    msg = ns.live(self, sub0.ref, entry, change)
+                except Exception:
+                    log.exception("topic %s: cannot build message for %s", topic, entry.id)
+                    continue
                 if msg is not None:
                     self._publish(topic, msg, entry.id)
 

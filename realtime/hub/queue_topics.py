@@ -61,6 +61,7 @@ class Board:
     name = "board"
     feed_kind = "site"
     replayable = True
+    event_types: tuple[str, ...] = ("called", "recalled", "counter", "waiting")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         if len(parts) != 1:
@@ -155,6 +156,7 @@ class Ticket:
     name = "ticket"
     feed_kind = "site"
     replayable = True
+    event_types: tuple[str, ...] = (*sorted(set(TICKET_TYPES.values())), "position")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         site = site_of_ticket(parts[0]) if len(parts) == 1 else ""
@@ -238,6 +240,8 @@ class CounterTopic:
     name = "counter"
     feed_kind = "site"
     replayable = True
+    event_types: tuple[str, ...] = ("called", "recalled", "started", "completed", "no_show", "parked",
+                   "transferred", "cancelled", *COUNTER_TYPES, "waiting")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         if len(parts) != 2:
@@ -264,14 +268,16 @@ class CounterTopic:
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         cid = ref.parts[1]
-        if cid in change.counters or entry.data.get("counter") == cid:
+        if entry.data.get("counter") == cid and entry.type in self.event_types:
             return Message(entry.type, self._data(feed, cid))
         return Message("waiting", self._data(feed, cid), is_event=False)
 
     def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
-        if entry.data.get("counter") != ref.parts[1]:
+        if entry.data.get("counter") != ref.parts[1] or entry.type not in self.event_types:
             return None
-        return Message(entry.type, {"counter": ref.parts[1], "event": entry.data})
+        t = entry.data.get("ticket")
+        return Message(entry.type, {"counter": ref.parts[1], "state": entry.data.get("state"),
+                                    "ticket": Ticket().view(feed, t) if t else None})
 
     def current(self, feed: Any, ref: Ref) -> Message | None:
         return Message("waiting", self._data(feed, ref.parts[1]), is_event=False)
@@ -290,6 +296,7 @@ class ServiceTopic:
     feed_kind = "site"
     # Deltas are not replayed one by one: a resume gets the whole list again (resync).
     replayable = False
+    event_types: tuple[str, ...] = ("changed",)
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         if len(parts) != 2:
@@ -334,5 +341,7 @@ class ServiceTopic:
         return (f"service:{feed.key}:{s}" for s in change.services)
 
 
-for _ns in (Board(), Ticket(), CounterTopic(), ServiceTopic()):
-    register(_ns)
+register(Board())
+register(Ticket())
+register(CounterTopic())
+register(ServiceTopic())

@@ -34,6 +34,7 @@ class Namespace(Protocol):
     name: str
     feed_kind: str
     replayable: bool
+    event_types: tuple[str, ...]
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref: ...
 

@@ -342,3 +342,40 @@ async def test_metrics_exposed(server: Server) -> None:
                  "switchboard_auth_failures"):
         assert name in text
     assert keys.events("demo")
+
+
+async def test_every_message_type_sent_is_documented(server: Server, eng: Engine) -> None:
+    from realtime.hub.topics import NAMESPACES
+    admin = server.token("admin")
+    t = (await eng.issue("demo", TicketRequest("internal", Channel.KIOSK), AGENT)).ticket
+    topics = ["board:demo", f"ticket:{t['id']}", "counter:demo:1", "service:demo:internal",
+              "service:demo:lab"]
+    async with Client(ws_url(server), admin) as c:
+        for topic in topics:
+            await c.subscribe(topic)
+        for _ in topics:
+            assert (await c.next(5))["op"] == "snapshot"
+        ops = ["call-next", "recall", "park"]
+        for op in ops:
+            await eng.counter_op("demo", "1", op, AGENT)
+        await eng.counter_op("demo", "1", "unpark", AGENT, ticket=t["id"])
+        await eng.counter_op("demo", "1", "call-next", AGENT)
+        await eng.counter_op("demo", "1", "start", AGENT)
+        await eng.counter_op("demo", "1", "transfer", AGENT, service="lab")
+        await eng.counter_op("demo", "4", "call-next", AGENT)
+        await eng.counter_op("demo", "4", "no-show", AGENT)
+        await eng.counter_op("demo", "1", "pause", AGENT)
+        await eng.counter_op("demo", "1", "open", AGENT)
+        await eng.cancel(t["id"], AGENT)
+        seen: dict[str, set[str]] = {}
+        while True:
+            try:
+                m = await c.next(0.5)
+            except TimeoutError:
+                break
+            seen.setdefault(m["topic"].split(":")[0], set()).add(m["type"])
+    for ns, types in seen.items():
+        assert types <= set(NAMESPACES[ns].event_types), (ns, types)
+    assert {"called", "recalled", "counter", "waiting"} <= seen["board"]
+    assert {"called", "parked", "waiting", "serving", "transferred", "no_show",
+            "cancelled"} <= seen["ticket"]
