@@ -41,6 +41,10 @@ def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float]]
     for c in view.counters:
         mean = rates.counter_service_s.get(c.id, rates.mean_service_s)
         share = _share(c, view)
+        if share < 1.0:
+            # Its other calls last as long as they do there, not as long as ours.
+            other = rates.counter_any_s.get(c.id, mean)
+            mean = share * mean + (1.0 - share) * other
         per_counter[c.id] = share / mean if mean > 0.0 else 0.0
         is_open[c.id] = c.open
     rate = sum(r for cid, r in per_counter.items() if is_open[cid])
@@ -67,10 +71,11 @@ def _share(c: CounterView, view: TicketView) -> float:
     waiting. Measured on the government scenario, this beat the share of the counter's
     recent calls (MAE 211 s against 237 s) and counting the counter whole (224 s).
     """
-    if c.others_waiting <= 0.0:
+    rivals = sum(c.others_waiting[: view.rank + 1])
+    if rivals <= 0.0:
         return 1.0
     mine = c.weight * max(view.queue_len, 1)
-    return mine / (mine + c.others_waiting)
+    return mine / (mine + rivals)
 
 
 def _roster_steps(view: TicketView,

@@ -50,6 +50,7 @@ class ServiceRates:
     mean_service_s: float  # mean call duration at any counter (served or no-show)
     cv2: float  # squared coefficient of variation of those durations
     counter_service_s: dict[str, float]  # per counter, shrunk towards ``mean_service_s``
+    counter_any_s: dict[str, float]  # per counter, its mean call of any service
     arrivals_per_s: dict[int, float]  # per class rank, over the recent window
     abandon_hazard: float  # cancellations per second of waiting (exponential patience)
     profile: ArrivalProfile | None = None  # past days by time of day (None before a full day)
@@ -81,6 +82,7 @@ class RateTracker:
         self.settings = settings or TrackerSettings()
         self._services: dict[str, _Service] = {}
         self._cache: dict[str, tuple[int, int, ServiceRates]] = {}
+        self._counters: dict[str, Window] = {}  # call durations per counter, any service
 
     # -- feeding --------------------------------------------------------------------------
 
@@ -126,6 +128,11 @@ class RateTracker:
             st = self.settings
             w = s.by_counter[counter] = Window(st.service_span_ms, st.service_maxlen)
         w.add(ended_ms, dur)
+        any_w = self._counters.get(counter)
+        if any_w is None:
+            st = self.settings
+            any_w = self._counters[counter] = Window(st.service_span_ms, 2 * st.service_maxlen)
+        any_w.add(ended_ms, dur)
 
     def observe_call(self, service: str, rank: int, issued_ms: int, called_ms: int) -> None:
         """A waiting ticket was called: its realised wait (for LES, rolling, abandonment)."""
@@ -189,7 +196,7 @@ class RateTracker:
     def _compute(self, service: str, s: _Service | None, now_ms: int) -> ServiceRates:
         st = self.settings
         if s is None:
-            return ServiceRates(st.prior_service_s, 1.0, {}, {}, 0.0)
+            return ServiceRates(st.prior_service_s, 1.0, {}, {}, {}, 0.0)
         s.durations.evict(now_ms)
         pooled = s.durations.mean()
         mean = pooled if pooled is not None else st.prior_service_s
@@ -203,6 +210,11 @@ class RateTracker:
             w.evict(now_ms)
             n = len(w)
             per_counter[cid] = (w.total + st.prior_weight * mean) / (n + st.prior_weight)
+        any_service: dict[str, float] = {}
+        for cid in per_counter:
+            w = self._counters[cid]
+            w.evict(now_ms)
+            any_service[cid] = w.mean() or per_counter[cid]
         arrivals: dict[int, float] = {}
         since = s.arrivals_since_ms if s.arrivals_since_ms is not None else now_ms
         span_s = max(min(st.arrival_span_ms, now_ms - since), st.min_arrival_span_ms) / 1000.0
@@ -219,5 +231,5 @@ class RateTracker:
             s.recent.evict(now_ms)
             usual = profile.expected(now_ms - st.level_span_ms, now_ms)
             level = (len(s.recent) + st.level_prior) / (usual + st.level_prior)
-        return ServiceRates(mean, cv2 if cv2 is not None else 1.0, per_counter, arrivals, hazard,
-                            profile, weight, level)
+        return ServiceRates(mean, cv2 if cv2 is not None else 1.0, per_counter, any_service,
+                            arrivals, hazard, profile, weight, level)

@@ -15,16 +15,17 @@ from dataclasses import dataclass, field
 class CounterView:
     """A counter that serves the ticket's service, as it is now.
 
-    ``others_waiting`` counts the tickets waiting in the counter's *other* services, each
-    times the counter's weight for its service: when it is 0 the counter's next calls all
-    go to this service; otherwise it is what this service competes with for the counter.
+    ``others_waiting[r]`` counts the tickets of class rank ``r`` waiting in the counter's
+    *other* services, each times the counter's weight for its service. A ticket competes
+    for the counter only with those of its own class or above (``choose_head`` takes the
+    best class first); with none of them the counter's next calls all go to its service.
     """
 
     id: str
     open: bool = True  # open and not paused; a closed counter matters only through the roster
     busy: bool = True  # serving or calling someone now (an open idle counter calls at once)
     weight: float = 1.0  # the counter's weight for this service (see policy.choose_head)
-    others_waiting: float = 0.0
+    others_waiting: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

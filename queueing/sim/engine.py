@@ -202,10 +202,14 @@ class Day:
         counters = []
         roster = self.roster[bisect_right(self.roster_times, now):]
         for d in self.by_service[service]:
-            others = sum(len(self.queues[s]) * d.spec.weights.get(s, 1.0)
-                         for s in d.spec.services if s != service)
+            others = [0.0] * len(CLASS_IDS)
+            for s in d.spec.services:
+                if s != service:
+                    w = d.spec.weights.get(s, 1.0)
+                    for e in self.queues[s].entries:
+                        others[self.tickets[e.id].rank] += w
             counters.append(CounterView(d.spec.id, d.open, d.current is not None,
-                                        d.spec.weights.get(service, 1.0), others))
+                                        d.spec.weights.get(service, 1.0), tuple(others)))
             if d.paused and d.on_shift and d.back_ms is not None:  # overdue ones too
                 roster.append(RosterChange(d.back_ms, d.spec.id, True))
         queue = self.queues[service]
