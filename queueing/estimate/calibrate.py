@@ -60,20 +60,33 @@ class Calibrator:
             self._dirty = False
         return self._q
 
-    def adjust(self, p10: float, p50: float, p90: float) -> Estimate:
-        """The calibrated estimate for a model range (P10, median, P90 in seconds)."""
-        sigma = model_spread(p10, p90)
+    def target(self, z_raw: tuple[float, float, float],
+               parent: Calibrator | None = None) -> tuple[float, float, float]:
+        """Standardised P10, P50, P90 to use: the model's ``z_raw`` moved towards what the
+        errors show, by ``n / (n + prior_n)``; from the ``parent``'s target, if given."""
+        base = z_raw if parent is None else parent.target(z_raw)
         n = len(self.zs)
-        if n == 0 or p50 <= 0.0:
-            return Estimate(p50, p10, p90, (p50, sigma))
+        if n == 0:
+            return base
         weight = n / (n + self.prior_n)
+        q = self.quantiles()
+        return (base[0] + weight * (q[0] - base[0]), base[1] + weight * (q[1] - base[1]),
+                base[2] + weight * (q[2] - base[2]))
+
+    def adjust(self, p10: float, p50: float, p90: float,
+               parent: Calibrator | None = None) -> Estimate:
+        """The calibrated estimate for a model range (P10, median, P90 in seconds).
+
+        ``parent`` is the service-wide calibrator when this one is for one class: a class
+        with few tickets borrows the service's correction until it has its own.
+        """
+        sigma = model_spread(p10, p90)
+        if p50 <= 0.0:
+            return Estimate(p50, p10, p90, (p50, sigma))
         log_m = math.log(max(p50, LOG_FLOOR_S))
-        q10, q50, q90 = self.quantiles()
-        z10 = (math.log(max(p10, LOG_FLOOR_S)) - log_m) / sigma
-        z90 = (math.log(max(p90, LOG_FLOOR_S)) - log_m) / sigma
-        z10 += weight * (q10 - z10)
-        z90 += weight * (q90 - z90)
-        z50 = weight * q50
+        z_raw = ((math.log(max(p10, LOG_FLOOR_S)) - log_m) / sigma, 0.0,
+                 (math.log(max(p90, LOG_FLOOR_S)) - log_m) / sigma)
+        z10, z50, z90 = self.target(z_raw, parent)
         return Estimate(
             math.exp(log_m + z50 * sigma),
             math.exp(log_m + z10 * sigma),

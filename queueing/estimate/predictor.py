@@ -186,4 +186,4 @@ def estimate(view: TicketView, tracker: RateTracker) -> Estimate | None:
     raw = model_range(view, rates)
     if raw is None:
         return None
-    return tracker.calibrator(view.service).adjust(*raw)
+    return tracker.calibrate(view.service, view.rank, *raw)

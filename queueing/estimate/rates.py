@@ -65,6 +65,7 @@ class _Service:
     cancels: Window  # value = waited s before cancelling
     waited: Window  # waited s of called and cancelled tickets (the exposure to abandon)
     calibrator: Calibrator
+    by_rank: dict[int, Calibrator]
     profile: ArrivalProfile
     recent: Window  # every arrival, for today's level against the profile
     by_counter: dict[str, Window] = field(default_factory=dict)
@@ -96,6 +97,7 @@ class RateTracker:
                 cancels=Window(st.abandon_span_ms, 2_000),
                 waited=Window(st.abandon_span_ms, 5_000),
                 calibrator=Calibrator(st.calibration_maxlen, st.calibration_prior_n),
+                by_rank={},
                 profile=ArrivalProfile(st.profile_slot_ms, st.utc_offset_ms,
                                        st.profile_memory_days),
                 recent=Window(st.level_span_ms, 100_000),
@@ -149,16 +151,29 @@ class RateTracker:
         s.cancels.add(at_ms, waited)
         s.waited.add(at_ms, waited)
 
-    def observe_outcome(self, service: str, announced: Estimate, actual_s: float) -> None:
+    def observe_outcome(self, service: str, rank: int, announced: Estimate,
+                        actual_s: float) -> None:
         """A called ticket's estimate at issue and its realised wait (calibrates the range)."""
         s = self._svc(service)
         s.calibrator.observe(announced, actual_s)
+        cal = s.by_rank.get(rank)
+        if cal is None:
+            st = self.settings
+            cal = s.by_rank[rank] = Calibrator(st.calibration_maxlen, st.calibration_prior_n)
+        cal.observe(announced, actual_s)
 
     # -- questions ------------------------------------------------------------------------
 
-    def calibrator(self, service: str) -> Calibrator:
+    def calibrate(self, service: str, rank: int, p10: float, p50: float,
+                  p90: float) -> Estimate:
+        """The model's range corrected by the service's (and the class's) recent errors."""
         s = self._services.get(service)
-        return s.calibrator if s is not None else self._svc(service).calibrator
+        if s is None:
+            return Calibrator().adjust(p10, p50, p90)
+        cal = s.by_rank.get(rank)
+        if cal is None:
+            return s.calibrator.adjust(p10, p50, p90)
+        return cal.adjust(p10, p50, p90, s.calibrator)
 
     def rates(self, service: str, now_ms: int) -> ServiceRates:
         """The service's rates at ``now_ms`` (cached for ``cache_ms`` or until an event)."""

@@ -239,7 +239,7 @@ class Day:
         tr = self.tracker
         tr.observe_call(ticket.service, ticket.rank, ticket.issued_ms, now)
         if ticket.announced is not None:
-            tr.observe_outcome(ticket.service, ticket.announced, wait)
+            tr.observe_outcome(ticket.service, ticket.rank, ticket.announced, wait)
         if ticket.scored:
             self._score(ticket, wait)
         desk.current = ticket
