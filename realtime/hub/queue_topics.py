@@ -240,8 +240,9 @@ class CounterTopic:
     name = "counter"
     feed_kind = "site"
     replayable = True
-    event_types: tuple[str, ...] = ("called", "recalled", "started", "completed", "no_show", "parked",
-                   "transferred", "cancelled", *COUNTER_TYPES, "waiting")
+    event_types: tuple[str, ...] = (
+        "called", "recalled", "started", "completed", "no_show", "parked", "transferred",
+        "cancelled", *COUNTER_TYPES, "waiting")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         if len(parts) != 2:

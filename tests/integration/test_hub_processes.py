@@ -65,6 +65,10 @@ def hub(redis_url: str, port: int | None = None, workers: int = 1
         stop(proc)
 
 
+def _children(pid: int) -> list[Path]:
+    return [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(p) == pid]
+
+
 def _ppid(proc_dir: Path) -> int:
     try:
         return int((proc_dir / "stat").read_text().rsplit(")", 1)[1].split()[1])
@@ -139,8 +143,7 @@ async def test_two_hub_processes_share_through_redis(redis_server: EmbeddedRedis
 
 async def test_workers_serve_one_port(redis_server: EmbeddedRedis, engine: Engine) -> None:
     with hub(redis_server.url, workers=2) as (proc, port):
-        children = [p for p in Path("/proc").iterdir() if p.name.isdigit()
-                    and _ppid(p) == proc.pid]
+        children = _children(proc.pid)
         assert len(children) >= 2, "two worker processes"
         display = make_token(SECRET, "display", site="demo")
         clients = [Client(f"ws://127.0.0.1:{port}/ws", display) for _ in range(6)]
