@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute
 
 from queueing.engine import Engine
 from queueing.store import Store
-from realtime import api, docs, metrics, ws
+from realtime import api, booking_api, docs, metrics, pages, ws
 from realtime.auth import load_secret
 from realtime.context import Context
 from realtime.errors import HANDLERS
@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.stop()
             await redis.aclose()
 
-    routes: list[BaseRoute] = [*api.ROUTES, *ws.ROUTES, *metrics.ROUTES, *docs.ROUTES]
+    routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *ws.ROUTES, *metrics.ROUTES,
+                               *docs.ROUTES, *pages.ROUTES]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
 
 

@@ -40,12 +40,21 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--data-dir", help="data folder holding the generated secret")
 
 
+def _worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("worker", help="run the arq worker (reminders, dispatch recomputes)")
+    p.add_argument("--redis-url", help="the Redis the server uses (default: the embedded one "
+                                       "in --data-dir)")
+    p.add_argument("--data-dir", help="data folder of the embedded Redis")
+    p.add_argument("--burst", action="store_true", help="run queued jobs, then exit")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="switchboard", description="Real-time queue and dispatch "
                                  "server.")
     sub = ap.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _token_parser(sub)
+    _worker_parser(sub)
     return ap
 
 
@@ -55,7 +64,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                    "%(message)s")
     if args.command == "token":
         return token(args)
+    if args.command == "worker":
+        return worker(args)
     return serve(args)
+
+
+def worker(args: argparse.Namespace) -> int:
+    if args.redis_url:
+        os.environ["SWITCHBOARD_REDIS_URL"] = args.redis_url
+    if args.data_dir:
+        os.environ["SWITCHBOARD_DATA_DIR"] = args.data_dir
+    from arq.worker import run_worker
+
+    from realtime import worker as settings_module
+    run_worker(settings_module.WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
+    return 0
 
 
 def token(args: argparse.Namespace) -> int:

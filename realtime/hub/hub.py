@@ -16,7 +16,7 @@ from queueing.engine import Engine
 from queueing.errors import Forbidden, SwitchboardError, UnknownSite
 from realtime import metrics
 from realtime.auth import Principal
-from realtime.hub import queue_topics  # noqa: F401 - registers the queue namespaces
+from realtime.hub import booking_topics, queue_topics  # noqa: F401 - register namespaces
 from realtime.hub.entry import Entry
 from realtime.hub.feed import SiteFeed
 from realtime.hub.outbox import Outbox

@@ -1,0 +1,3 @@
+"""Booking topics (``booking:{id}``), registered with the hub (issue 4)."""
+
+from __future__ import annotations
