@@ -55,10 +55,17 @@ def parser() -> argparse.ArgumentParser:
     _serve_parser(sub)
     _token_parser(sub)
     _worker_parser(sub)
+    sub.add_parser("loadtest", help="load scenarios (see `switchboard loadtest --help`)",
+                   add_help=False)
     return ap
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["loadtest"]:
+        # The load generator has its own options per scenario (loadtest/cli.py).
+        from loadtest.cli import main as loadtest_main
+        return loadtest_main(argv[1:])
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
