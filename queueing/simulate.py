@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, help="overrides the scenario's days")
     parser.add_argument("--json", dest="json_out", help="write the report to this file")
     parser.add_argument("--quiet", action="store_true", help="no table, no progress")
+    parser.add_argument("--oracle-every", type=int, default=0, metavar="K",
+                        help="also score the Monte Carlo floor on every K-th estimated ticket")
+    parser.add_argument("--oracle-reps", type=int, default=100, metavar="R",
+                        help="continuations per oracle estimate (default 100)")
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     try:
@@ -46,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
     with Progress(console=console, transient=True, disable=args.quiet) as progress:
         task = progress.add_task(f"{sc.name or args.config}", total=days)
         report = simulate(sc, seed=args.seed, days=days,
-                          on_day=lambda _: progress.advance(task))
+                          on_day=lambda _: progress.advance(task),
+                          oracle_every=args.oracle_every, oracle_reps=args.oracle_reps)
     elapsed = time.perf_counter() - started
     if args.json_out:
         Path(args.json_out).write_text(json.dumps(report, indent=2) + "\n")
@@ -73,6 +78,11 @@ def print_report(report: dict[str, Any], elapsed_s: float) -> None:
                       f"{m['p_over']:.3f}", "" if cover is None else f"{cover:.3f}",
                       f"{m['mae_s'] / best:.3f}")
     out.print(table)
+    orc = report.get("oracle")
+    if orc:
+        n = orc["oracle"]["n"]
+        parts = ", ".join(f"{k} {v['mae_s']:.1f}" for k, v in orc.items())
+        out.print(f"On the {n} tickets the Monte Carlo oracle scored, MAE s: {parts}")
     erl = report.get("erlang_c")
     if erl:
         verdict = "[green]within 5 %[/green]" if erl["within_5pct"] else "[red]off by > 5 %[/red]"

@@ -45,6 +45,7 @@ class Ticket:
     waiting: bool = True
     announced: Estimate | None = None
     estimates: tuple[float, ...] | None = None
+    oracle: float | None = None  # the Monte Carlo floor's median, for sampled tickets
 
 
 @dataclass(slots=True)
@@ -65,6 +66,8 @@ class Desk:
 class DayResult:
     scores: dict[str, Score] = field(default_factory=lambda: {p: Score() for p in PREDICTORS})
     by_class: dict[str, Score] = field(default_factory=dict)  # switchboard, per class
+    # On the tickets the oracle saw: every predictor and the oracle itself.
+    oracle: dict[str, Score] = field(default_factory=dict)
     waits_s: list[float] = field(default_factory=list)  # every scored called ticket
     issued: int = 0
     called_at_once: int = 0
@@ -78,8 +81,13 @@ class DayResult:
 class Day:
     """Simulates one day; ``run()`` returns its scores. The tracker is shared across days."""
 
-    def __init__(self, sc: Scenario, index: int, tracker: RateTracker, seed: int) -> None:
+    def __init__(self, sc: Scenario, index: int, tracker: RateTracker, seed: int,
+                 oracle_every: int = 0, oracle_reps: int = 100) -> None:
         self.sc = sc
+        self.seed = seed
+        self.oracle_every = oracle_every
+        self.oracle_reps = oracle_reps
+        self.predicted = 0
         self.tracker = tracker
         self.rng = random.Random(f"switchboard-sim:{seed}:{index}")
         self.day_ms = index * DAY_MS
@@ -88,6 +96,7 @@ class Day:
         self.by_service = {s.id: [d for d in self.desks if s.id in d.spec.services]
                            for s in sc.services}
         self.tickets: dict[str, Ticket] = {}
+        self.next_id = 0
         self.durations = {s.id: duration_sampler(self.rng, s.service_time) for s in sc.services}
         self.classes = {s.id: class_picker(self.rng, s.priority_mix) for s in sc.services}
         self.heap: list[tuple[int, int, int, object]] = []
@@ -142,6 +151,10 @@ class Day:
 
     def run(self) -> DayResult:
         self._schedule()
+        return self.run_from()
+
+    def run_from(self) -> DayResult:
+        """Process events until none are left (``run`` schedules the day first)."""
         handlers: dict[int, Callable[[int, object], None]] = {
             ARRIVE: self._arrive, FINISH: self._finish, SHIFT_ON: self._shift_on,
             SHIFT_OFF: self._shift_off, PAUSE_ON: self._pause_on, PAUSE_OFF: self._pause_off,
@@ -166,7 +179,8 @@ class Day:
         if cls == "appointment":  # ordered by the booked time, not by arrival
             early = self.rng.gauss(sc.appointment_early_min, sc.appointment_sd_min)
             ref = now + round(early * 60_000)
-        tid = f"{service}-{len(self.tickets)}"
+        tid = f"{service}-{self.next_id}"
+        self.next_id += 1
         ticket = Ticket(tid, service, rank, now, ref, self.rng.random() < sc.no_show_rate,
                         now >= self.scored_from)
         self.tickets[tid] = ticket
@@ -196,6 +210,11 @@ class Day:
             ticket.announced.wait_s,
             *(baselines.BASELINES[name](view, tr) for name in PREDICTORS[1:]),
         )
+        self.predicted += 1
+        if ticket.scored and self.oracle_every and self.predicted % self.oracle_every == 0:
+            from queueing.sim.oracle import oracle_median  # the oracle imports this module
+
+            ticket.oracle = oracle_median(self, ticket, now, self.oracle_reps, self.seed)
 
     def _view(self, ticket: Ticket, ahead: int, budget: int, now: int) -> TicketView:
         service = ticket.service
@@ -264,6 +283,10 @@ class Day:
                 res.scores[name].add(value, wait)
         cls = CLASS_IDS[ticket.rank]
         res.by_class.setdefault(cls, Score()).add(a.wait_s, wait, a.low_s, a.high_s)
+        if ticket.oracle is not None:
+            res.oracle.setdefault("oracle", Score()).add(ticket.oracle, wait)
+            for name, value in zip(PREDICTORS, ticket.estimates, strict=True):
+                res.oracle.setdefault(name, Score()).add(value, wait)
 
     def _finish(self, now: int, arg: object) -> None:
         desk = arg if isinstance(arg, Desk) else None

@@ -15,19 +15,26 @@ from queueing.sim.metrics import PREDICTORS, Score
 
 
 def simulate(sc: Scenario, seed: int | None = None, days: int | None = None,
-             on_day: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """All days of ``sc`` with one tracker (as one live server would keep), as a report."""
+             on_day: Callable[[int], None] | None = None, oracle_every: int = 0,
+             oracle_reps: int = 100) -> dict[str, Any]:
+    """All days of ``sc`` with one tracker (as one live server would keep), as a report.
+
+    With ``oracle_every`` = k, every k-th estimated ticket also gets the Monte Carlo floor
+    (``oracle.py``, ``oracle_reps`` continuations each): slow, for the validation runs.
+    """
     seed = sc.seed if seed is None else seed
     days = sc.days if days is None else days
     tracker = RateTracker()
     total = DayResult()
     waits: list[float] = []
     for index in range(days):
-        day = _Day(sc, index, tracker, seed).run()
+        day = _Day(sc, index, tracker, seed, oracle_every, oracle_reps).run()
         for name in PREDICTORS:
             total.scores[name].merge(day.scores[name])
         for cls, score in day.by_class.items():
             total.by_class.setdefault(cls, Score()).merge(score)
+        for name, score in day.oracle.items():
+            total.oracle.setdefault(name, Score()).merge(score)
         waits.extend(day.waits_s)
         for attr in ("issued", "called_at_once", "no_shows", "abandoned", "unserved",
                      "unestimated", "events"):
@@ -60,6 +67,8 @@ def _report(sc: Scenario, seed: int, days: int, total: DayResult,
             "events": total.events,
         },
     }
+    if total.oracle:
+        report["oracle"] = {name: s.to_dict() for name, s in total.oracle.items()}
     if sc.erlang_check:
         report["erlang_c"] = erlang_report(sc, report["mean_wait_s"], len(waits))
     return report

@@ -1,0 +1,160 @@
+"""A floor for any predictor: the median of Monte Carlo continuations from the true state.
+
+At a ticket's issue the oracle copies the whole simulated site — every queue in order, every
+counter and how long its current call has run, the roster, paused counters — and plays the
+rest of the day forward many times with fresh randomness for what nobody can know yet:
+future arrivals, the remaining part of calls in progress (drawn given how long they have
+lasted), future call lengths, who will not show up, who will give up. The median wait over
+the continuations in which the ticket is called is the best point estimate for absolute
+error that the true model and the full state allow, so its MAE bounds what any estimator,
+Switchboard's included, can reach on the same tickets. Far too slow for the hub (thousands of
+events per estimate); it exists to tell a goal that is hard from one that is impossible.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+
+from queueing.estimate.gamma import normal_ppf
+from queueing.estimate.rates import RateTracker
+from queueing.policy import Entry, ServiceQueue
+from queueing.sim.config import ServiceTime
+from queueing.sim.draws import arrival_times, class_picker, duration_sampler
+from queueing.sim.engine import (
+    ABANDON, ARRIVE, FINISH, HOUR_MS, PAUSE_OFF, PAUSE_ON, SHIFT_OFF, SHIFT_ON, Day, Desk,
+    Ticket,
+)
+
+
+class _Called(Exception):
+    """The target ticket was called: the continuation is over."""
+
+
+class Rollout(Day):
+    """A copy of a day from one instant on, with fresh randomness and no scoring."""
+
+    target: str
+    wait_s: float | None
+
+    def _predict(self, ticket: Ticket, ahead: int, budget: int, now: int) -> None:
+        pass
+
+    def _score(self, ticket: Ticket, wait: float) -> None:
+        if ticket.id == self.target:
+            self.wait_s = wait
+            raise _Called
+
+    def _abandon(self, now: int, arg: object) -> None:
+        if isinstance(arg, Ticket) and arg.id == self.target and arg.waiting:
+            raise _Called  # gave up: the continuation does not count
+        super()._abandon(now, arg)
+
+
+def oracle_median(day: Day, target: Ticket, now: int, reps: int, seed: int) -> float | None:
+    """Median wait of ``target`` over ``reps`` continuations of ``day`` from ``now``."""
+    waits = []
+    for rep in range(reps):
+        roll = _copy(day, target, now, random.Random(f"oracle:{seed}:{target.id}:{now}:{rep}"))
+        try:
+            roll.run_from()
+        except _Called:
+            pass
+        if roll.wait_s is not None:
+            waits.append(roll.wait_s)
+    if not waits:
+        return None
+    waits.sort()
+    mid = len(waits) // 2
+    return waits[mid] if len(waits) % 2 else 0.5 * (waits[mid - 1] + waits[mid])
+
+
+def _copy(day: Day, target: Ticket, now: int, rng: random.Random) -> Rollout:
+    sc = day.sc
+    roll = Rollout.__new__(Rollout)
+    roll.sc, roll.rng, roll.day_ms, roll.scored_from = sc, rng, day.day_ms, 0
+    roll.tracker = RateTracker()
+    roll.target, roll.wait_s = target.id, None
+    roll.roster, roll.roster_times = day.roster, day.roster_times
+    roll.result = type(day.result)()
+    roll.next_id = day.next_id
+    roll.seq = 0
+    roll.heap = []
+    roll.durations = {s.id: duration_sampler(rng, s.service_time) for s in sc.services}
+    roll.classes = {s.id: class_picker(rng, s.priority_mix) for s in sc.services}
+    desks = {id(d): Desk(d.spec, d.on_shift, d.paused, d.back_ms, None, d.call_ms)
+             for d in day.desks}
+    roll.desks = list(desks.values())
+    roll.by_service = {sid: [desks[id(d)] for d in ds] for sid, ds in day.by_service.items()}
+    roll.tickets = {}
+    roll.queues = {}
+    for sid, queue in day.queues.items():
+        copy = ServiceQueue(queue.factor, [Entry(e.id, e.key, e.budget) for e in queue.entries])
+        roll.queues[sid] = copy
+        for e in queue.entries:
+            t = day.tickets[e.id]
+            roll.tickets[e.id] = Ticket(t.id, t.service, t.rank, t.issued_ms, t.ref_ms,
+                                        rng.random() < sc.no_show_rate, True)
+    specs = {s.id: s for s in sc.services}
+    for old in day.desks:
+        new = desks[id(old)]
+        if old.current is not None:
+            cur = old.current
+            new.current = Ticket(cur.id, cur.service, cur.rank, cur.issued_ms, cur.ref_ms,
+                                 cur.no_show, False, waiting=False)
+    for at_ms, _, kind, arg in day.heap:
+        if kind in (SHIFT_ON, SHIFT_OFF, PAUSE_OFF) and isinstance(arg, Desk):
+            roll._push(at_ms, kind, desks[id(arg)])
+        elif kind == FINISH and isinstance(arg, Desk):
+            new = desks[id(arg)]
+            cur = new.current
+            if cur is None:
+                continue
+            if cur.no_show:
+                roll._push(at_ms, FINISH, new)  # the recalls run their fixed course
+            else:
+                elapsed = (now - arg.call_ms) / 1000.0
+                rest = _remaining(rng, specs[cur.service].service_time, elapsed * arg.spec.speed)
+                roll._push(now + max(1, round(rest / arg.spec.speed * 1000)), FINISH, new)
+    _future(roll, now)
+    return roll
+
+
+def _future(roll: Rollout, now: int) -> None:
+    """Fresh arrivals, patience and pauses from ``now`` to the end of the day."""
+    sc, rng = roll.sc, roll.rng
+    now_h = (now - roll.day_ms) / HOUR_MS
+    for svc in sc.services:
+        if now_h < sc.close_h:
+            for t in arrival_times(rng, svc, now_h, sc.close_h, roll.day_ms):
+                if t > now:
+                    roll._push(t, ARRIVE, svc.id)
+    if sc.abandon_mean_s is not None:
+        for t in roll.tickets.values():
+            patience = rng.expovariate(1.0 / sc.abandon_mean_s)  # memoryless
+            roll._push(now + round(patience * 1000), ABANDON, t)
+    p = sc.pauses
+    if p.per_day > 0 and now_h < sc.close_h:
+        span = sc.close_h - sc.open_h
+        t = now_h + rng.expovariate(p.per_day) * span
+        while t < sc.close_h:
+            roll._push(roll._ms(t), PAUSE_ON, rng.uniform(0.5, 1.5))
+            t += rng.expovariate(p.per_day) * span
+
+
+def _remaining(rng: random.Random, st: ServiceTime, elapsed: float) -> float:
+    """What is left of a call that has lasted ``elapsed`` seconds so far."""
+    if st.dist == "exponential":
+        return rng.expovariate(1.0 / st.mean_s)
+    if st.dist == "lognormal":
+        sigma2 = math.log1p(st.cv * st.cv)
+        mu = math.log(st.mean_s) - sigma2 / 2.0
+        sigma = math.sqrt(sigma2)
+        lo = 0.5 * math.erfc(-(math.log(elapsed) - mu) / sigma / math.sqrt(2.0)) \
+            if elapsed > 0 else 0.0
+        u = lo + (1.0 - lo) * rng.random()
+        u = min(max(u, 1e-12), 1.0 - 1e-12)
+        return max(math.exp(mu + sigma * normal_ppf(u)) - elapsed, 0.0)
+    longer = [x for x in st.samples_s if x > elapsed]
+    return (rng.choice(longer) - elapsed) if longer else 1.0
+
