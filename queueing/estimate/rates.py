@@ -24,11 +24,14 @@ _MIN = 60_000
 class TrackerSettings:
     """Window lengths and priors. Service times change slowly, arrivals fast."""
 
-    service_span_ms: int = 240 * _MIN  # call durations: last 4 h …
-    service_maxlen: int = 100  # … and at most this many per (service, counter)
+    # Call durations and patience do not change overnight: keep the last week (at most
+    # maxlen), or every morning would start from the prior.
+    service_span_ms: int = 7 * 24 * 60 * _MIN
+    service_maxlen: int = 100  # per (service, counter)
     arrival_span_ms: int = 30 * _MIN  # arrival rates per class
     wait_span_ms: int = 30 * _MIN  # realised waits (LES, rolling average)
-    abandon_span_ms: int = 120 * _MIN  # cancellations and the waiting time they came from
+    abandon_span_ms: int = 7 * 24 * 60 * _MIN  # cancellations and the waiting they came from
+    abandon_maxlen: int = 2_000  # waits (of called and cancelled tickets) kept
     prior_service_s: float = 300.0  # mean call duration before anything is measured
     prior_weight: float = 5.0  # pseudo-count pulling a counter's mean to its service's
     min_arrival_span_ms: int = 10 * _MIN  # a rate from 2 minutes of data is mostly noise
@@ -94,8 +97,8 @@ class RateTracker:
             s = _Service(
                 durations=Window(st.service_span_ms, 4 * st.service_maxlen),
                 waits=Window(st.wait_span_ms, 2_000),
-                cancels=Window(st.abandon_span_ms, 2_000),
-                waited=Window(st.abandon_span_ms, 5_000),
+                cancels=Window(st.abandon_span_ms, 100_000),
+                waited=Window(st.abandon_span_ms, st.abandon_maxlen),
                 calibrator=Calibrator(st.calibration_maxlen, st.calibration_prior_n),
                 by_rank={},
                 profile=ArrivalProfile(st.profile_slot_ms, st.utc_offset_ms,
@@ -236,8 +239,10 @@ class RateTracker:
         for rank, w in s.arrivals.items():
             w.evict(now_ms)
             arrivals[rank] = len(w) / span_s
-        s.cancels.evict(now_ms)
         s.waited.evict(now_ms)
+        oldest = s.waited.first()
+        if oldest is not None:  # count cancellations over the same stretch as the exposure
+            s.cancels.evict_before(oldest[0])
         hazard = len(s.cancels) / s.waited.total if s.waited.total > 0.0 else 0.0
         profile, weight, level = None, 0.0, 1.0
         if s.profile.days:

@@ -27,7 +27,10 @@ class Window:
 
     def evict(self, now_ms: int) -> None:
         """Forget events older than the span (relative to ``now_ms``)."""
-        cutoff = now_ms - self.span_ms
+        self.evict_before(now_ms - self.span_ms)
+
+    def evict_before(self, cutoff: int) -> None:
+        """Forget events older than ``cutoff`` (ms)."""
         events = self.events
         while events and events[0][0] < cutoff:
             self._drop()
@@ -55,6 +58,9 @@ class Window:
         mean = self.total / n
         var = max(0.0, (self.total_sq - n * mean * mean) / (n - 1))
         return var / (mean * mean)
+
+    def first(self) -> tuple[int, float] | None:
+        return self.events[0] if self.events else None
 
     def last(self) -> tuple[int, float] | None:
         return self.events[-1] if self.events else None
