@@ -1,0 +1,325 @@
+"""One generator process: holds its share of the connections and counts what arrives.
+
+The parent drives it through a pipe: ``("start",)`` opens the measurement window,
+``("stat",)`` asks for progress, ``("stop",)`` closes the window and returns the results,
+``("close",)`` closes every connection and ends the process. No task per connection once
+it is open: frames are parsed inside the protocol callback and counted there.
+
+Latency is ``receipt − change`` in ms, with the change time taken from the server's own
+clock in the message (a Redis stream id, or the peer's ``ts``), into a 1 ms histogram.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import time
+from collections.abc import Iterable
+from multiprocessing.connection import Connection
+from typing import Any
+
+from loadtest import dialects
+from loadtest.dialects import Failed, Msg, Reply, Subscribed
+from loadtest.wsclient import WSClient, connect
+
+MAX_MS = 120_000  # the histogram's last bucket holds everything slower
+
+
+class Conn:
+    """One connection's bookkeeping: the sequence it is at and what it counted."""
+
+    __slots__ = ("closed_by_server", "epoch", "gaps", "gen", "got", "last", "offset", "proto",
+                 "ready", "seq", "token", "topic", "unordered")
+
+    def __init__(self, gen: Generator, topic: str, token: str | None) -> None:
+        self.gen = gen
+        self.topic = topic
+        self.token = token
+        self.proto: WSClient | None = None
+        self.ready: asyncio.Future[None] | None = None
+        self.seq: int | None = None
+        self.got = 0  # sequenced messages seen once each
+        self.gaps = 0  # sequence numbers skipped (lost events, or merged state)
+        self.unordered = 0  # a sequence number seen again or going backwards
+        self.epoch = ""
+        self.offset = ""
+        self.last = (0, 0)
+        self.closed_by_server = False
+
+    def on_message(self, payload: bytes, opcode: int) -> None:
+        gen = self.gen
+        try:
+            r = gen.parse(payload)
+        except Exception as exc:  # a frame the dialect cannot read is an error, not a crash
+            gen.count_error(f"unreadable frame: {exc}")
+            return
+        if type(r) is Msg:
+            now = time.time() * 1000.0
+            if gen.measuring:
+                lat = int(now - r.ts_ms)
+                gen.hist[lat if 0 <= lat < MAX_MS else (0 if lat < 0 else MAX_MS)] += 1
+                gen.delivered += 1
+            off = r.offset
+            if off:
+                ms, _, n = off.partition("-")
+                key = (int(ms), int(n))
+                if key <= self.last:
+                    self.unordered += 1  # offsets must increase strictly per topic
+                    return
+                self.last = key
+                self.offset = off
+            if r.counted:
+                seq = r.seq
+                if seq is None:
+                    self.got += 1
+                    return
+                last = self.seq
+                if last is None or seq == last + 1:
+                    self.got += 1
+                elif seq > last + 1:
+                    self.gaps += seq - last - 1
+                    self.got += 1
+                elif seq == last:
+                    return  # a state refresh that did not move the sequence
+                else:
+                    self.unordered += 1
+                    return
+                self.seq = seq
+        elif type(r) is Subscribed:
+            self.epoch, self.offset = r.epoch, r.offset
+            if r.offset:
+                ms, _, n = r.offset.partition("-")
+                self.last = (int(ms), int(n))
+            if r.seq is not None:
+                self.seq = r.seq
+            if r.resync:
+                gen.resyncs += 1
+            if self.ready is not None and not self.ready.done():
+                self.ready.set_result(None)
+        elif type(r) is Reply:
+            proto = self.proto
+            if proto is not None:
+                for f in r.frames:
+                    proto.send_text(f)
+                if r.ready:
+                    for f in gen.dialect.subscribe(self.topic):
+                        proto.send_text(f)
+        elif type(r) is Failed:
+            gen.count_error(f"{r.code}: {r.message}")
+            if self.ready is not None and not self.ready.done():
+                self.ready.set_exception(ConnectionError(f"{r.code}: {r.message}"))
+
+    def on_close(self, code: int | None) -> None:
+        gen = self.gen
+        if gen.closing:
+            return
+        self.closed_by_server = True
+        gen.count_error(f"closed by the server (code {code})")
+        gen.closes += 1
+        if gen.dialect.resumable and gen.loop is not None:
+            # Resume from the last offset seen, as a real client does (counts as a reconnect).
+            gen.loop.create_task(gen.reopen(self))
+
+
+class Generator:
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.dialect = dialects.make(spec["dialect"], spec.get("encoding", "json"))
+        self.parse = self.dialect.parse
+        self.host = spec.get("host", "127.0.0.1")
+        self.port = int(spec["port"])
+        self.conns = [Conn(self, topic, token) for topic, token in spec["conns"]]
+        self.hist = [0] * (MAX_MS + 1)
+        self.delivered = 0
+        self.resyncs = 0
+        self.closes = 0
+        self.reconnects = 0
+        self.errors = 0
+        self.error_samples: dict[str, int] = {}
+        self.failed_opens = 0
+        self.measuring = False
+        self.closing = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.max_lag_ms = 0.0
+        self._cpu0 = 0.0
+        self._t0 = 0.0
+
+    def count_error(self, what: str) -> None:
+        self.errors += 1
+        key = what[:120]
+        if key in self.error_samples or len(self.error_samples) < 20:
+            self.error_samples[key] = self.error_samples.get(key, 0) + 1
+
+    # -- connections -----------------------------------------------------------------------
+
+    def url(self, conn: Conn) -> str:
+        return f"ws://{self.host}:{self.port}{self.dialect.path(conn.token)}"
+
+    async def open(self, conn: Conn, since: tuple[str, str] | None = None,
+                   attempts: int = 3) -> bool:
+        for attempt in range(attempts):
+            conn.ready = asyncio.get_running_loop().create_future()
+            try:
+                proto = await connect(self.url(conn), conn.on_message, self.dialect.subprotocol,
+                                      timeout_s=60)
+                conn.proto = proto
+                proto.on_close = conn.on_close
+                if not self.dialect.wait_ready:
+                    send = proto.send_binary if self.dialect.binary else proto.send_text
+                    for f in self.dialect.subscribe(conn.topic, since):
+                        send(f)
+                await asyncio.wait_for(conn.ready, 60)
+                return True
+            except (OSError, TimeoutError, ConnectionError) as exc:
+                if conn.proto is not None:
+                    conn.proto.on_close = None
+                    conn.proto.abort()
+                    conn.proto = None
+                if attempt == attempts - 1:
+                    self.count_error(f"could not open: {type(exc).__name__}: {exc}")
+                else:
+                    await asyncio.sleep(0.2 * (attempt + 1))
+        return False
+
+    async def reopen(self, conn: Conn) -> None:
+        await asyncio.sleep(0.1)
+        self.reconnects += 1
+        since = (conn.epoch, conn.offset) if conn.offset else None
+        conn.closed_by_server = False
+        await self.open(conn, since)
+
+    async def open_all(self, concurrency: int) -> int:
+        sem = asyncio.Semaphore(concurrency)
+
+        async def one(c: Conn) -> bool:
+            async with sem:
+                return await self.open(c)
+
+        ok = await asyncio.gather(*(one(c) for c in self.conns))
+        self.failed_opens = ok.count(False)
+        return ok.count(True)
+
+    def close_all(self) -> None:
+        self.closing = True
+        for c in self.conns:
+            if c.proto is not None:
+                c.proto.close()
+
+    # -- measurement -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.hist = [0] * (MAX_MS + 1)
+        self.delivered = self.resyncs = self.closes = self.reconnects = 0
+        self.errors = 0
+        self.error_samples = {}
+        self.max_lag_ms = 0.0
+        for c in self.conns:
+            c.got = c.gaps = c.unordered = 0
+        self.measuring = True
+        self._cpu0 = _cpu_s()
+        self._t0 = time.monotonic()
+
+    def result(self) -> dict[str, Any]:
+        self.measuring = False
+        wall = max(1e-9, time.monotonic() - self._t0)
+        per_topic: dict[str, list[int]] = {}
+        for c in self.conns:
+            row = per_topic.setdefault(c.topic, [0, 0, 0, 0, 0])
+            row[0] += 1
+            row[1] += c.got
+            row[2] += c.gaps
+            row[3] += c.unordered
+            row[4] += 1 if c.proto is not None and not c.proto.closed else 0
+        nz = {i: n for i, n in enumerate(self.hist) if n}
+        return {"pid": os.getpid(), "delivered": self.delivered, "hist": nz,
+                "per_topic": per_topic, "resyncs": self.resyncs, "closes": self.closes,
+                "reconnects": self.reconnects, "errors": self.errors,
+                "error_samples": self.error_samples, "failed_opens": self.failed_opens,
+                "cpu_pct": round(100 * (_cpu_s() - self._cpu0) / wall, 1),
+                "max_lag_ms": round(self.max_lag_ms, 1), "wall_s": round(wall, 2),
+                "open": sum(r[4] for r in per_topic.values())}
+
+    async def watch_lag(self) -> None:
+        """The event loop's own delay: a saturated generator shows up here first."""
+        while True:
+            t = time.monotonic()
+            await asyncio.sleep(0.1)
+            lag = (time.monotonic() - t - 0.1) * 1000
+            if self.measuring and lag > self.max_lag_ms:
+                self.max_lag_ms = lag
+
+
+def _cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+async def _serve(spec: dict[str, Any], pipe: Connection) -> None:
+    gen = Generator(spec)
+    loop = asyncio.get_running_loop()
+    gen.loop = loop
+    lag = loop.create_task(gen.watch_lag())
+    inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
+    loop.add_reader(pipe.fileno(), lambda: inbox.put_nowait(pipe.recv()))
+    t0 = time.monotonic()
+
+    async def report() -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            n = sum(1 for c in gen.conns if c.ready is not None and c.ready.done()
+                    and not c.ready.exception())
+            pipe.send(("progress", {"pid": os.getpid(), "open": n}))
+
+    reporter = loop.create_task(report())
+    try:
+        opened = await gen.open_all(int(spec.get("open_concurrency", 100)))
+    finally:
+        reporter.cancel()
+    pipe.send(("ready", {"pid": os.getpid(), "open": opened, "failed": gen.failed_opens,
+                         "open_s": round(time.monotonic() - t0, 2),
+                         "errors": dict(gen.error_samples)}))
+    try:
+        while True:
+            cmd = await inbox.get()
+            if cmd[0] == "start":
+                gen.start()
+            elif cmd[0] == "stat":
+                pipe.send(("stat", {"delivered": gen.delivered, "errors": gen.errors}))
+            elif cmd[0] == "stop":
+                pipe.send(("result", gen.result()))
+            elif cmd[0] == "close":
+                break
+    finally:
+        loop.remove_reader(pipe.fileno())
+        gen.close_all()
+        await asyncio.sleep(0.2)
+        lag.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await lag
+
+
+def main(spec: dict[str, Any], pipe: Connection) -> None:
+    """Entry point of a generator process (multiprocessing, spawn)."""
+    _raise_nofile()
+    try:
+        import uvloop
+        uvloop.run(_serve(spec, pipe))
+    except ImportError:  # pragma: no cover
+        asyncio.run(_serve(spec, pipe))
+
+
+def _raise_nofile() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def split(items: Iterable[Any], parts: int) -> list[list[Any]]:
+    """Deal ``items`` round robin into ``parts`` lists."""
+    out: list[list[Any]] = [[] for _ in range(parts)]
+    for i, x in enumerate(items):
+        out[i % parts].append(x)
+    return out
