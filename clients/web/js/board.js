@@ -1,0 +1,192 @@
+// The display board (/board/{site}): a TV in the waiting room, read from ten metres.
+// Current call per counter, the last calls, waiting per service with an estimate; a new call
+// flashes and is announced (chime + speech in the site's languages), again on a recall.
+import { Announcer } from './announcer.js';
+import { announcementsFor, emptyBoard, reduce } from './board-state.js';
+import { Client } from './client.js';
+import { icon } from './icons.js';
+import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
+import { connectionBanner, errorScreen, h, language, readBoot, replaceChildren, setText, token } from './ui.js';
+
+const boot = readBoot();
+const { lang } = language(boot, { preferBrowser: false });
+const t = translator(lang);
+const site = boot.site;
+const tz = site?.timezone;
+// The other language of a bilingual site, shown smaller under the main one.
+const second = (site?.languages ?? []).map((l) => l.split('-')[0]).find((l) => l !== lang && (l === 'zh' || l === 'en'));
+const t2 = second ? translator(second) : null;
+// Judge announcement validity on the server's clock: a TV's own clock is often wrong.
+const skewMs = boot.server_ms ? boot.server_ms - Date.now() : 0;
+const serverNow = () => Date.now() + skewMs;
+const FLASH_MS = 9000;
+
+const $ = (id) => document.getElementById(id);
+let state = emptyBoard();
+let flashUntil = 0;
+let flashKey = '';
+
+function bi(key, vars) {
+  return [h('span', { class: 'l1' }, t(key, vars)), t2 ? h('span', { class: 'l2', lang: second }, t2(key, vars)) : null];
+}
+
+function biName(name) {
+  const a = nameIn(name, lang);
+  const b = second ? nameIn(name, second) : '';
+  return [h('span', { class: 'l1' }, a), b && b !== a ? h('span', { class: 'l2', lang: second }, b) : null];
+}
+
+function counterName(id) {
+  const c = state.counters.find((x) => x.id === id) ?? site.counters.find((x) => x.id === id);
+  return c?.name ?? id;
+}
+
+function renderStatic() {
+  document.title = `${nameIn(site.name, lang)} · ${t('board_title')}`;
+  setText($('site-name'), nameIn(site.name, lang));
+  setText($('site-sub'), [t('board_title'), second ? t2('board_title') : ''].filter(Boolean).join(' · '));
+  $('hero-title').replaceChildren(...bi('now_calling'));
+  $('counters-title').replaceChildren(...bi('counters'));
+  $('recent-title').replaceChildren(...bi('recent'));
+  $('services-title').replaceChildren(...bi('waiting_title'));
+}
+
+function renderHero() {
+  const c = state.lastCall;
+  const el = $('hero');
+  const key = c ? `${c.number}|${c.counter}|${c.at}|${flashUntil > Date.now()}` : 'none';
+  if (!c) {
+    replaceChildren(el, [h('p', { class: 'hero-empty' }, t('no_calls'))], key);
+    return;
+  }
+  const flashing = flashUntil > Date.now() && flashKey === `${c.number}|${c.at}`;
+  el.classList.toggle('flash', flashing);
+  replaceChildren(el, [
+    h('div', { class: 'hero-number num' }, c.number),
+    h('div', { class: 'hero-side' },
+      h('div', { class: 'hero-go' }, icon('arrow', 'icon hero-arrow'), t('please_go')),
+      h('div', { class: 'hero-counter' }, nameIn(c.counter_name ?? counterName(c.counter), lang)),
+      second && c.announcement?.[second] ? h('p', { class: 'hero-second', lang: second }, c.announcement[second]) : null),
+    c.type === 'recalled' ? h('span', { class: 'badge badge-recall' }, t('recall')) : null,
+  ], key);
+}
+
+function counterStatus(c) {
+  if (c.state === 'closed') return ['closed', t('state_closed')];
+  if (c.state === 'paused') return ['paused', t('state_paused')];
+  if (!c.current) return ['free', t('free')];
+  return c.current.status === 'serving' ? ['serving', t('st_serving')] : ['called', t('st_called')];
+}
+
+function renderCounters() {
+  const list = $('counters');
+  list.style.setProperty('--cols', state.counters.length > 9 ? 4 : 3);
+  const items = state.counters.map((c) => {
+    const [kind, label] = counterStatus(c);
+    const fresh = c.current && flashUntil > Date.now() && flashKey === `${c.current.number}|${c.current.at}`;
+    return h('li', { class: `counter-tile st-${kind}${fresh ? ' flash' : ''}`, dataset: { counter: c.id } },
+      h('div', { class: 'ct-name' }, ...biName(c.name ?? counterName(c.id))),
+      h('div', { class: 'ct-number num' }, c.current ? c.current.number : '—'),
+      h('div', { class: 'ct-state' }, label));
+  });
+  list.replaceChildren(...items);
+}
+
+function renderRecent() {
+  const items = state.recent.slice(0, 8).map((r, i) => h('li', { class: `recent-row${i === 0 ? ' latest' : ''}` },
+    h('span', { class: 'rr-number num' }, r.number),
+    h('span', { class: 'rr-counter' }, nameIn(counterName(r.counter), lang)),
+    h('span', { class: 'rr-time num' }, formatTime(r.at, lang, tz))));
+  $('recent').replaceChildren(...(items.length ? items : [h('li', { class: 'recent-empty' }, t('no_calls'))]));
+}
+
+function renderServices() {
+  const items = state.services.map((s) => h('li', { class: 'svc-card' },
+    h('div', { class: 'svc-head' }, h('span', { class: 'svc-prefix', 'aria-hidden': 'true' }, s.prefix ?? ''),
+      h('span', { class: 'svc-name' }, ...biName(s.name ?? s.id))),
+    h('div', { class: 'svc-figures' },
+      h('span', { class: 'svc-waiting num' }, String(s.waiting ?? 0)),
+      h('span', { class: 'svc-unit' }, t('n_waiting', { n: '' }).trim())),
+    h('div', { class: 'svc-est' }, h('span', { class: 'svc-est-label' }, t('est_wait')),
+      h('span', { class: 'svc-est-value num' }, formatEstimate(s.estimate, lang)))));
+  $('services').replaceChildren(...items);
+}
+
+function renderFooter() {
+  const text = state.offset ? t('showing', { epoch: state.epoch, offset: state.offset }) : '';
+  setText($('offset'), text);
+  document.body.dataset.offset = state.offset ?? '';
+}
+
+function render() {
+  renderHero();
+  renderCounters();
+  renderRecent();
+  renderServices();
+  renderFooter();
+}
+
+function renderSound(a) {
+  document.body.dataset.sound = a.sound;
+  const chip = $('sound-chip');
+  const on = a.sound === 'on';
+  chip.className = `chip ${on ? 'chip-ok' : 'chip-warn'}`;
+  const text = on ? (a.voice === 'none' ? t('chime_only') : t('sound_on')) : t('sound_off');
+  replaceChildren(chip, [icon(on ? (a.voice === 'none' ? 'bell' : 'sound') : 'mute'), text], text);
+  $('sound-gate').hidden = a.sound !== 'blocked';
+}
+
+function onMessage(msg) {
+  if (msg.op === 'error') {
+    errorScreen(document.getElementById('app'), t, msg);
+    return;
+  }
+  state = reduce(state, msg);
+  const items = announcementsFor(msg, serverNow(), site.languages);
+  if (items.length) {
+    flashKey = `${msg.data.number}|${msg.data.at}`;
+    flashUntil = Date.now() + FLASH_MS;
+    setTimeout(render, FLASH_MS + 50);
+    announcer.announce(items, { key: flashKey });
+  }
+  render();
+}
+
+let announcer;
+if (!site || boot.error) {
+  errorScreen(document.getElementById('app'), t, boot.error ?? { code: 'unknown_site' });
+} else {
+  renderStatic();
+  render();
+  announcer = new Announcer({ now: serverNow, onChange: renderSound });
+  renderSound(announcer);
+  const enable = () => { if (announcer.sound !== 'on') announcer.enable(); };
+  $('gate-btn').addEventListener('click', enable);
+  document.addEventListener('pointerdown', enable);
+  document.addEventListener('keydown', enable);
+  setText($('gate-title'), t('enable_sound_title'));
+  setText($('gate-text'), t('enable_sound'));
+  setText($('gate-btn'), t('enable_sound_btn'));
+
+  const client = new Client({ token });
+  const banner = connectionBanner(client, () => t, { timeZone: tz });
+  document.body.append(banner.el);
+  client.subscribe(`board:${site.id}`, onMessage);
+  client.start();
+
+  const tick = () => setText($('clock'), formatTime(serverNow(), lang, tz, true));
+  tick();
+  setInterval(tick, 1000);
+
+  // What tests (and curious engineers) read: what was said, and what is shown.
+  window.switchboardBoard = {
+    get spoken() { return announcer.spoken.map((s) => ({ ...s })); },
+    get state() { return state; },
+    get offset() { return state.offset; },
+    get epoch() { return state.epoch; },
+    get sound() { return announcer.sound; },
+    client,
+    announcer,
+    lang,
+  };
+}

@@ -1,0 +1,153 @@
+// What every page shares: the boot block, the URL, DOM building, the HTTP API, the
+// connection banner, the language switch and error screens.
+import { formatTime, nameIn, pickLanguage, translator } from './i18n.js';
+
+/** The JSON block the server filled in (realtime/pages.py). */
+export function readBoot() {
+  const el = document.getElementById('boot');
+  try {
+    return JSON.parse(el?.textContent || '{}');
+  } catch {
+    return {};
+  }
+}
+
+export const params = new URLSearchParams(globalThis.location?.search ?? '');
+export const token = params.get('token');
+
+/** h('div', {class: 'x', onclick: fn}, child, 'text', …) → an element. */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs ?? {})) {
+    if (v == null || v === false) continue;
+    if (k.startsWith('on') && typeof v === 'function') el.addEventListener(k.slice(2), v);
+    else if (k === 'class') el.className = v;
+    else if (k === 'text') el.textContent = v;
+    else if (k === 'dataset') Object.assign(el.dataset, v);
+    else el.setAttribute(k, v === true ? '' : String(v));
+  }
+  for (const c of children.flat()) {
+    if (c == null || c === false) continue;
+    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  }
+  return el;
+}
+
+export function setText(el, text) {
+  if (el && el.textContent !== text) el.textContent = text;
+}
+
+/** Replace el's children only when the content differs (keeps focus and screen readers calm). */
+export function replaceChildren(el, children, key) {
+  if (key !== undefined && el.dataset.key === key) return;
+  el.replaceChildren(...children.filter((c) => c != null && c !== false));
+  if (key !== undefined) el.dataset.key = key;
+}
+
+/** Language for this page, and a translator; stores a user's choice per page kind. */
+export function language(boot, { preferBrowser = true } = {}) {
+  const storeKey = `sb.lang.${boot.page}`;
+  let stored = null;
+  try { stored = localStorage.getItem(storeKey); } catch { /* private mode */ }
+  const lang = pickLanguage({
+    param: params.get('lang'), stored, browser: navigator.languages ?? [navigator.language],
+    site: boot.site?.languages ?? ['zh', 'en'], preferBrowser,
+  });
+  document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  return { lang, t: translator(lang), remember: (l) => { try { localStorage.setItem(storeKey, l); } catch { /* ignore */ } } };
+}
+
+/** A 中文 / English switch; `onChange(lang)` re-renders. */
+export function langSwitch(current, t, onChange) {
+  const wrap = h('div', { class: 'lang-switch', role: 'group', 'aria-label': 'Language / 语言' });
+  for (const [code, label] of [['zh', '中文'], ['en', 'EN']]) {
+    wrap.append(h('button', {
+      type: 'button', lang: code === 'zh' ? 'zh-CN' : 'en', 'aria-pressed': String(code === current),
+      onclick: () => onChange(code),
+    }, label));
+  }
+  return wrap;
+}
+
+/** Call the HTTP API. Resolves {ok, status, data}; never throws (network errors → status 0). */
+export async function api(path, { method = 'GET', body, bearer = token, key } = {}) {
+  const headers = { Accept: 'application/json' };
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (key) headers['Idempotency-Key'] = key;
+  try {
+    const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: 'no-store' });
+    let data = null;
+    try { data = await res.json(); } catch { /* empty body */ }
+    return { ok: res.ok, status: res.status, data };
+  } catch (err) {
+    return { ok: false, status: 0, data: { code: 'network', message: String(err) } };
+  }
+}
+
+/** A random id that works on plain http too (crypto.randomUUID needs a secure context). */
+export function randomId() {
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  return [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
+}
+
+/**
+ * The connection banner: nothing while online; "offline since 14:03:12 — reconnecting…" once
+ * the connection has been down for `graceMs` (a quick resume does not flash); a final
+ * message when the link's token is refused.
+ */
+export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}) {
+  const el = h('div', { class: 'conn-banner', role: 'status', 'aria-live': 'polite', hidden: true });
+  const msg = h('span', { class: 'conn-msg' });
+  el.append(h('span', { class: 'conn-dot', 'aria-hidden': 'true' }), msg);
+  let state = client.state;
+  let timer = null;
+  const render = () => {
+    const t = getT();
+    const lang = document.documentElement.lang.startsWith('zh') ? 'zh' : 'en';
+    document.body.dataset.conn = state.status;
+    if (state.status === 'denied') {
+      el.hidden = false;
+      el.className = 'conn-banner denied';
+      setText(msg, t('denied'));
+    } else if (state.status === 'offline' && Date.now() - state.since >= graceMs) {
+      el.hidden = false;
+      el.className = 'conn-banner offline';
+      const time = formatTime(state.since, lang, timeZone, true);
+      const s = state.retryAt ? Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000)) : 0;
+      setText(msg, s >= 2 ? t('offline_retry', { time, s }) : t('offline_since', { time }));
+    } else {
+      el.hidden = true;
+    }
+  };
+  client.onState((s) => { state = s; render(); });
+  timer = setInterval(render, 500);
+  return { el, render, stop: () => clearInterval(timer) };
+}
+
+/** A whole-page error (bad link, unknown site): the page cannot work, so say why. */
+export function errorScreen(root, t, error) {
+  const code = error?.code ?? 'generic';
+  const key = `err_${code}`;
+  const text = t(key) === key ? t('err_generic', { code }) : t(key);
+  root.replaceChildren(h('main', { class: 'error-screen', role: 'alert' },
+    h('div', { class: 'error-icon', 'aria-hidden': 'true' }, '!'),
+    h('h1', {}, text),
+    h('p', { class: 'muted' }, code)));
+}
+
+/** A polite live region for short confirmations and errors ("Called A012"). */
+export function toaster(parent) {
+  const el = h('div', { class: 'toast', role: 'status', 'aria-live': 'polite', hidden: true });
+  parent.append(el);
+  let timer = null;
+  return (text, kind = 'ok') => {
+    el.textContent = text;
+    el.className = `toast ${kind}`;
+    el.hidden = false;
+    clearTimeout(timer);
+    timer = setTimeout(() => { el.hidden = true; }, kind === 'ok' ? 2500 : 5000);
+  };
+}
+
+export { nameIn };
