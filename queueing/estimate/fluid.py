@@ -31,7 +31,9 @@ class Path:
     abandoned: float
 
 
-Segment = tuple[float, float, float, float]  # start offset s, calls/s, lam_over, lam_preempt
+# (start offset s, calls/s, calls made at the start, lam_over, lam_preempt). The calls at the
+# start are counters opening there: an opening counter calls someone at once.
+Segment = tuple[float, float, float, float, float]
 
 
 def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: float,
@@ -44,8 +46,18 @@ def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: flo
     u = float(ahead)
     own = 1.0  # the ticket's own call, needed once nobody is ahead
     i = 0
+    jump = segments[0][2]
     while t < horizon_s:
-        _, rate, lam_over, lam_preempt = segments[i]
+        if jump > 0.0:
+            take = min(jump, u)
+            u -= take
+            rest = min(jump - take, own) if u <= 0.0 else 0.0
+            own -= rest
+            calls += take + rest
+            jump = 0.0
+            if own <= 0.0:
+                return Path(t, calls, over, left)
+        _, rate, _, lam_over, lam_preempt = segments[i]
         seg_end = segments[i + 1][0] if i + 1 < len(segments) else INF
         lam = lam_over if over < budget else 0.0
         budget_at = t + (budget - over) / lam if lam > 0.0 else INF
@@ -80,13 +92,17 @@ def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: flo
             return Path(t, calls, over, left)
         if not done and end == seg_end:
             i += 1
+            jump = segments[i][2]
     return None
 
 
 def time_for_calls(segments: list[Segment], calls: float) -> float | None:
     """When the service will have made ``calls`` calls from now: Λ⁻¹(calls), or None."""
     done = 0.0
-    for i, (start, rate, _, _) in enumerate(segments):
+    for i, (start, rate, jump, _, _) in enumerate(segments):
+        done += jump
+        if done >= calls:
+            return start
         end = segments[i + 1][0] if i + 1 < len(segments) else INF
         room = rate * (end - start)
         if rate > 0.0 and done + room >= calls:
@@ -95,17 +111,21 @@ def time_for_calls(segments: list[Segment], calls: float) -> float | None:
     return None
 
 
-def merge(capacity: list[tuple[float, float]],
+def merge(capacity: list[tuple[float, float, float]],
           arrivals: list[tuple[float, float, float]]) -> list[Segment]:
-    """One list of segments from the capacity steps and the overtaker-rate steps (both
-    start at 0)."""
+    """One list of segments from the capacity steps (start, calls/s, calls at the start)
+    and the overtaker-rate steps (start, bound/s, preempting/s); both start at 0."""
     points = sorted({c[0] for c in capacity} | {a[0] for a in arrivals})
     out: list[Segment] = []
     i = j = 0
     for p in points:
+        jump = 0.0
         while i + 1 < len(capacity) and capacity[i + 1][0] <= p:
             i += 1
+            jump = capacity[i][2] if capacity[i][0] == p else 0.0
+        if i == 0 and p == 0.0:
+            jump = capacity[0][2]
         while j + 1 < len(arrivals) and arrivals[j + 1][0] <= p:
             j += 1
-        out.append((p, capacity[i][1], arrivals[j][1], arrivals[j][2]))
+        out.append((p, capacity[i][1], jump, arrivals[j][1], arrivals[j][2]))
     return out

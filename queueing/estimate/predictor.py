@@ -34,9 +34,14 @@ OVERDUE_S = 300.0  # a pause past its announced end: assume the counter is back 
 PROFILE_HORIZON_S = 6 * 3600.0  # overtaker rates by time of day this far ahead, then flat
 
 
-def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float]]:
-    """The service's call rate over time: [(offset s from now, calls/s), ...], first at 0."""
+def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float, float]]:
+    """The service's calls over time: [(offset s, calls/s, calls at that instant), ...].
+
+    The first step is at 0. A counter that opens calls somebody at once: the step where it
+    opens carries that call (its share of one) besides the higher rate.
+    """
     per_counter: dict[str, float] = {}
+    shares: dict[str, float] = {}
     is_open: dict[str, bool] = {}
     for c in view.counters:
         mean = rates.counter_service_s.get(c.id, rates.mean_service_s)
@@ -46,19 +51,22 @@ def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float]]
             other = rates.counter_any_s.get(c.id, mean)
             mean = share * mean + (1.0 - share) * other
         per_counter[c.id] = share / mean if mean > 0.0 else 0.0
+        shares[c.id] = share
         is_open[c.id] = c.open
     rate = sum(r for cid, r in per_counter.items() if is_open[cid])
-    segments = [(0.0, rate)]
+    segments = [(0.0, rate, 0.0)]
     for at, change in _roster_steps(view, per_counter):
-        if is_open[change.counter] == change.open:
+        cid = change.counter
+        if is_open[cid] == change.open:
             continue
-        is_open[change.counter] = change.open
-        rate += per_counter[change.counter] if change.open else -per_counter[change.counter]
-        rate = max(rate, 0.0)
-        if at == segments[-1][0]:
-            segments[-1] = (at, rate)
+        is_open[cid] = change.open
+        rate = max(rate + (per_counter[cid] if change.open else -per_counter[cid]), 0.0)
+        jump = shares[cid] if change.open else 0.0
+        last = segments[-1]
+        if at == last[0]:
+            segments[-1] = (at, rate, last[2] + jump)
         else:
-            segments.append((at, rate))
+            segments.append((at, rate, jump))
     return segments
 
 
