@@ -12,10 +12,11 @@ from starlette.routing import BaseRoute
 
 from queueing.engine import Engine
 from queueing.store import Store
-from realtime import api, booking_api, docs, metrics, pages, ws
+from realtime import api, booking_api, dispatch_api, docs, metrics, pages, ws
 from realtime.auth import load_secret
 from realtime.context import Context
 from realtime.errors import HANDLERS
+from realtime.hub import dispatch_topics  # noqa: F401 - registers dispatch namespaces
 from realtime.hub.hub import Hub
 from realtime.settings import Settings, from_env
 
@@ -49,8 +50,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.stop()
             await redis.aclose()
 
-    routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *ws.ROUTES, *metrics.ROUTES,
-                               *docs.ROUTES, *pages.ROUTES]
+    routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
+                               *ws.ROUTES, *metrics.ROUTES, *docs.ROUTES, *pages.ROUTES]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
 
 
