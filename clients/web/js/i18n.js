@@ -6,6 +6,8 @@ export const UI_LANGS = ['zh', 'en'];
 const en = {
   lang_name: 'English',
   connecting: 'Connecting…',
+  live: 'Live',
+  offline: 'Offline',
   offline_since: 'Offline since {time} — reconnecting…',
   offline_retry: 'Offline since {time} — retrying in {s} s',
   denied: 'This link is not valid any more. Ask staff for a new one.',
@@ -147,6 +149,8 @@ const en = {
 const zh = {
   lang_name: '中文',
   connecting: '正在连接…',
+  live: '实时',
+  offline: '离线',
   offline_since: '{time} 起连接中断，正在重新连接…',
   offline_retry: '{time} 起连接中断，{s} 秒后重试',
   denied: '此链接已失效，请向工作人员索取新链接。',

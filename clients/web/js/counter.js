@@ -1,0 +1,243 @@
+// The counter console (/counter/{site}/{counter}): the agent's screen. Open, pause, close;
+// call next, recall, start, complete, no-show, park, transfer; the queue live; keyboard
+// shortcuts for all of it. State comes from `counter:{site}:{counter}` and one
+// `service:{site}:{service}` per service the counter serves; actions go through the HTTP API.
+import { Client } from './client.js';
+import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
+import { applyQueue } from './queue-list.js';
+import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, toaster } from './ui.js';
+
+const boot = readBoot();
+const lang0 = language(boot);
+let { lang, t } = lang0;
+const site = boot.site;
+const tz = site?.timezone;
+const counterId = boot.params?.counter;
+const me = site?.counters.find((c) => c.id === counterId);
+const $ = (id) => document.getElementById(id);
+
+// Actions: op, label key, shortcut key, when it is possible.
+const ACTIVE = new Set(['called', 'serving']);
+const ACTIONS = [
+  { op: 'call-next', key: 'n', label: 'call_next', cls: 'btn-primary big', when: (s) => s.state === 'open' && !s.ticket },
+  { op: 'recall', key: 'r', label: 'recall', when: (s) => s.ticket?.status === 'called' },
+  { op: 'start', key: 's', label: 'start', when: (s) => s.ticket?.status === 'called' },
+  { op: 'complete', key: 'c', label: 'complete', cls: 'btn-ok', when: (s) => ACTIVE.has(s.ticket?.status) },
+  { op: 'no-show', key: 'x', label: 'no_show', when: (s) => s.ticket?.status === 'called' },
+  { op: 'park', key: 'p', label: 'park', when: (s) => ACTIVE.has(s.ticket?.status) },
+  { op: 'transfer', key: 't', label: 'transfer', when: (s) => ACTIVE.has(s.ticket?.status) },
+];
+const STATES = [
+  { op: 'open', key: 'o', label: 'open', state: 'open' },
+  { op: 'pause', key: 'b', label: 'pause', state: 'paused' },
+  { op: 'close', key: 'l', label: 'close', state: 'closed' },
+];
+
+let counter = { state: null, ticket: null, waiting: {} };
+const queues = {}; // service → waiting tickets in call order
+let busy = false;
+let parked = loadParked();
+let toast = () => {};
+
+function loadParked() {
+  try { return JSON.parse(localStorage.getItem(`sb.parked.${site?.id}.${counterId}`) || '[]'); } catch { return []; }
+}
+
+function saveParked() {
+  try { localStorage.setItem(`sb.parked.${site.id}.${counterId}`, JSON.stringify(parked)); } catch { /* ignore */ }
+}
+
+const serviceName = (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
+
+/** Counter messages: snapshots and live events carry everything; replayed ones only part. */
+function onCounter(msg) {
+  if (msg.op === 'error') return errorScreen($('app'), t, msg);
+  const d = msg.data ?? {};
+  if (msg.op === 'snapshot') counter = { state: d.state, ticket: d.ticket, waiting: d.waiting ?? {} };
+  else {
+    if (d.state) counter.state = d.state;
+    if ('ticket' in d) counter.ticket = d.ticket;
+    if (d.waiting) counter.waiting = d.waiting;
+  }
+  render();
+  return undefined;
+}
+
+function render() {
+  document.body.dataset.state = counter.state ?? '';
+  renderHeader();
+  renderCurrent();
+  renderActions();
+  renderParked();
+  renderQueues();
+}
+
+function renderHeader() {
+  setText($('counter-name'), `${nameIn(me.name, lang)} · ${t('console_title')}`);
+  setText($('site-name'), nameIn(site.name, lang));
+  document.title = `${nameIn(me.name, lang)} · ${t('console_title')}`;
+  const group = $('state-group');
+  group.setAttribute('aria-label', t('counter_state'));
+  replaceChildren(group, STATES.map((s) => h('button', {
+    type: 'button', class: `seg-btn st-${s.state}`, 'aria-pressed': String(counter.state === s.state),
+    'aria-keyshortcuts': s.key.toUpperCase(), disabled: busy || counter.state === s.state,
+    onclick: () => run(s.op),
+  }, t(s.label), h('kbd', {}, s.key.toUpperCase()))), `${counter.state}|${busy}|${lang}`);
+}
+
+function renderCurrent() {
+  const tk = counter.ticket;
+  setText($('current-title'), t('current'));
+  if (!tk) {
+    replaceChildren($('current'), [h('p', { class: 'c-empty' }, t('no_current'))], `none|${lang}`);
+    return;
+  }
+  const status = tk.status === 'serving' ? t('st_serving') : t('st_called');
+  replaceChildren($('current'), [
+    h('div', { class: 'c-number num' }, tk.number),
+    h('div', { class: 'c-meta' },
+      h('span', { class: `chip ${tk.status === 'serving' ? 'chip-ok' : 'chip-warn'}` }, status),
+      h('span', { class: 'c-svc' }, serviceName(tk.service)),
+      tk.priority ? h('span', { class: `prio prio-${tk.priority}` }, t(`pr_${tk.priority}`)) : null),
+    tk.called_at ? h('p', { class: 'muted' }, t('called_at', { time: formatTime(tk.called_at, lang, tz, true) })) : null,
+  ], `${tk.id}|${tk.status}|${tk.called_at}|${lang}`);
+}
+
+function renderActions() {
+  replaceChildren($('actions'), ACTIONS.map((a) => h('button', {
+    type: 'button', class: `btn ${a.cls ?? ''}`, dataset: { op: a.op }, 'aria-keyshortcuts': a.key.toUpperCase(),
+    disabled: busy || !a.when(counter), onclick: () => (a.op === 'transfer' ? openTransfer() : run(a.op)),
+  }, t(a.label), h('kbd', {}, a.key.toUpperCase()))), `${counter.state}|${counter.ticket?.status}|${busy}|${lang}`);
+}
+
+function renderParked() {
+  $('parked').hidden = !parked.length;
+  setText($('parked-title'), t('parked_here'));
+  replaceChildren($('parked-list'), parked.map((p) => h('li', {},
+    h('span', { class: 'num' }, p.number), h('span', { class: 'muted' }, serviceName(p.service)),
+    h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => run('unpark', { ticket: p.id }) }, t('unpark')))),
+  `${JSON.stringify(parked)}|${busy}|${lang}`);
+}
+
+function renderQueues() {
+  setText($('queue-title'), t('queue'));
+  const canCall = counter.state === 'open' && !counter.ticket && !busy;
+  const now = Date.now();
+  const cols = me.services.map((sid) => {
+    const list = queues[sid] ?? [];
+    const sum = counter.waiting[sid] ?? {};
+    return h('section', { class: 'q-col card', 'aria-label': serviceName(sid) },
+      h('header', { class: 'q-head' },
+        h('h3', {}, serviceName(sid)),
+        h('span', { class: 'chip' }, t('n_waiting', { n: sum.waiting ?? list.length })),
+        h('span', { class: 'muted q-est' }, `${t('est_wait')} ${formatEstimate(sum.estimate, lang)}`)),
+      list.length
+        ? h('ol', { class: 'q-list' }, list.map((tk) => {
+          const waited = tk.issued_at ? Math.max(0, Math.floor((now - Date.parse(tk.issued_at)) / 60000)) : null;
+          return h('li', { class: 'q-item', dataset: { ticket: tk.id } },
+            h('span', { class: 'q-num num' }, tk.number),
+            h('span', { class: 'q-info' },
+              tk.priority && tk.priority !== 'walk_in' ? h('span', { class: `prio prio-${tk.priority}` }, t(`pr_${tk.priority}`)) : null,
+              h('span', { class: 'muted' }, [tk.channel ? t(`ch_${tk.channel}`) : '', waited != null ? t('waited', { m: waited }) : ''].filter(Boolean).join(' · '))),
+            h('button', { type: 'button', class: 'btn small', disabled: !canCall, onclick: () => run('call', { ticket: tk.id }),
+              'aria-label': `${t('call')} ${tk.number}` }, t('call')));
+        }))
+        : h('p', { class: 'q-empty muted' }, t('queue_empty_list')));
+  });
+  $('queues').replaceChildren(...cols);
+}
+
+function renderKeys() {
+  setText($('keys-title'), t('shortcuts'));
+  $('keys').replaceChildren(...[...ACTIONS, ...STATES].map((a) => h('div', {}, h('dt', {}, h('kbd', {}, a.key.toUpperCase())), h('dd', {}, t(a.label)))));
+}
+
+async function run(op, body) {
+  if (busy) return;
+  busy = true;
+  render();
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/counters/${encodeURIComponent(counterId)}/${op}`, { method: 'POST', body: body ?? {} });
+  busy = false;
+  if (r.ok) {
+    const d = r.data ?? {};
+    if (op === 'park') parked = [...parked.filter((p) => p.id !== d.id), { id: d.id, number: d.number, service: d.service }];
+    if (op === 'unpark' || (op === 'call' && body?.ticket)) parked = parked.filter((p) => p.id !== body.ticket);
+    saveParked();
+    const state = STATES.find((s) => s.op === op);
+    toast(state ? t('ok_state', { state: t(`state_${state.state}`) })
+      : op.startsWith('call') ? t('ok_called', { number: d.number }) : t('ok_done', { number: d.number ?? '', op: t(ACTIONS.find((a) => a.op === op)?.label ?? op) }));
+  } else {
+    const code = r.data?.code ?? 'network';
+    const key = code === 'network' ? 'err_network' : `e_${code}`;
+    toast(t(key) === key ? (r.data?.message ?? t('err_generic', { code })) : t(key), 'error');
+  }
+  render();
+}
+
+function openTransfer() {
+  const tk = counter.ticket;
+  if (!tk) return;
+  setText($('transfer-title'), t('transfer_to', { number: tk.number }));
+  setText($('transfer-cancel'), t('cancel'));
+  $('transfer-options').replaceChildren(...site.services.filter((s) => s.id !== tk.service).map((s) => h('button', {
+    type: 'button', class: 'btn', onclick: () => { $('transfer-dialog').close(); run('transfer', { service: s.id }); },
+  }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))));
+  $('transfer-dialog').showModal();
+}
+
+function onKey(ev) {
+  if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+  if (ev.target.closest?.('input, select, textarea, dialog[open]') || document.querySelector('dialog[open]')) return;
+  const k = ev.key.toLowerCase();
+  const a = ACTIONS.find((x) => x.key === k);
+  if (a) {
+    ev.preventDefault();
+    if (busy || !a.when(counter)) return;
+    if (a.op === 'transfer') openTransfer(); else run(a.op);
+    return;
+  }
+  const s = STATES.find((x) => x.key === k);
+  if (s && counter.state !== s.state) {
+    ev.preventDefault();
+    run(s.op);
+  }
+}
+
+if (!site || !me || boot.error) {
+  errorScreen($('app'), t, boot.error ?? { code: 'unknown_counter' });
+} else {
+  toast = toaster(document.body);
+  const setLang = (l) => {
+    lang = l;
+    t = translator(l);
+    lang0.remember(l);
+    document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    renderKeys();
+    render();
+  };
+  $('lang').replaceChildren(langSwitch(lang, t, setLang));
+  $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
+  renderKeys();
+  render();
+  const client = new Client({ token: new URLSearchParams(location.search).get('token') });
+  const banner = connectionBanner(client, () => t, { timeZone: tz });
+  document.body.append(banner.el);
+  client.onState((s) => {
+    const chip = $('conn-chip');
+    chip.className = `chip ${s.status === 'online' ? 'chip-ok' : s.status === 'connecting' ? '' : 'chip-bad'}`;
+    setText(chip, s.status === 'online' ? `● ${t('live')}` : s.status === 'connecting' ? t('connecting') : `● ${t('offline')}`);
+  });
+  client.subscribe(`counter:${site.id}:${counterId}`, onCounter);
+  for (const sid of me.services) {
+    client.subscribe(`service:${site.id}:${sid}`, (msg) => {
+      if (msg.op === 'error') return;
+      queues[sid] = applyQueue(queues[sid] ?? [], msg);
+      renderQueues();
+    });
+  }
+  client.start();
+  document.addEventListener('keydown', onKey);
+  setInterval(renderQueues, 30000); // "waited n min" keeps counting
+  window.switchboardCounter = { get counter() { return counter; }, queues, client, run };
+}

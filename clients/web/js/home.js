@@ -1,0 +1,48 @@
+// The front page (/): with `serve --demo`, every demo page with a ready token.
+import { nameIn, translator } from './i18n.js';
+import { icon } from './icons.js';
+import { h, language, langSwitch, readBoot, setText } from './ui.js';
+
+const boot = readBoot();
+const lang0 = language(boot);
+let { lang, t } = lang0;
+const $ = (id) => document.getElementById(id);
+
+const KINDS = {
+  board: { icon: 'tv', title: 'l_board' },
+  kiosk: { icon: 'ticket', title: 'l_kiosk' },
+  counter: { icon: 'desk', title: 'l_counter' },
+  docs: { icon: 'code', title: 'l_docs' },
+};
+
+function card(link) {
+  const kind = KINDS[link.kind];
+  let detail = '';
+  if (link.kind === 'board') detail = link.lang === 'zh' ? '中文' : 'English';
+  if (link.kind === 'counter') detail = nameIn(link.name, lang);
+  const site = boot.site ? nameIn(boot.site.name, lang) : '';
+  const where = link.kind === 'docs' ? link.path : [detail, site].filter(Boolean).join(' · ');
+  return h('li', {}, h('a', { class: `h-card kind-${link.kind}`, href: link.path },
+    h('span', { class: 'h-icon' }, icon(kind.icon)),
+    h('span', { class: 'h-text' },
+      h('span', { class: 'h-name' }, t(kind.title)),
+      h('span', { class: 'h-path muted' }, where))));
+}
+
+function render() {
+  document.title = t('home_title');
+  setText($('sub'), t('home_sub'));
+  setText($('demo-title'), t('home_demo'));
+  setText($('demo-hint'), boot.demo && boot.links?.length ? t('home_demo_hint') : t('home_no_demo'));
+  const links = [...(boot.links ?? []), { kind: 'docs', path: '/docs' }];
+  $('links').replaceChildren(...links.map(card));
+  $('lang').replaceChildren(langSwitch(lang, t, (l) => {
+    lang = l;
+    t = translator(l);
+    lang0.remember(l);
+    document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+    render();
+  }));
+}
+
+render();

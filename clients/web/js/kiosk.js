@@ -1,0 +1,225 @@
+// The kiosk (/kiosk/{site}): a touch screen at the entrance. Choose a service, take a
+// ticket, see it with its QR code (printable); appointment check-in by code; large text
+// for older people and high contrast. Waiting counts and estimates come from the board topic.
+import { emptyBoard, reduce } from './board-state.js';
+import { Client } from './client.js';
+import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
+import { icon } from './icons.js';
+import { api, connectionBanner, errorScreen, h, language, langSwitch, params, randomId, readBoot, replaceChildren, setText, token } from './ui.js';
+
+const RETURN_AFTER_S = 45;
+const boot = readBoot();
+const lang0 = language(boot, { preferBrowser: false });
+const defaults = { lang: lang0.lang, large: params.get('text') === 'large', contrast: params.get('contrast') === 'high' };
+let { lang, t } = lang0;
+let large = defaults.large;
+let contrast = defaults.contrast;
+const site = boot.site;
+const tz = site?.timezone;
+const $ = (id) => document.getElementById(id);
+
+let board = emptyBoard();
+let screen = 'services';
+let ticket = null;
+let countdown = null;
+let busy = false;
+
+function show(name) {
+  screen = name;
+  for (const s of ['services', 'busy', 'checkin', 'ticket']) $(`screen-${s}`).hidden = s !== name;
+  document.body.dataset.screen = name;
+}
+
+function second() {
+  return (site.languages ?? []).map((l) => l.split('-')[0]).find((l) => l !== lang && (l === 'zh' || l === 'en'));
+}
+
+function renderChrome() {
+  document.body.classList.toggle('large', large);
+  document.body.classList.toggle('contrast', contrast);
+  setText($('site-name'), nameIn(site.name, lang));
+  setText($('kiosk-title'), t('kiosk_title'));
+  document.title = `${nameIn(site.name, lang)} · ${t('kiosk_title')}`;
+  for (const [id, on, icn, key] of [['large-btn', large, 'text', 'large_text'], ['contrast-btn', contrast, 'contrast', 'high_contrast']]) {
+    const b = $(id);
+    b.setAttribute('aria-pressed', String(on));
+    b.replaceChildren(icon(icn), t(key));
+  }
+  $('lang').replaceChildren(langSwitch(lang, t, setLang));
+  setText($('choose-title'), t('choose'));
+  $('appt-btn').replaceChildren(icon('calendar'), t('appointment'));
+  setText($('busy-text'), t('taking'));
+  setText($('checkin-title'), t('checkin_title'));
+  setText($('code-label'), t('code_label'));
+  setText($('code-hint'), t('code_hint'));
+  setText($('checkin-back'), t('back'));
+  setText($('checkin-submit'), t('check_in'));
+  $('print-btn').replaceChildren(icon('print'), t('print'));
+  setText($('done-btn'), t('done'));
+  renderKeypad();
+}
+
+function renderServices() {
+  const sec = second();
+  const summary = Object.fromEntries(board.services.map((s) => [s.id, s]));
+  // Rebuild only on a visible change: a button replaced under a finger loses the tap.
+  const key = JSON.stringify([lang, busy, board.services.map((s) => [s.id, s.waiting, s.estimate])]);
+  replaceChildren($('services'), site.services.map((s) => {
+    const live = summary[s.id] ?? {};
+    const waiting = live.waiting ?? null;
+    return h('button', { type: 'button', class: 'k-service', dataset: { service: s.id }, disabled: busy,
+      onclick: () => take(s.id) },
+    h('span', { class: 'k-prefix', 'aria-hidden': 'true' }, s.prefix),
+    h('span', { class: 'k-svc-text' },
+      h('span', { class: 'k-svc-name' }, nameIn(s.name, lang)),
+      sec && nameIn(s.name, sec) !== nameIn(s.name, lang) ? h('span', { class: 'k-svc-second', lang: sec }, nameIn(s.name, sec)) : null),
+    h('span', { class: 'k-svc-live' },
+      waiting != null ? h('span', { class: 'k-svc-waiting' }, t('n_waiting', { n: waiting })) : null,
+      h('span', { class: 'k-svc-est' }, `${t('est_wait')} ${formatEstimate(live.estimate, lang)}`)));
+  }), key);
+}
+
+function renderTicket() {
+  if (!ticket) return;
+  setText($('t-site'), nameIn(site.name, lang));
+  setText($('ticket-label'), t('your_number'));
+  setText($('t-number'), ticket.number);
+  const svc = site.services.find((s) => s.id === ticket.service);
+  setText($('t-service'), nameIn(svc?.name ?? ticket.service, lang));
+  setText($('t-ahead'), ticket.people_ahead != null ? t('ahead_n', { n: ticket.people_ahead }) : '');
+  const url = new URL(ticket.tracker, location.origin).href;
+  const qr = $('t-qr');
+  qr.src = `/qr.svg?data=${encodeURIComponent(url)}`;
+  qr.alt = t('scan');
+  setText($('t-scan'), t('scan'));
+  setText($('t-time'), t('taken_at', { time: formatTime(ticket.issued_at ?? Date.now(), lang, tz) }));
+}
+
+function renderKeypad() {
+  const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'del'];
+  $('keypad').replaceChildren(...keys.map((k) => h('button', {
+    type: 'button', class: `btn k-key${k.length > 1 ? ' k-key-fn' : ''}`,
+    onclick: () => {
+      const input = $('code');
+      if (k === 'clear') input.value = '';
+      else if (k === 'del') input.value = input.value.slice(0, -1);
+      else input.value += k;
+      setText($('checkin-error'), '');
+    },
+  }, k === 'clear' ? t('clear') : k === 'del' ? t('del') : k)));
+}
+
+function setLang(l) {
+  lang = l;
+  t = translator(l);
+  document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+  renderChrome();
+  renderServices();
+  renderTicket();
+}
+
+async function issue(path, body) {
+  const key = randomId(); // the same key on a retry: one tap never makes two tickets
+  let r;
+  for (let i = 0; i < 3; i++) {
+    r = await api(path, { method: 'POST', body, key });
+    if (r.status !== 0 && !(r.status >= 500)) break;
+    await new Promise((res) => setTimeout(res, 600 * (i + 1)));
+  }
+  return r;
+}
+
+async function take(service) {
+  if (busy) return;
+  busy = true;
+  show('busy');
+  const r = await issue(`/v1/sites/${encodeURIComponent(site.id)}/tickets`, { service, channel: 'kiosk' });
+  busy = false;
+  if (r.ok) return showTicket(r.data);
+  show('services');
+  renderServices();
+  alertError(r);
+  return undefined;
+}
+
+async function checkIn(ev) {
+  ev.preventDefault();
+  const code = $('code').value.trim();
+  if (!code || busy) return;
+  busy = true;
+  setText($('checkin-error'), '');
+  const r = await issue(`/v1/sites/${encodeURIComponent(site.id)}/check-in`, { code });
+  busy = false;
+  if (r.ok) {
+    showTicket(r.data);
+    return;
+  }
+  // 404: no such code (or no check-in at this site yet) — say so plainly.
+  setText($('checkin-error'), r.status === 404 ? t('code_not_found') : errorText(r));
+  $('code').focus();
+}
+
+function errorText(r) {
+  const code = r.data?.code ?? 'network';
+  if (code === 'network') return t('err_network');
+  const key = `err_${code}`;
+  return t(key) === key ? t('err_generic', { code }) : t(key);
+}
+
+function alertError(r) {
+  const el = h('div', { class: 'k-alert', role: 'alert' }, errorText(r));
+  document.body.append(el);
+  setTimeout(() => el.remove(), 6000);
+}
+
+function showTicket(data) {
+  ticket = data;
+  renderTicket();
+  show('ticket');
+  let left = RETURN_AFTER_S;
+  const tick = () => {
+    setText($('countdown'), t('returning', { s: left }));
+    if (left-- <= 0) reset();
+  };
+  clearInterval(countdown);
+  tick();
+  countdown = setInterval(tick, 1000);
+  $('done-btn').focus();
+}
+
+/** Back to the start for the next person: their choices (language, text size) go too. */
+function reset() {
+  clearInterval(countdown);
+  ticket = null;
+  $('code').value = '';
+  setText($('checkin-error'), '');
+  large = defaults.large;
+  contrast = defaults.contrast;
+  setLang(defaults.lang);
+  show('services');
+}
+
+if (!site || boot.error) {
+  errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
+} else {
+  renderChrome();
+  renderServices();
+  show('services');
+  $('large-btn').addEventListener('click', () => { large = !large; renderChrome(); });
+  $('contrast-btn').addEventListener('click', () => { contrast = !contrast; renderChrome(); });
+  $('appt-btn').addEventListener('click', () => { show('checkin'); $('code').focus(); });
+  $('checkin-back').addEventListener('click', () => show('services'));
+  $('checkin-form').addEventListener('submit', checkIn);
+  $('print-btn').addEventListener('click', () => window.print());
+  $('done-btn').addEventListener('click', reset);
+  const client = new Client({ token });
+  const banner = connectionBanner(client, () => t, { timeZone: tz });
+  document.body.append(banner.el);
+  client.subscribe(`board:${site.id}`, (msg) => {
+    if (msg.op === 'error') return;
+    board = reduce(board, msg);
+    if (screen === 'services') renderServices();
+  });
+  client.start();
+  window.switchboardKiosk = { get ticket() { return ticket; }, get screen() { return screen; }, client };
+}

@@ -1,0 +1,199 @@
+// The ticket tracker (/ticket/{id}): the phone of the person waiting, opened from the QR
+// code on the ticket. Number, place in line, people ahead, wait as a range; "almost your
+// turn" and "it's your turn: Room 1" with vibration and a notification where allowed;
+// cancel. Correct after the phone sleeps: the client probes and resumes on wake.
+import { Client } from './client.js';
+import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
+import { icon } from './icons.js';
+import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
+
+export const ALMOST_AHEAD = 2; // "almost your turn" when this many or fewer are ahead
+const CANCELLABLE = new Set(['waiting', 'transferred', 'called', 'parked']);
+
+const boot = readBoot();
+const lang0 = language(boot);
+let { lang, t } = lang0;
+const site = boot.site;
+const tz = site?.timezone;
+const ticketId = boot.params?.ticket;
+const $ = (id) => document.getElementById(id);
+
+let ticket = null;
+let updatedAt = null;
+const alerts = []; // what the person was alerted to: {kind, key, at}
+
+function serviceName(id) {
+  return nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
+}
+
+function counterName(tk) {
+  const c = site.counters.find((x) => x.id === tk.counter);
+  return nameIn(tk.counter_name ?? c?.name ?? tk.counter, lang);
+}
+
+/** waiting | almost | called | serving | done | no_show | parked | transferred | cancelled */
+export function phase(tk) {
+  if (!tk) return 'loading';
+  if ((tk.status === 'waiting' || tk.status === 'transferred') && tk.people_ahead != null && tk.people_ahead <= ALMOST_AHEAD) return 'almost';
+  return tk.status;
+}
+
+function render() {
+  const tk = ticket;
+  setText($('site-name'), nameIn(site.name, lang));
+  setText($('num-label'), t('your_number'));
+  document.title = `${tk?.number ?? ''} · ${t('tracker_title')}`;
+  if (!tk) return;
+  setText($('number'), tk.number);
+  setText($('service'), serviceName(tk.service));
+  const p = phase(tk);
+  document.body.dataset.phase = p;
+  renderStatus(tk, p);
+  renderFigures(tk, p);
+  renderActions(tk);
+  setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
+  if (p === 'called') document.title = `▶ ${t('your_turn')} · ${tk.number}`;
+}
+
+function renderStatus(tk, p) {
+  const el = $('status');
+  el.className = `t-status phase-${p}`;
+  el.setAttribute('aria-live', p === 'called' ? 'assertive' : 'polite');
+  const key = `${p}|${tk.counter}|${tk.service}|${lang}`;
+  const msg = {
+    waiting: [t('st_waiting_msg')],
+    almost: [t('almost')],
+    called: [h('strong', { class: 'turn' }, t('your_turn')), h('span', { class: 'go' }, t('go_to', { counter: counterName(tk) })),
+      tk.called_at ? h('span', { class: 'at' }, t('called_at', { time: formatTime(tk.called_at, lang, tz) })) : null],
+    serving: [t('st_serving_msg', { counter: counterName(tk) })],
+    done: [t('st_done_msg')],
+    no_show: [t('st_no_show_msg')],
+    parked: [t('st_parked_msg')],
+    transferred: [t('st_transferred_msg', { service: serviceName(tk.service) })],
+    cancelled: [t('st_cancelled_msg')],
+  }[p] ?? [tk.status];
+  replaceChildren(el, msg.map((m) => (typeof m === 'string' ? h('p', {}, m) : m)), key);
+}
+
+function renderFigures(tk, p) {
+  const show = ['waiting', 'almost', 'transferred'].includes(p) && tk.position != null;
+  const el = $('figures');
+  el.hidden = !show;
+  if (!show) return;
+  const ahead = tk.people_ahead ?? 0;
+  const rows = [
+    [t('position'), String(tk.position), 'fig-pos'],
+    [t('people_ahead'), ahead === 0 ? t('you_are_next') : String(ahead), 'fig-ahead'],
+    [t('est_wait_long'), formatEstimate(tk.estimate, lang), 'fig-est'],
+  ];
+  replaceChildren(el, rows.map(([k, v, cls]) => h('div', { class: `fig ${cls}` }, h('dt', {}, k), h('dd', { class: 'num' }, v))),
+    JSON.stringify(rows));
+}
+
+function renderActions(tk) {
+  const el = $('actions');
+  const items = [];
+  const canNotify = 'Notification' in window && !['done', 'cancelled', 'no_show'].includes(tk.status);
+  if (canNotify && Notification.permission === 'default') {
+    items.push(h('button', { type: 'button', class: 'btn btn-primary wide', onclick: askNotify }, icon('bell'), t('alerts_btn')));
+  } else if (canNotify && Notification.permission === 'granted') {
+    items.push(h('p', { class: 'chip chip-ok' }, icon('check'), t('alerts_on')));
+  } else if (canNotify) {
+    items.push(h('p', { class: 'chip chip-warn' }, t('alerts_blocked')));
+  }
+  if (CANCELLABLE.has(tk.status)) {
+    items.push(h('button', { type: 'button', class: 'btn btn-danger wide', id: 'cancel-btn', onclick: openCancel }, t('cancel_ticket')));
+  }
+  const key = `${tk.status}|${canNotify && Notification.permission}|${lang}`;
+  replaceChildren(el, items, key);
+}
+
+async function askNotify() {
+  try { await Notification.requestPermission(); } catch { /* older API: ignore */ }
+  render();
+}
+
+function openCancel() {
+  setText($('cancel-title'), t('cancel_q', { number: ticket.number }));
+  setText($('cancel-warn'), t('cancel_warn'));
+  setText($('cancel-keep'), t('keep'));
+  setText($('cancel-yes'), t('yes_cancel'));
+  $('cancel-dialog').showModal();
+}
+
+async function doCancel() {
+  $('cancel-dialog').close();
+  const r = await api(`/v1/tickets/${encodeURIComponent(ticketId)}/cancel`, { method: 'POST' });
+  if (r.ok) {
+    ticket = { ...ticket, ...r.data };
+    updatedAt = Date.now();
+    render();
+  } else {
+    toast(t(`e_${r.data?.code}`) === `e_${r.data?.code}` ? t('err_generic', { code: r.data?.code ?? r.status }) : t(`e_${r.data?.code}`), 'error');
+  }
+}
+
+/** Alert once per call (a reload or a wake must not buzz again for the same one). */
+function alertOnce(kind, key, title, body) {
+  const storeKey = `sb.alert.${ticketId}`;
+  let seen = [];
+  try { seen = JSON.parse(sessionStorage.getItem(storeKey) || '[]'); } catch { /* ignore */ }
+  if (seen.includes(key)) return;
+  seen.push(key);
+  try { sessionStorage.setItem(storeKey, JSON.stringify(seen.slice(-20))); } catch { /* ignore */ }
+  alerts.push({ kind, key, at: new Date().toISOString() });
+  // Browsers refuse vibration before the first tap (and log an error): ask only when allowed.
+  if (navigator.userActivation?.hasBeenActive ?? true) navigator.vibrate?.(kind === 'your_turn' ? [400, 150, 400, 150, 600] : [250]);
+  if ('Notification' in window && Notification.permission === 'granted') {
+    try {
+      new Notification(title, { body, tag: `sb-${ticketId}`, renotify: true, requireInteraction: kind === 'your_turn' });
+    } catch { /* Android Chrome wants a service worker; the page itself still shows it */ }
+  }
+}
+
+function maybeAlert(msg) {
+  const p = phase(ticket);
+  if (p === 'called') {
+    const key = msg.type === 'recalled' ? `recall|${msg.offset}` : `call|${ticket.called_at}`;
+    alertOnce('your_turn', key, `${t('your_turn')} · ${ticket.number}`, t('go_to', { counter: counterName(ticket) }));
+  } else if (p === 'almost') {
+    alertOnce('almost', `almost|${ticket.service}`, `${ticket.number}`, t('almost'));
+  }
+}
+
+function onMessage(msg) {
+  if (msg.op === 'error') {
+    errorScreen($('app'), t, msg);
+    return;
+  }
+  ticket = msg.data;
+  updatedAt = Date.now();
+  render();
+  maybeAlert(msg);
+}
+
+let toast = () => {};
+if (!site || boot.error || !ticketId) {
+  errorScreen($('app'), t, boot.error ?? { code: 'unknown_ticket' });
+} else {
+  toast = toaster(document.body);
+  const setLang = (l) => {
+    lang = l;
+    t = translator(l);
+    lang0.remember(l);
+    document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    render();
+  };
+  $('lang').replaceChildren(langSwitch(lang, t, setLang));
+  $('cancel-keep').addEventListener('click', () => $('cancel-dialog').close());
+  $('cancel-yes').addEventListener('click', doCancel);
+  render();
+  const client = new Client({ token });
+  const banner = connectionBanner(client, () => t, { timeZone: tz });
+  document.body.prepend(banner.el);
+  client.subscribe(`ticket:${ticketId}`, onMessage);
+  client.start();
+  setInterval(render, 15000); // "updated …" and relative times stay honest
+  window.switchboardTicket = { get ticket() { return ticket; }, get phase() { return phase(ticket); }, alerts, client };
+}
