@@ -29,6 +29,7 @@ class Path:
     calls: float  # capacity used until the ticket is called: its own call included
     overtakers: float
     abandoned: float
+    exposure: float = 0.0  # budget-bound overtakers expected over the wait, ignoring the cap
 
 
 # (start offset s, calls/s, calls made at the start, lam_over, lam_preempt). The calls at the
@@ -42,7 +43,7 @@ def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: flo
 
     None when it is not called within ``horizon_s`` (no capacity known to come).
     """
-    t = calls = over = left = 0.0
+    t = calls = over = left = seen = 0.0
     u = float(ahead)
     own = 1.0  # the ticket's own call, needed once nobody is ahead
     i = 0
@@ -56,7 +57,7 @@ def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: flo
             calls += take + rest
             jump = 0.0
             if own <= 0.0:
-                return Path(t, calls, over, left)
+                return Path(t, calls, over, left, seen)
         _, rate, _, lam_over, lam_preempt = segments[i]
         seg_end = segments[i + 1][0] if i + 1 < len(segments) else INF
         lam = lam_over if over < budget else 0.0
@@ -87,9 +88,10 @@ def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: flo
             own = 0.0 if done else own - net * d
         calls += rate * d
         over = budget if (not done and end == budget_at) else over + lam * d
+        seen += lam_over * d
         t += d
         if done and own <= 0.0:
-            return Path(t, calls, over, left)
+            return Path(t, calls, over, left, seen)
         if not done and end == seg_end:
             i += 1
             jump = segments[i][2]
@@ -129,3 +131,25 @@ def merge(capacity: list[tuple[float, float, float]],
             j += 1
         out.append((p, capacity[i][1], jump, arrivals[j][1], arrivals[j][2]))
     return out
+
+
+def capped_poisson_mean(mean: float, cap: float) -> float:
+    """E[min(cap, N)] for N ~ Poisson(mean): overtakers a budget of ``cap`` lets through.
+
+    The fluid walk caps the mean (min(cap, mean)), which overstates it near the cap: often
+    fewer arrive, and the surplus of a busy spell cannot make up for a quiet one.
+    """
+    if cap <= 0.0 or mean <= 0.0:
+        return 0.0
+    k_max = math.floor(cap)
+    if k_max > mean + 10.0 * math.sqrt(mean) + 10.0:
+        return mean  # the cap is never reached in practice
+    # sum over k < cap of P(N > k), plus the fractional part of the cap
+    pmf = math.exp(-mean)
+    cdf = pmf
+    total = 0.0
+    for k in range(k_max):
+        total += 1.0 - cdf
+        pmf *= mean / (k + 1)
+        cdf += pmf
+    return total + (cap - k_max) * (1.0 - cdf)

@@ -23,7 +23,7 @@ the range says how much longer it may be.
 
 from __future__ import annotations
 
-from queueing.estimate.fluid import Path, fluid_wait, merge, time_for_calls
+from queueing.estimate.fluid import Path, capped_poisson_mean, fluid_wait, merge, time_for_calls
 from queueing.estimate.gamma import gamma_ppf
 from queueing.estimate.rates import RateTracker, ServiceRates
 from queueing.estimate.types import ZERO, CounterView, Estimate, RosterChange, TicketView
@@ -150,10 +150,16 @@ def remaining_budget(view: TicketView) -> int:
 def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, float] | None:
     """Uncalibrated (P10, median, P90) in seconds, or None if no capacity is coming."""
     segments = merge(capacity(view, rates), overtake_steps(view, rates))
-    path = fluid_wait(segments, view.ahead, remaining_budget(view), rates.abandon_hazard,
-                      HORIZON_S)
+    budget = float(remaining_budget(view))
+    path = fluid_wait(segments, view.ahead, budget, rates.abandon_hazard, HORIZON_S)
     if path is None:
         return None
+    if path.exposure > 0.0:
+        # Overtakers are random: with the mean near the budget, fewer get through than the
+        # fluid's min(budget, mean). Walk again with the budget the Poisson law implies.
+        cap = capped_poisson_mean(path.exposure, budget)
+        if cap < path.overtakers - 1e-6:
+            path = fluid_wait(segments, view.ahead, cap, rates.abandon_hazard, HORIZON_S) or path
     shape, scale = _gamma_params(path, rates.cv2, _open_count(view))
     out = []
     for q in (0.1, 0.5, 0.9):
