@@ -15,7 +15,12 @@ later can succeed. Fields are data, not formatted strings, so transports can ser
     │   ├── UnknownService    (404, unknown_service)
     │   ├── UnknownCounter    (404, unknown_counter)
     │   ├── UnknownTicket     (404, unknown_ticket)
-    │   └── QueueEmpty        (404, queue_empty)
+    │   ├── QueueEmpty        (404, queue_empty)
+    │   ├── BookingNotConfigured (404, booking_not_configured)
+    │   ├── UnknownResource   (404, unknown_resource)
+    │   ├── UnknownSlot       (404, unknown_slot)
+    │   ├── UnknownBooking    (404, unknown_booking)
+    │   └── UnknownSuspension (404, unknown_suspension)
     ├── Conflict              (409, conflict)
     │   ├── InvalidTransition (409, invalid_transition)
     │   ├── CounterNotOpen    (409, counter_not_open)
@@ -23,7 +28,19 @@ later can succeed. Fields are data, not formatted strings, so transports can ser
     │   ├── CounterIdle       (409, counter_idle)
     │   ├── RecallLimit       (409, recall_limit)
     │   ├── ServiceInUse      (409, service_in_use)
-    │   └── IdempotencyMismatch (422, idempotency_mismatch)
+    │   ├── SlotFull          (409, slot_full)           appointments from here down
+    │   ├── ChannelQuota      (409, channel_quota)
+    │   ├── Overlap           (409, overlap)
+    │   ├── TooManyBookings   (409, too_many_bookings)
+    │   ├── SlotClosed        (409, slot_closed)
+    │   ├── ResourceSuspended (409, resource_suspended)
+    │   ├── HoldExpired       (409, hold_expired)
+    │   ├── OfferExpired      (409, offer_expired)
+    │   ├── NotOffered        (409, not_offered)
+    │   ├── TooEarly          (409, too_early)
+    │   ├── TooLate           (409, too_late)
+    │   └── ScheduleChanged   (409, schedule_changed, temporary)
+    ├── IdempotencyMismatch   (422, idempotency_mismatch)
     ├── PayloadTooLarge       (413, payload_too_large)
     ├── RateLimited           (429, rate_limited, temporary)
     └── Unavailable           (503, unavailable, temporary)
@@ -130,6 +147,91 @@ class RecallLimit(Conflict):
 
 class ServiceInUse(Conflict):
     code = "service_in_use"
+
+
+# -- appointments (queueing/booking) ----------------------------------------------------
+
+class BookingNotConfigured(NotFound):
+    """The site has no booking schedule (``PUT /v1/sites/{site}/booking`` first)."""
+
+    code = "booking_not_configured"
+
+
+class UnknownResource(NotFound):
+    code = "unknown_resource"
+
+
+class UnknownSlot(NotFound):
+    code = "unknown_slot"
+
+
+class UnknownBooking(NotFound):
+    code = "unknown_booking"
+
+
+class UnknownSuspension(NotFound):
+    code = "unknown_suspension"
+
+
+class SlotFull(Conflict):
+    """No place left in the slot for anyone."""
+
+    code = "slot_full"
+
+
+class ChannelQuota(Conflict):
+    """Places are left, but they are held for other channels until the quota's release."""
+
+    code = "channel_quota"
+
+
+class Overlap(Conflict):
+    """The customer already holds a booking overlapping this slot (or waits for it)."""
+
+    code = "overlap"
+
+
+class TooManyBookings(Conflict):
+    code = "too_many_bookings"
+
+
+class SlotClosed(Conflict):
+    """The slot is past, too soon to book, or beyond the booking horizon."""
+
+    code = "slot_closed"
+
+
+class ResourceSuspended(Conflict):
+    code = "resource_suspended"
+
+
+class HoldExpired(Conflict):
+    code = "hold_expired"
+
+
+class OfferExpired(Conflict):
+    code = "offer_expired"
+
+
+class NotOffered(Conflict):
+    """A waitlisted booking whose turn has not come (no place freed for it yet)."""
+
+    code = "not_offered"
+
+
+class TooEarly(Conflict):
+    code = "too_early"
+
+
+class TooLate(Conflict):
+    code = "too_late"
+
+
+class ScheduleChanged(Conflict):
+    """The booking schedule or the booking changed while the request was decided; retry."""
+
+    code = "schedule_changed"
+    temporary = True
 
 
 class IdempotencyMismatch(SwitchboardError):

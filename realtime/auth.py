@@ -7,12 +7,17 @@ A token names a role and the things it is scoped to. Roles:
 - ``kiosk``: takes tickets and checks in at one site.
 - ``display``: reads one site's board.
 - ``ticket``: one ticket (``ticket``), handed to its holder when it is issued.
+- ``booking``: one booking (``booking``), handed to its holder when it is made: read it,
+  follow ``booking:{id}``, confirm, cancel, reschedule, check in.
+- ``partner``: a partner site, app back end or phone line booking at one site through the
+  channels it is given (``channels``; default app, web, partner, sms).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +25,8 @@ import jwt
 
 from queueing.errors import Forbidden, Unauthorized
 
-ROLES = ("admin", "agent", "kiosk", "display", "ticket")
+ROLES = ("admin", "agent", "kiosk", "display", "ticket", "booking", "partner")
+PARTNER_CHANNELS = ("app", "web", "partner", "sms")
 ALGORITHM = "HS256"
 
 
@@ -31,6 +37,8 @@ class Principal:
     site: str | None = None
     counter: str | None = None
     ticket: str | None = None
+    booking: str | None = None
+    channels: tuple[str, ...] = ()
 
     @property
     def is_admin(self) -> bool:
@@ -55,21 +63,29 @@ class Principal:
 
 def make_token(secret: str, role: str, *, site: str | None = None, counter: str | None = None,
                ticket: str | None = None, subject: str | None = None, ttl_s: int = 86400,
-               now: float | None = None) -> str:
+               now: float | None = None, booking: str | None = None,
+               channels: Sequence[str] | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if role in ("agent", "kiosk", "display") and not site:
+    if role in ("agent", "kiosk", "display", "partner", "booking") and not site:
         raise ValueError(f"a {role} token needs --site")
     if role == "agent" and not counter:
         raise ValueError("an agent token needs --counter")
     if role == "ticket" and not ticket:
         raise ValueError("a ticket token needs a ticket id")
+    if role == "booking" and not booking:
+        raise ValueError("a booking token needs a booking id")
     iat = int(time.time() if now is None else now)
     claims: dict[str, object] = {"role": role, "iat": iat, "exp": iat + ttl_s,
-                                 "sub": subject or _default_subject(role, site, counter, ticket)}
-    for k, v in (("site", site), ("counter", counter), ("ticket", ticket)):
+                                 "sub": subject or _default_subject(role, site, counter,
+                                                                    ticket or booking)}
+    for k, v in (("site", site), ("counter", counter), ("ticket", ticket), ("booking", booking)):
         if v:
             claims[k] = v
+    if role == "partner" and channels:
+        # A comma-separated string works too (``--channels phone,window``).
+        claims["channels"] = (channels.split(",") if isinstance(channels, str)
+                              else list(channels))
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
@@ -91,8 +107,10 @@ def verify(secret: str, token: str | None) -> Principal:
     role = claims.get("role")
     if role not in ROLES:
         raise Unauthorized("the token names no known role")
+    channels = claims.get("channels") or (PARTNER_CHANNELS if role == "partner" else ())
     return Principal(role=role, subject=str(claims["sub"]), site=claims.get("site"),
-                     counter=claims.get("counter"), ticket=claims.get("ticket"))
+                     counter=claims.get("counter"), ticket=claims.get("ticket"),
+                     booking=claims.get("booking"), channels=tuple(map(str, channels)))
 
 
 def load_secret(configured: str | None, data_dir: Path, create: bool = True) -> str:

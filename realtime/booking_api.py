@@ -1,7 +1,294 @@
-"""HTTP routes for appointments (issue 4)."""
+"""HTTP routes for appointments: thin adapters that decode, authorise, call the booking
+engine (queueing.booking.engine), encode. Documented in the OpenAPI document below.
+
+Who may do what (docs/appointments.md): ``admin`` everything; ``agent`` of the site books
+through the window, phone and kiosk channels, acts on any booking of the site, suspends
+resources; ``kiosk`` books through kiosk/window and checks in; ``partner`` books through its
+channels and acts on the bookings it made; a booking's own token (returned when it is made)
+reads, confirms, cancels, reschedules and checks in that booking.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from datetime import date, datetime
+from typing import Any
 
-ROUTES: list[BaseRoute] = []
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from queueing.booking.engine import BookingEngine, site_of_booking
+from queueing.booking.jobs import Jobs
+from queueing.booking.model import (
+    BookingConfig,
+    BookingRequest,
+    CheckInRequest,
+    RescheduleRequest,
+    SuspendRequest,
+)
+from queueing.errors import BadRequest, Forbidden
+from queueing.model import Channel
+from realtime.auth import Principal, make_token
+from realtime.body import json_body
+from realtime.context import actor, ctx, principal
+from realtime.docs import Operation, register
+
+# Channels each role may book or check in through (admin: any). A quota for phone and
+# window is only worth something if an app cannot claim to be the phone line.
+ROLE_CHANNELS: dict[str, frozenset[str]] = {
+    "agent": frozenset({"window", "phone", "kiosk"}),
+    "kiosk": frozenset({"kiosk", "window"}),
+    "booking": frozenset({"app", "web", "sms"}),
+}
+DEFAULT_CHECK_IN = {"agent": "window", "kiosk": "kiosk", "booking": "app"}
+
+
+def booking_engine(request: Request) -> BookingEngine:
+    """One booking engine per app, on the app's queue engine and Redis."""
+    c = ctx(request)
+    eng: BookingEngine | None = getattr(request.app.state, "booking", None)
+    if eng is None or eng.engine is not c.engine:
+        eng = BookingEngine(c.engine, Jobs(c.redis))
+        request.app.state.booking = eng
+    return eng
+
+
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(msgspec.json.encode(data), status_code=status, media_type="application/json",
+                    headers=headers)
+
+
+def _channel_allowed(p: Principal, channel: str) -> None:
+    if p.is_admin:
+        return
+    allowed = set(p.channels) if p.role == "partner" else ROLE_CHANNELS.get(p.role, set())
+    if channel not in allowed:
+        raise Forbidden(f"a {p.role} token cannot act through the {channel} channel",
+                        allowed=sorted(allowed))
+
+
+def _idempotency_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= 200):
+        raise BadRequest("Idempotency-Key must be 1 to 200 characters")
+    return key
+
+
+def _booking_token(request: Request, b: dict[str, Any], now_ms: int) -> str:
+    c = ctx(request)
+    end_ms = int(datetime.fromisoformat(b["end"]).timestamp() * 1000)
+    ttl = max(c.settings.token_ttl_s, (end_ms - now_ms) // 1000 + 86400)
+    return make_token(c.secret, "booking", site=b["site"], booking=b["id"], ttl_s=ttl)
+
+
+async def _may_act(request: Request, booking_id: str, read_only: bool = False) -> Principal:
+    """The booking's own token; agents (and, to read, kiosks) of its site; the partner
+    that made it; admins."""
+    p = principal(request)
+    site = site_of_booking(booking_id)
+    if p.role == "booking":
+        if p.booking != booking_id:
+            raise Forbidden("this token is for another booking")
+    elif p.role == "partner":
+        p.require("partner", site=site)
+        if (await booking_engine(request).raw(booking_id)).get("by") != p.subject:
+            raise Forbidden("this booking was made through another partner")
+    else:
+        p.require("agent", *(("kiosk",) if read_only else ()), site=site)
+    return p
+
+
+# -- schedule and availability ---------------------------------------------------------
+
+async def put_schedule(request: Request) -> Response:
+    site = request.path_params["site"]
+    p = principal(request)
+    p.require("admin")
+    cfg = await json_body(request, BookingConfig, ctx(request).settings.max_body_bytes)
+    return _json(await booking_engine(request).put_config(site, cfg, actor(p)))
+
+
+async def get_schedule(request: Request) -> Response:
+    site = request.path_params["site"]
+    principal(request).require("agent", "kiosk", "partner", site=site)
+    s = await booking_engine(request).schedule(site)
+    return _json({"version": int(s.version or 0), "schedule": s.config})
+
+
+async def availability(request: Request) -> Response:
+    site = request.path_params["site"]
+    principal(request).require("agent", "kiosk", "partner", "display", site=site)
+    q = request.query_params
+    service = q.get("service")
+    if not service:
+        raise BadRequest("the 'service' query parameter is required", field="service")
+    try:
+        day = date.fromisoformat(q.get("date") or "")
+    except ValueError as exc:
+        raise BadRequest("'date' must be YYYY-MM-DD", field="date") from exc
+    channel = q.get("channel")
+    if channel is not None and channel not in {c.value for c in Channel}:
+        raise BadRequest(f"unknown channel {channel!r}", field="channel",
+                         allowed=[c.value for c in Channel])
+    return _json(await booking_engine(request).availability(site, service, day, channel,
+                                                            q.get("resource")))
+
+
+# -- bookings ----------------------------------------------------------------------------
+
+async def create_booking(request: Request) -> Response:
+    site = request.path_params["site"]
+    p = principal(request)
+    p.require("agent", "kiosk", "partner", site=site)
+    req = await json_body(request, BookingRequest, ctx(request).settings.max_body_bytes)
+    _channel_allowed(p, req.channel.value)
+    eng = booking_engine(request)
+    booked = await eng.book(site, req, actor(p, req.channel.value), _idempotency_key(request))
+    b = booked.booking
+    body = {**b, "token": _booking_token(request, b, eng.now())}
+    return _json(body, 201, {"Idempotent-Replayed": "true"} if booked.replay else None)
+
+
+async def get_booking(request: Request) -> Response:
+    bid = request.path_params["booking"]
+    await _may_act(request, bid, read_only=True)
+    return _json(await booking_engine(request).get(bid))
+
+
+async def confirm_booking(request: Request) -> Response:
+    bid = request.path_params["booking"]
+    p = await _may_act(request, bid)
+    return _json(await booking_engine(request).confirm(bid, actor(p)))
+
+
+async def cancel_booking(request: Request) -> Response:
+    bid = request.path_params["booking"]
+    p = await _may_act(request, bid)
+    return _json(await booking_engine(request).cancel(bid, actor(p)))
+
+
+async def reschedule_booking(request: Request) -> Response:
+    bid = request.path_params["booking"]
+    p = await _may_act(request, bid)
+    body = await json_body(request, RescheduleRequest, ctx(request).settings.max_body_bytes)
+    return _json(await booking_engine(request).reschedule(bid, body.slot, actor(p)))
+
+
+async def check_in(request: Request) -> Response:
+    site = request.path_params["site"]
+    p = principal(request)
+    c = ctx(request)
+    body = await json_body(request, CheckInRequest, c.settings.max_body_bytes)
+    only = None
+    if p.role == "booking":
+        if p.site != site:
+            raise Forbidden(f"this token is not for site {site}")
+        only = p.booking
+    else:
+        p.require("kiosk", "agent", site=site)
+    channel = body.channel.value if body.channel else DEFAULT_CHECK_IN.get(p.role, "kiosk")
+    _channel_allowed(p, channel)
+    done = await booking_engine(request).check_in(site, body.code, channel,
+                                                  actor(p, channel), only)
+    t = done.ticket
+    token = make_token(c.secret, "ticket", site=site, ticket=t["id"], ttl_s=c.settings.token_ttl_s)
+    out = {**t, "token": token, "tracker": f"/ticket/{t['id']}?token={token}",
+           "booking": done.booking["id"]}
+    return _json(out, 201, {"Idempotent-Replayed": "true"} if done.replay else None)
+
+
+# -- suspensions -------------------------------------------------------------------------
+
+async def suspend(request: Request) -> Response:
+    site, resource = request.path_params["site"], request.path_params["resource"]
+    p = principal(request)
+    p.require("agent", site=site)
+    body = await json_body(request, SuspendRequest, ctx(request).settings.max_body_bytes)
+    result = await booking_engine(request).suspend(
+        site, resource, _instant(body.from_, "from"), _instant(body.until, "until"),
+        body.reason, actor(p))
+    return _json(result, 201)
+
+
+async def get_suspension(request: Request) -> Response:
+    site, sid = request.path_params["site"], request.path_params["suspension"]
+    principal(request).require("agent", site=site)
+    return _json(await booking_engine(request).suspension(site, sid))
+
+
+def _instant(value: str, field: str) -> int:
+    try:
+        t = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise BadRequest(f"{field!r} is not an ISO 8601 time", field=field) from exc
+    if t.tzinfo is None:
+        raise BadRequest(f"{field!r} needs a UTC offset (e.g. +08:00)", field=field)
+    return int(t.timestamp() * 1000)
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/v1/sites/{site}/booking", put_schedule, methods=["PUT"]),
+    Route("/v1/sites/{site}/booking", get_schedule, methods=["GET"]),
+    Route("/v1/sites/{site}/availability", availability, methods=["GET"]),
+    Route("/v1/sites/{site}/bookings", create_booking, methods=["POST"]),
+    Route("/v1/bookings/{booking}", get_booking, methods=["GET"]),
+    Route("/v1/bookings/{booking}/confirm", confirm_booking, methods=["POST"]),
+    Route("/v1/bookings/{booking}/cancel", cancel_booking, methods=["POST"]),
+    Route("/v1/bookings/{booking}/reschedule", reschedule_booking, methods=["POST"]),
+    Route("/v1/sites/{site}/check-in", check_in, methods=["POST"]),
+    Route("/v1/sites/{site}/resources/{resource}/suspend", suspend, methods=["POST"]),
+    Route("/v1/sites/{site}/suspensions/{suspension}", get_suspension, methods=["GET"]),
+]
+
+_BOOK_ERRORS = ("slot_full", "channel_quota", "overlap", "too_many_bookings", "slot_closed",
+                "resource_suspended", "unknown_slot", "booking_not_configured",
+                "idempotency_mismatch", "schedule_changed", "bad_request", "unknown_field",
+                "forbidden")
+register(
+    Operation("put", "/v1/sites/{site}/booking", "Create or replace the site's booking "
+              "schedule: resources, weekly templates, exceptions, channel quotas, policy",
+              "admin", BookingConfig, errors=("bad_request", "unknown_field", "unknown_site")),
+    Operation("get", "/v1/sites/{site}/booking", "The site's booking schedule and its version",
+              "admin, or agent/kiosk/partner of the site", errors=("booking_not_configured",)),
+    Operation("get", "/v1/sites/{site}/availability", "Bookable slots of a service on a date: "
+              "[{slot, service, resource, start, end, capacity, remaining}]; remaining is what "
+              "a newcomer from `channel` (any channel if omitted) could book now",
+              "admin, or agent/kiosk/partner/display of the site",
+              errors=("bad_request", "unknown_service", "unknown_resource",
+                      "booking_not_configured"),
+              query=("service", "date", "channel", "resource")),
+    Operation("post", "/v1/sites/{site}/bookings", "Book a slot (hold: keep the place until "
+              "confirmed; waitlist: join the slot's waitlist if it is full). 201 with the "
+              "booking, its code, QR payload and its own token", "admin; agent, kiosk or "
+              "partner of the site, through the channels its role allows", BookingRequest,
+              201, _BOOK_ERRORS, headers=("Idempotency-Key",)),
+    Operation("get", "/v1/bookings/{booking}", "A booking (status is current: a lapsed hold "
+              "shows expired)", "the booking's token; agent/kiosk of its site; the partner "
+              "that made it", errors=("unknown_booking",)),
+    Operation("post", "/v1/bookings/{booking}/confirm", "Confirm a hold, an offered place or a "
+              "waitlisted booking whose turn has come", "as GET, kiosk excepted",
+              errors=("unknown_booking", "hold_expired", "offer_expired", "not_offered",
+                      "overlap", "too_many_bookings", "invalid_transition")),
+    Operation("post", "/v1/bookings/{booking}/cancel", "Cancel; the place goes to the slot's "
+              "waitlist in order", "as GET, kiosk excepted",
+              errors=("unknown_booking", "invalid_transition")),
+    Operation("post", "/v1/bookings/{booking}/reschedule", "Move to another slot of the same "
+              "service atomically (also: accept a suspension's alternative)",
+              "as GET, kiosk excepted", RescheduleRequest, 200,
+              ("unknown_booking", "unknown_slot", "slot_full", "channel_quota", "overlap",
+               "too_many_bookings", "slot_closed", "resource_suspended", "hold_expired",
+               "invalid_transition", "schedule_changed", "bad_request")),
+    Operation("post", "/v1/sites/{site}/check-in", "Check in by booking code or QR payload: "
+              "201 with the ticket (priority appointment, ordered by appointment time), as "
+              "POST /tickets returns it", "kiosk or agent of the site; the booking's token",
+              CheckInRequest, 201, ("unknown_booking", "too_early", "too_late",
+                                    "invalid_transition", "bad_request", "forbidden")),
+    Operation("post", "/v1/sites/{site}/resources/{resource}/suspend", "Suspend a resource "
+              "for a period: every affected booking and waiting ticket gets the reason and "
+              "alternatives; nothing is cancelled", "admin, or agent of the site",
+              SuspendRequest, 201, ("unknown_resource", "bad_request", "schedule_changed")),
+    Operation("get", "/v1/sites/{site}/suspensions/{suspension}", "A suspension: who it "
+              "reached, what each answered, who has not answered yet", "admin, or agent of "
+              "the site", errors=("unknown_suspension",)),
+)

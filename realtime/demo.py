@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from queueing.demo import DEMO_SITE, demo_site
+import time
+
+from queueing.booking.engine import BookingEngine
+from queueing.demo import DEMO_SITE, demo_booking, demo_site
 from queueing.engine import Actor, Engine
+from queueing.numbering import local_day
 from queueing.store import Store
 from realtime.app import connect
 from realtime.auth import make_token
@@ -22,21 +26,28 @@ async def load_demo(settings: Settings) -> dict[str, str]:
             # Only on first start: a restart must find counters as the agents left them.
             for c in cfg.counters:
                 await engine.counter_op(DEMO_SITE, c.id, "open", who)
+        # Bookable slots today and the next 7 days (idempotent: unchanged schedule, no event).
+        await BookingEngine(engine).put_config(DEMO_SITE, demo_booking(), who)
     finally:
         await redis.aclose()
     secret = settings.secret or ""
+    today = local_day(int(time.time() * 1000), demo_site().timezone)
     ttl = 7 * 86400
     admin = make_token(secret, "admin", ttl_s=ttl)
     display = make_token(secret, "display", site=DEMO_SITE, ttl_s=ttl)
     kiosk = make_token(secret, "kiosk", site=DEMO_SITE, ttl_s=ttl)
     agent = make_token(secret, "agent", site=DEMO_SITE, counter="1", ttl_s=ttl)
+    partner = make_token(secret, "partner", site=DEMO_SITE, ttl_s=ttl)
     return {
         "Home / 首页": "/",
         "Display board / 叫号屏": f"/board/{DEMO_SITE}?token={display}",
         "Kiosk / 取号机": f"/kiosk/{DEMO_SITE}?token={kiosk}",
         "Counter 1 console / 1号窗口": f"/counter/{DEMO_SITE}/1?token={agent}",
         "API docs / 接口文档": "/docs",
+        "Availability / 可预约": f"/v1/sites/{DEMO_SITE}/availability?service=lab&date="
+                                 f"{today}&token={partner}",
         "Admin token": admin,
+        "Partner token": partner,
     }
 
 
@@ -45,6 +56,6 @@ def print_welcome(settings: Settings, pages: dict[str, str]) -> None:
     print("\nSwitchboard demo is loaded: site 'demo' (a clinic, 5 services, 6 counters).")
     print("Open / 打开:")
     for label, path in pages.items():
-        value = path if label == "Admin token" else base + path
+        value = path if label.endswith("token") else base + path
         print(f"  {label:28} {value}")
     print("Stop with Ctrl-C.\n", flush=True)

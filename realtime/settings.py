@@ -52,6 +52,13 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ws_ping_interval_s: Annotated[float, msgspec.Meta(gt=0)] = 20.0
     ws_ping_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 20.0
     ws_auth_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 10.0
+    # Notifications (reminders, queue alerts): a signed webhook, or the log if no URL.
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None
+    notify_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    # "Almost your turn" when a ticket reaches this position or this estimated wait.
+    alert_position: Positive = 3
+    alert_wait_s: Annotated[int, msgspec.Meta(ge=0)] = 300
     # Demo and logging
     demo: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -1,20 +1,25 @@
 """The arq worker: ``switchboard worker`` runs background jobs (reminders, dispatch
 recomputes) against the same Redis as the server.
 
-Task modules add their functions and cron jobs to ``FUNCTIONS`` and ``CRON_JOBS`` here.
+Task modules add their functions and cron jobs to ``FUNCTIONS`` and ``CRON_JOBS`` here, and
+set-up / tear-down steps to ``ON_STARTUP`` / ``ON_SHUTDOWN`` (each gets arq's ``ctx``).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from arq import cron
+from arq import cron, func
 from arq.connections import RedisSettings
+from arq.worker import Retry
+from redis.asyncio import Redis
 
-from realtime.settings import from_env
+from realtime.settings import Settings, from_env
 
 HEARTBEAT_KEY = "sb:worker:heartbeat"
+Step = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 async def heartbeat(ctx: dict[str, Any]) -> None:
@@ -22,13 +27,87 @@ async def heartbeat(ctx: dict[str, Any]) -> None:
     await ctx["redis"].set(HEARTBEAT_KEY, int(time.time() * 1000), ex=180)
 
 
-FUNCTIONS: list[Any] = [heartbeat]
-CRON_JOBS: list[Any] = [cron(heartbeat, second={0, 30}, run_at_startup=True)]
+# -- appointments (queueing/booking/tasks.py) ------------------------------------------------
+
+async def booking_due(ctx: dict[str, Any], site: str, member: str) -> str:
+    """A booking's due side effect: a reminder, a lapsed hold or offer, a no-show."""
+    from queueing.booking.tasks import CTX_KEY, RETRY_S, RetryLater, fire
+    try:
+        return await fire(ctx[CTX_KEY], site, member)
+    except RetryLater as exc:
+        raise Retry(defer=RETRY_S) from exc
+
+
+async def booking_sweep(ctx: dict[str, Any]) -> int:
+    """Fire due side effects whose job did not run (lost, or due while no worker ran)."""
+    from queueing.booking.tasks import CTX_KEY, sweep
+    return await sweep(ctx[CTX_KEY])
+
+
+async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -> None:
+    from queueing.booking import notify
+    from queueing.booking.alerts import Thresholds
+    from queueing.booking.consumer import Notifications
+    from queueing.booking.engine import BookingEngine
+    from queueing.booking.jobs import Jobs
+    from queueing.booking.tasks import CTX_KEY, Services
+    from queueing.engine import Engine
+    from queueing.store import Store
+    s = settings or from_env()
+    redis: Redis = ctx["redis"]
+    engine = Engine(Store(redis), config_ttl_s=s.config_cache_s,
+                    idempotency_ttl_s=s.idempotency_ttl_s)
+    notifier = notify.from_settings(s.notify_webhook_url, s.notify_webhook_secret,
+                                    s.notify_timeout_s)
+    # Blocking stream reads get their own connections.
+    reader = Redis.from_url(redis_url(s))
+    notes = Notifications(redis, reader, engine, notifier,
+                          Thresholds(s.alert_position, s.alert_wait_s))
+    notes.start()
+    ctx[CTX_KEY] = Services(redis, BookingEngine(engine, Jobs(redis)), notifier, notes)
+    ctx["booking_reader"] = reader
+
+
+async def booking_stop(ctx: dict[str, Any]) -> None:
+    from queueing.booking.tasks import CTX_KEY
+    svc = ctx.pop(CTX_KEY, None)
+    if svc is not None:
+        if svc.notifications is not None:
+            await svc.notifications.stop()
+        await svc.notifier.aclose()
+    reader = ctx.pop("booking_reader", None)
+    if reader is not None:
+        await reader.aclose()
+
+
+FUNCTIONS: list[Any] = [heartbeat, func(booking_due, keep_result=0, max_tries=20),
+                        func(booking_sweep, keep_result=0)]
+CRON_JOBS: list[Any] = [
+    cron(heartbeat, second={0, 30}, run_at_startup=True),
+    cron(booking_sweep, second=set(range(0, 60, 10)), run_at_startup=True, keep_result=0,
+         unique=True),
+]
+ON_STARTUP: list[Step] = [booking_start]
+ON_SHUTDOWN: list[Step] = [booking_stop]
+
+
+async def on_startup(ctx: dict[str, Any]) -> None:
+    for step in ON_STARTUP:
+        await step(ctx)
+
+
+async def on_shutdown(ctx: dict[str, Any]) -> None:
+    for step in reversed(ON_SHUTDOWN):
+        await step(ctx)
+
+
+def redis_url(settings: Settings | None = None) -> str:
+    settings = settings or from_env()
+    return settings.redis_url or f"unix://{settings.data_path / 'redis.sock'}"
 
 
 def redis_settings() -> RedisSettings:
-    settings = from_env()
-    url = settings.redis_url or f"unix://{settings.data_path / 'redis.sock'}"
+    url = redis_url()
     if url.startswith("unix://"):
         return RedisSettings(unix_socket_path=url[len("unix://"):])
     return RedisSettings.from_dsn(url)
@@ -37,6 +116,8 @@ def redis_settings() -> RedisSettings:
 class WorkerSettings:
     functions = FUNCTIONS
     cron_jobs = CRON_JOBS
+    on_startup = on_startup
+    on_shutdown = on_shutdown
     redis_settings = redis_settings()
     max_jobs = 50
     job_timeout = 300

@@ -1,0 +1,273 @@
+"""Notifications that follow the site event streams (run in the worker process).
+
+One watcher per site keeps a ``queueing.view.SiteView`` (a snapshot, then the stream, like
+the hub's feeds) and calls the notifier for:
+
+- ``called`` / ``recalled`` of a ticket with ``notify``: "your turn: counter 5";
+- a queue change that brings such a ticket within the alert thresholds: "almost your turn"
+  (``alerts``: once per ticket, armed in Redis when it joined beyond them);
+- ``booking_offered`` and ``booking_suspended``: a freed place to accept, a suspension with
+  its reason and alternatives.
+
+Each notification is claimed once in Redis (``SET NX``) before it is sent, so several
+workers, or a watcher restarted on the same events, send it once. A watcher remembers its
+stream offset in Redis; after a restart it sends the calls and offers it missed (up to
+``max_age_s`` old) before going live.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from queueing import keys
+from queueing.booking import alerts, texts
+from queueing.booking.notify import Notification, Notifier, NotifyFailed
+from queueing.engine import Engine, wall_ms
+from queueing.errors import SwitchboardError
+from queueing.model import announcement, display_name
+from queueing.view import Change, SiteView
+
+log = logging.getLogger("switchboard.notify")
+_decode = msgspec.json.Decoder().decode
+CLAIM_TTL_S = 2 * 86400
+
+
+def local_text(ms: int, tz: ZoneInfo) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz).strftime("%Y-%m-%d %H:%M")
+
+
+class SiteWatcher:
+    def __init__(self, owner: Notifications, site: str) -> None:
+        self.owner = owner
+        self.site = site
+        self.p = keys.prefix(site)
+        self.view: SiteView
+        self.tz = ZoneInfo("UTC")
+        self.offset = "0-0"
+        self.armed: set[str] = set()
+        self.lengths = alerts.CallLengths()
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        backoff = 0.1
+        while True:
+            try:
+                await self._load()
+                await self._catch_up()
+                backoff = 0.1
+                await self._tail()
+            except asyncio.CancelledError:
+                raise
+            except (RedisError, OSError, SwitchboardError) as exc:
+                log.warning("notifications of %s: %s; restarting", self.site, exc)
+            except Exception:
+                log.exception("notifications of %s failed; restarting", self.site)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 5.0)
+
+    async def _load(self) -> None:
+        snap = await self.owner.engine.snapshot(self.site)
+        self.view = SiteView.from_snapshot(self.site, snap)
+        self.tz = ZoneInfo(self.view.config.timezone)
+        self.offset = snap["offset"]
+        ids = [tid for tid, t in self.view.tickets.items() if t.get("notify")]
+        self.armed = set()
+        if ids:
+            states = await self.owner.redis.mget([self._alert_key(t) for t in ids])
+            self.armed = {tid for tid, st in zip(ids, states, strict=True) if st == b"armed"}
+        await self._check(set(self.view.queues))
+
+    async def _catch_up(self) -> None:
+        """Send the event notifications (calls, offers) missed while no watcher ran."""
+        cursor = await self.owner.redis.get(self.p + "nt:cursor")
+        if cursor is None or cursor.decode() == self.offset:
+            return
+        oldest = self.owner.clock() - self.owner.max_age_s * 1000
+        rows = await self.owner.redis.xrange(keys.events(self.site), "(" + cursor.decode(),
+                                             self.offset, count=5000)
+        for eid, fields in rows:
+            if int(fields[b"ts"]) >= oldest:
+                await self._events(fields[b"t"].decode(), _decode(fields[b"d"]), eid.decode())
+
+    async def _tail(self) -> None:
+        last_saved = time.monotonic()
+        stream = keys.events(self.site)
+        while True:
+            reply = await self.owner.reader.xread({stream: self.offset}, count=500, block=5000)
+            for _, entries in reply or ():
+                for eid, fields in entries:
+                    kind, data = fields[b"t"].decode(), _decode(fields[b"d"])
+                    change = self.view.apply(kind, data)
+                    if kind == "site_updated":
+                        self.tz = ZoneInfo(self.view.config.timezone)
+                    self.offset = eid.decode()
+                    await self._on(kind, data, change, self.offset)
+            if time.monotonic() - last_saved > 1.0:
+                await self.owner.redis.set(self.p + "nt:cursor", self.offset, ex=7 * 86400)
+                last_saved = time.monotonic()
+
+    # -- events -----------------------------------------------------------------------------
+
+    async def _on(self, kind: str, data: dict[str, Any], change: Change, eid: str) -> None:
+        await self._events(kind, data, eid)
+        self.lengths.observe(kind, data)
+        t = data.get("ticket")
+        if kind == "issued" and t and t.get("notify"):
+            pos = int(data.get("index") or 0) + 1
+            if not self._due(pos, t["service"]):
+                self.armed.add(t["id"])
+                await self.owner.redis.set(self._alert_key(t["id"]), "armed", nx=True,
+                                           ex=CLAIM_TTL_S)
+        if change.services or change.counters or change.config:
+            await self._check(change.services if not (change.counters or change.config)
+                              else set(self.view.queues))
+
+    async def _events(self, kind: str, data: dict[str, Any], eid: str) -> None:
+        if kind in ("called", "recalled"):
+            t = data.get("ticket") or {}
+            if t.get("notify"):
+                cfg = self.view.config
+                text = {lang: announcement(cfg, lang, t["number"], data["counter"])
+                        for lang in cfg.languages}
+                ctr = cfg.counter(data["counter"])
+                await self._send(f"turn:{eid}", Notification(
+                    id=f"{self.site}:turn:{eid}", kind="turn", site=self.site, to=t["notify"],
+                    text=text, at=self._now_iso(), ticket=t["id"],
+                    data={"number": t["number"], "counter": data["counter"],
+                          "counter_name": display_name(ctr.name if ctr else None,
+                                                       cfg.languages[0], data["counter"])}))
+        elif kind in ("booking_offered", "booking_suspended"):
+            b = data.get("booking") or {}
+            if b.get("notify"):
+                await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid))
+
+    def _booking_note(self, kind: str, b: dict[str, Any], data: dict[str, Any],
+                      eid: str) -> Notification:
+        cfg = self.view.config
+        svc = cfg.service(b["service"])
+        values: dict[str, Any] = {
+            "time": local_text(b["start_ms"], self.tz), "code": b["code"],
+            "service": display_name(svc.name if svc else None, cfg.languages[0], b["service"])}
+        extra: dict[str, Any] = {"slot": b["slot"], "code": b["code"]}
+        if kind == "booking_offered":
+            name = "offer"
+            values["until"] = local_text(b["offer_until"], self.tz)
+        else:
+            name = "suspended"
+            s = data.get("suspension") or {}
+            values["reason"] = s.get("reason", "")
+            alts = data.get("alternatives")
+            extra |= {"reason": s.get("reason"), "suspension": s.get("id"),
+                      "alternatives": alts if isinstance(alts, list) else []}
+        return Notification(id=f"{self.site}:{name}:{eid}", kind=name, site=self.site,
+                            to=b["notify"], text=texts.render(name, cfg.languages, **values),
+                            at=self._now_iso(), booking=b["id"], data=extra)
+
+    # -- "almost your turn" -----------------------------------------------------------------
+
+    def _due(self, position: int, service: str) -> bool:
+        wait = alerts.rough_wait_s(position, len(self.view.open_counters(service)),
+                                   self.lengths.get(service))
+        return alerts.almost_due(position, wait, self.owner.thresholds)
+
+    async def _check(self, services: set[str]) -> None:
+        if not self.armed:
+            return
+        for svc in services:
+            queue = self.view.queues.get(svc) or []
+            depth = alerts.scan_depth(self.owner.thresholds,
+                                      len(self.view.open_counters(svc)), self.lengths.get(svc))
+            for i, tid in enumerate(queue[:depth]):
+                if tid in self.armed and self._due(i + 1, svc):
+                    self.armed.discard(tid)
+                    old = await self.owner.redis.set(self._alert_key(tid), "sent", xx=True,
+                                                     get=True, ex=CLAIM_TTL_S)
+                    if old == b"armed":
+                        await self._almost(self.view.tickets[tid], i + 1)
+
+    async def _almost(self, t: dict[str, Any], position: int) -> None:
+        cfg = self.view.config
+        n = Notification(id=f"{self.site}:almost:{t['id']}", kind="almost", site=self.site,
+                         to=t["notify"], at=self._now_iso(), ticket=t["id"],
+                         text=texts.render("almost", cfg.languages, ahead=position - 1,
+                                           number=t["number"]),
+                         data={"number": t["number"], "position": position})
+        await self._deliver(n)
+
+    def _alert_key(self, ticket_id: str) -> str:
+        return self.p + "nt:almost:" + ticket_id
+
+    # -- sending ----------------------------------------------------------------------------
+
+    async def _send(self, claim: str, n: Notification) -> None:
+        if await self.owner.redis.set(self.p + "nt:" + claim, 1, nx=True, ex=CLAIM_TTL_S):
+            await self._deliver(n)
+
+    async def _deliver(self, n: Notification) -> None:
+        for attempt in range(2):
+            try:
+                await self.owner.notifier.send(n)
+                self.owner.sent += 1
+                return
+            except NotifyFailed as exc:
+                log.warning("notification %s not delivered (%s)", n.id, exc)
+                await asyncio.sleep(0.5 * (attempt + 1))
+
+    def _now_iso(self) -> str:
+        return datetime.fromtimestamp(self.owner.clock() / 1000, self.tz).isoformat(
+            timespec="seconds")
+
+
+class Notifications:
+    """A watcher per site (sites are found in ``sb:sites`` every ``refresh_s``)."""
+
+    def __init__(self, redis: Redis, reader: Redis, engine: Engine, notifier: Notifier,
+                 thresholds: alerts.Thresholds, clock: Callable[[], int] = wall_ms,
+                 max_age_s: int = 300, refresh_s: float = 10.0) -> None:
+        self.redis = redis
+        self.reader = reader
+        self.engine = engine
+        self.notifier = notifier
+        self.thresholds = thresholds
+        self.clock = clock
+        self.max_age_s = max_age_s
+        self.refresh_s = refresh_s
+        self.sent = 0
+        self.watchers: dict[str, asyncio.Task[None]] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="notifications")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                for raw in await self.redis.smembers(keys.SITES):  # type: ignore[misc]
+                    site = raw.decode()
+                    if site not in self.watchers:
+                        w = SiteWatcher(self, site)
+                        self.watchers[site] = asyncio.create_task(w.run(), name=f"nt:{site}")
+            except (RedisError, OSError) as exc:
+                log.warning("notifications: cannot list sites (%s)", exc)
+            await asyncio.sleep(self.refresh_s)
+
+    async def stop(self) -> None:
+        tasks = [t for t in (self._task, *self.watchers.values()) if t is not None]
+        for t in tasks:
+            t.cancel()
+        for t in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+        self.watchers.clear()

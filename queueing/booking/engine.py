@@ -1,0 +1,478 @@
+"""The booking executor: HTTP routes, websocket topics and arq tasks all call these methods.
+
+Each method reads the site's schedule (cached, versioned), asks the pure policy what the
+request means (which slot, which quota group, arrival rule, alternatives), then runs one
+store script that checks everything against Redis and makes the change with its event. A
+script refuses a request decided on an older schedule or booking version
+(``schedule_changed``); the method then decides again on fresh data, a few times at most.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from queueing import keys
+from queueing.booking import quota, rules, views
+from queueing.booking.jobs import Jobs
+from queueing.booking.model import (
+    BookingConfig,
+    BookingPolicy,
+    BookingRequest,
+    BookingStatus,
+    validate_booking,
+)
+from queueing.booking.schedule import Slot, day_slots, local_date, parse_slot_id, slots_between
+from queueing.booking.store import BookingStore
+from queueing.engine import Actor, Engine
+from queueing.errors import (
+    BadRequest,
+    BookingNotConfigured,
+    Forbidden,
+    InvalidTransition,
+    ScheduleChanged,
+    SlotClosed,
+    TooEarly,
+    TooLate,
+    UnknownBooking,
+    UnknownResource,
+    UnknownService,
+    UnknownSlot,
+)
+from queueing.numbering import local_day
+from queueing.tickets import iso, public
+
+T = TypeVar("T")
+ATTEMPTS = 3
+MAX_SUSPENSION_DAYS = 31
+ALTERNATIVE_DAYS = 7  # alternatives are looked for up to this many days after the booking
+
+
+@dataclass(slots=True)
+class Schedule:
+    config: BookingConfig
+    version: str
+    tz: ZoneInfo
+    at: float
+    days: dict[date, dict[str, Slot]] = field(default_factory=dict)
+
+    @property
+    def policy(self) -> BookingPolicy:
+        return self.config.policy
+
+    def day(self, day: date) -> dict[str, Slot]:
+        hit = self.days.get(day)
+        if hit is None:
+            if len(self.days) > 400:
+                self.days.clear()
+            hit = self.days[day] = {s.id: s for s in day_slots(self.config, day, self.tz)}
+        return hit
+
+    def slot(self, slot_id: str) -> Slot:
+        parsed = parse_slot_id(slot_id)
+        found = parsed and self.day(local_date(parsed[2], self.tz)).get(slot_id)
+        if not found:
+            raise UnknownSlot(f"unknown slot {slot_id}", slot=slot_id)
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class Booked:
+    booking: dict[str, Any]
+    replay: bool
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedIn:
+    ticket: dict[str, Any]
+    booking: dict[str, Any]
+    replay: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    taken: dict[str, int]
+    waiting: int
+    suspended: bool
+
+
+def quota_spec(slot: Slot) -> str:
+    return ";".join(f"{q.group}:{q.reserved}:{q.release_ms}" for q in slot.quotas)
+
+
+def site_of_booking(booking_id: str) -> str:
+    site = keys.site_of_ticket(booking_id)  # the same SITE.RANDOM shape as ticket ids
+    if not site:
+        raise UnknownBooking(f"unknown booking {booking_id}")
+    return site
+
+
+class BookingEngine:
+    """Appointments for every site in one Redis, on top of the queue engine."""
+
+    def __init__(self, engine: Engine, jobs: Jobs | None = None,
+                 config_ttl_s: float | None = None) -> None:
+        self.engine = engine
+        self.store = BookingStore(engine.store.redis)
+        self.jobs = jobs
+        self.config_ttl_s = engine.config_ttl_s if config_ttl_s is None else config_ttl_s
+        self._schedules: dict[str, Schedule] = {}
+
+    def now(self) -> int:
+        return self.engine.clock()
+
+    # -- schedule ---------------------------------------------------------------------------
+
+    async def put_config(self, site: str, cfg: BookingConfig, actor: Actor) -> dict[str, Any]:
+        validate_booking(cfg, await self.engine.config(site))
+        r = await self.store.run("put_config", site, self.now(), actor.subject, actor.via,
+                                 msgspec.json.encode(cfg).decode())
+        self._schedules.pop(site, None)
+        return {"version": int(r["version"]), "changed": r["changed"]}
+
+    async def schedule(self, site: str, fresh: bool = False) -> Schedule:
+        hit = self._schedules.get(site)
+        if hit and not fresh and time.monotonic() - hit.at < self.config_ttl_s:
+            return hit
+        site_cfg = await self.engine.config(site)
+        p = keys.prefix(site)
+        raw, ver = await self.store.redis.mget(p + "bk:config", p + "bk:ver")
+        if raw is None:
+            raise BookingNotConfigured(f"site {site} takes no bookings (no schedule)")
+        version = ver.decode() if ver else ""
+        if hit and hit.version == version:
+            hit.at = time.monotonic()
+            return hit
+        cfg = msgspec.json.decode(raw, type=BookingConfig)
+        s = Schedule(cfg, version, ZoneInfo(site_cfg.timezone), time.monotonic())
+        self._schedules[site] = s
+        return s
+
+    async def _retrying(self, site: str, step: Callable[[Schedule], Awaitable[T]]) -> T:
+        """Decide on the schedule and run the script; on ``schedule_changed`` decide again."""
+        for attempt in range(ATTEMPTS):
+            s = await self.schedule(site, fresh=attempt > 0)
+            try:
+                return await step(s)
+            except ScheduleChanged:
+                if attempt == ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _run(self, script: str, site: str, now: int, actor: Actor | None,
+                   *args: str | int | float) -> dict[str, Any]:
+        who = actor or Actor("", "")
+        r = await self.store.run(script, site, now, who.subject, who.via, *args)
+        if self.jobs is not None and (r.get("due") or r.get("undue")):
+            await self.jobs.apply(site, _pairs(r.get("due")), _list(r.get("undue")), now)
+        return r
+
+    def _view(self, s: Schedule, raw: dict[str, Any], now: int,
+              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        return views.booking(raw, s.tz, now, s.policy.grace_s, extra)
+
+    # -- availability -----------------------------------------------------------------------
+
+    async def availability(self, site: str, service: str, day: date, channel: str | None = None,
+                           resource: str | None = None) -> list[dict[str, Any]]:
+        """Bookable slots of ``service`` on local date ``day`` with the places a newcomer
+        (from ``channel``, or any channel) could take: the one answer every channel gets."""
+        s = await self.schedule(site)
+        site_cfg = await self.engine.config(site)
+        if site_cfg.service(service) is None:
+            raise UnknownService(f"unknown service {service}")
+        if resource is not None and s.config.resource(resource) is None:
+            raise UnknownResource(f"unknown resource {resource}")
+        now = self.now()
+        slots = [x for x in s.day(day).values() if x.service == service
+                 and (resource is None or x.resource == resource) and _open(x, now, s.policy)]
+        counts = await self.counts(site, slots, now)
+        return [views.slot(x, 0 if c.suspended else
+                           quota.remaining(x, channel, c.taken, c.waiting, now), s.tz)
+                for x, c in zip(slots, counts, strict=True)]
+
+    async def counts(self, site: str, slots: list[Slot], now: int) -> list[Counts]:
+        out: list[Counts] = []
+        for i in range(0, len(slots), 500):
+            chunk = slots[i:i + 500]
+            if not chunk:
+                break
+            args = [f"{x.id}|{x.resource}|{x.start_ms}|{x.end_ms}|{','.join(x.groups)}"
+                    for x in chunk]
+            r = await self.store.run("avail", site, now, "", "", *args)
+            for row in _list(r["slots"]):
+                out.append(Counts({k: int(v) for k, v in (row["taken"] or {}).items()},
+                                  int(row["waiting"]), bool(row["suspended"])))
+        return out
+
+    # -- booking ----------------------------------------------------------------------------
+
+    async def book(self, site: str, req: BookingRequest, actor: Actor,
+                   idempotency_key: str | None = None) -> Booked:
+        fp = hashlib.sha256(msgspec.json.encode(req)).hexdigest()[:16]
+
+        async def step(s: Schedule) -> Booked:
+            now = self.now()
+            try:
+                slot = s.slot(req.slot)
+                rules.check_bookable(slot, now, s.policy)
+            except (UnknownSlot, SlotClosed):
+                replay = await self._replay(site, s, idempotency_key, fp, now)
+                if replay is not None:
+                    return replay
+                raise
+            p = s.policy
+            codes = ",".join(rules.new_code() for _ in range(3))
+            r = await self._run(
+                "book", site, now, actor, f"{site}.{secrets.token_hex(6)}", codes, slot.id,
+                slot.service, slot.resource, slot.start_ms, slot.end_ms, slot.capacity,
+                quota_spec(slot), slot.group_of(req.channel.value), req.customer,
+                req.channel.value, req.notify or "", int(req.hold), p.hold_ttl_s * 1000,
+                p.max_open_bookings, p.grace_s * 1000, idempotency_key or "", fp,
+                self.engine.idempotency_ttl_s, s.version, int(req.waitlist),
+                ",".join(map(str, p.reminders_s)), site)
+            return Booked(self._view(s, r["booking"], now, r), bool(r.get("replay")))
+
+        return await self._retrying(site, step)
+
+    async def _replay(self, site: str, s: Schedule, key: str | None, fp: str,
+                      now: int) -> Booked | None:
+        """A retried request whose slot has closed since still gets its first answer."""
+        if not key:
+            return None
+        prior = await self.store.redis.get(keys.prefix(site) + "bk:idem:" + key)
+        if prior is None:
+            return None
+        bid, _, prior_fp = prior.decode().partition("|")
+        if prior_fp != fp:
+            return None
+        r = await self.store.run("get", site, now, "", "", bid, "")
+        return Booked(self._view(s, r["booking"], now, r), True)
+
+    async def get(self, booking_id: str) -> dict[str, Any]:
+        site = site_of_booking(booking_id)
+        s = await self.schedule(site)
+        now = self.now()
+        r = await self.store.run("get", site, now, "", "", booking_id, "")
+        return self._view(s, r["booking"], now, r)
+
+    async def raw(self, booking_id: str) -> dict[str, Any]:
+        """The stored booking (for scope checks and tasks)."""
+        site = site_of_booking(booking_id)
+        r = await self.store.run("get", site, self.now(), "", "", booking_id, "")
+        raw: dict[str, Any] = r["booking"]
+        return raw
+
+    async def confirm(self, booking_id: str, actor: Actor) -> dict[str, Any]:
+        site = site_of_booking(booking_id)
+        s = await self.schedule(site)
+        p, now = s.policy, self.now()
+        r = await self._run("confirm", site, now, actor, booking_id, p.grace_s * 1000,
+                            p.max_open_bookings, ",".join(map(str, p.reminders_s)))
+        return self._view(s, r["booking"], now)
+
+    async def cancel(self, booking_id: str, actor: Actor) -> dict[str, Any]:
+        site = site_of_booking(booking_id)
+        s = await self.schedule(site)
+        p, now = s.policy, self.now()
+        r = await self._run("cancel", site, now, actor, booking_id, p.grace_s * 1000,
+                            p.offer_ttl_s * 1000)
+        return self._view(s, r["booking"], now)
+
+    async def reschedule(self, booking_id: str, slot_id: str, actor: Actor) -> dict[str, Any]:
+        """Move the booking to ``slot_id`` (same service): the new place is taken before the
+        old is released, in one script, or nothing changes."""
+        site = site_of_booking(booking_id)
+        current = await self.raw(booking_id)
+
+        async def step(s: Schedule) -> dict[str, Any]:
+            now = self.now()
+            slot = s.slot(slot_id)
+            if slot.service != current["service"]:
+                raise BadRequest(f"{slot_id} is not a slot of {current['service']}",
+                                 field="slot")
+            rules.check_bookable(slot, now, s.policy)
+            p = s.policy
+            r = await self._run(
+                "reschedule", site, now, actor, booking_id, slot.id, slot.resource,
+                slot.start_ms, slot.end_ms, slot.capacity, quota_spec(slot),
+                slot.group_of(current["channel"]), s.version, p.grace_s * 1000,
+                p.max_open_bookings, ",".join(map(str, p.reminders_s)), p.offer_ttl_s * 1000,
+                int(p.keep_place))
+            return self._view(s, r["booking"], now)
+
+        return await self._retrying(site, step)
+
+    # -- check-in ---------------------------------------------------------------------------
+
+    async def check_in(self, site: str, code: str, channel: str, actor: Actor,
+                       only_booking: str | None = None) -> CheckedIn:
+        """Turn the booking with ``code`` (or QR payload) into a ticket, atomically.
+
+        Early and late rules (``rules.arrival``) are decided here on the booking as read;
+        the script refuses if the booking changed since (its version), and the decision is
+        made again. A repeated check-in returns the ticket the first one made.
+        """
+        parsed = rules.parse_code(code)
+        if parsed is None:
+            raise BadRequest("not a booking code or QR payload", field="code")
+        bid, short = parsed
+        if bid is not None and site_of_booking(bid) != site:
+            raise UnknownBooking(f"booking {bid} is not at site {site}")
+        site_cfg = await self.engine.config(site)
+
+        async def step(s: Schedule) -> CheckedIn:
+            now = self.now()
+            r = await self.store.run("get", site, now, "", "", bid or "", short)
+            b = r["booking"]
+            if b["code"] != short:
+                raise UnknownBooking("the code does not match the booking")
+            if only_booking is not None and b["id"] != only_booking:
+                raise Forbidden("this token is for another booking")
+            if b["status"] == BookingStatus.CHECKED_IN:
+                if not r.get("ticket"):
+                    raise InvalidTransition("the booking was checked in and its ticket ended")
+                return CheckedIn(public(r["ticket"], r.get("position") or None, s.tz),
+                                 self._view(s, b, now, r), True)
+            p = s.policy
+            status = rules.effective_status(b, now, p.grace_s)
+            rules.check(rules.Op.CHECK_IN, status)
+            same_day = local_date(now, s.tz) == local_date(b["start_ms"], s.tz)
+            arrival = rules.arrival(b["start_ms"], now, same_day, p)
+            if arrival == rules.Arrival.TOO_EARLY:
+                earliest = b["start_ms"] - p.early_check_in_s * 1000
+                raise TooEarly(f"check-in opens at {iso(earliest, s.tz)}",
+                               opens=iso(earliest, s.tz))
+            if arrival == rules.Arrival.TOO_LATE:
+                raise TooLate("the booking's grace period is over", status=status.value)
+            on_time = arrival == rules.Arrival.ON_TIME
+            priority = p.ticket_priority if on_time else site_cfg.policy.default_priority
+            ref = b["order_ms"] if on_time else now
+            r2 = await self.store.run(
+                "checkin", site, now, actor.subject, actor.via,
+                f"{site}.{secrets.token_hex(6)}", b["service"], channel, priority, ref,
+                local_day(now, site_cfg.timezone), b["customer"], b.get("notify") or "", "",
+                "", self.engine.idempotency_ttl_s, b["order_ms"] if on_time else "",
+                b["id"], b["v"], int(not on_time))
+            if self.jobs is not None:
+                await self.jobs.apply(site, [], _list(r2.get("undue")), now)
+            return CheckedIn(public(r2["ticket"], r2.get("position") or None, s.tz),
+                             self._view(s, r2["booking"], now), bool(r2.get("replay")))
+
+        return await self._retrying(site, step)
+
+    # -- suspension -------------------------------------------------------------------------
+
+    async def suspend(self, site: str, resource: str, from_ms: int, until_ms: int,
+                      reason: str, actor: Actor) -> dict[str, Any]:
+        """Suspend ``resource`` over [from, until): new bookings there are refused, and every
+        affected booking (and checked-in ticket still waiting) gets an event with the reason
+        and its best alternatives. Nothing is cancelled."""
+        s = await self.schedule(site)
+        if s.config.resource(resource) is None:
+            raise UnknownResource(f"unknown resource {resource}")
+        now = self.now()
+        if until_ms <= from_ms:
+            raise BadRequest("'until' must be after 'from'", field="until")
+        if until_ms <= now:
+            raise BadRequest("the period is already over", field="until")
+        if until_ms - from_ms > MAX_SUSPENSION_DAYS * 86400_000:
+            raise BadRequest(f"at most {MAX_SUSPENSION_DAYS} days at once", field="until")
+        sid = f"{resource}-{secrets.token_hex(4)}"
+
+        async def step(s: Schedule) -> dict[str, Any]:
+            now = self.now()
+            grace_ms = s.policy.grace_s * 1000
+            slot_ids = ",".join(x.id for x in slots_between(s.config, from_ms, until_ms, s.tz)
+                                if x.resource == resource)
+            hit = await self.store.run("affected", site, now, "", "", grace_ms, slot_ids)
+            bookings = _list(hit["bookings"])
+            alts = await self._alternatives(site, s, bookings, resource, (from_ms, until_ms),
+                                            now)
+            r = await self._run("suspend", site, now, actor, sid, resource, from_ms, until_ms,
+                                reason, grace_ms, slot_ids, msgspec.json.encode(alts).decode())
+            susp = r["suspension"]
+            return views.suspension(susp, s.tz) | {
+                "affected": [self._view(s, b, now, {"suspension": susp})
+                             for b in _list(r["bookings"])]}
+
+        return await self._retrying(site, step)
+
+    async def _alternatives(self, site: str, s: Schedule, bookings: list[dict[str, Any]],
+                            resource: str, period: tuple[int, int],
+                            now: int) -> dict[str, list[dict[str, Any]]]:
+        """The best alternatives of each booking (rules.rank_alternatives), from one read of
+        the candidate slots' places."""
+        if not bookings:
+            return {}
+        days: set[date] = set()
+        for b in bookings:
+            first = max(local_date(now, s.tz), local_date(b["start_ms"], s.tz))
+            days.update(first + timedelta(days=i) for i in range(ALTERNATIVE_DAYS + 1))
+        services = {b["service"] for b in bookings}
+        candidates = [x for d in sorted(days) for x in s.day(d).values()
+                      if x.service in services and _open(x, now, s.policy)]
+        counts = await self.counts(site, candidates, now)
+        out: dict[str, list[dict[str, Any]]] = {}
+        for b in bookings:
+            ranked = rules.rank_alternatives(
+                b["service"], resource, b["start_ms"],
+                [rules.Alternative(x, 0 if c.suspended else
+                                   quota.remaining(x, b["channel"], c.taken, c.waiting, now))
+                 for x, c in zip(candidates, counts, strict=True) if x.id != b["slot"]],
+                [period], now, s.policy.alternatives)
+            out[b["id"]] = [views.slot(a.slot, a.remaining, s.tz) for a in ranked]
+        return out
+
+    async def suspension(self, site: str, sid: str) -> dict[str, Any]:
+        """A suspension as its operator follows it: who was reached and who has not answered."""
+        s = await self.schedule(site)
+        now = self.now()
+        r = await self.store.run("suspension", site, now, "", "", sid)
+        answers = r.get("answers") or {}
+        people = [{"booking": b["id"], "code": b["code"], "customer": b["customer"],
+                   "start": iso(b["start_ms"], s.tz), "status":
+                   rules.effective_status(b, now, s.policy.grace_s).value,
+                   "answered": bool(b.get("answered")) and b.get("susp") == sid,
+                   "answer": answers.get(b["id"])} for b in _list(r["bookings"])]
+        people.sort(key=lambda x: (x["start"] or "", x["booking"]))
+        return views.suspension(r["suspension"], s.tz) | {
+            "affected": people, "unanswered": sorted(_list(r.get("pending")))}
+
+    # -- side effects (called by queueing/booking/tasks.py) ---------------------------------
+
+    async def fire(self, site: str, member: str, mode: str = "fire") -> dict[str, Any]:
+        s = await self.schedule(site)
+        p = s.policy
+        return await self._run("fire", site, self.now(), Actor("worker", "worker"), member,
+                               mode, p.grace_s * 1000, p.offer_ttl_s * 1000)
+
+    async def due(self, site: str, limit: int = 200) -> list[str]:
+        """Side effects whose time has come (what the sweep fires if their job did not)."""
+        members = await self.store.redis.zrangebyscore(keys.prefix(site) + "bk:due", "-inf",
+                                                       self.now(), start=0, num=limit)
+        return [m.decode() for m in members]
+
+
+def _open(slot: Slot, now: int, policy: BookingPolicy) -> bool:
+    try:
+        rules.check_bookable(slot, now, policy)
+    except SlotClosed:
+        return False
+    return True
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _pairs(value: Any) -> list[tuple[str, int]]:
+    return [(str(m), int(at)) for m, at in _list(value)]

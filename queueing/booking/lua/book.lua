@@ -1,0 +1,75 @@
+-- Book a place (or a hold, or a waitlist entry). ARGV[4..]: id, candidate codes (csv),
+-- slot, service, resource, start_ms, end_ms, capacity, quota spec, quota group, customer,
+-- channel, notify, hold (0/1), hold_ms, max_open, grace_ms, idem key, fingerprint,
+-- idem_ttl_s, schedule version, waitlist (0/1), reminder offsets (csv), site.
+-- Everything is checked before the first write.
+local id, codes, slot, svc, res = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
+local start_ms, end_ms, cap = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
+local qspec, grp, customer, channel, notify = ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
+local hold, hold_ms, max_open = ARGV[17] == '1', tonumber(ARGV[18]), tonumber(ARGV[19])
+local grace_ms, idem, fp, idem_ttl = tonumber(ARGV[20]), ARGV[21], ARGV[22], tonumber(ARGV[23])
+local ver, waitlist, offsets, site = ARGV[24], ARGV[25] == '1', ARGV[26], ARGV[27]
+
+if idem ~= '' then
+  local prior = redis.call('GET', BK .. 'idem:' .. idem)
+  if prior then
+    local sep = string.find(prior, '|', 1, true)
+    if string.sub(prior, sep + 1) ~= fp then
+      return fail('idempotency_mismatch', 'Idempotency-Key was used with a different request')
+    end
+    local b = bk_get(string.sub(prior, 1, sep - 1))
+    if b then return bk_result({booking = b, replay = true}) end
+  end
+end
+local err = bk_version_check(ver)
+if err then return err end
+local sid = bk_suspended(res, start_ms, end_ms)
+if sid then
+  return fail('resource_suspended', res .. ' is suspended at that time (' .. sid .. ')')
+end
+err = bk_customer_check(customer, slot, start_ms, end_ms, '', max_open, grace_ms)
+if err then return err end
+local quotas = bk_quotas(qspec)
+local refusal = bk_refusal(slot, cap, quotas, grp)
+if refusal and not waitlist then return refusal end
+local code
+for _, c in ipairs(split(codes, ',')) do
+  if redis.call('EXISTS', BK .. 'code:' .. c) == 0 then code = c; break end
+end
+if not code then return fail('unavailable', 'could not allocate a booking code; retry') end
+
+-- Checks done: write.
+local b = {id = id, site = site, code = code, slot = slot, service = svc, resource = res,
+  start_ms = start_ms, end_ms = end_ms, order_ms = start_ms, customer = customer,
+  channel = channel, grp = grp, notify = notify, created_ms = NOW, v = 1, due = '',
+  by = ACTOR, answered = 0, late = 0, reminded = 0}
+local keep = end_ms + RETAIN_MS
+if refusal then
+  b.status = 'waitlisted'
+  local seq = redis.call('INCR', BK .. 'wlseq')
+  redis.call('ZADD', BK .. 'wl:' .. slot, seq, id)
+  bk_expire_at(BK .. 'wl:' .. slot, keep)
+elseif hold then
+  b.status = 'held'
+  b.hold_until = math.min(NOW + hold_ms, start_ms)
+  redis.call('ZADD', bk_place_key(b), b.hold_until, id)
+else
+  b.status = 'confirmed'
+  b.confirmed_ms = NOW
+  redis.call('ZADD', bk_place_key(b), INF, id)
+end
+bk_expire_at(bk_place_key(b), keep)
+bk_spec_save(slot, cap, start_ms, end_ms, qspec)
+redis.call('ZADD', BK .. 'cu:' .. customer, start_ms, id)
+bk_expire_at(BK .. 'cu:' .. customer, keep)
+redis.call('SET', BK .. 'code:' .. code, id, 'PX', keep - NOW)
+if idem ~= '' then
+  redis.call('SET', BK .. 'idem:' .. idem, id .. '|' .. fp, 'EX', idem_ttl)
+end
+bk_due_plan(b, offsets, grace_ms)
+bk_save(b)
+redis.call('PEXPIREAT', BK .. 'b:' .. id, keep)
+local off = bk_emit(b.status, b)
+local out = {booking = b, offset = off}
+if b.status == 'waitlisted' then out.waitlist_position = redis.call('ZRANK', BK .. 'wl:' .. slot, id) + 1 end
+return bk_result(out)

@@ -1,0 +1,56 @@
+-- Fire a due side effect (queueing/booking/tasks.py), once: whoever removes the entry
+-- from bk:due fires it. ARGV[4..]: member, mode ('peek' or 'fire'), grace_ms, offer_ms.
+-- Members: r|id|offset_s|start_ms (reminder), x|id|v (hold/offer/waitlist lapse),
+-- n|id|v (no-show at the end of the grace period).
+local member, mode, grace_ms, offer_ms = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local due = redis.call('ZSCORE', BK .. 'due', member)
+if not due then return ok({fired = false, gone = true}) end
+if tonumber(due) > NOW then return ok({fired = false, at = tonumber(due)}) end
+local parts = split(member, '|')
+local kind, b = parts[1], bk_get(parts[2])
+local valid = false
+if b then
+  local st = bk_eff(b, grace_ms)
+  if kind == 'r' then
+    valid = b.status == 'confirmed' and st == 'confirmed' and tostring(b.start_ms) == parts[4]
+  elseif kind == 'x' then
+    valid = b.v == tonumber(parts[3]) and st == 'expired' and
+      (b.status == 'held' or b.status == 'offered' or b.status == 'waitlisted')
+  elseif kind == 'n' then
+    valid = b.v == tonumber(parts[3]) and b.status == 'confirmed' and st == 'no_show'
+  end
+end
+if mode == 'peek' then return ok({fired = false, valid = valid, booking = b or cjson.null}) end
+redis.call('ZREM', BK .. 'due', member)
+if not valid then return bk_result({fired = false, stale = true}) end
+local ds = {}
+for _, m in ipairs(split(b.due, ',')) do if m ~= member then ds[#ds + 1] = m end end
+b.due = table.concat(ds, ',')
+local off
+if kind == 'r' then
+  b.reminded = b.reminded + 1
+  bk_save(b, {'due', 'reminded'})
+  off = bk_emit('reminder', b, {before_s = tonumber(parts[3])})
+elseif kind == 'x' then
+  local prev = b.status
+  redis.call('ZREM', bk_place_key(b), b.id)
+  redis.call('ZREM', BK .. 'wl:' .. b.slot, b.id)
+  redis.call('ZREM', BK .. 'cu:' .. b.customer, b.id)
+  b.status = 'expired'
+  b.ended_ms = NOW
+  b.v = b.v + 1
+  bk_due_clear(b)
+  bk_save(b, {'status', 'ended_ms', 'v', 'due'})
+  off = bk_emit('expired', b, {from = prev})
+  if prev ~= 'waitlisted' then bk_offer_next(b.slot, offer_ms, grace_ms) end
+else
+  -- No-show: recorded, and nothing is freed retroactively (the place stays taken).
+  redis.call('ZREM', BK .. 'cu:' .. b.customer, b.id)
+  b.status = 'no_show'
+  b.ended_ms = NOW
+  b.v = b.v + 1
+  bk_due_clear(b)
+  bk_save(b, {'status', 'ended_ms', 'v', 'due'})
+  off = bk_emit('no_show', b)
+end
+return bk_result({fired = true, booking = b, offset = off})

@@ -1,0 +1,295 @@
+-- Booking helpers, prepended (after queueing/lua/prelude.lua) to every booking script.
+-- Keys live under the site's hash tag: P .. 'bk:…'. Layout (see docs/appointments.md):
+--   bk:b:<id>            booking hash            bk:sl:<slot>:<group>  places taken (zset)
+--   bk:wl:<slot>         waitlist (zset by seq)  bk:sc:<slot>          slot spec, for offers
+--   bk:cu:<customer>     the customer's bookings bk:code:<code>        code -> booking id
+--   bk:due               time-triggered side effects (reminders, expiries, no-shows)
+--   bk:sus:<resource>    suspensions of a resource (id -> "from|until")
+-- A place is a member of bk:sl:<slot>:<group> scored by the time it lapses: a hold's or an
+-- offer's deadline, or INF once confirmed. Places taken = ZCOUNT(score > NOW), so a hold
+-- whose TTL passed is free again without any job having run.
+local BK = P .. 'bk:'
+local INF = 9e15
+local RETAIN_MS = 7 * 86400 * 1000
+local DUE = {}    -- due entries this script added: {member, due_ms}, for the arq jobs
+local UNDUE = {}  -- due entries it removed (their arq jobs are deleted)
+
+local BNUM = {start_ms = true, end_ms = true, order_ms = true, hold_until = true,
+  offer_until = true, created_ms = true, confirmed_ms = true, ended_ms = true, v = true,
+  late = true, answered = true, checked_in_ms = true, reminded = true}
+
+local BFIELDS = {'id', 'site', 'code', 'slot', 'service', 'resource', 'start_ms', 'end_ms',
+  'order_ms', 'customer', 'channel', 'grp', 'notify', 'status', 'hold_until', 'offer_until',
+  'created_ms', 'confirmed_ms', 'ended_ms', 'checked_in_ms', 'ticket', 'v', 'due', 'by',
+  'susp', 'answered', 'alts', 'late', 'reminded'}
+
+local function bk_get(id)
+  local flat = redis.call('HGETALL', BK .. 'b:' .. id)
+  if #flat == 0 then return nil end
+  local b = {}
+  for i = 1, #flat, 2 do
+    local k, v = flat[i], flat[i + 1]
+    if BNUM[k] then b[k] = tonumber(v) or 0 else b[k] = v end
+  end
+  return b
+end
+
+local function bk_save(b, fields)
+  local args = {}
+  for _, f in ipairs(fields or BFIELDS) do
+    args[#args + 1] = f
+    args[#args + 1] = tostring(b[f] == nil and '' or b[f])
+  end
+  redis.call('HSET', BK .. 'b:' .. b.id, unpack(args))
+end
+
+local function bk_emit(kind, b, extra)
+  local data = extra or {}
+  data.booking = b
+  return emit('booking_' .. kind, data)
+end
+
+local function split(s, sep)
+  local out = {}
+  if not s or s == '' then return out end
+  for part in string.gmatch(s, '[^' .. sep .. ']+') do out[#out + 1] = part end
+  return out
+end
+
+-- Quota spec "q0:2:1795000000000;q1:1:…" (group:reserved:release_ms), as
+-- queueing.booking.schedule.QuotaGroup.
+local function bk_quotas(spec)
+  local out = {}
+  for _, item in ipairs(split(spec, ';')) do
+    local g, r, rel = string.match(item, '([^:]+):([^:]+):([^:]+)')
+    out[#out + 1] = {g = g, r = tonumber(r), rel = tonumber(rel)}
+  end
+  return out
+end
+
+local function bk_taken(slot, quotas)
+  local key = BK .. 'sl:' .. slot .. ':'
+  local t = {g = redis.call('ZCOUNT', key .. 'g', '(' .. NOW, '+inf')}
+  for _, q in ipairs(quotas) do t[q.g] = redis.call('ZCOUNT', key .. q.g, '(' .. NOW, '+inf') end
+  return t
+end
+
+-- Places group `grp` may still take: queueing.booking.quota.free.
+local function bk_free(cap, quotas, taken, grp)
+  local need, extra = taken.g, 0
+  for _, q in ipairs(quotas) do
+    local tq = taken[q.g]
+    if NOW >= q.rel then
+      need = need + tq
+    else
+      need = need + math.max(tq, q.r)
+      if q.g == grp then extra = math.max(0, q.r - tq) end
+    end
+  end
+  return math.max(0, cap - need + extra)
+end
+
+local function bk_free_total(cap, quotas, taken)
+  local n = taken.g
+  for _, q in ipairs(quotas) do n = n + taken[q.g] end
+  return math.max(0, cap - n)
+end
+
+-- Can a newcomer of group `grp` take a place? nil, or the refusal (quota.check_new).
+local function bk_refusal(slot, cap, quotas, grp)
+  local taken = bk_taken(slot, quotas)
+  local waiting = redis.call('ZCARD', BK .. 'wl:' .. slot)
+  if bk_free(cap, quotas, taken, grp) - waiting >= 1 then return nil end
+  if bk_free_total(cap, quotas, taken) - waiting >= 1 then
+    return fail('channel_quota', 'the places left in ' .. slot ..
+      ' are held for other channels until their quota is released')
+  end
+  return fail('slot_full', 'slot ' .. slot .. ' is full')
+end
+
+-- The status at NOW: queueing.booking.rules.effective_status.
+local function bk_eff(b, grace_ms)
+  local s = b.status
+  if s == 'held' and NOW >= b.hold_until then return 'expired' end
+  if s == 'offered' and NOW >= b.offer_until then return 'expired' end
+  if s == 'waitlisted' and NOW >= b.start_ms then return 'expired' end
+  if s == 'confirmed' and NOW >= b.start_ms + grace_ms then return 'no_show' end
+  return s
+end
+
+local function bk_is_open(st)
+  return st == 'held' or st == 'confirmed' or st == 'offered'
+end
+
+-- One person never holds two overlapping bookings nor more than max_open open ones.
+local function bk_customer_check(customer, slot, start_ms, end_ms, exclude, max_open, grace_ms)
+  local open = 0
+  for _, id in ipairs(redis.call('ZRANGE', BK .. 'cu:' .. customer, 0, -1)) do
+    local o = id ~= exclude and bk_get(id)
+    if o then
+      local st = bk_eff(o, grace_ms)
+      if bk_is_open(st) then
+        open = open + 1
+        if o.start_ms < end_ms and o.end_ms > start_ms then
+          return fail('overlap', 'customer already has booking ' .. o.code .. ' at an ' ..
+            'overlapping time')
+        end
+      elseif st == 'waitlisted' and o.slot == slot then
+        return fail('overlap', 'customer is already on the waitlist of ' .. slot)
+      end
+    end
+  end
+  if open >= max_open then
+    return fail('too_many_bookings', 'customer already has ' .. open .. ' open bookings')
+  end
+  return nil
+end
+
+-- A suspension of `resource` overlapping [start, end), or nil.
+local function bk_suspended(resource, start_ms, end_ms)
+  local flat = redis.call('HGETALL', BK .. 'sus:' .. resource)
+  for i = 1, #flat, 2 do
+    local f, u = string.match(flat[i + 1], '([^|]+)|([^|]+)')
+    if tonumber(f) < end_ms and tonumber(u) > start_ms then return flat[i] end
+  end
+  return nil
+end
+
+local function bk_version_check(ver)
+  if (redis.call('GET', BK .. 'ver') or '') ~= ver then
+    return fail('schedule_changed', 'the booking schedule changed; retry')
+  end
+  return nil
+end
+
+local function bk_expire_at(key, at_ms)
+  if redis.call('PTTL', key) < at_ms - NOW then redis.call('PEXPIREAT', key, at_ms) end
+end
+
+-- Remember the slot's capacity and quotas, so scripts that free a place can offer it.
+local function bk_spec_save(slot, cap, start_ms, end_ms, quota_spec)
+  local key = BK .. 'sc:' .. slot
+  redis.call('SET', key, cap .. '|' .. start_ms .. '|' .. end_ms .. '|' .. quota_spec,
+    'PX', math.max(1, end_ms + RETAIN_MS - NOW))
+end
+
+local function bk_spec(slot)
+  local raw = redis.call('GET', BK .. 'sc:' .. slot)
+  if not raw then return nil end
+  local cap, s, e, q = string.match(raw, '([^|]*)|([^|]*)|([^|]*)|(.*)')
+  return {cap = tonumber(cap), start_ms = tonumber(s), end_ms = tonumber(e), quotas = bk_quotas(q)}
+end
+
+-- Time-triggered side effects: reminders r|id|offset_s|start, expiry x|id|v, no-show n|id|v.
+local function bk_due_add(b, member, at)
+  redis.call('ZADD', BK .. 'due', at, member)
+  DUE[#DUE + 1] = {member, at}
+  b.due = (b.due == nil or b.due == '') and member or (b.due .. ',' .. member)
+end
+
+local function bk_due_clear(b)
+  for _, m in ipairs(split(b.due, ',')) do
+    redis.call('ZREM', BK .. 'due', m)
+    UNDUE[#UNDUE + 1] = m
+  end
+  b.due = ''
+end
+
+-- After a change: what must happen later, for the booking's current status.
+local function bk_due_plan(b, offsets_csv, grace_ms)
+  if b.status == 'held' then
+    bk_due_add(b, 'x|' .. b.id .. '|' .. b.v, b.hold_until)
+  elseif b.status == 'offered' then
+    bk_due_add(b, 'x|' .. b.id .. '|' .. b.v, b.offer_until)
+  elseif b.status == 'waitlisted' then
+    bk_due_add(b, 'x|' .. b.id .. '|' .. b.v, b.start_ms)
+  elseif b.status == 'confirmed' then
+    -- Reminders still in the future (queueing.booking.rules.reminders), then the no-show.
+    for _, off in ipairs(split(offsets_csv, ',')) do
+      local at = b.start_ms - tonumber(off) * 1000
+      if at > NOW then bk_due_add(b, 'r|' .. b.id .. '|' .. off .. '|' .. b.start_ms, at) end
+    end
+    bk_due_add(b, 'n|' .. b.id .. '|' .. b.v, b.start_ms + grace_ms)
+  end
+end
+
+local function bk_place_key(b)
+  return BK .. 'sl:' .. b.slot .. ':' .. b.grp
+end
+
+-- Free places of `slot` go to its waitlist, in order (the first whose channel may take one).
+local function bk_offer_next(slot, offer_ms, grace_ms)
+  local spec = bk_spec(slot)
+  if not spec or NOW >= spec.start_ms then return end
+  local wl = BK .. 'wl:' .. slot
+  for _, id in ipairs(redis.call('ZRANGE', wl, 0, -1)) do
+    local w = bk_get(id)
+    if not w or w.status ~= 'waitlisted' then
+      redis.call('ZREM', wl, id)
+    else
+      local taken = bk_taken(slot, spec.quotas)
+      if bk_free_total(spec.cap, spec.quotas, taken) < 1 then return end
+      if bk_free(spec.cap, spec.quotas, taken, w.grp) >= 1 then
+        redis.call('ZREM', wl, id)
+        w.status = 'offered'
+        w.offer_until = math.min(NOW + offer_ms, spec.start_ms)
+        w.v = w.v + 1
+        redis.call('ZADD', bk_place_key(w), w.offer_until, id)
+        bk_due_clear(w)
+        bk_due_plan(w, '', grace_ms)
+        bk_save(w, {'status', 'offer_until', 'v', 'due'})
+        bk_emit('offered', w)
+      end
+    end
+  end
+end
+
+-- A suspension the booking must still answer is answered by this change.
+local function bk_answer(b, how)
+  if b.susp and b.susp ~= '' and b.answered ~= 1 then
+    b.answered = 1
+    redis.call('SREM', BK .. 'sp:' .. b.susp .. ':pending', b.id)
+    redis.call('HSET', BK .. 'sp:' .. b.susp .. ':answers', b.id, how)
+    return b.susp
+  end
+  return nil
+end
+
+-- Checked-in bookings whose ticket still waits (a suspension reaches them too).
+local function bk_ticket_waiting(b)
+  if b.status ~= 'checked_in' or not b.ticket or b.ticket == '' then return false end
+  local st = redis.call('HGET', P .. 't:' .. b.ticket, 'status')
+  return st == 'waiting' or st == 'transferred'
+end
+
+-- Every booking of `slots` a suspension affects: holding a place, waiting for one, or
+-- checked in with a ticket still waiting.
+local function bk_affected(slots, grace_ms)
+  local out, seen = {}, {}
+  for _, slot in ipairs(slots) do
+    local spec = bk_spec(slot)
+    if spec then
+      local keys = {BK .. 'sl:' .. slot .. ':g', BK .. 'wl:' .. slot}
+      for _, q in ipairs(spec.quotas) do keys[#keys + 1] = BK .. 'sl:' .. slot .. ':' .. q.g end
+      for _, key in ipairs(keys) do
+        for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+          local b = not seen[id] and bk_get(id)
+          if b then
+            seen[id] = true
+            local st = bk_eff(b, grace_ms)
+            if bk_is_open(st) or st == 'waitlisted' or bk_ticket_waiting(b) then
+              out[#out + 1] = b
+            end
+          end
+        end
+      end
+    end
+  end
+  return out
+end
+
+local function bk_result(tbl)
+  tbl.due = DUE
+  tbl.undue = UNDUE
+  return ok(tbl)
+end

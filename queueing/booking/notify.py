@@ -1,0 +1,116 @@
+"""Notifiers: how reminders and queue alerts reach people. Any SMS or push gateway plugs in
+behind the webhook.
+
+``Notifier`` is the interface: ``send`` delivers one ``Notification`` or raises
+``NotifyFailed`` (the caller retries later). Each notification has a stable ``id``: a retry
+sends the same id, so a gateway can drop duplicates (delivery is at least once).
+
+``LogNotifier`` writes one JSON line per notification to the ``switchboard.notify`` log.
+``WebhookNotifier`` POSTs the JSON to a URL, signed with HMAC-SHA256::
+
+    X-Switchboard-Timestamp: <unix seconds>
+    X-Switchboard-Signature: sha256=<hex HMAC(secret, "<timestamp>." + body)>
+    X-Switchboard-Delivery:  <notification id>
+
+The receiver recomputes the HMAC over the raw body, compares in constant time, and refuses
+timestamps older than a few minutes (replays). ``verify_signature`` does exactly that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from typing import Any, Protocol
+
+import httpx
+import msgspec
+
+log = logging.getLogger("switchboard.notify")
+
+
+class Notification(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: str  # stable per notification: a retry carries the same id
+    kind: str  # reminder, offer, suspended, almost, turn
+    site: str
+    to: str  # the SMS number or push endpoint the person left
+    text: dict[str, str]  # per language
+    at: str  # when it was made (ISO 8601)
+    booking: str | None = None
+    ticket: str | None = None
+    data: dict[str, Any] = {}
+
+
+class NotifyFailed(Exception):
+    """The gateway did not take the notification; try again later."""
+
+
+class Notifier(Protocol):
+    async def send(self, n: Notification) -> None: ...
+
+    async def aclose(self) -> None: ...
+
+
+class LogNotifier:
+    """Writes notifications to the log (the default when no webhook is configured)."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    async def send(self, n: Notification) -> None:
+        log.info("notify %s", msgspec.json.encode(n).decode())
+        self.sent.append(n)
+        del self.sent[:-1000]
+
+    async def aclose(self) -> None:
+        return None
+
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def verify_signature(secret: str, headers: dict[str, str], body: bytes, now_s: float,
+                     tolerance_s: float = 300.0) -> bool:
+    """What a receiver does with a webhook: True if signed with ``secret`` and recent."""
+    ts = headers.get("x-switchboard-timestamp", "")
+    given = headers.get("x-switchboard-signature", "")
+    if not ts.isdigit() or abs(now_s - int(ts)) > tolerance_s:
+        return False
+    return hmac.compare_digest(given, sign(secret, ts, body))
+
+
+class WebhookNotifier:
+    """POSTs each notification as JSON to ``url``, signed with HMAC-SHA256."""
+
+    def __init__(self, url: str, secret: str, timeout_s: float = 5.0,
+                 client: httpx.AsyncClient | None = None) -> None:
+        self.url = url
+        self.secret = secret
+        self.client = client or httpx.AsyncClient(timeout=timeout_s)
+
+    async def send(self, n: Notification) -> None:
+        body = msgspec.json.encode(n)
+        ts = str(int(time.time()))
+        headers = {"Content-Type": "application/json", "X-Switchboard-Timestamp": ts,
+                   "X-Switchboard-Signature": sign(self.secret, ts, body),
+                   "X-Switchboard-Delivery": n.id, "X-Switchboard-Kind": n.kind}
+        try:
+            r = await self.client.post(self.url, content=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise NotifyFailed(f"webhook unreachable: {exc}") from exc
+        if r.status_code >= 300:
+            raise NotifyFailed(f"webhook answered {r.status_code}")
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def from_settings(url: str | None, secret: str | None, timeout_s: float) -> Notifier:
+    if url:
+        if not secret:
+            raise ValueError("a notify webhook needs SWITCHBOARD_NOTIFY_WEBHOOK_SECRET")
+        return WebhookNotifier(url, secret, timeout_s)
+    return LogNotifier()

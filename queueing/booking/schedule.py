@@ -1,0 +1,164 @@
+"""Slots from weekly templates and dated exceptions: pure, time zone passed in.
+
+A slot is identified by its resource, service and UTC start (``dr-li.internal.
+20251120T0200Z``), so an id is stable, readable, and names the day whose schedule defines it.
+Times are wall-clock times of the site's zone: a session "09:00-12:00" starts at 09:00 local
+time on both sides of a daylight-saving change; slot starts that do not exist that day (the
+spring-forward gap) are skipped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from queueing.booking.model import (
+    WEEKDAYS,
+    BookingConfig,
+    ExtraSession,
+    Quota,
+    Session,
+    minutes,
+)
+
+GENERAL = "g"  # the quota group of channels no quota names
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaGroup:
+    """One quota as it applies to one slot: ``reserved`` places for ``channels`` until
+    ``release_ms``."""
+
+    group: str
+    channels: frozenset[str]
+    reserved: int
+    release_ms: int
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    id: str
+    resource: str
+    service: str
+    start_ms: int
+    end_ms: int
+    capacity: int
+    quotas: tuple[QuotaGroup, ...] = ()
+
+    def group_of(self, channel: str) -> str:
+        """The quota group a booking from ``channel`` counts in."""
+        return next((q.group for q in self.quotas if channel in q.channels), GENERAL)
+
+    @property
+    def groups(self) -> tuple[str, ...]:
+        return (GENERAL, *(q.group for q in self.quotas))
+
+
+def slot_id(resource: str, service: str, start_ms: int) -> str:
+    stamp = datetime.fromtimestamp(start_ms / 1000, UTC).strftime("%Y%m%dT%H%MZ")
+    return f"{resource}.{service}.{stamp}"
+
+
+def parse_slot_id(value: str) -> tuple[str, str, int] | None:
+    """``(resource, service, start_ms)`` of a slot id, or None if it is not one."""
+    parts = value.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        start = datetime.strptime(parts[2], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return parts[0], parts[1], int(start.timestamp() * 1000)
+
+
+def local_date(ms: int, tz: ZoneInfo) -> date:
+    return datetime.fromtimestamp(ms / 1000, tz).date()
+
+
+def _wall_ms(day: date, minute: int, tz: ZoneInfo) -> int | None:
+    """Epoch ms of ``minute`` minutes after local midnight of ``day``; None if that wall
+    time does not exist (a daylight-saving gap)."""
+    d = day + timedelta(days=minute // 1440)
+    m = minute % 1440
+    local = datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=tz)
+    back = datetime.fromtimestamp(local.timestamp(), tz)
+    if (back.hour, back.minute, back.date()) != (local.hour, local.minute, local.date()):
+        return None
+    return int(local.timestamp() * 1000)
+
+
+def quota_groups(quotas: Iterable[Quota], capacity: int, start_ms: int) -> tuple[QuotaGroup, ...]:
+    """Each quota's reserved places (floor of share × capacity) and release time."""
+    out = []
+    for i, q in enumerate(quotas):
+        reserved = math.floor(q.share * capacity + 1e-9)
+        if reserved > 0:
+            out.append(QuotaGroup(f"q{i}", frozenset(c.value for c in q.channels), reserved,
+                                  start_ms - q.release_before_s * 1000))
+    return tuple(out)
+
+
+def _session_slots(resource: str, service: str, s: Session | ExtraSession, day: date, tz: ZoneInfo,
+                   quotas: list[Quota]) -> Iterable[Slot]:
+    first, last = minutes(s.start), minutes(s.end)
+    m = first
+    while m + s.slot_minutes <= last:
+        start, end = _wall_ms(day, m, tz), _wall_ms(day, m + s.slot_minutes, tz)
+        if start is not None and end is not None and end > start:
+            yield Slot(slot_id(resource, service, start), resource, service, start, end,
+                       s.capacity, quota_groups(quotas, s.capacity, start))
+        m += s.slot_minutes
+
+
+def day_slots(cfg: BookingConfig, day: date, tz: ZoneInfo) -> list[Slot]:
+    """Every slot of local date ``day``, ordered by start, then resource and service.
+
+    Templates apply on their weekdays within their validity; an exception closes the day
+    for one resource (or all) and/or adds extra sessions. Where two sessions produce the
+    same slot id the first wins.
+    """
+    iso = day.isoformat()
+    weekday = WEEKDAYS[day.weekday()]
+    exceptions = [e for e in cfg.exceptions if e.date == iso]
+    closed_all = any(e.closed and e.resource is None for e in exceptions)
+    closed = {e.resource for e in exceptions if e.closed and e.resource is not None}
+    slots: dict[str, Slot] = {}
+    if not closed_all:
+        for t in cfg.templates:
+            if weekday not in t.days or t.resource in closed:
+                continue
+            if (t.valid_from and iso < t.valid_from) or (t.valid_until and iso > t.valid_until):
+                continue
+            quotas = cfg.quotas if t.quotas is None else t.quotas
+            for s in t.sessions:
+                for slot in _session_slots(t.resource, t.service, s, day, tz, quotas):
+                    slots.setdefault(slot.id, slot)
+    for e in exceptions:
+        for x in e.sessions:
+            for slot in _session_slots(e.resource or "", x.service, x, day, tz, cfg.quotas):
+                slots.setdefault(slot.id, slot)
+    return sorted(slots.values(), key=lambda s: (s.start_ms, s.resource, s.service))
+
+
+def find_slot(cfg: BookingConfig, value: str, tz: ZoneInfo) -> Slot | None:
+    """The slot ``value`` names, if the schedule defines it."""
+    parsed = parse_slot_id(value)
+    if parsed is None:
+        return None
+    day = local_date(parsed[2], tz)
+    return next((s for s in day_slots(cfg, day, tz) if s.id == value), None)
+
+
+def slots_between(cfg: BookingConfig, from_ms: int, until_ms: int, tz: ZoneInfo) -> list[Slot]:
+    """Every slot overlapping [from_ms, until_ms), in start order."""
+    out: list[Slot] = []
+    day = local_date(from_ms, tz) - timedelta(days=1)  # a slot may start the evening before
+    last = local_date(until_ms, tz)
+    while day <= last:
+        out.extend(s for s in day_slots(cfg, day, tz) if s.start_ms < until_ms
+                   and s.end_ms > from_ms)
+        day += timedelta(days=1)
+    return out

@@ -1,0 +1,108 @@
+"""The booking side of the arq worker: due side effects and the sweep.
+
+``booking_due`` is the job ``queueing.booking.jobs`` schedules for each ``bk:due`` entry;
+``booking_sweep`` (a cron job, also run at start-up) fires entries whose time has come and
+whose job did not run (lost between a script and its scheduling, or due while no worker
+ran). Firing is idempotent: the script that removes the entry is the one that acts.
+
+A reminder is sent *before* its entry is fired, under a short claim, so a worker dying
+between the two sends it again rather than never (the notification id is stable; gateways
+can drop the duplicate); its ``booking_reminder`` event is appended exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from redis.asyncio import Redis
+
+from queueing import keys
+from queueing.booking import texts
+from queueing.booking.consumer import Notifications, local_text
+from queueing.booking.engine import BookingEngine
+from queueing.booking.notify import Notification, Notifier, NotifyFailed
+from queueing.errors import BookingNotConfigured, SwitchboardError, UnknownSite
+from queueing.model import display_name
+
+log = logging.getLogger("switchboard.booking")
+CTX_KEY = "booking"
+CLAIM_S = 120
+RETRY_S = 30
+
+
+class RetryLater(Exception):
+    """The notifier failed; the entry stays due and is tried again."""
+
+
+@dataclass
+class Services:
+    """What the worker's booking tasks use (kept in the arq ``ctx`` under ``booking``)."""
+
+    redis: Redis
+    booking: BookingEngine
+    notifier: Notifier
+    notifications: Notifications | None = None
+
+
+async def fire(svc: Services, site: str, member: str) -> str:
+    """Fire one due entry; returns what happened (for logs and tests)."""
+    if not member.startswith("r|"):
+        r = await svc.booking.fire(site, member)
+        return "fired" if r.get("fired") else "stale"
+    claim = keys.prefix(site) + "bk:claim:" + member
+    if not await svc.redis.set(claim, 1, nx=True, ex=CLAIM_S):
+        return "claimed"
+    try:
+        peek = await svc.booking.fire(site, member, "peek")
+        if peek.get("gone"):
+            return "stale"
+        if peek.get("at") is not None:
+            await svc.redis.delete(claim)
+            return "early"
+        if peek.get("valid") and peek["booking"].get("notify"):
+            await svc.notifier.send(await reminder(svc, site, member, peek["booking"]))
+    except NotifyFailed as exc:
+        await svc.redis.delete(claim)
+        raise RetryLater(str(exc)) from exc
+    r = await svc.booking.fire(site, member)
+    return "fired" if r.get("fired") else "stale"
+
+
+async def reminder(svc: Services, site: str, member: str, b: dict[str, Any]) -> Notification:
+    cfg = await svc.booking.engine.config(site)
+    tz = ZoneInfo(cfg.timezone)
+    svc_cfg = cfg.service(b["service"])
+    before_s = int(member.split("|")[2])
+    return Notification(
+        id=f"{site}:reminder:{b['id']}:{before_s}:{b['start_ms']}", kind="reminder", site=site,
+        to=b["notify"], booking=b["id"],
+        at=datetime.fromtimestamp(svc.booking.now() / 1000, tz).isoformat(timespec="seconds"),
+        text=texts.render("reminder", cfg.languages, time=local_text(b["start_ms"], tz),
+                          code=b["code"], service=display_name(
+                              svc_cfg.name if svc_cfg else None, cfg.languages[0],
+                              b["service"])),
+        data={"before_s": before_s, "slot": b["slot"], "code": b["code"],
+              "start": datetime.fromtimestamp(b["start_ms"] / 1000, tz).isoformat()})
+
+
+async def sweep(svc: Services, limit: int = 500) -> int:
+    """Fire every entry due now at every site; returns how many fired."""
+    fired = 0
+    for raw in await svc.redis.smembers(keys.SITES):  # type: ignore[misc]
+        site = raw.decode()
+        try:
+            for member in await svc.booking.due(site, limit):
+                try:
+                    if await fire(svc, site, member) == "fired":
+                        fired += 1
+                except RetryLater as exc:
+                    log.warning("reminder %s of %s not sent (%s); will retry", member, site, exc)
+        except (BookingNotConfigured, UnknownSite):
+            continue
+        except SwitchboardError as exc:
+            log.warning("sweep of %s: %s", site, exc)
+    return fired

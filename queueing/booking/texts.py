@@ -1,0 +1,31 @@
+"""What notifications say, per language (zh, en; others fall back to en). Pure."""
+
+from __future__ import annotations
+
+TEXTS: dict[str, dict[str, str]] = {
+    "reminder": {
+        "en": "Reminder: your appointment ({service}) is at {time}. Booking code {code}.",
+        "zh": "提醒：您预约的{service}在 {time}，预约码 {code}。",
+    },
+    "offer": {
+        "en": "A place at {time} ({service}) is free for you. Confirm before {until}.",
+        "zh": "{time}（{service}）有空位留给您，请在 {until} 前确认。",
+    },
+    "suspended": {
+        "en": "Your appointment at {time} cannot take place: {reason}. Choose another time.",
+        "zh": "您 {time} 的预约无法进行：{reason}。请选择其他时间。",
+    },
+    "almost": {
+        "en": "Almost your turn: {ahead} ahead of ticket {number}.",
+        "zh": "快到您了：{number} 号前面还有 {ahead} 人。",
+    },
+}
+
+
+def render(kind: str, languages: list[str], **values: object) -> dict[str, str]:
+    templates = TEXTS[kind]
+    out = {}
+    for lang in languages or ["en"]:
+        template = templates.get(lang) or templates.get(lang.split("-")[0]) or templates["en"]
+        out[lang] = template.format(**values)
+    return out

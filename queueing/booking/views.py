@@ -1,0 +1,73 @@
+"""The public shape of bookings, slots and suspensions, built from what the store returns."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from queueing.booking.model import BookingStatus
+from queueing.booking.rules import effective_status, qr_payload
+from queueing.booking.schedule import Slot
+from queueing.tickets import iso
+
+__all__ = ["booking", "iso", "slot", "suspension"]
+
+
+def _list(value: Any) -> list[Any]:
+    """Lua's cjson encodes an empty array as ``{}``."""
+    if isinstance(value, str):
+        value = msgspec.json.decode(value) if value else []
+    return value if isinstance(value, list) else []
+
+
+def booking(raw: dict[str, Any], tz: ZoneInfo, now_ms: int, grace_s: int,
+            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A booking as the API and the ``booking:{id}`` topic show it; ``status`` is the
+    effective one at ``now_ms`` (a lapsed hold is ``expired`` before any job ran)."""
+    extra = extra or {}
+    status = effective_status(raw, now_ms, grace_s)
+    out: dict[str, Any] = {
+        "id": raw["id"], "site": raw.get("site", ""), "code": raw["code"],
+        "status": status.value, "slot": raw["slot"], "service": raw["service"],
+        "resource": raw["resource"], "start": iso(raw["start_ms"], tz),
+        "end": iso(raw["end_ms"], tz), "customer": raw["customer"], "channel": raw["channel"],
+        "created_at": iso(raw.get("created_ms"), tz),
+        "qr": qr_payload(raw["id"], raw["code"]),
+    }
+    if status == BookingStatus.HELD:
+        out["hold_until"] = iso(raw["hold_until"], tz)
+    if status == BookingStatus.OFFERED:
+        out["offer_until"] = iso(raw["offer_until"], tz)
+    if raw.get("confirmed_ms"):
+        out["confirmed_at"] = iso(raw["confirmed_ms"], tz)
+    if raw.get("ticket"):
+        out["ticket"] = raw["ticket"]
+        out["checked_in_at"] = iso(raw.get("checked_in_ms"), tz)
+        out["late"] = bool(raw.get("late"))
+    if raw.get("order_ms") and raw["order_ms"] != raw["start_ms"]:
+        # Kept after answering a suspension: the queue orders the ticket by this time.
+        out["queue_order_at"] = iso(raw["order_ms"], tz)
+    if extra.get("waitlist_position"):
+        out["waitlist_position"] = extra["waitlist_position"]
+    if raw.get("susp"):
+        s = extra.get("suspension") or {}
+        out["suspension"] = {
+            "id": raw["susp"], "reason": s.get("reason"),
+            "from": iso(s.get("from_ms"), tz), "until": iso(s.get("until_ms"), tz),
+            "answered": bool(raw.get("answered")), "alternatives": _list(raw.get("alts")),
+        }
+    return out
+
+
+def slot(s: Slot, remaining: int, tz: ZoneInfo) -> dict[str, Any]:
+    return {"slot": s.id, "service": s.service, "resource": s.resource,
+            "start": iso(s.start_ms, tz), "end": iso(s.end_ms, tz), "capacity": s.capacity,
+            "remaining": remaining}
+
+
+def suspension(raw: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
+    return {"id": raw["id"], "resource": raw["resource"], "reason": raw["reason"],
+            "from": iso(raw["from_ms"], tz), "until": iso(raw["until_ms"], tz),
+            "created_at": iso(raw.get("created_ms"), tz)}

@@ -1,0 +1,237 @@
+"""The booking engine against a real Redis, with a settable clock: inventory, quotas,
+holds, idempotency, reschedule, waitlist — every change with its event, every refusal
+changing nothing."""
+
+from __future__ import annotations
+
+import pytest
+from redis.asyncio import Redis
+
+from queueing.booking.engine import BookingEngine
+from queueing.booking.schedule import local_date, parse_slot_id
+from queueing.engine import Engine
+from queueing.errors import (
+    ChannelQuota,
+    HoldExpired,
+    IdempotencyMismatch,
+    NotOffered,
+    OfferExpired,
+    Overlap,
+    SlotClosed,
+    SlotFull,
+    TooManyBookings,
+    UnknownSlot,
+)
+from queueing.model import Channel
+from tests.integration.conftest import Clock
+from tests.integration.test_booking_support import (
+    KIOSK,
+    TODAY,
+    booking_engine,
+    req,
+    sid,
+    snapshot,
+    stream_types,
+)
+
+
+@pytest.fixture
+async def bk(demo: Engine) -> BookingEngine:
+    return await booking_engine(demo)
+
+
+async def remaining(bk: BookingEngine, slot: str, channel: str | None = None) -> int:
+    """What availability shows for ``slot`` (the same arithmetic every channel gets)."""
+    parsed = parse_slot_id(slot)
+    assert parsed is not None
+    day = local_date(parsed[2], (await bk.schedule("demo")).tz)
+    rows = await bk.availability("demo", parsed[1], day, channel)
+    return next(r["remaining"] for r in rows if r["slot"] == slot)
+
+
+async def test_availability_then_book(bk: BookingEngine, redis: Redis) -> None:
+    rows = await bk.availability("demo", "internal", TODAY.replace(day=19))
+    assert len(rows) == 12  # two resources, six half-hour slots each
+    first = rows[0]
+    assert set(first) == {"slot", "service", "resource", "start", "end", "capacity",
+                          "remaining"}
+    assert first["start"] == "2026-11-19T09:00:00+08:00" and first["capacity"] == 4
+    assert first["remaining"] == 4
+    b = (await bk.book("demo", req(first["slot"], "alice"), KIOSK)).booking
+    assert b["status"] == "confirmed" and b["start"] == first["start"] and len(b["code"]) == 6
+    assert b["qr"] == f"SBK1:{b['id']}:{b['code']}"
+    assert await remaining(bk, first["slot"]) == 3
+    assert (await bk.get(b["id"]))["status"] == "confirmed"
+    assert (await stream_types(redis))[-1] == "booking_confirmed"
+
+
+async def test_capacity_is_never_exceeded_and_refusals_change_nothing(bk: BookingEngine,
+                                                                      redis: Redis) -> None:
+    slot = sid("r1", 1, "09:00")  # tomorrow: the phone quota is already released
+    for i in range(4):
+        await bk.book("demo", req(slot, f"c{i}"), KIOSK)
+    before = await snapshot(redis)
+    with pytest.raises(SlotFull):
+        await bk.book("demo", req(slot, "late"), KIOSK)
+    with pytest.raises(SlotFull):
+        await bk.book("demo", req(slot, "late", Channel.PHONE), KIOSK)
+    with pytest.raises(UnknownSlot):
+        await bk.book("demo", req(sid("r1", 1, "13:00"), "x"), KIOSK)
+    with pytest.raises(SlotClosed):
+        await bk.book("demo", req(sid("r1", 0, "09:00"), "x"), KIOSK)  # this morning
+    with pytest.raises(SlotClosed):
+        await bk.book("demo", req(sid("r1", 40, "09:00"), "x"), KIOSK)  # past the horizon
+    assert await snapshot(redis) == before
+
+
+async def test_channel_quota_holds_then_releases_on_time(bk: BookingEngine, redis: Redis,
+                                                         clock: Clock) -> None:
+    slot = sid("r1", 3, "10:00")  # quota (1 of 4 for phone/window) released a day before
+    for i in range(3):
+        await bk.book("demo", req(slot, f"app{i}"), KIOSK)
+    assert await remaining(bk, slot, "app") == 0
+    assert await remaining(bk, slot, "phone") == 1
+    before = await snapshot(redis)
+    with pytest.raises(ChannelQuota):
+        await bk.book("demo", req(slot, "app3"), KIOSK)
+    assert await snapshot(redis) == before
+    # A day before the slot the held place goes to every channel.
+    clock.now = (await bk.schedule("demo")).slot(slot).start_ms - 86400_000 - 1000
+    with pytest.raises(ChannelQuota):
+        await bk.book("demo", req(slot, "app3"), KIOSK)
+    clock.advance(1)
+    assert await remaining(bk, slot, "app") == 1
+    await bk.book("demo", req(slot, "app3"), KIOSK)
+    with pytest.raises(SlotFull):
+        await bk.book("demo", req(slot, "phone0", Channel.PHONE), KIOSK)
+
+
+async def test_phone_takes_its_reserved_place_first(bk: BookingEngine) -> None:
+    slot = sid("r2", 3, "09:30")
+    await bk.book("demo", req(slot, "p0", Channel.PHONE), KIOSK)
+    # The phone booking used the reserved place: apps still have all three others.
+    assert await remaining(bk, slot, "app") == 3
+    await bk.book("demo", req(slot, "p1", Channel.PHONE), KIOSK)
+    assert await remaining(bk, slot, "app") == 2
+    assert await remaining(bk, slot, "window") == 2
+    assert await remaining(bk, slot) == 2
+
+
+async def test_one_person_no_overlap_and_at_most_max_open(bk: BookingEngine,
+                                                          redis: Redis) -> None:
+    await bk.book("demo", req(sid("r1", 1, "09:00"), "bob"), KIOSK)
+    before = await snapshot(redis)
+    with pytest.raises(Overlap):  # same time with another doctor
+        await bk.book("demo", req(sid("r2", 1, "09:00"), "bob"), KIOSK)
+    with pytest.raises(Overlap):  # lab at the same time, another channel
+        await bk.book("demo", req(sid("lab1", 1, "09:00", "lab"), "bob", Channel.PHONE),
+                      KIOSK)
+    assert await snapshot(redis) == before
+    await bk.book("demo", req(sid("r2", 1, "09:30"), "bob"), KIOSK)  # adjacent is fine
+    await bk.book("demo", req(sid("r1", 2, "09:00"), "bob"), KIOSK)
+    with pytest.raises(TooManyBookings):  # max_open_bookings = 3
+        await bk.book("demo", req(sid("r1", 4, "09:00"), "bob"), KIOSK)
+
+
+async def test_idempotent_retry_returns_the_first_booking(bk: BookingEngine,
+                                                          redis: Redis) -> None:
+    r = req(sid("r1", 1, "11:00"), "carol")
+    first = await bk.book("demo", r, KIOSK, idempotency_key="k-1")
+    again = await bk.book("demo", r, KIOSK, idempotency_key="k-1")
+    assert again.replay and not first.replay
+    assert again.booking["id"] == first.booking["id"]
+    assert (await stream_types(redis)).count("booking_confirmed") == 1
+    before = await snapshot(redis)
+    with pytest.raises(IdempotencyMismatch):
+        await bk.book("demo", req(sid("r1", 1, "11:30"), "carol"), KIOSK, idempotency_key="k-1")
+    assert await snapshot(redis) == before
+
+
+async def test_hold_expires_lazily_and_the_place_returns(bk: BookingEngine, redis: Redis,
+                                                         clock: Clock) -> None:
+    slot = sid("lab1", 1, "10:00", "lab")  # capacity 2
+    held = (await bk.book("demo", req(slot, "dan", hold=True), KIOSK)).booking
+    assert held["status"] == "held" and held["hold_until"]
+    await bk.book("demo", req(slot, "eve"), KIOSK)
+    with pytest.raises(SlotFull):
+        await bk.book("demo", req(slot, "fay"), KIOSK)
+    clock.advance(601)  # hold_ttl_s = 600; no job has run
+    assert (await bk.get(held["id"]))["status"] == "expired"
+    assert await remaining(bk, slot) == 1
+    with pytest.raises(HoldExpired):
+        await bk.confirm(held["id"], KIOSK)
+    assert (await bk.book("demo", req(slot, "fay"), KIOSK)).booking["status"] == "confirmed"
+    # The worker's job only records it (an event); it changes nothing the lazy rule did not.
+    member = f"x|{held['id']}|1"
+    assert (await bk.fire("demo", member))["fired"] is True
+    assert (await stream_types(redis))[-1] == "booking_expired"
+    assert (await bk.fire("demo", member))["fired"] is False
+
+
+async def test_hold_then_confirm(bk: BookingEngine, clock: Clock) -> None:
+    held = (await bk.book("demo", req(sid("r1", 1, "09:30"), "gus", hold=True), KIOSK)).booking
+    clock.advance(300)
+    done = await bk.confirm(held["id"], KIOSK)
+    assert done["status"] == "confirmed"
+    clock.advance(600)  # a confirmed place does not lapse
+    assert (await bk.get(held["id"]))["status"] == "confirmed"
+    assert (await bk.confirm(held["id"], KIOSK))["status"] == "confirmed"  # idempotent
+
+
+async def test_reschedule_is_atomic(bk: BookingEngine, redis: Redis) -> None:
+    a = (await bk.book("demo", req(sid("r1", 1, "09:00"), "hal"), KIOSK)).booking
+    moved = await bk.reschedule(a["id"], sid("r2", 1, "10:00"), KIOSK)
+    assert moved["slot"] == sid("r2", 1, "10:00") and moved["resource"] == "r2"
+    assert await remaining(bk, sid("r1", 1, "09:00")) == 4
+    assert await remaining(bk, sid("r2", 1, "10:00")) == 3
+    assert (await stream_types(redis))[-1] == "booking_rescheduled"
+    # Into a full slot: refused, and the old place is still held.
+    full = sid("lab1", 1, "11:00", "lab")
+    for c in ("i1", "i2"):
+        await bk.book("demo", req(full, c), KIOSK)
+    target = sid("r2", 1, "11:30")
+    for c in ("j1", "j2", "j3", "j4"):
+        await bk.book("demo", req(target, c), KIOSK)
+    before = await snapshot(redis)
+    with pytest.raises(SlotFull):
+        await bk.reschedule(a["id"], target, KIOSK)
+    assert await snapshot(redis) == before
+    assert (await bk.get(a["id"]))["slot"] == sid("r2", 1, "10:00")
+    assert await remaining(bk, sid("r2", 1, "10:00")) == 3
+
+
+async def test_waitlist_gets_freed_places_in_order(bk: BookingEngine, redis: Redis,
+                                                   clock: Clock) -> None:
+    slot = sid("lab1", 2, "09:00", "lab")  # capacity 2
+    a = (await bk.book("demo", req(slot, "k1"), KIOSK)).booking
+    b = (await bk.book("demo", req(slot, "k2"), KIOSK)).booking
+    w1 = (await bk.book("demo", req(slot, "w1", waitlist=True), KIOSK)).booking
+    w2 = (await bk.book("demo", req(slot, "w2", waitlist=True), KIOSK)).booking
+    assert (w1["status"], w1["waitlist_position"]) == ("waitlisted", 1)
+    assert w2["waitlist_position"] == 2
+    with pytest.raises(NotOffered):
+        await bk.confirm(w1["id"], KIOSK)
+    await bk.cancel(a["id"], KIOSK)
+    assert (await stream_types(redis))[-2:] == ["booking_cancelled", "booking_offered"]
+    got = await bk.get(w1["id"])
+    assert got["status"] == "offered" and got["offer_until"]
+    # A newcomer cannot take the place offered to the waitlist.
+    with pytest.raises(SlotFull):
+        await bk.book("demo", req(slot, "newcomer"), KIOSK)
+    with pytest.raises(NotOffered):
+        await bk.confirm(w2["id"], KIOSK)
+    # w1 lets the offer lapse: it is lost (lazily), and the job offers the place to w2.
+    clock.advance(901)
+    with pytest.raises(OfferExpired):
+        await bk.confirm(w1["id"], KIOSK)
+    await bk.fire("demo", f"x|{w1['id']}|2")
+    assert (await bk.get(w2["id"]))["status"] == "offered"
+    assert (await bk.confirm(w2["id"], KIOSK))["status"] == "confirmed"
+    # The lazy rule does not need that job: a lapsed hold is w3's turn at once.
+    await bk.cancel(b["id"], KIOSK)  # offered to nobody: the waitlist is empty
+    h = (await bk.book("demo", req(slot, "h", hold=True), KIOSK)).booking
+    w3 = (await bk.book("demo", req(slot, "w3", waitlist=True), KIOSK)).booking
+    assert w3["status"] == "waitlisted"
+    clock.advance(601)
+    assert (await bk.get(h["id"]))["status"] == "expired"
+    assert (await bk.confirm(w3["id"], KIOSK))["status"] == "confirmed"
