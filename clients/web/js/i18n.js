@@ -345,9 +345,9 @@ export function formatEstimate(estimate, lang) {
   const low = estimate.low_s ?? estimate.wait_s;
   const high = estimate.high_s ?? estimate.wait_s;
   if (low == null || high == null) return t('none');
-  const a = Math.max(0, Math.floor(low / 60));
+  if (high < 60) return t('under_min');
+  const a = Math.max(1, Math.floor(low / 60)); // "0–5 min" reads as a promise of now
   const b = Math.max(a, Math.ceil(high / 60));
-  if (b <= 0) return t('under_min');
   if (a === b) return t('min', { n: b });
   return t('min_range', { a, b });
 }
