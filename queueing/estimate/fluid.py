@@ -68,17 +68,10 @@ def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: flo
             h = hazard
             # With net <= 0 the line never empties in this segment (abandonment alone only
             # approaches net/h asymptotically).
-            if net > 0.0:
-                tau = math.log1p(h * u / net) / h if h > 0.0 else u / net
-            else:
-                tau = INF
+            tau = _time_to_empty(u, net, h)
             done = tau <= end - t
             d = tau if done else end - t
-            if h > 0.0:
-                u_new = (u + net / h) * math.exp(-h * d) - net / h
-            else:
-                u_new = u - net * d
-            u_new = 0.0 if done else max(u_new, 0.0)
+            u_new = 0.0 if done else max(_line_after(u, net, h, d), 0.0)
             left += max(0.0, u - u_new - net * d)
             u = u_new
         else:
@@ -96,6 +89,20 @@ def fluid_wait(segments: list[Segment], ahead: float, budget: float, hazard: flo
             i += 1
             jump = segments[i][2]
     return None
+
+
+def _time_to_empty(u: float, net: float, h: float) -> float:
+    """Time for a line of ``u`` draining at ``net``/s plus hazard ``h`` per person to empty."""
+    if net <= 0.0:
+        return INF
+    return math.log1p(h * u / net) / h if h > 0.0 else u / net
+
+
+def _line_after(u: float, net: float, h: float, d: float) -> float:
+    """The line after ``d`` seconds of du/dt = -net - h*u."""
+    if h > 0.0:
+        return (u + net / h) * math.exp(-h * d) - net / h
+    return u - net * d
 
 
 def time_for_calls(segments: list[Segment], calls: float) -> float | None:

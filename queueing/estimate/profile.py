@@ -17,7 +17,7 @@ DAY_MS = 86_400_000
 class ArrivalProfile:
     """Per-class arrival counts per slot of the local day, averaged over complete days."""
 
-    __slots__ = ("_below", "_day", "_today", "days", "memory_days", "mean", "offset_ms",
+    __slots__ = ("_below", "_day", "_today", "days", "mean", "memory_days", "offset_ms",
                  "slot_ms", "slots", "total")
 
     def __init__(self, slot_ms: int = 1_800_000, utc_offset_ms: int = 0,

@@ -13,6 +13,7 @@ events per estimate); it exists to tell a goal that is hard from one that is imp
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
 
@@ -20,9 +21,17 @@ from queueing.estimate.gamma import normal_ppf
 from queueing.estimate.rates import RateTracker
 from queueing.policy import Entry, ServiceQueue
 from queueing.sim.config import ServiceTime
-from queueing.sim.draws import arrival_times, class_picker, duration_sampler
+from queueing.sim.draws import HOUR_MS, arrival_times, class_picker, duration_sampler
 from queueing.sim.engine import (
-    ABANDON, ARRIVE, FINISH, HOUR_MS, PAUSE_OFF, PAUSE_ON, SHIFT_OFF, SHIFT_ON, Day, Desk,
+    ABANDON,
+    ARRIVE,
+    FINISH,
+    PAUSE_OFF,
+    PAUSE_ON,
+    SHIFT_OFF,
+    SHIFT_ON,
+    Day,
+    Desk,
     Ticket,
 )
 
@@ -56,10 +65,8 @@ def oracle_median(day: Day, target: Ticket, now: int, reps: int, seed: int) -> f
     waits = []
     for rep in range(reps):
         roll = _copy(day, target, now, random.Random(f"oracle:{seed}:{target.id}:{now}:{rep}"))
-        try:
+        with contextlib.suppress(_Called):
             roll.run_from()
-        except _Called:
-            pass
         if roll.wait_s is not None:
             waits.append(roll.wait_s)
     if not waits:
@@ -97,25 +104,25 @@ def _copy(day: Day, target: Ticket, now: int, rng: random.Random) -> Rollout:
                                         rng.random() < sc.no_show_rate, True)
     specs = {s.id: s for s in sc.services}
     for old in day.desks:
-        new = desks[id(old)]
         if old.current is not None:
-            cur = old.current
-            new.current = Ticket(cur.id, cur.service, cur.rank, cur.issued_ms, cur.ref_ms,
-                                 cur.no_show, False, waiting=False)
+            c = old.current
+            desks[id(old)].current = Ticket(c.id, c.service, c.rank, c.issued_ms, c.ref_ms,
+                                            c.no_show, False, waiting=False)
     for at_ms, _, kind, arg in day.heap:
         if kind in (SHIFT_ON, SHIFT_OFF, PAUSE_OFF) and isinstance(arg, Desk):
             roll._push(at_ms, kind, desks[id(arg)])
         elif kind == FINISH and isinstance(arg, Desk):
-            new = desks[id(arg)]
-            cur = new.current
-            if cur is None:
+            desk = desks[id(arg)]
+            busy = desk.current
+            if busy is None:
                 continue
-            if cur.no_show:
-                roll._push(at_ms, FINISH, new)  # the recalls run their fixed course
+            if busy.no_show:
+                roll._push(at_ms, FINISH, desk)  # the recalls run their fixed course
             else:
                 elapsed = (now - arg.call_ms) / 1000.0
-                rest = _remaining(rng, specs[cur.service].service_time, elapsed * arg.spec.speed)
-                roll._push(now + max(1, round(rest / arg.spec.speed * 1000)), FINISH, new)
+                st = specs[busy.service].service_time
+                rest = _remaining(rng, st, elapsed * arg.spec.speed)
+                roll._push(now + max(1, round(rest / arg.spec.speed * 1000)), FINISH, desk)
     _future(roll, now)
     return roll
 
@@ -130,16 +137,16 @@ def _future(roll: Rollout, now: int) -> None:
                 if t > now:
                     roll._push(t, ARRIVE, svc.id)
     if sc.abandon_mean_s is not None:
-        for t in roll.tickets.values():
+        for ticket in roll.tickets.values():
             patience = rng.expovariate(1.0 / sc.abandon_mean_s)  # memoryless
-            roll._push(now + round(patience * 1000), ABANDON, t)
+            roll._push(now + round(patience * 1000), ABANDON, ticket)
     p = sc.pauses
     if p.per_day > 0 and now_h < sc.close_h:
         span = sc.close_h - sc.open_h
-        t = now_h + rng.expovariate(p.per_day) * span
-        while t < sc.close_h:
-            roll._push(roll._ms(t), PAUSE_ON, rng.uniform(0.5, 1.5))
-            t += rng.expovariate(p.per_day) * span
+        hour = now_h + rng.expovariate(p.per_day) * span
+        while hour < sc.close_h:
+            roll._push(roll._ms(hour), PAUSE_ON, rng.uniform(0.5, 1.5))
+            hour += rng.expovariate(p.per_day) * span
 
 
 def _remaining(rng: random.Random, st: ServiceTime, elapsed: float) -> float:
