@@ -67,6 +67,19 @@ def browser(pw: Any) -> Iterator[Any]:
     b.close()
 
 
+def wait_js(page: Any, expression: str, timeout_s: float = 15.0) -> Any:
+    """Poll ``expression`` in the page until it is truthy; its value. (Playwright's own
+    wait_for_function evaluates strings with eval, which the pages' CSP rightly forbids.)"""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = page.evaluate(f"() => ({expression})")
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(50)
+
+
 @dataclass
 class DemoServer:
     """A ``switchboard serve --demo`` process on ``port`` with its data in ``data_dir``."""
