@@ -94,6 +94,7 @@ class DemoServer:
 
     def start(self, timeout_s: float = 40.0) -> DemoServer:
         env = {**os.environ, "SWITCHBOARD_SECRET": SECRET, "SWITCHBOARD_LOG_LEVEL": "warning"}
+        self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "server.log").open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "realtime.cli", "serve", "--demo", "--data-dir",
