@@ -14,6 +14,7 @@ from queueing.errors import (
     ChannelQuota,
     HoldExpired,
     IdempotencyMismatch,
+    InvalidTransition,
     NotOffered,
     OfferExpired,
     Overlap,
@@ -235,3 +236,61 @@ async def test_waitlist_gets_freed_places_in_order(bk: BookingEngine, redis: Red
     clock.advance(601)
     assert (await bk.get(h["id"]))["status"] == "expired"
     assert (await bk.confirm(w3["id"], KIOSK))["status"] == "confirmed"
+
+
+async def test_lua_and_the_pure_arithmetic_agree(demo: Engine, clock: Clock) -> None:
+    """Random bookings, holds, cancellations and clock jumps across quota releases: before
+    each attempt the pure ``quota.check_new`` on the counts Redis holds predicts exactly
+    what the script does."""
+    import contextlib
+    import random
+
+    from queueing.booking import quota
+    from queueing.booking.model import (
+        WEEKDAYS,
+        BookingConfig,
+        Quota,
+        Resource,
+        Session,
+        Template,
+    )
+    from queueing.booking.schedule import slot_id
+    from queueing.engine import Actor
+
+    every: list = list(WEEKDAYS)  # type: ignore[type-arg]
+    cfg = BookingConfig(
+        resources=[Resource("r1", "R1", ["internal"])],
+        templates=[Template("r1", "internal", every, [Session("00:00", "24:00", 8, 60)])],
+        quotas=[Quota([Channel.PHONE], 0.25, 3 * 3600),
+                Quota([Channel.WINDOW, Channel.KIOSK], 0.25, 3600)])
+    bk = BookingEngine(demo)
+    await bk.put_config("demo", cfg, Actor("admin", "test"))
+    s = await bk.schedule("demo")
+    base = (clock.now // 3600_000 + 2) * 3600_000
+    slots = [s.slot(slot_id("r1", "internal", base + h * 3600_000)) for h in range(3)]
+    rng = random.Random(11)
+    booked: list[str] = []
+    outcomes: dict[str | None, int] = {}
+    for i in range(400):
+        if rng.random() < 0.05:
+            clock.advance(rng.uniform(60, 900))
+        x = rng.choice(slots)
+        if clock.now >= x.start_ms:
+            continue
+        if booked and rng.random() < 0.15:
+            with contextlib.suppress(InvalidTransition):  # a lapsed hold or a past slot
+                await bk.cancel(booked.pop(rng.randrange(len(booked))), KIOSK)
+            continue
+        channel = rng.choice(list(Channel))
+        (c,) = await bk.counts("demo", [x], clock.now)
+        predicted = quota.check_new(x, channel.value, c.taken, c.waiting, clock.now)
+        try:
+            b = await bk.book("demo", req(x.id, f"p{i}", channel, hold=rng.random() < 0.2),
+                              KIOSK)
+            outcome = None
+            booked.append(b.booking["id"])
+        except (SlotFull, ChannelQuota) as exc:
+            outcome = exc.code
+        assert outcome == (predicted.code if predicted else None), (i, channel, c)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    assert outcomes.get(None) and outcomes.get("slot_full") and outcomes.get("channel_quota")

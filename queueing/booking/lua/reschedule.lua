@@ -46,7 +46,13 @@ redis.call('ZADD', bk_place_key(b), score, id)
 bk_expire_at(bk_place_key(b), keep)
 redis.call('ZREM', old_place, id)
 bk_spec_save(slot, cap, start_ms, end_ms, qspec)
-if not (answering and keep_place) then b.order_ms = start_ms end
+-- Answering a suspension with keep_place, the queue order keeps the original time
+-- (or the new one, if earlier): the person never loses their place in line for it.
+if answering and keep_place then
+  b.order_ms = math.min(b.order_ms, start_ms)
+else
+  b.order_ms = start_ms
+end
 if st ~= 'checked_in' then
   redis.call('ZADD', BK .. 'cu:' .. b.customer, start_ms, id)
   bk_expire_at(BK .. 'cu:' .. b.customer, keep)
