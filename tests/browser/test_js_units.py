@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the JavaScript under test is embedded; its lines follow JS, not PEP 8)
 """Unit tests of the pages' JavaScript modules, run in Chromium (no server: the files are
 served to the page by Playwright from clients/web/).
 

@@ -155,7 +155,7 @@ def test_pages_answer_bad_links_with_an_error_page(context: Any,
                                                    demo_server: DemoServer) -> None:
     display = demo_server.token("display", site="demo")
     cases = [
-        (f"/board/demo?token=nonsense&lang=en", 401, "not valid"),
+        ("/board/demo?token=nonsense&lang=en", 401, "not valid"),
         (f"/board/nowhere?token={demo_server.token('display', site='nowhere')}&lang=en", 404,
          "no such site"),
         (f"/counter/demo/1?token={display}&lang=en", 403, "does not open"),

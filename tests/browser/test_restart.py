@@ -67,8 +67,9 @@ def test_pages_resume_after_the_server_is_killed_and_restarted(browser: Any,
         server.counter("1", "call-next")
         said = wait_js(board, "window.switchboardBoard.spoken.length >= 4 && "
                               "window.switchboardBoard.spoken")
-        assert [s["text"] for s in said[2:]] == [
-            f"请 {second['number']} 号到 1号诊室", f"Ticket {second['number']}, please go to Room 1"]
+        n = second["number"]
+        assert [s["text"] for s in said[2:]] == [f"请 {n} 号到 1号诊室",
+                                                 f"Ticket {n}, please go to Room 1"]
         tracker.wait_for_selector("body[data-phase='called']", timeout=15000)
         assert "Room 1" in tracker.locator("#status").inner_text()
     finally:
