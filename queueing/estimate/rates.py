@@ -1,7 +1,8 @@
 """RateTracker: the measured rates an estimate needs, kept per site in sliding windows.
 
-The server feeds it events as they happen (arrivals, completed calls, realised waits,
-cancellations, and the estimate announced at issue once the ticket is called) and passes
+The server feeds it events as they happen, in time order (arrivals, completed calls,
+realised waits, cancellations, and the estimate announced at issue once the ticket is
+called) and passes
 ``now_ms`` with every question, so it holds no clock and does no I/O. Questions about one
 service are answered from a small cached ``ServiceRates`` rebuilt only when that service saw
 an event or the clock moved on by ``cache_ms``: the hub can re-estimate thousands of tickets
