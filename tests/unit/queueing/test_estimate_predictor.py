@@ -65,7 +65,7 @@ def test_counter_opening_later_calls_at_once() -> None:
     # Nobody open; counter a opens in 10 minutes and calls the head at once.
     v = view(0, CounterView("a", open=False, busy=False),
              roster=(RosterChange(NOW + 600_000, "a", True),))
-    lo, mid, hi = model_range(v, rates(counters=("a",))) or (0, 0, 0)
+    _, mid, hi = model_range(v, rates(counters=("a",))) or (0, 0, 0)
     assert mid == pytest.approx(600.0)
     assert hi == pytest.approx(600.0 + (gamma_ppf(0.9, 1.0) - 1.0) * 300.0, rel=1e-3)
 
