@@ -31,7 +31,7 @@ from queueing.policy import aging_budget
 
 HORIZON_S = 12 * 3600.0  # beyond this an estimate is "later today", not a number
 OVERDUE_S = 300.0  # a pause past its announced end: assume the counter is back this soon
-PROFILE_HORIZON_S = 6 * 3600.0  # overtaker rates by time of day this far ahead, then flat
+PROFILE_HORIZON_S = 3 * 3600.0  # overtaker rates by time of day this far ahead, then flat
 
 
 def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float, float]]:
