@@ -164,13 +164,15 @@ if (!site || boot.error) {
   $('gate-btn').addEventListener('click', enable);
   document.addEventListener('pointerdown', enable);
   document.addEventListener('keydown', enable);
+  $('gate-icon').replaceChildren(icon('mute'));
   setText($('gate-title'), t('enable_sound_title'));
   setText($('gate-text'), t('enable_sound'));
   setText($('gate-btn'), t('enable_sound_btn'));
 
   const client = new Client({ token });
   const banner = connectionBanner(client, () => t, { timeZone: tz });
-  document.body.append(banner.el);
+  // In the layout, under the header: the board's own data must stay readable while offline.
+  $('app').insertBefore(banner.el, $('sound-gate'));
   client.subscribe(`board:${site.id}`, onMessage);
   client.start();
 

@@ -95,8 +95,11 @@ function renderTicket() {
   setText($('t-time'), t('taken_at', { time: formatTime(ticket.issued_at ?? Date.now(), lang, tz) }));
 }
 
+// Booking codes use these characters only (no 0/O, 1/I: they are read aloud and typed).
+const CODE_KEYS = [...'23456789ABCDEFGHJKLMNPQRSTUVWXYZ'];
+
 function renderKeypad() {
-  const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', 'clear', '0', 'del'];
+  const keys = [...CODE_KEYS, 'clear', 'del'];
   $('keypad').replaceChildren(...keys.map((k) => h('button', {
     type: 'button', class: `btn k-key${k.length > 1 ? ' k-key-fn' : ''}`,
     onclick: () => {
@@ -123,7 +126,7 @@ async function issue(path, body) {
   let r;
   for (let i = 0; i < 3; i++) {
     r = await api(path, { method: 'POST', body, key });
-    if (r.status !== 0 && !(r.status >= 500)) break;
+    if (r.status !== 0 && !(r.status >= 500) && !r.data?.temporary) break;
     await new Promise((res) => setTimeout(res, 600 * (i + 1)));
   }
   return r;
@@ -154,9 +157,18 @@ async function checkIn(ev) {
     showTicket(r.data);
     return;
   }
-  // 404: no such code (or no check-in at this site yet) — say so plainly.
-  setText($('checkin-error'), r.status === 404 ? t('code_not_found') : errorText(r));
+  setText($('checkin-error'), checkInError(r));
   $('code').focus();
+}
+
+function checkInError(r) {
+  const code = r.data?.code;
+  // 404: no such code (or no bookings at this site) — say so plainly.
+  if (r.status === 404) return t('code_not_found');
+  if (code === 'bad_request') return t('code_format');
+  if (code === 'too_early') return t('too_early', { time: formatTime(r.data?.details?.opens, lang, tz) || '—' });
+  if (code === 'too_late') return t('too_late');
+  return errorText(r);
 }
 
 function errorText(r) {
