@@ -171,10 +171,10 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
             "feasible": not check_plan(problem, result.plan, travel=inst.distances() * SCALE),
         }
         if args.baseline_every and k % args.baseline_every == 0:
-            scratch = relabel(
-                solve(problem, args.improve_s, seed=args.seed + 1000 + k), current, problem
-            )
+            fresh = solve(problem, args.improve_s, seed=args.seed + 1000 + k)
+            scratch = relabel(fresh, current, problem)
             event["scratch_churn"] = round(churn(current, scratch).ratio, 4)
+            event["scratch_distance"] = round(solomon_distance(inst, _routes(scratch)), 3)
         events.append(event)
         current = result.plan
         print(_event_line(k, event))
@@ -187,6 +187,7 @@ def _event_line(k: int, e: dict[str, Any]) -> str:
     base += f"  moved {e['moved']:>2}/{e['planned']:<3} distance {e['distance']:9.2f}"
     if "scratch_churn" in e:
         base += f"  scratch churn {100 * e['scratch_churn']:5.1f}%"
+        base += f" distance {e['scratch_distance']:9.2f}"
     return base
 
 
@@ -198,6 +199,12 @@ def _churn_summary(
     fresh = solomon_distance(inst, _routes(scratch))
     churns = [e["churn"] for e in events]
     baseline = [e["scratch_churn"] for e in events if "scratch_churn" in e]
+    # Running plan vs a from-scratch re-solve with the same time budget, event by event.
+    same_budget = [
+        100.0 * (e["distance"] / e["scratch_distance"] - 1.0)
+        for e in events
+        if "scratch_distance" in e
+    ]
     out = {
         "instance": inst.name,
         "events": len(events),
@@ -211,6 +218,10 @@ def _churn_summary(
         "mean_scratch_churn": statistics.fmean(baseline) if baseline else None,
         "max_scratch_churn": max(baseline, default=None),
         "final_scratch_churn": churn(final, scratch).ratio,
+        "mean_gap_vs_same_budget_resolve_percent": statistics.fmean(same_budget)
+        if same_budget
+        else None,
+        "final_gap_vs_same_budget_resolve_percent": same_budget[-1] if same_budget else None,
         "running_distance": running,
         "scratch_distance": fresh,
         "distance_gap_percent": 100.0 * (running / fresh - 1.0),
@@ -224,11 +235,17 @@ def _churn_summary(
         f"{inst.name}: churn mean {100 * out['mean_churn']:.2f}% max {100 * out['max_churn']:.2f}%"
         f" | from-scratch churn mean {_pct(out['mean_scratch_churn'])}"
         f" max {_pct(out['max_scratch_churn'])} final {_pct(out['final_scratch_churn'])}"
-        f" | distance {running:.2f} vs re-solve {fresh:.2f}"
-        f" ({out['distance_gap_percent']:+.2f}%)"
+        f" | distance {running:.2f} vs {args.resolve_s:g} s re-solve {fresh:.2f}"
+        f" ({out['distance_gap_percent']:+.2f}%); vs same-budget re-solve: mean"
+        f" {_signed(out['mean_gap_vs_same_budget_resolve_percent'])}"
+        f" last {_signed(out['final_gap_vs_same_budget_resolve_percent'])}"
     )
     _dump(args.json, out)
     return out
+
+
+def _signed(x: float | None) -> str:
+    return "n/a" if x is None else f"{x:+.2f}%"
 
 
 def _pct(x: float | None) -> str:
@@ -362,7 +379,7 @@ def parser() -> argparse.ArgumentParser:
     ch.add_argument("--cap", type=int, default=6, help="plan changes per technician per hour")
     ch.add_argument("--max-moved", type=float, default=0.02, help="mean moved share per event")
     ch.add_argument("--burst", type=float, default=0.05, help="max moved share in one event")
-    ch.add_argument("--neighbours", type=int, default=6, help="routes re-solved (0: all)")
+    ch.add_argument("--neighbours", type=int, default=0, help="routes re-solved (0: all)")
     ch.add_argument("--event-gap-s", type=int, default=300)
     ch.add_argument("--baseline-every", type=int, default=1)
     ch.add_argument("--seed", type=int, default=1)

@@ -10,8 +10,9 @@ arrival; its cost is ``c(prev,u) + c(u,next) - c(prev,next)``. Gaps before or am
 stops, and gaps right before a break (a break happens where the vehicle is, so the inserted
 task would move it), are never used. Skills, capacity and max tasks mask whole vehicles.
 
-The padded arrays of a plan are cached (by plan identity) and carried over to the plan an
-insertion returns, with only the changed route rebuilt, so a stream of insertions stays cheap.
+The padded arrays of a plan are cached (by plan identity, while the fleet and matrices are the
+same objects) and carried over to the plan an insertion returns, with only the changed route
+rebuilt, so a stream of insertions stays cheap.
 """
 
 from __future__ import annotations
@@ -132,9 +133,15 @@ def _put(arrays: _Arrays, i: int, row: tuple[list[int], ...]) -> None:
 _cache: weakref.WeakKeyDictionary[Plan, tuple[Problem, _Arrays]] = weakref.WeakKeyDictionary()
 
 
+def _same_fleet(a: Problem, b: Problem) -> bool:
+    """The cached arrays depend on the fleet and the matrices, not on the task list (a new
+    job makes a new Problem with the same vehicles and matrices)."""
+    return a.vehicles is b.vehicles and a.duration is b.duration and a.cost is b.cost
+
+
 def _arrays(problem: Problem, plan: Plan) -> _Arrays:
     hit = _cache.get(plan)
-    if hit is not None and hit[0] is problem:
+    if hit is not None and _same_fleet(hit[0], problem):
         return hit[1]
     arrays = _build(problem, plan)
     _cache[plan] = (problem, arrays)

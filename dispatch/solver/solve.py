@@ -20,7 +20,13 @@ from dispatch.solver.insertion import insert
 from dispatch.solver.model import Plan, Problem, Unassigned
 from dispatch.solver.neighbourhood import merge, subproblem
 from dispatch.solver.schedule import build_plan, route_violations
-from dispatch.solver.stability import History, Stabilised, StabilityPolicy, stabilise
+from dispatch.solver.stability import (
+    History,
+    Stabilised,
+    StabilityPolicy,
+    churn,
+    stabilise,
+)
 
 
 class Backend(StrEnum):
@@ -123,17 +129,39 @@ def improve(
     backend: Backend = Backend.AUTO,
     vehicles: Collection[str] | None = None,
     carry: float = 0.0,
+    rounds: int = 3,
 ) -> Stabilised:
-    """The background step after an insertion: a warm-started re-solve, adopted only where
-    its gain beats its churn cost (``stabilise``). With ``vehicles`` only those routes are
-    re-solved (see ``neighbourhood.nearest_vehicles``); the rest of the plan stays as it is.
-    ``carry`` is the unused move allowance of the previous call (``Stabilised.carry``)."""
-    current = adapt(problem, current)
-    price = policy.reassignment_penalty
-    if vehicles is None:
-        candidate = solve(problem, time_limit_s, current, seed, backend, price)
-    else:
-        sub, warm = subproblem(problem, current, vehicles)
-        local = solve(sub, time_limit_s, warm, seed, backend, price)
-        candidate = merge(problem, current, local)
-    return stabilise(problem, current, candidate, policy, history, now, carry)
+    """The background step after an insertion: warm-started re-solves adopted only where their
+    gain beats their churn cost (``stabilise``).
+
+    With ``vehicles`` only those routes are re-solved (``neighbourhood.nearest_vehicles``); the
+    rest of the plan stays as it is. ``carry`` is the move allowance the previous event left
+    (``Stabilised.carry``). When the allowance held back a worthwhile change, the next round
+    re-solves just the routes of that change with the move price tripled, looking for the part
+    of the gain that fits in fewer moves; the time limit is shared by up to ``rounds`` rounds.
+    """
+    start = adapt(problem, current)
+    allowance = policy.allowance(start.planned, carry)
+    plan, gain, price = start, 0, policy.reassignment_penalty
+    changed: set[str] = set()
+    focus = vehicles
+    for r in range(rounds):
+        if focus is None:
+            candidate = solve(problem, time_limit_s / rounds, plan, seed + r, backend, price)
+        else:
+            sub, warm = subproblem(problem, plan, focus)
+            local = solve(sub, time_limit_s / rounds, warm, seed + r, backend, price)
+            candidate = merge(problem, plan, local)
+        step = stabilise(problem, plan, candidate, policy, history, now, allowance)
+        plan, allowance = step.plan, step.carry if allowance is not None else None
+        changed |= step.changed
+        gain += step.gain
+        if not step.deferred:
+            break
+        focus, price = step.deferred, price * 3
+    new_history = {v: tuple(ts) for v, ts in step.history.items() if v not in changed}
+    for v in changed:
+        kept = [t for t in history.get(v, ()) if now - policy.window_s < t <= now]
+        new_history[v] = (*kept, now)
+    left = allowance if allowance is not None else 0.0
+    return Stabilised(plan, churn(start, plan), gain, frozenset(changed), new_history, left)

@@ -12,11 +12,11 @@
 - Never adopted: a component whose candidate moves, drops or reorders a committed task
   (en route / on site), or that would change a technician's plan more often than
   ``max_changes_per_hour`` (counted over the last ``window_s`` from the change history).
-- With ``max_moved_ratio`` set, moves are rationed like a token bucket: each call adds that
-  share of the planned tasks to the allowance (``carry`` holds what earlier calls left unused),
-  the allowance never exceeds ``burst_ratio`` of the planned tasks, and the components with the
-  best net gain (gain minus churn cost) go first. So the *mean* share moved per call stays at
-  most ``max_moved_ratio`` and no single call moves more than ``burst_ratio``.
+- An ``allowance`` caps the tasks one call may move; the components with the best net gain
+  (gain minus churn cost) go first. ``StabilityPolicy.allowance`` rations moves like a token
+  bucket: each event adds ``max_moved_ratio`` of the planned tasks to what earlier events left
+  unused, never beyond ``burst_ratio``. So the *mean* share moved per event stays at most
+  ``max_moved_ratio`` and no event moves more than ``burst_ratio``.
 
 Churn = tasks moved to another vehicle / tasks planned before (``Churn``).
 """
@@ -42,6 +42,12 @@ class StabilityPolicy:
     max_moved_ratio: float | None = None
     burst_ratio: float = 0.05
 
+    def allowance(self, planned: int, carry: float) -> float | None:
+        """Tasks the next event may move, given the allowance ``carry`` left by the last one."""
+        if self.max_moved_ratio is None:
+            return None
+        return min(self.max_moved_ratio * planned + carry, self.burst_ratio * planned)
+
 
 @dataclass(frozen=True)
 class Churn:
@@ -57,8 +63,9 @@ class Churn:
 
 @dataclass(frozen=True)
 class Stabilised:
-    """The adopted plan, its churn, its gain, the vehicles whose plan changed, and the change
-    history and unused move allowance to pass to the next call."""
+    """The adopted plan, its churn, its gain, the vehicles whose plan changed, the change
+    history and unused move allowance (``carry``) to pass on, and the vehicles of the
+    worthwhile components the allowance held back (``deferred``)."""
 
     plan: Plan
     churn: Churn
@@ -66,6 +73,7 @@ class Stabilised:
     changed: frozenset[str]
     history: dict[str, tuple[int, ...]] = field(default_factory=dict)
     carry: float = 0.0
+    deferred: frozenset[str] = frozenset()
 
 
 def churn(current: Plan, candidate: Plan) -> Churn:
@@ -113,7 +121,7 @@ def stabilise(
     policy: StabilityPolicy,
     history: History,
     now: int,
-    carry: float = 0.0,
+    allowance: float | None = None,
 ) -> Stabilised:
     """Merge ``candidate`` into ``current`` under ``policy`` (see the module docstring)."""
     ids = [v.id for v in problem.vehicles]
@@ -149,14 +157,15 @@ def stabilise(
         net = value - policy.reassignment_penalty * moved
         if committed_ok and not capped and net > 0:
             options.append((net, moved, value, members))
-    budget = float(len(before))
-    if policy.max_moved_ratio is not None:
-        budget = min(policy.max_moved_ratio * len(before) + carry, policy.burst_ratio * len(before))
+    budget = float(len(before)) if allowance is None else allowance
+    deferred: set[str] = set()
     for _, moved, value, members in sorted(options, key=lambda o: -o[0]):
         if moved <= budget:
             budget -= moved
             adopted |= members
             gain += value
+        else:
+            deferred |= members
     routes = {v: (cand[v] if v in adopted else cur[v]) for v in ids}
     planned = {t for r in routes.values() for t in r.task_ids}
     reasons = {**candidate.unassigned, **current.unassigned}
@@ -170,5 +179,7 @@ def stabilise(
     }
     for v in adopted:
         new_history[v] = (*new_history.get(v, ()), now)
-    left = budget if policy.max_moved_ratio is not None else 0.0
-    return Stabilised(plan, churn(current, plan), gain, frozenset(adopted), new_history, left)
+    left = 0.0 if allowance is None else budget
+    return Stabilised(
+        plan, churn(current, plan), gain, frozenset(adopted), new_history, left, frozenset(deferred)
+    )

@@ -13,6 +13,7 @@ from dispatch.solver import (
     StabilityPolicy,
     Task,
     Vehicle,
+    build_plan,
     check_plan,
     choose_backend,
     improve,
@@ -107,4 +108,28 @@ def test_a_warm_start_is_never_made_worse_and_improve_is_stable():
     assert objective(again) <= objective(first)
     out = improve(problem, first, StabilityPolicy(10**6), {}, now=0, time_limit_s=0.1)
     assert out.churn.moved == 0
+    assert check_plan(problem, out.plan) == []
+
+
+def test_the_move_price_keeps_tasks_on_their_vehicle():
+    """With a prohibitive move price, a warm-started re-solve may reorder routes but not move
+    tasks between vehicles; without one, a poor assignment is repaired."""
+    problem = grid(fleet(), n_tasks=12)
+    # A poor warm start: tasks dealt round-robin regardless of where they are.
+    dealt = {f"v{i}": [f"t{k}" for k in range(i, 12, 3)] for i in range(3)}
+    warm = build_plan(problem, dealt)
+    priced = solve(problem, 0.2, warm_start=warm, seed=1, move_penalty=10**6)
+    assert priced.assignment == warm.assignment
+    free = solve(problem, 0.2, warm_start=warm, seed=1)
+    assert free.cost < priced.cost <= warm.cost
+
+
+def test_improve_defers_then_retries_with_a_higher_price():
+    problem = grid(fleet(), n_tasks=12)
+    dealt = {f"v{i}": [f"t{k}" for k in range(i, 12, 3)] for i in range(3)}
+    warm = build_plan(problem, dealt)
+    policy = StabilityPolicy(1, max_moved_ratio=0.1, burst_ratio=0.1)
+    out = improve(problem, warm, policy, {}, now=0, time_limit_s=0.3)
+    assert out.churn.moved <= 1.2  # 10 % of 12 planned tasks
+    assert out.plan.cost <= warm.cost
     assert check_plan(problem, out.plan) == []

@@ -101,3 +101,21 @@ def test_newly_served_tasks_count_as_gain_and_dropped_ones_as_loss():
     candidate = build_plan(p, {"L": ["a", "b", "e"], "R": ["c", "d"]})
     assert stabilise(p, current, candidate, StabilityPolicy(5), {}, 0).plan.planned == 5
     assert stabilise(p, candidate, current, StabilityPolicy(5), {}, 0).plan.planned == 5
+
+
+def test_the_move_allowance_is_a_token_bucket():
+    policy = StabilityPolicy(0, max_moved_ratio=0.02, burst_ratio=0.05)
+    assert policy.allowance(100, 0.0) == 2.0
+    assert policy.allowance(100, 2.5) == 4.5
+    assert policy.allowance(100, 10.0) == 5.0  # never beyond the burst
+    assert StabilityPolicy(0).allowance(100, 3.0) is None
+
+
+def test_an_allowance_defers_components_that_move_too_much():
+    p = problem()
+    current = build_plan(p, {"L": ["a", "b", "c"], "R": ["d", "e"]})
+    candidate = build_plan(p, {"L": ["a", "b", "e"], "R": ["c", "d"]})  # 2 moves
+    held = stabilise(p, current, candidate, StabilityPolicy(0), {}, 0, allowance=1.5)
+    assert not held.changed and held.deferred == {"L", "R"} and held.carry == 1.5
+    taken = stabilise(p, current, candidate, StabilityPolicy(0), {}, 0, allowance=2.5)
+    assert taken.changed == {"L", "R"} and not taken.deferred and taken.carry == 0.5
