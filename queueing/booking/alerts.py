@@ -45,7 +45,8 @@ class CallLengths:
 
     def observe(self, kind: str, data: dict[str, Any]) -> None:
         t = data.get("ticket")
-        if kind != "completed" or not t or not t.get("called_ms") or not t.get("ended_ms"):
+        if kind != "completed" or not t or t.get("called_ms") in (None, "") \
+                or t.get("ended_ms") in (None, ""):
             return
         length = max(0.0, (t["ended_ms"] - t["called_ms"]) / 1000)
         svc = t["service"]

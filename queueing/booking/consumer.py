@@ -102,6 +102,8 @@ class SiteWatcher:
                 await self._events(fields[b"t"].decode(), _decode(fields[b"d"]), eid.decode())
 
     async def _tail(self) -> None:
+        # Caught up to the snapshot: remember it (also tells tests the watcher is live).
+        await self.owner.redis.set(self.p + "nt:cursor", self.offset, ex=7 * 86400)
         last_saved = time.monotonic()
         stream = keys.events(self.site)
         while True:

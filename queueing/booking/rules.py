@@ -27,12 +27,14 @@ class Op(enum.StrEnum):
     CHECK_IN = "check_in"
 
 
-# Allowed source states, by *effective* status (see ``effective_status``). A checked-in
-# booking may be rescheduled only to answer a suspension (its ticket keeps its place).
+# Allowed source states, by *effective* status (see ``effective_status``). Checked-in,
+# waitlisted and offered bookings are rescheduled only to answer a suspension (the script
+# checks that): a ticket keeps its place, a waitlisted person takes the alternative.
 ALLOWED: dict[Op, frozenset[B]] = {
     Op.CONFIRM: frozenset({B.HELD, B.CONFIRMED, B.WAITLISTED, B.OFFERED}),
     Op.CANCEL: frozenset({B.HELD, B.CONFIRMED, B.WAITLISTED, B.OFFERED}),
-    Op.RESCHEDULE: frozenset({B.HELD, B.CONFIRMED, B.CHECKED_IN}),
+    Op.RESCHEDULE: frozenset({B.HELD, B.CONFIRMED, B.CHECKED_IN, B.WAITLISTED,
+                              B.OFFERED}),
     Op.CHECK_IN: frozenset({B.CONFIRMED, B.NO_SHOW, B.CHECKED_IN}),
 }
 OPEN = frozenset({B.HELD, B.CONFIRMED, B.OFFERED})  # hold a place

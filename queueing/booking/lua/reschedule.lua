@@ -1,6 +1,7 @@
 -- Move a booking to another slot of the same service in one step: the new place is taken
--- before the old one is released, or nothing changes. A checked-in booking may move only
--- to answer a suspension; its ticket keeps its place in the queue.
+-- before the old one is released, or nothing changes. Answering a suspension, a checked-in
+-- booking moves too (its ticket keeps its place in the queue), and a waitlisted or offered
+-- one takes the alternative's place, confirmed.
 -- ARGV[4..]: id, new slot, resource, start_ms, end_ms, capacity, quota spec, quota group,
 -- schedule version, grace_ms, max_open, reminder offsets (csv), offer_ms, keep_place (0/1).
 local id, slot, res = ARGV[4], ARGV[5], ARGV[6]
@@ -18,6 +19,11 @@ if st == 'checked_in' then
   end
 elseif st == 'expired' and b.status == 'held' then
   return fail('hold_expired', 'the hold on ' .. b.slot .. ' expired; book again')
+elseif st == 'waitlisted' or st == 'offered' then
+  if not answering then
+    return fail('invalid_transition', 'a ' .. st .. ' booking is confirmed or cancelled, ' ..
+      'not moved (unless it answers a suspension)')
+  end
 elseif st ~= 'held' and st ~= 'confirmed' then
   return fail('invalid_transition', 'cannot reschedule a booking that is ' .. st)
 end
@@ -45,6 +51,11 @@ b.slot, b.resource, b.start_ms, b.end_ms, b.grp = slot, res, start_ms, end_ms, g
 redis.call('ZADD', bk_place_key(b), score, id)
 bk_expire_at(bk_place_key(b), keep)
 redis.call('ZREM', old_place, id)
+redis.call('ZREM', BK .. 'wl:' .. from.slot, id)
+if st == 'waitlisted' or st == 'offered' then
+  b.status = 'confirmed'
+  b.confirmed_ms = NOW
+end
 bk_spec_save(slot, cap, start_ms, end_ms, qspec)
 -- Answering a suspension with keep_place, the queue order keeps the original time
 -- (or the new one, if earlier): the person never loses their place in line for it.

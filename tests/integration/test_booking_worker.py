@@ -1,0 +1,266 @@
+"""Reminders, lapses and notifications with a real arq worker (``switchboard worker`` as a
+subprocess) and a real local webhook receiver; the real clock, short offsets."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import msgspec
+import pytest
+from redis.asyncio import Redis
+
+from queueing import keys
+from queueing.booking.engine import BookingEngine
+from queueing.booking.jobs import Jobs
+from queueing.booking.model import (
+    BookingConfig,
+    BookingPolicy,
+    ExtraSession,
+    Resource,
+    ScheduleException,
+)
+from queueing.booking.notify import verify_signature
+from queueing.demo import demo_site
+from queueing.engine import Actor, Engine
+from queueing.model import Channel, TicketRequest
+from queueing.store import Store
+from realtime.redisproc import EmbeddedRedis
+from tests.integration.test_booking_support import req, stream_types
+from tests.unit.queueing.test_notif_webhook import SECRET, Receiver, receiver
+
+pytestmark = pytest.mark.slow
+ADMIN = Actor("admin", "test")
+AGENT = Actor("agent:demo:1", "counter")
+
+
+@contextlib.contextmanager
+def worker(redis_url: str, hook: str, log: Path, **env: str) -> Iterator[subprocess.Popen[bytes]]:
+    e = {**os.environ, "SWITCHBOARD_NOTIFY_WEBHOOK_URL": hook,
+         "SWITCHBOARD_NOTIFY_WEBHOOK_SECRET": SECRET, **env}
+    with log.open("ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "worker", "--redis-url",
+                                 redis_url], env=e, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def until(pred: Callable[[], Any], timeout_s: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        got = pred()
+        if asyncio.iscoroutine(got):
+            got = await got
+        if got:
+            return got
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def kinds(rec: Receiver, kind: str) -> list[dict[str, Any]]:
+    out = []
+    for headers, body in rec.got:
+        assert verify_signature(SECRET, headers, body, time.time()), "bad signature"
+        n = msgspec.json.decode(body)
+        if n["kind"] == kind:
+            out.append(n | {"_at": float(headers["x-test-received"])})
+    return out
+
+
+@contextlib.asynccontextmanager
+async def stamped_receiver() -> AsyncIterator[Receiver]:
+    """The receiver, with the arrival time of each call recorded in its headers."""
+    async with receiver() as rec:
+        got = rec.got
+
+        class Stamped(list):  # type: ignore[type-arg]
+            def append(self, item: Any) -> None:
+                headers, body = item
+                super().append(({**headers, "x-test-received": str(time.time())}, body))
+
+        rec.got = Stamped(got)
+        yield rec
+
+
+def site_zone() -> ZoneInfo:
+    """A zone where the next half hour does not cross local midnight."""
+    for name in ("UTC", "Asia/Tokyo", "America/New_York"):
+        tz = ZoneInfo(name)
+        if 1 <= datetime.now(tz).hour <= 22:
+            return tz
+    raise AssertionError("unreachable")
+
+
+def next_start(tz: ZoneInfo, lead_s: int = 60) -> datetime:
+    """The first whole minute at least ``lead_s`` from now."""
+    return (datetime.now(tz) + timedelta(seconds=lead_s + 59)).replace(second=0, microsecond=0)
+
+
+async def setup(redis: Redis, start: datetime, reminders: list[int], **policy: Any
+                ) -> tuple[BookingEngine, list[str]]:
+    """The demo clinic in ``start``'s zone with an extra session from ``start``: one-minute
+    slots of 3 places with doctors r1 and r2."""
+    site = msgspec.structs.replace(demo_site(), timezone=str(start.tzinfo))
+    engine = Engine(Store(redis), config_ttl_s=0)
+    await engine.put_site("demo", site, ADMIN)
+    for c in site.counters:
+        await engine.counter_op("demo", c.id, "open", ADMIN)
+    end = start + timedelta(minutes=10)
+    cfg = BookingConfig(
+        resources=[Resource("r1", "Dr One", ["internal"]), Resource("r2", "Dr Two", ["internal"])],
+        exceptions=[ScheduleException(start.date().isoformat(), resource=r, sessions=[
+            ExtraSession("internal", start.strftime("%H:%M"), end.strftime("%H:%M"), 3, 1)])
+            for r in ("r1", "r2")],
+        policy=BookingPolicy(reminders_s=reminders, **policy))
+    bk = BookingEngine(engine, Jobs(redis))
+    await bk.put_config("demo", cfg, ADMIN)
+    day = await bk.availability("demo", "internal", start.date(), resource="r1")
+    return bk, [r["slot"] for r in day]
+
+
+def for_booking(rec: Receiver, kind: str, booking: str) -> list[dict[str, Any]]:
+    return [n for n in kinds(rec, kind) if n.get("booking") == booking]
+
+
+async def test_reminders_fire_on_time_move_with_changes_and_survive_a_restart(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    start = next_start(site_zone())
+    lead = int(start.timestamp() - time.time())
+    offsets = [lead - 8, lead - 15]  # due about 8 s and 15 s from now
+    bk, slots = await setup(redis, start, offsets)
+    kept = (await bk.book("demo", req(slots[0], "ann", notify="+111"), ADMIN)).booking
+    cancelled = (await bk.book("demo", req(slots[0], "ben", notify="+222"), ADMIN)).booking
+    moved = (await bk.book("demo", req(slots[1], "cat", notify="+333"), ADMIN)).booking
+    await bk.cancel(cancelled["id"], ADMIN)
+    moved = await bk.reschedule(moved["id"], slots[0], ADMIN)
+    due = [start.timestamp() - o for o in offsets]
+    members = [m.decode() for m in await redis.zrange(keys.prefix("demo") + "bk:due", 0, -1)]
+    assert not [m for m in members if cancelled["id"] in m]
+    assert all(m.endswith(str(int(start.timestamp() * 1000))) for m in members
+               if m.startswith("r|"))  # the moved booking's old reminders are gone
+
+    async with stamped_receiver() as rec:
+        log = tmp_path / "worker.log"
+        with worker(redis_server.url, rec.url, log) as proc:
+            first = await until(lambda: for_booking(rec, "reminder", kept["id"]), 40,
+                                "the first reminder")
+            assert due[0] - 0.2 <= first[0]["_at"] <= due[0] + 3, first[0]["_at"] - due[0]
+            assert first[0]["to"] == "+111" and first[0]["data"]["before_s"] == offsets[0]
+            # Kill the worker before the second reminder; start another after it was due.
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+        await asyncio.sleep(max(0.0, due[1] - time.time()) + 1.0)
+        assert len(for_booking(rec, "reminder", kept["id"])) == 1
+        with worker(redis_server.url, rec.url, log):
+            both = await until(lambda: (lambda x: x if len(x) == 2 else None)(
+                for_booking(rec, "reminder", kept["id"])), 40, "the missed reminder")
+            assert sorted(n["data"]["before_s"] for n in both) == sorted(offsets)
+            assert both[1]["_at"] >= due[1]
+            await until(lambda: len(for_booking(rec, "reminder", moved["id"])) == 2, 20,
+                        "the moved booking's reminders")
+            await asyncio.sleep(1.0)
+    got = for_booking(rec, "reminder", moved["id"])
+    assert {n["data"]["start"] for n in got} == {start.isoformat()}
+    assert not for_booking(rec, "reminder", cancelled["id"])
+    assert len(kinds(rec, "reminder")) == 4  # each sent once
+    assert (await stream_types(redis)).count("booking_reminder") == 4
+
+
+async def watcher_live(redis: Redis) -> None:
+    await until(lambda: redis.exists(keys.prefix("demo") + "nt:cursor"), 30,
+                "the worker's notification watcher")
+
+
+async def test_queue_alerts_almost_your_turn_and_your_turn(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    engine = Engine(Store(redis), config_ttl_s=0)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    await engine.counter_op("demo", "1", "open", ADMIN)
+    async with stamped_receiver() as rec:
+        with worker(redis_server.url, rec.url, tmp_path / "worker.log",
+                    SWITCHBOARD_ALERT_POSITION="2", SWITCHBOARD_ALERT_WAIT_S="0"):
+            await watcher_live(redis)
+            tickets = [(await engine.issue("demo", TicketRequest(
+                "internal", Channel.KIOSK, notify="+999" if i in (0, 3) else None),
+                ADMIN)).ticket for i in range(4)]
+            mine, first = tickets[3], tickets[0]
+            # The first ticket joined within the threshold: not "almost", but "your turn".
+            await engine.counter_op("demo", "1", "call-next", AGENT)
+            turn = await until(lambda: kinds(rec, "turn"), 20, "your turn")
+            assert turn[0]["ticket"] == first["id"]
+            assert turn[0]["text"]["en"] == "Ticket A001, please go to Room 1"
+            assert turn[0]["text"]["zh"] == "请 A001 号到 1号诊室"
+            assert turn[0]["data"]["counter"] == "1"
+            assert not kinds(rec, "almost")  # mine is third now
+            await engine.counter_op("demo", "1", "complete", AGENT)
+            await engine.counter_op("demo", "1", "call-next", AGENT)  # mine is second now
+            almost = await until(lambda: kinds(rec, "almost"), 20, "almost your turn")
+            assert almost[0]["ticket"] == mine["id"] and almost[0]["data"]["position"] == 2
+            await engine.counter_op("demo", "1", "complete", AGENT)
+            await engine.counter_op("demo", "1", "call-next", AGENT)
+            await engine.counter_op("demo", "1", "complete", AGENT)
+            await engine.counter_op("demo", "1", "call-next", AGENT)
+            await until(lambda: len(kinds(rec, "turn")) == 2, 20, "mine called")
+            await engine.counter_op("demo", "1", "recall", AGENT)
+            await until(lambda: len(kinds(rec, "turn")) == 3, 20, "mine recalled")
+            await asyncio.sleep(0.5)
+    assert len(kinds(rec, "almost")) == 1  # once per ticket
+    assert [n["ticket"] for n in kinds(rec, "turn")] == [first["id"], mine["id"], mine["id"]]
+
+
+async def test_lapses_offers_and_suspensions_reach_people(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    start = next_start(site_zone())
+    bk, slots = await setup(redis, start, [], hold_ttl_s=2)
+    slot = slots[0]
+    held = (await bk.book("demo", req(slot, "h1", hold=True), ADMIN)).booking
+    for c in ("c1", "c2"):
+        await bk.book("demo", req(slot, c), ADMIN)
+    waiting = (await bk.book("demo", req(slot, "w1", Channel.PHONE, notify="+444",
+                                         waitlist=True), ADMIN)).booking
+    assert waiting["status"] == "waitlisted"
+    async with stamped_receiver() as rec:
+        with worker(redis_server.url, rec.url, tmp_path / "worker.log"):
+            # The hold lapses after 2 s; the job records it and offers the place to w1.
+            offer = await until(lambda: for_booking(rec, "offer", waiting["id"]), 30,
+                                "the offer")
+            assert offer[0]["to"] == "+444" and "Confirm before" in offer[0]["text"]["en"]
+            types = await stream_types(redis)
+            assert types.index("booking_expired") < types.index("booking_offered")
+            assert (await bk.get(held["id"]))["status"] == "expired"
+            assert (await bk.get(waiting["id"]))["status"] == "offered"
+            # A suspension reaches w1 with the reason and alternatives.
+            s = (await bk.schedule("demo")).slot(slot)
+            result = await bk.suspend("demo", "r1", s.start_ms, s.end_ms + 60_000,
+                                      "doctor called away", AGENT)
+            assert waiting["id"] in {b["id"] for b in result["affected"]}
+            note = await until(lambda: for_booking(rec, "suspended", waiting["id"]), 20,
+                               "the suspension notice")
+            assert note[0]["data"]["reason"] == "doctor called away"
+            alts = note[0]["data"]["alternatives"]
+            assert alts and alts[0]["resource"] == "r2"
+            # One call accepts the alternative.
+            done = await bk.reschedule(waiting["id"], alts[0]["slot"], ADMIN)
+            assert (done["resource"], done["status"]) == ("r2", "confirmed")
+            view = await bk.suspension("demo", result["id"])
+            answers = {x["booking"]: x["answer"] for x in view["affected"]}
+            assert answers[waiting["id"]] == "rescheduled"
+            assert waiting["id"] not in view["unanswered"] and view["unanswered"]

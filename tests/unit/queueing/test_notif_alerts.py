@@ -1,0 +1,38 @@
+"""Queue alert rules and notification texts: pure."""
+
+from __future__ import annotations
+
+from queueing.booking import alerts, texts
+
+
+def test_due_by_position_or_wait() -> None:
+    th = alerts.Thresholds(position=3, wait_s=300)
+    assert alerts.almost_due(3, 10_000, th)
+    assert not alerts.almost_due(4, 301, th)
+    assert alerts.almost_due(9, 300, th)
+
+
+def test_rough_wait_and_scan_depth() -> None:
+    assert alerts.rough_wait_s(1, 2, 300) == 0
+    assert alerts.rough_wait_s(5, 2, 300) == 600
+    th = alerts.Thresholds(position=3, wait_s=600)
+    # With 2 counters and 5-minute calls, the 5th in line waits 10 minutes: still due.
+    assert alerts.scan_depth(th, 2, 300) == 5
+    assert alerts.almost_due(5, alerts.rough_wait_s(5, 2, 300), th)
+    assert not alerts.almost_due(6, alerts.rough_wait_s(6, 2, 300), th)
+
+
+def test_call_lengths_learn_from_completions() -> None:
+    cl = alerts.CallLengths()
+    assert cl.get("lab") == alerts.DEFAULT_SERVICE_S
+    cl.observe("completed", {"ticket": {"service": "lab", "called_ms": 0, "ended_ms": 60_000}})
+    cl.observe("called", {"ticket": {"service": "lab", "called_ms": 0}})
+    assert cl.get("lab") == 60
+    cl.observe("completed", {"ticket": {"service": "lab", "called_ms": 0, "ended_ms": 160_000}})
+    assert 60 < cl.get("lab") < 160
+
+
+def test_texts_per_language() -> None:
+    t = texts.render("almost", ["zh", "en", "fr"], ahead=2, number="A012")
+    assert t["zh"] == "快到您了：A012 号前面还有 2 人。"
+    assert t["fr"] == t["en"] == "Almost your turn: 2 ahead of ticket A012."
