@@ -50,7 +50,7 @@ def run(page: Any, body: str, arg: Any = None) -> Any:
     """Run an async function body with the modules imported as m.msgpack, m.client, …"""
     return page.evaluate(
         """async ([body, arg]) => {
-          const names = ['msgpack', 'client', 'board-state', 'queue-list', 'i18n'];
+          const names = ['msgpack', 'client', 'board-state', 'queue-list', 'i18n', 'announcer'];
           const m = {};
           for (const n of names) m[n.replace('-', '_')] = await import(`/static/js/${n}.js`);
           return await (new Function('m', 'arg', `return (async () => { ${body} })()`))(m, arg);
@@ -313,6 +313,26 @@ def test_board_announces_live_calls_in_site_order_and_never_stale_ones(page: Any
     assert out["recall"] == 2
     assert out["expiredFlag"] == [] and out["pastValidity"] == [] and out["snapshot"] == []
     assert out["counterEvent"] == []
+
+
+def test_announcer_drops_a_call_that_expired_while_waiting_its_turn(page: Any) -> None:
+    out = run(page, """
+      let now = 1000;
+      const a = new m.announcer.Announcer({now: () => now});
+      a.sound = 'on';
+      a.chime = async () => { now += 5000; };   // each chime takes "5 s" of the clock
+      a.announce([{lang: 'zh', text: 'one', validUntil: 20000}, {lang: 'en', text: 'one-en', validUntil: 20000}]);
+      a.announce([{lang: 'zh', text: 'two', validUntil: 5500}]);   // expires during call one
+      a.announce([{lang: 'zh', text: 'three', validUntil: 60000}]);
+      while (a.busy || a.queue.length) await new Promise((r) => setTimeout(r, 20));
+      const spoken = a.spoken.map((s) => [s.lang, s.text, s.speechLang]);
+      a.sound = 'blocked';
+      a.announce([{lang: 'zh', text: 'muted', validUntil: 90000}]);
+      while (a.busy || a.queue.length) await new Promise((r) => setTimeout(r, 20));
+      return {spoken, after: a.spoken.length};""")
+    assert out["spoken"] == [["zh", "one", "zh-CN"], ["en", "one-en", "en-GB"],
+                             ["zh", "three", "zh-CN"]]
+    assert out["after"] == 3, "nothing is queued up while sound is blocked, to be said late"
 
 
 def test_board_state_follows_snapshots_events_and_a_resume(page: Any) -> None:

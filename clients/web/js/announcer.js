@@ -101,6 +101,7 @@ export class Announcer {
   say({ lang, text }) {
     const entry = { text, lang, at: new Date(this.now()).toISOString(), result: 'queued' };
     this.spoken.push(entry);
+    if (this.spoken.length > 400) this.spoken.splice(0, this.spoken.length - 200); // a TV runs for months
     this.onChange(this);
     const synth = globalThis.speechSynthesis;
     if (!synth || !globalThis.SpeechSynthesisUtterance) {
