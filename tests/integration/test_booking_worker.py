@@ -37,7 +37,7 @@ from queueing.model import Channel, TicketRequest
 from queueing.store import Store
 from realtime.redisproc import EmbeddedRedis
 from tests.integration.test_booking_support import req, stream_types
-from tests.unit.queueing.test_notif_webhook import SECRET, Receiver, receiver
+from tests.integration.test_notif_webhook import SECRET, Receiver, receiver
 
 pytestmark = pytest.mark.slow
 ADMIN = Actor("admin", "test")
