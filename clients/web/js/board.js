@@ -80,7 +80,9 @@ function counterStatus(c) {
 
 function renderCounters() {
   const list = $('counters');
-  list.style.setProperty('--cols', state.counters.length > 9 ? 4 : 3);
+  const n = state.counters.length;
+  list.style.setProperty('--cols', n <= 6 ? 3 : n <= 16 ? 4 : n <= 25 ? 5 : 6);
+  document.querySelector('.b-main').classList.toggle('many', n > 6); // the hero gives them room
   const items = state.counters.map((c) => {
     const [kind, label] = counterStatus(c);
     const fresh = c.current && flashUntil > Date.now() && flashKey === `${c.current.number}|${c.current.at}`;
