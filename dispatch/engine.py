@@ -1,0 +1,448 @@
+"""The dispatch executor: every transport (HTTP, websocket publish ops, arq tasks, the
+simulator) calls these methods. They validate input, ask the pure code what it needs
+(fix rules, the geofence, drift), and run one store script per change. No business rule
+lives in a route.
+
+Recomputes are not run here: a change that needs one sets the region's ``dirty`` flag in
+its script, and the engine asks its ``Enqueuer`` for a recompute (arq in production,
+deduplicated per region by job id; the simulator runs them in simulated time).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import msgspec
+
+from dispatch import gps as gpsrules
+from dispatch import keys, transitions
+from dispatch.errors import BadRequest, UnknownJob, UnknownOrg, UnknownRegion, UnknownTechnician
+from dispatch.geo import MatrixProvider, haversine_m, provider_for
+from dispatch.geocode import Geocoder
+from dispatch.geofence import ARRIVE, Geofence, Params, for_job, step
+from dispatch.model import (
+    Action,
+    ActionKind,
+    BatchRequest,
+    JobRequest,
+    JobStatus,
+    OrgSpec,
+    RegionConfig,
+    TechnicianSpec,
+)
+from dispatch.records import decode_hash, job_view, normalise, tech_view
+from dispatch.store import Store
+from dispatch.transitions import Op, TechOp
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks, and through which channel: recorded on every event (the audit log)."""
+
+    subject: str
+    via: str = "api"
+
+
+SYSTEM = Actor("dispatch", "worker")
+GEOFENCE = Actor("geofence", "gps")
+
+
+class Enqueuer(Protocol):
+    """Where recomputes and offer timers go (arq in production)."""
+
+    async def recompute(self, region: str, reason: str) -> None: ...
+
+    async def offer_timeout(self, region: str, job: str, n: int, deadline_ms: int) -> None: ...
+
+
+class NoEnqueuer:
+    """Records requests and runs nothing (tests that drive recomputes themselves)."""
+
+    def __init__(self) -> None:
+        self.recomputes: list[tuple[str, str]] = []
+        self.timers: list[tuple[str, str, int, int]] = []
+
+    async def recompute(self, region: str, reason: str) -> None:
+        self.recomputes.append((region, reason))
+
+    async def offer_timeout(self, region: str, job: str, n: int, deadline_ms: int) -> None:
+        self.timers.append((region, job, n, deadline_ms))
+
+
+@dataclass(slots=True)
+class _Cached:
+    config: RegionConfig
+    provider: MatrixProvider
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class FixResult:
+    offset: str
+    arrived: str | None = None  # job id, when this fix completed a geofence arrival
+    trigger: str | None = None  # why a recompute was asked for
+
+
+@dataclass
+class _Limiter:
+    """At most one drift trigger per technician per ``every_s`` (in this process)."""
+
+    every_s: float = 30.0
+    last: dict[str, float] = field(default_factory=dict)
+
+    def allow(self, tech: str, now_ms: int) -> bool:
+        if now_ms / 1000 - self.last.get(tech, -1e18) < self.every_s:
+            return False
+        self.last[tech] = now_ms / 1000
+        return True
+
+
+def _json(obj: Any) -> str:
+    return msgspec.json.encode(obj).decode()
+
+
+RULES = _json(transitions.table())
+
+
+class DispatchEngine:
+    """Dispatch operations for every region in one Redis."""
+
+    def __init__(self, store: Store, clock: Callable[[], int] = wall_ms,
+                 enqueuer: Enqueuer | None = None, geocoder: Geocoder | None = None,
+                 config_ttl_s: float = 2.0, action_ttl_s: int = 2 * 86400,
+                 gps_history: int = 100) -> None:
+        self.store = store
+        self.redis = store.redis
+        self.clock = clock
+        self.enqueuer: Enqueuer = enqueuer or NoEnqueuer()
+        self.geocoder = geocoder
+        self.config_ttl_s = config_ttl_s
+        self.action_ttl_s = action_ttl_s
+        self.gps_history = gps_history
+        self._configs: dict[str, _Cached] = {}
+        self._drift = _Limiter()
+
+    # -- regions ---------------------------------------------------------------------------
+
+    async def put_region(self, region: str, cfg: RegionConfig, actor: Actor) -> dict[str, Any]:
+        if not keys.IDENT.fullmatch(region):
+            raise BadRequest("region ids are 1-64 letters, digits, '_' or '-'", field="region")
+        _validate_region(cfg)
+        result = await self.store.run("put_region", region, self.clock(), actor.subject,
+                                      actor.via, _json(cfg), secrets.token_hex(4))
+        await self.redis.sadd(keys.REGIONS, region)  # type: ignore[misc]
+        self._configs.pop(region, None)
+        if result.get("changed"):
+            await self.enqueuer.recompute(region, "region_updated")
+        return result
+
+    async def _cached(self, region: str) -> _Cached:
+        hit = self._configs.get(region)
+        if hit and time.monotonic() - hit.at < self.config_ttl_s:
+            return hit
+        raw = await self.redis.get(keys.prefix(region) + "config")
+        if raw is None:
+            raise UnknownRegion(f"unknown region {region}")
+        cfg = msgspec.json.decode(raw, type=RegionConfig)
+        p = cfg.policy
+        hit = _Cached(cfg, provider_for(p.speed_kmh, p.detour, p.osrm_url, p.speed_by_hour),
+                      time.monotonic())
+        self._configs[region] = hit
+        return hit
+
+    async def config(self, region: str) -> RegionConfig:
+        return (await self._cached(region)).config
+
+    async def provider(self, region: str) -> MatrixProvider:
+        return (await self._cached(region)).provider
+
+    async def region(self, region: str) -> dict[str, Any]:
+        cfg = await self.config(region)
+        p = keys.prefix(region)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.scard(p + "techs")
+        pipe.scard(p + "open")
+        pipe.hgetall(p + "plan")
+        n_techs, n_open, plan = await pipe.execute()
+        return {"id": region, **msgspec.to_builtins(cfg), "technicians": n_techs,
+                "open_jobs": n_open, "plan": decode_hash(plan)}
+
+    async def regions(self) -> list[str]:
+        members = await self.redis.smembers(keys.REGIONS)  # type: ignore[misc]
+        return sorted(m.decode() for m in members)
+
+    # -- technicians -----------------------------------------------------------------------
+
+    async def put_tech(self, tech_id: str, spec: TechnicianSpec, actor: Actor
+                       ) -> dict[str, Any]:
+        region = _region_of(tech_id, UnknownTechnician)
+        cfg = await self.config(region)
+        known = {z.id for z in cfg.zones}
+        unknown = [z for z in spec.zones if z not in known]
+        if unknown:
+            raise BadRequest(f"unknown zones {unknown}", field="zones")
+        fields = {"name": spec.name, "skills": ",".join(sorted(set(spec.skills))),
+                  "rating": spec.rating, "zones": ",".join(spec.zones),
+                  "shift_start": spec.shift.start, "shift_end": spec.shift.end,
+                  "breaks": _json(spec.breaks), "home_lat": spec.home.lat,
+                  "home_lon": spec.home.lon, "max_jobs": spec.max_jobs or ""}
+        r = await self.store.run("put_tech", region, self.clock(), actor.subject, actor.via,
+                                 tech_id, _json(fields))
+        if r.get("changed"):
+            await self.enqueuer.recompute(region, "tech_updated")
+        return tech_view(normalise(r["tech"]))
+
+    async def tech(self, tech_id: str) -> dict[str, Any]:
+        region = _region_of(tech_id, UnknownTechnician)
+        p = keys.prefix(region)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(p + "tech:" + tech_id)
+        pipe.get(p + "route:" + tech_id)
+        raw, route = await pipe.execute()
+        if not raw:
+            raise UnknownTechnician(f"unknown technician {tech_id}")
+        t = decode_hash(raw)
+        stops = _stops(route)
+        return {**tech_view(t), "route": stops}
+
+    # -- organisations ---------------------------------------------------------------------
+
+    async def put_org(self, org_id: str, spec: OrgSpec, actor: Actor) -> dict[str, Any]:
+        region = _region_of(org_id, UnknownOrg)
+        r = await self.store.run("put_org", region, self.clock(), actor.subject, actor.via,
+                                 org_id, spec.name)
+        org: dict[str, Any] = r["org"]
+        return org
+
+    async def org(self, org_id: str) -> dict[str, Any]:
+        region = _region_of(org_id, UnknownOrg)
+        p = keys.prefix(region)
+        name = await self.redis.hget(p + "org:" + org_id, "name")  # type: ignore[misc]
+        if name is None:
+            raise UnknownOrg(f"unknown organisation {org_id}")
+        batches = sorted(b.decode() for b in await self.redis.smembers(  # type: ignore[misc]
+            p + "batches:" + org_id))
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.hgetall(p + "orgstat:" + org_id)
+        for b in batches:
+            pipe.hgetall(p + "batch:" + b)
+            pipe.hgetall(p + "bstat:" + b)
+        res = await pipe.execute()
+        out_batches = []
+        for i, _ in enumerate(batches):
+            info = decode_hash(res[1 + 2 * i])
+            out_batches.append({**info, "counts": _counts(res[2 + 2 * i])})
+        return {"id": org_id, "name": name.decode(), "counts": _counts(res[0]),
+                "batches": out_batches}
+
+    # -- jobs ------------------------------------------------------------------------------
+
+    async def _job_fields(self, region: str, req: JobRequest, org: str) -> dict[str, Any]:
+        if req.location is not None:
+            lat, lon = req.location.lat, req.location.lon
+        elif req.address and self.geocoder is not None:
+            found = await self.geocoder.geocode(req.address)
+            if found is None:
+                raise BadRequest(f"address not found: {req.address!r}", field="address")
+            lat, lon = found
+        else:
+            raise BadRequest("a job needs a location (no geocoder is configured for "
+                             "addresses)", field="location")
+        if req.window is not None and req.window.end_ms <= req.window.start_ms:
+            raise BadRequest("window end must be after its start", field="window")
+        if org and keys.region_of(org) != region:
+            raise UnknownOrg(f"organisation {org} is not in region {region}")
+        return {"id": f"{region}.j-{secrets.token_hex(6)}", "lat": lat, "lon": lon,
+                "address": req.address, "skills": ",".join(sorted(set(req.skills))),
+                "duration_s": req.duration_s,
+                "win_start": req.window.start_ms if req.window else "",
+                "win_end": req.window.end_ms if req.window else "",
+                "priority": req.priority, "org": org, "customer": req.customer,
+                "note": req.note}
+
+    async def create_job(self, region: str, req: JobRequest, actor: Actor) -> dict[str, Any]:
+        await self.config(region)
+        fields = await self._job_fields(region, req, req.org or "")
+        await self.store.run("job_create", region, self.clock(), actor.subject, actor.via,
+                             _json([fields]), "")
+        await self.enqueuer.recompute(region, "urgent_job" if req.priority >= 80 else "job")
+        return await self.job(fields["id"])
+
+    async def create_batch(self, org_id: str, req: BatchRequest, actor: Actor
+                           ) -> dict[str, Any]:
+        region = _region_of(org_id, UnknownOrg)
+        await self.config(region)
+        rows = []
+        for i, jr in enumerate(req.jobs):
+            if jr.org not in (None, "", org_id):
+                raise BadRequest(f"job {i} names another organisation", field=f"jobs[{i}].org")
+            rows.append(await self._job_fields(region, jr, org_id))
+        batch = {"id": f"{region}.b-{secrets.token_hex(5)}", "org": org_id, "name": req.name}
+        await self.store.run("job_create", region, self.clock(), actor.subject, actor.via,
+                             _json(rows), _json(batch))
+        await self.enqueuer.recompute(region, "batch")
+        return {**batch, "size": len(rows), "jobs": [r["id"] for r in rows]}
+
+    async def job_record(self, job_id: str) -> dict[str, Any]:
+        region = _region_of(job_id, UnknownJob)
+        raw = await self.redis.hgetall(keys.prefix(region) + "job:" + job_id)  # type: ignore[misc]
+        if not raw:
+            raise UnknownJob(f"unknown job {job_id}")
+        return decode_hash(raw)
+
+    async def job(self, job_id: str) -> dict[str, Any]:
+        return job_view(await self.job_record(job_id))
+
+    async def cancel_job(self, job_id: str, reason: str, actor: Actor) -> dict[str, Any]:
+        region = _region_of(job_id, UnknownJob)
+        r = await self.store.run("job_cancel", region, self.clock(), actor.subject, actor.via,
+                                 job_id, transitions.sources(Op.CANCEL), reason or "cancelled",
+                                 transitions.tech_sources(TechOp.FINISH))
+        await self.enqueuer.recompute(region, "job_cancelled")
+        return job_view(normalise(r["job"]))
+
+    # -- devices ---------------------------------------------------------------------------
+
+    async def action(self, tech_id: str, act: Action, actor: Actor) -> dict[str, Any]:
+        """Apply one device action at most once (its ``aid``); returns the result, with
+        ``replay: true`` when the action had been applied before."""
+        region = _region_of(tech_id, UnknownTechnician)
+        if act.j and keys.region_of(act.j) != region:
+            raise UnknownJob(f"unknown job {act.j}")
+        r = await self.store.run("action", region, self.clock(), actor.subject, actor.via,
+                                 tech_id, act.aid, act.k.value, act.j, act.t, act.r, RULES,
+                                 self.action_ttl_s)
+        if not r.get("replay") and act.k is not ActionKind.ACCEPT:
+            # Accepting changes no plan; everything else leaves work (pending or dirty).
+            await self.enqueuer.recompute(region, f"action_{act.k.value}")
+        out: dict[str, Any] = {"action": act.aid, "replay": bool(r.get("replay")),
+                               "technician": r.get("tech")}
+        if r.get("job"):
+            out["job"] = job_view(normalise(r["job"]))
+        return out
+
+    async def gps(self, tech_id: str, fix: gpsrules.Fix, actor: Actor) -> FixResult:
+        """Validate and apply one fix (lua/gps.lua), then run the geofence and drift checks
+        on it. Raises a ``FixRejected`` subclass with the reason code."""
+        region = _region_of(tech_id, UnknownTechnician)
+        c = await self._cached(region)
+        pol = c.config.policy
+        now = self.clock()
+        r = await self.store.run(
+            "gps", region, now, actor.subject, actor.via, tech_id, fix.t, repr(fix.lat),
+            repr(fix.lon), "" if fix.speed is None else repr(fix.speed),
+            "" if fix.accuracy is None else repr(fix.accuracy), pol.max_future_s,
+            pol.max_speed_kmh, self.gps_history)
+        job = r.get("job")
+        arrived = None
+        if job and job.get("status") in ("en_route", "on_site", "assigned"):
+            arrived = await self._geofence(region, tech_id, fix, job, r.get("geof") or "", pol)
+        trigger = None
+        live = eta = None
+        if job and job.get("status") == JobStatus.EN_ROUTE and job.get("eta_ms"):
+            live, _ = c.provider.pair((fix.lat, fix.lon), (job["lat"], job["lon"]),
+                                      _hour(fix.t, c.config.timezone))
+            eta = int(job["eta_ms"])
+        planned = None
+        if r.get("plan_lat") not in (None, ""):
+            planned = (float(r["plan_lat"]), float(r["plan_lon"]))
+        reason = gpsrules.drift_reason(fix, planned, eta, live, pol.gps_drift_m, pol.eta_drift_s)
+        if reason and self._drift.allow(tech_id, now):
+            trigger = reason
+            await self.redis.sadd(keys.prefix(region) + "dirty", tech_id)  # type: ignore[misc]
+            await self.enqueuer.recompute(region, reason)
+        return FixResult(r["offset"], arrived, trigger)
+
+    async def _geofence(self, region: str, tech_id: str, fix: gpsrules.Fix,
+                        job: dict[str, Any], raw: str, pol: Any) -> str | None:
+        params = Params(pol.geofence_enter_m, pol.geofence_exit_m, pol.geofence_dwell_s)
+        g0 = Geofence.decode(raw)
+        g = for_job(g0, job["id"], inside=job.get("status") == "on_site")
+        dist = haversine_m((fix.lat, fix.lon), (job["lat"], job["lon"]))
+        g2, ev = step(g, dist, fix.t, params)
+        if g2 == g0 and ev is None:
+            return None
+        r = await self.store.run(
+            "geofence", region, self.clock(), GEOFENCE.subject, GEOFENCE.via, tech_id, fix.t,
+            job["id"], g2.encode(), ev or "", transitions.sources(Op.ARRIVE),
+            transitions.tech_sources(TechOp.ARRIVE))
+        if r.get("arrived"):
+            await self.enqueuer.recompute(region, "geofence_arrival")
+            return str(job["id"]) if ev == ARRIVE else None
+        return None
+
+    async def history(self, tech_id: str, count: int = 100) -> list[dict[str, Any]]:
+        """The technician's last fixes, newest last."""
+        region = _region_of(tech_id, UnknownTechnician)
+        rows = await self.redis.xrevrange(keys.prefix(region) + "gps:" + tech_id, count=count)
+        return [{"t": int(f[b"t"]), "lat": float(f[b"la"]), "lon": float(f[b"lo"])}
+                for _, f in reversed(rows)]
+
+    # -- offers ----------------------------------------------------------------------------
+
+    async def expire_offer(self, region: str, job_id: str, n: int) -> bool:
+        r = await self.store.run("offer_expire", region, self.clock(), SYSTEM.subject,
+                                 SYSTEM.via, job_id, n)
+        if r.get("expired"):
+            await self.enqueuer.recompute(region, "offer_expired")
+        return bool(r.get("expired"))
+
+    # -- hub support -----------------------------------------------------------------------
+
+    async def snapshot(self, region: str) -> dict[str, Any]:
+        return await self.store.run("snapshot", region, self.clock(), "", "")
+
+    async def trim(self, region: str, keep_ms: int, keep_entries: int) -> dict[str, Any]:
+        return await self.store.run("trim", region, self.clock(), "", "", keep_ms, keep_entries)
+
+
+def _validate_region(cfg: RegionConfig) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(cfg.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise BadRequest(f"unknown time zone {cfg.timezone!r}", field="timezone") from exc
+    ids = [z.id for z in cfg.zones]
+    if len(set(ids)) != len(ids):
+        raise BadRequest("zone ids must be unique", field="zones")
+    p = cfg.policy
+    if p.geofence_exit_m <= p.geofence_enter_m:
+        raise BadRequest("geofence_exit_m must be larger than geofence_enter_m",
+                         field="policy.geofence_exit_m")
+    from shapely.geometry import Polygon
+    for z in cfg.zones:
+        if not Polygon(z.polygon).is_valid:
+            raise BadRequest(f"zone {z.id} is not a valid polygon (it crosses itself)",
+                             field="zones")
+
+
+def _region_of(some_id: str, missing: type[Exception]) -> str:
+    region = keys.region_of(some_id)
+    if not region or not keys.valid_id(some_id):
+        raise missing(f"unknown id {some_id!r}")
+    return region
+
+
+def _stops(raw: bytes | None) -> list[dict[str, Any]]:
+    if not raw:
+        return []
+    stops = msgspec.json.decode(raw).get("stops") or []
+    return list(stops) if isinstance(stops, list) else []
+
+
+def _counts(raw: dict[bytes, bytes]) -> dict[str, int]:
+    return {k.decode(): int(v) for k, v in raw.items() if int(v)}
+
+
+def _hour(t_ms: int, tz: str) -> int:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+    return datetime.fromtimestamp(t_ms / 1000, ZoneInfo(tz)).hour

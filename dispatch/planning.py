@@ -1,0 +1,308 @@
+"""From a region's live state to the solver's ``Problem`` and back: pure, time is an argument.
+
+``build`` turns technicians, open jobs and current routes into a ``Problem`` (locations:
+technicians' current positions, their home bases, the jobs), the current ``Plan`` and the
+jobs still to place. Solver time 0 is ``now`` (whole seconds), so every time is small.
+
+- A technician on shift (available, en route, on site, on a break) is a vehicle starting where
+  its device last was, ending at its home base by its shift end; its job under way (en route
+  / on site) is a *fixed* task that no solver or policy may move. Breaks of the spec whose
+  window is still ahead are breaks of the vehicle.
+- Zones become skill tokens (``dispatch.zones``); a job in no zone is ``outside_zones`` and
+  never reaches the solver. A technician who declined a job or let its offer expire may not
+  get it again: the job needs a token ``x:<job>`` every other technician holds.
+- A window already closed is dropped (serve as soon as possible; the arrival counts as late).
+
+``payload`` turns a plan back into what ``lua/plan.lua`` stores: changed routes with ETAs in
+epoch ms, unassigned jobs with reasons, the planning positions and change history.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from dispatch.geo import MatrixProvider
+from dispatch.model import COMMITTED, JobStatus, RegionConfig, TechStatus, Unassignable
+from dispatch.records import csv
+from dispatch.solver import (
+    MAX_TIME,
+    Break,
+    Plan,
+    Problem,
+    StepKind,
+    Task,
+    Unassigned,
+    Vehicle,
+    build_plan,
+)
+from dispatch.transitions import PLANNABLE
+from dispatch.zones import ZoneIndex, serves, zone_token
+
+ON_SHIFT = frozenset({TechStatus.AVAILABLE, TechStatus.EN_ROUTE, TechStatus.ON_SITE,
+                      TechStatus.ON_BREAK})
+DEFAULT_BREAK_S = 1800
+REASONS = {Unassigned.SKILLS: Unassignable.SKILLS, Unassigned.CAPACITY: Unassignable.CAPACITY,
+           Unassigned.TIME_WINDOW: Unassignable.TIME_WINDOW,
+           Unassigned.SOLVER: Unassignable.SOLVER}
+
+
+@dataclass(frozen=True)
+class State:
+    """What a recompute reads: decoded technician hashes, open job hashes, current routes
+    (technician → ``[{j|b, eta, start, end}]``), change history (technician → epoch s)."""
+
+    region: str
+    config: RegionConfig
+    techs: Mapping[str, dict[str, Any]]
+    jobs: Mapping[str, dict[str, Any]]
+    routes: Mapping[str, Sequence[dict[str, Any]]]
+    history: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    carry: float = 0.0
+
+
+@dataclass(frozen=True)
+class Built:
+    problem: Problem
+    t0: int  # epoch seconds of solver time 0
+    current: Plan  # the routes technicians work to, as a plan of ``problem``
+    pending: tuple[Task, ...]  # planned nowhere yet: to insert, most urgent first
+    outside: dict[str, str]  # job → reason it never reached the solver
+    starts: dict[str, tuple[float, float]]  # technician → planning position
+    coords: tuple[tuple[float, float], ...]  # location index → (lat, lon)
+    late: frozenset[str] = frozenset()  # jobs whose window has closed
+    matrix_s: float = 0.0  # time spent building the travel matrices
+
+
+def local_time(now_s: int, hhmm: str, tz: ZoneInfo, after: int | None = None) -> int:
+    """Epoch seconds of ``hhmm`` on the local day of ``now_s`` (the next day if it would fall
+    at or before ``after``, for shifts past midnight)."""
+    day = datetime.fromtimestamp(now_s, tz).replace(hour=0, minute=0, second=0, microsecond=0)
+    h, m = (int(x) for x in hhmm.split(":"))
+    at = int((day + timedelta(hours=h, minutes=m)).timestamp())
+    if after is not None and at <= after:
+        at = int((day + timedelta(days=1, hours=h, minutes=m)).timestamp())
+    return at
+
+
+def shift_of(t: Mapping[str, Any], now_s: int, tz: ZoneInfo) -> tuple[int, int]:
+    start = local_time(now_s, str(t.get("shift_start") or "00:00"), tz)
+    end = local_time(now_s, str(t.get("shift_end") or "24:00"), tz, after=start)
+    return start, end
+
+
+class _Locations:
+    def __init__(self) -> None:
+        self.coords: list[tuple[float, float]] = []
+
+    def add(self, lat: float, lon: float) -> int:
+        self.coords.append((float(lat), float(lon)))
+        return len(self.coords) - 1
+
+
+def _breaks(tid: str, t: Mapping[str, Any], now_s: int, t0: int, tz: ZoneInfo
+            ) -> tuple[Break, ...]:
+    import msgspec
+    specs = msgspec.json.decode(t.get("breaks") or "[]")
+    taken = (t.get("brk_ms") or 0) // 1000
+    out = []
+    for i, b in enumerate(specs):
+        a = local_time(now_s, b["start"], tz)
+        z = local_time(now_s, b["end"], tz, after=a)
+        if z <= now_s or a <= taken <= z:
+            continue
+        out.append(Break(f"{tid}~b{i}", ((max(0, a - t0), z - t0),),
+                         int(b.get("duration_s", DEFAULT_BREAK_S))))
+    return tuple(out)
+
+
+def _on_break_ready(t: Mapping[str, Any], now_s: int) -> int:
+    import msgspec
+    specs = msgspec.json.decode(t.get("breaks") or "[]")
+    dur = int(specs[0].get("duration_s", DEFAULT_BREAK_S)) if specs else DEFAULT_BREAK_S
+    began = (t.get("status_ms") or now_s * 1000) // 1000
+    return max(0, began + dur - now_s)
+
+
+def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
+    """The solver's view of the region at ``now_ms`` (see the module docstring)."""
+    cfg = state.config
+    tz = ZoneInfo(cfg.timezone)
+    now_s = now_ms // 1000
+    t0 = now_s
+    zones = ZoneIndex.build(cfg.zones)
+    locs = _Locations()
+    outside: dict[str, str] = {}
+    late: set[str] = set()
+
+    # Jobs first need their zones: they decide the zone tokens technicians hold.
+    plannable = {jid: j for jid, j in state.jobs.items() if j.get("status") in PLANNABLE}
+    committed = {jid: j for jid, j in state.jobs.items() if j.get("status") in COMMITTED}
+    job_zones: dict[str, frozenset[str]] = {}
+    if not zones.empty and plannable:
+        ids = list(plannable)
+        found = zones.containing_many([plannable[i]["lat"] for i in ids],
+                                      [plannable[i]["lon"] for i in ids])
+        for jid, zs in zip(ids, found, strict=True):
+            if zs:
+                job_zones[jid] = zs
+            else:
+                outside[jid] = Unassignable.OUTSIDE_ZONES
+    tokens = {zone_token(zs): zs for zs in job_zones.values()}
+    exclusions = {jid: frozenset(csv(j.get("excluded"))) for jid, j in plannable.items()
+                  if j.get("excluded") and jid not in outside}
+
+    vehicles: list[Vehicle] = []
+    starts: dict[str, tuple[float, float]] = {}
+    fixed_tasks: list[Task] = []
+    for tid in sorted(state.techs):
+        t = state.techs[tid]
+        if t.get("status") not in ON_SHIFT or t.get("lat") is None:
+            continue
+        active = t.get("active") or ""
+        aj = committed.get(active) if active else None
+        s_start, s_end = shift_of(t, now_s, tz)
+        if s_end <= now_s and aj is None:
+            continue  # shift over and nothing under way
+        start = locs.add(t["lat"], t["lon"])
+        starts[tid] = (t["lat"], t["lon"])
+        end = locs.add(t["home_lat"], t["home_lon"])
+        ready = _on_break_ready(t, now_s) if t.get("status") == TechStatus.ON_BREAK else 0
+        shift = (max(ready, s_start - t0), max(s_end - t0, ready + 1))
+        fixed: tuple[str, ...] = ()
+        if aj is not None and aj.get("tech") == tid:
+            service = int(aj.get("duration_s") or 0)
+            loc = locs.add(aj["lat"], aj["lon"])
+            if aj["status"] == JobStatus.ON_SITE:
+                loc = start  # it is there
+                spent = now_s - int((aj.get("arrived_ms") or now_ms) // 1000)
+                service = max(60, service - spent)
+            fixed_tasks.append(Task(aj["id"], loc, service, (), frozenset(), 100))
+            fixed = (aj["id"],)
+        max_jobs = t.get("max_jobs")
+        if s_end <= now_s:
+            shift, max_jobs = (0, MAX_TIME), len(fixed)
+        tz_ = frozenset(csv(t.get("zones")))
+        skills = set(csv(t.get("skills")))
+        skills |= {tok for tok, zs in tokens.items() if serves(tz_, zs)}
+        skills |= {f"x:{jid}" for jid, ex in exclusions.items() if tid not in ex}
+        brks = _breaks(tid, t, now_s, t0, tz) if cfg.policy.plan_breaks and not fixed else ()
+        vehicles.append(Vehicle(tid, start, end, shift, frozenset(skills),
+                                None, int(max_jobs) if max_jobs else None, brks, fixed))
+
+    tasks = list(fixed_tasks)
+    order = sorted((j for jid, j in plannable.items() if jid not in outside),
+                   key=lambda j: (-int(j.get("priority") or 0), j.get("created_ms") or 0, j["id"]))
+    for j in order:
+        jid = j["id"]
+        windows: tuple[tuple[int, int], ...] = ()
+        if j.get("win_end"):
+            end_rel = j["win_end"] // 1000 - t0
+            if end_rel <= 0:
+                late.add(jid)
+            else:
+                windows = ((max(0, int(j.get("win_start") or 0) // 1000 - t0), end_rel),)
+        skills = set(csv(j.get("skills")))
+        if jid in job_zones:
+            skills.add(zone_token(job_zones[jid]))
+        if jid in exclusions:
+            skills.add(f"x:{jid}")
+        tasks.append(Task(jid, locs.add(j["lat"], j["lon"]), int(j.get("duration_s") or 0),
+                          windows, frozenset(skills), int(j.get("priority") or 0)))
+    if not vehicles:
+        for j in order:
+            outside.setdefault(j["id"], Unassignable.NO_TECHNICIAN)
+        tasks = []
+    hour = datetime.fromtimestamp(now_s, tz).hour
+    return _finish(state, vehicles, tasks, locs, t0, outside, starts, late, provider, hour)
+
+
+def _finish(state: State, vehicles: list[Vehicle], tasks: list[Task], locs: _Locations,
+            t0: int, outside: dict[str, str], starts: dict[str, tuple[float, float]],
+            late: set[str], provider: MatrixProvider, hour: int) -> Built:
+    began = time.perf_counter()
+    n = len(locs.coords)
+    if n:
+        lat = np.fromiter((c[0] for c in locs.coords), np.float64, n)
+        lon = np.fromiter((c[1] for c in locs.coords), np.float64, n)
+        duration, distance = provider.matrices(lat, lon, hour)
+    else:
+        duration = distance = np.zeros((1, 1), np.int64)
+    matrix_s = time.perf_counter() - began
+    problem = Problem(tuple(vehicles), tuple(tasks), duration, distance)
+    return _with_plan(state, problem, t0, outside, starts, tuple(locs.coords), late, matrix_s)
+
+
+def _with_plan(state: State, problem: Problem, t0: int, outside: dict[str, str],
+               starts: dict[str, tuple[float, float]], coords: tuple[tuple[float, float], ...],
+               late: set[str], matrix_s: float) -> Built:
+    vehicle_ids = problem.vehicle_by_id
+    sequences: dict[str, list[str]] = {}
+    pending: list[Task] = []
+    placed: set[str] = set()
+    for vid, v in vehicle_ids.items():
+        breaks = {b.id for b in v.breaks}
+        seq = list(v.fixed)
+        for stop in state.routes.get(vid, ()):
+            sid = str(stop.get("j") or stop.get("b") or "")
+            if sid in breaks:
+                seq.append(sid)
+                continue
+            task = problem.task_by_id.get(sid)
+            j = state.jobs.get(sid)
+            if (task is None or sid in v.fixed or sid in placed or j is None
+                    or j.get("tech") != vid or j.get("status") not in ("offered", "assigned")):
+                continue
+            seq.append(sid)
+            placed.add(sid)
+        sequences[vid] = seq
+    for task in problem.tasks:
+        if task.id not in placed and task.id not in problem.fixed_owner:
+            pending.append(task)
+    current = build_plan(problem, sequences, {t.id: Unassigned.SOLVER for t in pending})
+    return Built(problem, t0, current, tuple(pending), outside, starts, coords,
+                 frozenset(late), matrix_s)
+
+
+def reasons(built: Built, plan: Plan) -> dict[str, str]:
+    """Every job without a technician in ``plan``, with its reason."""
+    out = {t: str(REASONS.get(r, Unassignable.SOLVER)) for t, r in plan.unassigned.items()}
+    out.update(built.outside)
+    return out
+
+
+def stops_ms(built: Built, plan: Plan, vid: str) -> list[list[Any]]:
+    """A route as ``[[id, eta_ms, start_ms, end_ms(, "b")], ...]``."""
+    out: list[list[Any]] = []
+    base = built.t0 * 1000
+    rte = plan.routes.get(vid)
+    for s in rte.stops if rte else ():
+        row: list[Any] = [s.id, base + s.arrival * 1000, base + s.start * 1000,
+                          base + s.departure * 1000]
+        if s.kind is StepKind.BREAK:
+            row.append("b")
+        out.append(row)
+    return out
+
+
+def changed_routes(built: Built, plan: Plan, stored: Mapping[str, Sequence[dict[str, Any]]],
+                   eta_tolerance_ms: int = 60_000) -> dict[str, list[list[Any]]]:
+    """Routes to publish: those whose stops changed, or whose ETAs moved by more than
+    ``eta_tolerance_ms`` (customers then see a fresh ETA)."""
+    out: dict[str, list[list[Any]]] = {}
+    for vid in built.problem.vehicle_by_id:
+        new = stops_ms(built, plan, vid)
+        old = list(stored.get(vid, ()))
+        same = len(new) == len(old) and all(
+            (o.get("j") or o.get("b")) == n[0]
+            and abs(int(o.get("eta") or 0) - n[1]) <= eta_tolerance_ms
+            for o, n in zip(old, new, strict=True))
+        if not same:
+            out[vid] = new
+    return out

@@ -1,0 +1,491 @@
+"""Recomputes: one per region at a time, under a Redis lock with a fencing token.
+
+``Recomputer.run(region)`` is what the arq job ``dispatch_recompute`` calls. It takes the
+region's lock (``lua/lock.lua``: the token comes from ``INCR``, so tokens only grow), then
+loops while there is work, each pass taking *all* work queued so far — bursts of triggers
+coalesce into one pass:
+
+- ``pending``: jobs waiting for a technician (new, declined, expired, taken back). The hot
+  path inserts each, most urgent first, where it adds the least travel (cheapest feasible
+  insertion), and offers it to that technician.
+- ``dirty``: technicians whose plan must be looked at again (a status change, a departure,
+  an arrival, a completion, GPS or ETA drift, a cancelled job); ``*`` for the whole region
+  (periodic, region configuration).
+
+A pass is *local* when it can be: the technicians named, the ones nearest each pending job
+(Redis GEO search on technician positions and on open jobs' locations), and the jobs they
+carry — so the hot path's cost does not grow with the region. It is *full* for ``*``, a
+large burst, or a job no nearby technician can take. After the insertion is published, a
+warm-started improvement (``dispatch.solver.improve``: re-solve, then keep a change only
+where its gain beats its churn cost) is published too, if it changed anything.
+
+Every publish carries the token; ``lua/plan.lua`` refuses a token older than one it has
+accepted or than the lock's current holder (a stale worker's result is refused).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from dispatch import keys, planning
+from dispatch.engine import RULES, SYSTEM, DispatchEngine
+from dispatch.errors import StaleToken
+from dispatch.model import RegionConfig, Unassignable
+from dispatch.offers import candidates
+from dispatch.planning import Built, State
+from dispatch.records import csv, decode_hash
+from dispatch.solver import (
+    Plan,
+    StabilityPolicy,
+    Task,
+    adapt,
+    churn,
+    improve,
+    insert,
+    solve,
+)
+from dispatch.solver.neighbourhood import nearest_vehicles
+
+log = logging.getLogger("switchboard.dispatch")
+WHOLE = "*"
+FAR_M = 20_000_000  # search radius that covers the planet: GEOSEARCH needs one
+
+
+@dataclass
+class Report:
+    """What one pass did (logged, returned to tests and the simulator, timed for benches)."""
+
+    region: str
+    token: int
+    reason: str
+    mode: str = "local"
+    techs: int = 0
+    jobs: int = 0
+    pending: int = 0
+    inserted: int = 0
+    unassigned: int = 0
+    offers: int = 0
+    moved: int = 0
+    planned: int = 0
+    improved: bool = False
+    stale: bool = False
+    version: int = 0
+    ms: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def churn(self) -> float:
+        return self.moved / self.planned if self.planned else 0.0
+
+
+@dataclass(frozen=True)
+class Work:
+    dirty: frozenset[str]
+    pending: frozenset[str]
+
+    @property
+    def whole(self) -> bool:
+        return WHOLE in self.dirty
+
+
+@dataclass
+class _Hot:
+    plan: Plan
+    costs: dict[str, int]
+    cands: dict[str, list[tuple[str, int]]]
+    failed: list[str]
+    mode: str
+
+
+class Recomputer:
+    def __init__(self, engine: DispatchEngine, lock_ttl_ms: int = 60_000, neighbours: int = 6,
+                 near_jobs: int = 12, bulk: int = 50, seed: int = 0,
+                 threads: bool = True) -> None:
+        self.engine = engine
+        self.redis: Redis = engine.redis
+        self.lock_ttl_ms = lock_ttl_ms
+        self.neighbours = neighbours
+        self.near_jobs = near_jobs
+        self.bulk = bulk
+        self.seed = seed
+        self.threads = threads  # False in the simulator: deterministic, one thread
+
+    # -- the loop --------------------------------------------------------------------------
+
+    async def run(self, region: str, reason: str = "event", max_passes: int = 50
+                  ) -> list[Report]:
+        """All queued work of ``region``, under its lock; [] if another worker holds it
+        (that worker's loop sees the work: it was queued before the lock was asked for)."""
+        reports: list[Report] = []
+        for _ in range(3):  # re-check after releasing: work queued in the last instant
+            token = await self.acquire(region)
+            if not token:
+                return reports
+            keeper = asyncio.create_task(self._keep(region, token))
+            try:
+                for _ in range(max_passes):
+                    work = await self.take(region)
+                    if work is None:
+                        break
+                    report = await self.once(region, token, reason, work)
+                    reports.append(report)
+                    if report.stale:
+                        return reports
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
+                await self.lock(region, "release", token)
+            if not await self.has_work(region):
+                break
+        return reports
+
+    async def acquire(self, region: str) -> int:
+        r = await self.lock(region, "acquire", 0)
+        return int(r.get("token") or 0)
+
+    async def lock(self, region: str, op: str, token: int) -> dict[str, Any]:
+        return await self.engine.store.run("lock", region, self.engine.clock(), SYSTEM.subject,
+                                           SYSTEM.via, op, self.lock_ttl_ms, token)
+
+    async def _keep(self, region: str, token: int) -> None:
+        while True:
+            await asyncio.sleep(self.lock_ttl_ms / 3000)
+            r = await self.lock(region, "extend", token)
+            if not r.get("held"):
+                log.warning("region %s: lost the recompute lock (token %d)", region, token)
+                return
+
+    async def has_work(self, region: str) -> bool:
+        p = keys.prefix(region)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.scard(p + "dirty")
+        pipe.scard(p + "pending")
+        a, b = await pipe.execute()
+        return bool(a or b)
+
+    async def take(self, region: str) -> Work | None:
+        """Everything queued so far (dirty is emptied atomically; pending jobs leave their
+        set when their status changes)."""
+        p = keys.prefix(region)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.smembers(p + "dirty")
+        pipe.delete(p + "dirty")
+        pipe.smembers(p + "pending")
+        dirty, _, pending = await pipe.execute()
+        if not dirty and not pending:
+            return None
+        return Work(frozenset(d.decode() for d in dirty), frozenset(j.decode() for j in pending))
+
+    # -- one pass --------------------------------------------------------------------------
+
+    async def once(self, region: str, token: int, reason: str, work: Work) -> Report:
+        eng = self.engine
+        report = Report(region, token, reason)
+        t = time.perf_counter()
+        cached = await eng._cached(region)
+        cfg = cached.config
+        full = work.whole or len(work.pending) > self.bulk
+        now = eng.clock()
+        state = await (self.load_full(region, cfg) if full else
+                       self.load_local(region, cfg, work))
+        state = await self._expire_overdue(region, cfg, state, full, work, now)
+        report.mode = "full" if full else "local"
+        report.techs, report.jobs = len(state.techs), len(state.jobs)
+        report.ms["load"] = _ms(t)
+        t = time.perf_counter()
+        built = await self._call(planning.build, state, now, cached.provider)
+        report.ms["build"] = _ms(t)
+        report.ms["matrix"] = built.matrix_s * 1000
+        policy = _policy(cfg)
+        t = time.perf_counter()
+        hot = await self._call(self._hot, built, state, full)
+        report.ms["insert"] = _ms(t)
+        report.pending = len(built.pending)
+        report.inserted = len(hot.costs)
+        if hot.failed and not full:
+            # No nearby technician can take these: the whole region decides (and names
+            # the reason if nobody can).
+            await self._escalate(region, hot.failed)
+        t = time.perf_counter()
+        payload = self.payload(built, state, hot.plan, reason, hot, None, full)
+        report.moved, report.planned = payload["moved"], payload["planned"]
+        report.unassigned = len(payload["unassigned"])
+        try:
+            res = await self.publish(region, token, cfg, payload)
+        except StaleToken:
+            report.stale = True
+            return report
+        report.version = int(res.get("version") or 0)
+        report.offers = len(res.get("offers") or [])
+        report.ms["publish"] = _ms(t)
+        plan = hot.plan
+        if cfg.policy.improve_s > 0 and built.problem.tasks and not await self.has_work(region):
+            t = time.perf_counter()
+            stab = await self._call(self._improve, built, plan, policy, state, now, full)
+            report.ms["improve"] = _ms(t)
+            if stab.changed:
+                stored = _as_stored(built, plan)
+                payload2 = self.payload(built, state, stab.plan, reason + "+improve", None,
+                                        stab, full, stored)
+                if payload2["routes"]:
+                    try:
+                        res = await self.publish(region, token, cfg, payload2)
+                    except StaleToken:
+                        report.stale = True
+                        return report
+                    report.improved = True
+                    report.version = int(res.get("version") or 0)
+                    report.offers += len(res.get("offers") or [])
+                    report.moved, report.planned = payload2["moved"], payload2["planned"]
+        return report
+
+    async def _call(self, fn: Any, *args: Any) -> Any:
+        if self.threads:
+            return await asyncio.to_thread(fn, *args)
+        return fn(*args)
+
+    async def _escalate(self, region: str, jobs: Iterable[str]) -> None:
+        p = keys.prefix(region)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.srem(p + "pending", *jobs)
+        pipe.sadd(p + "dirty", WHOLE)
+        await pipe.execute()
+
+    # -- loading ---------------------------------------------------------------------------
+
+    async def load_full(self, region: str, cfg: RegionConfig) -> State:
+        p = keys.prefix(region)
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.smembers(p + "techs")
+        pipe.smembers(p + "open")
+        techs, jobs = await pipe.execute()
+        return await self._state(region, cfg, [t.decode() for t in techs],
+                                 [j.decode() for j in jobs])
+
+    async def load_local(self, region: str, cfg: RegionConfig, work: Work) -> State:
+        p = keys.prefix(region)
+        techs: set[str] = {d for d in work.dirty if d != WHOLE}
+        pending = sorted(work.pending)
+        pipe = self.redis.pipeline(transaction=False)
+        for jid in pending:
+            pipe.hmget(p + "job:" + jid, ["lat", "lon"])
+        coords = await pipe.execute()
+        pipe = self.redis.pipeline(transaction=False)
+        kinds: list[str] = []
+        for lat, lon in coords:
+            if lat is None:
+                continue
+            pipe.geosearch(p + "geo", longitude=float(lon), latitude=float(lat), radius=FAR_M,
+                           unit="m", sort="ASC", count=self.neighbours)
+            pipe.geosearch(p + "jgeo", longitude=float(lon), latitude=float(lat),
+                           radius=FAR_M, unit="m", sort="ASC", count=self.near_jobs)
+            kinds += ["techs", "jobs"]
+        for tid in sorted(techs):
+            pipe.geosearch(p + "geo", member=tid, radius=FAR_M, unit="m", sort="ASC",
+                           count=self.neighbours)
+            kinds.append("techs")
+        near_jobs: set[str] = set()
+        for kind, ids in zip(kinds, await pipe.execute(), strict=True):
+            (near_jobs if kind == "jobs" else techs).update(x.decode() for x in ids)
+        if near_jobs:
+            pipe = self.redis.pipeline(transaction=False)
+            for jid in sorted(near_jobs):
+                pipe.hget(p + "job:" + jid, "tech")
+            for owner in await pipe.execute():
+                if owner:
+                    techs.add(owner.decode())
+        return await self._state(region, cfg, sorted(techs), pending)
+
+    async def _state(self, region: str, cfg: RegionConfig, tech_ids: list[str],
+                     job_ids: list[str]) -> State:
+        p = keys.prefix(region)
+        pipe = self.redis.pipeline(transaction=False)
+        for tid in tech_ids:
+            pipe.hgetall(p + "tech:" + tid)
+            pipe.get(p + "route:" + tid)
+        pipe.hgetall(p + "hist")
+        pipe.hget(p + "plan", "carry")
+        res = await pipe.execute()
+        techs: dict[str, dict[str, Any]] = {}
+        routes: dict[str, list[dict[str, Any]]] = {}
+        wanted = set(job_ids)
+        for i, tid in enumerate(tech_ids):
+            raw, route = res[2 * i], res[2 * i + 1]
+            if not raw:
+                continue
+            techs[tid] = decode_hash(raw)
+            stops = _stops(route)
+            routes[tid] = stops
+            wanted.update(s["j"] for s in stops if s.get("j"))
+            if techs[tid].get("active"):
+                wanted.add(techs[tid]["active"])
+        hist_raw, carry = res[-2], res[-1]
+        history = {k.decode(): tuple(int(x) for x in csv(v.decode()))
+                   for k, v in hist_raw.items() if k.decode() in techs}
+        jobs = await self._jobs(region, sorted(wanted))
+        return State(region, cfg, techs, jobs, routes, history, float(carry or 0))
+
+    async def _jobs(self, region: str, job_ids: list[str]) -> dict[str, dict[str, Any]]:
+        p = keys.prefix(region)
+        pipe = self.redis.pipeline(transaction=False)
+        for jid in job_ids:
+            pipe.hgetall(p + "job:" + jid)
+        out = {}
+        for jid, raw in zip(job_ids, await pipe.execute(), strict=True):
+            if raw:
+                j = decode_hash(raw)
+                if j.get("status") not in ("done", "cancelled", "failed"):
+                    out[jid] = j
+        return out
+
+    async def _expire_overdue(self, region: str, cfg: RegionConfig, state: State, full: bool,
+                              work: Work, now: int) -> State:
+        """Offers past their deadline are expired here too (lazily, in case their timer job
+        has not run): the job is pending again, without that technician."""
+        late = [j for j in state.jobs.values() if j.get("status") == "offered"
+                and j.get("deadline_ms") and j["deadline_ms"] <= now]
+        if not late:
+            return state
+        for j in late:
+            await self.engine.expire_offer(region, j["id"], int(j.get("offer_n") or 0))
+        fresh = await self._jobs(region, [j["id"] for j in late])
+        jobs = {**state.jobs, **fresh}
+        routes = {t: [s for s in r if s.get("j") not in fresh or fresh[s["j"]].get("tech") == t]
+                  for t, r in state.routes.items()}
+        return State(state.region, state.config, state.techs, jobs, routes, state.history,
+                     state.carry)
+
+    # -- computing (pure, run in a thread) -------------------------------------------------
+
+    def _hot(self, built: Built, state: State, full: bool) -> _Hot:
+        p = built.problem
+        pending_ids = {t.id for t in built.pending}
+        base = p.with_tasks(tuple(t for t in p.tasks if t.id not in pending_ids))
+        cur = adapt(base, built.current) if base.tasks else built.current
+        costs: dict[str, int] = {}
+        cands: dict[str, list[tuple[str, int]]] = {}
+        failed: list[str] = []
+        if not p.vehicles:
+            return _Hot(cur, costs, cands, [] if full else [t.id for t in built.pending], "none")
+        if full and cur.planned == 0 and len(built.pending) > self.bulk:
+            plan = solve(p, state.config.policy.solve_s, seed=self.seed)
+            return _Hot(plan, costs, cands, failed, "solve")
+        plan = cur
+        for task in built.pending:
+            ins = insert(plan, p, task)
+            plan = ins.plan
+            if ins.vehicle_id is None:
+                failed.append(task.id)
+                continue
+            costs[task.id] = int(ins.cost or 0)
+            if len(built.pending) <= self.bulk:
+                cands[task.id] = _ranking(p, plan, task, ins.vehicle_id, self.neighbours)
+        return _Hot(plan, costs, cands, failed if not full else [], "insert")
+
+    def _improve(self, built: Built, plan: Plan, policy: StabilityPolicy, state: State,
+                 now: int, full: bool) -> Any:
+        p = built.problem
+        vehicles = None
+        if len(p.vehicles) > 2 * self.neighbours * 4:
+            # A large region is improved a neighbourhood at a time: around the first
+            # pending job, else around a technician chosen by the clock (a rotating
+            # neighbourhood on periodic passes).
+            anchor = built.pending[0].location if built.pending else p.vehicles[
+                (now // 1000) % len(p.vehicles)].start
+            vehicles = nearest_vehicles(p, plan, anchor, 4 * self.neighbours)
+        return improve(p, plan, policy, state.history, now // 1000,
+                       state.config.policy.improve_s, self.seed, vehicles=vehicles,
+                       carry=state.carry)
+
+    def payload(self, built: Built, state: State, plan: Plan, reason: str, hot: _Hot | None,
+                stab: Any, full: bool, stored: Any = None) -> dict[str, Any]:
+        stored = state.routes if stored is None else stored
+        routes = planning.changed_routes(built, plan, stored)
+        for tid, old in state.routes.items():
+            if tid not in built.problem.vehicle_by_id and any(s.get("j") for s in old):
+                routes[tid] = []  # off shift: its planned jobs go back to pending
+        unassigned = planning.reasons(built, plan)
+        if not full:
+            # A local pass knows only zone verdicts; the rest escalate to a full pass.
+            unassigned = {j: r for j, r in unassigned.items()
+                          if r == Unassignable.OUTSIDE_ZONES}
+        offers: dict[str, dict[str, Any]] = {}
+        if hot is not None:
+            for jid, cost in hot.costs.items():
+                j = state.jobs.get(jid, {})
+                offers[jid] = {"reason": _offer_reason(j), "cost": cost,
+                               "rank": len(csv(j.get("excluded"))) + 1,
+                               "candidates": [list(c) for c in hot.cands.get(jid, [])]}
+        if stab is not None:
+            moved, planned = stab.churn.moved, stab.churn.planned
+            hist = {v: ",".join(map(str, stab.history.get(v, ()))) for v in stab.changed}
+            carry = stab.carry
+        else:
+            ch = churn(built.current, plan)
+            moved, planned, hist, carry = ch.moved, ch.planned, {}, state.carry
+        return {"reason": reason, "moved": moved, "planned": planned, "routes": routes,
+                "unassigned": unassigned, "offers": offers, "carry": carry, "full": full,
+                "pos": {t: [lat, lon] for t, (lat, lon) in built.starts.items()},
+                "hist": hist}
+
+    async def publish(self, region: str, token: int, cfg: RegionConfig,
+                      payload: dict[str, Any]) -> dict[str, Any]:
+        eng = self.engine
+        res = await eng.store.run("plan", region, eng.clock(), SYSTEM.subject, SYSTEM.via,
+                                  token, msgspec.json.encode(payload).decode(),
+                                  cfg.policy.offer_timeout_s, RULES)
+        for jid, n, deadline in res.get("offers") or []:
+            await eng.enqueuer.offer_timeout(region, jid, int(n), int(deadline))
+        return res
+
+
+def _policy(cfg: RegionConfig) -> StabilityPolicy:
+    p = cfg.policy
+    return StabilityPolicy(reassignment_penalty=p.reassignment_penalty_m,
+                           max_changes_per_hour=p.max_changes_per_hour,
+                           max_moved_ratio=p.max_moved_ratio, burst_ratio=p.burst_ratio)
+
+
+def _ranking(problem: Any, plan: Plan, task: Task, chosen: str, k: int
+             ) -> list[tuple[str, int]]:
+    near = nearest_vehicles(problem, plan, task.location, k)
+    ranked = candidates(problem, plan, task, [v for v in near if v != chosen], 2)
+    return ranked
+
+
+def _offer_reason(j: dict[str, Any]) -> str:
+    if j.get("excluded"):
+        return "next_candidate"
+    if j.get("status") in ("offered", "assigned"):
+        return "reassigned"
+    if j.get("status") == "unassignable":
+        return "retry"
+    return "new_job"
+
+
+def _as_stored(built: Built, plan: Plan) -> dict[str, list[dict[str, Any]]]:
+    out = {}
+    for vid in built.problem.vehicle_by_id:
+        out[vid] = [{"j" if len(r) == 4 else "b": r[0], "eta": r[1]}
+                    for r in planning.stops_ms(built, plan, vid)]
+    return out
+
+
+def _stops(raw: bytes | None) -> list[dict[str, Any]]:
+    if not raw:
+        return []
+    stops = msgspec.json.decode(raw).get("stops") or []
+    return list(stops) if isinstance(stops, list) else []
+
+
+def _ms(since: float) -> float:
+    return round(1000 * (time.perf_counter() - since), 3)
