@@ -85,8 +85,9 @@ def test_kiosk_ticket_is_tracked_called_announced_and_its_holder_told(
         status = phone.locator("#status").inner_text()
         assert "It’s your turn" in status and "Room 1" in status
         # First in line: "almost" at once, then "your turn" — each once.
-        assert [a["kind"] for a in phone.evaluate("window.switchboardTicket.alerts")] == \
-            ["almost", "your_turn"]
+        alerts = wait_js(phone, "window.switchboardTicket.alerts.length >= 2 && "
+                                "window.switchboardTicket.alerts")
+        assert [a["kind"] for a in alerts] == ["almost", "your_turn"]
 
         # A recall is announced again; start and complete reach the phone.
         console.keyboard.press("r")

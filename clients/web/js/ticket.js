@@ -169,8 +169,13 @@ function onMessage(msg) {
   ticket = msg.data;
   updatedAt = Date.now();
   render();
-  maybeAlert(msg);
+  // Alert on where things settle, not on each step of a resume: a phone that slept through
+  // "called, serving, done" must not buzz "your turn" for a call that is over.
+  clearTimeout(alertTimer);
+  alertTimer = setTimeout(() => maybeAlert(msg), 250);
 }
+
+let alertTimer = null;
 
 let toast = () => {};
 if (!site || boot.error || !ticketId) {
