@@ -24,6 +24,7 @@ from dispatch.errors import BadRequest, UnknownJob, UnknownOrg, UnknownRegion, U
 from dispatch.geo import MatrixProvider, haversine_m, provider_for
 from dispatch.geocode import Geocoder
 from dispatch.geofence import ARRIVE, Geofence, Params, for_job, step
+from dispatch.kpi import Kpis
 from dispatch.model import (
     Action,
     ActionKind,
@@ -400,8 +401,31 @@ class DispatchEngine:
     async def snapshot(self, region: str) -> dict[str, Any]:
         return await self.store.run("snapshot", region, self.clock(), "", "")
 
-    async def trim(self, region: str, keep_ms: int, keep_entries: int) -> dict[str, Any]:
-        return await self.store.run("trim", region, self.clock(), "", "", keep_ms, keep_entries)
+    async def trim(self, region: str, keep_ms: int, keep_entries: int, floor: str = ""
+                   ) -> dict[str, Any]:
+        return await self.store.run("trim", region, self.clock(), "", "", keep_ms, keep_entries,
+                                    floor)
+
+    # -- KPIs ------------------------------------------------------------------------------
+
+    async def kpis(self, region: str, fold: bool = False) -> Kpis:
+        """The region's KPIs: the stored checkpoint plus every event after it (and, with
+        ``fold``, the checkpoint moved up to now)."""
+        await self.config(region)
+        key = keys.prefix(region) + "kpi"
+        raw = await self.redis.get(key)
+        k = Kpis.from_builtins(msgspec.json.decode(raw)) if raw else Kpis()
+        stream = keys.events(region)
+        while True:
+            rows = await self.redis.xrange(stream, "(" + k.offset, "+", count=5000)
+            for eid, f in rows:
+                k.apply(f[b"t"].decode(), int(f[b"ts"]), msgspec.json.decode(f[b"d"]),
+                        eid.decode())
+            if len(rows) < 5000:
+                break
+        if fold:
+            await self.redis.set(key, msgspec.json.encode(k.to_builtins()))
+        return k
 
 
 def _validate_region(cfg: RegionConfig) -> None:

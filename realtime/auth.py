@@ -11,6 +11,15 @@ A token names a role and the things it is scoped to. Roles:
   follow ``booking:{id}``, confirm, cancel, reschedule, check in.
 - ``partner``: a partner site, app back end or phone line booking at one site through the
   channels it is given (``channels``; default app, web, partner, sms).
+- ``dispatcher``: one dispatch region (``region``): technicians, jobs, organisations, plans,
+  KPIs, and every ``tech:``, ``job:``, ``org:`` topic of the region.
+- ``tech``: one technician (``tech``), the token of its wristband or phone: its own
+  ``tech:{id}`` topic, GPS fixes and device actions (accept/decline offers, depart, arrive,
+  complete, fail, breaks).
+- ``customer``: one job (``job``), handed out when the job is created: read it, follow
+  ``job:{id}`` (status, the technician's first name, position and ETA), cancel it.
+- ``org``: one organisation (``org``), an enterprise customer: its ``org:{id}`` topic, its
+  jobs and batches, order batches, its KPIs.
 """
 
 from __future__ import annotations
@@ -25,7 +34,10 @@ import jwt
 
 from queueing.errors import Forbidden, Unauthorized
 
-ROLES = ("admin", "agent", "kiosk", "display", "ticket", "booking", "partner")
+ROLES = ("admin", "agent", "kiosk", "display", "ticket", "booking", "partner", "dispatcher",
+         "tech", "customer", "org")
+# Dispatch roles and the claim each is scoped by.
+DISPATCH_SCOPES = {"dispatcher": "region", "tech": "tech", "customer": "job", "org": "org"}
 PARTNER_CHANNELS = ("app", "web", "partner", "sms")
 ALGORITHM = "HS256"
 
@@ -39,6 +51,10 @@ class Principal:
     ticket: str | None = None
     booking: str | None = None
     channels: tuple[str, ...] = ()
+    region: str | None = None
+    tech: str | None = None
+    job: str | None = None
+    org: str | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -64,7 +80,9 @@ class Principal:
 def make_token(secret: str, role: str, *, site: str | None = None, counter: str | None = None,
                ticket: str | None = None, subject: str | None = None, ttl_s: int = 86400,
                now: float | None = None, booking: str | None = None,
-               channels: Sequence[str] | None = None) -> str:
+               channels: Sequence[str] | None = None, region: str | None = None,
+               tech: str | None = None, job: str | None = None, org: str | None = None
+               ) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if role in ("agent", "kiosk", "display", "partner", "booking") and not site:
@@ -75,11 +93,16 @@ def make_token(secret: str, role: str, *, site: str | None = None, counter: str 
         raise ValueError("a ticket token needs a ticket id")
     if role == "booking" and not booking:
         raise ValueError("a booking token needs a booking id")
+    dispatch = {"region": region, "tech": tech, "job": job, "org": org}
+    if role in DISPATCH_SCOPES and not dispatch[DISPATCH_SCOPES[role]]:
+        raise ValueError(f"a {role} token needs a {DISPATCH_SCOPES[role]} id")
     iat = int(time.time() if now is None else now)
     claims: dict[str, object] = {"role": role, "iat": iat, "exp": iat + ttl_s,
-                                 "sub": subject or _default_subject(role, site, counter,
-                                                                    ticket or booking)}
-    for k, v in (("site", site), ("counter", counter), ("ticket", ticket), ("booking", booking)):
+                                 "sub": subject or _default_subject(
+                                     role, site, counter, ticket or booking or _scope(
+                                         role, dispatch))}
+    for k, v in (("site", site), ("counter", counter), ("ticket", ticket), ("booking", booking),
+                 *dispatch.items()):
         if v:
             claims[k] = v
     if role == "partner" and channels:
@@ -87,6 +110,10 @@ def make_token(secret: str, role: str, *, site: str | None = None, counter: str 
         claims["channels"] = (channels.split(",") if isinstance(channels, str)
                               else list(channels))
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
+
+
+def _scope(role: str, dispatch: dict[str, str | None]) -> str | None:
+    return dispatch[DISPATCH_SCOPES[role]] if role in DISPATCH_SCOPES else None
 
 
 def _default_subject(role: str, site: str | None, counter: str | None,
@@ -110,7 +137,9 @@ def verify(secret: str, token: str | None) -> Principal:
     channels = claims.get("channels") or (PARTNER_CHANNELS if role == "partner" else ())
     return Principal(role=role, subject=str(claims["sub"]), site=claims.get("site"),
                      counter=claims.get("counter"), ticket=claims.get("ticket"),
-                     booking=claims.get("booking"), channels=tuple(map(str, channels)))
+                     booking=claims.get("booking"), channels=tuple(map(str, channels)),
+                     region=claims.get("region"), tech=claims.get("tech"),
+                     job=claims.get("job"), org=claims.get("org"))
 
 
 def load_secret(configured: str | None, data_dir: Path, create: bool = True) -> str:

@@ -74,6 +74,8 @@ for tid, stops in pairs(routes) do
           j.offer_n = (tonumber(j.offer_n) or 0) + 1
           j.deadline_ms = NOW + timeout_ms
           j.offered_ms = NOW
+          -- Open offers by deadline: the sweep expires any whose timer job was lost.
+          redis.call('ZADD', P .. 'offers', j.deadline_ms, jid)
           j.reason = ''
           local a = annot[jid] or {}
           later[#later + 1] = {'offered', {job = j, tech = tid, n = j.offer_n,

@@ -91,6 +91,7 @@ local function set_status(j, to)
   else
     redis.call('SADD', P .. 'open', j.id)
   end
+  if from == 'offered' then redis.call('ZREM', P .. 'offers', j.id) end
   -- "pending": jobs waiting for a technician; the recompute's hot path inserts them.
   if to == 'new' then
     redis.call('SADD', P .. 'pending', j.id)

@@ -1,7 +1,8 @@
 -- Trim the event stream, keeping every entry newer than ARGV[4] ms and at least the last
 -- ARGV[5] entries; remember the last trimmed id so a resume from before it resyncs
--- (the same rule as a queue site's stream).
-local keep_ms, keep_n = tonumber(ARGV[4]), tonumber(ARGV[5])
+-- (the same rule as a queue site's stream). ARGV[6]: never trim past this id ('' = no
+-- limit): the KPI checkpoint, so no event is trimmed before the KPIs have counted it.
+local keep_ms, keep_n, floor = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6]
 local tail = redis.call('XREVRANGE', P .. 'events', '+', '-', 'COUNT', keep_n)
 if #tail < keep_n then return ok({trimmed = 0}) end
 local nth = tail[#tail][1]
@@ -13,6 +14,7 @@ local function less(a, b)
   return tonumber(as) < tonumber(bs)
 end
 local minid = less(nth, cutoff) and nth or cutoff
+if floor and floor ~= '' and less(floor, minid) then minid = floor end
 local below = redis.call('XREVRANGE', P .. 'events', '(' .. minid, '-', 'COUNT', 1)[1]
 if not below then return ok({trimmed = 0}) end
 local n = redis.call('XTRIM', P .. 'events', 'MINID', minid)
