@@ -8,7 +8,8 @@ from the URL and speak the websocket protocol through clients/web/js/client.js.
 
 Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--demo``),
 ``/board/{site}``, ``/ticket/{id}``, ``/counter/{site}/{counter}``, ``/kiosk/{site}``,
-``/qr.svg?data=…`` (a ticket's QR code) and ``/static/…`` (CSS, JS, images).
+``/qr.svg?data=…`` (a ticket's QR code), ``/ticket-sw.js`` (the tracker's service worker,
+for notifications) and ``/static/…`` (CSS, JS, images).
 """
 
 from __future__ import annotations
@@ -140,6 +141,12 @@ def demo_links(secret: str, site: dict[str, Any], ttl_s: int) -> list[dict[str, 
     return links
 
 
+async def ticket_worker(request: Request) -> Response:
+    """The tracker's service worker (notifications on phones), allowed the /ticket/ scope."""
+    return Response((WEB / "ticket-sw.js").read_bytes(), media_type="text/javascript",
+                    headers={"Service-Worker-Allowed": "/ticket/", "Cache-Control": "no-cache"})
+
+
 async def qr_svg(request: Request) -> Response:
     """A QR code as SVG (the kiosk prints the tracker link with it); no script, no network."""
     data = request.query_params.get("data", "")
@@ -164,5 +171,6 @@ ROUTES: list[BaseRoute] = [
     Route("/kiosk/{site}", page("kiosk", lambda p: p["site"], lambda pr, p: pr.require(
         "kiosk", "agent", site=p["site"])), methods=["GET"]),
     Route("/qr.svg", qr_svg, methods=["GET"]),
+    Route("/ticket-sw.js", ticket_worker, methods=["GET"]),
     Mount("/static", app=StaticFiles(directory=WEB, check_dir=False), name="static"),
 ]

@@ -37,7 +37,7 @@ def test_kiosk_ticket_is_tracked_called_announced_and_its_holder_told(
     tv = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     kiosk_ctx = browser.new_context(viewport={"width": 1280, "height": 1024}, locale="zh-CN")
     phone_ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US",
-                                    has_touch=True, is_mobile=True)
+                                    has_touch=True, is_mobile=True, permissions=["notifications"])
     agent_ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
     try:
         board = tv.new_page()
@@ -88,6 +88,11 @@ def test_kiosk_ticket_is_tracked_called_announced_and_its_holder_told(
         alerts = wait_js(phone, "window.switchboardTicket.alerts.length >= 2 && "
                                 "window.switchboardTicket.alerts")
         assert [a["kind"] for a in alerts] == ["almost", "your_turn"]
+        # …shown as a system notification through the tracker's service worker.
+        shown = wait_js(phone, "window.switchboardTicket.notifications()"
+                               ".then((n) => n.length && n)")
+        assert shown[-1]["title"] == f"It’s your turn · {number}"
+        assert shown[-1]["body"] == "Please go to Room 1"
 
         # A recall is announced again; start and complete reach the phone.
         console.keyboard.press("r")

@@ -144,11 +144,26 @@ function alertOnce(kind, key, title, body) {
   alerts.push({ kind, key, at: new Date().toISOString() });
   // Browsers refuse vibration before the first tap (and log an error): ask only when allowed.
   if (navigator.userActivation?.hasBeenActive ?? true) navigator.vibrate?.(kind === 'your_turn' ? [400, 150, 400, 150, 600] : [250]);
-  if ('Notification' in window && Notification.permission === 'granted') {
-    try {
-      new Notification(title, { body, tag: `sb-${ticketId}`, renotify: true, requireInteraction: kind === 'your_turn' });
-    } catch { /* Android Chrome wants a service worker; the page itself still shows it */ }
-  }
+  if ('Notification' in window && Notification.permission === 'granted') notify(title, body, kind);
+}
+
+// A service worker where the browser has one (secure pages): Android Chrome shows
+// notifications only through it. Elsewhere, a plain Notification.
+const worker = window.isSecureContext && 'serviceWorker' in navigator
+  ? navigator.serviceWorker.register('/ticket-sw.js', { scope: '/ticket/' }).catch(() => null)
+  : Promise.resolve(null);
+
+async function notify(title, body, kind) {
+  const options = { body, tag: `sb-${ticketId}`, renotify: true, requireInteraction: kind === 'your_turn',
+    icon: '/static/img/icon.svg', data: { url: location.href } };
+  try {
+    const reg = await worker;
+    if (reg) {
+      await reg.showNotification(title, options);
+      return;
+    }
+    new Notification(title, options);
+  } catch { /* not allowed here: the page itself still shows it, and the phone vibrated */ }
 }
 
 function maybeAlert(msg) {
@@ -200,5 +215,9 @@ if (!site || boot.error || !ticketId) {
   client.subscribe(`ticket:${ticketId}`, onMessage);
   client.start();
   setInterval(render, 15000); // "updated …" and relative times stay honest
-  window.switchboardTicket = { get ticket() { return ticket; }, get phase() { return phase(ticket); }, alerts, client };
+  window.switchboardTicket = {
+    get ticket() { return ticket; }, get phase() { return phase(ticket); }, alerts, client,
+    // The system notifications shown (through the service worker), for tests.
+    notifications: async () => ((await (await worker)?.getNotifications()) ?? []).map((n) => ({ title: n.title, body: n.body })),
+  };
 }
