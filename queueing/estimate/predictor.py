@@ -3,12 +3,13 @@
 1. Capacity. Each counter that serves the service contributes ``share / mean call
    duration`` calls per second, with its own measured duration (counters differ) and, for a
    counter shared with other services, the share ``choose_head`` will give this one (all of
-   it when the other services have nobody waiting; see ``_share``). The roster turns this into a
-   piecewise-constant ``c(t)``: counters closing for a break or a shift end, a paused doctor
-   coming back at a known time.
+   it when the other services have no rival waiting; see ``_share``). The roster turns this
+   into a step function ``c(t)``: counters closing for a break or a shift end, a paused
+   doctor coming back at a known time; a counter that opens calls someone at once.
 2. The mean path (``fluid.fluid_wait``): people ahead drain at ``c(t)`` and by abandonment;
-   higher classes that will arrive overtake the ticket, but only as often as its aging budget
-   allows. This gives the expected number of calls ``K`` until the ticket's own call.
+   higher classes that will arrive (at the rate the time-of-day profile expects for each
+   half hour) overtake the ticket, but only as often as its aging budget lets them. This
+   gives the expected number of calls ``K`` until the ticket's own call.
 3. The spread. The time to the K-th call of s busy counters is gamma: Erlang(K) for
    exponential service. Its variance in units of calls is ``K * v`` where ``v`` runs from 1
    (few calls across many counters: the superposed completions look Poisson) to the measured
@@ -175,17 +176,12 @@ def _open_count(view: TicketView) -> int:
 def _gamma_params(path: Path, cv2: float, servers: int) -> tuple[float, float]:
     """Shape and scale (in calls) of the gamma for the time to the ticket's call."""
     k = max(path.calls, 1e-6)
-    # The counters are mid-call when the ticket arrives: a random arrival sees each call's
-    # remaining time, mean (1 + cv2) / 2 of a whole call (less for regular calls, more for
-    # erratic ones). Over the first s calls this shifts the K-th call by up to
-    # (1 - r) * 2s / (s + 1) calls (exact for one counter; for many counters the first
-    # completions look Poisson and the shift fades): the known renewal-theory correction.
-    r = (1.0 + cv2) / 2.0
-    mean = max(k - (1.0 - r) * 2.0 * min(k, servers) / (servers + 1), 0.05 * k)
-    # Departures of s counters look Poisson over a few calls, renewal-like over many.
+    # Departures of s counters look Poisson over a few calls, renewal-like over many. (A
+    # shift for the calls in progress, whose remaining part averages (1 + cv2) / 2 of a
+    # call, was tried and measured no better: the calibration absorbs it; docs/estimates.md.)
     v = (servers + cv2 * k) / (servers + k)
     var = k * v + path.overtakers + path.abandoned
-    return mean * mean / var, var / mean
+    return k * k / var, var / k
 
 
 def estimate(view: TicketView, tracker: RateTracker) -> Estimate | None:
