@@ -1,7 +1,377 @@
-"""HTTP routes for dispatch (issue 5)."""
+"""HTTP routes of dispatch: thin adapters that decode, authorise, call the dispatch engine,
+encode. The REST device endpoints (``/gps``, ``/actions``) are the fallback for a device
+without its websocket; both take batches, so a device back online can send what it buffered.
+"""
 
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from typing import Any
 
-ROUTES: list[BaseRoute] = []
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from dispatch import keys as dkeys
+from dispatch.engine import Actor, DispatchEngine
+from dispatch.errors import DispatchFailure, UnknownJob
+from dispatch.gps import Fix
+from dispatch.model import (
+    Actions,
+    BatchRequest,
+    CancelBody,
+    Fixes,
+    JobRequest,
+    OrgSpec,
+    RegionConfig,
+    TechnicianSpec,
+)
+from dispatch.recompute import WHOLE
+from queueing.errors import Forbidden
+from realtime.auth import Principal, make_token
+from realtime.body import json_body
+from realtime.context import ctx, principal
+from realtime.docs import Operation, register
+
+
+def _engine(request: Request) -> DispatchEngine:
+    from realtime.hub.dispatch_topics import dispatch_engine
+    return dispatch_engine(ctx(request).hub)
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(msgspec.json.encode(data), status_code=status, media_type="application/json")
+
+
+def _actor(p: Principal, via: str = "api") -> Actor:
+    return Actor(p.subject, via)
+
+
+def _staff(p: Principal, region: str) -> None:
+    """Admins, or the dispatcher of ``region``."""
+    if p.is_admin or (p.role == "dispatcher" and p.region == region):
+        return
+    raise Forbidden(f"a {p.role} token cannot do this in region {region}", role=p.role)
+
+
+def _is_staff(p: Principal, region: str) -> bool:
+    return p.is_admin or (p.role == "dispatcher" and p.region == region)
+
+
+def _limit(request: Request) -> int:
+    return ctx(request).settings.max_body_bytes
+
+
+# -- regions --------------------------------------------------------------------------------
+
+async def list_regions(request: Request) -> Response:
+    principal(request).require("admin")
+    return _json({"regions": await _engine(request).regions()})
+
+
+async def put_region(request: Request) -> Response:
+    p = principal(request)
+    p.require("admin")
+    region = request.path_params["region"]
+    cfg = await json_body(request, RegionConfig, _limit(request))
+    eng = _engine(request)
+    await eng.put_region(region, cfg, _actor(p))
+    return _json(await eng.region(region))
+
+
+async def get_region(request: Request) -> Response:
+    region = request.path_params["region"]
+    _staff(principal(request), region)
+    return _json(await _engine(request).region(region))
+
+
+async def recompute(request: Request) -> Response:
+    region = request.path_params["region"]
+    _staff(principal(request), region)
+    eng = _engine(request)
+    await eng.config(region)
+    await eng.redis.sadd(dkeys.prefix(region) + "dirty", WHOLE)  # type: ignore[misc]
+    await eng.enqueuer.recompute(region, "requested")
+    return _json({"queued": True}, 202)
+
+
+async def get_plan(request: Request) -> Response:
+    region = request.path_params["region"]
+    _staff(principal(request), region)
+    eng = _engine(request)
+    techs = sorted(t.decode() for t in await eng.redis.smembers(  # type: ignore[misc]
+        dkeys.prefix(region) + "techs"))
+    return _json({"region": region, **(await eng.region(region))["plan"],
+                  "routes": {t: (await eng.tech(t))["route"] for t in techs}})
+
+
+async def region_kpis(request: Request) -> Response:
+    region = request.path_params["region"]
+    _staff(principal(request), region)
+    eng = _engine(request)
+    k = await eng.kpis(region)
+    return _json({"region": region, **k.summary(eng.clock())})
+
+
+# -- technicians ----------------------------------------------------------------------------
+
+def _tech_region(request: Request) -> tuple[str, str]:
+    tid = request.path_params["tech"]
+    return tid, dkeys.region_of(tid)
+
+
+async def put_tech(request: Request) -> Response:
+    tid, region = _tech_region(request)
+    p = principal(request)
+    _staff(p, region)
+    spec = await json_body(request, TechnicianSpec, _limit(request))
+    return _json(await _engine(request).put_tech(tid, spec, _actor(p)))
+
+
+def _self_or_staff(p: Principal, tid: str, region: str) -> None:
+    if p.role == "tech" and p.tech == tid:
+        return
+    _staff(p, region)
+
+
+async def get_tech(request: Request) -> Response:
+    tid, region = _tech_region(request)
+    _self_or_staff(principal(request), tid, region)
+    return _json(await _engine(request).tech(tid))
+
+
+async def tech_token(request: Request) -> Response:
+    tid, region = _tech_region(request)
+    _staff(principal(request), region)
+    await _engine(request).tech(tid)
+    c = ctx(request)
+    token = make_token(c.secret, "tech", tech=tid, ttl_s=c.settings.token_ttl_s)
+    return _json({"technician": tid, "token": token})
+
+
+async def post_gps(request: Request) -> Response:
+    """A batch of fixes (REST fallback), applied in order; each rejected one is reported."""
+    tid, region = _tech_region(request)
+    p = principal(request)
+    _self_or_staff(p, tid, region)
+    body = await json_body(request, Fixes, _limit(request))
+    eng = _engine(request)
+    accepted, rejected, arrived = 0, [], []
+    for i, f in enumerate(sorted(body.fixes, key=lambda f: f.t)):
+        try:
+            res = await eng.gps(tid, Fix(f.t, f.la, f.lo, f.s, f.a), _actor(p, "device"))
+        except DispatchFailure as exc:
+            if exc.status != 422:
+                raise
+            rejected.append({"index": i, "t": f.t, "code": exc.code, "message": exc.message})
+            continue
+        accepted += 1
+        if res.arrived:
+            arrived.append(res.arrived)
+    return _json({"accepted": accepted, "rejected": rejected, "arrived": arrived})
+
+
+async def post_actions(request: Request) -> Response:
+    """A batch of device actions (a device back online sends what it did offline), applied
+    in order, each at most once (by ``aid``)."""
+    tid, region = _tech_region(request)
+    p = principal(request)
+    _self_or_staff(p, tid, region)
+    body = await json_body(request, Actions, _limit(request))
+    eng = _engine(request)
+    via = "device" if p.role == "tech" else "console"
+    results = []
+    for act in body.actions:
+        try:
+            r = await eng.action(tid, act, _actor(p, via))
+            results.append({"aid": act.aid, "ok": True, "replay": r["replay"],
+                            "job": r.get("job")})
+        except DispatchFailure as exc:
+            if exc.temporary:
+                raise
+            results.append({"aid": act.aid, "ok": False, **exc.to_dict()})
+    return _json({"results": results})
+
+
+async def tech_track(request: Request) -> Response:
+    tid, region = _tech_region(request)
+    _staff(principal(request), region)
+    return _json({"technician": tid, "fixes": await _engine(request).history(tid)})
+
+
+# -- jobs -----------------------------------------------------------------------------------
+
+async def create_job(request: Request) -> Response:
+    region = request.path_params["region"]
+    p = principal(request)
+    req = await json_body(request, JobRequest, _limit(request))
+    if p.role == "org":
+        if req.org not in (None, p.org):
+            raise Forbidden("an organisation orders jobs for itself")
+        req = msgspec.structs.replace(req, org=p.org)
+        if dkeys.region_of(p.org or "") != region:
+            raise Forbidden(f"this organisation is not in region {region}")
+    else:
+        _staff(p, region)
+    job = await _engine(request).create_job(region, req, _actor(p))
+    return _json(_with_token(request, job), 201)
+
+
+def _with_token(request: Request, job: dict[str, Any]) -> dict[str, Any]:
+    c = ctx(request)
+    token = make_token(c.secret, "customer", job=job["id"], ttl_s=c.settings.token_ttl_s)
+    return {**job, "token": token, "tracker": f"/track/{job['id']}?token={token}"}
+
+
+async def _may_see_job(request: Request, jid: str) -> tuple[Principal, dict[str, Any]]:
+    p = principal(request)
+    region = dkeys.region_of(jid)
+    if not region:
+        raise UnknownJob(f"unknown job {jid}")
+    if p.role == "customer":
+        if p.job != jid:
+            raise Forbidden("this token is for another job")
+        return p, await _engine(request).job(jid)
+    job = await _engine(request).job(jid)
+    if p.role == "org" and job.get("org") == p.org and p.org:
+        return p, job
+    _staff(p, region)
+    return p, job
+
+
+async def get_job(request: Request) -> Response:
+    _, job = await _may_see_job(request, request.path_params["job"])
+    return _json(job)
+
+
+async def cancel_job(request: Request) -> Response:
+    jid = request.path_params["job"]
+    p, _ = await _may_see_job(request, jid)
+    body = await json_body(request, CancelBody, _limit(request), allow_empty=True)
+    return _json(await _engine(request).cancel_job(jid, body.reason, _actor(p)))
+
+
+# -- organisations --------------------------------------------------------------------------
+
+def _org(request: Request) -> tuple[str, str]:
+    oid = request.path_params["org"]
+    return oid, dkeys.region_of(oid)
+
+
+def _org_or_staff(p: Principal, oid: str, region: str) -> None:
+    if p.role == "org" and p.org == oid:
+        return
+    _staff(p, region)
+
+
+async def put_org(request: Request) -> Response:
+    oid, region = _org(request)
+    p = principal(request)
+    _staff(p, region)
+    spec = await json_body(request, OrgSpec, _limit(request))
+    return _json(await _engine(request).put_org(oid, spec, _actor(p)))
+
+
+async def get_org(request: Request) -> Response:
+    oid, region = _org(request)
+    _org_or_staff(principal(request), oid, region)
+    return _json(await _engine(request).org(oid))
+
+
+async def create_batch(request: Request) -> Response:
+    oid, region = _org(request)
+    p = principal(request)
+    _org_or_staff(p, oid, region)
+    req = await json_body(request, BatchRequest, _limit(request))
+    return _json(await _engine(request).create_batch(oid, req, _actor(p)), 201)
+
+
+async def org_token(request: Request) -> Response:
+    oid, region = _org(request)
+    _staff(principal(request), region)
+    await _engine(request).org(oid)
+    c = ctx(request)
+    return _json({"org": oid, "token": make_token(c.secret, "org", org=oid,
+                                                  ttl_s=c.settings.token_ttl_s)})
+
+
+async def org_kpis(request: Request) -> Response:
+    oid, region = _org(request)
+    _org_or_staff(principal(request), oid, region)
+    eng = _engine(request)
+    await eng.org(oid)
+    k = await eng.kpis(region)
+    return _json(k.summary(eng.clock(), org=oid))
+
+
+ROUTES: list[BaseRoute] = [
+    Route("/v1/regions", list_regions, methods=["GET"]),
+    Route("/v1/regions/{region}", put_region, methods=["PUT"]),
+    Route("/v1/regions/{region}", get_region, methods=["GET"]),
+    Route("/v1/regions/{region}/recompute", recompute, methods=["POST"]),
+    Route("/v1/regions/{region}/plan", get_plan, methods=["GET"]),
+    Route("/v1/regions/{region}/kpis", region_kpis, methods=["GET"]),
+    Route("/v1/regions/{region}/jobs", create_job, methods=["POST"]),
+    Route("/v1/technicians/{tech}", put_tech, methods=["PUT"]),
+    Route("/v1/technicians/{tech}", get_tech, methods=["GET"]),
+    Route("/v1/technicians/{tech}/token", tech_token, methods=["POST"]),
+    Route("/v1/technicians/{tech}/gps", post_gps, methods=["POST"]),
+    Route("/v1/technicians/{tech}/actions", post_actions, methods=["POST"]),
+    Route("/v1/technicians/{tech}/track", tech_track, methods=["GET"]),
+    Route("/v1/jobs/{job}", get_job, methods=["GET"]),
+    Route("/v1/jobs/{job}/cancel", cancel_job, methods=["POST"]),
+    Route("/v1/orgs/{org}", put_org, methods=["PUT"]),
+    Route("/v1/orgs/{org}", get_org, methods=["GET"]),
+    Route("/v1/orgs/{org}/batches", create_batch, methods=["POST"]),
+    Route("/v1/orgs/{org}/token", org_token, methods=["POST"]),
+    Route("/v1/orgs/{org}/kpis", org_kpis, methods=["GET"]),
+]
+
+_STAFF = "admin, or dispatcher of the region"
+register(
+    Operation("get", "/v1/regions", "List dispatch regions", "admin"),
+    Operation("put", "/v1/regions/{region}", "Create or replace a dispatch region "
+              "(zones, policy; idempotent)", "admin", RegionConfig,
+              errors=("bad_request", "unknown_field")),
+    Operation("get", "/v1/regions/{region}", "A region with counts and its plan's version",
+              _STAFF, errors=("unknown_region",)),
+    Operation("post", "/v1/regions/{region}/recompute", "Ask for a full recompute", _STAFF,
+              status=202, errors=("unknown_region",)),
+    Operation("get", "/v1/regions/{region}/plan", "Every technician's route with ETAs",
+              _STAFF, errors=("unknown_region",)),
+    Operation("get", "/v1/regions/{region}/kpis", "Live KPIs from the event log", _STAFF,
+              errors=("unknown_region",)),
+    Operation("post", "/v1/regions/{region}/jobs", "Create a job (returns the customer's "
+              "tracking token)", f"{_STAFF}; org for its own jobs", JobRequest, 201,
+              ("unknown_region", "unknown_org", "bad_request", "unknown_field")),
+    Operation("put", "/v1/technicians/{tech}", "Create or update a technician", _STAFF,
+              TechnicianSpec, errors=("unknown_region", "bad_request")),
+    Operation("get", "/v1/technicians/{tech}", "A technician with its route",
+              f"{_STAFF}; the technician", errors=("unknown_technician",)),
+    Operation("post", "/v1/technicians/{tech}/token", "Issue the technician's device token",
+              _STAFF, errors=("unknown_technician",)),
+    Operation("post", "/v1/technicians/{tech}/gps", "GPS fixes (REST fallback, a batch in "
+              "order; rejected fixes are listed with their reason code)",
+              f"the technician; {_STAFF}", Fixes, errors=("unknown_technician",)),
+    Operation("post", "/v1/technicians/{tech}/actions", "Device actions (a batch, each applied "
+              "at most once by its aid)", f"the technician; {_STAFF}", Actions,
+              errors=("unknown_technician",)),
+    Operation("get", "/v1/technicians/{tech}/track", "The technician's recent fixes", _STAFF,
+              errors=("unknown_technician",)),
+    Operation("get", "/v1/jobs/{job}", "A job", f"its customer; its organisation; {_STAFF}",
+              errors=("unknown_job",)),
+    Operation("post", "/v1/jobs/{job}/cancel", "Cancel a job",
+              f"its customer; its organisation; {_STAFF}", CancelBody,
+              errors=("unknown_job", "invalid_transition")),
+    Operation("put", "/v1/orgs/{org}", "Create or rename an organisation", _STAFF, OrgSpec,
+              errors=("unknown_region",)),
+    Operation("get", "/v1/orgs/{org}", "An organisation with batch progress by status",
+              f"the organisation; {_STAFF}", errors=("unknown_org",)),
+    Operation("post", "/v1/orgs/{org}/batches", "Order a batch of jobs",
+              f"the organisation; {_STAFF}", BatchRequest, 201,
+              ("unknown_org", "bad_request")),
+    Operation("post", "/v1/orgs/{org}/token", "Issue the organisation's dashboard token",
+              _STAFF, errors=("unknown_org",)),
+    Operation("get", "/v1/orgs/{org}/kpis", "The organisation's KPIs",
+              f"the organisation; {_STAFF}", errors=("unknown_org",)),
+)

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from dispatch.errors import DispatchFailure
 from queueing.errors import SwitchboardError
 
 log = logging.getLogger("switchboard.http")
@@ -23,6 +24,13 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SwitchboardError)  # registered for SwitchboardError only
+    return JSONResponse(exc.to_dict(), status_code=exc.status)
+
+
+async def dispatch_error(request: Request, exc: Exception) -> Response:
+    # dispatch may not import queueing, so its errors have their own root with the same
+    # fields (code, status, temporary, message, details): mapped the same way.
+    assert isinstance(exc, DispatchFailure)  # registered for DispatchFailure only
     return JSONResponse(exc.to_dict(), status_code=exc.status)
 
 
@@ -39,4 +47,5 @@ async def internal_error(request: Request, exc: Exception) -> Response:
                          "temporary": True}, status_code=500)
 
 
-HANDLERS = {SwitchboardError: domain_error, HTTPException: http_error, Exception: internal_error}
+HANDLERS = {SwitchboardError: domain_error, DispatchFailure: dispatch_error,
+            HTTPException: http_error, Exception: internal_error}

@@ -91,6 +91,30 @@ ON_STARTUP: list[Step] = [booking_start]
 ON_SHUTDOWN: list[Step] = [booking_stop]
 
 
+# -- dispatch (dispatch/tasks.py): recomputes, offer timers, the sweep ------------------------
+
+async def dispatch_start(ctx: dict[str, Any], settings: Settings | None = None) -> None:
+    from dispatch import tasks
+    s = settings or from_env()
+    await tasks.startup(ctx, s.history_ttl_s, s.history_min_entries)
+
+
+async def dispatch_stop(ctx: dict[str, Any]) -> None:
+    from dispatch import tasks
+    await tasks.shutdown(ctx)
+
+
+def _dispatch_jobs() -> tuple[list[Any], list[Any]]:
+    from dispatch import tasks
+    return tasks.FUNCTIONS, tasks.CRON_JOBS
+
+
+FUNCTIONS += _dispatch_jobs()[0]
+CRON_JOBS += _dispatch_jobs()[1]
+ON_STARTUP.append(dispatch_start)
+ON_SHUTDOWN.append(dispatch_stop)
+
+
 async def on_startup(ctx: dict[str, Any]) -> None:
     for step in ON_STARTUP:
         await step(ctx)
