@@ -63,6 +63,8 @@ class Schedule:
     tz: ZoneInfo
     at: float
     days: dict[date, dict[str, Slot]] = field(default_factory=dict)
+    slots: dict[str, Slot] = field(default_factory=dict)  # looked-up slots by id
+    _args: str = ""
 
     @property
     def policy(self) -> BookingPolicy:
@@ -73,15 +75,29 @@ class Schedule:
         if hit is None:
             if len(self.days) > 400:
                 self.days.clear()
+                self.slots.clear()
             hit = self.days[day] = {s.id: s for s in day_slots(self.config, day, self.tz)}
         return hit
 
     def slot(self, slot_id: str) -> Slot:
+        hit = self.slots.get(slot_id)
+        if hit is not None:
+            return hit
         parsed = parse_slot_id(slot_id)
         found = parsed and self.day(local_date(parsed[2], self.tz)).get(slot_id)
         if not found:
             raise UnknownSlot(f"unknown slot {slot_id}", slot=slot_id)
+        self.slots[slot_id] = found
         return found
+
+    @property
+    def args(self) -> str:
+        """The policy numbers every booking script reads, as one argument."""
+        if not self._args:
+            p = self.policy
+            self._args = (f"{p.hold_ttl_s * 1000}|{p.max_open_bookings}|{p.grace_s * 1000}|"
+                          f"{p.offer_ttl_s * 1000}|{','.join(map(str, p.reminders_s))}")
+        return self._args
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +122,12 @@ class Counts:
 
 def quota_spec(slot: Slot) -> str:
     return ";".join(f"{q.group}:{q.reserved}:{q.release_ms}" for q in slot.quotas)
+
+
+def slot_spec(slot: Slot) -> str:
+    """A slot as the scripts take it: ``service|resource|start|end|capacity|quotas``."""
+    return (f"{slot.service}|{slot.resource}|{slot.start_ms}|{slot.end_ms}|{slot.capacity}|"
+            f"{quota_spec(slot)}")
 
 
 def site_of_booking(booking_id: str) -> str:
@@ -172,7 +194,7 @@ class BookingEngine:
         who = actor or Actor("", "")
         r = await self.store.run(script, site, now, who.subject, who.via, *args)
         if self.jobs is not None and (r.get("due") or r.get("undue")):
-            await self.jobs.apply(site, _pairs(r.get("due")), _list(r.get("undue")), now)
+            self.jobs.apply(site, _pairs(r.get("due")), _list(r.get("undue")), now)
         return r
 
     def _view(self, s: Schedule, raw: dict[str, Any], now: int,
@@ -229,16 +251,12 @@ class BookingEngine:
                 if replay is not None:
                     return replay
                 raise
-            p = s.policy
-            codes = ",".join(rules.new_code() for _ in range(3))
             r = await self._run(
-                "book", site, now, actor, f"{site}.{secrets.token_hex(6)}", codes, slot.id,
-                slot.service, slot.resource, slot.start_ms, slot.end_ms, slot.capacity,
-                quota_spec(slot), slot.group_of(req.channel.value), req.customer,
-                req.channel.value, req.notify or "", int(req.hold), p.hold_ttl_s * 1000,
-                p.max_open_bookings, p.grace_s * 1000, idempotency_key or "", fp,
-                self.engine.idempotency_ttl_s, s.version, int(req.waitlist),
-                ",".join(map(str, p.reminders_s)), site)
+                "book", site, now, actor, f"{site}.{secrets.token_hex(6)}",
+                ",".join(rules.new_codes(3)), slot.id, slot_spec(slot),
+                slot.group_of(req.channel.value), req.customer, req.channel.value,
+                req.notify or "", f"{int(req.hold)}{int(req.waitlist)}", s.args,
+                idempotency_key or "", fp, self.engine.idempotency_ttl_s, s.version, site)
             return Booked(self._view(s, r["booking"], now, r), bool(r.get("replay")))
 
         return await self._retrying(site, step)
@@ -363,7 +381,7 @@ class BookingEngine:
                 "", self.engine.idempotency_ttl_s, b["order_ms"] if on_time else "",
                 b["id"], b["v"], int(not on_time))
             if self.jobs is not None:
-                await self.jobs.apply(site, [], _list(r2.get("undue")), now)
+                self.jobs.apply(site, [], _list(r2.get("undue")), now)
             return CheckedIn(public(r2["ticket"], r2.get("position") or None, s.tz),
                              self._view(s, r2["booking"], now), bool(r2.get("replay")))
 

@@ -100,8 +100,18 @@ CODE_RE = re.compile(r"^[2-9A-HJ-NP-Z]{6}$")
 QR_RE = re.compile(r"^SBK1:([A-Za-z0-9_-]{1,64}\.[0-9a-f]{12}):([2-9A-HJ-NP-Z]{6})$")
 
 
+def new_codes(n: int = 1) -> list[str]:
+    """``n`` random booking codes (30 bits each) from one read of the system's randomness."""
+    raw = int.from_bytes(secrets.token_bytes(4 * n), "big")
+    out = []
+    for _ in range(n):
+        word, raw = raw & 0x3FFFFFFF, raw >> 32
+        out.append("".join(CODE_ALPHABET[(word >> (5 * i)) & 31] for i in range(6)))
+    return out
+
+
 def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+    return new_codes(1)[0]
 
 
 def qr_payload(booking_id: str, code: str) -> str:

@@ -65,10 +65,13 @@ def slot_id(resource: str, service: str, start_ms: int) -> str:
 def parse_slot_id(value: str) -> tuple[str, str, int] | None:
     """``(resource, service, start_ms)`` of a slot id, or None if it is not one."""
     parts = value.split(".")
-    if len(parts) != 3:
+    stamp = parts[2] if len(parts) == 3 else ""
+    if len(stamp) != 14 or stamp[8] != "T" or stamp[13] != "Z" or not (
+            stamp[:8] + stamp[9:13]).isdigit():
         return None
     try:
-        start = datetime.strptime(parts[2], "%Y%m%dT%H%MZ").replace(tzinfo=UTC)
+        start = datetime(int(stamp[:4]), int(stamp[4:6]), int(stamp[6:8]), int(stamp[9:11]),
+                         int(stamp[11:13]), tzinfo=UTC)
     except ValueError:
         return None
     return parts[0], parts[1], int(start.timestamp() * 1000)

@@ -130,7 +130,9 @@ async def test_due_side_effects_become_arq_jobs_and_follow_changes(demo: Engine,
     r1, r2 = f"r|{a['id']}|86400|{start}", f"r|{a['id']}|7200|{start}"
     assert await jobs.scheduled("demo", r1) == start - 86400_000
     assert await jobs.scheduled("demo", r2) == start - 7200_000
-    assert await jobs.scheduled("demo", f"n|{a['id']}|1") == start + 900_000
+    assert await jobs.scheduled("demo", f"n|{a['id']}|1") is None  # the sweep's
+    assert await bk.store.redis.zscore(keys.prefix("demo") + "bk:due",
+                                       f"n|{a['id']}|1") == start + 900_000
     raw = await redis.get(b"arq:job:" + job_id("demo", r1).encode())
     assert raw is not None and FUNCTION.encode() in raw
     # Rescheduling moves the reminders; cancelling removes them.

@@ -1,14 +1,14 @@
 -- Book a place (or a hold, or a waitlist entry). ARGV[4..]: id, candidate codes (csv),
--- slot, service, resource, start_ms, end_ms, capacity, quota spec, quota group, customer,
--- channel, notify, hold (0/1), hold_ms, max_open, grace_ms, idem key, fingerprint,
--- idem_ttl_s, schedule version, waitlist (0/1), reminder offsets (csv), site.
--- Everything is checked before the first write.
-local id, codes, slot, svc, res = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]
-local start_ms, end_ms, cap = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
-local qspec, grp, customer, channel, notify = ARGV[12], ARGV[13], ARGV[14], ARGV[15], ARGV[16]
-local hold, hold_ms, max_open = ARGV[17] == '1', tonumber(ARGV[18]), tonumber(ARGV[19])
-local grace_ms, idem, fp, idem_ttl = tonumber(ARGV[20]), ARGV[21], ARGV[22], tonumber(ARGV[23])
-local ver, waitlist, offsets, site = ARGV[24], ARGV[25] == '1', ARGV[26], ARGV[27]
+-- slot, slot spec (service|resource|start_ms|end_ms|capacity|quotas), quota group,
+-- customer, channel, notify, flags (hold, waitlist: "10"), policy
+-- (hold_ms|max_open|grace_ms|offer_ms|reminder offsets), idem key, fingerprint,
+-- idem_ttl_s, schedule version, site. Everything is checked before the first write.
+local id, codes, slot = ARGV[4], ARGV[5], ARGV[6]
+local svc, res, start_ms, end_ms, cap, qspec = bk_slot_args(ARGV[7])
+local grp, customer, channel, notify = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
+local hold, waitlist = string.sub(ARGV[12], 1, 1) == '1', string.sub(ARGV[12], 2, 2) == '1'
+local hold_ms, max_open, grace_ms, _, offsets = bk_policy_args(ARGV[13])
+local idem, fp, idem_ttl, ver, site = ARGV[14], ARGV[15], tonumber(ARGV[16]), ARGV[17], ARGV[18]
 
 if idem ~= '' then
   local prior = redis.call('GET', BK .. 'idem:' .. idem)
@@ -48,7 +48,7 @@ if refusal then
   b.status = 'waitlisted'
   local seq = redis.call('INCR', BK .. 'wlseq')
   redis.call('ZADD', BK .. 'wl:' .. slot, seq, id)
-  bk_expire_at(BK .. 'wl:' .. slot, keep)
+  bk_slot_expire(BK .. 'wl:' .. slot, end_ms)
 elseif hold then
   b.status = 'held'
   b.hold_until = math.min(NOW + hold_ms, start_ms)
@@ -58,7 +58,7 @@ else
   b.confirmed_ms = NOW
   redis.call('ZADD', bk_place_key(b), INF, id)
 end
-bk_expire_at(bk_place_key(b), keep)
+bk_slot_expire(bk_place_key(b), end_ms)
 bk_spec_save(slot, cap, start_ms, end_ms, qspec)
 redis.call('ZADD', BK .. 'cu:' .. customer, start_ms, id)
 bk_expire_at(BK .. 'cu:' .. customer, keep)
@@ -67,7 +67,7 @@ if idem ~= '' then
   redis.call('SET', BK .. 'idem:' .. idem, id .. '|' .. fp, 'EX', idem_ttl)
 end
 bk_due_plan(b, offsets, grace_ms)
-bk_save(b)
+bk_save(b, nil, true)
 redis.call('PEXPIREAT', BK .. 'b:' .. id, keep)
 local off = bk_emit(b.status, b)
 local out = {booking = b, offset = off}

@@ -29,7 +29,7 @@ end
 local prev = b.status
 redis.call('ZREM', BK .. 'wl:' .. b.slot, id)
 redis.call('ZADD', bk_place_key(b), INF, id)
-bk_expire_at(bk_place_key(b), b.end_ms + RETAIN_MS)
+bk_slot_expire(bk_place_key(b), b.end_ms)
 b.status = 'confirmed'
 b.confirmed_ms = NOW
 b.v = b.v + 1

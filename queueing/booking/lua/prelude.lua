@@ -34,11 +34,16 @@ local function bk_get(id)
   return b
 end
 
-local function bk_save(b, fields)
+-- Save `fields` of booking b (all by default). `skip_empty` leaves out unset fields (a new
+-- booking: fewer arguments to convert on the hot path).
+local function bk_save(b, fields, skip_empty)
   local args = {}
   for _, f in ipairs(fields or BFIELDS) do
-    args[#args + 1] = f
-    args[#args + 1] = tostring(b[f] == nil and '' or b[f])
+    local v = b[f]
+    if v ~= nil or not skip_empty then
+      args[#args + 1] = f
+      args[#args + 1] = tostring(v == nil and '' or v)
+    end
   end
   redis.call('HSET', BK .. 'b:' .. b.id, unpack(args))
 end
@@ -47,6 +52,18 @@ local function bk_emit(kind, b, extra)
   local data = extra or {}
   data.booking = b
   return emit('booking_' .. kind, data)
+end
+
+-- "service|resource|start_ms|end_ms|capacity|quotas" (engine.slot_spec).
+local function bk_slot_args(spec)
+  local svc, res, s, e, cap, q = string.match(spec, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  return svc, res, tonumber(s), tonumber(e), tonumber(cap), q
+end
+
+-- "hold_ms|max_open|grace_ms|offer_ms|offsets" (engine.Schedule.args).
+local function bk_policy_args(spec)
+  local h, m, g, o, offs = string.match(spec, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  return tonumber(h), tonumber(m), tonumber(g), tonumber(o), offs
 end
 
 local function split(s, sep)
@@ -185,6 +202,11 @@ local function bk_due_add(b, member, at)
   redis.call('ZADD', BK .. 'due', at, member)
   DUE[#DUE + 1] = {member, at}
   b.due = (b.due == nil or b.due == '') and member or (b.due .. ',' .. member)
+end
+
+-- Keys of one slot all live until its end + RETAIN_MS: one PEXPIREAT, no PTTL check.
+local function bk_slot_expire(key, end_ms)
+  redis.call('PEXPIREAT', key, end_ms + RETAIN_MS)
 end
 
 local function bk_due_clear(b)

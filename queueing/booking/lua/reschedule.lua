@@ -49,7 +49,7 @@ local score = b.status == 'held' and b.hold_until or INF
 local keep = end_ms + RETAIN_MS
 b.slot, b.resource, b.start_ms, b.end_ms, b.grp = slot, res, start_ms, end_ms, grp
 redis.call('ZADD', bk_place_key(b), score, id)
-bk_expire_at(bk_place_key(b), keep)
+bk_slot_expire(bk_place_key(b), end_ms)
 redis.call('ZREM', old_place, id)
 redis.call('ZREM', BK .. 'wl:' .. from.slot, id)
 if st == 'waitlisted' or st == 'offered' then
