@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -75,9 +76,16 @@ def run_solomon(args: argparse.Namespace) -> dict[str, Any]:
     for path in files:
         inst = read_instance(path)
         problem = to_problem(inst)
-        began = time.perf_counter()
-        plan = solve(problem, args.time_limit, seed=args.seed, backend=Backend(args.backend))
+        began, cpu_began = time.perf_counter(), time.process_time()
+        plan = solve(
+            problem,
+            args.time_limit,
+            seed=args.seed,
+            backend=Backend(args.backend),
+            cpu_clock=args.clock == "cpu",
+        )
         seconds = time.perf_counter() - began
+        cpu_seconds = time.process_time() - cpu_began
         routes = _routes(plan)
         violations = check_plan(problem, plan, travel=inst.distances() * SCALE)
         distance = solomon_distance(inst, routes)
@@ -88,6 +96,7 @@ def run_solomon(args: argparse.Namespace) -> dict[str, Any]:
             {
                 "instance": inst.name,
                 "seconds": round(seconds, 3),
+                "cpu_seconds": round(cpu_seconds, 3),
                 "distance": round(distance, 4),
                 "vehicles": len(routes),
                 "routes": routes,
@@ -104,6 +113,7 @@ def run_solomon(args: argparse.Namespace) -> dict[str, Any]:
     feasible = all(r["feasible"] for r in rows)
     print(f"mean gap {mean:+.3f}% over {len(gaps)} instances; all feasible: {feasible}")
     out = {"time_limit_s": args.time_limit, "seed": args.seed, "backend": args.backend}
+    out |= {"clock": args.clock, "load_average_end": os.getloadavg()}
     out |= {"mean_gap_percent": mean, "all_feasible": feasible, "instances": rows}
     _dump(args.json, out)
     return out
@@ -134,7 +144,8 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
         burst_ratio=args.burst,
     )
     carry = 0.0
-    current = solve(base, args.initial_s, seed=args.seed)
+    cpu = args.clock == "cpu"
+    current = solve(base, args.initial_s, seed=args.seed, cpu_clock=cpu)
     problem: Problem = base
     history: dict[str, tuple[int, ...]] = {}
     events = []
@@ -158,6 +169,7 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
             args.seed + k,
             vehicles=near,
             carry=carry,
+            cpu_clock=cpu,
         )
         history, carry = result.history, result.carry
         event = {
@@ -171,7 +183,7 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
             "feasible": not check_plan(problem, result.plan, travel=inst.distances() * SCALE),
         }
         if args.baseline_every and k % args.baseline_every == 0:
-            fresh = solve(problem, args.improve_s, seed=args.seed + 1000 + k)
+            fresh = solve(problem, args.improve_s, seed=args.seed + 1000 + k, cpu_clock=cpu)
             scratch = relabel(fresh, current, problem)
             event["scratch_churn"] = round(churn(current, scratch).ratio, 4)
             event["scratch_distance"] = round(solomon_distance(inst, _routes(scratch)), 3)
@@ -194,7 +206,8 @@ def _event_line(k: int, e: dict[str, Any]) -> str:
 def _churn_summary(
     args: argparse.Namespace, inst: SolomonInstance, full: Problem, final: Plan, events: list[Any]
 ) -> dict[str, Any]:
-    scratch = relabel(solve(full, args.resolve_s, seed=args.seed + 7), final, full)
+    fresh_plan = solve(full, args.resolve_s, seed=args.seed + 7, cpu_clock=args.clock == "cpu")
+    scratch = relabel(fresh_plan, final, full)
     running = solomon_distance(inst, _routes(final))
     fresh = solomon_distance(inst, _routes(scratch))
     churns = [e["churn"] for e in events]
@@ -213,6 +226,8 @@ def _churn_summary(
         "burst": args.burst,
         "neighbours": args.neighbours,
         "improve_s": args.improve_s,
+        "clock": args.clock,
+        "load_average_end": os.getloadavg(),
         "mean_churn": statistics.fmean(churns) if churns else 0.0,
         "max_churn": max(churns, default=0.0),
         "mean_scratch_churn": statistics.fmean(baseline) if baseline else None,
@@ -333,6 +348,7 @@ def run_scale(args: argparse.Namespace) -> dict[str, Any]:
         "time_limit_s": args.time_limit,
         "planned": plan.planned,
         "unassigned": len(plan.unassigned),
+        "travel_km": plan.cost / 1000,
         "violations": len(bad),
         "insert_into_solved_plan_ms": _latency(independent),
         "insert_stream_ms": _latency(stream),
@@ -359,6 +375,9 @@ def _latency(ms: list[float]) -> dict[str, float]:
 # --- command line --------------------------------------------------------------------------
 
 
+CLOCK_HELP = "time limits in wall-clock or in this process's CPU time (for a loaded machine)"
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m dispatch.bench", description=__doc__)
     sub = top.add_subparsers(dest="bench", required=True)
@@ -369,6 +388,7 @@ def parser() -> argparse.ArgumentParser:
     sol.add_argument("--seed", type=int, default=1)
     sol.add_argument("--backend", choices=[b.value for b in Backend], default="auto")
     sol.add_argument("--bks", help="bks csv (default: bks_distance.csv beside the files)")
+    sol.add_argument("--clock", choices=["wall", "cpu"], default="wall", help=CLOCK_HELP)
     ch = sub.add_parser("churn", help="replay new-job events into a running plan")
     ch.add_argument("--instance", default=str(BENCH_DIR / "RC105.txt"))
     ch.add_argument("--events", type=int, default=20)
@@ -383,6 +403,7 @@ def parser() -> argparse.ArgumentParser:
     ch.add_argument("--event-gap-s", type=int, default=300)
     ch.add_argument("--baseline-every", type=int, default=1)
     ch.add_argument("--seed", type=int, default=1)
+    ch.add_argument("--clock", choices=["wall", "cpu"], default="wall", help=CLOCK_HELP)
     ch.add_argument("--json")
     sc = sub.add_parser("scale", help="generated city: full recompute and insertion latency")
     sc.add_argument("--vehicles", type=int, default=1000)

@@ -27,7 +27,7 @@ Mapping, as PyVRP's documentation describes its features:
 from __future__ import annotations
 
 import time
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 import numpy as np
@@ -208,15 +208,16 @@ class _Build:
 
 
 class Deadline:
-    """PyVRP stopping criterion on the wall clock. ``MaxRuntime`` starts counting only when the
+    """PyVRP stopping criterion on a clock. ``MaxRuntime`` starts counting only when the
     search loop starts, after PyVRP's set-up (neighbour lists, a first local search), which
     takes seconds on thousands of tasks; a deadline bounds the whole call."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, clock: Callable[[], float], deadline: float) -> None:
+        self.clock = clock
         self.deadline = deadline
 
     def __call__(self, best_cost: int) -> bool:
-        return time.perf_counter() >= self.deadline
+        return self.clock() >= self.deadline
 
 
 def solve(
@@ -225,13 +226,15 @@ def solve(
     warm_start: Plan | None,
     seed: int,
     move_penalty: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, list[str]]:
-    """Vehicle id → task sequence (committed tasks first) found by PyVRP within the limit.
+    """Vehicle id → task sequence (committed tasks first) found by PyVRP within the limit
+    (measured on ``clock``).
 
     ``move_penalty`` > 0 with a warm start prices every task moved off its warm-start vehicle
     into the objective (when the per-vehicle matrices fit; otherwise it is ignored here and
     left to ``stabilise``)."""
-    began = time.perf_counter()
+    began = clock()
     if (reason := supports(problem)) is not None:
         raise BackendUnavailable("pyvrp", reason)
     anchor = {} if warm_start is None else dict(warm_start.assignment)
@@ -241,7 +244,7 @@ def solve(
     initial = build.initial(warm_start) if warm_start is not None else None
     result = pyvrp.solve(
         build.data,
-        stop=Deadline(began + time_limit_s),
+        stop=Deadline(clock, began + time_limit_s),
         seed=seed,
         collect_stats=False,
         display=False,

@@ -10,6 +10,7 @@ vehicle ``steps`` only seed the search; they do not pin anything). A warm start 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
@@ -101,11 +102,13 @@ def solve(
     warm_start: Plan | None,
     seed: int,
     move_penalty: int = 0,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict[str, list[str]]:
     """Vehicle id → sequence (committed tasks first, breaks where VROOM put them).
 
     VROOM is deterministic for a given input, so ``seed`` is unused. VROOM has no per-vehicle
-    job costs, so ``move_penalty`` cannot enter its objective; ``stabilise`` applies it.
+    job costs, so ``move_penalty`` cannot enter its objective; ``stabilise`` applies it. Its
+    timeout is wall-clock whatever ``clock`` says (it runs threads of its own).
     """
     began = time.perf_counter()
     inp, jobs, vehicles = _input(problem, warm_start)

@@ -13,6 +13,7 @@ With a warm start the result is never worse than the warm start itself.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection, Mapping
 from enum import StrEnum
 
@@ -112,15 +113,19 @@ def solve(
     seed: int = 0,
     backend: Backend = Backend.AUTO,
     move_penalty: int = 0,
+    cpu_clock: bool = False,
 ) -> Plan:
     """Route every task of ``problem`` within ``time_limit_s`` (wall clock, model building
     included). Committed tasks stay first on their vehicles. Tasks no vehicle can take feasibly
     come back in ``Plan.unassigned`` with a reason. ``move_penalty`` (cost units per task moved
-    off its warm-start vehicle) makes the search itself churn-aware where the backend can."""
+    off its warm-start vehicle) makes the search itself churn-aware where the backend can.
+    ``cpu_clock`` measures the limit in this process's CPU time instead of wall-clock time, so
+    benchmarks on a shared, loaded machine stay comparable (PyVRP only)."""
     chosen = choose_backend(problem) if backend is Backend.AUTO else backend
     warm = adapt(problem, warm_start) if warm_start is not None else None
     module = backend_pyvrp if chosen is Backend.PYVRP else backend_vroom
-    sequences = module.solve(problem, time_limit_s, warm, seed, move_penalty)
+    clock = time.process_time if cpu_clock else time.perf_counter
+    sequences = module.solve(problem, time_limit_s, warm, seed, move_penalty, clock)
     plan = repair(problem, build_plan(problem, sequences))
     if warm is not None and objective(warm) <= objective(plan):
         return warm
@@ -139,6 +144,7 @@ def improve(
     vehicles: Collection[str] | None = None,
     carry: float = 0.0,
     rounds: int = 3,
+    cpu_clock: bool = False,
 ) -> Stabilised:
     """The background step after an insertion: warm-started re-solves adopted only where their
     gain beats their churn cost (``stabilise``).
@@ -156,10 +162,12 @@ def improve(
     focus = vehicles
     for r in range(rounds):
         if focus is None:
-            candidate = solve(problem, time_limit_s / rounds, plan, seed + r, backend, price)
+            candidate = solve(
+                problem, time_limit_s / rounds, plan, seed + r, backend, price, cpu_clock
+            )
         else:
             sub, warm = subproblem(problem, plan, focus)
-            local = solve(sub, time_limit_s / rounds, warm, seed + r, backend, price)
+            local = solve(sub, time_limit_s / rounds, warm, seed + r, backend, price, cpu_clock)
             candidate = merge(problem, plan, local)
         step = stabilise(problem, plan, candidate, policy, history, now, allowance)
         plan, allowance = step.plan, step.carry if allowance is not None else None
