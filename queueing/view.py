@@ -48,8 +48,11 @@ class SiteView:
         queues = {s.id: list(snap["queues"].get(s.id) or []) for s in cfg.services}
         counters = {cid: {"state": cs.get("state", "closed"), "ticket": cs.get("ticket", "")}
                     for cid, cs in (snap["counters"] or {}).items()}
-        return cls(site, cfg, queues, dict(snap["tickets"] or {}), counters,
-                   list(snap["recent"] or []))
+        recent: list[dict[str, Any]] = []
+        for r in snap["recent"] or []:  # newest first; a recall repeats a ticket: keep the first
+            if all(x["ticket"] != r["ticket"] for x in recent):
+                recent.append(r)
+        return cls(site, cfg, queues, dict(snap["tickets"] or {}), counters, recent)
 
     # -- reading --------------------------------------------------------------------------
 

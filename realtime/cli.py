@@ -94,11 +94,15 @@ def token(args: argparse.Namespace) -> int:
     try:
         print(make_token(secret, args.role, site=args.site, counter=args.counter,
                          ticket=args.ticket, subject=args.subject,
-                         ttl_s=args.ttl_s or settings.token_ttl_s))
+                         ttl_s=args.ttl_s or _default_ttl(args.role, settings)))
     except ValueError as exc:
         print(f"switchboard token: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _default_ttl(role: str, settings: Settings) -> int:
+    return settings.device_token_ttl_s if role in ("display", "kiosk") else settings.token_ttl_s
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -126,8 +126,9 @@ async def home(request: Request) -> Response:
 
 def demo_links(secret: str, site: dict[str, Any], ttl_s: int) -> list[dict[str, Any]]:
     s = site["id"]
-    display = make_token(secret, "display", site=s, ttl_s=ttl_s, subject="demo:display")
-    kiosk = make_token(secret, "kiosk", site=s, ttl_s=ttl_s, subject="demo:kiosk")
+    device_ttl = max(ttl_s, 365 * 86400)  # wall screens and kiosks must not lapse daily
+    display = make_token(secret, "display", site=s, ttl_s=device_ttl, subject="demo:display")
+    kiosk = make_token(secret, "kiosk", site=s, ttl_s=device_ttl, subject="demo:kiosk")
     links = [
         {"kind": "board", "lang": "zh", "path": f"/board/{s}?token={display}&lang=zh"},
         {"kind": "board", "lang": "en", "path": f"/board/{s}?token={display}&lang=en"},

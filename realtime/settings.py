@@ -36,6 +36,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     secret: str | None = None  # HS256 key for tokens; generated into data_dir if unset
     allowed_origins: list[str] = []  # browser Origins allowed on /ws; empty = same host only
     token_ttl_s: Positive = 86400
+    device_token_ttl_s: Positive = 365 * 86400  # display and kiosk tokens (wall devices)
     # HTTP
     max_body_bytes: Positive = 65536
     idempotency_ttl_s: Positive = 86400

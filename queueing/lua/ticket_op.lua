@@ -51,6 +51,10 @@ if op == 'recall' then
   t.calls = t.calls + 1
   t.called_ms = NOW
   save(t, {'recalls', 'calls', 'called_ms'})
+  -- A recall is the newest call on the board (readers keep the first entry per ticket).
+  redis.call('LPUSH', P .. 'recent', cjson.encode({ticket = t.id, number = t.number,
+    counter = cid, service = t.service, ts = NOW}))
+  redis.call('LTRIM', P .. 'recent', 0, 19)
   local off = emit('recalled', {ticket = t, counter = cid, from = prev})
   return ok({ticket = t, offset = off})
 elseif op == 'start' then
