@@ -91,10 +91,13 @@ async def arq_worker(redis_url: str, **engine_kw: Any) -> AsyncIterator[Worker]:
     try:
         yield worker
     finally:
-        await worker.close()
+        # Not worker.close(): it calls redis-py's deprecated close() (warnings are errors).
         run.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await run
+        for task in worker.tasks.values():
+            task.cancel()
+        await asyncio.gather(*worker.tasks.values(), return_exceptions=True)
         await pool.aclose()
 
 
