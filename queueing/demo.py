@@ -64,7 +64,7 @@ def demo_booking() -> BookingConfig:
         Template("dr-li", "paediatrics", ["tue", "thu", "sat", "sun"],
                  [Session("08:00", "12:00", 5, 20)]),
         Template("dr-chen", "paediatrics", every, day),  # type: ignore[arg-type]
-        Template("lab-1", "lab", every, [Session("00:00", "24:00", 5, 30)]),  # type: ignore[arg-type]
+        Template("lab-1", "lab", every, [Session("00:00", "24:00", 5, 5)]),  # type: ignore[arg-type]
     ]
     return BookingConfig(resources=resources, templates=templates,
                          quotas=[Quota([Channel.PHONE, Channel.WINDOW], 0.2, 86400)],

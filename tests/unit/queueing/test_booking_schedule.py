@@ -144,4 +144,4 @@ def test_demo_has_slots_every_day() -> None:
     for offset in range(8):
         d = date(2026, 11, 16 + offset)
         lab = [s for s in day_slots(c, d, SH) if s.service == "lab"]
-        assert len(lab) == 48  # around the clock, so "today" always has bookable slots
+        assert len(lab) == 288  # around the clock: today has bookable slots until 23:55
