@@ -173,4 +173,4 @@ class RegionHub(Hub):
 def needs_region_routing() -> bool:
     """True while ``realtime.hub.hub.Hub`` does not route region topics itself."""
     import inspect
-    return "feed_kind" not in inspect.getsource(Hub)
+    return "feed_kind" not in inspect.getsource(Hub.subscribe)
