@@ -1,5 +1,4 @@
-"""Small hand-made problems for the solver tests (imported by the test modules beside it;
-not a conftest, so its name cannot clash with other packages' test helpers)."""
+"""Small hand-made problems for the solver tests."""
 
 from __future__ import annotations
 

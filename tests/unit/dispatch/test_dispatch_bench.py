@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from dispatch_solver_helpers import vrptw_dir
-
 from dispatch.bench import main
+
+from .dispatch_solver_helpers import vrptw_dir
 
 
 def test_solomon_bench_on_one_instance(tmp_path, capsys):

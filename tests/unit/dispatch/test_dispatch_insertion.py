@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dispatch_solver_helpers import line_problem
 
 from dispatch.solver import (
     Break,
@@ -17,6 +16,8 @@ from dispatch.solver import (
     check_plan,
     insert,
 )
+
+from .dispatch_solver_helpers import line_problem
 
 
 def add(problem: Problem, task: Task) -> Problem:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dispatch_solver_helpers import line_problem
-
 from dispatch.solver import Task, Unassigned, Vehicle, build_plan, check_plan
 from dispatch.solver.neighbourhood import merge, nearest_vehicles, subproblem
+
+from .dispatch_solver_helpers import line_problem
 
 
 def city():

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dispatch_solver_helpers import line_problem
 
 from dispatch.solver import Break, InvalidProblem, Plan, Task, Unassigned, Vehicle, check_plan
 from dispatch.solver.schedule import build_plan, route, window_start
+
+from .dispatch_solver_helpers import line_problem
 
 
 def kinds(problem, plan, **kw):

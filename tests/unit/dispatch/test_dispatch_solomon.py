@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from dispatch_solver_helpers import vrptw_dir
 
 from dispatch.solomon import SCALE, read_bks, read_instance, to_problem
 from dispatch.solver import InvalidInstance
+
+from .dispatch_solver_helpers import vrptw_dir
 
 TINY = """TINY
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dispatch_solver_helpers import line_problem
-
 from dispatch.solver import Churn, StabilityPolicy, Task, Vehicle, build_plan, churn, stabilise
+
+from .dispatch_solver_helpers import line_problem
 
 # Two technicians at both ends of a line; tasks spread along it.
 TASKS = [Task(n, loc) for n, loc in (("a", 1), ("b", 2), ("c", 9), ("d", 10), ("e", 5))]
