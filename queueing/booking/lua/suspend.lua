@@ -11,6 +11,12 @@ for _, b in ipairs(affected) do
     return fail('schedule_changed', 'bookings changed while the suspension was prepared; retry')
   end
 end
+-- Suspensions of this resource that are over no longer need checking.
+local old = redis.call('HGETALL', BK .. 'sus:' .. res)
+for i = 1, #old, 2 do
+  local u = tonumber(string.match(old[i + 1], '|(.+)$'))
+  if u <= NOW then redis.call('HDEL', BK .. 'sus:' .. res, old[i]) end
+end
 local s = {id = sid, resource = res, from_ms = from_ms, until_ms = until_ms, reason = reason,
   created_ms = NOW, by = ACTOR, affected = #affected}
 redis.call('HSET', BK .. 'sus:' .. res, sid, from_ms .. '|' .. until_ms)
