@@ -112,6 +112,7 @@ def _engine_proc(url: str, slot_ids: list[str], k: int, concurrency: int, start_
         await asyncio.sleep(max(0.0, start_at - time.time()))
         deadline = start_at + seconds
         cpu0 = time.process_time()
+        last = [start_at]
 
         async def worker(w: int) -> None:
             i = 0
@@ -123,6 +124,7 @@ def _engine_proc(url: str, slot_ids: list[str], k: int, concurrency: int, start_
                 try:
                     await bk.book(SITE, req, Actor("bench", req.channel.value))
                     codes["booked"] += 1
+                    last[0] = time.time()
                 except Conflict as exc:
                     codes[exc.code] += 1
                 lat.append(time.perf_counter() - t0)
@@ -132,7 +134,7 @@ def _engine_proc(url: str, slot_ids: list[str], k: int, concurrency: int, start_
             await bk.jobs.flush()
         cpu = time.process_time() - cpu0
         await redis.aclose()
-        return {"codes": dict(codes), "lat": lat, "cpu_s": cpu}
+        return {"codes": dict(codes), "lat": lat, "cpu_s": cpu, "last_booked_s": last[0] - start_at}
 
     out.put(_run_loop(main()))
 
@@ -201,11 +203,15 @@ def _summary(mode: str, results: list[dict[str, Any]], seconds: float, slots: in
         codes.update(r["codes"])
     lat = sorted(x for r in results for x in r["lat"])
     attempts = sum(codes.values())
+    # With few places the rush sells out before the end: how fast did it sell?
+    sold_in = max(r["last_booked_s"] for r in results)
     if codes["booked"] != check["booked_in_redis"]:
         raise AssertionError(f"{codes['booked']} answered booked, {check} in Redis")
     return {"mode": mode, "seconds": seconds, "slots": slots, "capacity": capacity,
             "attempts": attempts, "attempts_per_s": round(attempts / seconds),
             "booked": codes["booked"], "booked_per_s": round(codes["booked"] / seconds),
+            "last_booking_after_s": round(sold_in, 2),
+            "booked_per_s_until_last": round(codes["booked"] / max(sold_in, 1e-3)),
             "refused": {k: v for k, v in codes.items() if k != "booked"},
             "p50_ms": round(lat[len(lat) // 2] * 1000, 2) if lat else None,
             "p99_ms": round(lat[int(len(lat) * 0.99)] * 1000, 2) if lat else None,
@@ -258,6 +264,7 @@ def _http_proc(base: str, token: str, slot_ids: list[str], k: int, concurrency: 
         await asyncio.sleep(max(0.0, start_at - time.time()))
         deadline = start_at + seconds
         cpu0 = time.process_time()
+        last = [start_at]
         path = f"/v1/sites/{SITE}/bookings"
 
         async def worker(w: int) -> None:
@@ -272,6 +279,7 @@ def _http_proc(base: str, token: str, slot_ids: list[str], k: int, concurrency: 
                 lat.append(time.perf_counter() - t0)
                 if status == 201:
                     codes["booked"] += 1
+                    last[0] = time.time()
                 elif status == 409:
                     codes[msgspec.json.decode(answer)["code"]] += 1
                 else:
@@ -281,7 +289,7 @@ def _http_proc(base: str, token: str, slot_ids: list[str], k: int, concurrency: 
         cpu = time.process_time() - cpu0
         for c in conns:
             c.writer.close()
-        return {"codes": dict(codes), "lat": lat, "cpu_s": cpu}
+        return {"codes": dict(codes), "lat": lat, "cpu_s": cpu, "last_booked_s": last[0] - start_at}
 
     out.put(_run_loop(main()))
 
