@@ -151,6 +151,11 @@ class BookingEngine:
     def now(self) -> int:
         return self.engine.clock()
 
+    def cached_grace_s(self, site: str) -> int | None:
+        """The site's grace period if its schedule is cached (for synchronous callers)."""
+        hit = self._schedules.get(site)
+        return hit.policy.grace_s if hit else None
+
     # -- schedule ---------------------------------------------------------------------------
 
     async def put_config(self, site: str, cfg: BookingConfig, actor: Actor) -> dict[str, Any]:

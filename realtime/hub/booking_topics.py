@@ -61,8 +61,7 @@ class BookingTopic:
         kind = entry.type[len(PREFIX):]
         if not entry.type.startswith(PREFIX) or not b or b.get("id") != ref.parts[0]:
             return None
-        sched = _engine(feed)._schedules.get(ref.source)
-        grace = sched.policy.grace_s if sched else DEFAULT_GRACE_S
+        grace = _engine(feed).cached_grace_s(ref.source) or DEFAULT_GRACE_S
         tz = ZoneInfo(feed.view.config.timezone)
         extra: dict[str, Any] = {}
         if "suspension" in entry.data:

@@ -327,3 +327,56 @@ async def test_booking_topic_follows_the_booking(bserver: Server) -> None:
         await other.send({"op": "subscribe", "topic": f"booking:{b['id']}", "id": 1})
         err = await other.next(5)
         assert err["op"] == "error" and err["code"] == "forbidden"
+
+
+async def test_bad_input_on_every_booking_route_changes_nothing(bserver: Server,
+                                                                redis: Redis) -> None:
+    c = bserver.client
+    partner = bserver.auth("partner", site="demo")
+    b = (await c.post("/v1/sites/demo/bookings", json={"slot": slot("r1", 2, "12:00"),
+                      "customer": "ned", "channel": "app"}, headers=partner)).json()
+    own = {"Authorization": f"Bearer {b['token']}"}
+    agent = bserver.auth("agent", site="demo", counter="1")
+    start = datetime.fromisoformat(b["start"])
+    cases: list[tuple[str, str, Any, dict[str, str], int, str]] = [
+        ("post", f"/v1/bookings/{b['id']}/reschedule", {"slot": "nope"}, own, 400,
+         "bad_request"),
+        ("post", f"/v1/bookings/{b['id']}/reschedule", {"slot": b["slot"], "x": 1}, own, 400,
+         "unknown_field"),
+        ("post", f"/v1/bookings/{b['id']}/reschedule",
+         {"slot": slot("lab1", 2, "12:00", "lab")}, own, 400, "bad_request"),
+        ("post", f"/v1/bookings/{b['id']}/reschedule", {"slot": b["slot"]}, own, 400,
+         "bad_request"),
+        ("post", f"/v1/bookings/{b['id']}/reschedule",
+         {"slot": slot("r1", 2, "23:00")}, own, 404, "unknown_slot"),
+        ("post", "/v1/bookings/demo.000000000000/cancel", None, agent, 404,
+         "unknown_booking"),
+        ("post", "/v1/bookings/nosuchsite/cancel", None, agent, 404, "unknown_booking"),
+        ("post", f"/v1/bookings/{b['id']}/confirm", None,
+         bserver.auth("kiosk", site="demo"), 403, "forbidden"),
+        ("post", "/v1/sites/demo/check-in", {"code": "ABCDE!"}, agent, 400, "bad_request"),
+        ("post", "/v1/sites/demo/check-in", {"code": b["code"]}, agent, 409, "too_early"),
+        ("post", "/v1/sites/demo/check-in", {"code": b["code"], "channel": "app"}, agent, 403,
+         "forbidden"),
+        ("post", "/v1/sites/demo/resources/r1/suspend",
+         {"from": start.isoformat(), "until": start.isoformat(), "reason": "x"}, agent, 400,
+         "bad_request"),
+        ("post", "/v1/sites/demo/resources/ghost/suspend",
+         {"from": start.isoformat(), "until": (start + timedelta(hours=1)).isoformat(),
+          "reason": "x"}, agent, 404, "unknown_resource"),
+        ("post", "/v1/sites/demo/resources/r1/suspend", {"from": "soon", "until": "later",
+                                                         "reason": "x"}, agent, 400,
+         "bad_request"),
+        ("get", "/v1/sites/demo/suspensions/ghost", None, agent, 404, "unknown_suspension"),
+        ("put", "/v1/sites/demo/booking", {"resources": []}, bserver.auth("admin"), 400,
+         "bad_request"),
+        ("put", "/v1/sites/demo/booking", {"resources": [
+            {"id": "x", "name": "X", "services": ["ghost"]}]}, bserver.auth("admin"), 400,
+         "bad_request"),
+    ]
+    for method, path, body, headers, status, code in cases:
+        before = await snapshot(redis)
+        r = await c.request(method.upper(), path, json=body, headers=headers)
+        assert (r.status_code, r.json()["code"]) == (status, code), (path, body, r.text)
+        assert r.json()["message"]
+        assert await snapshot(redis) == before, (path, body)
