@@ -395,7 +395,7 @@ def parser() -> argparse.ArgumentParser:
     ch.add_argument("--initial-s", type=float, default=10.0)
     ch.add_argument("--improve-s", type=float, default=1.0)
     ch.add_argument("--resolve-s", type=float, default=10.0)
-    ch.add_argument("--penalty", type=float, default=2.0, help="distance units per moved job")
+    ch.add_argument("--penalty", type=float, default=1.0, help="distance units per moved job")
     ch.add_argument("--cap", type=int, default=6, help="plan changes per technician per hour")
     ch.add_argument("--max-moved", type=float, default=0.02, help="mean moved share per event")
     ch.add_argument("--burst", type=float, default=0.05, help="max moved share in one event")

@@ -153,7 +153,8 @@ def improve(
     rest of the plan stays as it is. ``carry`` is the move allowance the previous event left
     (``Stabilised.carry``). When the allowance held back a worthwhile change, the next round
     re-solves just the routes of that change with the move price tripled, looking for the part
-    of the gain that fits in fewer moves; the time limit is shared by up to ``rounds`` rounds.
+    of the gain that fits in fewer moves. The first round gets two thirds of ``time_limit_s``
+    (it is usually the only one); up to ``rounds - 1`` focused rounds share the rest.
     """
     start = adapt(problem, current)
     allowance = policy.allowance(start.planned, carry)
@@ -161,13 +162,14 @@ def improve(
     changed: set[str] = set()
     focus = vehicles
     for r in range(rounds):
+        share = time_limit_s * (2 / 3 if r == 0 else 1 / (3 * max(1, rounds - 1)))
+        if rounds == 1:
+            share = time_limit_s
         if focus is None:
-            candidate = solve(
-                problem, time_limit_s / rounds, plan, seed + r, backend, price, cpu_clock
-            )
+            candidate = solve(problem, share, plan, seed + r, backend, price, cpu_clock)
         else:
             sub, warm = subproblem(problem, plan, focus)
-            local = solve(sub, time_limit_s / rounds, warm, seed + r, backend, price, cpu_clock)
+            local = solve(sub, share, warm, seed + r, backend, price, cpu_clock)
             candidate = merge(problem, plan, local)
         step = stabilise(problem, plan, candidate, policy, history, now, allowance)
         plan, allowance = step.plan, step.carry if allowance is not None else None
