@@ -23,7 +23,7 @@ from queueing.errors import SwitchboardError, Unavailable, error_for
 _decode = msgspec.json.Decoder().decode
 
 SCRIPTS = ("issue", "call_next", "call", "counter_state", "ticket_op", "ticket_self",
-           "put_site", "snapshot", "get_ticket", "queue", "trim")
+           "put_site", "snapshot", "get_ticket", "queue", "trim", "record")
 
 
 def _load(name: str) -> str:

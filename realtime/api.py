@@ -60,10 +60,25 @@ async def issue_ticket(request: Request) -> Response:
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")
     issued = await c.engine.issue(site, req, actor(p, req.channel.value), key)
     t = issued.ticket
+    t["estimate"] = await _announce(c, site, t, issued.replay)
     token = make_token(c.secret, "ticket", site=site, ticket=t["id"], ttl_s=c.settings.token_ttl_s)
     body = {**t, "token": token, "tracker": f"/ticket/{t['id']}?token={token}"}
     headers = {"Idempotent-Replayed": "true"} if issued.replay else None
     return _json(body, 201, headers)
+
+
+async def _announce(c: Any, site: str, t: dict[str, Any], replay: bool) -> Any:
+    """The wait estimate given at issue; stored on the ticket so it can be scored later."""
+    from realtime.estimates import to_wire
+    if not t.get("position") or c.hub is None or c.hub.estimator is None:
+        return None
+    feed = await c.hub.feed(site)
+    cfg = feed.view.config
+    rank = cfg.class_rank(t["priority"]) or 0
+    est = c.hub.estimator.announce(feed, t["service"], rank, t["position"] - 1)
+    if est is not None and not replay:
+        await c.engine.note_estimate(t["id"], est.wait_s, est.low_s, est.high_s)
+    return to_wire(est)
 
 
 async def get_ticket(request: Request) -> Response:

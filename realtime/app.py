@@ -12,10 +12,12 @@ from starlette.routing import BaseRoute
 
 from queueing.engine import Engine
 from queueing.store import Store
-from realtime import api, booking_api, dispatch_api, docs, metrics, pages, ws
+from realtime import api, booking_api, dispatch_api, docs, metrics, pages, stats, ws
 from realtime.auth import load_secret
 from realtime.context import Context
 from realtime.errors import HANDLERS
+from realtime.estimates import LiveEstimator
+from realtime.stats import StatsRecorder
 from realtime.hub import dispatch_topics  # noqa: F401 - registers dispatch namespaces
 from realtime.hub.hub import Hub
 from realtime.settings import Settings, from_env
@@ -41,17 +43,22 @@ def create_app(settings: Settings | None = None) -> Starlette:
         engine = Engine(Store(redis), config_ttl_s=settings.config_cache_s,
                         idempotency_ttl_s=settings.idempotency_ttl_s)
         hub = Hub(settings, redis, engine)
+        hub.estimator = LiveEstimator(engine)
+        recorder = StatsRecorder(engine)
+        recorder.start()
         app.state.sb = Context(settings=settings, redis=redis, engine=engine,
                                secret=load_secret(settings.secret, settings.data_path), hub=hub)
         await hub.start()
         try:
             yield
         finally:
+            await recorder.stop()
             await hub.stop()
             await redis.aclose()
 
     routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
-                               *ws.ROUTES, *metrics.ROUTES, *docs.ROUTES, *pages.ROUTES]
+                               *stats.ROUTES, *ws.ROUTES, *metrics.ROUTES, *docs.ROUTES,
+                               *pages.ROUTES]
     return Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
 
 

@@ -1,0 +1,61 @@
+"""The day log: one compact record per ticket milestone, kept 31 days per site.
+
+Pure: turns a site event into ``(local day, record)``. The server appends records through a
+Redis consumer group, exactly once per event (queueing/lua/record.lua), and rebuilds the
+day's accuracy and operations from them (``queueing.estimate.AccuracyTracker``/``DayStats``)
+and warms each hub's rate tracker with the last week.
+
+Record kinds (``k``): ``i`` issued, ``c`` first call, ``d`` completed (service time),
+``n`` no-show (terminal), ``a`` abandoned (cancelled before being called).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queueing.numbering import local_day
+
+KEEP_DAYS = 31
+
+
+def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
+               ) -> tuple[str, dict[str, Any]] | None:
+    """The record an event adds to the day log of its ticket's issue day, if any."""
+    t = data.get("ticket")
+    if not isinstance(t, dict) or not t.get("issued_ms"):
+        return None
+    issued = int(t["issued_ms"])
+    base: dict[str, Any] = {"o": offset, "s": t["service"], "r": int(t.get("rank") or 0)}
+    rec: dict[str, Any] | None = None
+    if kind == "issued":
+        rec = base | {"k": "i", "t": issued, "c": t.get("channel"), "p": t.get("priority")}
+    elif kind == "called" and _first_call(data, t):
+        rec = base | {"k": "c", "i": issued, "t": int(t["called_ms"])}
+        est = _estimate(t)
+        if est is not None:
+            rec["e"] = est
+    elif kind == "completed":
+        rec = base | {"k": "d", "ctr": data.get("counter") or t.get("counter"),
+                      "a": int(t.get("started_ms") or t.get("ended_ms") or 0),
+                      "b": int(t.get("ended_ms") or 0)}
+    elif kind == "no_show" and not data.get("returned"):
+        rec = base | {"k": "n", "ctr": data.get("counter"), "a": int(t.get("called_ms") or 0),
+                      "b": int(t.get("ended_ms") or 0)}
+    elif kind == "cancelled" and data.get("from") in ("waiting", "transferred", "parked"):
+        rec = base | {"k": "a", "i": issued, "t": int(t.get("ended_ms") or 0)}
+    if rec is None:
+        return None
+    return local_day(issued, timezone), rec
+
+
+def _first_call(data: dict[str, Any], t: dict[str, Any]) -> bool:
+    """The call that ends the wait the ticket was given an estimate for."""
+    return (data.get("from") == "waiting" and not int(t.get("returned") or 0)
+            and t.get("origin_service", t["service"]) == t["service"])
+
+
+def _estimate(t: dict[str, Any]) -> list[float] | None:
+    try:
+        return [float(t["est_wait"]), float(t["est_low"]), float(t["est_high"])]
+    except (KeyError, TypeError, ValueError):
+        return None

@@ -1,0 +1,243 @@
+"""Live wait estimates: the hub's bridge to ``queueing.estimate``.
+
+One ``RateTracker`` per site, fed by the site's events as the hub applies them and warmed
+at first use with the last week of the site's day log (so a restarted hub does not start
+from priors). Estimates are sent only when they change noticeably (``noticeable``): a
+phone does not buzz for every recomputation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from queueing.daylog import record_for
+from queueing.estimate import (
+    CounterView,
+    Estimate,
+    RateTracker,
+    TicketView,
+    TrackerSettings,
+    estimate,
+    noticeable,
+)
+from queueing.numbering import local_day
+from queueing.view import SiteView
+from realtime.hub.entry import Entry, id_lt
+
+if TYPE_CHECKING:
+    from queueing.engine import Engine
+
+log = logging.getLogger("switchboard.estimates")
+WARM_DAYS = 7
+
+
+def to_wire(e: Estimate | None) -> dict[str, int] | None:
+    if e is None:
+        return None
+    return {"wait_s": round(e.wait_s), "low_s": round(e.low_s), "high_s": round(e.high_s)}
+
+
+class _Site:
+    def __init__(self, tracker: RateTracker) -> None:
+        self.tracker = tracker
+        self.pending: list[Entry] | None = []  # live entries held back while warming up
+        self.sent: dict[str, Estimate | None] = {}  # per ticket, the estimate last shown
+        self.service_sent: dict[str, Estimate | None] = {}
+        # Per-change caches: the waiting counts by service and class, and service estimates.
+        self.load_at: str | None = None
+        self.load: dict[str, list[float]] = {}
+        self.service_cache: dict[str, tuple[Any, Estimate | None]] = {}
+
+
+class LiveEstimator:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.sites: dict[str, _Site] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- feeding ----------------------------------------------------------------------
+
+    def _site(self, feed: Any, live: bool = False) -> _Site:
+        """The site's estimator state; created on first use, then warmed in the background
+        with the day-log records older than the feed's position (strictly older when the
+        first contact is a live entry, which is replayed after the warm-up)."""
+        s = self.sites.get(feed.key)
+        if s is None:
+            tz = ZoneInfo(feed.view.config.timezone)
+            offset = datetime.now(tz).utcoffset()
+            settings = TrackerSettings(utc_offset_ms=int(offset.total_seconds() * 1000)
+                                       if offset else 0)
+            s = self.sites[feed.key] = _Site(RateTracker(settings))
+            task = asyncio.get_running_loop().create_task(
+                self._warm(feed, s, feed.offset, live))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return s
+
+    def observe(self, feed: Any, entry: Entry) -> None:
+        s = self._site(feed, live=True)
+        if s.pending is not None:
+            s.pending.append(entry)
+        else:
+            self._apply(s, feed.view, entry)
+
+    def _apply(self, s: _Site, view: SiteView, e: Entry) -> None:
+        d = e.data
+        t = d.get("ticket")
+        if not isinstance(t, dict):
+            return
+        rec = record_for(e.type, d, e.id, view.config.timezone)
+        if rec is not None:
+            feed_record(s.tracker, rec[1])
+        if e.type in ("called", "cancelled", "completed") or (
+                e.type == "no_show" and not d.get("returned")):
+            s.sent.pop(t["id"], None)
+
+    async def _warm(self, feed: Any, s: _Site, upto: str, strict: bool) -> None:
+        from realtime.stats import day_records
+        try:
+            now = self.engine.clock()
+            tz = feed.view.config.timezone
+            for back in range(WARM_DAYS, -1, -1):
+                day = local_day(now - back * 86_400_000, tz)
+                for r in await day_records(self.engine, feed.key, day):
+                    o = r.get("o", "0-0")
+                    if id_lt(o, upto) or (not strict and o == upto):
+                        feed_record(s.tracker, r)
+        except Exception:
+            log.exception("warming the rates of %s failed; starting from priors", feed.key)
+        pending, s.pending = s.pending or [], None
+        for entry in pending:
+            self._apply(s, feed.view, entry)
+
+    # -- asking -----------------------------------------------------------------------
+
+    def ticket(self, feed: Any, ticket_id: str) -> dict[str, int] | None:
+        s = self._site(feed)
+        view: SiteView = feed.view
+        t = view.tickets.get(ticket_id)
+        pos = view.position(ticket_id)
+        if t is None or pos is None:
+            return None
+        new = self.compute(view, t["service"], int(t.get("rank") or 0), pos - 1,
+                           self._load(feed, s))
+        last = s.sent.get(ticket_id)
+        if ticket_id in s.sent and not noticeable(last, new):
+            return to_wire(last)
+        s.sent[ticket_id] = new
+        return to_wire(new)
+
+    def service(self, feed: Any, service: str) -> dict[str, int] | None:
+        """What a walk-in joining ``service`` now would be told."""
+        s = self._site(feed)
+        view: SiteView = feed.view
+        rank = view.config.class_rank(view.config.policy.default_priority) or 0
+        load = self._load(feed, s)
+        key = (tuple(map(tuple, (load.get(x, ()) for x in self._related(view, service)))),
+               tuple((st.get("state"), bool(st.get("ticket"))) for st in
+                     (view.counters.get(c.id, {}) for c in view.config.counters
+                      if service in c.services)),
+               self.engine.clock() // 5000)
+        hit = s.service_cache.get(service)
+        if hit is not None and hit[0] == key:
+            new = hit[1]
+        else:
+            new = self.compute(view, service, rank, view.waiting(service), load)
+            s.service_cache[service] = (key, new)
+        last = s.service_sent.get(service)
+        if service in s.service_sent and not noticeable(last, new):
+            return to_wire(last)
+        s.service_sent[service] = new
+        return to_wire(new)
+
+    def announce(self, feed: Any, service: str, rank: int, ahead: int) -> Estimate | None:
+        """The estimate given at issue (stored on the ticket; scored when it is called)."""
+        self._site(feed)
+        return self.compute(feed.view, service, rank, ahead)
+
+    def compute(self, view: SiteView, service: str, rank: int, ahead: int,
+                load: dict[str, list[float]] | None = None) -> Estimate | None:
+        s = self.sites.get(view.site)
+        if s is None:
+            return None
+        tv = ticket_view(view, service, rank, ahead, self.engine.clock(),
+                         load if load is not None else waiting_by_class(view))
+        return estimate(tv, s.tracker)
+
+    @staticmethod
+    def _load(feed: Any, s: _Site) -> dict[str, list[float]]:
+        if s.load_at != feed.offset:
+            s.load = waiting_by_class(feed.view)
+            s.load_at = feed.offset
+        return s.load
+
+    @staticmethod
+    def _related(view: SiteView, service: str) -> list[str]:
+        """The service and the other services its counters also serve."""
+        out = [service]
+        for c in view.config.counters:
+            if service in c.services:
+                out += [x for x in c.services if x not in out]
+        return out
+
+
+def feed_record(tracker: RateTracker, r: dict[str, Any]) -> None:
+    """One day-log record into a rate tracker (the same facts the live events carry)."""
+    k, svc, rank = r["k"], r["s"], int(r.get("r") or 0)
+    if k == "i":
+        tracker.observe_arrival(svc, rank, r["t"])
+    elif k == "c":
+        tracker.observe_call(svc, rank, r["i"], r["t"])
+        if r.get("e"):
+            tracker.observe_outcome(svc, rank, Estimate(*r["e"]), (r["t"] - r["i"]) / 1000)
+    elif k in ("d", "n") and r.get("ctr") and r.get("a"):
+        tracker.observe_service(svc, r["ctr"], r["a"], r["b"])
+    elif k == "a":
+        tracker.observe_cancel(svc, r["i"], r["t"])
+
+
+def waiting_by_class(view: SiteView) -> dict[str, list[float]]:
+    """Waiting tickets per service and class rank."""
+    n_ranks = len(view.config.priority_classes)
+    out: dict[str, list[float]] = {}
+    for sid, ids in view.queues.items():
+        counts = [0.0] * n_ranks
+        for tid in ids:
+            t = view.tickets.get(tid)
+            if t is not None:
+                counts[min(int(t.get("rank") or 0), n_ranks - 1)] += 1
+        out[sid] = counts
+    return out
+
+
+def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int,
+                waiting_by: dict[str, list[float]]) -> TicketView:
+    """What the estimator needs of the live state, for a ticket ``ahead`` places back."""
+    cfg = view.config
+    n_ranks = len(cfg.priority_classes)
+    counters = []
+    for c in cfg.counters:
+        if service not in c.services:
+            continue
+        st = view.counters.get(c.id, {})
+        others = [0.0] * n_ranks
+        for sid in c.services:
+            if sid != service:
+                w = c.weights.get(sid, 1.0)
+                for r, n in enumerate(waiting_by.get(sid, ())):
+                    others[r] += n * w
+        counters.append(CounterView(c.id, open=st.get("state") == "open",
+                                    busy=bool(st.get("ticket")),
+                                    weight=c.weights.get(service, 1.0),
+                                    others_waiting=tuple(others)))
+    queue = view.queues.get(service, [])
+    head = view.tickets.get(queue[0]) if queue else None
+    return TicketView(
+        now_ms=now_ms, service=service, rank=rank, ahead=ahead, counters=tuple(counters),
+        queue_len=len(queue), head_since_ms=int(head["issued_ms"]) if head else None,
+        aging_factor=cfg.policy.aging_factor,
+        preempt_ranks=frozenset(i for i, p in enumerate(cfg.priority_classes) if p.preempt))

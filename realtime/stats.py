@@ -1,0 +1,159 @@
+"""The day's accuracy and operations per site and service.
+
+``StatsRecorder`` runs in every server process: it reads each site's event stream through
+the consumer group ``stats`` and appends day-log records exactly once (queueing/daylog.py,
+queueing/lua/record.lua); entries a crashed process left pending are claimed after a minute.
+``GET /v1/sites/{site}/stats?date=YYYY-MM-DD`` rebuilds the day from its records with the
+pure ``AccuracyTracker`` and ``DayStats``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from datetime import date as Date
+from typing import Any
+
+import msgspec
+from redis.exceptions import RedisError, ResponseError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from queueing import keys
+from queueing.daylog import KEEP_DAYS, record_for
+from queueing.engine import Engine
+from queueing.errors import BadRequest, SwitchboardError
+from queueing.estimate import AccuracyTracker, DayStats, Estimate
+from queueing.numbering import local_day
+from realtime.context import ctx, principal
+from realtime.docs import Operation, register
+from realtime.hub.entry import decode_entry
+
+log = logging.getLogger("switchboard.stats")
+GROUP = "stats"
+_dec = msgspec.json.Decoder()
+
+
+class StatsRecorder:
+    def __init__(self, engine: Engine, interval_s: float = 1.0) -> None:
+        self.engine = engine
+        self.redis = engine.store.redis
+        self.interval_s = interval_s
+        self.consumer = f"{socket.gethostname()}:{os.getpid()}"
+        self._groups: set[str] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop(), name="stats-recorder")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.run_once()
+            except (RedisError, OSError) as exc:
+                log.warning("stats recorder: %s", exc)
+            except Exception:
+                log.exception("stats recorder failed; continuing")
+            await asyncio.sleep(self.interval_s)
+
+    async def run_once(self) -> int:
+        """Record what is new (and what a dead consumer left); the number of events done."""
+        done = 0
+        for raw in await self.redis.smembers(keys.SITES):  # type: ignore[misc]
+            site = raw.decode()
+            try:
+                done += await self._site(site)
+            except SwitchboardError:
+                continue
+        return done
+
+    async def _site(self, site: str) -> int:
+        stream = keys.events(site)
+        if site not in self._groups:
+            with contextlib.suppress(ResponseError):  # BUSYGROUP: it exists
+                await self.redis.xgroup_create(stream, GROUP, id="0", mkstream=True)
+            self._groups.add(site)
+        tz = (await self.engine.config(site)).timezone
+        entries: list[Any] = []
+        claimed = await self.redis.xautoclaim(stream, GROUP, self.consumer, 60_000, "0-0",
+                                              count=200)
+        entries += claimed[1]
+        for _, rows in await self.redis.xreadgroup(GROUP, self.consumer, {stream: ">"},
+                                                   count=500) or ():
+            entries += rows
+        for eid, fields in entries:
+            if not fields:  # trimmed while pending: nothing left to record
+                await self.redis.xack(stream, GROUP, eid)
+                continue
+            e = decode_entry(eid, fields)
+            rec = record_for(e.type, e.data, e.id, tz)
+            args: list[str] = []
+            if rec is not None:
+                args = [rec[0], msgspec.json.encode(rec[1]).decode()]
+            await self.engine.store.run("record", site, 0, "", "", GROUP, e.id,
+                                        KEEP_DAYS * 86400, *args)
+        return len(entries)
+
+
+async def day_records(engine: Engine, site: str, day: str) -> list[dict[str, Any]]:
+    rows = await engine.store.redis.lrange(keys.prefix(site) + "daylog:" + day, 0, -1)  # type: ignore[misc]
+    return [_dec.decode(r) for r in rows]
+
+
+def summarise(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
+    """Accuracy and operations for one day, from its records (pure)."""
+    acc, ops = AccuracyTracker(), DayStats()
+    for r in records:
+        svc, k = r["s"], r["k"]
+        if k == "i":
+            ops.issued(svc, day, r.get("c") or "", r.get("p") or "")
+        elif k == "c":
+            wait = (r["t"] - r["i"]) / 1000
+            ops.called(svc, day, wait)
+            if r.get("e"):
+                acc.observe(svc, day, Estimate(*r["e"]), wait)
+        elif k == "d":
+            ops.served(svc, day, (r["b"] - r["a"]) / 1000)
+        elif k == "n":
+            ops.no_show(svc, day)
+        elif k == "a":
+            ops.abandoned(svc, day)
+    a, o = acc.to_dict(day), ops.to_dict(day)
+    services = sorted(set(a["services"]) | set(o["services"]))
+    return {"date": day, "accuracy": a["all"], "services": {
+        s: {"operations": o["services"].get(s), "accuracy": a["services"].get(s)}
+        for s in services}}
+
+
+async def stats_endpoint(request: Request) -> Response:
+    site = request.path_params["site"]
+    principal(request).require("agent", "display", "kiosk", site=site)
+    c = ctx(request)
+    cfg = await c.engine.config(site)
+    day = request.query_params.get("date") or local_day(c.engine.clock(), cfg.timezone)
+    try:
+        Date.fromisoformat(day)
+    except ValueError as exc:
+        raise BadRequest("date must be YYYY-MM-DD", field="date") from exc
+    body = summarise(await day_records(c.engine, site, day), day) | {"site": site}
+    return Response(msgspec.json.encode(body), media_type="application/json")
+
+
+ROUTES = [Route("/v1/sites/{site}/stats", stats_endpoint, methods=["GET"])]
+
+register(Operation(
+    "get", "/v1/sites/{site}/stats",
+    "The day's published wait accuracy (MAE, bias, P(actual > announced), P10-P90 coverage) "
+    "and operations per service (tickets by channel and priority, waits mean/p90, service "
+    "times, no-show and abandonment rates)", "agent, display or kiosk of the site",
+    errors=("bad_request", "unknown_site"), query=("date",)))

@@ -1,0 +1,82 @@
+"""Wait estimates on the wire, and the day's accuracy and operations endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from clients.client import Client
+from tests.integration.conftest import Server
+
+
+async def _stats(server: Server, until: Any) -> dict[str, Any]:
+    for _ in range(100):
+        r = await server.client.get("/v1/sites/demo/stats",
+                                    headers=server.auth("agent", site="demo", counter="1"))
+        assert r.status_code == 200, r.text
+        body = r.json()
+        if until(body):
+            return body
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"stats never matched: {body}")
+
+
+async def test_estimate_given_at_issue_shown_live_and_scored(server: Server) -> None:
+    kiosk = server.auth("kiosk", site="demo")
+    agent = server.auth("agent", site="demo", counter="1")
+    tickets = []
+    for channel in ("kiosk", "app", "sms"):
+        r = await server.client.post("/v1/sites/demo/tickets", headers=kiosk,
+                                     json={"service": "internal", "channel": channel})
+        tickets.append(r.json())
+    last = tickets[-1]
+    est = last["estimate"]
+    assert est is not None and est["low_s"] <= est["wait_s"] <= est["high_s"]
+    assert est["wait_s"] > 0  # two people ahead at a busy counter: not zero
+    ws = server.base.replace("http", "ws") + "/ws"
+    async with Client(ws, last["token"]) as phone:
+        await phone.subscribe(f"ticket:{last['id']}")
+        snap = await phone.next(5)
+        assert snap["data"]["estimate"] is not None
+    async with Client(ws, server.token("display", site="demo")) as board:
+        await board.subscribe("board:demo")
+        snap = await board.next(5)
+        internal = next(s for s in snap["data"]["services"] if s["id"] == "internal")
+        assert internal["waiting"] == 3 and internal["estimate"] is not None
+    await server.client.post("/v1/sites/demo/counters/1/call-next", headers=agent)
+    await server.client.post("/v1/sites/demo/counters/1/complete", headers=agent)
+    await server.client.post(f"/v1/tickets/{tickets[1]['id']}/cancel",
+                             headers={"Authorization": f"Bearer {tickets[1]['token']}"})
+    body = await _stats(server, lambda b: b["services"].get("internal", {}).get("accuracy"))
+    svc = body["services"]["internal"]
+    ops = svc["operations"]
+    assert ops["tickets"] == 3 and ops["called"] == 1
+    assert ops["by_channel"] == {"app": 1, "kiosk": 1, "sms": 1}
+    assert ops["abandon_rate"] == round(1 / 3, 4)
+    assert svc["accuracy"]["n"] == 1 and "coverage_p10_p90" in svc["accuracy"]
+    bad = await server.client.get("/v1/sites/demo/stats?date=yesterday", headers=agent)
+    assert bad.status_code == 400 and bad.json()["code"] == "bad_request"
+
+
+async def test_stats_recorded_once_across_processes(server: Server) -> None:
+    """Two recorders on one stream (two server processes): every event counted once."""
+    from queueing.engine import Engine
+    from queueing.store import Store
+    from realtime.stats import StatsRecorder, day_records
+    kiosk = server.auth("kiosk", site="demo")
+    for _ in range(20):
+        await server.client.post("/v1/sites/demo/tickets", headers=kiosk,
+                                 json={"service": "lab", "channel": "kiosk"})
+    from redis.asyncio import Redis
+    redis = Redis.from_url(server.settings.redis_url or "")
+    try:
+        eng = Engine(Store(redis))
+        a, b = StatsRecorder(eng), StatsRecorder(eng)
+        a.consumer, b.consumer = "a", "b"
+        await asyncio.gather(a.run_once(), b.run_once(), a.run_once())
+        await asyncio.sleep(1.5)  # the server's own recorder too
+        day = (await _stats(server, lambda x: "lab" in x["services"]))["date"]
+        recs = [r for r in await day_records(eng, "demo", day) if r["s"] == "lab"]
+        assert len(recs) == 20 and len({r["o"] for r in recs}) == 20
+    finally:
+        await redis.aclose()

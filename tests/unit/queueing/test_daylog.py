@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from queueing.daylog import record_for
+from realtime.stats import summarise
+
+T0 = 1_795_449_000_000  # 2026-11-23 in Shanghai
+
+
+def ticket(**kw: object) -> dict[str, object]:
+    return {"id": "s.1", "service": "a", "rank": 4, "issued_ms": T0, "channel": "app",
+            "priority": "walk_in", "origin_service": "a", "returned": 0} | kw
+
+
+def test_records_per_milestone() -> None:
+    tz = "Asia/Shanghai"
+    day, rec = record_for("issued", {"ticket": ticket()}, "1-0", tz) or ("", {})
+    assert day == "2026-11-23" and rec["k"] == "i" and rec["c"] == "app"
+    called = ticket(status="called", called_ms=T0 + 60_000, est_wait="50", est_low="20",
+                    est_high="90")
+    _, c = record_for("called", {"ticket": called, "from": "waiting"}, "2-0", tz) or ("", {})
+    assert c["k"] == "c" and c["t"] - c["i"] == 60_000 and c["e"] == [50.0, 20.0, 90.0]
+    # A recall, a second call after a no-show return, a call after a transfer: not a first call.
+    assert record_for("called", {"ticket": ticket(called_ms=1, returned=1), "from": "waiting"},
+                      "3-0", tz) is None
+    assert record_for("called", {"ticket": ticket(called_ms=1, origin_service="b"),
+                                 "from": "transferred"}, "4-0", tz) is None
+    assert record_for("no_show", {"ticket": ticket(), "returned": True}, "5-0", tz) is None
+    assert record_for("cancelled", {"ticket": ticket(ended_ms=T0 + 1), "from": "serving"},
+                      "6-0", tz) is None
+    assert record_for("counter_open", {"counter": "1"}, "7-0", tz) is None
+
+
+def test_summary_of_a_day() -> None:
+    recs = [
+        {"k": "i", "s": "a", "c": "app", "p": "walk_in"},
+        {"k": "i", "s": "a", "c": "kiosk", "p": "priority"},
+        {"k": "c", "s": "a", "i": 0, "t": 100_000, "e": [90.0, 50.0, 150.0]},
+        {"k": "d", "s": "a", "a": 100_000, "b": 400_000},
+        {"k": "a", "s": "a", "i": 0, "t": 5_000},
+    ]
+    out = summarise(recs, "2026-11-23")
+    ops, acc = out["services"]["a"]["operations"], out["services"]["a"]["accuracy"]
+    assert ops["tickets"] == 2 and ops["wait_s"]["mean"] == 100.0
+    assert ops["service_s"]["mean"] == 300.0 and ops["abandon_rate"] == 0.5
+    assert acc["n"] == 1 and acc["bias_s"] == -10.0 and acc["coverage_p10_p90"] == 1.0
