@@ -6,7 +6,7 @@ import { announcementsFor, emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { icon } from './icons.js';
 import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
-import { connectionBanner, errorScreen, h, language, readBoot, replaceChildren, setText, token } from './ui.js';
+import { api, connectionBanner, errorScreen, h, language, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
 const { lang } = language(boot, { preferBrowser: false });
@@ -177,6 +177,18 @@ if (!site || boot.error) {
   $('app').insertBefore(banner.el, $('sound-gate'));
   client.subscribe(`board:${site.id}`, onMessage);
   client.start();
+
+  // Published accuracy: how often today's estimates held (shown once there are enough calls).
+  const accuracy = async () => {
+    try {
+      const res = await api(`/v1/sites/${encodeURIComponent(site.id)}/stats`);
+      const all = res.ok ? res.data?.accuracy : null;
+      const show = all && all.n >= 10 && all.coverage_p10_p90 != null;
+      setText($('accuracy'), show ? t('accuracy_today', { pct: Math.round(all.coverage_p10_p90 * 100) }) : '');
+    } catch { /* offline or not allowed: the banner already says so */ }
+  };
+  accuracy();
+  setInterval(accuracy, 60_000);
 
   const tick = () => setText($('clock'), formatTime(serverNow(), lang, tz, true));
   tick();

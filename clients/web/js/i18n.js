@@ -46,6 +46,7 @@ const en = {
   enable_sound: 'The browser blocked sound. Click anywhere or press any key to turn it on.',
   enable_sound_btn: 'Turn sound on',
   showing: 'Showing {epoch} · {offset}',
+  accuracy_today: 'Today {pct}% of people were called within our estimated range',
   no_calls: 'No calls yet',
   recall: 'Recall',
   // ticket tracker
@@ -191,6 +192,7 @@ const zh = {
   enable_sound: '浏览器阻止了声音。点击屏幕任意位置或按任意键开启。',
   enable_sound_btn: '开启声音',
   showing: '数据 {epoch} · {offset}',
+  accuracy_today: '今天 {pct}% 的人在我们预估的时间范围内被叫到',
   no_calls: '暂无呼叫',
   recall: '重呼',
   tracker_title: '我的号票',
