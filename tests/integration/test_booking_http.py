@@ -306,14 +306,14 @@ async def test_booking_topic_follows_the_booking(bserver: Server) -> None:
     url = bserver.base.replace("http", "ws") + "/ws"
     async with Client(url, b["token"]) as phone:
         await phone.subscribe(f"booking:{b['id']}")
-        snap = await phone.next(5)
+        snap = await phone.next(15)
         assert snap["op"] == "snapshot" and snap["data"]["status"] == "held"
         own = {"Authorization": f"Bearer {b['token']}"}
         await c.post(f"/v1/bookings/{b['id']}/confirm", headers=own)
         await c.post(f"/v1/bookings/{b['id']}/reschedule", json={"slot": slot("r1", 2, "11:00")},
                      headers=own)
         await c.post(f"/v1/bookings/{b['id']}/cancel", headers=own)
-        got = [await phone.next(5) for _ in range(3)]
+        got = [await phone.next(15) for _ in range(3)]
         assert [m["type"] for m in got] == ["confirmed", "rescheduled", "cancelled"]
         assert got[1]["data"]["moved_from"]["resource"] == "r2"
         assert got[2]["data"]["status"] == "cancelled"
@@ -321,11 +321,11 @@ async def test_booking_topic_follows_the_booking(bserver: Server) -> None:
         pos = {"epoch": got[0]["epoch"], "offset": got[0]["offset"]}
     async with Client(url, b["token"]) as again:
         await again.send({"op": "subscribe", "topic": f"booking:{b['id']}", "since": pos})
-        replay = [await again.next(5) for _ in range(2)]
+        replay = [await again.next(15) for _ in range(2)]
         assert [m["type"] for m in replay] == ["rescheduled", "cancelled"]
     async with Client(url, bserver.token("partner", site="demo")) as other:
         await other.send({"op": "subscribe", "topic": f"booking:{b['id']}", "id": 1})
-        err = await other.next(5)
+        err = await other.next(15)
         assert err["op"] == "error" and err["code"] == "forbidden"
 
 
