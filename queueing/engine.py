@@ -120,6 +120,7 @@ class Engine:
         states = await pipe.execute()
         out: dict[str, Any] = msgspec.to_builtins(c.config)
         out["id"] = site
+        out.setdefault("counters", [])  # defaults are omitted when encoding
         for ctr, st in zip(out["counters"], states, strict=True):
             ctr["state"] = st.get(b"state", b"closed").decode()
             ctr["ticket"] = st.get(b"ticket", b"").decode() or None

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from queueing.errors import Forbidden
+from queueing.errors import BadRequest, Forbidden
 from queueing.model import SiteConfig, TicketRequest
 from realtime.auth import make_token
 from realtime.body import json_body
@@ -56,15 +56,19 @@ async def issue_ticket(request: Request) -> Response:
     req = await json_body(request, TicketRequest, c.settings.max_body_bytes)
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 200):
-        from queueing.errors import BadRequest
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")
     issued = await c.engine.issue(site, req, actor(p, req.channel.value), key)
-    t = issued.ticket
-    t["estimate"] = await _announce(c, site, t, issued.replay)
-    token = make_token(c.secret, "ticket", site=site, ticket=t["id"], ttl_s=c.settings.token_ttl_s)
-    body = {**t, "token": token, "tracker": f"/ticket/{t['id']}?token={token}"}
+    body = await ticket_body(c, site, issued.ticket, issued.replay)
     headers = {"Idempotent-Replayed": "true"} if issued.replay else None
     return _json(body, 201, headers)
+
+
+async def ticket_body(c: Any, site: str, t: dict[str, Any], replay: bool) -> dict[str, Any]:
+    """What taking a ticket answers (kiosk, app, check-in): the ticket, the wait estimate
+    given at issue, and the holder's own token with the tracker link for the QR code."""
+    t["estimate"] = await _announce(c, site, t, replay)
+    token = make_token(c.secret, "ticket", site=site, ticket=t["id"], ttl_s=c.settings.token_ttl_s)
+    return {**t, "token": token, "tracker": f"/ticket/{t['id']}?token={token}"}
 
 
 async def _announce(c: Any, site: str, t: dict[str, Any], replay: bool) -> Any:

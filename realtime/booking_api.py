@@ -29,7 +29,7 @@ from queueing.booking.model import (
 )
 from queueing.errors import BadRequest, Forbidden
 from queueing.model import Channel
-from realtime.api import _announce
+from realtime.api import ticket_body
 from realtime.auth import Principal, make_token
 from realtime.body import json_body
 from realtime.context import actor, ctx, principal
@@ -192,12 +192,8 @@ async def check_in(request: Request) -> Response:
     _channel_allowed(p, channel)
     done = await booking_engine(request).check_in(site, body.code, channel,
                                                   actor(p, channel), only)
-    t = done.ticket
-    # The same body as POST /tickets (realtime.api.issue_ticket): estimate, token, tracker.
-    t["estimate"] = await _announce(c, site, t, done.replay)
-    token = make_token(c.secret, "ticket", site=site, ticket=t["id"], ttl_s=c.settings.token_ttl_s)
-    out = {**t, "token": token, "tracker": f"/ticket/{t['id']}?token={token}",
-           "booking": done.booking["id"]}
+    # The same body as POST /tickets: estimate, token, tracker.
+    out = await ticket_body(c, site, done.ticket, done.replay) | {"booking": done.booking["id"]}
     return _json(out, 201, {"Idempotent-Replayed": "true"} if done.replay else None)
 
 

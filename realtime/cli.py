@@ -35,6 +35,12 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--site")
     p.add_argument("--counter")
     p.add_argument("--ticket")
+    p.add_argument("--booking", help="booking id (role booking)")
+    p.add_argument("--channels", help="comma-separated channels a partner may book through")
+    p.add_argument("--region", help="dispatch region (role dispatcher)")
+    p.add_argument("--tech", help="technician id (role tech)")
+    p.add_argument("--job", help="job id (role customer)")
+    p.add_argument("--org", help="organisation id (role org)")
     p.add_argument("--subject", help="who the token is for (recorded in the audit log)")
     p.add_argument("--ttl-s", type=int, default=None, help="lifetime in seconds")
     p.add_argument("--data-dir", help="data folder holding the generated secret")
@@ -92,8 +98,11 @@ def token(args: argparse.Namespace) -> int:
     settings = from_env(data_dir=args.data_dir)
     secret = load_secret(settings.secret, settings.data_path, create=False)
     try:
+        channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
         print(make_token(secret, args.role, site=args.site, counter=args.counter,
-                         ticket=args.ticket, subject=args.subject,
+                         ticket=args.ticket, booking=args.booking, channels=channels,
+                         region=args.region, tech=args.tech, job=args.job, org=args.org,
+                         subject=args.subject,
                          ttl_s=args.ttl_s or _default_ttl(args.role, settings)))
     except ValueError as exc:
         print(f"switchboard token: {exc}", file=sys.stderr)
