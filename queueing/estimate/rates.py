@@ -2,11 +2,10 @@
 
 The server feeds it events as they happen, in time order (arrivals, completed calls,
 realised waits, cancellations, and the estimate announced at issue once the ticket is
-called) and passes
-``now_ms`` with every question, so it holds no clock and does no I/O. Questions about one
-service are answered from a small cached ``ServiceRates`` rebuilt only when that service saw
-an event or the clock moved on by ``cache_ms``: the hub can re-estimate thousands of tickets
-of one queue against one snapshot of the rates.
+called) and passes ``now_ms`` with every question, so it holds no clock and does no I/O.
+Questions about one service are answered from a small cached ``ServiceRates``, rebuilt only
+when that service saw an event or the clock moved on by ``cache_ms``: the hub can
+re-estimate thousands of tickets of one queue against one snapshot of the rates.
 """
 
 from __future__ import annotations
