@@ -145,11 +145,14 @@ class Publisher:
         self._ready = loop.create_future()
         if self.dialect == "socketio":
             self.ws = await connect(f"ws://{self.host}:{self.port}/socket.io/?EIO=4"
-                                    "&transport=websocket", self._on_sio)
+                                    "&transport=websocket", self._on_sio, made=self._bind)
         else:
             self.ws = await connect(f"ws://{self.host}:{self.port}/", lambda p, o: None)
             self._ready.set_result(None)
         await asyncio.wait_for(self._ready, 30)
+
+    def _bind(self, ws: WSClient) -> None:
+        self.ws = ws
 
     def _on_sio(self, payload: bytes, opcode: int) -> None:
         assert self.ws is not None

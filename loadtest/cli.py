@@ -42,6 +42,8 @@ def _common(p: argparse.ArgumentParser, duration: bool = True) -> None:
         p.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
     p.add_argument("--json", help="write the results to this file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--profile", metavar="DIR",
+                   help="record each server process with py-spy during the run (into DIR)")
 
 
 def parser() -> argparse.ArgumentParser:
@@ -60,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--services", type=int, default=10,
                    help="queues the holders are spread over (default 10); each call "
                         "moves trackers/services tickets")
+    p.add_argument("--counters", type=int, default=0,
+                   help="counters calling (default 2 per service)")
     _common(p)
     p = sub.add_parser("devices", help="K technicians sending GPS fixes over msgpack")
     p.add_argument("--devices", type=int, required=True)
@@ -95,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def params_of(args: argparse.Namespace) -> dict[str, Any]:
     keys = {"boards": ("screens", "calls_per_s", "counters"),
-            "trackers": ("trackers", "calls_per_s", "services"),
+            "trackers": ("trackers", "calls_per_s", "services", "counters"),
             "devices": ("devices", "hz"), "rush": ("attempts", "slots"),
             "mixed": ("clinics", "scale")}[args.scenario]
     return {k: getattr(args, k) for k in keys}
@@ -113,7 +117,7 @@ def run_scenario(args: argparse.Namespace) -> int:
         return 2
     opts = Options(args.scenario, target=args.target, workers=args.workers, url=args.url,
                    secret=args.secret, procs=args.procs, duration=duration,
-                   quiet=args.quiet, params=params_of(args))
+                   quiet=args.quiet, profile=args.profile, params=params_of(args))
     try:
         result = run(opts, console)
     except NeedsError as exc:

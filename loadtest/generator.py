@@ -48,6 +48,10 @@ class Conn:
         self.last = (0, 0)
         self.closed_by_server = False
 
+    def bind(self, proto: WSClient) -> None:
+        self.proto = proto
+        proto.on_close = self.on_close
+
     def on_message(self, payload: bytes, opcode: int) -> None:
         gen = self.gen
         try:
@@ -163,9 +167,7 @@ class Generator:
             conn.ready = asyncio.get_running_loop().create_future()
             try:
                 proto = await connect(self.url(conn), conn.on_message, self.dialect.subprotocol,
-                                      timeout_s=60)
-                conn.proto = proto
-                proto.on_close = conn.on_close
+                                      timeout_s=60, made=conn.bind)
                 if not self.dialect.wait_ready:
                     send = proto.send_binary if self.dialect.binary else proto.send_text
                     for f in self.dialect.subscribe(conn.topic, since):

@@ -16,11 +16,15 @@ import multiprocessing
 import os
 import platform
 import resource
+import shutil
+import signal
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -51,6 +55,7 @@ class Options:
     settle_s: float = 2.0
     drain_max_s: float = 30.0
     quiet: bool = False
+    profile: str | None = None  # a folder: py-spy records each server process there
     params: dict[str, Any] = field(default_factory=dict)
 
 
@@ -86,7 +91,7 @@ async def _build(opts: Options, target: Target, backend: Any) -> scenarios.Plan:
                                       p.get("counters", 0))
     if opts.scenario == "trackers":
         return await scenarios.trackers(target, backend, p["trackers"], p["calls_per_s"], d,
-                                        p.get("services", 10))
+                                        p.get("services", 10), p.get("counters", 0))
     if opts.scenario == "mixed":
         return await scenarios.mixed(target, backend, d, p.get("clinics", 8),
                                      p.get("scale", 1.0))
@@ -225,12 +230,17 @@ async def _window(opts: Options, target: Target, plan: scenarios.Plan, gens: Gen
 
     gens.send("start")
     sampler.start()
+    spies = _profile(opts, target) if opts.profile else []
     cpu0 = _self_cpu()
     t0 = time.monotonic()
     with _bar(console, opts.quiet) as bar:
         task = bar.add_task(f"{opts.scenario} ({opts.duration:g} s)", total=1.0)
         await plan.drive(opts.duration, lambda f: bar.update(task, completed=f))
     drive_s = time.monotonic() - t0
+    for spy in spies:
+        spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+    for spy in spies:
+        await asyncio.to_thread(spy.wait, 60)
     await _drain(gens, plan, opts.drain_max_s)
     server_rows = sampler.stop()
     driver_cpu = 100 * (_self_cpu() - cpu0) / max(1e-9, time.monotonic() - t0)
@@ -238,6 +248,26 @@ async def _window(opts: Options, target: Target, plan: scenarios.Plan, gens: Gen
     results = await gens.recv_all("result", 120)
     return summarize(opts, target, plan, results, server_rows, ready, per_conn_kb,
                      drive_s, n_procs, why, driver_cpu, setup_s, open_s)
+
+
+def _profile(opts: Options, target: Target) -> list[subprocess.Popen[bytes]]:
+    """py-spy on every Python server process for the window (collapsed stacks)."""
+    exe = shutil.which("py-spy")
+    if exe is None or opts.profile is None:
+        raise NeedsError("--profile needs py-spy (pip install py-spy)")
+    out = Path(opts.profile)
+    out.mkdir(parents=True, exist_ok=True)
+    spies = []
+    for role, p in target.processes():
+        if role == "redis" or "python" not in p.name():
+            continue
+        if role == "supervisor":
+            continue
+        path = out / f"{opts.scenario}-{target.name}-{role}-{p.pid}.txt"
+        spies.append(subprocess.Popen([exe, "record", "--pid", str(p.pid), "--rate", "250",
+                                       "--format", "raw", "--nonblocking", "-o", str(path)],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return spies
 
 
 async def _drain(gens: Gens, plan: scenarios.Plan, max_s: float) -> None:

@@ -12,7 +12,8 @@ HTTP; against a peer they are publishes of a message of the same shape and size.
   (then a counter completes its previous ticket first, which is one more board event).
 - ``trackers``: M ticket holders each on its own ticket, spread over S services, behind
   enough tickets for every call; each call moves every tracked ticket of its service one
-  place: M/S position updates per call, R×M/S per second.
+  place: M/S position updates per call, R×M/S per second. Counters (2 per service unless
+  ``--counters``) complete their last ticket before calling the next, as at a real desk.
 - ``mixed``: a clinic-plus-city mix: clinics with boards, counter consoles, agents on the
   service queues and phones on tickets, plus one city-wide service centre; tickets arrive
   and counters call and complete all through the run.
@@ -158,7 +159,7 @@ async def boards(target: Target, backend: Any, screens: int, rate: float,
 # -- trackers -----------------------------------------------------------------------------
 
 async def trackers(target: Target, backend: Any, holders: int, rate: float,
-                   duration: float, services: int = 10) -> Plan:
+                   duration: float, services: int = 10, counters: int = 0) -> Plan:
     services = max(1, min(services, holders, 200))
     calls = max(1, math.ceil(rate * duration))
     per_svc_calls = math.ceil(calls / services)
@@ -167,8 +168,10 @@ async def trackers(target: Target, backend: Any, holders: int, rate: float,
     made = [0] * services
     if isinstance(backend, SwitchboardAPI):
         api = backend
-        # Counter i serves service i % S; a call at counter i % C moves service i % S.
-        n_ctr = min(500 - 500 % services, services * per_svc_calls)
+        # Counter i serves service i % S, and calls in turn with its neighbours, so call
+        # i (at counter i % C) moves service i % S. Each completes its last ticket first.
+        n_ctr = max(services, min(500, counters or 2 * services))
+        n_ctr -= n_ctr % services
         params["counters"] = n_ctr
         await api.put_site(SITE, site_config(services, n_ctr, lambda i: [f"s{i % services}"]))
         # Fillers first (every call takes one), then the tracked tickets behind them.

@@ -179,16 +179,24 @@ class WSClient(asyncio.Protocol):
 
 
 async def connect(url: str, on_message: OnMessage, subprotocol: str | None = None,
-                  timeout_s: float = 30.0) -> WSClient:
-    """Open ``ws://host:port/path?query`` and wait for the handshake."""
+                  timeout_s: float = 30.0,
+                  made: Callable[[WSClient], None] | None = None) -> WSClient:
+    """Open ``ws://host:port/path?query`` and wait for the handshake. ``made`` sees the
+    protocol before any frame arrives (the first frame may come with the handshake)."""
     if not url.startswith("ws://"):
         raise ValueError("only ws:// loopback URLs are supported")
     rest = url[5:]
     hostport, _, path = rest.partition("/")
     host, _, port = hostport.rpartition(":")
     loop = asyncio.get_running_loop()
-    _, proto = await asyncio.wait_for(loop.create_connection(
-        lambda: WSClient(hostport, "/" + path, on_message, subprotocol), host, int(port)),
-        timeout_s)
+
+    def factory() -> WSClient:
+        proto = WSClient(hostport, "/" + path, on_message, subprotocol)
+        if made is not None:
+            made(proto)
+        return proto
+
+    _, proto = await asyncio.wait_for(loop.create_connection(factory, host, int(port)),
+                                      timeout_s)
     await asyncio.wait_for(proto.opened, timeout_s)
     return proto

@@ -211,5 +211,19 @@ def encode(msg: Any, kind: str = JSON) -> bytes:
     return _json_enc.encode(msg) if kind == JSON else _msgpack_enc.encode(msg)
 
 
+def ws_frame(payload: bytes, kind: str = JSON) -> bytes:
+    """``payload`` as one whole websocket frame from the server (RFC 6455 §5.2): FIN set,
+    text for JSON and binary for msgpack, unmasked, no extension. A server frame is the
+    same bytes for every receiver, so the hub builds it once per message and writes it to
+    each subscriber's socket as it is (per-message compression is off for this reason)."""
+    n = len(payload)
+    first = 0x81 if kind == JSON else 0x82
+    if n < 126:
+        return bytes((first, n)) + payload
+    if n < 65536:
+        return bytes((first, 126)) + n.to_bytes(2, "big") + payload
+    return bytes((first, 127)) + n.to_bytes(8, "big") + payload
+
+
 SERVER_TYPES: Final = {"snapshot": Snapshot, "event": Event, "error": Error, "pong": Pong}
 Lane = Literal["event", "state"]

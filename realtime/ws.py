@@ -12,16 +12,18 @@ import contextlib
 import logging
 import time
 from collections import deque
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from queueing.errors import SwitchboardError
 from realtime import metrics
 from realtime.auth import verify
 from realtime.context import ctx
-from realtime.hub.hub import Connection, Hub
+from realtime.hub.hub import GONE, PAUSED, WRITABLE, Connection, Hub
 from realtime.protocol import (
     CLOSE_ABUSE,
     CLOSE_ORIGIN,
@@ -75,18 +77,70 @@ class Bucket:
 class Abuse:
     """Counts violations; too many within the window closes the connection."""
 
+    __slots__ = ("limit", "times", "window_s")
+
     def __init__(self, limit: int = 20, window_s: float = 10.0) -> None:
         self.limit, self.window_s = limit, window_s
-        self.times: deque[float] = deque()
+        self.times: deque[float] | None = None  # most connections never misbehave
 
     def add(self, now: float) -> bool:
+        if self.times is None:
+            self.times = deque()
         self.times.append(now)
         while self.times and now - self.times[0] > self.window_s:
             self.times.popleft()
         return len(self.times) > self.limit
 
 
-async def ws_endpoint(websocket: WebSocket) -> None:
+class UvicornWire:
+    """Writes whole websocket frames straight to the socket of uvicorn's websockets-sansio
+    protocol (the default with ``uvicorn[standard]``), bypassing per-frame ASGI sends.
+
+    Safe because a server frame needs no per-connection state (no mask, and no extension:
+    ``of`` refuses a connection that negotiated one), each write is whole frames, and
+    back-pressure, close and disconnect are read from the protocol's own flags. Anything
+    else (another server, another websocket implementation) gets ``None``: the ASGI path.
+    """
+
+    __slots__ = ("proto",)
+
+    def __init__(self, proto: Any) -> None:
+        self.proto = proto
+
+    @classmethod
+    def of(cls, receive: Any) -> UvicornWire | None:
+        proto = getattr(receive, "__self__", None)
+        if type(proto).__name__ != "WebSocketsSansIOProtocol":
+            return None
+        sansio = getattr(proto, "conn", None)
+        if (getattr(sansio, "extensions", None) != [] or getattr(proto, "transport", None) is None
+                or not isinstance(getattr(proto, "writable", None), asyncio.Event)
+                or not hasattr(proto, "close_sent")):
+            return None
+        return cls(proto)
+
+    def state(self) -> int:
+        p = self.proto
+        if p.close_sent or p.transport.is_closing():
+            return GONE
+        return WRITABLE if p.writable.is_set() else PAUSED
+
+    def write(self, data: bytes) -> None:
+        self.proto.transport.write(data)
+
+    async def wait_writable(self) -> None:
+        await self.proto.writable.wait()
+
+
+class WsEndpoint:
+    """The ``/ws`` ASGI endpoint (an ASGI app rather than a function so that it sees the
+    server's own ``receive``, which carries the uvicorn protocol for ``UvicornWire``)."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await ws_endpoint(WebSocket(scope, receive, send), UvicornWire.of(receive))
+
+
+async def ws_endpoint(websocket: WebSocket, wire: UvicornWire | None = None) -> None:
     c = ctx(websocket)
     s: Settings = c.settings
     hub: Hub = c.hub
@@ -97,7 +151,7 @@ async def ws_endpoint(websocket: WebSocket) -> None:
     offered = websocket.scope.get("subprotocols") or []
     kind = MSGPACK if MSGPACK in offered else JSON
     await websocket.accept(subprotocol=kind if kind in offered else None)
-    conn = Connection(websocket.send, kind, s.ws_queue_events)
+    conn = Connection(websocket.send, kind, s.ws_queue_events, wire, hub.flusher)
     metrics.CONNECTIONS.inc()
 
     async def close(code: int, reason: str) -> None:
@@ -105,7 +159,7 @@ async def ws_endpoint(websocket: WebSocket) -> None:
         with contextlib.suppress(Exception):
             await websocket.close(code=code, reason=reason)
 
-    sender = asyncio.create_task(conn.sender(close))
+    sender = conn.start(close)
     try:
         token = websocket.query_params.get("token")
         if token and not _authenticate(conn, c.secret, token, None):
@@ -114,11 +168,11 @@ async def ws_endpoint(websocket: WebSocket) -> None:
         await _receive_loop(websocket, conn, hub, s, c.secret, close)
     finally:
         hub.drop(conn)
-        conn.closed = True
-        conn.wake.set()
-        sender.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await sender
+        conn.stop()
+        if sender is not None:
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await sender
         metrics.CONNECTIONS.dec()
 
 
@@ -202,4 +256,4 @@ async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, secret: str) -
         await handler(conn, msg, hub)  # type: ignore[operator]
 
 
-ROUTES = [WebSocketRoute("/ws", ws_endpoint)]
+ROUTES = [WebSocketRoute("/ws", WsEndpoint())]

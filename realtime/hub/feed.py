@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,7 @@ class SiteFeed:
         self.subs: dict[str, dict[int, Sub]] = {}
         self._last: dict[str, Any] = {}
         self._tickets: dict[str, str] = {}  # ticket topic -> ticket id, for topics held here
+        self._by_id: dict[str, str] = {}  # and back: ticket id -> ticket topic
         self._task: asyncio.Task[None] | None = None
         self.idle_since: float | None = None
 
@@ -166,12 +167,38 @@ class SiteFeed:
     def tracked_tickets(self) -> Iterator[tuple[str, str]]:
         return iter(self._tickets.items())
 
+    def tracked_waiting(self, services: Iterable[str]) -> Iterator[str]:
+        """Topics of the tracked tickets waiting in ``services``: walks whichever is
+        shorter, the queue or the tracked tickets (a city queue of 10,000 with a few
+        phones on it, or a few hundred phones each in a long queue)."""
+        by_id = self._by_id
+        if not by_id:
+            return
+        queues = self.view.queues
+        tickets = self.view.tickets
+        wanted = set(services)
+        if sum(len(queues.get(svc, ())) for svc in wanted) <= len(by_id):
+            for svc in wanted:
+                for tid in queues.get(svc, ()):
+                    topic = by_id.get(tid)
+                    if topic is not None:
+                        yield topic
+        else:
+            for tid, topic in by_id.items():
+                t = tickets.get(tid)
+                if t is not None and t["service"] in wanted and self.view.position(tid):
+                    yield topic
+
     def unchanged(self, topic: str, value: Any) -> bool:
         """True if ``value`` is what ``topic`` last got (so nothing needs sending)."""
         if self._last.get(topic) == value:
             return True
         self._last[topic] = value
         return False
+
+    def seed(self, topic: str, value: Any) -> None:
+        """What ``topic`` was shown at its first subscription, if nothing was sent since."""
+        self._last.setdefault(topic, value)
 
     def service_summary(self, service: str) -> dict[str, Any]:
         return {"waiting": self.view.waiting(service),
@@ -196,6 +223,7 @@ class SiteFeed:
         self.subs.setdefault(ref.topic, {})[id(conn)] = sub
         if ref.namespace == "ticket":
             self._tickets[ref.topic] = ref.parts[0]
+            self._by_id[ref.parts[0]] = ref.topic
         self.idle_since = None
         try:
             if since is None:
@@ -269,7 +297,9 @@ class SiteFeed:
             return False
         if not subs:
             del self.subs[topic]
-            self._tickets.pop(topic, None)
+            tid = self._tickets.pop(topic, None)
+            if tid is not None:
+                self._by_id.pop(tid, None)
             self._last.pop(topic, None)
             if not self.subs:
                 self.idle_since = time.monotonic()

@@ -7,7 +7,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -21,64 +21,215 @@ from realtime.hub.entry import Entry
 from realtime.hub.feed import SiteFeed
 from realtime.hub.outbox import Outbox
 from realtime.hub.topics import NAMESPACES, Namespace, resolve
-from realtime.protocol import JSON, Error, Event, ProtocolError, Since, Snapshot, encode
+from realtime.protocol import (
+    JSON,
+    Error,
+    Event,
+    ProtocolError,
+    Since,
+    Snapshot,
+    encode,
+    ws_frame,
+)
 from realtime.settings import Settings
 
 log = logging.getLogger("switchboard.hub")
 
 
-class Connection:
-    """One websocket's server side: its principal, subscriptions and outgoing queue."""
+class Wire(Protocol):
+    """Direct access to a websocket's socket (see realtime.ws.UvicornWire)."""
 
-    def __init__(self, send: Callable[[dict[str, Any]], Any], kind: str,
-                 max_events: int) -> None:
+    def state(self) -> int: ...  # WRITABLE, PAUSED or GONE
+
+    def write(self, data: bytes) -> None: ...
+
+    async def wait_writable(self) -> None: ...
+
+
+WRITABLE, PAUSED, GONE = 0, 1, 2
+
+
+class Flusher:
+    """Writes the frames queued for connections once per event-loop iteration.
+
+    A feed delivers a whole XREAD batch without yielding, so every connection gets one
+    write for all the messages of the batch instead of one per message: under load the
+    batches grow and the writes per message shrink by themselves."""
+
+    def __init__(self) -> None:
+        self._dirty: list[Connection] = []
+        self._scheduled = False
+
+    def add(self, conn: Connection) -> None:
+        self._dirty.append(conn)
+        if not self._scheduled:
+            self._scheduled = True
+            asyncio.get_running_loop().call_soon(self._run)
+
+    def _run(self) -> None:
+        self._scheduled = False
+        dirty, self._dirty = self._dirty, []
+        for conn in dirty:
+            try:
+                conn.flush()
+            except Exception:  # one broken socket must not keep the others waiting
+                log.exception("could not write to a websocket")
+                conn.stop()
+
+
+class Connection:
+    """One websocket's server side: its principal, subscriptions and outgoing queue.
+
+    Frames leave one of two ways. With a ``wire`` (uvicorn's websockets-sansio protocol,
+    no extension negotiated), a message is encoded once *as a complete websocket frame*
+    and that one bytes object is written to every subscriber's socket by the ``Flusher``:
+    no task and no wake-up per connection per message. Without one, a sender task per
+    connection sends through ASGI. Either way everything goes through the ``Outbox``,
+    which holds what a paused socket cannot take yet (merging state, bounding events).
+    """
+
+    __slots__ = ("__weakref__", "_closer", "_drain", "_fkey", "_flusher", "_send", "_space",
+                 "closed", "dirty", "kind", "outbox", "principal", "slow", "topics", "wake",
+                 "wire")
+
+    def __init__(self, send: Callable[[dict[str, Any]], Any], kind: str, max_events: int,
+                 wire: Wire | None = None, flusher: Flusher | None = None) -> None:
         self._send = send
         self.kind = kind
         self.principal: Principal | None = None
         self.topics: dict[str, SiteFeed] = {}
         self.outbox = Outbox(max_events)
-        self.wake = asyncio.Event()
-        self.space = asyncio.Event()  # set by the sender when the event lane has room
+        self.wire = wire if flusher is not None else None
+        self._flusher = flusher
+        # The cache key of this connection's frame encoding in a message's frames dict.
+        self._fkey = kind + "+ws" if self.wire is not None else kind
+        # The ASGI path's sender waits on ``wake``; the wire path needs no event at all.
+        self.wake: asyncio.Event | None = None if self.wire is not None else asyncio.Event()
+        self._space: asyncio.Event | None = None  # made when a replay must wait for room
+        self._drain: asyncio.Task[None] | None = None
+        self._closer: Callable[[int, str], Any] | None = None
+        self.dirty = False
         self.slow = False
         self.closed = False
+
+    def _encode(self, msg: Any) -> bytes | str:
+        raw = encode(msg, self.kind)
+        if self.wire is not None:
+            return ws_frame(raw, self.kind)
+        return raw.decode() if self.kind == JSON else raw
 
     def deliver(self, msg: Event | Snapshot | Error | Any, frames: dict[str, Any],
                 is_event: bool) -> None:
         """Queue one message; frames caches its encoding for the other subscribers."""
         if self.closed or self.slow:
             return
-        frame = frames.get(self.kind)
+        key = self._fkey
+        frame = frames.get(key)
         if frame is None:
-            raw = encode(msg, self.kind)
-            frame = frames[self.kind] = raw.decode() if self.kind == JSON else raw
-        topic = getattr(msg, "topic", "")
-        if not self.outbox.push(frame, topic, is_event):
+            frame = frames[key] = self._encode(msg)
+        if not self.outbox.push(frame, getattr(msg, "topic", ""), is_event):
             self.slow = True
             metrics.SLOW_CLOSES.inc()
-        self.wake.set()
+        if self.wire is None:
+            self.wake.set()  # type: ignore[union-attr]
+        elif not self.dirty:
+            self.dirty = True
+            self._flusher.add(self)  # type: ignore[union-attr]
 
     async def deliver_paced(self, msg: Event | Snapshot, is_event: bool = True) -> None:
         """Queue a replayed message, waiting while the event lane is half full: a resume
         may carry thousands of missed events, which must not count as being slow."""
         while not self.closed and self.outbox.events >= self.outbox.max_events // 2:
-            self.space.clear()
-            await self.space.wait()
+            if self._space is None:
+                self._space = asyncio.Event()
+            self._space.clear()
+            await self._space.wait()
         self.deliver(msg, {}, is_event)
 
     def reply(self, msg: Any) -> None:
         """A direct answer (error, pong): always goes out, in order with the rest."""
         self.deliver(msg, {}, True)
 
+    def _room(self) -> None:
+        if self._space is not None and self.outbox.events < self.outbox.max_events // 2:
+            self._space.set()
+
+    # -- the wire path ---------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write what waits (wire path): now, or when the socket takes writes again."""
+        self.dirty = False
+        wire = self.wire
+        if wire is None or self.closed or self._drain is not None:
+            return
+        state = wire.state()
+        if state == GONE:
+            self.outbox.take()
+            self.closed = True
+            self._room()
+            if self._space is not None:
+                self._space.set()
+            return
+        if self.slow:
+            self._close_slow(wire)
+            return
+        if state == PAUSED:
+            # The client reads slower than we write: keep merging state in the outbox
+            # until the socket drains (as the ASGI path does while ``send`` waits).
+            self._drain = asyncio.create_task(self._wait_then_flush(wire))
+            return
+        frames = self.outbox.take()
+        if frames:
+            wire.write(frames[0] if len(frames) == 1 else b"".join(frames))  # type: ignore[arg-type]
+        self._room()
+
+    async def _wait_then_flush(self, wire: Wire) -> None:
+        try:
+            await wire.wait_writable()
+        finally:
+            self._drain = None
+        self.flush()
+
+    def _close_slow(self, wire: Wire) -> None:
+        from realtime.protocol import CLOSE_SLOW
+        self.outbox.take()
+        self.closed = True
+        self._room()
+        if self._space is not None:
+            self._space.set()
+        wire.write(ws_frame(encode(_SLOW, self.kind), self.kind))
+        if self._closer is not None:
+            self._drain = asyncio.create_task(self._closer(CLOSE_SLOW, "slow"))
+
+    def start(self, close: Callable[[int, str], Any]) -> asyncio.Task[None] | None:
+        """Begin sending; returns the ASGI path's sender task (None on the wire path)."""
+        self._closer = close
+        if self.wire is not None:
+            return None
+        return asyncio.create_task(self.sender(close))
+
+    def stop(self) -> None:
+        """The socket is gone: forget what waits and wake anyone waiting for room."""
+        self.closed = True
+        if self.wake is not None:
+            self.wake.set()
+        if self._space is not None:
+            self._space.set()
+        if self._drain is not None and not self._drain.done():
+            self._drain.cancel()
+
+    # -- the ASGI path ---------------------------------------------------------------------
+
     async def sender(self, close: Callable[[int, str], Any]) -> None:
         from realtime.protocol import CLOSE_SLOW
+        wake = self.wake
+        assert wake is not None
         key = "text" if self.kind == JSON else "bytes"
         while not self.closed:
-            await self.wake.wait()
-            self.wake.clear()
+            await wake.wait()
+            wake.clear()
             if self.slow:
-                err = Error("slow", "could not keep up with events; resume from your last "
-                            "offset", True)
-                raw = encode(err, self.kind)
+                raw = encode(_SLOW, self.kind)
                 with contextlib.suppress(Exception):
                     await self._send({"type": "websocket.send",
                                       key: raw.decode() if self.kind == JSON else raw})
@@ -86,11 +237,14 @@ class Connection:
                 return
             while (frame := self.outbox.pop()) is not None:
                 await self._send({"type": "websocket.send", key: frame})
-                if self.outbox.events < self.outbox.max_events // 2:
-                    self.space.set()
+                self._room()
                 if self.slow:
                     break
-            self.space.set()
+            if self._space is not None:
+                self._space.set()
+
+
+_SLOW = Error("slow", "could not keep up with events; resume from your last offset", True)
 
 
 class Hub:
@@ -104,6 +258,7 @@ class Hub:
         self._starting: dict[str, asyncio.Task[SiteFeed]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self.estimator: Any = None  # set by the estimate integration
+        self.flusher = Flusher()
 
     @property
     def site_namespaces(self) -> list[Namespace]:

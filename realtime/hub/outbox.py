@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass
 
 
@@ -24,16 +23,21 @@ class _Item:
 
 
 class Outbox:
+    # A list read from ``_head`` rather than a deque: an idle connection's empty list costs
+    # 56 bytes where a deque costs 600+, and thousands of screens sit idle most of the time.
+    __slots__ = ("_head", "_items", "_state", "events", "max_events", "merged")
+
     def __init__(self, max_events: int) -> None:
         self.max_events = max_events
-        self._items: deque[_Item] = deque()
+        self._items: list[_Item] = []
+        self._head = 0
         self._state: dict[str, _Item] = {}
         self.events = 0
         self.merged = 0  # state updates replaced before they were sent
 
     def push(self, frame: bytes | str, topic: str, is_event: bool) -> bool:
         """Queue one frame; False if the event lane is over its bound (close as slow)."""
-        old = self._state.pop(topic, None)
+        old = self._state.pop(topic, None) if self._state else None
         if old is not None:
             old.alive = False
             self.merged += 1
@@ -46,8 +50,13 @@ class Outbox:
         return self.events <= self.max_events
 
     def pop(self) -> bytes | str | None:
-        while self._items:
-            item = self._items.popleft()
+        items = self._items
+        while self._head < len(items):
+            item = items[self._head]
+            self._head += 1
+            if self._head == len(items):
+                items.clear()
+                self._head = 0
             if not item.alive:
                 continue
             if item.is_event:
@@ -57,9 +66,19 @@ class Outbox:
             return item.frame
         return None
 
+    def take(self) -> list[bytes | str]:
+        """Everything waiting, in order, leaving the outbox empty."""
+        items, head = self._items, self._head
+        out = [i.frame for i in (items[head:] if head else items) if i.alive]
+        items.clear()
+        self._head = 0
+        self._state.clear()
+        self.events = 0
+        return out
+
     def drop_topic(self, topic: str) -> None:
         """Forget what waits for a topic the client unsubscribed from."""
-        for item in self._items:
+        for item in self._items[self._head:]:
             if item.topic == topic and item.alive:
                 item.alive = False
                 if item.is_event:
@@ -67,4 +86,4 @@ class Outbox:
         self._state.pop(topic, None)
 
     def __len__(self) -> int:
-        return sum(1 for i in self._items if i.alive)
+        return sum(1 for i in self._items[self._head:] if i.alive)

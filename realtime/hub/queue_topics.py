@@ -177,7 +177,11 @@ class Ticket:
         t = feed.view.tickets.get(tid)
         if t is None:
             t = await feed.fetch_ticket(tid)  # finished tickets are not in the live view
-        return self.view(feed, t)
+        data = self.view(feed, t)
+        # The topic's first subscriber: what it was shown is the baseline of "unchanged",
+        # so the next change elsewhere does not send it the same place again.
+        feed.seed(ref.topic, (data["position"], data["estimate"]))
+        return data
 
     def view(self, feed: Any, t: dict[str, Any]) -> dict[str, Any]:
         v: SiteView = feed.view
@@ -224,14 +228,26 @@ class Ticket:
         t = entry.data.get("ticket")
         if t is not None:
             yield f"ticket:{t['id']}"
-        if change.services or change.counters or change.config:
-            # Every tracked ticket of a changed queue may have moved; estimates also move
-            # when counters open or close. Only topics someone here follows are looked at.
+        if not (change.services or change.counters or change.config):
+            return
+        # Every tracked ticket of a changed queue may have moved. A counter taking or
+        # freeing a ticket moves the estimates of the queues it serves; a counter opening,
+        # pausing or closing, or a new configuration, may move every estimate. Only topics
+        # someone here follows are looked at, and only those: each costs an estimate.
+        if change.config or entry.type in COUNTER_TYPES:
             for topic, tid in feed.tracked_tickets():
-                tt = feed.view.tickets.get(tid)
-                if tt is not None and (tt["service"] in change.services or change.counters
-                                       or change.config):
+                if tid in feed.view.tickets:
                     yield topic
+            return
+        services = set(change.services)
+        cfg = feed.view.config
+        for cid in change.counters:
+            c = cfg.counter(cid)
+            if c is not None:
+                services.update(c.services)
+        # A tracked ticket that is not waiting has no place or estimate to move: its own
+        # changes come as events (above); only the waiting ones are looked at.
+        yield from feed.tracked_waiting(services)
 
 
 # -- counter console -------------------------------------------------------------------
