@@ -69,11 +69,18 @@ def run(opts: Options, console: Console | None = None) -> dict[str, Any]:
                          "tokens for the screens, counters and admin set-up")
     console.log(f"starting {opts.target}" + (f" ({opts.workers} workers)"
                                              if opts.target != "bare" and not opts.url else ""))
-    target.start()
+    previous = signal.signal(signal.SIGTERM, _terminated)
     try:
+        target.start()
         return _run_loop(_run(opts, target, console))
     finally:
         target.stop()
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    # SIGTERM (timeout, CI) unwinds like Ctrl-C, so the servers and Redis are stopped.
+    raise KeyboardInterrupt
 
 
 def _run_loop(coro: Any) -> Any:

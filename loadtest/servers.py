@@ -120,7 +120,7 @@ class Target:
         else:
             raise ValueError(f"unknown target {self.name}; known: {', '.join(TARGETS)}")
         self.proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, cwd=str(Path.cwd()))
+                                     preexec_fn=_die_with_parent, cwd=str(Path.cwd()))
         try:
             _wait_port(self.port, self.proc, self.name)
             if self.name == "switchboard":
@@ -182,6 +182,16 @@ class Target:
 
     def versions(self) -> dict[str, str]:
         return versions(self.name)
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """A server the tool started goes when the tool goes, even on kill -9
+    (PR_SET_PDEATHSIG), and in its own process group so its workers can be stopped
+    together."""
+    import ctypes
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    os.setpgrp()
 
 
 def _cmdline(p: psutil.Process) -> list[str]:

@@ -254,8 +254,11 @@ class Hub:
         self.engine = engine
         # Blocking XREADs hold a connection each: give them their own pool.
         self.reader: Redis = Redis.from_url(settings.redis_url or "", max_connections=10_000)
+        # Feeds by kind: "site" (a queue site's stream), "region" (dispatch) — the kind a
+        # topic's namespace declares (``feed_kind``). A site and a region may share an id.
         self.feeds: dict[str, SiteFeed] = {}
-        self._starting: dict[str, asyncio.Task[SiteFeed]] = {}
+        self.region_feeds: dict[str, SiteFeed] = {}
+        self._starting: dict[tuple[str, str], asyncio.Task[SiteFeed]] = {}
         self._janitor: asyncio.Task[None] | None = None
         self.estimator: Any = None  # set by the estimate integration
         self.flusher = Flusher()
@@ -263,6 +266,9 @@ class Hub:
     @property
     def site_namespaces(self) -> list[Namespace]:
         return [ns for ns in NAMESPACES.values() if ns.feed_kind == "site"]
+
+    def _feeds(self, kind: str) -> dict[str, SiteFeed]:
+        return self.region_feeds if kind == "region" else self.feeds
 
     async def start(self) -> None:
         self._janitor = asyncio.create_task(self._janitor_loop(), name="hub-janitor")
@@ -272,28 +278,34 @@ class Hub:
             self._janitor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._janitor
-        for feed in list(self.feeds.values()):
-            await feed.stop()
-        self.feeds.clear()
+        for feeds in (self.feeds, self.region_feeds):
+            for feed in list(feeds.values()):
+                await feed.stop()
+            feeds.clear()
         await self.reader.aclose()
 
-    async def feed(self, site: str) -> SiteFeed:
-        feed = self.feeds.get(site)
+    async def feed(self, key: str, kind: str = "site") -> SiteFeed:
+        """The running feed of site (or region) ``key``, started on first use."""
+        feed = self._feeds(kind).get(key)
         if feed is not None:
             return feed
-        task = self._starting.get(site)
+        task = self._starting.get((kind, key))
         if task is None:
-            task = asyncio.create_task(self._start_feed(site))
-            self._starting[site] = task
+            task = asyncio.create_task(self._start_feed(key, kind))
+            self._starting[(kind, key)] = task
         try:
             return await asyncio.shield(task)
         finally:
-            self._starting.pop(site, None)
+            self._starting.pop((kind, key), None)
 
-    async def _start_feed(self, site: str) -> SiteFeed:
-        feed = SiteFeed(self, site)
+    async def _start_feed(self, key: str, kind: str) -> SiteFeed:
+        if kind == "region":
+            from realtime.hub.dispatch_topics import RegionFeed
+            feed: SiteFeed = RegionFeed(self, key)
+        else:
+            feed = SiteFeed(self, key)
         await feed.start()
-        self.feeds[site] = feed
+        self._feeds(kind)[key] = feed
         return feed
 
     async def subscribe(self, conn: Connection, topic: str, since: Since | None,
@@ -313,7 +325,7 @@ class Hub:
         except Forbidden as exc:
             raise ProtocolError("forbidden", exc.message, msg_id) from exc
         try:
-            feed = await self.feed(ref.source)
+            feed = await self.feed(ref.source, ns.feed_kind)
         except UnknownSite as exc:
             raise ProtocolError("unknown_topic", f"unknown site {ref.source}", msg_id) from exc
         except (RedisError, OSError) as exc:
@@ -369,14 +381,23 @@ class Hub:
         s = self.settings
         while True:
             await asyncio.sleep(s.trim_interval_s)
-            for site, feed in list(self.feeds.items()):
-                try:
-                    r = await self.engine.trim(site, s.history_ttl_s * 1000,
-                                               s.history_min_entries)
-                    if r.get("upto"):
-                        feed.trimmed = r["upto"]
-                except (RedisError, OSError, SwitchboardError) as exc:
-                    log.warning("trim of %s failed: %s", site, exc)
-                if feed.idle_since and time.monotonic() - feed.idle_since > 60:
-                    await feed.stop()
-                    self.feeds.pop(site, None)
+            for feeds in (self.feeds, self.region_feeds):
+                for key, feed in list(feeds.items()):
+                    await self._trim(feed, key)
+                    if feed.idle_since and time.monotonic() - feed.idle_since > 60:
+                        await feed.stop()
+                        feeds.pop(key, None)
+
+    async def _trim(self, feed: SiteFeed, key: str) -> None:
+        s = self.settings
+        # A feed kind with its own trim rule (a region keeps its KPI checkpoint) has trim().
+        own = getattr(feed, "trim", None)
+        try:
+            if own is not None:
+                r = await own(s.history_ttl_s * 1000, s.history_min_entries)
+            else:
+                r = await self.engine.trim(key, s.history_ttl_s * 1000, s.history_min_entries)
+            if r.get("upto"):
+                feed.trimmed = r["upto"]
+        except Exception as exc:  # a region's trim raises its own errors; keep the loop
+            log.warning("trim of %s failed: %s", key, exc)
