@@ -68,6 +68,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("devices", help="K technicians sending GPS fixes over msgpack")
     p.add_argument("--devices", type=int, required=True)
     p.add_argument("--hz", type=float, required=True)
+    p.add_argument("--jobs-per-s", type=float, default=0.0,
+                   help="jobs created per second (default devices/120, at least 0.2)")
     _common(p)
     p = sub.add_parser("rush", help="a booking rush: N attempts on K slots")
     p.add_argument("--attempts", type=int, required=True)
@@ -100,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def params_of(args: argparse.Namespace) -> dict[str, Any]:
     keys = {"boards": ("screens", "calls_per_s", "counters"),
             "trackers": ("trackers", "calls_per_s", "services", "counters"),
-            "devices": ("devices", "hz"), "rush": ("attempts", "slots"),
+            "devices": ("devices", "hz", "jobs_per_s"), "rush": ("attempts", "slots"),
             "mixed": ("clinics", "scale")}[args.scenario]
     return {k: getattr(args, k) for k in keys}
 

@@ -36,6 +36,7 @@ class Msg(NamedTuple):
     ts_ms: int
     offset: str
     counted: bool
+    job: str = ""  # an offer's job id (the device answers it)
 
 
 class Subscribed(NamedTuple):
@@ -66,8 +67,10 @@ Parsed = Msg | Subscribed | Failed | Reply | None
 
 class _SbData(msgspec.Struct):
     number: str | None = None
-    position: int | None = None
+    position: int | dict[str, Any] | None = None  # a place in a queue, or a technician's
     status: str | None = None
+    t: int | None = None  # a technician position's fix time
+    j: str | None = None  # an offer's job
 
 
 class _SbMsg(msgspec.Struct):
@@ -100,6 +103,9 @@ class Switchboard:
     def path(self, token: str | None) -> str:
         return f"/ws?token={token}" if token else "/ws"
 
+    def encode(self, msg: dict[str, Any]) -> bytes:
+        return self._encode(msg)
+
     def subscribe(self, topic: str, since: tuple[str, str] | None = None) -> tuple[bytes, ...]:
         msg: dict[str, Any] = {"op": "subscribe", "topic": topic, "id": 1}
         if since is not None:
@@ -115,13 +121,22 @@ class Switchboard:
             if topic.startswith("ticket:"):
                 d = m.data
                 pos = d.position if d is not None else None
+                if not isinstance(pos, int):
+                    pos = None
                 return Msg(topic, -pos if pos is not None else None, ts, m.offset,
                            pos is not None)
+            if topic.startswith("tech:"):
+                d = m.data
+                if m.type == "offer":
+                    return Msg(topic, None, ts, m.offset, True, (d.j or "") if d else "")
+                # A position is state: its fix time tells whether the latest arrived.
+                return Msg(topic, d.t if d is not None and m.type == "position" else None,
+                           ts, m.offset, False)
             return Msg(topic, None, ts, m.offset, m.type in self.counted_types)
         if op == "snapshot":
             d = m.data
             seq = -d.position if (m.topic.startswith("ticket:") and d is not None
-                                  and d.position is not None) else None
+                                  and isinstance(d.position, int)) else None
             return Subscribed(m.topic, seq, m.resync, m.epoch, m.offset)
         if op == "error":
             return Failed(m.code, m.message)

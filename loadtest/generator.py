@@ -30,13 +30,19 @@ MAX_MS = 120_000  # the histogram's last bucket holds everything slower
 class Conn:
     """One connection's bookkeeping: the sequence it is at and what it counted."""
 
-    __slots__ = ("closed_by_server", "epoch", "gaps", "gen", "got", "last", "offset", "proto",
-                 "ready", "seq", "token", "topic", "unordered")
+    __slots__ = ("closed_by_server", "epoch", "fix_t", "fixes", "gaps", "gen", "got", "home",
+                 "last", "offset", "proto", "ready", "seq", "state", "token", "topic",
+                 "unordered")
 
-    def __init__(self, gen: Generator, topic: str, token: str | None) -> None:
+    def __init__(self, gen: Generator, topic: str, token: str | None,
+                 home: tuple[float, float] | None = None) -> None:
         self.gen = gen
         self.topic = topic
         self.token = token
+        self.home = home  # a device: sends GPS fixes from here (``gps_hz``)
+        self.fixes = 0
+        self.fix_t = 0
+        self.state: int | None = None  # the last state value seen (a position's fix time)
         self.proto: WSClient | None = None
         self.ready: asyncio.Future[None] | None = None
         self.seq: int | None = None
@@ -74,23 +80,31 @@ class Conn:
                     return
                 self.last = key
                 self.offset = off
-            if r.counted:
-                seq = r.seq
-                if seq is None:
-                    self.got += 1
-                    return
-                last = self.seq
-                if last is None or seq == last + 1:
-                    self.got += 1
-                elif seq > last + 1:
-                    self.gaps += seq - last - 1
-                    self.got += 1
-                elif seq == last:
-                    return  # a state refresh that did not move the sequence
-                else:
-                    self.unordered += 1
-                    return
-                self.seq = seq
+            if r.job and gen.accept_offers and self.proto is not None:
+                # The technician accepts at once (its own action id: applied once).
+                self.proto.send_binary(gen.dialect_encode(
+                    {"op": "act", "aid": f"acc-{r.job}", "k": "accept",
+                     "t": int(now), "j": r.job}))
+            if not r.counted:
+                if r.seq is not None:
+                    self.state = r.seq
+                return
+            seq = r.seq
+            if seq is None:
+                self.got += 1
+                return
+            last = self.seq
+            if last is None or seq == last + 1:
+                self.got += 1
+            elif seq > last + 1:
+                self.gaps += seq - last - 1
+                self.got += 1
+            elif seq == last:
+                return  # a state refresh that did not move the sequence
+            else:
+                self.unordered += 1
+                return
+            self.seq = seq
         elif type(r) is Subscribed:
             self.epoch, self.offset = r.epoch, r.offset
             if r.offset:
@@ -134,7 +148,11 @@ class Generator:
         self.parse = self.dialect.parse
         self.host = spec.get("host", "127.0.0.1")
         self.port = int(spec["port"])
-        self.conns = [Conn(self, topic, token) for topic, token in spec["conns"]]
+        self.conns = [Conn(self, c[0], c[1], tuple(c[2]) if len(c) > 2 and c[2] else None)
+                      for c in spec["conns"]]
+        self.gps_hz = float(spec.get("gps_hz") or 0)
+        self.accept_offers = bool(spec.get("accept_offers"))
+        self.dialect_encode = getattr(self.dialect, "encode", None) or (lambda m: b"")
         self.hist = [0] * (MAX_MS + 1)
         self.delivered = 0
         self.resyncs = 0
@@ -144,6 +162,7 @@ class Generator:
         self.error_samples: dict[str, int] = {}
         self.failed_opens = 0
         self.measuring = False
+        self.sending = False  # devices send GPS fixes (from start until pause)
         self.closing = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.max_lag_ms = 0.0
@@ -227,6 +246,7 @@ class Generator:
         self.measuring = False
         wall = max(1e-9, time.monotonic() - self._t0)
         per_topic: dict[str, list[int]] = {}
+        fixes = stale = 0
         for c in self.conns:
             row = per_topic.setdefault(c.topic, [0, 0, 0, 0, 0])
             row[0] += 1
@@ -234,6 +254,11 @@ class Generator:
             row[2] += c.gaps
             row[3] += c.unordered
             row[4] += 1 if c.proto is not None and not c.proto.closed else 0
+            if c.fixes:
+                fixes += c.fixes
+                # State is merged latest-wins: only a device whose last fix never came
+                # back on its own topic lost something.
+                stale += c.state != c.fix_t
         nz = {i: n for i, n in enumerate(self.hist) if n}
         return {"pid": os.getpid(), "delivered": self.delivered, "hist": nz,
                 "per_topic": per_topic, "resyncs": self.resyncs, "closes": self.closes,
@@ -241,7 +266,35 @@ class Generator:
                 "error_samples": self.error_samples, "failed_opens": self.failed_opens,
                 "cpu_pct": round(100 * (_cpu_s() - self._cpu0) / wall, 1),
                 "max_lag_ms": round(self.max_lag_ms, 1), "wall_s": round(wall, 2),
+                "fixes_sent": fixes, "stale_positions": stale,
                 "open": sum(r[4] for r in per_topic.values())}
+
+    async def send_fixes(self) -> None:
+        """Every device sends a GPS fix ``gps_hz`` times a second, spread over 50 ms
+        slices, while the window is open; each fix moves it about a metre north."""
+        devs = [c for c in self.conns if c.home is not None]
+        if not devs or self.gps_hz <= 0:
+            return
+        slice_s = 0.05
+        per_slice = max(1, round(len(devs) * self.gps_hz * slice_s))
+        i = 0
+        due = time.monotonic()
+        while True:
+            if self.sending:
+                now_ms = int(time.time() * 1000)
+                for _ in range(per_slice):
+                    c = devs[i % len(devs)]
+                    i += 1
+                    if c.proto is None or c.proto.closed or c.home is None:
+                        continue
+                    t = max(now_ms, c.fix_t + 1)
+                    c.fixes += 1
+                    c.fix_t = t
+                    c.proto.send_binary(self.dialect_encode(
+                        {"op": "gps", "t": t, "la": round(c.home[0] + c.fixes * 1e-5, 6),
+                         "lo": c.home[1], "s": 1.0, "a": 10.0}))
+            due += slice_s
+            await asyncio.sleep(max(0.0, due - time.monotonic()))
 
     async def watch_lag(self) -> None:
         """The event loop's own delay: a saturated generator shows up here first."""
@@ -263,6 +316,7 @@ async def _serve(spec: dict[str, Any], pipe: Connection) -> None:
     loop = asyncio.get_running_loop()
     gen.loop = loop
     lag = loop.create_task(gen.watch_lag())
+    fixes = loop.create_task(gen.send_fixes())
     inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
     loop.add_reader(pipe.fileno(), lambda: inbox.put_nowait(pipe.recv()))
     t0 = time.monotonic()
@@ -287,6 +341,9 @@ async def _serve(spec: dict[str, Any], pipe: Connection) -> None:
             cmd = await inbox.get()
             if cmd[0] == "start":
                 gen.start()
+                gen.sending = True
+            elif cmd[0] == "pause":
+                gen.sending = False
             elif cmd[0] == "stat":
                 pipe.send(("stat", {"delivered": gen.delivered, "errors": gen.errors}))
             elif cmd[0] == "stop":
@@ -297,9 +354,10 @@ async def _serve(spec: dict[str, Any], pipe: Connection) -> None:
         loop.remove_reader(pipe.fileno())
         gen.close_all()
         await asyncio.sleep(0.2)
-        lag.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await lag
+        for task in (lag, fixes):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
 
 
 def main(spec: dict[str, Any], pipe: Connection) -> None:

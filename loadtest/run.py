@@ -103,7 +103,8 @@ async def _build(opts: Options, target: Target, backend: Any) -> scenarios.Plan:
         return await scenarios.mixed(target, backend, d, p.get("clinics", 8),
                                      p.get("scale", 1.0))
     if opts.scenario == "devices":
-        return await scenarios.devices(target, backend, p["devices"], p["hz"], d)
+        return await scenarios.devices(target, backend, p["devices"], p["hz"], d,
+                                       p.get("jobs_per_s", 0.0))
     if opts.scenario == "rush":
         return await scenarios.rush(target, backend, p["attempts"], p["slots"])
     raise ValueError(f"unknown scenario {opts.scenario}")
@@ -202,7 +203,8 @@ async def _measure(opts: Options, target: Target, backend: Any,
     slices = generator.split(plan.conns, n_procs)
     per_proc_open = max(20, 200 // n_procs)
     gens = Gens([{"dialect": target.dialect, "host": target.host, "port": target.port,
-                  "conns": s, "open_concurrency": per_proc_open} for s in slices])
+                  "conns": s, "open_concurrency": per_proc_open, **plan.generator}
+                 for s in slices])
     try:
         return await _window(opts, target, plan, gens, sampler, rss_idle, n_procs, why,
                              setup_s, console)
@@ -244,6 +246,7 @@ async def _window(opts: Options, target: Target, plan: scenarios.Plan, gens: Gen
         task = bar.add_task(f"{opts.scenario} ({opts.duration:g} s)", total=1.0)
         await plan.drive(opts.duration, lambda f: bar.update(task, completed=f))
     drive_s = time.monotonic() - t0
+    gens.send("pause")  # devices stop sending fixes: what is in flight can now drain
     for spy in spies:
         spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
     for spy in spies:
@@ -344,6 +347,8 @@ def summarize(opts: Options, target: Target, plan: scenarios.Plan, results: list
                 lost += max(0, e - got - gaps)
             else:
                 lost += max(0, e - got)
+    # Devices: a technician whose last fix never came back on its own topic lost it.
+    lost += sum(r.get("stale_positions", 0) for r in results)
     errors = sum(r["errors"] for r in results)
     error_samples: dict[str, int] = {}
     for samples in [r["error_samples"] for r in results] + [r["errors"] for r in ready]:
@@ -355,7 +360,7 @@ def summarize(opts: Options, target: Target, plan: scenarios.Plan, results: list
     saturated = any(c > SATURATED_CPU_PCT for c in gen_cpu) or \
         any(lag > SATURATED_LAG_MS for lag in gen_lag)
     conns = sum(r["open"] for r in results)
-    hubs = [r for r in server_rows if r["role"] != "redis"]
+    hubs = [r for r in server_rows if r["role"] in ("server", "supervisor", "worker")]
     return {
         "scenario": opts.scenario, "target": opts.target,
         "workers": 1 if opts.target == "bare" else opts.workers,
@@ -366,6 +371,7 @@ def summarize(opts: Options, target: Target, plan: scenarios.Plan, results: list
         "max_ms": float(max(hist)) if hist else None,
         "delivered": delivered, "delivered_per_s": round(delivered / max(1e-9, drive_s), 1),
         "expected_counted": want, "lost": lost, "merged": merged, "unordered": unordered,
+        "fixes_sent": sum(r.get("fixes_sent", 0) for r in results),
         "resyncs": sum(r["resyncs"] for r in results),
         "reconnects": sum(r["reconnects"] for r in results),
         "errors": errors + driver.get("errors", 0) + sum(r["failed"] for r in ready),

@@ -30,6 +30,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
+import msgspec
+
 from loadtest.backends import Publisher, SwitchboardAPI
 from loadtest.servers import NeedsError, Target
 
@@ -40,13 +43,14 @@ Progress = Callable[[float], None]
 @dataclass
 class Plan:
     scenario: str
-    conns: list[tuple[str, str | None]]
+    conns: list[tuple[Any, ...]]  # (topic, token) or (topic, token, device home)
     drive: Callable[[float, Progress], Awaitable[None]]
     expected: Callable[[], dict[str, int]]
     # Messages per second the run should deliver (for sizing the generator).
     rate_hint: float
     params: dict[str, Any] = field(default_factory=dict)
     driver: Any = None
+    generator: dict[str, Any] = field(default_factory=dict)  # extra generator settings
 
 
 def _prefix(i: int) -> str:
@@ -315,9 +319,99 @@ async def mixed(target: Target, backend: Any, duration: float, clinics: int = 8,
 # -- waiting for other parts ----------------------------------------------------------------
 
 async def devices(target: Target, backend: Any, devices: int, hz: float,
-                  duration: float) -> Plan:
+                  duration: float, jobs_per_s: float = 0.0) -> Plan:
+    """K technicians' devices on msgpack: each follows its own ``tech:`` topic, sends GPS
+    fixes at H per second (each comes back as its ``position``, state lane) and accepts
+    the offers the dispatcher makes while the driver creates jobs."""
+    if not isinstance(backend, SwitchboardAPI):
+        raise NeedsError("devices runs against Switchboard only (the peers have no dispatch)")
     needs_dispatch()
-    raise AssertionError("unreachable")  # pragma: no cover
+    api = backend
+    region = "ltr"
+    jobs_per_s = jobs_per_s or max(0.2, devices / 120)
+    target.start_worker()  # recomputes and offer timeouts run in the arq worker
+    admin = {"Authorization": f"Bearer {api.token('admin')}"}
+    # One zone over the whole area (a region with no zone does not load in the hub yet:
+    # Lua encodes the empty list as an object; reported to dispatch).
+    r = await api.http.put(f"/v1/regions/{region}", headers=admin, json={
+        "name": "Loadtest city", "timezone": "UTC", "policy": {"offer_timeout_s": 120},
+        "zones": [{"id": "all", "polygon": [[4.7, 52.2], [5.1, 52.2], [5.1, 52.6],
+                                            [4.7, 52.6]]}]})
+    r.raise_for_status()
+    homes: list[tuple[float, float]] = []
+    sem = asyncio.Semaphore(32)
+    now = int(time.time() * 1000)
+
+    async def add(i: int) -> None:
+        lat, lon = 52.30 + (i % 100) * 0.0015, 4.80 + (i // 100 % 100) * 0.0015
+        homes.append((lat, lon))
+        tid = f"{region}.t{i}"
+        async with sem:
+            r = await api.http.put(f"/v1/technicians/{tid}", headers=admin, json={
+                "name": f"Tech{i}", "home": {"lat": lat, "lon": lon},
+                "shift": {"start": "00:00", "end": "24:00"}})
+            r.raise_for_status()
+            r = await api.http.post(f"/v1/technicians/{tid}/actions", headers=admin, json={
+                "actions": [{"aid": f"on-{i}", "k": "online", "t": now}]})
+            r.raise_for_status()
+
+    await asyncio.gather(*(add(i) for i in range(devices)))
+    conns: list[tuple[Any, ...]] = [
+        (f"tech:{region}.t{i}", api.token("tech", tech=f"{region}.t{i}"),
+         (52.30 + (i % 100) * 0.0015, 4.80 + (i // 100 % 100) * 0.0015))
+        for i in range(devices)]
+    params = {"devices": devices, "hz": hz, "duration_s": duration,
+              "jobs_per_s": round(jobs_per_s, 2), "fixes_per_s": round(devices * hz)}
+    start_id = [f"{int(time.time() * 1000)}-0"]
+    jobs = max(1, math.ceil(jobs_per_s * duration))
+
+    async def create(i: int) -> None:
+        lat, lon = 52.30 + (i * 7 % 100) * 0.0015, 4.80 + (i * 13 % 100) * 0.0015
+        t0 = time.perf_counter()
+        try:
+            r = await api.http.post(f"/v1/regions/{region}/jobs", headers=admin, json={
+                "location": {"lat": lat, "lon": lon}, "duration_s": 1800,
+                "window": {"start_ms": int(time.time() * 1000),
+                           "end_ms": int(time.time() * 1000) + 4 * 3600_000}})
+        except httpx.HTTPError as exc:
+            api.stats.error(f"job: {type(exc).__name__}")
+            return
+        api.stats.lat_ms.append((time.perf_counter() - t0) * 1000)
+        if r.status_code == 201:
+            api.stats.ops += 1
+        else:
+            api.stats.error(f"job: {r.status_code}")
+
+    async def drive(d: float, progress: Progress) -> None:
+        start_id[0] = f"{int(time.time() * 1000)}-0"
+        await paced(jobs, jobs_per_s, d, progress, create)
+
+    def expected() -> dict[str, int]:
+        """Offers the dispatcher made to each technician in the window (from the stream)."""
+        return offers_in_stream(target, region, start_id[0])
+
+    plan = Plan("devices", conns, drive, expected, devices * hz, params, api)  # type: ignore[arg-type]
+    plan.generator = {"gps_hz": hz, "accept_offers": True, "encoding": "msgpack"}
+    return plan
+
+
+def offers_in_stream(target: Target, region: str, since: str) -> dict[str, int]:
+    import redis
+
+    from dispatch import keys as dkeys
+    if target.redis is None:
+        return {}
+    r = redis.Redis(unix_socket_path=str(target.redis.socket))
+    try:
+        out: dict[str, int] = {}
+        for _, fields in r.xrange(dkeys.events(region), min="(" + since, max="+"):
+            if fields.get(b"t") == b"offered":
+                tech = msgspec.json.decode(fields[b"d"]).get("tech")
+                if tech:
+                    out[f"tech:{tech}"] = out.get(f"tech:{tech}", 0) + 1
+        return out
+    finally:
+        r.close()
 
 
 async def rush(target: Target, backend: Any, attempts: int, slots: int) -> Plan:
@@ -327,9 +421,14 @@ async def rush(target: Target, backend: Any, attempts: int, slots: int) -> Plan:
 
 def needs_dispatch() -> None:
     """devices needs the dispatch hub: a GPS publish op over msgpack and offer topics."""
+    try:
+        from realtime.hub import dispatch_topics  # noqa: F401 - registers tech/job/org, gps
+    except ImportError as exc:
+        raise NeedsError(f"devices needs dispatch (realtime.hub.dispatch_topics): {exc}") \
+            from exc
+    from realtime.hub.topics import NAMESPACES
     from realtime.protocol import client_types
     ops = {str(t.__struct_config__.tag) for t in client_types()}
-    from realtime.hub.topics import NAMESPACES
     if "gps" not in ops or "tech" not in NAMESPACES:
         raise NeedsError("devices needs dispatch: a `gps` publish op (registered with "
                          "realtime.protocol.register_publish) and the `tech`/`job` topics "

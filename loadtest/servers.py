@@ -69,6 +69,7 @@ class Target:
     secret: str = field(default_factory=lambda: os.urandom(24).hex())
     port: int = 0
     proc: subprocess.Popen[bytes] | None = None
+    worker: subprocess.Popen[bytes] | None = None
     redis: EmbeddedRedis | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _listener_pids: list[int] = field(default_factory=list)
@@ -146,7 +147,32 @@ class Target:
             time.sleep(0.1)
         raise RuntimeError("switchboard did not become ready")
 
+    def start_worker(self) -> None:
+        """``switchboard worker`` on the same Redis (dispatch recomputes, offer timeouts)."""
+        if self.url or self.redis is None or self.worker is not None or self._tmp is None:
+            return
+        tmp = Path(self._tmp.name)
+        env = {**os.environ, "SWITCHBOARD_SECRET": self.secret,
+               "SWITCHBOARD_LOG_LEVEL": "warning"}
+        log = open(tmp / "worker.log", "wb")  # noqa: SIM115 - closed with the process
+        self.worker = subprocess.Popen(
+            [sys.executable, "-m", "realtime.cli", "worker", "--redis-url", self.redis_url],
+            env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+        time.sleep(1.0)
+        if self.worker.poll() is not None:
+            raise RuntimeError("switchboard worker exited at start:\n" +
+                               (tmp / "worker.log").read_text(errors="replace")[-2000:])
+
     def stop(self) -> None:
+        if self.worker is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.worker.pid, signal.SIGTERM)
+            try:
+                self.worker.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.worker.pid, signal.SIGKILL)
+                self.worker.wait()
+            self.worker = None
         if self.proc is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -175,6 +201,9 @@ class Target:
                 out.append(("supervisor" if kids else "server", root))
                 out.extend(("worker", k) for k in kids
                            if "resource_tracker" not in " ".join(_cmdline(k)))
+        if self.worker is not None:
+            with contextlib.suppress(psutil.Error):
+                out.append(("arq worker", psutil.Process(self.worker.pid)))
         if self.redis is not None and self.redis.proc is not None:
             with contextlib.suppress(psutil.Error):
                 out.append(("redis", psutil.Process(self.redis.proc.pid)))
