@@ -5,8 +5,9 @@
   and the **on-time rate** (arrivals inside their window / arrivals with a window);
 - **empty driving**: travel km without an active job (not en route to nor on site at one) /
   all km, from consecutive accepted GPS fixes;
-- **utilisation**: on-site time / time on shift (online: available, en route, on site, on
-  break), summed over technicians;
+- **utilisation**: on-job time (from the start of service — the arrival, or the window's
+  opening if earlier — to completion) / time on shift (online: available, en route, on site,
+  on break), summed over technicians;
 - **churn**: jobs moved to another technician / jobs planned, over all published plans
   (and the mean per plan).
 
@@ -69,14 +70,14 @@ class JobAcc:
 class Kpis:
     region: JobAcc = field(default_factory=JobAcc)
     orgs: dict[str, JobAcc] = field(default_factory=dict)
-    # open facts: job → [created_ms, org, window end ms or 0]
-    jobs: dict[str, list[Any]] = field(default_factory=dict)
+    # open jobs: id → {c: created ms, o: org, ws/we: window ms (0: none), r: responded,
+    # s: service start once arrived}
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     tech_status: dict[str, str] = field(default_factory=dict)
     tech_pos: dict[str, list[float]] = field(default_factory=dict)  # [t, lat, lon]
     online_since: dict[str, int] = field(default_factory=dict)
-    onsite_since: dict[str, int] = field(default_factory=dict)
     online_ms: float = 0.0
-    onsite_ms: float = 0.0
+    onjob_ms: float = 0.0
     km_loaded: float = 0.0
     km_empty: float = 0.0
     plans: int = 0
@@ -125,50 +126,54 @@ class Kpis:
             self.online_ms += max(0, at - self.online_since.pop(tid, at))
         elif status in ONLINE and old not in ONLINE:
             self.online_since[tid] = at
-        if old == "on_site" and status != "on_site":
-            self.onsite_ms += max(0, at - self.onsite_since.pop(tid, at))
-        elif status == "on_site" and old != "on_site":
-            self.onsite_since[tid] = at
 
     def _on_job_created(self, ts: int, d: dict[str, Any]) -> None:
         j = d["job"]
         org = j.get("org") or ""
-        self.jobs[j["id"]] = [int(j.get("created_ms") or ts), org, int(j.get("win_end") or 0)]
+        self.jobs[j["id"]] = {"c": int(j.get("created_ms") or ts), "o": org,
+                              "ws": int(j.get("win_start") or 0),
+                              "we": int(j.get("win_end") or 0), "r": False, "s": 0}
         for acc in self._accs(org):
             acc.created += 1
 
     def _on_offer_accepted(self, ts: int, d: dict[str, Any]) -> None:
         j = d["job"]
         facts = self.jobs.get(j["id"])
-        if facts is None or len(facts) > 3:  # unknown, or already responded
+        if facts is None or facts["r"]:  # unknown, or already responded (re-offered)
             return
         at = int(d.get("at") or ts)
-        for acc in self._accs(facts[1]):
-            acc.responses_s.append(max(0, at - facts[0]) / 1000)
-        facts.append(at)
+        for acc in self._accs(facts["o"]):
+            acc.responses_s.append(max(0, at - facts["c"]) / 1000)
+        facts["r"] = True
 
     def _on_job_arrived(self, ts: int, d: dict[str, Any]) -> None:
         facts = self.jobs.get(d["job"]["id"])
-        if facts is None or not facts[2]:
+        if facts is None:
             return
-        late = max(0, int(d.get("at") or ts) - facts[2]) / 1000
-        for acc in self._accs(facts[1]):
+        at = int(d.get("at") or ts)
+        facts["s"] = max(at, facts["ws"])
+        if not facts["we"]:
+            return
+        late = max(0, at - facts["we"]) / 1000
+        for acc in self._accs(facts["o"]):
             acc.late_s.append(late)
 
-    def _end(self, d: dict[str, Any], what: str) -> None:
+    def _end(self, d: dict[str, Any], what: str, ts: int) -> None:
         facts = self.jobs.pop(d["job"]["id"], None)
-        org = facts[1] if facts else d["job"].get("org") or ""
+        org = facts["o"] if facts else d["job"].get("org") or ""
+        if facts and facts["s"]:
+            self.onjob_ms += max(0, int(d.get("at") or ts) - facts["s"])
         for acc in self._accs(org):
             setattr(acc, what, getattr(acc, what) + 1)
 
     def _on_job_done(self, ts: int, d: dict[str, Any]) -> None:
-        self._end(d, "done")
+        self._end(d, "done", ts)
 
     def _on_job_failed(self, ts: int, d: dict[str, Any]) -> None:
-        self._end(d, "failed")
+        self._end(d, "failed", ts)
 
     def _on_job_cancelled(self, ts: int, d: dict[str, Any]) -> None:
-        self._end(d, "cancelled")
+        self._end(d, "cancelled", ts)
 
     def _on_tech_status(self, ts: int, d: dict[str, Any]) -> None:
         t = d["tech"]
@@ -201,13 +206,14 @@ class Kpis:
         if org is not None:
             return {"org": org, **self.orgs.get(org, JobAcc()).summary()}
         online = self.online_ms + sum(max(0, now_ms - s) for s in self.online_since.values())
-        onsite = self.onsite_ms + sum(max(0, now_ms - s) for s in self.onsite_since.values())
+        onjob = self.onjob_ms + sum(max(0, now_ms - f["s"]) for f in self.jobs.values()
+                                    if f["s"])
         km = self.km_loaded + self.km_empty
         return {
             **self.region.summary(),
             "km_driven": round(km, 3),
             "empty_driving_share": self.km_empty / km if km else None,
-            "utilisation": onsite / online if online else None,
+            "utilisation": onjob / online if online else None,
             "plans": self.plans,
             "churn": self.moved / self.planned if self.planned else 0.0,
             "churn_mean_per_plan": self.churn_sum / self.plans if self.plans else 0.0,

@@ -87,6 +87,11 @@ class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     solve_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
     recompute_every_s: Annotated[int, msgspec.Meta(ge=10)] = 300
     plan_breaks: bool = True
+    # A job without a window is due within this of its creation (0: whenever). Planning
+    # treats it as a window, which spreads work over technicians.
+    service_within_s: Annotated[int, msgspec.Meta(ge=0)] = 4 * 3600
+    # A job no technician can reach inside its window is planned late rather than left out.
+    late_ok: bool = True
     # Triggers: recompute when a technician is this far from where the plan assumed it...
     gps_drift_m: Annotated[int, msgspec.Meta(ge=10)] = 1000
     # ...or its live ETA to the current job differs from the planned one by this much.

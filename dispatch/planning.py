@@ -11,7 +11,10 @@ jobs still to place. Solver time 0 is ``now`` (whole seconds), so every time is 
 - Zones become skill tokens (``dispatch.zones``); a job in no zone is ``outside_zones`` and
   never reaches the solver. A technician who declined a job or let its offer expire may not
   get it again: the job needs a token ``x:<job>`` every other technician holds.
-- A window already closed is dropped (serve as soon as possible; the arrival counts as late).
+- A job without a window must be served within the region's ``service_within_s`` of its
+  creation (a service level, also a window for the solver: it spreads work over technicians
+  instead of piling it on the nearest route). A window already closed, or one the current
+  plan already misses, is dropped (serve as soon as possible; the arrival counts as late).
 
 ``payload`` turns a plan back into what ``lua/plan.lua`` stores: changed routes with ETAs in
 epoch ms, unassigned jobs with reasons, the planning positions and change history.
@@ -21,7 +24,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -42,6 +45,7 @@ from dispatch.solver import (
     Vehicle,
     build_plan,
 )
+from dispatch.solver.schedule import route_violations
 from dispatch.transitions import PLANNABLE
 from dispatch.zones import ZoneIndex, serves, zone_token
 
@@ -76,7 +80,7 @@ class Built:
     outside: dict[str, str]  # job → reason it never reached the solver
     starts: dict[str, tuple[float, float]]  # technician → planning position
     coords: tuple[tuple[float, float], ...]  # location index → (lat, lon)
-    late: frozenset[str] = frozenset()  # jobs whose window has closed
+    late: frozenset[str] = frozenset()  # jobs whose window is closed or already missed
     matrix_s: float = 0.0  # time spent building the travel matrices
 
 
@@ -104,6 +108,26 @@ class _Locations:
     def add(self, lat: float, lon: float) -> int:
         self.coords.append((float(lat), float(lon)))
         return len(self.coords) - 1
+
+
+def _windows(j: Mapping[str, Any], t0: int, sla_s: int
+             ) -> tuple[tuple[int, int], ...] | None:
+    """The job's planning window in solver time: its own, else the service level (created +
+    ``sla_s``). A job already planned to arrive after it keeps "no later than planned";
+    None (serve as soon as possible) when the window has closed and nothing is planned."""
+    if j.get("win_end"):
+        start, end = int(j.get("win_start") or 0) // 1000, int(j["win_end"]) // 1000
+    elif sla_s:
+        start, end = 0, int(j.get("created_ms") or t0 * 1000) // 1000 + sla_s
+    else:
+        return ()
+    eta = j.get("eta_ms")
+    if j.get("status") in ("offered", "assigned") and eta and int(eta) // 1000 > end:
+        # Planned late: no later than planned (nothing may push it further back).
+        return None if int(eta) // 1000 <= t0 else ((0, int(eta) // 1000 - t0),)
+    if end <= t0:
+        return None
+    return ((max(0, start - t0), end - t0),)
 
 
 def _breaks(tid: str, t: Mapping[str, Any], now_s: int, t0: int, tz: ZoneInfo
@@ -201,13 +225,10 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
                    key=lambda j: (-int(j.get("priority") or 0), j.get("created_ms") or 0, j["id"]))
     for j in order:
         jid = j["id"]
-        windows: tuple[tuple[int, int], ...] = ()
-        if j.get("win_end"):
-            end_rel = j["win_end"] // 1000 - t0
-            if end_rel <= 0:
-                late.add(jid)
-            else:
-                windows = ((max(0, int(j.get("win_start") or 0) // 1000 - t0), end_rel),)
+        windows = _windows(j, t0, cfg.policy.service_within_s)
+        if windows is None:
+            late.add(jid)
+        windows = windows or ()
         skills = set(csv(j.get("skills")))
         if jid in job_zones:
             skills.add(zone_token(job_zones[jid]))
@@ -265,9 +286,41 @@ def _with_plan(state: State, problem: Problem, t0: int, outside: dict[str, str],
     for task in problem.tasks:
         if task.id not in placed and task.id not in problem.fixed_owner:
             pending.append(task)
-    current = build_plan(problem, sequences, {t.id: Unassigned.SOLVER for t in pending})
+    unplanned = {t.id: Unassigned.SOLVER for t in pending}
+    current = build_plan(problem, sequences, unplanned)
+    problem, softened = _soften(problem, current)
+    if softened:
+        late |= softened
+        current = build_plan(problem, sequences, unplanned)
     return Built(problem, t0, current, tuple(pending), outside, starts, coords,
                  frozenset(late), matrix_s)
+
+
+def _soften(problem: Problem, current: Plan) -> tuple[Problem, set[str]]:
+    """The work technicians have been given stays feasible as time runs on: a planned job
+    its route can no longer reach inside its window gets the deadline "no later than now
+    planned" (it will be late, but nothing may push it further back), and a route that now
+    ends after the shift may end when it now ends (the overtime its accepted work needs, no
+    more). Without this the solver's repair would silently drop or move accepted jobs."""
+    late: dict[str, int] = {}
+    over: dict[str, int] = {}
+    for v in problem.vehicles:
+        rte = current.routes.get(v.id)
+        if rte is None or not rte.stops:
+            continue
+        arrival = {s.id: s.arrival for s in rte.stops}
+        for bad in route_violations(problem, v, rte.sequence):
+            if bad.kind == "time_window" and bad.stop_id in problem.task_by_id:
+                late[bad.stop_id] = arrival[bad.stop_id]
+            elif bad.kind == "shift":
+                over[v.id] = int(rte.end_arrival)
+    if not late and not over:
+        return problem, set()
+    tasks = tuple(replace(t, time_windows=((0, max(1, late[t.id])),)) if t.id in late else t
+                  for t in problem.tasks)
+    vehicles = tuple(replace(v, shift=(v.shift[0], max(v.shift[1], over[v.id])))
+                     if v.id in over else v for v in problem.vehicles)
+    return Problem(vehicles, tasks, problem.duration, problem.distance), set(late)
 
 
 def reasons(built: Built, plan: Plan) -> dict[str, str]:

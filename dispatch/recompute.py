@@ -30,7 +30,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import msgspec
@@ -45,8 +45,10 @@ from dispatch.planning import Built, State
 from dispatch.records import csv, decode_hash
 from dispatch.solver import (
     Plan,
+    Problem,
     StabilityPolicy,
     Task,
+    Unassigned,
     adapt,
     churn,
     improve,
@@ -103,6 +105,7 @@ class _Hot:
     cands: dict[str, list[tuple[str, int]]]
     failed: list[str]
     mode: str
+    problem: Problem | None = None  # with late jobs' windows dropped, if any were
 
 
 class Recomputer:
@@ -230,7 +233,8 @@ class Recomputer:
         plan = hot.plan
         if cfg.policy.improve_s > 0 and built.problem.tasks and not await self.has_work(region):
             t = time.perf_counter()
-            stab = await self._call(self._improve, built, plan, policy, state, now, full)
+            stab = await self._call(self._improve, built, hot.problem or built.problem, plan,
+                                    policy, state, now)
             report.ms["improve"] = _ms(t)
             if stab.changed:
                 stored = _as_stored(built, plan)
@@ -380,8 +384,12 @@ class Recomputer:
             plan = solve(p, state.config.policy.solve_s, seed=self.seed)
             return _Hot(plan, costs, cands, failed, "solve")
         plan = cur
+        late_ok = state.config.policy.late_ok
         for task in built.pending:
             ins = insert(plan, p, task)
+            if (ins.vehicle_id is None and late_ok and task.time_windows
+                    and ins.plan.unassigned.get(task.id) is Unassigned.TIME_WINDOW):
+                ins, p, task = _late(plan, p, task)
             plan = ins.plan
             if ins.vehicle_id is None:
                 failed.append(task.id)
@@ -389,11 +397,10 @@ class Recomputer:
             costs[task.id] = int(ins.cost or 0)
             if len(built.pending) <= self.bulk:
                 cands[task.id] = _ranking(p, plan, task, ins.vehicle_id, self.neighbours)
-        return _Hot(plan, costs, cands, failed if not full else [], "insert")
+        return _Hot(plan, costs, cands, failed if not full else [], "insert", p)
 
-    def _improve(self, built: Built, plan: Plan, policy: StabilityPolicy, state: State,
-                 now: int, full: bool) -> Any:
-        p = built.problem
+    def _improve(self, built: Built, p: Problem, plan: Plan, policy: StabilityPolicy,
+                 state: State, now: int) -> Any:
         vehicles = None
         if len(p.vehicles) > 2 * self.neighbours * 4:
             # A large region is improved a neighbourhood at a time: around the first
@@ -446,6 +453,23 @@ class Recomputer:
         for jid, n, deadline in res.get("offers") or []:
             await eng.enqueuer.offer_timeout(region, jid, int(n), int(deadline))
         return res
+
+
+LATE_STEPS_S = (1800, 3600, 7200, 4 * 3600, 8 * 3600)
+
+
+def _late(plan: Plan, p: Problem, task: Task) -> tuple[Any, Problem, Task]:
+    """Nobody makes the job's window: plan it as little late as possible — the window's end
+    pushed back step by step, then none at all."""
+    (start, end), *_ = task.time_windows
+    ins = None
+    for windows in [((start, end + x),) for x in LATE_STEPS_S] + [()]:
+        late = replace(task, time_windows=windows)
+        q = p.with_tasks(tuple(late if t.id == task.id else t for t in p.tasks))
+        ins = insert(plan, q, late)
+        if ins.vehicle_id is not None:
+            return ins, q, late
+    return ins, p, task
 
 
 def _policy(cfg: RegionConfig) -> StabilityPolicy:
