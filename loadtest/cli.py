@@ -74,6 +74,8 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rush", help="a booking rush: N attempts on K slots")
     p.add_argument("--attempts", type=int, required=True)
     p.add_argument("--slots", type=int, required=True)
+    p.add_argument("--concurrency", type=int, default=64,
+                   help="HTTP connections attempting at once (default 64)")
     _common(p, duration=False)
     p = sub.add_parser("mixed", help="a clinic-plus-city mix")
     p.add_argument("--clinics", type=int, default=8)
@@ -102,7 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def params_of(args: argparse.Namespace) -> dict[str, Any]:
     keys = {"boards": ("screens", "calls_per_s", "counters"),
             "trackers": ("trackers", "calls_per_s", "services", "counters"),
-            "devices": ("devices", "hz", "jobs_per_s"), "rush": ("attempts", "slots"),
+            "devices": ("devices", "hz", "jobs_per_s"),
+            "rush": ("attempts", "slots", "concurrency"),
             "mixed": ("clinics", "scale")}[args.scenario]
     return {k: getattr(args, k) for k in keys}
 
@@ -150,6 +153,9 @@ def print_result(r: dict[str, Any], console: Any) -> None:
          " / ".join(ms(r[k]) for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms"))),
         ("delivered", f"{r['delivered']:,} messages, {r['delivered_per_s']:,.0f}/s over "
                       f"{r['duration_s']:g} s"),
+        *([("latency of", r["latency_of"])] if r.get("latency_of") else []),
+        *([("booked", f"{r['booked']:,} of {r['places']:,} places; refused {r['refused']}")]
+          if "booked" in r else []),
         ("lost (from offsets)", f"{r['lost']:,} of {r['expected_counted']:,} counted"
                                 + (f"; {r['merged']:,} state updates merged" if r["merged"]
                                    else "")),
@@ -158,8 +164,9 @@ def print_result(r: dict[str, Any], console: Any) -> None:
         ("errors", f"{r['errors']:,}" + (f" {dict(list(r['error_samples'].items())[:3])}"
                                          if r["errors"] else "")),
         ("server CPU", f"{r['server_cpu_pct']:.0f} % (100 % = one core)"),
-        ("server RSS", f"{r['server_rss_mb']:,.0f} MB; {r['rss_per_conn_kb']:.1f} KB per "
-                       "connection"),
+        ("server RSS", f"{r['server_rss_mb']:,.0f} MB" + (
+            f"; {r['rss_per_conn_kb']:.1f} KB per connection"
+            if r.get("rss_per_conn_kb") is not None else "")),
         ("server processes", ", ".join(f"{p['role']} {p['cpu_pct']:.0f}% "
                                        f"{p['rss_mb']:.0f}MB" for p in r["server_processes"])),
         ("generator", f"{r['generator_procs']} process(es) ({r['generator_procs_why']}); "

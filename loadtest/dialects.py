@@ -45,6 +45,7 @@ class Subscribed(NamedTuple):
     resync: bool
     epoch: str
     offset: str
+    status: str = ""  # the snapshot's ``status`` (a booking's, a ticket's), if any
 
 
 class Failed(NamedTuple):
@@ -137,7 +138,8 @@ class Switchboard:
             d = m.data
             seq = -d.position if (m.topic.startswith("ticket:") and d is not None
                                   and isinstance(d.position, int)) else None
-            return Subscribed(m.topic, seq, m.resync, m.epoch, m.offset)
+            return Subscribed(m.topic, seq, m.resync, m.epoch, m.offset,
+                              (d.status or "") if d is not None else "")
         if op == "error":
             return Failed(m.code, m.message)
         return None

@@ -114,6 +114,8 @@ class Conn:
                 self.seq = r.seq
             if r.resync:
                 gen.resyncs += 1
+            if r.status:
+                gen.statuses[r.status] = gen.statuses.get(r.status, 0) + 1
             if self.ready is not None and not self.ready.done():
                 self.ready.set_result(None)
         elif type(r) is Reply:
@@ -161,6 +163,7 @@ class Generator:
         self.errors = 0
         self.error_samples: dict[str, int] = {}
         self.failed_opens = 0
+        self.statuses: dict[str, int] = {}  # snapshot statuses seen (rush: "confirmed")
         self.measuring = False
         self.sending = False  # devices send GPS fixes (from start until pause)
         self.closing = False
@@ -335,7 +338,7 @@ async def _serve(spec: dict[str, Any], pipe: Connection) -> None:
         reporter.cancel()
     pipe.send(("ready", {"pid": os.getpid(), "open": opened, "failed": gen.failed_opens,
                          "open_s": round(time.monotonic() - t0, 2),
-                         "errors": dict(gen.error_samples)}))
+                         "errors": dict(gen.error_samples), "statuses": gen.statuses}))
     try:
         while True:
             cmd = await inbox.get()

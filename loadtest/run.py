@@ -105,8 +105,6 @@ async def _build(opts: Options, target: Target, backend: Any) -> scenarios.Plan:
     if opts.scenario == "devices":
         return await scenarios.devices(target, backend, p["devices"], p["hz"], d,
                                        p.get("jobs_per_s", 0.0))
-    if opts.scenario == "rush":
-        return await scenarios.rush(target, backend, p["attempts"], p["slots"])
     raise ValueError(f"unknown scenario {opts.scenario}")
 
 
@@ -190,6 +188,8 @@ async def _run(opts: Options, target: Target, console: Console) -> dict[str, Any
 
 async def _measure(opts: Options, target: Target, backend: Any,
                    console: Console) -> dict[str, Any]:
+    if opts.scenario == "rush":
+        return await _rush(opts, target, backend, console)
     t_setup = time.monotonic()
     plan = await _build(opts, target, backend)
     setup_s = time.monotonic() - t_setup
@@ -258,6 +258,84 @@ async def _window(opts: Options, target: Target, plan: scenarios.Plan, gens: Gen
     results = await gens.recv_all("result", 120)
     return summarize(opts, target, plan, results, server_rows, ready, per_conn_kb,
                      drive_s, n_procs, why, driver_cpu, setup_s, open_s)
+
+
+async def _rush(opts: Options, target: Target, api: Any, console: Console) -> dict[str, Any]:
+    """The booking rush: HTTP attempts first, then the winners' phones (loadtest.rush)."""
+    from loadtest import rush
+    if not isinstance(api, SwitchboardAPI):
+        raise NeedsError("rush runs against Switchboard only (the peers have no bookings)")
+    p = opts.params
+    attempts, slots = int(p["attempts"]), int(p["slots"])
+    concurrency = int(p.get("concurrency") or 64)
+    t_setup = time.monotonic()
+    day, ids = await rush.prepare(api, slots)
+    setup_s = time.monotonic() - t_setup
+    console.log(f"rush: {attempts:,} attempts on {slots:,} one-place slots through "
+                f"{concurrency} connections")
+    sampler = Sampler(target.processes())
+    sampler.start()
+    cpu0 = _self_cpu()
+    t0 = time.monotonic()
+    with _bar(console, opts.quiet) as bar:
+        task = bar.add_task(f"rush ({attempts:,} attempts)", total=1.0)
+        codes, hist, booked, secs = await rush.attempt_all(
+            target, api, ids, attempts, concurrency, lambda f: bar.update(task, completed=f))
+    server_rows = sampler.stop()
+    driver_cpu = 100 * (_self_cpu() - cpu0) / max(1e-9, time.monotonic() - t0)
+    taken, capacity, over = await rush.inventory(api, day)
+    conns = [(f"booking:{b['id']}", b["token"]) for b in booked]
+    ready: list[Any] = []
+    if conns:
+        n_procs, _ = generator_procs(opts, len(conns), 0)
+        gens = Gens([{"dialect": "switchboard", "host": target.host, "port": target.port,
+                      "conns": s, "open_concurrency": 100}
+                     for s in generator.split(conns, n_procs)])
+        try:
+            ready = await gens.recv_all("ready", 600)
+        finally:
+            gens.close()
+    confirmed = sum(r["statuses"].get("confirmed", 0) for r in ready)
+    n = sum(codes.values())
+    refused = {k: v for k, v in codes.items() if k != "booked"}
+    unexpected = sum(v for k, v in refused.items()
+                     if k not in ("slot_full", "channel_quota", "too_many_bookings",
+                                  "conflict"))
+    error_samples = {f"winner: {k}": v for r in ready for k, v in r["errors"].items()}
+    error_samples.update({f"attempt: {k}": v for k, v in refused.items()
+                          if k not in ("slot_full", "channel_quota", "too_many_bookings",
+                                       "conflict")})
+    booked_n = codes.get("booked", 0)
+    return {
+        "scenario": "rush", "target": target.name, "workers": opts.workers,
+        "params": {"attempts": attempts, "slots": slots, "concurrency": concurrency},
+        "latency_of": "booking request round trip (sent → answered)",
+        "connections": concurrency + sum(r["open"] for r in ready),
+        "connections_wanted": concurrency + len(conns),
+        "p50_ms": percentile(hist, n, 0.50), "p95_ms": percentile(hist, n, 0.95),
+        "p99_ms": percentile(hist, n, 0.99), "max_ms": float(max(hist)) if hist else None,
+        "delivered": n, "delivered_per_s": round(n / max(1e-9, secs), 1),
+        "booked": booked_n, "places": capacity, "taken_in_inventory": taken,
+        "refused": refused,
+        # Lost: a booking answered but not in the inventory (or the other way round), a
+        # slot over its place, or a winner whose phone does not see the booking confirmed.
+        "lost": abs(booked_n - taken) + over + (len(conns) - confirmed),
+        "expected_counted": booked_n, "merged": 0, "unordered": 0, "resyncs": 0,
+        "reconnects": 0, "errors": unexpected + sum(r["failed"] for r in ready),
+        "error_samples": error_samples,
+        "server_rss_mb": round(sum(r["rss_mb"] for r in server_rows), 1),
+        "server_cpu_pct": round(sum(r["cpu_pct"] for r in server_rows), 1),
+        "server_hub_cpu_pct": round(sum(r["cpu_pct"] for r in server_rows
+                                        if r["role"] in ("server", "supervisor", "worker")), 1),
+        "server_processes": server_rows, "rss_per_conn_kb": None,
+        "generator_procs": 1, "generator_procs_why": "the rush is driven from one process",
+        "generator_cpu_pct": [round(driver_cpu, 1)], "generator_max_lag_ms": [],
+        "generator_saturated": driver_cpu > SATURATED_CPU_PCT,
+        "driver_cpu_pct": round(driver_cpu, 1), "driver": {},
+        "duration_s": round(secs, 2), "setup_s": round(setup_s, 1), "open_s": 0.0,
+        "when": datetime.now(UTC).isoformat(timespec="seconds"), "machine": machine(),
+        "versions": target.versions(),
+    }
 
 
 def _profile(opts: Options, target: Target) -> list[subprocess.Popen[bytes]]:

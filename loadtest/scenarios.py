@@ -414,11 +414,6 @@ def offers_in_stream(target: Target, region: str, since: str) -> dict[str, int]:
         r.close()
 
 
-async def rush(target: Target, backend: Any, attempts: int, slots: int) -> Plan:
-    needs_booking()
-    raise AssertionError("unreachable")  # pragma: no cover
-
-
 def needs_dispatch() -> None:
     """devices needs the dispatch hub: a GPS publish op over msgpack and offer topics."""
     try:
