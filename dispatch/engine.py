@@ -173,8 +173,11 @@ class DispatchEngine:
         pipe.scard(p + "open")
         pipe.hgetall(p + "plan")
         n_techs, n_open, plan = await pipe.execute()
+        meta = {k.decode(): v.decode() for k, v in plan.items()}
         return {"id": region, **msgspec.to_builtins(cfg), "technicians": n_techs,
-                "open_jobs": n_open, "plan": decode_hash(plan)}
+                "open_jobs": n_open,
+                "plan": {k: (v if k == "reason" else float(v) if "." in v else int(v or 0))
+                         for k, v in meta.items()}}
 
     async def regions(self) -> list[str]:
         members = await self.redis.smembers(keys.REGIONS)  # type: ignore[misc]

@@ -28,6 +28,7 @@ async def load_demo(settings: Settings) -> dict[str, str]:
                 await engine.counter_op(DEMO_SITE, c.id, "open", who)
         # Bookable slots today and the next 7 days (idempotent: unchanged schedule, no event).
         await BookingEngine(engine).put_config(DEMO_SITE, demo_booking(), who)
+        await _dispatch_demo(redis)
     finally:
         await redis.aclose()
     secret = settings.secret or ""
@@ -48,6 +49,28 @@ async def load_demo(settings: Settings) -> dict[str, str]:
                                  f"{today}&token={partner}",
         "Admin token": admin,
         "Partner token": partner,
+        **_dispatch_tokens(secret, ttl),
+    }
+
+
+async def _dispatch_demo(redis: object) -> None:
+    """Dispatch region 'city' (dispatch/demo.py): technicians, jobs, an enterprise batch."""
+    from dispatch import demo
+    from dispatch.engine import DispatchEngine
+    from dispatch.store import Store as DispatchStore
+    from dispatch.tasks import ArqEnqueuer, arq_redis
+    eng = DispatchEngine(DispatchStore(redis),  # type: ignore[arg-type]
+                         enqueuer=ArqEnqueuer(arq_redis(redis)))
+    await demo.load(eng, int(time.time() * 1000))
+
+
+def _dispatch_tokens(secret: str, ttl: int) -> dict[str, str]:
+    from dispatch import demo
+    return {
+        "City dispatcher token": make_token(secret, "dispatcher", region=demo.REGION,
+                                           ttl_s=ttl),
+        "Technician city.t1 token": make_token(secret, "tech", tech="city.t1", ttl_s=ttl),
+        "ACME org token": make_token(secret, "org", org=demo.ORG, ttl_s=ttl),
     }
 
 
@@ -58,4 +81,8 @@ def print_welcome(settings: Settings, pages: dict[str, str]) -> None:
     for label, path in pages.items():
         value = path if label.endswith("token") else base + path
         print(f"  {label:28} {value}")
+    print("Dispatch region 'city' (8 technicians, 12 calls, a 20-job ACME batch) is loaded too:"
+          " run `switchboard worker` for recomputes and offer timeouts, and `python -m "
+          "clients.device_sim --token <city dispatcher token> --region city` to drive the "
+          "technicians.")
     print("Stop with Ctrl-C.\n", flush=True)
