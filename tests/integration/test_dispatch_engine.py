@@ -89,7 +89,7 @@ async def test_job_outside_every_zone_is_unassignable(deng: DispatchEngine, cloc
     await recomputer(deng).run("city")
     j = await deng.job(jid)
     assert (j["status"], j["reason"], j["technician"]) == ("unassignable", "outside_zones", None)
-    (kind, data), = [(t, d) for t, d in await events(deng.redis) if t == "job_unassignable"]
+    (_, data), = [(t, d) for t, d in await events(deng.redis) if t == "job_unassignable"]
     assert data["reason"] == "outside_zones"
 
 

@@ -20,12 +20,10 @@ from realtime.redisproc import EmbeddedRedis
 from tests.integration.conftest import Server, running_server
 from tests.integration.test_dispatch_support import (
     ADMIN,
-    RegionHub,
     add_techs,
     clock_engine,
     config,
     job,
-    needs_region_routing,
     recomputer,
     tech_spec,
 )
@@ -34,11 +32,8 @@ MSGPACK = "switchboard.v1.msgpack"
 
 
 @pytest.fixture
-async def dserver(redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Server]:
-    if needs_region_routing():
-        import realtime.app
-        monkeypatch.setattr(realtime.app, "Hub", RegionHub)
+async def dserver(redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path
+                  ) -> AsyncIterator[Server]:
     async with running_server(redis_server.url, tmp_path) as s:
         yield s
 
@@ -74,16 +69,16 @@ class Device:
         await self.ws.send(frame)
         return len(frame)
 
-    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
-        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+    async def recv(self, wait_s: float = 5.0) -> dict[str, Any]:
+        raw = await asyncio.wait_for(self.ws.recv(), wait_s)
         assert isinstance(raw, bytes)
         msg: dict[str, Any] = msgspec.msgpack.decode(raw)
         self.sizes.append((msg.get("type") or msg["op"], len(raw)))
         return msg
 
-    async def until(self, pred: Any, timeout: float = 5.0) -> dict[str, Any]:
+    async def until(self, pred: Any, wait_s: float = 5.0) -> dict[str, Any]:
         while True:
-            msg = await self.recv(timeout)
+            msg = await self.recv(wait_s)
             if pred(msg):
                 return msg
 

@@ -1,12 +1,10 @@
 """Shared set-up of the dispatch integration tests (imported by the test_dispatch_* modules):
-a region on real Redis, technicians that log on, a real in-process arq worker, and a hub
-that routes region topics to a ``RegionFeed``."""
+a region on real Redis, technicians that log on, and a real in-process arq worker."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -31,9 +29,6 @@ from dispatch.model import (
 )
 from dispatch.recompute import Recomputer
 from dispatch.store import Store
-from realtime.hub.hub import Hub
-from realtime.hub.topics import resolve
-from realtime.protocol import ProtocolError
 
 ADMIN = Actor("test-admin", "test")
 CENTRE = (52.37, 4.90)
@@ -128,49 +123,3 @@ async def eventually(check: Callable[[], Any], timeout_s: float = 10.0,
         if loop.time() > end:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(every_s)
-
-
-# -- hub routing by feed kind (until the hub does it itself) -----------------------------------
-
-_KIND: contextvars.ContextVar[str] = contextvars.ContextVar("feed_kind", default="site")
-
-
-class RegionHub(Hub):
-    """A Hub that serves ``feed_kind = "region"`` namespaces from ``RegionFeed``s: the one
-    routing change docs/dispatch.md asks of ``Hub.feed()``/``Hub.subscribe()``."""
-
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        super().__init__(*args, **kw)
-        self.region_feeds: dict[str, Any] = {}
-
-    async def subscribe(self, conn: Any, topic: str, since: Any, msg_id: int | None) -> None:
-        kind = "site"
-        with contextlib.suppress(ProtocolError):
-            kind = resolve(topic)[0].feed_kind
-        token = _KIND.set(kind)
-        try:
-            await super().subscribe(conn, topic, since, msg_id)
-        finally:
-            _KIND.reset(token)
-
-    async def feed(self, site: str) -> Any:
-        if _KIND.get() != "region":
-            return await super().feed(site)
-        from realtime.hub.dispatch_topics import RegionFeed
-        f = self.region_feeds.get(site)
-        if f is None:
-            f = RegionFeed(self, site)
-            await f.start()
-            self.region_feeds[site] = f
-        return f
-
-    async def stop(self) -> None:
-        for f in self.region_feeds.values():
-            await f.stop()
-        await super().stop()
-
-
-def needs_region_routing() -> bool:
-    """True while ``realtime.hub.hub.Hub`` does not route region topics itself."""
-    import inspect
-    return "feed_kind" not in inspect.getsource(Hub.subscribe)
