@@ -126,7 +126,8 @@ def run_scenario(args: argparse.Namespace) -> int:
     try:
         result = run(opts, console)
     except NeedsError as exc:
-        console.print(f"[bold red]switchboard loadtest {args.scenario}:[/] {exc}")
+        # Said even with --quiet: a scenario that cannot run must say what it needs.
+        print(f"switchboard loadtest {args.scenario}: {exc}", file=sys.stderr)
         return 3
     print_result(result, console)
     if args.json:

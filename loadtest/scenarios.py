@@ -262,7 +262,8 @@ async def mixed(target: Target, backend: Any, duration: float, clinics: int = 8,
             busy[(site, c)] = False
             topic_expect[f"counter:{site}:c{c}"] = lambda key=(site, c): svc_calls.get(key, 0)
         for i in range(n_svc):
-            conns.append((f"service:{site}:s{i}", api.token("agent", site=site)))
+            conns.append((f"service:{site}:s{i}", api.token("agent", site=site,
+                                                            counter=f"c{i % n_ctr}")))
         for t in issued[-s["phones"]:]:
             conns.append((f"ticket:{t['id']}", t["token"]))
             svc = int(t["service"][1:])

@@ -73,6 +73,7 @@ class Target:
     redis: EmbeddedRedis | None = None
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _listener_pids: list[int] = field(default_factory=list)
+    _logs: list[Any] = field(default_factory=list)
 
     @property
     def dialect(self) -> str:
@@ -95,7 +96,7 @@ class Target:
         tmp = Path(self._tmp.name)
         self.port = free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        log = open(tmp / "server.log", "wb")  # noqa: SIM115 - closed with the process
+        log = self._log(tmp / "server.log")
         if self.name != "bare":
             self.redis = EmbeddedRedis(tmp / "redis")
             self.redis.start()
@@ -129,8 +130,8 @@ class Target:
             # Workers may bind after the first one: give them a moment to all be up.
             time.sleep(1.0 if self.workers > 1 else 0.2)
         except BaseException:
-            self.stop()
             tail = (tmp / "server.log").read_text(errors="replace")[-2000:]
+            self.stop()
             raise RuntimeError(f"{self.name} did not start:\n{tail}") from None
 
     @property
@@ -147,6 +148,11 @@ class Target:
             time.sleep(0.1)
         raise RuntimeError("switchboard did not become ready")
 
+    def _log(self, path: Path) -> Any:
+        f = open(path, "wb")  # noqa: SIM115 - closed in stop()
+        self._logs.append(f)
+        return f
+
     def start_worker(self) -> None:
         """``switchboard worker`` on the same Redis (dispatch recomputes, offer timeouts)."""
         if self.url or self.redis is None or self.worker is not None or self._tmp is None:
@@ -154,7 +160,7 @@ class Target:
         tmp = Path(self._tmp.name)
         env = {**os.environ, "SWITCHBOARD_SECRET": self.secret,
                "SWITCHBOARD_LOG_LEVEL": "warning"}
-        log = open(tmp / "worker.log", "wb")  # noqa: SIM115 - closed with the process
+        log = self._log(tmp / "worker.log")
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "realtime.cli", "worker", "--redis-url", self.redis_url],
             env=env, stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
@@ -186,6 +192,9 @@ class Target:
         if self.redis is not None:
             self.redis.stop()
             self.redis = None
+        for f in self._logs:
+            f.close()
+        self._logs.clear()
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
