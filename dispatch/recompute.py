@@ -155,9 +155,16 @@ class Recomputer:
         r = await self.lock(region, "acquire", 0)
         return int(r.get("token") or 0)
 
-    async def lock(self, region: str, op: str, token: int) -> dict[str, Any]:
+    async def lock(self, region: str, op: str, token: int, ttl_ms: int | None = None
+                   ) -> dict[str, Any]:
         return await self.engine.store.run("lock", region, self.engine.clock(), SYSTEM.subject,
-                                           SYSTEM.via, op, self.lock_ttl_ms, token)
+                                           SYSTEM.via, op, ttl_ms or self.lock_ttl_ms, token)
+
+    async def _hold(self, region: str, token: int, work_s: float) -> None:
+        """Extend the lock to cover ``work_s`` of solver time before it starts: a solver holds
+        the GIL for long stretches, so the keeper task cannot be relied on meanwhile."""
+        await self.lock(region, "extend", token,
+                        max(self.lock_ttl_ms, int(2000 * work_s) + 30_000))
 
     async def _keep(self, region: str, token: int) -> None:
         while True:
@@ -210,6 +217,8 @@ class Recomputer:
         report.ms["matrix"] = built.matrix_s * 1000
         policy = _policy(cfg)
         t = time.perf_counter()
+        if full:
+            await self._hold(region, token, cfg.policy.solve_s)
         hot = await self._call(self._hot, built, state, full)
         report.ms["insert"] = _ms(t)
         report.pending = len(built.pending)
@@ -233,6 +242,7 @@ class Recomputer:
         plan = hot.plan
         if cfg.policy.improve_s > 0 and built.problem.tasks and not await self.has_work(region):
             t = time.perf_counter()
+            await self._hold(region, token, cfg.policy.improve_s)
             stab = await self._call(self._improve, built, hot.problem or built.problem, plan,
                                     policy, state, now)
             report.ms["improve"] = _ms(t)
