@@ -17,6 +17,7 @@ from queueing.errors import BadRequest
 
 Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Prefix = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{1,3}$")]
+Clock = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 # A name is one string, or a string per language ({"zh": "内科", "en": "Internal medicine"}).
 Name = Text | dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], Text]
@@ -66,6 +67,10 @@ class Counter(Strict):
     services: Annotated[list[Ident], msgspec.Meta(min_length=1)]
     # Relative weight per service when the counter chooses between its services' heads.
     weights: dict[Ident, Annotated[float, msgspec.Meta(gt=0, le=100)]] = {}
+    # Planned opening hours, local time, every day: [["08:00", "12:00"], ["13:30", "17:30"]].
+    # Only an input to wait estimates (a counter about to close serves fewer people);
+    # opening and closing stay the agent's actions.
+    shifts: list[tuple[Clock, Clock]] = []
 
 
 class PriorityClass(Strict):

@@ -13,6 +13,7 @@ from typing import Any
 import msgspec
 
 from queueing.model import SiteConfig
+from queueing.policy import aging_budget
 
 ACTIVE = ("waiting", "transferred", "called", "serving", "parked")
 
@@ -39,6 +40,8 @@ class SiteView:
     tickets: dict[str, dict[str, Any]]
     counters: dict[str, dict[str, Any]]
     recent: list[dict[str, Any]]
+    # Aging budgets of waiting tickets, kept exactly as the scripts keep them (policy.py).
+    budgets: dict[str, int] = field(default_factory=dict)
     _index: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @classmethod
@@ -52,7 +55,8 @@ class SiteView:
         for r in snap["recent"] or []:  # newest first; a recall repeats a ticket: keep the first
             if all(x["ticket"] != r["ticket"] for x in recent):
                 recent.append(r)
-        return cls(site, cfg, queues, dict(snap["tickets"] or {}), counters, recent)
+        budgets = {k: int(v) for k, v in (snap.get("budgets") or {}).items()}
+        return cls(site, cfg, queues, dict(snap["tickets"] or {}), counters, recent, budgets)
 
     # -- reading --------------------------------------------------------------------------
 
@@ -95,6 +99,10 @@ class SiteView:
         if tid in q:
             q.remove(tid)
         at = 0 if not after else q.index(after) + 1 if after in q else len(q)
+        for passed in q[at:]:  # everyone behind the new ticket was overtaken by it
+            if passed in self.budgets:
+                self.budgets[passed] -= 1
+        self.budgets[tid] = aging_budget(at, self.config.policy.aging_factor)
         q.insert(at, tid)
         self._index.pop(svc, None)
         ch.services.add(svc)
@@ -102,6 +110,7 @@ class SiteView:
 
     def _remove(self, svc: str, tid: str, ch: Change) -> None:
         q = self.queues.get(svc)
+        self.budgets.pop(tid, None)
         if q and tid in q:
             q.remove(tid)
             self._index.pop(svc, None)

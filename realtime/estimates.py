@@ -19,12 +19,14 @@ from queueing.estimate import (
     CounterView,
     Estimate,
     RateTracker,
+    RosterChange,
     TicketView,
     TrackerSettings,
     estimate,
     noticeable,
 )
 from queueing.numbering import local_day
+from queueing.roster import roster_changes
 from queueing.view import SiteView
 from realtime.hub.entry import Entry, id_lt
 
@@ -51,6 +53,9 @@ class _Site:
         self.load_at: str | None = None
         self.load: dict[str, list[float]] = {}
         self.service_cache: dict[str, tuple[Any, Estimate | None]] = {}
+        self.roster: tuple[RosterChange, ...] = ()
+        self.roster_at: int | None = None
+        self.roster_cfg: Any = None
 
 
 class LiveEstimator:
@@ -124,7 +129,7 @@ class LiveEstimator:
         if t is None or pos is None:
             return None
         new = self.compute(view, t["service"], int(t.get("rank") or 0), pos - 1,
-                           self._load(feed, s))
+                           self._load(feed, s), view.budgets.get(ticket_id))
         last = s.sent.get(ticket_id)
         if ticket_id in s.sent and not noticeable(last, new):
             return to_wire(last)
@@ -160,12 +165,18 @@ class LiveEstimator:
         return self.compute(feed.view, service, rank, ahead)
 
     def compute(self, view: SiteView, service: str, rank: int, ahead: int,
-                load: dict[str, list[float]] | None = None) -> Estimate | None:
+                load: dict[str, list[float]] | None = None,
+                budget: int | None = None) -> Estimate | None:
         s = self.sites.get(view.site)
         if s is None:
             return None
-        tv = ticket_view(view, service, rank, ahead, self.engine.clock(),
-                         load if load is not None else waiting_by_class(view))
+        now = self.engine.clock()
+        if s.roster_at is None or now - s.roster_at > 60_000 or s.roster_cfg is not view.config:
+            s.roster = roster_changes(view.config, now)  # recomputed each minute
+            s.roster_at, s.roster_cfg = now, view.config
+        roster = tuple(r for r in s.roster if r.at_ms > now)
+        tv = ticket_view(view, service, rank, ahead, now,
+                         load if load is not None else waiting_by_class(view), roster, budget)
         return estimate(tv, s.tracker)
 
     @staticmethod
@@ -215,7 +226,8 @@ def waiting_by_class(view: SiteView) -> dict[str, list[float]]:
 
 
 def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int,
-                waiting_by: dict[str, list[float]]) -> TicketView:
+                waiting_by: dict[str, list[float]], roster: tuple[RosterChange, ...] = (),
+                budget: int | None = None) -> TicketView:
     """What the estimator needs of the live state, for a ticket ``ahead`` places back."""
     cfg = view.config
     n_ranks = len(cfg.priority_classes)
@@ -238,6 +250,8 @@ def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int
     head = view.tickets.get(queue[0]) if queue else None
     return TicketView(
         now_ms=now_ms, service=service, rank=rank, ahead=ahead, counters=tuple(counters),
-        queue_len=len(queue), head_since_ms=int(head["issued_ms"]) if head else None,
+        roster=tuple(r for r in roster if any(c.id == r.counter for c in counters)),
+        budget=budget, queue_len=len(queue),
+        head_since_ms=int(head["issued_ms"]) if head else None,
         aging_factor=cfg.policy.aging_factor,
         preempt_ranks=frozenset(i for i, p in enumerate(cfg.priority_classes) if p.preempt))

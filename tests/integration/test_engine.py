@@ -232,3 +232,32 @@ async def test_lua_order_matches_pure_policy(demo: Engine, redis: Redis, clock: 
     for sid, q in queues.items():
         listed = await demo.queue("demo", sid)
         assert [t["id"] for t in listed["tickets"]] == q.ids()
+
+
+async def test_live_view_tracks_order_and_budgets_like_redis(demo: Engine, redis: Redis,
+                                                             clock: Clock) -> None:
+    """A hub's SiteView, built from a snapshot and fed the events, equals Redis's state."""
+    from queueing.view import SiteView
+    view = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
+    start = (await demo.snapshot("demo"))["offset"]
+    rng = random.Random(11)
+    for _ in range(150):
+        clock.advance(rng.uniform(1, 30))
+        if rng.random() < 0.6:
+            prio = rng.choices(["emergency", "priority", "walk_in"], [0.03, 0.3, 0.67])[0]
+            await demo.issue("demo", req(rng.choice(["internal", "lab"]), prio), ADMIN)
+        else:
+            c = rng.choice(["1", "4"])
+            try:
+                await demo.counter_op("demo", c, "call-next", AGENT)
+                await demo.counter_op("demo", c, "complete", AGENT)
+            except QueueEmpty:
+                pass
+    rows = await redis.xrange(keys.events("demo"), "(" + start, "+")
+    from realtime.hub.entry import decode_entry
+    for eid, fields in rows:
+        e = decode_entry(eid, fields)
+        view.apply(e.type, e.data)
+    snap = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
+    assert view.queues == snap.queues
+    assert view.budgets == snap.budgets and snap.budgets

@@ -55,3 +55,16 @@ def test_display_name_falls_back() -> None:
     assert display_name({"zh": "内科", "en": "Internal"}, "en") == "Internal"
     assert display_name({"zh": "内科"}, "en") == "内科"
     assert display_name("Lab", "zh") == "Lab"
+
+
+def test_roster_from_shifts() -> None:
+    from queueing.roster import roster_changes
+    cfg = demo_site()
+    cfg.counters[0].shifts = [("08:00", "12:00"), ("22:00", "02:00")]
+    # 2026-11-23 10:00 in Shanghai
+    now = 1_795_399_200_000
+    changes = roster_changes(cfg, now)
+    # Closes at 12:00, opens at 22:00; the close at 02:00 is beyond the 12 h horizon.
+    assert [(c.counter, c.open) for c in changes] == [("1", False), ("1", True)]
+    assert [(c.at_ms - now) / 3_600_000 for c in changes] == [2.0, 12.0]
+    assert len(roster_changes(cfg, now, horizon_ms=20 * 3_600_000)) == 3

@@ -1,0 +1,41 @@
+"""Known future changes of the counters: planned shifts, as the estimator's roster. Pure."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from queueing.estimate import RosterChange
+from queueing.model import SiteConfig
+
+HORIZON_MS = 12 * 3_600_000
+
+
+def roster_changes(cfg: SiteConfig, now_ms: int, horizon_ms: int = HORIZON_MS
+                   ) -> tuple[RosterChange, ...]:
+    """Shift starts (open) and ends (close) of every counter within the horizon, in order.
+
+    Shifts are local wall-clock times repeated daily; a shift ending at or before its start
+    runs past midnight.
+    """
+    tz = ZoneInfo(cfg.timezone)
+    today = datetime.fromtimestamp(now_ms / 1000, tz).date()
+    out: list[RosterChange] = []
+    for c in cfg.counters:
+        for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
+            for start, end in c.shifts:
+                a = _at(day, start, tz)
+                b = _at(day, end, tz)
+                if b <= a:
+                    b += 86_400_000
+                for at, is_open in ((a, True), (b, False)):
+                    if now_ms < at <= now_ms + horizon_ms:
+                        out.append(RosterChange(at, c.id, is_open))
+    out.sort(key=lambda r: (r.at_ms, r.counter, r.open))
+    return tuple(out)
+
+
+def _at(day: object, hhmm: str, tz: ZoneInfo) -> int:
+    h, m = map(int, hhmm.split(":"))
+    local = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)  # type: ignore[attr-defined]
+    return int(local.timestamp() * 1000)
