@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from queueing.estimate import Estimate
 from queueing.numbering import local_day
 
 KEEP_DAYS = 31
@@ -55,7 +56,13 @@ def _first_call(data: dict[str, Any], t: dict[str, Any]) -> bool:
 
 
 def _estimate(t: dict[str, Any]) -> list[float] | None:
+    """[wait, low, high, model median, model log-spread] as announced at issue."""
     try:
-        return [float(t["est_wait"]), float(t["est_low"]), float(t["est_high"])]
+        return [float(t[k]) for k in ("est_wait", "est_low", "est_high", "est_m", "est_sd")]
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def announced(e: list[float]) -> Estimate:
+    """The ``Estimate`` a day-log record's ``e`` field stands for."""
+    return Estimate(e[0], e[1], e[2], (e[3], e[4]) if len(e) >= 5 else (0.0, 0.0))

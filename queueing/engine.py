@@ -156,13 +156,15 @@ class Engine:
         r = await self.store.run("get_ticket", site, self.clock(), "", "", ticket_id)
         return public(r["ticket"], r["position"] or None, c.tz)
 
-    async def note_estimate(self, ticket_id: str, wait_s: float, low_s: float,
-                            high_s: float) -> None:
-        """Keep the estimate announced at issue on the ticket, to score it when called."""
+    async def note_estimate(self, ticket_id: str, wait_s: float, low_s: float, high_s: float,
+                            model: tuple[float, float] = (0.0, 0.0)) -> None:
+        """Keep the estimate announced at issue on the ticket, to score it when called
+        (``model`` is the estimator's median and log-spread, which calibration learns from)."""
         key = keys.ticket(_site_of(ticket_id), ticket_id)
         await self.store.redis.hset(key, mapping={  # type: ignore[misc]
             "est_wait": round(wait_s, 1), "est_low": round(low_s, 1),
-            "est_high": round(high_s, 1)})
+            "est_high": round(high_s, 1), "est_m": round(model[0], 3),
+            "est_sd": round(model[1], 5)})
 
     async def cancel(self, ticket_id: str, actor: Actor) -> dict[str, Any]:
         return await self._self_op(ticket_id, Op.CANCEL, actor)

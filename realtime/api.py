@@ -81,7 +81,7 @@ async def _announce(c: Any, site: str, t: dict[str, Any], replay: bool) -> Any:
     rank = cfg.class_rank(t["priority"]) or 0
     est = c.hub.estimator.announce(feed, t["service"], rank, t["position"] - 1)
     if est is not None and not replay:
-        await c.engine.note_estimate(t["id"], est.wait_s, est.low_s, est.high_s)
+        await c.engine.note_estimate(t["id"], est.wait_s, est.low_s, est.high_s, est.model)
     return to_wire(est)
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from queueing.daylog import record_for
+from queueing.daylog import announced, record_for
 from queueing.estimate import (
     CounterView,
     Estimate,
@@ -204,7 +204,7 @@ def feed_record(tracker: RateTracker, r: dict[str, Any]) -> None:
     elif k == "c":
         tracker.observe_call(svc, rank, r["i"], r["t"])
         if r.get("e"):
-            tracker.observe_outcome(svc, rank, Estimate(*r["e"]), (r["t"] - r["i"]) / 1000)
+            tracker.observe_outcome(svc, rank, announced(r["e"]), (r["t"] - r["i"]) / 1000)
     elif k in ("d", "n") and r.get("ctr") and r.get("a"):
         tracker.observe_service(svc, r["ctr"], r["a"], r["b"])
     elif k == "a":

@@ -24,10 +24,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from queueing import keys
-from queueing.daylog import KEEP_DAYS, record_for
+from queueing.daylog import KEEP_DAYS, announced, record_for
 from queueing.engine import Engine
 from queueing.errors import BadRequest, SwitchboardError
-from queueing.estimate import AccuracyTracker, DayStats, Estimate
+from queueing.estimate import AccuracyTracker, DayStats
 from queueing.numbering import local_day
 from realtime.context import ctx, principal
 from realtime.docs import Operation, register
@@ -121,7 +121,7 @@ def summarise(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
             wait = (r["t"] - r["i"]) / 1000
             ops.called(svc, day, wait)
             if r.get("e"):
-                acc.observe(svc, day, Estimate(*r["e"]), wait)
+                acc.observe(svc, day, announced(r["e"]), wait)
         elif k == "d":
             ops.served(svc, day, (r["b"] - r["a"]) / 1000)
         elif k == "n":

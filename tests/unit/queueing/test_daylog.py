@@ -16,9 +16,9 @@ def test_records_per_milestone() -> None:
     day, rec = record_for("issued", {"ticket": ticket()}, "1-0", tz) or ("", {})
     assert day == "2026-11-23" and rec["k"] == "i" and rec["c"] == "app"
     called = ticket(status="called", called_ms=T0 + 60_000, est_wait="50", est_low="20",
-                    est_high="90")
+                    est_high="90", est_m="48.5", est_sd="0.4")
     _, c = record_for("called", {"ticket": called, "from": "waiting"}, "2-0", tz) or ("", {})
-    assert c["k"] == "c" and c["t"] - c["i"] == 60_000 and c["e"] == [50.0, 20.0, 90.0]
+    assert c["k"] == "c" and c["t"] - c["i"] == 60_000 and c["e"] == [50.0, 20.0, 90.0, 48.5, 0.4]
     # A recall, a second call after a no-show return, a call after a transfer: not a first call.
     assert record_for("called", {"ticket": ticket(called_ms=1, returned=1), "from": "waiting"},
                       "3-0", tz) is None
