@@ -60,6 +60,8 @@ def origin_allowed(origin: str | None, host: str | None, allowed: list[str]) -> 
 class Bucket:
     """Token bucket: ``rate`` messages per second, bursts up to ``burst``."""
 
+    __slots__ = ("at", "burst", "rate", "tokens")
+
     def __init__(self, rate: float, burst: float) -> None:
         self.rate, self.burst = rate, burst
         self.tokens = burst
@@ -119,6 +121,15 @@ class UvicornWire:
             return None
         return cls(proto)
 
+    def accepted(self) -> None:
+        """The handshake is done: uvicorn keeps its request and response (headers and
+        all, ~4 KB) for the life of the connection but reads them only until the accept."""
+        p = self.proto
+        if getattr(p, "handshake_complete", False):
+            for name in ("request", "response"):
+                if hasattr(p, name):
+                    setattr(p, name, None)
+
     def state(self) -> int:
         p = self.proto
         if p.close_sent or p.transport.is_closing():
@@ -133,47 +144,52 @@ class UvicornWire:
 
 
 class WsEndpoint:
-    """The ``/ws`` ASGI endpoint (an ASGI app rather than a function so that it sees the
-    server's own ``receive``, which carries the uvicorn protocol for ``UvicornWire``)."""
+    """The ``/ws`` ASGI endpoint: handshake, authentication, then the receive loop.
+
+    An ASGI app rather than a function endpoint so that it sees the server's own
+    ``receive`` (which carries the uvicorn protocol for ``UvicornWire``) and reads frames
+    from it directly: thousands of idle screens each hold this call's frames for hours, so
+    every layer of coroutine between the socket and the loop costs memory per connection.
+    """
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        await ws_endpoint(WebSocket(scope, receive, send), UvicornWire.of(receive))
-
-
-async def ws_endpoint(websocket: WebSocket, wire: UvicornWire | None = None) -> None:
-    c = ctx(websocket)
-    s: Settings = c.settings
-    hub: Hub = c.hub
-    if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
-                          s.allowed_origins):
-        await websocket.close(code=CLOSE_ORIGIN, reason="origin not allowed")
-        return
-    offered = websocket.scope.get("subprotocols") or []
-    kind = MSGPACK if MSGPACK in offered else JSON
-    await websocket.accept(subprotocol=kind if kind in offered else None)
-    conn = Connection(websocket.send, kind, s.ws_queue_events, wire, hub.flusher)
-    metrics.CONNECTIONS.inc()
-
-    async def close(code: int, reason: str) -> None:
-        conn.closed = True
-        with contextlib.suppress(Exception):
-            await websocket.close(code=code, reason=reason)
-
-    sender = conn.start(close)
-    try:
-        token = websocket.query_params.get("token")
-        if token and not _authenticate(conn, c.secret, token, None):
-            await _flush_then_close(conn, close, CLOSE_UNAUTHORIZED, "unauthorized")
+        websocket = WebSocket(scope, receive, send)
+        c = ctx(websocket)
+        s: Settings = c.settings
+        hub: Hub = c.hub
+        if not origin_allowed(websocket.headers.get("origin"), websocket.headers.get("host"),
+                              s.allowed_origins):
+            await websocket.close(code=CLOSE_ORIGIN, reason="origin not allowed")
             return
-        await _receive_loop(websocket, conn, hub, s, c.secret, close)
-    finally:
-        hub.drop(conn)
-        conn.stop()
-        if sender is not None:
-            sender.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await sender
-        metrics.CONNECTIONS.dec()
+        offered = scope.get("subprotocols") or []
+        kind = MSGPACK if MSGPACK in offered else JSON
+        wire = UvicornWire.of(receive)
+        await websocket.accept(subprotocol=kind if kind in offered else None)
+        if wire is not None:
+            wire.accepted()
+        conn = Connection(websocket.send, kind, s.ws_queue_events, wire, hub.flusher)
+        metrics.CONNECTIONS.inc()
+
+        async def close(code: int, reason: str) -> None:
+            conn.closed = True
+            with contextlib.suppress(Exception):
+                await websocket.close(code=code, reason=reason)
+
+        sender = conn.start(close)
+        try:
+            token = websocket.query_params.get("token")
+            if token and not _authenticate(conn, c.secret, token, None):
+                await _flush_then_close(conn, close, CLOSE_UNAUTHORIZED, "unauthorized")
+                return
+            await _receive_loop(receive, conn, hub, s, c.secret, close)
+        finally:
+            hub.drop(conn)
+            conn.stop()
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await sender
+            metrics.CONNECTIONS.dec()
 
 
 def _authenticate(conn: Connection, secret: str, token: str, msg_id: int | None) -> bool:
@@ -194,22 +210,25 @@ async def _flush_then_close(conn: Connection, close: object, code: int, reason: 
     await close(code, reason)  # type: ignore[operator]
 
 
-async def _receive_loop(websocket: WebSocket, conn: Connection, hub: Hub, s: Settings,
+async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Settings,
                         secret: str, close: object) -> None:
     bucket = Bucket(s.ws_rate_per_s, s.ws_rate_burst)
     abuse = Abuse()
     auth_deadline = time.monotonic() + s.ws_auth_timeout_s
     while not conn.closed:
-        timeout = None if conn.principal else max(0.0, auth_deadline - time.monotonic())
-        try:
-            message = await asyncio.wait_for(websocket.receive(), timeout)
-        except TimeoutError:
-            conn.reply(Error("unauthorized", "no auth within "
-                             f"{s.ws_auth_timeout_s:g} s", False))
-            await _flush_then_close(conn, close, CLOSE_UNAUTHORIZED, "unauthorized")
-            return
-        if message["type"] == "websocket.disconnect":
-            return
+        if conn.principal is not None:
+            message = await receive()
+        else:
+            try:
+                message = await asyncio.wait_for(
+                    receive(), max(0.0, auth_deadline - time.monotonic()))
+            except TimeoutError:
+                conn.reply(Error("unauthorized", "no auth within "
+                                 f"{s.ws_auth_timeout_s:g} s", False))
+                await _flush_then_close(conn, close, CLOSE_UNAUTHORIZED, "unauthorized")
+                return
+        if message["type"] != "websocket.receive":
+            return  # websocket.disconnect
         frame = message.get("text")
         if frame is None:
             frame = message.get("bytes") or b""
