@@ -8,8 +8,14 @@ from the URL and speak the websocket protocol through clients/web/js/client.js.
 
 Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--demo``),
 ``/board/{site}``, ``/ticket/{id}``, ``/counter/{site}/{counter}``, ``/kiosk/{site}``,
-``/qr.svg?data=…`` (a ticket's QR code), ``/ticket-sw.js`` (the tracker's service worker,
-for notifications) and ``/static/…`` (CSS, JS, images).
+the dispatch pages ``/tech/{id}`` (a technician's wristband or phone), ``/track/{job}`` (the
+customer's tracking page) and ``/org/{org}`` (an enterprise dashboard), ``/qr.svg?data=…``
+(a ticket's QR code), ``/ticket-sw.js`` (the tracker's service worker, for notifications)
+and ``/static/…`` (CSS, JS, images).
+
+Dispatch pages carry their region's public facts instead of a site's (name, time zone, the
+zones to draw where the audience may see them) and a map setting: maps are SVG drawn from
+lat/lon, with raster tiles only when a tile URL is configured (and then allowed by the CSP).
 """
 
 from __future__ import annotations
@@ -28,8 +34,12 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from dispatch import keys as dkeys
+from dispatch.engine import DispatchEngine
+from dispatch.errors import DispatchFailure, UnknownJob, UnknownOrg, UnknownTechnician
+from dispatch.model import RegionConfig
 from queueing.demo import DEMO_SITE
-from queueing.errors import BadRequest, SwitchboardError, UnknownCounter
+from queueing.errors import BadRequest, Forbidden, SwitchboardError, UnknownCounter
 from queueing.keys import site_of_ticket
 from queueing.model import SiteConfig
 from realtime.auth import Principal, make_token, verify
@@ -55,10 +65,11 @@ def _template(name: str) -> str:
     return (WEB / f"{name}.html").read_text(encoding="utf-8")
 
 
-def render(name: str, boot: dict[str, Any], status: int = 200) -> HTMLResponse:
+def render(name: str, boot: dict[str, Any], status: int = 200,
+           headers: dict[str, str] = HEADERS) -> HTMLResponse:
     """The page ``name`` with ``boot`` in its JSON block (``<`` escaped: no ``</script>``)."""
     blob = msgspec.json.encode(boot).decode().replace("<", "\\u003c")
-    return HTMLResponse(_template(name).replace(BOOT_MARK, blob, 1), status, headers=HEADERS)
+    return HTMLResponse(_template(name).replace(BOOT_MARK, blob, 1), status, headers=headers)
 
 
 def public_site(site: str, cfg: SiteConfig) -> dict[str, Any]:
@@ -111,6 +122,105 @@ def _ticket_check(p: Principal, params: dict[str, str]) -> None:
     p.require("agent", site=_ticket_site(params))
 
 
+# -- dispatch pages -------------------------------------------------------------------------
+
+Loader = Callable[[DispatchEngine, Principal, str], Awaitable[dict[str, Any]]]
+
+
+def _dispatch(request: Request) -> DispatchEngine:
+    from realtime.hub.dispatch_topics import dispatch_engine
+    return dispatch_engine(ctx(request).hub)
+
+
+def public_region(region: str, cfg: RegionConfig, zones: bool) -> dict[str, Any]:
+    """What a dispatch page may know of its region; zones only for staff-side pages."""
+    out: dict[str, Any] = {"id": region, "name": cfg.name, "timezone": cfg.timezone,
+                           "at_risk_s": cfg.policy.at_risk_s,
+                           "offer_timeout_s": cfg.policy.offer_timeout_s}
+    if zones:
+        out["zones"] = [{"id": z.id, "name": z.name, "polygon": z.polygon} for z in cfg.zones]
+    return out
+
+
+def _allow(p: Principal, region: str, role: str, own: bool) -> None:
+    """Admins, the region's dispatchers, or the page's own ``role`` token (``own``)."""
+    if p.is_admin or (p.role == "dispatcher" and p.region == region) or (p.role == role and own):
+        return
+    raise Forbidden("this link does not open this page", role=p.role)
+
+
+def _checked(some_id: str, missing: type[DispatchFailure]) -> str:
+    if not dkeys.valid_id(some_id):
+        raise missing(f"unknown id {some_id!r}")
+    return dkeys.region_of(some_id)
+
+
+async def _tech_boot(eng: DispatchEngine, p: Principal, tid: str) -> dict[str, Any]:
+    region = _checked(tid, UnknownTechnician)
+    _allow(p, region, "tech", p.tech == tid)
+    t = await eng.tech(tid)
+    return {"region": public_region(region, await eng.config(region), zones=True),
+            "tech": {"id": tid, "name": t["name"], "home": t["home"], "skills": t["skills"]}}
+
+
+async def _track_boot(eng: DispatchEngine, p: Principal, jid: str) -> dict[str, Any]:
+    region = _checked(jid, UnknownJob)
+    if p.role != "org":  # an organisation's token opens its own jobs: known after the read
+        _allow(p, region, "customer", p.job == jid)
+    j = await eng.job_record(jid)
+    if p.role == "org" and (not p.org or j.get("org") != p.org):
+        raise Forbidden("this link does not open this page", role=p.role)
+    return {"region": public_region(region, await eng.config(region), zones=False),
+            "place": {"lat": j["lat"], "lon": j["lon"], "address": j.get("address") or None}}
+
+
+async def _org_boot(eng: DispatchEngine, p: Principal, oid: str) -> dict[str, Any]:
+    region = _checked(oid, UnknownOrg)
+    _allow(p, region, "org", p.org == oid)
+    o = await eng.org(oid)
+    return {"region": public_region(region, await eng.config(region), zones=True),
+            "org": {"id": oid, "name": o["name"]}}
+
+
+def map_setting(settings: Any) -> tuple[dict[str, Any], dict[str, str]]:
+    """The map part of the boot block, and the page headers. Off by default (no network):
+    a tile URL (``https://tiles.example/{z}/{x}/{y}.png``) turns raster tiles on, and its
+    origin is then allowed as an image source."""
+    # ``map_tile_url`` is not a setting yet (see the report of the dispatch pages); read it
+    # if a deployment's settings carry it.
+    url = str(getattr(settings, "map_tile_url", "") or "")
+    if not url.startswith("https://"):
+        return {}, HEADERS
+    origin = "/".join(url.split("/", 3)[:3])
+    csp = HEADERS["Content-Security-Policy"].replace("img-src 'self' data:",
+                                                     f"img-src 'self' data: {origin}")
+    attribution = str(getattr(settings, "map_attribution", "") or "")
+    return {"tiles": url, "attribution": attribution}, {**HEADERS,
+                                                        "Content-Security-Policy": csp}
+
+
+def dispatch_page(name: str, key: str, load: Loader
+                  ) -> Callable[[Request], Awaitable[Response]]:
+    """A dispatch page route: verify the link's token for this page, then render it with
+    its region (and what ``load`` adds)."""
+
+    async def endpoint(request: Request) -> Response:
+        params = dict(request.path_params)
+        boot: dict[str, Any] = {"page": name, "params": params,
+                                "server_ms": int(time.time() * 1000)}
+        tiles, headers = map_setting(ctx(request).settings)
+        boot["map"] = tiles
+        try:
+            p = verify(ctx(request).secret, bearer(request))
+            boot.update(await load(_dispatch(request), p, params[key]))
+        except (SwitchboardError, DispatchFailure) as exc:
+            boot["error"] = {"code": exc.code, "message": exc.message}
+            return render(name, boot, exc.status, headers)
+        return render(name, boot, headers=headers)
+
+    return endpoint
+
+
 async def home(request: Request) -> Response:
     """The front page; with ``--demo``, links to every demo page with a fresh token."""
     c = ctx(request)
@@ -121,6 +231,8 @@ async def home(request: Request) -> Response:
         except SwitchboardError:
             return render("index", boot)
         boot["links"] = demo_links(c.secret, boot["site"], c.settings.token_ttl_s)
+        boot["links"] += await dispatch_links(_dispatch(request), c.secret,
+                                              c.settings.token_ttl_s)
     return render("index", boot)
 
 
@@ -140,6 +252,41 @@ def demo_links(secret: str, site: dict[str, Any], ttl_s: int) -> list[dict[str, 
         links.append({"kind": "counter", "counter": c["id"], "name": c["name"],
                       "path": f"/counter/{s}/{c['id']}?token={agent}"})
     return links
+
+
+async def dispatch_links(eng: DispatchEngine, secret: str, ttl_s: int) -> list[dict[str, Any]]:
+    """The dispatch demo (dispatch/demo.py): technician 1's device with a simulated route,
+    the tracking page of a planned job (technician 1's first, if it has one), and the ACME
+    dashboard."""
+    from dispatch import demo
+    tech = demo.TECHS[0][0]
+    try:
+        t = await eng.tech(tech)
+        org = await eng.org(demo.ORG)
+    except DispatchFailure:
+        return []  # the dispatch demo is not loaded (or not reachable): queue pages only
+    device = make_token(secret, "tech", tech=tech, ttl_s=max(ttl_s, 365 * 86400),
+                        subject=f"demo:{tech}")
+    links: list[dict[str, Any]] = [
+        {"kind": "tech", "name": t["name"], "path": f"/tech/{tech}?token={device}&sim=1"}]
+    job = await _demo_job(eng, [tid for tid, *_ in demo.TECHS])
+    if job:
+        customer = make_token(secret, "customer", job=job, ttl_s=ttl_s, subject="demo:customer")
+        links.append({"kind": "track", "job": job, "name": t["name"],
+                      "path": f"/track/{job}?token={customer}"})
+    dash = make_token(secret, "org", org=demo.ORG, ttl_s=ttl_s, subject="demo:org")
+    links.append({"kind": "org", "name": org["name"], "path": f"/org/{demo.ORG}?token={dash}"})
+    return links
+
+
+async def _demo_job(eng: DispatchEngine, techs: list[str]) -> str | None:
+    """The first job on a route, technician 1's first (its device demo drives to it)."""
+    for tid in techs:
+        route = (await eng.tech(tid))["route"]
+        job = next((s["j"] for s in route if s.get("j")), None)
+        if job:
+            return str(job)
+    return None
 
 
 async def ticket_worker(request: Request) -> Response:
@@ -171,6 +318,9 @@ ROUTES: list[BaseRoute] = [
           methods=["GET"]),
     Route("/kiosk/{site}", page("kiosk", lambda p: p["site"], lambda pr, p: pr.require(
         "kiosk", "agent", site=p["site"])), methods=["GET"]),
+    Route("/tech/{tech}", dispatch_page("tech", "tech", _tech_boot), methods=["GET"]),
+    Route("/track/{job}", dispatch_page("track", "job", _track_boot), methods=["GET"]),
+    Route("/org/{org}", dispatch_page("org", "org", _org_boot), methods=["GET"]),
     Route("/qr.svg", qr_svg, methods=["GET"]),
     Route("/ticket-sw.js", ticket_worker, methods=["GET"]),
     Mount("/static", app=StaticFiles(directory=WEB, check_dir=False), name="static"),

@@ -1,0 +1,62 @@
+// What the dispatch pages (technician device, job tracking, enterprise dashboard) share: the
+// server's clock, ETAs and windows in the region's time zone, names in the page's language.
+// Pure functions but serverClock(), which reads Date.now().
+import { formatTime, translator } from './i18n.js';
+
+/** A clock on the server's time: the boot block's server_ms against this device's clock when
+ *  the page loaded. Offer deadlines and "how long ago" are judged on it (a wristband's own
+ *  clock is often minutes off). */
+export function serverClock(boot, now = () => Date.now()) {
+  const skew = boot?.server_ms ? boot.server_ms - now() : 0;
+  return () => now() + skew;
+}
+
+/** "王伟 Wang Wei" → "王伟" in Chinese, "Wang Wei" in English; a one-language name as is. */
+export function personName(name, lang) {
+  const s = String(name ?? '').trim();
+  const m = s.match(/^([\u3400-\u9fff·]+)\s+([A-Za-z][A-Za-z .'-]*)$/u);
+  if (!m) return s;
+  return lang === 'zh' ? m[1] : m[2];
+}
+
+/** Minutes from now until `ms` (rounded up; 0 when due): a countdown, not a promise. */
+export function minutesUntil(ms, now) {
+  if (ms == null) return null;
+  return Math.max(0, Math.ceil((ms - now) / 60000));
+}
+
+/** An ETA as "14:35 · 12 min" (or "now"), in the region's zone. */
+export function formatEta(ms, now, lang, timeZone) {
+  const t = translator(lang);
+  if (ms == null) return t('none');
+  const m = minutesUntil(ms, now);
+  const when = formatTime(ms, lang, timeZone);
+  if (m <= 1) return t('d_eta_now', { time: when });
+  if (m < 90) return t('d_eta_in', { time: when, n: m });
+  return when;
+}
+
+/** A time window [start_ms, end_ms] as "14:00–16:00". */
+export function formatWindow(win, lang, timeZone) {
+  if (!Array.isArray(win) || win.length !== 2 || !win[1]) return '';
+  return `${formatTime(win[0], lang, timeZone)}–${formatTime(win[1], lang, timeZone)}`;
+}
+
+/** How far an ETA is past a window's end, in whole minutes (0 when on time). */
+export function lateByMin(eta, windowEnd) {
+  if (eta == null || windowEnd == null) return 0;
+  return Math.max(0, Math.ceil((eta - windowEnd) / 60000));
+}
+
+/** A short job reference people can read aloud: "city.j-8f2c91a0…" → "8F2C". */
+export function shortJob(id) {
+  const tail = String(id ?? '').split('.').pop().replace(/^j-/, '');
+  return tail.slice(0, 4).toUpperCase();
+}
+
+/** Seconds ago, for "position 12 s ago" (null when unknown). */
+export function secondsAgo(ms, now) {
+  return ms == null ? null : Math.max(0, Math.round((now - ms) / 1000));
+}
+
+export const JOB_STATUSES = ['new', 'offered', 'assigned', 'en_route', 'on_site', 'done', 'cancelled', 'failed', 'unassignable'];

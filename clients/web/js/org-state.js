@@ -1,0 +1,48 @@
+// The enterprise dashboard's figures, as pure functions of the `org:{id}` view
+// (docs/protocol.md): totals by status, each batch's progress bar, the open jobs in the order
+// a manager reads them (at risk first, then by ETA) and the alerts.
+
+// A batch bar's segments, finished work first.
+export const ORDER = ['done', 'on_site', 'en_route', 'assigned', 'offered', 'new', 'unassignable', 'failed', 'cancelled'];
+const OPEN = new Set(['new', 'offered', 'assigned', 'en_route', 'on_site', 'unassignable']);
+
+/** The whole view from a message, or null when the message only says what changed (replayed
+ *  history after a resume: the current view follows it). */
+export function viewOf(msg) {
+  const d = msg?.data;
+  return d && Array.isArray(d.jobs) && d.counts ? d : null;
+}
+
+export function kpis(view) {
+  const c = view?.counts ?? {};
+  const sum = (keys) => keys.reduce((n, k) => n + (c[k] ?? 0), 0);
+  return {
+    total: sum(ORDER),
+    open: sum([...OPEN]),
+    onWay: sum(['en_route', 'on_site']),
+    done: c.done ?? 0,
+    risk: view?.at_risk?.length ?? 0,
+  };
+}
+
+/** [{status, n, share}] for a batch's bar (share of its size, 0..1), in ORDER. */
+export function segments(counts, size) {
+  const total = size || ORDER.reduce((n, k) => n + (counts?.[k] ?? 0), 0) || 1;
+  return ORDER.filter((k) => counts?.[k]).map((k) => ({ status: k, n: counts[k], share: counts[k] / total }));
+}
+
+/** Open jobs: at risk first, then by ETA (no ETA last), then by id. */
+export function sortJobs(jobs) {
+  return [...(jobs ?? [])].sort((a, b) => (b.at_risk - a.at_risk)
+    || (a.eta_ms ?? Infinity) - (b.eta_ms ?? Infinity) || String(a.id).localeCompare(String(b.id)));
+}
+
+/** Alerts for jobs at risk of missing their window: [{job, eta_ms, window_end_ms, late_min}]. */
+export function alerts(view) {
+  const byId = new Map((view?.jobs ?? []).map((j) => [j.id, j]));
+  return (view?.at_risk ?? []).map((id) => {
+    const j = byId.get(id) ?? { id };
+    const late = j.eta_ms != null && j.window_end_ms != null ? Math.max(0, Math.ceil((j.eta_ms - j.window_end_ms) / 60000)) : null;
+    return { job: id, eta_ms: j.eta_ms ?? null, window_end_ms: j.window_end_ms ?? null, late_min: late };
+  }).sort((a, b) => (a.window_end_ms ?? Infinity) - (b.window_end_ms ?? Infinity));
+}

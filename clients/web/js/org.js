@@ -1,0 +1,209 @@
+// The enterprise dashboard (/org/{org}): an organisation's batches and their progress by
+// status, its open jobs with ETAs, its technicians on the way on a map, and alerts for jobs at
+// risk of missing their window. Every `org:{id}` message carries the whole view; the map
+// places jobs at their addresses (read once per job through the HTTP API, which the
+// organisation's token may do) and technicians where their last fix put them.
+import { Client } from './client.js';
+import { formatEta, personName, serverClock, shortJob } from './dispatch.js';
+import { icon } from './dispatch-icons.js';
+import { formatTime, translator } from './i18n.js';
+import { MapView } from './map.js';
+import { alerts, kpis, ORDER, segments, sortJobs, viewOf } from './org-state.js';
+import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
+
+const boot = readBoot();
+const lang0 = language(boot);
+let { lang, t } = lang0;
+const orgId = boot.params?.org;
+const region = boot.region;
+const tz = region?.timezone;
+const now = serverClock(boot);
+const $ = (id) => document.getElementById(id);
+const MAX_ALERTS = 6;
+const MAX_ROWS = 200; // a thousand-job batch still renders fast; the rest is counted
+
+let view = null;
+let map = null;
+const places = new Map(); // job id → {lat, lon} | null (being fetched)
+const moves = []; // technicians' positions as shown: {job, technician, lat, lon}
+
+function batchName(id) {
+  const b = view?.batches.find((x) => x.id === id);
+  return b?.name || (id ? shortJob(id) : '—');
+}
+
+function render() {
+  if (!view) return;
+  setText($('org-name'), view.name || orgId);
+  document.title = `${view.name || orgId} · ${t('org_title')}`;
+  renderKpis();
+  renderAlerts();
+  renderBatches();
+  renderMap();
+  renderJobs();
+}
+
+function renderStatic() {
+  setText($('org-sub'), [t('org_title'), region?.name].filter(Boolean).join(' · '));
+  setText($('kpi-title'), t('org_title'));
+  setText($('alerts-title'), t('org_alerts'));
+  setText($('batches-title'), t('org_batches'));
+  setText($('map-title'), t('org_map'));
+  setText($('jobs-title'), t('org_jobs'));
+  replaceChildren($('jobs-head'), ['org_col_job', 'org_col_batch', 'org_col_status', 'org_col_eta', 'org_col_window', 'org_col_risk']
+    .map((k) => h('th', { scope: 'col' }, t(k))), lang);
+  replaceChildren($('legend'), ORDER.filter((s) => s !== 'cancelled').map((s) => h('li', {}, h('span', { class: `sw s-${s}` }), t(`d_js_${s}`))), lang);
+}
+
+function renderKpis() {
+  const k = kpis(view);
+  const tiles = [
+    ['total', t('org_total'), k.total, 'building'],
+    ['open', t('org_open'), k.open, 'clock'],
+    ['way', t('org_on_way'), k.onWay, 'van'],
+    ['done', t('org_done'), k.done, 'check'],
+    ['risk', t('org_risk'), k.risk, 'alert'],
+  ];
+  replaceChildren($('kpis'), tiles.map(([id, label, n, ic]) => h('li', { class: `o-kpi kpi-${id}${id === 'risk' && n ? ' hot' : ''}` },
+    h('span', { class: 'o-kpi-icon' }, icon(ic)),
+    h('span', { class: 'o-kpi-n num' }, String(n)),
+    h('span', { class: 'o-kpi-label' }, label))), JSON.stringify([k, lang]));
+}
+
+function renderAlerts() {
+  const list = alerts(view);
+  const items = list.slice(0, MAX_ALERTS).map((a) => h('li', { class: 'o-alert', dataset: { job: a.job } },
+    icon('alert'),
+    h('span', {}, a.eta_ms == null
+      ? t('org_alert_unplanned', { ref: shortJob(a.job), end: formatTime(a.window_end_ms, lang, tz) })
+      : t('org_alert_line', { ref: shortJob(a.job), eta: formatTime(a.eta_ms, lang, tz), end: formatTime(a.window_end_ms, lang, tz) })),
+    a.late_min ? h('span', { class: 'o-late num' }, t('org_late', { n: a.late_min })) : null));
+  if (list.length > MAX_ALERTS) items.push(h('li', { class: 'o-alert-more muted' }, t('org_more', { n: list.length - MAX_ALERTS })));
+  const body = items.length ? h('ul', { class: 'o-alert-list' }, items) : h('p', { class: 'o-ok' }, icon('check'), t('org_no_alerts'));
+  replaceChildren($('alerts'), [body], JSON.stringify([list, lang]));
+  document.querySelector('.o-alerts').classList.toggle('hot', list.length > 0);
+}
+
+/** One status's part of a batch bar (width through CSSOM: the CSP forbids style attributes). */
+function segment(s) {
+  const el = h('span', { class: `seg s-${s.status}`, title: `${t(`d_js_${s.status}`)}: ${s.n}` });
+  el.style.width = `${(s.share * 100).toFixed(2)}%`;
+  return el;
+}
+
+function renderBatches() {
+  const items = view.batches.map((b) => {
+    const segs = segments(b.counts, b.size);
+    const done = b.counts.done ?? 0;
+    return h('li', { class: 'o-batch', dataset: { batch: b.id } },
+      h('div', { class: 'o-batch-head' },
+        h('span', { class: 'o-batch-name' }, b.name || shortJob(b.id)),
+        h('span', { class: 'o-batch-done num' }, t('org_batch_done', { done, size: b.size }))),
+      h('div', { class: 'o-bar', role: 'img', 'aria-label': segs.map((s) => `${t(`d_js_${s.status}`)} ${s.n}`).join(', ') },
+        segs.map((s) => segment(s))),
+      h('p', { class: 'o-batch-counts muted' }, segs.map((s) => `${t(`d_js_${s.status}`)} ${s.n}`).join(' · ')));
+  });
+  replaceChildren($('batches'), items.length ? items : [h('li', { class: 'muted' }, t('org_no_batches'))], JSON.stringify([view.batches, lang]));
+}
+
+/** Fetch the places of jobs the map has not seen yet, four at a time. */
+async function locate(ids) {
+  const todo = ids.filter((id) => !places.has(id));
+  for (const id of todo) places.set(id, null);
+  const worker = async () => {
+    while (todo.length) {
+      const id = todo.shift();
+      const r = await api(`/v1/jobs/${encodeURIComponent(id)}`);
+      if (r.ok && r.data?.lat != null) places.set(id, { lat: r.data.lat, lon: r.data.lon });
+      else places.delete(id); // try again with the next view
+    }
+  };
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  renderMap();
+}
+
+function renderMap() {
+  if (!map || !view) return;
+  for (const j of view.jobs) if (j.lat != null && !places.get(j.id)) places.set(j.id, { lat: j.lat, lon: j.lon });
+  const missing = view.jobs.filter((j) => !places.has(j.id)).map((j) => j.id);
+  if (missing.length) locate(missing);
+  const jobs = view.jobs.filter((j) => places.get(j.id)).map((j) => ({
+    id: j.id, ...places.get(j.id), kind: j.at_risk ? 'risk' : ['en_route', 'on_site'].includes(j.status) ? j.status : 'open',
+    label: shortJob(j.id), title: `${shortJob(j.id)} · ${t(`d_js_${j.status}`)}`,
+  }));
+  const techs = view.on_the_way.map((w) => ({
+    id: `${w.technician}|${w.job}`, lat: w.lat, lon: w.lon, kind: w.status,
+    label: personName(w.technician, lang), title: `${personName(w.technician, lang)} → ${shortJob(w.job)}`,
+  }));
+  const lines = view.on_the_way.filter((w) => places.get(w.job)).map((w) => ({ id: w.job, kind: 'way', points: [w, places.get(w.job)] }));
+  map.update({ zones: region?.zones ?? [], jobs, techs, lines });
+  map.setLabel(`${t('org_map_label')}: ${view.on_the_way.map((w) => `${personName(w.technician, lang)} → ${shortJob(w.job)}`).join(', ') || t('org_nobody')}`);
+  const way = view.on_the_way.map((w) => h('li', { class: `o-way-item k-${w.status}`, dataset: { job: w.job } },
+    icon('van'), h('strong', {}, personName(w.technician, lang)),
+    h('span', { class: 'muted' }, `→ ${shortJob(w.job)}`),
+    h('span', { class: 'o-way-eta num' }, w.status === 'on_site' ? t('d_js_on_site') : formatEta(w.eta_ms, now(), lang, tz))));
+  replaceChildren($('on-way'), way.length ? way : [h('li', { class: 'muted' }, t('org_nobody'))], JSON.stringify([view.on_the_way, lang, Math.floor(now() / 30000)]));
+}
+
+function riskCell(j) {
+  if (j.at_risk) return h('span', { class: 'chip chip-bad' }, icon('alert'), t('org_risk'));
+  if (j.status === 'unassignable' || (!j.eta_ms && j.status !== 'on_site')) return h('span', { class: 'o-none' }, t('org_no_tech'));
+  return h('span', { class: 'o-fine' }, t('org_ok'));
+}
+
+function renderJobs() {
+  const jobs = sortJobs(view.jobs);
+  const rows = jobs.slice(0, MAX_ROWS).map((j) => h('tr', { class: j.at_risk ? 'risk' : '', dataset: { job: j.id } },
+    h('th', { scope: 'row', class: 'num' }, shortJob(j.id)),
+    h('td', {}, batchName(j.batch)),
+    h('td', {}, h('span', { class: `chip js-${j.status}` }, t(`d_js_${j.status}`))),
+    h('td', { class: 'num' }, j.eta_ms ? formatEta(j.eta_ms, now(), lang, tz) : '—'),
+    h('td', { class: 'num' }, j.window_end_ms ? formatTime(j.window_end_ms, lang, tz) : '—'),
+    h('td', {}, riskCell(j))));
+  if (jobs.length > MAX_ROWS) rows.push(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('org_more', { n: jobs.length - MAX_ROWS }))));
+  if (!jobs.length) rows.push(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('org_no_jobs'))));
+  replaceChildren($('jobs'), rows, JSON.stringify([jobs, view.batches.length, lang, Math.floor(now() / 30000)]));
+}
+
+function onMessage(msg) {
+  if (msg.op === 'error') {
+    errorScreen($('app'), t, msg);
+    return;
+  }
+  const v = viewOf(msg);
+  if (!v) return; // replayed history: the current view follows
+  view = v;
+  for (const w of view.on_the_way) {
+    const last = [...moves].reverse().find((m) => m.job === w.job);
+    if (!last || last.lat !== w.lat || last.lon !== w.lon) moves.push({ job: w.job, technician: w.technician, lat: w.lat, lon: w.lon });
+  }
+  render();
+}
+
+if (!region || boot.error || !orgId) {
+  errorScreen($('app'), t, boot.error ?? { code: 'unknown_org' });
+} else {
+  const setLang = (l) => {
+    lang = l;
+    t = translator(l);
+    lang0.remember(l);
+    document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    renderStatic();
+    render();
+  };
+  $('lang').replaceChildren(langSwitch(lang, t, setLang));
+  setText($('org-name'), boot.org?.name ?? orgId);
+  renderStatic();
+  map = new MapView($('map'), { label: t('org_map_label'), tiles: boot.map?.tiles, attribution: boot.map?.attribution, minSpanM: 2500 });
+  const client = new Client({ token });
+  const banner = connectionBanner(client, () => t, { timeZone: tz });
+  document.body.prepend(banner.el);
+  client.subscribe(`org:${orgId}`, onMessage);
+  client.start();
+  const tick = () => setText($('clock'), formatTime(now(), lang, tz, true));
+  tick();
+  setInterval(tick, 1000);
+  setInterval(() => view && (renderMap(), renderJobs()), 30000);
+  window.switchboardOrg = { get view() { return view; }, moves, places, client };
+}
