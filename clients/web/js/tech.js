@@ -51,7 +51,9 @@ let gps = null;
 let gpsError = null;
 let lastFixAt = null;
 const announced = [];
-const rejected = [];
+const rejected = []; // fixes the server refused (codes)
+const actErrors = []; // actions the server refused ({k, code})
+const sentActs = []; // every time an action went on the wire (its aid): a resend shows twice
 let toast = () => {};
 let map = null;
 let client = null;
@@ -61,7 +63,10 @@ let outbox = null;
 
 function pump() {
   if (!client?.isOpen()) return;
-  for (const entry of outbox.due(Date.now())) client.send(outbox.sending(entry, Date.now()));
+  for (const entry of outbox.due(Date.now())) {
+    client.send(outbox.sending(entry, Date.now()));
+    if (entry.kind === 'act') sentActs.push(entry.msg.aid);
+  }
 }
 
 function onReply(msg) {
@@ -70,7 +75,10 @@ function onReply(msg) {
   if (r.entry.kind === 'act') {
     const k = r.entry.msg.k;
     if (r.ok) toast(t(`ok_${k}`));
-    else if (!r.retry) toast(errorText(r.error), 'error');
+    else if (!r.retry) {
+      actErrors.push({ k, code: r.error.code });
+      toast(errorText(r.error), 'error');
+    }
     render();
   } else if (!r.ok && !r.retry) {
     rejected.push(r.error.code);
@@ -229,7 +237,8 @@ function tickOffers() {
   for (const card of document.querySelectorAll('.offer-card')) {
     const dl = Number(card.dataset.deadline);
     if (!dl) continue;
-    const left = Math.max(0, Math.ceil((dl - t0) / 1000));
+    // Never more than the region's timeout: the clock estimate lags the server by the page's load.
+    const left = Math.min(offerTotalS, Math.max(0, Math.ceil((dl - t0) / 1000)));
     setText(card.querySelector('.offer-secs'), left > 0 ? String(left) : t('offer_expired'));
     card.style.setProperty('--left', String(Math.min(1, left / offerTotalS)));
     card.classList.toggle('hurry', left <= 15);
@@ -421,6 +430,6 @@ if (!region || boot.error || !techId) {
     get position() { return myPosition(); },
     get pending() { return outbox.counts(); },
     get gps() { return gps?.kind ?? null; },
-    announced, rejected, outbox, client,
+    announced, rejected, actErrors, sentActs, outbox, client, act,
   };
 }
