@@ -155,7 +155,7 @@ def best_ok(results: list[dict[str, Any]], sweep: str, target: str) -> float:
     return max(ok, default=0.0)
 
 
-def render(results: list[dict[str, Any]], out: Path) -> str:
+def render(results: list[dict[str, Any]], out: Path, plots: bool = True) -> str:
     lines: list[str] = []
     sweeps = [("boards@10/s", "Boards: N screens on one room, 10 messages/s each",
                "screens"),
@@ -181,10 +181,10 @@ def render(results: list[dict[str, Any]], out: Path) -> str:
                          ", ".join(f"{LABEL[t]} {best_ok(results, sweep, t):,.0f}"
                                    for t in TARGETS if any(r["target"] == t for r in rows))
                          + "\n")
-    plots = plot(results, out)
-    if plots:
+    made = plot(results, out) if plots else []
+    if made:
         lines.append("### Plots\n")
-        lines += [f"![{p.stem}]({p.name})" for p in plots]
+        lines += [f"![{p.stem}]({p.name})" for p in made]
     lines.append("\n⚠: the generator was saturated in that run (its numbers include the "
                  "generator's own queueing).")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -112,7 +113,13 @@ class UvicornWire:
     @classmethod
     def of(cls, receive: Any) -> UvicornWire | None:
         proto = getattr(receive, "__self__", None)
-        if type(proto).__name__ != "WebSocketsSansIOProtocol":
+        try:
+            from uvicorn.protocols.websockets.websockets_sansio_impl import (
+                WebSocketsSansIOProtocol,
+            )
+        except ImportError:  # pragma: no cover - another ASGI server
+            return None
+        if not isinstance(proto, WebSocketsSansIOProtocol):
             return None
         sansio = getattr(proto, "conn", None)
         if (getattr(sansio, "extensions", None) != [] or getattr(proto, "transport", None) is None
@@ -276,3 +283,76 @@ async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, secret: str) -
 
 
 ROUTES = [WebSocketRoute("/ws", WsEndpoint())]
+
+
+# -- lighter per-connection plumbing (wired by realtime/app.py and realtime/cli.py) --------
+
+class App(Starlette):
+    """Starlette, with ``/ws`` handed straight to ``WsEndpoint``: a websocket spends hours
+    idle, and each middleware layer it passes (error handler, exception handler, router)
+    holds a coroutine frame and a request object for all that time (~3 KB per screen).
+    Those layers do nothing for this route: its errors are answered on the socket."""
+
+    _ws = WsEndpoint()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and scope["path"] == "/ws":
+            scope["app"] = self
+            await self._ws(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+class _Inbox:
+    """What uvicorn's protocol uses of ``asyncio.Queue`` (put_nowait, get, empty), without
+    the three deques and the Event an ``asyncio.Queue`` allocates up front (~3 KB)."""
+
+    __slots__ = ("_items", "_waiter")
+
+    def __init__(self) -> None:
+        self._items: list[Any] = []
+        self._waiter: asyncio.Future[None] | None = None
+
+    def put_nowait(self, item: Any) -> None:
+        self._items.append(item)
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    def empty(self) -> bool:
+        return not self._items
+
+    def qsize(self) -> int:
+        return len(self._items)
+
+    async def get(self) -> Any:
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self._items.pop(0)
+
+
+class _Flag(asyncio.Event):
+    """``asyncio.Event`` with a list for its waiters: an empty deque costs 760 bytes, an
+    empty list 56, and a socket's "writable" flag almost never has a waiter."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._waiters = []  # type: ignore[assignment]
+
+
+def slim_protocol() -> type[Any]:
+    """uvicorn's websockets-sansio protocol with a lighter receive queue and writable flag
+    (``uvicorn.Config(ws=slim_protocol())``); behaviour unchanged."""
+    from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
+
+    class SlimWebSocketsSansIOProtocol(WebSocketsSansIOProtocol):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.queue = _Inbox()  # type: ignore[assignment]
+            self.writable = _Flag()
+            self.writable.set()
+
+    return SlimWebSocketsSansIOProtocol
