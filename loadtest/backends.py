@@ -51,7 +51,7 @@ class SwitchboardAPI:
         self.stats = DriverStats()
 
     def token(self, role: str, **scope: str) -> str:
-        return make_token(self.secret, role, ttl_s=86400, **scope)
+        return make_token(self.secret, role, ttl_s=86400, **scope)  # type: ignore[arg-type]
 
     def _auth(self, role: str, **scope: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, **scope)}"}

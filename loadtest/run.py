@@ -72,7 +72,8 @@ def run(opts: Options, console: Console | None = None) -> dict[str, Any]:
     previous = signal.signal(signal.SIGTERM, _terminated)
     try:
         target.start()
-        return _run_loop(_run(opts, target, console))
+        result: dict[str, Any] = _run_loop(_run(opts, target, console))
+        return result
     finally:
         target.stop()
         signal.signal(signal.SIGTERM, previous)

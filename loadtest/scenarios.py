@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,7 +71,7 @@ def site_config(services: int, counters: int, counter_services: Callable[[int], 
 
 
 async def paced(total: int, rate: float, duration: float, progress: Progress,
-                act: Callable[[int], Awaitable[None]]) -> None:
+                act: Callable[[int], Coroutine[Any, Any, None]]) -> None:
     """Run ``act(i)`` for i < total at ``rate`` per second, stopping at ``duration``."""
     t0 = time.monotonic()
     tasks: set[asyncio.Task[None]] = set()
@@ -247,29 +247,26 @@ async def mixed(target: Target, backend: Any, duration: float, clinics: int = 8,
     busy: dict[tuple[str, int], bool] = {}
     for s in sites:
         site, n_svc, n_ctr = s["id"], s["services"], s["counters"]
-        await api.put_site(site, site_config(n_svc, n_ctr, lambda i, n=n_svc: [f"s{i % n}"],
-                                             name=site))
+        await api.put_site(site, site_config(n_svc, n_ctr, _one_service(n_svc), name=site))
         calls_per_ctr = math.ceil(duration / s["call_s"]) + 1
         # Waiting tickets for every call of the run, phones on the ones furthest back.
         need = n_ctr * calls_per_ctr + s["phones"]
         issued = await api.issue_many(site, [f"s{i % n_svc}" for i in range(need)])
         conns += [(f"board:{site}", api.token("display", site=site))] * s["screens"]
         calls_at[site] = 0
-        topic_expect[f"board:{site}"] = lambda site=site: calls_at[site]
+        topic_expect[f"board:{site}"] = _const_of(calls_at, site)
         for c in range(n_ctr):
             conns.append((f"counter:{site}:c{c}", api.token("agent", site=site,
                                                             counter=f"c{c}")))
             busy[(site, c)] = False
-            topic_expect[f"counter:{site}:c{c}"] = lambda key=(site, c): svc_calls.get(key, 0)
+            topic_expect[f"counter:{site}:c{c}"] = _const_of(svc_calls, (site, c))
         for i in range(n_svc):
             conns.append((f"service:{site}:s{i}", api.token("agent", site=site,
                                                             counter=f"c{i % n_ctr}")))
         for t in issued[-s["phones"]:]:
             conns.append((f"ticket:{t['id']}", t["token"]))
             svc = int(t["service"][1:])
-            topic_expect[f"ticket:{t['id']}"] = \
-                lambda site=site, svc=svc, n=n_svc: sum(
-                    v for (st, c), v in svc_calls.items() if st == site and c % n == svc)
+            topic_expect[f"ticket:{t['id']}"] = _service_calls(svc_calls, site, svc, n_svc)
     params = {"clinics": clinics, "city_services": 20, "connections": len(conns),
               "duration_s": duration}
 
@@ -315,6 +312,22 @@ async def mixed(target: Target, backend: Any, duration: float, clinics: int = 8,
     # A counter's console counts its own calls; a board counts every call of its site.
     return Plan("mixed", conns, drive, lambda: {t: f() for t, f in topic_expect.items()},
                 rate, params, api)
+
+
+def _one_service(n_svc: int) -> Callable[[int], list[str]]:
+    """Counter i serves service i % n_svc."""
+    return lambda i: [f"s{i % n_svc}"]
+
+
+def _const_of(table: dict[Any, int], key: Any) -> Callable[[], int]:
+    """``table[key]`` when asked (after the run)."""
+    return lambda: table.get(key, 0)
+
+
+def _service_calls(calls: dict[tuple[str, int], int], site: str, svc: int,
+                   n_svc: int) -> Callable[[], int]:
+    """Calls made in service ``svc`` of ``site`` (counter c serves service c % n_svc)."""
+    return lambda: sum(v for (st, c), v in calls.items() if st == site and c % n_svc == svc)
 
 
 # -- waiting for other parts ----------------------------------------------------------------
@@ -391,7 +404,7 @@ async def devices(target: Target, backend: Any, devices: int, hz: float,
         """Offers the dispatcher made to each technician in the window (from the stream)."""
         return offers_in_stream(target, region, start_id[0])
 
-    plan = Plan("devices", conns, drive, expected, devices * hz, params, api)  # type: ignore[arg-type]
+    plan = Plan("devices", conns, drive, expected, devices * hz, params, api)
     plan.generator = {"gps_hz": hz, "accept_offers": True, "encoding": "msgpack"}
     return plan
 
@@ -405,7 +418,8 @@ def offers_in_stream(target: Target, region: str, since: str) -> dict[str, int]:
     r = redis.Redis(unix_socket_path=str(target.redis.socket))
     try:
         out: dict[str, int] = {}
-        for _, fields in r.xrange(dkeys.events(region), min="(" + since, max="+"):
+        rows: list[Any] = r.xrange(dkeys.events(region), min="(" + since, max="+")  # type: ignore[assignment]
+        for _, fields in rows:
             if fields.get(b"t") == b"offered":
                 tech = msgspec.json.decode(fields[b"d"]).get("tech")
                 if tech:

@@ -234,7 +234,7 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
 
 def _cmdline(p: psutil.Process) -> list[str]:
     try:
-        return p.cmdline()
+        return list(p.cmdline())
     except psutil.Error:
         return []
 

@@ -22,12 +22,12 @@ def create_app() -> Any:
                                cors_allowed_origins=[], logger=False, engineio_logger=False,
                                ping_interval=20, ping_timeout=20, max_http_buffer_size=2**24)
 
-    @sio.on("subscribe")  # type: ignore[misc]
+    @sio.on("subscribe")  # type: ignore[untyped-decorator]
     async def subscribe(sid: str, topic: str) -> None:
         await sio.enter_room(sid, topic)
         await sio.emit("subscribed", {"topic": topic, "type": "subscribed"}, to=sid)
 
-    @sio.on("publish")  # type: ignore[misc]
+    @sio.on("publish")  # type: ignore[untyped-decorator]
     async def publish(sid: str, msg: dict[str, Any]) -> None:
         ts = int(time.time() * 1000)
         for it in msg["items"]:
