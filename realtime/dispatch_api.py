@@ -157,7 +157,8 @@ async def post_gps(request: Request) -> Response:
     body = await json_body(request, Fixes, _limit(request))
     eng = _engine(request)
     accepted, rejected, arrived = 0, [], []
-    for i, f in enumerate(sorted(body.fixes, key=lambda f: f.t)):
+    # A buffered batch is applied oldest first; indexes refer to the batch as sent.
+    for i, f in sorted(enumerate(body.fixes), key=lambda x: x[1].t):
         try:
             res = await eng.gps(tid, Fix(f.t, f.la, f.lo, f.s, f.a), _actor(p, "device"))
         except DispatchFailure as exc:
