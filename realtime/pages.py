@@ -136,7 +136,11 @@ def public_region(region: str, cfg: RegionConfig, zones: bool) -> dict[str, Any]
     """What a dispatch page may know of its region; zones only for staff-side pages."""
     out: dict[str, Any] = {"id": region, "name": cfg.name, "timezone": cfg.timezone,
                            "at_risk_s": cfg.policy.at_risk_s,
-                           "offer_timeout_s": cfg.policy.offer_timeout_s}
+                           "offer_timeout_s": cfg.policy.offer_timeout_s,
+                           # The travel model, for a device's live ETA to its next job.
+                           "travel": {"speed_kmh": cfg.policy.speed_kmh,
+                                      "detour": cfg.policy.detour,
+                                      "speed_by_hour": cfg.policy.speed_by_hour}}
     if zones:
         out["zones"] = [{"id": z.id, "name": z.name, "polygon": z.polygon} for z in cfg.zones]
     return out

@@ -97,8 +97,12 @@ class DispatchDemo:
             {"aid": f"t-{tech}-{k}-{j}-{now}-{i}", "k": k, "t": now, "j": j}
             for i, (k, j) in enumerate(acts)]})
 
-    def fixes(self, tech: str, points: list[tuple[float, float]], every_ms: int = 1000) -> Any:
-        start = int(time.time() * 1000) - every_ms * len(points)
+    def fixes(self, tech: str, points: list[tuple[float, float]], every_ms: int = 1000,
+              end_ms: int | None = None) -> Any:
+        """GPS fixes through the REST fallback, ``every_ms`` apart, the last at ``end_ms``
+        (default: now)."""
+        end = int(time.time() * 1000) if end_ms is None else end_ms
+        start = end - every_ms * (len(points) - 1)
         return self.call("POST", f"/v1/technicians/{tech}/gps", {"fixes": [
             {"t": start + i * every_ms, "la": la, "lo": lo} for i, (la, lo) in enumerate(points)]})
 

@@ -5,7 +5,9 @@
 Starts ``switchboard serve --demo`` in a temporary folder, makes a morning's worth of queue
 activity through the HTTP API, and photographs each page in Debian's Chromium (the same
 launch as the browser tests; Playwright downloads nothing). Chinese text needs a CJK font on
-the machine (Debian: fonts-noto-cjk).
+the machine (Debian: fonts-noto-cjk). The dispatch pages (technician device, job tracking,
+enterprise dashboard) get their own demo server and worker (tests/browser/dispatch_shots.py);
+``--pages queue`` or ``--pages dispatch`` takes one set only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from tests.browser import dispatch_shots
 from tests.browser.conftest import (
     ARGS,
     AUTOPLAY_ALLOWED,
@@ -54,6 +57,7 @@ def shoot(page: Any, out: Path, name: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="docs/screenshots")
+    ap.add_argument("--pages", choices=["all", "queue", "dispatch"], default="all")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -61,6 +65,12 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+        if args.pages != "queue":
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, AUTOPLAY_ALLOWED])
+            dispatch_shots.main(browser, out)
+            browser.close()
+        if args.pages == "dispatch":
+            return
         s = DemoServer(Path(tmp) / "data").start()
         try:
             tickets = activity(s)

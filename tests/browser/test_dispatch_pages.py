@@ -373,7 +373,7 @@ def test_simulated_route_drives_to_the_target_and_idles_there(unit: Any) -> None
 def test_dashboard_figures(unit: Any) -> None:
     r = run(unit, """
       const { kpis, segments, sortJobs, alerts, viewOf } = m.org_state;
-      const { personName, shortJob, formatEta, lateByMin } = m.dispatch;
+      const { personName, shortJob, formatEta, lateByMin, liveEta, localHour } = m.dispatch;
       const view = { counts: { done: 3, en_route: 1, on_site: 1, offered: 4, unassignable: 1 }, batches: [],
         jobs: [{ id: 'c.j-bbbb', status: 'offered', eta_ms: 5000, window_end_ms: 9000, at_risk: false },
                { id: 'c.j-aaaa', status: 'offered', eta_ms: null, window_end_ms: 4000, at_risk: true },
@@ -384,7 +384,11 @@ def test_dashboard_figures(unit: Any) -> None:
                partial: viewOf({ data: { changed: { job: 'x' } } }), whole: !!viewOf({ data: view }),
                names: [personName('王伟 Wang Wei', 'zh'), personName('王伟 Wang Wei', 'en'), personName('Ann', 'zh')],
                ref: shortJob('city.j-8f2c91a0beef'), eta: formatEta(Date.UTC(2026, 0, 1, 6, 30), Date.UTC(2026, 0, 1, 6, 18), 'en', 'Asia/Shanghai'),
-               late: lateByMin(700000, 100000) };
+               late: lateByMin(700000, 100000),
+               // 1 km north at 36 km/h (10 m/s), detour 1.2: 120 s; at 08:00 in Shanghai, half speed.
+               live: liveEta({ lat: 31, lon: 121 }, { lat: 31 + 1000 / 111195, lon: 121 }, 0, { speed_kmh: 36, detour: 1.2 }, 'UTC'),
+               rush: liveEta({ lat: 31, lon: 121 }, { lat: 31 + 1000 / 111195, lon: 121 }, 0, { speed_kmh: 36, detour: 1.2, speed_by_hour: Array.from({ length: 24 }, (_, h) => (h === 8 ? 0.5 : 1)) }, 'Asia/Shanghai'),
+               hour: localHour(Date.UTC(2026, 0, 1, 23, 30), 'Asia/Shanghai') };
     """)
     assert r["k"] == {"total": 10, "open": 7, "onWay": 2, "done": 3, "risk": 2}
     assert r["segs"] == [["done", 0.375], ["offered", 0.125]]
@@ -395,3 +399,4 @@ def test_dashboard_figures(unit: Any) -> None:
     assert r["ref"] == "8F2C"
     assert r["eta"] == "14:30 · in 12 min"
     assert r["late"] == 10
+    assert r["live"] in (120_000, 121_000) and r["rush"] in (240_000, 241_000) and r["hour"] == 7

@@ -1,7 +1,8 @@
 // What the dispatch pages (technician device, job tracking, enterprise dashboard) share: the
 // server's clock, ETAs and windows in the region's time zone, names in the page's language.
-// Pure functions but serverClock(), which reads Date.now().
+// Pure functions (serverClock's default reads Date.now()).
 import { formatTime, translator } from './i18n.js';
+import { distanceM } from './map.js';
 
 /** A clock on the server's time: the boot block's server_ms against this device's clock when
  *  the page loaded. Offer deadlines and "how long ago" are judged on it (a wristband's own
@@ -60,3 +61,24 @@ export function secondsAgo(ms, now) {
 }
 
 export const JOB_STATUSES = ['new', 'offered', 'assigned', 'en_route', 'on_site', 'done', 'cancelled', 'failed', 'unassignable'];
+
+/** The hour (0-23) of `ms` in `timeZone`. */
+export function localHour(ms, timeZone) {
+  try {
+    return Number(new Intl.DateTimeFormat('en-GB', { hour: 'numeric', hourCycle: 'h23', timeZone }).format(new Date(ms))) % 24;
+  } catch {
+    return new Date(ms).getUTCHours();
+  }
+}
+
+/**
+ * A live ETA from `from` to `to` ({lat, lon}) leaving at `atMs`, with the region's travel
+ * model (boot.region.travel: speed_kmh × the hour's factor, straight lines × detour) — the
+ * server's own geodesic model, so the device agrees with what its customer is told.
+ */
+export function liveEta(from, to, atMs, travel, timeZone) {
+  if (!from || !to || !travel?.speed_kmh) return null;
+  const factor = travel.speed_by_hour?.[localHour(atMs, timeZone)] ?? 1;
+  const mps = (travel.speed_kmh / 3.6) * factor;
+  return atMs + Math.ceil((distanceM(from, to) * (travel.detour ?? 1.3)) / mps) * 1000;
+}

@@ -211,11 +211,15 @@ export class MapView {
     else this.draw();
   }
 
-  /** Fit the view to everything shown, and redraw. */
+  /** Fit the view to everything shown, and redraw. Markers jump to their new places (they
+   *  glide only when they move on the map, not when the map moves under them). */
   fit() {
     const { width, height } = this.size;
     this.view = fitView(this.points(), width, height, { pad: 28, minSpanM: this.minSpanM });
+    this.svg.classList.add('refit');
     this.draw(true);
+    this.svg.getBoundingClientRect(); // apply the new places before transitions come back
+    this.svg.classList.remove('refit');
   }
 
   draw(all = false) {
@@ -271,9 +275,13 @@ export class MapView {
       }).join('') + 'Z';
       nodes.push(el('path', { class: 'map-zone', d, 'data-id': z.id }));
       if (z.name) {
-        const xs = z.polygon.map(([lon, lat]) => toPx(v, lat, lon));
-        const cx = xs.reduce((a, p) => a + p[0], 0) / xs.length;
-        const top = Math.max(14, Math.min(...xs.map((p) => p[1])) + 16);
+        // Centred on the zone's visible part, under its top edge (or the map's).
+        const px = z.polygon.map(([lon, lat]) => toPx(v, lat, lon));
+        const left = Math.max(0, Math.min(...px.map((p) => p[0])));
+        const right = Math.min(v.width, Math.max(...px.map((p) => p[0])));
+        if (right - left < 60) continue;
+        const cx = (left + right) / 2;
+        const top = Math.max(0, Math.min(...px.map((p) => p[1]))) + 18;
         const text = el('text', { class: 'map-zone-name', x: cx.toFixed(1), y: top.toFixed(1), 'text-anchor': 'middle' });
         text.textContent = z.name;
         nodes.push(text);

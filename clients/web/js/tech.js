@@ -5,7 +5,7 @@
 // drive to the next job; actions and fixes wait in an outbox while offline and go, once each,
 // when the connection is back.
 import { Client, ClientCore } from './client.js';
-import { formatEta, formatWindow, personName, serverClock, shortJob } from './dispatch.js';
+import { formatEta, formatWindow, liveEta, personName, serverClock, shortJob } from './dispatch.js';
 import { formatTime, translator } from './i18n.js';
 import { icon } from './dispatch-icons.js';
 import { distanceM, formatDistance, MapView } from './map.js';
@@ -109,6 +109,7 @@ function onFix(fix) {
   pump();
   renderMap();
   renderGps();
+  if (state.view) renderNext(); // the live ETA follows the position
 }
 
 // -- GPS --------------------------------------------------------------------------------
@@ -257,7 +258,7 @@ function renderNext() {
     replaceChildren(el, [h('p', { class: 'w-empty' }, t('no_job')), h('p', { class: 'muted' }, t(off ? 'off_shift_hint' : 'no_job_hint'))], `none|${off}|${lang}`);
   } else {
     const rows = [
-      [t('d_eta'), stop.status === 'on_site' ? t('d_js_on_site') : formatEta(stop.eta_ms, now(), lang, tz), 'n-eta'],
+      [t('d_eta'), stop.status === 'on_site' ? t('d_js_on_site') : formatEta(stopEta(stop, here), now(), lang, tz), 'n-eta'],
       here && stop.lat != null ? [t('d_distance'), formatDistance(distanceM(here, stop), lang), 'n-dist'] : null,
       stop.window ? [t('d_window'), formatWindow(stop.window, lang, tz), 'n-win'] : null,
       stop.duration_s ? [t('d_duration'), t('d_min', { n: Math.round(stop.duration_s / 60) }), 'n-dur'] : null,
@@ -274,6 +275,12 @@ function renderNext() {
   }
   const buttons = actionsFor(state).filter((a) => JOB_ACTIONS.has(a.kind)).map(actionButton);
   replaceChildren($('job-actions'), buttons, JSON.stringify([actionsFor(state), lang, pendingKey()]));
+}
+
+/** On the way, the ETA from here (the plan's is as old as the last recompute); else the plan's. */
+function stopEta(stop, here) {
+  if (stop.status === 'en_route' && here && stop.lat != null) return liveEta(here, stop, now(), region.travel, tz) ?? stop.eta_ms;
+  return stop.eta_ms;
 }
 
 function pendingKey() {

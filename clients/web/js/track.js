@@ -70,9 +70,11 @@ function renderEta() {
 function renderMap() {
   const pos = techPosition(job);
   const home = place && place.lat != null ? place : null;
+  // Once the technician is at the door, one marker says it all.
+  const there = pos && home && distanceM(pos, home) < 60;
   map.update({
-    lines: pos && home ? [{ id: 'way', kind: 'crow', points: [pos, home] }] : [],
-    jobs: home ? [{ id: 'home', lat: home.lat, lon: home.lon, kind: 'home', label: t('map_you'), title: t('map_you') }] : [],
+    lines: pos && home && !there ? [{ id: 'way', kind: 'crow', points: [pos, home] }] : [],
+    jobs: home ? [{ id: 'home', lat: home.lat, lon: home.lon, kind: 'home', label: there ? '' : t('map_you'), title: t('map_you') }] : [],
     techs: pos ? [{ id: 'tech', lat: pos.lat, lon: pos.lon, label: techName(job), title: techName(job), kind: job.status }] : [],
   });
   const parts = [];
