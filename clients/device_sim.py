@@ -77,6 +77,7 @@ class Device:
     accept: float = 0.9
     gps_every_s: float = 1.0
     offline_every_s: float = 0.0
+    dwell_s: float = 40.0  # stay at a job this long before working (the geofence's dwell)
     seed: int = 0
     stats: Stats = field(default_factory=Stats)
     pos: tuple[float, float] | None = None
@@ -86,6 +87,7 @@ class Device:
     _aids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     offline: bool = False
     _answers: set[asyncio.Task[None]] = field(default_factory=set)
+    done: set[str] = field(default_factory=set)  # jobs finished here (the server may lag)
 
     async def run(self, seconds: float) -> Stats:
         rng = random.Random(self.seed)
@@ -192,7 +194,8 @@ class Device:
     def _next_job(self) -> dict[str, Any] | None:
         route: list[dict[str, Any]] = self.state.get("route") or []
         for stop in route:
-            if stop.get("job") and stop.get("status") in ("assigned", "en_route", "on_site"):
+            if (stop.get("job") and stop["job"] not in self.done
+                    and stop.get("status") in ("assigned", "en_route", "on_site")):
                 return stop
         return None
 
@@ -214,13 +217,13 @@ class Device:
                 self.pos, arrived = step_towards(self.pos, target, mps * self.gps_every_s)
                 self.fix()
             # Stay put while the geofence's dwell runs, then work.
-            for _ in range(int(40 / self.gps_every_s)):
+            for _ in range(max(1, int(self.dwell_s / self.gps_every_s))):
                 await asyncio.sleep(self.gps_every_s)
                 self.fix()
             await asyncio.sleep(float(stop.get("duration_s") or 600) / self.time_scale)
             self.act("complete", stop["job"])
             self.stats.completed += 1
-            stop["status"] = "done"
+            self.done.add(stop["job"])
 
 
 async def fleet(base: str, token: str, region: str, techs: list[str] | None, seconds: float,

@@ -47,6 +47,8 @@ if TECH_ONLY[kind] then
   set_tech_status(t, TECH_ONLY[kind])
   if kind == 'break' then redis.call('HSET', P .. 'tech:' .. tid, 'brk_ms', at) end
   dirty(tid)
+  -- New capacity: jobs nobody could take may now be possible (a full pass retries them).
+  if kind == 'online' or kind == 'resume' then dirty('*') end
   local off = emit('tech_status', {tech = tech_brief(t), from = from, reason = reason,
     at = at, action = aid})
   return done({tech = tech_brief(t), offset = off})

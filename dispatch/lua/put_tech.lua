@@ -32,4 +32,5 @@ save(key, t, fields)
 local now_t = tech(id)
 local off = emit('tech_updated', {tech = now_t, created = created})
 dirty(id)
+dirty('*')  -- new skills, zones or hours may make unassignable jobs possible
 return ok({tech = now_t, changed = true, created = created, offset = off})
