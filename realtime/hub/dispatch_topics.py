@@ -174,9 +174,10 @@ class RegionFeed(SiteFeed):
             raise ProtocolError("unknown_topic", exc.message) from exc
 
     async def trim(self, keep_ms: int, keep_entries: int) -> dict[str, Any]:
-        """Trim the region stream, never past the KPI checkpoint."""
+        """Trim the region stream, never past the KPI checkpoint (while a worker keeps one;
+        without any, the history rule alone applies and KPIs cover what is left)."""
         raw = await self.hub.redis.get(dkeys.prefix(self.key) + "kpi")
-        floor = msgspec.json.decode(raw).get("offset", "") if raw else "0-0"
+        floor = msgspec.json.decode(raw).get("offset", "") if raw else ""
         return await self.engine.trim(self.key, keep_ms, keep_entries, floor)
 
     def namespaces(self) -> list[Namespace]:
