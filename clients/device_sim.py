@@ -88,6 +88,7 @@ class Device:
     offline: bool = False
     _answers: set[asyncio.Task[None]] = field(default_factory=set)
     done: set[str] = field(default_factory=set)  # jobs finished here (the server may lag)
+    seen_offers: set[str] = field(default_factory=set)
 
     async def run(self, seconds: float) -> Stats:
         rng = random.Random(self.seed)
@@ -175,11 +176,22 @@ class Device:
                 self.state = data
                 if self.pos is None and data.get("position"):
                     self.pos = (data["position"]["lat"], data["position"]["lon"])
+                # Offers made before this device connected are in the state: answer them too.
+                for o in data.get("offers") or []:
+                    self._offer({"j": o["job"], "dl": o.get("deadline_ms"), "n": o.get("n")},
+                                rng)
             if msg.get("type") == "offer":
-                self.stats.offers += 1
-                answer = asyncio.create_task(self._answer(data, rng))
-                self._answers.add(answer)
-                answer.add_done_callback(self._answers.discard)
+                self._offer(data, rng)
+
+    def _offer(self, data: dict[str, Any], rng: random.Random) -> None:
+        key = f"{data['j']}#{data.get('n')}"
+        if key in self.seen_offers:
+            return
+        self.seen_offers.add(key)
+        self.stats.offers += 1
+        answer = asyncio.create_task(self._answer(data, rng))
+        self._answers.add(answer)
+        answer.add_done_callback(self._answers.discard)
 
     async def _answer(self, offer: dict[str, Any], rng: random.Random) -> None:
         await asyncio.sleep(rng.uniform(1, 5) / self.time_scale)
