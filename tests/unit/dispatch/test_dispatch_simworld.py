@@ -5,14 +5,14 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from dispatch.simworld import GreedyDispatcher, Scenario, World, generate, load
+from dispatch.simworld import GreedyDispatcher, Scenario, TechMix, World, generate, load
 
 SCENARIOS = Path(__file__).parents[3] / "dispatch" / "scenarios"
 
 
 def small() -> Scenario:
     return Scenario(name="tiny", jobs_per_hour=[0.0] * 8 + [4.0] * 4 + [0.0] * 12,
-                    technicians=Scenario().technicians.__class__(count=4), gps_every_s=120)
+                    technicians=TechMix(count=4), gps_every_s=120)
 
 
 def test_generation_is_deterministic() -> None:
