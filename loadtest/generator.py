@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import os
 import resource
+import threading
 import time
 from collections.abc import Iterable
 from multiprocessing.connection import Connection
@@ -321,7 +322,20 @@ async def _serve(spec: dict[str, Any], pipe: Connection) -> None:
     lag = loop.create_task(gen.watch_lag())
     fixes = loop.create_task(gen.send_fixes())
     inbox: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
-    loop.add_reader(pipe.fileno(), lambda: inbox.put_nowait(pipe.recv()))
+
+    def read_commands() -> None:
+        # A thread reads the pipe (blocking): watching its fd from the loop would make it
+        # non-blocking, and a large result would then fail to send while the parent is busy.
+        while True:
+            try:
+                cmd = pipe.recv()
+            except (EOFError, OSError):
+                cmd = ("close",)
+            loop.call_soon_threadsafe(inbox.put_nowait, cmd)
+            if cmd[0] == "close":
+                return
+
+    threading.Thread(target=read_commands, name="commands", daemon=True).start()
     t0 = time.monotonic()
 
     async def report() -> None:
@@ -354,7 +368,6 @@ async def _serve(spec: dict[str, Any], pipe: Connection) -> None:
             elif cmd[0] == "close":
                 break
     finally:
-        loop.remove_reader(pipe.fileno())
         gen.close_all()
         await asyncio.sleep(0.2)
         for task in (lag, fixes):
