@@ -243,8 +243,14 @@ class Recomputer:
         if cfg.policy.improve_s > 0 and built.problem.tasks and not await self.has_work(region):
             t = time.perf_counter()
             await self._hold(region, token, cfg.policy.improve_s)
-            stab = await self._call(self._improve, built, hot.problem or built.problem, plan,
-                                    policy, state, now)
+            try:
+                stab = await self._call(self._improve, built, hot.problem or built.problem,
+                                        plan, policy, state, now)
+            except Exception:
+                # The insertion is published already; a failing improvement only costs the
+                # gain it would have brought (the next pass tries again).
+                log.exception("region %s: improvement failed", region)
+                return report
             report.ms["improve"] = _ms(t)
             if stab.changed:
                 stored = _as_stored(built, plan)
