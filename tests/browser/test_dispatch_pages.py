@@ -163,9 +163,17 @@ def test_accepted_offer_moves_on_the_tracking_page_and_the_dashboard(browser: An
             assert bb["height"] >= 80 and bb["width"] >= 120
         decline.click()
         offer.wait_for(state="detached", timeout=WAIT_MS)
-        # The device's own GPS fix reached the server.
-        band_ctx.set_geolocation({"latitude": last["lat"] + 0.001, "longitude": last["lon"], "accuracy": 8})
-        wait_js(band, "window.switchboardTech.state.view.position && window.switchboardTech.state.view.position.lat > " + str(last["lat"] + 0.0005), 30)
+        # The device's own GPS fix reached the server, and came back on its topic.
+        north = last["lat"] + 0.0003  # 33 m: a walk, not a jump the server would refuse
+        band_ctx.set_geolocation({"latitude": north, "longitude": last["lon"], "accuracy": 8})
+        try:
+            wait_js(band, f"window.switchboardTech.state.view.position?.lat > {north - 0.0001}", 60)
+        except AssertionError:
+            raise AssertionError(band.evaluate("""() => { const t = window.switchboardTech;
+                return JSON.stringify({ rejected: t.rejected, pending: t.pending, gps: t.gps, here: t.position,
+                                        view: t.state.view.position, status: t.state.view.status }); }""")
+                                 + f" server: {demo.tech(TECH)['position']}, last: {last}") from None
+        assert abs(demo.tech(TECH)["position"]["lat"] - north) < 1e-6
     finally:
         band_ctx.close()
 
@@ -361,13 +369,27 @@ def test_simulated_route_drives_to_the_target_and_idles_there(unit: Any) -> None
                                        clock: () => clock, speedKmh: 72, everyMs: 1000, idleMs: 5000, setInterval: () => 1, clearInterval: () => {} });
       for (let i = 0; i < 11; i += 1) { sim.tick(); clock += 1000; }
       const step = stepToward({ lat: 31, lon: 121 }, { lat: 31.01, lon: 121 }, 100);
-      return { n: fixes.length, first: fixes[0], last: fixes.at(-1), step };
+      // The browser's GPS: held back when too soon, then sent (the latest position).
+      const sent = [];
+      const timers = [];
+      let now = 0;
+      const gps = new m.tech_gps.DeviceGps({ onFix: (f) => sent.push([f.t, f.la]), clock: () => now, setTimeout: (fn, ms) => timers.push([fn, ms]) });
+      gps.watch = 1;
+      gps.seen({ latitude: 31.0, longitude: 121 });          // first: at once
+      now = 400; gps.seen({ latitude: 31.0003, longitude: 121 });  // 33 m, 0.4 s later: held
+      now = 700; gps.seen({ latitude: 31.0006, longitude: 121 });  // still held: the newest wins
+      const heldFor = timers.map(([, ms]) => ms);
+      now = 1000; timers[0][0]();
+      now = 1500; gps.seen({ latitude: 31.0006, longitude: 121 });  // standing: every 3 s
+      return { n: fixes.length, first: fixes[0], last: fixes.at(-1), step, sent, heldFor, timers: timers.length };
     """)
     # 20 m a second: six moving fixes reach it, then one idle fix every 5 s.
     assert r["first"]["s"] == 20 and abs(r["first"]["la"] - 31.00018) < 1e-5
     assert r["last"]["la"] == 31.001 and r["last"]["s"] == 0
     assert r["n"] == 7
     assert r["step"]["arrived"] is False and abs(r["step"]["pos"]["lat"] - 31.000898) < 1e-5
+    assert r["sent"] == [[0, 31.0], [1000, 31.0006]] and r["heldFor"] == [600]
+    assert r["timers"] == 2  # the standing fix waits for its 3 s
 
 
 def test_dashboard_figures(unit: Any) -> None:

@@ -63,17 +63,26 @@ export class SimulatedRoute {
   }
 }
 
-/** The browser's GPS (watchPosition): a fix at most every `minMs`, unless it moved 25 m. */
+/**
+ * The browser's GPS (watchPosition). A fix every `minMs` while standing, at most one a second
+ * while moving (25 m or more): a phone reporting faster would only make the server count
+ * noise as speed. A position held back is sent when its turn comes, so the last one always
+ * goes.
+ */
 export class DeviceGps {
-  constructor({ onFix, onError, clock, minMs = 3000 }) {
+  constructor({ onFix, onError, clock, minMs = 3000, movingMs = 1000,
+                setTimeout: later = globalThis.setTimeout.bind(globalThis) }) {
     this.kind = 'gps';
     this.onFix = onFix;
     this.onError = onError;
     this.clock = clock;
     this.minMs = minMs;
+    this.movingMs = movingMs;
+    this.later = later;
     this.watch = null;
-    this.last = null;
+    this.last = null; // the last fix sent: {lat, lon, t}
     this.pos = null;
+    this.held = null; // a position waiting for its turn
   }
 
   start() {
@@ -81,7 +90,7 @@ export class DeviceGps {
       this.onError?.({ code: 'unsupported' });
       return this;
     }
-    this.watch = navigator.geolocation.watchPosition((p) => this.seen(p), (err) => {
+    this.watch = navigator.geolocation.watchPosition((p) => this.seen(p.coords), (err) => {
       this.onError?.({ code: err.code === 1 ? 'denied' : 'unavailable', message: err.message });
     }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 });
     return this;
@@ -92,13 +101,35 @@ export class DeviceGps {
     this.watch = null;
   }
 
-  seen(p) {
+  /** A position from the browser ({latitude, longitude, speed?, accuracy?}). */
+  seen(coords) {
     const now = this.clock();
-    const here = { lat: p.coords.latitude, lon: p.coords.longitude };
-    const moved = this.last ? Math.abs(here.lat - this.last.lat) * 111320 + Math.abs(here.lon - this.last.lon) * 95000 : Infinity;
-    this.pos = here;
-    if (this.last && now - this.last.t < this.minMs && moved < 25) return;
-    this.last = { ...here, t: now };
-    this.onFix({ t: now, la: here.lat, lo: here.lon, s: p.coords.speed ?? undefined, a: p.coords.accuracy ?? undefined });
+    this.pos = { lat: coords.latitude, lon: coords.longitude };
+    const wait = this.waitMs(now);
+    if (wait <= 0) {
+      this.send(coords, now);
+      return;
+    }
+    if (!this.held) this.later(() => this.flush(), wait);
+    this.held = coords;
+  }
+
+  /** How long before `pos` may go: 0 now. */
+  waitMs(now) {
+    if (!this.last) return 0;
+    const moved = Math.abs(this.pos.lat - this.last.lat) * 111320 + Math.abs(this.pos.lon - this.last.lon) * 95000;
+    const gap = moved >= 25 ? this.movingMs : this.minMs;
+    return this.last.t + gap - now;
+  }
+
+  flush() {
+    const coords = this.held;
+    this.held = null;
+    if (coords && this.watch != null) this.send(coords, this.clock());
+  }
+
+  send(coords, now) {
+    this.last = { lat: coords.latitude, lon: coords.longitude, t: now };
+    this.onFix({ t: now, la: coords.latitude, lo: coords.longitude, s: coords.speed ?? undefined, a: coords.accuracy ?? undefined });
   }
 }
