@@ -135,7 +135,6 @@ def _dispatch(request: Request) -> DispatchEngine:
 def public_region(region: str, cfg: RegionConfig, zones: bool) -> dict[str, Any]:
     """What a dispatch page may know of its region; zones only for staff-side pages."""
     out: dict[str, Any] = {"id": region, "name": cfg.name, "timezone": cfg.timezone,
-                           "at_risk_s": cfg.policy.at_risk_s,
                            "offer_timeout_s": cfg.policy.offer_timeout_s,
                            # The travel model, for a device's live ETA to its next job.
                            "travel": {"speed_kmh": cfg.policy.speed_kmh,
@@ -190,8 +189,8 @@ def map_setting(settings: Any) -> tuple[dict[str, Any], dict[str, str]]:
     """The map part of the boot block, and the page headers. Off by default (no network):
     a tile URL (``https://tiles.example/{z}/{x}/{y}.png``) turns raster tiles on, and its
     origin is then allowed as an image source."""
-    # ``map_tile_url`` is not a setting yet (see the report of the dispatch pages); read it
-    # if a deployment's settings carry it.
+    # Read with getattr: ``map_tile_url`` / ``map_attribution`` (SWITCHBOARD_MAP_TILE_URL …)
+    # are not in Settings yet; until they are, tiles stay off.
     url = str(getattr(settings, "map_tile_url", "") or "")
     if not url.startswith("https://"):
         return {}, HEADERS
@@ -276,8 +275,7 @@ async def dispatch_links(eng: DispatchEngine, secret: str, ttl_s: int) -> list[d
     job = await _demo_job(eng, [tid for tid, *_ in demo.TECHS])
     if job:
         customer = make_token(secret, "customer", job=job, ttl_s=ttl_s, subject="demo:customer")
-        links.append({"kind": "track", "job": job, "name": t["name"],
-                      "path": f"/track/{job}?token={customer}"})
+        links.append({"kind": "track", "job": job, "path": f"/track/{job}?token={customer}"})
     dash = make_token(secret, "org", org=demo.ORG, ttl_s=ttl_s, subject="demo:org")
     links.append({"kind": "org", "name": org["name"], "path": f"/org/{demo.ORG}?token={dash}"})
     return links

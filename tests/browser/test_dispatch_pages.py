@@ -422,3 +422,48 @@ def test_dashboard_figures(unit: Any) -> None:
     assert r["eta"] == "14:30 · in 12 min"
     assert r["late"] == 10
     assert r["live"] in (120_000, 121_000) and r["rush"] in (240_000, 241_000) and r["hour"] == 7
+
+
+def test_map_view_draws_zones_markers_and_configured_tiles(unit: Any) -> None:
+    r = run(unit, """
+      const box = document.createElement('div');
+      box.id = 'm';
+      box.style.width = '400px';
+      box.style.height = '300px';
+      box.style.position = 'relative';
+      document.body.append(box);
+      const map = new m.map.MapView(box, { label: 'Test map', tiles: 'https://tiles.example/{z}/{x}/{y}.png', attribution: '© Example' });
+      const zone = { id: 'z', name: 'Zone', polygon: [[121.40, 31.20], [121.50, 31.20], [121.50, 31.26], [121.40, 31.26]] };
+      map.update({ zones: [zone], lines: [{ id: 'l', kind: 'route', points: [{ lat: 31.22, lon: 121.44 }, { lat: 31.24, lon: 121.46 }] }],
+                   jobs: [{ id: 'j1', lat: 31.24, lon: 121.46, kind: 'next', label: '1' }],
+                   techs: [{ id: 't1', lat: 31.22, lon: 121.44, label: 'You' }] });
+      const tech1 = box.querySelector('.m-tech');
+      map.update({ techs: [{ id: 't1', lat: 31.225, lon: 121.445, label: 'You' }] });
+      const out = { images: box.querySelectorAll('image').length, href: box.querySelector('image')?.getAttribute('href'),
+                    zones: box.querySelectorAll('.map-zone').length, lines: box.querySelectorAll('.map-line').length,
+                    same: box.querySelector('.m-tech') === tech1, lat: tech1.dataset.lat, job: box.querySelector('.m-job').dataset.id,
+                    title: box.querySelector('svg').getAttribute('aria-labelledby') && box.querySelector('title').textContent,
+                    attribution: box.querySelector('.map-attribution').textContent, tiles: box.querySelector('svg').classList.contains('has-tiles') };
+      map.update({ techs: [] });
+      out.gone = box.querySelectorAll('.m-tech').length;
+      box.remove();
+      return out;
+    """)
+    assert r["images"] >= 1 and r["href"].startswith("https://tiles.example/") and r["tiles"]
+    assert r["zones"] == 1 and r["lines"] == 1 and r["job"] == "j1"
+    assert r["same"] and r["lat"] == "31.225"  # the marker moved; it was not replaced
+    assert r["title"] == "Test map" and r["attribution"] == "© Example"
+    assert r["gone"] == 0
+
+
+def test_a_tile_url_is_off_by_default_and_allowed_by_the_csp_when_set() -> None:
+    from types import SimpleNamespace
+
+    from realtime.pages import HEADERS, map_setting
+    assert map_setting(SimpleNamespace()) == ({}, HEADERS)
+    assert map_setting(SimpleNamespace(map_tile_url="http://plain.example/{z}/{x}/{y}.png"))[0] == {}
+    boot, headers = map_setting(SimpleNamespace(map_tile_url="https://tiles.example/{z}/{x}/{y}.png",
+                                                map_attribution="© Example"))
+    assert boot == {"tiles": "https://tiles.example/{z}/{x}/{y}.png", "attribution": "© Example"}
+    assert "img-src 'self' data: https://tiles.example;" in headers["Content-Security-Policy"]
+    assert "connect-src 'self'" in headers["Content-Security-Policy"]

@@ -167,7 +167,8 @@ function renderJobs() {
 
 function onMessage(msg) {
   if (msg.op === 'error') {
-    errorScreen($('app'), t, msg);
+    // The topic's "unknown_topic" names this page's own thing.
+    errorScreen($('app'), t, msg.code === 'unknown_topic' ? { code: 'unknown_org' } : msg);
     return;
   }
   const v = viewOf(msg);

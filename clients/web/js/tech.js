@@ -133,7 +133,8 @@ function startDevice() {
 
 function onMessage(msg) {
   if (msg.op === 'error') {
-    errorScreen($('app'), t, msg);
+    // The topic's "unknown_topic" names this page's own thing.
+    errorScreen($('app'), t, msg.code === 'unknown_topic' ? { code: 'unknown_technician' } : msg);
     return;
   }
   const before = state;

@@ -109,7 +109,8 @@ function renderDetails() {
 
 function onMessage(msg) {
   if (msg.op === 'error') {
-    errorScreen($('app'), t, msg);
+    // The topic's "unknown_topic" names this page's own thing.
+    errorScreen($('app'), t, msg.code === 'unknown_topic' ? { code: 'unknown_job' } : msg);
     return;
   }
   job = msg.data;
