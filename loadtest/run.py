@@ -38,6 +38,7 @@ from loadtest.servers import NeedsError, Sampler, Target
 # 20,000 per process here) and is sized for about this many messages per second.
 CONNS_PER_PROC = 9000
 MSGS_PER_PROC = 15_000
+BURST_PER_PROC = 2500
 MAX_PROCS = 8
 SATURATED_CPU_PCT = 85.0
 SATURATED_LAG_MS = 250.0
@@ -109,17 +110,24 @@ async def _build(opts: Options, target: Target, backend: Any) -> scenarios.Plan:
     raise ValueError(f"unknown scenario {opts.scenario}")
 
 
-def generator_procs(opts: Options, conns: int, rate: float) -> tuple[int, str]:
+def generator_procs(opts: Options, conns: int, rate: float, burst: int = 0
+                    ) -> tuple[int, str]:
+    """Generator processes: enough for the connections (open-files limit), the message
+    rate, and the largest burst (a call reaching N screens at once is read by one process
+    at a time per connection; split, the last screen's latency is not N reads long)."""
     if opts.procs:
         return opts.procs, "as asked (--procs)"
     by_conns = math.ceil(conns / CONNS_PER_PROC)
     by_rate = math.ceil(rate / MSGS_PER_PROC)
-    n = max(1, min(MAX_PROCS, max(by_conns, by_rate)))
+    by_burst = math.ceil(burst / BURST_PER_PROC)
+    n = max(1, min(MAX_PROCS, max(by_conns, by_rate, by_burst)))
     why = []
     if by_conns > 1:
         why.append(f"{conns} connections at most {CONNS_PER_PROC} per process")
     if by_rate > 1:
         why.append(f"~{rate:,.0f} messages/s at about {MSGS_PER_PROC:,} per process")
+    if by_burst > 1:
+        why.append(f"bursts of {burst:,} messages at about {BURST_PER_PROC:,} per process")
     return n, "; ".join(why) or "one process is enough"
 
 
@@ -195,7 +203,7 @@ async def _measure(opts: Options, target: Target, backend: Any,
     plan = await _build(opts, target, backend)
     setup_s = time.monotonic() - t_setup
     n_conns = len(plan.conns)
-    n_procs, why = generator_procs(opts, n_conns, plan.rate_hint)
+    n_procs, why = generator_procs(opts, n_conns, plan.rate_hint, plan.burst)
     console.log(f"{opts.scenario}: {n_conns:,} connections; generator: {n_procs} "
                 f"process{'es' if n_procs > 1 else ''} ({why}); set-up took {setup_s:.1f} s")
     sampler = Sampler(target.processes())

@@ -51,6 +51,7 @@ class Plan:
     params: dict[str, Any] = field(default_factory=dict)
     driver: Any = None
     generator: dict[str, Any] = field(default_factory=dict)  # extra generator settings
+    burst: int = 0  # messages one change sends at once (for sizing the generator)
 
 
 def _prefix(i: int) -> str:
@@ -144,7 +145,7 @@ async def boards(target: Target, backend: Any, screens: int, rate: float,
             await paced(calls, rate, d, progress, call)
 
         return Plan("boards", [(topic, token)] * screens, drive, lambda: {topic: made[0]},
-                    screens * rate, params, api)
+                    screens * rate, params, api, burst=screens)
     pub: Publisher = backend
     sent = [0]
 
@@ -157,7 +158,7 @@ async def boards(target: Target, backend: Any, screens: int, rate: float,
         await paced(calls, rate, d, progress, publish)
 
     return Plan("boards", [(topic, None)] * screens, drive_peer, lambda: {topic: sent[0]},
-                screens * rate, params, pub)
+                screens * rate, params, pub, burst=screens)
 
 
 # -- trackers -----------------------------------------------------------------------------
@@ -203,7 +204,7 @@ async def trackers(target: Target, backend: Any, holders: int, rate: float,
 
         return Plan("trackers", conns, drive,
                     lambda: {t: made[s] for t, s in topic_svc.items()},
-                    rate * holders / services, params, api)
+                    rate * holders / services, params, api, burst=holders // services)
     pub: Publisher = backend
     topics = [f"ticket:{SITE}.{k}" for k in range(holders)]
     members: list[list[int]] = [list(range(s, holders, services)) for s in range(services)]
@@ -222,7 +223,7 @@ async def trackers(target: Target, backend: Any, holders: int, rate: float,
 
     return Plan("trackers", [(t, None) for t in topics], drive_peer,
                 lambda: {t: made[h % services] for h, t in enumerate(topics)},
-                rate * holders / services, params, pub)
+                rate * holders / services, params, pub, burst=holders // services)
 
 
 # -- mixed --------------------------------------------------------------------------------
