@@ -221,7 +221,8 @@ async def create_job(request: Request) -> Response:
 def _with_token(request: Request, job: dict[str, Any]) -> dict[str, Any]:
     c = ctx(request)
     token = make_token(c.secret, "customer", job=job["id"], ttl_s=c.settings.token_ttl_s)
-    return {**job, "token": token, "topic": f"job:{job['id']}"}
+    return {**job, "token": token, "topic": f"job:{job['id']}",
+            "tracker": f"/track/{job['id']}?token={token}"}
 
 
 async def _may_see_job(request: Request, jid: str) -> tuple[Principal, dict[str, Any]]:
