@@ -44,8 +44,8 @@ from dispatch.solver import (
     Unassigned,
     Vehicle,
     build_plan,
+    route_violations,
 )
-from dispatch.solver.schedule import route_violations
 from dispatch.transitions import PLANNABLE
 from dispatch.zones import ZoneIndex, serves, zone_token
 

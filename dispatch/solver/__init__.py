@@ -30,7 +30,7 @@ from dispatch.solver.model import (
     Unassigned,
     Vehicle,
 )
-from dispatch.solver.schedule import Violation, build_plan, check_plan, route
+from dispatch.solver.schedule import Violation, build_plan, check_plan, route, route_violations
 from dispatch.solver.solve import Backend, adapt, choose_backend, improve, objective, solve
 from dispatch.solver.stability import Churn, Stabilised, StabilityPolicy, churn, stabilise
 
@@ -66,6 +66,7 @@ __all__ = [
     "insert",
     "objective",
     "route",
+    "route_violations",
     "solve",
     "stabilise",
 ]
