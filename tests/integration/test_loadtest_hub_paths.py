@@ -29,7 +29,7 @@ from realtime.auth import make_token
 from realtime.hub.hub import Connection
 from realtime.redisproc import EmbeddedRedis
 from realtime.settings import Settings
-from realtime.ws import App, UvicornWire, slim_protocol
+from realtime.ws import App, SlimWebSocketsProtocol, UvicornWire
 from tests.conftest import free_port
 
 SECRET = "paths-secret-0123456789abcdef012345"
@@ -72,7 +72,7 @@ def _wires(app: Any) -> set[str]:
 @pytest.mark.parametrize(("ws", "app_class", "wire"), [
     ("auto", realtime.app.Starlette, "UvicornWire"),
     ("auto", realtime.app.Starlette, "NoneType"),  # the ASGI path (any other server)
-    (slim_protocol(), App, "UvicornWire"),
+    ("realtime.ws:SlimWebSocketsProtocol", App, "UvicornWire"),
 ])
 async def test_same_messages_every_way(redis: Redis, redis_server: EmbeddedRedis,
                                        tmp_path: Path, ws: Any, app_class: Any,
@@ -117,3 +117,6 @@ async def test_same_messages_every_way(redis: Redis, redis_server: EmbeddedRedis
 def test_wire_refuses_what_it_cannot_write_to() -> None:
     assert UvicornWire.of(lambda: None) is None
     assert UvicornWire.of(object()) is None
+    assert issubclass(SlimWebSocketsProtocol, __import__(
+        "uvicorn.protocols.websockets.websockets_sansio_impl",
+        fromlist=["x"]).WebSocketsSansIOProtocol)
