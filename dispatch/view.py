@@ -10,7 +10,9 @@ to or at a job, that job's customer ETA and its organisation's map.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -87,7 +89,8 @@ class RegionView:
         if j.get("status") == "en_route":
             t = self.techs.get(j.get("tech") or "")
             if t and t.get("fix_ms") and t.get("lat") is not None:
-                hour = (int(t["fix_ms"]) // 3_600_000) % 24
+                # The speed profile is by the region's local hour, as the engine reads it.
+                hour = local_hour(int(t["fix_ms"]), self.config.timezone)
                 secs, _ = self.travel.pair((t["lat"], t["lon"]), (j["lat"], j["lon"]), hour)
                 return int(t["fix_ms"]) + secs * 1000
         eta = j.get("eta_ms")
@@ -259,3 +262,8 @@ def _stops(raw: Any) -> list[dict[str, Any]]:
         else:
             out.append(dict(s))
     return out
+
+
+def local_hour(t_ms: int, timezone: str) -> int:
+    """The hour of day at ``t_ms`` in ``timezone`` (speed profiles are by local hour)."""
+    return datetime.fromtimestamp(t_ms / 1000, ZoneInfo(timezone)).hour

@@ -44,6 +44,7 @@ from queueing.keys import site_of_ticket
 from queueing.model import SiteConfig
 from realtime.auth import Principal, make_token, verify
 from realtime.context import bearer, ctx
+from realtime.settings import Settings
 
 WEB = Path(str(files("clients") / "web"))
 BOOT_MARK = "<!--boot-->"
@@ -185,19 +186,17 @@ async def _org_boot(eng: DispatchEngine, p: Principal, oid: str) -> dict[str, An
             "org": {"id": oid, "name": o["name"]}}
 
 
-def map_setting(settings: Any) -> tuple[dict[str, Any], dict[str, str]]:
+def map_setting(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
     """The map part of the boot block, and the page headers. Off by default (no network):
     a tile URL (``https://tiles.example/{z}/{x}/{y}.png``) turns raster tiles on, and its
     origin is then allowed as an image source."""
-    # Read with getattr: ``map_tile_url`` / ``map_attribution`` (SWITCHBOARD_MAP_TILE_URL …)
-    # are not in Settings yet; until they are, tiles stay off.
-    url = str(getattr(settings, "map_tile_url", "") or "")
+    url = settings.map_tile_url or ""
     if not url.startswith("https://"):
         return {}, HEADERS
     origin = "/".join(url.split("/", 3)[:3])
     csp = HEADERS["Content-Security-Policy"].replace("img-src 'self' data:",
                                                      f"img-src 'self' data: {origin}")
-    attribution = str(getattr(settings, "map_attribution", "") or "")
+    attribution = settings.map_attribution
     return {"tiles": url, "attribution": attribution}, {**HEADERS,
                                                         "Content-Security-Policy": csp}
 

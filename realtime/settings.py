@@ -60,6 +60,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # "Almost your turn" when a ticket reaches this position or this estimated wait.
     alert_position: Positive = 3
     alert_wait_s: Annotated[int, msgspec.Meta(ge=0)] = 300
+    # Maps on the dispatch pages: drawn from lat/lon with no tiles by default (no internet
+    # needed); an https tile URL template ({z}/{x}/{y}) adds a base map.
+    map_tile_url: str | None = None
+    map_attribution: str = ""
     # Demo and logging
     demo: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"

@@ -259,6 +259,7 @@ def org_state(rv: RegionView, oid: str, now_ms: int) -> dict[str, Any]:
         eta = rv.eta_ms(jid)
         at_risk = rv.at_risk(jid, now_ms)
         jobs.append({"id": jid, "status": j.get("status"), "eta_ms": eta,
+                     "lat": j.get("lat"), "lon": j.get("lon"),
                      "batch": j.get("batch") or None,
                      "window_end_ms": j.get("win_end") or None, "at_risk": at_risk})
         if at_risk:

@@ -457,13 +457,14 @@ def test_map_view_draws_zones_markers_and_configured_tiles(unit: Any) -> None:
 
 
 def test_a_tile_url_is_off_by_default_and_allowed_by_the_csp_when_set() -> None:
-    from types import SimpleNamespace
-
     from realtime.pages import HEADERS, map_setting
-    assert map_setting(SimpleNamespace()) == ({}, HEADERS)
-    assert map_setting(SimpleNamespace(map_tile_url="http://plain.example/{z}/{x}/{y}.png"))[0] == {}
-    boot, headers = map_setting(SimpleNamespace(map_tile_url="https://tiles.example/{z}/{x}/{y}.png",
-                                                map_attribution="© Example"))
+    from realtime.settings import from_env
+    assert map_setting(from_env({})) == ({}, HEADERS)
+    plain = from_env({"SWITCHBOARD_MAP_TILE_URL": "http://plain.example/{z}/{x}/{y}.png"})
+    assert map_setting(plain)[0] == {}
+    boot, headers = map_setting(from_env({
+        "SWITCHBOARD_MAP_TILE_URL": "https://tiles.example/{z}/{x}/{y}.png",
+        "SWITCHBOARD_MAP_ATTRIBUTION": "© Example"}))
     assert boot == {"tiles": "https://tiles.example/{z}/{x}/{y}.png", "attribution": "© Example"}
     assert "img-src 'self' data: https://tiles.example;" in headers["Content-Security-Policy"]
     assert "connect-src 'self'" in headers["Content-Security-Policy"]
