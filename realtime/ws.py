@@ -171,6 +171,7 @@ class WsEndpoint:
             wire.accepted()
         conn = Connection(websocket.send, kind, s.ws_queue_events, wire, hub.flusher)
         metrics.CONNECTIONS.inc()
+        hub.connections += 1
 
         async def close(code: int, reason: str) -> None:
             conn.closed = True
@@ -192,6 +193,7 @@ class WsEndpoint:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await sender
             metrics.CONNECTIONS.dec()
+            hub.connections -= 1
 
 
 def _authenticate(conn: Connection, secret: str, token: str, msg_id: int | None) -> bool:
