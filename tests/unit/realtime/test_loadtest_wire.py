@@ -77,3 +77,21 @@ async def test_flag_is_an_event() -> None:
     assert await waiter is True
     flag.clear()
     assert not flag.is_set()
+
+
+def test_gc_policy_freezes_when_connections_settle_and_thaws_below_the_floor() -> None:
+    import gc
+
+    from realtime.hub.hub import GcPolicy
+    policy = GcPolicy(min_connections=100, full_every_s=600)
+    try:
+        assert policy.step(50, 0.0) == ""  # few connections: leave the collector alone
+        assert policy.step(1000, 1.0) == "freeze" and gc.get_freeze_count() > 0
+        assert policy.step(1020, 2.0) == ""  # less than 5 % more: nothing to do
+        assert policy.step(1100, 3.0) == "freeze"
+        assert policy.step(700, 4.0) == "full"  # a quarter gone: reclaim their cycles
+        assert policy.step(700, policy.full_at + 601) == "full"  # and every 10 minutes
+        assert policy.step(10, 5.0) == "thaw" and gc.get_freeze_count() == 0
+    finally:
+        policy.stop()
+        gc.unfreeze()
