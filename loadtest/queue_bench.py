@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from rich.progress import Progress
 
 from queueing.engine import Actor, Engine
@@ -109,31 +110,52 @@ def _run_loop(coro: Any) -> Any:
 
 def _http_client(base: str, token: str, first: int, n: int, seconds: float,
                  out: Any) -> None:
-    import httpx
+    from loadtest.rush import HttpConn
 
-    async def main() -> tuple[int, list[float]]:
+    async def main() -> tuple[int, list[float], float]:
         ops = 0
         lat: list[float] = []
+        host, port = base.removeprefix("http://").split(":")
         deadline = time.monotonic() + seconds
-        headers = {"Authorization": f"Bearer {token}"}
-        limits = httpx.Limits(max_connections=n, max_keepalive_connections=n)
-        async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits) as c:
-            async def worker(i: int) -> None:
-                nonlocal ops
-                body = {"service": "s1" if i % 2 else "s2", "channel": "kiosk"}
+        cpu0 = time.process_time()
+
+        async def worker(i: int) -> None:
+            nonlocal ops
+            # A bare keep-alive connection: httpx would spend more CPU per request than the
+            # server does answering it, and measure the client.
+            conn = await HttpConn.open(host, int(port), token)
+            body = msgspec.json.encode({"service": "s1" if i % 2 else "s2",
+                                        "channel": "kiosk"})
+            try:
                 while time.monotonic() < deadline:
                     t0 = time.perf_counter()
-                    r1 = await c.post(f"/v1/sites/{SITE}/tickets", json=body)
-                    r2 = await c.post(f"/v1/sites/{SITE}/counters/c{i}/call-next")
-                    r3 = await c.post(f"/v1/sites/{SITE}/counters/c{i}/complete")
-                    if (r1.status_code, r2.status_code, r3.status_code) != (201, 200, 200):
-                        raise RuntimeError(f"unexpected {r1.text} {r2.text} {r3.text}")
+                    r1 = await conn.post(f"/v1/sites/{SITE}/tickets", body)
+                    r2 = await conn.post(f"/v1/sites/{SITE}/counters/c{i}/call-next", b"")
+                    r3 = await conn.post(f"/v1/sites/{SITE}/counters/c{i}/complete", b"")
+                    if (r1[0], r2[0], r3[0]) != (201, 200, 200):
+                        raise RuntimeError(f"unexpected {r1} {r2} {r3}")
                     lat.append((time.perf_counter() - t0) / 3)
                     ops += 3
-            await asyncio.gather(*(worker(i) for i in range(first, first + n)))
-        return ops, lat
+            finally:
+                conn.close()
+        await asyncio.gather(*(worker(i) for i in range(first, first + n)))
+        return ops, lat, time.process_time() - cpu0
 
     out.put(_run_loop(main()))
+
+
+def _cpu_of_tree(pid: int) -> float:
+    """CPU seconds used so far by a process and its children (server workers and Redis)."""
+    import psutil
+    root = psutil.Process(pid)
+    total = 0.0
+    for p in [root, *root.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
 
 
 def run_http(seconds: float, concurrency: int, clients: int, binary: str | None,
@@ -172,6 +194,7 @@ def run_http(seconds: float, concurrency: int, clients: int, binary: str | None,
             per = concurrency // clients
             procs = [ctx.Process(target=_http_client, args=(base, admin, k * per, per, seconds,
                                                              q)) for k in range(clients)]
+            cpu_before = _cpu_of_tree(server.pid)
             start = time.monotonic()
             for p in procs:
                 p.start()
@@ -179,12 +202,16 @@ def run_http(seconds: float, concurrency: int, clients: int, binary: str | None,
             for p in procs:
                 p.join()
             elapsed = time.monotonic() - start
+            server_cpu_s = _cpu_of_tree(server.pid) - cpu_before
         finally:
             server.terminate()
             server.wait(20)
     ops = sum(r[0] for r in results)
     lat = sorted(x for r in results for x in r[1])
+    client_cpu_s = sum(r[2] for r in results)
     return {"mode": "http", "ops": ops, "seconds": round(elapsed, 2),
+            "server_cpu_us_per_op": round(server_cpu_s / max(ops, 1) * 1e6),
+            "client_cpu_us_per_op": round(client_cpu_s / max(ops, 1) * 1e6),
             "ops_per_s": round(ops / elapsed), "concurrency": concurrency,
             "client_processes": clients, "server_workers": workers,
             "p50_ms": round(lat[len(lat) // 2] * 1000, 3),
