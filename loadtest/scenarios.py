@@ -282,7 +282,7 @@ async def mixed(target: Target, backend: Any, duration: float, clinics: int = 8,
                 busy[(site, c)] = True
                 calls_at[site] += 1
                 svc_calls[(site, c)] = svc_calls.get((site, c), 0) + 1
-            await asyncio.sleep(every_s)
+            await asyncio.sleep(min(every_s, max(0.0, d - (time.monotonic() - t0))))
 
     async def arrivals(site: str, n_svc: int, every_s: float, d: float) -> None:
         t0 = time.monotonic()
@@ -290,7 +290,7 @@ async def mixed(target: Target, backend: Any, duration: float, clinics: int = 8,
         while time.monotonic() - t0 < d:
             await api.issue(site, f"s{i % n_svc}")
             i += 1
-            await asyncio.sleep(every_s)
+            await asyncio.sleep(min(every_s, max(0.0, d - (time.monotonic() - t0))))
 
     async def drive(d: float, progress: Progress) -> None:
         t0 = time.monotonic()
