@@ -359,6 +359,7 @@ async def _serve(spec: dict[str, Any], pipe: Connection) -> None:
             if cmd[0] == "start":
                 gen.start()
                 gen.sending = True
+                pipe.send(("started", {}))  # the parent changes nothing before this
             elif cmd[0] == "pause":
                 gen.sending = False
             elif cmd[0] == "stat":

@@ -247,6 +247,7 @@ async def _window(opts: Options, target: Target, plan: scenarios.Plan, gens: Gen
     per_conn_kb = ((sum(rss_conn.values()) - sum(rss_idle.values())) / max(1, opened) / 1024)
 
     gens.send("start")
+    await gens.recv_all("started", 60)  # every generator counts before the first change
     sampler.start()
     spies = _profile(opts, target) if opts.profile else []
     cpu0 = _self_cpu()
