@@ -208,8 +208,10 @@ class Target:
                 root = psutil.Process(pid)
                 kids = root.children(recursive=True)
                 out.append(("supervisor" if kids else "server", root))
-                out.extend(("worker", k) for k in kids
-                           if "resource_tracker" not in " ".join(_cmdline(k)))
+                for k in kids:
+                    cmd = " ".join(_cmdline(k))
+                    if "resource_tracker" not in cmd:
+                        out.append(("redis" if "redis-server" in cmd else "worker", k))
         if self.worker is not None:
             with contextlib.suppress(psutil.Error):
                 out.append(("arq worker", psutil.Process(self.worker.pid)))

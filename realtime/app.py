@@ -17,10 +17,10 @@ from realtime.auth import load_secret
 from realtime.context import Context
 from realtime.errors import HANDLERS
 from realtime.estimates import LiveEstimator
-from realtime.stats import StatsRecorder
 from realtime.hub import dispatch_topics  # noqa: F401 - registers dispatch namespaces
 from realtime.hub.hub import Hub
 from realtime.settings import Settings, from_env
+from realtime.stats import StatsRecorder
 
 log = logging.getLogger("switchboard")
 
