@@ -13,8 +13,11 @@ jobs still to place. Solver time 0 is ``now`` (whole seconds), so every time is 
   get it again: the job needs a token ``x:<job>`` every other technician holds.
 - A job without a window must be served within the region's ``service_within_s`` of its
   creation (a service level, also a window for the solver: it spreads work over technicians
-  instead of piling it on the nearest route). A window already closed, or one the current
-  plan already misses, is dropped (serve as soon as possible; the arrival counts as late).
+  instead of piling it on the nearest route). A job whose window has closed, or that the
+  current plan already misses, is *late*: it keeps its window's opening and gets a deadline
+  (no later than planned, or as little late as possible), never "whenever".
+- A job under way whose window opens later waits for it: en route, its service starts at the
+  opening; on site, it ends its service's length after the later of arrival and opening.
 
 ``payload`` turns a plan back into what ``lua/plan.lua`` stores: changed routes with ETAs in
 epoch ms, unassigned jobs with reasons, the planning positions and change history.
@@ -111,23 +114,32 @@ class _Locations:
 
 
 def _windows(j: Mapping[str, Any], t0: int, sla_s: int
-             ) -> tuple[tuple[int, int], ...] | None:
-    """The job's planning window in solver time: its own, else the service level (created +
-    ``sla_s``). A job already planned to arrive after it keeps "no later than planned";
-    None (serve as soon as possible) when the window has closed and nothing is planned."""
+             ) -> tuple[tuple[tuple[int, int], ...], bool]:
+    """The job's planning window in solver time — its own, else the service level (created +
+    ``sla_s``) — and whether the job is already late (its window closed, or the plan already
+    misses it).
+
+    A late job keeps its window's *opening* (the customer is not there earlier, and service
+    never starts before it) and gets a deadline: "no later than planned" when the plan's ETA
+    is still ahead, else "now" — which ``_soften`` turns into "no later than the current
+    route now arrives" for planned work, and the hot path's ``late_ok`` into "as little late
+    as possible" for a job waiting to be placed. A late job never becomes "whenever": that
+    let the improvement push it to the end of the day (measured in the simulator: a job
+    whose window was 10:00-11:00 served at 16:41)."""
     if j.get("win_end"):
         start, end = int(j.get("win_start") or 0) // 1000, int(j["win_end"]) // 1000
     elif sla_s:
         start, end = 0, int(j.get("created_ms") or t0 * 1000) // 1000 + sla_s
     else:
-        return ()
+        return (), False
+    opens = max(0, start - t0)
     eta = j.get("eta_ms")
     if j.get("status") in ("offered", "assigned") and eta and int(eta) // 1000 > end:
         # Planned late: no later than planned (nothing may push it further back).
-        return None if int(eta) // 1000 <= t0 else ((0, int(eta) // 1000 - t0),)
+        return ((opens, max(opens, int(eta) // 1000 - t0, 1)),), True
     if end <= t0:
-        return None
-    return ((max(0, start - t0), end - t0),)
+        return ((opens, max(opens, 1)),), True
+    return ((opens, end - t0),), False
 
 
 def _breaks(tid: str, t: Mapping[str, Any], now_s: int, t0: int, tz: ZoneInfo
@@ -159,7 +171,7 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
     cfg = state.config
     tz = ZoneInfo(cfg.timezone)
     now_s = now_ms // 1000
-    t0 = now_s
+    t0 = -(-now_ms // 1000)  # rounded up: a plan never assumes a departure before now
     zones = ZoneIndex.build(cfg.zones)
     locs = _Locations()
     outside: dict[str, str] = {}
@@ -203,11 +215,21 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
         if aj is not None and aj.get("tech") == tid:
             service = int(aj.get("duration_s") or 0)
             loc = locs.add(aj["lat"], aj["lon"])
+            # Service starts no earlier than the window opens: a technician who arrives
+            # early waits on site (without this the plan had it free again while it waited,
+            # and every later ETA slipped a little at each recompute).
+            opens = int(aj.get("win_start") or 0) // 1000
+            fixed_windows: tuple[tuple[int, int], ...] = (
+                ((opens - t0, MAX_TIME),) if opens > t0 else ())
             if aj["status"] == JobStatus.ON_SITE:
                 loc = start  # it is there
-                spent = now_s - int((aj.get("arrived_ms") or now_ms) // 1000)
-                service = max(60, service - spent)
-            fixed_tasks.append(Task(aj["id"], loc, service, (), frozenset(), 100))
+                began = max(int((aj.get("arrived_ms") or now_ms) // 1000), opens)
+                # What is left of it; a minute more once it overruns. (Not "at least a
+                # minute": a job ending in 13 s then made the next stop's ETA 47 s late.)
+                left = began + service - t0
+                service = left if left > 0 else 60
+                fixed_windows = ()
+            fixed_tasks.append(Task(aj["id"], loc, service, fixed_windows, frozenset(), 100))
             fixed = (aj["id"],)
         max_jobs = t.get("max_jobs")
         if s_end <= now_s:
@@ -225,10 +247,9 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
                    key=lambda j: (-int(j.get("priority") or 0), j.get("created_ms") or 0, j["id"]))
     for j in order:
         jid = j["id"]
-        windows = _windows(j, t0, cfg.policy.service_within_s)
-        if windows is None:
+        windows, is_late = _windows(j, t0, cfg.policy.service_within_s)
+        if is_late:
             late.add(jid)
-        windows = windows or ()
         skills = set(csv(j.get("skills")))
         if jid in job_zones:
             skills.add(zone_token(job_zones[jid]))
@@ -299,7 +320,7 @@ def _with_plan(state: State, problem: Problem, t0: int, outside: dict[str, str],
 def _soften(problem: Problem, current: Plan) -> tuple[Problem, set[str]]:
     """The work technicians have been given stays feasible as time runs on: a planned job
     its route can no longer reach inside its window gets the deadline "no later than now
-    planned" (it will be late, but nothing may push it further back), and a route that now
+    planned", its window's opening kept (it will be late, but nothing may push it further back), and a route that now
     ends after the shift may end when it now ends (the overtime its accepted work needs, no
     more). Without this the solver's repair would silently drop or move accepted jobs."""
     late: dict[str, int] = {}
@@ -316,11 +337,16 @@ def _soften(problem: Problem, current: Plan) -> tuple[Problem, set[str]]:
                 over[v.id] = int(rte.end_arrival)
     if not late and not over:
         return problem, set()
-    tasks = tuple(replace(t, time_windows=((0, max(1, late[t.id])),)) if t.id in late else t
-                  for t in problem.tasks)
+    tasks = tuple(replace(t, time_windows=((_opens(t, late[t.id]), max(1, late[t.id])),))
+                  if t.id in late else t for t in problem.tasks)
     vehicles = tuple(replace(v, shift=(v.shift[0], max(v.shift[1], over[v.id])))
                      if v.id in over else v for v in problem.vehicles)
     return Problem(vehicles, tasks, problem.duration, problem.distance), set(late)
+
+
+def _opens(task: Task, deadline: int) -> int:
+    """A late task's window keeps its opening (service never starts before it)."""
+    return min(task.time_windows[0][0], deadline) if task.time_windows else 0
 
 
 def reasons(built: Built, plan: Plan) -> dict[str, str]:

@@ -44,6 +44,7 @@ from dispatch.offers import candidates
 from dispatch.planning import Built, State
 from dispatch.records import csv, decode_hash
 from dispatch.solver import (
+    MAX_TIME,
     Plan,
     Problem,
     StabilityPolicy,
@@ -471,15 +472,18 @@ class Recomputer:
         return res
 
 
-LATE_STEPS_S = (1800, 3600, 7200, 4 * 3600, 8 * 3600)
+LATE_STEPS_S = (600, 1200, 1800, 2700, 3600, 5400, 7200, 3 * 3600, 4 * 3600, 6 * 3600,
+                8 * 3600)
 
 
 def _late(plan: Plan, p: Problem, task: Task) -> tuple[Any, Problem, Task]:
     """Nobody makes the job's window: plan it as little late as possible — the window's end
-    pushed back step by step, then none at all."""
+    pushed back step by step, then open-ended. The window's opening stays: the customer is
+    not there before it, and a technician sent earlier would wait on site."""
     (start, end), *_ = task.time_windows
     ins = None
-    for windows in [((start, end + x),) for x in LATE_STEPS_S] + [()]:
+    steps = [((start, end + x),) for x in LATE_STEPS_S] + [((start, MAX_TIME),)]
+    for windows in steps:
         late = replace(task, time_windows=windows)
         q = p.with_tasks(tuple(late if t.id == task.id else t for t in p.tasks))
         ins = insert(plan, q, late)
