@@ -320,9 +320,10 @@ def _with_plan(state: State, problem: Problem, t0: int, outside: dict[str, str],
 def _soften(problem: Problem, current: Plan) -> tuple[Problem, set[str]]:
     """The work technicians have been given stays feasible as time runs on: a planned job
     its route can no longer reach inside its window gets the deadline "no later than now
-    planned", its window's opening kept (it will be late, but nothing may push it further back), and a route that now
-    ends after the shift may end when it now ends (the overtime its accepted work needs, no
-    more). Without this the solver's repair would silently drop or move accepted jobs."""
+    planned", its window's opening kept (it will be late, but nothing may push it further
+    back), and a route that now ends after the shift may end when it now ends (the overtime
+    its accepted work needs, no more). Without this the solver's repair would silently drop
+    or move accepted jobs."""
     late: dict[str, int] = {}
     over: dict[str, int] = {}
     for v in problem.vehicles:
