@@ -47,6 +47,7 @@ from dispatch.solver import (
     Unassigned,
     Vehicle,
     build_plan,
+    route,
     route_violations,
 )
 from dispatch.transitions import PLANNABLE
@@ -84,6 +85,9 @@ class Built:
     starts: dict[str, tuple[float, float]]  # technician → planning position
     coords: tuple[tuple[float, float], ...]  # location index → (lat, lon)
     late: frozenset[str] = frozenset()  # jobs whose window is closed or already missed
+    # job → the end of its own window (or service level) in solver time: lateness is
+    # measured against it, whatever deadline a late job was given
+    due: Mapping[str, int] = field(default_factory=dict)
     matrix_s: float = 0.0  # time spent building the travel matrices
 
 
@@ -111,6 +115,15 @@ class _Locations:
     def add(self, lat: float, lon: float) -> int:
         self.coords.append((float(lat), float(lon)))
         return len(self.coords) - 1
+
+
+def _due(j: Mapping[str, Any], sla_s: int) -> int | None:
+    """Epoch seconds by which the job is due: its window's end, else the service level."""
+    if j.get("win_end"):
+        return int(j["win_end"]) // 1000
+    if sla_s and j.get("created_ms"):
+        return int(j["created_ms"]) // 1000 + sla_s
+    return None
 
 
 def _windows(j: Mapping[str, Any], t0: int, sla_s: int
@@ -176,6 +189,7 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
     locs = _Locations()
     outside: dict[str, str] = {}
     late: set[str] = set()
+    due: dict[str, int] = {}
 
     # Jobs first need their zones: they decide the zone tokens technicians hold.
     plannable = {jid: j for jid, j in state.jobs.items() if j.get("status") in PLANNABLE}
@@ -250,6 +264,9 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
         windows, is_late = _windows(j, t0, cfg.policy.service_within_s)
         if is_late:
             late.add(jid)
+        end = _due(j, cfg.policy.service_within_s)
+        if end is not None:
+            due[jid] = end - t0
         skills = set(csv(j.get("skills")))
         if jid in job_zones:
             skills.add(zone_token(job_zones[jid]))
@@ -262,7 +279,8 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
             outside.setdefault(j["id"], Unassignable.NO_TECHNICIAN)
         tasks = []
     hour = datetime.fromtimestamp(now_s, tz).hour
-    return _finish(state, vehicles, tasks, locs, t0, outside, starts, late, provider, hour)
+    built = _finish(state, vehicles, tasks, locs, t0, outside, starts, late, provider, hour)
+    return replace(built, due=due)
 
 
 def _finish(state: State, vehicles: list[Vehicle], tasks: list[Task], locs: _Locations,
@@ -343,6 +361,59 @@ def _soften(problem: Problem, current: Plan) -> tuple[Problem, set[str]]:
     vehicles = tuple(replace(v, shift=(v.shift[0], max(v.shift[1], over[v.id])))
                      if v.id in over else v for v in problem.vehicles)
     return Problem(vehicles, tasks, problem.duration, problem.distance), set(late)
+
+
+def earlier(problem: Problem, plan: Plan, due: Mapping[str, int], min_gain_s: int = 60
+            ) -> tuple[Problem, Plan, int]:
+    """Late jobs moved earlier on their own route where every other stop's rules allow.
+
+    A job planned late (a decline cascade left only technicians who cannot make its window,
+    or its route slipped) is taken out of its route and put back at the position where it
+    arrives least late (then cheapest), with the route's other windows, breaks, committed
+    stops and shift kept hard. The technician does not change (no churn, no new offer). Its
+    deadline becomes "no later than now planned", so a later improvement, which minimises
+    distance, cannot push it back again. Returns the problem with those deadlines, the plan
+    and how many jobs moved earlier.
+    """
+    moved = 0
+    for vid, rte in plan.routes.items():
+        vehicle = problem.vehicle_by_id[vid]
+        for stop in rte.stops:
+            end = due.get(stop.id)
+            if (end is None or stop.arrival - end < min_gain_s or stop.id in vehicle.fixed
+                    or stop.kind is not StepKind.TASK):
+                continue
+            task = problem.task_by_id[stop.id]
+            opens = task.time_windows[0][0] if task.time_windows else 0
+            loose = replace(task, time_windows=((min(opens, stop.arrival), MAX_TIME),))
+            q = problem.with_tasks(tuple(loose if t.id == task.id else t
+                                         for t in problem.tasks))
+            cur = plan.routes[vid]
+            seq = [s for s in cur.sequence if s != task.id]
+            breaks = {b.id for b in vehicle.breaks}
+            best: tuple[tuple[int, int], list[str], int] | None = None
+            for i in range(len(vehicle.fixed), len(seq) + 1):
+                if i < len(seq) and seq[i] in breaks:
+                    continue
+                cand = [*seq[:i], task.id, *seq[i:]]
+                if route_violations(q, vehicle, cand):
+                    continue
+                timed = route(q, vehicle, cand)
+                arrival = next(s.arrival for s in timed.stops if s.id == task.id)
+                key = (max(0, arrival - end), timed.cost)
+                if best is None or key < best[0]:
+                    best = (key, cand, arrival)
+            now_late = next(s.arrival for s in cur.stops if s.id == task.id) - end
+            if best is None or best[0][0] > now_late - min_gain_s:
+                continue
+            fixed_task = replace(task, time_windows=((min(opens, best[2]),
+                                                      max(1, best[2])),))
+            problem = problem.with_tasks(tuple(fixed_task if t.id == task.id else t
+                                               for t in problem.tasks))
+            plan = Plan({**plan.routes, vid: route(problem, vehicle, best[1])},
+                        plan.unassigned)
+            moved += 1
+    return problem, plan, moved
 
 
 def _opens(task: Task, deadline: int) -> int:

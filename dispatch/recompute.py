@@ -414,6 +414,8 @@ class Recomputer:
             costs[task.id] = int(ins.cost or 0)
             if len(built.pending) <= self.bulk:
                 cands[task.id] = _ranking(p, plan, task, ins.vehicle_id, self.neighbours)
+        # Late jobs as early as their routes allow (the same technician: no churn).
+        p, plan, _ = planning.earlier(p, plan, built.due)
         return _Hot(plan, costs, cands, failed if not full else [], "insert", p)
 
     def _improve(self, built: Built, p: Problem, plan: Plan, policy: StabilityPolicy,
