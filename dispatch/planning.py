@@ -85,10 +85,10 @@ class Built:
     starts: dict[str, tuple[float, float]]  # technician → planning position
     coords: tuple[tuple[float, float], ...]  # location index → (lat, lon)
     late: frozenset[str] = frozenset()  # jobs whose window is closed or already missed
+    matrix_s: float = 0.0  # time spent building the travel matrices
     # job → the end of its own window (or service level) in solver time: lateness is
     # measured against it, whatever deadline a late job was given
     due: Mapping[str, int] = field(default_factory=dict)
-    matrix_s: float = 0.0  # time spent building the travel matrices
 
 
 def local_time(now_s: int, hhmm: str, tz: ZoneInfo, after: int | None = None) -> int:
@@ -264,9 +264,9 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
         windows, is_late = _windows(j, t0, cfg.policy.service_within_s)
         if is_late:
             late.add(jid)
-        end = _due(j, cfg.policy.service_within_s)
-        if end is not None:
-            due[jid] = end - t0
+        due_s = _due(j, cfg.policy.service_within_s)
+        if due_s is not None:
+            due[jid] = due_s - t0
         skills = set(csv(j.get("skills")))
         if jid in job_zones:
             skills.add(zone_token(job_zones[jid]))
