@@ -47,6 +47,7 @@ from dispatch.solver import (
     Unassigned,
     Vehicle,
     build_plan,
+    insert,
     route,
     route_violations,
 )
@@ -414,6 +415,72 @@ def earlier(problem: Problem, plan: Plan, due: Mapping[str, int], min_gain_s: in
                         plan.unassigned)
             moved += 1
     return problem, plan, moved
+
+
+def make_room(problem: Problem, plan: Plan, task: Task, due: int, late_s: int,
+              vehicles: int = 6, min_gain_s: int = 1800, tries: int = 3
+              ) -> tuple[Problem, Plan] | None:
+    """A job that can only be planned ``late_s`` late: make room for it on a route by moving
+    one other job. ``plan`` is the plan without the job (``task`` is in ``problem``).
+
+    On each of the ``vehicles`` skilled technicians whose routes pass nearest, each job not
+    under way is taken out in turn and the late job put where it arrives least late, the
+    route's other rules kept hard; the best few (at least ``min_gain_s`` less late) are tried
+    with the job taken out re-inserted by cheapest feasible insertion — inside its own
+    window, on any technician (this one included). The first that works is returned: the
+    problem with the late job's deadline "no later than planned" and the plan. One job moved
+    at most (a swap of priorities, not a re-plan). None if nothing gains enough."""
+    opens = task.time_windows[0][0] if task.time_windows else 0
+    loose = replace(task, time_windows=((opens, MAX_TIME),))
+    q = problem.with_tasks(tuple(loose if t.id == task.id else t for t in problem.tasks))
+    skilled = [v for v in problem.vehicles if task.skills <= v.skills]
+    if not skilled:
+        return None
+    cost = problem.cost
+
+    def distance(v: Vehicle) -> int:
+        rte = plan.routes.get(v.id)
+        locs = [v.start] + ([s.location for s in rte.stops] if rte else [])
+        return min(int(cost[x, task.location] + cost[task.location, x]) for x in locs)
+
+    found: list[tuple[int, int, str, list[str], int, str]] = []
+    for v in sorted(skilled, key=distance)[:vehicles]:
+        rte = plan.routes.get(v.id)
+        if rte is None:
+            continue
+        breaks = {b.id for b in v.breaks}
+        seq = list(rte.sequence)
+        for x in seq[len(v.fixed):]:
+            if x in breaks or x not in problem.task_by_id:
+                continue
+            rest = [s for s in seq if s != x]
+            for i in range(len(v.fixed), len(rest) + 1):
+                if i < len(rest) and rest[i] in breaks:
+                    continue
+                cand = [*rest[:i], task.id, *rest[i:]]
+                if route_violations(q, v, cand):
+                    continue
+                timed = route(q, v, cand)
+                arrival = next(s.arrival for s in timed.stops if s.id == task.id)
+                late = max(0, arrival - due)
+                if late <= late_s - min_gain_s:
+                    found.append((late, timed.cost, v.id, cand, arrival, x))
+    found.sort(key=lambda f: (f[0], f[1]))
+    seen: set[tuple[str, str]] = set()
+    for _late, _, vid, cand, arrival, x in found:
+        if (vid, x) in seen:
+            continue
+        seen.add((vid, x))
+        if len(seen) > tries:
+            break
+        placed = replace(task, time_windows=((min(opens, arrival), max(1, arrival)),))
+        r = problem.with_tasks(tuple(placed if t.id == task.id else t for t in problem.tasks))
+        v = r.vehicle_by_id[vid]
+        trial = Plan({**plan.routes, vid: route(r, v, cand)}, dict(plan.unassigned))
+        again = insert(trial, r, r.task_by_id[x])
+        if again.vehicle_id is not None:
+            return r, again.plan
+    return None
 
 
 def _opens(task: Task, deadline: int) -> int:

@@ -406,7 +406,9 @@ class Recomputer:
             ins = insert(plan, p, task)
             if (ins.vehicle_id is None and late_ok and task.time_windows
                     and ins.plan.unassigned.get(task.id) is Unassigned.TIME_WINDOW):
+                before = plan
                 ins, p, task = _late(plan, p, task)
+                ins, p = _room(before, p, task, ins, built.due.get(task.id))
             plan = ins.plan
             if ins.vehicle_id is None:
                 failed.append(task.id)
@@ -492,6 +494,22 @@ def _late(plan: Plan, p: Problem, task: Task) -> tuple[Any, Problem, Task]:
         if ins.vehicle_id is not None:
             return ins, q, late
     return ins, p, task
+
+
+def _room(plan: Plan, p: Problem, task: Task, ins: Any, due: int | None
+          ) -> tuple[Any, Problem]:
+    """A job planned late by more than half an hour: try to make room for it on a nearby
+    route by moving one other job (``planning.make_room``)."""
+    if ins.vehicle_id is None or due is None:
+        return ins, p
+    arrival = next(s.arrival for s in ins.plan.routes[ins.vehicle_id].stops if s.id == task.id)
+    if arrival - due < 1800:
+        return ins, p
+    made = planning.make_room(p, plan, task, due, arrival - due)
+    if made is None:
+        return ins, p
+    q, better = made
+    return replace(ins, plan=better, vehicle_id=better.assignment[task.id]), q
 
 
 def _policy(cfg: RegionConfig) -> StabilityPolicy:

@@ -5,8 +5,8 @@ can make on time is planned as little late as possible (never before its window)
 from __future__ import annotations
 
 from dispatch.geo import GeodesicProvider
-from dispatch.planning import build, earlier
-from dispatch.recompute import _late
+from dispatch.planning import build, earlier, make_room
+from dispatch.recompute import _late, _room
 from dispatch.solver import MAX_TIME, check_plan, insert
 from tests.unit.dispatch.test_dispatch_planning import NOW, job, state, tech
 
@@ -92,3 +92,30 @@ def test_earlier_moves_a_late_job_forward_on_its_route() -> None:
     # Nothing late: nothing moves.
     again = earlier(p, plan, built.due)
     assert again[2] == 0 and again[1] is plan
+
+
+def test_make_room_moves_one_job_for_a_late_one() -> None:
+    # Only b has gas. b's route holds X, due within 10 minutes and 50 minutes long, so the
+    # gas job L (due in 15 minutes) would be ~40 minutes late behind it. c, nearby, can do X
+    # inside its window: X goes to c and L is on time on b.
+    techs = [tech("city.b", 52.38, 4.86, skills="gas"), tech("city.c", 52.383, 4.863)]
+    jobs = [job("city.j-x", 52.381, 4.861, status="assigned", tech="city.b",
+                duration_s=3000, win_start=NOW, win_end=NOW + 600_000, eta_ms=NOW + 60_000),
+            job("city.j-l", 52.382, 4.862, skills="gas", win_start=NOW,
+                win_end=NOW + 900_000)]
+    built = build(state(techs, jobs, {"city.b": [{"j": "city.j-x"}]}), NOW,
+                  GeodesicProvider())
+    task = built.pending[0]
+    assert insert(built.current, built.problem, task).vehicle_id is None
+    ins, q, late = _late(built.current, built.problem, task)
+    due = built.due["city.j-l"]
+    arrival = ins.plan.routes["city.b"].stops[1].arrival
+    assert arrival - due > 1800
+    better, r = _room(built.current, q, late, ins, due)
+    plan = better.plan
+    assert plan.routes["city.b"].task_ids == ("city.j-l",)
+    assert plan.routes["city.c"].task_ids == ("city.j-x",)
+    assert plan.routes["city.b"].stops[0].arrival <= due
+    assert not check_plan(r, plan)
+    # Already on time enough: nothing to do.
+    assert make_room(r, built.current, late, due, 600) is None
