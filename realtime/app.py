@@ -59,7 +59,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
                                *stats.ROUTES, *ws.ROUTES, *metrics.ROUTES, *docs.ROUTES,
                                *pages.ROUTES]
-    return Starlette(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
+    # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle
+    # screen: docs/loadtest-report.md).
+    return ws.App(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
 
 
 def app_from_env() -> Starlette:

@@ -9,6 +9,7 @@ import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 import msgspec
 
@@ -141,6 +142,22 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def uvicorn_options(settings: Settings) -> dict[str, Any]:
+    """How ``serve`` runs uvicorn (the tests' in-process servers use the same)."""
+    return {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+            # Oversize frames are answered by the hub (frame_too_large), not cut off here.
+            "ws_max_size": max(1 << 20, 4 * settings.ws_max_frame_bytes),
+            "ws_ping_interval": settings.ws_ping_interval_s,
+            "ws_ping_timeout": settings.ws_ping_timeout_s,
+            # One frame is encoded once and sent to thousands of screens: per-connection
+            # compression would redo the work for each and make frames unshareable.
+            "ws_per_message_deflate": False,
+            # uvicorn's sans-I/O websocket protocol with a lighter receive queue and
+            # writable flag: ~4 KB less per idle connection (docs/loadtest-report.md).
+            "ws": "realtime.ws:SlimWebSocketsProtocol",
+            "proxy_headers": False, "server_header": False, "timeout_graceful_shutdown": 5}
+
+
 def _run_uvicorn(settings: Settings) -> None:
     import uvicorn
 
@@ -153,23 +170,15 @@ def _run_uvicorn(settings: Settings) -> None:
                 yield
                 self._captured_signals.clear()
 
-    common = {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
-              # Oversize frames are answered by the hub (frame_too_large), not cut off here.
-              "ws_max_size": max(1 << 20, 4 * settings.ws_max_frame_bytes),
-              "ws_ping_interval": settings.ws_ping_interval_s,
-              "ws_ping_timeout": settings.ws_ping_timeout_s,
-              # One frame is encoded once and sent to thousands of screens: per-connection
-              # compression would redo the work for each and make frames unshareable.
-              "ws_per_message_deflate": False,
-              "proxy_headers": False, "server_header": False, "timeout_graceful_shutdown": 5}
+    common = uvicorn_options(settings)
     if settings.workers == 1:
         from realtime.app import create_app
-        Server(uvicorn.Config(create_app(settings), **common)).run()  # type: ignore[arg-type]
+        Server(uvicorn.Config(create_app(settings), **common)).run()
         return
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(to_env(settings))
     uvicorn.run("realtime.app:app_from_env", factory=True, workers=settings.workers,
-                **common)  # type: ignore[arg-type]
+                **common)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ from queueing.engine import Actor, Engine
 from queueing.store import Store
 from realtime.app import create_app
 from realtime.auth import make_token
+from realtime.cli import uvicorn_options
 from realtime.redisproc import EmbeddedRedis
 from realtime.settings import Settings
 from tests.conftest import free_port
@@ -76,9 +77,9 @@ async def running_server(redis_url: str, data_dir: Path, **overrides: object
     port = free_port()
     settings = Settings(port=port, redis_url=redis_url, secret=SECRET, data_dir=str(data_dir),
                         **overrides)  # type: ignore[arg-type]
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                            ws_ping_interval=None, ws_per_message_deflate=False,
-                            lifespan="on")
+    # The same uvicorn set-up as `switchboard serve` (protocol, limits, keepalive).
+    options = {**uvicorn_options(settings), "log_level": "warning", "lifespan": "on"}
+    config = uvicorn.Config(create_app(settings), **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:

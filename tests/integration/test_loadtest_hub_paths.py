@@ -18,8 +18,10 @@ from typing import Any
 import pytest
 import uvicorn
 from redis.asyncio import Redis
+from starlette.applications import Starlette
 
 import realtime.app
+import realtime.ws
 from clients.client import Client, Position
 from queueing.demo import demo_site
 from queueing.engine import Actor, Engine
@@ -41,12 +43,12 @@ async def serve(redis_url: str, tmp: Path, ws: Any, app_class: Any
                 ) -> AsyncIterator[tuple[str, Any]]:
     port = free_port()
     settings = Settings(port=port, redis_url=redis_url, secret=SECRET, data_dir=str(tmp))
-    original = realtime.app.Starlette
-    realtime.app.Starlette = app_class  # type: ignore[misc]
+    original = realtime.ws.App
+    realtime.ws.App = app_class  # type: ignore[misc]
     try:
         app = realtime.app.create_app(settings)
     finally:
-        realtime.app.Starlette = original  # type: ignore[misc]
+        realtime.ws.App = original  # type: ignore[misc]
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                             ws_ping_interval=None, ws_per_message_deflate=False, ws=ws,
                             lifespan="on")
@@ -70,8 +72,8 @@ def _wires(app: Any) -> set[str]:
 
 
 @pytest.mark.parametrize(("ws", "app_class", "wire"), [
-    ("auto", realtime.app.Starlette, "UvicornWire"),
-    ("auto", realtime.app.Starlette, "NoneType"),  # the ASGI path (any other server)
+    ("auto", Starlette, "UvicornWire"),
+    ("auto", Starlette, "NoneType"),  # the ASGI path (any other server)
     ("realtime.ws:SlimWebSocketsProtocol", App, "UvicornWire"),
 ])
 async def test_same_messages_every_way(redis: Redis, redis_server: EmbeddedRedis,

@@ -68,7 +68,7 @@ if idem ~= '' then
 end
 bk_due_plan(b, offsets, grace_ms)
 bk_save(b, nil, true)
-redis.call('PEXPIREAT', BK .. 'b:' .. id, keep)
+redis.call('PEXPIRE', BK .. 'b:' .. id, math.max(1, keep - NOW))
 local off = bk_emit(b.status, b)
 local out = {booking = b, offset = off}
 if b.status == 'waitlisted' then out.waitlist_position = redis.call('ZRANK', BK .. 'wl:' .. slot, id) + 1 end

@@ -179,8 +179,11 @@ local function bk_version_check(ver)
   return nil
 end
 
+-- Lifetimes run on the engine's clock (NOW), not Redis's: a relative PEXPIRE, so a key
+-- lives as long as the engine's time says, whatever the wall clock of the Redis host.
 local function bk_expire_at(key, at_ms)
-  if redis.call('PTTL', key) < at_ms - NOW then redis.call('PEXPIREAT', key, at_ms) end
+  local ttl = math.max(1, at_ms - NOW)
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
 end
 
 -- Remember the slot's capacity and quotas, so scripts that free a place can offer it.
@@ -204,9 +207,9 @@ local function bk_due_add(b, member, at)
   b.due = (b.due == nil or b.due == '') and member or (b.due .. ',' .. member)
 end
 
--- Keys of one slot all live until its end + RETAIN_MS: one PEXPIREAT, no PTTL check.
+-- Keys of one slot all live until its end + RETAIN_MS: one PEXPIRE, no PTTL check.
 local function bk_slot_expire(key, end_ms)
-  redis.call('PEXPIREAT', key, end_ms + RETAIN_MS)
+  redis.call('PEXPIRE', key, math.max(1, end_ms + RETAIN_MS - NOW))
 end
 
 local function bk_due_clear(b)
