@@ -379,3 +379,40 @@ async def test_every_message_type_sent_is_documented(server: Server, eng: Engine
     assert {"called", "recalled", "counter", "waiting"} <= seen["board"]
     assert {"called", "parked", "waiting", "serving", "transferred", "no_show",
             "cancelled"} <= seen["ticket"]
+
+
+# -- dead clients ----------------------------------------------------------------------
+
+async def test_dead_client_found_by_ping_timeout(redis: Redis, redis_server: EmbeddedRedis,
+                                                 tmp_path: Path) -> None:
+    """A phone that walks out of coverage never closes its socket: the server pings it,
+    hears no pong, and drops the connection (and its subscriptions) on its own."""
+    from realtime import metrics
+
+    async with running_server(redis_server.url, tmp_path, ws_ping_interval_s=0.3,
+                              ws_ping_timeout_s=0.3) as server:
+        before = metrics.CONNECTIONS._value.get()
+        token = server.token("display", site="demo")
+        # A raw socket: it completes the handshake, then never answers a ping.
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
+        writer.write((f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                      "Sec-WebSocket-Version: 13\r\n"
+                      "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n").encode())
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+        assert head.startswith(b"HTTP/1.1 101")
+        assert metrics.CONNECTIONS._value.get() == before + 1
+        # Read (but never answer) until the server gives up on us.
+        frames = b""
+        async with asyncio.timeout(5):
+            while chunk := await reader.read(4096):
+                frames += chunk
+        assert frames[:1] == b"\x89", "the server pinged first"  # FIN + opcode 9 (ping)
+        assert b"\x88" in frames, "then closed the connection"  # opcode 8 (close)
+        writer.close()
+        for _ in range(50):  # the hub forgets the connection
+            if metrics.CONNECTIONS._value.get() == before:
+                break
+            await asyncio.sleep(0.05)
+        assert metrics.CONNECTIONS._value.get() == before
