@@ -9,6 +9,7 @@ phone does not buzz for every recomputation.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -53,6 +54,7 @@ class _Site:
         self.load_at: str | None = None
         self.load: dict[str, list[float]] = {}
         self.service_cache: dict[str, tuple[Any, Estimate | None]] = {}
+        self.tv: dict[str, TicketView] = {}  # per change: a service's view, but for ahead
         self.roster: tuple[RosterChange, ...] = ()
         self.roster_at: int | None = None
         self.roster_cfg: Any = None
@@ -175,15 +177,26 @@ class LiveEstimator:
             s.roster = roster_changes(view.config, now)  # recomputed each minute
             s.roster_at, s.roster_cfg = now, view.config
         roster = tuple(r for r in s.roster if r.at_ms > now)
-        tv = ticket_view(view, service, rank, ahead, now,
-                         load if load is not None else waiting_by_class(view), roster, budget)
+        if load is not None and load is s.load:
+            # Within one change every ticket of a service sees the same counters and queue:
+            # build that part once, then only rank, place and budget differ.
+            base = s.tv.get(service)
+            if base is None or base.now_ms // 1000 != now // 1000:
+                base = s.tv[service] = ticket_view(view, service, rank, ahead, now, load,
+                                                   roster, budget)
+            tv = dataclasses.replace(base, now_ms=now, rank=rank, ahead=ahead, budget=budget)
+        else:
+            tv = ticket_view(view, service, rank, ahead, now,
+                             load if load is not None else waiting_by_class(view), roster,
+                             budget)
         return estimate(tv, s.tracker)
 
     @staticmethod
     def _load(feed: Any, s: _Site) -> dict[str, list[float]]:
         if s.load_at != feed.offset:
-            s.load = waiting_by_class(feed.view)
+            s.load = _LazyLoad(feed.view)
             s.load_at = feed.offset
+            s.tv = {}
         return s.load
 
     @staticmethod
@@ -209,6 +222,29 @@ def feed_record(tracker: RateTracker, r: dict[str, Any]) -> None:
         tracker.observe_service(svc, r["ctr"], r["a"], r["b"])
     elif k == "a":
         tracker.observe_cancel(svc, r["i"], r["t"])
+
+
+class _LazyLoad(dict):  # type: ignore[type-arg]
+    """``waiting_by_class`` computed per service when first asked, once per change."""
+
+    def __init__(self, view: SiteView) -> None:
+        super().__init__()
+        self.view = view
+
+    def get(self, sid: Any, default: Any = None) -> Any:
+        v = dict.get(self, sid)
+        if v is None:
+            ids = self.view.queues.get(sid)
+            if ids is None:
+                return default
+            n_ranks = len(self.view.config.priority_classes)
+            counts = [0.0] * n_ranks
+            for tid in ids:
+                t = self.view.tickets.get(tid)
+                if t is not None:
+                    counts[min(int(t.get("rank") or 0), n_ranks - 1)] += 1
+            self[sid] = v = counts
+        return v
 
 
 def waiting_by_class(view: SiteView) -> dict[str, list[float]]:
