@@ -26,7 +26,7 @@ epoch ms, unassigned jobs with reasons, the planning positions and change histor
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -393,14 +393,7 @@ def earlier(problem: Problem, plan: Plan, due: Mapping[str, int], min_gain_s: in
             seq = [s for s in cur.sequence if s != task.id]
             breaks = {b.id for b in vehicle.breaks}
             best: tuple[tuple[int, int], list[str], int] | None = None
-            for i in range(len(vehicle.fixed), len(seq) + 1):
-                if i < len(seq) and seq[i] in breaks:
-                    continue
-                cand = [*seq[:i], task.id, *seq[i:]]
-                if route_violations(q, vehicle, cand):
-                    continue
-                timed = route(q, vehicle, cand)
-                arrival = next(s.arrival for s in timed.stops if s.id == task.id)
+            for cand, timed, arrival in _feasible_insertions(q, vehicle, seq, task.id, breaks):
                 key = (max(0, arrival - end), timed.cost)
                 if best is None or key < best[0]:
                     best = (key, cand, arrival)
@@ -415,6 +408,20 @@ def earlier(problem: Problem, plan: Plan, due: Mapping[str, int], min_gain_s: in
                         plan.unassigned)
             moved += 1
     return problem, plan, moved
+
+
+def _feasible_insertions(problem: Problem, vehicle: Vehicle, seq: list[str], task_id: str,
+                         breaks: set[str]) -> Iterator[tuple[list[str], Any, int]]:
+    """Each place after the fixed stops (never before a break) where ``task_id`` fits
+    ``seq`` within the route's rules: the sequence, its timed route and the arrival."""
+    for i in range(len(vehicle.fixed), len(seq) + 1):
+        if i < len(seq) and seq[i] in breaks:
+            continue
+        cand = [*seq[:i], task_id, *seq[i:]]
+        if route_violations(problem, vehicle, cand):
+            continue
+        timed = route(problem, vehicle, cand)
+        yield cand, timed, next(s.arrival for s in timed.stops if s.id == task_id)
 
 
 def make_room(problem: Problem, plan: Plan, task: Task, due: int, late_s: int,
@@ -454,14 +461,7 @@ def make_room(problem: Problem, plan: Plan, task: Task, due: int, late_s: int,
             if x in breaks or x not in problem.task_by_id:
                 continue
             rest = [s for s in seq if s != x]
-            for i in range(len(v.fixed), len(rest) + 1):
-                if i < len(rest) and rest[i] in breaks:
-                    continue
-                cand = [*rest[:i], task.id, *rest[i:]]
-                if route_violations(q, v, cand):
-                    continue
-                timed = route(q, v, cand)
-                arrival = next(s.arrival for s in timed.stops if s.id == task.id)
+            for cand, timed, arrival in _feasible_insertions(q, v, rest, task.id, breaks):
                 late = max(0, arrival - due)
                 if late <= late_s - min_gain_s:
                     found.append((late, timed.cost, v.id, cand, arrival, x))
