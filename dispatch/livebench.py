@@ -53,6 +53,7 @@ from dispatch.model import (
 )
 from dispatch.recompute import Recomputer
 from dispatch.store import Store
+from queueing import redisconn
 
 WHO = Actor("bench", "bench")
 REGION = "bench"
@@ -367,7 +368,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 async def _with_redis(args: argparse.Namespace, url: str) -> dict[str, Any]:
-    redis = Redis.from_url(url)
+    redis = redisconn.connect(url)
     try:
         for k in [k async for k in redis.scan_iter(match=keys.prefix(REGION) + "*")]:
             await redis.delete(k)

@@ -58,6 +58,7 @@ from dispatch.model import (
 from dispatch.recompute import Recomputer, Report
 from dispatch.simworld import GreedyDispatcher, Offer, Scenario, SimJob, SimTech, World, load
 from dispatch.store import Store
+from queueing import redisconn
 
 REGION = "sim"
 SIM = Actor("simulator", "sim")
@@ -240,7 +241,7 @@ async def _run(sc: Scenario, seed: int, url: str, clear: bool) -> dict[str, Any]
     greedy["churn"] = 0.0
     greedy["wall_s"] = round(time.perf_counter() - began, 2)
     began = time.perf_counter()
-    redis = Redis.from_url(url)
+    redis = redisconn.connect(url)
     try:
         if clear:
             await _clear(redis)

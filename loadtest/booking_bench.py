@@ -96,14 +96,14 @@ async def _prepare(url: str, slots: int, capacity: int) -> list[str]:
 def _engine_proc(url: str, slot_ids: list[str], k: int, concurrency: int, start_at: float,
                  seconds: float, out: Any) -> None:
     async def main() -> dict[str, Any]:
-        from redis.asyncio import Redis
 
+        from queueing import redisconn
         from queueing.booking.engine import BookingEngine
         from queueing.booking.jobs import Jobs
         from queueing.engine import Actor, Engine
         from queueing.errors import Conflict
         from queueing.store import Store
-        redis = Redis.from_url(url, max_connections=concurrency * 2)
+        redis = redisconn.connect(url, max_connections=concurrency * 2)
         bk = BookingEngine(Engine(Store(redis), config_ttl_s=60), Jobs(redis))
         await bk.schedule(SITE)
         rng = random.Random(k)

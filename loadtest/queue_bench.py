@@ -42,8 +42,8 @@ def bench_site(counters: int) -> SiteConfig:
 
 
 async def _engine_run(url: str, seconds: float, concurrency: int) -> dict[str, Any]:
-    from redis.asyncio import Redis
-    redis = Redis.from_url(url, max_connections=concurrency * 2)
+    from queueing import redisconn
+    redis = redisconn.connect(url, max_connections=concurrency * 2)
     await redis.flushall()
     engine = Engine(Store(redis), config_ttl_s=60)
     admin = Actor("bench", "bench")

@@ -10,6 +10,7 @@ from redis.asyncio import Redis
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute
 
+from queueing import redisconn
 from queueing.engine import Engine
 from queueing.store import Store
 from realtime import api, booking_api, dispatch_api, docs, metrics, pages, stats, ws
@@ -26,10 +27,9 @@ log = logging.getLogger("switchboard")
 
 
 def connect(url: str) -> Redis:
-    # One pool per process; hiredis parses replies when installed.
-    client: Redis = Redis.from_url(url, decode_responses=False, health_check_interval=30,
-                                   max_connections=512)
-    return client
+    # One pool per process; hiredis packs commands and parses replies.
+    return redisconn.connect(url, decode_responses=False, health_check_interval=30,
+                             max_connections=512)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:

@@ -16,6 +16,7 @@ from arq.connections import RedisSettings
 from arq.worker import Retry
 from redis.asyncio import Redis
 
+from queueing import redisconn
 from realtime.settings import Settings, from_env
 
 HEARTBEAT_KEY = "sb:worker:heartbeat"
@@ -60,7 +61,7 @@ async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -
     notifier = notify.from_settings(s.notify_webhook_url, s.notify_webhook_secret,
                                     s.notify_timeout_s)
     # Blocking stream reads get their own connections.
-    reader = Redis.from_url(redis_url(s))
+    reader = redisconn.connect(redis_url(s))
     notes = Notifications(redis, reader, engine, notifier,
                           Thresholds(s.alert_position, s.alert_wait_s))
     notes.start()

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
+from queueing import redisconn
 from queueing.engine import Engine
 from queueing.errors import Forbidden, SwitchboardError, UnknownSite
 from realtime import metrics
@@ -299,7 +300,7 @@ class Hub:
         self.redis = redis
         self.engine = engine
         # Blocking XREADs hold a connection each: give them their own pool.
-        self.reader: Redis = Redis.from_url(settings.redis_url or "", max_connections=10_000)
+        self.reader: Redis = redisconn.connect(settings.redis_url or "", max_connections=10_000)
         # Feeds by kind: "site" (a queue site's stream), "region" (dispatch) — the kind a
         # topic's namespace declares (``feed_kind``). A site and a region may share an id.
         self.feeds: dict[str, SiteFeed] = {}
