@@ -43,9 +43,11 @@ local function save(t, fields)
   redis.call('HSET', P .. 't:' .. t.id, unpack(args))
 end
 
+-- Returns the event's offset and its data as JSON (a result can reuse it).
 local function emit(etype, data)
+  local json = cjson.encode(data)
   return redis.call('XADD', P .. 'events', '*', 't', etype, 'ts', NOW, 'a', ACTOR, 'ch', VIA,
-    'd', cjson.encode(data))
+    'd', json), json
 end
 
 local function counter_state(cid)

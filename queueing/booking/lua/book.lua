@@ -69,7 +69,7 @@ end
 bk_due_plan(b, offsets, grace_ms)
 bk_save(b, nil, true)
 redis.call('PEXPIRE', BK .. 'b:' .. id, math.max(1, keep - NOW))
-local off = bk_emit(b.status, b)
-local out = {booking = b, offset = off}
-if b.status == 'waitlisted' then out.waitlist_position = redis.call('ZRANK', BK .. 'wl:' .. slot, id) + 1 end
-return bk_result(out)
+local off, json = bk_emit(b.status, b)
+local extra = {}
+if b.status == 'waitlisted' then extra.waitlist_position = redis.call('ZRANK', BK .. 'wl:' .. slot, id) + 1 end
+return bk_result_json(json, off, extra)

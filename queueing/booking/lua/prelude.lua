@@ -318,3 +318,13 @@ local function bk_result(tbl)
   tbl.undue = UNDUE
   return ok(tbl)
 end
+
+-- bk_result for {booking = b, offset = off} + `extra`, where `json` is the event data
+-- {"booking": b} bk_emit just encoded: the booking is not encoded a second time.
+local function bk_result_json(json, off, extra)
+  local head = extra or {}
+  head.offset = off
+  head.due = DUE
+  head.undue = UNDUE
+  return {'ok', string.sub(cjson.encode(head), 1, -2) .. ',' .. string.sub(json, 2)}
+end
