@@ -65,3 +65,22 @@ def test_token_command_uses_the_data_folder_secret(tmp_path: Path,
     p = verify(secret, capsys.readouterr().out.strip())
     assert (p.role, p.site) == ("display", "demo")
     assert main(["token", "agent", "--site", "demo", "--data-dir", str(tmp_path)]) == 2
+
+
+def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
+    secret = "s" * 32
+    token = make_token(secret, "kiosk", site="x", ttl_s=60)
+    first = verify(secret, token)
+    assert verify(secret, token) is first  # the second use is the remembered verification
+    import realtime.auth as auth
+    real = auth.time.time
+    monkeypatch.setattr(auth.time, "time", lambda: real() + 61)
+    with pytest.raises(Unauthorized, match="expired"):
+        verify(secret, token)
+
+
+def test_a_token_is_remembered_per_secret() -> None:
+    token = make_token("a" * 32, "admin")
+    assert verify("a" * 32, token).role == "admin"
+    with pytest.raises(Unauthorized, match="not valid"):
+        verify("b" * 32, token)
