@@ -104,8 +104,13 @@ def local_time(now_s: int, hhmm: str, tz: ZoneInfo, after: int | None = None) ->
 
 
 def shift_of(t: Mapping[str, Any], now_s: int, tz: ZoneInfo) -> tuple[int, int]:
-    start = local_time(now_s, str(t.get("shift_start") or "00:00"), tz)
-    end = local_time(now_s, str(t.get("shift_end") or "24:00"), tz, after=start)
+    first, last = str(t.get("shift_start") or "00:00"), str(t.get("shift_end") or "24:00")
+    start = local_time(now_s, first, tz)
+    end = local_time(now_s, last, tz, after=start)
+    if first == "00:00" and last == "24:00":
+        # Round the clock: tonight's midnight is not the end of anything, or a job
+        # offered at 23:55 would not fit. The plan sees through tomorrow.
+        end = local_time(now_s + 86400, last, tz, after=start + 86400)
     return start, end
 
 

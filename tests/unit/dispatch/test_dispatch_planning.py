@@ -131,3 +131,16 @@ def test_greedy_nearest_available() -> None:
     assert g.answered("j2", "b", True) == []
     # b frees up: most urgent waiting job it can do.
     assert g.free("b", 52.38, 4.86) == [("j3", "b")]
+
+
+def test_a_round_the_clock_shift_does_not_end_at_midnight() -> None:
+    from zoneinfo import ZoneInfo
+
+    from dispatch.planning import shift_of
+    tz = ZoneInfo("Asia/Shanghai")
+    late = 1_796_399_700  # 2026-12-04 23:55 in Shanghai
+    start, end = shift_of({"shift_start": "00:00", "shift_end": "24:00"}, late, tz)
+    assert start <= late and end - late > 86400  # a 30-minute job at 23:55 fits
+    # A day shift still ends when it says.
+    start, end = shift_of({"shift_start": "08:00", "shift_end": "18:00"}, late, tz)
+    assert end - start == 10 * 3600 and end < late
