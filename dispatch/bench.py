@@ -6,6 +6,8 @@
 - ``churn``: hold jobs of a solved instance back and replay them as "new job" events (cheapest
   insertion, then a warm-started improvement adopted through ``stabilise``); report churn per
   event, the distance against a from-scratch re-solve, and a from-scratch re-solve's churn.
+  ``--quiet N`` adds N background improvement ticks after the last event (no new job, same
+  policy) and reports the distance after them and every move charged to the events.
 - ``scale``: a generated city (lat/lon, haversine × detour / speed), full recompute for many
   technicians and jobs, then latency of inserting one urgent job.
 
@@ -153,6 +155,7 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
         now = (k + 1) * args.event_gap_s
         task = full.task_by_id[str(customer)]
         problem = problem.with_tasks((*problem.tasks, task))
+        began_cpu = time.process_time()
         began = time.perf_counter()
         inserted = insert(current, problem, task)
         insert_ms = 1000 * (time.perf_counter() - began)
@@ -174,6 +177,7 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
         history, carry = result.history, result.carry
         event = {
             "customer": customer,
+            "cpu_s": round(time.process_time() - began_cpu, 2),
             "insert_ms": round(insert_ms, 2),
             "inserted_on": inserted.vehicle_id,
             "moved": result.churn.moved,
@@ -191,7 +195,41 @@ def run_churn(args: argparse.Namespace) -> dict[str, Any]:
         current = result.plan
         print(_event_line(k, event))
         sys.stdout.flush()
-    return _churn_summary(args, inst, full, current, events)
+    after_events = current
+    quiet = []
+    for q in range(args.quiet):
+        # A quiet period after the stream: background improvement every event gap with no new
+        # job, under the same policy (the token bucket accrues per tick as it does per event).
+        now = (len(held) + q + 1) * args.event_gap_s
+        began_cpu = time.process_time()
+        result = improve(
+            problem,
+            current,
+            policy,
+            history,
+            now,
+            args.quiet_s,
+            args.seed + 5000 + q,
+            carry=carry,
+            cpu_clock=cpu,
+        )
+        history, carry = result.history, result.carry
+        tick = {
+            "moved": result.churn.moved,
+            "planned": result.churn.planned,
+            "churn": round(result.churn.ratio, 4),
+            "cpu_s": round(time.process_time() - began_cpu, 2),
+            "distance": round(solomon_distance(inst, _routes(result.plan)), 3),
+            "feasible": not check_plan(problem, result.plan, travel=inst.distances() * SCALE),
+        }
+        quiet.append(tick)
+        current = result.plan
+        print(
+            f"quiet {q + 1:>3}  moved {tick['moved']:>2}/{tick['planned']:<3} "
+            f"distance {tick['distance']:9.2f}"
+        )
+        sys.stdout.flush()
+    return _churn_summary(args, inst, full, after_events, events, current, quiet)
 
 
 def _event_line(k: int, e: dict[str, Any]) -> str:
@@ -204,13 +242,24 @@ def _event_line(k: int, e: dict[str, Any]) -> str:
 
 
 def _churn_summary(
-    args: argparse.Namespace, inst: SolomonInstance, full: Problem, final: Plan, events: list[Any]
+    args: argparse.Namespace,
+    inst: SolomonInstance,
+    full: Problem,
+    final: Plan,
+    events: list[Any],
+    settled: Plan | None = None,
+    quiet: Sequence[dict[str, Any]] = (),
 ) -> dict[str, Any]:
+    """``final`` is the plan right after the last event; ``settled`` the plan after the quiet
+    period (``--quiet`` ticks), if any."""
     fresh_plan = solve(full, args.resolve_s, seed=args.seed + 7, cpu_clock=args.clock == "cpu")
     scratch = relabel(fresh_plan, final, full)
     running = solomon_distance(inst, _routes(final))
     fresh = solomon_distance(inst, _routes(scratch))
     churns = [e["churn"] for e in events]
+    quiet_moved = sum(t["moved"] for t in quiet)
+    planned = sum(e["planned"] for e in events)
+    settled_distance = solomon_distance(inst, _routes(settled)) if quiet and settled else None
     baseline = [e["scratch_churn"] for e in events if "scratch_churn" in e]
     # Running plan vs a from-scratch re-solve with the same time budget, event by event.
     same_budget = [
@@ -243,8 +292,22 @@ def _churn_summary(
         "insert_ms_p95": float(np.percentile([e["insert_ms"] for e in events], 95))
         if events
         else None,
-        "all_feasible": all(e["feasible"] for e in events),
+        "all_feasible": all(e["feasible"] for e in events) and all(t["feasible"] for t in quiet),
+        "event_cpu_s_mean": statistics.fmean(e["cpu_s"] for e in events) if events else None,
+        "quiet_ticks": len(quiet),
+        "quiet_s": args.quiet_s,
+        "quiet_moved": quiet_moved,
+        # Every move, the quiet period's included, charged to the new-job events.
+        "churn_with_quiet": (sum(e["moved"] for e in events) + quiet_moved) / planned
+        if planned
+        else 0.0,
+        "settled_distance": settled_distance,
+        "settled_gap_percent": None
+        if settled_distance is None
+        else 100.0 * (settled_distance / fresh - 1.0),
+        "routes": {v: list(r.task_ids) for v, r in final.routes.items() if r.task_ids},
         "per_event": events,
+        "per_quiet_tick": list(quiet),
     }
     print(
         f"{inst.name}: churn mean {100 * out['mean_churn']:.2f}% max {100 * out['max_churn']:.2f}%"
@@ -255,6 +318,12 @@ def _churn_summary(
         f" {_signed(out['mean_gap_vs_same_budget_resolve_percent'])}"
         f" last {_signed(out['final_gap_vs_same_budget_resolve_percent'])}"
     )
+    if settled_distance is not None:
+        print(
+            f"after {len(quiet)} quiet ticks: distance {settled_distance:.2f}"
+            f" ({out['settled_gap_percent']:+.2f}%), {quiet_moved} more moves; every move per"
+            f" event: {100 * out['churn_with_quiet']:.2f}%"
+        )
     _dump(args.json, out)
     return out
 
@@ -404,6 +473,8 @@ def parser() -> argparse.ArgumentParser:
     ch.add_argument("--baseline-every", type=int, default=1)
     ch.add_argument("--seed", type=int, default=1)
     ch.add_argument("--clock", choices=["wall", "cpu"], default="wall", help=CLOCK_HELP)
+    ch.add_argument("--quiet", type=int, default=0, help="improvement ticks after the last event")
+    ch.add_argument("--quiet-s", type=float, default=1.0, help="improvement budget per quiet tick")
     ch.add_argument("--json")
     sc = sub.add_parser("scale", help="generated city: full recompute and insertion latency")
     sc.add_argument("--vehicles", type=int, default=1000)

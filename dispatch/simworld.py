@@ -14,7 +14,7 @@ else left unanswered (it times out); a technician works its accepted jobs in its
 order, leaving so as to arrive at the planned time (never before its window opens for the
 greedy baseline, which has no plan); service starts no earlier than the window; an idle
 technician with nothing accepted drives back to its home base (the empty kilometres); at the
-end of its shift it finishes its job and goes offline.
+end of its shift it finishes its job, goes offline and drives home (empty kilometres too).
 """
 
 from __future__ import annotations
@@ -451,6 +451,14 @@ class World:
         t.seg = None
         self._status(t, "offline")
         await self.d.tech_event(t, "offline", None, self.now)
+        if self.sc.return_home and haversine_m(t.pos, t.home) > 50:
+            # The drive home after the shift is empty driving too. Without it a technician
+            # who finished after the shift's end went offline on site and its trip home was
+            # never counted, so running late looked like less empty driving (measured on
+            # seed 1, docs/dispatch.md).
+            home_at = self.now + self.leg_ms(t.pos, t.home)
+            t.pos = t.home
+            self.log("gps", {"i": t.id, "t": home_at, "la": t.home[0], "lo": t.home[1]})
 
     async def _on_wake(self, tid: str) -> None:
         t = self.techs[tid]

@@ -25,11 +25,16 @@ def test_churn_bench_tiny(tmp_path):
     out = tmp_path / "c.json"
     args = ["churn", "--instance", str(vrptw_dir() / "R101.txt"), "--events", "2"]
     args += ["--initial-s", "0.3", "--improve-s", "0.15", "--resolve-s", "0.3", "--json", str(out)]
+    args += ["--quiet", "1", "--quiet-s", "0.1"]
     main(args)
     data = json.loads(out.read_text())
     assert data["events"] == 2 and data["all_feasible"]
     assert 0.0 <= data["mean_churn"] <= 1.0 and data["mean_scratch_churn"] is not None
     assert len(data["per_event"]) == 2
+    assert data["quiet_ticks"] == 1 and len(data["per_quiet_tick"]) == 1
+    assert data["settled_distance"] is not None and 0.0 <= data["churn_with_quiet"] <= 1.0
+    routed = [t for r in data["routes"].values() for t in r]
+    assert len(routed) == len(set(routed)) and set(routed) <= {str(c) for c in range(1, 101)}
 
 
 def test_scale_bench_tiny(tmp_path):
