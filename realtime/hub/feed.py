@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from realtime.hub.hub import Connection, Hub
 
 log = logging.getLogger("switchboard.hub")
+# A feed working through an XREAD batch yields to the event loop (so the frames built so far
+# are written) once this much time has gone into it.
+YIELD_AFTER_S = 0.010
 
 
 @dataclass(eq=False)
@@ -92,8 +95,16 @@ class SiteFeed:
                 backoff = min(backoff * 2, 2.0)
                 await self._recover()
                 continue
+            loop = asyncio.get_running_loop()
+            since = loop.time()
             for _, entries in reply or ():
                 for eid, fields in entries:
+                    if loop.time() - since > YIELD_AFTER_S:
+                        # Entries that cost a lot (a call that moves a thousand trackers,
+                        # each with a wait estimate) let the frames built so far go out
+                        # before the next is worked on; cheap ones still share one write.
+                        await asyncio.sleep(0)
+                        since = loop.time()
                     try:
                         self._apply(decode_entry(eid, fields))
                     except Exception:
