@@ -84,6 +84,7 @@ class SiteFeed:
 
     async def _run(self) -> None:
         backoff = 0.05
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 reply = await self.hub.reader.xread({self.stream: self.offset}, count=500,
@@ -95,7 +96,6 @@ class SiteFeed:
                 backoff = min(backoff * 2, 2.0)
                 await self._recover()
                 continue
-            loop = asyncio.get_running_loop()
             since = loop.time()
             for _, entries in reply or ():
                 for eid, fields in entries:
