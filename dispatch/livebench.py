@@ -136,8 +136,9 @@ async def _setup_region(eng: DispatchEngine, techs: int, now: int) -> list[str]:
 async def bench_gps(args: argparse.Namespace, redis: Redis) -> dict[str, Any]:
     eng = DispatchEngine(Store(redis), enqueuer=NoEnqueuer(), config_ttl_s=3600)
     techs = await _setup_region(eng, args.techs, eng.clock())
-    from dispatch.store import _load
-    cas = redis.register_script(_load("prelude").replace("\n", "\n", 1) + CAS)
+    from dispatch.store import prelude
+    from queueing.luafn import script_text
+    cas = redis.register_script(script_text(prelude(), CAS))
     pos = {t: [52.37 + 0.0005 * i, 4.9] for i, t in enumerate(techs)}
     out: dict[str, Any] = {"techs": args.techs}
     # Synthetic fix times start a day ago and step 1 s per fix: in order, never "future".

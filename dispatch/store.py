@@ -12,12 +12,12 @@ from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dispatch import keys
 from dispatch.errors import DispatchFailure, Unavailable, error_for
+from queueing.luafn import Library
 
 _decode = msgspec.json.Decoder().decode
 
@@ -25,26 +25,30 @@ SCRIPTS = ("put_region", "put_tech", "put_org", "job_create", "job_cancel", "act
            "geofence", "plan", "offer_expire", "lock", "trim", "snapshot")
 
 
-def _load(name: str) -> str:
+def prelude() -> str:
+    return (resources.files("dispatch") / "lua" / "prelude.lua").read_text()
+
+
+def library(redis: Redis, mode: str = "auto") -> Library:
+    """The dispatch scripts (dispatch/lua/): prelude.lua and one body per script."""
     base = resources.files("dispatch") / "lua"
-    return (base / "prelude.lua").read_text() + "\n" + (base / f"{name}.lua").read_text()
+    return Library(redis, "sbd", prelude(),
+                   {name: (base / f"{name}.lua").read_text() for name in SCRIPTS}, mode)
 
 
 class Store:
     """Async access to the dispatch scripts; one per process, shared by all requests."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, mode: str = "auto") -> None:
         self.redis = redis
-        self._scripts: dict[str, AsyncScript] = {
-            name: redis.register_script(_load(name)) for name in SCRIPTS
-        }
+        self.scripts = library(redis, mode)
 
     async def run(self, name: str, region: str, now_ms: int, actor: str, via: str,
                   *args: str | int | float) -> dict[str, Any]:
         """Run script ``name`` for ``region``; its result, or the named error it reported."""
         try:
-            reply = await self._scripts[name](keys=[keys.events(region)],
-                                              args=[now_ms, actor, via, *args])
+            reply = await self.scripts(name, [keys.events(region)],
+                                       [now_ms, actor, via, *args])
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise Unavailable("the store is unreachable; try again") from exc
         if reply[0] == b"err":

@@ -149,7 +149,7 @@ def run_engine(seconds: float, slots: int, capacity: int, processes: int, concur
             ctx = multiprocessing.get_context("spawn")
             q = ctx.Queue()
             start_at = time.time() + 2.0
-            redis_cpu0 = _run_loop(_redis_cpu(redis.url))
+            redis_cpu0 = _run_loop(_redis_cpu(redis.url, reset=True))
             procs = [ctx.Process(target=_engine_proc, args=(redis.url, slot_ids, k, concurrency,
                                                              start_at, seconds, q))
                      for k in range(processes)]
@@ -159,24 +159,49 @@ def run_engine(seconds: float, slots: int, capacity: int, processes: int, concur
             for p in procs:
                 p.join()
             redis_cpu = _run_loop(_redis_cpu(redis.url)) - redis_cpu0
+            top = _run_loop(_redis_commands(redis.url))
             check = _run_loop(_check(redis.url, capacity))
         finally:
             redis.stop()
     exe = find_binary(binary)
     out = _summary("engine", results, seconds, len(slot_ids), capacity, check)
     out["redis_cpu_us_per_attempt"] = round(redis_cpu * 1e6 / max(1, out["attempts"]), 1)
+    out["redis_commands"] = _per_attempt(top, out["attempts"])
     out |= {"processes": processes, "concurrency": concurrency,
             "redis": f"{exe} {'.'.join(map(str, _version(exe)))}"}
     return out
 
 
-async def _redis_cpu(url: str) -> float:
-    """CPU seconds the Redis server has used (its single command thread does the work)."""
+async def _redis_cpu(url: str, reset: bool = False) -> float:
+    """CPU seconds the Redis server has used (its single command thread does the work);
+    ``reset`` also zeroes its per-command statistics (INFO commandstats)."""
     from redis.asyncio import Redis
     redis = Redis.from_url(url)
+    if reset:
+        await redis.config_resetstat()
     info = await redis.info("cpu")
     await redis.aclose()
     return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+async def _redis_commands(url: str) -> dict[str, dict[str, float]]:
+    """INFO commandstats: calls and microseconds per command since the reset. A script's
+    time includes the commands it calls, which are also listed on their own."""
+    from redis.asyncio import Redis
+    redis = Redis.from_url(url)
+    stats = await redis.info("commandstats")
+    await redis.aclose()
+    return {k.removeprefix("cmdstat_"): {"calls": float(v["calls"]), "usec": float(v["usec"])}
+            for k, v in stats.items()}
+
+
+def _per_attempt(stats: dict[str, dict[str, float]], attempts: int,
+                 top: int = 12) -> dict[str, dict[str, float]]:
+    """The costliest commands: calls and Redis microseconds per booking attempt."""
+    n = max(1, attempts)
+    rows = sorted(stats.items(), key=lambda kv: -kv[1]["usec"])[:top]
+    return {k: {"calls": round(v["calls"] / n, 2), "us": round(v["usec"] / n, 1),
+                "us_per_call": round(v["usec"] / max(1.0, v["calls"]), 2)} for k, v in rows}
 
 
 async def _check(url: str, capacity: int) -> dict[str, int]:
@@ -346,7 +371,7 @@ def run_http(seconds: float, slots: int, capacity: int, processes: int, concurre
             q = ctx.Queue()
             start_at = time.time() + 3.0
             sock = f"unix://{tmp}/redis.sock"
-            redis_cpu0 = _run_loop(_redis_cpu(sock))
+            redis_cpu0 = _run_loop(_redis_cpu(sock, reset=True))
             server_cpu0 = _server_cpu(server.pid)
             procs = [ctx.Process(target=_http_proc, args=(base, token, slot_ids, k, concurrency,
                                                            start_at, seconds, q))
@@ -357,6 +382,7 @@ def run_http(seconds: float, slots: int, capacity: int, processes: int, concurre
             for p in procs:
                 p.join()
             redis_cpu = _run_loop(_redis_cpu(sock)) - redis_cpu0
+            top = _run_loop(_redis_commands(sock))
             server_cpu = _server_cpu(server.pid) - server_cpu0
             check = _run_loop(_check(sock, capacity))
         finally:
@@ -364,6 +390,7 @@ def run_http(seconds: float, slots: int, capacity: int, processes: int, concurre
             server.wait(20)
     out = _summary("http", results, seconds, len(slot_ids), capacity, check)
     out["redis_cpu_us_per_attempt"] = round(redis_cpu * 1e6 / max(1, out["attempts"]), 1)
+    out["redis_commands"] = _per_attempt(top, out["attempts"])
     out["server_cpu_us_per_attempt"] = round(server_cpu * 1e6 / max(1, out["attempts"]), 1)
     return out | {"client_processes": processes, "concurrency": concurrency,
                   "server_workers": workers}

@@ -13,12 +13,12 @@ from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from queueing import keys
 from queueing.errors import SwitchboardError, Unavailable, error_for
+from queueing.luafn import Library
 
 _decode = msgspec.json.Decoder().decode
 
@@ -26,26 +26,25 @@ SCRIPTS = ("issue", "call_next", "call", "counter_state", "ticket_op", "ticket_s
            "put_site", "snapshot", "get_ticket", "queue", "trim", "record")
 
 
-def _load(name: str) -> str:
+def library(redis: Redis, mode: str = "auto") -> Library:
+    """The queue scripts (queueing/lua/): prelude.lua and one body per script."""
     base = resources.files("queueing") / "lua"
-    return (base / "prelude.lua").read_text() + "\n" + (base / f"{name}.lua").read_text()
+    return Library(redis, "sbq", (base / "prelude.lua").read_text(),
+                   {name: (base / f"{name}.lua").read_text() for name in SCRIPTS}, mode)
 
 
 class Store:
     """Async access to the queue scripts. One instance per process, shared by all requests."""
 
-    def __init__(self, redis: Redis) -> None:
+    def __init__(self, redis: Redis, mode: str = "auto") -> None:
         self.redis = redis
-        self._scripts: dict[str, AsyncScript] = {
-            name: redis.register_script(_load(name)) for name in SCRIPTS
-        }
+        self.scripts = library(redis, mode)
 
     async def run(self, name: str, site: str, now_ms: int, actor: str, via: str,
                   *args: str | int | float) -> dict[str, Any]:
         """Run script ``name`` for ``site``; its result, or the named error it reported."""
         try:
-            reply = await self._scripts[name](keys=[keys.events(site)],
-                                              args=[now_ms, actor, via, *args])
+            reply = await self.scripts(name, [keys.events(site)], [now_ms, actor, via, *args])
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise Unavailable("the store is unreachable; try again") from exc
         status = reply[0]

@@ -2,11 +2,17 @@
 -- KEYS[1] is the region's event stream "sb:{region:ID}:events"; every other key a script
 -- touches shares its hash tag, so a region lives in one Redis Cluster slot.
 -- ARGV[1] now_ms, ARGV[2] actor (token subject), ARGV[3] via (request channel).
-local P = string.sub(KEYS[1], 1, -7)
-local NOW = tonumber(ARGV[1])
-local ACTOR = ARGV[2]
-local VIA = ARGV[3]
-local REGION = string.match(P, '{region:(.-)}')
+-- Loaded once as a function library (queueing/luafn.py): begin sets the call's context
+-- before each script body runs; nothing else here may change per call.
+local P, NOW, ACTOR, VIA, REGION
+
+local function begin(keys, args)
+  P = string.sub(keys[1], 1, -7)
+  NOW = tonumber(args[1])
+  ACTOR = args[2]
+  VIA = args[3]
+  REGION = string.match(P, '{region:(.-)}')
+end
 
 local NUMERIC = {lat = true, lon = true, fix_ms = true, spd = true, acc = true,
   duration_s = true, win_start = true, win_end = true, priority = true, created_ms = true,

@@ -480,8 +480,11 @@ class BookingEngine:
 
     async def due(self, site: str, limit: int = 200) -> list[str]:
         """Side effects whose time has come (what the sweep fires if their job did not)."""
+        # Scores are due_ms + a tie-breaker below 1 (prelude.lua bk_tie): due by now means
+        # a score below now + 1.
         members = await self.store.redis.zrangebyscore(keys.prefix(site) + "bk:due", "-inf",
-                                                       self.now(), start=0, num=limit)
+                                                       f"({self.now() + 1}", start=0,
+                                                       num=limit)
         return [m.decode() for m in members]
 
 

@@ -2,14 +2,26 @@
 -- KEYS[1] is the site's event stream "sb:{site:ID}:events"; every other key the script
 -- touches shares its hash tag, so a site lives in one Redis Cluster slot.
 -- ARGV[1] now_ms, ARGV[2] actor (token subject), ARGV[3] via (request channel).
-local P = string.sub(KEYS[1], 1, -7)
-local NOW = tonumber(ARGV[1])
-local ACTOR = ARGV[2]
-local VIA = ARGV[3]
+-- Loaded once as a function library (queueing/luafn.py): begin sets the call's context
+-- before each script body runs; nothing else here may change per call.
+local P, NOW, NOW_S, ACTOR, VIA
+
+local function begin(keys, args)
+  P = string.sub(keys[1], 1, -7)
+  NOW_S = args[1]  -- as sent: a number passed to redis.call is formatted by printf("%.17g")
+  NOW = tonumber(NOW_S)
+  ACTOR = args[2]
+  VIA = args[3]
+end
 
 local NUMERIC = {n = true, rank = true, ref_ms = true, issued_ms = true, calls = true,
   recalls = true, called_ms = true, started_ms = true, ended_ms = true, returned = true,
   appointment_ms = true, preempt = true}
+
+-- An integral number as a string (printf's integer path, not its floating-point one).
+local function int(x)
+  return string.format('%d', x)
+end
 
 local function fail(code, message)
   return {'err', code, message}
@@ -46,7 +58,7 @@ end
 -- Returns the event's offset and its data as JSON (a result can reuse it).
 local function emit(etype, data)
   local json = cjson.encode(data)
-  return redis.call('XADD', P .. 'events', '*', 't', etype, 'ts', NOW, 'a', ACTOR, 'ch', VIA,
+  return redis.call('XADD', P .. 'events', '*', 't', etype, 'ts', NOW_S, 'a', ACTOR, 'ch', VIA,
     'd', json), json
 end
 

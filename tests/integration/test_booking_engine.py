@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from redis.asyncio import Redis
 
+from queueing import keys
 from queueing.booking.engine import BookingEngine
 from queueing.booking.schedule import local_date, parse_slot_id
 from queueing.engine import Engine
@@ -236,6 +237,27 @@ async def test_waitlist_gets_freed_places_in_order(bk: BookingEngine, redis: Red
     clock.advance(601)
     assert (await bk.get(h["id"]))["status"] == "expired"
     assert (await bk.confirm(w3["id"], KIOSK))["status"] == "confirmed"
+
+
+async def test_places_freed_at_once_are_offered_each_with_its_own_due_entry(
+        bk: BookingEngine, redis: Redis, clock: Clock) -> None:
+    slot = sid("lab1", 2, "09:00", "lab")  # capacity 2
+    h = (await bk.book("demo", req(slot, "h", hold=True), KIOSK)).booking
+    k = (await bk.book("demo", req(slot, "k"), KIOSK)).booking
+    ws = [(await bk.book("demo", req(slot, f"w{i}", waitlist=True), KIOSK)).booking
+          for i in range(3)]
+    clock.advance(601)  # h's hold lapses (lazily: its place is free, nothing ran)
+    await bk.cancel(k["id"], KIOSK)  # two places free in one call: two offers
+    assert [(await bk.get(w["id"]))["status"] for w in ws] == ["offered", "offered",
+                                                                "waitlisted"]
+    # bk:due indexes every booking's next entry: each offer's lapse and w2's waitlist end;
+    # h's lapse entry is still there (no job has fired it yet), k's entries are gone.
+    index = {m.decode(): int(at) for m, at in await redis.zrange(
+        keys.prefix("demo") + "bk:due", 0, -1, withscores=True)}
+    offered = [await bk.raw(w["id"]) for w in ws[:2]]
+    assert index == {f"x|{h['id']}|1": int((await bk.raw(h["id"]))["hold_until"]),
+                     **{f"x|{o['id']}|2": int(o["offer_until"]) for o in offered},
+                     f"x|{ws[2]['id']}|1": int((await bk.raw(ws[2]["id"]))["start_ms"])}
 
 
 async def test_lua_and_the_pure_arithmetic_agree(demo: Engine, clock: Clock) -> None:

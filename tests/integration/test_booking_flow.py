@@ -37,6 +37,12 @@ async def bk(demo: Engine) -> BookingEngine:
     return await booking_engine(demo)
 
 
+async def indexed(redis: Redis) -> dict[str, int]:
+    """bk:due: each booking's next due entry, by due time (ms)."""
+    rows = await redis.zrange(keys.prefix("demo") + "bk:due", 0, -1, withscores=True)
+    return {m.decode(): int(score) for m, score in rows}
+
+
 async def start_of(bk: BookingEngine, slot: str) -> int:
     return (await bk.schedule("demo")).slot(slot).start_ms
 
@@ -131,8 +137,12 @@ async def test_due_side_effects_become_arq_jobs_and_follow_changes(demo: Engine,
     assert await jobs.scheduled("demo", r1) == start - 86400_000
     assert await jobs.scheduled("demo", r2) == start - 7200_000
     assert await jobs.scheduled("demo", f"n|{a['id']}|1") is None  # the sweep's
-    assert await bk.store.redis.zscore(keys.prefix("demo") + "bk:due",
-                                       f"n|{a['id']}|1") == start + 900_000
+    # The booking lists every entry; bk:due indexes its next one only (scores are due_ms
+    # plus a tie-breaker below 1 ms, prelude.lua bk_tie).
+    assert (await bk.raw(a["id"]))["due"] == (f"{r1}@{start - 86400_000},"
+                                               f"{r2}@{start - 7200_000},"
+                                               f"n|{a['id']}|1@{start + 900_000}")
+    assert await indexed(redis) == {r1: start - 86400_000}
     raw = await redis.get(b"arq:job:" + job_id("demo", r1).encode())
     assert raw is not None and FUNCTION.encode() in raw
     # Rescheduling moves the reminders; cancelling removes them.
@@ -140,7 +150,7 @@ async def test_due_side_effects_become_arq_jobs_and_follow_changes(demo: Engine,
     new_start = await start_of(bk, moved["slot"])
     assert await jobs.scheduled("demo", r1) is None
     assert await jobs.scheduled("demo", f"r|{a['id']}|7200|{new_start}") == new_start - 7200_000
-    assert await redis.zcard(keys.prefix("demo") + "bk:due") == 3
+    assert await indexed(redis) == {f"r|{a['id']}|86400|{new_start}": new_start - 86400_000}
     await bk.cancel(a["id"], KIOSK)
     assert await redis.zcard(keys.prefix("demo") + "bk:due") == 0
     assert await redis.zcard("arq:queue") == 0
@@ -154,12 +164,23 @@ async def test_reminder_fires_once_at_its_time(bk: BookingEngine, redis: Redis,
     clock.now = start - 7200_000 - 1
     assert "at" in await bk.fire("demo", member)  # not yet
     clock.advance(0.001)
-    assert await bk.due("demo") == [f"r|{a['id']}|86400|{start}", member]
-    peek = await bk.fire("demo", member, "peek")
+    first = f"r|{a['id']}|86400|{start}"  # missed (no worker ran): the sweep's next
+    assert await bk.due("demo") == [first]
+    peek = await bk.fire("demo", member, "peek")  # its own arq job fires it on time
     assert peek["valid"] and peek["booking"]["id"] == a["id"]
     assert (await bk.fire("demo", member))["fired"] is True
     assert (await bk.fire("demo", member))["fired"] is False
     assert (await stream_types(redis)).count("booking_reminder") == 1
+    # Firing an entry indexes the booking's next: the sweep walks the chain.
+    assert await bk.due("demo") == [first]
+    assert (await bk.fire("demo", first))["fired"] is True
+    assert await bk.due("demo") == [] and await indexed(redis) == {
+        f"n|{a['id']}|1": start + 900_000}
+    clock.now = start + 900_000
+    assert await bk.due("demo") == [f"n|{a['id']}|1"]
+    assert (await bk.fire("demo", f"n|{a['id']}|1"))["fired"] is True
+    assert await bk.due("demo") == [] and await indexed(redis) == {}
+    assert (await stream_types(redis)).count("booking_reminder") == 2
 
 
 async def test_suspension_reaches_everyone_and_an_alternative_is_accepted(

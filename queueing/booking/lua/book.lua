@@ -27,14 +27,20 @@ local sid = bk_suspended(res, start_ms, end_ms)
 if sid then
   return fail('resource_suspended', res .. ' is suspended at that time (' .. sid .. ')')
 end
-err = bk_customer_check(customer, slot, start_ms, end_ms, '', max_open, grace_ms)
+local listed
+err, listed = bk_customer_check(customer, slot, start_ms, end_ms, '', max_open, grace_ms)
 if err then return err end
 local quotas = bk_quotas(qspec)
 local refusal = bk_refusal(slot, cap, quotas, grp)
 if refusal and not waitlist then return refusal end
+-- The last check is also the first write: a code is taken by SET NX.
+local keep = end_ms + RETAIN_MS
 local code
 for _, c in ipairs(split(codes, ',')) do
-  if redis.call('EXISTS', BK .. 'code:' .. c) == 0 then code = c; break end
+  if redis.call('SET', BK .. 'code:' .. c, id, 'PX', int(math.max(1, keep - NOW)), 'NX') then
+    code = c
+    break
+  end
 end
 if not code then return fail('unavailable', 'could not allocate a booking code; retry') end
 
@@ -43,7 +49,6 @@ local b = {id = id, site = site, code = code, slot = slot, service = svc, resour
   start_ms = start_ms, end_ms = end_ms, order_ms = start_ms, customer = customer,
   channel = channel, grp = grp, notify = notify, created_ms = NOW, v = 1, due = '',
   by = ACTOR, answered = 0, late = 0, reminded = 0}
-local keep = end_ms + RETAIN_MS
 if refusal then
   b.status = 'waitlisted'
   local seq = redis.call('INCR', BK .. 'wlseq')
@@ -56,19 +61,22 @@ elseif hold then
 else
   b.status = 'confirmed'
   b.confirmed_ms = NOW
-  redis.call('ZADD', bk_place_key(b), INF, id)
+  redis.call('ZADD', bk_place_key(b), bk_kept(id), id)
 end
 bk_slot_expire(bk_place_key(b), end_ms)
 bk_spec_save(slot, cap, start_ms, end_ms, qspec)
-redis.call('ZADD', BK .. 'cu:' .. customer, start_ms, id)
-bk_expire_at(BK .. 'cu:' .. customer, keep)
-redis.call('SET', BK .. 'code:' .. code, id, 'PX', keep - NOW)
+redis.call('ZADD', BK .. 'cu:' .. customer, int(start_ms), id)
+if listed == 0 then  -- a new list: no lifetime to compare with
+  redis.call('PEXPIRE', BK .. 'cu:' .. customer, int(math.max(1, keep - NOW)))
+else
+  bk_expire_at(BK .. 'cu:' .. customer, keep)
+end
 if idem ~= '' then
   redis.call('SET', BK .. 'idem:' .. idem, id .. '|' .. fp, 'EX', idem_ttl)
 end
 bk_due_plan(b, offsets, grace_ms)
 bk_save(b, nil, true)
-redis.call('PEXPIRE', BK .. 'b:' .. id, math.max(1, keep - NOW))
+redis.call('PEXPIRE', BK .. 'b:' .. id, int(math.max(1, keep - NOW)))
 local off, json = bk_emit(b.status, b)
 local extra = {}
 if b.status == 'waitlisted' then extra.waitlist_position = redis.call('ZRANK', BK .. 'wl:' .. slot, id) + 1 end

@@ -24,7 +24,7 @@ b.v = b.v + 1
 bk_due_clear(b)
 redis.call('ZREM', BK .. 'cu:' .. b.customer, id)
 -- The place stays taken: it was used (a later no-show would not have freed it either).
-redis.call('ZADD', bk_place_key(b), INF, id)
+redis.call('ZADD', bk_place_key(b), bk_kept(id), id)
 bk_save(b, {'status', 'ticket', 'checked_in_ms', 'late', 'v', 'due'})
 local off = bk_emit('checked_in', b, {from = prev, ticket_id = b.ticket,
   number = issued.ticket.number, late = late})

@@ -28,7 +28,7 @@ end
 
 local prev = b.status
 redis.call('ZREM', BK .. 'wl:' .. b.slot, id)
-redis.call('ZADD', bk_place_key(b), INF, id)
+redis.call('ZADD', bk_place_key(b), bk_kept(id), id)
 bk_slot_expire(bk_place_key(b), b.end_ms)
 b.status = 'confirmed'
 b.confirmed_ms = NOW

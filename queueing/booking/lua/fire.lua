@@ -1,13 +1,25 @@
--- Fire a due side effect (queueing/booking/tasks.py), once: whoever removes the entry
--- from bk:due fires it. ARGV[4..]: member, mode ('peek' or 'fire'), grace_ms, offer_ms.
+-- Fire a due side effect (queueing/booking/tasks.py), once: the script that removes the
+-- entry from the booking's due list fires it (and indexes the booking's next entry in
+-- bk:due). ARGV[4..]: member, mode ('peek' or 'fire'), grace_ms, offer_ms.
 -- Members: r|id|offset_s|start_ms (reminder), x|id|v (hold/offer/waitlist lapse),
 -- n|id|v (no-show at the end of the grace period).
 local member, mode, grace_ms, offer_ms = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local due = redis.call('ZSCORE', BK .. 'due', member)
-if not due then return ok({fired = false, gone = true}) end
-if tonumber(due) > NOW then return ok({fired = false, at = tonumber(due)}) end
 local parts = split(member, '|')
-local kind, b = parts[1], bk_get(parts[2])
+local kind, b = parts[1], bk_get(parts[2] or '')
+local due, rest = nil, {}
+if b then
+  for _, e in ipairs(bk_due_list(b)) do
+    if e[1] == member then due = e[2] or -1 else rest[#rest + 1] = e end
+  end
+end
+if not due then
+  redis.call('ZREM', BK .. 'due', member)  -- an index entry left behind: nothing to fire
+  return ok({fired = false, gone = true})
+end
+if due == -1 then  -- listed before due times were: its time is its bk:due score
+  due = math.floor(tonumber(redis.call('ZSCORE', BK .. 'due', member) or NOW))
+end
+if due > NOW then return ok({fired = false, at = due}) end
 local valid = false
 if b then
   local st = bk_eff(b, grace_ms)
@@ -22,13 +34,18 @@ if b then
 end
 if mode == 'peek' then return ok({fired = false, valid = valid, booking = b or cjson.null}) end
 redis.call('ZREM', BK .. 'due', member)
-if not valid then return bk_result({fired = false, stale = true}) end
 local ds = {}
-for _, m in ipairs(split(b.due, ',')) do if m ~= member then ds[#ds + 1] = m end end
+for _, e in ipairs(rest) do ds[#ds + 1] = e[2] and (e[1] .. '@' .. string.format('%d', e[2])) or e[1] end
 b.due = table.concat(ds, ',')
+if not valid then
+  bk_due_index(b)
+  bk_save(b, {'due'})
+  return bk_result({fired = false, stale = true})
+end
 local off
 if kind == 'r' then
   b.reminded = b.reminded + 1
+  bk_due_index(b)
   bk_save(b, {'due', 'reminded'})
   off = bk_emit('reminder', b, {before_s = tonumber(parts[3])})
 elseif kind == 'x' then

@@ -8,11 +8,18 @@
 -- A place is a member of bk:sl:<slot>:<group> scored by the time it lapses: a hold's or an
 -- offer's deadline, or INF once confirmed. Places taken = ZCOUNT(score > NOW), so a hold
 -- whose TTL passed is free again without any job having run.
-local BK = P .. 'bk:'
+local BK, DUE, UNDUE  -- per call: P .. 'bk:'; due entries this call added ({member,
+                      -- due_ms}, for the arq jobs) and those it removed (jobs deleted)
 local INF = 9e15
 local RETAIN_MS = 7 * 86400 * 1000
-local DUE = {}    -- due entries this script added: {member, due_ms}, for the arq jobs
-local UNDUE = {}  -- due entries it removed (their arq jobs are deleted)
+
+local queue_begin = begin
+begin = function(keys, args)
+  queue_begin(keys, args)
+  BK = P .. 'bk:'
+  DUE = {}
+  UNDUE = {}
+end
 
 local BNUM = {start_ms = true, end_ms = true, order_ms = true, hold_until = true,
   offer_until = true, created_ms = true, confirmed_ms = true, ended_ms = true, v = true,
@@ -42,7 +49,8 @@ local function bk_save(b, fields, skip_empty)
     local v = b[f]
     if v ~= nil or not skip_empty then
       args[#args + 1] = f
-      args[#args + 1] = tostring(v == nil and '' or v)
+      -- Numeric fields are whole (ms, counters): printf's integer path.
+      args[#args + 1] = v == nil and '' or (BNUM[f] and int(v) or tostring(v))
     end
   end
   redis.call('HSET', BK .. 'b:' .. b.id, unpack(args))
@@ -86,8 +94,8 @@ end
 
 local function bk_taken(slot, quotas)
   local key = BK .. 'sl:' .. slot .. ':'
-  local t = {g = redis.call('ZCOUNT', key .. 'g', '(' .. NOW, '+inf')}
-  for _, q in ipairs(quotas) do t[q.g] = redis.call('ZCOUNT', key .. q.g, '(' .. NOW, '+inf') end
+  local t = {g = redis.call('ZCOUNT', key .. 'g', '(' .. NOW_S, '+inf')}
+  for _, q in ipairs(quotas) do t[q.g] = redis.call('ZCOUNT', key .. q.g, '(' .. NOW_S, '+inf') end
   return t
 end
 
@@ -139,9 +147,11 @@ local function bk_is_open(st)
 end
 
 -- One person never holds two overlapping bookings nor more than max_open open ones.
+-- Returns the refusal or nil, and how many bookings the person's list holds.
 local function bk_customer_check(customer, slot, start_ms, end_ms, exclude, max_open, grace_ms)
   local open = 0
-  for _, id in ipairs(redis.call('ZRANGE', BK .. 'cu:' .. customer, 0, -1)) do
+  local ids = redis.call('ZRANGE', BK .. 'cu:' .. customer, 0, -1)
+  for _, id in ipairs(ids) do
     local o = id ~= exclude and bk_get(id)
     if o then
       local st = bk_eff(o, grace_ms)
@@ -159,7 +169,7 @@ local function bk_customer_check(customer, slot, start_ms, end_ms, exclude, max_
   if open >= max_open then
     return fail('too_many_bookings', 'customer already has ' .. open .. ' open bookings')
   end
-  return nil
+  return nil, #ids
 end
 
 -- A suspension of `resource` overlapping [start, end), or nil.
@@ -183,14 +193,14 @@ end
 -- lives as long as the engine's time says, whatever the wall clock of the Redis host.
 local function bk_expire_at(key, at_ms)
   local ttl = math.max(1, at_ms - NOW)
-  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, int(ttl)) end
 end
 
 -- Remember the slot's capacity and quotas, so scripts that free a place can offer it.
 local function bk_spec_save(slot, cap, start_ms, end_ms, quota_spec)
   local key = BK .. 'sc:' .. slot
   redis.call('SET', key, cap .. '|' .. start_ms .. '|' .. end_ms .. '|' .. quota_spec,
-    'PX', math.max(1, end_ms + RETAIN_MS - NOW))
+    'PX', int(math.max(1, end_ms + RETAIN_MS - NOW)))
 end
 
 local function bk_spec(slot)
@@ -200,28 +210,66 @@ local function bk_spec(slot)
   return {cap = tonumber(cap), start_ms = tonumber(s), end_ms = tonumber(e), quotas = bk_quotas(q)}
 end
 
+-- 0..4095 from a booking id's last three hex digits (ids end in random hex). Sorted sets
+-- whose members share a score (every confirmed place of a slot; the reminders of a slot)
+-- order ties by comparing member strings, a memory access per skip-list level: spread over
+-- 4,096 values, inserts compare scores only. bk:due scores are due_ms + tie/4096 (exact
+-- in a double); readers take floor(score) as the due time.
+local function bk_tie(id)
+  return tonumber(string.sub(id, -3), 16) or 0
+end
+
 -- Time-triggered side effects: reminders r|id|offset_s|start, expiry x|id|v, no-show n|id|v.
+-- The booking's `due` field lists them all, "member@due_ms,…", and is the truth: an entry
+-- fires once, by the script that removes it from that list. bk:due indexes only each
+-- booking's next entry (the sweep's view of what is due; one insert per booking, not one
+-- per entry, into a set as large as all open bookings); firing an entry indexes the next.
+-- Every entry still gets its arq job when it is planned (DUE).
 local function bk_due_add(b, member, at)
-  redis.call('ZADD', BK .. 'due', at, member)
   DUE[#DUE + 1] = {member, at}
-  b.due = (b.due == nil or b.due == '') and member or (b.due .. ',' .. member)
+  local entry = member .. '@' .. string.format('%d', at)
+  b.due = (b.due == nil or b.due == '') and entry or (b.due .. ',' .. entry)
+end
+
+-- {member, at} of every entry of b.due (at nil for an entry written before due times were
+-- listed: its time is its bk:due score).
+local function bk_due_list(b)
+  local out = {}
+  if not b.due or b.due == '' then return out end
+  for item in string.gmatch(b.due, '[^,]+') do
+    local m, at = string.match(item, '^([^@]+)@?(%d*)$')
+    out[#out + 1] = {m, tonumber(at)}
+  end
+  return out
+end
+
+-- Index the earliest entry of b.due in bk:due.
+local function bk_due_index(b)
+  local first
+  for _, e in ipairs(bk_due_list(b)) do
+    if e[2] and (not first or e[2] < first[2]) then first = e end
+  end
+  if first then redis.call('ZADD', BK .. 'due', first[2] + bk_tie(b.id) / 4096, first[1]) end
 end
 
 -- Keys of one slot all live until its end + RETAIN_MS: one PEXPIRE, no PTTL check.
 local function bk_slot_expire(key, end_ms)
-  redis.call('PEXPIRE', key, math.max(1, end_ms + RETAIN_MS - NOW))
+  redis.call('PEXPIRE', key, int(math.max(1, end_ms + RETAIN_MS - NOW)))
 end
 
 local function bk_due_clear(b)
-  for _, m in ipairs(split(b.due, ',')) do
-    redis.call('ZREM', BK .. 'due', m)
-    UNDUE[#UNDUE + 1] = m
+  local members = {}
+  for _, e in ipairs(bk_due_list(b)) do
+    members[#members + 1] = e[1]
+    UNDUE[#UNDUE + 1] = e[1]
   end
+  if #members > 0 then redis.call('ZREM', BK .. 'due', unpack(members)) end
   b.due = ''
 end
 
 -- After a change: what must happen later, for the booking's current status.
 local function bk_due_plan(b, offsets_csv, grace_ms)
+  local n0 = #DUE
   if b.status == 'held' then
     bk_due_add(b, 'x|' .. b.id .. '|' .. b.v, b.hold_until)
   elseif b.status == 'offered' then
@@ -236,6 +284,17 @@ local function bk_due_plan(b, offsets_csv, grace_ms)
     end
     bk_due_add(b, 'n|' .. b.id .. '|' .. b.v, b.start_ms + grace_ms)
   end
+  -- Index the earliest of the entries just added (DUE[n0 + 1 ..]).
+  local first
+  for i = n0 + 1, #DUE do
+    if not first or DUE[i][2] < first[2] then first = DUE[i] end
+  end
+  if first then redis.call('ZADD', BK .. 'due', first[2] + bk_tie(b.id) / 4096, first[1]) end
+end
+
+-- The score of a confirmed place: INF plus a tie-breaker (see bk_tie), still > any NOW.
+local function bk_kept(id)
+  return INF + bk_tie(id)
 end
 
 local function bk_place_key(b)

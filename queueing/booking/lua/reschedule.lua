@@ -45,7 +45,7 @@ if refusal then return refusal end
 -- Checks done: take the new place, then release the old one.
 local from = {slot = b.slot, resource = b.resource, start_ms = b.start_ms, end_ms = b.end_ms}
 local old_place = bk_place_key(b)
-local score = b.status == 'held' and b.hold_until or INF
+local score = b.status == 'held' and b.hold_until or bk_kept(b.id)
 local keep = end_ms + RETAIN_MS
 b.slot, b.resource, b.start_ms, b.end_ms, b.grp = slot, res, start_ms, end_ms, grp
 redis.call('ZADD', bk_place_key(b), score, id)
