@@ -20,6 +20,7 @@ outside it; a body reads its arguments as ``KEYS`` and ``ARGV``, as a script wou
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
@@ -73,6 +74,7 @@ class Library:
         self.name = f"{prefix}_{digest[:12]}"
         self.code = library_code(self.name, prelude, self.bodies)
         self._loaded = False
+        self._loading: asyncio.Task[None] | None = None
         self._scripts: dict[str, AsyncScript] | None = None
         if mode == "eval":
             self._use_scripts()
@@ -97,12 +99,22 @@ class Library:
             self._use_scripts()
         self._loaded = True
 
+    async def _load_once(self) -> None:
+        """load(), shared by the calls that find the library not yet loaded (a burst of
+        requests at start-up loads it once, not once each)."""
+        loop = asyncio.get_running_loop()
+        task = self._loading
+        if (task is None or task.get_loop() is not loop
+                or (task.done() and (task.cancelled() or task.exception() is not None))):
+            task = self._loading = loop.create_task(self.load())
+        await asyncio.shield(task)
+
     async def __call__(self, script: str, keys: Sequence[str],
                        args: Sequence[str | int | float]) -> Any:
         if script not in self.bodies:
             raise KeyError(script)
         if not self._loaded and self._scripts is None:
-            await self.load()
+            await self._load_once()
         if self._scripts is not None:
             return await self._scripts[script](keys=keys, args=args)
         try:

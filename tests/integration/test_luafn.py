@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
@@ -67,3 +69,12 @@ async def test_the_booking_scripts_behave_the_same_either_way(demo: Engine, redi
     assert [m.decode().split("|")[:3] for m in index] == [["r", a["id"], "86400"]]
     assert (await bk.cancel(a["id"], KIOSK))["status"] == "cancelled"
     assert await redis.zcard(keys.prefix("demo") + "bk:due") == 0
+
+
+async def test_a_burst_of_first_calls_loads_the_library_once(redis: Redis) -> None:
+    lib = Library(redis, "t", PRELUDE, BODIES)
+    await redis.config_resetstat()
+    results = await asyncio.gather(*(lib("incr", ["n"], [0, 1]) for _ in range(50)))
+    assert sorted(results) == list(range(1, 51))
+    stats = await redis.info("commandstats")
+    assert stats["cmdstat_function|load"]["calls"] == 1
