@@ -198,8 +198,8 @@ class BookingEngine:
                    *args: str | int | float) -> dict[str, Any]:
         who = actor or Actor("", "")
         r = await self.store.run(script, site, now, who.subject, who.via, *args)
-        if self.jobs is not None and (r.get("due") or r.get("undue")):
-            self.jobs.apply(site, _pairs(r.get("due")), _list(r.get("undue")), now)
+        if self.jobs is not None and r.get("due"):
+            self.jobs.apply(site, _pairs(r.get("due")), now)
         return r
 
     def _view(self, s: Schedule, raw: dict[str, Any], now: int,
@@ -385,8 +385,6 @@ class BookingEngine:
                 local_day(now, site_cfg.timezone), b["customer"], b.get("notify") or "", "",
                 "", self.engine.idempotency_ttl_s, b["order_ms"] if on_time else "",
                 b["id"], b["v"], int(not on_time))
-            if self.jobs is not None:
-                self.jobs.apply(site, [], _list(r2.get("undue")), now)
             return CheckedIn(public(r2["ticket"], r2.get("position") or None, s.tz),
                              self._view(s, r2["booking"], now), bool(r2.get("replay")))
 

@@ -1,9 +1,10 @@
 """The booking side of the arq worker: due side effects and the sweep.
 
-``booking_due`` is the job ``queueing.booking.jobs`` schedules for each ``bk:due`` entry;
-``booking_sweep`` (a cron job, also run at start-up) fires entries whose time has come and
-whose job did not run (lost between a script and its scheduling, or due while no worker
-ran). Firing is idempotent: the script that removes the entry is the one that acts.
+``booking_due(site, at_ms)`` is the job ``queueing.booking.jobs`` schedules at each due time
+of a site: it fires every entry of the site due by then (``fire_due``). ``booking_sweep``
+(a cron job, also run at start-up) does the same for every site, for entries whose job did
+not run (lost between a script and its scheduling, or due while no worker ran). Firing is
+idempotent: the script that removes the entry from its booking is the one that acts.
 
 A reminder is sent *before* its entry is fired, under a short claim, so a worker dying
 between the two sends it again rather than never (the notification id is stable; gateways
@@ -12,6 +13,7 @@ can drop the duplicate); its ``booking_reminder`` event is appended exactly once
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -89,18 +91,49 @@ async def reminder(svc: Services, site: str, member: str, b: dict[str, Any]) -> 
               "start": datetime.fromtimestamp(b["start_ms"] / 1000, tz).isoformat()})
 
 
+async def fire_due(svc: Services, site: str, limit: int = 500, rounds: int = 20,
+                   parallel: int = 16) -> int:
+    """Fire every entry of ``site`` due now; returns how many fired. Firing an entry can
+    make the booking's next one due (a reminder missed while no worker ran): rounds repeat
+    until nothing new is due. Reminders go out ``parallel`` at a time (a webhook per
+    person). Raises RetryLater, after trying every entry, if a notifier failed (those
+    entries stay due)."""
+    seen: set[str] = set()
+    gate = asyncio.Semaphore(parallel)
+    fired = failed = 0
+
+    async def one(member: str) -> str:
+        async with gate:
+            return await fire(svc, site, member)
+
+    for _ in range(rounds):
+        members = [m for m in await svc.booking.due(site, limit) if m not in seen]
+        if not members:
+            break
+        seen.update(members)
+        for outcome in await asyncio.gather(*(one(m) for m in members),
+                                            return_exceptions=True):
+            if outcome == "fired":
+                fired += 1
+            elif isinstance(outcome, RetryLater):
+                failed += 1
+                log.warning("a reminder of %s was not sent (%s); will retry", site, outcome)
+            elif isinstance(outcome, BaseException):
+                raise outcome
+    if failed:
+        raise RetryLater(f"{failed} reminders of {site} not sent")
+    return fired
+
+
 async def sweep(svc: Services, limit: int = 500) -> int:
     """Fire every entry due now at every site; returns how many fired."""
     fired = 0
     for raw in await svc.redis.smembers(keys.SITES):  # type: ignore[misc]
         site = raw.decode()
         try:
-            for member in await svc.booking.due(site, limit):
-                try:
-                    if await fire(svc, site, member) == "fired":
-                        fired += 1
-                except RetryLater as exc:
-                    log.warning("reminder %s of %s not sent (%s); will retry", member, site, exc)
+            fired += await fire_due(svc, site, limit)
+        except RetryLater:
+            continue  # logged; the entries stay due for the next sweep
         except (BookingNotConfigured, UnknownSite):
             continue
         except SwitchboardError as exc:

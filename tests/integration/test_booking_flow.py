@@ -10,6 +10,8 @@ from redis.asyncio import Redis
 from queueing import keys
 from queueing.booking.engine import BookingEngine
 from queueing.booking.jobs import FUNCTION, Jobs, job_id
+from queueing.booking.notify import Notification, NotifyFailed
+from queueing.booking.tasks import RetryLater, Services, fire_due
 from queueing.engine import Actor, Engine
 from queueing.errors import (
     BadRequest,
@@ -134,26 +136,33 @@ async def test_due_side_effects_become_arq_jobs_and_follow_changes(demo: Engine,
     a = (await bk.book("demo", req(sid("r1", 3, "10:00"), "ivy"), KIOSK)).booking
     start = await start_of(bk, a["slot"])
     r1, r2 = f"r|{a['id']}|86400|{start}", f"r|{a['id']}|7200|{start}"
-    assert await jobs.scheduled("demo", r1) == start - 86400_000
-    assert await jobs.scheduled("demo", r2) == start - 7200_000
-    assert await jobs.scheduled("demo", f"n|{a['id']}|1") is None  # the sweep's
+    # A job runs at each reminder's time (one per site and time, shared by the bookings
+    # due then); the no-show is the sweep's.
+    assert await jobs.scheduled("demo", start - 86400_000) == start - 86400_000
+    assert await jobs.scheduled("demo", start - 7200_000) == start - 7200_000
+    assert await jobs.scheduled("demo", start + 900_000) is None
+    raw = await redis.get(b"arq:job:" + job_id("demo", start - 7200_000).encode())
+    assert raw is not None and FUNCTION.encode() in raw
     # The booking lists every entry; bk:due indexes its next one only (scores are due_ms
     # plus a tie-breaker below 1 ms, prelude.lua bk_tie).
     assert (await bk.raw(a["id"]))["due"] == (f"{r1}@{start - 86400_000},"
                                                f"{r2}@{start - 7200_000},"
                                                f"n|{a['id']}|1@{start + 900_000}")
     assert await indexed(redis) == {r1: start - 86400_000}
-    raw = await redis.get(b"arq:job:" + job_id("demo", r1).encode())
-    assert raw is not None and FUNCTION.encode() in raw
-    # Rescheduling moves the reminders; cancelling removes them.
+    # Another booking of the slot shares the jobs: nothing more is written.
+    await bk.book("demo", req(sid("r1", 3, "10:00"), "jay"), KIOSK)
+    await jobs.flush()
+    assert await redis.zcard("arq:queue") == 2
+    # Rescheduling moves the reminders (jobs at the new times); cancelling removes them
+    # from the booking and the index. The old times' jobs stay and will find nothing due.
     moved = await bk.reschedule(a["id"], sid("r1", 4, "11:00"), KIOSK)
     new_start = await start_of(bk, moved["slot"])
-    assert await jobs.scheduled("demo", r1) is None
-    assert await jobs.scheduled("demo", f"r|{a['id']}|7200|{new_start}") == new_start - 7200_000
-    assert await indexed(redis) == {f"r|{a['id']}|86400|{new_start}": new_start - 86400_000}
+    assert await jobs.scheduled("demo", new_start - 7200_000) == new_start - 7200_000
+    assert (await indexed(redis))[f"r|{a['id']}|86400|{new_start}"] == new_start - 86400_000
+    assert r1 not in await indexed(redis)
     await bk.cancel(a["id"], KIOSK)
-    assert await redis.zcard(keys.prefix("demo") + "bk:due") == 0
-    assert await redis.zcard("arq:queue") == 0
+    assert (await bk.raw(a["id"]))["due"] == ""
+    assert not [m for m in await indexed(redis) if a["id"] in m]
 
 
 async def test_reminder_fires_once_at_its_time(bk: BookingEngine, redis: Redis,
@@ -245,3 +254,41 @@ async def test_suspension_input_is_checked(bk: BookingEngine, redis: Redis,
     with pytest.raises(UnknownResource):
         await bk.suspend("demo", "ghost", clock.now, clock.now + 1000, "x", AGENT)
     assert await snapshot(redis) == before
+
+
+class FlakyNotifier:
+    """Records what it is asked to send; fails for one recipient."""
+
+    def __init__(self, failing: str) -> None:
+        self.failing = failing
+        self.sent: list[Notification] = []
+
+    async def send(self, n: Notification) -> None:
+        if n.to == self.failing:
+            raise NotifyFailed("gateway says no")
+        self.sent.append(n)
+
+    async def aclose(self) -> None:
+        return None
+
+
+async def test_one_job_fires_every_reminder_due_at_its_time(bk: BookingEngine, redis: Redis,
+                                                            clock: Clock) -> None:
+    slot = sid("r1", 3, "10:00")
+    people = [(await bk.book("demo", req(slot, f"p{i}", notify=f"+{i}"), KIOSK)).booking
+              for i in range(3)]
+    start = await start_of(bk, slot)
+    notifier = FlakyNotifier(failing="+1")
+    svc = Services(redis, bk, notifier)
+    clock.now = start - 7200_000  # both reminders due (the 1-day one was missed)
+    # The failed one stays due and the job is retried; the others are sent once each.
+    with pytest.raises(RetryLater):
+        await fire_due(svc, "demo")
+    sent = sorted((n.to, n.data["before_s"]) for n in notifier.sent)
+    assert sent == [("+0", 7200), ("+0", 86400), ("+2", 7200), ("+2", 86400)]
+    assert await bk.due("demo") == [f"r|{people[1]['id']}|86400|{start}"]
+    notifier.failing = ""  # the gateway is back: the next run sends the rest
+    assert await fire_due(svc, "demo") == 2
+    assert len(notifier.sent) == 6
+    assert (await stream_types(redis)).count("booking_reminder") == 6
+    assert await fire_due(svc, "demo") == 0  # nothing left before the no-shows

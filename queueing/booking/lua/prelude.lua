@@ -8,8 +8,8 @@
 -- A place is a member of bk:sl:<slot>:<group> scored by the time it lapses: a hold's or an
 -- offer's deadline, or INF once confirmed. Places taken = ZCOUNT(score > NOW), so a hold
 -- whose TTL passed is free again without any job having run.
-local BK, DUE, UNDUE  -- per call: P .. 'bk:'; due entries this call added ({member,
-                      -- due_ms}, for the arq jobs) and those it removed (jobs deleted)
+local BK, DUE  -- per call: P .. 'bk:'; due entries this call added ({member, due_ms}: the
+               -- engine makes sure an arq job runs at each time, queueing/booking/jobs.py)
 local INF = 9e15
 local RETAIN_MS = 7 * 86400 * 1000
 
@@ -18,7 +18,6 @@ begin = function(keys, args)
   queue_begin(keys, args)
   BK = P .. 'bk:'
   DUE = {}
-  UNDUE = {}
 end
 
 local BNUM = {start_ms = true, end_ms = true, order_ms = true, hold_until = true,
@@ -259,10 +258,7 @@ end
 
 local function bk_due_clear(b)
   local members = {}
-  for _, e in ipairs(bk_due_list(b)) do
-    members[#members + 1] = e[1]
-    UNDUE[#UNDUE + 1] = e[1]
-  end
+  for _, e in ipairs(bk_due_list(b)) do members[#members + 1] = e[1] end
   if #members > 0 then redis.call('ZREM', BK .. 'due', unpack(members)) end
   b.due = ''
 end
@@ -374,7 +370,6 @@ end
 
 local function bk_result(tbl)
   tbl.due = DUE
-  tbl.undue = UNDUE
   return ok(tbl)
 end
 
@@ -384,6 +379,5 @@ local function bk_result_json(json, off, extra)
   local head = extra or {}
   head.offset = off
   head.due = DUE
-  head.undue = UNDUE
   return {'ok', string.sub(cjson.encode(head), 1, -2) .. ',' .. string.sub(json, 2)}
 end
