@@ -163,7 +163,7 @@ def run_http(seconds: float, concurrency: int, clients: int, binary: str | None,
     import httpx
 
     from realtime.auth import make_token
-    from tests.conftest import free_port
+    from loadtest.servers import free_port
     port = free_port()
     secret = "bench-secret-0123456789abcdef0123"
     with tempfile.TemporaryDirectory() as tmp:
