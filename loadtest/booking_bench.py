@@ -339,8 +339,8 @@ def run_http(seconds: float, slots: int, capacity: int, processes: int, concurre
              workers: int, binary: str | None) -> dict[str, Any]:
     import httpx
 
-    from realtime.auth import make_token
     from loadtest.servers import free_port
+    from realtime.auth import make_token
     port = free_port()
     secret = "bench-secret-0123456789abcdef0123"
     with tempfile.TemporaryDirectory() as tmp:

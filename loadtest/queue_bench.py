@@ -162,8 +162,8 @@ def run_http(seconds: float, concurrency: int, clients: int, binary: str | None,
              workers: int) -> dict[str, Any]:
     import httpx
 
-    from realtime.auth import make_token
     from loadtest.servers import free_port
+    from realtime.auth import make_token
     port = free_port()
     secret = "bench-secret-0123456789abcdef0123"
     with tempfile.TemporaryDirectory() as tmp:
