@@ -33,7 +33,8 @@ def library(redis: Redis, mode: str = "auto") -> Library:
     """The dispatch scripts (dispatch/lua/): prelude.lua and one body per script."""
     base = resources.files("dispatch") / "lua"
     return Library(redis, "sbd", prelude(),
-                   {name: (base / f"{name}.lua").read_text() for name in SCRIPTS}, mode)
+                   {name: (base / f"{name}.lua").read_text() for name in SCRIPTS}, mode,
+                   read_only=("snapshot",))
 
 
 class Store:

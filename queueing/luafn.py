@@ -8,11 +8,17 @@ library is loaded; each body becomes a function, and the prelude's ``begin(keys,
 sets the call's context (key prefix, clock, actor) before the body runs. Redis runs one
 function at a time, so no call sees another's context.
 
-The library's name, and so its functions' names, carry a hash of the code: servers of
-different versions can share one Redis, and a changed script is never confused with the old
-one. A Redis that lost its functions (restarted without persistence, ``FUNCTION FLUSH``)
-gets the library again on the next call. A Redis without functions (6.x) runs the same code
-as scripts: prelude, ``begin(KEYS, ARGV)``, body.
+The library's name, and so its functions' names, carry a hash of the code: a changed script
+is never confused with the old one, and two builds' libraries can sit side by side in one
+Redis (whether the two builds may *run* side by side is a question of their data, not of
+their code: see docs/release-notes.md before an upgrade). A Redis that lost its functions
+(restarted without persistence, ``FUNCTION FLUSH``) gets the library again on the next
+call. A Redis without functions (6.x), or one that refuses ``FUNCTION LOAD`` to this user
+(ACL), runs the same code as scripts: prelude, ``begin(KEYS, ARGV)``, body.
+
+Bodies named ``read_only`` are registered with the ``no-writes`` flag: Redis refuses every
+other function outright while it is out of memory or cannot persist (as it would refuse
+their first write), but still runs reads — a board, a booking's status.
 
 The prelude must declare ``local function begin(keys, args)`` and create no per-call state
 outside it; a body reads its arguments as ``KEYS`` and ``ARGV``, as a script would.
@@ -23,7 +29,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from redis.asyncio import Redis
@@ -34,10 +40,15 @@ log = logging.getLogger("switchboard.redis")
 
 # Registers body `script` under LIB .. '_' .. script, behind the prelude's begin. (While a
 # library loads, only the redis API is reachable: no pairs(), so one call per script.)
-_REGISTER = """redis.register_function(LIB .. '_{script}', function(keys, args)
-  begin(keys, args)
-  return SCRIPTS[{script!r}](keys, args)
-end)"""
+_REGISTER = """redis.register_function{{function_name = LIB .. '_{script}',
+  callback = function(keys, args)
+    begin(keys, args)
+    return SCRIPTS[{script!r}](keys, args)
+  end,
+  flags = {{{flags}}}}}"""
+# Errors meaning "use scripts instead": no FUNCTION/FCALL command (Redis 6), or no right to
+# load functions (an ACL that allows EVAL only).
+_NO_FUNCTIONS = ("unknown command", "noperm")
 
 
 def script_text(prelude: str, body: str) -> str:
@@ -45,15 +56,23 @@ def script_text(prelude: str, body: str) -> str:
     return f"{prelude}\nbegin(KEYS, ARGV)\n{body}"
 
 
-def library_code(name: str, prelude: str, bodies: Mapping[str, str]) -> str:
+def library_code(name: str, prelude: str, bodies: Mapping[str, str],
+                 read_only: Collection[str] = ()) -> str:
     """The function library ``name``: the prelude once, each body as a function."""
     parts = [f"#!lua name={name}", prelude, "local SCRIPTS = {}"]
     for script, body in bodies.items():
         # Each body is a function of its own (its locals and returns stay its own).
         parts.append(f"SCRIPTS[{script!r}] = function(KEYS, ARGV)\n{body}\nend")
     parts.append(f"local LIB = {name!r}")
-    parts += [_REGISTER.format(script=script) for script in bodies]
+    parts += [_REGISTER.format(script=script,
+                               flags="'no-writes'" if script in read_only else "")
+              for script in bodies]
     return "\n".join(parts)
+
+
+def _no_functions(exc: ResponseError) -> bool:
+    text = str(exc).lower()
+    return any(marker in text for marker in _NO_FUNCTIONS)
 
 
 class Library:
@@ -64,15 +83,18 @@ class Library:
     """
 
     def __init__(self, redis: Redis, prefix: str, prelude: str, bodies: Mapping[str, str],
-                 mode: str = "auto") -> None:
+                 mode: str = "auto", read_only: Collection[str] = ()) -> None:
         if mode not in ("auto", "eval"):
             raise ValueError(f"mode must be 'auto' or 'eval', not {mode!r}")
+        if unknown := set(read_only) - set(bodies):
+            raise ValueError(f"read_only names no body: {sorted(unknown)}")
         self.redis = redis
         self.prelude = prelude
         self.bodies = dict(bodies)
-        digest = hashlib.sha1(library_code("", prelude, self.bodies).encode()).hexdigest()
-        self.name = f"{prefix}_{digest[:12]}"
-        self.code = library_code(self.name, prelude, self.bodies)
+        self.read_only = frozenset(read_only)
+        code = library_code("", prelude, self.bodies, self.read_only)
+        self.name = f"{prefix}_{hashlib.sha1(code.encode()).hexdigest()[:12]}"
+        self.code = library_code(self.name, prelude, self.bodies, self.read_only)
         self._loaded = False
         self._loading: asyncio.Task[None] | None = None
         self._scripts: dict[str, AsyncScript] | None = None
@@ -93,9 +115,10 @@ class Library:
             await self.redis.execute_command(  # type: ignore[no-untyped-call]
                 "FUNCTION LOAD", "REPLACE", self.code)
         except ResponseError as exc:
-            if "unknown command" not in str(exc).lower():
+            if not _no_functions(exc):
                 raise
-            log.info("Redis has no functions (before 7.0): running %s as scripts", self.name)
+            log.info("Redis runs no functions for us (%s): running %s as scripts", exc,
+                     self.name)
             self._use_scripts()
         self._loaded = True
 
@@ -120,10 +143,16 @@ class Library:
         try:
             return await self._fcall(script, keys, args)
         except ResponseError as exc:
+            if _no_functions(exc):  # now on a Redis without functions (a fail-over, say)
+                self._use_scripts()
+                assert self._scripts is not None
+                return await self._scripts[script](keys=keys, args=args)
             if "function not found" not in str(exc).lower():
                 raise
             # The Redis lost its functions (a restart without persistence, FUNCTION FLUSH).
             await self.load()
+            if self._scripts is not None:
+                return await self._scripts[script](keys=keys, args=args)
             return await self._fcall(script, keys, args)
 
     async def _fcall(self, script: str, keys: Sequence[str],

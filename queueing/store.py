@@ -24,13 +24,15 @@ _decode = msgspec.json.Decoder().decode
 
 SCRIPTS = ("issue", "call_next", "call", "counter_state", "ticket_op", "ticket_self",
            "put_site", "snapshot", "get_ticket", "queue", "trim", "record")
+READ_ONLY = ("snapshot", "get_ticket", "queue")  # still answered when Redis refuses writes
 
 
 def library(redis: Redis, mode: str = "auto") -> Library:
     """The queue scripts (queueing/lua/): prelude.lua and one body per script."""
     base = resources.files("queueing") / "lua"
     return Library(redis, "sbq", (base / "prelude.lua").read_text(),
-                   {name: (base / f"{name}.lua").read_text() for name in SCRIPTS}, mode)
+                   {name: (base / f"{name}.lua").read_text() for name in SCRIPTS}, mode,
+                   read_only=READ_ONLY)
 
 
 class Store:

@@ -13,7 +13,6 @@ from typing import Any
 
 from arq import cron, func
 from arq.connections import RedisSettings
-from arq.worker import Retry
 from redis.asyncio import Redis
 
 from queueing import redisconn
@@ -33,13 +32,10 @@ async def heartbeat(ctx: dict[str, Any]) -> None:
 async def booking_due(ctx: dict[str, Any], site: str, at: int | str) -> str:
     """Bookings' due side effects at ``at`` (ms): reminders, lapsed holds and offers, all
     of ``site`` due by now. (A job from before due times were shared names one entry.)"""
-    from queueing.booking.tasks import CTX_KEY, RETRY_S, RetryLater, fire, fire_due
-    try:
-        if isinstance(at, str) and "|" in at:
-            return await fire(ctx[CTX_KEY], site, at)
-        return f"fired {await fire_due(ctx[CTX_KEY], site)}"
-    except RetryLater as exc:
-        raise Retry(defer=RETRY_S) from exc
+    from queueing.booking.tasks import CTX_KEY, fire, fire_due
+    if isinstance(at, str) and "|" in at:
+        return await fire(ctx[CTX_KEY], site, at)
+    return f"fired {await fire_due(ctx[CTX_KEY], site)}"
 
 
 async def booking_sweep(ctx: dict[str, Any]) -> int:

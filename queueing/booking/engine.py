@@ -470,11 +470,14 @@ class BookingEngine:
 
     # -- side effects (called by queueing/booking/tasks.py) ---------------------------------
 
-    async def fire(self, site: str, member: str, mode: str = "fire") -> dict[str, Any]:
+    async def fire(self, site: str, member: str, mode: str = "fire",
+                   defer_s: int = 0) -> dict[str, Any]:
+        """Fire a due entry ("fire"), look at it ("peek"), or put it back in the index
+        ``defer_s`` from now ("defer": its notifier failed)."""
         s = await self.schedule(site)
         p = s.policy
         return await self._run("fire", site, self.now(), Actor("worker", "worker"), member,
-                               mode, p.grace_s * 1000, p.offer_ttl_s * 1000)
+                               mode, p.grace_s * 1000, p.offer_ttl_s * 1000, defer_s * 1000)
 
     async def due(self, site: str, limit: int = 200) -> list[str]:
         """Side effects whose time has come (what the sweep fires if their job did not)."""

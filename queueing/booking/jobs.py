@@ -62,9 +62,11 @@ def job_id(site: str, at_ms: int) -> str:
 def _tie(jid: str) -> float:
     """A fraction of a millisecond added to a job's score: equal scores in a sorted set are
     ordered by comparing member strings on every skip-list level (a tenth of Redis's time
-    in the booking rush, before ties were broken). arq takes a job once its score is <= now:
-    at most 1 ms later."""
-    return (zlib.crc32(jid.encode()) % 4096) / 4096
+    in the booking rush, before ties were broken). arq takes a job once its score is <= its
+    now, which it rounds to the millisecond: a fraction above 0 keeps the job from starting
+    half a millisecond before its time (when the engine's clock, which floors, would not yet
+    see the entries due). At most 1 ms late."""
+    return (zlib.crc32(jid.encode()) % 4095 + 1) / 4096
 
 
 class Jobs:
@@ -108,9 +110,11 @@ class Jobs:
             batch, self._pending = self._pending[:BATCH], self._pending[BATCH:]
             try:
                 await self._write(batch)
-            except (RedisError, OSError) as exc:
+            except BaseException as exc:
                 for site, at, _ in batch:  # not written: a later change may write it
                     self._written.pop((site, at), None)
+                if not isinstance(exc, (RedisError, OSError)):
+                    raise
                 log.warning("could not schedule %d booking jobs (%s); the sweep will fire "
                             "their entries", len(batch), exc)
 

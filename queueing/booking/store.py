@@ -18,6 +18,7 @@ from queueing.store import Store
 
 SCRIPTS = ("book", "confirm", "cancel", "reschedule", "checkin", "fire", "get", "avail",
            "affected", "suspend", "suspension", "put_config")
+READ_ONLY = ("get", "avail", "affected", "suspension")  # answered when Redis refuses writes
 
 
 def body(name: str) -> str:
@@ -35,7 +36,8 @@ def library(redis: Redis, mode: str = "auto") -> Library:
     queue = resources.files("queueing") / "lua"
     mine = resources.files("queueing.booking") / "lua"
     prelude = (queue / "prelude.lua").read_text() + "\n" + (mine / "prelude.lua").read_text()
-    return Library(redis, "sbb", prelude, {name: body(name) for name in SCRIPTS}, mode)
+    return Library(redis, "sbb", prelude, {name: body(name) for name in SCRIPTS}, mode,
+                   read_only=READ_ONLY)
 
 
 class BookingStore(Store):

@@ -36,10 +36,6 @@ CLAIM_S = 120
 RETRY_S = 30
 
 
-class RetryLater(Exception):
-    """The notifier failed; the entry stays due and is tried again."""
-
-
 @dataclass
 class Services:
     """What the worker's booking tasks use (kept in the arq ``ctx`` under ``booking``)."""
@@ -68,8 +64,13 @@ async def fire(svc: Services, site: str, member: str) -> str:
         if peek.get("valid") and peek["booking"].get("notify"):
             await svc.notifier.send(await reminder(svc, site, member, peek["booking"]))
     except NotifyFailed as exc:
+        # The entry stays due, behind everything else due now (so one dead gateway holds up
+        # no lapse and no other reminder), and is tried again RETRY_S from now.
         await svc.redis.delete(claim)
-        raise RetryLater(str(exc)) from exc
+        await svc.booking.fire(site, member, "defer", RETRY_S)
+        log.warning("reminder %s of %s not sent (%s); again in %d s", member, site, exc,
+                    RETRY_S)
+        return "deferred"
     r = await svc.booking.fire(site, member)
     return "fired" if r.get("fired") else "stale"
 
@@ -96,11 +97,11 @@ async def fire_due(svc: Services, site: str, limit: int = 500, rounds: int = 20,
     """Fire every entry of ``site`` due now; returns how many fired. Firing an entry can
     make the booking's next one due (a reminder missed while no worker ran): rounds repeat
     until nothing new is due. Reminders go out ``parallel`` at a time (a webhook per
-    person). Raises RetryLater, after trying every entry, if a notifier failed (those
-    entries stay due)."""
+    person); one the notifier could not send is deferred (``fire``), one that failed
+    otherwise is logged and stays due for the sweep: neither stops the others."""
     seen: set[str] = set()
     gate = asyncio.Semaphore(parallel)
-    fired = failed = 0
+    fired = 0
 
     async def one(member: str) -> str:
         async with gate:
@@ -111,17 +112,14 @@ async def fire_due(svc: Services, site: str, limit: int = 500, rounds: int = 20,
         if not members:
             break
         seen.update(members)
-        for outcome in await asyncio.gather(*(one(m) for m in members),
-                                            return_exceptions=True):
+        for member, outcome in zip(members, await asyncio.gather(
+                *(one(m) for m in members), return_exceptions=True), strict=True):
             if outcome == "fired":
                 fired += 1
-            elif isinstance(outcome, RetryLater):
-                failed += 1
-                log.warning("a reminder of %s was not sent (%s); will retry", site, outcome)
+            elif isinstance(outcome, Exception):
+                log.error("due entry %s of %s failed: %r", member, site, outcome)
             elif isinstance(outcome, BaseException):
                 raise outcome
-    if failed:
-        raise RetryLater(f"{failed} reminders of {site} not sent")
     return fired
 
 
@@ -132,8 +130,6 @@ async def sweep(svc: Services, limit: int = 500) -> int:
         site = raw.decode()
         try:
             fired += await fire_due(svc, site, limit)
-        except RetryLater:
-            continue  # logged; the entries stay due for the next sweep
         except (BookingNotConfigured, UnknownSite):
             continue
         except SwitchboardError as exc:

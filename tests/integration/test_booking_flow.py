@@ -11,7 +11,7 @@ from queueing import keys
 from queueing.booking.engine import BookingEngine
 from queueing.booking.jobs import FUNCTION, Jobs, job_id
 from queueing.booking.notify import Notification, NotifyFailed
-from queueing.booking.tasks import RetryLater, Services, fire_due
+from queueing.booking.tasks import RETRY_S, Services, fire_due
 from queueing.engine import Actor, Engine
 from queueing.errors import (
     BadRequest,
@@ -243,6 +243,28 @@ async def test_suspension_reaches_everyone_and_an_alternative_is_accepted(
         await bk.reschedule(w["id"], sid("r2", 1, "11:30"), KIOSK)
 
 
+async def test_a_suspended_booking_still_lapses_and_is_still_marked_no_show(
+        bk: BookingEngine, clock: Clock) -> None:
+    s9 = sid("r1", 1, "09:00")
+    start = await start_of(bk, s9)
+    kept = (await bk.book("demo", req(s9, "k"), KIOSK)).booking
+    clock.now = start - 3600_000
+    held = (await bk.book("demo", req(sid("r1", 1, "09:30"), "h", hold=True), KIOSK)).booking
+    await bk.suspend("demo", "r1", start, start + 3600_000, "training", AGENT)
+    # The suspension versioned both bookings (v 2); their due entries follow.
+    assert [m.split("|")[0] for m in (await bk.raw(held["id"]))["due"].split(",")] == ["x"]
+    clock.advance(601)  # the hold lapses (and kept's 2-hour reminder is due)
+    reminder = f"r|{kept['id']}|7200|{start}"
+    assert sorted(await bk.due("demo")) == sorted([f"x|{held['id']}|2", reminder])
+    assert (await bk.fire("demo", f"x|{held['id']}|2"))["fired"] is True
+    assert (await bk.get(held["id"]))["status"] == "expired"
+    assert (await bk.fire("demo", reminder))["fired"] is True
+    clock.now = start + 900_000  # nobody came and nobody answered: a no-show, recorded
+    assert await bk.due("demo") == [f"n|{kept['id']}|2"]
+    assert (await bk.fire("demo", f"n|{kept['id']}|2"))["fired"] is True
+    assert (await bk.get(kept["id"]))["status"] == "no_show"
+
+
 async def test_suspension_input_is_checked(bk: BookingEngine, redis: Redis,
                                            clock: Clock) -> None:
     before = await snapshot(redis)
@@ -277,15 +299,19 @@ async def test_one_job_fires_every_reminder_due_at_its_time(bk: BookingEngine, r
     slot = sid("r1", 3, "10:00")
     people = [(await bk.book("demo", req(slot, f"p{i}", notify=f"+{i}"), KIOSK)).booking
               for i in range(3)]
+    held = (await bk.book("demo", req(sid("r2", 3, "10:00"), "h", hold=True), KIOSK)).booking
     start = await start_of(bk, slot)
     notifier = FlakyNotifier(failing="+1")
     svc = Services(redis, bk, notifier)
     clock.now = start - 7200_000  # both reminders due (the 1-day one was missed)
-    # The failed one stays due and the job is retried; the others are sent once each.
-    with pytest.raises(RetryLater):
-        await fire_due(svc, "demo")
+    # Four reminders sent, the lapsed hold fired; the one the gateway refused is deferred
+    # (behind everything due now: a dead gateway holds up nobody else).
+    assert await fire_due(svc, "demo") == 5
     sent = sorted((n.to, n.data["before_s"]) for n in notifier.sent)
     assert sent == [("+0", 7200), ("+0", 86400), ("+2", 7200), ("+2", 86400)]
+    assert (await bk.get(held["id"]))["status"] == "expired"
+    assert await bk.due("demo") == []
+    clock.advance(RETRY_S)
     assert await bk.due("demo") == [f"r|{people[1]['id']}|86400|{start}"]
     notifier.failing = ""  # the gateway is back: the next run sends the rest
     assert await fire_due(svc, "demo") == 2

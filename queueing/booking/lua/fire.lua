@@ -1,6 +1,8 @@
 -- Fire a due side effect (queueing/booking/tasks.py), once: the script that removes the
 -- entry from the booking's due list fires it (and indexes the booking's next entry in
--- bk:due). ARGV[4..]: member, mode ('peek' or 'fire'), grace_ms, offer_ms.
+-- bk:due). ARGV[4..]: member, mode ('peek', 'fire' or 'defer'), grace_ms, offer_ms,
+-- defer_ms ('defer': a reminder whose notifier failed goes to the back of the index, to be
+-- tried again defer_ms from now; its place in the booking's list is unchanged).
 -- Members: r|id|offset_s|start_ms (reminder), x|id|v (hold/offer/waitlist lapse),
 -- n|id|v (no-show at the end of the grace period).
 local member, mode, grace_ms, offer_ms = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
@@ -18,6 +20,10 @@ if not due then
 end
 if due == -1 then  -- listed before due times were: its time is its bk:due score
   due = math.floor(tonumber(redis.call('ZSCORE', BK .. 'due', member) or NOW))
+end
+if mode == 'defer' then
+  redis.call('ZADD', BK .. 'due', NOW + tonumber(ARGV[8]) + bk_tie(b.id) / 4096, member)
+  return ok({fired = false, deferred = true})
 end
 if due > NOW then return ok({fired = false, at = due}) end
 local valid = false

@@ -256,6 +256,25 @@ local function bk_slot_expire(key, end_ms)
   redis.call('PEXPIRE', key, int(math.max(1, end_ms + RETAIN_MS - NOW)))
 end
 
+-- b.v changed without a new plan (a suspension reached it): its lapse and no-show entries
+-- name the version they were planned for, so they take the new one (times unchanged;
+-- their jobs are per time, so nothing else changes).
+local function bk_due_reversion(b)
+  local old, out = {}, {}
+  for _, e in ipairs(bk_due_list(b)) do
+    local m, at, kind = e[1], e[2], string.sub(e[1], 1, 1)
+    if kind == 'x' or kind == 'n' then
+      old[#old + 1] = m
+      at = at or math.floor(tonumber(redis.call('ZSCORE', BK .. 'due', m) or NOW))
+      m = kind .. '|' .. b.id .. '|' .. b.v
+    end
+    out[#out + 1] = at and (m .. '@' .. int(at)) or m
+  end
+  if #old > 0 then redis.call('ZREM', BK .. 'due', unpack(old)) end
+  b.due = table.concat(out, ',')
+  bk_due_index(b)
+end
+
 local function bk_due_clear(b)
   local members = {}
   for _, e in ipairs(bk_due_list(b)) do members[#members + 1] = e[1] end

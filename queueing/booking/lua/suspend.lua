@@ -29,7 +29,8 @@ for _, b in ipairs(affected) do
   b.answered = 0
   b.alts = cjson.encode(alts[b.id])
   b.v = b.v + 1
-  bk_save(b, {'susp', 'answered', 'alts', 'v'})
+  bk_due_reversion(b)
+  bk_save(b, {'susp', 'answered', 'alts', 'v', 'due'})
   redis.call('SADD', BK .. 'sp:' .. sid .. ':all', b.id)
   redis.call('SADD', BK .. 'sp:' .. sid .. ':pending', b.id)
   bk_emit('suspended', b, {suspension = s, alternatives = alts[b.id]})
