@@ -143,7 +143,9 @@ class Library:
         try:
             return await self._fcall(script, keys, args)
         except ResponseError as exc:
-            if _no_functions(exc):  # now on a Redis without functions (a fail-over, say)
+            # Now on a Redis without functions (a fail-over, say). Not NOPERM here: a key
+            # the ACL denies would be denied to a script as well.
+            if "unknown command" in str(exc).lower():
                 self._use_scripts()
                 assert self._scripts is not None
                 return await self._scripts[script](keys=keys, args=args)
