@@ -40,18 +40,16 @@ if b then
 end
 if mode == 'peek' then return ok({fired = false, valid = valid, booking = b or cjson.null}) end
 redis.call('ZREM', BK .. 'due', member)
-local ds = {}
-for _, e in ipairs(rest) do ds[#ds + 1] = e[2] and (e[1] .. '@' .. string.format('%d', e[2])) or e[1] end
-b.due = table.concat(ds, ',')
+b.due = bk_due_join(rest)
 if not valid then
-  bk_due_index(b)
+  bk_due_index(b, rest)
   bk_save(b, {'due'})
   return bk_result({fired = false, stale = true})
 end
 local off
 if kind == 'r' then
   b.reminded = b.reminded + 1
-  bk_due_index(b)
+  bk_due_index(b, rest)
   bk_save(b, {'due', 'reminded'})
   off = bk_emit('reminder', b, {before_s = tonumber(parts[3])})
 elseif kind == 'x' then

@@ -226,7 +226,7 @@ end
 -- Every entry still gets its arq job when it is planned (DUE).
 local function bk_due_add(b, member, at)
   DUE[#DUE + 1] = {member, at}
-  local entry = member .. '@' .. string.format('%d', at)
+  local entry = member .. '@' .. int(at)
   b.due = (b.due == nil or b.due == '') and entry or (b.due .. ',' .. entry)
 end
 
@@ -242,10 +242,19 @@ local function bk_due_list(b)
   return out
 end
 
--- Index the earliest entry of b.due in bk:due.
-local function bk_due_index(b)
+-- "member@due_ms,…" of entries {member, at} (an entry without its time stays bare).
+local function bk_due_join(entries)
+  local out = {}
+  for _, e in ipairs(entries) do out[#out + 1] = e[2] and (e[1] .. '@' .. int(e[2])) or e[1] end
+  return table.concat(out, ',')
+end
+
+-- Index the earliest of b's entries in bk:due (`entries`, default all of b.due; DUE[from..]).
+local function bk_due_index(b, entries, from)
   local first
-  for _, e in ipairs(bk_due_list(b)) do
+  entries = entries or bk_due_list(b)
+  for i = from or 1, #entries do
+    local e = entries[i]
     if e[2] and (not first or e[2] < first[2]) then first = e end
   end
   if first then redis.call('ZADD', BK .. 'due', first[2] + bk_tie(b.id) / 4096, first[1]) end
@@ -260,19 +269,18 @@ end
 -- name the version they were planned for, so they take the new one (times unchanged;
 -- their jobs are per time, so nothing else changes).
 local function bk_due_reversion(b)
-  local old, out = {}, {}
-  for _, e in ipairs(bk_due_list(b)) do
-    local m, at, kind = e[1], e[2], string.sub(e[1], 1, 1)
+  local old, entries = {}, bk_due_list(b)
+  for _, e in ipairs(entries) do
+    local kind = string.sub(e[1], 1, 1)
     if kind == 'x' or kind == 'n' then
-      old[#old + 1] = m
-      at = at or math.floor(tonumber(redis.call('ZSCORE', BK .. 'due', m) or NOW))
-      m = kind .. '|' .. b.id .. '|' .. b.v
+      old[#old + 1] = e[1]
+      e[2] = e[2] or math.floor(tonumber(redis.call('ZSCORE', BK .. 'due', e[1]) or NOW))
+      e[1] = kind .. '|' .. b.id .. '|' .. b.v
     end
-    out[#out + 1] = at and (m .. '@' .. int(at)) or m
   end
   if #old > 0 then redis.call('ZREM', BK .. 'due', unpack(old)) end
-  b.due = table.concat(out, ',')
-  bk_due_index(b)
+  b.due = bk_due_join(entries)
+  bk_due_index(b, entries)
 end
 
 local function bk_due_clear(b)
@@ -299,12 +307,7 @@ local function bk_due_plan(b, offsets_csv, grace_ms)
     end
     bk_due_add(b, 'n|' .. b.id .. '|' .. b.v, b.start_ms + grace_ms)
   end
-  -- Index the earliest of the entries just added (DUE[n0 + 1 ..]).
-  local first
-  for i = n0 + 1, #DUE do
-    if not first or DUE[i][2] < first[2] then first = DUE[i] end
-  end
-  if first then redis.call('ZADD', BK .. 'due', first[2] + bk_tie(b.id) / 4096, first[1]) end
+  bk_due_index(b, DUE, n0 + 1)  -- the entries just added
 end
 
 -- The score of a confirmed place: INF plus a tie-breaker (see bk_tie), still > any NOW.
