@@ -78,6 +78,10 @@ class PriorityClass(Strict):
     # A preempting class (emergency) may overtake tickets whose aging budget is used up.
     preempt: bool = False
     name: Name | None = None
+    # A kiosk or app (kiosk token) may choose this class itself, say a "priority" button for
+    # the elderly that the site trusts; otherwise only an agent sets it. The site's default
+    # class is always allowed.
+    self_service: bool = False
 
 
 DEFAULT_CLASSES = [
@@ -85,7 +89,7 @@ DEFAULT_CLASSES = [
     PriorityClass("priority", name={"zh": "优先", "en": "Priority"}),
     PriorityClass("appointment", name={"zh": "预约", "en": "Appointment"}),
     PriorityClass("revisit", name={"zh": "复诊", "en": "Revisit"}),
-    PriorityClass("walk_in", name={"zh": "普通", "en": "Walk-in"}),
+    PriorityClass("walk_in", name={"zh": "普通", "en": "Walk-in"}, self_service=True),
 ]
 
 

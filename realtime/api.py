@@ -54,6 +54,8 @@ async def issue_ticket(request: Request) -> Response:
     p.require("kiosk", "agent", site=site)
     c = ctx(request)
     req = await json_body(request, TicketRequest, c.settings.max_body_bytes)
+    if p.role == "kiosk" and not p.is_admin:
+        _kiosk_may_issue(await c.engine.config(site), req)
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 200):
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")
@@ -61,6 +63,22 @@ async def issue_ticket(request: Request) -> Response:
     body = await ticket_body(c, site, issued.ticket, issued.replay)
     headers = {"Idempotent-Replayed": "true"} if issued.replay else None
     return _json(body, 201, headers)
+
+
+def _kiosk_may_issue(cfg: SiteConfig, req: TicketRequest) -> None:
+    """A kiosk token sits in a public page: it takes the default class or a class the site
+    marks ``self_service``, and never sets an appointment time (check-in does)."""
+    if req.appointment_ms is not None:
+        raise Forbidden("a kiosk token cannot set appointment_ms: appointment tickets come "
+                        "from a booking's check-in or an agent", role="kiosk",
+                        field="appointment_ms")
+    if req.priority is None or req.priority == cfg.policy.default_priority:
+        return
+    cls = next((k for k in cfg.priority_classes if k.id == req.priority), None)
+    if cls is not None and not cls.self_service:  # an unknown class: unknown_priority
+        raise Forbidden(f"a kiosk token cannot issue {req.priority!r} tickets; an agent can "
+                        "(or mark the class self_service in the site's priority_classes)",
+                        role="kiosk", field="priority")
 
 
 async def ticket_body(c: Any, site: str, t: dict[str, Any], replay: bool) -> dict[str, Any]:

@@ -79,6 +79,34 @@ async def test_bad_ticket_requests_change_nothing(server: Server, redis: Redis, 
     assert await state(redis) == before
 
 
+@pytest.mark.parametrize("extra, field", [
+    ({"priority": "emergency"}, "priority"),
+    ({"priority": "priority"}, "priority"),
+    ({"appointment_ms": 1}, "appointment_ms"),
+])
+async def test_kiosk_cannot_jump_the_queue(server: Server, redis: Redis, extra: dict[str, object],
+                                           field: str) -> None:
+    """A kiosk token is in a public page: it may not pick a priority class the site has not
+    marked self-service, nor backdate itself with an appointment time. An agent may."""
+    c = server.client
+    kiosk, agent = server.auth("kiosk", site="demo"), server.auth("agent", site="demo",
+                                                                  counter="1")
+    body = {"service": "internal", "channel": "kiosk"}
+    walk_in = await c.post("/v1/sites/demo/tickets", json=body, headers=kiosk)
+    assert walk_in.status_code == 201
+    before = await state(redis)
+    r = await c.post("/v1/sites/demo/tickets", json=body | extra, headers=kiosk)
+    assert r.status_code == 403, r.text
+    assert r.json()["code"] == "forbidden" and r.json()["details"]["field"] == field
+    assert await state(redis) == before
+    # The default class by name is fine; an agent at the window may set either.
+    own = await c.post("/v1/sites/demo/tickets", json=body | {"priority": "walk_in"},
+                       headers=kiosk)
+    assert own.status_code == 201 and own.json()["position"] == 2
+    by_agent = await c.post("/v1/sites/demo/tickets", json=body | extra, headers=agent)
+    assert by_agent.status_code == 201 and by_agent.json()["position"] == 1
+
+
 async def test_oversize_body_refused(server: Server, redis: Redis) -> None:
     before = await state(redis)
     big = b'{"service": "internal", "channel": "kiosk", "customer": "' + b"x" * 70_000 + b'"}'
