@@ -14,6 +14,7 @@ from typing import Any
 import msgspec
 
 from realtime.auth import ROLES, load_secret, make_token
+from realtime.logfilter import RedactTokens, uvicorn_log_config
 from realtime.settings import Settings, from_env, to_env
 
 
@@ -76,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
                                                    "%(message)s")
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(RedactTokens())
     if args.command == "token":
         return token(args)
     if args.command == "worker":
@@ -145,6 +148,7 @@ def serve(args: argparse.Namespace) -> int:
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
     """How ``serve`` runs uvicorn (the tests' in-process servers use the same)."""
     return {"host": settings.host, "port": settings.port, "log_level": settings.log_level,
+            "log_config": uvicorn_log_config(),  # tokens in URLs are not logged
             # Oversize frames are answered by the hub (frame_too_large), not cut off here.
             "ws_max_size": max(1 << 20, 4 * settings.ws_max_frame_bytes),
             "ws_ping_interval": settings.ws_ping_interval_s,

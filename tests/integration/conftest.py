@@ -72,13 +72,13 @@ class Server:
 
 
 @contextlib.asynccontextmanager
-async def running_server(redis_url: str, data_dir: Path, **overrides: object
-                         ) -> AsyncIterator[Server]:
+async def running_server(redis_url: str, data_dir: Path, log_level: str = "warning",
+                         **overrides: object) -> AsyncIterator[Server]:
     port = free_port()
     settings = Settings(port=port, redis_url=redis_url, secret=SECRET, data_dir=str(data_dir),
                         **overrides)  # type: ignore[arg-type]
     # The same uvicorn set-up as `switchboard serve` (protocol, limits, keepalive).
-    options = {**uvicorn_options(settings), "log_level": "warning", "lifespan": "on"}
+    options = {**uvicorn_options(settings), "log_level": log_level, "lifespan": "on"}
     config = uvicorn.Config(create_app(settings), **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
