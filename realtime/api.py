@@ -137,12 +137,17 @@ async def counter_op(request: Request) -> Response:
     return _json(result)
 
 
+MAX_QUEUE_LIMIT = 100_000
+
+
 async def service_queue(request: Request) -> Response:
     site, service = request.path_params["site"], request.path_params["service"]
     principal(request).require("agent", site=site)
     limit = request.query_params.get("limit", "0")
-    return _json(await ctx(request).engine.queue(site, service, int(limit) if limit.isdigit()
-                                                 else 0))
+    if not (limit.isascii() and limit.isdigit() and int(limit) <= MAX_QUEUE_LIMIT):
+        raise BadRequest(f"'limit' is a whole number from 0 (all) to {MAX_QUEUE_LIMIT}",
+                         field="limit")
+    return _json(await ctx(request).engine.queue(site, service, int(limit)))
 
 
 def _ident(value: str) -> str:

@@ -117,6 +117,9 @@ async def get_schedule(request: Request) -> Response:
     return _json({"version": int(s.version or 0), "schedule": s.config})
 
 
+FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(9999, 12, 30)
+
+
 async def availability(request: Request) -> Response:
     site = request.path_params["site"]
     principal(request).require("agent", "kiosk", "partner", "display", site=site)
@@ -128,6 +131,9 @@ async def availability(request: Request) -> Response:
         day = date.fromisoformat(q.get("date") or "")
     except ValueError as exc:
         raise BadRequest("'date' must be YYYY-MM-DD", field="date") from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        # Slot times are epoch ms in the site's zone: outside these, datetime overflows.
+        raise BadRequest(f"'date' must be from {FIRST_DAY} to {LAST_DAY}", field="date")
     channel = q.get("channel")
     if channel is not None and channel not in {c.value for c in Channel}:
         raise BadRequest(f"unknown channel {channel!r}", field="channel",

@@ -65,8 +65,9 @@ register(
                "recall_limit", "invalid_transition", "unknown_counter", "unknown_ticket",
                "unknown_service")),
     Operation("get", "/v1/sites/{site}/services/{service}/queue",
-              "A service's waiting tickets in call order", "agent of the site",
-              errors=("unknown_service",), query=("limit",)),
+              "A service's waiting tickets in call order (`limit`: 0 = all, at most "
+              "100000)", "agent of the site",
+              errors=("unknown_service", "bad_request"), query=("limit",)),
 )
 
 

@@ -217,11 +217,21 @@ async def test_bad_booking_requests_change_nothing(bserver: Server, redis: Redis
     ("service=internal&date=2026-01-01&channel=fax", "bad_request"),
     ("service=ghost&date=2026-01-01", "unknown_service"),
     ("service=internal&date=2026-01-01&resource=ghost", "unknown_resource"),
+    ("service=internal&date=9999-12-31", "bad_request"),  # was a 500 (datetime overflow)
+    ("service=internal&date=0001-01-01", "bad_request"),
 ])
 async def test_bad_availability_queries(bserver: Server, query: str, code: str) -> None:
     r = await bserver.client.get(f"/v1/sites/demo/availability?{query}",
                                  headers=bserver.auth("kiosk", site="demo"))
     assert 400 <= r.status_code < 500 and r.json()["code"] == code
+
+
+async def test_availability_at_the_edges_of_the_calendar(bserver: Server) -> None:
+    for day in ("1970-01-02", "1999-01-01", "9999-12-30"):
+        r = await bserver.client.get(f"/v1/sites/demo/availability?service=internal&date={day}",
+                                     headers=bserver.auth("kiosk", site="demo"))
+        assert r.status_code == 200, (day, r.text)
+        assert r.json() == []  # before the schedule began, beyond its horizon
 
 
 async def test_check_in_answers_like_taking_a_ticket(bserver: Server) -> None:
@@ -367,6 +377,9 @@ async def test_bad_input_on_every_booking_route_changes_nothing(bserver: Server,
         ("post", "/v1/sites/demo/resources/r1/suspend", {"from": "soon", "until": "later",
                                                          "reason": "x"}, agent, 400,
          "bad_request"),
+        ("post", "/v1/sites/demo/resources/r1/suspend",
+         {"from": "0001-01-01T00:00:00+08:00", "until": "9999-12-31T23:59:59-08:00",
+          "reason": "x"}, agent, 400, "bad_request"),
         ("get", "/v1/sites/demo/suspensions/ghost", None, agent, 404, "unknown_suspension"),
         ("put", "/v1/sites/demo/booking", {"resources": []}, bserver.auth("admin"), 400,
          "bad_request"),

@@ -180,6 +180,11 @@ async def test_unknown_ids_and_routes(server: Server) -> None:
     assert r.status_code == 404 and r.json()["code"] == "not_found"
     r = await c.get("/v1/sites/demo/services/ghost/queue", headers=admin)
     assert r.json()["code"] == "unknown_service"
+    for limit in ("99999999999999999999", "-1", "ten", "１"):  # the first was a 500
+        r = await c.get(f"/v1/sites/demo/services/internal/queue?limit={limit}", headers=admin)
+        assert r.status_code == 400 and r.json()["details"]["field"] == "limit", r.text
+    r = await c.get("/v1/sites/demo/services/internal/queue?limit=100000", headers=admin)
+    assert r.status_code == 200 and r.json()["total"] == 0
 
 
 async def test_health_openapi_docs(server: Server) -> None:
