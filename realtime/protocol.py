@@ -173,10 +173,13 @@ _peek_msgpack = msgspec.msgpack.Decoder(dict[str, Any])
 
 def parse(frame: bytes | str, kind: str = JSON, max_bytes: int = 65536) -> ClientMessage:
     """Decode one client frame; raise ProtocolError with a stable code if it is unusable."""
-    size = len(frame)
-    if size > max_bytes:
+    # The limit is in bytes: a text frame is measured encoded (one CJK character is three).
+    # Its length in characters is a lower bound, so a frame over that is refused unencoded.
+    raw = frame if isinstance(frame, bytes) or len(frame) > max_bytes else frame.encode()
+    if len(raw) > max_bytes:
+        size = len(raw) if isinstance(raw, bytes) else f"at least {len(raw)}"
         raise ProtocolError("frame_too_large", f"frame of {size} bytes; the limit is {max_bytes}")
-    raw = frame.encode() if isinstance(frame, str) else frame
+    assert isinstance(raw, bytes)
     try:
         return _decoder(kind).decode(raw)  # type: ignore[no-any-return]
     except msgspec.ValidationError as exc:

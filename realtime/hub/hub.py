@@ -381,7 +381,11 @@ class Hub:
         elif len(conn.topics) >= self.settings.ws_max_subscriptions:
             raise ProtocolError("too_many_subscriptions", "at most "
                                 f"{self.settings.ws_max_subscriptions} subscriptions", msg_id)
-        ns, ref = resolve(topic)
+        try:
+            ns, ref = resolve(topic)
+        except ProtocolError as exc:
+            exc.id = msg_id  # the namespaces' parsers do not know the frame's id
+            raise
         try:
             ns.authorize(conn.principal, ref)
         except Forbidden as exc:

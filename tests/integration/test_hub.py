@@ -207,6 +207,11 @@ async def test_malformed_frames_answered_while_others_keep_receiving(
                     ('{"op": "subscribe", "topic": "board:demo", "extra": 1}',
                      "invalid_message"),
                     ('{"op": "subscribe", "topic": "nonsense:x"}', "unknown_topic"),
+                    ('{"op": "subscribe", "topic": "board:demo:extra", "id": 4}',
+                     "unknown_topic"),
+                    ('{"op": "subscribe", "topic": "ticket:nosuch", "id": 5}', "unknown_topic"),
+                    # 1,000 characters, 3,000 bytes: the 2,048-byte limit counts bytes
+                    ('{"op": "ping", "id": 6, "pad": "' + "汉" * 1000 + '"}', "frame_too_large"),
                     ('{"op": "unsubscribe", "topic": "board:demo"}', "not_subscribed"),
                     ("x" * 5000, "frame_too_large"),
                 ]
@@ -214,6 +219,8 @@ async def test_malformed_frames_answered_while_others_keep_receiving(
                     await bad.send(frame)
                     err = json.loads(await bad.recv())
                     assert err["op"] == "error" and err["code"] == code, (frame[:30], err)
+                    if code != "frame_too_large" and '"id": ' in frame:  # echoed, to match
+                        assert err["id"] == json.loads(frame)["id"], (frame[:30], err)
                 await eng.issue("demo", TicketRequest("internal", Channel.KIOSK), AGENT)
                 await bad.send('{"op": "ping", "id": 9}')
                 assert json.loads(await bad.recv()) == {"op": "pong", "id": 9}
