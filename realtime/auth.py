@@ -66,7 +66,8 @@ class Principal:
         if self.is_admin:
             return
         if self.role not in roles:
-            raise Forbidden(f"a {self.role} token cannot do this", role=self.role)
+            article = "an" if self.role[:1] in "aeiou" else "a"
+            raise Forbidden(f"{article} {self.role} token cannot do this", role=self.role)
         if site is not None and self.site != site:
             raise Forbidden(f"this token is not for site {site}", role=self.role)
 

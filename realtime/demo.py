@@ -35,8 +35,11 @@ async def load_demo(settings: Settings) -> dict[str, str]:
     today = local_day(int(time.time() * 1000), demo_site().timezone)
     ttl = 7 * 86400
     admin = make_token(secret, "admin", ttl_s=ttl)
-    display = make_token(secret, "display", site=DEMO_SITE, ttl_s=ttl)
-    kiosk = make_token(secret, "kiosk", site=DEMO_SITE, ttl_s=ttl)
+    # Screens and kiosks are set up once from these links: they last as long as any
+    # display/kiosk token (SWITCHBOARD_DEVICE_TOKEN_TTL_S), not a week.
+    device_ttl = settings.device_token_ttl_s
+    display = make_token(secret, "display", site=DEMO_SITE, ttl_s=device_ttl)
+    kiosk = make_token(secret, "kiosk", site=DEMO_SITE, ttl_s=device_ttl)
     agent = make_token(secret, "agent", site=DEMO_SITE, counter="1", ttl_s=ttl)
     partner = make_token(secret, "partner", site=DEMO_SITE, ttl_s=ttl)
     return {

@@ -3,6 +3,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import jwt
 import pytest
 
 from queueing.errors import Forbidden, Unauthorized
@@ -65,6 +66,17 @@ def test_token_command_uses_the_data_folder_secret(tmp_path: Path,
     p = verify(secret, capsys.readouterr().out.strip())
     assert (p.role, p.site) == ("display", "demo")
     assert main(["token", "agent", "--site", "demo", "--data-dir", str(tmp_path)]) == 2
+    capsys.readouterr()
+    for bad in ("0", "-5", "soon"):  # 0 gave the default year, -5 an expired token
+        with pytest.raises(SystemExit) as exited:
+            main(["token", "kiosk", "--site", "demo", "--ttl-s", bad, "--data-dir",
+                  str(tmp_path)])
+        assert exited.value.code == 2
+        assert "above 0" in capsys.readouterr().err
+    assert main(["token", "kiosk", "--site", "demo", "--ttl-s", "90", "--data-dir",
+                 str(tmp_path)]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), secret, algorithms=["HS256"])
+    assert claims["role"] == "kiosk" and claims["exp"] - claims["iat"] == 90
 
 
 def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
