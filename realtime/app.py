@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.routing import BaseRoute
 
 from queueing import redisconn
@@ -61,7 +63,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                *pages.ROUTES]
     # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle
     # screen: docs/loadtest-report.md).
-    return ws.App(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS)
+    return ws.App(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS,
+                  middleware=_cors(settings))
+
+
+def _cors(settings: Settings) -> list[Middleware]:
+    """The HTTP API answers browsers on the origins ``/ws`` accepts (SWITCHBOARD_ALLOWED_
+    ORIGINS); none by default, as for ``/ws``. Tokens travel in the Authorization header, not
+    cookies, so no credentials mode."""
+    if not settings.allowed_origins:
+        return []
+    return [Middleware(CORSMiddleware, allow_origins=settings.allowed_origins,
+                       allow_methods=["GET", "POST", "PUT", "DELETE"],
+                       allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+                       expose_headers=["Idempotent-Replayed"], max_age=600)]
 
 
 def app_from_env() -> Starlette:

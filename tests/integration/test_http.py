@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from redis.asyncio import Redis
 
 from queueing import keys
-from tests.integration.conftest import Server
+from realtime.redisproc import EmbeddedRedis
+from tests.integration.conftest import Server, running_server
 
 
 async def state(redis: Redis) -> tuple[int, list[bytes]]:
@@ -195,3 +198,24 @@ async def test_health_openapi_docs(server: Server) -> None:
     assert "/v1/sites/{site}/tickets" in spec["paths"]
     assert "SiteConfig" in spec["components"]["schemas"]
     assert (await c.get("/docs")).status_code == 200
+
+
+async def test_cors_only_for_the_allowed_origins(redis_server: EmbeddedRedis,
+                                                 tmp_path: Path) -> None:
+    """A browser app on another origin may call the API only where /ws would accept it."""
+    app_origin = "https://app.example.org"
+    preflight = {"Origin": app_origin, "Access-Control-Request-Method": "POST",
+                 "Access-Control-Request-Headers": "authorization,content-type,idempotency-key"}
+    async with running_server(redis_server.url, tmp_path / "a",
+                              allowed_origins=[app_origin]) as s:
+        r = await s.client.options("/v1/sites/demo/tickets", headers=preflight)
+        assert r.status_code == 200
+        assert r.headers["access-control-allow-origin"] == app_origin
+        assert "idempotency-key" in r.headers["access-control-allow-headers"].lower()
+        got = await s.client.get("/healthz", headers={"Origin": app_origin})
+        assert got.headers["access-control-allow-origin"] == app_origin
+        other = await s.client.get("/healthz", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+    async with running_server(redis_server.url, tmp_path / "b") as s:  # the default: none
+        r = await s.client.options("/v1/sites/demo/tickets", headers=preflight)
+        assert r.status_code == 405 and "access-control-allow-origin" not in r.headers
