@@ -26,8 +26,22 @@ local sep = string.find(cls, '|', 1, true)
 local rank, preempt = tonumber(string.sub(cls, 1, sep - 1)), string.sub(cls, sep + 1) == '1'
 local factor = policy('factor')
 
-local n = redis.call('INCR', P .. 'num:' .. svc .. ':' .. day)
-redis.call('EXPIRE', P .. 'num:' .. svc .. ':' .. day, 3 * 86400)
+-- Numbers restart each local day, unless tickets the service numbered on an earlier day
+-- are still open: then the day goes on from the service's last number (and keeps going on
+-- once they end), so no two open tickets ever hold the same number.
+num_index()
+local nk = P .. 'num:' .. svc .. ':' .. day
+local n = redis.call('INCR', nk)
+if tonumber(redis.call('HGET', P .. 'num_open', svc) or 0) > 0 then
+  local last = tonumber(redis.call('HGET', P .. 'num_last', svc) or 0)
+  if n <= last then
+    n = last + 1
+    redis.call('SET', nk, n)
+  end
+end
+redis.call('EXPIRE', nk, 3 * 86400)
+redis.call('HSET', P .. 'num_last', svc, n)
+redis.call('HINCRBY', P .. 'num_open', svc, 1)
 -- Order key as policy.order_key: rank * 1e13 + reference time.
 local key = rank * 1e13 + ref_ms
 local t = {id = id, site = string.match(P, '{site:(.-)}'), n = n,

@@ -147,11 +147,58 @@ local function in_list(value, csv)
   return false
 end
 
+-- Open tickets that are in no queue: each counter's current one (called or serving) and
+-- the parked ones. With the queues, that is every open ticket (as the snapshot finds them).
+local function unqueued()
+  local ids = {}
+  for _, c in ipairs(redis.call('HKEYS', P .. 'ctr')) do
+    local cur = redis.call('HGET', P .. 'cs:' .. c, 'ticket')
+    if cur and cur ~= '' then ids[#ids + 1] = cur end
+  end
+  for _, id in ipairs(redis.call('SMEMBERS', P .. 'parked')) do ids[#ids + 1] = id end
+  return ids
+end
+
+-- The service whose sequence gave the ticket its number (a transfer keeps the number).
+local function numbered_by(t)
+  if t.origin_service and t.origin_service ~= '' then return t.origin_service end
+  return t.service
+end
+
+-- num_open {service: open tickets it numbered} tells issue whether a new day may restart
+-- the numbers; num_last {service: last number given} is where they go on otherwise. Issue
+-- adds one, finish takes one away. A site whose data predates them gets them here, on first
+-- use, from where its open tickets are (each service's last number: its highest open one);
+-- returns true then. Called before the script's first write (issue) or once the ticket has
+-- left its queue, counter and the parked set (finish), the index always includes it.
+local function num_index()
+  if redis.call('EXISTS', P .. 'num_open') == 1 then return false end
+  local ids = unqueued()
+  for _, s in ipairs(redis.call('HKEYS', P .. 'svc')) do
+    for _, id in ipairs(redis.call('ZRANGE', P .. 'q:' .. s, 0, -1)) do ids[#ids + 1] = id end
+  end
+  local seen = {}
+  for _, id in ipairs(ids) do
+    local h = redis.call('HMGET', P .. 't:' .. id, 'origin_service', 'service', 'n')
+    if not seen[id] and h[3] then
+      seen[id] = true
+      local svc = numbered_by({origin_service = h[1], service = h[2]})
+      redis.call('HINCRBY', P .. 'num_open', svc, 1)
+      local last = tonumber(redis.call('HGET', P .. 'num_last', svc) or 0)
+      if tonumber(h[3]) > last then redis.call('HSET', P .. 'num_last', svc, h[3]) end
+    end
+  end
+  return true
+end
+
 -- Ticket hashes stay a week after the ticket ends (for the audit trail and its tracker).
 local RETAIN_S = 7 * 86400
 
+-- A ticket reached a final state (done, no_show, cancelled): after it has left its queue,
+-- its counter and the parked set.
 local function finish(t)
   redis.call('EXPIRE', P .. 't:' .. t.id, RETAIN_S)
+  if not num_index() then redis.call('HINCRBY', P .. 'num_open', numbered_by(t), -1) end
 end
 
 local ALL = {'id', 'site', 'n', 'number', 'service', 'status', 'priority', 'rank', 'preempt',

@@ -52,11 +52,17 @@ async def test_issue_numbers_positions_and_event(demo: Engine, redis: Redis) -> 
 
 
 async def test_numbers_reset_at_local_midnight(demo: Engine, clock: Clock) -> None:
-    # Put the clock at 23:59:30 Shanghai time, then cross midnight.
+    # Put the clock at 23:59:30 Shanghai time, then cross midnight: the numbers go on while
+    # a ticket of an earlier day is open (no number is held twice), and restart otherwise.
     clock.now = 1_795_449_570_000
     assert (await demo.issue("demo", req(), ADMIN)).ticket["number"] == "A001"
     assert (await demo.issue("demo", req(), ADMIN)).ticket["number"] == "A002"
     clock.advance(60)
+    assert (await demo.issue("demo", req(), ADMIN)).ticket["number"] == "A003"
+    for _ in range(3):
+        await demo.counter_op("demo", "1", "call-next", AGENT)
+        await demo.counter_op("demo", "1", "complete", AGENT)
+    clock.advance(86400)
     assert (await demo.issue("demo", req(), ADMIN)).ticket["number"] == "A001"
 
 
