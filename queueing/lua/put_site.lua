@@ -4,10 +4,25 @@
 -- to use if the site has none, ARGV[9]: {class: "rank|preempt"} JSON.
 local cfg, svcs, ctrs, pol = ARGV[4], cjson.decode(ARGV[5]), cjson.decode(ARGV[6]),
   cjson.decode(ARGV[7])
+-- A service goes only once none of its tickets is open: one left waiting, at a counter or
+-- parked would be stranded in a service that no longer exists.
 local old_svcs = redis.call('HKEYS', P .. 'svc')
+local gone = {}
 for _, s in ipairs(old_svcs) do
-  if not svcs[s] and redis.call('ZCARD', P .. 'q:' .. s) > 0 then
-    return fail('service_in_use', 'service ' .. s .. ' still has waiting tickets')
+  if not svcs[s] then
+    if redis.call('ZCARD', P .. 'q:' .. s) > 0 then
+      return fail('service_in_use', 'service ' .. s .. ' still has waiting tickets')
+    end
+    gone[s] = true
+  end
+end
+if next(gone) then
+  for _, id in ipairs(unqueued()) do
+    local h = redis.call('HMGET', P .. 't:' .. id, 'service', 'number', 'status')
+    if h[1] and gone[h[1]] then
+      return fail('service_in_use', 'service ' .. h[1] .. ' still has ticket ' .. h[2] ..
+        ' (' .. h[3] .. ')')
+    end
   end
 end
 local old_ctrs = redis.call('HKEYS', P .. 'ctr')

@@ -1,18 +1,21 @@
 """Reviewed defects of the queue engine, against a real Redis: numbers held by two open
-tickets after midnight."""
+tickets after midnight, services removed under their tickets."""
 
 from __future__ import annotations
 
 from collections import Counter
 from typing import Any
 
+import msgspec
+import pytest
 from redis.asyncio import Redis
 
 from queueing import keys
 from queueing.demo import demo_site
 from queueing.engine import Actor, Engine
-from queueing.model import Channel, TicketRequest
-from tests.integration.conftest import ADMIN, Clock
+from queueing.errors import CounterBusy, ServiceInUse
+from queueing.model import Channel, SiteConfig, TicketRequest
+from tests.integration.conftest import ADMIN, Clock, Server
 from tests.integration.test_booking_support import KIOSK, booking_engine, sid
 from tests.integration.test_booking_support import req as booking_req
 
@@ -184,3 +187,109 @@ async def test_checked_in_tickets_are_counted(demo: Engine, redis: Redis,
     assert t["number"] == "A001"
     await assert_index_exact(demo, redis)
     assert await index(redis) == {"internal": 1}
+
+
+# -- B: a service with open tickets cannot be removed --------------------------------------
+
+def without(service: str, *, drop: tuple[str, ...] = (),
+            retarget: dict[str, list[str]] | None = None) -> SiteConfig:
+    """The demo site without ``service``: counters in ``drop`` removed, those in
+    ``retarget`` given other services."""
+    cfg = demo_site()
+    cfg.services = [s for s in cfg.services if s.id != service]
+    counters = []
+    for c in cfg.counters:
+        if c.id in drop:
+            continue
+        if retarget and c.id in retarget:
+            c.services, c.weights = retarget[c.id], {}
+        counters.append(c)
+    cfg.counters = counters
+    return cfg
+
+
+async def unchanged(engine: Engine, redis: Redis, before: tuple[Any, int]) -> None:
+    assert (await engine.config("demo"), await redis.xlen(keys.events("demo"))) == before
+
+
+async def state(engine: Engine, redis: Redis) -> tuple[Any, int]:
+    return await engine.config("demo"), await redis.xlen(keys.events("demo"))
+
+
+async def test_a_service_with_a_parked_ticket_cannot_be_removed(demo: Engine,
+                                                                redis: Redis) -> None:
+    t = (await demo.issue("demo", req("lab"), ADMIN)).ticket
+    await demo.counter_op("demo", "4", "call-next", AGENT4)
+    await demo.counter_op("demo", "4", "park", AGENT4)
+    before = await state(demo, redis)
+    with pytest.raises(ServiceInUse):
+        await demo.put_site("demo", without("lab", drop=("4",)), ADMIN)
+    await unchanged(demo, redis, before)
+    await demo.cancel(t["id"], ADMIN)
+    await demo.put_site("demo", without("lab", drop=("4",)), ADMIN)
+    assert (await demo.config("demo")).service("lab") is None
+
+
+async def test_a_service_with_a_called_ticket_cannot_be_removed(demo: Engine,
+                                                                redis: Redis) -> None:
+    await demo.issue("demo", req("lab"), ADMIN)
+    await demo.counter_op("demo", "4", "call-next", AGENT4)
+    before = await state(demo, redis)
+    # Counter 4 stays (so it is not refused as busy), serving the pharmacy from now on.
+    with pytest.raises(ServiceInUse):
+        await demo.put_site("demo", without("lab", retarget={"4": ["pharmacy"]}), ADMIN)
+    await unchanged(demo, redis, before)
+
+
+async def test_a_service_served_at_another_counter_cannot_be_removed(demo: Engine,
+                                                                     redis: Redis) -> None:
+    t = (await demo.issue("demo", req("lab"), ADMIN)).ticket
+    await demo.counter_op("demo", "1", "call", AGENT1, ticket=t["id"])
+    await demo.counter_op("demo", "1", "start", AGENT1)
+    before = await state(demo, redis)
+    with pytest.raises(ServiceInUse):
+        await demo.put_site("demo", without("lab", drop=("4",)), ADMIN)
+    await unchanged(demo, redis, before)
+    await demo.counter_op("demo", "1", "complete", AGENT1)
+    await demo.put_site("demo", without("lab", drop=("4",)), ADMIN)
+
+
+async def test_a_counter_with_a_ticket_cannot_be_removed(demo: Engine, redis: Redis) -> None:
+    await demo.issue("demo", req("lab"), ADMIN)
+    await demo.counter_op("demo", "4", "call-next", AGENT4)
+    cfg = demo_site()
+    cfg.counters = [c for c in cfg.counters if c.id != "4"]
+    before = await state(demo, redis)
+    with pytest.raises(CounterBusy):
+        await demo.put_site("demo", cfg, ADMIN)
+    await unchanged(demo, redis, before)
+
+
+async def test_a_service_whose_numbers_moved_elsewhere_may_go(demo: Engine, redis: Redis,
+                                                              clock: Clock) -> None:
+    # A lab-numbered ticket transferred to internal belongs to internal now: the lab may
+    # go, and if it comes back its numbers go on past the one still open.
+    clock.now = EVENING
+    await demo.issue("demo", req("lab"), ADMIN)
+    await demo.counter_op("demo", "4", "call-next", AGENT4)
+    await demo.counter_op("demo", "4", "transfer", AGENT4, service="internal")
+    await demo.put_site("demo", without("lab", drop=("4",)), ADMIN)
+    clock.advance(DAY_S)
+    await demo.put_site("demo", demo_site(), ADMIN)
+    assert await number(demo, "lab") == "C002"
+
+
+async def test_http_refuses_removing_a_service_with_a_parked_ticket(server: Server) -> None:
+    admin = server.auth("admin")
+    c = server.client
+    r = await c.post("/v1/sites/demo/tickets", json={"service": "lab", "channel": "kiosk"},
+                     headers=admin)
+    assert r.status_code == 201, r.text
+    for op in ("call-next", "park"):
+        r = await c.post(f"/v1/sites/demo/counters/4/{op}", headers=admin)
+        assert r.status_code == 200, r.text
+    r = await c.put("/v1/sites/demo", content=msgspec.json.encode(without("lab", drop=("4",))),
+                    headers=admin)
+    assert r.status_code == 409 and r.json()["code"] == "service_in_use", r.text
+    site = (await c.get("/v1/sites/demo", headers=admin)).json()
+    assert "lab" in [s["id"] for s in site["services"]]
