@@ -134,6 +134,8 @@ class Engine:
 
     async def issue(self, site: str, req: TicketRequest, actor: Actor,
                     idempotency_key: str | None = None) -> Issued:
+        """A new ticket, or the one ``idempotency_key`` already made for this caller: keys
+        are scoped to ``actor.subject`` (the token's subject), so two kiosks never share one."""
         c = await self._cached(site)
         if c.config.service(req.service) is None:
             # Checked here too so an unknown service costs no script call.

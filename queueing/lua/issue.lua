@@ -1,12 +1,16 @@
 -- Issue a ticket. ARGV[4..]: id, service, channel, priority, ref_ms, day, customer, notify,
--- idem_key, fingerprint, idem_ttl_s, appointment_ms
+-- idempotency key (the caller's), fingerprint, idem_ttl_s, appointment_ms
 local id, svc, channel, prio = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local ref_ms, day = tonumber(ARGV[8]), ARGV[9]
 local customer, notify, idem, fp = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 local idem_ttl, appt = tonumber(ARGV[14]), ARGV[15]
 
+-- An Idempotency-Key is its caller's (ACTOR, the token's subject): another kiosk or agent
+-- sending the same key gets a ticket of its own, not this one. The subject's length keeps
+-- caller 'a:b' with key 'c' apart from caller 'a' with key 'b:c'.
+local idem_key = P .. 'idem:' .. #ACTOR .. ':' .. ACTOR .. ':' .. idem
 if idem ~= '' then
-  local prior = redis.call('GET', P .. 'idem:' .. idem)
+  local prior = redis.call('GET', idem_key)
   if prior then
     local sep = string.find(prior, '|', 1, true)
     local pid, pfp = string.sub(prior, 1, sep - 1), string.sub(prior, sep + 1)
@@ -53,7 +57,7 @@ local t = {id = id, site = string.match(P, '{site:(.-)}'), n = n,
 save(t, ALL)
 local idx, after = q_insert(svc, id, key, preempt, factor)
 if idem ~= '' then
-  redis.call('SET', P .. 'idem:' .. idem, id .. '|' .. fp, 'EX', idem_ttl)
+  redis.call('SET', idem_key, id .. '|' .. fp, 'EX', idem_ttl)
 end
 local off = emit('issued', {ticket = t, index = idx, after = after})
 return ok({ticket = t, position = idx + 1, offset = off})

@@ -1,5 +1,6 @@
 """Reviewed defects of the queue engine, against a real Redis: numbers held by two open
-tickets after midnight, services removed under their tickets."""
+tickets after midnight, services removed under their tickets, idempotency keys shared by
+every caller of a site."""
 
 from __future__ import annotations
 
@@ -293,3 +294,40 @@ async def test_http_refuses_removing_a_service_with_a_parked_ticket(server: Serv
     assert r.status_code == 409 and r.json()["code"] == "service_in_use", r.text
     site = (await c.get("/v1/sites/demo", headers=admin)).json()
     assert "lab" in [s["id"] for s in site["services"]]
+
+
+# -- C: an idempotency key belongs to its caller -------------------------------------------
+
+async def test_the_same_key_from_two_callers_makes_two_tickets(demo: Engine) -> None:
+    a, b = Actor("kiosk-a", "kiosk"), Actor("kiosk-b", "kiosk")
+    first = await demo.issue("demo", req(), a, "idem-1")
+    other = await demo.issue("demo", req(), b, "idem-1")
+    agent = await demo.issue("demo", req(), Actor("agent:demo:2", "kiosk"), "idem-1")
+    assert not (first.replay or other.replay or agent.replay)
+    assert len({first.ticket["id"], other.ticket["id"], agent.ticket["id"]}) == 3
+    again = await demo.issue("demo", req(), a, "idem-1")
+    assert again.replay and again.ticket["id"] == first.ticket["id"]
+    assert (await demo.issue("demo", req(), b, "idem-1")).ticket["id"] == other.ticket["id"]
+
+
+async def test_caller_and_key_cannot_run_into_each_other(demo: Engine) -> None:
+    one = await demo.issue("demo", req(), Actor("a:b", "kiosk"), "c")
+    two = await demo.issue("demo", req(), Actor("a", "kiosk"), "b:c")
+    assert not two.replay and two.ticket["id"] != one.ticket["id"]
+
+
+async def test_http_kiosks_do_not_share_idempotency_keys(server: Server) -> None:
+    c = server.client
+    body = {"service": "internal", "channel": "kiosk"}
+    key = {"Idempotency-Key": "idem-1"}
+    kiosk_a = server.auth("kiosk", site="demo", subject="kiosk-a") | key
+    kiosk_b = server.auth("kiosk", site="demo", subject="kiosk-b") | key
+    agent = server.auth("agent", site="demo", counter="2") | key
+    tickets = []
+    for headers in (kiosk_a, kiosk_b, agent):
+        r = await c.post("/v1/sites/demo/tickets", json=body, headers=headers)
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers, r.text
+        tickets.append(r.json()["id"])
+    assert len(set(tickets)) == 3
+    r = await c.post("/v1/sites/demo/tickets", json=body, headers=kiosk_a)
+    assert r.headers.get("idempotent-replayed") == "true" and r.json()["id"] == tickets[0]
