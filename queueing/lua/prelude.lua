@@ -168,9 +168,10 @@ end
 -- num_open {service: open tickets it numbered} tells issue whether a new day may restart
 -- the numbers; num_last {service: last number given} is where they go on otherwise. Issue
 -- adds one, finish takes one away. A site whose data predates them gets them here, on first
--- use, from where its open tickets are (each service's last number: its highest open one);
--- returns true then. Called before the script's first write (issue) or once the ticket has
--- left its queue, counter and the parked set (finish), the index always includes it.
+-- use, from where its open tickets are (each service's last number: its highest open one),
+-- and true is returned. Built in issue (before its first write), the count does not hold the
+-- new ticket yet, so issue adds it; built in finish, the ended ticket has already left its
+-- queue, counter or the parked set, so finish takes nothing away.
 local function num_index()
   if redis.call('EXISTS', P .. 'num_open') == 1 then return false end
   local ids = unqueued()
