@@ -245,6 +245,11 @@ class BookingEngine:
     async def book(self, site: str, req: BookingRequest, actor: Actor,
                    idempotency_key: str | None = None) -> Booked:
         fp = hashlib.sha256(msgspec.json.encode(req)).hexdigest()[:16]
+        # A key is its caller's (the token's subject), as for tickets: another partner or
+        # kiosk sending the same key and body gets a booking of its own, never this one (and
+        # its token). The subject's length keeps 'a:b' + 'c' apart from 'a' + 'b:c'.
+        if idempotency_key:
+            idempotency_key = f"{len(actor.subject)}:{actor.subject}:{idempotency_key}"
 
         async def step(s: Schedule) -> Booked:
             now = self.now()

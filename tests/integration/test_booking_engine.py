@@ -10,7 +10,7 @@ from redis.asyncio import Redis
 from queueing import keys
 from queueing.booking.engine import BookingEngine
 from queueing.booking.schedule import local_date, parse_slot_id
-from queueing.engine import Engine
+from queueing.engine import Actor, Engine
 from queueing.errors import (
     ChannelQuota,
     HoldExpired,
@@ -147,6 +147,20 @@ async def test_idempotent_retry_returns_the_first_booking(bk: BookingEngine,
     with pytest.raises(IdempotencyMismatch):
         await bk.book("demo", req(sid("r1", 1, "11:30"), "carol"), KIOSK, idempotency_key="k-1")
     assert await snapshot(redis) == before
+
+
+async def test_idempotency_keys_are_the_callers(bk: BookingEngine) -> None:
+    """Another caller sending the same key and body is not handed the first booking (and its
+    token): it books for itself, here refused as carol already holds that time."""
+    r = req(sid("r1", 1, "11:00"), "carol")
+    first = await bk.book("demo", r, KIOSK, idempotency_key="k-1")
+    with pytest.raises(Overlap):
+        await bk.book("demo", r, Actor("partner:other", "partner"), idempotency_key="k-1")
+    other = await bk.book("demo", req(sid("r1", 1, "11:30"), "dora"),
+                          Actor("partner:other", "partner"), idempotency_key="k-1")
+    assert not other.replay and other.booking["id"] != first.booking["id"]
+    again = await bk.book("demo", r, KIOSK, idempotency_key="k-1")
+    assert again.replay and again.booking["id"] == first.booking["id"]
 
 
 async def test_hold_expires_lazily_and_the_place_returns(bk: BookingEngine, redis: Redis,
