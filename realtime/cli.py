@@ -8,6 +8,7 @@ import contextlib
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -94,10 +95,38 @@ def worker(args: argparse.Namespace) -> int:
     if args.data_dir:
         os.environ["SWITCHBOARD_DATA_DIR"] = args.data_dir
     from arq.worker import run_worker
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
     from realtime import worker as settings_module
-    run_worker(settings_module.WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
-    return 0
+    log = logging.getLogger("switchboard.worker")
+    url = settings_module.redis_url()
+    delay = 1.0
+    while True:
+        log.info("worker: Redis at %s", url)
+        started = time.monotonic()
+        try:
+            run_worker(settings_module.WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
+            return 0
+        except KeyboardInterrupt:  # Ctrl-C while it was still connecting
+            return 0
+        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+            # The server's Redis went away (a restart of `serve`, which stops its embedded
+            # Redis) or is not up yet: wait for it rather than leave the site without
+            # reminders, offers and recomputes until someone notices.
+            if args.burst:
+                print(f"switchboard worker: Redis at {url} is unreachable: {exc}",
+                      file=sys.stderr)
+                return 1
+            if time.monotonic() - started > 60:
+                delay = 1.0  # it had been running: start the backoff again
+            log.warning("worker: Redis at %s is unreachable (%s); retrying in %.0f s", url,
+                        exc, delay)
+        try:
+            time.sleep(delay)
+        except KeyboardInterrupt:
+            return 0
+        delay = min(delay * 2, 30.0)
 
 
 def token(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import time
 
 from queueing.booking.engine import BookingEngine
@@ -77,6 +78,19 @@ def _dispatch_tokens(secret: str, ttl: int) -> dict[str, str]:
     }
 
 
+def next_commands(settings: Settings, base: str) -> list[str]:
+    """The worker and the device simulator, pointed at this server and its Redis (a command
+    printed without them would look in ./switchboard-data and at port 8000)."""
+    embedded = f"unix://{settings.data_path / 'redis.sock'}"
+    if settings.redis_url and settings.redis_url != embedded:
+        where = f"--redis-url {shlex.quote(settings.redis_url)}"
+    else:
+        where = f"--data-dir {shlex.quote(str(settings.data_path.resolve()))}"
+    return [f"switchboard worker {where}    # reminders, recomputes, offer timeouts / 后台任务",
+            f"python -m clients.device_sim --base {base} --token <city dispatcher token> "
+            "--region city    # drives the technicians / 模拟技师设备"]
+
+
 def print_welcome(settings: Settings, pages: dict[str, str]) -> None:
     base = f"http://{settings.host}:{settings.port}"
     print("\nSwitchboard demo is loaded: site 'demo' (a clinic, 5 services, 6 counters).")
@@ -84,8 +98,8 @@ def print_welcome(settings: Settings, pages: dict[str, str]) -> None:
     for label, path in pages.items():
         value = path if label.endswith("token") else base + path
         print(f"  {label:28} {value}")
-    print("Dispatch region 'city' (8 technicians, 12 calls, a 20-job ACME batch) is loaded too:"
-          " run `switchboard worker` for recomputes and offer timeouts, and `python -m "
-          "clients.device_sim --token <city dispatcher token> --region city` to drive the "
-          "technicians.")
+    print("Dispatch region 'city' (8 technicians, calls and an ACME batch) is loaded too.")
+    print("Run beside it / 另开终端运行:")
+    for line in next_commands(settings, base):
+        print(f"  {line}")
     print("Stop with Ctrl-C.\n", flush=True)
