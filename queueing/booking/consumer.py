@@ -161,7 +161,7 @@ class SiteWatcher:
         svc = cfg.service(b["service"])
         values: dict[str, Any] = {
             "time": local_text(b["start_ms"], self.tz), "code": b["code"],
-            "service": display_name(svc.name if svc else None, cfg.languages[0], b["service"])}
+            "service": texts.names(svc.name if svc else None, cfg.languages, b["service"])}
         extra: dict[str, Any] = {"slot": b["slot"], "code": b["code"]}
         if kind == "booking_offered":
             name = "offer"

@@ -28,7 +28,6 @@ from queueing.booking.consumer import Notifications, local_text
 from queueing.booking.engine import BookingEngine
 from queueing.booking.notify import Notification, Notifier, NotifyFailed
 from queueing.errors import BookingNotConfigured, SwitchboardError, UnknownSite
-from queueing.model import display_name
 
 log = logging.getLogger("switchboard.booking")
 CTX_KEY = "booking"
@@ -85,8 +84,8 @@ async def reminder(svc: Services, site: str, member: str, b: dict[str, Any]) -> 
         to=b["notify"], booking=b["id"],
         at=datetime.fromtimestamp(svc.booking.now() / 1000, tz).isoformat(timespec="seconds"),
         text=texts.render("reminder", cfg.languages, time=local_text(b["start_ms"], tz),
-                          code=b["code"], service=display_name(
-                              svc_cfg.name if svc_cfg else None, cfg.languages[0],
+                          code=b["code"], service=texts.names(
+                              svc_cfg.name if svc_cfg else None, cfg.languages,
                               b["service"])),
         data={"before_s": before_s, "slot": b["slot"], "code": b["code"],
               "start": datetime.fromtimestamp(b["start_ms"] / 1000, tz).isoformat()})

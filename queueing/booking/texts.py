@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from queueing.model import Name, display_name
+
 TEXTS: dict[str, dict[str, str]] = {
     "reminder": {
         "en": "Reminder: your appointment ({service}) is at {time}. Booking code {code}.",
@@ -22,10 +24,24 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+class PerLanguage(dict[str, str]):
+    """A value that reads differently per language (a service's name): ``render`` puts
+    each language's own into that language's text."""
+
+    def pick(self, lang: str) -> str:
+        return self.get(lang) or self.get(lang.split("-")[0]) or next(iter(self.values()), "")
+
+
+def names(name: Name | None, languages: list[str], fallback: str) -> PerLanguage:
+    """A configured name (one string, or per language) for each of ``languages``."""
+    return PerLanguage({lang: display_name(name, lang, fallback) for lang in languages or ["en"]})
+
+
 def render(kind: str, languages: list[str], **values: object) -> dict[str, str]:
     templates = TEXTS[kind]
     out = {}
     for lang in languages or ["en"]:
         template = templates.get(lang) or templates.get(lang.split("-")[0]) or templates["en"]
-        out[lang] = template.format(**values)
+        own = {k: v.pick(lang) if isinstance(v, PerLanguage) else v for k, v in values.items()}
+        out[lang] = template.format(**own)
     return out

@@ -36,3 +36,15 @@ def test_texts_per_language() -> None:
     t = texts.render("almost", ["zh", "en", "fr"], ahead=2, number="A012")
     assert t["zh"] == "快到您了：A012 号前面还有 2 人。"
     assert t["fr"] == t["en"] == "Almost your turn: 2 ahead of ticket A012."
+
+
+def test_each_language_gets_its_own_service_name() -> None:
+    """An English reminder names the service in English, not in the site's first language."""
+    lab = texts.names({"zh": "检验科", "en": "Laboratory"}, ["zh", "en", "fr"], "lab")
+    t = texts.render("reminder", ["zh", "en", "fr"], time="10:00", code="ABC123", service=lab)
+    assert "检验科" in t["zh"] and "Laboratory" not in t["zh"]
+    assert "(Laboratory)" in t["en"] and "检验科" not in t["en"]
+    assert "(检验科)" in t["fr"]  # no French name: the first one, in the English template
+    plain = texts.names("Lab", ["zh", "en"], "lab")
+    assert texts.render("offer", ["en"], time="9", until="8", service=plain)["en"].count("Lab") == 1
+    assert texts.names(None, ["en"], "lab").pick("en") == "lab"
