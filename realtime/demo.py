@@ -8,6 +8,7 @@ import time
 from queueing.booking.engine import BookingEngine
 from queueing.demo import DEMO_SITE, demo_booking, demo_site
 from queueing.engine import Actor, Engine
+from queueing.errors import BookingNotConfigured, UnknownSite
 from queueing.numbering import local_day
 from queueing.store import Store
 from realtime.app import connect
@@ -22,13 +23,20 @@ async def load_demo(settings: Settings) -> dict[str, str]:
         engine = Engine(Store(redis))
         who = Actor("demo-loader", "demo")
         cfg = demo_site()
-        result = await engine.put_site(DEMO_SITE, cfg, who)
-        if result.get("created"):
-            # Only on first start: a restart must find counters as the agents left them.
+        # Only on first start: a restart must find the site, its counters and its booking
+        # schedule as the operators left them (delete the data folder to start afresh).
+        try:
+            await engine.config(DEMO_SITE)
+        except UnknownSite:
+            await engine.put_site(DEMO_SITE, cfg, who)
             for c in cfg.counters:
                 await engine.counter_op(DEMO_SITE, c.id, "open", who)
-        # Bookable slots today and the next 7 days (idempotent: unchanged schedule, no event).
-        await BookingEngine(engine).put_config(DEMO_SITE, demo_booking(), who)
+        bookings = BookingEngine(engine)
+        try:
+            await bookings.schedule(DEMO_SITE, fresh=True)
+        except BookingNotConfigured:
+            # Every day of the week, so there are slots whenever the demo runs.
+            await bookings.put_config(DEMO_SITE, demo_booking(), who)
         await _dispatch_demo(redis)
     finally:
         await redis.aclose()

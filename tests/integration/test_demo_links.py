@@ -39,3 +39,35 @@ def test_printed_commands_point_at_this_server_and_its_redis(tmp_path: Path) -> 
     shared = Settings(data_dir=str(data), redis_url="redis://10.0.0.5:6380/2")
     worker, _ = next_commands(shared, "http://127.0.0.1:8000")
     assert worker.startswith("switchboard worker --redis-url redis://10.0.0.5:6380/2")
+
+
+async def test_a_restart_keeps_what_the_operators_changed(redis_server: EmbeddedRedis,
+                                                          tmp_path: Path) -> None:
+    from redis.asyncio import Redis
+
+    from queueing.booking.engine import BookingEngine
+    from queueing.demo import DEMO_SITE, demo_booking
+    from queueing.engine import Actor, Engine
+    from queueing.store import Store
+    settings = Settings(redis_url=redis_server.url, secret=SECRET, data_dir=str(tmp_path))
+    await load_demo(settings)
+    redis = Redis.from_url(redis_server.url)
+    try:
+        engine = Engine(Store(redis), config_ttl_s=0)
+        who = Actor("admin", "test")
+        cfg = await engine.config(DEMO_SITE)
+        cfg.services[0].name = "Renamed"
+        await engine.put_site(DEMO_SITE, cfg, who)
+        await engine.counter_op(DEMO_SITE, cfg.counters[0].id, "close", who)
+        schedule = demo_booking()
+        schedule.policy.hold_ttl_s = 60
+        await BookingEngine(engine).put_config(DEMO_SITE, schedule, who)
+        await load_demo(settings)  # a restart of `serve --demo`
+        again = await engine.config(DEMO_SITE)
+        assert again.services[0].name == "Renamed"
+        site = await engine.site(DEMO_SITE)
+        assert site["counters"][0]["state"] == "closed"
+        kept = await BookingEngine(engine).schedule(DEMO_SITE, fresh=True)
+        assert kept.policy.hold_ttl_s == 60
+    finally:
+        await redis.aclose()
