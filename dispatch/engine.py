@@ -204,6 +204,19 @@ class DispatchEngine:
             await self.enqueuer.recompute(region, "tech_updated")
         return tech_view(normalise(r["tech"]))
 
+    async def tech_record(self, tech_id: str) -> dict[str, Any]:
+        """The technician's hash, decoded (what the hub's region view holds)."""
+        return await self._record("tech", tech_id, UnknownTechnician, "technician")
+
+    async def _record(self, kind: str, some_id: str, missing: type[Exception], noun: str
+                      ) -> dict[str, Any]:
+        region = _region_of(some_id, missing)
+        raw = await self.redis.hgetall(  # type: ignore[misc]
+            f"{keys.prefix(region)}{kind}:{some_id}")
+        if not raw:
+            raise missing(f"unknown {noun} {some_id}")
+        return decode_hash(raw)
+
     async def tech(self, tech_id: str) -> dict[str, Any]:
         region = _region_of(tech_id, UnknownTechnician)
         p = keys.prefix(region)
@@ -296,11 +309,7 @@ class DispatchEngine:
         return {**batch, "size": len(rows), "jobs": [r["id"] for r in rows]}
 
     async def job_record(self, job_id: str) -> dict[str, Any]:
-        region = _region_of(job_id, UnknownJob)
-        raw = await self.redis.hgetall(keys.prefix(region) + "job:" + job_id)  # type: ignore[misc]
-        if not raw:
-            raise UnknownJob(f"unknown job {job_id}")
-        return decode_hash(raw)
+        return await self._record("job", job_id, UnknownJob, "job")
 
     async def job(self, job_id: str) -> dict[str, Any]:
         return job_view(await self.job_record(job_id))

@@ -67,6 +67,16 @@ class RegionView:
         view._travel()
         return view
 
+    @classmethod
+    def of_job(cls, region: str, config: RegionConfig, job: dict[str, Any],
+               tech: dict[str, Any] | None) -> RegionView:
+        """A view holding one job and its technician (records as stored): enough for that
+        job's customer view where no hub keeps the region's (a REST request)."""
+        techs = {tech["id"]: tech} if tech else {}
+        view = cls(region, config, techs, {job["id"]: job}, {}, {})
+        view._travel()
+        return view
+
     def _index(self) -> None:
         self.org_jobs = {}
         for jid, j in self.jobs.items():

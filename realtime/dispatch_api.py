@@ -225,7 +225,14 @@ def _with_token(request: Request, job: dict[str, Any]) -> dict[str, Any]:
             "tracker": f"/track/{job['id']}?token={token}"}
 
 
+async def _customer_job(request: Request, jid: str) -> dict[str, Any]:
+    from realtime.hub.dispatch_topics import customer_job
+    return await customer_job(_engine(request), jid)
+
+
 async def _may_see_job(request: Request, jid: str) -> tuple[Principal, dict[str, Any]]:
+    """The principal and the job as it may see it: its customer gets the ``job:`` topic's
+    view (a first name once accepted, nothing internal); its organisation and staff all."""
     p = principal(request)
     region = dkeys.region_of(jid)
     if not region:
@@ -233,7 +240,7 @@ async def _may_see_job(request: Request, jid: str) -> tuple[Principal, dict[str,
     if p.role == "customer":
         if p.job != jid:
             raise Forbidden("this token is for another job")
-        return p, await _engine(request).job(jid)
+        return p, await _customer_job(request, jid)
     job = await _engine(request).job(jid)
     if p.role == "org" and job.get("org") == p.org and p.org:
         return p, job
@@ -250,7 +257,8 @@ async def cancel_job(request: Request) -> Response:
     jid = request.path_params["job"]
     p, _ = await _may_see_job(request, jid)
     body = await json_body(request, CancelBody, _limit(request), allow_empty=True)
-    return _json(await _engine(request).cancel_job(jid, body.reason, _actor(p)))
+    job = await _engine(request).cancel_job(jid, body.reason, _actor(p))
+    return _json(await _customer_job(request, jid) if p.role == "customer" else job)
 
 
 # -- organisations --------------------------------------------------------------------------
@@ -360,7 +368,8 @@ register(
               errors=("unknown_technician",)),
     Operation("get", "/v1/technicians/{tech}/track", "The technician's recent fixes", _STAFF,
               errors=("unknown_technician",)),
-    Operation("get", "/v1/jobs/{job}", "A job", f"its customer; its organisation; {_STAFF}",
+    Operation("get", "/v1/jobs/{job}", "A job (its customer gets the job topic's view)",
+              f"its customer; its organisation; {_STAFF}",
               errors=("unknown_job",)),
     Operation("post", "/v1/jobs/{job}/cancel", "Cancel a job",
               f"its customer; its organisation; {_STAFF}", CancelBody,

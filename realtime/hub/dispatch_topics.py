@@ -32,7 +32,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dispatch import keys as dkeys
 from dispatch.engine import Actor, DispatchEngine
-from dispatch.errors import DispatchFailure, FixRejected
+from dispatch.errors import DispatchFailure, FixRejected, UnknownTechnician
 from dispatch.gps import Fix
 from dispatch.model import Action, ActionKind
 from dispatch.records import csv
@@ -249,6 +249,19 @@ def job_state(rv: RegionView, j: dict[str, Any]) -> dict[str, Any]:
         if j.get(k):
             out[k] = j[k]
     return out
+
+
+async def customer_job(eng: DispatchEngine, jid: str) -> dict[str, Any]:
+    """``job_state`` for a REST request (``GET /v1/jobs/{id}`` with the customer's token):
+    the same view as the ``job:`` topic's, read from the job's and its technician's records."""
+    j = await eng.job_record(jid)
+    region = dkeys.region_of(jid)
+    tid = j.get("tech") or ""
+    try:
+        tech = await eng.tech_record(tid) if tid else None
+    except UnknownTechnician:
+        tech = None
+    return job_state(RegionView.of_job(region, await eng.config(region), j, tech), j)
 
 
 def org_state(rv: RegionView, oid: str, now_ms: int) -> dict[str, Any]:
