@@ -47,6 +47,7 @@ class Unassignable(enum.StrEnum):
 
     OUTSIDE_ZONES = "outside_zones"  # the job lies in no service zone of the region
     SKILLS = "skills"  # no technician on shift has every skill the job needs
+    DECLINED = "declined"  # every technician who could do it declined or did not answer
     CAPACITY = "capacity"  # every skilled technician's day is full
     TIME_WINDOW = "time_window"  # no technician can reach it inside its window
     NO_TECHNICIAN = "no_technician"  # nobody is on shift in the region

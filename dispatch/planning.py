@@ -495,9 +495,22 @@ def _opens(task: Task, deadline: int) -> int:
 
 def reasons(built: Built, plan: Plan) -> dict[str, str]:
     """Every job without a technician in ``plan``, with its reason."""
-    out = {t: str(REASONS.get(r, Unassignable.SOLVER)) for t, r in plan.unassigned.items()}
+    out = {t: str(_reason(built.problem, t, r)) for t, r in plan.unassigned.items()}
     out.update(built.outside)
     return out
+
+
+def _reason(problem: Problem, jid: str, why: Unassigned) -> Unassignable:
+    """The solver's reason as a job's. Declines are a skill token ``x:<job>`` to the solver:
+    a job that lacks skills only for that token was declined (or let expire) by everyone
+    on shift who could do it, which is not the same news as nobody having the skills."""
+    task = problem.task_by_id.get(jid)
+    token = f"x:{jid}"
+    if why is Unassigned.SKILLS and task is not None and token in task.skills:
+        needs = task.skills - {token}
+        if any(needs <= v.skills for v in problem.vehicles):
+            return Unassignable.DECLINED
+    return REASONS.get(why, Unassignable.SOLVER)
 
 
 def stops_ms(built: Built, plan: Plan, vid: str) -> list[list[Any]]:

@@ -71,13 +71,19 @@ async def test_job_goes_to_a_skilled_technician_only(deng: DispatchEngine, clock
     jid = (await deng.create_job("city", job(52.370, 4.890, skills=("gas",)), ADMIN))["id"]
     await rc.run("city")
     assert await status(deng, jid) == ("offered", "city.far")
-    # The skilled one declines: nobody else has the skill, so the job is unassignable.
+    # The skilled one declines: nobody else has the skill, so the job is unassignable, and
+    # says why: everyone who could do it declined (not "skills": one technician has them).
     await deng.action("city.far", act("d1", ActionKind.DECLINE, clock.now, jid, "too far"), ADMIN)
     for _ in range(3):
         await rc.run("city")
     st, tech = await status(deng, jid)
     assert (st, tech) == ("unassignable", None)
-    assert (await deng.job(jid))["reason"] == "skills"
+    assert (await deng.job(jid))["reason"] == "declined"
+    # A skill nobody on shift has is a matter of skills.
+    other = (await deng.create_job("city", job(52.370, 4.890, skills=("roof",)), ADMIN))["id"]
+    for _ in range(2):
+        await rc.run("city")
+    assert (await deng.job(other))["reason"] == "skills"
     offered_to = {d["tech"] for t, d in await events(deng.redis) if t == "offered"
                   and d["job"]["id"] == jid}
     assert offered_to == {"city.far"}

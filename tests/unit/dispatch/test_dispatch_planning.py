@@ -116,6 +116,23 @@ def test_no_technician_on_shift() -> None:
     assert built.outside == {"city.j": Unassignable.NO_TECHNICIAN}
 
 
+def test_a_job_every_skilled_technician_declined_says_declined() -> None:
+    # Three technicians hold "gas"; all three declined (or let the offer expire). The solver
+    # sees a skill token nobody holds, but the reason is the declines, not the skills.
+    techs = [tech(f"city.g{i}", 52.37, 4.85 + 0.01 * i, skills="gas") for i in range(3)]
+    techs.append(tech("city.plain", 52.37, 4.86))
+    jobs = [job("city.j-gas", 52.371, 4.851, skills="gas",
+                excluded="city.g0,city.g1,city.g2"),
+            job("city.j-elec", 52.372, 4.852, skills="electric", excluded="city.g0")]
+    built = build(state(techs, jobs), NOW, GeodesicProvider())
+    plan = built.current
+    for task in built.pending:
+        plan = insert(plan, built.problem, task).plan
+    # Nobody on shift has "electric": that stays a matter of skills.
+    assert reasons(built, plan) == {"city.j-gas": Unassignable.DECLINED,
+                                    "city.j-elec": Unassignable.SKILLS}
+
+
 def test_greedy_nearest_available() -> None:
     g = Greedy()
     g.techs = {"a": GTech("a", 52.37, 4.85, frozenset(), available=True),
