@@ -312,6 +312,15 @@ TECH_REASON = {"offer_accepted": "accepted", "offer_declined": "declined",
                "job_unassignable": "unassignable", "offered": "offered"}
 
 
+def tech_reason(etype: str, d: dict[str, Any], tid: str) -> str | None:
+    """Why technician ``tid``'s route changed with this event. An offer taken back from
+    another technician to be offered to this one is, for this one, an offer (its ``offer``
+    follows): "withdrawn" is the previous holder's news only."""
+    if etype == "offer_withdrawn" and d.get("tech") != tid:
+        return "offered"
+    return TECH_REASON.get(etype)
+
+
 class TechTopic:
     name = "tech"
     feed_kind = "region"
@@ -346,7 +355,7 @@ class TechTopic:
                                         "reason": d.get("reason"), **state})
         if entry.type in ("tech_status", "tech_updated"):
             return Message("status", {"reason": d.get("reason") or entry.type, **state})
-        reason = d.get("reason") if entry.type == "plan" else TECH_REASON.get(entry.type)
+        reason = d.get("reason") if entry.type == "plan" else tech_reason(entry.type, d, tid)
         job = d["job"]["id"] if isinstance(d.get("job"), dict) else None
         return Message("route_changed", {"reason": reason or entry.type, "changed_job": job,
                                          **state})
@@ -364,7 +373,7 @@ class TechTopic:
                                              "route": d["routes"][tid]})
         job = d.get("job") if isinstance(d.get("job"), dict) else None
         if job and entry.type in TECH_REASON and tid in (job.get("tech"), d.get("tech")):
-            return Message("route_changed", {"reason": TECH_REASON[entry.type],
+            return Message("route_changed", {"reason": tech_reason(entry.type, d, tid),
                                              "changed_job": job["id"]})
         return None
 

@@ -3,17 +3,24 @@ pinned on a real Redis and, where a client sees it, a real server."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from redis.asyncio import Redis
 
+from dispatch import keys
 from dispatch.engine import NoEnqueuer
 from dispatch.model import Action, ActionKind
-from tests.integration.conftest import Server
+from dispatch.view import RegionView
+from realtime.hub.dispatch_topics import TechTopic
+from realtime.hub.entry import decode_entry
+from tests.integration.conftest import Clock, Server
 from tests.integration.test_dispatch_http import now, srv
 from tests.integration.test_dispatch_support import (
     ADMIN,
     add_techs,
     clock_engine,
     config,
+    job,
     recomputer,
     tech_spec,
 )
@@ -60,3 +67,52 @@ async def test_customer_get_job_is_the_tracking_view(srv: Server, redis: Redis) 
 
 def _accept(jid: str) -> Action:
     return Action(f"acc-{jid}", ActionKind.ACCEPT, now(), jid)
+
+
+class _Feed:
+    """What the tech namespace reads from a hub's RegionFeed: the region view."""
+
+    def __init__(self, rv: RegionView) -> None:
+        self.rv = rv
+
+
+async def test_new_owner_of_a_moved_offer_is_not_told_it_was_withdrawn(
+        redis: Redis, clock: Clock) -> None:
+    # A plan moves an offered job from t1 to t3: t1 hears offer_withdrawn; t3 hears of an
+    # offer (route_changed "offered", then the offer), never "withdrawn".
+    eng = clock_engine(redis, clock, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, clock.now, {"city.t1": tech_spec(52.370, 4.891),
+                                     "city.t3": tech_spec(52.380, 4.900)})
+    jid = (await eng.create_job("city", job(52.370, 4.890), ADMIN))["id"]
+    rc = recomputer(eng)
+    await rc.run("city")
+    assert (await eng.job(jid))["technician"] == "city.t1"
+    snap = await eng.snapshot("city")
+    feed = _Feed(RegionView.from_snapshot("city", snap))
+    token = await rc.acquire("city")
+    eta = clock.now + 600_000
+    await rc.publish("city", token, config(), {
+        "reason": "improve", "moved": 1, "planned": 1, "unassigned": {}, "offers": {},
+        "routes": {"city.t1": [], "city.t3": [[jid, eta, eta, eta + 1800_000]]},
+        "pos": {}, "hist": {}})
+    await rc.lock("city", "release", token)
+    ns = TechTopic()
+    heard: dict[str, list[tuple[str, Any]]] = {"city.t1": [], "city.t3": []}
+    replay: dict[str, list[tuple[str, Any]]] = {"city.t1": [], "city.t3": []}
+    for eid, fields in await redis.xrange(keys.events("city"), "(" + snap["offset"], "+"):
+        entry = decode_entry(eid, fields)
+        change = feed.rv.apply(entry.type, entry.data)
+        for topic in set(ns.affected(feed, entry, change)):
+            tid = topic.split(":", 1)[1]
+            ref = ns.parse(topic, (tid,))
+            msg = ns.live(feed, ref, entry, change)
+            if msg is not None:
+                heard[tid].append((msg.type, msg.data.get("reason")))
+            old = ns.history(feed, ref, entry, clock.now)
+            if old is not None:
+                replay[tid].append((old.type, old.data.get("reason")))
+    assert ("offer_withdrawn", "reassigned") in heard["city.t1"]
+    for seen in (heard["city.t3"], replay["city.t3"]):
+        assert ("route_changed", "withdrawn") not in seen, seen
+        assert seen[-2:] == [("route_changed", "offered"), ("offer", None)], seen
