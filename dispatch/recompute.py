@@ -450,9 +450,11 @@ class Recomputer:
         if hot is not None:
             for jid, cost in hot.costs.items():
                 j = state.jobs.get(jid, {})
+                # As JSON text: plan.lua splices it in (its cjson writes [] as {}).
+                cands = msgspec.json.encode([list(c) for c in hot.cands.get(jid, [])])
                 offers[jid] = {"reason": _offer_reason(j), "cost": cost,
                                "rank": len(csv(j.get("excluded"))) + 1,
-                               "candidates": [list(c) for c in hot.cands.get(jid, [])]}
+                               "candidates": cands.decode()}
         if stab is not None:
             moved, planned = stab.churn.moved, stab.churn.planned
             hist = {v: ",".join(map(str, stab.history.get(v, ()))) for v in stab.changed}

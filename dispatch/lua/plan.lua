@@ -1,8 +1,9 @@
 -- Publish a recompute's plan, fenced. ARGV[4]: fencing token, ARGV[5]: plan JSON
 -- {reason, moved, planned, routes = {tech: [[job, eta, start, end(, 'b')], ...]} (changed
 -- routes only; 'b' marks a break), unassigned = {job: reason}, offers = {job: {reason,
--- cost}}, pos = {tech: [lat, lon]}, hist = {tech: csv}}, ARGV[6]: offer timeout (s),
--- ARGV[7]: transition table JSON.
+-- cost, rank, candidates}} (candidates: a JSON list as text, spliced into the `offered`
+-- event as it is: cjson would write an empty one as {}), pos = {tech: [lat, lon]},
+-- hist = {tech: csv}}, ARGV[6]: offer timeout (s), ARGV[7]: transition table JSON.
 --
 -- Refused (stale_token) if a newer token was accepted or holds the lock: a worker that lost
 -- its lock while computing cannot overwrite a newer plan. Then every change is checked
@@ -78,9 +79,14 @@ for tid, stops in pairs(routes) do
           redis.call('ZADD', P .. 'offers', j.deadline_ms, jid)
           j.reason = ''
           local a = annot[jid] or {}
+          local cands = a.candidates
+          if type(cands) ~= 'string' or string.sub(cands, 1, 1) ~= '['
+              or not pcall(cjson.decode, cands) then
+            cands = '[]'
+          end
           later[#later + 1] = {'offered', {job = j, tech = tid, n = j.offer_n,
             deadline_ms = j.deadline_ms, reason = a.reason or 'planned', cost = a.cost,
-            rank = a.rank, candidates = a.candidates}}
+            rank = a.rank}, {candidates = cands}}
           offers[#offers + 1] = {jid, j.offer_n, j.deadline_ms}
         end
         j.eta_ms = s[2]
@@ -148,5 +154,5 @@ if next(written) or next(newly) then
     moved = plan.moved or 0, planned = plan.planned or 0, routes = written,
     unassigned = newly})
 end
-for _, e in ipairs(later) do emit(e[1], e[2]) end
+for _, e in ipairs(later) do emit(e[1], e[2], e[3]) end
 return ok({version = version, offers = offers, offset = off})

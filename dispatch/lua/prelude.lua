@@ -57,9 +57,15 @@ local function save(key, t, fields)
   redis.call('HSET', key, unpack(args))
 end
 
-local function emit(etype, data)
+-- `raw` (optional): field -> JSON text, spliced into the entry as it is. cjson writes an
+-- empty table as {}, so a list that may be empty comes from Python already encoded.
+local function emit(etype, data, raw)
+  local d = cjson.encode(data)
+  for k, v in pairs(raw or {}) do
+    d = string.sub(d, 1, -2) .. (d == '{}' and '' or ',') .. cjson.encode(k) .. ':' .. v .. '}'
+  end
   return redis.call('XADD', P .. 'events', '*', 't', etype, 'ts', NOW, 'a', ACTOR, 'ch', VIA,
-    'd', cjson.encode(data))
+    'd', d)
 end
 
 local function in_list(value, csv)

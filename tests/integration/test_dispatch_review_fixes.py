@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from redis.asyncio import Redis
 
 from dispatch import keys
@@ -116,3 +117,25 @@ async def test_new_owner_of_a_moved_offer_is_not_told_it_was_withdrawn(
     for seen in (heard["city.t3"], replay["city.t3"]):
         assert ("route_changed", "withdrawn") not in seen, seen
         assert seen[-2:] == [("route_changed", "offered"), ("offer", None)], seen
+
+
+async def test_offer_candidates_are_a_list_even_when_empty(redis: Redis, clock: Clock) -> None:
+    # Alone in the region, a technician's offer has no next candidates: [] on the stream
+    # (Lua's cjson wrote the empty table as {}); with a second one, [[tech, cost]].
+    eng = clock_engine(redis, clock, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, clock.now, {"city.t1": tech_spec(52.370, 4.891)})
+    rc = recomputer(eng)
+    first = (await eng.create_job("city", job(52.370, 4.890), ADMIN))["id"]
+    await rc.run("city")
+    await add_techs(eng, clock.now, {"city.t3": tech_spec(52.380, 4.900)})
+    second = (await eng.create_job("city", job(52.371, 4.891), ADMIN))["id"]
+    await rc.run("city")
+    offered = {}
+    for _, f in await redis.xrange(keys.events("city")):
+        if f[b"t"] == b"offered":
+            d = msgspec.json.decode(f[b"d"])
+            offered[d["job"]["id"]] = d["candidates"]
+    assert offered[first] == []
+    (cand,) = offered[second]
+    assert cand[0] in ("city.t1", "city.t3") and isinstance(cand[1], int)
