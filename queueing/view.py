@@ -43,6 +43,15 @@ class SiteView:
     # Aging budgets of waiting tickets, kept exactly as the scripts keep them (policy.py).
     budgets: dict[str, int] = field(default_factory=dict)
     _index: dict[str, dict[str, int]] = field(default_factory=dict)
+    # Parked tickets by id, in the order they were parked (counter consoles list them).
+    parked: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.parked:
+            parked = [t for t in self.tickets.values() if t.get("status") == "parked"]
+            # By call time: about when they were set aside.
+            parked.sort(key=lambda t: int(t.get("called_ms") or 0))
+            self.parked = {t["id"]: t for t in parked}
 
     @classmethod
     def from_snapshot(cls, site: str, snap: dict[str, Any]) -> SiteView:
@@ -92,6 +101,10 @@ class SiteView:
                 self.tickets[t["id"]] = t
             else:
                 self.tickets.pop(t["id"], None)
+            if t["status"] == "parked":
+                self.parked[t["id"]] = t
+            else:
+                self.parked.pop(t["id"], None)
         return ch
 
     def _insert(self, svc: str, tid: str, after: str, ch: Change) -> None:

@@ -276,7 +276,11 @@ class CounterTopic:
         services = c.services if c else []
         return {"counter": cid, "state": st.get("state", "closed"),
                 "ticket": Ticket().view(feed, t) if t else None,
-                "waiting": {s: feed.service_summary(s) for s in services}}
+                "waiting": {s: feed.service_summary(s) for s in services},
+                # Parked tickets of the counter's services, from any counter: the console
+                # brings them back (unpark); a browser's own memory would lose them.
+                "parked": [{"id": p["id"], "number": p["number"], "service": p["service"]}
+                           for p in v.parked.values() if p["service"] in services]}
 
     async def snapshot(self, feed: Any, ref: Ref) -> Any:
         if feed.view.config.counter(ref.parts[1]) is None:

@@ -262,11 +262,17 @@ def test_client_drops_a_silent_connection_and_probes_on_wake(page: Any) -> None:
       sockets[1].die(1006); sockets.at(-1);
       const waiting = client.state.retryAt - clock.now;
       client.check();
-      return {ping, dropped, probe, kept, waiting, now: sockets.length};""")
+      const now = sockets.length;
+      // The browser's 'offline' event: offline at once, not a ping interval + pong timeout later.
+      sockets.at(-1).open(); clock.now += 1000;
+      client.wentOffline();
+      const gone = {status: client.state.status, since: client.state.since - clock.now};
+      return {ping, dropped, probe, kept, waiting, now, gone};""")
     assert out["ping"] == {"op": "ping"} and out["probe"] == {"op": "ping"}
     assert out["dropped"] == {"status": "offline", "sockets": 1}
     assert out["kept"] == 2
     assert out["waiting"] > 0 and out["now"] == 3
+    assert out["gone"] == {"status": "offline", "since": 0}
 
 
 def test_client_speaks_msgpack(page: Any) -> None:

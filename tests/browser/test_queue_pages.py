@@ -109,6 +109,46 @@ def test_kiosk_ticket_is_tracked_called_announced_and_its_holder_told(
             ctx.close()
 
 
+def test_a_parked_ticket_is_on_every_console_of_its_service(browser: Any,
+                                                          demo_server: DemoServer) -> None:
+    """Parked on counter 2, the ticket shows on counter 1's console opened in a fresh browser
+    (another PC: nothing in its storage), and is brought back from there."""
+    agent = {"Authorization": f"Bearer {demo_server.token('agent', site='demo', counter='2')}"}
+    with httpx.Client(base_url=demo_server.base, headers=agent, timeout=10) as api:
+        counter = api.get("/v1/sites/demo").json()["counters"][1]
+        if counter["ticket"]:
+            api.post("/v1/sites/demo/counters/2/complete")
+        api.post("/v1/sites/demo/counters/2/open")
+        t = api.post("/v1/sites/demo/tickets", json={"service": "paediatrics",
+                                                     "channel": "window"}).json()
+        assert api.post("/v1/sites/demo/counters/2/call", json={"ticket": t["id"]}).is_success
+        assert api.post("/v1/sites/demo/counters/2/park").json()["status"] == "parked"
+    ctx = browser.new_context(locale="en-US")
+    try:
+        console = ctx.new_page()
+        console.goto(demo_server.page_url("counter:3"))  # paediatrics too
+        item = console.locator("#parked-list li", has_text=t["number"])
+        item.wait_for(timeout=WAIT_MS)
+        item.get_by_role("button").click()
+        console.locator("#parked-list li", has_text=t["number"]).wait_for(state="detached",
+                                                                          timeout=WAIT_MS)
+        console.locator(f".q-item:has-text('{t['number']}')").wait_for(timeout=WAIT_MS)
+    finally:
+        ctx.close()
+
+
+def test_kiosk_large_text_makes_all_of_it_larger(context: Any, demo_server: DemoServer) -> None:
+    kiosk = context.new_page()
+    kiosk.goto(demo_server.page_url("kiosk"))
+    name = kiosk.locator(".k-svc-name").first
+    name.wait_for(timeout=WAIT_MS)
+    size = "(e) => parseFloat(getComputedStyle(e).fontSize)"
+    before = name.evaluate(size)
+    kiosk.locator("#large-btn").click()
+    wait_js(kiosk, "document.documentElement.classList.contains('k-large')")
+    assert name.evaluate(size) >= 1.25 * before  # the sizes are rem: the root must grow
+
+
 def test_board_with_audio_blocked_asks_for_a_click(pw: Any, demo_server: DemoServer) -> None:
     blocked = launch(pw, AUTOPLAY_BLOCKED)
     try:

@@ -267,3 +267,25 @@ async def test_live_view_tracks_order_and_budgets_like_redis(demo: Engine, redis
     snap = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
     assert view.queues == snap.queues
     assert view.budgets == snap.budgets and snap.budgets
+
+
+async def test_view_knows_parked_tickets_from_snapshot_and_events(demo: Engine, redis: Redis,
+                                                                  clock: Clock) -> None:
+    """Counter consoles list parked tickets from the hub's view: after a hub restart (a view
+    from the snapshot) as after the events themselves."""
+    from queueing.view import SiteView
+    from realtime.hub.entry import decode_entry
+    view = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
+    start = (await demo.snapshot("demo"))["offset"]
+    ids = [(await demo.issue("demo", req(), ADMIN)).ticket["id"] for _ in range(3)]
+    for _ in ids:
+        clock.advance(30)
+        await demo.counter_op("demo", "1", "call-next", AGENT)
+        await demo.counter_op("demo", "1", "park", AGENT)
+    await demo.counter_op("demo", "1", "unpark", AGENT, ticket=ids[1])
+    for eid, fields in await redis.xrange(keys.events("demo"), "(" + start, "+"):
+        e = decode_entry(eid, fields)
+        view.apply(e.type, e.data)
+    fresh = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
+    assert list(view.parked) == [ids[0], ids[2]]
+    assert list(fresh.parked) == [ids[0], ids[2]]

@@ -87,6 +87,30 @@ async def test_ticket_topic_tracks_position_and_call(server: Server, eng: Engine
         assert first["id"] != mine["id"]
 
 
+async def test_counter_topic_lists_parked_tickets_for_any_console(server: Server,
+                                                                 eng: Engine) -> None:
+    """A parked patient is on the server, so a console opened on another PC (or after the
+    browser's storage was cleared) still lists them; a counter of another service does not."""
+    t = (await eng.issue("demo", TicketRequest("internal", Channel.KIOSK), AGENT)).ticket
+    await eng.counter_op("demo", "1", "call-next", AGENT)
+    agent = server.token("admin")
+    async with Client(ws_url(server), agent) as console:
+        await console.subscribe("counter:demo:1")
+        assert (await console.next(5))["data"]["parked"] == []
+        await eng.counter_op("demo", "1", "park", AGENT)
+        parked = await until(console, lambda m: m.get("type") == "parked")
+        assert parked["data"]["parked"] == [{"id": t["id"], "number": t["number"],
+                                             "service": "internal"}]
+    async with Client(ws_url(server), agent) as other_pc:
+        await other_pc.subscribe("counter:demo:1")
+        assert [p["id"] for p in (await other_pc.next(5))["data"]["parked"]] == [t["id"]]
+        await other_pc.subscribe("counter:demo:4")  # the lab's counter
+        assert (await other_pc.next(5))["data"]["parked"] == []
+        await eng.counter_op("demo", "1", "unpark", AGENT, ticket=t["id"])
+        back = await until(other_pc, lambda m: m.get("topic") == "counter:demo:1")
+        assert back["data"]["parked"] == []
+
+
 async def test_resume_gets_exactly_the_missed_events(server: Server, eng: Engine) -> None:
     token = server.token("display", site="demo")
     async with Client(ws_url(server), token) as board:

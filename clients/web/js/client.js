@@ -337,9 +337,16 @@ export class Client {
     this.timers.pong = this.setTimeout(() => { this.timers.pong = null; this.drop('no pong'); }, timeoutMs);
   }
 
+  /** The browser says the network is gone: show it now, not when a ping goes unanswered
+   * (up to ping interval + pong timeout later); 'online' reconnects at once. */
+  wentOffline() {
+    if (this.ws) this.drop('browser offline');
+  }
+
   listen() {
     const wake = () => { if (globalThis.document?.visibilityState !== 'hidden') this.check(); };
-    const events = [['online', wake], ['pageshow', wake], ['focus', wake]];
+    const events = [['online', wake], ['pageshow', wake], ['focus', wake],
+      ['offline', () => this.wentOffline()]];
     for (const [name, fn] of events) globalThis.addEventListener(name, fn);
     globalThis.document?.addEventListener('visibilitychange', wake);
     this.unlisten = () => {

@@ -36,16 +36,10 @@ const STATES = [
 let counter = { state: null, ticket: null, waiting: {} };
 const queues = {}; // service → waiting tickets in call order
 let busy = false;
-let parked = loadParked();
+// Parked tickets of this counter's services, as the server lists them on the counter topic
+// (any console, any PC, after a reload: the patient set aside is never only in one browser).
+let parked = [];
 let toast = () => {};
-
-function loadParked() {
-  try { return JSON.parse(localStorage.getItem(`sb.parked.${site?.id}.${counterId}`) || '[]'); } catch { return []; }
-}
-
-function saveParked() {
-  try { localStorage.setItem(`sb.parked.${site.id}.${counterId}`, JSON.stringify(parked)); } catch { /* ignore */ }
-}
 
 const serviceName = (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
 
@@ -59,6 +53,7 @@ function onCounter(msg) {
     if ('ticket' in d) counter.ticket = d.ticket;
     if (d.waiting) counter.waiting = d.waiting;
   }
+  if (Array.isArray(d.parked)) parked = d.parked;
   render();
   return undefined;
 }
@@ -160,9 +155,9 @@ async function run(op, body) {
   busy = false;
   if (r.ok) {
     const d = r.data ?? {};
+    // At once; the counter topic's next message confirms it.
     if (op === 'park') parked = [...parked.filter((p) => p.id !== d.id), { id: d.id, number: d.number, service: d.service }];
     if (op === 'unpark' || (op === 'call' && body?.ticket)) parked = parked.filter((p) => p.id !== body.ticket);
-    saveParked();
     const state = STATES.find((s) => s.op === op);
     toast(state ? t('ok_state', { state: t(`state_${state.state}`) })
       : op.startsWith('call') ? t('ok_called', { number: d.number }) : t('ok_done', { number: d.number ?? '', op: t(ACTIONS.find((a) => a.op === op)?.label ?? op) }));

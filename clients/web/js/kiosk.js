@@ -36,6 +36,8 @@ function second() {
 
 function renderChrome() {
   document.body.classList.toggle('large', large);
+  // The kiosk's sizes are in rem: large text scales the root, not just the body.
+  document.documentElement.classList.toggle('k-large', large);
   document.body.classList.toggle('contrast', contrast);
   setText($('site-name'), nameIn(site.name, lang));
   setText($('kiosk-title'), t('kiosk_title'));

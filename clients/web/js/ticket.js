@@ -59,10 +59,11 @@ function renderStatus(tk, p) {
   const el = $('status');
   el.className = `t-status phase-${p}`;
   el.setAttribute('aria-live', p === 'called' ? 'assertive' : 'polite');
-  const key = `${p}|${tk.counter}|${tk.service}|${lang}`;
+  const key = `${p}|${tk.status}|${tk.counter}|${tk.service}|${lang}`;
   const msg = {
     waiting: [t('st_waiting_msg')],
-    almost: [t('almost')],
+    // A transferred ticket near the front is told both: where it is now, and that it is soon.
+    almost: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('almost')] : [t('almost')],
     called: [h('strong', { class: 'turn' }, t('your_turn')), h('span', { class: 'go' }, t('go_to', { counter: counterName(tk) })),
       tk.called_at ? h('span', { class: 'at' }, t('called_at', { time: formatTime(tk.called_at, lang, tz) })) : null],
     serving: [t('st_serving_msg', { counter: counterName(tk) })],
