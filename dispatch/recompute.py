@@ -10,7 +10,9 @@ coalesce into one pass:
   insertion), and offers it to that technician.
 - ``dirty``: technicians whose plan must be looked at again (a status change, a departure,
   an arrival, a completion, GPS or ETA drift, a cancelled job); ``*`` for the whole region
-  (periodic, region configuration).
+  (periodic, region configuration). A pass moves what it takes to ``taken`` and clears it
+  there only once its plan is published: a pass that fails or is cancelled (arq cancels
+  its job on SIGINT and retries it) leaves its work to the next one, which merges it back.
 
 A pass is *local* when it can be: the technicians named, the ones nearest each pending job
 (Redis GEO search on technician positions and on open jobs' locations), and the jobs they
@@ -179,22 +181,30 @@ class Recomputer:
         p = keys.prefix(region)
         pipe = self.redis.pipeline(transaction=False)
         pipe.scard(p + "dirty")
+        pipe.scard(p + "taken")
         pipe.scard(p + "pending")
-        a, b = await pipe.execute()
-        return bool(a or b)
+        return any(await pipe.execute())
 
     async def take(self, region: str) -> Work | None:
-        """Everything queued so far (dirty is emptied atomically; pending jobs leave their
-        set when their status changes)."""
+        """Everything queued so far: dirty moves to ``taken`` atomically, together with what
+        an interrupted pass left there; pending jobs leave their set when their status
+        changes. ``done`` clears what the pass took once its plan is published."""
         p = keys.prefix(region)
         pipe = self.redis.pipeline(transaction=True)
-        pipe.smembers(p + "dirty")
+        pipe.sunionstore(p + "taken", [p + "taken", p + "dirty"])
         pipe.delete(p + "dirty")
+        pipe.smembers(p + "taken")
         pipe.smembers(p + "pending")
-        dirty, _, pending = await pipe.execute()
+        _, _, dirty, pending = await pipe.execute()
         if not dirty and not pending:
             return None
         return Work(frozenset(d.decode() for d in dirty), frozenset(j.decode() for j in pending))
+
+    async def done(self, region: str, work: Work) -> None:
+        """The pass that took ``work`` published its plan: its dirty work is done (only what
+        it took: a trigger since then waits in ``dirty``)."""
+        if work.dirty:
+            await self.redis.srem(keys.prefix(region) + "taken", *work.dirty)  # type: ignore[misc]
 
     # -- one pass --------------------------------------------------------------------------
 
@@ -235,8 +245,10 @@ class Recomputer:
         try:
             res = await self.publish(region, token, cfg, payload)
         except StaleToken:
+            # Not done: the newer token's holder takes this work over from ``taken``.
             report.stale = True
             return report
+        await self.done(region, work)
         report.version = int(res.get("version") or 0)
         report.offers = len(res.get("offers") or [])
         report.ms["publish"] = _ms(t)

@@ -3,14 +3,17 @@ pinned on a real Redis and, where a client sees it, a real server."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import msgspec
+import pytest
 from redis.asyncio import Redis
 
 from dispatch import keys
-from dispatch.engine import NoEnqueuer
-from dispatch.model import Action, ActionKind
+from dispatch.engine import DispatchEngine, NoEnqueuer
+from dispatch.model import Action, ActionKind, RegionConfig
+from dispatch.recompute import WHOLE, Recomputer
 from dispatch.view import RegionView
 from realtime.hub.dispatch_topics import TechTopic
 from realtime.hub.entry import decode_entry
@@ -139,3 +142,47 @@ async def test_offer_candidates_are_a_list_even_when_empty(redis: Redis, clock: 
     assert offered[first] == []
     (cand,) = offered[second]
     assert cand[0] in ("city.t1", "city.t3") and isinstance(cand[1], int)
+
+
+class _Stuck(Recomputer):
+    """A worker whose pass stops before it publishes: it fails, or hangs until cancelled
+    (arq cancels the job on SIGINT and retries it)."""
+
+    def __init__(self, eng: DispatchEngine, fail: bool) -> None:
+        super().__init__(eng, threads=False)
+        self.fail = fail
+        self.reached = asyncio.Event()
+
+    async def publish(self, region: str, token: int, cfg: RegionConfig,
+                      payload: dict[str, Any]) -> dict[str, Any]:
+        self.reached.set()
+        if self.fail:
+            raise RuntimeError("worker died mid-pass")
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+@pytest.mark.parametrize("fail", [True, False], ids=["error", "cancelled"])
+async def test_dirty_work_outlives_an_interrupted_pass(redis: Redis, clock: Clock,
+                                                       fail: bool) -> None:
+    eng = clock_engine(redis, clock, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, clock.now, {"city.t1": tech_spec(52.370, 4.891)})
+    rc = recomputer(eng)
+    await rc.run("city")
+    # A full recompute is asked for (POST /v1/regions/city/recompute does this).
+    await redis.sadd(keys.prefix("city") + "dirty", WHOLE)  # type: ignore[misc]
+    stuck = _Stuck(eng, fail)
+    run = asyncio.create_task(stuck.run("city", "requested"))
+    await asyncio.wait_for(stuck.reached.wait(), 5)
+    if not fail:
+        run.cancel()
+    with pytest.raises(RuntimeError if fail else asyncio.CancelledError):
+        await run
+    assert await rc.has_work("city")
+    # The retry (or the next trigger) does the pass the interrupted one did not publish.
+    version = int(await redis.hget(keys.prefix("city") + "plan", "version"))  # type: ignore[misc]
+    (report,) = await rc.run("city", "requested")
+    assert report.mode == "full" and report.version == version + 1
+    assert not await rc.has_work("city")
+    assert await rc.run("city") == []
