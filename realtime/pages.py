@@ -302,7 +302,7 @@ async def qr_svg(request: Request) -> Response:
     if not data or len(data) > QR_MAX_CHARS:
         raise BadRequest(f"data must be 1 to {QR_MAX_CHARS} characters", field="data")
     out = io.BytesIO()
-    segno.make(data, error="m", micro=False).save(out, kind="svg", border=2, omitsize=True,
+    segno.make(data, error="m", micro=False).save(out, kind="svg", border=4, omitsize=True,
                                                    xmldecl=False, dark="#000", light="#fff")
     return Response(out.getvalue(), media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=86400",

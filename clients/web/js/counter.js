@@ -149,6 +149,8 @@ function renderKeys() {
 
 async function run(op, body) {
   if (busy) return;
+  // The buttons are rebuilt: keyboard users keep their place (the same button, or the first).
+  const focused = document.activeElement?.closest?.('#actions button')?.dataset.op;
   busy = true;
   render();
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/counters/${encodeURIComponent(counterId)}/${op}`, { method: 'POST', body: body ?? {} });
@@ -160,13 +162,20 @@ async function run(op, body) {
     if (op === 'unpark' || (op === 'call' && body?.ticket)) parked = parked.filter((p) => p.id !== body.ticket);
     const state = STATES.find((s) => s.op === op);
     toast(state ? t('ok_state', { state: t(`state_${state.state}`) })
-      : op.startsWith('call') ? t('ok_called', { number: d.number }) : t('ok_done', { number: d.number ?? '', op: t(ACTIONS.find((a) => a.op === op)?.label ?? op) }));
+      : op.startsWith('call') ? t('ok_called', { number: d.number })
+        // A first no-show goes back to its place (policy): say so, or "call next" calls it again.
+        : op === 'no-show' && d.status === 'waiting' ? t('ok_no_show_returned', { number: d.number })
+          : t('ok_done', { number: d.number ?? '', op: t(ACTIONS.find((a) => a.op === op)?.label ?? op) }));
   } else {
     const code = r.data?.code ?? 'network';
     const key = code === 'network' ? 'err_network' : `e_${code}`;
     toast(t(key) === key ? (r.data?.message ?? t('err_generic', { code })) : t(key), 'error');
   }
   render();
+  if (focused) {
+    const buttons = [...$('actions').querySelectorAll('button')];
+    (buttons.find((b) => b.dataset.op === focused && !b.disabled) ?? buttons.find((b) => !b.disabled))?.focus();
+  }
 }
 
 function openTransfer() {

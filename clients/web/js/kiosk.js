@@ -77,7 +77,9 @@ function renderServices() {
       sec && nameIn(s.name, sec) !== nameIn(s.name, lang) ? h('span', { class: 'k-svc-second', lang: sec }, nameIn(s.name, sec)) : null),
     h('span', { class: 'k-svc-live' },
       waiting != null ? h('span', { class: 'k-svc-waiting' }, t('n_waiting', { n: waiting })) : null,
-      h('span', { class: 'k-svc-est' }, `${t('est_wait')} ${formatEstimate(live.estimate, lang)}`)));
+      // No estimate: no counter serving it is open or due (the ticket still waits its turn).
+      live.estimate === null ? h('span', { class: 'k-svc-est k-svc-closed' }, t('no_counter_open'))
+        : h('span', { class: 'k-svc-est' }, `${t('est_wait')} ${formatEstimate(live.estimate, lang)}`)));
   }), key);
 }
 

@@ -94,7 +94,8 @@ function renderFigures(tk, p) {
 function renderActions(tk) {
   const el = $('actions');
   const items = [];
-  const canNotify = 'Notification' in window && !['done', 'cancelled', 'no_show'].includes(tk.status);
+  // Alerts are for the wait: once called or served there is nothing left to alert about.
+  const canNotify = 'Notification' in window && !['called', 'serving', 'done', 'cancelled', 'no_show'].includes(tk.status);
   if (canNotify && Notification.permission === 'default') {
     items.push(h('button', { type: 'button', class: 'btn btn-primary wide', onclick: askNotify }, icon('bell'), t('alerts_btn')));
   } else if (canNotify && Notification.permission === 'granted') {
