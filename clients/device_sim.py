@@ -6,16 +6,31 @@ tests.
         [--accept 0.9] [--gps-every-s 1] [--offline-every-s 0] [--minutes 10]
 
 Each simulated device gets its technician's token (``POST /v1/technicians/{id}/token``),
-speaks the msgpack subprotocol like a wristband, goes online, follows ``tech:{id}``, answers
-each ``offer`` (accepting with probability ``--accept`` after a short think), drives to its
-first accepted job in a straight line at ``--speed-kmh`` sending a GPS fix every
-``--gps-every-s`` (the server's geofence marks the arrival), works for the job's duration
-and completes it. ``--time-scale`` runs work and waiting faster than real time (driving
-speed stays what you set: the server refuses fixes implying more than 200 km/h).
+speaks the msgpack subprotocol like a wristband, goes online (if the server has it offline),
+follows ``tech:{id}``, answers each ``offer`` (accepting with probability ``--accept`` after a
+short think), drives to its first accepted job in a straight line at ``--speed-kmh`` sending
+a GPS fix every ``--gps-every-s`` (the server's geofence marks the arrival), works for the
+job's duration and completes it. ``--time-scale`` runs work and thinking faster than real
+time (driving speed stays what you set: the server refuses fixes implying more than
+200 km/h).
 
-With ``--offline-every-s N`` a device drops its connection every N seconds for a while; what
-it does meanwhile (fixes, actions) is buffered and sent on reconnect, each action with its
-own id so nothing is lost and nothing is applied twice.
+A job with a time window is not driven to at once: the technician waits where it is and
+departs when, at ``--speed-kmh`` in a straight line, it arrives at the window's opening (the
+window is the server's wall-clock time, so this wait is not shortened by ``--time-scale``).
+
+Action ids are ``<run>-<n>``: ``<run>`` is random per run (8 hex digits), so a second run
+never reuses an id the server still remembers (2 days). With ``--offline-every-s N`` a device
+drops its connection every N seconds for a while; what it does meanwhile (fixes, actions) is
+buffered and sent on reconnect, each action again with its own id, so nothing is lost and
+nothing is applied twice. An action the server refuses (``error``) is counted and logged with
+its code, and the technician does not pretend it happened: it follows the server's view of its
+route (a refused ``complete`` is not counted as done, a job the server no longer gives it is
+not driven to); a job whose actions keep being refused is given up.
+
+At the end (``--minutes`` or Ctrl-C / SIGTERM) each device sends what it still has buffered,
+then goes ``offline`` (best effort, a few seconds at most; the server refuses it while a job
+is under way, which is logged), and a summary is printed. The exit status is 0 after such an
+orderly end, 130 if a second Ctrl-C cut the ending short.
 """
 
 from __future__ import annotations
@@ -27,8 +42,10 @@ import itertools
 import logging
 import math
 import random
+import secrets
+import signal
 import time
-from collections import deque
+from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,17 +55,31 @@ from clients.client import Client
 
 log = logging.getLogger("switchboard.device_sim")
 
+# A job whose actions were refused this many times is given up (the server's view wins).
+MAX_REFUSALS_PER_JOB = 3
+# On the way out: how long to wait for buffered messages and the ``offline`` action.
+FLUSH_S = 5.0
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def new_run_id() -> str:
+    """A short random prefix for this run's action ids (``[0-9a-f]{8}``)."""
+    return secrets.token_hex(4)
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    dy = (b[0] - a[0]) * 111_320
+    dx = (b[1] - a[1]) * 111_320 * math.cos(math.radians(a[0]))
+    return math.hypot(dx, dy)
+
+
 def step_towards(a: tuple[float, float], b: tuple[float, float], metres: float
                  ) -> tuple[tuple[float, float], bool]:
     """Move from ``a`` towards ``b`` by ``metres`` (flat-earth, fine at city scale)."""
-    dy = (b[0] - a[0]) * 111_320
-    dx = (b[1] - a[1]) * 111_320 * math.cos(math.radians(a[0]))
-    dist = math.hypot(dx, dy)
+    dist = distance_m(a, b)
     if dist <= metres or dist == 0:
         return b, True
     f = metres / dist
@@ -60,11 +91,18 @@ class Stats:
     fixes: int = 0
     actions: int = 0
     offers: int = 0
-    accepted: int = 0
-    rejected: int = 0
-    completed: int = 0
+    accepted: int = 0  # accepts the server applied
+    rejected: int = 0  # GPS fixes the server refused
+    refused: int = 0  # actions the server refused
+    refusals: Counter[str] = field(default_factory=Counter)  # refused actions by error code
+    completed: int = 0  # completes the server applied
     reconnects: int = 0
+    went_offline: bool = False  # the server applied this run's final ``offline``
     offer_bytes: list[int] = field(default_factory=list)
+
+
+class _JobLost(Exception):
+    """The job being driven is no longer this technician's (server's view) or was refused."""
 
 
 @dataclass
@@ -79,45 +117,79 @@ class Device:
     offline_every_s: float = 0.0
     dwell_s: float = 40.0  # stay at a job this long before working (the geofence's dwell)
     seed: int = 0
+    go_online: bool = True  # send ``online`` at the start (not if the server has it online)
+    run_id: str = field(default_factory=new_run_id)  # action ids are ``<run_id>-<n>``
     stats: Stats = field(default_factory=Stats)
     pos: tuple[float, float] | None = None
     state: dict[str, Any] = field(default_factory=dict)
     outbox: deque[dict[str, Any]] = field(default_factory=deque)
-    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    # Message ids start high: the client's own subscribe ids count from 1.
+    _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1_000))
     _aids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _sent: dict[int, dict[str, Any]] = field(default_factory=dict)  # sent, not yet answered
     offline: bool = False
     _answers: set[asyncio.Task[None]] = field(default_factory=set)
-    done: set[str] = field(default_factory=set)  # jobs finished here (the server may lag)
+    done: set[str] = field(default_factory=set)  # jobs completed here (the server may lag)
+    refused_jobs: Counter[str] = field(default_factory=Counter)  # refusals per job
+    given_up: set[str] = field(default_factory=set)  # jobs refused too often: not driven
     seen_offers: set[str] = field(default_factory=set)
+    _offline_aid: str = ""
 
-    async def run(self, seconds: float) -> Stats:
+    async def run(self, seconds: float, stop: asyncio.Event | None = None) -> Stats:
         rng = random.Random(self.seed)
+        stop = stop or asyncio.Event()
         client = Client(self.url, self.token, encoding="msgpack")
         await client.start()
         await client.subscribe(f"tech:{self.tech}")
-        self.act("online")
+        if self.go_online:
+            self.act("online")
         end = time.monotonic() + seconds
         tasks = [asyncio.create_task(self._receive(client, rng)),
                  asyncio.create_task(self._send(client))]
-        if self.offline_every_s:
-            tasks.append(asyncio.create_task(self._flap(client)))
+        flap = asyncio.create_task(self._flap()) if self.offline_every_s else None
+        drive = asyncio.create_task(self._drive(end))
+        halt = asyncio.create_task(stop.wait())
         try:
-            await self._drive(end)
+            await asyncio.wait({drive, halt}, return_when=asyncio.FIRST_COMPLETED)
+            for t in (drive, halt, flap, *self._answers):
+                if t is not None:
+                    t.cancel()
+            await asyncio.gather(drive, halt, *(t for t in [flap] if t),
+                                 *self._answers, return_exceptions=True)
+            failed = drive.exception() if drive.done() and not drive.cancelled() else None
+            if failed is not None:
+                raise failed
+            await self._sign_off()
         finally:
             for t in tasks:
                 t.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             await client.close()
         return self.stats
 
+    async def _sign_off(self) -> None:
+        """Send what is buffered, then ``offline``; wait for the answers, FLUSH_S at most."""
+        self._resend_unanswered()
+        self.offline = False
+        self._offline_aid = self.act("offline")
+        for _ in range(int(FLUSH_S / 0.05)):
+            if not (self.outbox or self._sent):
+                break
+            await asyncio.sleep(0.05)
+        if self.outbox or self._sent:
+            log.warning("%s: %d messages unsent, %d unanswered at the end", self.tech,
+                        len(self.outbox), len(self._sent))
+
     # -- outgoing: everything goes through the outbox (kept while offline) ------------------
 
-    def act(self, kind: str, job: str = "", reason: str = "") -> None:
-        self.outbox.append({"op": "act", "aid": f"{self.tech}-{next(self._aids)}",
-                            "k": kind, "t": now_ms(), "j": job, "r": reason,
-                            "id": next(self._ids)})
+    def act(self, kind: str, job: str = "", reason: str = "") -> str:
+        """Queue an action with a new id (a retry of the same action re-sends the message,
+        id and all); returns its action id."""
+        aid = f"{self.run_id}-{next(self._aids)}"
+        self.outbox.append({"op": "act", "aid": aid, "k": kind, "t": now_ms(), "j": job,
+                            "r": reason, "id": next(self._ids)})
         self.stats.actions += 1
+        return aid
 
     def fix(self) -> None:
         if self.pos is None:
@@ -126,39 +198,70 @@ class Device:
                             "lo": round(self.pos[1], 6), "id": next(self._ids)})
         self.stats.fixes += 1
 
+    def _resend_unanswered(self) -> None:
+        """Whatever was sent but not answered goes out again (same ids: applied once)."""
+        for _, msg in sorted(self._sent.items(), reverse=True):
+            self.outbox.appendleft(msg)
+        self._sent.clear()
+
     async def _send(self, client: Client) -> None:
-        sent: dict[int, dict[str, Any]] = {}
-        self._sent = sent
+        connects = client.stats.connects
         while True:
+            if client.stats.connects != connects and client.connected.is_set():
+                connects = client.stats.connects  # a real reconnect: answers may be lost
+                self._resend_unanswered()
             if self.offline or not client.connected.is_set() or not self.outbox:
                 await asyncio.sleep(0.05)
                 continue
             msg = self.outbox[0]
             try:
                 await client.send(msg)
-            except (ConnectionError, OSError, Exception):  # lost mid-send: keep it queued
+            except Exception:  # lost mid-send: keep it queued
                 await asyncio.sleep(0.1)
                 continue
             self.outbox.popleft()
-            sent[msg["id"]] = msg
+            self._sent[msg["id"]] = msg
 
-    def _acked(self, msg_id: int | None, ok: bool) -> None:
-        sent = getattr(self, "_sent", {})
-        msg = sent.pop(msg_id, None) if msg_id is not None else None
-        if msg is not None and not ok and msg["op"] == "gps":
-            self.stats.rejected += 1
+    def _answered(self, reply: dict[str, Any]) -> None:
+        msg_id = reply.get("id")
+        msg = self._sent.pop(msg_id, None) if msg_id is not None else None
+        if msg is None:
+            return
+        ok = reply.get("op") == "pong"
+        if msg["op"] == "gps":
+            if not ok:
+                self.stats.rejected += 1
+            return
+        kind, job = msg["k"], msg.get("j") or ""
+        if ok:
+            if kind == "accept":
+                self.stats.accepted += 1
+            elif kind == "complete":
+                self.stats.completed += 1
+            elif kind == "offline" and msg["aid"] == self._offline_aid:
+                self.stats.went_offline = True
+            return
+        code = str(reply.get("code") or "error")
+        self.stats.refused += 1
+        self.stats.refusals[code] += 1
+        log.warning("%s: %s %s (action %s) refused: %s %s", self.tech, kind, job or "-",
+                    msg["aid"], code, reply.get("message") or "")
+        if job and kind in ("depart", "arrive", "complete", "fail"):
+            # It did not happen: the job is not done here; the server's view decides.
+            self.done.discard(job)
+            self.refused_jobs[job] += 1
+            if self.refused_jobs[job] >= MAX_REFUSALS_PER_JOB and job not in self.given_up:
+                self.given_up.add(job)
+                log.warning("%s: giving up job %s after %d refused actions", self.tech, job,
+                            self.refused_jobs[job])
 
-    async def _flap(self, client: Client) -> None:
-        """Go offline now and then: unacknowledged messages are sent again on reconnect."""
+    async def _flap(self) -> None:
+        """Go offline now and then: unanswered messages are sent again on reconnect."""
         while True:
             await asyncio.sleep(self.offline_every_s)
             self.offline = True
             await asyncio.sleep(min(10.0, self.offline_every_s / 2))
-            # Whatever was sent but not acknowledged goes out again (same ids: applied once).
-            sent = getattr(self, "_sent", {})
-            for _, msg in sorted(sent.items()):
-                self.outbox.appendleft(msg)
-            sent.clear()
+            self._resend_unanswered()
             self.offline = False
             self.stats.reconnects += 1
 
@@ -168,7 +271,7 @@ class Device:
         async for msg in client:
             op = msg.get("op")
             if op in ("pong", "error"):
-                self._acked(msg.get("id"), op == "pong")
+                self._answered(msg)
                 continue
             data = msg.get("data") or {}
             full = op == "snapshot" or msg.get("type") in ("route_changed", "status")
@@ -196,20 +299,49 @@ class Device:
     async def _answer(self, offer: dict[str, Any], rng: random.Random) -> None:
         await asyncio.sleep(rng.uniform(1, 5) / self.time_scale)
         if rng.random() < self.accept:
-            self.stats.accepted += 1
             self.act("accept", offer["j"])
         else:
             self.act("decline", offer["j"], "busy")
 
     # -- the technician's day ---------------------------------------------------------------
 
+    def _route_stop(self, job: str) -> dict[str, Any] | None:
+        """The server's current view of ``job`` on this technician's route."""
+        for stop in self.state.get("route") or []:
+            if stop.get("job") == job:
+                return dict(stop)
+        return None
+
     def _next_job(self) -> dict[str, Any] | None:
+        if self.state.get("active_job") in self.given_up:
+            return None  # the server holds us on a job we gave up: stay put
         route: list[dict[str, Any]] = self.state.get("route") or []
         for stop in route:
             if (stop.get("job") and stop["job"] not in self.done
+                    and stop["job"] not in self.given_up
                     and stop.get("status") in ("assigned", "en_route", "on_site")):
-                return stop
+                return dict(stop)
         return None
+
+    def _leave_at_ms(self, stop: dict[str, Any]) -> int:
+        """When to depart so as to arrive at the window's opening (0: now)."""
+        window = stop.get("window")
+        if not window or self.pos is None:
+            return 0
+        travel_ms = distance_m(self.pos, (stop["lat"], stop["lon"])) / (self.speed_kmh / 3.6)
+        return int(window[0] - travel_ms * 1000)
+
+    def _check(self, job: str, refusals: int) -> None:
+        """Raise _JobLost if the server no longer gives us ``job`` or refused an action."""
+        if self.refused_jobs[job] != refusals or job in self.given_up:
+            raise _JobLost(job)
+        stop = self._route_stop(job)
+        if stop is None or stop.get("status") not in ("assigned", "en_route", "on_site"):
+            raise _JobLost(job)
+
+    async def _tick(self, job: str, refusals: int) -> None:
+        await asyncio.sleep(self.gps_every_s)
+        self._check(job, refusals)
 
     async def _drive(self, end: float) -> None:
         mps = self.speed_kmh / 3.6
@@ -219,34 +351,62 @@ class Device:
                 await asyncio.sleep(self.gps_every_s)
                 self.fix()
                 continue
-            target = (stop["lat"], stop["lon"])
-            if stop["status"] == "assigned":
-                self.act("depart", stop["job"])
-                stop["status"] = "en_route"
-            arrived = False
-            while not arrived and time.monotonic() < end:
-                await asyncio.sleep(self.gps_every_s)
-                self.pos, arrived = step_towards(self.pos, target, mps * self.gps_every_s)
-                self.fix()
-            # Stay put while the geofence's dwell runs, then work.
-            for _ in range(max(1, int(self.dwell_s / self.gps_every_s))):
+            job = stop["job"]
+            if stop["status"] == "assigned" and now_ms() < self._leave_at_ms(stop):
+                # A window opens later: wait here (the route is looked at again each tick).
                 await asyncio.sleep(self.gps_every_s)
                 self.fix()
-            await asyncio.sleep(float(stop.get("duration_s") or 600) / self.time_scale)
-            self.act("complete", stop["job"])
-            self.stats.completed += 1
-            self.done.add(stop["job"])
+                continue
+            refusals = self.refused_jobs[job]
+            try:
+                await self._do_job(stop, refusals, mps, end)
+            except _JobLost:
+                log.info("%s: job %s: following the server's view (%s)", self.tech, job,
+                         (self._route_stop(job) or {}).get("status", "not on the route"))
+                self.fix()
+
+    async def _do_job(self, stop: dict[str, Any], refusals: int, mps: float,
+                      end: float) -> None:
+        job = stop["job"]
+        target = (stop["lat"], stop["lon"])
+        if stop["status"] == "assigned":
+            self.act("depart", job)
+        arrived = False
+        while not arrived and time.monotonic() < end:
+            await self._tick(job, refusals)
+            assert self.pos is not None
+            self.pos, arrived = step_towards(self.pos, target, mps * self.gps_every_s)
+            self.fix()
+        if not arrived:
+            return
+        # Stay put while the geofence's dwell runs, then work.
+        for _ in range(max(1, int(self.dwell_s / self.gps_every_s))):
+            await self._tick(job, refusals)
+            self.fix()
+        work_end = time.monotonic() + float(stop.get("duration_s") or 600) / self.time_scale
+        while time.monotonic() < min(work_end, end):
+            await asyncio.sleep(min(self.gps_every_s, max(0.0, work_end - time.monotonic())))
+            self._check(job, refusals)
+        if time.monotonic() < work_end:
+            return  # the run ended mid-job
+        self.act("complete", job)
+        self.done.add(job)  # until the server says otherwise (a refusal takes it back)
 
 
 async def fleet(base: str, token: str, region: str, techs: list[str] | None, seconds: float,
+                stop: asyncio.Event | None = None, devices: list[Device] | None = None,
                 **kw: Any) -> dict[str, Stats]:
-    """Simulate the devices of ``techs`` (default: every technician of the region)."""
+    """Simulate the devices of ``techs`` (default: every technician of the region) for
+    ``seconds`` or until ``stop`` is set; each device then goes offline. The devices are
+    appended to ``devices`` as they are made (their stats are readable if this is cut
+    short)."""
     headers = {"Authorization": f"Bearer {token}"}
+    run_id = new_run_id()
     async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as http:
         if not techs:
             plan = (await http.get(f"/v1/regions/{region}/plan")).json()
             techs = sorted(plan["routes"])
-        tokens, start = {}, {}
+        tokens, start, online = {}, {}, {}
         for t in techs:
             r = await http.post(f"/v1/technicians/{t}/token")
             r.raise_for_status()
@@ -254,11 +414,44 @@ async def fleet(base: str, token: str, region: str, techs: list[str] | None, sec
             info = (await http.get(f"/v1/technicians/{t}")).json()
             where = info.get("position") or info["home"]
             start[t] = (where["lat"], where["lon"])
+            online[t] = info.get("status", "offline") == "offline"
     url = base.replace("http", "ws", 1) + "/ws"
-    devices = [Device(t, tokens[t], url, seed=i, pos=start[t], **kw)
-               for i, t in enumerate(techs)]
-    results = await asyncio.gather(*(d.run(seconds) for d in devices))
+    made = [Device(t, tokens[t], url, seed=i, pos=start[t], go_online=online[t],
+                   run_id=run_id, **kw) for i, t in enumerate(techs)]
+    if devices is not None:
+        devices.extend(made)
+    results = await asyncio.gather(*(d.run(seconds, stop) for d in made))
     return dict(zip(techs, results, strict=True))
+
+
+def summary(tech: str, s: Stats) -> str:
+    refused = ", ".join(f"{c} {n}" for c, n in sorted(s.refusals.items()))
+    return (f"{tech}: {s.offers} offers, {s.accepted} accepted, {s.completed} completed, "
+            f"{s.fixes} fixes ({s.rejected} rejected), {s.actions} actions "
+            f"({s.refused} refused{': ' + refused if refused else ''}), "
+            f"{s.reconnects} offline spells, {'offline' if s.went_offline else 'NOT offline'}"
+            " at the end")
+
+
+async def _main(args: argparse.Namespace, devices: list[Device]) -> dict[str, Stats]:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+
+    def on_signal(sig: signal.Signals) -> None:
+        log.info("%s: ending (technicians go offline); again to abort", sig.name)
+        stop.set()
+        for s in (signal.SIGINT, signal.SIGTERM):  # a second signal aborts
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(s)
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sig, on_signal, sig)
+    return await fleet(args.base, args.token, args.region,
+                       args.techs.split(",") if args.techs else None, args.minutes * 60,
+                       stop=stop, devices=devices, speed_kmh=args.speed_kmh,
+                       time_scale=args.time_scale, accept=args.accept,
+                       gps_every_s=args.gps_every_s, offline_every_s=args.offline_every_s)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,16 +469,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--minutes", type=float, default=10.0)
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.INFO)
-    stats = asyncio.run(fleet(args.base, args.token, args.region,
-                              args.techs.split(",") if args.techs else None, args.minutes * 60,
-                              speed_kmh=args.speed_kmh, time_scale=args.time_scale,
-                              accept=args.accept, gps_every_s=args.gps_every_s,
-                              offline_every_s=args.offline_every_s))
+    devices: list[Device] = []
+    code = 0
+    try:
+        stats = asyncio.run(_main(args, devices))
+    except KeyboardInterrupt:  # a second Ctrl-C (or one before the loop ran): cut short
+        print("interrupted: the ending was cut short (technicians may still be online)")
+        stats = {d.tech: d.stats for d in devices}
+        code = 130
     for tech, s in stats.items():
-        print(f"{tech}: {s.offers} offers, {s.accepted} accepted, {s.completed} completed, "
-              f"{s.fixes} fixes ({s.rejected} rejected), {s.actions} actions, "
-              f"{s.reconnects} offline spells")
-    return 0
+        print(summary(tech, s))
+    return code
 
 
 if __name__ == "__main__":
