@@ -36,6 +36,9 @@ const STATES = [
 let counter = { state: null, ticket: null, waiting: {} };
 const queues = {}; // service → waiting tickets in call order
 let busy = false;
+// A shortcut pressed while the previous request is in flight (S then C in quick succession):
+// run after it, checked against the state it left, not dropped.
+let queued = null;
 // Parked tickets of this counter's services, as the server lists them on the counter topic
 // (any console, any PC, after a reload: the patient set aside is never only in one browser).
 let parked = [];
@@ -157,6 +160,9 @@ async function run(op, body) {
   busy = false;
   if (r.ok) {
     const d = r.data ?? {};
+    // Our own answer is the newest state: use it at once (the topic confirms it).
+    if (['call-next', 'call', 'recall', 'start'].includes(op) && d.id) counter.ticket = { ...(counter.ticket?.id === d.id ? counter.ticket : {}), ...d };
+    else if (['complete', 'no-show', 'park', 'transfer'].includes(op)) counter.ticket = null;
     // At once; the counter topic's next message confirms it.
     if (op === 'park') parked = [...parked.filter((p) => p.id !== d.id), { id: d.id, number: d.number, service: d.service }];
     if (op === 'unpark' || (op === 'call' && body?.ticket)) parked = parked.filter((p) => p.id !== body.ticket);
@@ -172,6 +178,12 @@ async function run(op, body) {
     toast(t(key) === key ? (r.data?.message ?? t('err_generic', { code })) : t(key), 'error');
   }
   render();
+  const next = queued;
+  queued = null;
+  if (next) {
+    const a = ACTIONS.find((x) => x.op === next);
+    if (a?.when(counter)) { run(next); return; }
+  }
   if (focused) {
     const buttons = [...$('actions').querySelectorAll('button')];
     (buttons.find((b) => b.dataset.op === focused && !b.disabled) ?? buttons.find((b) => !b.disabled))?.focus();
@@ -196,7 +208,8 @@ function onKey(ev) {
   const a = ACTIONS.find((x) => x.key === k);
   if (a) {
     ev.preventDefault();
-    if (busy || !a.when(counter)) return;
+    if (busy && a.op !== 'transfer') { queued = a.op; return; }
+    if (!a.when(counter)) return;
     if (a.op === 'transfer') openTransfer(); else run(a.op);
     return;
   }
