@@ -126,6 +126,9 @@ def test_accepted_offer_moves_on_the_tracking_page_and_the_dashboard(browser: An
         assert len(sent) >= 2 and sent[-1] == sent[-2], sent  # the same action, twice
         assert "已到达" in track.locator("#headline").inner_text()
 
+        # The device shows "on site" from its own topic (the answer to "arrived" can come
+        # first): a technician completes from there, and so does the test.
+        device.wait_for_selector("body[data-status='on_site']", timeout=WAIT_MS)
         # Offline: "done" waits in the outbox and goes once the connection is back.
         device.evaluate("window.switchboardTech.client.stop()")
         device.keyboard.press("c")
