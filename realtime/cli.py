@@ -132,6 +132,12 @@ def worker(args: argparse.Namespace) -> int:
 def token(args: argparse.Namespace) -> int:
     settings = from_env(data_dir=args.data_dir)
     secret = load_secret(settings.secret, settings.data_path, create=False)
+    if args.role == "partner" and not args.subject:
+        # A partner's bookings and Idempotency-Keys are its subject's: two partners given
+        # the default subject (partner:<site>) would share them, and cancel each other's.
+        print("switchboard token: a partner token needs --subject NAME (one per partner: "
+              "its bookings and idempotency keys are its own)", file=sys.stderr)
+        return 2
     try:
         channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
         print(make_token(secret, args.role, site=args.site, counter=args.counter,

@@ -121,10 +121,13 @@ async def test_phone_takes_its_reserved_place_first(bk: BookingEngine) -> None:
 
 async def test_one_person_no_overlap_and_at_most_max_open(bk: BookingEngine,
                                                           redis: Redis) -> None:
-    await bk.book("demo", req(sid("r1", 1, "09:00"), "bob"), KIOSK)
+    first = (await bk.book("demo", req(sid("r1", 1, "09:00"), "bob"), KIOSK)).booking
     before = await snapshot(redis)
-    with pytest.raises(Overlap):  # same time with another doctor
+    with pytest.raises(Overlap) as refused:  # same time with another doctor
         await bk.book("demo", req(sid("r2", 1, "09:00"), "bob"), KIOSK)
+    # Not the other booking's code: it checks the person in, and customer ids are guessable.
+    assert first["code"] not in str(refused.value) and first["code"] not in repr(
+        refused.value.to_dict())
     with pytest.raises(Overlap):  # lab at the same time, another channel
         await bk.book("demo", req(sid("lab1", 1, "09:00", "lab"), "bob", Channel.PHONE),
                       KIOSK)
@@ -182,6 +185,11 @@ async def test_hold_expires_lazily_and_the_place_returns(bk: BookingEngine, redi
     assert (await bk.fire("demo", member))["fired"] is True
     assert (await stream_types(redis))[-1] == "booking_expired"
     assert (await bk.fire("demo", member))["fired"] is False
+    # After the job, the answer is the same as before it (not invalid_transition).
+    with pytest.raises(HoldExpired):
+        await bk.confirm(held["id"], KIOSK)
+    with pytest.raises(HoldExpired):
+        await bk.reschedule(held["id"], sid("lab1", 1, "10:30", "lab"), KIOSK)
 
 
 async def test_hold_then_confirm(bk: BookingEngine, clock: Clock) -> None:
@@ -241,6 +249,8 @@ async def test_waitlist_gets_freed_places_in_order(bk: BookingEngine, redis: Red
     with pytest.raises(OfferExpired):
         await bk.confirm(w1["id"], KIOSK)
     await bk.fire("demo", f"x|{w1['id']}|2")
+    with pytest.raises(OfferExpired):  # the same answer after the job
+        await bk.confirm(w1["id"], KIOSK)
     assert (await bk.get(w2["id"]))["status"] == "offered"
     assert (await bk.confirm(w2["id"], KIOSK))["status"] == "confirmed"
     # The lazy rule does not need that job: a lapsed hold is w3's turn at once.

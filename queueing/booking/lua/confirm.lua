@@ -6,9 +6,10 @@ local b = bk_get(id)
 if not b then return fail('unknown_booking', 'unknown booking ' .. id) end
 local st = bk_eff(b, grace_ms)
 if st == 'confirmed' then return bk_result({booking = b, replay = true}) end
-if st == 'expired' and b.status == 'held' then
+local was = st == 'expired' and bk_lapsed_from(b)
+if was == 'held' then
   return fail('hold_expired', 'the hold on ' .. b.slot .. ' expired; book again')
-elseif st == 'expired' and b.status == 'offered' then
+elseif was == 'offered' then
   return fail('offer_expired', 'the offer of a place in ' .. b.slot .. ' expired')
 elseif st ~= 'held' and st ~= 'offered' and st ~= 'waitlisted' then
   return fail('invalid_transition', 'cannot confirm a booking that is ' .. st)

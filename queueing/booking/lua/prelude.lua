@@ -141,6 +141,16 @@ local function bk_eff(b, grace_ms)
   return s
 end
 
+-- What an expired booking was before it lapsed, 'held' or 'offered' (nil otherwise): the same
+-- answer (hold_expired, offer_expired) whether or not the lapse job has run yet.
+local function bk_lapsed_from(b)
+  if b.status == 'held' or b.status == 'offered' then return b.status end
+  if b.status ~= 'expired' then return nil end
+  if (b.offer_until or 0) > 0 then return 'offered' end
+  if (b.hold_until or 0) > 0 then return 'held' end
+  return nil
+end
+
 local function bk_is_open(st)
   return st == 'held' or st == 'confirmed' or st == 'offered'
 end
@@ -157,8 +167,9 @@ local function bk_customer_check(customer, slot, start_ms, end_ms, exclude, max_
       if bk_is_open(st) then
         open = open + 1
         if o.start_ms < end_ms and o.end_ms > start_ms then
-          return fail('overlap', 'customer already has booking ' .. o.code .. ' at an ' ..
-            'overlapping time')
+          -- Never the other booking's code: it is that booking's check-in credential, and
+          -- whoever knows a customer id (a phone number) could ask for it.
+          return fail('overlap', 'the customer already holds a booking at an overlapping time')
         end
       elseif st == 'waitlisted' and o.slot == slot then
         return fail('overlap', 'customer is already on the waitlist of ' .. slot)

@@ -17,7 +17,7 @@ if st == 'checked_in' then
   if not answering or not bk_ticket_waiting(b) then
     return fail('invalid_transition', 'a checked-in booking moves only to answer a suspension')
   end
-elseif st == 'expired' and b.status == 'held' then
+elseif st == 'expired' and bk_lapsed_from(b) == 'held' then
   return fail('hold_expired', 'the hold on ' .. b.slot .. ' expired; book again')
 elseif st == 'waitlisted' or st == 'offered' then
   if not answering then

@@ -66,6 +66,12 @@ def test_token_command_uses_the_data_folder_secret(tmp_path: Path,
     p = verify(secret, capsys.readouterr().out.strip())
     assert (p.role, p.site) == ("display", "demo")
     assert main(["token", "agent", "--site", "demo", "--data-dir", str(tmp_path)]) == 2
+    # Partners each need their own subject (their bookings and keys are theirs alone).
+    assert main(["token", "partner", "--site", "demo", "--data-dir", str(tmp_path)]) == 2
+    assert "--subject" in capsys.readouterr().err
+    assert main(["token", "partner", "--site", "demo", "--subject", "acme-app", "--data-dir",
+                 str(tmp_path)]) == 0
+    assert verify(secret, capsys.readouterr().out.strip()).subject == "acme-app"
     capsys.readouterr()
     for bad in ("0", "-5", "soon"):  # 0 gave the default year, -5 an expired token
         with pytest.raises(SystemExit) as exited:
