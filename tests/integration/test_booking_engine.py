@@ -96,7 +96,11 @@ async def test_channel_quota_holds_then_releases_on_time(bk: BookingEngine, redi
     before = await snapshot(redis)
     with pytest.raises(ChannelQuota):
         await bk.book("demo", req(slot, "app3"), KIOSK)
+    # Nor a waitlist for the held place: it would block the phone line it is held for.
+    with pytest.raises(ChannelQuota):
+        await bk.book("demo", req(slot, "app3", waitlist=True), KIOSK)
     assert await snapshot(redis) == before
+    assert await remaining(bk, slot, "phone") == 1
     # A day before the slot the held place goes to every channel.
     clock.now = (await bk.schedule("demo")).slot(slot).start_ms - 86400_000 - 1000
     with pytest.raises(ChannelQuota):

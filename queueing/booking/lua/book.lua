@@ -32,7 +32,10 @@ err, listed = bk_customer_check(customer, slot, start_ms, end_ms, '', max_open, 
 if err then return err end
 local quotas = bk_quotas(qspec)
 local refusal = bk_refusal(slot, cap, quotas, grp)
-if refusal and not waitlist then return refusal end
+-- A waitlist is for a full slot. Places held for other channels are not "full": waiting for
+-- them would block the channel they are held for (the waitlist comes first) without ever
+-- being able to take them, so that answer stays channel_quota, waitlist or not.
+if refusal and (not waitlist or refusal[2] == 'channel_quota') then return refusal end
 -- The last check is also the first write: a code is taken by SET NX.
 local keep = end_ms + RETAIN_MS
 local code
