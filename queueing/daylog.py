@@ -37,8 +37,7 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
             rec["e"] = est
     elif kind == "completed":
         rec = base | {"k": "d", "ctr": data.get("counter") or t.get("counter"),
-                      "a": int(t.get("started_ms") or t.get("ended_ms") or 0),
-                      "b": int(t.get("ended_ms") or 0)}
+                      "a": _service_start(data, t), "b": int(t.get("ended_ms") or 0)}
     elif kind == "no_show" and not data.get("returned"):
         rec = base | {"k": "n", "ctr": data.get("counter"), "a": int(t.get("called_ms") or 0),
                       "b": int(t.get("ended_ms") or 0)}
@@ -47,6 +46,24 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
     if rec is None:
         return None
     return local_day(issued, timezone), rec
+
+
+def _service_start(data: dict[str, Any], t: dict[str, Any]) -> int:
+    """When service began for a completed ticket.
+
+    ``complete`` stamps ``started_ms`` with the same instant as ``ended_ms`` when the agent
+    never pressed start (queueing/lua/ticket_op.lua), and a ``started_ms`` left over from
+    before a transfer belongs to another visit: in both cases, and whenever the completion
+    came straight from ``called``, service is measured from the (last) call.
+    """
+    ended = int(t.get("ended_ms") or 0)
+    started = int(t.get("started_ms") or 0)
+    skipped = data.get("from") == "called" or not started or started == ended
+    if skipped:
+        called = int(t.get("called_ms") or 0)
+        if called and (not ended or called <= ended):
+            return called
+    return started or ended
 
 
 def _first_call(data: dict[str, Any], t: dict[str, Any]) -> bool:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -31,19 +32,19 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, help="scenario JSON file")
     parser.add_argument("--seed", type=int, help="overrides the scenario's seed")
-    parser.add_argument("--days", type=int, help="overrides the scenario's days")
+    parser.add_argument("--days", type=_at_least_one, help="overrides the scenario's days")
     parser.add_argument("--json", dest="json_out", help="write the report to this file")
     parser.add_argument("--quiet", action="store_true", help="no table, no progress")
     parser.add_argument("--oracle-every", type=int, default=0, metavar="K",
                         help="also score the Monte Carlo floor on every K-th estimated ticket")
-    parser.add_argument("--oracle-reps", type=int, default=100, metavar="R",
+    parser.add_argument("--oracle-reps", type=_at_least_one, default=100, metavar="R",
                         help="continuations per oracle estimate (default 100)")
     args = parser.parse_args(argv)
     console = Console(stderr=True)
     try:
         sc = load(args.config)
     except (OSError, ScenarioError) as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]", soft_wrap=True)
         return 2
     days = args.days if args.days is not None else sc.days
     started = time.perf_counter()
@@ -58,6 +59,17 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print_report(report, elapsed)
     return 0
+
+
+def _at_least_one(raw: str) -> int:
+    """An argparse type: a whole number of at least 1 (refused with exit status 2)."""
+    try:
+        value = int(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
 
 
 def print_report(report: dict[str, Any], elapsed_s: float) -> None:

@@ -130,9 +130,31 @@ def summarise(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
             ops.abandoned(svc, day)
     a, o = acc.to_dict(day), ops.to_dict(day)
     services = sorted(set(a["services"]) | set(o["services"]))
-    return {"date": day, "accuracy": a["all"], "services": {
-        s: {"operations": o["services"].get(s), "accuracy": a["services"].get(s)}
+    return {"date": day, "accuracy": _unscored(a["all"]), "services": {
+        s: {"operations": o["services"].get(s), "accuracy": _unscored(a["services"].get(s))}
         for s in services}}
+
+
+_METRICS = ("mae_s", "rmse_s", "bias_s", "p_over", "coverage_p10_p90")
+
+
+def _unscored(acc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """No scored estimate is no accuracy: null metrics, not zeros that read as perfect."""
+    if acc is None or acc.get("n"):
+        return acc
+    return acc | dict.fromkeys(_METRICS)
+
+
+def parse_day(raw: str) -> str:
+    """``raw`` as a calendar date, normalised to ``YYYY-MM-DD`` (the day-log key).
+
+    ``date.fromisoformat`` also takes ``20261205`` and ``2026-W49-6``; those are accepted and
+    normalised, anything else is a bad request.
+    """
+    try:
+        return Date.fromisoformat(raw).isoformat()
+    except ValueError as exc:
+        raise BadRequest("date must be YYYY-MM-DD", field="date") from exc
 
 
 async def stats_endpoint(request: Request) -> Response:
@@ -140,11 +162,8 @@ async def stats_endpoint(request: Request) -> Response:
     principal(request).require("agent", "display", "kiosk", site=site)
     c = ctx(request)
     cfg = await c.engine.config(site)
-    day = request.query_params.get("date") or local_day(c.engine.clock(), cfg.timezone)
-    try:
-        Date.fromisoformat(day)
-    except ValueError as exc:
-        raise BadRequest("date must be YYYY-MM-DD", field="date") from exc
+    day = parse_day(request.query_params.get("date") or local_day(c.engine.clock(),
+                                                                  cfg.timezone))
     body = summarise(await day_records(c.engine, site, day), day) | {"site": site}
     return Response(msgspec.json.encode(body), media_type="application/json")
 

@@ -87,12 +87,16 @@ def load(path: str | Path) -> Scenario:
         scenario = msgspec.json.decode(Path(path).read_bytes(), type=Scenario)
     except msgspec.ValidationError as exc:
         raise ScenarioError(f"{path}: {exc}") from exc
+    except msgspec.DecodeError as exc:  # not JSON at all (truncated, a stray comma)
+        raise ScenarioError(f"{path}: not valid JSON: {exc}") from exc
     check(scenario)
     return scenario
 
 
 def check(s: Scenario) -> None:
-    """Whole-document checks: ids resolve, hours make sense, mixes name known classes."""
+    """Whole-document checks: ids resolve, hours make sense, mixes name known classes, and
+    every service has a counter on shift while the doors are open (else its tickets are
+    never called)."""
     if not s.open_h < s.close_h:
         raise ScenarioError("open_h must be before close_h")
     ids = [svc.id for svc in s.services]
@@ -115,3 +119,11 @@ def check(s: Scenario) -> None:
         for start, end in c.shifts:
             if not start < end:
                 raise ScenarioError(f"counter {c.id}: shift {start}-{end} is empty")
+    for svc in s.services:
+        serving = [c for c in s.counters if svc.id in c.services]
+        if not serving:
+            raise ScenarioError(f"service {svc.id}: no counter serves it")
+        if not any(start < s.close_h and end > s.open_h
+                   for c in serving for start, end in c.shifts):
+            raise ScenarioError(f"service {svc.id}: no counter serving it is on shift between "
+                                f"open_h and close_h")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 from typing import Any
 
 from clients.client import Client
@@ -56,6 +57,19 @@ async def test_estimate_given_at_issue_shown_live_and_scored(server: Server) -> 
     assert svc["accuracy"]["n"] == 1 and "coverage_p10_p90" in svc["accuracy"]
     bad = await server.client.get("/v1/sites/demo/stats?date=yesterday", headers=agent)
     assert bad.status_code == 400 and bad.json()["code"] == "bad_request"
+    # Other ISO forms of the same day read the same day log, under its YYYY-MM-DD name.
+    day = body["date"]
+    y, m, d = (int(x) for x in day.split("-"))
+    iy, iw, iwd = datetime.date(y, m, d).isocalendar()
+    for alias in (day.replace("-", ""), f"{iy}-W{iw:02d}-{iwd}"):
+        r = await server.client.get(f"/v1/sites/demo/stats?date={alias}", headers=agent)
+        assert r.status_code == 200 and r.json()["date"] == day
+        assert r.json()["services"]["internal"]["operations"]["tickets"] == 3
+    # A day with nothing scored: no accuracy to speak of, not a perfect one.
+    empty = (await server.client.get("/v1/sites/demo/stats?date=2020-01-01",
+                                     headers=agent)).json()
+    assert empty["accuracy"]["n"] == 0 and empty["accuracy"]["mae_s"] is None
+    assert empty["accuracy"]["p_over"] is None and empty["services"] == {}
 
 
 async def test_stats_recorded_once_across_processes(server: Server) -> None:

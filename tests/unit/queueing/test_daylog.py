@@ -30,6 +30,30 @@ def test_records_per_milestone() -> None:
     assert record_for("counter_open", {"counter": "1"}, "7-0", tz) is None
 
 
+def test_service_time_when_start_was_skipped() -> None:
+    """complete straight from called stamps started_ms = ended_ms: serve from the call."""
+    tz = "Asia/Shanghai"
+    called, ended = T0 + 60_000, T0 + 360_000
+    skipped = ticket(status="done", called_ms=called, started_ms=ended, ended_ms=ended)
+    _, d = record_for("completed", {"ticket": skipped, "counter": "1", "from": "called"},
+                      "1-0", tz) or ("", {})
+    assert d["k"] == "d" and d["a"] == called and d["b"] - d["a"] == 300_000
+    # Same signature without the event's "from" (started_ms == ended_ms), or no started_ms.
+    _, d = record_for("completed", {"ticket": skipped}, "2-0", tz) or ("", {})
+    assert d["a"] == called
+    no_start = ticket(status="done", called_ms=called, ended_ms=ended)
+    _, d = record_for("completed", {"ticket": no_start}, "3-0", tz) or ("", {})
+    assert d["a"] == called
+    # Started properly: service runs from the start, not the call.
+    served = ticket(status="done", called_ms=called, started_ms=called + 30_000, ended_ms=ended)
+    _, d = record_for("completed", {"ticket": served, "from": "serving"}, "4-0", tz) or ("", {})
+    assert d["a"] == called + 30_000 and d["b"] == ended
+    # A start left from before a transfer, then completed from called: from the call.
+    _, d = record_for("completed", {"ticket": served | {"started_ms": T0 + 1_000},
+                                    "from": "called"}, "5-0", tz) or ("", {})
+    assert d["a"] == called
+
+
 def test_summary_of_a_day() -> None:
     recs = [
         {"k": "i", "s": "a", "c": "app", "p": "walk_in"},

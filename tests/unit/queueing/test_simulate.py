@@ -81,6 +81,49 @@ def test_scenario_errors(tmp_path: Path) -> None:
     assert main(["--config", str(tmp_path / "missing.json"), "--quiet"]) == 2
 
 
+def test_service_without_a_counter_is_refused(tmp_path: Path) -> None:
+    good = json.loads((SCENARIOS / "clinic.json").read_text())
+    gp = good["services"][0]["id"]
+    path = tmp_path / "bad.json"
+    # No counter serves the service at all.
+    counters = [c for c in good["counters"] if gp not in c["services"]]
+    path.write_text(json.dumps({**good, "counters": counters}))
+    with pytest.raises(ScenarioError, match=f"service {gp}: no counter serves it"):
+        load(path)
+    # Counters serve it, but none is on shift while the doors are open.
+    off = [c | {"shifts": [[0, good["open_h"]]]} if gp in c["services"] else c
+           for c in good["counters"]]
+    path.write_text(json.dumps({**good, "counters": off}))
+    with pytest.raises(ScenarioError, match=f"service {gp}: no counter serving it is on shift"):
+        load(path)
+
+
+def test_cli_refusals(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "truncated.json"
+    path.write_text("{")
+    assert main(["--config", str(path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "not valid JSON" in err and "truncated" in err and "Traceback" not in err
+    assert len(err.splitlines()) == 1
+    for days in ("0", "-1", "x"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["--config", str(SCENARIOS / "mmc.json"), "--days", days, "--quiet"])
+        assert exit_.value.code == 2
+        assert "--days" in capsys.readouterr().err
+
+
+def test_cli_truncated_config_subprocess(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "truncated.json"
+    path.write_text("{")
+    run = subprocess.run([sys.executable, "-m", "queueing.simulate", "--config", str(path)],
+                         capture_output=True, text=True, cwd=SCENARIOS.parents[1], timeout=60)
+    assert run.returncode == 2 and "Traceback" not in run.stderr
+    assert "not valid JSON" in run.stderr
+
+
 def test_scenario_struct_roundtrip() -> None:
     sc = load(SCENARIOS / "government.json")
     assert msgspec.json.decode(msgspec.json.encode(sc), type=type(sc)) == sc
