@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -41,6 +41,10 @@ from queueing.view import Change, SiteView
 log = logging.getLogger("switchboard.notify")
 _decode = msgspec.json.Decoder().decode
 CLAIM_TTL_S = 2 * 86400
+# A notification the gateway refused is tried again after these pauses (≈ 9 min in all:
+# a gateway's hiccup must not cost a waitlisted person the offer of a place), in the
+# background, so one failing message does not hold up the site's others.
+RETRY_S = (0.5, 2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 
 
 def local_text(ms: int, tz: ZoneInfo) -> str:
@@ -206,7 +210,8 @@ class SiteWatcher:
                          text=texts.render("almost", cfg.languages, ahead=position - 1,
                                            number=t["number"]),
                          data={"number": t["number"], "position": position})
-        await self._deliver(n)
+        if not await self._try(n):  # claimed already (the alert key went armed -> sent)
+            self.owner.retry_later(self._retry(n))
 
     def _alert_key(self, ticket_id: str) -> str:
         return self.p + "nt:almost:" + ticket_id
@@ -214,18 +219,25 @@ class SiteWatcher:
     # -- sending ----------------------------------------------------------------------------
 
     async def _send(self, claim: str, n: Notification) -> None:
-        if await self.owner.redis.set(self.p + "nt:" + claim, 1, nx=True, ex=CLAIM_TTL_S):
-            await self._deliver(n)
+        claimed = await self.owner.redis.set(self.p + "nt:" + claim, 1, nx=True, ex=CLAIM_TTL_S)
+        if claimed and not await self._try(n):
+            self.owner.retry_later(self._retry(n))
 
-    async def _deliver(self, n: Notification) -> None:
-        for attempt in range(2):
-            try:
-                await self.owner.notifier.send(n)
-                self.owner.sent += 1
+    async def _try(self, n: Notification) -> bool:
+        try:
+            await self.owner.notifier.send(n)
+        except NotifyFailed as exc:
+            log.warning("notification %s not delivered (%s)", n.id, exc)
+            return False
+        self.owner.sent += 1
+        return True
+
+    async def _retry(self, n: Notification) -> None:
+        for pause in self.owner.retry_s:
+            await asyncio.sleep(pause)
+            if await self._try(n):
                 return
-            except NotifyFailed as exc:
-                log.warning("notification %s not delivered (%s)", n.id, exc)
-                await asyncio.sleep(0.5 * (attempt + 1))
+        log.error("notification %s given up after %d attempts", n.id, len(self.owner.retry_s) + 1)
 
     def _now_iso(self) -> str:
         return datetime.fromtimestamp(self.owner.clock() / 1000, self.tz).isoformat(
@@ -247,7 +259,9 @@ class Notifications:
         self.max_age_s = max_age_s
         self.refresh_s = refresh_s
         self.sent = 0
+        self.retry_s: tuple[float, ...] = RETRY_S
         self.watchers: dict[str, asyncio.Task[None]] = {}
+        self._retries: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -265,8 +279,14 @@ class Notifications:
                 log.warning("notifications: cannot list sites (%s)", exc)
             await asyncio.sleep(self.refresh_s)
 
+    def retry_later(self, attempts: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(attempts)
+        self._retries.add(task)  # kept until done (the loop holds tasks only weakly)
+        task.add_done_callback(self._retries.discard)
+
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self.watchers.values()) if t is not None]
+        tasks = [t for t in (self._task, *self.watchers.values(), *self._retries)
+                 if t is not None]
         for t in tasks:
             t.cancel()
         for t in tasks:
