@@ -489,7 +489,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    args = parser().parse_args(argv)
+    ap = parser()
+    args = ap.parse_args(argv)
+    if args.bench == "solomon":  # usage errors, not tracebacks (exit 2)
+        if args.time_limit <= 0:
+            ap.error(f"--time-limit must be above 0 seconds, not {args.time_limit}")
+        missing = [f for f in [*args.files, *([args.bks] if args.bks else [])]
+                   if not Path(f).is_file()]
+        if missing:
+            ap.error(f"no such file: {', '.join(missing)}")
     runner = {"solomon": run_solomon, "churn": run_churn, "scale": run_scale}[args.bench]
     return runner(args)
 

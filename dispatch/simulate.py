@@ -320,6 +320,44 @@ def print_report(rep: dict[str, Any]) -> None:
           f"{rc.get('insert_ms_p95')} ms; wall {rep['switchboard']['wall_s']} s")
 
 
+def check(sc: Scenario) -> None:
+    """What the scenario's types cannot say; a ValueError names the field (the run would
+    otherwise end in a traceback, or serve nothing without saying why)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+    try:
+        ZoneInfo(sc.timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"timezone: unknown time zone {sc.timezone!r}") from exc
+    try:
+        dt.date.fromisoformat(sc.date)
+    except ValueError as exc:
+        raise ValueError(f"date: {sc.date!r} is not a calendar date (YYYY-MM-DD)") from exc
+    start, end = (_minutes(v, "technicians.shift") for v in sc.technicians.shift)
+    if start >= end:
+        raise ValueError(f"technicians.shift: {sc.technicians.shift[0]} is not before "
+                         f"{sc.technicians.shift[1]}")
+    for name, (lo, hi) in [("duration_min", sc.duration_min),
+                           *((f"batches[{i}].duration_min", b.duration_min)
+                             for i, b in enumerate(sc.batches))]:
+        if not 0 < lo <= hi:
+            raise ValueError(f"{name}: [{lo}, {hi}] must be minutes with 0 < low <= high")
+    try:
+        msgspec.convert({"offer_timeout_s": sc.offer_timeout_s, **sc.policy}, DispatchPolicy)
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"policy: {exc}") from exc
+
+
+def _minutes(hhmm: str, field: str) -> int:
+    try:
+        h, m = (int(x) for x in hhmm.split(":"))
+    except ValueError as exc:
+        raise ValueError(f"{field}: {hhmm!r} is not HH:MM") from exc
+    if not (0 <= h <= 24 and 0 <= m < 60):
+        raise ValueError(f"{field}: {hhmm!r} is not HH:MM")
+    return h * 60 + m
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m dispatch.simulate", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -330,7 +368,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         sc = load(args.config)
-    except (OSError, msgspec.ValidationError, msgspec.DecodeError) as exc:
+        check(sc)
+    except (OSError, msgspec.ValidationError, msgspec.DecodeError, ValueError) as exc:
         print(f"dispatch.simulate: {exc}", file=sys.stderr)
         return 2
     rep = run(sc, sc.seed if args.seed is None else args.seed, args.redis_url)

@@ -46,3 +46,18 @@ def test_scale_bench_tiny(tmp_path):
     assert data["violations"] == 0 and data["stream_violations"] == 0
     assert data["planned"] + data["unassigned"] == 30
     assert data["insert_stream_ms"]["p95"] > 0
+
+
+def test_solomon_bench_usage_errors_say_what(tmp_path, capsys):
+    import pytest
+    c101 = str(vrptw_dir() / "C101.txt")
+    for args, said in ((["--time-limit", "0", c101], "--time-limit must be above 0"),
+                       (["--time-limit", "-1", c101], "--time-limit must be above 0"),
+                       (["--time-limit", "1", str(tmp_path / "nope.txt")], "no such file"),
+                       (["--time-limit", "1", c101, "--bks", str(tmp_path / "b.csv")],
+                        "no such file")):
+        with pytest.raises(SystemExit) as exited:
+            main(["solomon", *args])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert said in err and "Traceback" not in err, err

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from dispatch.simworld import GreedyDispatcher, Scenario, TechMix, World, generate, load
 
 SCENARIOS = Path(__file__).parents[3] / "dispatch" / "scenarios"
@@ -37,3 +39,25 @@ def test_shipped_scenario_is_valid() -> None:
     for path in SCENARIOS.glob("*.json"):
         sc = load(str(path))
         assert len(sc.jobs_per_hour) == 24 and sc.technicians.count > 0
+
+
+def test_bad_scenarios_are_refused_with_the_field_not_a_traceback(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from dispatch.simulate import check, main
+    check(load(str(SCENARIOS / "city.json")))  # the shipped one passes
+    cases = [({"timezone": "Mars/Base"}, "timezone"), ({"date": "2026-02-30"}, "date"),
+             ({"duration_min": [90, 30]}, "duration_min"),
+             ({"technicians": {"shift": ["12:00", "08:00"]}}, "technicians.shift"),
+             ({"technicians": {"shift": ["8h", "18:00"]}}, "technicians.shift"),
+             ({"policy": {"nonsense": 1}}, "policy"),
+             ({"batches": [{"org": "a", "hour": 9, "jobs": 2, "centre": [52.37, 4.9],
+                            "duration_min": [0, 10]}]}, "batches[0].duration_min")]
+    for body, field in cases:
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(body))
+        assert main(["--config", str(path)]) == 2, body
+        err = capsys.readouterr().err
+        assert err.startswith("dispatch.simulate: ") and field in err, (body, err)
+        assert "Traceback" not in err
