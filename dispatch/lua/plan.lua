@@ -79,11 +79,8 @@ for tid, stops in pairs(routes) do
           redis.call('ZADD', P .. 'offers', j.deadline_ms, jid)
           j.reason = ''
           local a = annot[jid] or {}
-          local cands = a.candidates
-          if type(cands) ~= 'string' or string.sub(cands, 1, 1) ~= '['
-              or not pcall(cjson.decode, cands) then
-            cands = '[]'
-          end
+          -- recompute.payload encodes it; an offer from elsewhere has none.
+          local cands = type(a.candidates) == 'string' and a.candidates or '[]'
           later[#later + 1] = {'offered', {job = j, tech = tid, n = j.offer_n,
             deadline_ms = j.deadline_ms, reason = a.reason or 'planned', cost = a.cost,
             rank = a.rank}, {candidates = cands}}
