@@ -4,6 +4,9 @@ from __future__ import annotations
 
 ROOT = "sb"
 SITES = f"{ROOT}:sites"  # index of site ids (outside any site's slot; written separately)
+# Notifications the gateway refused, due for another try (a sorted set by due time, ms): in
+# Redis, so a worker's restart does not lose them.
+NOTIFY_RETRY = f"{ROOT}:nt:retry"
 
 
 def prefix(site: str) -> str:

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -40,11 +40,22 @@ from queueing.view import Change, SiteView
 
 log = logging.getLogger("switchboard.notify")
 _decode = msgspec.json.Decoder().decode
+_encode = msgspec.json.Encoder().encode
 CLAIM_TTL_S = 2 * 86400
 # A notification the gateway refused is tried again after these pauses (≈ 9 min in all:
 # a gateway's hiccup must not cost a waitlisted person the offer of a place), in the
-# background, so one failing message does not hold up the site's others.
+# background, so one failing message does not hold up the site's others. Pending retries
+# live in Redis (keys.NOTIFY_RETRY), so a worker restarted meanwhile still sends them.
 RETRY_S = (0.5, 2.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0)
+RETRY_POLL_S = 0.25
+
+
+class _Pending(msgspec.Struct):
+    n: Notification
+    tries: int  # attempts made so far
+
+
+_decode_pending = msgspec.json.Decoder(_Pending).decode
 
 
 def local_text(ms: int, tz: ZoneInfo) -> str:
@@ -210,8 +221,8 @@ class SiteWatcher:
                          text=texts.render("almost", cfg.languages, ahead=position - 1,
                                            number=t["number"]),
                          data={"number": t["number"], "position": position})
-        if not await self._try(n):  # claimed already (the alert key went armed -> sent)
-            self.owner.retry_later(self._retry(n))
+        if not await self.owner.try_send(n):  # claimed already (the alert key went armed -> sent)
+            await self.owner.retry_later(n)
 
     def _alert_key(self, ticket_id: str) -> str:
         return self.p + "nt:almost:" + ticket_id
@@ -220,24 +231,8 @@ class SiteWatcher:
 
     async def _send(self, claim: str, n: Notification) -> None:
         claimed = await self.owner.redis.set(self.p + "nt:" + claim, 1, nx=True, ex=CLAIM_TTL_S)
-        if claimed and not await self._try(n):
-            self.owner.retry_later(self._retry(n))
-
-    async def _try(self, n: Notification) -> bool:
-        try:
-            await self.owner.notifier.send(n)
-        except NotifyFailed as exc:
-            log.warning("notification %s not delivered (%s)", n.id, exc)
-            return False
-        self.owner.sent += 1
-        return True
-
-    async def _retry(self, n: Notification) -> None:
-        for pause in self.owner.retry_s:
-            await asyncio.sleep(pause)
-            if await self._try(n):
-                return
-        log.error("notification %s given up after %d attempts", n.id, len(self.owner.retry_s) + 1)
+        if claimed and not await self.owner.try_send(n):
+            await self.owner.retry_later(n)
 
     def _now_iso(self) -> str:
         return datetime.fromtimestamp(self.owner.clock() / 1000, self.tz).isoformat(
@@ -261,11 +256,12 @@ class Notifications:
         self.sent = 0
         self.retry_s: tuple[float, ...] = RETRY_S
         self.watchers: dict[str, asyncio.Task[None]] = {}
-        self._retries: set[asyncio.Task[None]] = set()
+        self._retrier: asyncio.Task[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="notifications")
+        self._start_retrier()  # retries a previous worker left pending
 
     async def _run(self) -> None:
         while True:
@@ -279,13 +275,55 @@ class Notifications:
                 log.warning("notifications: cannot list sites (%s)", exc)
             await asyncio.sleep(self.refresh_s)
 
-    def retry_later(self, attempts: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(attempts)
-        self._retries.add(task)  # kept until done (the loop holds tasks only weakly)
-        task.add_done_callback(self._retries.discard)
+    # -- sending and retries ----------------------------------------------------------------
+
+    async def try_send(self, n: Notification) -> bool:
+        try:
+            await self.notifier.send(n)
+        except NotifyFailed as exc:
+            log.warning("notification %s not delivered (%s)", n.id, exc)
+            return False
+        self.sent += 1
+        return True
+
+    async def retry_later(self, n: Notification, tries: int = 1) -> None:
+        """Queue ``n`` (refused ``tries`` times) for its next try, in Redis."""
+        if tries > len(self.retry_s):
+            log.error("notification %s given up after %d attempts", n.id, tries)
+            return
+        due = self.clock() + int(self.retry_s[tries - 1] * 1000)
+        await self.redis.zadd(keys.NOTIFY_RETRY, {_encode(_Pending(n, tries)): due})
+        self._start_retrier()
+
+    def _start_retrier(self) -> None:
+        if self._retrier is None or self._retrier.done():
+            self._retrier = asyncio.create_task(self._retry_loop(), name="notify-retry")
+
+    async def _retry_loop(self) -> None:
+        """Send the retries that are due. Each is taken with ZREM, so of several workers only
+        one sends it; a refusal queues the next try, the last one is given up (logged)."""
+        while True:
+            try:
+                now = self.clock()
+                for raw in await self.redis.zrangebyscore(keys.NOTIFY_RETRY, "-inf", now,
+                                                          start=0, num=50):
+                    if not await self.redis.zrem(keys.NOTIFY_RETRY, raw):
+                        continue  # another worker took it
+                    p = _decode_pending(raw)
+                    if not await self.try_send(p.n):
+                        await self.retry_later(p.n, p.tries + 1)
+                nxt = await self.redis.zrange(keys.NOTIFY_RETRY, 0, 0, withscores=True)
+                wait = RETRY_POLL_S if not nxt else (nxt[0][1] - self.clock()) / 1000
+                await asyncio.sleep(min(RETRY_POLL_S, max(0.005, wait)))
+            except (RedisError, OSError) as exc:
+                log.warning("notification retries: %s", exc)
+                await asyncio.sleep(1.0)
+
+    async def pending_retries(self) -> int:
+        return int(await self.redis.zcard(keys.NOTIFY_RETRY))
 
     async def stop(self) -> None:
-        tasks = [t for t in (self._task, *self.watchers.values(), *self._retries)
+        tasks = [t for t in (self._task, *self.watchers.values(), self._retrier)
                  if t is not None]
         for t in tasks:
             t.cancel()
@@ -293,3 +331,4 @@ class Notifications:
             with contextlib.suppress(asyncio.CancelledError):
                 await t
         self.watchers.clear()
+        self._retrier = None  # pending retries stay in Redis for the next worker
