@@ -32,6 +32,7 @@ import numpy as np
 from dispatch.solomon import SCALE, SolomonInstance, read_bks, read_instance, to_problem
 from dispatch.solver import (
     Backend,
+    InvalidInstance,
     Plan,
     Problem,
     StabilityPolicy,
@@ -72,7 +73,10 @@ def _dump(path: str | None, payload: dict[str, Any]) -> None:
 
 def run_solomon(args: argparse.Namespace) -> dict[str, Any]:
     files = [Path(f) for f in args.files]
-    bks = read_bks(args.bks or files[0].parent / "bks_distance.csv")
+    default_bks = files[0].parent / "bks_distance.csv"
+    bks = read_bks(args.bks or default_bks) if args.bks or default_bks.is_file() else {}
+    if not bks:
+        print(f"(no best-known distances: {default_bks} is missing; the gap is not computed)")
     rows: list[dict[str, Any]] = []
     print(f"{'instance':<8} {'veh':>4} {'distance':>10} {'seconds':>8} {'gap %':>7} feasible")
     for path in files:
@@ -113,7 +117,9 @@ def run_solomon(args: argparse.Namespace) -> dict[str, Any]:
     gaps = [r["gap_percent"] for r in rows if r["gap_percent"] is not None]
     mean = statistics.fmean(gaps) if gaps else None
     feasible = all(r["feasible"] for r in rows)
-    print(f"mean gap {mean:+.3f}% over {len(gaps)} instances; all feasible: {feasible}")
+    said = "no best-known distance for these instances" if mean is None else (
+        f"mean gap {mean:+.3f}% over {len(gaps)} instances")
+    print(f"{said}; all feasible: {feasible}")
     out = {"time_limit_s": args.time_limit, "seed": args.seed, "backend": args.backend}
     out |= {"clock": args.clock, "load_average_end": os.getloadavg()}
     out |= {"mean_gap_percent": mean, "all_feasible": feasible, "instances": rows}
@@ -498,6 +504,13 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                    if not Path(f).is_file()]
         if missing:
             ap.error(f"no such file: {', '.join(missing)}")
+        try:  # every file before the first solve: not a traceback ten minutes in
+            for f in args.files:
+                read_instance(f)
+            if args.bks:
+                read_bks(args.bks)
+        except InvalidInstance as exc:
+            ap.error(f"{exc.path}: not a Solomon instance ({exc.detail})")
     runner = {"solomon": run_solomon, "churn": run_churn, "scale": run_scale}[args.bench]
     return runner(args)
 

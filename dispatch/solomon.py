@@ -51,7 +51,10 @@ class SolomonInstance:
 def read_instance(path: str | Path) -> SolomonInstance:
     """Parse one Solomon file; raises ``InvalidInstance`` on a malformed file."""
     path = Path(path)
-    lines = [line.strip() for line in path.read_text().splitlines()]
+    try:
+        lines = [line.strip() for line in path.read_text().splitlines()]
+    except UnicodeDecodeError as exc:
+        raise InvalidInstance(str(path), "not a text file") from exc
     name = next((line for line in lines if line), path.stem)
     try:
         vehicle_row = lines.index("VEHICLE") + 2
@@ -80,8 +83,11 @@ def read_instance(path: str | Path) -> SolomonInstance:
 
 def read_bks(path: str | Path) -> dict[str, float]:
     """Best known distances from a ``bks*.csv`` file (``instance,vehicles,distance,source``)."""
-    with Path(path).open(newline="") as handle:
-        return {row["instance"]: float(row["distance"]) for row in csv.DictReader(handle)}
+    try:
+        with Path(path).open(newline="") as handle:
+            return {row["instance"]: float(row["distance"]) for row in csv.DictReader(handle)}
+    except (KeyError, ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise InvalidInstance(str(path), "want a csv with columns instance,distance") from exc
 
 
 def to_problem(inst: SolomonInstance, customers: list[int] | None = None) -> Problem:

@@ -61,3 +61,31 @@ def test_solomon_bench_usage_errors_say_what(tmp_path, capsys):
         assert exited.value.code == 2
         err = capsys.readouterr().err
         assert said in err and "Traceback" not in err, err
+
+
+def test_solomon_bench_refuses_files_that_are_not_instances(tmp_path, capsys):
+    import pytest
+    c101 = str(vrptw_dir() / "C101.txt")
+    text, binary, short = tmp_path / "notes.txt", tmp_path / "blob.bin", tmp_path / "short.txt"
+    text.write_text("hello\nworld\n")
+    binary.write_bytes(bytes(range(256)))
+    short.write_text("X\n\nVEHICLE\nNUMBER CAPACITY\n 25 200\n\nCUSTOMER\nCUST NO.\n 0 1 2 3\n")
+    for f, said in ((text, "VEHICLE/CUSTOMER"), (binary, "not a text file"),
+                    (short, "want (n, 7)")):
+        with pytest.raises(SystemExit) as exited:
+            main(["solomon", c101, str(f), "--time-limit", "1"])
+        assert exited.value.code == 2
+        err = capsys.readouterr().err
+        assert f"{f}: not a Solomon instance" in err and said in err, err
+    with pytest.raises(SystemExit):
+        main(["solomon", c101, "--time-limit", "1", "--bks", str(binary)])
+    assert "want a csv with columns instance,distance" in capsys.readouterr().err
+
+
+def test_solomon_bench_without_best_known_distances_still_solves(tmp_path, capsys):
+    alone = tmp_path / "C101.txt"
+    alone.write_text((vrptw_dir() / "C101.txt").read_text())
+    main(["solomon", str(alone), "--time-limit", "0.3"])
+    out = capsys.readouterr().out
+    assert "gap is not computed" in out and "n/a True" in out
+    assert "no best-known distance for these instances; all feasible: True" in out
