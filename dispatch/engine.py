@@ -54,6 +54,8 @@ class Actor:
 
 SYSTEM = Actor("dispatch", "worker")
 GEOFENCE = Actor("geofence", "gps")
+# A manual arrival is judged by the technician's fix nearest in time, if within this.
+ARRIVE_FIX_WINDOW_MS = 120_000
 
 
 class Enqueuer(Protocol):
@@ -330,9 +332,14 @@ class DispatchEngine:
         region = _region_of(tech_id, UnknownTechnician)
         if act.j and keys.region_of(act.j) != region:
             raise UnknownJob(f"unknown job {act.j}")
+        dist = ""
+        if act.k is ActionKind.ARRIVE and act.j:
+            d = await self._distance_at(region, tech_id, act.j, act.t)
+            far = (await self._cached(region)).config.policy.arrive_far_m
+            dist = "" if d is None else f"{round(d)}|{int(d > far)}"
         r = await self.store.run("action", region, self.clock(), actor.subject, actor.via,
                                  tech_id, act.aid, act.k.value, act.j, act.t, act.r, RULES,
-                                 self.action_ttl_s)
+                                 self.action_ttl_s, dist)
         if not r.get("replay") and act.k is not ActionKind.ACCEPT:
             # Accepting changes no plan; everything else leaves work (pending or dirty).
             await self.enqueuer.recompute(region, f"action_{act.k.value}")
@@ -341,6 +348,24 @@ class DispatchEngine:
         if r.get("job"):
             out["job"] = job_view(normalise(r["job"]))
         return out
+
+    async def _distance_at(self, region: str, tech_id: str, job_id: str, t_ms: int
+                           ) -> float | None:
+        """How far the technician was from the job at ``t_ms`` by its GPS: the fix nearest
+        in time (within 2 min), less its reported accuracy; None without such a fix (GPS
+        off, indoors, an unknown job: nothing to judge by)."""
+        loc = await self.redis.hmget(keys.prefix(region) + "job:" + job_id,  # type: ignore[misc]
+                                     ["lat", "lon"])
+        if loc[0] is None:
+            return None
+        rows = await self.redis.xrevrange(keys.prefix(region) + "gps:" + tech_id, count=120)
+        near = [(abs(int(f[b"t"]) - t_ms), f) for _, f in rows
+                if abs(int(f[b"t"]) - t_ms) <= ARRIVE_FIX_WINDOW_MS]
+        if not near:
+            return None
+        f = min(near, key=lambda x: x[0])[1]
+        d = haversine_m((float(f[b"la"]), float(f[b"lo"])), (float(loc[0]), float(loc[1])))
+        return max(0.0, d - min(float(f.get(b"a") or 0), 100.0))
 
     async def gps(self, tech_id: str, fix: gpsrules.Fix, actor: Actor) -> FixResult:
         """Validate and apply one fix (lua/gps.lua), then run the geofence and drift checks

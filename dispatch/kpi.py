@@ -51,6 +51,7 @@ class JobAcc:
     cancelled: int = 0
     responses_s: list[float] = field(default_factory=list)
     late_s: list[float] = field(default_factory=list)  # per arrival with a window; 0 = on time
+    far_arrivals: int = 0  # manual "arrived" beyond the policy's arrive_far_m by GPS
 
     def summary(self) -> dict[str, Any]:
         on_time = sum(1 for x in self.late_s if x <= 0)
@@ -63,6 +64,7 @@ class JobAcc:
             "arrivals_with_window": len(self.late_s),
             "on_time_rate": on_time / len(self.late_s) if self.late_s else None,
             "lateness_mean_s": _mean(self.late_s),
+            "far_arrivals": self.far_arrivals,
         }
 
 
@@ -152,6 +154,9 @@ class Kpis:
             return
         at = int(d.get("at") or ts)
         facts["s"] = max(at, facts["ws"])
+        if d.get("far"):
+            for acc in self._accs(facts["o"]):
+                acc.far_arrivals += 1
         if not facts["we"]:
             return
         late = max(0, at - facts["we"]) / 1000

@@ -104,6 +104,9 @@ class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     geofence_enter_m: Annotated[int, msgspec.Meta(ge=5)] = 80
     geofence_exit_m: Annotated[int, msgspec.Meta(ge=10)] = 160
     geofence_dwell_s: Annotated[int, msgspec.Meta(ge=0)] = 30
+    # A manual "arrived" while the technician's GPS (the fix nearest the tap, within 2 min)
+    # puts it farther than this from the job is accepted but flagged (job `arrive_m`, KPI).
+    arrive_far_m: Annotated[int, msgspec.Meta(ge=10)] = 500
     # A job is at risk when its ETA is within this of its window's end (or past it).
     at_risk_s: Annotated[int, msgspec.Meta(ge=0)] = 900
 

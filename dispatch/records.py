@@ -13,7 +13,7 @@ NUMERIC = frozenset({
     "lat", "lon", "fix_ms", "spd", "acc", "duration_s", "win_start", "win_end", "priority",
     "created_ms", "offered_ms", "accepted_ms", "departed_ms", "arrived_ms", "ended_ms",
     "eta_ms", "offer_n", "deadline_ms", "rating", "home_lat", "home_lon", "max_jobs",
-    "plan_lat", "plan_lon", "status_ms", "size", "brk_ms"})
+    "plan_lat", "plan_lon", "status_ms", "size", "brk_ms", "arrive_m"})
 
 
 def _num(v: str) -> int | float | None:
@@ -56,6 +56,9 @@ def job_view(j: dict[str, Any]) -> dict[str, Any]:
         "offer_deadline_ms": j.get("deadline_ms"), "reason": j.get("reason") or None,
         "created_ms": j.get("created_ms"), "accepted_ms": j.get("accepted_ms"),
         "arrived_ms": j.get("arrived_ms"), "ended_ms": j.get("ended_ms"),
+        # A manual "arrived": how far from the job the technician's GPS put it (null: by
+        # geofence, or no fix near that moment).
+        "arrive_m": j.get("arrive_m"),
     }
 
 

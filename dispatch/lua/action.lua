@@ -1,6 +1,8 @@
 -- A device action, applied at most once per action id. ARGV[4]: technician, ARGV[5]: action
 -- id, ARGV[6]: kind, ARGV[7]: job id, ARGV[8]: device time (ms), ARGV[9]: reason,
--- ARGV[10]: transition table JSON (dispatch.transitions.table()), ARGV[11]: id TTL (s).
+-- ARGV[10]: transition table JSON (dispatch.transitions.table()), ARGV[11]: id TTL (s),
+-- ARGV[12]: for an arrival, "<metres from the job by GPS>|<1 if beyond the policy's
+-- arrive_far_m>", or '' (no fix to judge by).
 -- A replayed action id returns the first result (replay = true) and changes nothing; the
 -- same id with another action is refused (action_mismatch).
 local tid, aid, kind, jid, reason = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[9]
@@ -107,14 +109,19 @@ if kind == 'depart' or kind == 'arrive' then
     if from == 'assigned' then j.departed_ms = at end
     set_status(j, 'on_site')
     j.arrived_ms = at
+    local sep = string.find(ARGV[12] or '', '|', 1, true)
+    j.arrive_m = sep and tonumber(string.sub(ARGV[12], 1, sep - 1)) or ''
+    j.arrive_far = sep and string.sub(ARGV[12], sep + 1) == '1' or nil
     set_tech_status(t, 'on_site')
     redis.call('HSET', P .. 'tech:' .. tid, 'geof', jid .. '|inside|' .. at)
   end
   save_job(j)
   dirty(tid)
   local etype = kind == 'depart' and 'job_departed' or 'job_arrived'
+  local far = j.arrive_far
+  j.arrive_far = nil
   local off = emit(etype, {job = j, tech_state = tech_brief(t), from = from, at = at,
-    via = 'device', action = aid})
+    via = 'device', action = aid, far = far})
   return done({job = j, tech = tech_brief(t), offset = off})
 end
 

@@ -37,8 +37,13 @@ end
 
 redis.call('HSET', key, 'fix_ms', ft, 'lat', ARGV[6], 'lon', ARGV[7], 'spd', spd, 'acc', acc)
 redis.call('GEOADD', P .. 'geo', lon, lat, tid)
-redis.call('XADD', P .. 'gps:' .. tid, 'MAXLEN', '~', ARGV[12], '*', 't', ft, 'la', ARGV[6],
-  'lo', ARGV[7])
+if acc ~= '' then
+  redis.call('XADD', P .. 'gps:' .. tid, 'MAXLEN', '~', ARGV[12], '*', 't', ft, 'la', ARGV[6],
+    'lo', ARGV[7], 'a', acc)
+else
+  redis.call('XADD', P .. 'gps:' .. tid, 'MAXLEN', '~', ARGV[12], '*', 't', ft, 'la', ARGV[6],
+    'lo', ARGV[7])
+end
 local data = {i = tid, t = ft, la = lat, lo = lon}
 if spd ~= '' then data.s = tonumber(spd) end
 local off = emit('gps', data)

@@ -19,7 +19,7 @@ local NUMERIC = {lat = true, lon = true, fix_ms = true, spd = true, acc = true,
   offered_ms = true, accepted_ms = true, departed_ms = true, arrived_ms = true,
   ended_ms = true, eta_ms = true, offer_n = true, deadline_ms = true, rating = true,
   home_lat = true, home_lon = true, max_jobs = true, plan_lat = true, plan_lon = true,
-  status_ms = true, size = true}
+  status_ms = true, size = true, arrive_m = true}
 
 local TERMINAL = {done = true, cancelled = true, failed = true}
 local COMMITTED = {en_route = true, on_site = true}
@@ -113,7 +113,8 @@ local function set_status(j, to)
 end
 
 local JOB_FIELDS = {'status', 'status_ms', 'tech', 'eta_ms', 'offer_n', 'deadline_ms',
-  'offered_ms', 'accepted_ms', 'departed_ms', 'arrived_ms', 'ended_ms', 'reason', 'excluded'}
+  'offered_ms', 'accepted_ms', 'departed_ms', 'arrived_ms', 'ended_ms', 'reason', 'excluded',
+  'arrive_m'}
 
 local function save_job(j)
   save(P .. 'job:' .. j.id, j, JOB_FIELDS)

@@ -11,7 +11,8 @@ import pytest
 from redis.asyncio import Redis
 
 from dispatch import keys
-from dispatch.engine import DispatchEngine, NoEnqueuer
+from dispatch.engine import Actor, DispatchEngine, NoEnqueuer
+from dispatch.gps import Fix
 from dispatch.model import Action, ActionKind, RegionConfig
 from dispatch.recompute import WHOLE, Recomputer
 from dispatch.view import RegionView
@@ -186,3 +187,50 @@ async def test_dirty_work_outlives_an_interrupted_pass(redis: Redis, clock: Cloc
     assert report.mode == "full" and report.version == version + 1
     assert not await rc.has_work("city")
     assert await rc.run("city") == []
+
+
+async def test_a_manual_arrival_far_from_the_job_is_accepted_but_flagged(
+        redis: Redis, clock: Clock) -> None:
+    # Two technicians tap "arrived": t1 with its GPS 2 km from the job (flagged: `far` on the
+    # event, the job's arrive_m, the KPI), t2 at the door; a third job's arrival with no fix
+    # near the tap (GPS off) has nothing to judge by. All three are accepted: GPS fails
+    # indoors, and a technician at the door must be able to start.
+    eng = clock_engine(redis, clock, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, clock.now, {"city.t1": tech_spec(52.370, 4.891),
+                                     "city.t2": tech_spec(52.380, 4.900),
+                                     "city.t3": tech_spec(52.390, 4.910)})
+    j1 = (await eng.create_job("city", job(52.370, 4.891), ADMIN))["id"]
+    j2 = (await eng.create_job("city", job(52.380, 4.900), ADMIN))["id"]
+    j3 = (await eng.create_job("city", job(52.390, 4.910), ADMIN))["id"]
+    await recomputer(eng).run("city")
+    owner = {j: (await eng.job(j))["technician"] for j in (j1, j2, j3)}
+    assert owner == {j1: "city.t1", j2: "city.t2", j3: "city.t3"}, owner
+    for jid, tid in owner.items():
+        await eng.action(tid, Action(f"acc-{jid}", ActionKind.ACCEPT, clock.now, jid), ADMIN)
+    clock.advance(60)
+    device = Actor("device", "device")
+    # t1 is 2 km south of its job (accuracy 30 m); t2 is 20 m from its own.
+    await eng.gps("city.t1", Fix(clock.now - 5_000, 52.352, 4.891, None, 30.0), device)
+    await eng.gps("city.t2", Fix(clock.now - 5_000, 52.3801, 4.9001, None, 10.0), device)
+    # t3's last fix is 10 min old: nothing near the tap.
+    await eng.gps("city.t3", Fix(clock.now - 600_000 + 60_000, 52.391, 4.911, None, None),
+                  device)
+    far = (await eng.action("city.t1", Action("arr-1", ActionKind.ARRIVE, clock.now, j1),
+                            device))["job"]
+    near = (await eng.action("city.t2", Action("arr-2", ActionKind.ARRIVE, clock.now, j2),
+                             device))["job"]
+    blind = (await eng.action("city.t3", Action("arr-3", ActionKind.ARRIVE, clock.now, j3),
+                              device))["job"]
+    assert far["status"] == near["status"] == blind["status"] == "on_site"
+    assert 1_950 <= far["arrive_m"] <= 2_000  # 2,001 m less the 30 m accuracy
+    assert near["arrive_m"] == 3 and blind["arrive_m"] is None
+    assert (await eng.job(j1))["arrive_m"] == far["arrive_m"]
+    arrived = [decode_entry(eid, f).data for eid, f in await redis.xrange(keys.events("city"))
+               if decode_entry(eid, f).type == "job_arrived"]
+    assert [(a["job"]["id"], a.get("far")) for a in arrived] == [
+        (j1, True), (j2, None), (j3, None)]
+    assert (await eng.kpis("city")).summary(clock.now)["far_arrivals"] == 1
+    # A replay of the same tap answers the first result, flag and all.
+    again = await eng.action("city.t1", Action("arr-1", ActionKind.ARRIVE, clock.now, j1), device)
+    assert again["replay"] and again["job"]["arrive_m"] == far["arrive_m"]
