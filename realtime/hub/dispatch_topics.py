@@ -21,6 +21,7 @@ they carry an ``id`` and applied, or with an ``error`` naming the reason code.
 
 from __future__ import annotations
 
+import re
 import time
 import weakref
 from collections.abc import Iterable
@@ -231,6 +232,21 @@ def offer_frame(d: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+_BILINGUAL = re.compile(r"^([\u3400-\u9fff·]+)\s+([A-Za-z][A-Za-z .'-]*)$")
+
+
+def public_name(name: object) -> str:
+    """The part of a technician's name a customer or an enterprise sees: the first word
+    ("Anna de Vries" → "Anna"). A bilingual name ("王伟 Wang Wei", as the pages read them)
+    keeps its Chinese part and the first Latin word ("王伟 Wang"), so the English page has
+    a Latin name to show and the Chinese page its own."""
+    s = str(name or "").strip()
+    m = _BILINGUAL.match(s)
+    if m:
+        return f"{m[1]} {m[2].split()[0]}"
+    return s.split()[0] if s else ""
+
+
 def job_state(rv: RegionView, j: dict[str, Any]) -> dict[str, Any]:
     """What a customer may see: never the technician's details beyond a first name."""
     status = j.get("status")
@@ -241,7 +257,7 @@ def job_state(rv: RegionView, j: dict[str, Any]) -> dict[str, Any]:
         out["eta_ms"] = rv.eta_ms(j["id"])
     t = rv.techs.get(j.get("tech") or "")
     if t is not None and status in ("assigned", "en_route", "on_site"):
-        tech: dict[str, Any] = {"name": str(t.get("name") or "").split(" ")[0]}
+        tech: dict[str, Any] = {"name": public_name(t.get("name"))}
         if status in ON_THE_WAY and t.get("fix_ms"):
             tech.update(lat=t["lat"], lon=t["lon"], at_ms=t["fix_ms"])
         out["technician"] = tech
@@ -279,7 +295,7 @@ def org_state(rv: RegionView, oid: str, now_ms: int) -> dict[str, Any]:
             risk.append(jid)
         t = rv.techs.get(j.get("tech") or "")
         if t is not None and j.get("status") in ON_THE_WAY and t.get("fix_ms"):
-            way.append({"technician": str(t.get("name") or "").split(" ")[0], "job": jid,
+            way.append({"technician": public_name(t.get("name")), "job": jid,
                         "status": j["status"], "lat": t["lat"], "lon": t["lon"],
                         "eta_ms": eta})
     batches = [{"id": b, "name": info.get("name") or "", "size": info.get("size"),
