@@ -116,7 +116,7 @@ class CheckedIn:
 @dataclass(frozen=True, slots=True)
 class Counts:
     taken: dict[str, int]
-    waiting: int
+    waitlist: list[str]  # the groups of the people waiting, in order
     suspended: bool
 
 
@@ -223,7 +223,7 @@ class BookingEngine:
                  and (resource is None or x.resource == resource) and _open(x, now, s.policy)]
         counts = await self.counts(site, slots, now)
         return [views.slot(x, 0 if c.suspended else
-                           quota.remaining(x, channel, c.taken, c.waiting, now), s.tz)
+                           quota.remaining(x, channel, c.taken, c.waitlist, now), s.tz)
                 for x, c in zip(slots, counts, strict=True)]
 
     async def counts(self, site: str, slots: list[Slot], now: int) -> list[Counts]:
@@ -237,7 +237,8 @@ class BookingEngine:
             r = await self.store.run("avail", site, now, "", "", *args)
             for row in _list(r["slots"]):
                 out.append(Counts({k: int(v) for k, v in (row["taken"] or {}).items()},
-                                  int(row["waiting"]), bool(row["suspended"])))
+                                  [str(g) for g in _list(row.get("waitlist"))],
+                                  bool(row["suspended"])))
         return out
 
     # -- booking ----------------------------------------------------------------------------
@@ -452,7 +453,7 @@ class BookingEngine:
             ranked = rules.rank_alternatives(
                 b["service"], resource, b["start_ms"],
                 [rules.Alternative(x, 0 if c.suspended else
-                                   quota.remaining(x, b["channel"], c.taken, c.waiting, now))
+                                   quota.remaining(x, b["channel"], c.taken, c.waitlist, now))
                  for x, c in zip(candidates, counts, strict=True) if x.id != b["slot"]],
                 [period], now, s.policy.alternatives)
             out[b["id"]] = [views.slot(a.slot, a.remaining, s.tz) for a in ranked]

@@ -14,7 +14,8 @@ truth, and a job that finds nothing due does nothing. The worker's sweep (every 
 entries whose job was lost (a crash between the script and this call, a deleted queue), so
 a restart loses no reminder.
 
-Reminders and lapses (holds, offers) get a job, to happen at their second. No-shows are
+Reminders, lapses (holds, offers) and quota releases that concern a waitlist get a job, to
+happen at their second. No-shows are
 left to the sweep: the status is already right without any job, the event only records it.
 
 Jobs are written as ``ArqRedis.enqueue_job`` writes them (``arq.jobs.serialize_job``, the
@@ -37,7 +38,7 @@ from redis.exceptions import RedisError
 
 log = logging.getLogger("switchboard.booking")
 FUNCTION = "booking_due"
-KINDS = ("r", "x")  # due entries that get an arq job (see above)
+KINDS = ("r", "x", "w")  # due entries that get an arq job (see above)
 EXPIRES_EXTRA_MS = 86400_000  # as arq: a job not started a day after its time is dropped
 BATCH = 500
 

@@ -12,8 +12,10 @@ and a booking is possible while ``need`` after it stays ≤ ``C``. A group may t
     free(g) = C − need                            (general, or a released quota)
     free(q) = C − need + max(0, R_q − taken[q])   (a quota still held)
 
-People on a slot's waitlist come before newcomers: a new booking needs ``free − waiting ≥ 1``,
-and the waitlisted person at rank ``r`` (0 = first) may take a place while ``free > r``.
+People on a slot's waitlist come before newcomers: in order, each waitlisted person whose
+group may take a place takes one (``after_waitlist``); a newcomer gets what is left. A
+waitlisted person who cannot take the places left (held for another channel) blocks nobody
+from them. The places a quota's release opens go to the waitlist then (a due entry).
 
 queueing/booking/lua/prelude.lua implements the same formulas (``bk_free``); the tests
 check that the two agree.
@@ -21,7 +23,7 @@ check that the two agree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from queueing.booking.schedule import GENERAL, Slot
@@ -55,21 +57,37 @@ class Refusal:
     message: str
 
 
-def check_new(slot: Slot, channel: str, taken: Mapping[str, int], waiting: int,
+def after_waitlist(slot: Slot, taken: Mapping[str, int], waitlist: Sequence[str],
+                   now_ms: int) -> dict[str, int]:
+    """``taken`` once the waitlist (its people's groups, in order) has taken what it may."""
+    t = dict(taken)
+    groups = slot.groups
+    for grp in waitlist:
+        if free_total(slot, t) < 1:
+            break
+        if free(slot, grp, t, now_ms) >= 1:
+            g = grp if grp in groups else GENERAL
+            t[g] = t.get(g, 0) + 1
+    return t
+
+
+def check_new(slot: Slot, channel: str, taken: Mapping[str, int], waitlist: Sequence[str],
               now_ms: int) -> Refusal | None:
     """Why a new booking from ``channel`` cannot take a place now, or None if it can."""
-    if free(slot, slot.group_of(channel), taken, now_ms) - waiting >= 1:
+    taken = after_waitlist(slot, taken, waitlist, now_ms)
+    if free(slot, slot.group_of(channel), taken, now_ms) >= 1:
         return None
-    if free_total(slot, taken) - waiting >= 1:
+    if free_total(slot, taken) >= 1:
         return Refusal("channel_quota", f"the places left in {slot.id} are held for other "
                                         "channels until their quota is released")
     return Refusal("slot_full", f"slot {slot.id} is full")
 
 
-def remaining(slot: Slot, channel: str | None, taken: Mapping[str, int], waiting: int,
-              now_ms: int) -> int:
+def remaining(slot: Slot, channel: str | None, taken: Mapping[str, int],
+              waitlist: Sequence[str], now_ms: int) -> int:
     """What availability shows: places a newcomer from ``channel`` (any channel if None)
     could book now."""
+    taken = after_waitlist(slot, taken, waitlist, now_ms)
     if channel is None:
-        return max(0, free_total(slot, taken) - waiting)
-    return max(0, free(slot, slot.group_of(channel), taken, now_ms) - waiting)
+        return free_total(slot, taken)
+    return free(slot, slot.group_of(channel), taken, now_ms)

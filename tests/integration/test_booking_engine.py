@@ -112,6 +112,44 @@ async def test_channel_quota_holds_then_releases_on_time(bk: BookingEngine, redi
         await bk.book("demo", req(slot, "phone0", Channel.PHONE), KIOSK)
 
 
+async def test_a_waitlist_blocks_no_one_from_places_it_cannot_take(
+        bk: BookingEngine, redis: Redis, clock: Clock) -> None:
+    """A full slot (3 app + 1 phone on the phone line's held place), an app user waiting.
+    The phone booking cancels: its place stays held for phone and window, so the waitlisted
+    app user is not offered it, and a new phone caller takes it (it was refused: the
+    waitlist counted against everyone). At the quota's release, a place freed meanwhile
+    goes to the waitlist by itself (a due entry), not to the next newcomer."""
+    slot = sid("r1", 3, "10:00")  # capacity 4, 1 held for phone/window until a day before
+    for i in range(3):
+        await bk.book("demo", req(slot, f"app{i}"), KIOSK)
+    ph = (await bk.book("demo", req(slot, "ph0", Channel.PHONE), KIOSK)).booking
+    w = (await bk.book("demo", req(slot, "wapp", waitlist=True), KIOSK)).booking
+    assert w["status"] == "waitlisted"
+    await bk.cancel(ph["id"], KIOSK)
+    assert (await bk.get(w["id"]))["status"] == "waitlisted"  # not its place to take
+    assert await remaining(bk, slot, "phone") == 1 and await remaining(bk, slot, "app") == 0
+    ph1 = (await bk.book("demo", req(slot, "ph1", Channel.PHONE), KIOSK)).booking
+    assert ph1["status"] == "confirmed"
+    # The phone caller cancels too; the quota is released a day before the slot.
+    await bk.cancel(ph1["id"], KIOSK)
+    release = (await bk.schedule("demo")).slot(slot).start_ms - 86400_000
+    member = f"w|{w['id']}|{release}"
+    assert member in await _due_of(redis, w["id"])
+    clock.now = release
+    assert await remaining(bk, slot, "app") == 0  # the waitlist comes first...
+    with pytest.raises(SlotFull):
+        await bk.book("demo", req(slot, "late"), KIOSK)
+    assert (await bk.fire("demo", member))["fired"]  # ...and gets it at the release
+    assert (await bk.get(w["id"]))["status"] == "offered"
+    assert (await stream_types(redis))[-1] == "booking_offered"
+    assert (await bk.confirm(w["id"], KIOSK))["status"] == "confirmed"
+
+
+async def _due_of(redis: Redis, booking_id: str) -> list[str]:
+    raw = await redis.hget(keys.prefix("demo") + "bk:b:" + booking_id, "due")
+    return [e.split("@")[0] for e in (raw or b"").decode().split(",") if e]
+
+
 async def test_phone_takes_its_reserved_place_first(bk: BookingEngine) -> None:
     slot = sid("r2", 3, "09:30")
     await bk.book("demo", req(slot, "p0", Channel.PHONE), KIOSK)
@@ -333,14 +371,19 @@ async def test_lua_and_the_pure_arithmetic_agree(demo: Engine, clock: Clock) -> 
             continue
         channel = rng.choice(list(Channel))
         (c,) = await bk.counts("demo", [x], clock.now)
-        predicted = quota.check_new(x, channel.value, c.taken, c.waiting, clock.now)
+        predicted = quota.check_new(x, channel.value, c.taken, c.waitlist, clock.now)
+        wl = rng.random() < 0.3
         try:
-            b = await bk.book("demo", req(x.id, f"p{i}", channel, hold=rng.random() < 0.2),
-                              KIOSK)
-            outcome = None
+            b = await bk.book("demo", req(x.id, f"p{i}", channel, hold=rng.random() < 0.2,
+                                          waitlist=wl), KIOSK)
+            outcome = "waitlisted" if b.booking["status"] == "waitlisted" else None
             booked.append(b.booking["id"])
         except (SlotFull, ChannelQuota) as exc:
             outcome = exc.code
-        assert outcome == (predicted.code if predicted else None), (i, channel, c)
+        expected = predicted.code if predicted else None
+        if wl and expected == "slot_full":
+            expected = "waitlisted"
+        assert outcome == expected, (i, channel, c)
         outcomes[outcome] = outcomes.get(outcome, 0) + 1
     assert outcomes.get(None) and outcomes.get("slot_full") and outcomes.get("channel_quota")
+    assert outcomes.get("waitlisted")

@@ -1,4 +1,5 @@
--- Places taken per quota group, waitlist length and suspension of slots (read only).
+-- Places taken per quota group, the waitlist (its people's groups, in order) and suspension
+-- of slots (read only).
 -- ARGV[4..]: one "slot|resource|start_ms|end_ms|group,group" per slot.
 local out = {}
 for i = 4, #ARGV do
@@ -7,7 +8,8 @@ for i = 4, #ARGV do
   for _, g in ipairs(split(groups, ',')) do
     taken[g] = redis.call('ZCOUNT', BK .. 'sl:' .. slot .. ':' .. g, '(' .. NOW, '+inf')
   end
-  out[#out + 1] = {taken = taken, waiting = redis.call('ZCARD', BK .. 'wl:' .. slot),
+  local wl = bk_waitlist_groups(slot)
+  out[#out + 1] = {taken = taken, waitlist = #wl > 0 and wl or cjson.null, waiting = #wl,
     suspended = bk_suspended(res, tonumber(s), tonumber(e)) or false}
 end
 return ok({slots = out})

@@ -4,7 +4,8 @@
 -- defer_ms ('defer': a reminder whose notifier failed goes to the back of the index, to be
 -- tried again defer_ms from now; its place in the booking's list is unchanged).
 -- Members: r|id|offset_s|start_ms (reminder), x|id|v (hold/offer/waitlist lapse),
--- n|id|v (no-show at the end of the grace period).
+-- n|id|v (no-show at the end of the grace period), w|id|release_ms (a quota of a waitlisted
+-- booking's slot is released: its places go to the waitlist, in order).
 local member, mode, grace_ms, offer_ms = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local parts = split(member, '|')
 local kind, b = parts[1], bk_get(parts[2] or '')
@@ -36,6 +37,8 @@ if b then
       (b.status == 'held' or b.status == 'offered' or b.status == 'waitlisted')
   elseif kind == 'n' then
     valid = b.v == tonumber(parts[3]) and b.status == 'confirmed' and st == 'no_show'
+  elseif kind == 'w' then
+    valid = b.status == 'waitlisted' and st == 'waitlisted'
   end
 end
 if mode == 'peek' then return ok({fired = false, valid = valid, booking = b or cjson.null}) end
@@ -52,6 +55,11 @@ if kind == 'r' then
   bk_due_index(b, rest)
   bk_save(b, {'due', 'reminded'})
   off = bk_emit('reminder', b, {before_s = tonumber(parts[3])})
+elseif kind == 'w' then
+  bk_due_index(b, rest)
+  bk_save(b, {'due'})
+  bk_offer_next(b.slot, offer_ms, grace_ms)  -- whoever comes first, this booking or not
+  b = bk_get(b.id)
 elseif kind == 'x' then
   local prev = b.status
   redis.call('ZREM', bk_place_key(b), b.id)

@@ -119,12 +119,34 @@ local function bk_free_total(cap, quotas, taken)
   return math.max(0, cap - n)
 end
 
+-- Groups of the people waiting on `slot`'s waitlist, in order.
+local function bk_waitlist_groups(slot)
+  local out = {}
+  for _, id in ipairs(redis.call('ZRANGE', BK .. 'wl:' .. slot, 0, -1)) do
+    local st, grp = unpack(redis.call('HMGET', BK .. 'b:' .. id, 'status', 'grp'))
+    if st == 'waitlisted' then out[#out + 1] = grp or 'g' end
+  end
+  return out
+end
+
+-- The waitlist comes first: in order, each person whose group may take a place takes one
+-- (quota.after_waitlist). `taken` is changed in place.
+local function bk_after_waitlist(cap, quotas, taken, groups)
+  for _, grp in ipairs(groups) do
+    if bk_free_total(cap, quotas, taken) < 1 then break end
+    if bk_free(cap, quotas, taken, grp) >= 1 then
+      local g = taken[grp] ~= nil and grp or 'g'
+      taken[g] = taken[g] + 1
+    end
+  end
+  return taken
+end
+
 -- Can a newcomer of group `grp` take a place? nil, or the refusal (quota.check_new).
 local function bk_refusal(slot, cap, quotas, grp)
-  local taken = bk_taken(slot, quotas)
-  local waiting = redis.call('ZCARD', BK .. 'wl:' .. slot)
-  if bk_free(cap, quotas, taken, grp) - waiting >= 1 then return nil end
-  if bk_free_total(cap, quotas, taken) - waiting >= 1 then
+  local taken = bk_after_waitlist(cap, quotas, bk_taken(slot, quotas), bk_waitlist_groups(slot))
+  if bk_free(cap, quotas, taken, grp) >= 1 then return nil end
+  if bk_free_total(cap, quotas, taken) >= 1 then
     return fail('channel_quota', 'the places left in ' .. slot ..
       ' are held for other channels until their quota is released')
   end
@@ -229,7 +251,8 @@ local function bk_tie(id)
   return tonumber(string.sub(id, -3), 16) or 0
 end
 
--- Time-triggered side effects: reminders r|id|offset_s|start, expiry x|id|v, no-show n|id|v.
+-- Time-triggered side effects: reminders r|id|offset_s|start, expiry x|id|v, no-show n|id|v,
+-- a waitlisted booking's look at its slot when a quota is released w|id|release_ms.
 -- The booking's `due` field lists them all, "member@due_ms,…", and is the truth: an entry
 -- fires once, by the script that removes it from that list. bk:due indexes only each
 -- booking's next entry (the sweep's view of what is due; one insert per booking, not one
@@ -310,6 +333,13 @@ local function bk_due_plan(b, offsets_csv, grace_ms)
     bk_due_add(b, 'x|' .. b.id .. '|' .. b.v, b.offer_until)
   elseif b.status == 'waitlisted' then
     bk_due_add(b, 'x|' .. b.id .. '|' .. b.v, b.start_ms)
+    -- A quota's release opens its places to the waitlist: look again then (w|id|release).
+    local spec = bk_spec(b.slot)
+    for _, q in ipairs(spec and spec.quotas or {}) do
+      if q.rel > NOW and q.rel < b.start_ms then
+        bk_due_add(b, 'w|' .. b.id .. '|' .. int(q.rel), q.rel)
+      end
+    end
   elseif b.status == 'confirmed' then
     -- Reminders still in the future (queueing.booking.rules.reminders), then the no-show.
     for _, off in ipairs(split(offsets_csv, ',')) do

@@ -36,16 +36,20 @@ def test_release_opens_the_reserve_to_everyone() -> None:
 
 def test_refusal_codes() -> None:
     s = slot(4, (1, False))
-    assert quota.check_new(s, "app", {GENERAL: 2}, 0, NOW) is None
-    r = quota.check_new(s, "app", {GENERAL: 3}, 0, NOW)
+    assert quota.check_new(s, "app", {GENERAL: 2}, [], NOW) is None
+    r = quota.check_new(s, "app", {GENERAL: 3}, [], NOW)
     assert r is not None and r.code == "channel_quota"
-    r = quota.check_new(s, "ch0", {GENERAL: 3, "q0": 1}, 0, NOW)
+    r = quota.check_new(s, "ch0", {GENERAL: 3, "q0": 1}, [], NOW)
     assert r is not None and r.code == "slot_full"
-    # The waitlist comes first: one free place, one person waiting.
-    r = quota.check_new(s, "ch0", {GENERAL: 3}, 1, NOW)
+    # The waitlist comes first: one free place (held for ch0), one ch0 person waiting.
+    r = quota.check_new(s, "ch0", {GENERAL: 3}, ["q0"], NOW)
     assert r is not None and r.code == "slot_full"
-    assert quota.remaining(s, None, {GENERAL: 3}, 0, NOW) == 1
-    assert quota.remaining(s, "app", {GENERAL: 3}, 0, NOW) == 0
+    assert quota.remaining(s, None, {GENERAL: 3}, [], NOW) == 1
+    assert quota.remaining(s, "app", {GENERAL: 3}, [], NOW) == 0
+    # ...but someone waiting who cannot take that place (an app user) does not block ch0.
+    assert quota.check_new(s, "ch0", {GENERAL: 3}, [GENERAL], NOW) is None
+    assert quota.remaining(s, "ch0", {GENERAL: 3}, [GENERAL, GENERAL], NOW) == 1
+    assert quota.remaining(s, None, {GENERAL: 3}, [GENERAL, "q0"], NOW) == 0
 
 
 @given(cap=st.integers(1, 12),
