@@ -4,6 +4,7 @@ sound blocked; the page routes' answers to bad links."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -44,6 +45,8 @@ def test_kiosk_ticket_is_tracked_called_announced_and_its_holder_told(
         board.goto(demo_server.page_url("board"))
         wait_js(board, "window.switchboardBoard && window.switchboardBoard.offset")
         assert board.evaluate("window.switchboardBoard.sound") == "on"
+        # The footer says when the board last heard from the server, not a stream offset.
+        assert re.fullmatch(r"更新于 \d\d:\d\d:\d\d", board.locator("#offset").inner_text())
 
         # Kiosk: take a ticket for internal medicine; it shows with a working QR code.
         kiosk = kiosk_ctx.new_page()
@@ -135,6 +138,24 @@ def test_a_parked_ticket_is_on_every_console_of_its_service(browser: Any,
         console.locator(f".q-item:has-text('{t['number']}')").wait_for(timeout=WAIT_MS)
     finally:
         ctx.close()
+
+
+def test_call_next_waits_for_someone_to_call(context: Any, demo_server: DemoServer) -> None:
+    """Counter 5 (pharmacy, cashier) with nobody waiting: "call next" is disabled and N says
+    why; the first ticket enables it, and N calls it."""
+    console = context.new_page()
+    console.goto(demo_server.page_url("counter:5", lang="en"))
+    button = console.locator("#actions button[data-op='call-next']")
+    wait_js(console, "document.querySelectorAll('.q-empty').length === 2")
+    assert button.is_disabled()
+    console.keyboard.press("n")
+    console.locator(".toast", has_text="Nobody is waiting.").wait_for(timeout=WAIT_MS)
+    t = demo_server.take("cashier")
+    console.locator(f".q-item:has-text('{t['number']}')").wait_for(timeout=WAIT_MS)
+    assert button.is_enabled()
+    console.keyboard.press("n")
+    console.locator("#current .c-number", has_text=t["number"]).wait_for(timeout=WAIT_MS)
+    demo_server.counter("5", "complete")
 
 
 def test_kiosk_large_text_makes_all_of_it_larger(context: Any, demo_server: DemoServer) -> None:

@@ -28,13 +28,17 @@ def test_pages_resume_after_the_server_is_killed_and_restarted(browser: Any,
     first, second = server.take("internal"), server.take("internal")
     tv = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="en-US")
     phone = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    stand = browser.new_context(viewport={"width": 1280, "height": 1024}, locale="en-US")
     try:
+        kiosk = stand.new_page()
+        kiosk.goto(server.page_url("kiosk", lang="en"))
         board = tv.new_page()
         board.goto(server.page_url("board", lang="en"))
         tracker = phone.new_page()
         tracker.goto(server.base + second["tracker"])
         wait_js(board, "window.switchboardBoard && window.switchboardBoard.offset")
         wait_js(tracker, "window.switchboardTicket && window.switchboardTicket.ticket")
+        wait_js(kiosk, "window.switchboardKiosk.client.state.status === 'online'")
         assert tracker.locator(".fig-pos dd").inner_text() == "2"
 
         server.counter("1", "call-next")
@@ -43,13 +47,18 @@ def test_pages_resume_after_the_server_is_killed_and_restarted(browser: Any,
         offset_before = board.evaluate("window.switchboardBoard.offset")
 
         server.kill9()
-        for page in (board, tracker):
+        for page in (board, tracker, kiosk):
             page.locator(".conn-banner.offline").wait_for(state="visible", timeout=15000)
             assert "Offline since" in page.locator(".conn-banner").inner_text()
+        # The kiosk's banner sits under its header: language and large text stay usable.
+        head = kiosk.locator(".k-head").bounding_box()
+        banner = kiosk.locator(".conn-banner").bounding_box()
+        assert head and banner and banner["y"] >= head["y"] + head["height"] - 1
+        kiosk.locator("#large-btn").click(timeout=5000)
         assert tracker.locator("#number").inner_text() == second["number"], "last state kept"
 
         server.start()
-        for page in (board, tracker):
+        for page in (board, tracker, kiosk):
             page.locator(".conn-banner").wait_for(state="hidden", timeout=30000)
         wait_js(board, "window.switchboardBoard.client.state.status === 'online'")
         # Right state after the resume; the call made before the crash is not spoken again.
@@ -75,3 +84,4 @@ def test_pages_resume_after_the_server_is_killed_and_restarted(browser: Any,
     finally:
         tv.close()
         phone.close()
+        stand.close()

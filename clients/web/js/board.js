@@ -114,9 +114,13 @@ function renderServices() {
   $('services').replaceChildren(...items);
 }
 
+// The footer says when the board last heard from the server (in the site's time), which a
+// patient can judge; the stream position stays in a tooltip and data attribute for engineers.
+let updatedAt = 0;
 function renderFooter() {
-  const text = state.offset ? t('showing', { epoch: state.epoch, offset: state.offset }) : '';
-  setText($('offset'), text);
+  const el = $('offset');
+  setText(el, updatedAt ? t('updated_at', { time: formatTime(updatedAt, lang, tz, true) }) : '');
+  el.title = state.offset ? `${state.epoch} · ${state.offset}` : '';
   document.body.dataset.offset = state.offset ?? '';
 }
 
@@ -144,6 +148,7 @@ function onMessage(msg) {
     return;
   }
   state = reduce(state, msg);
+  updatedAt = serverNow();
   const items = announcementsFor(msg, serverNow(), site.languages);
   if (items.length) {
     flashKey = `${msg.data.number}|${msg.data.at}`;

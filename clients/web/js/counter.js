@@ -19,7 +19,7 @@ const $ = (id) => document.getElementById(id);
 // Actions: op, label key, shortcut key, when it is possible.
 const ACTIVE = new Set(['called', 'serving']);
 const ACTIONS = [
-  { op: 'call-next', key: 'n', label: 'call_next', cls: 'btn-primary big', when: (s) => s.state === 'open' && !s.ticket },
+  { op: 'call-next', key: 'n', label: 'call_next', cls: 'btn-primary big', when: (s) => s.state === 'open' && !s.ticket && waitingTotal() !== 0 },
   { op: 'recall', key: 'r', label: 'recall', when: (s) => s.ticket?.status === 'called' },
   { op: 'start', key: 's', label: 'start', when: (s) => s.ticket?.status === 'called' },
   { op: 'complete', key: 'c', label: 'complete', cls: 'btn-ok', when: (s) => ACTIVE.has(s.ticket?.status) },
@@ -43,6 +43,20 @@ let queued = null;
 // (any console, any PC, after a reload: the patient set aside is never only in one browser).
 let parked = [];
 let toast = () => {};
+
+/** People waiting for this counter's services as far as the console knows (the counter
+ * summary or the live lists, whichever says more); null before either has arrived. */
+function waitingTotal() {
+  let known = false;
+  let n = 0;
+  for (const sid of me.services) {
+    const a = counter.waiting[sid]?.waiting;
+    const b = queues[sid]?.length;
+    if (a != null || b != null) known = true;
+    n += Math.max(a ?? 0, b ?? 0);
+  }
+  return known ? n : null;
+}
 
 const serviceName = (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
 
@@ -105,7 +119,7 @@ function renderActions() {
   replaceChildren($('actions'), ACTIONS.map((a) => h('button', {
     type: 'button', class: `btn ${a.cls ?? ''}`, dataset: { op: a.op }, 'aria-keyshortcuts': a.key.toUpperCase(),
     disabled: busy || !a.when(counter), onclick: () => (a.op === 'transfer' ? openTransfer() : run(a.op)),
-  }, t(a.label), h('kbd', {}, a.key.toUpperCase()))), `${counter.state}|${counter.ticket?.status}|${busy}|${lang}`);
+  }, t(a.label), h('kbd', {}, a.key.toUpperCase()))), `${counter.state}|${counter.ticket?.status}|${waitingTotal() !== 0}|${busy}|${lang}`);
 }
 
 function renderParked() {
@@ -209,7 +223,11 @@ function onKey(ev) {
   if (a) {
     ev.preventDefault();
     if (busy && a.op !== 'transfer') { queued = a.op; return; }
-    if (!a.when(counter)) return;
+    if (!a.when(counter)) {
+      // N with nobody waiting: say so rather than do nothing.
+      if (a.op === 'call-next' && counter.state === 'open' && !counter.ticket) toast(t('e_queue_empty'), 'error');
+      return;
+    }
     if (a.op === 'transfer') openTransfer(); else run(a.op);
     return;
   }
@@ -251,6 +269,7 @@ if (!site || !me || boot.error) {
       if (msg.op === 'error') return;
       queues[sid] = applyQueue(queues[sid] ?? [], msg);
       renderQueues();
+      renderActions(); // "call next" follows whether anyone is waiting
     });
   }
   client.start();

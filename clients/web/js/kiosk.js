@@ -230,7 +230,8 @@ if (!site || boot.error) {
   $('done-btn').addEventListener('click', reset);
   const client = new Client({ token });
   const banner = connectionBanner(client, () => t, { timeZone: tz });
-  document.body.append(banner.el);
+  // In the layout under the header, not over it: language and large text stay reachable.
+  document.querySelector('.k-head').after(banner.el);
   client.subscribe(`board:${site.id}`, (msg) => {
     if (msg.op === 'error') return;
     board = reduce(board, msg);
