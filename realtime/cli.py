@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -175,6 +176,8 @@ def serve(args: argparse.Namespace) -> int:
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.data_path, settings.redis_server, settings.redis_fsync)
         url = embedded.start()
+        # Restarted if it dies under the running server; a crash loop stops the server.
+        embedded.supervise(lambda: os.kill(os.getpid(), signal.SIGTERM))
         logging.getLogger("switchboard").info("embedded Redis at %s (data in %s)", url,
                                               settings.data_path)
         settings = msgspec.structs.replace(settings, redis_url=url)

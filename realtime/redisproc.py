@@ -13,17 +13,30 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import fcntl
+import logging
 import os
 import re
 import signal
 import subprocess
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import redis
 
 MIN_PATH_VERSION = (7, 0)
+log = logging.getLogger("switchboard")
+# A Redis that keeps dying is not restarted for ever: more than this many exits within
+# RESTART_WINDOW_S and the supervisor gives up (the server stops, for its service manager).
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 60.0
+
+
+class DataDirInUse(SystemExit):
+    """Another ``switchboard serve`` runs on this data folder."""
 
 
 def _version(binary: str) -> tuple[int, ...]:
@@ -75,6 +88,9 @@ class EmbeddedRedis:
     binary: str | None = None
     fsync: str = "everysec"
     proc: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _lock_fd: int | None = field(default=None, init=False)
+    _stopping: threading.Event = field(default_factory=threading.Event, init=False)
+    _watch: threading.Thread | None = field(default=None, init=False)
 
     @property
     def socket(self) -> Path:
@@ -86,7 +102,67 @@ class EmbeddedRedis:
 
     def start(self, timeout_s: float = 20.0) -> str:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._lock()
+        self._stopping.clear()
         self._stop_stale()
+        self._spawn(timeout_s)
+        return self.url
+
+    def _lock(self) -> None:
+        """One server per data folder: a second ``serve`` on it would stop the first one's
+        Redis (``_stop_stale`` cannot tell a live owner from a crashed one) and leave it
+        answering 500s. The lock is the kernel's (flock), so a crash releases it."""
+        if self._lock_fd is not None:
+            return
+        path = self.data_dir / "switchboard.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            owner = os.read(fd, 32).decode(errors="replace").strip() or "?"
+            os.close(fd)
+            raise DataDirInUse(
+                f"switchboard: {self.data_dir} is in use by another switchboard (pid {owner}); "
+                "stop that one first, or give this one another --data-dir") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._lock_fd = fd
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(self._lock_fd)  # closing releases the flock
+            self._lock_fd = None
+
+    def supervise(self, on_give_up: Callable[[], None], poll_s: float = 0.5) -> None:
+        """Restart the Redis if it exits while the server runs (killed by an operator, the
+        OOM killer): the append-only file brings everything back and the app's clients
+        reconnect. After ``MAX_RESTARTS`` exits within ``RESTART_WINDOW_S``, log and call
+        ``on_give_up`` (``serve`` stops, so a service manager sees it)."""
+        def watch() -> None:
+            exits: list[float] = []
+            while not self._stopping.wait(poll_s):
+                proc = self.proc
+                if proc is None or proc.poll() is None:
+                    continue
+                now = time.monotonic()
+                exits = [t for t in exits if now - t < RESTART_WINDOW_S] + [now]
+                if len(exits) > MAX_RESTARTS:
+                    log.critical("embedded Redis exited %d times in %.0f s; giving up",
+                                 len(exits), RESTART_WINDOW_S)
+                    on_give_up()
+                    return
+                log.error("embedded Redis exited (code %s); restarting it", proc.returncode)
+                try:
+                    self._stop_stale()
+                    self._spawn(20.0)
+                    log.warning("embedded Redis restarted at %s", self.url)
+                except SystemExit as exc:
+                    log.error("embedded Redis did not restart: %s", exc)
+        self._watch = threading.Thread(target=watch, name="redis-supervisor", daemon=True)
+        self._watch.start()
+
+    def _spawn(self, timeout_s: float) -> None:
         binary = find_binary(self.binary)
         args = [
             binary, "--port", "0", "--unixsocket", str(self.socket), "--unixsocketperm", "700",
@@ -97,7 +173,6 @@ class EmbeddedRedis:
         self.proc = subprocess.Popen(args, preexec_fn=_die_with_parent,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_ready(timeout_s)
-        return self.url
 
     def _wait_ready(self, timeout_s: float) -> None:
         deadline = time.monotonic() + timeout_s
@@ -116,7 +191,9 @@ class EmbeddedRedis:
                 except (redis.ConnectionError, redis.BusyLoadingError):
                     pass
             time.sleep(0.02)
-        self.stop()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
         raise SystemExit("switchboard: redis-server did not become ready")
 
     def _stop_stale(self) -> None:
@@ -137,15 +214,22 @@ class EmbeddedRedis:
         self.socket.unlink(missing_ok=True)
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        """SIGTERM: Redis flushes the AOF and exits."""
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        self.proc.terminate()
+        """SIGTERM: Redis flushes the AOF and exits; the data folder is free again."""
+        self._stopping.set()
+        if self._watch is not None and self._watch is not threading.current_thread():
+            self._watch.join(5)
+        self._watch = None
         try:
-            self.proc.wait(timeout_s)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+            if self.proc is None or self.proc.poll() is not None:
+                return
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        finally:
+            self._unlock()
 
     def kill(self) -> None:
         """SIGKILL, for crash tests."""
