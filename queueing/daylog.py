@@ -6,7 +6,9 @@ day's accuracy and operations from them (``queueing.estimate.AccuracyTracker``/`
 and warms each hub's rate tracker with the last week.
 
 Record kinds (``k``): ``i`` issued, ``c`` first call, ``d`` completed (service time),
-``n`` no-show (terminal), ``a`` abandoned (cancelled before being called).
+``n`` no-show (terminal), ``r`` no-show that returned the ticket to its place, ``a``
+abandoned (cancelled before being called), ``z`` closed unserved at the end of the day,
+``t`` transferred in (``s`` the new service, ``f`` the one it came from).
 """
 
 from __future__ import annotations
@@ -41,8 +43,16 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
     elif kind == "no_show" and not data.get("returned"):
         rec = base | {"k": "n", "ctr": data.get("counter"), "a": int(t.get("called_ms") or 0),
                       "b": int(t.get("ended_ms") or 0)}
+    elif kind == "no_show":
+        rec = base | {"k": "r", "ctr": data.get("counter")}
+    elif kind == "cancelled" and data.get("reason") == "day_closed":
+        rec = base | {"k": "z", "i": issued, "t": int(t.get("ended_ms") or 0),
+                      "f": data.get("from")}
     elif kind == "cancelled" and data.get("from") in ("waiting", "transferred", "parked"):
         rec = base | {"k": "a", "i": issued, "t": int(t.get("ended_ms") or 0)}
+    elif kind == "transferred":
+        rec = base | {"k": "t", "s": data.get("to_service") or t["service"],
+                      "f": data.get("from_service")}
     if rec is None:
         return None
     return local_day(issued, timezone), rec

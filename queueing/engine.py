@@ -19,6 +19,7 @@ import msgspec
 from queueing import keys, transitions
 from queueing.errors import (
     BadRequest,
+    InvalidTransition,
     UnknownCounter,
     UnknownService,
     UnknownSite,
@@ -168,15 +169,39 @@ class Engine:
             "est_high": round(high_s, 1), "est_m": round(model[0], 3),
             "est_sd": round(model[1], 5)})
 
-    async def cancel(self, ticket_id: str, actor: Actor) -> dict[str, Any]:
-        return await self._self_op(ticket_id, Op.CANCEL, actor)
+    async def cancel(self, ticket_id: str, actor: Actor, reason: str = "") -> dict[str, Any]:
+        return await self._self_op(ticket_id, Op.CANCEL, actor, reason)
 
-    async def _self_op(self, ticket_id: str, op: Op, actor: Actor) -> dict[str, Any]:
+    async def _self_op(self, ticket_id: str, op: Op, actor: Actor, reason: str = ""
+                       ) -> dict[str, Any]:
         site = _site_of(ticket_id)
         c = await self._cached(site)
         r = await self.store.run("ticket_self", site, self.clock(), actor.subject, actor.via,
-                                 ticket_id, op.value, ",".join(transitions.sources(op)))
+                                 ticket_id, op.value, ",".join(transitions.sources(op)), reason)
         return public(r["ticket"], r.get("position") or None, c.tz)
+
+    async def close_day(self, site: str, before_ms: int, actor: Actor) -> dict[str, Any]:
+        """End the day: cancel (reason ``day_closed``) every ticket still open that was
+        issued before ``before_ms`` — waiting, transferred, parked or called. A ticket being
+        served is left to its agent (listed in ``kept``). Each ticket is its own atomic
+        step: one that changed meanwhile is skipped, never half-closed."""
+        snap = await self.snapshot(site)
+        sources = set(transitions.sources(Op.CANCEL))
+        closed: list[dict[str, Any]] = []
+        kept: list[dict[str, Any]] = []
+        tickets = sorted((snap["tickets"] or {}).values(), key=lambda t: int(t["issued_ms"]))
+        for t in tickets:
+            if int(t["issued_ms"]) >= before_ms:
+                continue
+            if t["status"] not in sources:
+                kept.append({"id": t["id"], "number": t["number"], "status": t["status"]})
+                continue
+            try:
+                done = await self.cancel(t["id"], actor, reason="day_closed")
+            except InvalidTransition:
+                continue
+            closed.append({"id": done["id"], "number": done["number"], "from": t["status"]})
+        return {"site": site, "before_ms": before_ms, "closed": closed, "kept": kept}
 
     async def queue(self, site: str, service: str, limit: int = 0) -> dict[str, Any]:
         c = await self._cached(site)

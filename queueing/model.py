@@ -8,6 +8,7 @@ site file must not be silently ignored in a hospital.
 from __future__ import annotations
 
 import enum
+from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -102,6 +103,17 @@ class Policy(Strict):
     no_show_returns: bool = True
     announce_ttl_s: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 120
     default_priority: Ident = "walk_in"
+    # The end of the working day (local "HH:MM"): the worker then closes every ticket still
+    # open that was issued before it (cancelled, reason "day_closed"), so the next morning's
+    # queue does not start with yesterday's. None: never (a site open around the clock).
+    day_close: Clock | None = None
+
+
+class CloseDayRequest(Strict):
+    """``POST /v1/sites/{site}/close-day``: close tickets issued before ``before`` (ISO 8601
+    with a UTC offset); default: now."""
+
+    before: datetime | None = None
 
 
 class SiteConfig(Strict):

@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from queueing.errors import BadRequest, Forbidden
-from queueing.model import SiteConfig, TicketRequest
+from queueing.model import CloseDayRequest, SiteConfig, TicketRequest
 from realtime.auth import make_token
 from realtime.body import json_body
 from realtime.context import actor, ctx, principal
@@ -65,6 +65,9 @@ async def issue_ticket(request: Request) -> Response:
     return _json(body, 201, headers)
 
 
+SELF_SERVICE_CHANNELS = frozenset({"kiosk", "app", "sms", "web"})
+
+
 def _kiosk_may_issue(cfg: SiteConfig, req: TicketRequest) -> None:
     """A kiosk token sits in a public page: it takes the default class or a class the site
     marks ``self_service``, and never sets an appointment time (check-in does)."""
@@ -72,6 +75,11 @@ def _kiosk_may_issue(cfg: SiteConfig, req: TicketRequest) -> None:
         raise Forbidden("a kiosk token cannot set appointment_ms: appointment tickets come "
                         "from a booking's check-in or an agent", role="kiosk",
                         field="appointment_ms")
+    if req.channel.value not in SELF_SERVICE_CHANNELS:
+        # Phone, window and partner tickets are issued by staff or partners: a public page
+        # stamping them would make the per-channel statistics untrustworthy.
+        raise Forbidden(f"a kiosk token issues {', '.join(sorted(SELF_SERVICE_CHANNELS))} "
+                        f"tickets, not {req.channel.value!r}", role="kiosk", field="channel")
     if req.priority is None or req.priority == cfg.policy.default_priority:
         return
     cls = next((k for k in cfg.priority_classes if k.id == req.priority), None)
@@ -101,6 +109,23 @@ async def _announce(c: Any, site: str, t: dict[str, Any], replay: bool) -> Any:
     if est is not None and not replay:
         await c.engine.note_estimate(t["id"], est.wait_s, est.low_s, est.high_s, est.model)
     return to_wire(est)
+
+
+async def close_day(request: Request) -> Response:
+    """End the day by hand: every ticket still open that was issued before ``before`` is
+    cancelled (reason ``day_closed``); tickets being served are listed in ``kept``."""
+    site = request.path_params["site"]
+    p = principal(request)
+    p.require("admin")
+    c = ctx(request)
+    body = await json_body(request, CloseDayRequest, c.settings.max_body_bytes)
+    await c.engine.config(site)  # unknown_site before anything else
+    if body.before is not None and body.before.tzinfo is None:
+        raise BadRequest("before needs a UTC offset, e.g. 2026-12-05T03:00:00+08:00",
+                         field="before")
+    before = (int(body.before.timestamp() * 1000) if body.before is not None
+              else c.engine.clock())
+    return _json(await c.engine.close_day(site, before, actor(p)))
 
 
 async def get_ticket(request: Request) -> Response:
@@ -181,6 +206,7 @@ ROUTES = [
     Route("/v1/sites/{site}/tickets", issue_ticket, methods=["POST"]),
     Route("/v1/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/v1/tickets/{ticket}/cancel", cancel_ticket, methods=["POST"]),
+    Route("/v1/sites/{site}/close-day", close_day, methods=["POST"]),
     Route("/v1/sites/{site}/counters/{counter}/{op}", counter_op, methods=["POST"]),
     Route("/v1/sites/{site}/services/{service}/queue", service_queue, methods=["GET"]),
 ]

@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from queueing.model import SiteConfig, TicketRequest
+from queueing.model import CloseDayRequest, SiteConfig, TicketRequest
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,10 @@ register(
     Operation("post", "/v1/tickets/{ticket}/cancel", "Cancel a ticket (by its holder)",
               "the ticket's own token, or agent", errors=("unknown_ticket",
                                                           "invalid_transition")),
+    Operation("post", "/v1/sites/{site}/close-day",
+              "End the day: cancel (reason day_closed) every ticket still open issued before "
+              "`before` (default now); tickets being served are listed in `kept`", "admin",
+              CloseDayRequest, errors=("unknown_site", "bad_request", "unknown_field")),
     Operation("post", "/v1/sites/{site}/counters/{counter}/{op}",
               "Counter operation: open, pause, close, call-next, call {ticket}, recall, start, "
               "complete {outcome?}, no-show, park, unpark {ticket}, transfer {service}",

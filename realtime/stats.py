@@ -128,6 +128,12 @@ def summarise(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
             ops.no_show(svc, day)
         elif k == "a":
             ops.abandoned(svc, day)
+        elif k == "r":
+            ops.no_show_returned(svc, day)
+        elif k == "z":
+            ops.closed_unserved(svc, day)
+        elif k == "t":
+            ops.transferred(svc, r.get("f"), day)
     a, o = acc.to_dict(day), ops.to_dict(day)
     services = sorted(set(a["services"]) | set(o["services"]))
     return {"date": day, "accuracy": _unscored(a["all"]), "services": {

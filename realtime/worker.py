@@ -44,6 +44,27 @@ async def booking_sweep(ctx: dict[str, Any]) -> int:
     return await sweep(ctx[CTX_KEY])
 
 
+async def day_close(ctx: dict[str, Any]) -> int:
+    """Close the working day of every site whose ``policy.day_close`` has passed (once per
+    local date; queueing/dayclose.py). Returns how many tickets it closed."""
+    import logging
+
+    from queueing.booking.tasks import CTX_KEY
+    from queueing.dayclose import close_due
+    from queueing.engine import Actor, wall_ms
+    from queueing.errors import SwitchboardError
+    engine = ctx[CTX_KEY].booking.engine
+    closed = 0
+    for site in await engine.sites():
+        try:
+            r = await close_due(engine, site, wall_ms(), Actor("day_close", "worker"))
+        except SwitchboardError as exc:  # a site removed meanwhile, a bad config
+            logging.getLogger("switchboard.dayclose").warning("day close of %s: %s", site, exc)
+            continue
+        closed += len(r["closed"]) if r else 0
+    return closed
+
+
 async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -> None:
     from queueing.booking import notify
     from queueing.booking.alerts import Thresholds
@@ -86,6 +107,7 @@ CRON_JOBS: list[Any] = [
     cron(heartbeat, second={0, 30}, run_at_startup=True),
     cron(booking_sweep, second=set(range(0, 60, 10)), run_at_startup=True, keep_result=0,
          unique=True),
+    cron(day_close, second={15}, run_at_startup=True, keep_result=0, unique=True),
 ]
 ON_STARTUP: list[Step] = [booking_start]
 ON_SHUTDOWN: list[Step] = [booking_stop]

@@ -20,7 +20,11 @@ class _Day:
     issued: int = 0
     called: int = 0
     no_shows: int = 0
+    no_shows_returned: int = 0
     abandoned: int = 0
+    closed_unserved: int = 0
+    transferred_in: int = 0
+    transferred_out: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -33,6 +37,11 @@ class _Day:
             # No-shows among calls; abandonment among tickets issued.
             "no_show_rate": round(self.no_shows / self.called, 4) if self.called else None,
             "abandon_rate": round(self.abandoned / self.issued, 4) if self.issued else None,
+            # A no-show that sent the ticket back to its place (policy), not in the rate.
+            "no_shows_returned": self.no_shows_returned,
+            # Still open when the day was closed (policy day_close): neither served nor left.
+            "closed_unserved": self.closed_unserved,
+            "transferred_in": self.transferred_in, "transferred_out": self.transferred_out,
         }
 
 
@@ -86,6 +95,17 @@ class DayStats:
     def abandoned(self, service: str, day: str) -> None:
         """A ticket left before its call (cancelled or timed out)."""
         self._get(service, day).abandoned += 1
+
+    def no_show_returned(self, service: str, day: str) -> None:
+        self._get(service, day).no_shows_returned += 1
+
+    def closed_unserved(self, service: str, day: str) -> None:
+        self._get(service, day).closed_unserved += 1
+
+    def transferred(self, to_service: str, from_service: str | None, day: str) -> None:
+        self._get(to_service, day).transferred_in += 1
+        if from_service:
+            self._get(from_service, day).transferred_out += 1
 
     def to_dict(self, day: str) -> dict[str, Any]:
         """``{"day", "services": {id: {tickets, by_channel, by_priority, called, wait_s,

@@ -1,6 +1,7 @@
 -- Operations addressed to a ticket by id: cancel (by its holder or an agent) and unpark.
--- ARGV[4]: ticket id, ARGV[5]: op, ARGV[6]: allowed source states.
-local tid, op, allowed = ARGV[4], ARGV[5], ARGV[6]
+-- ARGV[4]: ticket id, ARGV[5]: op, ARGV[6]: allowed source states, ARGV[7]: a reason for a
+-- cancel ('' or absent: none; "day_closed" when the end of the day closes it).
+local tid, op, allowed, reason = ARGV[4], ARGV[5], ARGV[6], ARGV[7] or ''
 local t = ticket(tid)
 if not t then return fail('unknown_ticket', 'unknown ticket ' .. tid) end
 if not in_list(t.status, allowed) then
@@ -19,7 +20,8 @@ if op == 'cancel' then
   t.ended_ms = NOW
   save(t, {'status', 'ended_ms'})
   finish(t)
-  local off = emit('cancelled', {ticket = t, counter = cid, from = prev})
+  local off = emit('cancelled', {ticket = t, counter = cid, from = prev,
+    reason = reason ~= '' and reason or nil})
   return ok({ticket = t, offset = off})
 elseif op == 'unpark' then
   redis.call('SREM', P .. 'parked', t.id)

@@ -24,7 +24,21 @@ def test_records_per_milestone() -> None:
                       "3-0", tz) is None
     assert record_for("called", {"ticket": ticket(called_ms=1, origin_service="b"),
                                  "from": "transferred"}, "4-0", tz) is None
-    assert record_for("no_show", {"ticket": ticket(), "returned": True}, "5-0", tz) is None
+    # A no-show that returned the ticket to its place: counted apart, not in the rate.
+    _, r = record_for("no_show", {"ticket": ticket(), "returned": True, "counter": "2"}, "5-0",
+                      tz) or ("", {})
+    assert r["k"] == "r" and r["ctr"] == "2"
+    _, z = record_for("cancelled", {"ticket": ticket(ended_ms=T0 + 9), "from": "parked",
+                                    "reason": "day_closed"}, "5-1", tz) or ("", {})
+    assert z["k"] == "z" and z["f"] == "parked"
+    _, tr = record_for("transferred", {"ticket": ticket(service="b"), "from_service": "a",
+                                       "to_service": "b"}, "5-2", tz) or ("", {})
+    assert tr["k"] == "t" and (tr["s"], tr["f"]) == ("b", "a")
+    ops = summarise([r, z, tr], "2026-11-23")["services"]
+    assert ops["a"]["operations"]["no_shows_returned"] == 1
+    assert ops["a"]["operations"]["closed_unserved"] == 1
+    assert ops["a"]["operations"]["transferred_out"] == 1
+    assert ops["b"]["operations"]["transferred_in"] == 1
     assert record_for("cancelled", {"ticket": ticket(ended_ms=T0 + 1), "from": "serving"},
                       "6-0", tz) is None
     assert record_for("counter_open", {"counter": "1"}, "7-0", tz) is None
