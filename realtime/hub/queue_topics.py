@@ -136,8 +136,14 @@ class Board:
         if entry.type in CALL_TYPES:
             return Message(entry.type, self._call(feed, entry, now_ms))
         if entry.type in COUNTER_TYPES:
-            return Message("counter", {"counter": {"id": entry.data["counter"],
-                                                   "state": entry.data["state"]}})
+            # What happened then: the counter's new state (and its name, which a screen
+            # shows); its current ticket and the waiting counts come with the state message
+            # that ends every replay (``current``), as they are now.
+            cid = entry.data["counter"]
+            c = feed.view.config.counter(cid)
+            return Message("counter", {"counter": {
+                "id": cid, "name": _names(feed.view, c.name if c else None, cid),
+                "state": entry.data["state"]}})
         return None
 
     def current(self, feed: Any, ref: Ref) -> Message | None:
