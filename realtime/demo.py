@@ -23,6 +23,9 @@ async def load_demo(settings: Settings) -> dict[str, str]:
         engine = Engine(Store(redis))
         who = Actor("demo-loader", "demo")
         cfg = demo_site()
+        # A clinic closes at night: what is still open at 03:00 is closed by the worker, so
+        # the morning starts with an empty queue and numbers from 001.
+        cfg.policy.day_close = "03:00"
         # Only on first start: a restart must find the site, its counters and its booking
         # schedule as the operators left them (delete the data folder to start afresh).
         try:
