@@ -3,7 +3,7 @@
 // shortcuts for all of it. State comes from `counter:{site}:{counter}` and one
 // `service:{site}:{service}` per service the counter serves; actions go through the HTTP API.
 import { Client } from './client.js';
-import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
+import { formatEstimate, formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { applyQueue } from './queue-list.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, toaster } from './ui.js';
 
@@ -43,6 +43,30 @@ let queued = null;
 // (any console, any PC, after a reload: the patient set aside is never only in one browser).
 let parked = [];
 let toast = () => {};
+// The site's priority classes and its default class, from the site document (the page's
+// boot lists services and counters only). Until it has come, no class is labelled: a chip
+// shown too early would be a raw id or the wrong "unlabelled" class.
+let classes = site?.priority_classes ?? null;
+// The document omits a policy left at its defaults: queueing/model.py's Policy.default_priority.
+const MODEL_DEFAULT_CLASS = 'walk_in';
+let defaultClass = site?.priority_classes ? (site.policy?.default_priority ?? MODEL_DEFAULT_CLASS) : null;
+
+async function loadClasses() {
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}`);
+  if (!r.ok || !Array.isArray(r.data?.priority_classes)) return false;
+  if (classes != null) return true;
+  classes = r.data.priority_classes;
+  defaultClass = r.data.policy?.default_priority ?? MODEL_DEFAULT_CLASS;
+  render();
+  return true;
+}
+
+/** A ticket's class as a chip; none for the site's default class unless `always`. */
+function prioChip(id, always = false) {
+  if (!id || classes == null || (!always && id === defaultClass)) return null;
+  const preempt = classes.find((c) => c.id === id)?.preempt;
+  return h('span', { class: `prio prio-${id}${preempt ? ' prio-preempt' : ''}` }, priorityName(id, classes, lang));
+}
 
 /** People waiting for this counter's services as far as the console knows (the counter
  * summary or the live lists, whichever says more); null before either has arrived. */
@@ -110,9 +134,9 @@ function renderCurrent() {
     h('div', { class: 'c-meta' },
       h('span', { class: `chip ${tk.status === 'serving' ? 'chip-ok' : 'chip-warn'}` }, status),
       h('span', { class: 'c-svc' }, serviceName(tk.service)),
-      tk.priority ? h('span', { class: `prio prio-${tk.priority}` }, t(`pr_${tk.priority}`)) : null),
+      prioChip(tk.priority, true)),
     tk.called_at ? h('p', { class: 'muted' }, t('called_at', { time: formatTime(tk.called_at, lang, tz, true) })) : null,
-  ], `${tk.id}|${tk.status}|${tk.called_at}|${lang}`);
+  ], `${tk.id}|${tk.status}|${tk.called_at}|${classes != null}|${lang}`);
 }
 
 function renderActions() {
@@ -149,7 +173,7 @@ function renderQueues() {
           return h('li', { class: 'q-item', dataset: { ticket: tk.id } },
             h('span', { class: 'q-num num' }, tk.number),
             h('span', { class: 'q-info' },
-              tk.priority && tk.priority !== 'walk_in' ? h('span', { class: `prio prio-${tk.priority}` }, t(`pr_${tk.priority}`)) : null,
+              prioChip(tk.priority),
               h('span', { class: 'muted' }, [tk.channel ? t(`ch_${tk.channel}`) : '', waited != null ? t('waited', { m: waited }) : ''].filter(Boolean).join(' · '))),
             h('button', { type: 'button', class: 'btn small', disabled: !canCall, onclick: () => run('call', { ticket: tk.id }),
               'aria-label': `${t('call')} ${tk.number}` }, t('call')));
@@ -258,7 +282,14 @@ if (!site || !me || boot.error) {
   const client = new Client({ token: new URLSearchParams(location.search).get('token') });
   const banner = connectionBanner(client, () => t, { timeZone: tz });
   document.body.append(banner.el);
+  // The site document (priority classes): at once, and on each reconnect until it came.
+  let loading = null;
+  const fetchClasses = () => {
+    if (classes == null && !loading) loading = loadClasses().finally(() => { loading = null; });
+  };
+  fetchClasses();
   client.onState((s) => {
+    if (s.status === 'online') fetchClasses();
     const chip = $('conn-chip');
     chip.className = `chip ${s.status === 'online' ? 'chip-ok' : s.status === 'connecting' ? '' : 'chip-bad'}`;
     setText(chip, s.status === 'online' ? `● ${t('live')}` : s.status === 'connecting' ? t('connecting') : `● ${t('offline')}`);

@@ -61,6 +61,7 @@ const en = {
   your_turn: 'It’s your turn',
   go_to: 'Please go to {counter}',
   st_waiting_msg: 'You are in line. This page updates by itself.',
+  st_no_counter_msg: 'No counter is open for this service right now. You keep your place; this page updates by itself.',
   st_serving_msg: 'You are being served at {counter}.',
   st_done_msg: 'Done. Thank you for your visit.',
   st_no_show_msg: 'You missed your call. Please speak to staff.',
@@ -340,6 +341,7 @@ const zh = {
   your_turn: '轮到您了',
   go_to: '请到 {counter}',
   st_waiting_msg: '您正在排队，本页面会自动更新。',
+  st_no_counter_msg: '目前没有开放办理此业务的窗口。您的排队位置会保留，本页面会自动更新。',
   st_serving_msg: '正在 {counter} 为您办理。',
   st_done_msg: '已办理完成，谢谢光临。',
   st_no_show_msg: '您已过号，请联系工作人员。',
@@ -595,6 +597,20 @@ export function nameIn(name, lang) {
   if (name == null) return '';
   if (typeof name === 'string') return name;
   return name[lang] ?? name[String(lang).split('-')[0]] ?? Object.values(name)[0] ?? '';
+}
+
+/**
+ * A priority class's label: its `name` in the site's `priority_classes` (a site defines its
+ * own, {"zh": "老年", "en": "Elderly"}), else the pages' own word for a default class, else
+ * the id itself (never a raw key such as "pr_elderly").
+ */
+export function priorityName(id, classes, lang) {
+  if (id == null) return '';
+  const cls = (classes ?? []).find((c) => c.id === id);
+  if (cls?.name != null) return nameIn(cls.name, lang);
+  const key = `pr_${id}`;
+  const s = translator(lang)(key);
+  return s === key ? String(id) : s;
 }
 
 /** Minutes, rounded up (nobody minds being called early): "8 min", "under 1 min". */

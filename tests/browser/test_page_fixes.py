@@ -1,0 +1,185 @@
+"""Two page defects a hospital-operations review found, in a real browser against a real
+server: the ticket tracker told people near the front to come back when no counter serving
+their service was open; the counter console showed raw keys (``pr_elderly``) for a site's
+own priority classes and took the literal ``walk_in`` for the unlabelled class."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import DemoServer, wait_js
+
+pytestmark = pytest.mark.browser
+WAIT_MS = 15000
+SITE = "ward"
+# A site of its own (the demo clinic keeps the default classes): named classes, one without
+# a name but known to the pages (revisit), one known to nobody (vip), and a default class
+# that is not called walk_in.
+WARD = {
+    "name": {"zh": "病房楼", "en": "Ward Block"},
+    "timezone": "Asia/Shanghai",
+    "languages": ["zh", "en"],
+    "services": [{"id": "clinic", "name": {"zh": "门诊", "en": "Clinic"}, "prefix": "A"},
+                 {"id": "xray", "name": {"zh": "放射", "en": "X-ray"}, "prefix": "X"}],
+    "counters": [{"id": "c1", "name": {"zh": "1号诊室", "en": "Room 1"}, "services": ["clinic"]},
+                 {"id": "c2", "name": {"zh": "2号诊室", "en": "Room 2"}, "services": ["clinic"]},
+                 {"id": "x1", "name": {"zh": "放射室", "en": "X-ray room"},
+                  "services": ["xray"]}],
+    "priority_classes": [
+        {"id": "urgent", "preempt": True, "name": {"zh": "急", "en": "Urgent"}},
+        {"id": "elderly", "name": {"zh": "老年", "en": "Elderly"}},
+        {"id": "revisit"},
+        {"id": "vip"},
+        {"id": "general", "name": {"zh": "普通号", "en": "General"}, "self_service": True},
+    ],
+    "policy": {"default_priority": "general"},
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    s = DemoServer(tmp_path_factory.mktemp("fixes")).start()
+    r = httpx.put(f"{s.base}/v1/sites/{SITE}", json=WARD, timeout=10,
+                  headers={"Authorization": f"Bearer {s.token('admin')}"})
+    assert r.status_code == 200, r.text
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1440, "height": 900})
+    yield ctx
+    ctx.close()
+
+
+def agent(s: DemoServer, counter: str) -> str:
+    return s.token("agent", site=SITE, counter=counter)
+
+
+def op(s: DemoServer, counter: str, what: str, body: dict[str, Any] | None = None) -> Any:
+    return s.post(f"/v1/sites/{SITE}/counters/{counter}/{what}", agent(s, counter), body)
+
+
+def take(s: DemoServer, service: str, priority: str | None = None) -> Any:
+    body: dict[str, Any] = {"service": service, "channel": "window"}
+    if priority:
+        body["priority"] = priority
+    return s.post(f"/v1/sites/{SITE}/tickets", agent(s, "c1"), body)
+
+
+def status_text(page: Any) -> str:
+    return page.locator("#status").inner_text()  # type: ignore[no-any-return]
+
+
+def test_tracker_says_no_counter_is_open_instead_of_come_back(context: Any,
+                                                              server: DemoServer) -> None:
+    """All counters of the service closed: first in line is told no counter is open (en and
+    zh), never "come back now", and is not alerted; a counter opening brings "almost" back
+    live, and pausing it takes it away again."""
+    for c in ("c1", "c2"):
+        op(server, c, "close")
+    t = take(server, "clinic")
+    assert t["position"] == 1 and t["estimate"] is None
+    phone = context.new_page()
+    phone.goto(server.base + t["tracker"] + "&lang=en")
+    wait_js(phone, "window.switchboardTicket && window.switchboardTicket.ticket")
+    phone.wait_for_selector("body[data-phase='no_counter']", timeout=WAIT_MS)
+    assert "No counter is open for this service right now" in status_text(phone)
+    assert "come back" not in status_text(phone)
+    assert phone.locator(".fig-pos dd").inner_text() == "1"  # the place is still shown
+    phone.get_by_role("button", name="中文").click()
+    wait_js(phone, "document.documentElement.lang === 'zh-CN'")
+    assert "目前没有开放办理此业务的窗口" in status_text(phone)
+    assert "快到您了" not in status_text(phone)
+    phone.wait_for_timeout(600)  # alerts settle after 250 ms
+    assert phone.evaluate("window.switchboardTicket.alerts") == []
+
+    # A counter opens: the normal state comes back on its own, with its alert.
+    op(server, "c1", "open")
+    phone.wait_for_selector("body[data-phase='almost']", timeout=WAIT_MS)
+    assert "快到您了" in status_text(phone)
+    alerts = wait_js(phone, "window.switchboardTicket.alerts.length && "
+                            "window.switchboardTicket.alerts")
+    assert [a["kind"] for a in alerts] == ["almost"]
+
+    # Paused (nobody known to come back): no counter open again.
+    op(server, "c1", "pause")
+    phone.wait_for_selector("body[data-phase='no_counter']", timeout=WAIT_MS)
+    assert "目前没有开放办理此业务的窗口" in status_text(phone)
+    op(server, "c1", "open")
+    phone.wait_for_selector("body[data-phase='almost']", timeout=WAIT_MS)
+    op(server, "c1", "call-next")
+    phone.wait_for_selector("body[data-phase='called']", timeout=WAIT_MS)
+    op(server, "c1", "complete")
+
+
+def test_tracker_far_back_with_no_counter_open_says_so_too(context: Any,
+                                                           server: DemoServer) -> None:
+    """Not near the front either: the state says no counter is open rather than a bare
+    "you are in line" beside an estimate of "—"."""
+    op(server, "x1", "close")
+    tickets = [take(server, "xray") for _ in range(4)]
+    phone = context.new_page()
+    phone.goto(server.base + tickets[-1]["tracker"] + "&lang=en")
+    phone.wait_for_selector("body[data-phase='no_counter']", timeout=WAIT_MS)
+    assert "No counter is open for this service right now" in status_text(phone)
+    op(server, "x1", "open")
+    phone.wait_for_selector("body[data-phase='waiting']", timeout=WAIT_MS)
+    assert "No counter" not in status_text(phone)
+    for _ in tickets:
+        op(server, "x1", "call-next")
+        op(server, "x1", "complete")
+
+
+def test_console_names_the_sites_own_priority_classes(context: Any,
+                                                      server: DemoServer) -> None:
+    op(server, "c2", "open")
+    elderly = take(server, "clinic", "elderly")
+    revisit = take(server, "clinic", "revisit")
+    vip = take(server, "clinic", "vip")
+    general = take(server, "clinic")
+    assert general["priority"] == "general"
+    console = context.new_page()
+    console.goto(f"{server.base}/counter/{SITE}/c2?token={agent(server, 'c2')}&lang=en")
+
+    def chip(t: dict[str, Any]) -> Any:
+        return console.locator(f".q-item[data-ticket='{t['id']}'] .prio")
+
+    chip(elderly).wait_for(timeout=WAIT_MS)
+    assert chip(elderly).inner_text() == "Elderly"
+    assert chip(revisit).inner_text() == "Revisit"  # no name in the site: the page's own
+    assert chip(vip).inner_text() == "vip"  # known to nobody: its id, not "pr_vip"
+    console.locator(f".q-item[data-ticket='{general['id']}']").wait_for(timeout=WAIT_MS)
+    assert chip(general).count() == 0  # the site's default class is the unlabelled one
+    assert "pr_" not in console.locator("#queues").inner_text()
+
+    console.get_by_role("button", name="中文").click()
+    wait_js(console, "document.documentElement.lang === 'zh-CN'")
+    wait_js(console, f"document.querySelector(\".q-item[data-ticket='{elderly['id']}'] .prio\")"
+                     ".textContent === '老年'")
+    assert chip(revisit).inner_text() == "复诊"
+
+    # The current ticket's chip too.
+    op(server, "c2", "call", {"ticket": elderly["id"]})
+    console.locator("#current .c-number", has_text=elderly["number"]).wait_for(timeout=WAIT_MS)
+    assert console.locator("#current .prio").inner_text() == "老年"
+    for t in (revisit, vip, general):
+        op(server, "c2", "complete")
+        op(server, "c2", "call", {"ticket": t["id"]})
+    op(server, "c2", "complete")
+
+
+def test_priority_name_prefers_the_sites_name(context: Any, server: DemoServer) -> None:
+    page = context.new_page()
+    page.goto(server.base + "/")
+    names = page.evaluate("""async (classes) => {
+      const { priorityName } = await import('/static/js/i18n.js');
+      return ['elderly', 'walk_in', 'revisit', 'vip', null].flatMap(
+        (id) => ['zh', 'en'].map((lang) => priorityName(id, classes, lang)));
+    }""", WARD["priority_classes"])
+    assert names == ["老年", "Elderly", "普通", "Walk-in", "复诊", "Revisit", "vip", "vip", "", ""]
