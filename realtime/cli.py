@@ -79,8 +79,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from loadtest.cli import main as loadtest_main
         return loadtest_main(argv[1:])
     args = parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: "
-                                                   "%(message)s")
+    # Switchboard's own logs follow --log-level / SWITCHBOARD_LOG_LEVEL like uvicorn's.
+    level = (getattr(args, "log_level", None) or os.environ.get("SWITCHBOARD_LOG_LEVEL")
+             or "info").upper()
+    logging.basicConfig(level=level if level in ("DEBUG", "INFO", "WARNING", "ERROR")
+                        else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for handler in logging.getLogger().handlers:
         handler.addFilter(RedactTokens())
     if args.command == "token":

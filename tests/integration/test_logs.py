@@ -47,3 +47,26 @@ async def test_access_and_handshake_logs_hold_no_token(redis_server: EmbeddedRed
     assert "/board/demo?token=[redacted]" in text and "/healthz?token=[redacted]" in text
     assert "WebSocket /ws?token=[redacted]" in text
     assert token not in text and secret_looking not in text
+
+
+def test_log_level_governs_switchboards_own_logs(tmp_path: Path) -> None:
+    """`serve --log-level error` (or SWITCHBOARD_LOG_LEVEL) quiets Switchboard's own INFO
+    lines too, not only uvicorn's; the default still says where its Redis is."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+
+    def first_lines(*extra: str, env: dict[str, str] | None = None) -> str:
+        # An address that cannot be bound: serve logs its Redis line (INFO), then exits.
+        proc = subprocess.run(
+            [sys.executable, "-m", "realtime.cli", "serve", "--data-dir",
+             str(tmp_path / "d"), "--port", str(free_port()), "--host", "256.0.0.1",
+             *extra], capture_output=True, text=True, timeout=60,
+            env={**os.environ, **(env or {})})
+        return proc.stderr
+
+    assert "INFO switchboard: embedded Redis" in first_lines()
+    assert "INFO switchboard" not in first_lines("--log-level", "error")
+    assert "INFO switchboard" not in first_lines(env={"SWITCHBOARD_LOG_LEVEL": "warning"})
