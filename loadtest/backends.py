@@ -68,6 +68,24 @@ class SwitchboardAPI:
             r = await self.http.post(f"/v1/sites/{site}/counters/{c['id']}/open",
                                      headers=self._auth("admin"))
             r.raise_for_status()
+        await self._clear_leftovers(site)
+
+    async def _clear_leftovers(self, site: str) -> None:
+        """A second run against the same server finds the last run's tickets: waiting ones
+        would stand in front of this run's, and tickets at counters would make every
+        call-next ``counter_busy`` (the run then measured nothing). Close them (close-day)
+        and complete the ones being served."""
+        admin = self._auth("admin")
+        r = await self.http.post(f"/v1/sites/{site}/close-day", json={}, headers=admin)
+        if r.status_code in (404, 405) and "unknown_site" not in r.text:
+            return  # a server from before close-day
+        r.raise_for_status()
+        site_now = (await self.http.get(f"/v1/sites/{site}", headers=admin)).json()
+        for c in site_now.get("counters", []):
+            if c.get("ticket"):
+                r = await self.http.post(f"/v1/sites/{site}/counters/{c['id']}/complete",
+                                         headers=admin)
+                r.raise_for_status()
 
     async def issue_many(self, site: str, services: Sequence[str], concurrency: int = 32
                          ) -> list[dict[str, Any]]:

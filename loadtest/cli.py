@@ -133,6 +133,12 @@ def run_scenario(args: argparse.Namespace) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     print(json.dumps({k: result[k] for k in SUMMARY_KEYS}))
+    if not result.get("expected_counted"):
+        # Nothing was sent that could be measured (every driver call refused, say): a
+        # latency table of nothing must not pass for a result.
+        print(f"switchboard loadtest {args.scenario}: nothing was measured "
+              f"(errors: {result.get('error_samples') or result.get('errors')})", file=sys.stderr)
+        return 4
     return 0
 
 

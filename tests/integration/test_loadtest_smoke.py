@@ -104,3 +104,25 @@ def test_a_missing_part_is_named(tmp_path: Path) -> None:
                        capture_output=True, text=True, timeout=60,
                        cwd=Path(__file__).parents[2])
     assert r.returncode == 3 and "Switchboard only" in r.stderr + r.stdout
+
+
+async def test_a_second_run_against_the_same_server_measures_again(server: Any,
+                                                                   tmp_path: Path) -> None:
+    """`--url` runs reuse the server's load site: the first run's tickets left at counters
+    made every call-next of the second `counter_busy`, which measured nothing and exited
+    0. Leftovers are cleared now, and a run that measures nothing exits 4."""
+    import asyncio
+
+    from tests.integration.conftest import SECRET
+    for run in (1, 2):
+        out = tmp_path / f"r{run}.json"
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "realtime.cli", "loadtest", "trackers", "--trackers", "40",
+            "--calls-per-s", "4", "--services", "2", "--duration", "2", "--url", server.base,
+            "--secret", SECRET, "--quiet", "--json", str(out),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            cwd=Path(__file__).parents[2])
+        stdout, stderr = await asyncio.wait_for(proc.communicate(), 120)
+        assert proc.returncode == 0, (run, stdout[-2000:], stderr[-2000:])
+        r = json.loads(out.read_text())
+        assert r["expected_counted"] > 0 and r["errors"] == 0, (run, r["error_samples"])
