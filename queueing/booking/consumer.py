@@ -195,8 +195,12 @@ class SiteWatcher:
     # -- "almost your turn" -----------------------------------------------------------------
 
     def _due(self, position: int, service: str) -> bool:
-        wait = alerts.rough_wait_s(position, len(self.view.open_counters(service)),
-                                   self.lengths.get(service))
+        open_now = len(self.view.open_counters(service))
+        if open_now == 0:
+            # Nobody can call them: "almost your turn, come back" would be untrue. The
+            # alert stays armed and goes when a counter opens (a counter change re-checks).
+            return False
+        wait = alerts.rough_wait_s(position, open_now, self.lengths.get(service))
         return alerts.almost_due(position, wait, self.owner.thresholds)
 
     async def _check(self, services: set[str]) -> None:

@@ -221,8 +221,18 @@ async def test_queue_alerts_almost_your_turn_and_your_turn(
             await until(lambda: len(kinds(rec, "turn")) == 2, 20, "mine called")
             await engine.counter_op("demo", "1", "recall", AGENT)
             await until(lambda: len(kinds(rec, "turn")) == 3, 20, "mine recalled")
+            # First in the lab's line, but no lab counter is open: "almost your turn, come
+            # back" would be untrue. It goes when counter 4 opens.
+            lab = (await engine.issue("demo", TicketRequest("lab", Channel.KIOSK,
+                                                            notify="+777"), ADMIN)).ticket
+            await asyncio.sleep(1.0)
+            assert len(kinds(rec, "almost")) == 1
+            await engine.counter_op("demo", "4", "open", ADMIN)
+            late = await until(lambda: (lambda x: x if len(x) == 2 else None)(
+                kinds(rec, "almost")), 20, "almost, once a lab counter opened")
+            assert late[1]["ticket"] == lab["id"]
             await asyncio.sleep(0.5)
-    assert len(kinds(rec, "almost")) == 1  # once per ticket
+    assert len(kinds(rec, "almost")) == 2  # once per ticket
     assert [n["ticket"] for n in kinds(rec, "turn")] == [first["id"], mine["id"], mine["id"]]
 
 
