@@ -200,6 +200,11 @@ async def check_in(request: Request) -> Response:
                                                   actor(p, channel), only)
     # The same body as POST /tickets: estimate, token, tracker.
     out = await ticket_body(c, site, done.ticket, done.replay) | {"booking": done.booking["id"]}
+    susp = done.booking.get("suspension")
+    if susp and not susp.get("answered"):
+        # The doctor or room was suspended and the person did not answer: they are in line
+        # for the service all the same; the kiosk says why their doctor will not see them.
+        out["suspension"] = susp
     return _json(out, 201, {"Idempotent-Replayed": "true"} if done.replay else None)
 
 

@@ -265,6 +265,24 @@ async def test_a_suspended_booking_still_lapses_and_is_still_marked_no_show(
     assert (await bk.get(kept["id"]))["status"] == "no_show"
 
 
+async def test_checking_in_a_suspended_booking_says_so(bk: BookingEngine,
+                                                       clock: Clock) -> None:
+    # The doctor was called away and the person did not answer: they arrive anyway. They
+    # are in line for the service (another doctor may see them), and the answer carries the
+    # suspension with its reason, for the kiosk to say.
+    s9 = sid("r1", 1, "09:00")
+    start = await start_of(bk, s9)
+    b = (await bk.book("demo", req(s9, "k"), KIOSK)).booking
+    await bk.suspend("demo", "r1", start, start + 3600_000, "doctor called away", AGENT)
+    clock.now = start - 60_000
+    got = await bk.check_in("demo", b["code"], "kiosk", KIOSK)
+    assert got.ticket["status"] == "waiting"
+    assert got.booking["status"] == "checked_in"
+    susp = got.booking["suspension"]
+    assert susp["reason"] == "doctor called away" and susp["answered"] is False
+    assert susp["alternatives"]
+
+
 async def test_suspension_input_is_checked(bk: BookingEngine, redis: Redis,
                                            clock: Clock) -> None:
     before = await snapshot(redis)

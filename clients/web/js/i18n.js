@@ -136,6 +136,7 @@ const en = {
   large_text: 'Large text',
   high_contrast: 'High contrast',
   ahead_n: '{n} people ahead',
+  checkin_suspended: 'Your doctor or room for this appointment is unavailable ({reason}). You are in line for this service; staff will tell you who sees you.',
   taken_at: 'Taken at {time}',
   // home
   home_title: 'Switchboard',
@@ -414,6 +415,7 @@ const zh = {
   large_text: '大字模式',
   high_contrast: '高对比度',
   ahead_n: '前面 {n} 人',
+  checkin_suspended: '您预约的医生或诊室暂停服务（{reason}）。您已在本科室排队，工作人员会为您安排接诊。',
   taken_at: '取号时间 {time}',
   home_title: 'Switchboard 排队叫号',
   home_sub: '实时排队：取号、手机查看进度、叫号。',

@@ -91,6 +91,12 @@ function renderTicket() {
   const svc = site.services.find((s) => s.id === ticket.service);
   setText($('t-service'), nameIn(svc?.name ?? ticket.service, lang));
   setText($('t-ahead'), ticket.people_ahead != null ? t('ahead_n', { n: ticket.people_ahead }) : '');
+  // Checked in for a doctor or room that was suspended meanwhile (not answered): in line
+  // for the service all the same, and told so here rather than at the wrong door.
+  const susp = ticket.suspension;
+  const note = $('t-note');
+  note.hidden = !(susp && !susp.answered);
+  setText(note, note.hidden ? '' : t('checkin_suspended', { reason: susp.reason || '—' }));
   const url = new URL(ticket.tracker, location.origin).href;
   const qr = $('t-qr');
   qr.src = `/qr.svg?data=${encodeURIComponent(url)}`;
