@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from queueing.estimate import RosterChange
@@ -25,9 +25,8 @@ def roster_changes(cfg: SiteConfig, now_ms: int, horizon_ms: int = HORIZON_MS
         for day in (today - timedelta(days=1), today, today + timedelta(days=1)):
             for start, end in c.shifts:
                 a = _at(day, start, tz)
-                b = _at(day, end, tz)
-                if b <= a:
-                    b += 86_400_000
+                # local time of the next local day, whatever its length (23 or 25 hours)
+                b = _at(day + timedelta(days=1) if end <= start else day, end, tz)
                 for at, is_open in ((a, True), (b, False)):
                     if now_ms < at <= now_ms + horizon_ms:
                         out.append(RosterChange(at, c.id, is_open))
@@ -35,7 +34,7 @@ def roster_changes(cfg: SiteConfig, now_ms: int, horizon_ms: int = HORIZON_MS
     return tuple(out)
 
 
-def _at(day: object, hhmm: str, tz: ZoneInfo) -> int:
+def _at(day: date, hhmm: str, tz: ZoneInfo) -> int:
     h, m = map(int, hhmm.split(":"))
-    local = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)  # type: ignore[attr-defined]
+    local = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)
     return int(local.timestamp() * 1000)
