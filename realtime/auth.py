@@ -124,12 +124,18 @@ def _default_subject(role: str, site: str | None, counter: str | None,
 
 
 def verify(secret: str, token: str | None) -> Principal:
+    return verify_until(secret, token)[0]
+
+
+def verify_until(secret: str, token: str | None) -> tuple[Principal, float]:
+    """The token's principal and its expiry (epoch seconds): a websocket holds a token
+    for hours and must stop serving it when it expires."""
     if not token:
         raise Unauthorized("a bearer token is required")
     principal, exp = _verified(secret, token)
     if time.time() >= exp:  # as PyJWT: expired from the second of ``exp``
         raise Unauthorized("the token has expired")
-    return principal
+    return principal, exp
 
 
 # A kiosk, a counter console or a partner sends the same bearer token with every request;

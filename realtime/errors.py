@@ -7,7 +7,10 @@ own HTTP errors) into JSON responses. Every code is listed in docs/protocol.md.
 from __future__ import annotations
 
 import logging
+import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -47,5 +50,21 @@ async def internal_error(request: Request, exc: Exception) -> Response:
                          "temporary": True}, status_code=500)
 
 
+_last_store_warning = [0.0]
+
+
+async def store_unavailable(request: Request, exc: Exception) -> Response:
+    """Redis is down or restarting (its AOF loading): a temporary 503, not a 500 with a
+    traceback per request. Logged once every 10 s, not once per request."""
+    now = time.monotonic()
+    if now - _last_store_warning[0] > 10:
+        _last_store_warning[0] = now
+        log.warning("store unreachable on %s %s: %s", request.method, request.url.path, exc)
+    return JSONResponse({"code": "unavailable", "message": "the store is unreachable; retry",
+                         "temporary": True}, status_code=503, headers={"Retry-After": "1"})
+
+
 HANDLERS = {SwitchboardError: domain_error, DispatchFailure: dispatch_error,
-            HTTPException: http_error, Exception: internal_error}
+            HTTPException: http_error, RedisConnectionError: store_unavailable,
+            RedisTimeoutError: store_unavailable, ConnectionError: store_unavailable,
+            FileNotFoundError: store_unavailable, Exception: internal_error}

@@ -20,12 +20,18 @@ MSGPACK: Final = "switchboard.v1.msgpack"
 SUBPROTOCOLS: Final = (JSON, MSGPACK)
 
 TopicName = Annotated[str, msgspec.Meta(min_length=3, max_length=200,
-                                        pattern=r"^[a-z]+(:[A-Za-z0-9_.\-]+)+$")]
+                                        pattern=r"^[a-z]+(:[A-Za-z0-9_.\-]+)+(?!\n)$")]
 
 
 class Since(msgspec.Struct, forbid_unknown_fields=True):
     epoch: Annotated[str, msgspec.Meta(max_length=64)]
-    offset: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^\d+-\d+$")]
+    offset: Annotated[str, msgspec.Meta(max_length=64, pattern=r"^\d+-\d+(?!\n)$")]
+
+    def __post_init__(self) -> None:
+        # A stream id is two unsigned 64-bit numbers; a larger one is the client's error
+        # (invalid_message), not a store failure to retry for ever.
+        if any(int(part) >= 1 << 64 for part in self.offset.split("-")):
+            raise ValueError("offset parts must be below 2^64")
 
 
 class ClientMessage(msgspec.Struct, tag_field="op", forbid_unknown_fields=True):
@@ -183,9 +189,14 @@ def parse(frame: bytes | str, kind: str = JSON, max_bytes: int = 65536) -> Clien
     try:
         return _decoder(kind).decode(raw)  # type: ignore[no-any-return]
     except msgspec.ValidationError as exc:
-        raise _explain(raw, kind, exc) from exc
+        try:
+            raise _explain(raw, kind, exc) from exc
+        except RecursionError:
+            raise ProtocolError("bad_frame", "nested too deeply") from None
     except msgspec.DecodeError as exc:
         raise ProtocolError("bad_frame", f"not valid {_name(kind)}: {exc}") from exc
+    except RecursionError:
+        raise ProtocolError("bad_frame", "nested too deeply") from None
 
 
 def _explain(raw: bytes, kind: str, exc: msgspec.ValidationError) -> ProtocolError:

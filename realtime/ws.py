@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
+import struct
 import time
 from collections import deque
 from typing import Any
@@ -23,7 +25,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from queueing.errors import SwitchboardError
 from realtime import metrics
-from realtime.auth import verify
+from realtime.auth import verify_until
 from realtime.context import ctx
 from realtime.hub.hub import GONE, PAUSED, WRITABLE, Connection, Hub
 from realtime.protocol import (
@@ -144,6 +146,17 @@ class UvicornWire:
     async def wait_writable(self) -> None:
         await self.proto.writable.wait()
 
+    def abort(self) -> None:
+        transport = self.proto.transport
+        if not transport.is_closing() or transport.get_write_buffer_size():
+            # Linger 0: a reset, so the kernel frees what it still holds for this client
+            # too (megabytes a frozen client would otherwise keep queued for minutes).
+            sock = transport.get_extra_info("socket")
+            if sock is not None:
+                with contextlib.suppress(OSError):
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            transport.abort()
+
 
 class WsEndpoint:
     """The ``/ws`` ASGI endpoint: handshake, authentication, then the receive loop.
@@ -198,12 +211,18 @@ class WsEndpoint:
 
 def _authenticate(conn: Connection, secret: str, token: str, msg_id: int | None) -> bool:
     try:
-        conn.principal = verify(secret, token)
-        return True
+        conn.principal, exp = verify_until(secret, token)
     except SwitchboardError as exc:
         metrics.AUTH_FAILURES.inc()
         conn.reply(Error("unauthorized", exc.message, False, msg_id))
         return False
+    # The connection lives as long as its token: at expiry it is told and closed (a fresh
+    # `auth` before then moves the moment).
+    if conn.expiry is not None:
+        conn.expiry.cancel()
+    conn.expiry = asyncio.get_running_loop().call_later(
+        max(0.0, exp - time.time()), conn.expire, CLOSE_UNAUTHORIZED, "token expired")
+    return True
 
 
 async def _flush_then_close(conn: Connection, close: object, code: int, reason: str) -> None:

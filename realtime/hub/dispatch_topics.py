@@ -28,8 +28,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from dispatch import keys as dkeys
 from dispatch.engine import Actor, DispatchEngine
@@ -102,18 +100,8 @@ class RegionFeed(SiteFeed):
         self.epoch, self.offset, self.trimmed = snap["epoch"], snap["offset"], snap["trimmed"]
         self._last.clear()
 
-    async def _recover(self) -> None:
-        try:
-            epoch = await self.hub.redis.get(dkeys.prefix(self.key) + "epoch")
-            trimmed = await self.hub.redis.get(dkeys.prefix(self.key) + "trimmed")
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            return
-        epoch_s = epoch.decode() if epoch else ""
-        trimmed_s = trimmed.decode() if trimmed else "0-0"
-        if epoch_s == self.epoch and not id_lt(self.offset, trimmed_s):
-            return
-        log.warning("region feed %s: history lost; resyncing subscribers", self.key)
-        await self._resync_all()
+    def key_prefix(self) -> str:
+        return dkeys.prefix(self.key)
 
     def _apply(self, entry: Entry) -> None:
         change = self.rv.apply(entry.type, entry.data)

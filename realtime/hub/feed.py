@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,9 +33,22 @@ if TYPE_CHECKING:
     from realtime.hub.hub import Connection, Hub
 
 log = logging.getLogger("switchboard.hub")
+# Compare-and-set of a site's epoch: of several hubs noticing the same lost history, the
+# first sets the new epoch and the others take it.
+_NEW_EPOCH = """
+local cur = redis.call('GET', KEYS[1])
+if cur == false or cur == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2])
+  return ARGV[2]
+end
+return cur
+"""
 # A feed working through an XREAD batch yields to the event loop (so the frames built so far
 # are written) once this much time has gone into it.
 YIELD_AFTER_S = 0.010
+# A resume reads the history it replays this many entries at a time (a client back after an
+# hour may have missed tens of thousands: read whole, they sat in memory until it read them).
+REPLAY_CHUNK = 500
 
 
 @dataclass(eq=False)
@@ -76,6 +90,10 @@ class SiteFeed:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
+    def key_prefix(self) -> str:
+        """Where this feed's keys live (a site's; a region feed has its own)."""
+        return keys.prefix(self.key)
+
     async def _load(self) -> None:
         snap = await self.hub.engine.snapshot(self.key)
         self.view = SiteView.from_snapshot(self.key, snap)
@@ -85,16 +103,22 @@ class SiteFeed:
     async def _run(self) -> None:
         backoff = 0.05
         loop = asyncio.get_running_loop()
+        outage = False
         while True:
             try:
+                if outage:
+                    # Checked before reading on: a read that succeeds first would carry on
+                    # from a history Redis may no longer have.
+                    await self._recover()
+                    outage = False
                 reply = await self.hub.reader.xread({self.stream: self.offset}, count=500,
                                                     block=5000)
                 backoff = 0.05
             except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
                 log.warning("feed %s lost Redis (%s); retrying", self.key, exc)
+                outage = True
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, 2.0)
-                await self._recover()
                 continue
             since = loop.time()
             for _, entries in reply or ():
@@ -115,29 +139,43 @@ class SiteFeed:
                         break
 
     async def _recover(self) -> None:
-        """After a Redis outage: continue if history is intact, else resync everyone."""
-        try:
-            epoch = await self.hub.redis.get(keys.prefix(self.key) + "epoch")
-            trimmed = await self.hub.redis.get(keys.prefix(self.key) + "trimmed")
-        except (RedisConnectionError, RedisTimeoutError, OSError):
-            return
+        """After a Redis outage: continue if history is intact, else resync everyone.
+
+        Intact means the same epoch, not trimmed past our offset, and our last entry still
+        there: a Redis restored from an older copy (a backup, a replica that had not caught
+        up) has the same epoch but not the tail we served. Then the epoch changes (so every
+        hub and every client's saved offset starts over) and all subscribers resync.
+        Raises the Redis error if it is still unreachable (the caller retries)."""
+        p = self.key_prefix()
+        epoch = await self.hub.redis.get(p + "epoch")
+        trimmed = await self.hub.redis.get(p + "trimmed")
         epoch_s = epoch.decode() if epoch else ""
         trimmed_s = trimmed.decode() if trimmed else "0-0"
         if epoch_s == self.epoch and not id_lt(self.offset, trimmed_s):
-            return
-        log.warning("feed %s: history lost (epoch %s -> %s); resyncing subscribers", self.key,
-                    self.epoch, epoch_s)
-        await self._resync_all()
+            if self.offset == "0-0" or await self.hub.redis.xrange(self.stream, self.offset,
+                                                                   self.offset):
+                return
+            new = await self.hub.redis.eval(_NEW_EPOCH, 1, p + "epoch",  # type: ignore[misc]
+                                            self.epoch, secrets.token_hex(8))
+            log.warning("feed %s: the store no longer has entry %s (restored from an older "
+                        "copy?); epoch %s -> %s, resyncing subscribers", self.key,
+                        self.offset, self.epoch, new.decode() if isinstance(new, bytes) else new)
+        else:
+            log.warning("feed %s: history lost (epoch %s -> %s); resyncing subscribers",
+                        self.key, self.epoch, epoch_s)
+        if not await self._resync_all():
+            raise RedisConnectionError("could not reload the site after an outage")
 
-    async def _resync_all(self) -> None:
+    async def _resync_all(self) -> bool:
         try:
             await self._load()
         except (SwitchboardError, RedisConnectionError, RedisTimeoutError, OSError):
-            return
+            return False
         for topic, subs in list(self.subs.items()):
             for sub in list(subs.values()):
                 await self._send_snapshot(sub, None, resync=True)
             self._last.pop(topic, None)
+        return True
 
     # -- live ------------------------------------------------------------------------------
 
@@ -169,6 +207,11 @@ class SiteFeed:
         for sub in list(self.subs.get(topic, {}).values()):
             if sub.buffer is not None:
                 sub.buffer.append((ev, msg.is_event))
+                if len(sub.buffer) > sub.conn.outbox.max_events:
+                    # Live events pile up behind a replay the client is not reading: it is
+                    # slow like any other (4008; it resumes from its last offset).
+                    sub.buffer.clear()
+                    sub.conn.mark_slow()
             else:
                 sub.conn.deliver(ev, frames, msg.is_event)
         metrics.MESSAGES_OUT.labels(ns_name).inc(len(self.subs.get(topic, ())))
@@ -259,37 +302,51 @@ class SiteFeed:
         await self._flush(sub, capture)
 
     async def _replay(self, sub: Sub, since: Since) -> bool:
-        """Send what the subscriber missed; False if the history no longer covers it."""
+        """Send what the subscriber missed; False if the history no longer covers it.
+
+        History is read ``REPLAY_CHUNK`` entries at a time and sent as it is read (paced by
+        the client's reading), so a long absence costs one chunk of memory, not the whole
+        range; the last replayed message is held back to carry the current state."""
         sub.buffer = []
         capture = self.offset
         now_ms = int(time.time() * 1000)
-        replay: list[Event] = []
+        conn = sub.conn
+        held: Event | None = None
         if since.offset != capture:
-            rows = await self.hub.redis.xrange(self.stream, "(" + since.offset, capture)
-            # Read the trim mark after the range: another hub may have trimmed meanwhile,
-            # and the mark is set in the same atomic step as the trim.
-            mark = await self.hub.redis.get(keys.prefix(self.key) + "trimmed")
-            if mark is not None:
-                self.trimmed = max(self.trimmed, mark.decode(), key=lambda x: tuple(
-                    int(p) for p in x.split("-")))
-                if id_lt(since.offset, self.trimmed):
-                    return False
-            for eid, fields in rows:
-                entry = decode_entry(eid, fields)
-                msg = sub.ns.history(self, sub.ref, entry, now_ms)
-                if msg is not None:
-                    replay.append(Event(sub.ref.topic, self.epoch, entry.id, msg.type,
-                                        msg.data))
+            start = "(" + since.offset
+            while not (conn.closed or conn.slow):
+                rows = await self.hub.redis.xrange(self.stream, start, capture,
+                                                   count=REPLAY_CHUNK)
+                # Read the trim mark after the range: another hub may have trimmed
+                # meanwhile, and the mark is set in the same atomic step as the trim.
+                mark = await self.hub.redis.get(self.key_prefix() + "trimmed")
+                if mark is not None:
+                    self.trimmed = max(self.trimmed, mark.decode(), key=lambda x: tuple(
+                        int(p) for p in x.split("-")))
+                    if id_lt(start[1:], self.trimmed):
+                        return False  # (the client replaces what it got: a resync)
+                for eid, fields in rows:
+                    entry = decode_entry(eid, fields)
+                    msg = sub.ns.history(self, sub.ref, entry, now_ms)
+                    if msg is None:
+                        continue
+                    if held is not None:
+                        await conn.deliver_paced(held)
+                    held = Event(sub.ref.topic, self.epoch, entry.id, msg.type, msg.data)
+                if len(rows) < REPLAY_CHUNK:
+                    break
+                start = "(" + rows[-1][0].decode()
             cur = sub.ns.current(self, sub.ref)
             if cur is not None:
-                if replay and replay[-1].offset == capture:
-                    last = replay[-1]
-                    replay[-1] = Event(last.topic, last.epoch, last.offset, last.type,
-                                       {**last.data, **cur.data})
+                if held is not None and held.offset == capture:
+                    held = Event(held.topic, held.epoch, held.offset, held.type,
+                                 {**held.data, **cur.data})
                 else:
-                    replay.append(Event(sub.ref.topic, self.epoch, capture, cur.type, cur.data))
-        for ev in replay:
-            await sub.conn.deliver_paced(ev)
+                    if held is not None:
+                        await conn.deliver_paced(held)
+                    held = Event(sub.ref.topic, self.epoch, capture, cur.type, cur.data)
+        if held is not None:
+            await conn.deliver_paced(held)
         await self._flush(sub, capture)
         return True
 

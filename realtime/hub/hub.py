@@ -47,8 +47,13 @@ class Wire(Protocol):
 
     async def wait_writable(self) -> None: ...
 
+    def abort(self) -> None: ...  # drop the socket now, with whatever it still holds
+
 
 WRITABLE, PAUSED, GONE = 0, 1, 2
+# A connection closed as slow whose client does not read even the close within this long
+# is dropped (its socket's buffers held memory for as long as the client liked).
+ABORT_SLOW_AFTER_S = 5.0
 
 
 class Flusher:
@@ -91,8 +96,8 @@ class Connection:
     """
 
     __slots__ = ("__weakref__", "_closer", "_drain", "_fkey", "_flusher", "_send", "_space",
-                 "closed", "dirty", "kind", "outbox", "principal", "slow", "topics", "wake",
-                 "wire")
+                 "closed", "dirty", "expiry", "kind", "outbox", "principal", "slow", "topics",
+                 "wake", "wire")
 
     def __init__(self, send: Callable[[dict[str, Any]], Any], kind: str, max_events: int,
                  wire: Wire | None = None, flusher: Flusher | None = None) -> None:
@@ -113,6 +118,7 @@ class Connection:
         self.dirty = False
         self.slow = False
         self.closed = False
+        self.expiry: asyncio.TimerHandle | None = None  # when the token stops being good
 
     def _encode(self, msg: Any) -> bytes | str:
         raw = encode(msg, self.kind)
@@ -132,6 +138,18 @@ class Connection:
         if not self.outbox.push(frame, getattr(msg, "topic", ""), is_event):
             self.slow = True
             metrics.SLOW_CLOSES.inc()
+        self._kick()
+
+    def mark_slow(self) -> None:
+        """Close as slow (4008): too much waits for this client (a resume it does not read
+        while live events pile up behind it)."""
+        if self.closed or self.slow:
+            return
+        self.slow = True
+        metrics.SLOW_CLOSES.inc()
+        self._kick()
+
+    def _kick(self) -> None:
         if self.wire is None:
             self.wake.set()  # type: ignore[union-attr]
         elif not self.dirty:
@@ -141,7 +159,8 @@ class Connection:
     async def deliver_paced(self, msg: Event | Snapshot, is_event: bool = True) -> None:
         """Queue a replayed message, waiting while the event lane is half full: a resume
         may carry thousands of missed events, which must not count as being slow."""
-        while not self.closed and self.outbox.events >= self.outbox.max_events // 2:
+        while (not self.closed and not self.slow
+               and self.outbox.events >= self.outbox.max_events // 2):
             if self._space is None:
                 self._space = asyncio.Event()
             self._space.clear()
@@ -162,7 +181,17 @@ class Connection:
         """Write what waits (wire path): now, or when the socket takes writes again."""
         self.dirty = False
         wire = self.wire
-        if wire is None or self.closed or self._drain is not None:
+        if wire is None or self.closed:
+            return
+        if self.slow and wire.state() != GONE:
+            # Also while the socket is paused: a client that stopped reading would never
+            # let a wait for room end, and would hold its buffers for ever.
+            if self._drain is not None:
+                self._drain.cancel()
+                self._drain = None
+            self._close_slow(wire)
+            return
+        if self._drain is not None:
             return
         state = wire.state()
         if state == GONE:
@@ -189,7 +218,8 @@ class Connection:
         try:
             await wire.wait_writable()
         finally:
-            self._drain = None
+            if self._drain is asyncio.current_task():
+                self._drain = None
         self.flush()
 
     def _close_slow(self, wire: Wire) -> None:
@@ -202,6 +232,7 @@ class Connection:
         wire.write(ws_frame(encode(_SLOW, self.kind), self.kind))
         if self._closer is not None:
             self._drain = asyncio.create_task(self._closer(CLOSE_SLOW, "slow"))
+        asyncio.get_running_loop().call_later(ABORT_SLOW_AFTER_S, wire.abort)
 
     def start(self, close: Callable[[int, str], Any]) -> asyncio.Task[None] | None:
         """Begin sending; returns the ASGI path's sender task (None on the wire path)."""
@@ -210,8 +241,31 @@ class Connection:
             return None
         return asyncio.create_task(self.sender(close))
 
+    def expire(self, code: int, reason: str) -> None:
+        """The token expired: no more messages, an ``unauthorized`` error, then close."""
+        self.expiry = None
+        if self.closed:
+            return
+        self.principal = None  # no new subscription; the close ends the rest
+        self.reply(Error("unauthorized", "the token has expired; connect again with a fresh "
+                         "one", False))
+        if self._closer is not None:
+            closer = self._closer
+
+            async def close_soon() -> None:
+                for _ in range(50):  # let the error frame go out first
+                    if not len(self.outbox):
+                        break
+                    await asyncio.sleep(0.01)
+                await closer(code, reason)
+
+            self._drain = asyncio.create_task(close_soon())
+
     def stop(self) -> None:
         """The socket is gone: forget what waits and wake anyone waiting for room."""
+        if self.expiry is not None:
+            self.expiry.cancel()
+            self.expiry = None
         self.closed = True
         if self.wake is not None:
             self.wake.set()
