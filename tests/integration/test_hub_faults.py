@@ -10,7 +10,6 @@ import json
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -26,20 +25,11 @@ from queueing.model import Channel, TicketRequest
 from queueing.store import Store
 from realtime.redisproc import EmbeddedRedis
 from tests.integration.conftest import Server, running_server
-from tests.integration.test_hub import wide_site, ws_url
+from tests.integration.test_hub import wide, ws_url
+
+__all__ = ["wide"]  # the fixture (a server with a queue of 50 per connection)
 
 AGENT = Actor("agent:test", "counter")
-
-
-@pytest.fixture
-async def tight(redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path
-                ) -> AsyncIterator[tuple[Server, Engine]]:
-    """A server with a small event queue per connection (50), on the shared Redis."""
-    async with running_server(redis_server.url, tmp_path, ws_queue_events=50) as server:
-        eng = Engine(Store(redis), config_ttl_s=0)
-        await eng.put_site("wide", wide_site(), AGENT)
-        await eng.counter_op("wide", "1", "open", AGENT)
-        yield server, eng
 
 
 def _raw_ws(server: Server, token: str, topic: str, since: dict[str, str] | None = None
@@ -86,8 +76,15 @@ async def _connections(server: Server) -> float:
     return float(line.split()[1])
 
 
-async def test_a_client_that_never_reads_is_dropped(tight: tuple[Server, Engine]) -> None:
-    server, eng = tight
+async def _until_no_connections(server: Server, within_s: float = 15.0) -> None:
+    for _ in range(int(within_s * 10)):
+        if await _connections(server) == 0:
+            return
+        await asyncio.sleep(0.1)
+
+
+async def test_a_client_that_never_reads_is_dropped(wide: tuple[Server, Engine]) -> None:
+    server, eng = wide
     token = server.token("display", site="wide")
     sock = await asyncio.to_thread(_raw_ws, server, token, "board:wide")
     try:
@@ -97,10 +94,7 @@ async def test_a_client_that_never_reads_is_dropped(tight: tuple[Server, Engine]
             await eng.counter_op("wide", "1", "call-next", AGENT)
             await eng.counter_op("wide", "1", "complete", AGENT)
         # It never reads, so the close handshake cannot happen: the server drops it.
-        for _ in range(150):
-            if await _connections(server) == 0:
-                break
-            await asyncio.sleep(0.1)
+        await _until_no_connections(server)
         assert await _connections(server) == 0
         assert await asyncio.to_thread(_dropped, sock, 15.0)
     finally:
@@ -108,8 +102,8 @@ async def test_a_client_that_never_reads_is_dropped(tight: tuple[Server, Engine]
 
 
 async def test_a_long_resume_is_read_in_chunks_once_and_in_order(
-        tight: tuple[Server, Engine]) -> None:
-    server, eng = tight
+        wide: tuple[Server, Engine]) -> None:
+    server, eng = wide
     token = server.token("display", site="wide")
     async with Client(ws_url(server), token) as board:
         await board.subscribe("board:wide")
@@ -131,8 +125,8 @@ async def test_a_long_resume_is_read_in_chunks_once_and_in_order(
 
 
 async def test_a_resume_nobody_reads_while_events_pile_up_is_closed(
-        tight: tuple[Server, Engine]) -> None:
-    server, eng = tight
+        wide: tuple[Server, Engine]) -> None:
+    server, eng = wide
     token = server.token("display", site="wide")
     async with Client(ws_url(server), token) as board:
         await board.subscribe("board:wide")
@@ -147,10 +141,7 @@ async def test_a_resume_nobody_reads_while_events_pile_up_is_closed(
         for _ in range(300):  # live events behind the unread replay
             await eng.counter_op("wide", "1", "pause", AGENT)
             await eng.counter_op("wide", "1", "open", AGENT)
-        for _ in range(150):
-            if await _connections(server) == 0:
-                break
-            await asyncio.sleep(0.1)
+        await _until_no_connections(server)
         assert await _connections(server) == 0, "closed as slow, not buffered without end"
     finally:
         sock.close()
