@@ -3,8 +3,13 @@
 A slot is identified by its resource, service and UTC start (``dr-li.internal.
 20251120T0200Z``), so an id is stable, readable, and names the day whose schedule defines it.
 Times are wall-clock times of the site's zone: a session "09:00-12:00" starts at 09:00 local
-time on both sides of a daylight-saving change; slot starts that do not exist that day (the
-spring-forward gap) are skipped.
+time on both sides of a daylight-saving change. A slot lasts its ``slot_minutes`` of elapsed
+time and starts whenever the clock shows one of the session's slot times: a start that does
+not exist that day (the spring-forward gap) has no slot, one the clock shows twice (the
+repeated hour of a fall-back) has two. A session runs until its end time last shows (or the
+clock jumps past it), and its slots never overlap: a slot that would run into the next one or
+past the session's end (only around a change, when the change is not a whole number of slots)
+is left out. On any other day the slots are the wall-clock ones.
 """
 
 from __future__ import annotations
@@ -81,16 +86,39 @@ def local_date(ms: int, tz: ZoneInfo) -> date:
     return datetime.fromtimestamp(ms / 1000, tz).date()
 
 
-def _wall_ms(day: date, minute: int, tz: ZoneInfo) -> int | None:
-    """Epoch ms of ``minute`` minutes after local midnight of ``day``; None if that wall
-    time does not exist (a daylight-saving gap)."""
+def _instants(day: date, minute: int, tz: ZoneInfo) -> list[int]:
+    """Epoch ms at which the clock shows ``minute`` minutes after local midnight of ``day``:
+    none in a daylight-saving gap, two in the repeated hour, otherwise one."""
     d = day + timedelta(days=minute // 1440)
     m = minute % 1440
-    local = datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=tz)
-    back = datetime.fromtimestamp(local.timestamp(), tz)
-    if (back.hour, back.minute, back.date()) != (local.hour, local.minute, local.date()):
-        return None
-    return int(local.timestamp() * 1000)
+    first = datetime(d.year, d.month, d.day, m // 60, m % 60, tzinfo=tz)
+    second = first.replace(fold=1)
+    a, b = int(first.timestamp() * 1000), int(second.timestamp() * 1000)
+    if a == b:
+        return [a]
+    # fold 0 takes the offset before a change: earlier in an overlap, later in a gap
+    return [a, b] if a < b else []
+
+
+def _passes(day: date, minute: int, tz: ZoneInfo) -> int:
+    """Epoch ms at which the clock leaves ``minute`` after local midnight of ``day`` behind for
+    good: its last occurrence, or for a time in a gap the jump over it."""
+    at = _instants(day, minute, tz)
+    if at:
+        return at[-1]
+    d = day + timedelta(days=minute // 1440)
+    m = minute % 1440
+    wall = datetime(d.year, d.month, d.day, m // 60, m % 60)
+    aware = wall.replace(tzinfo=tz)
+    lo = int(aware.replace(fold=1).timestamp())  # the clock still shows less
+    hi = int(aware.timestamp())  # it shows more
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, tz).replace(tzinfo=None) > wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi * 1000
 
 
 def quota_groups(quotas: Iterable[Quota], capacity: int, start_ms: int) -> tuple[QuotaGroup, ...]:
@@ -107,13 +135,14 @@ def quota_groups(quotas: Iterable[Quota], capacity: int, start_ms: int) -> tuple
 def _session_slots(resource: str, service: str, s: Session | ExtraSession, day: date, tz: ZoneInfo,
                    quotas: list[Quota]) -> Iterable[Slot]:
     first, last = minutes(s.start), minutes(s.end)
-    m = first
-    while m + s.slot_minutes <= last:
-        start, end = _wall_ms(day, m, tz), _wall_ms(day, m + s.slot_minutes, tz)
-        if start is not None and end is not None and end > start:
-            yield Slot(slot_id(resource, service, start), resource, service, start, end,
-                       s.capacity, quota_groups(quotas, s.capacity, start))
-        m += s.slot_minutes
+    length = s.slot_minutes * 60_000
+    starts = sorted(at for m in range(first, last - s.slot_minutes + 1, s.slot_minutes)
+                    for at in _instants(day, m, tz))
+    bounds = [*starts[1:], _passes(day, last, tz)]
+    for start, bound in zip(starts, bounds, strict=True):
+        if start + length <= bound:
+            yield Slot(slot_id(resource, service, start), resource, service, start,
+                       start + length, s.capacity, quota_groups(quotas, s.capacity, start))
 
 
 def day_slots(cfg: BookingConfig, day: date, tz: ZoneInfo) -> list[Slot]:

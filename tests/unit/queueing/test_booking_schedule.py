@@ -92,8 +92,8 @@ def test_daylight_saving_gap_is_skipped() -> None:
     # Paris jumps from 02:00 to 03:00 on 2026-03-29: the 02:xx slots do not exist.
     c = cfg(templates=[Template("r1", "internal", ["sun"], [Session("01:00", "04:00", 1, 30)])])
     slots = day_slots(c, date(2026, 3, 29), PARIS)
-    assert [hhmm(s.start_ms, PARIS) for s in slots] == ["01:00", "03:00", "03:30"]
-    # 01:30-02:30 would end in the gap: gone too. Ids stay unique.
+    assert [hhmm(s.start_ms, PARIS) for s in slots] == ["01:00", "01:30", "03:00", "03:30"]
+    # 01:30 CET runs its 30 minutes to 03:00 CEST. Ids stay unique.
     assert len({s.id for s in slots}) == len(slots)
 
 
