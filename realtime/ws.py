@@ -210,19 +210,27 @@ class WsEndpoint:
 
 
 def _authenticate(conn: Connection, secret: str, token: str, msg_id: int | None) -> bool:
+    refused = _refused(conn, secret, token)
+    if refused is not None:
+        conn.reply(Error("unauthorized", refused, False, msg_id))
+        return False
+    return True
+
+
+def _refused(conn: Connection, secret: str, token: str) -> str | None:
+    """Authenticate ``conn`` with ``token``: None, or why not."""
     try:
         conn.principal, exp = verify_until(secret, token)
     except SwitchboardError as exc:
         metrics.AUTH_FAILURES.inc()
-        conn.reply(Error("unauthorized", exc.message, False, msg_id))
-        return False
+        return exc.message
     # The connection lives as long as its token: at expiry it is told and closed (a fresh
     # `auth` before then moves the moment).
     if conn.expiry is not None:
         conn.expiry.cancel()
     conn.expiry = asyncio.get_running_loop().call_later(
         max(0.0, exp - time.time()), conn.expire, CLOSE_UNAUTHORIZED, "token expired")
-    return True
+    return None
 
 
 async def _flush_then_close(conn: Connection, close: object, code: int, reason: str) -> None:
@@ -277,8 +285,10 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
 
 async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, secret: str) -> None:
     if isinstance(msg, Auth):
-        if _authenticate(conn, secret, msg.token, msg.id):
-            conn.reply(Pong(msg.id))
+        refused = _refused(conn, secret, msg.token)
+        if refused is not None:  # an error like any other: repeated, it closes (4009)
+            raise ProtocolError("unauthorized", refused, msg.id)
+        conn.reply(Pong(msg.id))
         return
     if isinstance(msg, Ping):
         conn.reply(Pong(msg.id))

@@ -232,3 +232,16 @@ async def test_frames_too_deep_or_out_of_range_are_the_clients_error(server: Ser
         assert json.loads(await ws.recv())["code"] == "invalid_message"
         await ws.send(json.dumps({"op": "ping", "id": 5}))
         assert json.loads(await ws.recv()) == {"op": "pong", "id": 5}
+
+
+async def test_guessing_tokens_over_one_connection_is_abuse(server: Server) -> None:
+    token = server.token("display", site="demo")
+    async with websockets.connect(f"{ws_url(server)}?token={token}") as ws:
+        await ws.send(json.dumps({"op": "auth", "token": "not-a-token", "id": 1}))
+        err = json.loads(await ws.recv())
+        assert (err["code"], err["id"]) == ("unauthorized", 1)
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            for i in range(60):
+                await ws.send(json.dumps({"op": "auth", "token": f"guess-{i}", "id": i}))
+                await ws.recv()
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4009
