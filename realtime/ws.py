@@ -195,9 +195,9 @@ class WsEndpoint:
         try:
             token = websocket.query_params.get("token")
             if token and not _authenticate(conn, c.secret, token, None):
-                await _flush_then_close(conn, close, CLOSE_UNAUTHORIZED, "unauthorized")
+                await conn.close_after_flush(CLOSE_UNAUTHORIZED, "unauthorized")
                 return
-            await _receive_loop(receive, conn, hub, s, c.secret, close)
+            await _receive_loop(receive, conn, hub, s, c.secret)
         finally:
             hub.drop(conn)
             conn.stop()
@@ -233,16 +233,8 @@ def _refused(conn: Connection, secret: str, token: str) -> str | None:
     return None
 
 
-async def _flush_then_close(conn: Connection, close: object, code: int, reason: str) -> None:
-    for _ in range(50):  # let the sender write the error frame first
-        if not len(conn.outbox):
-            break
-        await asyncio.sleep(0.01)
-    await close(code, reason)  # type: ignore[operator]
-
-
 async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Settings,
-                        secret: str, close: object) -> None:
+                        secret: str) -> None:
     bucket = Bucket(s.ws_rate_per_s, s.ws_rate_burst)
     abuse = Abuse()
     auth_deadline = time.monotonic() + s.ws_auth_timeout_s
@@ -256,7 +248,7 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
             except TimeoutError:
                 conn.reply(Error("unauthorized", "no auth within "
                                  f"{s.ws_auth_timeout_s:g} s", False))
-                await _flush_then_close(conn, close, CLOSE_UNAUTHORIZED, "unauthorized")
+                await conn.close_after_flush(CLOSE_UNAUTHORIZED, "unauthorized")
                 return
         if message["type"] != "websocket.receive":
             return  # websocket.disconnect
@@ -274,7 +266,7 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
             metrics.PROTOCOL_ERRORS.labels(exc.code).inc()
             conn.reply(exc.to_message())
             if exc.code != "unavailable" and abuse.add(now):
-                await _flush_then_close(conn, close, CLOSE_ABUSE, "abuse")
+                await conn.close_after_flush(CLOSE_ABUSE, "abuse")
                 return
         except SwitchboardError as exc:
             conn.reply(Error(exc.code, exc.message, exc.temporary, getattr(msg, "id", None)))

@@ -308,16 +308,19 @@ class Notifications:
         one sends it; a refusal queues the next try, the last one is given up (logged)."""
         while True:
             try:
-                now = self.clock()
-                for raw in await self.redis.zrangebyscore(keys.NOTIFY_RETRY, "-inf", now,
-                                                          start=0, num=50):
-                    if not await self.redis.zrem(keys.NOTIFY_RETRY, raw):
-                        continue  # another worker took it
-                    p = _decode_pending(raw)
-                    if not await self.try_send(p.n):
-                        await self.retry_later(p.n, p.tries + 1)
+                # One read while nothing is due (the usual case): the earliest entry.
                 nxt = await self.redis.zrange(keys.NOTIFY_RETRY, 0, 0, withscores=True)
-                wait = RETRY_POLL_S if not nxt else (nxt[0][1] - self.clock()) / 1000
+                now = self.clock()
+                if nxt and nxt[0][1] <= now:
+                    for raw in await self.redis.zrangebyscore(keys.NOTIFY_RETRY, "-inf", now,
+                                                              start=0, num=50):
+                        if not await self.redis.zrem(keys.NOTIFY_RETRY, raw):
+                            continue  # another worker took it
+                        p = _decode_pending(raw)
+                        if not await self.try_send(p.n):
+                            await self.retry_later(p.n, p.tries + 1)
+                    continue
+                wait = RETRY_POLL_S if not nxt else (nxt[0][1] - now) / 1000
                 await asyncio.sleep(min(RETRY_POLL_S, max(0.005, wait)))
             except (RedisError, OSError) as exc:
                 log.warning("notification retries: %s", exc)

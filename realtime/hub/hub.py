@@ -250,16 +250,16 @@ class Connection:
         self.reply(Error("unauthorized", "the token has expired; connect again with a fresh "
                          "one", False))
         if self._closer is not None:
-            closer = self._closer
+            self._drain = asyncio.create_task(self.close_after_flush(code, reason))
 
-            async def close_soon() -> None:
-                for _ in range(50):  # let the error frame go out first
-                    if not len(self.outbox):
-                        break
-                    await asyncio.sleep(0.01)
-                await closer(code, reason)
-
-            self._drain = asyncio.create_task(close_soon())
+    async def close_after_flush(self, code: int, reason: str) -> None:
+        """Close with ``code`` once what waits (an error frame) has gone out, or 0.5 s."""
+        for _ in range(50):
+            if not len(self.outbox):
+                break
+            await asyncio.sleep(0.01)
+        if self._closer is not None:
+            await self._closer(code, reason)
 
     def stop(self) -> None:
         """The socket is gone: forget what waits and wake anyone waiting for room."""

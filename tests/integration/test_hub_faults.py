@@ -101,17 +101,28 @@ async def test_a_client_that_never_reads_is_dropped(wide: tuple[Server, Engine])
         sock.close()
 
 
+async def _toggle(eng: Engine, n: int) -> None:
+    for _ in range(n):  # two counter events each
+        await eng.counter_op("wide", "1", "pause", AGENT)
+        await eng.counter_op("wide", "1", "open", AGENT)
+
+
+async def _seen_then_toggled(server: Server, eng: Engine, token: str, n: int
+                             ) -> dict[str, Any]:
+    """A board's snapshot of site "wide", then ``n`` pause/open pairs it did not see."""
+    async with Client(ws_url(server), token) as board:
+        await board.subscribe("board:wide")
+        snap: dict[str, Any] = await board.next(5)
+    await _toggle(eng, n)
+    return snap
+
+
 async def test_a_long_resume_is_read_in_chunks_once_and_in_order(
         wide: tuple[Server, Engine]) -> None:
     server, eng = wide
     token = server.token("display", site="wide")
-    async with Client(ws_url(server), token) as board:
-        await board.subscribe("board:wide")
-        snap = await board.next(5)
     n = 1300  # more than two chunks of history, and far more than the queue of 50
-    for _ in range(n):
-        await eng.counter_op("wide", "1", "pause", AGENT)
-        await eng.counter_op("wide", "1", "open", AGENT)
+    snap = await _seen_then_toggled(server, eng, token, n)
     async with Client(ws_url(server), token) as board:
         await board.subscribe("board:wide", since=Position(snap["epoch"], snap["offset"]))
         got = [await board.next(5) for _ in range(2 * n)]
@@ -128,19 +139,12 @@ async def test_a_resume_nobody_reads_while_events_pile_up_is_closed(
         wide: tuple[Server, Engine]) -> None:
     server, eng = wide
     token = server.token("display", site="wide")
-    async with Client(ws_url(server), token) as board:
-        await board.subscribe("board:wide")
-        snap = await board.next(5)
-    for _ in range(600):
-        await eng.counter_op("wide", "1", "pause", AGENT)
-        await eng.counter_op("wide", "1", "open", AGENT)
+    snap = await _seen_then_toggled(server, eng, token, 600)
     sock = await asyncio.to_thread(_raw_ws, server, token, "board:wide",
                                    {"epoch": snap["epoch"], "offset": snap["offset"]})
     try:
         await asyncio.sleep(0.5)
-        for _ in range(300):  # live events behind the unread replay
-            await eng.counter_op("wide", "1", "pause", AGENT)
-            await eng.counter_op("wide", "1", "open", AGENT)
+        await _toggle(eng, 300)  # live events behind the unread replay
         await _until_no_connections(server)
         assert await _connections(server) == 0, "closed as slow, not buffered without end"
     finally:
