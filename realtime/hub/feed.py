@@ -173,7 +173,7 @@ class SiteFeed:
             return False
         for topic, subs in list(self.subs.items()):
             for sub in list(subs.values()):
-                await self._send_snapshot(sub, None, resync=True)
+                await self._send_snapshot(sub, None, resync=True, answer=False)
             self._last.pop(topic, None)
         return True
 
@@ -293,12 +293,13 @@ class SiteFeed:
             self.unsubscribe(conn, ref.topic)
             raise
 
-    async def _send_snapshot(self, sub: Sub, msg_id: int | None, resync: bool) -> None:
+    async def _send_snapshot(self, sub: Sub, msg_id: int | None, resync: bool,
+                             answer: bool = True) -> None:
         sub.buffer = []
         capture = self.offset
         data = await sub.ns.snapshot(self, sub.ref)
         sub.conn.deliver(Snapshot(sub.ref.topic, self.epoch, capture, data, resync, msg_id),
-                         {}, True)
+                         {}, True, answer)
         await self._flush(sub, capture)
 
     async def _replay(self, sub: Sub, since: Since) -> bool:

@@ -127,15 +127,16 @@ class Connection:
         return raw.decode() if self.kind == JSON else raw
 
     def deliver(self, msg: Event | Snapshot | Error | Any, frames: dict[str, Any],
-                is_event: bool) -> None:
-        """Queue one message; frames caches its encoding for the other subscribers."""
+                is_event: bool, answer: bool = False) -> None:
+        """Queue one message; frames caches its encoding for the other subscribers.
+        ``answer``: it replies to the client's frame, so an unsubscribe cannot withdraw it."""
         if self.closed or self.slow:
             return
         key = self._fkey
         frame = frames.get(key)
         if frame is None:
             frame = frames[key] = self._encode(msg)
-        if not self.outbox.push(frame, getattr(msg, "topic", ""), is_event):
+        if not self.outbox.push(frame, getattr(msg, "topic", ""), is_event, answer):
             self.slow = True
             metrics.SLOW_CLOSES.inc()
         self._kick()

@@ -20,6 +20,7 @@ class _Item:
     topic: str
     is_event: bool
     alive: bool = True
+    answer: bool = False  # the direct answer to a client's frame: never withdrawn
 
 
 class Outbox:
@@ -35,13 +36,16 @@ class Outbox:
         self.events = 0
         self.merged = 0  # state updates replaced before they were sent
 
-    def push(self, frame: bytes | str, topic: str, is_event: bool) -> bool:
-        """Queue one frame; False if the event lane is over its bound (close as slow)."""
+    def push(self, frame: bytes | str, topic: str, is_event: bool, answer: bool = False) -> bool:
+        """Queue one frame; False if the event lane is over its bound (close as slow).
+
+        ``answer`` marks the reply to a client's frame (a subscribe's snapshot): an
+        unsubscribe read right behind it forgets the topic's other frames, not the answer."""
         old = self._state.pop(topic, None) if self._state else None
         if old is not None:
             old.alive = False
             self.merged += 1
-        item = _Item(frame, topic, is_event)
+        item = _Item(frame, topic, is_event, True, answer)
         if is_event:
             self.events += 1
         else:
@@ -77,9 +81,9 @@ class Outbox:
         return out
 
     def drop_topic(self, topic: str) -> None:
-        """Forget what waits for a topic the client unsubscribed from."""
+        """Forget what waits for a topic the client unsubscribed from (answers stay)."""
         for item in self._items[self._head:]:
-            if item.topic == topic and item.alive:
+            if item.topic == topic and item.alive and not item.answer:
                 item.alive = False
                 if item.is_event:
                     self.events -= 1

@@ -447,3 +447,43 @@ async def test_dead_client_found_by_ping_timeout(redis: Redis, redis_server: Emb
                 break
             await asyncio.sleep(0.05)
         assert metrics.CONNECTIONS._value.get() == before
+
+
+async def test_subscribe_and_unsubscribe_in_one_write_both_answered(server: Server) -> None:
+    """A subscribe's snapshot is its answer: an unsubscribe of the same topic read in the
+    same TCP segment must not withdraw it (a client library awaiting the id would hang)."""
+    from loadtest.wsclient import TEXT, client_frame
+
+    token = server.token("display", site="demo")
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
+    writer.write((f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n").encode())
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 101")
+    frames = [{"op": "subscribe", "topic": "board:demo", "id": 7},
+              {"op": "unsubscribe", "topic": "board:demo", "id": 8},
+              {"op": "unsubscribe", "topic": "board:demo", "id": 9},
+              {"op": "ping", "id": 10}]
+    writer.write(b"".join(client_frame(TEXT, json.dumps(f).encode()) for f in frames))
+    got: list[dict[str, Any]] = []
+    buf = b""
+    async with asyncio.timeout(5):
+        while not any(m.get("op") == "pong" for m in got):
+            buf += await reader.read(65536)
+            while len(buf) >= 2:
+                n, at = buf[1] & 0x7F, 2
+                if n == 126:
+                    n, at = int.from_bytes(buf[2:4], "big"), 4
+                elif n == 127:
+                    n, at = int.from_bytes(buf[2:10], "big"), 10
+                if len(buf) < at + n:
+                    break
+                if buf[0] & 0x0F == TEXT:
+                    got.append(json.loads(buf[at:at + n]))
+                buf = buf[at + n:]
+    writer.close()
+    assert [(m["op"], m.get("id"), m.get("code")) for m in got] == [
+        ("snapshot", 7, None), ("error", 9, "not_subscribed"), ("pong", 10, None)]

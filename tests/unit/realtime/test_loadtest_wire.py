@@ -56,6 +56,15 @@ def test_drop_topic_forgets_only_that_topic() -> None:
     assert box.take() == [b"b"] and box.events == 0
 
 
+def test_drop_topic_keeps_the_answer_to_a_subscribe() -> None:
+    box = Outbox(max_events=10)
+    box.push(b"snapshot", "x", True, answer=True)
+    box.push(b"event", "x", True)
+    box.push(b"state", "x", False)
+    box.drop_topic("x")
+    assert box.take() == [b"snapshot"] and box.events == 0
+
+
 async def test_inbox_is_a_queue_for_one_reader() -> None:
     inbox = _Inbox()
     assert inbox.empty()
