@@ -40,6 +40,20 @@ async def until(c: Client, pred: Any, wait_s: float = 5.0) -> dict[str, Any]:
             return msg
 
 
+async def raw_ws(server: Server, token: str) -> tuple[asyncio.StreamReader,
+                                                     asyncio.StreamWriter]:
+    """A websocket opened by hand on a plain socket (JSON subprotocol), after the 101."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
+    writer.write((f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n"
+                  "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n").encode())
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
+    assert head.startswith(b"HTTP/1.1 101")
+    return reader, writer
+
+
 @pytest.fixture
 async def eng(redis: Redis, server: Server) -> Engine:
     return Engine(Store(redis), config_ttl_s=0)
@@ -425,14 +439,7 @@ async def test_dead_client_found_by_ping_timeout(redis: Redis, redis_server: Emb
         before = metrics.CONNECTIONS._value.get()
         token = server.token("display", site="demo")
         # A raw socket: it completes the handshake, then never answers a ping.
-        reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
-        writer.write((f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                      "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                      "Sec-WebSocket-Version: 13\r\n"
-                      "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n").encode())
-        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-        assert head.startswith(b"HTTP/1.1 101")
+        reader, writer = await raw_ws(server, token)
         assert metrics.CONNECTIONS._value.get() == before + 1
         # Read (but never answer) until the server gives up on us.
         frames = b""
@@ -455,14 +462,7 @@ async def test_subscribe_and_unsubscribe_in_one_write_both_answered(server: Serv
     from loadtest.wsclient import TEXT, client_frame
 
     token = server.token("display", site="demo")
-    reader, writer = await asyncio.open_connection("127.0.0.1", server.settings.port)
-    writer.write((f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                  "Sec-WebSocket-Version: 13\r\n"
-                  "Sec-WebSocket-Protocol: switchboard.v1.json\r\n\r\n").encode())
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
-    assert head.startswith(b"HTTP/1.1 101")
+    reader, writer = await raw_ws(server, token)
     frames = [{"op": "subscribe", "topic": "board:demo", "id": 7},
               {"op": "unsubscribe", "topic": "board:demo", "id": 8},
               {"op": "unsubscribe", "topic": "board:demo", "id": 9},
