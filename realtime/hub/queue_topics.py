@@ -158,6 +158,11 @@ class Board:
 
 # -- ticket ----------------------------------------------------------------------------
 
+def _moved(data: dict[str, Any]) -> tuple[Any, ...]:
+    """What a waiting ticket's ``position`` message is re-sent for when it changes."""
+    return data["position"], data["estimate"], data["counters_open"]
+
+
 class Ticket:
     name = "ticket"
     feed_kind = "site"
@@ -186,7 +191,7 @@ class Ticket:
         data = self.view(feed, t)
         # The topic's first subscriber: what it was shown is the baseline of "unchanged",
         # so the next change elsewhere does not send it the same place again.
-        feed.seed(ref.topic, (data["position"], data["estimate"]))
+        feed.seed(ref.topic, _moved(data))
         return data
 
     def view(self, feed: Any, t: dict[str, Any]) -> dict[str, Any]:
@@ -197,6 +202,10 @@ class Ticket:
             "status": t["status"], "priority": t.get("priority"),
             "position": pos, "people_ahead": pos - 1 if pos else None,
             "estimate": feed.estimate(t["id"]) if pos else None,
+            # Counters serving the ticket's service that are open now: 0 beside an estimate
+            # means they are closed or paused but known to open (the roster), so the page
+            # does not say "almost your turn" while nobody can call anyone.
+            "counters_open": len(v.open_counters(t["service"])) if pos else None,
             "counter": t.get("counter") or None, "called_at": _iso(t.get("called_ms")),
         }
         if t["status"] in ("called",) and t.get("counter"):
@@ -215,7 +224,7 @@ class Ticket:
         if current is None:
             return None
         data = self.view(feed, current)
-        if feed.unchanged(ref.topic, (data["position"], data["estimate"])):
+        if feed.unchanged(ref.topic, _moved(data)):
             return None
         return Message("position", data, is_event=False)
 
@@ -223,7 +232,8 @@ class Ticket:
         t = entry.data.get("ticket")
         if t is None or t.get("id") != ref.parts[0]:
             return None
-        data = self.view(feed, t) | {"position": None, "people_ahead": None, "estimate": None}
+        data = self.view(feed, t) | {"position": None, "people_ahead": None, "estimate": None,
+                                     "counters_open": None}
         return Message(TICKET_TYPES.get(entry.type, entry.type), data)
 
     def current(self, feed: Any, ref: Ref) -> Message | None:

@@ -5,8 +5,10 @@ own priority classes and took the literal ``walk_in`` for the unlabelled class."
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -134,6 +136,39 @@ def test_tracker_far_back_with_no_counter_open_says_so_too(context: Any,
     for _ in tickets:
         op(server, "x1", "call-next")
         op(server, "x1", "complete")
+
+
+def test_tracker_on_a_break_is_not_almost_your_turn(context: Any, server: DemoServer) -> None:
+    """Every counter of the service closed, but the roster opens one later today (a lunch
+    break): the ticket has an estimate that includes the break, and first in line is told
+    the counters are on a break, not "almost your turn"; opening the counter brings it."""
+    now = dt.datetime.now(ZoneInfo("Asia/Shanghai"))
+    start, end = ((now + dt.timedelta(hours=h)).strftime("%H:%M") for h in (2, 4))
+    annex = {**WARD, "name": {"zh": "分院", "en": "Annex"},
+             "services": [{"id": "lab", "name": {"zh": "化验", "en": "Lab"}, "prefix": "L"}],
+             "counters": [{"id": "l1", "name": {"zh": "化验室", "en": "Lab room"},
+                           "services": ["lab"], "shifts": [[start, end]]}]}
+    r = httpx.put(f"{server.base}/v1/sites/annex", json=annex, timeout=10,
+                  headers={"Authorization": f"Bearer {server.token('admin')}"})
+    assert r.status_code == 200, r.text
+    a = server.token("agent", site="annex", counter="l1")
+    t = server.post("/v1/sites/annex/tickets", a, {"service": "lab", "channel": "window"})
+    assert t["position"] == 1
+    assert t["estimate"] is not None and t["estimate"]["low_s"] >= 3600  # after the break
+    phone = context.new_page()
+    phone.goto(server.base + t["tracker"] + "&lang=en")
+    phone.wait_for_selector("body[data-phase='on_break']", timeout=WAIT_MS)
+    assert "on a break" in status_text(phone)
+    assert "Almost your turn" not in status_text(phone)
+    assert phone.locator(".fig-pos dd").inner_text() == "1"
+    phone.wait_for_timeout(600)  # alerts settle after 250 ms
+    assert phone.evaluate("window.switchboardTicket.alerts") == []
+    phone.get_by_role("button", name="中文").click()
+    wait_js(phone, "document.documentElement.lang === 'zh-CN'")
+    assert "正在休息" in status_text(phone) and "快到您了" not in status_text(phone)
+    server.post("/v1/sites/annex/counters/l1/open", a, None)
+    phone.wait_for_selector("body[data-phase='almost']", timeout=WAIT_MS)
+    assert "快到您了" in status_text(phone)
 
 
 def test_console_names_the_sites_own_priority_classes(context: Any,

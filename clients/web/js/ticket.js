@@ -32,17 +32,22 @@ function counterName(tk) {
 }
 
 /**
- * waiting | no_counter | almost | called | serving | done | no_show | parked | transferred | cancelled
+ * waiting | no_counter | on_break | almost | called | serving | done | no_show | parked | transferred | cancelled
  *
  * no_counter: in line, but no counter serving the service is open or known to open. The
  * ticket topic says so by a null `estimate` beside a place in line (docs/estimates.md: "None
  * means no counter serving the service is open or known (from the roster) to open"); it is
  * re-sent as soon as that changes. Nobody is told to come back then, however near the front.
+ *
+ * on_break: in line with an estimate, but `counters_open` is 0: every counter serving the
+ * service is closed or paused and the roster says one opens later (a lunch break). The wait
+ * includes the break; "almost your turn" would send people back to an empty hall.
  */
 export function phase(tk) {
   if (!tk) return 'loading';
   if (tk.status === 'waiting' || tk.status === 'transferred') {
     if (tk.position != null && tk.estimate === null) return 'no_counter';
+    if (tk.position != null && tk.counters_open === 0) return 'on_break';
     if (tk.people_ahead != null && tk.people_ahead <= ALMOST_AHEAD) return 'almost';
   }
   return tk.status;
@@ -74,6 +79,8 @@ function renderStatus(tk, p) {
     waiting: [t('st_waiting_msg')],
     no_counter: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('st_no_counter_msg')]
       : [t('st_no_counter_msg')],
+    on_break: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('st_on_break_msg')]
+      : [t('st_on_break_msg')],
     // A transferred ticket near the front is told both: where it is now, and that it is soon.
     almost: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('almost')] : [t('almost')],
     called: [h('strong', { class: 'turn' }, t('your_turn')), h('span', { class: 'go' }, t('go_to', { counter: counterName(tk) })),
@@ -89,7 +96,7 @@ function renderStatus(tk, p) {
 }
 
 function renderFigures(tk, p) {
-  const show = ['waiting', 'no_counter', 'almost', 'transferred'].includes(p) && tk.position != null;
+  const show = ['waiting', 'no_counter', 'on_break', 'almost', 'transferred'].includes(p) && tk.position != null;
   const el = $('figures');
   el.hidden = !show;
   if (!show) return;
