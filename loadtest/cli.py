@@ -23,6 +23,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from queueing.argtypes import number, whole
+
 SCENARIOS = ("boards", "trackers", "devices", "rush", "mixed")
 MAX_DURATION_S = 600.0
 
@@ -31,15 +33,15 @@ def _common(p: argparse.ArgumentParser, duration: bool = True) -> None:
     from loadtest.servers import TARGETS
     p.add_argument("--target", choices=TARGETS, default="switchboard",
                    help="server under test (default switchboard)")
-    p.add_argument("--workers", type=int, default=2,
+    p.add_argument("--workers", type=whole(1), default=2,
                    help="server processes for switchboard and the socket.io peers (default 2)")
     p.add_argument("--url", help="a running Switchboard (http://127.0.0.1:PORT) instead of "
                                  "starting one")
     p.add_argument("--secret", help="with --url: the server's token secret")
-    p.add_argument("--procs", type=int, default=0,
+    p.add_argument("--procs", type=whole(0), default=0,
                    help="generator processes (default: sized from connections and rate)")
     if duration:
-        p.add_argument("--duration", type=float, default=30.0, help="seconds (default 30)")
+        p.add_argument("--duration", type=number(0), default=30.0, help="seconds (default 30)")
     p.add_argument("--json", help="write the results to this file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--profile", metavar="DIR",
@@ -51,35 +53,35 @@ def parser() -> argparse.ArgumentParser:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="scenario", required=True)
     p = sub.add_parser("boards", help="N screens on one board while counters call")
-    p.add_argument("--screens", type=int, required=True)
-    p.add_argument("--calls-per-s", type=float, required=True)
-    p.add_argument("--counters", type=int, default=0,
+    p.add_argument("--screens", type=whole(1), required=True)
+    p.add_argument("--calls-per-s", type=number(0), required=True)
+    p.add_argument("--counters", type=whole(0), default=0,
                    help="counters calling (default: one per call, at most 500)")
     _common(p)
     p = sub.add_parser("trackers", help="M ticket holders, each on its own ticket")
-    p.add_argument("--trackers", type=int, required=True)
-    p.add_argument("--calls-per-s", type=float, required=True)
-    p.add_argument("--services", type=int, default=10,
+    p.add_argument("--trackers", type=whole(1), required=True)
+    p.add_argument("--calls-per-s", type=number(0), required=True)
+    p.add_argument("--services", type=whole(1), default=10,
                    help="queues the holders are spread over (default 10); each call "
                         "moves trackers/services tickets")
-    p.add_argument("--counters", type=int, default=0,
+    p.add_argument("--counters", type=whole(0), default=0,
                    help="counters calling (default 2 per service)")
     _common(p)
     p = sub.add_parser("devices", help="K technicians sending GPS fixes over msgpack")
-    p.add_argument("--devices", type=int, required=True)
-    p.add_argument("--hz", type=float, required=True)
-    p.add_argument("--jobs-per-s", type=float, default=0.0,
+    p.add_argument("--devices", type=whole(1), required=True)
+    p.add_argument("--hz", type=number(0), required=True)
+    p.add_argument("--jobs-per-s", type=number(0, above=False), default=0.0,
                    help="jobs created per second (default devices/120, at least 0.2)")
     _common(p)
     p = sub.add_parser("rush", help="a booking rush: N attempts on K slots")
-    p.add_argument("--attempts", type=int, required=True)
-    p.add_argument("--slots", type=int, required=True)
-    p.add_argument("--concurrency", type=int, default=64,
+    p.add_argument("--attempts", type=whole(1), required=True)
+    p.add_argument("--slots", type=whole(1), required=True)
+    p.add_argument("--concurrency", type=whole(1), default=64,
                    help="HTTP connections attempting at once (default 64)")
     _common(p, duration=False)
     p = sub.add_parser("mixed", help="a clinic-plus-city mix")
-    p.add_argument("--clinics", type=int, default=8)
-    p.add_argument("--scale", type=float, default=1.0, help="multiplies the phones")
+    p.add_argument("--clinics", type=whole(1), default=8)
+    p.add_argument("--scale", type=number(0), default=1.0, help="multiplies the phones")
     _common(p)
     p = sub.add_parser("compare", help="the side-by-side report (all targets, a sweep)")
     from loadtest.report import add_arguments

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from loadtest.servers import TARGETS
+from queueing.argtypes import number, whole
 
 LABEL = {"switchboard": "Switchboard", "bare": "bare websockets (ceiling)",
          "python-socketio": "python-socketio + Redis", "node-socketio": "Node socket.io + Redis"}
@@ -38,13 +39,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="servers to compare (default: all four)")
     p.add_argument("--screens", default="1000,2000,5000",
                    help="boards sweep: screens at 10 messages/s each")
-    p.add_argument("--trackers", type=int, default=10_000)
+    p.add_argument("--trackers", type=whole(1), default=10_000)
     p.add_argument("--update-rates", default="2000,5000,10000",
                    help="trackers sweep: position updates per second in all")
-    p.add_argument("--hold", type=int, default=20_000,
+    p.add_argument("--hold", type=whole(0), default=20_000,
                    help="idle connections held on Switchboard (0: skip)")
-    p.add_argument("--duration", type=float, default=20.0, help="seconds per run")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--duration", type=number(0), default=20.0, help="seconds per run")
+    p.add_argument("--workers", type=whole(1), default=2)
     p.add_argument("--only", choices=["boards", "trackers", "hold"], action="append",
                    help="run only these sweeps (repeatable)")
     p.add_argument("--render", action="store_true",

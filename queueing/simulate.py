@@ -23,6 +23,7 @@ from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
+from queueing.argtypes import whole
 from queueing.sim.config import ScenarioError, load
 from queueing.sim.run import simulate
 
@@ -32,12 +33,12 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", required=True, help="scenario JSON file")
     parser.add_argument("--seed", type=int, help="overrides the scenario's seed")
-    parser.add_argument("--days", type=_at_least_one, help="overrides the scenario's days")
+    parser.add_argument("--days", type=whole(1), help="overrides the scenario's days")
     parser.add_argument("--json", dest="json_out", help="write the report to this file")
     parser.add_argument("--quiet", action="store_true", help="no table, no progress")
-    parser.add_argument("--oracle-every", type=int, default=0, metavar="K",
+    parser.add_argument("--oracle-every", type=whole(0), default=0, metavar="K",
                         help="also score the Monte Carlo floor on every K-th estimated ticket")
-    parser.add_argument("--oracle-reps", type=_at_least_one, default=100, metavar="R",
+    parser.add_argument("--oracle-reps", type=whole(1), default=100, metavar="R",
                         help="continuations per oracle estimate (default 100)")
     args = parser.parse_args(argv)
     console = Console(stderr=True)
@@ -59,17 +60,6 @@ def main(argv: list[str] | None = None) -> int:
     if not args.quiet:
         print_report(report, elapsed)
     return 0
-
-
-def _at_least_one(raw: str) -> int:
-    """An argparse type: a whole number of at least 1 (refused with exit status 2)."""
-    try:
-        value = int(raw)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{raw!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
 
 
 def print_report(report: dict[str, Any], elapsed_s: float) -> None:

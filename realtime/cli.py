@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from queueing.argtypes import whole
 from realtime.auth import ROLES, load_secret, make_token
 from realtime.logfilter import RedactTokens, uvicorn_log_config
 from realtime.settings import Settings, from_env, to_env
@@ -46,7 +47,7 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--job", help="job id (role customer)")
     p.add_argument("--org", help="organisation id (role org)")
     p.add_argument("--subject", help="who the token is for (recorded in the audit log)")
-    p.add_argument("--ttl-s", type=_positive_int, default=None,
+    p.add_argument("--ttl-s", type=whole(1), default=None,
                    help="lifetime in seconds (default: a year for display and kiosk, "
                         "SWITCHBOARD_TOKEN_TTL_S for the others)")
     p.add_argument("--data-dir", help="data folder holding the generated secret")
@@ -154,16 +155,6 @@ def token(args: argparse.Namespace) -> int:
         print(f"switchboard token: {exc}", file=sys.stderr)
         return 2
     return 0
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a whole number of seconds above 0, not {text!r}")
-    return value
 
 
 def _default_ttl(role: str, settings: Settings) -> int:
