@@ -461,6 +461,47 @@ def test_map_view_draws_zones_markers_and_configured_tiles(unit: Any) -> None:
     assert r["gone"] == 0
 
 
+def test_map_labels_do_not_pile_up(unit: Any) -> None:
+    """A cluster of jobs (a building complex) showed its labels on top of each other and a
+    zone's name under the pins: labels that would cover another are hidden, people and
+    places that matter first, and a zone's name moves down clear of the markers."""
+    r = run(unit, """
+      const { declutter, labelWidth } = m.map;
+      const box = (x, y, w = 20) => ({ x, y, w, h: 14 });
+      const picked = declutter([
+        { key: 'a', priority: 1, spots: [box(0, 0)] },
+        { key: 'b', priority: 1, spots: [box(10, 5)] },
+        { key: 't', priority: 3, spots: [box(12, 6)] },
+        { key: 'z', priority: 0, avoid: true, spots: [box(100, 0), box(100, 16)] },
+        { key: 'c', priority: 1, spots: [box(40, 0)] },
+      ], [box(95, 0, 30)]);
+      const div = document.createElement('div');
+      div.id = 'm2';
+      div.style.width = '400px';
+      div.style.height = '300px';
+      document.body.append(div);
+      const map = new m.map.MapView(div, { label: 'cluster' });
+      const zone = { id: 'z', name: '浦西 Puxi', polygon: [[121.40, 31.20], [121.50, 31.20], [121.50, 31.26], [121.40, 31.26]] };
+      const jobs = ['57AC', 'D26B', 'E628', '9F01'].map((label, i) => ({ id: `j${i}`, lat: 31.23 + i * 0.00005, lon: 121.45, kind: i === 2 ? 'risk' : 'assigned', label }));
+      map.update({ zones: [zone], jobs, techs: [{ id: 't', lat: 31.23, lon: 121.4502, label: '杨磊' }] });
+      const shown = [...div.querySelectorAll('.m-label')].filter((t) => !t.dataset.hidden).map((t) => t.textContent);
+      const zoneText = div.querySelector('.map-zone-name');
+      // Far apart, every label shows again.
+      map.update({ jobs: jobs.map((j, i) => ({ ...j, lat: 31.21 + i * 0.01 })), techs: [] });
+      const apart = [...div.querySelectorAll('.m-label')].filter((t) => !t.dataset.hidden).length;
+      div.remove();
+      return { picked: Object.fromEntries(picked), shown, apart, cjk: labelWidth('浦西') > labelWidth('ab'),
+               zoneHidden: !!zoneText.dataset.hidden, zoneY: Number(zoneText.getAttribute('y')), zoneTop: Number(zoneText.dataset.top) };
+    """)
+    # t first (priority 3) hides a and b, which it overlaps; the zone's name takes its
+    # second spot (the first is over a marker); c is clear.
+    assert r["picked"] == {"t": 0, "c": 0, "z": 1}
+    assert "杨磊" in r["shown"] and "E628" in r["shown"]  # the person, then the job at risk
+    assert len(r["shown"]) < 5  # the rest of the pile is hidden
+    assert r["apart"] == 4 and r["cjk"]
+    assert r["zoneHidden"] or r["zoneY"] >= r["zoneTop"]
+
+
 def test_a_tile_url_is_off_by_default_and_allowed_by_the_csp_when_set() -> None:
     from realtime.pages import HEADERS, map_setting
     from realtime.settings import from_env

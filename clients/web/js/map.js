@@ -140,6 +140,39 @@ export function formatDistance(metres, lang) {
 
 // -- the SVG component -------------------------------------------------------------------
 
+/** Width in px of `text` in the maps' 12 px bold labels (CJK about one em, Latin ~0.6). */
+export function labelWidth(text, spacing = 0) {
+  let w = 0;
+  for (const ch of text) w += (ch.codePointAt(0) >= 0x2e80 ? 12.5 : 7.4) + spacing;
+  return w + 4;
+}
+
+function overlaps(a, b) {
+  return a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+}
+
+/**
+ * Which labels to show so none covers another: `labels` are
+ * [{key, priority, spots: [{x, y, w, h}, …], avoid}] (boxes, top-left corner, in the order
+ * to try); a label with `avoid` must not cover the `obstacles` either (the markers: a
+ * zone's name under a pin). Highest priority first (ties in the given order), each label
+ * takes its first free spot; a label with none is hidden (its marker keeps its tooltip).
+ * Returns Map key → the chosen spot's index.
+ */
+export function declutter(labels, obstacles = []) {
+  const taken = [];
+  const out = new Map();
+  const order = labels.map((l, i) => [l, i]).sort((a, b) => b[0].priority - a[0].priority || a[1] - b[1]);
+  for (const [l] of order) {
+    const free = (s) => !taken.some((t) => overlaps(s, t)) && !(l.avoid && obstacles.some((t) => overlaps(s, t)));
+    const i = l.spots.findIndex(free);
+    if (i < 0) continue;
+    out.set(l.key, i);
+    taken.push(l.spots[i]);
+  }
+  return out;
+}
+
 function el(tag, attrs = {}) {
   const node = document.createElementNS(SVG, tag);
   for (const [k, v] of Object.entries(attrs)) if (v != null) node.setAttribute(k, String(v));
@@ -235,6 +268,55 @@ export class MapView {
     this.drawLines(v);
     this.drawMarkers(v, 'jobs');
     this.drawMarkers(v, 'techs');
+    this.declutter();
+  }
+
+  /** Hide marker labels that would cover another label (people first, then places that
+   *  matter — next, at risk, offered), and move a zone's name down, or hide it, where
+   *  markers or labels sit under it. Hidden labels stay in the DOM (data-hidden); the
+   *  marker keeps its tooltip. */
+  declutter() {
+    const obstacles = [];
+    const labels = [];
+    const texts = new Map();
+    const rank = { techs: 3, next: 2, risk: 2, offer: 2 };
+    for (const kind of ['techs', 'jobs']) {
+      for (const [id, g] of this.markers[kind]) {
+        const m = /translate\(([-\d.]+)px, ([-\d.]+)px\)/.exec(g.style.transform);
+        if (!m) continue;
+        const x = Number(m[1]);
+        const y = Number(m[2]);
+        obstacles.push(kind === 'techs' ? { x: x - 9, y: y - 9, w: 18, h: 18 } : { x: x - 9, y: y - 26, w: 18, h: 26 });
+        const text = g.querySelector('text');
+        const kindClass = [...g.classList].find((c) => c.startsWith('k-'))?.slice(2);
+        if (!text.textContent || (kind === 'jobs' && ['later', 'open'].includes(kindClass))) continue;
+        const w = labelWidth(text.textContent);
+        const base = kind === 'techs' ? y - 15 : y - 31;
+        const key = `${kind}:${id}`;
+        texts.set(key, text);
+        labels.push({ key, priority: kind === 'techs' ? rank.techs : (rank[kindClass] ?? 1), spots: [{ x: x - w / 2, y: base - 11, w, h: 14 }] });
+      }
+    }
+    for (const text of this.layers.zones.querySelectorAll('text.map-zone-name')) {
+      const cx = Number(text.dataset.cx);
+      const top = Number(text.dataset.top);
+      const w = labelWidth(text.textContent, 0.5);
+      const key = `zone:${text.dataset.cx}:${text.textContent}`;
+      texts.set(key, text);
+      // Under the zone's top edge, or up to three lines lower.
+      labels.push({ key, priority: 0, avoid: true, spots: [0, 16, 32, 48].map((dy) => ({ x: cx - w / 2, y: top + dy - 11, w, h: 14 })) });
+    }
+    const shown = declutter(labels, obstacles);
+    for (const l of labels) {
+      const text = texts.get(l.key);
+      const at = shown.get(l.key);
+      if (at === undefined) {
+        text.dataset.hidden = '1';
+        continue;
+      }
+      delete text.dataset.hidden;
+      if (l.key.startsWith('zone:')) text.setAttribute('y', (Number(text.dataset.top) + [0, 16, 32, 48][at]).toFixed(1));
+    }
   }
 
   drawTiles(v) {
@@ -284,6 +366,8 @@ export class MapView {
         const top = Math.max(0, Math.min(...px.map((p) => p[1]))) + 18;
         const text = el('text', { class: 'map-zone-name', x: cx.toFixed(1), y: top.toFixed(1), 'text-anchor': 'middle' });
         text.textContent = z.name;
+        text.dataset.cx = String(cx);
+        text.dataset.top = String(top);
         nodes.push(text);
       }
     }
