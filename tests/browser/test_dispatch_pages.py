@@ -183,6 +183,29 @@ def test_accepted_offer_moves_on_the_tracking_page_and_the_dashboard(browser: An
         band_ctx.close()
 
 
+def test_dashboard_on_a_phone_shows_jobs_as_cards(browser: Any, demo: DispatchDemo) -> None:
+    """On a phone the jobs table became a strip to scroll sideways: each job is a card now,
+    every value named by its column, and the page is no wider than the screen."""
+    new_job(demo, "Phone dashboard card")
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    try:
+        page = ctx.new_page()
+        page.goto(demo.org_url(lang="en"))
+        row = page.locator("#jobs tr[data-job]").first
+        row.wait_for(timeout=WAIT_MS)
+        r = page.evaluate("""() => {
+          const row = document.querySelector('#jobs tr[data-job]');
+          const td = row.querySelector('td[data-label]');
+          return { page: document.documentElement.scrollWidth, row: row.getBoundingClientRect().width,
+                   display: getComputedStyle(row).display, before: getComputedStyle(td, '::before').content,
+                   head: document.querySelector('#jobs-head').closest('thead').getBoundingClientRect().height };
+        }""")
+        assert r["display"] == "grid" and r["page"] <= 390 and r["row"] <= 390, r
+        assert r["before"] == '"Batch"' and r["head"] <= 1, r
+    finally:
+        ctx.close()
+
+
 def test_dispatch_pages_answer_bad_links_with_an_error_page(browser: Any, demo: DispatchDemo) -> None:
     ctx = browser.new_context(locale="en-US")
     s = demo.server

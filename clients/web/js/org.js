@@ -154,12 +154,13 @@ function riskCell(j) {
 function renderJobs() {
   const jobs = sortJobs(view.jobs);
   const rows = jobs.slice(0, MAX_ROWS).map((j) => h('tr', { class: j.at_risk ? 'risk' : '', dataset: { job: j.id } },
-    h('th', { scope: 'row', class: 'num' }, shortJob(j.id)),
-    h('td', {}, batchName(j.batch)),
-    h('td', {}, h('span', { class: `chip js-${j.status}` }, t(`d_js_${j.status}`))),
-    h('td', { class: 'num' }, j.eta_ms ? formatEta(j.eta_ms, now(), lang, tz) : '—'),
-    h('td', { class: 'num' }, j.window_end_ms ? formatTime(j.window_end_ms, lang, tz) : '—'),
-    h('td', {}, riskCell(j))));
+    // data-label: on a phone each row is a card and every cell names its column.
+    h('th', { scope: 'row', class: 'num', dataset: { label: t('org_col_job') } }, shortJob(j.id)),
+    h('td', { dataset: { label: t('org_col_batch') } }, batchName(j.batch)),
+    h('td', { dataset: { label: t('org_col_status') } }, h('span', { class: `chip js-${j.status}` }, t(`d_js_${j.status}`))),
+    h('td', { class: 'num', dataset: { label: t('org_col_eta') } }, j.eta_ms ? formatEta(j.eta_ms, now(), lang, tz) : '—'),
+    h('td', { class: 'num', dataset: { label: t('org_col_window') } }, j.window_end_ms ? formatTime(j.window_end_ms, lang, tz) : '—'),
+    h('td', { dataset: { label: t('org_col_risk') } }, riskCell(j))));
   if (jobs.length > MAX_ROWS) rows.push(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('org_more', { n: jobs.length - MAX_ROWS }))));
   if (!jobs.length) rows.push(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('org_no_jobs'))));
   replaceChildren($('jobs'), rows, JSON.stringify([jobs, view.batches.length, lang, Math.floor(now() / 30000)]));
