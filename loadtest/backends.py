@@ -19,6 +19,8 @@ import msgspec
 from loadtest.wsclient import WSClient, connect
 from realtime.auth import make_token
 
+KIOSKS = 1000  # simulated kiosks issuing tickets
+
 
 class DriverStats:
     def __init__(self) -> None:
@@ -49,12 +51,20 @@ class SwitchboardAPI:
         limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
         self.http = httpx.AsyncClient(base_url=base, timeout=60, limits=limits)
         self.stats = DriverStats()
+        self._kiosk_n = 0
 
     def token(self, role: str, **scope: str) -> str:
         return make_token(self.secret, role, ttl_s=86400, **scope)  # type: ignore[arg-type]
 
     def _auth(self, role: str, **scope: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(role, **scope)}"}
+
+    def _kiosk(self, site: str) -> dict[str, str]:
+        """One of many simulated kiosks, each with its own subject as a deployment gives
+        them: a server's per-kiosk rate limit (SWITCHBOARD_KIOSK_RATE_PER_MIN) then holds
+        back none of them at the paces simulated."""
+        self._kiosk_n += 1
+        return self._auth("kiosk", site=site, subject=f"loadtest:kiosk:{self._kiosk_n % KIOSKS}")
 
     async def close(self) -> None:
         await self.http.aclose()
@@ -90,7 +100,6 @@ class SwitchboardAPI:
     async def issue_many(self, site: str, services: Sequence[str], concurrency: int = 32
                          ) -> list[dict[str, Any]]:
         """Issue one ticket per entry of ``services``, in that order (numbers follow it)."""
-        headers = self._auth("kiosk", site=site)
         out: list[dict[str, Any]] = [{} for _ in services]
         # Tickets of one service are issued one after another so their numbers (and places
         # in the queue) follow the list; different services go in parallel.
@@ -102,7 +111,8 @@ class SwitchboardAPI:
         async def lane(svc: str, idx: list[int]) -> None:
             for i in idx:
                 async with sem:
-                    r = await self.http.post(f"/v1/sites/{site}/tickets", headers=headers,
+                    r = await self.http.post(f"/v1/sites/{site}/tickets",
+                                             headers=self._kiosk(site),
                                              json={"service": svc, "channel": "app"})
                 r.raise_for_status()
                 out[i] = r.json()
@@ -116,7 +126,7 @@ class SwitchboardAPI:
         t0 = time.perf_counter()
         try:
             r = await self.http.post(f"/v1/sites/{site}/tickets",
-                                     headers=self._auth("kiosk", site=site),
+                                     headers=self._kiosk(site),
                                      json={"service": service, "channel": "kiosk"})
         except httpx.HTTPError as exc:
             self.stats.error(f"issue: {type(exc).__name__}")

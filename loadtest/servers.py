@@ -101,7 +101,9 @@ class Target:
             self.redis = EmbeddedRedis(tmp / "redis")
             self.redis.start()
         if self.name == "switchboard":
-            env.update({"SWITCHBOARD_SECRET": self.secret, "SWITCHBOARD_LOG_LEVEL": "warning"})
+            # One kiosk token speaks for every simulated kiosk: no per-kiosk rate limit.
+            env.update({"SWITCHBOARD_SECRET": self.secret, "SWITCHBOARD_LOG_LEVEL": "warning",
+                        "SWITCHBOARD_KIOSK_RATE_PER_MIN": "0"})
             cmd = [sys.executable, "-m", "realtime.cli", "serve", "--redis-url", self.redis_url,
                    "--port", str(self.port), "--workers", str(self.workers),
                    "--data-dir", str(tmp / "data")]

@@ -11,7 +11,8 @@ from starlette.routing import Route
 
 from queueing.errors import BadRequest, Forbidden
 from queueing.model import CloseDayRequest, SiteConfig, TicketRequest
-from realtime.auth import make_token
+from realtime import ratelimit
+from realtime.auth import Principal, make_token
 from realtime.body import json_body
 from realtime.context import actor, ctx, principal
 
@@ -56,6 +57,7 @@ async def issue_ticket(request: Request) -> Response:
     req = await json_body(request, TicketRequest, c.settings.max_body_bytes)
     if p.role == "kiosk" and not p.is_admin:
         _kiosk_may_issue(await c.engine.config(site), req)
+    await kiosk_budget(c, p, site)
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 200):
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")
@@ -63,6 +65,15 @@ async def issue_ticket(request: Request) -> Response:
     body = await ticket_body(c, site, issued.ticket, issued.replay)
     headers = {"Idempotent-Replayed": "true"} if issued.replay else None
     return _json(body, 201, headers)
+
+
+async def kiosk_budget(c: Any, p: Principal, site: str) -> None:
+    """A kiosk token is public (its page's URL): what it creates is rate-limited per
+    token subject and site (``SWITCHBOARD_KIOSK_RATE_PER_MIN``); 429 ``rate_limited``."""
+    if p.role == "kiosk":
+        s = c.settings
+        await ratelimit.take(c.redis, "kiosk", site, p.subject, s.kiosk_rate_per_min,
+                             s.kiosk_rate_burst, what="tickets, bookings or check-ins")
 
 
 SELF_SERVICE_CHANNELS = frozenset({"kiosk", "app", "sms", "web"})

@@ -10,6 +10,7 @@ reads, confirms, cancels, reschedules and checks in that booking.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import date, datetime
 from typing import Any
 
@@ -27,9 +28,10 @@ from queueing.booking.model import (
     RescheduleRequest,
     SuspendRequest,
 )
-from queueing.errors import BadRequest, Forbidden
+from queueing.errors import BadRequest, Forbidden, RateLimited, UnknownBooking
 from queueing.model import Channel
-from realtime.api import ticket_body
+from realtime import ratelimit
+from realtime.api import kiosk_budget, ticket_body
 from realtime.auth import Principal, make_token
 from realtime.body import json_body
 from realtime.context import actor, ctx, principal
@@ -150,6 +152,7 @@ async def create_booking(request: Request) -> Response:
     p.require("agent", "kiosk", "partner", site=site)
     req = await json_body(request, BookingRequest, ctx(request).settings.max_body_bytes)
     _channel_allowed(p, req.channel.value)
+    await kiosk_budget(ctx(request), p, site)
     eng = booking_engine(request)
     booked = await eng.book(site, req, actor(p, req.channel.value), _idempotency_key(request))
     b = booked.booking
@@ -196,8 +199,24 @@ async def check_in(request: Request) -> Response:
         p.require("kiosk", "agent", site=site)
     channel = body.channel.value if body.channel else DEFAULT_CHECK_IN.get(p.role, "kiosk")
     _channel_allowed(p, channel)
-    done = await booking_engine(request).check_in(site, body.code, channel,
-                                                  actor(p, channel), only)
+    # Booking codes are 6 letters (30 bits): a caller whose codes keep matching nothing is
+    # guessing, and is stopped before it finds one (per token subject and site).
+    s = c.settings
+    guard = not p.is_admin and s.checkin_failures_per_min > 0
+    if guard:
+        await ratelimit.take(c.redis, "checkin-miss", site, p.subject,
+                             s.checkin_failures_per_min, s.checkin_failures_per_min,
+                             charge=False, what="check-ins with unknown codes")
+    await kiosk_budget(c, p, site)
+    try:
+        done = await booking_engine(request).check_in(site, body.code, channel,
+                                                      actor(p, channel), only)
+    except (UnknownBooking, Forbidden):
+        if guard:  # counted, never refused here: the caller hears what it would have
+            with contextlib.suppress(RateLimited):
+                await ratelimit.take(c.redis, "checkin-miss", site, p.subject,
+                                     s.checkin_failures_per_min, s.checkin_failures_per_min)
+        raise
     # The same body as POST /tickets: estimate, token, tracker.
     out = await ticket_body(c, site, done.ticket, done.replay) | {"booking": done.booking["id"]}
     susp = done.booking.get("suspension")

@@ -27,7 +27,9 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SwitchboardError)  # registered for SwitchboardError only
-    return JSONResponse(exc.to_dict(), status_code=exc.status)
+    retry = exc.details.get("retry_after_s") if exc.status in (429, 503) else None
+    return JSONResponse(exc.to_dict(), status_code=exc.status,
+                        headers={"Retry-After": str(retry)} if retry else None)
 
 
 async def dispatch_error(request: Request, exc: Exception) -> Response:

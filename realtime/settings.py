@@ -41,6 +41,11 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     max_body_bytes: Positive = 65536
     idempotency_ttl_s: Positive = 86400
     config_cache_s: Annotated[float, msgspec.Meta(ge=0)] = 2.0
+    # Public tokens (kiosk): tickets, bookings and check-ins per token subject and site per
+    # minute, with a burst; check-ins whose code matched nothing, per caller (0: no limit).
+    kiosk_rate_per_min: Annotated[int, msgspec.Meta(ge=0)] = 60
+    kiosk_rate_burst: Positive = 60
+    checkin_failures_per_min: Annotated[int, msgspec.Meta(ge=0)] = 10
     # Hub
     history_ttl_s: Positive = 600
     history_min_entries: Positive = 1000

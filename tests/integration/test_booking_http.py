@@ -100,6 +100,9 @@ async def test_rush_2000_attempts_for_100_places(bserver: Server, redis: Redis) 
     async with httpx.AsyncClient(base_url=bserver.base, limits=limits, timeout=60) as hc:
         async def attempt(body: dict[str, Any], key: str | None) -> httpx.Response:
             headers = dict(auth[body["channel"]])
+            if body["channel"] == "kiosk":  # a hall of 20 kiosks, each with its own budget
+                headers = bserver.auth("kiosk", site="demo",
+                                       subject=f"kiosk-{int(body['customer'][4:]) % 20}")
             if key:
                 headers["Idempotency-Key"] = key
             async with gate:

@@ -1,0 +1,166 @@
+"""A security review's findings, attacked over real sockets: what a public kiosk token (it is
+in the kiosk page's URL), a patient's booking token or a slow client could do."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from queueing import keys
+from queueing.demo import demo_site
+from realtime.redisproc import EmbeddedRedis
+from tests.integration.conftest import Server, running_server
+from tests.integration.test_booking_http import TZ, rush_schedule, today
+from tests.integration.test_booking_support import sid
+
+TICKET = {"service": "internal", "channel": "kiosk"}
+
+
+@contextlib.asynccontextmanager
+async def demo_server(redis_server: EmbeddedRedis, tmp_path: Path, booking: bool = False,
+                      **overrides: Any) -> AsyncIterator[Server]:
+    async with running_server(redis_server.url, tmp_path, **overrides) as s:
+        admin = s.auth("admin")
+        r = await s.client.put("/v1/sites/demo", content=msgspec.json.encode(demo_site()),
+                               headers=admin)
+        assert r.status_code == 200, r.text
+        if booking:
+            r = await s.client.put("/v1/sites/demo/booking", headers=admin,
+                                   content=msgspec.json.encode(rush_schedule()))
+            assert r.status_code == 200, r.text
+        yield s
+
+
+async def waiting(redis: Redis, service: str = "internal") -> int:
+    return int(await redis.zcard(keys.prefix("demo") + f"q:{service}"))
+
+
+# -- a kiosk token cannot flood the queue -------------------------------------------------
+
+async def test_a_kiosk_token_cannot_issue_thousands_of_tickets(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: one kiosk token (read off the kiosk page's URL) issued 1,000 tickets in 4.7 s,
+    and would have gone on. Now its tickets are limited per token subject and site; past
+    the burst the answer is 429 rate_limited with Retry-After, and nothing is issued."""
+    async with demo_server(redis_server, tmp_path) as s:
+        kiosk = s.auth("kiosk", site="demo")
+        answers = await asyncio.gather(*(s.client.post("/v1/sites/demo/tickets", json=TICKET,
+                                                       headers=kiosk) for _ in range(100)))
+        codes = [r.status_code for r in answers]
+        assert codes.count(201) <= 61 and codes.count(429) >= 39, codes  # default burst 60
+        refused = next(r for r in answers if r.status_code == 429)
+        body = refused.json()
+        assert body["code"] == "rate_limited" and body["temporary"] is True
+        assert int(refused.headers["retry-after"]) >= 1
+        assert body["details"]["retry_after_s"] == int(refused.headers["retry-after"])
+        assert await waiting(redis) == codes.count(201)
+        # Another kiosk (its own subject) and the counters' staff are not held back.
+        other = await s.client.post("/v1/sites/demo/tickets", json=TICKET,
+                                    headers=s.auth("kiosk", site="demo", subject="kiosk-2"))
+        assert other.status_code == 201, other.text
+        agent = s.auth("agent", site="demo", counter="1")
+        for _ in range(70):
+            r = await s.client.post("/v1/sites/demo/tickets", headers=agent,
+                                    json={"service": "internal", "channel": "window"})
+            assert r.status_code == 201, r.text
+
+
+async def test_the_kiosk_budget_refills_and_is_configurable(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    async with demo_server(redis_server, tmp_path, kiosk_rate_per_min=600,
+                           kiosk_rate_burst=3) as s:
+        kiosk = s.auth("kiosk", site="demo", subject="hall-a")
+        codes = [(await s.client.post("/v1/sites/demo/tickets", json=TICKET,
+                                      headers=kiosk)).status_code for _ in range(4)]
+        assert codes == [201, 201, 201, 429]
+        await asyncio.sleep(0.25)  # 600 a minute: one more every 0.1 s
+        r = await s.client.post("/v1/sites/demo/tickets", json=TICKET, headers=kiosk)
+        assert r.status_code == 201, r.text
+    # 0 turns the limit off (a load test's own server).
+    async with demo_server(redis_server, tmp_path, kiosk_rate_per_min=0) as s:
+        kiosk = s.auth("kiosk", site="demo", subject="loadtest")
+        answers = await asyncio.gather(*(s.client.post("/v1/sites/demo/tickets", json=TICKET,
+                                                       headers=kiosk) for _ in range(80)))
+        assert {r.status_code for r in answers} == {201}
+
+
+async def test_a_kiosk_token_cannot_book_every_slot(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    async with demo_server(redis_server, tmp_path, booking=True, kiosk_rate_per_min=60,
+                           kiosk_rate_burst=5) as s:
+        kiosk = s.auth("kiosk", site="demo")
+        codes = []
+        for i in range(8):
+            r = await s.client.post("/v1/sites/demo/bookings", headers=kiosk, json={
+                "slot": sid("r1", 1, f"{9 + i // 2:02d}:{30 * (i % 2):02d}", tz=TZ,
+                            today=today()), "customer": f"p{i}", "channel": "kiosk"})
+            codes.append(r.json().get("code") if r.status_code != 201 else 201)
+        assert codes[:5] == [201] * 5 and codes[5:] == ["rate_limited"] * 3, codes
+
+
+# -- booking codes cannot be guessed from a kiosk ----------------------------------------
+
+def _next_lab_slot() -> str:
+    now = datetime.now(TZ)
+    nxt = now.replace(minute=0 if now.minute < 30 else 30, second=0,
+                      microsecond=0) + timedelta(minutes=30)
+    return sid("lab1", (nxt.date() - today()).days, nxt.strftime("%H:%M"), "lab", TZ, today())
+
+
+async def test_guessing_booking_codes_at_a_kiosk_is_stopped(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: booking codes are 6 letters (30 bits) and a kiosk token checked in any code
+    at ~200 a second: with a few thousand bookings a day a guess hits within minutes,
+    checks a stranger in and names their booking (and, read by id, their customer id).
+    Now a caller whose check-in codes keep matching nothing is refused (429) before it
+    finds one, even with a right code, until its budget refills."""
+    async with demo_server(redis_server, tmp_path, booking=True,
+                           checkin_failures_per_min=3) as s:
+        c = s.client
+        partner = s.auth("partner", site="demo", subject="app")
+        b = (await c.post("/v1/sites/demo/bookings", headers=partner, json={
+            "slot": _next_lab_slot(), "customer": "13800138000", "channel": "app"})).json()
+        kiosk = s.auth("kiosk", site="demo", subject="hall-kiosk")
+        wrong = [c for c in ("AAAAAA", "BBBBBB", "CCCCCC", "DDDDDD") if c != b["code"]][:3]
+        for guess in wrong:
+            r = await c.post("/v1/sites/demo/check-in", json={"code": guess}, headers=kiosk)
+            assert r.json()["code"] == "unknown_booking", r.text
+        hit = await c.post("/v1/sites/demo/check-in", json={"code": b["code"]}, headers=kiosk)
+        assert hit.status_code == 429 and hit.json()["code"] == "rate_limited", hit.text
+        assert int(hit.headers["retry-after"]) >= 1
+        got = await c.get(f"/v1/bookings/{b['id']}", headers=partner)
+        assert got.json()["status"] == "confirmed"  # not checked in by the guesser
+        # Another kiosk of the hall is not blocked by the guesser.
+        ok = await c.post("/v1/sites/demo/check-in", json={"code": b["code"]},
+                          headers=s.auth("kiosk", site="demo", subject="kiosk-2"))
+        assert ok.status_code == 201, ok.text
+
+
+async def test_a_booking_token_cannot_probe_other_codes(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """A patient's own booking token checking in other codes learns which exist
+    (another's code is ``forbidden``, a made-up one ``unknown_booking``): those count as
+    misses too."""
+    async with demo_server(redis_server, tmp_path, booking=True,
+                           checkin_failures_per_min=2) as s:
+        c = s.client
+        partner = s.auth("partner", site="demo", subject="app")
+        mine, theirs = [(await c.post("/v1/sites/demo/bookings", headers=partner, json={
+            "slot": _next_lab_slot(), "customer": who, "channel": "app"})).json()
+            for who in ("me", "them")]
+        own = {"Authorization": f"Bearer {mine['token']}"}
+        first = await c.post("/v1/sites/demo/check-in", json={"code": theirs["code"]},
+                             headers=own)
+        assert first.json()["code"] == "forbidden"
+        second = await c.post("/v1/sites/demo/check-in", json={"code": "ZZZZZZ"}, headers=own)
+        assert second.json()["code"] in ("unknown_booking", "forbidden")
+        third = await c.post("/v1/sites/demo/check-in", json={"code": theirs["code"]},
+                             headers=own)
+        assert third.status_code == 429 and third.json()["code"] == "rate_limited"
