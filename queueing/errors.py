@@ -42,6 +42,7 @@ later can succeed. Fields are data, not formatted strings, so transports can ser
     │   └── ScheduleChanged   (409, schedule_changed, temporary)
     ├── IdempotencyMismatch   (422, idempotency_mismatch)
     ├── PayloadTooLarge       (413, payload_too_large)
+    ├── RequestTimeout        (408, request_timeout)
     ├── RateLimited           (429, rate_limited, temporary)
     └── Unavailable           (503, unavailable, temporary)
 """
@@ -242,6 +243,11 @@ class IdempotencyMismatch(SwitchboardError):
 class PayloadTooLarge(SwitchboardError):
     code = "payload_too_large"
     status = 413
+
+
+class RequestTimeout(SwitchboardError):
+    code = "request_timeout"
+    status = 408
 
 
 class RateLimited(SwitchboardError):

@@ -20,6 +20,7 @@ from realtime.auth import load_secret
 from realtime.context import Context
 from realtime.errors import HANDLERS
 from realtime.estimates import LiveEstimator
+from realtime.httpproto import HeaderTimeoutProtocol
 from realtime.hub import dispatch_topics  # noqa: F401 - registers dispatch namespaces
 from realtime.hub.hub import Hub
 from realtime.settings import Settings, from_env
@@ -38,6 +39,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or from_env()
     if not settings.redis_url:
         raise SystemExit("switchboard: the app needs redis_url (serve starts Redis and sets it)")
+    # Every server process builds its app here, also uvicorn's workers (from the
+    # environment): the HTTP protocol (uvicorn_options) takes its header deadline from it.
+    HeaderTimeoutProtocol.header_timeout_s = settings.http_read_timeout_s
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

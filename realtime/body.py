@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TypeVar
 
 import msgspec
 from starlette.requests import Request
 
-from queueing.errors import BadRequest, PayloadTooLarge, UnknownField
+from queueing.errors import BadRequest, PayloadTooLarge, RequestTimeout, UnknownField
 
 T = TypeVar("T")
 
@@ -18,11 +19,18 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise PayloadTooLarge(f"request body over {limit} bytes", limit=limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"request body over {limit} bytes", limit=limit)
-        chunks.append(chunk)
+    # A body trickled a byte at a time would hold the request (and its socket) for ever.
+    timeout_s = request.app.state.sb.settings.http_read_timeout_s
+    try:
+        async with asyncio.timeout(timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"request body over {limit} bytes", limit=limit)
+                chunks.append(chunk)
+    except TimeoutError as exc:
+        raise RequestTimeout(f"the request body did not arrive within {timeout_s:g} s",
+                             timeout_s=timeout_s) from exc
     return b"".join(chunks)
 
 

@@ -204,6 +204,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
             # uvicorn's sans-I/O websocket protocol with a lighter receive queue and
             # writable flag: ~4 KB less per idle connection (docs/loadtest-report.md).
             "ws": "realtime.ws:SlimWebSocketsProtocol",
+            # httptools with a deadline for each request's headers (slowloris); the
+            # deadline is SWITCHBOARD_HTTP_READ_TIMEOUT_S, set by create_app.
+            "http": "realtime.httpproto:HeaderTimeoutProtocol",
             "proxy_headers": False, "server_header": False, "timeout_graceful_shutdown": 5}
 
 

@@ -21,7 +21,7 @@ from queueing.errors import SwitchboardError
 log = logging.getLogger("switchboard.http")
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-              405: "method_not_allowed", 413: "payload_too_large",
+              405: "method_not_allowed", 408: "request_timeout", 413: "payload_too_large",
               429: "rate_limited"}
 
 

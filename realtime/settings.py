@@ -39,6 +39,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     device_token_ttl_s: Positive = 365 * 86400  # display and kiosk tokens (wall devices)
     # HTTP
     max_body_bytes: Positive = 65536
+    # A request's headers must arrive within this of the connection (or the previous
+    # response), and its body within this again: slow clients cannot hold sockets.
+    http_read_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 15.0
     idempotency_ttl_s: Positive = 86400
     config_cache_s: Annotated[float, msgspec.Meta(ge=0)] = 2.0
     # Public tokens (kiosk): tickets, bookings and check-ins per token subject and site per

@@ -164,3 +164,78 @@ async def test_a_booking_token_cannot_probe_other_codes(
         third = await c.post("/v1/sites/demo/check-in", json={"code": theirs["code"]},
                              headers=own)
         assert third.status_code == 429 and third.json()["code"] == "rate_limited"
+
+
+# -- slow clients cannot hold connections for ever (slowloris) ---------------------------
+
+async def _closed_within(reader: asyncio.StreamReader, seconds: float) -> bytes:
+    """What the server sends before it closes the connection (b"" if nothing)."""
+    out = b""
+    async with asyncio.timeout(seconds):
+        while chunk := await reader.read(4096):
+            out += chunk
+    return out
+
+
+async def test_a_silent_or_trickling_client_is_disconnected(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: a connection that sent nothing, or one header line every few seconds, stayed
+    open for as long as the client liked (40 s and counting): a few thousand of them use up
+    the server's file descriptors and every screen of the building with them."""
+    async with demo_server(redis_server, tmp_path, http_read_timeout_s=1) as s:
+        port = int(s.base.rsplit(":", 1)[1])
+        silent_r, silent_w = await asyncio.open_connection("127.0.0.1", port)
+        trickle_r, trickle_w = await asyncio.open_connection("127.0.0.1", port)
+        trickle_w.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+
+        async def trickle() -> None:
+            for i in range(40):
+                await asyncio.sleep(0.2)
+                if trickle_w.is_closing():
+                    return
+                trickle_w.write(b"X-Slow-%d: 1\r\n" % i)
+                with contextlib.suppress(ConnectionError):
+                    await trickle_w.drain()
+
+        feeder = asyncio.create_task(trickle())
+        t0 = asyncio.get_running_loop().time()
+        assert await _closed_within(silent_r, 4) == b""
+        assert await _closed_within(trickle_r, 4) == b""
+        assert asyncio.get_running_loop().time() - t0 < 4
+        feeder.cancel()
+        for w in (silent_w, trickle_w):
+            w.close()
+        # A prompt client on a kept-alive connection is served as before.
+        r = await s.client.get("/healthz")
+        assert r.status_code == 200
+
+
+async def test_a_trickled_body_gets_408(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    async with demo_server(redis_server, tmp_path, http_read_timeout_s=1) as s:
+        port = int(s.base.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        token = s.token("kiosk", site="demo")
+        writer.write(b"POST /v1/sites/demo/tickets HTTP/1.1\r\nHost: x\r\n"
+                     b"Authorization: Bearer " + token.encode() +
+                     b"\r\nContent-Length: 200\r\n\r\n{")
+        await writer.drain()
+        answer = await _closed_within(reader, 5)
+        writer.close()
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 408"), answer
+        assert msgspec.json.decode(body)["code"] == "request_timeout"
+        assert await waiting(redis) == 0
+
+
+async def test_a_websocket_outlives_the_read_timeout(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Boards hold their websocket for hours: the deadline is for a request's headers."""
+    from websockets.asyncio.client import connect
+    async with demo_server(redis_server, tmp_path, http_read_timeout_s=1) as s:
+        url = s.base.replace("http", "ws") + "/ws?token=" + s.token("display", site="demo")
+        async with connect(url) as ws:
+            await asyncio.sleep(2.5)
+            await ws.send('{"op": "ping", "id": 7}')
+            assert msgspec.json.decode(await asyncio.wait_for(ws.recv(), 5)) == {
+                "op": "pong", "id": 7}
