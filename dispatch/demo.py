@@ -47,9 +47,18 @@ TECHS = [
 ]
 
 
+SKILL_NAMES: dict[str, str | dict[str, str]] = {
+    "appliance": {"zh": "家电维修", "en": "Appliances"},
+    "plumbing": {"zh": "水管", "en": "Plumbing"},
+    "electric": {"zh": "电工", "en": "Electrical"},
+    "disinfection": {"zh": "消毒", "en": "Disinfection"},
+}
+
+
 def region_config() -> RegionConfig:
     return RegionConfig(name="上海 Shanghai field service", timezone=TZ, zones=[PUXI, PUDONG],
-                        policy=DispatchPolicy(offer_timeout_s=120, speed_kmh=25))
+                        policy=DispatchPolicy(offer_timeout_s=120, speed_kmh=25),
+                        skill_names=SKILL_NAMES)
 
 
 def _local(day: datetime, hour: float) -> int:

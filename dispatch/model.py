@@ -111,11 +111,17 @@ class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     at_risk_s: Annotated[int, msgspec.Meta(ge=0)] = 900
 
 
+# A label in one language or per language: "电工 Electrician", {"zh": "电工", "en": "Electrician"}.
+LocalName = Text | dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], Text]
+
+
 class RegionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     name: Text = ""
     timezone: str = "UTC"
     zones: list[Zone] = []
     policy: DispatchPolicy = msgspec.field(default_factory=DispatchPolicy)
+    # What the pages call each skill (a skill without a name is shown as its id).
+    skill_names: Annotated[dict[Skill, LocalName], msgspec.Meta(max_length=200)] = {}
 
 
 class BreakSpec(msgspec.Struct, forbid_unknown_fields=True):

@@ -140,7 +140,8 @@ def public_region(region: str, cfg: RegionConfig, zones: bool) -> dict[str, Any]
                            # The travel model, for a device's live ETA to its next job.
                            "travel": {"speed_kmh": cfg.policy.speed_kmh,
                                       "detour": cfg.policy.detour,
-                                      "speed_by_hour": cfg.policy.speed_by_hour}}
+                                      "speed_by_hour": cfg.policy.speed_by_hour},
+                           "skill_names": cfg.skill_names}
     if zones:
         out["zones"] = [{"id": z.id, "name": z.name, "polygon": z.polygon} for z in cfg.zones]
     return out

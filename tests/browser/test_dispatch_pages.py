@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 
+from dispatch.demo import region_config
 from tests.browser.conftest import WEB, wait_js
 from tests.browser.dispatch_support import ORG, DispatchDemo
 
@@ -60,6 +62,10 @@ def test_accepted_offer_moves_on_the_tracking_page_and_the_dashboard(browser: An
     home_ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     desk_ctx = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
     try:
+        # The region names its skills per language (the device showed raw ids).
+        cfg = msgspec.to_builtins(region_config())
+        cfg["skill_names"][SKILL] = {"zh": "浏览器测试", "en": "Browser check"}
+        demo.call("PUT", "/v1/regions/city", cfg)
         # The technician opens the device page (simulated route) and starts the shift.
         device = phone_ctx.new_page()
         device.goto(demo.tech_url(TECH, speed=90))
@@ -77,6 +83,7 @@ def test_accepted_offer_moves_on_the_tracking_page_and_the_dashboard(browser: An
         secs = int(card.locator(".offer-secs").inner_text())
         assert 0 < secs <= 120
         assert card.locator(".badge-urgent").inner_text() == "Urgent"
+        assert "Browser check" in card.inner_text() and SKILL not in card.inner_text()
         card.get_by_role("button", name="Accept").click()
         device.locator(".act-depart").wait_for(timeout=WAIT_MS)
         assert demo.job(jid)["status"] == "assigned"

@@ -6,7 +6,7 @@
 // when the connection is back.
 import { Client, ClientCore } from './client.js';
 import { formatEta, formatWindow, liveEta, personName, serverClock, shortJob } from './dispatch.js';
-import { formatTime, translator } from './i18n.js';
+import { formatTime, nameIn, translator } from './i18n.js';
 import { icon } from './dispatch-icons.js';
 import { distanceM, formatDistance, MapView } from './map.js';
 import { DeviceGps, SimulatedRoute } from './tech-gps.js';
@@ -23,6 +23,8 @@ const tz = region?.timezone;
 const now = serverClock(boot);
 const offerTotalS = region?.offer_timeout_s ?? 60;
 const $ = (id) => document.getElementById(id);
+/** Skills as the region names them in the page's language (ids the region did not name as they are). */
+const skillNames = (ids) => ids.map((s) => nameIn(region?.skill_names?.[s] ?? s, lang)).join(String(lang).startsWith('zh') ? '、' : ', ');
 // Job actions on the card, shift actions in the footer.
 const JOB_ACTIONS = new Set(['depart', 'arrive', 'complete', 'fail']);
 const MAIN = new Set(['depart', 'arrive', 'complete', 'online']);
@@ -197,7 +199,7 @@ function offerFacts(o) {
   if (here && o.lat != null) facts.push([t('d_distance'), formatDistance(distanceM(here, o), lang)]);
   if (o.window) facts.push([t('d_window'), formatWindow(o.window, lang, tz)]);
   if (o.duration_s) facts.push([t('d_duration'), t('d_min', { n: Math.round(o.duration_s / 60) })]);
-  if (o.skills?.length) facts.push([t('d_skills'), o.skills.join(', ')]);
+  if (o.skills?.length) facts.push([t('d_skills'), skillNames(o.skills)]);
   if (o.customer || o.address) facts.push([t('d_customer'), [o.customer, o.address].filter(Boolean).join(' · ')]);
   return facts;
 }
@@ -263,7 +265,7 @@ function renderNext() {
       here && stop.lat != null ? [t('d_distance'), formatDistance(distanceM(here, stop), lang), 'n-dist'] : null,
       stop.window ? [t('d_window'), formatWindow(stop.window, lang, tz), 'n-win'] : null,
       stop.duration_s ? [t('d_duration'), t('d_min', { n: Math.round(stop.duration_s / 60) }), 'n-dur'] : null,
-      stop.skills?.length ? [t('d_skills'), stop.skills.join(', '), 'n-skills'] : null,
+      stop.skills?.length ? [t('d_skills'), skillNames(stop.skills), 'n-skills'] : null,
     ].filter(Boolean);
     replaceChildren(el, [
       h('div', { class: 'n-top' },
