@@ -173,7 +173,8 @@ def load_secret(configured: str | None, data_dir: Path, create: bool = True) -> 
     if not create:
         raise SystemExit(f"switchboard: no SWITCHBOARD_SECRET and no {path}; "
                          "run `switchboard serve` once or set SWITCHBOARD_SECRET")
-    data_dir.mkdir(parents=True, exist_ok=True)
+    from realtime.redisproc import private_dir
+    private_dir(data_dir)
     key = secrets.token_urlsafe(32)
     path.touch(mode=0o600)
     path.write_text(key + "\n")

@@ -82,6 +82,23 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
     os.setpgrp()  # Ctrl-C in the terminal reaches serve, which stops Redis in order
 
 
+def private_dir(path: Path) -> None:
+    """Create ``path`` readable by its owner only, or tighten it to that: it holds the
+    token secret and Redis's append-only files (every name, phone number, booking code and
+    the event log), which Redis writes 0644 under a usual umask."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:
+        try:
+            path.chmod(0o700)
+        except OSError as exc:  # not ours: say so, it is the operator's to fix
+            log.warning("data folder %s is readable by others (mode %o) and could not be "
+                        "made private: %s", path, mode, exc)
+        else:
+            log.warning("data folder %s was readable by others (mode %o): now 0700", path,
+                        mode)
+
+
 @dataclass
 class EmbeddedRedis:
     data_dir: Path
@@ -101,7 +118,7 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def start(self, timeout_s: float = 20.0) -> str:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
         self._lock()
         self._stopping.clear()
         self._stop_stale()

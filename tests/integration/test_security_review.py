@@ -239,3 +239,39 @@ async def test_a_websocket_outlives_the_read_timeout(
             await ws.send('{"op": "ping", "id": 7}')
             assert msgspec.json.decode(await asyncio.wait_for(ws.recv(), 5)) == {
                 "op": "pong", "id": 7}
+
+
+# -- the data folder is private ------------------------------------------------------------
+
+async def test_the_data_folder_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    """Found: the data folder was 0755 and Redis's append-only files in it 0644: any local
+    account of the server read every patient's name, phone number and booking code (and the
+    whole event log). The folder is now 0700 (tightened if it existed), so nothing under it
+    is reachable by other accounts whatever the files' own modes."""
+    import stat
+
+    fresh, existing = tmp_path / "fresh", tmp_path / "existing"
+    existing.mkdir(mode=0o755)
+    existing.chmod(0o755)
+    for folder in (fresh, existing):
+        embedded = EmbeddedRedis(folder)
+        embedded.start()
+        try:
+            client = Redis.from_url(embedded.url)
+            await client.set("patient", "13800138000")
+            await client.aclose()
+            mode = stat.S_IMODE(folder.stat().st_mode)
+            assert mode & 0o077 == 0, oct(mode)
+            assert any(folder.rglob("*.aof"))  # the append-only files are inside it
+        finally:
+            embedded.stop()
+
+
+def test_a_generated_secret_lives_in_a_private_folder(tmp_path: Path) -> None:
+    import stat
+
+    from realtime.auth import load_secret
+    folder = tmp_path / "data"
+    load_secret(None, folder)
+    assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0
+    assert stat.S_IMODE((folder / "secret").stat().st_mode) == 0o600
