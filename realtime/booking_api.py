@@ -3,9 +3,9 @@ engine (queueing.booking.engine), encode. Documented in the OpenAPI document bel
 
 Who may do what (docs/appointments.md): ``admin`` everything; ``agent`` of the site books
 through the window, phone and kiosk channels, acts on any booking of the site, suspends
-resources; ``kiosk`` books through kiosk/window and checks in; ``partner`` books through its
-channels and acts on the bookings it made; a booking's own token (returned when it is made)
-reads, confirms, cancels, reschedules and checks in that booking.
+resources; ``kiosk`` books and checks in through the kiosk channel only; ``partner``
+books through its channels and acts on the bookings it made; a booking's own token
+(returned when it is made) reads, confirms, cancels, reschedules and checks in that booking.
 """
 
 from __future__ import annotations
@@ -38,10 +38,12 @@ from realtime.context import actor, ctx, principal
 from realtime.docs import Operation, register
 
 # Channels each role may book or check in through (admin: any). A quota for phone and
-# window is only worth something if an app cannot claim to be the phone line.
+# window is only worth something if an app cannot claim to be the phone line — nor a kiosk
+# token, which is public (the kiosk page's URL; apps and SMS gateways use one too), the
+# window: the window's bookings and check-ins are made by its agent.
 ROLE_CHANNELS: dict[str, frozenset[str]] = {
     "agent": frozenset({"window", "phone", "kiosk"}),
-    "kiosk": frozenset({"kiosk", "window"}),
+    "kiosk": frozenset({"kiosk"}),
     "booking": frozenset({"app", "web", "sms"}),
 }
 DEFAULT_CHECK_IN = {"agent": "window", "kiosk": "kiosk", "booking": "app"}

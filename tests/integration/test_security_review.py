@@ -275,3 +275,34 @@ def test_a_generated_secret_lives_in_a_private_folder(tmp_path: Path) -> None:
     load_secret(None, folder)
     assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0
     assert stat.S_IMODE((folder / "secret").stat().st_mode) == 0o600
+
+
+# -- a public kiosk token cannot take the places held for the window ------------------------
+
+async def test_a_kiosk_token_cannot_book_or_check_in_as_the_window(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: a kiosk token — public, also used by apps and SMS gateways — booked through
+    the ``window`` channel, so it took the places a site holds for people at the window
+    and on the phone (the quota; a scalper's bot needs nothing more). Tickets were fixed
+    the same way before (self-service channels only); bookings and check-ins now too."""
+    from tests.integration.test_booking_support import snapshot
+    async with demo_server(redis_server, tmp_path, booking=True) as s:
+        c = s.client
+        kiosk = s.auth("kiosk", site="demo")
+        slot = sid("r1", 3, "09:00", tz=TZ, today=today())
+        before = await snapshot(redis)
+        r = await c.post("/v1/sites/demo/bookings", headers=kiosk, json={
+            "slot": slot, "customer": "bot-1", "channel": "window"})
+        assert r.status_code == 403 and r.json()["code"] == "forbidden", r.text
+        assert r.json()["details"]["allowed"] == ["kiosk"]
+        assert await snapshot(redis) == before
+        # Its own channel still books, and the window's place is left for the window.
+        mine = await c.post("/v1/sites/demo/bookings", headers=kiosk, json={
+            "slot": _next_lab_slot(), "customer": "walk-up", "channel": "kiosk"})
+        assert mine.status_code == 201, mine.text
+        r = await c.post("/v1/sites/demo/check-in", headers=kiosk,
+                         json={"code": mine.json()["code"], "channel": "window"})
+        assert r.status_code == 403 and r.json()["code"] == "forbidden", r.text
+        r = await c.post("/v1/sites/demo/check-in", headers=kiosk,
+                         json={"code": mine.json()["code"]})
+        assert r.status_code == 201 and r.json()["channel"] == "kiosk", r.text
