@@ -61,6 +61,22 @@ def _worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     p.add_argument("--burst", action="store_true", help="run queued jobs, then exit")
 
 
+def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("backup", help="write the whole state (a consistent snapshot taken "
+                                      "while serving) and the token secret to one file")
+    p.add_argument("--out", required=True, help="archive to write (.tar.gz, mode 0600)")
+    p.add_argument("--data-dir", help="data folder of the running server's embedded Redis")
+    p.add_argument("--redis-url", help="back up this Redis instead of the embedded one")
+    p = sub.add_parser("restore", help="put a backup into a data folder (its server stopped; "
+                                       "what it held is moved to before-restore-*/)")
+    p.add_argument("archive", help="a file written by `switchboard backup`")
+    p.add_argument("--data-dir", help="data folder to restore into "
+                                      "(default ./switchboard-data)")
+    p.add_argument("--keep-secret", action="store_true",
+                   help="keep this folder's token secret (tokens minted from the backup's "
+                        "secret stop working)")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="switchboard", description="Real-time queue and dispatch "
                                  "server.")
@@ -68,6 +84,7 @@ def parser() -> argparse.ArgumentParser:
     _serve_parser(sub)
     _token_parser(sub)
     _worker_parser(sub)
+    _backup_parsers(sub)
     sub.add_parser("loadtest", help="load scenarios (see `switchboard loadtest --help`)",
                    add_help=False)
     return ap
@@ -92,7 +109,45 @@ def main(argv: Sequence[str] | None = None) -> int:
         return token(args)
     if args.command == "worker":
         return worker(args)
+    if args.command in ("backup", "restore"):
+        return backup_or_restore(args)
     return serve(args)
+
+
+def backup_or_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from realtime.backup import BackupError, backup, restore
+    from realtime.redisproc import DataDirInUse
+    from realtime.worker import redis_url
+    settings = from_env(data_dir=args.data_dir, redis_url=getattr(args, "redis_url", None))
+    name = f"switchboard {args.command}"
+    try:
+        if args.command == "backup":
+            embedded = not settings.redis_url
+            m = backup(Path(args.out), redis_url(settings),
+                       settings.data_path if embedded else None, settings.redis_server)
+            secret = "included" if m["secret"] else "not included"
+            print(f"{name}: {args.out} ({m['rdb_bytes']:,} bytes of data, about "
+                  f"{m['keys_at_start']:,} keys, secret {secret})")
+            return 0
+        if settings.redis_url:
+            print(f"{name}: restores into a data folder (--data-dir); for an external Redis "
+                  "use its own tools (load dump.rdb from the archive)", file=sys.stderr)
+            return 2
+        r = restore(Path(args.archive), settings.data_path, settings.redis_server,
+                    keep_secret=args.keep_secret)
+        print(f"{name}: {r.keys:,} keys into {settings.data_path}"
+              + (f"; what it held is in {r.moved_to}" if r.moved_to else "")
+              + ("; token secret restored" if r.secret else "")
+              + ". Start the server: switchboard serve --data-dir " + str(settings.data_path))
+        return 0
+    except DataDirInUse as exc:
+        print(f"{name}: {str(exc.code).removeprefix('switchboard: ')}", file=sys.stderr)
+        return 1
+    except BackupError as exc:
+        print(f"{name}: {exc}", file=sys.stderr)
+        return 1
 
 
 def worker(args: argparse.Namespace) -> int:
