@@ -56,10 +56,27 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
                                "script-src 'self'; connect-src 'self'; object-src 'none'; "
-                               "base-uri 'none'; form-action 'self'",
+                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    # No page is ever shown inside another site's frame (a console or kiosk under someone
+    # else's buttons); a signage player opens the page itself. Older browsers: X-Frame-Options.
+    "X-Frame-Options": "DENY",
 }
 
 Check = Callable[[Principal, dict[str, str]], None]
+
+
+class Static(StaticFiles):
+    """``/static/``: scripts, styles and images, never sniffed as another type. The page
+    templates (``*.html``) are not served here: a page is only ever the rendered one, with
+    its boot block and its headers (CSP)."""
+
+    async def get_response(self, path: str, scope: Any) -> Response:
+        if path.lower().endswith((".html", ".htm")):
+            from starlette.exceptions import HTTPException
+            raise HTTPException(404)
+        response = await super().get_response(path, scope)
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        return response
 
 
 def _template(name: str) -> str:
@@ -325,5 +342,5 @@ ROUTES: list[BaseRoute] = [
     Route("/org/{org}", dispatch_page("org", "org", _org_boot), methods=["GET"]),
     Route("/qr.svg", qr_svg, methods=["GET"]),
     Route("/ticket-sw.js", ticket_worker, methods=["GET"]),
-    Mount("/static", app=StaticFiles(directory=WEB, check_dir=False), name="static"),
+    Mount("/static", app=Static(directory=WEB, check_dir=False), name="static"),
 ]

@@ -306,3 +306,30 @@ async def test_a_kiosk_token_cannot_book_or_check_in_as_the_window(
         r = await c.post("/v1/sites/demo/check-in", headers=kiosk,
                          json={"code": mine.json()["code"]})
         assert r.status_code == 201 and r.json()["channel"] == "kiosk", r.text
+
+
+# -- pages cannot be framed; static files are not sniffed --------------------------------------
+
+async def test_pages_refuse_framing_and_static_files_are_not_sniffed(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: the pages' CSP had no frame-ancestors (another site could frame a counter
+    console or the kiosk under its own buttons), and /static/ answered without nosniff and
+    served the page templates themselves (/static/counter.html) without the pages' CSP."""
+    async with demo_server(redis_server, tmp_path, map_tile_url="https://t.example/{z}/{x}/{y}.png"
+                           ) as s:
+        c = s.client
+        pages = [f"/board/demo?token={s.token('display', site='demo')}",
+                 f"/kiosk/demo?token={s.token('kiosk', site='demo')}",
+                 f"/counter/demo/1?token={s.token('agent', site='demo', counter='1')}",
+                 "/ticket/demo.000000000000?token=x", "/", "/tech/city.t1?token=x"]
+        for path in pages:
+            r = await c.get(path)
+            csp = r.headers["content-security-policy"]
+            assert "frame-ancestors 'none'" in csp, (path, csp)
+            assert r.headers["x-frame-options"] == "DENY", path
+        for path in ("/static/js/ui.js", "/static/css/base.css", "/static/img/icon.svg"):
+            r = await c.get(path)
+            assert r.status_code == 200 and r.headers["x-content-type-options"] == "nosniff"
+        for name in ("counter", "kiosk", "board", "ticket", "index", "tech", "track", "org"):
+            r = await c.get(f"/static/{name}.html")
+            assert r.status_code == 404 and r.json()["code"] == "not_found", name
