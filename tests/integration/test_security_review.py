@@ -333,3 +333,38 @@ async def test_pages_refuse_framing_and_static_files_are_not_sniffed(
         for name in ("counter", "kiosk", "board", "ticket", "index", "tech", "track", "org"):
             r = await c.get(f"/static/{name}.html")
             assert r.status_code == 404 and r.json()["code"] == "not_found", name
+
+
+# -- the QR link of a ticket does not put its token into the log ---------------------------
+
+async def test_the_kiosk_qr_request_logs_no_ticket_token(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: the kiosk draws a ticket's QR code with ``/qr.svg?data=<tracker link>``, and
+    the link's ``?token=`` is URL-encoded in it (``%3Ftoken%3DeyJ…``): the access log kept
+    every kiosk ticket's token in clear (whoever reads the log could follow or cancel the
+    ticket). Encoded tokens are redacted too."""
+    import io
+    import logging
+    from urllib.parse import quote
+
+    from realtime.logfilter import redact
+    assert redact("/qr.svg?data=http%3A%2F%2Fh%2Fticket%2Fd.1%3Ftoken%3DeyJ.a.b%26lang%3Dzh"
+                  ) == "/qr.svg?data=http%3A%2F%2Fh%2Fticket%2Fd.1%3Ftoken%3D[redacted]%26lang%3Dzh"
+    assert redact("x?data=%253Ftoken%253DeyJ.a.b") == "x?data=%253Ftoken%253D[redacted]"
+    async with demo_server(redis_server, tmp_path, log_level="info") as s:
+        out = io.StringIO()
+        handlers = [h for name in ("uvicorn", "uvicorn.access")
+                    for h in logging.getLogger(name).handlers]
+        old = [h.setStream(out) for h in handlers]  # type: ignore[attr-defined]
+        try:
+            t = (await s.client.post("/v1/sites/demo/tickets", json=TICKET,
+                                     headers=s.auth("kiosk", site="demo"))).json()
+            link = f"{s.base}{t['tracker']}"  # as kiosk.js builds it
+            r = await s.client.get(f"/qr.svg?data={quote(link, safe='')}")
+            assert r.status_code == 200
+        finally:
+            for h, stream in zip(handlers, old, strict=True):
+                h.setStream(stream)  # type: ignore[attr-defined]
+    text = out.getvalue()
+    assert "/qr.svg?data=" in text and "%3Ftoken%3D[redacted]" in text, text
+    assert t["token"] not in text
