@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
 import msgspec
@@ -15,6 +16,8 @@ from realtime import ratelimit
 from realtime.auth import Principal, make_token
 from realtime.body import json_body
 from realtime.context import actor, ctx, principal
+
+log = logging.getLogger("switchboard.http")
 
 
 class CounterOpBody(msgspec.Struct, forbid_unknown_fields=True):
@@ -203,8 +206,12 @@ async def readyz(request: Request) -> Response:
     try:
         await ctx(request).redis.ping()
     except Exception as exc:  # any failure to reach Redis means not ready
-        return JSONResponse({"status": "unavailable", "code": "unavailable", "message": str(exc),
-                             "temporary": True}, status_code=503)
+        # Logged, not answered: the error names the socket's path or Redis's address, and
+        # this route needs no token.
+        log.warning("not ready: %s", exc)
+        return JSONResponse({"status": "unavailable", "code": "unavailable",
+                             "message": "the store is unreachable", "temporary": True},
+                            status_code=503, headers={"Retry-After": "1"})
     return JSONResponse({"status": "ready"})
 
 

@@ -368,3 +368,23 @@ async def test_the_kiosk_qr_request_logs_no_ticket_token(
     text = out.getvalue()
     assert "/qr.svg?data=" in text and "%3Ftoken%3D[redacted]" in text, text
     assert t["token"] not in text
+
+
+# -- an unauthenticated probe learns nothing of the server's insides --------------------------
+
+async def test_readyz_does_not_tell_strangers_where_redis_lives(tmp_path: Path) -> None:
+    """Found: /readyz (no token) answered Redis's own error text while Redis was down —
+    the unix socket's path (the data folder) or the Redis host and port. It says
+    ``unavailable`` now and logs the detail."""
+    embedded = EmbeddedRedis(tmp_path / "redis")
+    embedded.start()
+    try:
+        async with demo_server(embedded, tmp_path / "srv") as s:
+            embedded.stop()
+            r = await s.client.get("/readyz")
+            assert r.status_code == 503
+            body = r.json()
+            assert body["code"] == "unavailable" and body["temporary"] is True
+            assert str(tmp_path) not in r.text and "sock" not in r.text, r.text
+    finally:
+        embedded.stop()
