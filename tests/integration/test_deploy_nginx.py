@@ -1,0 +1,149 @@
+"""docs/deploy/nginx.conf, run by a real nginx in front of a real server: HTTPS answers, the
+HTTP port redirects, and a browser-like websocket (an Origin of the public https address,
+a non-default port) gets its snapshot and live calls through the proxy.
+
+Only the listen addresses, the upstream port and the certificate paths are swapped; every
+other line is the documented file. ``scripts/test`` installs nginx (Debian's nginx-light)
+when it runs as root; elsewhere the test needs nginx on PATH.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import ssl
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+
+from tests.conftest import free_port
+from tests.integration.conftest import Server
+
+ROOT = Path(__file__).resolve().parents[2]
+CONF = ROOT / "docs" / "deploy" / "nginx.conf"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+pytestmark = pytest.mark.skipif(NGINX is None or shutil.which("openssl") is None,
+                                reason="needs nginx and openssl (scripts/test installs them)")
+
+
+def _site_conf(upstream: int, tls: int, plain: int, cert: Path, key: Path) -> str:
+    text = CONF.read_text()
+    swaps = {"server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream};",
+             "listen 443 ssl;": f"listen 127.0.0.1:{tls} ssl;",
+             "listen 80;": f"listen 127.0.0.1:{plain};",
+             "/etc/ssl/switchboard/fullchain.pem": str(cert),
+             "/etc/ssl/switchboard/privkey.pem": str(key)}
+    for old, new in swaps.items():
+        assert text.count(old) == 1, f"{old!r} is no longer in {CONF}: update this test"
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.fixture
+def proxy(server: Server, tmp_path: Path) -> Iterator[tuple[int, int]]:
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True, timeout=60)
+    tls, plain = free_port(), free_port()
+    site = tmp_path / "switchboard.conf"
+    site.write_text(_site_conf(server.settings.port, tls, plain, cert, key))
+    prefix = tmp_path / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    main = tmp_path / "nginx.conf"
+    # As root, nginx's workers would run as nobody and could not write the temporary files
+    # under pytest's private folders (bodies above 16 KB go there).
+    user = "user root;" if os.geteuid() == 0 else ""
+    main.write_text(f"""
+{user}
+daemon off;
+worker_processes 1;
+pid {prefix}/nginx.pid;
+error_log {prefix}/logs/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/body;
+    proxy_temp_path {prefix}/proxy;
+    fastcgi_temp_path {prefix}/fastcgi;
+    uwsgi_temp_path {prefix}/uwsgi;
+    scgi_temp_path {prefix}/scgi;
+    include {site};
+}}
+""")
+    assert NGINX is not None
+    out = (prefix / "logs" / "stdout.log").open("wb")
+    proc = subprocess.Popen([NGINX, "-p", str(prefix), "-c", str(main)],
+                            stdout=out, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(200):
+            try:
+                httpx.get(f"http://127.0.0.1:{plain}/", timeout=0.5)
+                break
+            except httpx.TransportError:
+                if proc.poll() is not None:
+                    raise AssertionError((prefix / "logs" / "stdout.log").read_text()) from None
+                time.sleep(0.05)
+        yield tls, plain
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        out.close()
+
+
+async def test_documented_nginx_config_serves_https_and_websockets(
+        server: Server, proxy: tuple[int, int]) -> None:
+    tls, plain = proxy
+    public = f"https://127.0.0.1:{tls}"
+    async with httpx.AsyncClient(verify=False, timeout=10) as http:
+        r = await http.get(f"http://127.0.0.1:{plain}/readyz")
+        assert r.status_code == 301 and r.headers["location"].startswith("https://")
+        r = await http.get(f"{public}/readyz")
+        assert r.status_code == 200
+        r = await http.get(f"{public}/metrics")  # only on the host itself
+        assert r.status_code == 404
+        assert (await http.get(f"{server.base}/metrics")).status_code == 200
+        # Bodies pass through; the server's own limit answers for oversize ones.
+        r = await http.post(f"{public}/v1/sites/demo/tickets", headers=server.auth(
+            "kiosk", site="demo"), content=b"{" + b" " * 70_000 + b"}")
+        assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+
+        insecure = ssl.create_default_context()
+        insecure.check_hostname = False
+        insecure.verify_mode = ssl.CERT_NONE
+        token = server.token("display", site="demo")
+        async with websockets.connect(f"wss://127.0.0.1:{tls}/ws?token={token}", ssl=insecure,
+                                      origin=public,  # type: ignore[arg-type]
+                                      subprotocols=["switchboard.v1.json"],  # type: ignore[list-item]
+                                      ) as ws:
+            await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 1}))
+            snap = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert snap["op"] == "snapshot" and snap["id"] == 1
+            r = await http.post(f"{public}/v1/sites/demo/tickets",
+                                headers=server.auth("kiosk", site="demo"),
+                                json={"service": "internal", "channel": "kiosk"})
+            assert r.status_code == 201, r.text
+            r = await http.post(f"{public}/v1/sites/demo/counters/1/call-next",
+                                headers=server.auth("agent", site="demo", counter="1"))
+            assert r.status_code == 200, r.text
+            types = []
+            async with asyncio.timeout(10):
+                while "called" not in types:
+                    types.append(json.loads(await ws.recv())["type"])
+        # A page from elsewhere is still refused through the proxy.
+        with pytest.raises(websockets.exceptions.WebSocketException):
+            async with websockets.connect(
+                    f"wss://127.0.0.1:{tls}/ws?token={token}", ssl=insecure,
+                    origin="https://evil.example",  # type: ignore[arg-type]
+                    subprotocols=["switchboard.v1.json"],  # type: ignore[list-item]
+                    ) as ws:
+                await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo"}))
+                await asyncio.wait_for(ws.recv(), 5)
