@@ -113,7 +113,7 @@ def restore(archive: Path, data_dir: Path, server: str | None = None,
         raise BackupError(f"{archive}: unknown backup format {manifest.get('format')!r}")
     private_dir(data_dir)
     guard = EmbeddedRedis(data_dir, server)
-    guard._lock()  # DataDirInUse while a serve runs on the folder
+    guard.lock()  # DataDirInUse while a serve runs on the folder
     try:
         moved = _move_aside(data_dir, keep_secret)
         (data_dir / "dump.rdb").write_bytes(members["dump.rdb"])
@@ -125,7 +125,7 @@ def restore(archive: Path, data_dir: Path, server: str | None = None,
         (data_dir / "dump.rdb").unlink(missing_ok=True)
         (data_dir / "restore-redis.log").unlink(missing_ok=True)
     finally:
-        guard._unlock()
+        guard.unlock()
     return Restored(keys, moved, "secret" in members and not keep_secret)
 
 

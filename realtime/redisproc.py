@@ -119,13 +119,13 @@ class EmbeddedRedis:
 
     def start(self, timeout_s: float = 20.0) -> str:
         private_dir(self.data_dir)
-        self._lock()
+        self.lock()
         self._stopping.clear()
         self._stop_stale()
         self._spawn(timeout_s)
         return self.url
 
-    def _lock(self) -> None:
+    def lock(self) -> None:
         """One server per data folder: a second ``serve`` on it would stop the first one's
         Redis (``_stop_stale`` cannot tell a live owner from a crashed one) and leave it
         answering 500s. The lock is the kernel's (flock), so a crash releases it."""
@@ -145,7 +145,7 @@ class EmbeddedRedis:
         os.write(fd, f"{os.getpid()}\n".encode())
         self._lock_fd = fd
 
-    def _unlock(self) -> None:
+    def unlock(self) -> None:
         if self._lock_fd is not None:
             with contextlib.suppress(OSError):
                 os.close(self._lock_fd)  # closing releases the flock
@@ -246,7 +246,7 @@ class EmbeddedRedis:
                 self.proc.kill()
                 self.proc.wait()
         finally:
-            self._unlock()
+            self.unlock()
 
     def kill(self) -> None:
         """SIGKILL, for crash tests."""
