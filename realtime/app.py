@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # Every server process builds its app here, also uvicorn's workers (from the
     # environment): the HTTP protocol (uvicorn_options) takes its header deadline from it.
     HeaderTimeoutProtocol.header_timeout_s = settings.http_read_timeout_s
+    HeaderTimeoutProtocol.max_header_bytes = settings.http_max_header_bytes
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -1,4 +1,4 @@
-"""uvicorn's HTTP protocol with a deadline for a request's headers (slowloris).
+"""uvicorn's HTTP protocol with a deadline and a size limit for a request's headers.
 
 uvicorn (0.55) starts its keep-alive timer only after a response, and cancels it on the
 first byte of the next request: a client that connects and sends nothing, or trickles one
@@ -8,11 +8,18 @@ every kiosk, board and phone of the building is refused. Here a request's header
 complete within ``SWITCHBOARD_HTTP_READ_TIMEOUT_S`` of the connection (or of the previous
 response); otherwise the connection is closed. Websocket upgrades are complete requests
 too, so a screen's long-lived connection is not touched once its handshake is read.
+
+Nor does uvicorn's httptools protocol limit the headers' size: a client streaming header
+lines pushed 1 GB into a server process in 2 s. Bytes read while a request's headers are
+incomplete are counted; past ``SWITCHBOARD_HTTP_MAX_HEADER_BYTES`` the answer is
+``431 headers_too_large`` and the connection closes (a body read in the same chunk as the
+end of the headers does not count).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -21,13 +28,17 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 class HeaderTimeoutProtocol(HttpToolsProtocol):
     # Set from the settings by realtime.app.create_app (every server process calls it).
     header_timeout_s: float = 15.0
+    max_header_bytes: int = 65536
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
+        self._header_bytes = 0
+        self._refused = False
 
     def _arm(self) -> None:
         self._disarm()
+        self._header_bytes = 0
         self._header_deadline = self.loop.call_later(self.header_timeout_s, self._too_slow)
 
     def _disarm(self) -> None:
@@ -39,6 +50,35 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._header_deadline = None
         if not self.transport.is_closing():
             self.transport.close()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # read and dropped until the close: the 431 reaches the client
+        waiting = self._header_deadline is not None  # for this request's headers
+        if waiting:
+            self._header_bytes += len(data)
+        super().data_received(data)
+        # Still waiting after this chunk (its end of headers would have disarmed): too much?
+        if (waiting and self._header_deadline is not None
+                and self._header_bytes > self.max_header_bytes
+                and not self.transport.is_closing()):
+            self._disarm()
+            self._refuse_431()
+
+    def _refuse_431(self) -> None:
+        body = json.dumps({"code": "headers_too_large", "message": "request headers over "
+                           f"{self.max_header_bytes} bytes",
+                           "details": {"limit": self.max_header_bytes}}).encode()
+        self.transport.write(b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                             b"content-type: application/json\r\n"
+                             b"content-length: " + str(len(body)).encode() + b"\r\n"
+                             b"connection: close\r\n\r\n" + body)
+        # A close with unread bytes would be a reset, which can destroy the answer in
+        # flight: say we are done (FIN), drop what still comes, close a moment later.
+        self._refused = True
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.loop.call_later(2.0, self.transport.close)
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

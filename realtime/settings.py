@@ -42,6 +42,8 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # A request's headers must arrive within this of the connection (or the previous
     # response), and its body within this again: slow clients cannot hold sockets.
     http_read_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 15.0
+    # Request line and headers, at most (past it: 431 headers_too_large).
+    http_max_header_bytes: Annotated[int, msgspec.Meta(ge=4096)] = 65536
     idempotency_ttl_s: Positive = 86400
     config_cache_s: Annotated[float, msgspec.Meta(ge=0)] = 2.0
     # Public tokens (kiosk): tickets, bookings and check-ins per token subject and site per

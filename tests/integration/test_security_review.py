@@ -388,3 +388,48 @@ async def test_readyz_does_not_tell_strangers_where_redis_lives(tmp_path: Path) 
             assert str(tmp_path) not in r.text and "sock" not in r.text, r.text
     finally:
         embedded.stop()
+
+
+async def test_endless_request_headers_are_cut_off(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: uvicorn's httptools protocol sets no limit on a request's headers: one client
+    streaming header lines pushed 1 GB into a server process in 2 s (peak RSS 1,152 MB),
+    enough to have the OOM killer end the server. Headers (request line included) beyond
+    SWITCHBOARD_HTTP_MAX_HEADER_BYTES get 431 headers_too_large and the connection closes;
+    a request with an ordinary amount of headers and a body is served as before."""
+    async with demo_server(redis_server, tmp_path, http_read_timeout_s=30,
+                           http_max_header_bytes=16384) as s:
+        port = int(s.base.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        line = b"X-Pad: " + b"a" * 4000 + b"\r\n"
+        t0 = asyncio.get_running_loop().time()
+        with contextlib.suppress(ConnectionError):
+            for _ in range(2000):  # 8 MB, unless cut off first
+                writer.write(line)
+                await writer.drain()
+        answer = await _closed_within(reader, 5)
+        writer.close()
+        assert asyncio.get_running_loop().time() - t0 < 5
+        head, _, body = answer.partition(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 431"), answer[:200]
+        assert msgspec.json.decode(body)["code"] == "headers_too_large"
+        # One giant header line (no CRLF at all) is cut off the same way.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nX-Big: ")
+        with contextlib.suppress(ConnectionError):
+            for _ in range(200):
+                writer.write(b"b" * 40000)
+                await writer.drain()
+        answer = await _closed_within(reader, 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+        # Under the limit: served, body and all (the body does not count as headers).
+        r = await s.client.post("/v1/sites/demo/tickets", headers={
+            **s.auth("agent", site="demo", counter="1"), "X-Pad": "p" * 12000},
+            json={"service": "internal", "channel": "window", "customer": "c" * 100,
+                  "notify": "n" * 500})
+        assert r.status_code == 201, r.text
+        r = await s.client.put("/v1/sites/demo", headers=s.auth("admin"),
+                               content=msgspec.json.encode(demo_site()) + b" " * 40000)
+        assert r.status_code == 200, r.text
