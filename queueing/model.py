@@ -197,6 +197,9 @@ def display_name(name: Name | None, lang: str, fallback: str = "") -> str:
     return name.get(lang) or name.get(lang.split("-")[0]) or next(iter(name.values()), fallback)
 
 
+LAST_MS = 253_402_128_000_000  # 9999-12-30T00:00Z: shown in any time zone
+
+
 class TicketRequest(Strict):
     service: Ident
     channel: Channel
@@ -204,5 +207,6 @@ class TicketRequest(Strict):
     customer: Annotated[str, msgspec.Meta(max_length=128)] | None = None
     # Where "almost your turn" / "your turn" alerts go (an SMS number or push endpoint).
     notify: Annotated[str, msgspec.Meta(max_length=512)] | None = None
-    # Ordering reference for appointment tickets: the booked time (epoch ms).
-    appointment_ms: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    # Ordering reference for appointment tickets: the booked time (epoch ms), up to
+    # 9999-12-30 (beyond, a time cannot be shown: the ticket broke its queue's views).
+    appointment_ms: Annotated[int, msgspec.Meta(ge=0, le=LAST_MS)] | None = None

@@ -433,3 +433,30 @@ async def test_endless_request_headers_are_cut_off(
         r = await s.client.put("/v1/sites/demo", headers=s.auth("admin"),
                                content=msgspec.json.encode(demo_site()) + b" " * 40000)
         assert r.status_code == 200, r.text
+
+
+# -- an appointment time no calendar has cannot poison a queue ---------------------------------
+
+async def test_an_appointment_beyond_the_calendar_is_refused_and_poisons_nothing(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: an agent's ``appointment_ms`` past the year 9999 (or past 64 bits) was stored
+    and then answered 500 (``internal``, marked temporary, so clients retried and stored
+    more); from then on the service's queue — the counter console's list — answered 500
+    for everyone until that ticket ended. Now 400 bad_request naming the field, and
+    nothing stored."""
+    async with demo_server(redis_server, tmp_path) as s:
+        c = s.client
+        agent = s.auth("agent", site="demo", counter="1")
+        for ms in (253_402_300_800_000, 9_223_372_036_854_775_807, 99_999_999_999_999_999_999):
+            r = await c.post("/v1/sites/demo/tickets", headers=agent, content=(
+                b'{"service": "internal", "channel": "window", "priority": "appointment", '
+                b'"appointment_ms": %d}' % ms))
+            assert r.status_code == 400 and r.json()["code"] == "bad_request", (ms, r.text)
+            assert "appointment_ms" in r.json()["message"]
+        assert await waiting(redis) == 0
+        ok = await c.post("/v1/sites/demo/tickets", headers=agent, json={
+            "service": "internal", "channel": "window", "priority": "appointment",
+            "appointment_ms": 253_402_128_000_000})  # 9999-12-30, the calendar's last day
+        assert ok.status_code == 201, ok.text
+        q = await c.get("/v1/sites/demo/services/internal/queue", headers=agent)
+        assert q.status_code == 200 and len(q.json()["tickets"]) == 1, q.text
