@@ -163,13 +163,27 @@ def _verified(secret: str, token: str) -> tuple[Principal, float]:
                      job=claims.get("job"), org=claims.get("org")), float(claims["exp"])
 
 
+MIN_SECRET_CHARS = 32
+
+
+def check_secret(secret: str, where: str) -> str:
+    """A kiosk token is public (the kiosk page's URL) and signed with this key: a short
+    key is found offline from it, and every token (admin too) forged. Never echoed."""
+    if len(secret) < MIN_SECRET_CHARS:
+        raise SystemExit(
+            f"switchboard: {where} must be at least {MIN_SECRET_CHARS} characters (it has "
+            f"{len(secret)}): a short key can be found from any public kiosk token. Make "
+            "one with: python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
+    return secret
+
+
 def load_secret(configured: str | None, data_dir: Path, create: bool = True) -> str:
     """The signing key: the setting, else ``DATA_DIR/secret`` (created on first use)."""
     if configured:
-        return configured
+        return check_secret(configured, "SWITCHBOARD_SECRET")
     path = data_dir / "secret"
     if path.exists():
-        return path.read_text().strip()
+        return check_secret(path.read_text().strip(), str(path))
     if not create:
         raise SystemExit(f"switchboard: no SWITCHBOARD_SECRET and no {path}; "
                          "run `switchboard serve` once or set SWITCHBOARD_SECRET")

@@ -222,6 +222,9 @@ def serve(args: argparse.Namespace) -> int:
                         log_level=args.log_level)
     from realtime.redisproc import EmbeddedRedis
 
+    # The key first: a bad one stops here, before a Redis is started.
+    settings = msgspec.structs.replace(
+        settings, secret=load_secret(settings.secret, settings.data_path))
     embedded = None
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.data_path, settings.redis_server, settings.redis_fsync)
@@ -231,8 +234,6 @@ def serve(args: argparse.Namespace) -> int:
         logging.getLogger("switchboard").info("embedded Redis at %s (data in %s)", url,
                                               settings.data_path)
         settings = msgspec.structs.replace(settings, redis_url=url)
-    settings = msgspec.structs.replace(
-        settings, secret=load_secret(settings.secret, settings.data_path))
     try:
         if settings.demo:
             from realtime.demo import load_demo, print_welcome

@@ -460,3 +460,34 @@ async def test_an_appointment_beyond_the_calendar_is_refused_and_poisons_nothing
         assert ok.status_code == 201, ok.text
         q = await c.get("/v1/sites/demo/services/internal/queue", headers=agent)
         assert q.status_code == 200 and len(q.json()["tickets"]) == 1, q.text
+
+
+# -- a short signing key is refused --------------------------------------------------------------
+
+def test_a_short_secret_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    """Found: any SWITCHBOARD_SECRET was taken (``hospital2026``). A kiosk token is public
+    (the kiosk page's URL) and signed with it, so a short key is found offline from that
+    token in minutes, and with it an admin token is forged. A key under 32 characters
+    (configured or in DATA_DIR/secret) now stops serve, worker and token with a message
+    that does not repeat it, before an embedded Redis is started."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+    short = "hospital2026"
+    env = {**os.environ, "SWITCHBOARD_SECRET": short}
+    data = tmp_path / "data"
+    for cmd in (["serve", "--port", str(free_port())], ["token", "admin"]):
+        r = subprocess.run([sys.executable, "-m", "realtime.cli", *cmd, "--data-dir", str(data)],
+                           env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode != 0, (cmd, r.stdout, r.stderr)
+        assert "at least 32" in r.stderr and short not in r.stderr + r.stdout, r.stderr
+    assert not (data / "redis.sock").exists() and not (data / "redis.pid").exists()
+    # A short key in the data folder's secret file is refused the same way.
+    data.mkdir(exist_ok=True)
+    (data / "secret").write_text("abc123\n")
+    env.pop("SWITCHBOARD_SECRET")
+    r = subprocess.run([sys.executable, "-m", "realtime.cli", "token", "admin", "--data-dir",
+                        str(data)], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode != 0 and "at least 32" in r.stderr and "abc123" not in r.stderr
