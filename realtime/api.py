@@ -60,7 +60,7 @@ async def issue_ticket(request: Request) -> Response:
     req = await json_body(request, TicketRequest, c.settings.max_body_bytes)
     if p.role == "kiosk" and not p.is_admin:
         _kiosk_may_issue(await c.engine.config(site), req)
-    await kiosk_budget(c, p, site)
+    await kiosk_budget(request, p, site)
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 200):
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")
@@ -70,13 +70,15 @@ async def issue_ticket(request: Request) -> Response:
     return _json(body, 201, headers)
 
 
-async def kiosk_budget(c: Any, p: Principal, site: str) -> None:
+async def kiosk_budget(request: Request, p: Principal, site: str) -> None:
     """A kiosk token is public (its page's URL): what it creates is rate-limited per
-    token subject and site (``SWITCHBOARD_KIOSK_RATE_PER_MIN``); 429 ``rate_limited``."""
+    token subject, client address and site (``SWITCHBOARD_KIOSK_RATE_PER_MIN``); 429
+    ``rate_limited``."""
     if p.role == "kiosk":
-        s = c.settings
-        await ratelimit.take(c.redis, "kiosk", site, p.subject, s.kiosk_rate_per_min,
-                             s.kiosk_rate_burst, what="tickets, bookings or check-ins")
+        c, s = ctx(request), ctx(request).settings
+        await ratelimit.take(c.redis, "kiosk", site, ratelimit.caller(request, p.subject),
+                             s.kiosk_rate_per_min, s.kiosk_rate_burst,
+                             what="tickets, bookings or check-ins")
 
 
 SELF_SERVICE_CHANNELS = frozenset({"kiosk", "app", "sms", "web"})

@@ -154,7 +154,7 @@ async def create_booking(request: Request) -> Response:
     p.require("agent", "kiosk", "partner", site=site)
     req = await json_body(request, BookingRequest, ctx(request).settings.max_body_bytes)
     _channel_allowed(p, req.channel.value)
-    await kiosk_budget(ctx(request), p, site)
+    await kiosk_budget(request, p, site)
     eng = booking_engine(request)
     booked = await eng.book(site, req, actor(p, req.channel.value), _idempotency_key(request))
     b = booked.booking
@@ -205,18 +205,19 @@ async def check_in(request: Request) -> Response:
     # guessing, and is stopped before it finds one (per token subject and site).
     s = c.settings
     guard = not p.is_admin and s.checkin_failures_per_min > 0
+    who = ratelimit.caller(request, p.subject)
     if guard:
-        await ratelimit.take(c.redis, "checkin-miss", site, p.subject,
+        await ratelimit.take(c.redis, "checkin-miss", site, who,
                              s.checkin_failures_per_min, s.checkin_failures_per_min,
                              charge=False, what="check-ins with unknown codes")
-    await kiosk_budget(c, p, site)
+    await kiosk_budget(request, p, site)
     try:
         done = await booking_engine(request).check_in(site, body.code, channel,
                                                       actor(p, channel), only)
     except (UnknownBooking, Forbidden):
         if guard:  # counted, never refused here: the caller hears what it would have
             with contextlib.suppress(RateLimited):
-                await ratelimit.take(c.redis, "checkin-miss", site, p.subject,
+                await ratelimit.take(c.redis, "checkin-miss", site, who,
                                      s.checkin_failures_per_min, s.checkin_failures_per_min)
         raise
     # The same body as POST /tickets: estimate, token, tracker.

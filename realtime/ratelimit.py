@@ -7,9 +7,14 @@ pace (a hit checks a stranger in and names their booking). Two budgets, shared b
 server process through Redis:
 
 - ``SWITCHBOARD_KIOSK_RATE_PER_MIN`` / ``_BURST``: tickets, bookings and check-ins per kiosk
-  token subject and site (0: no limit, e.g. for a load test);
+  token subject, client address and site (0: no limit, e.g. for a load test);
 - ``SWITCHBOARD_CHECKIN_FAILURES_PER_MIN``: check-ins whose code matched no booking of the
-  caller, per token subject and site (admins excepted; 0: no limit).
+  caller, per token subject, client address and site (admins excepted; 0: no limit).
+
+Counted per subject *and address* (``caller``): kiosks made without ``--subject`` share one
+subject, and whoever copied the token must not be able to spend the budget of every kiosk
+in the hall; each kiosk (and each phone using an app's token) has its own address. Behind a
+reverse proxy every client has the proxy's address, and the budget is then per subject.
 
 Past either, the answer is ``429 rate_limited`` with ``Retry-After`` and nothing is done.
 The algorithm is GCRA (a token bucket in one Redis key: the theoretical arrival time).
@@ -21,6 +26,7 @@ import math
 import time
 
 from redis.asyncio import Redis
+from starlette.requests import HTTPConnection
 
 from queueing.errors import RateLimited
 from queueing.keys import ROOT
@@ -41,6 +47,11 @@ if ARGV[4] == '1' then
 end
 return 0
 """
+
+
+def caller(request: HTTPConnection, subject: str) -> str:
+    """Who spends a budget: the token's subject at the client's address."""
+    return f"{subject}@{request.client.host if request.client else '-'}"
 
 
 def key(kind: str, site: str, subject: str) -> str:
