@@ -20,6 +20,7 @@ lat/lon, with raster tiles only when a tile URL is configured (and then allowed 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import Awaitable, Callable
@@ -39,7 +40,13 @@ from dispatch.engine import DispatchEngine
 from dispatch.errors import DispatchFailure, UnknownJob, UnknownOrg, UnknownTechnician
 from dispatch.model import RegionConfig
 from queueing.demo import DEMO_SITE
-from queueing.errors import BadRequest, Forbidden, SwitchboardError, UnknownCounter
+from queueing.errors import (
+    BadRequest,
+    Forbidden,
+    RateLimited,
+    SwitchboardError,
+    UnknownCounter,
+)
 from queueing.keys import site_of_ticket
 from queueing.model import SiteConfig
 from realtime.auth import Principal, make_token, verify
@@ -314,15 +321,44 @@ async def ticket_worker(request: Request) -> Response:
                     headers={"Service-Worker-Allowed": "/ticket/", "Cache-Control": "no-cache"})
 
 
+# Drawing a QR code is pure Python (~65 ms for 1,024 characters) and /qr.svg needs no token:
+# drawn on the event loop, a flood of them delayed every board and kiosk of the process. They
+# are drawn in threads, QR_DRAWING at a time; QR_QUEUE more may wait, the rest get 429.
+QR_DRAWING, QR_QUEUE = 2, 16
+
+
+class _QrDrawing:
+    """Per app (and so per event loop): the drawing slots and how many hold or wait."""
+
+    def __init__(self) -> None:
+        self.slots = asyncio.Semaphore(QR_DRAWING)
+        self.pending = 0
+
+
+def _draw_qr(data: str) -> bytes:
+    out = io.BytesIO()
+    segno.make(data, error="m", micro=False).save(out, kind="svg", border=4, omitsize=True,
+                                                   xmldecl=False, dark="#000", light="#fff")
+    return out.getvalue()
+
+
 async def qr_svg(request: Request) -> Response:
     """A QR code as SVG (the kiosk prints the tracker link with it); no script, no network."""
     data = request.query_params.get("data", "")
     if not data or len(data) > QR_MAX_CHARS:
         raise BadRequest(f"data must be 1 to {QR_MAX_CHARS} characters", field="data")
-    out = io.BytesIO()
-    segno.make(data, error="m", micro=False).save(out, kind="svg", border=4, omitsize=True,
-                                                   xmldecl=False, dark="#000", light="#fff")
-    return Response(out.getvalue(), media_type="image/svg+xml",
+    qr: _QrDrawing | None = getattr(request.app.state, "qr", None)
+    if qr is None:
+        qr = request.app.state.qr = _QrDrawing()
+    if qr.pending >= QR_DRAWING + QR_QUEUE:
+        raise RateLimited("too many QR codes being drawn; retry in 1 s", retry_after_s=1)
+    qr.pending += 1
+    try:
+        async with qr.slots:
+            svg = await asyncio.to_thread(_draw_qr, data)
+    finally:
+        qr.pending -= 1
+    return Response(svg, media_type="image/svg+xml",
                     headers={"Cache-Control": "private, max-age=86400",
                              "X-Content-Type-Options": "nosniff"})
 

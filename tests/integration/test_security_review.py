@@ -507,3 +507,32 @@ def test_a_short_secret_is_refused_before_anything_starts(tmp_path: Path) -> Non
     r = subprocess.run([sys.executable, "-m", "realtime.cli", "token", "admin", "--data-dir",
                         str(data)], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode != 0 and "at least 32" in r.stderr and "abc123" not in r.stderr
+
+
+# -- drawing QR codes cannot stall the server ----------------------------------------------------
+
+async def test_a_flood_of_qr_codes_does_not_stall_the_server(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found: /qr.svg needs no token (the kiosk's <img>) and drew a 1,024-character code
+    in ~65 ms of pure Python on the event loop, each request; 16 clients looping on it
+    kept every other answer of a `serve` (one worker) 1.6 s late (p50; boards' calls
+    too). QR codes are now drawn off the loop, two at a time per
+    process; past a short queue the answer is 429 rate_limited (Retry-After), at once."""
+    import httpx
+    async with demo_server(redis_server, tmp_path) as s:
+        limits = httpx.Limits(max_connections=64)
+        async with httpx.AsyncClient(base_url=s.base, timeout=60, limits=limits) as flood:
+            answers = await asyncio.gather(*(
+                flood.get("/qr.svg", params={"data": f"x{i}".ljust(1024, "a")})
+                for i in range(64)))
+        codes = [r.status_code for r in answers]
+        assert set(codes) == {200, 429} and codes.count(200) >= 18, codes
+        for r in answers:
+            if r.status_code == 429:
+                assert r.json()["code"] == "rate_limited" and r.headers["retry-after"] == "1"
+            else:
+                assert r.headers["content-type"].startswith("image/svg+xml")
+                assert r.content.startswith(b"<svg")
+        # One at a time, as a kiosk asks, is always drawn.
+        r = await s.client.get("/qr.svg", params={"data": "http://x/ticket/demo.1?token=t"})
+        assert r.status_code == 200
