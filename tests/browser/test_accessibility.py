@@ -61,11 +61,61 @@ def test_kiosk_fits_a_narrow_screen_without_sideways_scrolling(
         page.locator(".k-service").first.wait_for(timeout=WAIT_MS)
         wait_js(page, "window.switchboardKiosk.client.state.status === 'online'")
         assert_reflows(page, "services")
-        page.locator("#appt-btn").click()
+        # Keys, not taps: the demo's live counts can move a card under a tap mid-way.
+        page.locator("#appt-btn").press("Enter")
+        page.locator("#checkin-back").wait_for(timeout=WAIT_MS)
         assert_reflows(page, "check-in")
-        page.locator("#checkin-back").click()
-        page.locator(".k-service").first.click()
+        page.locator("#checkin-back").press("Enter")
+        page.locator(".k-service").first.press("Enter")
         page.locator("#screen-ticket").wait_for(timeout=WAIT_MS)
         assert_reflows(page, "ticket")
     finally:
         ctx.close()
+
+
+# What happens inside the page's live regions: every text the region has after a change,
+# with the time, recorded by a MutationObserver (a screen reader re-reads a region whose
+# nodes are replaced, even with the same text).
+WATCH_LIVE = """(sel) => {
+  window.liveLog = [];
+  const region = (n) => (n.nodeType === 1 ? n : n.parentElement)?.closest(sel);
+  new MutationObserver((ms) => {
+    for (const el of new Set(ms.map((m) => region(m.target)).filter(Boolean))) {
+      window.liveLog.push({ id: el.id || el.className, text: el.textContent.trim(),
+                            live: el.getAttribute('aria-live') || el.getAttribute('role') });
+    }
+  }).observe(document.body, { subtree: true, childList: true, characterData: true });
+}"""
+LIVE = "[aria-live]:not([aria-live='off']), [role=status], [role=alert]"
+
+
+def test_board_announces_a_call_once_and_again_only_on_a_recall(
+        browser: Any, demo_server: DemoServer) -> None:
+    """The board's "now calling" is an assertive live region: a new call is put in it once;
+    the end of the nine-second flash must not rebuild it (a screen reader would shout the
+    same call again), and a recall does put it in again."""
+    tv = browser.new_context(locale="en-US", viewport={"width": 1920, "height": 1080})
+    try:
+        board = tv.new_page()
+        board.goto(demo_server.page_url("board", lang="en"))
+        wait_js(board, "window.switchboardBoard && window.switchboardBoard.offset")
+        hero = board.locator("#hero")
+        assert hero.get_attribute("aria-live") == "assertive"
+        assert hero.get_attribute("aria-atomic") == "true"
+        board.evaluate(WATCH_LIVE, "#hero")
+        demo_server.take("lab")
+        called = demo_server.counter("4", "call-next")
+        hero.locator(".hero-number", has_text=called["number"]).wait_for(timeout=WAIT_MS)
+        wait_js(board, "document.getElementById('hero').classList.contains('flash')")
+        wait_js(board, "!document.getElementById('hero').classList.contains('flash')", 15)
+        board.wait_for_timeout(300)
+        log = board.evaluate("window.liveLog")
+        assert len(log) == 1 and called["number"] in log[0]["text"], log
+
+        demo_server.counter("4", "recall")
+        hero.locator(".badge-recall").wait_for(timeout=WAIT_MS)
+        log = board.evaluate("window.liveLog")
+        assert len(log) == 2 and called["number"] in log[1]["text"], log
+    finally:
+        tv.close()
+

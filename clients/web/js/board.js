@@ -54,7 +54,9 @@ function renderStatic() {
 function renderHero() {
   const c = state.lastCall;
   const el = $('hero');
-  const key = c ? `${c.number}|${c.counter}|${c.at}|${flashUntil > Date.now()}` : 'none';
+  // The hero is an assertive live region: rebuilt only for another call (or a recall), never
+  // when just the flash ends, or a screen reader says the same call again.
+  const key = c ? `${c.number}|${c.counter}|${c.at}|${c.type}` : 'none';
   if (!c) {
     replaceChildren(el, [h('p', { class: 'hero-empty' }, t('no_calls'))], key);
     return;
