@@ -6,6 +6,7 @@ live region does after a live update, the pixels a focused control changes), not
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,3 +120,52 @@ def test_board_announces_a_call_once_and_again_only_on_a_recall(
     finally:
         tv.close()
 
+
+
+@pytest.fixture
+def doomed_server(tmp_path: Path) -> Iterator[DemoServer]:
+    """A server of its own, to be killed."""
+    s = DemoServer(tmp_path / "data").start()
+    yield s
+    s.stop()
+
+
+def test_offline_is_announced_once_not_every_second(browser: Any,
+                                                    doomed_server: DemoServer) -> None:
+    """The connection banner counts down to the next try ("retrying in 4 s") every second.
+    Screen-reader users on the tracker and at the kiosk are told once that the page is
+    offline (politely), not read each tick of the countdown; and told when it is back."""
+    ticket = doomed_server.take("internal")
+    phone = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    stand = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1024})
+    try:
+        tracker = phone.new_page()
+        tracker.goto(doomed_server.base + ticket["tracker"] + "&lang=en")
+        kiosk = stand.new_page()
+        kiosk.goto(doomed_server.page_url("kiosk", lang="en"))
+        wait_js(tracker, "window.switchboardTicket.client.state.status === 'online'")
+        wait_js(kiosk, "window.switchboardKiosk.client.state.status === 'online'")
+        for page in (tracker, kiosk):
+            page.evaluate(WATCH_LIVE, LIVE)
+
+        doomed_server.kill9()
+        for page in (tracker, kiosk):
+            page.locator(".conn-banner.offline").wait_for(state="visible", timeout=WAIT_MS)
+        tracker.wait_for_timeout(6000)
+        for page in (tracker, kiosk):
+            banner = page.locator(".conn-banner").inner_text()
+            assert "Offline since" in banner  # the visible banner is unchanged
+            said = [e["text"] for e in page.evaluate("window.liveLog") if e["text"]]
+            assert len(said) == 1 and said[0].startswith("Offline since"), said
+            assert "retrying" not in said[0]
+            # Whatever says it is a polite region, not an alert.
+            assert page.evaluate("window.liveLog")[0]["live"] in ("polite", "status")
+
+        doomed_server.start()
+        for page in (tracker, kiosk):
+            page.locator(".conn-banner").wait_for(state="hidden", timeout=30000)
+            said = [e["text"] for e in page.evaluate("window.liveLog") if e["text"]]
+            assert len(said) == 2 and said[1] == "Connected again", said
+    finally:
+        phone.close()
+        stand.close()

@@ -97,9 +97,20 @@ export function randomId() {
  * message when the link's token is refused.
  */
 export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}) {
-  const el = h('div', { class: 'conn-banner', role: 'status', 'aria-live': 'polite', hidden: true });
+  // The banner is seen, with its countdown to the next try; it is not a live region, or
+  // screen readers would read out every tick of that countdown. They hear `live` instead: a
+  // polite region in the page from the start, told once per change (offline, refused, back).
+  const el = h('div', { class: 'conn-banner', hidden: true });
   const msg = h('span', { class: 'conn-msg' });
   el.append(h('span', { class: 'conn-dot', 'aria-hidden': 'true' }), msg);
+  const live = h('span', { class: 'visually-hidden conn-live', role: 'status', 'aria-live': 'polite' });
+  document.body.append(live);
+  let said = null;
+  const say = (kind, text) => {
+    if (said === kind) return;
+    said = kind;
+    setText(live, text);
+  };
   let state = client.state;
   let timer = null;
   const render = () => {
@@ -110,14 +121,17 @@ export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}
       el.hidden = false;
       el.className = 'conn-banner denied';
       setText(msg, t('denied'));
+      say('denied', t('denied'));
     } else if (state.status === 'offline' && Date.now() - state.since >= graceMs) {
       el.hidden = false;
       el.className = 'conn-banner offline';
       const time = formatTime(state.since, lang, timeZone, true);
       const s = state.retryAt ? Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000)) : 0;
       setText(msg, s >= 2 ? t('offline_retry', { time, s }) : t('offline_since', { time }));
+      say('offline', t('offline_since', { time }));
     } else {
       el.hidden = true;
+      if (said === 'offline' && state.status === 'online') say('online', t('reconnected'));
     }
   };
   client.onState((s) => { state = s; render(); });
