@@ -5,15 +5,18 @@ live region does after a live update, the pixels a focused control changes), not
 
 from __future__ import annotations
 
+import struct
+import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser import test_restart
 from tests.browser.conftest import DemoServer, wait_js
 
 pytestmark = pytest.mark.browser
+server = test_restart.server  # a server of the test's own, to kill
 WAIT_MS = 15000
 
 
@@ -121,34 +124,25 @@ def test_board_announces_a_call_once_and_again_only_on_a_recall(
         tv.close()
 
 
-
-@pytest.fixture
-def doomed_server(tmp_path: Path) -> Iterator[DemoServer]:
-    """A server of its own, to be killed."""
-    s = DemoServer(tmp_path / "data").start()
-    yield s
-    s.stop()
-
-
 def test_offline_is_announced_once_not_every_second(browser: Any,
-                                                    doomed_server: DemoServer) -> None:
+                                                    server: DemoServer) -> None:
     """The connection banner counts down to the next try ("retrying in 4 s") every second.
     Screen-reader users on the tracker and at the kiosk are told once that the page is
     offline (politely), not read each tick of the countdown; and told when it is back."""
-    ticket = doomed_server.take("internal")
+    ticket = server.take("internal")
     phone = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
     stand = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1024})
     try:
         tracker = phone.new_page()
-        tracker.goto(doomed_server.base + ticket["tracker"] + "&lang=en")
+        tracker.goto(server.base + ticket["tracker"] + "&lang=en")
         kiosk = stand.new_page()
-        kiosk.goto(doomed_server.page_url("kiosk", lang="en"))
+        kiosk.goto(server.page_url("kiosk", lang="en"))
         wait_js(tracker, "window.switchboardTicket.client.state.status === 'online'")
         wait_js(kiosk, "window.switchboardKiosk.client.state.status === 'online'")
         for page in (tracker, kiosk):
             page.evaluate(WATCH_LIVE, LIVE)
 
-        doomed_server.kill9()
+        server.kill9()
         for page in (tracker, kiosk):
             page.locator(".conn-banner.offline").wait_for(state="visible", timeout=WAIT_MS)
         tracker.wait_for_timeout(6000)
@@ -161,7 +155,7 @@ def test_offline_is_announced_once_not_every_second(browser: Any,
             # Whatever says it is a polite region, not an alert.
             assert page.evaluate("window.liveLog")[0]["live"] in ("polite", "status")
 
-        doomed_server.start()
+        server.start()
         for page in (tracker, kiosk):
             page.locator(".conn-banner").wait_for(state="hidden", timeout=30000)
             said = [e["text"] for e in page.evaluate("window.liveLog") if e["text"]]
@@ -169,3 +163,102 @@ def test_offline_is_announced_once_not_every_second(browser: Any,
     finally:
         phone.close()
         stand.close()
+
+
+def png_rgb(data: bytes) -> tuple[int, int, list[bytes]]:
+    """(width, height, rows of RGB(A) bytes) of a Playwright screenshot (8-bit PNG)."""
+    pos, idat, w, h, bpp = 8, b"", 0, 0, 3
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and colour in (2, 6), (depth, colour)
+            bpp = 4 if colour == 6 else 3
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw, rows, prev = zlib.decompress(idat), [], bytes(w * bpp)
+    stride = w * bpp + 1
+    for y in range(h):
+        f, line = raw[y * stride], bytearray(raw[y * stride + 1:(y + 1) * stride])
+        for i in range(len(line)):
+            a = line[i - bpp] if i >= bpp else 0
+            b, c = prev[i], prev[i - bpp] if i >= bpp else 0
+            p = a + b - c
+            pred = (0, a, b, (a + b) // 2,
+                    a if abs(p - a) <= abs(p - b) and abs(p - a) <= abs(p - c)
+                    else b if abs(p - b) <= abs(p - c) else c)[f]
+            line[i] = (line[i] + pred) & 0xFF
+        rows.append(bytes(line))
+        prev = bytes(line)
+    return w, h, [bytes(x for i in range(0, len(r), bpp) for x in r[i:i + 3]) for r in rows]
+
+
+def luminance(rgb: tuple[int, ...]) -> float:
+    def ch(v: int) -> float:
+        s = v / 255
+        return s / 12.92 if s <= 0.03928 else ((s + 0.055) / 1.055) ** 2.4
+    return 0.2126 * ch(rgb[0]) + 0.7152 * ch(rgb[1]) + 0.0722 * ch(rgb[2])
+
+
+def ratio(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    la, lb = sorted((luminance(a), luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def focus_change(page: Any, selector: str) -> tuple[int, int]:
+    """Tab to `selector`; how many pixels around it its focus indicator changes by a 3:1
+    contrast at least (WCAG 2.4.11/2.4.13: focused against not focused), and the
+    perimeter of the control (a one-pixel ring round it)."""
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate(f"document.activeElement.matches({selector!r})"):
+            break
+    else:
+        raise AssertionError(f"Tab never reaches {selector}")
+    box = page.evaluate("(() => { const r = document.activeElement.getBoundingClientRect();"
+                        " return [r.x, r.y, r.width, r.height]; })()")
+    clip = {"x": max(0, box[0] - 6), "y": max(0, box[1] - 6),
+            "width": box[2] + 12, "height": box[3] + 12}
+    focused = png_rgb(page.screenshot(clip=clip))
+    page.evaluate("document.activeElement.blur()")
+    page.wait_for_timeout(100)
+    plain = png_rgb(page.screenshot(clip=clip))
+    changed = 0
+    for r1, r2 in zip(focused[2], plain[2], strict=True):
+        for i in range(0, len(r1), 3):
+            if r1[i:i + 3] != r2[i:i + 3] and ratio(tuple(r1[i:i + 3]), tuple(r2[i:i + 3])) >= 3:
+                changed += 1
+    return changed, round(2 * (box[2] + box[3]))
+
+
+@pytest.mark.parametrize("where", ["tracker", "kiosk", "counter", "home"])
+def test_keyboard_focus_is_visible_on_language_and_state_switches(
+        browser: Any, demo_server: DemoServer, where: str) -> None:
+    """Keyboard users see where they are: the 中文 / EN switch (every page) and the counter's
+    open / pause / close switch draw their focus ring inside a box that clips what is
+    outside it. Each must change at least a one-pixel ring's worth of pixels round the
+    control by 3:1, also on the tracker's blue header."""
+    width = 390 if where == "tracker" else 1280
+    ctx = browser.new_context(locale="en-US", viewport={"width": width, "height": 800})
+    try:
+        page = ctx.new_page()
+        if where == "tracker":
+            page.goto(demo_server.base + demo_server.take("pharmacy")["tracker"] + "&lang=en")
+        elif where == "counter":
+            page.goto(demo_server.page_url("counter:5", lang="en"))
+        else:
+            page.goto(demo_server.page_url("kiosk", lang="en") if where == "kiosk"
+                      else demo_server.base + "/?lang=en")
+        page.locator(".lang-switch button").first.wait_for(timeout=WAIT_MS)
+        targets = [".lang-switch button[aria-pressed='false']",
+                   ".lang-switch button[aria-pressed='true']"]
+        if where == "counter":
+            wait_js(page, "document.querySelector('#state-group button:not([disabled])')")
+            targets.append("#state-group button:not([disabled])")
+        for sel in targets:
+            changed, perimeter = focus_change(page, sel)
+            assert changed >= perimeter, f"{where} {sel}: {changed} px change, want {perimeter}"
+    finally:
+        ctx.close()
