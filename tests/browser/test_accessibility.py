@@ -262,3 +262,40 @@ def test_keyboard_focus_is_visible_on_language_and_state_switches(
             assert changed >= perimeter, f"{where} {sel}: {changed} px change, want {perimeter}"
     finally:
         ctx.close()
+
+
+# Every control a finger can reach, with its box, where it is smaller than 44 × 44 CSS px.
+SMALL_TARGETS = """() => [...document.querySelectorAll(
+    'button, a[href], input, select, textarea, [role=button], [tabindex]:not([tabindex="-1"])')]
+  .filter((e) => e.checkVisibility())
+  .map((e) => [e.textContent.trim().slice(0, 20) || e.id, e.getBoundingClientRect()])
+  .filter(([, r]) => r.width < 44 || r.height < 44)
+  .map(([n, r]) => `${n}: ${Math.round(r.width)}×${Math.round(r.height)}`)"""
+
+
+@pytest.mark.parametrize("width", [320, 390])
+def test_tracker_and_kiosk_touch_targets_are_44_px(browser: Any, demo_server: DemoServer,
+                                                  width: int) -> None:
+    """Older people and staff on touch screens: every control on the phone tracker (with
+    its cancel dialog open too) and on each kiosk screen is at least 44 × 44 CSS px."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": width, "height": 800},
+                              has_touch=True, is_mobile=True)
+    try:
+        phone = ctx.new_page()
+        phone.goto(demo_server.base + demo_server.take("cashier")["tracker"] + "&lang=en")
+        phone.locator("#cancel-btn").wait_for(timeout=WAIT_MS)
+        assert phone.evaluate(SMALL_TARGETS) == []
+        phone.locator("#cancel-btn").press("Enter")
+        phone.locator("#cancel-dialog[open]").wait_for(timeout=WAIT_MS)
+        assert phone.evaluate(SMALL_TARGETS) == []
+
+        kiosk = ctx.new_page()
+        kiosk.goto(demo_server.page_url("kiosk", lang="en"))
+        kiosk.locator(".k-service").first.wait_for(timeout=WAIT_MS)
+        assert kiosk.evaluate(SMALL_TARGETS) == []
+        kiosk.locator("#appt-btn").press("Enter")
+        kiosk.locator("#keypad button").first.wait_for(timeout=WAIT_MS)
+        assert kiosk.evaluate(SMALL_TARGETS) == []
+    finally:
+        ctx.close()
+
