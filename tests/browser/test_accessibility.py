@@ -299,3 +299,73 @@ def test_tracker_and_kiosk_touch_targets_are_44_px(browser: Any, demo_server: De
     finally:
         ctx.close()
 
+
+
+# WCAG contrast of every piece of text under `root` against what is behind it (computed
+# colours, opacity and translucent backgrounds blended up the tree): [text, ratio, needed]
+# where it is too low. Large text (24 px, or 18.66 px bold) needs 3:1, the rest 4.5:1.
+# Disabled controls are exempt (WCAG 1.4.3).
+LOW_CONTRAST = """(root) => {
+  const rgba = (c) => {
+    const p = c.match(/[\\d.]+/g).map(Number);
+    return [p[0], p[1], p[2], p[3] ?? 1];
+  };
+  const over = (f, b) => [0, 1, 2].map((i) => f[i] * f[3] + b[i] * (1 - f[3])).concat(1);
+  const ch = (v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
+  const lum = (c) => 0.2126 * ch(c[0]) + 0.7152 * ch(c[1]) + 0.0722 * ch(c[2]);
+  const behind = (el) => {
+    const layers = [];
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgba(getComputedStyle(e).backgroundColor);
+      if (c[3] > 0) layers.push(c);
+      if (c[3] >= 1) break;
+    }
+    return layers.reverse().reduce((b, c) => over(c, b), [255, 255, 255, 1]);
+  };
+  const out = [];
+  const walk = document.createTreeWalker(document.querySelector(root), NodeFilter.SHOW_TEXT);
+  const seen = new Set();
+  while (walk.nextNode()) {
+    const el = walk.currentNode.parentElement;
+    if (!walk.currentNode.textContent.trim() || seen.has(el) || !el.checkVisibility()) continue;
+    if (el.closest(':disabled, .visually-hidden')) continue;
+    seen.add(el);
+    const cs = getComputedStyle(el);
+    let alpha = 1;
+    for (let e = el; e; e = e.parentElement) alpha *= Number(getComputedStyle(e).opacity);
+    const bg = behind(el);
+    const fg = rgba(cs.color);
+    const text = over([fg[0], fg[1], fg[2], fg[3] * alpha], bg);
+    const [hi, lo] = [lum(text), lum(bg)].sort((a, b) => b - a);
+    const r = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(cs.fontSize);
+    const need = size >= 24 || (size >= 18.66 && Number(cs.fontWeight) >= 700) ? 3 : 4.5;
+    const what = walk.currentNode.textContent.trim().slice(0, 30);
+    if (r < need) out.push([what, Math.round(r * 100) / 100, need]);
+  }
+  return out;
+}"""
+
+
+def test_kiosk_high_contrast_keeps_errors_and_offline_readable(browser: Any,
+                                                               server: DemoServer) -> None:
+    """High contrast is for people with low vision. In it, every text passes WCAG contrast,
+    also the service with no counter open, the offline banner and the error after a failed
+    tap (white on light red was 2.6:1)."""
+    server.counter("4", "close")  # the lab: no counter open
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1024})
+    try:
+        kiosk = ctx.new_page()
+        kiosk.goto(server.page_url("kiosk", lang="en") + "&contrast=high")
+        kiosk.locator(".k-svc-closed").wait_for(timeout=WAIT_MS)
+        assert kiosk.evaluate(LOW_CONTRAST, "body") == []
+        server.kill9()
+        kiosk.locator(".conn-banner.offline").wait_for(state="visible", timeout=WAIT_MS)
+        kiosk.locator(".k-service").first.press("Enter")
+        kiosk.locator(".k-alert").wait_for(timeout=WAIT_MS)
+        assert kiosk.evaluate(LOW_CONTRAST, ".conn-banner") == []
+        assert kiosk.evaluate(LOW_CONTRAST, ".k-alert") == []
+        assert kiosk.evaluate(LOW_CONTRAST, "body") == []
+    finally:
+        ctx.close()
+
