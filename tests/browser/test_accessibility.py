@@ -369,3 +369,24 @@ def test_kiosk_high_contrast_keeps_errors_and_offline_readable(browser: Any,
     finally:
         ctx.close()
 
+
+
+@pytest.mark.parametrize("size", [(1920, 1080), (390, 844)])
+def test_board_closed_and_paused_counters_stay_readable(browser: Any, demo_server: DemoServer,
+                                                       size: tuple[int, int]) -> None:
+    """A closed or paused counter on the waiting-room board is dimmed, but its name and
+    "Closed" must still be readable for people with low vision: 4.5:1 (it was 3.8:1)."""
+    demo_server.counter("3", "close")
+    demo_server.counter("6", "pause")
+    tv = browser.new_context(locale="en-US", viewport={"width": size[0], "height": size[1]})
+    try:
+        board = tv.new_page()
+        board.goto(demo_server.page_url("board", lang="en"))
+        board.locator(".counter-tile.st-closed").wait_for(timeout=WAIT_MS)
+        board.locator(".counter-tile.st-paused").wait_for(timeout=WAIT_MS)
+        assert board.evaluate(LOW_CONTRAST, "#counters") == []
+        assert board.evaluate(LOW_CONTRAST, "body") == []
+    finally:
+        tv.close()
+        demo_server.counter("3", "open")
+        demo_server.counter("6", "open")
