@@ -124,9 +124,10 @@ def backup_or_restore(args: argparse.Namespace) -> int:
     name = f"switchboard {args.command}"
     try:
         if args.command == "backup":
-            embedded = not settings.redis_url
-            m = backup(Path(args.out), redis_url(settings),
-                       settings.data_path if embedded else None, settings.redis_server)
+            # The token secret goes in when there is a data folder: the embedded Redis's,
+            # or --data-dir beside an external --redis-url.
+            folder = settings.data_path if (args.data_dir or not settings.redis_url) else None
+            m = backup(Path(args.out), redis_url(settings), folder, settings.redis_server)
             secret = "included" if m["secret"] else "not included"
             print(f"{name}: {args.out} ({m['rdb_bytes']:,} bytes of data, about "
                   f"{m['keys_at_start']:,} keys, secret {secret})")
@@ -139,7 +140,9 @@ def backup_or_restore(args: argparse.Namespace) -> int:
                     keep_secret=args.keep_secret)
         print(f"{name}: {r.keys:,} keys into {settings.data_path}"
               + (f"; what it held is in {r.moved_to}" if r.moved_to else "")
-              + ("; token secret restored" if r.secret else "")
+              + ("; token secret restored" if r.secret else
+                 "; this folder's token secret kept" + ("" if r.archive_secret else
+                                                        " (the backup has none)"))
               + ". Start the server: switchboard serve --data-dir " + str(settings.data_path))
         return 0
     except DataDirInUse as exc:
@@ -226,11 +229,16 @@ def serve(args: argparse.Namespace) -> int:
     settings = msgspec.structs.replace(
         settings, secret=load_secret(settings.secret, settings.data_path))
     embedded = None
+    gave_up: list[bool] = []
     if not settings.redis_url:
         embedded = EmbeddedRedis(settings.data_path, settings.redis_server, settings.redis_fsync)
         url = embedded.start()
-        # Restarted if it dies under the running server; a crash loop stops the server.
-        embedded.supervise(lambda: os.kill(os.getpid(), signal.SIGTERM))
+        # Restarted if it dies under the running server; a crash loop stops the server,
+        # which then exits 1 (a failure, for systemd's Restart=on-failure and OnFailure=).
+        def give_up() -> None:
+            gave_up.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+        embedded.supervise(give_up)
         logging.getLogger("switchboard").info("embedded Redis at %s (data in %s)", url,
                                               settings.data_path)
         settings = msgspec.structs.replace(settings, redis_url=url)
@@ -243,6 +251,10 @@ def serve(args: argparse.Namespace) -> int:
     finally:
         if embedded is not None:
             embedded.stop()
+    if gave_up:
+        print("switchboard serve: stopped because its embedded Redis kept exiting; see "
+              f"{settings.data_path / 'redis.log'}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -75,7 +75,7 @@ def find_binary(configured: str | None = None) -> str:
                      "or install Redis, or pass --redis-url")
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+def die_with_parent() -> None:  # pragma: no cover - runs in the child
     # If `switchboard serve` is killed -9, its Redis goes too (PR_SET_PDEATHSIG = 1).
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
@@ -186,8 +186,11 @@ class EmbeddedRedis:
             "--dir", str(self.data_dir), "--appendonly", "yes", "--appendfsync", self.fsync,
             "--save", "", "--daemonize", "no", "--pidfile", str(self.data_dir / "redis.pid"),
             "--logfile", str(self.data_dir / "redis.log"), "--maxclients", "10000",
+            # `switchboard backup` takes its snapshot as a replica would: streamed, at once,
+            # never as a stale dump.rdb full copy left in the data folder (6.2's default).
+            "--repl-diskless-sync", "yes", "--repl-diskless-sync-delay", "0",
         ]
-        self.proc = subprocess.Popen(args, preexec_fn=_die_with_parent,
+        self.proc = subprocess.Popen(args, preexec_fn=die_with_parent,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self._wait_ready(timeout_s)
 

@@ -65,7 +65,7 @@ def test_backup_while_serving_then_restore_elsewhere(source: tuple[EmbeddedRedis
 
     target = tmp_path / "b"
     r = restore(out, target)
-    assert r.keys == 4 and r.moved_to is None and r.secret
+    assert r.keys == 4 and r.moved_to is None and r.secret and r.archive_secret
     assert not (target / "dump.rdb").exists()  # the append-only file holds it now
     assert load_secret(None, target, create=False) == load_secret(None, emb.data_dir)
     again = EmbeddedRedis(target)
@@ -116,6 +116,11 @@ def _tar(path: Path, members: dict[str, bytes]) -> Path:
     {"manifest.json": b'{"format": 1}', "dump.rdb": b"x", "../secret": b"k"},
     {"manifest.json": b'{"format": 1}'},
     {"manifest.json": b'{"format": 99}', "dump.rdb": b"REDIS0009"},
+    {"manifest.json": b'not json', "dump.rdb": b"REDIS0009"},
+    {"manifest.json": b'[1]', "dump.rdb": b"REDIS0009"},
+    # A valid archive whose snapshot Redis cannot load (corrupt, or from a newer Redis):
+    # found in the staging folder, before the folder's state is touched.
+    {"manifest.json": b'{"format": 1}', "dump.rdb": b"REDIS0099garbage", "secret": b"new"},
     None,  # not a tar.gz at all
 ])
 def test_bad_archives_are_refused_before_anything_moves(tmp_path: Path,
@@ -129,10 +134,27 @@ def test_bad_archives_are_refused_before_anything_moves(tmp_path: Path,
     target = tmp_path / "d"
     target.mkdir()
     (target / "secret").write_text("keep me\n")
+    (target / "appendonly.aof").write_text("*1\r\n$4\r\nPING\r\n")
     with pytest.raises(BackupError):
         restore(path, target)
     assert (target / "secret").read_text() == "keep me\n"
-    assert not list(target.glob("before-restore-*"))
+    assert (target / "appendonly.aof").exists()
+    assert sorted(p.name for p in target.iterdir()) == ["appendonly.aof", "secret",
+                                                        "switchboard.lock"]
+
+
+def test_an_archive_without_a_secret_keeps_the_folders(source: tuple[EmbeddedRedis, str],
+                                                      tmp_path: Path) -> None:
+    """A backup of an external Redis has no secret: restoring it must not take away the
+    folder's, which every kiosk, board and device link is signed with."""
+    _, url = source
+    out = tmp_path / "nosecret.tar.gz"
+    assert backup(out, url, None)["secret"] is False
+    target = tmp_path / "e"
+    own = load_secret(None, target)
+    r = restore(out, target)
+    assert not r.secret and not r.archive_secret
+    assert load_secret(None, target, create=False) == own
 
 
 def test_command_line(source: tuple[EmbeddedRedis, str], tmp_path: Path,
@@ -147,7 +169,48 @@ def test_command_line(source: tuple[EmbeddedRedis, str], tmp_path: Path,
     with monkeypatch.context() as env:  # an external Redis is restored with its own tools
         env.setenv("SWITCHBOARD_REDIS_URL", "redis://127.0.0.1:1/0")
         assert main(["restore", str(out)]) == 2
+    # An external Redis with --data-dir beside it: the folder's secret goes in too.
+    assert main(["backup", "--out", str(tmp_path / "ext.tar.gz"), "--data-dir",
+                 str(emb.data_dir), "--redis-url", emb.url]) == 0
+    assert "secret included" in capsys.readouterr().out
     assert main(["backup", "--out", str(tmp_path / "n.tar.gz"),
                  "--redis-url", "redis://127.0.0.1:1/0"]) == 1
     assert "unreachable" in capsys.readouterr().err
     assert not (tmp_path / "n.tar.gz").exists()
+
+
+def test_serve_exits_1_when_its_redis_keeps_dying(tmp_path: Path) -> None:
+    """The embedded Redis killed over and over: serve gives up and exits 1 (a failure
+    systemd's Restart=on-failure and OnFailure= see), not 0 as after a clean stop."""
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import free_port
+    data = tmp_path / "data"
+    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "serve", "--port",
+                             str(free_port()), "--data-dir", str(data), "--log-level", "error"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        killed: set[int] = set()
+        deadline = time.monotonic() + 60
+        while proc.poll() is None and time.monotonic() < deadline:
+            pidfile = data / "redis.pid"
+            try:
+                pid = int(pidfile.read_text().strip())
+            except (OSError, ValueError):
+                time.sleep(0.05)
+                continue
+            if pid not in killed and (data / "redis.sock").exists():
+                killed.add(pid)
+                os.kill(pid, 9)
+            time.sleep(0.05)
+        assert proc.wait(30) == 1, proc.stderr.read().decode() if proc.stderr else ""
+        assert len(killed) > 5
+        assert proc.stderr is not None and b"kept exiting" in proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        if proc.stderr is not None:
+            proc.stderr.close()
