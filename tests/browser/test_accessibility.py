@@ -390,3 +390,19 @@ def test_board_closed_and_paused_counters_stay_readable(browser: Any, demo_serve
         tv.close()
         demo_server.counter("3", "open")
         demo_server.counter("6", "open")
+
+
+@pytest.mark.parametrize("where", ["home", "counter"])
+def test_home_and_counter_console_fit_320_px(context: Any, demo_server: DemoServer,
+                                             where: str) -> None:
+    """WCAG 1.4.10 (reflow): the front page and the counter console (a staff member zooming
+    to 400 %) fit 320 CSS px without sideways scrolling, with a ticket in the queue."""
+    page = context.new_page()
+    if where == "home":
+        page.goto(demo_server.base + "/?lang=en")
+        page.locator(".h-card").first.wait_for(timeout=WAIT_MS)
+    else:
+        demo_server.take("pharmacy")
+        page.goto(demo_server.page_url("counter:5", lang="en"))
+        page.locator(".q-item").first.wait_for(timeout=WAIT_MS)
+    assert_reflows(page, where)
