@@ -112,7 +112,9 @@ class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 # A label in one language or per language: "电工 Electrician", {"zh": "电工", "en": "Electrician"}.
-LocalName = Text | dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], Text]
+_Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+LocalName = _Label | Annotated[dict[Annotated[str, msgspec.Meta(
+    pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], _Label], msgspec.Meta(min_length=1)]
 
 
 class RegionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):

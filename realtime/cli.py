@@ -275,7 +275,9 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
             # httptools with a deadline for each request's headers (slowloris); the
             # deadline is SWITCHBOARD_HTTP_READ_TIMEOUT_S, set by create_app.
             "http": "realtime.httpproto:HeaderTimeoutProtocol",
-            "proxy_headers": False, "server_header": False, "timeout_graceful_shutdown": 5}
+            "proxy_headers": bool(settings.trusted_proxies),
+            "forwarded_allow_ips": ",".join(settings.trusted_proxies) or None,
+            "server_header": False, "timeout_graceful_shutdown": 5}
 
 
 def _run_uvicorn(settings: Settings) -> None:

@@ -35,6 +35,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # Security
     secret: str | None = None  # HS256 key for tokens; generated into data_dir if unset
     allowed_origins: list[str] = []  # browser Origins allowed on /ws; empty = same host only
+    # Proxies whose X-Forwarded-For / -Proto name the real client (nginx on this host):
+    # rate limits and logs then see the client, not the proxy. Empty: trust no header.
+    trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1"])
     token_ttl_s: Positive = 86400
     device_token_ttl_s: Positive = 365 * 86400  # display and kiosk tokens (wall devices)
     # HTTP
@@ -84,7 +87,7 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
 
 FIELDS = tuple(Settings.__struct_fields__)
-_LISTS = {"allowed_origins"}
+_LISTS = {"allowed_origins", "trusted_proxies"}
 
 
 def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

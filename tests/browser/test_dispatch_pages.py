@@ -529,7 +529,7 @@ def test_map_labels_do_not_pile_up(unit: Any) -> None:
     assert "杨磊" in r["shown"] and "E628" in r["shown"]  # the person, then the job at risk
     assert len(r["shown"]) < 5  # the rest of the pile is hidden
     assert r["apart"] == 4 and r["cjk"]
-    assert r["zoneHidden"] or r["zoneY"] >= r["zoneTop"]
+    assert r["zoneHidden"] or r["zoneY"] - r["zoneTop"] in (0, 16, 32, 48)  # one of its spots
 
 
 def test_a_tile_url_is_off_by_default_and_allowed_by_the_csp_when_set() -> None:

@@ -147,3 +147,12 @@ async def test_documented_nginx_config_serves_https_and_websockets(
                     ) as ws:
                 await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo"}))
                 await asyncio.wait_for(ws.recv(), 5)
+
+
+def test_the_proxy_on_this_host_is_trusted_for_the_client_address() -> None:
+    from realtime.cli import uvicorn_options
+    from realtime.settings import from_env
+    opts = uvicorn_options(from_env({}))
+    assert opts["proxy_headers"] is True and opts["forwarded_allow_ips"] == "127.0.0.1"
+    none = uvicorn_options(from_env({"SWITCHBOARD_TRUSTED_PROXIES": ""}))
+    assert none["proxy_headers"] is False

@@ -24,7 +24,7 @@ const now = serverClock(boot);
 const offerTotalS = region?.offer_timeout_s ?? 60;
 const $ = (id) => document.getElementById(id);
 /** Skills as the region names them in the page's language (ids the region did not name as they are). */
-const skillNames = (ids) => ids.map((s) => nameIn(region?.skill_names?.[s] ?? s, lang)).join(String(lang).startsWith('zh') ? '、' : ', ');
+const skillNames = (ids) => ids.map((s) => (region?.skill_names && Object.hasOwn(region.skill_names, s) ? nameIn(region.skill_names[s], lang) || s : s)).join(String(lang).startsWith('zh') ? '、' : ', ');
 // Job actions on the card, shift actions in the footer.
 const JOB_ACTIONS = new Set(['depart', 'arrive', 'complete', 'fail']);
 const MAIN = new Set(['depart', 'arrive', 'complete', 'online']);

@@ -23,6 +23,8 @@ def test_skill_names_decode_and_reach_the_pages() -> None:
     b'{"skill_names": {"no spaces": "x"}}',  # not a skill id
     b'{"skill_names": {"electric": {"Chinese": "x"}}}',  # not a language tag
     b'{"skill_names": {"electric": 5}}',
+    b'{"skill_names": {"electric": ""}}',  # an empty label shows nothing
+    b'{"skill_names": {"electric": {}}}',
     b'{"skill_names": {"electric": "' + b"x" * 201 + b'"}}',
 ])
 def test_bad_skill_names_are_refused(bad: bytes) -> None:
