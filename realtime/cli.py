@@ -225,6 +225,12 @@ def serve(args: argparse.Namespace) -> int:
                         log_level=args.log_level)
     from realtime.redisproc import EmbeddedRedis
 
+    if settings.demo and settings.host not in ("127.0.0.1", "localhost", "::1"):
+        # The demo's home page hands out agent, dispatcher, technician and customer tokens
+        # to whoever opens it: on a hospital network that is everyone.
+        print(f"switchboard serve: --demo publishes staff tokens on its home page; it "
+              f"listens on this machine only (not --host {settings.host})", file=sys.stderr)
+        return 2
     # The key first: a bad one stops here, before a Redis is started.
     settings = msgspec.structs.replace(
         settings, secret=load_secret(settings.secret, settings.data_path))

@@ -178,39 +178,3 @@ def test_command_line(source: tuple[EmbeddedRedis, str], tmp_path: Path,
     assert "unreachable" in capsys.readouterr().err
     assert not (tmp_path / "n.tar.gz").exists()
 
-
-def test_serve_exits_1_when_its_redis_keeps_dying(tmp_path: Path) -> None:
-    """The embedded Redis killed over and over: serve gives up and exits 1 (a failure
-    systemd's Restart=on-failure and OnFailure= see), not 0 as after a clean stop."""
-    import subprocess
-    import sys
-    import time
-
-    from tests.conftest import free_port
-    data = tmp_path / "data"
-    proc = subprocess.Popen([sys.executable, "-m", "realtime.cli", "serve", "--port",
-                             str(free_port()), "--data-dir", str(data), "--log-level", "error"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        killed: set[int] = set()
-        deadline = time.monotonic() + 60
-        while proc.poll() is None and time.monotonic() < deadline:
-            pidfile = data / "redis.pid"
-            try:
-                pid = int(pidfile.read_text().strip())
-            except (OSError, ValueError):
-                time.sleep(0.05)
-                continue
-            if pid not in killed and (data / "redis.sock").exists():
-                killed.add(pid)
-                os.kill(pid, 9)
-            time.sleep(0.05)
-        assert proc.wait(30) == 1, proc.stderr.read().decode() if proc.stderr else ""
-        assert len(killed) > 5
-        assert proc.stderr is not None and b"kept exiting" in proc.stderr.read()
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        if proc.stderr is not None:
-            proc.stderr.close()
