@@ -347,6 +347,12 @@ LOW_CONTRAST = """(root) => {
 }"""
 
 
+def settle(page: Any) -> None:
+    """Wait for finite animations and transitions (a button fading to its colours) to end."""
+    wait_js(page, "document.getAnimations().every((a) => a.playState !== 'running'"
+                  " || a.effect.getComputedTiming().iterations === Infinity)")
+
+
 def test_kiosk_high_contrast_keeps_errors_and_offline_readable(browser: Any,
                                                                server: DemoServer) -> None:
     """High contrast is for people with low vision. In it, every text passes WCAG contrast,
@@ -358,6 +364,7 @@ def test_kiosk_high_contrast_keeps_errors_and_offline_readable(browser: Any,
         kiosk = ctx.new_page()
         kiosk.goto(server.page_url("kiosk", lang="en") + "&contrast=high")
         kiosk.locator(".k-svc-closed").wait_for(timeout=WAIT_MS)
+        settle(kiosk)
         assert kiosk.evaluate(LOW_CONTRAST, "body") == []
         server.kill9()
         kiosk.locator(".conn-banner.offline").wait_for(state="visible", timeout=WAIT_MS)
@@ -365,6 +372,7 @@ def test_kiosk_high_contrast_keeps_errors_and_offline_readable(browser: Any,
         kiosk.locator(".k-alert").wait_for(timeout=WAIT_MS)
         assert kiosk.evaluate(LOW_CONTRAST, ".conn-banner") == []
         assert kiosk.evaluate(LOW_CONTRAST, ".k-alert") == []
+        settle(kiosk)
         assert kiosk.evaluate(LOW_CONTRAST, "body") == []
     finally:
         ctx.close()
@@ -384,6 +392,7 @@ def test_board_closed_and_paused_counters_stay_readable(browser: Any, demo_serve
         board.goto(demo_server.page_url("board", lang="en"))
         board.locator(".counter-tile.st-closed").wait_for(timeout=WAIT_MS)
         board.locator(".counter-tile.st-paused").wait_for(timeout=WAIT_MS)
+        settle(board)
         assert board.evaluate(LOW_CONTRAST, "#counters") == []
         assert board.evaluate(LOW_CONTRAST, "body") == []
     finally:
@@ -406,3 +415,41 @@ def test_home_and_counter_console_fit_320_px(context: Any, demo_server: DemoServ
         page.goto(demo_server.page_url("counter:5", lang="en"))
         page.locator(".q-item").first.wait_for(timeout=WAIT_MS)
     assert_reflows(page, where)
+
+
+# Text in the other language without a lang of its own (a screen reader would read Chinese
+# with an English voice, or the reverse): [text, the lang it is read in].
+WRONG_LANG = """() => {
+  const out = [];
+  const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const node = walk.currentNode;
+    const el = node.parentElement;
+    if (!node.textContent.trim() || !el.checkVisibility()) continue;
+    if (el.closest('[aria-hidden=true]')) continue;
+    const lang = el.closest('[lang]').lang;
+    const han = /\\p{Script=Han}/u.test(node.textContent);
+    const words = (node.textContent.match(/[A-Za-z]{4,}/g) ?? [])
+      .filter((w) => w !== 'Switchboard');
+    if ((han && !lang.startsWith('zh')) || (!han && words.length && lang.startsWith('zh'))) {
+      out.push([node.textContent.trim().slice(0, 30), lang]);
+    }
+  }
+  return out;
+}"""
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_board_marks_the_second_language(browser: Any, demo_server: DemoServer,
+                                         lang: str) -> None:
+    """The bilingual board shows each label in both languages: every Chinese text sits in a
+    zh element and every English one in an en element, so a screen reader (on the board's
+    phone layout) switches voice instead of spelling out the other language."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    try:
+        board = ctx.new_page()
+        board.goto(demo_server.page_url("board", lang=lang))
+        wait_js(board, "window.switchboardBoard && window.switchboardBoard.offset")
+        assert board.evaluate(WRONG_LANG) == []
+    finally:
+        ctx.close()

@@ -44,7 +44,8 @@ function counterName(id) {
 function renderStatic() {
   document.title = `${nameIn(site.name, lang)} · ${t('board_title')}`;
   setText($('site-name'), nameIn(site.name, lang));
-  setText($('site-sub'), [t('board_title'), second ? t2('board_title') : ''].filter(Boolean).join(' · '));
+  // The second language in an element of its own lang: screen readers switch voice for it.
+  $('site-sub').replaceChildren(t('board_title'), ...(second ? [' · ', h('span', { lang: second }, t2('board_title'))] : []));
   $('hero-title').replaceChildren(...bi('now_calling'));
   $('counters-title').replaceChildren(...bi('counters'));
   $('recent-title').replaceChildren(...bi('recent'));
