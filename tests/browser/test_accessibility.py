@@ -453,3 +453,23 @@ def test_board_marks_the_second_language(browser: Any, demo_server: DemoServer,
         assert board.evaluate(WRONG_LANG) == []
     finally:
         ctx.close()
+
+
+def test_counter_console_text_passes_contrast_with_a_ticket_called(
+        context: Any, demo_server: DemoServer) -> None:
+    """Staff read the console all day: with a ticket called (the green Complete and blue
+    Call next buttons lit, with their shortcut keys) every text passes WCAG contrast."""
+    context.set_default_timeout(WAIT_MS)
+    page = context.new_page()
+    page.set_viewport_size({"width": 1440, "height": 900})
+    demo_server.take("paediatrics")
+    page.goto(demo_server.page_url("counter:3", lang="en"))
+    page.locator("#actions [data-op='call-next']:not([disabled])").wait_for()
+    settle(page)
+    assert page.evaluate(LOW_CONTRAST, "body") == []
+    page.locator("#actions [data-op='call-next']").press("Enter")
+    page.locator("#actions [data-op='complete']:not([disabled])").wait_for()
+    settle(page)
+    assert page.evaluate(LOW_CONTRAST, "body") == []
+    page.locator("#actions [data-op='complete']").press("Enter")
+    page.locator("#actions [data-op='complete'][disabled]").wait_for()
