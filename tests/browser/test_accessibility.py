@@ -5,12 +5,14 @@ live region does after a live update, the pixels a focused control changes), not
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import test_restart
 from tests.browser.conftest import DemoServer, wait_js
@@ -473,3 +475,21 @@ def test_counter_console_text_passes_contrast_with_a_ticket_called(
     assert page.evaluate(LOW_CONTRAST, "body") == []
     page.locator("#actions [data-op='complete']").press("Enter")
     page.locator("#actions [data-op='complete'][disabled]").wait_for()
+
+
+def test_kiosk_reads_out_the_ticket_where_focus_lands(context: Any,
+                                                      demo_server: DemoServer) -> None:
+    """A blind person taking a ticket by keyboard: focus moves to Done on the ticket screen,
+    which was filled while hidden (screen readers need not voice a live region that
+    appears with its text already in it). What focus lands on
+    must carry the ticket: number, service and people ahead in its description."""
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 1024})
+    page.goto(demo_server.page_url("kiosk", lang="en"))
+    page.locator(".k-service[data-service='pharmacy']").press("Enter")
+    page.locator("#screen-ticket").wait_for(timeout=WAIT_MS)
+    ticket = page.evaluate("window.switchboardKiosk.ticket")
+    focused = page.locator("*:focus")
+    expect(focused).to_have_accessible_name("Done")
+    expect(focused).to_have_accessible_description(re.compile(
+        rf"{ticket['number']}.*Pharmacy.*{ticket['people_ahead']} people ahead"))
