@@ -197,9 +197,8 @@ def _dbsize(client: redis.Redis) -> int:
 
 
 def _add_bytes(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = tarfile.TarInfo(name)
+    info = _private(tarfile.TarInfo(name))
     info.size = len(data)
-    info.mode = 0o600
     info.mtime = int(time.time())
     tar.addfile(info, io.BytesIO(data))
 

@@ -282,10 +282,8 @@ export class MapView {
     const rank = { techs: 3, next: 2, risk: 2, offer: 2 };
     for (const kind of ['techs', 'jobs']) {
       for (const [id, g] of this.markers[kind]) {
-        const m = /translate\(([-\d.]+)px, ([-\d.]+)px\)/.exec(g.style.transform);
-        if (!m) continue;
-        const x = Number(m[1]);
-        const y = Number(m[2]);
+        if (!g.sbAt) continue;
+        const [x, y] = g.sbAt;
         obstacles.push(kind === 'techs' ? { x: x - 9, y: y - 9, w: 18, h: 18 } : { x: x - 9, y: y - 26, w: 18, h: 26 });
         const text = g.querySelector('text');
         const kindClass = [...g.classList].find((c) => c.startsWith('k-'))?.slice(2);
@@ -396,6 +394,7 @@ export class MapView {
       const [x, y] = toPx(v, m.lat, m.lon);
       g.setAttribute('class', `marker ${kind === 'techs' ? 'm-tech' : 'm-job'} ${m.kind ? `k-${m.kind}` : ''}`);
       g.style.transform = `translate(${x.toFixed(1)}px, ${y.toFixed(1)}px)`;
+      g.sbAt = [x, y]; // where declutter() finds it
       g.dataset.id = m.id;
       g.dataset.lat = String(m.lat);
       g.dataset.lon = String(m.lon);
