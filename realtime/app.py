@@ -15,7 +15,17 @@ from starlette.routing import BaseRoute
 from queueing import redisconn
 from queueing.engine import Engine
 from queueing.store import Store
-from realtime import api, booking_api, dispatch_api, docs, metrics, pages, stats, ws
+from realtime import (
+    api,
+    booking_api,
+    dispatch_api,
+    docs,
+    metrics,
+    pages,
+    revocation_api,
+    stats,
+    ws,
+)
 from realtime.auth import load_secret
 from realtime.context import Context
 from realtime.errors import HANDLERS
@@ -53,19 +63,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub.estimator = LiveEstimator(engine)
         recorder = StatsRecorder(engine)
         recorder.start()
-        app.state.sb = Context(settings=settings, redis=redis, engine=engine,
-                               secret=load_secret(settings.secret, settings.data_path), hub=hub)
+        c = app.state.sb = Context(settings=settings, redis=redis, engine=engine,
+                                   secret=load_secret(settings.secret, settings.data_path),
+                                   hub=hub)
+        c.revocations.on_change = lambda: hub.close_revoked(c.revocations.refusal)
+        await c.revocations.start(redis)
         await hub.start()
         try:
             yield
         finally:
+            await c.revocations.stop()
             await recorder.stop()
             await hub.stop()
             await redis.aclose()
 
     routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
-                               *stats.ROUTES, *ws.ROUTES, *metrics.ROUTES, *docs.ROUTES,
-                               *pages.ROUTES]
+                               *stats.ROUTES, *revocation_api.ROUTES, *ws.ROUTES,
+                               *metrics.ROUTES, *docs.ROUTES, *pages.ROUTES]
     # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle
     # screen: docs/loadtest-report.md).
     return ws.App(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS,

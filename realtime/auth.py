@@ -30,6 +30,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol
 
 import jwt
 
@@ -56,6 +57,8 @@ class Principal:
     tech: str | None = None
     job: str | None = None
     org: str | None = None
+    issued_at: float = 0.0  # ``iat``: a subject's revocation refuses tokens issued up to then
+    token_id: str | None = None  # ``jti``: revokes this one token (none before 0.1's tokens)
 
     @property
     def is_admin(self) -> bool:
@@ -98,8 +101,11 @@ def make_token(secret: str, role: str, *, site: str | None = None, counter: str 
     dispatch = {"region": region, "tech": tech, "job": job, "org": org}
     if role in DISPATCH_SCOPES and not dispatch[DISPATCH_SCOPES[role]]:
         raise ValueError(f"a {role} token needs a {DISPATCH_SCOPES[role]} id")
-    iat = int(time.time() if now is None else now)
-    claims: dict[str, object] = {"role": role, "iat": iat, "exp": iat + ttl_s,
+    # Milliseconds: a token minted just after its subject was revoked must not fall in the
+    # revoked second. The id (``jti``) lets one token be revoked alone.
+    iat = round(time.time() if now is None else now, 3)
+    claims: dict[str, object] = {"role": role, "iat": iat, "exp": round(iat + ttl_s, 3),
+                                 "jti": secrets.token_urlsafe(9),
                                  "sub": subject or _default_subject(
                                      role, site, counter, ticket or booking or _scope(
                                          role, dispatch))}
@@ -123,19 +129,40 @@ def _default_subject(role: str, site: str | None, counter: str | None,
     return ":".join(p for p in (role, site, counter, ticket) if p)
 
 
-def verify(secret: str, token: str | None) -> Principal:
-    return verify_until(secret, token)[0]
+class Revocable(Protocol):
+    def refusal(self, p: Principal) -> str | None: ...
 
 
-def verify_until(secret: str, token: str | None) -> tuple[Principal, float]:
+def verify(secret: str, token: str | None, revoked: Revocable | None = None) -> Principal:
+    return verify_until(secret, token, revoked)[0]
+
+
+def verify_until(secret: str, token: str | None, revoked: Revocable | None = None
+                 ) -> tuple[Principal, float]:
     """The token's principal and its expiry (epoch seconds): a websocket holds a token
-    for hours and must stop serving it when it expires."""
+    for hours and must stop serving it when it expires. ``revoked``: the process's
+    revocation lists (realtime.revocation), checked on every use."""
     if not token:
         raise Unauthorized("a bearer token is required")
     principal, exp = _verified(secret, token)
     if time.time() >= exp:  # as PyJWT: expired from the second of ``exp``
         raise Unauthorized("the token has expired")
+    if revoked is not None:
+        why = revoked.refusal(principal)
+        if why is not None:
+            raise Unauthorized(why, reason="revoked")
     return principal, exp
+
+
+def unverified_claims(secret: str, token: str) -> dict[str, Any]:
+    """A token's claims, its signature checked but not its expiry (to revoke it)."""
+    try:
+        claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                                            options={"verify_exp": False,
+                                                     "require": ["role", "sub"]})
+    except jwt.PyJWTError as exc:
+        raise Unauthorized("the token is not valid") from exc
+    return claims
 
 
 # A kiosk, a counter console or a partner sends the same bearer token with every request;
@@ -160,7 +187,13 @@ def _verified(secret: str, token: str) -> tuple[Principal, float]:
                      counter=claims.get("counter"), ticket=claims.get("ticket"),
                      booking=claims.get("booking"), channels=tuple(map(str, channels)),
                      region=claims.get("region"), tech=claims.get("tech"),
-                     job=claims.get("job"), org=claims.get("org")), float(claims["exp"])
+                     job=claims.get("job"), org=claims.get("org"),
+                     issued_at=float(claims.get("iat") or 0.0),
+                     token_id=_str_or_none(claims.get("jti"))), float(claims["exp"])
+
+
+def _str_or_none(v: object) -> str | None:
+    return None if v is None else str(v)
 
 
 MIN_SECRET_CHARS = 32

@@ -76,7 +76,7 @@ def backup(out: Path, url: str, data_dir: Path | None, server: str | None = None
         info = _info(client, "server")
         keys = _dbsize(client)
     except (redis.RedisError, OSError) as exc:
-        raise BackupError(f"Redis at {_safe(url)} is unreachable ({exc}); is the server "
+        raise BackupError(f"Redis at {safe_url(url)} is unreachable ({exc}); is the server "
                           "running?") from None
     finally:
         client.close()
@@ -157,7 +157,7 @@ def _private(info: tarfile.TarInfo) -> tarfile.TarInfo:
     return info
 
 
-def _safe(url: str) -> str:
+def safe_url(url: str) -> str:
     """``url`` without its password (it goes in error messages)."""
     parts = urlsplit(url)
     if parts.password is None:

@@ -53,6 +53,19 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--data-dir", help="data folder holding the generated secret")
 
 
+def _revoke_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("revoke", help="revoke one token, or every token of a subject, before "
+                                      "it expires (the server need not be restarted)")
+    what = p.add_mutually_exclusive_group(required=True)
+    what.add_argument("--token", help="the token to revoke ('-' reads it from stdin, which "
+                                      "keeps it out of the shell history)")
+    what.add_argument("--subject", help="revoke every token of this subject issued up to now "
+                                        "(e.g. kiosk:main, or a --subject given at minting)")
+    what.add_argument("--list", action="store_true", help="print what is revoked")
+    p.add_argument("--data-dir", help="data folder of the running server's embedded Redis")
+    p.add_argument("--redis-url", help="the Redis the server uses, if not the embedded one")
+
+
 def _worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("worker", help="run the arq worker (reminders, dispatch recomputes)")
     p.add_argument("--redis-url", help="the Redis the server uses (default: the embedded one "
@@ -83,6 +96,7 @@ def parser() -> argparse.ArgumentParser:
     sub = ap.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _token_parser(sub)
+    _revoke_parser(sub)
     _worker_parser(sub)
     _backup_parsers(sub)
     sub.add_parser("loadtest", help="load scenarios (see `switchboard loadtest --help`)",
@@ -109,6 +123,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return token(args)
     if args.command == "worker":
         return worker(args)
+    if args.command == "revoke":
+        return revoke(args)
     if args.command in ("backup", "restore"):
         return backup_or_restore(args)
     return serve(args)
@@ -213,6 +229,51 @@ def token(args: argparse.Namespace) -> int:
         print(f"switchboard token: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def revoke(args: argparse.Namespace) -> int:
+    import json
+
+    from redis.exceptions import RedisError
+
+    from queueing import redisconn
+    from queueing.errors import SwitchboardError
+    from realtime.backup import safe_url
+    from realtime.revocation import Revocations
+    from realtime.revocation_api import RevokeBody
+    from realtime.revocation_api import revoke as apply
+    from realtime.worker import redis_url
+    settings = from_env(data_dir=args.data_dir, redis_url=args.redis_url)
+    token = sys.stdin.read().strip() if args.token == "-" else args.token
+    secret = "" if args.list else load_secret(settings.secret, settings.data_path, create=False)
+
+    async def run() -> int:
+        redis = redisconn.connect(redis_url(settings))
+        try:
+            lists = Revocations()
+            await lists.load(redis)
+            if args.list:
+                print(json.dumps(lists.listing(), indent=2))
+                return 0
+            done = await apply(lists, redis, secret, RevokeBody(token=token or None,
+                                                                subject=args.subject))
+        finally:
+            await redis.aclose()
+        what = (f"token {done.token_id} of {done.subject}" if done.kind == "token" else
+                f"every token of {done.subject} issued up to {done.as_dict()['before']}")
+        print(f"switchboard revoke: revoked {what}; servers refuse it now and close its "
+              "websockets")
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except SwitchboardError as exc:
+        print(f"switchboard revoke: {exc.message}", file=sys.stderr)
+        return 2
+    except (RedisError, OSError) as exc:
+        print(f"switchboard revoke: cannot reach Redis at {safe_url(redis_url(settings))} "
+              f"({exc}); is the server running (or give --redis-url)?", file=sys.stderr)
+        return 1
 
 
 def _default_ttl(role: str, settings: Settings) -> int:

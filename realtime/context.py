@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from queueing.engine import Actor, Engine
 from realtime.auth import Principal, verify
+from realtime.revocation import Revocations
 from realtime.settings import Settings
 
 
@@ -20,6 +21,11 @@ class Context:
     engine: Engine
     secret: str
     hub: Any = None  # realtime.hub.Hub, attached at start-up
+    revocations: Revocations = field(default_factory=Revocations)
+
+    def verify(self, token: str | None) -> Principal:
+        """The token's principal: signed by this server, not expired, not revoked."""
+        return verify(self.secret, token, self.revocations)
 
 
 def ctx(conn: HTTPConnection) -> Context:
@@ -36,7 +42,7 @@ def bearer(conn: HTTPConnection) -> str | None:
 
 
 def principal(conn: HTTPConnection) -> Principal:
-    return verify(ctx(conn).secret, bearer(conn))
+    return ctx(conn).verify(bearer(conn))
 
 
 def actor(p: Principal, via: str = "api") -> Actor:

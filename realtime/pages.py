@@ -49,7 +49,7 @@ from queueing.errors import (
 )
 from queueing.keys import site_of_ticket
 from queueing.model import SiteConfig
-from realtime.auth import Principal, make_token, verify
+from realtime.auth import Principal, make_token
 from realtime.context import bearer, ctx
 from realtime.settings import Settings
 
@@ -118,7 +118,7 @@ def page(name: str, site_of: Callable[[dict[str, str]], str], check: Check
                                 "server_ms": int(time.time() * 1000)}
         try:
             site = site_of(params)
-            check(verify(ctx(request).secret, bearer(request)), params)
+            check(ctx(request).verify(bearer(request)), params)
             cfg = await ctx(request).engine.config(site)
             if "counter" in params and cfg.counter(params["counter"]) is None:
                 raise UnknownCounter(f"unknown counter {params['counter']}")
@@ -238,7 +238,7 @@ def dispatch_page(name: str, key: str, load: Loader
         tiles, headers = map_setting(ctx(request).settings)
         boot["map"] = tiles
         try:
-            p = verify(ctx(request).secret, bearer(request))
+            p = ctx(request).verify(bearer(request))
             boot.update(await load(_dispatch(request), p, params[key]))
         except (SwitchboardError, DispatchFailure) as exc:
             boot["error"] = {"code": exc.code, "message": exc.message}

@@ -26,7 +26,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from queueing.errors import SwitchboardError
 from realtime import metrics
 from realtime.auth import verify_until
-from realtime.context import ctx
+from realtime.context import Context, ctx
 from realtime.hub.hub import GONE, PAUSED, WRITABLE, Connection, Hub
 from realtime.protocol import (
     CLOSE_ABUSE,
@@ -185,6 +185,7 @@ class WsEndpoint:
         conn = Connection(websocket.send, kind, s.ws_queue_events, wire, hub.flusher)
         metrics.CONNECTIONS.inc()
         hub.connections += 1
+        hub.live.add(conn)
 
         async def close(code: int, reason: str) -> None:
             conn.closed = True
@@ -194,11 +195,12 @@ class WsEndpoint:
         sender = conn.start(close)
         try:
             token = websocket.query_params.get("token")
-            if token and not _authenticate(conn, c.secret, token, None):
+            if token and not _authenticate(conn, c, token, None):
                 await conn.close_after_flush(CLOSE_UNAUTHORIZED, "unauthorized")
                 return
-            await _receive_loop(receive, conn, hub, s, c.secret)
+            await _receive_loop(receive, conn, hub, s, c)
         finally:
+            hub.live.discard(conn)
             hub.drop(conn)
             conn.stop()
             if sender is not None:
@@ -209,18 +211,18 @@ class WsEndpoint:
             hub.connections -= 1
 
 
-def _authenticate(conn: Connection, secret: str, token: str, msg_id: int | None) -> bool:
-    refused = _refused(conn, secret, token)
+def _authenticate(conn: Connection, c: Context, token: str, msg_id: int | None) -> bool:
+    refused = _refused(conn, c, token)
     if refused is not None:
         conn.reply(Error("unauthorized", refused, False, msg_id))
         return False
     return True
 
 
-def _refused(conn: Connection, secret: str, token: str) -> str | None:
+def _refused(conn: Connection, c: Context, token: str) -> str | None:
     """Authenticate ``conn`` with ``token``: None, or why not."""
     try:
-        conn.principal, exp = verify_until(secret, token)
+        conn.principal, exp = verify_until(c.secret, token, c.revocations)
     except SwitchboardError as exc:
         metrics.AUTH_FAILURES.inc()
         return exc.message
@@ -234,7 +236,7 @@ def _refused(conn: Connection, secret: str, token: str) -> str | None:
 
 
 async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Settings,
-                        secret: str) -> None:
+                        c: Context) -> None:
     bucket = Bucket(s.ws_rate_per_s, s.ws_rate_burst)
     abuse = Abuse()
     auth_deadline = time.monotonic() + s.ws_auth_timeout_s
@@ -261,7 +263,7 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
                 raise ProtocolError("rate_limited", f"more than {s.ws_rate_per_s} messages/s",
                                     temporary=True)
             msg = parse(frame, conn.kind, s.ws_max_frame_bytes)
-            await _handle(msg, conn, hub, secret)
+            await _handle(msg, conn, hub, c)
         except ProtocolError as exc:
             metrics.PROTOCOL_ERRORS.labels(exc.code).inc()
             conn.reply(exc.to_message())
@@ -275,9 +277,9 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
             conn.reply(Error("internal", "internal error; it has been logged", True))
 
 
-async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, secret: str) -> None:
+async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, c: Context) -> None:
     if isinstance(msg, Auth):
-        refused = _refused(conn, secret, msg.token)
+        refused = _refused(conn, c, msg.token)
         if refused is not None:  # an error like any other: repeated, it closes (4009)
             raise ProtocolError("unauthorized", refused, msg.id)
         conn.reply(Pong(msg.id))

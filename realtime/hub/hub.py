@@ -24,6 +24,7 @@ from realtime.hub.feed import SiteFeed
 from realtime.hub.outbox import Outbox
 from realtime.hub.topics import NAMESPACES, Namespace, resolve
 from realtime.protocol import (
+    CLOSE_UNAUTHORIZED,
     JSON,
     Error,
     Event,
@@ -95,9 +96,9 @@ class Connection:
     which holds what a paused socket cannot take yet (merging state, bounding events).
     """
 
-    __slots__ = ("__weakref__", "_closer", "_drain", "_fkey", "_flusher", "_send", "_space",
-                 "closed", "dirty", "expiry", "kind", "outbox", "principal", "slow", "topics",
-                 "wake", "wire")
+    __slots__ = ("__weakref__", "_closer", "_closing", "_drain", "_fkey", "_flusher", "_send",
+                 "_space", "closed", "dirty", "expiry", "kind", "outbox", "principal", "slow",
+                 "topics", "wake", "wire")
 
     def __init__(self, send: Callable[[dict[str, Any]], Any], kind: str, max_events: int,
                  wire: Wire | None = None, flusher: Flusher | None = None) -> None:
@@ -114,6 +115,9 @@ class Connection:
         self.wake: asyncio.Event | None = None if self.wire is not None else asyncio.Event()
         self._space: asyncio.Event | None = None  # made when a replay must wait for room
         self._drain: asyncio.Task[None] | None = None
+        # The close after an expired or revoked token: not ``_drain``, which ``flush`` reads
+        # as "wait for the socket" (it would hold back the error frame the close waits for).
+        self._closing: asyncio.Task[None] | None = None
         self._closer: Callable[[int, str], Any] | None = None
         self.dirty = False
         self.slow = False
@@ -242,16 +246,17 @@ class Connection:
             return None
         return asyncio.create_task(self.sender(close))
 
-    def expire(self, code: int, reason: str) -> None:
-        """The token expired: no more messages, an ``unauthorized`` error, then close."""
+    def expire(self, code: int, reason: str,
+               why: str = "the token has expired; connect again with a fresh one") -> None:
+        """The token expired (or was revoked): no more messages, an ``unauthorized``
+        error, then close."""
         self.expiry = None
         if self.closed:
             return
         self.principal = None  # no new subscription; the close ends the rest
-        self.reply(Error("unauthorized", "the token has expired; connect again with a fresh "
-                         "one", False))
+        self.reply(Error("unauthorized", why, False))
         if self._closer is not None:
-            self._drain = asyncio.create_task(self.close_after_flush(code, reason))
+            self._closing = asyncio.create_task(self.close_after_flush(code, reason))
 
     async def close_after_flush(self, code: int, reason: str) -> None:
         """Close with ``code`` once what waits (an error frame) has gone out, or 0.5 s."""
@@ -272,8 +277,9 @@ class Connection:
             self.wake.set()
         if self._space is not None:
             self._space.set()
-        if self._drain is not None and not self._drain.done():
-            self._drain.cancel()
+        for task in (self._drain, self._closing):
+            if task is not None and not task.done() and task is not asyncio.current_task():
+                task.cancel()
 
     # -- the ASGI path ---------------------------------------------------------------------
 
@@ -365,6 +371,7 @@ class Hub:
         self.estimator: Any = None  # set by the estimate integration
         self.flusher = Flusher()
         self.connections = 0  # open websockets (kept by realtime.ws)
+        self.live: set[Connection] = set()  # the same sockets, to close on a revocation
         self.gc = GcPolicy()
         self._gc_task: asyncio.Task[None] | None = None
 
@@ -477,6 +484,23 @@ class Hub:
         feed.unsubscribe(conn, topic)
         conn.outbox.drop_topic(topic)
         metrics.SUBSCRIPTIONS.dec()
+
+    def close_revoked(self, refusal: Callable[[Principal], str | None]) -> int:
+        """Close every socket whose token ``refusal`` now refuses (a revocation): it gets
+        nothing more, not even what already waits for it, then ``unauthorized`` and 4001."""
+        closed = 0
+        for conn in list(self.live):
+            why = None if conn.principal is None else refusal(conn.principal)
+            if why is None:
+                continue
+            for topic in conn.topics:
+                conn.outbox.drop_topic(topic)
+            self.drop(conn)
+            conn.expire(CLOSE_UNAUTHORIZED, "token revoked", why)
+            closed += 1
+        if closed:
+            log.info("closed %d websocket(s) holding revoked tokens", closed)
+        return closed
 
     def drop(self, conn: Connection) -> None:
         for topic, feed in conn.topics.items():

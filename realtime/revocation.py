@@ -1,0 +1,177 @@
+"""Revoking tokens before they expire: one token (its ``jti``), or every token of a subject.
+
+A bearer token is good until its ``exp`` unless it is revoked here. Two kinds of entry, both
+in Redis so every server process (and a restored backup) sees them:
+
+- ``sb:revoked:tokens``: a sorted set of token ids (``jti``) scored by the token's expiry
+  (epoch seconds). An entry is pruned once its token would have expired anyway.
+- ``sb:revoked:subjects``: a hash ``subject -> cutoff`` (epoch seconds). Every token of that
+  subject issued at or before the cutoff is refused; tokens minted afterwards work. This is
+  how a lost kiosk tablet or a clerk who left is shut out when the token itself is not at hand
+  (and the only way for tokens minted before tokens had ids).
+
+Each process keeps both in memory (a check is a dict lookup on every request) and hears of
+changes on the pub/sub channel ``sb:revocations``; it also reloads every ``RELOAD_S`` in case a
+message was missed while its Redis connection was down. On a change, the hub closes the
+websockets that hold a revoked token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from queueing.keys import ROOT
+from realtime.auth import Principal
+
+log = logging.getLogger("switchboard.auth")
+
+TOKENS = f"{ROOT}:revoked:tokens"
+SUBJECTS = f"{ROOT}:revoked:subjects"
+CHANNEL = f"{ROOT}:revocations"
+RELOAD_S = 30.0
+MAX_SUBJECT_CHARS = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    """What one revocation did: ``kind`` is ``token`` or ``subject``."""
+
+    kind: str
+    subject: str
+    token_id: str | None = None
+    before: float | None = None  # subject cutoff (epoch s)
+    expires: float | None = None  # the token's own expiry (epoch s)
+
+    def as_dict(self) -> dict[str, object]:
+        out: dict[str, object] = {"kind": self.kind, "subject": self.subject}
+        if self.token_id is not None:
+            out["token_id"] = self.token_id
+        if self.before is not None:
+            out["before"] = self.before
+        if self.expires is not None:
+            out["expires"] = self.expires
+        return out
+
+
+class Revocations:
+    """The revocation lists of one process, kept in step with Redis."""
+
+    def __init__(self) -> None:
+        self.tokens: dict[str, float] = {}  # jti -> expiry
+        self.subjects: dict[str, float] = {}  # subject -> cutoff
+        self._task: asyncio.Task[None] | None = None
+        self.on_change: Callable[[], object] | None = None
+
+    def refusal(self, p: Principal) -> str | None:
+        """Why ``p``'s token is revoked, or None."""
+        if p.token_id is not None and p.token_id in self.tokens:
+            return "the token has been revoked"
+        cutoff = self.subjects.get(p.subject)
+        if cutoff is not None and p.issued_at <= cutoff:
+            return f"tokens of {p.subject} issued before {_iso(cutoff)} have been revoked"
+        return None
+
+    # -- Redis -----------------------------------------------------------------------------
+
+    async def load(self, redis: Redis) -> None:
+        now = time.time()
+        async with redis.pipeline(transaction=False) as pipe:
+            pipe.zremrangebyscore(TOKENS, "-inf", now)
+            pipe.zrange(TOKENS, 0, -1, withscores=True)
+            pipe.hgetall(SUBJECTS)
+            _, tokens, subjects = await pipe.execute()
+        self.tokens = {_text(k): float(v) for k, v in tokens}
+        self.subjects = {_text(k): float(v) for k, v in subjects.items()}
+
+    async def revoke_token(self, redis: Redis, token_id: str, expires: float,
+                           subject: str) -> Revoked:
+        await redis.zadd(TOKENS, {token_id: expires})
+        self.tokens[token_id] = expires
+        await self._announce(redis)
+        return Revoked("token", subject, token_id=token_id, expires=expires)
+
+    async def revoke_subject(self, redis: Redis, subject: str, before: float) -> Revoked:
+        # A later cutoff only widens what is refused: never move one back (two admins
+        # revoking at once, or one revocation replayed, must not re-admit tokens).
+        await redis.eval(_RAISE_CUTOFF, 1, SUBJECTS, subject, repr(before))  # type: ignore[misc]
+        self.subjects[subject] = max(before, self.subjects.get(subject, before))
+        await self._announce(redis)
+        return Revoked("subject", subject, before=self.subjects[subject])
+
+    async def _announce(self, redis: Redis) -> None:
+        await redis.publish(CHANNEL, b"changed")
+        if self.on_change is not None:
+            self.on_change()
+
+    def listing(self) -> dict[str, object]:
+        now = time.time()
+        return {"tokens": [{"token_id": k, "expires": v}
+                           for k, v in sorted(self.tokens.items()) if v > now],
+                "subjects": [{"subject": k, "before": v}
+                             for k, v in sorted(self.subjects.items())]}
+
+    # -- keeping in step -------------------------------------------------------------------
+
+    async def start(self, redis: Redis) -> None:
+        """Load now if Redis answers (if not, following loads it when it does), then follow."""
+        try:
+            await self.load(redis)
+        except (RedisError, OSError) as exc:
+            log.warning("revocations: Redis not reachable at start (%s); loading when it is",
+                        exc)
+        self._task = asyncio.create_task(self._follow(redis), name="revocations")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _follow(self, redis: Redis) -> None:
+        while True:
+            try:
+                async with redis.pubsub(ignore_subscribe_messages=True) as ps:
+                    await ps.subscribe(CHANNEL)
+                    await self._reload(redis)  # what changed while not listening
+                    next_reload = time.monotonic() + RELOAD_S
+                    while True:
+                        msg = await ps.get_message(timeout=max(
+                            0.0, next_reload - time.monotonic()))
+                        if msg is not None or time.monotonic() >= next_reload:
+                            await self._reload(redis)
+                            next_reload = time.monotonic() + RELOAD_S
+            except (RedisError, OSError) as exc:
+                log.warning("revocations: lost Redis (%s); the lists held stay in force", exc)
+                await asyncio.sleep(1.0)
+
+    async def _reload(self, redis: Redis) -> None:
+        before = (self.tokens, self.subjects)
+        await self.load(redis)
+        if (self.tokens, self.subjects) != before and self.on_change is not None:
+            self.on_change()
+
+
+_RAISE_CUTOFF = """
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur == false or tonumber(cur) < tonumber(ARGV[2]) then
+  redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+end
+return 1
+"""
+
+
+def _text(v: bytes | str) -> str:
+    return v.decode() if isinstance(v, bytes) else v
+
+
+def _iso(ts: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
