@@ -13,6 +13,8 @@ from typing import Annotated
 
 import msgspec
 
+from queueing.model import PLAIN, PLAIN_LINES
+
 Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Skill = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.-]{1,40}$")]
 Lat = Annotated[float, msgspec.Meta(ge=-90, le=90)]
@@ -146,7 +148,7 @@ class TechnicianSpec(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ``zones`` are ids of the region's zones the technician serves (empty: all of them).
     """
 
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=40, pattern=PLAIN)]
     skills: Annotated[list[Skill], msgspec.Meta(max_length=50)] = []
     rating: Annotated[float, msgspec.Meta(ge=0, le=5)] = 5.0
     zones: Annotated[list[Ident], msgspec.Meta(max_length=50)] = []
@@ -171,25 +173,25 @@ class JobRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """
 
     location: Point | None = None
-    address: Text = ""
+    address: Annotated[str, msgspec.Meta(max_length=200, pattern=PLAIN)] = ""
     skills: Annotated[list[Skill], msgspec.Meta(max_length=20)] = []
     duration_s: Annotated[int, msgspec.Meta(ge=60, le=24 * 3600)] = 3600
     window: Window | None = None
     priority: Annotated[int, msgspec.Meta(ge=0, le=100)] = 0
     org: str | None = None
-    customer: Annotated[str, msgspec.Meta(max_length=40)] = ""
-    note: Text = ""
+    customer: Annotated[str, msgspec.Meta(max_length=40, pattern=PLAIN)] = ""
+    note: Annotated[str, msgspec.Meta(max_length=200, pattern=PLAIN_LINES)] = ""
 
 
 class OrgSpec(msgspec.Struct, forbid_unknown_fields=True):
-    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=PLAIN)]
 
 
 class BatchRequest(msgspec.Struct, forbid_unknown_fields=True):
     """An enterprise order: many jobs at once (e.g. 200 disinfections in time slots)."""
 
     jobs: Annotated[list[JobRequest], msgspec.Meta(min_length=1, max_length=1000)]
-    name: Text = ""
+    name: Annotated[str, msgspec.Meta(max_length=200, pattern=PLAIN)] = ""
 
 
 class Fix(msgspec.Struct, forbid_unknown_fields=True):

@@ -20,6 +20,15 @@ Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 Prefix = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{1,3}$")]
 Clock = Annotated[str, msgspec.Meta(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+# What a caller types that other people read on a screen, a ticket slip or a log line (a
+# customer's name, a job's address): no control characters, which break a board's line or a
+# log record, and no bidirectional overrides or isolates (U+202A-E, U+2066-9), which make a
+# screen show the characters in another order than they were sent. ``PLAIN_LINES`` lets line
+# breaks and tabs through (a job's note). Request bodies only: stored documents keep their
+# old types, so nothing already stored stops loading. (``\Z``: ``$`` also matches before a
+# final newline.)
+PLAIN = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*\Z"
+PLAIN_LINES = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]*\Z"
 # A name is one string, or a string per language ({"zh": "内科", "en": "Internal medicine"}).
 Name = Text | dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], Text]
 
@@ -204,7 +213,7 @@ class TicketRequest(Strict):
     service: Ident
     channel: Channel
     priority: Ident | None = None
-    customer: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+    customer: Annotated[str, msgspec.Meta(max_length=128, pattern=PLAIN)] | None = None
     # Where "almost your turn" / "your turn" alerts go (an SMS number or push endpoint).
     notify: Annotated[str, msgspec.Meta(max_length=512)] | None = None
     # Ordering reference for appointment tickets: the booked time (epoch ms), up to

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TypeVar
 
 import msgspec
 from starlette.requests import Request
 
 from queueing.errors import BadRequest, PayloadTooLarge, RequestTimeout, UnknownField
+from queueing.model import PLAIN, PLAIN_LINES
 
 T = TypeVar("T")
 
@@ -47,9 +49,27 @@ def decode(raw: bytes, into: type[T], allow_empty: bool = False) -> T:
         text = str(exc)
         if "unknown field" in text:
             raise UnknownField(text) from exc
-        raise BadRequest(text) from exc
+        raise BadRequest(_plain_words(text)) from exc
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}") from exc
+
+
+_PATTERN = re.compile(r"Expected `str` matching regex '(?P<p>.*)' - at `(?P<at>[^`]*)`")
+_PLAIN_SAYS = {PLAIN: "plain text: no control characters (line breaks, tabs) and no "
+               "bidirectional overrides (U+202A-U+202E, U+2066-U+2069)",
+               PLAIN_LINES: "text without control characters other than line breaks and "
+               "tabs, and without bidirectional overrides (U+202A-U+202E, U+2066-U+2069)"}
+
+
+def _plain_words(text: str) -> str:
+    """msgspec names the regex a free-text field failed; say what it means instead."""
+    m = _PATTERN.fullmatch(text)
+    if m is None:
+        return text
+    for pattern, says in _PLAIN_SAYS.items():
+        if m["p"] == repr(pattern)[1:-1]:  # msgspec quotes the pattern with repr
+            return f"{m['at']} must be {says}"
+    return text
 
 
 async def json_body(request: Request, into: type[T], limit: int, allow_empty: bool = False) -> T:

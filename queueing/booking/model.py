@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from queueing.errors import BadRequest
-from queueing.model import Channel, Ident, Name, SiteConfig, Strict, Text
+from queueing.model import PLAIN, Channel, Ident, Name, SiteConfig, Strict, Text
 
 TimeOfDay = Annotated[str, msgspec.Meta(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
 Day = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
@@ -20,7 +20,7 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 SlotId = Annotated[str, msgspec.Meta(min_length=5, max_length=160,
                                      pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.\d{8}T\d{4}Z$")]
-Customer = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+Customer = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=PLAIN)]
 
 
 class BookingStatus(enum.StrEnum):

@@ -71,6 +71,13 @@ async def test_counter_ops_over_http(server: Server) -> None:
     (b'', "bad_request"),
     (b'{"service": "ghost", "channel": "kiosk"}', "unknown_service"),
     (b'{"service": "internal", "channel": "kiosk", "priority": "vip"}', "unknown_priority"),
+    # A name that would reorder a screen (right-to-left override) or break its line.
+    (b'{"service": "internal", "channel": "kiosk", "customer": "Ann\\u202egnp.exe"}',
+     "bad_request"),
+    (b'{"service": "internal", "channel": "kiosk", "customer": "Ann\\nCALLED A001"}',
+     "bad_request"),
+    (b'{"service": "internal", "channel": "kiosk", "customer": "Ann\\u001b[2J"}',
+     "bad_request"),
 ])
 async def test_bad_ticket_requests_change_nothing(server: Server, redis: Redis, body: bytes,
                                                   code: str) -> None:
