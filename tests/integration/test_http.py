@@ -201,9 +201,15 @@ async def test_health_openapi_docs(server: Server) -> None:
     c = server.client
     assert (await c.get("/healthz")).json() == {"status": "ok"}
     assert (await c.get("/readyz")).json() == {"status": "ready"}
-    spec = (await c.get("/openapi.json")).json()
+    got = await c.get("/openapi.json")
+    spec = got.json()
     assert "/v1/sites/{site}/tickets" in spec["paths"]
     assert "SiteConfig" in spec["components"]["schemas"]
+    assert {"get", "post"} <= set(spec["paths"]["/v1/revocations"])
+    assert "RevokeBody" in spec["components"]["schemas"]
+    # Built once, then the same bytes (and cacheable by a proxy).
+    again = await c.get("/openapi.json")
+    assert again.content == got.content and "max-age" in again.headers["cache-control"]
     assert (await c.get("/docs")).status_code == 200
 
 
