@@ -302,6 +302,39 @@ def test_tracker_and_kiosk_touch_targets_are_44_px(browser: Any, demo_server: De
         ctx.close()
 
 
+@pytest.mark.parametrize("width", [320, 1440])
+def test_counter_console_touch_targets_are_44_px(browser: Any, demo_server: DemoServer,
+                                                 width: int) -> None:
+    """Counter staff on a touch screen (and one zoomed to 320 px): every control of the
+    console is at least 44 × 44 CSS px: the queue's Call buttons (they were 36 px), the
+    language switch, a parked ticket's Back to queue, the actions and the transfer dialog."""
+    for _ in range(3):
+        demo_server.take("pharmacy")
+    parked = demo_server.counter("5", "call-next")
+    demo_server.counter("5", "park")
+    ctx = browser.new_context(locale="en-US", viewport={"width": width, "height": 900},
+                              has_touch=True)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(demo_server.page_url("counter:5", lang="en"))
+        page.locator(".q-item button").first.wait_for()
+        page.locator("#parked-list button").wait_for()
+        page.locator("#actions [data-op='call-next']:not([disabled])").wait_for()
+        assert page.evaluate(SMALL_TARGETS) == []
+        page.locator("#actions [data-op='call-next']").press("Enter")
+        page.locator("#actions [data-op='transfer']:not([disabled])").press("Enter")
+        page.locator("#transfer-dialog[open]").wait_for()
+        assert page.evaluate(SMALL_TARGETS) == []
+        assert_reflows(page, "counter with transfer open")
+        page.locator("#transfer-cancel").press("Enter")
+        page.locator("#actions [data-op='complete']").press("Enter")
+        page.locator("#actions [data-op='complete'][disabled]").wait_for()
+    finally:
+        ctx.close()
+        demo_server.counter("5", "unpark", {"ticket": parked["id"]})
+
+
 
 # WCAG contrast of every piece of text under `root` against what is behind it (computed
 # colours, opacity and translucent backgrounds blended up the tree): [text, ratio, needed]

@@ -5,9 +5,9 @@ import { emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
 import { icon } from './icons.js';
+import { idleAt, idleTimer, stillHere } from './idle-timer.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, params, randomId, readBoot, replaceChildren, setText, token } from './ui.js';
 
-const RETURN_AFTER_S = 45;
 const boot = readBoot();
 const lang0 = language(boot, { preferBrowser: false });
 const defaults = { lang: lang0.lang, large: params.get('text') === 'large', contrast: params.get('contrast') === 'high' };
@@ -21,6 +21,7 @@ const $ = (id) => document.getElementById(id);
 let board = emptyBoard();
 let screen = 'services';
 let ticket = null;
+let idle = null; // the ticket screen's idle timer (idle-timer.js); null on the other screens
 let countdown = null;
 let busy = false;
 
@@ -58,6 +59,8 @@ function renderChrome() {
   setText($('checkin-submit'), t('check_in'));
   $('print-btn').replaceChildren(icon('print'), t('print'));
   setText($('done-btn'), t('done'));
+  setText($('idle-title'), t('idle_title'));
+  setText($('more-time'), t('more_time'));
   renderKeypad();
 }
 
@@ -198,20 +201,49 @@ function showTicket(data) {
   ticket = data;
   renderTicket();
   show('ticket');
-  let left = RETURN_AFTER_S;
-  const tick = () => {
-    setText($('countdown'), t('returning', { s: left }));
-    if (left-- <= 0) reset();
-  };
+  idle = idleTimer(Date.now());
   clearInterval(countdown);
-  tick();
-  countdown = setInterval(tick, 1000);
+  tickIdle();
+  countdown = setInterval(tickIdle, 250); // the count never skips a second
   $('done-btn').focus();
+}
+
+/** The ticket screen's clock: the countdown, the warning, the return to the start. */
+function tickIdle() {
+  if (!idle) return;
+  const { timer, phase, left } = idleAt(idle, Date.now());
+  idle = timer;
+  setText($('countdown'), t('returning', { s: left }));
+  if (phase === 'expired') {
+    reset();
+  } else if (phase === 'warning') {
+    setText($('idle-text'), t('idle_text', { s: left }));
+    // Modal, and focus on "More time": screen readers say the alert dialog as it opens.
+    if (!$('idle-dialog').open) $('idle-dialog').showModal();
+  } else if (left < idle.returnS) {
+    // Still open a second after a touch: that was a swipe, with no click to close it.
+    closeWarning();
+  }
+}
+
+/** Any touch or key while the ticket shows: whoever took it is still here. */
+function onActivity() {
+  if (!idle) return;
+  idle = stillHere(idle, Date.now());
+  tickIdle();
+}
+
+// The warning goes once the tap or key is over, not as it starts: closed under a finger,
+// the page's tap would land on what the warning covered (Done).
+function closeWarning() {
+  if ($('idle-dialog').open && !idle?.warned) $('idle-dialog').close();
 }
 
 /** Back to the start for the next person: their choices (language, text size) go too. */
 function reset() {
   clearInterval(countdown);
+  idle = null;
+  if ($('idle-dialog').open) $('idle-dialog').close();
   ticket = null;
   $('code').value = '';
   setText($('checkin-error'), '');
@@ -234,6 +266,10 @@ if (!site || boot.error) {
   $('checkin-form').addEventListener('submit', checkIn);
   $('print-btn').addEventListener('click', () => window.print());
   $('done-btn').addEventListener('click', reset);
+  // Someone is there: a finger or a key starts the ticket's time again ('click' too, as a
+  // screen reader may send only that). "More time" needs no handler of its own.
+  for (const type of ['pointerdown', 'keydown', 'click']) document.addEventListener(type, onActivity, true);
+  for (const type of ['click', 'keyup']) document.addEventListener(type, closeWarning, true);
   const client = new Client({ token });
   const banner = connectionBanner(client, () => t, { timeZone: tz });
   // In the layout under the header, not over it: language and large text stay reachable.
