@@ -32,13 +32,18 @@ STATE = """() => ({screen: window.switchboardKiosk.screen,
   countdown: document.getElementById('countdown').textContent})"""
 
 
-def take_ticket(page: Any, url: str) -> str:
-    """Open the kiosk on a paused clock and take a pharmacy ticket; its number."""
+def open_kiosk(page: Any, url: str) -> None:
+    """Open the kiosk at its start, on a paused clock."""
     page.set_default_timeout(WAIT_MS)
     page.clock.install(time=dt.datetime(2030, 5, 6, 9, 0, tzinfo=dt.UTC))
     page.goto(url)
     page.locator(".k-service[data-service='pharmacy']").wait_for()
     page.clock.pause_at(dt.datetime(2030, 5, 6, 9, 1, tzinfo=dt.UTC))
+
+
+def take_ticket(page: Any, url: str) -> str:
+    """Open the kiosk on a paused clock and take a pharmacy ticket; its number."""
+    open_kiosk(page, url)
     page.locator(".k-service[data-service='pharmacy']").press("Enter")
     page.locator("#screen-ticket").wait_for()
     return str(page.evaluate("window.switchboardKiosk.ticket.number"))
@@ -46,6 +51,14 @@ def take_ticket(page: Any, url: str) -> str:
 
 def state(page: Any) -> dict[str, Any]:
     return dict(page.evaluate(STATE))
+
+
+def more_time(page: Any, *, tap: bool) -> None:
+    """Answer the warning: a tap on "More time", or Enter (focus is on it)."""
+    if tap:
+        page.locator("#more-time").tap()
+    else:
+        page.keyboard.press("Enter")
 
 
 @pytest.fixture
@@ -94,10 +107,7 @@ def test_more_time_keeps_the_ticket_on_screen_as_often_as_asked(
     kiosk.clock.run_for(25_000)
     for i in range(12):
         assert state(kiosk)["warning"], i
-        if i % 2:
-            kiosk.locator("#more-time").tap()
-        else:
-            kiosk.keyboard.press("Enter")
+        more_time(kiosk, tap=bool(i % 2))
         assert state(kiosk) == {"screen": "ticket", "ticket": number, "warning": False,
                                 "countdown": "Back to the start in 45 s"}, i
         expect(kiosk.locator("*:focus")).to_have_accessible_name("Done")

@@ -1,7 +1,8 @@
-// The kiosk's ticket screen goes back to the start by itself, so that the next person does not
-// see the last one's ticket; WCAG 2.2.1 (timing adjustable) asks that whoever is still there be
-// warned first, with at least 20 s to ask for more time, as often as they like. Pure: the page
-// reads the clock and passes `now` (ms) in, so tests run the whole minute at once.
+// The kiosk's check-in and ticket screens go back to the start by themselves, so that the next
+// person does not see the last one's code or ticket; WCAG 2.2.1 (timing adjustable) asks that
+// whoever is still there be warned first, with at least 20 s to ask for more time, as often as
+// they like. Pure: the page reads the clock and passes `now` (ms) in, so tests run the whole
+// minute at once.
 
 export const RETURN_AFTER_S = 45;
 export const WARN_BEFORE_S = 20;

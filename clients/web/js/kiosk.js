@@ -21,14 +21,19 @@ const $ = (id) => document.getElementById(id);
 let board = emptyBoard();
 let screen = 'services';
 let ticket = null;
-let idle = null; // the ticket screen's idle timer (idle-timer.js); null on the other screens
+let idle = null; // the showing screen's idle timer (idle-timer.js); null on the others
 let countdown = null;
 let busy = false;
+
+// Screens left with someone's typing or ticket on them go back to the start by themselves
+// (the next person must not see it), warning first; what the warning says on each.
+const IDLE_TEXT = { checkin: 'idle_text_checkin', ticket: 'idle_text' };
 
 function show(name) {
   screen = name;
   for (const s of ['services', 'busy', 'checkin', 'ticket']) $(`screen-${s}`).hidden = s !== name;
   document.body.dataset.screen = name;
+  startIdle();
 }
 
 function second() {
@@ -166,6 +171,8 @@ async function checkIn(ev) {
   setText($('checkin-error'), '');
   const r = await issue(`/v1/sites/${encodeURIComponent(site.id)}/check-in`, { code });
   busy = false;
+  // Back at the start meanwhile (nobody answered the warning): not for the next person's eyes.
+  if (screen !== 'checkin') return;
   if (r.ok) {
     showTicket(r.data);
     return;
@@ -201,23 +208,29 @@ function showTicket(data) {
   ticket = data;
   renderTicket();
   show('ticket');
-  idle = idleTimer(Date.now());
-  clearInterval(countdown);
-  tickIdle();
-  countdown = setInterval(tickIdle, 250); // the count never skips a second
   $('done-btn').focus();
 }
 
-/** The ticket screen's clock: the countdown, the warning, the return to the start. */
+/** A new screen: the whole time from now if it times out, no timer (and no warning) if not. */
+function startIdle() {
+  clearInterval(countdown);
+  if ($('idle-dialog').open) $('idle-dialog').close();
+  idle = Object.hasOwn(IDLE_TEXT, screen) ? idleTimer(Date.now()) : null;
+  if (!idle) return;
+  tickIdle();
+  countdown = setInterval(tickIdle, 250); // the count never skips a second
+}
+
+/** The clock of the screen showing: the ticket's countdown, the warning, the return. */
 function tickIdle() {
   if (!idle) return;
   const { timer, phase, left } = idleAt(idle, Date.now());
   idle = timer;
-  setText($('countdown'), t('returning', { s: left }));
+  setText($('countdown'), t('returning', { s: left })); // seen on the ticket screen only
   if (phase === 'expired') {
     reset();
   } else if (phase === 'warning') {
-    setText($('idle-text'), t('idle_text', { s: left }));
+    setText($('idle-text'), t(IDLE_TEXT[screen], { s: left }));
     // Modal, and focus on "More time": screen readers say the alert dialog as it opens.
     if (!$('idle-dialog').open) $('idle-dialog').showModal();
   } else if (left < idle.returnS) {
@@ -226,7 +239,7 @@ function tickIdle() {
   }
 }
 
-/** Any touch or key while the ticket shows: whoever took it is still here. */
+/** Any touch, key or typing while a screen times out: whoever is using it is still here. */
 function onActivity() {
   if (!idle) return;
   idle = stillHere(idle, Date.now());
@@ -234,19 +247,21 @@ function onActivity() {
 }
 
 // The warning goes once the tap or key is over, not as it starts: closed under a finger,
-// the page's tap would land on what the warning covered (Done).
+// the page's tap would land on what the warning covered (Done, a key of the keypad).
 function closeWarning() {
   if ($('idle-dialog').open && !idle?.warned) $('idle-dialog').close();
 }
 
-/** Back to the start for the next person: their choices (language, text size) go too. */
-function reset() {
-  clearInterval(countdown);
-  idle = null;
-  if ($('idle-dialog').open) $('idle-dialog').close();
-  ticket = null;
+/** The check-in form empty again: no code, half-typed or refused, is left for the next person. */
+function clearCheckIn() {
   $('code').value = '';
   setText($('checkin-error'), '');
+}
+
+/** Back to the start for the next person: their choices (language, text size) go too. */
+function reset() {
+  ticket = null;
+  clearCheckIn();
   large = defaults.large;
   contrast = defaults.contrast;
   setLang(defaults.lang);
@@ -262,13 +277,13 @@ if (!site || boot.error) {
   $('large-btn').addEventListener('click', () => { large = !large; renderChrome(); });
   $('contrast-btn').addEventListener('click', () => { contrast = !contrast; renderChrome(); });
   $('appt-btn').addEventListener('click', () => { show('checkin'); $('code').focus(); });
-  $('checkin-back').addEventListener('click', () => show('services'));
+  $('checkin-back').addEventListener('click', () => { clearCheckIn(); show('services'); });
   $('checkin-form').addEventListener('submit', checkIn);
   $('print-btn').addEventListener('click', () => window.print());
   $('done-btn').addEventListener('click', reset);
-  // Someone is there: a finger or a key starts the ticket's time again ('click' too, as a
-  // screen reader may send only that). "More time" needs no handler of its own.
-  for (const type of ['pointerdown', 'keydown', 'click']) document.addEventListener(type, onActivity, true);
+  // Someone is there: a finger, a key or typing (a scanner, dictation) starts the time again
+  // ('click' too, as a screen reader may send only that). "More time" needs no handler of its own.
+  for (const type of ['pointerdown', 'keydown', 'click', 'input']) document.addEventListener(type, onActivity, true);
   for (const type of ['click', 'keyup']) document.addEventListener(type, closeWarning, true);
   const client = new Client({ token });
   const banner = connectionBanner(client, () => t, { timeZone: tz });
