@@ -201,6 +201,9 @@ class Engine:
             except InvalidTransition:
                 continue
             closed.append({"id": done["id"], "number": done["number"], "from": t["status"]})
+        # Then the board forgets the day's calls (one event, which boards follow).
+        await self.store.run("day_end", site, self.clock(), actor.subject, actor.via,
+                             before_ms, len(closed), len(kept))
         return {"site": site, "before_ms": before_ms, "closed": closed, "kept": kept}
 
     async def queue(self, site: str, service: str, limit: int = 0) -> dict[str, Any]:

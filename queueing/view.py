@@ -180,6 +180,10 @@ class SiteView:
         self._remove(t["service"], t["id"], ch)
         self._release(d, ch)
 
+    def _on_day_closed(self, d: dict[str, Any], ch: Change) -> None:
+        before = int(d.get("before_ms") or 0)
+        self.recent = [r for r in self.recent if int(r.get("ts") or 0) >= before]
+
     def _counter_state(self, d: dict[str, Any], ch: Change) -> None:
         self._set_counter(d["counter"], ch, state=d["state"])
 

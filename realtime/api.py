@@ -134,7 +134,8 @@ async def close_day(request: Request) -> Response:
     p = principal(request)
     p.require("admin")
     c = ctx(request)
-    body = await json_body(request, CloseDayRequest, c.settings.max_body_bytes)
+    body = await json_body(request, CloseDayRequest, c.settings.max_body_bytes,
+                           allow_empty=True)  # every field is optional
     await c.engine.config(site)  # unknown_site before anything else
     if body.before is not None and body.before.tzinfo is None:
         raise BadRequest("before needs a UTC offset, e.g. 2026-12-05T03:00:00+08:00",

@@ -61,7 +61,7 @@ class Board:
     name = "board"
     feed_kind = "site"
     replayable = True
-    event_types: tuple[str, ...] = ("called", "recalled", "counter", "waiting")
+    event_types: tuple[str, ...] = ("called", "recalled", "counter", "waiting", "day_closed")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         if len(parts) != 1:
@@ -80,12 +80,15 @@ class Board:
             "languages": cfg.languages,
             "announce_ttl_s": cfg.policy.announce_ttl_s,
             "counters": [self._counter(feed, c.id) for c in cfg.counters],
-            "recent": [{"number": r["number"], "counter": r["counter"],
-                        "service": r["service"], "at": _iso(r.get("ts"))}
-                       for r in v.recent[:10]],
+            "recent": self._recent(v),
             "services": [{"id": s.id, "name": _names(v, s.name, s.id), "prefix": s.prefix,
                           **feed.service_summary(s.id)} for s in cfg.services],
         }
+
+    @staticmethod
+    def _recent(v: SiteView) -> list[dict[str, Any]]:
+        return [{"number": r["number"], "counter": r["counter"], "service": r["service"],
+                 "at": _iso(r.get("ts"))} for r in v.recent[:10]]
 
     def _counter(self, feed: Any, cid: str) -> dict[str, Any]:
         v: SiteView = feed.view
@@ -124,6 +127,12 @@ class Board:
         if entry.type in CALL_TYPES:
             data = self._call(feed, entry, None) | {"waiting": feed.waiting_all()}
             return Message(entry.type, data)
+        if entry.type == "day_closed":  # the screen starts the next day clean
+            v: SiteView = feed.view
+            return Message("day_closed", {
+                "before_ms": entry.data.get("before_ms"), "recent": self._recent(v),
+                "counters": [self._counter(feed, c.id) for c in v.config.counters],
+                "waiting": feed.waiting_all()})
         if entry.type in COUNTER_TYPES or change.counters:
             cid = entry.data.get("counter") or next(iter(change.counters))
             data = {"counter": self._counter(feed, cid), "waiting": feed.waiting_all()}
@@ -144,6 +153,8 @@ class Board:
             return Message("counter", {"counter": {
                 "id": cid, "name": _names(feed.view, c.name if c else None, cid),
                 "state": entry.data["state"]}})
+        if entry.type == "day_closed":  # calls replayed after it come back in
+            return Message("day_closed", {"before_ms": entry.data.get("before_ms")})
         return None
 
     def current(self, feed: Any, ref: Ref) -> Message | None:

@@ -373,6 +373,26 @@ def test_board_state_follows_snapshots_events_and_a_resume(page: Any) -> None:
     assert out["resync"] == [1, 0, None]
 
 
+def test_board_state_clears_the_closed_day_s_calls(page: Any) -> None:
+    """After a day close the hero and the recent list lose the day's calls: on Monday,
+    Friday's 'now calling G008' must not sit over the new G008's head."""
+    out = run(page, """
+      const R = m.board_state.reduce;
+      const snap = (s) => R(s, {op: 'snapshot', epoch: 'e', offset: '1-0', data: {
+        name: {}, languages: ['en'], counters: [], services: [],
+        recent: [{number: 'G009', counter: '2', service: 'gp', at: '2026-12-04T18:05:00.000+00:00'},
+                 {number: 'G008', counter: '1', service: 'gp', at: '2026-12-04T17:55:00.000+00:00'}]}});
+      let live = R(snap(m.board_state.emptyBoard()), {op: 'event', epoch: 'e', offset: '2-0',
+        type: 'day_closed', data: {before_ms: Date.parse('2026-12-04T20:00:00Z'), recent: [], counters: []}});
+      // Replayed (no list): the cut-off applies; a call after it stays.
+      let replayed = R(snap(m.board_state.emptyBoard()), {op: 'event', epoch: 'e', offset: '2-0',
+        type: 'day_closed', data: {before_ms: Date.parse('2026-12-04T18:00:00Z')}});
+      return {live: [live.recent.length, live.lastCall], replayed: [replayed.recent.map((r) => r.number),
+              replayed.lastCall && replayed.lastCall.number]};""")
+    assert out["live"] == [0, None]
+    assert out["replayed"] == [["G009"], "G009"]
+
+
 def test_queue_list_applies_changes(page: Any) -> None:
     out = run(page, """
       const Q = m.queue_list.applyQueue;

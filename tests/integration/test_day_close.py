@@ -141,3 +141,63 @@ async def test_the_worker_task_closes_every_site_due(demo: Engine) -> None:
     assert await day_close(ctx) == 1
     assert (await demo.ticket(old["id"]))["status"] == "cancelled"
     assert await day_close(ctx) == 0  # once per local date
+
+
+async def test_close_day_clears_the_board_s_calls(server: Server) -> None:
+    """Friday's 'now calling C001 -> 4' must not stay on the screen into Monday, when the
+    numbers start again; a board watching gets one ``day_closed`` event, a board that
+    connects later a clean snapshot. ``close-day`` needs no body (``before`` is optional)."""
+    import asyncio
+    import json
+
+    import websockets
+    c = server.client
+    kiosk, admin = server.auth("kiosk", site="demo"), server.auth("admin")
+    agent = server.auth("agent", site="demo", counter="4")
+    t = (await c.post("/v1/sites/demo/tickets", json={"service": "lab", "channel": "kiosk"},
+                      headers=kiosk)).json()
+    assert (await c.post("/v1/sites/demo/counters/4/call-next", headers=agent)).status_code \
+        == 200
+    url = f"{server.base.replace('http', 'ws')}/ws?token={server.token('display', site='demo')}"
+
+    async def board_snapshot(ws: websockets.ClientConnection) -> dict[str, object]:
+        await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 1}))
+        snap: dict[str, object] = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert snap["op"] == "snapshot"
+        return snap
+
+    async with websockets.connect(url) as ws:
+        snap = await board_snapshot(ws)
+        assert [r["number"] for r in snap["data"]["recent"]] == [t["number"]]  # type: ignore[index]
+        r = await c.post("/v1/sites/demo/close-day", headers=admin)  # no body at all
+        assert r.status_code == 200, r.text
+        assert [x["number"] for x in r.json()["closed"]] == [t["number"]]
+        seen = []
+        while not seen or seen[-1].get("type") != "day_closed":
+            try:
+                seen.append(json.loads(await asyncio.wait_for(ws.recv(), 5)))
+            except TimeoutError:
+                raise AssertionError(seen) from None
+        closed = seen[-1]["data"]
+        assert closed["recent"] == [] and isinstance(closed["before_ms"], int)
+        room4 = next(x for x in closed["counters"] if x["id"] == "4")
+        assert room4["current"] is None
+    async with websockets.connect(url) as ws:
+        snap = await board_snapshot(ws)
+        assert snap["data"]["recent"] == []  # type: ignore[index]
+        # A resume from before the close replays it (with the cut-off to apply).
+        since = {"epoch": snap["epoch"], "offset": "0-1"}
+        await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 2,
+                                  "since": since}))
+        replayed = []
+        while True:
+            try:
+                msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            except TimeoutError:
+                raise AssertionError(replayed) from None
+            replayed.append(msg)
+            if msg["op"] == "snapshot" or "counters" in msg["data"]:  # the current state
+                break  # rides on the last message of a resume
+        types = [m.get("type") for m in replayed]
+        assert types[-2:] == ["called", "day_closed"], types
+        assert isinstance(replayed[-1]["data"]["before_ms"], int)

@@ -25,6 +25,7 @@ export function reduce(state, msg) {
   let next = { ...state, epoch: msg.epoch, offset: msg.offset };
   if (msg.type === 'called' || msg.type === 'recalled') next = applyCall(next, msg.type, d);
   if (msg.type === 'counter' && d.counter) next = patchCounter(next, d.counter);
+  if (msg.type === 'day_closed') next = applyDayClosed(next, d);
   // The current state rides on events (and on the last message of a resume).
   if (d.waiting) next = applyWaiting(next, d.waiting);
   if (Array.isArray(d.counters)) next = { ...next, counters: d.counters.map((c) => ({ ...c })) };
@@ -46,6 +47,15 @@ function applyCall(state, type, d) {
   const recent = [entry, ...state.recent.filter((r) => !(r.number === d.number && r.counter === d.counter))];
   return { ...next, recent: recent.slice(0, RECENT_MAX),
            lastCall: { ...d, type, expired: !!d.expired } };
+}
+
+// The day was closed: its calls leave the screen (numbers start again at 001 the next
+// day). Live, the event carries the list that remains; replayed, the cut-off to apply.
+function applyDayClosed(state, d) {
+  const recent = Array.isArray(d.recent)
+    ? d.recent.slice(0, RECENT_MAX)
+    : state.recent.filter((r) => !(Date.parse(r.at) < d.before_ms));
+  return { ...state, recent, lastCall: latestCall(state.lastCall, recent[0]) };
 }
 
 function patchCounter(state, patch) {
