@@ -302,6 +302,16 @@ class SiteFeed:
                          {}, True, answer)
         await self._flush(sub, capture)
 
+    async def _still_there(self, offset: str) -> bool:
+        """Whether the stream still holds the entry a client resumes from. Not when Redis
+        was restored from a backup (same epoch, but the history after the backup is gone
+        and new entries get ids past the client's): replaying from there would skip the
+        difference silently. ``0-0`` (a snapshot of an empty stream) and the trim mark (the
+        entry just trimmed; everything after it is kept) need no entry."""
+        if offset in ("0-0", self.trimmed):
+            return True
+        return bool(await self.hub.redis.xrange(self.stream, offset, offset, count=1))
+
     async def _replay(self, sub: Sub, since: Since) -> bool:
         """Send what the subscriber missed; False if the history no longer covers it.
 
@@ -314,6 +324,8 @@ class SiteFeed:
         conn = sub.conn
         held: Event | None = None
         if since.offset != capture:
+            if not await self._still_there(since.offset):
+                return False
             start = "(" + since.offset
             while not (conn.closed or conn.slow):
                 rows = await self.hub.redis.xrange(self.stream, start, capture,

@@ -186,7 +186,7 @@ async def test_close_day_clears_the_board_s_calls(server: Server) -> None:
         snap = await board_snapshot(ws)
         assert snap["data"]["recent"] == []  # type: ignore[index]
         # A resume from before the close replays it (with the cut-off to apply).
-        since = {"epoch": snap["epoch"], "offset": "0-1"}
+        since = {"epoch": snap["epoch"], "offset": "0-0"}
         await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 2,
                                   "since": since}))
         replayed = []

@@ -200,6 +200,44 @@ async def test_a_store_restored_without_its_tail_changes_the_epoch(
         assert seen[-1]["epoch"] == snap["epoch"]
 
 
+async def test_a_resume_after_a_restore_with_the_hub_stopped_resyncs(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """The documented restore: stop the server, restore, start it, and kiosks write before
+    the screens come back. The epoch is the backup's, the client's offset is gone from the
+    stream and new entries have later ids: replaying from it would skip the difference
+    without a word. It must resync."""
+    eng = Engine(Store(redis), config_ttl_s=0)
+    await eng.put_site("demo", demo_site(), AGENT)
+    await eng.counter_op("demo", "4", "open", AGENT)
+    stream = keys.events("demo")
+    backup = await redis.dump(stream)  # the backup, taken before the call below
+    async with running_server(redis_server.url, tmp_path) as server, websockets.connect(
+            f"{ws_url(server)}?token={server.token('display', site='demo')}") as ws:
+        await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 1}))
+        snap = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        await eng.issue("demo", TicketRequest("lab", Channel.KIOSK), AGENT)
+        await eng.counter_op("demo", "4", "call-next", AGENT)
+        last = snap
+        while last.get("type") != "called":
+            last = json.loads(await asyncio.wait_for(ws.recv(), 5))
+    await redis.restore(stream, 0, backup, replace=True)  # the restore, server stopped
+    async with running_server(redis_server.url, tmp_path) as server:
+        await eng.issue("demo", TicketRequest("internal", Channel.KIOSK), AGENT)  # a kiosk
+        async with websockets.connect(
+                f"{ws_url(server)}?token={server.token('display', site='demo')}") as ws:
+            await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 2,
+                                      "since": {"epoch": last["epoch"],
+                                                "offset": last["offset"]}}))
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert msg["op"] == "snapshot" and msg["resync"] is True, msg
+            # A resume from an offset the stream still holds replays as before.
+            await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 3,
+                                      "since": {"epoch": msg["epoch"],
+                                                "offset": snap["offset"]}}))
+            again = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            assert again["op"] == "event", again
+
+
 async def test_http_says_unavailable_while_redis_is_down(tmp_path: Path) -> None:
     own = EmbeddedRedis(tmp_path / "redis")
     own.start()
