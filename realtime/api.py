@@ -36,7 +36,7 @@ async def put_site(request: Request) -> Response:
     p.require("admin")
     site = request.path_params["site"]
     c = ctx(request)
-    cfg = await json_body(request, SiteConfig, c.settings.max_body_bytes)
+    cfg = await json_body(request, SiteConfig, c.settings.max_document_bytes)
     await c.engine.put_site(_ident(site), cfg, actor(p))
     return _json(await c.engine.site(site))
 

@@ -110,7 +110,7 @@ async def put_schedule(request: Request) -> Response:
     site = request.path_params["site"]
     p = principal(request)
     p.require("admin")
-    cfg = await json_body(request, BookingConfig, ctx(request).settings.max_body_bytes)
+    cfg = await json_body(request, BookingConfig, ctx(request).settings.max_document_bytes)
     return _json(await booking_engine(request).put_config(site, cfg, actor(p)))
 
 

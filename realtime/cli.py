@@ -49,7 +49,8 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--subject", help="who the token is for (recorded in the audit log)")
     p.add_argument("--ttl-s", type=whole(1), default=None,
                    help="lifetime in seconds (default: a year for display and kiosk, "
-                        "SWITCHBOARD_TOKEN_TTL_S for the others)")
+                        "SWITCHBOARD_STAFF_TOKEN_TTL_S (30 days) for agent, dispatcher, "
+                        "tech, org and partner, SWITCHBOARD_TOKEN_TTL_S for the others)")
     p.add_argument("--data-dir", help="data folder holding the generated secret")
 
 
@@ -276,8 +277,17 @@ def revoke(args: argparse.Namespace) -> int:
         return 1
 
 
+# Roles whose tokens live on a workstation or a device for weeks (a counter console, a
+# dispatcher's screen, a wristband, an enterprise dashboard, a partner's back end).
+STAFF_ROLES = ("agent", "dispatcher", "tech", "org", "partner")
+
+
 def _default_ttl(role: str, settings: Settings) -> int:
-    return settings.device_token_ttl_s if role in ("display", "kiosk") else settings.token_ttl_s
+    if role in ("display", "kiosk"):
+        return settings.device_token_ttl_s
+    if role in STAFF_ROLES:
+        return settings.staff_token_ttl_s
+    return settings.token_ttl_s
 
 
 def serve(args: argparse.Namespace) -> int:

@@ -62,6 +62,12 @@ def _limit(request: Request) -> int:
     return ctx(request).settings.max_body_bytes
 
 
+def _document_limit(request: Request) -> int:
+    """For a region (zone polygons) or a batch (up to 1,000 jobs): read only after the
+    token was checked (realtime/settings.py ``max_document_bytes``)."""
+    return ctx(request).settings.max_document_bytes
+
+
 # -- regions --------------------------------------------------------------------------------
 
 async def list_regions(request: Request) -> Response:
@@ -73,7 +79,7 @@ async def put_region(request: Request) -> Response:
     p = principal(request)
     p.require("admin")
     region = request.path_params["region"]
-    cfg = await json_body(request, RegionConfig, _limit(request))
+    cfg = await json_body(request, RegionConfig, _document_limit(request))
     eng = _engine(request)
     await eng.put_region(region, cfg, _actor(p))
     return _json(await eng.region(region))
@@ -292,7 +298,7 @@ async def create_batch(request: Request) -> Response:
     oid, region = _org(request)
     p = principal(request)
     _org_or_staff(p, oid, region)
-    req = await json_body(request, BatchRequest, _limit(request))
+    req = await json_body(request, BatchRequest, _document_limit(request))
     return _json(await _engine(request).create_batch(oid, req, _actor(p)), 201)
 
 

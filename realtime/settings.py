@@ -40,8 +40,15 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1"])
     token_ttl_s: Positive = 86400
     device_token_ttl_s: Positive = 365 * 86400  # display and kiosk tokens (wall devices)
+    # agent, dispatcher, tech, org and partner tokens from `switchboard token`: a counter
+    # console or a wristband must not stop after a day (revoke one with `switchboard revoke`)
+    staff_token_ttl_s: Positive = 30 * 86400
     # HTTP
     max_body_bytes: Positive = 65536
+    # Documents only an authenticated admin, dispatcher or organisation sends (a site, a
+    # booking schedule, a region with its zone polygons, a batch of up to 1,000 jobs): a
+    # large hospital's site document is over 64 KiB. Checked after the token.
+    max_document_bytes: Positive = 4 * 1024 * 1024
     # A request's headers must arrive within this of the connection (or the previous
     # response), and its body within this again: slow clients cannot hold sockets.
     http_read_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 15.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -124,6 +125,30 @@ async def test_oversize_body_refused(server: Server, redis: Redis) -> None:
                                  headers=server.auth("kiosk", site="demo"))
     assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
     assert await state(redis) == before
+
+
+async def test_a_large_hospital_s_site_document_fits(server: Server) -> None:
+    """40 services and 250 rooms, pretty-printed, is ~90 KB: over the 64 KiB request limit,
+    under the document limit an admin's site, schedule, region or batch gets. A kiosk's
+    body stays at 64 KiB, and a document past its own limit is refused unread."""
+    services = [{"id": f"s{i}", "name": {"en": f"Clinic {i}", "zh": f"门诊{i}"},
+                 "prefix": chr(65 + i % 26) + chr(65 + i // 26)} for i in range(40)]
+    counters = [{"id": f"r{i}", "name": {"en": f"Room {i}", "zh": f"{i}号诊室"},
+                 "services": [f"s{i % 40}", f"s{(i + 1) % 40}"]} for i in range(250)]
+    doc = json.dumps({"name": "General Hospital", "timezone": "Asia/Shanghai",
+                      "languages": ["zh", "en"], "services": services,
+                      "counters": counters}, indent=4, ensure_ascii=False).encode()
+    assert len(doc) > 65536
+    r = await server.client.put("/v1/sites/big", content=doc, headers=server.auth("admin"))
+    assert r.status_code == 200, r.text
+    assert len(r.json()["counters"]) == 250
+    huge = b" " * (server.settings.max_document_bytes + 1) + doc
+    r = await server.client.put("/v1/sites/big", content=huge, headers=server.auth("admin"))
+    assert r.status_code == 413 and r.json()["code"] == "payload_too_large"
+    # Not without the admin's token: refused before the body is read.
+    r = await server.client.put("/v1/sites/big", content=doc,
+                                headers=server.auth("kiosk", site="big"))
+    assert r.status_code == 403
 
 
 @pytest.mark.parametrize("headers, status, code", [

@@ -84,6 +84,17 @@ def test_token_command_uses_the_data_folder_secret(tmp_path: Path,
                  str(tmp_path)]) == 0
     claims = jwt.decode(capsys.readouterr().out.strip(), secret, algorithms=["HS256"])
     assert claims["role"] == "kiosk" and claims["exp"] - claims["iat"] == 90
+    # Defaults by role: a wall device a year, a workstation or wristband 30 days, the rest a
+    # day (a console minted on Monday said "link not valid" on Tuesday).
+    for argv, ttl in ((["display", "--site", "demo"], 365 * 86400),
+                      (["agent", "--site", "demo", "--counter", "1"], 30 * 86400),
+                      (["tech", "--tech", "t1"], 30 * 86400),
+                      (["dispatcher", "--region", "city"], 30 * 86400),
+                      (["admin"], 86400)):
+        assert main(["token", *argv, "--data-dir", str(tmp_path)]) == 0
+        claims = jwt.decode(capsys.readouterr().out.strip(), secret, algorithms=["HS256"])
+        assert claims["exp"] - claims["iat"] == ttl, argv
+        assert claims["jti"]  # every token can be revoked on its own
 
 
 def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> None:
