@@ -10,10 +10,10 @@ response); otherwise the connection is closed. Websocket upgrades are complete r
 too, so a screen's long-lived connection is not touched once its handshake is read.
 
 Nor does uvicorn's httptools protocol limit the headers' size: a client streaming header
-lines pushed 1 GB into a server process in 2 s. Bytes read while a request's headers are
-incomplete are counted; past ``SWITCHBOARD_HTTP_MAX_HEADER_BYTES`` the answer is
-``431 headers_too_large`` and the connection closes (a body read in the same chunk as the
-end of the headers does not count).
+lines pushed 1 GB into a server process in 2 s. A request's header bytes are counted before
+they are parsed, whether they come in one read or many; past
+``SWITCHBOARD_HTTP_MAX_HEADER_BYTES`` the answer is ``431 headers_too_large`` and the
+connection closes (a body read in the same chunk as the end of the headers does not count).
 """
 
 from __future__ import annotations
@@ -54,16 +54,18 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # read and dropped until the close: the 431 reaches the client
-        waiting = self._header_deadline is not None  # for this request's headers
-        if waiting:
+        if self._header_deadline is not None:  # waiting for this request's headers
+            # Counted before parsing, up to the end of the headers when it is in this chunk:
+            # headers that arrive whole in one read are held to the limit too.
+            end = data.find(b"\r\n\r\n")
+            head = len(data) if end < 0 else end + 4
+            if self._header_bytes + head > self.max_header_bytes:
+                if not self.transport.is_closing():
+                    self._disarm()
+                    self._refuse_431()
+                return
             self._header_bytes += len(data)
         super().data_received(data)
-        # Still waiting after this chunk (its end of headers would have disarmed): too much?
-        if (waiting and self._header_deadline is not None
-                and self._header_bytes > self.max_header_bytes
-                and not self.transport.is_closing()):
-            self._disarm()
-            self._refuse_431()
 
     def _refuse_431(self) -> None:
         body = json.dumps({"code": "headers_too_large", "message": "request headers over "

@@ -440,6 +440,15 @@ async def test_endless_request_headers_are_cut_off(
         answer = await _closed_within(reader, 5)
         writer.close()
         assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+        # Headers over the limit that arrive whole, in one write, are refused too (they
+        # were served: the count only ran while the headers were still incomplete).
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Pad: " + b"c" * 20000
+                     + b"\r\n\r\n")
+        await writer.drain()
+        answer = await _closed_within(reader, 5)
+        writer.close()
+        assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
         # Under the limit: served, body and all (the body does not count as headers).
         r = await s.client.post("/v1/sites/demo/tickets", headers={
             **s.auth("agent", site="demo", counter="1"), "X-Pad": "p" * 12000},
