@@ -174,6 +174,20 @@ def validate_site(cfg: SiteConfig) -> None:
                                  field="counters")
     if cfg.class_rank(cfg.policy.default_priority) is None:
         raise BadRequest("policy.default_priority is not a priority class", field="policy")
+    for lang, template in cfg.announcements.items():
+        _check_template(lang, template)
+
+
+def _check_template(lang: str, template: str) -> None:
+    """A call's text is shown on the board and spoken: a typo such as ``{numbr}`` would be
+    read out to the waiting room as written, and a text without ``{number}`` calls nobody."""
+    if "{number}" not in template:
+        raise BadRequest(f"announcements.{lang} must contain {{number}} (the ticket's "
+                         "number); {counter} is the counter's name", field="announcements")
+    rest = template.replace("{number}", "").replace("{counter}", "")
+    if "{" in rest or "}" in rest:
+        raise BadRequest(f"announcements.{lang} may use only {{number}} and {{counter}}; "
+                         f"it has {template!r}", field="announcements")
 
 
 def _unique(ids: list[str], field: str) -> None:

@@ -29,6 +29,10 @@ def test_round_trip_and_unknown_fields_refused() -> None:
     (lambda c: setattr(c, "timezone", "Mars/Base"), "timezone"),
     (lambda c: c.services.append(c.services[0]), "services"),
     (lambda c: c.counters[0].services.append("ghost"), "counters"),
+    # A call text that would be read out to the waiting room with a typo in it.
+    (lambda c: setattr(c, "announcements", {"en": "Go {numbr} to {counter}"}), "announcements"),
+    (lambda c: setattr(c, "announcements", {"en": "Go {number to {counter}"}), "announcements"),
+    (lambda c: setattr(c, "announcements", {"en": "Please come to {counter}"}), "announcements"),
 ])
 def test_whole_document_checks(mutate, field) -> None:  # type: ignore[no-untyped-def]
     cfg = demo_site()
@@ -68,3 +72,9 @@ def test_roster_from_shifts() -> None:
     assert [(c.counter, c.open) for c in changes] == [("1", False), ("1", True)]
     assert [(c.at_ms - now) / 3_600_000 for c in changes] == [2.0, 12.0]
     assert len(roster_changes(cfg, now, horizon_ms=20 * 3_600_000)) == 3
+
+
+def test_good_announcement_templates_pass() -> None:
+    cfg = demo_site()
+    cfg.announcements = {"en": "{number} to {counter}", "zh": "请{number}号", "fr": "{number}"}
+    validate_site(cfg)
