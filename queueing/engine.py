@@ -225,7 +225,9 @@ class Engine:
         now = self.clock()
         base = (site, now, actor.subject, actor.via)
         if op in STATE_OPS:
-            return await self.store.run("counter_state", *base, counter, STATE_OPS[op].value)
+            r = await self.store.run("counter_state", *base, counter, STATE_OPS[op].value)
+            # As the site document says it: no current ticket is null, not "".
+            return r | {"ticket": r.get("ticket") or None}
         if op == "call-next":
             r = await self.store.run("call_next", *base, counter)
         elif op == "call":

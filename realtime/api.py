@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from queueing.errors import BadRequest, Forbidden
+from queueing.errors import BadRequest, Forbidden, UnknownTicket
 from queueing.model import CloseDayRequest, SiteConfig, TicketRequest
 from realtime import ratelimit
 from realtime.auth import Principal, make_token
@@ -164,7 +164,10 @@ def _may_see_ticket(request: Request, ticket_id: str) -> Any:
         if p.ticket != ticket_id:
             raise Forbidden("this token is for another ticket")
         return p
-    p.require("agent", site=site_of_ticket(ticket_id))
+    site = site_of_ticket(ticket_id)
+    if not site and not p.is_admin:  # no ``SITE.`` in it: no such ticket anywhere
+        raise UnknownTicket(f"unknown ticket {ticket_id[:80]!r}")
+    p.require("agent", site=site)
     return p
 
 

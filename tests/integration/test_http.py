@@ -61,6 +61,13 @@ async def test_counter_ops_over_http(server: Server) -> None:
     assert wrong.status_code == 403
     site = await c.get("/v1/sites/demo", headers=agent)
     assert site.json()["counters"][0]["state"] == "open"
+    # A counter's state op answers like the site document: no current ticket is null.
+    assert (await c.post("/v1/sites/demo/counters/1/pause", headers=agent)).json()["ticket"] \
+        is None
+    assert site.json()["counters"][0]["ticket"] is None
+    # A ticket id with no site in it is no ticket (404), not "not for site ''" (403).
+    r = await c.get("/v1/tickets/%00%ff", headers=agent)
+    assert r.status_code == 404 and r.json()["code"] == "unknown_ticket"
 
 
 @pytest.mark.parametrize("body, code", [
