@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle
     # screen: docs/loadtest-report.md).
     return ws.App(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS,
-                  middleware=_cors(settings))
+                  middleware=[Middleware(metrics.HttpMetrics), *_cors(settings)])
 
 
 def _cors(settings: Settings) -> list[Middleware]:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -16,6 +17,7 @@ from prometheus_client import (
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONNECTIONS = Gauge("switchboard_connections", "Open websocket connections",
                     multiprocess_mode="livesum")
@@ -30,6 +32,45 @@ RESYNCS = Counter("switchboard_resyncs", "Subscriptions answered with a resync s
 SLOW_CLOSES = Counter("switchboard_slow_closes", "Connections closed as too slow for events")
 AUTH_FAILURES = Counter("switchboard_auth_failures", "Websocket authentication failures")
 PROTOCOL_ERRORS = Counter("switchboard_protocol_errors", "Error frames sent", ["code"])
+
+HTTP_RESPONSES = Counter("switchboard_http_responses", "HTTP responses by status class "
+                         "(2xx, 3xx, 4xx, 5xx); 5xx also for a request that failed before "
+                         "answering", ["status"])
+HTTP_SECONDS = Histogram("switchboard_http_request_seconds",
+                         "HTTP request to the end of its response headers",
+                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10))
+_CLASSES = {n: HTTP_RESPONSES.labels(f"{n}xx") for n in range(1, 6)}
+
+
+class HttpMetrics:
+    """Counts HTTP responses by status class and times them, for alerts on API errors
+    (docs/deployment.md, "Monitoring"). Plain ASGI: websockets and lifespan pass straight
+    through, and a request costs one wrapped ``send``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        answered = False
+
+        async def counted(message: Message) -> None:
+            nonlocal answered
+            if message["type"] == "http.response.start" and not answered:
+                answered = True
+                _CLASSES.get(message["status"] // 100, _CLASSES[5]).inc()
+                HTTP_SECONDS.observe(time.perf_counter() - t0)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, counted)
+        except BaseException:
+            if not answered:
+                _CLASSES[5].inc()
+            raise
 
 
 async def metrics_endpoint(request: Request) -> Response:

@@ -264,3 +264,26 @@ async def test_cors_only_for_the_allowed_origins(redis_server: EmbeddedRedis,
     async with running_server(redis_server.url, tmp_path / "b") as s:  # the default: none
         r = await s.client.options("/v1/sites/demo/tickets", headers=preflight)
         assert r.status_code == 405 and "access-control-allow-origin" not in r.headers
+
+
+async def test_metrics_count_http_responses_by_status_class(server: Server) -> None:
+    """The deployment guide's alerts need API errors on /metrics."""
+    import re
+
+    async def counts() -> dict[str, float]:
+        text = (await server.client.get("/metrics")).text
+        return {m[1]: float(m[2]) for m in re.finditer(
+            r'^switchboard_http_responses_total\{status="(\dxx)"\} (\S+)$', text, re.M)}
+
+    before = await counts()
+    c = server.client
+    assert (await c.get("/v1/sites/demo", headers=server.auth("display", site="demo"))
+            ).status_code == 200
+    assert (await c.get("/v1/sites/demo")).status_code == 401
+    assert (await c.get("/v1/tickets/demo.nothere", headers=server.auth("admin"))
+            ).status_code == 404
+    after = await counts()
+    # The /metrics read between them is a 2xx too.
+    assert after["2xx"] - before.get("2xx", 0) == 2
+    assert after["4xx"] - before.get("4xx", 0) == 2
+    assert "switchboard_http_request_seconds_bucket" in (await c.get("/metrics")).text
