@@ -3,8 +3,10 @@
 Each page is a static HTML file with one JSON "boot" block filled in here: the site's public
 configuration (names, languages, services, counters, time zone), the server's clock (so a
 screen can tell an expired announcement even when its own clock is off) and, when the link's
-token does not open the page, the error to show instead. The scripts read ids and the token
-from the URL and speak the websocket protocol through clients/web/js/client.js.
+token does not open the page, the error to show instead. The kiosk's also says whether the
+site takes bookings (``check_in``): without a schedule no code can be checked in. The
+scripts read ids and the token from the URL and speak the websocket protocol through
+clients/web/js/client.js.
 
 Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--demo``),
 ``/board/{site}``, ``/ticket/{id}``, ``/counter/{site}/{counter}``, ``/kiosk/{site}``,
@@ -42,6 +44,7 @@ from dispatch.model import RegionConfig
 from queueing.demo import DEMO_SITE
 from queueing.errors import (
     BadRequest,
+    BookingNotConfigured,
     Forbidden,
     RateLimited,
     SwitchboardError,
@@ -50,6 +53,7 @@ from queueing.errors import (
 from queueing.keys import site_of_ticket
 from queueing.model import SiteConfig
 from realtime.auth import Principal, make_token
+from realtime.booking_api import booking_engine
 from realtime.context import bearer, ctx
 from realtime.settings import Settings
 
@@ -70,6 +74,8 @@ HEADERS = {
 }
 
 Check = Callable[[Principal, dict[str, str]], None]
+# What a page adds to its boot block, given the request and the (checked) site.
+Extra = Callable[[Request, str], Awaitable[dict[str, Any]]]
 
 
 class Static(StaticFiles):
@@ -108,9 +114,10 @@ def public_site(site: str, cfg: SiteConfig) -> dict[str, Any]:
     }
 
 
-def page(name: str, site_of: Callable[[dict[str, str]], str], check: Check
-         ) -> Callable[[Request], Awaitable[Response]]:
-    """A page route: verify the link's token for this page, then render it with its site."""
+def page(name: str, site_of: Callable[[dict[str, str]], str], check: Check,
+         extra: Extra | None = None) -> Callable[[Request], Awaitable[Response]]:
+    """A page route: verify the link's token for this page, then render it with its site
+    (and what ``extra`` adds)."""
 
     async def endpoint(request: Request) -> Response:
         params = dict(request.path_params)
@@ -123,12 +130,25 @@ def page(name: str, site_of: Callable[[dict[str, str]], str], check: Check
             if "counter" in params and cfg.counter(params["counter"]) is None:
                 raise UnknownCounter(f"unknown counter {params['counter']}")
             boot["site"] = public_site(site, cfg)
+            if extra is not None:
+                boot.update(await extra(request, site))
         except SwitchboardError as exc:
             boot["error"] = {"code": exc.code, "message": exc.message}
             return render(name, boot, exc.status)
         return render(name, boot)
 
     return endpoint
+
+
+async def _kiosk_boot(request: Request, site: str) -> dict[str, Any]:
+    """``check_in``: whether the site has a booking schedule, so the kiosk offers check-in by
+    code only where a code can work. Asked of the booking engine as a check-in asks it (its
+    cached schedule, else one Redis read), so the page and a check-in agree."""
+    try:
+        await booking_engine(request).schedule(site)
+    except BookingNotConfigured:
+        return {"check_in": False}
+    return {"check_in": True}
 
 
 def _ticket_site(params: dict[str, str]) -> str:
@@ -372,7 +392,7 @@ ROUTES: list[BaseRoute] = [
                                             pr.require_counter(p["site"], p["counter"])),
           methods=["GET"]),
     Route("/kiosk/{site}", page("kiosk", lambda p: p["site"], lambda pr, p: pr.require(
-        "kiosk", "agent", site=p["site"])), methods=["GET"]),
+        "kiosk", "agent", site=p["site"]), _kiosk_boot), methods=["GET"]),
     Route("/tech/{tech}", dispatch_page("tech", "tech", _tech_boot), methods=["GET"]),
     Route("/track/{job}", dispatch_page("track", "job", _track_boot), methods=["GET"]),
     Route("/org/{org}", dispatch_page("org", "org", _org_boot), methods=["GET"]),

@@ -67,6 +67,14 @@ def browser(pw: Any) -> Iterator[Any]:
     b.close()
 
 
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A desktop browser context in English (a module may define its own instead)."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1440, "height": 900})
+    yield ctx
+    ctx.close()
+
+
 def wait_js(page: Any, expression: str, timeout_s: float = 15.0) -> Any:
     """Poll ``expression`` in the page until it is truthy; its value. (Playwright's own
     wait_for_function evaluates strings with eval, which the pages' CSP rightly forbids.)"""

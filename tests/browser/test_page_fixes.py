@@ -52,13 +52,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
     s.stop()
 
 
-@pytest.fixture
-def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(locale="en-US", viewport={"width": 1440, "height": 900})
-    yield ctx
-    ctx.close()
-
-
 def agent(s: DemoServer, counter: str) -> str:
     return s.token("agent", site=SITE, counter=counter)
 

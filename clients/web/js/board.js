@@ -46,10 +46,12 @@ function renderStatic() {
   setText($('site-name'), nameIn(site.name, lang));
   // The second language in an element of its own lang: screen readers switch voice for it.
   $('site-sub').replaceChildren(t('board_title'), ...(second ? [' · ', h('span', { lang: second }, t2('board_title'))] : []));
-  $('hero-title').replaceChildren(...bi('now_calling'));
-  $('counters-title').replaceChildren(...bi('counters'));
-  $('recent-title').replaceChildren(...bi('recent'));
-  $('services-title').replaceChildren(...bi('waiting_title'));
+  // bi() holds a null without a second language: ui.js's replaceChildren drops it (the DOM's
+  // own would write it out as the text "null").
+  replaceChildren($('hero-title'), bi('now_calling'));
+  replaceChildren($('counters-title'), bi('counters'));
+  replaceChildren($('recent-title'), bi('recent'));
+  replaceChildren($('services-title'), bi('waiting_title'));
 }
 
 function renderHero() {

@@ -1,6 +1,7 @@
 // The kiosk (/kiosk/{site}): a touch screen at the entrance. Choose a service, take a
-// ticket, see it with its QR code (printable); appointment check-in by code; large text
-// for older people and high contrast. Waiting counts and estimates come from the board topic.
+// ticket, see it with its QR code (printable); appointment check-in by code where the site
+// takes bookings; large text for older people and high contrast. Waiting counts and
+// estimates come from the board topic.
 import { emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
@@ -24,6 +25,9 @@ let ticket = null;
 let idle = null; // the showing screen's idle timer (idle-timer.js); null on the others
 let countdown = null;
 let busy = false;
+// Check-in by code only where the site takes bookings (the server says so in the boot block);
+// set false too if a check-in finds the schedule gone while the page was open.
+let checkInOpen = boot.check_in === true;
 
 // Screens left with someone's typing or ticket on them go back to the start by themselves
 // (the next person must not see it), warning first; what the warning says on each.
@@ -56,6 +60,7 @@ function renderChrome() {
   $('lang').replaceChildren(langSwitch(lang, t, setLang));
   setText($('choose-title'), t('choose'));
   $('appt-btn').replaceChildren(icon('calendar'), t('appointment'));
+  $('appt-btn').hidden = !checkInOpen;
   setText($('busy-text'), t('taking'));
   setText($('checkin-title'), t('checkin_title'));
   setText($('code-label'), t('code_label'));
@@ -183,7 +188,13 @@ async function checkIn(ev) {
 
 function checkInError(r) {
   const code = r.data?.code;
-  // 404: no such code (or no bookings at this site) — say so plainly.
+  // The site takes no bookings (any more): no code would do, so never say this one is wrong.
+  if (code === 'booking_not_configured') {
+    checkInOpen = false;
+    $('appt-btn').hidden = true;
+    return t('checkin_unavailable');
+  }
+  // 404: no such code — say so plainly.
   if (r.status === 404) return t('code_not_found');
   if (code === 'bad_request') return t('code_format');
   if (code === 'too_early') return t('too_early', { time: formatTime(r.data?.details?.opens, lang, tz) || '—' });
