@@ -233,9 +233,8 @@ class Engine:
         elif op == "call":
             _need(ticket, "ticket")
             _same_site(site, ticket or "")
-            served = c.config.counter(counter).services  # type: ignore[union-attr]
             r = await self.store.run("call", *base, counter, ticket or "",
-                                     ",".join(transitions.sources(Op.CALL)), ",".join(served))
+                                     ",".join(transitions.sources(Op.CALL)))
         elif op == "unpark":
             _need(ticket, "ticket")
             _same_site(site, ticket or "")

@@ -150,12 +150,6 @@ class ServiceInUse(Conflict):
     code = "service_in_use"
 
 
-class ServiceNotServed(Conflict):
-    """``call`` of a ticket whose service the counter does not serve (transfer it first)."""
-
-    code = "service_not_served"
-
-
 # -- appointments (queueing/booking) ----------------------------------------------------
 
 class BookingNotConfigured(NotFound):

@@ -1,8 +1,6 @@
 -- Call a specific ticket to a counter. ARGV[4]: counter, ARGV[5]: ticket id,
--- ARGV[6]: allowed source states (comma-separated, from queueing/transitions.py),
--- ARGV[7]: the services the counter serves (comma-separated): a ticket of another service is
--- refused (a typo must not send a pharmacy patient into a GP's room; transfer it first).
-local cid, tid, allowed, served = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+-- ARGV[6]: allowed source states (comma-separated, from queueing/transitions.py).
+local cid, tid, allowed = ARGV[4], ARGV[5], ARGV[6]
 local cs = counter_state(cid)
 if not cs then return fail('unknown_counter', 'unknown counter ' .. cid) end
 if cs.state ~= 'open' then
@@ -15,10 +13,6 @@ local t = ticket(tid)
 if not t then return fail('unknown_ticket', 'unknown ticket ' .. tid) end
 if not in_list(t.status, allowed) then
   return fail('invalid_transition', 'cannot call ticket ' .. t.number .. ': it is ' .. t.status)
-end
-if served and not in_list(t.service, served) then
-  return fail('service_not_served', 'counter ' .. cid .. ' does not serve ' .. t.service ..
-    ' (ticket ' .. t.number .. '); transfer the ticket first')
 end
 local prev = t.status
 q_remove(t.service, t.id)
