@@ -25,6 +25,7 @@ A token names a role and the things it is scoped to. Roles:
 from __future__ import annotations
 
 import functools
+import math
 import secrets
 import time
 from collections.abc import Sequence
@@ -103,7 +104,7 @@ def make_token(secret: str, role: str, *, site: str | None = None, counter: str 
         raise ValueError(f"a {role} token needs a {DISPATCH_SCOPES[role]} id")
     # Milliseconds: a token minted just after its subject was revoked must not fall in the
     # revoked second. The id (``jti``) lets one token be revoked alone.
-    iat = round(time.time() if now is None else now, 3)
+    iat = math.floor((time.time() if now is None else now) * 1000) / 1000  # never later
     claims: dict[str, object] = {"role": role, "iat": iat, "exp": round(iat + ttl_s, 3),
                                  "jti": secrets.token_urlsafe(9),
                                  "sub": subject or _default_subject(

@@ -151,7 +151,8 @@ async def tech_token(request: Request) -> Response:
     _staff(principal(request), region)
     await _engine(request).tech(tid)
     c = ctx(request)
-    token = make_token(c.secret, "tech", tech=tid, ttl_s=c.settings.token_ttl_s)
+    # A wristband's token: weeks, as from `switchboard token tech` (revocable on its own).
+    token = make_token(c.secret, "tech", tech=tid, ttl_s=c.settings.staff_token_ttl_s)
     return _json({"technician": tid, "token": token})
 
 
@@ -308,7 +309,7 @@ async def org_token(request: Request) -> Response:
     await _engine(request).org(oid)
     c = ctx(request)
     return _json({"org": oid, "token": make_token(c.secret, "org", org=oid,
-                                                  ttl_s=c.settings.token_ttl_s)})
+                                                  ttl_s=c.settings.staff_token_ttl_s)})
 
 
 async def org_kpis(request: Request) -> Response:

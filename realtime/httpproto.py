@@ -34,11 +34,13 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._header_deadline: asyncio.TimerHandle | None = None
         self._header_bytes = 0
+        self._tail = b""  # the last bytes of the headers so far (an end split across reads)
         self._refused = False
 
     def _arm(self) -> None:
         self._disarm()
         self._header_bytes = 0
+        self._tail = b""
         self._header_deadline = self.loop.call_later(self.header_timeout_s, self._too_slow)
 
     def _disarm(self) -> None:
@@ -55,16 +57,19 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         if self._refused:
             return  # read and dropped until the close: the 431 reaches the client
         if self._header_deadline is not None:  # waiting for this request's headers
-            # Counted before parsing, up to the end of the headers when it is in this chunk:
-            # headers that arrive whole in one read are held to the limit too.
-            end = data.find(b"\r\n\r\n")
-            head = len(data) if end < 0 else end + 4
+            # Counted before parsing, up to the end of the headers when it is in this chunk
+            # (headers that arrive whole in one read are held to the limit too). The end may
+            # be split across reads: look for it in the last 3 bytes of the one before too.
+            tail = self._tail
+            end = (tail + data).find(b"\r\n\r\n")
+            head = len(data) if end < 0 else max(0, end + 4 - len(tail))
             if self._header_bytes + head > self.max_header_bytes:
                 if not self.transport.is_closing():
                     self._disarm()
                     self._refuse_431()
                 return
             self._header_bytes += len(data)
+            self._tail = (tail + data)[-3:]
         super().data_received(data)
 
     def _refuse_431(self) -> None:

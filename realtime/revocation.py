@@ -89,7 +89,14 @@ class Revocations:
             pipe.hgetall(SUBJECTS)
             _, tokens, subjects = await pipe.execute()
         self.tokens = {_text(k): float(v) for k, v in tokens}
-        self.subjects = {_text(k): float(v) for k, v in subjects.items()}
+        self.subjects = {}
+        for k, v in subjects.items():
+            try:
+                self.subjects[_text(k)] = float(v)
+            except ValueError:  # written by hand: refuse all of that subject's tokens
+                log.error("revocations: subject %r has cut-off %r, not a number; all its "
+                          "tokens are refused", _text(k), v)
+                self.subjects[_text(k)] = float("inf")
 
     async def revoke_token(self, redis: Redis, token_id: str, expires: float,
                            subject: str) -> Revoked:
@@ -151,6 +158,9 @@ class Revocations:
                             next_reload = time.monotonic() + RELOAD_S
             except (RedisError, OSError) as exc:
                 log.warning("revocations: lost Redis (%s); the lists held stay in force", exc)
+                await asyncio.sleep(1.0)
+            except Exception:  # never stop following: a process that did would miss them
+                log.exception("revocations: following failed; starting again")
                 await asyncio.sleep(1.0)
 
     async def _reload(self, redis: Redis) -> None:

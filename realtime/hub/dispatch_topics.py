@@ -130,6 +130,8 @@ class RegionFeed(SiteFeed):
         now_ms = int(time.time() * 1000)
         replay: list[Event] = []
         if since.offset != capture:
+            if not await self._still_there(since.offset):  # a restored Redis: resync
+                return False
             rows = await self.hub.redis.xrange(self.stream, "(" + since.offset, capture)
             mark = await self.hub.redis.get(dkeys.prefix(self.key) + "trimmed")
             if mark is not None:

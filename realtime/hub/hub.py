@@ -250,6 +250,8 @@ class Connection:
                why: str = "the token has expired; connect again with a fresh one") -> None:
         """The token expired (or was revoked): no more messages, an ``unauthorized``
         error, then close."""
+        if self.expiry is not None:  # revoked before it expired: the timer holds this
+            self.expiry.cancel()  # connection until then (a year for a kiosk's token)
         self.expiry = None
         if self.closed:
             return
@@ -454,6 +456,8 @@ class Hub:
             raise ProtocolError("forbidden", exc.message, msg_id) from exc
         try:
             feed = await self.feed(ref.source, ns.feed_kind)
+            if conn.principal is None or conn.closed:  # revoked or expired meanwhile
+                raise ProtocolError("unauthorized", "the token is no longer valid", msg_id)
         except UnknownSite as exc:
             raise ProtocolError("unknown_topic", f"unknown site {ref.source}", msg_id) from exc
         except (RedisError, OSError) as exc:
