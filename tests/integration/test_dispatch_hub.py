@@ -212,3 +212,26 @@ async def test_org_dashboard_and_resume(dserver: Server,
         with pytest.raises(TimeoutError):
             await dash.next(0.3)
     assert b["counts"] == {"offered": 5}
+
+
+async def test_a_region_resume_from_an_entry_a_restore_lost_resyncs(
+        dserver: Server, city: tuple[DispatchEngine, Recomputer], redis: Redis) -> None:
+    """As for sites: after Redis is restored from a backup (same epoch), a dashboard resuming
+    from an offset the stream no longer holds gets a resync, not the entries after it."""
+    from dispatch import keys as dkeys
+    eng, _ = city
+    await eng.put_org("city.acme", OrgSpec("ACME"), ADMIN)
+    org_token = dserver.token("org", org="city.acme")
+    stream = dkeys.events("city")
+    backup = await redis.dump(stream)
+    await eng.create_job("city", job(52.371, 4.892, org="city.acme"), ADMIN)
+    async with Client(ws_url(dserver), org_token) as dash:
+        await dash.subscribe("org:city.acme")
+        snap = await dash.next(5)
+    last = (await redis.xrevrange(stream, count=1))[0][0].decode()
+    await redis.restore(stream, 0, backup, replace=True)
+    await eng.create_job("city", job(52.372, 4.893, org="city.acme"), ADMIN)
+    async with Client(ws_url(dserver), org_token) as dash:
+        await dash.subscribe("org:city.acme", since=Position(snap["epoch"], last))
+        msg = await dash.next(5)
+        assert msg["op"] == "snapshot" and msg["resync"] is True, msg
