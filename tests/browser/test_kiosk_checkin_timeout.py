@@ -3,7 +3,7 @@ half-typed booking code, or a refused one with its message, must not wait there 
 person. After 25 s with no touch, key or typing an alert dialog asks "Do you need more time?"
 for the last 20 s; its one big button, or any touch or key, gives the whole 45 s again; with
 nobody there the kiosk goes back to the start and the code is gone. The start screen itself
-never times out.
+never warns (it only puts back the kiosk's defaults: test_kiosk_start_reset.py).
 
 On Playwright's fake clock, paused, as in test_kiosk_timeout.py: the shipped 45 s and 20 s,
 to the second.
@@ -118,6 +118,25 @@ def test_more_time_typing_or_a_touch_keeps_the_code_as_often_as_asked(
                             "warning": False}
     kiosk.clock.run_for(45_000)
     assert state(kiosk) == {"screen": "services", "code": "", "error": "", "warning": False}
+
+
+@pytest.mark.parametrize("tap", [False, True])
+def test_after_more_time_keyboard_typing_goes_after_the_code(
+        kiosk: Any, demo_server: DemoServer, tap: bool) -> None:
+    """The warning closed ("More time" tapped or pressed), focus is back in the code field
+    with the caret after what was typed: the next key typed on a keyboard goes at the end,
+    not in front of the code."""
+    open_check_in(kiosk, demo_server.page_url("kiosk", lang="en"))
+    kiosk.locator("#code").press_sequentially("K7P")
+    kiosk.clock.run_for(25_000)
+    assert state(kiosk)["warning"]
+    test_kiosk_timeout.more_time(kiosk, tap=tap)
+    assert not state(kiosk)["warning"]
+    assert kiosk.evaluate("""() => { const c = document.getElementById('code');
+      return [document.activeElement === c, c.selectionStart, c.selectionEnd]; }""") == [
+        True, 3, 3]
+    kiosk.keyboard.type("N4")
+    assert state(kiosk)["code"] == "K7PN4"
 
 
 def test_back_clears_the_code_and_the_start_screen_never_times_out(

@@ -1,13 +1,13 @@
 // The kiosk's check-in and ticket screens go back to the start by themselves, so that the next
 // person does not see the last one's code or ticket; WCAG 2.2.1 (timing adjustable) asks that
 // whoever is still there be warned first, with at least 20 s to ask for more time, as often as
-// they like. Pure: the page reads the clock and passes `now` (ms) in, so tests run the whole
-// minute at once.
+// they like. The start screen's timer has no warning: it only puts back the kiosk's defaults.
+// Pure: the page reads the clock and passes `now` (ms) in, so tests run the whole minute at once.
 
 export const RETURN_AFTER_S = 45;
 export const WARN_BEFORE_S = 20;
 
-/** A timer that ends `returnS` after `now`, its warning `warnS` before the end. */
+/** A timer that ends `returnS` after `now`, its warning `warnS` before the end (0: none). */
 export function idleTimer(now, returnS = RETURN_AFTER_S, warnS = WARN_BEFORE_S) {
   return { returnS, warnS, warnAt: now + (returnS - warnS) * 1000, end: now + returnS * 1000, warned: false };
 }

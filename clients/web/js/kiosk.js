@@ -32,6 +32,9 @@ let checkInOpen = boot.check_in === true;
 // Screens left with someone's typing or ticket on them go back to the start by themselves
 // (the next person must not see it), warning first; what the warning says on each.
 const IDLE_TEXT = { checkin: 'idle_text_checkin', ticket: 'idle_text' };
+// The start screen, left alone this long, puts back the kiosk's language, text size and
+// contrast: one person's choice is not the next one's. Nothing of anyone's is lost, so no warning.
+const START_RESET_S = 60;
 
 function show(name) {
   screen = name;
@@ -226,7 +229,9 @@ function showTicket(data) {
 function startIdle() {
   clearInterval(countdown);
   if ($('idle-dialog').open) $('idle-dialog').close();
-  idle = Object.hasOwn(IDLE_TEXT, screen) ? idleTimer(Date.now()) : null;
+  const now = Date.now();
+  // No warning time on the start screen: its timer goes straight from running to expired.
+  idle = screen === 'services' ? idleTimer(now, START_RESET_S, 0) : Object.hasOwn(IDLE_TEXT, screen) ? idleTimer(now) : null;
   if (!idle) return;
   tickIdle();
   countdown = setInterval(tickIdle, 250); // the count never skips a second
@@ -237,7 +242,7 @@ function tickIdle() {
   if (!idle) return;
   const { timer, phase, left } = idleAt(idle, Date.now());
   idle = timer;
-  setText($('countdown'), t('returning', { s: left })); // seen on the ticket screen only
+  if (screen === 'ticket') setText($('countdown'), t('returning', { s: left }));
   if (phase === 'expired') {
     reset();
   } else if (phase === 'warning') {
@@ -260,7 +265,12 @@ function onActivity() {
 // The warning goes once the tap or key is over, not as it starts: closed under a finger,
 // the page's tap would land on what the warning covered (Done, a key of the keypad).
 function closeWarning() {
-  if ($('idle-dialog').open && !idle?.warned) $('idle-dialog').close();
+  if (!$('idle-dialog').open || idle?.warned) return;
+  $('idle-dialog').close();
+  // Focus is back where it was (the dialog restores it), but a text field gets its caret at
+  // the start: put it after the code, so a keyboard's typing carries on rather than go first.
+  const el = document.activeElement;
+  if (el === $('code')) el.setSelectionRange(el.value.length, el.value.length);
 }
 
 /** The check-in form empty again: no code, half-typed or refused, is left for the next person. */
@@ -269,14 +279,21 @@ function clearCheckIn() {
   setText($('checkin-error'), '');
 }
 
-/** Back to the start for the next person: their choices (language, text size) go too. */
+/** Back to the start for the next person (or the start left alone): their choices go too. */
 function reset() {
   ticket = null;
   clearCheckIn();
+  restoreDefaults();
+  show('services');
+}
+
+/** The kiosk's own language, text size and contrast (from its URL and boot block). */
+function restoreDefaults() {
+  // Unchanged: nothing to redraw (the language switch rebuilt would drop its focus).
+  if (lang === defaults.lang && large === defaults.large && contrast === defaults.contrast) return;
   large = defaults.large;
   contrast = defaults.contrast;
   setLang(defaults.lang);
-  show('services');
 }
 
 if (!site || boot.error) {
