@@ -408,7 +408,12 @@ class Recomputer:
         cands: dict[str, list[tuple[str, int]]] = {}
         failed: list[str] = []
         if not p.vehicles:
-            return _Hot(cur, costs, cands, [] if full else [t.id for t in built.pending], "none")
+            # Nobody nearby is on shift (build then plans no task at all, so built.pending is
+            # empty): the jobs escalate, and the whole region names the reason if nobody
+            # anywhere is. Left in `pending`, they made every later pass an empty one.
+            stranded = sorted(j for j, why in built.outside.items()
+                              if why == Unassignable.NO_TECHNICIAN)
+            return _Hot(cur, costs, cands, [] if full else stranded, "none")
         if full and cur.planned == 0 and len(built.pending) > self.bulk:
             plan = solve(p, state.config.policy.solve_s, seed=self.seed)
             return _Hot(plan, costs, cands, failed, "solve")

@@ -1,0 +1,44 @@
+"""A field-service operator's review of dispatch (a region set up by hand, a batch, the
+device, tracking and dashboard pages), each finding pinned on a real Redis."""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from dispatch import keys
+from dispatch.engine import NoEnqueuer
+from dispatch.model import Action, ActionKind
+from tests.integration.conftest import Clock
+from tests.integration.test_dispatch_support import (
+    ADMIN,
+    add_techs,
+    clock_engine,
+    config,
+    job,
+    recomputer,
+    tech_spec,
+)
+
+
+async def test_nobody_on_shift_names_the_reason_in_one_run(redis: Redis, clock: Clock) -> None:
+    # Before the morning shift every technician is offline. A job created then was left in
+    # `pending` by the local pass (no vehicle, so nothing "failed" to escalate): each trigger
+    # ran 150 empty passes (and the sweep triggered one every 10 s), and the job stayed `new`
+    # with no reason until the periodic full recompute, minutes later.
+    eng = clock_engine(redis, clock, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, clock(), {"city.t1": tech_spec(52.37, 4.89)}, online=False)
+    rc = recomputer(eng)
+    await rc.run("city")  # the region's first (full) pass, before any job
+    created = await eng.create_job("city", job(52.371, 4.891), ADMIN)
+    reports = await rc.run("city")
+    assert len(reports) <= 3, [r.mode for r in reports]
+    j = await eng.job(created["id"])
+    assert (j["status"], j["reason"]) == ("unassignable", "no_technician")
+    assert not await redis.scard(keys.prefix("city") + "pending")  # type: ignore[misc]
+    assert not await rc.has_work("city")
+    # The shift starts: the job is offered at once.
+    await eng.action("city.t1", Action("on-1", ActionKind.ONLINE, clock()), ADMIN)
+    await rc.run("city")
+    j = await eng.job(created["id"])
+    assert (j["status"], j["technician"]) == ("offered", "city.t1")
