@@ -111,6 +111,13 @@ def shift_of(t: Mapping[str, Any], now_s: int, tz: ZoneInfo) -> tuple[int, int]:
         # Round the clock: tonight's midnight is not the end of anything, or a job
         # offered at 23:55 would not fit. The plan sees through tomorrow.
         end = local_time(now_s + 86400, last, tz, after=start + 86400)
+    elif end - start < 86400 and now_s < start:
+        # A night shift (22:00-06:00) at 02:00 is the one that began yesterday, not
+        # tonight's: without this the technician was given no work until 22:00.
+        y0 = local_time(now_s - 86400, first, tz)
+        y1 = local_time(now_s - 86400, last, tz, after=y0)
+        if y1 > now_s:
+            return y0, y1
     return start, end
 
 

@@ -1,0 +1,33 @@
+"""Pure findings of a field-service operator's review of dispatch (shifts, reasons)."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from dispatch.planning import shift_of
+
+TZ = ZoneInfo("Asia/Shanghai")
+NIGHT = {"shift_start": "22:00", "shift_end": "06:00"}
+H = 3600
+
+
+def _at(hhmm_day: str) -> int:
+    from datetime import datetime
+    return int(datetime.fromisoformat(hhmm_day).replace(tzinfo=TZ).timestamp())
+
+
+def test_a_night_shift_after_midnight_is_the_one_under_way() -> None:
+    # 02:00 on a 22:00-06:00 shift: the shift that began yesterday at 22:00 (it was taken
+    # for tonight's, so the technician on duty got no work until 22:00).
+    now = _at("2026-12-05T02:00")
+    assert shift_of(NIGHT, now, TZ) == (_at("2026-12-04T22:00"), _at("2026-12-05T06:00"))
+    # Before it begins and after it ends, the coming one.
+    for t in ("2026-12-05T06:00", "2026-12-05T15:00", "2026-12-05T23:00"):
+        assert shift_of(NIGHT, _at(t), TZ) == (_at("2026-12-05T22:00"),
+                                                _at("2026-12-06T06:00")), t
+    # Day shifts are as before: today's, over or not.
+    day = {"shift_start": "08:00", "shift_end": "18:00"}
+    assert shift_of(day, _at("2026-12-05T02:00"), TZ) == (_at("2026-12-05T08:00"),
+                                                          _at("2026-12-05T18:00"))
+    assert shift_of(day, _at("2026-12-05T20:00"), TZ) == (_at("2026-12-05T08:00"),
+                                                          _at("2026-12-05T18:00"))
