@@ -512,6 +512,11 @@ def _reason(problem: Problem, jid: str, why: Unassigned) -> Unassignable:
     a job that lacks skills only for that token was declined (or let expire) by everyone
     on shift who could do it, which is not the same news as nobody having the skills."""
     task = problem.task_by_id.get(jid)
+    if (why is Unassigned.SOLVER and task is not None
+            and not any(task.skills <= v.skills for v in problem.vehicles)):
+        # A solve from scratch (a large batch) says only "left out"; nobody on shift could
+        # do it at all, which is the news a dispatcher can act on.
+        why = Unassigned.SKILLS
     token = f"x:{jid}"
     if why is Unassigned.SKILLS and task is not None and token in task.skills:
         needs = task.skills - {token}

@@ -7,7 +7,7 @@ from redis.asyncio import Redis
 
 from dispatch import keys
 from dispatch.engine import NoEnqueuer
-from dispatch.model import Action, ActionKind
+from dispatch.model import Action, ActionKind, BatchRequest, OrgSpec
 from tests.integration.conftest import Clock
 from tests.integration.test_dispatch_support import (
     ADMIN,
@@ -42,3 +42,23 @@ async def test_nobody_on_shift_names_the_reason_in_one_run(redis: Redis, clock: 
     await rc.run("city")
     j = await eng.job(created["id"])
     assert (j["status"], j["technician"]) == ("offered", "city.t1")
+
+
+async def test_a_large_batch_names_skills_nobody_has(redis: Redis, clock: Clock) -> None:
+    # 60 jobs at once in a region with no plan yet are solved from scratch; every job the
+    # solver left out had the reason "solver", even one needing a skill nobody on shift has
+    # (the dispatcher and its customer saw "could not fit it in" instead of "no skilled
+    # technician").
+    eng = clock_engine(redis, clock, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0, solve_s=1), ADMIN)
+    await add_techs(eng, clock(), {"city.t1": tech_spec(52.37, 4.89, skills=("hvac",))})
+    await eng.put_org("city.acme", OrgSpec("ACME"), ADMIN)
+    rc = recomputer(eng)
+    await rc.run("city")
+    jobs = [job(52.37 + i * 1e-4, 4.89, skills=("hvac",)) for i in range(59)]
+    jobs.append(job(52.372, 4.891, skills=("plumbing",)))
+    batch = await eng.create_batch("city.acme", BatchRequest(jobs), ADMIN)
+    reports = await rc.run("city")
+    assert reports[0].mode == "full"
+    j = await eng.job(batch["jobs"][-1])
+    assert (j["status"], j["reason"]) == ("unassignable", "skills")
