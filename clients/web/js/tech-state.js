@@ -52,6 +52,9 @@ export function reduce(state, msg) {
     const stop = s.view?.route.find((x) => x.job === d.j);
     const offer = { ...fromStop(stop), ...compactOffer(d) };
     s = { ...s, offers: sortOffers([...s.offers.filter((o) => o.job !== d.j), offer]) };
+    // The plan's route came first, with the job as it was before the offer (new): without
+    // this the offer was also listed under "later today" as if it were planned work.
+    if (stop) s.view = { ...s.view, route: s.view.route.map((x) => (x === stop ? { ...x, status: 'offered' } : x)) };
   } else if ((msg.type === 'offer_withdrawn' || msg.type === 'offer_expired') && d.job) {
     s = { ...s, offers: s.offers.filter((o) => o.job !== d.job) };
   } else if (msg.type === 'position' && s.view && d.lat != null) {

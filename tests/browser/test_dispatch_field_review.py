@@ -1,0 +1,34 @@
+# ruff: noqa: E501  (the JavaScript under test is embedded; its lines follow JS, not PEP 8)
+"""A field-service operator's review of the dispatch pages: the technician device, the
+customer's tracking page and the enterprise dashboard, in Chromium."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.test_dispatch_pages import run, unit
+
+pytestmark = pytest.mark.browser
+__all__ = ["unit"]  # the fixture, imported for pytest
+
+
+def test_a_live_offer_is_not_listed_as_planned_work(unit: Any) -> None:
+    # A recompute publishes the plan (the technician's new route, the job still `new`) and
+    # then the offer (a compact frame). The device listed the offered job under "later
+    # today" with a time, as if accepted, beside its offer card.
+    r = run(unit, """
+      const { emptyTech, reduce, laterStops, nextStop, openOffers } = m.tech_state;
+      const stop = (job, status) => ({ job, status, eta_ms: 1000, lat: 31.2, lon: 121.4, window: null, duration_s: 1800, skills: [], priority: 0, customer: null, address: null });
+      const view = { id: 't', name: 'N', status: 'available', active_job: null, position: null, route: [stop('j0', 'assigned')], offers: [] };
+      let s = reduce(emptyTech(), { op: 'snapshot', epoch: 'e', offset: '1-0', data: view });
+      s = reduce(s, { op: 'event', epoch: 'e', offset: '2-0', type: 'route_changed', data: { ...view, reason: 'job', route: [stop('j0', 'assigned'), stop('j1', 'new')] } });
+      s = reduce(s, { op: 'event', epoch: 'e', offset: '3-0', type: 'offer', data: { j: 'j1', la: 31.2, lo: 121.4, d: 1800, dl: 9000, n: 1, p: 0 } });
+      return { offers: openOffers(s, 0).map((o) => o.job), next: nextStop(s).job,
+               later: laterStops(s).filter((x) => x.status !== 'offered').map((x) => x.job),
+               status: s.view.route.map((x) => x.status) };
+    """)
+    assert r["offers"] == ["j1"] and r["next"] == "j0"
+    assert r["later"] == []
+    assert r["status"] == ["assigned", "offered"]
