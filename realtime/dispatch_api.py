@@ -227,7 +227,12 @@ async def create_job(request: Request) -> Response:
 
 def _with_token(request: Request, job: dict[str, Any]) -> dict[str, Any]:
     c = ctx(request)
-    token = make_token(c.secret, "customer", job=job["id"], ttl_s=c.settings.token_ttl_s)
+    # The tracking link must outlive the visit: a job booked for next week had a link dead
+    # after token_ttl_s (a day), days before the technician came.
+    end_ms = (job.get("window") or {}).get("end_ms") or 0
+    ahead_s = max(0, (end_ms - _engine(request).clock()) // 1000)
+    token = make_token(c.secret, "customer", job=job["id"],
+                       ttl_s=c.settings.token_ttl_s + ahead_s)
     return {**job, "token": token, "topic": f"job:{job['id']}",
             "tracker": f"/track/{job['id']}?token={token}"}
 

@@ -3,12 +3,16 @@ device, tracking and dashboard pages), each finding pinned on a real Redis."""
 
 from __future__ import annotations
 
+import time
+
 from redis.asyncio import Redis
 
 from dispatch import keys
 from dispatch.engine import NoEnqueuer
 from dispatch.model import Action, ActionKind, BatchRequest, OrgSpec
-from tests.integration.conftest import Clock
+from realtime.auth import verify_until
+from tests.integration.conftest import SECRET, Clock, Server
+from tests.integration.test_dispatch_http import now, srv
 from tests.integration.test_dispatch_support import (
     ADMIN,
     add_techs,
@@ -18,6 +22,8 @@ from tests.integration.test_dispatch_support import (
     recomputer,
     tech_spec,
 )
+
+__all__ = ["srv"]  # the fixture, imported for pytest
 
 
 async def test_nobody_on_shift_names_the_reason_in_one_run(redis: Redis, clock: Clock) -> None:
@@ -62,3 +68,23 @@ async def test_a_large_batch_names_skills_nobody_has(redis: Redis, clock: Clock)
     assert reports[0].mode == "full"
     j = await eng.job(batch["jobs"][-1])
     assert (j["status"], j["reason"]) == ("unassignable", "skills")
+
+
+async def test_a_tracking_link_lasts_until_the_visit(srv: Server, redis: Redis) -> None:
+    # A job booked three days ahead: its tracking token lasted token_ttl_s (a day) and the
+    # customer's link was dead before the technician came.
+    eng = clock_engine(redis, now, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    disp = srv.auth("dispatcher", region="city")
+    start = now() + 3 * 86400_000
+    r = await srv.client.post("/v1/regions/city/jobs", headers=disp, json={
+        "location": {"lat": 52.371, "lon": 4.891},
+        "window": {"start_ms": start, "end_ms": start + 7200_000}})
+    assert r.status_code == 201, r.text
+    _, exp = verify_until(SECRET, r.json()["token"])
+    assert exp * 1000 >= start + 7200_000 + (srv.settings.token_ttl_s - 5) * 1000
+    # Without a window, as before.
+    r = await srv.client.post("/v1/regions/city/jobs", headers=disp, json={
+        "location": {"lat": 52.371, "lon": 4.891}})
+    _, exp = verify_until(SECRET, r.json()["token"])
+    assert abs(exp - time.time() - srv.settings.token_ttl_s) < 5
