@@ -64,6 +64,8 @@ CURRENT_OPS = {
 }
 STATE_OPS = {"open": CounterState.OPEN, "pause": CounterState.PAUSED,
              "close": CounterState.CLOSED}
+# Why a ticket was cancelled, as its ticket and the ``cancelled`` event say.
+CANCEL_REASONS = ("day_closed", "by_staff", "by_holder")
 COUNTER_OPS = ("open", "pause", "close", "call-next", "call", *CURRENT_OPS, "unpark")
 
 
@@ -170,14 +172,28 @@ class Engine:
             "est_sd": round(model[1], 5)})
 
     async def cancel(self, ticket_id: str, actor: Actor, reason: str = "") -> dict[str, Any]:
+        """Cancel a ticket not being served. ``reason`` (one of ``CANCEL_REASONS``) is kept on
+        the ticket, so its holder's page can say why."""
+        if reason and reason not in CANCEL_REASONS:
+            raise BadRequest(f"unknown cancel reason {reason!r}", field="reason",
+                             allowed=list(CANCEL_REASONS))
         return await self._self_op(ticket_id, Op.CANCEL, actor, reason)
 
-    async def _self_op(self, ticket_id: str, op: Op, actor: Actor, reason: str = ""
+    async def transfer(self, ticket_id: str, service: str, actor: Actor) -> dict[str, Any]:
+        """Send a waiting, transferred or parked ticket to another service's queue: it keeps
+        its class and original arrival there (as a counter's transfer of its current ticket
+        does), and is ``transferred``. A ticket at a counter is transferred by that counter."""
+        c = await self._cached(_site_of(ticket_id))
+        if c.config.service(service) is None:
+            raise UnknownService(f"unknown service {service}")
+        return await self._self_op(ticket_id, Op.MOVE, actor, service)
+
+    async def _self_op(self, ticket_id: str, op: Op, actor: Actor, arg: str = ""
                        ) -> dict[str, Any]:
         site = _site_of(ticket_id)
         c = await self._cached(site)
         r = await self.store.run("ticket_self", site, self.clock(), actor.subject, actor.via,
-                                 ticket_id, op.value, ",".join(transitions.sources(op)), reason)
+                                 ticket_id, op.value, ",".join(transitions.sources(op)), arg)
         return public(r["ticket"], r.get("position") or None, c.tz)
 
     async def close_day(self, site: str, before_ms: int, actor: Actor) -> dict[str, Any]:
@@ -240,6 +256,13 @@ class Engine:
             _same_site(site, ticket or "")
             return await self._self_op(ticket or "", Op.UNPARK, actor)
         elif op in CURRENT_OPS:
+            if ticket:
+                # These act on the counter's current ticket; a ticket named here would be
+                # silently ignored (and the wrong one transferred).
+                raise BadRequest(
+                    f"{op!r} acts on the counter's current ticket and takes no 'ticket'"
+                    + ("; a waiting ticket moves with POST /v1/tickets/{id}/transfer"
+                       if op == "transfer" else ""), field="ticket")
             top = CURRENT_OPS[op]
             arg = ""
             if op == "transfer":

@@ -125,6 +125,12 @@ class CloseDayRequest(Strict):
     before: datetime | None = None
 
 
+class TransferRequest(Strict):
+    """``POST /v1/tickets/{ticket}/transfer``: the service a waiting or parked ticket goes to."""
+
+    service: Ident
+
+
 class SiteConfig(Strict):
     name: Name
     timezone: Text

@@ -33,6 +33,8 @@ def public(raw: dict[str, Any], position: int | None, tz: ZoneInfo) -> dict[str,
         "started_at": iso(raw.get("started_ms"), tz),
         "ended_at": iso(raw.get("ended_ms"), tz),
     }
+    if raw.get("cancel_reason") and raw["status"] == "cancelled":
+        out["cancel_reason"] = raw["cancel_reason"]
     if raw.get("outcome"):
         out["outcome"] = raw["outcome"]
     if raw.get("customer"):

@@ -21,6 +21,7 @@ class Op(enum.StrEnum):
     PARK = "park"
     UNPARK = "unpark"
     TRANSFER = "transfer"
+    MOVE = "move"  # a transfer of a ticket nobody is serving, by its id
     CANCEL = "cancel"
 
 
@@ -38,6 +39,7 @@ ALLOWED: dict[Op, frozenset[S]] = {
     Op.PARK: ACTIVE_STATES,
     Op.UNPARK: frozenset({S.PARKED}),
     Op.TRANSFER: ACTIVE_STATES,
+    Op.MOVE: WAITING_STATES | {S.PARKED},
     Op.CANCEL: WAITING_STATES | {S.CALLED, S.PARKED},
 }
 
@@ -50,6 +52,7 @@ RESULT: dict[Op, S] = {
     Op.PARK: S.PARKED,
     Op.UNPARK: S.WAITING,
     Op.TRANSFER: S.TRANSFERRED,
+    Op.MOVE: S.TRANSFERRED,
     Op.CANCEL: S.CANCELLED,
 }
 

@@ -173,6 +173,8 @@ class SiteView:
 
     def _on_transferred(self, d: dict[str, Any], ch: Change) -> None:
         self._release(d, ch)
+        if d.get("from_service"):  # a waiting ticket moved by id leaves its old queue
+            self._remove(d["from_service"], d["ticket"]["id"], ch)
         self._insert(d["ticket"]["service"], d["ticket"]["id"], d.get("after") or "", ch)
 
     def _on_cancelled(self, d: dict[str, Any], ch: Change) -> None:

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from queueing.errors import BadRequest, Forbidden, UnknownTicket
-from queueing.model import CloseDayRequest, SiteConfig, TicketRequest
+from queueing.model import CloseDayRequest, SiteConfig, TicketRequest, TransferRequest
 from realtime import ratelimit
 from realtime.auth import Principal, make_token
 from realtime.body import json_body
@@ -154,7 +154,22 @@ async def get_ticket(request: Request) -> Response:
 async def cancel_ticket(request: Request) -> Response:
     ticket_id = request.path_params["ticket"]
     p = _may_see_ticket(request, ticket_id)
-    return _json(await ctx(request).engine.cancel(ticket_id, actor(p)))
+    # Kept on the ticket, so its holder's page says who cancelled it.
+    reason = "by_holder" if p.role == "ticket" else "by_staff"
+    return _json(await ctx(request).engine.cancel(ticket_id, actor(p), reason=reason))
+
+
+async def transfer_ticket(request: Request) -> Response:
+    """An agent sends a waiting or parked ticket to another service (reception: "you are in
+    the wrong queue"); a ticket at a counter is transferred by its counter."""
+    ticket_id = request.path_params["ticket"]
+    p = _may_see_ticket(request, ticket_id)
+    if p.role == "ticket":
+        raise Forbidden("only staff can transfer a ticket", role=p.role)
+    c = ctx(request)
+    body = await json_body(request, TransferRequest, c.settings.max_body_bytes)
+    via = "counter" if p.counter else "api"
+    return _json(await c.engine.transfer(ticket_id, body.service, actor(p, via)))
 
 
 def _may_see_ticket(request: Request, ticket_id: str) -> Any:
@@ -230,6 +245,7 @@ ROUTES = [
     Route("/v1/sites/{site}/tickets", issue_ticket, methods=["POST"]),
     Route("/v1/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/v1/tickets/{ticket}/cancel", cancel_ticket, methods=["POST"]),
+    Route("/v1/tickets/{ticket}/transfer", transfer_ticket, methods=["POST"]),
     Route("/v1/sites/{site}/close-day", close_day, methods=["POST"]),
     Route("/v1/sites/{site}/counters/{counter}/{op}", counter_op, methods=["POST"]),
     Route("/v1/sites/{site}/services/{service}/queue", service_queue, methods=["GET"]),

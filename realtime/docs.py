@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from queueing.model import CloseDayRequest, SiteConfig, TicketRequest
+from queueing.model import CloseDayRequest, SiteConfig, TicketRequest, TransferRequest
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,15 @@ register(
               headers=("Idempotency-Key",)),
     Operation("get", "/v1/tickets/{ticket}", "A ticket with its position",
               "the ticket's own token, or agent of its site", errors=("unknown_ticket",)),
-    Operation("post", "/v1/tickets/{ticket}/cancel", "Cancel a ticket (by its holder)",
+    Operation("post", "/v1/tickets/{ticket}/cancel",
+              "Cancel a ticket not being served (its `cancel_reason` says by whom)",
               "the ticket's own token, or agent", errors=("unknown_ticket",
                                                           "invalid_transition")),
+    Operation("post", "/v1/tickets/{ticket}/transfer",
+              "Send a waiting or parked ticket to another service; it keeps its class and "
+              "arrival there and becomes `transferred`", "agent of the ticket's site",
+              TransferRequest, errors=("unknown_ticket", "unknown_service",
+                                       "invalid_transition", "bad_request", "forbidden")),
     Operation("post", "/v1/sites/{site}/close-day",
               "End the day: cancel (reason day_closed) every ticket still open issued before "
               "`before` (default now); tickets being served are listed in `kept`", "admin",

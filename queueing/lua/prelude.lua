@@ -140,6 +140,17 @@ local function q_remove(svc, id)
   redis.call('HDEL', P .. 'qb:' .. svc, id)
 end
 
+-- Why ticket ``t`` cannot go to service ``svc`` (a fail reply), or nil: a transfer's checks.
+local function transfer_refused(t, svc)
+  if not redis.call('HGET', P .. 'svc', svc) then
+    return fail('unknown_service', 'unknown service ' .. svc)
+  end
+  if svc == t.service then
+    return fail('invalid_transition', 'ticket ' .. t.number .. ' is already in ' .. svc)
+  end
+  return nil
+end
+
 local function in_list(value, csv)
   for s in string.gmatch(csv, '[^,]+') do
     if s == value then return true end

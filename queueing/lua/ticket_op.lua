@@ -85,12 +85,8 @@ elseif op == 'park' then
   local off = emit('parked', {ticket = t, counter = cid, from = prev})
   return ok({ticket = t, offset = off})
 elseif op == 'transfer' then
-  if not redis.call('HGET', P .. 'svc', arg) then
-    return fail('unknown_service', 'unknown service ' .. arg)
-  end
-  if arg == t.service then
-    return fail('invalid_transition', 'ticket ' .. t.number .. ' is already in ' .. arg)
-  end
+  local refused = transfer_refused(t, arg)
+  if refused then return refused end
   local from_svc = t.service
   t.service = arg
   release()

@@ -219,6 +219,8 @@ class Ticket:
             "counters_open": len(v.open_counters(t["service"])) if pos else None,
             "counter": t.get("counter") or None, "called_at": _iso(t.get("called_ms")),
         }
+        if t["status"] == "cancelled" and t.get("cancel_reason"):
+            out["cancel_reason"] = t["cancel_reason"]  # the page says why
         if t["status"] in ("called",) and t.get("counter"):
             ctr = v.config.counter(t["counter"])
             out["counter_name"] = _names(v, ctr.name if ctr else None, t["counter"])

@@ -320,7 +320,7 @@ def test_counter_console_touch_targets_are_44_px(browser: Any, demo_server: Demo
         page.set_default_timeout(WAIT_MS)
         page.goto(demo_server.page_url("counter:5", lang="en"))
         page.locator(".q-item button").first.wait_for()
-        page.locator("#parked-list button").wait_for()
+        page.locator("#parked-list button").first.wait_for()
         page.locator("#actions [data-op='call-next']:not([disabled])").wait_for()
         assert page.evaluate(SMALL_TARGETS) == []
         page.locator("#actions [data-op='call-next']").press("Enter")

@@ -132,7 +132,7 @@ def test_a_parked_ticket_is_on_every_console_of_its_service(browser: Any,
         console.goto(demo_server.page_url("counter:3"))  # paediatrics too
         item = console.locator("#parked-list li", has_text=t["number"])
         item.wait_for(timeout=WAIT_MS)
-        item.get_by_role("button").click()
+        item.get_by_role("button", name="Back to queue").click()
         console.locator("#parked-list li", has_text=t["number"]).wait_for(state="detached",
                                                                           timeout=WAIT_MS)
         console.locator(f".q-item:has-text('{t['number']}')").wait_for(timeout=WAIT_MS)

@@ -36,6 +36,8 @@ def check_replay(cfg: SiteConfig, events: list[tuple[str, dict[str, Any]]],
     for _, ev in events:
         kind = ev["_type"]
         t = ev.get("ticket")
+        if kind == "transferred" and ev.get("from") in ("waiting", "transferred"):
+            queues[ev["from_service"]].remove(t["id"])  # moved by id out of its queue
         if kind in ("issued", "unparked") or (kind in ("no_show", "transferred")
                                                 and ev.get("index") is not None):
             q = queues[t["service"]]

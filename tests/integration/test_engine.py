@@ -226,6 +226,14 @@ async def test_lua_order_matches_pure_policy(demo: Engine, redis: Redis, clock: 
                     busy.add(c)
                 except QueueEmpty:
                     pass
+        elif roll < 0.92:
+            # Reception moves a waiting ticket by id (keeps its class and arrival).
+            svc = rng.choice(["internal", "lab", "pharmacy"])
+            waiting = (await demo.queue("demo", svc))["tickets"]
+            if waiting:
+                t = rng.choice(waiting)
+                to = rng.choice([s for s in ("internal", "lab", "pharmacy") if s != svc])
+                await demo.transfer(t["id"], to, ADMIN)
         else:
             c = rng.choice(sorted(busy) or ["1"])
             if c in busy:
@@ -252,13 +260,19 @@ async def test_live_view_tracks_order_and_budgets_like_redis(demo: Engine, redis
         if rng.random() < 0.6:
             prio = rng.choices(["emergency", "priority", "walk_in"], [0.03, 0.3, 0.67])[0]
             await demo.issue("demo", req(rng.choice(["internal", "lab"]), prio), ADMIN)
-        else:
+        elif rng.random() < 0.8:
             c = rng.choice(["1", "4"])
             try:
                 await demo.counter_op("demo", c, "call-next", AGENT)
                 await demo.counter_op("demo", c, "complete", AGENT)
             except QueueEmpty:
                 pass
+        else:  # a waiting ticket moved to the other queue by id
+            svc = rng.choice(["internal", "lab"])
+            waiting = (await demo.queue("demo", svc))["tickets"]
+            if waiting:
+                other = "lab" if svc == "internal" else "internal"
+                await demo.transfer(rng.choice(waiting)["id"], other, ADMIN)
     rows = await redis.xrange(keys.events("demo"), "(" + start, "+")
     from realtime.hub.entry import decode_entry
     for eid, fields in rows:

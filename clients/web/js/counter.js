@@ -151,7 +151,9 @@ function renderParked() {
   setText($('parked-title'), t('parked_here'));
   replaceChildren($('parked-list'), parked.map((p) => h('li', {},
     h('span', { class: 'num' }, p.number), h('span', { class: 'muted' }, serviceName(p.service)),
-    h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => run('unpark', { ticket: p.id }) }, t('unpark')))),
+    h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => run('unpark', { ticket: p.id }) }, t('unpark')),
+    h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => openTransfer(p),
+      'aria-label': `${t('transfer')} ${p.number}` }, t('transfer')))),
   `${JSON.stringify(parked)}|${busy}|${lang}`);
 }
 
@@ -175,8 +177,12 @@ function renderQueues() {
             h('span', { class: 'q-info' },
               prioChip(tk.priority),
               h('span', { class: 'muted' }, [tk.channel ? t(`ch_${tk.channel}`) : '', waited != null ? t('waited', { m: waited }) : ''].filter(Boolean).join(' · '))),
-            h('button', { type: 'button', class: 'btn small', disabled: !canCall, onclick: () => run('call', { ticket: tk.id }),
-              'aria-label': `${t('call')} ${tk.number}` }, t('call')));
+            h('span', { class: 'q-btns' },
+              h('button', { type: 'button', class: 'btn small', disabled: !canCall, onclick: () => run('call', { ticket: tk.id }),
+                'aria-label': `${t('call')} ${tk.number}` }, t('call')),
+              // Reception's "wrong queue": any waiting ticket, whatever the counter is doing.
+              h('button', { type: 'button', class: 'btn small', disabled: busy, onclick: () => openTransfer(tk),
+                'aria-label': `${t('transfer')} ${tk.number}` }, t('transfer'))));
         }))
         : h('p', { class: 'q-empty muted' }, t('queue_empty_list')));
   });
@@ -213,7 +219,7 @@ async function run(op, body) {
   } else {
     const code = r.data?.code ?? 'network';
     const key = code === 'network' ? 'err_network' : `e_${code}`;
-    toast(t(key) === key ? (r.data?.message ?? t('err_generic', { code })) : t(key), 'error');
+    toastError(r);
   }
   render();
   const next = queued;
@@ -228,15 +234,38 @@ async function run(op, body) {
   }
 }
 
-function openTransfer() {
-  const tk = counter.ticket;
+function toastError(r) {
+  const code = r.data?.code ?? 'network';
+  const key = code === 'network' ? 'err_network' : `e_${code}`;
+  toast(t(key) === key ? (r.data?.message ?? t('err_generic', { code })) : t(key), 'error');
+}
+
+/** Transfer the counter's current ticket, or (`waiting`) a waiting or parked ticket by its id. */
+function openTransfer(waiting) {
+  const tk = waiting ?? counter.ticket;
   if (!tk) return;
   setText($('transfer-title'), t('transfer_to', { number: tk.number }));
   setText($('transfer-cancel'), t('cancel'));
   $('transfer-options').replaceChildren(...site.services.filter((s) => s.id !== tk.service).map((s) => h('button', {
-    type: 'button', class: 'btn', onclick: () => { $('transfer-dialog').close(); run('transfer', { service: s.id }); },
+    type: 'button', class: 'btn', onclick: () => { $('transfer-dialog').close(); if (waiting) move(tk, s); else run('transfer', { service: s.id }); },
   }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))));
   $('transfer-dialog').showModal();
+}
+
+async function move(tk, svc) {
+  if (busy) return;
+  busy = true;
+  render();
+  const r = await api(`/v1/tickets/${encodeURIComponent(tk.id)}/transfer`, { method: 'POST', body: { service: svc.id } });
+  busy = false;
+  if (r.ok) {
+    // The service topics move it between the lists; the parked list is ours to keep.
+    parked = parked.filter((p) => p.id !== tk.id);
+    toast(t('ok_moved', { number: tk.number, service: nameIn(svc.name, lang) }));
+  } else {
+    toastError(r);
+  }
+  render();
 }
 
 function onKey(ev) {

@@ -74,7 +74,7 @@ function renderStatus(tk, p) {
   const el = $('status');
   el.className = `t-status phase-${p}`;
   el.setAttribute('aria-live', p === 'called' ? 'assertive' : 'polite');
-  const key = `${p}|${tk.status}|${tk.counter}|${tk.service}|${lang}`;
+  const key = `${p}|${tk.status}|${tk.counter}|${tk.service}|${tk.cancel_reason}|${lang}`;
   const msg = {
     waiting: [t('st_waiting_msg')],
     no_counter: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('st_no_counter_msg')]
@@ -90,7 +90,8 @@ function renderStatus(tk, p) {
     no_show: [t('st_no_show_msg')],
     parked: [t('st_parked_msg')],
     transferred: [t('st_transferred_msg', { service: serviceName(tk.service) })],
-    cancelled: [t('st_cancelled_msg')],
+    // Why, when the ticket says (docs/protocol.md, `cancel_reason`).
+    cancelled: [t(['by_holder', 'by_staff', 'day_closed'].includes(tk.cancel_reason) ? `st_cancelled_${tk.cancel_reason}_msg` : 'st_cancelled_msg')],
   }[p] ?? [tk.status];
   replaceChildren(el, msg.map((m) => (typeof m === 'string' ? h('p', {}, m) : m)), key);
 }

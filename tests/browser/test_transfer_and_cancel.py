@@ -1,0 +1,102 @@
+"""Reception moves a waiting ticket to the right queue from the console, and the holder's
+phone follows; a cancelled ticket's page says who cancelled it (its holder, staff, or the
+end of the day), in a real browser against a real server and Redis."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import DemoServer, wait_js
+
+pytestmark = pytest.mark.browser
+WAIT_MS = 15000
+
+
+@contextmanager
+def english(browser: Any) -> Iterator[Any]:
+    ctx = browser.new_context(locale="en-US")
+    try:
+        yield ctx
+    finally:
+        ctx.close()
+
+
+def _phone(context: Any, demo_server: DemoServer, ticket: dict[str, Any]) -> Any:
+    page = context.new_page()
+    page.goto(demo_server.base + ticket["tracker"])
+    wait_js(page, "window.switchboardTicket && window.switchboardTicket.ticket")
+    return page
+
+
+def test_console_moves_a_waiting_ticket_and_the_phone_follows(
+        browser: Any, demo_server: DemoServer) -> None:
+    with english(browser) as context:
+        _move(context, demo_server)
+
+
+def _move(context: Any, demo_server: DemoServer) -> None:
+    t = demo_server.take("internal")
+    phone = _phone(context, demo_server, t)
+    console = context.new_page()
+    console.goto(demo_server.page_url("counter:1", lang="en"))
+    item = console.locator(f".q-item:has-text('{t['number']}')")
+    item.wait_for(timeout=WAIT_MS)
+    item.get_by_role("button", name=f"Transfer {t['number']}").click()
+    console.locator("#transfer-dialog[open]").wait_for(timeout=WAIT_MS)
+    assert console.locator("#transfer-title").inner_text() == f"Transfer {t['number']} to…"
+    console.locator("#transfer-options button", has_text="Laboratory").click()
+    console.locator(".toast", has_text=f"{t['number']} moved to Laboratory").wait_for(
+        timeout=WAIT_MS)
+    # Counter 1 serves internal medicine only: the ticket leaves its list.
+    item.wait_for(state="detached", timeout=WAIT_MS)
+    phone.locator("#status", has_text="You were moved to Laboratory").wait_for(timeout=WAIT_MS)
+    assert phone.locator(".fig-pos dd").inner_text().isdigit()
+    agent = {"Authorization": f"Bearer {demo_server.token('agent', site='demo', counter='4')}"}
+    got = httpx.get(f"{demo_server.base}/v1/tickets/{t['id']}", headers=agent).json()
+    assert (got["service"], got["status"], got["transferred_from"]) == (
+        "lab", "transferred", "internal")
+    # Counter 4 (the lab) lists it and calls it like anyone there.
+    lab = context.new_page()
+    lab.goto(demo_server.page_url("counter:4", lang="en"))
+    lab.locator(f".q-item:has-text('{t['number']}')").wait_for(timeout=WAIT_MS)
+    called = demo_server.counter("4", "call", {"ticket": t["id"]})
+    assert called["status"] == "called"
+    phone.locator("#status", has_text="your turn").wait_for(timeout=WAIT_MS)
+    demo_server.counter("4", "complete")
+
+
+def test_a_cancelled_ticket_says_who_cancelled_it(browser: Any,
+                                                  demo_server: DemoServer) -> None:
+    with english(browser) as context:
+        _cancel(context, demo_server)
+
+
+def _cancel(context: Any, demo_server: DemoServer) -> None:
+    mine, staff, late = (demo_server.take("paediatrics") for _ in range(3))
+    pages = {k: _phone(context, demo_server, t) for k, t in
+             (("mine", mine), ("staff", staff), ("late", late))}
+    # The holder cancels from the page itself.
+    pages["mine"].locator("#cancel-btn").click()
+    pages["mine"].locator("#cancel-yes").click()
+    pages["mine"].locator("#status", has_text="You cancelled this ticket.").wait_for(
+        timeout=WAIT_MS)
+    demo_server.post(f"/v1/tickets/{staff['id']}/cancel",
+                     demo_server.token("agent", site="demo", counter="3"))
+    pages["staff"].locator("#status", has_text="Staff cancelled this ticket.").wait_for(
+        timeout=WAIT_MS)
+    demo_server.post("/v1/sites/demo/close-day", demo_server.token("admin"))
+    pages["late"].locator("#status", has_text="The service closed for the day").wait_for(
+        timeout=WAIT_MS)
+    # A page opened afterwards (from the SMS link, say) says the same, in Chinese too.
+    zh = context.browser.new_context(locale="zh-CN")
+    try:
+        again = zh.new_page()
+        again.goto(demo_server.base + late["tracker"] + "&lang=zh")
+        again.locator("#status", has_text="今日服务已结束").wait_for(timeout=WAIT_MS)
+    finally:
+        zh.close()

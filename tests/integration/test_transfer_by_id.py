@@ -1,0 +1,202 @@
+"""Reception moves a waiting or parked ticket to another service by its id ("you are in the
+wrong queue"), and a cancelled ticket says why (its holder, staff, or the end of the day)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import msgspec
+import pytest
+import websockets
+from redis.asyncio import Redis
+
+from queueing import keys
+from queueing.engine import Actor, Engine
+from queueing.errors import InvalidTransition, UnknownService, UnknownTicket
+from queueing.model import Channel, TicketRequest
+from queueing.view import SiteView
+from realtime.hub.entry import decode_entry
+from tests.integration.conftest import ADMIN, Clock, Server
+
+AGENT = Actor("agent:demo:1", "counter")
+
+
+async def _issue(engine: Engine, service: str = "internal") -> dict[str, Any]:
+    return (await engine.issue("demo", TicketRequest(service=service, channel=Channel.KIOSK),
+                               ADMIN)).ticket
+
+
+async def _ids(engine: Engine, service: str) -> list[str]:
+    return [t["id"] for t in (await engine.queue("demo", service))["tickets"]]
+
+
+async def _state(redis: Redis) -> tuple[int, list[list[bytes]], set[bytes]]:
+    qs = [await redis.zrange(keys.prefix("demo") + f"q:{s}", 0, -1)
+          for s in ("internal", "lab", "pharmacy")]
+    return (int(await redis.xlen(keys.events("demo"))), qs,
+            set(await redis.smembers(keys.prefix("demo") + "parked")))  # type: ignore[misc]
+
+
+async def test_a_waiting_ticket_moves_with_its_arrival(demo: Engine, redis: Redis,
+                                                       clock: Clock) -> None:
+    early = await _issue(demo, "internal")
+    behind = await _issue(demo, "internal")
+    clock.advance(60)
+    lab = await _issue(demo, "lab")
+    view = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
+    start = (await demo.snapshot("demo"))["offset"]
+    moved = await demo.transfer(early["id"], "lab", ADMIN)
+    # Ahead of the lab ticket that came a minute later; gone from its old queue.
+    assert moved["status"] == "transferred" and moved["service"] == "lab"
+    assert moved["position"] == 1 and moved["transferred_from"] == "internal"
+    assert await _ids(demo, "lab") == [early["id"], lab["id"]]
+    assert await _ids(demo, "internal") == [behind["id"]]
+    got = await demo.ticket(early["id"])
+    assert (got["status"], got["position"], got["number"]) == ("transferred", 1,
+                                                               early["number"])
+    # Moved again (a transferred ticket is still waiting) and the event says from where.
+    clock.advance(5)
+    again = await demo.transfer(early["id"], "pharmacy", ADMIN)
+    assert again["service"] == "pharmacy" and again["position"] == 1
+    rows = await redis.xrange(keys.events("demo"), "(" + start, "+")
+    events = [(f[b"t"].decode(), msgspec.json.decode(f[b"d"])) for _, f in rows]
+    assert [(k, d["from"], d["from_service"], d["to_service"]) for k, d in events] == [
+        ("transferred", "waiting", "internal", "lab"),
+        ("transferred", "transferred", "lab", "pharmacy")]
+    # A hub's live view, fed the events, agrees with Redis.
+    for eid, fields in rows:
+        e = decode_entry(eid, fields)
+        view.apply(e.type, e.data)
+    fresh = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
+    assert view.queues == fresh.queues
+    assert view.queues["internal"] == [behind["id"]] and view.queues["pharmacy"] == [early["id"]]
+    # Then it is called at the new service like anyone there.
+    called = await demo.counter_op("demo", "5", "call-next", Actor("agent:demo:5", "counter"))
+    assert called["id"] == early["id"] and called["status"] == "called"
+
+
+async def test_a_parked_ticket_moves_out_of_the_parked_list(demo: Engine, redis: Redis) -> None:
+    t = await _issue(demo, "internal")
+    await demo.counter_op("demo", "1", "call-next", AGENT)
+    await demo.counter_op("demo", "1", "park", AGENT)
+    moved = await demo.transfer(t["id"], "lab", ADMIN)
+    assert moved["status"] == "transferred" and moved["position"] == 1
+    assert (await _state(redis))[2] == set()
+    view = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
+    assert dict(view.parked) == {} and view.queues["lab"] == [t["id"]]
+
+
+async def test_refused_moves_change_nothing(demo: Engine, redis: Redis) -> None:
+    waiting = await _issue(demo, "internal")
+    called = await _issue(demo, "internal")
+    done = await _issue(demo, "lab")
+    await demo.counter_op("demo", "4", "call-next", ADMIN)
+    await demo.counter_op("demo", "4", "complete", ADMIN)
+    # counter 1 calls the first internal ticket: "waiting" is then the other one.
+    first = await demo.counter_op("demo", "1", "call-next", AGENT)
+    waiting, called = (called, waiting) if first["id"] == waiting["id"] else (waiting, called)
+    before = await _state(redis)
+    with pytest.raises(InvalidTransition, match="already in internal"):
+        await demo.transfer(waiting["id"], "internal", ADMIN)
+    with pytest.raises(UnknownService):
+        await demo.transfer(waiting["id"], "ghost", ADMIN)
+    with pytest.raises(InvalidTransition, match="called"):
+        await demo.transfer(called["id"], "lab", ADMIN)  # its counter transfers it
+    with pytest.raises(InvalidTransition, match="done"):
+        await demo.transfer(done["id"], "internal", ADMIN)
+    with pytest.raises(UnknownTicket):
+        await demo.transfer("demo.000000000000", "lab", ADMIN)
+    with pytest.raises(UnknownTicket):
+        await demo.transfer("nosite", "lab", ADMIN)
+    assert await _state(redis) == before
+    assert (await demo.ticket(called["id"]))["counter"] == "1"
+
+
+async def test_transfer_over_http_scopes_and_bad_input(server: Server, redis: Redis) -> None:
+    c = server.client
+    kiosk = server.auth("kiosk", site="demo")
+    agent = server.auth("agent", site="demo", counter="1")
+    t = (await c.post("/v1/sites/demo/tickets", json={"service": "internal",
+                                                      "channel": "kiosk"},
+                      headers=kiosk)).json()
+    own = {"Authorization": f"Bearer {t['token']}"}
+    url = f"/v1/tickets/{t['id']}/transfer"
+    before = await _state(redis)
+    for headers, body, status, code in (
+        (own, {"service": "lab"}, 403, "forbidden"),  # the holder cannot
+        (kiosk, {"service": "lab"}, 403, "forbidden"),
+        (server.auth("agent", site="other", counter="1"), {"service": "lab"}, 403,
+         "forbidden"),
+        (agent, {}, 400, "bad_request"),
+        (agent, {"service": 5}, 400, "bad_request"),
+        (agent, {"service": "lab", "counter": "4"}, 400, "unknown_field"),
+        (agent, {"service": "ghost"}, 404, "unknown_service"),
+        (agent, {"service": "internal"}, 409, "invalid_transition"),
+    ):
+        r = await c.post(url, json=body, headers=headers)
+        assert (r.status_code, r.json()["code"]) == (status, code), (body, r.text)
+    assert await _state(redis) == before
+    r = await c.post(url, json={"service": "lab"}, headers=agent)
+    assert r.status_code == 200, r.text
+    assert r.json()["status"] == "transferred" and r.json()["transferred_from"] == "internal"
+    # The holder's own view follows.
+    got = (await c.get(f"/v1/tickets/{t['id']}", headers=own)).json()
+    assert got["service"] == "lab" and got["position"] == 1
+    # A counter's transfer acts on its current ticket: naming another one is refused, not
+    # silently ignored (it would move the wrong person).
+    await c.post("/v1/sites/demo/tickets", json={"service": "internal", "channel": "kiosk"},
+                 headers=kiosk)
+    current = (await c.post("/v1/sites/demo/counters/1/call-next", headers=agent)).json()
+    before = await _state(redis)
+    r = await c.post("/v1/sites/demo/counters/1/transfer",
+                     json={"ticket": t["id"], "service": "pharmacy"}, headers=agent)
+    assert (r.status_code, r.json()["code"]) == (400, "bad_request"), r.text
+    assert "/transfer" in r.json()["message"]
+    assert await _state(redis) == before
+    assert (await c.get(f"/v1/tickets/{current['id']}", headers=agent)).json()["status"] \
+        == "called"
+
+
+async def test_a_cancelled_ticket_says_why(server: Server) -> None:
+    c = server.client
+    kiosk = server.auth("kiosk", site="demo")
+    agent = server.auth("agent", site="demo", counter="1")
+
+    async def take() -> dict[str, Any]:
+        r = await c.post("/v1/sites/demo/tickets", json={"service": "lab", "channel": "kiosk"},
+                         headers=kiosk)
+        return r.json()  # type: ignore[no-any-return]
+
+    mine, staff, late = await take(), await take(), await take()
+    own = {"Authorization": f"Bearer {late['token']}"}
+    ws_url = f"{server.base.replace('http', 'ws')}/ws?token={late['token']}"
+    async with websockets.connect(ws_url) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "topic": f"ticket:{late['id']}", "id": 1}))
+        snap = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert snap["op"] == "snapshot" and "cancel_reason" not in snap["data"]
+        r = await c.post(f"/v1/tickets/{mine['id']}/cancel",
+                         headers={"Authorization": f"Bearer {mine['token']}"})
+        assert r.json()["cancel_reason"] == "by_holder"
+        r = await c.post(f"/v1/tickets/{staff['id']}/cancel", headers=agent)
+        assert r.json()["cancel_reason"] == "by_staff"
+        assert (await c.post("/v1/sites/demo/close-day", headers=server.auth("admin"))
+                ).status_code == 200
+        while True:  # the holder's page is told, with the reason
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            if msg.get("type") == "cancelled":
+                break
+        assert msg["data"]["status"] == "cancelled"
+        assert msg["data"]["cancel_reason"] == "day_closed"
+    got = (await c.get(f"/v1/tickets/{late['id']}", headers=own)).json()
+    assert got["cancel_reason"] == "day_closed"
+    # A page opened later (its snapshot of a finished ticket) says so too.
+    async with websockets.connect(ws_url) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "topic": f"ticket:{late['id']}", "id": 1}))
+        snap = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert snap["data"]["cancel_reason"] == "day_closed"
+    # Only a cancelled ticket carries one.
+    live = await take()
+    assert "cancel_reason" not in (await c.get(f"/v1/tickets/{live['id']}",
+                                               headers=agent)).json()
