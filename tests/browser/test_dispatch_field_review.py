@@ -32,3 +32,16 @@ def test_a_live_offer_is_not_listed_as_planned_work(unit: Any) -> None:
     assert r["offers"] == ["j1"] and r["next"] == "j0"
     assert r["later"] == []
     assert r["status"] == ["assigned", "offered"]
+
+
+def test_dashboard_job_refs_tell_jobs_apart(unit: Any) -> None:
+    # 51 jobs of a hospital's batch: two rows read "E6F9" (4 hex digits collide in ~2 % of
+    # such batches, and in a 1,000-job batch always). References grow where they must.
+    r = run(unit, """
+      const refs = m.org_state.jobRefs(['n.j-e6f9a1000000', 'n.j-e6f9b2000000', 'n.j-038a00000000', 'n.j-e6f9a1ff0000', 'n.j-038a00000000']);
+      const many = m.org_state.jobRefs(Array.from({ length: 1000 }, (_, i) => `n.j-${(i * 2654435761 % 2 ** 32).toString(16).padStart(8, '0')}0000`));
+      return { refs: Object.fromEntries(refs), distinct: new Set(many.values()).size, size: many.size, longest: Math.max(...[...many.values()].map((x) => x.length)) };
+    """)
+    assert r["refs"] == {"n.j-e6f9a1000000": "E6F9A100", "n.j-e6f9b2000000": "E6F9B2",
+                         "n.j-038a00000000": "038A", "n.j-e6f9a1ff0000": "E6F9A1FF"}
+    assert r["distinct"] == r["size"] == 1000 and r["longest"] <= 8

@@ -46,3 +46,27 @@ export function alerts(view) {
     return { job: id, eta_ms: j.eta_ms ?? null, window_end_ms: j.window_end_ms ?? null, late_min: late };
   }).sort((a, b) => (a.window_end_ms ?? Infinity) - (b.window_end_ms ?? Infinity));
 }
+
+/**
+ * Job references people can read aloud and tell apart: id → the first 4 hex digits of its
+ * tail ("city.j-8f2c91a0…" → "8F2C"), longer (6, 8, …) where two of `ids` share them. Four
+ * digits alone collide in a fair share of 50-job batches, and two rows "E6F9" on one
+ * dashboard are two jobs nobody can name.
+ */
+export function jobRefs(ids) {
+  const tails = new Map([...new Set(ids ?? [])].map((id) => [id, String(id).split('.').pop().replace(/^j-/, '').toUpperCase()]));
+  const refs = new Map();
+  let left = [...tails.keys()];
+  for (let n = 4; left.length; n += 2) {
+    const count = new Map();
+    for (const id of left) count.set(tails.get(id).slice(0, n), (count.get(tails.get(id).slice(0, n)) ?? 0) + 1);
+    const next = [];
+    for (const id of left) {
+      const tail = tails.get(id);
+      if (count.get(tail.slice(0, n)) === 1 || n >= tail.length) refs.set(id, tail.slice(0, n));
+      else next.push(id);
+    }
+    left = next;
+  }
+  return refs;
+}

@@ -8,7 +8,7 @@ import { formatEta, personName, serverClock, shortJob } from './dispatch.js';
 import { icon } from './dispatch-icons.js';
 import { formatTime, translator } from './i18n.js';
 import { MapView } from './map.js';
-import { alerts, kpis, ORDER, segments, sortJobs, viewOf } from './org-state.js';
+import { alerts, jobRefs, kpis, ORDER, segments, sortJobs, viewOf } from './org-state.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
@@ -23,9 +23,15 @@ const MAX_ALERTS = 6;
 const MAX_ROWS = 200; // a thousand-job batch still renders fast; the rest is counted
 
 let view = null;
+let refs = new Map(); // job id → its reference on this dashboard (unique among the view's jobs)
 let map = null;
 const places = new Map(); // job id → {lat, lon} | null (being fetched)
 const moves = []; // technicians' positions as shown: {job, technician, lat, lon}
+
+/** The job's reference, as long as it must be to tell it from the view's other jobs. */
+function ref(id) {
+  return refs.get(id) ?? shortJob(id);
+}
 
 function batchName(id) {
   const b = view?.batches.find((x) => x.id === id);
@@ -75,8 +81,8 @@ function renderAlerts() {
   const items = list.slice(0, MAX_ALERTS).map((a) => h('li', { class: 'o-alert', dataset: { job: a.job } },
     icon('alert'),
     h('span', {}, a.eta_ms == null
-      ? t('org_alert_unplanned', { ref: shortJob(a.job), end: formatTime(a.window_end_ms, lang, tz) })
-      : t('org_alert_line', { ref: shortJob(a.job), eta: formatTime(a.eta_ms, lang, tz), end: formatTime(a.window_end_ms, lang, tz) })),
+      ? t('org_alert_unplanned', { ref: ref(a.job), end: formatTime(a.window_end_ms, lang, tz) })
+      : t('org_alert_line', { ref: ref(a.job), eta: formatTime(a.eta_ms, lang, tz), end: formatTime(a.window_end_ms, lang, tz) })),
     a.late_min ? h('span', { class: 'o-late num' }, t('org_late', { n: a.late_min })) : null));
   if (list.length > MAX_ALERTS) items.push(h('li', { class: 'o-alert-more muted' }, t('org_more', { n: list.length - MAX_ALERTS })));
   const body = items.length ? h('ul', { class: 'o-alert-list' }, items) : h('p', { class: 'o-ok' }, icon('check'), t('org_no_alerts'));
@@ -129,18 +135,18 @@ function renderMap() {
   if (missing.length) locate(missing);
   const jobs = view.jobs.filter((j) => places.get(j.id)).map((j) => ({
     id: j.id, ...places.get(j.id), kind: j.at_risk ? 'risk' : ['en_route', 'on_site'].includes(j.status) ? j.status : 'open',
-    label: shortJob(j.id), title: `${shortJob(j.id)} · ${t(`d_js_${j.status}`)}`,
+    label: ref(j.id), title: `${ref(j.id)} · ${t(`d_js_${j.status}`)}`,
   }));
   const techs = view.on_the_way.map((w) => ({
     id: `${w.technician}|${w.job}`, lat: w.lat, lon: w.lon, kind: w.status,
-    label: personName(w.technician, lang), title: `${personName(w.technician, lang)} → ${shortJob(w.job)}`,
+    label: personName(w.technician, lang), title: `${personName(w.technician, lang)} → ${ref(w.job)}`,
   }));
   const lines = view.on_the_way.filter((w) => places.get(w.job)).map((w) => ({ id: w.job, kind: 'way', points: [w, places.get(w.job)] }));
   map.update({ zones: region?.zones ?? [], jobs, techs, lines });
-  map.setLabel(`${t('org_map_label')}: ${view.on_the_way.map((w) => `${personName(w.technician, lang)} → ${shortJob(w.job)}`).join(', ') || t('org_nobody')}`);
+  map.setLabel(`${t('org_map_label')}: ${view.on_the_way.map((w) => `${personName(w.technician, lang)} → ${ref(w.job)}`).join(', ') || t('org_nobody')}`);
   const way = view.on_the_way.map((w) => h('li', { class: `o-way-item k-${w.status}`, dataset: { job: w.job } },
     icon('van'), h('strong', {}, personName(w.technician, lang)),
-    h('span', { class: 'muted' }, `→ ${shortJob(w.job)}`),
+    h('span', { class: 'muted' }, `→ ${ref(w.job)}`),
     h('span', { class: 'o-way-eta num' }, w.status === 'on_site' ? t('d_js_on_site') : formatEta(w.eta_ms, now(), lang, tz))));
   replaceChildren($('on-way'), way.length ? way : [h('li', { class: 'muted' }, t('org_nobody'))], JSON.stringify([view.on_the_way, lang, Math.floor(now() / 30000)]));
 }
@@ -155,7 +161,7 @@ function renderJobs() {
   const jobs = sortJobs(view.jobs);
   const rows = jobs.slice(0, MAX_ROWS).map((j) => h('tr', { class: j.at_risk ? 'risk' : '', dataset: { job: j.id } },
     // data-label: on a phone each row is a card and every cell names its column.
-    h('th', { scope: 'row', class: 'num', dataset: { label: t('org_col_job') } }, shortJob(j.id)),
+    h('th', { scope: 'row', class: 'num', dataset: { label: t('org_col_job') } }, ref(j.id)),
     h('td', { dataset: { label: t('org_col_batch') } }, batchName(j.batch)),
     h('td', { dataset: { label: t('org_col_status') } }, h('span', { class: `chip js-${j.status}` }, t(`d_js_${j.status}`))),
     h('td', { class: 'num', dataset: { label: t('org_col_eta') } }, j.eta_ms ? formatEta(j.eta_ms, now(), lang, tz) : '—'),
@@ -175,6 +181,7 @@ function onMessage(msg) {
   const v = viewOf(msg);
   if (!v) return; // replayed history: the current view follows
   view = v;
+  refs = jobRefs(view.jobs.map((j) => j.id));
   for (const w of view.on_the_way) {
     const last = [...moves].reverse().find((m) => m.job === w.job);
     if (!last || last.lat !== w.lat || last.lon !== w.lon) moves.push({ job: w.job, technician: w.technician, lat: w.lat, lon: w.lon });
