@@ -71,6 +71,8 @@ class Target:
     proc: subprocess.Popen[bytes] | None = None
     worker: subprocess.Popen[bytes] | None = None
     redis: EmbeddedRedis | None = None
+    env: dict[str, str] = field(default_factory=dict)  # more SWITCHBOARD_* settings
+    tmp_root: str | None = None  # where the server's data folder goes (default: $TMPDIR)
     _tmp: tempfile.TemporaryDirectory[str] | None = None
     _listener_pids: list[int] = field(default_factory=list)
     _logs: list[Any] = field(default_factory=list)
@@ -92,9 +94,10 @@ class Target:
             self.port = int(self.url.rsplit(":", 1)[1].split("/")[0])
             self._listener_pids = _listeners(self.port)
             return
-        self._tmp = tempfile.TemporaryDirectory(prefix=f"sb-loadtest-{self.name}-")
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"sb-loadtest-{self.name}-",
+                                                dir=self.tmp_root)
         tmp = Path(self._tmp.name)
-        self.port = free_port()
+        self.port = self.port or free_port()
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         log = self._log(tmp / "server.log")
         if self.name != "bare":
@@ -103,7 +106,7 @@ class Target:
         if self.name == "switchboard":
             # One kiosk token speaks for every simulated kiosk: no per-kiosk rate limit.
             env.update({"SWITCHBOARD_SECRET": self.secret, "SWITCHBOARD_LOG_LEVEL": "warning",
-                        "SWITCHBOARD_KIOSK_RATE_PER_MIN": "0"})
+                        "SWITCHBOARD_KIOSK_RATE_PER_MIN": "0", **self.env})
             cmd = [sys.executable, "-m", "realtime.cli", "serve", "--redis-url", self.redis_url,
                    "--port", str(self.port), "--workers", str(self.workers),
                    "--data-dir", str(tmp / "data")]
@@ -161,7 +164,7 @@ class Target:
             return
         tmp = Path(self._tmp.name)
         env = {**os.environ, "SWITCHBOARD_SECRET": self.secret,
-               "SWITCHBOARD_LOG_LEVEL": "warning"}
+               "SWITCHBOARD_LOG_LEVEL": "warning", **self.env}
         log = self._log(tmp / "worker.log")
         self.worker = subprocess.Popen(
             [sys.executable, "-m", "realtime.cli", "worker", "--redis-url", self.redis_url],

@@ -32,6 +32,11 @@ RESYNCS = Counter("switchboard_resyncs", "Subscriptions answered with a resync s
 SLOW_CLOSES = Counter("switchboard_slow_closes", "Connections closed as too slow for events")
 AUTH_FAILURES = Counter("switchboard_auth_failures", "Websocket authentication failures")
 PROTOCOL_ERRORS = Counter("switchboard_protocol_errors", "Error frames sent", ["code"])
+# What a long-running process holds, taken every few seconds by the hub: a table that only
+# grows while clients come and go is a leak (loadtest/soak.py plots these).
+HUB_TABLES = Gauge("switchboard_hub_table_entries", "Entries in the hub's in-memory tables "
+                   "(connections, feeds, subscribers, per-topic state, tracked tickets, "
+                   "estimates) and asyncio tasks", ["table"], multiprocess_mode="livesum")
 
 HTTP_RESPONSES = Counter("switchboard_http_responses", "HTTP responses by status class "
                          "(2xx, 3xx, 4xx, 5xx); 5xx also for a request that failed before "

@@ -386,5 +386,12 @@ class SiteFeed:
                 self.idle_since = time.monotonic()
         return True
 
+    def sizes(self) -> dict[str, int]:
+        """Entries this feed holds per table (for ``Hub.census``)."""
+        view = getattr(self, "view", None)
+        return {"topics": len(self.subs), "subscribers": sum(map(len, self.subs.values())),
+                "topic_state": len(self._last), "tracked_tickets": len(self._tickets),
+                "view_tickets": len(getattr(view, "tickets", ()))}
+
     def namespaces(self) -> list[Namespace]:
         return [ns for ns in NAMESPACES.values() if ns.feed_kind == self.kind]

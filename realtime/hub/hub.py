@@ -55,6 +55,8 @@ WRITABLE, PAUSED, GONE = 0, 1, 2
 # A connection closed as slow whose client does not read even the close within this long
 # is dropped (its socket's buffers held memory for as long as the client liked).
 ABORT_SLOW_AFTER_S = 5.0
+# The hub's table sizes go to /metrics (switchboard_hub_table_entries) this often.
+CENSUS_EVERY_S = 5
 
 
 class Flusher:
@@ -389,13 +391,33 @@ class Hub:
         self._gc_task = asyncio.create_task(self._gc_loop(), name="hub-gc")
 
     async def _gc_loop(self) -> None:
+        tick = 0
         while True:
             await asyncio.sleep(1.0)
+            tick += 1
+            if tick % CENSUS_EVERY_S == 0:
+                for table, n in self.census().items():
+                    metrics.HUB_TABLES.labels(table).set(n)
             t0 = time.perf_counter()
             what = self.gc.step(self.connections, time.monotonic())
             if what == "full":
                 log.info("full garbage collection with %d connections: %.0f ms",
                          self.connections, (time.perf_counter() - t0) * 1000)
+
+    def census(self) -> dict[str, int]:
+        """Entries in this process's tables: with clients coming and going for days, each
+        must follow the clients, not the time (a leak shows here first)."""
+        feeds = [*self.feeds.values(), *self.region_feeds.values()]
+        out = {"connections": len(self.live), "feeds": len(feeds),
+               "feeds_starting": len(self._starting), "asyncio_tasks": len(asyncio.all_tasks())}
+        for feed in feeds:
+            for table, n in feed.sizes().items():
+                out[table] = out.get(table, 0) + n
+        est = self.estimator
+        if est is not None:
+            out["estimate_sites"] = len(est.sites)
+            out["estimates_sent"] = sum(len(s.sent) for s in est.sites.values())
+        return out
 
     async def stop(self) -> None:
         for task in (self._janitor, self._gc_task):
