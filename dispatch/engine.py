@@ -316,6 +316,21 @@ class DispatchEngine:
     async def job(self, job_id: str) -> dict[str, Any]:
         return job_view(await self.job_record(job_id))
 
+    async def open_jobs(self, region: str, statuses: frozenset[str] = frozenset()
+                        ) -> list[dict[str, Any]]:
+        """The region's open jobs (every status but done, cancelled and failed), oldest
+        first; only those in ``statuses`` if any are named. A dispatcher's work list: an
+        unassignable job is on nobody's route, so the plan does not show it."""
+        await self.config(region)
+        p = keys.prefix(region)
+        ids = sorted(m.decode() for m in await self.redis.smembers(p + "open"))  # type: ignore[misc]
+        pipe = self.redis.pipeline(transaction=False)
+        for jid in ids:
+            pipe.hgetall(p + "job:" + jid)
+        jobs = [job_view(decode_hash(raw)) for raw in await pipe.execute() if raw]
+        wanted = [j for j in jobs if not statuses or j["status"] in statuses]
+        return sorted(wanted, key=lambda j: (j["created_ms"] or 0, j["id"]))
+
     async def cancel_job(self, job_id: str, reason: str, actor: Actor) -> dict[str, Any]:
         region = _region_of(job_id, UnknownJob)
         r = await self.store.run("job_cancel", region, self.clock(), actor.subject, actor.via,

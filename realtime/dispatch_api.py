@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch import keys as dkeys
 from dispatch.engine import Actor, DispatchEngine
-from dispatch.errors import DispatchFailure, UnknownJob
+from dispatch.errors import BadRequest, DispatchFailure, UnknownJob
 from dispatch.gps import Fix
 from dispatch.model import (
     Actions,
@@ -22,6 +22,7 @@ from dispatch.model import (
     CancelBody,
     Fixes,
     JobRequest,
+    JobStatus,
     OrgSpec,
     RegionConfig,
     TechnicianSpec,
@@ -117,6 +118,17 @@ async def region_kpis(request: Request) -> Response:
     eng = _engine(request)
     k = await eng.kpis(region)
     return _json({"region": region, **k.summary(eng.clock())})
+
+
+async def region_jobs(request: Request) -> Response:
+    """Open jobs, optionally ``?status=unassignable,new`` (each with its reason)."""
+    region = request.path_params["region"]
+    _staff(principal(request), region)
+    wanted = frozenset(s for s in request.query_params.get("status", "").split(",") if s)
+    unknown = sorted(wanted - {s.value for s in JobStatus})
+    if unknown:
+        raise BadRequest(f"unknown job statuses {unknown}", field="status")
+    return _json({"region": region, "jobs": await _engine(request).open_jobs(region, wanted)})
 
 
 # -- technicians ----------------------------------------------------------------------------
@@ -334,6 +346,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/regions/{region}/plan", get_plan, methods=["GET"]),
     Route("/v1/regions/{region}/kpis", region_kpis, methods=["GET"]),
     Route("/v1/regions/{region}/jobs", create_job, methods=["POST"]),
+    Route("/v1/regions/{region}/jobs", region_jobs, methods=["GET"]),
     Route("/v1/technicians/{tech}", put_tech, methods=["PUT"]),
     Route("/v1/technicians/{tech}", get_tech, methods=["GET"]),
     Route("/v1/technicians/{tech}/token", tech_token, methods=["POST"]),
@@ -366,6 +379,9 @@ register(
     Operation("post", "/v1/regions/{region}/jobs", "Create a job (returns the customer's "
               "tracking token)", f"{_STAFF}; org for its own jobs", JobRequest, 201,
               ("unknown_region", "unknown_org", "bad_request", "unknown_field")),
+    Operation("get", "/v1/regions/{region}/jobs", "Open jobs (status, technician, ETA and "
+              "the reason of an unassignable one), oldest first; ?status= a comma-separated "
+              "filter", _STAFF, errors=("unknown_region", "bad_request"), query=("status",)),
     Operation("put", "/v1/technicians/{tech}", "Create or update a technician", _STAFF,
               TechnicianSpec, errors=("unknown_region", "bad_request")),
     Operation("get", "/v1/technicians/{tech}", "A technician with its route",

@@ -88,3 +88,34 @@ async def test_a_tracking_link_lasts_until_the_visit(srv: Server, redis: Redis) 
         "location": {"lat": 52.371, "lon": 4.891}})
     _, exp = verify_until(SECRET, r.json()["token"])
     assert abs(exp - time.time() - srv.settings.token_ttl_s) < 5
+
+
+async def test_a_dispatcher_lists_open_jobs_and_finds_the_unassignable(srv: Server,
+                                                                      redis: Redis) -> None:
+    # An unassignable job is on nobody's route: the plan does not show it, the region only
+    # counts it, and a dispatcher had no way to find it (or its reason) by id.
+    eng = clock_engine(redis, now, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, now(), {"city.t1": tech_spec(52.37, 4.89, skills=("hvac",))})
+    c, disp = srv.client, srv.auth("dispatcher", region="city")
+    ids = []
+    for skills in (["hvac"], ["plumbing"], ["hvac"]):
+        r = await c.post("/v1/regions/city/jobs", headers=disp, json={
+            "location": {"lat": 52.371, "lon": 4.891}, "skills": skills})
+        ids.append(r.json()["id"])
+    await c.post(f"/v1/jobs/{ids[2]}/cancel", headers=disp, json={})
+    await recomputer(eng).run("city")
+    r = await c.get("/v1/regions/city/jobs", headers=disp)
+    assert r.status_code == 200, r.text
+    assert [(j["id"], j["status"]) for j in r.json()["jobs"]] == [
+        (ids[0], "offered"), (ids[1], "unassignable")]
+    r = await c.get("/v1/regions/city/jobs?status=unassignable", headers=disp)
+    [only] = r.json()["jobs"]
+    assert (only["id"], only["reason"]) == (ids[1], "skills")
+    r = await c.get("/v1/regions/city/jobs?status=lost", headers=disp)
+    assert r.status_code == 400 and r.json()["code"] == "bad_request"
+    other = srv.auth("dispatcher", region="elsewhere")
+    assert (await c.get("/v1/regions/city/jobs", headers=other)).status_code == 403
+    admin = srv.auth("admin")
+    r = await c.get("/v1/regions/nowhere/jobs", headers=admin)
+    assert r.status_code == 404 and r.json()["code"] == "unknown_region"
