@@ -13,7 +13,9 @@ Nor does uvicorn's httptools protocol limit the headers' size: a client streamin
 lines pushed 1 GB into a server process in 2 s. A request's header bytes are counted before
 they are parsed, whether they come in one read or many; past
 ``SWITCHBOARD_HTTP_MAX_HEADER_BYTES`` the answer is ``431 headers_too_large`` and the
-connection closes (a body read in the same chunk as the end of the headers does not count).
+connection closes (a body read in the same chunk as the end of the headers does not count,
+nor does the rest of a body the server answered before reading: a 401 or 413 to a large
+upload, whose remaining bytes uvicorn reads and drops).
 """
 
 from __future__ import annotations
@@ -36,11 +38,16 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         self._header_bytes = 0
         self._tail = b""  # the last bytes of the headers so far (an end split across reads)
         self._refused = False
+        # The response went out before the request's body was all read (a 401 or 413 to a
+        # large upload): what arrives until the body's end is that body, not the next
+        # request's headers (counted as headers, it made the next request a 431).
+        self._body_left = False
 
     def _arm(self) -> None:
         self._disarm()
         self._header_bytes = 0
         self._tail = b""
+        self._body_left = False
         self._header_deadline = self.loop.call_later(self.header_timeout_s, self._too_slow)
 
     def _disarm(self) -> None:
@@ -56,7 +63,7 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return  # read and dropped until the close: the 431 reaches the client
-        if self._header_deadline is not None:  # waiting for this request's headers
+        if self._header_deadline is not None and not self._body_left:  # the headers' time
             # Counted before parsing, up to the end of the headers when it is in this chunk
             # (headers that arrive whole in one read are held to the limit too). The end may
             # be split across reads: look for it in the last 3 bytes of the one before too.
@@ -99,6 +106,16 @@ class HeaderTimeoutProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if not self.transport.is_closing() and self.cycle.response_complete:
             self._arm()  # the next request's headers (keep-alive) are held to it as well
+            # The deadline runs from now (the rest of a body must come within it too), but
+            # bytes are counted from the body's end.
+            self._body_left = self.cycle.more_body
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        if self._body_left:
+            self._body_left = False
+            self._header_bytes = 0
+            self._tail = b""
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()

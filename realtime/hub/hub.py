@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from queueing import redisconn
+from queueing import keys, redisconn
 from queueing.engine import Engine
 from queueing.errors import Forbidden, SwitchboardError, UnknownSite
 from realtime import metrics
@@ -55,6 +55,8 @@ WRITABLE, PAUSED, GONE = 0, 1, 2
 # A connection closed as slow whose client does not read even the close within this long
 # is dropped (its socket's buffers held memory for as long as the client liked).
 ABORT_SLOW_AFTER_S = 5.0
+# Held by the process trimming the sites no feed follows, for one trim round.
+TRIM_SWEEP_LOCK = f"{keys.ROOT}:hub:trim-unwatched"
 # The hub's table sizes go to /metrics (switchboard_hub_table_entries) this often.
 CENSUS_EVERY_S = 5
 
@@ -558,6 +560,25 @@ class Hub:
                     if feed.idle_since and time.monotonic() - feed.idle_since > 60:
                         await feed.stop()
                         feeds.pop(key, None)
+            await self._trim_unwatched()
+
+    async def _trim_unwatched(self) -> None:
+        """Trim the streams of the sites this process has no feed for. Only a feed's trim
+        ran before, so a site nobody watched (driven over HTTP alone: a partner or SMS
+        channel, a hall with its screens off) kept every event for ever (found by
+        loadtest/soak.py). One process a round does it (a lock that lasts the round);
+        trimming a site twice is harmless. Regions without a feed are trimmed by the
+        worker (dispatch/tasks.py)."""
+        s = self.settings
+        try:
+            if not await self.redis.set(TRIM_SWEEP_LOCK, b"1", nx=True,
+                                        px=int(s.trim_interval_s * 1000)):
+                return
+            for site in await self.engine.sites():
+                if site not in self.feeds:
+                    await self.engine.trim(site, s.history_ttl_s * 1000, s.history_min_entries)
+        except Exception as exc:  # the next round tries again; the loop must not stop
+            log.warning("trim of the unwatched sites failed: %s", exc)
 
     async def _trim(self, feed: SiteFeed, key: str) -> None:
         s = self.settings
