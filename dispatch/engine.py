@@ -20,7 +20,14 @@ import msgspec
 
 from dispatch import gps as gpsrules
 from dispatch import keys, transitions
-from dispatch.errors import BadRequest, UnknownJob, UnknownOrg, UnknownRegion, UnknownTechnician
+from dispatch.errors import (
+    BadRequest,
+    Conflict,
+    UnknownJob,
+    UnknownOrg,
+    UnknownRegion,
+    UnknownTechnician,
+)
 from dispatch.geo import MatrixProvider, haversine_m, provider_for
 from dispatch.geocode import Geocoder
 from dispatch.geofence import ARRIVE, Geofence, Params, for_job, step
@@ -139,6 +146,7 @@ class DispatchEngine:
         if not keys.IDENT.fullmatch(region):
             raise BadRequest("region ids are 1-64 letters, digits, '_' or '-'", field="region")
         _validate_region(cfg)
+        await self._check_zones_served(region, {z.id for z in cfg.zones})
         result = await self.store.run("put_region", region, self.clock(), actor.subject,
                                       actor.via, _json(cfg), secrets.token_hex(4))
         await self.redis.sadd(keys.REGIONS, region)  # type: ignore[misc]
@@ -146,6 +154,24 @@ class DispatchEngine:
         if result.get("changed"):
             await self.enqueuer.recompute(region, "region_updated")
         return result
+
+    async def _check_zones_served(self, region: str, kept: set[str]) -> None:
+        """Refuse to drop a zone a technician serves: that technician was left serving
+        nothing (its accepted jobs withdrawn) and could not be saved again (unknown zone)."""
+        p = keys.prefix(region)
+        ids = sorted(m.decode() for m in await self.redis.smembers(p + "techs"))  # type: ignore[misc]
+        pipe = self.redis.pipeline(transaction=False)
+        for tid in ids:
+            pipe.hget(p + "tech:" + tid, "zones")
+        served: dict[str, list[str]] = {}
+        for tid, zones in zip(ids, await pipe.execute(), strict=True):
+            for z in (zones or b"").decode().split(","):
+                if z and z not in kept:
+                    served.setdefault(z, []).append(tid)
+        if served:
+            zone = min(served)
+            raise Conflict(f"zone {zone} is served by {', '.join(served[zone])}: change their "
+                           "zones first", zones=sorted(served), technicians=served[zone])
 
     async def _cached(self, region: str) -> _Cached:
         hit = self._configs.get(region)

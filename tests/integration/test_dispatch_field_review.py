@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import msgspec
 from redis.asyncio import Redis
 
 from dispatch import keys
@@ -119,3 +120,25 @@ async def test_a_dispatcher_lists_open_jobs_and_finds_the_unassignable(srv: Serv
     admin = srv.auth("admin")
     r = await c.get("/v1/regions/nowhere/jobs", headers=admin)
     assert r.status_code == 404 and r.json()["code"] == "unknown_region"
+
+
+async def test_a_zone_still_served_cannot_be_dropped(srv: Server, redis: Redis) -> None:
+    # The region document was replaced without zone "west" while a technician served only
+    # it: accepted, the technician served nothing (its jobs were withdrawn at the next
+    # recompute) and saving that technician again failed with "unknown zones ['west']".
+    eng = clock_engine(redis, now, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, now(), {"city.t1": tech_spec(52.37, 4.85, zones=("west",))})
+    c, admin = srv.client, srv.auth("admin")
+    doc = msgspec.to_builtins(config(improve_s=0))
+    east_only = {**doc, "zones": [z for z in doc["zones"] if z["id"] != "west"]}
+    r = await c.put("/v1/regions/city", headers=admin, json=east_only)
+    assert r.status_code == 409, r.text
+    body = r.json()
+    assert body["code"] == "conflict" and body["details"]["technicians"] == ["city.t1"]
+    assert [z.id for z in (await eng.config("city")).zones] == ["west", "east"]  # unchanged
+    # Moved to the east first, the zone can go.
+    await eng.put_tech("city.t1", tech_spec(52.37, 4.95, zones=("east",)), ADMIN)
+    r = await c.put("/v1/regions/city", headers=admin, json=east_only)
+    assert r.status_code == 200, r.text
+    assert [z["id"] for z in r.json()["zones"]] == ["east"]
