@@ -366,8 +366,8 @@ _STAFF = "admin, or dispatcher of the region"
 register(
     Operation("get", "/v1/regions", "List dispatch regions", "admin"),
     Operation("put", "/v1/regions/{region}", "Create or replace a dispatch region "
-              "(zones, policy; idempotent)", "admin", RegionConfig,
-              errors=("bad_request", "unknown_field")),
+              "(zones, policy; idempotent; a zone a technician serves cannot be dropped)",
+              "admin", RegionConfig, errors=("bad_request", "unknown_field", "conflict")),
     Operation("get", "/v1/regions/{region}", "A region with counts and its plan's version",
               _STAFF, errors=("unknown_region",)),
     Operation("post", "/v1/regions/{region}/recompute", "Ask for a full recompute", _STAFF,
