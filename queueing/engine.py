@@ -222,6 +222,16 @@ class Engine:
                              before_ms, len(closed), len(kept))
         return {"site": site, "before_ms": before_ms, "closed": closed, "kept": kept}
 
+    async def find(self, site: str, number: str) -> list[dict[str, Any]]:
+        """The open ticket (waiting, transferred, called, serving or parked) holding
+        ``number`` at ``site`` — "I am A023" at reception. No two open tickets of a site
+        share a number (queueing/numbering.py), so the list has one ticket or none."""
+        await self._cached(site)
+        want = number.strip().upper()
+        snap = await self.snapshot(site)
+        ids = [t["id"] for t in (snap["tickets"] or {}).values() if t["number"] == want]
+        return [await self.ticket(tid) for tid in ids]
+
     async def queue(self, site: str, service: str, limit: int = 0) -> dict[str, Any]:
         c = await self._cached(site)
         r = await self.store.run("queue", site, self.clock(), "", "", service, limit)

@@ -145,6 +145,18 @@ async def close_day(request: Request) -> Response:
     return _json(await c.engine.close_day(site, before, actor(p)))
 
 
+async def find_tickets(request: Request) -> Response:
+    """``GET /v1/sites/{site}/tickets?number=A023``: the open ticket with that number."""
+    import re
+    site = request.path_params["site"]
+    principal(request).require("agent", site=site)
+    number = request.query_params.get("number", "")
+    if not re.fullmatch(r"\s*[A-Za-z]{1,3}[0-9]{1,9}\s*", number):
+        raise BadRequest("'number' is a ticket number: a service prefix and digits, "
+                         "e.g. A023", field="number")
+    return _json({"tickets": await ctx(request).engine.find(site, number)})
+
+
 async def get_ticket(request: Request) -> Response:
     ticket_id = request.path_params["ticket"]
     _may_see_ticket(request, ticket_id)
@@ -243,6 +255,7 @@ ROUTES = [
     Route("/v1/sites/{site}", put_site, methods=["PUT"]),
     Route("/v1/sites/{site}", get_site, methods=["GET"]),
     Route("/v1/sites/{site}/tickets", issue_ticket, methods=["POST"]),
+    Route("/v1/sites/{site}/tickets", find_tickets, methods=["GET"]),
     Route("/v1/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/v1/tickets/{ticket}/cancel", cancel_ticket, methods=["POST"]),
     Route("/v1/tickets/{ticket}/transfer", transfer_ticket, methods=["POST"]),

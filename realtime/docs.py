@@ -53,6 +53,10 @@ register(
               TicketRequest, 201, ("unknown_site", "unknown_service", "unknown_priority",
                                    "idempotency_mismatch", "bad_request", "unknown_field"),
               headers=("Idempotency-Key",)),
+    Operation("get", "/v1/sites/{site}/tickets",
+              "Find the open ticket with a number (`number`=A023): `{tickets: [ticket]}`, "
+              "empty when none is open (no two open tickets share a number)",
+              "agent of the site", errors=("unknown_site", "bad_request"), query=("number",)),
     Operation("get", "/v1/tickets/{ticket}", "A ticket with its position",
               "the ticket's own token, or agent of its site", errors=("unknown_ticket",)),
     Operation("post", "/v1/tickets/{ticket}/cancel",

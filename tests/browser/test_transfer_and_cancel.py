@@ -100,3 +100,44 @@ def _cancel(context: Any, demo_server: DemoServer) -> None:
         again.locator("#status", has_text="今日服务已结束").wait_for(timeout=WAIT_MS)
     finally:
         zh.close()
+
+
+def test_reception_finds_a_ticket_by_number_and_moves_or_cancels_it(
+        browser: Any, demo_server: DemoServer) -> None:
+    """Counter 4 (the lab) does not list internal medicine's queue: the agent types the
+    number the patient gives, moves that ticket to the lab, and cancels another one."""
+    with english(browser) as context:
+        wrong, gone = demo_server.take("internal"), demo_server.take("internal")
+        console = context.new_page()
+        console.goto(demo_server.page_url("counter:4", lang="en"))
+        console.locator("#find-number").fill(wrong["number"].lower())
+        console.locator("#find-number").press("Enter")  # N typed here calls nobody
+        card = console.locator(f".found-card:has-text('{wrong['number']}')")
+        card.wait_for(timeout=WAIT_MS)
+        assert "Internal medicine" in card.inner_text() and "place" in card.inner_text()
+        card.get_by_role("button", name="Transfer").click()
+        console.locator("#transfer-options button", has_text="Laboratory").click()
+        console.locator(".toast", has_text=f"{wrong['number']} moved to Laboratory").wait_for(
+            timeout=WAIT_MS)
+        card.locator("strong", has_text="Laboratory").wait_for(timeout=WAIT_MS)
+        # Now the lab's own: in this counter's list, and callable from the card.
+        console.locator(f".q-item:has-text('{wrong['number']}')").wait_for(timeout=WAIT_MS)
+        console.locator("#find-number").fill(gone["number"])
+        console.locator("#find-go").click()
+        card = console.locator(f".found-card:has-text('{gone['number']}')")
+        card.get_by_role("button", name="Cancel ticket").click()
+        console.locator("#drop-dialog[open]").wait_for(timeout=WAIT_MS)
+        console.locator("#drop-yes").click()
+        console.locator(".toast", has_text=f"{gone['number']} cancelled").wait_for(
+            timeout=WAIT_MS)
+        console.locator("#found", has_text=f"No open ticket {gone['number']}").wait_for(
+            timeout=WAIT_MS)
+        token = demo_server.token("agent", site="demo", counter="4")
+        got = httpx.get(f"{demo_server.base}/v1/tickets/{gone['id']}",
+                        headers={"Authorization": f"Bearer {token}"}).json()
+        assert (got["status"], got["cancel_reason"]) == ("cancelled", "by_staff")
+        nobody = console.locator("#find-number")
+        nobody.fill("Z999")
+        nobody.press("Enter")
+        console.locator("#found", has_text="No open ticket Z999 here.").wait_for(
+            timeout=WAIT_MS)

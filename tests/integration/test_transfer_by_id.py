@@ -200,3 +200,41 @@ async def test_a_cancelled_ticket_says_why(server: Server) -> None:
     live = await take()
     assert "cancel_reason" not in (await c.get(f"/v1/tickets/{live['id']}",
                                                headers=agent)).json()
+
+
+async def test_find_the_open_ticket_by_its_number(server: Server, redis: Redis) -> None:
+    """Reception: "I am A001" → the ticket, whatever its service or status; finished tickets
+    are not found (their numbers come round again)."""
+    c = server.client
+    kiosk = server.auth("kiosk", site="demo")
+    agent = server.auth("agent", site="demo", counter="4")
+    a = (await c.post("/v1/sites/demo/tickets", json={"service": "internal", "channel": "kiosk"},
+                      headers=kiosk)).json()
+    lab = (await c.post("/v1/sites/demo/tickets", json={"service": "lab", "channel": "kiosk"},
+                        headers=kiosk)).json()
+    r = await c.get("/v1/sites/demo/tickets", params={"number": " a001 "}, headers=agent)
+    assert r.status_code == 200, r.text
+    [got] = r.json()["tickets"]
+    assert (got["id"], got["status"], got["position"]) == (a["id"], "waiting", 1)
+    await c.post("/v1/sites/demo/counters/4/call-next", headers=agent)
+    [called] = (await c.get("/v1/sites/demo/tickets", params={"number": lab["number"]},
+                            headers=agent)).json()["tickets"]
+    assert (called["status"], called["counter"]) == ("called", "4")
+    await c.post("/v1/sites/demo/counters/4/complete", headers=agent)
+    done = await c.get("/v1/sites/demo/tickets", params={"number": lab["number"]},
+                       headers=agent)
+    assert done.json() == {"tickets": []}
+    for params, headers, status, code in (
+        ({}, agent, 400, "bad_request"),
+        ({"number": "A001; DROP"}, agent, 400, "bad_request"),
+        ({"number": "x" * 200}, agent, 400, "bad_request"),
+        ({"number": "A001"}, kiosk, 403, "forbidden"),  # a kiosk does not list tickets
+        ({"number": "A001"}, {"Authorization": f"Bearer {a['token']}"}, 403, "forbidden"),
+        ({"number": "A001"}, server.auth("agent", site="other", counter="1"), 403,
+         "forbidden"),
+    ):
+        r = await c.get("/v1/sites/demo/tickets", params=params, headers=headers)
+        assert (r.status_code, r.json()["code"]) == (status, code), (params, r.text)
+    r = await c.get("/v1/sites/ghost/tickets", params={"number": "A001"},
+                    headers=server.auth("admin"))
+    assert (r.status_code, r.json()["code"]) == (404, "unknown_site")

@@ -105,6 +105,7 @@ function render() {
   renderCurrent();
   renderActions();
   renderParked();
+  renderFound();
   renderQueues();
 }
 
@@ -155,6 +156,78 @@ function renderParked() {
     h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => openTransfer(p),
       'aria-label': `${t('transfer')} ${p.number}` }, t('transfer')))),
   `${JSON.stringify(parked)}|${busy}|${lang}`);
+}
+
+/** What "find a ticket" found: {number, ticket (null: no open ticket with it)}, or null. */
+let found = null;
+const WAITING = new Set(['waiting', 'transferred', 'parked']);
+
+async function find(ev) {
+  ev.preventDefault();
+  const number = $('find-number').value.trim().toUpperCase();
+  if (!number) return;
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/tickets?number=${encodeURIComponent(number)}`);
+  if (!r.ok) { toastError(r); return; }
+  found = { number, ticket: r.data?.tickets?.[0] ?? null };
+  renderFound();
+}
+
+/** Look the found ticket up again after acting on it (its status, service, place moved). */
+async function refreshFound() {
+  if (!found?.ticket) return;
+  const r = await api(`/v1/tickets/${encodeURIComponent(found.ticket.id)}`);
+  // Finished: no open ticket has that number any more (as a new search would say).
+  if (r.ok) found = { ...found, ticket: ['done', 'no_show', 'cancelled'].includes(r.data?.status) ? null : r.data };
+  renderFound();
+}
+
+function renderFound() {
+  setText($('find-label'), t('find_label'));
+  $('find-number').placeholder = t('find_hint');
+  setText($('find-go'), t('find_go'));
+  const el = $('found');
+  const tk = found?.ticket;
+  if (!found) { replaceChildren(el, [], 'none'); return; }
+  if (!tk) { replaceChildren(el, [h('p', { class: 'muted' }, t('find_none', { number: found.number }))], `none|${found.number}|${lang}`); return; }
+  const waiting = WAITING.has(tk.status);
+  const canCall = waiting && me.services.includes(tk.service) && counter.state === 'open' && !counter.ticket && !busy;
+  const status = tk.status === 'serving' ? t('st_serving') : tk.status === 'called' ? t('st_called')
+    : waiting ? t(`tk_${tk.status}`) : tk.status;
+  const where = tk.position ? t('found_position', { n: tk.position })
+    : tk.counter && ['called', 'serving'].includes(tk.status) ? t('found_at', { counter: nameIn(site.counters.find((c) => c.id === tk.counter)?.name ?? tk.counter, lang) }) : '';
+  replaceChildren(el, [h('div', { class: 'found-card card', dataset: { ticket: tk.id } },
+    h('span', { class: 'q-num num' }, tk.number),
+    h('span', { class: 'found-info' },
+      h('strong', {}, serviceName(tk.service)),
+      h('span', { class: 'muted' }, [status, where].filter(Boolean).join(' · '))),
+    h('span', { class: 'q-btns' },
+      waiting && me.services.includes(tk.service) ? h('button', { type: 'button', class: 'btn small', disabled: !canCall,
+        onclick: async () => { await run('call', { ticket: tk.id }); refreshFound(); } }, t('call')) : null,
+      waiting ? h('button', { type: 'button', class: 'btn small', disabled: busy, onclick: () => openTransfer(tk) }, t('transfer')) : null,
+      waiting || tk.status === 'called' ? h('button', { type: 'button', class: 'btn small btn-danger', disabled: busy, onclick: () => openDrop(tk) }, t('drop')) : null))],
+  `${JSON.stringify(tk)}|${canCall}|${busy}|${lang}`);
+}
+
+function openDrop(tk) {
+  setText($('drop-title'), t('drop_q', { number: tk.number }));
+  setText($('drop-keep'), t('drop_keep'));
+  setText($('drop-yes'), t('drop_yes'));
+  $('drop-yes').onclick = async () => {
+    $('drop-dialog').close();
+    busy = true;
+    render();
+    const r = await api(`/v1/tickets/${encodeURIComponent(tk.id)}/cancel`, { method: 'POST' });
+    busy = false;
+    if (r.ok) {
+      parked = parked.filter((p) => p.id !== tk.id);
+      toast(t('ok_dropped', { number: tk.number }));
+    } else {
+      toastError(r);
+    }
+    render();
+    refreshFound();
+  };
+  $('drop-dialog').showModal();
 }
 
 function renderQueues() {
@@ -266,6 +339,7 @@ async function move(tk, svc) {
     toastError(r);
   }
   render();
+  if (found?.ticket?.id === tk.id) refreshFound();
 }
 
 function onKey(ev) {
@@ -306,6 +380,8 @@ if (!site || !me || boot.error) {
   };
   $('lang').replaceChildren(langSwitch(lang, t, setLang));
   $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
+  $('drop-keep').addEventListener('click', () => $('drop-dialog').close());
+  $('find').addEventListener('submit', find);
   renderKeys();
   render();
   const client = new Client({ token: new URLSearchParams(location.search).get('token') });
