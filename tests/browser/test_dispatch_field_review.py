@@ -45,3 +45,25 @@ def test_dashboard_job_refs_tell_jobs_apart(unit: Any) -> None:
     assert r["refs"] == {"n.j-e6f9a1000000": "E6F9A100", "n.j-e6f9b2000000": "E6F9B2",
                          "n.j-038a00000000": "038A", "n.j-e6f9a1ff0000": "E6F9A1FF"}
     assert r["distinct"] == r["size"] == 1000 and r["longest"] <= 8
+
+
+def test_a_label_near_the_map_edge_stays_inside(unit: Any) -> None:
+    # The tracking page on a phone: the customer's pin sits near the map's right edge and
+    # its label read "Your addre", the rest cut off by the map's edge.
+    r = run(unit, """
+      const div = document.createElement('div');
+      div.id = 'm-edge';
+      div.style.width = '340px';
+      div.style.height = '270px';
+      document.body.append(div);
+      const map = new m.map.MapView(div, { label: 'edge' });
+      map.update({ jobs: [{ id: 'home', lat: 31.2330, lon: 121.4800, kind: 'next', label: 'Your address' }],
+                   techs: [{ id: 't', lat: 31.2200, lon: 121.4600, label: 'Alice Wonderland-Smith' }] });
+      const svg = div.querySelector('svg').getBoundingClientRect();
+      const out = [...div.querySelectorAll('.m-label')].map((t) => { const b = t.getBoundingClientRect(); return [t.textContent, b.left - svg.left, svg.right - b.right]; });
+      div.remove();
+      return out;
+    """)
+    assert len(r) == 2
+    for text, left, right in r:
+        assert left >= 0 and right >= 0, (text, left, right)

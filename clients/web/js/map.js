@@ -291,8 +291,11 @@ export class MapView {
         const w = labelWidth(text.textContent);
         const base = kind === 'techs' ? y - 15 : y - 31;
         const key = `${kind}:${id}`;
+        // Kept inside the map: a pin near its edge showed "Your addre" on a phone.
+        const left = Math.max(2, Math.min(x - w / 2, this.view.width - w - 2));
+        text.setAttribute('x', (left - (x - w / 2)).toFixed(1));
         texts.set(key, text);
-        labels.push({ key, priority: kind === 'techs' ? rank.techs : (rank[kindClass] ?? 1), spots: [{ x: x - w / 2, y: base - 11, w, h: 14 }] });
+        labels.push({ key, priority: kind === 'techs' ? rank.techs : (rank[kindClass] ?? 1), spots: [{ x: left, y: base - 11, w, h: 14 }] });
       }
     }
     for (const text of this.layers.zones.querySelectorAll('text.map-zone-name')) {
