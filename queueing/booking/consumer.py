@@ -4,6 +4,8 @@ One watcher per site keeps a ``queueing.view.SiteView`` (a snapshot, then the st
 the hub's feeds) and calls the notifier for:
 
 - ``called`` / ``recalled`` of a ticket with ``notify``: "your turn: counter 5";
+- ``transferred`` of such a ticket ("now waits for the laboratory") and ``cancelled`` by
+  staff or by the end of the day (not by its holder);
 - a queue change that brings such a ticket within the alert thresholds: "almost your turn"
   (``alerts``: once per ticket, armed in Redis when it joined beyond them);
 - ``booking_offered`` and ``booking_suspended``: a freed place to accept, a suspension with
@@ -165,10 +167,39 @@ class SiteWatcher:
                     data={"number": t["number"], "counter": data["counter"],
                           "counter_name": display_name(ctr.name if ctr else None,
                                                        cfg.languages[0], data["counter"])}))
+        elif kind in ("transferred", "cancelled"):
+            t = data.get("ticket") or {}
+            note = self._ticket_note(kind, t, data, eid) if t.get("notify") else None
+            if note is not None:
+                await self._send(f"{note.kind}:{eid}", note)
         elif kind in ("booking_offered", "booking_suspended"):
             b = data.get("booking") or {}
             if b.get("notify"):
                 await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid))
+
+    def _ticket_note(self, kind: str, t: dict[str, Any], data: dict[str, Any],
+                     eid: str) -> Notification | None:
+        """A ticket moved to another queue, or cancelled by staff or the end of the day (a
+        person who cancelled it themselves knows): someone waiting outside the building
+        with only an SMS must hear of it."""
+        cfg = self.view.config
+        values: dict[str, Any] = {"number": t["number"]}
+        extra: dict[str, Any] = {"number": t["number"]}
+        if kind == "transferred":
+            name = "moved"
+            sid = data.get("to_service") or t["service"]
+            svc = cfg.service(sid)
+            values["service"] = texts.names(svc.name if svc else None, cfg.languages, sid)
+            extra |= {"service": sid, "from_service": data.get("from_service")}
+        elif data.get("reason") in ("by_staff", "day_closed"):
+            name = "cancelled_" + data["reason"]
+            values["site"] = texts.names(cfg.name, cfg.languages, self.site)
+            extra["reason"] = data["reason"]
+        else:
+            return None
+        return Notification(id=f"{self.site}:{name}:{eid}", kind=name, site=self.site,
+                            to=t["notify"], text=texts.render(name, cfg.languages, **values),
+                            at=self._now_iso(), ticket=t["id"], data=extra)
 
     def _booking_note(self, kind: str, b: dict[str, Any], data: dict[str, Any],
                       eid: str) -> Notification:

@@ -274,3 +274,46 @@ async def test_lapses_offers_and_suspensions_reach_people(
             answers = {x["booking"]: x["answer"] for x in view["affected"]}
             assert answers[waiting["id"]] == "rescheduled"
             assert waiting["id"] not in view["unanswered"] and view["unanswered"]
+
+
+async def test_sms_holders_hear_of_a_move_and_of_a_cancellation_they_did_not_make(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Someone waiting outside with only an SMS: told when reception moves the ticket to
+    another queue and when staff or the end of the day cancel it; not when they cancel it
+    themselves, and nothing for tickets without a ``notify`` target."""
+    engine = Engine(Store(redis), config_ttl_s=0)
+    await engine.put_site("demo", demo_site(), ADMIN)
+
+    async def take(notify: str | None) -> dict[str, Any]:
+        return (await engine.issue("demo", TicketRequest("internal", Channel.PHONE,
+                                                         notify=notify), ADMIN)).ticket
+
+    async with stamped_receiver() as rec:
+        with worker(redis_server.url, rec.url, tmp_path / "worker.log"):
+            await watcher_live(redis)
+            moved, staff, mine, late, silent = (
+                await take("+100"), await take("+200"), await take("+300"), await take("+400"),
+                await take(None))
+            await engine.transfer(moved["id"], "lab", AGENT)
+            await engine.transfer(silent["id"], "lab", AGENT)
+            note = (await until(lambda: kinds(rec, "moved"), 20, "moved"))[0]
+            assert (note["ticket"], note["to"]) == (moved["id"], "+100")
+            assert note["text"]["en"] == (f"Ticket {moved['number']} now waits for Laboratory. "
+                                          "You keep your place.")
+            assert note["text"]["zh"] == f"{moved['number']} 号已转到检验科排队，排队位置保留。"
+            assert note["data"] == {"number": moved["number"], "service": "lab",
+                                    "from_service": "internal"}
+            await engine.cancel(mine["id"], Actor("ticket", "app"), reason="by_holder")
+            await engine.cancel(staff["id"], AGENT, reason="by_staff")
+            by_staff = await until(lambda: kinds(rec, "cancelled_by_staff"), 20, "staff")
+            assert by_staff[0]["ticket"] == staff["id"] and by_staff[0]["to"] == "+200"
+            await engine.close_day("demo", engine.clock(), ADMIN)
+            closed = await until(lambda: (lambda x: x if len(x) == 2 else None)(
+                kinds(rec, "cancelled_day_closed")), 20, "day closed, both")
+            # Closed: the moved ticket too (still open), the late one; each once.
+            assert sorted(n["ticket"] for n in closed) == sorted([late["id"], moved["id"]])
+            assert "has closed for today" in closed[0]["text"]["en"]
+            await asyncio.sleep(1.0)
+    sent = [msgspec.json.decode(body) for _, body in rec.got]
+    assert not [n for n in sent if n["ticket"] in (mine["id"], silent["id"])]
+    assert len(sent) == 4
