@@ -136,6 +136,17 @@ def test_reception_finds_a_ticket_by_number_and_moves_or_cancels_it(
         got = httpx.get(f"{demo_server.base}/v1/tickets/{gone['id']}",
                         headers={"Authorization": f"Bearer {token}"}).json()
         assert (got["status"], got["cancel_reason"]) == ("cancelled", "by_staff")
+        # The card is live: another counter calling the ticket shows at once.
+        other = demo_server.take("internal")
+        console.locator("#find-number").fill(other["number"])
+        console.locator("#find-number").press("Enter")
+        card = console.locator(f".found-card:has-text('{other['number']}')")
+        card.wait_for(timeout=WAIT_MS)
+        demo_server.counter("1", "call", {"ticket": other["id"]})
+        card.locator(".muted", has_text="Calling · at Room 1").wait_for(timeout=WAIT_MS)
+        demo_server.counter("1", "complete")
+        console.locator("#found", has_text=f"No open ticket {other['number']}").wait_for(
+            timeout=WAIT_MS)
         nobody = console.locator("#find-number")
         nobody.fill("Z999")
         nobody.press("Enter")

@@ -43,6 +43,7 @@ let queued = null;
 // (any console, any PC, after a reload: the patient set aside is never only in one browser).
 let parked = [];
 let toast = () => {};
+let client = null;
 // The site's priority classes and its default class, from the site document (the page's
 // boot lists services and counters only). Until it has come, no class is labelled: a chip
 // shown too early would be a raw id or the wrong "unlabelled" class.
@@ -161,6 +162,7 @@ function renderParked() {
 /** What "find a ticket" found: {number, ticket (null: no open ticket with it)}, or null. */
 let found = null;
 const WAITING = new Set(['waiting', 'transferred', 'parked']);
+const TERMINAL = new Set(['done', 'no_show', 'cancelled']);
 
 async function find(ev) {
   ev.preventDefault();
@@ -169,7 +171,21 @@ async function find(ev) {
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/tickets?number=${encodeURIComponent(number)}`);
   if (!r.ok) { toastError(r); return; }
   found = { number, ticket: r.data?.tickets?.[0] ?? null };
+  follow(found.ticket?.id);
   renderFound();
+}
+
+/** The card follows its ticket live (`ticket:{id}`: agents of the site may watch any). */
+let unfollow = null;
+function follow(id) {
+  unfollow?.();
+  unfollow = null;
+  if (!id || !client) return;
+  unfollow = client.subscribe(`ticket:${id}`, (msg) => {
+    if (msg.op === 'error' || found?.ticket?.id !== id || !msg.data) return;
+    found = { ...found, ticket: TERMINAL.has(msg.data.status) ? null : { ...found.ticket, ...msg.data } };
+    renderFound();
+  });
 }
 
 /** Look the found ticket up again after acting on it (its status, service, place moved). */
@@ -177,7 +193,7 @@ async function refreshFound() {
   if (!found?.ticket) return;
   const r = await api(`/v1/tickets/${encodeURIComponent(found.ticket.id)}`);
   // Finished: no open ticket has that number any more (as a new search would say).
-  if (r.ok) found = { ...found, ticket: ['done', 'no_show', 'cancelled'].includes(r.data?.status) ? null : r.data };
+  if (r.ok) found = { ...found, ticket: TERMINAL.has(r.data?.status) ? null : r.data };
   renderFound();
 }
 
@@ -384,7 +400,7 @@ if (!site || !me || boot.error) {
   $('find').addEventListener('submit', find);
   renderKeys();
   render();
-  const client = new Client({ token: new URLSearchParams(location.search).get('token') });
+  client = new Client({ token: new URLSearchParams(location.search).get('token') });
   const banner = connectionBanner(client, () => t, { timeZone: tz });
   document.body.append(banner.el);
   // The site document (priority classes): at once, and on each reconnect until it came.
