@@ -303,6 +303,9 @@ class DispatchEngine:
                              "addresses)", field="location")
         if req.window is not None and req.window.end_ms <= req.window.start_ms:
             raise BadRequest("window end must be after its start", field="window")
+        if req.window is not None and req.window.end_ms <= self.clock():
+            # A mistyped date (yesterday's): planned "as soon as possible", silently late.
+            raise BadRequest("the window has already ended", field="window")
         if org and keys.region_of(org) != region:
             raise UnknownOrg(f"organisation {org} is not in region {region}")
         return {"id": f"{region}.j-{secrets.token_hex(6)}", "lat": lat, "lon": lon,

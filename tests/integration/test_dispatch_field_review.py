@@ -142,3 +142,26 @@ async def test_a_zone_still_served_cannot_be_dropped(srv: Server, redis: Redis) 
     r = await c.put("/v1/regions/city", headers=admin, json=east_only)
     assert r.status_code == 200, r.text
     assert [z["id"] for z in r.json()["zones"]] == ["east"]
+
+
+async def test_a_window_already_over_is_refused(srv: Server, redis: Redis) -> None:
+    # Yesterday's date typed by mistake: the job was created and planned "as soon as
+    # possible", late from the start, with nothing telling the dispatcher.
+    eng = clock_engine(redis, now, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await eng.put_org("city.acme", OrgSpec("ACME"), ADMIN)
+    c, disp = srv.client, srv.auth("dispatcher", region="city")
+    past = {"start_ms": now() - 86400_000, "end_ms": now() - 86400_000 + 7200_000}
+    r = await c.post("/v1/regions/city/jobs", headers=disp, json={
+        "location": {"lat": 52.371, "lon": 4.891}, "window": past})
+    assert r.status_code == 400 and r.json()["details"] == {"field": "window"}, r.text
+    # In a batch, the whole batch is refused (nothing is created).
+    ok = {"location": {"lat": 52.371, "lon": 4.891}}
+    r = await c.post("/v1/orgs/city.acme/batches", headers=disp, json={
+        "jobs": [ok, {**ok, "window": past}]})
+    assert r.status_code == 400, r.text
+    assert (await c.get("/v1/regions/city/jobs", headers=disp)).json()["jobs"] == []
+    # A window under way is fine.
+    r = await c.post("/v1/regions/city/jobs", headers=disp, json={
+        **ok, "window": {"start_ms": now() - 600_000, "end_ms": now() + 3600_000}})
+    assert r.status_code == 201, r.text
