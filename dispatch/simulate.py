@@ -342,6 +342,11 @@ def check(sc: Scenario) -> None:
                              for i, b in enumerate(sc.batches))]:
         if not 0 < lo <= hi:
             raise ValueError(f"{name}: [{lo}, {hi}] must be minutes with 0 < low <= high")
+    for i, b in enumerate(sc.batches):
+        if b.slots[0] + b.slot_h <= b.hour:
+            # The engine refuses a job whose window is over when it is ordered.
+            raise ValueError(f"batches[{i}].slots: the first slot ends at "
+                             f"{b.slots[0] + b.slot_h:g} h, before the order at {b.hour:g} h")
     try:
         msgspec.convert({"offer_timeout_s": sc.offer_timeout_s, **sc.policy}, DispatchPolicy)
     except msgspec.ValidationError as exc:

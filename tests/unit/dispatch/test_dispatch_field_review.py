@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import pytest
 
 from dispatch.planning import shift_of
 
@@ -31,3 +35,16 @@ def test_a_night_shift_after_midnight_is_the_one_under_way() -> None:
                                                           _at("2026-12-05T18:00"))
     assert shift_of(day, _at("2026-12-05T20:00"), TZ) == (_at("2026-12-05T08:00"),
                                                           _at("2026-12-05T18:00"))
+
+
+def test_a_scenario_batch_whose_slots_are_over_when_ordered_is_refused(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The engine refuses a job whose window has already ended; a simulated order at 12:00
+    # for slots from 09:00 would end the run in a traceback.
+    from dispatch.simulate import main
+    path = tmp_path / "late-order.json"
+    path.write_text(json.dumps({"batches": [{"org": "a", "hour": 12, "jobs": 4,
+                                             "centre": [52.37, 4.9], "slots": [9, 16]}]}))
+    assert main(["--config", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dispatch.simulate: ") and "batches[0].slots" in err, err
