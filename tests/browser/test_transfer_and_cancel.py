@@ -152,3 +152,47 @@ def test_reception_finds_a_ticket_by_number_and_moves_or_cancels_it(
         nobody.press("Enter")
         console.locator("#found", has_text="No open ticket Z999 here.").wait_for(
             timeout=WAIT_MS)
+
+
+def test_a_window_issues_a_ticket_for_someone(browser: Any, demo_server: DemoServer) -> None:
+    """An elderly patient at the lab's window: the agent issues an internal-medicine ticket
+    in the priority class with an SMS number; one ticket even if Issue is clicked twice; the
+    slip shows the number and a QR code of the tracker."""
+    with english(browser) as context:
+        console = context.new_page()
+        console.goto(demo_server.page_url("counter:4", lang="en"))
+        console.locator("#issue-open").click()
+        console.locator("#issue-dialog[open]").wait_for(timeout=WAIT_MS)
+        # The counter's own service is chosen first; the site's classes are offered.
+        assert console.locator("#issue-services [aria-pressed='true']").inner_text().endswith(
+            "Laboratory")
+        wait_js(console, "document.querySelector('#issue-class').options.length > 1")
+        console.locator("#issue-services button", has_text="Internal medicine").click()
+        console.locator("#issue-class").select_option("priority")
+        console.locator("#issue-name").fill("王秀英")
+        console.locator("#issue-phone").fill("+8613800000000")
+        console.locator("#issue-go").dblclick()
+        console.locator("#issued:not([hidden])").wait_for(timeout=WAIT_MS)
+        number = console.locator("#issued-number").inner_text()
+        assert number.startswith("A")
+        assert console.locator("#issued-service").inner_text() == "Internal medicine"
+        wait_js(console, "document.getElementById('issued-qr').naturalWidth > 0")
+        token = demo_server.token("agent", site="demo", counter="4")
+        found = httpx.get(f"{demo_server.base}/v1/sites/demo/tickets",
+                          params={"number": number},
+                          headers={"Authorization": f"Bearer {token}"}).json()["tickets"]
+        assert len(found) == 1
+        assert (found[0]["channel"], found[0]["priority"], found[0]["customer"]) == (
+            "window", "priority", "王秀英")
+        # Issued twice? The second click replayed the first (same Idempotency-Key).
+        queue = httpx.get(f"{demo_server.base}/v1/sites/demo/services/internal/queue",
+                          headers={"Authorization": f"Bearer {token}"}).json()
+        assert [t["customer"] for t in queue["tickets"]].count("王秀英") == 1
+        console.locator("#issued-done").click()
+        console.locator("#issue-dialog").wait_for(state="hidden", timeout=WAIT_MS)
+        # The next ticket is a new one (a new key), with the form cleared.
+        console.locator("#issue-open").click()
+        assert console.locator("#issue-name").input_value() == ""
+        console.locator("#issue-go").click()
+        console.locator("#issued:not([hidden])").wait_for(timeout=WAIT_MS)
+        assert console.locator("#issued-number").inner_text() != number

@@ -5,7 +5,7 @@
 import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { applyQueue } from './queue-list.js';
-import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, toaster } from './ui.js';
+import { api, connectionBanner, errorScreen, h, language, langSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -201,6 +201,7 @@ function renderFound() {
   setText($('find-label'), t('find_label'));
   $('find-number').placeholder = t('find_hint');
   setText($('find-go'), t('find_go'));
+  setText($('issue-open'), `+ ${t('new_ticket')}`);
   const el = $('found');
   const tk = found?.ticket;
   if (!found) { replaceChildren(el, [], 'none'); return; }
@@ -222,6 +223,69 @@ function renderFound() {
       waiting ? h('button', { type: 'button', class: 'btn small', disabled: busy, onclick: () => openTransfer(tk) }, t('transfer')) : null,
       waiting || tk.status === 'called' ? h('button', { type: 'button', class: 'btn small btn-danger', disabled: busy, onclick: () => openDrop(tk) }, t('drop')) : null))],
   `${JSON.stringify(tk)}|${canCall}|${busy}|${lang}`);
+}
+
+/** Reception or a window issues a ticket for someone (channel "window"): any service of the
+ * site, any class (staff decide who is a priority), a name and an SMS number if given. One
+ * Idempotency-Key per form: a double click or a retry after a lost answer is one ticket. */
+let issueKey = null;
+let issueService = null;
+
+function openIssue() {
+  issueKey = randomId();
+  issueService = issueService ?? me.services[0];
+  $('issue-form').hidden = false;
+  $('issued').hidden = true;
+  $('issue-name').value = '';
+  $('issue-phone').value = '';
+  renderIssue();
+  $('issue-dialog').showModal();
+}
+
+function renderIssue() {
+  setText($('issue-title'), t('new_ticket'));
+  setText($('issue-svc-label'), t('issue_service'));
+  setText($('issue-class-label'), t('issue_class'));
+  setText($('issue-name-label'), t('issue_name'));
+  setText($('issue-phone-label'), t('issue_phone'));
+  setText($('issue-cancel'), t('cancel'));
+  setText($('issue-go'), t('issue_go'));
+  $('issue-services').replaceChildren(...site.services.map((s) => h('button', {
+    type: 'button', class: 'btn', 'aria-pressed': String(s.id === issueService),
+    onclick: () => { issueService = s.id; renderIssue(); },
+  }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))));
+  const select = $('issue-class');
+  const chosen = select.value || defaultClass;
+  select.replaceChildren(...(classes ?? []).map((c) => h('option', { value: c.id, selected: c.id === chosen }, priorityName(c.id, classes, lang))));
+  select.disabled = classes == null;
+}
+
+async function issue(ev) {
+  ev.preventDefault();
+  const body = { service: issueService, channel: 'window' };
+  if (classes != null && $('issue-class').value) body.priority = $('issue-class').value;
+  const name = $('issue-name').value.trim();
+  const phone = $('issue-phone').value.trim();
+  if (name) body.customer = name;
+  if (phone) body.notify = phone;
+  $('issue-go').disabled = true;
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/tickets`, { method: 'POST', body, key: issueKey });
+  $('issue-go').disabled = false;
+  if (!r.ok) { toastError(r); return; }
+  const tk = r.data;
+  $('issue-form').hidden = true;
+  $('issued').hidden = false;
+  setText($('issued-site'), nameIn(site.name, lang));
+  setText($('issued-number'), tk.number);
+  setText($('issued-service'), serviceName(tk.service));
+  setText($('issued-place'), [tk.position ? t('issued_place', { n: tk.position }) : '',
+    t('taken_at', { time: formatTime(tk.issued_at ?? Date.now(), lang, tz) })].filter(Boolean).join(' · '));
+  $('issued-qr').src = `/qr.svg?data=${encodeURIComponent(new URL(tk.tracker, location.origin).href)}`;
+  $('issued-qr').alt = t('scan');
+  setText($('issued-scan'), t('scan'));
+  setText($('issued-print'), t('print'));
+  setText($('issued-done'), t('done'));
+  $('issued-done').focus();
 }
 
 function openDrop(tk) {
@@ -397,6 +461,11 @@ if (!site || !me || boot.error) {
   $('lang').replaceChildren(langSwitch(lang, t, setLang));
   $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
   $('drop-keep').addEventListener('click', () => $('drop-dialog').close());
+  $('issue-open').addEventListener('click', openIssue);
+  $('issue-form').addEventListener('submit', issue);
+  $('issue-cancel').addEventListener('click', () => $('issue-dialog').close());
+  $('issued-done').addEventListener('click', () => $('issue-dialog').close());
+  $('issued-print').addEventListener('click', () => { document.body.classList.add('printing-slip'); window.print(); document.body.classList.remove('printing-slip'); });
   $('find').addEventListener('submit', find);
   renderKeys();
   render();
