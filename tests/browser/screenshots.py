@@ -123,6 +123,11 @@ def pages(browser: Any, s: DemoServer, tickets: dict[str, list[Any]], out: Path)
     page = desk.new_page()
     page.goto(s.page_url("counter:2", lang="en"))
     page.locator(".q-item").first.wait_for()
+    # Reception looked up a ticket of a queue this counter does not serve.
+    page.locator("#find-number").fill(tickets["lab"][-1]["number"])
+    page.locator("#find-number").press("Enter")
+    page.locator(".found-card").wait_for()
+    page.locator("#find-number").blur()
     shoot(page, out, "counter-en.png")
 
     kiosk = browser.new_context(viewport=KIOSK, locale="zh-CN")
