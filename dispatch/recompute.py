@@ -41,7 +41,7 @@ from redis.asyncio import Redis
 from dispatch import keys, planning
 from dispatch.engine import RULES, SYSTEM, DispatchEngine
 from dispatch.errors import StaleToken
-from dispatch.model import RegionConfig, Unassignable
+from dispatch.model import JobStatus, RegionConfig, Unassignable
 from dispatch.offers import candidates
 from dispatch.planning import Built, State
 from dispatch.records import csv, decode_hash
@@ -447,6 +447,10 @@ class Recomputer:
             anchor = built.pending[0].location if built.pending else p.vehicles[
                 (now // 1000) % len(p.vehicles)].start
             vehicles = nearest_vehicles(p, plan, anchor, 4 * self.neighbours)
+        # Accepted work is never swapped out for other work (the customer was told).
+        accepted = frozenset(j for j, rec in state.jobs.items()
+                             if rec.get("status") == JobStatus.ASSIGNED)
+        policy = replace(policy, keep=accepted)
         return improve(p, plan, policy, state.history, now // 1000,
                        state.config.policy.improve_s, self.seed, vehicles=vehicles,
                        carry=state.carry)

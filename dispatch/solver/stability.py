@@ -10,8 +10,10 @@
   task newly planned, minus that per task dropped) is strictly greater than
   ``reassignment_penalty`` × tasks moved to another vehicle — the gain must beat its churn cost.
 - Never adopted: a component whose candidate moves, drops or reorders a committed task
-  (en route / on site), or that would change a technician's plan more often than
-  ``max_changes_per_hour`` (counted over the last ``window_s`` from the change history).
+  (en route / on site), drops a task of ``StabilityPolicy.keep`` (accepted work: it may move
+  at the usual price, but a swap for other work left it unserved), or that would change a
+  technician's plan more often than ``max_changes_per_hour`` (counted over the last
+  ``window_s`` from the change history).
 - An ``allowance`` caps the tasks one call may move; the components with the best net gain
   (gain minus churn cost) go first. ``StabilityPolicy.allowance`` rations moves like a token
   bucket: each event adds ``max_moved_ratio`` of the planned tasks to what earlier events left
@@ -41,6 +43,8 @@ class StabilityPolicy:
     unassigned_value: int = 10**9
     max_moved_ratio: float | None = None
     burst_ratio: float = 0.05
+    # Tasks a candidate may move but never drop (a technician's accepted jobs).
+    keep: frozenset[str] = frozenset()
 
     def allowance(self, planned: int, carry: float) -> float | None:
         """Tasks the next event may move, given the allowance ``carry`` left by the last one."""
@@ -143,7 +147,8 @@ def stabilise(
         value = sum(cur[v].cost - cand[v].cost for v in group)
         moved = sum(1 for v in group for t in cur[v].task_ids if after.get(t, v) != v)
         served = sum(1 for v in group for t in cand[v].task_ids if t not in before)
-        dropped = sum(1 for v in group for t in cur[v].task_ids if t not in after)
+        lost = [t for v in group for t in cur[v].task_ids if t not in after]
+        dropped = len(lost)
         value += policy.unassigned_value * (served - dropped)
         committed_ok = all(
             cand[v].task_ids[: len(problem.vehicle_by_id[v].fixed)]
@@ -155,7 +160,8 @@ def stabilise(
             for v in members
         )
         net = value - policy.reassignment_penalty * moved
-        if committed_ok and not capped and net > 0:
+        kept_ok = policy.keep.isdisjoint(lost)
+        if committed_ok and kept_ok and not capped and net > 0:
             options.append((net, moved, value, members))
     budget = float(len(before)) if allowance is None else allowance
     deferred: set[str] = set()

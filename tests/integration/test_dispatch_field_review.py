@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import msgspec
+import pytest
 from redis.asyncio import Redis
 
 from dispatch import keys
@@ -165,3 +166,31 @@ async def test_a_window_already_over_is_refused(srv: Server, redis: Redis) -> No
     r = await c.post("/v1/regions/city/jobs", headers=disp, json={
         **ok, "window": {"start_ms": now() - 600_000, "end_ms": now() + 3600_000}})
     assert r.status_code == 201, r.text
+
+
+# PyVRP warns that its penalty hit the bound on this tiny capacity-bound instance; the
+# warning is not the point here, and as an error it would cancel the improvement under test.
+@pytest.mark.filterwarnings("ignore::pyvrp.PenaltyManager.PenaltyBoundWarning")
+async def test_accepted_jobs_are_not_swapped_for_closer_ones(redis: Redis, clock: Clock) -> None:
+    # A technician at its job limit (max_jobs 2) has accepted two jobs across town; two
+    # jobs then come in next door. The improvement dropped the accepted ones (withdrawn,
+    # "unassignable: solver") to serve the near ones: two customers told a technician was
+    # coming lost it.
+    eng = clock_engine(redis, clock, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=1), ADMIN)
+    spec = msgspec.structs.replace(tech_spec(52.37, 4.85), max_jobs=2)
+    await add_techs(eng, clock(), {"city.t1": spec})
+    rc = recomputer(eng)
+    far = [(await eng.create_job("city", job(52.37, 4.99 - i * 0.005), ADMIN))["id"]
+           for i in range(2)]
+    await rc.run("city")
+    for i, jid in enumerate(far):
+        await eng.action("city.t1", Action(f"acc-{i}", ActionKind.ACCEPT, clock(), jid), ADMIN)
+    near = [(await eng.create_job("city", job(52.3705 + i * 0.0005, 4.851), ADMIN))["id"]
+            for i in range(2)]
+    reports = await rc.run("city")
+    assert any(r.ms.get("improve") for r in reports)  # the improvement ran
+    for jid in far:
+        j = await eng.job(jid)
+        assert (j["status"], j["technician"]) == ("assigned", "city.t1"), j
+    assert {(await eng.job(j))["status"] for j in near} == {"unassignable"}

@@ -48,3 +48,23 @@ def test_a_scenario_batch_whose_slots_are_over_when_ordered_is_refused(
     assert main(["--config", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("dispatch.simulate: ") and "batches[0].slots" in err, err
+
+
+def test_improvement_never_swaps_accepted_work_for_other_work() -> None:
+    # A technician at its job limit with two accepted jobs: the improvement found less
+    # driving by dropping them for two closer, newer ones. Both accepted jobs were
+    # withdrawn and left unassignable ("solver"): their customers had been told a
+    # technician was coming.
+    from dispatch.solver import StabilityPolicy, Task, Vehicle, build_plan, stabilise
+    from tests.unit.dispatch.dispatch_solver_helpers import line_problem
+
+    tasks = [Task(n, loc) for n, loc in (("far1", 9), ("far2", 10), ("near1", 1), ("near2", 2))]
+    p = line_problem(tasks, [Vehicle("L", start=0, end=0, max_tasks=2)])
+    current = build_plan(p, {"L": ["far1", "far2"]})
+    candidate = build_plan(p, {"L": ["near1", "near2"]})
+    assert candidate.cost < current.cost
+    swapped = stabilise(p, current, candidate, StabilityPolicy(0), {}, now=0)
+    assert swapped.plan.assignment == candidate.assignment  # as before, without `keep`
+    kept = stabilise(p, current, candidate, StabilityPolicy(0, keep=frozenset({"far1"})), {},
+                     now=0)
+    assert kept.plan.assignment == current.assignment and not kept.changed
