@@ -14,7 +14,7 @@ from starlette.routing import BaseRoute, Route
 
 from dispatch import keys as dkeys
 from dispatch.engine import Actor, DispatchEngine
-from dispatch.errors import BadRequest, DispatchFailure, UnknownJob
+from dispatch.errors import BadRequest, DispatchFailure, UnknownJob, UnknownOrg, UnknownTechnician
 from dispatch.gps import Fix
 from dispatch.model import (
     Actions,
@@ -135,7 +135,16 @@ async def region_jobs(request: Request) -> Response:
 
 def _tech_region(request: Request) -> tuple[str, str]:
     tid = request.path_params["tech"]
-    return tid, dkeys.region_of(tid)
+    return tid, _region_in(tid, UnknownTechnician, "technician")
+
+
+def _region_in(some_id: str, missing: type[DispatchFailure], noun: str) -> str:
+    """The region an id names; an id that names none is unknown (404), not a 403 "cannot
+    do this in region ''" for a dispatcher who mistyped it."""
+    region = dkeys.region_of(some_id)
+    if not region or not dkeys.valid_id(some_id):
+        raise missing(f"unknown {noun} {some_id!r} (ids are <region>.<id>)")
+    return region
 
 
 async def put_tech(request: Request) -> Response:
@@ -289,7 +298,7 @@ async def cancel_job(request: Request) -> Response:
 
 def _org(request: Request) -> tuple[str, str]:
     oid = request.path_params["org"]
-    return oid, dkeys.region_of(oid)
+    return oid, _region_in(oid, UnknownOrg, "organisation")
 
 
 def _org_or_staff(p: Principal, oid: str, region: str) -> None:

@@ -194,3 +194,19 @@ async def test_accepted_jobs_are_not_swapped_for_closer_ones(redis: Redis, clock
         j = await eng.job(jid)
         assert (j["status"], j["technician"]) == ("assigned", "city.t1"), j
     assert {(await eng.job(j))["status"] for j in near} == {"unassignable"}
+
+
+async def test_an_id_without_its_region_is_unknown_not_forbidden(srv: Server) -> None:
+    # "north" typed for "north.a1": the region's own dispatcher got 403 "a dispatcher token
+    # cannot do this in region " (an empty region), not that no such technician exists.
+    c, disp = srv.client, srv.auth("dispatcher", region="city")
+    for path, code in (("/v1/technicians/city", "unknown_technician"),
+                       ("/v1/technicians/city.", "unknown_technician"),
+                       ("/v1/technicians/city.a%20b", "unknown_technician"),
+                       ("/v1/orgs/acme", "unknown_org"),
+                       ("/v1/orgs/acme/kpis", "unknown_org")):
+        r = await c.get(path, headers=disp)
+        assert (r.status_code, r.json()["code"]) == (404, code), (path, r.text)
+    r = await c.put("/v1/technicians/city", headers=disp,
+                    json={"name": "A", "home": {"lat": 52.37, "lon": 4.9}})
+    assert (r.status_code, r.json()["code"]) == (404, "unknown_technician")
