@@ -368,6 +368,16 @@ class DispatchEngine:
         await self.enqueuer.recompute(region, "job_cancelled")
         return job_view(normalise(r["job"]))
 
+    async def retry_job(self, job_id: str, actor: Actor) -> dict[str, Any]:
+        """Offer a job nobody took to everyone again (a dispatcher's "try again"): who
+        declined it or let its offer expire may have it now. Without this a job declined by
+        every technician who could do it stayed unassignable for good."""
+        region = _region_of(job_id, UnknownJob)
+        r = await self.store.run("job_retry", region, self.clock(), actor.subject, actor.via,
+                                 job_id, transitions.sources(Op.RETRY))
+        await self.enqueuer.recompute(region, "job_retried")
+        return job_view(normalise(r["job"]))
+
     # -- devices ---------------------------------------------------------------------------
 
     async def action(self, tech_id: str, act: Action, actor: Actor) -> dict[str, Any]:

@@ -21,8 +21,8 @@ from queueing.luafn import Library
 
 _decode = msgspec.json.Decoder().decode
 
-SCRIPTS = ("put_region", "put_tech", "put_org", "job_create", "job_cancel", "action", "gps",
-           "geofence", "plan", "offer_expire", "lock", "trim", "snapshot")
+SCRIPTS = ("put_region", "put_tech", "put_org", "job_create", "job_cancel", "job_retry",
+           "action", "gps", "geofence", "plan", "offer_expire", "lock", "trim", "snapshot")
 
 
 def prelude() -> str:

@@ -26,6 +26,7 @@ class Op(enum.StrEnum):
     FAIL = "fail"
     CANCEL = "cancel"
     UNASSIGNABLE = "unassignable"
+    RETRY = "retry"  # a dispatcher asks everyone again, those who declined included
 
 
 PLANNABLE = frozenset({J.NEW, J.OFFERED, J.ASSIGNED, J.UNASSIGNABLE})
@@ -44,6 +45,7 @@ JOB_ALLOWED: dict[Op, frozenset[J]] = {
     Op.FAIL: frozenset({J.ASSIGNED, J.EN_ROUTE, J.ON_SITE}),
     Op.CANCEL: frozenset({J.NEW, J.OFFERED, J.ASSIGNED, J.EN_ROUTE, J.ON_SITE, J.UNASSIGNABLE}),
     Op.UNASSIGNABLE: frozenset({J.NEW, J.OFFERED, J.ASSIGNED, J.UNASSIGNABLE}),
+    Op.RETRY: frozenset({J.NEW, J.UNASSIGNABLE}),
 }
 
 JOB_RESULT: dict[Op, J] = {
@@ -58,6 +60,7 @@ JOB_RESULT: dict[Op, J] = {
     Op.FAIL: J.FAILED,
     Op.CANCEL: J.CANCELLED,
     Op.UNASSIGNABLE: J.UNASSIGNABLE,
+    Op.RETRY: J.NEW,
 }
 
 

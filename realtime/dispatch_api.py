@@ -294,6 +294,13 @@ async def cancel_job(request: Request) -> Response:
     return _json(await _customer_job(request, jid) if p.role == "customer" else job)
 
 
+async def retry_job(request: Request) -> Response:
+    jid = request.path_params["job"]
+    p = principal(request)
+    _staff(p, _region_in(jid, UnknownJob, "job"))
+    return _json(await _engine(request).retry_job(jid, _actor(p)))
+
+
 # -- organisations --------------------------------------------------------------------------
 
 def _org(request: Request) -> tuple[str, str]:
@@ -364,6 +371,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/technicians/{tech}/track", tech_track, methods=["GET"]),
     Route("/v1/jobs/{job}", get_job, methods=["GET"]),
     Route("/v1/jobs/{job}/cancel", cancel_job, methods=["POST"]),
+    Route("/v1/jobs/{job}/retry", retry_job, methods=["POST"]),
     Route("/v1/orgs/{org}", put_org, methods=["PUT"]),
     Route("/v1/orgs/{org}", get_org, methods=["GET"]),
     Route("/v1/orgs/{org}/batches", create_batch, methods=["POST"]),
@@ -410,6 +418,9 @@ register(
               errors=("unknown_job",)),
     Operation("post", "/v1/jobs/{job}/cancel", "Cancel a job",
               f"its customer; its organisation; {_STAFF}", CancelBody,
+              errors=("unknown_job", "invalid_transition")),
+    Operation("post", "/v1/jobs/{job}/retry", "Offer a new or unassignable job to everyone "
+              "again, those who declined it or let its offer expire included", _STAFF,
               errors=("unknown_job", "invalid_transition")),
     Operation("put", "/v1/orgs/{org}", "Create or rename an organisation", _STAFF, OrgSpec,
               errors=("unknown_region",)),

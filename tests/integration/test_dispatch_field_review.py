@@ -210,3 +210,41 @@ async def test_an_id_without_its_region_is_unknown_not_forbidden(srv: Server) ->
     r = await c.put("/v1/technicians/city", headers=disp,
                     json={"name": "A", "home": {"lat": 52.37, "lon": 4.9}})
     assert (r.status_code, r.json()["code"]) == (404, "unknown_technician")
+
+
+async def test_a_dispatcher_can_offer_a_declined_job_again(srv: Server, redis: Redis) -> None:
+    # The only technician who could do it missed its offer (the device was in a pocket):
+    # the job was "unassignable: declined" for good, and the only way to have it done was
+    # to cancel it and book it again (a new id, a new link for the customer).
+    eng = clock_engine(redis, now, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, now(), {"city.t1": tech_spec(52.37, 4.89, skills=("hvac",))})
+    await eng.put_org("city.acme", OrgSpec("ACME"), ADMIN)
+    c, disp = srv.client, srv.auth("dispatcher", region="city")
+    r = await c.post("/v1/regions/city/jobs", headers=disp, json={
+        "location": {"lat": 52.371, "lon": 4.891}, "skills": ["hvac"], "org": "city.acme"})
+    jid = r.json()["id"]
+    rc = recomputer(eng)
+    await rc.run("city")
+    offered = await eng.job(jid)
+    assert offered["status"] == "offered"
+    await eng.action("city.t1", Action("dec-1", ActionKind.DECLINE, now(), jid), ADMIN)
+    await rc.run("city")
+    assert ((await eng.job(jid))["status"], (await eng.job(jid))["reason"]) == (
+        "unassignable", "declined")
+    # Not for the organisation or the customer; a job under way cannot be retried.
+    org = srv.auth("org", org="city.acme")
+    assert (await c.post(f"/v1/jobs/{jid}/retry", headers=org)).status_code == 403
+    r = await c.post(f"/v1/jobs/{jid}/retry", headers=disp)
+    assert r.status_code == 200, r.text
+    assert (r.json()["status"], r.json()["reason"]) == ("new", None)
+    await rc.run("city")
+    again = await eng.job(jid)
+    assert (again["status"], again["technician"]) == ("offered", "city.t1")
+    r = await c.post(f"/v1/jobs/{jid}/retry", headers=disp)
+    assert (r.status_code, r.json()["code"]) == (409, "invalid_transition")
+    assert (await eng.job(jid))["status"] == "offered"  # a refused retry changes nothing
+    # The organisation's counts followed (unassignable -> new -> offered).
+    assert (await eng.org("city.acme"))["counts"] == {"offered": 1}
+    kinds = [f[b"t"].decode() for _, f in await redis.xrange(keys.events("city"))]
+    assert "job_retried" in kinds
