@@ -4,10 +4,14 @@ customer's tracking page and the enterprise dashboard, in Chromium."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
+from tests.browser.conftest import wait_js
+from tests.browser.dispatch_support import DispatchDemo
 from tests.browser.test_dispatch_pages import run, unit
 
 pytestmark = pytest.mark.browser
@@ -67,3 +71,34 @@ def test_a_label_near_the_map_edge_stays_inside(unit: Any) -> None:
     assert len(r) == 2
     for text, left, right in r:
         assert left >= 0 and right >= 0, (text, left, right)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DispatchDemo]:
+    d = DispatchDemo.start(tmp_path_factory.mktemp("field-review"))
+    yield d
+    d.stop()
+
+
+@pytest.mark.timeout(180)
+def test_the_tracking_page_speaks_the_customers_words(browser: Any, demo: DispatchDemo) -> None:
+    # A job nobody can take yet: the headline said so, and the details below read
+    # "Status: Unassignable" (无法派单), and "Offered" while a technician was being asked.
+    job = demo.create_job(31.50, 121.00, customer="Field review")  # outside both zones
+    jid = job["id"]
+    deadline = time.monotonic() + 60
+    while demo.job(jid)["status"] != "unassignable":
+        assert time.monotonic() < deadline, demo.job(jid)
+        time.sleep(0.2)
+    for locale, booked, jargon in (("en-US", "Booked", "Unassignable"), ("zh-CN", "已下单", "无法派单")):
+        ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale=locale)
+        try:
+            page = ctx.new_page()
+            page.goto(demo.track_url(job))
+            wait_js(page, "window.switchboardTrack && window.switchboardTrack.job")
+            page.wait_for_selector("body[data-status='unassignable']", timeout=30000)
+            details = page.locator("#details").inner_text()
+            assert booked in details and jargon not in details, details
+            assert page.locator("#reason").inner_text()  # why, in words
+        finally:
+            ctx.close()

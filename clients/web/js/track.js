@@ -103,7 +103,10 @@ function renderDetails() {
   const rows = [];
   if (job.window) rows.push([t('d_window'), formatWindow(job.window, lang, tz)]);
   if (place?.address) rows.push([t('d_address'), place.address]);
-  rows.push([t('status'), t(`d_js_${job.status}`)]);
+  // In the customer's words (the progress step), not the dispatch states ("Offered",
+  // "Unassignable") a customer has no use for; cancelled and failed are plain words.
+  const at = STEP_OF[job.status];
+  rows.push([t('status'), at === undefined ? t(`d_js_${job.status}`) : t(STEPS[at])]);
   replaceChildren($('details'), rows.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', {}, v))), JSON.stringify([rows]));
 }
 
