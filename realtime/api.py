@@ -43,7 +43,7 @@ async def put_site(request: Request) -> Response:
 
 async def get_site(request: Request) -> Response:
     site = request.path_params["site"]
-    principal(request).require("agent", "kiosk", "display", site=site)
+    principal(request).require("agent", "kiosk", "display", "supervisor", site=site)
     return _json(await ctx(request).engine.site(site))
 
 
@@ -149,7 +149,7 @@ async def find_tickets(request: Request) -> Response:
     """``GET /v1/sites/{site}/tickets?number=A023``: the open ticket with that number."""
     import re
     site = request.path_params["site"]
-    principal(request).require("agent", site=site)
+    principal(request).require("agent", "supervisor", site=site)
     number = request.query_params.get("number", "")
     if not re.fullmatch(r"\s*[A-Za-z]{1,3}[0-9]{1,9}\s*", number):
         raise BadRequest("'number' is a ticket number: a service prefix and digits, "
@@ -214,7 +214,7 @@ MAX_QUEUE_LIMIT = 100_000
 
 async def service_queue(request: Request) -> Response:
     site, service = request.path_params["site"], request.path_params["service"]
-    principal(request).require("agent", site=site)
+    principal(request).require("agent", "supervisor", site=site)
     limit = request.query_params.get("limit", "0")
     if not (limit.isascii() and limit.isdigit() and int(limit) <= MAX_QUEUE_LIMIT):
         raise BadRequest(f"'limit' is a whole number from 0 (all) to {MAX_QUEUE_LIMIT}",

@@ -6,6 +6,8 @@ A token names a role and the things it is scoped to. Roles:
 - ``agent``: one counter of one site (``site``, ``counter``); sees that site's queues.
 - ``kiosk``: takes tickets and checks in at one site.
 - ``display``: reads one site's board.
+- ``supervisor``: reads one site (``site``): its board, every service's queue, its stats and
+  the floor overview page; changes nothing.
 - ``ticket``: one ticket (``ticket``), handed to its holder when it is issued.
 - ``booking``: one booking (``booking``), handed to its holder when it is made: read it,
   follow ``booking:{id}``, confirm, cancel, reschedule, check in.
@@ -37,8 +39,8 @@ import jwt
 
 from queueing.errors import Forbidden, Unauthorized
 
-ROLES = ("admin", "agent", "kiosk", "display", "ticket", "booking", "partner", "dispatcher",
-         "tech", "customer", "org")
+ROLES = ("admin", "agent", "kiosk", "display", "supervisor", "ticket", "booking", "partner",
+         "dispatcher", "tech", "customer", "org")
 # Dispatch roles and the claim each is scoped by.
 DISPATCH_SCOPES = {"dispatcher": "region", "tech": "tech", "customer": "job", "org": "org"}
 PARTNER_CHANNELS = ("app", "web", "partner", "sms")
@@ -91,7 +93,7 @@ def make_token(secret: str, role: str, *, site: str | None = None, counter: str 
                ) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
-    if role in ("agent", "kiosk", "display", "partner", "booking") and not site:
+    if role in ("agent", "kiosk", "display", "supervisor", "partner", "booking") and not site:
         raise ValueError(f"a {role} token needs --site")
     if role == "agent" and not counter:
         raise ValueError("an agent token needs --counter")

@@ -278,8 +278,9 @@ def revoke(args: argparse.Namespace) -> int:
 
 
 # Roles whose tokens live on a workstation or a device for weeks (a counter console, a
-# dispatcher's screen, a wristband, an enterprise dashboard, a partner's back end).
-STAFF_ROLES = ("agent", "dispatcher", "tech", "org", "partner")
+# supervisor's overview, a dispatcher's screen, a wristband, an enterprise dashboard, a
+# partner's back end).
+STAFF_ROLES = ("agent", "supervisor", "dispatcher", "tech", "org", "partner")
 
 
 def _default_ttl(role: str, settings: Settings) -> int:

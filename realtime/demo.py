@@ -54,11 +54,13 @@ async def load_demo(settings: Settings) -> dict[str, str]:
     kiosk = make_token(secret, "kiosk", site=DEMO_SITE, ttl_s=device_ttl)
     agent = make_token(secret, "agent", site=DEMO_SITE, counter="1", ttl_s=ttl)
     partner = make_token(secret, "partner", site=DEMO_SITE, ttl_s=ttl)
+    supervisor = make_token(secret, "supervisor", site=DEMO_SITE, ttl_s=ttl)
     return {
         "Home / 首页": "/",
         "Display board / 叫号屏": f"/board/{DEMO_SITE}?token={display}",
         "Kiosk / 取号机": f"/kiosk/{DEMO_SITE}?token={kiosk}",
         "Counter 1 console / 1号窗口": f"/counter/{DEMO_SITE}/1?token={agent}",
+        "Floor overview / 现场总览": f"/supervise/{DEMO_SITE}?token={supervisor}",
         "API docs / 接口文档": "/docs",
         "Availability / 可预约": f"/v1/sites/{DEMO_SITE}/availability?service=lab&date="
                                  f"{today}&token={partner}",

@@ -48,7 +48,7 @@ register(
               SiteConfig, errors=("bad_request", "unknown_field", "service_in_use",
                                   "counter_busy", "payload_too_large")),
     Operation("get", "/v1/sites/{site}", "A site with its counters' current state",
-              "admin, or agent/kiosk/display of the site", errors=("unknown_site",)),
+              "admin, or agent/kiosk/display/supervisor of the site", errors=("unknown_site",)),
     Operation("post", "/v1/sites/{site}/tickets", "Take a ticket", "kiosk or agent of the site",
               TicketRequest, 201, ("unknown_site", "unknown_service", "unknown_priority",
                                    "idempotency_mismatch", "bad_request", "unknown_field"),
@@ -56,7 +56,8 @@ register(
     Operation("get", "/v1/sites/{site}/tickets",
               "Find the open ticket with a number (`number`=A023): `{tickets: [ticket]}`, "
               "empty when none is open (no two open tickets share a number)",
-              "agent of the site", errors=("unknown_site", "bad_request"), query=("number",)),
+              "agent or supervisor of the site", errors=("unknown_site", "bad_request"),
+              query=("number",)),
     Operation("get", "/v1/tickets/{ticket}", "A ticket with its position",
               "the ticket's own token, or agent of its site", errors=("unknown_ticket",)),
     Operation("post", "/v1/tickets/{ticket}/cancel",
@@ -81,7 +82,7 @@ register(
                "unknown_service")),
     Operation("get", "/v1/sites/{site}/services/{service}/queue",
               "A service's waiting tickets in call order (`limit`: 0 = all, at most "
-              "100000)", "agent of the site",
+              "100000)", "agent or supervisor of the site",
               errors=("unknown_service", "bad_request"), query=("limit",)),
 )
 

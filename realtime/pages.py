@@ -10,6 +10,7 @@ clients/web/js/client.js.
 
 Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--demo``),
 ``/board/{site}``, ``/ticket/{id}``, ``/counter/{site}/{counter}``, ``/kiosk/{site}``,
+``/supervise/{site}`` (the floor overview: a supervisor's or any agent's token of the site),
 the dispatch pages ``/tech/{id}`` (a technician's wristband or phone), ``/track/{job}`` (the
 customer's tracking page) and ``/org/{org}`` (an enterprise dashboard), ``/qr.svg?data=…``
 (a ticket's QR code), ``/ticket-sw.js`` (the tracker's service worker, for notifications)
@@ -293,6 +294,8 @@ def demo_links(secret: str, site: dict[str, Any], ttl_s: int) -> list[dict[str, 
         {"kind": "board", "lang": "en", "path": f"/board/{s}?token={display}&lang=en"},
         {"kind": "kiosk", "path": f"/kiosk/{s}?token={kiosk}"},
     ]
+    supervisor = make_token(secret, "supervisor", site=s, ttl_s=ttl_s, subject="demo:supervisor")
+    links.append({"kind": "supervise", "path": f"/supervise/{s}?token={supervisor}"})
     for c in site["counters"]:
         agent = make_token(secret, "agent", site=s, counter=c["id"], ttl_s=ttl_s,
                            subject=f"demo:agent:{c['id']}")
@@ -391,6 +394,8 @@ ROUTES: list[BaseRoute] = [
     Route("/counter/{site}/{counter}", page("counter", lambda p: p["site"], lambda pr, p:
                                             pr.require_counter(p["site"], p["counter"])),
           methods=["GET"]),
+    Route("/supervise/{site}", page("supervise", lambda p: p["site"], lambda pr, p: pr.require(
+        "supervisor", "agent", site=p["site"])), methods=["GET"]),
     Route("/kiosk/{site}", page("kiosk", lambda p: p["site"], lambda pr, p: pr.require(
         "kiosk", "agent", site=p["site"]), _kiosk_boot), methods=["GET"]),
     Route("/tech/{tech}", dispatch_page("tech", "tech", _tech_boot), methods=["GET"]),

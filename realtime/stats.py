@@ -165,7 +165,7 @@ def parse_day(raw: str) -> str:
 
 async def stats_endpoint(request: Request) -> Response:
     site = request.path_params["site"]
-    principal(request).require("agent", "display", "kiosk", site=site)
+    principal(request).require("agent", "supervisor", "display", "kiosk", site=site)
     c = ctx(request)
     cfg = await c.engine.config(site)
     day = parse_day(request.query_params.get("date") or local_day(c.engine.clock(),
@@ -180,5 +180,5 @@ register(Operation(
     "get", "/v1/sites/{site}/stats",
     "The day's published wait accuracy (MAE, bias, P(actual > announced), P10-P90 coverage) "
     "and operations per service (tickets by channel and priority, waits mean/p90, service "
-    "times, no-show and abandonment rates)", "agent, display or kiosk of the site",
+    "times, no-show and abandonment rates)", "agent, supervisor, display or kiosk of the site",
     errors=("bad_request", "unknown_site"), query=("date",)))

@@ -69,7 +69,7 @@ class Board:
         return Ref(topic, self.name, parts, parts[0])
 
     def authorize(self, p: Principal, ref: Ref) -> None:
-        _site_scope(p, ref.source, "display", "agent", "kiosk")
+        _site_scope(p, ref.source, "display", "agent", "kiosk", "supervisor")
 
     async def snapshot(self, feed: Any, ref: Ref) -> Any:
         v: SiteView = feed.view
@@ -354,7 +354,7 @@ class ServiceTopic:
         return Ref(topic, self.name, parts, parts[0])
 
     def authorize(self, p: Principal, ref: Ref) -> None:
-        _site_scope(p, ref.source, "agent")
+        _site_scope(p, ref.source, "agent", "supervisor")
 
     @staticmethod
     def summary(t: dict[str, Any]) -> dict[str, Any]:

@@ -3,9 +3,9 @@
 // shortcuts for all of it. State comes from `counter:{site}:{counter}` and one
 // `service:{site}:{service}` per service the counter serves; actions go through the HTTP API.
 import { Client } from './client.js';
-import { formatEstimate, formatTime, nameIn, priorityName, translator } from './i18n.js';
+import { formatEstimate, formatTime, nameIn, priorityName } from './i18n.js';
 import { applyQueue } from './queue-list.js';
-import { api, connectionBanner, errorScreen, h, language, langSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
+import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -449,16 +449,12 @@ if (!site || !me || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_counter' });
 } else {
   toast = toaster(document.body);
-  const setLang = (l) => {
+  mountLangSwitch($('lang'), lang0, (l, tl) => {
     lang = l;
-    t = translator(l);
-    lang0.remember(l);
-    document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
-    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    t = tl;
     renderKeys();
     render();
-  };
-  $('lang').replaceChildren(langSwitch(lang, t, setLang));
+  });
   $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
   $('drop-keep').addEventListener('click', () => $('drop-dialog').close());
   $('issue-open').addEventListener('click', openIssue);
@@ -480,10 +476,8 @@ if (!site || !me || boot.error) {
   fetchClasses();
   client.onState((s) => {
     if (s.status === 'online') fetchClasses();
-    const chip = $('conn-chip');
-    chip.className = `chip ${s.status === 'online' ? 'chip-ok' : s.status === 'connecting' ? '' : 'chip-bad'}`;
-    setText(chip, s.status === 'online' ? `● ${t('live')}` : s.status === 'connecting' ? t('connecting') : `● ${t('offline')}`);
   });
+  connectionChip($('conn-chip'), client, () => t);
   client.subscribe(`counter:${site.id}:${counterId}`, onCounter);
   for (const sid of me.services) {
     client.subscribe(`service:${site.id}:${sid}`, (msg) => {

@@ -14,6 +14,7 @@ const KINDS = {
   board: { icon: 'tv', title: 'l_board' },
   kiosk: { icon: 'ticket', title: 'l_kiosk' },
   counter: { icon: 'desk', title: 'l_counter' },
+  supervise: { icon: 'tv', title: 'l_supervise' },
   tech: { icon: 'van', title: 'l_tech' },
   track: { icon: 'pin', title: 'l_track' },
   org: { icon: 'building', title: 'l_org' },

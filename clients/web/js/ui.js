@@ -69,6 +69,29 @@ export function langSwitch(current, t, onChange) {
   return wrap;
 }
 
+/**
+ * The page's language switch, mounted in `el`: a choice is remembered (`language`'s
+ * `remember`), sets the document's language and calls `onChange(lang, t)` to re-render.
+ */
+export function mountLangSwitch(el, lang0, onChange) {
+  const mount = (current) => el.replaceChildren(langSwitch(current, translator(current), (l) => {
+    lang0.remember(l);
+    document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+    mount(l);
+    onChange(l, translator(l));
+  }));
+  mount(lang0.lang);
+}
+
+/** The "● Live / Connecting… / ● Offline" chip in `el`, following `client`. */
+export function connectionChip(el, client, getT) {
+  client.onState((s) => {
+    const t = getT();
+    el.className = `chip ${s.status === 'online' ? 'chip-ok' : s.status === 'connecting' ? '' : 'chip-bad'}`;
+    setText(el, s.status === 'online' ? `● ${t('live')}` : s.status === 'connecting' ? t('connecting') : `● ${t('offline')}`);
+  });
+}
+
 /** Call the HTTP API. Resolves {ok, status, data}; never throws (network errors → status 0). */
 export async function api(path, { method = 'GET', body, bearer = token, key } = {}) {
   const headers = { Accept: 'application/json' };

@@ -1,0 +1,139 @@
+// The floor overview (/supervise/{site}): every queue with its waiting count, longest wait
+// and estimate, every counter with its state and ticket, and today's figures — for the
+// supervisor who decides to open another room. Live from `board:{site}` (counters, waiting,
+// estimates) and one `service:{site}:{service}` per service (who waits since when); today's
+// figures from GET /v1/sites/{site}/stats, every minute. Read-only: it changes nothing.
+import { Client } from './client.js';
+import { reduce, emptyBoard } from './board-state.js';
+import { formatEstimate, formatMinutes, formatTime, nameIn } from './i18n.js';
+import { applyQueue } from './queue-list.js';
+import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, readBoot, replaceChildren, setText } from './ui.js';
+
+const boot = readBoot();
+const lang0 = language(boot);
+let { lang, t } = lang0;
+const site = boot.site;
+const tz = site?.timezone;
+const $ = (id) => document.getElementById(id);
+// A queue whose longest wait passes this many minutes is shown in red (?late_min=N).
+const LATE_MIN = Math.max(1, Number(new URLSearchParams(location.search).get('late_min')) || 30);
+const STATS_EVERY_MS = 60_000;
+
+let board = emptyBoard();
+const queues = {}; // service → waiting tickets (summaries with issued_at)
+let stats = null;
+let updatedAt = null;
+
+const serviceName = (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
+const counterName = (c) => nameIn(c.name ?? site.counters.find((x) => x.id === c.id)?.name ?? c.id, lang);
+
+/** Minutes the longest-waiting ticket of `sid` has waited (null: nobody, or not known yet). */
+export function longestWaitS(list, nowMs) {
+  const issued = (list ?? []).map((tk) => Date.parse(tk.issued_at)).filter(Number.isFinite);
+  return issued.length ? Math.max(0, (nowMs - Math.min(...issued)) / 1000) : null;
+}
+
+function percent(rate) {
+  return rate == null ? t('none') : `${Math.round(rate * 100)}%`;
+}
+
+function render() {
+  document.title = `${t('sv_title')} · ${nameIn(site.name, lang)}`;
+  setText($('title'), t('sv_title'));
+  setText($('site-name'), nameIn(site.name, lang));
+  setText($('svc-title'), t('sv_services'));
+  setText($('ctr-title'), t('sv_counters'));
+  renderServices();
+  renderCounters();
+  setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
+}
+
+function renderServices() {
+  const cols = ['sv_col_service', 'sv_col_waiting', 'sv_col_longest', 'sv_col_estimate', 'sv_col_open',
+    'sv_col_issued', 'sv_col_served', 'sv_col_mean_wait', 'sv_col_no_show'];
+  replaceChildren($('svc-head'), cols.map((k) => h('th', { scope: 'col' }, t(k))), lang);
+  const now = Date.now();
+  const rows = site.services.map((s) => {
+    const live = board.services.find((x) => x.id === s.id) ?? {};
+    const list = queues[s.id];
+    const waiting = live.waiting ?? list?.length ?? null;
+    const longest = longestWaitS(list, now);
+    const open = board.counters.filter((c) => c.state === 'open'
+      && site.counters.find((x) => x.id === c.id)?.services.includes(s.id)).length;
+    // A service nobody took a ticket for today is not in the day's figures: zero, not unknown.
+    const ops = stats ? (stats.services?.[s.id]?.operations ?? { tickets: 0, service_s: { n: 0 } }) : null;
+    const late = longest != null && longest >= LATE_MIN * 60;
+    return h('tr', { class: late ? 's-late' : null, dataset: { service: s.id } },
+      h('th', { scope: 'row' }, serviceName(s.id)),
+      h('td', { class: 'num-big s-waiting' }, waiting == null ? t('none') : String(waiting)),
+      h('td', { class: 's-longest' }, longest == null ? t('none') : formatMinutes(longest, lang)),
+      h('td', { class: 's-estimate' }, formatEstimate(live.estimate, lang)),
+      h('td', { class: 's-open' }, board.ready ? String(open) : t('none')),
+      h('td', { class: 's-issued' }, ops ? String(ops.tickets) : t('none')),
+      h('td', { class: 's-served' }, ops ? String(ops.service_s?.n ?? 0) : t('none')),
+      h('td', { class: 's-mean' }, ops?.wait_s?.mean != null ? formatMinutes(ops.wait_s.mean, lang) : t('none')),
+      h('td', { class: 's-noshow' }, percent(ops?.no_show_rate)));
+  });
+  $('svc-body').replaceChildren(...rows);
+  const acc = stats?.accuracy;
+  setText($('accuracy'), acc?.n ? t('sv_accuracy', { m: formatMinutes(acc.mae_s, lang), n: acc.n }) : t('sv_accuracy_none'));
+}
+
+function renderCounters() {
+  const known = board.ready ? board.counters : site.counters.map((c) => ({ id: c.id, state: null, current: null }));
+  $('counters').replaceChildren(...known.map((c) => {
+    const cur = c.current;
+    const state = c.state ?? 'closed';
+    const services = (site.counters.find((x) => x.id === c.id)?.services ?? []).map(serviceName).join(' · ');
+    return h('li', { class: `card s-counter st-${state}`, dataset: { counter: c.id } },
+      h('h3', {}, counterName(c),
+        h('span', { class: `chip ${state === 'open' ? 'chip-ok' : state === 'paused' ? 'chip-warn' : ''}` },
+          c.state ? t(`state_${state}`) : t('none'))),
+      cur ? h('p', { class: 's-current num' }, cur.number) : h('p', { class: 'muted' }, t('sv_idle')),
+      cur ? h('p', {}, [serviceName(cur.service), cur.status === 'serving' ? t('st_serving') : t('st_called'),
+        cur.at ? t('sv_since', { time: formatTime(cur.at, lang, tz) }) : ''].filter(Boolean).join(' · ')) : null,
+      h('p', { class: 'muted' }, services));
+  }));
+}
+
+async function loadStats() {
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/stats`);
+  if (r.ok) {
+    stats = r.data;
+    render();
+  }
+}
+
+if (!site || boot.error) {
+  errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
+} else {
+  mountLangSwitch($('lang'), lang0, (l, tl) => {
+    lang = l;
+    t = tl;
+    render();
+  });
+  render();
+  const client = new Client({ token: new URLSearchParams(location.search).get('token') });
+  document.body.append(connectionBanner(client, () => t, { timeZone: tz }).el);
+  connectionChip($('conn-chip'), client, () => t);
+  client.subscribe(`board:${site.id}`, (msg) => {
+    if (msg.op === 'error') return errorScreen($('app'), t, msg);
+    board = reduce(board, msg);
+    updatedAt = Date.now();
+    render();
+    return undefined;
+  });
+  for (const s of site.services) {
+    client.subscribe(`service:${site.id}:${s.id}`, (msg) => {
+      if (msg.op === 'error') return;
+      queues[s.id] = applyQueue(queues[s.id] ?? [], msg);
+      updatedAt = Date.now();
+      render();
+    });
+  }
+  client.start();
+  loadStats();
+  setInterval(loadStats, STATS_EVERY_MS);
+  setInterval(render, 15_000); // waits grow while nothing happens
+  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; } };
+}
