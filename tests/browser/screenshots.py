@@ -130,6 +130,11 @@ def pages(browser: Any, s: DemoServer, tickets: dict[str, list[Any]], out: Path)
     page.locator("#find-number").blur()
     shoot(page, out, "counter-en.png")
 
+    page = desk.new_page()
+    page.goto(f"{s.base}/supervise/demo?token={s.token('supervisor', site='demo')}&lang=en")
+    wait_js(page, "window.switchboardSupervise && window.switchboardSupervise.stats !== null")
+    shoot(page, out, "supervise-en.png")
+
     kiosk = browser.new_context(viewport=KIOSK, locale="zh-CN")
     page = kiosk.new_page()
     page.goto(s.page_url("kiosk"))
