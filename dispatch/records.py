@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
+
 NUMERIC = frozenset({
     "lat", "lon", "fix_ms", "spd", "acc", "duration_s", "win_start", "win_end", "priority",
     "created_ms", "offered_ms", "accepted_ms", "departed_ms", "arrived_ms", "ended_ms",
@@ -71,7 +73,17 @@ def tech_view(t: dict[str, Any]) -> dict[str, Any]:
         "position": position(t),
         "home": {"lat": t.get("home_lat"), "lon": t.get("home_lon")},
         "shift": {"start": t.get("shift_start"), "end": t.get("shift_end")},
+        # As put: without them a dispatcher could not read a technician back to edit it,
+        # and a PUT of what GET showed dropped its breaks and job limit.
+        "breaks": _breaks(t.get("breaks")), "max_jobs": t.get("max_jobs") or None,
     }
+
+
+def _breaks(raw: Any) -> list[Any]:
+    if not raw:
+        return []
+    out = msgspec.json.decode(raw) if isinstance(raw, str | bytes) else raw
+    return list(out) if isinstance(out, list) else []
 
 
 def position(t: dict[str, Any]) -> dict[str, Any] | None:

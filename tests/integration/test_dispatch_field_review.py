@@ -248,3 +248,23 @@ async def test_a_dispatcher_can_offer_a_declined_job_again(srv: Server, redis: R
     assert (await eng.org("city.acme"))["counts"] == {"offered": 1}
     kinds = [f[b"t"].decode() for _, f in await redis.xrange(keys.events("city"))]
     assert "job_retried" in kinds
+
+
+async def test_a_technician_reads_back_as_it_was_put(srv: Server, redis: Redis) -> None:
+    # Breaks and the job limit were stored but not shown: a dispatcher who read a
+    # technician, changed its name and put it back erased its lunch break and its max_jobs.
+    eng = clock_engine(redis, now, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    c, disp = srv.client, srv.auth("dispatcher", region="city")
+    spec = {"name": "Anna", "skills": ["hvac"], "zones": ["west"], "rating": 4.5,
+            "home": {"lat": 52.37, "lon": 4.85}, "shift": {"start": "08:00", "end": "17:00"},
+            "breaks": [{"start": "12:00", "end": "13:30", "duration_s": 1800}], "max_jobs": 6}
+    put = (await c.put("/v1/technicians/city.t1", headers=disp, json=spec)).json()
+    got = (await c.get("/v1/technicians/city.t1", headers=disp)).json()
+    for view in (put, got):
+        assert {k: view[k] for k in spec} == spec, view
+    # Read, edit, put back: nothing else changes.
+    again = {k: got[k] for k in spec} | {"name": "Anna B"}
+    await c.put("/v1/technicians/city.t1", headers=disp, json=again)
+    got = (await c.get("/v1/technicians/city.t1", headers=disp)).json()
+    assert got["breaks"] == spec["breaks"] and got["max_jobs"] == 6 and got["name"] == "Anna B"
