@@ -268,3 +268,22 @@ async def test_a_technician_reads_back_as_it_was_put(srv: Server, redis: Redis) 
     await c.put("/v1/technicians/city.t1", headers=disp, json=again)
     got = (await c.get("/v1/technicians/city.t1", headers=disp)).json()
     assert got["breaks"] == spec["breaks"] and got["max_jobs"] == 6 and got["name"] == "Anna B"
+
+
+async def test_a_job_near_offline_technicians_goes_to_one_on_shift(redis: Redis,
+                                                                   clock: Clock) -> None:
+    # The six technicians nearest the job are off shift and one across town is working:
+    # the local pass saw only the six, planned nothing and did not escalate, so the job
+    # waited (150 empty passes a trigger) for the periodic full recompute.
+    eng = clock_engine(redis, clock, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, clock(), {f"city.off{i}": tech_spec(52.37 + i * 0.001, 4.89)
+                                   for i in range(6)}, online=False)
+    await add_techs(eng, clock(), {"city.far": tech_spec(52.42, 4.97)})
+    rc = recomputer(eng)
+    await rc.run("city")
+    created = await eng.create_job("city", job(52.371, 4.891), ADMIN)
+    reports = await rc.run("city")
+    assert len(reports) <= 3, [r.mode for r in reports]
+    j = await eng.job(created["id"])
+    assert (j["status"], j["technician"]) == ("offered", "city.far")
