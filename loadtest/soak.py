@@ -37,7 +37,8 @@ MAX_DURATION_S = 4 * 3600.0
 # Shown first in the printed table (the rest follow when they grow).
 HEADLINE = ("server_rss_mb", "server_fds", "server_threads", "metrics_rss_mb",
             "hub_asyncio_tasks", "hub_connections", "hub_subscribers", "hub_topic_state",
-            "hub_tracked_tickets", "hub_view_tickets", "hub_estimates_sent", "redis_rss_mb",
+            "hub_tracked_tickets", "hub_view_tickets", "hub_estimates_sent", "hub_token_cache",
+            "hub_python_blocks", "redis_rss_mb",
             "redis_fds", "worker_rss_mb", "worker_fds", "redis_used_mb", "redis_keys",
             "redis_keys_persistent", "redis_keys_with_ttl", "revoked_tokens")
 HUB_LEFTOVERS = ("hub_connections", "hub_subscribers", "hub_topics", "hub_topic_state",
@@ -184,7 +185,7 @@ async def _one(t: float, pids: dict[str, int], api: Any, redis: Any, expiring: s
     extra["driver_phones"] = float(load.phones)
     try:
         r = await api.http.get("/v1/revocations",
-                               headers={"Authorization": f"Bearer {api.token('admin')}"})
+                               headers={"Authorization": f"Bearer {load.admin()}"})
         extra["revoked_tokens"] = float(len(r.json().get("tokens", [])))
     except Exception:  # a sample with one value fewer
         pass
@@ -278,12 +279,13 @@ def _plot(r: dict[str, Any], path: Path) -> str | None:
         return None
     from loadtest.soak_stats import series_of
     series = series_of(r["samples"] + r["cooldown_samples"])
-    panels = [("server process (MB)", ["server_rss_mb", "worker_rss_mb", "redis_rss_mb"]),
+    panels = [("memory (MB)", ["server_rss_mb", "worker_rss_mb", "redis_rss_mb",
+                               "redis_used_mb"]),
               ("open descriptors", ["server_fds", "worker_fds", "redis_fds"]),
               ("hub tables", ["hub_connections", "hub_subscribers", "hub_topic_state",
                               "hub_tracked_tickets", "hub_asyncio_tasks",
-                              "hub_estimates_sent"]),
-              ("Redis memory (MB)", ["redis_used_mb"]),
+                              "hub_estimates_sent", "hub_token_cache"]),
+              ("server's Python allocated blocks", ["hub_python_blocks"]),
               ("Redis keys", ["redis_keys", "redis_keys_persistent", "redis_keys_with_ttl"]),
               ("event streams (entries)", [n for n in series if n.endswith(":events:len")])]
     fig, axes = plt.subplots(2, 3, figsize=(15, 8))

@@ -67,6 +67,7 @@ class Load:
     open_ws: Tally[str] = field(default_factory=Tally)
     phones: int = 0
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    _tokens: dict[tuple[str, ...], str] = field(default_factory=dict)
 
     # -- plumbing ------------------------------------------------------------------------
 
@@ -107,8 +108,17 @@ class Load:
         self.tally[f"{what} {r.status_code}"] += 1
         return r
 
+    def token(self, role: str, **scope: str) -> str:
+        """One token per device, kept, as a deployment gives them (a kiosk's lasts a year):
+        the server's cache of verified tokens then holds devices, not requests."""
+        key = (role, *sorted(f"{k}={v}" for k, v in scope.items()))
+        tok = self._tokens.get(key)
+        if tok is None:
+            tok = self._tokens[key] = self.api.token(role, **scope)
+        return tok
+
     def admin(self) -> str:
-        return self.api.token("admin")
+        return self.token("admin")
 
     def sites(self, headless: bool = True) -> list[str]:
         """``soak0`` … with screens and phones, then ``soakapi0`` … with none (an API-only
@@ -162,9 +172,9 @@ class Load:
             if site not in self.sites(headless=False):
                 continue
             for c in range(sh.counters):
-                token = self.api.token("agent", site=site, counter=f"c{c}")
+                token = self.token("agent", site=site, counter=f"c{c}")
                 jobs.append(Watcher(self, f"counter:{site}:c{c}", token, "console").churn())
-            display = self.api.token("display", site=site)
+            display = self.token("display", site=site)
             for _ in range(sh.boards):
                 jobs.append(Watcher(self, f"board:{site}", display, "board").churn())
         for i in range(sh.devices):
@@ -179,7 +189,7 @@ class Load:
         n = 0
         while await self.nap(self.rng.expovariate(self.shape.arrivals_per_s)):
             n += 1
-            kiosk = self.api.token("kiosk", site=site, subject=f"soak:kiosk:{n % 20}")
+            kiosk = self.token("kiosk", site=site, subject=f"soak:kiosk:{n % 20}")
             r = await self.post("issue", f"/v1/sites/{site}/tickets", kiosk,
                                 {"service": f"s{n % self.shape.services}", "channel": "kiosk"},
                                 {"Idempotency-Key": f"{site}-{n}-{time.time_ns()}"})
@@ -197,7 +207,7 @@ class Load:
             await self.post("cancel", f"/v1/tickets/{t['id']}/cancel", t["token"], {})
 
     async def counter(self, site: str, counter: str) -> None:
-        token = self.api.token("agent", site=site, counter=counter)
+        token = self.token("agent", site=site, counter=counter)
         base = f"/v1/sites/{site}/counters/{counter}"
         await self.nap(self.rng.uniform(0, 5))
         while self.left() > 0:
@@ -271,7 +281,7 @@ class Load:
                 if isinstance(m, dict) and m.get("op") == "error":
                     errors.append(str(m.get("code")))
 
-        ws = await self._open("?token=" + self.api.token("display", site=site), on)
+        ws = await self._open("?token=" + self.token("display", site=site), on)
         if ws is None:
             return
         for frame in (b"not json{", b'{"op":"dance"}', b'{"op":"subscribe"}',
@@ -299,7 +309,7 @@ class Load:
 
     async def flood(self) -> None:
         site = f"soak{self.rng.randrange(self.shape.sites)}"
-        ws = await self._open("?token=" + self.api.token("display", site=site))
+        ws = await self._open("?token=" + self.token("display", site=site))
         if ws is None:
             return
         for _ in range(40):
@@ -309,7 +319,7 @@ class Load:
     async def dropped(self) -> None:
         """Subscribe and drop the socket at once, with no close frame."""
         site = f"soak{self.rng.randrange(self.shape.sites)}"
-        ws = await self._open("?token=" + self.api.token("display", site=site))
+        ws = await self._open("?token=" + self.token("display", site=site))
         if ws is not None:
             ws.send_text(msgspec.json.encode({"op": "subscribe", "topic": f"board:{site}"}))
             await asyncio.sleep(self.rng.uniform(0, 0.2))
@@ -319,8 +329,8 @@ class Load:
         site = f"soak{self.rng.randrange(self.shape.sites)}"
         admin = self.admin()
         http = self.api.http
-        kiosk = {"Authorization": "Bearer " + self.api.token("kiosk", site=site,
-                                                              subject="soak:kiosk:bad")}
+        kiosk = {"Authorization": "Bearer " + self.token("kiosk", site=site,
+                                                          subject="soak:kiosk:bad")}
         calls = [("unknown_ticket", http.get(f"/v1/tickets/{site}.nope",
                                              headers={"Authorization": f"Bearer {admin}"})),
                  ("oversize", http.post(f"/v1/sites/{site}/tickets", headers=kiosk,
@@ -466,7 +476,7 @@ class Device(Watcher):
 
     def __init__(self, load: Load, i: int) -> None:
         tech = f"{REGION}.t{i}"
-        super().__init__(load, f"tech:{tech}", load.api.token("tech", tech=tech), "device",
+        super().__init__(load, f"tech:{tech}", load.token("tech", tech=tech), "device",
                          MSGPACK)
         self.lat, self.lon = 52.3 + i * 0.01, 4.8
         self.fix_t = 0

@@ -4,7 +4,9 @@ verdict on whether it is bounded.
 
 A series is one metric over time: ``[(t_s, value), ...]``. Its verdict:
 
-- ``flat``: after the warm-up it moves less than its tolerance over a day at that slope;
+- ``flat``: after the warm-up it moves less than its tolerance over a day at that slope,
+  or its slope is within the noise (under ``MIN_T`` standard errors: clients coming and
+  going move a connection count up and down by more than a half-hour trend);
 - ``levels off``: it grew, but its last half grew less than half as fast as the whole;
 - ``grows``: it still grows at the end (with ``expires`` when Redis holds those keys with
   a time-to-live, so they stop at the TTL's worth rather than for ever);
@@ -26,6 +28,9 @@ FLOOR = {"_mb": 4.0, "_fds": 8.0, "_threads": 2.0}
 DEFAULT_FLOOR = 5.0
 SHARE = 0.10
 LATE_RATIO = 0.5
+# A slope counts only past this many standard errors (samples of clients that stay minutes
+# are not independent, so higher than the textbook 2).
+MIN_T = 4.0
 
 _METRIC = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+(\S+)")
 _SLOT = re.compile(r"\{(site|region):[^}]*\}")
@@ -63,17 +68,37 @@ def key_group(key: str) -> str:
     return "".join(parts)
 
 
-def slope_per_hour(points: Series) -> float:
-    """Least-squares slope of value over time, per hour (0 with fewer than 2 points)."""
+def _fit(points: Series) -> tuple[float, float] | None:
+    """Least-squares slope of value over time (per second) and its standard error (0
+    with only two points); None with fewer than two points or no spread in time."""
     n = len(points)
     if n < 2:
-        return 0.0
+        return None
     mt = sum(t for t, _ in points) / n
     mv = sum(v for _, v in points) / n
-    den = sum((t - mt) ** 2 for t, _ in points)
-    if den == 0:
+    sxx = sum((t - mt) ** 2 for t, _ in points)
+    if sxx == 0:
+        return None
+    b = sum((t - mt) * (v - mv) for t, v in points) / sxx
+    if n < 3:
+        return b, 0.0
+    ssr = sum((v - mv - b * (t - mt)) ** 2 for t, v in points)
+    return b, math.sqrt(ssr / (n - 2) / sxx)
+
+
+def slope_per_hour(points: Series) -> float:
+    """Least-squares slope of value over time, per hour (0 with fewer than 2 points)."""
+    fit = _fit(points)
+    return 0.0 if fit is None else fit[0] * 3600.0
+
+
+def slope_t(points: Series) -> float:
+    """The slope over its standard error (inf for a perfect line, 0 for too few points)."""
+    fit = _fit(points)
+    if fit is None or len(points) < 3:
         return 0.0
-    return sum((t - mt) * (v - mv) for t, v in points) / den * 3600.0
+    b, se = fit
+    return abs(b) / se if se > 0 else (math.inf if b else 0.0)
 
 
 def tolerance(name: str, level: float) -> float:
@@ -95,7 +120,8 @@ def growth(name: str, points: Series, warmup_s: float, expires: bool = False
     late = slope_per_hour(after[len(after) // 2:])
     level = sum(v for _, v in after) / len(after)
     tol = tolerance(name, level)
-    if abs(slope) * 24 <= tol:
+    t_stat = slope_t(after)
+    if abs(slope) * 24 <= tol or t_stat < MIN_T:
         verdict = "flat"
     elif slope < 0:
         verdict = "falls"
@@ -106,6 +132,7 @@ def growth(name: str, points: Series, warmup_s: float, expires: bool = False
     return {"metric": name, "samples": len(points), "start": points[0][1],
             "after_warmup": after[0][1], "end": points[-1][1], "max": max(v for _, v in points),
             "per_hour": round(slope, 3), "late_per_hour": round(late, 3),
+            "t": round(t_stat, 1) if math.isfinite(t_stat) else None,
             "per_day_tolerance": round(tol, 3), "verdict": verdict}
 
 

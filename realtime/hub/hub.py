@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import sys
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -415,6 +416,11 @@ class Hub:
         for feed in feeds:
             for table, n in feed.sizes().items():
                 out[table] = out.get(table, 0) + n
+        # Bounded by design, shown so that memory growth can be told from a leak: tokens
+        # verified and remembered (an LRU of 8,192), and the interpreter's allocated blocks.
+        from realtime.auth import _verified
+        out["token_cache"] = _verified.cache_info().currsize
+        out["python_blocks"] = sys.getallocatedblocks()
         est = self.estimator
         if est is not None:
             out["estimate_sites"] = len(est.sites)

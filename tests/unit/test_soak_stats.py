@@ -28,6 +28,14 @@ def test_verdicts() -> None:
     assert growth("x", [], 0)["verdict"] == "no data"
 
 
+def test_noise_is_not_growth() -> None:
+    # Connections coming and going: +-10 around 50 with a slight drift inside the noise.
+    import random
+    rng = random.Random(3)
+    noisy = [(t, 50 + rng.uniform(-10, 10) + t / 3600) for t in range(0, 1800, 15)]
+    assert growth("hub_connections", noisy, 0)["verdict"] == "flat"
+
+
 def test_tolerance_is_a_share_of_the_level_or_a_floor() -> None:
     # 3 MB a day on a 100 MB process is flat; 30 MB a day is not.
     slow = [(t, 100 + 3 * t / 86400) for t in range(0, 7200, 60)]
