@@ -25,7 +25,7 @@ from queueing.errors import (
     UnknownSite,
     UnknownTicket,
 )
-from queueing.model import CounterState, SiteConfig, TicketRequest, validate_site
+from queueing.model import CounterState, SiteConfig, TicketRequest, TicketStatus, validate_site
 from queueing.numbering import local_day
 from queueing.store import Store
 from queueing.tickets import public
@@ -64,6 +64,8 @@ CURRENT_OPS = {
 }
 STATE_OPS = {"open": CounterState.OPEN, "pause": CounterState.PAUSED,
              "close": CounterState.CLOSED}
+OPEN_STATES = frozenset(s.value for s in (transitions.WAITING_STATES | transitions.ACTIVE_STATES
+                                          | {TicketStatus.PARKED}))
 # Why a ticket was cancelled, as its ticket and the ``cancelled`` event say.
 CANCEL_REASONS = ("day_closed", "by_staff", "by_holder")
 COUNTER_OPS = ("open", "pause", "close", "call-next", "call", *CURRENT_OPS, "unpark")
@@ -188,12 +190,20 @@ class Engine:
             raise UnknownService(f"unknown service {service}")
         return await self._self_op(ticket_id, Op.MOVE, actor, service)
 
-    async def _self_op(self, ticket_id: str, op: Op, actor: Actor, arg: str = ""
+    async def set_notify(self, ticket_id: str, to: str | None, actor: Actor) -> dict[str, Any]:
+        """Where an open ticket's "almost your turn" and "your turn" messages go (an SMS
+        number, say, typed at the kiosk after the ticket came out); None stops them."""
+        return await self._self_op(ticket_id, None, actor, to or "")
+
+    async def _self_op(self, ticket_id: str, op: Op | None, actor: Actor, arg: str = ""
                        ) -> dict[str, Any]:
         site = _site_of(ticket_id)
         c = await self._cached(site)
+        # None: ``notify``, which changes no status: any open ticket.
+        allowed = transitions.sources(op) if op is not None else sorted(OPEN_STATES)
         r = await self.store.run("ticket_self", site, self.clock(), actor.subject, actor.via,
-                                 ticket_id, op.value, ",".join(transitions.sources(op)), arg)
+                                 ticket_id, op.value if op is not None else "notify",
+                                 ",".join(allowed), arg)
         return public(r["ticket"], r.get("position") or None, c.tz)
 
     async def close_day(self, site: str, before_ms: int, actor: Actor) -> dict[str, Any]:

@@ -125,6 +125,12 @@ class CloseDayRequest(Strict):
     before: datetime | None = None
 
 
+class NotifyRequest(Strict):
+    """``POST /v1/tickets/{ticket}/notify``: where the ticket's alerts go (null: nowhere)."""
+
+    to: Annotated[str, msgspec.Meta(min_length=1, max_length=512, pattern=PLAIN)] | None
+
+
 class TransferRequest(Strict):
     """``POST /v1/tickets/{ticket}/transfer``: the service a waiting or parked ticket goes to."""
 

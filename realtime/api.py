@@ -11,7 +11,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from queueing.errors import BadRequest, Forbidden, UnknownTicket
-from queueing.model import CloseDayRequest, SiteConfig, TicketRequest, TransferRequest
+from queueing.model import (
+    CloseDayRequest,
+    NotifyRequest,
+    SiteConfig,
+    TicketRequest,
+    TransferRequest,
+)
 from realtime import ratelimit
 from realtime.auth import Principal, make_token
 from realtime.body import json_body
@@ -171,6 +177,16 @@ async def cancel_ticket(request: Request) -> Response:
     return _json(await ctx(request).engine.cancel(ticket_id, actor(p), reason=reason))
 
 
+async def notify_ticket(request: Request) -> Response:
+    """The holder (the kiosk, with the ticket's own token, right after issuing it) or an
+    agent says where the ticket's alerts go: an SMS number, or null to stop them."""
+    ticket_id = request.path_params["ticket"]
+    p = _may_see_ticket(request, ticket_id)
+    c = ctx(request)
+    body = await json_body(request, NotifyRequest, c.settings.max_body_bytes)
+    return _json(await c.engine.set_notify(ticket_id, body.to, actor(p)))
+
+
 async def transfer_ticket(request: Request) -> Response:
     """An agent sends a waiting or parked ticket to another service (reception: "you are in
     the wrong queue"); a ticket at a counter is transferred by its counter."""
@@ -259,6 +275,7 @@ ROUTES = [
     Route("/v1/tickets/{ticket}", get_ticket, methods=["GET"]),
     Route("/v1/tickets/{ticket}/cancel", cancel_ticket, methods=["POST"]),
     Route("/v1/tickets/{ticket}/transfer", transfer_ticket, methods=["POST"]),
+    Route("/v1/tickets/{ticket}/notify", notify_ticket, methods=["POST"]),
     Route("/v1/sites/{site}/close-day", close_day, methods=["POST"]),
     Route("/v1/sites/{site}/counters/{counter}/{op}", counter_op, methods=["POST"]),
     Route("/v1/sites/{site}/services/{service}/queue", service_queue, methods=["GET"]),

@@ -12,7 +12,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from queueing.model import CloseDayRequest, SiteConfig, TicketRequest, TransferRequest
+from queueing.model import (
+    CloseDayRequest,
+    NotifyRequest,
+    SiteConfig,
+    TicketRequest,
+    TransferRequest,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ register(
               "Cancel a ticket not being served (its `cancel_reason` says by whom)",
               "the ticket's own token, or agent", errors=("unknown_ticket",
                                                           "invalid_transition")),
+    Operation("post", "/v1/tickets/{ticket}/notify",
+              "Where an open ticket's alerts go (`to`: an SMS number or push endpoint; null "
+              "stops them); 'almost your turn' is armed as for a ticket issued with `notify`",
+              "the ticket's own token, or agent of its site", NotifyRequest,
+              errors=("unknown_ticket", "invalid_transition", "bad_request")),
     Operation("post", "/v1/tickets/{ticket}/transfer",
               "Send a waiting or parked ticket to another service; it keeps its class and "
               "arrival there and becomes `transferred`", "agent of the ticket's site",

@@ -144,12 +144,15 @@ def page(name: str, site_of: Callable[[dict[str, str]], str], check: Check,
 async def _kiosk_boot(request: Request, site: str) -> dict[str, Any]:
     """``check_in``: whether the site has a booking schedule, so the kiosk offers check-in by
     code only where a code can work. Asked of the booking engine as a check-in asks it (its
-    cached schedule, else one Redis read), so the page and a check-in agree."""
+    cached schedule, else one Redis read), so the page and a check-in agree. ``sms``: whether
+    notifications go anywhere (a webhook to an SMS gateway is configured), so the kiosk offers
+    "text me before my turn" only where a text can come."""
+    sms = bool(ctx(request).settings.notify_webhook_url)
     try:
         await booking_engine(request).schedule(site)
     except BookingNotConfigured:
-        return {"check_in": False}
-    return {"check_in": True}
+        return {"check_in": False, "sms": sms}
+    return {"check_in": True, "sms": sms}
 
 
 def _ticket_site(params: dict[str, str]) -> str:

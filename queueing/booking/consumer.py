@@ -144,14 +144,25 @@ class SiteWatcher:
         self.lengths.observe(kind, data)
         t = data.get("ticket")
         if kind == "issued" and t and t.get("notify"):
-            pos = int(data.get("index") or 0) + 1
-            if not self._due(pos, t["service"]):
-                self.armed.add(t["id"])
-                await self.owner.redis.set(self._alert_key(t["id"]), "armed", nx=True,
-                                           ex=CLAIM_TTL_S)
+            await self._arm(t, int(data.get("index") or 0) + 1)
+        elif kind == "notify_set" and t:
+            # A number typed after the ticket came out: armed as if given at issue, from
+            # where the ticket is now (already near the front: only "your turn" comes).
+            if t.get("notify") and self.view.position(t["id"]):
+                await self._arm(t, self.view.position(t["id"]) or 0)
+            elif not t.get("notify"):
+                self.armed.discard(t["id"])
         if change.services or change.counters or change.config:
             await self._check(change.services if not (change.counters or change.config)
                               else set(self.view.queues))
+
+    async def _arm(self, t: dict[str, Any], position: int) -> None:
+        """Arm "almost your turn" for a ticket that joined beyond the thresholds (once per
+        ticket: a key that went to "sent" stays so)."""
+        if not self._due(position, t["service"]):
+            self.armed.add(t["id"])
+            await self.owner.redis.set(self._alert_key(t["id"]), "armed", nx=True,
+                                       ex=CLAIM_TTL_S)
 
     async def _events(self, kind: str, data: dict[str, Any], eid: str) -> None:
         if kind in ("called", "recalled"):

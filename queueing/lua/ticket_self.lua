@@ -1,5 +1,6 @@
--- Operations addressed to a ticket by id: cancel (by its holder or an agent), unpark, and
--- move (an agent sends a waiting or parked ticket to another service's queue).
+-- Operations addressed to a ticket by id: cancel (by its holder or an agent), unpark, move
+-- (an agent sends a waiting or parked ticket to another service's queue) and notify (where
+-- its "almost your turn" / "your turn" messages go: an SMS number; '' stops them).
 -- ARGV[4]: ticket id, ARGV[5]: op, ARGV[6]: allowed source states, ARGV[7]: the argument —
 -- for a cancel its reason ('' or absent: none; "day_closed" when the end of the day closes
 -- it, "by_staff", "by_holder"), kept on the ticket as cancel_reason; for a move the service.
@@ -54,5 +55,11 @@ elseif op == 'move' then
   local off = emit('transferred', {ticket = t, from = prev, index = idx, after = after,
     from_service = from_svc, to_service = svc})
   return ok({ticket = t, offset = off, position = idx + 1})
+elseif op == 'notify' then
+  -- The status stays; the notification watcher arms "almost your turn" from the event.
+  t.notify = reason
+  save(t, {'notify'})
+  local off = emit('notify_set', {ticket = t, from = prev})
+  return ok({ticket = t, offset = off, position = position(t)})
 end
 return fail('bad_request', 'unknown op ' .. op)

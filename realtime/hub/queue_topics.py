@@ -232,7 +232,9 @@ class Ticket:
         tid = ref.parts[0]
         t = entry.data.get("ticket")
         if t is not None and t.get("id") == tid:
-            return Message(TICKET_TYPES.get(entry.type, entry.type), self.view(feed, t))
+            if entry.type not in TICKET_TYPES:  # notify_set: nothing the holder sees moved
+                return None
+            return Message(TICKET_TYPES[entry.type], self.view(feed, t))
         current = feed.view.tickets.get(tid)
         if current is None:
             return None
@@ -243,7 +245,7 @@ class Ticket:
 
     def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
         t = entry.data.get("ticket")
-        if t is None or t.get("id") != ref.parts[0]:
+        if t is None or t.get("id") != ref.parts[0] or entry.type not in TICKET_TYPES:
             return None
         data = self.view(feed, t) | {"position": None, "people_ahead": None, "estimate": None,
                                      "counters_open": None}

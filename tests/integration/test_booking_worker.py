@@ -317,3 +317,38 @@ async def test_sms_holders_hear_of_a_move_and_of_a_cancellation_they_did_not_mak
     sent = [msgspec.json.decode(body) for _, body in rec.got]
     assert not [n for n in sent if n["ticket"] in (mine["id"], silent["id"])]
     assert len(sent) == 4
+
+
+async def test_a_number_typed_after_the_ticket_came_out_gets_the_alerts(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """At the kiosk, after the ticket is printed: "text me when it's nearly my turn". The
+    number set with the ticket's own token arms "almost your turn" from where the ticket is;
+    a number taken back (null) gets nothing more."""
+    engine = Engine(Store(redis), config_ttl_s=0)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    await engine.counter_op("demo", "1", "open", ADMIN)
+    holder = Actor("ticket", "kiosk")
+    async with stamped_receiver() as rec:
+        with worker(redis_server.url, rec.url, tmp_path / "worker.log",
+                    SWITCHBOARD_ALERT_POSITION="2", SWITCHBOARD_ALERT_WAIT_S="0"):
+            await watcher_live(redis)
+            tickets = [(await engine.issue("demo", TicketRequest("internal", Channel.KIOSK),
+                                           ADMIN)).ticket for _ in range(5)]
+            mine, withdrawn = tickets[3], tickets[4]
+            assert (await engine.set_notify(mine["id"], "+8613800000001", holder))["id"] \
+                == mine["id"]
+            await engine.set_notify(withdrawn["id"], "+8613800000002", holder)
+            await engine.set_notify(withdrawn["id"], None, holder)
+            for _ in range(2):  # mine is second now
+                await engine.counter_op("demo", "1", "call-next", AGENT)
+                await engine.counter_op("demo", "1", "complete", AGENT)
+            almost = await until(lambda: kinds(rec, "almost"), 20, "almost your turn")
+            assert (almost[0]["ticket"], almost[0]["to"]) == (mine["id"], "+8613800000001")
+            for _ in range(3):  # mine, then the withdrawn one, are called
+                await engine.counter_op("demo", "1", "call-next", AGENT)
+                await engine.counter_op("demo", "1", "complete", AGENT)
+            turn = await until(lambda: kinds(rec, "turn"), 20, "your turn")
+            await asyncio.sleep(1.0)
+    assert [n["ticket"] for n in kinds(rec, "turn")] == [mine["id"]]
+    assert turn[0]["to"] == "+8613800000001"
+    assert len(kinds(rec, "almost")) == 1

@@ -238,3 +238,43 @@ async def test_find_the_open_ticket_by_its_number(server: Server, redis: Redis) 
     r = await c.get("/v1/sites/ghost/tickets", params={"number": "A001"},
                     headers=server.auth("admin"))
     assert (r.status_code, r.json()["code"]) == (404, "unknown_site")
+
+
+async def test_set_where_alerts_go_over_http(server: Server, redis: Redis) -> None:
+    c = server.client
+    t = (await c.post("/v1/sites/demo/tickets", json={"service": "lab", "channel": "kiosk"},
+                      headers=server.auth("kiosk", site="demo"))).json()
+    own = {"Authorization": f"Bearer {t['token']}"}
+    url = f"/v1/tickets/{t['id']}/notify"
+    key = keys.ticket("demo", t["id"])
+    for headers, body, status, code in (
+        (own, {"to": 13800000000}, 400, "bad_request"),
+        (own, {"to": ""}, 400, "bad_request"),
+        (own, {"to": "+86\n138"}, 400, "bad_request"),
+        (own, {}, 400, "bad_request"),
+        (own, {"to": "+86138", "via": "sms"}, 400, "unknown_field"),
+        (server.auth("kiosk", site="demo"), {"to": "+86138"}, 403, "forbidden"),
+    ):
+        r = await c.post(url, json=body, headers=headers)
+        assert (r.status_code, r.json()["code"]) == (status, code), (body, r.text)
+    assert await redis.hget(key, "notify") in (None, b"")  # type: ignore[misc]
+    ws_url = f"{server.base.replace('http', 'ws')}/ws?token={t['token']}"
+    async with websockets.connect(ws_url) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "topic": f"ticket:{t['id']}", "id": 1}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["op"] == "snapshot"
+        r = await c.post(url, json={"to": "+8613800000000"}, headers=own)
+        assert r.status_code == 200 and r.json()["status"] == "waiting", r.text
+        # The holder's page hears nothing of it (no change it shows), then the call.
+        await c.post("/v1/sites/demo/counters/4/call-next",
+                     headers=server.auth("agent", site="demo", counter="4"))
+        msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert msg.get("type") == "called", msg
+        assert "notify" not in msg["data"]
+    assert await redis.hget(key, "notify") == b"+8613800000000"  # type: ignore[misc]
+    r = await c.post(url, json={"to": None}, headers=server.auth("agent", site="demo",
+                                                                 counter="4"))
+    assert r.status_code == 200 and await redis.hget(key, "notify") == b""  # type: ignore[misc]
+    await c.post("/v1/sites/demo/counters/4/complete",
+                 headers=server.auth("agent", site="demo", counter="4"))
+    r = await c.post(url, json={"to": "+8613800000000"}, headers=own)
+    assert (r.status_code, r.json()["code"]) == (409, "invalid_transition")

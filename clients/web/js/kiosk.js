@@ -31,14 +31,14 @@ let checkInOpen = boot.check_in === true;
 
 // Screens left with someone's typing or ticket on them go back to the start by themselves
 // (the next person must not see it), warning first; what the warning says on each.
-const IDLE_TEXT = { checkin: 'idle_text_checkin', ticket: 'idle_text' };
+const IDLE_TEXT = { checkin: 'idle_text_checkin', ticket: 'idle_text', sms: 'idle_text_sms' };
 // The start screen, left alone this long, puts back the kiosk's language, text size and
 // contrast: one person's choice is not the next one's. Nothing of anyone's is lost, so no warning.
 const START_RESET_S = 60;
 
 function show(name) {
   screen = name;
-  for (const s of ['services', 'busy', 'checkin', 'ticket']) $(`screen-${s}`).hidden = s !== name;
+  for (const s of ['services', 'busy', 'checkin', 'sms', 'ticket']) $(`screen-${s}`).hidden = s !== name;
   document.body.dataset.screen = name;
   startIdle();
 }
@@ -72,9 +72,16 @@ function renderChrome() {
   setText($('checkin-submit'), t('check_in'));
   $('print-btn').replaceChildren(icon('print'), t('print'));
   setText($('done-btn'), t('done'));
+  $('sms-btn').replaceChildren(icon('phone'), t('sms_offer'));
+  setText($('sms-title'), t('sms_title'));
+  setText($('phone-label'), t('phone_label'));
+  setText($('phone-hint'), t('phone_hint'));
+  setText($('sms-back'), t('back'));
+  setText($('sms-submit'), t('sms_submit'));
   setText($('idle-title'), t('idle_title'));
   setText($('more-time'), t('more_time'));
   renderKeypad();
+  renderPhonepad();
 }
 
 function renderServices() {
@@ -119,6 +126,10 @@ function renderTicket() {
   qr.alt = t('scan');
   setText($('t-scan'), t('scan'));
   setText($('t-time'), t('taken_at', { time: formatTime(ticket.issued_at ?? Date.now(), lang, tz) }));
+  // Texts only where the server has an SMS gateway, and only for a ticket still waiting.
+  $('sms-btn').hidden = !(boot.sms && ticket.token && ticket.position && !ticket.sms);
+  $('t-sms').hidden = !ticket.sms;
+  setText($('t-sms'), ticket.sms ? t('sms_set', { phone: ticket.sms }) : '');
 }
 
 // Booking codes use these characters only (no 0/O, 1/I: they are read aloud and typed).
@@ -136,6 +147,56 @@ function renderKeypad() {
       setText($('checkin-error'), '');
     },
   }, k === 'clear' ? t('clear') : k === 'del' ? t('del') : k)));
+}
+
+// A mobile number: digits, a leading + for another country's (6 to 15 digits, ITU E.164).
+const PHONE = /^\+?[0-9]{6,15}$/;
+
+function renderPhonepad() {
+  const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9', '+', '0', 'del'];
+  $('phonepad').replaceChildren(...keys.map((k) => h('button', {
+    type: 'button', class: `btn k-key${k === 'del' ? ' k-key-fn' : ''}`,
+    'aria-label': k === 'del' ? t('del') : null,
+    onclick: () => {
+      const input = $('phone');
+      if (k === 'del') input.value = input.value.slice(0, -1);
+      else if (input.value.length < 16) input.value += k;
+      setText($('sms-error'), '');
+    },
+  }, k === 'del' ? t('del') : k)));
+}
+
+/** "138****0001": enough for its owner to check, not for the next person to read. */
+export function maskPhone(p) {
+  return p.length <= 6 ? p : `${p.slice(0, 3)}${'*'.repeat(p.length - 7)}${p.slice(-4)}`;
+}
+
+async function setSms(ev) {
+  ev.preventDefault();
+  const phone = $('phone').value.replace(/[\s-]/g, '');
+  if (busy || !ticket) return;
+  if (!PHONE.test(phone)) {
+    setText($('sms-error'), t('phone_format'));
+    return;
+  }
+  busy = true;
+  const r = await api(`/v1/tickets/${encodeURIComponent(ticket.id)}/notify`, { method: 'POST', body: { to: phone }, bearer: ticket.token });
+  busy = false;
+  if (screen !== 'sms') return; // back at the start meanwhile
+  if (!r.ok) {
+    setText($('sms-error'), errorText(r));
+    return;
+  }
+  ticket = { ...ticket, sms: maskPhone(phone) };
+  clearSms();
+  renderTicket();
+  show('ticket');
+  $('done-btn').focus();
+}
+
+function clearSms() {
+  $('phone').value = '';
+  setText($('sms-error'), '');
 }
 
 function setLang(l) {
@@ -270,7 +331,7 @@ function closeWarning() {
   // Focus is back where it was (the dialog restores it), but a text field gets its caret at
   // the start: put it after the code, so a keyboard's typing carries on rather than go first.
   const el = document.activeElement;
-  if (el === $('code')) el.setSelectionRange(el.value.length, el.value.length);
+  if (el === $('code') || el === $('phone')) el.setSelectionRange(el.value.length, el.value.length);
 }
 
 /** The check-in form empty again: no code, half-typed or refused, is left for the next person. */
@@ -283,6 +344,7 @@ function clearCheckIn() {
 function reset() {
   ticket = null;
   clearCheckIn();
+  clearSms();
   restoreDefaults();
   show('services');
 }
@@ -308,6 +370,9 @@ if (!site || boot.error) {
   $('checkin-back').addEventListener('click', () => { clearCheckIn(); show('services'); });
   $('checkin-form').addEventListener('submit', checkIn);
   $('print-btn').addEventListener('click', () => window.print());
+  $('sms-btn').addEventListener('click', () => { show('sms'); $('phone').focus(); });
+  $('sms-back').addEventListener('click', () => { clearSms(); show('ticket'); $('done-btn').focus(); });
+  $('sms-form').addEventListener('submit', setSms);
   $('done-btn').addEventListener('click', reset);
   // Someone is there: a finger, a key or typing (a scanner, dictation) starts the time again
   // ('click' too, as a screen reader may send only that). "More time" needs no handler of its own.

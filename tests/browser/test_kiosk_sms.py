@@ -1,0 +1,109 @@
+"""At the kiosk, after the ticket came out: "text me before my turn" — a mobile number typed
+on the kiosk's own keypad goes to the ticket (with the ticket's own token), and the ticket
+says where texts will go. Offered only where the server has a notification webhook (an SMS
+gateway); the number is cleared when the kiosk goes back to the start."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from redis import Redis
+
+from queueing import keys
+from tests.browser.conftest import DemoServer, wait_js
+
+pytestmark = pytest.mark.browser
+WAIT_MS = 15000
+
+
+@pytest.fixture(scope="module")
+def sms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    # The webhook is never reached here: the kiosk only needs to know one is configured.
+    server = DemoServer(tmp_path_factory.mktemp("sms"), env={
+        "SWITCHBOARD_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:9/sms",
+        "SWITCHBOARD_NOTIFY_WEBHOOK_SECRET": "s" * 32}).start()
+    yield server
+    server.stop()
+
+
+def _redis(server: DemoServer) -> Redis:
+    return Redis(unix_socket_path=str(Path(server.data_dir) / "redis.sock"))
+
+
+def _kiosk(browser: Any, server: DemoServer) -> Any:
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1024},
+                              has_touch=True)
+    page = ctx.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server.page_url("kiosk", lang="en"))
+    return page
+
+
+def test_a_number_typed_at_the_kiosk_goes_to_the_ticket(browser: Any,
+                                                        sms_server: DemoServer) -> None:
+    page = _kiosk(browser, sms_server)
+    try:
+        page.get_by_role("button", name="Laboratory").first.click()
+        page.locator("#screen-ticket").wait_for()
+        ticket = page.evaluate("window.switchboardKiosk.ticket")
+        page.locator("#sms-btn").click()
+        page.locator("#screen-sms").wait_for()
+        pad = page.locator("#phonepad")
+        for key in "+86138":
+            pad.get_by_role("button", name=key, exact=True).click()
+        page.locator("#sms-submit").click()  # too short: said so, nothing sent
+        page.locator("#sms-error", has_text="6 to 15").wait_for()
+        page.locator("#phone").fill("")
+        for key in "13800000001":
+            pad.get_by_role("button", name=key, exact=True).click()
+        pad.get_by_role("button", name="Delete").click()
+        pad.get_by_role("button", name="2", exact=True).click()
+        page.locator("#sms-submit").click()
+        page.locator("#screen-ticket").wait_for()
+        page.locator("#t-sms", has_text="We will text 138****0002 when you are nearly up.") \
+            .wait_for()
+        assert page.locator("#sms-btn").is_hidden()
+        with _redis(sms_server) as r:
+            assert r.hget(keys.ticket("demo", ticket["id"]), "notify") == b"13800000002"
+        # Done: the next person sees neither the number nor the ticket.
+        page.locator("#done-btn").click()
+        page.locator("#screen-services").wait_for()
+        assert page.locator("#phone").input_value() == ""
+        page.get_by_role("button", name="Laboratory").first.click()
+        page.locator("#screen-ticket").wait_for()
+        assert page.locator("#sms-btn").is_visible() and page.locator("#t-sms").is_hidden()
+    finally:
+        page.context.close()
+
+
+def test_no_text_offered_without_a_gateway(browser: Any, demo_server: DemoServer) -> None:
+    page = _kiosk(browser, demo_server)
+    try:
+        page.get_by_role("button", name="Laboratory").first.click()
+        page.locator("#screen-ticket").wait_for()
+        wait_js(page, "window.switchboardKiosk.ticket !== null")
+        assert page.locator("#sms-btn").is_hidden()
+    finally:
+        page.context.close()
+
+
+def test_the_number_screen_fits_a_narrow_kiosk(browser: Any, sms_server: DemoServer) -> None:
+    """Large text on a small stand (or 200 % zoom): the keypad and buttons stay on the screen
+    and are 44 px targets."""
+    from tests.browser.test_accessibility import SMALL_TARGETS, assert_reflows
+    ctx = browser.new_context(locale="en-US", viewport={"width": 320, "height": 640},
+                              has_touch=True)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(sms_server.page_url("kiosk", lang="en") + "&text=large")
+        page.get_by_role("button", name="Pharmacy").first.click()
+        page.locator("#sms-btn").click()
+        page.locator("#screen-sms").wait_for()
+        assert_reflows(page, "kiosk SMS screen")
+        assert page.evaluate(SMALL_TARGETS) == []
+    finally:
+        ctx.close()
