@@ -34,7 +34,9 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
         rec = base | {"k": "i", "t": issued, "c": t.get("channel"), "p": t.get("priority")}
     elif kind == "called" and _first_call(data, t):
         rec = base | {"k": "c", "i": issued, "t": int(t["called_ms"])}
-        est = _estimate(t)
+        # The estimate given at issue was for the service the ticket was taken for: a
+        # ticket moved to another queue before its call is counted, not scored.
+        est = _estimate(t) if t.get("origin_service", t["service"]) == t["service"] else None
         if est is not None:
             rec["e"] = est
     elif kind == "completed":
@@ -77,7 +79,11 @@ def _service_start(data: dict[str, Any], t: dict[str, Any]) -> int:
 
 
 def _first_call(data: dict[str, Any], t: dict[str, Any]) -> bool:
-    """The call that ends the wait the ticket was given an estimate for."""
+    """The call that ends the ticket's wait: its first call. The event says so (``first``);
+    events written before it did: a call from ``waiting`` of a ticket never sent back or
+    transferred (then every transfer came after a call)."""
+    if "first" in data:
+        return bool(data["first"])
     return (data.get("from") == "waiting" and not int(t.get("returned") or 0)
             and t.get("origin_service", t["service"]) == t["service"])
 

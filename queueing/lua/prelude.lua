@@ -220,6 +220,9 @@ local ALL = {'id', 'site', 'n', 'number', 'service', 'status', 'priority', 'rank
 
 -- Put the counter's current ticket on the counter as called (shared by call and call-next).
 local function do_call(t, cid, prev_status, is_next)
+  -- The call that ends the ticket's wait (the day log's "called"), whatever its status was:
+  -- a ticket moved to another queue before anyone called it is called for the first time.
+  local first = t.called_ms == nil
   t.status = 'called'
   t.counter = cid
   t.calls = 1
@@ -231,7 +234,8 @@ local function do_call(t, cid, prev_status, is_next)
   local call = {ticket = t.id, number = t.number, counter = cid, service = t.service, ts = NOW}
   redis.call('LPUSH', P .. 'recent', cjson.encode(call))
   redis.call('LTRIM', P .. 'recent', 0, 19)
-  local off = emit('called', {ticket = t, counter = cid, from = prev_status, next = is_next})
+  local off = emit('called', {ticket = t, counter = cid, from = prev_status, next = is_next,
+    first = first})
   return ok({ticket = t, offset = off})
 end
 

@@ -278,3 +278,31 @@ async def test_set_where_alerts_go_over_http(server: Server, redis: Redis) -> No
                  headers=server.auth("agent", site="demo", counter="4"))
     r = await c.post(url, json={"to": "+8613800000000"}, headers=own)
     assert (r.status_code, r.json()["code"]) == (409, "invalid_transition")
+
+
+async def test_a_ticket_moved_before_its_call_counts_as_called_in_the_day_log(
+        demo: Engine, redis: Redis) -> None:
+    """Its first call ends its wait (the new queue's 'called' and wait), but the estimate it
+    was given at issue was for the other queue: counted, not scored. A ticket called, then
+    transferred by its counter and called again is called once."""
+    from queueing.daylog import record_for
+    moved = await _issue(demo, "internal")
+    await demo.note_estimate(moved["id"], 600, 300, 900, (6.0, 0.5))
+    served = await _issue(demo, "lab")
+    await demo.transfer(moved["id"], "pharmacy", ADMIN)
+    await demo.counter_op("demo", "5", "call", ADMIN, ticket=moved["id"])
+    await demo.counter_op("demo", "5", "complete", ADMIN)
+    await demo.counter_op("demo", "4", "call-next", ADMIN)
+    await demo.counter_op("demo", "4", "transfer", ADMIN, service="cashier")
+    await demo.counter_op("demo", "6", "call", ADMIN, ticket=served["id"])
+    calls = []
+    for eid, f in await redis.xrange(keys.events("demo")):
+        if f[b"t"] != b"called":
+            continue
+        got = record_for("called", msgspec.json.decode(f[b"d"]), eid.decode(), "Asia/Shanghai")
+        calls.append(got[1] if got else None)
+    moved_call, lab_call, cashier_call = calls
+    assert moved_call is not None and moved_call["k"] == "c" and moved_call["s"] == "pharmacy"
+    assert "e" not in moved_call
+    assert lab_call is not None and lab_call["s"] == "lab"
+    assert cashier_call is None
