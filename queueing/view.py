@@ -27,6 +27,7 @@ class Change:
     counter: str | None = None
     services: set[str] = field(default_factory=set)  # whose order changed
     counters: set[str] = field(default_factory=set)  # whose state or ticket changed
+    parked: set[str] = field(default_factory=set)  # services whose parked list changed
     config: bool = False
     removed: list[tuple[str, str]] = field(default_factory=list)  # (service, ticket id)
     inserted: list[tuple[str, str, str]] = field(default_factory=list)  # (service, id, after)
@@ -102,9 +103,13 @@ class SiteView:
             else:
                 self.tickets.pop(t["id"], None)
             if t["status"] == "parked":
+                if t["id"] not in self.parked:
+                    ch.parked.add(t["service"])
                 self.parked[t["id"]] = t
             else:
-                self.parked.pop(t["id"], None)
+                left = self.parked.pop(t["id"], None)
+                if left is not None:
+                    ch.parked.add(left["service"])
         return ch
 
     def _insert(self, svc: str, tid: str, after: str, ch: Change) -> None:

@@ -337,7 +337,10 @@ class CounterTopic:
     def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
         site = feed.key
         for c in feed.view.config.counters:
-            if c.id in change.counters or set(c.services) & change.services or change.config:
+            # A ticket parked or leaving the parked list (unparked, called, moved, cancelled)
+            # changes the list of every console serving its service, not only the actor's.
+            touched = change.services | change.parked
+            if c.id in change.counters or set(c.services) & touched or change.config:
                 yield f"counter:{site}:{c.id}"
 
 

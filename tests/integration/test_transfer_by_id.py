@@ -306,3 +306,40 @@ async def test_a_ticket_moved_before_its_call_counts_as_called_in_the_day_log(
     assert "e" not in moved_call
     assert lab_call is not None and lab_call["s"] == "lab"
     assert cashier_call is None
+
+
+async def test_every_console_of_the_service_sees_its_parked_list_change(server: Server) -> None:
+    """Parked at counter 3, the ticket appears on counter 2's console (both serve
+    paediatrics) at once; moved away or cancelled by id, it leaves it at once — not only on
+    the console that acted."""
+    c = server.client
+    agent3 = server.auth("agent", site="demo", counter="3")
+    url = (f"{server.base.replace('http', 'ws')}/ws?token="
+           f"{server.token('agent', site='demo', counter='2')}")
+
+    async def parked_now(ws: Any, want: list[str]) -> None:
+        while True:
+            msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
+            if [p["number"] for p in msg["data"].get("parked", [])] == want:
+                return
+
+    async with websockets.connect(url) as ws:
+        await ws.send(json.dumps({"op": "subscribe", "topic": "counter:demo:2", "id": 1}))
+        assert json.loads(await asyncio.wait_for(ws.recv(), 5))["data"]["parked"] == []
+        numbers = []
+        for _ in range(2):
+            t = (await c.post("/v1/sites/demo/tickets",
+                              json={"service": "paediatrics", "channel": "kiosk"},
+                              headers=agent3)).json()
+            await c.post("/v1/sites/demo/counters/3/call", json={"ticket": t["id"]},
+                         headers=agent3)
+            await c.post("/v1/sites/demo/counters/3/park", headers=agent3)
+            numbers.append((t["id"], t["number"]))
+            await parked_now(ws, [n for _, n in numbers])
+        r = await c.post(f"/v1/tickets/{numbers[0][0]}/transfer", json={"service": "lab"},
+                         headers=agent3)
+        assert r.status_code == 200, r.text
+        await parked_now(ws, [numbers[1][1]])
+        r = await c.post(f"/v1/tickets/{numbers[1][0]}/cancel", headers=agent3)
+        assert r.status_code == 200, r.text
+        await parked_now(ws, [])
