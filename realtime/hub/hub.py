@@ -570,11 +570,13 @@ class Hub:
 
     async def _trim_unwatched(self) -> None:
         """Trim the streams of the sites this process has no feed for. Only a feed's trim
-        ran before, so a site nobody watched (driven over HTTP alone: a partner or SMS
-        channel, a hall with its screens off) kept every event for ever (found by
-        loadtest/soak.py). One process a round does it (a lock that lasts the round);
-        trimming a site twice is harmless. Regions without a feed are trimmed by the
-        worker (dispatch/tasks.py)."""
+        ran before, and a process has a site's feed only while someone watches the site or
+        once it issued a ticket there: what other paths append (appointments booked online,
+        the worker's reminders and day close, counters working after the screens went off)
+        stayed until a feed came back, and a site taking only bookings kept every event for
+        ever. One process a round does it (a lock that lasts the round); trimming a site
+        twice is harmless. Regions without a feed are trimmed by the worker
+        (dispatch/tasks.py)."""
         s = self.settings
         try:
             if not await self.redis.set(TRIM_SWEEP_LOCK, b"1", nx=True,

@@ -21,21 +21,37 @@ from tests.integration.conftest import Server, running_server
 
 async def test_stream_of_a_site_nobody_watches_is_trimmed(
         redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
-    # Only a feed's trim ran: a site driven over HTTP alone, with no screen or phone on
-    # any hub, kept every event for ever.
+    # Only a feed's trim ran, and a process has a feed only while someone watches the site
+    # or after it issued a ticket there: a site taking appointments online (no ticket, no
+    # screen; weeks of bookings before it opens) kept every event for ever.
+    from datetime import UTC, datetime, timedelta
+
+    import msgspec
+
+    from loadtest.rush import schedule
     async with running_server(redis_server.url, tmp_path, trim_interval_s=1,
                               history_ttl_s=1, history_min_entries=5) as s:
-        import msgspec
+        admin = s.auth("admin")
         r = await s.client.put("/v1/sites/quiet", content=msgspec.json.encode(demo_site()),
-                               headers=s.auth("admin"))
+                               headers=admin)
         assert r.status_code == 200, r.text
+        r = await s.client.put("/v1/sites/quiet/booking", headers=admin, json={
+            **schedule(30), "templates": [{**t, "service": "internal"}
+                                          for t in schedule(30)["templates"]],
+            "resources": [{**x, "services": ["internal"]} for x in schedule(30)["resources"]]})
+        assert r.status_code == 200, r.text
+        day = (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
+        r = await s.client.get("/v1/sites/quiet/availability", headers=admin,
+                               params={"service": "internal", "date": day})
+        body = r.json()
+        slots = [row["slot"] for row in (body if isinstance(body, list) else body["slots"])]
         kiosk = s.auth("kiosk", site="quiet")
-        for _ in range(30):
-            r = await s.client.post("/v1/sites/quiet/tickets", headers=kiosk,
-                                    json={"service": "internal", "channel": "kiosk"})
+        for i, slot in enumerate(slots[:20]):
+            r = await s.client.post("/v1/sites/quiet/bookings", headers=kiosk, json={
+                "slot": slot, "customer": f"p{i}", "channel": "kiosk"})
             assert r.status_code == 201, r.text
         stream = keys.events("quiet")
-        assert await redis.xlen(stream) >= 30
+        assert await redis.xlen(stream) >= 20
         for _ in range(40):  # the janitor runs each second
             if await redis.xlen(stream) <= 5:
                 break
