@@ -66,6 +66,10 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--boards", type=whole(0), default=8, help="per site (8)")
     ap.add_argument("--headless", type=whole(0), default=1,
                     help="sites more with tickets and counters but no websocket client (1)")
+    ap.add_argument("--booking-sites", type=whole(0), default=1,
+                    help="sites more that only take appointments online (1)")
+    ap.add_argument("--bookings-per-s", type=number(0), default=0.1,
+                    help="per booking site (0.1)")
     ap.add_argument("--devices", type=whole(0), default=10, help="GPS devices (10; 0: none)")
     ap.add_argument("--max-phones", type=whole(0), default=200)
     ap.add_argument("--day-s", type=number(0), default=900.0,
@@ -145,7 +149,8 @@ async def _soak(args: argparse.Namespace, target: Any, console: Any,
     elif args.redis_url:
         redis = Redis.from_url(args.redis_url)
     shape = Shape(sites=args.sites, arrivals_per_s=args.arrivals_per_s, boards=args.boards,
-                  headless=args.headless,
+                  headless=args.headless, booking_sites=args.booking_sites,
+                  bookings_per_s=args.bookings_per_s,
                   devices=args.devices, max_phones=args.max_phones, day_s=args.day_s)
     load = Load(api, target.port, shape, time.monotonic() + args.duration)
     pids = processes_of(target)

@@ -8,7 +8,9 @@ socket) and come back with ``since``: churning connections is where per-connecti
 is left behind. Technicians' devices (msgpack) send a GPS fix a second. Bad input runs all
 along: malformed and oversize frames, unknown ops, topics and ids, bad tokens, sockets that
 never authenticate or never finish their headers, oversize and malformed HTTP bodies. Once a
-minute a short-lived token is revoked while its board is connected.
+minute a short-lived token is revoked while its board is connected. One site more has tickets
+and counters but no screen, and one takes only appointments booked online (no ticket, so no
+hub has its feed).
 
 Everything stops at ``deadline`` (monotonic); every client is bounded in number.
 """
@@ -46,6 +48,8 @@ class Shape:
     counters: int = 6
     boards: int = 8
     headless: int = 1  # sites more, with tickets and counters but no websocket client
+    booking_sites: int = 1  # sites more that only take appointments online (no ticket)
+    bookings_per_s: float = 0.1  # per booking site
     arrivals_per_s: float = 0.3
     phone_share: float = 0.6
     max_phones: int = 200  # in all
@@ -138,6 +142,16 @@ class Load:
                 name=site))
         if sh.devices:
             await self._prepare_region()
+        await self._prepare_bookings()
+
+    async def _prepare_bookings(self) -> None:
+        from loadtest.rush import schedule
+        for k in range(self.shape.booking_sites):
+            site = f"soakbook{k}"
+            await self.api.put_site(site, site_config(1, 1, lambda i: ["s0"], name=site))
+            r = await self.api.http.put(f"/v1/sites/{site}/booking", json=schedule(600),
+                                        headers={"Authorization": f"Bearer {self.admin()}"})
+            r.raise_for_status()
 
     async def _prepare_region(self) -> None:
         h = {"Authorization": f"Bearer {self.admin()}"}
@@ -179,6 +193,8 @@ class Load:
                 jobs.append(Watcher(self, f"board:{site}", display, "board").churn())
         for i in range(sh.devices):
             jobs.append(Device(self, i).churn())
+        for k in range(sh.booking_sites):
+            jobs.append(self.bookings(f"soakbook{k}"))
         jobs.append(self.abuser())
         jobs.append(self.revoker())
         await asyncio.gather(*jobs)
@@ -201,6 +217,31 @@ class Load:
             elif self.rng.random() < self.shape.phone_share and \
                     self.phones < self.shape.max_phones and not site.startswith("soakapi"):
                 self.spawn(Watcher(self, f"ticket:{t['id']}", t["token"], "phone").follow())
+
+    async def bookings(self, site: str) -> None:
+        """Appointments booked online for the next two weeks: events in the site's stream
+        with no ticket issued and no screen on (so no feed on any hub)."""
+        from datetime import UTC, datetime, timedelta
+        kiosk = self.token("kiosk", site=site, subject="soak:web")
+        h = {"Authorization": f"Bearer {self.admin()}"}
+        slots: dict[str, list[str]] = {}
+        n = 0
+        while await self.nap(self.rng.expovariate(self.shape.bookings_per_s)):
+            n += 1
+            day = (datetime.now(UTC).date() + timedelta(days=2 + n % 14)).isoformat()
+            if not slots.get(day):
+                try:
+                    r = await self.api.http.get(f"/v1/sites/{site}/availability", headers=h,
+                                                params={"service": "s0", "date": day})
+                    body = r.json()
+                except (httpx.HTTPError, ValueError) as exc:
+                    self.tally[f"availability {type(exc).__name__}"] += 1
+                    continue
+                rows = body if isinstance(body, list) else body.get("slots", [])
+                slots[day] = [row["slot"] for row in rows if int(row["remaining"]) > 0]
+            if slots[day]:
+                await self.post("book", f"/v1/sites/{site}/bookings", kiosk, {
+                    "slot": slots[day].pop(), "customer": f"web{n}", "channel": "kiosk"})
 
     async def cancel_later(self, t: dict[str, Any]) -> None:
         if await self.nap(self.rng.uniform(5, 60)):

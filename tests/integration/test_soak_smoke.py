@@ -34,7 +34,8 @@ def test_soak_smoke(tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "loadtest.soak", "--duration", "10",
                         "--sample-every", "2", "--warmup", "0", "--cooldown", "7", "--port",
                         str(_port()), "--devices", "2", "--boards", "2", "--arrivals-per-s",
-                        "1", "--out", str(out), "--quiet"],
+                        "1", "--booking-sites", "1",
+                        "--bookings-per-s", "3", "--out", str(out), "--quiet"],
                        capture_output=True, text=True, timeout=280, cwd=tmp_path)
     assert r.returncode == 0, f"soak failed:\n{r.stdout[-3000:]}\n{r.stderr[-3000:]}"
     summary = json.loads(r.stdout.strip().splitlines()[-1])
@@ -58,6 +59,7 @@ def test_soak_smoke(tmp_path: Path) -> None:
     t = result["tally"]
     assert t.get("issue 201", 0) > 0 and t.get("board snapshot", 0) > 0
     assert t.get("device snapshot", 0) > 0 and t.get("gps sent", 0) > 0
+    assert t.get("book 201", 0) > 0
     assert t.get("bad_token closed 4001", 0) > 0 and t.get("ws_error frame_too_large", 0) > 0
     assert not [k for k in t if k.startswith("driver_error") or k.endswith(" 500")], t
     # Every client gone, the hub holds nothing of theirs.
