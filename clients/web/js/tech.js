@@ -145,9 +145,24 @@ function onMessage(msg) {
       && before.offers.some((o) => o.job === msg.data.job)) {
     toast(t(msg.type === 'offer_expired' ? 'offer_gone_expired' : 'offer_gone_withdrawn'), 'warn');
   }
+  sayLostWork(before, msg);
   announceOffers();
   if (gps?.kind === 'sim' && !gps.timer) startSim();
   render();
+}
+
+/** Accepted work the technician no longer has (the dispatcher cancelled it, or a plan took
+ *  it back): the card only changed before, and someone driving there kept driving. */
+function sayLostWork(before, msg) {
+  // Not its own doing (completed, failed): a cancellation, or a job taken back.
+  if (msg.op !== 'event' || !(msg.type === 'offer_withdrawn' || (msg.type === 'route_changed' && msg.data?.reason === 'cancelled'))) return;
+  const jid = msg.data?.changed_job ?? msg.data?.job;
+  const was = before.view?.route.find((s) => s.job && s.job === jid && ['assigned', 'en_route', 'on_site'].includes(s.status));
+  if (!was || state.view?.route.some((s) => s.job === jid)) return;
+  const who = was.customer ?? `${t('d_job')} ${shortJob(jid)}`;
+  const why = msg.data?.reason === 'cancelled' ? t('tr_cancelled') : t('offer_gone_withdrawn');
+  toast(`${who} · ${why}`, 'warn');
+  if (navigator.userActivation?.hasBeenActive ?? true) navigator.vibrate?.([300, 120, 300]);
 }
 
 /** Say each new offer once (screen readers: assertive), and buzz. */
