@@ -4,6 +4,7 @@ customer's tracking page and the enterprise dashboard, in Chromium."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -104,12 +105,11 @@ def test_the_tracking_page_speaks_the_customers_words(browser: Any, demo: Dispat
             ctx.close()
 
 
-@pytest.mark.timeout(240)
-def test_the_device_says_when_an_accepted_job_is_cancelled(browser: Any, demo: DispatchDemo) -> None:
-    # The dispatcher cancels the job the technician has accepted (the customer called):
-    # the card just turned into the next job, or "no job", with nothing to say why; a
-    # technician glancing at the phone on the way kept driving there.
-    tech, skill = "city.tfr", "field-review"
+@contextlib.contextmanager
+def accepted_job(browser: Any, demo: DispatchDemo, tech: str, customer: str
+                 ) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A technician of its own skill on its device page, on shift, with an accepted job."""
+    skill = f"skill-{tech.split('.')[1]}"
     demo.put_tech(tech, 31.3400, 121.3200, skills=[skill], name="孙丽 Sun Li")
     ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
     try:
@@ -118,39 +118,34 @@ def test_the_device_says_when_an_accepted_job_is_cancelled(browser: Any, demo: D
         wait_js(device, "window.switchboardTech && window.switchboardTech.state.ready")
         device.get_by_role("button", name="Start shift").click()
         device.wait_for_selector("body[data-status='available']", timeout=30000)
-        job = demo.create_job(31.3290, 121.3260, skills=[skill], priority=90, customer="Mrs Gu")
-        card = device.locator(f"[data-offer='{job['id']}']")
-        card.wait_for(timeout=60000)
-        card.get_by_role("button", name="Accept").click()
+        job = demo.create_job(31.3290, 121.3260, skills=[skill], priority=90, customer=customer)
+        device.locator(f"[data-offer='{job['id']}']").get_by_role("button", name="Accept").click(timeout=60000)
         device.locator(".act-depart").wait_for(timeout=30000)
-        assert "Mrs Gu" in device.locator("#next").inner_text()
-        demo.call("POST", f"/v1/jobs/{job['id']}/cancel", {"reason": "customer called"})
-        said = wait_js(device, "(() => { const t = document.querySelector('.toast'); return t && !t.hidden && t.textContent.includes('cancelled') && t.textContent; })()", 20)
-        assert "Mrs Gu" in said, said
-        assert "Mrs Gu" not in device.locator("#next").inner_text()
+        assert customer in device.locator("#next").inner_text()
+        yield device, job
     finally:
         ctx.close()
 
 
 @pytest.mark.timeout(240)
+def test_the_device_says_when_an_accepted_job_is_cancelled(browser: Any, demo: DispatchDemo) -> None:
+    # The dispatcher cancels the job the technician has accepted (the customer called):
+    # the card just turned into the next job, or "no job", with nothing to say why; a
+    # technician glancing at the phone on the way kept driving there.
+    with accepted_job(browser, demo, "city.tfr", "Mrs Gu") as (device, job):
+        demo.call("POST", f"/v1/jobs/{job['id']}/cancel", {"reason": "customer called"})
+        said = wait_js(device, "(() => { const t = document.querySelector('.toast'); return t && !t.hidden && t.textContent.includes('cancelled') && t.textContent; })()", 20)
+        assert "Mrs Gu" in said, said
+        assert "Mrs Gu" not in device.locator("#next").inner_text()
+
+
+@pytest.mark.timeout(240)
 def test_the_device_does_not_cry_wolf_when_a_job_is_done(browser: Any, demo: DispatchDemo) -> None:
     # Completing its own job is not news to announce as lost work.
-    tech, skill = "city.tfs", "field-review-2"
-    demo.put_tech(tech, 31.3400, 121.3200, skills=[skill], name="Sun")
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
-    try:
-        device = ctx.new_page()
-        device.goto(demo.tech_url(tech))
-        wait_js(device, "window.switchboardTech && window.switchboardTech.state.ready")
-        device.get_by_role("button", name="Start shift").click()
-        device.wait_for_selector("body[data-status='available']", timeout=30000)
-        job = demo.create_job(31.3290, 121.3260, skills=[skill], priority=90, customer="Mr Ma")
-        device.locator(f"[data-offer='{job['id']}']").get_by_role("button", name="Accept").click(timeout=60000)
+    with accepted_job(browser, demo, "city.tfs", "Mr Ma") as (device, _job):
         for act in ("depart", "arrive", "complete"):
             device.locator(f".act-{act}").click(timeout=30000)
         wait_js(device, "document.querySelector('.toast').textContent.includes('Job completed')", 20)
         device.wait_for_timeout(1500)
         said = device.locator(".toast").inner_text()
         assert "taken back" not in said and "cancelled" not in said, said
-    finally:
-        ctx.close()
