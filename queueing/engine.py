@@ -7,6 +7,7 @@ needs, and runs one store script per change. No business rule lives in a route.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import time
 from collections.abc import Callable
@@ -234,13 +235,19 @@ class Engine:
 
     async def find(self, site: str, number: str) -> list[dict[str, Any]]:
         """The open ticket (waiting, transferred, called, serving or parked) holding
-        ``number`` at ``site`` — "I am A023" at reception. No two open tickets of a site
-        share a number (queueing/numbering.py), so the list has one ticket or none."""
+        ``number`` at ``site`` — "I am A023" at reception, or "a 23": letters and number
+        are compared, not the text. No two open tickets of a site share a number
+        (queueing/numbering.py), so the list has one ticket or none."""
+        want = _number_key(number)
+        if want is None:
+            raise BadRequest("'number' is a ticket number: a service prefix and digits, "
+                             "e.g. A023", field="number")
         await self._cached(site)
-        want = number.strip().upper()
         snap = await self.snapshot(site)
-        ids = [t["id"] for t in (snap["tickets"] or {}).values() if t["number"] == want]
-        return [await self.ticket(tid) for tid in ids]
+        ids = [t["id"] for t in (snap["tickets"] or {}).values()
+               if _number_key(t["number"]) == want]
+        found = [await self.ticket(tid) for tid in ids]
+        return [t for t in found if t["status"] in OPEN_STATES]  # ended in between: gone
 
     async def queue(self, site: str, service: str, limit: int = 0) -> dict[str, Any]:
         c = await self._cached(site)
@@ -303,6 +310,12 @@ class Engine:
 
     async def trim(self, site: str, keep_ms: int, keep_entries: int) -> dict[str, Any]:
         return await self.store.run("trim", site, self.clock(), "", "", keep_ms, keep_entries)
+
+
+def _number_key(number: str) -> tuple[str, int] | None:
+    """``A023``, ``a23`` and ``A 023`` → ``("A", 23)``; None if it is no ticket number."""
+    m = re.fullmatch(r"([A-Za-z]{1,3})\s*([0-9]{1,9})", number.strip())
+    return (m.group(1).upper(), int(m.group(2))) if m else None
 
 
 def _json(obj: Any) -> str:

@@ -153,13 +153,9 @@ async def close_day(request: Request) -> Response:
 
 async def find_tickets(request: Request) -> Response:
     """``GET /v1/sites/{site}/tickets?number=A023``: the open ticket with that number."""
-    import re
     site = request.path_params["site"]
     principal(request).require("agent", "supervisor", site=site)
-    number = request.query_params.get("number", "")
-    if not re.fullmatch(r"\s*[A-Za-z]{1,3}[0-9]{1,9}\s*", number):
-        raise BadRequest("'number' is a ticket number: a service prefix and digits, "
-                         "e.g. A023", field="number")
+    number = request.query_params.get("number", "")[:40]
     return _json({"tickets": await ctx(request).engine.find(site, number)})
 
 

@@ -196,3 +196,39 @@ def test_a_window_issues_a_ticket_for_someone(browser: Any, demo_server: DemoSer
         console.locator("#issue-go").click()
         console.locator("#issued:not([hidden])").wait_for(timeout=WAIT_MS)
         assert console.locator("#issued-number").inner_text() != number
+
+
+def test_console_forms_keep_focus_and_start_fresh(browser: Any,
+                                                  demo_server: DemoServer) -> None:
+    """Keyboard users: choosing a service in the New-ticket form keeps focus on it; the found
+    ticket's card keeps focus on its button while the ticket moves up. And each new form
+    starts on the default class: an emergency chosen for one person is not the next one's."""
+    with english(browser) as context:
+        console = context.new_page()
+        console.goto(demo_server.page_url("counter:4", lang="en"))
+        console.locator("#issue-open").click()
+        wait_js(console, "document.querySelector('#issue-class').options.length > 1")
+        pharmacy = console.locator("#issue-services button", has_text="Pharmacy")
+        pharmacy.focus()
+        console.keyboard.press("Space")
+        assert pharmacy.get_attribute("aria-pressed") == "true"
+        assert console.evaluate("document.activeElement.dataset.service") == "pharmacy"
+        console.locator("#issue-class").select_option("emergency")
+        console.locator("#issue-go").click()
+        console.locator("#issued:not([hidden])").wait_for(timeout=WAIT_MS)
+        console.locator("#issued-done").click()
+        console.locator("#issue-open").click()
+        assert console.locator("#issue-class").input_value() == "walk_in"
+        assert console.locator("#issue-services [aria-pressed='true']").inner_text().endswith(
+            "Laboratory")
+        console.locator("#issue-cancel").click()
+
+        ahead, mine = demo_server.take("cashier"), demo_server.take("cashier")
+        console.locator("#find-number").fill(mine["number"])
+        console.locator("#find-number").press("Enter")
+        card = console.locator(f".found-card:has-text('{mine['number']}')")
+        card.locator(".found-status", has_text="place 2").wait_for(timeout=WAIT_MS)
+        card.get_by_role("button", name="Transfer").focus()
+        demo_server.post(f"/v1/tickets/{ahead['id']}/cancel", ahead["token"])
+        card.locator(".found-status", has_text="place 1").wait_for(timeout=WAIT_MS)
+        assert console.evaluate("document.activeElement.dataset.act") == "transfer"

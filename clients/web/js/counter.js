@@ -205,24 +205,36 @@ function renderFound() {
   const el = $('found');
   const tk = found?.ticket;
   if (!found) { replaceChildren(el, [], 'none'); return; }
-  if (!tk) { replaceChildren(el, [h('p', { class: 'muted' }, t('find_none', { number: found.number }))], `none|${found.number}|${lang}`); return; }
+  if (!tk) {
+    replaceChildren(el, [h('p', { class: 'muted', role: 'status' }, t('find_none', { number: found.number }))], `none|${found.number}|${lang}`);
+    return;
+  }
   const waiting = WAITING.has(tk.status);
-  const canCall = waiting && me.services.includes(tk.service) && counter.state === 'open' && !counter.ticket && !busy;
+  const ours = me.services.includes(tk.service);
+  const has = { call: waiting && ours, transfer: waiting, drop: waiting || tk.status === 'called' };
+  // Built once per ticket and set of buttons; what moves (service, status, place, enabled)
+  // is updated in place, so keyboard focus stays on its button and only the status line is
+  // read out again. The buttons act on the ticket as it is when pressed.
+  replaceChildren(el, [h('div', { class: 'found-card card', dataset: { ticket: tk.id } },
+    h('span', { class: 'q-num num' }, tk.number),
+    h('span', { class: 'found-info' },
+      h('strong', { class: 'found-svc' }),
+      h('span', { class: 'muted found-status', role: 'status' })),
+    h('span', { class: 'q-btns' },
+      has.call ? h('button', { type: 'button', class: 'btn small', dataset: { act: 'call' },
+        onclick: async () => { await run('call', { ticket: found.ticket.id }); refreshFound(); } }, t('call')) : null,
+      has.transfer ? h('button', { type: 'button', class: 'btn small', dataset: { act: 'transfer' }, onclick: () => openTransfer(found.ticket) }, t('transfer')) : null,
+      has.drop ? h('button', { type: 'button', class: 'btn small btn-danger', dataset: { act: 'drop' }, onclick: () => openDrop(found.ticket) }, t('drop')) : null))],
+  `${tk.id}|${has.call}|${has.transfer}|${has.drop}|${lang}`);
   const status = tk.status === 'serving' ? t('st_serving') : tk.status === 'called' ? t('st_called')
     : waiting ? t(`tk_${tk.status}`) : tk.status;
   const where = tk.position ? t('found_position', { n: tk.position })
     : tk.counter && ['called', 'serving'].includes(tk.status) ? t('found_at', { counter: nameIn(site.counters.find((c) => c.id === tk.counter)?.name ?? tk.counter, lang) }) : '';
-  replaceChildren(el, [h('div', { class: 'found-card card', dataset: { ticket: tk.id } },
-    h('span', { class: 'q-num num' }, tk.number),
-    h('span', { class: 'found-info' },
-      h('strong', {}, serviceName(tk.service)),
-      h('span', { class: 'muted' }, [status, where].filter(Boolean).join(' · '))),
-    h('span', { class: 'q-btns' },
-      waiting && me.services.includes(tk.service) ? h('button', { type: 'button', class: 'btn small', disabled: !canCall,
-        onclick: async () => { await run('call', { ticket: tk.id }); refreshFound(); } }, t('call')) : null,
-      waiting ? h('button', { type: 'button', class: 'btn small', disabled: busy, onclick: () => openTransfer(tk) }, t('transfer')) : null,
-      waiting || tk.status === 'called' ? h('button', { type: 'button', class: 'btn small btn-danger', disabled: busy, onclick: () => openDrop(tk) }, t('drop')) : null))],
-  `${JSON.stringify(tk)}|${canCall}|${busy}|${lang}`);
+  setText(el.querySelector('.found-svc'), serviceName(tk.service));
+  setText(el.querySelector('.found-status'), [status, where].filter(Boolean).join(' · '));
+  for (const b of el.querySelectorAll('button')) {
+    b.disabled = busy || (b.dataset.act === 'call' && !(counter.state === 'open' && !counter.ticket));
+  }
 }
 
 /** Reception or a window issues a ticket for someone (channel "window"): any service of the
@@ -233,7 +245,10 @@ let issueService = null;
 
 function openIssue() {
   issueKey = randomId();
-  issueService = issueService ?? me.services[0];
+  // A new form each time: the counter's own service and the site's default class (an
+  // emergency chosen for the last person must not stay for the next).
+  issueService = me.services[0];
+  $('issue-class').value = '';
   $('issue-form').hidden = false;
   $('issued').hidden = true;
   $('issue-name').value = '';
@@ -250,10 +265,12 @@ function renderIssue() {
   setText($('issue-phone-label'), t('issue_phone'));
   setText($('issue-cancel'), t('cancel'));
   setText($('issue-go'), t('issue_go'));
-  $('issue-services').replaceChildren(...site.services.map((s) => h('button', {
-    type: 'button', class: 'btn', 'aria-pressed': String(s.id === issueService),
+  // Built once per language; choosing one only flips aria-pressed (keyboard focus stays).
+  replaceChildren($('issue-services'), site.services.map((s) => h('button', {
+    type: 'button', class: 'btn', dataset: { service: s.id },
     onclick: () => { issueService = s.id; renderIssue(); },
-  }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))));
+  }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))), lang);
+  for (const b of $('issue-services').children) b.setAttribute('aria-pressed', String(b.dataset.service === issueService));
   const select = $('issue-class');
   const chosen = select.value || defaultClass;
   select.replaceChildren(...(classes ?? []).map((c) => h('option', { value: c.id, selected: c.id === chosen }, priorityName(c.id, classes, lang))));
