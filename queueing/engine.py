@@ -276,8 +276,10 @@ class Engine:
         elif op == "call":
             _need(ticket, "ticket")
             _same_site(site, ticket or "")
+            # ``service``, if given, is where the caller saw the ticket: refused if it has
+            # been moved since (calling any ticket of the site by id stays possible).
             r = await self.store.run("call", *base, counter, ticket or "",
-                                     ",".join(transitions.sources(Op.CALL)))
+                                     ",".join(transitions.sources(Op.CALL)), service or "")
         elif op == "unpark":
             _need(ticket, "ticket")
             _same_site(site, ticket or "")

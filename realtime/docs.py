@@ -85,7 +85,8 @@ register(
               "`before` (default now); tickets being served are listed in `kept`", "admin",
               CloseDayRequest, errors=("unknown_site", "bad_request", "unknown_field")),
     Operation("post", "/v1/sites/{site}/counters/{counter}/{op}",
-              "Counter operation: open, pause, close, call-next, call {ticket}, recall, start, "
+              "Counter operation: open, pause, close, call-next, call {ticket, service?} "
+              "(service: where the caller saw it; refused if moved since), recall, start, "
               "complete {outcome?}, no-show, park, unpark {ticket}, transfer {service}",
               "agent of that counter", None, 200,
               ("queue_empty", "counter_not_open", "counter_busy", "counter_idle",

@@ -344,3 +344,19 @@ async def test_every_console_of_the_service_sees_its_parked_list_change(server: 
         r = await c.post(f"/v1/tickets/{numbers[1][0]}/cancel", headers=agent3)
         assert r.status_code == 200, r.text
         await parked_now(ws, [])
+
+
+async def test_a_call_from_a_list_a_moment_old_does_not_call_a_moved_ticket(
+        demo: Engine, redis: Redis) -> None:
+    """Counter 1 clicks Call on a row of internal medicine just as reception moves that
+    ticket to the lab: with the service it saw, the call is refused and nothing changes;
+    without one (calling any ticket of the site by id) it still works."""
+    t = await _issue(demo, "internal")
+    await demo.transfer(t["id"], "lab", ADMIN)
+    before = await _state(redis)
+    with pytest.raises(InvalidTransition, match="now in lab"):
+        await demo.counter_op("demo", "1", "call", AGENT, ticket=t["id"], service="internal")
+    assert await _state(redis) == before
+    assert (await demo.site("demo"))["counters"][0]["ticket"] is None
+    called = await demo.counter_op("demo", "1", "call", AGENT, ticket=t["id"], service="lab")
+    assert called["status"] == "called" and called["counter"] == "1"

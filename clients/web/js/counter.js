@@ -222,7 +222,7 @@ function renderFound() {
       h('span', { class: 'muted found-status', role: 'status' })),
     h('span', { class: 'q-btns' },
       has.call ? h('button', { type: 'button', class: 'btn small', dataset: { act: 'call' },
-        onclick: async () => { await run('call', { ticket: found.ticket.id }); refreshFound(); } }, t('call')) : null,
+        onclick: async () => { await run('call', { ticket: found.ticket.id, service: found.ticket.service }); refreshFound(); } }, t('call')) : null,
       has.transfer ? h('button', { type: 'button', class: 'btn small', dataset: { act: 'transfer' }, onclick: () => openTransfer(found.ticket) }, t('transfer')) : null,
       has.drop ? h('button', { type: 'button', class: 'btn small btn-danger', dataset: { act: 'drop' }, onclick: () => openDrop(found.ticket) }, t('drop')) : null))],
   `${tk.id}|${has.call}|${has.transfer}|${has.drop}|${lang}`);
@@ -348,7 +348,7 @@ function renderQueues() {
               prioChip(tk.priority),
               h('span', { class: 'muted' }, [tk.channel ? t(`ch_${tk.channel}`) : '', waited != null ? t('waited', { m: waited }) : ''].filter(Boolean).join(' · '))),
             h('span', { class: 'q-btns' },
-              h('button', { type: 'button', class: 'btn small', disabled: !canCall, onclick: () => run('call', { ticket: tk.id }),
+              h('button', { type: 'button', class: 'btn small', disabled: !canCall, onclick: () => run('call', { ticket: tk.id, service: sid }),
                 'aria-label': `${t('call')} ${tk.number}` }, t('call')),
               // Reception's "wrong queue": any waiting ticket, whatever the counter is doing.
               h('button', { type: 'button', class: 'btn small', disabled: busy, onclick: () => openTransfer(tk),
