@@ -149,3 +149,33 @@ def test_the_device_does_not_cry_wolf_when_a_job_is_done(browser: Any, demo: Dis
         device.wait_for_timeout(1500)
         said = device.locator(".toast").inner_text()
         assert "taken back" not in said and "cancelled" not in said, said
+
+
+@pytest.mark.timeout(240)
+def test_a_long_customer_name_and_address_stay_on_a_small_phone(browser: Any, demo: DispatchDemo) -> None:
+    # A 360 px phone, an offer for "Mr Ouyang-Featherstonehaugh" with a long address: the
+    # name ran past the card's edge and the page scrolled sideways.
+    tech, skill = "city.tfl", "skill-tfl"
+    demo.put_tech(tech, 31.3400, 121.3200, skills=[skill], name="Lu")
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    try:
+        device = ctx.new_page()
+        device.goto(demo.tech_url(tech))
+        wait_js(device, "window.switchboardTech && window.switchboardTech.state.ready")
+        device.get_by_role("button", name="上班").click()
+        device.wait_for_selector("body[data-status='available']", timeout=30000)
+        job = demo.create_job(31.3290, 121.3260, skills=[skill], customer="欧阳先生 Mr Ouyang-Featherstonehaugh",
+                              address="西湖区文三路 477号 华星科技大厦 12楼 1208室（请从北门进入，电梯到 12 楼右转）")
+        card = device.locator(f"[data-offer='{job['id']}']")
+        card.wait_for(timeout=60000)
+        widths = device.evaluate("[document.documentElement.scrollWidth, window.innerWidth, Math.max(...[...document.querySelectorAll('.offer-card, .offer-card dd')].map((e) => e.getBoundingClientRect().right))]")
+        assert widths[0] <= widths[1] and widths[2] <= widths[1], widths
+        # Accept and decline read on one line each ("接/单" broke in two).
+        lines = device.evaluate("[...document.querySelectorAll('.offer-actions .btn > span')].map((e) => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight || '20')))")
+        assert lines == [1, 1], lines
+        card.get_by_role("button", name="接单").click()
+        device.locator(".act-depart").wait_for(timeout=30000)
+        widths = device.evaluate("[document.documentElement.scrollWidth, window.innerWidth, Math.max(...[...document.querySelectorAll('#next *')].map((e) => e.getBoundingClientRect().right))]")
+        assert widths[0] <= widths[1] and widths[2] <= widths[1], widths
+    finally:
+        ctx.close()
