@@ -106,25 +106,42 @@ def test_the_tracking_page_speaks_the_customers_words(browser: Any, demo: Dispat
 
 
 @contextlib.contextmanager
-def accepted_job(browser: Any, demo: DispatchDemo, tech: str, customer: str
-                 ) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """A technician of its own skill on its device page, on shift, with an accepted job."""
-    skill = f"skill-{tech.split('.')[1]}"
-    demo.put_tech(tech, 31.3400, 121.3200, skills=[skill], name="孙丽 Sun Li")
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+def on_shift(browser: Any, demo: DispatchDemo, tech: str, width: int = 390,
+             locale: str = "en-US") -> Iterator[Any]:
+    """A technician with a skill of its own (``skill-<id>``: its offers are certain to be
+    the test's) on its device page, shift started."""
+    demo.put_tech(tech, 31.3400, 121.3200, skills=[f"skill-{tech.split('.')[1]}"],
+                  name="孙丽 Sun Li")
+    ctx = browser.new_context(viewport={"width": width, "height": 800}, locale=locale)
     try:
         device = ctx.new_page()
         device.goto(demo.tech_url(tech))
         wait_js(device, "window.switchboardTech && window.switchboardTech.state.ready")
-        device.get_by_role("button", name="Start shift").click()
+        device.locator(".act-online").click()
         device.wait_for_selector("body[data-status='available']", timeout=30000)
-        job = demo.create_job(31.3290, 121.3260, skills=[skill], priority=90, customer=customer)
-        device.locator(f"[data-offer='{job['id']}']").get_by_role("button", name="Accept").click(timeout=60000)
+        yield device
+    finally:
+        ctx.close()
+
+
+def offer(demo: DispatchDemo, device: Any, tech: str, **fields: Any) -> tuple[Any, dict[str, Any]]:
+    """A job only ``tech`` can do; its offer card once the worker has made the offer."""
+    job = demo.create_job(31.3290, 121.3260, skills=[f"skill-{tech.split('.')[1]}"], **fields)
+    card = device.locator(f"[data-offer='{job['id']}']")
+    card.wait_for(timeout=60000)
+    return card, job
+
+
+@contextlib.contextmanager
+def accepted_job(browser: Any, demo: DispatchDemo, tech: str, customer: str
+                 ) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """A technician on shift with an accepted job."""
+    with on_shift(browser, demo, tech) as device:
+        card, job = offer(demo, device, tech, priority=90, customer=customer)
+        card.locator(".offer-accept").click()
         device.locator(".act-depart").wait_for(timeout=30000)
         assert customer in device.locator("#next").inner_text()
         yield device, job
-    finally:
-        ctx.close()
 
 
 @pytest.mark.timeout(240)
@@ -155,27 +172,15 @@ def test_the_device_does_not_cry_wolf_when_a_job_is_done(browser: Any, demo: Dis
 def test_a_long_customer_name_and_address_stay_on_a_small_phone(browser: Any, demo: DispatchDemo) -> None:
     # A 360 px phone, an offer for "Mr Ouyang-Featherstonehaugh" with a long address: the
     # name ran past the card's edge and the page scrolled sideways.
-    tech, skill = "city.tfl", "skill-tfl"
-    demo.put_tech(tech, 31.3400, 121.3200, skills=[skill], name="Lu")
-    ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-    try:
-        device = ctx.new_page()
-        device.goto(demo.tech_url(tech))
-        wait_js(device, "window.switchboardTech && window.switchboardTech.state.ready")
-        device.get_by_role("button", name="上班").click()
-        device.wait_for_selector("body[data-status='available']", timeout=30000)
-        job = demo.create_job(31.3290, 121.3260, skills=[skill], customer="欧阳先生 Mr Ouyang-Featherstonehaugh",
-                              address="西湖区文三路 477号 华星科技大厦 12楼 1208室（请从北门进入，电梯到 12 楼右转）")
-        card = device.locator(f"[data-offer='{job['id']}']")
-        card.wait_for(timeout=60000)
+    with on_shift(browser, demo, "city.tfl", width=360, locale="zh-CN") as device:
+        card, _job = offer(demo, device, "city.tfl", customer="欧阳先生 Mr Ouyang-Featherstonehaugh",
+                           address="西湖区文三路 477号 华星科技大厦 12楼 1208室（请从北门进入，电梯到 12 楼右转）")
         widths = device.evaluate("[document.documentElement.scrollWidth, window.innerWidth, Math.max(...[...document.querySelectorAll('.offer-card, .offer-card dd')].map((e) => e.getBoundingClientRect().right))]")
         assert widths[0] <= widths[1] and widths[2] <= widths[1], widths
         # Accept and decline read on one line each ("接/单" broke in two).
         lines = device.evaluate("[...document.querySelectorAll('.offer-actions .btn > span')].map((e) => Math.round(e.getBoundingClientRect().height / parseFloat(getComputedStyle(e).lineHeight || '20')))")
         assert lines == [1, 1], lines
-        card.get_by_role("button", name="接单").click()
+        card.locator(".offer-accept").click()
         device.locator(".act-depart").wait_for(timeout=30000)
         widths = device.evaluate("[document.documentElement.scrollWidth, window.innerWidth, Math.max(...[...document.querySelectorAll('#next *')].map((e) => e.getBoundingClientRect().right))]")
         assert widths[0] <= widths[1] and widths[2] <= widths[1], widths
-    finally:
-        ctx.close()
