@@ -79,7 +79,8 @@ register(
               "Send a waiting or parked ticket to another service; it keeps its class and "
               "arrival there and becomes `transferred`", "agent of the ticket's site",
               TransferRequest, errors=("unknown_ticket", "unknown_service",
-                                       "invalid_transition", "bad_request", "forbidden")),
+                                       "invalid_transition", "bad_request", "unknown_field",
+                                       "forbidden")),
     Operation("post", "/v1/sites/{site}/close-day",
               "End the day: cancel (reason day_closed) every ticket still open issued before "
               "`before` (default now); tickets being served are listed in `kept`", "admin",

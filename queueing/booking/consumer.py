@@ -145,6 +145,13 @@ class SiteWatcher:
         t = data.get("ticket")
         if kind == "issued" and t and t.get("notify"):
             await self._arm(t, int(data.get("index") or 0) + 1)
+        elif kind == "transferred" and t and t.get("notify"):
+            # Moved to another queue, maybe far back: warned again when it nears the front
+            # there, even if "almost" came in the old queue.
+            pos = self.view.position(t["id"])
+            if pos and not self._due(pos, t["service"]):
+                self.armed.add(t["id"])
+                await self.owner.redis.set(self._alert_key(t["id"]), "armed", ex=CLAIM_TTL_S)
         elif kind == "notify_set" and t:
             # A number typed after the ticket came out: armed as if given at issue, from
             # where the ticket is now (already near the front: only "your turn" comes).

@@ -18,8 +18,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "您 {time} 的预约无法进行：{reason}。请选择其他时间。",
     },
     "moved": {
-        "en": "Ticket {number} now waits for {service}. You keep your place.",
-        "zh": "{number} 号已转到{service}排队，排队位置保留。",
+        "en": "Ticket {number} now waits for {service}, in order of your original arrival.",
+        "zh": "{number} 号已转到{service}排队，按您原来的取号时间排序。",
     },
     "cancelled_by_staff": {
         "en": "Ticket {number} was cancelled by staff. If this is a mistake, please ask at "
@@ -27,9 +27,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "{number} 号已被工作人员取消。如有疑问，请到服务台咨询。",
     },
     "cancelled_day_closed": {
-        "en": "{site} has closed for today and ticket {number} was not called. Please take a "
+        "en": "{site} has closed for today; ticket {number} is no longer valid. Please take a "
               "new ticket next time.",
-        "zh": "{site}今日服务已结束，{number} 号未能办理。请下次重新取号。",
+        "zh": "{site}今日服务已结束，{number} 号已失效。请下次重新取号。",
     },
     "almost": {
         "en": "Almost your turn: {ahead} ahead of ticket {number}.",

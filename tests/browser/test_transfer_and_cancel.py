@@ -90,7 +90,7 @@ def _cancel(context: Any, demo_server: DemoServer) -> None:
     pages["staff"].locator("#status", has_text="Staff cancelled this ticket.").wait_for(
         timeout=WAIT_MS)
     demo_server.post("/v1/sites/demo/close-day", demo_server.token("admin"))
-    pages["late"].locator("#status", has_text="The service closed for the day").wait_for(
+    pages["late"].locator("#status", has_text="The service has closed for the day").wait_for(
         timeout=WAIT_MS)
     # A page opened afterwards (from the SMS link, say) says the same, in Chinese too.
     zh = context.browser.new_context(locale="zh-CN")

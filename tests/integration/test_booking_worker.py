@@ -298,9 +298,10 @@ async def test_sms_holders_hear_of_a_move_and_of_a_cancellation_they_did_not_mak
             await engine.transfer(silent["id"], "lab", AGENT)
             note = (await until(lambda: kinds(rec, "moved"), 20, "moved"))[0]
             assert (note["ticket"], note["to"]) == (moved["id"], "+100")
-            assert note["text"]["en"] == (f"Ticket {moved['number']} now waits for Laboratory. "
-                                          "You keep your place.")
-            assert note["text"]["zh"] == f"{moved['number']} 号已转到检验科排队，排队位置保留。"
+            assert note["text"]["en"] == (f"Ticket {moved['number']} now waits for Laboratory, "
+                                          "in order of your original arrival.")
+            assert note["text"]["zh"] == (f"{moved['number']} 号已转到检验科排队，"
+                                          "按您原来的取号时间排序。")
             assert note["data"] == {"number": moved["number"], "service": "lab",
                                     "from_service": "internal"}
             await engine.cancel(mine["id"], Actor("ticket", "app"), reason="by_holder")
@@ -352,3 +353,35 @@ async def test_a_number_typed_after_the_ticket_came_out_gets_the_alerts(
     assert [n["ticket"] for n in kinds(rec, "turn")] == [mine["id"]]
     assert turn[0]["to"] == "+8613800000001"
     assert len(kinds(rec, "almost")) == 1
+
+
+async def test_almost_your_turn_comes_again_after_a_move_to_the_back(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Warned "almost your turn" in internal medicine, then sent to the lab where four people
+    came earlier: warned again when near the front there."""
+    engine = Engine(Store(redis), config_ttl_s=0)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    for c in ("1", "4"):
+        await engine.counter_op("demo", c, "open", ADMIN)
+    lab = Actor("agent:demo:4", "counter")
+    async with stamped_receiver() as rec:
+        with worker(redis_server.url, rec.url, tmp_path / "worker.log",
+                    SWITCHBOARD_ALERT_POSITION="2", SWITCHBOARD_ALERT_WAIT_S="0"):
+            await watcher_live(redis)
+            for _ in range(4):
+                await engine.issue("demo", TicketRequest("lab", Channel.KIOSK), ADMIN)
+            first = await engine.issue("demo", TicketRequest("internal", Channel.KIOSK), ADMIN)
+            await engine.issue("demo", TicketRequest("internal", Channel.KIOSK), ADMIN)
+            mine = (await engine.issue("demo", TicketRequest(
+                "internal", Channel.KIOSK, notify="+8613800000009"), ADMIN)).ticket
+            assert not kinds(rec, "almost")
+            await engine.counter_op("demo", "1", "call", AGENT, ticket=first.ticket["id"])
+            await until(lambda: kinds(rec, "almost"), 20, "almost, in internal medicine")
+            await engine.transfer(mine["id"], "lab", ADMIN)  # fifth in the lab
+            await until(lambda: kinds(rec, "moved"), 20, "moved")
+            for _ in range(3):  # second in the lab now
+                await engine.counter_op("demo", "4", "call-next", lab)
+                await engine.counter_op("demo", "4", "complete", lab)
+            again = await until(lambda: (lambda x: x if len(x) == 2 else None)(
+                kinds(rec, "almost")), 20, "almost again, in the lab")
+            assert again[1]["ticket"] == mine["id"] and again[1]["data"]["position"] == 2

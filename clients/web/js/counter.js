@@ -169,7 +169,14 @@ async function find(ev) {
   const number = $('find-number').value.trim().toUpperCase();
   if (!number) return;
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/tickets?number=${encodeURIComponent(number)}`);
-  if (!r.ok) { toastError(r); return; }
+  if (!r.ok) {
+    // Not the last search's card under a new number: nothing is shown for a failed one.
+    found = null;
+    follow(null);
+    renderFound();
+    toastError(r);
+    return;
+  }
   found = { number, ticket: r.data?.tickets?.[0] ?? null };
   follow(found.ticket?.id);
   renderFound();
@@ -183,7 +190,9 @@ function follow(id) {
   if (!id || !client) return;
   unfollow = client.subscribe(`ticket:${id}`, (msg) => {
     if (msg.op === 'error' || found?.ticket?.id !== id || !msg.data) return;
-    found = { ...found, ticket: TERMINAL.has(msg.data.status) ? null : { ...found.ticket, ...msg.data } };
+    const ended = TERMINAL.has(msg.data.status);
+    found = { ...found, ticket: ended ? null : { ...found.ticket, ...msg.data } };
+    if (ended) follow(null); // nothing more to follow
     renderFound();
   });
 }
