@@ -174,11 +174,74 @@ async def stats_endpoint(request: Request) -> Response:
     return Response(msgspec.json.encode(body), media_type="application/json")
 
 
-ROUTES = [Route("/v1/sites/{site}/stats", stats_endpoint, methods=["GET"])]
+REPORT_MAX_DAYS = KEEP_DAYS
+REPORT_COLUMNS = ("date", "service", "tickets", "called", "served", "wait_mean_s", "wait_p90_s",
+                  "service_mean_s", "no_show_rate", "abandon_rate", "transferred_in",
+                  "transferred_out", "closed_unserved", "estimate_mae_s", "estimates_scored")
+
+
+def report_rows(day: str, summary: dict[str, Any]) -> list[list[Any]]:
+    """One CSV row per service of a day's summary (``summarise``), in REPORT_COLUMNS order;
+    empty cells where there is nothing to measure (no call: no wait)."""
+    rows = []
+    for svc, s in sorted(summary["services"].items()):
+        o, a = s.get("operations") or {}, s.get("accuracy") or {}
+        wait, service = o.get("wait_s") or {}, o.get("service_s") or {}
+        rows.append([day, svc, o.get("tickets", 0), o.get("called", 0), service.get("n", 0),
+                     wait.get("mean"), wait.get("p90"), service.get("mean"),
+                     o.get("no_show_rate"), o.get("abandon_rate"), o.get("transferred_in", 0),
+                     o.get("transferred_out", 0), o.get("closed_unserved", 0), a.get("mae_s"),
+                     a.get("n", 0)])
+    return [["" if v is None else v for v in row] for row in rows]
+
+
+async def report_endpoint(request: Request) -> Response:
+    """``GET /v1/sites/{site}/report.csv?from=YYYY-MM-DD&to=YYYY-MM-DD``: the day log's
+    figures per day and service, for a spreadsheet (default: the last 7 days to today; at
+    most the 31 days the day log keeps)."""
+    import csv
+    import io
+    from datetime import timedelta
+
+    site = request.path_params["site"]
+    principal(request).require("agent", "supervisor", site=site)
+    c = ctx(request)
+    cfg = await c.engine.config(site)
+    today = Date.fromisoformat(local_day(c.engine.clock(), cfg.timezone))
+    q = request.query_params
+    last = Date.fromisoformat(parse_day(q["to"])) if q.get("to") else today
+    first = Date.fromisoformat(parse_day(q["from"])) if q.get("from") else last - timedelta(6)
+    if first > last or (last - first).days >= REPORT_MAX_DAYS:
+        raise BadRequest(f"from..to is 1 to {REPORT_MAX_DAYS} days, from not after to",
+                         field="from")
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(REPORT_COLUMNS)
+    day = first
+    while day <= last:
+        iso = day.isoformat()
+        w.writerows(report_rows(iso, summarise(await day_records(c.engine, site, iso), iso)))
+        day += timedelta(1)
+    name = f"switchboard-{site}-{first.isoformat()}-{last.isoformat()}.csv"
+    # A BOM, so a spreadsheet opened by double-click reads UTF-8 (service ids are ASCII, but
+    # a later column may not be).
+    return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"',
+                             "Cache-Control": "no-store"})
+
+
+ROUTES = [Route("/v1/sites/{site}/stats", stats_endpoint, methods=["GET"]),
+          Route("/v1/sites/{site}/report.csv", report_endpoint, methods=["GET"])]
 
 register(Operation(
     "get", "/v1/sites/{site}/stats",
     "The day's published wait accuracy (MAE, bias, P(actual > announced), P10-P90 coverage) "
     "and operations per service (tickets by channel and priority, waits mean/p90, service "
     "times, no-show and abandonment rates)", "agent, supervisor, display or kiosk of the site",
-    errors=("bad_request", "unknown_site"), query=("date",)))
+    errors=("bad_request", "unknown_site"), query=("date",)),
+    Operation(
+        "get", "/v1/sites/{site}/report.csv",
+        "The day log's figures per day and service as CSV (tickets, called, served, waits, "
+        "service times, no-show and abandonment rates, transfers, estimate error), "
+        "`from`..`to` (default the last 7 days; at most 31)", "agent or supervisor of the site",
+        errors=("bad_request", "unknown_site"), query=("from", "to")))

@@ -4,6 +4,8 @@ state and ticket, all following the site live; and who may open it."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -47,6 +49,20 @@ def test_the_floor_overview_follows_the_site_live(browser: Any,
         # Today's figures come from the stats endpoint (a minute apart): issued so far.
         wait_js(page, "window.switchboardSupervise.stats !== null")
         assert _cell(page, "pharmacy", "s-issued").inner_text().isdigit()
+        # The report: the last 7 days per service, as a CSV file (once the day log, written
+        # by the server's stats recorder a moment after each event, has today's tickets).
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and "pharmacy" not in httpx.get(
+                f"{demo_server.base}/v1/sites/demo/stats",
+                headers={"Authorization": f"Bearer {token}"}).json()["services"]:
+            time.sleep(0.3)
+        with page.expect_download() as dl:
+            page.locator("#report").click()
+        download = dl.value
+        assert download.suggested_filename.startswith("switchboard-demo-")
+        text = Path(download.path()).read_text(encoding="utf-8-sig")
+        assert text.splitlines()[0].startswith("date,service,tickets,called,served")
+        assert ",pharmacy," in text
         demo_server.counter("5", "pause")
         card.locator(".chip", has_text="Paused").wait_for(timeout=WAIT_MS)
         demo_server.counter("5", "open")

@@ -57,3 +57,44 @@ def test_supervisor_tokens_need_a_site_and_last_like_staff_tokens() -> None:
         make_token(SECRET, "supervisor")
     from realtime.cli import STAFF_ROLES
     assert "supervisor" in STAFF_ROLES
+
+
+async def test_the_day_report_as_csv(server: Server) -> None:
+    """A spreadsheet of the day log: one row per day and service, from the same records as
+    /stats; a supervisor or agent may download it, for at most the 31 days kept."""
+    import csv
+    import io
+    import time
+
+    c = server.client
+    agent = server.auth("agent", site="demo", counter="4")
+    for _ in range(3):
+        await c.post("/v1/sites/demo/tickets", json={"service": "lab", "channel": "kiosk"},
+                     headers=server.auth("kiosk", site="demo"))
+    await c.post("/v1/sites/demo/counters/4/call-next", headers=agent)
+    await c.post("/v1/sites/demo/counters/4/complete", headers=agent)
+    sup = server.auth("supervisor", site="demo")
+    deadline = time.monotonic() + 15
+    while True:  # the stats recorder appends the day log within a second or so
+        r = await c.get("/v1/sites/demo/report.csv", headers=sup)
+        assert r.status_code == 200, r.text
+        rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+        lab = [row for row in rows if row["service"] == "lab"]
+        if lab and lab[-1]["served"] == "1" or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    assert r.headers["content-type"].startswith("text/csv")
+    assert 'filename="switchboard-demo-' in r.headers["content-disposition"]
+    today = (await c.get("/v1/sites/demo/stats", headers=sup)).json()["date"]
+    [row] = [x for x in lab if x["date"] == today]
+    assert (row["tickets"], row["called"], row["served"]) == ("3", "1", "1")
+    assert float(row["wait_mean_s"]) >= 0 and row["abandon_rate"] == "0.0"
+    for params, headers, status in (
+        ({"from": "2026-12-05", "to": "2026-12-01"}, sup, 400),
+        ({"from": "2026-01-01", "to": "2026-12-01"}, sup, 400),
+        ({"from": "yesterday"}, sup, 400),
+        ({}, server.auth("kiosk", site="demo"), 403),
+        ({}, server.auth("display", site="demo"), 403),
+    ):
+        r = await c.get("/v1/sites/demo/report.csv", params=params, headers=headers)
+        assert r.status_code == status, (params, r.text)

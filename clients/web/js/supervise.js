@@ -7,7 +7,7 @@ import { Client } from './client.js';
 import { reduce, emptyBoard } from './board-state.js';
 import { formatEstimate, formatMinutes, formatTime, nameIn } from './i18n.js';
 import { applyQueue } from './queue-list.js';
-import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, readBoot, replaceChildren, setText } from './ui.js';
+import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -46,6 +46,7 @@ function render() {
   renderServices();
   renderCounters();
   setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
+  setText($('report'), t('sv_report'));
 }
 
 function renderServices() {
@@ -96,6 +97,28 @@ function renderCounters() {
   }));
 }
 
+/** The last 7 days per service as a CSV file (GET /v1/sites/{site}/report.csv). */
+async function downloadReport() {
+  setText($('report-error'), '');
+  let res;
+  try {
+    res = await fetch(`/v1/sites/${encodeURIComponent(site.id)}/report.csv`, { headers: { Authorization: `Bearer ${token}` }, cache: 'no-store' });
+  } catch {
+    setText($('report-error'), t('err_network'));
+    return;
+  }
+  if (!res.ok) {
+    setText($('report-error'), t('err_generic', { code: res.status }));
+    return;
+  }
+  const name = /filename="([^"]+)"/.exec(res.headers.get('Content-Disposition') ?? '')?.[1] ?? 'report.csv';
+  const a = h('a', { href: URL.createObjectURL(await res.blob()), download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60_000);
+}
+
 async function loadStats() {
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/stats`);
   if (r.ok) {
@@ -131,6 +154,7 @@ if (!site || boot.error) {
       render();
     });
   }
+  $('report').addEventListener('click', downloadReport);
   client.start();
   loadStats();
   setInterval(loadStats, STATS_EVERY_MS);
