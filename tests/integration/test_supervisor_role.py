@@ -80,7 +80,7 @@ async def test_the_day_report_as_csv(server: Server) -> None:
         assert r.status_code == 200, r.text
         rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
         lab = [row for row in rows if row["service"] == "lab"]
-        if lab and lab[-1]["served"] == "1" or time.monotonic() > deadline:
+        if (lab and lab[-1]["served"] == "1") or time.monotonic() > deadline:
             break
         await asyncio.sleep(0.3)
     assert r.headers["content-type"].startswith("text/csv")
