@@ -278,6 +278,8 @@ def org_state(rv: RegionView, oid: str, now_ms: int) -> dict[str, Any]:
         eta = rv.eta_ms(jid)
         at_risk = rv.at_risk(jid, now_ms)
         jobs.append({"id": jid, "status": j.get("status"), "eta_ms": eta,
+                     # The organisation's own words for where ("Ward 12"): its dashboard's.
+                     "customer": j.get("customer") or None,
                      "lat": j.get("lat"), "lon": j.get("lon"),
                      "batch": j.get("batch") or None,
                      "window_end_ms": j.get("win_end") or None, "at_risk": at_risk})

@@ -56,7 +56,7 @@ function renderStatic() {
   setText($('batches-title'), t('org_batches'));
   setText($('map-title'), t('org_map'));
   setText($('jobs-title'), t('org_jobs'));
-  replaceChildren($('jobs-head'), ['org_col_job', 'org_col_batch', 'org_col_status', 'org_col_eta', 'org_col_window', 'org_col_risk']
+  replaceChildren($('jobs-head'), ['org_col_job', 'd_customer', 'org_col_batch', 'org_col_status', 'org_col_eta', 'org_col_window', 'org_col_risk']
     .map((k) => h('th', { scope: 'col' }, t(k))), lang);
   replaceChildren($('legend'), ORDER.filter((s) => s !== 'cancelled').map((s) => h('li', {}, h('span', { class: `sw s-${s}` }), t(`d_js_${s}`))), lang);
 }
@@ -162,13 +162,14 @@ function renderJobs() {
   const rows = jobs.slice(0, MAX_ROWS).map((j) => h('tr', { class: j.at_risk ? 'risk' : '', dataset: { job: j.id } },
     // data-label: on a phone each row is a card and every cell names its column.
     h('th', { scope: 'row', class: 'num', dataset: { label: t('org_col_job') } }, ref(j.id)),
+    h('td', { dataset: { label: t('d_customer') } }, j.customer ?? '—'),
     h('td', { dataset: { label: t('org_col_batch') } }, batchName(j.batch)),
     h('td', { dataset: { label: t('org_col_status') } }, h('span', { class: `chip js-${j.status}` }, t(`d_js_${j.status}`))),
     h('td', { class: 'num', dataset: { label: t('org_col_eta') } }, j.eta_ms ? formatEta(j.eta_ms, now(), lang, tz) : '—'),
     h('td', { class: 'num', dataset: { label: t('org_col_window') } }, j.window_end_ms ? formatTime(j.window_end_ms, lang, tz) : '—'),
     h('td', { dataset: { label: t('org_col_risk') } }, riskCell(j))));
-  if (jobs.length > MAX_ROWS) rows.push(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('org_more', { n: jobs.length - MAX_ROWS }))));
-  if (!jobs.length) rows.push(h('tr', {}, h('td', { colspan: 6, class: 'muted' }, t('org_no_jobs'))));
+  if (jobs.length > MAX_ROWS) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('org_more', { n: jobs.length - MAX_ROWS }))));
+  if (!jobs.length) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('org_no_jobs'))));
   replaceChildren($('jobs'), rows, JSON.stringify([jobs, view.batches.length, lang, Math.floor(now() / 30000)]));
 }
 
