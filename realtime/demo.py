@@ -115,4 +115,9 @@ def print_welcome(settings: Settings, pages: dict[str, str]) -> None:
     print("Run beside it / 另开终端运行:")
     for line in next_commands(settings, base):
         print(f"  {line}")
+    print("Start both together: with the worker but no simulator, nobody answers the offers;\n"
+          "each goes to the next technician after 2 min and the job finally waits as\n"
+          "unassignable (POST /v1/jobs/{id}/retry with the dispatcher token offers it again).\n"
+          "两者一起启动：只有 worker 没有模拟器时无人接单，\n"
+          "工单最终变为无法派单（可用 retry 重新派单）。")
     print("Stop with Ctrl-C.\n", flush=True)
