@@ -7,8 +7,10 @@ and warms each hub's rate tracker with the last week.
 
 Record kinds (``k``): ``i`` issued, ``c`` first call, ``d`` completed (service time),
 ``n`` no-show (terminal), ``r`` no-show that returned the ticket to its place, ``a``
-abandoned (cancelled before being called), ``z`` closed unserved at the end of the day,
-``t`` transferred in (``s`` the new service, ``f`` the one it came from).
+abandoned (cancelled before being called; under the service that issued the ticket, whose
+``i`` record it is), ``z`` closed unserved at the end of the day, ``t`` transferred in (``s``
+the new service, ``f`` the one it came from), ``x`` called in a queue it was transferred to
+after an earlier call (a call there, with no wait of its own).
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
     elif kind == "completed":
         rec = base | {"k": "d", "ctr": data.get("counter") or t.get("counter"),
                       "a": _service_start(data, t), "b": int(t.get("ended_ms") or 0)}
+    elif kind == "called" and data.get("from") == "transferred":
+        rec = base | {"k": "x"}
     elif kind == "no_show" and not data.get("returned"):
         rec = base | {"k": "n", "ctr": data.get("counter"), "a": int(t.get("called_ms") or 0),
                       "b": int(t.get("ended_ms") or 0)}
@@ -51,7 +55,8 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
         rec = base | {"k": "z", "i": issued, "t": int(t.get("ended_ms") or 0),
                       "f": data.get("from")}
     elif kind == "cancelled" and data.get("from") in ("waiting", "transferred", "parked"):
-        rec = base | {"k": "a", "i": issued, "t": int(t.get("ended_ms") or 0)}
+        rec = base | {"k": "a", "s": t.get("origin_service") or t["service"], "i": issued,
+                      "t": int(t.get("ended_ms") or 0)}
     elif kind == "transferred":
         rec = base | {"k": "t", "s": data.get("to_service") or t["service"],
                       "f": data.get("from_service")}

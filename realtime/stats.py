@@ -122,6 +122,8 @@ def summarise(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
             ops.called(svc, day, wait)
             if r.get("e"):
                 acc.observe(svc, day, announced(r["e"]), wait)
+        elif k == "x":
+            ops.called_again(svc, day)
         elif k == "d":
             ops.served(svc, day, (r["b"] - r["a"]) / 1000)
         elif k == "n":

@@ -89,6 +89,11 @@ class DayStats:
     def served(self, service: str, day: str, duration_s: float) -> None:
         self._get(service, day).service_s.append(max(0.0, duration_s))
 
+    def called_again(self, service: str, day: str) -> None:
+        """A call in a queue the ticket was transferred to after an earlier call elsewhere:
+        a call here (no-shows and service here are counted against it), no wait of its own."""
+        self._get(service, day).called += 1
+
     def no_show(self, service: str, day: str) -> None:
         self._get(service, day).no_shows += 1
 

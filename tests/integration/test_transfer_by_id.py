@@ -360,3 +360,42 @@ async def test_a_call_from_a_list_a_moment_old_does_not_call_a_moved_ticket(
     assert (await demo.site("demo"))["counters"][0]["ticket"] is None
     called = await demo.counter_op("demo", "1", "call", AGENT, ticket=t["id"], service="lab")
     assert called["status"] == "called" and called["counter"] == "1"
+
+
+async def test_rates_stay_rates_when_tickets_change_queue(demo: Engine, redis: Redis) -> None:
+    """A ticket transferred after a call and called again in the new queue is a call there
+    (its no-show there is measured against it); a ticket moved before its call and then
+    cancelled is abandoned where it was issued. No rate passes 100 %."""
+    from queueing.daylog import record_for
+    from realtime.stats import summarise
+    for _ in range(2):
+        t = await _issue(demo, "internal")
+        await demo.counter_op("demo", "1", "call", ADMIN, ticket=t["id"])
+        await demo.counter_op("demo", "1", "transfer", ADMIN, service="lab")
+        for _ in range(3):  # called at the lab; a no-show (returned once by policy), again
+            try:
+                await demo.counter_op("demo", "4", "call", ADMIN, ticket=t["id"])
+                await demo.counter_op("demo", "4", "no-show", ADMIN)
+            except InvalidTransition:
+                break
+    served = await _issue(demo, "lab")
+    await demo.counter_op("demo", "4", "call", ADMIN, ticket=served["id"])
+    await demo.counter_op("demo", "4", "complete", ADMIN)
+    await _issue(demo, "paediatrics")
+    for _ in range(2):
+        moved = await _issue(demo, "internal")
+        await demo.transfer(moved["id"], "paediatrics", ADMIN)
+        await demo.cancel(moved["id"], Actor("ticket", "app"), reason="by_holder")
+    records = []
+    for eid, f in await redis.xrange(keys.events("demo")):
+        got = record_for(f[b"t"].decode(), msgspec.json.decode(f[b"d"]), eid.decode(),
+                         "Asia/Shanghai")
+        if got:
+            day, rec = got
+            records.append(rec)
+    ops = summarise(records, day)["services"]
+    lab, paed = ops["lab"]["operations"], ops["paediatrics"]["operations"]
+    assert lab["called"] == 3 and 0 < lab["no_show_rate"] <= 1, lab
+    assert paed["abandon_rate"] == 0.0, paed
+    internal = ops["internal"]["operations"]
+    assert internal["abandon_rate"] is not None and internal["abandon_rate"] <= 1, internal
