@@ -22,8 +22,10 @@ def test_records_per_milestone() -> None:
     # A recall, a second call after a no-show return, a call after a transfer: not a first call.
     assert record_for("called", {"ticket": ticket(called_ms=1, returned=1), "from": "waiting"},
                       "3-0", tz) is None
-    assert record_for("called", {"ticket": ticket(called_ms=1, origin_service="b"),
-                                 "from": "transferred"}, "4-0", tz) is None
+    # (A call after a transfer is a call in the new queue, without a wait of its own.)
+    _, x = record_for("called", {"ticket": ticket(called_ms=1, origin_service="b"),
+                                 "from": "transferred", "first": False}, "4-0", tz) or ("", {})
+    assert x == {"o": "4-0", "s": "a", "r": 4, "k": "x"}
     # A no-show that returned the ticket to its place: counted apart, not in the rate.
     _, r = record_for("no_show", {"ticket": ticket(), "returned": True, "counter": "2"}, "5-0",
                       tz) or ("", {})
