@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from queueing.errors import BadRequest, Forbidden, UnknownTicket
+from queueing.keys import site_of_ticket
 from queueing.model import (
     CloseDayRequest,
     NotifyRequest,
@@ -180,7 +182,19 @@ async def notify_ticket(request: Request) -> Response:
     p = _may_see_ticket(request, ticket_id)
     c = ctx(request)
     body = await json_body(request, NotifyRequest, c.settings.max_body_bytes)
+    if p.role == "ticket":
+        # A ticket's token comes from a public kiosk: its holder gives a mobile number (no
+        # other target), and changes it a few times at most (each change is an event).
+        if body.to is not None and not re.fullmatch(r"\+?[0-9]{6,15}", body.to):
+            raise BadRequest("'to' is a mobile number: 6 to 15 digits, + first for another "
+                             "country", field="to")
+        await ratelimit.take(c.redis, "notify", site_of_ticket(ticket_id), ticket_id,
+                             NOTIFY_CHANGES_PER_MIN, NOTIFY_CHANGES_BURST,
+                             what="changes of this ticket's number")
     return _json(await c.engine.set_notify(ticket_id, body.to, actor(p)))
+
+
+NOTIFY_CHANGES_PER_MIN, NOTIFY_CHANGES_BURST = 2, 5
 
 
 async def transfer_ticket(request: Request) -> Response:
@@ -197,7 +211,6 @@ async def transfer_ticket(request: Request) -> Response:
 
 
 def _may_see_ticket(request: Request, ticket_id: str) -> Any:
-    from queueing.keys import site_of_ticket
     p = principal(request)
     if p.role == "ticket":
         if p.ticket != ticket_id:

@@ -49,8 +49,9 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--subject", help="who the token is for (recorded in the audit log)")
     p.add_argument("--ttl-s", type=whole(1), default=None,
                    help="lifetime in seconds (default: a year for display and kiosk, "
-                        "SWITCHBOARD_STAFF_TOKEN_TTL_S (30 days) for agent, dispatcher, "
-                        "tech, org and partner, SWITCHBOARD_TOKEN_TTL_S for the others)")
+                        "SWITCHBOARD_STAFF_TOKEN_TTL_S (30 days) for agent, supervisor, "
+                        "dispatcher, tech, org and partner, SWITCHBOARD_TOKEN_TTL_S for the "
+                        "others)")
     p.add_argument("--data-dir", help="data folder holding the generated secret")
 
 
@@ -211,14 +212,20 @@ def worker(args: argparse.Namespace) -> int:
 
 
 def token(args: argparse.Namespace) -> int:
-    settings = from_env(data_dir=args.data_dir)
-    secret = load_secret(settings.secret, settings.data_path, create=False)
+    if args.role == "supervisor" and not args.subject:
+        # Revoked by subject when a laptop is lost: one default (supervisor:<site>) for every
+        # head nurse would revoke them all.
+        print("switchboard token: a supervisor token needs --subject NAME (one per person, "
+              "so one can be revoked alone)", file=sys.stderr)
+        return 2
     if args.role == "partner" and not args.subject:
         # A partner's bookings and Idempotency-Keys are its subject's: two partners given
         # the default subject (partner:<site>) would share them, and cancel each other's.
         print("switchboard token: a partner token needs --subject NAME (one per partner: "
               "its bookings and idempotency keys are its own)", file=sys.stderr)
         return 2
+    settings = from_env(data_dir=args.data_dir)
+    secret = load_secret(settings.secret, settings.data_path, create=False)
     try:
         channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
         print(make_token(secret, args.role, site=args.site, counter=args.counter,

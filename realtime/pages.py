@@ -147,12 +147,14 @@ async def _kiosk_boot(request: Request, site: str) -> dict[str, Any]:
     cached schedule, else one Redis read), so the page and a check-in agree. ``sms``: whether
     notifications go anywhere (a webhook to an SMS gateway is configured), so the kiosk offers
     "text me before my turn" only where a text can come."""
-    sms = bool(ctx(request).settings.notify_webhook_url)
+    settings = ctx(request).settings
+    # ``alert_position``: a ticket this near the front gets only "your turn", not "almost".
+    sms = {"sms": bool(settings.notify_webhook_url), "alert_position": settings.alert_position}
     try:
         await booking_engine(request).schedule(site)
     except BookingNotConfigured:
-        return {"check_in": False, "sms": sms}
-    return {"check_in": True, "sms": sms}
+        return {"check_in": False, **sms}
+    return {"check_in": True, **sms}
 
 
 def _ticket_site(params: dict[str, str]) -> str:
@@ -392,7 +394,7 @@ async def qr_svg(request: Request) -> Response:
 ROUTES: list[BaseRoute] = [
     Route("/", home, methods=["GET"]),
     Route("/board/{site}", page("board", lambda p: p["site"], lambda pr, p: pr.require(
-        "display", "agent", "kiosk", site=p["site"])), methods=["GET"]),
+        "display", "agent", "kiosk", "supervisor", site=p["site"])), methods=["GET"]),
     Route("/ticket/{ticket}", page("ticket", _ticket_site, _ticket_check), methods=["GET"]),
     Route("/counter/{site}/{counter}", page("counter", lambda p: p["site"], lambda pr, p:
                                             pr.require_counter(p["site"], p["counter"])),

@@ -153,16 +153,16 @@ def _unscored(acc: dict[str, Any] | None) -> dict[str, Any] | None:
     return acc | dict.fromkeys(_METRICS)
 
 
-def parse_day(raw: str) -> str:
+def parse_day(raw: str, field: str = "date") -> str:
     """``raw`` as a calendar date, normalised to ``YYYY-MM-DD`` (the day-log key).
 
     ``date.fromisoformat`` also takes ``20261205`` and ``2026-W49-6``; those are accepted and
-    normalised, anything else is a bad request.
+    normalised, anything else is a bad request (naming ``field``).
     """
     try:
         return Date.fromisoformat(raw).isoformat()
     except ValueError as exc:
-        raise BadRequest("date must be YYYY-MM-DD", field="date") from exc
+        raise BadRequest(f"{field} must be YYYY-MM-DD", field=field) from exc
 
 
 async def stats_endpoint(request: Request) -> Response:
@@ -194,7 +194,17 @@ def report_rows(day: str, summary: dict[str, Any]) -> list[list[Any]]:
                      o.get("no_show_rate"), o.get("abandon_rate"), o.get("transferred_in", 0),
                      o.get("transferred_out", 0), o.get("closed_unserved", 0), a.get("mae_s"),
                      a.get("n", 0)])
-    return [["" if v is None else v for v in row] for row in rows]
+    return [[_cell(v) for v in row] for row in rows]
+
+
+def _cell(v: Any) -> Any:
+    """A CSV cell a spreadsheet shows as written: empty for None, and a text beginning with
+    = + - @ (a service id may begin with -) quoted so it is not read as a formula."""
+    if v is None:
+        return ""
+    if isinstance(v, str) and v[:1] in ("=", "+", "-", "@"):
+        return "'" + v
+    return v
 
 
 async def report_endpoint(request: Request) -> Response:
@@ -211,19 +221,22 @@ async def report_endpoint(request: Request) -> Response:
     cfg = await c.engine.config(site)
     today = Date.fromisoformat(local_day(c.engine.clock(), cfg.timezone))
     q = request.query_params
-    last = Date.fromisoformat(parse_day(q["to"])) if q.get("to") else today
-    first = Date.fromisoformat(parse_day(q["from"])) if q.get("from") else last - timedelta(6)
+    last = Date.fromisoformat(parse_day(q["to"], "to")) if q.get("to") else today
+    # The day log keeps 31 days: a year back is generous, and no date is near the calendar's
+    # ends (where date arithmetic overflows).
+    if not today - timedelta(366) <= last <= today + timedelta(1):
+        raise BadRequest("to must be within the last year", field="to")
+    first = (Date.fromisoformat(parse_day(q["from"], "from")) if q.get("from")
+             else last - timedelta(6))
     if first > last or (last - first).days >= REPORT_MAX_DAYS:
         raise BadRequest(f"from..to is 1 to {REPORT_MAX_DAYS} days, from not after to",
                          field="from")
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(REPORT_COLUMNS)
-    day = first
-    while day <= last:
-        iso = day.isoformat()
+    for i in range((last - first).days + 1):
+        iso = (first + timedelta(i)).isoformat()
         w.writerows(report_rows(iso, summarise(await day_records(c.engine, site, iso), iso)))
-        day += timedelta(1)
     name = f"switchboard-{site}-{first.isoformat()}-{last.isoformat()}.csv"
     # A BOM, so a spreadsheet opened by double-click reads UTF-8 (service ids are ASCII, but
     # a later column may not be).

@@ -63,8 +63,9 @@ def test_a_number_typed_at_the_kiosk_goes_to_the_ticket(browser: Any,
         pad.get_by_role("button", name="2", exact=True).click()
         page.locator("#sms-submit").click()
         page.locator("#screen-ticket").wait_for()
-        page.locator("#t-sms", has_text="We will text 138****0002 when you are nearly up.") \
-            .wait_for()
+        # First in line (the alert position is 3): only "your turn" is promised.
+        page.locator("#t-sms", has_text="You are nearly up: we will text 138****0002 when "
+                                        "you are called.").wait_for()
         assert page.locator("#sms-btn").is_hidden()
         with _redis(sms_server) as r:
             assert r.hget(keys.ticket("demo", ticket["id"]), "notify") == b"13800000002"
@@ -107,3 +108,27 @@ def test_the_number_screen_fits_a_narrow_kiosk(browser: Any, sms_server: DemoSer
         assert page.evaluate(SMALL_TARGETS) == []
     finally:
         ctx.close()
+
+
+def test_a_number_stuck_on_the_network_does_not_hold_the_kiosk(browser: Any,
+                                                              sms_server: DemoServer) -> None:
+    """The request setting the number hangs (a network hiccup); the person gives up (Back,
+    Done): the next person still takes a ticket at once."""
+    page = _kiosk(browser, sms_server)
+    try:
+        held: list[Any] = []
+        page.route("**/notify", lambda route: held.append(route))  # never answered
+        page.get_by_role("button", name="Laboratory").first.click()
+        page.locator("#sms-btn").click()
+        page.locator("#phone").fill("13800000003")
+        page.locator("#sms-submit").click()
+        wait_js(page, "document.getElementById('sms-submit').disabled")
+        page.locator("#sms-back").click()
+        page.locator("#done-btn").click()
+        page.locator("#screen-services").wait_for()
+        page.get_by_role("button", name="Pharmacy").first.click()
+        page.locator("#screen-ticket").wait_for()
+        assert page.evaluate("window.switchboardKiosk.ticket.service") == "pharmacy"
+        assert len(held) == 1
+    finally:
+        page.context.close()

@@ -66,6 +66,13 @@ def test_the_floor_overview_follows_the_site_live(browser: Any,
         demo_server.counter("5", "pause")
         card.locator(".chip", has_text="Paused").wait_for(timeout=WAIT_MS)
         demo_server.counter("5", "open")
+        # In Chinese, all of it: the connection chip too (it kept "● Live"); keyboard focus
+        # stays on the language switch.
+        page.locator("#lang button[lang='zh-CN']").focus()
+        page.keyboard.press("Enter")
+        page.locator("#conn-chip", has_text="实时").wait_for(timeout=WAIT_MS)
+        assert page.locator("#title").inner_text() == "现场总览"
+        assert page.evaluate("document.activeElement.getAttribute('lang')") == "zh-CN"
     finally:
         ctx.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 import websockets
@@ -98,3 +99,22 @@ async def test_the_day_report_as_csv(server: Server) -> None:
     ):
         r = await c.get("/v1/sites/demo/report.csv", params=params, headers=headers)
         assert r.status_code == status, (params, r.text)
+
+
+async def test_report_dates_far_off_are_refused_not_500(server: Server) -> None:
+    sup = server.auth("supervisor", site="demo")
+    for params in ({"to": "0001-01-01"}, {"to": "9999-12-31"},
+                   {"from": "9999-12-31", "to": "9999-12-31"}, {"from": "0001-01-01"}):
+        r = await server.client.get("/v1/sites/demo/report.csv", params=params, headers=sup)
+        assert (r.status_code, r.json()["code"]) == (400, "bad_request"), (params, r.text)
+    r = await server.client.get("/v1/sites/demo/report.csv", params={"to": "31-12-2026"},
+                                headers=sup)
+    assert r.json()["details"]["field"] == "to"
+
+
+def test_a_supervisor_token_needs_its_own_subject(tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """Revoked by subject when a laptop is lost: one default subject would revoke them all."""
+    from realtime.cli import main
+    assert main(["token", "supervisor", "--site", "demo", "--data-dir", str(tmp_path)]) == 2
+    assert "--subject" in capsys.readouterr().err

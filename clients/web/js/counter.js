@@ -475,9 +475,11 @@ if (!site || !me || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_counter' });
 } else {
   toast = toaster(document.body);
+  let paintChip = () => {};
   mountLangSwitch($('lang'), lang0, (l, tl) => {
     lang = l;
     t = tl;
+    paintChip();
     renderKeys();
     render();
   });
@@ -503,7 +505,7 @@ if (!site || !me || boot.error) {
   client.onState((s) => {
     if (s.status === 'online') fetchClasses();
   });
-  connectionChip($('conn-chip'), client, () => t);
+  paintChip = connectionChip($('conn-chip'), client, () => t);
   client.subscribe(`counter:${site.id}:${counterId}`, onCounter);
   for (const sid of me.services) {
     client.subscribe(`service:${site.id}:${sid}`, (msg) => {

@@ -129,7 +129,7 @@ function renderTicket() {
   // Texts only where the server has an SMS gateway, and only for a ticket still waiting.
   $('sms-btn').hidden = !(boot.sms && ticket.token && ticket.position && !ticket.sms);
   $('t-sms').hidden = !ticket.sms;
-  setText($('t-sms'), ticket.sms ? t('sms_set', { phone: ticket.sms }) : '');
+  setText($('t-sms'), ticket.sms ? t(ticket.position > ALERT_POSITION ? 'sms_set' : 'sms_set_near', { phone: ticket.sms }) : '');
 }
 
 // Booking codes use these characters only (no 0/O, 1/I: they are read aloud and typed).
@@ -149,6 +149,9 @@ function renderKeypad() {
   }, k === 'clear' ? t('clear') : k === 'del' ? t('del') : k)));
 }
 
+// Within this many places of the front, "almost your turn" is not sent (the server's
+// SWITCHBOARD_ALERT_POSITION): only "your turn" is promised then.
+const ALERT_POSITION = boot.alert_position ?? 3;
 // A mobile number: digits, a leading + for another country's (6 to 15 digits, ITU E.164).
 const PHONE = /^\+?[0-9]{6,15}$/;
 
@@ -166,23 +169,33 @@ function renderPhonepad() {
   }, k === 'del' ? t('del') : k)));
 }
 
-/** "138****0001": enough for its owner to check, not for the next person to read. */
+/** "138****0001": enough for its owner to check, not for the next person to read (a short
+ * number keeps only its last two digits). */
 export function maskPhone(p) {
-  return p.length <= 6 ? p : `${p.slice(0, 3)}${'*'.repeat(p.length - 7)}${p.slice(-4)}`;
+  if (p.length < 9) return `${'*'.repeat(Math.max(0, p.length - 2))}${p.slice(-2)}`;
+  return `${p.slice(0, 3)}${'*'.repeat(p.length - 7)}${p.slice(-4)}`;
 }
+
+// The number's request, not the kiosk's `busy`: an answer that is slow to come must not
+// keep the next person from taking a ticket; one that comes after Back or the start is dropped.
+let smsRequest = null;
 
 async function setSms(ev) {
   ev.preventDefault();
   const phone = $('phone').value.replace(/[\s-]/g, '');
-  if (busy || !ticket) return;
+  if (!ticket) return;
   if (!PHONE.test(phone)) {
     setText($('sms-error'), t('phone_format'));
     return;
   }
-  busy = true;
+  if (smsRequest) return; // one at a time
+  const mine = {};
+  smsRequest = mine;
+  $('sms-submit').disabled = true;
   const r = await api(`/v1/tickets/${encodeURIComponent(ticket.id)}/notify`, { method: 'POST', body: { to: phone }, bearer: ticket.token });
-  busy = false;
-  if (screen !== 'sms') return; // back at the start meanwhile
+  if (smsRequest !== mine || screen !== 'sms') return; // Back, or the start, meanwhile
+  smsRequest = null;
+  $('sms-submit').disabled = false;
   if (!r.ok) {
     setText($('sms-error'), errorText(r));
     return;
@@ -195,6 +208,8 @@ async function setSms(ev) {
 }
 
 function clearSms() {
+  smsRequest = null;
+  $('sms-submit').disabled = false;
   $('phone').value = '';
   setText($('sms-error'), '');
 }

@@ -18,6 +18,9 @@ const $ = (id) => document.getElementById(id);
 // A queue whose longest wait passes this many minutes is shown in red (?late_min=N).
 const LATE_MIN = Math.max(1, Number(new URLSearchParams(location.search).get('late_min')) || 30);
 const STATS_EVERY_MS = 60_000;
+// The server's clock, not the device's: a PC 40 min fast must not turn every queue red.
+const skewMs = boot.server_ms ? boot.server_ms - Date.now() : 0;
+let statsFailed = false;
 
 let board = emptyBoard();
 const queues = {}; // service → waiting tickets (summaries with issued_at)
@@ -53,7 +56,7 @@ function renderServices() {
   const cols = ['sv_col_service', 'sv_col_waiting', 'sv_col_longest', 'sv_col_estimate', 'sv_col_open',
     'sv_col_issued', 'sv_col_served', 'sv_col_mean_wait', 'sv_col_no_show'];
   replaceChildren($('svc-head'), cols.map((k) => h('th', { scope: 'col' }, t(k))), lang);
-  const now = Date.now();
+  const now = Date.now() + skewMs;
   const rows = site.services.map((s) => {
     const live = board.services.find((x) => x.id === s.id) ?? {};
     const list = queues[s.id];
@@ -77,7 +80,8 @@ function renderServices() {
   });
   $('svc-body').replaceChildren(...rows);
   const acc = stats?.accuracy;
-  setText($('accuracy'), acc?.n ? t('sv_accuracy', { m: formatMinutes(acc.mae_s, lang), n: acc.n }) : t('sv_accuracy_none'));
+  setText($('accuracy'), [acc?.n ? t('sv_accuracy', { m: formatMinutes(acc.mae_s, lang), n: acc.n }) : t('sv_accuracy_none'),
+    statsFailed ? t('sv_stats_stale') : ''].filter(Boolean).join(' '));
 }
 
 function renderCounters() {
@@ -121,24 +125,25 @@ async function downloadReport() {
 
 async function loadStats() {
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/stats`);
-  if (r.ok) {
-    stats = r.data;
-    render();
-  }
+  statsFailed = !r.ok; // today's figures are then the last ones that came: said so
+  if (r.ok) stats = r.data;
+  render();
 }
 
 if (!site || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
 } else {
+  let paintChip = () => {};
   mountLangSwitch($('lang'), lang0, (l, tl) => {
     lang = l;
     t = tl;
+    paintChip();
     render();
   });
   render();
   const client = new Client({ token: new URLSearchParams(location.search).get('token') });
   document.body.append(connectionBanner(client, () => t, { timeZone: tz }).el);
-  connectionChip($('conn-chip'), client, () => t);
+  paintChip = connectionChip($('conn-chip'), client, () => t);
   client.subscribe(`board:${site.id}`, (msg) => {
     if (msg.op === 'error') return errorScreen($('app'), t, msg);
     board = reduce(board, msg);

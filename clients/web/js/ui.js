@@ -74,22 +74,30 @@ export function langSwitch(current, t, onChange) {
  * `remember`), sets the document's language and calls `onChange(lang, t)` to re-render.
  */
 export function mountLangSwitch(el, lang0, onChange) {
-  const mount = (current) => el.replaceChildren(langSwitch(current, translator(current), (l) => {
-    lang0.remember(l);
-    document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
-    mount(l);
-    onChange(l, translator(l));
-  }));
+  const mount = (current) => {
+    const had = el.contains(document.activeElement); // keyboard focus stays on the switch
+    el.replaceChildren(langSwitch(current, translator(current), (l) => {
+      lang0.remember(l);
+      document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+      mount(l);
+      onChange(l, translator(l));
+    }));
+    if (had) el.querySelector('[aria-pressed="true"]')?.focus();
+  };
   mount(lang0.lang);
 }
 
-/** The "● Live / Connecting… / ● Offline" chip in `el`, following `client`. */
+/** The "● Live / Connecting… / ● Offline" chip in `el`, following `client`; returns a
+ * function that paints it again (in the language `getT` now gives). */
 export function connectionChip(el, client, getT) {
-  client.onState((s) => {
+  let status = 'connecting';
+  const paint = () => {
     const t = getT();
-    el.className = `chip ${s.status === 'online' ? 'chip-ok' : s.status === 'connecting' ? '' : 'chip-bad'}`;
-    setText(el, s.status === 'online' ? `● ${t('live')}` : s.status === 'connecting' ? t('connecting') : `● ${t('offline')}`);
-  });
+    el.className = `chip ${status === 'online' ? 'chip-ok' : status === 'connecting' ? '' : 'chip-bad'}`;
+    setText(el, status === 'online' ? `● ${t('live')}` : status === 'connecting' ? t('connecting') : `● ${t('offline')}`);
+  };
+  client.onState((s) => { status = s.status; paint(); });
+  return paint;
 }
 
 /** Call the HTTP API. Resolves {ok, status, data}; never throws (network errors → status 0). */
