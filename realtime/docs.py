@@ -73,8 +73,10 @@ register(
     Operation("post", "/v1/tickets/{ticket}/notify",
               "Where an open ticket's alerts go (`to`: an SMS number or push endpoint; null "
               "stops them); 'almost your turn' is armed as for a ticket issued with `notify`",
-              "the ticket's own token, or agent of its site", NotifyRequest,
-              errors=("unknown_ticket", "invalid_transition", "bad_request")),
+              "the ticket's own token (a mobile number only; 5 changes, then 2 a minute), "
+              "or agent of its site", NotifyRequest,
+              errors=("unknown_ticket", "invalid_transition", "bad_request", "unknown_field",
+                      "rate_limited")),
     Operation("post", "/v1/tickets/{ticket}/transfer",
               "Send a waiting or parked ticket to another service; it keeps its class and "
               "arrival there and becomes `transferred`", "agent of the ticket's site",
