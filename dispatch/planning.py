@@ -110,13 +110,20 @@ def shift_of(t: Mapping[str, Any], now_s: int, tz: ZoneInfo) -> tuple[int, int]:
     if first == "00:00" and last == "24:00":
         # Round the clock: tonight's midnight is not the end of anything, or a job
         # offered at 23:55 would not fit. The plan sees through tomorrow.
-        end = local_time(now_s + 86400, last, tz, after=start + 86400)
-    elif end - start < 86400 and now_s < start:
-        # A night shift (22:00-06:00) at 02:00 is the one that began yesterday, not
-        # tonight's: without this the technician was given no work until 22:00.
-        y0 = local_time(now_s - 86400, first, tz)
-        y1 = local_time(now_s - 86400, last, tz, after=y0)
-        if y1 > now_s:
+        return start, local_time(now_s + 86400, last, tz, after=start + 86400)
+    if now_s < start:
+        # Before today's shift begins, yesterday's may be the one that matters: a night
+        # shift (22:00-06:00) at 02:00 is under way (without this the technician got no
+        # work until 22:00), and at 06:05 it has just ended (its work overruns; it is not
+        # tonight's, or a job in hand got an ETA of 22:00). Yesterday on the calendar, not
+        # 24 h ago (a 23-hour day at the spring change), and a 24-hour shift too.
+        noon = datetime.fromtimestamp(now_s, tz).replace(hour=12, minute=0, second=0,
+                                                          microsecond=0)
+        prev = int((noon - timedelta(days=1)).timestamp())
+        y0 = local_time(prev, first, tz)
+        y1 = local_time(prev, last, tz, after=y0)
+        midnight = int(noon.replace(hour=0).timestamp())
+        if y1 > now_s or (y1 >= midnight and now_s - y1 < start - now_s):
             return y0, y1
     return start, end
 
@@ -168,16 +175,22 @@ def _windows(j: Mapping[str, Any], t0: int, sla_s: int
     return ((opens, end - t0),), False
 
 
-def _breaks(tid: str, t: Mapping[str, Any], now_s: int, t0: int, tz: ZoneInfo
-            ) -> tuple[Break, ...]:
+def _breaks(tid: str, t: Mapping[str, Any], now_s: int, t0: int, tz: ZoneInfo,
+            shift: tuple[int, int]) -> tuple[Break, ...]:
+    """The technician's breaks still to take in ``shift`` (epoch seconds): each placed on the
+    shift's own days (a 23:30-00:30 break of a 22:00-06:00 shift at 01:00 is last night's,
+    over; a 02:00 one is tonight's), and kept within it (the solver refuses a break outside
+    its vehicle's working hours)."""
     import msgspec
     specs = msgspec.json.decode(t.get("breaks") or "[]")
     taken = (t.get("brk_ms") or 0) // 1000
+    s_start, s_end = shift
     out = []
     for i, b in enumerate(specs):
-        a = local_time(now_s, b["start"], tz)
-        z = local_time(now_s, b["end"], tz, after=a)
-        if z <= now_s or a <= taken <= z:
+        a = local_time(s_start, b["start"], tz, after=s_start - 1)
+        z = local_time(a, b["end"], tz, after=a)
+        a, z = max(a, s_start), min(z, s_end)
+        if z <= max(now_s, s_start) or a >= s_end or a <= taken <= z:
             continue
         out.append(Break(f"{tid}~b{i}", ((max(0, a - t0), z - t0),),
                          int(b.get("duration_s", DEFAULT_BREAK_S))))
@@ -265,7 +278,8 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
         skills = set(csv(t.get("skills")))
         skills |= {tok for tok, zs in tokens.items() if serves(tz_, zs)}
         skills |= {f"x:{jid}" for jid, ex in exclusions.items() if tid not in ex}
-        brks = _breaks(tid, t, now_s, t0, tz) if cfg.policy.plan_breaks and not fixed else ()
+        brks = (_breaks(tid, t, now_s, t0, tz, (s_start, s_end))
+                if cfg.policy.plan_breaks and not fixed and s_end > now_s else ())
         vehicles.append(Vehicle(tid, start, end, shift, frozenset(skills),
                                 None, int(max_jobs) if max_jobs else None, brks, fixed))
 

@@ -25,8 +25,12 @@ def test_a_night_shift_after_midnight_is_the_one_under_way() -> None:
     # for tonight's, so the technician on duty got no work until 22:00).
     now = _at("2026-12-05T02:00")
     assert shift_of(NIGHT, now, TZ) == (_at("2026-12-04T22:00"), _at("2026-12-05T06:00"))
-    # Before it begins and after it ends, the coming one.
-    for t in ("2026-12-05T06:00", "2026-12-05T15:00", "2026-12-05T23:00"):
+    # Just after it ends, the one that ended (its work in hand overruns; it is not
+    # tonight's: a job accepted at 05:40 got an ETA of 22:00); later, the coming one.
+    for t in ("2026-12-05T06:00", "2026-12-05T06:05", "2026-12-05T13:00"):
+        assert shift_of(NIGHT, _at(t), TZ) == (_at("2026-12-04T22:00"),
+                                                _at("2026-12-05T06:00")), t
+    for t in ("2026-12-05T15:00", "2026-12-05T23:00"):
         assert shift_of(NIGHT, _at(t), TZ) == (_at("2026-12-05T22:00"),
                                                 _at("2026-12-06T06:00")), t
     # Day shifts are as before: today's, over or not.
@@ -68,3 +72,40 @@ def test_improvement_never_swaps_accepted_work_for_other_work() -> None:
     kept = stabilise(p, current, candidate, StabilityPolicy(0, keep=frozenset({"far1"})), {},
                      now=0)
     assert kept.plan.assignment == current.assignment and not kept.changed
+
+
+def test_night_shifts_on_the_calendar_and_24_hour_shifts() -> None:
+    """Yesterday is a calendar day (the Monday after the spring change follows a 23-hour
+    Sunday), and a 06:00-06:00 technician at 05:00 is on the shift that began yesterday."""
+    ams = ZoneInfo("Europe/Amsterdam")
+    from datetime import datetime
+
+    def at(s: str) -> int:
+        return int(datetime.fromisoformat(s).replace(tzinfo=ams).timestamp())
+
+    assert shift_of(NIGHT, at("2026-03-30T00:30"), ams) == (at("2026-03-29T22:00"),
+                                                            at("2026-03-30T06:00"))
+    full = {"shift_start": "06:00", "shift_end": "06:00"}
+    assert shift_of(full, _at("2026-12-05T05:00"), TZ) == (_at("2026-12-04T06:00"),
+                                                           _at("2026-12-05T06:00"))
+
+
+def test_breaks_of_a_night_shift_fall_inside_it() -> None:
+    """A 23:30-00:30 break of a 22:00-06:00 shift, at 01:00, is last night's (over), and a
+    02:00-03:00 one is tonight's: both were put on the wrong day, outside the shift, and the
+    solver refused the whole problem ("Inconsistent breaks") from midnight to 06:00."""
+    from dispatch.planning import _breaks
+    tech = {**NIGHT, "breaks": json.dumps([{"start": "23:30", "end": "00:30"},
+                                           {"start": "02:00", "end": "03:00"}])}
+    now = _at("2026-12-05T01:00")
+    shift = shift_of(tech, now, TZ)
+    brks = _breaks("t", tech, now, now, TZ, shift)
+    assert [b.id for b in brks] == ["t~b1"]
+    (a, z), = brks[0].time_windows
+    assert (a + now, z + now) == (_at("2026-12-05T02:00"), _at("2026-12-05T03:00"))
+    # At 22:30 the first is tonight's, the second tomorrow morning's: both inside the shift.
+    now = _at("2026-12-05T22:30")
+    shift = shift_of(tech, now, TZ)
+    for b in _breaks("t", tech, now, now, TZ, shift):
+        (a, z), = b.time_windows
+        assert shift[0] <= a + now and z + now <= shift[1], b
