@@ -40,7 +40,7 @@ from redis.asyncio import Redis
 
 from dispatch import keys, planning
 from dispatch.engine import RULES, SYSTEM, DispatchEngine
-from dispatch.errors import StaleToken
+from dispatch.errors import Conflict, StaleToken
 from dispatch.model import JobStatus, RegionConfig, Unassignable
 from dispatch.offers import candidates
 from dispatch.planning import Built, State
@@ -269,11 +269,16 @@ class Recomputer:
                 stored = _as_stored(built, plan)
                 payload2 = self.payload(built, state, stab.plan, reason + "+improve", None,
                                         stab, full, stored)
+                payload2["keep_accepted"] = True
                 if payload2["routes"]:
                     try:
                         res = await self.publish(region, token, cfg, payload2)
                     except StaleToken:
                         report.stale = True
+                        return report
+                    except Conflict as exc:
+                        # A job it would drop was accepted meanwhile: the next pass sees it.
+                        log.info("region %s: improvement not published: %s", region, exc)
                         return report
                     report.improved = True
                     report.version = int(res.get("version") or 0)

@@ -13,5 +13,6 @@ set_status(j, 'new')
 -- set_status leaves a job that was already new where it was; it is pending either way.
 redis.call('SADD', P .. 'pending', j.id)
 save_job(j)
+dirty('*')  -- a whole-region pass at once: anyone may take it now
 local off = emit('job_retried', {job = j, from = from, cleared = cleared})
 return ok({job = j, offset = off})

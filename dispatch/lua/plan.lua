@@ -33,6 +33,28 @@ for tid, stops in pairs(routes) do
   old[tid] = get_route(tid)
 end
 
+-- An improvement (keep_accepted) never drops a job its technician has accepted (it may move
+-- it to another). It decided from statuses read when its pass began: a job accepted since
+-- then is checked here, against the state now, and the whole improvement refused.
+if plan.keep_accepted then
+  for tid, _ in pairs(routes) do
+    for _, s in ipairs(old[tid].stops) do
+      if s.j and not target[s.j] then
+        local j = job(s.j)
+        if j and j.tech == tid and j.status == 'assigned' then
+          return fail('conflict', 'job ' .. s.j .. ' was accepted meanwhile')
+        end
+      end
+    end
+  end
+  for jid, _ in pairs(unassigned) do
+    local j = job(jid)
+    if j and j.status == 'assigned' and not target[jid] then
+      return fail('conflict', 'job ' .. jid .. ' was accepted meanwhile')
+    end
+  end
+end
+
 local later = {}  -- events emitted after the plan entry, in order
 local offers = {}
 local function withdraw(j, reason)
@@ -114,7 +136,10 @@ end
 local newly = {}
 for jid, why in pairs(unassigned) do
   local j = job(jid)
-  if j and not target[jid] and in_list(j.status, JR.unassignable)
+  -- "declined" with no technician excluded any more: a dispatcher's retry cleared them
+  -- after this pass read the job; it is not the pass's to undo.
+  local stale = why == 'declined' and (j and (j.excluded or '') == '')
+  if j and not stale and not target[jid] and in_list(j.status, JR.unassignable)
       and (j.status ~= 'unassignable' or j.reason ~= why) then
     if j.tech ~= '' and (j.status == 'offered' or j.status == 'assigned') then
       withdraw(j, 'unassignable')
