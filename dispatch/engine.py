@@ -51,6 +51,10 @@ def wall_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+# How far ahead a job's window may end (its tracking token lasts until then).
+WINDOW_AHEAD_MS = 366 * 86400 * 1000
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who asks, and through which channel: recorded on every event (the audit log)."""
@@ -306,6 +310,10 @@ class DispatchEngine:
         if req.window is not None and req.window.end_ms <= self.clock():
             # A mistyped date (yesterday's): planned "as soon as possible", silently late.
             raise BadRequest("the window has already ended", field="window")
+        if req.window is not None and req.window.end_ms > self.clock() + WINDOW_AHEAD_MS:
+            # A year ahead at most: the customer's tracking link lasts until the window
+            # ends (a mistyped year would hand out a link valid for ever).
+            raise BadRequest("the window ends more than a year ahead", field="window")
         if org and keys.region_of(org) != region:
             raise UnknownOrg(f"organisation {org} is not in region {region}")
         return {"id": f"{region}.j-{secrets.token_hex(6)}", "lat": lat, "lon": lon,

@@ -166,6 +166,12 @@ async def test_a_window_already_over_is_refused(srv: Server, redis: Redis) -> No
     r = await c.post("/v1/regions/city/jobs", headers=disp, json={
         **ok, "window": {"start_ms": now() - 600_000, "end_ms": now() + 3600_000}})
     assert r.status_code == 201, r.text
+    # A year ahead at most (the customer's link lasts until the window ends): a mistyped
+    # year, or 2**63, handed out a link valid for ever.
+    for end in (now() + 400 * 86400_000, 2**63):
+        r = await c.post("/v1/regions/city/jobs", headers=disp, json={
+            **ok, "window": {"start_ms": now(), "end_ms": end}})
+        assert r.status_code == 400 and r.json()["details"] == {"field": "window"}, r.text
 
 
 # PyVRP warns that its penalty hit the bound on this tiny capacity-bound instance; the
