@@ -194,17 +194,20 @@ class Engine:
     async def set_notify(self, ticket_id: str, to: str | None, actor: Actor) -> dict[str, Any]:
         """Where an open ticket's "almost your turn" and "your turn" messages go (an SMS
         number, say, typed at the kiosk after the ticket came out); None stops them."""
-        return await self._self_op(ticket_id, None, actor, to or "")
+        # No transition (the status stays): any open ticket.
+        return await self._by_id(ticket_id, "notify", sorted(OPEN_STATES), actor, to or "")
 
-    async def _self_op(self, ticket_id: str, op: Op | None, actor: Actor, arg: str = ""
+    async def _self_op(self, ticket_id: str, op: Op, actor: Actor, arg: str = ""
                        ) -> dict[str, Any]:
+        return await self._by_id(ticket_id, op.value, transitions.sources(op), actor, arg)
+
+    async def _by_id(self, ticket_id: str, op: str, allowed: list[str], actor: Actor,
+                     arg: str) -> dict[str, Any]:
+        """One of queueing/lua/ticket_self.lua's operations on a ticket named by its id."""
         site = _site_of(ticket_id)
         c = await self._cached(site)
-        # None: ``notify``, which changes no status: any open ticket.
-        allowed = transitions.sources(op) if op is not None else sorted(OPEN_STATES)
         r = await self.store.run("ticket_self", site, self.clock(), actor.subject, actor.via,
-                                 ticket_id, op.value if op is not None else "notify",
-                                 ",".join(allowed), arg)
+                                 ticket_id, op, ",".join(allowed), arg)
         return public(r["ticket"], r.get("position") or None, c.tz)
 
     async def close_day(self, site: str, before_ms: int, actor: Actor) -> dict[str, Any]:

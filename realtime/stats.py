@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import csv
+import io
 import logging
 import os
 import socket
 from datetime import date as Date
+from datetime import timedelta
 from typing import Any
 
 import msgspec
@@ -211,10 +214,6 @@ async def report_endpoint(request: Request) -> Response:
     """``GET /v1/sites/{site}/report.csv?from=YYYY-MM-DD&to=YYYY-MM-DD``: the day log's
     figures per day and service, for a spreadsheet (default: the last 7 days to today; at
     most the 31 days the day log keeps)."""
-    import csv
-    import io
-    from datetime import timedelta
-
     site = request.path_params["site"]
     principal(request).require("agent", "supervisor", site=site)
     c = ctx(request)

@@ -145,30 +145,26 @@ class SiteWatcher:
         t = data.get("ticket")
         if kind == "issued" and t and t.get("notify"):
             await self._arm(t, int(data.get("index") or 0) + 1)
-        elif kind == "transferred" and t and t.get("notify"):
+        elif kind in ("transferred", "notify_set") and t and t.get("notify"):
             # Moved to another queue, maybe far back: warned again when it nears the front
-            # there, even if "almost" came in the old queue.
+            # there, even if "almost" came in the old queue. A number typed after the ticket
+            # came out: armed as if given at issue, from where the ticket is now (already
+            # near the front: only "your turn" comes).
             pos = self.view.position(t["id"])
-            if pos and not self._due(pos, t["service"]):
-                self.armed.add(t["id"])
-                await self.owner.redis.set(self._alert_key(t["id"]), "armed", ex=CLAIM_TTL_S)
+            if pos:
+                await self._arm(t, pos, again=kind == "transferred")
         elif kind == "notify_set" and t:
-            # A number typed after the ticket came out: armed as if given at issue, from
-            # where the ticket is now (already near the front: only "your turn" comes).
-            if t.get("notify") and self.view.position(t["id"]):
-                await self._arm(t, self.view.position(t["id"]) or 0)
-            elif not t.get("notify"):
-                self.armed.discard(t["id"])
+            self.armed.discard(t["id"])  # the number taken back
         if change.services or change.counters or change.config:
             await self._check(change.services if not (change.counters or change.config)
                               else set(self.view.queues))
 
-    async def _arm(self, t: dict[str, Any], position: int) -> None:
-        """Arm "almost your turn" for a ticket that joined beyond the thresholds (once per
-        ticket: a key that went to "sent" stays so)."""
+    async def _arm(self, t: dict[str, Any], position: int, again: bool = False) -> None:
+        """Arm "almost your turn" for a ticket beyond the thresholds: once per ticket (a key
+        that went to "sent" stays so), unless ``again`` (a move to another queue)."""
         if not self._due(position, t["service"]):
             self.armed.add(t["id"])
-            await self.owner.redis.set(self._alert_key(t["id"]), "armed", nx=True,
+            await self.owner.redis.set(self._alert_key(t["id"]), "armed", nx=not again,
                                        ex=CLAIM_TTL_S)
 
     async def _events(self, kind: str, data: dict[str, Any], eid: str) -> None:
