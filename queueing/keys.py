@@ -22,6 +22,11 @@ def ticket(site: str, ticket_id: str) -> str:
     return prefix(site) + "t:" + ticket_id
 
 
+def sms_number(site: str, number: str) -> str:
+    """A phone number that texted the site: its open ticket and the language it wrote in."""
+    return prefix(site) + "sms:num:" + number
+
+
 def site_of_ticket(ticket_id: str) -> str:
     """Ticket ids are ``SITE.RANDOM``: the site (and so the key slot) is in the id."""
     site, _, rest = ticket_id.rpartition(".")

@@ -23,6 +23,7 @@ from realtime import (
     metrics,
     pages,
     revocation_api,
+    sms_api,
     stats,
     ws,
 )
@@ -78,7 +79,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await redis.aclose()
 
     routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
-                               *stats.ROUTES, *revocation_api.ROUTES, *ws.ROUTES,
+                               *stats.ROUTES, *revocation_api.ROUTES, *sms_api.ROUTES,
+                               *ws.ROUTES,
                                *metrics.ROUTES, *docs.ROUTES, *pages.ROUTES]
     # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle
     # screen: docs/loadtest-report.md).

@@ -327,6 +327,8 @@ class Notifications:
     # -- sending and retries ----------------------------------------------------------------
 
     async def try_send(self, n: Notification) -> bool:
+        if n.lang is None:
+            n = await self._with_lang(n)
         try:
             await self.notifier.send(n)
         except NotifyFailed as exc:
@@ -334,6 +336,15 @@ class Notifications:
             return False
         self.sent += 1
         return True
+
+    async def _with_lang(self, n: Notification) -> Notification:
+        """A number that texted the site (text to join) gets its alerts in the language it
+        wrote in."""
+        try:
+            lang = await self.redis.hget(keys.sms_number(n.site, n.to), "lang")  # type: ignore[misc]
+        except RedisError:  # the text still goes, in the gateway's default language
+            return n
+        return n if lang is None else msgspec.structs.replace(n, lang=lang.decode())
 
     async def retry_later(self, n: Notification, tries: int = 1) -> None:
         """Queue ``n`` (refused ``tries`` times) for its next try, in Redis."""

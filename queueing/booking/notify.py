@@ -41,6 +41,9 @@ class Notification(msgspec.Struct, kw_only=True, omit_defaults=True):
     booking: str | None = None
     ticket: str | None = None
     data: dict[str, Any] = {}
+    # The language its person uses, when known (a number that texted the site wrote in it):
+    # the gateway sends text[lang]. Otherwise it picks (the site's first language, say).
+    lang: str | None = None
 
 
 class NotifyFailed(Exception):
