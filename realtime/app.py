@@ -25,6 +25,7 @@ from realtime import (
     revocation_api,
     sms_api,
     stats,
+    tokens_api,
     ws,
 )
 from realtime.auth import load_secret
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
                                *stats.ROUTES, *revocation_api.ROUTES, *sms_api.ROUTES,
-                               *ws.ROUTES,
+                               *tokens_api.ROUTES, *ws.ROUTES,
                                *metrics.ROUTES, *docs.ROUTES, *pages.ROUTES]
     # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle
     # screen: docs/loadtest-report.md).

@@ -1,0 +1,214 @@
+"""``POST /v1/tokens``: an admin mints a device's or a person's token, and its page link.
+
+What ``switchboard token`` does on the server's shell, over HTTP, so that the set-up page
+(``/setup/{site}``) can hand out one console link per counter, a board's, a kiosk's and a
+supervisor's. Admin only. The rules are the CLI's, and stricter where a browser is the one
+asking:
+
+- every token names a ``subject`` (who or what holds it: ``console-room1``, ``kiosk-1``), so
+  that one device can be revoked alone (the CLI insists only for supervisor and partner);
+- each role gives exactly the scope it is bound by (an agent its site and counter, a kiosk
+  its site, …) and nothing else: a ``counter`` on a kiosk token is refused, not ignored;
+- the site (and an agent's counter) must exist: a link to nowhere is refused, not minted;
+- the lifetime defaults as the CLI's (``SWITCHBOARD_DEVICE_TOKEN_TTL_S`` for display and
+  kiosk, ``SWITCHBOARD_STAFF_TOKEN_TTL_S`` for staff roles, ``SWITCHBOARD_TOKEN_TTL_S``
+  otherwise);
+- an admin token minted here never outlives the token that asked for it, and carries that
+  token's subject: a leaked admin token cannot mint itself a longer life, and revoking its
+  subject revokes what it minted.
+
+Every token minted is logged (who minted which role for which subject; never the token).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from urllib.parse import quote
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from queueing.errors import BadRequest, Forbidden, UnknownCounter
+from queueing.model import PLAIN, Channel
+from realtime.auth import ROLES, Principal, make_token, verify_until
+from realtime.body import json_body
+from realtime.cli import _default_ttl as default_ttl
+from realtime.context import bearer, ctx
+from realtime.docs import Operation, register
+from realtime.revocation import MAX_SUBJECT_CHARS
+from realtime.settings import Settings
+
+log = logging.getLogger("switchboard.auth")
+
+Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+# Ticket, booking and dispatch ids: ``site.local`` / ``region.local``.
+ScopedId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")]
+MIN_TTL_S = 60
+MAX_TTL_S = 5 * 366 * 86400
+
+# What each role is bound by: these fields and no other (``channels``: partner only).
+SCOPES: dict[str, tuple[str, ...]] = {
+    "admin": (), "agent": ("site", "counter"), "kiosk": ("site",), "display": ("site",),
+    "supervisor": ("site",), "partner": ("site",), "ticket": ("ticket",),
+    "booking": ("site", "booking"), "dispatcher": ("region",), "tech": ("tech",),
+    "customer": ("job",), "org": ("org",),
+}
+SCOPE_FIELDS = ("site", "counter", "ticket", "booking", "region", "tech", "job", "org")
+# The page each role's token opens ({…}: its scope fields); other roles have no page.
+PAGES = {"agent": "/counter/{site}/{counter}", "display": "/board/{site}",
+         "kiosk": "/kiosk/{site}", "supervisor": "/supervise/{site}",
+         "ticket": "/ticket/{ticket}", "tech": "/tech/{tech}", "customer": "/track/{job}",
+         "org": "/org/{org}"}
+
+
+class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """``POST /v1/tokens``: a token for ``role`` scoped by the fields that role needs (an
+    agent: ``site`` and ``counter``; kiosk, display, supervisor, partner: ``site``; booking:
+    ``site`` and ``booking``; ticket: ``ticket``; dispatcher: ``region``; tech: ``tech``;
+    customer: ``job``; org: ``org``), held by ``subject``, for ``ttl_s`` seconds (default:
+    the role's, as ``switchboard token``). ``channels``: a partner's booking channels."""
+
+    role: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    subject: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SUBJECT_CHARS,
+                                         pattern=PLAIN)]
+    site: Ident | None = None
+    counter: Ident | None = None
+    ticket: ScopedId | None = None
+    booking: ScopedId | None = None
+    region: Ident | None = None
+    tech: ScopedId | None = None
+    job: ScopedId | None = None
+    org: ScopedId | None = None
+    channels: Annotated[list[Channel], msgspec.Meta(min_length=1, max_length=8)] | None = None
+    ttl_s: Annotated[int, msgspec.Meta(ge=MIN_TTL_S, le=MAX_TTL_S)] | None = None
+
+
+@dataclass(frozen=True)
+class Minted:
+    token: str
+    role: str
+    subject: str
+    ttl_s: int
+    expires_at: float
+    link: str | None
+    capped: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"token": self.token, "role": self.role, "subject": self.subject,
+                "ttl_s": self.ttl_s,
+                "expires_at": datetime.fromtimestamp(self.expires_at, UTC).isoformat(
+                    timespec="seconds").replace("+00:00", "Z"),
+                "link": self.link, "capped": self.capped}
+
+
+def check_scope(req: TokenRequest) -> None:
+    """The role is known and given exactly its scope (400 ``bad_request``, ``field``)."""
+    if req.role not in ROLES:
+        raise BadRequest(f"unknown role {req.role!r}; roles: {', '.join(ROLES)}", field="role")
+    article = "an" if req.role[:1] in "aeiou" else "a"
+    needs = SCOPES[req.role]
+    for name in needs:
+        if getattr(req, name) is None:
+            raise BadRequest(f"{article} {req.role} token needs {name}", field=name)
+    for name in SCOPE_FIELDS:
+        if name not in needs and getattr(req, name) is not None:
+            raise BadRequest(f"{article} {req.role} token is not scoped by {name}; leave it out",
+                             field=name)
+    if req.channels is not None and req.role != "partner":
+        raise BadRequest("channels go with a partner token only", field="channels")
+
+
+def mint(secret: str, settings: Settings, req: TokenRequest, *, not_after: float | None = None,
+         now: float | None = None) -> Minted:
+    """Check ``req`` and sign its token (shared by the HTTP route; ``switchboard token``
+    could build a TokenRequest and call this too). ``not_after``: the latest expiry allowed
+    (epoch seconds); a longer lifetime is cut to it."""
+    check_scope(req)
+    now = time.time() if now is None else now
+    ttl = req.ttl_s or default_ttl(req.role, settings)
+    capped = False
+    if not_after is not None and now + ttl > not_after:
+        ttl, capped = max(1, math.floor(not_after - now)), True
+    scope = {name: getattr(req, name) for name in SCOPES[req.role]}
+    channels = [c.value for c in dict.fromkeys(req.channels)] if req.channels else None
+    token = make_token(secret, req.role, subject=req.subject, ttl_s=ttl, now=now,
+                       channels=channels, **scope)
+    iat = math.floor(now * 1000) / 1000  # as make_token stamps it
+    return Minted(token, req.role, req.subject, ttl, round(iat + ttl, 3),
+                  link(req.role, scope, token), capped)
+
+
+def link(role: str, scope: dict[str, str], token: str) -> str | None:
+    """The page a token of ``role`` opens, with the token (None: no page for that role)."""
+    path = PAGES.get(role)
+    if path is None:
+        return None
+    return path.format(**{k: quote(v, safe="") for k, v in scope.items()}) + "?token=" + token
+
+
+async def post_token(request: Request) -> Response:
+    c = ctx(request)
+    p, exp = verify_until(c.secret, bearer(request), c.revocations)
+    p.require("admin")
+    body = await _decoded(request, c.settings.max_body_bytes)
+    check_scope(body)
+    not_after = None
+    if body.role == "admin":
+        _same_subject(p, body)
+        not_after = exp  # never longer than the token asking
+    if body.site is not None:
+        cfg = await c.engine.config(body.site)  # unknown_site (404)
+        if body.counter is not None and cfg.counter(body.counter) is None:
+            raise UnknownCounter(f"site {body.site} has no counter {body.counter}",
+                                 field="counter")
+    done = mint(c.secret, c.settings, body, not_after=not_after)
+    log.info("%s minted a %s token for %s (%s, %d s)", p.subject, done.role, done.subject,
+             ", ".join(f"{k}={getattr(body, k)}" for k in SCOPES[body.role]) or "unscoped",
+             done.ttl_s)
+    return Response(msgspec.json.encode(done.as_dict()), status_code=201,
+                    media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _same_subject(p: Principal, body: TokenRequest) -> None:
+    if body.subject != p.subject:
+        raise Forbidden(f"an admin token minted here keeps the subject of the token asking "
+                        f"({p.subject!r}), so that revoking that subject revokes it too",
+                        role=p.role, field="subject")
+
+
+_AT = re.compile(r"`?\$\.(\w+)")
+_UNKNOWN = re.compile(r"(?:unknown|missing required) field `(\w+)`")
+
+
+async def _decoded(request: Request, limit: int) -> TokenRequest:
+    """The body, with the field a decoding error is about in ``details.field``."""
+    try:
+        return await json_body(request, TokenRequest, limit)
+    except BadRequest as exc:
+        m = _UNKNOWN.search(exc.message) or _AT.search(exc.message)
+        if m is not None:
+            exc.details.setdefault("field", m[1])
+        raise
+
+
+ROUTES = [Route("/v1/tokens", post_token, methods=["POST"])]
+
+register(
+    Operation("post", "/v1/tokens",
+              "Mint a token for a device or a person (what `switchboard token` does): "
+              "`{token, role, subject, ttl_s, expires_at, link, capped}`, `link` being the "
+              "page it opens (`/counter/{site}/{counter}?token=…`, `/board/{site}?token=…`, "
+              "`/kiosk/{site}?token=…`, `/supervise/{site}?token=…`; null for roles without "
+              "a page). An admin token minted here keeps the asking token's subject and "
+              "expires no later than it (`capped`)", "admin", TokenRequest, 201,
+              errors=("bad_request", "unknown_field", "unauthorized", "forbidden",
+                      "unknown_site", "unknown_counter", "payload_too_large")),
+)
