@@ -27,6 +27,16 @@ def sms_number(site: str, number: str) -> str:
     return prefix(site) + "sms:num:" + number
 
 
+def sms_outbox(site: str, number: str) -> str:
+    """The demo's texts to a number (no gateway: the phone page reads them from here)."""
+    return prefix(site) + "sms:out:" + number
+
+
+# Set by ``switchboard serve --demo``: this data is the demo's (its worker then keeps texts
+# for the demo's phone page when no gateway is configured).
+DEMO = f"{ROOT}:demo"
+
+
 def site_of_ticket(ticket_id: str) -> str:
     """Ticket ids are ``SITE.RANDOM``: the site (and so the key slot) is in the id."""
     site, _, rest = ticket_id.rpartition(".")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import shlex
 import time
 
+from queueing import keys
 from queueing.booking.engine import BookingEngine
 from queueing.demo import DEMO_SITE, demo_booking, demo_site
 from queueing.engine import Actor, Engine
@@ -41,6 +42,7 @@ async def load_demo(settings: Settings) -> dict[str, str]:
             # Every day of the week, so there are slots whenever the demo runs.
             await bookings.put_config(DEMO_SITE, demo_booking(), who)
         await _dispatch_demo(redis)
+        await redis.set(keys.DEMO, 1)  # the worker keeps texts for the demo's phone page
     finally:
         await redis.aclose()
     secret = settings.secret or ""
@@ -55,12 +57,15 @@ async def load_demo(settings: Settings) -> dict[str, str]:
     agent = make_token(secret, "agent", site=DEMO_SITE, counter="1", ttl_s=ttl)
     partner = make_token(secret, "partner", site=DEMO_SITE, ttl_s=ttl)
     supervisor = make_token(secret, "supervisor", site=DEMO_SITE, ttl_s=ttl)
+    gateway = make_token(secret, "partner", site=DEMO_SITE, subject="demo-sms-gateway",
+                         channels=["sms"], ttl_s=ttl)
     return {
         "Home / 首页": "/",
         "Display board / 叫号屏": f"/board/{DEMO_SITE}?token={display}",
         "Kiosk / 取号机": f"/kiosk/{DEMO_SITE}?token={kiosk}",
         "Counter 1 console / 1号窗口": f"/counter/{DEMO_SITE}/1?token={agent}",
         "Floor overview / 现场总览": f"/supervise/{DEMO_SITE}?token={supervisor}",
+        "Text to join (phone) / 短信取号": f"/phone/{DEMO_SITE}?token={gateway}",
         "API docs / 接口文档": "/docs",
         "Availability / 可预约": f"/v1/sites/{DEMO_SITE}/availability?service=lab&date="
                                  f"{today}&token={partner}",

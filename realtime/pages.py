@@ -11,6 +11,7 @@ clients/web/js/client.js.
 Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--demo``),
 ``/board/{site}``, ``/ticket/{id}``, ``/counter/{site}/{counter}``, ``/kiosk/{site}``,
 ``/supervise/{site}`` (the floor overview: a supervisor's or any agent's token of the site),
+``/phone/{site}`` (a phone texting the site, for trying text to join: an sms gateway's token),
 the dispatch pages ``/tech/{id}`` (a technician's wristband or phone), ``/track/{job}`` (the
 customer's tracking page) and ``/org/{org}`` (an enterprise dashboard), ``/qr.svg?data=…``
 (a ticket's QR code), ``/ticket-sw.js`` (the tracker's service worker, for notifications)
@@ -57,6 +58,7 @@ from realtime.auth import Principal, make_token
 from realtime.booking_api import booking_engine
 from realtime.context import bearer, ctx
 from realtime.settings import Settings
+from realtime.sms_api import check_gateway
 
 WEB = Path(str(files("clients") / "web"))
 BOOT_MARK = "<!--boot-->"
@@ -155,6 +157,11 @@ async def _kiosk_boot(request: Request, site: str) -> dict[str, Any]:
     except BookingNotConfigured:
         return {"check_in": False, **sms}
     return {"check_in": True, **sms}
+
+
+async def _phone_boot(request: Request, site: str) -> dict[str, Any]:
+    """``demo``: texts from the worker can be shown (the demo keeps them for this page)."""
+    return {"demo": ctx(request).settings.demo}
 
 
 def _ticket_site(params: dict[str, str]) -> str:
@@ -301,6 +308,9 @@ def demo_links(secret: str, site: dict[str, Any], ttl_s: int) -> list[dict[str, 
     ]
     supervisor = make_token(secret, "supervisor", site=s, ttl_s=ttl_s, subject="demo:supervisor")
     links.append({"kind": "supervise", "path": f"/supervise/{s}?token={supervisor}"})
+    gateway = make_token(secret, "partner", site=s, ttl_s=ttl_s, subject="demo:sms-gateway",
+                         channels=["sms"])
+    links.append({"kind": "phone", "path": f"/phone/{s}?token={gateway}"})
     for c in site["counters"]:
         agent = make_token(secret, "agent", site=s, counter=c["id"], ttl_s=ttl_s,
                            subject=f"demo:agent:{c['id']}")
@@ -401,6 +411,8 @@ ROUTES: list[BaseRoute] = [
           methods=["GET"]),
     Route("/supervise/{site}", page("supervise", lambda p: p["site"], lambda pr, p: pr.require(
         "supervisor", "agent", site=p["site"])), methods=["GET"]),
+    Route("/phone/{site}", page("phone", lambda p: p["site"], lambda pr, p: check_gateway(
+        pr, p["site"]), _phone_boot), methods=["GET"]),
     Route("/kiosk/{site}", page("kiosk", lambda p: p["site"], lambda pr, p: pr.require(
         "kiosk", "agent", site=p["site"]), _kiosk_boot), methods=["GET"]),
     Route("/tech/{tech}", dispatch_page("tech", "tech", _tech_boot), methods=["GET"]),

@@ -18,6 +18,7 @@ default class, as a kiosk's. The words: queueing/sms.py.
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Annotated, Any
 
@@ -28,10 +29,18 @@ from starlette.routing import Route
 
 from queueing import keys, sms
 from queueing.engine import OPEN_STATES
-from queueing.errors import Conflict, Forbidden, RateLimited, UnknownTicket
+from queueing.errors import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    NotFound,
+    RateLimited,
+    UnknownTicket,
+)
 from queueing.model import PLAIN_LINES, Channel, SiteConfig, TicketRequest, display_name
 from realtime import ratelimit
 from realtime.api import ticket_body
+from realtime.auth import Principal
 from realtime.body import json_body
 from realtime.context import Context, actor, ctx, principal
 from realtime.docs import Operation, register
@@ -40,14 +49,14 @@ log = logging.getLogger("switchboard.sms")
 
 SMS_PER_MIN, SMS_BURST = 6, 10
 NUMBER_TTL_S = 2 * 86400  # a number's ticket and language are remembered this long
-PHONE = r"^\+?[0-9]{6,15}$"
+PHONE = r"\+?[0-9]{6,15}"
 
 
 class SmsMessage(msgspec.Struct, forbid_unknown_fields=True):
     """One text the gateway received."""
 
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
-    sender: Annotated[str, msgspec.Meta(pattern=PHONE)] = msgspec.field(name="from")
+    sender: Annotated[str, msgspec.Meta(pattern=f"^{PHONE}$")] = msgspec.field(name="from")
     # Ten concatenated parts at most; line breaks allowed, other control characters not.
     text: Annotated[str, msgspec.Meta(max_length=1600, pattern=PLAIN_LINES)] = ""
 
@@ -56,13 +65,18 @@ def _json(data: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(msgspec.json.encode(data), media_type="application/json", headers=headers)
 
 
-async def sms_inbound(request: Request) -> Response:
-    site = request.path_params["site"]
-    p = principal(request)
+def check_gateway(p: Principal, site: str) -> None:
+    """An admin, or a partner of ``site`` whose channels include sms (the gateway)."""
     p.require("partner", site=site)
     if not p.is_admin and "sms" not in p.channels:
         raise Forbidden("this partner token is not for the sms channel (make one with "
                         "--channels sms)", role=p.role, field="channels")
+
+
+async def sms_inbound(request: Request) -> Response:
+    site = request.path_params["site"]
+    p = principal(request)
+    check_gateway(p, site)
     c = ctx(request)
     msg = await json_body(request, SmsMessage, c.settings.max_body_bytes)
     cfg = await c.engine.config(site)  # unknown_site before anything is counted
@@ -93,7 +107,7 @@ async def sms_inbound(request: Request) -> Response:
 class Desk:
     """Answers one text: reads the number's ticket, acts, words the reply."""
 
-    def __init__(self, c: Context, site: str, cfg: SiteConfig, p: Any,
+    def __init__(self, c: Context, site: str, cfg: SiteConfig, p: Principal,
                  request: Request) -> None:
         self.c, self.site, self.cfg, self.p, self.request = c, site, cfg, p, request
         self.actor = actor(p, "sms")
@@ -216,6 +230,23 @@ class Desk:
         return sms.say("link", lang, url=f"{base}/s/{code}")
 
 
+async def sms_outbox(request: Request) -> Response:
+    """``GET /v1/sites/{site}/sms/outbox?number=…``, the demo only: the texts the worker
+    would have sent ``number`` through a gateway (none is configured in the demo), oldest
+    first, at most 50 (``OutboxNotifier``). The demo's phone page shows them."""
+    site = request.path_params["site"]
+    check_gateway(principal(request), site)
+    c = ctx(request)
+    if not c.settings.demo:
+        raise NotFound("the outbox is the demo's (switchboard serve --demo): a real "
+                       "deployment's texts go through its gateway")
+    number = request.query_params.get("number", "")
+    if not re.fullmatch(PHONE, number):
+        raise BadRequest("'number' is a phone number: + and 6 to 15 digits", field="number")
+    raw = await c.redis.lrange(keys.sms_outbox(site, number), 0, -1)  # type: ignore[misc]
+    return _json({"messages": [msgspec.json.decode(m) for m in raw]})
+
+
 def short_key(code: str) -> str:
     return f"{keys.ROOT}:sl:{code}"
 
@@ -244,6 +275,7 @@ GONE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 
 
 ROUTES = [Route("/v1/sites/{site}/sms", sms_inbound, methods=["POST"]),
+          Route("/v1/sites/{site}/sms/outbox", sms_outbox, methods=["GET"]),
           Route("/s/{code}", short_link, methods=["GET"])]
 
 register(
@@ -254,4 +286,9 @@ register(
               "channels include sms", SmsMessage, 200,
               ("bad_request", "unknown_field", "unknown_site", "forbidden",
                "payload_too_large")),
+    Operation("get", "/v1/sites/{site}/sms/outbox", "The demo only (serve --demo, no "
+              "gateway): the texts the worker would have sent `number`, oldest first, at most "
+              "50: {messages: [notification]}", "admin, or a partner of the site whose channels "
+              "include sms", errors=("not_found", "bad_request", "forbidden"),
+              query=("number",)),
 )

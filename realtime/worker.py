@@ -15,7 +15,7 @@ from arq import cron, func
 from arq.connections import RedisSettings
 from redis.asyncio import Redis
 
-from queueing import redisconn
+from queueing import keys, redisconn
 from realtime.settings import Settings, from_env
 
 HEARTBEAT_KEY = "sb:worker:heartbeat"
@@ -80,6 +80,8 @@ async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -
                     idempotency_ttl_s=s.idempotency_ttl_s)
     notifier = notify.from_settings(s.notify_webhook_url, s.notify_webhook_secret,
                                     s.notify_timeout_s)
+    if not s.notify_webhook_url and await redis.exists(keys.DEMO):
+        notifier = notify.OutboxNotifier(redis)  # the demo's phone page shows the texts
     # Blocking stream reads get their own connections.
     reader = redisconn.connect(redis_url(s))
     notes = Notifications(redis, reader, engine, notifier,

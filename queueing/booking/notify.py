@@ -71,6 +71,28 @@ class LogNotifier:
         return None
 
 
+class OutboxNotifier(LogNotifier):
+    """The demo's stand-in for an SMS gateway: each notification is logged and kept in a
+    short list per recipient (``keys.sms_outbox``), which the demo's phone page shows. Only
+    where no webhook is configured and the data is the demo's (``keys.DEMO``)."""
+
+    KEEP, TTL_S = 50, 86400
+
+    def __init__(self, redis: Any) -> None:
+        super().__init__()
+        self.redis = redis
+
+    async def send(self, n: Notification) -> None:
+        await super().send(n)
+        from queueing import keys
+        key = keys.sms_outbox(n.site, n.to)
+        pipe = self.redis.pipeline(transaction=True)
+        pipe.rpush(key, msgspec.json.encode(n))
+        pipe.ltrim(key, -self.KEEP, -1)
+        pipe.expire(key, self.TTL_S)
+        await pipe.execute()
+
+
 def sign(secret: str, timestamp: str, body: bytes) -> str:
     mac = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256)
     return "sha256=" + mac.hexdigest()

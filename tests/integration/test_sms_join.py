@@ -5,6 +5,7 @@ itself is outside (a fake: these tests post as it would)."""
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 from redis.asyncio import Redis
@@ -12,8 +13,8 @@ from redis.asyncio import Redis
 from queueing import keys
 from queueing.booking.alerts import Thresholds
 from queueing.booking.consumer import Notifications
-from queueing.booking.notify import Notification
-from tests.integration.conftest import Server
+from queueing.booking.notify import Notification, OutboxNotifier
+from tests.integration.conftest import Server, running_server
 
 PHONE = "+8613800138000"
 _ids = itertools.count(1)
@@ -231,3 +232,31 @@ async def test_the_openapi_document_lists_it(server: Server) -> None:
     spec = (await server.client.get("/openapi.json")).json()
     op = spec["paths"]["/v1/sites/{site}/sms"]["post"]
     assert "Text to join" in op["summary"]
+
+
+async def test_the_demo_outbox(server: Server, redis: Redis, redis_server: Any,
+                               tmp_path: Path) -> None:
+    """The demo has no gateway: the worker keeps the texts (``OutboxNotifier``) and the phone
+    page reads them; a real deployment has no outbox (404)."""
+    r = await server.client.get("/v1/sites/demo/sms/outbox", params={"number": PHONE},
+                                headers=_gateway(server))
+    assert (r.status_code, r.json()["code"]) == (404, "not_found")
+    box = OutboxNotifier(redis)
+    for i in range(OutboxNotifier.KEEP + 3):
+        await box.send(Notification(id=f"demo:turn:{i}", kind="turn", site="demo", to=PHONE,
+                                    text={"en": f"call {i}"}, at="2026-12-06T09:00:00Z"))
+    async with running_server(redis_server.url, tmp_path / "d", demo=True) as demo:
+        url = "/v1/sites/demo/sms/outbox"
+        r = await demo.client.get(url, params={"number": PHONE}, headers=_gateway(demo))
+        got = r.json()["messages"]
+        assert len(got) == OutboxNotifier.KEEP  # the newest, oldest first
+        assert got[0]["id"] == "demo:turn:3"
+        assert got[-1]["text"] == {"en": f"call {OutboxNotifier.KEEP + 2}"}
+        assert (await demo.client.get(url, params={"number": "+8613000000000"},
+                                      headers=_gateway(demo))).json() == {"messages": []}
+        r = await demo.client.get(url, params={"number": "x"}, headers=_gateway(demo))
+        assert (r.status_code, r.json()["code"]) == (400, "bad_request")
+        r = await demo.client.get(url, params={"number": PHONE},
+                                  headers=demo.auth("kiosk", site="demo"))
+        assert r.status_code == 403
+    assert await redis.ttl(keys.sms_outbox("demo", PHONE)) > 0

@@ -15,6 +15,7 @@ const KINDS = {
   kiosk: { icon: 'ticket', title: 'l_kiosk' },
   counter: { icon: 'desk', title: 'l_counter' },
   supervise: { icon: 'tv', title: 'l_supervise' },
+  phone: { icon: 'phone', title: { en: 'Text to join (a phone)', zh: '短信取号（模拟手机）' } },
   tech: { icon: 'van', title: 'l_tech' },
   track: { icon: 'pin', title: 'l_track' },
   org: { icon: 'building', title: 'l_org' },
@@ -35,7 +36,7 @@ function card(link) {
   return h('li', {}, h('a', { class: `h-card kind-${link.kind}`, href: link.path },
     h('span', { class: 'h-icon' }, icon(kind.icon)),
     h('span', { class: 'h-text' },
-      h('span', { class: 'h-name' }, t(kind.title)),
+      h('span', { class: 'h-name' }, typeof kind.title === 'string' ? t(kind.title) : kind.title[lang] ?? kind.title.en),
       h('span', { class: 'h-path muted' }, where))));
 }
 
