@@ -7,7 +7,7 @@ activity through the HTTP API, and photographs each page in Debian's Chromium (t
 launch as the browser tests; Playwright downloads nothing). Chinese text needs a CJK font on
 the machine (Debian: fonts-noto-cjk). The dispatch pages (technician device, job tracking,
 enterprise dashboard) get their own demo server and worker (tests/browser/dispatch_shots.py);
-``--pages queue`` or ``--pages dispatch`` takes one set only.
+``--pages queue`` or ``--pages dispatch`` takes one set only, ``--pages sms`` the phone page.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def shoot(page: Any, out: Path, name: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="docs/screenshots")
-    ap.add_argument("--pages", choices=["all", "queue", "dispatch"], default="all")
+    ap.add_argument("--pages", choices=["all", "queue", "dispatch", "sms"], default="all")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,13 +65,22 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        if args.pages != "queue":
+        if args.pages not in ("queue", "sms"):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, AUTOPLAY_ALLOWED])
             dispatch_shots.main(browser, out)
             browser.close()
         if args.pages == "dispatch":
             return
         s = DemoServer(Path(tmp) / "data").start()
+        if args.pages == "sms":
+            try:
+                activity(s)
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS])
+                sms_shot(browser, s, out)
+                browser.close()
+            finally:
+                s.stop()
+            return
         try:
             tickets = activity(s)
             browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, AUTOPLAY_ALLOWED])
@@ -88,6 +97,23 @@ def main() -> None:
             blocked.close()
         finally:
             s.stop()
+
+
+def sms_shot(browser: Any, s: DemoServer, out: Path) -> None:
+    """Text to join on the demo's phone page: a ticket by text, then where it stands."""
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN",
+                                is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    gateway = s.token("partner", site="demo", subject="sms-gateway", channels=["sms"])
+    page.goto(f"{s.base}/phone/demo?token={gateway}&lang=zh")
+    page.locator("#thread .p-empty").wait_for()
+    page.locator("#quick button", has_text="B 儿科").click()
+    page.locator("#thread .p-in").first.wait_for()
+    page.locator("#text").fill("还要多久？")
+    page.locator("#send").click()
+    page.locator("#thread .p-in").nth(1).wait_for()
+    shoot(page, out, "sms-zh.png")
+    phone.close()
 
 
 def pages(browser: Any, s: DemoServer, tickets: dict[str, list[Any]], out: Path) -> None:
@@ -134,6 +160,8 @@ def pages(browser: Any, s: DemoServer, tickets: dict[str, list[Any]], out: Path)
     page.goto(f"{s.base}/supervise/demo?token={s.token('supervisor', site='demo')}&lang=en")
     wait_js(page, "window.switchboardSupervise && window.switchboardSupervise.stats !== null")
     shoot(page, out, "supervise-en.png")
+
+    sms_shot(browser, s, out)
 
     kiosk = browser.new_context(viewport=KIOSK, locale="zh-CN")
     page = kiosk.new_page()
