@@ -91,6 +91,11 @@ export function laterStops(state) {
   return v.route.filter((s) => s !== next && (!s.job || !['done', 'cancelled', 'failed'].includes(s.status)));
 }
 
+/** Jobs the technician has accepted and not yet started: what ending the shift hands back. */
+export function plannedJobs(state) {
+  return (state.view?.route ?? []).filter((s) => s.job && s.status === 'assigned');
+}
+
 /**
  * What the technician can do now, main action first: [{kind, job?, key}]. The server decides
  * (docs/dispatch transitions); this only offers what it would accept.

@@ -11,7 +11,7 @@ import { icon } from './dispatch-icons.js';
 import { distanceM, formatDistance, MapView } from './map.js';
 import { DeviceGps, SimulatedRoute } from './tech-gps.js';
 import { ID_BASE, Outbox } from './tech-outbox.js';
-import { actionsFor, driveTarget, emptyTech, laterStops, nextStop, openOffers, reduce } from './tech-state.js';
+import { actionsFor, driveTarget, emptyTech, laterStops, nextStop, openOffers, plannedJobs, reduce } from './tech-state.js';
 import { connectionBanner, errorScreen, h, language, langSwitch, params, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
 const boot = readBoot();
@@ -310,7 +310,7 @@ function actionButton(a) {
   const cls = a.kind === 'fail' ? 'btn btn-danger' : MAIN.has(a.kind) ? 'btn btn-primary big' : 'btn';
   return h('button', {
     type: 'button', class: `${cls} act-${a.kind}`, disabled: pending, 'aria-busy': pending ? 'true' : null,
-    onclick: () => (a.kind === 'fail' ? openFail(a.job) : act(a.kind, a.job ?? '')),
+    onclick: () => (a.kind === 'fail' ? openFail(a.job) : a.kind === 'offline' ? endShift() : act(a.kind, a.job ?? '')),
   }, h('span', {}, pending ? t('offer_sending') : t(`act_${a.kind}`)), KEYLESS.has(a.kind) ? null : kbd(a.key));
 }
 
@@ -383,6 +383,32 @@ function openFail(job) {
   dlg.showModal();
 }
 
+/** End the shift; with accepted jobs still to do, ask first: they go back to dispatch and
+ * may be given to someone else (pressed by mistake, they would be gone by "Start shift"). */
+function endShift() {
+  const n = plannedJobs(state).length;
+  if (!n) {
+    act('offline', '');
+    return;
+  }
+  const dlg = $('end-dialog');
+  setText(dlg.querySelector('h2'), t('end_shift_q'));
+  setText(dlg.querySelector('p'), t('end_shift_jobs', { n }));
+  setText(dlg.querySelector('.end-yes'), t('end_shift_yes'));
+  setText(dlg.querySelector('.dialog-cancel'), t('end_shift_no'));
+  dlg.showModal();
+}
+
+function endDialog() {
+  const dlg = h('dialog', { id: 'end-dialog', 'aria-labelledby': 'end-title', 'aria-describedby': 'end-body' },
+    h('h2', { id: 'end-title' }),
+    h('p', { id: 'end-body' }),
+    h('div', { class: 'dialog-actions' },
+      h('button', { type: 'button', class: 'btn dialog-cancel', autofocus: true, onclick: () => dlg.close() }),
+      h('button', { type: 'button', class: 'btn btn-danger solid end-yes', onclick: () => { dlg.close(); act('offline', ''); } })));
+  return dlg;
+}
+
 function failDialog() {
   const dlg = h('dialog', { id: 'fail-dialog', 'aria-labelledby': 'fail-title' },
     h('h2', { id: 'fail-title' }),
@@ -427,7 +453,7 @@ if (!region || boot.error || !techId) {
   $('lang').replaceChildren(langSwitch(lang, t, setLang));
   setText($('tech-name'), personName(boot.tech?.name, lang));
   setText($('map-title'), t('map_tech'));
-  document.body.append(failDialog());
+  document.body.append(failDialog(), endDialog());
   map = new MapView($('map'), { label: t('map_tech'), tiles: boot.map?.tiles, attribution: boot.map?.attribution, minSpanM: 1500 });
   outbox = new Outbox({ store: globalThis.localStorage, key: `sb.outbox.${techId}` });
   client = new Client({ token, encoding: 'msgpack' });
