@@ -379,3 +379,30 @@ async def test_http_error_shapes(server: Server) -> None:
     assert r.status_code == 200 and r.json()["cancel_reason"] == "by_staff"
     r = await server.client.post(f"/v1/tickets/{t['id']}/cancel", headers=agent)
     assert r.status_code == 409 and r.json()["code"] == "invalid_transition"
+
+
+async def test_display_and_kiosk_read_the_days_stats(server: Server) -> None:
+    for role in ("display", "kiosk"):
+        r = await server.client.get("/v1/sites/demo/stats", headers=server.auth(role, site="demo"))
+        assert r.status_code == 200 and r.json()["site"] == "demo", role
+    r = await server.client.get("/v1/sites/demo/stats",
+                                headers=server.auth("partner", site="demo"))
+    assert r.status_code == 403 and r.json()["code"] == "forbidden"
+
+
+async def test_service_topic_changes_name_their_service(server: Server) -> None:
+    supervisor = server.token("supervisor", site="demo")
+    async with websockets.connect(ws_url(server, supervisor), subprotocols=[JSON]) as ws:
+        snap = await ask(ws, {"op": "subscribe", "topic": "service:demo:lab"})
+        assert snap["data"] == {"service": "lab", "tickets": []}
+        r = await server.client.post("/v1/sites/demo/tickets",
+                                     headers=server.auth("kiosk", site="demo"),
+                                     json={"service": "lab", "channel": "kiosk"})
+        assert r.status_code == 201
+        changed = await recv(ws)
+        assert changed["type"] == "changed" and changed["data"]["service"] == "lab"
+        assert changed["data"]["removed"] == []
+        (ins,) = changed["data"]["inserted"]
+        assert ins["after"] is None and ins["ticket"]["id"] == r.json()["id"]
+        assert set(ins["ticket"]) == {"id", "number", "priority", "status", "channel",
+                                      "issued_at"}  # as in the snapshot's list
