@@ -246,17 +246,21 @@ function renderFound() {
   }
 }
 
-/** Reception or a window issues a ticket for someone (channel "window"): any service of the
- * site, any class (staff decide who is a priority), a name and an SMS number if given. One
- * Idempotency-Key per form: a double click or a retry after a lost answer is one ticket. */
+/** Reception or a window issues a ticket for someone at the desk (channel "window") or
+ * calling the phone line ("phone": no slip to print, the number is read out, and the SMS
+ * number gets the alerts): any service of the site, any class (staff decide who is a
+ * priority), a name and an SMS number if given. One Idempotency-Key per form: a double
+ * click or a retry after a lost answer is one ticket. */
 let issueKey = null;
 let issueService = null;
+let issueChannel = 'window';
 
 function openIssue() {
   issueKey = randomId();
   // A new form each time: the counter's own service and the site's default class (an
   // emergency chosen for the last person must not stay for the next).
   issueService = me.services[0];
+  issueChannel = 'window';
   $('issue-class').value = '';
   $('issue-form').hidden = false;
   $('issued').hidden = true;
@@ -268,6 +272,12 @@ function openIssue() {
 
 function renderIssue() {
   setText($('issue-title'), t('new_ticket'));
+  setText($('issue-how-label'), t('issue_how'));
+  replaceChildren($('issue-how'), [['window', 'issue_at_desk'], ['phone', 'issue_by_phone']].map(([ch, key]) => h('button', {
+    type: 'button', class: 'btn', dataset: { channel: ch },
+    onclick: () => { issueChannel = ch; renderIssue(); },
+  }, t(key))), lang);
+  for (const b of $('issue-how').children) b.setAttribute('aria-pressed', String(b.dataset.channel === issueChannel));
   setText($('issue-svc-label'), t('issue_service'));
   setText($('issue-class-label'), t('issue_class'));
   setText($('issue-name-label'), t('issue_name'));
@@ -288,7 +298,7 @@ function renderIssue() {
 
 async function issue(ev) {
   ev.preventDefault();
-  const body = { service: issueService, channel: 'window' };
+  const body = { service: issueService, channel: issueChannel };
   if (classes != null && $('issue-class').value) body.priority = $('issue-class').value;
   const name = $('issue-name').value.trim();
   const phone = $('issue-phone').value.trim();
@@ -306,7 +316,14 @@ async function issue(ev) {
   setText($('issued-service'), serviceName(tk.service));
   setText($('issued-place'), [tk.position ? t('issued_place', { n: tk.position }) : '',
     t('taken_at', { time: formatTime(tk.issued_at ?? Date.now(), lang, tz) })].filter(Boolean).join(' · '));
-  $('issued-qr').src = `/qr.svg?data=${encodeURIComponent(new URL(tk.tracker, location.origin).href)}`;
+  // On the phone there is no slip: the number is read out, the texts say the rest.
+  const byPhone = tk.channel === 'phone';
+  $('issued-qr').hidden = byPhone;
+  $('issued-scan').hidden = byPhone;
+  $('issued-print').hidden = byPhone;
+  $('issued-read-out').hidden = !byPhone;
+  setText($('issued-read-out'), byPhone ? t(phone ? 'issued_read_out_sms' : 'issued_read_out', { phone }) : '');
+  if (!byPhone) $('issued-qr').src = `/qr.svg?data=${encodeURIComponent(new URL(tk.tracker, location.origin).href)}`;
   $('issued-qr').alt = t('scan');
   setText($('issued-scan'), t('scan'));
   setText($('issued-print'), t('print'));
