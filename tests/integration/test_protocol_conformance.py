@@ -406,3 +406,21 @@ async def test_service_topic_changes_name_their_service(server: Server) -> None:
         assert ins["after"] is None and ins["ticket"]["id"] == r.json()["id"]
         assert set(ins["ticket"]) == {"id", "number", "priority", "status", "channel",
                                       "issued_at"}  # as in the snapshot's list
+
+
+async def test_a_job_answer_carries_the_customers_token_topic_and_tracker(
+        server: Server, region: None) -> None:
+    r = await server.client.post("/v1/regions/city/jobs", headers=server.auth("admin"),
+                                 json={"location": {"lat": 52.37, "lon": 4.9},
+                                       "duration_s": 600})
+    assert r.status_code == 201, r.text
+    job = r.json()
+    assert job["topic"] == f"job:{job['id']}"
+    assert job["tracker"] == f"/track/{job['id']}?token={job['token']}"
+    async with websockets.connect(ws_url(server, job["token"]), subprotocols=[JSON]) as ws:
+        snap = await ask(ws, {"op": "subscribe", "topic": job["topic"], "id": 1})
+        assert snap["op"] == "snapshot" and snap["id"] == 1
+        assert {"id", "status", "window", "eta_ms", "technician", "reason"} <= set(snap["data"])
+        assert snap["data"]["technician"] is None and snap["data"]["window"] is None
+    r = await server.client.post("/v1/technicians/city.a/token", headers=server.auth("admin"))
+    assert r.status_code == 200 and set(r.json()) == {"technician", "token"}
