@@ -424,3 +424,15 @@ async def test_a_job_answer_carries_the_customers_token_topic_and_tracker(
         assert snap["data"]["technician"] is None and snap["data"]["window"] is None
     r = await server.client.post("/v1/technicians/city.a/token", headers=server.auth("admin"))
     assert r.status_code == 200 and set(r.json()) == {"technician", "token"}
+
+
+async def test_http_token_in_header_or_query_the_header_wins(server: Server) -> None:
+    admin = server.token("admin")
+    r = await server.client.get(f"/v1/sites/demo?token={admin}")
+    assert r.status_code == 200
+    r = await server.client.get(f"/v1/sites/demo?token={admin}",
+                                headers={"Authorization": "Bearer not-a-token"})
+    assert r.status_code == 401 and r.json()["code"] == "unauthorized"
+    r = await server.client.get("/v1/sites/demo?token=not-a-token",
+                                headers={"Authorization": f"Bearer {admin}"})
+    assert r.status_code == 200
