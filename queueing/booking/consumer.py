@@ -144,6 +144,9 @@ class SiteWatcher:
         self.lengths.observe(kind, data)
         t = data.get("ticket")
         if kind == "issued" and t and t.get("notify"):
+            if t.get("channel") == "phone":
+                # Taken for a caller on the phone line: no slip, so the number comes by text.
+                await self._send(f"issued:{eid}", self._issued_note(t, data, eid))
             await self._arm(t, int(data.get("index") or 0) + 1)
         elif kind in ("transferred", "notify_set") and t and t.get("notify"):
             # Moved to another queue, maybe far back: warned again when it nears the front
@@ -214,6 +217,18 @@ class SiteWatcher:
         return Notification(id=f"{self.site}:{name}:{eid}", kind=name, site=self.site,
                             to=t["notify"], text=texts.render(name, cfg.languages, **values),
                             at=self._now_iso(), ticket=t["id"], data=extra)
+
+    def _issued_note(self, t: dict[str, Any], data: dict[str, Any], eid: str) -> Notification:
+        cfg = self.view.config
+        svc = cfg.service(t["service"])
+        ahead = int(data.get("index") or 0)
+        return Notification(
+            id=f"{self.site}:issued:{eid}", kind="issued", site=self.site, to=t["notify"],
+            text=texts.render("issued", cfg.languages, number=t["number"], ahead=ahead,
+                              service=texts.names(svc.name if svc else None, cfg.languages,
+                                                  t["service"])),
+            at=self._now_iso(), ticket=t["id"],
+            data={"number": t["number"], "service": t["service"], "ahead": ahead})
 
     def _booking_note(self, kind: str, b: dict[str, Any], data: dict[str, Any],
                       eid: str) -> Notification:

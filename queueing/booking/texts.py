@@ -31,6 +31,12 @@ TEXTS: dict[str, dict[str, str]] = {
               "new ticket next time.",
         "zh": "{site}今日服务已结束，{number} 号已失效。请下次重新取号。",
     },
+    "issued": {
+        "en": "Your ticket is {number} ({service}); {ahead} ahead of you now. We will text you "
+              "when it is almost your turn.",
+        "zh": "您的号码是 {number}（{service}），目前前面有 {ahead} 人。"
+              "快到您时我们会再发短信提醒。",
+    },
     "almost": {
         "en": "Almost your turn: {ahead} ahead of ticket {number}.",
         "zh": "快到您了：{number} 号前面还有 {ahead} 人。",

@@ -12,7 +12,7 @@ import pytest
 from tests.browser.conftest import DemoServer
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 15000
+WAIT_MS = 30000
 
 
 def test_a_caller_gets_a_phone_ticket(browser: Any, demo_server: DemoServer) -> None:
@@ -33,8 +33,8 @@ def test_a_caller_gets_a_phone_ticket(browser: Any, demo_server: DemoServer) -> 
         number = console.locator("#issued-number").inner_text()
         read_out = console.locator("#issued-read-out")
         assert read_out.is_visible()
-        assert read_out.inner_text() == ("Read the number to the caller. Texts before their "
-                                         "turn go to +8613800001111.")
+        assert read_out.inner_text() == ("Read the number to the caller. It is also texted to "
+                                         "+8613800001111, and again before their turn.")
         # Nothing to print or scan for a caller.
         for el in ("#issued-qr", "#issued-scan", "#issued-print"):
             assert not console.locator(el).is_visible(), el

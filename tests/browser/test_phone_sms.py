@@ -19,7 +19,7 @@ from tests.browser.conftest import SECRET
 from tests.browser.dispatch_support import DispatchDemo
 
 pytestmark = pytest.mark.browser
-WAIT_MS = 20000
+WAIT_MS = 30000
 
 
 def test_a_phone_takes_a_ticket_by_text_and_hears_its_turn(browser: Any,

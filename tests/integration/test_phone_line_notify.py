@@ -1,0 +1,67 @@
+"""A ticket taken for a caller on the phone line (channel ``phone``) has no slip: its number
+comes by text (``issued``), and then the usual alerts. Other channels get no such text."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from redis.asyncio import Redis
+
+from queueing.booking.alerts import Thresholds
+from queueing.booking.consumer import Notifications
+from queueing.booking.notify import Notification
+from queueing.engine import Engine
+from queueing.model import Channel, TicketRequest
+from tests.integration.conftest import ADMIN
+
+
+class Gateway:
+    def __init__(self) -> None:
+        self.got: list[Notification] = []
+
+    async def send(self, n: Notification) -> None:
+        self.got.append(n)
+
+    async def aclose(self) -> None:
+        pass
+
+
+async def _until(pred: Any, timeout_s: float = 10.0) -> None:
+    for _ in range(int(timeout_s / 0.02)):
+        if await pred():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("timed out")
+
+
+async def test_a_phone_ticket_is_texted_its_number(demo: Engine, redis: Redis) -> None:
+    gateway = Gateway()
+    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), refresh_s=0.05)
+    notes.start()
+    try:
+        cursor = "sb:{site:demo}:nt:cursor"
+        await _until(lambda: redis.exists(cursor))  # the watcher follows the site
+        ahead = (await demo.issue("demo", TicketRequest(service="pharmacy", channel=Channel.KIOSK),
+                                  ADMIN)).ticket
+        window = (await demo.issue("demo", TicketRequest(
+            service="pharmacy", channel=Channel.WINDOW, notify="+8613800000001"), ADMIN)).ticket
+        phone = (await demo.issue("demo", TicketRequest(
+            service="pharmacy", channel=Channel.PHONE, notify="+8613800000002"), ADMIN)).ticket
+        nobody = (await demo.issue("demo", TicketRequest(service="pharmacy",
+                                                         channel=Channel.PHONE), ADMIN)).ticket
+
+        async def texted() -> bool:
+            return any(n.kind == "issued" for n in gateway.got)
+        await _until(texted)
+        await asyncio.sleep(0.2)  # nothing else comes
+        issued = [n for n in gateway.got if n.kind == "issued"]
+        assert [(n.to, n.ticket) for n in issued] == [("+8613800000002", phone["id"])]
+        n = issued[0]
+        assert n.data == {"number": phone["number"], "service": "pharmacy", "ahead": 2}
+        assert n.text["en"] == (f"Your ticket is {phone['number']} (Pharmacy); 2 ahead of you "
+                                "now. We will text you when it is almost your turn.")
+        assert n.text["zh"].startswith(f"您的号码是 {phone['number']}（取药），目前前面有 2 人。")
+        assert {ahead["id"], window["id"], nobody["id"]}.isdisjoint(m.ticket for m in issued)
+    finally:
+        await notes.stop()
