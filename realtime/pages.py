@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import re
 import time
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
@@ -401,6 +402,26 @@ async def qr_svg(request: Request) -> Response:
                              "X-Content-Type-Options": "nosniff"})
 
 
+SITE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+async def setup_page(request: Request) -> Response:
+    """``/setup/{site}``: the site's set-up page for its administrator (services, counters,
+    device links). No token in its URL: an admin's token in a query string would end up in
+    access logs and browser history. The page takes it from the fragment (``#token=…``,
+    never sent to a server) or a paste field, keeps it in the tab's sessionStorage and asks
+    the API with it (``Authorization``); so the page itself is served to anyone, with no
+    site data in it. The site need not exist yet: saving creates it."""
+    site = request.path_params["site"]
+    boot: dict[str, Any] = {"page": "setup", "params": {"site": site},
+                            "server_ms": int(time.time() * 1000)}
+    if not SITE_ID.fullmatch(site):
+        boot["error"] = {"code": "bad_request",
+                         "message": "site ids are 1-64 letters, digits, '_' or '-'"}
+        return render("setup", boot, 400)
+    return render("setup", boot)
+
+
 ROUTES: list[BaseRoute] = [
     Route("/", home, methods=["GET"]),
     Route("/board/{site}", page("board", lambda p: p["site"], lambda pr, p: pr.require(
@@ -418,6 +439,7 @@ ROUTES: list[BaseRoute] = [
     Route("/tech/{tech}", dispatch_page("tech", "tech", _tech_boot), methods=["GET"]),
     Route("/track/{job}", dispatch_page("track", "job", _track_boot), methods=["GET"]),
     Route("/org/{org}", dispatch_page("org", "org", _org_boot), methods=["GET"]),
+    Route("/setup/{site}", setup_page, methods=["GET"]),
     Route("/qr.svg", qr_svg, methods=["GET"]),
     Route("/ticket-sw.js", ticket_worker, methods=["GET"]),
     Mount("/static", app=Static(directory=WEB, check_dir=False), name="static"),

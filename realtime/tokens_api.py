@@ -52,7 +52,7 @@ Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 # Ticket, booking and dispatch ids: ``site.local`` / ``region.local``.
 ScopedId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")]
 MIN_TTL_S = 60
-MAX_TTL_S = 5 * 366 * 86400
+MAX_TTL_S = 5 * 365 * 86400  # SWITCHBOARD_MAX_TOKEN_TTL_S's default: no longer token is accepted
 
 # What each role is bound by: these fields and no other (``channels``: partner only).
 SCOPES: dict[str, tuple[str, ...]] = {

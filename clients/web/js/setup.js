@@ -1,0 +1,749 @@
+// The set-up page (/setup/{site}): the site's administrator edits the site (services, counters
+// and the services each calls, shifts; anything else as JSON) and PUTs the whole document,
+// then makes one link per device (POST /v1/tokens) with its QR code and a printable sheet,
+// and revokes a device's links (POST /v1/revocations).
+//
+// The admin token never travels in a URL's query (access logs, history): it comes in the
+// fragment (#token=…, which browsers do not send) or a paste field, is kept in this tab's
+// sessionStorage, and goes with each request as `Authorization: Bearer`.
+import { formatTime, nameIn, priorityName, translator } from './i18n.js';
+import { SETUP_STRINGS } from './setup-strings.js';
+import { api, errorScreen, h, language, mountLangSwitch, readBoot, setText } from './ui.js';
+
+const boot = readBoot();
+const siteId = boot.params?.site ?? '';
+const TOKEN_KEY = 'sb.setup.token';
+const $ = (id) => document.getElementById(id);
+const lang0 = language(boot, { preferBrowser: true });
+let lang = lang0.lang;
+let shared = translator(lang);
+const t = (key, vars = {}) => {
+  const s = SETUP_STRINGS[lang]?.[key] ?? SETUP_STRINGS.en[key];
+  return s == null ? shared(key, vars) : s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
+};
+const DEFAULT_CLASSES = ['emergency', 'priority', 'appointment', 'revisit', 'walk_in'];
+const SHIFT = /^\s*([01]\d|2[0-3]):([0-5]\d)\s*[-–~]\s*([01]\d|2[0-3]):([0-5]\d)\s*$/;
+
+let adminToken = null;
+let claims = null; // the admin token's payload (subject, expiry), for the header only
+let saved = null; // the site as the server last gave it (null: not created yet)
+let live = {}; // counter id → {state, ticket}
+let doc = null; // the admin's working copy: what Save sends
+let placed = null; // where the server's refusal goes: {section, row, key, restore}
+let refusal = null; // the server's error {code, message, details}
+let rawBad = null; // the JSON text's parse error
+let justSaved = false;
+const shiftText = new WeakMap(); // counter → what the admin typed in its shifts field
+const devices = []; // {key, kind, counter?, subject, minted?, error?, confirm?, revokedAt?}
+let revocations = null;
+
+// -- the token ---------------------------------------------------------------------------------
+
+function takeToken() {
+  const frag = new URLSearchParams(location.hash.slice(1));
+  const given = frag.get('token');
+  if (given) {
+    try { sessionStorage.setItem(TOKEN_KEY, given); } catch { /* private mode: memory only */ }
+    history.replaceState(null, '', location.pathname + location.search); // out of sight
+    return given;
+  }
+  try { return sessionStorage.getItem(TOKEN_KEY); } catch { return null; }
+}
+
+function forgetToken() {
+  try { sessionStorage.removeItem(TOKEN_KEY); } catch { /* ignore */ }
+  adminToken = null;
+  claims = null;
+}
+
+/** The token's claims, unverified (the server verifies): for "Admin it-setup · until …". */
+function decodeClaims(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    return JSON.parse(new TextDecoder().decode(Uint8Array.from(atob(part), (c) => c.charCodeAt(0))));
+  } catch {
+    return null;
+  }
+}
+
+const call = (path, opts = {}) => api(path, { ...opts, bearer: adminToken });
+
+async function signIn(token) {
+  adminToken = token;
+  claims = decodeClaims(token);
+  setText($('signin-error'), t('st_checking'));
+  const r = await call('/v1/sites');
+  if (!r.ok) {
+    const key = r.status === 401 ? 'st_err_token_unauthorized' : r.status === 403 ? 'st_err_token_forbidden' : 'err_network';
+    forgetToken();
+    showSignIn(t(key));
+    return;
+  }
+  try { sessionStorage.setItem(TOKEN_KEY, token); } catch { /* ignore */ }
+  setText($('signin-error'), '');
+  $('signin').hidden = true;
+  $('main').hidden = false;
+  $('signout').hidden = false;
+  await loadSite();
+  await loadRevocations();
+}
+
+function showSignIn(error = '') {
+  $('main').hidden = true;
+  $('signout').hidden = true;
+  $('signin').hidden = false;
+  setText($('signin-error'), error);
+  renderHead();
+  $('signin-token').focus();
+}
+
+// -- the site document -----------------------------------------------------------------------
+
+/** The server's site without what is not configuration (id, each counter's state). */
+function configOf(site) {
+  const { id, ...cfg } = site; // eslint-disable-line no-unused-vars
+  live = {};
+  cfg.counters = (cfg.counters ?? []).map(({ state, ticket, ...c }) => {
+    live[c.id] = { state, ticket };
+    return c;
+  });
+  return cfg;
+}
+
+const copy = (x) => JSON.parse(JSON.stringify(x));
+
+async function loadSite() {
+  const r = await call(`/v1/sites/${encodeURIComponent(siteId)}`);
+  if (r.ok) {
+    saved = configOf(r.data);
+    doc = copy(saved);
+  } else if (r.data?.code === 'unknown_site') {
+    saved = null;
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Shanghai';
+    doc = { name: { zh: siteId, en: siteId }, timezone: zone, languages: ['zh', 'en'], services: [], counters: [] };
+  } else {
+    refusal = r.data ?? { code: 'network', message: '' };
+    placed = { section: 'save' };
+    doc = doc ?? { name: siteId, timezone: 'Asia/Shanghai', languages: ['zh', 'en'], services: [], counters: [] };
+  }
+  seedDevices();
+  render();
+}
+
+/** What Save sends: the working copy, each counter's weights kept to services it serves. */
+export function cleanDoc(d) {
+  const out = copy(d);
+  for (const c of out.counters ?? []) {
+    if (c.weights) {
+      for (const s of Object.keys(c.weights)) if (!c.services.includes(s)) delete c.weights[s];
+      if (!Object.keys(c.weights).length) delete c.weights;
+    }
+    if (Array.isArray(c.shifts) && !c.shifts.length) delete c.shifts;
+  }
+  return out;
+}
+
+const dirty = () => JSON.stringify(cleanDoc(doc)) !== JSON.stringify(saved ? cleanDoc(saved) : null);
+
+/** "08:00-12:00, 13:30-17:30" → [["08:00","12:00"], ["13:30","17:30"]]; null if not that. */
+export function parseShifts(text) {
+  const parts = text.split(/[,，;；\n]/).map((p) => p.trim()).filter(Boolean);
+  const out = [];
+  for (const p of parts) {
+    const m = SHIFT.exec(p);
+    if (!m) return null;
+    out.push([`${m[1]}:${m[2]}`, `${m[3]}:${m[4]}`]);
+  }
+  return out;
+}
+
+const shiftsText = (c) => shiftText.get(c) ?? (c.shifts ?? []).map(([a, b]) => `${a}-${b}`).join(', ');
+
+/** A name field's text in `l` (a name is one string or {lang: text}). */
+function nameText(name, l) {
+  if (name == null) return '';
+  if (typeof name === 'string') return l === (doc.languages?.[0] ?? 'zh') ? name : '';
+  return name[l] ?? '';
+}
+
+function setName(obj, l, value) {
+  const name = typeof obj.name === 'string' ? { [doc.languages?.[0] ?? 'zh']: obj.name } : { ...(obj.name ?? {}) };
+  if (value.trim()) name[l] = value.trim();
+  else delete name[l];
+  obj.name = Object.keys(name).length ? name : '';
+}
+
+/**
+ * Where the server's refusal belongs: a row's field ($.services[2].prefix), a section
+ * (duplicate ids, a service still in use: with the removed item to put back), the site's
+ * own fields, or the save bar.
+ */
+export function placeError(err, before, after) {
+  const msg = String(err?.message ?? '');
+  const field = err?.details?.field ?? '';
+  const at = /\$\.(services|counters)\[(\d+)\](?:\.(\w+))?/.exec(msg);
+  if (at) {
+    const shown = at[1] === 'services' ? ['id', 'name', 'prefix'] : ['id', 'name', 'services', 'shifts'];
+    return { section: at[1], row: Number(at[2]), key: shown.includes(at[3]) ? at[3] : null };
+  }
+  const top = /\$\.(name|timezone)\b/.exec(msg) || (field === 'timezone' ? [null, 'timezone'] : null);
+  if (top) return { section: 'site', key: top[1] };
+  const gone = (kind, id) => (before?.[kind] ?? []).some((x) => x.id === id) && !(after?.[kind] ?? []).some((x) => x.id === id);
+  if (err?.code === 'service_in_use') {
+    const id = /service (\S+)/.exec(msg)?.[1];
+    return { section: 'services', restore: gone('services', id) ? id : null };
+  }
+  if (err?.code === 'counter_busy') {
+    const id = /counter (\S+)/.exec(msg)?.[1];
+    return { section: 'counters', restore: gone('counters', id) ? id : null };
+  }
+  if (field.startsWith('services')) return { section: 'services' };
+  if (field.startsWith('counters')) {
+    const id = /counter '([^']+)'/.exec(msg)?.[1];
+    const row = (after?.counters ?? []).findIndex((c) => c.id === id);
+    return row >= 0 ? { section: 'counters', row, key: 'services' } : { section: 'counters' };
+  }
+  return { section: 'raw' };
+}
+
+async function save(ev) {
+  ev?.preventDefault();
+  if (rawBad) return;
+  const bad = localProblem();
+  if (bad) {
+    refusal = { code: 'bad_request', message: bad.message };
+    placed = bad.place;
+    render();
+    focusError();
+    return;
+  }
+  const body = cleanDoc(doc);
+  $('save').disabled = true;
+  setText($('save-status'), t('st_saving'));
+  const r = await call(`/v1/sites/${encodeURIComponent(siteId)}`, { method: 'PUT', body });
+  $('save').disabled = false;
+  if (r.ok) {
+    refusal = null;
+    placed = null;
+    saved = configOf(r.data);
+    doc = copy(saved);
+    justSaved = true;
+    seedDevices();
+    render();
+    return;
+  }
+  // Refused: the working copy stays as it is; the error goes next to what it is about.
+  refusal = r.data ?? { code: 'network', message: t('err_network') };
+  placed = r.status === 0 || r.status === 401 || r.status === 403 ? { section: 'save' } : placeError(refusal, saved, body);
+  render();
+  focusError();
+}
+
+/** Checks the page can make before asking (the server checks everything again). */
+function localProblem() {
+  for (const [i, c] of (doc.counters ?? []).entries()) {
+    if (shiftText.has(c) && parseShifts(shiftText.get(c)) === null) {
+      return { message: t('st_shifts_bad'), place: { section: 'counters', row: i, key: 'shifts' } };
+    }
+  }
+  return null;
+}
+
+/** Keyboard focus to what the refusal is about: its field, else its section's message. */
+function focusError() {
+  const el = document.querySelector('#site-form [aria-invalid="true"]')
+    ?? document.querySelector('#services-error:not(:empty), #counters-error:not(:empty), #raw-error:not(:empty)')
+    ?? $('save-error');
+  if (!el.matches('input, textarea')) el.setAttribute('tabindex', '-1');
+  el.focus();
+}
+
+function changed({ form = false, raw = true } = {}) {
+  justSaved = false;
+  if (raw) syncRaw();
+  if (form) renderForm();
+  renderSaveBar();
+}
+
+// -- rendering ---------------------------------------------------------------------------------
+
+function render() {
+  renderHead();
+  if ($('main').hidden) return;
+  const isNew = saved === null && doc !== null;
+  $('new-site').hidden = !isNew;
+  setText($('new-site'), isNew ? t('st_new_site', { site: siteId }) : '');
+  for (const [id, key] of [['sec-site', 'st_sec_site'], ['sec-services', 'st_sec_services'], ['services-help', 'st_services_help'],
+    ['add-service', 'st_add_service'], ['sec-counters', 'st_sec_counters'], ['counters-help', 'st_counters_help'],
+    ['add-counter', 'st_add_counter'], ['sec-classes', 'st_sec_classes'], ['sec-raw', 'st_sec_raw'], ['raw-help', 'st_raw_help'],
+    ['raw-label', 'st_sec_raw'], ['save', 'st_save'], ['sec-devices', 'st_sec_devices'], ['devices-help', 'st_devices_help'],
+    ['devices-unsaved', 'st_devices_unsaved'], ['add-board', 'st_add_board'], ['add-kiosk', 'st_add_kiosk'],
+    ['add-supervise', 'st_add_supervise'], ['print', 'st_print'], ['sec-revoked', 'st_sec_revoked'],
+    ['revoke-label', 'st_revoke_other'], ['revoke-go', 'st_revoke']]) setText($(id), t(key));
+  renderForm();
+  syncRaw();
+  renderSaveBar();
+  renderDevices();
+  renderRevocations();
+}
+
+function renderHead() {
+  const name = doc ? nameIn(doc.name, lang) : '';
+  document.title = `${t('st_title')} · ${name || siteId}`;
+  setText($('title'), t('st_title'));
+  setText($('site-name'), name ? `${name} (${siteId})` : siteId);
+  setText($('who'), claims && adminToken ? t('st_signed_in', { subject: claims.sub ?? '?', time: when(claims.exp) }) : '');
+  setText($('signout'), t('st_signout'));
+  setText($('signin-title'), t('st_signin_title'));
+  setText($('signin-help'), t('st_signin_help'));
+  setText($('signin-label'), t('st_token_label'));
+  setText($('signin-go'), t('st_signin'));
+}
+
+const when = (epochS) => (epochS ? new Date(epochS * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '');
+
+/** Keep keyboard focus on the same field when a list is drawn again. */
+function keepFocus(draw) {
+  const id = document.activeElement?.id;
+  const pos = document.activeElement?.selectionStart;
+  draw();
+  if (id && document.activeElement?.id !== id) {
+    const el = document.getElementById(id);
+    if (el) {
+      el.focus();
+      if (pos != null && typeof el.setSelectionRange === 'function' && el.type === 'text') el.setSelectionRange(pos, pos);
+    }
+  }
+}
+
+/** The refusal if it is about this section, row (index) and field (null: the whole row). */
+function errorFor(section, row = null, key = null) {
+  if (!refusal || placed?.section !== section || (placed.row ?? null) !== row) return null;
+  return (placed.key ?? null) === key ? refusal : null;
+}
+
+/** A labelled text field bound to `get`/`set`; the refusal that is about it, under it. */
+function field(id, label, value, onInput, err, attrs = {}) {
+  const errId = `${id}-err`;
+  return h('div', { class: 'st-field' },
+    h('label', { for: id }, label),
+    h('input', { id, type: 'text', value, autocomplete: 'off', spellcheck: 'false', ...attrs,
+      'aria-invalid': err ? 'true' : null, 'aria-describedby': err ? errId : null,
+      oninput: (e) => onInput(e.target.value) }),
+    err ? h('p', { class: 'st-error', id: errId }, `${err.code}: ${err.message}`) : null);
+}
+
+function renderForm() {
+  keepFocus(() => {
+    renderSiteFields();
+    renderServices();
+    renderCounters();
+    renderClasses();
+  });
+}
+
+function renderSiteFields() {
+  $('site-fields').replaceChildren(
+    field('site-name-zh', t('st_name_zh'), nameText(doc.name, 'zh'), (v) => { setName(doc, 'zh', v); renderHead(); changed(); },
+      errorFor('site', null, 'name')),
+    field('site-name-en', t('st_name_en'), nameText(doc.name, 'en'), (v) => { setName(doc, 'en', v); renderHead(); changed(); }),
+    field('site-tz', t('st_timezone'), doc.timezone ?? '', (v) => { doc.timezone = v.trim(); changed(); },
+      errorFor('site', null, 'timezone')));
+}
+
+function sectionError(section) {
+  const el = $(`${section}-error`);
+  const err = errorFor(section, null);
+  if (!err) return el.replaceChildren();
+  const restore = placed.restore;
+  return el.replaceChildren(h('p', {}, `${err.code}: ${err.message}`),
+    restore ? h('button', { type: 'button', class: 'btn', onclick: () => putBack(section, restore) }, t('st_restore', { id: restore })) : null);
+}
+
+/** Put a removed service or counter back as it was saved (a refusal offers it). */
+function putBack(section, id) {
+  const item = saved?.[section]?.find((x) => x.id === id);
+  if (!item) return;
+  const at = saved[section].indexOf(item);
+  doc[section].splice(Math.min(at, doc[section].length), 0, copy(item));
+  if (section === 'services') {
+    for (const c of saved.counters) {
+      const mine = doc.counters.find((x) => x.id === c.id);
+      if (mine && c.services.includes(id) && !mine.services.includes(id)) mine.services.push(id);
+    }
+  }
+  refusal = null;
+  placed = null;
+  changed({ form: true });
+  $(`${section === 'services' ? 'svc' : 'ctr'}-${doc[section].findIndex((x) => x.id === id)}-id`)?.focus();
+}
+
+function renderServices() {
+  sectionError('services');
+  const isSaved = (id) => saved?.services?.some((s) => s.id === id);
+  $('services').replaceChildren(...doc.services.map((s, i) => {
+    const label = nameIn(s.name, lang) || s.id;
+    return h('li', { class: 'st-row', dataset: { service: s.id } },
+      field(`svc-${i}-id`, t('st_id'), s.id, (v) => renameService(s, v.trim()), errorFor('services', i, 'id'),
+        { readonly: isSaved(s.id) ? true : null, maxlength: 64 }),
+      field(`svc-${i}-zh`, t('st_name_zh'), nameText(s.name, 'zh'), (v) => { setName(s, 'zh', v); changed(); }, errorFor('services', i, 'name')),
+      field(`svc-${i}-en`, t('st_name_en'), nameText(s.name, 'en'), (v) => { setName(s, 'en', v); changed(); }),
+      field(`svc-${i}-prefix`, t('st_prefix'), s.prefix ?? '', (v) => { s.prefix = v.trim().toUpperCase(); changed(); },
+        errorFor('services', i, 'prefix'), { maxlength: 3, class: 'st-short' }),
+      h('div', { class: 'st-row-end' },
+        errorFor('services', i) ? h('p', { class: 'st-error' }, `${refusal.code}: ${refusal.message}`) : null,
+        h('button', { type: 'button', class: 'btn btn-danger', 'aria-label': t('st_remove_named', { name: label }),
+          onclick: () => removeService(i) }, t('st_remove'))));
+  }));
+}
+
+function renameService(s, id) {
+  const old = s.id;
+  s.id = id;
+  for (const c of doc.counters) c.services = c.services.map((x) => (x === old ? id : x));
+  changed();
+  keepFocus(renderCounters);
+}
+
+function removeService(i) {
+  const [gone] = doc.services.splice(i, 1);
+  for (const c of doc.counters) c.services = c.services.filter((x) => x !== gone.id);
+  changed({ form: true });
+  ($(`svc-${Math.min(i, doc.services.length - 1)}-zh`) ?? $('add-service')).focus();
+}
+
+function addService() {
+  const used = new Set(doc.services.map((s) => s.prefix));
+  const prefix = [...'ABCDEFGHIJKLMNOPQRSTUVWXYZ'].find((l) => !used.has(l)) ?? '';
+  let n = doc.services.length + 1;
+  while (doc.services.some((s) => s.id === `service${n}`)) n += 1;
+  doc.services.push({ id: `service${n}`, name: '', prefix });
+  changed({ form: true });
+  $(`svc-${doc.services.length - 1}-zh`).focus();
+}
+
+function renderCounters() {
+  sectionError('counters');
+  const isSaved = (id) => saved?.counters?.some((c) => c.id === id);
+  $('counters').replaceChildren(...doc.counters.map((c, i) => {
+    const label = nameIn(c.name, lang) || c.id;
+    const st = live[c.id];
+    const svcErr = errorFor('counters', i, 'services');
+    const state = st?.state ? shared(`state_${st.state}`) : null;
+    return h('li', { class: 'st-row st-counter', dataset: { counter: c.id } },
+      field(`ctr-${i}-id`, t('st_id'), c.id, (v) => { c.id = v.trim(); changed(); }, errorFor('counters', i, 'id'),
+        { readonly: isSaved(c.id) ? true : null, maxlength: 64 }),
+      field(`ctr-${i}-zh`, t('st_name_zh'), nameText(c.name, 'zh'), (v) => { setName(c, 'zh', v); changed(); }, errorFor('counters', i, 'name')),
+      field(`ctr-${i}-en`, t('st_name_en'), nameText(c.name, 'en'), (v) => { setName(c, 'en', v); changed(); }),
+      h('fieldset', { class: 'st-serves', 'aria-invalid': svcErr ? 'true' : null, 'aria-describedby': svcErr ? `ctr-${i}-services-err` : null },
+        h('legend', {}, t('st_serves')),
+        ...doc.services.map((s, j) => h('label', { class: 'st-check' },
+          h('input', { type: 'checkbox', id: `ctr-${i}-svc-${j}`, checked: c.services.includes(s.id),
+            onchange: (e) => {
+              c.services = e.target.checked ? doc.services.map((x) => x.id).filter((x) => x === s.id || c.services.includes(x))
+                : c.services.filter((x) => x !== s.id);
+              changed();
+            } }),
+          nameIn(s.name, lang) || s.id)),
+        svcErr ? h('p', { class: 'st-error', id: `ctr-${i}-services-err` }, `${svcErr.code}: ${svcErr.message}`) : null),
+      field(`ctr-${i}-shifts`, t('st_shifts'), shiftsText(c), (v) => {
+        shiftText.set(c, v);
+        const parsed = parseShifts(v);
+        if (parsed) c.shifts = parsed;
+        changed();
+      }, errorFor('counters', i, 'shifts'), { placeholder: t('st_shifts_hint') }),
+      h('div', { class: 'st-row-end' },
+        state ? h('span', { class: `chip ${st.ticket ? 'chip-warn' : st.state === 'open' ? 'chip-ok' : ''}` },
+          st.ticket ? t('st_busy', { state, ticket: st.ticket }) : t('st_now', { state })) : null,
+        errorFor('counters', i) ? h('p', { class: 'st-error' }, `${refusal.code}: ${refusal.message}`) : null,
+        h('button', { type: 'button', class: 'btn btn-danger', 'aria-label': t('st_remove_named', { name: label }),
+          onclick: () => removeCounter(i) }, t('st_remove'))));
+  }));
+}
+
+function removeCounter(i) {
+  doc.counters.splice(i, 1);
+  changed({ form: true });
+  ($(`ctr-${Math.min(i, doc.counters.length - 1)}-zh`) ?? $('add-counter')).focus();
+}
+
+function addCounter() {
+  let n = doc.counters.length + 1;
+  while (doc.counters.some((c) => c.id === String(n))) n += 1;
+  doc.counters.push({ id: String(n), name: { zh: `${n}号窗口`, en: `Counter ${n}` }, services: doc.services[0] ? [doc.services[0].id] : [] });
+  changed({ form: true });
+  $(`ctr-${doc.counters.length - 1}-zh`).focus();
+}
+
+function renderClasses() {
+  const classes = doc.priority_classes;
+  setText($('classes-help'), `${classes ? '' : `${t('st_classes_default')} `}${t('st_classes_help')}`);
+  const list = classes ?? DEFAULT_CLASSES.map((id) => ({ id }));
+  $('classes').replaceChildren(...list.map((c) => h('li', {},
+    h('strong', {}, priorityName(c.id, classes ?? [], lang)), ` (${c.id})`,
+    c.preempt || (!classes && c.id === 'emergency') ? h('span', { class: 'chip chip-warn' }, t('st_preempt')) : null,
+    c.self_service || (!classes && c.id === 'walk_in') ? h('span', { class: 'chip' }, t('st_self_service')) : null)));
+}
+
+function syncRaw() {
+  const el = $('raw');
+  if (document.activeElement === el) return; // the admin is typing there
+  el.value = JSON.stringify(doc, null, 2);
+  rawBad = null;
+  setText($('raw-error'), '');
+}
+
+function onRaw() {
+  try {
+    const parsed = JSON.parse($('raw').value);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('{…}');
+    parsed.services = Array.isArray(parsed.services) ? parsed.services : [];
+    parsed.counters = Array.isArray(parsed.counters) ? parsed.counters : [];
+    for (const c of parsed.counters) c.services = Array.isArray(c.services) ? c.services : [];
+    doc = parsed;
+    rawBad = null;
+    setText($('raw-error'), placed?.section === 'raw' && refusal ? `${refusal.code}: ${refusal.message}` : '');
+    renderHead();
+    changed({ form: true, raw: false });
+  } catch (err) {
+    rawBad = err.message;
+    setText($('raw-error'), t('st_raw_invalid', { msg: err.message }));
+    renderSaveBar();
+  }
+}
+
+function renderSaveBar() {
+  $('save').disabled = Boolean(rawBad);
+  setText($('save-status'), rawBad ? '' : dirty() ? t('st_unsaved') : justSaved ? t('st_saved') : t('st_nothing'));
+  const el = $('save-error');
+  if (!refusal) return el.replaceChildren();
+  if (placed?.section === 'raw') {
+    $('raw-box').open = true;
+    setText($('raw-error'), `${refusal.code}: ${refusal.message}`);
+  }
+  const field = refusal.details?.field;
+  return el.replaceChildren(h('p', {}, t('st_refused', { message: refusal.message, code: refusal.code }) + (field ? ` [${field}]` : '')),
+    h('p', { class: 'muted' }, t('st_kept')),
+    placed?.section !== 'save' ? h('button', { type: 'button', class: 'btn btn-ghost', onclick: focusError }, t('st_goto')) : null);
+}
+
+// -- devices -----------------------------------------------------------------------------------
+
+/** One console per saved counter, and the boards, kiosks and overviews added so far. */
+function seedDevices() {
+  const counters = saved?.counters ?? [];
+  for (const c of counters) {
+    if (!devices.some((d) => d.key === `console:${c.id}`)) {
+      devices.push({ key: `console:${c.id}`, kind: 'console', counter: c.id, subject: `console-${c.id}` });
+    }
+  }
+  for (const kind of ['board', 'kiosk', 'supervise']) if (!devices.some((d) => d.kind === kind)) addDevice(kind, false);
+  // Consoles of counters no longer there go (their links, if any, are revoked separately).
+  for (let i = devices.length - 1; i >= 0; i -= 1) {
+    const d = devices[i];
+    if (d.kind === 'console' && !counters.some((c) => c.id === d.counter)) devices.splice(i, 1);
+  }
+  const order = { console: 0, board: 1, kiosk: 2, supervise: 3 };
+  devices.sort((a, b) => order[a.kind] - order[b.kind]);
+}
+
+function addDevice(kind, draw = true) {
+  const base = { board: 'board', kiosk: 'kiosk', supervise: 'supervisor' }[kind];
+  let n = 1;
+  while (devices.some((d) => d.subject === `${base}-${n}` || d.key === `${kind}:${n}`)) n += 1;
+  devices.push({ key: `${kind}:${n}`, kind, subject: `${base}-${n}` });
+  if (draw) {
+    seedDevices();
+    renderDevices();
+    $(`dev-${devices.findIndex((d) => d.key === `${kind}:${n}`)}-subject`)?.focus();
+  }
+}
+
+const ROLE = { console: 'agent', board: 'display', kiosk: 'kiosk', supervise: 'supervisor' };
+
+function deviceName(d) {
+  const c = d.counter != null ? saved?.counters?.find((x) => x.id === d.counter) : null;
+  return c ? `${t('st_kind_console')} · ${nameIn(c.name, lang) || c.id}` : `${t(`st_kind_${d.kind}`)} · ${d.key.split(':')[1]}`;
+}
+
+async function mint(d) {
+  d.busy = true;
+  d.error = null;
+  renderDevices();
+  const body = { role: ROLE[d.kind], site: siteId, subject: d.subject.trim() };
+  if (d.counter != null) body.counter = d.counter;
+  const r = await call('/v1/tokens', { method: 'POST', body });
+  d.busy = false;
+  if (r.ok) {
+    d.minted = { ...r.data, url: new URL(r.data.link, location.origin).href };
+    d.revokedAt = null;
+  } else {
+    d.error = r.data ?? { code: 'network', message: t('err_network') };
+  }
+  keepFocus(renderDevices);
+}
+
+async function revokeSubject(subject) {
+  const r = await call('/v1/revocations', { method: 'POST', body: { subject } });
+  if (!r.ok) return { error: r.data ?? { code: 'network', message: t('err_network') } };
+  await loadRevocations();
+  return { before: r.data.revoked.before };
+}
+
+async function revokeDevice(d) {
+  const done = await revokeSubject(d.subject.trim());
+  d.confirm = false;
+  if (done.error) {
+    d.error = done.error;
+  } else {
+    d.error = null;
+    d.minted = null;
+    d.revokedAt = done.before;
+  }
+  renderDevices();
+  $(`dev-${devices.indexOf(d)}-mint`)?.focus();
+}
+
+function renderDevices() {
+  $('devices-unsaved').hidden = Boolean(saved?.counters?.length);
+  keepFocus(() => $('devices').replaceChildren(...devices.map((d, i) => {
+    const m = d.minted;
+    const name = deviceName(d);
+    const errId = `dev-${i}-err`;
+    return h('li', { class: `card st-device${m ? ' minted' : ''}`, dataset: { device: d.key } },
+      h('h3', {}, name),
+      h('div', { class: 'st-inline' },
+        h('label', { for: `dev-${i}-subject` }, t('st_subject')),
+        h('input', { id: `dev-${i}-subject`, type: 'text', value: d.subject, maxlength: 200, autocomplete: 'off', spellcheck: 'false',
+          'aria-invalid': d.error ? 'true' : null, 'aria-describedby': d.error ? errId : null,
+          oninput: (e) => { d.subject = e.target.value; } })),
+      h('div', { class: 'st-inline' },
+        h('button', { type: 'button', id: `dev-${i}-mint`, class: 'btn btn-primary', disabled: d.busy,
+          onclick: () => mint(d) }, d.busy ? t('st_minting') : m ? t('st_mint_again') : t('st_mint')),
+        d.confirm
+          ? [h('button', { type: 'button', id: `dev-${i}-revoke-yes`, class: 'btn btn-danger solid', onclick: () => revokeDevice(d) },
+            t('st_revoke_confirm', { subject: d.subject.trim() })),
+          h('button', { type: 'button', id: `dev-${i}-revoke-no`, class: 'btn', onclick: () => { d.confirm = false; renderDevices(); $(`dev-${i}-revoke`)?.focus(); } }, t('st_cancel'))]
+          : h('button', { type: 'button', id: `dev-${i}-revoke`, class: 'btn btn-danger',
+            onclick: () => { d.confirm = true; renderDevices(); $(`dev-${i}-revoke-yes`)?.focus(); } }, t('st_revoke'))),
+      d.error ? h('p', { class: 'st-error', id: errId, role: 'alert' }, `${d.error.code}: ${d.error.message}`) : null,
+      d.revokedAt ? h('p', { class: 'st-note' }, t('st_revoked_now', { subject: d.subject.trim(), time: when(d.revokedAt) })) : null,
+      m ? h('div', { class: 'st-link' },
+        h('img', { src: `/qr.svg?data=${encodeURIComponent(m.url)}`, alt: t('st_qr_alt', { name }), width: 132, height: 132 }),
+        h('div', {},
+          h('a', { href: m.url, target: '_blank', rel: 'noopener noreferrer', class: 'st-url' }, m.url),
+          h('p', { class: 'muted' }, t('st_valid_until', { date: when(Date.parse(m.expires_at) / 1000) })),
+          h('div', { class: 'st-inline' },
+            h('button', { type: 'button', class: 'btn', onclick: (e) => copyLink(e.target, m.url) }, t('st_copy')),
+            h('a', { href: m.url, target: '_blank', rel: 'noopener noreferrer', class: 'btn' }, t('st_open'))))) : null);
+  })));
+}
+
+async function copyLink(button, url) {
+  try {
+    await navigator.clipboard.writeText(url);
+    setText(button, t('st_copied'));
+  } catch {
+    const sel = getSelection();
+    const a = button.closest('.st-link')?.querySelector('.st-url');
+    if (a) { sel.removeAllRanges(); const r = document.createRange(); r.selectNodeContents(a); sel.addRange(r); }
+  }
+}
+
+/** The printable sheet: one card per device with a link (name, QR code, address). */
+function printSheet() {
+  const made = devices.filter((d) => d.minted);
+  if (!made.length) {
+    setText($('print-status'), t('st_print_empty'));
+    return;
+  }
+  setText($('print-status'), '');
+  const site = nameIn(doc?.name, lang) || siteId;
+  $('sheet').replaceChildren(
+    h('h1', {}, t('st_sheet_title', { site })),
+    h('p', {}, t('st_sheet_note')),
+    ...made.map((d) => h('article', { class: 'st-sheet-card' },
+      h('h2', {}, deviceName(d)),
+      h('p', {}, `${t('st_subject')}: ${d.subject.trim()}`),
+      h('img', { src: `/qr.svg?data=${encodeURIComponent(d.minted.url)}`, alt: '', width: 200, height: 200 }),
+      h('p', { class: 'st-sheet-url' }, d.minted.url),
+      h('p', {}, t('st_valid_until', { date: when(Date.parse(d.minted.expires_at) / 1000) })))));
+  const imgs = [...$('sheet').querySelectorAll('img')];
+  Promise.all(imgs.map((img) => (img.complete ? null : new Promise((ok) => { img.onload = ok; img.onerror = ok; }))))
+    .then(() => window.print());
+}
+
+// -- revocations --------------------------------------------------------------------------------
+
+async function loadRevocations() {
+  const r = await call('/v1/revocations');
+  if (r.ok) revocations = r.data;
+  renderRevocations();
+}
+
+function renderRevocations() {
+  const list = revocations;
+  if (!list) return $('revoked').replaceChildren();
+  const items = (list.subjects ?? []).map((s) => h('li', { dataset: { subject: s.subject } },
+    t('st_revoked_subject', { subject: s.subject, time: when(s.before) })));
+  if (list.tokens?.length) items.push(h('li', {}, t('st_revoked_tokens', { n: list.tokens.length })));
+  return $('revoked').replaceChildren(...(items.length ? items : [h('li', { class: 'muted' }, t('st_revoked_none'))]));
+}
+
+async function revokeOther(ev) {
+  ev.preventDefault();
+  const subject = $('revoke-subject').value.trim();
+  if (!subject) return;
+  const done = await revokeSubject(subject);
+  if (done.error) {
+    setText($('revoke-status'), `${done.error.code}: ${done.error.message}`);
+    return;
+  }
+  for (const d of devices) {
+    if (d.subject.trim() === subject) { d.minted = null; d.revokedAt = done.before; }
+  }
+  renderDevices();
+  $('revoke-subject').value = '';
+  setText($('revoke-status'), t('st_revoked_now', { subject, time: when(done.before) }));
+}
+
+// -- start ---------------------------------------------------------------------------------------
+
+function start() {
+  mountLangSwitch($('lang'), lang0, (l, tl) => {
+    lang = l;
+    shared = tl;
+    render();
+  });
+  if (boot.error) {
+    errorScreen($('app'), shared, boot.error);
+    return;
+  }
+  $('signin-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const token = $('signin-token').value.trim();
+    $('signin-token').value = '';
+    if (token) signIn(token);
+  });
+  $('signout').addEventListener('click', () => { forgetToken(); showSignIn(); });
+  $('site-form').addEventListener('submit', save);
+  $('add-service').addEventListener('click', addService);
+  $('add-counter').addEventListener('click', addCounter);
+  $('raw').addEventListener('input', onRaw);
+  $('raw').addEventListener('blur', () => { if (!rawBad) syncRaw(); });
+  $('add-board').addEventListener('click', () => addDevice('board'));
+  $('add-kiosk').addEventListener('click', () => addDevice('kiosk'));
+  $('add-supervise').addEventListener('click', () => addDevice('supervise'));
+  $('print').addEventListener('click', printSheet);
+  $('revoke-form').addEventListener('submit', revokeOther);
+  window.addEventListener('beforeunload', (ev) => {
+    if (doc && dirty()) { ev.preventDefault(); ev.returnValue = t('st_leave'); }
+  });
+  window.switchboardSetup = { get doc() { return doc; }, get saved() { return saved; }, get devices() { return devices; },
+    get refusal() { return refusal; }, get placed() { return placed; } };
+  const token = takeToken();
+  if (token) signIn(token);
+  else showSignIn();
+}
+
+start();
