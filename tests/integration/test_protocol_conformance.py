@@ -436,3 +436,17 @@ async def test_http_token_in_header_or_query_the_header_wins(server: Server) -> 
     r = await server.client.get("/v1/sites/demo?token=not-a-token",
                                 headers={"Authorization": f"Bearer {admin}"})
     assert r.status_code == 200
+
+
+async def test_a_frame_far_over_the_limit_closes_1009_unread(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    async with running_server(redis_server.url, tmp_path, ws_max_frame_bytes=1024) as s:
+        token = s.token("display", site="demo")
+        async with websockets.connect(ws_url(s, token), subprotocols=[JSON],
+                                      max_size=None) as ws:
+            err = await ask(ws, "x" * (1 << 20))  # over the limit, up to 1 MiB: answered
+            assert err["code"] == "frame_too_large" and "id" not in err
+            await ws.send("x" * ((1 << 20) + 1))  # over max(1 MiB, 4 x limit): closed
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await recv(ws)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009
