@@ -140,6 +140,31 @@ def test_a_refused_save_shows_the_error_by_its_field_and_keeps_the_edits(
     assert "Not valid JSON" in page.locator("#raw-error").inner_text()
 
 
+def test_a_token_revoked_mid_edit_asks_for_a_new_one_and_keeps_the_edits(
+        context: Any, demo_server: DemoServer) -> None:
+    page = context.new_page()
+    page.goto(f"{demo_server.base}/setup/demo?lang=en"
+              f"#token={demo_server.token('admin', subject='night-admin')}")
+    wait_js(page, "window.switchboardSetup && window.switchboardSetup.saved")
+    name = row(page, "counter", "6").get_by_label("Name (English)")
+    name.fill("Window 6")
+    r = httpx.post(f"{demo_server.base}/v1/revocations", json={"subject": "night-admin"},
+                   headers={"Authorization": f"Bearer {admin(demo_server)}"}, timeout=10)
+    assert r.status_code == 200, r.text
+    page.locator("#save").click()
+    field = page.get_by_role("textbox", name="Admin token")
+    field.wait_for(timeout=WAIT_MS)
+    assert "revoked" in page.locator("#signin-error").inner_text()
+    field.fill(admin(demo_server))
+    field.press("Enter")
+    name.wait_for(timeout=WAIT_MS)
+    assert name.input_value() == "Window 6"
+    page.locator("#save").click()
+    page.locator("#save-status", has_text="Saved.").wait_for(timeout=WAIT_MS)
+    assert next(c for c in site(demo_server)["counters"] if c["id"] == "6")["name"]["en"] == \
+        "Window 6"
+
+
 def test_device_links_work_then_stop_when_revoked(context: Any,
                                                   demo_server: DemoServer) -> None:
     page = open_setup(context, demo_server)

@@ -113,12 +113,15 @@ function configOf(site) {
 const copy = (x) => JSON.parse(JSON.stringify(x));
 
 async function loadSite() {
+  if (refusal && placed?.section === 'save') { refusal = null; placed = null; }
   const r = await call(`/v1/sites/${encodeURIComponent(siteId)}`);
+  const keep = doc !== null && dirty(); // signed in again after a refusal: the edits stay
   if (r.ok) {
     saved = configOf(r.data);
-    doc = copy(saved);
+    if (!keep) doc = copy(saved);
   } else if (r.data?.code === 'unknown_site') {
     saved = null;
+    if (keep) return render();
     const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Shanghai';
     doc = { name: { zh: siteId, en: siteId }, timezone: zone, languages: ['zh', 'en'], services: [], counters: [] };
   } else {
@@ -236,6 +239,11 @@ async function save(ev) {
   refusal = r.data ?? { code: 'network', message: t('err_network') };
   placed = r.status === 0 || r.status === 401 || r.status === 403 ? { section: 'save' } : placeError(refusal, saved, body);
   render();
+  if (r.status === 401) { // expired or revoked: sign in again; the edits wait in this tab
+    forgetToken();
+    showSignIn(t('st_err_token_unauthorized'));
+    return;
+  }
   focusError();
 }
 
