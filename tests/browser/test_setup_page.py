@@ -266,3 +266,45 @@ def test_fits_a_desk_and_a_tablet_without_sideways_scrolling(
         assert_reflows(page, f"set-up page at {width} px")
     finally:
         ctx.close()
+
+
+def test_by_keyboard_and_a_busy_counter(context: Any, demo_server: DemoServer) -> None:
+    """Everything by keyboard: a link made with Enter, a refused name said by its field,
+    revoking asks once more and Cancel goes back; a counter with a ticket cannot go."""
+    page = open_setup(context, demo_server)
+    device = row(page, "device", "console:2")
+    subject = device.get_by_label("Device name")
+    subject.fill("")
+    subject.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Make a link"
+    page.keyboard.press("Enter")
+    device.locator(".st-error", has_text="subject").wait_for(timeout=WAIT_MS)
+    assert subject.get_attribute("aria-invalid") == "true"
+    subject.fill("console-2b")
+    subject.press("Tab")
+    page.keyboard.press("Enter")
+    device.locator("a.st-url").wait_for(timeout=WAIT_MS)
+    assert device.locator(".st-error").count() == 0
+    device.get_by_role("button", name="Revoke", exact=True).focus()
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.textContent") == \
+        "Revoke every link of console-2b"
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # Cancel: nothing revoked, focus back on Revoke
+    assert page.evaluate("document.activeElement.textContent") == "Revoke"
+    assert httpx.get(device.locator("a.st-url").get_attribute("href"),
+                     timeout=10).status_code == 200
+    # Counter 3 is serving someone: it cannot be removed; the refusal offers it back.
+    demo_server.take("paediatrics")
+    demo_server.counter("3", "call-next")
+    page.reload()
+    wait_js(page, "window.switchboardSetup && window.switchboardSetup.saved")
+    row(page, "counter", "3").get_by_role("button", name="Remove").press("Enter")
+    page.locator("#save").press("Enter")
+    error = page.locator("#counters-error")
+    error.filter(has_text="counter_busy").wait_for(timeout=WAIT_MS)
+    assert page.evaluate("document.activeElement.id") == "counters-error"
+    error.get_by_role("button", name="Put 3 back").press("Enter")
+    assert row(page, "counter", "3").count() == 1
+    assert page.locator("#save-status").inner_text() == "No changes."
+    demo_server.counter("3", "complete")
