@@ -330,15 +330,20 @@ function errorFor(section, row = null, key = null) {
   return (placed.key ?? null) === key ? refusal : null;
 }
 
-/** A labelled text field bound to `get`/`set`; the refusal that is about it, under it. */
+// What a field must be, said before the server's own words when it refuses one.
+const RULES = { prefix: 'st_rule_prefix', id: 'st_rule_id', zh: 'st_rule_name', shifts: 'st_shifts_bad' };
+
+/** A labelled text field; the refusal that is about it follows it, across its row. */
 function field(id, label, value, onInput, err, attrs = {}) {
   const errId = `${id}-err`;
-  return h('div', { class: 'st-field' },
+  const rule = RULES[id.split('-').pop()];
+  const says = err ? [rule && err.message !== t(rule) ? t(rule) : null, `${err.code}: ${err.message}`].filter(Boolean).join(' ') : '';
+  return [h('div', { class: 'st-field' },
     h('label', { for: id }, label),
     h('input', { id, type: 'text', value, autocomplete: 'off', spellcheck: 'false', ...attrs,
       'aria-invalid': err ? 'true' : null, 'aria-describedby': err ? errId : null,
-      oninput: (e) => onInput(e.target.value) }),
-    err ? h('p', { class: 'st-error', id: errId }, `${err.code}: ${err.message}`) : null);
+      oninput: (e) => onInput(e.target.value) })),
+  err ? h('p', { class: 'st-error st-field-error', id: errId }, says) : null];
 }
 
 function renderForm() {
