@@ -204,7 +204,7 @@ def _explain(raw: bytes, kind: str, exc: msgspec.ValidationError) -> ProtocolErr
         obj = (_peek_json if kind == JSON else _peek_msgpack).decode(raw)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return ProtocolError("bad_frame", "a frame must be an object with an op")
-    msg_id = obj.get("id") if isinstance(obj.get("id"), int) else None
+    msg_id = obj.get("id") if type(obj.get("id")) is int else None  # not True/False
     op = obj.get("op")
     known = sorted(str(t.__struct_config__.tag) for t in client_types())
     if op not in known:

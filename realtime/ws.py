@@ -23,11 +23,12 @@ from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
-from queueing.errors import SwitchboardError
+from queueing.errors import Forbidden, SwitchboardError
 from realtime import metrics
 from realtime.auth import verify_until
 from realtime.context import Context, ctx
 from realtime.hub.hub import GONE, PAUSED, WRITABLE, Connection, Hub
+from realtime.hub.topics import resolve
 from realtime.protocol import (
     CLOSE_ABUSE,
     CLOSE_ORIGIN,
@@ -222,10 +223,11 @@ def _authenticate(conn: Connection, c: Context, token: str, msg_id: int | None) 
 def _refused(conn: Connection, c: Context, token: str) -> str | None:
     """Authenticate ``conn`` with ``token``: None, or why not."""
     try:
-        conn.principal, exp = verify_until(c.secret, token, c.revocations)
+        principal, exp = verify_until(c.secret, token, c.revocations)
     except SwitchboardError as exc:
         metrics.AUTH_FAILURES.inc()
         return exc.message
+    conn.principal = principal
     # The connection lives as long as its token: at expiry it is told and closed (a fresh
     # `auth` before then moves the moment).
     if conn.expiry is not None:
@@ -233,6 +235,24 @@ def _refused(conn: Connection, c: Context, token: str) -> str | None:
     conn.expiry = asyncio.get_running_loop().call_later(
         max(0.0, exp - time.time()), conn.expire, CLOSE_UNAUTHORIZED, "token expired")
     return None
+
+
+def _covers(conn: Connection, c: Context, msg: Auth) -> None:
+    """A new token on a connection that follows topics must allow every one of them: else
+    a public display token would keep an agent's counter feed flowing after the agent's own
+    token expired or was revoked. Refused (``forbidden``): the connection keeps its token,
+    its topics and its expiry; unsubscribe first to change scope."""
+    try:
+        principal, _ = verify_until(c.secret, msg.token, c.revocations)
+    except SwitchboardError:
+        return  # an invalid token: _refused says why
+    for topic in conn.topics:
+        ns, ref = resolve(topic)
+        try:
+            ns.authorize(principal, ref)
+        except Forbidden as exc:
+            raise ProtocolError("forbidden", f"this token may not follow {topic} "
+                                f"({exc.message}); unsubscribe from it first", msg.id) from exc
 
 
 async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Settings,
@@ -279,6 +299,8 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
 
 async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, c: Context) -> None:
     if isinstance(msg, Auth):
+        if conn.topics:
+            _covers(conn, c, msg)
         refused = _refused(conn, c, msg.token)
         if refused is not None:  # an error like any other: repeated, it closes (4009)
             raise ProtocolError("unauthorized", refused, msg.id)
