@@ -114,7 +114,8 @@ def test_a_refused_save_shows_the_error_by_its_field_and_keeps_the_edits(
     page.locator("#save").click()
     page.locator("#svc-1-prefix-err").wait_for(timeout=WAIT_MS)
     assert letter.get_attribute("aria-invalid") == "true"
-    assert "bad_request" in page.locator("#svc-1-prefix-err").inner_text()
+    said = page.locator("#svc-1-prefix-err").inner_text()
+    assert said.startswith("The letter is 1 to 3 capital letters") and "bad_request" in said
     assert page.evaluate("document.activeElement.id") == "svc-1-prefix"
     assert internal.input_value() == "General medicine"
     letter.fill("B")
@@ -249,6 +250,7 @@ def test_the_page_itself_holds_no_site_data_and_refuses_bad_ids(
     r = httpx.get(f"{demo_server.base}/setup/demo", timeout=10)
     assert r.status_code == 200 and "default-src 'self'" in r.headers["content-security-policy"]
     assert "Community Clinic" not in r.text and r.headers["cache-control"] == "no-store"
+    assert r.headers["x-frame-options"] == "DENY" and r.headers["referrer-policy"] == "no-referrer"
     assert httpx.get(f"{demo_server.base}/setup/a%20b", timeout=10).status_code == 400
 
 
