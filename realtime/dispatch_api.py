@@ -29,6 +29,7 @@ from dispatch.model import (
 )
 from dispatch.recompute import WHOLE
 from queueing.errors import Forbidden
+from realtime import idempotency
 from realtime.auth import Principal, make_token
 from realtime.body import json_body
 from realtime.context import ctx, principal
@@ -242,8 +243,13 @@ async def create_job(request: Request) -> Response:
             raise Forbidden(f"this organisation is not in region {region}")
     else:
         _staff(p, region)
-    job = await _engine(request).create_job(region, req, _actor(p))
-    return _json(_with_token(request, job), 201)
+
+    async def make() -> tuple[int, Any]:
+        return 201, _with_token(request, await _engine(request).create_job(region, req, _actor(p)))
+    c = ctx(request)
+    return await idempotency.once(c.redis, f"job:{region}", p.subject,
+                                  idempotency.header_key(request), req,
+                                  c.settings.idempotency_ttl_s, make)
 
 
 def _with_token(request: Request, job: dict[str, Any]) -> dict[str, Any]:
@@ -333,7 +339,13 @@ async def create_batch(request: Request) -> Response:
     p = principal(request)
     _org_or_staff(p, oid, region)
     req = await json_body(request, BatchRequest, _document_limit(request))
-    return _json(await _engine(request).create_batch(oid, req, _actor(p)), 201)
+
+    async def make() -> tuple[int, Any]:
+        return 201, await _engine(request).create_batch(oid, req, _actor(p))
+    c = ctx(request)
+    return await idempotency.once(c.redis, f"batch:{oid}", p.subject,
+                                  idempotency.header_key(request), req,
+                                  c.settings.idempotency_ttl_s, make)
 
 
 async def org_token(request: Request) -> Response:
@@ -394,8 +406,10 @@ register(
     Operation("get", "/v1/regions/{region}/kpis", "Live KPIs from the event log", _STAFF,
               errors=("unknown_region",)),
     Operation("post", "/v1/regions/{region}/jobs", "Create a job (returns the customer's "
-              "tracking token)", f"{_STAFF}; org for its own jobs", JobRequest, 201,
-              ("unknown_region", "unknown_org", "bad_request", "unknown_field")),
+              "tracking token); an Idempotency-Key makes a retry answer the first job",
+              f"{_STAFF}; org for its own jobs", JobRequest, 201,
+              ("unknown_region", "unknown_org", "bad_request", "unknown_field",
+               "idempotency_mismatch", "conflict"), headers=("Idempotency-Key",)),
     Operation("get", "/v1/regions/{region}/jobs", "Open jobs (status, technician, ETA and "
               "the reason of an unassignable one), oldest first; ?status= a comma-separated "
               "filter", _STAFF, errors=("unknown_region", "bad_request"), query=("status",)),
@@ -426,9 +440,11 @@ register(
               errors=("unknown_region",)),
     Operation("get", "/v1/orgs/{org}", "An organisation with batch progress by status",
               f"the organisation; {_STAFF}", errors=("unknown_org",)),
-    Operation("post", "/v1/orgs/{org}/batches", "Order a batch of jobs",
+    Operation("post", "/v1/orgs/{org}/batches", "Order a batch of jobs (an Idempotency-Key "
+              "makes a retry answer the first batch)",
               f"the organisation; {_STAFF}", BatchRequest, 201,
-              ("unknown_org", "bad_request")),
+              ("unknown_org", "bad_request", "idempotency_mismatch", "conflict"),
+              headers=("Idempotency-Key",)),
     Operation("post", "/v1/orgs/{org}/token", "Issue the organisation's dashboard token",
               _STAFF, errors=("unknown_org",)),
     Operation("get", "/v1/orgs/{org}/kpis", "The organisation's KPIs",

@@ -1,0 +1,79 @@
+"""``Idempotency-Key`` for creating calls that have no key of their own in Redis scripts
+(dispatch jobs and enterprise batches; tickets and bookings keep theirs in their scripts).
+
+A partner's back end that timed out on ``POST /v1/regions/{region}/jobs`` retries it: with
+the same key and body it gets the first answer again (``Idempotent-Replayed: true``) instead
+of a second technician being sent. Keys are per caller (the token's subject) and per kind
+of call; the same key with another body is ``422 idempotency_mismatch``; a retry that comes
+while the first is still being made is ``409 conflict`` (temporary: retry in a second). A
+call that fails releases its key (nothing was made). The answer is kept for
+``SWITCHBOARD_IDEMPOTENCY_TTL_S``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+from starlette.requests import Request
+from starlette.responses import Response
+
+from queueing.errors import BadRequest, Conflict, IdempotencyMismatch
+from queueing.keys import ROOT
+
+PENDING_TTL_S = 60  # a creating call that died holds its key no longer than this
+
+
+class InProgress(Conflict):
+    """The first call with this key is still being made."""
+
+    temporary = True
+
+
+def header_key(request: Request) -> str | None:
+    key = request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= 200):
+        raise BadRequest("Idempotency-Key must be 1 to 200 characters")
+    return key
+
+
+def _redis_key(kind: str, subject: str, key: str) -> str:
+    digest = hashlib.sha256(f"{subject}\0{key}".encode()).hexdigest()[:40]
+    return f"{ROOT}:idem:{kind}:{digest}"
+
+
+async def once(redis: Redis, kind: str, subject: str, key: str | None, request_body: Any,
+               ttl_s: int, make: Callable[[], Awaitable[tuple[int, Any]]]) -> Response:
+    """Answer with ``make()`` (status, JSON body), once per ``key`` of ``subject``."""
+    if key is None:
+        status, body = await make()
+        return _response(status, msgspec.json.encode(body))
+    fp = hashlib.sha256(msgspec.json.encode(request_body)).hexdigest()[:32]
+    rkey = _redis_key(kind, subject, key)
+    pending = msgspec.json.encode({"fp": fp})
+    if not await redis.set(rkey, pending, nx=True, ex=PENDING_TTL_S):
+        raw = await redis.get(rkey)
+        seen = msgspec.json.decode(raw) if raw else {}
+        if seen.get("fp") not in (None, fp):
+            raise IdempotencyMismatch("this Idempotency-Key was used with another request")
+        if "status" not in seen:
+            raise InProgress("a request with this Idempotency-Key is still being made; "
+                             "retry in a second")
+        return _response(seen["status"], seen["body"].encode(), replayed=True)
+    try:
+        status, body = await make()
+    except BaseException:
+        await redis.delete(rkey)  # nothing was made: the key is free again
+        raise
+    encoded = msgspec.json.encode(body)
+    await redis.set(rkey, msgspec.json.encode(
+        {"fp": fp, "status": status, "body": encoded.decode()}), ex=ttl_s)
+    return _response(status, encoded)
+
+
+def _response(status: int, body: bytes, replayed: bool = False) -> Response:
+    return Response(body, status_code=status, media_type="application/json",
+                    headers={"Idempotent-Replayed": "true"} if replayed else None)
