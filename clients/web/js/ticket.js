@@ -10,9 +10,69 @@ import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, 
 export const ALMOST_AHEAD = 2; // "almost your turn" when this many or fewer are ahead
 const CANCELLABLE = new Set(['waiting', 'transferred', 'called', 'parked']);
 
+// This page's own words, before the shared table (i18n.js): what a person waiting needs to
+// hear is more than a screen's label. The error texts say what to do with the ticket in hand.
+export const OWN = {
+  en: {
+    st_waiting_msg: 'You are in line. You may step away, but keep this page open and look at it now and then: it tells you when it is almost your turn.',
+    appointment: 'Appointment at {time}',
+    est_note: 'Most likely about {n} min. 8 in 10 people are called within {range}: it depends on how long the people ahead of you take.',
+    stale_offline: 'No connection since {time}, so what you see may be out of date. You may have been called meanwhile: please watch the screen in the waiting area.',
+    stale_denied: 'This page no longer updates. Please watch the screen in the waiting area for your number, or ask at reception.',
+    err_unauthorized: 'This link does not work (it may be incomplete or out of date). Your place in line does not depend on it: watch the screen in the waiting area for your number, or ask at reception.',
+    err_forbidden: 'This link does not match your ticket. Please scan the QR code on your ticket again, or ask at reception.',
+    err_bad_request: 'This link is not complete. Please scan the QR code on your ticket again, or ask at reception.',
+    err_unknown_ticket: 'We could not find this ticket. Please scan the QR code on your ticket again, or ask at reception.',
+    err_unknown_topic: 'We could not find this ticket. Please scan the QR code on your ticket again, or ask at reception.',
+  },
+  zh: {
+    st_waiting_msg: '您正在排队。可以暂时走开，但请保持本页面打开并不时查看：快到您时，本页面会提示。',
+    st_transferred_msg: '您已转到{service}，按原取号时间排队。', // no space before a Chinese name
+    appointment: '预约时间 {time}',
+    est_note: '最可能约 {n} 分钟。10 人中约有 8 人在 {range}内被叫到，快慢取决于您前面的人办理所需的时间。',
+    stale_offline: '{time} 起网络中断，以下信息可能已过时。这期间您可能已被叫号，请留意等候区的叫号屏。',
+    stale_denied: '本页面已停止更新。请留意等候区叫号屏上的号码，或到服务台咨询。',
+    err_unauthorized: '此链接无法使用（可能不完整或已过期）。您的排队不受影响：请留意等候区叫号屏上的号码，或到服务台咨询。',
+    err_forbidden: '此链接与您的号票不符。请重新扫描号票上的二维码，或到服务台咨询。',
+    err_bad_request: '此链接不完整。请重新扫描号票上的二维码，或到服务台咨询。',
+    err_unknown_ticket: '找不到这张号票。请重新扫描号票上的二维码，或到服务台咨询。',
+    err_unknown_topic: '找不到这张号票。请重新扫描号票上的二维码，或到服务台咨询。',
+  },
+};
+
+/** The shared translator, with this page's own words first. */
+export function ownTranslator(l) {
+  const shared = translator(l);
+  const table = OWN[l === 'zh' ? 'zh' : 'en'];
+  return (key, vars = {}) => (key in table
+    ? table[key].replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m))
+    : shared(key, vars));
+}
+
+/**
+ * What the range means, in words: the likeliest wait (the median, rounded) and that 8 in 10
+ * are called within the range (P10–P90, docs/estimates.md). Null when there is no range to
+ * explain (no estimate, under a minute, or one number).
+ */
+export function estimateNote(estimate, l, tr = ownTranslator(l)) {
+  if (!estimate || estimate.wait_s == null || estimate.low_s == null || estimate.high_s == null) return null;
+  if (estimate.high_s < 60) return null;
+  const a = Math.max(1, Math.floor(estimate.low_s / 60)); // as formatEstimate rounds the range
+  const b = Math.max(a, Math.ceil(estimate.high_s / 60));
+  if (a === b) return null;
+  const n = Math.min(b, Math.max(a, Math.round(estimate.wait_s / 60)));
+  return tr('est_note', { n, range: formatEstimate(estimate, l) });
+}
+
+export const STALE_AFTER_MS = 3000; // a quick reconnect does not flash a warning
+// Phases in which a person waits for a call: if the page cannot update, the call may be missed.
+const WAITING_PHASES = new Set(['waiting', 'no_counter', 'on_break', 'almost', 'transferred', 'parked']);
+
 const boot = readBoot();
 const lang0 = language(boot);
-let { lang, t } = lang0;
+let { lang } = lang0;
+let t = ownTranslator(lang);
+let conn = { status: 'connecting', since: Date.now() };
 const site = boot.site;
 const tz = site?.timezone;
 const ticketId = boot.params?.ticket;
@@ -20,6 +80,10 @@ const $ = (id) => document.getElementById(id);
 
 let ticket = null;
 let updatedAt = null;
+let details = {}; // what only GET /v1/tickets/{id} tells: the appointment time
+let fromStore = false; // what is shown is the copy kept on the phone, not yet a live message
+const STORE_KEY = 'sb.ticket.last';
+const OFFLINE_CACHE = 'sb-ticket-v1'; // ticket-sw.js answers from it when the network does not
 const alerts = []; // what the person was alerted to: {kind, key, at}
 
 function serviceName(id) {
@@ -61,10 +125,16 @@ function render() {
   if (!tk) return;
   setText($('number'), tk.number);
   setText($('service'), serviceName(tk.service));
+  // Booked online: the page shows the booking was recognised (its place follows that time).
+  // The ticket topic does not carry `appointment_at`; GET /v1/tickets/{id} does (`details`).
+  const appt = tk.appointment_at ?? details.appointment_at;
+  $('appt').hidden = !appt;
+  setText($('appt'), appt ? t('appointment', { time: formatTime(appt, lang, tz) }) : '');
   const p = phase(tk);
   document.body.dataset.phase = p;
   renderStatus(tk, p);
   renderFigures(tk, p);
+  renderStale(p);
   renderActions(tk);
   setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
   if (p === 'called') document.title = `▶ ${t('your_turn')} · ${tk.number}`;
@@ -100,6 +170,7 @@ function renderFigures(tk, p) {
   const show = ['waiting', 'no_counter', 'on_break', 'almost', 'transferred'].includes(p) && tk.position != null;
   const el = $('figures');
   el.hidden = !show;
+  renderNote(tk, p);
   if (!show) return;
   const ahead = tk.people_ahead ?? 0;
   const rows = [
@@ -109,6 +180,57 @@ function renderFigures(tk, p) {
   ];
   replaceChildren(el, rows.map(([k, v, cls]) => h('div', { class: `fig ${cls}` }, h('dt', {}, k), h('dd', { class: 'num' }, v))),
     JSON.stringify(rows));
+}
+
+function renderNote(tk, p) {
+  // The range explained where the wait is still ahead ("almost" says to come back instead).
+  const text = ['waiting', 'on_break', 'transferred'].includes(p) && tk.position != null ? estimateNote(tk.estimate, lang, t) : null;
+  const el = $('est-note');
+  el.hidden = !text;
+  setText(el, text ?? '');
+}
+
+/** Offline (or the link refused) while waiting: say that what is shown may be old, and
+ * where to look instead, so nobody sits trusting "3 people ahead" through their own call. */
+function renderStale(p) {
+  const el = $('stale');
+  const cut = conn.status === 'denied' || (conn.status === 'offline' && Date.now() - conn.since >= STALE_AFTER_MS);
+  const stale = cut && WAITING_PHASES.has(p);
+  el.hidden = !stale;
+  $('figures').classList.toggle('stale', stale);
+  $('est-note').classList.toggle('stale', stale);
+  if (!stale) return;
+  const since = fromStore && updatedAt ? Math.min(updatedAt, conn.since) : conn.since;
+  setText(el, conn.status === 'denied' ? t('stale_denied') : t('stale_offline', { time: formatTime(since, lang, tz) }));
+}
+
+/** The last ticket view seen, kept on the phone: reopened with no signal, the page shows it
+ * (marked as not live) rather than nothing. One ticket only. */
+function remember() {
+  try { localStorage.setItem(STORE_KEY, JSON.stringify({ id: ticketId, at: updatedAt, ticket })); } catch { /* private mode */ }
+}
+
+function recall() {
+  try {
+    const kept = JSON.parse(localStorage.getItem(STORE_KEY) || 'null');
+    if (kept?.id === ticketId && kept.ticket) return kept;
+  } catch { /* ignore */ }
+  return null;
+}
+
+/** A copy of this page and the files it loaded, for ticket-sw.js to answer from when the page
+ * is reopened without signal. Only this ticket's page is kept (another's is of no use). */
+async function keepForOffline() {
+  if (!('caches' in window) || !(await worker)) return;
+  const files = performance.getEntriesByType('resource').map((e) => e.name).filter((u) => {
+    const url = new URL(u);
+    return url.origin === location.origin && url.pathname.startsWith('/static/');
+  });
+  const cache = await caches.open(OFFLINE_CACHE);
+  for (const req of await cache.keys()) {
+    if (new URL(req.url).pathname.startsWith('/ticket/') && req.url !== location.href) await cache.delete(req);
+  }
+  await cache.addAll([location.href, ...new Set(files)]);
 }
 
 function renderActions(tk) {
@@ -149,6 +271,7 @@ async function doCancel() {
   if (r.ok) {
     ticket = { ...ticket, ...r.data };
     updatedAt = Date.now();
+    remember();
     render();
   } else {
     toast(t(`e_${r.data?.code}`) === `e_${r.data?.code}` ? t('err_generic', { code: r.data?.code ?? r.status }) : t(`e_${r.data?.code}`), 'error');
@@ -205,6 +328,8 @@ function onMessage(msg) {
   }
   ticket = msg.data;
   updatedAt = Date.now();
+  fromStore = false;
+  remember();
   render();
   // Alert on where things settle, not on each step of a resume: a phone that slept through
   // "called, serving, done" must not buzz "your turn" for a call that is over.
@@ -221,7 +346,7 @@ if (!site || boot.error || !ticketId) {
   toast = toaster(document.body);
   const setLang = (l) => {
     lang = l;
-    t = translator(l);
+    t = ownTranslator(l);
     lang0.remember(l);
     document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
     $('lang').replaceChildren(langSwitch(lang, t, setLang));
@@ -230,15 +355,31 @@ if (!site || boot.error || !ticketId) {
   $('lang').replaceChildren(langSwitch(lang, t, setLang));
   $('cancel-keep').addEventListener('click', () => $('cancel-dialog').close());
   $('cancel-yes').addEventListener('click', doCancel);
+  const kept = recall();
+  if (kept) {
+    ticket = kept.ticket;
+    updatedAt = kept.at;
+    fromStore = true;
+  }
   render();
+  keepForOffline().catch(() => { /* no copy: the page still works online */ });
+  api(`/v1/tickets/${encodeURIComponent(ticketId)}`).then((r) => {
+    if (!r.ok || !r.data?.appointment_at) return;
+    details = { appointment_at: r.data.appointment_at };
+    render();
+  });
   const client = new Client({ token });
   const banner = connectionBanner(client, () => t, { timeZone: tz });
   document.body.prepend(banner.el);
   client.subscribe(`ticket:${ticketId}`, onMessage);
+  client.onState((s) => { conn = s; if (ticket) renderStale(phase(ticket)); });
   client.start();
   setInterval(render, 15000); // "updated …" and relative times stay honest
+  setInterval(() => { if (ticket) renderStale(phase(ticket)); }, 1000);
   window.switchboardTicket = {
-    get ticket() { return ticket; }, get phase() { return phase(ticket); }, alerts, client,
+    get ticket() { return ticket; }, get phase() { return phase(ticket); }, get fromStore() { return fromStore; }, alerts, client,
+    // The copy of the page kept for opening without signal, for tests.
+    kept: async () => Boolean(await (await caches.open(OFFLINE_CACHE)).match(location.href)),
     // The system notifications shown (through the service worker), for tests.
     notifications: async () => ((await (await worker)?.getNotifications()) ?? []).map((n) => ({ title: n.title, body: n.body })),
   };
