@@ -35,6 +35,7 @@ from realtime.estimates import LiveEstimator
 from realtime.httpproto import HeaderTimeoutProtocol
 from realtime.hub import dispatch_topics  # noqa: F401 - registers dispatch namespaces
 from realtime.hub.hub import Hub
+from realtime.revocation import Revocations
 from realtime.settings import Settings, from_env
 from realtime.stats import StatsRecorder
 
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         recorder.start()
         c = app.state.sb = Context(settings=settings, redis=redis, engine=engine,
                                    secret=load_secret(settings.secret, settings.data_path),
-                                   hub=hub)
+                                   hub=hub, revocations=Revocations(settings.max_token_ttl_s))
         c.revocations.on_change = lambda: hub.close_revoked(c.revocations.refusal)
         await c.revocations.start(redis)
         await hub.start()

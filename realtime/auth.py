@@ -133,6 +133,10 @@ def _default_subject(role: str, site: str | None, counter: str | None,
 
 
 class Revocable(Protocol):
+    # The longest lifetime (exp - iat, seconds) accepted; None: any. Enforced, it is what
+    # lets a subject's revocation cut-off be forgotten (realtime/revocation.py).
+    max_ttl_s: float | None
+
     def refusal(self, p: Principal) -> str | None: ...
 
 
@@ -144,17 +148,29 @@ def verify_until(secret: str, token: str | None, revoked: Revocable | None = Non
                  ) -> tuple[Principal, float]:
     """The token's principal and its expiry (epoch seconds): a websocket holds a token
     for hours and must stop serving it when it expires. ``revoked``: the process's
-    revocation lists (realtime.revocation), checked on every use."""
+    revocation lists (realtime.revocation), checked on every use, and the longest lifetime
+    it accepts (a token lasting longer is refused, ``reason: lifetime``)."""
     if not token:
         raise Unauthorized("a bearer token is required")
     principal, exp = _verified(secret, token)
     if time.time() >= exp:  # as PyJWT: expired from the second of ``exp``
         raise Unauthorized("the token has expired")
     if revoked is not None:
+        longest = revoked.max_ttl_s
+        # 1 s of slack: ``exp`` is rounded to the millisecond after adding the lifetime.
+        if longest is not None and exp - principal.issued_at > longest + 1:
+            raise Unauthorized(
+                f"the token lasts {_days(exp - principal.issued_at)}, longer than this server "
+                f"accepts ({_days(longest)}, SWITCHBOARD_MAX_TOKEN_TTL_S); mint a shorter one",
+                reason="lifetime")
         why = revoked.refusal(principal)
         if why is not None:
             raise Unauthorized(why, reason="revoked")
     return principal, exp
+
+
+def _days(seconds: float) -> str:
+    return f"{seconds / 86400:.1f} days" if seconds >= 86400 else f"{seconds:.0f} s"
 
 
 def unverified_claims(secret: str, token: str) -> dict[str, Any]:
@@ -177,7 +193,7 @@ def unverified_claims(secret: str, token: str) -> dict[str, Any]:
 def _verified(secret: str, token: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
-                            options={"require": ["exp", "role", "sub"]})
+                            options={"require": ["exp", "iat", "role", "sub"]})
     except jwt.ExpiredSignatureError as exc:
         raise Unauthorized("the token has expired") from exc
     except jwt.PyJWTError as exc:
@@ -191,7 +207,7 @@ def _verified(secret: str, token: str) -> tuple[Principal, float]:
                      booking=claims.get("booking"), channels=tuple(map(str, channels)),
                      region=claims.get("region"), tech=claims.get("tech"),
                      job=claims.get("job"), org=claims.get("org"),
-                     issued_at=float(claims.get("iat") or 0.0),
+                     issued_at=float(claims["iat"]),
                      token_id=_str_or_none(claims.get("jti"))), float(claims["exp"])
 
 

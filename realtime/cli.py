@@ -51,7 +51,7 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="lifetime in seconds (default: a year for display and kiosk, "
                         "SWITCHBOARD_STAFF_TOKEN_TTL_S (30 days) for agent, supervisor, "
                         "dispatcher, tech, org and partner, SWITCHBOARD_TOKEN_TTL_S for the "
-                        "others)")
+                        "others; at most SWITCHBOARD_MAX_TOKEN_TTL_S, five years by default)")
     p.add_argument("--data-dir", help="data folder holding the generated secret")
 
 
@@ -225,6 +225,11 @@ def token(args: argparse.Namespace) -> int:
               "its bookings and idempotency keys are its own)", file=sys.stderr)
         return 2
     settings = from_env(data_dir=args.data_dir)
+    if args.ttl_s is not None and args.ttl_s > settings.max_token_ttl_s:
+        # The server would refuse it: a subject's revocation is only kept that long.
+        print(f"switchboard token: --ttl-s {args.ttl_s} is longer than the server accepts "
+              f"(SWITCHBOARD_MAX_TOKEN_TTL_S, {settings.max_token_ttl_s} s)", file=sys.stderr)
+        return 2
     secret = load_secret(settings.secret, settings.data_path, create=False)
     try:
         channels = [c.strip() for c in args.channels.split(",")] if args.channels else None

@@ -10,6 +10,17 @@ in Redis so every server process (and a restored backup) sees them:
   how a lost kiosk tablet or a clerk who left is shut out when the token itself is not at hand
   (and the only way for tokens minted before tokens had ids).
 
+  A cut-off cannot go when the tokens it refuses expire, because a subject has no one
+  expiry: tokens are minted with any lifetime. So a server refuses every token that lasts
+  longer than ``SWITCHBOARD_MAX_TOKEN_TTL_S`` (``exp - iat``; ``iat`` is required): a token
+  refused by a cut-off was issued at or before it, so it expires by cut-off + that maximum,
+  and a cut-off older than the maximum (plus ``PRUNE_MARGIN_S``, for clocks that disagree)
+  refuses nothing that could still be valid. Server processes drop such cut-offs as they
+  load the lists, checking and deleting in one atomic step (``_PRUNE``: a cut-off raised
+  meanwhile stays). Every
+  token expires (``exp`` is required), so no subject needs a cut-off for ever: display and
+  kiosk tokens last a year by default, and at most the maximum.
+
 Each process keeps both in memory (a check is a dict lookup on every request) and hears of
 changes on the pub/sub channel ``sb:revocations``; it also reloads every ``RELOAD_S`` in case a
 message was missed while its Redis connection was down. On a change, the hub closes the
@@ -38,6 +49,9 @@ SUBJECTS = f"{ROOT}:revoked:subjects"
 CHANNEL = f"{ROOT}:revocations"
 RELOAD_S = 30.0
 MAX_SUBJECT_CHARS = 200
+# A cut-off goes this long after its tokens could last: host clocks sharing the Redis may
+# disagree, and an accepted token's ``exp`` may pass iat + the maximum by a second.
+PRUNE_MARGIN_S = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +76,15 @@ class Revoked:
 
 
 class Revocations:
-    """The revocation lists of one process, kept in step with Redis."""
+    """The revocation lists of one process, kept in step with Redis.
 
-    def __init__(self) -> None:
+    ``max_ttl_s``: the longest token lifetime this process accepts (a server's
+    ``SWITCHBOARD_MAX_TOKEN_TTL_S``); with it, loading prunes the subject cut-offs it makes
+    useless. None (``switchboard revoke``, whose shell may lack the server's setting):
+    nothing is pruned, and ``verify`` checks no lifetime."""
+
+    def __init__(self, max_ttl_s: float | None = None) -> None:
+        self.max_ttl_s = max_ttl_s
         self.tokens: dict[str, float] = {}  # jti -> expiry
         self.subjects: dict[str, float] = {}  # subject -> cutoff
         self._task: asyncio.Task[None] | None = None
@@ -81,13 +101,23 @@ class Revocations:
 
     # -- Redis -----------------------------------------------------------------------------
 
+    def prune_before(self, now: float) -> float | None:
+        """Cut-offs at or before this (epoch s) refuse no token that could be valid at
+        ``now``; None when this process does not know the longest lifetime."""
+        if self.max_ttl_s is None:
+            return None
+        return now - self.max_ttl_s - PRUNE_MARGIN_S
+
     async def load(self, redis: Redis) -> None:
         now = time.time()
+        limit = self.prune_before(now)
         async with redis.pipeline(transaction=False) as pipe:
             pipe.zremrangebyscore(TOKENS, "-inf", now)
+            if limit is not None:
+                pipe.eval(_PRUNE, 1, SUBJECTS, repr(limit))
             pipe.zrange(TOKENS, 0, -1, withscores=True)
             pipe.hgetall(SUBJECTS)
-            _, tokens, subjects = await pipe.execute()
+            *_, tokens, subjects = await pipe.execute()
         self.tokens = {_text(k): float(v) for k, v in tokens}
         self.subjects = {}
         for k, v in subjects.items():
@@ -176,6 +206,22 @@ if cur == false or tonumber(cur) < tonumber(ARGV[2]) then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 end
 return 1
+"""
+
+
+# Drop the cut-offs at or before ARGV[1], in one step: one raised since it was read stays. A
+# value that is not a number (written by hand) refuses every token of its subject: kept.
+_PRUNE = """
+local fields = redis.call('HGETALL', KEYS[1])
+local limit, n = tonumber(ARGV[1]), 0
+for i = 1, #fields, 2 do
+  local cutoff = tonumber(fields[i + 1])
+  if cutoff ~= nil and cutoff <= limit then
+    redis.call('HDEL', KEYS[1], fields[i])
+    n = n + 1
+  end
+end
+return n
 """
 
 

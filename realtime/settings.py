@@ -20,6 +20,12 @@ log = logging.getLogger("switchboard.settings")
 
 ENV_PREFIX = "SWITCHBOARD_"
 Positive = Annotated[int, msgspec.Meta(ge=1)]
+# The default longest token lifetime: five years, the most POST /v1/tokens mints.
+MAX_TOKEN_TTL_S = 5 * 366 * 86400
+# A booking's token lasts until its appointment (booking horizon: up to 366 days ahead) and
+# a day more; a dispatch job's tracking token until its window ends (at most a year ahead)
+# and token_ttl_s more. Both stay within token_ttl_s + this.
+APPOINTMENT_AHEAD_S = 370 * 86400
 
 
 class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -43,6 +49,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # agent, dispatcher, tech, org and partner tokens from `switchboard token`: a counter
     # console or a wristband must not stop after a day (revoke one with `switchboard revoke`)
     staff_token_ttl_s: Positive = 30 * 86400
+    # The longest lifetime (exp - iat) a token may have; a longer one is refused. This is what
+    # lets a subject's revocation cut-off go: once older than this, no token it could refuse
+    # is still valid (realtime/revocation.py). At least every lifetime handed out (checked).
+    max_token_ttl_s: Positive = MAX_TOKEN_TTL_S
     # HTTP
     max_body_bytes: Positive = 65536
     # Documents only an authenticated admin, dispatcher or organisation sends (a site, a
@@ -88,9 +98,25 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     demo: bool = False
     log_level: Literal["debug", "info", "warning", "error"] = "info"
 
+    def __post_init__(self) -> None:
+        # Raised inside msgspec.convert, this becomes "invalid setting: …" (from_env).
+        longest = longest_handed_out(self)
+        if self.max_token_ttl_s < longest:
+            raise ValueError(
+                f"max_token_ttl_s ({self.max_token_ttl_s}) is below the longest lifetime the "
+                f"server hands out ({longest} s: the device and staff token lifetimes, and "
+                f"token_ttl_s + {APPOINTMENT_AHEAD_S} s for a booking's or a job's tracking "
+                "token, which lasts until an appointment up to a year ahead)")
+
     @property
     def data_path(self) -> Path:
         return Path(self.data_dir).expanduser().resolve()
+
+
+def longest_handed_out(s: Settings) -> int:
+    """The longest lifetime of a token the server or ``switchboard token`` mints by default."""
+    return max(s.device_token_ttl_s, s.staff_token_ttl_s,
+               s.token_ttl_s + APPOINTMENT_AHEAD_S)
 
 
 FIELDS = tuple(Settings.__struct_fields__)

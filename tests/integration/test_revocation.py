@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from realtime import revocation
 from realtime.auth import make_token
 from realtime.redisproc import EmbeddedRedis
+from realtime.settings import Settings, from_env
 from tests.integration.conftest import SECRET, Server, running_server
 
 
@@ -206,3 +207,114 @@ async def test_revocations_outlive_a_restart(redis: Redis, redis_server: Embedde
     lists = revocation.Revocations()
     await lists.load(redis)
     assert await redis.zcard(revocation.TOKENS) == 1 and len(lists.tokens) == 1
+
+
+# -- the longest lifetime, and subject cut-offs that go ------------------------------------
+
+LONGEST = 5 * 366 * 86400  # SWITCHBOARD_MAX_TOKEN_TTL_S's default (the test servers')
+
+
+async def test_a_token_lasting_longer_than_the_maximum_is_refused(server: Server) -> None:
+    """What lets a subject's cut-off go: every token accepted expires within the maximum
+    of its ``iat``. At the maximum: good; past it, or without ``iat``: refused."""
+    at_most = server.token("display", site="demo", ttl_s=LONGEST)
+    assert (await server.client.get("/v1/sites/demo", headers=bearer(at_most))).status_code \
+        == 200
+    longer = server.token("display", site="demo", ttl_s=LONGEST + 3600)
+    r = await server.client.get("/v1/sites/demo", headers=bearer(longer))
+    assert r.status_code == 401 and r.json()["details"] == {"reason": "lifetime"}, r.text
+    assert "SWITCHBOARD_MAX_TOKEN_TTL_S" in r.json()["message"]
+    async with websockets.connect(f"{ws_url(server)}?token={longer}") as ws:
+        err = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert err["code"] == "unauthorized" and "longer than" in err["message"]
+    no_iat = jwt.encode({"role": "display", "sub": "lobby-tv", "site": "demo",
+                         "exp": int(time.time()) + 3600}, SECRET, algorithm="HS256")
+    assert (await server.client.get("/v1/sites/demo", headers=bearer(no_iat))).status_code \
+        == 401
+
+
+async def wait_pruned(redis: Redis, subject: str) -> None:
+    for _ in range(100):
+        if not await redis.hexists(revocation.SUBJECTS, subject):  # type: ignore[misc]
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the cut-off of {subject} is still there")
+
+
+async def test_subject_cutoffs_older_than_the_longest_lifetime_go(server: Server,
+                                                                  redis: Redis) -> None:
+    now = time.time()
+    horizon = now - LONGEST - revocation.PRUNE_MARGIN_S  # older refuses nothing valid
+    # Kept: one whose tokens could all have expired but for clocks a day apart, and one
+    # that still refuses a token that is valid.
+    for subject, before in (("old-tablet", horizon - 60), ("in-margin", horizon + 3600),
+                            ("recent-tablet", now - LONGEST + 3600)):
+        r = await server.client.post("/v1/revocations", json={"subject": subject,
+                                     "before": before}, headers=server.auth("admin"))
+        assert r.status_code == 200, r.text
+    await redis.hset(revocation.SUBJECTS, "by-hand", "never")  # type: ignore[misc]
+    # The server reloads on each revocation and prunes as it loads.
+    r = await server.client.post("/v1/revocations", json={"subject": "clerk-ana"},
+                                 headers=server.auth("admin"))
+    await wait_pruned(redis, "old-tablet")
+    listed = (await server.client.get("/v1/revocations", headers=server.auth("admin"))).json()
+    assert sorted(s["subject"] for s in listed["subjects"]) == [
+        "by-hand", "clerk-ana", "in-margin", "recent-tablet"]
+    # Safe: any token the dropped cut-off refused is refused still, as too long-lived or as
+    # expired; the subject's tokens issued since work.
+    before = horizon - 60
+    alive = make_token(SECRET, "display", site="demo", subject="old-tablet", now=before - 10,
+                       ttl_s=int(now - before) + 3600)
+    r = await server.client.get("/v1/sites/demo", headers=bearer(alive))
+    assert r.status_code == 401 and r.json()["details"] == {"reason": "lifetime"}
+    within = make_token(SECRET, "display", site="demo", subject="old-tablet", now=before - 10,
+                        ttl_s=LONGEST)
+    r = await server.client.get("/v1/sites/demo", headers=bearer(within))
+    assert r.status_code == 401 and "expired" in r.json()["message"]
+    later = make_token(SECRET, "display", site="demo", subject="old-tablet")
+    assert (await server.client.get("/v1/sites/demo", headers=bearer(later))).status_code \
+        == 200
+    # A cut-off younger than the maximum still refuses what it did.
+    young = make_token(SECRET, "display", site="demo", subject="recent-tablet",
+                       now=now - LONGEST + 3000, ttl_s=LONGEST)
+    r = await server.client.get("/v1/sites/demo", headers=bearer(young))
+    assert r.status_code == 401 and r.json()["details"] == {"reason": "revoked"}
+
+
+async def test_only_a_process_that_knows_the_maximum_prunes(redis: Redis) -> None:
+    """``switchboard revoke`` (its shell may lack the server's setting) prunes nothing; a
+    cut-off raised since it was old is kept."""
+    old = time.time() - LONGEST - revocation.PRUNE_MARGIN_S - 60
+    await redis.hset(revocation.SUBJECTS, mapping={"a": repr(old), "b": repr(old)})  # type: ignore[misc]
+    await revocation.Revocations().load(redis)
+    assert await redis.hlen(revocation.SUBJECTS) == 2  # type: ignore[misc]
+    server_lists = revocation.Revocations(LONGEST)
+    await server_lists.revoke_subject(redis, "b", time.time())  # raised: b stays
+    await server_lists.load(redis)
+    assert list(server_lists.subjects) == ["b"]
+    assert [k.decode() for k in await redis.hkeys(revocation.SUBJECTS)] == ["b"]  # type: ignore[misc]
+
+
+def test_the_maximum_covers_every_lifetime_handed_out(tmp_path: Path) -> None:
+    assert from_env({}).max_token_ttl_s == LONGEST == Settings().max_token_ttl_s
+    for env in ({"SWITCHBOARD_MAX_TOKEN_TTL_S": str(300 * 86400)},  # below the device year
+                {"SWITCHBOARD_TOKEN_TTL_S": str(30 * 86400),  # a job's token: + a year
+                 "SWITCHBOARD_MAX_TOKEN_TTL_S": str(380 * 86400)}):
+        with pytest.raises(SystemExit, match="max_token_ttl_s"):
+            from_env(env)
+    assert from_env({"SWITCHBOARD_MAX_TOKEN_TTL_S": str(371 * 86400)}).max_token_ttl_s \
+        == 371 * 86400
+    # `switchboard token` mints nothing the server would refuse.
+    env = {**os.environ, "SWITCHBOARD_SECRET": SECRET,
+           "SWITCHBOARD_MAX_TOKEN_TTL_S": str(400 * 86400)}
+    args = [sys.executable, "-m", "realtime.cli", "token", "display", "--site", "demo",
+            "--data-dir", str(tmp_path), "--ttl-s"]
+    long = subprocess.run([*args, str(400 * 86400 + 1)], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert long.returncode == 2 and "SWITCHBOARD_MAX_TOKEN_TTL_S" in long.stderr
+    assert not long.stdout
+    ok = subprocess.run([*args, str(400 * 86400)], env=env, capture_output=True, text=True,
+                        timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    claims = jwt.decode(ok.stdout.strip(), SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == pytest.approx(400 * 86400)
