@@ -2,13 +2,19 @@
 
 Someone without the app (or without a smartphone) texts the site's number: a service's
 letter ("A") or its name takes a ticket; ``STATUS`` says how many are ahead and how long it
-may take; ``CANCEL`` gives the ticket up; ``STOP`` ends the texts about it; anything else is
-answered with the menu. Chinese works as well as English (取号, 查询, 取消, 退订, 帮助), and
-full-width letters from a Chinese keyboard count as their plain forms.
+may take; ``CANCEL`` gives the ticket up; ``STOP`` ends the texts about it and ``START``
+brings them back; anything else is answered with the menu. Chinese works as well as English
+(取号, 查询, 取消, 退订, 订阅, 帮助), and full-width letters from a Chinese keyboard count as
+their plain forms.
+
+People write more than commands: "A please", "B" and a phone's signature under it, "取号 A
+谢谢", "我要看内科", "How long?". Only the first line is read; emoji, politeness and
+signatures are dropped; a Chinese text that names a service takes a ticket for it.
 
 Commands are whole words, and a text that is exactly a service's letters (its prefix, "A",
 "TD") takes a ticket for it before any command is looked at: the letters are the
-services'. ``realtime/sms_api.py`` wires this to the queue.
+services'. Replies never repeat what was sent (a spoofed sender must not make the site's own
+number deliver someone's link). ``realtime/sms_api.py`` wires this to the queue.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ class Command(enum.StrEnum):
     STATUS = "status"
     CANCEL = "cancel"
     STOP = "stop"
+    START = "start"
     HELP = "help"
 
 
@@ -34,20 +41,31 @@ class Command(enum.StrEnum):
 # language the word tells. "TD" and 退订 are how Chinese carriers' users unsubscribe.
 KEYWORDS: dict[str, tuple[Command, str]] = {
     **{w: (Command.JOIN, "en") for w in ("JOIN", "TICKET", "QUEUE", "NEW")},
-    **{w: (Command.STATUS, "en") for w in ("STATUS", "WHERE", "POSITION", "WAIT", "CHECK")},
+    **{w: (Command.STATUS, "en") for w in ("STATUS", "WHERE", "POSITION", "WAIT", "HOW",
+                                           "WHEN")},
     **{w: (Command.CANCEL, "en") for w in ("CANCEL", "LEAVE", "QUIT")},
     **{w: (Command.STOP, "en") for w in ("STOP", "UNSUBSCRIBE", "STOPALL", "OPTOUT")},
+    **{w: (Command.START, "en") for w in ("START", "UNSTOP", "RESUME", "SUBSCRIBE")},
     **{w: (Command.HELP, "en") for w in ("HELP", "INFO", "MENU")},
     **{w: (Command.JOIN, "zh") for w in ("取号", "拿号", "排队", "挂号")},
-    **{w: (Command.STATUS, "zh") for w in ("查询", "进度", "状态", "排到哪", "还要多久")},
+    **{w: (Command.STATUS, "zh") for w in (
+        "查询", "进度", "状态", "排到哪", "还要多久", "多久", "几个人", "还有几个", "还有几人",
+        "到我了吗", "轮到我了吗")},
     **{w: (Command.CANCEL, "zh") for w in ("取消", "退号", "不排了")},
     **{w: (Command.STOP, "zh") for w in ("退订", "TD")},
+    **{w: (Command.START, "zh") for w in ("订阅", "恢复提醒", "恢复")},
     **{w: (Command.HELP, "zh") for w in ("帮助", "菜单", "说明")},
 }
 # Chinese keywords run straight into what follows ("取号A", "取号 内科").
 _ZH_WORDS = sorted((w for w, (_, lang) in KEYWORDS.items() if not w.isascii()), key=len,
                    reverse=True)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+# Words that carry no request: dropped wherever they stand ("A please", "取号 A 谢谢").
+# (Not "A" or "I": letters are services' prefixes.)
+_POLITE_EN = {"PLEASE", "PLS", "PLZ", "THANKS", "THANK", "YOU", "THX", "TY", "HI", "HELLO",
+              "HEY", "OK", "MY", "THE", "WANT", "TO", "NEED"}
+_POLITE_ZH = ("谢谢您", "谢谢", "谢了", "麻烦您", "麻烦", "您好", "你好", "我要", "我想", "想要",
+              "请问", "请", "一下", "一个")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,16 +73,35 @@ class Parsed:
     command: Command
     service: str | None = None  # the service the text names
     lang: str | None = None  # the language the words were in, when they tell
-    # What was not understood: the whole text (HELP) or the service asked for (JOIN).
-    unknown: str | None = None
+    # Not understood: the whole text (HELP) or the service asked for (JOIN). Never repeated
+    # in a reply.
+    unknown: bool = False
 
 
 def normalise(text: str) -> str:
-    """Full-width forms to plain ones (Ａ → A, ？ → ?), spaces collapsed, punctuation at the
-    ends dropped ("Cancel." "取消！")."""
+    """The first line that says something, with full-width forms made plain (Ａ → A, ？ → ?),
+    emoji and invisible format characters dropped, spaces collapsed, punctuation at the ends
+    dropped ("Cancel." "取消！")."""
     text = unicodedata.normalize("NFKC", text)
-    text = " ".join(text.split())
-    return text.strip(" .,!?;:。，！？；：、\"'“”‘’")
+    line = next((ln for ln in text.splitlines() if _clean(ln).strip()), "")
+    line = " ".join(_clean(line).split())
+    return line.strip(" .,!?;:。，！？；：、\"'“”‘’-~…")
+
+
+def _clean(s: str) -> str:
+    # So/Sk: emoji and symbols; Cf: format (bidi marks, zero-width); Cc, Co, Cs: control,
+    # private use, surrogates. A space keeps words that a symbol separated apart.
+    return "".join(" " if unicodedata.category(ch) in ("So", "Sk", "Cf", "Cc", "Co", "Cs")
+                   else ch for ch in s)
+
+
+def _drop_polite(t: str) -> str:
+    for w in _POLITE_ZH:
+        t = t.replace(w, " ")
+    words = t.split()
+    if len(words) > 1:
+        words = [w for w in words if w.upper().strip(".,!?") not in _POLITE_EN]
+    return " ".join(words).strip(" .,!?;:。，！？；：、")
 
 
 def parse(text: str, cfg: SiteConfig) -> Parsed:
@@ -73,7 +110,7 @@ def parse(text: str, cfg: SiteConfig) -> Parsed:
     lang = "zh" if _CJK.search(t) else None
     if not t:  # nothing, or only "?"
         return Parsed(Command.HELP, lang=lang)
-    prefix = next((s.id for s in cfg.services if s.prefix.casefold() == t.casefold()), None)
+    prefix = _prefix(t, cfg)
     if prefix is not None:  # a service's letters come first: "TD" may be a service here
         return Parsed(Command.JOIN, prefix, lang)
     word, rest = _split(t)
@@ -83,15 +120,27 @@ def parse(text: str, cfg: SiteConfig) -> Parsed:
         if lang is None and word_lang == "en":
             lang = "en"
         service = None
+        rest = _drop_polite(rest)
         if command is Command.JOIN and rest:
-            service = find_service(rest, cfg)
-            if service is None:  # the service is not known: JOIN with ``unknown``
-                return Parsed(Command.JOIN, None, lang, unknown=rest[:40])
+            service = find_service(rest, cfg) or _named_in(rest, cfg)
+            if service is None:  # a service that is not here: JOIN, not understood
+                return Parsed(Command.JOIN, None, lang, unknown=True)
         return Parsed(command, service, lang)
-    service = find_service(t, cfg)
+    bare = _drop_polite(t)
+    service = (_prefix(bare, cfg) or find_service(bare, cfg)) if bare else None
+    if service is None and lang == "zh":
+        service = _named_in(t, cfg)  # 我要看内科, 内科挂号
     if service is not None:
-        return Parsed(Command.JOIN, service, lang or _name_lang(t, cfg))
-    return Parsed(Command.HELP, lang=lang, unknown=t[:40])
+        return Parsed(Command.JOIN, service, lang or _name_lang(bare, cfg))
+    if bare != t and bare:
+        again = parse(bare, cfg)  # "please cancel", "麻烦取消"
+        if not again.unknown:
+            return Parsed(again.command, again.service, lang or again.lang)
+    return Parsed(Command.HELP, lang=lang, unknown=bool(bare))
+
+
+def _prefix(t: str, cfg: SiteConfig) -> str | None:
+    return next((s.id for s in cfg.services if s.prefix.casefold() == t.casefold()), None)
 
 
 def _split(t: str) -> tuple[str, str]:
@@ -116,10 +165,26 @@ def find_service(text: str, cfg: SiteConfig) -> str | None:
         if want in (s.prefix.casefold(), s.id.casefold()):
             return s.id
     for s in cfg.services:
-        names = s.name.values() if isinstance(s.name, dict) else [s.name]
-        if any(_fold(n) == want for n in names):
+        if any(_fold(n) == want for n in _names(s.name)):
             return s.id
     return None
+
+
+def _names(name: object) -> list[str]:
+    return list(name.values()) if isinstance(name, dict) else [str(name)]
+
+
+def _named_in(text: str, cfg: SiteConfig) -> str | None:
+    """The one service whose Chinese (or other CJK) name the text contains ("我要看内科"):
+    the longest name wins; two services named: none."""
+    folded = _fold(text)
+    found = sorted(((len(_fold(n)), s.id) for s in cfg.services for n in _names(s.name)
+                    if _CJK.search(n) and _fold(n) in folded), reverse=True)
+    if not found:
+        return None
+    longest = found[0][0]
+    ids = {sid for n, sid in found if n == longest}
+    return ids.pop() if len(ids) == 1 else None
 
 
 def _name_lang(text: str, cfg: SiteConfig) -> str | None:
@@ -142,95 +207,121 @@ def reply_language(parsed_lang: str | None, remembered: str | None, cfg: SiteCon
     return "en"
 
 
+def site_language(lang: str, available: list[str] | tuple[str, ...]) -> str | None:
+    """``lang`` as one of ``available`` (a notification's text keys, the site's languages):
+    itself, else the first with its base ("zh" → "zh-CN", "en-GB" → "en"); else None."""
+    if lang in available:
+        return lang
+    base = lang.split("-")[0]
+    return next((a for a in available if a.split("-")[0] == base), None)
+
+
 # -- answers --------------------------------------------------------------------------------
+# Short: an English text over 160 characters is two parts, a Chinese one over 70 too.
 
 TEXTS: dict[str, dict[str, str]] = {
     "joined": {
-        "en": "Your ticket is {number} ({service}). {wait} We will text you when it is "
-              "almost your turn. Reply STATUS to check, CANCEL to give it up.",
-        "zh": "您的号码是 {number}（{service}）。{wait}快到您时我们会发短信提醒。回复“查询”看进度，"
-              "回复“取消”退号。",
+        "en": "Your ticket: {number} ({service}). {wait} {promise} Reply STATUS to check, "
+              "CANCEL to leave.",
+        "zh": "您已取号 {number}（{service}），{wait}{promise}回复“查询”看进度，“取消”退号。",
     },
-    "called_now": {
-        "en": "Your ticket is {number} ({service}). It is your turn: please go to {counter} "
-              "now.",
-        "zh": "您的号码是 {number}（{service}）。现在就到您了，请到{counter}。",
+    "promise": {
+        "en": "We'll text you when you are called, and before if there is time.",
+        "zh": "叫到您时会短信通知，时间充裕时会提前提醒。",
     },
+    "no_promise": {"en": "", "zh": ""},
     "already": {
-        "en": "You already have ticket {number} ({service}). {wait} Reply CANCEL to give it "
-              "up before taking another.",
-        "zh": "您已有号码 {number}（{service}）。{wait}如需换号，请先回复“取消”。",
+        "en": "You already have {number} ({service}): {wait} One ticket per phone; for "
+              "someone else, use their phone or the kiosk.",
+        "zh": "您已有号码 {number}（{service}），{wait}每个手机号只能取一个号，"
+              "家人请用自己的手机或到自助机取号。",
     },
     "waiting": {
-        "en": "Ticket {number} ({service}): {wait}",
-        "zh": "{number} 号（{service}）：{wait}",
+        "en": "{number} ({service}): {wait}",
+        "zh": "{number}（{service}）：{wait}",
+    },
+    "alerts_off": {
+        "en": " Texts about it are off: reply START to turn them on.",
+        "zh": "短信提醒已关闭，回复“订阅”可恢复。",
     },
     "called": {
-        "en": "Ticket {number}: it is your turn. Please go to {counter} now.",
-        "zh": "{number} 号：到您了，请马上到{counter}。",
+        "en": "{number}: it is your turn. Please go to {counter} now.",
+        "zh": "{number} 号：到您了，请现在到{counter}。",
     },
     "serving": {
-        "en": "Ticket {number} is being served at {counter}.",
+        "en": "{number} is being served at {counter}.",
         "zh": "{number} 号正在{counter}办理。",
     },
     "parked": {
-        "en": "Ticket {number} has been set aside for now. Please ask at reception.",
-        "zh": "{number} 号暂时被搁置，请到服务台咨询。",
+        "en": "{number} is on hold. Please speak to reception.",
+        "zh": "{number} 号暂缓叫号，请到服务台咨询。",
     },
     "none": {
         "en": "You have no ticket waiting at {site}. {menu}",
         "zh": "您在{site}没有正在排队的号码。{menu}",
     },
+    "closed": {
+        "en": "No counter is serving {service} at {site} now, so no ticket can be taken by text. "
+              "Please text again when it is open.",
+        "zh": "{site}目前没有窗口办理{service}，暂不能短信取号，请开放后再发。",
+    },
     "cancelled": {
-        "en": "Ticket {number} is cancelled. Thank you for letting us know.",
+        "en": "{number} is cancelled. Thank you for letting us know.",
         "zh": "{number} 号已取消，谢谢告知。",
     },
     "cannot_cancel": {
-        "en": "Ticket {number} is being served now, so it cannot be cancelled by text. "
-              "Please speak to the counter.",
-        "zh": "{number} 号正在办理中，无法用短信取消，请直接和窗口说明。",
+        "en": "{number} is being served now, so it cannot be cancelled by text. Please tell "
+              "the counter.",
+        "zh": "{number} 号正在办理中，无法用短信取消，请直接告诉窗口工作人员。",
     },
     "stopped": {
-        "en": "You will get no more texts about ticket {number}. It keeps its place: reply "
-              "STATUS to check.",
-        "zh": "您将不再收到 {number} 号的短信，号码仍然有效。回复“查询”可看进度。",
+        "en": "OK: no more texts about {number}, not even when it is your turn. It keeps its "
+              "place. Reply STATUS to check or START to get texts again.",
+        "zh": "已退订：{number} 号的短信（包括叫号通知）将不再发送，号码仍然有效。"
+              "回复“查询”看进度，“订阅”恢复提醒。",
     },
     "stopped_none": {
-        "en": "You will get no more texts from {site}.",
-        "zh": "您将不再收到{site}的短信。",
+        "en": "OK. We won't text you unless you text us first.",
+        "zh": "已退订。除非您再给本号码发短信，否则不会收到我们的短信。",
+    },
+    "started": {
+        "en": "Texts about {number} are on again: we'll text you when you are called.",
+        "zh": "已恢复 {number} 号的短信提醒，叫到您时会通知。",
+    },
+    "started_none": {
+        "en": "You have no ticket waiting at {site}. {menu}",
+        "zh": "您在{site}没有正在排队的号码。{menu}",
     },
     "menu": {
-        "en": "Reply with a letter to take a ticket: {services}. STATUS: your place. CANCEL: "
-              "give up your ticket. STOP: no more texts.",
-        "zh": "回复字母取号：{services}。回复“查询”看进度，“取消”退号，“退订”不再接收短信。",
+        "en": "Text a letter for a ticket: {services}. Or STATUS, CANCEL, STOP.",
+        "zh": "回复字母取号：{services}。回复“查询”看进度，“取消”退号，“退订”停止提醒。",
     },
     "menu_one": {
-        "en": "Reply JOIN to take a ticket for {services}. STATUS: your place. CANCEL: give "
-              "up your ticket. STOP: no more texts.",
-        "zh": "回复“取号”即可排队（{services}）。回复“查询”看进度，“取消”退号，"
-              "“退订”不再接收短信。",
+        "en": "Text JOIN for a ticket ({services}). Or STATUS, CANCEL, STOP.",
+        "zh": "回复“取号”即可排队（{services}）。回复“查询”看进度，“取消”退号，“退订”停止提醒。",
     },
     "unknown": {
-        "en": "Sorry, we did not understand \"{word}\". {menu}",
-        "zh": "抱歉，没有看懂“{word}”。{menu}",
+        "en": "Sorry, we didn't understand. {menu}",
+        "zh": "抱歉，没看懂。{menu}",
     },
     "unknown_service": {
-        "en": "There is no service \"{word}\" at {site}. {menu}",
-        "zh": "{site}没有“{word}”这项服务。{menu}",
+        "en": "Sorry, {site} has no such service. {menu}",
+        "zh": "抱歉，{site}没有这项服务。{menu}",
     },
     # A space before the address: a phone links only what stands apart from the words.
-    "link": {"en": " Follow it live: {url}", "zh": " 实时查看 {url}"},
+    "link": {"en": " Live: {url}", "zh": " 实时查看 {url}"},
 }
 
 WAIT_TEXTS: dict[str, dict[str, str]] = {
     "next": {"en": "You are next", "zh": "下一位就是您"},
-    "one": {"en": "1 person is ahead of you", "zh": "您前面还有 1 人"},
-    "many": {"en": "{ahead} people are ahead of you", "zh": "您前面还有 {ahead} 人"},
-    "range": {"en": ", about {m} min (likely {lo} to {hi} min).",
-              "zh": "，预计约 {m} 分钟（大概 {lo}–{hi} 分钟）。"},
+    "one": {"en": "1 person ahead", "zh": "前面还有 1 人"},
+    "many": {"en": "{ahead} people ahead", "zh": "前面还有 {ahead} 人"},
+    "range": {"en": ", about {m} min (likely {lo}-{hi}).",
+              "zh": "，预计约 {m} 分钟（一般 {lo}–{hi} 分钟）。"},
+    "up_to": {"en": ", up to {hi} min.", "zh": "，最多约 {hi} 分钟。"},
     "soon": {"en": ", any minute now.", "zh": "，马上就到。"},
-    "no_estimate": {"en": ". No wait estimate yet: no counter is serving this queue right now.",
-                    "zh": "。暂时无法估计等待时间：目前没有窗口在办理这项服务。"},
+    "no_estimate": {"en": ". No wait estimate yet: no counter is serving this queue now.",
+                    "zh": "。目前没有窗口办理该业务，暂时无法估计等待时间。"},
     "plain": {"en": ".", "zh": "。"},
 }
 
@@ -242,8 +333,8 @@ def say(kind: str, lang: str, **values: object) -> str:
 
 def wait_text(lang: str, ahead: int, estimate: dict[str, int] | None,
               counters_open: bool = True) -> str:
-    """"3 people are ahead of you, about 12 min (likely 8 to 20 min)." An estimate's range is
-    what the ticket page shows: P10 to P90, rounded outwards to whole minutes."""
+    """"3 people ahead, about 12 min (likely 8-20)." An estimate's range is what the ticket
+    page shows: P10 to P90, rounded outwards to whole minutes; a range from 0 is "up to"."""
     w = {k: v.get(lang) or v["en"] for k, v in WAIT_TEXTS.items()}
     head = w["next"] if ahead <= 0 else w["one"] if ahead == 1 else w["many"].format(ahead=ahead)
     if estimate is None:
@@ -253,6 +344,8 @@ def wait_text(lang: str, ahead: int, estimate: dict[str, int] | None,
     m = max(1, round(estimate["wait_s"] / 60))
     lo = min(m, math.floor(estimate["low_s"] / 60))
     hi = max(m, math.ceil(estimate["high_s"] / 60))
+    if lo <= 0:
+        return head + w["up_to"].format(hi=hi)
     return head + w["range"].format(m=m, lo=lo, hi=hi)
 
 

@@ -8,18 +8,27 @@ for the ticket ("almost your turn", "your turn", moved, cancelled by staff) then
 through the notification webhook like any other ticket's, to the same number, with the
 language it wrote in as ``lang``.
 
-One open ticket per number and site (``sms:num:{number}``, kept two days); a retried
-message (the same ``id`` from the same gateway) gets the same answer and never a second
-ticket; each number may send ``SMS_PER_MIN`` texts a minute (more are answered with no
-reply: texting back a flood would pay for it). Tickets are ``sms`` channel, the site's
-default class, as a kiosk's. The words: queueing/sms.py.
+One open ticket per number and site: the one it took by text (``sms:num:{number}``, kept a
+week) or one that names the number for alerts (typed at the kiosk); one text of a number is
+answered at a time (a lock), so texts sent at once never make two. A retried message (the
+same ``id`` from the same gateway and sender) gets the same answer and never a second
+ticket; the same id with another text is refused. Each number may send ``SMS_PER_MIN``
+texts a minute: past it STOP and CANCEL still act, nothing is texted back (a flood would pay
+for it). Each gateway may make ``JOINS_PER_MIN`` tickets a minute per site (429 past it).
+Tickets are taken only while a counter for the service is open or paused, are ``sms``
+channel and the site's default class, as a kiosk's. The words: queueing/sms.py.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import hashlib
 import logging
 import re
 import secrets
+import time
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 import msgspec
@@ -33,11 +42,12 @@ from queueing.errors import (
     BadRequest,
     Conflict,
     Forbidden,
+    IdempotencyMismatch,
     NotFound,
     RateLimited,
     UnknownTicket,
 )
-from queueing.model import PLAIN_LINES, Channel, SiteConfig, TicketRequest, display_name
+from queueing.model import Channel, SiteConfig, TicketRequest, display_name
 from realtime import ratelimit
 from realtime.api import ticket_body
 from realtime.auth import Principal
@@ -47,9 +57,12 @@ from realtime.docs import Operation, register
 
 log = logging.getLogger("switchboard.sms")
 
-SMS_PER_MIN, SMS_BURST = 6, 10
-NUMBER_TTL_S = 2 * 86400  # a number's ticket and language are remembered this long
+SMS_PER_MIN, SMS_BURST = 6, 10  # texts per number
+JOINS_PER_MIN, JOINS_BURST = 120, 120  # new tickets per gateway (token subject) and site
+NUMBER_TTL_S = 7 * 86400  # a number's ticket and language are remembered this long
 PHONE = r"\+?[0-9]{6,15}"
+MAX_TEXT = 1600  # ten concatenated parts: a longer text is cut, not refused
+LOCK_TTL_MS, LOCK_WAIT_S = 5000, 5.0
 
 
 class SmsMessage(msgspec.Struct, forbid_unknown_fields=True):
@@ -57,12 +70,19 @@ class SmsMessage(msgspec.Struct, forbid_unknown_fields=True):
 
     id: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
     sender: Annotated[str, msgspec.Meta(pattern=f"^{PHONE}$")] = msgspec.field(name="from")
-    # Ten concatenated parts at most; line breaks allowed, other control characters not.
-    text: Annotated[str, msgspec.Meta(max_length=1600, pattern=PLAIN_LINES)] = ""
+    # What the person wrote, as it came: control and format characters are dropped and a
+    # text over MAX_TEXT is cut (a person whose phone added an odd character still gets an
+    # answer); the body's own limit bounds it.
+    text: str = ""
 
 
 def _json(data: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(msgspec.json.encode(data), media_type="application/json", headers=headers)
+
+
+def e164(number: str) -> str:
+    """One spelling per number: "+8613800138000" and "8613800138000" are the same phone."""
+    return "+" + number.lstrip("+")
 
 
 def check_gateway(p: Principal, site: str) -> None:
@@ -80,47 +100,98 @@ async def sms_inbound(request: Request) -> Response:
     c = ctx(request)
     msg = await json_body(request, SmsMessage, c.settings.max_body_bytes)
     cfg = await c.engine.config(site)  # unknown_site before anything is counted
-    done = keys.prefix(site) + f"sms:msg:{p.subject}:{msg.id}"
+    sender = e164(msg.sender)
+    # A message id is the gateway's (GSM modems reuse theirs): the answer is kept per
+    # gateway, sender and id, with what was sent, so a reused id never replays another
+    # person's answer (and its link).
+    digest = hashlib.sha256(f"{p.subject}\0{sender}\0{msg.id}".encode()).hexdigest()[:40]
+    done = keys.prefix(site) + f"sms:msg:{digest}"
+    fp = hashlib.sha256(msg.text.encode()).hexdigest()[:16]
     seen = await c.redis.get(done)
     if seen is not None:
-        return Response(seen, media_type="application/json",
-                        headers={"Idempotent-Replayed": "true"})
+        return _replay(seen, fp)
+    limited = False
     try:
-        await ratelimit.take(c.redis, "sms", site, msg.sender, SMS_PER_MIN, SMS_BURST,
+        await ratelimit.take(c.redis, "sms", site, sender, SMS_PER_MIN, SMS_BURST,
                              what="texts from this number")
     except RateLimited:
-        log.warning("sms: texts from %s…%s at %s over %d a minute: not answered",
-                    msg.sender[:4], msg.sender[-2:], site, SMS_PER_MIN)
-        return _json({"reply": None, "lang": None, "command": "ignored",
-                      "reason": "rate_limited", "ticket": None})
-    answer = await Desk(c, site, cfg, p, request).handle(msg)
-    body = msgspec.json.encode(answer)
-    if not await c.redis.set(done, body, nx=True, ex=c.settings.idempotency_ttl_s):
-        # The same message twice at once: both made the same ticket (its Idempotency-Key is
-        # the message id); answer as the first did.
-        first = await c.redis.get(done)
-        return Response(first or body, media_type="application/json",
-                        headers={"Idempotent-Replayed": "true"})
-    return Response(body, media_type="application/json")
+        limited = True
+    async with number_lock(c, site, sender):
+        answer = await Desk(c, site, cfg, p, request, sender, limited).handle(msg)
+    if answer["command"] == "ignored":  # not acted on: a later retry may be
+        return _json(answer)
+    stored = msgspec.json.encode({"fp": fp, "answer": answer})
+    if not await c.redis.set(done, stored, nx=True, ex=c.settings.idempotency_ttl_s):
+        first = await c.redis.get(done)  # the same message twice at once: as the first
+        if first is not None:
+            return _replay(first, fp)
+    return _json(answer)
+
+
+def _replay(stored: bytes, fp: str) -> Response:
+    seen = msgspec.json.decode(stored)
+    if seen.get("fp") != fp:
+        raise IdempotencyMismatch("this message id came before with another text from this "
+                                  "number")
+    return _json(seen["answer"], headers={"Idempotent-Replayed": "true"})
+
+
+UNLOCK = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
+@contextlib.asynccontextmanager
+async def number_lock(c: Context, site: str, number: str) -> AsyncIterator[None]:
+    """One text of a number at a time, across server processes: "one open ticket per
+    number" is a read then a write, and gateways deliver in parallel (five "A" sent at once
+    made five tickets). Held at most LOCK_TTL_MS; waited for at most LOCK_WAIT_S."""
+    key = keys.sms_number(site, number) + ":lock"
+    token = secrets.token_hex(8)
+    deadline = time.monotonic() + LOCK_WAIT_S
+    while not await c.redis.set(key, token, nx=True, px=LOCK_TTL_MS):
+        if time.monotonic() > deadline:
+            raise InProgress("another text from this number is being answered; retry")
+        await asyncio.sleep(0.02)
+    try:
+        yield
+    finally:
+        await c.redis.eval(UNLOCK, 1, key, token)  # type: ignore[misc]
+
+
+class InProgress(Conflict):
+    temporary = True
 
 
 class Desk:
     """Answers one text: reads the number's ticket, acts, words the reply."""
 
     def __init__(self, c: Context, site: str, cfg: SiteConfig, p: Principal,
-                 request: Request) -> None:
+                 request: Request, sender: str, limited: bool = False) -> None:
         self.c, self.site, self.cfg, self.p, self.request = c, site, cfg, p, request
+        self.sender = sender
+        self.limited = limited  # over the number's budget: act on STOP and CANCEL only
         self.actor = actor(p, "sms")
+        # Texts from the worker need a gateway to go out (or the demo's outbox).
+        self.alerts = bool(c.settings.notify_webhook_url) or c.settings.demo
 
     async def handle(self, msg: SmsMessage) -> dict[str, Any]:
-        parsed = sms.parse(msg.text, self.cfg)
+        text = msg.text[:MAX_TEXT]
+        parsed = sms.parse(text, self.cfg)
+        key = keys.sms_number(self.site, self.sender)
         state = {k.decode(): v.decode() for k, v in
-                 (await self.c.redis.hgetall(keys.sms_number(self.site, msg.sender))).items()}  # type: ignore[misc]
+                 (await self.c.redis.hgetall(key)).items()}  # type: ignore[misc]
         lang = sms.reply_language(parsed.lang, state.get("lang"), self.cfg)
-        ticket = await self._open_ticket(state.get("ticket"))
         command = parsed.command
+        if self.limited and command not in (sms.Command.STOP, sms.Command.CANCEL):
+            log.warning("sms: texts from %s…%s at %s over %d a minute: not answered",
+                        self.sender[:4], self.sender[-2:], self.site, SMS_PER_MIN)
+            return {"reply": None, "lang": None, "command": "ignored",
+                    "reason": "rate_limited", "ticket": None}
+        ticket = await self._open_ticket(state.get("ticket"))
         if command is sms.Command.JOIN and parsed.service is None:
-            if len(self.cfg.services) == 1 and parsed.unknown is None:
+            if len(self.cfg.services) == 1 and not parsed.unknown:
                 parsed = sms.Parsed(command, self.cfg.services[0].id, parsed.lang)
             elif ticket is None:  # which one? (or one that is not here): the menu
                 command = sms.Command.HELP
@@ -129,37 +200,58 @@ class Desk:
         if ticket is not None and ticket["status"] in OPEN_STATES:
             mapping["ticket"] = ticket["id"]
         pipe = self.c.redis.pipeline(transaction=True)
-        pipe.hset(keys.sms_number(self.site, msg.sender), mapping=mapping)
+        pipe.hset(key, mapping=mapping)
         if "ticket" not in mapping:
-            pipe.hdel(keys.sms_number(self.site, msg.sender), "ticket")
-        pipe.expire(keys.sms_number(self.site, msg.sender), NUMBER_TTL_S)
+            pipe.hdel(key, "ticket")
+        pipe.expire(key, NUMBER_TTL_S)
         await pipe.execute()
         public = None if ticket is None else {k: ticket.get(k) for k in (
             "id", "number", "service", "status", "position", "people_ahead", "counter")}
+        if self.limited:  # acted on (STOP, CANCEL); nothing texted back to a flood
+            return {"reply": None, "lang": lang, "command": command.value,
+                    "reason": "rate_limited", "ticket": public}
         return {"reply": reply, "lang": lang, "command": command.value, "ticket": public}
 
     async def _open_ticket(self, ticket_id: str | None) -> dict[str, Any] | None:
-        if not ticket_id:
+        """The number's open ticket: the one it took by text, else one that names it for
+        alerts (a number typed at the kiosk or given at the desk), the newest."""
+        if ticket_id:
+            try:
+                t = await self.c.engine.ticket(ticket_id)
+            except UnknownTicket:  # expired with its site's history
+                t = None
+            if t is not None and t["status"] in OPEN_STATES:
+                return t
+        hub = self.c.hub
+        if hub is None:
             return None
+        view = (await hub.feed(self.site)).view
+        mine = [tid for tid, t in view.tickets.items()
+                if t.get("notify") and e164(t["notify"]) == self.sender
+                and t.get("status") in OPEN_STATES and re.fullmatch(PHONE, t["notify"])]
+        if not mine:
+            return None
+        newest = max(mine, key=lambda tid: int(view.tickets[tid].get("issued_ms") or 0))
         try:
-            t = await self.c.engine.ticket(ticket_id)
-        except UnknownTicket:  # expired with its site's history
+            return await self.c.engine.ticket(newest)
+        except UnknownTicket:
             return None
-        return t if t["status"] in OPEN_STATES else None
 
     async def _act(self, command: sms.Command, parsed: sms.Parsed, msg: SmsMessage, lang: str,
                    ticket: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
         site_name = display_name(self.cfg.name, lang, self.site)
         menu = sms.menu(self.cfg, lang)
         if command is sms.Command.HELP:
-            if parsed.unknown is not None:
+            if parsed.unknown:
                 kind = "unknown_service" if parsed.command is sms.Command.JOIN else "unknown"
-                return sms.say(kind, lang, word=parsed.unknown, menu=menu,
-                               site=site_name), ticket
+                return sms.say(kind, lang, menu=menu, site=site_name), ticket
             return menu, ticket
         if command is sms.Command.JOIN:
             if ticket is not None:
                 return await self._status(ticket, lang, "already"), ticket
+            if not self._serving(parsed.service or ""):
+                return sms.say("closed", lang, site=site_name,
+                               service=self._service(parsed.service or "", lang)), None
             return await self._join(parsed.service or "", msg, lang)
         if command is sms.Command.STOP:
             if ticket is None:
@@ -167,28 +259,41 @@ class Desk:
             ticket = await self.c.engine.set_notify(ticket["id"], None, self.actor)
             return sms.say("stopped", lang, number=ticket["number"]), ticket
         if ticket is None:
-            return sms.say("none", lang, site=site_name, menu=menu), None
+            kind = "started_none" if command is sms.Command.START else "none"
+            return sms.say(kind, lang, site=site_name, menu=menu), None
+        if command is sms.Command.START:
+            ticket = await self.c.engine.set_notify(ticket["id"], self.sender, self.actor)
+            return sms.say("started", lang, number=ticket["number"]), ticket
         if command is sms.Command.CANCEL:
             try:
                 ticket = await self.c.engine.cancel(ticket["id"], self.actor, reason="by_holder")
             except Conflict:  # being served (a called ticket may be given up: "I can't come")
-                return sms.say("cannot_cancel", lang, number=ticket["number"]), ticket
+                now = await self.c.engine.ticket(ticket["id"])
+                if now["status"] == "cancelled":  # cancelled meanwhile (by staff, say)
+                    return sms.say("cancelled", lang, number=now["number"]), now
+                return sms.say("cannot_cancel", lang, number=now["number"]), now
             return sms.say("cancelled", lang, number=ticket["number"]), ticket
         return await self._status(ticket, lang, "waiting"), ticket
 
     async def _join(self, service: str, msg: SmsMessage, lang: str
-                    ) -> tuple[str, dict[str, Any]]:
-        req = TicketRequest(service=service, channel=Channel.SMS, notify=msg.sender)
+                    ) -> tuple[str, dict[str, Any] | None]:
+        try:
+            # Per gateway: a leaked token or a flood of invented senders cannot fill the hall.
+            await ratelimit.take(self.c.redis, "sms-join", self.site, self.p.subject,
+                                 JOINS_PER_MIN, JOINS_BURST, what="tickets by text")
+        except RateLimited:
+            log.warning("sms: tickets by text at %s over %d a minute from %s: refused",
+                        self.site, JOINS_PER_MIN, self.p.subject)
+            raise
+        req = TicketRequest(service=service, channel=Channel.SMS, notify=self.sender)
         issued = await self.c.engine.issue(self.site, req, self.actor, f"sms:{msg.id}")
         t = await ticket_body(self.c, self.site, issued.ticket, issued.replay)
-        names = {"number": t["number"], "service": self._service(t["service"], lang)}
-        if t["status"] == "called":  # nobody ahead and a counter free: called at once
-            text = sms.say("called_now", lang, counter=self._counter(t, lang), **names)
-        else:
-            wait = sms.wait_text(lang, t["people_ahead"] or 0, t.get("estimate"),
-                                 self._serving(t["service"]))
-            text = sms.say("joined", lang, wait=wait, **names)
-        return text + await self._link(t["tracker"], lang), t
+        wait = sms.wait_text(lang, t["people_ahead"] or 0, t.get("estimate"),
+                             self._serving(t["service"]))
+        promise = sms.say("promise" if self.alerts else "no_promise", lang)
+        text = sms.say("joined", lang, number=t["number"], wait=wait, promise=promise,
+                       service=self._service(t["service"], lang))
+        return " ".join(text.split()) + await self._link(t["tracker"], lang), t
 
     async def _status(self, t: dict[str, Any], lang: str, kind: str) -> str:
         number = t["number"]
@@ -202,8 +307,11 @@ class Desk:
         if self.c.hub is not None:
             estimate = self.c.hub.estimate_ticket(await self.c.hub.feed(self.site), t["id"])
         wait = sms.wait_text(lang, t["people_ahead"] or 0, estimate, self._serving(t["service"]))
-        return sms.say(kind, lang, number=number, service=self._service(t["service"], lang),
+        text = sms.say(kind, lang, number=number, service=self._service(t["service"], lang),
                        wait=wait)
+        if not t.get("notify") and kind == "waiting":
+            text += sms.say("alerts_off", lang)
+        return text
 
     def _service(self, sid: str, lang: str) -> str:
         s = self.cfg.service(sid)
@@ -214,12 +322,15 @@ class Desk:
         return display_name(ctr.name if ctr else None, lang, t.get("counter") or "")
 
     def _serving(self, service: str) -> bool:
-        """Whether a counter is open for ``service`` now (else "no estimate yet" says why)."""
+        """Whether a counter for ``service`` is open or paused now: tickets are taken by
+        text only then (at 03:05 a text would be first in the morning, ahead of everyone
+        who comes in), and "no estimate yet" says why."""
         hub = self.c.hub
         feed = hub.feeds.get(self.site) if hub is not None else None
         if feed is None:
             return True
-        return bool(feed.view.open_counters(service))
+        return any(service in c.services and feed.view.counters.get(c.id, {}).get("state")
+                   in ("open", "paused") for c in self.cfg.counters)
 
     async def _link(self, tracker: str, lang: str) -> str:
         """A short link to the ticket's live page: the page's own link carries its token
@@ -243,7 +354,7 @@ async def sms_outbox(request: Request) -> Response:
     number = request.query_params.get("number", "")
     if not re.fullmatch(PHONE, number):
         raise BadRequest("'number' is a phone number: + and 6 to 15 digits", field="number")
-    raw = await c.redis.lrange(keys.sms_outbox(site, number), 0, -1)  # type: ignore[misc]
+    raw = await c.redis.lrange(keys.sms_outbox(site, e164(number)), 0, -1)  # type: ignore[misc]
     return _json({"messages": [msgspec.json.decode(m) for m in raw]})
 
 

@@ -32,7 +32,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from queueing import keys
+from queueing import keys, sms
 from queueing.booking import alerts, texts
 from queueing.booking.notify import Notification, Notifier, NotifyFailed
 from queueing.engine import Engine, wall_ms
@@ -359,7 +359,10 @@ class Notifications:
             lang = await self.redis.hget(keys.sms_number(n.site, n.to), "lang")  # type: ignore[misc]
         except RedisError:  # the text still goes, in the gateway's default language
             return n
-        return n if lang is None else msgspec.structs.replace(n, lang=lang.decode())
+        # As one of the text's own keys ("zh" → "zh-CN" on a site that says zh-CN): the
+        # gateway sends text[lang].
+        key = None if lang is None else sms.site_language(lang.decode(), list(n.text))
+        return n if key is None else msgspec.structs.replace(n, lang=key)
 
     async def retry_later(self, n: Notification, tries: int = 1) -> None:
         """Queue ``n`` (refused ``tries`` times) for its next try, in Redis."""

@@ -84,14 +84,19 @@ class OutboxNotifier(LogNotifier):
         self.redis = redis
 
     async def send(self, n: Notification) -> None:
-        await super().send(n)
+        from redis.exceptions import RedisError
+
         from queueing import keys
         key = keys.sms_outbox(n.site, n.to)
         pipe = self.redis.pipeline(transaction=True)
         pipe.rpush(key, msgspec.json.encode(n))
         pipe.ltrim(key, -self.KEEP, -1)
         pipe.expire(key, self.TTL_S)
-        await pipe.execute()
+        try:
+            await pipe.execute()
+        except RedisError as exc:  # tried again later, as a gateway's refusal is
+            raise NotifyFailed(f"outbox unreachable: {exc}") from exc
+        await super().send(n)
 
 
 def sign(secret: str, timestamp: str, body: bytes) -> str:
