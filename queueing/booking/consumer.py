@@ -184,7 +184,7 @@ class SiteWatcher:
                     data={"number": t["number"], "counter": data["counter"],
                           "counter_name": display_name(ctr.name if ctr else None,
                                                        cfg.languages[0], data["counter"])}))
-        elif kind in ("transferred", "cancelled"):
+        elif kind in ("transferred", "cancelled", "no_show"):
             t = data.get("ticket") or {}
             note = self._ticket_note(kind, t, data, eid) if t.get("notify") else None
             if note is not None:
@@ -196,9 +196,10 @@ class SiteWatcher:
 
     def _ticket_note(self, kind: str, t: dict[str, Any], data: dict[str, Any],
                      eid: str) -> Notification | None:
-        """A ticket moved to another queue, or cancelled by staff or the end of the day (a
-        person who cancelled it themselves knows): someone waiting outside the building
-        with only an SMS must hear of it."""
+        """A ticket moved to another queue, missed when called (closed, or back in the
+        queue), or cancelled by staff or the end of the day (a person who cancelled it
+        themselves knows): someone waiting outside the building with only an SMS must hear
+        of it."""
         cfg = self.view.config
         values: dict[str, Any] = {"number": t["number"]}
         extra: dict[str, Any] = {"number": t["number"]}
@@ -208,6 +209,10 @@ class SiteWatcher:
             svc = cfg.service(sid)
             values["service"] = texts.names(svc.name if svc else None, cfg.languages, sid)
             extra |= {"service": sid, "from_service": data.get("from_service")}
+        elif kind == "no_show":
+            # Called and not there: closed, or back in the queue once (policy) — someone
+            # waiting outside with only an SMS must know which.
+            name = "no_show_back" if data.get("returned") else "no_show"
         elif data.get("reason") in ("by_staff", "day_closed"):
             name = "cancelled_" + data["reason"]
             values["site"] = texts.names(cfg.name, cfg.languages, self.site)

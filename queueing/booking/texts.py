@@ -21,6 +21,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Ticket {number} now waits for {service}, in order of your original arrival.",
         "zh": "{number} 号已转到{service}排队，按您原来的取号时间排序。",
     },
+    "no_show": {
+        "en": "Ticket {number} was called and nobody came, so it has closed. Please take a new "
+              "ticket if you still need one.",
+        "zh": "{number} 号叫号未到，已过号。如仍需办理，请重新取号。",
+    },
+    "no_show_back": {
+        "en": "Ticket {number} was called and nobody came. It is back in the queue: please "
+              "stay close and watch for your number.",
+        "zh": "{number} 号叫号未到，已重新排队，请在附近留意叫号。",
+    },
     "cancelled_by_staff": {
         "en": "Ticket {number} was cancelled by staff. If this is a mistake, please ask at "
               "reception.",

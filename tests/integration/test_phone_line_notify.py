@@ -11,7 +11,7 @@ from redis.asyncio import Redis
 from queueing.booking.alerts import Thresholds
 from queueing.booking.consumer import Notifications
 from queueing.booking.notify import Notification
-from queueing.engine import Engine
+from queueing.engine import Actor, Engine
 from queueing.model import Channel, TicketRequest
 from tests.integration.conftest import ADMIN
 
@@ -63,5 +63,34 @@ async def test_a_phone_ticket_is_texted_its_number(demo: Engine, redis: Redis) -
                                 "now. We will text you when it is almost your turn.")
         assert n.text["zh"].startswith(f"您的号码是 {phone['number']}（取药），目前前面有 2 人。")
         assert {ahead["id"], window["id"], nobody["id"]}.isdisjoint(m.ticket for m in issued)
+    finally:
+        await notes.stop()
+
+
+async def test_a_missed_call_is_texted(demo: Engine, redis: Redis) -> None:
+    """Called and not there: back in the queue once (the site's policy), then closed; each
+    said by text to someone waiting outside (it was silent)."""
+    gateway = Gateway()
+    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), refresh_s=0.05)
+    notes.start()
+    agent = Actor("agent:demo:4", "counter")
+    try:
+        await _until(lambda: redis.exists("sb:{site:demo}:nt:cursor"))
+        t = (await demo.issue("demo", TicketRequest(
+            service="lab", channel=Channel.KIOSK, notify="+8613800000009"), ADMIN)).ticket
+        for _ in range(2):
+            called = await demo.counter_op("demo", "4", "call-next", agent)
+            assert called["id"] == t["id"]
+            await demo.counter_op("demo", "4", "no-show", agent)
+
+        async def both() -> bool:
+            return {"no_show_back", "no_show"} <= {n.kind for n in gateway.got}
+        await _until(both)
+        kinds = [n.kind for n in gateway.got if n.kind.startswith("no_show")]
+        assert kinds == ["no_show_back", "no_show"]
+        back, gone = (next(n for n in gateway.got if n.kind == k) for k in kinds)
+        assert back.text["en"].startswith(f"Ticket {t['number']} was called and nobody came. "
+                                          "It is back in the queue")
+        assert gone.text["zh"] == f"{t['number']} 号叫号未到，已过号。如仍需办理，请重新取号。"
     finally:
         await notes.stop()
