@@ -186,7 +186,8 @@ def test_a_ticket_moved_in_chinese_reads_without_a_stray_space(
 
 
 @pytest.mark.parametrize(("case", "en", "zh"), [
-    ("expired", "Your place in line does not depend on it", "您的排队不受影响"),
+    ("expired", "This ticket link has expired", "此号票链接已过期"),
+    ("bad_token", "Your place in line does not depend on it", "您的排队不受影响"),
     ("no_token", "Your place in line does not depend on it", "您的排队不受影响"),
     ("other_ticket", "scan the QR code on your ticket again", "重新扫描号票上的二维码"),
     ("unknown", "scan the QR code on your ticket again", "重新扫描号票上的二维码"),
@@ -194,13 +195,15 @@ def test_a_ticket_moved_in_chinese_reads_without_a_stray_space(
 def test_a_bad_link_says_what_to_do(browser: Any, demo_server: DemoServer, case: str,
                                     en: str, zh: str) -> None:
     """"Ask staff for a new one" sent people to the desk for a link they do not need: the
-    number on their paper ticket still counts. The page says so, or to scan the QR again."""
+    number on their paper ticket still counts. The page says so, or to scan the QR again;
+    yesterday's expired link says to take a new ticket for today."""
     t = demo_server.take("internal")
     other = demo_server.take("internal")
     links = {
         "expired": f"/ticket/{t['id']}?token="
                    + make_token(SECRET, "ticket", site="demo", ticket=t["id"], ttl_s=-60),
         "no_token": f"/ticket/{t['id']}",
+        "bad_token": f"/ticket/{t['id']}?token={t['token'][:-6]}",
         "other_ticket": f"/ticket/{t['id']}?token={other['token']}",
         "unknown": "/ticket/demo.ffffffffffff?token="
                    + demo_server.token("ticket", site="demo", ticket="demo.ffffffffffff"),
@@ -229,6 +232,9 @@ def test_reopened_without_signal_the_page_shows_the_last_known_ticket(
             page = _tracker(ctx, server, t)
             wait_js(page, "Boolean(navigator.serviceWorker.controller)")
             assert wait_js(page, "window.switchboardTicket.kept()")
+            server.take("pharmacy")  # behind: changes nothing ahead
+            page.reload()  # online, through the worker: the copy follows
+            wait_js(page, "window.switchboardTicket.client.state.status === 'online'")
             server.stop()  # no signal: nothing answers
             page.reload()
             assert page.locator("#number").inner_text() == t["number"]
@@ -270,3 +276,42 @@ def test_a_booked_person_sees_their_appointment_time(browser: Any,
     walk_in = demo_server.take("lab")
     with phone(browser) as ctx:
         assert _tracker(ctx, demo_server, walk_in).locator("#appt").is_hidden()
+
+
+def test_chinese_texts_read_naturally(browser: Any, demo_server: DemoServer) -> None:
+    """"正在 1号诊室 为您办理", "暂时挂起" (a software word) and a bare "保留" in the cancel
+    dialog: the Chinese now reads as a person would say it."""
+    _drain(demo_server, "3")
+    t = demo_server.take("paediatrics")
+    agent = demo_server.token("agent", site="demo", counter="3")
+    with phone(browser, "zh-CN") as ctx:
+        page = _tracker(ctx, demo_server, t)
+        page.locator("#cancel-btn").tap()
+        assert page.locator("#cancel-keep").inner_text() == "不取消，继续排队"
+        page.locator("#cancel-keep").tap()
+        demo_server.post("/v1/sites/demo/counters/3/call-next", agent)
+        page.locator("#status", has_text="请到3号诊室").wait_for(timeout=WAIT_MS)
+        demo_server.post("/v1/sites/demo/counters/3/park", agent)
+        page.locator("#status", has_text="您的号暂时被搁置，工作人员稍后会再次叫您。").wait_for(
+            timeout=WAIT_MS)
+        demo_server.post("/v1/sites/demo/counters/3/call", agent, {"ticket": t["id"]})
+        demo_server.post("/v1/sites/demo/counters/3/start", agent)
+        page.locator("#status", has_text="正在3号诊室为您办理。").wait_for(timeout=WAIT_MS)
+    demo_server.counter("3", "complete")
+
+
+def test_a_link_that_expires_while_waiting_says_the_page_stopped(
+        browser: Any, demo_server: DemoServer) -> None:
+    """The link's token ran out with the page open: the figures stayed as if live, under a
+    banner about the link. The page now says it no longer updates and where to look."""
+    for _ in range(3):
+        demo_server.take("cashier")
+    t = demo_server.take("cashier")
+    short = make_token(SECRET, "ticket", site="demo", ticket=t["id"], ttl_s=4)
+    with phone(browser) as ctx:
+        page = _tracker(ctx, demo_server, {**t, "tracker": f"/ticket/{t['id']}?token={short}"})
+        assert page.locator("#stale").is_hidden()
+        wait_js(page, "window.switchboardTicket.client.state.status === 'denied'")
+        stale = page.locator("#stale")
+        stale.wait_for(state="visible", timeout=WAIT_MS)
+        assert "This page no longer updates" in stale.inner_text()

@@ -19,6 +19,7 @@ export const OWN = {
     est_note: 'Most likely about {n} min. 8 in 10 people are called within {range}: it depends on how long the people ahead of you take.',
     stale_offline: 'No connection since {time}, so what you see may be out of date. You may have been called meanwhile: please watch the screen in the waiting area.',
     stale_denied: 'This page no longer updates. Please watch the screen in the waiting area for your number, or ask at reception.',
+    err_link_expired: 'This ticket link has expired (links last a day). For a visit today, please take a new ticket, or ask at reception.',
     err_unauthorized: 'This link does not work (it may be incomplete or out of date). Your place in line does not depend on it: watch the screen in the waiting area for your number, or ask at reception.',
     err_forbidden: 'This link does not match your ticket. Please scan the QR code on your ticket again, or ask at reception.',
     err_bad_request: 'This link is not complete. Please scan the QR code on your ticket again, or ask at reception.',
@@ -27,11 +28,18 @@ export const OWN = {
   },
   zh: {
     st_waiting_msg: '您正在排队。可以暂时走开，但请保持本页面打开并不时查看：快到您时，本页面会提示。',
-    st_transferred_msg: '您已转到{service}，按原取号时间排队。', // no space before a Chinese name
+    // No spaces around a Chinese name ("请到1号诊室", not "正在 1号诊室 为您办理"); plain words
+    // for "parked" (挂起 is a software word) and for keeping one's place (保留 alone says not what).
+    st_transferred_msg: '您已转到{service}，按原取号时间排队。',
+    st_serving_msg: '正在{counter}为您办理。',
+    go_to: '请到{counter}',
+    st_parked_msg: '您的号暂时被搁置，工作人员稍后会再次叫您。',
+    keep: '不取消，继续排队',
     appointment: '预约时间 {time}',
     est_note: '最可能约 {n} 分钟。10 人中约有 8 人在 {range}内被叫到，快慢取决于您前面的人办理所需的时间。',
     stale_offline: '{time} 起网络中断，以下信息可能已过时。这期间您可能已被叫号，请留意等候区的叫号屏。',
     stale_denied: '本页面已停止更新。请留意等候区叫号屏上的号码，或到服务台咨询。',
+    err_link_expired: '此号票链接已过期（链接有效期为一天）。今天需要办理的，请重新取号或到服务台咨询。',
     err_unauthorized: '此链接无法使用（可能不完整或已过期）。您的排队不受影响：请留意等候区叫号屏上的号码，或到服务台咨询。',
     err_forbidden: '此链接与您的号票不符。请重新扫描号票上的二维码，或到服务台咨询。',
     err_bad_request: '此链接不完整。请重新扫描号票上的二维码，或到服务台咨询。',
@@ -62,6 +70,17 @@ export function estimateNote(estimate, l, tr = ownTranslator(l)) {
   if (a === b) return null;
   const n = Math.min(b, Math.max(a, Math.round(estimate.wait_s / 60)));
   return tr('est_note', { n, range: formatEstimate(estimate, l) });
+}
+
+/** Whether the link's token has passed its `exp` (read, not verified: only to choose words). */
+export function linkExpired(jwt, nowMs = Date.now()) {
+  try {
+    const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const exp = JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '='))).exp;
+    return typeof exp === 'number' && exp * 1000 <= nowMs;
+  } catch {
+    return false;
+  }
 }
 
 export const STALE_AFTER_MS = 3000; // a quick reconnect does not flash a warning
@@ -219,7 +238,9 @@ function recall() {
 }
 
 /** A copy of this page and the files it loaded, for ticket-sw.js to answer from when the page
- * is reopened without signal. Only this ticket's page is kept (another's is of no use). */
+ * is reopened without signal. Only what the copy lacks is fetched (on a first visit: the
+ * worker keeps the copy fresh as files pass through it later); only this ticket's page is
+ * kept (another's is of no use). */
 async function keepForOffline() {
   if (!('caches' in window) || !(await worker)) return;
   const files = performance.getEntriesByType('resource').map((e) => e.name).filter((u) => {
@@ -230,7 +251,11 @@ async function keepForOffline() {
   for (const req of await cache.keys()) {
     if (new URL(req.url).pathname.startsWith('/ticket/') && req.url !== location.href) await cache.delete(req);
   }
-  await cache.addAll([location.href, ...new Set(files)]);
+  const missing = [];
+  for (const url of new Set([location.href, ...files])) {
+    if (!(await cache.match(url))) missing.push(url);
+  }
+  await cache.addAll(missing);
 }
 
 function renderActions(tk) {
@@ -341,7 +366,9 @@ let alertTimer = null;
 
 let toast = () => {};
 if (!site || boot.error || !ticketId) {
-  errorScreen($('app'), t, boot.error ?? { code: 'unknown_ticket' });
+  // An expired link is yesterday's ticket: not "your place does not depend on it".
+  const expired = boot.error?.code === 'unauthorized' && linkExpired(token);
+  errorScreen($('app'), t, expired ? { code: 'link_expired' } : boot.error ?? { code: 'unknown_ticket' });
 } else {
   toast = toaster(document.body);
   const setLang = (l) => {
