@@ -309,7 +309,8 @@ class Desk:
         wait = sms.wait_text(lang, t["people_ahead"] or 0, estimate, self._serving(t["service"]))
         text = sms.say(kind, lang, number=number, service=self._service(t["service"], lang),
                        wait=wait)
-        if not t.get("notify") and kind == "waiting":
+        if kind == "waiting" and not await self.c.redis.hget(  # type: ignore[misc]
+                keys.ticket(self.site, t["id"]), "notify"):  # (not in the public ticket)
             text += sms.say("alerts_off", lang)
         return text
 

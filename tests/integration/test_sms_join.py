@@ -116,6 +116,8 @@ async def test_cancel_stop_start_and_join_again(server: Server, redis: Redis) ->
     joined = await text(s, "取号 儿科")
     tid, number = joined["ticket"]["id"], joined["ticket"]["number"]
     assert joined["lang"] == "zh" and joined["ticket"]["service"] == "paediatrics"
+    on = await text(s, "status")
+    assert "off" not in on["reply"] and "关闭" not in on["reply"]  # texts are on
     stop = await text(s, "STOP")
     assert stop["reply"] == (f"OK: no more texts about {number}, not even when it is your "
                              "turn. It keeps its place. Reply STATUS to check or START to get "
