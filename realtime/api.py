@@ -22,7 +22,7 @@ from queueing.model import (
 )
 from realtime import ratelimit
 from realtime.auth import Principal, make_token
-from realtime.body import json_body
+from realtime.body import decode, json_body, read_body
 from realtime.context import actor, ctx, principal
 
 log = logging.getLogger("switchboard.http")
@@ -44,9 +44,32 @@ async def put_site(request: Request) -> Response:
     p.require("admin")
     site = request.path_params["site"]
     c = ctx(request)
-    cfg = await json_body(request, SiteConfig, c.settings.max_document_bytes)
+    raw = await read_body(request, c.settings.max_document_bytes)
+    cfg = decode(without_live_fields(raw, site), SiteConfig)
     await c.engine.put_site(_ident(site), cfg, actor(p))
     return _json(await c.engine.site(site))
+
+
+def without_live_fields(raw: bytes, site: str) -> bytes:
+    """What ``GET /v1/sites/{site}`` adds to the document — its ``id`` and each counter's
+    live ``state`` and ``ticket`` — is accepted and ignored, so a site read can be edited
+    and put back as it is. An ``id`` naming another site is refused."""
+    try:
+        doc = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return raw  # decode() says what is wrong with it
+    if not isinstance(doc, dict):
+        return raw
+    if "id" in doc:
+        if doc["id"] != site:
+            raise BadRequest(f"the document's id {str(doc['id'])[:64]!r} is not the site "
+                             f"{site!r} of the URL", field="id")
+        del doc["id"]
+    for ctr in doc.get("counters") or []:
+        if isinstance(ctr, dict):
+            ctr.pop("state", None)
+            ctr.pop("ticket", None)
+    return msgspec.json.encode(doc)
 
 
 async def get_site(request: Request) -> Response:

@@ -18,3 +18,29 @@ async def test_405_allow_lists_every_method_of_the_path(server: Server) -> None:
         assert r.status_code == 405, (method, path)
         assert r.json()["code"] == "method_not_allowed"
         assert r.headers["allow"] == allow, (method, path, r.headers["allow"])
+
+
+async def test_a_site_read_can_be_put_back(server: Server) -> None:
+    """GET adds the id and each counter's live state and ticket; PUT takes the document as
+    read (it answered unknown_field), and ignores those."""
+    admin = server.auth("admin")
+    await server.client.post("/v1/sites/demo/tickets", headers=admin,
+                             json={"service": "lab", "channel": "kiosk"})
+    await server.client.post("/v1/sites/demo/counters/4/call-next", headers=admin)
+    doc = (await server.client.get("/v1/sites/demo", headers=admin)).json()
+    assert doc["id"] == "demo" and any(c["ticket"] for c in doc["counters"])
+    doc["services"][0]["name"] = {"zh": "内科门诊", "en": "Internal medicine"}
+    r = await server.client.put("/v1/sites/demo", json=doc, headers=admin)
+    assert r.status_code == 200, r.text
+    after = r.json()
+    assert after["services"][0]["name"]["zh"] == "内科门诊"
+    # The live state is the server's, not the document's.
+    assert [(c["id"], c["state"], c["ticket"]) for c in after["counters"]] == [
+        (c["id"], c["state"], c["ticket"]) for c in doc["counters"]]
+    doc["id"] = "elsewhere"
+    r = await server.client.put("/v1/sites/demo", json=doc, headers=admin)
+    assert (r.status_code, r.json()["code"]) == (400, "bad_request")
+    doc.pop("id")
+    doc["counters"][0]["colour"] = "red"  # other unknown fields are still refused
+    r = await server.client.put("/v1/sites/demo", json=doc, headers=admin)
+    assert (r.status_code, r.json()["code"]) == (400, "unknown_field")
