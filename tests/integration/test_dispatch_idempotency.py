@@ -1,6 +1,7 @@
 """Idempotency-Key on dispatch's creating calls: a partner's back end that timed out on
 creating a job, or an enterprise on ordering a batch, retries without a second technician
-being sent (found by the protocol conformance review: the header was ignored)."""
+being sent (found by the protocol conformance review: the header was ignored). Also: a
+region as read is a region that can be put back."""
 
 from __future__ import annotations
 
@@ -104,3 +105,17 @@ async def test_a_retried_batch_is_one_batch(srv: Server) -> None:
     assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
     info = (await c.get("/v1/orgs/city.acme", headers=org)).json()
     assert info["counts"] == {"new": 3} and len(info["batches"]) == 1
+
+
+async def test_a_region_read_can_be_put_back(srv: Server) -> None:
+    """GET adds the id, counts and the plan's state; PUT takes the document as read."""
+    c, admin = srv.client, srv.auth("admin")
+    doc = (await c.get("/v1/regions/city", headers=admin)).json()
+    assert {"id", "technicians", "open_jobs", "plan"} <= set(doc)
+    doc["name"] = "City centre"
+    r = await c.put("/v1/regions/city", json=doc, headers=admin)
+    assert r.status_code == 200, r.text
+    assert r.json()["name"] == "City centre"
+    doc["id"] = "town"
+    r = await c.put("/v1/regions/city", json=doc, headers=admin)
+    assert (r.status_code, r.json()["code"]) == (400, "bad_request")
