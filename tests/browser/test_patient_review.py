@@ -315,3 +315,21 @@ def test_a_link_that_expires_while_waiting_says_the_page_stopped(
         stale = page.locator("#stale")
         stale.wait_for(state="visible", timeout=WAIT_MS)
         assert "This page no longer updates" in stale.inner_text()
+
+
+def test_a_missed_call_sent_back_to_the_queue_is_told(browser: Any,
+                                                      demo_server: DemoServer) -> None:
+    """Called, not there, and put back in line by the counter (a no-show returned): the page
+    went back to "You are in line" as if nothing had happened. It now says they were called
+    and are back in line, to stay in the waiting area."""
+    _drain(demo_server, "3")
+    t = demo_server.take("paediatrics")
+    for _ in range(3):
+        demo_server.take("paediatrics")
+    with phone(browser) as ctx:
+        page = _tracker(ctx, demo_server, t)
+        demo_server.counter("3", "call-next")
+        page.locator("#status", has_text="It’s your turn").wait_for(timeout=WAIT_MS)
+        assert demo_server.counter("3", "no-show")["status"] == "waiting"
+        page.locator("#status", has_text="and are back in line").wait_for(timeout=WAIT_MS)
+        assert "Please stay in the waiting area" in page.locator("#status").inner_text()

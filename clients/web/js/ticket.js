@@ -16,6 +16,7 @@ export const OWN = {
   en: {
     st_waiting_msg: 'You are in line. You may step away, but keep this page open and look at it now and then: it tells you when it is almost your turn.',
     appointment: 'Appointment at {time}',
+    back_in_line: 'You were called at {time} and are back in line. Please stay in the waiting area: you will be called again.',
     est_note: 'Most likely about {n} min. 8 in 10 people are called within {range}: it depends on how long the people ahead of you take.',
     stale_offline: 'No connection since {time}, so what you see may be out of date. You may have been called meanwhile: please watch the screen in the waiting area.',
     stale_denied: 'This page no longer updates. Please watch the screen in the waiting area for your number, or ask at reception.',
@@ -36,6 +37,7 @@ export const OWN = {
     st_parked_msg: '您的号暂时被搁置，工作人员稍后会再次叫您。',
     keep: '不取消，继续排队',
     appointment: '预约时间 {time}',
+    back_in_line: '{time} 曾叫到您，您现在已重新排队。请留在等候区，稍后会再次叫您。',
     est_note: '最可能约 {n} 分钟。10 人中约有 8 人在 {range}内被叫到，快慢取决于您前面的人办理所需的时间。',
     stale_offline: '{time} 起网络中断，以下信息可能已过时。这期间您可能已被叫号，请留意等候区的叫号屏。',
     stale_denied: '本页面已停止更新。请留意等候区叫号屏上的号码，或到服务台咨询。',
@@ -163,7 +165,7 @@ function renderStatus(tk, p) {
   const el = $('status');
   el.className = `t-status phase-${p}`;
   el.setAttribute('aria-live', p === 'called' ? 'assertive' : 'polite');
-  const key = `${p}|${tk.status}|${tk.counter}|${tk.service}|${tk.cancel_reason}|${lang}`;
+  const key = `${p}|${tk.status}|${tk.counter}|${tk.service}|${tk.cancel_reason}|${tk.called_at}|${lang}`;
   const msg = {
     waiting: [t('st_waiting_msg')],
     no_counter: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('st_no_counter_msg')]
@@ -182,6 +184,9 @@ function renderStatus(tk, p) {
     // Why, when the ticket says (docs/protocol.md, `cancel_reason`).
     cancelled: [t(['by_holder', 'by_staff', 'day_closed'].includes(tk.cancel_reason) ? `st_cancelled_${tk.cancel_reason}_msg` : 'st_cancelled_msg')],
   }[p] ?? [tk.status];
+  // Called before and waiting again (missed the call and sent back, or set aside and
+  // brought back): say so, or "you are in line" reads as if nothing had happened.
+  if (tk.status === 'waiting' && tk.called_at) msg.unshift(t('back_in_line', { time: formatTime(tk.called_at, lang, tz) }));
   replaceChildren(el, msg.map((m) => (typeof m === 'string' ? h('p', {}, m) : m)), key);
 }
 
