@@ -1,0 +1,30 @@
+"""The ticket topic carries what ``GET /v1/tickets/{id}`` does for a booked ticket: its
+appointment time (the holder's page had to make a second request for it)."""
+
+from __future__ import annotations
+
+import time
+
+import websockets
+
+from tests.integration.conftest import Server
+from tests.integration.test_protocol_conformance import JSON, ask, ws_url
+
+
+async def test_a_booked_ticket_shows_its_appointment_on_its_topic(server: Server) -> None:
+    at_ms = (int(time.time()) // 60 + 30) * 60_000
+    r = await server.client.post("/v1/sites/demo/tickets", headers=server.auth("admin"), json={
+        "service": "lab", "channel": "web", "priority": "appointment",
+        "appointment_ms": at_ms})
+    t = r.json()
+    assert r.status_code == 201 and t["appointment_at"]
+    walk_in = (await server.client.post("/v1/sites/demo/tickets", headers=server.auth("admin"),
+                                        json={"service": "lab", "channel": "kiosk"})).json()
+    async with websockets.connect(ws_url(server, t["token"]), subprotocols=[JSON]) as ws:
+        snap = await ask(ws, {"op": "subscribe", "topic": f"ticket:{t['id']}", "id": 1})
+        assert snap["op"] == "snapshot"
+        got = snap["data"]["appointment_at"]
+        assert got.startswith(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(at_ms / 1000)))
+    async with websockets.connect(ws_url(server, walk_in["token"]), subprotocols=[JSON]) as ws:
+        snap = await ask(ws, {"op": "subscribe", "topic": f"ticket:{walk_in['id']}", "id": 1})
+        assert "appointment_at" not in snap["data"]
