@@ -222,7 +222,7 @@ class Ticket:
         if t["status"] == "cancelled" and t.get("cancel_reason"):
             out["cancel_reason"] = t["cancel_reason"]  # the page says why
         if t.get("appointment_ms"):  # booked: the holder's page shows the time
-            out["appointment_at"] = _iso(t["appointment_ms"])
+            out["appointment_at"] = _iso(int(float(t["appointment_ms"])))
         if t["status"] in ("called",) and t.get("counter"):
             ctr = v.config.counter(t["counter"])
             out["counter_name"] = _names(v, ctr.name if ctr else None, t["counter"])
