@@ -12,7 +12,9 @@ A token names a role and the things it is scoped to. Roles:
 - ``booking``: one booking (``booking``), handed to its holder when it is made: read it,
   follow ``booking:{id}``, confirm, cancel, reschedule, check in.
 - ``partner``: a partner site, app back end or phone line booking at one site through the
-  channels it is given (``channels``; default app, web, partner, sms).
+  channels it is given (``channels``; default app, web, partner). ``sms`` is given
+  explicitly, to the SMS gateway's adapter only: with it a token posts texts as any phone
+  number (docs/sms.md).
 - ``dispatcher``: one dispatch region (``region``): technicians, jobs, organisations, plans,
   KPIs, and every ``tech:``, ``job:``, ``org:`` topic of the region.
 - ``tech``: one technician (``tech``), the token of its wristband or phone: its own
@@ -43,7 +45,7 @@ ROLES = ("admin", "agent", "kiosk", "display", "supervisor", "ticket", "booking"
          "dispatcher", "tech", "customer", "org")
 # Dispatch roles and the claim each is scoped by.
 DISPATCH_SCOPES = {"dispatcher": "region", "tech": "tech", "customer": "job", "org": "org"}
-PARTNER_CHANNELS = ("app", "web", "partner", "sms")
+PARTNER_CHANNELS = ("app", "web", "partner")  # "sms" only when given (the SMS gateway)
 ALGORITHM = "HS256"
 
 

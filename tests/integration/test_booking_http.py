@@ -69,7 +69,9 @@ def tokens(s: Server) -> dict[str, dict[str, str]]:
     partner = s.auth("partner", site="demo")
     agent = s.auth("agent", site="demo", counter="1")
     kiosk = s.auth("kiosk", site="demo")
-    return {"app": partner, "web": partner, "partner": partner, "sms": partner,
+    # The sms channel is the SMS gateway's, given explicitly (docs/sms.md).
+    gateway = s.auth("partner", site="demo", subject="sms-gateway", channels=["sms"])  # type: ignore[arg-type]
+    return {"app": partner, "web": partner, "partner": partner, "sms": gateway,
             "phone": agent, "window": agent, "kiosk": kiosk}
 
 

@@ -233,6 +233,9 @@ async def test_who_may_post_and_bad_input(server: Server, redis: Redis) -> None:
     for headers, status, code in [
         ({}, 401, "unauthorized"),
         (s.auth("kiosk", site="demo"), 403, "forbidden"),
+        # A partner's default channels do not include sms: an app's or a booking site's
+        # back end cannot post texts as any phone number (text-to-join review).
+        (s.auth("partner", site="demo", subject="app"), 403, "forbidden"),
         (s.auth("partner", site="demo", subject="web", channels=["web"]), 403,  # type: ignore[arg-type]
          "forbidden"),
         (s.auth("partner", site="other", subject="sms", channels=["sms"]), 403,  # type: ignore[arg-type]
