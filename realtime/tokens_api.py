@@ -134,6 +134,10 @@ def mint(secret: str, settings: Settings, req: TokenRequest, *, not_after: float
     check_scope(req)
     now = time.time() if now is None else now
     ttl = req.ttl_s or default_ttl(req.role, settings)
+    if ttl > settings.max_token_ttl_s:  # the servers would refuse it (reason "lifetime")
+        raise BadRequest(f"ttl_s is at most {settings.max_token_ttl_s} here "
+                         "(SWITCHBOARD_MAX_TOKEN_TTL_S): a longer token is refused",
+                         field="ttl_s")
     capped = False
     if not_after is not None and now + ttl > not_after:
         ttl, capped = max(1, math.floor(not_after - now)), True

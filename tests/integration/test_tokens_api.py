@@ -213,3 +213,22 @@ async def test_documented_in_openapi(server: Server) -> None:
     schema = spec["components"]["schemas"]["TokenRequest"]
     assert set(schema["required"]) == {"role", "subject"}
     assert {"site", "counter", "ttl_s", "channels"} <= set(schema["properties"])
+
+
+async def test_no_token_longer_than_the_servers_accept(redis_server: Any, tmp_path: Any) -> None:
+    """An operator who lowered SWITCHBOARD_MAX_TOKEN_TTL_S must not be handed links the
+    servers then refuse (reason "lifetime")."""
+    from realtime.settings import MAX_TOKEN_TTL_S
+    from tests.integration.conftest import _demo_json, running_server
+    two_years = 2 * 366 * 86400
+    assert two_years < MAX_TOKEN_TTL_S
+    async with running_server(redis_server.url, tmp_path, max_token_ttl_s=two_years) as s:
+        await s.client.put("/v1/sites/demo", content=_demo_json(), headers=s.auth("admin"))
+        r = await s.client.post("/v1/tokens", headers=s.auth("admin"), json={
+            "role": "kiosk", "site": "demo", "subject": "k", "ttl_s": two_years + 1})
+        assert (r.status_code, r.json()["code"]) == (400, "bad_request")
+        assert r.json()["details"]["field"] == "ttl_s"
+        ok = await mint(s, {"role": "kiosk", "site": "demo", "subject": "k",
+                            "ttl_s": two_years})
+        r = await s.client.get("/v1/sites/demo", headers=bearer(ok["token"]))
+        assert r.status_code == 200  # at the maximum: accepted
