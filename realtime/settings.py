@@ -20,6 +20,7 @@ log = logging.getLogger("switchboard.settings")
 
 ENV_PREFIX = "SWITCHBOARD_"
 Positive = Annotated[int, msgspec.Meta(ge=1)]
+PublicUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")]
 # The default longest token lifetime: five years, the most POST /v1/tokens mints.
 MAX_TOKEN_TTL_S = 5 * 366 * 86400
 # A booking's token lasts until its appointment (booking horizon: up to 366 days ahead) and
@@ -87,6 +88,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     notify_webhook_url: str | None = None
     notify_webhook_secret: str | None = None
     notify_timeout_s: Annotated[float, msgspec.Meta(gt=0)] = 5.0
+    # The address people reach the server at (https://queue.example.org): links sent by
+    # text (text to join's short links) use it. Unset: the address the request came to
+    # (an SMS gateway calling an internal address would hand people that address).
+    public_url: PublicUrl | None = None
     # "Almost your turn" when a ticket reaches this position or this estimated wait.
     alert_position: Positive = 3
     alert_wait_s: Annotated[int, msgspec.Meta(ge=0)] = 300

@@ -338,7 +338,7 @@ class Desk:
         (~300 characters, five SMS parts in Chinese); ``/s/CODE`` redirects to it."""
         code = secrets.token_urlsafe(8)  # 64 bits: not guessed, as the token is not
         await self.c.redis.set(short_key(code), tracker, ex=self.c.settings.token_ttl_s)
-        base = str(self.request.base_url).rstrip("/")
+        base = (self.c.settings.public_url or str(self.request.base_url)).rstrip("/")
         return sms.say("link", lang, url=f"{base}/s/{code}")
 
 

@@ -9,6 +9,7 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import pytest
 from redis.asyncio import Redis
 
 from queueing import keys
@@ -349,3 +350,19 @@ async def test_the_demo_outbox(server: Server, redis: Redis, redis_server: Any,
                                   headers=demo.auth("kiosk", site="demo"))
         assert r.status_code == 403
     assert await redis.ttl(keys.sms_outbox("demo", PHONE)) > 0
+
+
+async def test_links_use_the_public_address(redis: Redis, redis_server: Any,
+                                            tmp_path: Path) -> None:
+    """A gateway that calls an internal address must not hand people that address."""
+    from realtime.settings import from_env
+    from tests.integration.conftest import _demo_json
+    async with running_server(redis_server.url, tmp_path,
+                              public_url="https://queue.example.org/clinic/") as s:
+        await s.client.put("/v1/sites/demo", content=_demo_json(), headers=s.auth("admin"))
+        await s.client.post("/v1/sites/demo/counters/1/open", headers=s.auth("admin"))
+        joined = await text(s, "A", sender="+447700900444")
+        assert joined["reply"].rsplit(" ", 1)[1].startswith("https://queue.example.org/clinic/s/")
+    for bad in ("queue.example.org", "https://x.org/?a=1", "ftp://x.org"):
+        with pytest.raises(SystemExit):
+            from_env({"SWITCHBOARD_PUBLIC_URL": bad})
