@@ -175,6 +175,9 @@ class Desk:
         self.actor = actor(p, "sms")
         # Texts from the worker need a gateway to go out (or the demo's outbox).
         self.alerts = bool(c.settings.notify_webhook_url) or c.settings.demo
+        self.kind = "menu"  # which reply (for template-only gateways)
+        self.link: str | None = None
+        self.estimate: dict[str, int] | None = None
 
     async def handle(self, msg: SmsMessage) -> dict[str, Any]:
         text = msg.text[:MAX_TEXT]
@@ -210,7 +213,8 @@ class Desk:
         if self.limited:  # acted on (STOP, CANCEL); nothing texted back to a flood
             return {"reply": None, "lang": lang, "command": command.value,
                     "reason": "rate_limited", "ticket": public}
-        return {"reply": reply, "lang": lang, "command": command.value, "ticket": public}
+        return {"reply": reply, "lang": lang, "command": command.value, "kind": self.kind,
+                "ticket": public, "estimate": self.estimate, "link": self.link}
 
     async def _open_ticket(self, ticket_id: str | None) -> dict[str, Any] | None:
         """The number's open ticket: the one it took by text, else one that names it for
@@ -244,35 +248,36 @@ class Desk:
         if command is sms.Command.HELP:
             if parsed.unknown:
                 kind = "unknown_service" if parsed.command is sms.Command.JOIN else "unknown"
-                return sms.say(kind, lang, menu=menu, site=site_name), ticket
+                return self._say(kind, lang, menu=menu, site=site_name), ticket
+            self.kind = "menu"
             return menu, ticket
         if command is sms.Command.JOIN:
             if ticket is not None:
                 return await self._status(ticket, lang, "already"), ticket
             if not self._serving(parsed.service or ""):
-                return sms.say("closed", lang, site=site_name,
+                return self._say("closed", lang, site=site_name,
                                service=self._service(parsed.service or "", lang)), None
             return await self._join(parsed.service or "", msg, lang)
         if command is sms.Command.STOP:
             if ticket is None:
-                return sms.say("stopped_none", lang, site=site_name), None
+                return self._say("stopped_none", lang, site=site_name), None
             ticket = await self.c.engine.set_notify(ticket["id"], None, self.actor)
-            return sms.say("stopped", lang, number=ticket["number"]), ticket
+            return self._say("stopped", lang, number=ticket["number"]), ticket
         if ticket is None:
             kind = "started_none" if command is sms.Command.START else "none"
-            return sms.say(kind, lang, site=site_name, menu=menu), None
+            return self._say(kind, lang, site=site_name, menu=menu), None
         if command is sms.Command.START:
             ticket = await self.c.engine.set_notify(ticket["id"], self.sender, self.actor)
-            return sms.say("started", lang, number=ticket["number"]), ticket
+            return self._say("started", lang, number=ticket["number"]), ticket
         if command is sms.Command.CANCEL:
             try:
                 ticket = await self.c.engine.cancel(ticket["id"], self.actor, reason="by_holder")
             except Conflict:  # being served (a called ticket may be given up: "I can't come")
                 now = await self.c.engine.ticket(ticket["id"])
                 if now["status"] == "cancelled":  # cancelled meanwhile (by staff, say)
-                    return sms.say("cancelled", lang, number=now["number"]), now
-                return sms.say("cannot_cancel", lang, number=now["number"]), now
-            return sms.say("cancelled", lang, number=ticket["number"]), ticket
+                    return self._say("cancelled", lang, number=now["number"]), now
+                return self._say("cannot_cancel", lang, number=now["number"]), now
+            return self._say("cancelled", lang, number=ticket["number"]), ticket
         return await self._status(ticket, lang, "waiting"), ticket
 
     async def _join(self, service: str, msg: SmsMessage, lang: str
@@ -288,31 +293,40 @@ class Desk:
         req = TicketRequest(service=service, channel=Channel.SMS, notify=self.sender)
         issued = await self.c.engine.issue(self.site, req, self.actor, f"sms:{msg.id}")
         t = await ticket_body(self.c, self.site, issued.ticket, issued.replay)
+        self.estimate = t.get("estimate")
         wait = sms.wait_text(lang, t["people_ahead"] or 0, t.get("estimate"),
                              self._serving(t["service"]))
         promise = sms.say("promise" if self.alerts else "no_promise", lang)
-        text = sms.say("joined", lang, number=t["number"], wait=wait, promise=promise,
+        text = self._say("joined", lang, number=t["number"], wait=wait, promise=promise,
                        service=self._service(t["service"], lang))
         return " ".join(text.split()) + await self._link(t["tracker"], lang), t
 
     async def _status(self, t: dict[str, Any], lang: str, kind: str) -> str:
         number = t["number"]
         if t["status"] == "called":
-            return sms.say("called", lang, number=number, counter=self._counter(t, lang))
+            return self._say("called", lang, number=number, counter=self._counter(t, lang))
         if t["status"] == "serving":
-            return sms.say("serving", lang, number=number, counter=self._counter(t, lang))
+            return self._say("serving", lang, number=number, counter=self._counter(t, lang))
         if t["status"] == "parked":
-            return sms.say("parked", lang, number=number)
+            return self._say("parked", lang, number=number)
         estimate = None
         if self.c.hub is not None:
             estimate = self.c.hub.estimate_ticket(await self.c.hub.feed(self.site), t["id"])
+        self.estimate = estimate
         wait = sms.wait_text(lang, t["people_ahead"] or 0, estimate, self._serving(t["service"]))
-        text = sms.say(kind, lang, number=number, service=self._service(t["service"], lang),
+        text = self._say(kind, lang, number=number, service=self._service(t["service"], lang),
                        wait=wait)
         if kind == "waiting" and not await self.c.redis.hget(  # type: ignore[misc]
                 keys.ticket(self.site, t["id"]), "notify"):  # (not in the public ticket)
             text += sms.say("alerts_off", lang)
         return text
+
+    def _say(self, kind: str, lang: str, **values: object) -> str:
+        """The reply of ``kind``, remembered for the answer (``kind``): a gateway that sends
+        only pre-approved templates (Alibaba Cloud, Tencent Cloud) picks its template by it
+        and fills it from ``ticket``, ``estimate`` and ``link``."""
+        self.kind = kind
+        return sms.say(kind, lang, **values)
 
     def _service(self, sid: str, lang: str) -> str:
         s = self.cfg.service(sid)
@@ -339,7 +353,8 @@ class Desk:
         code = secrets.token_urlsafe(8)  # 64 bits: not guessed, as the token is not
         await self.c.redis.set(short_key(code), tracker, ex=self.c.settings.token_ttl_s)
         base = (self.c.settings.public_url or str(self.request.base_url)).rstrip("/")
-        return sms.say("link", lang, url=f"{base}/s/{code}")
+        self.link = f"{base}/s/{code}"
+        return sms.say("link", lang, url=self.link)
 
 
 async def sms_outbox(request: Request) -> Response:

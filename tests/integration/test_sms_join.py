@@ -366,3 +366,16 @@ async def test_links_use_the_public_address(redis: Redis, redis_server: Any,
     for bad in ("queue.example.org", "https://x.org/?a=1", "ftp://x.org"):
         with pytest.raises(SystemExit):
             from_env({"SWITCHBOARD_PUBLIC_URL": bad})
+
+
+async def test_the_answer_names_its_reply_for_template_gateways(server: Server) -> None:
+    """Alibaba Cloud and Tencent Cloud send only pre-approved templates: the answer says which
+    reply it is (``kind``) with what fills it (``ticket``, ``estimate``, ``link``)."""
+    joined = await text(server, "A", sender="+8613511112222")
+    assert joined["kind"] == "joined" and joined["link"].startswith(server.base + "/s/")
+    assert joined["link"] in joined["reply"]
+    status = await text(server, "查询", sender="+8613511112222")
+    assert status["kind"] == "waiting" and status["link"] is None
+    assert (await text(server, "?", sender="+8613511112222"))["kind"] == "menu"
+    assert (await text(server, "hello", sender="+8613511112222"))["kind"] == "unknown"
+    assert (await text(server, "STOP", sender="+8613511112222"))["kind"] == "stopped"
