@@ -256,7 +256,7 @@ class Desk:
                 return await self._status(ticket, lang, "already"), ticket
             if not self._serving(parsed.service or ""):
                 return self._say("closed", lang, site=site_name,
-                               service=self._service(parsed.service or "", lang)), None
+                                 service=self._service(parsed.service or "", lang)), None
             return await self._join(parsed.service or "", msg, lang)
         if command is sms.Command.STOP:
             if ticket is None:
@@ -298,7 +298,7 @@ class Desk:
                              self._serving(t["service"]))
         promise = sms.say("promise" if self.alerts else "no_promise", lang)
         text = self._say("joined", lang, number=t["number"], wait=wait, promise=promise,
-                       service=self._service(t["service"], lang))
+                         service=self._service(t["service"], lang))
         return " ".join(text.split()) + await self._link(t["tracker"], lang), t
 
     async def _status(self, t: dict[str, Any], lang: str, kind: str) -> str:
@@ -315,7 +315,7 @@ class Desk:
         self.estimate = estimate
         wait = sms.wait_text(lang, t["people_ahead"] or 0, estimate, self._serving(t["service"]))
         text = self._say(kind, lang, number=number, service=self._service(t["service"], lang),
-                       wait=wait)
+                         wait=wait)
         if kind == "waiting" and not await self.c.redis.hget(  # type: ignore[misc]
                 keys.ticket(self.site, t["id"]), "notify"):  # (not in the public ticket)
             text += sms.say("alerts_off", lang)
