@@ -10,6 +10,7 @@ deduplicated per region by job id; the simulator runs them in simulated time).
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from collections.abc import Callable
@@ -45,6 +46,8 @@ from dispatch.model import (
 from dispatch.records import decode_hash, job_view, normalise, tech_view
 from dispatch.store import Store
 from dispatch.transitions import Op, TechOp
+
+log = logging.getLogger("switchboard.dispatch")
 
 
 def wall_ms() -> int:
@@ -329,8 +332,17 @@ class DispatchEngine:
         fields = await self._job_fields(region, req, req.org or "")
         await self.store.run("job_create", region, self.clock(), actor.subject, actor.via,
                              _json([fields]), "")
-        await self.enqueuer.recompute(region, "urgent_job" if req.priority >= 80 else "job")
+        await self._nudge(region, "urgent_job" if req.priority >= 80 else "job")
         return await self.job(fields["id"])
+
+    async def _nudge(self, region: str, reason: str) -> None:
+        """Queue a recompute for what was just created. It is stored already (a pending
+        job): a failure here must not tell the caller it failed — a retry would create it
+        twice — and the worker's sweep finds pending jobs on its next round anyway."""
+        try:
+            await self.enqueuer.recompute(region, reason)
+        except Exception as exc:  # the queue's Redis slow or restarting
+            log.warning("recompute of %s not queued (%s): the sweep will do it", region, exc)
 
     async def create_batch(self, org_id: str, req: BatchRequest, actor: Actor
                            ) -> dict[str, Any]:
@@ -344,7 +356,7 @@ class DispatchEngine:
         batch = {"id": f"{region}.b-{secrets.token_hex(5)}", "org": org_id, "name": req.name}
         await self.store.run("job_create", region, self.clock(), actor.subject, actor.via,
                              _json(rows), _json(batch))
-        await self.enqueuer.recompute(region, "batch")
+        await self._nudge(region, "batch")
         return {**batch, "size": len(rows), "jobs": [r["id"] for r in rows]}
 
     async def job_record(self, job_id: str) -> dict[str, Any]:

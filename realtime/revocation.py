@@ -46,6 +46,10 @@ log = logging.getLogger("switchboard.auth")
 
 TOKENS = f"{ROOT}:revoked:tokens"
 SUBJECTS = f"{ROOT}:revoked:subjects"
+# The longest token lifetime any process of this deployment has accepted: it only rises.
+# Cut-offs are pruned by it, not by one process's own setting — a second host (or a
+# rolling change) with a lower maximum must not delete what the others still need.
+MAX_TTL_SEEN = f"{ROOT}:revoked:max_ttl_s"
 CHANNEL = f"{ROOT}:revocations"
 RELOAD_S = 30.0
 MAX_SUBJECT_CHARS = 200
@@ -111,6 +115,10 @@ class Revocations:
     async def load(self, redis: Redis) -> None:
         now = time.time()
         limit = self.prune_before(now)
+        if limit is not None:  # by the longest lifetime any process accepts, not ours
+            seen = float(await redis.eval(_RAISE, 1, MAX_TTL_SEEN,  # type: ignore[misc]
+                                          repr(self.max_ttl_s)))
+            limit = now - seen - PRUNE_MARGIN_S
         async with redis.pipeline(transaction=False) as pipe:
             pipe.zremrangebyscore(TOKENS, "-inf", now)
             if limit is not None:
@@ -208,6 +216,18 @@ end
 return 1
 """
 
+
+# The deployment's longest lifetime seen (KEYS[1]) raised to this process's (ARGV[1]); the
+# larger of the two.
+_RAISE = """
+local seen = tonumber(redis.call('GET', KEYS[1]) or '0') or 0
+local mine = tonumber(ARGV[1])
+if mine > seen then
+  redis.call('SET', KEYS[1], ARGV[1])
+  return ARGV[1]
+end
+return tostring(seen)
+"""
 
 # Drop the cut-offs at or before ARGV[1], in one step: one raised since it was read stays. A
 # value that is not a number (written by hand) refuses every token of its subject: kept.

@@ -119,3 +119,32 @@ async def test_a_region_read_can_be_put_back(srv: Server) -> None:
     doc["id"] = "town"
     r = await c.put("/v1/regions/city", json=doc, headers=admin)
     assert (r.status_code, r.json()["code"]) == (400, "bad_request")
+
+
+async def test_a_job_stored_is_answered_even_if_its_recompute_is_not_queued(
+        redis: Redis) -> None:
+    """The job was stored, then queueing its recompute failed: the caller got 503 and its
+    key was freed, so the retry made a second job (review). Now the job is answered; the
+    worker's sweep recomputes pending jobs anyway."""
+    import time as _time
+
+    from dispatch.engine import NoEnqueuer
+    from dispatch.model import JobRequest
+    from queueing.engine import Actor
+    from tests.integration.test_dispatch_support import clock_engine
+
+    class Broken(NoEnqueuer):
+        broken = False
+
+        async def recompute(self, region: str, reason: str) -> None:
+            if self.broken:
+                raise ConnectionError("the queue's Redis is restarting")
+
+    enq = Broken()
+    eng = clock_engine(redis, lambda: _time.time_ns() // 1_000_000, enq)
+    await eng.put_region("city", config(), Actor("admin", "test"))  # type: ignore[arg-type]
+    enq.broken = True
+    job = await eng.create_job("city", msgspec.convert(WHERE, JobRequest),
+                               Actor("dispatcher", "test"))  # type: ignore[arg-type]
+    assert job["status"] == "new"
+    assert await redis.sismember("sb:{region:city}:pending", job["id"])  # type: ignore[misc]

@@ -295,6 +295,25 @@ async def test_only_a_process_that_knows_the_maximum_prunes(redis: Redis) -> Non
     assert [k.decode() for k in await redis.hkeys(revocation.SUBJECTS)] == ["b"]  # type: ignore[misc]
 
 
+async def test_a_process_with_a_lower_maximum_prunes_by_the_highest_seen(redis: Redis) -> None:
+    """A second host (or a rolling change) with a lower maximum deleted cut-offs the other
+    processes still needed, and a revoked token worked again there (review). Pruning uses
+    the longest lifetime any process has accepted."""
+    year = 366 * 86400.0
+    cutoff = time.time() - 400 * 86400  # revoked 400 days ago: a 3-year token still lives
+    await redis.hset(revocation.SUBJECTS, "lost-board", repr(cutoff))  # type: ignore[misc]
+    await revocation.Revocations(5 * year).load(redis)  # the first server
+    short = revocation.Revocations(372 * 86400.0)  # another one, set to about a year
+    await short.load(redis)
+    assert "lost-board" in short.subjects
+    assert await redis.hexists(revocation.SUBJECTS, "lost-board")  # type: ignore[misc]
+    assert float(await redis.get(revocation.MAX_TTL_SEEN)) == 5 * year
+    # Old enough for the longest lifetime too: then it goes.
+    await redis.hset(revocation.SUBJECTS, "gone", repr(time.time() - 6 * year))  # type: ignore[misc]
+    await short.load(redis)
+    assert "gone" not in short.subjects and "lost-board" in short.subjects
+
+
 def test_the_maximum_covers_every_lifetime_handed_out(tmp_path: Path) -> None:
     assert from_env({}).max_token_ttl_s == LONGEST == Settings().max_token_ttl_s
     for env in ({"SWITCHBOARD_MAX_TOKEN_TTL_S": str(300 * 86400)},  # below the device year
