@@ -13,9 +13,10 @@ asking:
 - the lifetime defaults as the CLI's (``SWITCHBOARD_DEVICE_TOKEN_TTL_S`` for display and
   kiosk, ``SWITCHBOARD_STAFF_TOKEN_TTL_S`` for staff roles, ``SWITCHBOARD_TOKEN_TTL_S``
   otherwise);
-- an admin token minted here never outlives the token that asked for it, and carries that
-  token's subject: a leaked admin token cannot mint itself a longer life, and revoking its
-  subject revokes what it minted.
+- no admin tokens: a copy of an admin token would have its own id, and revoking the leaked
+  token that made it would not revoke the copy. Admin tokens are made on the server's
+  machine (``switchboard token admin``). Device tokens minted here outlive the admin token
+  that asked for them (that is their purpose): revoke them by their subject.
 
 Every token minted is logged (who minted which role for which subject; never the token).
 """
@@ -38,7 +39,7 @@ from starlette.routing import Route
 
 from queueing.errors import BadRequest, Forbidden, UnknownCounter
 from queueing.model import PLAIN, Channel
-from realtime.auth import ROLES, Principal, make_token, verify_until
+from realtime.auth import ROLES, make_token
 from realtime.body import json_body
 from realtime.cli import _default_ttl as default_ttl
 from realtime.context import bearer, ctx
@@ -52,7 +53,6 @@ Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 # Ticket, booking and dispatch ids: ``site.local`` / ``region.local``.
 ScopedId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,200}$")]
 MIN_TTL_S = 60
-MAX_TTL_S = 5 * 365 * 86400  # SWITCHBOARD_MAX_TOKEN_TTL_S's default: no longer token is accepted
 
 # What each role is bound by: these fields and no other (``channels``: partner only).
 SCOPES: dict[str, tuple[str, ...]] = {
@@ -88,7 +88,8 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     job: ScopedId | None = None
     org: ScopedId | None = None
     channels: Annotated[list[Channel], msgspec.Meta(min_length=1, max_length=8)] | None = None
-    ttl_s: Annotated[int, msgspec.Meta(ge=MIN_TTL_S, le=MAX_TTL_S)] | None = None
+    # At most SWITCHBOARD_MAX_TOKEN_TTL_S (checked in mint: it is a setting).
+    ttl_s: Annotated[int, msgspec.Meta(ge=MIN_TTL_S)] | None = None
 
 
 @dataclass(frozen=True)
@@ -160,32 +161,26 @@ def link(role: str, scope: dict[str, str], token: str) -> str | None:
 
 async def post_token(request: Request) -> Response:
     c = ctx(request)
-    p, exp = verify_until(c.secret, bearer(request), c.revocations)
+    p = c.verify(bearer(request))
     p.require("admin")
     body = await _decoded(request, c.settings.max_body_bytes)
     check_scope(body)
-    not_after = None
     if body.role == "admin":
-        _same_subject(p, body)
-        not_after = exp  # never longer than the token asking
+        # A copy of an admin token has its own id: revoking the (leaked) token that made it
+        # would not revoke the copy (review). The set-up page needs device tokens only.
+        raise Forbidden("admin tokens are made on the server's machine (switchboard token "
+                        "admin), not over HTTP", role=p.role, field="role")
     if body.site is not None:
         cfg = await c.engine.config(body.site)  # unknown_site (404)
         if body.counter is not None and cfg.counter(body.counter) is None:
             raise UnknownCounter(f"site {body.site} has no counter {body.counter}",
                                  field="counter")
-    done = mint(c.secret, c.settings, body, not_after=not_after)
+    done = mint(c.secret, c.settings, body)
     log.info("%s minted a %s token for %s (%s, %d s)", p.subject, done.role, done.subject,
              ", ".join(f"{k}={getattr(body, k)}" for k in SCOPES[body.role]) or "unscoped",
              done.ttl_s)
     return Response(msgspec.json.encode(done.as_dict()), status_code=201,
                     media_type="application/json", headers={"Cache-Control": "no-store"})
-
-
-def _same_subject(p: Principal, body: TokenRequest) -> None:
-    if body.subject != p.subject:
-        raise Forbidden(f"an admin token minted here keeps the subject of the token asking "
-                        f"({p.subject!r}), so that revoking that subject revokes it too",
-                        role=p.role, field="subject")
 
 
 _AT = re.compile(r"`?\$\.(\w+)")
@@ -211,8 +206,8 @@ register(
               "`{token, role, subject, ttl_s, expires_at, link, capped}`, `link` being the "
               "page it opens (`/counter/{site}/{counter}?token=…`, `/board/{site}?token=…`, "
               "`/kiosk/{site}?token=…`, `/supervise/{site}?token=…`; null for roles without "
-              "a page). An admin token minted here keeps the asking token's subject and "
-              "expires no later than it (`capped`)", "admin", TokenRequest, 201,
+              "a page). No admin tokens (make those with switchboard token on the server); "
+              "ttl_s at most SWITCHBOARD_MAX_TOKEN_TTL_S", "admin", TokenRequest, 201,
               errors=("bad_request", "unknown_field", "unauthorized", "forbidden",
                       "unknown_site", "unknown_counter", "payload_too_large")),
 )

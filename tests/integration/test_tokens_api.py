@@ -129,7 +129,7 @@ BAD = [
     ({"role": "kiosk", "site": "bad site", "subject": "k"}, 400, "bad_request", "site"),
     ({"role": "agent", "site": "demo", "counter": "99", "subject": "c"}, 404,
      "unknown_counter", "counter"),
-    ({"role": "admin", "subject": "someone-else"}, 403, "forbidden", "subject"),
+    ({"role": "admin", "subject": "someone-else"}, 403, "forbidden", "role"),
 ]
 
 
@@ -182,28 +182,25 @@ async def test_lifetimes_default_as_the_cli_and_can_be_given(server: Server) -> 
     assert got["ttl_s"] == 3600 and round(c["exp"] - c["iat"]) == 3600
 
 
-async def test_an_admin_token_cannot_outlive_the_admin_minting_it(server: Server) -> None:
+async def test_no_admin_tokens_over_http(server: Server) -> None:
+    """A copy of an admin token has its own id: revoking the leaked token that made it left
+    the copy working (review). Admin tokens are made on the server's machine only; device
+    tokens are what the set-up page hands out, and they outlive the admin's hour."""
     short = server.token("admin", subject="it-setup", ttl_s=600)
-    for ask in ({}, {"ttl_s": 5 * 365 * 86400}):
-        got = await mint(server, {"role": "admin", "subject": "it-setup", **ask}, short)
-        assert got["capped"] is True and got["link"] is None
-        assert claims(got["token"])["exp"] <= claims(short)["exp"]
-        assert 590 <= got["ttl_s"] <= 600
-    # Asking for less than is left is not capped.
-    got = await mint(server, {"role": "admin", "subject": "it-setup", "ttl_s": 120}, short)
-    assert got["capped"] is False and got["ttl_s"] == 120
-    # Device tokens are what the admin is there to hand out: a year, not the admin's hour.
+    for ask in ({}, {"ttl_s": 120}):
+        r = await server.client.post("/v1/tokens", headers=bearer(short),
+                                     json={"role": "admin", "subject": "it-setup", **ask})
+        assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+        assert r.json()["details"]["field"] == "role"
     kiosk = await mint(server, {"role": "kiosk", "site": "demo", "subject": "k"}, short)
     assert kiosk["ttl_s"] == server.settings.device_token_ttl_s and kiosk["capped"] is False
-    # The copy keeps the subject: revoking it revokes both, and a revoked admin mints nothing.
-    copy = (await mint(server, {"role": "admin", "subject": "it-setup"}, short))["token"]
+    # A revoked admin mints nothing.
     r = await server.client.post("/v1/revocations", json={"subject": "it-setup"},
                                  headers=server.auth("admin", subject="boss"))
     assert r.status_code == 200, r.text
-    for t in (short, copy):
-        r = await server.client.post("/v1/tokens", json={"role": "kiosk", "site": "demo",
-                                                          "subject": "k2"}, headers=bearer(t))
-        assert r.status_code == 401 and r.json()["details"] == {"reason": "revoked"}
+    r = await server.client.post("/v1/tokens", json={"role": "kiosk", "site": "demo",
+                                                      "subject": "k2"}, headers=bearer(short))
+    assert r.status_code == 401 and r.json()["details"] == {"reason": "revoked"}
 
 
 async def test_documented_in_openapi(server: Server) -> None:
