@@ -547,7 +547,9 @@ function seedDevices() {
   const counters = saved?.counters ?? [];
   for (const c of counters) {
     if (!devices.some((d) => d.key === `console:${c.id}`)) {
-      devices.push({ key: `console:${c.id}`, kind: 'console', counter: c.id, subject: `console-${c.id}` });
+      // The site's id first: a subject is revoked at every site that uses it, and another
+      // site's "console-1" must not go dark with this one's.
+      devices.push({ key: `console:${c.id}`, kind: 'console', counter: c.id, subject: `${siteId}-console-${c.id}` });
     }
   }
   for (const kind of ['board', 'kiosk', 'supervise']) if (!devices.some((d) => d.kind === kind)) addDevice(kind, false);
@@ -563,8 +565,8 @@ function seedDevices() {
 function addDevice(kind, draw = true) {
   const base = { board: 'board', kiosk: 'kiosk', supervise: 'supervisor' }[kind];
   let n = 1;
-  while (devices.some((d) => d.subject === `${base}-${n}` || d.key === `${kind}:${n}`)) n += 1;
-  devices.push({ key: `${kind}:${n}`, kind, subject: `${base}-${n}` });
+  while (devices.some((d) => d.subject === `${siteId}-${base}-${n}` || d.key === `${kind}:${n}`)) n += 1;
+  devices.push({ key: `${kind}:${n}`, kind, subject: `${siteId}-${base}-${n}` });
   if (draw) {
     seedDevices();
     renderDevices();
