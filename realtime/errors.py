@@ -44,8 +44,9 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "http_error")
     headers = exc.headers
-    if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+    allowed = allowed_methods(request) if exc.status_code == 405 else []
+    if allowed:  # (a mount, /static, keeps its own)
+        headers = {**(headers or {}), "Allow": ", ".join(allowed)}
     return JSONResponse({"code": code, "message": str(exc.detail)}, status_code=exc.status_code,
                         headers=headers)
 

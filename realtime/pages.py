@@ -161,6 +161,12 @@ async def _kiosk_boot(request: Request, site: str) -> dict[str, Any]:
     return {"check_in": True, **sms}
 
 
+async def _counter_boot(request: Request, site: str) -> dict[str, Any]:
+    """``sms``: whether texts can go out (a notification webhook), so the console does not
+    tell a caller on the phone line they will get a text that never comes."""
+    return {"sms": bool(ctx(request).settings.notify_webhook_url)}
+
+
 async def _phone_boot(request: Request, site: str) -> dict[str, Any]:
     """``demo``: texts from the worker can be shown (the demo keeps them for this page)."""
     return {"demo": ctx(request).settings.demo}
@@ -429,7 +435,8 @@ ROUTES: list[BaseRoute] = [
         "display", "agent", "kiosk", "supervisor", site=p["site"])), methods=["GET"]),
     Route("/ticket/{ticket}", page("ticket", _ticket_site, _ticket_check), methods=["GET"]),
     Route("/counter/{site}/{counter}", page("counter", lambda p: p["site"], lambda pr, p:
-                                            pr.require_counter(p["site"], p["counter"])),
+                                            pr.require_counter(p["site"], p["counter"]),
+                                            _counter_boot),
           methods=["GET"]),
     Route("/supervise/{site}", page("supervise", lambda p: p["site"], lambda pr, p: pr.require(
         "supervisor", "agent", site=p["site"])), methods=["GET"]),

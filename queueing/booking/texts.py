@@ -43,9 +43,8 @@ TEXTS: dict[str, dict[str, str]] = {
     },
     "issued": {
         "en": "Your ticket is {number} ({service}); {ahead} ahead of you now. We will text you "
-              "when it is almost your turn.",
-        "zh": "您的号码是 {number}（{service}），目前前面有 {ahead} 人。"
-              "快到您时我们会再发短信提醒。",
+              "again when you are called.",
+        "zh": "您的号码是 {number}（{service}），目前前面有 {ahead} 人。叫到您时我们会再发短信。",
     },
     "almost": {
         "en": "Almost your turn: {ahead} ahead of ticket {number}.",

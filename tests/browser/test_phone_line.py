@@ -4,6 +4,7 @@ the next form starts at the desk again."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -15,7 +16,18 @@ pytestmark = pytest.mark.browser
 WAIT_MS = 30000
 
 
-def test_a_caller_gets_a_phone_ticket(browser: Any, demo_server: DemoServer) -> None:
+@pytest.fixture(scope="module")
+def sms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    # The webhook is never reached here: the console only needs to know one is configured.
+    server = DemoServer(tmp_path_factory.mktemp("sms"), env={
+        "SWITCHBOARD_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:9/sms",
+        "SWITCHBOARD_NOTIFY_WEBHOOK_SECRET": "s" * 32}).start()
+    yield server
+    server.stop()
+
+
+def test_a_caller_gets_a_phone_ticket(browser: Any, sms_server: DemoServer) -> None:
+    demo_server = sms_server  # texts can go out here (a webhook is configured)
     ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
     try:
         console = ctx.new_page()
@@ -58,5 +70,23 @@ def test_a_caller_gets_a_phone_ticket(browser: Any, demo_server: DemoServer) -> 
         console.locator("#issue-go").click()
         console.locator("#issued:not([hidden])").wait_for(timeout=WAIT_MS)
         assert read_out.inner_text() == "请把号码告诉来电人。没有手机号，叫号前无法发短信提醒。"
+    finally:
+        ctx.close()
+
+
+def test_no_text_is_promised_without_a_gateway(browser: Any, demo_server: DemoServer) -> None:
+    """No notification webhook: the console must not tell the caller a text will come."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
+    try:
+        console = ctx.new_page()
+        console.goto(demo_server.page_url("counter:5", lang="en"))
+        console.locator("#issue-open").click()
+        console.locator("#issue-how button", has_text="On the phone").click()
+        console.locator("#issue-phone").fill("+8613800002222")
+        console.locator("#issue-go").click()
+        console.locator("#issued:not([hidden])").wait_for(timeout=WAIT_MS)
+        assert console.locator("#issued-read-out").inner_text() == (
+            "Read the number to the caller. No texts can be sent from here (no SMS gateway is "
+            "set up): ask them to note it.")
     finally:
         ctx.close()

@@ -55,3 +55,8 @@ async def test_static_files_are_compressed_for_phones(server: Server) -> None:
     assert int(r.headers["content-length"]) < len(r.content) / 2  # decoded by httpx
     plain = await server.client.get("/static/js/i18n.js", headers={"Accept-Encoding": "identity"})
     assert "content-encoding" not in plain.headers and plain.content == r.content
+
+
+async def test_a_405_under_static_says_no_empty_allow(server: Server) -> None:
+    r = await server.client.delete("/static/js/ticket.js")
+    assert r.status_code == 405 and r.headers.get("allow", "GET") != ""

@@ -322,7 +322,9 @@ async function issue(ev) {
   $('issued-scan').hidden = byPhone;
   $('issued-print').hidden = byPhone;
   $('issued-read-out').hidden = !byPhone;
-  setText($('issued-read-out'), byPhone ? t(phone ? 'issued_read_out_sms' : 'issued_read_out', { phone }) : '');
+  // Texts go out only where a gateway is set up (boot.sms): never promise one that won't come.
+  const readOut = !phone ? 'issued_read_out' : boot.sms ? 'issued_read_out_sms' : 'issued_read_out_nosms';
+  setText($('issued-read-out'), byPhone ? t(readOut, { phone }) : '');
   if (!byPhone) $('issued-qr').src = `/qr.svg?data=${encodeURIComponent(new URL(tk.tracker, location.origin).href)}`;
   $('issued-qr').alt = t('scan');
   setText($('issued-scan'), t('scan'));
