@@ -266,7 +266,7 @@ async def create_job(request: Request) -> Response:
     async def make() -> tuple[int, Any]:
         return 201, _with_token(request, await _engine(request).create_job(region, req, _actor(p)))
     c = ctx(request)
-    return await idempotency.once(c.redis, f"job:{region}", p.subject,
+    return await idempotency.once(c.redis, f"job:{region}", idempotency.caller(p),
                                   idempotency.header_key(request), req,
                                   c.settings.idempotency_ttl_s, make)
 
@@ -362,7 +362,7 @@ async def create_batch(request: Request) -> Response:
     async def make() -> tuple[int, Any]:
         return 201, await _engine(request).create_batch(oid, req, _actor(p))
     c = ctx(request)
-    return await idempotency.once(c.redis, f"batch:{oid}", p.subject,
+    return await idempotency.once(c.redis, f"batch:{oid}", idempotency.caller(p),
                                   idempotency.header_key(request), req,
                                   c.settings.idempotency_ttl_s, make)
 

@@ -40,6 +40,13 @@ def header_key(request: Request) -> str | None:
     return key
 
 
+def caller(p: Any) -> str:
+    """Whose keys: the token's role and scope with its subject (subjects are free text: two
+    organisations given the same one must not share keys)."""
+    scope = p.org or p.region or p.site or ""
+    return f"{p.role}/{scope}/{p.subject}"
+
+
 def _redis_key(kind: str, subject: str, key: str) -> str:
     digest = hashlib.sha256(f"{subject}\0{key}".encode()).hexdigest()[:40]
     return f"{ROOT}:idem:{kind}:{digest}"
@@ -75,5 +82,8 @@ async def once(redis: Redis, kind: str, subject: str, key: str | None, request_b
 
 
 def _response(status: int, body: bytes, replayed: bool = False) -> Response:
-    return Response(body, status_code=status, media_type="application/json",
-                    headers={"Idempotent-Replayed": "true"} if replayed else None)
+    # Answers here hold tokens (a job's customer token): never kept by a cache.
+    headers = {"Cache-Control": "no-store"}
+    if replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return Response(body, status_code=status, media_type="application/json", headers=headers)

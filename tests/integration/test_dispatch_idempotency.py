@@ -148,3 +148,20 @@ async def test_a_job_stored_is_answered_even_if_its_recompute_is_not_queued(
                                Actor("dispatcher", "test"))  # type: ignore[arg-type]
     assert job["status"] == "new"
     assert await redis.sismember("sb:{region:city}:pending", job["id"])  # type: ignore[misc]
+
+
+async def test_keys_are_per_organisation_not_per_free_text_subject(srv: Server) -> None:
+    """Two organisations whose tokens happen to share a subject do not share keys (one was
+    told 422, and so that the other had used the key: review)."""
+    c, admin = srv.client, srv.auth("admin")
+    for org in ("city.acme", "city.beta"):
+        await c.put(f"/v1/orgs/{org}", json={"name": org}, headers=admin)
+    made = []
+    for org, n in (("city.acme", 2), ("city.beta", 1)):
+        r = await c.post(f"/v1/orgs/{org}/batches", json={"jobs": [WHERE] * n},
+                         headers={**srv.auth("org", org=org, subject="facilities"),
+                                  "Idempotency-Key": "monday"})
+        assert r.status_code == 201 and "idempotent-replayed" not in r.headers, r.text
+        assert r.headers["cache-control"] == "no-store"
+        made.append(r.json()["id"])
+    assert made[0] != made[1]
