@@ -126,11 +126,20 @@ class Engine:
         states = await pipe.execute()
         out: dict[str, Any] = msgspec.to_builtins(c.config)
         out["id"] = site
+        out["version"] = config_version(c.config)
         out.setdefault("counters", [])  # defaults are omitted when encoding
         for ctr, st in zip(out["counters"], states, strict=True):
             ctr["state"] = st.get(b"state", b"closed").decode()
             ctr["ticket"] = st.get(b"ticket", b"").decode() or None
         return out
+
+    async def version(self, site: str) -> str:
+        """The site document's version (``GET`` answers it; a ``PUT`` carrying an older one
+        is refused: someone else saved meanwhile)."""
+        raw = await self.store.redis.get(keys.prefix(site) + "config")  # not the cache
+        if raw is None:
+            raise UnknownSite(f"unknown site {site}")
+        return config_version(msgspec.json.decode(raw, type=SiteConfig))
 
     async def sites(self) -> list[str]:
         members = await self.store.redis.smembers(keys.SITES)  # type: ignore[misc]
@@ -342,3 +351,8 @@ def _site_of(ticket_id: str) -> str:
 def _same_site(site: str, ticket_id: str) -> None:
     if keys.site_of_ticket(ticket_id) != site:
         raise UnknownTicket(f"ticket {ticket_id} is not at site {site}")
+
+
+def config_version(cfg: SiteConfig) -> str:
+    """A site document's version: a digest of what is stored."""
+    return hashlib.sha256(msgspec.json.encode(cfg)).hexdigest()[:16]

@@ -228,6 +228,12 @@ class TooLate(Conflict):
     code = "too_late"
 
 
+class SiteChanged(Conflict):
+    """The site was saved by someone else since the document being put was read."""
+
+    code = "site_changed"
+
+
 class ScheduleChanged(Conflict):
     """The booking schedule or the booking changed while the request was decided; retry."""
 

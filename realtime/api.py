@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from queueing.errors import BadRequest, Forbidden, UnknownTicket
+from queueing.errors import BadRequest, Forbidden, SiteChanged, UnknownSite, UnknownTicket
 from queueing.keys import site_of_ticket
 from queueing.model import (
     CloseDayRequest,
@@ -45,21 +45,36 @@ async def put_site(request: Request) -> Response:
     site = request.path_params["site"]
     c = ctx(request)
     raw = await read_body(request, c.settings.max_document_bytes)
-    cfg = decode(without_live_fields(raw, site), SiteConfig)
+    body, version = without_live_fields(raw, site)
+    cfg = decode(body, SiteConfig)
+    if version is not None:
+        try:
+            now = await c.engine.version(site)
+        except UnknownSite:
+            now = None
+        if now != version:  # (a small window remains between this and the write)
+            raise SiteChanged("the site was saved by someone else since this document was "
+                              "read: read it again (or put it without its version to replace "
+                              "theirs)", current=now, field="version")
     await c.engine.put_site(_ident(site), cfg, actor(p))
     return _json(await c.engine.site(site))
 
 
-def without_live_fields(raw: bytes, site: str) -> bytes:
-    """What ``GET /v1/sites/{site}`` adds to the document — its ``id`` and each counter's
-    live ``state`` and ``ticket`` — is accepted and ignored, so a site read can be edited
-    and put back as it is. An ``id`` naming another site is refused."""
+def without_live_fields(raw: bytes, site: str) -> tuple[bytes, str | None]:
+    """What ``GET /v1/sites/{site}`` adds to the document — its ``id``, its ``version`` and
+    each counter's live ``state`` and ``ticket`` — is accepted and set aside, so a site read
+    can be edited and put back as it is; the version, if given, must still be the site's
+    (else ``409 site_changed``: another admin saved meanwhile). An ``id`` naming another site
+    is refused."""
     try:
         doc = msgspec.json.decode(raw)
     except msgspec.DecodeError:
-        return raw  # decode() says what is wrong with it
+        return raw, None  # decode() says what is wrong with it
     if not isinstance(doc, dict):
-        return raw
+        return raw, None
+    version = doc.pop("version", None)
+    if version is not None and not isinstance(version, str):
+        raise BadRequest("version is the string GET answered", field="version")
     if "id" in doc:
         if doc["id"] != site:
             raise BadRequest(f"the document's id {str(doc['id'])[:64]!r} is not the site "
@@ -69,7 +84,7 @@ def without_live_fields(raw: bytes, site: str) -> bytes:
         if isinstance(ctr, dict):
             ctr.pop("state", None)
             ctr.pop("ticket", None)
-    return msgspec.json.encode(doc)
+    return msgspec.json.encode(doc), version
 
 
 async def get_site(request: Request) -> Response:

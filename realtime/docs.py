@@ -52,7 +52,7 @@ register(
     Operation("get", "/v1/sites", "List sites", "admin"),
     Operation("put", "/v1/sites/{site}", "Create or replace a site (idempotent)", "admin",
               SiteConfig, errors=("bad_request", "unknown_field", "service_in_use",
-                                  "counter_busy", "payload_too_large")),
+                                  "counter_busy", "payload_too_large", "site_changed")),
     Operation("get", "/v1/sites/{site}", "A site with its counters' current state",
               "admin, or agent/kiosk/display/supervisor of the site", errors=("unknown_site",)),
     Operation("post", "/v1/sites/{site}/tickets", "Take a ticket", "kiosk or agent of the site",

@@ -311,3 +311,29 @@ def test_by_keyboard_and_a_busy_counter(context: Any, demo_server: DemoServer) -
     assert row(page, "counter", "3").count() == 1
     assert page.locator("#save-status").inner_text() == "No changes."
     demo_server.counter("3", "complete")
+
+
+def test_another_admins_save_is_not_undone_silently(context: Any,
+                                                    demo_server: DemoServer) -> None:
+    """Page A read the site; admin B saved a change; A's save put back the whole document it
+    had read and undid B's change without a word (review). Now A is told, keeps its edits,
+    and a second save replaces B's change knowingly."""
+    page = open_setup(context, demo_server)
+    row(page, "service", "cashier").get_by_label("Name (English)").fill("Payments")
+    other = site(demo_server)
+    other.pop("version")  # admin B, replacing on purpose
+    other["services"][0]["name"] = {"zh": "内科门诊", "en": "Outpatients"}
+    r = httpx.put(f"{demo_server.base}/v1/sites/demo", json=other, timeout=10,
+                  headers={"Authorization": f"Bearer {admin(demo_server)}"})
+    assert r.status_code == 200, r.text
+    page.locator("#save").click()
+    page.get_by_text("Someone else saved this site after this page read it").first.wait_for(
+        timeout=WAIT_MS)
+    now = site(demo_server)
+    assert now["services"][0]["name"]["en"] == "Outpatients"  # B's change stands
+    assert row(page, "service", "cashier").get_by_label("Name (English)").input_value() == \
+        "Payments"  # A's edit is kept
+    page.locator("#save").click()  # knowingly
+    page.locator("#save-status", has_text="Saved.").wait_for(timeout=WAIT_MS)
+    cashier = next(s for s in site(demo_server)["services"] if s["id"] == "cashier")
+    assert cashier["name"]["en"] == "Payments"

@@ -37,10 +37,20 @@ async def test_a_site_read_can_be_put_back(server: Server) -> None:
     # The live state is the server's, not the document's.
     assert [(c["id"], c["state"], c["ticket"]) for c in after["counters"]] == [
         (c["id"], c["state"], c["ticket"]) for c in doc["counters"]]
+    # Someone else saves in between: putting the old document back is refused, not a
+    # silent undo of their change; without its version it replaces theirs on purpose.
+    assert after["version"] != doc["version"]
+    stale = dict(doc)
+    r = await server.client.put("/v1/sites/demo", json=stale, headers=admin)
+    assert (r.status_code, r.json()["code"]) == (409, "site_changed")
+    assert r.json()["details"]["current"] == after["version"]
+    assert (await server.client.get("/v1/sites/demo", headers=admin)).json()[
+        "services"][0]["name"]["zh"] == "内科门诊"
     doc["id"] = "elsewhere"
     r = await server.client.put("/v1/sites/demo", json=doc, headers=admin)
     assert (r.status_code, r.json()["code"]) == (400, "bad_request")
     doc.pop("id")
+    doc.pop("version")
     doc["counters"][0]["colour"] = "red"  # other unknown fields are still refused
     r = await server.client.put("/v1/sites/demo", json=doc, headers=admin)
     assert (r.status_code, r.json()["code"]) == (400, "unknown_field")

@@ -192,6 +192,7 @@ export function placeError(err, before, after) {
   const top = /\$\.(name|timezone)\b/.exec(msg) || (field === 'timezone' ? [null, 'timezone'] : null);
   if (top) return { section: 'site', key: top[1] };
   const gone = (kind, id) => (before?.[kind] ?? []).some((x) => x.id === id) && !(after?.[kind] ?? []).some((x) => x.id === id);
+  if (err?.code === 'site_changed') return { section: 'save' };
   if (err?.code === 'service_in_use') {
     const id = /service (\S+)/.exec(msg)?.[1];
     return { section: 'services', restore: gone('services', id) ? id : null };
@@ -237,6 +238,12 @@ async function save(ev) {
   }
   // Refused: the working copy stays as it is; the error goes next to what it is about.
   refusal = r.data ?? { code: 'network', message: t('err_network') };
+  if (refusal.code === 'site_changed') {
+    // Another admin saved since this page read the site: say so; saving again (with their
+    // version) replaces their changes knowingly, reloading shows them (and drops these).
+    refusal = { ...refusal, message: t('st_site_changed') };
+    doc.version = refusal.details?.current ?? doc.version;
+  }
   placed = r.status === 0 || r.status === 401 || r.status === 403 ? { section: 'save' } : placeError(refusal, saved, body);
   render();
   if (r.status === 401) { // expired or revoked: sign in again; the edits wait in this tab
