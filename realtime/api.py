@@ -22,7 +22,7 @@ from queueing.model import (
 )
 from realtime import ratelimit
 from realtime.auth import Principal, make_token
-from realtime.body import decode, json_body, read_body
+from realtime.body import decode, json_body, read_back, read_body
 from realtime.context import actor, ctx, principal
 
 log = logging.getLogger("switchboard.http")
@@ -64,27 +64,13 @@ def without_live_fields(raw: bytes, site: str) -> tuple[bytes, str | None]:
     """What ``GET /v1/sites/{site}`` adds to the document — its ``id``, its ``version`` and
     each counter's live ``state`` and ``ticket`` — is accepted and set aside, so a site read
     can be edited and put back as it is; the version, if given, must still be the site's
-    (else ``409 site_changed``: another admin saved meanwhile). An ``id`` naming another site
-    is refused."""
-    try:
-        doc = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return raw, None  # decode() says what is wrong with it
-    if not isinstance(doc, dict):
-        return raw, None
-    version = doc.pop("version", None)
+    (else ``409 site_changed``: another admin saved meanwhile)."""
+    body, aside = read_back(raw, site, "site", ("version",),
+                            {"counters": ("state", "ticket")})
+    version = aside.get("version")
     if version is not None and not isinstance(version, str):
         raise BadRequest("version is the string GET answered", field="version")
-    if "id" in doc:
-        if doc["id"] != site:
-            raise BadRequest(f"the document's id {str(doc['id'])[:64]!r} is not the site "
-                             f"{site!r} of the URL", field="id")
-        del doc["id"]
-    for ctr in doc.get("counters") or []:
-        if isinstance(ctr, dict):
-            ctr.pop("state", None)
-            ctr.pop("ticket", None)
-    return msgspec.json.encode(doc), version
+    return body, version
 
 
 async def get_site(request: Request) -> Response:

@@ -74,3 +74,28 @@ def _plain_words(text: str) -> str:
 
 async def json_body(request: Request, into: type[T], limit: int, allow_empty: bool = False) -> T:
     return decode(await read_body(request, limit), into, allow_empty)
+
+
+def read_back(raw: bytes, ident: str, what: str, top: tuple[str, ...] = (),
+              nested: dict[str, tuple[str, ...]] | None = None
+              ) -> tuple[bytes, dict[str, object]]:
+    """A document as its ``GET`` answered it, made fit to ``PUT`` back: its ``id`` (which
+    must be ``ident``, the URL's ``what``) and the read-only fields ``top`` (and, in each
+    item of a list ``nested`` names, those fields) are set aside and returned. A body that is
+    not a JSON object goes on as it is: ``decode`` says what is wrong with it."""
+    try:
+        doc = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        return raw, {}
+    if not isinstance(doc, dict):
+        return raw, {}
+    if doc.get("id", ident) != ident:
+        raise BadRequest(f"the document's id {str(doc['id'])[:64]!r} is not the {what} "
+                         f"{ident!r} of the URL", field="id")
+    aside = {k: doc.pop(k) for k in ("id", *top) if k in doc}
+    for list_key, fields in (nested or {}).items():
+        for item in doc.get(list_key) or []:
+            if isinstance(item, dict):
+                for f in fields:
+                    item.pop(f, None)
+    return msgspec.json.encode(doc), aside

@@ -31,7 +31,7 @@ from dispatch.recompute import WHOLE
 from queueing.errors import Forbidden
 from realtime import idempotency
 from realtime.auth import Principal, make_token
-from realtime.body import decode, json_body, read_body
+from realtime.body import decode, json_body, read_back, read_body
 from realtime.context import ctx, principal
 from realtime.docs import Operation, register
 
@@ -82,28 +82,12 @@ async def put_region(request: Request) -> Response:
     p.require("admin")
     region = request.path_params["region"]
     raw = await read_body(request, _document_limit(request))
-    cfg = decode(_without_live_fields(raw, region), RegionConfig)
+    # What GET answers (its id, counts and plan state) can be put back as it is.
+    body, _ = read_back(raw, region, "region", ("technicians", "open_jobs", "plan"))
+    cfg = decode(body, RegionConfig)
     eng = _engine(request)
     await eng.put_region(region, cfg, _actor(p))
     return _json(await eng.region(region))
-
-
-def _without_live_fields(raw: bytes, region: str) -> bytes:
-    """What ``GET /v1/regions/{region}`` adds — its ``id``, ``technicians``, ``open_jobs``
-    and ``plan`` — is accepted and ignored, so a region read can be edited and put back as
-    it is. An ``id`` naming another region is refused."""
-    try:
-        doc = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        return raw  # decode() says what is wrong with it
-    if not isinstance(doc, dict):
-        return raw
-    if doc.get("id", region) != region:
-        raise BadRequest(f"the document's id {str(doc['id'])[:64]!r} is not the region "
-                         f"{region!r} of the URL", field="id")
-    for live in ("id", "technicians", "open_jobs", "plan"):
-        doc.pop(live, None)
-    return msgspec.json.encode(doc)
 
 
 async def get_region(request: Request) -> Response:

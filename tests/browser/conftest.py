@@ -194,3 +194,14 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     server = DemoServer(tmp_path_factory.mktemp("demo")).start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def sms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    """A demo server with a notification webhook configured (never reached: the pages only
+    need to know texts can go out)."""
+    server = DemoServer(tmp_path_factory.mktemp("sms"), env={
+        "SWITCHBOARD_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:9/sms",
+        "SWITCHBOARD_NOTIFY_WEBHOOK_SECRET": "s" * 32}).start()
+    yield server
+    server.stop()

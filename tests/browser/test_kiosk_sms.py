@@ -5,7 +5,6 @@ gateway); the number is cleared when the kiosk goes back to the start."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +16,6 @@ from tests.browser.conftest import DemoServer, wait_js
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 15000
-
-
-@pytest.fixture(scope="module")
-def sms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    # The webhook is never reached here: the kiosk only needs to know one is configured.
-    server = DemoServer(tmp_path_factory.mktemp("sms"), env={
-        "SWITCHBOARD_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:9/sms",
-        "SWITCHBOARD_NOTIFY_WEBHOOK_SECRET": "s" * 32}).start()
-    yield server
-    server.stop()
 
 
 def _redis(server: DemoServer) -> Redis:

@@ -4,7 +4,6 @@ the next form starts at the desk again."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,16 +13,6 @@ from tests.browser.conftest import DemoServer
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 30000
-
-
-@pytest.fixture(scope="module")
-def sms_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    # The webhook is never reached here: the console only needs to know one is configured.
-    server = DemoServer(tmp_path_factory.mktemp("sms"), env={
-        "SWITCHBOARD_NOTIFY_WEBHOOK_URL": "http://127.0.0.1:9/sms",
-        "SWITCHBOARD_NOTIFY_WEBHOOK_SECRET": "s" * 32}).start()
-    yield server
-    server.stop()
 
 
 def test_a_caller_gets_a_phone_ticket(browser: Any, sms_server: DemoServer) -> None:
