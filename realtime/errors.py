@@ -28,7 +28,9 @@ HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "n
 
 async def domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, SwitchboardError)  # registered for SwitchboardError only
-    retry = exc.details.get("retry_after_s") if exc.status in (429, 503) else None
+    # A temporary error that knows when to try again (429, 503, a 409 "still in progress")
+    # says so in the header too.
+    retry = exc.details.get("retry_after_s") if exc.temporary else None
     return JSONResponse(exc.to_dict(), status_code=exc.status,
                         headers={"Retry-After": str(retry)} if retry else None)
 

@@ -5,7 +5,7 @@ A partner's back end that timed out on ``POST /v1/regions/{region}/jobs`` retrie
 the same key and body it gets the first answer again (``Idempotent-Replayed: true``) instead
 of a second technician being sent. Keys are per caller (the token's subject) and per kind
 of call; the same key with another body is ``422 idempotency_mismatch``; a retry that comes
-while the first is still being made is ``409 conflict`` (temporary: retry in a second). A
+while the first is still being made is ``409 conflict`` (temporary, with ``Retry-After``). A
 call that fails releases its key (nothing was made). The answer is kept for
 ``SWITCHBOARD_IDEMPOTENCY_TTL_S``.
 """
@@ -13,6 +13,7 @@ call that fails releases its key (nothing was made). The answer is kept for
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -25,12 +26,22 @@ from queueing.errors import BadRequest, Conflict, IdempotencyMismatch
 from queueing.keys import ROOT
 
 PENDING_TTL_S = 60  # a creating call that died holds its key no longer than this
+# A call still being made usually ends within a second: the pending key's TTL is only the
+# bound for one that died, so ``Retry-After`` is that TTL, capped to this.
+RETRY_AFTER_MAX_S = 2
 
 
 class InProgress(Conflict):
-    """The first call with this key is still being made."""
+    """The first call with this key is still being made (``details.retry_after_s``: when
+    to try again, also sent as ``Retry-After``)."""
 
     temporary = True
+
+
+def retry_after_s(pttl_ms: int, most_s: int) -> int:
+    """Seconds until a lock with ``pttl_ms`` left is worth trying again: its remaining TTL
+    in whole seconds, 1 to ``most_s`` (a lock without a TTL, or gone: 1)."""
+    return max(1, min(most_s, math.ceil(pttl_ms / 1000)))
 
 
 def header_key(request: Request) -> str | None:
@@ -62,13 +73,17 @@ async def once(redis: Redis, kind: str, subject: str, key: str | None, request_b
     rkey = _redis_key(kind, subject, key)
     pending = msgspec.json.encode({"fp": fp})
     if not await redis.set(rkey, pending, nx=True, ex=PENDING_TTL_S):
-        raw = await redis.get(rkey)
+        pipe = redis.pipeline(transaction=True)
+        pipe.get(rkey)
+        pipe.pttl(rkey)
+        raw, pttl = await pipe.execute()
         seen = msgspec.json.decode(raw) if raw else {}
         if seen.get("fp") not in (None, fp):
             raise IdempotencyMismatch("this Idempotency-Key was used with another request")
         if "status" not in seen:
             raise InProgress("a request with this Idempotency-Key is still being made; "
-                             "retry in a second")
+                             "retry in a second",
+                             retry_after_s=retry_after_s(pttl, RETRY_AFTER_MAX_S))
         return _response(seen["status"], seen["body"].encode(), replayed=True)
     try:
         status, body = await make()

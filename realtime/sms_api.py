@@ -54,6 +54,7 @@ from realtime.auth import Principal
 from realtime.body import json_body
 from realtime.context import Context, actor, ctx, principal
 from realtime.docs import Operation, register
+from realtime.idempotency import retry_after_s
 
 log = logging.getLogger("switchboard.sms")
 
@@ -152,7 +153,10 @@ async def number_lock(c: Context, site: str, number: str) -> AsyncIterator[None]
     deadline = time.monotonic() + LOCK_WAIT_S
     while not await c.redis.set(key, token, nx=True, px=LOCK_TTL_MS):
         if time.monotonic() > deadline:
-            raise InProgress("another text from this number is being answered; retry")
+            # Retry once the holder's lock is gone at the latest (it expires by itself).
+            left = await c.redis.pttl(key)
+            raise InProgress("another text from this number is being answered; retry",
+                             retry_after_s=retry_after_s(left, LOCK_TTL_MS // 1000))
         await asyncio.sleep(0.02)
     try:
         yield
@@ -161,6 +165,9 @@ async def number_lock(c: Context, site: str, number: str) -> AsyncIterator[None]
 
 
 class InProgress(Conflict):
+    """Another text of the number held the lock longer than LOCK_WAIT_S (409, temporary,
+    ``Retry-After``: the lock's remaining TTL)."""
+
     temporary = True
 
 
@@ -412,7 +419,7 @@ register(
               "CANCEL, STOP, HELP; also in Chinese", "admin, or a partner of the site whose "
               "channels include sms", SmsMessage, 200,
               ("bad_request", "unknown_field", "unknown_site", "forbidden",
-               "payload_too_large")),
+               "payload_too_large", "conflict")),
     Operation("get", "/v1/sites/{site}/sms/outbox", "The demo only (serve --demo, no "
               "gateway): the texts the worker would have sent `number`, oldest first, at most "
               "50: {messages: [notification]}", "admin, or a partner of the site whose channels "
