@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from queueing.keys import site_of_ticket
 from queueing.model import announcement, display_name
+from queueing.tickets import iso
 from queueing.view import SiteView
 from realtime.auth import Principal
 from realtime.hub.entry import Entry
@@ -222,7 +224,10 @@ class Ticket:
         if t["status"] == "cancelled" and t.get("cancel_reason"):
             out["cancel_reason"] = t["cancel_reason"]  # the page says why
         if t.get("appointment_ms"):  # booked: the holder's page shows the time
-            out["appointment_at"] = _iso(int(float(t["appointment_ms"])))
+            # As GET /v1/tickets/{id} gives it (the site's offset, to the second): it is a
+            # time of day someone was given, not a moment of the live queue.
+            out["appointment_at"] = iso(int(float(t["appointment_ms"])),
+                                        ZoneInfo(v.config.timezone))
         if t["status"] in ("called",) and t.get("counter"):
             ctr = v.config.counter(t["counter"])
             out["counter_name"] = _names(v, ctr.name if ctr else None, t["counter"])

@@ -1,5 +1,6 @@
 """The ticket topic carries what ``GET /v1/tickets/{id}`` does for a booked ticket: its
-appointment time (the holder's page had to make a second request for it)."""
+appointment time (the holder's page had to make a second request for it), in the same form
+(the site's offset: the topic gave UTC while GET gave local time)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,11 @@ async def test_a_booked_ticket_shows_its_appointment_on_its_topic(server: Server
     async with websockets.connect(ws_url(server, t["token"]), subprotocols=[JSON]) as ws:
         snap = await ask(ws, {"op": "subscribe", "topic": f"ticket:{t['id']}", "id": 1})
         assert snap["op"] == "snapshot"
+        # The same string GET gives: the site's offset (the demo: +08:00), not UTC.
         got = snap["data"]["appointment_at"]
-        assert got.startswith(time.strftime("%Y-%m-%dT%H:%M", time.gmtime(at_ms / 1000)))
+        assert got == t["appointment_at"] and got.endswith("+08:00")
+        own = await server.client.get(f"/v1/tickets/{t['id']}", headers=server.auth("admin"))
+        assert own.json()["appointment_at"] == got
     async with websockets.connect(ws_url(server, walk_in["token"]), subprotocols=[JSON]) as ws:
         snap = await ask(ws, {"op": "subscribe", "topic": f"ticket:{walk_in['id']}", "id": 1})
         assert "appointment_at" not in snap["data"]
