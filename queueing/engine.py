@@ -21,6 +21,7 @@ from queueing import keys, transitions
 from queueing.errors import (
     BadRequest,
     InvalidTransition,
+    SiteChanged,
     UnknownCounter,
     UnknownService,
     UnknownSite,
@@ -85,8 +86,13 @@ class Engine:
 
     # -- sites -------------------------------------------------------------------------
 
-    async def put_site(self, site: str, cfg: SiteConfig, actor: Actor) -> dict[str, Any]:
+    async def put_site(self, site: str, cfg: SiteConfig, actor: Actor,
+                       version: str | None = None) -> dict[str, Any]:
+        """Create or replace the site's document. With ``version`` (what ``GET`` answered),
+        only if the site is still that document, checked and written in one step: else
+        ``SiteChanged`` (``details.current``), nothing written."""
         validate_site(cfg)
+        guard = await self._guard(site, version)
         svcs = {s.id: s.prefix for s in cfg.services}
         ctrs = {c.id: {"services": c.services, "weights": c.weights or {"_": 1}}
                 for c in cfg.counters}
@@ -94,13 +100,27 @@ class Engine:
                "no_show_after": cfg.policy.no_show_after_calls,
                "no_show_returns": int(cfg.policy.no_show_returns)}
         classes = {p.id: f"{i}|{int(p.preempt)}" for i, p in enumerate(cfg.priority_classes)}
-        result = await self.store.run(
-            "put_site", site, self.clock(), actor.subject, actor.via,
-            msgspec.json.encode(cfg).decode(), _json(svcs), _json(ctrs), _json(pol),
-            secrets.token_hex(4), _json(classes))
+        try:
+            result = await self.store.run(
+                "put_site", site, self.clock(), actor.subject, actor.via,
+                msgspec.json.encode(cfg).decode(), _json(svcs), _json(ctrs), _json(pol),
+                secrets.token_hex(4), _json(classes), guard)
+        except SiteChanged:  # saved by someone else between the guard's read and the script
+            raise _changed(await self.store.redis.get(keys.prefix(site) + "config")) from None
         await self.store.redis.sadd(keys.SITES, site)  # type: ignore[misc]
         self._configs.pop(site, None)
         return result
+
+    async def _guard(self, site: str, version: str | None) -> str:
+        """What ``put_site`` checks in its script: '' (no version: replace), else the SHA-1
+        of the stored document ``version`` names. The version is a digest Lua cannot compute,
+        so the script checks that the stored bytes are still the ones it was computed from."""
+        if version is None:
+            return ""
+        raw = await self.store.redis.get(keys.prefix(site) + "config")
+        if raw is None or _version(raw) != version:
+            raise _changed(raw)
+        return hashlib.sha1(raw).hexdigest()
 
     async def config(self, site: str) -> SiteConfig:
         return (await self._cached(site)).config
@@ -139,7 +159,7 @@ class Engine:
         raw = await self.store.redis.get(keys.prefix(site) + "config")  # not the cache
         if raw is None:
             raise UnknownSite(f"unknown site {site}")
-        return config_version(msgspec.json.decode(raw, type=SiteConfig))
+        return _version(raw)
 
     async def sites(self) -> list[str]:
         members = await self.store.redis.smembers(keys.SITES)  # type: ignore[misc]
@@ -356,3 +376,14 @@ def _same_site(site: str, ticket_id: str) -> None:
 def config_version(cfg: SiteConfig) -> str:
     """A site document's version: a digest of what is stored."""
     return hashlib.sha256(msgspec.json.encode(cfg)).hexdigest()[:16]
+
+
+def _version(raw: bytes) -> str:
+    return config_version(msgspec.json.decode(raw, type=SiteConfig))
+
+
+def _changed(raw: bytes | None) -> SiteChanged:
+    """``site_changed``, naming the version now stored (None: no site)."""
+    return SiteChanged("the site was saved by someone else since this document was read: "
+                       "read it again (or put it without its version to replace theirs)",
+                       current=None if raw is None else _version(raw), field="version")

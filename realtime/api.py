@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from queueing.errors import BadRequest, Forbidden, SiteChanged, UnknownSite, UnknownTicket
+from queueing.errors import BadRequest, Forbidden, UnknownTicket
 from queueing.keys import site_of_ticket
 from queueing.model import (
     CloseDayRequest,
@@ -47,16 +47,8 @@ async def put_site(request: Request) -> Response:
     raw = await read_body(request, c.settings.max_document_bytes)
     body, version = without_live_fields(raw, site)
     cfg = decode(body, SiteConfig)
-    if version is not None:
-        try:
-            now = await c.engine.version(site)
-        except UnknownSite:
-            now = None
-        if now != version:  # (a small window remains between this and the write)
-            raise SiteChanged("the site was saved by someone else since this document was "
-                              "read: read it again (or put it without its version to replace "
-                              "theirs)", current=now, field="version")
-    await c.engine.put_site(_ident(site), cfg, actor(p))
+    # With its version: only if nobody saved the site since (checked in the same step).
+    await c.engine.put_site(_ident(site), cfg, actor(p), version=version)
     return _json(await c.engine.site(site))
 
 

@@ -1,7 +1,13 @@
 -- Create or replace a site's configuration (idempotent). ARGV[4]: config JSON,
 -- ARGV[5]: {service: prefix} JSON, ARGV[6]: {counter: {services, weights}} JSON,
 -- ARGV[7]: policy JSON {factor, recall_max, no_show_after, no_show_returns}, ARGV[8]: epoch
--- to use if the site has none, ARGV[9]: {class: "rank|preempt"} JSON.
+-- to use if the site has none, ARGV[9]: {class: "rank|preempt"} JSON, ARGV[10]: '' or the
+-- SHA-1 of the stored config the caller checked its version against (a PUT with `version`):
+-- refused with site_changed unless the site is still exactly that, so the check and the
+-- write are one step.
+if ARGV[10] ~= '' and redis.sha1hex(redis.call('GET', P .. 'config') or '') ~= ARGV[10] then
+  return fail('site_changed', 'the site was saved by someone else meanwhile')
+end
 local cfg, svcs, ctrs, pol = ARGV[4], cjson.decode(ARGV[5]), cjson.decode(ARGV[6]),
   cjson.decode(ARGV[7])
 -- A service goes only once none of its tickets is open: one left waiting, at a counter or
