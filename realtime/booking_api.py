@@ -126,7 +126,8 @@ FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(9999, 12, 30)
 
 async def availability(request: Request) -> Response:
     site = request.path_params["site"]
-    principal(request).require("agent", "kiosk", "partner", "display", site=site)
+    # A booking's own token too: its page offers other times of the same site to move to.
+    principal(request).require("agent", "kiosk", "partner", "display", "booking", site=site)
     q = request.query_params
     service = q.get("service")
     if not service:
@@ -158,7 +159,10 @@ async def create_booking(request: Request) -> Response:
     eng = booking_engine(request)
     booked = await eng.book(site, req, actor(p, req.channel.value), _idempotency_key(request))
     b = booked.booking
-    body = {**b, "token": _booking_token(request, b, eng.now())}
+    token = _booking_token(request, b, eng.now())
+    # ``manage``: the person's own page for it (see, confirm, move, cancel, check in), as
+    # a ticket's ``tracker``; the partner sends it on (a text, an e-mail, its app).
+    body = {**b, "token": token, "manage": f"/booking/{b['id']}?token={token}"}
     return _json(body, 201, {"Idempotent-Replayed": "true"} if booked.replay else None)
 
 
@@ -286,13 +290,15 @@ register(
     Operation("get", "/v1/sites/{site}/availability", "Bookable slots of a service on a date: "
               "[{slot, service, resource, start, end, capacity, remaining}]; remaining is what "
               "a newcomer from `channel` (any channel if omitted) could book now",
-              "admin, or agent/kiosk/partner/display of the site",
+              "admin, or agent/kiosk/partner/display of the site, or a booking's own token "
+              "(its page offers times to move to)",
               errors=("bad_request", "unknown_service", "unknown_resource",
                       "booking_not_configured"),
               query=("service", "date", "channel", "resource")),
     Operation("post", "/v1/sites/{site}/bookings", "Book a slot (hold: keep the place until "
               "confirmed; waitlist: join the slot's waitlist if it is full). 201 with the "
-              "booking, its code, QR payload and its own token", "admin; agent, kiosk or "
+              "booking, its code, QR payload, its own token and `manage` (the person's page "
+              "for it: /booking/{id}?token=…)", "admin; agent, kiosk or "
               "partner of the site, through the channels its role allows", BookingRequest,
               201, _BOOK_ERRORS, headers=("Idempotency-Key",)),
     Operation("get", "/v1/bookings/{booking}", "A booking (status is current: a lapsed hold "

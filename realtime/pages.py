@@ -12,6 +12,7 @@ Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--
 ``/board/{site}``, ``/ticket/{id}``, ``/counter/{site}/{counter}``, ``/kiosk/{site}``,
 ``/supervise/{site}`` (the floor overview: a supervisor's or any agent's token of the site),
 ``/phone/{site}`` (a phone texting the site, for trying text to join: an sms gateway's token),
+``/booking/{id}`` (a person's own online booking: see it, confirm, move, cancel, check in),
 the dispatch pages ``/tech/{id}`` (a technician's wristband or phone), ``/track/{job}`` (the
 customer's tracking page) and ``/org/{org}`` (an enterprise dashboard), ``/qr.svg?data=…``
 (a ticket's QR code), ``/ticket-sw.js`` (the tracker's service worker, for notifications)
@@ -45,6 +46,7 @@ from dispatch import keys as dkeys
 from dispatch.engine import DispatchEngine
 from dispatch.errors import DispatchFailure, UnknownJob, UnknownOrg, UnknownTechnician
 from dispatch.model import RegionConfig
+from queueing.booking.engine import site_of_booking
 from queueing.demo import DEMO_SITE
 from queueing.errors import (
     BadRequest,
@@ -182,10 +184,34 @@ def _ticket_site(params: dict[str, str]) -> str:
 def _ticket_check(p: Principal, params: dict[str, str]) -> None:
     if p.role == "ticket":
         if p.ticket != params["ticket"]:
-            from queueing.errors import Forbidden
             raise Forbidden("this link is for another ticket")
         return
     p.require("agent", site=_ticket_site(params))
+
+
+def _booking_site(params: dict[str, str]) -> str:
+    return site_of_booking(params["booking"])
+
+
+def _booking_check(p: Principal, params: dict[str, str]) -> None:
+    if p.role == "booking":
+        if p.booking != params["booking"]:
+            raise Forbidden("this link is for another booking")
+        return
+    p.require("agent", site=_booking_site(params))
+
+
+async def _booking_boot(request: Request, site: str) -> dict[str, Any]:
+    """What the booking page needs besides the booking (which it reads with its token):
+    the resources' names (a doctor or room) and the rules of the day, so it can say when
+    check-in opens and until when, and offer only what the server would allow."""
+    s = await booking_engine(request).schedule(site)
+    p = s.config.policy
+    return {"booking_site": {
+        "resources": [{"id": r.id, "name": r.name} for r in s.config.resources],
+        "policy": {"early_check_in_s": p.early_check_in_s, "grace_s": p.grace_s,
+                   "late_walk_in": p.late_walk_in, "horizon_days": p.horizon_days,
+                   "book_until_s": p.book_until_s, "keep_place": p.keep_place}}}
 
 
 # -- dispatch pages -------------------------------------------------------------------------
@@ -434,6 +460,8 @@ ROUTES: list[BaseRoute] = [
     Route("/board/{site}", page("board", lambda p: p["site"], lambda pr, p: pr.require(
         "display", "agent", "kiosk", "supervisor", site=p["site"])), methods=["GET"]),
     Route("/ticket/{ticket}", page("ticket", _ticket_site, _ticket_check), methods=["GET"]),
+    Route("/booking/{booking}", page("booking", _booking_site, _booking_check, _booking_boot),
+          methods=["GET"]),
     Route("/counter/{site}/{counter}", page("counter", lambda p: p["site"], lambda pr, p:
                                             pr.require_counter(p["site"], p["counter"]),
                                             _counter_boot),

@@ -173,6 +173,20 @@ async def test_booking_round_trip_with_its_own_token(bserver: Server) -> None:
     assert b["status"] == "held"
     own = {"Authorization": f"Bearer {b['token']}"}
     assert (await c.get(f"/v1/bookings/{b['id']}", headers=own)).json()["status"] == "held"
+    # Its own page (`manage`), and the site's free times to move to, with its own token;
+    # another site's are not its to read.
+    assert b["manage"] == f"/booking/{b['id']}?token={b['token']}"
+    page = await c.get(b["manage"])
+    assert page.status_code == 200 and '"booking_site"' in page.text
+    assert '"early_check_in_s":3600' in page.text and '"name":"Dr One"' in page.text
+    mine = await c.get(f"/v1/sites/demo/availability?service=internal&date={day}&channel=app",
+                       headers=own)
+    assert mine.status_code == 200 and [x["slot"] for x in mine.json()] == [
+        x["slot"] for x in rows]
+    assert mine.json()[0]["remaining"] == 7  # its own held place is taken
+    other_site = await c.get(f"/v1/sites/elsewhere/availability?service=internal&date={day}",
+                             headers=own)
+    assert other_site.status_code == 403
     assert (await c.post(f"/v1/bookings/{b['id']}/confirm", headers=own)).json()[
         "status"] == "confirmed"
     moved = await c.post(f"/v1/bookings/{b['id']}/reschedule", json={"slot": rows[3]["slot"]},
@@ -182,6 +196,8 @@ async def test_booking_round_trip_with_its_own_token(bserver: Server) -> None:
                          "customer": "someone else", "channel": "app"},
                          headers=bserver.auth("partner", site="demo"))
     assert (await c.get(f"/v1/bookings/{other.json()['id']}", headers=own)).status_code == 403
+    refused = await c.get(f"/booking/{other.json()['id']}?token={b['token']}")
+    assert refused.status_code == 403 and '"code":"forbidden"' in refused.text
     # A partner acts on the bookings it made, not on others'.
     foreign = bserver.auth("partner", site="demo", subject="partner:other")
     assert (await c.get(f"/v1/bookings/{b['id']}", headers=foreign)).status_code == 403

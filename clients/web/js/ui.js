@@ -195,4 +195,24 @@ export function toaster(parent) {
   };
 }
 
+/** t(key, vars) over a page's own table ({en, zh}) first, then the shared one (i18n.js). */
+export function layeredTranslator(own, lang) {
+  const shared = translator(lang);
+  const table = own[lang === 'zh' ? 'zh' : 'en'];
+  return (key, vars = {}) => (key in table
+    ? table[key].replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m))
+    : shared(key, vars));
+}
+
+/** Whether a link's token has passed its `exp` (read, not verified: only to choose words). */
+export function linkExpired(jwt, nowMs = Date.now()) {
+  try {
+    const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const exp = JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '='))).exp;
+    return typeof exp === 'number' && exp * 1000 <= nowMs;
+  } catch {
+    return false;
+  }
+}
+
 export { nameIn };

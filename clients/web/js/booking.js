@@ -1,0 +1,505 @@
+// A person's own appointment (/booking/{id}?token=…), the link a partner app, a text or an
+// e-mail hands on when the booking is made (`manage` in the answer). What, when, with whom;
+// its state in words; confirm a held or offered place; move it to another free time (the
+// site's live availability, for the booking's own channel); cancel; on the day, check in
+// from the phone (within the site's check-in window) and go on to the ticket page. When a
+// doctor or room is suspended, the alternatives the server found come first, one tap each.
+// Live through `booking:{id}` (docs/appointments.md); every action is the booking's REST API.
+import { Client } from './client.js';
+import { BOOKING_STRINGS } from './booking-strings.js';
+import { formatTime, nameIn } from './i18n.js';
+import { api, connectionBanner, errorScreen, h, language, langSwitch, layeredTranslator, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
+
+/** The shared translator, with this page's own words first. */
+export const bookingTranslator = (l) => layeredTranslator(BOOKING_STRINGS, l);
+
+const ms = (iso) => (iso ? new Date(iso).getTime() : NaN);
+
+/** YYYY-MM-DD of an instant in the site's zone (what availability's `date` means). */
+export function localDay(when, timeZone) {
+  const d = new Date(when);
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  } catch {
+    return d.toISOString().slice(0, 10);
+  }
+}
+
+/** The next calendar day of a YYYY-MM-DD string, `n` days on. */
+export function addDays(day, n) {
+  const d = new Date(`${day}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** "Today", "Tomorrow" or "Tue 8 Dec" / "12月8日 周二", in the site's zone, as of `nowMs`. */
+export function dayLabel(when, lang, timeZone, nowMs, tr = bookingTranslator(lang)) {
+  const day = localDay(when, timeZone);
+  const today = localDay(nowMs, timeZone);
+  if (day === today) return tr('today');
+  if (day === addDays(today, 1)) return tr('tomorrow');
+  const opts = { weekday: 'short', day: 'numeric', month: 'short' };
+  const d = new Date(when);
+  try {
+    return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { ...opts, timeZone }).format(d);
+  } catch {
+    return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', opts).format(d);
+  }
+}
+
+/** "Tomorrow 10:30–10:45": a slot's day and times in the site's zone. */
+export function whenLabel(b, lang, timeZone, nowMs, tr = bookingTranslator(lang)) {
+  const day = dayLabel(b.start, lang, timeZone, nowMs, tr);
+  const end = b.end ? `–${formatTime(b.end, lang, timeZone)}` : '';
+  return `${day} ${formatTime(b.start, lang, timeZone)}${end}`;
+}
+
+/**
+ * When this booking may be checked in, as the server decides it (queueing/booking/rules.py
+ * `arrival`): `early` before start − early_check_in_s, `open` until start + grace_s, then
+ * `walk_in` for the rest of the same local day where the site takes late arrivals as
+ * walk-ins, else `closed`. `opens` is the first moment check-in is possible.
+ */
+export function checkInWindow(b, policy, nowMs, timeZone) {
+  const start = ms(b.start);
+  const opens = start - (policy?.early_check_in_s ?? 3600) * 1000;
+  const closes = start + (policy?.grace_s ?? 900) * 1000;
+  if (nowMs < opens) return { state: 'early', opens };
+  if (nowMs < closes) return { state: 'open', opens };
+  const sameDay = localDay(nowMs, timeZone) === localDay(start, timeZone);
+  return { state: (policy?.late_walk_in ?? true) && sameDay ? 'walk_in' : 'closed', opens };
+}
+
+const ENDED = new Set(['cancelled', 'expired', 'no_show', 'checked_in']);
+
+/** Whether the booking waits on an answer to a suspension of its doctor or room. */
+export function needsAnswer(b) {
+  return Boolean(b?.suspension && !b.suspension.answered && !['cancelled', 'expired'].includes(b.status));
+}
+
+/**
+ * What the person may do now, in the order the page shows the buttons: the primary action
+ * first (confirm, check in, open the ticket), then move and cancel. Only what the server
+ * would allow (rules.py's table): a refused tap is a worse answer than no button.
+ */
+export function actionsFor(b, policy, nowMs, timeZone) {
+  if (!b) return [];
+  const out = [];
+  const win = checkInWindow(b, policy, nowMs, timeZone);
+  switch (b.status) {
+    case 'held':
+    case 'offered':
+      out.push('confirm');
+      break;
+    case 'confirmed':
+      if (win.state === 'open' || win.state === 'walk_in') out.push('check_in');
+      break;
+    case 'no_show':
+      if (win.state === 'walk_in') out.push('walk_in');
+      break;
+    case 'checked_in':
+      if (b.ticket) out.push('open_ticket');
+      break;
+    default:
+  }
+  if (['held', 'confirmed', 'waitlisted', 'offered'].includes(b.status) && !needsAnswer(b)) out.push('move');
+  if (['held', 'confirmed', 'waitlisted', 'offered'].includes(b.status)) out.push('cancel');
+  return out;
+}
+
+/** The free times to offer for a move: open places, not the booking's own slot; the same
+ * doctor or room first, then by time. */
+export function movableSlots(slots, b) {
+  return (slots ?? [])
+    .filter((s) => s.remaining > 0 && s.slot !== b.slot && s.service === b.service)
+    .sort((x, y) => (x.resource === b.resource ? 0 : 1) - (y.resource === b.resource ? 0 : 1) || ms(x.start) - ms(y.start));
+}
+
+const boot = readBoot();
+const lang0 = language(boot);
+let { lang } = lang0;
+let t = bookingTranslator(lang);
+const site = boot.site;
+const tz = site?.timezone;
+const rules = boot.booking_site ?? {};
+const policy = rules.policy ?? {};
+const bookingId = boot.params?.booking;
+// The server's clock: check-in opens by its time, not the phone's.
+const skew = (boot.server_ms ?? Date.now()) - Date.now();
+const now = () => Date.now() + skew;
+const $ = (id) => document.getElementById(id);
+
+let booking = null;
+let updatedAt = null;
+let movedFrom = null;
+let busy = false;
+let moveDay = null;
+let moveSlots = null; // null: loading; {error}: failed; [..]: loaded
+let askYes = null;
+
+function serviceName(id) {
+  return nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
+}
+
+function resourceName(id) {
+  return nameIn((rules.resources ?? []).find((r) => r.id === id)?.name ?? id, lang);
+}
+
+function when(b) {
+  return whenLabel(b, lang, tz, now(), t);
+}
+
+function at(iso) {
+  const d = ms(iso);
+  return localDay(d, tz) === localDay(now(), tz) ? formatTime(d, lang, tz) : `${dayLabel(d, lang, tz, now(), t)} ${formatTime(d, lang, tz)}`;
+}
+
+function render() {
+  setText($('site-name'), nameIn(site.name, lang));
+  setText($('b-label'), t('label'));
+  document.title = `${t('page_title')} · ${nameIn(site.name, lang)}`;
+  const b = booking;
+  if (!b) return;
+  document.body.dataset.status = b.status;
+  setText($('b-service'), serviceName(b.service));
+  setText($('b-resource'), resourceName(b.resource));
+  setText($('b-when'), when(b));
+  const chip = $('b-state');
+  chip.className = `chip b-state st-${b.status}`;
+  setText(chip, t(`st_${b.status}`));
+  renderStatus(b);
+  renderAlternatives(b);
+  renderActions(b);
+  renderCode(b);
+  renderMove();
+  setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
+}
+
+function statusLines(b) {
+  const win = checkInWindow(b, policy, now(), tz);
+  const lines = [];
+  if (movedFrom) lines.push(t('msg_moved', { old: at(movedFrom) }));
+  switch (b.status) {
+    case 'held': lines.push(t('msg_held', { time: at(b.hold_until) })); break;
+    case 'offered': lines.push(t('msg_offered', { time: at(b.offer_until) })); break;
+    case 'waitlisted': lines.push(b.waitlist_position ? t('msg_waitlisted_n', { n: b.waitlist_position }) : t('msg_waitlisted')); break;
+    case 'confirmed':
+      lines.push(win.state === 'early' ? t('msg_confirmed_early', { opens: at(new Date(win.opens).toISOString()) }) : t('msg_confirmed_open'));
+      break;
+    case 'checked_in': {
+      const number = b.ticket_number ?? ticketNumber;
+      lines.push(number ? t(b.late ? 'msg_checked_in_late' : 'msg_checked_in', { number }) : t('msg_checked_in_plain'));
+      break;
+    }
+    case 'no_show': lines.push(win.state === 'walk_in' ? t('msg_no_show_walk_in') : t('msg_no_show')); break;
+    default: lines.push(t(`msg_${b.status}`));
+  }
+  const s = b.suspension;
+  if (s && !s.answered && !['cancelled', 'expired'].includes(b.status)) {
+    lines.push(t('susp_msg', { resource: resourceName(b.resource), from: at(s.from), until: at(s.until), reason: s.reason ?? '' }));
+    if (b.status === 'checked_in') lines.push(t('susp_checked_in'));
+    else lines.push(t(policy.keep_place === false ? 'susp_choose_plain' : 'susp_choose'));
+  }
+  return lines;
+}
+
+let ticketNumber = null; // learnt from a check-in made on this page
+
+function renderStatus(b) {
+  const el = $('status');
+  el.className = `t-status b-status st-${b.status}${needsAnswer(b) ? ' suspended' : ''}`;
+  const lines = statusLines(b);
+  replaceChildren(el, lines.map((m) => h('p', {}, m)), `${lines.join('|')}`);
+}
+
+function slotButton(s, onPick) {
+  const label = `${whenLabel(s, lang, tz, now(), t)} · ${resourceName(s.resource)}`;
+  return h('button', { type: 'button', class: 'btn b-slot', dataset: { slot: s.slot }, onclick: () => onPick(s) },
+    h('span', { class: 'b-slot-when' }, label),
+    s.remaining != null ? h('span', { class: 'b-slot-left muted' }, t('slot_left', { n: s.remaining })) : null);
+}
+
+function renderAlternatives(b) {
+  const el = $('alts');
+  const show = needsAnswer(b) && b.status !== 'checked_in';
+  el.hidden = !show;
+  if (!show) return;
+  setText($('alts-title'), t('alts_title'));
+  const alts = (b.suspension.alternatives ?? []).filter((s) => s.remaining > 0);
+  replaceChildren($('alts-list'), alts.length ? alts.map((s) => slotButton(s, askMove)) : [h('p', { class: 'muted' }, t('alts_none'))],
+    `${lang}|${JSON.stringify(alts)}`);
+}
+
+function renderActions(b) {
+  const acts = actionsFor(b, policy, now(), tz);
+  const label = { confirm: 'confirm_btn', check_in: 'checkin_btn', walk_in: 'walkin_btn', open_ticket: 'open_ticket', move: 'move_btn',
+    cancel: b.status === 'waitlisted' ? 'leave_btn' : b.status === 'offered' ? 'decline_btn' : 'cancel_btn' };
+  const handler = { confirm: doConfirm, check_in: askCheckIn, walk_in: askCheckIn, open_ticket: openTicket, move: openMove, cancel: askCancel };
+  const primary = new Set(['confirm', 'check_in', 'walk_in', 'open_ticket']);
+  const items = acts.map((a) => h('button', {
+    type: 'button', id: `act-${a}`, disabled: busy,
+    class: `btn wide ${primary.has(a) ? 'btn-primary solid' : a === 'cancel' ? 'btn-danger' : ''}`,
+    onclick: handler[a],
+  }, t(label[a])));
+  replaceChildren($('actions'), items, `${acts.join(',')}|${b.status}|${busy}|${lang}`);
+}
+
+function renderCode(b) {
+  const show = b.status === 'confirmed' || (b.status === 'no_show' && checkInWindow(b, policy, now(), tz).state === 'walk_in');
+  $('code').hidden = !show;
+  if (!show) return;
+  setText($('code-title'), t('code_title'));
+  // Six characters read aloud in two groups: "ABC DEF".
+  setText($('code-value'), `${b.code.slice(0, 3)} ${b.code.slice(3)}`);
+  $('code-value').setAttribute('aria-label', b.code.split('').join(' '));
+  const src = `/qr.svg?data=${encodeURIComponent(b.qr)}`;
+  if ($('code-qr').getAttribute('src') !== src) $('code-qr').setAttribute('src', src);
+  $('code-qr').alt = `${t('code_title')}: ${b.code}`;
+  setText($('code-hint'), t('code_hint'));
+}
+
+// -- moving to another time ------------------------------------------------------------
+
+function openMove() {
+  moveDay = localDay(ms(booking.start) > now() ? ms(booking.start) : now(), tz);
+  $('move').hidden = false;
+  loadDay(moveDay);
+  $('move-title').focus();
+  $('move').scrollIntoView?.({ block: 'start' });
+}
+
+async function loadDay(day) {
+  moveDay = day;
+  moveSlots = null;
+  renderMove();
+  const q = new URLSearchParams({ service: booking.service, date: day, channel: booking.channel });
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/availability?${q}`);
+  if (day !== moveDay) return; // another day was picked meanwhile
+  moveSlots = r.ok ? r.data : { error: r.data?.code ?? r.status };
+  renderMove();
+}
+
+function timeButton(s) {
+  const full = `${whenLabel(s, lang, tz, now(), t)} · ${resourceName(s.resource)} · ${t('slot_left', { n: s.remaining })}`;
+  return h('button', { type: 'button', class: 'btn b-time', dataset: { slot: s.slot }, 'aria-label': full, title: full, onclick: () => askMove(s) },
+    formatTime(s.start, lang, tz));
+}
+
+/** The day's free times, a group per doctor or room (the booking's own first). */
+function dayGroups(free) {
+  const groups = new Map();
+  for (const s of free) {
+    if (!groups.has(s.resource)) groups.set(s.resource, []);
+    groups.get(s.resource).push(s);
+  }
+  return [...groups].map(([res, list]) => h('div', { class: 'b-group', dataset: { resource: res } },
+    h('h3', {}, resourceName(res)),
+    h('div', { class: 'b-times' }, list.map(timeButton))));
+}
+
+function renderMove() {
+  const el = $('move');
+  if (el.hidden || !booking) return;
+  setText($('move-title'), t('move_title'));
+  setText($('move-date-label'), t('move_date'));
+  setText($('move-close'), t('move_close'));
+  setText($('move-prev'), t('day_prev'));
+  setText($('move-next'), t('day_next'));
+  const input = $('move-date');
+  const today = localDay(now(), tz);
+  input.min = today;
+  input.max = addDays(today, policy.horizon_days ?? 30);
+  if (input.value !== moveDay) input.value = moveDay;
+  $('move-prev').disabled = moveDay <= input.min;
+  $('move-next').disabled = moveDay >= input.max;
+  setText($('move-day'), dayLabel(`${moveDay}T12:00:00Z`, lang, 'UTC', Date.parse(`${today}T12:00:00Z`), t));
+  let body;
+  if (moveSlots === null) body = [h('p', { class: 'muted' }, t('move_loading'))];
+  else if (!Array.isArray(moveSlots)) body = [h('p', { class: 'b-error' }, t('move_failed', { code: moveSlots.error }))];
+  else {
+    const free = movableSlots(moveSlots, booking);
+    body = free.length ? dayGroups(free) : [h('p', { class: 'muted' }, t('move_none'))];
+  }
+  replaceChildren($('move-list'), body, `${lang}|${moveDay}|${JSON.stringify(moveSlots)}|${booking.slot}`);
+}
+
+function closeMove() {
+  $('move').hidden = true;
+  $('act-move')?.focus();
+}
+
+// -- asking first ------------------------------------------------------------------------
+
+function ask(title, text, yes, no, onYes, danger = false) {
+  setText($('ask-title'), title);
+  setText($('ask-text'), text);
+  setText($('ask-yes'), yes);
+  setText($('ask-no'), no);
+  $('ask-yes').className = `btn solid ${danger ? 'btn-danger' : 'btn-primary'}`;
+  askYes = onYes;
+  $('ask').showModal();
+}
+
+function askMove(s) {
+  ask(t('ask_move_title', { when: `${whenLabel(s, lang, tz, now(), t)} · ${resourceName(s.resource)}` }),
+    t('ask_move_text', { old: when(booking) }), t('ask_move_yes'), t('ask_move_no'), () => doMove(s));
+}
+
+function askCancel() {
+  ask(t('ask_cancel_title', { when: when(booking) }), t('ask_cancel_text'), t('ask_cancel_yes'), t('ask_cancel_no'), doCancel, true);
+}
+
+function askCheckIn() {
+  ask(t('ask_checkin_title'), t('ask_checkin_text'), t('ask_checkin_yes'), t('ask_checkin_no'), doCheckIn);
+}
+
+// -- actions -----------------------------------------------------------------------------
+
+function failed(r) {
+  const code = r.data?.code ?? (r.status ? String(r.status) : 'network');
+  const key = `e_${code}`;
+  let text = t(key, { time: r.data?.opens ? at(r.data.opens) : '' });
+  if (text === key) text = t('err_generic_action', { code });
+  toast(text, 'error');
+}
+
+async function act(path, body, done) {
+  if (busy) return null;
+  busy = true;
+  render();
+  const r = await api(path, { method: 'POST', body });
+  busy = false;
+  if (r.ok) {
+    done?.(r.data);
+  } else {
+    failed(r);
+    // What changed meanwhile (a hold lapsed, a place went): show it as it is now.
+    const fresh = await api(`/v1/bookings/${encodeURIComponent(bookingId)}`);
+    if (fresh.ok) show(fresh.data);
+  }
+  render();
+  return r;
+}
+
+function show(b) {
+  booking = b;
+  updatedAt = now();
+}
+
+async function doConfirm() {
+  await act(`/v1/bookings/${encodeURIComponent(bookingId)}/confirm`, undefined, (b) => {
+    show(b);
+    toast(t('done_confirmed'));
+  });
+}
+
+async function doCancel() {
+  await act(`/v1/bookings/${encodeURIComponent(bookingId)}/cancel`, undefined, (b) => {
+    show(b);
+    $('move').hidden = true;
+    toast(t('done_cancelled'));
+  });
+}
+
+async function doMove(s) {
+  const old = booking.start;
+  await act(`/v1/bookings/${encodeURIComponent(bookingId)}/reschedule`, { slot: s.slot }, (b) => {
+    show(b);
+    movedFrom = old;
+    $('move').hidden = true;
+    toast(t('done_moved', { when: when(b) }));
+  });
+}
+
+function ticketKey() {
+  return `sb.booking.tracker.${bookingId}`;
+}
+
+async function doCheckIn() {
+  const r = await act(`/v1/sites/${encodeURIComponent(site.id)}/check-in`, { code: booking.qr, channel: 'web' }, (tk) => {
+    ticketNumber = tk.number;
+    booking = { ...booking, status: 'checked_in', ticket: tk.id, late: Boolean(tk.late) };
+    updatedAt = now();
+  });
+  if (r?.ok && r.data?.tracker) goToTicket(r.data.tracker);
+}
+
+/** The ticket page of a checked-in booking: a repeated check-in answers with the same
+ * ticket and a fresh link (docs/appointments.md), so the link need not be kept. */
+async function openTicket() {
+  let tracker = null;
+  try { tracker = sessionStorage.getItem(ticketKey()); } catch { /* private mode */ }
+  if (tracker) {
+    location.assign(tracker);
+    return;
+  }
+  const r = await act(`/v1/sites/${encodeURIComponent(site.id)}/check-in`, { code: booking.qr, channel: 'web' });
+  if (r?.ok && r.data?.tracker) goToTicket(r.data.tracker);
+}
+
+function goToTicket(tracker) {
+  try { sessionStorage.setItem(ticketKey(), tracker); } catch { /* private mode */ }
+  location.assign(tracker);
+}
+
+function onMessage(msg) {
+  if (msg.op === 'error') {
+    errorScreen($('app'), t, msg);
+    return;
+  }
+  if (!msg.data || msg.data.id !== bookingId) return;
+  if (msg.type === 'rescheduled' && msg.data.moved_from?.start) movedFrom = msg.data.moved_from.start;
+  if (msg.data.ticket_number) ticketNumber = msg.data.ticket_number;
+  // An event's view lacks what only GET tells (the waiting-list place): keep it until the
+  // status moves on.
+  const wl = booking?.status === 'waitlisted' && msg.data.status === 'waitlisted' ? booking.waitlist_position : undefined;
+  show(wl && !msg.data.waitlist_position ? { ...msg.data, waitlist_position: wl } : msg.data);
+  render();
+}
+
+let toast = () => {};
+if (globalThis.document && document.body?.classList.contains('booking-page')) {
+  if (!site || boot.error || !bookingId) {
+    const expired = boot.error?.code === 'unauthorized' && token && linkExpired(token);
+    errorScreen($('app'), t, expired ? { code: 'link_expired' } : boot.error ?? { code: 'unknown_booking' });
+  } else {
+    toast = toaster(document.body);
+    const setLang = (l) => {
+      lang = l;
+      t = bookingTranslator(l);
+      lang0.remember(l);
+      document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+      $('lang').replaceChildren(langSwitch(lang, t, setLang));
+      render();
+    };
+    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    $('ask-no').addEventListener('click', () => $('ask').close());
+    $('ask-yes').addEventListener('click', () => {
+      $('ask').close();
+      const f = askYes;
+      askYes = null;
+      f?.();
+    });
+    $('move-close').addEventListener('click', closeMove);
+    $('move-date').addEventListener('change', (e) => { if (e.target.value) loadDay(e.target.value); });
+    $('move-prev').addEventListener('click', () => loadDay(addDays(moveDay, -1)));
+    $('move-next').addEventListener('click', () => loadDay(addDays(moveDay, 1)));
+    render();
+    const client = new Client({ token });
+    const banner = connectionBanner(client, () => t, { timeZone: tz });
+    document.body.prepend(banner.el);
+    client.subscribe(`booking:${bookingId}`, onMessage);
+    client.start();
+    // The snapshot carries the waiting-list place; GET too, and answers before the socket.
+    api(`/v1/bookings/${encodeURIComponent(bookingId)}`).then((r) => {
+      if (r.ok && (!booking || !booking.waitlist_position)) {
+        show(booking ? { ...booking, waitlist_position: r.data.waitlist_position } : r.data);
+        render();
+      } else if (!r.ok && !booking && [401, 403, 404].includes(r.status)) {
+        errorScreen($('app'), t, r.data ?? { code: 'unknown_booking' });
+      }
+    });
+    setInterval(render, 15000); // check-in opens on time; "today" turns into "tomorrow"
+    window.switchboardBooking = { get booking() { return booking; }, client };
+  }
+}
