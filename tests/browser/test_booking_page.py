@@ -183,7 +183,7 @@ def test_a_link_for_another_booking_is_refused_in_words(phone: Any,
 
 
 UNITS = """async () => {
-  const m = await import('/static/js/booking.js');
+  const m = await import('/static/js/booking-rules.js');
   const policy = { early_check_in_s: 3600, grace_s: 900, late_walk_in: true };
   const tz = 'Asia/Shanghai';
   const start = '2026-12-08T10:00:00+08:00';

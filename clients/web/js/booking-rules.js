@@ -1,0 +1,109 @@
+// The booking pages' pure rules and formats (/booking/{id} and /book/{site}): days and
+// times in the site's zone, the check-in window, what each status allows, which free
+// times to offer. No DOM, no network: checked as JS units (tests/browser/test_booking_page.py).
+import { BOOKING_STRINGS } from './booking-strings.js';
+import { formatTime } from './i18n.js';
+import { layeredTranslator } from './ui.js';
+
+/** The shared translator, with this page's own words first. */
+export const bookingTranslator = (l) => layeredTranslator(BOOKING_STRINGS, l);
+
+export const ms = (iso) => (iso ? new Date(iso).getTime() : NaN);
+
+/** YYYY-MM-DD of an instant in the site's zone (what availability's `date` means). */
+export function localDay(when, timeZone) {
+  const d = new Date(when);
+  try {
+    return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(d);
+  } catch {
+    return d.toISOString().slice(0, 10);
+  }
+}
+
+/** The next calendar day of a YYYY-MM-DD string, `n` days on. */
+export function addDays(day, n) {
+  const d = new Date(`${day}T12:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** "Today", "Tomorrow" or "Tue 8 Dec" / "12月8日 周二", in the site's zone, as of `nowMs`. */
+export function dayLabel(when, lang, timeZone, nowMs, tr = bookingTranslator(lang)) {
+  const day = localDay(when, timeZone);
+  const today = localDay(nowMs, timeZone);
+  if (day === today) return tr('today');
+  if (day === addDays(today, 1)) return tr('tomorrow');
+  const opts = { weekday: 'short', day: 'numeric', month: 'short' };
+  const d = new Date(when);
+  try {
+    return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { ...opts, timeZone }).format(d);
+  } catch {
+    return new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', opts).format(d);
+  }
+}
+
+/** "Tomorrow 10:30–10:45": a slot's day and times in the site's zone. */
+export function whenLabel(b, lang, timeZone, nowMs, tr = bookingTranslator(lang)) {
+  const day = dayLabel(b.start, lang, timeZone, nowMs, tr);
+  const end = b.end ? `–${formatTime(b.end, lang, timeZone)}` : '';
+  return `${day} ${formatTime(b.start, lang, timeZone)}${end}`;
+}
+
+/**
+ * When this booking may be checked in, as the server decides it (queueing/booking/rules.py
+ * `arrival`): `early` before start − early_check_in_s, `open` until start + grace_s, then
+ * `walk_in` for the rest of the same local day where the site takes late arrivals as
+ * walk-ins, else `closed`. `opens` is the first moment check-in is possible.
+ */
+export function checkInWindow(b, policy, nowMs, timeZone) {
+  const start = ms(b.start);
+  const opens = start - (policy?.early_check_in_s ?? 3600) * 1000;
+  const closes = start + (policy?.grace_s ?? 900) * 1000;
+  if (nowMs < opens) return { state: 'early', opens };
+  if (nowMs < closes) return { state: 'open', opens };
+  const sameDay = localDay(nowMs, timeZone) === localDay(start, timeZone);
+  return { state: (policy?.late_walk_in ?? true) && sameDay ? 'walk_in' : 'closed', opens };
+}
+
+/** Whether the booking waits on an answer to a suspension of its doctor or room. */
+export function needsAnswer(b) {
+  return Boolean(b?.suspension && !b.suspension.answered && !['cancelled', 'expired'].includes(b.status));
+}
+
+/**
+ * What the person may do now, in the order the page shows the buttons: the primary action
+ * first (confirm, check in, open the ticket), then move and cancel. Only what the server
+ * would allow (rules.py's table): a refused tap is a worse answer than no button.
+ */
+export function actionsFor(b, policy, nowMs, timeZone) {
+  if (!b) return [];
+  const out = [];
+  const win = checkInWindow(b, policy, nowMs, timeZone);
+  switch (b.status) {
+    case 'held':
+    case 'offered':
+      out.push('confirm');
+      break;
+    case 'confirmed':
+      if (win.state === 'open' || win.state === 'walk_in') out.push('check_in');
+      break;
+    case 'no_show':
+      if (win.state === 'walk_in') out.push('walk_in');
+      break;
+    case 'checked_in':
+      if (b.ticket) out.push('open_ticket');
+      break;
+    default:
+  }
+  if (['held', 'confirmed', 'waitlisted', 'offered'].includes(b.status) && !needsAnswer(b)) out.push('move');
+  if (['held', 'confirmed', 'waitlisted', 'offered'].includes(b.status)) out.push('cancel');
+  return out;
+}
+
+/** The free times to offer for a move: open places, not the booking's own slot; the same
+ * doctor or room first, then by time. */
+export function movableSlots(slots, b) {
+  return (slots ?? [])
+    .filter((s) => s.remaining > 0 && s.slot !== b.slot && s.service === b.service)
+    .sort((x, y) => (x.resource === b.resource ? 0 : 1) - (y.resource === b.resource ? 0 : 1) || ms(x.start) - ms(y.start));
+}
