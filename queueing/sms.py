@@ -265,6 +265,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "Please text again when it is open.",
         "zh": "{site}目前没有窗口办理{service}，暂不能短信取号，请开放后再发。",
     },
+    "full": {
+        "en": "Sorry, {site} is not taking more tickets by text just now: many people are "
+              "already waiting. Please text again later, or take a ticket at the kiosk.",
+        "zh": "抱歉，{site}短信取号人数已满，暂不能取号。请稍后再发，或到现场自助机取号。",
+    },
     "cancelled": {
         "en": "{number} is cancelled. Thank you for letting us know.",
         "zh": "{number} 号已取消，谢谢告知。",

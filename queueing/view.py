@@ -46,8 +46,13 @@ class SiteView:
     _index: dict[str, dict[str, int]] = field(default_factory=dict)
     # Parked tickets by id, in the order they were parked (counter consoles list them).
     parked: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Open tickets (those in ``tickets``) per channel, kept as events apply: a cap on the
+    # tickets one channel may hold (text to join) reads a number, not every ticket.
+    by_channel: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        for t in self.tickets.values():
+            self._count(t, 1)
         if not self.parked:
             parked = [t for t in self.tickets.values() if t.get("status") == "parked"]
             # By call time: about when they were set aside.
@@ -85,6 +90,10 @@ class SiteView:
     def waiting(self, service: str) -> int:
         return len(self.queues.get(service, ()))
 
+    def open_in(self, channel: str) -> int:
+        """Open tickets (waiting, transferred, called, serving, parked) from ``channel``."""
+        return self.by_channel.get(channel, 0)
+
     def open_counters(self, service: str) -> list[str]:
         return [c.id for c in self.config.counters
                 if service in c.services and self.counters.get(c.id, {}).get("state") == "open"]
@@ -98,8 +107,10 @@ class SiteView:
         if handler is not None:
             handler(data, ch)
         if t is not None:
+            self._count(self.tickets.get(t["id"]), -1)
             if t["status"] in ACTIVE:
                 self.tickets[t["id"]] = t
+                self._count(t, 1)
             else:
                 self.tickets.pop(t["id"], None)
             if t["status"] == "parked":
@@ -111,6 +122,11 @@ class SiteView:
                 if left is not None:
                     ch.parked.add(left["service"])
         return ch
+
+    def _count(self, t: dict[str, Any] | None, n: int) -> None:
+        if t is not None:
+            channel = t.get("channel") or ""
+            self.by_channel[channel] = self.by_channel.get(channel, 0) + n
 
     def _insert(self, svc: str, tid: str, after: str, ch: Change) -> None:
         q = self.queues.setdefault(svc, [])

@@ -92,6 +92,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # text (text to join's short links) use it. Unset: the address the request came to
     # (an SMS gateway calling an internal address would hand people that address).
     public_url: PublicUrl | None = None
+    # Text to join: open sms tickets a site may hold; a JOIN past it is answered politely and
+    # takes none (a leaked gateway token, or a flood of invented senders, cannot fill the
+    # hall within the per-gateway rate). 0: no cap.
+    sms_max_open_per_site: Annotated[int, msgspec.Meta(ge=0)] = 500
     # "Almost your turn" when a ticket reaches this position or this estimated wait.
     alert_position: Positive = 3
     alert_wait_s: Annotated[int, msgspec.Meta(ge=0)] = 300

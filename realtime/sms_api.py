@@ -15,8 +15,10 @@ same ``id`` from the same gateway and sender) gets the same answer and never a s
 ticket; the same id with another text is refused. Each number may send ``SMS_PER_MIN``
 texts a minute: past it STOP and CANCEL still act, nothing is texted back (a flood would pay
 for it). Each gateway may make ``JOINS_PER_MIN`` tickets a minute per site (429 past it).
-Tickets are taken only while a counter for the service is open or paused, are ``sms``
-channel and the site's default class, as a kiosk's. The words: queueing/sms.py.
+A site holds at most ``SWITCHBOARD_SMS_MAX_OPEN_PER_SITE`` open sms tickets (a JOIN past it
+is answered, with no ticket). Tickets are taken only while a counter for the service is open
+or paused, are ``sms`` channel and the site's default class, as a kiosk's. The words:
+queueing/sms.py.
 """
 
 from __future__ import annotations
@@ -264,6 +266,8 @@ class Desk:
             if not self._serving(parsed.service or ""):
                 return self._say("closed", lang, site=site_name,
                                  service=self._service(parsed.service or "", lang)), None
+            if await self._full():
+                return self._say("full", lang, site=site_name), None
             return await self._join(parsed.service or "", msg, lang)
         if command is sms.Command.STOP:
             if ticket is None:
@@ -286,6 +290,19 @@ class Desk:
                 return self._say("cannot_cancel", lang, number=now["number"]), now
             return self._say("cancelled", lang, number=ticket["number"]), ticket
         return await self._status(ticket, lang, "waiting"), ticket
+
+    async def _full(self) -> bool:
+        """Whether the site holds ``SWITCHBOARD_SMS_MAX_OPEN_PER_SITE`` open sms tickets
+        already: a count the hub's view keeps as events apply (one process's view may lag
+        the others' by a few milliseconds: a cap, not an exact limit)."""
+        most = self.c.settings.sms_max_open_per_site
+        if not most or self.c.hub is None:
+            return False
+        if (await self.c.hub.feed(self.site)).view.open_in(Channel.SMS.value) < most:
+            return False
+        log.warning("sms: %s holds %d open sms tickets (SWITCHBOARD_SMS_MAX_OPEN_PER_SITE): "
+                    "a JOIN refused", self.site, most)
+        return True
 
     async def _join(self, service: str, msg: SmsMessage, lang: str
                     ) -> tuple[str, dict[str, Any] | None]:
