@@ -337,6 +337,9 @@ def serve(args: argparse.Namespace) -> int:
             from realtime.demo import load_demo, print_welcome
             pages = asyncio.run(load_demo(settings))
             print_welcome(settings, pages)
+        else:
+            from realtime.demo import forget_demo
+            asyncio.run(forget_demo(settings))
         _run_uvicorn(settings)
     finally:
         if embedded is not None:

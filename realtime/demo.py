@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shlex
 import time
 
@@ -15,6 +16,8 @@ from queueing.store import Store
 from realtime.app import connect
 from realtime.auth import make_token
 from realtime.settings import Settings
+
+log = logging.getLogger("switchboard")
 
 
 async def load_demo(settings: Settings) -> dict[str, str]:
@@ -73,6 +76,21 @@ async def load_demo(settings: Settings) -> dict[str, str]:
         "Partner token": partner,
         **_dispatch_tokens(secret, ttl),
     }
+
+
+async def forget_demo(settings: Settings) -> bool:
+    """``serve`` without ``--demo``: the data is no longer the demo's, even if this folder (or
+    this Redis) once ran it. The demo's flag made the worker keep every text for the demo's
+    phone page instead of logging it, for ever; it goes now. True when there was one."""
+    redis = connect(settings.redis_url or "")
+    try:
+        if not await redis.delete(keys.DEMO):
+            return False
+    finally:
+        await redis.aclose()
+    log.warning("this data once ran the demo (serve --demo): its texts outbox is off now; "
+                "restart a worker already running, so that it sends or logs them again")
+    return True
 
 
 async def _dispatch_demo(redis: object) -> None:
