@@ -198,13 +198,36 @@ def _name_lang(text: str, cfg: SiteConfig) -> str | None:
     return None
 
 
-def reply_language(parsed_lang: str | None, remembered: str | None, cfg: SiteConfig) -> str:
+def reply_language(parsed_lang: str | None, remembered: str | None, cfg: SiteConfig,
+                   country: str | None = None) -> str:
     """The language to answer in: what the text was written in, else what this number wrote
-    in before, else the site's first language we have texts for."""
-    for lang in (parsed_lang, remembered, *cfg.languages):
+    in before, else what its country suggests (``number_language``) if the site speaks it,
+    else the site's first language we have texts for."""
+    spoken = {lang.split("-")[0] for lang in cfg.languages}
+    for lang in (parsed_lang, remembered, country if country in spoken else None,
+                 *cfg.languages):
         if lang and lang.split("-")[0] in ("zh", "en"):
             return lang.split("-")[0]
     return "en"
+
+
+# Country calling codes (E.164: no code is the start of another) whose phones mostly read
+# one of the languages we have texts in: Chinese for China, Hong Kong, Macao, Taiwan;
+# English for North America, the UK, Ireland, Australia and New Zealand. Places where either
+# is as likely (Singapore, Malaysia) are left out: the site's first language answers them.
+CALLING_CODES = {"86": "zh", "852": "zh", "853": "zh", "886": "zh",
+                 "1": "en", "44": "en", "353": "en", "61": "en", "64": "en"}
+
+
+def number_language(number: str) -> str | None:
+    """The language a sender's country suggests, for a first text without words (a bare
+    "A"). Only for a number written in international form ("+44…"): a gateway that drops
+    the + may send a Chinese mobile as "13800138000", which would read as +1."""
+    if not number.startswith("+"):
+        return None
+    digits = number[1:]
+    return next((lang for code, lang in CALLING_CODES.items() if digits.startswith(code)),
+                None)
 
 
 def site_language(lang: str, available: list[str] | tuple[str, ...]) -> str | None:

@@ -194,7 +194,8 @@ class Desk:
         key = keys.sms_number(self.site, self.sender)
         state = {k.decode(): v.decode() for k, v in
                  (await self.c.redis.hgetall(key)).items()}  # type: ignore[misc]
-        lang = sms.reply_language(parsed.lang, state.get("lang"), self.cfg)
+        lang = sms.reply_language(parsed.lang, state.get("lang"), self.cfg,
+                                  sms.number_language(msg.sender))  # as the gateway sent it
         command = parsed.command
         if self.limited and command not in (sms.Command.STOP, sms.Command.CANCEL):
             log.warning("sms: texts from %s…%s at %s over %d a minute: not answered",

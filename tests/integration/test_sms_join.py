@@ -42,7 +42,7 @@ async def _tickets(redis: Redis) -> int:
 async def test_join_by_letter_status_call_and_the_short_link(server: Server,
                                                              redis: Redis) -> None:
     s = server
-    first = await text(s, "A")  # no words to tell the language: the site's first (zh)
+    first = await text(s, "A")  # no words to tell the language: a +86 number, zh
     assert first["command"] == "join" and first["lang"] == "zh"
     t = first["ticket"]
     assert (t["service"], t["status"], t["position"]) == ("internal", "waiting", 1)
