@@ -97,12 +97,18 @@ async def issue_ticket(request: Request) -> Response:
 async def kiosk_budget(request: Request, p: Principal, site: str) -> None:
     """A kiosk token is public (its page's URL): what it creates is rate-limited per
     token subject, client address and site (``SWITCHBOARD_KIOSK_RATE_PER_MIN``); 429
-    ``rate_limited``."""
-    if p.role == "kiosk":
+    ``rate_limited``. So is the public booking page's web-only partner token."""
+    if p.role == "kiosk" or public_web(p):
         c, s = ctx(request), ctx(request).settings
         await ratelimit.take(c.redis, "kiosk", site, ratelimit.caller(request, p.subject),
                              s.kiosk_rate_per_min, s.kiosk_rate_burst,
                              what="tickets, bookings or check-ins")
+
+
+def public_web(p: Principal) -> bool:
+    """A partner token whose only channel is ``web`` is a site's own booking page's
+    (``/book/{site}``): public, as a kiosk's, and limited as one (per client address)."""
+    return p.role == "partner" and list(p.channels or ()) == ["web"]
 
 
 SELF_SERVICE_CHANNELS = frozenset({"kiosk", "app", "sms", "web"})

@@ -13,6 +13,8 @@ Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--
 ``/supervise/{site}`` (the floor overview: a supervisor's or any agent's token of the site),
 ``/phone/{site}`` (a phone texting the site, for trying text to join: an sms gateway's token),
 ``/booking/{id}`` (a person's own online booking: see it, confirm, move, cancel, check in),
+``/book/{site}`` (the site's own public booking page: a partner token whose only channel is
+``web``),
 the dispatch pages ``/tech/{id}`` (a technician's wristband or phone), ``/track/{job}`` (the
 customer's tracking page) and ``/org/{org}`` (an enterprise dashboard), ``/qr.svg?data=…``
 (a ticket's QR code), ``/ticket-sw.js`` (the tracker's service worker, for notifications)
@@ -208,10 +210,30 @@ async def _booking_boot(request: Request, site: str) -> dict[str, Any]:
     s = await booking_engine(request).schedule(site)
     p = s.config.policy
     return {"booking_site": {
-        "resources": [{"id": r.id, "name": r.name} for r in s.config.resources],
+        "resources": [{"id": r.id, "name": r.name, "services": r.services}
+                      for r in s.config.resources],
         "policy": {"early_check_in_s": p.early_check_in_s, "grace_s": p.grace_s,
                    "late_walk_in": p.late_walk_in, "horizon_days": p.horizon_days,
-                   "book_until_s": p.book_until_s, "keep_place": p.keep_place}}}
+                   "book_until_s": p.book_until_s, "keep_place": p.keep_place,
+                   "max_open_bookings": p.max_open_bookings}}}
+
+
+async def _book_boot(request: Request, site: str) -> dict[str, Any]:
+    """The booking page's facts, and ``sms``: whether a reminder text can go (a webhook to
+    an SMS gateway), so the page promises one only then."""
+    return {**await _booking_boot(request, site),
+            "sms": bool(ctx(request).settings.notify_webhook_url)}
+
+
+def _book_check(p: Principal, params: dict[str, str]) -> None:
+    """The public booking page: a partner token of the site that may book through ``web``
+    (its only channel, for a link anyone may open: realtime.api.public_web), or an admin."""
+    if p.is_admin:
+        return
+    p.require("partner", site=params["site"])
+    if "web" not in (p.channels or ()):
+        raise Forbidden("this page books through the web channel: a partner token with "
+                        "channels [\"web\"]", role=p.role)
 
 
 # -- dispatch pages -------------------------------------------------------------------------
@@ -345,6 +367,11 @@ def demo_links(secret: str, site: dict[str, Any], ttl_s: int) -> list[dict[str, 
     gateway = make_token(secret, "partner", site=s, ttl_s=ttl_s, subject="demo:sms-gateway",
                          channels=["sms"])
     links.append({"kind": "phone", "path": f"/phone/{s}?token={gateway}"})
+    # The site's public booking page: a partner token whose only channel is web (public as
+    # a kiosk's, limited per address as one).
+    web = make_token(secret, "partner", site=s, ttl_s=device_ttl, subject="demo:web-booking",
+                     channels=["web"])
+    links.append({"kind": "book", "path": f"/book/{s}?token={web}"})
     for c in site["counters"]:
         agent = make_token(secret, "agent", site=s, counter=c["id"], ttl_s=ttl_s,
                            subject=f"demo:agent:{c['id']}")
@@ -461,6 +488,8 @@ ROUTES: list[BaseRoute] = [
         "display", "agent", "kiosk", "supervisor", site=p["site"])), methods=["GET"]),
     Route("/ticket/{ticket}", page("ticket", _ticket_site, _ticket_check), methods=["GET"]),
     Route("/booking/{booking}", page("booking", _booking_site, _booking_check, _booking_boot),
+          methods=["GET"]),
+    Route("/book/{site}", page("book", lambda p: p["site"], _book_check, _book_boot),
           methods=["GET"]),
     Route("/counter/{site}/{counter}", page("counter", lambda p: p["site"], lambda pr, p:
                                             pr.require_counter(p["site"], p["counter"]),

@@ -270,3 +270,37 @@ def test_fits_a_320_px_phone_with_44_px_targets(browser: Any, demo_server: DemoS
             assert box["x"] >= 0 and box["x"] + box["width"] <= 320, (sel, box)
     finally:
         ctx.close()
+
+
+def test_the_public_booking_page_books_and_opens_the_booking(phone: Any,
+                                                            demo_server: DemoServer) -> None:
+    """/book/{site} with the site's web-only partner token: what for (only services some
+    doctor or room takes bookings for), the first day with a free time, a time, a mobile
+    number (checked before anything is sent), then the person's own page, in the language
+    chosen."""
+    web = make_token(SECRET, "partner", site="demo", channels=["web"], subject="web-page")
+    phone.goto(f"{demo_server.base}/book/demo?token={web}&lang=zh")
+    services = phone.locator("#services button")
+    services.first.wait_for()
+    assert services.all_inner_texts() == ["内科", "儿科", "检验科"]  # no pharmacy, no cashier
+    assert phone.locator("#when-hint").inner_text() == "请先选择科室或业务。"
+    phone.locator("#services button", has_text="检验科").tap()
+    times = phone.locator("#times .b-time")
+    times.first.wait_for()
+    phone.locator("#book-go").tap()  # no time chosen yet
+    phone.locator("#phone-error", has_text="请在上方选择时间").wait_for()
+    times.nth(1).tap()
+    slot = times.nth(1).get_attribute("data-slot")
+    assert times.nth(1).get_attribute("aria-pressed") == "true"
+    phone.locator("#chosen", has_text="已选：检验科").wait_for()
+    phone.locator("#phone").fill("138 00")
+    phone.locator("#book-go").tap()
+    phone.locator("#phone-error", has_text="6 到 15 位数字").wait_for()
+    assert "/book/" in phone.url  # nothing sent
+    phone.locator("#phone").fill("138 0013 8999")
+    phone.locator("#book-go").tap()
+    phone.wait_for_url("**/booking/**")
+    wait_js(phone, "window.switchboardBooking?.booking?.status === 'confirmed'")
+    b = phone.evaluate("window.switchboardBooking.booking")
+    assert (b["slot"], b["channel"], b["customer"]) == (slot, "web", "13800138999")
+    assert phone.locator("#b-state").inner_text() == "已预约"

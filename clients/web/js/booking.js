@@ -7,6 +7,7 @@
 // Live through `booking:{id}` (docs/appointments.md); every action is the booking's REST API.
 import { Client } from './client.js';
 import { actionsFor, addDays, bookingTranslator, checkInWindow, dayLabel, localDay, movableSlots, ms, needsAnswer, whenLabel } from './booking-rules.js';
+import { paintDayNav, timeGroups } from './booking-ui.js';
 import { formatTime, nameIn } from './i18n.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
@@ -174,46 +175,19 @@ async function loadDay(day) {
   renderMove();
 }
 
-function timeButton(s) {
-  const full = `${whenLabel(s, lang, tz, now(), t)} · ${resourceName(s.resource)} · ${t('slot_left', { n: s.remaining })}`;
-  return h('button', { type: 'button', class: 'btn b-time', dataset: { slot: s.slot }, 'aria-label': full, title: full, onclick: () => askMove(s) },
-    formatTime(s.start, lang, tz));
-}
-
-/** The day's free times, a group per doctor or room (the booking's own first). */
-function dayGroups(free) {
-  const groups = new Map();
-  for (const s of free) {
-    if (!groups.has(s.resource)) groups.set(s.resource, []);
-    groups.get(s.resource).push(s);
-  }
-  return [...groups].map(([res, list]) => h('div', { class: 'b-group', dataset: { resource: res } },
-    h('h3', {}, resourceName(res)),
-    h('div', { class: 'b-times' }, list.map(timeButton))));
-}
-
 function renderMove() {
   const el = $('move');
   if (el.hidden || !booking) return;
   setText($('move-title'), t('move_title'));
-  setText($('move-date-label'), t('move_date'));
   setText($('move-close'), t('move_close'));
-  setText($('move-prev'), t('day_prev'));
-  setText($('move-next'), t('day_next'));
-  const input = $('move-date');
-  const today = localDay(now(), tz);
-  input.min = today;
-  input.max = addDays(today, policy.horizon_days ?? 30);
-  if (input.value !== moveDay) input.value = moveDay;
-  $('move-prev').disabled = moveDay <= input.min;
-  $('move-next').disabled = moveDay >= input.max;
-  setText($('move-day'), dayLabel(`${moveDay}T12:00:00Z`, lang, 'UTC', Date.parse(`${today}T12:00:00Z`), t));
+  paintDayNav({ prev: $('move-prev'), next: $('move-next'), name: $('move-day'), label: $('move-date-label'), input: $('move-date') },
+    { day: moveDay, today: localDay(now(), tz), horizonDays: policy.horizon_days, t, lang });
   let body;
   if (moveSlots === null) body = [h('p', { class: 'muted' }, t('move_loading'))];
   else if (!Array.isArray(moveSlots)) body = [h('p', { class: 'b-error' }, t('move_failed', { code: moveSlots.error }))];
   else {
     const free = movableSlots(moveSlots, booking);
-    body = free.length ? dayGroups(free) : [h('p', { class: 'muted' }, t('move_none'))];
+    body = free.length ? timeGroups(free, { lang, tz, nowMs: now(), t, resourceName, onPick: askMove }) : [h('p', { class: 'muted' }, t('move_none'))];
   }
   replaceChildren($('move-list'), body, `${lang}|${moveDay}|${JSON.stringify(moveSlots)}|${booking.slot}`);
 }

@@ -16,6 +16,7 @@ const KINDS = {
   counter: { icon: 'desk', title: 'l_counter' },
   supervise: { icon: 'tv', title: 'l_supervise' },
   phone: { icon: 'phone', title: { en: 'Text to join (a phone)', zh: '短信取号（模拟手机）' } },
+  book: { icon: 'clock', title: { en: 'Book an appointment (web)', zh: '网上预约挂号' } },
   tech: { icon: 'van', title: 'l_tech' },
   track: { icon: 'pin', title: 'l_track' },
   org: { icon: 'building', title: 'l_org' },

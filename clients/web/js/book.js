@@ -1,0 +1,196 @@
+// The site's own public booking page (/book/{site}?token=…, a partner token whose only
+// channel is `web`): what for, when, a mobile number; then the person's own page
+// (/booking/{id}, the answer's `manage` link). The same availability every channel reads
+// (docs/appointments.md), for the web channel's share; one POST with an Idempotency-Key, so
+// a double tap or a retry on a poor signal books once.
+import { addDays, bookingTranslator, localDay } from './booking-rules.js';
+import { paintDayNav, timeGroups } from './booking-ui.js';
+import { nameIn } from './i18n.js';
+import { api, errorScreen, h, language, langSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
+
+export const PHONE = /^\+?[0-9]{6,15}$/;
+const SEARCH_DAYS = 14; // how far a first look goes for a day with a free time
+
+/** A mobile number as typed ("138 0013 8000", "+86-138…") → digits with an optional +. */
+export function normalisePhone(text) {
+  return String(text ?? '').replace(/[\s\-().]/g, '');
+}
+
+const boot = readBoot();
+const lang0 = language(boot);
+let { lang } = lang0;
+let t = bookingTranslator(lang);
+const site = boot.site;
+const tz = site?.timezone;
+const rules = boot.booking_site ?? {};
+const policy = rules.policy ?? {};
+const skew = (boot.server_ms ?? Date.now()) - Date.now();
+const now = () => Date.now() + skew;
+const $ = (id) => document.getElementById(id);
+
+let service = null;
+let day = null;
+let slots = null; // null: loading; {error}; [..]
+let chosen = null;
+let attempt = null; // {key, slot, phone}: one Idempotency-Key per booking attempt
+let busy = false;
+let toast = () => {};
+
+/** The services some doctor or room takes bookings for, in the site's order. */
+export function bookable(siteServices, resources) {
+  const taken = new Set((resources ?? []).flatMap((r) => r.services ?? []));
+  return (siteServices ?? []).filter((s) => taken.has(s.id));
+}
+
+function resourceName(id) {
+  return nameIn((rules.resources ?? []).find((r) => r.id === id)?.name ?? id, lang);
+}
+
+function render() {
+  setText($('site-name'), nameIn(site.name, lang));
+  setText($('title'), t('book_title'));
+  document.title = `${t('book_title')} · ${nameIn(site.name, lang)}`;
+  setText($('svc-title'), t('book_service'));
+  const list = bookable(site.services, rules.resources);
+  replaceChildren($('services'), list.length ? list.map((s) => h('button', {
+    type: 'button', class: 'btn', 'aria-pressed': String(s.id === service), dataset: { service: s.id },
+    onclick: () => pickService(s.id),
+  }, nameIn(s.name, lang))) : [h('p', { class: 'muted' }, t('book_no_services'))], `${lang}|${service}|${list.length}`);
+  renderWhen();
+  renderWho();
+}
+
+function renderWhen() {
+  setText($('when-title'), t('book_time'));
+  $('when-body').hidden = !service;
+  setText($('when-hint'), service ? '' : t('book_pick_service'));
+  if (!service || !day) return;
+  paintDayNav({ prev: $('day-prev'), next: $('day-next'), name: $('day-name'), label: $('day-label'), input: $('day') },
+    { day, today: localDay(now(), tz), horizonDays: policy.horizon_days, t, lang });
+  let body;
+  if (slots === null) body = [h('p', { class: 'muted' }, t('move_loading'))];
+  else if (!Array.isArray(slots)) body = [h('p', { class: 'b-error' }, t('move_failed', { code: slots.error }))];
+  else {
+    const free = slots.filter((s) => s.remaining > 0);
+    body = free.length ? timeGroups(free, { lang, tz, nowMs: now(), t, resourceName, onPick: pickTime }) : [h('p', { class: 'muted' }, t('move_none'))];
+  }
+  replaceChildren($('times'), body, `${lang}|${day}|${JSON.stringify(slots)}`);
+  for (const b of $('times').querySelectorAll('.b-time')) b.setAttribute('aria-pressed', String(b.dataset.slot === chosen?.slot));
+}
+
+function renderWho() {
+  setText($('who-title'), t('book_details'));
+  setText($('phone-label'), t('book_phone_label'));
+  setText($('phone-hint'), t(boot.sms ? 'book_phone_hint_sms' : 'book_phone_hint', { n: policy.max_open_bookings ?? 3 }));
+  setText($('chosen'), chosen ? t('book_chosen', {
+    when: `${nameIn(site.services.find((s) => s.id === chosen.service)?.name ?? chosen.service, lang)}, ${
+      new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz }).format(new Date(chosen.start))}`,
+    resource: resourceName(chosen.resource),
+  }) : '');
+  const go = $('book-go');
+  setText(go, t('book_go'));
+  go.disabled = busy;
+}
+
+async function load(d) {
+  day = d;
+  slots = null;
+  renderWhen();
+  const q = new URLSearchParams({ service, date: d, channel: 'web' });
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/availability?${q}`);
+  if (d !== day) return null;
+  slots = r.ok ? r.data : { error: r.data?.code ?? r.status };
+  renderWhen();
+  return slots;
+}
+
+/** A service picked: its first day with a free time (within two weeks), else today. */
+async function pickService(id) {
+  service = id;
+  chosen = null;
+  render();
+  const today = localDay(now(), tz);
+  const last = Math.min(SEARCH_DAYS, policy.horizon_days ?? SEARCH_DAYS);
+  for (let i = 0; i <= last; i += 1) {
+    const got = await load(addDays(today, i));
+    if (service !== id || got === null) return; // another choice was made meanwhile
+    if (!Array.isArray(got) || got.some((s) => s.remaining > 0)) return;
+  }
+  await load(today);
+}
+
+function pickTime(s) {
+  chosen = s;
+  renderWhen();
+  renderWho();
+  $('phone').focus();
+}
+
+async function submit(e) {
+  e.preventDefault();
+  if (busy) return;
+  const err = $('phone-error');
+  if (!chosen) {
+    setText(err, t('book_pick_time'));
+    return;
+  }
+  const phone = normalisePhone($('phone').value);
+  if (!PHONE.test(phone)) {
+    setText(err, t('book_phone_format'));
+    $('phone').focus();
+    return;
+  }
+  setText(err, '');
+  // The same attempt (time and number) keeps its key: a retry after a lost answer is
+  // answered with the booking the first one made, never a second.
+  if (!attempt || attempt.slot !== chosen.slot || attempt.phone !== phone) {
+    attempt = { key: randomId(), slot: chosen.slot, phone };
+  }
+  busy = true;
+  renderWho();
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/bookings`, {
+    method: 'POST', key: attempt.key,
+    body: { slot: chosen.slot, customer: phone, channel: 'web', notify: phone },
+  });
+  busy = false;
+  if (r.ok && r.data?.manage) {
+    toast(t('book_done'));
+    location.assign(`${r.data.manage}&lang=${lang}`); // the page in the language chosen here
+    return;
+  }
+  renderWho();
+  const code = r.data?.code ?? (r.status ? String(r.status) : 'network');
+  const key = `e_${code}`;
+  let text = t(key);
+  if (text === key) text = t('err_generic_action', { code });
+  setText(err, text);
+  if (['slot_full', 'channel_quota', 'slot_closed', 'resource_suspended'].includes(code)) {
+    chosen = null;
+    attempt = null;
+    renderWho();
+    await load(day); // the times as they are now
+  }
+}
+
+if (globalThis.document && document.body?.classList.contains('book-page')) {
+  if (!site || boot.error) {
+    errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
+  } else {
+    toast = toaster(document.body);
+    const setLang = (l) => {
+      lang = l;
+      t = bookingTranslator(l);
+      lang0.remember(l);
+      document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+      $('lang').replaceChildren(langSwitch(lang, t, setLang));
+      render();
+    };
+    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    $('day-prev').addEventListener('click', () => load(addDays(day, -1)));
+    $('day-next').addEventListener('click', () => load(addDays(day, 1)));
+    $('day').addEventListener('change', (e) => { if (e.target.value) load(e.target.value); });
+    $('who').addEventListener('submit', submit);
+    render();
+    window.switchboardBook = { get chosen() { return chosen; }, get service() { return service; }, get day() { return day; } };
+  }
+}
