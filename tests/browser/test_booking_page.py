@@ -283,6 +283,11 @@ def test_the_public_booking_page_books_and_opens_the_booking(phone: Any,
     services = phone.locator("#services button")
     services.first.wait_for()
     assert services.all_inner_texts() == ["内科", "儿科", "检验科"]  # no pharmacy, no cashier
+    phone.locator("#lang button", has_text="EN").tap()  # the switch re-draws every step
+    phone.locator("#title", has_text="Book an appointment").wait_for()
+    assert services.all_inner_texts() == ["Internal medicine", "Paediatrics", "Laboratory"]
+    phone.locator("#lang button", has_text="中文").tap()
+    phone.locator("#title", has_text="预约挂号").wait_for()
     assert phone.locator("#when-hint").inner_text() == "请先选择科室或业务。"
     phone.locator("#services button", has_text="检验科").tap()
     times = phone.locator("#times .b-time")

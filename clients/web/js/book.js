@@ -6,7 +6,7 @@
 import { addDays, bookingTranslator, localDay } from './booking-rules.js';
 import { paintDayNav, timeGroups } from './booking-ui.js';
 import { nameIn } from './i18n.js';
-import { api, errorScreen, h, language, langSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
+import { api, errorScreen, h, language, mountLangSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
 
 export const PHONE = /^\+?[0-9]{6,15}$/;
 const SEARCH_DAYS = 14; // how far a first look goes for a day with a free time
@@ -177,15 +177,11 @@ if (globalThis.document && document.body?.classList.contains('book-page')) {
     errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
   } else {
     toast = toaster(document.body);
-    const setLang = (l) => {
+    mountLangSwitch($('lang'), lang0, (l) => {
       lang = l;
       t = bookingTranslator(l);
-      lang0.remember(l);
-      document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
-      $('lang').replaceChildren(langSwitch(lang, t, setLang));
       render();
-    };
-    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    });
     $('day-prev').addEventListener('click', () => load(addDays(day, -1)));
     $('day-next').addEventListener('click', () => load(addDays(day, 1)));
     $('day').addEventListener('change', (e) => { if (e.target.value) load(e.target.value); });

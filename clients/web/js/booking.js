@@ -9,7 +9,7 @@ import { Client } from './client.js';
 import { actionsFor, addDays, bookingTranslator, checkInWindow, dayLabel, localDay, movableSlots, ms, needsAnswer, whenLabel } from './booking-rules.js';
 import { paintDayNav, timeGroups } from './booking-ui.js';
 import { formatTime, nameIn } from './i18n.js';
-import { api, connectionBanner, errorScreen, h, language, langSwitch, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
+import { api, connectionBanner, errorScreen, h, language, mountLangSwitch, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -333,15 +333,11 @@ if (globalThis.document && document.body?.classList.contains('booking-page')) {
     errorScreen($('app'), t, expired ? { code: 'link_expired' } : boot.error ?? { code: 'unknown_booking' });
   } else {
     toast = toaster(document.body);
-    const setLang = (l) => {
+    mountLangSwitch($('lang'), lang0, (l) => {
       lang = l;
       t = bookingTranslator(l);
-      lang0.remember(l);
-      document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
-      $('lang').replaceChildren(langSwitch(lang, t, setLang));
       render();
-    };
-    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    });
     $('ask-no').addEventListener('click', () => $('ask').close());
     $('ask-yes').addEventListener('click', () => {
       $('ask').close();
