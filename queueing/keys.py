@@ -32,6 +32,11 @@ def sms_outbox(site: str, number: str) -> str:
     return prefix(site) + "sms:out:" + number
 
 
+def short_link(code: str) -> str:
+    """What a text's short link ``/s/{code}`` stands for: a page's own link with its token."""
+    return f"{ROOT}:sl:{code}"
+
+
 # Set by ``switchboard serve --demo``: this data is the demo's (its worker then keeps texts
 # for the demo's phone page when no gateway is configured).
 DEMO = f"{ROOT}:demo"

@@ -30,9 +30,9 @@ from queueing.booking.model import (
 )
 from queueing.errors import BadRequest, Forbidden, RateLimited, UnknownBooking
 from queueing.model import Channel
-from realtime import ratelimit
+from realtime import links, ratelimit
 from realtime.api import kiosk_budget, ticket_body
-from realtime.auth import Principal, make_token
+from realtime.auth import Principal
 from realtime.body import json_body
 from realtime.context import actor, ctx, principal
 from realtime.docs import Operation, register
@@ -83,8 +83,8 @@ def _idempotency_key(request: Request) -> str | None:
 def _booking_token(request: Request, b: dict[str, Any], now_ms: int) -> str:
     c = ctx(request)
     end_ms = int(datetime.fromisoformat(b["end"]).timestamp() * 1000)
-    ttl = max(c.settings.token_ttl_s, (end_ms - now_ms) // 1000 + 86400)
-    return make_token(c.secret, "booking", site=b["site"], booking=b["id"], ttl_s=ttl)
+    return links.booking_token(c.secret, b["site"], b["id"], end_ms, now_ms,
+                               c.settings.token_ttl_s)
 
 
 async def _may_act(request: Request, booking_id: str, read_only: bool = False) -> Principal:
@@ -162,7 +162,7 @@ async def create_booking(request: Request) -> Response:
     token = _booking_token(request, b, eng.now())
     # ``manage``: the person's own page for it (see, confirm, move, cancel, check in), as
     # a ticket's ``tracker``; the partner sends it on (a text, an e-mail, its app).
-    body = {**b, "token": token, "manage": f"/booking/{b['id']}?token={token}"}
+    body = {**b, "token": token, "manage": links.booking_page(token, b["id"])}
     return _json(body, 201, {"Idempotent-Replayed": "true"} if booked.replay else None)
 
 

@@ -376,7 +376,7 @@ class Desk:
         """A short link to the ticket's live page: the page's own link carries its token
         (~300 characters, five SMS parts in Chinese); ``/s/CODE`` redirects to it."""
         code = secrets.token_urlsafe(8)  # 64 bits: not guessed, as the token is not
-        await self.c.redis.set(short_key(code), tracker, ex=self.c.settings.token_ttl_s)
+        await self.c.redis.set(keys.short_link(code), tracker, ex=self.c.settings.token_ttl_s)
         base = (self.c.settings.public_url or str(self.request.base_url)).rstrip("/")
         self.link = f"{base}/s/{code}"
         return sms.say("link", lang, url=self.link)
@@ -399,16 +399,12 @@ async def sms_outbox(request: Request) -> Response:
     return _json({"messages": [msgspec.json.decode(m) for m in raw]})
 
 
-def short_key(code: str) -> str:
-    return f"{keys.ROOT}:sl:{code}"
-
-
 async def short_link(request: Request) -> Response:
     """``GET /s/{code}``: the ticket page a text's short link stands for (302), or 404."""
     code = request.path_params["code"]
     target = None
     if 0 < len(code) <= 32 and code.replace("-", "").replace("_", "").isalnum():
-        target = await ctx(request).redis.get(short_key(code))
+        target = await ctx(request).redis.get(keys.short_link(code))
     if target is None:
         return HTMLResponse(GONE_PAGE, status_code=404)
     return RedirectResponse(target.decode(), status_code=302,

@@ -74,6 +74,7 @@ async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -
     from queueing.booking.tasks import CTX_KEY, Services
     from queueing.engine import Engine
     from queueing.store import Store
+    from realtime.links import Links
     s = settings or from_env()
     redis: Redis = ctx["redis"]
     engine = Engine(Store(redis), config_ttl_s=s.config_cache_s,
@@ -84,10 +85,14 @@ async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -
         notifier = notify.OutboxNotifier(redis)  # the demo's phone page shows the texts
     # Blocking stream reads get their own connections.
     reader = redisconn.connect(redis_url(s))
+    # Texts about a booking carry the short link to its page, where people reach the
+    # server at a public address (SWITCHBOARD_PUBLIC_URL).
+    links = Links(redis, s.secret or "", s.public_url, s.token_ttl_s).booking
     notes = Notifications(redis, reader, engine, notifier,
-                          Thresholds(s.alert_position, s.alert_wait_s))
+                          Thresholds(s.alert_position, s.alert_wait_s), links=links)
     notes.start()
-    ctx[CTX_KEY] = Services(redis, BookingEngine(engine, Jobs(redis)), notifier, notes)
+    ctx[CTX_KEY] = Services(redis, BookingEngine(engine, Jobs(redis)), notifier, notes,
+                            links=links)
     ctx["booking_reader"] = reader
 
 

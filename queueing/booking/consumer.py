@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -192,7 +192,10 @@ class SiteWatcher:
         elif kind in ("booking_offered", "booking_suspended"):
             b = data.get("booking") or {}
             if b.get("notify"):
-                await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid))
+                note = await linked(self._booking_note(kind, b, data, eid),
+                                    {**b, "site": self.site}, self.owner.links,
+                                    self.owner.clock())
+                await self._send(f"{kind}:{eid}", note)
 
     def _ticket_note(self, kind: str, t: dict[str, Any], data: dict[str, Any],
                      eid: str) -> Notification | None:
@@ -308,13 +311,38 @@ class SiteWatcher:
             timespec="seconds")
 
 
+# The short link to a booking's own page for its texts (raw booking, now in ms), or None
+# where no public address is configured: realtime.links.Links.booking.
+BookingLink = Callable[[dict[str, Any], int], Awaitable[str | None]]
+
+
+async def linked(n: Notification, b: dict[str, Any], links: BookingLink | None,
+                 now_ms: int) -> Notification:
+    """``n`` with the link to the booking's page after its text and in ``data.link`` (for a
+    gateway that fills its own templates); ``n`` as it is when there is no link to give or
+    it could not be made (the text still says what it must)."""
+    if links is None:
+        return n
+    try:
+        url = await links(b, now_ms)
+    except Exception as exc:  # a text without its link beats no text
+        log.warning("no link for booking %s (%s)", b.get("id"), exc)
+        return n
+    if not url:
+        return n
+    return msgspec.structs.replace(n, text=texts.with_link(n.text, url),
+                                   data={**n.data, "link": url})
+
+
 class Notifications:
     """A watcher per site (sites are found in ``sb:sites`` every ``refresh_s``)."""
 
     def __init__(self, redis: Redis, reader: Redis, engine: Engine, notifier: Notifier,
                  thresholds: alerts.Thresholds, clock: Callable[[], int] = wall_ms,
-                 max_age_s: int = 300, refresh_s: float = 10.0) -> None:
+                 max_age_s: int = 300, refresh_s: float = 10.0,
+                 links: BookingLink | None = None) -> None:
         self.redis = redis
+        self.links = links
         self.reader = reader
         self.engine = engine
         self.notifier = notifier

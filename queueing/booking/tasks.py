@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from queueing import keys
 from queueing.booking import texts
-from queueing.booking.consumer import Notifications, local_text
+from queueing.booking.consumer import BookingLink, Notifications, linked, local_text
 from queueing.booking.engine import BookingEngine
 from queueing.booking.notify import Notification, Notifier, NotifyFailed
 from queueing.errors import BookingNotConfigured, SwitchboardError, UnknownSite
@@ -43,6 +43,7 @@ class Services:
     booking: BookingEngine
     notifier: Notifier
     notifications: Notifications | None = None
+    links: BookingLink | None = None  # the booking page's short link in reminders
 
 
 async def fire(svc: Services, site: str, member: str) -> str:
@@ -61,7 +62,10 @@ async def fire(svc: Services, site: str, member: str) -> str:
             await svc.redis.delete(claim)
             return "early"
         if peek.get("valid") and peek["booking"].get("notify"):
-            await svc.notifier.send(await reminder(svc, site, member, peek["booking"]))
+            b = peek["booking"]
+            note = await linked(await reminder(svc, site, member, b), {**b, "site": site},
+                                svc.links, svc.booking.now())
+            await svc.notifier.send(note)
     except NotifyFailed as exc:
         # The entry stays due, behind everything else due now (so one dead gateway holds up
         # no lapse and no other reminder), and is tried again RETRY_S from now.

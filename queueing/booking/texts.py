@@ -53,6 +53,21 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
+# Appended to a booking's texts when the server has a public address: the short link to the
+# person's own page (see, confirm, move, cancel; realtime/links.py).
+LINK: dict[str, str] = {"en": "Your appointment: {url}", "zh": "查看或改约：{url}"}
+
+
+def with_link(text: dict[str, str], url: str) -> dict[str, str]:
+    """Each language's text with the link sentence after it."""
+    def line(lang: str) -> str:
+        return (LINK.get(lang) or LINK.get(lang.split("-")[0]) or LINK["en"]).replace(
+            "{url}", url)
+    # No space after a Chinese full stop.
+    return {lang: f"{body}{'' if lang.startswith('zh') else ' '}{line(lang)}"
+            for lang, body in text.items()}
+
+
 class PerLanguage(dict[str, str]):
     """A value that reads differently per language (a service's name): ``render`` puts
     each language's own into that language's text."""

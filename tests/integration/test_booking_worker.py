@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import jwt
 import msgspec
 import pytest
 from redis.asyncio import Redis
@@ -41,6 +42,7 @@ from tests.integration.test_booking_support import req, stream_types
 from tests.integration.test_notif_webhook import SECRET, Receiver, receiver
 
 pytestmark = pytest.mark.slow
+LINK_SECRET = "worker-link-secret-0123456789abcdef0123"
 ADMIN = Actor("admin", "test")
 AGENT = Actor("agent:demo:1", "counter")
 
@@ -271,11 +273,22 @@ async def test_lapses_offers_and_suspensions_reach_people(
                                          waitlist=True), ADMIN)).booking
     assert waiting["status"] == "waitlisted"
     async with stamped_receiver() as rec:
-        with worker(redis_server.url, rec.url, tmp_path / "worker.log"):
+        # With a public address, texts about a booking carry the short link to its page.
+        with worker(redis_server.url, rec.url, tmp_path / "worker.log",
+                    SWITCHBOARD_PUBLIC_URL="https://q.example.org/",
+                    SWITCHBOARD_SECRET=LINK_SECRET):
             # The hold lapses after 2 s; the job records it and offers the place to w1.
             offer = await until(lambda: for_booking(rec, "offer", waiting["id"]), 30,
                                 "the offer")
             assert offer[0]["to"] == "+444" and "Confirm before" in offer[0]["text"]["en"]
+            link = offer[0]["data"]["link"]
+            assert link.startswith("https://q.example.org/s/") and len(link) == 35
+            assert offer[0]["text"]["en"].endswith(f"Your appointment: {link}")
+            assert offer[0]["text"]["zh"].endswith(f"查看或改约：{link}")
+            target = (await redis.get(keys.short_link(link.rsplit("/", 1)[1]))).decode()
+            assert target.startswith(f"/booking/{waiting['id']}?token=")
+            claims = jwt.decode(target.split("token=")[1], LINK_SECRET, algorithms=["HS256"])
+            assert (claims["role"], claims["booking"]) == ("booking", waiting["id"])
             types = await stream_types(redis)
             assert types.index("booking_expired") < types.index("booking_offered")
             assert (await bk.get(held["id"]))["status"] == "expired"
@@ -288,6 +301,7 @@ async def test_lapses_offers_and_suspensions_reach_people(
             note = await until(lambda: for_booking(rec, "suspended", waiting["id"]), 20,
                                "the suspension notice")
             assert note[0]["data"]["reason"] == "doctor called away"
+            assert note[0]["data"]["link"] == link  # one link per booking, in every text
             alts = note[0]["data"]["alternatives"]
             assert alts and alts[0]["resource"] == "r2"
             # One call accepts the alternative.
