@@ -57,7 +57,8 @@ def shoot(page: Any, out: Path, name: str) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default="docs/screenshots")
-    ap.add_argument("--pages", choices=["all", "queue", "dispatch", "sms"], default="all")
+    ap.add_argument("--pages", choices=["all", "queue", "dispatch", "sms", "booking"],
+                    default="all")
     args = ap.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -65,18 +66,18 @@ def main() -> None:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        if args.pages not in ("queue", "sms"):
+        if args.pages not in ("queue", "sms", "booking"):
             browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS, AUTOPLAY_ALLOWED])
             dispatch_shots.main(browser, out)
             browser.close()
         if args.pages == "dispatch":
             return
         s = DemoServer(Path(tmp) / "data").start()
-        if args.pages == "sms":
+        if args.pages in ("sms", "booking"):
             try:
                 activity(s)
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=[*ARGS])
-                sms_shot(browser, s, out)
+                (sms_shot if args.pages == "sms" else booking_shots)(browser, s, out)
                 browser.close()
             finally:
                 s.stop()
@@ -113,6 +114,27 @@ def sms_shot(browser: Any, s: DemoServer, out: Path) -> None:
     page.locator("#send").click()
     page.locator("#thread .p-in").nth(1).wait_for()
     shoot(page, out, "sms-zh.png")
+    phone.close()
+
+
+def booking_shots(browser: Any, s: DemoServer, out: Path) -> None:
+    """Booking online (the site's page, in Chinese) and the person's own page after it (in
+    English)."""
+    phone = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="zh-CN",
+                                is_mobile=True, has_touch=True)
+    page = phone.new_page()
+    web = s.token("partner", site="demo", subject="web-booking", channels=["web"])
+    page.goto(f"{s.base}/book/demo?token={web}&lang=zh")
+    page.locator("#services button", has_text="儿科").click()
+    page.locator("#times .b-time").nth(2).click()
+    page.locator("#phone").fill("138 0013 8000")
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, out, "book-zh.png")
+    page.locator("#book-go").click()
+    page.wait_for_url("**/booking/**")
+    page.locator("#lang button", has_text="EN").click()
+    page.locator("#act-cancel").wait_for()
+    shoot(page, out, "booking-en.png")
     phone.close()
 
 
