@@ -28,6 +28,7 @@ lat/lon, with raster tiles only when a tile URL is configured (and then allowed 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import re
 import time
@@ -167,8 +168,13 @@ async def _kiosk_boot(request: Request, site: str) -> dict[str, Any]:
 
 async def _counter_boot(request: Request, site: str) -> dict[str, Any]:
     """``sms``: whether texts can go out (a notification webhook), so the console does not
-    tell a caller on the phone line they will get a text that never comes."""
-    return {"sms": bool(ctx(request).settings.notify_webhook_url)}
+    tell a caller on the phone line they will get a text that never comes. Where the site
+    takes bookings, its resources and rules (``booking_site``): the console books
+    appointments for callers and people at the desk."""
+    out: dict[str, Any] = {"sms": bool(ctx(request).settings.notify_webhook_url)}
+    with contextlib.suppress(BookingNotConfigured):
+        out |= await _booking_boot(request, site)
+    return out
 
 
 async def _phone_boot(request: Request, site: str) -> dict[str, Any]:

@@ -4,6 +4,7 @@
 // `service:{site}:{service}` per service the counter serves; actions go through the HTTP API.
 import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, priorityName } from './i18n.js';
+import { BOOKING_CODE, checkInCode, codeError, codeText, mountBooking } from './counter-booking.js';
 import { applyQueue } from './queue-list.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
 
@@ -168,8 +169,11 @@ async function find(ev) {
   ev.preventDefault();
   const number = $('find-number').value.trim().toUpperCase();
   if (!number) return;
+  // An appointment code (six letters and digits) is not a ticket number: the server says
+  // so (400), and the card offers to check the appointment in instead.
+  const codeLike = Boolean(boot.booking_site) && BOOKING_CODE.test(number);
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/tickets?number=${encodeURIComponent(number)}`);
-  if (!r.ok) {
+  if (!r.ok && !(codeLike && r.status === 400)) {
     // Not the last search's card under a new number: nothing is shown for a failed one.
     found = null;
     follow(null);
@@ -177,9 +181,23 @@ async function find(ev) {
     toastError(r);
     return;
   }
-  found = { number, ticket: r.data?.tickets?.[0] ?? null };
+  found = { number, ticket: (r.ok && r.data?.tickets?.[0]) || null };
+  found.code = !found.ticket && codeLike;
   follow(found.ticket?.id);
   renderFound();
+}
+
+/** Check the found appointment code in at this window: its ticket, as a kiosk would give. */
+async function checkInFound() {
+  const r = await checkInCode(site.id, found.number);
+  if (!r.ok) {
+    toast(codeError(r, lang, tz), 'error');
+    return;
+  }
+  found = { number: r.data.number, ticket: r.data };
+  follow(r.data.id);
+  renderFound();
+  showIssued(r.data, '');
 }
 
 /** The card follows its ticket live (`ticket:{id}`: agents of the site may watch any). */
@@ -214,6 +232,14 @@ function renderFound() {
   const el = $('found');
   const tk = found?.ticket;
   if (!found) { replaceChildren(el, [], 'none'); return; }
+  if (!tk && found.code) {
+    // No ticket has it, and it reads as an appointment code: the person at the desk booked.
+    replaceChildren(el, [h('div', { class: 'found-card card' },
+      h('span', { class: 'found-info' }, h('span', { class: 'muted', role: 'status' }, codeText('looks_code', { number: found.number }))),
+      h('span', { class: 'q-btns' }, h('button', { type: 'button', class: 'btn small btn-primary', id: 'checkin-code', onclick: checkInFound },
+        codeText('checkin_code'))))], `code|${found.number}|${lang}`);
+    return;
+  }
   if (!tk) {
     replaceChildren(el, [h('p', { class: 'muted', role: 'status' }, t('find_none', { number: found.number }))], `none|${found.number}|${lang}`);
     return;
@@ -308,7 +334,13 @@ async function issue(ev) {
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/tickets`, { method: 'POST', body, key: issueKey });
   $('issue-go').disabled = false;
   if (!r.ok) { toastError(r); return; }
-  const tk = r.data;
+  showIssued(r.data, phone);
+}
+
+/** The ticket just issued (or checked in from a booking): a slip with its QR, or on the
+ * phone line the number to read out. */
+function showIssued(tk, phone) {
+  if (!$('issue-dialog').open) $('issue-dialog').showModal();
   $('issue-form').hidden = true;
   $('issued').hidden = false;
   setText($('issued-site'), nameIn(site.name, lang));
@@ -495,13 +527,19 @@ if (!site || !me || boot.error) {
 } else {
   toast = toaster(document.body);
   let paintChip = () => {};
+  let paintBooking = null;
   mountLangSwitch($('lang'), lang0, (l, tl) => {
     lang = l;
     t = tl;
     paintChip();
     renderKeys();
     render();
+    paintBooking?.();
   });
+  // Appointments for callers and people at the desk, where the site takes bookings.
+  const skew = (boot.server_ms ?? Date.now()) - Date.now();
+  paintBooking = mountBooking({ site, rules: boot.booking_site, sms: boot.sms, me, getLang: () => lang,
+    toastError: (r) => toastError(r), now: () => Date.now() + skew });
   $('transfer-cancel').addEventListener('click', () => $('transfer-dialog').close());
   $('drop-keep').addEventListener('click', () => $('drop-dialog').close());
   $('issue-open').addEventListener('click', openIssue);
