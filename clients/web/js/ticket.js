@@ -26,6 +26,23 @@ export const OWN = {
     err_bad_request: 'This link is not complete. Please scan the QR code on your ticket again, or ask at reception.',
     err_unknown_ticket: 'We could not find this ticket. Please scan the QR code on your ticket again, or ask at reception.',
     err_unknown_topic: 'We could not find this ticket. Please scan the QR code on your ticket again, or ask at reception.',
+    err_ended: 'This ticket has ended, so its link no longer opens. There is nothing more to do with it; for another visit, take a new ticket.',
+    // The link refused with the page open (the shared "ask staff for a new one" is wrong here:
+    // a ticket taken by text or online has no staff at hand, an ended one needs nothing).
+    denied_lead: 'This link no longer updates.',
+    denied_expired: 'This link has expired.',
+    denied_walk_in: 'Your place in line still counts: watch the waiting-area screen for your number, or ask at reception.',
+    denied_sms: 'Your place in line still counts, and you will still get a text when it is your turn.',
+    denied_remote: 'Your place in line still counts: once there, watch the waiting-area screen for your number.',
+    denied_ended: 'This ticket has ended, so its link no longer updates. Nothing more to do.',
+    // What is shown when the page cannot update: how old it is.
+    as_of: 'As of {time}, {ago} — offline',
+    as_of_denied: 'As of {time}, {ago} — not updating',
+    ago_now: 'just now',
+    ago_min: '{n} min ago',
+    ago_h: '{h} h {m} min ago',
+    called_old: 'You were called to {counter} at {time}.',
+    called_old_note: 'This page has had no news since, so that call may be over. Please watch the screen in the waiting area, or ask at reception.',
   },
   zh: {
     st_waiting_msg: '您正在排队。可以暂时走开，但请保持本页面打开并不时查看：快到您时，本页面会提示。',
@@ -47,6 +64,20 @@ export const OWN = {
     err_bad_request: '此链接不完整。请重新扫描号票上的二维码，或到服务台咨询。',
     err_unknown_ticket: '找不到这张号票。请重新扫描号票上的二维码，或到服务台咨询。',
     err_unknown_topic: '找不到这张号票。请重新扫描号票上的二维码，或到服务台咨询。',
+    err_ended: '此号票已结束，链接不再能打开，无需再做什么。下次办理请重新取号。',
+    denied_lead: '此链接已不再更新。',
+    denied_expired: '此链接已过期。',
+    denied_walk_in: '您的排队不受影响：请看等候区叫号屏上的号码，或到服务台咨询。',
+    denied_sms: '您的排队不受影响，轮到您时仍会短信通知您。',
+    denied_remote: '您的排队不受影响：到达后请看等候区叫号屏上的号码。',
+    denied_ended: '此号票已结束，链接不再更新，无需再做什么。',
+    as_of: '截至 {time}（{ago}）· 离线',
+    as_of_denied: '截至 {time}（{ago}）· 已停止更新',
+    ago_now: '刚刚',
+    ago_min: '{n} 分钟前',
+    ago_h: '{h} 小时 {m} 分钟前',
+    called_old: '{time} 曾叫您到{counter}。',
+    called_old_note: '此后本页面未能更新，这次叫号可能已经结束。请留意等候区的叫号屏，或到服务台咨询。',
   },
 };
 
@@ -85,7 +116,37 @@ export function linkExpired(jwt, nowMs = Date.now()) {
   }
 }
 
+/** "just now", "25 min ago", "2 h 5 min ago": how old what is shown is. */
+export function ago(ms, tr) {
+  const min = Math.floor(Math.max(0, ms) / 60000);
+  if (min < 1) return tr('ago_now');
+  if (min < 60) return tr('ago_min', { n: min });
+  return tr('ago_h', { h: Math.floor(min / 60), m: min % 60 });
+}
+
+const ENDED = new Set(['done', 'no_show', 'cancelled']);
+
+/** Which words fit a refused link: the ticket is over (nothing to do), or its place still
+ * counts and the next step depends on how it was taken: at the kiosk or a window (staff at
+ * hand), by text message (texts still come), or online or by phone (nobody to ask yet). */
+export function linkCase(tk, channel) {
+  if (tk && ENDED.has(tk.status)) return 'ended';
+  if (channel === 'sms') return 'sms';
+  if (channel === 'kiosk' || channel === 'window') return 'walk_in';
+  return 'remote';
+}
+
+/** The banner's words for a refused link (replacing the shared "ask staff for a new one"). */
+export function deniedText(tk, channel, expired, l, tr = ownTranslator(l)) {
+  const c = linkCase(tk, channel);
+  if (c === 'ended') return tr('denied_ended');
+  return [tr(expired ? 'denied_expired' : 'denied_lead'), tr(`denied_${c}`)].join(l === 'zh' ? '' : ' ');
+}
+
 export const STALE_AFTER_MS = 3000; // a quick reconnect does not flash a warning
+// A call this old, not confirmed since (offline, or the page reopened from the phone's copy),
+// is not shown as "it's your turn": it may be over (missed, served, sent back).
+export const CALLED_OLD_MS = 5 * 60 * 1000;
 // Phases in which a person waits for a call: if the page cannot update, the call may be missed.
 const WAITING_PHASES = new Set(['waiting', 'no_counter', 'on_break', 'almost', 'transferred', 'parked']);
 
@@ -101,8 +162,9 @@ const $ = (id) => document.getElementById(id);
 
 let ticket = null;
 let updatedAt = null;
-let details = {}; // what only GET /v1/tickets/{id} tells: the appointment time
+let details = {}; // what only GET /v1/tickets/{id} tells: the appointment time, the channel
 let fromStore = false; // what is shown is the copy kept on the phone, not yet a live message
+let seenAt = null; // when what is shown was last known to be current (live)
 const STORE_KEY = 'sb.ticket.last';
 const OFFLINE_CACHE = 'sb-ticket-v1'; // ticket-sw.js answers from it when the network does not
 const alerts = []; // what the person was alerted to: {kind, key, at}
@@ -138,6 +200,20 @@ export function phase(tk) {
   return tk.status;
 }
 
+/** Cut off from updates: the link refused, or offline (at once when the page opened from the
+ * phone's copy; after a grace otherwise, so a quick reconnect does not flash a warning). */
+function cut() {
+  if (conn.status === 'denied') return true;
+  return conn.status === 'offline' && (fromStore || Date.now() - conn.since >= STALE_AFTER_MS);
+}
+
+/** The phase as shown: an old, unconfirmed call is not presented as current. */
+export function shownPhase(tk, { isCut, seen, now = Date.now() }) {
+  const p = phase(tk);
+  if (p === 'called' && isCut && seen != null && now - seen >= CALLED_OLD_MS) return 'called_old';
+  return p;
+}
+
 function render() {
   const tk = ticket;
   setText($('site-name'), nameIn(site.name, lang));
@@ -151,20 +227,25 @@ function render() {
   const appt = tk.appointment_at ?? details.appointment_at;
   $('appt').hidden = !appt;
   setText($('appt'), appt ? t('appointment', { time: formatTime(appt, lang, tz) }) : '');
-  const p = phase(tk);
+  const p = shownPhase(tk, { isCut: cut(), seen: seenAt });
   document.body.dataset.phase = p;
   renderStatus(tk, p);
   renderFigures(tk, p);
   renderStale(p);
+  renderAsOf();
   renderActions(tk);
   setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
   if (p === 'called') document.title = `▶ ${t('your_turn')} · ${tk.number}`;
+  if (p === 'called_old') document.title = `${tk.number} · ${t('tracker_title')}`;
 }
 
 function renderStatus(tk, p) {
   const el = $('status');
   el.className = `t-status phase-${p}`;
   el.setAttribute('aria-live', p === 'called' ? 'assertive' : 'polite');
+  // An old call says when; how long ago is in #as-of (not here: a live region, it would be
+  // read out again each minute).
+  const calledMs = tk.called_at ? Date.parse(tk.called_at) : seenAt;
   const key = `${p}|${tk.status}|${tk.counter}|${tk.service}|${tk.cancel_reason}|${tk.called_at}|${lang}`;
   const msg = {
     waiting: [t('st_waiting_msg')],
@@ -176,6 +257,7 @@ function renderStatus(tk, p) {
     almost: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('almost')] : [t('almost')],
     called: [h('strong', { class: 'turn' }, t('your_turn')), h('span', { class: 'go' }, t('go_to', { counter: counterName(tk) })),
       tk.called_at ? h('span', { class: 'at' }, t('called_at', { time: formatTime(tk.called_at, lang, tz) })) : null],
+    called_old: [t('called_old', { counter: counterName(tk), time: formatTime(calledMs, lang, tz) }), t('called_old_note')],
     serving: [t('st_serving_msg', { counter: counterName(tk) })],
     done: [t('st_done_msg')],
     no_show: [t('st_no_show_msg')],
@@ -218,20 +300,37 @@ function renderNote(tk, p) {
  * where to look instead, so nobody sits trusting "3 people ahead" through their own call. */
 function renderStale(p) {
   const el = $('stale');
-  const cut = conn.status === 'denied' || (conn.status === 'offline' && Date.now() - conn.since >= STALE_AFTER_MS);
-  const stale = cut && WAITING_PHASES.has(p);
+  const stale = cut() && WAITING_PHASES.has(p);
   el.hidden = !stale;
   $('figures').classList.toggle('stale', stale);
   $('est-note').classList.toggle('stale', stale);
   if (!stale) return;
-  const since = fromStore && updatedAt ? Math.min(updatedAt, conn.since) : conn.since;
+  const since = fromStore && seenAt ? Math.min(seenAt, conn.since) : conn.since;
   setText(el, conn.status === 'denied' ? t('stale_denied') : t('stale_offline', { time: formatTime(since, lang, tz) }));
+}
+
+/** Cut off, in any phase: how old what is shown is ("As of 10:42, 25 min ago — offline"),
+ * so a saved "it's your turn" reopened later is not read as live. */
+function renderAsOf() {
+  const el = $('as-of');
+  const show = cut() && seenAt != null;
+  el.hidden = !show;
+  if (!show) return;
+  const vars = { time: formatTime(seenAt, lang, tz), ago: ago(Date.now() - seenAt, t) };
+  setText(el, t(conn.status === 'denied' ? 'as_of_denied' : 'as_of', vars));
+}
+
+/** Live: what is shown is current now (kept with the copy, for "as of" when reopened). */
+function markSeen() {
+  if (conn.status !== 'online' || fromStore || !ticket) return;
+  seenAt = Date.now();
 }
 
 /** The last ticket view seen, kept on the phone: reopened with no signal, the page shows it
  * (marked as not live) rather than nothing. One ticket only. */
 function remember() {
-  try { localStorage.setItem(STORE_KEY, JSON.stringify({ id: ticketId, at: updatedAt, ticket })); } catch { /* private mode */ }
+  const kept = { id: ticketId, at: updatedAt, seen: seenAt, ticket, channel: details.channel };
+  try { localStorage.setItem(STORE_KEY, JSON.stringify(kept)); } catch { /* private mode */ }
 }
 
 function recall() {
@@ -301,6 +400,7 @@ async function doCancel() {
   if (r.ok) {
     ticket = { ...ticket, ...r.data };
     updatedAt = Date.now();
+    seenAt = updatedAt;
     remember();
     render();
   } else {
@@ -358,6 +458,7 @@ function onMessage(msg) {
   }
   ticket = msg.data;
   updatedAt = Date.now();
+  seenAt = updatedAt;
   fromStore = false;
   remember();
   render();
@@ -371,9 +472,11 @@ let alertTimer = null;
 
 let toast = () => {};
 if (!site || boot.error || !ticketId) {
-  // An expired link is yesterday's ticket: not "your place does not depend on it".
+  // An expired link is yesterday's ticket: not "your place does not depend on it". A ticket
+  // the phone last saw ended needs nothing at all.
   const expired = boot.error?.code === 'unauthorized' && linkExpired(token);
-  errorScreen($('app'), t, expired ? { code: 'link_expired' } : boot.error ?? { code: 'unknown_ticket' });
+  const ended = boot.error?.code === 'unauthorized' && linkCase(recall()?.ticket) === 'ended';
+  errorScreen($('app'), t, ended ? { code: 'ended' } : expired ? { code: 'link_expired' } : boot.error ?? { code: 'unknown_ticket' });
 } else {
   toast = toaster(document.body);
   const setLang = (l) => {
@@ -391,25 +494,39 @@ if (!site || boot.error || !ticketId) {
   if (kept) {
     ticket = kept.ticket;
     updatedAt = kept.at;
+    seenAt = kept.seen ?? kept.at;
+    if (kept.channel) details = { channel: kept.channel };
     fromStore = true;
   }
   render();
   keepForOffline().catch(() => { /* no copy: the page still works online */ });
   api(`/v1/tickets/${encodeURIComponent(ticketId)}`).then((r) => {
-    if (!r.ok || !r.data?.appointment_at) return;
-    details = { appointment_at: r.data.appointment_at };
+    if (!r.ok) return;
+    details = { appointment_at: r.data?.appointment_at, channel: r.data?.channel };
+    if (!fromStore) remember();
     render();
   });
   const client = new Client({ token });
-  const banner = connectionBanner(client, () => t, { timeZone: tz });
+  // The shared banner, with words for a refused link that fit this ticket (ended, or how taken).
+  const bannerT = () => (key, vars) => (key === 'denied' ? deniedText(ticket, details.channel, linkExpired(token), lang, t) : t(key, vars));
+  const banner = connectionBanner(client, bannerT, { timeZone: tz });
   document.body.prepend(banner.el);
   client.subscribe(`ticket:${ticketId}`, onMessage);
-  client.onState((s) => { conn = s; if (ticket) renderStale(phase(ticket)); });
+  client.onState((s) => { conn = s; markSeen(); if (ticket) render(); });
   client.start();
-  setInterval(render, 15000); // "updated …" and relative times stay honest
-  setInterval(() => { if (ticket) renderStale(phase(ticket)); }, 1000);
+  // Each second: what is shown is current while live; "as of … ago", the stale warning and
+  // an old call's turn follow the clock. The phone's copy keeps when it was last current.
+  let tick = 0;
+  setInterval(() => {
+    markSeen();
+    if (!ticket) return;
+    render();
+    if (++tick % 15 === 0 && !fromStore && conn.status === 'online') remember();
+  }, 1000);
+  addEventListener('pagehide', () => { markSeen(); if (ticket && !fromStore) remember(); });
   window.switchboardTicket = {
     get ticket() { return ticket; }, get phase() { return phase(ticket); }, get fromStore() { return fromStore; }, alerts, client,
+    get shown() { return document.body.dataset.phase; }, get seenAt() { return seenAt; },
     // The copy of the page kept for opening without signal, for tests.
     kept: async () => Boolean(await (await caches.open(OFFLINE_CACHE)).match(location.href)),
     // The system notifications shown (through the service worker), for tests.
