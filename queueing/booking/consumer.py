@@ -189,8 +189,10 @@ class SiteWatcher:
             note = self._ticket_note(kind, t, data, eid) if t.get("notify") else None
             if note is not None:
                 await self._send(f"{note.kind}:{eid}", note)
-        elif kind in ("booking_offered", "booking_suspended"):
+        elif kind in ("booking_offered", "booking_suspended", "booking_confirmed"):
             b = data.get("booking") or {}
+            if kind == "booking_confirmed" and b.get("channel") not in CONFIRMED_BY_TEXT:
+                return  # an app or a partner's site tells its users itself
             if b.get("notify"):
                 note = await linked(self._booking_note(kind, b, data, eid),
                                     {**b, "site": self.site}, self.owner.links,
@@ -249,6 +251,8 @@ class SiteWatcher:
         if kind == "booking_offered":
             name = "offer"
             values["until"] = local_text(b["offer_until"], self.tz)
+        elif kind == "booking_confirmed":
+            name = "booked"
         else:
             name = "suspended"
             s = data.get("suspension") or {}
@@ -310,6 +314,11 @@ class SiteWatcher:
         return datetime.fromtimestamp(self.owner.clock() / 1000, self.tz).isoformat(
             timespec="seconds")
 
+
+# Bookings confirmed through these channels are confirmed by text (to their ``notify``):
+# made by staff for a caller or a person at the desk, or on Switchboard's own pages. An app
+# or a partner's site confirms to its users itself.
+CONFIRMED_BY_TEXT = frozenset({"phone", "window", "web", "kiosk", "sms"})
 
 # The short link to a booking's own page for its texts (raw booking, now in ms), or None
 # where no public address is configured: realtime.links.Links.booking.

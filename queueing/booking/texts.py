@@ -9,6 +9,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Reminder: your appointment ({service}) is at {time}. Booking code {code}.",
         "zh": "提醒：您预约的{service}在 {time}，预约码 {code}。",
     },
+    "booked": {
+        "en": "Booked: {service} at {time}. Booking code {code}.",
+        "zh": "预约成功：{service}，{time}。预约码 {code}。",
+    },
     "offer": {
         "en": "A place at {time} ({service}) is free for you. Confirm before {until}.",
         "zh": "{time}（{service}）有空位留给您，请在 {until} 前确认。",

@@ -423,3 +423,30 @@ async def test_almost_your_turn_comes_again_after_a_move_to_the_back(
             again = await until(lambda: (lambda x: x if len(x) == 2 else None)(
                 kinds(rec, "almost")), 20, "almost again, in the lab")
             assert again[1]["ticket"] == mine["id"] and again[1]["data"]["position"] == 2
+
+
+async def test_a_booking_made_for_a_caller_is_confirmed_by_text(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Booked by the phone line (or at the desk, or on the site's own pages) with a number:
+    a text says so at once, with the code and the link to the person's page. Booked by an
+    app or a partner's site: no text (they tell their users themselves)."""
+    start = next_start(site_zone()) + timedelta(days=1)
+    bk, slots = await setup(redis, start, [])
+    async with stamped_receiver() as rec:
+        with worker(redis_server.url, rec.url, tmp_path / "worker.log",
+                    SWITCHBOARD_PUBLIC_URL="https://q.example.org",
+                    SWITCHBOARD_SECRET=LINK_SECRET):
+            await watcher_live(redis)
+            by_phone = (await bk.book("demo", req(slots[0], "MRN-1", Channel.PHONE,
+                                                  notify="+8613800138000"), AGENT)).booking
+            by_app = (await bk.book("demo", req(slots[1], "app-user", notify="+8613800138001"),
+                                    ADMIN)).booking
+            note = (await until(lambda: for_booking(rec, "booked", by_phone["id"]), 20,
+                                "the booking's text"))[0]
+            assert note["to"] == "+8613800138000"
+            assert note["text"]["en"].startswith("Booked: ")
+            assert f"Booking code {by_phone['code']}." in note["text"]["en"]
+            assert note["text"]["en"].endswith(f"Your appointment: {note['data']['link']}")
+            assert f"预约码 {by_phone['code']}。" in note["text"]["zh"]
+            await asyncio.sleep(1.0)
+            assert not for_booking(rec, "booked", by_app["id"])
