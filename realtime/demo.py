@@ -122,7 +122,11 @@ def next_commands(settings: Settings, base: str) -> list[str]:
         where = f"--redis-url {shlex.quote(settings.redis_url)}"
     else:
         where = f"--data-dir {shlex.quote(str(settings.data_path.resolve()))}"
-    return [f"switchboard worker {where}    # reminders, recomputes, offer timeouts / 后台任务",
+    # Texts carry links to people's pages only where the worker knows the public address:
+    # here, this demo server's.
+    env = "" if settings.public_url else f"SWITCHBOARD_PUBLIC_URL={shlex.quote(base)} "
+    return [f"{env}switchboard worker {where}"
+            "    # reminders, recomputes, offer timeouts / 后台任务",
             f"python -m clients.device_sim --base {base} --token <city dispatcher token> "
             "--region city    # drives the technicians / 模拟技师设备"]
 

@@ -7,6 +7,7 @@ set-up / tear-down steps to ``ON_STARTUP`` / ``ON_SHUTDOWN`` (each gets arq's ``
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -47,8 +48,6 @@ async def booking_sweep(ctx: dict[str, Any]) -> int:
 async def day_close(ctx: dict[str, Any]) -> int:
     """Close the working day of every site whose ``policy.day_close`` has passed (once per
     local date; queueing/dayclose.py). Returns how many tickets it closed."""
-    import logging
-
     from queueing.booking.tasks import CTX_KEY
     from queueing.dayclose import close_due
     from queueing.engine import Actor, wall_ms
@@ -87,13 +86,28 @@ async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -
     reader = redisconn.connect(redis_url(s))
     # Texts about a booking carry the short link to its page, where people reach the
     # server at a public address (SWITCHBOARD_PUBLIC_URL).
-    links = Links(redis, s.secret or "", s.public_url, s.token_ttl_s).booking
+    links = Links(redis, _link_secret(s), s.public_url, s.token_ttl_s).booking
     notes = Notifications(redis, reader, engine, notifier,
                           Thresholds(s.alert_position, s.alert_wait_s), links=links)
     notes.start()
     ctx[CTX_KEY] = Services(redis, BookingEngine(engine, Jobs(redis)), notifier, notes,
                             links=links)
     ctx["booking_reader"] = reader
+
+
+def _link_secret(s: Settings) -> str:
+    """The key the server signs tokens with (the setting, else the data folder's file): a
+    link's token must open the page. None known: texts go without links."""
+    if not s.public_url:
+        return ""
+    from realtime.auth import load_secret
+    try:
+        return load_secret(s.secret, s.data_path, create=False)
+    except SystemExit:
+        logging.getLogger("switchboard.notify").warning(
+            "SWITCHBOARD_PUBLIC_URL is set but the worker knows no token secret "
+            "(SWITCHBOARD_SECRET, or --data-dir of the server): texts go without links")
+        return ""
 
 
 async def booking_stop(ctx: dict[str, Any]) -> None:

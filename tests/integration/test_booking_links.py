@@ -5,6 +5,8 @@ has no public address (a link to 127.0.0.1 in a text would be worse than none)."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import jwt
 from redis.asyncio import Redis
 
@@ -79,3 +81,17 @@ def test_the_link_sentence_follows_each_language() -> None:
                    "zh": "提醒。查看或改约：https://x/s/abc",
                    "zh-TW": "提醒。查看或改约：https://x/s/abc",
                    "fr": "Rappel. Your appointment: https://x/s/abc"}
+
+
+def test_the_worker_signs_links_with_the_servers_key(tmp_path: Path) -> None:
+    """A worker started with the server's --data-dir signs with the key `serve` generated
+    there (a link signed with another key would not open the page); no public address or no
+    key known: no links, and the worker still runs."""
+    from realtime.auth import load_secret
+    from realtime.settings import Settings
+    from realtime.worker import _link_secret
+    key = load_secret(None, tmp_path)  # what `switchboard serve` makes on first start
+    assert _link_secret(Settings(data_dir=str(tmp_path), public_url=BASE)) == key
+    assert _link_secret(Settings(data_dir=str(tmp_path), public_url=BASE, secret=SECRET)) == SECRET
+    assert _link_secret(Settings(data_dir=str(tmp_path))) == ""
+    assert _link_secret(Settings(data_dir=str(tmp_path / "none"), public_url=BASE)) == ""
