@@ -7,7 +7,9 @@ activity through the HTTP API, and photographs each page in Debian's Chromium (t
 launch as the browser tests; Playwright downloads nothing). Chinese text needs a CJK font on
 the machine (Debian: fonts-noto-cjk). The dispatch pages (technician device, job tracking,
 enterprise dashboard) get their own demo server and worker (tests/browser/dispatch_shots.py);
-``--pages queue`` or ``--pages dispatch`` takes one set only, ``--pages sms`` the phone page.
+``--pages queue`` or ``--pages dispatch`` takes one set only, ``--pages sms`` the phone page,
+``--pages booking`` the two booking pages. Without a CJK font it stops and says so (Chinese
+would be photographed as empty boxes).
 """
 
 from __future__ import annotations
@@ -48,6 +50,16 @@ def activity(s: DemoServer) -> dict[str, Any]:
     return tickets
 
 
+def cjk_font() -> bool:
+    """Whether fontconfig knows a font with Chinese glyphs (what Chromium will use)."""
+    import shutil
+    import subprocess
+    if not shutil.which("fc-list"):
+        return True  # cannot tell: go on
+    found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True)
+    return bool(found.stdout.strip())
+
+
 def shoot(page: Any, out: Path, name: str) -> None:
     page.wait_for_timeout(400)  # let fonts and the last frame settle
     page.screenshot(path=str(out / name))
@@ -60,6 +72,10 @@ def main() -> None:
     ap.add_argument("--pages", choices=["all", "queue", "dispatch", "sms", "booking"],
                     default="all")
     args = ap.parse_args()
+    if not cjk_font():
+        raise SystemExit("no Chinese font on this machine: Chinese would be photographed as "
+                         "empty boxes. Install one first: apt-get install fonts-noto-cjk "
+                         "(or fonts-wqy-zenhei)")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     os.environ["PLAYWRIGHT_BROWSERS_PATH"] = tempfile.mkdtemp(prefix="no-browsers-")
