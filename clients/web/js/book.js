@@ -4,9 +4,9 @@
 // (docs/appointments.md), for the web channel's share; one POST with an Idempotency-Key, so
 // a double tap or a retry on a poor signal books once.
 import { addDays, bookingTranslator, localDay } from './booking-rules.js';
-import { paintDayNav, timeGroups } from './booking-ui.js';
+import { failedTimes, paintDayNav, timeGroups } from './booking-ui.js';
 import { nameIn } from './i18n.js';
-import { api, errorScreen, h, language, mountLangSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
+import { api, errorScreen, h, language, linkExpired, mountLangSwitch, randomId, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
 export const PHONE = /^\+?[0-9]{6,15}$/;
 const SEARCH_DAYS = 14; // how far a first look goes for a day with a free time
@@ -34,6 +34,7 @@ let slots = null; // null: loading; {error}; [..]
 let chosen = null;
 let attempt = null; // {key, slot, phone}: one Idempotency-Key per booking attempt
 let busy = false;
+let error = null; // {key, vars} under the number: said again in the language chosen later
 let toast = () => {};
 
 /** The services some doctor or room takes bookings for, in the site's order. */
@@ -65,16 +66,17 @@ function renderWhen() {
   $('when-body').hidden = !service;
   setText($('when-hint'), service ? '' : t('book_pick_service'));
   if (!service || !day) return;
+  const today = localDay(now(), tz);
   paintDayNav({ prev: $('day-prev'), next: $('day-next'), name: $('day-name'), label: $('day-label'), input: $('day') },
-    { day, today: localDay(now(), tz), horizonDays: policy.horizon_days, t, lang });
+    { day, today, horizonDays: policy.horizon_days, t, lang });
   let body;
   if (slots === null) body = [h('p', { class: 'muted' }, t('move_loading'))];
-  else if (!Array.isArray(slots)) body = [h('p', { class: 'b-error' }, t('move_failed', { code: slots.error }))];
+  else if (!Array.isArray(slots)) body = failedTimes(t, slots.error, () => load(day));
   else {
     const free = slots.filter((s) => s.remaining > 0);
     body = free.length ? timeGroups(free, { lang, tz, nowMs: now(), t, resourceName, onPick: pickTime }) : [h('p', { class: 'muted' }, t('move_none'))];
   }
-  replaceChildren($('times'), body, `${lang}|${day}|${JSON.stringify(slots)}`);
+  replaceChildren($('times'), body, `${lang}|${today}|${day}|${JSON.stringify(slots)}`);
   for (const b of $('times').querySelectorAll('.b-time')) b.setAttribute('aria-pressed', String(b.dataset.slot === chosen?.slot));
 }
 
@@ -87,6 +89,7 @@ function renderWho() {
       new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz }).format(new Date(chosen.start))}`,
     resource: resourceName(chosen.resource),
   }) : '');
+  setText($('phone-error'), error ? t(error.key, error.vars) : '');
   const go = $('book-go');
   setText(go, t('book_go'));
   go.disabled = busy;
@@ -119,8 +122,14 @@ async function pickService(id) {
   await load(today);
 }
 
+function sayError(key, vars = {}) {
+  error = key ? { key, vars } : null;
+  renderWho();
+}
+
 function pickTime(s) {
   chosen = s;
+  if (error?.key === 'book_pick_time') error = null;
   renderWhen();
   renderWho();
   $('phone').focus();
@@ -129,18 +138,17 @@ function pickTime(s) {
 async function submit(e) {
   e.preventDefault();
   if (busy) return;
-  const err = $('phone-error');
   if (!chosen) {
-    setText(err, t('book_pick_time'));
+    sayError('book_pick_time');
     return;
   }
   const phone = normalisePhone($('phone').value);
   if (!PHONE.test(phone)) {
-    setText(err, t('book_phone_format'));
+    sayError('book_phone_format');
     $('phone').focus();
     return;
   }
-  setText(err, '');
+  sayError(null);
   // The same attempt (time and number) keeps its key: a retry after a lost answer is
   // answered with the booking the first one made, never a second.
   if (!attempt || attempt.slot !== chosen.slot || attempt.phone !== phone) {
@@ -158,12 +166,8 @@ async function submit(e) {
     location.assign(`${r.data.manage}&lang=${lang}`); // the page in the language chosen here
     return;
   }
-  renderWho();
   const code = r.data?.code ?? (r.status ? String(r.status) : 'network');
-  const key = `e_${code}`;
-  let text = t(key);
-  if (text === key) text = t('err_generic_action', { code });
-  setText(err, text);
+  sayError(t(`e_${code}`) === `e_${code}` ? 'err_generic_action' : `e_${code}`, { code });
   if (['slot_full', 'channel_quota', 'slot_closed', 'resource_suspended'].includes(code)) {
     chosen = null;
     attempt = null;
@@ -172,9 +176,34 @@ async function submit(e) {
   }
 }
 
+/** The page left open overnight: "Today" is the new day, and a day gone by is left for
+ * today (its times have passed). */
+function tick() {
+  if (!service || !day) return;
+  if (day < localDay(now(), tz)) {
+    chosen = null;
+    attempt = null;
+    renderWho();
+    load(localDay(now(), tz));
+  } else {
+    renderWhen();
+  }
+}
+
+/** This page's own words for a link that does not open it (no appointment is at stake
+ * here, unlike on the booking's own page), else the shared ones. */
+function pageError(error) {
+  const expired = error?.code === 'unauthorized' && token && linkExpired(token);
+  const tr = (key, vars) => {
+    const own = t(`book_${key}`, vars);
+    return own === `book_${key}` ? t(key, vars) : own;
+  };
+  errorScreen($('app'), tr, expired ? { code: 'link_expired' } : error ?? { code: 'unknown_site' });
+}
+
 if (globalThis.document && document.body?.classList.contains('book-page')) {
   if (!site || boot.error) {
-    errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
+    pageError(boot.error);
   } else {
     toast = toaster(document.body);
     mountLangSwitch($('lang'), lang0, (l) => {
@@ -187,6 +216,8 @@ if (globalThis.document && document.body?.classList.contains('book-page')) {
     $('day').addEventListener('change', (e) => { if (e.target.value) load(e.target.value); });
     $('who').addEventListener('submit', submit);
     render();
+    setInterval(tick, 30000);
+    document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') tick(); });
     window.switchboardBook = { get chosen() { return chosen; }, get service() { return service; }, get day() { return day; } };
   }
 }

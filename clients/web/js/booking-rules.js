@@ -65,6 +65,21 @@ export function checkInWindow(b, policy, nowMs, timeZone) {
   return { state: (policy?.late_walk_in ?? true) && sameDay ? 'walk_in' : 'closed', opens };
 }
 
+/**
+ * The status a booking has at `nowMs`, as the server decides it (queueing/booking/rules.py
+ * `effective_status`): a hold or an offer past its deadline, or a waiting-list place whose
+ * time has come, is `expired`; a booking not checked in by the end of its grace period is a
+ * `no_show`. No event need have come: a page left open shows the booking as it now is.
+ */
+export function effectiveStatus(b, policy, nowMs) {
+  const start = ms(b.start);
+  if (b.status === 'held' && nowMs >= ms(b.hold_until)) return 'expired';
+  if (b.status === 'offered' && nowMs >= ms(b.offer_until)) return 'expired';
+  if (b.status === 'waitlisted' && nowMs >= start) return 'expired';
+  if (b.status === 'confirmed' && nowMs >= start + (policy?.grace_s ?? 900) * 1000) return 'no_show';
+  return b.status;
+}
+
 /** Whether the booking waits on an answer to a suspension of its doctor or room. */
 export function needsAnswer(b) {
   return Boolean(b?.suspension && !b.suspension.answered && !['cancelled', 'expired'].includes(b.status));
@@ -73,13 +88,15 @@ export function needsAnswer(b) {
 /**
  * What the person may do now, in the order the page shows the buttons: the primary action
  * first (confirm, check in, open the ticket), then move and cancel. Only what the server
- * would allow (rules.py's table): a refused tap is a worse answer than no button.
+ * would allow (rules.py's table, on the status at `nowMs`): a refused tap is a worse answer
+ * than no button.
  */
 export function actionsFor(b, policy, nowMs, timeZone) {
   if (!b) return [];
   const out = [];
   const win = checkInWindow(b, policy, nowMs, timeZone);
-  switch (b.status) {
+  const status = effectiveStatus(b, policy, nowMs);
+  switch (status) {
     case 'held':
     case 'offered':
       out.push('confirm');
@@ -95,8 +112,10 @@ export function actionsFor(b, policy, nowMs, timeZone) {
       break;
     default:
   }
-  if (['held', 'confirmed', 'waitlisted', 'offered'].includes(b.status) && !needsAnswer(b)) out.push('move');
-  if (['held', 'confirmed', 'waitlisted', 'offered'].includes(b.status)) out.push('cancel');
+  // A waiting-list place or an offered one is confirmed or given up, not moved: the
+  // server moves it only to answer a suspension (the alternatives, not this button).
+  if (['held', 'confirmed'].includes(status) && !needsAnswer(b)) out.push('move');
+  if (['held', 'confirmed', 'waitlisted', 'offered'].includes(status)) out.push('cancel');
   return out;
 }
 

@@ -40,3 +40,10 @@ export function paintDayNav(els, { day, today, horizonDays, t, lang }) {
   els.next.disabled = day >= els.input.max;
   setText(els.name, dayLabel(`${day}T12:00:00Z`, lang, 'UTC', Date.parse(`${today}T12:00:00Z`), t));
 }
+
+/** Free times that did not load: say so, with a button that asks again (rather than
+ * leaving the person to find that the day buttons would). */
+export function failedTimes(t, code, retry) {
+  return [h('p', { class: 'b-error' }, t('move_failed', { code })),
+    h('button', { type: 'button', class: 'btn wide b-retry', onclick: retry }, t('move_retry'))];
+}

@@ -6,8 +6,8 @@
 // doctor or room is suspended, the alternatives the server found come first, one tap each.
 // Live through `booking:{id}` (docs/appointments.md); every action is the booking's REST API.
 import { Client } from './client.js';
-import { actionsFor, addDays, bookingTranslator, checkInWindow, dayLabel, localDay, movableSlots, ms, needsAnswer, whenLabel } from './booking-rules.js';
-import { paintDayNav, timeGroups } from './booking-ui.js';
+import { actionsFor, addDays, bookingTranslator, checkInWindow, dayLabel, effectiveStatus, localDay, movableSlots, ms, needsAnswer, whenLabel } from './booking-rules.js';
+import { failedTimes, paintDayNav, timeGroups } from './booking-ui.js';
 import { formatTime, nameIn } from './i18n.js';
 import { api, connectionBanner, errorScreen, h, language, mountLangSwitch, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
@@ -32,6 +32,7 @@ let busy = false;
 let moveDay = null;
 let moveSlots = null; // null: loading; {error}: failed; [..]: loaded
 let askYes = null;
+let lapseAsked = null; // the lapse (a deadline passed) already asked of the server
 
 function serviceName(id) {
   return nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
@@ -47,15 +48,44 @@ function when(b) {
 
 function at(iso) {
   const d = ms(iso);
-  return localDay(d, tz) === localDay(now(), tz) ? formatTime(d, lang, tz) : `${dayLabel(d, lang, tz, now(), t)} ${formatTime(d, lang, tz)}`;
+  if (localDay(d, tz) === localDay(now(), tz)) return formatTime(d, lang, tz);
+  const day = dayLabel(d, lang, tz, now(), t);
+  // Mid-sentence in English: "from tomorrow 09:00", not "from Tomorrow 09:00".
+  const inSentence = lang === 'en' && day === t('tomorrow') ? day.toLowerCase() : day;
+  return `${inSentence} ${formatTime(d, lang, tz)}`;
+}
+
+/** The booking as it is now: past a deadline (a hold, an offer, the grace period) it has
+ * lapsed on the server without any event (docs/appointments.md: the status is the one at
+ * now), so the page says so at once, and asks the server once for the booking as it is. */
+function current(b) {
+  const status = effectiveStatus(b, policy, now());
+  if (status === b.status) return b;
+  const key = `${b.status}|${b.slot}|${status}`;
+  if (lapseAsked !== key) {
+    lapseAsked = key;
+    refresh();
+  }
+  return { ...b, status };
+}
+
+async function refresh() {
+  const r = await api(`/v1/bookings/${encodeURIComponent(bookingId)}`);
+  if (r.ok) {
+    show(r.data);
+    render();
+  }
 }
 
 function render() {
   setText($('site-name'), nameIn(site.name, lang));
   setText($('b-label'), t('label'));
   document.title = `${t('page_title')} · ${nameIn(site.name, lang)}`;
-  const b = booking;
-  if (!b) return;
+  if (!booking) {
+    setText($('status'), t('b_loading'));
+    return;
+  }
+  const b = current(booking);
   document.body.dataset.status = b.status;
   setText($('b-service'), serviceName(b.service));
   setText($('b-resource'), resourceName(b.resource));
@@ -122,8 +152,9 @@ function renderAlternatives(b) {
   if (!show) return;
   setText($('alts-title'), t('alts_title'));
   const alts = (b.suspension.alternatives ?? []).filter((s) => s.remaining > 0);
+  // The day in the key: "Tomorrow 09:30" reads "Today 09:30" after midnight.
   replaceChildren($('alts-list'), alts.length ? alts.map((s) => slotButton(s, askMove)) : [h('p', { class: 'muted' }, t('alts_none'))],
-    `${lang}|${JSON.stringify(alts)}`);
+    `${lang}|${localDay(now(), tz)}|${JSON.stringify(alts)}`);
 }
 
 function renderActions(b) {
@@ -133,11 +164,14 @@ function renderActions(b) {
   const handler = { confirm: doConfirm, check_in: askCheckIn, walk_in: askCheckIn, open_ticket: openTicket, move: openMove, cancel: askCancel };
   const primary = new Set(['confirm', 'check_in', 'walk_in', 'open_ticket']);
   const items = acts.map((a) => h('button', {
-    type: 'button', id: `act-${a}`, disabled: busy,
+    type: 'button', id: `act-${a}`,
     class: `btn wide ${primary.has(a) ? 'btn-primary solid' : a === 'cancel' ? 'btn-danger' : ''}`,
     onclick: handler[a],
   }, t(label[a])));
-  replaceChildren($('actions'), items, `${acts.join(',')}|${b.status}|${busy}|${lang}`);
+  // Busy only disables the buttons: re-made, the one tapped would take the keyboard's and
+  // a screen reader's focus with it.
+  replaceChildren($('actions'), items, `${acts.join(',')}|${b.status}|${lang}`);
+  for (const el of $('actions').querySelectorAll('button')) el.disabled = busy;
 }
 
 function renderCode(b) {
@@ -145,9 +179,12 @@ function renderCode(b) {
   $('code').hidden = !show;
   if (!show) return;
   setText($('code-title'), t('code_title'));
-  // Six characters read aloud in two groups: "ABC DEF".
-  setText($('code-value'), `${b.code.slice(0, 3)} ${b.code.slice(3)}`);
-  $('code-value').setAttribute('aria-label', b.code.split('').join(' '));
+  // Six characters seen in two groups, "ABC DEF", and read out one by one, "A B C D E F"
+  // (an aria-label on a paragraph is not read: the spelt-out text is, hidden from sight).
+  replaceChildren($('code-value'), [
+    h('span', { 'aria-hidden': 'true' }, `${b.code.slice(0, 3)} ${b.code.slice(3)}`),
+    h('span', { class: 'visually-hidden' }, b.code.split('').join(' ')),
+  ], b.code);
   const src = `/qr.svg?data=${encodeURIComponent(b.qr)}`;
   if ($('code-qr').getAttribute('src') !== src) $('code-qr').setAttribute('src', src);
   $('code-qr').alt = `${t('code_title')}: ${b.code}`;
@@ -180,16 +217,21 @@ function renderMove() {
   if (el.hidden || !booking) return;
   setText($('move-title'), t('move_title'));
   setText($('move-close'), t('move_close'));
+  const today = localDay(now(), tz);
+  if (moveDay < today) { // left open overnight: yesterday's times are gone
+    loadDay(today);
+    return;
+  }
   paintDayNav({ prev: $('move-prev'), next: $('move-next'), name: $('move-day'), label: $('move-date-label'), input: $('move-date') },
-    { day: moveDay, today: localDay(now(), tz), horizonDays: policy.horizon_days, t, lang });
+    { day: moveDay, today, horizonDays: policy.horizon_days, t, lang });
   let body;
   if (moveSlots === null) body = [h('p', { class: 'muted' }, t('move_loading'))];
-  else if (!Array.isArray(moveSlots)) body = [h('p', { class: 'b-error' }, t('move_failed', { code: moveSlots.error }))];
+  else if (!Array.isArray(moveSlots)) body = failedTimes(t, moveSlots.error, () => loadDay(moveDay));
   else {
     const free = movableSlots(moveSlots, booking);
     body = free.length ? timeGroups(free, { lang, tz, nowMs: now(), t, resourceName, onPick: askMove }) : [h('p', { class: 'muted' }, t('move_none'))];
   }
-  replaceChildren($('move-list'), body, `${lang}|${moveDay}|${JSON.stringify(moveSlots)}|${booking.slot}`);
+  replaceChildren($('move-list'), body, `${lang}|${today}|${moveDay}|${JSON.stringify(moveSlots)}|${booking.slot}`);
 }
 
 function closeMove() {
@@ -247,6 +289,10 @@ async function act(path, body, done) {
     if (fresh.ok) show(fresh.data);
   }
   render();
+  // The button tapped may be gone (confirmed, cancelled): the focus goes to what the page
+  // now says, not back to the top of the page.
+  const f = document.activeElement;
+  if (!f || f === document.body || !f.isConnected) $('status').focus();
   return r;
 }
 
@@ -364,7 +410,14 @@ if (globalThis.document && document.body?.classList.contains('booking-page')) {
         errorScreen($('app'), t, r.data ?? { code: 'unknown_booking' });
       }
     });
-    setInterval(render, 15000); // check-in opens on time; "today" turns into "tomorrow"
+    setInterval(render, 15000); // check-in opens on time; "tomorrow" turns into "today"
+    // Back to a page left in the background (a phone's timers sleep): as it is now, and the
+    // booking as the server has it (a waiting-list place moves without an event).
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState !== 'visible' || !booking) return;
+      render();
+      refresh();
+    });
     window.switchboardBooking = { get booking() { return booking; }, client };
   }
 }
