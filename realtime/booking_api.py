@@ -31,7 +31,7 @@ from queueing.booking.model import (
 from queueing.errors import BadRequest, Forbidden, RateLimited, UnknownBooking
 from queueing.model import Channel
 from realtime import links, ratelimit
-from realtime.api import kiosk_budget, ticket_body
+from realtime.api import kiosk_budget, public_web, ticket_body
 from realtime.auth import Principal
 from realtime.body import json_body
 from realtime.context import actor, ctx, principal
@@ -87,9 +87,9 @@ def _booking_token(request: Request, b: dict[str, Any], now_ms: int) -> str:
                                c.settings.token_ttl_s)
 
 
-async def _may_act(request: Request, booking_id: str, read_only: bool = False) -> Principal:
-    """The booking's own token; agents (and, to read, kiosks) of its site; the partner
-    that made it; admins."""
+async def _may_act(request: Request, booking_id: str) -> Principal:
+    """The booking's own token; agents of its site; the partner that made it (not the
+    public booking page's token: realtime.api.public_web); admins."""
     p = principal(request)
     site = site_of_booking(booking_id)
     if p.role == "booking":
@@ -97,10 +97,17 @@ async def _may_act(request: Request, booking_id: str, read_only: bool = False) -
             raise Forbidden("this token is for another booking")
     elif p.role == "partner":
         p.require("partner", site=site)
+        if public_web(p):
+            # Every copy of the public booking page's link holds this token: it books, and
+            # each booking is then read and changed with its own token only.
+            raise Forbidden("the public booking page's token only books: a booking is read "
+                            "and changed with its own token (its page's link)")
         if (await booking_engine(request).raw(booking_id)).get("by") != p.subject:
             raise Forbidden("this booking was made through another partner")
     else:
-        p.require("agent", *(("kiosk",) if read_only else ()), site=site)
+        # Not a kiosk's token, though it may check in: it is public (the kiosk page's URL),
+        # and a booking names its customer.
+        p.require("agent", site=site)
     return p
 
 
@@ -132,13 +139,7 @@ async def availability(request: Request) -> Response:
     service = q.get("service")
     if not service:
         raise BadRequest("the 'service' query parameter is required", field="service")
-    try:
-        day = date.fromisoformat(q.get("date") or "")
-    except ValueError as exc:
-        raise BadRequest("'date' must be YYYY-MM-DD", field="date") from exc
-    if not FIRST_DAY <= day <= LAST_DAY:
-        # Slot times are epoch ms in the site's zone: outside these, datetime overflows.
-        raise BadRequest(f"'date' must be from {FIRST_DAY} to {LAST_DAY}", field="date")
+    day = _day(q.get("date"))
     channel = q.get("channel")
     if channel is not None and channel not in {c.value for c in Channel}:
         raise BadRequest(f"unknown channel {channel!r}", field="channel",
@@ -166,9 +167,34 @@ async def create_booking(request: Request) -> Response:
     return _json(body, 201, {"Idempotent-Replayed": "true"} if booked.replay else None)
 
 
+async def list_bookings(request: Request) -> Response:
+    """``GET /v1/sites/{site}/bookings?date=YYYY-MM-DD[&resource=R][&service=S]``: the day's
+    appointment list, for reception and the floor overview (staff of the site only: it
+    names customers)."""
+    site = request.path_params["site"]
+    principal(request).require("agent", "supervisor", site=site)
+    q = request.query_params
+    day = _day(q.get("date"))
+    service = q.get("service")
+    if service is not None and (await ctx(request).engine.config(site)).service(service) is None:
+        raise BadRequest(f"unknown service {service!r}", field="service")
+    return _json(await booking_engine(request).day_list(site, day, q.get("resource"), service))
+
+
+def _day(value: str | None) -> date:
+    try:
+        day = date.fromisoformat(value or "")
+    except ValueError as exc:
+        raise BadRequest("'date' must be YYYY-MM-DD", field="date") from exc
+    if not FIRST_DAY <= day <= LAST_DAY:
+        # Slot times are epoch ms in the site's zone: outside these, datetime overflows.
+        raise BadRequest(f"'date' must be from {FIRST_DAY} to {LAST_DAY}", field="date")
+    return day
+
+
 async def get_booking(request: Request) -> Response:
     bid = request.path_params["booking"]
-    await _may_act(request, bid, read_only=True)
+    await _may_act(request, bid)
     return _json(await booking_engine(request).get(bid))
 
 
@@ -268,6 +294,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/sites/{site}/booking", get_schedule, methods=["GET"]),
     Route("/v1/sites/{site}/availability", availability, methods=["GET"]),
     Route("/v1/sites/{site}/bookings", create_booking, methods=["POST"]),
+    Route("/v1/sites/{site}/bookings", list_bookings, methods=["GET"]),
     Route("/v1/bookings/{booking}", get_booking, methods=["GET"]),
     Route("/v1/bookings/{booking}/confirm", confirm_booking, methods=["POST"]),
     Route("/v1/bookings/{booking}/cancel", cancel_booking, methods=["POST"]),
@@ -301,19 +328,27 @@ register(
               "for it: /booking/{id}?token=…)", "admin; agent, kiosk or "
               "partner of the site, through the channels its role allows", BookingRequest,
               201, _BOOK_ERRORS, headers=("Idempotency-Key",)),
+    Operation("get", "/v1/sites/{site}/bookings", "The day's appointment list: {date, "
+              "bookings: [booking + ticket_number, ticket_status once checked in]} of the "
+              "slots starting on `date` (site's zone), by start; held, confirmed, offered, "
+              "waitlisted, checked in, no-show (not cancelled or lapsed)",
+              "admin, or agent/supervisor of the site",
+              errors=("bad_request", "unknown_resource", "booking_not_configured"),
+              query=("date", "resource", "service")),
     Operation("get", "/v1/bookings/{booking}", "A booking (status is current: a lapsed hold "
-              "shows expired)", "the booking's token; agent/kiosk of its site; the partner "
-              "that made it", errors=("unknown_booking",)),
+              "shows expired)", "the booking's token; agents of its site; the partner "
+              "that made it (not a web-only partner token: the public booking page's)",
+              errors=("unknown_booking",)),
     Operation("post", "/v1/bookings/{booking}/confirm", "Confirm a hold, an offered place or a "
-              "waitlisted booking whose turn has come", "as GET, kiosk excepted",
+              "waitlisted booking whose turn has come", "as GET",
               errors=("unknown_booking", "hold_expired", "offer_expired", "not_offered",
                       "overlap", "too_many_bookings", "invalid_transition")),
     Operation("post", "/v1/bookings/{booking}/cancel", "Cancel; the place goes to the slot's "
-              "waitlist in order", "as GET, kiosk excepted",
+              "waitlist in order", "as GET",
               errors=("unknown_booking", "invalid_transition")),
     Operation("post", "/v1/bookings/{booking}/reschedule", "Move to another slot of the same "
               "service atomically (also: accept a suspension's alternative)",
-              "as GET, kiosk excepted", RescheduleRequest, 200,
+              "as GET", RescheduleRequest, 200,
               ("unknown_booking", "unknown_slot", "slot_full", "channel_quota", "overlap",
                "too_many_bookings", "slot_closed", "resource_suspended", "hold_expired",
                "invalid_transition", "schedule_changed", "bad_request")),

@@ -170,7 +170,7 @@ async def _counter_boot(request: Request, site: str) -> dict[str, Any]:
     """``sms``: whether texts can go out (a notification webhook), so the console does not
     tell a caller on the phone line they will get a text that never comes. Where the site
     takes bookings, its resources and rules (``booking_site``): the console books
-    appointments for callers and people at the desk."""
+    appointments for callers and people at the desk, the floor overview lists the day's."""
     out: dict[str, Any] = {"sms": bool(ctx(request).settings.notify_webhook_url)}
     with contextlib.suppress(BookingNotConfigured):
         out |= await _booking_boot(request, site)
@@ -502,7 +502,7 @@ ROUTES: list[BaseRoute] = [
                                             _counter_boot),
           methods=["GET"]),
     Route("/supervise/{site}", page("supervise", lambda p: p["site"], lambda pr, p: pr.require(
-        "supervisor", "agent", site=p["site"])), methods=["GET"]),
+        "supervisor", "agent", site=p["site"]), _counter_boot), methods=["GET"]),
     Route("/phone/{site}", page("phone", lambda p: p["site"], lambda pr, p: check_gateway(
         pr, p["site"]), _phone_boot), methods=["GET"]),
     Route("/kiosk/{site}", page("kiosk", lambda p: p["site"], lambda pr, p: pr.require(

@@ -14,7 +14,8 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -225,6 +226,41 @@ class BookingEngine:
         return [views.slot(x, 0 if c.suspended else
                            quota.remaining(x, channel, c.taken, c.waitlist, now), s.tz)
                 for x, c in zip(slots, counts, strict=True)]
+
+    async def day_list(self, site: str, day: date, resource: str | None = None,
+                       service: str | None = None) -> dict[str, Any]:
+        """The appointments of local date ``day``: every booking placed or waitlisted in a
+        slot starting that day (held, confirmed, offered, waitlisted, checked in — with its
+        ticket's number and status —, no-show; not cancelled or lapsed ones), by start time.
+        Slots are found by the index of slots holding bookings and by the schedule, so a
+        booking whose session a later schedule dropped is still listed."""
+        s = await self.schedule(site)
+        if resource is not None and s.config.resource(resource) is None:
+            raise UnknownResource(f"unknown resource {resource}")
+        now = self.now()
+        start = datetime.combine(day, dtime(0), s.tz)
+        end = datetime.combine(day + timedelta(days=1), dtime(0), s.tz)
+        from_ms, until_ms = int(start.timestamp() * 1000), int(end.timestamp() * 1000)
+        utc_days = sorted({datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y%m%d")
+                           for ms in (from_ms, until_ms - 1)})
+        named = ",".join(x.id for x in s.day(day).values()
+                         if (resource is None or x.resource == resource)
+                         and (service is None or x.service == service))
+        r = await self.store.run("day", site, now, "", "", from_ms, until_ms, ",".join(utc_days),
+                                 named)
+        out = []
+        for b in _list(r["bookings"]):
+            if (resource is not None and b["resource"] != resource) or (
+                    service is not None and b["service"] != service):
+                continue
+            v = self._view(s, b, now)
+            if v["status"] in ("cancelled", "expired"):
+                continue
+            if b.get("ticket_number"):
+                v |= {"ticket_number": b["ticket_number"], "ticket_status": b["ticket_status"]}
+            out.append((int(b["start_ms"]), int(b.get("created_ms") or 0), v))
+        out.sort(key=lambda x: (x[0], x[1]))
+        return {"date": day.isoformat(), "bookings": [v for *_, v in out]}
 
     async def counts(self, site: str, slots: list[Slot], now: int) -> list[Counts]:
         out: list[Counts] = []

@@ -17,8 +17,8 @@ from queueing.luafn import Library
 from queueing.store import Store
 
 SCRIPTS = ("book", "confirm", "cancel", "reschedule", "checkin", "fire", "get", "avail",
-           "affected", "suspend", "suspension", "put_config")
-READ_ONLY = ("get", "avail", "affected", "suspension")  # answered when Redis refuses writes
+           "affected", "suspend", "suspension", "put_config", "day")
+READ_ONLY = ("get", "avail", "affected", "suspension", "day")  # answered when Redis refuses writes
 
 
 def body(name: str) -> str:

@@ -61,3 +61,27 @@ async def test_a_public_web_token_is_limited_per_address_a_partner_app_is_not(
             r = await s.client.post("/v1/sites/demo/bookings", headers=app, json={
                 "slot": _slot(i), "customer": f"a{i}", "channel": "web"})
             assert r.status_code == 201, r.text
+
+
+async def test_the_public_token_books_but_acts_on_no_booking(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found in review: every copy of the public page's link holds the same token, so it
+    could read (customer, code) and cancel any booking made through the page, given its id
+    (printed in the QR people show). Now it only books; each booking is read and changed
+    with its own token. Nor does a kiosk's (public) token read bookings."""
+    async with demo_server(redis_server, tmp_path, booking=True) as s:
+        web = s.auth("partner", site="demo", channels=["web"])  # type: ignore[arg-type]
+        r = await s.client.post("/v1/sites/demo/bookings", headers=web, json={
+            "slot": _slot(1), "customer": "+8613800138000", "channel": "web"})
+        assert r.status_code == 201, r.text
+        b = r.json()
+        for method, path in (("GET", ""), ("POST", "/cancel"), ("POST", "/confirm")):
+            got = await s.client.request(method, f"/v1/bookings/{b['id']}{path}", headers=web)
+            assert got.status_code == 403, (method, path, got.text)
+        kiosk = s.auth("kiosk", site="demo")
+        assert (await s.client.get(f"/v1/bookings/{b['id']}", headers=kiosk)).status_code == 403
+        own = {"Authorization": f"Bearer {b['token']}"}
+        assert (await s.client.get(f"/v1/bookings/{b['id']}", headers=own)).json()[
+            "status"] == "confirmed"
+        assert (await s.client.post(f"/v1/bookings/{b['id']}/cancel", headers=own)).json()[
+            "status"] == "cancelled"

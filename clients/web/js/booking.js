@@ -269,7 +269,8 @@ function askCheckIn() {
 function failed(r) {
   const code = r.data?.code ?? (r.status ? String(r.status) : 'network');
   const key = `e_${code}`;
-  let text = t(key, { time: r.data?.opens ? at(r.data.opens) : '' });
+  const opens = r.data?.details?.opens; // too_early: when check-in opens
+  let text = t(key, { time: opens ? at(opens) : '' });
   if (text === key) text = t('err_generic_action', { code });
   toast(text, 'error');
 }

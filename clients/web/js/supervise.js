@@ -7,6 +7,7 @@ import { Client } from './client.js';
 import { reduce, emptyBoard } from './board-state.js';
 import { formatEstimate, formatMinutes, formatTime, nameIn } from './i18n.js';
 import { applyQueue } from './queue-list.js';
+import { mountAppointments } from './supervise-appts.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
@@ -128,7 +129,11 @@ async function loadStats() {
   statsFailed = !r.ok; // today's figures are then the last ones that came: said so
   if (r.ok) stats = r.data;
   render();
+  await appts?.load();
 }
+
+// Where the site takes bookings: today's appointments, refreshed with the figures.
+const appts = site && !boot.error ? mountAppointments({ site, rules: boot.booking_site, now: () => Date.now() + skewMs, getLang: () => lang }) : null;
 
 if (!site || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
@@ -139,6 +144,7 @@ if (!site || boot.error) {
     t = tl;
     paintChip();
     render();
+    appts?.paint();
   });
   render();
   const client = new Client({ token: new URLSearchParams(location.search).get('token') });
@@ -164,5 +170,5 @@ if (!site || boot.error) {
   loadStats();
   setInterval(loadStats, STATS_EVERY_MS);
   setInterval(render, 15_000); // waits grow while nothing happens
-  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; } };
+  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, appts };
 }

@@ -228,11 +228,18 @@ local function bk_expire_at(key, at_ms)
   if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, int(ttl)) end
 end
 
--- Remember the slot's capacity and quotas, so scripts that free a place can offer it.
+-- Remember the slot's capacity and quotas, so scripts that free a place can offer it; and
+-- index the slot by the UTC date of its start (sd:YYYYMMDD, scored by start): a day's
+-- appointment list finds every slot that holds bookings, also one a later schedule dropped.
 local function bk_spec_save(slot, cap, start_ms, end_ms, quota_spec)
   local key = BK .. 'sc:' .. slot
   redis.call('SET', key, cap .. '|' .. start_ms .. '|' .. end_ms .. '|' .. quota_spec,
     'PX', int(math.max(1, end_ms + RETAIN_MS - NOW)))
+  local day = string.match(slot, '(%d%d%d%d%d%d%d%d)T%d%d%d%dZ$')
+  if day then
+    redis.call('ZADD', BK .. 'sd:' .. day, start_ms, slot)
+    bk_expire_at(BK .. 'sd:' .. day, end_ms + RETAIN_MS)
+  end
 end
 
 local function bk_spec(slot)

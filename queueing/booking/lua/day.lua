@@ -1,0 +1,39 @@
+-- A day's appointment list (read only): every booking placed or waitlisted in the slots
+-- that start in [ARGV[4], ARGV[5]) ms — the slots indexed by their start's UTC date
+-- (ARGV[6], csv of YYYYMMDD: sd:, bk_spec_save) and the ones named in ARGV[7] (csv: the
+-- schedule's own, for bookings made before the index) — each with its ticket's number and
+-- status once checked in.
+local from_ms, until_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
+local slots, named = {}, {}
+for _, day in ipairs(split(ARGV[6], ',')) do
+  for _, slot in ipairs(redis.call('ZRANGEBYSCORE', BK .. 'sd:' .. day, from_ms, '(' .. until_ms)) do
+    if not named[slot] then named[slot] = true; slots[#slots + 1] = slot end
+  end
+end
+for _, slot in ipairs(split(ARGV[7], ',')) do
+  if not named[slot] then named[slot] = true; slots[#slots + 1] = slot end
+end
+local out, seen = {}, {}
+for _, slot in ipairs(slots) do
+  local spec = bk_spec(slot)
+  if spec then
+    local keys = {BK .. 'sl:' .. slot .. ':g', BK .. 'wl:' .. slot}
+    for _, q in ipairs(spec.quotas) do keys[#keys + 1] = BK .. 'sl:' .. slot .. ':' .. q.g end
+    for _, key in ipairs(keys) do
+      for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
+        if not seen[id] then
+          seen[id] = true
+          local b = bk_get(id)
+          if b then
+            if b.ticket and b.ticket ~= '' then
+              local t = ticket(b.ticket)
+              if t then b.ticket_number = t.number; b.ticket_status = t.status end
+            end
+            out[#out + 1] = b
+          end
+        end
+      end
+    end
+  end
+end
+return ok({bookings = out})
