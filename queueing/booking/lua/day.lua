@@ -13,27 +13,10 @@ end
 for _, slot in ipairs(split(ARGV[7], ',')) do
   if not named[slot] then named[slot] = true; slots[#slots + 1] = slot end
 end
-local out, seen = {}, {}
-for _, slot in ipairs(slots) do
-  local spec = bk_spec(slot)
-  if spec then
-    local keys = {BK .. 'sl:' .. slot .. ':g', BK .. 'wl:' .. slot}
-    for _, q in ipairs(spec.quotas) do keys[#keys + 1] = BK .. 'sl:' .. slot .. ':' .. q.g end
-    for _, key in ipairs(keys) do
-      for _, id in ipairs(redis.call('ZRANGE', key, 0, -1)) do
-        if not seen[id] then
-          seen[id] = true
-          local b = bk_get(id)
-          if b then
-            if b.ticket and b.ticket ~= '' then
-              local t = ticket(b.ticket)
-              if t then b.ticket_number = t.number; b.ticket_status = t.status end
-            end
-            out[#out + 1] = b
-          end
-        end
-      end
-    end
+return ok({bookings = bk_slot_bookings(slots, function(b)
+  if b.ticket and b.ticket ~= '' then
+    local t = ticket(b.ticket)
+    if t then b.ticket_number = t.number; b.ticket_status = t.status end
   end
-end
-return ok({bookings = out})
+  return true
+end)})

@@ -414,7 +414,9 @@ end
 
 -- Every booking of `slots` a suspension affects: holding a place, waiting for one, or
 -- checked in with a ticket still waiting.
-local function bk_affected(slots, grace_ms)
+-- Every booking placed (any quota group) or waitlisted in these slots, each once, in slot
+-- order: `keep(b)` chooses (bookings gone from the store are skipped).
+local function bk_slot_bookings(slots, keep)
   local out, seen = {}, {}
   for _, slot in ipairs(slots) do
     local spec = bk_spec(slot)
@@ -426,16 +428,20 @@ local function bk_affected(slots, grace_ms)
           local b = not seen[id] and bk_get(id)
           if b then
             seen[id] = true
-            local st = bk_eff(b, grace_ms)
-            if bk_is_open(st) or st == 'waitlisted' or bk_ticket_waiting(b) then
-              out[#out + 1] = b
-            end
+            if keep(b) then out[#out + 1] = b end
           end
         end
       end
     end
   end
   return out
+end
+
+local function bk_affected(slots, grace_ms)
+  return bk_slot_bookings(slots, function(b)
+    local st = bk_eff(b, grace_ms)
+    return bk_is_open(st) or st == 'waitlisted' or bk_ticket_waiting(b)
+  end)
 end
 
 local function bk_result(tbl)
