@@ -46,6 +46,11 @@ def booking(raw: dict[str, Any], tz: ZoneInfo, now_ms: int, grace_s: int,
         out["ticket"] = raw["ticket"]
         out["checked_in_at"] = iso(raw.get("checked_in_ms"), tz)
         out["late"] = bool(raw.get("late"))
+        t = extra.get("ticket")
+        if isinstance(t, dict) and t.get("id") == raw["ticket"]:
+            # Where the visit is now (a read of the booking: GET, the topic's snapshot), so
+            # the person's page can say it is done, or that the ticket closed.
+            out["ticket_number"], out["ticket_status"] = t.get("number"), t.get("status")
     if raw.get("order_ms") and raw["order_ms"] != raw["start_ms"]:
         # Kept after answering a suspension: the queue orders the ticket by this time.
         out["queue_order_at"] = iso(raw["order_ms"], tz)

@@ -167,6 +167,15 @@ def test_on_the_day_check_in_from_the_phone_goes_on_to_the_ticket(
     assert phone.locator("#code").is_hidden()
     phone.locator("#act-open_ticket").tap()
     phone.wait_for_url(f"**/ticket/{ticket['id']}**")
+    # Seen and done (at counter 5, which no other test here uses): the booking says so, and
+    # offers no ticket to follow.
+    admin = demo_server.token("admin")
+    for op, body in (("call", {"ticket": ticket["id"], "service": "lab"}), ("start", None),
+                     ("complete", None)):
+        demo_server.post(f"/v1/sites/demo/counters/5/{op}", admin, body)
+    phone.goto(demo_server.base + b["manage"] + "&lang=en")
+    phone.locator("#status", has_text="Your visit is done").wait_for()
+    assert phone.locator("#act-open_ticket").count() == 0
 
 
 def test_a_link_for_another_booking_is_refused_in_words(phone: Any,
@@ -207,6 +216,8 @@ UNITS = "async () => {" + RULES_PRELUDE + """
     noShowSameDay: m.actionsFor(b('no_show'), policy, at('2026-12-08T12:00:00+08:00'), tz),
     noShowLater: m.actionsFor(b('no_show'), policy, at('2026-12-09T12:00:00+08:00'), tz),
     checkedIn: m.actionsFor(b('checked_in', { ticket: 'demo.1' }), policy, at('2026-12-08T12:00:00+08:00'), tz),
+    visitDone: m.actionsFor(b('checked_in', { ticket: 'demo.1', ticket_status: 'done' }), policy, at('2026-12-08T12:00:00+08:00'), tz),
+    stillWaiting: m.actionsFor(b('checked_in', { ticket: 'demo.1', ticket_status: 'called' }), policy, at('2026-12-08T12:00:00+08:00'), tz),
     suspended: m.actionsFor(b('confirmed', { suspension: { answered: false } }), policy, at('2026-12-01T00:00:00Z'), tz),
     cancelled: m.actionsFor(b('cancelled'), policy, at('2026-12-01T00:00:00Z'), tz),
     slots: m.movableSlots([
@@ -237,6 +248,7 @@ def test_the_rules_the_buttons_follow(phone: Any, demo_server: DemoServer) -> No
     assert got["offered"] == ["confirm", "cancel"]
     assert got["noShowSameDay"] == ["walk_in"] and got["noShowLater"] == []
     assert got["checkedIn"] == ["open_ticket"]
+    assert got["visitDone"] == [] and got["stillWaiting"] == ["open_ticket"]
     assert got["suspended"] == ["cancel"]  # moved by choosing an alternative
     assert got["cancelled"] == []
     assert got["slots"] == ["s2", "s1"]  # the same doctor first, then by time; none full

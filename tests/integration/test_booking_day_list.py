@@ -82,3 +82,25 @@ async def test_an_arrival_shows_its_ticket(bserver: Server) -> None:  # noqa: F8
     row = next(x for x in got["bookings"] if x["id"] == b["id"])
     assert (row["status"], row["ticket_number"], row["ticket_status"]) == (
         "checked_in", number, "waiting")
+
+
+async def test_a_bookings_read_says_where_its_visit_is(bserver: Server) -> None:  # noqa: F811
+    """GET /v1/bookings/{id} of a checked-in booking carries its ticket's number and status,
+    so the person's page can say the visit is done rather than "follow your place"."""
+    c, s = bserver.client, bserver
+    b = await _book(s, _next_lab_slot(), "gus")
+    own = {"Authorization": f"Bearer {b['token']}"}
+    r = await c.post("/v1/sites/demo/check-in", headers=own, json={"code": b["code"]})
+    assert r.status_code == 201, r.text
+    t = r.json()
+    got = (await c.get(f"/v1/bookings/{b['id']}", headers=own)).json()
+    assert (got["ticket_number"], got["ticket_status"]) == (t["number"], "waiting")
+    agent = s.auth("agent", site="demo", counter="1")
+    admin = s.auth("admin")
+    await c.post("/v1/sites/demo/counters/1/open", headers=agent)
+    for op, body in (("call", {"ticket": t["id"], "service": "lab"}), ("start", None),
+                     ("complete", None)):
+        r = await c.post(f"/v1/sites/demo/counters/1/{op}", headers=admin, json=body)
+        assert r.status_code == 200, (op, r.text)
+    got = (await c.get(f"/v1/bookings/{b['id']}", headers=own)).json()
+    assert (got["status"], got["ticket_status"]) == ("checked_in", "done")

@@ -8,6 +8,8 @@ import { layeredTranslator } from './ui.js';
 /** The shared translator, with this page's own words first. */
 export const bookingTranslator = (l) => layeredTranslator(BOOKING_STRINGS, l);
 
+export const TICKET_ENDED = new Set(['done', 'no_show', 'cancelled']);
+
 export const ms = (iso) => (iso ? new Date(iso).getTime() : NaN);
 
 /** YYYY-MM-DD of an instant in the site's zone (what availability's `date` means). */
@@ -108,7 +110,8 @@ export function actionsFor(b, policy, nowMs, timeZone) {
       if (win.state === 'walk_in') out.push('walk_in');
       break;
     case 'checked_in':
-      if (b.ticket) out.push('open_ticket');
+      // Not once the visit is over (the ticket done, missed or cancelled): nothing to follow.
+      if (b.ticket && !TICKET_ENDED.has(b.ticket_status)) out.push('open_ticket');
       break;
     default:
   }

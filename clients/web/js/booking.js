@@ -6,7 +6,7 @@
 // doctor or room is suspended, the alternatives the server found come first, one tap each.
 // Live through `booking:{id}` (docs/appointments.md); every action is the booking's REST API.
 import { Client } from './client.js';
-import { actionsFor, addDays, bookingTranslator, checkInWindow, dayLabel, effectiveStatus, localDay, movableSlots, ms, needsAnswer, whenLabel } from './booking-rules.js';
+import { TICKET_ENDED, actionsFor, addDays, bookingTranslator, checkInWindow, dayLabel, effectiveStatus, localDay, movableSlots, ms, needsAnswer, whenLabel } from './booking-rules.js';
 import { failedTimes, paintDayNav, timeGroups } from './booking-ui.js';
 import { formatTime, nameIn } from './i18n.js';
 import { api, connectionBanner, errorScreen, h, language, mountLangSwitch, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
@@ -114,7 +114,9 @@ function statusLines(b) {
       break;
     case 'checked_in': {
       const number = b.ticket_number ?? ticketNumber;
-      lines.push(number ? t(b.late ? 'msg_checked_in_late' : 'msg_checked_in', { number }) : t('msg_checked_in_plain'));
+      if (b.ticket_status === 'done') lines.push(t('msg_visit_done', { number }));
+      else if (TICKET_ENDED.has(b.ticket_status)) lines.push(t('msg_ticket_closed', { number }));
+      else lines.push(number ? t(b.late ? 'msg_checked_in_late' : 'msg_checked_in', { number }) : t('msg_checked_in_plain'));
       break;
     }
     case 'no_show': lines.push(win.state === 'walk_in' ? t('msg_no_show_walk_in') : t('msg_no_show')); break;
