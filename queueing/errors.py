@@ -241,6 +241,18 @@ class ScheduleChanged(Conflict):
     temporary = True
 
 
+class VerificationRequired(Forbidden):
+    """The public booking page books for a mobile number only with a code texted to it."""
+
+    code = "verification_required"
+
+
+class VerificationFailed(Forbidden):
+    """The code is not the one texted to the number, has expired, or was tried too often."""
+
+    code = "verification_failed"
+
+
 class IdempotencyMismatch(SwitchboardError):
     code = "idempotency_mismatch"
     status = 422

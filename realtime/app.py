@@ -26,6 +26,7 @@ from realtime import (
     sms_api,
     stats,
     tokens_api,
+    verify,
     ws,
 )
 from realtime.auth import load_secret
@@ -82,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
                                *stats.ROUTES, *revocation_api.ROUTES, *sms_api.ROUTES,
-                               *tokens_api.ROUTES, *ws.ROUTES,
+                               *tokens_api.ROUTES, *verify.ROUTES, *ws.ROUTES,
                                *metrics.ROUTES, *docs.ROUTES, *pages.ROUTES]
     # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle
     # screen: docs/loadtest-report.md).

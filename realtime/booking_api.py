@@ -11,6 +11,7 @@ books through its channels and acts on the bookings it made; a booking's own tok
 from __future__ import annotations
 
 import contextlib
+import re
 from datetime import date, datetime
 from typing import Any
 
@@ -30,7 +31,7 @@ from queueing.booking.model import (
 )
 from queueing.errors import BadRequest, Forbidden, RateLimited, UnknownBooking
 from queueing.model import Channel
-from realtime import links, ratelimit
+from realtime import links, ratelimit, verify
 from realtime.api import kiosk_budget, public_web, ticket_body
 from realtime.auth import Principal
 from realtime.body import json_body
@@ -157,6 +158,14 @@ async def create_booking(request: Request) -> Response:
     req = await json_body(request, BookingRequest, ctx(request).settings.max_body_bytes)
     _channel_allowed(p, req.channel.value)
     await kiosk_budget(request, p, site)
+    if verify.required(request, p):
+        # The public page books for a number only with the code texted to it (realtime/
+        # verify.py): for that number, and texts go to that number only.
+        if not re.fullmatch(verify.PHONE, req.customer):
+            raise BadRequest("the booking page books for a mobile number", field="customer")
+        if req.notify not in (None, req.customer):
+            raise Forbidden("texts go to the proved number only", field="notify")
+        await verify.check(request, site, req.customer, request.headers.get("verification-code"))
     eng = booking_engine(request)
     booked = await eng.book(site, req, actor(p, req.channel.value), _idempotency_key(request))
     b = booked.booking
@@ -325,9 +334,13 @@ register(
     Operation("post", "/v1/sites/{site}/bookings", "Book a slot (hold: keep the place until "
               "confirmed; waitlist: join the slot's waitlist if it is full). 201 with the "
               "booking, its code, QR payload, its own token and `manage` (the person's page "
-              "for it: /booking/{id}?token=…)", "admin; agent, kiosk or "
-              "partner of the site, through the channels its role allows", BookingRequest,
-              201, _BOOK_ERRORS, headers=("Idempotency-Key",)),
+              "for it: /booking/{id}?token=…). Through the public booking page's web-only "
+              "token, where texts can go: for a mobile number as customer, with the code "
+              "texted to it (POST /v1/sites/{site}/verify) in Verification-Code",
+              "admin; agent, kiosk or partner of the site, through the channels its role "
+              "allows", BookingRequest, 201,
+              (*_BOOK_ERRORS, "verification_required", "verification_failed"),
+              headers=("Idempotency-Key", "Verification-Code")),
     Operation("get", "/v1/sites/{site}/bookings", "The day's appointment list: {date, "
               "bookings: [booking + ticket_number, ticket_status once checked in]} of the "
               "slots starting on `date` (site's zone), by start; held, confirmed, offered, "

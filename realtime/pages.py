@@ -225,10 +225,13 @@ async def _booking_boot(request: Request, site: str) -> dict[str, Any]:
 
 
 async def _book_boot(request: Request, site: str) -> dict[str, Any]:
-    """The booking page's facts, and ``sms``: whether a reminder text can go (a webhook to
-    an SMS gateway), so the page promises one only then."""
-    return {**await _booking_boot(request, site),
-            "sms": bool(ctx(request).settings.notify_webhook_url)}
+    """The booking page's facts; ``sms``: whether a reminder text can go (a webhook to an
+    SMS gateway), so the page promises one only then; ``verify``: whether a booking needs a
+    code texted to the number first."""
+    s = ctx(request).settings
+    return {**await _booking_boot(request, site), "sms": bool(s.notify_webhook_url),
+            # Bookings here need a code texted to the number (realtime/verify.py).
+            "verify": bool(s.web_booking_verify and (s.notify_webhook_url or s.demo))}
 
 
 def _book_check(p: Principal, params: dict[str, str]) -> None:

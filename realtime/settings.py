@@ -96,6 +96,10 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # takes none (a leaked gateway token, or a flood of invented senders, cannot fill the
     # hall within the per-gateway rate). 0: no cap.
     sms_max_open_per_site: Annotated[int, msgspec.Meta(ge=0)] = 500
+    # The public booking page (/book/{site}) books for a mobile number only with a code
+    # texted to it, wherever texts can go (a webhook, or the demo's outbox): anyone holds
+    # its link, and without it anyone could book, or be texted, in a stranger's name.
+    web_booking_verify: bool = True
     # "Almost your turn" when a ticket reaches this position or this estimated wait.
     alert_position: Positive = 3
     alert_wait_s: Annotated[int, msgspec.Meta(ge=0)] = 300

@@ -148,12 +148,14 @@ def mint(secret: str, settings: Settings, req: TokenRequest, *, not_after: float
                        channels=channels, **scope)
     iat = math.floor(now * 1000) / 1000  # as make_token stamps it
     return Minted(token, req.role, req.subject, ttl, round(iat + ttl, 3),
-                  link(req.role, scope, token), capped)
+                  link(req.role, scope, token, channels), capped)
 
 
-def link(role: str, scope: dict[str, str], token: str) -> str | None:
-    """The page a token of ``role`` opens, with the token (None: no page for that role)."""
-    path = PAGES.get(role)
+def link(role: str, scope: dict[str, str], token: str,
+         channels: list[str] | None = None) -> str | None:
+    """The page a token of ``role`` opens, with the token (None: no page for that role). A
+    partner token whose only channel is web is the site's public booking page's."""
+    path = "/book/{site}" if role == "partner" and channels == ["web"] else PAGES.get(role)
     if path is None:
         return None
     return path.format(**{k: quote(v, safe="") for k, v in scope.items()}) + "?token=" + token

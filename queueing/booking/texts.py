@@ -9,6 +9,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Reminder: your appointment ({service}) is at {time}. Booking code {code}.",
         "zh": "提醒：您预约的{service}在 {time}，预约码 {code}。",
     },
+    "verify": {
+        "en": "{code} is your code to book at {site}. It is valid for 10 minutes. If you did "
+              "not ask for it, ignore this text.",
+        "zh": "{code} 是您在{site}预约的验证码，10 分钟内有效。如非本人操作，请忽略。",
+    },
     "booked": {
         "en": "Booked: {service} at {time}. Booking code {code}.",
         "zh": "预约成功：{service}，{time}。预约码 {code}。",

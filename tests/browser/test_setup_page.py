@@ -190,11 +190,20 @@ def test_device_links_work_then_stop_when_revoked(context: Any,
         row(page, "device", key).locator("a.st-url").wait_for(timeout=WAIT_MS)
     kiosk_url = row(page, "device", "kiosk:1").locator("a.st-url").get_attribute("href")
     assert httpx.get(kiosk_url, timeout=10).status_code == 200
+    # The public booking page's link (for the clinic's website): added on request.
+    page.locator("#add-book").click()
+    book = row(page, "device", "book:1")
+    assert book.get_by_label("Device name").input_value() == "demo-web-booking-1"
+    book.get_by_role("button", name="Make a link").click()
+    book.locator("a.st-url").wait_for(timeout=WAIT_MS)
+    book_url = book.locator("a.st-url").get_attribute("href")
+    assert book_url.startswith(f"{demo_server.base}/book/demo?token=")
+    assert httpx.get(book_url, timeout=10).status_code == 200
     page.evaluate("window.print = () => { window.printed = true; }")
     page.locator("#print").click()
     wait_js(page, "window.printed === true")
     cards = page.locator("#sheet .st-sheet-card")
-    assert cards.count() == 3
+    assert cards.count() == 4
     assert url in cards.nth(0).inner_text() and "console-room1" in cards.nth(0).inner_text()
     # Revoke (a second, explicit step): the open console is told at once, the link is dead.
     console.get_by_role("button", name="Revoke").click()

@@ -80,6 +80,11 @@ async def test_minted_tokens_open_exactly_their_scope(server: Server) -> None:
                                   "channels": ["app", "app", "phone"]})
     assert partner["link"] is None
     assert claims(partner["token"])["channels"] == ["app", "phone"]
+    # Web only: the site's public booking page, which it opens (the site need not take
+    # bookings yet: the page says so).
+    web = await mint(server, {"role": "partner", "site": "demo", "subject": "demo-web-1",
+                              "channels": ["web"]})
+    assert web["link"] == f"/book/demo?token={web['token']}"
     # Each subject can be revoked alone: the console goes, the kiosk stays.
     r = await c.post("/v1/revocations", json={"subject": "console-1"},
                      headers=server.auth("admin"))

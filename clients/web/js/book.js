@@ -89,6 +89,7 @@ function renderWho() {
       new Intl.DateTimeFormat(lang === 'zh' ? 'zh-CN' : 'en-GB', { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', timeZone: tz }).format(new Date(chosen.start))}`,
     resource: resourceName(chosen.resource),
   }) : '');
+  renderVerify();
   setText($('phone-error'), error ? t(error.key, error.vars) : '');
   const go = $('book-go');
   setText(go, t('book_go'));
@@ -135,6 +136,51 @@ function pickTime(s) {
   $('phone').focus();
 }
 
+// Where texts can go, the page books for a number only with the code texted to it
+// (realtime/verify.py): "Text me a code", then the 6 digits.
+let sentTo = null; // the number the last code went to
+let demoText = null;
+let sentAt = 0;
+const RESEND_MS = 60_000;
+
+function renderVerify() {
+  $('verify').hidden = !boot.verify;
+  if (!boot.verify) return;
+  const phone = normalisePhone($('phone').value);
+  const sent = sentTo && sentTo === phone;
+  const wait = sent ? Math.ceil((sentAt + RESEND_MS - Date.now()) / 1000) : 0;
+  setText($('code-send'), sent ? (wait > 0 ? t('book_code_again_in', { s: wait }) : t('book_code_again')) : t('book_code_send'));
+  $('code-send').disabled = busy || wait > 0;
+  setText($('code-label'), t('book_code_label'));
+  const demo = sent && demoText ? ` ${t('book_code_demo', { text: demoText[lang] ?? Object.values(demoText)[0] })}` : '';
+  setText($('code-hint'), sent ? t('book_code_sent', { phone: sentTo }) + demo : t('book_code_first'));
+}
+
+async function sendCode() {
+  const phone = normalisePhone($('phone').value);
+  if (!PHONE.test(phone)) {
+    sayError('book_phone_format');
+    $('phone').focus();
+    return;
+  }
+  busy = true;
+  renderWho();
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/verify`, { method: 'POST', body: { phone } });
+  busy = false;
+  if (r.ok) {
+    sentTo = phone;
+    sentAt = Date.now();
+    demoText = r.data?.demo_text ?? null; // the demo has no gateway: the page shows the text
+    sayError(null);
+    $('code').value = '';
+    $('code').focus();
+  } else {
+    const code = r.data?.code ?? (r.status ? String(r.status) : 'network');
+    sayError(t(`e_${code}`) === `e_${code}` ? 'err_generic_action' : `e_${code}`, { code });
+  }
+  renderWho();
+}
+
 async function submit(e) {
   e.preventDefault();
   if (busy) return;
@@ -148,6 +194,12 @@ async function submit(e) {
     $('phone').focus();
     return;
   }
+  const code = normalisePhone($('code').value);
+  if (boot.verify && !/^[0-9]{6}$/.test(code)) {
+    sayError(sentTo === phone ? 'book_code_format' : 'book_code_needed');
+    (sentTo === phone ? $('code') : $('code-send')).focus();
+    return;
+  }
   sayError(null);
   // The same attempt (time and number) keeps its key: a retry after a lost answer is
   // answered with the booking the first one made, never a second.
@@ -157,7 +209,7 @@ async function submit(e) {
   busy = true;
   renderWho();
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/bookings`, {
-    method: 'POST', key: attempt.key,
+    method: 'POST', key: attempt.key, headers: boot.verify ? { 'Verification-Code': code } : undefined,
     body: { slot: chosen.slot, customer: phone, channel: 'web', notify: phone },
   });
   busy = false;
@@ -166,9 +218,13 @@ async function submit(e) {
     location.assign(`${r.data.manage}&lang=${lang}`); // the page in the language chosen here
     return;
   }
-  const code = r.data?.code ?? (r.status ? String(r.status) : 'network');
-  sayError(t(`e_${code}`) === `e_${code}` ? 'err_generic_action' : `e_${code}`, { code });
-  if (['slot_full', 'channel_quota', 'slot_closed', 'resource_suspended'].includes(code)) {
+  const why = r.data?.code ?? (r.status ? String(r.status) : 'network');
+  sayError(t(`e_${why}`) === `e_${why}` ? 'err_generic_action' : `e_${why}`, { code: why });
+  if (why === 'verification_failed') {
+    $('code').value = '';
+    $('code').focus();
+  }
+  if (['slot_full', 'channel_quota', 'slot_closed', 'resource_suspended'].includes(why)) {
     chosen = null;
     attempt = null;
     renderWho();
@@ -215,8 +271,11 @@ if (globalThis.document && document.body?.classList.contains('book-page')) {
     $('day-next').addEventListener('click', () => load(addDays(day, 1)));
     $('day').addEventListener('change', (e) => { if (e.target.value) load(e.target.value); });
     $('who').addEventListener('submit', submit);
+    $('code-send').addEventListener('click', sendCode);
+    $('phone').addEventListener('input', renderVerify); // another number needs its own code
     render();
     setInterval(tick, 30000);
+    if (boot.verify) setInterval(renderVerify, 1000); // "Send again in 42 s"
     document.addEventListener('visibilitychange', () => { if (document.visibilityState === 'visible') tick(); });
     window.switchboardBook = { get chosen() { return chosen; }, get service() { return service; }, get day() { return day; } };
   }

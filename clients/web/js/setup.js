@@ -293,7 +293,7 @@ function render() {
     ['add-counter', 'st_add_counter'], ['sec-classes', 'st_sec_classes'], ['sec-raw', 'st_sec_raw'], ['raw-help', 'st_raw_help'],
     ['raw-label', 'st_sec_raw'], ['save', 'st_save'], ['sec-devices', 'st_sec_devices'], ['devices-help', 'st_devices_help'],
     ['devices-unsaved', 'st_devices_unsaved'], ['add-board', 'st_add_board'], ['add-kiosk', 'st_add_kiosk'],
-    ['add-supervise', 'st_add_supervise'], ['print', 'st_print'], ['sec-revoked', 'st_sec_revoked'],
+    ['add-supervise', 'st_add_supervise'], ['add-book', 'st_add_book'], ['print', 'st_print'], ['sec-revoked', 'st_sec_revoked'],
     ['revoke-label', 'st_revoke_other'], ['revoke-go', 'st_revoke']]) setText($(id), t(key));
   renderForm();
   syncRaw();
@@ -565,12 +565,12 @@ function seedDevices() {
     const d = devices[i];
     if (d.kind === 'console' && !counters.some((c) => c.id === d.counter)) devices.splice(i, 1);
   }
-  const order = { console: 0, board: 1, kiosk: 2, supervise: 3 };
+  const order = { console: 0, board: 1, kiosk: 2, supervise: 3, book: 4 };
   devices.sort((a, b) => order[a.kind] - order[b.kind]);
 }
 
 function addDevice(kind, draw = true) {
-  const base = { board: 'board', kiosk: 'kiosk', supervise: 'supervisor' }[kind];
+  const base = { board: 'board', kiosk: 'kiosk', supervise: 'supervisor', book: 'web-booking' }[kind];
   let n = 1;
   while (devices.some((d) => d.subject === `${siteId}-${base}-${n}` || d.key === `${kind}:${n}`)) n += 1;
   devices.push({ key: `${kind}:${n}`, kind, subject: `${siteId}-${base}-${n}` });
@@ -581,7 +581,9 @@ function addDevice(kind, draw = true) {
   }
 }
 
-const ROLE = { console: 'agent', board: 'display', kiosk: 'kiosk', supervise: 'supervisor' };
+// The public booking page's link is a partner token whose only channel is web (realtime/
+// api.py public_web): it books only, per client address, with a texted code where texts go.
+const ROLE = { console: 'agent', board: 'display', kiosk: 'kiosk', supervise: 'supervisor', book: 'partner' };
 
 function deviceName(d) {
   const c = d.counter != null ? saved?.counters?.find((x) => x.id === d.counter) : null;
@@ -594,6 +596,7 @@ async function mint(d) {
   renderDevices();
   const body = { role: ROLE[d.kind], site: siteId, subject: d.subject.trim() };
   if (d.counter != null) body.counter = d.counter;
+  if (d.kind === 'book') body.channels = ['web'];
   const r = await call('/v1/tokens', { method: 'POST', body });
   d.busy = false;
   if (r.ok) {
@@ -755,6 +758,7 @@ function start() {
   $('raw').addEventListener('blur', () => { if (!rawBad) syncRaw(); });
   $('add-board').addEventListener('click', () => addDevice('board'));
   $('add-kiosk').addEventListener('click', () => addDevice('kiosk'));
+  $('add-book').addEventListener('click', () => addDevice('book'));
   $('add-supervise').addEventListener('click', () => addDevice('supervise'));
   $('print').addEventListener('click', printSheet);
   $('revoke-form').addEventListener('submit', revokeOther);

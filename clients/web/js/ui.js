@@ -101,8 +101,8 @@ export function connectionChip(el, client, getT) {
 }
 
 /** Call the HTTP API. Resolves {ok, status, data}; never throws (network errors → status 0). */
-export async function api(path, { method = 'GET', body, bearer = token, key } = {}) {
-  const headers = { Accept: 'application/json' };
+export async function api(path, { method = 'GET', body, bearer = token, key, headers: extra } = {}) {
+  const headers = { Accept: 'application/json', ...extra };
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (key) headers['Idempotency-Key'] = key;

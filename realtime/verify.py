@@ -1,0 +1,155 @@
+"""A mobile number proved by a code texted to it, for the public booking page.
+
+The page's link carries a token anyone may hold (realtime.api.public_web): without a proof,
+anyone could book in a stranger's number (filling their open bookings, learning whether
+they have one) and have texts sent to it. So wherever texts can go (a notification webhook,
+or the demo's outbox), ``POST /v1/sites/{site}/verify`` ``{"phone"}`` texts a 6-digit code,
+and a booking through that token carries it (``Verification-Code`` header) with the number
+as its customer. A code proves the number for ``CODE_TTL_S``; five wrong tries end it; a
+number gets ``CODES_BURST`` codes, then one a minute (and the page's per-address budget).
+Codes are stored hashed (HMAC with the site and number), never in clear.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from queueing import keys
+from queueing.booking import notify, texts
+from queueing.errors import (
+    Forbidden,
+    NotFound,
+    Unavailable,
+    VerificationFailed,
+    VerificationRequired,
+)
+from queueing.model import display_name
+from realtime import ratelimit
+from realtime.api import kiosk_budget, public_web
+from realtime.auth import Principal
+from realtime.body import json_body
+from realtime.context import ctx, principal
+from realtime.docs import Operation, register
+
+CODE_TTL_S = 600
+MAX_TRIES = 5
+CODES_PER_MIN, CODES_BURST = 1, 3
+PHONE = r"^\+?[0-9]{6,15}$"
+
+
+class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):
+    phone: Annotated[str, msgspec.Meta(pattern=PHONE)]
+
+
+def required(request: Request, p: Principal) -> bool:
+    """Whether a booking by ``p`` needs a proved number: the public page's token, where
+    texts can go and the site has not turned it off."""
+    s = ctx(request).settings
+    return public_web(p) and s.web_booking_verify and bool(s.notify_webhook_url or s.demo)
+
+
+def _key(site: str, phone: str) -> str:
+    return keys.prefix(site) + "vf:" + phone
+
+
+def _digest(secret: str, site: str, phone: str, code: str) -> str:
+    return hmac.new(secret.encode(), f"{site}|{phone}|{code}".encode(),
+                    hashlib.sha256).hexdigest()
+
+
+async def check(request: Request, site: str, phone: str, code: str | None) -> None:
+    """Pass if ``code`` is the one texted to ``phone`` and still valid; a wrong one counts
+    against the number's tries (the fifth ends the code)."""
+    if not code:
+        raise VerificationRequired("book with the code texted to the number "
+                                   "(POST /v1/sites/{site}/verify, then the Verification-"
+                                   "Code header)", field="phone")
+    c = ctx(request)
+    key = _key(site, phone)
+    stored = await c.redis.hgetall(key)  # type: ignore[misc]
+    want = stored.get(b"h", b"").decode()
+    if want and hmac.compare_digest(want, _digest(c.secret, site, phone, code.strip())):
+        return
+    if want:
+        tries = await c.redis.hincrby(key, "tries", 1)  # type: ignore[misc]
+        if tries >= MAX_TRIES:
+            await c.redis.delete(key)
+            raise VerificationFailed("wrong code, and too many tries: ask for a new code")
+    raise VerificationFailed("this is not the code texted to that number, or it has expired")
+
+
+async def send_code(request: Request) -> Response:
+    """``POST /v1/sites/{site}/verify`` ``{"phone"}``: text a code to the number."""
+    site = request.path_params["site"]
+    p = principal(request)
+    p.require("partner", site=site)
+    if not p.is_admin and "web" not in p.channels:
+        raise Forbidden("codes are for the web channel's booking page", role=p.role)
+    c = ctx(request)
+    body = await json_body(request, VerifyRequest, c.settings.max_body_bytes)
+    if not (c.settings.web_booking_verify and (c.settings.notify_webhook_url or c.settings.demo)):
+        raise NotFound("this site sends no texts: bookings need no code")
+    await kiosk_budget(request, p, site)
+    await ratelimit.take(c.redis, "verify", site, body.phone, CODES_PER_MIN, CODES_BURST,
+                         what="codes to this number")
+    cfg = await c.engine.config(site)
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    names = texts.PerLanguage({lang: display_name(cfg.name, lang, site)
+                               for lang in cfg.languages or ["en"]})
+    note = notify.Notification(
+        id=f"{site}:verify:{secrets.token_hex(8)}", kind="verify", site=site, to=body.phone,
+        text=texts.render("verify", cfg.languages, code=code, site=names),
+        at=datetime.now(UTC).isoformat(timespec="seconds"), data={"code": code})
+    key = _key(site, body.phone)
+    pipe = c.redis.pipeline(transaction=True)
+    pipe.delete(key)
+    pipe.hset(key, mapping={"h": _digest(c.secret, site, body.phone, code), "tries": 0})
+    pipe.expire(key, CODE_TTL_S)
+    await pipe.execute()
+    notifier = _notifier(request)
+    try:
+        await notifier.send(note)
+    except notify.NotifyFailed as exc:
+        await c.redis.delete(key)
+        raise Unavailable("the text could not be sent; try again in a moment",
+                          retry_after_s=10) from exc
+    finally:
+        await notifier.aclose()
+    out: dict[str, Any] = {"sent": True, "expires_in_s": CODE_TTL_S}
+    if not c.settings.notify_webhook_url:
+        # The demo (no gateway): the text goes to its outbox, and the page shows it, since
+        # no phone will get it (a demo's outbox is read with a token its front page lists).
+        out["demo_text"] = note.text
+    return Response(msgspec.json.encode(out), status_code=202, media_type="application/json")
+
+
+def _notifier(request: Request) -> Any:
+    """The gateway's webhook, or in the demo its outbox (the phone page shows the text)."""
+    c = ctx(request)
+    s = c.settings
+    if s.notify_webhook_url:
+        return notify.from_settings(s.notify_webhook_url, s.notify_webhook_secret,
+                                    s.notify_timeout_s)
+    return notify.OutboxNotifier(c.redis)
+
+
+ROUTES: list[BaseRoute] = [Route("/v1/sites/{site}/verify", send_code, methods=["POST"])]
+
+register(
+    Operation("post", "/v1/sites/{site}/verify", "Text a 6-digit code to a mobile number "
+              "(the public booking page: a booking through a web-only partner token then "
+              "carries it in the Verification-Code header, with the number as customer). "
+              "202 {sent, expires_in_s} (the demo, with no gateway: and demo_text, what the text "
+              "says); 404 where the site sends no texts",
+              "a partner token of the site with the web channel", VerifyRequest, 202,
+              ("bad_request", "forbidden", "not_found", "rate_limited", "unavailable")),
+)
