@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import platform
 import shutil
 import signal
@@ -76,6 +78,13 @@ def parser() -> argparse.ArgumentParser:
                     help="each site's day is closed this often (900)")
     ap.add_argument("--no-worker", action="store_true", help="do not start the arq worker")
     ap.add_argument("--fail-on-growth", action="store_true")
+    ap.add_argument("--tracemalloc", type=whole(1), default=None, metavar="FRAMES",
+                    help="start the server with SWITCHBOARD_TRACEMALLOC=FRAMES (slower) and "
+                         "take memory snapshots at --snapshot-at; the first and the last are "
+                         "compared into memory.txt (loadtest/soak_memory.py)")
+    ap.add_argument("--snapshot-at", default="",
+                    help="with --tracemalloc: seconds into the load, comma-separated "
+                         "(default: the end of the warm-up and just before the end)")
     ap.add_argument("--quiet", action="store_true", help="no progress display")
     return ap
 
@@ -96,8 +105,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from loadtest.servers import Target
     console = Console(stderr=True, quiet=args.quiet)
+    env = {"SWITCHBOARD_KIOSK_RATE_PER_MIN": "60"}
+    if args.tracemalloc:
+        env.update({"SWITCHBOARD_TRACEMALLOC": str(args.tracemalloc),
+                    "SWITCHBOARD_TRACEMALLOC_DIR": str(out / "memory")})
+        args.snapshot_at = _snapshot_times(args.snapshot_at, warmup, args.duration)
     target = Target("switchboard", workers=1, url=args.url, port=args.port,
-                    tmp_root=str(out), env={"SWITCHBOARD_KIOSK_RATE_PER_MIN": "60"})
+                    tmp_root=str(out), env=env)
     if args.secret:
         target.secret = args.secret
     previous = signal.signal(signal.SIGTERM, _terminated)
@@ -114,6 +128,8 @@ def main(argv: list[str] | None = None) -> int:
         target.stop()
         signal.signal(signal.SIGTERM, previous)
     result.update(_about(args, started, warmup, target))
+    if args.tracemalloc:
+        result["memory"] = _memory_report(out / "memory")
     (out / "soak.json").write_text(json.dumps(result, indent=1))
     plot = _plot(result, out / "soak.png")
     print_report(result, console)
@@ -121,6 +137,22 @@ def main(argv: list[str] | None = None) -> int:
     print(json.dumps({"out": str(out), "samples": len(result["samples"]), "plot": plot,
                       "grows": growing, "leftovers": result["leftovers"]}))
     return 5 if args.fail_on_growth and growing else 0
+
+
+def _snapshot_times(given: str, warmup: float, duration: float) -> list[float]:
+    if given:
+        return sorted(float(x) for x in given.split(",") if x.strip())
+    return [warmup, max(warmup, duration - 30)]
+
+
+def _memory_report(folder: Path) -> str | None:
+    from loadtest.soak_memory import compare, snapshots
+    found = snapshots(folder) if folder.exists() else []
+    if len(found) < 2:
+        return None
+    text = compare(found[0], found[-1])
+    (folder.parent / "memory.txt").write_text(text + "\n")
+    return text
 
 
 def _terminated(signum: int, frame: Any) -> None:
@@ -206,7 +238,12 @@ async def _sampling(samples: list[dict[str, Any]], t0: float, args: argparse.Nam
                   disable=args.quiet) as bar:
         task = bar.add_task("", total=args.duration)
         due = time.monotonic()
+        snapshot_at = list(args.snapshot_at) if args.tracemalloc else []
         while True:
+            if snapshot_at and time.monotonic() - t0 >= snapshot_at[0]:
+                snapshot_at.pop(0)
+                with contextlib.suppress(OSError, KeyError):
+                    os.kill(pids["server"], signal.SIGUSR2)  # realtime.cli.memory_diagnostics
             s = await _one(time.monotonic() - t0, pids, api, redis, expiring, load)
             samples.append(s)
             _append(Path(args.out) / "samples.jsonl", s)  # a run cut short keeps them

@@ -373,6 +373,42 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
             "server_header": False, "timeout_graceful_shutdown": 5}
 
 
+def memory_diagnostics() -> bool:
+    """Off by default. ``SWITCHBOARD_TRACEMALLOC=N`` starts tracemalloc keeping N frames per
+    allocation, and SIGUSR2 then writes a snapshot (``tracemalloc-PID-TIME.pickle``, for
+    ``tracemalloc.Snapshot.load``) and the live objects counted by type
+    (``gc-types-PID-TIME.json``) into ``SWITCHBOARD_TRACEMALLOC_DIR`` (default the system's
+    temporary folder). Only whoever may signal the process can ask; nothing is served.
+    Called by each server process before it builds its app; True when it is on."""
+    import threading
+    frames = os.environ.get("SWITCHBOARD_TRACEMALLOC", "").strip()
+    if not frames or frames == "0" or threading.current_thread() is not threading.main_thread():
+        return False
+    import tracemalloc
+    if not tracemalloc.is_tracing():
+        tracemalloc.start(max(1, int(frames)))
+
+    def dump(signum: int, frame: Any) -> None:
+        import gc
+        import json
+        import tempfile
+        from collections import Counter
+        from pathlib import Path
+        folder = Path(os.environ.get("SWITCHBOARD_TRACEMALLOC_DIR") or tempfile.gettempdir())
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = f"{os.getpid()}-{time.time_ns() // 1_000_000}"
+        types = Counter(type(o).__name__ for o in gc.get_objects())
+        (folder / f"gc-types-{stem}.json").write_text(json.dumps(
+            {"time": time.time(), "blocks": sys.getallocatedblocks(),
+             "types": dict(types.most_common())}))
+        tracemalloc.take_snapshot().dump(str(folder / f"tracemalloc-{stem}.pickle"))
+        logging.getLogger("switchboard").warning("memory snapshot %s written to %s", stem,
+                                                 folder)
+
+    signal.signal(signal.SIGUSR2, dump)
+    return True
+
+
 def _run_uvicorn(settings: Settings) -> None:
     import uvicorn
 
@@ -388,12 +424,21 @@ def _run_uvicorn(settings: Settings) -> None:
     common = uvicorn_options(settings)
     if settings.workers == 1:
         from realtime.app import create_app
+        memory_diagnostics()
         Server(uvicorn.Config(create_app(settings), **common)).run()
         return
     # Workers are separate processes: hand them the settings through the environment.
     os.environ.update(to_env(settings))
-    uvicorn.run("realtime.app:app_from_env", factory=True, workers=settings.workers,
+    uvicorn.run("realtime.cli:worker_app", factory=True, workers=settings.workers,
                 **common)
+
+
+def worker_app() -> Any:
+    """Factory for uvicorn's worker processes: ``realtime.app.app_from_env``, with the
+    memory diagnostics each process starts when asked (``memory_diagnostics``)."""
+    from realtime.app import app_from_env
+    memory_diagnostics()
+    return app_from_env()
 
 
 if __name__ == "__main__":  # pragma: no cover
