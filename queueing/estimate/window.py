@@ -19,10 +19,18 @@ class Window:
         self.total_sq = 0.0
 
     def add(self, at_ms: int, value: float = 1.0) -> None:
-        self.events.append((at_ms, value))
+        events = self.events
+        events.append((at_ms, value))
         self.total += value
         self.total_sq += value * value
-        if len(self.events) > self.maxlen:
+        if len(events) > self.maxlen:
+            self._drop()
+        # Also forget what the span already excludes, so a window holds its span even when
+        # nobody asks (``evict`` before a question drops the same and more: now >= at_ms).
+        # Without this a window read only now and then, like the tracker's arrivals of
+        # today before its profile has a past day, grew to its maxlen (soak test).
+        cutoff = at_ms - self.span_ms
+        while events and events[0][0] < cutoff:
             self._drop()
 
     def evict(self, now_ms: int) -> None:

@@ -98,3 +98,27 @@ def test_profile_folds_only_complete_days() -> None:
     p.add(4, T0 + DAY_MS)
     assert p.days == 1
     assert p.expected(T0 + DAY_MS, T0 + DAY_MS + 30 * MIN) == pytest.approx(1.0)
+
+
+def test_window_keeps_only_its_span_without_being_asked() -> None:
+    # A window nobody evicts (no question asked) still holds only its span, not its maxlen.
+    w = Window(span_ms=60_000, maxlen=100_000)
+    for t in range(0, 3_600_000, 1_000):
+        w.add(t, 2.0)
+    assert len(w) == 61 and w.first() == (3_539_000, 2.0)
+    assert w.mean() == pytest.approx(2.0) and w.total == pytest.approx(122.0)
+    w.add(10_000, 5.0)  # an older event (out of order) evicts nothing more
+    assert len(w) == 62
+
+
+def test_todays_arrivals_stay_within_their_span_before_the_profile_has_a_day() -> None:
+    # Soak test, 2026-12-06: ``recent`` (today's level against the profile, 2 h) was trimmed
+    # only once the site's profile had a past day, so a server's first day kept every
+    # arrival of every service (up to 100,000 each): the hub's memory rose all day.
+    tr = RateTracker()
+    for i in range(5 * 3600):  # one a second for five hours of one day
+        tr.observe_arrival("s", 0, T0 + i * 1000)
+    s = tr._services["s"]
+    assert s.profile.days == 0
+    assert len(s.recent) <= tr.settings.level_span_ms // 1000 + 1
+    assert len(s.arrivals[0]) <= tr.settings.arrival_span_ms // 1000 + 1
