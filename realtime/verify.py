@@ -66,6 +66,22 @@ def _digest(secret: str, site: str, phone: str, code: str) -> str:
                     hashlib.sha256).hexdigest()
 
 
+# KEYS[1]: the number's code; ARGV[1]: the digest tried, ARGV[2]: MAX_TRIES. The try is
+# counted before it is compared, in one step: guesses sent at once are each counted, so
+# five wrong ones end the code whatever their timing (read, compare, then count let a burst
+# of concurrent guesses all be compared). A right one gives its count back. 1: the code;
+# 0: wrong (or no code out); -1: wrong, and the code is ended.
+TRY = """
+local want = redis.call('HGET', KEYS[1], 'h')
+if not want then return 0 end
+local tries = redis.call('HINCRBY', KEYS[1], 'tries', 1)
+if tries > tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]); return -1 end
+if want == ARGV[1] then redis.call('HINCRBY', KEYS[1], 'tries', -1); return 1 end
+if tries >= tonumber(ARGV[2]) then redis.call('DEL', KEYS[1]); return -1 end
+return 0
+"""
+
+
 async def check(request: Request, site: str, phone: str, code: str | None) -> None:
     """Pass if ``code`` is the one texted to ``phone`` and still valid; a wrong one counts
     against the number's tries (the fifth ends the code)."""
@@ -74,16 +90,13 @@ async def check(request: Request, site: str, phone: str, code: str | None) -> No
                                    "(POST /v1/sites/{site}/verify, then the Verification-"
                                    "Code header)", field="phone")
     c = ctx(request)
-    key = _key(site, phone)
-    stored = await c.redis.hgetall(key)  # type: ignore[misc]
-    want = stored.get(b"h", b"").decode()
-    if want and hmac.compare_digest(want, _digest(c.secret, site, phone, code.strip())):
+    script = c.redis.register_script(TRY)  # EVALSHA; the script is sent only once
+    got = int(await script(keys=[_key(site, phone)],
+                           args=[_digest(c.secret, site, phone, code.strip()), MAX_TRIES]))
+    if got == 1:
         return
-    if want:
-        tries = await c.redis.hincrby(key, "tries", 1)  # type: ignore[misc]
-        if tries >= MAX_TRIES:
-            await c.redis.delete(key)
-            raise VerificationFailed("wrong code, and too many tries: ask for a new code")
+    if got < 0:
+        raise VerificationFailed("wrong code, and too many tries: ask for a new code")
     raise VerificationFailed("this is not the code texted to that number, or it has expired")
 
 

@@ -1,0 +1,49 @@
+"""Review of the public booking page's texted code (realtime/verify.py) and its token."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from queueing import keys
+from realtime.redisproc import EmbeddedRedis
+from tests.integration.test_public_booking_page import _code, _slot
+from tests.integration.test_security_review import demo_server
+
+
+async def test_concurrent_wrong_codes_count_before_any_is_compared(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found in review: a code was read, compared, and only then a wrong try counted, so
+    guesses sent at once were all compared before the fifth ended the code (one address's
+    burst of 60 is 60 guesses per code, and more addresses more). Each try is now counted
+    before it is compared, in one step: five wrong ones end the code whatever their
+    timing, and no try leaves behind a key without its expiry."""
+    async with demo_server(redis_server, tmp_path, booking=True, demo=True,
+                           kiosk_rate_per_min=0) as s:
+        web = s.auth("partner", site="demo", channels=["web"])  # type: ignore[arg-type]
+        phone = "13800138777"
+        assert (await s.client.post("/v1/sites/demo/verify", headers=web,
+                                    json={"phone": phone})).status_code == 202
+        good = await _code(redis, phone)
+        wrong = [f"{(int(good) + i) % 1_000_000:06d}" for i in range(1, 31)]
+        body = {"slot": _slot(7), "customer": phone, "channel": "web"}
+        answers = await asyncio.gather(*(
+            s.client.post("/v1/sites/demo/bookings", json=body,
+                          headers={**web, "Verification-Code": c})
+            for c in [*wrong, good]))
+        assert [r.status_code for r in answers] == [403] * 31, [r.text for r in answers]
+        key = keys.prefix("demo") + "vf:" + phone
+        assert not await redis.exists(key)
+
+
+async def test_a_wrong_try_with_no_code_out_leaves_nothing(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    async with demo_server(redis_server, tmp_path, booking=True, demo=True) as s:
+        web = s.auth("partner", site="demo", channels=["web"])  # type: ignore[arg-type]
+        r = await s.client.post("/v1/sites/demo/bookings", json={
+            "slot": _slot(8), "customer": "13800138778", "channel": "web"},
+            headers={**web, "Verification-Code": "123456"})
+        assert (r.status_code, r.json()["code"]) == (403, "verification_failed")
+        assert not await redis.keys(keys.prefix("demo") + "vf:*")
