@@ -61,6 +61,7 @@ from queueing.errors import (
 )
 from queueing.keys import site_of_ticket
 from queueing.model import SiteConfig
+from realtime.api import public_web
 from realtime.auth import Principal, make_token
 from realtime.booking_api import booking_engine
 from realtime.context import bearer, ctx
@@ -240,9 +241,11 @@ def _book_check(p: Principal, params: dict[str, str]) -> None:
     if p.is_admin:
         return
     p.require("partner", site=params["site"])
-    if "web" not in (p.channels or ()):
+    if not public_web(p):
+        # Only web: a token with other channels is a partner's back end's (not limited per
+        # address, no texted code asked, reads the bookings it made), never a public link's.
         raise Forbidden("this page books through the web channel: a partner token with "
-                        "channels [\"web\"]", role=p.role)
+                        "channels [\"web\"] only", role=p.role)
 
 
 # -- dispatch pages -------------------------------------------------------------------------

@@ -47,3 +47,19 @@ async def test_a_wrong_try_with_no_code_out_leaves_nothing(
             headers={**web, "Verification-Code": "123456"})
         assert (r.status_code, r.json()["code"]) == (403, "verification_failed")
         assert not await redis.keys(keys.prefix("demo") + "vf:*")
+
+
+async def test_the_public_page_opens_with_a_web_only_token(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Found in review: /book/{site} opened with any partner token that had web among its
+    channels (the default partner token has app, web, partner): a partner back end's token
+    in a public link, booking with no texted code and no per-address limit, and reading
+    every booking it made. Only a token whose one channel is web opens it."""
+    async with demo_server(redis_server, tmp_path, booking=True) as s:
+        for channels in (None, ["app", "web"], ["web", "partner"]):
+            token = s.token("partner", site="demo", channels=channels)  # type: ignore[arg-type]
+            r = await s.client.get(f"/book/demo?token={token}")
+            assert r.status_code == 403 and '"code":"forbidden"' in r.text, channels
+        web = s.token("partner", site="demo", channels=["web"])  # type: ignore[arg-type]
+        assert (await s.client.get(f"/book/demo?token={web}")).status_code == 200
+        assert (await s.client.get(f"/book/demo?token={s.token('admin')}")).status_code == 200
