@@ -176,7 +176,10 @@ async function sendCode() {
     $('code').focus();
   } else {
     const code = r.data?.code ?? (r.status ? String(r.status) : 'network');
-    sayError(t(`e_${code}`) === `e_${code}` ? 'err_generic_action' : `e_${code}`, { code });
+    // 503 here is the SMS gateway's refusal (realtime/verify.py): said as such, while a
+    // booking's or an action's 503 is not about a text.
+    const key = code === 'unavailable' ? 'book_code_unavailable' : `e_${code}`;
+    sayError(t(key) === key ? 'err_generic_action' : key, { code });
   }
   renderWho();
 }

@@ -1,0 +1,48 @@
+"""The booking pages, second review: each test here failed before its fix.
+
+- a 503 on the person's own page (a cancel, a move while Redis fails over) was told as
+  "The text could not be sent": that sentence is for the public page's texted code only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from realtime.auth import make_token
+from tests.browser.conftest import SECRET, DemoServer
+from tests.browser.test_booking_page import WAIT_MS, book
+
+pytestmark = pytest.mark.browser
+
+BUSY = '{"code":"unavailable","message":"try later","temporary":true}'
+
+
+def test_a_busy_server_is_not_a_text_that_could_not_be_sent(browser: Any,
+                                                             demo_server: DemoServer) -> None:
+    ctx = browser.new_context(locale="en-GB", viewport={"width": 390, "height": 844},
+                              has_touch=True)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        b = book(demo_server, "internal", dt.date.today() + dt.timedelta(days=4))
+        page.route("**/v1/bookings/*/cancel", lambda route: route.fulfill(
+            status=503, content_type="application/json", body=BUSY))
+        page.goto(demo_server.base + b["manage"] + "&lang=en")
+        page.locator("#act-cancel").tap()
+        page.locator("#ask-yes").tap()
+        toast = page.locator(".toast", has_text="try again in a moment")
+        toast.wait_for()
+        assert "text" not in toast.inner_text().lower()
+        # The public page's texted code: a gateway's refusal is said as one.
+        web = make_token(SECRET, "partner", site="demo", channels=["web"], subject="rev2")
+        page.route("**/v1/sites/demo/verify", lambda route: route.fulfill(
+            status=503, content_type="application/json", body=BUSY))
+        page.goto(f"{demo_server.base}/book/demo?token={web}&lang=zh")
+        page.locator("#phone").fill("13800138555")
+        page.locator("#code-send").tap()
+        page.locator("#phone-error", has_text="短信暂时无法发送").wait_for()
+    finally:
+        ctx.close()
