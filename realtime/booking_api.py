@@ -223,7 +223,12 @@ async def reschedule_booking(request: Request) -> Response:
     bid = request.path_params["booking"]
     p = await _may_act(request, bid)
     body = await json_body(request, RescheduleRequest, ctx(request).settings.max_body_bytes)
-    return _json(await booking_engine(request).reschedule(bid, body.slot, actor(p)))
+    eng = booking_engine(request)
+    b = await eng.reschedule(bid, body.slot, actor(p))
+    # A fresh own token and page link, lasting to a day after the new time: the one made
+    # with the booking ends a day after the old time, before a visit moved later.
+    token = _booking_token(request, b, eng.now())
+    return _json({**b, "token": token, "manage": links.booking_page(token, b["id"])})
 
 
 async def check_in(request: Request) -> Response:
@@ -360,7 +365,8 @@ register(
               "waitlist in order", "as GET",
               errors=("unknown_booking", "invalid_transition")),
     Operation("post", "/v1/bookings/{booking}/reschedule", "Move to another slot of the same "
-              "service atomically (also: accept a suspension's alternative)",
+              "service atomically (also: accept a suspension's alternative). The booking "
+              "with a fresh `token` and `manage`, lasting to a day after the new time",
               "as GET", RescheduleRequest, 200,
               ("unknown_booking", "unknown_slot", "slot_full", "channel_quota", "overlap",
                "too_many_bookings", "slot_closed", "resource_suspended", "hold_expired",

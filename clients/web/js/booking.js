@@ -33,6 +33,25 @@ let moveDay = null;
 let moveSlots = null; // null: loading; {error}: failed; [..]: loaded
 let askYes = null;
 let lapseAsked = null; // the lapse (a deadline passed) already asked of the server
+let bearer = token; // the link's, until a move answers a fresh one (adopt)
+let client = null;
+
+/** The API with this booking's token as it now is. */
+const call = (path, options = {}) => api(path, { bearer, ...options });
+
+/** A move answers a fresh token lasting to a day after the new time (the link's ended a
+ * day after the old one): used from now on, and put in the address bar, so the page
+ * reloaded or saved opens until the visit. */
+function adopt(fresh) {
+  if (!fresh || fresh === bearer) return;
+  bearer = fresh;
+  if (client) client.token = fresh; // its next reconnection
+  try {
+    const url = new URL(location.href);
+    url.searchParams.set('token', fresh);
+    history.replaceState(history.state, '', url);
+  } catch { /* an address that cannot be rewritten: the old link still works until then */ }
+}
 
 function serviceName(id) {
   return nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
@@ -70,7 +89,7 @@ function current(b) {
 }
 
 async function refresh() {
-  const r = await api(`/v1/bookings/${encodeURIComponent(bookingId)}`);
+  const r = await call(`/v1/bookings/${encodeURIComponent(bookingId)}`);
   if (r.ok) {
     show(r.data);
     render();
@@ -208,7 +227,7 @@ async function loadDay(day) {
   moveSlots = null;
   renderMove();
   const q = new URLSearchParams({ service: booking.service, date: day, channel: booking.channel });
-  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/availability?${q}`);
+  const r = await call(`/v1/sites/${encodeURIComponent(site.id)}/availability?${q}`);
   if (day !== moveDay) return; // another day was picked meanwhile
   moveSlots = r.ok ? r.data : { error: r.data?.code ?? r.status };
   renderMove();
@@ -281,14 +300,14 @@ async function act(path, body, done) {
   if (busy) return null;
   busy = true;
   render();
-  const r = await api(path, { method: 'POST', body });
+  const r = await call(path, { method: 'POST', body });
   busy = false;
   if (r.ok) {
     done?.(r.data);
   } else {
     failed(r);
     // What changed meanwhile (a hold lapsed, a place went): show it as it is now.
-    const fresh = await api(`/v1/bookings/${encodeURIComponent(bookingId)}`);
+    const fresh = await call(`/v1/bookings/${encodeURIComponent(bookingId)}`);
     if (fresh.ok) show(fresh.data);
   }
   render();
@@ -321,7 +340,8 @@ async function doCancel() {
 
 async function doMove(s) {
   const old = booking.start;
-  await act(`/v1/bookings/${encodeURIComponent(bookingId)}/reschedule`, { slot: s.slot }, (b) => {
+  await act(`/v1/bookings/${encodeURIComponent(bookingId)}/reschedule`, { slot: s.slot }, ({ token: fresh, manage: _, ...b }) => {
+    adopt(fresh);
     show(b);
     movedFrom = old;
     $('move').hidden = true;
@@ -399,13 +419,13 @@ if (globalThis.document && document.body?.classList.contains('booking-page')) {
     $('move-prev').addEventListener('click', () => loadDay(addDays(moveDay, -1)));
     $('move-next').addEventListener('click', () => loadDay(addDays(moveDay, 1)));
     render();
-    const client = new Client({ token });
+    client = new Client({ token: bearer });
     const banner = connectionBanner(client, () => t, { timeZone: tz });
     document.body.prepend(banner.el);
     client.subscribe(`booking:${bookingId}`, onMessage);
     client.start();
     // The snapshot carries the waiting-list place; GET too, and answers before the socket.
-    api(`/v1/bookings/${encodeURIComponent(bookingId)}`).then((r) => {
+    call(`/v1/bookings/${encodeURIComponent(bookingId)}`).then((r) => {
       if (r.ok && (!booking || !booking.waitlist_position)) {
         show(booking ? { ...booking, waitlist_position: r.data.waitlist_position } : r.data);
         render();
