@@ -6,7 +6,8 @@ they have one) and have texts sent to it. So wherever texts can go (a notificati
 or the demo's outbox), ``POST /v1/sites/{site}/verify`` ``{"phone"}`` texts a 6-digit code,
 and a booking through that token carries it (``Verification-Code`` header) with the number
 as its customer. A code proves the number for ``CODE_TTL_S``; five wrong tries end it; a
-number gets ``CODES_BURST`` codes, then one a minute (and the page's per-address budget).
+number gets ``CODES_BURST`` codes, then one a minute, and ``CODES_PER_DAY`` in a day (and the
+page's per-address budget): nobody can have a stranger texted all day from the site's number.
 Codes are stored hashed (HMAC with the site and number), never in clear.
 """
 
@@ -28,6 +29,7 @@ from queueing.booking import notify, texts
 from queueing.errors import (
     Forbidden,
     NotFound,
+    RateLimited,
     Unavailable,
     VerificationFailed,
     VerificationRequired,
@@ -43,6 +45,8 @@ from realtime.docs import Operation, register
 CODE_TTL_S = 600
 MAX_TRIES = 5
 CODES_PER_MIN, CODES_BURST = 1, 3
+CODES_PER_DAY = 10  # per number and site, from the first of them
+DAY_S = 86400
 PHONE = r"^\+?[0-9]{6,15}$"
 
 
@@ -114,6 +118,7 @@ async def send_code(request: Request) -> Response:
     await kiosk_budget(request, p, site)
     await ratelimit.take(c.redis, "verify", site, body.phone, CODES_PER_MIN, CODES_BURST,
                          what="codes to this number")
+    await _day_budget(c.redis, site, body.phone)
     cfg = await c.engine.config(site)
     code = f"{secrets.randbelow(1_000_000):06d}"
     names = texts.PerLanguage({lang: display_name(cfg.name, lang, site)
@@ -143,6 +148,30 @@ async def send_code(request: Request) -> Response:
         # no phone will get it (a demo's outbox is read with a token its front page lists).
         out["demo_text"] = note.text
     return Response(msgspec.json.encode(out), status_code=202, media_type="application/json")
+
+
+# KEYS[1]: the number's day count. Counts one code; answers 0, or the seconds until the day
+# that began with the number's first code ends, once CODES_PER_DAY (ARGV[1]) have gone.
+DAY = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]) end
+if n > tonumber(ARGV[1]) then
+  redis.call('DECR', KEYS[1])
+  local ttl = redis.call('TTL', KEYS[1])
+  if ttl < 1 then redis.call('EXPIRE', KEYS[1], ARGV[2]); ttl = tonumber(ARGV[2]) end
+  return ttl
+end
+return 0
+"""
+
+
+async def _day_budget(redis: Any, site: str, phone: str) -> None:
+    """At most ``CODES_PER_DAY`` codes to a number in a day (one a minute is 1,440)."""
+    script = redis.register_script(DAY)
+    wait = int(await script(keys=[_key(site, phone) + ":day"], args=[CODES_PER_DAY, DAY_S]))
+    if wait > 0:
+        raise RateLimited(f"{CODES_PER_DAY} codes were texted to this number today; retry in "
+                          f"{wait} s", retry_after_s=wait, limit_per_day=CODES_PER_DAY)
 
 
 def _notifier(request: Request) -> Any:
