@@ -100,6 +100,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # texted to it, wherever texts can go (a webhook, or the demo's outbox): anyone holds
     # its link, and without it anyone could book, or be texted, in a stranger's name.
     web_booking_verify: bool = True
+    # Codes a site texts in a day, whatever the numbers (10 per number): many addresses
+    # asking codes for many numbers stop here. 0: no cap.
+    verify_codes_per_site_day: Annotated[int, msgspec.Meta(ge=0)] = 2000
     # "Almost your turn" when a ticket reaches this position or this estimated wait.
     alert_position: Positive = 3
     alert_wait_s: Annotated[int, msgspec.Meta(ge=0)] = 300

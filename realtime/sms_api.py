@@ -416,8 +416,10 @@ GONE_PAGE = """<!doctype html><html lang="en"><meta charset="utf-8">
 <title>Link expired / 链接已失效</title>
 <body style="font: 1.2rem/1.5 system-ui, sans-serif; margin: 2rem; max-width: 32rem">
 <h1>This link has expired / 链接已失效</h1>
-<p>Text STATUS to the same number to hear where your ticket is.</p>
-<p lang="zh">请向同一号码发送“查询”了解您的排队进度。</p>
+<p>For a ticket taken by text: text STATUS to the same number to hear where it is. For an
+appointment: its latest text has a working link, or ask at reception.</p>
+<p lang="zh">短信取号的，请向同一号码发送“查询”了解排队进度；
+预约的，请使用最新一条短信中的链接，或到服务台咨询。</p>
 </body></html>
 """
 

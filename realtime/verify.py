@@ -118,6 +118,7 @@ async def send_code(request: Request) -> Response:
     await kiosk_budget(request, p, site)
     await ratelimit.take(c.redis, "verify", site, body.phone, CODES_PER_MIN, CODES_BURST,
                          what="codes to this number")
+    await _site_budget(c.redis, site, c.settings.verify_codes_per_site_day)
     await _day_budget(c.redis, site, body.phone)
     cfg = await c.engine.config(site)
     code = f"{secrets.randbelow(1_000_000):06d}"
@@ -172,6 +173,18 @@ async def _day_budget(redis: Any, site: str, phone: str) -> None:
     if wait > 0:
         raise RateLimited(f"{CODES_PER_DAY} codes were texted to this number today; retry in "
                           f"{wait} s", retry_after_s=wait, limit_per_day=CODES_PER_DAY)
+
+
+async def _site_budget(redis: Any, site: str, per_day: int) -> None:
+    """At most ``per_day`` codes from a site in a day, whatever the numbers: many addresses
+    asking codes for many numbers (SMS pumping, at the site's cost) stop there. 0: no cap."""
+    if per_day <= 0:
+        return
+    script = redis.register_script(DAY)
+    wait = int(await script(keys=[keys.prefix(site) + "vf:day"], args=[per_day, DAY_S]))
+    if wait > 0:
+        raise RateLimited(f"this site has texted its {per_day} codes for today; retry in "
+                          f"{wait} s", retry_after_s=wait, limit_per_day=per_day)
 
 
 def _notifier(request: Request) -> Any:

@@ -93,3 +93,18 @@ async def test_a_number_gets_ten_codes_a_day(redis: Redis, redis_server: Embedde
         assert r.status_code == 202
         ttl = await redis.ttl(keys.prefix("demo") + "vf:13800138779:day")
         assert 0 < ttl <= 86400
+
+
+async def test_a_site_texts_at_most_its_daily_codes(redis: Redis, redis_server: EmbeddedRedis,
+                                                    tmp_path: Path) -> None:
+    """Many addresses asking codes for many numbers (SMS pumping, at the site's cost) stop at
+    the site's daily cap (SWITCHBOARD_VERIFY_CODES_PER_SITE_DAY), each number under its own
+    ten: past it, 429 with Retry-After for the rest of the day, and no text goes."""
+    async with demo_server(redis_server, tmp_path, booking=True, demo=True,
+                           kiosk_rate_per_min=0, verify_codes_per_site_day=5) as s:
+        web = s.auth("partner", site="demo", channels=["web"])  # type: ignore[arg-type]
+        answers = [await s.client.post("/v1/sites/demo/verify", headers=web,
+                                       json={"phone": f"1380013{i:04d}"}) for i in range(7)]
+        assert [r.status_code for r in answers] == [202] * 5 + [429] * 2
+        assert int(answers[5].headers["Retry-After"]) > 86000
+        assert not await redis.exists(keys.sms_outbox("demo", "13800130005"))
