@@ -144,17 +144,25 @@ export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}
   };
   let state = client.state;
   let timer = null;
+  let shownHeight = null;
+  // In the page's flow (base.css), so at its top: a page that appended it to the body has it
+  // moved there when it shows. Its height is --conn-h, for what must stay clear of it.
+  const show = () => {
+    el.hidden = false;
+    const body = document.body;
+    if (el.parentElement === body && body.firstElementChild !== el) body.prepend(el);
+  };
   const render = () => {
     const t = getT();
     const lang = document.documentElement.lang.startsWith('zh') ? 'zh' : 'en';
     document.body.dataset.conn = state.status;
     if (state.status === 'denied') {
-      el.hidden = false;
+      show();
       el.className = 'conn-banner denied';
       setText(msg, t('denied'));
       say('denied', t('denied'));
     } else if (state.status === 'offline' && Date.now() - state.since >= graceMs) {
-      el.hidden = false;
+      show();
       el.className = 'conn-banner offline';
       const time = formatTime(state.since, lang, timeZone, true);
       const s = state.retryAt ? Math.max(0, Math.ceil((state.retryAt - Date.now()) / 1000)) : 0;
@@ -164,6 +172,8 @@ export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}
       el.hidden = true;
       if (said === 'offline' && state.status === 'online') say('online', t('reconnected'));
     }
+    const height = el.hidden ? 0 : el.offsetHeight;
+    if (height !== shownHeight) document.documentElement.style.setProperty('--conn-h', `${shownHeight = height}px`);
   };
   client.onState((s) => { state = s; render(); });
   timer = setInterval(render, 500);
