@@ -235,8 +235,9 @@ class BookingEngine:
         Slots are found by the index of slots holding bookings and by the schedule, so a
         booking whose session a later schedule dropped is still listed."""
         s = await self.schedule(site)
-        if resource is not None and s.config.resource(resource) is None:
-            raise UnknownResource(f"unknown resource {resource}")
+        # A resource a later schedule removed still has the bookings made before: it is
+        # unknown only if the schedule lacks it and no booking of the day names it.
+        known = resource is None or s.config.resource(resource) is not None
         now = self.now()
         start = datetime.combine(day, dtime(0), s.tz)
         end = datetime.combine(day + timedelta(days=1), dtime(0), s.tz)
@@ -250,6 +251,7 @@ class BookingEngine:
                                  named)
         out = []
         for b in _list(r["bookings"]):
+            known = known or b["resource"] == resource
             if (resource is not None and b["resource"] != resource) or (
                     service is not None and b["service"] != service):
                 continue
@@ -259,6 +261,8 @@ class BookingEngine:
             if b.get("ticket_number"):
                 v |= {"ticket_number": b["ticket_number"], "ticket_status": b["ticket_status"]}
             out.append((int(b["start_ms"]), int(b.get("created_ms") or 0), v))
+        if not known:
+            raise UnknownResource(f"unknown resource {resource}")
         out.sort(key=lambda x: (x[0], x[1]))
         return {"date": day.isoformat(), "bookings": [v for *_, v in out]}
 

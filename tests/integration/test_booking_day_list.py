@@ -66,6 +66,15 @@ async def test_the_days_list(bserver: Server, redis: Redis) -> None:  # noqa: F8
     assert put.status_code == 200, put.text
     r = await c.get(f"/v1/sites/demo/bookings?date={day}", headers=staff)
     assert [x["id"] for x in r.json()["bookings"]] == [a["id"], held["id"], b["id"]]
+    # r1 gone from the schedule altogether: its bookings are still found by it.
+    cfg.resources = [x for x in cfg.resources if x.id != "r1"]
+    put = await c.put("/v1/sites/demo/booking", content=msgspec.json.encode(cfg),
+                      headers=s.auth("admin"))
+    assert put.status_code == 200, put.text
+    r = await c.get(f"/v1/sites/demo/bookings?date={day}&resource=r1", headers=staff)
+    assert [x["id"] for x in r.json()["bookings"]] == [a["id"], held["id"]]
+    r = await c.get(f"/v1/sites/demo/bookings?date={day}&resource=nobody", headers=staff)
+    assert r.status_code == 404
 
 
 async def test_an_arrival_shows_its_ticket(bserver: Server) -> None:  # noqa: F811
