@@ -167,7 +167,7 @@ async def _kiosk_boot(request: Request, site: str) -> dict[str, Any]:
     return {"check_in": True, **sms}
 
 
-async def _counter_boot(request: Request, site: str) -> dict[str, Any]:
+async def _staff_boot(request: Request, site: str) -> dict[str, Any]:
     """``sms``: whether texts can go out (a notification webhook), so the console does not
     tell a caller on the phone line they will get a text that never comes. Where the site
     takes bookings, its resources and rules (``booking_site``): the console books
@@ -505,10 +505,10 @@ ROUTES: list[BaseRoute] = [
           methods=["GET"]),
     Route("/counter/{site}/{counter}", page("counter", lambda p: p["site"], lambda pr, p:
                                             pr.require_counter(p["site"], p["counter"]),
-                                            _counter_boot),
+                                            _staff_boot),
           methods=["GET"]),
     Route("/supervise/{site}", page("supervise", lambda p: p["site"], lambda pr, p: pr.require(
-        "supervisor", "agent", site=p["site"]), _counter_boot), methods=["GET"]),
+        "supervisor", "agent", site=p["site"]), _staff_boot), methods=["GET"]),
     Route("/phone/{site}", page("phone", lambda p: p["site"], lambda pr, p: check_gateway(
         pr, p["site"]), _phone_boot), methods=["GET"]),
     Route("/kiosk/{site}", page("kiosk", lambda p: p["site"], lambda pr, p: pr.require(

@@ -35,7 +35,7 @@ from queueing.errors import (
     VerificationRequired,
 )
 from queueing.model import display_name
-from realtime import ratelimit
+from realtime import ratelimit, sms_api
 from realtime.api import kiosk_budget, public_web
 from realtime.auth import Principal
 from realtime.body import json_body
@@ -47,7 +47,7 @@ MAX_TRIES = 5
 CODES_PER_MIN, CODES_BURST = 1, 3
 CODES_PER_DAY = 10  # per number and site, from the first of them
 DAY_S = 86400
-PHONE = r"^\+?[0-9]{6,15}$"
+PHONE = f"^{sms_api.PHONE}$"  # a number as text to join takes it
 
 
 class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):

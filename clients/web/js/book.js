@@ -3,7 +3,7 @@
 // (/booking/{id}, the answer's `manage` link). The same availability every channel reads
 // (docs/appointments.md), for the web channel's share; one POST with an Idempotency-Key, so
 // a double tap or a retry on a poor signal books once.
-import { addDays, bookingTranslator, localDay } from './booking-rules.js';
+import { addDays, bookable, bookingTranslator, localDay } from './booking-rules.js';
 import { failedTimes, paintDayNav, timeGroups } from './booking-ui.js';
 import { nameIn } from './i18n.js';
 import { api, errorScreen, h, language, linkExpired, mountLangSwitch, randomId, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
@@ -37,11 +37,6 @@ let busy = false;
 let error = null; // {key, vars} under the number: said again in the language chosen later
 let toast = () => {};
 
-/** The services some doctor or room takes bookings for, in the site's order. */
-export function bookable(siteServices, resources) {
-  const taken = new Set((resources ?? []).flatMap((r) => r.services ?? []));
-  return (siteServices ?? []).filter((s) => taken.has(s.id));
-}
 
 function resourceName(id) {
   return nameIn((rules.resources ?? []).find((r) => r.id === id)?.name ?? id, lang);

@@ -129,3 +129,9 @@ export function movableSlots(slots, b) {
     .filter((s) => s.remaining > 0 && s.slot !== b.slot && s.service === b.service)
     .sort((x, y) => (x.resource === b.resource ? 0 : 1) - (y.resource === b.resource ? 0 : 1) || ms(x.start) - ms(y.start));
 }
+
+/** The services some doctor or room takes bookings for, in the site's order. */
+export function bookable(siteServices, resources) {
+  const taken = new Set((resources ?? []).flatMap((r) => r.services ?? []));
+  return (siteServices ?? []).filter((s) => taken.has(s.id));
+}

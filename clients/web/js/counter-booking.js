@@ -5,7 +5,7 @@
 // channel; one POST with an Idempotency-Key per form (a double click or a retry is one
 // booking). Then: the code to read out (phone) or a slip with the QR of the person's own
 // page (desk), and a text with that page's link where a gateway is set up.
-import { addDays, localDay } from './booking-rules.js';
+import { addDays, bookable, localDay } from './booking-rules.js';
 import { paintDayNav, timeGroups } from './booking-ui.js';
 import { nameIn } from './i18n.js';
 import { api, h, layeredTranslator, randomId, replaceChildren, setText } from './ui.js';
@@ -131,8 +131,7 @@ export function mountBooking(env) {
   const $ = (id) => document.getElementById(id);
   const tz = site.timezone;
   const policy = rules.policy ?? {};
-  const taken = new Set((rules.resources ?? []).flatMap((r) => r.services ?? []));
-  const services = site.services.filter((s) => taken.has(s.id));
+  const services = bookable(site.services, rules.resources);
   if (!services.length) return null;
   let t = layeredTranslator(STRINGS, env.getLang());
   const state = { channel: 'phone', service: null, day: null, slots: null, chosen: null, key: null };
