@@ -61,12 +61,21 @@ class Point(msgspec.Struct, forbid_unknown_fields=True, array_like=False):
     lon: Lon
 
 
+# A label in one language or per language: "电工 Electrician", {"zh": "电工", "en": "Electrician"}.
+_Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+_PerLanguage = Annotated[dict[Annotated[str, msgspec.Meta(
+    pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], _Label], msgspec.Meta(min_length=1, max_length=20)]
+LocalName = _Label | _PerLanguage
+# The same, where a name may be left out (""): a region's or a zone's name.
+OptionalName = Text | _PerLanguage
+
+
 class Zone(msgspec.Struct, forbid_unknown_fields=True):
     """A service zone: a polygon of ``[lon, lat]`` points (GeoJSON order), at least 3."""
 
     id: Ident
     polygon: Annotated[list[tuple[Lon, Lat]], msgspec.Meta(min_length=3, max_length=10_000)]
-    name: Text = ""
+    name: OptionalName = ""
 
 
 class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -113,14 +122,8 @@ class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     at_risk_s: Annotated[int, msgspec.Meta(ge=0)] = 900
 
 
-# A label in one language or per language: "电工 Electrician", {"zh": "电工", "en": "Electrician"}.
-_Label = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
-LocalName = _Label | Annotated[dict[Annotated[str, msgspec.Meta(
-    pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")], _Label], msgspec.Meta(min_length=1)]
-
-
 class RegionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
-    name: Text = ""
+    name: OptionalName = ""
     timezone: str = "UTC"
     zones: list[Zone] = []
     policy: DispatchPolicy = msgspec.field(default_factory=DispatchPolicy)

@@ -433,7 +433,7 @@ def test_simulated_route_drives_to_the_target_and_idles_there(unit: Any) -> None
 def test_dashboard_figures(unit: Any) -> None:
     r = run(unit, """
       const { kpis, segments, sortJobs, alerts, viewOf } = m.org_state;
-      const { personName, shortJob, formatEta, lateByMin, liveEta, localHour } = m.dispatch;
+      const { personName, shortJob, formatEta, lateByMin, liveEta, localHour, zonesIn } = m.dispatch;
       const view = { counts: { done: 3, en_route: 1, on_site: 1, offered: 4, unassignable: 1 }, batches: [],
         jobs: [{ id: 'c.j-bbbb', status: 'offered', eta_ms: 5000, window_end_ms: 9000, at_risk: false },
                { id: 'c.j-aaaa', status: 'offered', eta_ms: null, window_end_ms: 4000, at_risk: true },
@@ -443,6 +443,10 @@ def test_dashboard_figures(unit: Any) -> None:
                order: sortJobs(view.jobs).map((j) => j.id), alerts: alerts(view),
                partial: viewOf({ data: { changed: { job: 'x' } } }), whole: !!viewOf({ data: view }),
                names: [personName('王伟 Wang Wei', 'zh'), personName('王伟 Wang Wei', 'en'), personName('Ann', 'zh')],
+               // A zone's name per language, or one string, or none.
+               zones: ['zh', 'en', 'fr'].map((l) => zonesIn({ zones: [{ id: 'n', name: { zh: '北区', en: 'North' }, polygon: [] },
+                 { id: 's', name: 'South', polygon: [] }, { id: 'x', polygon: [] }] }, l).map((z) => z.name)),
+               none: zonesIn(null, 'en'),
                ref: shortJob('city.j-8f2c91a0beef'), eta: formatEta(Date.UTC(2026, 0, 1, 6, 30), Date.UTC(2026, 0, 1, 6, 18), 'en', 'Asia/Shanghai'),
                late: lateByMin(700000, 100000),
                // 1 km north at 36 km/h (10 m/s), detour 1.2: 120 s; at 08:00 in Shanghai, half speed.
@@ -456,6 +460,8 @@ def test_dashboard_figures(unit: Any) -> None:
     assert [(a["job"], a["late_min"]) for a in r["alerts"]] == [("c.j-aaaa", None), ("c.j-cccc", 10)]
     assert r["partial"] is None and r["whole"]
     assert r["names"] == ["王伟", "Wang Wei", "Ann"]
+    assert r["zones"] == [["北区", "South", ""], ["North", "South", ""], ["北区", "South", ""]]
+    assert r["none"] == []
     assert r["ref"] == "8F2C"
     assert r["eta"] == "14:30 · in 12 min"
     assert r["late"] == 10

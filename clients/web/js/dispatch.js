@@ -1,7 +1,7 @@
 // What the dispatch pages (technician device, job tracking, enterprise dashboard) share: the
 // server's clock, ETAs and windows in the region's time zone, names in the page's language.
 // Pure functions (serverClock's default reads Date.now()).
-import { formatTime, translator } from './i18n.js';
+import { formatTime, nameIn, translator } from './i18n.js';
 import { distanceM } from './map.js';
 
 /** A clock on the server's time: the boot block's server_ms against this device's clock when
@@ -18,6 +18,12 @@ export function personName(name, lang) {
   const m = s.match(/^([\u3400-\u9fff·]+)\s+([A-Za-z][A-Za-z .'-]*)$/u);
   if (!m) return s;
   return lang === 'zh' ? m[1] : m[2];
+}
+
+/** The region's zones for the map, each name in the page's language (a zone's and a
+ *  region's name is a string or {lang: text}). */
+export function zonesIn(region, lang) {
+  return (region?.zones ?? []).map((z) => ({ ...z, name: nameIn(z.name, lang) }));
 }
 
 /** Minutes from now until `ms` (rounded up; 0 when due): a countdown, not a promise. */

@@ -4,9 +4,9 @@
 // places jobs at their addresses (read once per job through the HTTP API, which the
 // organisation's token may do) and technicians where their last fix put them.
 import { Client } from './client.js';
-import { formatEta, personName, serverClock, shortJob } from './dispatch.js';
+import { formatEta, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
 import { icon } from './dispatch-icons.js';
-import { formatTime, translator } from './i18n.js';
+import { formatTime, nameIn, translator } from './i18n.js';
 import { MapView } from './map.js';
 import { alerts, jobRefs, kpis, ORDER, segments, sortJobs, viewOf } from './org-state.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
@@ -50,7 +50,7 @@ function render() {
 }
 
 function renderStatic() {
-  setText($('org-sub'), [t('org_title'), region?.name].filter(Boolean).join(' · '));
+  setText($('org-sub'), [t('org_title'), nameIn(region?.name, lang)].filter(Boolean).join(' · '));
   setText($('kpi-title'), t('org_title'));
   setText($('alerts-title'), t('org_alerts'));
   setText($('batches-title'), t('org_batches'));
@@ -142,7 +142,7 @@ function renderMap() {
     label: personName(w.technician, lang), title: `${personName(w.technician, lang)} → ${ref(w.job)}`,
   }));
   const lines = view.on_the_way.filter((w) => places.get(w.job)).map((w) => ({ id: w.job, kind: 'way', points: [w, places.get(w.job)] }));
-  map.update({ zones: region?.zones ?? [], jobs, techs, lines });
+  map.update({ zones: zonesIn(region, lang), jobs, techs, lines });
   map.setLabel(`${t('org_map_label')}: ${view.on_the_way.map((w) => `${personName(w.technician, lang)} → ${ref(w.job)}`).join(', ') || t('org_nobody')}`);
   const way = view.on_the_way.map((w) => h('li', { class: `o-way-item k-${w.status}`, dataset: { job: w.job } },
     icon('van'), h('strong', {}, personName(w.technician, lang)),

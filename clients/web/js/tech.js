@@ -5,7 +5,7 @@
 // drive to the next job; actions and fixes wait in an outbox while offline and go, once each,
 // when the connection is back.
 import { Client, ClientCore } from './client.js';
-import { formatEta, formatWindow, liveEta, personName, serverClock, shortJob } from './dispatch.js';
+import { formatEta, formatWindow, liveEta, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
 import { formatTime, nameIn, translator } from './i18n.js';
 import { icon } from './dispatch-icons.js';
 import { distanceM, formatDistance, MapView } from './map.js';
@@ -339,7 +339,7 @@ function renderMap() {
   const offers = openOffers(state, now()).filter((o) => o.lat != null);
   const path = [me, stop, ...later].filter((p) => p && p.lat != null);
   map.update({
-    zones: region?.zones ?? [],
+    zones: zonesIn(region, lang),
     lines: [{ id: 'route', kind: 'route', points: path }],
     jobs: [
       ...(stop && stop.lat != null ? [{ id: stop.job, lat: stop.lat, lon: stop.lon, kind: 'next', label: '1', title: t('next_job') }] : []),

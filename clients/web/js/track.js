@@ -4,7 +4,7 @@
 // while they are on their way or there — and updates itself.
 import { Client } from './client.js';
 import { formatEta, formatWindow, personName, secondsAgo, serverClock, shortJob } from './dispatch.js';
-import { formatTime, translator } from './i18n.js';
+import { formatTime, nameIn, translator } from './i18n.js';
 import { distanceM, formatDistance, MapView } from './map.js';
 import { connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
 
@@ -37,7 +37,7 @@ function techPosition(j) {
 }
 
 function render() {
-  setText($('region-name'), region?.name ?? 'Switchboard');
+  setText($('region-name'), nameIn(region?.name, lang) || 'Switchboard');
   document.title = `${t('track_title')} · ${shortJob(jobId)}`;
   if (!job) return;
   document.body.dataset.status = job.status;

@@ -30,3 +30,27 @@ def test_skill_names_decode_and_reach_the_pages() -> None:
 def test_bad_skill_names_are_refused(bad: bytes) -> None:
     with pytest.raises(msgspec.ValidationError):
         msgspec.json.decode(bad, type=RegionConfig)
+
+
+def test_region_and_zone_names_may_be_per_language() -> None:
+    """A bilingual city names its region and zones in each language (they were one string)."""
+    doc = ('{"name": {"zh": "浦东", "en": "Pudong"}, "zones": [{"id": "n", "name": {"zh": "北区",'
+           ' "en": "North"}, "polygon": [[121.4, 31.2], [121.5, 31.2], [121.5, 31.3]]},'
+           ' {"id": "s", "name": "South",'
+           ' "polygon": [[121.4, 31.1], [121.5, 31.1], [121.5, 31.2]]},'
+           ' {"id": "x", "polygon": [[121.4, 31.0], [121.5, 31.0], [121.5, 31.1]]}]}')
+    cfg = msgspec.json.decode(doc.encode(), type=RegionConfig)
+    out = public_region("city", cfg, zones=True)
+    assert out["name"] == {"zh": "浦东", "en": "Pudong"}
+    assert [z["name"] for z in out["zones"]] == [{"zh": "北区", "en": "North"}, "South", ""]
+    # Round trip: what GET answers is what PUT took.
+    assert msgspec.json.decode(msgspec.json.encode(cfg), type=RegionConfig) == cfg
+
+
+@pytest.mark.parametrize("bad", [
+    b'{"name": {}}', b'{"name": {"ZH": "x"}}', b'{"name": {"zh": ""}}', b'{"name": 5}',
+    b'{"zones": [{"id": "z", "name": {"zh": 1}, "polygon": [[0, 0], [1, 0], [1, 1]]}]}',
+])
+def test_bad_region_or_zone_names_are_refused(bad: bytes) -> None:
+    with pytest.raises(msgspec.ValidationError):
+        msgspec.json.decode(bad, type=RegionConfig)
