@@ -66,6 +66,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--sites", type=whole(1), default=3)
     ap.add_argument("--arrivals-per-s", type=number(0), default=0.3, help="per site (0.3)")
     ap.add_argument("--boards", type=whole(0), default=8, help="per site (8)")
+    ap.add_argument("--counters", type=whole(1), default=6,
+                    help="per site (6); each serves about one ticket every 10 s")
     ap.add_argument("--headless", type=whole(0), default=1,
                     help="sites more with tickets and counters but no websocket client (1)")
     ap.add_argument("--booking-sites", type=whole(0), default=1,
@@ -181,7 +183,8 @@ async def _soak(args: argparse.Namespace, target: Any, console: Any,
     elif args.redis_url:
         redis = Redis.from_url(args.redis_url)
     shape = Shape(sites=args.sites, arrivals_per_s=args.arrivals_per_s, boards=args.boards,
-                  headless=args.headless, booking_sites=args.booking_sites,
+                  counters=args.counters, headless=args.headless,
+                  booking_sites=args.booking_sites,
                   bookings_per_s=args.bookings_per_s,
                   devices=args.devices, max_phones=args.max_phones, day_s=args.day_s)
     load = Load(api, target.port, shape, time.monotonic() + args.duration)
