@@ -29,6 +29,7 @@ from queueing.booking.model import (
     RescheduleRequest,
     SuspendRequest,
 )
+from queueing.engine import Actor
 from queueing.errors import BadRequest, Forbidden, RateLimited, UnknownBooking
 from queueing.model import Channel
 from realtime import links, ratelimit, verify
@@ -207,16 +208,23 @@ async def get_booking(request: Request) -> Response:
     return _json(await booking_engine(request).get(bid))
 
 
+def _who(p: Principal) -> Actor:
+    """The actor of a confirm, cancel or move, its ``via`` saying who acted: the booking's
+    own ``holder``, a ``partner`` (its back end tells its users) or ``staff``: the worker
+    texts the person what staff did (queueing/booking/consumer.py)."""
+    return actor(p, {"booking": "holder", "partner": "partner"}.get(p.role, "staff"))
+
+
 async def confirm_booking(request: Request) -> Response:
     bid = request.path_params["booking"]
     p = await _may_act(request, bid)
-    return _json(await booking_engine(request).confirm(bid, actor(p)))
+    return _json(await booking_engine(request).confirm(bid, _who(p)))
 
 
 async def cancel_booking(request: Request) -> Response:
     bid = request.path_params["booking"]
     p = await _may_act(request, bid)
-    return _json(await booking_engine(request).cancel(bid, actor(p)))
+    return _json(await booking_engine(request).cancel(bid, _who(p)))
 
 
 async def reschedule_booking(request: Request) -> Response:
@@ -224,7 +232,7 @@ async def reschedule_booking(request: Request) -> Response:
     p = await _may_act(request, bid)
     body = await json_body(request, RescheduleRequest, ctx(request).settings.max_body_bytes)
     eng = booking_engine(request)
-    b = await eng.reschedule(bid, body.slot, actor(p))
+    b = await eng.reschedule(bid, body.slot, _who(p))
     # A fresh own token and page link, lasting to a day after the new time: the one made
     # with the booking ends a day after the old time, before a visit moved later.
     token = _booking_token(request, b, eng.now())

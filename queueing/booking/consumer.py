@@ -116,7 +116,8 @@ class SiteWatcher:
                                              self.offset, count=5000)
         for eid, fields in rows:
             if int(fields[b"ts"]) >= oldest:
-                await self._events(fields[b"t"].decode(), _decode(fields[b"d"]), eid.decode())
+                await self._events(fields[b"t"].decode(), _decode(fields[b"d"]), eid.decode(),
+                                   fields.get(b"ch", b"").decode())
 
     async def _tail(self) -> None:
         # Caught up to the snapshot: remember it (also tells tests the watcher is live).
@@ -132,15 +133,17 @@ class SiteWatcher:
                     if kind == "site_updated":
                         self.tz = ZoneInfo(self.view.config.timezone)
                     self.offset = eid.decode()
-                    await self._on(kind, data, change, self.offset)
+                    await self._on(kind, data, change, self.offset,
+                                   fields.get(b"ch", b"").decode())
             if time.monotonic() - last_saved > 1.0:
                 await self.owner.redis.set(self.p + "nt:cursor", self.offset, ex=7 * 86400)
                 last_saved = time.monotonic()
 
     # -- events -----------------------------------------------------------------------------
 
-    async def _on(self, kind: str, data: dict[str, Any], change: Change, eid: str) -> None:
-        await self._events(kind, data, eid)
+    async def _on(self, kind: str, data: dict[str, Any], change: Change, eid: str,
+                  via: str = "") -> None:
+        await self._events(kind, data, eid, via)
         self.lengths.observe(kind, data)
         t = data.get("ticket")
         if kind == "issued" and t and t.get("notify"):
@@ -170,7 +173,10 @@ class SiteWatcher:
             await self.owner.redis.set(self._alert_key(t["id"]), "armed", nx=not again,
                                        ex=CLAIM_TTL_S)
 
-    async def _events(self, kind: str, data: dict[str, Any], eid: str) -> None:
+    async def _events(self, kind: str, data: dict[str, Any], eid: str, via: str = "") -> None:
+        """The texts an event sends. ``via`` is the request's channel as recorded on the
+        event; for a booking's confirm, cancel and move, who acted: ``holder`` (its own
+        token), ``staff`` or ``partner`` (realtime/booking_api.py)."""
         if kind in ("called", "recalled"):
             t = data.get("ticket") or {}
             if t.get("notify"):
@@ -189,11 +195,17 @@ class SiteWatcher:
             note = self._ticket_note(kind, t, data, eid) if t.get("notify") else None
             if note is not None:
                 await self._send(f"{note.kind}:{eid}", note)
-        elif kind in ("booking_offered", "booking_suspended", "booking_confirmed"):
+        elif kind in ("booking_offered", "booking_suspended", "booking_confirmed",
+                      "booking_rescheduled", "booking_cancelled"):
             b = data.get("booking") or {}
-            if kind == "booking_confirmed" and b.get("channel") not in CONFIRMED_BY_TEXT:
+            if kind in ("booking_confirmed", "booking_rescheduled") and not (
+                    b.get("channel") in CONFIRMED_BY_TEXT or via == "staff"):
                 return  # an app or a partner's site tells its users itself
-            if b.get("notify"):
+            if kind == "booking_cancelled" and via != "staff":
+                return  # whoever cancelled it knows (a partner tells its own users)
+            if kind == "booking_cancelled" and b.get("notify"):
+                await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid))
+            elif b.get("notify"):
                 note = await linked(self._booking_note(kind, b, data, eid),
                                     {**b, "site": self.site}, self.owner.links,
                                     self.owner.clock())
@@ -253,6 +265,16 @@ class SiteWatcher:
             values["until"] = local_text(b["offer_until"], self.tz)
         elif kind == "booking_confirmed":
             name = "booked"
+        elif kind == "booking_rescheduled":
+            # Moved by staff (a call to the hospital) or by the person: the new time, and
+            # the old one so nobody wonders which of two texts holds.
+            name = "rebooked"
+            was = data.get("from") or {}
+            values["was"] = local_text(int(was.get("start_ms") or b["start_ms"]), self.tz)
+            extra |= {"from_slot": was.get("slot")}
+        elif kind == "booking_cancelled":
+            name = "booking_cancelled"
+            values["site"] = texts.names(cfg.name, cfg.languages, self.site)
         else:
             name = "suspended"
             s = data.get("suspension") or {}

@@ -32,8 +32,9 @@ log = logging.getLogger("switchboard.notify")
 
 class Notification(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str  # stable per notification: a retry carries the same id
-    # booked (phone, window, web…), reminder, offer, suspended, issued (phone line), almost,
-    # turn, moved, no_show, no_show_back, cancelled_by_staff, cancelled_day_closed
+    # booked (phone, window, web…), rebooked, booking_cancelled (by staff), reminder, offer,
+    # suspended, issued (phone line), almost, turn, moved, no_show, no_show_back,
+    # cancelled_by_staff, cancelled_day_closed
     kind: str
     site: str
     to: str  # the SMS number or push endpoint the person left

@@ -18,6 +18,16 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Booked: {service} at {time}. Booking code {code}.",
         "zh": "预约成功：{service}，{time}。预约码 {code}。",
     },
+    "rebooked": {
+        "en": "Your appointment ({service}) has moved to {time} (it was {was}). Booking code "
+              "{code}.",
+        "zh": "您的预约（{service}）已改到 {time}（原为 {was}）。预约码 {code}。",
+    },
+    "booking_cancelled": {
+        "en": "Your appointment ({service}) at {time} was cancelled by {site}. If this is a "
+              "mistake, please call or ask at reception.",
+        "zh": "您 {time} 的预约（{service}）已被{site}取消。如有疑问，请来电或到服务台咨询。",
+    },
     "offer": {
         "en": "A place at {time} ({service}) is free for you. Confirm before {until}.",
         "zh": "{time}（{service}）有空位留给您，请在 {until} 前确认。",

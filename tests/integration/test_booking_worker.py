@@ -450,3 +450,48 @@ async def test_a_booking_made_for_a_caller_is_confirmed_by_text(
             assert f"预约码 {by_phone['code']}。" in note["text"]["zh"]
             await asyncio.sleep(1.0)
             assert not for_booking(rec, "booked", by_app["id"])
+
+
+async def test_a_booking_moved_or_cancelled_by_staff_is_texted_to_the_person(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """The hospital moves or cancels an appointment (a call to the desk, a doctor away): the
+    person hears of it by text — the new time, the old one, the code and a fresh link; or
+    that it was cancelled. A move the person made on a channel we confirm by text is texted
+    too; what a person or a partner did on an app or a partner's site is theirs to tell."""
+    start = next_start(site_zone()) + timedelta(days=1)
+    bk, slots = await setup(redis, start, [])
+    staff = Actor("agent:demo:1", "staff")  # as realtime/booking_api.py records them
+    holder, partner = Actor("booking:demo", "holder"), Actor("partner:demo", "partner")
+    async with stamped_receiver() as rec:
+        with worker(redis_server.url, rec.url, tmp_path / "worker.log",
+                    SWITCHBOARD_PUBLIC_URL="https://q.example.org",
+                    SWITCHBOARD_SECRET=LINK_SECRET):
+            await watcher_live(redis)
+            app = (await bk.book("demo", req(slots[0], "app-1", notify="+8613800138101"),
+                                 ADMIN)).booking
+            app2 = (await bk.book("demo", req(slots[0], "app-2", notify="+8613800138102"),
+                                  ADMIN)).booking
+            phone = (await bk.book("demo", req(slots[1], "MRN-3", Channel.PHONE,
+                                               notify="+8613800138103"), AGENT)).booking
+            await until(lambda: for_booking(rec, "booked", phone["id"]), 20, "booked")
+            await bk.reschedule(app["id"], slots[3], staff)
+            note = (await until(lambda: for_booking(rec, "rebooked", app["id"]), 20,
+                                "the staff's move, texted"))[0]
+            assert note["to"] == "+8613800138101"
+            assert "has moved to " in note["text"]["en"] and "(it was " in note["text"]["en"]
+            assert f"Booking code {app['code']}." in note["text"]["en"]
+            assert note["text"]["en"].endswith(f"Your appointment: {note['data']['link']}")
+            assert "已改到" in note["text"]["zh"] and note["data"]["from_slot"] == slots[0]
+            await bk.reschedule(phone["id"], slots[4], holder)  # the caller moved it online
+            await until(lambda: for_booking(rec, "rebooked", phone["id"]), 20,
+                        "a phone booking's own move, confirmed")
+            await bk.reschedule(app2["id"], slots[5], partner)  # the app moved it: it tells
+            await bk.cancel(app["id"], holder)  # the person cancelled: they know
+            await bk.cancel(phone["id"], staff)
+            gone = (await until(lambda: for_booking(rec, "booking_cancelled", phone["id"]), 20,
+                                "the staff's cancellation, texted"))[0]
+            assert gone["to"] == "+8613800138103"
+            assert "was cancelled by " in gone["text"]["en"] and "已被" in gone["text"]["zh"]
+            await asyncio.sleep(1.0)
+            assert not for_booking(rec, "rebooked", app2["id"])
+            assert not for_booking(rec, "booking_cancelled", app["id"])
