@@ -20,6 +20,7 @@ from realtime import (
     booking_api,
     dispatch_api,
     docs,
+    erase_api,
     metrics,
     pages,
     revocation_api,
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
                                *stats.ROUTES, *revocation_api.ROUTES, *sms_api.ROUTES,
                                *tokens_api.ROUTES, *verify.ROUTES, *ws.ROUTES,
-                               *metrics.ROUTES, *docs.ROUTES, *pages.ROUTES]
+                               *erase_api.ROUTES, *metrics.ROUTES, *docs.ROUTES,
+                               *pages.ROUTES]
     # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle
     # screen: docs/loadtest-report.md).
     return ws.App(routes=routes, lifespan=lifespan, exception_handlers=HANDLERS,

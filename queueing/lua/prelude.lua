@@ -62,6 +62,14 @@ local function emit(etype, data)
     'd', json), json
 end
 
+-- Whether stream id a ("ms-seq") comes before b.
+local function id_before(a, b)
+  local am, as = string.match(a, '(%d+)-(%d+)')
+  local bm, bs = string.match(b, '(%d+)-(%d+)')
+  if am ~= bm then return tonumber(am) < tonumber(bm) end
+  return tonumber(as) < tonumber(bs)
+end
+
 local function counter_state(cid)
   return hgetall(P .. 'cs:' .. cid)
 end

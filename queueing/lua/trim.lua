@@ -5,13 +5,7 @@ local tail = redis.call('XREVRANGE', P .. 'events', '+', '-', 'COUNT', keep_n)
 if #tail < keep_n then return ok({trimmed = 0}) end
 local nth = tail[#tail][1]
 local cutoff = tostring(NOW - keep_ms) .. '-0'
-local function less(a, b)
-  local am, as = string.match(a, '(%d+)-(%d+)')
-  local bm, bs = string.match(b, '(%d+)-(%d+)')
-  if am ~= bm then return tonumber(am) < tonumber(bm) end
-  return tonumber(as) < tonumber(bs)
-end
-local minid = less(nth, cutoff) and nth or cutoff
+local minid = id_before(nth, cutoff) and nth or cutoff
 local below = redis.call('XREVRANGE', P .. 'events', '(' .. minid, '-', 'COUNT', 1)[1]
 if not below then return ok({trimmed = 0}) end
 local n = redis.call('XTRIM', P .. 'events', 'MINID', minid)

@@ -1,0 +1,279 @@
+"""Erasing one person's data at one site, on request (GDPR art. 17, PIPL art. 47).
+
+The person is named by a phone number, a ticket or a booking (queueing/personal.py decides
+what is theirs). Tickets and bookings have no index by number, so the site's are scanned
+(``SCAN``; they live a week after they end, so the scan is bounded by that). Each ticket and
+booking is then changed by its own script, which checks again what it erases in the same
+step; keys named by the number are deleted; event entries that carry the person's data are
+deleted, and one ``erased`` entry records what was done, without the number. See
+docs/privacy.md for what is kept where and for how long.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from importlib import resources
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from queueing import keys
+from queueing.booking.engine import BookingEngine
+from queueing.booking.model import BookingStatus
+from queueing.booking.notify import Notification
+from queueing.engine import OPEN_STATES, Actor, Engine
+from queueing.errors import Conflict, NotFound, UnknownBooking, UnknownTicket
+from queueing.luafn import Library
+from queueing.personal import Person, alias, spellings
+from queueing.store import Store
+
+SCRIPTS = ("erase_ticket", "erase_booking", "erase_events")
+BATCH = 1000
+OPEN_BOOKINGS = {s.value for s in (BookingStatus.HELD, BookingStatus.CONFIRMED,
+                                   BookingStatus.OFFERED, BookingStatus.WAITLISTED)}
+
+
+class _Retry(msgspec.Struct):  # an entry of keys.NOTIFY_RETRY (booking/consumer._Pending)
+    n: Notification
+    tries: int
+
+
+def library(redis: Redis, mode: str = "auto") -> Library:
+    """The erasure's scripts, on the queue and booking preludes (their helpers and fields)."""
+    queue = resources.files("queueing") / "lua"
+    booking = resources.files("queueing.booking") / "lua"
+    prelude = (queue / "prelude.lua").read_text() + "\n" + (booking / "prelude.lua").read_text()
+    bodies = {name: ((booking if name == "erase_booking" else queue) / f"{name}.lua").read_text()
+              for name in SCRIPTS}
+    return Library(redis, "sbe", prelude, bodies, mode)
+
+
+class EraseStore(Store):
+    """``Store.run`` over the erasure's scripts."""
+
+    def __init__(self, redis: Redis, mode: str = "auto") -> None:
+        self.redis = redis
+        self.scripts = library(redis, mode)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """Who to erase at ``site``: a canonical number and/or a ticket and a booking id."""
+
+    site: str
+    phone: str | None = None
+    ticket: str | None = None
+    booking: str | None = None
+    cancel_open: bool = False  # cancel their open tickets and bookings too
+
+
+class Eraser:
+    """One erasure at a time per request; safe to run twice (the second finds nothing)."""
+
+    def __init__(self, engine: Engine, bookings: BookingEngine, mode: str = "auto") -> None:
+        self.engine = engine
+        self.bookings = bookings
+        self.redis = engine.store.redis
+        self.store = EraseStore(self.redis, mode)
+
+    async def erase(self, req: Request, actor: Actor, reference: str) -> dict[str, Any]:
+        """Erase, then answer what was done (counts per kind). ``reference`` stands for the
+        number in the audit entry (a keyed hash: it can be checked, not reversed). Bad input
+        (unknown site, ticket or booking) is refused before anything changes."""
+        site = req.site
+        await self.engine.config(site)  # unknown_site
+        named = await self._named(req)
+        person = await self._find(site, named)
+        done: dict[str, int] = {"tickets": 0, "bookings": 0}
+        cancelled = {"tickets": 0, "bookings": 0}
+        for kind, ids in (("tickets", person.tickets), ("bookings", person.bookings)):
+            for oid in sorted(ids):
+                r = await self._redact(site, kind, oid, person, named, actor)
+                done[kind] += r["erased"]
+                if req.cancel_open and await self._cancel(kind, oid, actor):
+                    cancelled[kind] += 1
+        if person.phone is not None:
+            done |= await self._number_keys(site, person.phone)
+        done["links"] = await self._links(person)
+        done["retries"] = await self._retries(site, person)
+        audit = {"counts": done, "cancelled": cancelled, "reference": reference or None,
+                 "ticket": req.ticket, "booking": req.booking}
+        done["events"] = await self._events(site, person, audit, actor)
+        return {"site": site, "erased": done, "cancelled": cancelled}
+
+    # -- finding ----------------------------------------------------------------------------
+
+    async def _named(self, req: Request) -> Person:
+        """The tickets and bookings the request names, each checked to exist at the site
+        (a booking's check-in ticket comes with it)."""
+        tickets, bookings = set(), set()
+        if req.ticket is not None:
+            if (keys.site_of_ticket(req.ticket) != req.site
+                    or not await self.redis.exists(keys.ticket(req.site, req.ticket))):
+                raise UnknownTicket(f"no ticket {req.ticket} at site {req.site}")
+            tickets.add(req.ticket)
+        if req.booking is not None:
+            ticket = None
+            if keys.site_of_ticket(req.booking) == req.site:
+                ticket = await self.redis.hmget(  # type: ignore[misc]
+                    _booking_key(req.site, req.booking), ["id", "ticket"])
+            if not ticket or ticket[0] is None:
+                raise UnknownBooking(f"no booking {req.booking} at site {req.site}")
+            bookings.add(req.booking)
+            if ticket[1]:
+                tickets.add(ticket[1].decode())
+        return Person(req.phone, frozenset(tickets), frozenset(bookings))
+
+    async def _find(self, site: str, named: Person) -> Person:
+        """``named`` with every ticket and booking of the site that holds the number."""
+        if named.phone is None:
+            return named
+        p = keys.prefix(site)
+        tickets = {oid async for oid, f in self._scan(p + "t:*", ("notify", "customer"))
+                   if named.number(f["notify"])}
+        bookings = {oid async for oid, f in self._scan(p + "bk:b:*", ("notify", "customer"))
+                    if named.number(f["notify"]) or named.number(f["customer"])}
+        return replace(named, tickets=named.tickets | tickets,
+                       bookings=named.bookings | bookings)
+
+    async def _scan(self, match: str, fields: tuple[str, ...]
+                    ) -> AsyncIterator[tuple[str, dict[str, str | None]]]:
+        """(id, fields) of every hash whose key matches, a batch of reads at a time."""
+        async for chunk in _chunks(self.redis.scan_iter(match=match, count=BATCH)):
+            for row in await self._read(chunk, fields):
+                yield row
+
+    async def _read(self, batch: list[bytes], fields: tuple[str, ...]
+                    ) -> list[tuple[str, dict[str, str | None]]]:
+        pipe = self.redis.pipeline(transaction=False)
+        for key in batch:
+            pipe.hmget(key.decode(), list(fields))
+        rows = await pipe.execute()
+        return [(key.decode().rsplit(":", 1)[1],
+                 {f: (v.decode() if v is not None else None) for f, v in zip(fields, row,
+                                                                            strict=True)})
+                for key, row in zip(batch, rows, strict=True)]
+
+    # -- changing ---------------------------------------------------------------------------
+
+    async def _redact(self, site: str, kind: str, oid: str, person: Person, named: Person,
+                      actor: Actor) -> dict[str, Any]:
+        """One ticket or booking, in its own script: by the number's stored spellings, or
+        whatever it holds if it was named."""
+        was_named = oid in (named.tickets if kind == "tickets" else named.bookings)
+        spelt = "" if was_named else ",".join(await self._spelt(site, kind, oid, person))
+        if kind == "tickets":
+            return await self.store.run("erase_ticket", site, self.engine.clock(),
+                                        actor.subject, actor.via, oid, spelt,
+                                        ",".join(sorted(OPEN_STATES)))
+        return await self.store.run("erase_booking", site, self.engine.clock(), actor.subject,
+                                    actor.via, oid, spelt, alias(oid))
+
+    async def _spelt(self, site: str, kind: str, oid: str, person: Person) -> list[str]:
+        """How the number is written on the record (a stored spelling the script compares)."""
+        key = keys.ticket(site, oid) if kind == "tickets" else _booking_key(site, oid)
+        values = await self.redis.hmget(key, ["notify", "customer"])  # type: ignore[misc]
+        return sorted({v.decode() for v in values if v and person.number(v.decode())})
+
+    async def _cancel(self, kind: str, oid: str, actor: Actor) -> bool:
+        """Cancel an open ticket (reason ``by_staff``: at the person's request, by an
+        admin) or booking; one being served, or already ended, is left as it is."""
+        try:
+            if kind == "tickets":
+                t = await self.engine.ticket(oid)
+                if t["status"] not in OPEN_STATES:
+                    return False
+                await self.engine.cancel(oid, actor, reason="by_staff")
+                return True
+            b = await self.bookings.raw(oid)
+            if b.get("status") not in OPEN_BOOKINGS:
+                return False
+            await self.bookings.cancel(oid, actor)
+            return True
+        except (Conflict, NotFound):
+            return False
+
+    async def _number_keys(self, site: str, number: str) -> dict[str, int]:
+        """Keys named by the number: text to join's memory of it and its lock, the demo's
+        outbox, verification codes and their day counts, its rate-limit buckets."""
+        p, counts = keys.prefix(site), {}
+        kinds = {"sms_numbers": ("sms:num:{}", "sms:num:{}:lock"), "outbox": ("sms:out:{}",),
+                 "codes": ("vf:{}", "vf:{}:day")}
+        for kind, patterns in kinds.items():
+            names = [p + pat.format(s) for pat in patterns for s in spellings(number)]
+            counts[kind] = int(await self.redis.delete(*names))
+        buckets = [f"{keys.ROOT}:rl:{k}:{{site:{site}}}:{s}" for k in ("sms", "verify")
+                   for s in spellings(number)]
+        counts["rate_limits"] = int(await self.redis.delete(*buckets))
+        return counts
+
+    async def _links(self, person: Person) -> int:
+        """Short links (``/s/{code}``) to the person's ticket and booking pages: their
+        targets carry the page's token."""
+        targets = tuple(f"/ticket/{t}?".encode() for t in person.tickets) + tuple(
+            f"/booking/{b}?".encode() for b in person.bookings)
+        if not targets:
+            return 0
+        gone = 0
+        async for chunk in _chunks(self.redis.scan_iter(match=keys.short_link("*"),
+                                                        count=BATCH)):
+            values = await self.redis.mget(chunk)
+            doomed = [k for k, v in zip(chunk, values, strict=True)
+                      if v is not None and v.startswith(targets)]
+            if doomed:
+                gone += int(await self.redis.delete(*doomed))
+        return gone
+
+    async def _retries(self, site: str, person: Person) -> int:
+        """Notifications to the person waiting for another try (keys.NOTIFY_RETRY)."""
+        gone = 0
+        for raw in await self.redis.zrange(keys.NOTIFY_RETRY, 0, -1):
+            n = msgspec.json.decode(raw, type=_Retry).n
+            if n.site == site and (person.number(n.to) or n.ticket in person.tickets
+                                   or n.booking in person.bookings):
+                gone += int(await self.redis.zrem(keys.NOTIFY_RETRY, raw))
+        return gone
+
+    async def _events(self, site: str, person: Person, audit: dict[str, Any],
+                      actor: Actor) -> int:
+        """Delete the site's event entries that carry the person's data, then append the
+        ``erased`` entry (with the count of entries deleted)."""
+        stream, start, doomed = keys.events(site), "-", []
+        while True:
+            rows = await self.redis.xrange(stream, start, "+", count=BATCH)
+            for eid, fields in rows:
+                raw = fields.get(b"d", b"{}")
+                if person.entry(msgspec.json.decode(raw), raw):
+                    doomed.append(eid.decode())
+            if len(rows) < BATCH:
+                break
+            start = "(" + rows[-1][0].decode()
+        gone = 0
+        for i in range(0, len(doomed), BATCH):
+            r = await self._run_events(site, actor, "", doomed[i:i + BATCH])
+            gone += r["events"]
+        audit["counts"] = {**audit["counts"], "events": gone}
+        await self._run_events(site, actor, msgspec.json.encode(audit).decode(), [])
+        return gone
+
+    async def _run_events(self, site: str, actor: Actor, audit: str, ids: list[str]
+                          ) -> dict[str, Any]:
+        return await self.store.run("erase_events", site, self.engine.clock(), actor.subject,
+                                    actor.via, audit, *ids)
+
+
+def _booking_key(site: str, booking_id: str) -> str:
+    return keys.prefix(site) + "bk:b:" + booking_id
+
+
+async def _chunks(keys_: AsyncIterator[bytes]) -> AsyncIterator[list[bytes]]:
+    batch: list[bytes] = []
+    async for key in keys_:
+        batch.append(key)
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

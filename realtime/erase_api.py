@@ -1,0 +1,112 @@
+"""``POST /v1/sites/{site}/erase``: erase one person's data at a site (admins only).
+
+The body names the person: ``phone`` (every ticket and booking of the site that holds the
+number, and every key named by it), ``ticket`` and/or ``booking`` (that record, whatever
+number or name it holds). ``cancel_open`` also cancels their open tickets and bookings
+(otherwise they stay, with no number: no more texts). ``rewrite_aof``: rewrite Redis's
+append-only file afterwards, which otherwise keeps the old values until Redis next rewrites
+it; by default only the embedded Redis is rewritten, a shared one only when asked (true).
+The executor is queueing/erase.py; what is kept where: docs/privacy.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from typing import Annotated, Any
+
+import msgspec
+from redis.exceptions import ResponseError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from queueing.erase import Eraser
+from queueing.erase import Request as Erasure
+from queueing.errors import BadRequest
+from queueing.model import Strict
+from queueing.personal import canonical
+from realtime.body import json_body
+from realtime.booking_api import booking_engine
+from realtime.context import Context, actor, ctx, principal
+from realtime.docs import Operation, register
+from realtime.redisproc import EmbeddedRedis
+from realtime.sms_api import PHONE
+
+RecordId = Annotated[str, msgspec.Meta(min_length=3, max_length=120,
+                                       pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
+
+
+class EraseRequest(Strict):
+    """Who to erase: a phone number, a ticket, a booking (at least one)."""
+
+    phone: Annotated[str, msgspec.Meta(pattern=f"^{PHONE}$")] | None = None
+    ticket: RecordId | None = None
+    booking: RecordId | None = None
+    cancel_open: bool = False
+    rewrite_aof: bool | None = None  # None: the embedded Redis only
+
+
+def reference(secret: str, site: str, number: str | None) -> str:
+    """What stands for the number in the audit entry: a keyed hash, so an admin can check
+    whether a number was erased (recompute it) but nobody can recover the number from it
+    (a plain hash of a phone number is undone by trying every number)."""
+    if number is None:
+        return ""
+    mac = hmac.new(secret.encode(), f"erase:{site}:{number}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:16]
+
+
+def eraser(request: Request) -> Eraser:
+    """One per app (its scripts are loaded once), on the app's engines."""
+    bookings = booking_engine(request)
+    e: Eraser | None = getattr(request.app.state, "eraser", None)
+    if e is None or e.bookings is not bookings:
+        e = request.app.state.eraser = Eraser(bookings.engine, bookings)
+    return e
+
+
+async def erase(request: Request) -> Response:
+    site = request.path_params["site"]
+    p = principal(request)
+    p.require()  # admins only
+    c = ctx(request)
+    body = await json_body(request, EraseRequest, c.settings.max_body_bytes)
+    if not (body.phone or body.ticket or body.booking):
+        raise BadRequest("name the person: phone, ticket or booking", field="phone")
+    phone = canonical(body.phone)
+    req = Erasure(site, phone, body.ticket, body.booking, body.cancel_open)
+    out: dict[str, Any] = await eraser(request).erase(req, actor(p),
+                                                      reference(c.secret, site, phone))
+    out["reference"] = reference(c.secret, site, phone) or None
+    out["aof_rewrite"] = await _rewrite(c, body.rewrite_aof)
+    return Response(msgspec.json.encode(out), media_type="application/json")
+
+
+async def _rewrite(c: Context, asked: bool | None) -> str:
+    """"started", "skipped" (a shared Redis, not asked), or why Redis declined."""
+    s = c.settings
+    # The embedded Redis is this server's own (serve without --redis-url): its socket.
+    embedded = s.redis_url in (None, EmbeddedRedis(s.data_path).url)
+    if asked is False or (asked is None and not embedded):
+        return "skipped"
+    try:
+        await c.redis.bgrewriteaof()  # type: ignore[no-untyped-call]
+    except ResponseError as exc:  # one already running (it then writes today's data too)
+        return f"declined: {exc}"
+    return "started"
+
+
+ROUTES = [Route("/v1/sites/{site}/erase", erase, methods=["POST"])]
+
+register(
+    Operation("post", "/v1/sites/{site}/erase", "Erase one person's data at the site: by "
+              "`phone` (every ticket and booking holding the number, its texts, codes and "
+              "links), `ticket` or `booking` (that record); `cancel_open` also cancels their "
+              "open tickets and bookings; `rewrite_aof` (default: the embedded Redis only). "
+              "Answers {site, erased: {kind: count}, cancelled, reference, aof_rewrite}; "
+              "a second call finds nothing (zero counts). docs/privacy.md", "admin",
+              EraseRequest, 200,
+              ("bad_request", "unknown_field", "unknown_site", "unknown_ticket",
+               "unknown_booking", "forbidden", "payload_too_large")),
+)

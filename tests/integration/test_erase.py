@@ -1,0 +1,201 @@
+"""Erasing one person at a site (``POST /v1/sites/{site}/erase``) against a real server and
+Redis: their number leaves every key, other people's data stays, the answer counts, a
+second call finds nothing, only admins may, bad input changes nothing, and the audit entry
+holds no number."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import msgspec
+from redis.asyncio import Redis
+
+from queueing import keys
+from queueing.booking.notify import Notification
+from queueing.erase import _Retry
+from queueing.personal import alias
+from tests.integration.conftest import Server
+from tests.integration.test_booking_http import bserver, slot  # noqa: F401
+
+PHONE, BARE = "+8613800138000", "8613800138000"
+OTHER = "+447700900123"
+_ids = itertools.count(1)
+
+
+async def _text(s: Server, body: str, sender: str) -> dict[str, Any]:
+    gateway = s.auth("partner", site="demo", subject="sms-gateway", channels=["sms"])  # type: ignore[arg-type]
+    r = await s.client.post("/v1/sites/demo/sms", headers=gateway,
+                            json={"id": f"e{next(_ids)}", "from": sender, "text": body})
+    assert r.status_code == 200, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+async def _ticket(s: Server, **body: str) -> dict[str, Any]:
+    r = await s.client.post("/v1/sites/demo/tickets", headers=s.auth("admin"),
+                            json={"service": "internal", "channel": "kiosk", **body})
+    assert r.status_code == 201, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+async def _booking(s: Server, days: int, customer: str, notify: str) -> dict[str, Any]:
+    r = await s.client.post("/v1/sites/demo/bookings", headers=s.auth("partner", site="demo"),
+                            json={"slot": slot("r1", days, "09:00"), "customer": customer,
+                                  "channel": "app", "notify": notify})
+    assert r.status_code == 201, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+async def _erase(s: Server, body: dict[str, Any], status: int = 200,
+                 token: dict[str, str] | None = None, site: str = "demo") -> dict[str, Any]:
+    r = await s.client.post(f"/v1/sites/{site}/erase", json=body,
+                            headers=token or s.auth("admin"))
+    assert r.status_code == status, r.text
+    out: dict[str, Any] = r.json()
+    return out
+
+
+async def dump(redis: Redis) -> dict[bytes, Any]:
+    """Every key's value, whatever its type (to search for a number, or to compare)."""
+    out: dict[bytes, Any] = {}
+    async for key in redis.scan_iter(count=1000):
+        kind = (await redis.type(key)).decode()
+        if kind == "string":
+            out[key] = await redis.get(key)
+        elif kind == "hash":
+            out[key] = sorted((await redis.hgetall(key)).items())  # type: ignore[misc]
+        elif kind == "list":
+            out[key] = await redis.lrange(key, 0, -1)  # type: ignore[misc]
+        elif kind == "set":
+            out[key] = sorted(await redis.smembers(key))  # type: ignore[misc]
+        elif kind == "zset":
+            out[key] = await redis.zrange(key, 0, -1, withscores=True)
+        elif kind == "stream":
+            out[key] = await redis.xrange(key)
+    return out
+
+
+def holding(data: dict[bytes, Any], needle: str) -> list[bytes]:
+    """The keys whose name or value holds ``needle``."""
+    n = needle.encode()
+    return [k for k, v in data.items() if n in k or n in repr(v).encode()]
+
+
+async def _retry(redis: Redis, to: str, nid: str) -> None:
+    n = Notification(id=nid, kind="turn", site="demo", to=to, text={"en": "your turn"},
+                     at="2026-12-06T08:00:00+00:00")
+    await redis.zadd(keys.NOTIFY_RETRY, {msgspec.json.encode(_Retry(n, 1)): 1})
+
+
+async def _people(s: Server, redis: Redis) -> dict[str, Any]:
+    """The person to erase (five ways their number is held) and another one."""
+    mine = {"sms": (await _text(s, "A", PHONE))["ticket"],
+            "kiosk": await _ticket(s, notify=BARE, customer="Wang Fang"),
+            "closed": await _ticket(s, notify=PHONE),
+            "booked": await _booking(s, 1, PHONE, PHONE),
+            "by_id": await _booking(s, 2, "P-1001", BARE)}
+    r = await s.client.post(f"/v1/tickets/{mine['closed']['id']}/cancel",
+                            headers=s.auth("admin"))
+    assert r.status_code == 200, r.text
+    theirs = {"sms": (await _text(s, "A", OTHER))["ticket"],
+              "booked": await _booking(s, 1, OTHER, OTHER)}
+    p = keys.prefix("demo")
+    await redis.rpush(keys.sms_outbox("demo", PHONE), b'{"text": "demo text"}')  # type: ignore[misc]
+    await redis.rpush(keys.sms_outbox("demo", OTHER), b'{"text": "demo text"}')  # type: ignore[misc]
+    await redis.hset(p + f"vf:{BARE}", mapping={"h": "x", "tries": 0})  # type: ignore[misc]
+    await redis.set(p + f"vf:{BARE}:day", 1)
+    await redis.set(keys.short_link("bklink"), f"/booking/{mine['booked']['id']}?token=t")
+    await _retry(redis, PHONE, "n-mine")
+    await _retry(redis, OTHER, "n-theirs")
+    return {"mine": mine, "theirs": theirs}
+
+
+async def test_erasing_a_number_leaves_it_nowhere(bserver: Server, redis: Redis) -> None:  # noqa: F811
+    s = bserver
+    people = await _people(s, redis)
+    mine, theirs = people["mine"], people["theirs"]
+    before = await dump(redis)
+    assert holding(before, BARE) and holding(before, "Wang Fang")
+
+    out = await _erase(s, {"phone": PHONE})
+    erased = out["erased"]
+    assert (erased["tickets"], erased["bookings"]) == (3, 2)
+    assert (erased["sms_numbers"], erased["outbox"], erased["codes"]) == (1, 1, 2)
+    assert erased["links"] == 2 and erased["retries"] == 1  # the ticket's and the booking's
+    assert erased["events"] >= 5 and out["cancelled"] == {"tickets": 0, "bookings": 0}
+    assert len(out["reference"]) == 16 and out["aof_rewrite"] == "skipped"  # a shared Redis
+
+    after = await dump(redis)
+    assert holding(after, BARE) == [] and holding(after, "Wang Fang") == []
+    # Open ones stay open, with nothing left to text.
+    t = (await s.client.get(f"/v1/tickets/{mine['kiosk']['id']}", headers=s.auth("admin"))).json()
+    assert t["status"] == "waiting" and not t.get("notify") and not t.get("customer")
+    b = (await s.client.get(f"/v1/bookings/{mine['booked']['id']}",
+                            headers=s.auth("admin"))).json()
+    assert b["status"] == "confirmed" and b["customer"] == alias(mine["booked"]["id"])
+    b2 = (await s.client.get(f"/v1/bookings/{mine['by_id']['id']}",
+                             headers=s.auth("admin"))).json()
+    assert b2["customer"] == "P-1001" and not b2.get("notify")  # a patient id is no number
+    # The other person: untouched.
+    theirs_before = sorted(holding(before, OTHER.lstrip("+")))
+    assert theirs_before and sorted(holding(after, OTHER.lstrip("+"))) == theirs_before
+    notify = await redis.hget(keys.ticket("demo", theirs["sms"]["id"]), "notify")  # type: ignore[misc]
+    assert notify == OTHER.encode()
+
+    # The audit entry: what was done, by whom, without the number.
+    entries = await redis.xrevrange(keys.events("demo"), count=5)
+    audit = next(f for _, f in entries if f[b"t"] == b"erased")
+    assert audit[b"a"] == b"admin" and BARE.encode() not in audit[b"d"]
+    data = msgspec.json.decode(audit[b"d"])
+    assert data["counts"]["tickets"] == 3 and data["reference"] == out["reference"]
+
+    again = await _erase(s, {"phone": BARE})  # another spelling: the same number
+    assert set(again["erased"].values()) == {0} and again["reference"] == out["reference"]
+    # Text to join no longer knows the number (the hubs' views dropped it): a STATUS finds
+    # no ticket. (Texting again, the person is remembered again, as anyone who texts.)
+    status = await _text(s, "STATUS", PHONE)
+    assert status["ticket"] is None
+
+
+async def test_named_records_and_cancelling_open_ones(bserver: Server, redis: Redis) -> None:  # noqa: F811
+    s = bserver
+    t = await _ticket(s, customer="Li Lei", notify="https://push.example/abc")
+    b = await _booking(s, 1, "P-2002", OTHER)
+    out = await _erase(s, {"ticket": t["id"], "booking": b["id"], "cancel_open": True,
+                           "rewrite_aof": True})
+    assert out["erased"]["tickets"] == 1 and out["erased"]["bookings"] == 1
+    assert out["cancelled"] == {"tickets": 1, "bookings": 1} and out["reference"] is None
+    assert out["aof_rewrite"] == "started" or out["aof_rewrite"].startswith("declined")
+    after = await dump(redis)
+    assert holding(after, "Li Lei") == [] and holding(after, "P-2002") == []
+    assert holding(after, "push.example") == []
+    ticket = await redis.hgetall(keys.ticket("demo", t["id"]))  # type: ignore[misc]
+    assert ticket[b"status"] == b"cancelled" and ticket[b"cancel_reason"] == b"by_staff"
+    again = await _erase(s, {"ticket": t["id"], "booking": b["id"], "cancel_open": True})
+    assert set(again["erased"].values()) == {0}
+    assert again["cancelled"] == {"tickets": 0, "bookings": 0}
+
+
+async def test_refused_and_bad_input_change_nothing(bserver: Server, redis: Redis) -> None:  # noqa: F811
+    s = bserver
+    await _people(s, redis)
+    before = await dump(redis)
+    for token in (s.auth("agent", site="demo", counter="1"), s.auth("partner", site="demo"),
+                  s.auth("kiosk", site="demo"), s.auth("supervisor", site="demo")):
+        r = await _erase(s, {"phone": PHONE}, 403, token)
+        assert r["code"] == "forbidden"
+    for body, code in (({}, "bad_request"), ({"phone": "12ab"}, "bad_request"),
+                       ({"phone": PHONE, "name": "x"}, "unknown_field"),
+                       ({"ticket": "demo.000000000000"}, "unknown_ticket"),
+                       ({"ticket": "other.000000000000"}, "unknown_ticket"),
+                       ({"booking": "demo.000000000000", "phone": PHONE}, "unknown_booking")):
+        r = await _erase(s, body, 404 if code.startswith("unknown_t") or code == "unknown_booking"
+                         else 400)
+        assert r["code"] == code, r
+    r = await _erase(s, {"phone": PHONE}, 404, site="nowhere")
+    assert r["code"] == "unknown_site"
+    after = await dump(redis)
+    assert after == before

@@ -1,0 +1,40 @@
+"""The erasure's matching rules (queueing/personal.py): pure, fed values."""
+
+from __future__ import annotations
+
+from queueing.personal import Person, alias, canonical, spellings
+
+PHONE = "+8613800138000"
+
+
+def test_one_spelling_per_number_and_none_for_what_is_no_number() -> None:
+    for v in (PHONE, "8613800138000", "+86 138-0013-8000", "(+86) 138.0013.8000"):
+        assert canonical(v) == PHONE, v
+    for no in ("", None, "https://push.example/x", "P-1001", "Wang Fang", "12345", "+1" * 9):
+        assert canonical(no) is None, no
+    assert spellings(PHONE) == (PHONE, "8613800138000")
+
+
+def test_tickets_and_bookings_by_number_or_named() -> None:
+    p = Person(PHONE, frozenset({"s.t1"}), frozenset({"s.b1"}))
+    assert p.ticket({"id": "s.t2", "notify": "8613800138000"})
+    assert not p.ticket({"id": "s.t2", "notify": "+8613800138001", "customer": PHONE})
+    assert p.ticket({"id": "s.t1", "notify": "https://push.example/x"})  # named: anything
+    assert not p.ticket({"id": "s.t1", "notify": "", "customer": ""})  # nothing left
+    assert p.booking({"id": "s.b2", "customer": PHONE, "notify": ""})
+    assert p.booking({"id": "s.b2", "customer": "P-1", "notify": PHONE})
+    assert not p.booking({"id": "s.b2", "customer": "P-1", "notify": "+447700900123"})
+    assert p.booking({"id": "s.b1", "customer": "P-1", "notify": ""})
+    assert not p.booking({"id": "s.b1", "customer": alias("s.b1"), "notify": ""})
+    assert alias("s.b1") != alias("s.b2") and alias("s.b1").startswith("erased-")
+
+
+def test_event_entries() -> None:
+    p = Person(PHONE)
+    hit = b'{"ticket":{"id":"s.t3","notify":"+8613800138000"}}'
+    assert p.entry({"ticket": {"id": "s.t3", "notify": PHONE}}, hit)
+    assert p.entry({"to": "8613800138000"}, b'{"to":"8613800138000"}')  # anywhere, quoted
+    longer = b'{"to":"+86138001380001"}'
+    assert not p.entry({"to": "+86138001380001"}, longer)
+    assert not p.entry({"counter": "1"}, b'{"counter":"1"}')
+    assert not Person(None, frozenset({"s.t1"})).entry({"x": PHONE}, b'{"x":"+8613800138000"}')
