@@ -17,6 +17,7 @@ from queueing.engine import Engine
 from queueing.store import Store
 from realtime import (
     api,
+    audit_api,
     booking_api,
     dispatch_api,
     docs,
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
                         idempotency_ttl_s=settings.idempotency_ttl_s)
         hub = Hub(settings, redis, engine)
         hub.estimator = LiveEstimator(engine)
-        recorder = StatsRecorder(engine)
+        recorder = StatsRecorder(engine, audit_keep_days=settings.audit_keep_days)
         recorder.start()
         c = app.state.sb = Context(settings=settings, redis=redis, engine=engine,
                                    secret=load_secret(settings.secret, settings.data_path),
@@ -83,8 +84,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await redis.aclose()
 
     routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
-                               *stats.ROUTES, *revocation_api.ROUTES, *sms_api.ROUTES,
-                               *tokens_api.ROUTES, *verify.ROUTES, *ws.ROUTES,
+                               *stats.ROUTES, *audit_api.ROUTES, *revocation_api.ROUTES,
+                               *sms_api.ROUTES, *tokens_api.ROUTES, *verify.ROUTES, *ws.ROUTES,
                                *erase_api.ROUTES, *metrics.ROUTES, *docs.ROUTES,
                                *pages.ROUTES]
     # ws.App: Starlette, with /ws handed straight to the hub's endpoint (lighter per idle

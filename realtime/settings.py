@@ -76,6 +76,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     history_ttl_s: Positive = 600
     history_min_entries: Positive = 1000
     trim_interval_s: Positive = 30
+    # The audit trail (who called, skipped, cancelled which ticket: docs/audit.md) is kept
+    # this many days per site and day; the event stream above lasts minutes.
+    audit_keep_days: Annotated[int, msgspec.Meta(ge=1, le=3660)] = 31
     ws_max_frame_bytes: Positive = 65536
     ws_rate_per_s: Positive = 50
     ws_rate_burst: Positive = 100

@@ -1,8 +1,9 @@
 """The day's accuracy and operations per site and service.
 
 ``StatsRecorder`` runs in every server process: it reads each site's event stream through
-the consumer group ``stats`` and appends day-log records exactly once (queueing/daylog.py,
-queueing/lua/record.lua); entries a crashed process left pending are claimed after a minute.
+the consumer group ``stats`` and appends day-log and audit records exactly once
+(queueing/daylog.py, queueing/audit.py, queueing/lua/record.lua); entries a crashed
+process left pending are claimed after a minute.
 ``GET /v1/sites/{site}/stats?date=YYYY-MM-DD`` rebuilds the day from its records with the
 pure ``AccuracyTracker`` and ``DayStats``.
 """
@@ -27,6 +28,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from queueing import keys
+from queueing.audit import audit_for, score
 from queueing.daylog import KEEP_DAYS, announced, record_for
 from queueing.engine import Engine
 from queueing.errors import BadRequest, SwitchboardError
@@ -42,8 +44,10 @@ _dec = msgspec.json.Decoder()
 
 
 class StatsRecorder:
-    def __init__(self, engine: Engine, interval_s: float = 1.0) -> None:
+    def __init__(self, engine: Engine, interval_s: float = 1.0,
+                 audit_keep_days: int = KEEP_DAYS) -> None:
         self.engine = engine
+        self.audit_keep_s = audit_keep_days * 86400
         self.redis = engine.store.redis
         self.interval_s = interval_s
         self.consumer = f"{socket.gethostname()}:{os.getpid()}"
@@ -100,11 +104,14 @@ class StatsRecorder:
                 continue
             e = decode_entry(eid, fields)
             rec = record_for(e.type, e.data, e.id, tz)
-            args: list[str] = []
+            audit = audit_for(e.type, e.data, e.id, e.ts, e.actor, e.via, tz)
+            args: list[str | int] = (
+                [audit[0], score(e.id), msgspec.json.encode(audit[1]).decode()]
+                if audit is not None else ["", 0, ""])
             if rec is not None:
-                args = [rec[0], msgspec.json.encode(rec[1]).decode()]
+                args += [rec[0], msgspec.json.encode(rec[1]).decode()]
             await self.engine.store.run("record", site, 0, "", "", GROUP, e.id,
-                                        KEEP_DAYS * 86400, *args)
+                                        KEEP_DAYS * 86400, self.audit_keep_s, *args)
         return len(entries)
 
 

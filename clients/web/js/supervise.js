@@ -8,6 +8,7 @@ import { reduce, emptyBoard } from './board-state.js';
 import { formatEstimate, formatMinutes, formatTime, nameIn } from './i18n.js';
 import { applyQueue } from './queue-list.js';
 import { mountAppointments } from './supervise-appts.js';
+import { mountAudit } from './supervise-audit.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
@@ -139,12 +140,14 @@ if (!site || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
 } else {
   let paintChip = () => {};
+  const audit = mountAudit({ site, getLang: () => lang });
   mountLangSwitch($('lang'), lang0, (l, tl) => {
     lang = l;
     t = tl;
     paintChip();
     render();
     appts?.paint();
+    audit.paint();
   });
   render();
   const client = new Client({ token: new URLSearchParams(location.search).get('token') });
@@ -170,5 +173,5 @@ if (!site || boot.error) {
   loadStats();
   setInterval(loadStats, STATS_EVERY_MS);
   setInterval(render, 15_000); // waits grow while nothing happens
-  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, appts };
+  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, appts, audit };
 }

@@ -1,0 +1,189 @@
+// "Ticket history" on the floor overview: a patient says "I was A023 and was never called";
+// the supervisor types the number and reads every step of that ticket today, in plain words,
+// with the time, the counter, the staff token that did it and through what (GET
+// /v1/sites/{site}/audit?number=…, docs/audit.md). Read-only, like the rest of the page.
+import { formatTime, nameIn } from './i18n.js';
+import { api, h, layeredTranslator, setText } from './ui.js';
+
+export const STRINGS = {
+  en: {
+    au_title: 'Ticket history',
+    au_label: 'Ticket number (today)',
+    au_show: 'Show',
+    au_hint: 'Every step of a ticket taken today: when, where, who and how.',
+    au_empty: 'Type the number on the ticket, e.g. A023.',
+    au_none: 'Nothing recorded today for {number}.',
+    au_failed: 'The history could not be loaded ({code}).',
+    au_loading: 'Loading…',
+    au_found: '{number}: {n} steps.',
+    au_issued: 'Took a ticket for {service} ({channel})',
+    au_called: 'Called to {counter}',
+    au_called_by_number: 'Called to {counter} by its number (not the next in line)',
+    au_recalled: 'Called again at {counter}',
+    au_started: 'Service began at {counter}',
+    au_completed: 'Finished at {counter}',
+    au_no_show: 'Marked absent at {counter}; the ticket ended',
+    au_no_show_auto: 'Absent after the last call at {counter}; the ticket ended',
+    au_returned: 'Absent when called at {counter}; put back in the queue',
+    au_parked: 'Set aside at {counter}',
+    au_unparked: 'Back in the queue',
+    au_transferred: 'Moved from {from} to {service}',
+    au_cancelled: 'Cancelled',
+    au_cancelled_by_staff: 'Cancelled by staff',
+    au_cancelled_by_holder: 'Cancelled by the ticket holder',
+    au_cancelled_day_closed: 'Closed unserved at the end of the day',
+    au_notify_on: 'Text alerts turned on',
+    au_notify_off: 'Text alerts turned off',
+    au_checked_in: 'Checked in for an appointment',
+    au_other: '{event}',
+    au_by: 'by {actor} · {via}',
+    au_via_kiosk: 'kiosk', au_via_counter: 'counter console', au_via_sms: 'text message',
+    au_via_api: 'staff app / API', au_via_worker: 'automatic', au_via_app: 'app', au_via_web: 'web',
+    au_via_phone: 'phone line', au_via_partner: 'partner',
+    au_ch_kiosk: 'kiosk', au_ch_app: 'app', au_ch_sms: 'text', au_ch_web: 'web', au_ch_phone: 'phone',
+    au_ch_counter: 'at a counter', au_ch_partner: 'partner', au_ch_booking: 'appointment',
+  },
+  zh: {
+    au_title: '号票记录',
+    au_label: '号票号码（今日）',
+    au_show: '查看',
+    au_hint: '今天所取号票的每一步：何时、在哪里、谁、通过什么操作。',
+    au_empty: '请输入号票上的号码，例如 A023。',
+    au_none: '今天没有 {number} 的记录。',
+    au_failed: '记录无法加载（{code}）。',
+    au_loading: '正在加载…',
+    au_found: '{number}：共 {n} 步。',
+    au_issued: '取号：{service}（{channel}）',
+    au_called: '叫号到 {counter}',
+    au_called_by_number: '按号码直接叫到 {counter}（不是按顺序叫下一位）',
+    au_recalled: '在 {counter} 重新呼叫',
+    au_started: '在 {counter} 开始办理',
+    au_completed: '在 {counter} 办理完成',
+    au_no_show: '在 {counter} 标记未到，号票结束',
+    au_no_show_auto: '在 {counter} 多次呼叫未到，号票结束',
+    au_returned: '在 {counter} 叫号未到，重新排队',
+    au_parked: '在 {counter} 暂时搁置',
+    au_unparked: '恢复排队',
+    au_transferred: '从 {from} 转到 {service}',
+    au_cancelled: '已取消',
+    au_cancelled_by_staff: '被工作人员取消',
+    au_cancelled_by_holder: '持票人自行取消',
+    au_cancelled_day_closed: '日终关闭，未办理',
+    au_notify_on: '开启短信提醒',
+    au_notify_off: '关闭短信提醒',
+    au_checked_in: '预约签到',
+    au_other: '{event}',
+    au_by: '操作：{actor} · {via}',
+    au_via_kiosk: '自助机', au_via_counter: '窗口终端', au_via_sms: '短信',
+    au_via_api: '工作人员应用 / 接口', au_via_worker: '系统自动', au_via_app: '手机应用', au_via_web: '网页',
+    au_via_phone: '电话', au_via_partner: '合作方',
+    au_ch_kiosk: '自助机', au_ch_app: '手机应用', au_ch_sms: '短信', au_ch_web: '网页', au_ch_phone: '电话',
+    au_ch_counter: '窗口', au_ch_partner: '合作方', au_ch_booking: '预约',
+  },
+};
+
+const KNOWN = new Set(['issued', 'recalled', 'started', 'completed', 'parked', 'unparked', 'transferred']);
+const CANCEL_REASONS = new Set(['by_staff', 'by_holder', 'day_closed']);
+
+/** One record of GET …/audit in plain words; `names` = {service(id), counter(id)}. */
+export function describe(r, tr, names) {
+  const counter = r.counter ? names.counter(r.counter) : '';
+  const vars = { counter, service: names.service(r.service), from: names.service(r.from_service) };
+  const word = (prefix, id) => {
+    const key = `${prefix}${id}`;
+    const s = tr(key);
+    return s === key ? String(id ?? '') : s;
+  };
+  let text;
+  if (r.event === 'issued') text = tr('au_issued', { ...vars, channel: word('au_ch_', r.channel) });
+  else if (r.event === 'called') text = tr(r.by_number ? 'au_called_by_number' : 'au_called', vars);
+  else if (r.event === 'no_show') text = tr(r.returned ? 'au_returned' : r.reason === 'auto' ? 'au_no_show_auto' : 'au_no_show', vars);
+  else if (r.event === 'cancelled') text = tr(CANCEL_REASONS.has(r.reason) ? `au_cancelled_${r.reason}` : 'au_cancelled', vars);
+  else if (r.event === 'notify_set') text = tr(r.notify ? 'au_notify_on' : 'au_notify_off');
+  else if (r.event === 'booking_checked_in') text = tr('au_checked_in');
+  else if (KNOWN.has(r.event)) text = tr(`au_${r.event}`, vars);
+  else text = tr('au_other', { event: r.event });
+  return { text, by: tr('au_by', { actor: r.actor || '—', via: word('au_via_', r.via) }) };
+}
+
+/** Mount in the page's #audit section; `env`: {site, getLang()}. Returns {paint(), lookup(number)}. */
+export function mountAudit(env) {
+  const { site } = env;
+  const root = document.getElementById('audit');
+  const lang = () => env.getLang();
+  const tr = () => layeredTranslator(STRINGS, lang());
+  const names = {
+    service: (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id ?? '', lang()),
+    counter: (id) => nameIn(site.counters.find((c) => c.id === id)?.name ?? id, lang()),
+  };
+  let state = { number: '', records: null, error: null, loading: false };
+
+  const title = h('h2', { id: 'au-title', class: 's-section-title' });
+  const hint = h('p', { id: 'au-hint', class: 'muted s-note' });
+  const label = h('label', { for: 'au-number' });
+  const input = h('input', { id: 'au-number', class: 'au-input', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', maxlength: '40', 'aria-describedby': 'au-hint' });
+  const button = h('button', { type: 'submit', class: 'btn btn-primary' });
+  const form = h('form', { class: 'au-form', role: 'search', 'aria-labelledby': 'au-title' }, label, h('div', { class: 'au-row' }, input, button));
+  const status = h('p', { id: 'au-status', class: 'au-status', role: 'status', 'aria-live': 'polite' });
+  const list = h('ol', { id: 'au-list', class: 'au-list', 'aria-labelledby': 'au-title' });
+  root.replaceChildren(title, hint, form, status, list);
+  root.hidden = false;
+
+  function paint() {
+    const t = tr();
+    setText(title, t('au_title'));
+    setText(hint, t('au_hint'));
+    setText(label, t('au_label'));
+    setText(button, t('au_show'));
+    const recs = state.records;
+    let msg = '';
+    if (state.loading) msg = t('au_loading');
+    else if (state.error) msg = t('au_failed', { code: state.error });
+    else if (recs && !recs.length) msg = t('au_none', { number: state.number });
+    else if (recs) msg = t('au_found', { number: state.number, n: recs.length });
+    setText(status, msg);
+    status.classList.toggle('au-error', Boolean(state.error));
+    list.replaceChildren(...(recs ?? []).map((r) => {
+      const d = describe(r, t, names);
+      return h('li', { class: `au-step au-${r.event}`, dataset: { event: r.event } },
+        h('time', { class: 'au-time num', datetime: new Date(r.at_ms).toISOString() }, formatTime(r.at_ms, lang(), site.timezone, true)),
+        h('span', { class: 'au-text' }, d.text),
+        h('span', { class: 'au-by muted' }, d.by));
+    }));
+  }
+
+  async function lookup(raw) {
+    const number = String(raw ?? '').trim().toUpperCase();
+    state = { number, records: null, error: null, loading: Boolean(number) };
+    if (!number) {
+      paint();
+      setText(status, tr()('au_empty'));
+      return;
+    }
+    paint();
+    const out = [];
+    let cursor = null;
+    do {
+      const q = new URLSearchParams({ number, limit: '1000' });
+      if (cursor) q.set('cursor', cursor);
+      const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/audit?${q}`);
+      if (!r.ok) {
+        state = { number, records: null, error: r.data?.code ?? r.status, loading: false };
+        paint();
+        return;
+      }
+      out.push(...r.data.records);
+      cursor = r.data.cursor;
+    } while (cursor);
+    if (state.number !== number) return; // another lookup started meanwhile
+    state = { number, records: out, error: null, loading: false };
+    paint();
+  }
+
+  form.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    lookup(input.value);
+  });
+  paint();
+  return { paint, lookup, get records() { return state.records; } };
+}
