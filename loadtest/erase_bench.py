@@ -1,0 +1,98 @@
+"""How long erasing one person takes on a busy site (docs/privacy.md).
+
+Fills a private Redis with one site's week of tickets (``--tickets``, each with its own
+number, most of them ended), gives one number to three of them, and times the erasure of
+that number: the scans of the site's tickets and bookings (no index by number), the
+short links and the event stream, then the changes. Twice: with the stream as long as the
+tickets made it (no hub trimmed it), and as a hub keeps it on a quiet site (1,000 entries).
+
+    python -m loadtest.erase_bench --tickets 50000
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from queueing import redisconn
+from queueing.booking.engine import BookingEngine
+from queueing.demo import demo_site
+from queueing.engine import Actor, Engine
+from queueing.erase import Eraser, Request
+from queueing.model import Channel, TicketRequest
+from queueing.store import Store
+from realtime.redisproc import EmbeddedRedis, _version, find_binary
+
+ACTOR = Actor("bench", "bench")
+SITE = "bench"
+
+
+async def _fill(engine: Engine, n: int, person: str, concurrency: int = 32) -> None:
+    await engine.put_site(SITE, demo_site(), ACTOR)
+    rng = random.Random(1)
+    numbers = [f"+86139{rng.randrange(10**8):08d}" for _ in range(n)]
+    for i in (n // 4, n // 2, n - 1):  # three of their tickets: two ended, one open
+        numbers[i] = person
+    todo = iter(range(n))
+
+    async def one() -> None:
+        for i in todo:
+            t = (await engine.issue(SITE, TicketRequest(
+                service="internal", channel=Channel.KIOSK, notify=numbers[i]), ACTOR)).ticket
+            if i < n - n // 50:  # most of a week's tickets have ended
+                await engine.cancel(t["id"], ACTOR, reason="by_staff")
+
+    await asyncio.gather(*(one() for _ in range(concurrency)))
+
+
+async def _run(url: str, n: int) -> dict[str, Any]:
+    redis = redisconn.connect(url)
+    engine = Engine(Store(redis), config_ttl_s=0)
+    eraser = Eraser(engine, BookingEngine(engine))
+    person = "+8613800138000"
+    t0 = time.perf_counter()
+    await _fill(engine, n, person)
+    out: dict[str, Any] = {"tickets": n, "fill_s": round(time.perf_counter() - t0, 1),
+                           "keys": await redis.dbsize(),
+                           "stream": await redis.xlen(f"sb:{{site:{SITE}}}:events")}
+    t0 = time.perf_counter()
+    r = await eraser.erase(Request(SITE, person), ACTOR, "bench")
+    out["erase_untrimmed_s"] = round(time.perf_counter() - t0, 2)
+    out["erased"] = r["erased"]
+    # As a hub leaves it ten minutes later: the last 1,000 entries (the trim's own rule
+    # keeps every entry of the last ten minutes, and these are all from the last minute).
+    await redis.xtrim(f"sb:{{site:{SITE}}}:events", maxlen=1000)
+    t0 = time.perf_counter()
+    await eraser.erase(Request(SITE, "+8613900000000"), ACTOR, "bench")
+    out["erase_trimmed_s"] = round(time.perf_counter() - t0, 2)
+    await redis.aclose()
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m loadtest.erase_bench", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--tickets", type=int, default=50_000)
+    ap.add_argument("--redis-server", default=None, help="redis-server binary")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="h2-erase-") as tmp:
+        redis = EmbeddedRedis(Path(tmp), args.redis_server)
+        redis.start()
+        try:
+            result = asyncio.run(_run(redis.url, args.tickets))
+        finally:
+            redis.stop()
+    exe = find_binary(args.redis_server)
+    result["redis"] = f"{exe} {'.'.join(map(str, _version(exe)))}"
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
