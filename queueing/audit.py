@@ -18,6 +18,7 @@ A record is short JSON with only the keys that have a value:
     on notify set (1) or stopped (0)          res / at  a booking's resource / start (ms)
     tk ticket a check-in issued               sus  suspension id
     cl / kept  tickets a day close ended / left open
+    cnt  an erasure's counts (what it removed, by kind)
 
 It never holds a phone number, a name, a booking's customer or code, or free text someone
 typed (a completion's outcome, a suspension's reason): the fact of a change, not its content.
@@ -43,7 +44,7 @@ BOOKING_EVENTS = frozenset({
     "booking_expired", "booking_no_show"})
 SITE_EVENTS = frozenset({
     "counter_open", "counter_paused", "counter_closed", "day_closed", "site_updated",
-    "resource_suspended"})
+    "resource_suspended", "erased"})
 
 
 def score(offset: str) -> int:
@@ -110,6 +111,10 @@ def _site(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         return {"c": data.get("counter"), "f": data.get("from")}
     if kind == "day_closed":
         return {"cl": data.get("closed"), "kept": data.get("kept")}
+    if kind == "erased":  # who erased a person's data, and how much: not the keyed hash
+        counts = data["counts"] if isinstance(data.get("counts"), dict) else {}
+        return {"id": data.get("ticket") or data.get("booking"),
+                "cnt": {k: v for k, v in counts.items() if v} or None}
     if kind == "resource_suspended":
         s = data.get("suspension") or {}
         return {"sus": s.get("id"), "res": s.get("resource"), "at": s.get("from_ms"),
@@ -144,7 +149,7 @@ _LONG = {"o": "offset", "t": "at_ms", "k": "event", "a": "actor", "v": "via", "i
          "fs": "from_service", "ret": "returned", "x": "by_number", "ch": "channel",
          "p": "priority", "on": "notify", "res": "resource", "at": "start_ms",
          "fr": "from_resource", "fat": "from_start_ms", "tk": "ticket", "sus": "suspension",
-         "cl": "closed", "kept": "kept", "until": "until_ms"}
+         "cl": "closed", "kept": "kept", "until": "until_ms", "cnt": "counts"}
 _FLAGS = ("ret", "x", "on")
 
 

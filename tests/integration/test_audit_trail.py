@@ -205,3 +205,21 @@ async def test_each_event_recorded_once_with_two_consumers(demo: Engine, redis: 
     logged = [msgspec.json.decode(r) for k in days for r in await redis.lrange(k, 0, -1)]  # type: ignore[misc]
     assert len([r for r in logged if r["k"] == "i"]) == 12
     assert [r["k"] for r in logged if r["k"] in ("claimed", "late")] == ["claimed"]
+
+
+async def test_an_erasure_is_in_the_trail_without_the_number(server: Server) -> None:
+    a, _ = await _story(server)
+    # Recorded first (an erasure deletes the stream entries that carried the number; one
+    # that came before the recorder read them would take their steps with them).
+    await _audit(server, f"ticket={a['id']}", lambda rs: len(rs) == 6)
+    r = await server.client.post("/v1/sites/demo/erase", json={"ticket": a["id"]},
+                                 headers=server.auth("admin", subject="dpo-wang"))
+    assert r.status_code == 200, r.text
+    body = await _audit(server, "actor=dpo-wang", lambda rs: any(
+        x["event"] == "erased" for x in rs))
+    erased = next(x for x in body["records"] if x["event"] == "erased")
+    assert erased["id"] == a["id"] and erased["counts"] and erased["via"] == "api"
+    assert "reference" not in erased
+    # The ticket's own history is still there, the number never was.
+    steps = await _audit(server, f"ticket={a['id']}", lambda rs: len(rs) == 7)
+    assert "13800138000" not in str(steps) and "13900139000" not in str(steps)

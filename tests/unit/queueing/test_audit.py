@@ -82,3 +82,11 @@ def test_kinds_not_kept_and_the_api_shape() -> None:
     r = rec("called", {"ticket": ticket(), "counter": "1"})
     assert Filter(number="a023", counter="1", actor="nurse-li")(r)
     assert not Filter(number="A024")(r) and not Filter(ticket="s1.other")(r)
+
+
+def test_an_erasure_is_recorded_without_its_reference() -> None:
+    got = rec("erased", {"counts": {"tickets": 1, "bookings": 0, "events": 3},
+                         "reference": "k1:9f86d081884c7d65", "ticket": "s1.t", "booking": None},
+              actor="admin-wang", via="api")
+    assert got["cnt"] == {"tickets": 1, "events": 3} and got["id"] == "s1.t"
+    assert "9f86d081884c7d65" not in msgspec.json.encode(got).decode()
