@@ -24,9 +24,9 @@ from queueing.booking.engine import BookingEngine
 from queueing.booking.model import BookingStatus
 from queueing.booking.notify import Notification
 from queueing.engine import OPEN_STATES, Actor, Engine
-from queueing.errors import Conflict, NotFound, UnknownBooking, UnknownTicket
+from queueing.errors import BadRequest, Conflict, NotFound, UnknownBooking, UnknownTicket
 from queueing.luafn import Library
-from queueing.personal import Person, alias, spellings
+from queueing.personal import Person, alias, canonical, reference, spellings
 from queueing.store import Store
 
 SCRIPTS = ("erase_ticket", "erase_booking", "erase_events")
@@ -60,7 +60,7 @@ class EraseStore(Store):
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """Who to erase at ``site``: a canonical number and/or a ticket and a booking id."""
+    """Who to erase at ``site``: a phone number (as given) and/or a ticket and a booking."""
 
     site: str
     phone: str | None = None
@@ -72,19 +72,25 @@ class Request:
 class Eraser:
     """One erasure at a time per request; safe to run twice (the second finds nothing)."""
 
-    def __init__(self, engine: Engine, bookings: BookingEngine, mode: str = "auto") -> None:
+    def __init__(self, engine: Engine, bookings: BookingEngine, secret: str,
+                 mode: str = "auto") -> None:
         self.engine = engine
         self.bookings = bookings
+        self.secret = secret  # keys the number's reference in the audit entry
         self.redis = engine.store.redis
         self.store = EraseStore(self.redis, mode)
 
-    async def erase(self, req: Request, actor: Actor, reference: str) -> dict[str, Any]:
-        """Erase, then answer what was done (counts per kind). ``reference`` stands for the
-        number in the audit entry (a keyed hash: it can be checked, not reversed). Bad input
-        (unknown site, ticket or booking) is refused before anything changes."""
+    async def erase(self, req: Request, actor: Actor) -> dict[str, Any]:
+        """Erase, then answer what was done (counts per kind) and the number's reference.
+        Bad input (unknown site, ticket or booking, no number) is refused before anything
+        changes."""
         site = req.site
         await self.engine.config(site)  # unknown_site
-        named = await self._named(req)
+        number = None if req.phone is None else canonical(req.phone)
+        if req.phone is not None and number is None:
+            raise BadRequest(f"{req.phone[:40]!r} is not a phone number", field="phone")
+        ref = reference(self.secret, site, number) if number else None
+        named = await self._named(req, number)
         person = await self._find(site, named)
         done: dict[str, int] = {"tickets": 0, "bookings": 0}
         cancelled = {"tickets": 0, "bookings": 0}
@@ -98,14 +104,14 @@ class Eraser:
             done |= await self._number_keys(site, person.phone)
         done["links"] = await self._links(person)
         done["retries"] = await self._retries(site, person)
-        audit = {"counts": done, "cancelled": cancelled, "reference": reference or None,
+        audit = {"counts": done, "cancelled": cancelled, "reference": ref,
                  "ticket": req.ticket, "booking": req.booking}
         done["events"] = await self._events(site, person, audit, actor)
-        return {"site": site, "erased": done, "cancelled": cancelled}
+        return {"site": site, "erased": done, "cancelled": cancelled, "reference": ref}
 
     # -- finding ----------------------------------------------------------------------------
 
-    async def _named(self, req: Request) -> Person:
+    async def _named(self, req: Request, number: str | None) -> Person:
         """The tickets and bookings the request names, each checked to exist at the site
         (a booking's check-in ticket comes with it)."""
         tickets, bookings = set(), set()
@@ -124,7 +130,7 @@ class Eraser:
             bookings.add(req.booking)
             if ticket[1]:
                 tickets.add(ticket[1].decode())
-        return Person(req.phone, frozenset(tickets), frozenset(bookings))
+        return Person(number, frozenset(tickets), frozenset(bookings))
 
     async def _find(self, site: str, named: Person) -> Person:
         """``named`` with every ticket and booking of the site that holds the number."""

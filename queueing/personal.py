@@ -8,6 +8,7 @@ booking or event entry, whether it holds that person's data.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,14 @@ def alias(booking_id: str) -> str:
     """What an erased booking's ``customer`` becomes: its own, so the booking keeps an index
     of one (one person's limits still apply to it) and no two erased bookings share one."""
     return "erased-" + hashlib.sha256(booking_id.encode()).hexdigest()[:12]
+
+
+def reference(secret: str, site: str, number: str) -> str:
+    """What stands for the number in the erasure's audit entry: a keyed hash, so an admin
+    can check whether a number was erased (erase it again: the same reference) but nobody
+    can recover it (a plain hash of a phone number is undone by trying every number)."""
+    mac = hmac.new(secret.encode(), f"erase:{site}:{number}".encode(), hashlib.sha256)
+    return mac.hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,7 @@ The executor is queueing/erase.py; what is kept where: docs/privacy.md.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-from typing import Annotated, Any
+from typing import Annotated
 
 import msgspec
 from redis.exceptions import ResponseError
@@ -25,7 +23,6 @@ from queueing.erase import Eraser
 from queueing.erase import Request as Erasure
 from queueing.errors import BadRequest
 from queueing.model import Strict
-from queueing.personal import canonical
 from realtime.body import json_body
 from realtime.booking_api import booking_engine
 from realtime.context import Context, actor, ctx, principal
@@ -47,22 +44,12 @@ class EraseRequest(Strict):
     rewrite_aof: bool | None = None  # None: the embedded Redis only
 
 
-def reference(secret: str, site: str, number: str | None) -> str:
-    """What stands for the number in the audit entry: a keyed hash, so an admin can check
-    whether a number was erased (recompute it) but nobody can recover the number from it
-    (a plain hash of a phone number is undone by trying every number)."""
-    if number is None:
-        return ""
-    mac = hmac.new(secret.encode(), f"erase:{site}:{number}".encode(), hashlib.sha256)
-    return mac.hexdigest()[:16]
-
-
 def eraser(request: Request) -> Eraser:
     """One per app (its scripts are loaded once), on the app's engines."""
     bookings = booking_engine(request)
     e: Eraser | None = getattr(request.app.state, "eraser", None)
     if e is None or e.bookings is not bookings:
-        e = request.app.state.eraser = Eraser(bookings.engine, bookings)
+        e = request.app.state.eraser = Eraser(bookings.engine, bookings, ctx(request).secret)
     return e
 
 
@@ -74,11 +61,8 @@ async def erase(request: Request) -> Response:
     body = await json_body(request, EraseRequest, c.settings.max_body_bytes)
     if not (body.phone or body.ticket or body.booking):
         raise BadRequest("name the person: phone, ticket or booking", field="phone")
-    phone = canonical(body.phone)
-    req = Erasure(site, phone, body.ticket, body.booking, body.cancel_open)
-    out: dict[str, Any] = await eraser(request).erase(req, actor(p),
-                                                      reference(c.secret, site, phone))
-    out["reference"] = reference(c.secret, site, phone) or None
+    req = Erasure(site, body.phone, body.ticket, body.booking, body.cancel_open)
+    out = await eraser(request).erase(req, actor(p))
     out["aof_rewrite"] = await _rewrite(c, body.rewrite_aof)
     return Response(msgspec.json.encode(out), media_type="application/json")
 

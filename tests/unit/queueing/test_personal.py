@@ -38,3 +38,11 @@ def test_event_entries() -> None:
     assert not p.entry({"to": "+86138001380001"}, longer)
     assert not p.entry({"counter": "1"}, b'{"counter":"1"}')
     assert not Person(None, frozenset({"s.t1"})).entry({"x": PHONE}, b'{"x":"+8613800138000"}')
+
+
+def test_the_reference_is_keyed_and_stable() -> None:
+    from queueing.personal import reference
+    ref = reference("k" * 32, "s1", PHONE)
+    assert ref == reference("k" * 32, "s1", PHONE) and len(ref) == 16
+    assert ref != reference("j" * 32, "s1", PHONE) and ref != reference("k" * 32, "s2", PHONE)
+    assert "13800138000" not in ref
