@@ -92,10 +92,14 @@ def test_the_history_fits_a_phone(browser: Any, demo_server: DemoServer) -> None
     with _overview(browser, demo_server, "zh", 320) as page:
         _look_up(page, t["number"])
         wait_js(page, "window.switchboardSupervise.audit.records !== null")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 320, width
-        box = page.locator("#au-list li").nth(2).bounding_box()
-        assert box is not None and box["x"] + box["width"] <= 320
+        for text in ("100%", "200%"):  # and with text at 200 %
+            page.evaluate(f"() => {{ document.documentElement.style.fontSize = '{text}'; }}")
+            page.wait_for_timeout(150)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 320, (text, width)
+            for sel in ("#au-list li >> nth=2", "#audit button[type=submit]", "#au-number"):
+                box = page.locator(sel).bounding_box()
+                assert box is not None and box["x"] + box["width"] <= 320, (text, sel)
 
 
 UNITS = """async () => {
