@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from queueing import keys, transitions
+from queueing import keys, phone, transitions
 from queueing.errors import (
     BadRequest,
     InvalidTransition,
@@ -175,6 +175,9 @@ class Engine:
         if c.config.service(req.service) is None:
             # Checked here too so an unknown service costs no script call.
             raise UnknownService(f"unknown service {req.service}")
+        if req.notify:  # one spelling per number (its "almost your turn" is keyed by it)
+            req = msgspec.structs.replace(req, notify=phone.target(req.notify,
+                                                                   c.config.phone_region()))
         now = self.clock()
         priority = req.priority or c.config.policy.default_priority
         ref_ms = req.appointment_ms if req.appointment_ms else now
@@ -223,8 +226,16 @@ class Engine:
     async def set_notify(self, ticket_id: str, to: str | None, actor: Actor) -> dict[str, Any]:
         """Where an open ticket's "almost your turn" and "your turn" messages go (an SMS
         number, say, typed at the kiosk after the ticket came out); None stops them."""
+        to = await self.notify_target(_site_of(ticket_id), to)
         # No transition (the status stays): any open ticket.
         return await self._by_id(ticket_id, "notify", sorted(OPEN_STATES), actor, to or "")
+
+    async def notify_target(self, site: str, to: str | None) -> str | None:
+        """``to`` as ``notify`` keeps it: a phone number in E.164 read in the site's
+        country (``InvalidPhoneNumber``: not one), another target as it is."""
+        if not to:
+            return to
+        return phone.target(to, (await self._cached(site)).config.phone_region(), field="to")
 
     async def _self_op(self, ticket_id: str, op: Op, actor: Actor, arg: str = ""
                        ) -> dict[str, Any]:

@@ -7,7 +7,8 @@ later can succeed. Fields are data, not formatted strings, so transports can ser
     SwitchboardError
     ├── BadRequest            (400, bad_request)      malformed or wrongly typed input
     │   ├── UnknownField      (400, unknown_field)
-    │   └── UnknownPriority   (400, unknown_priority)
+    │   ├── UnknownPriority   (400, unknown_priority)
+    │   └── InvalidPhoneNumber (400, bad_request)     details.reason, details.field
     ├── Unauthorized          (401, unauthorized)     missing or invalid token
     ├── Forbidden             (403, forbidden)        token valid, scope wrong
     ├── NotFound              (404, not_found)
@@ -84,6 +85,12 @@ class UnknownField(BadRequest):
 
 class UnknownPriority(BadRequest):
     code = "unknown_priority"
+
+
+class InvalidPhoneNumber(BadRequest):
+    """Not a possible phone number, or a national one where the site has no country
+    (queueing/phone.py). Still ``bad_request`` (a client that knows that code needs no new
+    one); ``details.reason`` says which: ``invalid_phone_number``, ``needs_country_code``."""
 
 
 class Unauthorized(SwitchboardError):

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
+from queueing import phone
 from queueing.errors import BadRequest
 
 Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -151,6 +152,9 @@ class SiteConfig(Strict):
     # Spoken/displayed call text per language; {number} and {counter} are filled in.
     announcements: dict[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")],
                         Annotated[str, msgspec.Meta(max_length=200)]] = {}
+    # Where the site is (ISO 3166 alpha-2, "CN"): national phone numbers ("138 0013 8000")
+    # are read as this country's. Absent: the country of ``timezone`` (queueing/phone.py).
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")] | None = None
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -161,6 +165,10 @@ class SiteConfig(Strict):
     def class_rank(self, class_id: str) -> int | None:
         ids = [c.id for c in self.priority_classes]
         return ids.index(class_id) if class_id in ids else None
+
+    def phone_region(self) -> str | None:
+        """The country its national phone numbers are read in (None: "+" numbers only)."""
+        return phone.region(self.country, self.timezone)
 
 
 def validate_site(cfg: SiteConfig) -> None:
@@ -174,6 +182,8 @@ def validate_site(cfg: SiteConfig) -> None:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise BadRequest(f"unknown timezone {cfg.timezone!r}", field="timezone") from exc
+    if cfg.country is not None:
+        phone.check_country(cfg.country)
     _unique([s.id for s in cfg.services], "services")
     _unique([s.prefix for s in cfg.services], "services[].prefix")
     _unique([c.id for c in cfg.counters], "counters")

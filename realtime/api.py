@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from typing import Annotated, Any
 
 import msgspec
@@ -11,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from queueing import phone
 from queueing.errors import BadRequest, Forbidden, UnknownTicket
 from queueing.keys import site_of_ticket
 from queueing.model import (
@@ -207,9 +207,11 @@ async def notify_ticket(request: Request) -> Response:
     if p.role == "ticket":
         # A ticket's token comes from a public kiosk: its holder gives a mobile number (no
         # other target), and changes it a few times at most (each change is an event).
-        if body.to is not None and not re.fullmatch(r"\+?[0-9]{6,15}", body.to):
+        if body.to is not None and not phone.looks_like(body.to):
             raise BadRequest("'to' is a mobile number: 6 to 15 digits, + first for another "
                              "country", field="to")
+        # A number that is none is refused before it costs one of the changes.
+        await c.engine.notify_target(site_of_ticket(ticket_id), body.to)
         await ratelimit.take(c.redis, "notify", site_of_ticket(ticket_id), ticket_id,
                              NOTIFY_CHANGES_PER_MIN, NOTIFY_CHANGES_BURST,
                              what="changes of this ticket's number")

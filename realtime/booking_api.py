@@ -159,15 +159,16 @@ async def create_booking(request: Request) -> Response:
     req = await json_body(request, BookingRequest, ctx(request).settings.max_body_bytes)
     _channel_allowed(p, req.channel.value)
     await kiosk_budget(request, p, site)
+    eng = booking_engine(request)
     if verify.required(request, p):
         # The public page books for a number only with the code texted to it (realtime/
         # verify.py): for that number, and texts go to that number only.
         if not re.fullmatch(verify.PHONE, req.customer):
             raise BadRequest("the booking page books for a mobile number", field="customer")
+        req = await eng.with_numbers(site, req, mobile=True)
         if req.notify not in (None, req.customer):
             raise Forbidden("texts go to the proved number only", field="notify")
         await verify.check(request, site, req.customer, request.headers.get("verification-code"))
-    eng = booking_engine(request)
     booked = await eng.book(site, req, actor(p, req.channel.value), _idempotency_key(request))
     b = booked.booking
     token = _booking_token(request, b, eng.now())

@@ -8,11 +8,13 @@ for the ticket ("almost your turn", "your turn", moved, cancelled by staff) then
 through the notification webhook like any other ticket's, to the same number, with the
 language it wrote in as ``lang``.
 
-One open ticket per number and site: the one it took by text (``sms:num:{number}``, kept a
-week) or one that names the number for alerts (typed at the kiosk); one text of a number is
-answered at a time (a lock), so texts sent at once never make two. A retried message (the
-same ``id`` from the same gateway and sender) gets the same answer and never a second
-ticket; the same id with another text is refused. Each number may send ``SMS_PER_MIN``
+One open ticket per number and site: the one it took by text (``sms:num:{number}``, the
+number in E.164 as queueing/phone.py reads a gateway's: "8613800138000" is "+8613800138000",
+and at a Chinese site so is "13800138000"; kept a week) or one that names the number for
+alerts (typed at the kiosk); one text of a number is answered at a time (a lock), so texts
+sent at once never make two. A retried message (the same ``id`` from the same gateway and
+sender) gets the same answer and never a second ticket; the same id with another text is
+refused. Each number may send ``SMS_PER_MIN``
 texts a minute: past it STOP and CANCEL still act, nothing is texted back (a flood would pay
 for it). Each gateway may make ``JOINS_PER_MIN`` tickets a minute per site (429 past it).
 A site holds at most ``SWITCHBOARD_SMS_MAX_OPEN_PER_SITE`` open sms tickets (a JOIN past it
@@ -27,7 +29,6 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import re
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -38,10 +39,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queueing import keys, sms
+from queueing import keys, phone, sms
 from queueing.engine import OPEN_STATES
 from queueing.errors import (
-    BadRequest,
     Conflict,
     Forbidden,
     IdempotencyMismatch,
@@ -63,7 +63,7 @@ log = logging.getLogger("switchboard.sms")
 SMS_PER_MIN, SMS_BURST = 6, 10  # texts per number
 JOINS_PER_MIN, JOINS_BURST = 120, 120  # new tickets per gateway (token subject) and site
 NUMBER_TTL_S = 7 * 86400  # a number's ticket and language are remembered this long
-PHONE = r"\+?[0-9]{6,15}"
+PHONE = phone.PATTERN  # as written: queueing/phone.py makes it one spelling
 MAX_TEXT = 1600  # ten concatenated parts: a longer text is cut, not refused
 LOCK_TTL_MS, LOCK_WAIT_S = 5000, 5.0
 
@@ -83,11 +83,6 @@ def _json(data: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(msgspec.json.encode(data), media_type="application/json", headers=headers)
 
 
-def e164(number: str) -> str:
-    """One spelling per number: "+8613800138000" and "8613800138000" are the same phone."""
-    return "+" + number.lstrip("+")
-
-
 def check_gateway(p: Principal, site: str) -> None:
     """An admin, or a partner of ``site`` whose channels include sms (the gateway)."""
     p.require("partner", site=site)
@@ -103,7 +98,7 @@ async def sms_inbound(request: Request) -> Response:
     c = ctx(request)
     msg = await json_body(request, SmsMessage, c.settings.max_body_bytes)
     cfg = await c.engine.config(site)  # unknown_site before anything is counted
-    sender = e164(msg.sender)
+    sender = phone.normalise(msg.sender, cfg.phone_region(), international=True, field="from")
     # A message id is the gateway's (GSM modems reuse theirs): the answer is kept per
     # gateway, sender and id, with what was sent, so a reused id never replays another
     # person's answer (and its link).
@@ -240,9 +235,10 @@ class Desk:
         if hub is None:
             return None
         view = (await hub.feed(self.site)).view
+        region = self.cfg.phone_region()
         mine = [tid for tid, t in view.tickets.items()
-                if t.get("notify") and e164(t["notify"]) == self.sender
-                and t.get("status") in OPEN_STATES and re.fullmatch(PHONE, t["notify"])]
+                if t.get("notify") and t.get("status") in OPEN_STATES
+                and phone.same(t["notify"], self.sender, region)]
         if not mine:
             return None
         newest = max(mine, key=lambda tid: int(view.tickets[tid].get("issued_ms") or 0))
@@ -392,10 +388,10 @@ async def sms_outbox(request: Request) -> Response:
     if not c.settings.demo:
         raise NotFound("the outbox is the demo's (switchboard serve --demo): a real "
                        "deployment's texts go through its gateway")
-    number = request.query_params.get("number", "")
-    if not re.fullmatch(PHONE, number):
-        raise BadRequest("'number' is a phone number: + and 6 to 15 digits", field="number")
-    raw = await c.redis.lrange(keys.sms_outbox(site, e164(number)), 0, -1)  # type: ignore[misc]
+    number = phone.normalise(request.query_params.get("number", ""),
+                             (await c.engine.config(site)).phone_region(),
+                             international=True, field="number")  # as the phone page texts
+    raw = await c.redis.lrange(keys.sms_outbox(site, number), 0, -1)  # type: ignore[misc]
     return _json({"messages": [msgspec.json.decode(m) for m in raw]})
 
 

@@ -8,7 +8,9 @@ and a booking through that token carries it (``Verification-Code`` header) with 
 as its customer. A code proves the number for ``CODE_TTL_S``; five wrong tries end it; a
 number gets ``CODES_BURST`` codes, then one a minute, and ``CODES_PER_DAY`` in a day (and the
 page's per-address budget): nobody can have a stranger texted all day from the site's number.
-Codes are stored hashed (HMAC with the site and number), never in clear.
+Codes are stored hashed (HMAC with the site and number), never in clear. A number is one
+spelling (E.164, queueing/phone.py: "13800138000" and "+86 138 0013 8000" are one number at
+a Chinese site), so its codes, tries and day are counted once whichever way it is typed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from queueing import keys
+from queueing import keys, phone
 from queueing.booking import notify, texts
 from queueing.errors import (
     Forbidden,
@@ -35,7 +37,7 @@ from queueing.errors import (
     VerificationRequired,
 )
 from queueing.model import display_name
-from realtime import ratelimit, sms_api
+from realtime import ratelimit
 from realtime.api import kiosk_budget, public_web
 from realtime.auth import Principal
 from realtime.body import json_body
@@ -47,7 +49,7 @@ MAX_TRIES = 5
 CODES_PER_MIN, CODES_BURST = 1, 3
 CODES_PER_DAY = 10  # per number and site, from the first of them
 DAY_S = 86400
-PHONE = f"^{sms_api.PHONE}$"  # a number as text to join takes it
+PHONE = f"^{phone.PATTERN}$"  # as written; normalised before anything is counted
 
 
 class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):
@@ -87,8 +89,8 @@ return 0
 
 
 async def check(request: Request, site: str, phone: str, code: str | None) -> None:
-    """Pass if ``code`` is the one texted to ``phone`` and still valid; a wrong one counts
-    against the number's tries (the fifth ends the code)."""
+    """Pass if ``code`` is the one texted to ``phone`` (in E.164: queueing/phone.py) and
+    still valid; a wrong one counts against the number's tries (the fifth ends the code)."""
     if not code:
         raise VerificationRequired("book with the code texted to the number "
                                    "(POST /v1/sites/{site}/verify, then the Verification-"
@@ -115,23 +117,25 @@ async def send_code(request: Request) -> Response:
     body = await json_body(request, VerifyRequest, c.settings.max_body_bytes)
     if not (c.settings.web_booking_verify and (c.settings.notify_webhook_url or c.settings.demo)):
         raise NotFound("this site sends no texts: bookings need no code")
+    cfg = await c.engine.config(site)
+    # Before any budget is taken: a number that is none costs nothing and stores nothing.
+    number = phone.normalise(body.phone, cfg.phone_region())
     await kiosk_budget(request, p, site)
-    await ratelimit.take(c.redis, "verify", site, body.phone, CODES_PER_MIN, CODES_BURST,
+    await ratelimit.take(c.redis, "verify", site, number, CODES_PER_MIN, CODES_BURST,
                          what="codes to this number")
     await _site_budget(c.redis, site, c.settings.verify_codes_per_site_day)
-    await _day_budget(c.redis, site, body.phone)
-    cfg = await c.engine.config(site)
+    await _day_budget(c.redis, site, number)
     code = f"{secrets.randbelow(1_000_000):06d}"
     names = texts.PerLanguage({lang: display_name(cfg.name, lang, site)
                                for lang in cfg.languages or ["en"]})
     note = notify.Notification(
-        id=f"{site}:verify:{secrets.token_hex(8)}", kind="verify", site=site, to=body.phone,
+        id=f"{site}:verify:{secrets.token_hex(8)}", kind="verify", site=site, to=number,
         text=texts.render("verify", cfg.languages, code=code, site=names),
         at=datetime.now(UTC).isoformat(timespec="seconds"), data={"code": code})
-    key = _key(site, body.phone)
+    key = _key(site, number)
     pipe = c.redis.pipeline(transaction=True)
     pipe.delete(key)
-    pipe.hset(key, mapping={"h": _digest(c.secret, site, body.phone, code), "tries": 0})
+    pipe.hset(key, mapping={"h": _digest(c.secret, site, number, code), "tries": 0})
     pipe.expire(key, CODE_TTL_S)
     await pipe.execute()
     notifier = _notifier(request)

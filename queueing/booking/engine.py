@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from queueing import keys
+from queueing import keys, phone
 from queueing.booking import quota, rules, views
 from queueing.booking.jobs import Jobs
 from queueing.booking.model import (
@@ -285,6 +285,7 @@ class BookingEngine:
 
     async def book(self, site: str, req: BookingRequest, actor: Actor,
                    idempotency_key: str | None = None) -> Booked:
+        req = await self.with_numbers(site, req)
         fp = hashlib.sha256(msgspec.json.encode(req)).hexdigest()[:16]
         # A key is its caller's (the token's subject), as for tickets: another partner or
         # kiosk sending the same key and body gets a booking of its own, never this one (and
@@ -311,6 +312,18 @@ class BookingEngine:
             return Booked(self._view(s, r["booking"], now, r), bool(r.get("replay")))
 
         return await self._retrying(site, step)
+
+    async def with_numbers(self, site: str, req: BookingRequest,
+                           mobile: bool = False) -> BookingRequest:
+        """``req`` with one spelling per phone number (queueing/phone.py): a customer who is
+        a number is one person (one list of bookings, ``bk:cu:+86…``) however it is typed,
+        and ``notify`` a number in E.164 (``InvalidPhoneNumber``: not one). ``mobile``: the
+        customer must be a number (the public booking page books for one)."""
+        region = (await self.engine.config(site)).phone_region()
+        who = (phone.normalise(req.customer, region, field="customer") if mobile
+               else phone.customer(req.customer, region))
+        notify = None if req.notify is None else phone.target(req.notify, region)
+        return msgspec.structs.replace(req, customer=who, notify=notify)
 
     async def _replay(self, site: str, s: Schedule, key: str | None, fp: str,
                       now: int) -> Booked | None:

@@ -315,18 +315,19 @@ class FlakyNotifier:
 async def test_one_job_fires_every_reminder_due_at_its_time(bk: BookingEngine, redis: Redis,
                                                             clock: Clock) -> None:
     slot = sid("r1", 3, "10:00")
-    people = [(await bk.book("demo", req(slot, f"p{i}", notify=f"+{i}"), KIOSK)).booking
+    people = [(await bk.book("demo", req(slot, f"p{i}", notify=f"+861380000000{i}"), KIOSK)).booking
               for i in range(3)]
     held = (await bk.book("demo", req(sid("r2", 3, "10:00"), "h", hold=True), KIOSK)).booking
     start = await start_of(bk, slot)
-    notifier = FlakyNotifier(failing="+1")
+    notifier = FlakyNotifier(failing="+8613800000001")
     svc = Services(redis, bk, notifier)
     clock.now = start - 7200_000  # both reminders due (the 1-day one was missed)
     # Four reminders sent, the lapsed hold fired; the one the gateway refused is deferred
     # (behind everything due now: a dead gateway holds up nobody else).
     assert await fire_due(svc, "demo") == 5
     sent = sorted((n.to, n.data["before_s"]) for n in notifier.sent)
-    assert sent == [("+0", 7200), ("+0", 86400), ("+2", 7200), ("+2", 86400)]
+    assert sent == [("+8613800000000", 7200), ("+8613800000000", 86400),
+                    ("+8613800000002", 7200), ("+8613800000002", 86400)]
     assert (await bk.get(held["id"]))["status"] == "expired"
     assert await bk.due("demo") == []
     clock.advance(RETRY_S)

@@ -166,10 +166,12 @@ async def test_reminders_fire_on_time_move_with_changes_and_survive_a_restart(
             lead = int(start.timestamp() - time.time())
             offsets = [lead - 8, lead - 15]  # due about 8 s and 15 s from now
             bk, slots = await setup(redis, start, offsets)
-            kept = (await bk.book("demo", req(slots[0], "ann", notify="+111"), ADMIN)).booking
-            cancelled = (await bk.book("demo", req(slots[0], "ben", notify="+222"),
+            kept = (await bk.book("demo", req(slots[0], "ann", notify="+8613800000111"),
+                                  ADMIN)).booking
+            cancelled = (await bk.book("demo", req(slots[0], "ben", notify="+8613800000222"),
                                        ADMIN)).booking
-            moved = (await bk.book("demo", req(slots[1], "cat", notify="+333"), ADMIN)).booking
+            moved = (await bk.book("demo", req(slots[1], "cat", notify="+8613800000333"),
+                                   ADMIN)).booking
             await bk.cancel(cancelled["id"], ADMIN)
             moved = await bk.reschedule(moved["id"], slots[0], ADMIN)
             due = [start.timestamp() - o for o in offsets]
@@ -183,7 +185,7 @@ async def test_reminders_fire_on_time_move_with_changes_and_survive_a_restart(
             first = await until(lambda: for_booking(rec, "reminder", kept["id"]), 40,
                                 "the first reminder")
             assert due[0] - 0.2 <= first[0]["_at"] <= due[0] + 3, first[0]["_at"] - due[0]
-            assert first[0]["to"] == "+111" and first[0]["data"]["before_s"] == offsets[0]
+            assert first[0]["to"] == "+8613800000111" and first[0]["data"]["before_s"] == offsets[0]
             # Kill the worker before the second reminders, once the first ones are fired
             # (their events written): killed between a send and its fire, a worker leaves
             # the reminder claimed for CLAIM_S and it is sent again (tasks.py), which is not
@@ -224,7 +226,7 @@ async def test_queue_alerts_almost_your_turn_and_your_turn(
                     SWITCHBOARD_ALERT_POSITION="2", SWITCHBOARD_ALERT_WAIT_S="0"):
             await watcher_live(redis)
             tickets = [(await engine.issue("demo", TicketRequest(
-                "internal", Channel.KIOSK, notify="+999" if i in (0, 3) else None),
+                "internal", Channel.KIOSK, notify="+8613800000999" if i in (0, 3) else None),
                 ADMIN)).ticket for i in range(4)]
             mine, first = tickets[3], tickets[0]
             # The first ticket joined within the threshold: not "almost", but "your turn".
@@ -249,7 +251,7 @@ async def test_queue_alerts_almost_your_turn_and_your_turn(
             # First in the lab's line, but no lab counter is open: "almost your turn, come
             # back" would be untrue. It goes when counter 4 opens.
             lab = (await engine.issue("demo", TicketRequest("lab", Channel.KIOSK,
-                                                            notify="+777"), ADMIN)).ticket
+                                                            notify="+8613800000777"), ADMIN)).ticket
             await asyncio.sleep(1.0)
             assert len(kinds(rec, "almost")) == 1
             await engine.counter_op("demo", "4", "open", ADMIN)
@@ -269,7 +271,7 @@ async def test_lapses_offers_and_suspensions_reach_people(
     held = (await bk.book("demo", req(slot, "h1", hold=True), ADMIN)).booking
     for c in ("c1", "c2"):
         await bk.book("demo", req(slot, c), ADMIN)
-    waiting = (await bk.book("demo", req(slot, "w1", Channel.PHONE, notify="+444",
+    waiting = (await bk.book("demo", req(slot, "w1", Channel.PHONE, notify="+8613800000444",
                                          waitlist=True), ADMIN)).booking
     assert waiting["status"] == "waitlisted"
     async with stamped_receiver() as rec:
@@ -280,7 +282,7 @@ async def test_lapses_offers_and_suspensions_reach_people(
             # The hold lapses after 2 s; the job records it and offers the place to w1.
             offer = await until(lambda: for_booking(rec, "offer", waiting["id"]), 30,
                                 "the offer")
-            assert offer[0]["to"] == "+444" and "Confirm before" in offer[0]["text"]["en"]
+            assert offer[0]["to"] == "+8613800000444" and "Confirm before" in offer[0]["text"]["en"]
             link = offer[0]["data"]["link"]
             assert link.startswith("https://q.example.org/s/") and len(link) == 35
             assert offer[0]["text"]["en"].endswith(f"Your appointment: {link}")
@@ -330,12 +332,12 @@ async def test_sms_holders_hear_of_a_move_and_of_a_cancellation_they_did_not_mak
         with worker(redis_server.url, rec.url, tmp_path / "worker.log"):
             await watcher_live(redis)
             moved, staff, mine, late, silent = (
-                await take("+100"), await take("+200"), await take("+300"), await take("+400"),
-                await take(None))
+                await take("+8613800000100"), await take("+8613800000200"),
+                await take("+8613800000300"), await take("+8613800000400"), await take(None))
             await engine.transfer(moved["id"], "lab", AGENT)
             await engine.transfer(silent["id"], "lab", AGENT)
             note = (await until(lambda: kinds(rec, "moved"), 20, "moved"))[0]
-            assert (note["ticket"], note["to"]) == (moved["id"], "+100")
+            assert (note["ticket"], note["to"]) == (moved["id"], "+8613800000100")
             assert note["text"]["en"] == (f"Ticket {moved['number']} now waits for Laboratory, "
                                           "in order of your original arrival.")
             assert note["text"]["zh"] == (f"{moved['number']} 号已转到检验科排队，"
@@ -345,7 +347,7 @@ async def test_sms_holders_hear_of_a_move_and_of_a_cancellation_they_did_not_mak
             await engine.cancel(mine["id"], Actor("ticket", "app"), reason="by_holder")
             await engine.cancel(staff["id"], AGENT, reason="by_staff")
             by_staff = await until(lambda: kinds(rec, "cancelled_by_staff"), 20, "staff")
-            assert by_staff[0]["ticket"] == staff["id"] and by_staff[0]["to"] == "+200"
+            assert by_staff[0]["ticket"] == staff["id"] and by_staff[0]["to"] == "+8613800000200"
             await engine.close_day("demo", engine.clock(), ADMIN)
             closed = await until(lambda: (lambda x: x if len(x) == 2 else None)(
                 kinds(rec, "cancelled_day_closed")), 20, "day closed, both")

@@ -35,7 +35,7 @@ async def test_concurrent_wrong_codes_count_before_any_is_compared(
                           headers={**web, "Verification-Code": c})
             for c in [*wrong, good]))
         assert [r.status_code for r in answers] == [403] * 31, [r.text for r in answers]
-        key = keys.prefix("demo") + "vf:" + phone
+        key = keys.prefix("demo") + "vf:+86" + phone  # the number in E.164
         assert not await redis.exists(key)
 
 
@@ -91,7 +91,7 @@ async def test_a_number_gets_ten_codes_a_day(redis: Redis, redis_server: Embedde
         r = await s.client.post("/v1/sites/demo/verify", headers=web,
                                 json={"phone": "13800138780"})
         assert r.status_code == 202
-        ttl = await redis.ttl(keys.prefix("demo") + "vf:13800138779:day")
+        ttl = await redis.ttl(keys.prefix("demo") + "vf:+8613800138779:day")
         assert 0 < ttl <= 86400
 
 
@@ -107,4 +107,4 @@ async def test_a_site_texts_at_most_its_daily_codes(redis: Redis, redis_server: 
                                        json={"phone": f"1380013{i:04d}"}) for i in range(7)]
         assert [r.status_code for r in answers] == [202] * 5 + [429] * 2
         assert int(answers[5].headers["Retry-After"]) > 86000
-        assert not await redis.exists(keys.sms_outbox("demo", "13800130005"))
+        assert not await redis.exists(keys.sms_outbox("demo", "+8613800130005"))
