@@ -19,14 +19,14 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from queueing import keys
+from queueing import keys, phone
 from queueing.booking.engine import BookingEngine
 from queueing.booking.model import BookingStatus
 from queueing.booking.notify import Notification
 from queueing.engine import OPEN_STATES, Actor, Engine
-from queueing.errors import BadRequest, Conflict, NotFound, UnknownBooking, UnknownTicket
+from queueing.errors import Conflict, NotFound, UnknownBooking, UnknownTicket
 from queueing.luafn import Library
-from queueing.personal import Person, alias, canonical, reference, spellings
+from queueing.personal import Person, alias, reference, spellings
 from queueing.store import Store
 
 SCRIPTS = ("erase_ticket", "erase_booking", "erase_events")
@@ -85,12 +85,11 @@ class Eraser:
         Bad input (unknown site, ticket or booking, no number) is refused before anything
         changes."""
         site = req.site
-        await self.engine.config(site)  # unknown_site
-        number = None if req.phone is None else canonical(req.phone)
-        if req.phone is not None and number is None:
-            raise BadRequest(f"{req.phone[:40]!r} is not a phone number", field="phone")
+        region = (await self.engine.config(site)).phone_region()  # unknown_site first
+        # As every number was stored (queueing/phone.py); invalid_phone_number if none.
+        number = None if req.phone is None else phone.normalise(req.phone, region)
         ref = reference(self.secret, site, number) if number else None
-        named = await self._named(req, number)
+        named = await self._named(req, number, region)
         person = await self._find(site, named)
         done: dict[str, int] = {"tickets": 0, "bookings": 0}
         cancelled = {"tickets": 0, "bookings": 0}
@@ -111,7 +110,7 @@ class Eraser:
 
     # -- finding ----------------------------------------------------------------------------
 
-    async def _named(self, req: Request, number: str | None) -> Person:
+    async def _named(self, req: Request, number: str | None, region: str | None) -> Person:
         """The tickets and bookings the request names, each checked to exist at the site
         (a booking's check-in ticket comes with it)."""
         tickets, bookings = set(), set()
@@ -130,7 +129,7 @@ class Eraser:
             bookings.add(req.booking)
             if ticket[1]:
                 tickets.add(ticket[1].decode())
-        return Person(number, frozenset(tickets), frozenset(bookings))
+        return Person(number, frozenset(tickets), frozenset(bookings), region)
 
     async def _find(self, site: str, named: Person) -> Person:
         """``named`` with every ticket and booking of the site that holds the number."""

@@ -7,31 +7,28 @@ booking or event entry, whether it holds that person's data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
-# A number as text to join and the verification code take it (realtime/sms_api.PHONE),
-# once spaces, dashes, dots and brackets are taken out: "+86 138-0013-8000" is one too.
-NUMBER = re.compile(r"\+?[0-9]{6,15}")
-_SEPARATORS = str.maketrans("", "", " -().")
+import phonenumbers
+
+from queueing import phone
+
+_NOT_DIGIT = re.compile(r"\D")
 
 
-def canonical(value: str | None) -> str | None:
-    """One spelling per phone number ("+8613800138000"), or None: not a number (a push
-    endpoint, a name, a patient id)."""
-    if not value:
-        return None
-    bare = value.translate(_SEPARATORS)
-    return "+" + bare.lstrip("+") if NUMBER.fullmatch(bare) else None
-
-
-def spellings(number: str) -> tuple[str, str]:
-    """The two spellings keys are written with ("+86…" and "86…"): text to join writes the
-    first, a code asked for without "+" the second."""
-    return number, number.lstrip("+")
+@functools.lru_cache(maxsize=64)
+def spellings(number: str) -> tuple[str, ...]:
+    """How keys named by the E.164 ``number`` may be spelt: so now (queueing/phone.py), and
+    as they were written before numbers were normalised — without "+", or national
+    ("13800138000")."""
+    national = phonenumbers.format_number(phonenumbers.parse(number),
+                                          phonenumbers.PhoneNumberFormat.NATIONAL)
+    return tuple(dict.fromkeys((number, number.lstrip("+"), _NOT_DIGIT.sub("", national))))
 
 
 def alias(booking_id: str) -> str:
@@ -50,14 +47,23 @@ def reference(secret: str, site: str, number: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    """Who is erased: a number (canonical) and the tickets and bookings named or found."""
+    """Who is erased: a number (E.164) and the tickets and bookings named or found;
+    ``region`` reads numbers stored before they were normalised (the site's country)."""
 
     phone: str | None = None
     tickets: frozenset[str] = field(default_factory=frozenset)
     bookings: frozenset[str] = field(default_factory=frozenset)
+    region: str | None = None
 
     def number(self, value: str | None) -> bool:
-        return self.phone is not None and canonical(value) == self.phone
+        if self.phone is None or not value:
+            return False
+        if value == self.phone:  # as stored since numbers are normalised
+            return True
+        # The same number ends in the same digits however it is written: only values that
+        # do are parsed (a scan reads every ticket of the site's week).
+        return (_tail(value) == _tail(self.phone)
+                and phone.same(value, self.phone, self.region))
 
     def ticket(self, t: dict[str, Any]) -> bool:
         """A ticket that still holds the person's number or, named, a number or a name."""
@@ -79,5 +85,14 @@ class Person:
             return True
         if isinstance(b, dict) and self.booking(b):
             return True
-        return self.phone is not None and any(
-            b'"' + s.encode() + b'"' in raw for s in spellings(self.phone))
+        return self.phone is not None and any(q in raw for q in _quoted(self.phone))
+
+
+@functools.lru_cache(maxsize=64)
+def _quoted(number: str) -> tuple[bytes, ...]:
+    """The number's spellings as JSON strings (as an entry would hold them)."""
+    return tuple(b'"' + s.encode() + b'"' for s in spellings(number))
+
+
+def _tail(value: str) -> str:
+    return _NOT_DIGIT.sub("", value)[-6:]

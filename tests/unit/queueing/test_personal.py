@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from queueing.personal import Person, alias, canonical, spellings
+from queueing.personal import Person, alias, spellings
 
 PHONE = "+8613800138000"
 
 
-def test_one_spelling_per_number_and_none_for_what_is_no_number() -> None:
-    for v in (PHONE, "8613800138000", "+86 138-0013-8000", "(+86) 138.0013.8000"):
-        assert canonical(v) == PHONE, v
-    for no in ("", None, "https://push.example/x", "P-1001", "Wang Fang", "12345", "+1" * 9):
-        assert canonical(no) is None, no
-    assert spellings(PHONE) == (PHONE, "8613800138000")
+def test_any_spelling_of_the_number_is_theirs() -> None:
+    p = Person(PHONE, region="CN")
+    for v in (PHONE, "8613800138000", "13800138000", "+86 138-0013-8000", "138 0013 8000"):
+        assert p.number(v), v
+    for no in ("", None, "https://push.example/x", "P-1001", "Wang Fang", "+8613800138001",
+               "13800138001"):
+        assert not p.number(no), no
+    assert not Person(PHONE).number("13800138000")  # no country: a national form is not read
+    assert spellings(PHONE) == (PHONE, "8613800138000", "13800138000")
+    assert spellings("+447700900123") == ("+447700900123", "447700900123", "07700900123")
 
 
 def test_tickets_and_bookings_by_number_or_named() -> None:
