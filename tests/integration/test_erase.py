@@ -11,6 +11,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
+from clients.client import Client, Position
 from queueing import keys
 from queueing.booking.engine import BookingEngine
 from queueing.booking.notify import Notification
@@ -20,6 +21,7 @@ from queueing.model import Channel, TicketRequest
 from queueing.personal import alias
 from tests.integration.conftest import ADMIN, Server
 from tests.integration.test_booking_http import bserver, slot  # noqa: F401
+from tests.integration.test_hub import ws_url
 
 PHONE, BARE = "+8613800138000", "8613800138000"
 OTHER = "+447700900123"
@@ -224,3 +226,26 @@ async def test_the_scripts_run_as_scripts_too(demo: Engine, redis: Redis) -> Non
     assert holding(await dump(redis), BARE) == []
     assert await redis.hget(keys.ticket("demo", kept["id"]), "notify") == OTHER.encode()  # type: ignore[misc]
     assert await redis.hget(keys.ticket("demo", mine["id"]), "status") == b"waiting"  # type: ignore[misc]
+
+
+async def test_a_screen_resuming_from_before_erased_entries_resyncs(server: Server) -> None:
+    """Deleted entries leave no silent hole: a board that last saw the stream before them
+    gets a fresh snapshot; one that saw it after them resumes as usual."""
+    token = server.token("display", site="demo")
+    async with Client(ws_url(server), token) as board:
+        await board.subscribe("board:demo")
+        snap = await board.next(5)
+    before = Position(snap["epoch"], snap["offset"])
+    await _ticket(server, notify=PHONE)
+    await _erase(server, {"phone": PHONE})
+    async with Client(ws_url(server), token) as board:
+        await board.subscribe("board:demo", since=before)
+        msg = await board.next(5)
+        assert msg["op"] == "snapshot" and msg["resync"] is True
+        assert msg["data"]["services"][0]["waiting"] == 1  # the ticket stays, numberless
+        after = Position(msg["epoch"], msg["offset"])
+    await _ticket(server)
+    async with Client(ws_url(server), token) as board:
+        await board.subscribe("board:demo", since=after)
+        msg = await board.next(5)
+        assert msg.get("op") != "snapshot"  # resumed: the history after it is whole
