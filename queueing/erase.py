@@ -70,7 +70,8 @@ class Request:
 
 
 class Eraser:
-    """One erasure at a time per request; safe to run twice (the second finds nothing)."""
+    """Erases one person at a time, per request. Safe to repeat: what is erased is not
+    found again, so a second run answers zero counts."""
 
     def __init__(self, engine: Engine, bookings: BookingEngine, secret: str,
                  mode: str = "auto") -> None:
