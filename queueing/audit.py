@@ -113,7 +113,7 @@ def _site(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         return {"cl": data.get("closed"), "kept": data.get("kept")}
     if kind == "erased":  # who erased a person's data, and how much: not the keyed hash
         counts = data["counts"] if isinstance(data.get("counts"), dict) else {}
-        return {"id": data.get("ticket") or data.get("booking"),
+        return {"id": data.get("erased_ticket") or data.get("erased_booking"),
                 "cnt": {k: v for k, v in counts.items() if v} or None}
     if kind == "resource_suspended":
         s = data.get("suspension") or {}

@@ -11,7 +11,7 @@ docs/privacy.md for what is kept where and for how long.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Any
@@ -74,8 +74,13 @@ class Eraser:
     found again, so a second run answers zero counts."""
 
     def __init__(self, engine: Engine, bookings: BookingEngine, secret: str,
-                 mode: str = "auto") -> None:
+                 mode: str = "auto",
+                 record: Callable[[str], Awaitable[object]] | None = None) -> None:
         self.engine = engine
+        # Records the site's events not yet in the day log and the audit trail (the
+        # server's StatsRecorder.record_site): run before entries are deleted, so an erasure
+        # right after a step does not take the step out of either (neither holds the number).
+        self.record = record
         self.bookings = bookings
         self.secret = secret  # keys the number's reference in the audit entry
         self.redis = engine.store.redis
@@ -105,7 +110,7 @@ class Eraser:
         done["links"] = await self._links(person)
         done["retries"] = await self._retries(site, person)
         audit = {"counts": done, "cancelled": cancelled, "reference": ref,
-                 "ticket": req.ticket, "booking": req.booking}
+                 "erased_ticket": req.ticket, "erased_booking": req.booking}
         done["events"] = await self._events(site, person, audit, actor)
         return {"site": site, "erased": done, "cancelled": cancelled, "reference": ref}
 
@@ -246,6 +251,8 @@ class Eraser:
                       actor: Actor) -> int:
         """Delete the site's event entries that carry the person's data, then append the
         ``erased`` entry (with the count of entries deleted)."""
+        if self.record is not None:
+            await self.record(site)
         stream, start, doomed = keys.events(site), "-", []
         while True:
             rows = await self.redis.xrange(stream, start, "+", count=BATCH)

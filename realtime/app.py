@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         hub.estimator = LiveEstimator(engine)
         recorder = StatsRecorder(engine, audit_keep_days=settings.audit_keep_days)
         recorder.start()
+        app.state.recorder = recorder
         c = app.state.sb = Context(settings=settings, redis=redis, engine=engine,
                                    secret=load_secret(settings.secret, settings.data_path),
                                    hub=hub, revocations=Revocations(settings.max_token_ttl_s))

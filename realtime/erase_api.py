@@ -49,7 +49,10 @@ def eraser(request: Request) -> Eraser:
     bookings = booking_engine(request)
     e: Eraser | None = getattr(request.app.state, "eraser", None)
     if e is None or e.bookings is not bookings:
-        e = request.app.state.eraser = Eraser(bookings.engine, bookings, ctx(request).secret)
+        recorder = getattr(request.app.state, "recorder", None)
+        e = request.app.state.eraser = Eraser(
+            bookings.engine, bookings, ctx(request).secret,
+            record=recorder.record_site if recorder is not None else None)
     return e
 
 

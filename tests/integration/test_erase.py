@@ -15,10 +15,13 @@ from clients.client import Client, Position
 from queueing import keys
 from queueing.booking.engine import BookingEngine
 from queueing.booking.notify import Notification
+from queueing.demo import demo_site
 from queueing.engine import Engine
 from queueing.erase import Eraser, Request, _Retry
 from queueing.model import Channel, TicketRequest
 from queueing.personal import alias
+from queueing.view import SiteView
+from realtime.stats import StatsRecorder
 from tests.integration.conftest import ADMIN, Server
 from tests.integration.test_booking_http import bserver, slot  # noqa: F401
 from tests.integration.test_hub import ws_url
@@ -249,3 +252,36 @@ async def test_a_screen_resuming_from_before_erased_entries_resyncs(server: Serv
         await board.subscribe("board:demo", since=after)
         msg = await board.next(5)
         assert msg.get("op") != "snapshot"  # resumed: the history after it is whole
+
+
+async def test_steps_just_taken_stay_in_the_day_log_and_the_trail(demo: Engine,
+                                                                   redis: Redis) -> None:
+    """Erased a moment after the person's ticket was issued and called, before the recorder's
+    next round: the steps are recorded first (the entries that carried the number are then
+    deleted), so the day's figures and the audit trail keep them — without the number."""
+    recorder = StatsRecorder(demo)  # not started: only the eraser makes it record
+    eraser = Eraser(demo, BookingEngine(demo), "test-secret", record=recorder.record_site)
+    await demo.counter_op("demo", "1", "open", ADMIN)
+    mine = (await demo.issue("demo", TicketRequest(service="internal", channel=Channel.KIOSK,
+                                                   notify=BARE), ADMIN)).ticket
+    await demo.counter_op("demo", "1", "call", ADMIN, ticket=mine["id"])
+    out = await eraser.erase(Request("demo", PHONE), ADMIN)
+    assert out["erased"]["tickets"] == 1 and out["erased"]["events"] >= 2
+    await recorder.run_once()  # the erasure's own entry
+    trail = [msgspec.json.decode(r) for k in await redis.keys(keys.prefix("demo") + "audit:*")
+             for r in await redis.zrange(k, 0, -1)]
+    steps = [r["k"] for r in trail if r.get("id") == mine["id"]]
+    assert "issued" in steps and "called" in steps and "erased" in [r["k"] for r in trail]
+    logged = [r for k in await redis.keys(keys.prefix("demo") + "daylog:*")
+              for r in await redis.lrange(k, 0, -1)]  # type: ignore[misc]
+    assert len(logged) >= 2  # issued and called
+    assert holding(await dump(redis), BARE) == []
+
+
+def test_the_erasure_entry_is_not_read_as_a_ticket() -> None:
+    """Screens, the notification watcher and the board apply every entry to their view:
+    the erasure's names what was asked for by id, never as a ticket or booking record."""
+    view = SiteView("demo", demo_site(), {}, {}, {}, [])
+    change = view.apply("erased", {"counts": {"tickets": 1}, "reference": "k1:x",
+                                   "erased_ticket": "demo.abc", "erased_booking": None})
+    assert change.ticket is None and not view.tickets

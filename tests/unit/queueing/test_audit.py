@@ -86,7 +86,8 @@ def test_kinds_not_kept_and_the_api_shape() -> None:
 
 def test_an_erasure_is_recorded_without_its_reference() -> None:
     got = rec("erased", {"counts": {"tickets": 1, "bookings": 0, "events": 3},
-                         "reference": "k1:9f86d081884c7d65", "ticket": "s1.t", "booking": None},
+                         "reference": "k1:9f86d081884c7d65", "erased_ticket": "s1.t",
+                         "erased_booking": None},
               actor="admin-wang", via="api")
     assert got["cnt"] == {"tickets": 1, "events": 3} and got["id"] == "s1.t"
     assert "9f86d081884c7d65" not in msgspec.json.encode(got).decode()
