@@ -11,6 +11,16 @@ abandoned (cancelled before being called; under the service that issued the tick
 ``i`` record it is), ``z`` closed unserved at the end of the day, ``t`` transferred in (``s``
 the new service, ``f`` the one it came from), ``x`` called in a queue it was transferred to
 after an earlier call (a call there, with no wait of its own).
+
+Counter records (``o`` opened, ``p`` paused, ``q`` closed) carry the counter (``ctr``), the
+time of the change (``t``), the state it left (``f``) and who did it (``u``); they are filed
+under the local day of the change, and their ``s`` is empty (no service: readers that count
+per service pass them by, as readers written before them did).
+
+``u`` on ``c``, ``x``, ``d``, ``n`` and counter records is the actor: the subject of the staff
+token that called, completed, marked absent or opened (never a patient's name or number);
+``ctr`` on ``c`` and ``x`` records is the counter that called. Records written before these
+fields existed lack them: readers treat a missing ``u``/``ctr`` as unknown.
 """
 
 from __future__ import annotations
@@ -21,11 +31,17 @@ from queueing.estimate import Estimate
 from queueing.numbering import local_day
 
 KEEP_DAYS = 31
+# A counter's state change: its record kind.
+COUNTER_KINDS = {"counter_open": "o", "counter_paused": "p", "counter_closed": "q"}
+STAFF_KINDS = frozenset({"c", "x", "d", "n"})
 
 
-def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
-               ) -> tuple[str, dict[str, Any]] | None:
-    """The record an event adds to the day log of its ticket's issue day, if any."""
+def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, ts: int = 0,
+               actor: str = "") -> tuple[str, dict[str, Any]] | None:
+    """The record an event adds to the day log, if any: a ticket's under its issue day, a
+    counter's (which needs the event's time ``ts``) under the day of the change."""
+    if kind in COUNTER_KINDS:
+        return _counter_record(kind, data, offset, timezone, ts, actor)
     t = data.get("ticket")
     if not isinstance(t, dict) or not t.get("issued_ms"):
         return None
@@ -62,7 +78,23 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str
                       "f": data.get("from_service")}
     if rec is None:
         return None
+    ctr = data.get("counter") or t.get("counter")
+    if rec["k"] in ("c", "x") and ctr:
+        rec["ctr"] = ctr
+    if actor and rec["k"] in STAFF_KINDS:
+        rec["u"] = actor
     return local_day(issued, timezone), rec
+
+
+def _counter_record(kind: str, data: dict[str, Any], offset: str, timezone: str, ts: int,
+                    actor: str) -> tuple[str, dict[str, Any]] | None:
+    if not ts or not data.get("counter"):
+        return None
+    rec = {"o": offset, "s": "", "k": COUNTER_KINDS[kind], "ctr": data["counter"], "t": ts,
+           "f": data.get("from")}
+    if actor:
+        rec["u"] = actor
+    return local_day(ts, timezone), rec
 
 
 def _service_start(data: dict[str, Any], t: dict[str, Any]) -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import functools
 import io
 import logging
 import os
@@ -34,6 +35,7 @@ from queueing.engine import Engine
 from queueing.errors import BadRequest, SwitchboardError
 from queueing.estimate import AccuracyTracker, DayStats
 from queueing.numbering import local_day
+from realtime import day_views
 from realtime.context import ctx, principal
 from realtime.docs import Operation, register
 from realtime.hub.entry import decode_entry
@@ -108,7 +110,7 @@ class StatsRecorder:
                 await self.redis.xack(stream, GROUP, eid)
                 continue
             e = decode_entry(eid, fields)
-            rec = record_for(e.type, e.data, e.id, tz)
+            rec = record_for(e.type, e.data, e.id, tz, ts=e.ts, actor=e.actor)
             audit = audit_for(e.type, e.data, e.id, e.ts, e.actor, e.via, tz)
             args: list[str | int] = (
                 [audit[0], score(e.id), msgspec.json.encode(audit[1]).decode()]
@@ -180,14 +182,28 @@ def parse_day(raw: str, field: str = "date") -> str:
         raise BadRequest(f"{field} must be YYYY-MM-DD", field=field) from exc
 
 
+STATS_ROLES = ("agent", "supervisor", "display", "kiosk")
+REPORT_ROLES = ("agent", "supervisor")
+
+
 async def stats_endpoint(request: Request) -> Response:
+    """The day's figures; ``by=hour|counter|staff`` one of its views instead
+    (realtime/day_views.py)."""
     site = request.path_params["site"]
-    principal(request).require("agent", "supervisor", "display", "kiosk", site=site)
+    p = principal(request)
+    p.require(*STATS_ROLES, site=site)
+    by = day_views.parse_by(request.query_params.get("by"))
+    if by is not None:
+        day_views.require(p, by, site, STATS_ROLES)
     c = ctx(request)
     cfg = await c.engine.config(site)
     day = parse_day(request.query_params.get("date") or local_day(c.engine.clock(),
                                                                   cfg.timezone))
-    body = summarise(await day_records(c.engine, site, day), day) | {"site": site}
+    if by is None:
+        body = summarise(await day_records(c.engine, site, day), day) | {"site": site}
+    else:
+        body = {"site": site, "by": by} | await day_views.view(
+            functools.partial(day_records, c.engine, site), cfg, day, by, c.engine.clock())
     return Response(msgspec.json.encode(body), media_type="application/json")
 
 
@@ -227,11 +243,15 @@ async def report_endpoint(request: Request) -> Response:
     figures per day and service, for a spreadsheet (default: the last 7 days to today; at
     most the 31 days the day log keeps)."""
     site = request.path_params["site"]
-    principal(request).require("agent", "supervisor", site=site)
+    p = principal(request)
+    p.require(*REPORT_ROLES, site=site)
+    q = request.query_params
+    by = day_views.parse_by(q.get("by"))
+    if by is not None:
+        day_views.require(p, by, site, REPORT_ROLES)
     c = ctx(request)
     cfg = await c.engine.config(site)
     today = Date.fromisoformat(local_day(c.engine.clock(), cfg.timezone))
-    q = request.query_params
     last = Date.fromisoformat(parse_day(q["to"], "to")) if q.get("to") else today
     # The day log keeps 31 days: a year back is generous, and no date is near the calendar's
     # ends (where date arithmetic overflows).
@@ -244,11 +264,17 @@ async def report_endpoint(request: Request) -> Response:
                          field="from")
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
-    w.writerow(REPORT_COLUMNS)
+    w.writerow(REPORT_COLUMNS if by is None else day_views.COLUMNS[by])
+    read = functools.partial(day_records, c.engine, site)
     for i in range((last - first).days + 1):
         iso = (first + timedelta(i)).isoformat()
-        w.writerows(report_rows(iso, summarise(await day_records(c.engine, site, iso), iso)))
-    name = f"switchboard-{site}-{first.isoformat()}-{last.isoformat()}.csv"
+        if by is None:
+            w.writerows(report_rows(iso, summarise(await read(iso), iso)))
+        else:
+            v = await day_views.view(read, cfg, iso, by, c.engine.clock())
+            w.writerows([[_cell(x) for x in row] for row in day_views.csv_rows(by, iso, v)])
+    name = (f"switchboard-{site}-{first.isoformat()}-{last.isoformat()}"
+            f"{'' if by is None else '-by-' + by}.csv")
     # A BOM, so a spreadsheet opened by double-click reads UTF-8 (service ids are ASCII, but
     # a later column may not be).
     return Response("\ufeff" + out.getvalue(), media_type="text/csv; charset=utf-8",
@@ -263,11 +289,15 @@ register(Operation(
     "get", "/v1/sites/{site}/stats",
     "The day's published wait accuracy (MAE, bias, P(actual > announced), P10-P90 coverage) "
     "and operations per service (tickets by channel and priority, waits mean/p90, service "
-    "times, no-show and abandonment rates)", "agent, supervisor, display or kiosk of the site",
-    errors=("bad_request", "unknown_site"), query=("date",)),
+    "times, no-show and abandonment rates); `by=hour` (waits by issue hour, open counters), "
+    "`by=counter` (agents, supervisors) or `by=staff` (supervisors) instead (docs/reports.md)",
+    "agent, supervisor, display or kiosk of the site",
+    errors=("bad_request", "forbidden", "unknown_site"), query=("date", "by")),
     Operation(
         "get", "/v1/sites/{site}/report.csv",
         "The day log's figures per day and service as CSV (tickets, called, served, waits, "
         "service times, no-show and abandonment rates, transfers, estimate error), "
-        "`from`..`to` (default the last 7 days; at most 31)", "agent or supervisor of the site",
-        errors=("bad_request", "unknown_site"), query=("from", "to")))
+        "`from`..`to` (default the last 7 days; at most 31); `by=hour|counter|staff` one CSV "
+        "layout per view (staff: supervisors only; docs/reports.md)",
+        "agent or supervisor of the site",
+        errors=("bad_request", "forbidden", "unknown_site"), query=("from", "to", "by")))

@@ -32,8 +32,8 @@ class _Day:
             "by_channel": dict(sorted(self.by_channel.items())),
             "by_priority": dict(sorted(self.by_priority.items())),
             "called": self.called,
-            "wait_s": _summary(self.waits_s),
-            "service_s": _summary(self.service_s),
+            "wait_s": summary(self.waits_s),
+            "service_s": summary(self.service_s),
             # No-shows among calls; abandonment among tickets issued.
             "no_show_rate": round(self.no_shows / self.called, 4) if self.called else None,
             "abandon_rate": round(self.abandoned / self.issued, 4) if self.issued else None,
@@ -45,7 +45,8 @@ class _Day:
         }
 
 
-def _summary(values: list[float]) -> dict[str, float | int | None]:
+def summary(values: list[float]) -> dict[str, float | int | None]:
+    """n, mean and p90 (the index rounding down), 1 decimal; null figures with no values."""
     if not values:
         return {"n": 0, "mean": None, "p90": None}
     ordered = sorted(values)

@@ -1,0 +1,94 @@
+"""A day by counter and by member of staff: served, absent, service times, busy share (pure).
+
+Built from one local day's day-log records (queueing/daylog.py): the tickets issued that day
+and the counters' state changes of that day.
+
+Per counter: ``calls`` (first calls and calls after a transfer), ``served``, ``no_shows``
+(terminal), ``service_s`` (n, mean, median: from the call, or from start when the agent
+pressed it, to completion), ``open_s`` and ``paused_s`` (time in each state within the day,
+up to ``now`` today), ``busy_s`` (the sum of those service times) and ``busy_share`` =
+``busy_s / open_s`` (null when the counter was never open). A ticket served while its
+counter was paused is busy time outside open time, so a share can pass 1.
+
+Per member of staff (``staff``: the subject of the token that called, completed or marked
+absent; records from before the day log kept it have none, and are under ``null``):
+``calls``, ``served``, ``no_shows``, ``service_s``, ``busy_s`` and the counters used.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from queueing.openings import day_window, spans
+
+
+@dataclass(slots=True)
+class _Tally:
+    calls: int = 0
+    served: int = 0
+    no_shows: int = 0
+    service_s: list[float] = field(default_factory=list)
+    counters: set[str] = field(default_factory=set)
+
+    def add(self, r: dict[str, Any]) -> None:
+        k = r.get("k")
+        if k in ("c", "x"):
+            self.calls += 1
+        elif k == "d":
+            self.served += 1
+            self.service_s.append(max(0, r["b"] - r["a"]) / 1000)
+        elif k == "n":
+            self.no_shows += 1
+        if r.get("ctr"):
+            self.counters.add(r["ctr"])
+
+    def figures(self) -> dict[str, Any]:
+        v = self.service_s
+        busy = round(sum(v), 1)
+        return {"calls": self.calls, "served": self.served, "no_shows": self.no_shows,
+                "service_s": {"n": len(v), "mean": round(statistics.fmean(v), 1) if v else None,
+                              "median": round(statistics.median(v), 1) if v else None},
+                "busy_s": busy}
+
+
+_TALLIED = ("c", "x", "d", "n")
+
+
+def by_counter(records: list[dict[str, Any]], day: str, timezone: str, order: list[str],
+               start: dict[str, str], now: int | None = None) -> dict[str, Any]:
+    """One row per counter that was open or paused, called or served that day; in ``order``
+    (the site's counters) first, then any other (a counter since removed)."""
+    tallies: dict[str, _Tally] = defaultdict(_Tally)
+    for r in records:
+        if r.get("k") in _TALLIED and r.get("ctr"):
+            tallies[r["ctr"]].add(r)
+    time: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "paused": 0})
+    for s in spans(records, start, day_window(day, timezone, now)):
+        if s.state != "closed":
+            time[s.counter][s.state] += s.end - s.start
+    seen = set(tallies) | {c for c, t in time.items() if t["open"] or t["paused"]}
+    ids = [c for c in order if c in seen] + sorted(seen - set(order))
+    rows = []
+    for c in ids:
+        f = tallies[c].figures()
+        open_s, paused_s = time[c]["open"] / 1000, time[c]["paused"] / 1000
+        share = round(f["busy_s"] / open_s, 3) if open_s else None
+        rows.append({"counter": c} | f | {"open_s": round(open_s, 1),
+                                          "paused_s": round(paused_s, 1),
+                                          "busy_share": share})
+    return {"date": day, "counters": rows}
+
+
+def by_staff(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
+    """One row per staff subject that called, completed or marked absent (null: unknown)."""
+    tallies: dict[str | None, _Tally] = defaultdict(_Tally)
+    for r in records:
+        if r.get("k") in _TALLIED:
+            tallies[r.get("u") or None].add(r)
+    keys = sorted(tallies, key=lambda u: (u is None, u or ""))
+    return {"date": day, "staff": [
+        {"staff": u} | tallies[u].figures() | {"counters": sorted(tallies[u].counters)}
+        for u in keys]}

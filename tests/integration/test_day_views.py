@@ -1,0 +1,210 @@
+"""The day by hour, by counter and by staff (docs/reports.md): real Redis, the real recorder,
+the engine's clock driven through a morning at two counters; then the HTTP views, their CSV
+layouts, who may read them, and bad input."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import functools
+import io
+from typing import Any
+
+from queueing.engine import Actor, Engine
+from queueing.model import Channel, TicketRequest
+from queueing.openings import local_ms
+from realtime import day_views
+from realtime.stats import StatsRecorder, day_records
+from tests.integration.conftest import ADMIN, Clock, Server
+
+DAY = "2026-11-23"
+TZ = "Asia/Shanghai"
+LI, WANG, KIOSK = Actor("nurse-li", "counter"), Actor("dr-wang", "counter"), Actor("kiosk-1", "kiosk")
+
+
+def at(hour: float) -> int:
+    return local_ms(DAY, 0, TZ) + round(hour * 3_600_000)
+
+
+async def _morning(engine: Engine, clock: Clock) -> None:
+    """07:30 counters 1 (nurse Li) and 2 (Dr Wang) open; A 08:10 and B 08:20 arrive; Li calls
+    A 08:40, done 08:50; Wang calls B 09:05, starts 09:15, done 09:35; C arrives 09:10, Li
+    calls it 09:20, done 09:25; counter 1 pauses 09:30; both close 10:00."""
+    from queueing.demo import demo_site
+
+    clock.now = at(7)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    steps: list[tuple[float, Any]] = [
+        (7.5, lambda: engine.counter_op("demo", "1", "open", LI)),
+        (7.5, lambda: engine.counter_op("demo", "2", "open", WANG)),
+        (8 + 10 / 60, lambda: engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)),
+        (8 + 20 / 60, lambda: engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)),
+        (8 + 40 / 60, lambda: engine.counter_op("demo", "1", "call-next", LI)),
+        (8 + 50 / 60, lambda: engine.counter_op("demo", "1", "complete", LI)),
+        (9 + 5 / 60, lambda: engine.counter_op("demo", "2", "call-next", WANG)),
+        (9 + 10 / 60, lambda: engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)),
+        (9 + 15 / 60, lambda: engine.counter_op("demo", "2", "start", WANG)),
+        (9 + 20 / 60, lambda: engine.counter_op("demo", "1", "call-next", LI)),
+        (9 + 25 / 60, lambda: engine.counter_op("demo", "1", "complete", LI)),
+        (9.5, lambda: engine.counter_op("demo", "1", "pause", LI)),
+        (9 + 35 / 60, lambda: engine.counter_op("demo", "2", "complete", WANG)),
+        (10, lambda: engine.counter_op("demo", "1", "close", LI)),
+        (10, lambda: engine.counter_op("demo", "2", "close", WANG)),
+    ]
+    for hour, step in steps:
+        clock.now = at(hour)
+        await step()
+    clock.now = at(10.5)
+    recorder = StatsRecorder(engine)
+    while await recorder.run_once():
+        pass
+
+
+async def _view(engine: Engine, by: str) -> dict[str, Any]:
+    cfg = await engine.config("demo")
+    read = functools.partial(day_records, engine, "demo")
+    return await day_views.view(read, cfg, DAY, by, engine.clock())
+
+
+async def test_a_morning_by_hour(engine: Engine, clock: Clock) -> None:
+    await _morning(engine, clock)
+    hours = {h["hour"]: h for h in (await _view(engine, "hour"))["hours"]}
+    assert sorted(hours) == [7, 8, 9]
+    # Two counters from 07:30; both all of 8 o'clock; at 9, counter 1 until its pause.
+    assert [hours[h]["counters_open"] for h in (7, 8, 9)] == [1.0, 2.0, 1.5]
+    eight, nine = hours[8], hours[9]
+    # A and B arrived at 8 and waited 30 and 45 minutes (B was called at 9: its wait is 8's).
+    assert eight["issued"] == 2 and eight["wait_s"] == {"n": 2, "mean": 2250.0, "p90": 2700.0}
+    assert eight["called"] == 1 and nine["called"] == 2
+    assert eight["served"] == 1 and nine["served"] == 2
+    assert nine["issued"] == 1 and nine["wait_s"]["mean"] == 600.0
+    assert eight["arrivals_per_counter"] == 1.0
+    # Paediatrics is served by counter 2 only.
+    assert nine["services"]["paediatrics"]["counters_open"] == 1.0
+    assert eight["services"]["internal"]["counters_open"] == 2.0
+
+
+async def test_a_morning_by_counter_and_staff(engine: Engine, clock: Clock) -> None:
+    await _morning(engine, clock)
+    rows = {r["counter"]: r for r in (await _view(engine, "counter"))["counters"]}
+    assert sorted(rows) == ["1", "2"]
+    one, two = rows["1"], rows["2"]
+    assert (one["calls"], one["served"], one["no_shows"]) == (2, 2, 0)
+    assert one["service_s"] == {"n": 2, "mean": 450.0, "median": 450.0}
+    assert (one["open_s"], one["paused_s"], one["busy_s"]) == (7200.0, 1800.0, 900.0)
+    assert one["busy_share"] == 0.125
+    # Served from start (09:15), not from the call: 20 minutes.
+    assert two["service_s"]["mean"] == 1200.0 and two["open_s"] == 9000.0
+    assert two["busy_share"] == round(1200 / 9000, 3)
+    staff = {r["staff"]: r for r in (await _view(engine, "staff"))["staff"]}
+    assert sorted(staff) == ["dr-wang", "nurse-li"]
+    assert (staff["nurse-li"]["calls"], staff["nurse-li"]["served"]) == (2, 2)
+    assert staff["nurse-li"]["counters"] == ["1"] and staff["dr-wang"]["busy_s"] == 1200.0
+
+
+async def test_counter_open_at_midnight(engine: Engine, clock: Clock) -> None:
+    """Opened the evening before and never touched: open all day, from yesterday's record."""
+    from queueing.demo import demo_site
+
+    clock.now = at(-2)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    await engine.counter_op("demo", "4", "open", LI)
+    clock.now = at(8)
+    await engine.issue("demo", TicketRequest("lab", Channel.KIOSK), KIOSK)
+    clock.now = at(8.5)
+    await StatsRecorder(engine).run_once()
+    hours = (await _view(engine, "hour"))["hours"]
+    assert [h["hour"] for h in hours] == list(range(9))
+    assert {h["counters_open"] for h in hours[:8]} == {1.0}
+    assert hours[8]["counters_open"] == 1.0 and hours[8]["minutes"] == 30.0
+
+
+async def _wait_for(server: Server, path: str, ready: Any) -> Any:
+    sup = server.auth("supervisor", site="demo")
+    for _ in range(100):
+        r = await server.client.get(path, headers=sup)
+        assert r.status_code == 200, r.text
+        if ready(r):
+            return r
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{path} never ready: {r.text}")
+
+
+async def test_views_over_http(server: Server) -> None:
+    c = server.client
+    agent = server.auth("agent", site="demo", counter="4", subject="nurse-li")
+    await c.post("/v1/sites/demo/tickets", json={"service": "lab", "channel": "kiosk"},
+                 headers=server.auth("kiosk", site="demo"))
+    assert (await c.post("/v1/sites/demo/counters/4/call-next", headers=agent)).status_code == 200
+    assert (await c.post("/v1/sites/demo/counters/4/complete", headers=agent)).status_code == 200
+    r = await _wait_for(server, "/v1/sites/demo/stats?by=staff",
+                        lambda r: any(s["staff"] == "nurse-li" for s in r.json()["staff"]))
+    body = r.json()
+    assert body["by"] == "staff" and body["site"] == "demo"
+    [li] = [s for s in body["staff"] if s["staff"] == "nurse-li"]
+    assert (li["calls"], li["served"], li["counters"]) == (1, 1, ["4"])
+    hour = (await c.get("/v1/sites/demo/stats?by=hour", headers=agent)).json()
+    assert hour["by"] == "hour" and sum(h["issued"] for h in hour["hours"]) == 1
+    # The server's fixture opened all six counters today.
+    assert hour["hours"][-1]["counters_open"] is not None
+    ctr = (await c.get("/v1/sites/demo/stats?by=counter", headers=agent)).json()
+    assert {r["counter"] for r in ctr["counters"]} == {"1", "2", "3", "4", "5", "6"}
+    # Without ``by`` the day's figures are what they were.
+    plain = (await c.get("/v1/sites/demo/stats", headers=agent)).json()
+    assert "by" not in plain and plain["services"]["lab"]["operations"]["tickets"] == 1
+
+    for by, first in (("hour", "date,hour,service,issued"), ("counter", "date,counter,calls"),
+                      ("staff", "date,staff,calls")):
+        r = await c.get(f"/v1/sites/demo/report.csv?by={by}",
+                        headers=server.auth("supervisor", site="demo"))
+        assert r.status_code == 200, r.text
+        assert f'-by-{by}.csv"' in r.headers["content-disposition"]
+        rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+        assert ",".join(day_views.COLUMNS[by]).startswith(first)
+        assert list(rows[0]) == list(day_views.COLUMNS[by])
+    r = await c.get("/v1/sites/demo/report.csv?by=hour", headers=agent)
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    assert {row["service"] for row in rows} >= {"*", "lab"}
+
+
+async def test_who_may_read_which_view(server: Server) -> None:
+    c = server.client
+    roles = {"agent": server.auth("agent", site="demo", counter="1"),
+             "supervisor": server.auth("supervisor", site="demo"),
+             "display": server.auth("display", site="demo"),
+             "kiosk": server.auth("kiosk", site="demo"),
+             "admin": server.auth("admin"),
+             "other": server.auth("supervisor", site="elsewhere")}
+    allowed = {"hour": {"agent", "supervisor", "display", "kiosk", "admin"},
+               "counter": {"agent", "supervisor", "admin"}, "staff": {"supervisor", "admin"}}
+    for by, who in allowed.items():
+        for role, headers in roles.items():
+            r = await c.get(f"/v1/sites/demo/stats?by={by}", headers=headers)
+            assert r.status_code == (200 if role in who else 403), (by, role, r.text)
+            if r.status_code == 403:
+                assert r.json()["code"] == "forbidden"
+    csv_allowed = {"hour": {"agent", "supervisor", "admin"},
+                   "counter": {"agent", "supervisor", "admin"}, "staff": {"supervisor", "admin"}}
+    for by, who in csv_allowed.items():
+        for role, headers in roles.items():
+            r = await c.get(f"/v1/sites/demo/report.csv?by={by}", headers=headers)
+            assert r.status_code == (200 if role in who else 403), (by, role, r.text)
+
+
+async def test_bad_input(server: Server) -> None:
+    c = server.client
+    sup = server.auth("supervisor", site="demo")
+    for path in ("/v1/sites/demo/stats?by=week", "/v1/sites/demo/stats?by=HOUR",
+                 "/v1/sites/demo/report.csv?by=patient", "/v1/sites/demo/stats?by=hour&date=x",
+                 "/v1/sites/demo/report.csv?by=staff&from=2026-12-05&to=2026-12-01"):
+        r = await c.get(path, headers=sup)
+        assert r.status_code == 400, (path, r.text)
+        assert r.json()["code"] == "bad_request"
+    r = await c.get("/v1/sites/demo/stats?by=week", headers=sup)
+    assert r.json()["details"]["field"] == "by"
+    assert r.json()["details"]["allowed"] == ["hour", "counter", "staff"]
+    r = await c.get("/v1/sites/nowhere/stats?by=hour", headers=server.auth("admin"))
+    assert r.status_code == 404 and r.json()["code"] == "unknown_site"
+    # An empty ``by`` is no view: the day's figures.
+    r = await c.get("/v1/sites/demo/stats?by=", headers=sup)
+    assert r.status_code == 200 and "accuracy" in r.json()

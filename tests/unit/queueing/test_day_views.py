@@ -1,0 +1,167 @@
+"""The day by hour, by counter and by staff, from day-log records (queueing/byhour.py,
+queueing/bycounter.py, queueing/openings.py), and the day log's counter and staff fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from queueing.bycounter import by_counter, by_staff
+from queueing.byhour import by_hour
+from queueing.daylog import record_for
+from queueing.openings import local_ms, states_at_end
+from realtime.stats import summarise
+
+TZ = "Asia/Shanghai"  # UTC+8 all year
+DAY = "2026-11-23"
+H = 3_600_000
+M = 60_000
+MID = local_ms(DAY, 0, TZ)  # 2026-11-23 00:00 in Shanghai
+CTRS = {"1": ["lab"], "2": ["lab", "xray"]}
+_seq = iter(range(1, 10_000))
+
+
+def at(hour: float) -> int:
+    return MID + int(hour * H)
+
+
+def ctr(kind: str, counter: str, t: int, user: str = "nurse-li") -> dict[str, Any]:
+    return {"o": f"{t}-{next(_seq)}", "s": "", "k": kind, "ctr": counter, "t": t, "u": user}
+
+
+def issued(t: int, svc: str = "lab") -> dict[str, Any]:
+    return {"o": f"{t}-0", "s": svc, "r": 4, "k": "i", "t": t}
+
+
+def called(i: int, t: int, svc: str = "lab", counter: str = "1", user: str = "nurse-li"
+           ) -> dict[str, Any]:
+    return {"o": f"{t}-0", "s": svc, "r": 4, "k": "c", "i": i, "t": t, "ctr": counter, "u": user}
+
+
+def done(a: int, b: int, svc: str = "lab", counter: str = "1", user: str = "nurse-li"
+         ) -> dict[str, Any]:
+    return {"o": f"{b}-0", "s": svc, "r": 4, "k": "d", "ctr": counter, "a": a, "b": b, "u": user}
+
+
+def test_counter_records_in_the_day_log() -> None:
+    day, rec = record_for("counter_paused", {"counter": "2", "state": "paused", "from": "open"},
+                          "9-0", TZ, ts=at(9), actor="nurse-li") or ("", {})
+    assert day == DAY
+    assert rec == {"o": "9-0", "s": "", "k": "p", "ctr": "2", "t": at(9), "f": "open",
+                   "u": "nurse-li"}
+    # Filed under the day of the change (no ticket); without the event's time, none.
+    day, _ = record_for("counter_open", {"counter": "2"}, "9-1", TZ, ts=at(24.5)) or ("", {})
+    assert day == "2026-11-24"
+    assert record_for("counter_open", {"counter": "2"}, "9-2", TZ) is None
+    # The staff subject on calls and completions, the calling counter on calls.
+    t = {"id": "s.1", "service": "lab", "rank": 4, "issued_ms": at(9), "called_ms": at(9.5),
+         "origin_service": "lab", "returned": 0}
+    _, c = record_for("called", {"ticket": t, "counter": "1", "from": "waiting", "first": True},
+                      "9-3", TZ, ts=at(9.5), actor="nurse-li") or ("", {})
+    assert c["ctr"] == "1" and c["u"] == "nurse-li"
+    # The existing summary passes counter records by.
+    ops = summarise([rec, c, issued(at(9))], DAY)["services"]
+    assert set(ops) == {"lab"} and ops["lab"]["operations"]["called"] == 1
+
+
+def test_waits_by_issue_hour_and_steps_by_their_hour() -> None:
+    recs = [ctr("o", "1", at(8)),
+            issued(at(8.5)), called(at(8.5), at(9.25)), done(at(9.25), at(9.5)),
+            issued(at(8.75)), called(at(8.75), at(9.75)),
+            issued(at(9.1), "xray")]
+    hours = by_hour(recs, DAY, TZ, CTRS, {}, now=at(10))["hours"]
+    assert [h["hour"] for h in hours] == [8, 9]
+    eight, nine = hours
+    assert eight["issued"] == 2 and eight["called"] == 0
+    # Both waits belong to 8 o'clock, when those people arrived: 45 and 60 minutes.
+    assert eight["wait_s"] == {"n": 2, "mean": 3150.0, "p90": 3600.0}
+    assert nine["called"] == 2 and nine["served"] == 1 and nine["wait_s"]["n"] == 0
+    assert nine["services"]["xray"]["issued"] == 1
+    assert eight["counters_open"] == 1.0 and eight["arrivals_per_counter"] == 2.0
+    # Counter 1 serves lab only: x-ray had no counter open.
+    assert nine["services"]["xray"]["counters_open"] == 0.0
+    assert nine["services"]["xray"]["arrivals_per_counter"] is None
+
+
+def test_across_midnight() -> None:
+    """Issued at 23:50, called at 00:10: the wait is 23 o'clock's; the call is after the day."""
+    recs = [issued(at(23 + 50 / 60)), called(at(23 + 50 / 60), at(24 + 10 / 60)),
+            done(at(24 + 10 / 60), at(24.5))]
+    out = by_hour(recs, DAY, TZ, CTRS, {"1": "open"})
+    last = out["hours"][-1]
+    assert last["hour"] == 23 and last["issued"] == 1 and last["wait_s"]["mean"] == 1200.0
+    assert last["called"] == 0 and out["after_day"] == {"called": 1, "served": 1, "no_shows": 0}
+    # Open since the day before (its state at midnight): every hour had one counter.
+    assert [h["hour"] for h in out["hours"]] == list(range(24))
+    assert {h["counters_open"] for h in out["hours"]} == {1.0}
+
+
+def test_open_counters_time_weighted_with_pause_close_reopen() -> None:
+    recs = [ctr("o", "1", at(8)), ctr("o", "2", at(8.5)),
+            ctr("p", "2", at(8.75)), ctr("o", "2", at(9)),
+            ctr("q", "1", at(9.5)), ctr("o", "1", at(9.75)),
+            ctr("q", "1", at(10)), ctr("q", "2", at(10))]
+    hours = {h["hour"]: h for h in by_hour(recs, DAY, TZ, CTRS, {}, now=at(12))["hours"]}
+    assert set(hours) == {8, 9}
+    # 8-9: counter 1 all hour, counter 2 for 15 minutes (paused is not open).
+    assert hours[8]["counters_open"] == 1.25
+    # 9-10: counter 1 for 30 + 15 minutes, counter 2 all hour.
+    assert hours[9]["counters_open"] == 1.75
+    assert hours[9]["services"]["xray"]["counters_open"] == 1.0
+    assert hours[8]["arrivals_per_counter"] == 0.0
+    # Today at 8:30: the hour so far (counter 1 alone for the half hour gone).
+    assert by_hour(recs, DAY, TZ, CTRS, {}, now=at(8.5))["hours"][0]["counters_open"] == 1.0
+
+
+def test_no_counter_records_is_unknown_not_zero() -> None:
+    """Days recorded before the day log kept counter changes."""
+    h = by_hour([issued(at(8))], DAY, TZ, CTRS, {})["hours"][0]
+    assert h["counters_open"] is None and h["arrivals_per_counter"] is None
+    assert by_hour([], DAY, TZ, CTRS, {})["hours"] == []
+
+
+def test_state_at_midnight_from_the_day_before() -> None:
+    before = [ctr("o", "1", at(-2)), ctr("o", "2", at(-2)), ctr("q", "2", at(-1))]
+    assert states_at_end(before) == {"1": "open", "2": "closed"}
+
+
+def test_by_counter_busy_share() -> None:
+    recs = [ctr("o", "1", at(8)), ctr("q", "1", at(10)),
+            ctr("o", "2", at(8)), ctr("p", "2", at(9)), ctr("q", "2", at(9.5)),
+            issued(at(8)), called(at(8), at(8.1)), done(at(8.1), at(8.1) + 10 * M),
+            issued(at(8.2)), called(at(8.2), at(8.5)), done(at(8.5) + 2 * M, at(8.5) + 22 * M),
+            {"o": "n-1", "s": "lab", "r": 4, "k": "n", "ctr": "1", "a": at(9), "b": at(9.1),
+             "u": "nurse-wang"}]
+    rows = {r["counter"]: r for r in by_counter(recs, DAY, TZ, ["1", "2", "3"], {})["counters"]}
+    one = rows["1"]
+    assert (one["calls"], one["served"], one["no_shows"]) == (2, 2, 1)
+    assert one["service_s"] == {"n": 2, "mean": 900.0, "median": 900.0}
+    assert one["open_s"] == 7200.0 and one["busy_s"] == 1800.0 and one["busy_share"] == 0.25
+    # Open an hour, paused half an hour, nobody served: busy 0, share 0 (not null).
+    two = rows["2"]
+    assert two["served"] == 0 and two["service_s"]["mean"] is None
+    assert (two["open_s"], two["paused_s"], two["busy_s"], two["busy_share"]) == (
+        3600.0, 1800.0, 0, 0.0)
+    assert "3" not in rows  # never open, nothing done
+
+
+def test_by_counter_never_open_today_but_served() -> None:
+    """Served from a ticket record alone (no counter records): share unknown."""
+    recs = [called(at(8), at(8.1)), done(at(8.1), at(8.2))]
+    row = by_counter(recs, DAY, TZ, ["1"], {})["counters"][0]
+    assert row["busy_s"] == 360.0 and row["open_s"] == 0 and row["busy_share"] is None
+
+
+def test_by_staff() -> None:
+    recs = [called(at(8), at(8.1), counter="1", user="nurse-li"),
+            done(at(8.1), at(8.2), counter="1", user="nurse-li"),
+            called(at(8), at(8.3), counter="2", user="nurse-li"),
+            called(at(8), at(8.3), counter="2", user="dr-wang"),
+            done(at(8.3), at(8.5), counter="2", user="dr-wang"),
+            {"o": "1-1", "s": "lab", "r": 4, "k": "d", "ctr": "1", "a": at(9), "b": at(9.1)},
+            ctr("o", "1", at(7))]
+    rows = by_staff(recs, DAY)["staff"]
+    assert [r["staff"] for r in rows] == ["dr-wang", "nurse-li", None]
+    wang, li, unknown = rows
+    assert (li["calls"], li["served"], li["counters"]) == (2, 1, ["1", "2"])
+    assert li["service_s"]["median"] == 360.0
+    assert wang["busy_s"] == 720.0 and unknown["served"] == 1
