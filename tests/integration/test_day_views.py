@@ -19,7 +19,8 @@ from tests.integration.conftest import ADMIN, Clock, Server
 
 DAY = "2026-11-23"
 TZ = "Asia/Shanghai"
-LI, WANG, KIOSK = Actor("nurse-li", "counter"), Actor("dr-wang", "counter"), Actor("kiosk-1", "kiosk")
+LI, WANG = Actor("nurse-li", "counter"), Actor("dr-wang", "counter")
+KIOSK = Actor("kiosk-1", "kiosk")
 
 
 def at(hour: float) -> int:
@@ -34,15 +35,19 @@ async def _morning(engine: Engine, clock: Clock) -> None:
 
     clock.now = at(7)
     await engine.put_site("demo", demo_site(), ADMIN)
+
+    def take() -> Any:
+        return engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)
+
     steps: list[tuple[float, Any]] = [
         (7.5, lambda: engine.counter_op("demo", "1", "open", LI)),
         (7.5, lambda: engine.counter_op("demo", "2", "open", WANG)),
-        (8 + 10 / 60, lambda: engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)),
-        (8 + 20 / 60, lambda: engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)),
+        (8 + 10 / 60, take),
+        (8 + 20 / 60, take),
         (8 + 40 / 60, lambda: engine.counter_op("demo", "1", "call-next", LI)),
         (8 + 50 / 60, lambda: engine.counter_op("demo", "1", "complete", LI)),
         (9 + 5 / 60, lambda: engine.counter_op("demo", "2", "call-next", WANG)),
-        (9 + 10 / 60, lambda: engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)),
+        (9 + 10 / 60, take),
         (9 + 15 / 60, lambda: engine.counter_op("demo", "2", "start", WANG)),
         (9 + 20 / 60, lambda: engine.counter_op("demo", "1", "call-next", LI)),
         (9 + 25 / 60, lambda: engine.counter_op("demo", "1", "complete", LI)),

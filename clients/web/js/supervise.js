@@ -9,6 +9,7 @@ import { formatEstimate, formatMinutes, formatTime, nameIn } from './i18n.js';
 import { applyQueue } from './queue-list.js';
 import { mountAppointments } from './supervise-appts.js';
 import { mountAudit } from './supervise-audit.js';
+import { mountHours } from './supervise-hours.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
@@ -130,11 +131,13 @@ async function loadStats() {
   statsFailed = !r.ok; // today's figures are then the last ones that came: said so
   if (r.ok) stats = r.data;
   render();
-  await appts?.load();
+  await Promise.all([appts?.load(), hours?.load()]);
 }
 
 // Where the site takes bookings: today's appointments, refreshed with the figures.
 const appts = site && !boot.error ? mountAppointments({ site, rules: boot.booking_site, now: () => Date.now() + skewMs, getLang: () => lang }) : null;
+// Today by hour and by counter (docs/reports.md), refreshed with the figures.
+const hours = site && !boot.error ? mountHours({ site, getLang: () => lang }) : null;
 
 if (!site || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
@@ -147,6 +150,7 @@ if (!site || boot.error) {
     paintChip();
     render();
     appts?.paint();
+    hours?.paint();
     audit.paint();
   });
   render();
@@ -173,5 +177,5 @@ if (!site || boot.error) {
   loadStats();
   setInterval(loadStats, STATS_EVERY_MS);
   setInterval(render, 15_000); // waits grow while nothing happens
-  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, appts, audit };
+  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, appts, audit, hours };
 }
