@@ -165,3 +165,19 @@ def test_by_staff() -> None:
     assert (li["calls"], li["served"], li["counters"]) == (2, 1, ["1", "2"])
     assert li["service_s"]["median"] == 360.0
     assert wang["busy_s"] == 720.0 and unknown["served"] == 1
+
+
+def test_local_hours_in_other_zones() -> None:
+    """A half-hour zone without daylight saving (India) attributes by its own local hour; on
+    the day London's clocks go forward the day has 23 hours and 01:00 does not happen."""
+    kol = local_ms(DAY, 0, "Asia/Kolkata")
+    recs = [issued(kol + 9 * H + 20 * M), called(kol + 9 * H + 20 * M, kol + 10 * H + 5 * M)]
+    [row, nxt] = by_hour(recs, DAY, "Asia/Kolkata", CTRS, {})["hours"]
+    assert (row["hour"], row["issued"], row["wait_s"]["mean"]) == (9, 1, 2700.0)
+    assert (nxt["hour"], nxt["called"]) == (10, 1)
+    spring = "2026-03-29"
+    mid = local_ms(spring, 0, "Europe/London")
+    out = by_hour([ctr("o", "1", mid)], spring, "Europe/London", CTRS, {})["hours"]
+    assert [h["hour"] for h in out] == [0, *range(2, 24)]
+    assert sum(h["minutes"] for h in out) == 23 * 60
+    assert {h["counters_open"] for h in out} == {1.0}
