@@ -7,6 +7,12 @@ number or name it holds). ``cancel_open`` also cancels their open tickets and bo
 append-only file afterwards, which otherwise keeps the old values until Redis next rewrites
 it; by default only the embedded Redis is rewritten, a shared one only when asked (true).
 The executor is queueing/erase.py; what is kept where: docs/privacy.md.
+
+``POST /v1/regions/{region}/erase``: the same for a dispatch region (dispatch/erase.py):
+``phone`` (every job of the region holding the number, in its customer, note or address),
+``job`` (that job), ``technician`` (that technician's location history). Admins only, as
+at a site: a region's dispatcher runs the day's work, but an erasure deletes history and
+audit entries for good, and a technician's location history is an employer's matter.
 """
 
 from __future__ import annotations
@@ -19,10 +25,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from dispatch.engine import Actor as DispatchActor
+from dispatch.erase import RegionEraser
+from dispatch.erase import Request as RegionErasure
 from queueing.erase import Eraser
 from queueing.erase import Request as Erasure
 from queueing.errors import BadRequest
 from queueing.model import Strict
+from realtime import idempotency
 from realtime.body import json_body
 from realtime.booking_api import booking_engine
 from realtime.context import Context, actor, ctx, principal
@@ -40,6 +50,20 @@ class EraseRequest(Strict):
     phone: Annotated[str, msgspec.Meta(pattern=f"^{PHONE}$")] | None = None
     ticket: RecordId | None = None
     booking: RecordId | None = None
+    cancel_open: bool = False
+    rewrite_aof: bool | None = None  # None: the embedded Redis only
+
+
+JobId = Annotated[str, msgspec.Meta(min_length=3, max_length=140,
+                                    pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$")]
+
+
+class RegionEraseRequest(Strict):
+    """Who to erase in a region: a customer's number, a job, a technician (at least one)."""
+
+    phone: Annotated[str, msgspec.Meta(pattern=f"^{PHONE}$")] | None = None
+    job: JobId | None = None
+    technician: JobId | None = None
     cancel_open: bool = False
     rewrite_aof: bool | None = None  # None: the embedded Redis only
 
@@ -70,6 +94,33 @@ async def erase(request: Request) -> Response:
     return Response(msgspec.json.encode(out), media_type="application/json")
 
 
+def region_eraser(request: Request) -> RegionEraser:
+    """One per app, on the process's dispatch engine."""
+    from realtime.hub.dispatch_topics import dispatch_engine
+    engine = dispatch_engine(ctx(request).hub)
+    e: RegionEraser | None = getattr(request.app.state, "region_eraser", None)
+    if e is None or e.engine is not engine:
+        redis = ctx(request).redis
+        e = request.app.state.region_eraser = RegionEraser(
+            engine, ctx(request).secret,
+            replies=lambda region, change: idempotency.rewrite(redis, f"job:{region}", change))
+    return e
+
+
+async def erase_region(request: Request) -> Response:
+    region = request.path_params["region"]
+    p = principal(request)
+    p.require()  # admins only (the module's docstring says why)
+    c = ctx(request)
+    body = await json_body(request, RegionEraseRequest, c.settings.max_body_bytes)
+    if not (body.phone or body.job or body.technician):
+        raise BadRequest("name the person: phone, job or technician", field="phone")
+    req = RegionErasure(region, body.phone, body.job, body.technician, body.cancel_open)
+    out = await region_eraser(request).erase(req, DispatchActor(p.subject, "api"))
+    out["aof_rewrite"] = await _rewrite(c, body.rewrite_aof)
+    return Response(msgspec.json.encode(out), media_type="application/json")
+
+
 async def _rewrite(c: Context, asked: bool | None) -> str:
     """"started", "skipped" (a shared Redis, not asked), or why Redis declined."""
     s = c.settings
@@ -84,7 +135,8 @@ async def _rewrite(c: Context, asked: bool | None) -> str:
     return "started"
 
 
-ROUTES = [Route("/v1/sites/{site}/erase", erase, methods=["POST"])]
+ROUTES = [Route("/v1/sites/{site}/erase", erase, methods=["POST"]),
+          Route("/v1/regions/{region}/erase", erase_region, methods=["POST"])]
 
 register(
     Operation("post", "/v1/sites/{site}/erase", "Erase one person's data at the site: by "
@@ -96,4 +148,15 @@ register(
               EraseRequest, 200,
               ("bad_request", "unknown_field", "unknown_site", "unknown_ticket",
                "unknown_booking", "forbidden", "payload_too_large")),
+    Operation("post", "/v1/regions/{region}/erase", "Erase one customer's data in a "
+              "dispatch region: by `phone` (every job holding the number in its customer, "
+              "note or address), `job` (that job); `technician`: its location history; "
+              "`cancel_open` also cancels their open jobs not yet under way; `rewrite_aof` "
+              "as for a site. Open jobs keep their address and location until they end. "
+              "Answers {region, erased: {jobs, open_kept, actions, replies, fixes, "
+              "positions, events}, "
+              "cancelled, reference, aof_rewrite}; a second call finds nothing. "
+              "docs/privacy.md", "admin", RegionEraseRequest, 200,
+              ("bad_request", "unknown_field", "unknown_region", "unknown_job",
+               "unknown_technician", "forbidden", "payload_too_large")),
 )

@@ -96,6 +96,22 @@ async def once(redis: Redis, kind: str, subject: str, key: str | None, request_b
     return _response(status, encoded)
 
 
+async def rewrite(redis: Redis, kind: str,
+                  change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> int:
+    """Change the answers kept for ``kind`` (an erasure takes a person's data out of
+    them): ``change(body)`` returns the new body, or None to leave it. A retry is then
+    answered with the new body; each key keeps its expiry."""
+    n = 0
+    async for key in redis.scan_iter(match=f"{ROOT}:idem:{kind}:*", count=1000):
+        raw = await redis.get(key)
+        seen = msgspec.json.decode(raw) if raw else {}
+        new = change(msgspec.json.decode(seen["body"])) if "body" in seen else None
+        if new is not None:
+            seen["body"] = msgspec.json.encode(new).decode()
+            n += bool(await redis.set(key, msgspec.json.encode(seen), keepttl=True, xx=True))
+    return n
+
+
 def _response(status: int, body: bytes, replayed: bool = False) -> Response:
     # Answers here hold tokens (a job's customer token): never kept by a cache.
     headers = {"Cache-Control": "no-store"}
