@@ -15,6 +15,7 @@ stream, and ``tech_updated`` entries, which carry the technician's hash with its
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from phonenumbers import Leniency, PhoneNumberMatcher
 from queueing.personal import Person
 
 _NOT_DIGIT = re.compile(r"\D")
+_NOT_DIGIT_BYTES = bytes(b for b in range(256) if b not in b"0123456789")  # to delete
 # A run of a number's characters inside a text (what Person.number then reads).
 _RUN = re.compile(r"\+?\d[\d ().\-]{4,30}\d")
 # Where a job holds what the dispatcher typed about its customer.
@@ -77,10 +79,17 @@ class Customer:
         """An event entry (its decoded ``d`` and the raw JSON) carrying one of the
         customer's jobs as it was, or the number in any of its texts."""
         j = data.get("job")
-        if isinstance(j, dict) and (j.get("id") in self.jobs or self.job(j)):
+        j = j if isinstance(j, dict) else {}
+        mine = j.get("id") in self.jobs or (
+            self.reference is not None and j.get("erased") == self.reference)
+        if not mine:
+            # Most entries: not one of theirs, and not the number's digits anywhere in it.
+            if self.phone is None or _tail(self.phone).encode() not in raw.translate(
+                    None, _NOT_DIGIT_BYTES):
+                return False
+            mine = self.job(j) if j else False
+        if mine:
             return j.get("id") not in self.open or bool(j.get("customer") or j.get("note"))
-        if self.phone is None or _tail(self.phone) not in _NOT_DIGIT.sub("", raw.decode()):
-            return False  # most entries: no text of theirs is read
         return any(self.mentions(s) for s in _strings(data))
 
 
@@ -122,6 +131,7 @@ def _strings(value: Any) -> list[str]:
     return []
 
 
+@functools.lru_cache(maxsize=64)
 def _tail(number: str) -> str:
     return _NOT_DIGIT.sub("", number)[-6:]
 

@@ -7,6 +7,12 @@ short links and the event stream, then the changes. Twice: with the stream as lo
 tickets made it (no hub trimmed it), and as a hub keeps it on a quiet site (1,000 entries).
 
     python -m loadtest.erase_bench --tickets 50000
+
+``--jobs N`` does the same for a dispatch region (dispatch/erase.py): N jobs, each with
+its own customer and number in its ``customer`` text, most of them ended (cancelled), one
+number on three of them (in three spellings, in ``customer`` or ``note``).
+
+    python -m loadtest.erase_bench --jobs 20000
 """
 
 from __future__ import annotations
@@ -20,6 +26,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+from dispatch.engine import Actor as DispatchActor
+from dispatch.engine import DispatchEngine
+from dispatch.erase import RegionEraser
+from dispatch.erase import Request as RegionRequest
+from dispatch.model import BatchRequest, JobRequest, OrgSpec, Point, RegionConfig
+from dispatch.store import Store as DispatchStore
 from queueing import redisconn
 from queueing.booking.engine import BookingEngine
 from queueing.demo import demo_site
@@ -75,17 +87,66 @@ async def _run(url: str, n: int) -> dict[str, Any]:
     return out
 
 
+async def _fill_region(eng: DispatchEngine, n: int, concurrency: int = 32) -> None:
+    who = DispatchActor("bench", "bench")
+    await eng.put_region(SITE, RegionConfig(timezone="Europe/Amsterdam"), who)
+    await eng.put_org(f"{SITE}.acme", OrgSpec("ACME"), who)
+    rng = random.Random(1)
+    texts = [(f"Klant {i} 06{rng.randrange(10**8):08d}", "") for i in range(n)]
+    for i, t in zip((n // 4, n // 2, n - 1), (("Anna", "bel 06-12345678"),
+                                              ("Anna Smit 0612345678", ""),
+                                              ("Anna", "+31 6 1234 5678")), strict=True):
+        texts[i] = t
+    ids: list[str] = []
+    for start in range(0, n, 1000):
+        jobs = [JobRequest(location=Point(52.3 + rng.random() / 10, 4.8 + rng.random() / 10),
+                           customer=c, note=note, address=f"Straat {i}")
+                for i, (c, note) in enumerate(texts[start:start + 1000], start)]
+        ids += (await eng.create_batch(f"{SITE}.acme", BatchRequest(jobs), who))["jobs"]
+    ended = iter(ids[: n - n // 50])  # most of a week's jobs have ended
+
+    async def one() -> None:
+        for jid in ended:
+            await eng.cancel_job(jid, "bench", who)
+
+    await asyncio.gather(*(one() for _ in range(concurrency)))
+
+
+async def _run_region(url: str, n: int) -> dict[str, Any]:
+    redis = redisconn.connect(url)
+    eng = DispatchEngine(DispatchStore(redis), config_ttl_s=0)
+    eraser = RegionEraser(eng, "bench-secret-0123456789abcdef0123")
+    who = DispatchActor("bench", "bench")
+    t0 = time.perf_counter()
+    await _fill_region(eng, n)
+    stream = f"sb:{{region:{SITE}}}:events"
+    out: dict[str, Any] = {"jobs": n, "fill_s": round(time.perf_counter() - t0, 1),
+                           "keys": await redis.dbsize(), "stream": await redis.xlen(stream)}
+    t0 = time.perf_counter()
+    r = await eraser.erase(RegionRequest(SITE, "+31612345678"), who)
+    out["erase_untrimmed_s"] = round(time.perf_counter() - t0, 2)
+    out["erased"] = r["erased"]
+    await redis.xtrim(stream, maxlen=1000)
+    t0 = time.perf_counter()
+    await eraser.erase(RegionRequest(SITE, "+31600000000"), who)
+    out["erase_trimmed_s"] = round(time.perf_counter() - t0, 2)
+    await redis.aclose()
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m loadtest.erase_bench", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--tickets", type=int, default=50_000)
+    ap.add_argument("--jobs", type=int, default=0, help="a dispatch region's jobs instead")
     ap.add_argument("--redis-server", default=None, help="redis-server binary")
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="h2-erase-") as tmp:
         redis = EmbeddedRedis(Path(tmp), args.redis_server)
         redis.start()
         try:
-            result = asyncio.run(_run(redis.url, args.tickets))
+            result = asyncio.run(_run_region(redis.url, args.jobs) if args.jobs
+                                 else _run(redis.url, args.tickets))
         finally:
             redis.stop()
     exe = find_binary(args.redis_server)
