@@ -270,3 +270,52 @@ async def test_only_admins_and_bad_input_changes_nothing(srv: Server, redis: Red
     assert holding(await dump(redis), "Anna Smit") == []
     r = await c.get(f"/v1/jobs/{job['id']}", headers=admin)
     assert r.json()["status"] in ("new", "offered", "unassignable")
+
+
+async def test_live_pages_drop_the_name_and_a_resume_from_before_resyncs(
+        srv: Server, redis: Redis) -> None:
+    """Through a running hub: the organisation's dashboard, which shows its jobs' customer
+    texts, loses the name at once (job_redacted), the customer's page keeps following its
+    job, and a dashboard resuming from before the deleted entries gets a fresh snapshot."""
+    import time
+
+    from clients.client import Client, Position
+    from dispatch.model import OrgSpec
+    from tests.integration.test_dispatch_hub import ws_url
+
+    def wall() -> int:
+        return time.time_ns() // 1_000_000
+
+    eng = clock_engine(redis, wall, NoEnqueuer())
+    await eng.put_region("city", config(improve_s=0), ADMIN)
+    await add_techs(eng, wall(), {"city.a": tech_spec(52.370, 4.891)})
+    await eng.put_org("city.acme", OrgSpec("ACME"), ADMIN)
+    r = await srv.client.post("/v1/regions/city/jobs", headers=srv.auth("admin"), json={
+        "location": {"lat": 52.371, "lon": 4.895}, "org": "city.acme",
+        "customer": "Anna Smit 06 12345678"})
+    assert r.status_code == 201, r.text
+    created = r.json()
+    jid = created["id"]
+    await recomputer(eng).run("city")
+    org = srv.token("org", org="city.acme")
+    async with Client(ws_url(srv), org) as dash, Client(ws_url(srv), created["token"]) as page:
+        await dash.subscribe("org:city.acme")
+        snap = await dash.next(5)
+        assert snap["data"]["jobs"][0]["customer"] == "Anna Smit 06 12345678"
+        before = Position(snap["epoch"], snap["offset"])
+        await page.subscribe(f"job:{jid}")
+        assert (await page.next(5))["data"]["status"] == "offered"
+        out = await _erase(srv, {"phone": PHONE})
+        assert out["erased"]["jobs"] == 1 and out["erased"]["open_kept"] == 1
+        changed = await dash.next(5)
+        while changed["type"] != "progress" and changed["data"].get("jobs") is None:
+            changed = await dash.next(5)
+        assert changed["data"]["jobs"][0]["customer"] is None
+        assert (await page.next(5))["data"]["status"] == "offered"  # job_redacted: a status
+        await eng.action("city.a", Action("acc", ActionKind.ACCEPT, wall(), jid), ADMIN)
+        assert (await page.next(5))["data"]["status"] == "assigned"  # the feed goes on
+    async with Client(ws_url(srv), org) as dash:
+        await dash.subscribe("org:city.acme", since=before)
+        msg = await dash.next(5)
+        assert msg["op"] == "snapshot" and msg["resync"] is True, msg
+        assert msg["data"]["jobs"][0]["customer"] is None
