@@ -247,7 +247,13 @@ async def _sampling(samples: list[dict[str, Any]], t0: float, args: argparse.Nam
                 snapshot_at.pop(0)
                 with contextlib.suppress(OSError, KeyError):
                     os.kill(pids["server"], signal.SIGUSR2)  # realtime.cli.memory_diagnostics
-            s = await _one(time.monotonic() - t0, pids, api, redis, expiring, load)
+            try:
+                s = await _one(time.monotonic() - t0, pids, api, redis, expiring, load)
+            except Exception as exc:  # one failed sample must not end the sampling
+                load.tally[f"sample_error {type(exc).__name__}"] += 1
+                due += args.sample_every
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                continue
             samples.append(s)
             _append(Path(args.out) / "samples.jsonl", s)  # a run cut short keeps them
             v = s["values"]
