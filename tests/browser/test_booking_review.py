@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -257,12 +258,31 @@ def test_free_times_that_did_not_load_can_be_asked_again(ctx: Any,
     page.locator("#move-list .b-retry", has_text="Try again").tap()
     page.locator("#move-list .b-time").first.wait_for()
 
+    # The public page's first look for a free day: "Try again" after today failed goes on
+    # looking. Today answers "nothing free" after the failure (as it does after the last
+    # session, 17:30 at the demo site, or on a closed day): a retry that reloaded only today
+    # stopped there with "no free times" while tomorrow had them.
+    today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    page.unroute("**/v1/sites/demo/availability**")
     failures["left"] = 1
+
+    def today_closed(route: Any) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            route.fulfill(status=503, content_type="application/json",
+                          body='{"code":"unavailable","message":"try later"}')
+        elif f"date={today}" in route.request.url:
+            route.fulfill(status=200, content_type="application/json", body="[]")
+        else:
+            route.continue_()
+
+    page.route("**/v1/sites/demo/availability**", today_closed)
     web = make_token(SECRET, "partner", site="demo", channels=["web"], subject="web-review")
     page.goto(f"{demo_server.base}/book/demo?token={web}&lang=zh")
     page.locator("#services button", has_text="内科").tap()
     page.locator("#times .b-retry", has_text="重试").tap()
     page.locator("#times .b-time").first.wait_for()
+    assert page.locator("#day").input_value() > today
 
 
 def test_a_broken_public_link_speaks_of_booking_not_of_an_appointment(

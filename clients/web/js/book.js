@@ -10,6 +10,10 @@ import { api, errorScreen, h, language, linkExpired, mountLangSwitch, randomId, 
 
 export const PHONE = /^\+?[0-9]{6,15}$/;
 const SEARCH_DAYS = 14; // how far a first look goes for a day with a free time
+// While the first look is under way, "Try again" after a day that did not load goes on
+// looking from that day (a plain reload of it would stop at a closed day, a Sunday, and
+// show "no free times" when the next day has them).
+let retry = null;
 
 /** A mobile number as typed ("138 0013 8000", "+86-138…") → digits with an optional +. */
 export function normalisePhone(text) {
@@ -66,7 +70,7 @@ function renderWhen() {
     { day, today, horizonDays: policy.horizon_days, t, lang });
   let body;
   if (slots === null) body = [h('p', { class: 'muted' }, t('move_loading'))];
-  else if (!Array.isArray(slots)) body = failedTimes(t, slots.error, () => load(day));
+  else if (!Array.isArray(slots)) body = failedTimes(t, slots.error, () => (retry ?? (() => load(day)))());
   else {
     const free = slots.filter((s) => s.remaining > 0);
     body = free.length ? timeGroups(free, { lang, tz, nowMs: now(), t, resourceName, onPick: pickTime }) : [h('p', { class: 'muted' }, t('move_none'))];
@@ -93,6 +97,7 @@ function renderWho() {
 
 async function load(d) {
   day = d;
+  retry = null;
   slots = null;
   renderWhen();
   const q = new URLSearchParams({ service, date: d, channel: 'web' });
@@ -104,16 +109,25 @@ async function load(d) {
 }
 
 /** A service picked: its first day with a free time (within two weeks), else today. */
-async function pickService(id) {
+function pickService(id) {
   service = id;
   chosen = null;
   render();
+  return searchFrom(id, 0);
+}
+
+async function searchFrom(id, first) {
   const today = localDay(now(), tz);
   const last = Math.min(SEARCH_DAYS, policy.horizon_days ?? SEARCH_DAYS);
-  for (let i = 0; i <= last; i += 1) {
+  retry = null;
+  for (let i = first; i <= last; i += 1) {
     const got = await load(addDays(today, i));
     if (service !== id || got === null) return; // another choice was made meanwhile
-    if (!Array.isArray(got) || got.some((s) => s.remaining > 0)) return;
+    if (!Array.isArray(got)) {
+      retry = () => searchFrom(id, i);
+      return;
+    }
+    if (got.some((s) => s.remaining > 0)) return;
   }
   await load(today);
 }
