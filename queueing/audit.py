@@ -49,7 +49,10 @@ SITE_EVENTS = frozenset({
 
 def score(offset: str) -> int:
     """The stream offset ``ms-seq`` as one integer that sorts like it (a sorted set's score:
-    exact below 2**53 while ``seq`` < 1000, which one millisecond of one site never reaches)."""
+    exact below 2**53). ``seq`` past 999 (a thousand steps of one site in one millisecond)
+    shares the score ``ms·1000+999``: such records sort among themselves by their JSON, and
+    a reader's cursor counts the records of its score it passed
+    (realtime/audit_api.read_page), so none is skipped or shown twice."""
     ms, _, seq = offset.partition("-")
     return int(ms) * 1000 + min(int(seq or 0), 999)
 

@@ -2,7 +2,8 @@
 
 The person is named by a phone number, a ticket or a booking (queueing/personal.py decides
 what is theirs). Tickets and bookings have no index by number, so the site's are scanned
-(``SCAN``; they live a week after they end, so the scan is bounded by that). Each ticket and
+(``SCAN``: it walks every key of the Redis, other sites' too, so the site's keys are found
+in one walk and short links in another; tickets live a week after they end). Each ticket and
 booking is then changed by its own script, which checks again what it erases in the same
 step; keys named by the number are deleted; event entries that carry the person's data are
 deleted, and one ``erased`` entry records what was done, without the number. See
@@ -19,7 +20,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from queueing import keys, phone
+from queueing import keys, phone, transitions
 from queueing.booking.engine import BookingEngine
 from queueing.booking.model import BookingStatus
 from queueing.booking.notify import Notification
@@ -31,6 +32,8 @@ from queueing.store import Store
 
 SCRIPTS = ("erase_ticket", "erase_booking", "erase_events")
 BATCH = 1000
+# A ticket at a counter (called, being served): cancel_open leaves it to its counter.
+AT_COUNTER = frozenset(s.value for s in transitions.ACTIVE_STATES)
 OPEN_BOOKINGS = {s.value for s in (BookingStatus.HELD, BookingStatus.CONFIRMED,
                                    BookingStatus.OFFERED, BookingStatus.WAITLISTED)}
 
@@ -96,17 +99,23 @@ class Eraser:
         number = None if req.phone is None else phone.normalise(req.phone, region)
         ref = reference(self.secret, site, number) if number else None
         named = await self._named(req, number, region)
-        person = await self._find(site, named)
+        person, named = await self._find(site, named)
+        # The numbers whose own keys go: the one given, and those the named records hold
+        # (a ticket erased by id leaves no text-to-join memory of it, no rate limit).
+        numbers = {number} if number else set()
+        numbers |= await self._held(site, named, region)
         done: dict[str, int] = {"tickets": 0, "bookings": 0}
-        cancelled = {"tickets": 0, "bookings": 0}
+        # at_counter: open tickets cancel_open left to the counter that called them.
+        cancelled = {"tickets": 0, "bookings": 0, "at_counter": 0}
         for kind, ids in (("tickets", person.tickets), ("bookings", person.bookings)):
             for oid in sorted(ids):
                 r = await self._redact(site, kind, oid, person, named, actor)
                 done[kind] += r["erased"]
-                if req.cancel_open and await self._cancel(kind, oid, actor):
-                    cancelled[kind] += 1
-        if person.phone is not None:
-            done |= await self._number_keys(site, person.phone)
+                if req.cancel_open:
+                    outcome = await self._cancel(kind, oid, actor)
+                    if outcome is not None:
+                        cancelled[outcome] += 1
+        done |= await self._number_keys(site, sorted(numbers))
         done["links"] = await self._links(person)
         done["retries"] = await self._retries(site, person)
         audit = {"counts": done, "cancelled": cancelled, "reference": ref,
@@ -137,23 +146,64 @@ class Eraser:
                 tickets.add(ticket[1].decode())
         return Person(number, frozenset(tickets), frozenset(bookings), region)
 
-    async def _find(self, site: str, named: Person) -> Person:
-        """``named`` with every ticket and booking of the site that holds the number."""
-        if named.phone is None:
-            return named
-        p = keys.prefix(site)
-        tickets = {oid async for oid, f in self._scan(p + "t:*", ("notify", "customer"))
-                   if named.number(f["notify"])}
-        bookings = {oid async for oid, f in self._scan(p + "bk:b:*", ("notify", "customer"))
-                    if named.number(f["notify"]) or named.number(f["customer"])}
-        return replace(named, tickets=named.tickets | tickets,
-                       bookings=named.bookings | bookings)
+    async def _held(self, site: str, named: Person, region: str | None) -> set[str]:
+        """The numbers the named tickets and bookings hold (read before they are erased):
+        their ``notify`` and a customer that is a number, each as every reading of it."""
+        out: set[str] = set()
+        for kind, ids in (("tickets", named.tickets), ("bookings", named.bookings)):
+            for oid in ids:
+                key = keys.ticket(site, oid) if kind == "tickets" else _booking_key(site, oid)
+                for v in await self.redis.hmget(key, ["notify", "customer"]):  # type: ignore[misc]
+                    if v and phone.looks_like(v.decode()):
+                        out |= phone.readings(v.decode(), region)
+        return out
 
-    async def _scan(self, match: str, fields: tuple[str, ...]
+    async def _find(self, site: str, named: Person) -> tuple[Person, Person]:
+        """``named`` with every ticket and booking of the site that holds the number; and
+        ``named`` with the records linked to one named or found — a booking's check-in
+        ticket, a named ticket's booking (a ticket does not name its booking: the booking
+        names its ``ticket``) — which are the person's whatever they hold."""
+        if named.phone is None and not named.tickets:
+            return named, named
+        # One walk of the keyspace for both kinds (SCAN reads every key of the Redis,
+        # whatever the pattern: a walk per kind cost a walk of every other site's keys).
+        found = await self._site_keys(site)
+        # A ticket holds the number for alerts or as its customer (a check-in copies the
+        # booking's customer, which may be the number); a booking found brings the ticket
+        # it was checked in as.
+        tickets: set[str] = set()
+        if named.phone is not None:
+            tickets = {oid async for oid, f in self._scan(found["t"], ("notify", "customer"))
+                       if named.number(f["notify"]) or named.number(f["customer"])}
+        bookings: set[str] = set()
+        linked: dict[str, set[str]] = {"tickets": set(), "bookings": set()}
+        async for oid, f in self._scan(found["bk:b"], ("notify", "customer", "ticket")):
+            if f["ticket"] in named.tickets:
+                linked["bookings"].add(oid)
+            elif named.number(f["notify"]) or named.number(f["customer"]):
+                bookings.add(oid)
+                if f["ticket"]:
+                    linked["tickets"].add(f["ticket"])
+        more = replace(named, tickets=named.tickets | linked["tickets"],
+                       bookings=named.bookings | linked["bookings"])
+        return replace(more, tickets=more.tickets | tickets,
+                       bookings=more.bookings | bookings), more
+
+    async def _site_keys(self, site: str) -> dict[str, list[bytes]]:
+        """The keys of the site's tickets ("t") and bookings ("bk:b")."""
+        p = keys.prefix(site).encode()
+        out: dict[str, list[bytes]] = {"t": [], "bk:b": []}
+        async for key in self.redis.scan_iter(match=keys.prefix(site) + "*", count=BATCH):
+            kind, _, oid = key[len(p):].rpartition(b":")
+            if oid and kind.decode() in out:
+                out[kind.decode()].append(key)
+        return out
+
+    async def _scan(self, found: list[bytes], fields: tuple[str, ...]
                     ) -> AsyncIterator[tuple[str, dict[str, str | None]]]:
-        """(id, fields) of every hash whose key matches, a batch of reads at a time."""
-        async for chunk in _chunks(self.redis.scan_iter(match=match, count=BATCH)):
-            for row in await self._read(chunk, fields):
+        """(id, fields) of each hash of ``found``, a batch of reads at a time."""
+        for i in range(0, len(found), BATCH):
+            for row in await self._read(found[i:i + BATCH], fields):
                 yield row
 
     async def _read(self, batch: list[bytes], fields: tuple[str, ...]
@@ -188,35 +238,41 @@ class Eraser:
         values = await self.redis.hmget(key, ["notify", "customer"])  # type: ignore[misc]
         return sorted({v.decode() for v in values if v and person.number(v.decode())})
 
-    async def _cancel(self, kind: str, oid: str, actor: Actor) -> bool:
+    async def _cancel(self, kind: str, oid: str, actor: Actor) -> str | None:
         """Cancel an open ticket (reason ``by_staff``: at the person's request, by an
-        admin) or booking; one being served, or already ended, is left as it is."""
+        admin) or booking; a ticket called or being served is left to its counter, and one
+        already ended as it is. What was done (the answer's ``cancelled`` key), or None."""
         try:
             if kind == "tickets":
                 t = await self.engine.ticket(oid)
+                if t["status"] in AT_COUNTER:
+                    return "at_counter"
                 if t["status"] not in OPEN_STATES:
-                    return False
+                    return None
                 await self.engine.cancel(oid, actor, reason="by_staff")
-                return True
+                return kind
             b = await self.bookings.raw(oid)
             if b.get("status") not in OPEN_BOOKINGS:
-                return False
+                return None
             await self.bookings.cancel(oid, actor)
-            return True
+            return kind
         except (Conflict, NotFound):
-            return False
+            return None
 
-    async def _number_keys(self, site: str, number: str) -> dict[str, int]:
-        """Keys named by the number: text to join's memory of it and its lock, the demo's
-        outbox, verification codes and their day counts, its rate-limit buckets."""
+    async def _number_keys(self, site: str, numbers: list[str]) -> dict[str, int]:
+        """Keys named by the numbers: text to join's memory of each and its lock, the demo's
+        outbox, verification codes and their day counts, rate-limit buckets."""
         p, counts = keys.prefix(site), {}
+        every = [s for n in numbers for s in spellings(n)]
+        if not every:
+            return dict.fromkeys(("sms_numbers", "outbox", "codes", "rate_limits"), 0)
         kinds = {"sms_numbers": ("sms:num:{}", "sms:num:{}:lock"), "outbox": ("sms:out:{}",),
                  "codes": ("vf:{}", "vf:{}:day")}
         for kind, patterns in kinds.items():
-            names = [p + pat.format(s) for pat in patterns for s in spellings(number)]
+            names = [p + pat.format(s) for pat in patterns for s in every]
             counts[kind] = int(await self.redis.delete(*names))
         buckets = [f"{keys.ROOT}:rl:{k}:{{site:{site}}}:{s}" for k in ("sms", "verify")
-                   for s in spellings(number)]
+                   for s in every]
         counts["rate_limits"] = int(await self.redis.delete(*buckets))
         return counts
 

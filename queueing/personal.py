@@ -58,18 +58,17 @@ class Person:
     def number(self, value: str | None) -> bool:
         if self.phone is None or not value:
             return False
-        if value == self.phone:  # as stored since numbers are normalised
-            return True
-        # The same number ends in the same digits however it is written: only values that
-        # do are parsed (a scan reads every ticket of the site's week).
-        return (_tail(value) == _tail(self.phone)
-                and phone.same(value, self.phone, self.region))
+        # Either reading of a value stored before numbers were normalised (phone.same
+        # compares as stored first, and parses only values ending in the number's digits).
+        return phone.same(value, self.phone, self.region)
 
     def ticket(self, t: dict[str, Any]) -> bool:
-        """A ticket that still holds the person's number or, named, a number or a name."""
+        """A ticket that still holds the person's number (for alerts, or as its customer:
+        a check-in copies the booking's, which may be the number) or, named, a number or
+        a name."""
         if t.get("id") in self.tickets:
             return bool(t.get("notify") or t.get("customer"))
-        return self.number(t.get("notify"))
+        return self.number(t.get("notify")) or self.number(t.get("customer"))
 
     def booking(self, b: dict[str, Any]) -> bool:
         bid = str(b.get("id") or "")
@@ -93,6 +92,3 @@ def _quoted(number: str) -> tuple[bytes, ...]:
     """The number's spellings as JSON strings (as an entry would hold them)."""
     return tuple(b'"' + s.encode() + b'"' for s in spellings(number))
 
-
-def _tail(value: str) -> str:
-    return _NOT_DIGIT.sub("", value)[-6:]

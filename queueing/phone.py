@@ -11,10 +11,17 @@ and the demo's outbox) goes through here. Parsing is Google's libphonenumber
   country of its time zone in the tz database's zone.tab (``Asia/Shanghai`` → CN,
   ``Europe/London`` → GB), else None: the site then takes international numbers only.
 - ``normalise(number, region)``: what a person typed (national form read in ``region``).
-  Not a possible number → ``InvalidPhoneNumber`` (400 ``bad_request``, ``details.reason``).
+  A national number must be a valid one of ``region``; one written with "+" or 00 a
+  possible one. Else ``InvalidPhoneNumber`` (400 ``bad_request``, ``details.reason``:
+  ``needs_country_code`` when it is a valid number of a neighbouring region, such as a
+  Hong Kong mobile at a Chinese site, or the site has no country; else
+  ``invalid_phone_number``).
 - ``normalise(number, region, international=True)``: what an SMS gateway sends, which is
   international even without its "+" by convention; a national number still passes where
   the international reading is no real number ("13800138000" is no number of +1).
+- ``same(stored, number, region)``: whether a stored value (perhaps written before numbers
+  were normalised) may be the number: either of its readings (for erasure), or with
+  ``either=False`` the one it most likely is, ``reading()`` (for text to join).
 - ``target(value, region)``: a ``notify`` target: a number is normalised, anything else
   (a push endpoint) is kept as it is.
 - ``customer(value, region)``: a booking's customer, an id that may be a number: only a
@@ -41,6 +48,7 @@ from queueing.errors import BadRequest, InvalidPhoneNumber
 PATTERN = r"\+?[0-9 ().\-]{6,32}"
 # Written as a number (a notify target, a customer), whatever its length: digits and those.
 _NUMBERISH = re.compile(r"\+?[ ().\-]*[0-9][0-9 ().\-]*")
+_NOT_DIGIT = re.compile(r"\D")
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
 
 
@@ -56,16 +64,20 @@ def normalise(number: str, region: str | None, *, international: bool = False,
     text = number.strip()
     if not looks_like(text):
         raise _invalid(number, field)
+    # (reading, written international): only a number written with "+" or the
+    # international prefix 00 (or a gateway's, international by convention) may be a
+    # possible one rather than a valid one: libphonenumber's tables lag new ranges, but a
+    # national number that is no real number is a typo or another country's ("9123 4567"
+    # at a Chinese site is a Hong Kong mobile, not +86 9123 4567).
     if text.startswith("+"):
-        readings = [_parse(text, None)]
+        readings = [(_parse(text, None), True)]
     else:
-        national = _parse(text, region) if region else None
-        readings = [_parse("+" + text, None), national] if international else [national]
-    found = [n for n in readings if n is not None]
-    # A real number first (in the order read); else a possible one (new ranges, test
-    # numbers such as the UK's 07700 900xxx): libphonenumber's tables lag the world.
-    best = next((n for n in found if phonenumbers.is_valid_number(n)), None) or next(
-        (n for n in found if _possible(n)), None)
+        national = (_parse(text, region) if region else None,
+                    _NOT_DIGIT.sub("", text).startswith("00"))
+        readings = [(_parse("+" + text, None), True), national] if international else [national]
+    found = [(n, loose) for n, loose in readings if n is not None]
+    best = next((n for n, _ in found if phonenumbers.is_valid_number(n)), None) or next(
+        (n for n, loose in found if loose and _possible(n)), None)
     if best is not None:
         return phonenumbers.format_number(best, phonenumbers.PhoneNumberFormat.E164)
     if region is None and not international and not text.startswith("+"):
@@ -73,7 +85,27 @@ def normalise(number: str, region: str | None, *, international: bool = False,
             f"{field}: write the number with + and its country code (+86 138 0013 8000): "
             "the site has no country to read a national number in (its 'country', or a "
             "time zone of one country)", field=field, reason="needs_country_code")
+    elsewhere = _valid_nearby(text, region)
+    if elsewhere:
+        where = " or ".join(f"{r} ({n})" for r, n in elsewhere)
+        raise InvalidPhoneNumber(
+            f"{field}: {number[:40]!r} is no number of {region} but one of {where}: write "
+            "it with + and its country code", field=field, reason="needs_country_code")
     raise _invalid(number, field)
+
+
+# Where a national number that is none of the site's country is most often from (a Hong
+# Kong or Macau mobile typed at a mainland site, and back): named in the error's message.
+_NEARBY = ("CN", "HK", "MO", "TW")
+
+
+def _valid_nearby(text: str, region: str | None) -> list[tuple[str, str]]:
+    """(region, E.164) of each neighbouring region a national number is valid in."""
+    if text.startswith("+") or region not in _NEARBY:
+        return []
+    found = [(other, _parse(text, other)) for other in _NEARBY if other != region]
+    return [(other, phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164))
+            for other, n in found if n is not None and phonenumbers.is_valid_number(n)]
 
 
 def target(value: str, region: str | None, field: str = "notify") -> str:
@@ -96,15 +128,49 @@ def customer(value: str, region: str | None) -> str:
     return phonenumbers.format_number(national, phonenumbers.PhoneNumberFormat.E164)
 
 
-def same(stored: str, number: str, region: str | None) -> bool:
+def same(stored: str, number: str, region: str | None, *, either: bool = True) -> bool:
     """Whether a stored target (written before numbers were normalised, perhaps without
-    its "+" or in national form) is the E.164 ``number``."""
-    if not looks_like(stored):
+    its "+" or in national form) may be the E.164 ``number``: either of its readings is.
+    "13312345678" at a Chinese site is +86 133 1234 5678 and, read as international, also
+    +1 331 234 5678: it is the same as both. An erasure must find the person's number
+    however it was stored (finding one more is the safe side). ``either=False``: only the
+    reading it most likely is (``reading()``), for text to join, which must not hand one
+    person's ticket to another."""
+    if stored == number:  # as stored since numbers are normalised: no parse
+        return True
+    # The same number ends in the same digits however it is written (the national
+    # significant number is the end of the E.164): only values that do are parsed.
+    if _NOT_DIGIT.sub("", stored)[-6:] != number[-6:] or not looks_like(stored):
         return False
+    return number in readings(stored, region) if either else reading(stored, region) == number
+
+
+def readings(stored: str, region: str | None) -> set[str]:
+    """Every E.164 number a stored value may be: as written with "+", else read as
+    international and, in ``region``, as national."""
+    text = stored.strip()
+    if text.startswith("+"):
+        found = [_parse(text, None)]
+    else:
+        found = [_parse("+" + text, None), _parse(text, region) if region else None]
+    return {phonenumbers.format_number(n, phonenumbers.PhoneNumberFormat.E164)
+            for n in found if n is not None and _possible(n)}
+
+
+def reading(stored: str, region: str | None) -> str | None:
+    """The one number a stored value most likely is: a number valid in ``region`` read as
+    national first (typed at the site), else as ``normalise(international=True)`` reads
+    it; None if it is none."""
+    text = stored.strip()
+    if not looks_like(text):
+        return None
+    national = None if text.startswith("+") or not region else _parse(text, region)
+    if national is not None and phonenumbers.is_valid_number(national):
+        return phonenumbers.format_number(national, phonenumbers.PhoneNumberFormat.E164)
     try:
-        return normalise(stored, region, international=True) == number
+        return normalise(text, region, international=True)
     except InvalidPhoneNumber:
-        return False
+        return None
 
 
 def _possible(n: PhoneNumber) -> bool:

@@ -3,9 +3,12 @@
 Supervisors of the site and admins only: the trail names the staff token that did each step,
 which is for the person answering a complaint, not for colleagues at the counters. Records
 come oldest first (a ticket's history reads as it happened), a page at a time: ``cursor`` is
-where the last page stopped, and stays valid while the day's trail grows (records are filed
-by stream offset). Filters scan the day; a day of a large site is some tens of thousands of
-records, read in chunks.
+where the last page stopped, ``SCORE.SEEN`` — the last record's score and how many records
+of that score were passed (records of one score, past 1,000 steps of one millisecond, are
+not split or skipped). Records are filed by stream offset but recorded in the order the
+stats consumers record them: a record recorded late (an entry claimed from a process that
+died) may land behind a cursor already handed out (docs/audit.md). Filters scan the day; a
+day of a large site is some tens of thousands of records, read in chunks.
 """
 
 from __future__ import annotations
@@ -50,32 +53,47 @@ def _limit(raw: str | None) -> int:
     return int(raw)
 
 
-def _cursor(raw: str | None) -> int | None:
+_CURSOR = re.compile(r"([0-9]{1,19})(?:\.([0-9]{1,9}))?")
+
+
+def _cursor(raw: str | None) -> tuple[int, int | None] | None:
+    """(score, records of that score passed); a bare score (as answered before) is after
+    every record of that score."""
     if raw is None or raw == "":
         return None
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19):
+    m = _CURSOR.fullmatch(raw) if raw.isascii() else None
+    if m is None:
         raise BadRequest("'cursor' is the cursor a previous page answered", field="cursor")
-    return int(raw)
+    return int(m[1]), None if m[2] is None else int(m[2])
 
 
-async def read_page(redis: Any, key: str, want: Filter, limit: int, after: int | None
-                    ) -> tuple[list[dict[str, Any]], int | None]:
-    """Up to ``limit`` records ``want`` keeps, after score ``after``; and the cursor of the
-    next page (None: the day has no more)."""
+async def read_page(redis: Any, key: str, want: Filter, limit: int,
+                    after: tuple[int, int | None] | None
+                    ) -> tuple[list[dict[str, Any]], str | None]:
+    """Up to ``limit`` records ``want`` keeps, after the cursor ``after``; and the cursor of
+    the next page (None: the day has no more). Read from (score, rows of it to pass): rows
+    of one score are in a fixed order (by member), so passing a count resumes between them."""
     out: list[dict[str, Any]] = []
-    low = "-inf" if after is None else f"({after}"
+    if after is None:
+        low, at, seen = "-inf", -1, 0
+    elif after[1] is None:
+        low, at, seen = f"({after[0]}", -1, 0
+    else:
+        at, seen = after[0], after[1]
+        low = str(at)
     while True:
-        rows = await redis.zrangebyscore(key, low, "+inf", start=0, num=CHUNK,
-                                         withscores=True)
+        rows = await redis.zrangebyscore(key, low, "+inf", start=seen if at >= 0 else 0,
+                                         num=CHUNK, withscores=True)
         for raw, sc in rows:
+            at, seen = (at, seen + 1) if int(sc) == at else (int(sc), 1)
             rec = _dec.decode(raw)
             if want(rec):
                 out.append(rec)
                 if len(out) == limit:
-                    return out, int(sc)
+                    return out, f"{at}.{seen}"
         if len(rows) < CHUNK:
             return out, None
-        low = f"({int(rows[-1][1])}"
+        low = str(at)
 
 
 async def audit_endpoint(request: Request) -> Response:
@@ -90,7 +108,7 @@ async def audit_endpoint(request: Request) -> Response:
     limit, after = _limit(q.get("limit")), _cursor(q.get("cursor"))
     recs, nxt = await read_page(c.redis, keys.prefix(site) + "audit:" + day, want, limit, after)
     body = {"site": site, "date": day, "records": [public(r) for r in recs],
-            "cursor": None if nxt is None else str(nxt)}
+            "cursor": nxt}
     return Response(msgspec.json.encode(body), media_type="application/json",
                     headers={"Cache-Control": "no-store"})
 

@@ -238,7 +238,7 @@ class Desk:
         region = self.cfg.phone_region()
         mine = [tid for tid, t in view.tickets.items()
                 if t.get("notify") and t.get("status") in OPEN_STATES
-                and phone.same(t["notify"], self.sender, region)]
+                and phone.same(t["notify"], self.sender, region, either=False)]
         if not mine:
             return None
         newest = max(mine, key=lambda tid: int(view.tickets[tid].get("issued_ms") or 0))

@@ -18,5 +18,8 @@ if floor and floor ~= '' and less(floor, minid) then minid = floor end
 local below = redis.call('XREVRANGE', P .. 'events', '(' .. minid, '-', 'COUNT', 1)[1]
 if not below then return ok({trimmed = 0}) end
 local n = redis.call('XTRIM', P .. 'events', 'MINID', minid)
+-- The mark only rises: an erasure may have set it past newer entries it deleted.
+local mark = redis.call('GET', P .. 'trimmed')
+if mark and not less(mark, below[1]) then return ok({trimmed = n, upto = mark}) end
 redis.call('SET', P .. 'trimmed', below[1])
 return ok({trimmed = n, upto = below[1]})

@@ -20,7 +20,7 @@ from queueing.errors import Forbidden, SwitchboardError, UnknownSite
 from realtime import metrics
 from realtime.auth import Principal
 from realtime.hub import booking_topics, queue_topics  # noqa: F401 - register namespaces
-from realtime.hub.entry import Entry
+from realtime.hub.entry import Entry, parse_id
 from realtime.hub.feed import SiteFeed
 from realtime.hub.outbox import Outbox
 from realtime.hub.topics import NAMESPACES, Namespace, resolve
@@ -597,7 +597,7 @@ class Hub:
                 r = await own(s.history_ttl_s * 1000, s.history_min_entries)
             else:
                 r = await self.engine.trim(key, s.history_ttl_s * 1000, s.history_min_entries)
-            if r.get("upto"):
-                feed.trimmed = r["upto"]
+            if r.get("upto"):  # the mark only rises (an erasure may have set it higher)
+                feed.trimmed = max(feed.trimmed, r["upto"], key=parse_id)
         except Exception as exc:  # a region's trim raises its own errors; keep the loop
             log.warning("trim of %s failed: %s", key, exc)

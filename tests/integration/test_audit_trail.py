@@ -11,8 +11,10 @@ import msgspec
 from redis.asyncio import Redis
 
 from queueing import keys
+from queueing.audit import Filter, score
 from queueing.engine import Actor, Engine
 from queueing.model import Channel, TicketRequest
+from realtime.audit_api import _cursor, read_page
 from realtime.stats import GROUP, StatsRecorder
 from tests.integration.conftest import Clock, Server
 
@@ -223,3 +225,24 @@ async def test_an_erasure_is_in_the_trail_without_the_number(server: Server) -> 
     # The ticket's own history is still there, the number never was.
     steps = await _audit(server, f"ticket={a['id']}", lambda rs: len(rs) == 7)
     assert "13800138000" not in str(steps) and "13900139000" not in str(steps)
+
+
+async def test_pages_split_records_of_one_score(redis: Redis) -> None:
+    """Past 999 steps in one millisecond records share a score (queueing.audit.score): a
+    page may end among them, and the next begins with the one after, none skipped or shown
+    twice (the cursor passed an exclusive score, and lost the rest of that millisecond)."""
+    key = keys.prefix("demo") + "audit:2026-12-06"
+    offsets = [f"1796500000000-{seq}" for seq in range(995, 1010)]
+    await redis.zadd(key, {msgspec.json.encode({"o": o, "k": "issued"}): score(o)
+                           for o in offsets})
+    assert len({score(o) for o in offsets}) == 5  # 995..998, then 999 for eleven
+    got, cursor = [], None
+    while True:
+        page, cursor = await read_page(redis, key, Filter(), 3, _cursor(cursor))
+        got += [r["o"] for r in page]
+        if cursor is None:
+            break
+    assert sorted(got) == sorted(offsets) and len(got) == len(offsets)
+    # A bare score (a cursor answered before) is after every record of that score.
+    rest, _ = await read_page(redis, key, Filter(), 100, _cursor(str(score(offsets[-1]))))
+    assert rest == []

@@ -6,6 +6,7 @@ holds no number."""
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -20,10 +21,12 @@ from queueing.engine import Engine
 from queueing.erase import Eraser, Request, _Retry
 from queueing.model import Channel, TicketRequest
 from queueing.personal import alias
+from queueing.store import Store
 from queueing.view import SiteView
 from realtime.stats import StatsRecorder
 from tests.integration.conftest import ADMIN, Server
-from tests.integration.test_booking_http import bserver, slot  # noqa: F401
+from tests.integration.test_booking_http import TZ, bserver, slot, today  # noqa: F401
+from tests.integration.test_booking_support import sid
 from tests.integration.test_hub import ws_url
 
 PHONE, BARE = "+8613800138000", "8613800138000"
@@ -137,7 +140,8 @@ async def test_erasing_a_number_leaves_it_nowhere(bserver: Server, redis: Redis)
     assert (erased["tickets"], erased["bookings"]) == (4, 2)
     assert (erased["sms_numbers"], erased["outbox"], erased["codes"]) == (1, 1, 2)
     assert erased["links"] == 2 and erased["retries"] == 1  # the ticket's and the booking's
-    assert erased["events"] >= 5 and out["cancelled"] == {"tickets": 0, "bookings": 0}
+    assert erased["events"] >= 5 and out["cancelled"] == {"tickets": 0, "bookings": 0,
+                                                           "at_counter": 0}
     assert len(out["reference"]) == 16 and out["aof_rewrite"] == "skipped"  # a shared Redis
 
     after = await dump(redis)
@@ -180,7 +184,8 @@ async def test_named_records_and_cancelling_open_ones(bserver: Server, redis: Re
     out = await _erase(s, {"ticket": t["id"], "booking": b["id"], "cancel_open": True,
                            "rewrite_aof": True})
     assert out["erased"]["tickets"] == 1 and out["erased"]["bookings"] == 1
-    assert out["cancelled"] == {"tickets": 1, "bookings": 1} and out["reference"] is None
+    assert out["cancelled"] == {"tickets": 1, "bookings": 1, "at_counter": 0}
+    assert out["reference"] is None
     assert out["aof_rewrite"] == "started" or out["aof_rewrite"].startswith("declined")
     after = await dump(redis)
     assert holding(after, "Li Lei") == [] and holding(after, "P-2002") == []
@@ -189,7 +194,7 @@ async def test_named_records_and_cancelling_open_ones(bserver: Server, redis: Re
     assert ticket[b"status"] == b"cancelled" and ticket[b"cancel_reason"] == b"by_staff"
     again = await _erase(s, {"ticket": t["id"], "booking": b["id"], "cancel_open": True})
     assert set(again["erased"].values()) == {0}
-    assert again["cancelled"] == {"tickets": 0, "bookings": 0}
+    assert again["cancelled"] == {"tickets": 0, "bookings": 0, "at_counter": 0}
 
 
 async def test_refused_and_bad_input_change_nothing(bserver: Server, redis: Redis) -> None:  # noqa: F811
@@ -231,16 +236,21 @@ async def test_the_scripts_run_as_scripts_too(demo: Engine, redis: Redis) -> Non
     assert await redis.hget(keys.ticket("demo", mine["id"]), "status") == b"waiting"  # type: ignore[misc]
 
 
+async def _board_then_erase(server: Server, token: str) -> Position:
+    """Where a board stood, then a ticket for PHONE taken and erased after it."""
+    async with Client(ws_url(server), token) as board:
+        await board.subscribe("board:demo")
+        snap = await board.next(5)
+    await _ticket(server, notify=PHONE)
+    await _erase(server, {"phone": PHONE})
+    return Position(snap["epoch"], snap["offset"])
+
+
 async def test_a_screen_resuming_from_before_erased_entries_resyncs(server: Server) -> None:
     """Deleted entries leave no silent hole: a board that last saw the stream before them
     gets a fresh snapshot; one that saw it after them resumes as usual."""
     token = server.token("display", site="demo")
-    async with Client(ws_url(server), token) as board:
-        await board.subscribe("board:demo")
-        snap = await board.next(5)
-    before = Position(snap["epoch"], snap["offset"])
-    await _ticket(server, notify=PHONE)
-    await _erase(server, {"phone": PHONE})
+    before = await _board_then_erase(server, token)
     async with Client(ws_url(server), token) as board:
         await board.subscribe("board:demo", since=before)
         msg = await board.next(5)
@@ -285,3 +295,106 @@ def test_the_erasure_entry_is_not_read_as_a_ticket() -> None:
     change = view.apply("erased", {"counts": {"tickets": 1}, "reference": "k1:x",
                                    "erased_ticket": "demo.abc", "erased_booking": None})
     assert change.ticket is None and not view.tickets
+
+
+async def test_a_national_number_that_is_also_one_of_another_country(demo: Engine,
+                                                                     redis: Redis) -> None:
+    """"13312345678", stored before numbers were normalised, is +86 133 1234 5678 at a
+    Chinese site and, read as international, +1 331 234 5678 (valid): erasing the Chinese
+    number finds it (it was read as the American one only, and kept)."""
+    eraser = Eraser(demo, BookingEngine(demo), "s")
+    t = (await demo.issue("demo", TicketRequest(service="internal", channel=Channel.KIOSK),
+                          ADMIN)).ticket
+    await redis.hset(keys.ticket("demo", t["id"]), mapping={  # type: ignore[misc]
+        "notify": "13312345678", "customer": "Wang Fang"})
+    out = await eraser.erase(Request("demo", "+8613312345678"), ADMIN)
+    left = await redis.hgetall(keys.ticket("demo", t["id"]))  # type: ignore[misc]
+    assert out["erased"]["tickets"] == 1, out
+    assert left[b"notify"] == b"" and left[b"customer"] == b""
+
+
+async def _checked_in(s: Server, who: dict[str, str]) -> dict[str, Any]:
+    """A kiosk booking of the lab's next half-hour slot (the lab draws blood around the
+    clock), checked in: the ticket's answer."""
+    now = datetime.now(TZ)
+    nxt = now.replace(minute=0 if now.minute < 30 else 30, second=0,
+                      microsecond=0) + timedelta(minutes=30)
+    slot_id = sid("lab1", (nxt.date() - today()).days, nxt.strftime("%H:%M"), "lab", TZ, today())
+    kiosk = s.auth("kiosk", site="demo")
+    b = (await s.client.post("/v1/sites/demo/bookings", headers=kiosk,
+                                   json={"slot": slot_id, "channel": "kiosk", **who})).json()
+    r = await s.client.post("/v1/sites/demo/check-in", json={"code": b["code"]},
+                                  headers=kiosk)
+    assert r.status_code == 201, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def test_a_checked_in_ticket_whose_customer_is_the_number(bserver: Server,  # noqa: F811
+                                                                redis: Redis) -> None:
+    """The public page books with the mobile as the customer and no other notify; the
+    check-in copies it to the ticket's customer. Erasing the number erases that ticket."""
+    tid = (await _checked_in(bserver, {"customer": PHONE}))["id"]
+    assert await redis.hget(keys.ticket("demo", tid), "customer") == PHONE.encode()  # type: ignore[misc]
+    out = await _erase(bserver, {"phone": PHONE})
+    assert out["erased"]["tickets"] == 1 and out["erased"]["bookings"] == 1, out
+    assert holding(await dump(redis), BARE) == []
+
+
+async def test_erasing_by_id_takes_the_number_s_own_keys(bserver: Server,  # noqa: F811
+                                                         redis: Redis) -> None:
+    """Named by its id, a ticket taken by text takes its number's keys with it (text to
+    join's memory of the number holds the erased ticket's id), as a booking named by id
+    does its notify's; a named ticket brings the booking it was checked in from."""
+    t = (await _text(bserver, "A", "+8613912345678"))["ticket"]
+    assert await redis.exists(keys.sms_number("demo", "+8613912345678"))
+    out = await _erase(bserver, {"ticket": t["id"]})
+    assert out["erased"]["sms_numbers"] >= 1, out
+    assert holding(await dump(redis), "8613912345678") == []
+    b = await _booking(bserver, 1, "P-3003", "+8613712345678")
+    await redis.rpush(keys.sms_outbox("demo", "+8613712345678"), b'{"text": "demo"}')  # type: ignore[misc]
+    out = await _erase(bserver, {"booking": b["id"]})
+    assert out["erased"]["bookings"] == 1 and out["erased"]["outbox"] == 1, out
+    assert holding(await dump(redis), "8613712345678") == []
+
+
+async def test_a_named_check_in_ticket_brings_its_booking(bserver: Server,  # noqa: F811
+                                                          redis: Redis) -> None:
+    t = await _checked_in(bserver, {"customer": "P-4004", "notify": "+8613612345678"})
+    out = await _erase(bserver, {"ticket": t["id"]})
+    assert out["erased"]["tickets"] == 1 and out["erased"]["bookings"] == 1, out
+    after = await dump(redis)
+    assert holding(after, "8613612345678") == [] and holding(after, "P-4004") == []
+
+
+async def test_a_trim_after_an_erasure_does_not_lower_the_mark(server: Server,
+                                                               redis: Redis) -> None:
+    """The erasure moves the trim mark past the entries it deleted; the hub's next trim
+    (of older entries) must not move it back, or a screen resuming from before the deleted
+    entries replays a history with a hole instead of resyncing."""
+    token = server.token("display", site="demo")
+    for _ in range(3):
+        await _ticket(server)
+    before = await _board_then_erase(server, token)
+    mark = await redis.get(keys.prefix("demo") + "trimmed")
+    after = len(await redis.xrange(keys.events("demo"), "(" + before.offset, "+"))
+    trim = await Engine(Store(redis)).trim("demo", 0, after + 1)
+    assert trim["trimmed"] >= 1 and trim["upto"] == mark.decode()
+    assert await redis.get(keys.prefix("demo") + "trimmed") == mark
+    async with Client(ws_url(server), token) as board:
+        await board.subscribe("board:demo", since=before)
+        msg = await board.next(5)
+        assert msg["op"] == "snapshot" and msg["resync"] is True
+
+
+async def test_cancel_open_leaves_a_called_ticket_to_its_counter(server: Server,
+                                                                 redis: Redis) -> None:
+    called = await _ticket(server, notify=PHONE)
+    waiting = await _ticket(server, notify=PHONE)
+    r = await server.client.post("/v1/sites/demo/counters/1/call-next",
+                                 headers=server.auth("agent", site="demo", counter="1"))
+    assert r.status_code == 200 and r.json()["id"] == called["id"], r.text
+    out = await _erase(server, {"phone": PHONE, "cancel_open": True})
+    assert out["cancelled"] == {"tickets": 1, "bookings": 0, "at_counter": 1}, out
+    status = {t["id"]: await redis.hget(keys.ticket("demo", t["id"]), "status")  # type: ignore[misc]
+              for t in (waiting, called)}
+    assert status == {waiting["id"]: b"cancelled", called["id"]: b"called"}

@@ -19,10 +19,21 @@ def test_any_spelling_of_the_number_is_theirs() -> None:
     assert spellings("+447700900123") == ("+447700900123", "447700900123", "07700900123")
 
 
+def test_a_national_number_that_is_also_one_of_another_country_is_theirs() -> None:
+    """"13312345678" stored before numbers were normalised is +86 133 1234 5678 at a
+    Chinese site, and read as international also +1 331 234 5678 (valid): theirs."""
+    p = Person("+8613312345678", region="CN")
+    assert p.number("13312345678") and p.ticket({"id": "s.t9", "notify": "13312345678"})
+    assert p.booking({"id": "s.b9", "customer": "13312345678", "notify": ""})
+
+
 def test_tickets_and_bookings_by_number_or_named() -> None:
     p = Person(PHONE, frozenset({"s.t1"}), frozenset({"s.b1"}))
     assert p.ticket({"id": "s.t2", "notify": "8613800138000"})
-    assert not p.ticket({"id": "s.t2", "notify": "+8613800138001", "customer": PHONE})
+    # A check-in copies the booking's customer, which may be the number: theirs too.
+    assert p.ticket({"id": "s.t2", "notify": "+8613800138001", "customer": PHONE})
+    assert p.ticket({"id": "s.t2", "notify": "", "customer": "8613800138000"})
+    assert not p.ticket({"id": "s.t2", "notify": "+8613800138001", "customer": "Wang Fang"})
     assert p.ticket({"id": "s.t1", "notify": "https://push.example/x"})  # named: anything
     assert not p.ticket({"id": "s.t1", "notify": "", "customer": ""})  # nothing left
     assert p.booking({"id": "s.b2", "customer": PHONE, "notify": ""})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 import msgspec
 import pytest
 
@@ -31,7 +33,8 @@ def test_a_national_number_is_read_in_the_site_s_country() -> None:
     """The same digits are two phones at two sites: the region is what makes it one."""
     assert phone.normalise("020 7946 0018", "GB") == "+442079460018"
     assert phone.normalise("010 6552 9988", "CN") == "+861065529988"
-    assert phone.normalise("13800138000", "CN") != phone.normalise("13800138000", "US")
+    assert phone.normalise("13312345678", "CN") == "+8613312345678"
+    assert phone.normalise("13312345678", "US") == "+13312345678"
 
 
 @pytest.mark.parametrize(("written", "region"), [
@@ -63,7 +66,10 @@ def test_a_gateway_s_number_is_international_without_its_plus() -> None:
     assert phone.normalise("447911123456", "CN", international=True) == "+447911123456"
     assert phone.normalise("8613800138000", None, international=True) == CN_MOBILE
     assert phone.normalise("13800138000", "CN", international=True) == CN_MOBILE
-    assert phone.normalise("07700 900123", "GB", international=True) == "+447700900123"
+    # A national number must be a real one, even from a gateway: the UK's drama range
+    # (07700 900xxx) is possible, not valid; written international it passes.
+    assert phone.normalise("+447700900123", "GB", international=True) == "+447700900123"
+    assert phone.normalise("447700900123", "GB", international=True) == "+447700900123"
 
 
 def test_a_notify_target_that_is_no_number_is_kept() -> None:
@@ -97,6 +103,57 @@ def test_numbers_stored_before_still_match() -> None:
     assert not phone.same("13800138001", CN_MOBILE, "CN")
     assert not phone.same("https://push.example.com/x", CN_MOBILE, "CN")
     assert not phone.same("12", CN_MOBILE, "CN")
+
+
+def test_a_stored_national_number_matches_by_either_reading() -> None:
+    """"13312345678" is +86 133 1234 5678 at a Chinese site and, read as international,
+    +1 331 234 5678 (Illinois, valid): an erasure finds it by either; text to join reads
+    the one it most likely is (the site's national number)."""
+    assert phone.same("13312345678", "+8613312345678", "CN")
+    assert phone.same("13312345678", "+13312345678", "CN")
+    assert phone.same("13312345678", "+8613312345678", "CN", either=False)
+    assert not phone.same("13312345678", "+13312345678", "CN", either=False)
+    assert phone.reading("13312345678", "CN") == "+8613312345678"
+    assert phone.reading("8613312345678", "CN") == "+8613312345678"
+    assert phone.reading("+13312345678", "CN") == "+13312345678"
+    assert phone.reading("Wang Fang", "CN") is None
+
+
+def test_random_chinese_mobiles_stored_in_national_form_match() -> None:
+    """Every CN mobile stored nationally matches its E.164 however the international
+    reading falls (about half are numbers of +1 too)."""
+    rng = random.Random(8)
+    prefixes = ("130", "133", "135", "138", "139", "150", "153", "158", "166", "177", "180",
+                "186", "189", "199")
+    both = 0
+    for _ in range(400):
+        national = rng.choice(prefixes) + f"{rng.randrange(10 ** 8):08d}"
+        e164 = "+86" + national
+        assert phone.normalise(national, "CN") == e164, national
+        assert phone.same(national, e164, "CN"), national
+        assert phone.same(national, e164, "CN", either=False), national
+        both += phone.same(national, "+" + national, "CN")
+    assert both > 50  # the case the erasure missed is common, not contrived
+
+
+@pytest.mark.parametrize(("typed", "reason", "hint"), [
+    ("91234567", "needs_country_code", "+85291234567"),  # a Hong Kong mobile
+    ("66123456", "needs_country_code", "+85366123456"),  # Macau's, or Hong Kong's
+    ("1380013800", "invalid_phone_number", None),  # a digit short
+    ("12345678901", "invalid_phone_number", None),
+])
+def test_a_national_number_must_be_a_real_one(typed: str, reason: str, hint: str | None
+                                              ) -> None:
+    """At a Chinese site, national input that is no real number is refused (it was taken
+    as a "possible" +86 number); written with + or 00, a possible number still passes
+    (libphonenumber's tables lag new ranges)."""
+    with pytest.raises(InvalidPhoneNumber) as err:
+        phone.normalise(typed, "CN")
+    assert err.value.details["reason"] == reason
+    if hint:
+        assert hint in str(err.value)
+    assert phone.normalise("+447700900123", "CN") == "+447700900123"
+    assert phone.normalise("0044 7700 900123", "CN") == "+447700900123"
 
 
 @pytest.mark.parametrize(("zone", "country"), [
