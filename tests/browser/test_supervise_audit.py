@@ -1,17 +1,21 @@
 """'Ticket history' on the floor overview (/supervise/{site}): a supervisor types the number
-from a patient's slip and reads every step of that ticket today, in plain words, in English
-and Chinese, on a desk screen and a 320 px phone; and the words as JS units."""
+from a patient's slip and reads every step of that ticket today (or on a day picked), in
+plain words, in English and Chinese, on a desk screen and a 320 px phone; and the words as
+JS units."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+from redis import Redis
 
+from queueing import keys
 from tests.browser.conftest import DemoServer, wait_js
 
 pytestmark = pytest.mark.browser
@@ -63,7 +67,8 @@ def test_a_tickets_history_in_plain_words(browser: Any, demo_server: DemoServer)
     t = _story(demo_server)
     with _overview(browser, demo_server, "en", 1440) as page:
         assert page.locator("#au-title").inner_text().lower() == "ticket history"
-        assert page.get_by_label("Ticket number (today)").count() == 1
+        assert page.get_by_label("Ticket number").count() == 1
+        assert page.get_by_label("Day", exact=True).get_attribute("type") == "date"
         assert page.locator("form[role=search]").count() == 1
         _look_up(page, t["number"])
         steps = page.locator("#au-list li")
@@ -87,6 +92,34 @@ def test_a_tickets_history_in_plain_words(browser: Any, demo_server: DemoServer)
         assert steps.count() == 0
 
 
+def test_another_days_history(browser: Any, demo_server: DemoServer) -> None:
+    """A complaint comes the day after: the supervisor picks the day. The story is copied
+    to the trail of three days ago in the demo's Redis (the trail is one key a day)."""
+    t = _story(demo_server)
+    sup = {"Authorization": f"Bearer {demo_server.token('supervisor', site='demo')}"}
+    today = httpx.get(f"{demo_server.base}/v1/sites/demo/audit", headers=sup,
+                      timeout=10).json()["date"]
+    day = (dt.date.fromisoformat(today) - dt.timedelta(days=3)).isoformat()
+    with Redis(unix_socket_path=str(demo_server.data_dir / "redis.sock")) as r:
+        r.copy(keys.prefix("demo") + "audit:" + today, keys.prefix("demo") + "audit:" + day,
+               replace=True)
+    named = dt.date.fromisoformat(day).strftime("%a %-d %b")
+    with _overview(browser, demo_server, "en", 1440) as page:
+        assert page.locator("#au-day").get_attribute("max") == today
+        page.locator("#au-day").fill(day)
+        _look_up(page, t["number"])
+        status = page.locator("#au-status", has_text=f"{t['number']} on {named}: 6 steps.")
+        status.wait_for(timeout=WAIT_MS)
+        before = dt.date.fromisoformat(day) - dt.timedelta(days=1)
+        page.locator("#au-day").fill(before.isoformat())
+        page.locator("#audit button[type=submit]").click()
+        page.locator("#au-status", has_text="Nothing recorded on").wait_for(timeout=WAIT_MS)
+        assert page.locator("#au-list li").count() == 0
+        page.locator("#au-day").fill("")  # empty: today
+        _look_up(page, t["number"])
+        assert page.locator("#au-status").inner_text() == f"{t['number']}: 6 steps."
+
+
 def test_the_history_fits_a_phone(browser: Any, demo_server: DemoServer) -> None:
     t = _story(demo_server)
     with _overview(browser, demo_server, "zh", 320) as page:
@@ -97,7 +130,8 @@ def test_the_history_fits_a_phone(browser: Any, demo_server: DemoServer) -> None
             page.wait_for_timeout(150)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= 320, (text, width)
-            for sel in ("#au-list li >> nth=2", "#audit button[type=submit]", "#au-number"):
+            for sel in ("#au-list li >> nth=2", "#audit button[type=submit]", "#au-number",
+                        "#au-day"):
                 box = page.locator(sel).bounding_box()
                 assert box is not None and box["x"] + box["width"] <= 320, (text, sel)
 

@@ -1,18 +1,23 @@
 // "Ticket history" on the floor overview: a patient says "I was A023 and was never called";
-// the supervisor types the number and reads every step of that ticket today, in plain words,
-// with the time, the counter, the staff token that did it and through what (GET
-// /v1/sites/{site}/audit?number=…, docs/audit.md). Read-only, like the rest of the page.
+// the supervisor types the number and reads every step of that ticket today (or on a day they
+// pick: a complaint often comes the day after), in plain words, with the time, the counter,
+// the staff token that did it and through what (GET /v1/sites/{site}/audit?number=…&date=…,
+// docs/audit.md). Read-only, like the rest of the page.
+import { localDay } from './booking-rules.js';
 import { formatTime, nameIn } from './i18n.js';
 import { api, h, layeredTranslator, setText } from './ui.js';
 
 export const STRINGS = {
   en: {
     au_title: 'Ticket history',
-    au_label: 'Ticket number (today)',
+    au_label: 'Ticket number',
+    au_day: 'Day',
     au_show: 'Show',
-    au_hint: 'Every step of a ticket taken today: when, where, who and how.',
+    au_hint: 'Every step of a ticket taken today, or on the day you pick: when, where, who and how. Kept 31 days unless set otherwise.',
     au_empty: 'Type the number on the ticket, e.g. A023.',
     au_none: 'Nothing recorded today for {number}.',
+    au_none_on: 'Nothing recorded on {day} for {number}.',
+    au_found_on: '{number} on {day}: {n} steps.',
     au_failed: 'The history could not be loaded ({code}).',
     au_loading: 'Loading…',
     au_found: '{number}: {n} steps.',
@@ -45,11 +50,14 @@ export const STRINGS = {
   },
   zh: {
     au_title: '号票记录',
-    au_label: '号票号码（今日）',
+    au_label: '号票号码',
+    au_day: '日期',
     au_show: '查看',
-    au_hint: '今天所取号票的每一步：何时、在哪里、谁、通过什么操作。',
+    au_hint: '今天（或所选日期）所取号票的每一步：何时、在哪里、谁、通过什么操作。默认保留 31 天。',
     au_empty: '请输入号票上的号码，例如 A023。',
     au_none: '今天没有 {number} 的记录。',
+    au_none_on: '{day}没有 {number} 的记录。',
+    au_found_on: '{number}（{day}）：共 {n} 步。',
     au_failed: '记录无法加载（{code}）。',
     au_loading: '正在加载…',
     au_found: '{number}：共 {n} 步。',
@@ -116,14 +124,24 @@ export function mountAudit(env) {
     service: (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id ?? '', lang()),
     counter: (id) => nameIn(site.counters.find((c) => c.id === id)?.name ?? id, lang()),
   };
-  let state = { number: '', records: null, error: null, loading: false };
+  let state = { number: '', day: null, records: null, error: null, loading: false };
+  const today = () => localDay(Date.now(), site.timezone);
+  // "Thu 3 Dec" / "12月3日 周四": a local day (YYYY-MM-DD) as such, whatever the zone.
+  const dayName = (day) => new Intl.DateTimeFormat(lang() === 'zh' ? 'zh-CN' : 'en-GB',
+    { weekday: 'short', day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(`${day}T12:00:00Z`));
 
   const title = h('h2', { id: 'au-title', class: 's-section-title' });
   const hint = h('p', { id: 'au-hint', class: 'muted s-note' });
   const label = h('label', { for: 'au-number' });
   const input = h('input', { id: 'au-number', class: 'au-input', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', maxlength: '40', 'aria-describedby': 'au-hint' });
+  const dayLabel = h('label', { for: 'au-day' });
+  // Empty: today (and still today after midnight on a page left open).
+  const dayInput = h('input', { id: 'au-day', class: 'au-day', type: 'date' });
   const button = h('button', { type: 'submit', class: 'btn btn-primary' });
-  const form = h('form', { class: 'au-form', role: 'search', 'aria-labelledby': 'au-title' }, label, h('div', { class: 'au-row' }, input, button));
+  const form = h('form', { class: 'au-form', role: 'search', 'aria-labelledby': 'au-title' },
+    h('div', { class: 'au-field au-field-number' }, label, input),
+    h('div', { class: 'au-field' }, dayLabel, dayInput),
+    h('div', { class: 'au-field au-go' }, button));
   const status = h('p', { id: 'au-status', class: 'au-status', role: 'status', 'aria-live': 'polite' });
   const list = h('ol', { id: 'au-list', class: 'au-list', 'aria-labelledby': 'au-title' });
   root.replaceChildren(title, hint, form, status, list);
@@ -134,13 +152,17 @@ export function mountAudit(env) {
     setText(title, t('au_title'));
     setText(hint, t('au_hint'));
     setText(label, t('au_label'));
+    setText(dayLabel, t('au_day'));
     setText(button, t('au_show'));
+    const now = today();
+    if (dayInput.max !== now) dayInput.max = now;
     const recs = state.records;
+    const on = state.day && state.day !== now ? { day: dayName(state.day) } : null;
     let msg = '';
     if (state.loading) msg = t('au_loading');
     else if (state.error) msg = t('au_failed', { code: state.error });
-    else if (recs && !recs.length) msg = t('au_none', { number: state.number });
-    else if (recs) msg = t('au_found', { number: state.number, n: recs.length });
+    else if (recs && !recs.length) msg = on ? t('au_none_on', { ...on, number: state.number }) : t('au_none', { number: state.number });
+    else if (recs) msg = t(on ? 'au_found_on' : 'au_found', { ...on, number: state.number, n: recs.length });
     setText(status, msg);
     status.classList.toggle('au-error', Boolean(state.error));
     list.replaceChildren(...(recs ?? []).map((r) => {
@@ -152,9 +174,11 @@ export function mountAudit(env) {
     }));
   }
 
-  async function lookup(raw) {
+  /** `day`: YYYY-MM-DD, or empty for the site's today. */
+  async function lookup(raw, day = '') {
     const number = String(raw ?? '').trim().toUpperCase();
-    state = { number, records: null, error: null, loading: Boolean(number) };
+    const date = day || today();
+    state = { number, day: date, records: null, error: null, loading: Boolean(number) };
     if (!number) {
       paint();
       setText(status, tr()('au_empty'));
@@ -164,25 +188,25 @@ export function mountAudit(env) {
     const out = [];
     let cursor = null;
     do {
-      const q = new URLSearchParams({ number, limit: '1000' });
+      const q = new URLSearchParams({ number, date, limit: '1000' });
       if (cursor) q.set('cursor', cursor);
       const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/audit?${q}`);
+      if (state.number !== number || state.day !== date) return; // another lookup started meanwhile
       if (!r.ok) {
-        state = { number, records: null, error: r.data?.code ?? r.status, loading: false };
+        state = { number, day: date, records: null, error: r.data?.code ?? r.status, loading: false };
         paint();
         return;
       }
       out.push(...r.data.records);
       cursor = r.data.cursor;
     } while (cursor);
-    if (state.number !== number) return; // another lookup started meanwhile
-    state = { number, records: out, error: null, loading: false };
+    state = { number, day: date, records: out, error: null, loading: false };
     paint();
   }
 
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
-    lookup(input.value);
+    lookup(input.value, dayInput.value);
   });
   paint();
   return { paint, lookup, get records() { return state.records; } };
