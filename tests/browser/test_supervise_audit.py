@@ -106,6 +106,7 @@ def test_another_days_history(browser: Any, demo_server: DemoServer) -> None:
     named = dt.date.fromisoformat(day).strftime("%a %-d %b")
     with _overview(browser, demo_server, "en", 1440) as page:
         assert page.locator("#au-day").get_attribute("max") == today
+        assert page.locator("#au-day").input_value() == today
         page.locator("#au-day").fill(day)
         _look_up(page, t["number"])
         status = page.locator("#au-status", has_text=f"{t['number']} on {named}: 6 steps.")

@@ -135,7 +135,7 @@ export function mountAudit(env) {
   const label = h('label', { for: 'au-number' });
   const input = h('input', { id: 'au-number', class: 'au-input', type: 'text', autocomplete: 'off', spellcheck: 'false', autocapitalize: 'characters', maxlength: '40', 'aria-describedby': 'au-hint' });
   const dayLabel = h('label', { for: 'au-day' });
-  // Empty: today (and still today after midnight on a page left open).
+  // Empty: today.
   const dayInput = h('input', { id: 'au-day', class: 'au-day', type: 'date' });
   const button = h('button', { type: 'submit', class: 'btn btn-primary' });
   const form = h('form', { class: 'au-form', role: 'search', 'aria-labelledby': 'au-title' },
@@ -155,7 +155,11 @@ export function mountAudit(env) {
     setText(dayLabel, t('au_day'));
     setText(button, t('au_show'));
     const now = today();
-    if (dayInput.max !== now) dayInput.max = now;
+    if (dayInput.max !== now) {
+      // Shows today's date until another is picked (and moves on at midnight if untouched).
+      if (!dayInput.value || dayInput.value === dayInput.max) dayInput.value = now;
+      dayInput.max = now;
+    }
     const recs = state.records;
     const on = state.day && state.day !== now ? { day: dayName(state.day) } : null;
     let msg = '';
