@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 import msgspec
 
+from dispatch import checkpoint, keys, transitions
 from dispatch import gps as gpsrules
-from dispatch import keys, transitions
 from dispatch.errors import (
     BadRequest,
     Conflict,
@@ -264,6 +264,23 @@ class DispatchEngine:
         t = decode_hash(raw)
         stops = _stops(route)
         return {**tech_view(t), "route": stops}
+
+    async def remove_tech(self, tech_id: str, actor: Actor) -> dict[str, Any]:
+        """Remove a technician who left (lua/tech_remove.lua): refused (``technician_busy``,
+        ``details.jobs``) while a job is assigned to it or under way; jobs only offered to
+        it are taken back. Its device actions' kept answers go with it."""
+        region = _region_of(tech_id, UnknownTechnician)
+        r = await self.store.run("tech_remove", region, self.clock(), actor.subject,
+                                 actor.via, tech_id)
+        withdrawn = sorted(r.get("withdrawn") or [])  # Lua writes an empty list as {}
+        actions = 0
+        async for key in self.redis.scan_iter(match=f"{keys.prefix(region)}act:{tech_id}:*",
+                                              count=1000):
+            actions += await self.redis.delete(key)
+        if withdrawn:
+            await self._nudge(region, "tech_removed")
+        return {"technician": tech_id, "removed": True, "withdrawn": withdrawn,
+                "fixes": r["fixes"], "actions": actions}
 
     # -- organisations ---------------------------------------------------------------------
 
@@ -521,23 +538,9 @@ class DispatchEngine:
 
     async def kpis(self, region: str, fold: bool = False) -> Kpis:
         """The region's KPIs: the stored checkpoint plus every event after it (and, with
-        ``fold``, the checkpoint moved up to now)."""
+        ``fold``, the checkpoint moved up to now, by compare-and-set: dispatch/checkpoint.py)."""
         await self.config(region)
-        key = keys.prefix(region) + "kpi"
-        raw = await self.redis.get(key)
-        k = Kpis.from_builtins(msgspec.json.decode(raw)) if raw else Kpis()
-        stream = keys.events(region)
-        while True:
-            rows = await self.redis.xrange(stream, "(" + k.offset, "+", count=5000)
-            for eid, f in rows:
-                k.apply(f[b"t"].decode(), int(f[b"ts"]), msgspec.json.decode(f[b"d"]),
-                        eid.decode())
-            if len(rows) < 5000:
-                break
-        if fold:
-            await self.redis.set(key, msgspec.json.encode(k.to_builtins()))
-        return k
-
+        return await checkpoint.fold(self.store, region, write=fold)
 
 def _validate_region(cfg: RegionConfig) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError

@@ -9,9 +9,12 @@ are scanned (they live a week after they end). Each job is changed by its own sc
 carry the customer's jobs or number are deleted, the trim mark moved past them, and one
 ``erased`` entry records what was done, with a keyed reference, never the number
 (queueing/lua/erase_events.lua, reused). A technician is named by id: its GPS history goes
-(lua/erase_tech.lua) with the stream entries that hold its positions. The KPIs are folded
-into their checkpoint first, so deleting entries changes no KPI. docs/privacy.md says what
-is kept where.
+(lua/erase_tech.lua) with the stream entries that hold its positions; with ``profile`` the
+technician itself goes (lua/tech_remove.lua, as ``DispatchEngine.remove_tech``: refused
+while it has work) with every entry holding its hash. The KPIs are folded into their
+checkpoint (compare-and-set, dispatch/checkpoint.py) after the entries to delete are found
+and before they are deleted, so deleting them changes no KPI. docs/privacy.md says what is
+kept where.
 """
 
 from __future__ import annotations
@@ -23,11 +26,10 @@ from typing import Any
 
 import msgspec
 from redis.asyncio import Redis
-from redis.exceptions import WatchError
 
-from dispatch import keys
+from dispatch import checkpoint, keys
 from dispatch.engine import Actor, DispatchEngine, _region_of
-from dispatch.errors import Conflict, UnknownJob, UnknownTechnician
+from dispatch.errors import BadRequest, Conflict, UnknownJob, UnknownTechnician
 from dispatch.model import COMMITTED, TERMINAL
 from dispatch.personal import (
     COARSE_PLACES,
@@ -65,13 +67,15 @@ def library(redis: Redis, mode: str = "auto") -> Library:
 
 @dataclass(frozen=True, slots=True)
 class Request:
-    """Who to erase in ``region``: a phone number (as given), a job, a technician."""
+    """Who to erase in ``region``: a phone number (as given), a job, a technician (its
+    location history; with ``profile`` the technician itself, one who left)."""
 
     region: str
     phone: str | None = None
     job: str | None = None
     technician: str | None = None
     cancel_open: bool = False  # cancel the customer's open jobs not yet under way
+    profile: bool = False
 
 
 class RegionEraser:
@@ -96,9 +100,11 @@ class RegionEraser:
         ref = reference(self.secret, f"region:{region}", number) if number else None
         await self._check(req)
         named = Customer(number, frozenset({req.job} if req.job else ()), country, ref)
-        found = await self._find(region, named)
         done = {"jobs": 0, "open_kept": 0, "actions": 0, "replies": 0, "fixes": 0,
-                "positions": 0}
+                "positions": 0, "profile": 0}
+        if req.profile:  # first: refused (technician_busy) before anything changed
+            done.update(await self._remove(req.technician or "", actor))
+        found = await self._find(region, named)
         cancelled, still_open = 0, set()
         for jid in sorted(found.jobs):
             if req.cancel_open and await self._cancel(jid, actor):
@@ -110,16 +116,16 @@ class RegionEraser:
                 still_open.add(jid)
         found = replace(found, open=frozenset(still_open))
         if found.jobs:
-            done["actions"] = await self._actions(region, found)
+            done["actions"] += await self._actions(region, found)
             done["replies"] = 0 if self.replies is None else await self.replies(
                 region, lambda body: _redacted(found, body))
-        if req.technician is not None:
+        if req.technician is not None and not req.profile:
             t = await self.store.run("erase_tech", region, self.engine.clock(), actor.subject,
                                      actor.via, req.technician)
             done["fixes"], done["positions"] = t["fixes"], t["position"]
         audit = {"counts": done, "cancelled": cancelled, "reference": ref,
                  "erased_job": req.job, "erased_technician": req.technician}
-        done["events"] = await self._events(region, found, req.technician, audit, actor)
+        done["events"] = await self._events(region, found, req, audit, actor)
         if done["positions"]:
             await self._forget_position(region, req.technician or "")
         return {"region": region, "erased": done, "cancelled": cancelled, "reference": ref}
@@ -127,14 +133,17 @@ class RegionEraser:
     # -- finding ----------------------------------------------------------------------------
 
     async def _check(self, req: Request) -> None:
-        """The job and the technician named must be the region's."""
+        """The job and the technician named must be the region's. A technician's profile
+        may be erased after it was removed (what the stream still holds of it)."""
         p = keys.prefix(req.region)
         if req.job is not None and (_region_of(req.job, UnknownJob) != req.region
                                     or not await self.redis.exists(p + "job:" + req.job)):
             raise UnknownJob(f"no job {req.job} in region {req.region}")
+        if req.profile and req.technician is None:
+            raise BadRequest("profile erases a technician: name it", field="technician")
         if req.technician is not None and (
                 _region_of(req.technician, UnknownTechnician) != req.region
-                or not await self.redis.exists(p + "tech:" + req.technician)):
+                or not (req.profile or await self.redis.exists(p + "tech:" + req.technician))):
             raise UnknownTechnician(f"no technician {req.technician} in region {req.region}")
 
     async def _find(self, region: str, named: Customer) -> Customer:
@@ -189,6 +198,15 @@ class RegionEraser:
                 n += bool(await self.redis.set(key, value, keepttl=True, xx=True))
         return n
 
+    async def _remove(self, tech: str, actor: Actor) -> dict[str, int]:
+        """The technician itself (one who left), unless it is gone already."""
+        try:
+            r = await self.engine.remove_tech(tech, actor)
+        except UnknownTechnician:
+            return {}
+        return {"profile": 1, "fixes": r["fixes"], "actions": r["actions"],
+                "positions": 1}
+
     async def _cancel(self, jid: str, actor: Actor) -> bool:
         """Cancel an open job not yet under way; one en route or on site is left to its
         technician (as a ticket being served is left to its counter), an ended one as it is."""
@@ -201,22 +219,28 @@ class RegionEraser:
         except (Conflict, UnknownJob):
             return False
 
-    async def _events(self, region: str, found: Customer, tech: str | None,
+    async def _events(self, region: str, found: Customer, req: Request,
                       audit: dict[str, Any], actor: Actor) -> int:
-        """Fold the KPIs, delete the region's entries that carry the customer's data or
-        the technician's positions, then append the ``erased`` entry."""
-        await self.engine.kpis(region, fold=True)  # what is deleted stays counted
+        """Find the region's entries that carry the customer's data or the technician's
+        positions (or profile), fold the KPIs over them, delete them, then append the
+        ``erased`` entry."""
+        tech = req.technician
         stream, start, doomed = keys.events(region), "-", []
         while True:
             rows = await self.redis.xrange(stream, start, "+", count=BATCH)
             for eid, f in rows:
                 etype, data = f[b"t"].decode(), msgspec.json.decode(f.get(b"d", b"{}"))
                 if ((found.phone or found.jobs) and found.entry(data, f.get(b"d", b""))) or (
-                        tech is not None and technician_location(etype, data, tech)):
+                        tech is not None and technician_location(etype, data, tech,
+                                                                 req.profile)):
                     doomed.append(eid.decode())
             if len(rows) < BATCH:
                 break
             start = "(" + rows[-1][0].decode()
+        # What is deleted stays counted: the fold reads the stream after the search, so
+        # its checkpoint is past every entry found, and it is written only over the
+        # checkpoint it started from (a worker's older fold cannot replace it after).
+        await self.engine.kpis(region, fold=True)
         gone = 0
         for i in range(0, len(doomed), BATCH):
             gone += (await self._run_events(region, actor, "", doomed[i:i + BATCH]))["events"]
@@ -226,23 +250,11 @@ class RegionEraser:
 
     async def _forget_position(self, region: str, tech: str) -> None:
         """An offline technician's last position in the KPI checkpoint (where empty driving
-        is measured from) goes with the rest of its position."""
-        key = keys.prefix(region) + "kpi"
-        async with self.redis.pipeline(transaction=True) as pipe:
-            while True:
-                try:
-                    await pipe.watch(key)  # a worker folding meanwhile: read again
-                    raw = await pipe.get(key)
-                    k = msgspec.json.decode(raw) if raw else {}
-                    if tech not in (k.get("tech_pos") or {}):
-                        return
-                    del k["tech_pos"][tech]
-                    pipe.multi()  # type: ignore[no-untyped-call]
-                    pipe.set(key, msgspec.json.encode(k))
-                    await pipe.execute()
-                    return
-                except WatchError:
-                    continue
+        is measured from) goes with the rest of its position (compare-and-set: a worker's
+        fold meanwhile started from the checkpoint that held it is refused)."""
+        def forget(state: dict[str, Any]) -> bool:
+            return (state.get("tech_pos") or {}).pop(tech, None) is not None
+        await checkpoint.change(self.engine.store, region, forget)
 
     async def _run_events(self, region: str, actor: Actor, audit: str, ids: list[str]
                           ) -> dict[str, Any]:

@@ -19,6 +19,7 @@ code is listed in docs/protocol.md (a test keeps that true).
         │   ├── OfferClosed     (409, offer_closed)      answered an offer that is not open to you
         │   ├── ActionMismatch  (409, action_mismatch)   an action id reused for another action
         │   ├── StaleToken      (409, stale_token)       a plan from a worker whose lock was lost
+        │   ├── TechnicianBusy  (409, technician_busy)   removing a technician with work
         │   └── RegionBusy      (409, region_busy, temporary)  another worker holds the region
         ├── FixRejected         (422, fix_rejected)      a GPS fix that is not applied
         │   ├── FixFromFuture   (422, gps_future)
@@ -107,6 +108,12 @@ class StaleToken(Conflict):
     lock while it computed, and its result is refused."""
 
     code = "stale_token"
+
+
+class TechnicianBusy(Conflict):
+    """A technician cannot be removed while a job is assigned to it or under way."""
+
+    code = "technician_busy"
 
 
 class RegionBusy(Conflict):

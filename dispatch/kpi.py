@@ -184,6 +184,13 @@ class Kpis:
         t = d["tech"]
         self._set_status(t["id"], t["status"], int(d.get("at") or ts))
 
+    def _on_tech_removed(self, ts: int, d: dict[str, Any]) -> None:
+        """A technician who left: its time on shift ends, its last position goes."""
+        tid = d["tech"]["id"]
+        self._set_status(tid, "offline", ts)
+        self.tech_status.pop(tid, None)
+        self.tech_pos.pop(tid, None)
+
     def _on_gps(self, ts: int, d: dict[str, Any]) -> None:
         tid = d["i"]
         prev = self.tech_pos.get(tid)

@@ -10,7 +10,8 @@ and, for the legacy international form without "+", by the queue side's rule
 are parsed.
 
 A technician's location history is personal data too: ``gps`` entries of the region's
-stream, and ``tech_updated`` entries, which carry the technician's hash with its position.
+stream, and ``tech_updated`` entries, which carry the technician's hash with its position
+(and its profile: name, home base, skills, shift — erased with the technician itself).
 """
 
 from __future__ import annotations
@@ -110,14 +111,16 @@ def redacted_copy(j: dict[str, Any], empty: str | None = "") -> dict[str, Any]:
     return out
 
 
-def technician_location(etype: str, data: dict[str, Any], tech: str) -> bool:
+def technician_location(etype: str, data: dict[str, Any], tech: str, profile: bool = False
+                        ) -> bool:
     """A stream entry that holds where technician ``tech`` was: its GPS fix, or its hash
-    as put while it had one (``fix_ms``; before any, its position is its home base)."""
+    as put while it had one (``fix_ms``; before any, its position is its home base). With
+    ``profile``, every entry with its hash (name, home base, skills, shift) too."""
     if etype == "gps":
         return data.get("i") == tech
     t = data.get("tech")
     return (etype == "tech_updated" and isinstance(t, dict) and t.get("id") == tech
-            and bool(t.get("fix_ms")))
+            and (profile or bool(t.get("fix_ms"))))
 
 
 def _strings(value: Any) -> list[str]:

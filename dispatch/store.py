@@ -22,7 +22,8 @@ from queueing.luafn import Library
 _decode = msgspec.json.Decoder().decode
 
 SCRIPTS = ("put_region", "put_tech", "put_org", "job_create", "job_cancel", "job_retry",
-           "action", "gps", "geofence", "plan", "offer_expire", "lock", "trim", "snapshot")
+           "action", "gps", "geofence", "plan", "offer_expire", "lock", "trim", "snapshot",
+           "kpi_put", "tech_remove")
 
 
 def prelude() -> str:
@@ -58,6 +59,7 @@ class Store:
             cls = error_for(code)
             if cls is DispatchFailure:
                 raise DispatchFailure(f"{code}: {message}")
-            raise cls(message)
+            # A script may add the error's details as JSON.
+            raise cls(message, **(_decode(reply[3]) if len(reply) > 3 else {}))
         result: dict[str, Any] = _decode(reply[1])
         return result

@@ -10,7 +10,8 @@
   (``_job_id=f"offer:{job}:{n}"``);
 - ``dispatch_sweep`` every 10 s: regions due a periodic recompute, work left queued (a
   trigger that raced a finishing recompute), open offers past their deadline (a lost timer),
-  the KPI checkpoint, and trimming the region streams (never past the checkpoint).
+  the KPI checkpoint (compare-and-set: dispatch/checkpoint.py), and trimming the region
+  streams (never past the checkpoint).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from arq.connections import ArqRedis
 
 from dispatch import keys
 from dispatch.engine import DispatchEngine
+from dispatch.errors import RegionBusy
 from dispatch.recompute import WHOLE, Recomputer
 from dispatch.store import Store
 
@@ -104,7 +106,11 @@ async def sweep(svc: Services) -> dict[str, int]:
         if await svc.recomputer.has_work(region):
             await eng.enqueuer.recompute(region, "sweep")
             out["recomputes"] += 1
-        k = await eng.kpis(region, fold=True)
+        try:
+            k = await eng.kpis(region, fold=True)
+        except RegionBusy:  # other folds kept winning: theirs stands, trim next round
+            log.warning("sweep: the KPI checkpoint of %s kept changing", region)
+            continue
         await eng.trim(region, svc.history_ttl_s * 1000, svc.history_min_entries, k.offset)
     return out
 

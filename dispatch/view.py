@@ -189,6 +189,12 @@ class RegionView:
         self.techs[t["id"]] = {**self.techs.get(t["id"], {}), **t}
         ch.techs.add(t["id"])
 
+    def _on_tech_removed(self, d: dict[str, Any], ch: RegionChange) -> None:
+        tid = d["tech"]["id"]
+        self.techs.pop(tid, None)
+        self.routes.pop(tid, None)
+        ch.techs.add(tid)
+
     def _on_tech_status(self, d: dict[str, Any], ch: RegionChange) -> None:
         t = d["tech"]
         if t["id"] in self.techs:

@@ -5,6 +5,7 @@ without its websocket; both take batches, so a device back online can send what 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import msgspec
@@ -32,7 +33,7 @@ from queueing.errors import Forbidden
 from realtime import idempotency
 from realtime.auth import Principal, make_token
 from realtime.body import decode, json_body, read_back, read_body
-from realtime.context import ctx, principal
+from realtime.context import Context, ctx, principal
 from realtime.docs import Operation, register
 
 
@@ -157,6 +158,24 @@ async def put_tech(request: Request) -> Response:
     _staff(p, region)
     spec = await json_body(request, TechnicianSpec, _limit(request))
     return _json(await _engine(request).put_tech(tid, spec, _actor(p)))
+
+
+async def delete_tech(request: Request) -> Response:
+    """Remove a technician who left: its profile, position and GPS history; its device
+    tokens revoked. Refused while it has work (technician_busy)."""
+    tid, region = _tech_region(request)
+    p = principal(request)
+    _staff(p, region)
+    out = await _engine(request).remove_tech(tid, _actor(p))
+    await revoke_tech_tokens(ctx(request), tid)
+    return _json(out)
+
+
+async def revoke_tech_tokens(c: Context, tid: str) -> None:
+    """Every device token of a technician who left, minted up to now (a tech token's subject
+    is ``tech:<id>``, realtime/auth.py): a technician put again under the same id gets new
+    ones."""
+    await c.revocations.revoke_subject(c.redis, f"tech:{tid}", time.time())
 
 
 def _self_or_staff(p: Principal, tid: str, region: str) -> None:
@@ -380,6 +399,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/regions/{region}/jobs", region_jobs, methods=["GET"]),
     Route("/v1/technicians/{tech}", put_tech, methods=["PUT"]),
     Route("/v1/technicians/{tech}", get_tech, methods=["GET"]),
+    Route("/v1/technicians/{tech}", delete_tech, methods=["DELETE"]),
     Route("/v1/technicians/{tech}/token", tech_token, methods=["POST"]),
     Route("/v1/technicians/{tech}/gps", post_gps, methods=["POST"]),
     Route("/v1/technicians/{tech}/actions", post_actions, methods=["POST"]),
@@ -407,7 +427,7 @@ register(
     Operation("get", "/v1/regions/{region}/plan", "Every technician's route with ETAs",
               _STAFF, errors=("unknown_region",)),
     Operation("get", "/v1/regions/{region}/kpis", "Live KPIs from the event log", _STAFF,
-              errors=("unknown_region",)),
+              errors=("unknown_region", "region_busy")),
     Operation("post", "/v1/regions/{region}/jobs", "Create a job (returns the customer's "
               "tracking token); an Idempotency-Key makes a retry answer the first job",
               f"{_STAFF}; org for its own jobs", JobRequest, 201,
@@ -420,6 +440,13 @@ register(
               TechnicianSpec, errors=("unknown_region", "bad_request")),
     Operation("get", "/v1/technicians/{tech}", "A technician with its route",
               f"{_STAFF}; the technician", errors=("unknown_technician",)),
+    Operation("delete", "/v1/technicians/{tech}", "Remove a technician who left: its profile, "
+              "position and GPS history; jobs only offered to it are offered to others; its "
+              "device tokens are revoked; finished jobs keep its id. Refused while a job is "
+              "assigned to it or under way (details.jobs). Answers {technician, removed, "
+              "withdrawn, fixes, actions}. The stream's copies of its profile stay until "
+              "trimmed or erased (POST /v1/regions/{region}/erase, profile)", _STAFF,
+              errors=("unknown_technician", "technician_busy")),
     Operation("post", "/v1/technicians/{tech}/token", "Issue the technician's device token",
               _STAFF, errors=("unknown_technician",)),
     Operation("post", "/v1/technicians/{tech}/gps", "GPS fixes (REST fallback, a batch in "

@@ -10,8 +10,10 @@ The executor is queueing/erase.py; what is kept where: docs/privacy.md.
 
 ``POST /v1/regions/{region}/erase``: the same for a dispatch region (dispatch/erase.py):
 ``phone`` (every job of the region holding the number, in its customer, note or address),
-``job`` (that job), ``technician`` (that technician's location history). Admins only, as
-at a site: a region's dispatcher runs the day's work, but an erasure deletes history and
+``job`` (that job), ``technician`` (that technician's location history; with ``profile``
+the technician itself, one who left: removed as by ``DELETE /v1/technicians/{tech}``, its
+device tokens revoked, and every entry holding its name or home base deleted). Admins only,
+as at a site: a region's dispatcher runs the day's work, but an erasure deletes history and
 audit entries for good, and a technician's location history is an employer's matter.
 """
 
@@ -36,6 +38,7 @@ from realtime import idempotency
 from realtime.body import json_body
 from realtime.booking_api import booking_engine
 from realtime.context import Context, actor, ctx, principal
+from realtime.dispatch_api import revoke_tech_tokens
 from realtime.docs import Operation, register
 from realtime.redisproc import EmbeddedRedis
 from realtime.sms_api import PHONE
@@ -66,6 +69,7 @@ class RegionEraseRequest(Strict):
     technician: JobId | None = None
     cancel_open: bool = False
     rewrite_aof: bool | None = None  # None: the embedded Redis only
+    profile: bool = False  # the technician itself too (one who left)
 
 
 def eraser(request: Request) -> Eraser:
@@ -115,8 +119,11 @@ async def erase_region(request: Request) -> Response:
     body = await json_body(request, RegionEraseRequest, c.settings.max_body_bytes)
     if not (body.phone or body.job or body.technician):
         raise BadRequest("name the person: phone, job or technician", field="phone")
-    req = RegionErasure(region, body.phone, body.job, body.technician, body.cancel_open)
+    req = RegionErasure(region, body.phone, body.job, body.technician, body.cancel_open,
+                        body.profile)
     out = await region_eraser(request).erase(req, DispatchActor(p.subject, "api"))
+    if body.technician is not None and body.profile:
+        await revoke_tech_tokens(c, body.technician)
     out["aof_rewrite"] = await _rewrite(c, body.rewrite_aof)
     return Response(msgspec.json.encode(out), media_type="application/json")
 
@@ -150,13 +157,16 @@ register(
                "unknown_booking", "forbidden", "payload_too_large")),
     Operation("post", "/v1/regions/{region}/erase", "Erase one customer's data in a "
               "dispatch region: by `phone` (every job holding the number in its customer, "
-              "note or address), `job` (that job); `technician`: its location history; "
+              "note or address), `job` (that job); `technician`: its location history "
+              "(with `profile`: the technician itself, one who left, and every entry "
+              "holding its profile; refused while it has work); "
               "`cancel_open` also cancels their open jobs not yet under way; `rewrite_aof` "
               "as for a site. Open jobs keep their address and location until they end. "
               "Answers {region, erased: {jobs, open_kept, actions, replies, fixes, "
-              "positions, events}, "
+              "positions, profile, events}, "
               "cancelled, reference, aof_rewrite}; a second call finds nothing. "
               "docs/privacy.md", "admin", RegionEraseRequest, 200,
               ("bad_request", "unknown_field", "unknown_region", "unknown_job",
-               "unknown_technician", "forbidden", "payload_too_large")),
+               "unknown_technician", "technician_busy", "region_busy", "forbidden",
+               "payload_too_large")),
 )

@@ -164,7 +164,12 @@ if type(plan.pos) == 'table' then
   end
 end
 if type(plan.hist) == 'table' then
-  for tid, csv in pairs(plan.hist) do redis.call('HSET', P .. 'hist', tid, csv) end
+  for tid, csv in pairs(plan.hist) do
+    -- (not for a technician removed while the pass ran)
+    if redis.call('EXISTS', P .. 'tech:' .. tid) == 1 then
+      redis.call('HSET', P .. 'hist', tid, csv)
+    end
+  end
 end
 redis.call('HSET', P .. 'plan', 'token', token, 'version', version, 'at', NOW,
   'moved', plan.moved or 0, 'planned', plan.planned or 0, 'reason', plan.reason or '',

@@ -139,3 +139,20 @@ def test_kpis_from_events() -> None:
     assert k.summary(T0, org="acme")["accepted"] == 1
     back = Kpis.from_builtins(msgspec.json.decode(msgspec.json.encode(k.to_builtins())))
     assert back.summary(T0 + 3_000_000) == s
+
+
+def test_a_removed_technician_leaves_the_view_and_the_kpis() -> None:
+    rv = RegionView.from_snapshot("city", snapshot())
+    feed = Feed(rv)
+    removed = entry("tech_removed", {"tech": {"id": "city.t1"}, "from": "available",
+                                     "withdrawn": 0}, 1)
+    change = rv.apply(removed.type, removed.data)
+    assert "city.t1" not in rv.techs and "city.t1" not in rv.routes
+    ref = Ref("tech:city.t1", "tech", ("city.t1",), "city")
+    assert TechTopic().live(feed, ref, removed, change) is None  # its topic goes quiet
+    k = Kpis()
+    k.apply("tech_status", T0, {"tech": {"id": "city.t1", "status": "available"}})
+    k.apply("gps", T0, {"i": "city.t1", "t": T0, "la": 52.36, "lo": 4.88})
+    k.apply("tech_removed", T0 + 3600_000, {"tech": {"id": "city.t1"}})
+    assert k.online_ms == 3600_000 and not k.online_since  # its time on shift ends there
+    assert "city.t1" not in k.tech_pos and "city.t1" not in k.tech_status

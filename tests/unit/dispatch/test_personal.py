@@ -68,3 +68,8 @@ def test_a_technicians_positions_in_the_stream() -> None:
     assert not technician_location("tech_updated", {"tech": {"id": "R.t1", "fix_ms": 0}},
                                    "R.t1")
     assert not technician_location("tech_status", {"tech": {"id": "R.t1"}}, "R.t1")
+    # Its profile erased (a technician who left): every entry with its hash goes.
+    assert technician_location("tech_updated", {"tech": {"id": "R.t1", "fix_ms": 0}},
+                               "R.t1", profile=True)
+    assert not technician_location("tech_updated", {"tech": {"id": "R.t2"}}, "R.t1",
+                                   profile=True)
