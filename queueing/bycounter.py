@@ -8,7 +8,9 @@ Per counter: ``calls`` (first calls and calls after a transfer), ``served``, ``n
 pressed it, to completion), ``open_s`` and ``paused_s`` (time in each state within the day,
 up to ``now`` today), ``busy_s`` (the sum of those service times) and ``busy_share`` =
 ``busy_s / open_s`` (null when the counter was never open). A ticket served while its
-counter was paused is busy time outside open time, so a share can pass 1.
+counter was paused is busy time outside open time, so a share can pass 1. A counter whose
+state that day is unknown (``start`` does not name it and it has no record that day: days
+before the day log kept counter changes) has null ``open_s``, ``paused_s`` and share.
 
 Per member of staff (``staff``: the subject of the token that called, completed or marked
 absent; records from before the day log kept it have none, and are under ``null``):
@@ -22,7 +24,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from queueing.openings import day_window, spans
+from queueing.openings import day_window, is_counter_record, spans
 
 
 @dataclass(slots=True)
@@ -70,10 +72,14 @@ def by_counter(records: list[dict[str, Any]], day: str, timezone: str, order: li
         if s.state != "closed":
             time[s.counter][s.state] += s.end - s.start
     seen = set(tallies) | {c for c, t in time.items() if t["open"] or t["paused"]}
+    known = set(start) | {r["ctr"] for r in records if is_counter_record(r)}
     ids = [c for c in order if c in seen] + sorted(seen - set(order))
     rows = []
     for c in ids:
         f = tallies[c].figures()
+        if c not in known:  # no state at all: how long it was open is unknown, not 0
+            rows.append({"counter": c} | f | dict.fromkeys(("open_s", "paused_s", "busy_share")))
+            continue
         open_s, paused_s = time[c]["open"] / 1000, time[c]["paused"] / 1000
         share = round(f["busy_s"] / open_s, 3) if open_s else None
         rows.append({"counter": c} | f | {"open_s": round(open_s, 1),

@@ -72,7 +72,7 @@ def by_hour(records: list[dict[str, Any]], day: str, timezone: str,
     """The day's hours that saw a ticket or an open counter, and the ones between them.
 
     ``counters``: each counter's services (the site's configuration); ``start``: each
-    counter's state when the day began (``openings.states_at_end`` of the day before);
+    counter's state when the day began, where known (``openings.states_at_start``);
     ``now``: today's figures stop there.
     """
     window = day_window(day, timezone, now)

@@ -2,8 +2,11 @@
 
 The day log files a counter's state changes (``o`` opened, ``p`` paused, ``q`` closed;
 queueing/daylog.py) under the local day of the change. A counter open at midnight has no
-record that morning: its state then is the last one of the previous day (``states_at_end``),
-which the caller reads and passes in as ``start``.
+record that morning, and one left alone for days has none for days (opening an open counter
+records nothing): ``states_at_start`` finds its state when the day began from the last change
+of the day before, else the state its first change of the day left (``f``), else its live
+state if that has not changed since before the day began; the caller passes it as ``start``.
+A counter in none of them is unknown, not closed.
 
 Times are epoch ms; a local day is ``[day_start, day_end)`` (``day_window``), cut at ``now``
 for today (the rest has not happened).
@@ -57,10 +60,25 @@ def states_at_end(records: list[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
+def states_at_start(before: dict[str, str], records: list[dict[str, Any]],
+                    live: dict[str, tuple[str, int]], day_start: int) -> dict[str, str]:
+    """Each counter's state when the day began, where known (a counter not named: unknown).
+
+    ``before``: the states at the end of the day before (``states_at_end``); ``records``: the
+    day's; ``live``: each counter's state now and since when (ms).
+    """
+    out = {c: s for c, (s, since) in live.items() if s in STATES.values() and since < day_start}
+    for r in sorted((r for r in records if is_counter_record(r)), key=_when, reverse=True):
+        if r.get("f") in STATES.values():  # the earliest change of each counter wins
+            out[r["ctr"]] = r["f"]
+    return out | before
+
+
 def spans(records: list[dict[str, Any]], start: dict[str, str], window: tuple[int, int]
           ) -> list[Span]:
     """Every counter's stretches in each state within ``window``, from the state it was in
-    when the window began (``start``; a counter not named there was closed) and its records."""
+    when the window began (``start``; a counter not named there: closed until its first
+    record, or unknown and left out if it has none) and its records."""
     lo, hi = window
     state = dict(start)
     since = dict.fromkeys(state, lo)

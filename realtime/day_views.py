@@ -1,8 +1,9 @@
 """The day by hour, by counter and by staff: ``?by=`` on ``GET /v1/sites/{site}/stats`` and
 ``GET /v1/sites/{site}/report.csv`` (docs/reports.md).
 
-Reads a local day's day log, and the day before's counter changes (the state each counter
-was in at midnight), and hands them to the pure ``queueing.byhour`` / ``queueing.bycounter``.
+Reads a local day's day log, the day before's counter changes and the counters' live state
+(the state each counter was in at midnight: ``queueing.openings.states_at_start``), and hands
+them to the pure ``queueing.byhour`` / ``queueing.bycounter``.
 Who may ask: ``hour`` as the day's figures (stats: agents, supervisors, displays, kiosks;
 CSV: agents, supervisors); ``counter`` agents and supervisors (a counter's pace is staff
 business, not the waiting room's); ``staff`` supervisors and admins only, because it names
@@ -11,16 +12,15 @@ staff tokens, like the audit trail.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from datetime import date as Date
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from queueing.bycounter import by_counter, by_staff
 from queueing.byhour import by_hour
 from queueing.errors import BadRequest
 from queueing.model import SiteConfig
-from queueing.openings import is_counter_record, states_at_end
+from queueing.openings import day_window, states_at_start
 from realtime.auth import Principal
 
 VIEWS = ("hour", "counter", "staff")
@@ -42,17 +42,27 @@ def require(p: Principal, by: str, site: str, roles: tuple[str, ...]) -> None:
     p.require(*[r for r in roles if r in ROLES[by]], site=site)
 
 
-Reader = Callable[[str], Awaitable[list[dict[str, Any]]]]
+class DaySource(Protocol):
+    """A site's day log as the views read it (realtime/stats.py ``DayLog``)."""
+
+    async def records(self, day: str) -> list[dict[str, Any]]:
+        """The records of ``day``."""
+
+    async def end_states(self, day: str) -> dict[str, str]:
+        """Each counter's state after the last change recorded on ``day``."""
+
+    async def live(self) -> dict[str, tuple[str, int]]:
+        """Each counter's state now, and since when (ms)."""
 
 
-async def view(read: Reader, cfg: SiteConfig, day: str, by: str, now: int) -> dict[str, Any]:
-    """One view of ``day`` (a local date; ``read`` gives a day's records), up to ``now``."""
-    records = await read(day)
+async def view(src: DaySource, cfg: SiteConfig, day: str, by: str, now: int) -> dict[str, Any]:
+    """One view of ``day`` (a local date), up to ``now``."""
+    records = await src.records(day)
     if by == "staff":
         return by_staff(records, day)
     before = (Date.fromisoformat(day) - timedelta(1)).isoformat()
-    start = {c: s for c, s in states_at_end(
-        [r for r in await read(before) if is_counter_record(r)]).items() if s != "closed"}
+    start = states_at_start(await src.end_states(before), records, await src.live(),
+                            day_window(day, cfg.timezone)[0])
     if by == "hour":
         counters = {c.id: list(c.services) for c in cfg.counters}
         return by_hour(records, day, cfg.timezone, counters, start, now)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
-import functools
 import io
 import logging
 import os
@@ -35,6 +34,7 @@ from queueing.engine import Engine
 from queueing.errors import BadRequest, SwitchboardError
 from queueing.estimate import AccuracyTracker, DayStats
 from queueing.numbering import local_day
+from queueing.openings import states_at_end
 from realtime import day_views
 from realtime.context import ctx, principal
 from realtime.docs import Operation, register
@@ -127,6 +127,36 @@ async def day_records(engine: Engine, site: str, day: str) -> list[dict[str, Any
     return [_dec.decode(r) for r in rows]
 
 
+class DayLog:
+    """One site's day log for the day views (``day_views.DaySource``), for one request: the
+    last two days read are kept, so the multi-day CSV, which reads each day and the one
+    before, reads each once."""
+
+    def __init__(self, engine: Engine, site: str) -> None:
+        self.engine, self.site = engine, site
+        self._days: dict[str, list[dict[str, Any]]] = {}
+
+    async def records(self, day: str) -> list[dict[str, Any]]:
+        if day not in self._days:
+            self._days = dict(list(self._days.items())[-1:])  # the last one read, and this
+            self._days[day] = await day_records(self.engine, self.site, day)
+        return self._days[day]
+
+    async def end_states(self, day: str) -> dict[str, str]:
+        return states_at_end(await self.records(day))
+
+    async def live(self) -> dict[str, tuple[str, int]]:
+        ids = [c.id for c in (await self.engine.config(self.site)).counters]
+        pipe = self.engine.store.redis.pipeline(transaction=False)
+        for c in ids:
+            pipe.hmget(keys.prefix(self.site) + "cs:" + c, ["state", "since"])
+        out = {}
+        for c, (state, since) in zip(ids, await pipe.execute(), strict=True):
+            if state and since:
+                out[c] = (state.decode(), int(since))
+        return out
+
+
 def summarise(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
     """Accuracy and operations for one day, from its records (pure)."""
     acc, ops = AccuracyTracker(), DayStats()
@@ -203,7 +233,7 @@ async def stats_endpoint(request: Request) -> Response:
         body = summarise(await day_records(c.engine, site, day), day) | {"site": site}
     else:
         body = {"site": site, "by": by} | await day_views.view(
-            functools.partial(day_records, c.engine, site), cfg, day, by, c.engine.clock())
+            DayLog(c.engine, site), cfg, day, by, c.engine.clock())
     return Response(msgspec.json.encode(body), media_type="application/json")
 
 
@@ -265,13 +295,13 @@ async def report_endpoint(request: Request) -> Response:
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(REPORT_COLUMNS if by is None else day_views.COLUMNS[by])
-    read = functools.partial(day_records, c.engine, site)
+    src = DayLog(c.engine, site)
     for i in range((last - first).days + 1):
         iso = (first + timedelta(i)).isoformat()
         if by is None:
-            w.writerows(report_rows(iso, summarise(await read(iso), iso)))
+            w.writerows(report_rows(iso, summarise(await src.records(iso), iso)))
         else:
-            v = await day_views.view(read, cfg, iso, by, c.engine.clock())
+            v = await day_views.view(src, cfg, iso, by, c.engine.clock())
             w.writerows([[_cell(x) for x in row] for row in day_views.csv_rows(by, iso, v)])
     name = (f"switchboard-{site}-{first.isoformat()}-{last.isoformat()}"
             f"{'' if by is None else '-by-' + by}.csv")

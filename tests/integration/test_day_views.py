@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import functools
 import io
 from typing import Any
 
@@ -14,7 +13,7 @@ from queueing.engine import Actor, Engine
 from queueing.model import Channel, TicketRequest
 from queueing.openings import local_ms
 from realtime import day_views
-from realtime.stats import StatsRecorder, day_records
+from realtime.stats import DayLog, StatsRecorder
 from tests.integration.conftest import ADMIN, Clock, Server
 
 DAY = "2026-11-23"
@@ -65,10 +64,9 @@ async def _morning(engine: Engine, clock: Clock) -> None:
         pass
 
 
-async def _view(engine: Engine, by: str) -> dict[str, Any]:
+async def _view(engine: Engine, by: str, day: str = DAY) -> dict[str, Any]:
     cfg = await engine.config("demo")
-    read = functools.partial(day_records, engine, "demo")
-    return await day_views.view(read, cfg, DAY, by, engine.clock())
+    return await day_views.view(DayLog(engine, "demo"), cfg, day, by, engine.clock())
 
 
 async def test_a_morning_by_hour(engine: Engine, clock: Clock) -> None:
@@ -122,6 +120,38 @@ async def test_counter_open_at_midnight(engine: Engine, clock: Clock) -> None:
     assert [h["hour"] for h in hours] == list(range(9))
     assert {h["counters_open"] for h in hours[:8]} == {1.0}
     assert hours[8]["counters_open"] == 1.0 and hours[8]["minutes"] == 30.0
+
+
+async def test_a_counter_left_open_over_the_weekend(engine: Engine, clock: Clock) -> None:
+    """Opened Friday 08:00 and never touched: open all Saturday and Sunday (no record either
+    day) and on Monday, where pressing open again records nothing. The state comes from the
+    day before, else from the counter's live state unchanged since before the day."""
+    from queueing.demo import demo_site
+
+    fri, sat, sun, mon = "2026-11-20", "2026-11-21", "2026-11-22", DAY
+    clock.now = local_ms(fri, 7, TZ)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    clock.now = local_ms(fri, 8, TZ)
+    await engine.counter_op("demo", "1", "open", LI)
+    clock.now = at(8)
+    await engine.counter_op("demo", "1", "open", LI)  # already open: no event
+    await engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)
+    clock.now = at(8.25)
+    await engine.counter_op("demo", "1", "call-next", LI)
+    clock.now = at(8.5)
+    await engine.counter_op("demo", "1", "complete", LI)
+    clock.now = at(9)
+    recorder = StatsRecorder(engine)
+    while await recorder.run_once():
+        pass
+    for day in (sat, sun):
+        [row] = (await _view(engine, "counter", day))["counters"]
+        assert (row["counter"], row["open_s"], row["busy_share"]) == ("1", 86400.0, 0.0), day
+        assert {h["counters_open"] for h in (await _view(engine, "hour", day))["hours"]} == {1.0}
+    [row] = (await _view(engine, "counter", mon))["counters"]
+    assert (row["served"], row["open_s"], row["busy_share"]) == (1, 9 * 3600.0, 0.028)
+    hours = (await _view(engine, "hour", mon))["hours"]
+    assert [h["hour"] for h in hours] == list(range(9)) and hours[8]["counters_open"] == 1.0
 
 
 async def _wait_for(server: Server, path: str, ready: Any) -> Any:

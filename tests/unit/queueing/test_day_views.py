@@ -8,7 +8,7 @@ from typing import Any
 from queueing.bycounter import by_counter, by_staff
 from queueing.byhour import by_hour
 from queueing.daylog import record_for
-from queueing.openings import local_ms, states_at_end
+from queueing.openings import local_ms, states_at_end, states_at_start
 from realtime.stats import summarise
 
 TZ = "Asia/Shanghai"  # UTC+8 all year
@@ -124,6 +124,25 @@ def test_state_at_midnight_from_the_day_before() -> None:
     assert states_at_end(before) == {"1": "open", "2": "closed"}
 
 
+def test_state_at_midnight_from_the_first_change_or_the_live_state() -> None:
+    """Nothing the day before: the state the counter's first change of the day left (``f``),
+    else its live state if unchanged since before the day began; else unknown."""
+    first = [ctr("p", "1", at(12)) | {"f": "open"}, ctr("o", "1", at(13)) | {"f": "paused"},
+             ctr("q", "1", at(17)) | {"f": "open"}]
+    live = {"1": ("closed", at(17)), "2": ("open", at(-50)), "3": ("open", at(9))}
+    start = states_at_start({}, first, live, MID)
+    assert start == {"1": "open", "2": "open"}  # 3 changed today with no record: unknown
+    # The day before's last change comes first.
+    assert states_at_start({"2": "closed"}, [], live, MID)["2"] == "closed"
+    rows = {r["counter"]: r for r in by_counter(first, DAY, TZ, ["1", "2", "3"], start,
+                                                now=at(18))["counters"]}
+    assert (rows["1"]["open_s"], rows["1"]["paused_s"]) == (16 * 3600.0, 3600.0)
+    assert rows["2"]["open_s"] == 18 * 3600.0 and "3" not in rows
+    # Served at a counter whose state is unknown: how long it was open is unknown, not 0.
+    row = by_counter([done(at(8), at(8.2), counter="3")], DAY, TZ, ["3"], {})["counters"][0]
+    assert row["served"] == 1 and row["open_s"] is None and row["busy_share"] is None
+
+
 def test_by_counter_busy_share() -> None:
     recs = [ctr("o", "1", at(8)), ctr("q", "1", at(10)),
             ctr("o", "2", at(8)), ctr("p", "2", at(9)), ctr("q", "2", at(9.5)),
@@ -148,7 +167,7 @@ def test_by_counter_never_open_today_but_served() -> None:
     """Served from a ticket record alone (no counter records): share unknown."""
     recs = [called(at(8), at(8.1)), done(at(8.1), at(8.2))]
     row = by_counter(recs, DAY, TZ, ["1"], {})["counters"][0]
-    assert row["busy_s"] == 360.0 and row["open_s"] == 0 and row["busy_share"] is None
+    assert row["busy_s"] == 360.0 and row["open_s"] is None and row["busy_share"] is None
 
 
 def test_by_staff() -> None:
