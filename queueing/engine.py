@@ -20,6 +20,7 @@ import msgspec
 from queueing import keys, phone, transitions
 from queueing.errors import (
     BadRequest,
+    CounterBusy,
     InvalidTransition,
     SiteChanged,
     UnknownCounter,
@@ -254,7 +255,9 @@ class Engine:
         """End the day: cancel (reason ``day_closed``) every ticket still open that was
         issued before ``before_ms`` — waiting, transferred, parked or called. A ticket being
         served is left to its agent (listed in ``kept``). Each ticket is its own atomic
-        step: one that changed meanwhile is skipped, never half-closed."""
+        step: one that changed meanwhile is skipped, never half-closed. Then close the
+        counters open or paused since before ``before_ms`` that serve nobody
+        (``counters_closed``)."""
         snap = await self.snapshot(site)
         sources = set(transitions.sources(Op.CANCEL))
         closed: list[dict[str, Any]] = []
@@ -271,10 +274,31 @@ class Engine:
             except InvalidTransition:
                 continue
             closed.append({"id": done["id"], "number": done["number"], "from": t["status"]})
+        counters = await self._close_counters(site, snap["counters"] or {}, before_ms, actor)
         # Then the board forgets the day's calls (one event, which boards follow).
         await self.store.run("day_end", site, self.clock(), actor.subject, actor.via,
                              before_ms, len(closed), len(kept))
-        return {"site": site, "before_ms": before_ms, "closed": closed, "kept": kept}
+        return {"site": site, "before_ms": before_ms, "closed": closed, "kept": kept,
+                "counters_closed": counters}
+
+    async def _close_counters(self, site: str, counters: dict[str, Any], before_ms: int,
+                              actor: Actor) -> list[str]:
+        """Close the counters left open or paused since before ``before_ms`` (nobody
+        closed them: the day's figures would count them open till midnight, and the next
+        day would start with them open), each an ordinary ``counter_closed`` by ``actor``.
+        One still serving someone (``counter_busy``) is left to its agent."""
+        done = []
+        for cid, cs in sorted(counters.items()):
+            if cs.get("state") not in ("open", "paused") or int(cs.get("since") or 0) >= before_ms:
+                continue
+            try:
+                r = await self.store.run("counter_state", site, self.clock(), actor.subject,
+                                         actor.via, cid, CounterState.CLOSED.value)
+            except CounterBusy:
+                continue
+            if r.get("offset"):  # closed now, not meanwhile by someone else
+                done.append(cid)
+        return done
 
     async def find(self, site: str, number: str) -> list[dict[str, Any]]:
         """The open ticket (waiting, transferred, called, serving or parked) holding

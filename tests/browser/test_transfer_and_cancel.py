@@ -89,7 +89,12 @@ def _cancel(context: Any, demo_server: DemoServer) -> None:
                      demo_server.token("agent", site="demo", counter="3"))
     pages["staff"].locator("#status", has_text="Staff cancelled this ticket.").wait_for(
         timeout=WAIT_MS)
-    demo_server.post("/v1/sites/demo/close-day", demo_server.token("admin"))
+    day = demo_server.post("/v1/sites/demo/close-day", demo_server.token("admin"))
+    # The close also closed the counters left open; the next morning's agents open them.
+    assert day["counters_closed"]
+    for c in day["counters_closed"]:
+        demo_server.post(f"/v1/sites/demo/counters/{c}/open",
+                         demo_server.token("agent", site="demo", counter=c))
     pages["late"].locator("#status", has_text="The service has closed for the day").wait_for(
         timeout=WAIT_MS)
     # A page opened afterwards (from the SMS link, say) says the same, in Chinese too.

@@ -154,6 +154,48 @@ async def test_a_counter_left_open_over_the_weekend(engine: Engine, clock: Clock
     assert [h["hour"] for h in hours] == list(range(9)) and hours[8]["counters_open"] == 1.0
 
 
+async def test_the_day_close_closes_counters_nobody_closed(engine: Engine, clock: Clock,
+                                                           redis: Any) -> None:
+    """Counter 1 open 08:00, counter 2 paused, counter 4 serving a patient, nobody closes
+    them; the day is closed at 21:00 (cut-off 20:00). 1 and 2 are closed by the day close
+    (a counter_closed by it, in the day log), 4 is left to its agent: on Tuesday only 4 is
+    open."""
+    import msgspec
+
+    from queueing import keys
+    from queueing.demo import demo_site
+
+    clock.now = at(7)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    clock.now = at(8)
+    for c in ("1", "2", "4"):
+        await engine.counter_op("demo", c, "open", LI)
+    await engine.counter_op("demo", "2", "pause", LI)
+    await engine.issue("demo", TicketRequest("lab", Channel.KIOSK), KIOSK)
+    await engine.counter_op("demo", "4", "call-next", WANG)
+    await engine.counter_op("demo", "4", "start", WANG)
+    clock.now = at(21)
+    r = await engine.close_day("demo", at(20), Actor("day_close", "worker"))
+    assert r["counters_closed"] == ["1", "2"] and len(r["kept"]) == 1
+    states = {c["id"]: c["state"] for c in (await engine.site("demo"))["counters"]}
+    assert (states["1"], states["2"], states["4"]) == ("closed", "closed", "open")
+    rows = await redis.xrange(keys.events("demo"))
+    closes = [(f[b"a"], msgspec.json.decode(f[b"d"])) for _, f in rows
+              if f[b"t"] == b"counter_closed"]
+    assert [(a, d["counter"], d["from"]) for a, d in closes] == [
+        (b"day_close", "1", "open"), (b"day_close", "2", "paused")]
+    recorder = StatsRecorder(engine)
+    while await recorder.run_once():
+        pass
+    clock.now = at(50)
+    one = (await _view(engine, "counter"))["counters"][0]
+    assert (one["counter"], one["open_s"]) == ("1", 13 * 3600.0)  # 08:00 to the close
+    tue = (await _view(engine, "hour", "2026-11-24"))["hours"]
+    assert len(tue) == 24 and {h["counters_open"] for h in tue} == {1.0}
+    assert {r["counter"]: r["open_s"] for r in
+            (await _view(engine, "counter", "2026-11-24"))["counters"]} == {"4": 86400.0}
+
+
 async def _wait_for(server: Server, path: str, ready: Any) -> Any:
     sup = server.auth("supervisor", site="demo")
     for _ in range(100):
