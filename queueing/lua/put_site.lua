@@ -50,7 +50,16 @@ for c, spec in pairs(ctrs) do
   redis.call('HSETNX', P .. 'cs:' .. c, 'ticket', '')
 end
 for _, c in ipairs(old_ctrs) do
-  if not ctrs[c] then redis.call('DEL', P .. 'cs:' .. c) end
+  if not ctrs[c] then
+    -- A counter taken out while open or paused is closed, so the day's figures (and the
+    -- screens) stop counting it open.
+    local was = redis.call('HGET', P .. 'cs:' .. c, 'state')
+    if was and was ~= 'closed' then
+      emit('counter_closed', {counter = c, state = 'closed', from = was, current = '',
+        removed = true})
+    end
+    redis.call('DEL', P .. 'cs:' .. c)
+  end
 end
 redis.call('DEL', P .. 'cls')
 for c, spec in pairs(cjson.decode(ARGV[9])) do redis.call('HSET', P .. 'cls', c, spec) end

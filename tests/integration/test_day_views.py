@@ -196,6 +196,37 @@ async def test_the_day_close_closes_counters_nobody_closed(engine: Engine, clock
             (await _view(engine, "counter", "2026-11-24"))["counters"]} == {"4": 86400.0}
 
 
+async def test_a_counter_taken_out_while_open_is_closed(engine: Engine, clock: Clock,
+                                                        redis: Any) -> None:
+    """Counter 6 opened 08:00 and taken out of the site at 09:00: a counter_closed (removed)
+    ends its day there; a counter already closed taken out says nothing."""
+    import msgspec
+
+    from queueing import keys
+    from queueing.demo import demo_site
+
+    clock.now = at(7)
+    site = demo_site()
+    await engine.put_site("demo", site, ADMIN)
+    clock.now = at(8)
+    await engine.counter_op("demo", "6", "open", LI)
+    clock.now = at(9)
+    fewer = msgspec.structs.replace(site, counters=[c for c in site.counters
+                                                    if c.id not in ("5", "6")])
+    await engine.put_site("demo", fewer, ADMIN)
+    rows = await redis.xrange(keys.events("demo"))
+    closes = [msgspec.json.decode(f[b"d"]) for _, f in rows if f[b"t"] == b"counter_closed"]
+    assert [(d["counter"], d["from"], d["removed"]) for d in closes] == [("6", "open", True)]
+    clock.now = at(18)
+    recorder = StatsRecorder(engine)
+    while await recorder.run_once():
+        pass
+    rows6 = (await _view(engine, "counter"))["counters"]
+    assert [(r["counter"], r["open_s"]) for r in rows6] == [("6", 3600.0)]
+    hours = (await _view(engine, "hour"))["hours"]
+    assert [(h["hour"], h["counters_open"]) for h in hours] == [(8, 1.0)]
+
+
 async def _wait_for(server: Server, path: str, ready: Any) -> Any:
     sup = server.auth("supervisor", site="demo")
     for _ in range(100):
