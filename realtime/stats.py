@@ -212,6 +212,16 @@ def parse_day(raw: str, field: str = "date") -> str:
         raise BadRequest(f"{field} must be YYYY-MM-DD", field=field) from exc
 
 
+def near(day: Date, today: Date, field: str) -> Date:
+    """``day`` if within the last year (to tomorrow), else a bad request naming ``field``.
+
+    The day log keeps 31 days: a year back is generous, and no date is near the calendar's
+    ends (where date arithmetic overflows)."""
+    if not today - timedelta(366) <= day <= today + timedelta(1):
+        raise BadRequest(f"{field} must be within the last year", field=field)
+    return day
+
+
 STATS_ROLES = ("agent", "supervisor", "display", "kiosk")
 REPORT_ROLES = ("agent", "supervisor")
 
@@ -232,6 +242,9 @@ async def stats_endpoint(request: Request) -> Response:
     if by is None:
         body = summarise(await day_records(c.engine, site, day), day) | {"site": site}
     else:
+        # A view reads the day before and local hours: keep clear of the calendar's ends.
+        today = Date.fromisoformat(local_day(c.engine.clock(), cfg.timezone))
+        near(Date.fromisoformat(day), today, "date")
         body = {"site": site, "by": by} | await day_views.view(
             DayLog(c.engine, site), cfg, day, by, c.engine.clock())
     return Response(msgspec.json.encode(body), media_type="application/json")
@@ -282,11 +295,8 @@ async def report_endpoint(request: Request) -> Response:
     c = ctx(request)
     cfg = await c.engine.config(site)
     today = Date.fromisoformat(local_day(c.engine.clock(), cfg.timezone))
-    last = Date.fromisoformat(parse_day(q["to"], "to")) if q.get("to") else today
-    # The day log keeps 31 days: a year back is generous, and no date is near the calendar's
-    # ends (where date arithmetic overflows).
-    if not today - timedelta(366) <= last <= today + timedelta(1):
-        raise BadRequest("to must be within the last year", field="to")
+    last = near(Date.fromisoformat(parse_day(q["to"], "to")) if q.get("to") else today,
+                today, "to")
     first = (Date.fromisoformat(parse_day(q["from"], "from")) if q.get("from")
              else last - timedelta(6))
     if first > last or (last - first).days >= REPORT_MAX_DAYS:

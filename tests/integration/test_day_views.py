@@ -308,6 +308,12 @@ async def test_bad_input(server: Server) -> None:
         r = await c.get(path, headers=sup)
         assert r.status_code == 400, (path, r.text)
         assert r.json()["code"] == "bad_request"
+    # Dates near the calendar's ends (the day before, local hours) are refused, not a 500.
+    for q in ("by=hour&date=0001-01-01", "by=counter&date=0001-01-01",
+              "by=hour&date=9999-12-31", "by=staff&date=9999-12-31"):
+        r = await c.get(f"/v1/sites/demo/stats?{q}", headers=sup)
+        assert (r.status_code, r.json()["code"]) == (400, "bad_request"), (q, r.text)
+        assert r.json()["details"]["field"] == "date"
     r = await c.get("/v1/sites/demo/stats?by=week", headers=sup)
     assert r.json()["details"]["field"] == "by"
     assert r.json()["details"]["allowed"] == ["hour", "counter", "staff"]
