@@ -12,6 +12,7 @@ data folder), so a test can kill one with -9 and start it again.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -174,6 +176,26 @@ class DemoServer:
     def counter(self, counter: str, op: str, body: dict[str, Any] | None = None) -> Any:
         return self.post(f"/v1/sites/demo/counters/{counter}/{op}",
                          self.token("agent", site="demo", counter=counter), body)
+
+    def slot_soon(self, service: str, after_s: float, within_s: float,
+                  channel: str = "app") -> dict[str, Any]:
+        """The first free slot of ``service`` for ``channel`` that starts more than
+        ``after_s`` (time to book it before it starts) and less than ``within_s`` from now:
+        today's in the site's zone or, late in its day, tomorrow's (the lab draws blood
+        around the clock, so there is one at any hour)."""
+        admin = {"Authorization": f"Bearer {self.token('admin')}"}
+        site = httpx.get(f"{self.base}/v1/sites/demo", headers=admin, timeout=10).json()
+        now = dt.datetime.now(ZoneInfo(site["timezone"]))
+        for day in (now.date(), now.date() + dt.timedelta(days=1)):
+            r = httpx.get(f"{self.base}/v1/sites/demo/availability", headers=admin, timeout=10,
+                          params={"service": service, "date": day.isoformat(),
+                                  "channel": channel})
+            assert r.status_code == 200, r.text
+            for s in r.json():
+                ahead = (dt.datetime.fromisoformat(s["start"]) - now).total_seconds()
+                if s["remaining"] > 0 and after_s < ahead < within_s:
+                    return dict(s)
+        raise AssertionError(f"no free {service} time {after_s}-{within_s} s after {now}")
 
     def page_url(self, kind: str, *, lang: str | None = None) -> str:
         """A page link with a ready token (the same the front page would give)."""

@@ -200,8 +200,13 @@ def test_left_open_overnight_tomorrow_becomes_today(ctx: Any, demo_server: DemoS
     web = make_token(SECRET, "partner", site="demo", channels=["web"], subject="web-review")
     book_page = _page(ctx, clock=True)
     book_page.goto(f"{demo_server.base}/book/demo?token={web}&lang=en")
-    book_page.locator("#services button", has_text="Laboratory").tap()  # free times today
-    book_page.locator("#times .b-time").first.wait_for()
+    book_page.locator("#services button", has_text="Laboratory").tap()
+    book_page.locator("#times .b-time").first.wait_for()  # the first day with free times
+    # Today's times, whether or not any is left (after the lab's last, 23:55, the first day
+    # with free times is tomorrow: not a day gone by overnight).
+    book_page.locator("#day").fill(now.date().isoformat())
+    wait_js(book_page, f"window.switchboardBook.day === {now.date().isoformat()!r} && "
+                       "!document.querySelector('#times').textContent.includes('Looking')")
     assert book_page.locator("#day-name").inner_text() == "Today"
     assert book_page.evaluate("window.switchboardBook.day") == now.date().isoformat()
     book_page.clock.fast_forward(24 * 3600 * 1000)

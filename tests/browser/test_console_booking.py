@@ -52,13 +52,17 @@ def test_the_phone_line_books_then_the_desk_checks_the_code_in(console: Any,
     assert console.locator("#book-how [aria-pressed=true]").inner_text() == "On the phone"
     assert console.locator("#book-services [aria-pressed=true]").inner_text().endswith(
         "Laboratory")
-    times = console.locator("#book-times .b-time")
-    times.first.wait_for()
+    # A lab time within the hour, so check-in is open (an hour early); not one about to
+    # start (booked a few seconds on, it would have started: the lab's slots are 5 minutes),
+    # and after the lab's last time of the day (23:55) tomorrow's.
+    slot = demo_server.slot_soon("lab", 180, 3000, channel="phone")
+    console.locator("#book-date").fill(slot["start"][:10])
+    pick = console.locator(f"#book-times .b-time[data-slot='{slot['slot']}']")
+    pick.wait_for()
     assert console.evaluate(SMALL_TARGETS) == []  # 44 px, the dialog's times too
     console.locator("#book-go").click()  # nothing chosen: said so, nothing sent
     console.locator("#book-error", has_text="Choose a time first").wait_for()
-    # The lab's first free time: within the hour, so check-in is open (an hour early).
-    times.first.click()
+    pick.click()
     console.locator("#book-chosen", has_text="Chosen:").wait_for()
     console.locator("#book-go").click()
     console.locator("#book-error", has_text="patient ID or mobile number").wait_for()

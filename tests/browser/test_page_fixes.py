@@ -218,22 +218,10 @@ def test_kiosk_check_in_of_a_suspended_booking_says_so(context: Any,
     """The demo lab's room is suspended over a booked slot; the person arrives anyway and
     checks in at the kiosk: a ticket for the lab, and a note that the room is unavailable
     (with the reason), not a silent ticket for a door nobody will open."""
-    import time
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
     admin = {"Authorization": f"Bearer {server.token('admin')}"}
     kiosk_tok = {"Authorization": f"Bearer {server.token('kiosk', site='demo')}"}
     with httpx.Client(base_url=server.base, timeout=10) as api:
-        day = datetime.now(ZoneInfo("Asia/Shanghai")).date()
-        soon = time.time() * 1000 + 20 * 60_000
-        for d in (day, day.fromordinal(day.toordinal() + 1)):
-            rows = api.get(f"/v1/sites/demo/availability?service=lab&date={d.isoformat()}",
-                           headers=kiosk_tok).json()
-            free = [r for r in rows if r["remaining"] > 0
-                    and datetime.fromisoformat(r["start"]).timestamp() * 1000 > soon]
-            if free:
-                break
-        slot = free[0]
+        slot = server.slot_soon("lab", 20 * 60, 3600, channel="kiosk")
         b = api.post("/v1/sites/demo/bookings", headers=kiosk_tok, json={
             "slot": slot["slot"], "customer": "p-susp", "channel": "kiosk"})
         assert b.status_code == 201, b.text

@@ -4,7 +4,7 @@ demo server; and the rules its rows follow, as JS units."""
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,31 +12,53 @@ import pytest
 
 from realtime.auth import make_token
 from tests.browser.conftest import SECRET, DemoServer, wait_js
+from tests.conftest import daytime_zone
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 15000
-SHANGHAI = dt.timezone(dt.timedelta(hours=8))  # the demo clinic's zone (no DST)
+
+
+@pytest.fixture
+def daytime(demo_server: DemoServer) -> Iterator[None]:
+    """The demo clinic where it is day now: in its own zone, Asia/Shanghai, unless it is
+    past 23:00 or before 01:00 there, when no lab time may be left today within the hour
+    (the overview lists today's appointments); then in another zone, put back after."""
+    own = _site(demo_server)["timezone"]
+    zone = daytime_zone(own).key
+    if zone != own:
+        _put_zone(demo_server, zone)
+    yield
+    if zone != own:
+        _put_zone(demo_server, own)
+
+
+def _site(server: DemoServer) -> dict[str, Any]:
+    r = httpx.get(f"{server.base}/v1/sites/demo", timeout=10,
+                  headers={"Authorization": f"Bearer {server.token('admin')}"})
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+def _put_zone(server: DemoServer, zone: str) -> None:
+    r = httpx.put(f"{server.base}/v1/sites/demo", json={**_site(server), "timezone": zone},
+                  headers={"Authorization": f"Bearer {server.token('admin')}"}, timeout=10)
+    assert r.status_code == 200, r.text
 
 
 def _lab_booking(server: DemoServer, customer: str) -> dict[str, Any]:
-    """A lab booking starting within the hour, today in the clinic's zone (check-in open)."""
+    """A lab booking today in the clinic's zone, starting within the hour (check-in open)
+    and half an hour on (the overview, opened meanwhile, sees it as expected, not late)."""
     partner = make_token(SECRET, "partner", site="demo", subject="app")
-    auth = {"Authorization": f"Bearer {partner}"}
-    now = dt.datetime.now(SHANGHAI)
-    slots = httpx.get(f"{server.base}/v1/sites/demo/availability", headers=auth, timeout=10,
-                      params={"service": "lab", "date": now.date().isoformat()}).json()
-    free = [s for s in slots if s["remaining"] > 0
-            and dt.datetime.fromisoformat(s["start"]) < now + dt.timedelta(minutes=50)]
-    if not free:
-        pytest.skip("too late in the clinic's day for a lab slot within the hour")
-    r = httpx.post(f"{server.base}/v1/sites/demo/bookings", headers=auth, timeout=10,
-                   json={"slot": free[-1]["slot"], "customer": customer, "channel": "app"})
+    slot = server.slot_soon("lab", 1800, 3000)
+    r = httpx.post(f"{server.base}/v1/sites/demo/bookings", timeout=10,
+                   headers={"Authorization": f"Bearer {partner}"},
+                   json={"slot": slot["slot"], "customer": customer, "channel": "app"})
     assert r.status_code == 201, r.text
     return dict(r.json())
 
 
 def test_todays_appointments_show_who_is_expected_and_who_arrived(
-        browser: Any, demo_server: DemoServer) -> None:
+        browser: Any, demo_server: DemoServer, daytime: None) -> None:
     expected = _lab_booking(demo_server, "MRN-7001")
     arrived = _lab_booking(demo_server, "MRN-7002")
     ticket = demo_server.post("/v1/sites/demo/check-in",

@@ -11,8 +11,14 @@ import msgspec
 from redis.asyncio import Redis
 
 from tests.integration.conftest import Server
-from tests.integration.test_booking_http import TZ, bserver, rush_schedule, slot, today  # noqa: F401
-from tests.integration.test_security_review import _next_lab_slot
+from tests.integration.test_booking_http import (  # noqa: F401
+    TZ,
+    bserver,
+    next_lab_slot,
+    rush_schedule,
+    slot,
+    today,
+)
 
 
 async def _book(s: Server, slot_id: str, customer: str, **kw: object) -> dict:
@@ -79,7 +85,7 @@ async def test_the_days_list(bserver: Server, redis: Redis) -> None:  # noqa: F8
 
 async def test_an_arrival_shows_its_ticket(bserver: Server) -> None:  # noqa: F811
     c, s = bserver.client, bserver
-    lab = _next_lab_slot()
+    lab = next_lab_slot()
     b = await _book(s, lab, "fay")
     kiosk = s.auth("kiosk", site="demo")
     r = await c.post("/v1/sites/demo/check-in", headers=kiosk, json={"code": b["code"]})
@@ -97,7 +103,7 @@ async def test_a_bookings_read_says_where_its_visit_is(bserver: Server) -> None:
     """GET /v1/bookings/{id} of a checked-in booking carries its ticket's number and status,
     so the person's page can say the visit is done rather than "follow your place"."""
     c, s = bserver.client, bserver
-    b = await _book(s, _next_lab_slot(), "gus")
+    b = await _book(s, next_lab_slot(), "gus")
     own = {"Authorization": f"Bearer {b['token']}"}
     r = await c.post("/v1/sites/demo/check-in", headers=own, json={"code": b["code"]})
     assert r.status_code == 201, r.text

@@ -28,6 +28,7 @@ from queueing.booking.model import (
     Session,
     Template,
 )
+from queueing.booking.schedule import slot_id
 from queueing.model import Channel
 from tests.integration.conftest import Server
 from tests.integration.test_booking_support import sid, snapshot
@@ -63,6 +64,16 @@ async def bserver(server: Server) -> Server:
 
 def slot(resource: str, days: int, hhmm: str, service: str = "internal") -> str:
     return sid(resource, days, hhmm, service, TZ, today())
+
+
+def next_lab_slot() -> str:
+    """The lab's half-hour slot (it draws blood around the clock) that starts 5 to 35 minutes
+    from now: check-in is open (an hour early), and it has not started when the booking
+    reaches the server (the first start after now may be a millisecond away)."""
+    at = datetime.now(TZ) + timedelta(minutes=5)
+    start = at.replace(minute=at.minute // 30 * 30, second=0, microsecond=0) + timedelta(
+        minutes=30)
+    return slot_id("lab1", "lab", int(start.timestamp() * 1000))
 
 
 def tokens(s: Server) -> dict[str, dict[str, str]]:
@@ -257,11 +268,7 @@ async def test_availability_at_the_edges_of_the_calendar(bserver: Server) -> Non
 
 async def test_check_in_answers_like_taking_a_ticket(bserver: Server) -> None:
     c = bserver.client
-    now = datetime.now(TZ)
-    # The lab draws blood around the clock: the next half-hour slot starts within 30 min.
-    nxt = now.replace(minute=0 if now.minute < 30 else 30, second=0,
-                      microsecond=0) + timedelta(minutes=30)
-    s = sid("lab1", (nxt.date() - today()).days, nxt.strftime("%H:%M"), "lab", TZ, today())
+    s = next_lab_slot()
     kiosk = bserver.auth("kiosk", site="demo")
     b = (await c.post("/v1/sites/demo/bookings", json={"slot": s, "customer": "zoe",
                       "channel": "kiosk"}, headers=kiosk)).json()

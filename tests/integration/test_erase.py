@@ -6,7 +6,6 @@ holds no number."""
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -25,8 +24,7 @@ from queueing.store import Store
 from queueing.view import SiteView
 from realtime.stats import StatsRecorder
 from tests.integration.conftest import ADMIN, Server
-from tests.integration.test_booking_http import TZ, bserver, slot, today  # noqa: F401
-from tests.integration.test_booking_support import sid
+from tests.integration.test_booking_http import bserver, next_lab_slot, slot  # noqa: F401
 from tests.integration.test_hub import ws_url
 
 PHONE, BARE = "+8613800138000", "8613800138000"
@@ -316,15 +314,11 @@ async def test_a_national_number_that_is_also_one_of_another_country(demo: Engin
 async def _checked_in(s: Server, who: dict[str, str]) -> dict[str, Any]:
     """A kiosk booking of the lab's next half-hour slot (the lab draws blood around the
     clock), checked in: the ticket's answer."""
-    now = datetime.now(TZ)
-    nxt = now.replace(minute=0 if now.minute < 30 else 30, second=0,
-                      microsecond=0) + timedelta(minutes=30)
-    slot_id = sid("lab1", (nxt.date() - today()).days, nxt.strftime("%H:%M"), "lab", TZ, today())
     kiosk = s.auth("kiosk", site="demo")
     b = (await s.client.post("/v1/sites/demo/bookings", headers=kiosk,
-                                   json={"slot": slot_id, "channel": "kiosk", **who})).json()
+                             json={"slot": next_lab_slot(), "channel": "kiosk", **who})).json()
     r = await s.client.post("/v1/sites/demo/check-in", json={"code": b["code"]},
-                                  headers=kiosk)
+                            headers=kiosk)
     assert r.status_code == 201, r.text
     return r.json()  # type: ignore[no-any-return]
 

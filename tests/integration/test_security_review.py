@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from queueing import keys
 from queueing.demo import demo_site
 from realtime.redisproc import EmbeddedRedis
 from tests.integration.conftest import Server, running_server
-from tests.integration.test_booking_http import TZ, rush_schedule, today
+from tests.integration.test_booking_http import TZ, next_lab_slot, rush_schedule, today
 from tests.integration.test_booking_support import sid
 
 TICKET = {"service": "internal", "channel": "kiosk"}
@@ -120,13 +119,6 @@ async def test_a_kiosk_token_cannot_book_every_slot(
 
 # -- booking codes cannot be guessed from a kiosk ----------------------------------------
 
-def _next_lab_slot() -> str:
-    now = datetime.now(TZ)
-    nxt = now.replace(minute=0 if now.minute < 30 else 30, second=0,
-                      microsecond=0) + timedelta(minutes=30)
-    return sid("lab1", (nxt.date() - today()).days, nxt.strftime("%H:%M"), "lab", TZ, today())
-
-
 async def test_guessing_booking_codes_at_a_kiosk_is_stopped(
         redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
     """Found: booking codes are 6 letters (30 bits) and a kiosk token checked in any code
@@ -139,7 +131,7 @@ async def test_guessing_booking_codes_at_a_kiosk_is_stopped(
         c = s.client
         partner = s.auth("partner", site="demo", subject="app")
         b = (await c.post("/v1/sites/demo/bookings", headers=partner, json={
-            "slot": _next_lab_slot(), "customer": "13800138000", "channel": "app"})).json()
+            "slot": next_lab_slot(), "customer": "13800138000", "channel": "app"})).json()
         kiosk = s.auth("kiosk", site="demo", subject="hall-kiosk")
         wrong = [c for c in ("AAAAAA", "BBBBBB", "CCCCCC", "DDDDDD") if c != b["code"]][:3]
         for guess in wrong:
@@ -169,7 +161,7 @@ async def test_a_booking_token_cannot_probe_other_codes(
         c = s.client
         partner = s.auth("partner", site="demo", subject="app")
         mine, theirs = [(await c.post("/v1/sites/demo/bookings", headers=partner, json={
-            "slot": _next_lab_slot(), "customer": who, "channel": "app"})).json()
+            "slot": next_lab_slot(), "customer": who, "channel": "app"})).json()
             for who in ("me", "them")]
         own = {"Authorization": f"Bearer {mine['token']}"}
         first = await c.post("/v1/sites/demo/check-in", json={"code": theirs["code"]},
@@ -314,7 +306,7 @@ async def test_a_kiosk_token_cannot_book_or_check_in_as_the_window(
         assert await snapshot(redis) == before
         # Its own channel still books, and the window's place is left for the window.
         mine = await c.post("/v1/sites/demo/bookings", headers=kiosk, json={
-            "slot": _next_lab_slot(), "customer": "walk-up", "channel": "kiosk"})
+            "slot": next_lab_slot(), "customer": "walk-up", "channel": "kiosk"})
         assert mine.status_code == 201, mine.text
         r = await c.post("/v1/sites/demo/check-in", headers=kiosk,
                          json={"code": mine.json()["code"], "channel": "window"})
