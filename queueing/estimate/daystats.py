@@ -6,6 +6,7 @@ keyed by the site's local date, which the server computes. Pure: no clock, no I/
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,14 +47,16 @@ class _Day:
 
 
 def summary(values: list[float]) -> dict[str, float | int | None]:
-    """n, mean and p90 (the index rounding down), 1 decimal; null figures with no values."""
+    """n, mean and p90 (nearest rank: the smallest value with at least 90 % of the values at
+    or below it), 1 decimal; null figures with no values."""
     if not values:
         return {"n": 0, "mean": None, "p90": None}
     ordered = sorted(values)
+    n = len(ordered)
     return {
-        "n": len(ordered),
-        "mean": round(sum(ordered) / len(ordered), 1),
-        "p90": round(ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))], 1),
+        "n": n,
+        "mean": round(sum(ordered) / n, 1),
+        "p90": round(ordered[math.ceil(0.9 * n) - 1], 1),
     }
 
 

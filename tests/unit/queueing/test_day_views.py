@@ -200,3 +200,17 @@ def test_local_hours_in_other_zones() -> None:
     assert [h["hour"] for h in out] == [0, *range(2, 24)]
     assert sum(h["minutes"] for h in out) == 23 * 60
     assert {h["counters_open"] for h in out} == {1.0}
+
+
+def test_p90_is_the_nearest_rank() -> None:
+    """The smallest value with 90 % of the values at or below it: of 10 waits the 9th (it was
+    the 10th, the maximum), of 20 the 18th; with fewer than 10, the largest."""
+    from queueing.estimate.daystats import summary
+
+    assert summary([float(v) for v in range(10, 0, -1)])["p90"] == 9.0
+    assert summary([float(v) for v in range(1, 21)])["p90"] == 18.0
+    assert summary([1.0, 2.0, 3.0])["p90"] == 3.0
+    hours = by_hour([issued(at(8) + k * M) for k in range(10)]
+                    + [called(at(8) + k * M, at(9) + k * 2 * M) for k in range(10)],
+                    DAY, TZ, CTRS, {}, now=at(12))["hours"]
+    assert hours[0]["wait_s"]["p90"] == 68 * 60.0  # waits of 60 to 69 minutes
