@@ -6,7 +6,10 @@ and the counters' state changes of that day.
 Per counter: ``calls`` (first calls and calls after a transfer), ``served``, ``no_shows``
 (terminal), ``service_s`` (n, mean, median: from the call, or from start when the agent
 pressed it, to completion), ``open_s`` and ``paused_s`` (time in each state within the day,
-up to ``now`` today), ``busy_s`` (the sum of those service times) and ``busy_share`` =
+up to ``now`` today), ``handed_on`` (tickets transferred or parked from the counter,
+with the time it had them: from the last call, or start, to the transfer or park),
+``busy_s`` (the sum of the service times and of those times; records from before the day
+log kept the latter count none) and ``busy_share`` =
 ``busy_s / open_s`` (null when the counter was never open). A ticket served while its
 counter was paused is busy time outside open time, so a share can pass 1. A counter whose
 state that day is unknown (``start`` does not name it and it has no record that day: days
@@ -14,7 +17,8 @@ before the day log kept counter changes) has null ``open_s``, ``paused_s`` and s
 
 Per member of staff (``staff``: the subject of the token that called, completed or marked
 absent; records from before the day log kept it have none, and are under ``null``):
-``calls``, ``served``, ``no_shows``, ``service_s``, ``busy_s`` and the counters used.
+``calls``, ``served``, ``no_shows``, ``handed_on``, ``service_s``, ``busy_s`` and the
+counters used.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class _Tally:
     served: int = 0
     no_shows: int = 0
     service_s: list[float] = field(default_factory=list)
+    handed_on_s: list[float] = field(default_factory=list)
     counters: set[str] = field(default_factory=set)
 
     def add(self, r: dict[str, Any]) -> None:
@@ -44,19 +49,27 @@ class _Tally:
             self.service_s.append(max(0, r["b"] - r["a"]) / 1000)
         elif k == "n":
             self.no_shows += 1
+        elif k in _HANDED_ON:
+            self.handed_on_s.append(max(0, r["b"] - r["a"]) / 1000)
         if r.get("ctr"):
             self.counters.add(r["ctr"])
 
     def figures(self) -> dict[str, Any]:
         v = self.service_s
-        busy = round(sum(v), 1)
+        busy = round(sum(v) + sum(self.handed_on_s), 1)
         return {"calls": self.calls, "served": self.served, "no_shows": self.no_shows,
+                "handed_on": len(self.handed_on_s),
                 "service_s": {"n": len(v), "mean": round(statistics.fmean(v), 1) if v else None,
                               "median": round(statistics.median(v), 1) if v else None},
                 "busy_s": busy}
 
 
-_TALLIED = ("c", "x", "d", "n")
+_HANDED_ON = ("t", "h")  # transferred or parked from a counter, with its time there
+
+
+def _tallied(r: dict[str, Any]) -> bool:
+    k = r.get("k")
+    return k in ("c", "x", "d", "n") or (k in _HANDED_ON and "a" in r and "b" in r)
 
 
 def by_counter(records: list[dict[str, Any]], day: str, timezone: str, order: list[str],
@@ -65,7 +78,7 @@ def by_counter(records: list[dict[str, Any]], day: str, timezone: str, order: li
     (the site's counters) first, then any other (a counter since removed)."""
     tallies: dict[str, _Tally] = defaultdict(_Tally)
     for r in records:
-        if r.get("k") in _TALLIED and r.get("ctr"):
+        if _tallied(r) and r.get("ctr"):
             tallies[r["ctr"]].add(r)
     time: dict[str, dict[str, int]] = defaultdict(lambda: {"open": 0, "paused": 0})
     for s in spans(records, start, day_window(day, timezone, now)):
@@ -92,7 +105,7 @@ def by_staff(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
     """One row per staff subject that called, completed or marked absent (null: unknown)."""
     tallies: dict[str | None, _Tally] = defaultdict(_Tally)
     for r in records:
-        if r.get("k") in _TALLIED:
+        if _tallied(r):
             tallies[r.get("u") or None].add(r)
     keys = sorted(tallies, key=lambda u: (u is None, u or ""))
     return {"date": day, "staff": [

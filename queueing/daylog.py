@@ -10,15 +10,22 @@ Record kinds (``k``): ``i`` issued, ``c`` first call, ``d`` completed (service t
 abandoned (cancelled before being called; under the service that issued the ticket, whose
 ``i`` record it is), ``z`` closed unserved at the end of the day, ``t`` transferred in (``s``
 the new service, ``f`` the one it came from), ``x`` called in a queue it was transferred to
-after an earlier call (a call there, with no wait of its own).
+after an earlier call (a call there, with no wait of its own), ``h`` parked at a counter.
+
+A ``t`` or ``h`` record of a ticket a counter had (called or being served) carries the
+counter (``ctr``) and its time with the ticket: ``a`` the last call (or start, when pressed
+since), ``b`` the transfer or park — busy time at the counter though nobody was served
+there. ``t`` records written before they did (and transfers of tickets in a queue) have
+none: that time is unknown, not zero.
 
 Counter records (``o`` opened, ``p`` paused, ``q`` closed) carry the counter (``ctr``), the
 time of the change (``t``), the state it left (``f``) and who did it (``u``); they are filed
 under the local day of the change, and their ``s`` is empty (no service: readers that count
 per service pass them by, as readers written before them did).
 
-``u`` on ``c``, ``x``, ``d``, ``n`` and counter records is the actor: the subject of the staff
-token that called, completed, marked absent or opened (never a patient's name or number);
+``u`` on ``c``, ``x``, ``d``, ``n``, ``t``, ``h`` and counter records is the actor: the
+subject of the staff token that called, completed, marked absent, transferred, parked or
+opened (never a patient's name or number);
 ``ctr`` on ``c`` and ``x`` records is the counter that called. Records written before these
 fields existed lack them: readers treat a missing ``u``/``ctr`` as unknown.
 """
@@ -33,7 +40,7 @@ from queueing.numbering import local_day
 KEEP_DAYS = 31
 # A counter's state change: its record kind.
 COUNTER_KINDS = {"counter_open": "o", "counter_paused": "p", "counter_closed": "q"}
-STAFF_KINDS = frozenset({"c", "x", "d", "n"})
+STAFF_KINDS = frozenset({"c", "x", "d", "n", "t", "h"})
 
 
 def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, ts: int = 0,
@@ -75,7 +82,9 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, t
                       "t": int(t.get("ended_ms") or 0)}
     elif kind == "transferred":
         rec = base | {"k": "t", "s": data.get("to_service") or t["service"],
-                      "f": data.get("from_service")}
+                      "f": data.get("from_service")} | _handling(data, t, ts)
+    elif kind == "parked":
+        rec = base | {"k": "h"} | _handling(data, t, ts)
     if rec is None:
         return None
     ctr = data.get("counter") or t.get("counter")
@@ -95,6 +104,18 @@ def _counter_record(kind: str, data: dict[str, Any], offset: str, timezone: str,
     if actor:
         rec["u"] = actor
     return local_day(ts, timezone), rec
+
+
+def _handling(data: dict[str, Any], t: dict[str, Any], ts: int) -> dict[str, Any]:
+    """A counter's time with a ticket it transferred or parked: ``ctr``, ``a`` (the last
+    call, or start when pressed since) and ``b`` (the event's time). Nothing when the ticket
+    was not at a counter (moved by id from a queue) or the time is not known."""
+    called, started = int(t.get("called_ms") or 0), int(t.get("started_ms") or 0)
+    if not (data.get("counter") and data.get("from") in ("called", "serving") and called
+            and ts >= called):
+        return {}
+    a = started if data["from"] == "serving" and called <= started <= ts else called
+    return {"ctr": data["counter"], "a": a, "b": ts}
 
 
 def _service_start(data: dict[str, Any], t: dict[str, Any]) -> int:

@@ -227,6 +227,38 @@ async def test_a_counter_taken_out_while_open_is_closed(engine: Engine, clock: C
     assert [(h["hour"], h["counters_open"]) for h in hours] == [(8, 1.0)]
 
 
+async def test_time_with_a_patient_transferred_or_parked_is_busy(engine: Engine,
+                                                                 clock: Clock) -> None:
+    """Triage at counter 1 calls a patient 08:00 and sends them to the lab at 08:10; the lab
+    (counter 4) serves them 08:20-08:30. Counter 2 calls one 09:00, starts 09:02, parks them
+    09:07. The counter's minutes with them are busy, though nobody was served there."""
+    from queueing.demo import demo_site
+
+    clock.now = at(7)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    for c in ("1", "2", "4"):
+        await engine.counter_op("demo", c, "open", LI)
+    for _ in range(2):
+        await engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)
+    steps: list[tuple[float, str, str, Actor, dict[str, str]]] = [
+        (8, "1", "call-next", LI, {}), (8 + 10 / 60, "1", "transfer", LI, {"service": "lab"}),
+        (8 + 20 / 60, "4", "call-next", WANG, {}), (8.5, "4", "complete", WANG, {}),
+        (9, "2", "call-next", WANG, {}), (9 + 2 / 60, "2", "start", WANG, {}),
+        (9 + 7 / 60, "2", "park", WANG, {})]
+    for hour, counter, op, who, kw in steps:
+        clock.now = at(hour)
+        await engine.counter_op("demo", counter, op, who, **kw)
+    clock.now = at(10)
+    recorder = StatsRecorder(engine)
+    while await recorder.run_once():
+        pass
+    rows = {r["counter"]: r for r in (await _view(engine, "counter"))["counters"]}
+    got = {c: (r["calls"], r["served"], r["handed_on"], r["busy_s"]) for c, r in rows.items()}
+    assert got == {"1": (1, 0, 1, 600.0), "2": (1, 0, 1, 300.0), "4": (1, 1, 0, 600.0)}
+    staff = {r["staff"]: r for r in (await _view(engine, "staff"))["staff"]}
+    assert (staff["nurse-li"]["busy_s"], staff["dr-wang"]["busy_s"]) == (600.0, 900.0)
+
+
 async def _wait_for(server: Server, path: str, ready: Any) -> Any:
     sup = server.auth("supervisor", site="demo")
     for _ in range(100):

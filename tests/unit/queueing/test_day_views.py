@@ -214,3 +214,28 @@ def test_p90_is_the_nearest_rank() -> None:
                     + [called(at(8) + k * M, at(9) + k * 2 * M) for k in range(10)],
                     DAY, TZ, CTRS, {}, now=at(12))["hours"]
     assert hours[0]["wait_s"]["p90"] == 68 * 60.0  # waits of 60 to 69 minutes
+
+
+def test_transfers_and_parks_keep_the_counter_s_time() -> None:
+    t = {"id": "s.1", "service": "lab", "rank": 4, "issued_ms": at(8), "called_ms": at(9),
+         "started_ms": at(9) + 2 * M, "origin_service": "lab", "returned": 0}
+    _, park = record_for("parked", {"ticket": t, "counter": "2", "from": "serving"}, "9-1", TZ,
+                         ts=at(9) + 7 * M, actor="dr-wang") or ("", {})
+    assert park == {"o": "9-1", "s": "lab", "r": 4, "k": "h", "ctr": "2",
+                    "a": at(9) + 2 * M, "b": at(9) + 7 * M, "u": "dr-wang"}
+    _, moved = record_for("transferred", {"ticket": t | {"service": "xray"}, "counter": "1",
+                                          "from": "called", "from_service": "lab",
+                                          "to_service": "xray"}, "9-2", TZ, ts=at(9.5),
+                          actor="nurse-li") or ("", {})
+    assert (moved["k"], moved["ctr"], moved["a"], moved["b"]) == ("t", "1", at(9), at(9.5))
+    # Moved by id from a queue: no counter time.
+    _, by_id = record_for("transferred", {"ticket": t, "from": "waiting", "to_service": "x"},
+                          "9-3", TZ, ts=at(9.5)) or ("", {})
+    assert "a" not in by_id and "ctr" not in by_id
+    # An older transfer record without the time counts none (unknown), not a zero.
+    old = {"o": "1-1", "s": "xray", "r": 4, "k": "t", "f": "lab"}
+    rows = by_counter([ctr("o", "1", at(8)), moved, old, park], DAY, TZ, ["1", "2"], {},
+                      now=at(10))["counters"]
+    assert [(r["counter"], r["handed_on"], r["busy_s"]) for r in rows] == [
+        ("1", 1, 1800.0), ("2", 1, 300.0)]
+    assert [r["staff"] for r in by_staff([old, park], DAY)["staff"]] == ["dr-wang"]
