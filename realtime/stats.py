@@ -128,22 +128,35 @@ async def day_records(engine: Engine, site: str, day: str) -> list[dict[str, Any
 
 
 class DayLog:
-    """One site's day log for the day views (``day_views.DaySource``), for one request: the
-    last two days read are kept, so the multi-day CSV, which reads each day and the one
-    before, reads each once."""
+    """One site's day log for the day views (``day_views.DaySource``)."""
 
     def __init__(self, engine: Engine, site: str) -> None:
         self.engine, self.site = engine, site
-        self._days: dict[str, list[dict[str, Any]]] = {}
 
     async def records(self, day: str) -> list[dict[str, Any]]:
-        if day not in self._days:
-            self._days = dict(list(self._days.items())[-1:])  # the last one read, and this
-            self._days[day] = await day_records(self.engine, self.site, day)
-        return self._days[day]
+        return await day_records(self.engine, self.site, day)
 
     async def end_states(self, day: str) -> dict[str, str]:
-        return states_at_end(await self.records(day))
+        """Kept in Redis (``dayend:<day>``) with the length of the day's list they were read
+        from: the recorder only appends (queueing/lua/record.lua), so a late record — a
+        recorder catching up, a call after midnight of a ticket issued that day — changes
+        the length and the states are read again, from the counter records alone."""
+        redis, base = self.engine.store.redis, keys.prefix(self.site)
+        pipe = redis.pipeline(transaction=False)
+        pipe.llen(base + "daylog:" + day)
+        pipe.get(base + "dayend:" + day)
+        n, kept = await pipe.execute()
+        if kept is not None:
+            got = _dec.decode(kept)
+            if got.get("n") == n:
+                return dict(got["states"])
+        rows = await redis.lrange(base + "daylog:" + day, 0, -1)  # type: ignore[misc]
+        # Counter records have no service ("s": ""): decode those only.
+        states = states_at_end([_dec.decode(r) for r in rows if b'"s":""' in r])
+        await redis.set(base + "dayend:" + day,
+                        msgspec.json.encode({"n": len(rows), "states": states}),
+                        ex=KEEP_DAYS * 86400)
+        return states
 
     async def live(self) -> dict[str, tuple[str, int]]:
         ids = [c.id for c in (await self.engine.config(self.site)).counters]

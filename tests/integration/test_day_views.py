@@ -259,6 +259,38 @@ async def test_time_with_a_patient_transferred_or_parked_is_busy(engine: Engine,
     assert (staff["nurse-li"]["busy_s"], staff["dr-wang"]["busy_s"]) == (600.0, 900.0)
 
 
+async def test_the_day_before_s_counter_states_are_kept(engine: Engine, clock: Clock,
+                                                        redis: Any) -> None:
+    """The day before is read once for its closing counter states, which are kept with its
+    length; a record landing late (the recorder catching up) has them read again."""
+    import msgspec
+
+    from queueing import keys
+    from queueing.demo import demo_site
+
+    clock.now = at(-10)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    await engine.counter_op("demo", "1", "open", LI)
+    clock.now = at(-5)
+    await engine.counter_op("demo", "1", "pause", LI)
+    clock.now = at(9)
+    recorder = StatsRecorder(engine)
+    while await recorder.run_once():
+        pass
+    kept = keys.prefix("demo") + "dayend:2026-11-22"
+    hours = (await _view(engine, "hour"))["hours"]
+    assert hours == [] and msgspec.json.decode(await redis.get(kept)) == {
+        "n": 2, "states": {"1": "paused"}}
+    # Read from what was kept (shown by changing it), while the day's length is the same...
+    await redis.set(kept, msgspec.json.encode({"n": 2, "states": {"1": "open"}}))
+    assert [h["counters_open"] for h in (await _view(engine, "hour"))["hours"]] == [1.0] * 9
+    # ...and read again when a late record lands.
+    late = {"o": "1-1", "s": "", "k": "q", "ctr": "1", "t": at(-1), "f": "paused"}
+    await redis.rpush(keys.prefix("demo") + "daylog:2026-11-22", msgspec.json.encode(late))
+    assert (await _view(engine, "hour"))["hours"] == []
+    assert msgspec.json.decode(await redis.get(kept))["states"] == {"1": "closed"}
+
+
 async def _wait_for(server: Server, path: str, ready: Any) -> Any:
     sup = server.auth("supervisor", site="demo")
     for _ in range(100):
