@@ -13,7 +13,9 @@ Built from one local day's day-log records (queueing/daylog.py), which hold the 
   closed) in the hour, for the site and, per service, of the counters serving it (the
   site's current counters); null when the day log holds no counter state at all (days
   recorded before counter changes were);
-- ``arrivals_per_counter`` is ``issued / counters_open`` (null with no counter open).
+- ``arrivals_per_counter`` is ``issued`` divided by the unrounded ``counters_open``; null
+  when counters were open less than 5 counter-minutes in the hour (one minute open would
+  read as 60 times the arrivals).
 
 The current hour of today counts up to ``now`` only. On a day the clocks change, an hour
 that happens twice is one row.
@@ -29,6 +31,8 @@ from typing import Any
 from queueing.estimate.daystats import summary
 from queueing.openings import day_window, is_counter_record, local_ms, overlap, spans
 
+MIN_OPEN_MS = 5 * 60_000  # counter-minutes in an hour below which arrivals per counter is null
+
 
 @dataclass(slots=True)
 class _Cell:
@@ -43,11 +47,14 @@ class _Cell:
         return not (self.issued or self.called or self.served or self.no_shows or self.open_ms)
 
     def to_dict(self, length_ms: int, known: bool) -> dict[str, Any]:
-        ctrs = round(self.open_ms / length_ms, 2) if known and length_ms else None
+        ctrs = self.open_ms / length_ms if known and length_ms else None
+        # Per counter open, from the unrounded mean; too little open time says nothing.
+        per = (round(self.issued / ctrs, 2) if ctrs and self.open_ms >= MIN_OPEN_MS
+               else None)
         return {"issued": self.issued, "called": self.called, "served": self.served,
                 "no_shows": self.no_shows, "wait_s": summary(self.waits_s),
-                "counters_open": ctrs,
-                "arrivals_per_counter": round(self.issued / ctrs, 2) if ctrs else None}
+                "counters_open": None if ctrs is None else round(ctrs, 2),
+                "arrivals_per_counter": per}
 
 
 class _Hours:

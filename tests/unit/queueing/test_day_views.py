@@ -239,3 +239,16 @@ def test_transfers_and_parks_keep_the_counter_s_time() -> None:
     assert [(r["counter"], r["handed_on"], r["busy_s"]) for r in rows] == [
         ("1", 1, 1800.0), ("2", 1, 300.0)]
     assert [r["staff"] for r in by_staff([old, park], DAY)["staff"]] == ["dr-wang"]
+
+
+def test_arrivals_per_counter_needs_some_open_time() -> None:
+    """From the unrounded counters open; null below 5 counter-minutes in the hour."""
+    def nine(open_min: float) -> dict[str, Any]:
+        recs = [ctr("o", "1", at(10) - int(open_min * M)), issued(at(9.1))]
+        return by_hour(recs, DAY, TZ, CTRS, {}, now=at(11))["hours"][0]
+
+    one = nine(1)
+    assert (one["counters_open"], one["arrivals_per_counter"]) == (0.02, None)
+    assert nine(4.9)["arrivals_per_counter"] is None
+    # 7 minutes open: 1 / (7/60), not 1 / 0.12.
+    assert nine(7)["arrivals_per_counter"] == round(60 / 7, 2)
