@@ -77,14 +77,17 @@ def states_at_start(before: dict[str, str], records: list[dict[str, Any]],
 def spans(records: list[dict[str, Any]], start: dict[str, str], window: tuple[int, int]
           ) -> list[Span]:
     """Every counter's stretches in each state within ``window``, from the state it was in
-    when the window began (``start``; a counter not named there: closed until its first
-    record, or unknown and left out if it has none) and its records."""
+    when the window began (``start``; a counter not named there: the state its first
+    record left, else closed until then; unknown and left out if it has none) and its
+    records."""
     lo, hi = window
     state = dict(start)
     since = dict.fromkeys(state, lo)
     out: list[Span] = []
     for r in sorted((r for r in records if is_counter_record(r)), key=_when):
         c, t = r["ctr"], min(max(int(r["t"]), lo), hi)
+        if c not in state and r.get("f") in STATES.values():  # the state its first left
+            state[c], since[c] = r["f"], lo
         if c in state and t > since[c]:
             out.append(Span(c, state[c], since[c], t))
         state[c], since[c] = STATES[r["k"]], t

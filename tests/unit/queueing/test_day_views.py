@@ -138,6 +138,8 @@ def test_state_at_midnight_from_the_first_change_or_the_live_state() -> None:
                                                 now=at(18))["counters"]}
     assert (rows["1"]["open_s"], rows["1"]["paused_s"]) == (16 * 3600.0, 3600.0)
     assert rows["2"]["open_s"] == 18 * 3600.0 and "3" not in rows
+    # Without ``start`` the spans take the state the first record left too.
+    assert by_counter(first, DAY, TZ, ["1"], {}, now=at(18))["counters"][0]["open_s"] == 57600.0
     # Served at a counter whose state is unknown: how long it was open is unknown, not 0.
     row = by_counter([done(at(8), at(8.2), counter="3")], DAY, TZ, ["3"], {})["counters"][0]
     assert row["served"] == 1 and row["open_s"] is None and row["busy_share"] is None
