@@ -253,6 +253,10 @@ class Load:
         await self.nap(self.rng.uniform(0, 5))
         while self.left() > 0:
             r = await self.post("call-next", base + "/call-next", token)
+            if r is not None and r.status_code == 409 and b"counter_not_open" in r.content:
+                # The day close closed the counter: the next day's agent opens it again.
+                await self.post("open", base + "/open", token)
+                continue
             if r is None or r.status_code != 200:
                 await self.nap(self.rng.uniform(2, 5))
                 continue
