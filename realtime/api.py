@@ -159,7 +159,8 @@ async def _announce(c: Any, site: str, t: dict[str, Any], replay: bool) -> Any:
 
 async def close_day(request: Request) -> Response:
     """End the day by hand: every ticket still open that was issued before ``before`` is
-    cancelled (reason ``day_closed``); tickets being served are listed in ``kept``."""
+    cancelled (reason ``day_closed``); tickets being served are listed in ``kept``; counters
+    open or paused since before it that serve nobody are closed (``counters_closed``)."""
     site = request.path_params["site"]
     p = principal(request)
     p.require("admin")

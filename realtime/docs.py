@@ -85,7 +85,9 @@ register(
                                        "forbidden")),
     Operation("post", "/v1/sites/{site}/close-day",
               "End the day: cancel (reason day_closed) every ticket still open issued before "
-              "`before` (default now); tickets being served are listed in `kept`", "admin",
+              "`before` (default now); tickets being served are listed in `kept`; then close "
+              "the counters open or paused since before it that serve nobody "
+              "(`counters_closed`)", "admin",
               CloseDayRequest, errors=("unknown_site", "bad_request", "unknown_field")),
     Operation("post", "/v1/sites/{site}/counters/{counter}/{op}",
               "Counter operation: open, pause, close, call-next, call {ticket, service?} "
