@@ -548,6 +548,9 @@ def _validate_region(cfg: RegionConfig) -> None:
         ZoneInfo(cfg.timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise BadRequest(f"unknown time zone {cfg.timezone!r}", field="timezone") from exc
+    if cfg.country is not None:
+        from queueing import phone
+        phone.check_country(cfg.country)
     ids = [z.id for z in cfg.zones]
     if len(set(ids)) != len(ids):
         raise BadRequest("zone ids must be unique", field="zones")

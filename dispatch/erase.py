@@ -95,7 +95,7 @@ class RegionEraser:
         (unknown region, job or technician; no number) is refused before anything changes."""
         region = req.region
         cfg = await self.engine.config(region)  # unknown_region first
-        country = phone.region(None, cfg.timezone)
+        country = cfg.phone_region()
         number = None if req.phone is None else phone.normalise(req.phone, country)
         ref = reference(self.secret, f"region:{region}", number) if number else None
         await self._check(req)

@@ -13,6 +13,7 @@ from typing import Annotated
 
 import msgspec
 
+from queueing import phone
 from queueing.model import PLAIN, PLAIN_LINES
 
 Ident = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -129,6 +130,13 @@ class RegionConfig(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     policy: DispatchPolicy = msgspec.field(default_factory=DispatchPolicy)
     # What the pages call each skill (a skill without a name is shown as its id).
     skill_names: Annotated[dict[Skill, LocalName], msgspec.Meta(max_length=200)] = {}
+    # Where the region is (ISO 3166 alpha-2, "NL"): national phone numbers in its jobs'
+    # texts are read as this country's. Absent: the country of ``timezone``, as a site's.
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")] | None = None
+
+    def phone_region(self) -> str | None:
+        """The country its national phone numbers are read in (None: "+" numbers only)."""
+        return phone.region(self.country, self.timezone)
 
 
 class BreakSpec(msgspec.Struct, forbid_unknown_fields=True):

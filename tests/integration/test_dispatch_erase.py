@@ -272,6 +272,28 @@ async def test_only_admins_and_bad_input_changes_nothing(srv: Server, redis: Red
     assert r.json()["status"] in ("new", "offered", "unassignable")
 
 
+async def test_a_region_s_country_reads_its_national_numbers(srv: Server,
+                                                           redis: Redis) -> None:
+    """A region whose time zone names no country (UTC) takes national numbers once it has a
+    ``country``; a country libphonenumber does not know is refused and changes nothing."""
+    c, admin = srv.client, srv.auth("admin")
+    body = {**msgspec.to_builtins(config()), "timezone": "UTC"}
+    r = await c.put("/v1/regions/city", headers=admin, json={**body, "country": "XX"})
+    assert r.status_code == 400 and r.json()["details"]["field"] == "country", r.text
+    r = await c.put("/v1/regions/city", headers=admin, json={**body, "country": "nl"})
+    assert r.status_code == 400, r.text
+    assert (await c.get("/v1/regions/city", headers=admin)).status_code == 404
+    r = await c.put("/v1/regions/city", headers=admin, json={**body, "country": "NL"})
+    assert r.status_code == 200, r.text
+    assert (await c.get("/v1/regions/city", headers=admin)).json()["country"] == "NL"
+    r = await c.post("/v1/regions/city/jobs", headers=admin, json={
+        "location": {"lat": 52.371, "lon": 4.891}, "customer": "Anna Smit +31 6 12345678"})
+    assert r.status_code == 201, r.text
+    out = await _erase(srv, {"phone": "06 12345678"})
+    assert out["erased"]["jobs"] == 1, out
+    assert holding(await dump(redis), "Anna Smit") == []
+
+
 async def test_live_pages_drop_the_name_and_a_resume_from_before_resyncs(
         srv: Server, redis: Redis) -> None:
     """Through a running hub: the organisation's dashboard, which shows its jobs' customer
