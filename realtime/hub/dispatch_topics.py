@@ -329,12 +329,18 @@ def tech_reason(etype: str, d: dict[str, Any], tid: str) -> str | None:
     return TECH_REASON.get(etype)
 
 
+def _removed(entry: Entry, tid: str) -> bool:
+    """This entry removes technician ``tid`` (DELETE /v1/technicians/{id})."""
+    tech = entry.data.get("tech")
+    return entry.type == "tech_removed" and isinstance(tech, dict) and tech.get("id") == tid
+
+
 class TechTopic:
     name = "tech"
     feed_kind = "region"
     replayable = True
     event_types: tuple[str, ...] = ("offer", "offer_withdrawn", "offer_expired",
-                                    "route_changed", "status", "position")
+                                    "route_changed", "status", "position", "removed")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         return _parse(self.name, topic, parts)
@@ -351,6 +357,8 @@ class TechTopic:
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         tid, d, rv = ref.parts[0], entry.data, feed.rv
+        if _removed(entry, tid):  # a dispatcher's screen following it is told, not left quiet
+            return Message("removed", {"tech": tid})
         if tid not in rv.techs:
             return None
         if entry.type == "gps":
@@ -370,6 +378,8 @@ class TechTopic:
 
     def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
         tid, d = ref.parts[0], entry.data
+        if _removed(entry, tid):
+            return Message("removed", {"tech": tid})
         if entry.type == "offered" and d.get("tech") == tid:
             return Message("offer", offer_frame(d))
         if entry.type in ("offer_withdrawn", "offer_expired") and d.get("tech") == tid:

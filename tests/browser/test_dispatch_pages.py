@@ -553,3 +553,20 @@ def test_a_tile_url_is_off_by_default_and_allowed_by_the_csp_when_set() -> None:
     assert boot == {"tiles": "https://tiles.example/{z}/{x}/{y}.png", "attribution": "© Example"}
     assert "img-src 'self' data: https://tiles.example;" in headers["Content-Security-Policy"]
     assert "connect-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_a_device_whose_technician_is_removed_says_so(browser: Any, demo: DispatchDemo) -> None:
+    """DELETE /v1/technicians/{id} while its device is open: the page stops and says there
+    is no such technician (it used to keep showing the last route)."""
+    gone = "city.tgone"
+    demo.put_tech(gone, *HOME, skills=[SKILL], name="Wu")
+    ctx = browser.new_context(locale="en-US")
+    try:
+        page = ctx.new_page()
+        page.goto(demo.tech_url(gone, lang="en"))
+        wait_js(page, "window.switchboardTech && window.switchboardTech.state.ready")
+        demo.call("DELETE", f"/v1/technicians/{gone}")
+        page.locator(".error-screen", has_text="There is no such technician.") \
+            .wait_for(timeout=WAIT_MS)
+    finally:
+        ctx.close()

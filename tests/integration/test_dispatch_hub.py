@@ -235,3 +235,23 @@ async def test_a_region_resume_from_an_entry_a_restore_lost_resyncs(
         await dash.subscribe("org:city.acme", since=Position(snap["epoch"], last))
         msg = await dash.next(5)
         assert msg["op"] == "snapshot" and msg["resync"] is True, msg
+
+
+async def test_a_dispatcher_following_a_removed_technician_is_told(
+        dserver: Server, city: tuple[DispatchEngine, Recomputer]) -> None:
+    """DELETE /v1/technicians/{id}: a screen following that technician gets `removed` (it
+    went quiet before), live and when it resumes from before the removal."""
+    token = dserver.token("dispatcher", region="city")
+    async with Client(ws_url(dserver), token) as screen:
+        await screen.subscribe("tech:city.b")
+        snap = await screen.next(5)
+        before = Position(snap["epoch"], snap["offset"])
+        r = await dserver.client.delete("/v1/technicians/city.b",
+                                        headers=dserver.auth("dispatcher", region="city"))
+        assert r.status_code == 200, r.text
+        msg = await screen.next(5)
+        assert msg["type"] == "removed" and msg["data"] == {"tech": "city.b"}, msg
+    async with Client(ws_url(dserver), token) as screen:
+        await screen.subscribe("tech:city.b", since=before)
+        replayed = await screen.next(5)
+        assert replayed["type"] == "removed", replayed

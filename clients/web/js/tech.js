@@ -139,6 +139,11 @@ function onMessage(msg) {
     errorScreen($('app'), t, msg.code === 'unknown_topic' ? { code: 'unknown_technician' } : msg);
     return;
   }
+  if (msg.op === 'event' && msg.type === 'removed') { // taken off the roster meanwhile
+    gps?.stop();
+    errorScreen($('app'), t, { code: 'unknown_technician' });
+    return;
+  }
   const before = state;
   state = reduce(state, msg);
   if (msg.op === 'event' && (msg.type === 'offer_withdrawn' || msg.type === 'offer_expired')

@@ -149,7 +149,8 @@ def test_a_removed_technician_leaves_the_view_and_the_kpis() -> None:
     change = rv.apply(removed.type, removed.data)
     assert "city.t1" not in rv.techs and "city.t1" not in rv.routes
     ref = Ref("tech:city.t1", "tech", ("city.t1",), "city")
-    assert TechTopic().live(feed, ref, removed, change) is None  # its topic goes quiet
+    told = TechTopic().live(feed, ref, removed, change)  # its followers are told
+    assert told is not None and told.type == "removed" and told.data == {"tech": "city.t1"}
     k = Kpis()
     k.apply("tech_status", T0, {"tech": {"id": "city.t1", "status": "available"}})
     k.apply("gps", T0, {"i": "city.t1", "t": T0, "la": 52.36, "lo": 4.88})
