@@ -74,11 +74,13 @@ class SwitchboardAPI:
                                 headers={**self._auth("admin"),
                                          "Content-Type": "application/json"})
         r.raise_for_status()
+        # Leftovers first: close-day also closes the counters open before it that serve
+        # nobody, so the counters are opened after it.
+        await self._clear_leftovers(site)
         for c in cfg.get("counters", []):
             r = await self.http.post(f"/v1/sites/{site}/counters/{c['id']}/open",
                                      headers=self._auth("admin"))
             r.raise_for_status()
-        await self._clear_leftovers(site)
 
     async def _clear_leftovers(self, site: str) -> None:
         """A second run against the same server finds the last run's tickets: waiting ones
