@@ -46,6 +46,7 @@ from dispatch.model import (
 from dispatch.records import decode_hash, job_view, normalise, tech_view
 from dispatch.store import Store
 from dispatch.transitions import Op, TechOp
+from queueing import phone
 
 log = logging.getLogger("switchboard.dispatch")
 
@@ -542,6 +543,7 @@ class DispatchEngine:
         await self.config(region)
         return await checkpoint.fold(self.store, region, write=fold)
 
+
 def _validate_region(cfg: RegionConfig) -> None:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
     try:
@@ -549,7 +551,6 @@ def _validate_region(cfg: RegionConfig) -> None:
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise BadRequest(f"unknown time zone {cfg.timezone!r}", field="timezone") from exc
     if cfg.country is not None:
-        from queueing import phone
         phone.check_country(cfg.country)
     ids = [z.id for z in cfg.zones]
     if len(set(ids)) != len(ids):
