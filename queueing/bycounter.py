@@ -3,7 +3,8 @@
 Built from one local day's day-log records (queueing/daylog.py): the tickets issued that day
 and the counters' state changes of that day.
 
-Per counter: ``calls`` (first calls and calls after a transfer), ``served``, ``no_shows``
+Per counter: ``calls`` (first calls, calls after a transfer, and calls of a ticket a no-show
+sent back to the queue or that was parked: each a call at that counter), ``served``, ``no_shows``
 (terminal), ``service_s`` (n, mean, median: from the call, or from start when the agent
 pressed it, to completion), ``open_s`` and ``paused_s`` (time in each state within the day,
 up to ``now`` today), ``handed_on`` (tickets transferred or parked from the counter,
@@ -28,6 +29,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
+from queueing.daylog import CALL_KINDS
 from queueing.openings import day_window, is_counter_record, spans
 
 
@@ -42,7 +44,7 @@ class _Tally:
 
     def add(self, r: dict[str, Any]) -> None:
         k = r.get("k")
-        if k in ("c", "x"):
+        if k in CALL_KINDS:
             self.calls += 1
         elif k == "d":
             self.served += 1
@@ -69,7 +71,7 @@ _HANDED_ON = ("t", "h")  # transferred or parked from a counter, with its time t
 
 def _tallied(r: dict[str, Any]) -> bool:
     k = r.get("k")
-    return k in ("c", "x", "d", "n") or (k in _HANDED_ON and "a" in r and "b" in r)
+    return k in CALL_KINDS or k in ("d", "n") or (k in _HANDED_ON and "a" in r and "b" in r)
 
 
 def by_counter(records: list[dict[str, Any]], day: str, timezone: str, order: list[str],

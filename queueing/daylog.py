@@ -10,7 +10,9 @@ Record kinds (``k``): ``i`` issued, ``c`` first call, ``d`` completed (service t
 abandoned (cancelled before being called; under the service that issued the ticket, whose
 ``i`` record it is), ``z`` closed unserved at the end of the day, ``t`` transferred in (``s``
 the new service, ``f`` the one it came from), ``x`` called in a queue it was transferred to
-after an earlier call (a call there, with no wait of its own), ``h`` parked at a counter.
+after an earlier call (a call there, with no wait of its own), ``y`` called again at a
+counter after a no-show sent it back to the queue or after it was parked (``t``: the call; a
+call at that counter, not a new ticket for the service), ``h`` parked at a counter.
 
 A ``t`` or ``h`` record of a ticket a counter had (called or being served) carries the
 counter (``ctr``) and its time with the ticket: ``a`` the last call (or start, when pressed
@@ -23,10 +25,11 @@ time of the change (``t``), the state it left (``f``) and who did it (``u``); th
 under the local day of the change, and their ``s`` is empty (no service: readers that count
 per service pass them by, as readers written before them did).
 
-``u`` on ``c``, ``x``, ``d``, ``n``, ``t``, ``h`` and counter records is the actor: the
+``u`` on ``c``, ``x``, ``y``, ``d``, ``n``, ``t``, ``h`` and counter records is the actor: the
 subject of the staff token that called, completed, marked absent, transferred, parked or
 opened (never a patient's name or number);
-``ctr`` on ``c`` and ``x`` records is the counter that called. Records written before these
+``ctr`` on ``c``, ``x`` and ``y`` records is the counter that called. ``y`` records are
+written since 2026-12-06: before, such a call wrote nothing. Records written before these
 fields existed lack them: readers treat a missing ``u``/``ctr`` as unknown.
 """
 
@@ -40,7 +43,9 @@ from queueing.numbering import local_day
 KEEP_DAYS = 31
 # A counter's state change: its record kind.
 COUNTER_KINDS = {"counter_open": "o", "counter_paused": "p", "counter_closed": "q"}
-STAFF_KINDS = frozenset({"c", "x", "d", "n", "t", "h"})
+STAFF_KINDS = frozenset({"c", "x", "y", "d", "n", "t", "h"})
+# Calls at a counter: first calls, calls after a transfer, calls after a return or a park.
+CALL_KINDS = ("c", "x", "y")
 
 
 def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, ts: int = 0,
@@ -69,6 +74,8 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, t
                       "a": _service_start(data, t), "b": int(t.get("ended_ms") or 0)}
     elif kind == "called" and data.get("from") == "transferred":
         rec = base | {"k": "x"}
+    elif kind == "called":
+        rec = base | {"k": "y", "t": int(t.get("called_ms") or 0)}
     elif kind == "no_show" and not data.get("returned"):
         rec = base | {"k": "n", "ctr": data.get("counter"), "a": int(t.get("called_ms") or 0),
                       "b": int(t.get("ended_ms") or 0)}
@@ -88,7 +95,7 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, t
     if rec is None:
         return None
     ctr = data.get("counter") or t.get("counter")
-    if rec["k"] in ("c", "x") and ctr:
+    if rec["k"] in CALL_KINDS and ctr:
         rec["ctr"] = ctr
     if actor and rec["k"] in STAFF_KINDS:
         rec["u"] = actor

@@ -64,6 +64,22 @@ async def _morning(engine: Engine, clock: Clock) -> None:
         pass
 
 
+Step = tuple[float, str, str, Actor, dict[str, str]]
+
+
+async def _steps(engine: Engine, clock: Clock, steps: list[Step]) -> None:
+    """Counter operations at their hours: (hour, counter, op, who, keyword arguments)."""
+    for hour, counter, op, who, kw in steps:
+        clock.now = at(hour)
+        await engine.counter_op("demo", counter, op, who, **kw)
+
+
+async def _record(engine: Engine) -> None:
+    recorder = StatsRecorder(engine)
+    while await recorder.run_once():
+        pass
+
+
 async def _view(engine: Engine, by: str, day: str = DAY) -> dict[str, Any]:
     cfg = await engine.config("demo")
     return await day_views.view(DayLog(engine, "demo"), cfg, day, by, engine.clock())
@@ -240,23 +256,56 @@ async def test_time_with_a_patient_transferred_or_parked_is_busy(engine: Engine,
         await engine.counter_op("demo", c, "open", LI)
     for _ in range(2):
         await engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)
-    steps: list[tuple[float, str, str, Actor, dict[str, str]]] = [
+    steps: list[Step] = [
         (8, "1", "call-next", LI, {}), (8 + 10 / 60, "1", "transfer", LI, {"service": "lab"}),
         (8 + 20 / 60, "4", "call-next", WANG, {}), (8.5, "4", "complete", WANG, {}),
         (9, "2", "call-next", WANG, {}), (9 + 2 / 60, "2", "start", WANG, {}),
         (9 + 7 / 60, "2", "park", WANG, {})]
-    for hour, counter, op, who, kw in steps:
-        clock.now = at(hour)
-        await engine.counter_op("demo", counter, op, who, **kw)
+    await _steps(engine, clock, steps)
     clock.now = at(10)
-    recorder = StatsRecorder(engine)
-    while await recorder.run_once():
-        pass
+    await _record(engine)
     rows = {r["counter"]: r for r in (await _view(engine, "counter"))["counters"]}
     got = {c: (r["calls"], r["served"], r["handed_on"], r["busy_s"]) for c, r in rows.items()}
     assert got == {"1": (1, 0, 1, 600.0), "2": (1, 0, 1, 300.0), "4": (1, 1, 0, 600.0)}
     staff = {r["staff"]: r for r in (await _view(engine, "staff"))["staff"]}
     assert (staff["nurse-li"]["busy_s"], staff["dr-wang"]["busy_s"]) == (600.0, 900.0)
+
+
+async def test_a_call_after_a_no_show_return_or_a_park_counts_at_its_counter(
+        engine: Engine, clock: Clock) -> None:
+    """Counter 1 (Li) calls A at 08:10, marks it absent at 08:15 (the policy sends A back to
+    its place); counter 2 (Wang) calls A again at 08:20 and serves it. Li calls B at 08:40 and
+    parks it at 08:45; Wang calls B from the parked list at 09:00 and serves it. Each counter
+    made two calls; Wang's served tickets are his calls (he had none counted before)."""
+    from queueing.demo import demo_site
+
+    clock.now = at(7)
+    await engine.put_site("demo", demo_site(), ADMIN)
+    for c in ("1", "2"):
+        await engine.counter_op("demo", c, "open", LI)
+    clock.now = at(8)
+    await engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)
+    steps: list[Step] = [
+        (8 + 10 / 60, "1", "call-next", LI, {}), (8.25, "1", "no-show", LI, {}),
+        (8 + 20 / 60, "2", "call-next", WANG, {}), (8.5, "2", "complete", WANG, {})]
+    await _steps(engine, clock, steps)
+    clock.now = at(8 + 35 / 60)
+    b = (await engine.issue("demo", TicketRequest("internal", Channel.KIOSK), KIOSK)).ticket
+    steps = [(8 + 40 / 60, "1", "call-next", LI, {}), (8.75, "1", "park", LI, {}),
+             (9, "2", "call", WANG, {"ticket": b["id"]}), (9 + 10 / 60, "2", "complete", WANG, {})]
+    await _steps(engine, clock, steps)
+    clock.now = at(10)
+    await _record(engine)
+    rows = {r["counter"]: r for r in (await _view(engine, "counter"))["counters"]}
+    got = {c: (r["calls"], r["served"], r["no_shows"], r["handed_on"]) for c, r in rows.items()}
+    # Counter 1's no-show sent A back (not terminal): not in no_shows.
+    assert got == {"1": (2, 0, 0, 1), "2": (2, 2, 0, 0)}
+    staff = {r["staff"]: (r["calls"], r["served"]) for r in (await _view(engine, "staff"))["staff"]}
+    assert staff == {"nurse-li": (2, 0), "dr-wang": (2, 2)}
+    # By hour, "called" stays the first calls (A at 08:10, B at 08:40): the wait ended there.
+    hours = {h["hour"]: h for h in (await _view(engine, "hour"))["hours"]}
+    assert (hours[8]["called"], hours[8]["served"]) == (2, 1)
+    assert (hours[9]["called"], hours[9]["served"]) == (0, 1)
 
 
 async def test_the_day_before_s_counter_states_are_kept(engine: Engine, clock: Clock,

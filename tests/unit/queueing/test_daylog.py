@@ -19,9 +19,17 @@ def test_records_per_milestone() -> None:
                     est_high="90", est_m="48.5", est_sd="0.4")
     _, c = record_for("called", {"ticket": called, "from": "waiting"}, "2-0", tz) or ("", {})
     assert c["k"] == "c" and c["t"] - c["i"] == 60_000 and c["e"] == [50.0, 20.0, 90.0, 48.5, 0.4]
-    # A recall, a second call after a no-show return, a call after a transfer: not a first call.
-    assert record_for("called", {"ticket": ticket(called_ms=1, returned=1), "from": "waiting"},
-                      "3-0", tz) is None
+    # A second call after a no-show return or a park, a call after a transfer: not a first
+    # call, but a call at the counter that made it (by counter and by staff count it).
+    _, y = record_for("called", {"ticket": ticket(called_ms=T0 + 9, returned=1),
+                                 "from": "waiting", "counter": "2"}, "3-0", tz) or ("", {})
+    assert y == {"o": "3-0", "s": "a", "r": 4, "k": "y", "t": T0 + 9, "ctr": "2"}
+    _, y = record_for("called", {"ticket": ticket(called_ms=T0 + 9), "from": "parked",
+                                 "first": False, "counter": "1"}, "3-1", tz,
+                      actor="nurse-li") or ("", {})
+    assert (y["k"], y["ctr"], y["u"]) == ("y", "1", "nurse-li")
+    # The day's operations per service count tickets called, not calls: y is not in them.
+    assert summarise([y], "2026-11-23")["services"] == {}
     # (A call after a transfer is a call in the new queue, without a wait of its own.)
     _, x = record_for("called", {"ticket": ticket(called_ms=1, origin_service="b"),
                                  "from": "transferred", "first": False}, "4-0", tz) or ("", {})
