@@ -98,9 +98,10 @@ class Revocations:
         """Why ``p``'s token is revoked, or None."""
         if p.token_id is not None and p.token_id in self.tokens:
             return "the token has been revoked"
-        cutoff = self.subjects.get(p.subject)
-        if cutoff is not None and p.issued_at <= cutoff:
-            return f"tokens of {p.subject} issued before {_iso(cutoff)} have been revoked"
+        for subject in _subjects(p):
+            cutoff = self.subjects.get(subject)
+            if cutoff is not None and p.issued_at <= cutoff:
+                return f"tokens of {subject} issued before {_iso(cutoff)} have been revoked"
         return None
 
     # -- Redis -----------------------------------------------------------------------------
@@ -251,3 +252,13 @@ def _text(v: bytes | str) -> str:
 
 def _iso(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def _subjects(p: Principal) -> tuple[str, ...]:
+    """The subjects whose cut-off applies to ``p``: its own, and for a technician's token
+    also ``tech:<id>`` (the default subject, which removing the technician revokes), so a
+    token made with a subject of its own (a wristband's) goes with the technician."""
+    if p.role == "tech" and p.tech and p.subject != f"tech:{p.tech}":
+        return (p.subject, f"tech:{p.tech}")
+    return (p.subject,)
+

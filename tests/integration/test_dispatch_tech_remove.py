@@ -158,6 +158,10 @@ async def test_delete_over_http(srv: Server, redis: Redis) -> None:
     for tid in ("city.t1", "city.t2"):
         r = await c.post(f"/v1/technicians/{tid}/token", headers=admin)
         tokens[tid] = {"Authorization": f"Bearer {r.json()['token']}"}
+    # A wristband's token an admin made with its own subject (switchboard token tech
+    # --tech city.t1 --subject wristband-7): it is the technician's all the same.
+    wristband = srv.auth("tech", tech="city.t1", subject="wristband-7")
+    assert (await c.get("/v1/technicians/city.t1", headers=wristband)).status_code == 200
     dispatcher = srv.auth("dispatcher", region="city")
 
     for token in (tokens["city.t1"], srv.auth("dispatcher", region="other"),
@@ -191,8 +195,9 @@ async def test_delete_over_http(srv: Server, redis: Redis) -> None:
     assert r.json()["removed"] is True
     # Its device token no longer works (the server would answer 404 anyway, and a
     # technician put again under the same id must not inherit it); another's does.
-    r = await c.get("/v1/technicians/city.t1", headers=tokens["city.t1"])
-    assert (r.status_code, r.json()["code"]) == (401, "unauthorized"), r.text
+    for token in (tokens["city.t1"], wristband):
+        r = await c.get("/v1/technicians/city.t1", headers=token)
+        assert (r.status_code, r.json()["code"]) == (401, "unauthorized"), r.text
     assert (await c.get("/v1/technicians/city.t2", headers=tokens["city.t2"])).status_code == 200
 
     # The admin's erasure: profile needs a technician; one still there is removed too.
