@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import sys
+import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,3 +47,37 @@ async def redis(redis_server: EmbeddedRedis) -> AsyncIterator[Redis]:
     await client.flushall()
     yield client
     await client.aclose()
+
+
+# Local day boundaries the tests' sites and regions live by: the demo clinic's midnight and
+# its 03:00 day close (Shanghai), and midnight where other tests' sites and regions are.
+DAY_BOUNDARIES = (("Asia/Shanghai", 0), ("Asia/Shanghai", 3), ("UTC", 0),
+                  ("America/New_York", 0), ("Europe/Amsterdam", 0), ("Europe/London", 0))
+# Longer than nearly every test takes (browser tests included).
+BOUNDARY_GUARD_S = 60.0
+
+
+def seconds_to_boundary(now: datetime) -> float:
+    """Seconds from ``now`` (aware) to the next of ``DAY_BOUNDARIES``."""
+    out = []
+    for name, hour in DAY_BOUNDARIES:
+        local = now.astimezone(ZoneInfo(name))
+        at = local.replace(hour=hour, minute=0, second=0, microsecond=0)
+        if at <= local:
+            at = (local + timedelta(days=1)).replace(hour=hour, minute=0, second=0,
+                                                      microsecond=0)
+        out.append((at - local).total_seconds())
+    return min(out)
+
+
+@pytest.fixture(autouse=True)
+def _not_across_a_local_day() -> None:
+    """A test that starts within a minute of a local midnight (or the demo's day close)
+    waits until just after it: a test reads "today" at its start, the server at each request,
+    and the two differ if the day turns in between (the server has no clock to stop). The
+    turn of the day itself is tested with the engine's clock (tests/integration)."""
+    left = seconds_to_boundary(datetime.now().astimezone())
+    if left < BOUNDARY_GUARD_S:
+        print(f"\nwaiting {left + 2:.0f} s for a local day to turn", file=sys.stderr)
+        time.sleep(left + 2)
+
