@@ -70,3 +70,37 @@ export function jobRefs(ids) {
   }
   return refs;
 }
+
+// What the dashboard keeps of the technicians' way (`moves`, read by tests and engineers): a
+// point each time a technician on the way is shown somewhere new, at most this many per job.
+export const TRAIL_PER_JOB = 50;
+
+/**
+ * The trail after a view: `moves` ({job, technician, lat, lon}, oldest first) with a point
+ * more for each technician of `onTheWay` shown at a new place, without the jobs no longer on
+ * the way and with at most `perJob` points a job (the oldest go). A dashboard stays open for
+ * weeks: a point per fix of every job ever driven to would grow for as long as it is open.
+ */
+export function trail(moves, onTheWay, perJob = TRAIL_PER_JOB) {
+  const way = new Map((onTheWay ?? []).map((w) => [w.job, w]));
+  const out = (moves ?? []).filter((m) => way.has(m.job));
+  const last = new Map(out.map((m) => [m.job, m]));
+  for (const w of way.values()) {
+    const l = last.get(w.job);
+    if (!l || l.lat !== w.lat || l.lon !== w.lon) out.push({ job: w.job, technician: w.technician, lat: w.lat, lon: w.lon });
+  }
+  const extra = new Map();
+  for (const m of out) extra.set(m.job, (extra.get(m.job) ?? -perJob) + 1);
+  return out.filter((m) => {
+    const n = extra.get(m.job);
+    if (n <= 0) return true;
+    extra.set(m.job, n - 1);
+    return false;
+  });
+}
+
+/** Forget what `map` holds for ids not in `keep` (a Set): the jobs that left the view. */
+export function forgetGone(map, keep) {
+  for (const id of map.keys()) if (!keep.has(id)) map.delete(id);
+  return map;
+}

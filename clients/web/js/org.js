@@ -8,7 +8,7 @@ import { formatEta, personName, serverClock, shortJob, zonesIn } from './dispatc
 import { icon } from './dispatch-icons.js';
 import { formatTime, nameIn, translator } from './i18n.js';
 import { MapView } from './map.js';
-import { alerts, jobRefs, kpis, ORDER, segments, sortJobs, viewOf } from './org-state.js';
+import { alerts, forgetGone, jobRefs, kpis, ORDER, segments, sortJobs, trail, viewOf } from './org-state.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
@@ -25,8 +25,9 @@ const MAX_ROWS = 200; // a thousand-job batch still renders fast; the rest is co
 let view = null;
 let refs = new Map(); // job id → its reference on this dashboard (unique among the view's jobs)
 let map = null;
+// Both only of the jobs in the view: the open ones (a finished job leaves it, and them).
 const places = new Map(); // job id → {lat, lon} | null (being fetched)
-const moves = []; // technicians' positions as shown: {job, technician, lat, lon}
+let moves = []; // technicians' positions as shown: {job, technician, lat, lon} (org-state.js trail)
 
 /** The job's reference, as long as it must be to tell it from the view's other jobs. */
 function ref(id) {
@@ -120,8 +121,9 @@ async function locate(ids) {
     while (todo.length) {
       const id = todo.shift();
       const r = await api(`/v1/jobs/${encodeURIComponent(id)}`);
-      if (r.ok && r.data?.lat != null) places.set(id, { lat: r.data.lat, lon: r.data.lon });
-      else places.delete(id); // try again with the next view
+      if (!r.ok || r.data?.lat == null) places.delete(id); // try again with the next view
+      // Not if the job left the view meanwhile (done, cancelled): it is forgotten.
+      else if (places.has(id)) places.set(id, { lat: r.data.lat, lon: r.data.lon });
     }
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
@@ -183,10 +185,8 @@ function onMessage(msg) {
   if (!v) return; // replayed history: the current view follows
   view = v;
   refs = jobRefs(view.jobs.map((j) => j.id));
-  for (const w of view.on_the_way) {
-    const last = [...moves].reverse().find((m) => m.job === w.job);
-    if (!last || last.lat !== w.lat || last.lon !== w.lon) moves.push({ job: w.job, technician: w.technician, lat: w.lat, lon: w.lon });
-  }
+  forgetGone(places, new Set(view.jobs.map((j) => j.id)));
+  moves = trail(moves, view.on_the_way);
   render();
 }
 
@@ -215,5 +215,5 @@ if (!region || boot.error || !orgId) {
   tick();
   setInterval(tick, 1000);
   setInterval(() => view && (renderMap(), renderJobs()), 30000);
-  window.switchboardOrg = { get view() { return view; }, moves, places, client };
+  window.switchboardOrg = { get view() { return view; }, get moves() { return moves; }, places, client };
 }

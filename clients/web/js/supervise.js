@@ -177,5 +177,5 @@ if (!site || boot.error) {
   loadStats();
   setInterval(loadStats, STATS_EVERY_MS);
   setInterval(render, 15_000); // waits grow while nothing happens
-  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, appts, audit, hours };
+  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, appts, audit, hours, client };
 }
