@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import shlex
 import signal
 import sys
 import time
@@ -53,6 +54,10 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                         "dispatcher, tech, org and partner, SWITCHBOARD_TOKEN_TTL_S for the "
                         "others; at most SWITCHBOARD_MAX_TOKEN_TTL_S, five years by default)")
     p.add_argument("--data-dir", help="data folder holding the generated secret")
+    p.add_argument("--redis-url", help="the Redis the server uses, if not the embedded one "
+                                       "(to check that --site and --counter exist)")
+    p.add_argument("--no-check", action="store_true",
+                   help="mint without checking --counter against the running server's site")
 
 
 def _revoke_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -231,6 +236,11 @@ def token(args: argparse.Namespace) -> int:
               f"(SWITCHBOARD_MAX_TOKEN_TTL_S, {settings.max_token_ttl_s} s)", file=sys.stderr)
         return 2
     secret = load_secret(settings.secret, settings.data_path, create=False)
+    if args.site and not args.no_check:
+        refused = _check_site(args, settings)
+        if refused:
+            print(f"switchboard token: {refused}", file=sys.stderr)
+            return 2
     try:
         channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
         print(make_token(secret, args.role, site=args.site, counter=args.counter,
@@ -242,6 +252,43 @@ def token(args: argparse.Namespace) -> int:
         print(f"switchboard token: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _check_site(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why a token for ``--site``/``--counter`` would open nothing on the running server: a
+    counter its site does not have (refused: a typo'd console link only says "no such
+    counter" on the day). A site it does not know yet is only warned about (devices can be
+    provisioned before the site is put); an unreachable server checks nothing."""
+    from redis.exceptions import RedisError
+
+    from queueing import redisconn
+    from queueing.engine import Engine
+    from queueing.errors import UnknownSite
+    from queueing.store import Store
+    from realtime.worker import redis_url
+
+    url = redis_url(settings) if args.redis_url is None else args.redis_url
+
+    async def run() -> str | None:
+        redis = redisconn.connect(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            cfg = await Engine(Store(redis)).config(args.site)
+        except UnknownSite:
+            print(f"switchboard token: warning: the server has no site {args.site!r} yet "
+                  "(the token opens nothing until it is put)", file=sys.stderr)
+            return None
+        finally:
+            await redis.aclose()
+        if args.counter and cfg.counter(args.counter) is None:
+            ids = ", ".join(c.id for c in cfg.counters) or "none"
+            return (f"site {args.site!r} has no counter {args.counter!r} (its counters: "
+                    f"{ids}); --no-check mints it anyway")
+        return None
+
+    try:
+        return asyncio.run(run())
+    except (RedisError, OSError):
+        return None  # no server running here: nothing to check against
 
 
 def revoke(args: argparse.Namespace) -> int:
@@ -340,6 +387,7 @@ def serve(args: argparse.Namespace) -> int:
         else:
             from realtime.demo import forget_demo
             asyncio.run(forget_demo(settings))
+            print(next_step(settings), flush=True)
         _run_uvicorn(settings)
     finally:
         if embedded is not None:
@@ -349,6 +397,21 @@ def serve(args: argparse.Namespace) -> int:
               f"{settings.data_path / 'redis.log'}", file=sys.stderr)
         return 1
     return 0
+
+
+def next_step(settings: Settings) -> str:
+    """A real server's one line after start-up: how to get an admin token and open the
+    set-up page (the front page says the same)."""
+    if settings.public_url:
+        base = settings.public_url.rstrip("/")
+    else:
+        host = settings.host
+        host = "SERVER" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+        base = f"http://{host}:{settings.port}"
+    data = "" if settings.data_dir == Settings().data_dir \
+        else f" --data-dir {shlex.quote(str(settings.data_path))}"
+    return (f"Next / 下一步: switchboard token admin --subject YOUR-NAME{data}, then open / "
+            f"然后打开 {base}/setup/SITE and paste the token / 粘贴令牌 (docs/deployment.md)")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:
