@@ -8,7 +8,8 @@ site takes bookings (``check_in``): without a schedule no code can be checked in
 scripts read ids and the token from the URL and speak the websocket protocol through
 clients/web/js/client.js.
 
-Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--demo``),
+Routes: ``/`` (the demo's pages with ready tokens when the server runs with ``--demo``;
+otherwise how to start: an admin token, then ``/setup/{site}``),
 ``/board/{site}``, ``/ticket/{id}``, ``/counter/{site}/{counter}``, ``/kiosk/{site}``,
 ``/supervise/{site}`` (the floor overview: a supervisor's or any agent's token of the site),
 ``/phone/{site}`` (a phone texting the site, for trying text to join: an sms gateway's token),
@@ -159,12 +160,22 @@ async def _kiosk_boot(request: Request, site: str) -> dict[str, Any]:
     "text me before my turn" only where a text can come."""
     settings = ctx(request).settings
     # ``alert_position``: a ticket this near the front gets only "your turn", not "almost".
-    sms = {"sms": bool(settings.notify_webhook_url), "alert_position": settings.alert_position}
+    # ``public_url``: the address phones reach the server at, which the ticket's QR code
+    # starts with (a kiosk on the internal network is not at an address phones can reach).
+    sms = {"sms": bool(settings.notify_webhook_url), "alert_position": settings.alert_position,
+           **public_url(settings)}
     try:
         await booking_engine(request).schedule(site)
     except BookingNotConfigured:
         return {"check_in": False, **sms}
     return {"check_in": True, **sms}
+
+
+def public_url(settings: Settings) -> dict[str, str]:
+    """``{"public_url": …}`` when the server has one (SWITCHBOARD_PUBLIC_URL): links a page
+    hands to other devices (the kiosk's QR code, the set-up page's device links) start with
+    it, not with the address the page itself was opened at."""
+    return {"public_url": settings.public_url} if settings.public_url else {}
 
 
 async def _staff_boot(request: Request, site: str) -> dict[str, Any]:
@@ -350,7 +361,8 @@ def dispatch_page(name: str, key: str, load: Loader
 
 
 async def home(request: Request) -> Response:
-    """The front page; with ``--demo``, links to every demo page with a fresh token."""
+    """The front page; with ``--demo``, links to every demo page with a fresh token; without,
+    the page itself says how to set up a site (home.js)."""
     c = ctx(request)
     boot: dict[str, Any] = {"page": "home", "demo": c.settings.demo, "links": []}
     if c.settings.demo:
@@ -483,10 +495,12 @@ async def setup_page(request: Request) -> Response:
     access logs and browser history. The page takes it from the fragment (``#token=…``,
     never sent to a server) or a paste field, keeps it in the tab's sessionStorage and asks
     the API with it (``Authorization``); so the page itself is served to anyone, with no
-    site data in it. The site need not exist yet: saving creates it."""
+    site data in it. The site need not exist yet: saving creates it. Device links start with
+    the server's public address when it has one (``public_url``)."""
     site = request.path_params["site"]
     boot: dict[str, Any] = {"page": "setup", "params": {"site": site},
-                            "server_ms": int(time.time() * 1000)}
+                            "server_ms": int(time.time() * 1000),
+                            **public_url(ctx(request).settings)}
     if not SITE_ID.fullmatch(site):
         boot["error"] = {"code": "bad_request",
                          "message": "site ids are 1-64 letters, digits, '_' or '-'"}

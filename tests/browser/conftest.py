@@ -92,12 +92,14 @@ def wait_js(page: Any, expression: str, timeout_s: float = 15.0) -> Any:
 
 @dataclass
 class DemoServer:
-    """A ``switchboard serve --demo`` process on ``port`` with its data in ``data_dir``."""
+    """A ``switchboard serve --demo`` process (without ``--demo`` when ``demo`` is False) on
+    ``port`` with its data in ``data_dir``."""
 
     data_dir: Path
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)  # more SWITCHBOARD_* settings
+    demo: bool = True  # False: a real server's start (no demo site, no demo pages)
 
     @property
     def base(self) -> str:
@@ -109,8 +111,8 @@ class DemoServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = (self.data_dir / "server.log").open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "realtime.cli", "serve", "--demo", "--data-dir",
-             str(self.data_dir), "--port", str(self.port)],
+            [sys.executable, "-m", "realtime.cli", "serve", *(["--demo"] if self.demo else []),
+             "--data-dir", str(self.data_dir), "--port", str(self.port)],
             env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
         deadline = time.monotonic() + timeout_s

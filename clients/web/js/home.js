@@ -1,5 +1,6 @@
 // The front page (/): with `serve --demo`, every demo page with a ready token (the clinic's
 // queue pages, then the dispatch region's technician device, job tracking and dashboard).
+// A real server (no demo) says how to start instead: an admin token, then /setup/{site}.
 import { nameIn, translator } from './i18n.js';
 import { personName, shortJob } from './dispatch.js';
 import { icon } from './dispatch-icons.js';
@@ -22,6 +23,49 @@ const KINDS = {
   org: { icon: 'building', title: 'l_org' },
   docs: { icon: 'code', title: 'l_docs' },
 };
+
+// A real server's first steps (not in i18n.js: only this page says them).
+const START = {
+  en: {
+    title: 'Set up a site',
+    hint: 'This server runs without the demo. To start:',
+    steps: [
+      ['On the server, make an admin token: ', 'switchboard token admin --subject YOUR-NAME', ' (with the server’s --data-dir, or SWITCHBOARD_DATA_DIR, if it is not the default).'],
+      ['Open ', '/setup/SITE', ' (SITE: your site’s id, e.g. clinic) and paste the token. There you set the site’s name, time zone and day close, add services and counters, and make a link (with its QR code) for each screen, kiosk and counter.'],
+      ['Give every device the address screens and phones reach this server at: set ', 'SWITCHBOARD_PUBLIC_URL', ' (docs/configuration.md; the whole guide is docs/deployment.md).'],
+    ],
+    label: 'Site id',
+    go: 'Open the set-up page',
+  },
+  zh: {
+    title: '设置站点',
+    hint: '本服务器未运行演示。开始使用：',
+    steps: [
+      ['在服务器上生成管理员令牌：', 'switchboard token admin --subject 您的名字', '（服务器的数据目录不是默认值时，加上相同的 --data-dir 或 SWITCHBOARD_DATA_DIR）。'],
+      ['打开 ', '/setup/SITE', '（SITE 为站点编号，例如 clinic）并粘贴令牌。在该页面设置站点名称、时区和日终时间，添加业务和窗口，并为每块屏幕、每台取号机和每个窗口生成链接（附二维码）。'],
+      ['设置 ', 'SWITCHBOARD_PUBLIC_URL', ' 为屏幕和手机访问本服务器所用的地址（见 docs/configuration.md；完整指南见 docs/deployment.md）。'],
+    ],
+    label: '站点编号',
+    go: '打开设置页面',
+  },
+};
+
+function renderStart() {
+  const s = START[lang] ?? START.en;
+  setText($('demo-title'), s.title);
+  setText($('demo-hint'), s.hint);
+  $('steps').replaceChildren(...s.steps.map(([a, code, b]) => h('li', {}, a, h('code', {}, code), b)));
+  setText($('setup-label'), s.label);
+  setText($('setup-go'), s.go);
+  $('steps').hidden = false;
+  $('setup-form').hidden = false;
+}
+
+$('setup-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const site = $('setup-site').value.trim();
+  if (site) location.assign(`/setup/${encodeURIComponent(site)}`);
+});
 
 function card(link) {
   const kind = KINDS[link.kind];
@@ -48,6 +92,7 @@ function render() {
   const dispatch = boot.links?.some((l) => l.kind === 'tech');
   setText($('demo-hint'), boot.demo && boot.links?.length
     ? [t('home_demo_hint'), dispatch ? t('home_dispatch_hint') : ''].filter(Boolean).join(' ') : t('home_no_demo'));
+  if (!boot.demo) renderStart();
   const links = [...(boot.links ?? []), { kind: 'docs', path: '/docs' }];
   $('links').replaceChildren(...links.map(card));
   $('lang').replaceChildren(langSwitch(lang, t, (l) => {

@@ -120,7 +120,9 @@ function renderTicket() {
   const note = $('t-note');
   note.hidden = !(susp && !susp.answered);
   setText(note, note.hidden ? '' : t('checkin_suspended', { reason: susp.reason || '—' }));
-  const url = new URL(ticket.tracker, location.origin).href;
+  // The server's public address when it has one (SWITCHBOARD_PUBLIC_URL): phones on mobile
+  // data cannot reach the internal address this kiosk was opened at.
+  const url = boot.public_url ? boot.public_url.replace(/\/+$/, '') + ticket.tracker : new URL(ticket.tracker, location.origin).href;
   const qr = $('t-qr');
   qr.src = `/qr.svg?data=${encodeURIComponent(url)}`;
   qr.alt = t('scan');

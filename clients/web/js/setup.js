@@ -23,11 +23,16 @@ const t = (key, vars = {}) => {
 };
 const DEFAULT_CLASSES = ['emergency', 'priority', 'appointment', 'revisit', 'walk_in'];
 const SHIFT = /^\s*([01]\d|2[0-3]):([0-5]\d)\s*[-–~]\s*([01]\d|2[0-3]):([0-5]\d)\s*$/;
+const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
+// A new site closes its day at 03:00 (tickets left over, numbers back to 001, idle counters
+// closed: docs/configuration.md day_close); an existing site keeps what it has.
+const NEW_SITE_DAY_CLOSE = '03:00';
 
 let adminToken = null;
 let claims = null; // the admin token's payload (subject, expiry), for the header only
 let saved = null; // the site as the server last gave it (null: not created yet)
 let live = {}; // counter id → {state, ticket}
+const numbers = new Map(); // ticket id → its number (R003), for a busy counter's chip
 let doc = null; // the admin's working copy: what Save sends
 let placed = null; // where the server's refusal goes: {section, row, key, restore}
 let refusal = null; // the server's error {code, message, details}
@@ -123,7 +128,8 @@ async function loadSite() {
     saved = null;
     if (keep) return render();
     const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Shanghai';
-    doc = { name: { zh: siteId, en: siteId }, timezone: zone, languages: ['zh', 'en'], services: [], counters: [] };
+    doc = { name: { zh: siteId, en: siteId }, timezone: zone, languages: ['zh', 'en'],
+      policy: { day_close: NEW_SITE_DAY_CLOSE }, services: [], counters: [] };
   } else {
     refusal = r.data ?? { code: 'network', message: '' };
     placed = { section: 'save' };
@@ -131,6 +137,28 @@ async function loadSite() {
   }
   seedDevices();
   render();
+  loadNumbers();
+}
+
+/** The numbers (R003) of the tickets counters are serving: the site only names their ids. */
+async function loadNumbers() {
+  const ids = [...new Set(Object.values(live).map((s) => s.ticket).filter((id) => id && !numbers.has(id)))];
+  if (!ids.length) return;
+  const got = await Promise.all(ids.map((id) => call(`/v1/tickets/${encodeURIComponent(id)}`)));
+  got.forEach((r, i) => { if (r.ok && r.data?.number) numbers.set(ids[i], r.data.number); });
+  if (!$('main').hidden && doc) keepFocus(renderCounters);
+}
+
+/** Where device links start: the server's public address when it has one
+ * (SWITCHBOARD_PUBLIC_URL), else the address this page was opened at. */
+export function linkBase(publicUrl, loc) {
+  return publicUrl ? String(publicUrl).replace(/\/+$/, '') : loc.origin;
+}
+
+/** Whether `hostname` is this machine only (no screen or phone elsewhere reaches it). */
+export function isLoopback(hostname) {
+  const host = String(hostname).replace(/^\[|\]$/g, '').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** What Save sends: the working copy, each counter's weights kept to services it serves. */
@@ -170,7 +198,8 @@ function nameText(name, l) {
 }
 
 function setName(obj, l, value) {
-  const name = typeof obj.name === 'string' ? { [doc.languages?.[0] ?? 'zh']: obj.name } : { ...(obj.name ?? {}) };
+  // A new row's name is '' (no language yet): not {zh: ''}, which the server refuses.
+  const name = typeof obj.name === 'string' ? (obj.name ? { [doc.languages?.[0] ?? 'zh']: obj.name } : {}) : { ...(obj.name ?? {}) };
   if (value.trim()) name[l] = value.trim();
   else delete name[l];
   obj.name = Object.keys(name).length ? name : '';
@@ -189,8 +218,8 @@ export function placeError(err, before, after) {
     const shown = at[1] === 'services' ? ['id', 'name', 'prefix'] : ['id', 'name', 'services', 'shifts'];
     return { section: at[1], row: Number(at[2]), key: shown.includes(at[3]) ? at[3] : null };
   }
-  const top = /\$\.(name|timezone)\b/.exec(msg) || (field === 'timezone' ? [null, 'timezone'] : null);
-  if (top) return { section: 'site', key: top[1] };
+  const top = /\$\.(name|timezone|policy\.day_close)\b/.exec(msg) || (field === 'timezone' ? [null, 'timezone'] : null);
+  if (top) return { section: 'site', key: top[1].replace('policy.', '') };
   const gone = (kind, id) => (before?.[kind] ?? []).some((x) => x.id === id) && !(after?.[kind] ?? []).some((x) => x.id === id);
   if (err?.code === 'site_changed') return { section: 'save' };
   if (err?.code === 'service_in_use') {
@@ -234,6 +263,7 @@ async function save(ev) {
     justSaved = true;
     seedDevices();
     render();
+    loadNumbers();
     return;
   }
   // Refused: the working copy stays as it is; the error goes next to what it is about.
@@ -256,6 +286,10 @@ async function save(ev) {
 
 /** Checks the page can make before asking (the server checks everything again). */
 function localProblem() {
+  const close = doc.policy?.day_close;
+  if (close != null && !CLOCK.test(close)) {
+    return { message: t('st_rule_day_close'), place: { section: 'site', key: 'day_close' } };
+  }
   for (const [i, c] of (doc.counters ?? []).entries()) {
     if (shiftText.has(c) && parseShifts(shiftText.get(c)) === null) {
       return { message: t('st_shifts_bad'), place: { section: 'counters', row: i, key: 'shifts' } };
@@ -338,7 +372,7 @@ function errorFor(section, row = null, key = null) {
 }
 
 // What a field must be, said before the server's own words when it refuses one.
-const RULES = { prefix: 'st_rule_prefix', id: 'st_rule_id', zh: 'st_rule_name', shifts: 'st_shifts_bad' };
+const RULES = { prefix: 'st_rule_prefix', id: 'st_rule_id', zh: 'st_rule_name', shifts: 'st_shifts_bad', close: 'st_rule_day_close' };
 
 /** A labelled text field; the refusal that is about it follows it, across its row. */
 function field(id, label, value, onInput, err, attrs = {}) {
@@ -348,7 +382,8 @@ function field(id, label, value, onInput, err, attrs = {}) {
   return [h('div', { class: 'st-field' },
     h('label', { for: id }, label),
     h('input', { id, type: 'text', value, autocomplete: 'off', spellcheck: 'false', ...attrs,
-      'aria-invalid': err ? 'true' : null, 'aria-describedby': err ? errId : null,
+      'aria-invalid': err ? 'true' : null,
+      'aria-describedby': [err ? errId : null, attrs['aria-describedby']].filter(Boolean).join(' ') || null,
       oninput: (e) => onInput(e.target.value) })),
   err ? h('p', { class: 'st-error st-field-error', id: errId }, says) : null];
 }
@@ -363,12 +398,20 @@ function renderForm() {
 }
 
 function renderSiteFields() {
-  $('site-fields').replaceChildren(
+  // field() gives [the field, its error or null]: flattened, or the card showed the
+  // arrays as text ("[object HTMLDivElement],…") and the site's name and zone could not be set.
+  $('site-fields').replaceChildren(...[
     field('site-name-zh', t('st_name_zh'), nameText(doc.name, 'zh'), (v) => { setName(doc, 'zh', v); renderHead(); changed(); },
       errorFor('site', null, 'name')),
     field('site-name-en', t('st_name_en'), nameText(doc.name, 'en'), (v) => { setName(doc, 'en', v); renderHead(); changed(); }),
     field('site-tz', t('st_timezone'), doc.timezone ?? '', (v) => { doc.timezone = v.trim(); changed(); },
-      errorFor('site', null, 'timezone')));
+      errorFor('site', null, 'timezone'), { placeholder: 'Asia/Shanghai' }),
+    field('site-close', t('st_day_close'), doc.policy?.day_close ?? '', (v) => {
+      doc.policy = { ...(doc.policy ?? {}), day_close: v.trim() || null };
+      changed();
+    }, errorFor('site', null, 'day_close'), { placeholder: '03:00', maxlength: 5, class: 'st-short', 'aria-describedby': 'site-close-help' }),
+    h('p', { id: 'site-close-help', class: 'muted st-help st-wide' }, t('st_day_close_help')),
+  ].flat().filter(Boolean));
 }
 
 function sectionError(section) {
@@ -474,7 +517,7 @@ function renderCounters() {
       }, errorFor('counters', i, 'shifts'), { placeholder: t('st_shifts_hint') }),
       h('div', { class: 'st-row-end' },
         state ? h('span', { class: `chip ${st.ticket ? 'chip-warn' : st.state === 'open' ? 'chip-ok' : ''}` },
-          st.ticket ? t('st_busy', { state, ticket: st.ticket }) : t('st_now', { state })) : null,
+          st.ticket ? t('st_busy', { state, ticket: numbers.get(st.ticket) ?? '…' }) : t('st_now', { state })) : null,
         errorFor('counters', i) ? h('p', { class: 'st-error' }, `${refusal.code}: ${refusal.message}`) : null,
         h('button', { type: 'button', class: 'btn btn-danger', 'aria-label': t('st_remove_named', { name: label }),
           onclick: () => removeCounter(i) }, t('st_remove'))));
@@ -600,7 +643,7 @@ async function mint(d) {
   const r = await call('/v1/tokens', { method: 'POST', body });
   d.busy = false;
   if (r.ok) {
-    d.minted = { ...r.data, url: new URL(r.data.link, location.origin).href };
+    d.minted = { ...r.data, url: linkBase(boot.public_url, location) + r.data.link };
     d.revokedAt = null;
   } else {
     d.error = r.data ?? { code: 'network', message: t('err_network') };
@@ -631,6 +674,13 @@ async function revokeDevice(d) {
 
 function renderDevices() {
   $('devices-unsaved').hidden = Boolean(saved?.counters?.length);
+  // Links start with the public address, or this page's: warn when that is this machine only.
+  const origin = linkBase(boot.public_url, location);
+  const local = !boot.public_url && isLoopback(location.hostname);
+  $('devices-local').hidden = !local;
+  setText($('devices-local'), local ? t('st_links_local', { origin, site: siteId }) : '');
+  $('devices-base').hidden = !boot.public_url;
+  setText($('devices-base'), boot.public_url ? t('st_links_public', { origin }) : '');
   keepFocus(() => $('devices').replaceChildren(...devices.map((d, i) => {
     const m = d.minted;
     const name = deviceName(d);
