@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -284,6 +285,13 @@ async def test_repeated_abuse_closes(server: Server) -> None:
 
 # -- slow consumers --------------------------------------------------------------------
 
+async def _slow_closes(server: Server) -> float:
+    text = (await server.client.get("/metrics")).text
+    m = re.search(r"^switchboard_slow_closes_total (\S+)$", text, re.M)
+    assert m is not None, "switchboard_slow_closes_total is not in /metrics"
+    return float(m.group(1))
+
+
 def slow_socket(server: Server) -> socket.socket:
     """A client socket with a small fixed receive buffer (no autotuning to 32 MB), so a
     client that stops reading pushes back on the server quickly."""
@@ -345,6 +353,7 @@ async def test_slow_event_consumer_closed_then_resumes_cleanly(
     n = 500
     for _ in range(n):
         await eng.issue("wide", TicketRequest("s000", Channel.KIOSK), AGENT)
+    slow_closes = await _slow_closes(server)
     async with websockets.connect(f"{ws_url(server)}?token={token}", max_queue=1,
                                   max_size=2**24, sock=slow_socket(server)) as ws:
         await ws.send(json.dumps({"op": "subscribe", "topic": "board:wide"}))
@@ -364,7 +373,12 @@ async def test_slow_event_consumer_closed_then_resumes_cleanly(
                 else:
                     assert msg == {"op": "error", "code": "slow", "message": msg["message"],
                                    "temporary": True}
-        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4008
+        # 4008 behind the events still queued to it; a client too slow to read that far
+        # within ABORT_SLOW_AFTER_S (5 s) sees the connection dropped instead (a
+        # starved test process) — closed as slow all the same, as the server counts it.
+        rcvd = closed.value.rcvd
+        assert rcvd is None or rcvd.code == 4008
+        assert await _slow_closes(server) == slow_closes + 1
     assert len(numbers) < n
     async with Client(ws_url(server), token) as again:
         await again.subscribe("board:wide", since=last)
