@@ -122,9 +122,33 @@ class StatsRecorder:
         return len(entries)
 
 
-async def day_records(engine: Engine, site: str, day: str) -> list[dict[str, Any]]:
-    rows = await engine.store.redis.lrange(keys.prefix(site) + "daylog:" + day, 0, -1)  # type: ignore[misc]
-    return [_dec.decode(r) for r in rows]
+ROWS_PER_READ = 5_000  # rows of a day's list per LRANGE: each reply parsed in ~2 ms
+
+
+async def day_rows(redis: Any, key: str, n: int | None = None) -> list[bytes]:
+    """The first ``n`` rows of the day list ``key`` (None: all), ``ROWS_PER_READ`` at a
+    time, so that no one reply holds the event loop while it is parsed."""
+    if n is None:
+        n = int(await redis.llen(key))
+    rows: list[bytes] = []
+    while len(rows) < n:
+        got = await redis.lrange(key, len(rows), min(n, len(rows) + ROWS_PER_READ) - 1)
+        if not got:  # expired meanwhile
+            break
+        rows += got
+    return rows
+
+
+async def day_records(engine: Engine, site: str, day: str, n: int | None = None
+                      ) -> list[dict[str, Any]]:
+    """``day``'s records (the first ``n``: None, all), decoded off the event loop."""
+    rows = await day_rows(engine.store.redis, keys.prefix(site) + "daylog:" + day, n)
+    return await day_views.off_loop(len(rows), day_views.decode_rows, rows)
+
+
+def _end_states(rows: list[bytes]) -> dict[str, str]:
+    # Counter records have no service ("s": ""): decode those only.
+    return states_at_end(day_views.decode_rows([r for r in rows if b'"s":""' in r]))
 
 
 class DayLog:
@@ -132,16 +156,23 @@ class DayLog:
 
     def __init__(self, engine: Engine, site: str) -> None:
         self.engine, self.site = engine, site
+        self.base = keys.prefix(site)
 
-    async def records(self, day: str) -> list[dict[str, Any]]:
-        return await day_records(self.engine, self.site, day)
+    async def records(self, day: str, n: int | None = None) -> list[dict[str, Any]]:
+        return await day_records(self.engine, self.site, day, n)
+
+    async def rows(self, day: str, n: int) -> list[bytes]:
+        return await day_rows(self.engine.store.redis, self.base + "daylog:" + day, n)
+
+    async def length(self, day: str) -> int:
+        return int(await self.engine.store.redis.llen(self.base + "daylog:" + day))  # type: ignore[misc]
 
     async def end_states(self, day: str) -> dict[str, str]:
         """Kept in Redis (``dayend:<day>``) with the length of the day's list they were read
         from: the recorder only appends (queueing/lua/record.lua), so a late record — a
         recorder catching up, a call after midnight of a ticket issued that day — changes
         the length and the states are read again, from the counter records alone."""
-        redis, base = self.engine.store.redis, keys.prefix(self.site)
+        redis, base = self.engine.store.redis, self.base
         pipe = redis.pipeline(transaction=False)
         pipe.llen(base + "daylog:" + day)
         pipe.get(base + "dayend:" + day)
@@ -150,13 +181,28 @@ class DayLog:
             got = _dec.decode(kept)
             if got.get("n") == n:
                 return dict(got["states"])
-        rows = await redis.lrange(base + "daylog:" + day, 0, -1)  # type: ignore[misc]
-        # Counter records have no service ("s": ""): decode those only.
-        states = states_at_end([_dec.decode(r) for r in rows if b'"s":""' in r])
+        rows = await day_rows(redis, base + "daylog:" + day, n)
+        states = await day_views.off_loop(len(rows), _end_states, rows)
         await redis.set(base + "dayend:" + day,
                         msgspec.json.encode({"n": len(rows), "states": states}),
                         ex=KEEP_DAYS * 86400)
         return states
+
+    async def kept(self, day: str, by: str) -> Any:
+        """What ``keep`` kept for ``day``'s view ``by`` (None: nothing)."""
+        raw = await self.engine.store.redis.get(self.base + f"dayview:{day}:{by}")
+        return None if raw is None else _dec.decode(raw)
+
+    async def keep(self, day: str, by: str, value: Any) -> None:
+        """Keep ``value`` (a past day's view and what it was computed from) as long as the
+        day's list lives (``dayview:<day>:<by>``; the list's own expiry, renewed by each
+        record: a view is never kept longer than its records)."""
+        redis = self.engine.store.redis
+        ttl = await redis.pttl(self.base + "daylog:" + day)
+        if ttl == -2:  # no records at all: nothing worth keeping
+            return
+        await redis.set(self.base + f"dayview:{day}:{by}", msgspec.json.encode(value),
+                        px=ttl if ttl > 0 else KEEP_DAYS * 86_400_000)
 
     async def live(self) -> dict[str, tuple[str, int]]:
         ids = [c.id for c in (await self.engine.config(self.site)).counters]
@@ -168,6 +214,14 @@ class DayLog:
             if state and since:
                 out[c] = (state.decode(), int(since))
         return out
+
+
+async def day_summary(src: DayLog, day: str, now: int, timezone: str) -> dict[str, Any]:
+    """``summarise`` of ``day``: computed off the event loop, and a past day's kept with
+    its records' count (``day_views.computed``)."""
+    n = await src.length(day)
+    return await day_views.computed(src, day, "day", day < local_day(now, timezone), [n],
+                                    n, summarise, day)
 
 
 def summarise(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
@@ -253,7 +307,8 @@ async def stats_endpoint(request: Request) -> Response:
     day = parse_day(request.query_params.get("date") or local_day(c.engine.clock(),
                                                                   cfg.timezone))
     if by is None:
-        body = summarise(await day_records(c.engine, site, day), day) | {"site": site}
+        body = await day_summary(DayLog(c.engine, site), day, c.engine.clock(),
+                                 cfg.timezone) | {"site": site}
     else:
         # A view reads the day before and local hours: keep clear of the calendar's ends.
         today = Date.fromisoformat(local_day(c.engine.clock(), cfg.timezone))
@@ -322,7 +377,8 @@ async def report_endpoint(request: Request) -> Response:
     for i in range((last - first).days + 1):
         iso = (first + timedelta(i)).isoformat()
         if by is None:
-            w.writerows(report_rows(iso, summarise(await src.records(iso), iso)))
+            w.writerows(report_rows(iso, await day_summary(src, iso, c.engine.clock(),
+                                                           cfg.timezone)))
         else:
             v = await day_views.view(src, cfg, iso, by, c.engine.clock())
             w.writerows([[_cell(x) for x in row] for row in day_views.csv_rows(by, iso, v)])
