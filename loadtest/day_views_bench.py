@@ -10,7 +10,7 @@ request after the computed views were dropped: ``cold``) while a second connecti
 server's event loop — every websocket of the process — was held up (``stall_ms``).
 
     python -m loadtest.day_views_bench [--tickets 20000] [--counters 40] [--days 8]
-                                       [--repeat 5] [--redis-server PATH] [--json OUT]
+                                       [--repeat 5] [--json OUT]
 """
 
 from __future__ import annotations
@@ -21,9 +21,7 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import date as Date
 from datetime import timedelta
@@ -37,7 +35,7 @@ from queueing.daylog import KEEP_DAYS
 from queueing.model import Counter, Service, SiteConfig
 from queueing.numbering import local_day
 from queueing.openings import local_ms
-from realtime.redisproc import EmbeddedRedis, _version, find_binary
+from realtime.redisproc import _version, find_binary
 
 SITE = "bench"
 TZ = "Asia/Shanghai"
@@ -201,43 +199,25 @@ async def measure(base: str, port: int, url: str, days: list[str], repeat: int
     return results
 
 
-def run(tickets: int, counters: int, ndays: int, repeat: int, binary: str | None
-        ) -> dict[str, Any]:
+def run(tickets: int, counters: int, ndays: int, repeat: int) -> dict[str, Any]:
     import httpx
 
-    from loadtest.servers import free_port
+    from loadtest.servers import Target
     from realtime.auth import make_token
     now = int(time.time() * 1000)
     today = Date.fromisoformat(local_day(now, TZ))
     days = [(today - timedelta(i)).isoformat() for i in range(ndays - 1, -1, -1)]
-    with tempfile.TemporaryDirectory(prefix="sb-dayviews-") as tmp:
-        redis = EmbeddedRedis(Path(tmp), binary)
-        redis.start()
-        port = free_port()
-        env = {**os.environ, "SWITCHBOARD_SECRET": SECRET, "SWITCHBOARD_LOG_LEVEL": "warning"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "realtime.cli", "serve", "--redis-url", redis.url,
-             "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            for _ in range(300):
-                try:
-                    if httpx.get(base + "/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                time.sleep(0.1)
-            admin = {"Authorization": f"Bearer {make_token(SECRET, 'admin')}"}
-            httpx.put(f"{base}/v1/sites/{SITE}", content=msgspec.json.encode(
-                bench_site(counters)), headers=admin).raise_for_status()
-            records = asyncio.run(fill(redis.url, days, tickets, counters, now))
-            rows = asyncio.run(measure(base, port, redis.url, days, repeat))
-        finally:
-            server.terminate()
-            server.wait(20)
-            redis.stop()
-    exe = find_binary(binary)
+    server = Target("switchboard", workers=1, secret=SECRET)
+    server.start()  # its own Redis; returns when ready
+    try:
+        admin = {"Authorization": f"Bearer {make_token(SECRET, 'admin')}"}
+        httpx.put(f"{server.base}/v1/sites/{SITE}", content=msgspec.json.encode(
+            bench_site(counters)), headers=admin).raise_for_status()
+        records = asyncio.run(fill(server.redis_url, days, tickets, counters, now))
+        rows = asyncio.run(measure(server.base, server.port, server.redis_url, days, repeat))
+    finally:
+        server.stop()
+    exe = find_binary(None)
     return {"tickets_per_day": tickets, "counters": counters, "days": ndays,
             "records": records, "repeat": repeat, "results": rows,
             "python": sys.version.split()[0], "msgspec": msgspec.__version__,
@@ -252,14 +232,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--counters", type=int, default=40)
     ap.add_argument("--days", type=int, default=8, help="today and the days before (7-31)")
     ap.add_argument("--repeat", type=int, default=5, help="requests timed each (median)")
-    ap.add_argument("--redis-server", help="redis-server binary (default: as serve chooses)")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     if not 7 <= args.days <= 31 or not 1 <= args.repeat <= 50:
         ap.error("--days is 7 to 31, --repeat 1 to 50")
     if not 1 <= args.counters <= 500 or not 0 <= args.tickets <= 200_000:
         ap.error("--counters is 1 to 500, --tickets 0 to 200000")
-    result = run(args.tickets, args.counters, args.days, args.repeat, args.redis_server)
+    result = run(args.tickets, args.counters, args.days, args.repeat)
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
