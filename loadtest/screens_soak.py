@@ -193,6 +193,7 @@ def main(argv: list[str] | None = None) -> int:
                     env={"SWITCHBOARD_DEMO": "true"})
     previous = signal.signal(signal.SIGTERM, _terminated)
     started = datetime.now(UTC)
+    commit = _commit()  # at the start: others may commit while it runs
     try:
         console.log(f"starting switchboard --demo on 127.0.0.1:{args.port}")
         target.start()
@@ -202,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         _keep_logs(target, out)
         target.stop()
         signal.signal(signal.SIGTERM, previous)
-    result.update(_about(args, started, warmup))
+    result.update(_about(args, started, warmup), commit=commit)
     (out / "screens.json").write_text(json.dumps(result, indent=1))
     print_report(result, console)
     growing = {p: [r["metric"] for r in rows if r["verdict"] == "grows"]
@@ -721,11 +722,19 @@ def _about(args: argparse.Namespace, started: datetime, warmup: float) -> dict[s
         "params": {k: v for k, v in vars(args).items()},
         "versions": {**versions("switchboard"), "playwright": version("playwright")},
         "machine": {"nproc": os.cpu_count(), "cpu": _cpu_model(), "arch": platform.machine()}}
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        about["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"],
-                                         capture_output=True, text=True, timeout=5,
-                                         cwd=Path(__file__).parent).stdout.strip()
     return about
+
+
+def _commit() -> str | None:
+    """The checkout's commit, and ``+changes`` when its tracked files differ from it."""
+    here = Path(__file__).parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                              text=True, timeout=5, cwd=here).stdout.strip()
+        dirty = subprocess.run(["git", "diff", "--quiet", "HEAD"], timeout=20, cwd=here)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + (" +changes" if dirty.returncode == 1 else "") if head else None
 
 
 def _cpu_model() -> str:
