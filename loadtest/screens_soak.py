@@ -483,7 +483,11 @@ async def open_screens(browser: Any, kinds: list[str], base: str, token: Any,
 async def _run(args: argparse.Namespace, target: Any, console: Any,
                warmup: float) -> dict[str, Any]:
     import httpx
-    from playwright.async_api import async_playwright
+    try:
+        from playwright.async_api import async_playwright
+    except ImportError:
+        raise SystemExit("screens_soak needs Playwright, which the test extra installs: "
+                         "pip install -e '.[test]' (and Debian's chromium)") from None
 
     # Playwright must never fetch a browser: an empty browsers folder makes a stray default
     # launch fail instead.

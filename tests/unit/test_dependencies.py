@@ -21,6 +21,7 @@ PACKAGES = ("realtime", "queueing", "dispatch", "clients", "loadtest")
 OPTIONAL = {
     "matplotlib": "loadtest/report.py plots, skipped when missing",
     "socketio": "loadtest/peers/socketio_server.py, the python-socketio comparison peer",
+    "playwright": "loadtest/screens_soak.py, the browser measurement; the test extra has it",
 }
 
 
