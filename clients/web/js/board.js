@@ -36,6 +36,10 @@ function biName(name) {
   return [h('span', { class: 'l1' }, a), b && b !== a ? h('span', { class: 'l2', lang: second }, b) : null];
 }
 
+// A counter's name on the board with its number kept on the line of the word before it
+// ("Registration 1" wraps before "Registration", never before its "1").
+const keepNumber = (name) => name.replace(/ (\S{1,4})$/, '\u00a0$1');
+
 function counterName(id) {
   const c = state.counters.find((x) => x.id === id) ?? site.counters.find((x) => x.id === id);
   return c?.name ?? id;
@@ -70,7 +74,7 @@ function renderHero() {
     h('div', { class: 'hero-number num' }, c.number),
     h('div', { class: 'hero-side' },
       h('div', { class: 'hero-go' }, icon('arrow', 'icon hero-arrow'), t('please_go')),
-      h('div', { class: 'hero-counter' }, nameIn(c.counter_name ?? counterName(c.counter), lang)),
+      h('div', { class: 'hero-counter' }, keepNumber(nameIn(c.counter_name ?? counterName(c.counter), lang))),
       second && c.announcement?.[second] ? h('p', { class: 'hero-second', lang: second }, c.announcement[second]) : null),
     c.type === 'recalled' ? h('span', { class: 'badge badge-recall' }, t('recall')) : null,
   ], key);
@@ -102,7 +106,7 @@ function renderCounters() {
 function renderRecent() {
   const items = state.recent.slice(0, 8).map((r, i) => h('li', { class: `recent-row${i === 0 ? ' latest' : ''}` },
     h('span', { class: 'rr-number num' }, r.number),
-    h('span', { class: 'rr-counter' }, nameIn(counterName(r.counter), lang)),
+    h('span', { class: 'rr-counter' }, keepNumber(nameIn(counterName(r.counter), lang))),
     h('span', { class: 'rr-time num' }, formatTime(r.at, lang, tz))));
   $('recent').replaceChildren(...(items.length ? items : [h('li', { class: 'recent-empty' }, t('no_calls'))]));
 }
@@ -129,12 +133,48 @@ function renderFooter() {
   document.body.dataset.offset = state.offset ?? '';
 }
 
+// Shrinks el's text from its CSS size until it fits: no word wider than el, at most `lines`
+// lines, and `fits()` (the box around it) holds. Never below `min` of the CSS size.
+function fitText(el, { lines = 2, fits = () => true, min = 0.45 } = {}) {
+  if (!el) return;
+  el.style.fontSize = '';
+  const base = parseFloat(getComputedStyle(el).fontSize);
+  let size = base;
+  for (let i = 0; i < 40; i += 1) {
+    const lh = parseFloat(getComputedStyle(el).lineHeight) || size * 1.2;
+    const ok = el.scrollWidth <= el.clientWidth + 0.5 && el.scrollHeight <= lh * lines + 1 && fits();
+    if (ok || size <= base * min) return;
+    size *= 0.93;
+    el.style.fontSize = `${size}px`;
+  }
+}
+
+// Counter names on the board (where a patient must go): wrapped and fitted, never ellipsised.
+function fitNames() {
+  const hero = $('hero');
+  const side = hero.querySelector('.hero-side');
+  if (side) {
+    // The side (go to / counter / second language) must stay inside the hero's box.
+    const fits = () => {
+      const cs = getComputedStyle(hero);
+      const room = hero.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom);
+      return side.getBoundingClientRect().height <= room + 0.5;
+    };
+    const second = side.querySelector('.hero-second');
+    if (second) second.style.fontSize = '';
+    fitText(side.querySelector('.hero-counter'), { lines: 2, fits });
+    fitText(second, { lines: 2, fits });
+  }
+  for (const el of document.querySelectorAll('#recent .rr-counter')) fitText(el, { lines: 2, min: 0.6 });
+}
+
 function render() {
   renderHero();
   renderCounters();
   renderRecent();
   renderServices();
   renderFooter();
+  fitNames();
 }
 
 function renderSound(a) {
@@ -170,6 +210,10 @@ if (!site || boot.error) {
 } else {
   renderStatic();
   render();
+  // A TV's size rarely changes, but a window (or a font arriving late) does: fit again.
+  let refit = 0;
+  window.addEventListener('resize', () => { cancelAnimationFrame(refit); refit = requestAnimationFrame(fitNames); });
+  document.fonts?.ready.then(fitNames);
   announcer = new Announcer({ now: serverNow, onChange: renderSound });
   renderSound(announcer);
   const enable = () => { if (announcer.sound !== 'on') announcer.enable(); };

@@ -1,0 +1,108 @@
+"""The display board with a real hospital's counter names ("Registration 1", "Medicine room 1",
+"Laboratory desk 12"): on the English and the bilingual board "Now calling" showed
+"Medicine ro…" and every row of "Recent calls" "Registrati…", so Registration 1 and 2 looked
+the same. Where a patient must go is never cut off, at 1920×1080 and 1366×768."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+
+from queueing.demo import demo_site
+from tests.browser.conftest import DemoServer, wait_js
+
+pytestmark = pytest.mark.browser
+
+SITE = "hosp"
+NAMES = {  # counter id: (English, Chinese); the services of the demo's counters 1-4
+    "1": ("Registration 1", "挂号1"),
+    "2": ("Registration 2", "挂号2"),
+    "3": ("Laboratory desk 12", "检验12号窗口"),
+    "4": ("Medicine room 1", "内科1诊室"),
+}
+SERVICE = {"1": "internal", "2": "internal", "3": "paediatrics", "4": "lab"}
+VIEWPORTS = [{"width": 1920, "height": 1080}, {"width": 1366, "height": 768}]
+
+# Every element that names a counter in "Now calling" and "Recent calls": its text, whether
+# it overflows its own box (cut off, an ellipsis: scrollWidth > clientWidth), and whether it
+# lies inside its panel.
+MEASURE = """() => {
+  const rect = (el) => el.getBoundingClientRect();
+  const inside = (a, b) => a.left >= b.left - 1 && a.right <= b.right + 1
+                           && a.top >= b.top - 1 && a.bottom <= b.bottom + 1;
+  const hero = document.querySelector('#hero');
+  const recent = document.querySelector('#recent');
+  const one = (el, panel) => {
+    return {cls: el.className, text: el.textContent.replaceAll('\\u00a0', ' '),
+            sw: el.scrollWidth, cw: el.clientWidth,
+            inside: inside(rect(el), rect(panel))};
+  };
+  return [...hero.querySelectorAll('.hero-counter, .hero-second')].map((el) => one(el, hero))
+    .concat([...recent.querySelectorAll('.rr-counter')].map((el) => one(el, recent)));
+}"""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
+    s = DemoServer(tmp_path_factory.mktemp("hosp")).start()
+    site: dict[str, Any] = msgspec.to_builtins(demo_site())
+    for c in site["counters"]:
+        if c["id"] in NAMES:
+            en, zh = NAMES[c["id"]]
+            c["name"] = {"zh": zh, "en": en}
+    admin = {"Authorization": f"Bearer {s.token('admin')}"}
+    r = httpx.put(f"{s.base}/v1/sites/{SITE}", json=site, headers=admin, timeout=10)
+    assert r.status_code == 200, r.text
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def boards(browser: Any, server: DemoServer) -> Iterator[list[tuple[str, Any]]]:
+    """The English and the default (Chinese over English) board at both TV sizes."""
+    contexts, pages = [], []
+    for viewport in VIEWPORTS:
+        for lang in ("en", None):
+            ctx = browser.new_context(viewport=viewport)
+            contexts.append(ctx)
+            page = ctx.new_page()
+            page.goto(f"{server.base}/board/{SITE}?token={server.token('display', site=SITE)}"
+                      + (f"&lang={lang}" if lang else ""))
+            wait_js(page, "window.switchboardBoard && document.body.dataset.conn === 'online'")
+            pages.append((f"{viewport['width']}x{viewport['height']} {lang or 'zh+en'}", page))
+    yield pages
+    for ctx in contexts:
+        ctx.close()
+
+
+def test_counter_names_are_never_cut_off_in_now_calling_or_recent_calls(
+        boards: list[tuple[str, Any]], server: DemoServer) -> None:
+    kiosk = server.token("kiosk", site=SITE)
+    for n, counter in enumerate(NAMES, start=1):
+        server.post(f"/v1/sites/{SITE}/tickets", kiosk,
+                    {"service": SERVICE[counter], "channel": "kiosk"})
+        agent = server.token("agent", site=SITE, counter=counter)
+        server.post(f"/v1/sites/{SITE}/counters/{counter}/open", agent)
+        server.post(f"/v1/sites/{SITE}/counters/{counter}/call-next", agent)
+        en, zh = NAMES[counter]
+        for label, page in boards:
+            wait_js(page, f"document.querySelectorAll('#recent .rr-counter').length === {n}")
+            page.wait_for_timeout(100)  # the fitting runs in the same frame; fonts settle
+            shown = page.evaluate(MEASURE)
+            hero = [m for m in shown if m["cls"].startswith("hero")]
+            rows = [m for m in shown if m["cls"] == "rr-counter"]
+            english = label.endswith(" en")
+            # Now calling: the full name (English board) or the English line under the
+            # Chinese one (bilingual board).
+            assert hero[0]["text"] == (en if english else zh), (label, hero)
+            if not english:
+                assert en in hero[1]["text"], (label, hero)
+            expected = [NAMES[c][0 if english else 1] for c in list(NAMES)[:n]][::-1]
+            assert [r["text"] for r in rows] == expected, (label, rows)
+            for m in shown:
+                assert m["sw"] <= m["cw"], (label, "cut off", m)
+                assert m["inside"], (label, "outside its panel", m)
