@@ -2,7 +2,8 @@
 // and estimate, every counter with its state and ticket, and today's figures — for the
 // supervisor who decides to open another room. Live from `board:{site}` (counters, waiting,
 // estimates) and one `service:{site}:{service}` per service (who waits since when); today's
-// figures from GET /v1/sites/{site}/stats, every minute. Read-only: it changes nothing.
+// figures from GET /v1/sites/{site}/stats, a few seconds after the site's live events (at most
+// one such load per STATS_GAP_MS) and every minute besides. Read-only: it changes nothing.
 import { Client } from './client.js';
 import { reduce, emptyBoard } from './board-state.js';
 import { formatEstimate, formatMinutes, formatTime, nameIn } from './i18n.js';
@@ -21,6 +22,15 @@ const $ = (id) => document.getElementById(id);
 // A queue whose longest wait passes this many minutes is shown in red (?late_min=N).
 const LATE_MIN = Math.max(1, Number(new URLSearchParams(location.search).get('late_min')) || 30);
 const STATS_EVERY_MS = 60_000;
+// After a live event (a ticket issued, called, completed, a no-show, a counter opened...) the
+// day's figures are loaded again STATS_SOON_MS later (the server's stats recorder writes the
+// day log about a second after each event), then at most once per STATS_GAP_MS however busy
+// the site is, the last event always followed by a load (trailing). Before, they waited for
+// the minute: "Tickets today 0" beside a counter shown open and serving.
+const STATS_SOON_MS = 2500;
+const STATS_GAP_MS = 8000;
+let statsAt = 0;
+let statsTimer = null;
 // The server's clock, not the device's: a PC 40 min fast must not turn every queue red.
 const skewMs = boot.server_ms ? boot.server_ms - Date.now() : 0;
 let statsFailed = false;
@@ -127,11 +137,18 @@ async function downloadReport() {
 }
 
 async function loadStats() {
+  statsAt = Date.now();
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/stats`);
   statsFailed = !r.ok; // today's figures are then the last ones that came: said so
   if (r.ok) stats = r.data;
   render();
   await Promise.all([appts?.load(), hours?.load()]);
+}
+
+function statsSoon() {
+  if (statsTimer) return; // one load is already due: it will see this event too
+  const wait = Math.max(STATS_SOON_MS, statsAt + STATS_GAP_MS - Date.now());
+  statsTimer = setTimeout(() => { statsTimer = null; loadStats(); }, wait);
 }
 
 // Where the site takes bookings: today's appointments, refreshed with the figures.
@@ -162,6 +179,7 @@ if (!site || boot.error) {
     board = reduce(board, msg);
     updatedAt = Date.now();
     render();
+    if (msg.op === 'event') statsSoon(); // called, recalled, a counter's state or ticket, ...
     return undefined;
   });
   for (const s of site.services) {
@@ -170,6 +188,7 @@ if (!site || boot.error) {
       queues[s.id] = applyQueue(queues[s.id] ?? [], msg);
       updatedAt = Date.now();
       render();
+      if (msg.op === 'event') statsSoon(); // issued, called, a no-show, ...
     });
   }
   $('report').addEventListener('click', downloadReport);
@@ -177,5 +196,5 @@ if (!site || boot.error) {
   loadStats();
   setInterval(loadStats, STATS_EVERY_MS);
   setInterval(render, 15_000); // waits grow while nothing happens
-  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, appts, audit, hours, client };
+  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, get statsAt() { return statsAt; }, appts, audit, hours, client };
 }
