@@ -6,7 +6,7 @@ import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, priorityName } from './i18n.js';
 import { BOOKING_CODE, checkInCode, codeError, codeText, mountBooking } from './counter-booking.js';
 import { applyQueue } from './queue-list.js';
-import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
+import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, mountLinkExpiry, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -101,8 +101,12 @@ function onCounter(msg) {
   return undefined;
 }
 
+// "This link stops working on …" in the console link's last days (set once the page is up).
+let paintExpiry = () => {};
+
 function render() {
   document.body.dataset.state = counter.state ?? '';
+  paintExpiry(t, lang);
   renderHeader();
   renderCurrent();
   renderActions();
@@ -526,6 +530,7 @@ if (!site || !me || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_counter' });
 } else {
   toast = toaster(document.body);
+  paintExpiry = mountLinkExpiry($('app'));
   let paintChip = () => {};
   let paintBooking = null;
   mountLangSwitch($('lang'), lang0, (l, tl) => {

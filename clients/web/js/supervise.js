@@ -11,7 +11,7 @@ import { applyQueue } from './queue-list.js';
 import { mountAppointments } from './supervise-appts.js';
 import { mountAudit } from './supervise-audit.js';
 import { mountHours } from './supervise-hours.js';
-import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
+import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, mountLinkExpiry, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -53,7 +53,11 @@ function percent(rate) {
   return rate == null ? t('none') : `${Math.round(rate * 100)}%`;
 }
 
+// "This link stops working on …" in the link's last days (set once the page is up).
+let paintExpiry = () => {};
+
 function render() {
+  paintExpiry(t, lang);
   document.title = `${t('sv_title')} · ${nameIn(site.name, lang)}`;
   setText($('title'), t('sv_title'));
   setText($('site-name'), nameIn(site.name, lang));
@@ -161,6 +165,7 @@ if (!site || boot.error) {
 } else {
   let paintChip = () => {};
   const audit = mountAudit({ site, getLang: () => lang });
+  paintExpiry = mountLinkExpiry($('app'));
   mountLangSwitch($('lang'), lang0, (l, tl) => {
     lang = l;
     t = tl;

@@ -214,15 +214,45 @@ export function layeredTranslator(own, lang) {
     : shared(key, vars));
 }
 
-/** Whether a link's token has passed its `exp` (read, not verified: only to choose words). */
-export function linkExpired(jwt, nowMs = Date.now()) {
+/** When a link's token expires (its `exp`, in ms; null: none or unreadable). Read, not
+ * verified: only to choose words. */
+export function linkExpiresAt(jwt) {
   try {
     const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
     const exp = JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '='))).exp;
-    return typeof exp === 'number' && exp * 1000 <= nowMs;
+    return typeof exp === 'number' ? exp * 1000 : null;
   } catch {
-    return false;
+    return null;
   }
+}
+
+/** Whether a link's token has passed its `exp` (read, not verified: only to choose words). */
+export function linkExpired(jwt, nowMs = Date.now()) {
+  const exp = linkExpiresAt(jwt);
+  return exp != null && exp <= nowMs;
+}
+
+// Console and floor-overview links last 30 days, all made on set-up day: in their last 3
+// days a calm notice says when this one stops, so a new one is asked for before it does.
+export const LINK_WARN_MS = 3 * 86_400_000;
+
+/** A notice at the top of `parent`, shown in a link's last LINK_WARN_MS: "This link stops
+ * working on <date, the device's time> — ask your administrator for a new one". Returns
+ * paint(t, lang), to call on each render (and language change). */
+export function mountLinkExpiry(parent, { jwt = token, now = () => Date.now() } = {}) {
+  const exp = jwt ? linkExpiresAt(jwt) : null;
+  const el = h('p', { class: 'link-expiry', role: 'status', hidden: true });
+  parent.prepend(el);
+  return (t, lang) => {
+    const left = exp == null ? null : exp - now();
+    const show = left != null && left > 0 && left <= LINK_WARN_MS;
+    if (el.hidden === show) el.hidden = !show;
+    if (!show) return;
+    const date = new Date(exp).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB',
+      { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+    setText(el, t('link_expires_soon', { date }));
+    el.lang = lang === 'zh' ? 'zh-CN' : 'en';
+  };
 }
 
 export { nameIn };
