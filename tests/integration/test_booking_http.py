@@ -112,12 +112,15 @@ async def test_rush_2000_attempts_for_100_places(bserver: Server, redis: Redis) 
 
     # 64 in flight at once (httpcore's pool slows down with thousands of queued requests).
     gate = asyncio.Semaphore(64)
-    # Idle connections are not reused after 1 s: the server closes them after 5 s, and a
-    # POST sent on one as it closes fails (no retry for a request that is not idempotent).
-    # A starved test process (client and server share its loop) left connections idle that
-    # long and failed the clean-clone CI run at load ~20 with httpx.ReadError.
-    limits = httpx.Limits(max_connections=64, max_keepalive_connections=64,
-                          keepalive_expiry=1.0)
+    # No keep-alive: each attempt on a connection of its own. A reused connection failed
+    # under CPU starvation with httpx.ReadError, first because the server closed it after
+    # 5 s idle as the starved client sent on it, then (expiring idle ones after 1 s, with
+    # no server-side close in the run) because httpcore 1.0.9's pool can close an idle
+    # connection it has already handed to a waiting request: its clean-up pass closes
+    # expired connections one after another, yielding between them (anyio's aclose), and
+    # the request starts on a later one before that one is closed under it (encode/
+    # httpcore#1110). With no idle connections, none is handed out or closed that way.
+    limits = httpx.Limits(max_connections=64, max_keepalive_connections=0)
     async with httpx.AsyncClient(base_url=bserver.base, limits=limits, timeout=60) as hc:
         async def attempt(body: dict[str, Any], key: str | None) -> httpx.Response:
             headers = dict(auth[body["channel"]])
