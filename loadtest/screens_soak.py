@@ -108,8 +108,6 @@ FLOORS = {"heap_mb": 1.0, "heap_total_mb": 2.0, "nodes": 50.0, "listeners": 10.0
           "array_buffers": 5.0, "detached_script_states": 1.0}
 SHARE = 0.05
 RATES = ("layout_count", "recalc_style_count", "script_s", "task_s", "msgs", "events")
-MIN_T = 4.0
-LATE_RATIO = 0.5
 # The hook that counts what the page's websocket client hands the page (no growth: numbers).
 HOOK = """(name) => {
   const c = window[name]?.client;
@@ -599,16 +597,13 @@ async def _heap_snapshots(screens: list[Screen], heaps: dict[str, list[str]], t:
 
 def verdict(name: str, points: list[tuple[float, float]], warmup_s: float) -> dict[str, Any]:
     """The growth of one page metric after the warm-up: least-squares slope per hour, and
-    ``flat`` / ``levels off`` / ``grows`` / ``falls`` (a slope counts past MIN_T standard
-    errors and past its floor or SHARE of its level over a day). Counters (RATES) get
-    ``rate``."""
-    from loadtest.soak_stats import slope_per_hour, slope_t
+    ``flat`` / ``levels off`` / ``grows`` / ``falls`` (soak_stats.classify: a slope counts
+    past MIN_T standard errors and past its floor or SHARE of its level over a day).
+    Counters (RATES) get ``rate``."""
+    from loadtest.soak_stats import after_warmup, classify, slope_per_hour, slope_t
     if not points:
         return {"metric": name, "samples": 0, "verdict": "no data"}
-    t0 = points[0][0]
-    after = [(t, v) for t, v in points if t - t0 >= warmup_s]
-    if len(after) < 4:
-        after = list(points)
+    after = after_warmup(points, warmup_s)
     slope = slope_per_hour(after)
     late = slope_per_hour(after[len(after) // 2:])
     level = sum(v for _, v in after) / len(after)
@@ -630,14 +625,7 @@ def verdict(name: str, points: list[tuple[float, float]], warmup_s: float) -> di
     t_stat = slope_t(after)
     row["t"] = round(t_stat, 1) if math.isfinite(t_stat) else None
     row["per_day_tolerance"] = round(tol, 3)
-    if abs(slope) * 24 <= tol or t_stat < MIN_T:
-        row["verdict"] = "flat"
-    elif slope < 0:
-        row["verdict"] = "falls"
-    elif late < LATE_RATIO * slope:
-        row["verdict"] = "levels off"
-    else:
-        row["verdict"] = "grows"
+    row["verdict"] = classify(slope, late, t_stat, tol)
     return row
 
 

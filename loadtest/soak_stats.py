@@ -107,28 +107,38 @@ def tolerance(name: str, level: float) -> float:
     return max(floor, SHARE * abs(level))
 
 
+def after_warmup(points: Series, warmup_s: float) -> Series:
+    """The points ``warmup_s`` or more after the first (all of them for a run shorter than
+    its warm-up)."""
+    t0 = points[0][0]
+    after = [(t, v) for t, v in points if t - t0 >= warmup_s]
+    return after if len(after) >= 4 else list(points)
+
+
+def classify(slope: float, late: float, t_stat: float, tol: float) -> str:
+    """``flat`` (within ``tol`` a day, or not past MIN_T standard errors), ``falls``,
+    ``levels off`` (the second half's slope below LATE_RATIO of the whole) or ``grows``."""
+    if abs(slope) * 24 <= tol or t_stat < MIN_T:
+        return "flat"
+    if slope < 0:
+        return "falls"
+    return "levels off" if late < LATE_RATIO * slope else "grows"
+
+
 def growth(name: str, points: Series, warmup_s: float, expires: bool = False
            ) -> dict[str, Any]:
     """The growth of one series after ``warmup_s`` (seconds from its first sample)."""
     if not points:
         return {"metric": name, "samples": 0, "verdict": "no data"}
-    t0 = points[0][0]
-    after = [(t, v) for t, v in points if t - t0 >= warmup_s]
-    if len(after) < 4:  # a run shorter than its warm-up: use everything
-        after = list(points)
+    after = after_warmup(points, warmup_s)
     slope = slope_per_hour(after)
     late = slope_per_hour(after[len(after) // 2:])
     level = sum(v for _, v in after) / len(after)
     tol = tolerance(name, level)
     t_stat = slope_t(after)
-    if abs(slope) * 24 <= tol or t_stat < MIN_T:
-        verdict = "flat"
-    elif slope < 0:
-        verdict = "falls"
-    elif late < LATE_RATIO * slope:
-        verdict = "levels off"
-    else:
-        verdict = "grows, expires" if expires else "grows"
+    verdict = classify(slope, late, t_stat, tol)
+    if verdict == "grows" and expires:
+        verdict = "grows, expires"
     return {"metric": name, "samples": len(points), "start": points[0][1],
             "after_warmup": after[0][1], "end": points[-1][1], "max": max(v for _, v in points),
             "per_hour": round(slope, 3), "late_per_hour": round(late, 3),
