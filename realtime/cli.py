@@ -287,6 +287,8 @@ def _check_site(args: argparse.Namespace, settings: Settings) -> str | None:
 
     try:
         return asyncio.run(run())
+    except ValueError as exc:  # not a Redis URL
+        return f"--redis-url: {exc}"
     except (RedisError, OSError):
         return None  # no server running here: nothing to check against
 

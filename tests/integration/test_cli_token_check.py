@@ -66,3 +66,9 @@ def test_no_server_no_check(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                  str(tmp_path)]) == 0
     out = capsys.readouterr()
     assert out.out.strip() and out.err == ""
+    # A --redis-url that is no Redis URL: refused with the reason, not a traceback.
+    assert main(["token", "agent", "--site", "demo", "--counter", "1", "--data-dir",
+                 str(tmp_path), "--redis-url", "garbage"]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and out.err.startswith("switchboard token: --redis-url:")
+
