@@ -17,12 +17,12 @@ import functools
 import gc
 import hashlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine, Hashable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date as Date
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 import msgspec
 
@@ -58,6 +58,8 @@ def require(p: Principal, by: str, site: str, roles: tuple[str, ...]) -> None:
 class DaySource(Protocol):
     """A site's day log as the views read it (realtime/stats.py ``DayLog``)."""
 
+    site: str
+
     async def length(self, day: str) -> int:
         """How many records ``day`` has (the recorder only appends)."""
 
@@ -91,7 +93,9 @@ async def view(src: DaySource, cfg: SiteConfig, day: str, by: str, now: int) -> 
     start_ms = day_window(day, cfg.timezone)[0]
     live = {c: v for c, v in (await src.live()).items()
             if v[0] in STATES.values() and v[1] < start_ms}  # what states_at_start uses
-    states = await src.end_states(before)
+    # Once for requests alike (``once``): the day before's last states read its records
+    # when nothing is kept. Keyed by its length as read above, so what is joined is as new.
+    states = await once((src.site, "end", before, n_before), lambda: src.end_states(before))
     counters = {c.id: list(c.services) for c in cfg.counters}
     # A past day's view changes only with its records, the day before's (its closing counter
     # states), a counter untouched since before the day began, or the site's counters.
@@ -119,18 +123,63 @@ async def computed(src: DaySource, day: str, by: str, past: bool, inputs: list[A
     ``inputs`` — everything the view depends on besides ``fn``: the record counts the
     records were read to, and so on — and served from there while they are the same: the
     recorder only appends, so a late record changes a count and the day is computed again.
+    Requests for the same past day's view with the same digest meanwhile share one reading
+    and computation (``once``).
     """
+    if not past:  # today: depends on the moment asked (``now``), computed each time
+        return await _compute(src, day, n, fn, args)
     stamp = hashlib.blake2b(msgspec.json.encode([code(), inputs]),
                             digest_size=12).hexdigest()
-    if past:
-        kept = await src.kept(day, by)
-        if isinstance(kept, dict) and kept.get("stamp") == stamp:
-            return dict(kept["view"])
+    return dict(await once((src.site, day, by, stamp),
+                           lambda: _kept_or_computed(src, day, by, stamp, n, fn, args)))
+
+
+async def _compute(src: DaySource, day: str, n: int, fn: Callable[..., dict[str, Any]],
+                   args: tuple[Any, ...]) -> dict[str, Any]:
     rows = await src.rows(day, n)
-    v: dict[str, Any] = await off_loop(len(rows), _decoded, fn, rows, *args)
-    if past:
-        await src.keep(day, by, {"stamp": stamp, "n": n, "view": v})
+    return await off_loop(len(rows), decoded, fn, rows, *args)
+
+
+async def _kept_or_computed(src: DaySource, day: str, by: str, stamp: str, n: int,
+                            fn: Callable[..., dict[str, Any]], args: tuple[Any, ...]
+                            ) -> dict[str, Any]:
+    kept = await src.kept(day, by)
+    if isinstance(kept, dict) and kept.get("stamp") == stamp:
+        return dict(kept["view"])
+    v = await _compute(src, day, n, fn, args)
+    await src.keep(day, by, {"stamp": stamp, "n": n, "view": v})
     return v
+
+
+_flights: dict[Hashable, asyncio.Task[Any]] = {}
+
+
+async def once(key: Hashable, make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """``make()``, awaited once however many ask for ``key`` meanwhile (single flight): two
+    managers opening last week at once, or a report and a view of the same day, compute it
+    once. The computation is a task of its own, so a waiter that goes away (a closed
+    connection) neither cancels it for the others nor stops it being kept; its failure is
+    every waiter's (the same exception), and it is forgotten with the flight: nothing is
+    kept, and the next request computes again.
+
+    In this process only. Server processes (``--workers``) sharing a Redis may each compute
+    the same day once: at most one computation per process, each on its own core and GIL,
+    and the same result written twice. A Redis lock would save that CPU but make every
+    other process poll for the result, and wait out the lock's expiry when the process
+    holding it dies mid-computation."""
+    loop = asyncio.get_running_loop()
+    task = _flights.get(key)
+    if task is None or task.get_loop() is not loop:
+        task = _flights[key] = loop.create_task(make())
+        task.add_done_callback(functools.partial(_landed, key))
+    return cast(T, await asyncio.shield(task))
+
+
+def _landed(key: Hashable, task: asyncio.Task[Any]) -> None:
+    if _flights.get(key) is task:
+        del _flights[key]
+    if not task.cancelled():
+        task.exception()  # retrieved: the waiters raise it; none left, nothing to log twice
 
 
 @functools.cache
@@ -164,7 +213,7 @@ def decode_rows(rows: list[bytes]) -> list[dict[str, Any]]:
     return [_dec.decode(r) for r in rows]
 
 
-def _decoded(fn: Callable[..., T], rows: list[bytes], *args: Any) -> T:
+def decoded(fn: Callable[..., T], rows: list[bytes], *args: Any) -> T:
     """``fn`` of the records ``rows`` hold, with the cyclic garbage collector paused: the
     day's tens of thousands of dicts would set off full passes over the whole heap, each one
     holding the GIL — and so the event loop — for 100 ms and more (a pass cannot be
