@@ -5,15 +5,22 @@
 // (AudioContext stays "suspended", or speech fails with "not-allowed") and reports
 // `sound: 'blocked'`, so the board can say so instead of failing silently; enable() — from a
 // click or key press — unblocks it. Every utterance handed to speechSynthesis is logged in
-// `spoken` ({text, lang, at, result}), which tests read instead of listening.
+// `spoken` ({text, lang, at, result}), which tests read instead of listening; every call
+// passed over in `skipped` ({number, counter, reason, at}).
+//
+// Which waiting call to say next (and which never to say: too late, superseded, answered) is
+// board-speech.js's; `judge` is its silence() with the board's own limit and state.
+import { nextCall, silence } from './board-speech.js';
 
 const SPEECH_TAGS = { zh: 'zh-CN', en: 'en-GB' };
 
 export class Announcer {
-  constructor({ now = () => Date.now(), onChange = () => {} } = {}) {
+  constructor({ now = () => Date.now(), onChange = () => {}, judge = silence } = {}) {
     this.now = now; // the server-corrected clock: validity is judged on the server's time
     this.onChange = onChange;
+    this.judge = judge;
     this.spoken = [];
+    this.skipped = [];
     this.queue = [];
     this.busy = false;
     this.voice = 'unknown'; // 'ok' once an utterance ended, 'none' when synthesis failed
@@ -52,24 +59,48 @@ export class Announcer {
     this.onChange(this);
   }
 
-  /** Queue one call: [{lang, text, validUntil}]. Dropped at its turn if it expired waiting. */
-  announce(items, { key } = {}) {
+  /**
+   * Queue one call: `items` [{lang, text, validUntil}], and `call` (board-speech.js's
+   * queuedCall: number, counter, at) to judge it by. Passed over at its turn if it may no
+   * longer be said.
+   */
+  announce(items, { key, call } = {}) {
     if (!items.length) return;
-    this.queue.push({ items, key });
+    this.queue.push({ number: null, counter: null, at: this.now(), ...call, items, key });
     this.pump();
+  }
+
+  reason(call, more) {
+    return this.judge(call, { queue: this.queue, now: this.now(), ...more });
+  }
+
+  skip(call, reason) {
+    this.skipped.push({ number: call.number, counter: call.counter, reason, at: new Date(this.now()).toISOString() });
+    if (this.skipped.length > 400) this.skipped.splice(0, this.skipped.length - 200);
   }
 
   async pump() {
     if (this.busy) return;
     this.busy = true;
     try {
-      while (this.queue.length) {
-        const { items } = this.queue.shift();
-        const live = items.filter((i) => i.validUntil == null || i.validUntil > this.now());
-        if (!live.length || this.sound !== 'on') continue; // never say it late, never "catch up"
+      for (;;) {
+        const { next, dropped, rest } = nextCall(this.queue, (call, index) => this.reason(call, { index }));
+        this.queue = rest;
+        for (const d of dropped) this.skip(d.call, d.reason);
+        if (!next) break;
+        if (this.sound !== 'on') { // never saved up to be said late, once sound is back
+          this.skip(next, 'muted');
+          continue;
+        }
         await this.chime();
-        for (const item of live) {
+        for (const item of next.items) {
           if (item.validUntil != null && item.validUntil <= this.now()) continue;
+          // Its first language said, a newer call for the counter (or ticket) goes first.
+          const why = this.reason(next, { started: true });
+          if (why) {
+            this.skip(next, why);
+            break;
+          }
           await this.say(item);
         }
       }

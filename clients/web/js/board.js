@@ -1,12 +1,14 @@
 // The display board (/board/{site}): a TV in the waiting room, read from ten metres.
 // Current call per counter, the last calls, waiting per service with an estimate; a new call
 // flashes and is announced (chime + speech in the site's languages), again on a recall.
+// A call is said within `?speak_within_s=` (30 s) or not at all (board-speech.js).
 import { Announcer } from './announcer.js';
+import { queuedCall, silence, speakWithinMs } from './board-speech.js';
 import { announcementsFor, emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { icon } from './icons.js';
 import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
-import { api, connectionBanner, errorScreen, h, language, readBoot, replaceChildren, setText, token } from './ui.js';
+import { api, connectionBanner, errorScreen, h, language, params, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
 const { lang } = language(boot, { preferBrowser: false });
@@ -20,6 +22,7 @@ const t2 = second ? translator(second) : null;
 const skewMs = boot.server_ms ? boot.server_ms - Date.now() : 0;
 const serverNow = () => Date.now() + skewMs;
 const FLASH_MS = 9000;
+const SPEAK_WITHIN_MS = speakWithinMs(params.get('speak_within_s'));
 
 const $ = (id) => document.getElementById(id);
 let state = emptyBoard();
@@ -199,7 +202,7 @@ function onMessage(msg) {
     flashKey = `${msg.data.number}|${msg.data.at}`;
     flashUntil = Date.now() + FLASH_MS;
     setTimeout(render, FLASH_MS + 50);
-    announcer.announce(items, { key: flashKey });
+    announcer.announce(items, { key: flashKey, call: queuedCall(msg.data, items, serverNow()) });
   }
   render();
 }
@@ -214,7 +217,11 @@ if (!site || boot.error) {
   let refit = 0;
   window.addEventListener('resize', () => { cancelAnimationFrame(refit); refit = requestAnimationFrame(fitNames); });
   document.fonts?.ready.then(fitNames);
-  announcer = new Announcer({ now: serverNow, onChange: renderSound });
+  // A waiting call is said only while it is news: recent, the newest for its counter and
+  // ticket, and still waiting at the counter on the board.
+  const current = (id) => state.counters.find((c) => c.id === id)?.current;
+  const judge = (call, ctx) => silence(call, { ...ctx, maxAgeMs: SPEAK_WITHIN_MS, current });
+  announcer = new Announcer({ now: serverNow, onChange: renderSound, judge });
   renderSound(announcer);
   const enable = () => { if (announcer.sound !== 'on') announcer.enable(); };
   $('gate-btn').addEventListener('click', enable);
@@ -251,6 +258,7 @@ if (!site || boot.error) {
   // What tests (and curious engineers) read: what was said, and what is shown.
   window.switchboardBoard = {
     get spoken() { return announcer.spoken.map((s) => ({ ...s })); },
+    get skipped() { return announcer.skipped.map((s) => ({ ...s })); },
     get state() { return state; },
     get offset() { return state.offset; },
     get epoch() { return state.epoch; },
