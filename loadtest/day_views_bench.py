@@ -9,8 +9,14 @@ request after the computed views were dropped: ``cold``) while a second connecti
 ``GET /healthz`` every 2 ms: the slowest of those answers during a request is how long the
 server's event loop — every websocket of the process — was held up (``stall_ms``).
 
+Then (``startup``) a hub's first contact with the site, as after a restart: the wait
+estimator warms the site's rates with the last week of its day log (realtime/estimates.py),
+here in this process with the server's code, while a loop-lag probe (a 1 ms sleep, again and
+again) measures how late the event loop wakes: the worst and the 99th percentile of that
+lateness is how long the warm-up held every websocket of a process up.
+
     python -m loadtest.day_views_bench [--tickets 20000] [--counters 40] [--days 8]
-                                       [--repeat 5] [--json OUT]
+                                       [--repeat 5] [--startup-only] [--json OUT]
 """
 
 from __future__ import annotations
@@ -199,7 +205,41 @@ async def measure(base: str, port: int, url: str, days: list[str], repeat: int
     return results
 
 
-def run(tickets: int, counters: int, ndays: int, repeat: int) -> dict[str, Any]:
+async def startup(url: str) -> dict[str, Any]:
+    """The wait estimator's warm-up of ``SITE`` (the last ``WARM_DAYS`` days and today), in
+    this process, under a loop-lag probe: lateness of a 1 ms sleep (worst, p99, ms), the
+    probes taken, and how long the warm-up took (s)."""
+    from queueing.engine import Engine
+    from queueing.store import Store
+    from realtime.estimates import LiveEstimator
+    from realtime.hub.feed import SiteFeed
+    from realtime.hub.hub import Hub
+    from realtime.settings import Settings
+    redis = redisconn.connect(url)
+    engine = Engine(Store(redis))
+    hub = Hub(Settings(redis_url=url, secret=SECRET), redis, engine)
+    est = hub.estimator = LiveEstimator(engine)
+    feed = SiteFeed(hub, SITE)
+    await feed._load()  # the snapshot a hub's feed starts from
+    lags: list[float] = []
+    t_start = time.perf_counter()
+    est.announce(feed, SERVICES[0], 0, 0)  # first contact: the warm-up starts
+    s = est.sites[SITE]
+    while s.pending is not None:
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.001)
+        lags.append(time.perf_counter() - t0 - 0.001)
+    took = time.perf_counter() - t_start
+    await hub.reader.aclose()
+    await redis.aclose()
+    lags.sort()
+    return {"request": "(startup: estimator warm-up, in-process loop-lag probe)",
+            "warm_s": round(took, 2), "worst_lag_ms": round(lags[-1] * 1000, 1),
+            "p99_lag_ms": round(lags[int(len(lags) * 0.99)] * 1000, 1), "probes": len(lags)}
+
+
+def run(tickets: int, counters: int, ndays: int, repeat: int, startup_only: bool = False
+        ) -> dict[str, Any]:
     import httpx
 
     from loadtest.servers import Target
@@ -214,7 +254,10 @@ def run(tickets: int, counters: int, ndays: int, repeat: int) -> dict[str, Any]:
         httpx.put(f"{server.base}/v1/sites/{SITE}", content=msgspec.json.encode(
             bench_site(counters)), headers=admin).raise_for_status()
         records = asyncio.run(fill(server.redis_url, days, tickets, counters, now))
-        rows = asyncio.run(measure(server.base, server.port, server.redis_url, days, repeat))
+        rows = [] if startup_only else asyncio.run(
+            measure(server.base, server.port, server.redis_url, days, repeat))
+        rows.append(asyncio.run(startup(server.redis_url)))
+        print(json.dumps(rows[-1]), flush=True)
     finally:
         server.stop()
     exe = find_binary(None)
@@ -232,13 +275,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--counters", type=int, default=40)
     ap.add_argument("--days", type=int, default=8, help="today and the days before (7-31)")
     ap.add_argument("--repeat", type=int, default=5, help="requests timed each (median)")
+    ap.add_argument("--startup-only", action="store_true",
+                    help="only the estimator's warm-up (no requests)")
     ap.add_argument("--json", help="write the results here")
     args = ap.parse_args(argv)
     if not 7 <= args.days <= 31 or not 1 <= args.repeat <= 50:
         ap.error("--days is 7 to 31, --repeat 1 to 50")
     if not 1 <= args.counters <= 500 or not 0 <= args.tickets <= 200_000:
         ap.error("--counters is 1 to 500, --tickets 0 to 200000")
-    result = run(args.tickets, args.counters, args.days, args.repeat)
+    result = run(args.tickets, args.counters, args.days, args.repeat, args.startup_only)
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
