@@ -4,6 +4,7 @@
 // A call is said within `?speak_within_s=` (30 s) or not at all (board-speech.js).
 import { Announcer } from './announcer.js';
 import { queuedCall, silence, speakWithinMs } from './board-speech.js';
+import { fitText, fitTile } from './board-fit.js';
 import { announcementsFor, emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { icon } from './icons.js';
@@ -33,10 +34,10 @@ function bi(key, vars) {
   return [h('span', { class: 'l1' }, t(key, vars)), t2 ? h('span', { class: 'l2', lang: second }, t2(key, vars)) : null];
 }
 
-function biName(name) {
+function biName(name, fix = (x) => x) {
   const a = nameIn(name, lang);
   const b = second ? nameIn(name, second) : '';
-  return [h('span', { class: 'l1' }, a), b && b !== a ? h('span', { class: 'l2', lang: second }, b) : null];
+  return [h('span', { class: 'l1' }, fix(a)), b && b !== a ? h('span', { class: 'l2', lang: second }, fix(b)) : null];
 }
 
 // A counter's name on the board with its number kept on the line of the word before it
@@ -99,7 +100,7 @@ function renderCounters() {
     const [kind, label] = counterStatus(c);
     const fresh = c.current && flashUntil > Date.now() && flashKey === `${c.current.number}|${c.current.at}`;
     return h('li', { class: `counter-tile st-${kind}${fresh ? ' flash' : ''}`, dataset: { counter: c.id } },
-      h('div', { class: 'ct-name' }, ...biName(c.name ?? counterName(c.id))),
+      h('div', { class: 'ct-name' }, ...biName(c.name ?? counterName(c.id), keepNumber)),
       h('div', { class: 'ct-number num' }, c.current ? c.current.number : '—'),
       h('div', { class: 'ct-state' }, label));
   });
@@ -136,23 +137,8 @@ function renderFooter() {
   document.body.dataset.offset = state.offset ?? '';
 }
 
-// Shrinks el's text from its CSS size until it fits: no word wider than el, at most `lines`
-// lines, and `fits()` (the box around it) holds. Never below `min` of the CSS size.
-function fitText(el, { lines = 2, fits = () => true, min = 0.45 } = {}) {
-  if (!el) return;
-  el.style.fontSize = '';
-  const base = parseFloat(getComputedStyle(el).fontSize);
-  let size = base;
-  for (let i = 0; i < 40; i += 1) {
-    const lh = parseFloat(getComputedStyle(el).lineHeight) || size * 1.2;
-    const ok = el.scrollWidth <= el.clientWidth + 0.5 && el.scrollHeight <= lh * lines + 1 && fits();
-    if (ok || size <= base * min) return;
-    size *= 0.93;
-    el.style.fontSize = `${size}px`;
-  }
-}
-
-// Counter names on the board (where a patient must go): wrapped and fitted, never ellipsised.
+// Counter names on the board (where a patient must go): wrapped and fitted; only in a tile,
+// and only when nothing else helps, is a name cut with "…" (board-fit.js).
 function fitNames() {
   const hero = $('hero');
   const side = hero.querySelector('.hero-side');
@@ -169,6 +155,7 @@ function fitNames() {
     fitText(second, { lines: 2, fits });
   }
   for (const el of document.querySelectorAll('#recent .rr-counter')) fitText(el, { lines: 2, min: 0.6 });
+  for (const tile of document.querySelectorAll('#counters .counter-tile')) fitTile(tile);
 }
 
 function render() {
