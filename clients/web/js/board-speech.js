@@ -32,7 +32,7 @@ export function speakWithinMs(param) {
 export function queuedCall(data, items, nowMs) {
   const at = Date.parse(data?.at ?? '');
   return { items, number: data?.number ?? null, counter: data?.counter ?? null,
-           recall: data?.recalls > 0, at: Number.isFinite(at) ? at : nowMs };
+           at: Number.isFinite(at) ? at : nowMs };
 }
 
 const sameCall = (a, b) => (a.counter != null && a.counter === b.counter) || (a.number != null && a.number === b.number);
