@@ -7,6 +7,8 @@ set-up / tear-down steps to ``ON_STARTUP`` / ``ON_SHUTDOWN`` (each gets arq's ``
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -156,6 +158,27 @@ FUNCTIONS += _dispatch_jobs()[0]
 CRON_JOBS += _dispatch_jobs()[1]
 ON_STARTUP.append(dispatch_start)
 ON_SHUTDOWN.append(dispatch_stop)
+
+
+# -- the process's own heap (realtime/heap.py) ------------------------------------------------
+
+async def heap_start(ctx: dict[str, Any]) -> None:
+    """Give the C heap's free pages back every minute: in every worker process (a cron job
+    would run in one of them), so a worker's resident size follows what it uses."""
+    from realtime import heap
+    ctx["heap_trim"] = asyncio.create_task(heap.trim_every(), name="heap-trim")
+
+
+async def heap_stop(ctx: dict[str, Any]) -> None:
+    task = ctx.pop("heap_trim", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+ON_STARTUP.append(heap_start)
+ON_SHUTDOWN.append(heap_stop)
 
 
 async def on_startup(ctx: dict[str, Any]) -> None:
