@@ -179,7 +179,7 @@ def _landed(key: Hashable, task: asyncio.Task[Any]) -> None:
     if _flights.get(key) is task:
         del _flights[key]
     if not task.cancelled():
-        task.exception()  # retrieved: the waiters raise it; none left, nothing to log twice
+        task.exception()  # the waiters raise it; no "never retrieved" log if all had left
 
 
 @functools.cache
