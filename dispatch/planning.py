@@ -18,6 +18,10 @@ jobs still to place. Solver time 0 is ``now`` (whole seconds), so every time is 
   (no later than planned, or as little late as possible), never "whenever".
 - A job under way whose window opens later waits for it: en route, its service starts at the
   opening; on site, it ends its service's length after the later of arrival and opening.
+- A job booked ahead — not yet given to anyone, its window opening at or after the end of
+  every current shift (the planning horizon; ``now`` when nobody is on shift) — is not
+  planned yet (``Built.ahead``): it stays ``new`` until a pass on its own day plans it. The
+  solver sees only today's shifts, so it would have called it ``time_window``.
 
 ``payload`` turns a plan back into what ``lua/plan.lua`` stores: changed routes with ETAs in
 epoch ms, unassigned jobs with reasons, the planning positions and change history.
@@ -90,6 +94,7 @@ class Built:
     # job → the end of its own window (or service level) in solver time: lateness is
     # measured against it, whatever deadline a late job was given
     due: Mapping[str, int] = field(default_factory=dict)
+    ahead: frozenset[str] = frozenset()  # booked beyond the horizon: not planned yet
 
 
 def local_time(now_s: int, hhmm: str, tz: ZoneInfo, after: int | None = None) -> int:
@@ -237,6 +242,7 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
     vehicles: list[Vehicle] = []
     starts: dict[str, tuple[float, float]] = {}
     fixed_tasks: list[Task] = []
+    horizon = now_s  # the latest end of a shift under way (or still to come today)
     for tid in sorted(state.techs):
         t = state.techs[tid]
         if t.get("status") not in ON_SHIFT or t.get("lat") is None:
@@ -246,6 +252,7 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
         s_start, s_end = shift_of(t, now_s, tz)
         if s_end <= now_s and aj is None:
             continue  # shift over and nothing under way
+        horizon = max(horizon, s_end)
         start = locs.add(t["lat"], t["lon"])
         starts[tid] = (t["lat"], t["lon"])
         end = locs.add(t["home_lat"], t["home_lon"])
@@ -284,7 +291,8 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
                                 None, int(max_jobs) if max_jobs else None, brks, fixed))
 
     tasks = list(fixed_tasks)
-    order = sorted((j for jid, j in plannable.items() if jid not in outside),
+    ahead = booked_ahead(plannable, horizon)
+    order = sorted((j for jid, j in plannable.items() if jid not in outside and jid not in ahead),
                    key=lambda j: (-int(j.get("priority") or 0), j.get("created_ms") or 0, j["id"]))
     for j in order:
         jid = j["id"]
@@ -307,7 +315,16 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
         tasks = []
     hour = datetime.fromtimestamp(now_s, tz).hour
     built = _finish(state, vehicles, tasks, locs, t0, outside, starts, late, provider, hour)
-    return replace(built, due=due)
+    return replace(built, due=due, ahead=ahead)
+
+
+def booked_ahead(jobs: Mapping[str, Mapping[str, Any]], horizon_s: int) -> frozenset[str]:
+    """Jobs nobody has been given whose window opens at or after ``horizon_s`` (epoch s): a
+    visit booked for a later day waits for that day's shifts instead of being judged
+    against today's. (A job already offered or accepted stays where it is planned.)"""
+    return frozenset(jid for jid, j in jobs.items()
+                     if j.get("status") in (JobStatus.NEW, JobStatus.UNASSIGNABLE)
+                     and j.get("win_start") and int(j["win_start"]) // 1000 >= horizon_s)
 
 
 def _finish(state: State, vehicles: list[Vehicle], tasks: list[Task], locs: _Locations,

@@ -7,7 +7,9 @@ coalesce into one pass:
 
 - ``pending``: jobs waiting for a technician (new, declined, expired, taken back). The hot
   path inserts each, most urgent first, where it adds the least travel (cheapest feasible
-  insertion), and offers it to that technician.
+  insertion), and offers it to that technician. A job booked for a later day (its window
+  opens after every current shift: ``planning.booked_ahead``) leaves ``pending`` still
+  ``new``; the periodic whole-region pass plans it on its day.
 - ``dirty``: technicians whose plan must be looked at again (a status change, a departure,
   an arrival, a completion, GPS or ETA drift, a cancelled job); ``*`` for the whole region
   (periodic, region configuration). A pass moves what it takes to ``taken`` and clears it
@@ -249,6 +251,7 @@ class Recomputer:
             report.stale = True
             return report
         await self.done(region, work)
+        await self._wait_for_their_day(region, built.ahead & work.pending)
         report.version = int(res.get("version") or 0)
         report.offers = len(res.get("offers") or [])
         report.ms["publish"] = _ms(t)
@@ -290,6 +293,13 @@ class Recomputer:
         if self.threads:
             return await asyncio.to_thread(fn, *args)
         return fn(*args)
+
+    async def _wait_for_their_day(self, region: str, jobs: frozenset[str]) -> None:
+        """Jobs booked for a later day leave ``pending`` (they stay ``new``, in ``open``): a
+        pending job makes the loop pass again at once, and the periodic whole-region pass
+        plans them once their day's shifts reach their window."""
+        if jobs:
+            await self.redis.srem(keys.prefix(region) + "pending", *jobs)  # type: ignore[misc]
 
     async def _escalate(self, region: str, jobs: Iterable[str]) -> None:
         p = keys.prefix(region)
