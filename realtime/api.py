@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated, Any
 
 import msgspec
@@ -285,9 +286,19 @@ async def healthz(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
+# The worker's heartbeat runs every 30 s: unseen for three beats, it is down (or stuck).
+WORKER_SILENT_S = 90
+
+
 async def readyz(request: Request) -> Response:
+    """Ready: Redis answers. ``?worker=1``: and a worker was seen within ``WORKER_SILENT_S``
+    (reminders, end of day and dispatch stop without one, while the hub serves on; a load
+    balancer asks without it, a monitor with it)."""
+    from realtime.worker import HEARTBEAT_KEY
     try:
-        await ctx(request).redis.ping()
+        redis = ctx(request).redis
+        await redis.ping()
+        beat = await redis.get(HEARTBEAT_KEY) if request.query_params.get("worker") else None
     except Exception as exc:  # any failure to reach Redis means not ready
         # Logged, not answered: the error names the socket's path or Redis's address, and
         # this route needs no token.
@@ -295,7 +306,16 @@ async def readyz(request: Request) -> Response:
         return JSONResponse({"status": "unavailable", "code": "unavailable",
                              "message": "the store is unreachable", "temporary": True},
                             status_code=503, headers={"Retry-After": "1"})
-    return JSONResponse({"status": "ready"})
+    if not request.query_params.get("worker"):
+        return JSONResponse({"status": "ready"})
+    seen_s = None if beat is None else max(0, round(time.time() - int(beat) / 1000))
+    if seen_s is None or seen_s > WORKER_SILENT_S:
+        return JSONResponse({"status": "worker_down", "code": "worker_down",
+                             "message": "no worker has been seen for "
+                             f"{WORKER_SILENT_S} s: reminders, end of day and dispatch "
+                             "are not running", "worker_seen_s": seen_s, "temporary": True},
+                            status_code=503, headers={"Retry-After": "30"})
+    return JSONResponse({"status": "ready", "worker_seen_s": seen_s})
 
 
 ROUTES = [

@@ -38,6 +38,12 @@ HUB_TABLES = Gauge("switchboard_hub_table_entries", "Entries in the hub's in-mem
                    "(connections, feeds, subscribers, per-topic state, tracked tickets, "
                    "estimates) and asyncio tasks", ["table"], multiprocess_mode="livesum")
 
+# The worker's last heartbeat (epoch s; 0 when none is kept), read from Redis at each scrape:
+# alert on ``time() - switchboard_worker_heartbeat_timestamp_seconds > 90``.
+WORKER_BEAT = Gauge("switchboard_worker_heartbeat_timestamp_seconds",
+                    "When a worker last wrote its heartbeat (every 30 s), 0 if none is kept",
+                    multiprocess_mode="max")
+
 HTTP_RESPONSES = Counter("switchboard_http_responses", "HTTP responses by status class "
                          "(2xx, 3xx, 4xx, 5xx); 5xx also for a request that failed before "
                          "answering", ["status"])
@@ -79,6 +85,14 @@ class HttpMetrics:
 
 
 async def metrics_endpoint(request: Request) -> Response:
+    from realtime.context import ctx
+    from realtime.worker import HEARTBEAT_KEY
+    try:
+        beat = await ctx(request).redis.get(HEARTBEAT_KEY)
+    except Exception:  # Redis unreachable: the rest is still worth scraping (/readyz says it)
+        pass
+    else:
+        WORKER_BEAT.set(int(beat) / 1000 if beat else 0)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
         registry = CollectorRegistry()
