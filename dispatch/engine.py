@@ -370,7 +370,14 @@ class DispatchEngine:
         for i, jr in enumerate(req.jobs):
             if jr.org not in (None, "", org_id):
                 raise BadRequest(f"job {i} names another organisation", field=f"jobs[{i}].org")
-            rows.append(await self._job_fields(region, jr, org_id))
+            try:
+                rows.append(await self._job_fields(region, jr, org_id))
+            except BadRequest as exc:
+                # Which of the batch's jobs is wrong (of 200, "window" alone says nothing).
+                where = f"jobs[{i}]"
+                field_ = exc.details.get("field")
+                exc.details["field"] = f"{where}.{field_}" if field_ else where
+                raise BadRequest(f"job {i}: {exc.message}", **exc.details) from None
         batch = {"id": f"{region}.b-{secrets.token_hex(5)}", "org": org_id, "name": req.name}
         await self.store.run("job_create", region, self.clock(), actor.subject, actor.via,
                              _json(rows), _json(batch))

@@ -55,9 +55,11 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                         "others; at most SWITCHBOARD_MAX_TOKEN_TTL_S, five years by default)")
     p.add_argument("--data-dir", help="data folder holding the generated secret")
     p.add_argument("--redis-url", help="the Redis the server uses, if not the embedded one "
-                                       "(to check that --site and --counter exist)")
+                                       "(to check that --site, --counter, --region, --tech, "
+                                       "--org and --job exist)")
     p.add_argument("--no-check", action="store_true",
-                   help="mint without checking --counter against the running server's site")
+                   help="mint without checking --counter, --tech and --job against the "
+                        "running server")
 
 
 def _revoke_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -236,11 +238,12 @@ def token(args: argparse.Namespace) -> int:
               f"(SWITCHBOARD_MAX_TOKEN_TTL_S, {settings.max_token_ttl_s} s)", file=sys.stderr)
         return 2
     secret = load_secret(settings.secret, settings.data_path, create=False)
-    if args.site and not args.no_check:
-        refused = _check_site(args, settings)
-        if refused:
-            print(f"switchboard token: {refused}", file=sys.stderr)
-            return 2
+    refused = _malformed_dispatch_id(args)
+    if refused is None and _checked(args) and not args.no_check:
+        refused = _check_server(args, settings)
+    if refused:
+        print(f"switchboard token: {refused}", file=sys.stderr)
+        return 2
     try:
         channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
         print(make_token(secret, args.role, site=args.site, counter=args.counter,
@@ -254,17 +257,42 @@ def token(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_site(args: argparse.Namespace, settings: Settings) -> str | None:
-    """Why a token for ``--site``/``--counter`` would open nothing on the running server: a
-    counter its site does not have (refused: a typo'd console link only says "no such
-    counter" on the day). A site it does not know yet is only warned about (devices can be
-    provisioned before the site is put); an unreachable server checks nothing."""
+# What a token names that the running server is asked about (by this flag).
+DISPATCH_FLAGS = ("region", "tech", "org", "job")
+_NOUNS = {"region": "region", "tech": "technician", "org": "organisation", "job": "job"}
+
+
+def _checked(args: argparse.Namespace) -> bool:
+    return bool(args.site) or any(getattr(args, f) for f in DISPATCH_FLAGS)
+
+
+def _malformed_dispatch_id(args: argparse.Namespace) -> str | None:
+    """A technician, organisation or job id without its region (``t01``, not ``city.t01``)
+    names nothing on any server: refused, --no-check or not."""
+    from dispatch import keys
+    if args.region and not keys.IDENT.fullmatch(args.region):
+        return f"--region {args.region!r}: region ids are 1-64 letters, digits, '_' or '-'"
+    for flag in ("tech", "org", "job"):
+        some_id = getattr(args, flag)
+        if some_id and not (keys.region_of(some_id) and keys.valid_id(some_id)):
+            return (f"--{flag} {some_id!r} is no {_NOUNS[flag]} id: ids carry their region, "
+                    f"<region>.<id> (e.g. city.{some_id.rpartition('.')[2] or 't01'})")
+    return None
+
+
+def _check_server(args: argparse.Namespace, settings: Settings) -> str | None:
+    """Why the token would open nothing on the running server (refused, rc 2), after
+    warning on stderr about what may be put later; an unreachable server checks nothing.
+
+    Refused: a counter its site does not have (a typo'd console link only says "no such
+    counter" on the day), a technician or a job the server does not have (a wristband
+    would be refused on its first fix; a job's id is made by the server, so an unknown one
+    is a typo, never one to come). Warned: a site, a region or an organisation not put yet
+    (screens, a dispatcher's console and an enterprise's dashboard are often provisioned
+    before it is)."""
     from redis.exceptions import RedisError
 
     from queueing import redisconn
-    from queueing.engine import Engine
-    from queueing.errors import UnknownSite
-    from queueing.store import Store
     from realtime.worker import redis_url
 
     url = redis_url(settings) if args.redis_url is None else args.redis_url
@@ -272,18 +300,9 @@ def _check_site(args: argparse.Namespace, settings: Settings) -> str | None:
     async def run() -> str | None:
         redis = redisconn.connect(url, socket_connect_timeout=2, socket_timeout=2)
         try:
-            cfg = await Engine(Store(redis)).config(args.site)
-        except UnknownSite:
-            print(f"switchboard token: warning: the server has no site {args.site!r} yet "
-                  "(the token opens nothing until it is put)", file=sys.stderr)
-            return None
+            return await _site_refusal(args, redis) or await _dispatch_refusal(args, redis)
         finally:
             await redis.aclose()
-        if args.counter and cfg.counter(args.counter) is None:
-            ids = ", ".join(c.id for c in cfg.counters) or "none"
-            return (f"site {args.site!r} has no counter {args.counter!r} (its counters: "
-                    f"{ids}); --no-check mints it anyway")
-        return None
 
     try:
         return asyncio.run(run())
@@ -291,6 +310,51 @@ def _check_site(args: argparse.Namespace, settings: Settings) -> str | None:
         return f"--redis-url: {exc}"
     except (RedisError, OSError):
         return None  # no server running here: nothing to check against
+
+
+def _warn(what: str) -> None:
+    print(f"switchboard token: warning: the server has no {what} yet (the token opens "
+          "nothing until it is put)", file=sys.stderr)
+
+
+async def _site_refusal(args: argparse.Namespace, redis: Any) -> str | None:
+    from queueing.engine import Engine
+    from queueing.errors import UnknownSite
+    from queueing.store import Store
+    if not args.site:
+        return None
+    try:
+        cfg = await Engine(Store(redis)).config(args.site)
+    except UnknownSite:
+        _warn(f"site {args.site!r}")
+        return None
+    if args.counter and cfg.counter(args.counter) is None:
+        ids = ", ".join(c.id for c in cfg.counters) or "none"
+        return (f"site {args.site!r} has no counter {args.counter!r} (its counters: "
+                f"{ids}); --no-check mints it anyway")
+    return None
+
+
+async def _dispatch_refusal(args: argparse.Namespace, redis: Any) -> str | None:
+    from dispatch.engine import DispatchEngine
+    from dispatch.errors import NotFound
+    from dispatch.store import Store
+    eng = DispatchEngine(Store(redis))
+    lookups = {"region": eng.config, "tech": eng.tech_record, "org": eng.org,
+               "job": eng.job_record}
+    for flag in DISPATCH_FLAGS:
+        some_id = getattr(args, flag)
+        if not some_id:
+            continue
+        try:
+            await lookups[flag](some_id)
+        except NotFound:
+            what = f"{_NOUNS[flag]} {some_id!r}"
+            if flag in ("region", "org"):
+                _warn(what)
+                continue
+            return f"the server has no {what}; --no-check mints it anyway"
+    return None
 
 
 def revoke(args: argparse.Namespace) -> int:

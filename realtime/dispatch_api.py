@@ -5,6 +5,7 @@ without its websocket; both take batches, so a device back online can send what 
 
 from __future__ import annotations
 
+import logging
 import time
 from typing import Any
 
@@ -35,6 +36,9 @@ from realtime.auth import Principal, make_token
 from realtime.body import decode, json_body, read_back, read_body
 from realtime.context import Context, ctx, principal
 from realtime.docs import Operation, register
+from realtime.settings import Settings
+
+log = logging.getLogger("switchboard.auth")
 
 
 def _engine(request: Request) -> DispatchEngine:
@@ -274,16 +278,25 @@ async def create_job(request: Request) -> Response:
                                   c.settings.idempotency_ttl_s, make)
 
 
-def _with_token(request: Request, job: dict[str, Any]) -> dict[str, Any]:
+def customer_ttl_s(settings: Settings, end_ms: int | None, now_ms: int) -> int:
+    """A customer's tracking token lasts until the job's window ends plus token_ttl_s: a
+    job booked for next week had a link dead after token_ttl_s (a day), days before the
+    technician came. The one rule for every customer link (a job's, a batch's, one minted
+    later, ``POST /v1/tokens``)."""
+    return settings.token_ttl_s + max(0, ((end_ms or 0) - now_ms) // 1000)
+
+
+def _tracking(request: Request, jid: str, end_ms: int | None) -> tuple[str, str]:
+    """A job's customer token and its tracking page's link."""
     c = ctx(request)
-    # The tracking link must outlive the visit: a job booked for next week had a link dead
-    # after token_ttl_s (a day), days before the technician came.
-    end_ms = (job.get("window") or {}).get("end_ms") or 0
-    ahead_s = max(0, (end_ms - _engine(request).clock()) // 1000)
-    token = make_token(c.secret, "customer", job=job["id"],
-                       ttl_s=c.settings.token_ttl_s + ahead_s)
-    return {**job, "token": token, "topic": f"job:{job['id']}",
-            "tracker": f"/track/{job['id']}?token={token}"}
+    token = make_token(c.secret, "customer", job=jid,
+                       ttl_s=customer_ttl_s(c.settings, end_ms, _engine(request).clock()))
+    return token, f"/track/{jid}?token={token}"
+
+
+def _with_token(request: Request, job: dict[str, Any]) -> dict[str, Any]:
+    token, tracker = _tracking(request, job["id"], (job.get("window") or {}).get("end_ms"))
+    return {**job, "token": token, "topic": f"job:{job['id']}", "tracker": tracker}
 
 
 async def _customer_job(request: Request, jid: str) -> dict[str, Any]:
@@ -303,10 +316,14 @@ async def _may_see_job(request: Request, jid: str) -> tuple[Principal, dict[str,
             raise Forbidden("this token is for another job")
         return p, await _customer_job(request, jid)
     job = await _engine(request).job(jid)
-    if p.role == "org" and job.get("org") == p.org and p.org:
-        return p, job
-    _staff(p, region)
+    _its_org_or_staff(p, job, region)
     return p, job
+
+
+def _its_org_or_staff(p: Principal, job: dict[str, Any], region: str) -> None:
+    """The job's organisation, or staff of its region."""
+    if not (p.role == "org" and p.org and job.get("org") == p.org):
+        _staff(p, region)
 
 
 async def get_job(request: Request) -> Response:
@@ -327,6 +344,20 @@ async def retry_job(request: Request) -> Response:
     p = principal(request)
     _staff(p, _region_in(jid, UnknownJob, "job"))
     return _json(await _engine(request).retry_job(jid, _actor(p)))
+
+
+async def job_token(request: Request) -> Response:
+    """A new customer link for a job (the first was lost, or a batch's job is handed to its
+    customer later): its dispatcher and its organisation may, as they may create the job
+    and read its token from the answer; it lasts as long as the first."""
+    jid = request.path_params["job"]
+    p = principal(request)
+    region = _region_in(jid, UnknownJob, "job")
+    job = await _engine(request).job(jid)
+    _its_org_or_staff(p, job, region)
+    token, tracker = _tracking(request, jid, (job.get("window") or {}).get("end_ms"))
+    log.info("%s minted a customer token for %s", p.subject, jid)
+    return _json({"job": jid, "token": token, "topic": f"job:{jid}", "tracker": tracker}, 201)
 
 
 # -- organisations --------------------------------------------------------------------------
@@ -363,7 +394,13 @@ async def create_batch(request: Request) -> Response:
     req = await json_body(request, BatchRequest, _document_limit(request))
 
     async def make() -> tuple[int, Any]:
-        return 201, await _engine(request).create_batch(oid, req, _actor(p))
+        batch = await _engine(request).create_batch(oid, req, _actor(p))
+        # Each job's tracking link, as a single job's (its token is in the link: ~330
+        # bytes a job, 66 KB for 200). ``jobs`` stays the list of ids, in the batch's order.
+        ends = [jr.window.end_ms if jr.window else None for jr in req.jobs]
+        return 201, {**batch, "trackers": {
+            jid: _tracking(request, jid, end)[1]
+            for jid, end in zip(batch["jobs"], ends, strict=True)}}
     c = ctx(request)
     return await idempotency.once(c.redis, f"batch:{oid}", idempotency.caller(p),
                                   idempotency.header_key(request), req,
@@ -407,6 +444,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/jobs/{job}", get_job, methods=["GET"]),
     Route("/v1/jobs/{job}/cancel", cancel_job, methods=["POST"]),
     Route("/v1/jobs/{job}/retry", retry_job, methods=["POST"]),
+    Route("/v1/jobs/{job}/token", job_token, methods=["POST"]),
     Route("/v1/orgs/{org}", put_org, methods=["PUT"]),
     Route("/v1/orgs/{org}", get_org, methods=["GET"]),
     Route("/v1/orgs/{org}/batches", create_batch, methods=["POST"]),
@@ -466,12 +504,18 @@ register(
     Operation("post", "/v1/jobs/{job}/retry", "Offer a new or unassignable job to everyone "
               "again, those who declined it or let its offer expire included", _STAFF,
               errors=("unknown_job", "invalid_transition")),
+    Operation("post", "/v1/jobs/{job}/token", "A new customer tracking link for the job "
+              "({job, token, topic, tracker}; it lasts until the job's window ends plus "
+              "SWITCHBOARD_TOKEN_TTL_S, as the one its creation answered)",
+              f"its organisation; {_STAFF}", status=201, errors=("unknown_job",)),
     Operation("put", "/v1/orgs/{org}", "Create or rename an organisation", _STAFF, OrgSpec,
               errors=("unknown_region",)),
     Operation("get", "/v1/orgs/{org}", "An organisation with batch progress by status",
               f"the organisation; {_STAFF}", errors=("unknown_org",)),
-    Operation("post", "/v1/orgs/{org}/batches", "Order a batch of jobs (an Idempotency-Key "
-              "makes a retry answer the first batch)",
+    Operation("post", "/v1/orgs/{org}/batches", "Order a batch of jobs ({id, org, name, "
+              "size, jobs, trackers}: jobs the ids in order, trackers each job's customer "
+              "tracking link by id; an Idempotency-Key makes a retry answer the first batch; "
+              "a wrong job is named in details.field, jobs[i].window)",
               f"the organisation; {_STAFF}", BatchRequest, 201,
               ("unknown_org", "bad_request", "idempotency_mismatch", "conflict"),
               headers=("Idempotency-Key",)),

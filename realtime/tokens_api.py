@@ -42,7 +42,7 @@ from queueing.model import PLAIN, Channel
 from realtime.auth import ROLES, make_token
 from realtime.body import json_body
 from realtime.cli import _default_ttl as default_ttl
-from realtime.context import bearer, ctx
+from realtime.context import Context, bearer, ctx
 from realtime.docs import Operation, register
 from realtime.revocation import MAX_SUBJECT_CHARS
 from realtime.settings import Settings
@@ -177,12 +177,37 @@ async def post_token(request: Request) -> Response:
         if body.counter is not None and cfg.counter(body.counter) is None:
             raise UnknownCounter(f"site {body.site} has no counter {body.counter}",
                                  field="counter")
+    body = await _dispatch_checked(c, body)
     done = mint(c.secret, c.settings, body)
     log.info("%s minted a %s token for %s (%s, %d s)", p.subject, done.role, done.subject,
              ", ".join(f"{k}={getattr(body, k)}" for k in SCOPES[body.role]) or "unscoped",
              done.ttl_s)
     return Response(msgspec.json.encode(done.as_dict()), status_code=201,
                     media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+async def _dispatch_checked(c: Context, body: TokenRequest) -> TokenRequest:
+    """The region, technician, organisation or job the token is for must exist (404
+    ``unknown_region``, ``unknown_technician``, ``unknown_org``, ``unknown_job``), as a
+    site must; a customer's token lasts, by default, until its job's window ends plus
+    SWITCHBOARD_TOKEN_TTL_S, as the link its creation answered (not a day: a link minted
+    today for tomorrow's visit expired before it)."""
+    from realtime.dispatch_api import customer_ttl_s
+    from realtime.hub.dispatch_topics import dispatch_engine
+    eng = dispatch_engine(c.hub)
+    if body.region is not None:
+        await eng.config(body.region)
+    if body.tech is not None:
+        await eng.tech_record(body.tech)
+    if body.org is not None:
+        await eng.org(body.org)
+    if body.job is None:
+        return body
+    window = (await eng.job(body.job)).get("window") or {}
+    if body.ttl_s is not None:
+        return body
+    ttl = customer_ttl_s(c.settings, window.get("end_ms"), eng.clock())
+    return msgspec.structs.replace(body, ttl_s=min(ttl, c.settings.max_token_ttl_s))
 
 
 _AT = re.compile(r"`?\$\.(\w+)")
@@ -211,5 +236,7 @@ register(
               "a page). No admin tokens (make those with switchboard token on the server); "
               "ttl_s at most SWITCHBOARD_MAX_TOKEN_TTL_S", "admin", TokenRequest, 201,
               errors=("bad_request", "unknown_field", "unauthorized", "forbidden",
-                      "unknown_site", "unknown_counter", "payload_too_large")),
+                      "unknown_site", "unknown_counter", "unknown_region",
+                      "unknown_technician", "unknown_org", "unknown_job",
+                      "payload_too_large")),
 )
