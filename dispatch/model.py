@@ -103,6 +103,11 @@ class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # A job without a window is due within this of its creation (0: whenever). Planning
     # treats it as a window, which spreads work over technicians.
     service_within_s: Annotated[int, msgspec.Meta(ge=0)] = 4 * 3600
+    # An urgent job without a window (priority ≥ urgent_priority) is due within this
+    # instead (0: service_within_s): cheapest insertion otherwise put it behind hours of
+    # routine work on the nearest route while a technician a few km away sat idle.
+    urgent_within_s: Annotated[int, msgspec.Meta(ge=0)] = 3600
+    urgent_priority: Annotated[int, msgspec.Meta(ge=0, le=101)] = 80
     # A job no technician can reach inside its window is planned late rather than left out.
     late_ok: bool = True
     # Triggers: recompute when a technician is this far from where the plan assumed it...

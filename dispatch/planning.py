@@ -13,7 +13,8 @@ jobs still to place. Solver time 0 is ``now`` (whole seconds), so every time is 
   get it again: the job needs a token ``x:<job>`` every other technician holds.
 - A job without a window must be served within the region's ``service_within_s`` of its
   creation (a service level, also a window for the solver: it spreads work over technicians
-  instead of piling it on the nearest route). A job whose window has closed, or that the
+  instead of piling it on the nearest route); an urgent one (priority ≥ ``urgent_priority``)
+  within ``urgent_within_s``. A job whose window has closed, or that the
   current plan already misses, is *late*: it keeps its window's opening and gets a deadline
   (no later than planned, or as little late as possible), never "whenever".
 - A job under way whose window opens later waits for it: en route, its service starts at the
@@ -39,7 +40,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from dispatch.geo import MatrixProvider
-from dispatch.model import COMMITTED, JobStatus, RegionConfig, TechStatus, Unassignable
+from dispatch.model import (
+    COMMITTED,
+    DispatchPolicy,
+    JobStatus,
+    RegionConfig,
+    TechStatus,
+    Unassignable,
+)
 from dispatch.records import csv
 from dispatch.solver import (
     MAX_TIME,
@@ -140,6 +148,17 @@ class _Locations:
     def add(self, lat: float, lon: float) -> int:
         self.coords.append((float(lat), float(lon)))
         return len(self.coords) - 1
+
+
+def service_level_s(j: Mapping[str, Any], policy: DispatchPolicy) -> int:
+    """How long after its creation a job without a window is due: ``urgent_within_s`` for
+    an urgent one (a technician free now beats the cheapest place hours later on a busy
+    route), else ``service_within_s`` (0: whenever)."""
+    if policy.urgent_within_s and int(j.get("priority") or 0) >= policy.urgent_priority:
+        if policy.service_within_s:
+            return min(policy.urgent_within_s, policy.service_within_s)
+        return policy.urgent_within_s
+    return policy.service_within_s
 
 
 def _due(j: Mapping[str, Any], sla_s: int) -> int | None:
@@ -296,10 +315,11 @@ def build(state: State, now_ms: int, provider: MatrixProvider) -> Built:
                    key=lambda j: (-int(j.get("priority") or 0), j.get("created_ms") or 0, j["id"]))
     for j in order:
         jid = j["id"]
-        windows, is_late = _windows(j, t0, cfg.policy.service_within_s)
+        sla_s = service_level_s(j, cfg.policy)
+        windows, is_late = _windows(j, t0, sla_s)
         if is_late:
             late.add(jid)
-        due_s = _due(j, cfg.policy.service_within_s)
+        due_s = _due(j, sla_s)
         if due_s is not None:
             due[jid] = due_s - t0
         skills = set(csv(j.get("skills")))
