@@ -323,6 +323,17 @@ async def _org_boot(eng: DispatchEngine, p: Principal, oid: str) -> dict[str, An
             "org": {"id": oid, "name": o["name"]}}
 
 
+async def _console_boot(eng: DispatchEngine, p: Principal, region: str) -> dict[str, Any]:
+    """``/dispatch/{region}``: the dispatcher's console, for the region's dispatchers and
+    admins only. The technicians it follows live are read again by the page (a technician
+    put after it opened appears too); these are for its first paint."""
+    _allow(p, region, "dispatcher", False)
+    cfg = await eng.config(region)
+    techs = await eng.redis.smembers(dkeys.prefix(region) + "techs")  # type: ignore[misc]
+    return {"region": public_region(region, cfg, zones=True),
+            "techs": sorted(t.decode() for t in techs)}
+
+
 def map_setting(settings: Settings) -> tuple[dict[str, Any], dict[str, str]]:
     """The map part of the boot block, and the page headers. Off by default (no network):
     a tile URL (``https://tiles.example/{z}/{x}/{y}.png``) turns raster tiles on, and its
@@ -530,6 +541,8 @@ ROUTES: list[BaseRoute] = [
     Route("/tech/{tech}", dispatch_page("tech", "tech", _tech_boot), methods=["GET"]),
     Route("/track/{job}", dispatch_page("track", "job", _track_boot), methods=["GET"]),
     Route("/org/{org}", dispatch_page("org", "org", _org_boot), methods=["GET"]),
+    Route("/dispatch/{region}", dispatch_page("dispatch-console", "region", _console_boot),
+          methods=["GET"]),
     Route("/setup/{site}", setup_page, methods=["GET"]),
     Route("/qr.svg", qr_svg, methods=["GET"]),
     Route("/ticket-sw.js", ticket_worker, methods=["GET"]),

@@ -1,0 +1,52 @@
+// The dispatcher console's pure parts: open jobs grouped by status (unassignable first: they
+// wait for a dispatcher), a technician's view folded from its `tech:` topic, the age of its
+// last GPS fix, and the region's KPI tiles. No DOM, no clock of its own.
+
+/** The order of the console's groups: what needs a dispatcher first, then by progress. */
+export const GROUPS = ['unassignable', 'new', 'offered', 'assigned', 'en_route', 'on_site'];
+
+/** Open jobs → [[status, jobs oldest first], …] in GROUPS order, empty groups left out. */
+export function groupJobs(jobs) {
+  const by = new Map(GROUPS.map((s) => [s, []]));
+  for (const j of jobs ?? []) by.get(j.status)?.push(j);
+  return GROUPS.map((s) => [s, by.get(s).sort((a, b) => (a.created_ms ?? 0) - (b.created_ms ?? 0))])
+    .filter(([, list]) => list.length);
+}
+
+/** A technician's view after one `tech:` topic message (its snapshot and most events carry
+ *  the whole state; `position` only the fix). Returns null when it was removed. */
+export function foldTech(prev, msg) {
+  const d = msg?.data ?? {};
+  if (msg?.type === 'removed') return null;
+  if (msg?.op === 'snapshot' || (msg?.op === 'event' && d.id)) {
+    return { id: d.id, name: d.name, status: d.status, active_job: d.active_job ?? null, position: d.position ?? null };
+  }
+  if (msg?.op === 'event' && msg.type === 'position' && prev && d.lat != null) return { ...prev, position: d };
+  if (msg?.op === 'event' && msg.type === 'status' && prev && d.status) return { ...prev, status: d.status };
+  return prev;
+}
+
+/** How old a fix is, as a string key and a number for the translator: [key, n]. */
+export function gpsAge(fixMs, nowMs) {
+  if (fixMs == null) return ['dc_gps_never', 0];
+  const s = Math.max(0, Math.round((nowMs - fixMs) / 1000));
+  if (s < 90) return ['dc_gps_age_s', s];
+  if (s < 90 * 60) return ['dc_gps_age_m', Math.round(s / 60)];
+  return ['dc_gps_age_h', Math.round(s / 3600)];
+}
+
+const pct = (x) => (x == null ? '—' : `${Math.round(x * 100)} %`);
+
+/** The KPI answer (GET /v1/regions/{r}/kpis) → [id, label key, value text] tiles. */
+export function kpiTiles(k, minutes) {
+  if (!k) return [];
+  return [
+    ['created', 'dc_k_created', String(k.jobs_created ?? 0)],
+    ['done', 'dc_k_done', String(k.jobs_done ?? 0)],
+    ['response', 'dc_k_response', k.dispatch_response_mean_s == null ? '—' : minutes(Math.max(1, Math.round(k.dispatch_response_mean_s / 60)))],
+    ['on_time', 'dc_k_on_time', pct(k.on_time_rate)],
+    ['util', 'dc_k_util', pct(k.utilisation)],
+    ['empty', 'dc_k_empty', pct(k.empty_driving_share)],
+    ['km', 'dc_k_km', (k.km_driven ?? 0).toFixed(1)],
+  ];
+}

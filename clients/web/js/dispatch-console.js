@@ -1,0 +1,214 @@
+// The dispatcher console (/dispatch/{region}): the region's open jobs grouped by status, the
+// unassignable ones with their reason and a Retry (POST /v1/jobs/{id}/retry), the technicians
+// live from their `tech:` topics (status, current job, age of the last GPS fix), and the
+// region's KPIs. There is no region-wide topic: the job list is read over HTTP, at once after
+// any technician's event and every few seconds otherwise (a job nobody can take is on no
+// technician's topic).
+import { Client } from './client.js';
+import { formatEta, formatWindow, personName, serverClock, shortJob } from './dispatch.js';
+import { foldTech, gpsAge, groupJobs, kpiTiles } from './dispatch-console-state.js';
+import { STRINGS } from './dispatch-console-strings.js';
+import { formatTime, nameIn } from './i18n.js';
+import { api, connectionBanner, connectionChip, errorScreen, h, language, langSwitch, layeredTranslator, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
+
+const boot = readBoot();
+const lang0 = language(boot);
+let lang = lang0.lang;
+let t = layeredTranslator(STRINGS, lang);
+const region = boot.region;
+const regionId = boot.params?.region;
+const tz = region?.timezone;
+const now = serverClock(boot);
+const $ = (id) => document.getElementById(id);
+const JOBS_EVERY_MS = 5000;
+const KPIS_EVERY_MS = 30000;
+const TECHS_EVERY_MS = 60000;
+
+let jobs = null; // open jobs, as GET /v1/regions/{r}/jobs answered
+let kpis = null;
+let kpiAt = null;
+let kpiError = null;
+const techs = new Map(); // id → {id, name, status, active_job, position}
+const results = new Map(); // job id → its last Retry's answer: {ok, status} or {ok, code, message}
+let client = null;
+let toast = () => {};
+
+function techName(id) {
+  const v = techs.get(id);
+  return v?.name ? personName(v.name, lang) : id ? id.split('.').pop() : t('dc_nobody');
+}
+
+function renderStatic() {
+  setText($('dc-name'), nameIn(region?.name, lang) || regionId);
+  setText($('dc-sub'), `${t('dc_title')} · ${regionId}`);
+  document.title = `${nameIn(region?.name, lang) || regionId} · ${t('dc_title')}`;
+  setText($('kpi-title'), t('dc_kpis'));
+  setText($('jobs-title'), t('dc_jobs'));
+  setText($('techs-title'), t('dc_techs'));
+}
+
+function renderKpis() {
+  const tiles = kpiTiles(kpis, (n) => t('dc_min', { n }));
+  replaceChildren($('kpis'), tiles.map(([id, key, value]) => h('li', { class: `dc-kpi k-${id}`, dataset: { kpi: id } },
+    h('span', { class: 'dc-kpi-n num' }, value), h('span', { class: 'dc-kpi-label' }, t(key)))), JSON.stringify([kpis, lang]));
+  setText($('kpi-at'), kpiError ? t('dc_kpi_failed', { code: kpiError }) : kpiAt ? t('dc_kpi_at', { time: formatTime(kpiAt, lang, tz, true) }) : '');
+}
+
+function retryText(r) {
+  return r.ok ? t('dc_retry_ok', { status: t(`d_js_${r.status}`) }) : t('dc_retry_err', r);
+}
+
+function retryNote(id) {
+  const r = results.get(id);
+  return r ? h('p', { class: `dc-result ${r.ok ? 'ok' : 'bad'}`, role: 'status' }, retryText(r)) : null;
+}
+
+/** An unassignable job's reason in words (an unknown code as itself, never a raw key). */
+function reasonText(reason) {
+  if (!reason) return '—';
+  const key = `dc_r_${reason}`;
+  return t(key) === key ? reason : t(key);
+}
+
+function jobItem(j) {
+  const unassignable = j.status === 'unassignable';
+  const win = j.window ? formatWindow([j.window.start_ms, j.window.end_ms], lang, tz) : t('dc_any_time');
+  const facts = [
+    [t('dc_customer'), j.customer ?? '—'],
+    [t('dc_window'), win],
+    [t('dc_tech'), j.technician ? techName(j.technician) : t('dc_nobody')],
+    [t('dc_eta'), j.eta_ms && !unassignable ? formatEta(j.eta_ms, now(), lang, tz) : '—'],
+  ];
+  return h('li', { class: `dc-job js-${j.status}`, dataset: { job: j.id, status: j.status } },
+    h('div', { class: 'dc-job-head' },
+      h('strong', { class: 'num' }, t('dc_job_of', { ref: shortJob(j.id) })),
+      h('span', { class: 'dc-addr' }, j.address ?? ''),
+      unassignable ? h('button', { class: 'btn btn-primary dc-retry', type: 'button', dataset: { retry: j.id }, onclick: () => retry(j.id) }, t('dc_retry')) : null),
+    h('dl', { class: 'dc-facts' }, facts.map(([k, v]) => h('div', {}, h('dt', {}, k), h('dd', { dataset: { fact: k } }, v)))),
+    unassignable ? h('p', { class: 'dc-why', dataset: { reason: j.reason ?? '' } }, `${t('dc_why')}: ${reasonText(j.reason)}`) : null,
+    retryNote(j.id));
+}
+
+function renderJobs() {
+  if (!jobs) return;
+  const groups = groupJobs(jobs);
+  const body = groups.length ? groups.map(([status, list]) => h('section', { class: `dc-group g-${status}`, dataset: { group: status } },
+    h('h3', {}, h('span', { class: `chip js-${status}` }, t(`d_js_${status}`)), h('span', { class: 'num muted' }, ` ${list.length}`)),
+    h('ul', { class: 'dc-job-list' }, list.map(jobItem))))
+    : [h('p', { class: 'muted' }, t('dc_no_jobs'))];
+  // Re-rendered only on change (and once a minute for the ETAs), so a Retry keeps its focus.
+  replaceChildren($('jobs'), body, JSON.stringify([jobs, [...results], lang, [...techs.values()].map((v) => v.name), Math.floor(now() / 60000)]));
+}
+
+function renderTechs() {
+  const list = [...techs.values()].sort((a, b) => String(a.id).localeCompare(String(b.id)));
+  const items = list.map((v) => {
+    const [key, n] = gpsAge(v.position?.t, now());
+    return h('li', { class: `dc-tech ts-${v.status}`, dataset: { tech: v.id, status: v.status } },
+      h('span', {}, h('strong', {}, personName(v.name, lang) || v.id), h('span', { class: 'muted dc-tech-id' }, ` ${v.id.split('.').pop()}`)),
+      h('span', { class: `chip ts-${v.status}` }, t(`d_ts_${v.status}`)),
+      h('span', { class: 'dc-tech-job' }, v.active_job ? t('dc_current', { ref: shortJob(v.active_job) }) : t('dc_idle')),
+      h('span', { class: 'dc-gps muted num' }, t(key, { n })));
+  });
+  replaceChildren($('techs'), items.length ? items : [h('li', { class: 'muted' }, t('dc_no_techs'))],
+    JSON.stringify([list, lang, Math.floor(now() / 10000)]));
+}
+
+function render() {
+  renderKpis();
+  renderJobs();
+  renderTechs();
+}
+
+async function retry(id) {
+  const btn = document.querySelector(`[data-retry="${CSS.escape(id)}"]`);
+  if (btn) { btn.disabled = true; btn.textContent = t('dc_retrying'); }
+  const r = await api(`/v1/jobs/${encodeURIComponent(id)}/retry`, { method: 'POST' });
+  results.set(id, r.ok ? { ok: true, status: r.data?.status }
+    : { ok: false, code: r.data?.code ?? r.status, message: r.data?.message ?? '' });
+  // Also as a toast: a job that ended meanwhile (cancelled, taken) leaves the list, and its
+  // note with it, at the next read.
+  toast(`${t('dc_job_of', { ref: shortJob(id) })}: ${retryText(results.get(id))}`, r.ok ? 'ok' : 'error');
+  await loadJobs();
+}
+
+async function loadJobs() {
+  const r = await api(`/v1/regions/${encodeURIComponent(regionId)}/jobs`);
+  if (r.ok) {
+    jobs = r.data.jobs;
+    for (const id of results.keys()) if (!jobs.some((j) => j.id === id)) results.delete(id);
+    renderJobs();
+  } else if (r.status === 401 || r.status === 403) {
+    errorScreen($('app'), t, r.data);
+  }
+}
+
+async function loadKpis() {
+  const r = await api(`/v1/regions/${encodeURIComponent(regionId)}/kpis`);
+  if (r.ok) { kpis = r.data; kpiAt = now(); kpiError = null; } else kpiError = r.data?.code ?? r.status;
+  renderKpis();
+}
+
+/** Follow each technician's topic; ones put after the page opened are found by the plan. */
+function follow(ids) {
+  for (const id of ids) {
+    if (techs.has(id)) continue;
+    techs.set(id, { id, name: null, status: 'offline', active_job: null, position: null });
+    client.subscribe(`tech:${id}`, (msg) => onTech(id, msg));
+  }
+}
+
+async function loadTechIds() {
+  const r = await api(`/v1/regions/${encodeURIComponent(regionId)}/plan`);
+  if (r.ok) follow(Object.keys(r.data.routes ?? {}));
+}
+
+let soon = null;
+function onTech(id, msg) {
+  if (msg.op === 'error') return;
+  const v = foldTech(techs.get(id), msg);
+  if (v === null) techs.delete(id);
+  else techs.set(id, v);
+  renderTechs();
+  renderJobs(); // its name on the jobs it holds (only redrawn if that changed)
+  if (msg.op === 'event' && msg.type !== 'position') {
+    clearTimeout(soon);
+    soon = setTimeout(loadJobs, 250); // a burst of events: one read
+  }
+}
+
+if (!region || boot.error || !regionId) {
+  errorScreen($('app'), t, boot.error ?? { code: 'unknown_region' });
+} else {
+  const setLang = (l) => {
+    lang = l;
+    t = layeredTranslator(STRINGS, l);
+    lang0.remember(l);
+    document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
+    $('lang').replaceChildren(langSwitch(lang, t, setLang));
+    renderStatic();
+    paintChip();
+    render();
+  };
+  $('lang').replaceChildren(langSwitch(lang, t, setLang));
+  renderStatic();
+  client = new Client({ token });
+  const banner = connectionBanner(client, () => t, { timeZone: tz });
+  document.body.prepend(banner.el);
+  toast = toaster(document.body);
+  const paintChip = connectionChip($('dc-conn'), client, () => t);
+  follow(boot.techs ?? []);
+  client.start();
+  // After a reconnection the list is read again at once (jobs changed while offline).
+  client.onState((s) => { if (s.status === 'online') loadJobs(); });
+  loadJobs();
+  loadKpis();
+  const tick = () => setText($('clock'), formatTime(now(), lang, tz, true));
+  tick();
+  setInterval(tick, 1000);
+  setInterval(loadJobs, JOBS_EVERY_MS);
+  setInterval(loadKpis, KPIS_EVERY_MS);
+  setInterval(loadTechIds, TECHS_EVERY_MS);
+  setInterval(renderTechs, 10000);
+  window.switchboardConsole = { get jobs() { return jobs; }, techs, results, client };
+}

@@ -1,0 +1,167 @@
+"""The dispatcher console (/dispatch/{region}) in a real browser against a real server (no
+demo), its worker and Redis: a region with two technicians; a job assigned to one of them is
+listed with its technician; a job outside every zone is listed as unassignable with its
+reason in words, and Retry answers on the page; a job created while the page is open appears
+without a reload; the labels are in English and in Chinese; other regions' dispatchers and
+organisations are refused.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.browser.conftest import DemoServer, wait_js
+from tests.browser.dispatch_support import DispatchDemo
+
+pytestmark = pytest.mark.browser
+WAIT_MS = 30000
+REGION = "north"
+ZONE = [[121.50, 31.19], [121.60, 31.19], [121.60, 31.27], [121.50, 31.27]]
+INSIDE = (31.2240, 121.5440)
+OUTSIDE = (31.3000, 121.3000)  # in no zone
+TECHS = {"north.t01": ("王伟 Wang Wei", (31.2304, 121.5450)),
+         "north.t02": ("李娜 Li Na", (31.2500, 121.5800))}
+
+
+@pytest.fixture(scope="module")
+def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DispatchDemo]:
+    d = DispatchDemo(DemoServer(tmp_path_factory.mktemp("console"), demo=False).start())
+    d.start_worker()
+    d.call("PUT", f"/v1/regions/{REGION}", {
+        "name": {"zh": "北区", "en": "North"}, "timezone": "Asia/Shanghai",
+        "zones": [{"id": "pudong", "name": {"zh": "浦东", "en": "Pudong"}, "polygon": ZONE}]})
+    for tid, (name, home) in TECHS.items():
+        d.call("PUT", f"/v1/technicians/{tid}", {
+            "name": name, "skills": ["electric"], "zones": ["pudong"],
+            "home": {"lat": home[0], "lon": home[1]},
+            "shift": {"start": "00:00", "end": "24:00"}})
+        now = int(time.time() * 1000)
+        d.call("POST", f"/v1/technicians/{tid}/actions", {"actions": [
+            {"aid": f"on-{tid}-{now}", "k": "online", "t": now}]})
+        d.fixes(tid, [home])
+    yield d
+    d.stop()
+
+
+def dispatcher(desk: DispatchDemo, region: str = REGION) -> str:
+    return desk.server.token("dispatcher", region=region)
+
+
+def console_url(desk: DispatchDemo, lang: str) -> str:
+    return f"{desk.base}/dispatch/{REGION}?token={dispatcher(desk)}&lang={lang}"
+
+
+def new_job(desk: DispatchDemo, where: tuple[float, float], customer: str) -> dict[str, Any]:
+    job: dict[str, Any] = desk.call("POST", f"/v1/regions/{REGION}/jobs", {
+        "location": {"lat": where[0], "lon": where[1]}, "skills": ["electric"],
+        "customer": customer, "address": f"{customer} road 1"}, token=dispatcher(desk))
+    return job
+
+
+def wait_status(desk: DispatchDemo, jid: str, *statuses: str, timeout_s: float = 30) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        job = desk.job(jid)
+        if job["status"] in statuses:
+            return job
+        assert time.monotonic() < deadline, f"{jid} stayed {job['status']} ({job['reason']})"
+        time.sleep(0.2)
+
+
+@pytest.mark.timeout(240)
+def test_console_lists_assigned_and_unassignable_jobs_and_retries(browser: Any,
+                                                                   desk: DispatchDemo) -> None:
+    # One job in the zone: the worker offers it; its technician accepts on its device.
+    job = new_job(desk, INSIDE, "Chen")
+    offered = wait_status(desk, job["id"], "offered")
+    tech = offered["technician"]
+    desk.actions(tech, ("accept", job["id"]))
+    wait_status(desk, job["id"], "assigned")
+    # One outside every zone: unassignable, reason outside_zones.
+    far = new_job(desk, OUTSIDE, "Far")
+    assert wait_status(desk, far["id"], "unassignable")["reason"] == "outside_zones"
+
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 720})
+    errors: list[str] = []
+    try:
+        page = ctx.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.set_default_timeout(WAIT_MS)
+        page.goto(console_url(desk, "en"))
+        # Its technician's name in English ("Wang Wei" of "王伟 Wang Wei"), from its topic.
+        page.locator(f"[data-group='assigned'] [data-job='{job['id']}']",
+                     has_text=TECHS[tech][0].split(" ", 1)[1]).wait_for()
+        lost = page.locator(f"[data-group='unassignable'] [data-job='{far['id']}']")
+        lost.wait_for()
+        assert "outside every service zone" in lost.inner_text()
+        heading = page.locator("[data-group='unassignable'] h3").inner_text()
+        assert heading.startswith("Unassignable")
+        # The technicians, live from their topics: the one with the job shows it.
+        row = page.locator(f"[data-tech='{tech}']")
+        row.wait_for()
+        wait_js(page, f"document.querySelector(\"[data-tech='{tech}']\").dataset.status"
+                      " !== 'offline'")
+        assert "GPS" in row.inner_text()
+        page.locator("#kpis [data-kpi='created']").wait_for()
+        assert int(page.locator("#kpis [data-kpi='created'] .dc-kpi-n").inner_text()) >= 2
+        assert page.locator("#dc-conn").inner_text().endswith("Live")
+
+        # Retry: the API's answer is shown under the job.
+        lost.get_by_role("button", name="Retry").click()
+        note = page.locator(f"[data-job='{far['id']}'] .dc-result")
+        note.wait_for()
+        assert "Offered to everyone again" in note.inner_text()
+
+        # A job cancelled meanwhile: Retry's refusal is shown with its code.
+        gone = new_job(desk, OUTSIDE, "Gone")
+        gone_row = page.locator(f"[data-job='{gone['id']}']")
+        gone_row.wait_for()
+        desk.call("POST", f"/v1/jobs/{gone['id']}/cancel", {}, token=dispatcher(desk))
+        gone_row.get_by_role("button", name="Retry").click()
+        page.locator(".toast.error", has_text="invalid_transition").wait_for()
+        gone_row.wait_for(state="detached")
+
+        # A job created while the page is open appears without a reload.
+        later = new_job(desk, INSIDE, "Later")
+        page.locator(f"[data-job='{later['id']}']").wait_for(timeout=15000)
+        assert "Later" in page.locator(f"[data-job='{later['id']}']").inner_text()
+        page.screenshot(path=str(desk.server.data_dir / "console-en.png"))
+
+        # The same page in Chinese.
+        page.get_by_role("button", name="中文").click()
+        page.locator("[data-group='unassignable'] h3", has_text="无法派单").wait_for()
+        assert "已重新向所有技师派单" in note.inner_text()
+        assert lost.get_by_role("button", name="重新派单").is_visible()
+        assert page.locator("#jobs-title").inner_text() == "未完成的工单"
+        assert "地址不在任何服务区内" in page.locator(f"[data-job='{far['id']}']").inner_text()
+    finally:
+        ctx.close()
+    # The browser logs the refused retry (409) it was asked to make; nothing else.
+    assert [e for e in errors if "409" not in e] == [], errors
+
+
+@pytest.mark.timeout(120)
+def test_console_opens_in_chinese_and_refuses_other_tokens(browser: Any,
+                                                           desk: DispatchDemo) -> None:
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1440, "height": 900})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(console_url(desk, "zh"))
+        page.locator("#techs [data-tech='north.t02']").wait_for()
+        assert page.locator("#techs-title").inner_text() == "技师"
+        assert page.locator("#dc-sub").inner_text().startswith("调度台")
+        assert page.locator("#dc-name").inner_text() == "北区"
+    finally:
+        ctx.close()
+    # Another region's dispatcher, an organisation and no token at all are refused.
+    for token in (dispatcher(desk, "south"), desk.server.token("org", org="north.acme"), ""):
+        r = httpx.get(f"{desk.base}/dispatch/{REGION}?token={token}", timeout=10)
+        assert r.status_code in (401, 403), r.status_code
+    assert httpx.get(f"{desk.base}/dispatch/nowhere?token={desk.admin}",
+                     timeout=10).status_code == 404
