@@ -90,9 +90,20 @@ class RegionView:
 
     # -- reading ----------------------------------------------------------------------------
 
+    def start_ms(self, jid: str) -> int | None:
+        """When service is expected to start: the arrival (``eta_ms``), or the window's
+        opening if that is later (a technician who is early waits for it). What a customer
+        should be told: the arrival alone read "08:03 · in 2 min" at 08:01 for a visit the
+        plan starts at 09:01. (``eta_ms`` stays the arrival: the devices' and the drift
+        checks' meaning.)"""
+        arrival = self.eta_ms(jid)
+        if arrival is None:
+            return None
+        return max(arrival, int(self.jobs[jid].get("win_start") or 0))
+
     def eta_ms(self, jid: str) -> int | None:
         """Live ETA while the technician is on its way (fix time + travel from its last
-        position), else the plan's."""
+        position), else the plan's: the arrival."""
         j = self.jobs.get(jid)
         if j is None:
             return None

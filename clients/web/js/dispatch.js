@@ -43,10 +43,69 @@ export function formatEta(ms, now, lang, timeZone) {
   return when;
 }
 
-/** A time window [start_ms, end_ms] as "14:00–16:00". */
-export function formatWindow(win, lang, timeZone) {
+/** When service is expected to start at a job: its `start_ms` where the view has one, else
+ *  the later of its ETA (the arrival) and its window's opening — a technician who is early
+ *  waits for the window, and the customer for the technician. */
+export function expectedStart(job) {
+  if (job?.start_ms != null) return job.start_ms;
+  if (job?.eta_ms == null) return null;
+  return Math.max(job.eta_ms, Array.isArray(job.window) ? job.window[0] ?? 0 : 0);
+}
+
+// Until these move to i18n.js's tables (not this module's to edit).
+const REPLANNING = {
+  en: 'Later than planned — a new time follows shortly',
+  zh: '比原计划晚，新的时间稍后更新',
+};
+
+/** A customer's "Expected arrival": when service is expected to start, in the region's zone.
+ *  A planned time already past while the technician has not set off is no "arriving now":
+ *  it says so until the plan's new time arrives. */
+export function customerEta(job, now, lang, timeZone) {
+  const ms = expectedStart(job);
+  if (ms != null && job?.status !== 'en_route' && ms < now - 60000) return REPLANNING[lang] ?? REPLANNING.en;
+  return formatEta(ms, now, lang, timeZone);
+}
+
+/** The local calendar day of `ms` in `timeZone`, as "2026-12-08". */
+export function localDay(ms, timeZone) {
+  try {
+    return new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit', timeZone }).format(new Date(ms));
+  } catch {
+    return new Date(ms).toISOString().slice(0, 10);
+  }
+}
+
+/** A day as "Tue 8 Dec" / "12月8日周二", in `timeZone`. */
+export function formatDay(ms, lang, timeZone) {
+  const opts = { weekday: 'short', day: 'numeric', month: 'short' };
+  const locale = lang === 'zh' ? 'zh-CN' : 'en-GB';
+  try {
+    return new Intl.DateTimeFormat(locale, { ...opts, timeZone }).format(new Date(ms));
+  } catch {
+    return new Intl.DateTimeFormat(locale, opts).format(new Date(ms));
+  }
+}
+
+/** A time window [start_ms, end_ms] as "14:00–16:00", or "Tue 8 Dec, 14:00–16:00" when it
+ *  opens on another day than `now` (in the region's zone: a visit booked ahead must not read
+ *  as today's). */
+export function formatWindow(win, lang, timeZone, now = Date.now()) {
   if (!Array.isArray(win) || win.length !== 2 || !win[1]) return '';
-  return `${formatTime(win[0], lang, timeZone)}–${formatTime(win[1], lang, timeZone)}`;
+  const times = `${formatTime(win[0], lang, timeZone)}–${formatTime(win[1], lang, timeZone)}`;
+  if (localDay(win[0], timeZone) === localDay(now, timeZone)) return times;
+  return `${formatDay(win[0], lang, timeZone)}${lang === 'zh' ? ' ' : ', '}${times}`;
+}
+
+const BOOKED_FOR = { en: 'Booked for {when}', zh: '已预约：{when}' };
+
+/** "Booked for Tue 8 Dec, 10:00–12:00" for a job not yet planned whose window opens on a
+ *  later day than `now` (planning leaves it for that day); '' otherwise. */
+export function bookedFor(job, lang, timeZone, now) {
+  const win = job?.window;
+  if (job?.status !== 'new' || !Array.isArray(win) || !win[1]) return '';
+  if (localDay(win[0], timeZone) <= localDay(now, timeZone)) return '';
+  return (BOOKED_FOR[lang] ?? BOOKED_FOR.en).replace('{when}', formatWindow(win, lang, timeZone, now));
 }
 
 /** How far an ETA is past a window's end, in whole minutes (0 when on time). */

@@ -3,7 +3,7 @@
 // what the `job:{id}` topic gives a customer — the technician's first name, and a position
 // while they are on their way or there — and updates itself.
 import { Client } from './client.js';
-import { formatEta, formatWindow, personName, secondsAgo, serverClock, shortJob } from './dispatch.js';
+import { bookedFor, customerEta, formatWindow, personName, secondsAgo, serverClock, shortJob } from './dispatch.js';
 import { formatTime, nameIn, translator } from './i18n.js';
 import { distanceM, formatDistance, MapView } from './map.js';
 import { connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
@@ -42,7 +42,8 @@ function render() {
   if (!job) return;
   document.body.dataset.status = job.status;
   setText($('job-ref'), t('track_job', { ref: shortJob(jobId) }));
-  setText($('headline'), t(`tr_${job.status}`, { name: techName(job) }));
+  // A visit booked for a later day is not "being looked for" yet: it waits for its day.
+  setText($('headline'), bookedFor(job, lang, tz, now()) || t(`tr_${job.status}`, { name: techName(job) }));
   renderEta();
   renderMap();
   renderSteps();
@@ -54,13 +55,13 @@ function renderEta() {
   const el = $('eta');
   const rows = [];
   if (['new', 'offered', 'assigned', 'en_route'].includes(job.status) && job.eta_ms) {
-    rows.push(h('p', { class: 'tr-label' }, t('tr_eta_title')), h('p', { class: 'tr-eta-value num' }, formatEta(job.eta_ms, now(), lang, tz)));
+    rows.push(h('p', { class: 'tr-label' }, t('tr_eta_title')), h('p', { class: 'tr-eta-value num' }, customerEta(job, now(), lang, tz)));
   } else if (job.status === 'on_site' && job.arrived_ms) {
     rows.push(h('p', { class: 'tr-eta-value num' }, t('tr_arrived_at', { time: formatTime(job.arrived_ms, lang, tz) })));
   } else if (job.status === 'done' && job.ended_ms) {
     rows.push(h('p', { class: 'tr-eta-value num' }, t('tr_ended_at', { time: formatTime(job.ended_ms, lang, tz) })));
   }
-  replaceChildren(el, rows, JSON.stringify([job.status, job.eta_ms, job.arrived_ms, job.ended_ms, lang, Math.floor(now() / 30000)]));
+  replaceChildren(el, rows, JSON.stringify([job.status, job.eta_ms, job.start_ms, job.window, job.arrived_ms, job.ended_ms, lang, Math.floor(now() / 30000)]));
   const reason = $('reason');
   const why = job.status === 'unassignable' && job.reason ? t(`d_r_${job.reason}`) : '';
   reason.hidden = !why;
@@ -101,7 +102,7 @@ function renderSteps() {
 
 function renderDetails() {
   const rows = [];
-  if (job.window) rows.push([t('d_window'), formatWindow(job.window, lang, tz)]);
+  if (job.window) rows.push([t('d_window'), formatWindow(job.window, lang, tz, now())]);
   if (place?.address) rows.push([t('d_address'), place.address]);
   // In the customer's words (the progress step), not the dispatch states ("Offered",
   // "Unassignable") a customer has no use for; cancelled and failed are plain words.
