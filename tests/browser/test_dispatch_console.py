@@ -17,6 +17,8 @@ import pytest
 
 from tests.browser.conftest import DemoServer, wait_js
 from tests.browser.dispatch_support import DispatchDemo
+from tests.browser.test_accessibility import SMALL_TARGETS, assert_reflows
+from tests.browser.test_touch_targets import LANG_BOXES
 
 pytestmark = pytest.mark.browser
 WAIT_MS = 30000
@@ -165,3 +167,30 @@ def test_console_opens_in_chinese_and_refuses_other_tokens(browser: Any,
         assert r.status_code in (401, 403), r.status_code
     assert httpx.get(f"{desk.base}/dispatch/nowhere?token={desk.admin}",
                      timeout=10).status_code == 404
+
+
+@pytest.mark.timeout(180)
+@pytest.mark.parametrize("width", [320, 640, 1280])
+def test_console_controls_are_44_px_targets_and_it_fits(browser: Any, desk: DispatchDemo,
+                                                        width: int) -> None:
+    """As test_touch_targets.py measures the other pages: every control (Retry, 中文 / EN)
+    at least 44 × 44 CSS px, and the page fits a phone's width, a desktop at 200 % and a
+    laptop."""
+    if not any(j["status"] == "unassignable" for j in desk.call(
+            "GET", f"/v1/regions/{REGION}/jobs")["jobs"]):
+        new_job(desk, OUTSIDE, "Narrow")
+    ctx = browser.new_context(locale="en-US", viewport={"width": width, "height": 800},
+                              has_touch=True)
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(console_url(desk, "en"))
+        page.locator("[data-retry]").first.wait_for()
+        page.locator("#kpis .dc-kpi").first.wait_for()
+        switch = page.evaluate(LANG_BOXES)
+        assert [name for name, _, _ in switch] == ["中文", "EN"], switch
+        assert all(w >= 44 and h >= 44 for _, w, h in switch), switch
+        assert page.evaluate(SMALL_TARGETS) == [], width
+        assert_reflows(page, f"console at {width} px")
+    finally:
+        ctx.close()
