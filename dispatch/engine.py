@@ -24,6 +24,7 @@ from dispatch import gps as gpsrules
 from dispatch.errors import (
     BadRequest,
     Conflict,
+    FixStale,
     UnknownJob,
     UnknownOrg,
     UnknownRegion,
@@ -145,6 +146,10 @@ class DispatchEngine:
         self.config_ttl_s = config_ttl_s
         self.action_ttl_s = action_ttl_s
         self.gps_history = gps_history
+        # The offline-replay window: a device back after hours replays its buffered fixes,
+        # as its actions, which are remembered as long (act:<tech>:<aid>); an older fix is
+        # refused (gps_stale).
+        self.gps_max_age_s = action_ttl_s
         self._configs: dict[str, _Cached] = {}
         self._drift = _Limiter()
 
@@ -473,6 +478,8 @@ class DispatchEngine:
         c = await self._cached(region)
         pol = c.config.policy
         now = self.clock()
+        if gpsrules.stale(fix, now, self.gps_max_age_s):
+            raise FixStale(_stale_message(fix.t, now, self.gps_max_age_s))
         r = await self.store.run(
             "gps", region, now, actor.subject, actor.via, tech_id, fix.t, repr(fix.lat),
             repr(fix.lon), "" if fix.speed is None else repr(fix.speed),
@@ -578,6 +585,12 @@ def _region_of(some_id: str, missing: type[Exception]) -> str:
     if not region or not keys.valid_id(some_id):
         raise missing(f"unknown id {some_id!r}")
     return region
+
+
+def _stale_message(t_ms: int, now_ms: int, max_age_s: int) -> str:
+    hint = " (epoch milliseconds are expected: is it in seconds?)" if t_ms < 10**11 else ""
+    return (f"fix time is {(now_ms - t_ms) // 1000} s before the server's, more than a "
+            f"device's buffered fixes may be ({max_age_s} s){hint}")
 
 
 def _stops(raw: bytes | None) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ code is listed in docs/protocol.md (a test keeps that true).
         │   └── RegionBusy      (409, region_busy, temporary)  another worker holds the region
         ├── FixRejected         (422, fix_rejected)      a GPS fix that is not applied
         │   ├── FixFromFuture   (422, gps_future)
+        │   ├── FixStale        (422, gps_stale)     older than the offline-replay window
         │   ├── FixOutOfOrder   (422, gps_out_of_order)
         │   └── FixTooFast      (422, gps_too_fast)
         └── Unavailable         (503, unavailable, temporary)
@@ -130,6 +131,12 @@ class FixRejected(DispatchFailure):
 
 class FixFromFuture(FixRejected):
     code = "gps_future"
+
+
+class FixStale(FixRejected):
+    """A fix older than a device's offline buffer may be (a time in seconds, 1970)."""
+
+    code = "gps_stale"
 
 
 class FixOutOfOrder(FixRejected):

@@ -3,6 +3,11 @@
 A fix is rejected, with a reason code, when it is
 
 - ``gps_future``: stamped more than ``max_future_s`` after the server's ``now``;
+- ``gps_stale``: stamped more than ``max_age_s`` before it (the device offline-replay window:
+  a device back after hours replays its buffer, but a fix from 1970 — a time in seconds
+  where milliseconds are meant — is a device's bug, not a position). Checked by ``stale``
+  before the script runs: it needs no stored state, so no race, and ``check`` (the script's
+  reference) leaves it out;
 - ``gps_out_of_order``: not newer than the last accepted fix (a late or repeated one);
 - ``gps_too_fast``: it implies more than ``max_speed_kmh`` from the last accepted fix.
   A slack of 10 m plus the fix's reported accuracy (at most 100 m) is allowed first, so
@@ -20,6 +25,7 @@ from dataclasses import dataclass
 from dispatch.geo import haversine_m
 
 FUTURE = "gps_future"
+STALE = "gps_stale"
 OUT_OF_ORDER = "gps_out_of_order"
 TOO_FAST = "gps_too_fast"
 MAX_ACCURACY_SLACK_M = 100.0
@@ -37,6 +43,11 @@ class Fix:
 
 def slack_m(accuracy: float | None) -> float:
     return BASE_SLACK_M + min(accuracy or 0.0, MAX_ACCURACY_SLACK_M)
+
+
+def stale(fix: Fix, now_ms: int, max_age_s: int) -> bool:
+    """Whether ``fix`` is older than the offline-replay window allows."""
+    return fix.t < now_ms - max_age_s * 1000
 
 
 def check(fix: Fix, last: Fix | None, now_ms: int, max_future_s: int,

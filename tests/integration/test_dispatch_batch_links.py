@@ -41,11 +41,16 @@ def lasts_s(token: str) -> float:
 async def srv(redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path
               ) -> AsyncIterator[Server]:
     async with running_server(redis_server.url, tmp_path) as s:
-        c, admin = s.client, s.auth("admin")
-        await c.put("/v1/regions/city", content=msgspec.json.encode(config()), headers=admin)
-        await c.put("/v1/orgs/city.acme", json={"name": "ACME"}, headers=admin)
-        await c.put("/v1/orgs/city.other", json={"name": "Other"}, headers=admin)
+        await put_city(s)
         yield s
+
+
+async def put_city(s: Server) -> None:
+    """Region city, organisations city.acme and city.other."""
+    c, admin = s.client, s.auth("admin")
+    await c.put("/v1/regions/city", content=msgspec.json.encode(config()), headers=admin)
+    await c.put("/v1/orgs/city.acme", json={"name": "ACME"}, headers=admin)
+    await c.put("/v1/orgs/city.other", json={"name": "Other"}, headers=admin)
 
 
 def tomorrow() -> dict[str, int]:
