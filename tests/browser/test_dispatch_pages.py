@@ -454,7 +454,7 @@ def test_dashboard_figures(unit: Any) -> None:
                rush: liveEta({ lat: 31, lon: 121 }, { lat: 31 + 1000 / 111195, lon: 121 }, 0, { speed_kmh: 36, detour: 1.2, speed_by_hour: Array.from({ length: 24 }, (_, h) => (h === 8 ? 0.5 : 1)) }, 'Asia/Shanghai'),
                hour: localHour(Date.UTC(2026, 0, 1, 23, 30), 'Asia/Shanghai') };
     """)
-    assert r["k"] == {"total": 10, "open": 7, "onWay": 2, "done": 3, "risk": 2}
+    assert r["k"] == {"total": 10, "open": 7, "onWay": 1, "done": 3, "risk": 2}  # on site is not on the way
     assert r["segs"] == [["done", 0.375], ["offered", 0.125]]
     assert r["order"] == ["c.j-cccc", "c.j-aaaa", "c.j-bbbb"]
     assert [(a["job"], a["late_min"]) for a in r["alerts"]] == [("c.j-aaaa", None), ("c.j-cccc", 10)]
