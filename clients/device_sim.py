@@ -1,9 +1,16 @@
 """A technician-device simulator: drives technicians along their routes, for demos and load
 tests.
 
-    python -m clients.device_sim --base http://127.0.0.1:8000 --token DISPATCHER_OR_ADMIN \
-        --region demo [--techs demo.t1,demo.t2] [--speed-kmh 40] [--time-scale 1] \
-        [--accept 0.9] [--gps-every-s 1] [--offline-every-s 0] [--minutes 10]
+    SWITCHBOARD_TOKEN=DISPATCHER_OR_ADMIN python -m clients.device_sim \
+        --base http://127.0.0.1:8000 --region demo [--techs demo.t1,demo.t2] \
+        [--speed-kmh 40] [--time-scale 1] [--accept 0.9] [--gps-every-s 1] \
+        [--offline-every-s 0] [--minutes 10]
+
+The dispatcher's (or an admin's) token comes from ``--token-file PATH`` (its first line;
+``-`` reads standard input) or ``--token TOKEN``, else the ``SWITCHBOARD_TOKEN`` environment
+variable. ``--token`` is seen by every user of the machine in ``ps`` for as long as the run
+lasts: prefer the file or the variable.
+令牌可用 --token-file 或环境变量 SWITCHBOARD_TOKEN 传入（--token 会在 ps 中被他人看到）。
 
 Each simulated device gets its technician's token (``POST /v1/technicians/{id}/token``),
 speaks the msgpack subprotocol like a wristband, goes online (if the server has it offline),
@@ -41,12 +48,15 @@ import contextlib
 import itertools
 import logging
 import math
+import os
 import random
 import secrets
 import signal
+import sys
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -454,11 +464,35 @@ async def _main(args: argparse.Namespace, devices: list[Device]) -> dict[str, St
                        gps_every_s=args.gps_every_s, offline_every_s=args.offline_every_s)
 
 
+TOKEN_ENV = "SWITCHBOARD_TOKEN"
+
+
+def token_from(path: str | None, flag: str | None, env: str | None) -> str:
+    """The token: ``--token-file`` (its first line; ``-`` is standard input) or ``--token``,
+    else the environment's. A token on the command line is in ``ps`` for the whole run, for
+    every user of the machine: a dispatcher's token reaches the whole region."""
+    if path:
+        text = sys.stdin.read() if path == "-" else Path(path).read_text()
+        token = (text.strip().splitlines() or [""])[0].strip()
+        if not token:
+            raise ValueError(f"--token-file {path}: no token in it")
+        return token
+    token = (flag or "").strip() or (env or "").strip()
+    if not token:
+        raise ValueError(f"a token is needed: --token-file PATH, {TOKEN_ENV} or --token")
+    return token
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m clients.device_sim", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--base", default="http://127.0.0.1:8000")
-    ap.add_argument("--token", required=True, help="admin or the region's dispatcher token")
+    given = ap.add_mutually_exclusive_group()
+    given.add_argument("--token-file", metavar="PATH",
+                       help="file holding the admin's or the region's dispatcher's token "
+                            "('-': standard input); without it or --token, SWITCHBOARD_TOKEN")
+    given.add_argument("--token", help="the token itself; visible to every user in ps: "
+                                       "prefer --token-file or SWITCHBOARD_TOKEN")
     ap.add_argument("--region", required=True)
     ap.add_argument("--techs", help="comma-separated technician ids (default: all)")
     ap.add_argument("--speed-kmh", type=float, default=40.0)
@@ -468,6 +502,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--offline-every-s", type=float, default=0.0)
     ap.add_argument("--minutes", type=float, default=10.0)
     args = ap.parse_args(argv)
+    try:
+        args.token = token_from(args.token_file, args.token, os.environ.get(TOKEN_ENV))
+    except (OSError, ValueError) as exc:
+        ap.error(str(exc))
     logging.basicConfig(level=logging.INFO)
     devices: list[Device] = []
     code = 0

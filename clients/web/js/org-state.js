@@ -19,8 +19,8 @@ export function kpis(view) {
   return {
     total: sum(ORDER),
     open: sum([...OPEN]),
-    // Driving to the job only: a technician on site is not "on the way" (it was counted
-    // twice a visit, and 12 on-site jobs showed as 12 vans on the road).
+    // Driving to the job only: a technician on site is not "on the way" (the tile added
+    // on-site jobs, so every technician at work showed as still on the road).
     onWay: c.en_route ?? 0,
     done: c.done ?? 0,
     risk: view?.at_risk?.length ?? 0,
