@@ -11,7 +11,7 @@ import shlex
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import msgspec
@@ -52,7 +52,9 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                    help="lifetime in seconds (default: a year for display and kiosk, "
                         "SWITCHBOARD_STAFF_TOKEN_TTL_S (30 days) for agent, supervisor, "
                         "dispatcher, tech, org and partner, SWITCHBOARD_TOKEN_TTL_S for the "
-                        "others; at most SWITCHBOARD_MAX_TOKEN_TTL_S, five years by default)")
+                        "others (customer: past its job's window end by that, when the "
+                        "server is checked); at most SWITCHBOARD_MAX_TOKEN_TTL_S, five years "
+                        "by default)")
     p.add_argument("--data-dir", help="data folder holding the generated secret")
     p.add_argument("--redis-url", help="the Redis the server uses, if not the embedded one "
                                        "(to check that --site, --counter, --region, --tech, "
@@ -289,7 +291,7 @@ def _check_server(args: argparse.Namespace, settings: Settings) -> str | None:
     would be refused on its first fix; a job's id is made by the server, so an unknown one
     is a typo, never one to come). Warned: a site, a region or an organisation not put yet
     (screens, a dispatcher's console and an enterprise's dashboard are often provisioned
-    before it is)."""
+    before it is). A customer token without --ttl-s gets its job's lifetime here."""
     from redis.exceptions import RedisError
 
     from queueing import redisconn
@@ -300,7 +302,8 @@ def _check_server(args: argparse.Namespace, settings: Settings) -> str | None:
     async def run() -> str | None:
         redis = redisconn.connect(url, socket_connect_timeout=2, socket_timeout=2)
         try:
-            return await _site_refusal(args, redis) or await _dispatch_refusal(args, redis)
+            return (await _site_refusal(args, redis)
+                    or await _dispatch_refusal(args, redis, settings))
         finally:
             await redis.aclose()
 
@@ -335,25 +338,33 @@ async def _site_refusal(args: argparse.Namespace, redis: Any) -> str | None:
     return None
 
 
-async def _dispatch_refusal(args: argparse.Namespace, redis: Any) -> str | None:
+async def _dispatch_refusal(args: argparse.Namespace, redis: Any, settings: Settings
+                            ) -> str | None:
     from dispatch.engine import DispatchEngine
     from dispatch.errors import NotFound
     from dispatch.store import Store
     eng = DispatchEngine(Store(redis))
-    lookups = {"region": eng.config, "tech": eng.tech_record, "org": eng.org,
-               "job": eng.job_record}
+    lookups: dict[str, Callable[[str], Awaitable[Any]]] = {
+        "region": eng.config, "tech": eng.tech_record, "org": eng.org, "job": eng.job}
     for flag in DISPATCH_FLAGS:
         some_id = getattr(args, flag)
         if not some_id:
             continue
         try:
-            await lookups[flag](some_id)
+            found = await lookups[flag](some_id)
         except NotFound:
             what = f"{_NOUNS[flag]} {some_id!r}"
             if flag in ("region", "org"):
                 _warn(what)
                 continue
             return f"the server has no {what}; --no-check mints it anyway"
+        if flag == "job" and args.role == "customer" and args.ttl_s is None:
+            # As the link the job's creation answered: to the window's end + token_ttl_s
+            # (a day alone expired before tomorrow's visit).
+            from realtime.dispatch_api import customer_ttl_s
+            end_ms = (found.get("window") or {}).get("end_ms")
+            args.ttl_s = min(customer_ttl_s(settings, end_ms, eng.clock()),
+                             settings.max_token_ttl_s)
     return None
 
 

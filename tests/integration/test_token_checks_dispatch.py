@@ -7,13 +7,14 @@ organisation not put yet is warned about, and an id without its region is refuse
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import jwt
 import pytest
 
 from dispatch.engine import DispatchEngine
-from dispatch.model import OrgSpec
+from dispatch.model import JobRequest, OrgSpec, Point, Window
 from dispatch.store import Store
 from queueing import redisconn
 from realtime.auth import load_secret
@@ -22,9 +23,8 @@ from realtime.redisproc import EmbeddedRedis
 from tests.integration.test_dispatch_support import ADMIN, config, tech_spec
 
 
-def _put_region(url: str) -> str:
+def _put_region(url: str, window: Window | None = None) -> str:
     """Region sh with technician sh.t01, organisation sh.acme and one job; its id."""
-    from dispatch.model import JobRequest, Point
 
     async def run() -> str:
         redis = redisconn.connect(url)
@@ -34,7 +34,8 @@ def _put_region(url: str) -> str:
             await eng.put_region("sh", config(), ADMIN)
             await eng.put_tech("sh.t01", tech_spec(52.37, 4.89), ADMIN)
             await eng.put_org("sh.acme", OrgSpec(name="ACME"), ADMIN)
-            job = await eng.create_job("sh", JobRequest(location=Point(52.37, 4.89)), ADMIN)
+            job = await eng.create_job("sh", JobRequest(location=Point(52.37, 4.89),
+                                                        window=window), ADMIN)
             return str(job["id"])
         finally:
             await redis.aclose()
@@ -98,3 +99,17 @@ def test_an_id_without_its_region_is_refused_even_unchecked(
         assert main(["token", *args, *base, *extra]) == 2
         out = capsys.readouterr()
         assert out.out == "" and args[2] in out.err
+
+
+def test_a_customer_token_lasts_until_its_visit(base: list[str], redis_server: EmbeddedRedis,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    # Tomorrow's 09:00-10:00 visit, 30 h from now: a day's token expired before it.
+    start = time.time_ns() // 1_000_000 + 30 * 3_600_000
+    job = _put_region(redis_server.url, Window(start, start + 3_600_000))
+    assert main(["token", "customer", "--job", job, *base]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+    assert 31 * 3600 + 86400 - 60 < claims["exp"] - time.time() <= 31 * 3600 + 86400
+    # Asked for: as asked.
+    assert main(["token", "customer", "--job", job, "--ttl-s", "600", *base]) == 0
+    claims = jwt.decode(capsys.readouterr().out.strip(), options={"verify_signature": False})
+    assert round(claims["exp"] - claims["iat"]) == 600
