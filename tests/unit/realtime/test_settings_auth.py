@@ -88,7 +88,7 @@ def test_token_command_uses_the_data_folder_secret(tmp_path: Path,
     # day (a console minted on Monday said "link not valid" on Tuesday).
     for argv, ttl in ((["display", "--site", "demo"], 365 * 86400),
                       (["agent", "--site", "demo", "--counter", "1"], 30 * 86400),
-                      (["tech", "--tech", "t1"], 30 * 86400),
+                      (["tech", "--tech", "city.t1"], 30 * 86400),
                       (["dispatcher", "--region", "city"], 30 * 86400),
                       (["admin"], 86400)):
         assert main(["token", *argv, "--data-dir", str(tmp_path)]) == 0
