@@ -9,10 +9,11 @@ asking:
   that one device can be revoked alone (the CLI insists only for supervisor and partner);
 - each role gives exactly the scope it is bound by (an agent its site and counter, a kiosk
   its site, …) and nothing else: a ``counter`` on a kiosk token is refused, not ignored;
-- the site (and an agent's counter) must exist: a link to nowhere is refused, not minted;
+- the site (and an agent's counter) must exist, as must a dispatch token's region,
+  technician, organisation or job: a link to nowhere is refused, not minted;
 - the lifetime defaults as the CLI's (``SWITCHBOARD_DEVICE_TOKEN_TTL_S`` for display and
   kiosk, ``SWITCHBOARD_STAFF_TOKEN_TTL_S`` for staff roles, ``SWITCHBOARD_TOKEN_TTL_S``
-  otherwise);
+  otherwise; a customer's, to its job's window end plus that);
 - no admin tokens: a copy of an admin token would have its own id, and revoking the leaked
   token that made it would not revoke the copy. Admin tokens are made on the server's
   machine (``switchboard token admin``). Device tokens minted here outlive the admin token
