@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (the JavaScript under test is embedded; its lines follow JS, not PEP 8)
 """The dispatcher console (/dispatch/{region}) in a real browser against a real server (no
 demo), its worker and Redis: a region with two technicians; a job assigned to one of them is
 listed with its technician; a job outside every zone is listed as unassignable with its
@@ -194,3 +195,60 @@ def test_console_controls_are_44_px_targets_and_it_fits(browser: Any, desk: Disp
         assert_reflows(page, f"console at {width} px")
     finally:
         ctx.close()
+
+
+@pytest.mark.timeout(180)
+def test_console_says_when_it_is_offline_and_catches_up(browser: Any,
+                                                        desk: DispatchDemo) -> None:
+    """Offline: the banner says since when and that it retries, the chip says Offline; back
+    online, a job created meanwhile is listed without a reload."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 720})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(console_url(desk, "en"))
+        wait_js(page, "document.body.dataset.conn === 'online'")
+        ctx.set_offline(True)
+        banner = page.locator(".conn-banner.offline")
+        banner.wait_for(state="visible")
+        assert banner.inner_text().startswith("Offline since"), banner.inner_text()
+        page.locator("#dc-conn", has_text="Offline").wait_for()
+        meanwhile = new_job(desk, OUTSIDE, "Meanwhile")
+        ctx.set_offline(False)
+        wait_js(page, "document.body.dataset.conn === 'online'", timeout_s=30)
+        page.locator(f"[data-job='{meanwhile['id']}']").wait_for(timeout=15000)
+        assert banner.is_hidden()
+    finally:
+        ctx.close()
+
+
+def test_console_state_groups_folds_and_ages(browser: Any, desk: DispatchDemo) -> None:
+    """The pure part (dispatch-console-state.js): groups in the desk's order (unassignable
+    first, oldest first within one), a technician folded from its topic's messages, the age
+    of a fix in words' units, and the KPI tiles."""
+    ctx = browser.new_context(locale="en-US")
+    try:
+        page = ctx.new_page()
+        page.goto(console_url(desk, "en"))
+        r = page.evaluate("""async () => {
+          const m = await import('/static/js/dispatch-console-state.js');
+          const jobs = [{ id: 'a', status: 'assigned', created_ms: 2 }, { id: 'b', status: 'unassignable', created_ms: 5 },
+                        { id: 'c', status: 'unassignable', created_ms: 1 }, { id: 'd', status: 'done', created_ms: 0 }];
+          let v = m.foldTech(null, { op: 'snapshot', data: { id: 't', name: 'N', status: 'available', active_job: null, position: null } });
+          v = m.foldTech(v, { op: 'event', type: 'position', data: { lat: 1, lon: 2, t: 99 } });
+          const moved = v.position.t;
+          v = m.foldTech(v, { op: 'event', type: 'status', data: { status: 'on_break', reason: 'break' } });
+          return { groups: m.groupJobs(jobs).map(([s, l]) => [s, l.map((j) => j.id)]), moved, status: v.status,
+                   removed: m.foldTech(v, { op: 'event', type: 'removed', data: { tech: 't' } }),
+                   ages: [m.gpsAge(null, 0), m.gpsAge(0, 30000), m.gpsAge(0, 600000), m.gpsAge(0, 7200000)],
+                   tiles: m.kpiTiles({ jobs_created: 3, dispatch_response_mean_s: 30, on_time_rate: 0.975 }, (n) => `${n}m`)
+                     .map(([id, , text]) => [id, text]) };
+        }""")
+    finally:
+        ctx.close()
+    assert r["groups"] == [["unassignable", ["c", "b"]], ["assigned", ["a"]]]
+    assert (r["moved"], r["status"], r["removed"]) == (99, "on_break", None)
+    assert r["ages"] == [["dc_gps_never", 0], ["dc_gps_age_s", 30], ["dc_gps_age_m", 10],
+                         ["dc_gps_age_h", 2]]
+    assert dict(r["tiles"]) == {"created": "3", "done": "0", "response": "1m",
+                                "on_time": "98 %", "util": "—", "empty": "—", "km": "0.0"}

@@ -23,6 +23,8 @@ const $ = (id) => document.getElementById(id);
 const JOBS_EVERY_MS = 5000;
 const KPIS_EVERY_MS = 30000;
 const TECHS_EVERY_MS = 60000;
+// A 1,000-job batch still draws fast: each group shows its oldest this many, and counts the rest.
+const MAX_PER_GROUP = 100;
 
 let jobs = null; // open jobs, as GET /v1/regions/{r}/jobs answered
 let kpis = null;
@@ -94,7 +96,8 @@ function renderJobs() {
   const groups = groupJobs(jobs);
   const body = groups.length ? groups.map(([status, list]) => h('section', { class: `dc-group g-${status}`, dataset: { group: status } },
     h('h3', {}, h('span', { class: `chip js-${status}` }, t(`d_js_${status}`)), h('span', { class: 'num muted' }, ` ${list.length}`)),
-    h('ul', { class: 'dc-job-list' }, list.map(jobItem))))
+    h('ul', { class: 'dc-job-list' }, list.slice(0, MAX_PER_GROUP).map(jobItem)),
+    list.length > MAX_PER_GROUP ? h('p', { class: 'muted' }, t('dc_more', { n: list.length - MAX_PER_GROUP })) : null))
     : [h('p', { class: 'muted' }, t('dc_no_jobs'))];
   // Re-rendered only on change (and once a minute for the ETAs), so a Retry keeps its focus.
   replaceChildren($('jobs'), body, JSON.stringify([jobs, [...results], lang, [...techs.values()].map((v) => v.name), Math.floor(now() / 60000)]));
