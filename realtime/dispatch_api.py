@@ -353,6 +353,8 @@ async def job_token(request: Request) -> Response:
     jid = request.path_params["job"]
     p = principal(request)
     region = _region_in(jid, UnknownJob, "job")
+    if p.role != "org":
+        _staff(p, region)  # before the look-up: another region's token learns nothing
     job = await _engine(request).job(jid)
     _its_org_or_staff(p, job, region)
     token, tracker = _tracking(request, jid, (job.get("window") or {}).get("end_ms"))

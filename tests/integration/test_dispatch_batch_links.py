@@ -104,6 +104,9 @@ async def test_a_customer_link_minted_later_lasts_until_the_visit(srv: Server) -
         assert (await c.post(f"/v1/jobs/{jid}/token", headers=who)).status_code == 403
     r = await c.post("/v1/jobs/city.j-000000000000/token", headers=disp)
     assert r.status_code == 404 and r.json()["code"] == "unknown_job"
+    r = await c.post("/v1/jobs/city.j-000000000000/token",
+                     headers=srv.auth("dispatcher", region="town"))
+    assert r.status_code == 403  # whether a job exists is not another region's to learn
     # An admin's POST /v1/tokens: the same lifetime by default (it was a day).
     r = await c.post("/v1/tokens", headers=srv.auth("admin"), json={
         "role": "customer", "job": jid, "subject": "acme-reception"})
