@@ -248,14 +248,20 @@ def token(args: argparse.Namespace) -> int:
         return 2
     try:
         channels = [c.strip() for c in args.channels.split(",")] if args.channels else None
-        print(make_token(secret, args.role, site=args.site, counter=args.counter,
+        tok = make_token(secret, args.role, site=args.site, counter=args.counter,
                          ticket=args.ticket, booking=args.booking, channels=channels,
                          region=args.region, tech=args.tech, job=args.job, org=args.org,
                          subject=args.subject,
-                         ttl_s=args.ttl_s or _default_ttl(args.role, settings)))
+                         ttl_s=args.ttl_s or _default_ttl(args.role, settings))
     except ValueError as exc:
         print(f"switchboard token: {exc}", file=sys.stderr)
         return 2
+    print(tok)
+    if args.role == "dispatcher" and args.region:
+        # Where the token is used (stderr: `D=$(switchboard token dispatcher …)` keeps the
+        # token alone).
+        print(f"console / 调度台: {server_base(settings)}/dispatch/{args.region}?token={tok}",
+              file=sys.stderr)
     return 0
 
 
@@ -476,15 +482,19 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def server_base(settings: Settings) -> str:
+    """The address people reach this server at: SWITCHBOARD_PUBLIC_URL, else its own."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = settings.host
+    host = "SERVER" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
+    return f"http://{host}:{settings.port}"
+
+
 def next_step(settings: Settings) -> str:
     """A real server's one line after start-up: how to get an admin token and open the
     set-up page (the front page says the same)."""
-    if settings.public_url:
-        base = settings.public_url.rstrip("/")
-    else:
-        host = settings.host
-        host = "SERVER" if host in ("0.0.0.0", "::", "") else f"[{host}]" if ":" in host else host
-        base = f"http://{host}:{settings.port}"
+    base = server_base(settings)
     data = "" if settings.data_dir == Settings().data_dir \
         else f" --data-dir {shlex.quote(str(settings.data_path))}"
     return (f"Next / 下一步: switchboard token admin --subject YOUR-NAME{data}, then open / "

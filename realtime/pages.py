@@ -417,8 +417,8 @@ def demo_links(secret: str, site: dict[str, Any], ttl_s: int) -> list[dict[str, 
 
 async def dispatch_links(eng: DispatchEngine, secret: str, ttl_s: int) -> list[dict[str, Any]]:
     """The dispatch demo (dispatch/demo.py): technician 1's device with a simulated route,
-    the tracking page of a planned job (technician 1's first, if it has one), and the ACME
-    dashboard."""
+    the tracking page of a planned job (technician 1's first, if it has one), the ACME
+    dashboard and the region's dispatcher console."""
     from dispatch import demo
     tech = demo.TECHS[0][0]
     try:
@@ -436,6 +436,10 @@ async def dispatch_links(eng: DispatchEngine, secret: str, ttl_s: int) -> list[d
         links.append({"kind": "track", "job": job, "path": f"/track/{job}?token={customer}"})
     dash = make_token(secret, "org", org=demo.ORG, ttl_s=ttl_s, subject="demo:org")
     links.append({"kind": "org", "name": org["name"], "path": f"/org/{demo.ORG}?token={dash}"})
+    dispatcher = make_token(secret, "dispatcher", region=demo.REGION, ttl_s=ttl_s,
+                            subject="demo:dispatcher")
+    links.append({"kind": "console", "region": demo.REGION,
+                  "path": f"/dispatch/{demo.REGION}?token={dispatcher}"})
     return links
 
 

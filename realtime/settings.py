@@ -142,6 +142,13 @@ FIELDS = tuple(Settings.__struct_fields__)
 _LISTS = {"allowed_origins", "trusted_proxies"}
 
 
+# Variables of the same prefix that are not server settings: the device simulator's token
+# (clients/device_sim.py) and the opt-in memory tracing (realtime/cli.py). A shell that
+# exports them and then starts the server is not warned about them.
+OTHER_VARIABLES = frozenset({"SWITCHBOARD_TOKEN", "SWITCHBOARD_TRACEMALLOC",
+                             "SWITCHBOARD_TRACEMALLOC_DIR"})
+
+
 def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from ``SWITCHBOARD_*`` variables, then ``overrides`` (flags) on top."""
     env = os.environ if environ is None else environ
@@ -151,6 +158,8 @@ def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Sett
             continue
         field = name[len(ENV_PREFIX):].lower()
         if field not in FIELDS:
+            if name in OTHER_VARIABLES:
+                continue
             log.warning("unknown setting %s ignored (known: %s)", name, ", ".join(FIELDS))
             continue
         raw[field] = [v.strip() for v in value.split(",") if v.strip()] if field in _LISTS \

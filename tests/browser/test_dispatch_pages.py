@@ -244,7 +244,7 @@ def test_dispatch_pages_answer_bad_links_with_an_error_page(browser: Any, demo: 
         # The front page lists the dispatch demo with working links.
         page.goto(demo.base + "/?lang=en")
         page.locator(".kind-org").wait_for(timeout=WAIT_MS)
-        for kind in ("tech", "track", "org"):
+        for kind in ("tech", "track", "org", "console"):
             href = page.locator(f".kind-{kind}").get_attribute("href")
             assert httpx.get(demo.base + href).status_code == 200, kind
     finally:

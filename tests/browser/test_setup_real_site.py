@@ -42,6 +42,8 @@ def test_a_real_server_says_how_to_start(context: Any, real_server: DemoServer) 
     steps = page.locator("#steps").inner_text()
     assert "switchboard token admin --subject YOUR-NAME" in steps and "/setup/SITE" in steps
     assert "SWITCHBOARD_PUBLIC_URL" in steps and "--demo" not in page.inner_text("main")
+    # Field service has its own way in: the worker, the deployment guide, the console.
+    assert "switchboard worker" in steps and "/dispatch/REGION" in steps
     assert page.locator("a[href='/docs']").count() == 1  # the API reference this server serves
     page.get_by_label("Site id").fill("ward")
     page.get_by_role("button", name="Open the set-up page").click()

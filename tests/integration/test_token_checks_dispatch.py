@@ -57,8 +57,12 @@ def test_known_ids_are_minted(base: list[str], redis_server: EmbeddedRedis,
                  ["org", "--org", "sh.acme"], ["customer", "--job", job]):
         assert main(["token", *args, *base]) == 0, args
         out = capsys.readouterr()
-        assert out.err == "" and jwt.decode(out.out.strip(),
-                                            options={"verify_signature": False})
+        tok = out.out.strip()
+        assert jwt.decode(tok, options={"verify_signature": False})
+        # A dispatcher is told where the token opens its console (on stderr: stdout is
+        # the token alone, for D=$(switchboard token dispatcher ...)).
+        console = f"console / 调度台: http://127.0.0.1:8000/dispatch/sh?token={tok}\n"
+        assert out.err == (console if args[0] == "dispatcher" else ""), out.err
 
 
 @pytest.mark.parametrize("args, says", [

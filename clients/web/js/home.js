@@ -21,6 +21,7 @@ const KINDS = {
   tech: { icon: 'van', title: 'l_tech' },
   track: { icon: 'pin', title: 'l_track' },
   org: { icon: 'building', title: 'l_org' },
+  console: { icon: 'desk', title: { en: 'Dispatcher console', zh: '调度台' } },
   docs: { icon: 'code', title: 'l_docs' },
 };
 
@@ -33,6 +34,7 @@ const START = {
       ['On the server, make an admin token: ', 'switchboard token admin --subject YOUR-NAME', ' (with the server’s --data-dir, or SWITCHBOARD_DATA_DIR, if it is not the default).'],
       ['Open ', '/setup/SITE', ' (SITE: your site’s id, e.g. clinic) and paste the token. There you set the site’s name, time zone and day close, add services and counters, and make a link (with its QR code) for each screen, kiosk and counter.'],
       ['Give every device the address screens and phones reach this server at: set ', 'SWITCHBOARD_PUBLIC_URL', ' (docs/configuration.md; the whole guide is docs/deployment.md).'],
+      ['Field service: run ', 'switchboard worker', ', then set up a region, its technicians and their devices as docs/deployment.md “Dispatch: regions, technicians and devices” shows; the dispatcher’s console is /dispatch/REGION with a dispatcher token.'],
     ],
     label: 'Site id',
     go: 'Open the set-up page',
@@ -44,6 +46,7 @@ const START = {
       ['在服务器上生成管理员令牌：', 'switchboard token admin --subject 您的名字', '（服务器的数据目录不是默认值时，加上相同的 --data-dir 或 SWITCHBOARD_DATA_DIR）。'],
       ['打开 ', '/setup/SITE', '（SITE 为站点编号，例如 clinic）并粘贴令牌。在该页面设置站点名称、时区和日终时间，添加业务和窗口，并为每块屏幕、每台取号机和每个窗口生成链接（附二维码）。'],
       ['设置 ', 'SWITCHBOARD_PUBLIC_URL', ' 为屏幕和手机访问本服务器所用的地址（见 docs/configuration.md；完整指南见 docs/deployment.md）。'],
+      ['上门服务派工：运行 ', 'switchboard worker', '，再按 docs/deployment.md “派工：区域、技师与设备”一节设置区域、技师及其设备；调度台地址为 /dispatch/区域编号，使用调度员令牌打开。'],
     ],
     label: '站点编号',
     go: '打开设置页面',
@@ -75,7 +78,8 @@ function card(link) {
   if (link.kind === 'tech') detail = `${personName(link.name, lang)} · ${t('l_sim')}`;
   if (link.kind === 'track') detail = t('track_job', { ref: shortJob(link.job) });
   if (link.kind === 'org') detail = link.name;
-  const dispatch = ['tech', 'track', 'org'].includes(link.kind);
+  if (link.kind === 'console') detail = link.region;
+  const dispatch = ['tech', 'track', 'org', 'console'].includes(link.kind);
   const site = boot.site && !dispatch ? nameIn(boot.site.name, lang) : '';
   const where = link.kind === 'docs' ? link.path : [detail, site].filter(Boolean).join(' · ');
   return h('li', {}, h('a', { class: `h-card kind-${link.kind}`, href: link.path },

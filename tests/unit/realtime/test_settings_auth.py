@@ -25,6 +25,15 @@ def test_unknown_variables_are_warned_about(caplog: pytest.LogCaptureFixture) ->
     assert "SWITCHBOARD_PROT" in caplog.text
 
 
+def test_other_tools_variables_are_not_warned_about(caplog: pytest.LogCaptureFixture) -> None:
+    """The device simulator's token and the memory tracing share the prefix: a shell that
+    exports them and then starts the server is not told they are unknown settings."""
+    with caplog.at_level(logging.WARNING, "switchboard.settings"):
+        from_env({"SWITCHBOARD_TOKEN": "x", "SWITCHBOARD_TRACEMALLOC": "5",
+                  "SWITCHBOARD_TRACEMALLOC_DIR": "/tmp"})
+    assert caplog.text == ""
+
+
 def test_invalid_values_stop_start_up() -> None:
     with pytest.raises(SystemExit, match="port"):
         from_env({"SWITCHBOARD_PORT": "eighty"})
