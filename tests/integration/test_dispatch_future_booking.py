@@ -11,7 +11,15 @@ from redis.asyncio import Redis
 
 from dispatch import keys
 from dispatch.engine import DispatchEngine, NoEnqueuer
-from dispatch.model import DispatchPolicy, Point, RegionConfig, Shift, TechnicianSpec
+from dispatch.model import (
+    BatchRequest,
+    DispatchPolicy,
+    OrgSpec,
+    Point,
+    RegionConfig,
+    Shift,
+    TechnicianSpec,
+)
 from dispatch.recompute import WHOLE
 from tests.integration.conftest import Clock
 from tests.integration.test_dispatch_support import ADMIN, add_techs, clock_engine, job, recomputer
@@ -27,10 +35,10 @@ def day_tech(lat: float, lon: float) -> TechnicianSpec:
     return TechnicianSpec(name="Wang Wei", home=Point(lat, lon), shift=Shift("07:30", "17:30"))
 
 
-async def region(redis: Redis, clock: Clock) -> DispatchEngine:
+async def region(redis: Redis, clock: Clock, solve_s: float = 30) -> DispatchEngine:
     eng = clock_engine(redis, clock, NoEnqueuer())
     cfg = RegionConfig(name="Shanghai", timezone="Asia/Shanghai",
-                       policy=DispatchPolicy(improve_s=0.2))
+                       policy=DispatchPolicy(improve_s=0.2, solve_s=solve_s))
     await eng.put_region("sh", cfg, ADMIN)
     await add_techs(eng, clock.now, {"sh.t1": day_tech(31.230, 121.470),
                                      "sh.t2": day_tech(31.240, 121.480)})
@@ -87,3 +95,26 @@ async def test_booked_in_the_evening_with_nobody_on_shift_waits(redis: Redis) ->
     await rc.run("sh")
     assert await state(eng, tomorrow) == ("new", None)
     assert await state(eng, now) == ("unassignable", "no_technician")
+
+
+async def test_an_organisations_batch_for_tomorrow_stays_booked(redis: Redis) -> None:
+    """60 jobs (more than a local pass takes: the whole region is solved) in tomorrow's slots:
+    none unassignable today; tomorrow at shift start they are planned."""
+    clock = Clock(local_ms(7, 14))
+    eng = await region(redis, clock, solve_s=2)
+    await eng.put_org("sh.acme", OrgSpec("ACME"), ADMIN)
+    rc = recomputer(eng, bulk=50)
+    slots = [(local_ms(8, 9 + i % 8), local_ms(8, 10 + i % 8)) for i in range(60)]
+    batch = await eng.create_batch("sh.acme", BatchRequest(
+        [job(31.23 + 1e-4 * i, 121.47, window=w, duration_s=600)
+         for i, w in enumerate(slots)]), ADMIN)
+    reports = await rc.run("sh")
+    assert reports[0].mode == "full"
+    assert (await eng.org("sh.acme"))["counts"] == {"new": 60}
+    assert not await redis.scard(keys.prefix("sh") + "pending")  # type: ignore[misc]
+    clock.now = local_ms(8, 7, 30)
+    await redis.sadd(keys.prefix("sh") + "dirty", WHOLE)  # type: ignore[misc]
+    await rc.run("sh")
+    counts = (await eng.org("sh.acme"))["counts"]
+    assert counts.get("offered", 0) >= 30 and "new" not in counts, counts
+    assert batch["jobs"]
