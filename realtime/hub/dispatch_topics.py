@@ -245,6 +245,7 @@ def job_state(rv: RegionView, j: dict[str, Any]) -> dict[str, Any]:
                            "reason": j.get("reason") or None}
     if status in ("offered", "assigned", "en_route"):
         out["eta_ms"] = rv.eta_ms(j["id"])
+        out["start_ms"] = rv.start_ms(j["id"])
     t = rv.techs.get(j.get("tech") or "")
     if t is not None and status in ("assigned", "en_route", "on_site"):
         tech: dict[str, Any] = {"name": public_name(t.get("name"))}
@@ -275,9 +276,9 @@ def org_state(rv: RegionView, oid: str, now_ms: int) -> dict[str, Any]:
     jobs, risk, way = [], [], []
     for jid in sorted(rv.org_jobs.get(oid, ())):
         j = rv.jobs[jid]
-        eta = rv.eta_ms(jid)
+        eta, start = rv.eta_ms(jid), rv.start_ms(jid)
         at_risk = rv.at_risk(jid, now_ms)
-        jobs.append({"id": jid, "status": j.get("status"), "eta_ms": eta,
+        jobs.append({"id": jid, "status": j.get("status"), "eta_ms": eta, "start_ms": start,
                      # The organisation's own words for where ("Ward 12"): its dashboard's.
                      "customer": j.get("customer") or None,
                      "lat": j.get("lat"), "lon": j.get("lon"),
@@ -289,7 +290,7 @@ def org_state(rv: RegionView, oid: str, now_ms: int) -> dict[str, Any]:
         if t is not None and j.get("status") in ON_THE_WAY and t.get("fix_ms"):
             way.append({"technician": public_name(t.get("name")), "job": jid,
                         "status": j["status"], "lat": t["lat"], "lon": t["lon"],
-                        "eta_ms": eta})
+                        "eta_ms": eta, "start_ms": start})
     batches = [{"id": b, "name": info.get("name") or "", "size": info.get("size"),
                 "counts": {k: v for k, v in info.get("counts", {}).items() if v}}
                for b, info in sorted(o["batches"].items())]

@@ -4,7 +4,7 @@
 // places jobs at their addresses (read once per job through the HTTP API, which the
 // organisation's token may do) and technicians where their last fix put them.
 import { Client } from './client.js';
-import { formatEta, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
+import { customerEta, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
 import { icon } from './dispatch-icons.js';
 import { formatTime, nameIn, translator } from './i18n.js';
 import { MapView } from './map.js';
@@ -149,7 +149,7 @@ function renderMap() {
   const way = view.on_the_way.map((w) => h('li', { class: `o-way-item k-${w.status}`, dataset: { job: w.job } },
     icon('van'), h('strong', {}, personName(w.technician, lang)),
     h('span', { class: 'muted' }, `→ ${ref(w.job)}`),
-    h('span', { class: 'o-way-eta num' }, w.status === 'on_site' ? t('d_js_on_site') : formatEta(w.eta_ms, now(), lang, tz))));
+    h('span', { class: 'o-way-eta num' }, w.status === 'on_site' ? t('d_js_on_site') : customerEta(w, now(), lang, tz))));
   replaceChildren($('on-way'), way.length ? way : [h('li', { class: 'muted' }, t('org_nobody'))], JSON.stringify([view.on_the_way, lang, Math.floor(now() / 30000)]));
 }
 
@@ -167,7 +167,7 @@ function renderJobs() {
     h('td', { dataset: { label: t('d_customer') } }, j.customer ?? '—'),
     h('td', { dataset: { label: t('org_col_batch') } }, batchName(j.batch)),
     h('td', { dataset: { label: t('org_col_status') } }, h('span', { class: `chip js-${j.status}` }, t(`d_js_${j.status}`))),
-    h('td', { class: 'num', dataset: { label: t('org_col_eta') } }, j.eta_ms ? formatEta(j.eta_ms, now(), lang, tz) : '—'),
+    h('td', { class: 'num', dataset: { label: t('org_col_eta') } }, j.eta_ms ? customerEta(j, now(), lang, tz) : '—'),
     h('td', { class: 'num', dataset: { label: t('org_col_window') } }, j.window_end_ms ? formatTime(j.window_end_ms, lang, tz) : '—'),
     h('td', { dataset: { label: t('org_col_risk') } }, riskCell(j))));
   if (jobs.length > MAX_ROWS) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('org_more', { n: jobs.length - MAX_ROWS }))));

@@ -5,7 +5,7 @@
 // drive to the next job; actions and fixes wait in an outbox while offline and go, once each,
 // when the connection is back.
 import { Client, ClientCore } from './client.js';
-import { formatEta, formatWindow, liveEta, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
+import { customerEta, formatWindow, liveEta, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
 import { formatTime, nameIn, translator } from './i18n.js';
 import { icon } from './dispatch-icons.js';
 import { distanceM, formatDistance, MapView } from './map.js';
@@ -281,7 +281,8 @@ function renderNext() {
     replaceChildren(el, [h('p', { class: 'w-empty' }, t('no_job')), h('p', { class: 'muted' }, t(off ? 'off_shift_hint' : 'no_job_hint'))], `none|${off}|${lang}`);
   } else {
     const rows = [
-      [t('d_eta'), stop.status === 'on_site' ? t('d_js_on_site') : formatEta(stopEta(stop, here), now(), lang, tz), 'n-eta'],
+      // The arrival; one already past before setting off is no "arriving now" (customerEta).
+      [t('d_eta'), stop.status === 'on_site' ? t('d_js_on_site') : customerEta({ status: stop.status, start_ms: stopEta(stop, here) }, now(), lang, tz), 'n-eta'],
       here && stop.lat != null ? [t('d_distance'), formatDistance(distanceM(here, stop), lang), 'n-dist'] : null,
       stop.window ? [t('d_window'), formatWindow(stop.window, lang, tz), 'n-win'] : null,
       stop.duration_s ? [t('d_duration'), t('d_min', { n: Math.round(stop.duration_s / 60) }), 'n-dur'] : null,
