@@ -574,10 +574,17 @@ def _validate_region(cfg: RegionConfig) -> None:
         raise BadRequest("geofence_exit_m must be larger than geofence_enter_m",
                          field="policy.geofence_exit_m")
     from shapely.geometry import Polygon
-    for z in cfg.zones:
-        if not Polygon(z.polygon).is_valid:
+    for i, z in enumerate(cfg.zones):
+        shape = Polygon(z.polygon)
+        # Its corners on one line (or repeated): it encloses nothing (exactly collinear
+        # corners read as "invalid", nearly collinear ones as valid with ~1e-16 deg²). A
+        # real zone is thousands of m² at least; 1e-9 deg² is some 12 m².
+        if shape.convex_hull.area < 1e-9:
+            raise BadRequest(f"zone {z.id} encloses no area (its corners lie on one line)",
+                             field=f"zones[{i}].polygon")
+        if not shape.is_valid:
             raise BadRequest(f"zone {z.id} is not a valid polygon (it crosses itself)",
-                             field="zones")
+                             field=f"zones[{i}].polygon")
 
 
 def _region_of(some_id: str, missing: type[Exception]) -> str:

@@ -164,3 +164,24 @@ def test_customer_eta_is_the_service_start_and_never_a_past_time(unit: Any) -> N
     assert r["stale"] == "Later than planned — a new time follows shortly"
     assert r["staleZh"] == "比原计划晚，新的时间稍后更新"
     assert r["driving"] == "09:05 · arriving now"
+
+
+@pytest.mark.timeout(180)
+def test_a_visit_outside_every_zone_promises_nothing(browser: Any, demo: DispatchDemo) -> None:
+    """Outside the service area nobody will come later either: the page said "We will let
+    you know as soon as someone can come"."""
+    job = demo.create_job(39.90, 116.40)  # Beijing: outside every zone of the region
+    wait_status(demo, job["id"], "unassignable")
+    ctx = browser.new_context(locale="en-GB")
+    try:
+        page = ctx.new_page()
+        page.goto(demo.track_url(job, lang="en"))
+        page.locator("#reason:not([hidden])").wait_for(timeout=WAIT_MS)
+        text = page.locator("#reason").inner_text()
+        assert "outside our service area" in text and "let you know" not in text, text
+        assert "contact" in text
+        page.goto(demo.track_url(job, lang="zh"))
+        page.locator("#reason:not([hidden])").wait_for(timeout=WAIT_MS)
+        assert "请联系" in page.locator("#reason").inner_text()
+    finally:
+        ctx.close()

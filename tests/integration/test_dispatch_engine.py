@@ -99,6 +99,25 @@ async def test_job_outside_every_zone_is_unassignable(deng: DispatchEngine, cloc
     assert data["reason"] == "outside_zones"
 
 
+@pytest.mark.parametrize("corners, says", [
+    ([(4.80, 52.30), (4.85, 52.35), (4.90, 52.40)], "encloses no area"),  # on one line
+    ([(4.80, 52.30), (4.90, 52.30), (5.00, 52.30)], "encloses no area"),  # exactly
+    ([(4.80, 52.30), (4.90, 52.45), (4.80, 52.45), (4.90, 52.30)], "crosses itself"),
+])
+async def test_a_zone_that_is_no_area_says_which_and_why(deng: DispatchEngine,
+                                                         corners: list[tuple[float, float]],
+                                                         says: str) -> None:
+    """A reviewer's three collinear corners were refused as "it crosses itself"."""
+    from dispatch.errors import BadRequest
+    from dispatch.model import Zone
+    from tests.integration.test_dispatch_support import WEST
+    cfg = msgspec.structs.replace(config(), zones=[WEST, Zone("north", corners)])
+    with pytest.raises(BadRequest) as err:
+        await deng.put_region("city", cfg, ADMIN)
+    assert says in str(err.value) and err.value.details["field"] == "zones[1].polygon"
+    assert (await deng.config("city")).zones == config().zones  # unchanged
+
+
 async def test_zone_of_technician_is_respected(deng: DispatchEngine, clock: Clock) -> None:
     await add_techs(deng, clock.now, {
         "city.w": tech_spec(52.37, 4.899, zones=("west",)),

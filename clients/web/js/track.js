@@ -65,7 +65,9 @@ function renderEta() {
   const reason = $('reason');
   const why = job.status === 'unassignable' && job.reason ? t(`d_r_${job.reason}`) : '';
   reason.hidden = !why;
-  setText(reason, why && why !== `d_r_${job.reason}` ? t('tr_unassignable_why', { reason: why }) : '');
+  // Outside every zone nobody will come later either: no promise to let them know.
+  const line = job.reason === 'outside_zones' ? 'tr_outside_why' : 'tr_unassignable_why';
+  setText(reason, why && why !== `d_r_${job.reason}` ? t(line, { reason: why }) : '');
 }
 
 function renderMap() {
