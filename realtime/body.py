@@ -48,21 +48,32 @@ def decode(raw: bytes, into: type[T], allow_empty: bool = False) -> T:
     except msgspec.ValidationError as exc:
         text = str(exc)
         if "unknown field" in text:
-            raise UnknownField(text) from exc
-        raise BadRequest(_plain_words(text)) from exc
+            raise UnknownField(text, **_field_of(text)) from exc
+        raise BadRequest(_plain_words(text), **_field_of(text)) from exc
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}") from exc
 
 
 _PATTERN = re.compile(r"Expected `str` matching regex '(?P<p>.*)' - at `(?P<at>[^`]*)`")
+_AT = re.compile(r" - at `\$\.?(?P<at>[^`]*)`$")
+_LANG = r"^[a-z]{2}(-[A-Za-z]{2,4})?$"
 _PLAIN_SAYS = {PLAIN: "plain text: no control characters (line breaks, tabs) and no "
                "bidirectional overrides (U+202A-U+202E, U+2066-U+2069)",
                PLAIN_LINES: "text without control characters other than line breaks and "
-               "tabs, and without bidirectional overrides (U+202A-U+202E, U+2066-U+2069)"}
+               "tabs, and without bidirectional overrides (U+202A-U+202E, U+2066-U+2069)",
+               # The other patterns of queueing/model.py and dispatch/model.py, in words.
+               r"^([01]\d|2[0-3]):[0-5]\d$": "a time of day as HH:MM, e.g. 08:00",
+               r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$": "a time of day as HH:MM, e.g. 08:00 "
+               "(24:00 for the end of the day)",
+               r"^[A-Za-z0-9_-]{1,64}$": "1 to 64 letters, digits, '_' or '-'",
+               r"^[A-Za-z0-9_.-]{1,40}$": "1 to 40 letters, digits, '.', '_' or '-'",
+               r"^[A-Z]{1,3}$": "1 to 3 capital letters",
+               r"^[A-Z]{2}$": "a two-letter country code in capitals, e.g. CN",
+               _LANG: "a language code such as en or zh-CN"}
 
 
 def _plain_words(text: str) -> str:
-    """msgspec names the regex a free-text field failed; say what it means instead."""
+    """msgspec names the regex a field failed; say what it means instead."""
     m = _PATTERN.fullmatch(text)
     if m is None:
         return text
@@ -70,6 +81,18 @@ def _plain_words(text: str) -> str:
         if m["p"] == repr(pattern)[1:-1]:  # msgspec quotes the pattern with repr
             return f"{m['at']} must be {says}"
     return text
+
+
+_NAMED = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")
+
+
+def _field_of(text: str) -> dict[str, str]:
+    """``details.field`` from msgspec's ``- at `$.shift.start``` and, for a field missing
+    or unknown, its name (``shift.start`` for "missing required field `start` - at
+    `$.shift`"); none for the whole body. Every other refusal of a field names it too."""
+    m, named = _AT.search(text), _NAMED.search(text)
+    path = [p for p in (m["at"] if m else "", named["name"] if named else "") if p]
+    return {"field": ".".join(path)} if path else {}
 
 
 async def json_body(request: Request, into: type[T], limit: int, allow_empty: bool = False) -> T:

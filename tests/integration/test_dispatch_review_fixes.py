@@ -53,9 +53,11 @@ async def test_customer_get_job_is_the_tracking_view(srv: Server, redis: Redis) 
     r = await c.get(f"/v1/jobs/{jid}", headers=cust)
     assert r.status_code == 200
     view = r.json()
-    assert set(view) == {"id", "status", "window", "eta_ms", "technician", "reason"}
+    assert set(view) == {"id", "status", "window", "eta_ms", "start_ms", "technician",
+                         "reason"}
     assert view["status"] == "offered" and view["technician"] is None
     assert view["eta_ms"] == staff["eta_ms"]
+    assert view["start_ms"] == max(view["eta_ms"], view["window"][0] if view["window"] else 0)
     # Accepted: the first name, nothing else about the technician.
     await eng.action("city.t1", _accept(jid), ADMIN)
     view = (await c.get(f"/v1/jobs/{jid}", headers=cust)).json()

@@ -123,7 +123,7 @@ BAD = [
     ({"role": "display", "site": "demo", "subject": "d", "channels": ["app"]}, 400,
      "bad_request", "channels"),
     ({"role": "partner", "site": "demo", "subject": "p", "channels": ["fax"]}, 400,
-     "bad_request", "channels"),
+     "bad_request", "channels[0]"),
     ({"role": "kiosk", "site": "demo", "subject": "k", "ttl_s": 0}, 400, "bad_request",
      "ttl_s"),
     ({"role": "kiosk", "site": "demo", "subject": "k", "ttl_s": "1y"}, 400, "bad_request",
