@@ -42,17 +42,21 @@ def last_cutoff(day_close: str, timezone: str, now_ms: int) -> tuple[str, int]:
 
 async def close_due(engine: Engine, site: str, now_ms: int, actor: Actor) -> dict[str, Any] | None:
     """Close ``site``'s day if its ``day_close`` has passed and this local date was not
-    closed yet (marked in Redis once done; two workers closing at once cancel each ticket
-    once, as each cancel is atomic). None if not due."""
+    closed up to it yet (the cut-off closed to is marked in Redis once done; two workers
+    closing at once cancel each ticket once, as each cancel is atomic). A ``day_close``
+    moved later on a date already closed closes again at the new time: the tickets issued
+    between the two were left open overnight. None if not due."""
     cfg = await engine.config(site)
     if not cfg.policy.day_close:
         return None
     day, cutoff = last_cutoff(cfg.policy.day_close, cfg.timezone, now_ms)
     done = keys.prefix(site) + "dayclose:" + day
-    if await engine.store.redis.exists(done):
+    # Marks before this kept the moment of closing, which is at or after their cut-off.
+    closed_to = await engine.store.redis.get(done)
+    if closed_to is not None and int(closed_to) >= cutoff:
         return None
     result = await engine.close_day(site, cutoff, actor)
-    await engine.store.redis.set(done, now_ms, ex=CLAIM_TTL_S)
+    await engine.store.redis.set(done, cutoff, ex=CLAIM_TTL_S)
     if result["closed"] or result["kept"]:
         log.info("day %s of %s closed: %d tickets closed, %d kept (being served)", day, site,
                  len(result["closed"]), len(result["kept"]))

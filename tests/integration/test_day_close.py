@@ -89,6 +89,36 @@ async def test_the_day_closes_once_at_day_close(demo: Engine, redis: Redis,
     assert (await _issue(demo, "internal"))["number"] == "A004"
 
 
+async def test_a_day_close_moved_later_on_a_closed_day_closes_again(demo: Engine,
+                                                                     clock: Clock) -> None:
+    """A reviewer set day_close to 08:39 (13 tickets closed), issued one at 08:39, then set
+    08:41: the worker closed nothing at 08:41 (the date was marked closed) and the ticket
+    stayed open overnight. Moved earlier, nothing closes twice."""
+    cfg = demo_site()
+    cfg.policy.day_close = "08:39"
+    await demo.put_site("demo", cfg, ADMIN)
+    clock.now = _ms(2026, 11, 19, 8, 39, 5)
+    first = await close_due(demo, "demo", clock.now, WORKER)
+    assert first is not None and first["day"] == "2026-11-19"
+    late = await _issue(demo, "internal")  # 08:39:05, after the first close
+    cfg.policy.day_close = "08:41"
+    await demo.put_site("demo", cfg, ADMIN)
+    clock.now = _ms(2026, 11, 19, 8, 40)
+    # Not yet 08:41: the latest 08:41 is yesterday's, whose tickets were closed already.
+    r = await close_due(demo, "demo", clock.now, WORKER)
+    assert r is None or (r["day"] == "2026-11-18" and r["closed"] == [])
+    clock.now = _ms(2026, 11, 19, 8, 41, 15)
+    again = await close_due(demo, "demo", clock.now, WORKER)
+    assert again is not None and [c["id"] for c in again["closed"]] == [late["id"]]
+    assert (await demo.ticket(late["id"]))["status"] == "cancelled"
+    assert await close_due(demo, "demo", clock.now + 60_000, WORKER) is None  # once
+    cfg.policy.day_close = "08:30"  # moved earlier: already closed past it
+    await demo.put_site("demo", cfg, ADMIN)
+    kept = await _issue(demo, "internal")
+    assert await close_due(demo, "demo", clock.now + 120_000, WORKER) is None
+    assert (await demo.ticket(kept["id"]))["status"] == "waiting"
+
+
 async def test_close_day_by_hand_over_http(server: Server) -> None:
     c = server.client
     kiosk, admin = server.auth("kiosk", site="demo"), server.auth("admin")
