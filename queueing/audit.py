@@ -133,18 +133,22 @@ def _drop(rec: dict[str, Any]) -> dict[str, Any]:
 class Filter:
     """Which records a query wants (all given conditions hold)."""
 
-    __slots__ = ("actor", "counter", "number", "ticket")
+    __slots__ = ("actor", "counter", "event", "number", "ticket")
 
-    def __init__(self, ticket: str = "", number: str = "", actor: str = "", counter: str = ""
-                 ) -> None:
+    def __init__(self, ticket: str = "", number: str = "", actor: str = "", counter: str = "",
+                 event: str = "") -> None:
         self.ticket, self.number = ticket, number.upper()
-        self.actor, self.counter = actor, counter
+        self.actor, self.counter, self.event = actor, counter, event
 
     def __call__(self, rec: dict[str, Any]) -> bool:
         return ((not self.ticket or rec.get("id") == self.ticket or rec.get("tk") == self.ticket)
                 and (not self.number or str(rec.get("n") or "").upper() == self.number)
                 and (not self.actor or rec.get("a") == self.actor)
-                and (not self.counter or rec.get("c") == self.counter))
+                and (not self.counter or rec.get("c") == self.counter)
+                and (not self.event or rec.get("k") == self.event))
+
+
+EVENTS = TICKET_EVENTS | BOOKING_EVENTS | SITE_EVENTS
 
 
 _LONG = {"o": "offset", "t": "at_ms", "k": "event", "a": "actor", "v": "via", "id": "id",

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from queueing import keys
-from queueing.audit import Filter, public
+from queueing.audit import EVENTS, Filter, public
 from queueing.errors import BadRequest
 from queueing.numbering import local_day
 from realtime.context import ctx, principal
@@ -102,9 +102,17 @@ async def audit_endpoint(request: Request) -> Response:
     c = ctx(request)
     cfg = await c.engine.config(site)  # unknown_site
     q = request.query_params
+    unknown = sorted(set(q) - QUERY)
+    if unknown:  # a typo (?conter=) would otherwise answer every record, unfiltered
+        raise BadRequest(f"unknown filter {unknown[0]!r}; the trail filters by "
+                         f"{', '.join(sorted(QUERY - {'token'}))}", field=unknown[0])
     day = parse_day(q.get("date") or local_day(c.engine.clock(), cfg.timezone))
+    event = q.get("event") or ""
+    if event and event not in EVENTS:
+        raise BadRequest(f"unknown event {event[:40]!r}; events: {', '.join(sorted(EVENTS))}",
+                         field="event")
     want = Filter(ticket=_text(q, "ticket"), number=_text(q, "number"),
-                  actor=_text(q, "actor"), counter=_text(q, "counter"))
+                  actor=_text(q, "actor"), counter=_text(q, "counter"), event=event)
     limit, after = _limit(q.get("limit")), _cursor(q.get("cursor"))
     recs, nxt = await read_page(c.redis, keys.prefix(site) + "audit:" + day, want, limit, after)
     body = {"site": site, "date": day, "records": [public(r) for r in recs],
@@ -113,6 +121,9 @@ async def audit_endpoint(request: Request) -> Response:
                     headers={"Cache-Control": "no-store"})
 
 
+# What the trail reads from the query (``token``: a browser page's, as on every page).
+QUERY = frozenset({"date", "ticket", "number", "actor", "counter", "event", "limit", "cursor",
+                   "token"})
 ROUTES = [Route("/v1/sites/{site}/audit", audit_endpoint, methods=["GET"])]
 
 register(Operation(
@@ -120,7 +131,8 @@ register(Operation(
     "The audit trail of a local day, oldest first: each step of each ticket (issued, called, "
     "recalled, started, completed, no-show, transferred, parked, cancelled with its reason), "
     "booking and counter, with its time, counter, the staff token's subject and the channel; "
-    "filtered by `ticket`, `number`, `actor`, `counter`; `limit` (1-1000, default 100) a page, "
+    "filtered by `ticket`, `number`, `actor`, `counter`, `event` (its kind, e.g. `no_show`); "
+    "an unknown parameter is `bad_request`; `limit` (1-1000, default 100) a page, "
     "`cursor` the next (docs/audit.md)", "supervisor of the site",
     errors=("bad_request", "unknown_site"),
-    query=("date", "ticket", "number", "actor", "counter", "limit", "cursor")))
+    query=("date", "ticket", "number", "actor", "counter", "event", "limit", "cursor")))

@@ -147,6 +147,9 @@ async def test_filters_and_pages(server: Server) -> None:
     rest = await _audit(server, f"number={a['number']}&cursor={first['cursor']}")
     assert [r["event"] for r in first["records"] + rest["records"]] == [
         "issued", "notify_set", "called", "no_show", "called", "completed"]
+    # By kind of step: the no-shows only.
+    shows = (await _audit(server, "event=no_show&limit=1000"))["records"]
+    assert shows == [r for r in everything if r["event"] == "no_show"] and shows
     both = await _audit(server, f"ticket={b['id']}&number={a['number']}", lambda rs: True)
     assert both["records"] == []
     old = await _audit(server, "date=2020-01-01", lambda rs: True)
@@ -158,7 +161,9 @@ async def test_bad_input_and_who_may_read(server: Server) -> None:
     for q, field in (("date=yesterday", "date"), ("limit=0", "limit"), ("limit=1001", "limit"),
                      ("limit=ten", "limit"), ("cursor=abc", "cursor"),
                      ("number=" + "9" * 41, "number"), ("actor=a%20b", "actor"),
-                     ("counter=" + "c" * 65, "counter"), ("ticket=x%0Ay", "ticket")):
+                     ("counter=" + "c" * 65, "counter"), ("ticket=x%0Ay", "ticket"),
+                     # A typo or an unknown kind answered every record, unfiltered.
+                     ("conter=7", "conter"), ("event=day_closd", "event")):
         r = await server.client.get(f"/v1/sites/demo/audit?{q}", headers=sup)
         assert r.status_code == 400, q
         assert r.json()["code"] == "bad_request" and r.json()["details"]["field"] == field, q
