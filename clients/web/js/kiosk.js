@@ -113,7 +113,7 @@ function renderTicket() {
   setText($('t-number'), ticket.number);
   const svc = site.services.find((s) => s.id === ticket.service);
   setText($('t-service'), nameIn(svc?.name ?? ticket.service, lang));
-  setText($('t-ahead'), ticket.people_ahead != null ? t('ahead_n', { n: ticket.people_ahead }) : '');
+  setText($('t-ahead'), aheadText(ticket.people_ahead));
   // Checked in for a doctor or room that was suspended meanwhile (not answered): in line
   // for the service all the same, and told so here rather than at the wrong door.
   const susp = ticket.suspension;
@@ -132,6 +132,12 @@ function renderTicket() {
   $('sms-btn').hidden = !(boot.sms && ticket.token && ticket.position && !ticket.sms);
   $('t-sms').hidden = !ticket.sms;
   setText($('t-sms'), ticket.sms ? t(ticket.position > ALERT_POSITION ? 'sms_set' : 'sms_set_near', { phone: ticket.sms }) : '');
+}
+
+/** "Nobody ahead of you", "1 person ahead", "3 people ahead" (Chinese has one form). */
+function aheadText(n) {
+  if (n == null) return '';
+  return t(n === 0 ? 'ahead_0' : n === 1 ? 'ahead_1' : 'ahead_n', { n });
 }
 
 // Booking codes use these characters only (no 0/O, 1/I: they are read aloud and typed).
@@ -225,8 +231,20 @@ function setLang(l) {
   renderTicket();
 }
 
+// One visitor's request keeps its Idempotency-Key until a ticket shows or the kiosk is back
+// at its start: a tap again after "Network error" (the answer lost, the ticket made) is
+// answered with the ticket already made, never a second one. Another choice (service,
+// class, code) is another request, with a key of its own.
+let attempt = null; // {key, what}
+
+function attemptKey(path, body) {
+  const what = JSON.stringify([path, body]);
+  if (attempt?.what !== what) attempt = { key: randomId(), what };
+  return attempt.key;
+}
+
 async function issue(path, body) {
-  const key = randomId(); // the same key on a retry: one tap never makes two tickets
+  const key = attemptKey(path, body); // the same key on a retry, and on a tap again
   let r;
   for (let i = 0; i < 3; i++) {
     r = await api(path, { method: 'POST', body, key });
@@ -298,6 +316,7 @@ function alertError(r) {
 
 function showTicket(data) {
   ticket = data;
+  attempt = null; // shown: the next tap is someone else's
   renderTicket();
   show('ticket');
   $('done-btn').focus();
@@ -360,6 +379,7 @@ function clearCheckIn() {
 /** Back to the start for the next person (or the start left alone): their choices go too. */
 function reset() {
   ticket = null;
+  attempt = null; // a new visitor: a new key
   clearCheckIn();
   clearSms();
   restoreDefaults();
