@@ -61,11 +61,11 @@ from queueing.errors import (
     UnknownCounter,
 )
 from queueing.keys import site_of_ticket
-from queueing.model import SiteConfig
 from realtime.api import public_web
 from realtime.auth import Principal, make_token
 from realtime.booking_api import booking_engine
 from realtime.context import bearer, ctx
+from realtime.hub.queue_topics import public_site  # the boot's and the topics' site document
 from realtime.settings import Settings
 from realtime.sms_api import check_gateway
 
@@ -113,17 +113,6 @@ def render(name: str, boot: dict[str, Any], status: int = 200,
     """The page ``name`` with ``boot`` in its JSON block (``<`` escaped: no ``</script>``)."""
     blob = msgspec.json.encode(boot).decode().replace("<", "\\u003c")
     return HTMLResponse(_template(name).replace(BOOT_MARK, blob, 1), status, headers=headers)
-
-
-def public_site(site: str, cfg: SiteConfig) -> dict[str, Any]:
-    """What any screen of the site may know: names, languages, services, counters."""
-    return {
-        "id": site, "name": cfg.name, "languages": cfg.languages, "timezone": cfg.timezone,
-        "announce_ttl_s": cfg.policy.announce_ttl_s,
-        "services": [{"id": s.id, "name": s.name, "prefix": s.prefix} for s in cfg.services],
-        "counters": [{"id": c.id, "name": c.name, "services": c.services}
-                     for c in cfg.counters],
-    }
 
 
 def page(name: str, site_of: Callable[[dict[str, str]], str], check: Check,

@@ -7,13 +7,15 @@ the one place a name may appear, masked).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
+
 from queueing.keys import site_of_ticket
-from queueing.model import announcement, display_name
+from queueing.model import SiteConfig, announcement, display_name
 from queueing.tickets import iso
 from queueing.view import SiteView
 from realtime.auth import Principal
@@ -57,13 +59,44 @@ def _site_scope(p: Principal, site: str, *roles: str) -> None:
     p.require(*roles, site=site)
 
 
+def public_site(site: str, cfg: SiteConfig) -> dict[str, Any]:
+    """What any screen of the site may know: names, languages, services, counters.
+
+    Pages carry it in their boot block (realtime/pages.py); the queue topics send it again,
+    as a ``site`` message, when the site is changed, so a page left open follows it."""
+    return {
+        "id": site, "name": cfg.name, "languages": cfg.languages, "timezone": cfg.timezone,
+        "announce_ttl_s": cfg.policy.announce_ttl_s,
+        "services": [{"id": s.id, "name": s.name, "prefix": s.prefix} for s in cfg.services],
+        "counters": [{"id": c.id, "name": c.name, "services": c.services}
+                     for c in cfg.counters],
+    }
+
+
+def _entry_site(feed: Any, entry: Entry) -> dict[str, Any]:
+    """The public site document as a ``site_updated`` entry left it (replays show each
+    change as it was; the last one replayed is the site as it is)."""
+    return public_site(feed.key, msgspec.convert(entry.data["config"], SiteConfig))
+
+
+def _gone(feed: Any, namespace: str, known: Iterable[str]) -> Iterator[str]:
+    """Topics followed here of ``namespace`` (``counter``, ``service``) whose thing the
+    site no longer has: told once that it went, rather than left silent for ever."""
+    prefix = f"{namespace}:{feed.key}:"
+    ids = set(known)
+    for topic in list(feed.subs):
+        if topic.startswith(prefix) and topic[len(prefix):] not in ids:
+            yield topic
+
+
 # -- board -----------------------------------------------------------------------------
 
 class Board:
     name = "board"
     feed_kind = "site"
     replayable = True
-    event_types: tuple[str, ...] = ("called", "recalled", "counter", "waiting", "day_closed")
+    event_types: tuple[str, ...] = ("called", "recalled", "counter", "waiting", "day_closed",
+                                    "site")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         if len(parts) != 1:
@@ -135,6 +168,11 @@ class Board:
                 "before_ms": entry.data.get("before_ms"), "recent": self._recent(v),
                 "counters": [self._counter(feed, c.id) for c in v.config.counters],
                 "waiting": feed.waiting_all()})
+        if entry.type == "site_updated":  # names, services, counters: the page redraws
+            return Message("site", {
+                "site": public_site(feed.key, feed.view.config),
+                "counters": [self._counter(feed, c.id) for c in feed.view.config.counters],
+                "waiting": feed.waiting_all()})
         if entry.type in COUNTER_TYPES or change.counters:
             cid = entry.data.get("counter") or next(iter(change.counters))
             data = {"counter": self._counter(feed, cid), "waiting": feed.waiting_all()}
@@ -157,6 +195,8 @@ class Board:
                 "state": entry.data["state"]}})
         if entry.type == "day_closed":  # calls replayed after it come back in
             return Message("day_closed", {"before_ms": entry.data.get("before_ms")})
+        if entry.type == "site_updated":
+            return Message("site", {"site": _entry_site(feed, entry)})
         return None
 
     def current(self, feed: Any, ref: Ref) -> Message | None:
@@ -296,7 +336,7 @@ class CounterTopic:
     replayable = True
     event_types: tuple[str, ...] = (
         "called", "recalled", "started", "completed", "no_show", "parked", "transferred",
-        "cancelled", *COUNTER_TYPES, "waiting")
+        "cancelled", *COUNTER_TYPES, "waiting", "site")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         if len(parts) != 2:
@@ -320,18 +360,36 @@ class CounterTopic:
                 "parked": [{"id": p["id"], "number": p["number"], "service": p["service"]}
                            for p in v.parked.values() if p["service"] in services]}
 
+    @staticmethod
+    def _site(feed: Any, cid: str, doc: dict[str, Any]) -> dict[str, Any]:
+        """A ``site`` message: the site document, and whether this counter is still in it
+        (a console whose counter was taken out says so instead of acting on a ghost)."""
+        out: dict[str, Any] = {"counter": cid, "site": doc}
+        if all(c["id"] != cid for c in doc["counters"]):
+            out |= {"removed": True, "state": "closed", "ticket": None, "waiting": {},
+                    "parked": []}
+        return out
+
     async def snapshot(self, feed: Any, ref: Ref) -> Any:
         if feed.view.config.counter(ref.parts[1]) is None:
             raise ProtocolError("unknown_topic", f"unknown counter {ref.parts[1]}")
-        return self._data(feed, ref.parts[1])
+        # The site as it is now: a console back after a gap it could not replay (resync)
+        # must not go on with the services its page was loaded with.
+        return self._data(feed, ref.parts[1]) | {
+            "site": public_site(feed.key, feed.view.config)}
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         cid = ref.parts[1]
+        if entry.type == "site_updated":
+            doc = public_site(feed.key, feed.view.config)
+            return Message("site", self._data(feed, cid) | self._site(feed, cid, doc))
         if entry.data.get("counter") == cid and entry.type in self.event_types:
             return Message(entry.type, self._data(feed, cid))
         return Message("waiting", self._data(feed, cid), is_event=False)
 
     def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
+        if entry.type == "site_updated":
+            return Message("site", self._site(feed, ref.parts[1], _entry_site(feed, entry)))
         if entry.data.get("counter") != ref.parts[1] or entry.type not in self.event_types:
             return None
         t = entry.data.get("ticket")
@@ -349,6 +407,8 @@ class CounterTopic:
             touched = change.services | change.parked
             if c.id in change.counters or set(c.services) & touched or change.config:
                 yield f"counter:{site}:{c.id}"
+        if entry.type == "site_updated":
+            yield from _gone(feed, "counter", (c.id for c in feed.view.config.counters))
 
 
 # -- service queue ---------------------------------------------------------------------
@@ -379,8 +439,11 @@ class ServiceTopic:
         svc = ref.parts[1]
         if v.config.service(svc) is None:
             raise ProtocolError("unknown_topic", f"unknown service {svc}")
+        # ``site``: every resume of a service topic is a resync, so a page that was away
+        # while the site changed learns its services and counters here (docs/protocol.md).
         return {"service": svc, "tickets": [self.summary(v.tickets[t]) for t in v.queues[svc]
-                                            if t in v.tickets]}
+                                            if t in v.tickets],
+                "site": public_site(feed.key, v.config)}
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         svc = ref.parts[1]
