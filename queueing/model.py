@@ -130,6 +130,9 @@ class NotifyRequest(Strict):
     """``POST /v1/tickets/{ticket}/notify``: where the ticket's alerts go (null: nowhere)."""
 
     to: Annotated[str, msgspec.Meta(min_length=1, max_length=512, pattern=PLAIN)] | None
+    # The language the person chose on the page ("en", "zh-CN"): the alerts go in it when
+    # the site speaks it (queueing/booking/langs.py); otherwise as before.
+    lang: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")] | None = None
 
 
 class TransferRequest(Strict):

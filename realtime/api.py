@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from queueing import phone
+from queueing.booking import langs
 from queueing.errors import BadRequest, Forbidden, UnknownTicket
 from queueing.keys import site_of_ticket
 from queueing.model import (
@@ -217,6 +218,9 @@ async def notify_ticket(request: Request) -> Response:
         await ratelimit.take(c.redis, "notify", site_of_ticket(ticket_id), ticket_id,
                              NOTIFY_CHANGES_PER_MIN, NOTIFY_CHANGES_BURST,
                              what="changes of this ticket's number")
+    site = site_of_ticket(ticket_id)  # the person's language for the alerts, kept first
+    await langs.on_notify(c.redis, site, (await c.engine.config(site)).languages, ticket_id,
+                          body.to, body.lang)
     return _json(await c.engine.set_notify(ticket_id, body.to, actor(p)))
 
 

@@ -33,7 +33,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from queueing import keys, sms
-from queueing.booking import alerts, texts
+from queueing.booking import alerts, langs, texts
 from queueing.booking.notify import Notification, Notifier, NotifyFailed
 from queueing.engine import Engine, wall_ms
 from queueing.errors import SwitchboardError
@@ -58,6 +58,12 @@ class _Pending(msgspec.Struct):
 
 
 _decode_pending = msgspec.json.Decoder(_Pending).decode
+
+
+def text_lang(lang: str | None, text: dict[str, str]) -> str | None:
+    """``lang`` as one of the text's own keys ("zh" → "zh-CN" on a site that says zh-CN:
+    the gateway sends text[lang]), or None (it sends the site's first language)."""
+    return None if not lang else sms.site_language(lang, list(text))
 
 
 def local_text(ms: int, tz: ZoneInfo) -> str:
@@ -282,9 +288,10 @@ class SiteWatcher:
             alts = data.get("alternatives")
             extra |= {"reason": s.get("reason"), "suspension": s.get("id"),
                       "alternatives": alts if isinstance(alts, list) else []}
+        text = texts.render(name, cfg.languages, **values)
         return Notification(id=f"{self.site}:{name}:{eid}", kind=name, site=self.site,
-                            to=b["notify"], text=texts.render(name, cfg.languages, **values),
-                            at=self._now_iso(), booking=b["id"], data=extra)
+                            to=b["notify"], text=text, at=self._now_iso(), booking=b["id"],
+                            data=extra, lang=text_lang(b.get("lang"), text))
 
     # -- "almost your turn" -----------------------------------------------------------------
 
@@ -417,16 +424,17 @@ class Notifications:
         return True
 
     async def _with_lang(self, n: Notification) -> Notification:
-        """A number that texted the site (text to join) gets its alerts in the language it
-        wrote in."""
+        """A ticket's alerts go in the language its person chose on the page (the kiosk's
+        "text me", ``langs``); else a number that texted the site (text to join) gets them
+        in the language it wrote in."""
         try:
-            lang = await self.redis.hget(keys.sms_number(n.site, n.to), "lang")  # type: ignore[misc]
+            lang = await langs.of_ticket(self.redis, n.site, n.ticket) if n.ticket else None
+            if lang is None:
+                raw = await self.redis.hget(keys.sms_number(n.site, n.to), "lang")  # type: ignore[misc]
+                lang = None if raw is None else raw.decode()
         except RedisError:  # the text still goes, in the gateway's default language
             return n
-        # As one of the text's own keys ("zh" → "zh-CN" on a site that says zh-CN): the
-        # gateway sends text[lang].
-        key = None if lang is None else sms.site_language(lang.decode(), list(n.text))
-        return n if key is None else msgspec.structs.replace(n, lang=key)
+        return msgspec.structs.replace(n, lang=text_lang(lang, n.text))
 
     async def retry_later(self, n: Notification, tries: int = 1) -> None:
         """Queue ``n`` (refused ``tries`` times) for its next try, in Redis."""

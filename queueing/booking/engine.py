@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from queueing import keys, phone
-from queueing.booking import quota, rules, views
+from queueing.booking import langs, quota, rules, views
 from queueing.booking.jobs import Jobs
 from queueing.booking.model import (
     BookingConfig,
@@ -308,7 +308,8 @@ class BookingEngine:
                 ",".join(rules.new_codes(3)), slot.id, slot_spec(slot),
                 slot.group_of(req.channel.value), req.customer, req.channel.value,
                 req.notify or "", f"{int(req.hold)}{int(req.waitlist)}", s.args,
-                idempotency_key or "", fp, self.engine.idempotency_ttl_s, s.version, site)
+                idempotency_key or "", fp, self.engine.idempotency_ttl_s, s.version, site,
+                req.lang or "")
             return Booked(self._view(s, r["booking"], now, r), bool(r.get("replay")))
 
         return await self._retrying(site, step)
@@ -318,12 +319,15 @@ class BookingEngine:
         """``req`` with one spelling per phone number (queueing/phone.py): a customer who is
         a number is one person (one list of bookings, ``bk:cu:+86…``) however it is typed,
         and ``notify`` a number in E.164 (``InvalidPhoneNumber``: not one). ``mobile``: the
-        customer must be a number (the public booking page books for one)."""
-        region = (await self.engine.config(site)).phone_region()
+        customer must be a number (the public booking page books for one). ``lang`` as
+        one of the site's tags, or None where the site does not speak it (``langs``)."""
+        cfg = await self.engine.config(site)
+        region = cfg.phone_region()
         who = (phone.normalise(req.customer, region, field="customer") if mobile
                else phone.customer(req.customer, region))
         notify = None if req.notify is None else phone.target(req.notify, region)
-        return msgspec.structs.replace(req, customer=who, notify=notify)
+        return msgspec.structs.replace(req, customer=who, notify=notify,
+                                       lang=langs.pick(req.lang, cfg.languages))
 
     async def _replay(self, site: str, s: Schedule, key: str | None, fp: str,
                       now: int) -> Booked | None:
@@ -438,9 +442,14 @@ class BookingEngine:
             on_time = arrival == rules.Arrival.ON_TIME
             priority = p.ticket_priority if on_time else site_cfg.policy.default_priority
             ref = b["order_ms"] if on_time else now
+            ticket_id = f"{site}.{secrets.token_hex(6)}"
+            if b.get("lang") and b.get("notify"):
+                # The ticket's alerts in the language the booking was made in (before the
+                # script: its events must not run ahead of it).
+                await langs.keep(self.store.redis, site, ticket_id, b["lang"])
             r2 = await self.store.run(
                 "checkin", site, now, actor.subject, actor.via,
-                f"{site}.{secrets.token_hex(6)}", b["service"], channel, priority, ref,
+                ticket_id, b["service"], channel, priority, ref,
                 local_day(now, site_cfg.timezone), b["customer"], b.get("notify") or "", "",
                 "", self.engine.idempotency_ttl_s, b["order_ms"] if on_time else "",
                 b["id"], b["v"], int(not on_time))

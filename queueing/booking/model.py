@@ -224,6 +224,9 @@ class BookingRequest(Strict):
     waitlist: bool = False
     # Where reminders and queue alerts go (an SMS number or push endpoint).
     notify: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+    # The language the person chose on the page ("en", "zh-CN"): its texts go in it when
+    # the site speaks it (queueing/booking/langs.py); otherwise as before.
+    lang: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")] | None = None
 
 
 class RescheduleRequest(Strict):

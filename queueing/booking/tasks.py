@@ -24,7 +24,7 @@ from redis.asyncio import Redis
 
 from queueing import keys
 from queueing.booking import texts
-from queueing.booking.consumer import BookingLink, Notifications, linked, local_text
+from queueing.booking.consumer import BookingLink, Notifications, linked, local_text, text_lang
 from queueing.booking.engine import BookingEngine
 from queueing.booking.notify import Notification, Notifier, NotifyFailed
 from queueing.errors import BookingNotConfigured, SwitchboardError, UnknownSite
@@ -83,14 +83,13 @@ async def reminder(svc: Services, site: str, member: str, b: dict[str, Any]) -> 
     tz = ZoneInfo(cfg.timezone)
     svc_cfg = cfg.service(b["service"])
     before_s = int(member.split("|")[2])
+    text = texts.render("reminder", cfg.languages, time=local_text(b["start_ms"], tz),
+                        code=b["code"], service=texts.names(
+                            svc_cfg.name if svc_cfg else None, cfg.languages, b["service"]))
     return Notification(
         id=f"{site}:reminder:{b['id']}:{before_s}:{b['start_ms']}", kind="reminder", site=site,
-        to=b["notify"], booking=b["id"],
+        to=b["notify"], booking=b["id"], text=text, lang=text_lang(b.get("lang"), text),
         at=datetime.fromtimestamp(svc.booking.now() / 1000, tz).isoformat(timespec="seconds"),
-        text=texts.render("reminder", cfg.languages, time=local_text(b["start_ms"], tz),
-                          code=b["code"], service=texts.names(
-                              svc_cfg.name if svc_cfg else None, cfg.languages,
-                              b["service"])),
         data={"before_s": before_s, "slot": b["slot"], "code": b["code"],
               "start": datetime.fromtimestamp(b["start_ms"] / 1000, tz).isoformat()})
 

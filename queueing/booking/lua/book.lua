@@ -2,13 +2,15 @@
 -- slot, slot spec (service|resource|start_ms|end_ms|capacity|quotas), quota group,
 -- customer, channel, notify, flags (hold, waitlist: "10"), policy
 -- (hold_ms|max_open|grace_ms|offer_ms|reminder offsets), idem key, fingerprint,
--- idem_ttl_s, schedule version, site. Everything is checked before the first write.
+-- idem_ttl_s, schedule version, site, lang (the page's, for its texts; '' none).
+-- Everything is checked before the first write.
 local id, codes, slot = ARGV[4], ARGV[5], ARGV[6]
 local svc, res, start_ms, end_ms, cap, qspec = bk_slot_args(ARGV[7])
 local grp, customer, channel, notify = ARGV[8], ARGV[9], ARGV[10], ARGV[11]
 local hold, waitlist = string.sub(ARGV[12], 1, 1) == '1', string.sub(ARGV[12], 2, 2) == '1'
 local hold_ms, max_open, grace_ms, _, offsets = bk_policy_args(ARGV[13])
 local idem, fp, idem_ttl, ver, site = ARGV[14], ARGV[15], tonumber(ARGV[16]), ARGV[17], ARGV[18]
+local lang = ARGV[19] or ''
 
 if idem ~= '' then
   local prior = redis.call('GET', BK .. 'idem:' .. idem)
@@ -51,7 +53,7 @@ if not code then return fail('unavailable', 'could not allocate a booking code; 
 local b = {id = id, site = site, code = code, slot = slot, service = svc, resource = res,
   start_ms = start_ms, end_ms = end_ms, order_ms = start_ms, customer = customer,
   channel = channel, grp = grp, notify = notify, created_ms = NOW, v = 1, due = '',
-  by = ACTOR, answered = 0, late = 0, reminded = 0}
+  by = ACTOR, answered = 0, late = 0, reminded = 0, lang = lang ~= '' and lang or nil}
 if refusal then
   b.status = 'waitlisted'
   local seq = redis.call('INCR', BK .. 'wlseq')

@@ -27,7 +27,7 @@ local BNUM = {start_ms = true, end_ms = true, order_ms = true, hold_until = true
 local BFIELDS = {'id', 'site', 'code', 'slot', 'service', 'resource', 'start_ms', 'end_ms',
   'order_ms', 'customer', 'channel', 'grp', 'notify', 'status', 'hold_until', 'offer_until',
   'created_ms', 'confirmed_ms', 'ended_ms', 'checked_in_ms', 'ticket', 'v', 'due', 'by',
-  'susp', 'answered', 'alts', 'late', 'reminded'}
+  'susp', 'answered', 'alts', 'late', 'reminded', 'lang'}
 
 local function bk_get(id)
   local flat = redis.call('HGETALL', BK .. 'b:' .. id)
