@@ -5,7 +5,9 @@
    counter shared with other services, the share ``choose_head`` will give this one (all of
    it when the other services have no rival waiting; see ``_share``). The roster turns this
    into a step function ``c(t)``: counters closing for a break or a shift end, a paused
-   doctor coming back at a known time; a counter that opens calls someone at once.
+   doctor coming back at a known time; a counter that opens calls someone at once. A counter
+   closed inside one of its shifts (its next planned change is the shift's end) is due: it
+   counts as opening soon, with that uncertainty in the range (``DUE_S``), not as never.
 2. The mean path (``fluid.fluid_wait``): people ahead drain at ``c(t)`` and by abandonment;
    higher classes that will arrive (at the rate the time-of-day profile expects for each
    half hour) overtake the ticket, but only as often as its aging budget lets them. This
@@ -32,14 +34,20 @@ from queueing.policy import aging_budget
 
 HORIZON_S = 12 * 3600.0  # beyond this an estimate is "later today", not a number
 OVERDUE_S = 300.0  # a pause past its announced end: assume the counter is back this soon
+# A counter closed inside a planned shift (clerks a few minutes late pressing Open, a pause
+# with no announced end): when it opens, from now, for the P10, the median and the P90 of
+# the wait. The median is the overdue pause's; the spread is a documented guess, 1-15 min.
+DUE_S = (60.0, OVERDUE_S, 900.0)
 PROFILE_HORIZON_S = 3 * 3600.0  # overtaker rates by time of day this far ahead, then flat
 
 
-def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float, float]]:
+def capacity(view: TicketView, rates: ServiceRates,
+             due_s: float = DUE_S[1]) -> list[tuple[float, float, float]]:
     """The service's calls over time: [(offset s, calls/s, calls at that instant), ...].
 
     The first step is at 0. A counter that opens calls somebody at once: the step where it
-    opens carries that call (its share of one) besides the higher rate.
+    opens carries that call (its share of one) besides the higher rate. A due counter
+    (``due_counters``) opens at ``due_s``.
     """
     per_counter: dict[str, float] = {}
     shares: dict[str, float] = {}
@@ -56,7 +64,12 @@ def capacity(view: TicketView, rates: ServiceRates) -> list[tuple[float, float, 
         is_open[c.id] = c.open
     rate = sum(r for cid, r in per_counter.items() if is_open[cid])
     segments = [(0.0, rate, 0.0)]
-    for at, change in _roster_steps(view, per_counter):
+    steps = _roster_steps(view, per_counter)
+    due = [(due_s, RosterChange(view.now_ms + round(due_s * 1000), cid, True))
+           for cid in _due(steps, is_open, due_s)]
+    if due:
+        steps = sorted(steps + due, key=lambda step: step[0])
+    for at, change in steps:
         cid = change.counter
         if is_open[cid] == change.open:
             continue
@@ -104,6 +117,34 @@ def _roster_steps(view: TicketView,
     return steps
 
 
+def _due(steps: list[tuple[float, RosterChange]], is_open: dict[str, bool],
+         before_s: float = 0.0) -> list[str]:
+    """Closed counters whose next planned change is a close later than ``before_s``.
+
+    The roster holds planned changes only, so a counter whose next one is its shift's end
+    is inside that shift now: if it is closed, it is late opening (or paused with no
+    announced return). Counting it only from its next shift start said "5 hours" at 08:33
+    for a 08:30 shift; like an overdue pause, it counts as soon. One whose shift ends
+    before it would open does not count.
+    """
+    seen: set[str] = set()
+    out = []
+    for at, change in steps:
+        cid = change.counter
+        if cid in seen:
+            continue
+        seen.add(cid)
+        if not change.open and not is_open[cid] and at > before_s:
+            out.append(cid)
+    return out
+
+
+def due_counters(view: TicketView) -> list[str]:
+    """The service's counters closed inside one of their planned shifts (see ``_due``)."""
+    known = {c.id: 0.0 for c in view.counters}
+    return _due(_roster_steps(view, known), {c.id: c.open for c in view.counters})
+
+
 def overtake_rates(view: TicketView, rates: ServiceRates) -> tuple[float, float]:
     """Arrivals/s of higher classes: (budget-bound ones, preempting ones)."""
     bound = preempt = 0.0
@@ -149,8 +190,13 @@ def remaining_budget(view: TicketView) -> int:
 
 
 def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, float] | None:
-    """Uncalibrated (P10, median, P90) in seconds, or None if no capacity is coming."""
-    segments = merge(capacity(view, rates), overtake_steps(view, rates))
+    """Uncalibrated (P10, median, P90) in seconds, or None if no capacity is coming.
+
+    With a due counter the P10 and P90 also take the early and late ends of when it opens
+    (``DUE_S``): the range widens by what nobody knows yet, the median does not move.
+    """
+    overtakers = overtake_steps(view, rates)
+    segments = merge(capacity(view, rates), overtakers)
     budget = float(remaining_budget(view))
     path = fluid_wait(segments, view.ahead, budget, rates.abandon_hazard, HORIZON_S)
     if path is None:
@@ -162,9 +208,13 @@ def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, fl
         if cap < path.overtakers - 1e-6:
             path = fluid_wait(segments, view.ahead, cap, rates.abandon_hazard, HORIZON_S) or path
     shape, scale = _gamma_params(path, rates.cv2, _open_count(view))
+    by_q = {0.5: segments}
+    if view.roster and due_counters(view):
+        by_q[0.1] = merge(capacity(view, rates, DUE_S[0]), overtakers)
+        by_q[0.9] = merge(capacity(view, rates, DUE_S[2]), overtakers)
     out = []
     for q in (0.1, 0.5, 0.9):
-        t = time_for_calls(segments, scale * gamma_ppf(q, shape))
+        t = time_for_calls(by_q.get(q, segments), scale * gamma_ppf(q, shape))
         out.append(HORIZON_S if t is None else min(t, HORIZON_S))
     return out[0], out[1], out[2]
 

@@ -1,0 +1,110 @@
+"""A counter closed inside its own planned shift is due to open soon, not at its next shift.
+
+The reviewer's government centre: counters on ``08:30-12:00, 13:30-17:00``; at 08:33 every
+counter of the service still closed (clerks a few minutes late pressing Open). The kiosk
+ticket was told 17 570 s (284-293 min, the time to the 13:30 shift).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from queueing.demo import demo_site
+from queueing.estimate import CounterView, RateTracker, RosterChange, TicketView, estimate
+from queueing.estimate.predictor import DUE_S, due_counters, model_range
+from queueing.estimate.rates import ServiceRates
+from queueing.model import Counter, SiteConfig
+from queueing.roster import roster_changes
+
+TZ = ZoneInfo("Asia/Shanghai")
+SHIFTS = [("08:30", "12:00"), ("13:30", "17:00")]
+NOW = 1_000_000_000
+
+
+def ms(hour: int, minute: int) -> int:
+    return int(datetime(2026, 12, 7, hour, minute, tzinfo=TZ).timestamp() * 1000)
+
+
+def site() -> SiteConfig:
+    cfg = demo_site()
+    cfg.counters = [Counter(str(i), {"en": f"Counter {i}"}, ["ss"], shifts=list(SHIFTS))
+                    for i in (1, 2, 3)]
+    return cfg
+
+
+def kiosk_view(now_ms: int, ahead: int = 0, open_ids: tuple[str, ...] = ()) -> TicketView:
+    counters = tuple(CounterView(c.id, open=c.id in open_ids, busy=c.id in open_ids)
+                     for c in site().counters)
+    return TicketView(now_ms=now_ms, service="ss", rank=4, ahead=ahead, counters=counters,
+                      roster=roster_changes(site(), now_ms), queue_len=ahead + 1)
+
+
+def rates(counters: tuple[str, ...] = ("1", "2", "3"), mean_s: float = 300.0) -> ServiceRates:
+    return ServiceRates(mean_s, 1.0, {c: mean_s for c in counters},
+                        {c: mean_s for c in counters}, {}, 0.0)
+
+
+def test_the_roster_inside_a_shift_starts_with_its_end() -> None:
+    # What the estimator reads "inside a shift" from: the next planned change is a close.
+    first = roster_changes(site(), ms(8, 33))[:3]
+    assert [(c.at_ms, c.open) for c in first] == [(ms(12, 0), False)] * 3
+
+
+def test_kiosk_ticket_at_0833_with_every_counter_closed_waits_minutes() -> None:
+    view = kiosk_view(ms(8, 33))
+    assert due_counters(view) == ["1", "2", "3"]
+    est = estimate(view, RateTracker())
+    assert est is not None
+    # Was 17 570 s (low 17 229, high 17 654): until the 13:30 shift.
+    assert est.high_s < 1800.0
+    assert 0.0 < est.low_s < est.wait_s < est.high_s
+
+
+def test_due_counters_open_at_the_overdue_delay_with_a_wider_range() -> None:
+    r = rates()
+    due = model_range(kiosk_view(ms(8, 33), ahead=4), r)
+    # The same counters known (announced) to open in exactly DUE_S[1] seconds.
+    at = ms(8, 33) + round(DUE_S[1] * 1000)
+    known = TicketView(now_ms=ms(8, 33), service="ss", rank=4, ahead=4,
+                       counters=kiosk_view(ms(8, 33)).counters, queue_len=5,
+                       roster=tuple(RosterChange(at, c, True) for c in "123"))
+    sure = model_range(known, r)
+    assert due is not None and sure is not None
+    assert due[1] == pytest.approx(sure[1])
+    assert due[0] < sure[0] and due[2] > sure[2]
+
+
+def test_an_open_counter_inside_its_shift_is_unchanged() -> None:
+    view = kiosk_view(ms(8, 33), ahead=4, open_ids=("1", "2", "3"))
+    assert due_counters(view) == []
+    bare = TicketView(now_ms=view.now_ms, service="ss", rank=4, ahead=4,
+                      counters=view.counters, queue_len=5)
+    assert model_range(view, rates()) == model_range(bare, rates())
+
+
+def test_a_closed_counter_between_shifts_waits_for_its_next_shift() -> None:
+    # At 12:10 (lunch) the next change is the 13:30 start: not due, opens then.
+    view = kiosk_view(ms(12, 10))
+    assert due_counters(view) == []
+    r = model_range(view, rates())
+    assert r is not None and r[1] == pytest.approx((ms(13, 30) - ms(12, 10)) / 1000)
+
+
+def test_a_shift_ending_before_the_counter_would_open_does_not_count() -> None:
+    # At 11:57 the shift ends in 3 minutes, before the due counter would open.
+    view = kiosk_view(ms(11, 57))
+    r = model_range(view, rates())
+    assert r is not None and r[1] == pytest.approx((ms(13, 30) - ms(11, 57)) / 1000)
+
+
+def test_an_announced_pause_return_is_not_counted_twice() -> None:
+    # A paused counter with an announced return: that return, not a due opening.
+    roster = (RosterChange(NOW + 600_000, "a", True), RosterChange(NOW + 3_600_000, "a", False))
+    view = TicketView(now_ms=NOW, service="ss", rank=4, ahead=0, queue_len=1,
+                      counters=(CounterView("a", open=False, busy=False),), roster=roster)
+    assert due_counters(view) == []
+    r = model_range(view, rates(("a",)))
+    assert r is not None and r[1] == pytest.approx(600.0)
