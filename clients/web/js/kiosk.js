@@ -4,7 +4,7 @@
 // estimates come from the board topic.
 import { emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
-import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
+import { formatEstimate, formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { icon } from './icons.js';
 import { idleAt, idleTimer, stillHere } from './idle-timer.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, params, randomId, readBoot, replaceChildren, setText, token } from './ui.js';
@@ -31,14 +31,14 @@ let checkInOpen = boot.check_in === true;
 
 // Screens left with someone's typing or ticket on them go back to the start by themselves
 // (the next person must not see it), warning first; what the warning says on each.
-const IDLE_TEXT = { checkin: 'idle_text_checkin', ticket: 'idle_text', sms: 'idle_text_sms' };
+const IDLE_TEXT = { checkin: 'idle_text_checkin', ticket: 'idle_text', sms: 'idle_text_sms', priority: 'idle_text_priority' };
 // The start screen, left alone this long, puts back the kiosk's language, text size and
 // contrast: one person's choice is not the next one's. Nothing of anyone's is lost, so no warning.
 const START_RESET_S = 60;
 
 function show(name) {
   screen = name;
-  for (const s of ['services', 'busy', 'checkin', 'sms', 'ticket']) $(`screen-${s}`).hidden = s !== name;
+  for (const s of ['services', 'priority', 'busy', 'checkin', 'sms', 'ticket']) $(`screen-${s}`).hidden = s !== name;
   document.body.dataset.screen = name;
   startIdle();
 }
@@ -65,6 +65,8 @@ function renderChrome() {
   $('appt-btn').replaceChildren(icon('calendar'), t('appointment'));
   $('appt-btn').hidden = !checkInOpen;
   setText($('busy-text'), t('taking'));
+  setText($('priority-title'), t('priority_title'));
+  setText($('priority-back'), t('back'));
   setText($('checkin-title'), t('checkin_title'));
   setText($('code-label'), t('code_label'));
   setText($('code-hint'), t('code_hint'));
@@ -93,7 +95,7 @@ function renderServices() {
     const live = summary[s.id] ?? {};
     const waiting = live.waiting ?? null;
     return h('button', { type: 'button', class: 'k-service', dataset: { service: s.id }, disabled: busy,
-      onclick: () => take(s.id) },
+      onclick: () => choose(s.id) },
     h('span', { class: 'k-prefix', 'aria-hidden': 'true' }, s.prefix),
     h('span', { class: 'k-svc-text' },
       h('span', { class: 'k-svc-name' }, nameIn(s.name, lang)),
@@ -104,6 +106,40 @@ function renderServices() {
       live.estimate === null ? h('span', { class: 'k-svc-est k-svc-closed' }, t('no_counter_open'))
         : h('span', { class: 'k-svc-est' }, `${t('est_wait')} ${formatEstimate(live.estimate, lang)}`)));
   }), key);
+}
+
+// The classes a visitor may choose at this kiosk besides the site's default: those the site
+// marks self_service (e.g. "priority" for older people), from the site's configuration,
+// asked at the start and after each visitor (a class marked since shows for the next).
+let choosable = [];
+let chosen = null; // the service whose class is being chosen
+
+async function loadClasses() {
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}`);
+  if (!r.ok || !r.data) return; // what was known stays: a standard ticket is always there
+  // Omitted when they are the defaults (only walk_in, the default class, is self_service).
+  const dflt = r.data.policy?.default_priority ?? 'walk_in';
+  choosable = (r.data.priority_classes ?? []).filter((c) => c.self_service && c.id !== dflt);
+}
+
+function renderPriority() {
+  if (!chosen) return;
+  const svc = site.services.find((s) => s.id === chosen);
+  setText($('priority-service'), `${svc?.prefix ?? ''} ${nameIn(svc?.name ?? chosen, lang)}`.trim());
+  const sec = second();
+  const option = (label, other, hint, onclick, cls) => h('button', { type: 'button', class: `k-choice ${cls}`, onclick, disabled: busy },
+    h('span', { class: 'k-choice-name' }, label),
+    other && other !== label ? h('span', { class: 'k-choice-second', lang: sec }, other) : null,
+    hint ? h('span', { class: 'k-choice-hint' }, hint) : null);
+  const service = chosen;
+  replaceChildren($('priority-choices'), [
+    option(t('k_standard'), sec ? translator(sec)('k_standard') : null, t('k_standard_hint'),
+      () => take(service, null), 'k-choice-standard'),
+    ...choosable.map((c) => option(priorityName(c.id, choosable, lang), sec ? priorityName(c.id, choosable, sec) : null,
+      // Who the default "priority" class is for; a site's own class says so in its name.
+      c.id === 'priority' ? t('k_priority_hint') : null,
+      () => take(service, c.id), 'k-choice-priority')),
+  ]);
 }
 
 function renderTicket() {
@@ -228,6 +264,7 @@ function setLang(l) {
   document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
   renderChrome();
   renderServices();
+  renderPriority();
   renderTicket();
 }
 
@@ -254,11 +291,26 @@ async function issue(path, body) {
   return r;
 }
 
-async function take(service) {
+/** A service tapped: its ticket, or first "standard or priority?" where the site has classes
+ * a visitor may choose. */
+function choose(service) {
+  if (busy) return undefined;
+  if (!choosable.length) return take(service, null);
+  chosen = service;
+  renderPriority();
+  show('priority');
+  $('priority-choices').querySelector('button')?.focus();
+  return undefined;
+}
+
+async function take(service, priority) {
   if (busy) return;
   busy = true;
+  chosen = null;
   show('busy');
-  const r = await issue(`/v1/sites/${encodeURIComponent(site.id)}/tickets`, { service, channel: 'kiosk' });
+  // No class: the site's default (what a kiosk always may take).
+  const body = priority ? { service, channel: 'kiosk', priority } : { service, channel: 'kiosk' };
+  const r = await issue(`/v1/sites/${encodeURIComponent(site.id)}/tickets`, body);
   busy = false;
   if (r.ok) return showTicket(r.data);
   show('services');
@@ -379,7 +431,9 @@ function clearCheckIn() {
 /** Back to the start for the next person (or the start left alone): their choices go too. */
 function reset() {
   ticket = null;
+  chosen = null;
   attempt = null; // a new visitor: a new key
+  loadClasses();
   clearCheckIn();
   clearSms();
   restoreDefaults();
@@ -404,6 +458,7 @@ if (!site || boot.error) {
   $('large-btn').addEventListener('click', () => { large = !large; renderChrome(); });
   $('contrast-btn').addEventListener('click', () => { contrast = !contrast; renderChrome(); });
   $('appt-btn').addEventListener('click', () => { show('checkin'); $('code').focus(); });
+  $('priority-back').addEventListener('click', () => { chosen = null; show('services'); });
   $('checkin-back').addEventListener('click', () => { clearCheckIn(); show('services'); });
   $('checkin-form').addEventListener('submit', checkIn);
   $('print-btn').addEventListener('click', () => window.print());
@@ -425,5 +480,6 @@ if (!site || boot.error) {
     if (screen === 'services') renderServices();
   });
   client.start();
-  window.switchboardKiosk = { get ticket() { return ticket; }, get screen() { return screen; }, client };
+  const classesLoaded = loadClasses();
+  window.switchboardKiosk = { get ticket() { return ticket; }, get screen() { return screen; }, client, classesLoaded };
 }
