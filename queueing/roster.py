@@ -16,7 +16,9 @@ def roster_changes(cfg: SiteConfig, now_ms: int, horizon_ms: int = HORIZON_MS
     """Shift starts (open) and ends (close) of every counter within the horizon, in order.
 
     Shifts are local wall-clock times repeated daily; a shift ending at or before its start
-    runs past midnight.
+    runs past midnight. Only changes after ``now_ms`` are listed, so a counter inside one of
+    its shifts has that shift's end as its first change: the estimator reads that as "on
+    shift", and a closed one as due to open soon, not at its next start (predictor.DUE_S).
     """
     tz = ZoneInfo(cfg.timezone)
     today = datetime.fromtimestamp(now_ms / 1000, tz).date()
