@@ -439,11 +439,8 @@ class ServiceTopic:
         svc = ref.parts[1]
         if v.config.service(svc) is None:
             raise ProtocolError("unknown_topic", f"unknown service {svc}")
-        # ``site``: every resume of a service topic is a resync, so a page that was away
-        # while the site changed learns its services and counters here (docs/protocol.md).
         return {"service": svc, "tickets": [self.summary(v.tickets[t]) for t in v.queues[svc]
-                                            if t in v.tickets],
-                "site": public_site(feed.key, v.config)}
+                                            if t in v.tickets]}
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         svc = ref.parts[1]

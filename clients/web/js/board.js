@@ -183,6 +183,14 @@ function onMessage(msg) {
     return;
   }
   state = reduce(state, msg);
+  // The site was changed (docs/protocol.md `site`): its name, its services and their names
+  // (counters come with the message, or with the state that ends a resume).
+  if (msg.type === 'site' && msg.data?.site) {
+    Object.assign(site, msg.data.site);
+    const waiting = msg.data.waiting ?? {};
+    state = { ...state, services: site.services.map((s) => ({ ...(state.services.find((x) => x.id === s.id) ?? {}), ...s, ...(waiting[s.id] ?? {}) })) };
+    renderStatic();
+  }
   updatedAt = serverNow();
   const items = announcementsFor(msg, serverNow(), site.languages);
   if (items.length) {

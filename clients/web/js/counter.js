@@ -14,8 +14,27 @@ let { lang, t } = lang0;
 const site = boot.site;
 const tz = site?.timezone;
 const counterId = boot.params?.counter;
+// `site` and `me` are the page's boot data, kept up to date in place (same objects, which the
+// booking panel holds too) by the topics' `site` messages when the site is changed.
 const me = site?.counters.find((c) => c.id === counterId);
 const $ = (id) => document.getElementById(id);
+
+// This page's own words (the shared table is i18n.js).
+const OWN = {
+  en: {
+    removed_title: 'This counter was removed from the site',
+    removed_body: 'The site no longer has {counter}: nothing can be called or served here. Ask your supervisor for the link of the counter you now work at.',
+    site_changed: 'The site was changed: this counter now serves {services}.',
+  },
+  zh: {
+    removed_title: '此窗口已从站点中删除',
+    removed_body: '站点已没有“{counter}”，这里不能再叫号或办理。请向主管索取您现在所在窗口的链接。',
+    site_changed: '站点配置已更改：本窗口现在办理 {services}。',
+  },
+};
+const own = (key, vars = {}) => (OWN[lang] ?? OWN.en)[key].replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
+// Set once the site no longer has this counter: the page says so and acts on nothing.
+let removed = false;
 
 // Actions: op, label key, shortcut key, when it is possible.
 const ACTIVE = new Set(['called', 'serving']);
@@ -53,10 +72,10 @@ let classes = site?.priority_classes ?? null;
 const MODEL_DEFAULT_CLASS = 'walk_in';
 let defaultClass = site?.priority_classes ? (site.policy?.default_priority ?? MODEL_DEFAULT_CLASS) : null;
 
-async function loadClasses() {
+async function loadClasses(again = false) {
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}`);
   if (!r.ok || !Array.isArray(r.data?.priority_classes)) return false;
-  if (classes != null) return true;
+  if (classes != null && !again) return true;
   classes = r.data.priority_classes;
   defaultClass = r.data.policy?.default_priority ?? MODEL_DEFAULT_CLASS;
   render();
@@ -88,8 +107,13 @@ const serviceName = (id) => nameIn(site.services.find((s) => s.id === id)?.name 
 
 /** Counter messages: snapshots and live events carry everything; replayed ones only part. */
 function onCounter(msg) {
+  if (removed) return undefined;
+  // Subscribing again (a resync) to a counter the site no longer has.
+  if (msg.op === 'error' && msg.code === 'unknown_topic') return showRemoved();
   if (msg.op === 'error') return errorScreen($('app'), t, msg);
   const d = msg.data ?? {};
+  if (d.removed) return showRemoved();
+  if (d.site) applySite(d.site, msg.op === 'event' && msg.type === 'site');
   if (msg.op === 'snapshot') counter = { state: d.state, ticket: d.ticket, waiting: d.waiting ?? {} };
   else {
     if (d.state) counter.state = d.state;
@@ -104,7 +128,59 @@ function onCounter(msg) {
 // "This link stops working on …" in the console link's last days (set once the page is up).
 let paintExpiry = () => {};
 
+/** The site as the server now has it (a `site` message, or a snapshot): names, services and
+ * this counter's services change in place; the queue lists follow the services served. */
+function applySite(doc, changed) {
+  const mine = doc.counters?.find((c) => c.id === counterId);
+  if (!mine) { showRemoved(); return; }
+  const before = me.services.join();
+  Object.assign(site, doc);
+  Object.assign(me, mine);
+  followQueues();
+  if (changed && before !== me.services.join()) {
+    toast(own('site_changed', { services: me.services.map(serviceName).join(' · ') }));
+  }
+  if (changed) loadClasses(true); // its priority classes may have changed too
+}
+
+/** One `service:` topic per service this counter serves now, and none for the others. */
+const following = new Map(); // service → unsubscribe
+function followQueues() {
+  if (!client) return;
+  for (const [sid, stop] of following) {
+    if (me.services.includes(sid)) continue;
+    stop();
+    following.delete(sid);
+    delete queues[sid];
+  }
+  for (const sid of me.services) {
+    if (following.has(sid)) continue;
+    following.set(sid, client.subscribe(`service:${site.id}:${sid}`, (msg) => {
+      if (msg.op === 'error' || removed || !following.has(sid)) return;
+      queues[sid] = applyQueue(queues[sid] ?? [], msg);
+      renderQueues();
+      renderActions(); // "call next" follows whether anyone is waiting
+    }));
+  }
+}
+
+/** The counter was taken out of the site: say so (never act on a ghost) and stop. */
+function showRemoved() {
+  removed = true;
+  for (const d of document.querySelectorAll('dialog[open]')) d.close();
+  for (const stop of following.values()) stop();
+  following.clear();
+  client?.stop();
+  const name = nameIn(me.name, lang);
+  document.title = own('removed_title');
+  $('app').replaceChildren(h('main', { class: 'error-screen', role: 'alert', id: 'counter-removed' },
+    h('div', { class: 'error-icon', 'aria-hidden': 'true' }, '!'),
+    h('h1', {}, own('removed_title')),
+    h('p', {}, own('removed_body', { counter: name }))));
+}
+
 function render() {
+  if (removed) return;
   document.body.dataset.state = counter.state ?? '';
   paintExpiry(t, lang);
   renderHeader();
@@ -318,7 +394,7 @@ function renderIssue() {
   replaceChildren($('issue-services'), site.services.map((s) => h('button', {
     type: 'button', class: 'btn', dataset: { service: s.id },
     onclick: () => { issueService = s.id; renderIssue(); },
-  }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))), lang);
+  }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))), `${lang}|${JSON.stringify(site.services)}`);
   for (const b of $('issue-services').children) b.setAttribute('aria-pressed', String(b.dataset.service === issueService));
   const select = $('issue-class');
   const chosen = select.value || defaultClass;
@@ -429,7 +505,7 @@ function renderKeys() {
 }
 
 async function run(op, body) {
-  if (busy) return;
+  if (busy || removed) return;
   // The buttons are rebuilt: keyboard users keep their place (the same button, or the first).
   const focused = document.activeElement?.closest?.('#actions button')?.dataset.op;
   busy = true;
@@ -504,6 +580,7 @@ async function move(tk, svc) {
 }
 
 function onKey(ev) {
+  if (removed) return;
   if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
   if (ev.target.closest?.('input, select, textarea, dialog[open]') || document.querySelector('dialog[open]')) return;
   const k = ev.key.toLowerCase();
@@ -569,14 +646,7 @@ if (!site || !me || boot.error) {
   });
   paintChip = connectionChip($('conn-chip'), client, () => t);
   client.subscribe(`counter:${site.id}:${counterId}`, onCounter);
-  for (const sid of me.services) {
-    client.subscribe(`service:${site.id}:${sid}`, (msg) => {
-      if (msg.op === 'error') return;
-      queues[sid] = applyQueue(queues[sid] ?? [], msg);
-      renderQueues();
-      renderActions(); // "call next" follows whether anyone is waiting
-    });
-  }
+  followQueues();
   client.start();
   document.addEventListener('keydown', onKey);
   setInterval(renderQueues, 30000); // "waited n min" keeps counting

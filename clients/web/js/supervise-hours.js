@@ -62,12 +62,26 @@ export const STRINGS = {
   },
 };
 
+// The floor overview's tables round a measure of minutes one way, to the nearest minute (a
+// reviewer saw 95.8 s as "2 min" in one table and 78.5 s as "1 min" in the other, when one
+// rounded up; the kiosk's and the ticket's waits keep i18n.js's formatMinutes, which does
+// on purpose: nobody minds being called early). One rounding, not seconds then minutes.
+export const nearestMinutes = (seconds) => Math.round(seconds / 60);
+
+/** A wait or an error in minutes, to the nearest: "2 min"; "under 1 min" under 30 s; "—"
+ * for none. `tr` is the shared translator (its `min`, `under_min`, `none`). */
+export function formatMinutesNearest(seconds, tr) {
+  if (seconds == null || !Number.isFinite(seconds)) return tr('none');
+  const m = nearestMinutes(seconds);
+  return m < 1 ? tr('under_min') : tr('min', { n: m });
+}
+
 /** Seconds as "1 h 05 min" / "7 min" / "40 s" (null: "—"). */
 export function formatDuration(seconds, tr) {
   if (seconds == null || !Number.isFinite(seconds)) return '—';
   const s = Math.round(seconds);
   if (s < 60) return tr('dur_s', { s });
-  const m = Math.round(s / 60);
+  const m = nearestMinutes(seconds);
   return m < 60 ? tr('dur_min', { m }) : tr('dur_h_min', { h: Math.floor(m / 60), m: String(m % 60).padStart(2, '0') });
 }
 

@@ -6,16 +6,18 @@
 // one such load per STATS_GAP_MS) and every minute besides. Read-only: it changes nothing.
 import { Client } from './client.js';
 import { reduce, emptyBoard } from './board-state.js';
-import { formatEstimate, formatMinutes, formatTime, nameIn } from './i18n.js';
+import { formatEstimate, formatTime, nameIn } from './i18n.js';
 import { applyQueue } from './queue-list.js';
 import { mountAppointments } from './supervise-appts.js';
 import { mountAudit } from './supervise-audit.js';
-import { mountHours } from './supervise-hours.js';
+import { formatMinutesNearest, mountHours } from './supervise-hours.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, mountLinkExpiry, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
 let { lang, t } = lang0;
+// The boot's site document, kept up to date in place (the panels hold the same object) by the
+// `site` messages of the board and service topics when the site is changed.
 const site = boot.site;
 const tz = site?.timezone;
 const $ = (id) => document.getElementById(id);
@@ -87,17 +89,17 @@ function renderServices() {
     return h('tr', { class: late ? 's-late' : null, dataset: { service: s.id } },
       h('th', { scope: 'row' }, serviceName(s.id)),
       h('td', { class: 'num-big s-waiting' }, waiting == null ? t('none') : String(waiting)),
-      h('td', { class: 's-longest' }, longest == null ? t('none') : formatMinutes(longest, lang)),
+      h('td', { class: 's-longest' }, longest == null ? t('none') : formatMinutesNearest(longest, t)),
       h('td', { class: 's-estimate' }, formatEstimate(live.estimate, lang)),
       h('td', { class: 's-open' }, board.ready ? String(open) : t('none')),
       h('td', { class: 's-issued' }, ops ? String(ops.tickets) : t('none')),
       h('td', { class: 's-served' }, ops ? String(ops.service_s?.n ?? 0) : t('none')),
-      h('td', { class: 's-mean' }, ops?.wait_s?.mean != null ? formatMinutes(ops.wait_s.mean, lang) : t('none')),
+      h('td', { class: 's-mean' }, ops?.wait_s?.mean != null ? formatMinutesNearest(ops.wait_s.mean, t) : t('none')),
       h('td', { class: 's-noshow' }, percent(ops?.no_show_rate)));
   });
   $('svc-body').replaceChildren(...rows);
   const acc = stats?.accuracy;
-  setText($('accuracy'), [acc?.n ? t('sv_accuracy', { m: formatMinutes(acc.mae_s, lang), n: acc.n }) : t('sv_accuracy_none'),
+  setText($('accuracy'), [acc?.n ? t('sv_accuracy', { m: formatMinutesNearest(acc.mae_s, t), n: acc.n }) : t('sv_accuracy_none'),
     statsFailed ? t('sv_stats_stale') : ''].filter(Boolean).join(' '));
 }
 
@@ -116,6 +118,47 @@ function renderCounters() {
         cur.at ? t('sv_since', { time: formatTime(cur.at, lang, tz) }) : ''].filter(Boolean).join(' · ')) : null,
       h('p', { class: 'muted' }, services));
   }));
+}
+
+/** The site as the server now has it: services and counters (names, who serves what) change
+ * in place, the board's service list follows, and one service topic per service. */
+function applySite(doc, waiting) {
+  Object.assign(site, doc);
+  board = { ...board, services: site.services.map((s) => ({ ...(board.services.find((x) => x.id === s.id) ?? {}), ...s, ...(waiting?.[s.id] ?? {}) })) };
+  followServices();
+}
+
+/** The site read again (GET /v1/sites/{site}), keeping only what the boot gave. */
+async function reloadSite() {
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}`);
+  if (!r.ok || !Array.isArray(r.data?.services) || !Array.isArray(r.data?.counters)) return;
+  const d = r.data;
+  applySite({ name: d.name, languages: d.languages, timezone: d.timezone,
+    services: d.services.map(({ id, name, prefix }) => ({ id, name, prefix })),
+    counters: d.counters.map(({ id, name, services }) => ({ id, name, services })) });
+  render();
+}
+
+let client = null;
+const following = new Map(); // service → unsubscribe
+function followServices() {
+  if (!client) return;
+  for (const [sid, stop] of following) {
+    if (site.services.some((s) => s.id === sid)) continue;
+    stop();
+    following.delete(sid);
+    delete queues[sid];
+  }
+  for (const { id: sid } of site.services) {
+    if (following.has(sid)) continue;
+    following.set(sid, client.subscribe(`service:${site.id}:${sid}`, (msg) => {
+      if (msg.op === 'error' || !following.has(sid)) return;
+      queues[sid] = applyQueue(queues[sid] ?? [], msg);
+      updatedAt = Date.now();
+      render();
+      if (msg.op === 'event') statsSoon(); // issued, called, a no-show, ...
+    }));
+  }
 }
 
 /** The last 7 days per service as a CSV file (GET /v1/sites/{site}/report.csv). */
@@ -176,26 +219,21 @@ if (!site || boot.error) {
     audit.paint();
   });
   render();
-  const client = new Client({ token: new URLSearchParams(location.search).get('token') });
+  client = new Client({ token: new URLSearchParams(location.search).get('token') });
   document.body.append(connectionBanner(client, () => t, { timeZone: tz }).el);
   paintChip = connectionChip($('conn-chip'), client, () => t);
   client.subscribe(`board:${site.id}`, (msg) => {
     if (msg.op === 'error') return errorScreen($('app'), t, msg);
     board = reduce(board, msg);
+    if (msg.type === 'site' && msg.data?.site) applySite(msg.data.site, msg.data.waiting);
+    // Back after a gap history could not fill: the snapshot has names, not who serves what.
+    if (msg.op === 'snapshot' && msg.resync) reloadSite();
     updatedAt = Date.now();
     render();
     if (msg.op === 'event') statsSoon(); // called, recalled, a counter's state or ticket, ...
     return undefined;
   });
-  for (const s of site.services) {
-    client.subscribe(`service:${site.id}:${s.id}`, (msg) => {
-      if (msg.op === 'error') return;
-      queues[s.id] = applyQueue(queues[s.id] ?? [], msg);
-      updatedAt = Date.now();
-      render();
-      if (msg.op === 'event') statsSoon(); // issued, called, a no-show, ...
-    });
-  }
+  followServices();
   $('report').addEventListener('click', downloadReport);
   client.start();
   loadStats();
