@@ -488,8 +488,8 @@ def _feasible_insertions(problem: Problem, vehicle: Vehicle, seq: list[str], tas
 
 
 def make_room(problem: Problem, plan: Plan, task: Task, due: int, late_s: int,
-              vehicles: int = 6, min_gain_s: int = 1800, tries: int = 3
-              ) -> tuple[Problem, Plan] | None:
+              vehicles: int = 6, min_gain_s: int = 1800, tries: int = 3,
+              pinned: frozenset[str] = frozenset()) -> tuple[Problem, Plan] | None:
     """A job that can only be planned ``late_s`` late: make room for it on a route by moving
     one other job. ``plan`` is the plan without the job (``task`` is in ``problem``).
 
@@ -499,7 +499,8 @@ def make_room(problem: Problem, plan: Plan, task: Task, due: int, late_s: int,
     with the job taken out re-inserted by cheapest feasible insertion — inside its own
     window, on any technician (this one included). The first that works is returned: the
     problem with the late job's deadline "no later than planned" and the plan. One job moved
-    at most (a swap of priorities, not a re-plan). None if nothing gains enough."""
+    at most (a swap of priorities, not a re-plan). None if nothing gains enough. Jobs in
+    ``pinned`` (outstanding offers: ``offered_to``) are never the one taken out."""
     opens = task.time_windows[0][0] if task.time_windows else 0
     loose = replace(task, time_windows=((opens, MAX_TIME),))
     q = problem.with_tasks(tuple(loose if t.id == task.id else t for t in problem.tasks))
@@ -521,7 +522,7 @@ def make_room(problem: Problem, plan: Plan, task: Task, due: int, late_s: int,
         breaks = {b.id for b in v.breaks}
         seq = list(rte.sequence)
         for x in seq[len(v.fixed):]:
-            if x in breaks or x not in problem.task_by_id:
+            if x in breaks or x not in problem.task_by_id or x in pinned:
                 continue
             rest = [s for s in seq if s != x]
             for cand, timed, arrival in _feasible_insertions(q, v, rest, task.id, breaks):
@@ -544,6 +545,30 @@ def make_room(problem: Problem, plan: Plan, task: Task, due: int, late_s: int,
         if again.vehicle_id is not None:
             return r, again.plan
     return None
+
+
+def offered_to(jobs: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
+    """Outstanding offers: job → the technician asked (who has not answered yet)."""
+    return {jid: str(j["tech"]) for jid, j in jobs.items()
+            if j.get("status") == JobStatus.OFFERED and j.get("tech")}
+
+
+def pin(problem: Problem, offers: Mapping[str, str]) -> Problem:
+    """``problem`` with each outstanding offer (``offered_to``) held to the technician asked:
+    the job needs a token ``o:<technician>`` only that technician holds. A re-solve may
+    still reorder it on that route, never move it to another one. An offer is a question a
+    technician is reading (for ``offer_timeout_s`` at most): moving it withdraws it, a buzz
+    for nothing, and the gain the move was after is still there once it is answered."""
+    held = {jid: tid for jid, tid in offers.items()
+            if tid in problem.vehicle_by_id and jid in problem.task_by_id}
+    if not held:
+        return problem
+    owners = set(held.values())
+    vehicles = tuple(replace(v, skills=v.skills | {f"o:{v.id}"}) if v.id in owners else v
+                     for v in problem.vehicles)
+    tasks = tuple(replace(t, skills=t.skills | {f"o:{held[t.id]}"}) if t.id in held else t
+                  for t in problem.tasks)
+    return Problem(vehicles, tasks, problem.duration, problem.distance)
 
 
 def _opens(task: Task, deadline: int) -> int:

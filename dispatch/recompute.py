@@ -434,13 +434,14 @@ class Recomputer:
             return _Hot(plan, costs, cands, failed, "solve")
         plan = cur
         late_ok = state.config.policy.late_ok
+        offered = frozenset(planning.offered_to(state.jobs))
         for task in built.pending:
             ins = insert(plan, p, task)
             if (ins.vehicle_id is None and late_ok and task.time_windows
                     and ins.plan.unassigned.get(task.id) is Unassigned.TIME_WINDOW):
                 before = plan
                 ins, p, task = _late(plan, p, task)
-                ins, p = _room(before, p, task, ins, built.due.get(task.id))
+                ins, p = _room(before, p, task, ins, built.due.get(task.id), offered)
             plan = ins.plan
             if ins.vehicle_id is None:
                 failed.append(task.id)
@@ -466,6 +467,9 @@ class Recomputer:
         accepted = frozenset(j for j, rec in state.jobs.items()
                              if rec.get("status") == JobStatus.ASSIGNED)
         policy = replace(policy, keep=accepted)
+        # An outstanding offer stays with the technician asked until answered or expired:
+        # moved, it is withdrawn moments after the wristband buzzed (planning.pin).
+        p = planning.pin(p, planning.offered_to(state.jobs))
         return improve(p, plan, policy, state.history, now // 1000,
                        state.config.policy.improve_s, self.seed, vehicles=vehicles,
                        carry=state.carry)
@@ -534,16 +538,16 @@ def _late(plan: Plan, p: Problem, task: Task) -> tuple[Any, Problem, Task]:
     return ins, p, task
 
 
-def _room(plan: Plan, p: Problem, task: Task, ins: Any, due: int | None
-          ) -> tuple[Any, Problem]:
+def _room(plan: Plan, p: Problem, task: Task, ins: Any, due: int | None,
+          offered: frozenset[str] = frozenset()) -> tuple[Any, Problem]:
     """A job planned late by more than half an hour: try to make room for it on a nearby
-    route by moving one other job (``planning.make_room``)."""
+    route by moving one other job (``planning.make_room``), never an outstanding offer."""
     if ins.vehicle_id is None or due is None:
         return ins, p
     arrival = next(s.arrival for s in ins.plan.routes[ins.vehicle_id].stops if s.id == task.id)
     if arrival - due < 1800:
         return ins, p
-    made = planning.make_room(p, plan, task, due, arrival - due)
+    made = planning.make_room(p, plan, task, due, arrival - due, pinned=offered)
     if made is None:
         return ins, p
     q, better = made
