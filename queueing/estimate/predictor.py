@@ -49,6 +49,12 @@ def capacity(view: TicketView, rates: ServiceRates,
     opens carries that call (its share of one) besides the higher rate. A due counter
     (``due_counters``) opens at ``due_s``.
     """
+    return _capacity(view, rates, due_s)[0]
+
+
+def _capacity(view: TicketView, rates: ServiceRates,
+              due_s: float) -> tuple[list[tuple[float, float, float]], bool]:
+    """``capacity``, and whether a due counter is in it."""
     per_counter: dict[str, float] = {}
     shares: dict[str, float] = {}
     is_open: dict[str, bool] = {}
@@ -81,7 +87,7 @@ def capacity(view: TicketView, rates: ServiceRates,
             segments[-1] = (at, rate, last[2] + jump)
         else:
             segments.append((at, rate, jump))
-    return segments
+    return segments, bool(due)
 
 
 def _share(c: CounterView, view: TicketView) -> float:
@@ -196,7 +202,8 @@ def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, fl
     (``DUE_S``): the range widens by what nobody knows yet, the median does not move.
     """
     overtakers = overtake_steps(view, rates)
-    segments = merge(capacity(view, rates), overtakers)
+    steps, due = _capacity(view, rates, DUE_S[1])
+    segments = merge(steps, overtakers)
     budget = float(remaining_budget(view))
     path = fluid_wait(segments, view.ahead, budget, rates.abandon_hazard, HORIZON_S)
     if path is None:
@@ -209,7 +216,7 @@ def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, fl
             path = fluid_wait(segments, view.ahead, cap, rates.abandon_hazard, HORIZON_S) or path
     shape, scale = _gamma_params(path, rates.cv2, _open_count(view))
     by_q = {0.5: segments}
-    if view.roster and due_counters(view):
+    if due:
         by_q[0.1] = merge(capacity(view, rates, DUE_S[0]), overtakers)
         by_q[0.9] = merge(capacity(view, rates, DUE_S[2]), overtakers)
     out = []
