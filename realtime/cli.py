@@ -191,11 +191,14 @@ def worker(args: argparse.Namespace) -> int:
 
     from realtime import worker as settings_module
     log = logging.getLogger("switchboard.worker")
+    memory_diagnostics()
     url = settings_module.redis_url()
     delay = 1.0
     while True:
         log.info("worker: Redis at %s", url)
         started = time.monotonic()
+        loop = worker_loop()
+        asyncio.set_event_loop(loop)  # arq takes the current loop
         try:
             run_worker(settings_module.WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
             return 0
@@ -213,11 +216,26 @@ def worker(args: argparse.Namespace) -> int:
                 delay = 1.0  # it had been running: start the backoff again
             log.warning("worker: Redis at %s is unreachable (%s); retrying in %.0f s", url,
                         exc, delay)
+        finally:
+            loop.close()
         try:
             time.sleep(delay)
         except KeyboardInterrupt:
             return 0
         delay = min(delay * 2, 30.0)
+
+
+def worker_loop() -> asyncio.AbstractEventLoop:
+    """The worker's event loop: uvloop's, as the server's (uvicorn picks it), where it is
+    installed (uvicorn[standard] brings it on Linux). asyncio's own loop reads each socket
+    into a fresh 256 KiB buffer; in the worker that left glibc's heap growing by free space,
+    +1.8 MB/h over a 150-minute soak (docs/benchmarks.md, "Soak"; realtime/heap.py trims it
+    as well)."""
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - not on Windows, or without uvicorn[standard]
+        return asyncio.new_event_loop()
+    return uvloop.new_event_loop()
 
 
 def token(args: argparse.Namespace) -> int:
@@ -529,7 +547,8 @@ def memory_diagnostics() -> bool:
     ``tracemalloc.Snapshot.load``) and the live objects counted by type
     (``gc-types-PID-TIME.json``) into ``SWITCHBOARD_TRACEMALLOC_DIR`` (default the system's
     temporary folder). Only whoever may signal the process can ask; nothing is served.
-    Called by each server process before it builds its app; True when it is on."""
+    Called by each server process before it builds its app, and by the worker; True when
+    it is on."""
     import threading
     frames = os.environ.get("SWITCHBOARD_TRACEMALLOC", "").strip()
     if not frames or frames == "0" or threading.current_thread() is not threading.main_thread():

@@ -57,3 +57,17 @@ async def test_every_worker_process_trims_its_heap(monkeypatch: pytest.MonkeyPat
     assert len(calls) >= 3 or not heap.available()
     await worker.heap_stop(ctx)
     assert task.cancelled() and "heap_trim" not in ctx
+
+
+def test_the_worker_runs_on_uvloop() -> None:
+    """asyncio's own loop reads each socket into a fresh 256 KiB buffer, which left the
+    worker's heap growing by free space; the worker runs on uvloop, as the server does."""
+    pytest.importorskip("uvloop")
+    import uvloop
+
+    from realtime.cli import worker_loop
+    loop = worker_loop()
+    try:
+        assert isinstance(loop, uvloop.Loop)
+    finally:
+        loop.close()
