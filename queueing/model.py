@@ -132,7 +132,10 @@ class NotifyRequest(Strict):
     to: Annotated[str, msgspec.Meta(min_length=1, max_length=512, pattern=PLAIN)] | None
     # The language the person chose on the page ("en", "zh-CN"): the alerts go in it when
     # the site speaks it (queueing/booking/langs.py); otherwise as before.
-    lang: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")] | None = None
+    lang: Annotated[str, msgspec.Meta(
+        pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$",
+        description="the page's language for the alerts (one the site does not speak: "
+                    "as without it)")] | None = None
 
 
 class TransferRequest(Strict):

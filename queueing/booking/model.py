@@ -226,7 +226,10 @@ class BookingRequest(Strict):
     notify: Annotated[str, msgspec.Meta(max_length=512)] | None = None
     # The language the person chose on the page ("en", "zh-CN"): its texts go in it when
     # the site speaks it (queueing/booking/langs.py); otherwise as before.
-    lang: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")] | None = None
+    lang: Annotated[str, msgspec.Meta(
+        pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$",
+        description="the page's language for the texts (one the site does not speak: "
+                    "as without it)")] | None = None
 
 
 class RescheduleRequest(Strict):

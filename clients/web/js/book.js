@@ -214,15 +214,17 @@ async function submit(e) {
   }
   sayError(null);
   // The same attempt (time and number) keeps its key: a retry after a lost answer is
-  // answered with the booking the first one made, never a second.
+  // answered with the booking the first one made, never a second. It keeps its language
+  // too (the texts' language, docs/appointments.md): the same key with another body would
+  // be refused as another request.
   if (!attempt || attempt.slot !== chosen.slot || attempt.phone !== phone) {
-    attempt = { key: randomId(), slot: chosen.slot, phone };
+    attempt = { key: randomId(), slot: chosen.slot, phone, lang };
   }
   busy = true;
   renderWho();
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/bookings`, {
     method: 'POST', key: attempt.key, headers: boot.verify ? { 'Verification-Code': code } : undefined,
-    body: { slot: chosen.slot, customer: phone, channel: 'web', notify: phone },
+    body: { slot: chosen.slot, customer: phone, channel: 'web', notify: phone, lang: attempt.lang },
   });
   busy = false;
   if (r.ok && r.data?.manage) {
