@@ -19,6 +19,7 @@ from queueing.booking.alerts import Thresholds
 from queueing.booking.consumer import Notifications
 from queueing.booking.notify import WebhookNotifier
 from queueing.engine import Actor, Engine
+from queueing.model import Channel
 from queueing.store import Store
 from realtime.redisproc import EmbeddedRedis
 from tests.integration.test_notif_webhook import SECRET, Receiver, receiver
@@ -122,3 +123,27 @@ async def test_text_me_before_my_turn_in_the_kiosk_s_language(
         lang = {n["ticket"]: n.get("lang") for n in turns}
         assert [lang[t] for t in tickets] == ["en", "zh", None, "en"]
         assert turns[0]["text"]["en"].startswith("Ticket A")
+
+
+async def test_a_booking_s_language_goes_on_to_its_reminders_and_its_ticket(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """Booked in English, reminded in English; checked in, called in English."""
+    from queueing.booking.tasks import Services, reminder
+    from tests.integration.test_booking_support import req
+    from tests.integration.test_booking_worker import next_start, setup, site_zone
+
+    start = next_start(site_zone())
+    bk, slots = await setup(redis, start, [])
+    async with receiver() as rec, watching(redis, rec.url) as engine:
+        b = (await bk.book("demo", req(slots[0], "+447700900555", Channel.PHONE,
+                                       notify="+447700900555", lang="en"), AGENT)).booking
+        raw = await bk.store.run("get", "demo", bk.now(), "", "", b["id"], "")
+        svc = Services(redis, bk, WebhookNotifier(rec.url, SECRET, timeout_s=5))
+        note = await reminder(svc, "demo", f"r|{b['id']}|7200|{raw['booking']['start_ms']}",
+                              raw["booking"])
+        await svc.notifier.aclose()
+        assert note.lang == "en"
+        ticket = (await bk.check_in("demo", b["code"], "kiosk", AGENT)).ticket
+        await engine.counter_op("demo", "1", "call", AGENT, ticket=ticket["id"])
+        turn = await until(lambda: sent(rec, "turn"), "the checked-in ticket's call")
+        assert (turn[0]["ticket"], turn[0].get("lang")) == (ticket["id"], "en")
