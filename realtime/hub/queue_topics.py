@@ -346,6 +346,18 @@ class CounterTopic:
     def authorize(self, p: Principal, ref: Ref) -> None:
         p.require_counter(ref.parts[0], ref.parts[1])
 
+    @staticmethod
+    def _ticket(feed: Any, t: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The counter's ticket, with the name the person gave (``customer``): the agent at
+        this counter serves them (docs/privacy.md). Only this topic carries it: a board
+        never, and service lists go to supervisors too."""
+        if not t:
+            return None
+        view = Ticket().view(feed, t)
+        if t.get("customer"):
+            view["customer"] = t["customer"]
+        return view
+
     def _data(self, feed: Any, cid: str) -> dict[str, Any]:
         v: SiteView = feed.view
         st = v.counters.get(cid, {})
@@ -353,7 +365,7 @@ class CounterTopic:
         c = v.config.counter(cid)
         services = c.services if c else []
         return {"counter": cid, "state": st.get("state", "closed"),
-                "ticket": Ticket().view(feed, t) if t else None,
+                "ticket": self._ticket(feed, t),
                 "waiting": {s: feed.service_summary(s) for s in services},
                 # Parked tickets of the counter's services, from any counter: the console
                 # brings them back (unpark); a browser's own memory would lose them.
@@ -394,7 +406,7 @@ class CounterTopic:
             return None
         t = entry.data.get("ticket")
         return Message(entry.type, {"counter": ref.parts[1], "state": entry.data.get("state"),
-                                    "ticket": Ticket().view(feed, t) if t else None})
+                                    "ticket": self._ticket(feed, t)})
 
     def current(self, feed: Any, ref: Ref) -> Message | None:
         return Message("waiting", self._data(feed, ref.parts[1]), is_event=False)
@@ -409,6 +421,10 @@ class CounterTopic:
                 yield f"counter:{site}:{c.id}"
         if entry.type == "site_updated":
             yield from _gone(feed, "counter", (c.id for c in feed.view.config.counters))
+        t = entry.data.get("ticket")
+        if entry.type == "notify_set" and t and t.get("counter"):
+            # An erasure took the name off the ticket at this counter: the console drops it.
+            yield f"counter:{site}:{t['counter']}"
 
 
 # -- service queue ---------------------------------------------------------------------

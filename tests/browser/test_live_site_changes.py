@@ -188,3 +188,55 @@ def test_the_floor_overview_rounds_minutes_one_way(context: Any, gov: DemoServer
     }""")
     assert got == ["2 min", "1 min", "2 min", "under 1 min", "1 min", "—",
                    "2 min", "1 min", "1 min", "2 min"], got
+
+
+NAME = "أحمد 😀 张三（测试），<img src=x onerror=alert(1)>"
+
+
+def test_the_console_shows_the_name_typed_at_new_ticket(context: Any, gov: DemoServer
+                                                        ) -> None:
+    """A visitor's name typed at "+ New ticket" was sent and never shown to staff again
+    (docs/privacy.md says the console shows it): Find and the current ticket show it, as
+    text, isolated in its own direction (RTL, emoji, Chinese punctuation, markup)."""
+    fresh(gov)
+    page = console(context, gov, "w11")
+    page.locator("#issue-open").click()
+    page.locator("#issue-services button[data-service='ss']").click()
+    page.locator("#issue-name").fill(NAME)
+    page.locator("#issue-go").click()
+    page.locator("#issued:not([hidden])").wait_for(timeout=WAIT_MS)
+    number = page.locator("#issued-number").inner_text()
+    page.locator("#issued-done").click()
+    page.locator("#find-number").fill(number)
+    page.locator("#find-go").click()
+    found = page.locator(".found-card .found-customer bdi")
+    found.wait_for(timeout=WAIT_MS)
+    assert found.inner_text() == NAME and found.get_attribute("dir") == "auto"
+    page.keyboard.press("n")
+    current = page.locator("#current .c-customer bdi")
+    current.wait_for(timeout=WAIT_MS)
+    assert current.inner_text() == NAME
+    assert page.locator("#current", has_text=number).count() == 1
+    # The topic's own messages keep it (a reload shows it from the counter topic alone).
+    page.reload()
+    page.locator("#current .c-customer bdi", has_text="张三").wait_for(timeout=WAIT_MS)
+    assert page.locator("img[src=x]").count() == 0  # markup stays text
+    gov.post("/v1/sites/gov/counters/w11/complete",
+             gov.token("agent", site="gov", counter="w11"))
+
+
+def test_the_board_takes_new_counter_and_service_names(context: Any, gov: DemoServer) -> None:
+    fresh(gov)
+    page = context.new_page()
+    page.goto(f"{gov.base}/board/gov?token={gov.token('display', site='gov')}&lang=en")
+    page.locator("#services .svc-name", has_text="Vehicle registration").wait_for(
+        timeout=WAIT_MS)
+    doc = gov_site([SS, RP, dict(VR, name=names("Vehicles", "车辆")), DL],
+                   {"w10": ["ss", "rp"], "w11": ["ss", "rp"], "w12": ["vr", "dl"]})
+    doc["counters"][2]["name"] = names("Vehicle hall", "车辆大厅")
+    put(gov, doc)
+    page.locator("#services .svc-name", has_text="Vehicles").wait_for(timeout=WAIT_MS)
+    page.locator("#services .svc-name", has_text="Driving licences").wait_for(timeout=WAIT_MS)
+    page.locator(".counter-tile[data-counter='w12'] .ct-name", has_text="Vehicle hall"
+                 ).wait_for(timeout=WAIT_MS)
+    assert page.locator("#services .svc-name", has_text="Vehicle registration").count() == 0

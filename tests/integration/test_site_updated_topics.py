@@ -177,3 +177,34 @@ async def quiet(ws: Any, wait_s: float = 0.3) -> bool:
     except TimeoutError:
         return True
     return False
+
+
+async def test_a_console_reads_the_name_of_the_person_it_serves_and_not_once_erased(
+        gov: Server) -> None:
+    """docs/privacy.md: the agents of the site read a ticket's name in the console. Only the
+    counter's own topic carries it (service lists go to supervisors, boards to everyone);
+    erased, it leaves the console at once."""
+    agent = gov.auth("agent", site="gov", counter="w11")
+    r = await gov.client.post("/v1/sites/gov/tickets", headers=agent, json={
+        "service": "ss", "channel": "window", "customer": "أحمد 张三"})
+    assert r.status_code == 201, r.text
+    t = r.json()
+    token = gov.token("agent", site="gov", counter="w11")
+    async with websockets.connect(ws_url(gov, token)) as ws:
+        svc = await subscribe(ws, "service:gov:ss")
+        assert "customer" not in svc["data"]["tickets"][0]
+        await subscribe(ws, "counter:gov:w11")
+        r = await gov.client.post("/v1/sites/gov/counters/w11/call-next", headers=agent)
+        assert r.status_code == 200, r.text
+        called = await until(ws, lambda m: m.get("type") == "called")
+        assert called["data"]["ticket"]["customer"] == "أحمد 张三"
+        r = await gov.client.post("/v1/sites/gov/erase", headers=gov.auth("admin"),
+                                  json={"ticket": t["id"]})
+        assert r.status_code == 200, r.text
+        msg = await until(ws, lambda m: m.get("topic") == "counter:gov:w11"
+                          and m.get("type") == "waiting")
+        assert msg["data"]["ticket"]["id"] == t["id"]
+        assert "customer" not in msg["data"]["ticket"]
+    async with websockets.connect(ws_url(gov, gov.token("display", site="gov"))) as ws:
+        board = await subscribe(ws, "board:gov")
+        assert "أحمد" not in json.dumps(board, ensure_ascii=False)

@@ -214,12 +214,21 @@ function renderCurrent() {
   const status = tk.status === 'serving' ? t('st_serving') : t('st_called');
   replaceChildren($('current'), [
     h('div', { class: 'c-number num' }, tk.number),
+    customerName(tk.customer, 'c-customer'),
     h('div', { class: 'c-meta' },
       h('span', { class: `chip ${tk.status === 'serving' ? 'chip-ok' : 'chip-warn'}` }, status),
       h('span', { class: 'c-svc' }, serviceName(tk.service)),
       prioChip(tk.priority, true)),
     tk.called_at ? h('p', { class: 'muted' }, t('called_at', { time: formatTime(tk.called_at, lang, tz, true) })) : null,
-  ], `${tk.id}|${tk.status}|${tk.called_at}|${classes != null}|${lang}`);
+  ], `${tk.id}|${tk.status}|${tk.called_at}|${tk.customer ?? ''}|${classes != null}|${lang}`);
+}
+
+/** The name the person gave at the desk (docs/privacy.md: the agent serving them reads it),
+ * as text in its own direction (an Arabic or Hebrew name does not reorder the numbers and
+ * words around it), or nothing. */
+function customerName(name, cls) {
+  if (!name) return null;
+  return h('span', { class: `customer ${cls}` }, h('bdi', { dir: 'auto' }, name));
 }
 
 function renderActions() {
@@ -333,6 +342,7 @@ function renderFound() {
   replaceChildren(el, [h('div', { class: 'found-card card', dataset: { ticket: tk.id } },
     h('span', { class: 'q-num num' }, tk.number),
     h('span', { class: 'found-info' },
+      customerName(tk.customer, 'found-customer'),
       h('strong', { class: 'found-svc' }),
       h('span', { class: 'muted found-status', role: 'status' })),
     h('span', { class: 'q-btns' },
@@ -340,7 +350,7 @@ function renderFound() {
         onclick: async () => { await run('call', { ticket: found.ticket.id, service: found.ticket.service }); refreshFound(); } }, t('call')) : null,
       has.transfer ? h('button', { type: 'button', class: 'btn small', dataset: { act: 'transfer' }, onclick: () => openTransfer(found.ticket) }, t('transfer')) : null,
       has.drop ? h('button', { type: 'button', class: 'btn small btn-danger', dataset: { act: 'drop' }, onclick: () => openDrop(found.ticket) }, t('drop')) : null))],
-  `${tk.id}|${has.call}|${has.transfer}|${has.drop}|${lang}`);
+  `${tk.id}|${tk.customer ?? ''}|${has.call}|${has.transfer}|${has.drop}|${lang}`);
   const status = tk.status === 'serving' ? t('st_serving') : tk.status === 'called' ? t('st_called')
     : waiting ? t(`tk_${tk.status}`) : tk.status;
   const where = tk.position ? t('found_position', { n: tk.position })
