@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from queueing import keys, phone
-from queueing.booking import notify, texts
+from queueing.booking import langs, notify, texts
 from queueing.errors import (
     Forbidden,
     NotFound,
@@ -54,6 +54,8 @@ PHONE = f"^{phone.PATTERN}$"  # as written; normalised before anything is counte
 
 class VerifyRequest(msgspec.Struct, forbid_unknown_fields=True):
     phone: Annotated[str, msgspec.Meta(pattern=PHONE)]
+    # The booking page's language: the code is texted in it where the site speaks it.
+    lang: Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")] | None = None
 
 
 def required(request: Request, p: Principal) -> bool:
@@ -131,7 +133,8 @@ async def send_code(request: Request) -> Response:
     note = notify.Notification(
         id=f"{site}:verify:{secrets.token_hex(8)}", kind="verify", site=site, to=number,
         text=texts.render("verify", cfg.languages, code=code, site=names),
-        at=datetime.now(UTC).isoformat(timespec="seconds"), data={"code": code})
+        at=datetime.now(UTC).isoformat(timespec="seconds"), data={"code": code},
+        lang=langs.pick(body.lang, cfg.languages))
     key = _key(site, number)
     pipe = c.redis.pipeline(transaction=True)
     pipe.delete(key)

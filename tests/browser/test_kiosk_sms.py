@@ -59,6 +59,8 @@ def test_a_number_typed_at_the_kiosk_goes_to_the_ticket(browser: Any,
         with _redis(sms_server) as r:
             # One spelling (E.164): what the gateway sends back, whatever was typed.
             assert r.hget(keys.ticket("demo", ticket["id"]), "notify") == b"+8613800000002"
+            # The texts go in the language the visitor read the kiosk in.
+            assert r.get(keys.prefix("demo") + "nt:lang:" + ticket["id"]) == b"en"
         # Done: the next person sees neither the number nor the ticket.
         page.locator("#done-btn").click()
         page.locator("#screen-services").wait_for()

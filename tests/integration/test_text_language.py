@@ -147,3 +147,22 @@ async def test_a_booking_s_language_goes_on_to_its_reminders_and_its_ticket(
         await engine.counter_op("demo", "1", "call", AGENT, ticket=ticket["id"])
         turn = await until(lambda: sent(rec, "turn"), "the checked-in ticket's call")
         assert (turn[0]["ticket"], turn[0].get("lang")) == (ticket["id"], "en")
+
+
+async def test_the_booking_page_s_code_goes_in_its_language(
+        redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path) -> None:
+    """The code that proves the number was the one text still in the site's first language."""
+    from queueing.phone import normalise
+    async with demo_server(redis_server, tmp_path, booking=True, demo=True) as s:
+        web = s.auth("partner", site="demo", channels=["web"])  # type: ignore[arg-type]
+        for number, lang, want in (("13800138124", "en", "en"), ("13800138125", None, None),
+                                   ("13800138126", "fr", None)):
+            body = {"phone": number} if lang is None else {"phone": number, "lang": lang}
+            r = await s.client.post("/v1/sites/demo/verify", headers=web, json=body)
+            assert r.status_code == 202, r.text
+            raw = await redis.lrange(keys.sms_outbox("demo", normalise(number, "CN")), -1, -1)
+            note = msgspec.json.decode(raw[0])
+            assert note["kind"] == "verify" and note.get("lang") == want, (lang, note)
+        r = await s.client.post("/v1/sites/demo/verify", headers=web,
+                                json={"phone": "13800138127", "lang": "English"})
+        assert r.status_code == 400 and r.json()["details"]["field"] == "lang", r.text

@@ -174,7 +174,7 @@ async function sendCode() {
   }
   busy = true;
   renderWho();
-  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/verify`, { method: 'POST', body: { phone } });
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/verify`, { method: 'POST', body: { phone, lang } });
   busy = false;
   if (r.ok) {
     sentTo = phone;

@@ -236,7 +236,7 @@ async function setSms(ev) {
   const mine = {};
   smsRequest = mine;
   $('sms-submit').disabled = true;
-  const r = await api(`/v1/tickets/${encodeURIComponent(ticket.id)}/notify`, { method: 'POST', body: { to: phone }, bearer: ticket.token });
+  const r = await api(`/v1/tickets/${encodeURIComponent(ticket.id)}/notify`, { method: 'POST', body: { to: phone, lang }, bearer: ticket.token }); // texts in the visitor's language
   if (smsRequest !== mine || screen !== 'sms') return; // Back, or the start, meanwhile
   smsRequest = null;
   $('sms-submit').disabled = false;
