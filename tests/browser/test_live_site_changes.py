@@ -6,6 +6,7 @@ services and its "Counters open" column. Only a reload fixed them."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -240,3 +241,20 @@ def test_the_board_takes_new_counter_and_service_names(context: Any, gov: DemoSe
     page.locator(".counter-tile[data-counter='w12'] .ct-name", has_text="Vehicle hall"
                  ).wait_for(timeout=WAIT_MS)
     assert page.locator("#services .svc-name", has_text="Vehicle registration").count() == 0
+
+
+def test_an_open_kiosk_offers_the_services_as_they_are_now(context: Any,
+                                                           gov: DemoServer) -> None:
+    """The reviewer's kiosk never showed a new service, and a removed one, tapped, said
+    "Something went wrong (unknown_service)"."""
+    fresh(gov)
+    page = context.new_page()
+    page.goto(f"{gov.base}/kiosk/gov?token={gov.token('kiosk', site='gov')}&lang=en")
+    page.locator(".k-service[data-service='rp']").wait_for(timeout=WAIT_MS)
+    put(gov, gov_site([SS, VR, DL], {"w10": ["ss"], "w11": ["dl"], "w12": ["vr"]}))
+    page.locator(".k-service[data-service='dl']").wait_for(timeout=WAIT_MS)
+    assert page.locator(".k-service[data-service='rp']").count() == 0
+    page.locator(".k-service[data-service='dl']").click()
+    page.locator("#screen-ticket").wait_for(timeout=WAIT_MS)
+    text = page.locator("#screen-ticket").inner_text()
+    assert "Driving licences" in text and re.search(r"\bD\d{3}\b", text), text

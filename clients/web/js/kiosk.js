@@ -90,7 +90,8 @@ function renderServices() {
   const sec = second();
   const summary = Object.fromEntries(board.services.map((s) => [s.id, s]));
   // Rebuild only on a visible change: a button replaced under a finger loses the tap.
-  const key = JSON.stringify([lang, busy, board.services.map((s) => [s.id, s.waiting, s.estimate])]);
+  const key = JSON.stringify([lang, busy, site.services.map((s) => [s.id, s.prefix, s.name]),
+    board.services.map((s) => [s.id, s.waiting, s.estimate])]);
   replaceChildren($('services'), site.services.map((s) => {
     const live = summary[s.id] ?? {};
     const waiting = live.waiting ?? null;
@@ -477,6 +478,17 @@ if (!site || boot.error) {
   client.subscribe(`board:${site.id}`, (msg) => {
     if (msg.op === 'error') return;
     board = reduce(board, msg);
+    // The site was changed (docs/protocol.md `site`): its services are offered as they are
+    // now (a removed one tapped said "unknown_service"; a new one never showed).
+    if (msg.type === 'site' && msg.data?.site) {
+      Object.assign(site, msg.data.site);
+      const waiting = msg.data.waiting ?? {};
+      board = { ...board, services: site.services.map((x) => ({ ...(board.services.find((y) => y.id === x.id) ?? {}), ...x, ...(waiting[x.id] ?? {}) })) };
+      if (chosen && !site.services.some((x) => x.id === chosen)) { // its service went: start again
+        chosen = null;
+        if (screen === 'priority') show('services');
+      }
+    }
     if (screen === 'services') renderServices();
   });
   client.start();
