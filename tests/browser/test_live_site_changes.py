@@ -258,3 +258,34 @@ def test_an_open_kiosk_offers_the_services_as_they_are_now(context: Any,
     page.locator("#screen-ticket").wait_for(timeout=WAIT_MS)
     text = page.locator("#screen-ticket").inner_text()
     assert "Driving licences" in text and re.search(r"\bD\d{3}\b", text), text
+    ticket = page.evaluate("window.switchboardKiosk.ticket.id")
+    gov.post(f"/v1/tickets/{ticket}/cancel", gov.token("admin"))  # the next test's site
+
+
+def test_a_service_no_counter_serves_is_not_offered(context: Any, gov: DemoServer) -> None:
+    """The reviewer's Passports service had no counter: the kiosk issued P002 ("0 people
+    ahead", never to be called) and the console's Transfer listed it like any other."""
+    pp = {"id": "pp", "name": names("Passports", "护照"), "prefix": "P"}
+    fresh(gov, gov_site([SS, RP, VR, pp], {"w10": ["ss", "rp"], "w11": ["ss", "rp"],
+                                           "w12": ["vr"]}))
+    kiosk = context.new_page()
+    kiosk.goto(f"{gov.base}/kiosk/gov?token={gov.token('kiosk', site='gov')}&lang=en")
+    kiosk.locator(".k-service[data-service='vr']").wait_for(timeout=WAIT_MS)
+    assert kiosk.locator(".k-service[data-service='pp']").count() == 0
+    r = take(gov, "rp")
+    page = console(context, gov, "w10")
+    page.keyboard.press("n")
+    wait_js(page, f"window.switchboardCounter.counter.ticket?.number === '{r['number']}'",
+            timeout_s=WAIT_MS / 1000)
+    page.keyboard.press("t")
+    page.locator("#transfer-dialog[open]").wait_for(timeout=WAIT_MS)
+    options = page.locator("#transfer-options button").all_inner_texts()
+    assert any("Social security" in o for o in options), options
+    assert not any("Passports" in o for o in options), options
+    # A counter given the service: it is offered at once.
+    put(gov, gov_site([SS, RP, VR, pp], {"w10": ["ss", "rp"], "w11": ["ss", "rp"],
+                                         "w12": ["vr", "pp"]}))
+    kiosk.locator(".k-service[data-service='pp']").wait_for(timeout=WAIT_MS)
+    page.keyboard.press("Escape")
+    gov.post("/v1/sites/gov/counters/w10/complete",
+             gov.token("agent", site="gov", counter="w10"))

@@ -566,7 +566,10 @@ function openTransfer(waiting) {
   if (!tk) return;
   setText($('transfer-title'), t('transfer_to', { number: tk.number }));
   setText($('transfer-cancel'), t('cancel'));
-  $('transfer-options').replaceChildren(...site.services.filter((s) => s.id !== tk.service).map((s) => h('button', {
+  // Only to a service some counter serves: a ticket sent elsewhere would wait, uncalled,
+  // until the day close while its page said "you keep your place".
+  const served = (s) => site.counters.some((c) => c.services?.includes(s.id));
+  $('transfer-options').replaceChildren(...site.services.filter((s) => s.id !== tk.service && served(s)).map((s) => h('button', {
     type: 'button', class: 'btn', onclick: () => { $('transfer-dialog').close(); if (waiting) move(tk, s); else run('transfer', { service: s.id }); },
   }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))));
   $('transfer-dialog').showModal();

@@ -90,9 +90,12 @@ function renderServices() {
   const sec = second();
   const summary = Object.fromEntries(board.services.map((s) => [s.id, s]));
   // Rebuild only on a visible change: a button replaced under a finger loses the tap.
-  const key = JSON.stringify([lang, busy, site.services.map((s) => [s.id, s.prefix, s.name]),
+  const key = JSON.stringify([lang, busy, site.services.map((s) => [s.id, s.prefix, s.name]), site.counters,
     board.services.map((s) => [s.id, s.waiting, s.estimate])]);
-  replaceChildren($('services'), site.services.map((s) => {
+  // A service no counter serves (being set up, or its counters moved) is not offered: its
+  // tickets would wait, uncalled, until the day close.
+  const offered = site.services.filter((s) => (site.counters ?? []).some((c) => c.services?.includes(s.id)));
+  replaceChildren($('services'), offered.map((s) => {
     const live = summary[s.id] ?? {};
     const waiting = live.waiting ?? null;
     return h('button', { type: 'button', class: 'k-service', dataset: { service: s.id }, disabled: busy,
