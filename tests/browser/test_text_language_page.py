@@ -31,6 +31,8 @@ def test_an_english_page_books_with_lang_en(phone: Any,  # noqa: F811
     times.nth(2).tap()
     phone.locator("#phone").fill("+44 7700 900555")
     phone.locator("#code-send").tap()
+    # The code is in the outbox once the page says it was sent (not as the tap returns).
+    phone.locator("#code-hint", has_text="+447700900555").wait_for()
     phone.locator("#code").fill(texted_code(demo_server, "+447700900555"))
     phone.locator("#book-go").tap()
     phone.wait_for_url("**/booking/**")
