@@ -36,6 +36,25 @@ def roster_changes(cfg: SiteConfig, now_ms: int, horizon_ms: int = HORIZON_MS
     return tuple(out)
 
 
+def shift_starts(cfg: SiteConfig, now_ms: int) -> dict[str, int]:
+    """Each counter inside one of its shifts at ``now_ms``: when that shift began (epoch ms).
+
+    A counter closed since then is late opening; how late says how soon it is likely to
+    open (``predictor.due_delay``).
+    """
+    tz = ZoneInfo(cfg.timezone)
+    today = datetime.fromtimestamp(now_ms / 1000, tz).date()
+    out: dict[str, int] = {}
+    for c in cfg.counters:
+        for day in (today - timedelta(days=1), today):
+            for start, end in c.shifts:
+                a = _at(day, start, tz)
+                b = _at(day + timedelta(days=1) if end <= start else day, end, tz)
+                if a <= now_ms < b:
+                    out[c.id] = max(out.get(c.id, a), a)
+    return out
+
+
 def _at(day: date, hhmm: str, tz: ZoneInfo) -> int:
     h, m = map(int, hhmm.split(":"))
     local = datetime(day.year, day.month, day.day, h, m, tzinfo=tz)

@@ -16,6 +16,7 @@ from queueing.model import SiteConfig
 from queueing.policy import aging_budget
 
 ACTIVE = ("waiting", "transferred", "called", "serving", "parked")
+_COUNTER_STATES = frozenset({"counter_open", "counter_paused", "counter_closed"})
 
 
 @dataclass(slots=True)
@@ -64,7 +65,8 @@ class SiteView:
         """Build from the ``snapshot`` script's result (Lua encodes empty arrays as {})."""
         cfg = msgspec.convert(snap["config"], SiteConfig)
         queues = {s.id: list(snap["queues"].get(s.id) or []) for s in cfg.services}
-        counters = {cid: {"state": cs.get("state", "closed"), "ticket": cs.get("ticket", "")}
+        counters = {cid: {"state": cs.get("state", "closed"), "ticket": cs.get("ticket", ""),
+                          "since": int(cs.get("since") or 0)}
                     for cid, cs in (snap["counters"] or {}).items()}
         recent: list[dict[str, Any]] = []
         for r in snap["recent"] or []:  # newest first; a recall repeats a ticket: keep the first
@@ -100,12 +102,15 @@ class SiteView:
 
     # -- applying -------------------------------------------------------------------------
 
-    def apply(self, kind: str, data: dict[str, Any]) -> Change:
+    def apply(self, kind: str, data: dict[str, Any], at_ms: int = 0) -> Change:
+        """Apply one event; ``at_ms`` (the entry's time) dates a counter's state change."""
         t = data.get("ticket")
         ch = Change(kind, t, data.get("counter") or None)
         handler = getattr(self, "_on_" + kind, None)
         if handler is not None:
             handler(data, ch)
+            if at_ms and kind in _COUNTER_STATES:
+                self.counters[data["counter"]]["since"] = at_ms
         if t is not None:
             self._count(self.tickets.get(t["id"]), -1)
             if t["status"] in ACTIVE:

@@ -28,7 +28,7 @@ from queueing.estimate import (
     noticeable,
 )
 from queueing.numbering import local_day
-from queueing.roster import roster_changes
+from queueing.roster import roster_changes, shift_starts
 from queueing.view import SiteView
 from realtime import day_views
 from realtime.hub.entry import Entry, id_lt
@@ -58,6 +58,7 @@ class _Site:
         self.service_cache: dict[str, tuple[Any, Estimate | None]] = {}
         self.tv: dict[str, TicketView] = {}  # per change: a service's view, but for ahead
         self.roster: tuple[RosterChange, ...] = ()
+        self.starts: dict[str, int] = {}  # counters on shift: when their shift began
         self.roster_at: int | None = None
         self.roster_cfg: Any = None
 
@@ -186,6 +187,7 @@ class LiveEstimator:
         now = self.engine.clock()
         if s.roster_at is None or now - s.roster_at > 60_000 or s.roster_cfg is not view.config:
             s.roster = roster_changes(view.config, now)  # recomputed each minute
+            s.starts = shift_starts(view.config, now)
             s.roster_at, s.roster_cfg = now, view.config
         roster = tuple(r for r in s.roster if r.at_ms > now)
         if load is not None and load is s.load:
@@ -194,12 +196,12 @@ class LiveEstimator:
             base = s.tv.get(service)
             if base is None or base.now_ms // 1000 != now // 1000:
                 base = s.tv[service] = ticket_view(view, service, rank, ahead, now, load,
-                                                   roster, budget)
+                                                   roster, budget, s.starts)
             tv = dataclasses.replace(base, now_ms=now, rank=rank, ahead=ahead, budget=budget)
         else:
             tv = ticket_view(view, service, rank, ahead, now,
                              load if load is not None else waiting_by_class(view), roster,
-                             budget)
+                             budget, s.starts)
         return estimate(tv, s.tracker)
 
     @staticmethod
@@ -284,8 +286,13 @@ def waiting_by_class(view: SiteView) -> dict[str, list[float]]:
 
 def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int,
                 waiting_by: dict[str, list[float]], roster: tuple[RosterChange, ...] = (),
-                budget: int | None = None) -> TicketView:
-    """What the estimator needs of the live state, for a ticket ``ahead`` places back."""
+                budget: int | None = None,
+                starts: dict[str, int] | None = None) -> TicketView:
+    """What the estimator needs of the live state, for a ticket ``ahead`` places back.
+
+    ``starts``: counters inside a shift and when it began (``roster.shift_starts``); a
+    closed one among them has been late since the later of that and its closing.
+    """
     cfg = view.config
     n_ranks = len(cfg.priority_classes)
     counters = []
@@ -299,10 +306,12 @@ def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int
                 w = c.weights.get(sid, 1.0)
                 for r, n in enumerate(waiting_by.get(sid, ())):
                     others[r] += n * w
-        counters.append(CounterView(c.id, open=st.get("state") == "open",
-                                    busy=bool(st.get("ticket")),
+        is_open = st.get("state") == "open"
+        start = (starts or {}).get(c.id)
+        late = None if is_open or start is None else max(start, int(st.get("since") or 0))
+        counters.append(CounterView(c.id, open=is_open, busy=bool(st.get("ticket")),
                                     weight=c.weights.get(service, 1.0),
-                                    others_waiting=tuple(others)))
+                                    others_waiting=tuple(others), closed_since_ms=late))
     queue = view.queues.get(service, [])
     head = view.tickets.get(queue[0]) if queue else None
     return TicketView(

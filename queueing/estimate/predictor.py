@@ -7,7 +7,8 @@
    into a step function ``c(t)``: counters closing for a break or a shift end, a paused
    doctor coming back at a known time; a counter that opens calls someone at once. A counter
    closed inside one of its shifts (its next planned change is the shift's end) is due: it
-   counts as opening soon, with that uncertainty in the range (``DUE_S``), not as never.
+   counts as opening soon, with that uncertainty in the range (``DUE_S``), not as never;
+   one already long late counts as opening that much later again (``due_delay``).
 2. The mean path (``fluid.fluid_wait``): people ahead drain at ``c(t)`` and by abandonment;
    higher classes that will arrive (at the rate the time-of-day profile expects for each
    half hour) overtake the ticket, but only as often as its aging budget lets them. This
@@ -41,23 +42,40 @@ DUE_S = (60.0, OVERDUE_S, 900.0)
 PROFILE_HORIZON_S = 3 * 3600.0  # overtaker rates by time of day this far ahead, then flat
 
 
-def capacity(view: TicketView, rates: ServiceRates,
-             due_s: float = DUE_S[1]) -> list[tuple[float, float, float]]:
+def capacity(view: TicketView, rates: ServiceRates, q: int = 1
+             ) -> list[tuple[float, float, float]]:
     """The service's calls over time: [(offset s, calls/s, calls at that instant), ...].
 
     The first step is at 0. A counter that opens calls somebody at once: the step where it
     opens carries that call (its share of one) besides the higher rate. A due counter
-    (``due_counters``) opens at ``due_s``.
+    (``due_counters``) opens after ``due_delay(…, q)``: q 0, 1, 2 for the P10, the median
+    and the P90.
     """
-    return _capacity(view, rates, due_s)[0]
+    return _capacity(view, rates, q)[0]
+
+
+def due_delay(view: TicketView, counter: CounterView, q: int = 1) -> float:
+    """When a due counter opens, from now (s), at the P10, median or P90 (q 0, 1, 2).
+
+    ``DUE_S`` for a counter just late; one already later than ``DUE_S[1]`` (closed on
+    shift since ``closed_since_ms``) has ``DUE_S`` scaled by how late it is: a counter
+    40 minutes late is not expected within 5, and one on the roster that nobody staffs
+    today drifts out of the estimate instead of "opening in 5 minutes" all day. (Lateness
+    with a long tail: the longer it has lasted, the longer it is likely to last.)
+    """
+    late = 0.0
+    if counter.closed_since_ms is not None:
+        late = max(0.0, (view.now_ms - counter.closed_since_ms) / 1000.0)
+    return DUE_S[q] * max(1.0, late / DUE_S[1])
 
 
 def _capacity(view: TicketView, rates: ServiceRates,
-              due_s: float) -> tuple[list[tuple[float, float, float]], bool]:
+              q: int) -> tuple[list[tuple[float, float, float]], bool]:
     """``capacity``, and whether a due counter is in it."""
     per_counter: dict[str, float] = {}
     shares: dict[str, float] = {}
     is_open: dict[str, bool] = {}
+    delays: dict[str, float] = {}
     for c in view.counters:
         mean = rates.counter_service_s.get(c.id, rates.mean_service_s)
         share = _share(c, view)
@@ -68,11 +86,13 @@ def _capacity(view: TicketView, rates: ServiceRates,
         per_counter[c.id] = share / mean if mean > 0.0 else 0.0
         shares[c.id] = share
         is_open[c.id] = c.open
+        if not c.open:
+            delays[c.id] = due_delay(view, c, q)
     rate = sum(r for cid, r in per_counter.items() if is_open[cid])
     segments = [(0.0, rate, 0.0)]
     steps = _roster_steps(view, per_counter)
-    due = [(due_s, RosterChange(view.now_ms + round(due_s * 1000), cid, True))
-           for cid in _due(steps, is_open, due_s)]
+    due = [(delays[cid], RosterChange(view.now_ms + round(delays[cid] * 1000), cid, True))
+           for cid in _due(steps, is_open, delays)]
     if due:
         steps = sorted(steps + due, key=lambda step: step[0])
     for at, change in steps:
@@ -124,14 +144,14 @@ def _roster_steps(view: TicketView,
 
 
 def _due(steps: list[tuple[float, RosterChange]], is_open: dict[str, bool],
-         before_s: float = 0.0) -> list[str]:
-    """Closed counters whose next planned change is a close later than ``before_s``.
+         before_s: dict[str, float] | None = None) -> list[str]:
+    """Closed counters whose next planned change is a close, later than ``before_s[id]``.
 
     The roster holds planned changes only, so a counter whose next one is its shift's end
     is inside that shift now: if it is closed, it is late opening (or paused with no
     announced return). Counting it only from its next shift start said "5 hours" at 08:33
     for a 08:30 shift; like an overdue pause, it counts as soon. One whose shift ends
-    before it would open does not count.
+    before it would open (``before_s``, from now) does not count.
     """
     seen: set[str] = set()
     out = []
@@ -140,7 +160,7 @@ def _due(steps: list[tuple[float, RosterChange]], is_open: dict[str, bool],
         if cid in seen:
             continue
         seen.add(cid)
-        if not change.open and not is_open[cid] and at > before_s:
+        if not change.open and not is_open[cid] and at > (before_s or {}).get(cid, 0.0):
             out.append(cid)
     return out
 
@@ -202,7 +222,7 @@ def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, fl
     (``DUE_S``): the range widens by what nobody knows yet, the median does not move.
     """
     overtakers = overtake_steps(view, rates)
-    steps, due = _capacity(view, rates, DUE_S[1])
+    steps, due = _capacity(view, rates, 1)
     segments = merge(steps, overtakers)
     budget = float(remaining_budget(view))
     path = fluid_wait(segments, view.ahead, budget, rates.abandon_hazard, HORIZON_S)
@@ -217,8 +237,8 @@ def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, fl
     shape, scale = _gamma_params(path, rates.cv2, _open_count(view))
     by_q = {0.5: segments}
     if due:
-        by_q[0.1] = merge(capacity(view, rates, DUE_S[0]), overtakers)
-        by_q[0.9] = merge(capacity(view, rates, DUE_S[2]), overtakers)
+        by_q[0.1] = merge(capacity(view, rates, 0), overtakers)
+        by_q[0.9] = merge(capacity(view, rates, 2), overtakers)
     out = []
     for q in (0.1, 0.5, 0.9):
         t = time_for_calls(by_q.get(q, segments), scale * gamma_ppf(q, shape))

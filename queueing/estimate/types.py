@@ -26,6 +26,9 @@ class CounterView:
     busy: bool = True  # serving or calling someone now (an open idle counter calls at once)
     weight: float = 1.0  # the counter's weight for this service (see policy.choose_head)
     others_waiting: tuple[float, ...] = ()
+    # A closed counter inside its shift: since when it has been closed on shift (the later
+    # of its shift's start and its closing), epoch ms; None when not known.
+    closed_since_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

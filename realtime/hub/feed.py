@@ -180,7 +180,7 @@ class SiteFeed:
     # -- live ------------------------------------------------------------------------------
 
     def _apply(self, entry: Entry) -> None:
-        change = self.view.apply(entry.type, entry.data)
+        change = self.view.apply(entry.type, entry.data, entry.ts)
         self.offset = entry.id
         self.hub.observe(self, entry)
         metrics.LAG.observe(max(0.0, time.time() - entry.ts / 1000))

@@ -14,10 +14,10 @@ import pytest
 
 from queueing.demo import demo_site
 from queueing.estimate import CounterView, RateTracker, RosterChange, TicketView, estimate
-from queueing.estimate.predictor import DUE_S, due_counters, model_range
+from queueing.estimate.predictor import DUE_S, due_counters, due_delay, model_range
 from queueing.estimate.rates import ServiceRates
 from queueing.model import Counter, SiteConfig
-from queueing.roster import roster_changes
+from queueing.roster import roster_changes, shift_starts
 
 TZ = ZoneInfo("Asia/Shanghai")
 SHIFTS = [("08:30", "12:00"), ("13:30", "17:00")]
@@ -108,3 +108,44 @@ def test_an_announced_pause_return_is_not_counted_twice() -> None:
     assert due_counters(view) == []
     r = model_range(view, rates(("a",)))
     assert r is not None and r[1] == pytest.approx(600.0)
+
+
+def late_view(now_ms: int, since_ms: int | None, ahead: int = 0) -> TicketView:
+    counters = tuple(CounterView(c.id, open=False, busy=False, closed_since_ms=since_ms)
+                     for c in site().counters)
+    return TicketView(now_ms=now_ms, service="ss", rank=4, ahead=ahead, counters=counters,
+                      roster=roster_changes(site(), now_ms), queue_len=ahead + 1)
+
+
+def test_a_counter_nobody_staffs_drifts_out_of_the_estimate() -> None:
+    # At 10:30 no clerk has opened since the 08:30 shift start: not "in 5 minutes" any
+    # more. Two hours late, it is not expected before the 12:00 shift end either, so the
+    # estimate is the afternoon shift's (was 5 min all morning).
+    unknown = model_range(late_view(ms(10, 30), None), rates())
+    assert unknown is not None and unknown[1] < 900.0
+    late = model_range(late_view(ms(10, 30), ms(8, 30)), rates())
+    assert late is not None and late[1] == pytest.approx((ms(13, 30) - ms(10, 30)) / 1000)
+
+
+def test_a_few_minutes_late_is_the_documented_guess() -> None:
+    # Late 3 minutes (at or under DUE_S[1]): exactly as before lateness was known.
+    assert model_range(late_view(ms(8, 33), ms(8, 30), 4), rates()) == \
+        model_range(late_view(ms(8, 33), None, 4), rates())
+
+
+def test_the_due_delay_grows_with_the_lateness() -> None:
+    v = late_view(ms(9, 10), ms(8, 30))  # 40 minutes late
+    c = v.counters[0]
+    assert [due_delay(v, c, q) for q in (0, 1, 2)] == pytest.approx(
+        [DUE_S[0] * 8, 2400.0, DUE_S[2] * 8])
+    # Nobody ahead: the first counter to open calls the ticket at once.
+    assert model_range(v, rates()) == pytest.approx((480.0, 2400.0, 7200.0))
+
+
+def test_shift_starts_of_counters_on_shift() -> None:
+    cfg = site()
+    assert shift_starts(cfg, ms(8, 33)) == {"1": ms(8, 30), "2": ms(8, 30), "3": ms(8, 30)}
+    assert shift_starts(cfg, ms(12, 10)) == {}  # lunch: nobody on shift
+    assert shift_starts(cfg, ms(13, 30))["1"] == ms(13, 30)
+    cfg.counters[0].shifts = [("22:00", "06:00")]  # a night shift, past midnight
+    assert shift_starts(cfg, ms(2, 0)) == {"1": ms(22, 0) - 86_400_000}

@@ -41,3 +41,15 @@ def test_a_view_from_a_snapshot_counts_its_tickets() -> None:
     v = _view({"1": _t("1", "waiting", "sms"), "2": _t("2", "parked", "sms"),
                "3": _t("3", "called", "app")})
     assert (v.open_in("sms"), v.open_in("app")) == (2, 1)
+
+
+def test_a_counter_state_change_is_dated() -> None:
+    # The estimator reads how long a counter has been closed on shift (predictor.due_delay).
+    v = SiteView.from_snapshot("demo", {
+        "config": msgspec.to_builtins(demo_site()), "queues": {}, "recent": [], "tickets": {},
+        "counters": {"1": {"state": "closed", "ticket": "", "since": "1700000000000"}}})
+    assert v.counters["1"]["since"] == 1_700_000_000_000
+    v.apply("counter_open", {"counter": "1", "state": "open"}, 1_700_000_100_000)
+    assert v.counters["1"] == {"state": "open", "ticket": "", "since": 1_700_000_100_000}
+    v.apply("counter_closed", {"counter": "1", "state": "closed"})  # no time: kept as it was
+    assert v.counters["1"]["state"] == "closed"
