@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from queueing.model import Counter, Service, SiteConfig
+from queueing.model import Counter, Service, SiteConfig, Vocabulary
 
 if TYPE_CHECKING:
     from queueing.booking.model import BookingConfig
@@ -32,7 +32,7 @@ def demo_site() -> SiteConfig:
     ]
     return SiteConfig(name={"zh": "示范社区诊所", "en": "Demo Community Clinic"},
                       timezone="Asia/Shanghai", languages=["zh", "en"], services=services,
-                      counters=counters)
+                      counters=counters, vocabulary=Vocabulary.CLINIC)
 
 
 def demo_booking() -> BookingConfig:

@@ -62,6 +62,18 @@ class CounterState(enum.StrEnum):
     PAUSED = "paused"
 
 
+class Vocabulary(enum.StrEnum):
+    """The words a site's pages use for the people it serves and who serves them: a clinic
+    says "doctor" and "patient", a government centre "window" and "citizen" (办事群众), a bank
+    branch "counter" and "customer". The terms themselves live in clients/web/js/vocabulary.js;
+    the server only keeps the choice."""
+
+    GENERAL = "general"
+    CLINIC = "clinic"
+    GOVERNMENT = "government"
+    BRANCH = "branch"
+
+
 class Strict(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     pass
 
@@ -161,6 +173,10 @@ class SiteConfig(Strict):
     # Where the site is (ISO 3166 alpha-2, "CN"): national phone numbers ("138 0013 8000")
     # are read as this country's. Absent: the country of ``timezone`` (queueing/phone.py).
     country: Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{2}$")] | None = None
+    # Which words the pages use (``Vocabulary``). A plain string checked by ``validate_site``
+    # rather than the enum type, so a wrong one is refused with the choices in the message
+    # (msgspec would only say "Invalid enum value"). Default: neutral words, never a clinic's.
+    vocabulary: Annotated[str, msgspec.Meta(max_length=64)] = Vocabulary.GENERAL.value
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -190,6 +206,7 @@ def validate_site(cfg: SiteConfig) -> None:
         raise BadRequest(f"unknown timezone {cfg.timezone!r}", field="timezone") from exc
     if cfg.country is not None:
         phone.check_country(cfg.country)
+    _check_vocabulary(cfg.vocabulary)
     _unique([s.id for s in cfg.services], "services")
     _unique([s.prefix for s in cfg.services], "services[].prefix")
     _unique([c.id for c in cfg.counters], "counters")
@@ -204,6 +221,13 @@ def validate_site(cfg: SiteConfig) -> None:
         raise BadRequest("policy.default_priority is not a priority class", field="policy")
     for lang, template in cfg.announcements.items():
         _check_template(lang, template)
+
+
+def _check_vocabulary(value: str) -> None:
+    choices = [v.value for v in Vocabulary]
+    if value not in choices:
+        raise BadRequest(f"vocabulary must be one of {', '.join(choices)}; it is {value[:64]!r}",
+                         field="vocabulary", allowed=choices)
 
 
 def _check_template(lang: str, template: str) -> None:

@@ -4,9 +4,10 @@
 import { BOOKING_STRINGS } from './booking-strings.js';
 import { formatTime } from './i18n.js';
 import { layeredTranslator } from './ui.js';
+import { withTerms } from './vocabulary.js';
 
 /** The shared translator, with this page's own words first. */
-export const bookingTranslator = (l) => layeredTranslator(BOOKING_STRINGS, l);
+export const bookingTranslator = (l) => layeredTranslator(withTerms(BOOKING_STRINGS), l);
 
 export const TICKET_ENDED = new Set(['done', 'no_show', 'cancelled']);
 

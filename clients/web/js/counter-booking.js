@@ -9,6 +9,7 @@ import { addDays, bookable, localDay } from './booking-rules.js';
 import { paintDayNav, timeGroups } from './booking-ui.js';
 import { nameIn } from './i18n.js';
 import { api, h, layeredTranslator, randomId, replaceChildren, setText } from './ui.js';
+import { withTerms } from './vocabulary.js';
 
 export const STRINGS = {
   en: {
@@ -29,11 +30,11 @@ export const STRINGS = {
     today: 'Today',
     tomorrow: 'Tomorrow',
     book_chosen: 'Chosen: {when} · {resource}',
-    book_customer: 'Patient ID or mobile number',
+    book_customer: '{@Client_id} or mobile number',
     book_phone: 'Mobile number for texts (optional)',
     book_go: 'Book',
     book_pick_time: 'Choose a time first.',
-    book_need_customer: 'Type the patient ID or mobile number: it keeps the person to one booking at a time.',
+    book_need_customer: 'Type the {@client_id} or mobile number: it keeps the person to one booking at a time.',
     booked_code: 'Appointment code',
     booked_scan: 'Scan for your appointment page: check in, move or cancel',
     booked_read_out: 'Read the code and the time to the caller.',
@@ -44,7 +45,7 @@ export const STRINGS = {
     e_overlap: 'This person already has an appointment at that time.',
     e_too_many_bookings: 'This person already has as many open appointments as allowed.',
     e_slot_closed: 'That time can no longer be booked.',
-    e_resource_suspended: 'That doctor or room is not available then.',
+    e_resource_suspended: 'That {@resource} is not available then.',
     looks_code: 'No ticket {number}. It reads as an appointment code:',
     checkin_code: 'Check in the appointment',
     e_too_early: 'Too early for this appointment: check-in opens {time}.',
@@ -58,7 +59,7 @@ export const STRINGS = {
     book_how: '预约方式',
     how_phone: '电话预约',
     how_desk: '窗口现场',
-    book_service: '科室/业务',
+    book_service: '{@services}',
     book_when: '时间',
     day_prev: '‹ 前一天',
     day_next: '后一天 ›',
@@ -70,22 +71,22 @@ export const STRINGS = {
     today: '今天',
     tomorrow: '明天',
     book_chosen: '已选：{when} · {resource}',
-    book_customer: '患者编号或手机号',
+    book_customer: '{@client_id}或手机号',
     book_phone: '接收短信的手机号（可选）',
     book_go: '预约',
     book_pick_time: '请先选择时间。',
-    book_need_customer: '请输入患者编号或手机号：同一人同一时间只能有一个预约。',
+    book_need_customer: '请输入{@client_id}或手机号：同一人同一时间只能有一个预约。',
     booked_code: '预约码',
     booked_scan: '扫码打开预约页面：签到、改约或取消',
     booked_read_out: '请把预约码和时间告诉来电人。',
-    booked_read_out_sms: '请把预约码和时间告诉来电人；预约短信现在发送到 {phone}，就诊前还会提醒。',
+    booked_read_out_sms: '请把预约码和时间告诉来电人；预约短信现在发送到 {phone}，{@visit}前还会提醒。',
     booked_read_out_nosms: '请把预约码和时间告诉来电人（本站点不发送短信）。',
     e_slot_full: '该时间刚被约满，请选择其他时间。',
     e_channel_quota: '该时间此渠道已无名额。',
     e_overlap: '此人在该时间已有预约。',
     e_too_many_bookings: '此人未完成的预约数已达上限。',
     e_slot_closed: '该时间已停止预约。',
-    e_resource_suspended: '该医生或诊室在此时间停诊。',
+    e_resource_suspended: '该{@resource}在此时间{@suspended}。',
     looks_code: '没有 {number} 号。这像是一个预约码：',
     checkin_code: '为此预约签到',
     e_too_early: '还未到签到时间：{time} 起可签到。',
@@ -100,7 +101,7 @@ export const BOOKING_CODE = /^[2-9A-HJ-NP-Z]{6}$/;
 
 /** This module's words in `lang` (for counter.js, whose own translator lacks them). */
 export function codeText(key, vars = {}, lang = document.documentElement.lang.startsWith('zh') ? 'zh' : 'en') {
-  return layeredTranslator(STRINGS, lang)(key, vars);
+  return layeredTranslator(withTerms(STRINGS), lang)(key, vars);
 }
 
 /** Check an appointment code in at the window (`window` channel, the agent's token). */
@@ -133,7 +134,7 @@ export function mountBooking(env) {
   const policy = rules.policy ?? {};
   const services = bookable(site.services, rules.resources);
   if (!services.length) return null;
-  let t = layeredTranslator(STRINGS, env.getLang());
+  let t = layeredTranslator(withTerms(STRINGS), env.getLang());
   const state = { channel: 'phone', service: null, day: null, slots: null, chosen: null, key: null };
   const lang = () => env.getLang();
   const resourceName = (id) => nameIn((rules.resources ?? []).find((r) => r.id === id)?.name ?? id, lang());
@@ -161,7 +162,7 @@ export function mountBooking(env) {
   }
 
   function paint() {
-    t = layeredTranslator(STRINGS, lang());
+    t = layeredTranslator(withTerms(STRINGS), lang());
     setText($('book-open'), t('book_open'));
     setText($('book-title'), t('book_title'));
     setText($('book-how-label'), t('book_how'));

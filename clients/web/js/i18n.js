@@ -1,5 +1,7 @@
 // Chinese and English for every page, and the formatters that depend on language.
-// Pure functions: no DOM, so tests import and call them directly.
+// Pure functions: no DOM, so tests import and call them directly. `{@term}` in a string is a
+// word of the site's vocabulary (vocabulary.js: "doctor" at a clinic, "clerk" elsewhere).
+import { fillTerms } from './vocabulary.js';
 
 export const UI_LANGS = ['zh', 'en'];
 
@@ -213,7 +215,7 @@ const en = {
   ahead_0: 'Nobody ahead of you',
   ahead_1: '1 person ahead',
   ahead_n: '{n} people ahead',
-  checkin_suspended: 'Your doctor or room for this appointment is unavailable ({reason}). You are in line for this service; staff will tell you who sees you.',
+  checkin_suspended: 'Your {@resource} for this appointment is unavailable ({reason}). You are in line for this service; staff will tell you who {@sees} you.',
   taken_at: 'Taken at {time}',
   // home
   home_title: 'Switchboard',
@@ -419,7 +421,7 @@ const zh = {
   people_ahead: '前面人数',
   est_wait_long: '预计等待',
   you_are_next: '下一位就是您',
-  almost: '快到您了，请回到候诊区等候。',
+  almost: '快到您了，请回到{@waiting_area}等候。',
   your_turn: '轮到您了',
   go_to: '请到 {counter}',
   st_waiting_msg: '您正在排队，本页面会自动更新。',
@@ -572,7 +574,7 @@ const zh = {
   ahead_0: '前面没有人',
   ahead_1: '前面 1 人',
   ahead_n: '前面 {n} 人',
-  checkin_suspended: '您预约的医生或诊室暂停服务（{reason}）。您已在本科室排队，工作人员会为您安排接诊。',
+  checkin_suspended: '您预约的{@resource}暂停服务（{reason}）。您已在本{@service}排队，工作人员会为您安排{@serve}。',
   taken_at: '取号时间 {time}',
   home_title: 'Switchboard 排队叫号',
   home_sub: '实时排队：取号、手机查看进度、叫号。',
@@ -745,11 +747,14 @@ export function pickLanguage({ param, stored, browser = [], site = ['en'], prefe
   return uiLang(site[0]);
 }
 
-/** t(key, vars): the string in `lang`, English when it has none, the key when neither has. */
+/** t(key, vars): the string in `lang`, English when it has none, the key when neither has;
+ * the site's words first (a name in `vars` is never read as a term). */
 export function translator(lang) {
-  const table = STRINGS[uiLang(lang)];
+  const ui = uiLang(lang);
+  const table = STRINGS[ui];
   return (key, vars = {}) => {
-    const s = table[key] ?? en[key] ?? key;
+    const own = table[key];
+    const s = own != null ? fillTerms(own, ui) : fillTerms(en[key] ?? key, 'en');
     return s.replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m));
   };
 }

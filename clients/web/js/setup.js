@@ -9,6 +9,7 @@
 import { formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { SETUP_STRINGS } from './setup-strings.js';
 import { api, errorScreen, h, language, mountLangSwitch, readBoot, setText } from './ui.js';
+import { DEFAULT_VOCABULARY, LABELS, VOCABULARIES } from './vocabulary.js';
 
 const boot = readBoot();
 const siteId = boot.params?.site ?? '';
@@ -218,7 +219,7 @@ export function placeError(err, before, after) {
     const shown = at[1] === 'services' ? ['id', 'name', 'prefix'] : ['id', 'name', 'services', 'shifts'];
     return { section: at[1], row: Number(at[2]), key: shown.includes(at[3]) ? at[3] : null };
   }
-  const top = /\$\.(name|timezone|policy\.day_close)\b/.exec(msg) || (field === 'timezone' ? [null, 'timezone'] : null);
+  const top = /\$\.(name|timezone|policy\.day_close|vocabulary)\b/.exec(msg) || (['timezone', 'vocabulary'].includes(field) ? [null, field] : null);
   if (top) return { section: 'site', key: top[1].replace('policy.', '') };
   const gone = (kind, id) => (before?.[kind] ?? []).some((x) => x.id === id) && !(after?.[kind] ?? []).some((x) => x.id === id);
   if (err?.code === 'site_changed') return { section: 'save' };
@@ -303,7 +304,7 @@ function focusError() {
   const el = document.querySelector('#site-form [aria-invalid="true"]')
     ?? document.querySelector('#services-error:not(:empty), #counters-error:not(:empty), #raw-error:not(:empty)')
     ?? $('save-error');
-  if (!el.matches('input, textarea')) el.setAttribute('tabindex', '-1');
+  if (!el.matches('input, textarea, select')) el.setAttribute('tabindex', '-1');
   el.focus();
 }
 
@@ -411,7 +412,28 @@ function renderSiteFields() {
       changed();
     }, errorFor('site', null, 'day_close'), { placeholder: '03:00', maxlength: 5, class: 'st-short', 'aria-describedby': 'site-close-help' }),
     h('p', { id: 'site-close-help', class: 'muted st-help st-wide' }, t('st_day_close_help')),
+    vocabularyField(),
+    h('p', { id: 'site-vocabulary-help', class: 'muted st-help st-wide' }, t('st_vocabulary_help')),
   ].flat().filter(Boolean));
+}
+
+/** The site's words (vocabulary.js): the default is left out of the document, as the
+ * server leaves it out, so an untouched site saves unchanged. */
+function vocabularyField() {
+  const err = errorFor('site', null, 'vocabulary');
+  const now = doc.vocabulary ?? DEFAULT_VOCABULARY;
+  const known = VOCABULARIES.includes(now) ? VOCABULARIES : [...VOCABULARIES, now];
+  return [h('div', { class: 'st-field' },
+    h('label', { for: 'site-vocabulary' }, t('st_vocabulary')),
+    h('select', { id: 'site-vocabulary', 'aria-describedby': ['site-vocabulary-help', err ? 'site-vocabulary-err' : null].filter(Boolean).join(' '),
+      'aria-invalid': err ? 'true' : null,
+      onchange: (e) => {
+        if (e.target.value === DEFAULT_VOCABULARY) delete doc.vocabulary;
+        else doc.vocabulary = e.target.value;
+        changed();
+      } },
+    ...known.map((v) => h('option', { value: v, selected: v === now }, LABELS[v]?.[lang] ?? v)))),
+  err ? h('p', { class: 'st-error st-field-error', id: 'site-vocabulary-err' }, `${err.code}: ${err.message}`) : null];
 }
 
 function sectionError(section) {

@@ -3,6 +3,7 @@
 // number and where it is), who did not come — refreshed with the day's figures.
 import { formatTime, nameIn } from './i18n.js';
 import { api, h, layeredTranslator, replaceChildren, setText } from './ui.js';
+import { withTerms } from './vocabulary.js';
 
 export const STRINGS = {
   en: {
@@ -10,7 +11,7 @@ export const STRINGS = {
     ap_none: 'No appointments today.',
     ap_failed: 'The appointment list could not be loaded ({code}); shown as last loaded.',
     ap_summary: '{n} appointments · {arrived} arrived · {expected} expected · {missed} did not come',
-    ap_col_time: 'Time', ap_col_who: 'Service · doctor', ap_col_customer: 'Patient', ap_col_status: 'Status',
+    ap_col_time: 'Time', ap_col_who: 'Service · {@provider}', ap_col_customer: '{@Client}', ap_col_status: 'Status',
     ap_expected: 'Expected', ap_late: 'Late (since {time})', ap_missed: 'Did not come',
     ap_held: 'Held (not confirmed)', ap_offered: 'Place offered', ap_waitlisted: 'Waiting list',
     ap_arrived: 'Arrived · {number}', ap_tk_waiting: 'waiting', ap_tk_called: 'called', ap_tk_serving: 'being served',
@@ -22,12 +23,12 @@ export const STRINGS = {
     ap_none: '今天没有预约。',
     ap_failed: '预约名单无法加载（{code}），显示的是上次加载的内容。',
     ap_summary: '共 {n} 个预约 · 已到 {arrived} · 待到 {expected} · 未到 {missed}',
-    ap_col_time: '时间', ap_col_who: '科室 · 医生', ap_col_customer: '患者', ap_col_status: '状态',
+    ap_col_time: '时间', ap_col_who: '{@service} · {@provider}', ap_col_customer: '{@client}', ap_col_status: '状态',
     ap_expected: '待到', ap_late: '迟到（{time} 起）', ap_missed: '未到',
     ap_held: '暂留（未确认）', ap_offered: '空位待确认', ap_waitlisted: '候补',
     ap_arrived: '已到 · {number}', ap_tk_waiting: '等候中', ap_tk_called: '已叫号', ap_tk_serving: '办理中',
     ap_tk_done: '已完成', ap_tk_no_show: '叫号未到', ap_tk_cancelled: '已取消', ap_tk_parked: '已搁置',
-    ap_tk_transferred: '已转科',
+    ap_tk_transferred: '{@transferred}',
   },
 };
 
@@ -66,7 +67,7 @@ export function mountAppointments(env) {
   let list = null;
   let failed = null;
   const lang = () => env.getLang();
-  const tr = () => layeredTranslator(STRINGS, lang());
+  const tr = () => layeredTranslator(withTerms(STRINGS), lang());
   const resourceName = (id) => nameIn((rules.resources ?? []).find((r) => r.id === id)?.name ?? id, lang());
   const serviceName = (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang());
   const today = () => new Intl.DateTimeFormat('en-CA', { timeZone: tz, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(env.now()));
