@@ -33,6 +33,7 @@ from dispatch import keys as dkeys
 from dispatch.engine import Actor, DispatchEngine
 from dispatch.errors import DispatchFailure, FixRejected, UnknownTechnician
 from dispatch.gps import Fix
+from dispatch.kpi import Kpis
 from dispatch.model import Action, ActionKind
 from dispatch.records import csv
 from dispatch.store import Store
@@ -85,6 +86,7 @@ class RegionFeed(SiteFeed):
         super().__init__(hub, key)
         self.stream = dkeys.events(key)
         self.rv: RegionView
+        self.kpis: Kpis | None = None  # the region: topic's tiles, kept once it is followed
 
     @property
     def engine(self) -> DispatchEngine:
@@ -99,6 +101,7 @@ class RegionFeed(SiteFeed):
         self.rv = RegionView.from_snapshot(self.key, snap)
         self.epoch, self.offset, self.trimmed = snap["epoch"], snap["offset"], snap["trimmed"]
         self._last.clear()
+        self.kpis = None
 
     def key_prefix(self) -> str:
         return dkeys.prefix(self.key)
@@ -106,6 +109,7 @@ class RegionFeed(SiteFeed):
     def _apply(self, entry: Entry) -> None:
         change = self.rv.apply(entry.type, entry.data)
         self.offset = entry.id
+        region_topic.fold_kpis(self, entry)
         metrics.LAG.observe(max(0.0, time.time() - entry.ts / 1000))
         seen: set[str] = set()
         for ns in self.namespaces():
@@ -589,3 +593,6 @@ async def on_act(conn: Connection, msg: Act, hub: Hub) -> None:
 
 PUBLISH_HANDLERS[Gps] = on_gps
 PUBLISH_HANDLERS[Act] = on_act
+
+# The region: topic builds on this module's feed and views (registered on import).
+from realtime.hub import region_topic  # noqa: E402

@@ -3,7 +3,7 @@
 demo), its worker and Redis: a region with two technicians; a job assigned to one of them is
 listed with its technician; a job outside every zone is listed as unassignable with its
 reason in words, and Retry answers on the page; a job created while the page is open appears
-without a reload; the labels are in English and in Chinese; other regions' dispatchers and
+without a reload (from the region's topic, not a poll); the labels are in English and in Chinese; other regions' dispatchers and
 organisations are refused.
 """
 
@@ -120,12 +120,17 @@ def test_console_lists_assigned_and_unassignable_jobs_and_retries(browser: Any,
         note.wait_for()
         assert "Offered to everyone again" in note.inner_text()
 
-        # A job cancelled meanwhile: Retry's refusal is shown with its code.
+        # A job cancelled meanwhile: Retry's refusal is shown with its code. (The region's
+        # topic says "cancelled" at once; the page is kept from hearing it for this case.)
         gone = new_job(desk, OUTSIDE, "Gone")
         gone_row = page.locator(f"[data-job='{gone['id']}']")
-        gone_row.wait_for()
+        page.locator(f"[data-group='unassignable'] [data-job='{gone['id']}']").wait_for()
+        page.evaluate("""() => { const c = window.switchboardConsole.client;
+          window.heldRegion = c.handlers.get('region:north'); c.handlers.set('region:north', new Set()); }""")
         desk.call("POST", f"/v1/jobs/{gone['id']}/cancel", {}, token=dispatcher(desk))
+        time.sleep(0.5)
         gone_row.get_by_role("button", name="Retry").click()
+        page.evaluate("() => window.switchboardConsole.client.handlers.set('region:north', window.heldRegion)")
         page.locator(".toast.error", has_text="invalid_transition").wait_for()
         gone_row.wait_for(state="detached")
 
@@ -193,6 +198,32 @@ def test_console_controls_are_44_px_targets_and_it_fits(browser: Any, desk: Disp
         assert all(w >= 44 and h >= 44 for _, w, h in switch), switch
         assert page.evaluate(SMALL_TARGETS) == [], width
         assert_reflows(page, f"console at {width} px")
+    finally:
+        ctx.close()
+
+
+@pytest.mark.timeout(120)
+def test_console_follows_the_region_topic_without_reading_again(browser: Any,
+                                                                desk: DispatchDemo) -> None:
+    """A job created, and then cancelled, while the page is open shows up and goes from the
+    region's topic: no HTTP read of the job list in between (the safety net reads once a
+    minute; the page was opened seconds before)."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 720})
+    try:
+        page = ctx.new_page()
+        page.set_default_timeout(WAIT_MS)
+        page.goto(console_url(desk, "en"))
+        wait_js(page, "window.switchboardConsole?.events > 0")
+        reads = page.evaluate("window.switchboardConsole.reads")
+        fresh = new_job(desk, OUTSIDE, "Live")
+        row = page.locator(f"[data-job='{fresh['id']}']")
+        row.wait_for(timeout=5000)
+        page.locator(f"[data-group='unassignable'] [data-job='{fresh['id']}']").wait_for(
+            timeout=10000)  # the worker's pass, with its reason
+        assert "outside every service zone" in row.inner_text()
+        desk.call("POST", f"/v1/jobs/{fresh['id']}/cancel", {}, token=dispatcher(desk))
+        row.wait_for(state="detached", timeout=5000)
+        assert page.evaluate("window.switchboardConsole.reads") == reads
     finally:
         ctx.close()
 

@@ -1,6 +1,7 @@
-// The dispatcher console's pure parts: open jobs grouped by status (unassignable first: they
-// wait for a dispatcher), a technician's view folded from its `tech:` topic, the age of its
-// last GPS fix, and the region's KPI tiles. No DOM, no clock of its own.
+// The dispatcher console's pure parts: the region folded from its `region:` topic, open jobs
+// grouped by status (unassignable first: they wait for a dispatcher), a technician's view
+// folded from its `tech:` topic, the age of its last GPS fix, and the region's KPI tiles. No
+// DOM, no clock of its own.
 
 /** The order of the console's groups: what needs a dispatcher first, then by progress. */
 export const GROUPS = ['unassignable', 'new', 'offered', 'assigned', 'en_route', 'on_site'];
@@ -11,6 +12,32 @@ export function groupJobs(jobs) {
   for (const j of jobs ?? []) by.get(j.status)?.push(j);
   return GROUPS.map((s) => [s, by.get(s).sort((a, b) => (a.created_ms ?? 0) - (b.created_ms ?? 0))])
     .filter(([, list]) => list.length);
+}
+
+const OPEN = new Set(GROUPS);
+
+/** The region as the console holds it ({jobs, techs: Map id → summary, kpis}) after one
+ *  `region:` topic message: a snapshot (also a resync) replaces it all; an event carries only
+ *  what changed (a job's row, technicians' summaries, moved ETAs, KPI tiles). A job that
+ *  ended leaves the list. Returns a new state; `prev` is not changed. */
+export function foldRegion(prev, msg) {
+  const d = msg?.data ?? {};
+  if (msg?.op === 'snapshot') {
+    return { jobs: d.jobs ?? [], techs: new Map((d.techs ?? []).map((v) => [v.id, v])), kpis: d.kpis ?? null };
+  }
+  if (msg?.op !== 'event' || !prev) return prev;
+  let jobs = prev.jobs;
+  if (d.job) {
+    jobs = jobs.filter((j) => j.id !== d.job.id);
+    if (OPEN.has(d.job.status)) jobs.push(d.job);
+  }
+  if (d.etas) jobs = jobs.map((j) => (j.id in d.etas ? { ...j, eta_ms: d.etas[j.id] } : j));
+  const techs = new Map(prev.techs);
+  for (const v of d.techs ?? []) {
+    if (v.removed) techs.delete(v.id);
+    else techs.set(v.id, v);
+  }
+  return { jobs, techs, kpis: d.kpis ? { ...prev.kpis, ...d.kpis } : prev.kpis };
 }
 
 /** A technician's view after one `tech:` topic message (its snapshot and most events carry

@@ -1,12 +1,12 @@
 // The dispatcher console (/dispatch/{region}): the region's open jobs grouped by status, the
 // unassignable ones with their reason and a Retry (POST /v1/jobs/{id}/retry), the technicians
-// live from their `tech:` topics (status, current job, age of the last GPS fix), and the
-// region's KPIs. There is no region-wide topic: the job list is read over HTTP, at once after
-// any technician's event and every few seconds otherwise (a job nobody can take is on no
-// technician's topic).
+// (status, current job, age of the last GPS fix), and the region's KPIs: all live from the
+// region's topic (`region:{id}`: a snapshot, then what changed). The job list and the KPIs
+// are also read over HTTP once a minute, a safety net (a reconnection brings a fresh
+// snapshot anyway).
 import { Client } from './client.js';
 import { formatEta, formatWindow, personName, serverClock, shortJob } from './dispatch.js';
-import { foldTech, gpsAge, groupJobs, kpiTiles } from './dispatch-console-state.js';
+import { foldRegion, gpsAge, groupJobs, kpiTiles } from './dispatch-console-state.js';
 import { STRINGS } from './dispatch-console-strings.js';
 import { formatTime, nameIn } from './i18n.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, langSwitch, layeredTranslator, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
@@ -20,17 +20,17 @@ const regionId = boot.params?.region;
 const tz = region?.timezone;
 const now = serverClock(boot);
 const $ = (id) => document.getElementById(id);
-const JOBS_EVERY_MS = 5000;
-const KPIS_EVERY_MS = 30000;
-const TECHS_EVERY_MS = 60000;
+const READ_EVERY_MS = 60000; // the safety net's HTTP reads
 // A 1,000-job batch still draws fast: each group shows its oldest this many, and counts the rest.
 const MAX_PER_GROUP = 100;
 
-let jobs = null; // open jobs, as GET /v1/regions/{r}/jobs answered
+let jobs = null; // open jobs, as the region topic (or GET /v1/regions/{r}/jobs) gave them
 let kpis = null;
 let kpiAt = null;
 let kpiError = null;
-const techs = new Map(); // id → {id, name, status, active_job, position}
+let techs = new Map(); // id → {id, name, status, active_job, position}
+let events = 0; // region messages so far: an HTTP read that raced one is not applied
+let reads = 0; // HTTP reads of the job list (the safety net), for tests
 const results = new Map(); // job id → its last Retry's answer: {ok, status} or {ok, code, message}
 let client = null;
 let toast = () => {};
@@ -135,11 +135,19 @@ async function retry(id) {
   await loadJobs();
 }
 
+function dropResults() {
+  for (const id of results.keys()) if (!jobs.some((j) => j.id === id)) results.delete(id);
+}
+
+/** The safety net: the job list over HTTP (applied only if no region message came while it
+ *  was read: that message is newer). */
 async function loadJobs() {
+  const seen = events;
+  reads += 1;
   const r = await api(`/v1/regions/${encodeURIComponent(regionId)}/jobs`);
-  if (r.ok) {
+  if (r.ok && seen === events) {
     jobs = r.data.jobs;
-    for (const id of results.keys()) if (!jobs.some((j) => j.id === id)) results.delete(id);
+    dropResults();
     renderJobs();
   } else if (r.status === 401 || r.status === 403) {
     errorScreen($('app'), t, r.data);
@@ -152,32 +160,21 @@ async function loadKpis() {
   renderKpis();
 }
 
-/** Follow each technician's topic; ones put after the page opened are found by the plan. */
-function follow(ids) {
-  for (const id of ids) {
-    if (techs.has(id)) continue;
-    techs.set(id, { id, name: null, status: 'offline', active_job: null, position: null });
-    client.subscribe(`tech:${id}`, (msg) => onTech(id, msg));
+/** One `region:` message: the snapshot replaces what the page holds, an event changes it. */
+function onRegion(msg) {
+  if (msg.op === 'error') {
+    if (msg.code === 'forbidden' || msg.code === 'unknown_topic') errorScreen($('app'), t, msg);
+    return;
   }
-}
-
-async function loadTechIds() {
-  const r = await api(`/v1/regions/${encodeURIComponent(regionId)}/plan`);
-  if (r.ok) follow(Object.keys(r.data.routes ?? {}));
-}
-
-let soon = null;
-function onTech(id, msg) {
-  if (msg.op === 'error') return;
-  const v = foldTech(techs.get(id), msg);
-  if (v === null) techs.delete(id);
-  else techs.set(id, v);
-  renderTechs();
-  renderJobs(); // its name on the jobs it holds (only redrawn if that changed)
-  if (msg.op === 'event' && msg.type !== 'position') {
-    clearTimeout(soon);
-    soon = setTimeout(loadJobs, 250); // a burst of events: one read
-  }
+  const before = { jobs, techs, kpis };
+  const after = foldRegion(msg.op === 'snapshot' ? null : before, msg);
+  if (!after) return;
+  events += 1;
+  jobs = after.jobs;
+  techs = after.techs;
+  if (after.kpis && after.kpis !== before.kpis) { kpis = { ...kpis, ...after.kpis }; kpiAt = now(); kpiError = null; }
+  dropResults();
+  render();
 }
 
 if (!region || boot.error || !regionId) {
@@ -200,18 +197,15 @@ if (!region || boot.error || !regionId) {
   document.body.prepend(banner.el);
   toast = toaster(document.body);
   const paintChip = connectionChip($('dc-conn'), client, () => t);
-  follow(boot.techs ?? []);
+  // The region's topic: a resume is always a fresh snapshot, so a reconnection catches up.
+  client.subscribe(`region:${regionId}`, onRegion);
   client.start();
-  // After a reconnection the list is read again at once (jobs changed while offline).
-  client.onState((s) => { if (s.status === 'online') loadJobs(); });
-  loadJobs();
   loadKpis();
   const tick = () => setText($('clock'), formatTime(now(), lang, tz, true));
   tick();
   setInterval(tick, 1000);
-  setInterval(loadJobs, JOBS_EVERY_MS);
-  setInterval(loadKpis, KPIS_EVERY_MS);
-  setInterval(loadTechIds, TECHS_EVERY_MS);
+  setInterval(loadJobs, READ_EVERY_MS);
+  setInterval(loadKpis, READ_EVERY_MS);
   setInterval(renderTechs, 10000);
-  window.switchboardConsole = { get jobs() { return jobs; }, techs, results, client };
+  window.switchboardConsole = { get jobs() { return jobs; }, get techs() { return techs; }, get reads() { return reads; }, get events() { return events; }, results, client };
 }
