@@ -1,6 +1,11 @@
 """Dispatch KPIs computed from the event log: pure accumulators fed one event at a time.
 
-- **dispatch response**: job created → offer accepted (mean, p90), first acceptance only;
+- **dispatch response**: job dispatchable → offer accepted (mean, p90), first acceptance
+  only. A job is dispatchable when it is created, except one booked for a later day (the
+  planner puts it aside until that day's shifts reach its window and stamps it
+  ``ahead_ms``): it is dispatchable from the first pass that plans it (its first
+  ``offered`` or ``job_unassignable``), so a visit booked a week ahead does not count a
+  week of waiting;
 - **arrival lateness**: arrival after the window's end (mean over arrivals with a window)
   and the **on-time rate** (arrivals inside their window / arrivals with a window);
 - **empty driving**: travel km without an active job (not en route to nor on site at one) /
@@ -72,8 +77,9 @@ class JobAcc:
 class Kpis:
     region: JobAcc = field(default_factory=JobAcc)
     orgs: dict[str, JobAcc] = field(default_factory=dict)
-    # open jobs: id → {c: created ms, o: org, ws/we: window ms (0: none), r: responded,
-    # s: service start once arrived}
+    # open jobs: id → {c: dispatchable since (created ms, or its release when booked ahead),
+    # o: org, ws/we: window ms (0: none), r: responded, s: service start once arrived,
+    # rel: released (a job booked ahead, once a pass planned it)}
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     tech_status: dict[str, str] = field(default_factory=dict)
     tech_pos: dict[str, list[float]] = field(default_factory=dict)  # [t, lat, lon]
@@ -147,6 +153,21 @@ class Kpis:
         for acc in self._accs(facts["o"]):
             acc.responses_s.append(max(0, at - facts["c"]) / 1000)
         facts["r"] = True
+
+    def _release(self, ts: int, d: dict[str, Any]) -> None:
+        """A job booked ahead becomes dispatchable with the first pass that plans it."""
+        j = d.get("job") or {}
+        facts = self.jobs.get(j.get("id") or "")
+        if facts is None or facts.get("rel") or facts["r"] or not j.get("ahead_ms"):
+            return
+        facts["c"] = max(facts["c"], int(d.get("at") or ts))
+        facts["rel"] = True
+
+    def _on_offered(self, ts: int, d: dict[str, Any]) -> None:
+        self._release(ts, d)
+
+    def _on_job_unassignable(self, ts: int, d: dict[str, Any]) -> None:
+        self._release(ts, d)
 
     def _on_job_arrived(self, ts: int, d: dict[str, Any]) -> None:
         facts = self.jobs.get(d["job"]["id"])

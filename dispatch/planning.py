@@ -31,7 +31,7 @@ epoch ms, unassigned jobs with reasons, the planning positions and change histor
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -345,6 +345,18 @@ def booked_ahead(jobs: Mapping[str, Mapping[str, Any]], horizon_s: int) -> froze
     return frozenset(jid for jid, j in jobs.items()
                      if j.get("status") in (JobStatus.NEW, JobStatus.UNASSIGNABLE)
                      and j.get("win_start") and int(j["win_start"]) // 1000 >= horizon_s)
+
+
+def to_put_aside(ahead: frozenset[str], jobs: Mapping[str, Mapping[str, Any]],
+                 pending: Iterable[str]) -> list[str]:
+    """Of the jobs booked ahead, those ``lua/job_ahead.lua`` has something to do for: still
+    ``pending`` (they would make the loop pass again), never stamped ``ahead_ms``, or judged
+    ``unassignable`` for ``time_window`` against today's shifts (to be re-evaluated)."""
+    pend = set(pending)
+    return sorted(jid for jid in ahead
+                  if jid in pend or not jobs.get(jid, {}).get("ahead_ms")
+                  or (jobs[jid].get("status") == JobStatus.UNASSIGNABLE
+                      and jobs[jid].get("reason") == Unassignable.TIME_WINDOW))
 
 
 def _finish(state: State, vehicles: list[Vehicle], tasks: list[Task], locs: _Locations,

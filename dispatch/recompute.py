@@ -40,7 +40,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from dispatch import keys, planning
+from dispatch import keys, planning, transitions
 from dispatch.engine import RULES, SYSTEM, DispatchEngine
 from dispatch.errors import Conflict, StaleToken
 from dispatch.model import JobStatus, RegionConfig, Unassignable
@@ -251,7 +251,7 @@ class Recomputer:
             report.stale = True
             return report
         await self.done(region, work)
-        await self._wait_for_their_day(region, built.ahead & work.pending)
+        await self._wait_for_their_day(region, built, state, work)
         report.version = int(res.get("version") or 0)
         report.offers = len(res.get("offers") or [])
         report.ms["publish"] = _ms(t)
@@ -294,12 +294,23 @@ class Recomputer:
             return await asyncio.to_thread(fn, *args)
         return fn(*args)
 
-    async def _wait_for_their_day(self, region: str, jobs: frozenset[str]) -> None:
+    async def _wait_for_their_day(self, region: str, built: Built, state: State,
+                                  work: Work) -> None:
         """Jobs booked for a later day leave ``pending`` (they stay ``new``, in ``open``): a
         pending job makes the loop pass again at once, and the periodic whole-region pass
-        plans them once their day's shifts reach their window."""
-        if jobs:
-            await self.redis.srem(keys.prefix(region) + "pending", *jobs)  # type: ignore[misc]
+        plans them once their day's shifts reach their window. Each is stamped ``ahead_ms``
+        (its dispatch response counts from the pass that plans it), and one an older pass
+        judged ``unassignable`` for ``time_window`` is ``new`` again (lua/job_ahead.lua)."""
+        ids = planning.to_put_aside(built.ahead, state.jobs, work.pending)
+        if not ids:
+            return
+        eng = self.engine
+        res = await eng.store.run("job_ahead", region, eng.clock(), SYSTEM.subject, SYSTEM.via,
+                                  msgspec.json.encode(ids).decode(),
+                                  transitions.sources(transitions.Op.REEVALUATE))
+        if res.get("reevaluated"):
+            log.info("region %s: re-evaluated %s (booked for a later day, not time_window)",
+                     region, res["reevaluated"])
 
     async def _escalate(self, region: str, jobs: Iterable[str]) -> None:
         p = keys.prefix(region)

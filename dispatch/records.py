@@ -15,7 +15,8 @@ NUMERIC = frozenset({
     "lat", "lon", "fix_ms", "spd", "acc", "duration_s", "win_start", "win_end", "priority",
     "created_ms", "offered_ms", "accepted_ms", "departed_ms", "arrived_ms", "ended_ms",
     "eta_ms", "offer_n", "deadline_ms", "rating", "home_lat", "home_lon", "max_jobs",
-    "plan_lat", "plan_lon", "status_ms", "size", "brk_ms", "arrive_m"})
+    "plan_lat", "plan_lon", "status_ms", "size", "brk_ms", "arrive_m",
+    "ahead_ms"})
 
 
 def _num(v: str) -> int | float | None:

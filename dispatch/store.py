@@ -23,7 +23,7 @@ _decode = msgspec.json.Decoder().decode
 
 SCRIPTS = ("put_region", "put_tech", "put_org", "job_create", "job_cancel", "job_retry",
            "action", "gps", "geofence", "plan", "offer_expire", "lock", "trim", "snapshot",
-           "kpi_put", "tech_remove")
+           "kpi_put", "tech_remove", "job_ahead")
 
 
 def prelude() -> str:

@@ -27,6 +27,9 @@ class Op(enum.StrEnum):
     CANCEL = "cancel"
     UNASSIGNABLE = "unassignable"
     RETRY = "retry"  # a dispatcher asks everyone again, those who declined included
+    # A job judged unassignable (time_window) against today's shifts while it is booked for
+    # a later day: new again, to be planned on its day (lua/job_ahead.lua).
+    REEVALUATE = "reevaluate"
 
 
 PLANNABLE = frozenset({J.NEW, J.OFFERED, J.ASSIGNED, J.UNASSIGNABLE})
@@ -46,6 +49,7 @@ JOB_ALLOWED: dict[Op, frozenset[J]] = {
     Op.CANCEL: frozenset({J.NEW, J.OFFERED, J.ASSIGNED, J.EN_ROUTE, J.ON_SITE, J.UNASSIGNABLE}),
     Op.UNASSIGNABLE: frozenset({J.NEW, J.OFFERED, J.ASSIGNED, J.UNASSIGNABLE}),
     Op.RETRY: frozenset({J.NEW, J.UNASSIGNABLE}),
+    Op.REEVALUATE: frozenset({J.UNASSIGNABLE}),
 }
 
 JOB_RESULT: dict[Op, J] = {
@@ -61,6 +65,7 @@ JOB_RESULT: dict[Op, J] = {
     Op.CANCEL: J.CANCELLED,
     Op.UNASSIGNABLE: J.UNASSIGNABLE,
     Op.RETRY: J.NEW,
+    Op.REEVALUATE: J.NEW,
 }
 
 

@@ -19,7 +19,7 @@ local NUMERIC = {lat = true, lon = true, fix_ms = true, spd = true, acc = true,
   offered_ms = true, accepted_ms = true, departed_ms = true, arrived_ms = true,
   ended_ms = true, eta_ms = true, offer_n = true, deadline_ms = true, rating = true,
   home_lat = true, home_lon = true, max_jobs = true, plan_lat = true, plan_lon = true,
-  status_ms = true, size = true, arrive_m = true}
+  status_ms = true, size = true, arrive_m = true, ahead_ms = true}
 
 local TERMINAL = {done = true, cancelled = true, failed = true}
 local COMMITTED = {en_route = true, on_site = true}

@@ -317,7 +317,8 @@ def _parse(name: str, topic: str, parts: tuple[str, ...]) -> Ref:
 
 JOB_EVENTS = frozenset({"job_created", "offered", "offer_accepted", "offer_declined",
                         "offer_expired", "offer_withdrawn", "job_departed", "job_arrived",
-                        "job_done", "job_failed", "job_cancelled", "job_unassignable"})
+                        "job_done", "job_failed", "job_cancelled", "job_unassignable",
+                        "job_reevaluated"})
 TECH_REASON = {"offer_accepted": "accepted", "offer_declined": "declined",
                "job_departed": "departed", "job_arrived": "arrived", "job_done": "completed",
                "job_failed": "failed", "job_cancelled": "cancelled", "left_site": "left_site",
