@@ -6,18 +6,20 @@ needs, and runs one store script per change. No business rule lives in a route.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
 
-from queueing import keys, phone, transitions
+from queueing import keys, phone, served, transitions
+from queueing.booking import langs
 from queueing.errors import (
     BadRequest,
     CounterBusy,
@@ -139,12 +141,18 @@ class Engine:
         return hit
 
     async def site(self, site: str) -> dict[str, Any]:
-        """The site's configuration with each counter's current state."""
+        """The site's configuration with each counter's current state, and ``unserved``:
+        ``{service: tickets waiting}`` for services no counter serves that still hold some
+        (left out when there are none)."""
         c = await self._cached(site)
         pipe = self.store.redis.pipeline(transaction=False)
         for ctr in c.config.counters:
             pipe.hgetall(keys.prefix(site) + "cs:" + ctr.id)
-        states = await pipe.execute()
+        idle = served.unserved(c.config)
+        for svc in idle:
+            pipe.zcard(keys.prefix(site) + "q:" + svc)
+        replies = await pipe.execute()
+        states, waiting = replies[:len(c.config.counters)], replies[len(c.config.counters):]
         out: dict[str, Any] = msgspec.to_builtins(c.config)
         out["id"] = site
         out["version"] = config_version(c.config)
@@ -152,6 +160,11 @@ class Engine:
         for ctr, st in zip(out["counters"], states, strict=True):
             ctr["state"] = st.get(b"state", b"closed").decode()
             ctr["ticket"] = st.get(b"ticket", b"").decode() or None
+        # Tickets waiting in a service no counter serves (its last counter stopped serving
+        # it): never called unless someone acts, so the document read says so.
+        stranded = served.stranded(dict(zip(idle, waiting, strict=True)))
+        if stranded:
+            out["unserved"] = stranded
         return out
 
     async def version(self, site: str) -> str:
@@ -169,9 +182,12 @@ class Engine:
     # -- tickets -----------------------------------------------------------------------
 
     async def issue(self, site: str, req: TicketRequest, actor: Actor,
-                    idempotency_key: str | None = None) -> Issued:
+                    idempotency_key: str | None = None, lang: str | None = None) -> Issued:
         """A new ticket, or the one ``idempotency_key`` already made for this caller: keys
-        are scoped to ``actor.subject`` (the token's subject), so two kiosks never share one."""
+        are scoped to ``actor.subject`` (the token's subject), so two kiosks never share one.
+        Refused in a service no counter lists (``ServiceNotServed``, queueing/served.py).
+        ``lang`` (one of the site's languages, ``langs.pick``): the language of the texts
+        to ``req.notify``."""
         c = await self._cached(site)
         if c.config.service(req.service) is None:
             # Checked here too so an unknown service costs no script call.
@@ -182,13 +198,18 @@ class Engine:
         now = self.clock()
         priority = req.priority or c.config.policy.default_priority
         ref_ms = req.appointment_ms if req.appointment_ms else now
-        fingerprint = hashlib.sha256(msgspec.json.encode(req)).hexdigest()[:16]
+        fingerprint = hashlib.sha256(msgspec.json.encode(req) + (lang or "").encode()
+                                     ).hexdigest()[:16]
         ticket_id = f"{site}.{secrets.token_hex(6)}"
-        r = await self.store.run(
-            "issue", site, now, actor.subject, actor.via, ticket_id, req.service,
-            req.channel.value, priority, ref_ms, local_day(now, c.config.timezone),
-            req.customer or "", req.notify or "", idempotency_key or "", fingerprint,
-            self.idempotency_ttl_s, req.appointment_ms or "")
+        if lang and req.notify:
+            # Before the script: its events (and so the texts they cause) never run ahead.
+            await langs.keep(self.store.redis, site, ticket_id, lang)
+        with _naming_service(req.service):
+            r = await self.store.run(
+                "issue", site, now, actor.subject, actor.via, ticket_id, req.service,
+                req.channel.value, priority, ref_ms, local_day(now, c.config.timezone),
+                req.customer or "", req.notify or "", idempotency_key or "", fingerprint,
+                self.idempotency_ttl_s, req.appointment_ms or "", "")
         return Issued(public(r["ticket"], r["position"] or None, c.tz), bool(r.get("replay")))
 
     async def ticket(self, ticket_id: str) -> dict[str, Any]:
@@ -222,7 +243,8 @@ class Engine:
         c = await self._cached(_site_of(ticket_id))
         if c.config.service(service) is None:
             raise UnknownService(f"unknown service {service}")
-        return await self._self_op(ticket_id, Op.MOVE, actor, service)
+        with _naming_service(service):  # refused where no counter serves (queueing/served.py)
+            return await self._self_op(ticket_id, Op.MOVE, actor, service)
 
     async def set_notify(self, ticket_id: str, to: str | None, actor: Actor) -> dict[str, Any]:
         """Where an open ticket's "almost your turn" and "your turn" messages go (an SMS
@@ -366,8 +388,9 @@ class Engine:
                 arg = service or ""
             elif op == "complete":
                 arg = outcome or ""
-            r = await self.store.run("ticket_op", *base, counter, top.value,
-                                     ",".join(transitions.sources(top)), arg)
+            with _naming_service(arg if op == "transfer" else ""):
+                r = await self.store.run("ticket_op", *base, counter, top.value,
+                                         ",".join(transitions.sources(top)), arg)
         else:
             raise BadRequest(f"unknown counter operation {op!r}", allowed=list(COUNTER_OPS))
         return public(r["ticket"], r.get("position") or None, c.tz)
@@ -385,6 +408,16 @@ def _number_key(number: str) -> tuple[str, int] | None:
     """``A023``, ``a23`` and ``A 023`` → ``("A", 23)``; None if it is no ticket number."""
     m = re.fullmatch(r"([A-Za-z]{1,3})\s*([0-9]{1,9})", number.strip())
     return (m.group(1).upper(), int(m.group(2))) if m else None
+
+
+@contextlib.contextmanager
+def _naming_service(service: str) -> Iterator[None]:
+    """A script's ``service_not_served`` with ``details.service`` (scripts return a code and
+    a message only)."""
+    try:
+        yield
+    except served.ServiceNotServed:
+        raise served.refusal(service) from None
 
 
 def _json(obj: Any) -> str:

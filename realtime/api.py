@@ -30,6 +30,20 @@ from realtime.context import actor, ctx, principal
 log = logging.getLogger("switchboard.http")
 
 
+class TicketBody(TicketRequest):
+    """``POST /v1/sites/{site}/tickets``: a ``TicketRequest`` and the language of the texts
+    to its ``notify`` (a phone-line or desk ticket: the person's language, chosen by staff;
+    one the site does not speak is refused, queueing/booking/langs.py ``required``)."""
+
+    lang: Annotated[str, msgspec.Meta(
+        pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$",
+        description="the language of the texts to notify (one of the site's languages)")
+    ] | None = None
+
+    def request(self) -> TicketRequest:
+        return TicketRequest(**{f: getattr(self, f) for f in TicketRequest.__struct_fields__})
+
+
 class CounterOpBody(msgspec.Struct, forbid_unknown_fields=True):
     ticket: Annotated[str, msgspec.Meta(min_length=1, max_length=200)] | None = None
     service: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] | None = None
@@ -55,11 +69,11 @@ async def put_site(request: Request) -> Response:
 
 
 def without_live_fields(raw: bytes, site: str) -> tuple[bytes, str | None]:
-    """What ``GET /v1/sites/{site}`` adds to the document — its ``id``, its ``version`` and
-    each counter's live ``state`` and ``ticket`` — is accepted and set aside, so a site read
-    can be edited and put back as it is; the version, if given, must still be the site's
-    (else ``409 site_changed``: another admin saved meanwhile)."""
-    body, aside = read_back(raw, site, "site", ("version",),
+    """What ``GET /v1/sites/{site}`` adds to the document — its ``id``, its ``version``,
+    ``unserved`` and each counter's live ``state`` and ``ticket`` — is accepted and set
+    aside, so a site read can be edited and put back as it is; the version, if given, must
+    still be the site's (else ``409 site_changed``: another admin saved meanwhile)."""
+    body, aside = read_back(raw, site, "site", ("version", "unserved"),
                             {"counters": ("state", "ticket")})
     version = aside.get("version")
     if version is not None and not isinstance(version, str):
@@ -83,17 +97,21 @@ async def issue_ticket(request: Request) -> Response:
     p = principal(request)
     p.require("kiosk", "agent", site=site)
     c = ctx(request)
-    req = await json_body(request, TicketRequest, c.settings.max_body_bytes)
+    body = await json_body(request, TicketBody, c.settings.max_body_bytes)
+    req = body.request()
+    cfg = await c.engine.config(site)
     if p.role == "kiosk" and not p.is_admin:
-        _kiosk_may_issue(await c.engine.config(site), req)
+        _kiosk_may_issue(cfg, req)
+    # Refused before the kiosk's budget is spent; kept only with a number to text.
+    lang = langs.required(body.lang, cfg.languages) if req.notify else None
     await kiosk_budget(request, p, site)
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 200):
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")
-    issued = await c.engine.issue(site, req, actor(p, req.channel.value), key)
-    body = await ticket_body(c, site, issued.ticket, issued.replay)
+    issued = await c.engine.issue(site, req, actor(p, req.channel.value), key, lang=lang)
+    answer = await ticket_body(c, site, issued.ticket, issued.replay)
     headers = {"Idempotent-Replayed": "true"} if issued.replay else None
-    return _json(body, 201, headers)
+    return _json(answer, 201, headers)
 
 
 async def kiosk_budget(request: Request, p: Principal, site: str) -> None:

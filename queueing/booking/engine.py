@@ -452,7 +452,7 @@ class BookingEngine:
                 ticket_id, b["service"], channel, priority, ref,
                 local_day(now, site_cfg.timezone), b["customer"], b.get("notify") or "", "",
                 "", self.engine.idempotency_ttl_s, b["order_ms"] if on_time else "",
-                b["id"], b["v"], int(not on_time))
+                "booked", b["id"], b["v"], int(not on_time))
             # An unanswered suspension goes with the answer: the person is here, in line for
             # the service, and the kiosk tells them their doctor or room is unavailable.
             return CheckedIn(public(r2["ticket"], r2.get("position") or None, s.tz),

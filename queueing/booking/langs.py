@@ -6,6 +6,13 @@ texted the site. A language the site does not speak is dropped, not refused: eve
 offers Chinese and English, and a site with texts in Chinese only must still send them
 rather than cost the person their alert or booking (the existing rule then applies).
 
+A phone-line or desk ticket (``POST /v1/sites/{site}/tickets`` with ``notify``) may carry
+``lang`` too: there staff choose it, so one the site does not speak is refused (``required``:
+400 ``bad_request``, ``details.reason: unsupported_language``, ``details.allowed``), not
+dropped; the person would otherwise get texts in a language nobody asked for. A ticket
+taken by text needs none: its alerts go in the language its number last wrote in (Chinese
+characters: zh; realtime/sms_api.py keeps it per number, the notification watcher reads it).
+
 Where it is kept: a booking's in its own hash (``lang``, written by book.lua with it, so
 the ``booking_*`` events carry it); a ticket's beside it, under ``nt:lang:<ticket>`` for as
 long as a ticket's alerts can go (the ticket engine's scripts are not ours to change).
@@ -16,6 +23,7 @@ from __future__ import annotations
 from redis.asyncio import Redis
 
 from queueing import keys, sms
+from queueing.errors import BadRequest
 
 TICKET_TTL_S = 2 * 86400  # a ticket ends with its day (close-day)
 
@@ -24,6 +32,18 @@ def pick(lang: str | None, languages: list[str] | tuple[str, ...]) -> str | None
     """``lang`` as one of the site's own tags ("en" → "en-GB"), or None: none given, or
     one the site does not speak."""
     return None if not lang else sms.site_language(lang, languages)
+
+
+def required(lang: str | None, languages: list[str] | tuple[str, ...]) -> str | None:
+    """``lang`` as one of the site's own tags (``pick``); None for none given; a language
+    the site does not speak: ``BadRequest`` (``details.reason: unsupported_language``)."""
+    if not lang:
+        return None
+    found = pick(lang, languages)
+    if found is None:
+        raise BadRequest(f"lang: the site's texts are in {', '.join(languages)}, not {lang!r}",
+                         field="lang", reason="unsupported_language", allowed=list(languages))
+    return found
 
 
 def _key(site: str, ticket_id: str) -> str:

@@ -25,7 +25,7 @@ def body(name: str) -> str:
     mine = resources.files("queueing.booking") / "lua"
     text = (mine / f"{name}.lua").read_text()
     if name == "checkin":
-        # issue.lua reads ARGV[4..15] and returns ok(...) or fail(...): inside a function
+        # issue.lua reads ARGV[4..16] and returns ok(...) or fail(...): inside a function
         # its returns become the function's result.
         issue = (resources.files("queueing") / "lua" / "issue.lua").read_text()
         text = f"local function issue_ticket()\n{issue}\nend\n{text}"

@@ -1,5 +1,6 @@
 -- Issue a ticket. ARGV[4..]: id, service, channel, priority, ref_ms, day, customer, notify,
--- idempotency key (the caller's), fingerprint, idem_ttl_s, appointment_ms
+-- idempotency key (the caller's), fingerprint, idem_ttl_s, appointment_ms, and 'booked' for
+-- a booking's check-in (admitted to a service no counter lists: see below), else ''
 local id, svc, channel, prio = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local ref_ms, day = tonumber(ARGV[8]), ARGV[9]
 local customer, notify, idem, fp = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
@@ -24,6 +25,9 @@ end
 
 local prefix = redis.call('HGET', P .. 'svc', svc)
 if not prefix then return fail('unknown_service', 'unknown service ' .. svc) end
+-- A ticket no counter would ever call is refused; a booked person who has come is still
+-- admitted (the booking was taken; staff can call or transfer the ticket by hand).
+if ARGV[16] ~= 'booked' and not served(svc) then return not_served(svc) end
 local cls = redis.call('HGET', P .. 'cls', prio)
 if not cls then return fail('unknown_priority', 'unknown priority class ' .. prio) end
 local sep = string.find(cls, '|', 1, true)

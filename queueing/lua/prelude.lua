@@ -148,6 +148,28 @@ local function q_remove(svc, id)
   redis.call('HDEL', P .. 'qb:' .. svc, id)
 end
 
+-- Whether a counter of the site lists service ``svc``, whatever its state: a closed one may
+-- open later. A ticket of a service no counter lists is never called (the day's close
+-- cancels it), so issue and transfer refuse one (service_not_served).
+local function served(svc)
+  local quoted = '"' .. svc .. '"'
+  for _, spec in ipairs(redis.call('HVALS', P .. 'ctr')) do
+    -- Decoded only where the id appears at all (it may be a weight's key alone): an issue
+    -- at a site of many counters reads one or two, not all.
+    if string.find(spec, quoted, 1, true) then
+      for _, s in ipairs(cjson.decode(spec).services or {}) do
+        if s == svc then return true end
+      end
+    end
+  end
+  return false
+end
+
+local function not_served(svc)
+  return fail('service_not_served', 'no counter serves ' .. svc .. ': its tickets would '
+    .. 'never be called')
+end
+
 -- Why ticket ``t`` cannot go to service ``svc`` (a fail reply), or nil: a transfer's checks.
 local function transfer_refused(t, svc)
   if not redis.call('HGET', P .. 'svc', svc) then
@@ -156,6 +178,7 @@ local function transfer_refused(t, svc)
   if svc == t.service then
     return fail('invalid_transition', 'ticket ' .. t.number .. ' is already in ' .. svc)
   end
+  if not served(svc) then return not_served(svc) end
   return nil
 end
 

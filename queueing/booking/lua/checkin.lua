@@ -1,8 +1,9 @@
 -- Check in: mark the booking checked in and issue its ticket, in one atomic step.
--- ARGV[4..15] are queueing/lua/issue.lua's arguments (that script runs here, wrapped as
--- issue_ticket(), so the ticket is made exactly as POST /tickets makes it); then
--- ARGV[16..]: booking id, the booking version the arrival rule was decided on, late (0/1).
-local id, v, late = ARGV[16], tonumber(ARGV[17]), ARGV[18] == '1'
+-- ARGV[4..16] are queueing/lua/issue.lua's arguments (that script runs here, wrapped as
+-- issue_ticket(), so the ticket is made exactly as POST /tickets makes it; ARGV[16] is
+-- 'booked': a booked person is admitted even to a service no counter lists); then
+-- ARGV[17..]: booking id, the booking version the arrival rule was decided on, late (0/1).
+local id, v, late = ARGV[17], tonumber(ARGV[18]), ARGV[19] == '1'
 local b = bk_get(id)
 if not b then return fail('unknown_booking', 'unknown booking ' .. id) end
 if b.status == 'checked_in' then
