@@ -11,6 +11,10 @@ People write more than commands: "A please", "B" and a phone's signature under i
 谢谢", "我要看内科", "How long?". Only the first line is read; emoji, politeness and
 signatures are dropped; a Chinese text that names a service takes a ticket for it.
 
+A service is named as people text it (``match_service``): any case, spacing, punctuation or
+accents, the start of its name, a word of it ("passport" for "Passports & ID"), its id or
+its place in the menu; a name that fits several is answered with "which one?" and them.
+
 Commands are whole words, and a text that is exactly a service's letters (its prefix, "A",
 "TD") takes a ticket for it before any command is looked at: the letters are the
 services'. Replies never repeat what was sent (a spoofed sender must not make the site's own
@@ -23,9 +27,10 @@ import enum
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from queueing.model import SiteConfig, display_name
+from queueing.model import Service, SiteConfig, display_name
 
 
 class Command(enum.StrEnum):
@@ -76,6 +81,9 @@ class Parsed:
     # Not understood: the whole text (HELP) or the service asked for (JOIN). Never repeated
     # in a reply.
     unknown: bool = False
+    # A service asked for that fits more than one ("passport" at a site with "Passports"
+    # and "Passport photos"): their ids, to ask which.
+    choices: tuple[str, ...] = ()
 
 
 def normalise(text: str) -> str:
@@ -122,16 +130,20 @@ def parse(text: str, cfg: SiteConfig) -> Parsed:
         service = None
         rest = _drop_polite(rest)
         if command is Command.JOIN and rest:
-            service = find_service(rest, cfg) or _named_in(rest, cfg)
-            if service is None:  # a service that is not here: JOIN, not understood
-                return Parsed(Command.JOIN, None, lang, unknown=True)
+            found = match_service(rest, cfg)
+            service = found.service or (None if found.choices else _named_in(rest, cfg))
+            if service is None:  # a service that is not here (or which one?): not understood
+                return Parsed(Command.JOIN, None, lang, unknown=True, choices=found.choices)
         return Parsed(command, service, lang)
     bare = _drop_polite(t)
-    service = (_prefix(bare, cfg) or find_service(bare, cfg)) if bare else None
-    if service is None and lang == "zh":
+    found = match_service(bare, cfg) if bare else Match()
+    service = _prefix(bare, cfg) or found.service
+    if service is None and lang == "zh" and not found.choices:
         service = _named_in(t, cfg)  # 我要看内科, 内科挂号
     if service is not None:
         return Parsed(Command.JOIN, service, lang or _name_lang(bare, cfg))
+    if found.choices:
+        return Parsed(Command.JOIN, None, lang, unknown=True, choices=found.choices)
     if bare != t and bare:
         again = parse(bare, cfg)  # "please cancel", "麻烦取消"
         if not again.unknown:
@@ -151,23 +163,85 @@ def _split(t: str) -> tuple[str, str]:
     return word, rest.strip()
 
 
-def _fold(s: str) -> str:
-    return normalise(s).casefold().replace(" ", "")
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What a text naming a service comes to: one ``service``, several ``choices``, or
+    neither (none fits)."""
+
+    service: str | None = None
+    choices: tuple[str, ...] = ()
 
 
-def find_service(text: str, cfg: SiteConfig) -> str | None:
-    """The service ``text`` names: its letter (prefix), its id, or its name in any
-    language, ignoring case and spaces."""
-    want = _fold(text)
+# Words that tell no service apart ("Passports & ID", "Office of the registrar").
+_FILLER = frozenset({"and", "of", "the", "for", "a", "an", "to", "in", "on", "at", "with",
+                     "service", "services", "desk", "counter", "office"})
+# A word of the text that begins a word of a name must be this long ("pass" → Passports;
+# "in" is no word for Internal medicine).
+_MIN_WORD_PREFIX = 4
+
+
+def _key(s: str) -> str:
+    """What is compared: NFKC, accents dropped (é → e), case folded, and only letters and
+    digits kept ("Passports & ID" → "passportsid", "Ｂ" → "b"; Chinese stays as it is)."""
+    text = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", s))
+    return "".join(ch for ch in text.casefold() if ch.isalnum())
+
+
+def _words(s: str) -> list[str]:
+    """The words of ``s`` as ``_key`` reads each, plurals as singulars ("Passports" →
+    "passport"), filler dropped."""
+    spaced = "".join(ch if ch.isalnum() else " " for ch in
+                     unicodedata.normalize("NFKC", s).replace("'", ""))
+    out = []
+    for w in (_key(w) for w in spaced.split()):
+        if w and w not in _FILLER:
+            out.append(w[:-1] if len(w) > 3 and w.endswith("s") and not w.endswith("ss")
+                       else w)
+    return out
+
+
+def match_service(text: str, cfg: SiteConfig) -> Match:
+    """The service ``text`` names, forgiving the way people text. Tried in turn, the first
+    that fits any service decides (one: that service; several: ``choices``):
+
+    1. its letters (prefix) or its id ("b", "pharmacy");
+    2. its place in the menu, from 1 ("2": the second service ``menu`` lists);
+    3. its name in any language, ignoring case, spaces, punctuation and accents
+       ("Passports&ID", "PASSPORTS & ID", "cafe" for "Café");
+    4. the start of a name ("pass", "儿");
+    5. words of a name, plurals as singulars ("passport", "ID" for "Passports & ID"), or
+       their starts of ``_MIN_WORD_PREFIX`` letters or more: the service with the most.
+    """
+    want = _key(text)
     if not want:
-        return None
-    for s in cfg.services:
-        if want in (s.prefix.casefold(), s.id.casefold()):
-            return s.id
-    for s in cfg.services:
-        if any(_fold(n) == want for n in _names(s.name)):
-            return s.id
-    return None
+        return Match()
+    services = cfg.services
+    tiers: tuple[Callable[[Service], bool], ...] = (
+        lambda s: want in (_key(s.prefix), _key(s.id)),
+        lambda s: want.isdigit() and int(want) - 1 == services.index(s),
+        lambda s: any(_key(n) == want for n in _names(s.name)),
+        lambda s: (len(want) >= 3 or bool(_CJK.search(want)))
+        and any(_key(n).startswith(want) for n in _names(s.name)),
+    )
+    for fits in tiers:
+        ids = tuple(s.id for s in services if fits(s))
+        if len(ids) == 1:
+            return Match(ids[0])
+        if ids:
+            return Match(choices=ids)
+    # 5: the services sharing the most words with the text ("passports and id": both words
+    # are Passports & ID's, one is Passport photos').
+    shared = {s.id: _shared_words(text, s) for s in services}
+    most = max(shared.values(), default=0)
+    ids = tuple(sid for sid, n in shared.items() if n == most and n > 0)
+    return Match(ids[0]) if len(ids) == 1 else Match(choices=ids)
+
+
+def _shared_words(text: str, service: Service) -> int:
+    """How many words of ``text`` are (or begin) a word of the service's names."""
+    names = [w for n in _names(service.name) for w in _words(n)]
+    return sum(any(w == n or (len(w) >= _MIN_WORD_PREFIX and n.startswith(w)) for n in names)
+               for w in set(_words(text)))
 
 
 def _names(name: object) -> list[str]:
@@ -177,9 +251,9 @@ def _names(name: object) -> list[str]:
 def _named_in(text: str, cfg: SiteConfig) -> str | None:
     """The one service whose Chinese (or other CJK) name the text contains ("我要看内科"):
     the longest name wins; two services named: none."""
-    folded = _fold(text)
-    found = sorted(((len(_fold(n)), s.id) for s in cfg.services for n in _names(s.name)
-                    if _CJK.search(n) and _fold(n) in folded), reverse=True)
+    folded = _key(text)
+    found = sorted(((len(_key(n)), s.id) for s in cfg.services for n in _names(s.name)
+                    if _CJK.search(n) and _key(n) in folded), reverse=True)
     if not found:
         return None
     longest = found[0][0]
@@ -189,11 +263,11 @@ def _named_in(text: str, cfg: SiteConfig) -> str | None:
 
 def _name_lang(text: str, cfg: SiteConfig) -> str | None:
     """The language of the service name a text used, when it was a name per language."""
-    want = _fold(text)
+    want = _key(text)
     for s in cfg.services:
         if isinstance(s.name, dict):
             for lang, name in s.name.items():
-                if _fold(name) == want and len(want) > 3:
+                if _key(name) == want and len(want) > 3:
                     return lang
     return None
 
@@ -336,6 +410,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Sorry, {site} has no such service. {menu}",
         "zh": "抱歉，{site}没有这项服务。{menu}",
     },
+    "which": {
+        "en": "Which one? {choices}. Reply with its letter.",
+        "zh": "请问办理哪一项？{choices}。请回复字母。",
+    },
     # A space before the address: a phone links only what stands apart from the words.
     "link": {"en": " Live: {url}", "zh": " 实时查看 {url}"},
 }
@@ -377,11 +455,37 @@ def wait_text(lang: str, ahead: int, estimate: dict[str, int] | None,
     return head + w["range"].format(m=m, lo=lo, hi=hi)
 
 
+# What a list of services may take of a reply that must fit two SMS parts (306 GSM-7
+# characters, or 134 UCS-2 ones: Chinese, or any character GSM-7 lacks), so that the words
+# around it fit too.
+LIST_ROOM = {"gsm": 200, "ucs2": 80}
+# The GSM 03.38 default alphabet (its extension table, ^{}[]~|€\, counts two: left out).
+GSM7 = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡"
+                 "ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+
+
+def gsm7(text: str) -> bool:
+    """Whether ``text`` goes as GSM-7 (160 characters a part), not UCS-2 (70)."""
+    return all(ch in GSM7 for ch in text)
+
+
 def menu(cfg: SiteConfig, lang: str) -> str:
-    """The services as "A General practice, B Pharmacy" (one service: no letters)."""
-    sep = "，" if lang == "zh" else ", "
+    """The services as "A General practice, B Pharmacy" (one service: no letters); a long
+    list is cut short ("..."), to keep the reply within two parts."""
     if len(cfg.services) == 1:
         s = cfg.services[0]
         return say("menu_one", lang, services=display_name(s.name, lang, s.id))
-    items = sep.join(f"{s.prefix} {display_name(s.name, lang, s.id)}" for s in cfg.services)
-    return say("menu", lang, services=items)
+    return say("menu", lang, services=listing(cfg, [s.id for s in cfg.services], lang))
+
+
+def listing(cfg: SiteConfig, ids: list[str], lang: str) -> str:
+    """"A General practice, B Pharmacy" for ``ids``, as many as ``LIST_ROOM`` allows."""
+    sep, more = ("，", "等") if lang == "zh" else (", ", ", ...")  # "…" is not GSM-7
+    items = [f"{s.prefix} {display_name(s.name, lang, s.id)}"
+             for s in (cfg.service(i) for i in ids) if s is not None]
+    text = sep.join(items)
+    kept = len(items)
+    while kept > 1 and len(text) > LIST_ROOM["gsm" if gsm7(text) else "ucs2"]:
+        kept -= 1
+        text = sep.join(items[:kept]) + more
+    return text

@@ -19,7 +19,9 @@ texts a minute: past it STOP and CANCEL still act, nothing is texted back (a flo
 for it). Each gateway may make ``JOINS_PER_MIN`` tickets a minute per site (429 past it).
 A site holds at most ``SWITCHBOARD_SMS_MAX_OPEN_PER_SITE`` open sms tickets (a JOIN past it
 is answered, with no ticket). Tickets are taken only while a counter for the service is open
-or paused, are ``sms`` channel and the site's default class, as a kiosk's. The words:
+or paused, are ``sms`` channel and the site's default class, as a kiosk's. A service no
+counter lists is not offered (as the kiosk leaves it out, queueing/served.py): the menu
+omits it and a text naming it is answered as one naming no service. The words:
 queueing/sms.py.
 """
 
@@ -39,7 +41,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queueing import keys, phone, sms
+from queueing import keys, phone, served, sms
 from queueing.engine import OPEN_STATES
 from queueing.errors import (
     Conflict,
@@ -174,6 +176,10 @@ class Desk:
     def __init__(self, c: Context, site: str, cfg: SiteConfig, p: Principal,
                  request: Request, sender: str, limited: bool = False) -> None:
         self.c, self.site, self.cfg, self.p, self.request = c, site, cfg, p, request
+        # What a text may name and the menu lists: the services some counter serves.
+        live = served.served(cfg)
+        self.offered = msgspec.structs.replace(
+            cfg, services=[s for s in cfg.services if s.id in live])
         self.sender = sender
         self.limited = limited  # over the number's budget: act on STOP and CANCEL only
         self.actor = actor(p, "sms")
@@ -185,7 +191,7 @@ class Desk:
 
     async def handle(self, msg: SmsMessage) -> dict[str, Any]:
         text = msg.text[:MAX_TEXT]
-        parsed = sms.parse(text, self.cfg)
+        parsed = sms.parse(text, self.offered)
         key = keys.sms_number(self.site, self.sender)
         state = {k.decode(): v.decode() for k, v in
                  (await self.c.redis.hgetall(key)).items()}  # type: ignore[misc]
@@ -199,8 +205,8 @@ class Desk:
                     "reason": "rate_limited", "ticket": None}
         ticket = await self._open_ticket(state.get("ticket"))
         if command is sms.Command.JOIN and parsed.service is None:
-            if len(self.cfg.services) == 1 and not parsed.unknown:
-                parsed = sms.Parsed(command, self.cfg.services[0].id, parsed.lang)
+            if len(self.offered.services) == 1 and not parsed.unknown:
+                parsed = sms.Parsed(command, self.offered.services[0].id, parsed.lang)
             elif ticket is None:  # which one? (or one that is not here): the menu
                 command = sms.Command.HELP
         reply, ticket = await self._act(command, parsed, msg, lang, ticket)
@@ -218,8 +224,14 @@ class Desk:
         if self.limited:  # acted on (STOP, CANCEL); nothing texted back to a flood
             return {"reply": None, "lang": lang, "command": command.value,
                     "reason": "rate_limited", "ticket": public}
-        return {"reply": reply, "lang": lang, "command": command.value, "kind": self.kind,
-                "ticket": public, "estimate": self.estimate, "link": self.link}
+        answer: dict[str, Any] = {
+            "reply": reply, "lang": lang, "command": command.value, "kind": self.kind,
+            "ticket": public, "estimate": self.estimate, "link": self.link}
+        if self.kind == "which":  # for a template gateway to fill its "which one?" from
+            answer["choices"] = [{"service": s.id, "prefix": s.prefix,
+                                  "name": display_name(s.name, lang, s.id)}
+                                 for s in map(self.offered.service, parsed.choices) if s]
+        return answer
 
     async def _open_ticket(self, ticket_id: str | None) -> dict[str, Any] | None:
         """The number's open ticket: the one it took by text, else one that names it for
@@ -250,8 +262,11 @@ class Desk:
     async def _act(self, command: sms.Command, parsed: sms.Parsed, msg: SmsMessage, lang: str,
                    ticket: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
         site_name = display_name(self.cfg.name, lang, self.site)
-        menu = sms.menu(self.cfg, lang)
+        menu = sms.menu(self.offered, lang)
         if command is sms.Command.HELP:
+            if parsed.choices:  # "passport": Passports & ID, or Passport photos?
+                return self._say("which", lang, choices=sms.listing(
+                    self.offered, list(parsed.choices), lang)), ticket
             if parsed.unknown:
                 kind = "unknown_service" if parsed.command is sms.Command.JOIN else "unknown"
                 return self._say(kind, lang, menu=menu, site=site_name), ticket
@@ -312,7 +327,11 @@ class Desk:
                         self.site, JOINS_PER_MIN, self.p.subject)
             raise
         req = TicketRequest(service=service, channel=Channel.SMS, notify=self.sender)
-        issued = await self.c.engine.issue(self.site, req, self.actor, f"sms:{msg.id}")
+        try:
+            issued = await self.c.engine.issue(self.site, req, self.actor, f"sms:{msg.id}")
+        except served.ServiceNotServed:  # its last counter stopped serving it just now
+            return self._say("unknown_service", lang, menu=sms.menu(self.offered, lang),
+                             site=display_name(self.cfg.name, lang, self.site)), None
         t = await ticket_body(self.c, self.site, issued.ticket, issued.replay)
         self.estimate = t.get("estimate")
         wait = sms.wait_text(lang, t["people_ahead"] or 0, t.get("estimate"),
