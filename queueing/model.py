@@ -176,7 +176,10 @@ class SiteConfig(Strict):
     # Which words the pages use (``Vocabulary``). A plain string checked by ``validate_site``
     # rather than the enum type, so a wrong one is refused with the choices in the message
     # (msgspec would only say "Invalid enum value"). Default: neutral words, never a clinic's.
-    vocabulary: Annotated[str, msgspec.Meta(max_length=64)] = Vocabulary.GENERAL.value
+    vocabulary: Annotated[str, msgspec.Meta(
+        max_length=64, extra_json_schema={"enum": [v.value for v in Vocabulary]},
+        description="the words the pages use: general (default), clinic, government, "
+                    "branch (docs/configuration.md)")] = Vocabulary.GENERAL.value
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
