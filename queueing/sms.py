@@ -402,6 +402,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Text JOIN for a ticket ({services}). Or STATUS, CANCEL, STOP.",
         "zh": "回复“取号”即可排队（{services}）。回复“查询”看进度，“取消”退号，“退订”停止提醒。",
     },
+    "menu_none": {
+        "en": "No service takes tickets here now. Reply STATUS, CANCEL or STOP.",
+        "zh": "目前没有可取号的业务。回复“查询”看进度，“取消”退号，“退订”停止提醒。",
+    },
     "unknown": {
         "en": "Sorry, we didn't understand. {menu}",
         "zh": "抱歉，没看懂。{menu}",
@@ -472,6 +476,8 @@ def gsm7(text: str) -> bool:
 def menu(cfg: SiteConfig, lang: str) -> str:
     """The services as "A General practice, B Pharmacy" (one service: no letters); a long
     list is cut short ("..."), to keep the reply within two parts."""
+    if not cfg.services:  # no counter serves any (a site being set up)
+        return say("menu_none", lang)
     if len(cfg.services) == 1:
         s = cfg.services[0]
         return say("menu_one", lang, services=display_name(s.name, lang, s.id))

@@ -93,3 +93,11 @@ def test_a_long_menu_fits_two_sms_parts(lang: str) -> None:
 def test_a_short_menu_is_not_cut() -> None:
     assert "..." not in sms.menu(CFG, "en") and "E" not in sms.listing(CFG, ["tax"], "en")
     assert sms.listing(CFG, ["tax", "cafe"], "en") == "T Council tax, C Café permits"
+
+
+def test_a_menu_with_nothing_to_offer_says_so() -> None:
+    """No counter serves any service yet (a site being set up): no empty list of letters."""
+    empty = SiteConfig(name="x", timezone="UTC", languages=["en"], services=[])
+    assert sms.menu(empty, "en") == (
+        "No service takes tickets here now. Reply STATUS, CANCEL or STOP.")
+    assert sms.menu(empty, "zh").startswith("目前没有可取号的业务。")
