@@ -423,7 +423,7 @@ function vocabularyField() {
   const err = errorFor('site', null, 'vocabulary');
   const now = doc.vocabulary ?? DEFAULT_VOCABULARY;
   const known = VOCABULARIES.includes(now) ? VOCABULARIES : [...VOCABULARIES, now];
-  return [h('div', { class: 'st-field' },
+  return [h('div', { class: 'st-field st-vocabulary' },
     h('label', { for: 'site-vocabulary' }, t('st_vocabulary')),
     h('select', { id: 'site-vocabulary', 'aria-describedby': ['site-vocabulary-help', err ? 'site-vocabulary-err' : null].filter(Boolean).join(' '),
       'aria-invalid': err ? 'true' : null,
