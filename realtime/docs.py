@@ -16,7 +16,6 @@ from queueing.model import (
     CloseDayRequest,
     NotifyRequest,
     SiteConfig,
-    TicketRequest,
     TransferRequest,
 )
 
@@ -46,6 +45,22 @@ def _counter_body() -> type:
     return CounterOpBody
 
 
+def _ticket_body() -> type:
+    from realtime.api import TicketBody  # a TicketRequest and ``lang``
+    return TicketBody
+
+
+# Bodies defined in modules that import this one: looked up when the document is built.
+_LATE_BODIES = {("post", "/v1/sites/{site}/tickets"): _ticket_body}
+
+
+def _body(op: Operation) -> type | None:
+    late = _LATE_BODIES.get((op.method, op.path))
+    if late is not None:
+        return late()
+    return op.body or (_counter_body() if op.path.endswith("{op}") else None)
+
+
 register(
     Operation("get", "/healthz", "Liveness", "none"),
     Operation("get", "/readyz", "Readiness: Redis reachable (?worker=1: and a worker seen "
@@ -54,11 +69,13 @@ register(
     Operation("put", "/v1/sites/{site}", "Create or replace a site (idempotent)", "admin",
               SiteConfig, errors=("bad_request", "unknown_field", "service_in_use",
                                   "counter_busy", "payload_too_large", "site_changed")),
-    Operation("get", "/v1/sites/{site}", "A site with its counters' current state",
+    Operation("get", "/v1/sites/{site}", "A site with its counters' current state (and "
+              "`unserved`: waiting tickets per service no counter lists, when any)",
               "admin, or agent/kiosk/display/supervisor of the site", errors=("unknown_site",)),
     Operation("post", "/v1/sites/{site}/tickets", "Take a ticket", "kiosk or agent of the site",
-              TicketRequest, 201, ("unknown_site", "unknown_service", "unknown_priority",
-                                   "idempotency_mismatch", "bad_request", "unknown_field"),
+              None, 201, ("unknown_site", "unknown_service", "unknown_priority",
+                          "service_not_served", "idempotency_mismatch", "bad_request",
+                          "unknown_field"),
               headers=("Idempotency-Key",)),
     Operation("get", "/v1/sites/{site}/tickets",
               "Find the open ticket with a number (`number`=A023): `{tickets: [ticket]}`, "
@@ -82,8 +99,8 @@ register(
               "Send a waiting or parked ticket to another service; it keeps its class and "
               "arrival there and becomes `transferred`", "agent of the ticket's site",
               TransferRequest, errors=("unknown_ticket", "unknown_service",
-                                       "invalid_transition", "bad_request", "unknown_field",
-                                       "forbidden")),
+                                       "service_not_served", "invalid_transition",
+                                       "bad_request", "unknown_field", "forbidden")),
     Operation("post", "/v1/sites/{site}/close-day",
               "End the day: cancel (reason day_closed) every ticket still open issued before "
               "`before` (default now); tickets being served are listed in `kept`; then close "
@@ -97,7 +114,7 @@ register(
               "agent of that counter", None, 200,
               ("queue_empty", "counter_not_open", "counter_busy", "counter_idle",
                "recall_limit", "invalid_transition", "unknown_counter", "unknown_ticket",
-               "unknown_service")),
+               "unknown_service", "service_not_served")),
     Operation("get", "/v1/sites/{site}/services/{service}/queue",
               "A service's waiting tickets in call order (`limit`: 0 = all, at most "
               "100000)", "agent or supervisor of the site",
@@ -106,12 +123,12 @@ register(
 
 
 def openapi() -> dict[str, Any]:
-    bodies = [op.body for op in OPERATIONS if op.body is not None] + [_counter_body()]
+    bodies = [b for b in map(_body, OPERATIONS) if b is not None]
     _, components = msgspec.json.schema_components(bodies,
                                                    ref_template="#/components/schemas/{name}")
     paths: dict[str, Any] = {}
     for op in OPERATIONS:
-        body = op.body or (_counter_body() if op.path.endswith("{op}") else None)
+        body = _body(op)
         params = [{"name": n.strip("{}"), "in": "path", "required": True,
                    "schema": {"type": "string"}}
                   for n in op.path.split("/") if n.startswith("{")]
