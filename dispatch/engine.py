@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import msgspec
 
-from dispatch import checkpoint, keys, transitions
+from dispatch import checkpoint, keys, settle, transitions
 from dispatch import gps as gpsrules
 from dispatch.errors import (
     BadRequest,
@@ -77,7 +78,7 @@ ARRIVE_FIX_WINDOW_MS = 120_000
 class Enqueuer(Protocol):
     """Where recomputes and offer timers go (arq in production)."""
 
-    async def recompute(self, region: str, reason: str) -> None: ...
+    async def recompute(self, region: str, reason: str, defer_s: float = 0.0) -> None: ...
 
     async def offer_timeout(self, region: str, job: str, n: int, deadline_ms: int) -> None: ...
 
@@ -87,10 +88,14 @@ class NoEnqueuer:
 
     def __init__(self) -> None:
         self.recomputes: list[tuple[str, str]] = []
+        self.deferred: list[tuple[str, str, float]] = []  # asked for in defer_s seconds
         self.timers: list[tuple[str, str, int, int]] = []
 
-    async def recompute(self, region: str, reason: str) -> None:
-        self.recomputes.append((region, reason))
+    async def recompute(self, region: str, reason: str, defer_s: float = 0.0) -> None:
+        if defer_s > 0:
+            self.deferred.append((region, reason, defer_s))
+        else:
+            self.recomputes.append((region, reason))
 
     async def offer_timeout(self, region: str, job: str, n: int, deadline_ms: int) -> None:
         self.timers.append((region, job, n, deadline_ms))
@@ -444,7 +449,14 @@ class DispatchEngine:
         r = await self.store.run("action", region, self.clock(), actor.subject, actor.via,
                                  tech_id, act.aid, act.k.value, act.j, act.t, act.r, RULES,
                                  self.action_ttl_s, dist)
-        if not r.get("replay") and act.k is not ActionKind.ACCEPT:
+        if not r.get("replay") and act.k is ActionKind.ONLINE:
+            # At a shift start the pass waits for the others' log-ins (dispatch/settle.py).
+            wait = await self._online_settle(region)
+            if wait > 0:
+                await self.enqueuer.recompute(region, "action_online", defer_s=wait)
+            else:
+                await self.enqueuer.recompute(region, "action_online")
+        elif not r.get("replay") and act.k is not ActionKind.ACCEPT:
             # Accepting changes no plan; everything else leaves work (pending or dirty).
             await self.enqueuer.recompute(region, f"action_{act.k.value}")
         out: dict[str, Any] = {"action": act.aid, "replay": bool(r.get("replay")),
@@ -452,6 +464,22 @@ class DispatchEngine:
         if r.get("job"):
             out["job"] = job_view(normalise(r["job"]))
         return out
+
+    async def _online_settle(self, region: str) -> float:
+        """How long the pass a log-in asks for should wait (dispatch/settle.py): the
+        region's technicians' statuses and shifts, read here."""
+        cfg = (await self._cached(region)).config
+        if cfg.policy.online_settle_s <= 0:
+            return 0.0
+        p = keys.prefix(region)
+        ids = sorted(m.decode() for m in await self.redis.smembers(p + "techs"))  # type: ignore[misc]
+        pipe = self.redis.pipeline(transaction=False)
+        for tid in ids:
+            pipe.hmget(p + "tech:" + tid, ["status", "shift_start", "shift_end"])
+        techs = {tid: {"status": (st or b"").decode(), "shift_start": (a or b"").decode(),
+                       "shift_end": (b or b"").decode()}
+                 for tid, (st, a, b) in zip(ids, await pipe.execute(), strict=True)}
+        return settle.online_settle_s(self.clock(), techs, ZoneInfo(cfg.timezone), cfg.policy)
 
     async def _distance_at(self, region: str, tech_id: str, job_id: str, t_ms: int
                            ) -> float | None:

@@ -99,6 +99,9 @@ class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # A region with no plan yet and many jobs is solved from scratch within this budget.
     solve_s: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 30.0
     recompute_every_s: Annotated[int, msgspec.Meta(ge=10)] = 300
+    # A technician coming online while others due at this shift start are still offline:
+    # its pass waits this long, so the burst of log-ins is one pass (dispatch/settle.py).
+    online_settle_s: Annotated[float, msgspec.Meta(ge=0, le=300)] = 30.0
     plan_breaks: bool = True
     # A job without a window is due within this of its creation (0: whenever). Planning
     # treats it as a window, which spreads work over technicians.

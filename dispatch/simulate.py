@@ -91,6 +91,7 @@ class EngineDispatcher:
         self.reports: list[Report] = []
         self.seq = 0
         self._touched: set[str] = set()
+        self.due_at: int | None = None  # a deferred recompute (a start-of-shift settle)
         self.world: World
 
     def _t(self, tid: str) -> str:
@@ -158,8 +159,15 @@ class EngineDispatcher:
 
     async def settle(self, now: int) -> list[Offer]:
         self.clock.now = now
-        if self.enq.recomputes:
+        if self.enq.deferred and self.due_at is None:
+            self.due_at = now + int(self.enq.deferred[0][2] * 1000)
+            self.world.at(self.due_at, "call", lambda: None)  # the world wakes then
+        self.enq.deferred.clear()
+        if self.due_at is not None and now < self.due_at:
+            pass  # as arq: while a deferred recompute is queued, asking again is a no-op
+        elif self.enq.recomputes or self.due_at is not None:
             self.enq.recomputes.clear()
+            self.due_at = None
             self.reports += await self.rc.run(REGION)
         self.enq.timers.clear()  # the world schedules each offer's expiry itself
         rows = await self.redis.xrange(keys.events(REGION), "(" + self.offset, "+")
@@ -298,7 +306,14 @@ ROWS: tuple[Row, ...] = (
         ("km driven", lambda r: f"{r['km_driven']:.0f}"),
         ("utilisation", lambda r: _pct(r["utilisation"])),
         ("churn (moved / planned)", lambda r: _pct(r["churn"])),
-        ("offers made", lambda r: str(r["offers"])))
+        ("offers made", lambda r: str(r["offers"])),
+        ("offers/tech min-max (sd)", lambda r: _spread(r["offers_per_tech"])),
+        ("1st hour offers/tech", lambda r: _spread(r["first_hour_offers_per_tech"])),
+        ("1st hour busiest's share", lambda r: _pct(r["first_hour_offers_per_tech"]["top_share"])))
+
+
+def _spread(s: dict[str, float]) -> str:
+    return f"{s['min']:.0f}-{s['max']:.0f} ({s['sd']:.1f})"
 
 
 def _dur(s: float | None) -> str:

@@ -22,8 +22,9 @@ from __future__ import annotations
 import heapq
 import math
 import random
+import statistics
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any, Protocol
@@ -279,6 +280,10 @@ class World:
         self.now = day_start_ms(sc)
         self.end = self.now + 24 * 3_600_000
         self.offers_made = 0
+        self.offers_by_tech: dict[str, int] = {t.id: 0 for t in self.techs_list}
+        # Offers in the first hour of the earliest shift: where a start-of-day burst shows.
+        self.first_hour_end = min((t.shift[0] for t in self.techs_list), default=0) + 3_600_000
+        self.first_hour: dict[str, int] = {t.id: 0 for t in self.techs_list}
         self.on_event = on_event
 
     # -- plumbing ---------------------------------------------------------------------------
@@ -335,6 +340,9 @@ class World:
     async def _after(self) -> None:
         for offer in await self.d.settle(self.now):
             self.offers_made += 1
+            self.offers_by_tech[offer.tech] = self.offers_by_tech.get(offer.tech, 0) + 1
+            if self.now < self.first_hour_end:
+                self.first_hour[offer.tech] = self.first_hour.get(offer.tech, 0) + 1
             rng = random.Random(_u32(self.seed, offer.job, offer.tech, offer.n))
             u = rng.random()
             delay = rng.randint(*self.sc.answer_s) * 1000
@@ -485,7 +493,20 @@ class World:
                 "dispatch_response_p90_s": s["dispatch_response_p90_s"],
                 "on_time_rate": s["on_time_rate"], "lateness_mean_s": s["lateness_mean_s"],
                 "empty_driving_share": s["empty_driving_share"],
-                "km_driven": s["km_driven"], "utilisation": s["utilisation"]}
+                "km_driven": s["km_driven"], "utilisation": s["utilisation"],
+                "offers_per_tech": spread(self.offers_by_tech.values()),
+                "first_hour_offers_per_tech": spread(self.first_hour.values())}
+
+
+def spread(counts: Iterable[int]) -> dict[str, float]:
+    """How evenly offers went round: min, max, standard deviation, and the busiest
+    technician's share of them all."""
+    xs = list(counts)
+    if not xs:
+        return {"min": 0, "max": 0, "sd": 0.0, "top_share": 0.0}
+    total = sum(xs)
+    return {"min": min(xs), "max": max(xs), "sd": round(statistics.pstdev(xs), 2),
+            "top_share": round(max(xs) / total, 3) if total else 0.0}
 
 
 class GreedyDispatcher:

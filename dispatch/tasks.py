@@ -38,9 +38,12 @@ class ArqEnqueuer:
     def __init__(self, arq: ArqRedis) -> None:
         self.arq = arq
 
-    async def recompute(self, region: str, reason: str) -> None:
+    async def recompute(self, region: str, reason: str, defer_s: float = 0.0) -> None:
+        # One job id per region: while it is queued (deferred too) or running, asking again
+        # is a no-op, so the triggers of a start-of-shift settle all go into its one pass.
         await self.arq.enqueue_job("dispatch_recompute", region, reason,
-                                   _job_id=f"recompute:{region}")
+                                   _job_id=f"recompute:{region}",
+                                   _defer_by=defer_s if defer_s > 0 else None)
 
     async def offer_timeout(self, region: str, job: str, n: int, deadline_ms: int) -> None:
         at = datetime.fromtimestamp(deadline_ms / 1000, UTC)
