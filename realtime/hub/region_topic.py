@@ -84,7 +84,13 @@ class RegionTopic:
 
     async def snapshot(self, feed: Any, ref: Ref) -> Any:
         if feed.kpis is None:  # folded from the checkpoint on first use, then live
-            k = await feed.engine.kpis(feed.key)
+            for _ in range(3):
+                k = await feed.engine.kpis(feed.key)
+                # The feed may have applied entries while this read ran: those written
+                # after the read would be counted by neither (fold_kpis skips them, the
+                # read did not see them). Read again until it covers the feed.
+                if not id_lt(k.offset, feed.offset):
+                    break
             if feed.kpis is None:
                 feed.kpis = k
         now_ms = int(time.time() * 1000)

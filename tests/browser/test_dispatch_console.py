@@ -269,7 +269,16 @@ def test_console_state_groups_folds_and_ages(browser: Any, desk: DispatchDemo) -
           v = m.foldTech(v, { op: 'event', type: 'position', data: { lat: 1, lon: 2, t: 99 } });
           const moved = v.position.t;
           v = m.foldTech(v, { op: 'event', type: 'status', data: { status: 'on_break', reason: 'break' } });
-          return { groups: m.groupJobs(jobs).map(([s, l]) => [s, l.map((j) => j.id)]), moved, status: v.status,
+          let r0 = m.foldRegion(null, { op: 'snapshot', data: { jobs: [{ id: 'a', status: 'new' }, { id: 'b', status: 'offered', eta_ms: 1 }],
+            techs: [{ id: 't1', status: 'offline' }, { id: 't2', status: 'available' }], kpis: { jobs_created: 2, jobs_done: 0 } } });
+          const before = r0;
+          r0 = m.foldRegion(r0, { op: 'event', type: 'job', data: { job: { id: 'a', status: 'cancelled' }, change: 'job_cancelled', reason: 'x',
+            techs: [{ id: 't1', status: 'available' }, { id: 't2', removed: true }], kpis: { jobs_done: 1 } } });
+          r0 = m.foldRegion(r0, { op: 'event', type: 'etas', data: { etas: { b: 99 } } });
+          r0 = m.foldRegion(r0, { op: 'event', type: 'job', data: { job: { id: 'c', status: 'unassignable', reason: 'skills' } } });
+          const region = { jobs: r0.jobs.map((j) => [j.id, j.status, j.eta_ms ?? null]), techs: [...r0.techs.values()].map((x) => [x.id, x.status]),
+                           kpis: r0.kpis, untouched: before.jobs.length + before.techs.size };
+          return { region, groups: m.groupJobs(jobs).map(([s, l]) => [s, l.map((j) => j.id)]), moved, status: v.status,
                    removed: m.foldTech(v, { op: 'event', type: 'removed', data: { tech: 't' } }),
                    ages: [m.gpsAge(null, 0), m.gpsAge(0, 30000), m.gpsAge(0, 600000), m.gpsAge(0, 7200000)],
                    tiles: m.kpiTiles({ jobs_created: 3, dispatch_response_mean_s: 30, on_time_rate: 0.975 }, (n) => `${n}m`)
@@ -278,6 +287,11 @@ def test_console_state_groups_folds_and_ages(browser: Any, desk: DispatchDemo) -
     finally:
         ctx.close()
     assert r["groups"] == [["unassignable", ["c", "b"]], ["assigned", ["a"]]]
+    # The region topic folded: an ended job leaves, ETAs move, technicians and tiles merge,
+    # and the previous state is not changed.
+    assert r["region"] == {"jobs": [["b", "offered", 99], ["c", "unassignable", None]],
+                           "techs": [["t1", "available"]],
+                           "kpis": {"jobs_created": 2, "jobs_done": 1}, "untouched": 4}
     assert (r["moved"], r["status"], r["removed"]) == (99, "on_break", None)
     assert r["ages"] == [["dc_gps_never", 0], ["dc_gps_age_s", 30], ["dc_gps_age_m", 10],
                          ["dc_gps_age_h", 2]]
