@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -14,10 +15,14 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from queueing.booking import delivery
 
 CONNECTIONS = Gauge("switchboard_connections", "Open websocket connections",
                     multiprocess_mode="livesum")
@@ -84,21 +89,85 @@ class HttpMetrics:
             raise
 
 
+class NotificationStats(Collector):
+    """The notifications' outcomes as the worker counted them in Redis
+    (queueing/booking/delivery.py), read at the scrape like the heartbeat: the worker sends
+    the texts, the server is what Prometheus scrapes. Alert on failures and on the oldest
+    undelivered one's age (docs/deployment.md, "Monitoring")."""
+
+    def __init__(self, stats: delivery.Stats, now_s: float) -> None:
+        self.stats = stats
+        self.now_s = now_s
+
+    def collect(self) -> Any:
+        counts = {k: 0 for k in delivery.KINDS}
+        families = {
+            "sent": CounterMetricFamily("switchboard_notifications_sent",
+                                        "Notifications the gateway took", labels=["kind"]),
+            "failed": CounterMetricFamily(
+                "switchboard_notification_failures",
+                "Attempts the gateway refused or did not answer (each is tried again)",
+                labels=["kind"]),
+            "given_up": CounterMetricFamily(
+                "switchboard_notifications_given_up",
+                "Notifications given up after their last retry was refused", labels=["kind"]),
+        }
+        for outcome, family in families.items():
+            by_kind = counts | {k: n for (o, k, _), n in self.stats.counts.items()
+                                if o == outcome}
+            for kind, n in sorted(by_kind.items()):
+                family.add_metric([kind], n)
+            yield family
+        dropped = CounterMetricFamily(
+            "switchboard_notifications_dropped",
+            "Retries dropped as no longer true (the ticket served, moved or cancelled, the "
+            "booking gone, past valid_until)", labels=["kind", "reason"])
+        for (o, kind, reason), n in sorted(self.stats.counts.items()):
+            if o == "stale":
+                dropped.add_metric([kind, reason], n)
+        yield dropped
+        yield GaugeMetricFamily("switchboard_notifications_undelivered",
+                                "Notifications refused and not yet sent, given up or dropped",
+                                value=self.stats.undelivered)
+        oldest = self.stats.oldest_undelivered_ms
+        yield GaugeMetricFamily(
+            "switchboard_notification_oldest_undelivered_seconds",
+            "Age of the oldest notification still undelivered (since first refused), 0 if none",
+            value=max(0.0, self.now_s - oldest / 1000) if oldest is not None else 0.0)
+        yield GaugeMetricFamily("switchboard_notification_retries_pending",
+                                "Notifications waiting for their next try (sb:nt:retry)",
+                                value=self.stats.pending_retries)
+
+
+async def _notifications(redis: Any) -> bytes:
+    """The notification series, or nothing when Redis does not answer."""
+    try:
+        stats = await delivery.read(redis)
+    except Exception:  # Redis unreachable: the rest is still worth scraping
+        return b""
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(NotificationStats(stats, time.time()))
+    return generate_latest(registry)
+
+
 async def metrics_endpoint(request: Request) -> Response:
     from realtime.context import ctx
     from realtime.worker import HEARTBEAT_KEY
+    redis = ctx(request).redis
     try:
-        beat = await ctx(request).redis.get(HEARTBEAT_KEY)
+        beat = await redis.get(HEARTBEAT_KEY)
     except Exception:  # Redis unreachable: the rest is still worth scraping (/readyz says it)
         pass
     else:
         WORKER_BEAT.set(int(beat) / 1000 if beat else 0)
+    # Read from Redis, not kept in this process: appended after the process's own series.
+    extra = await _notifications(redis)
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         from prometheus_client import multiprocess
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-        return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+        return Response(generate_latest(registry) + extra, media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest() + extra, media_type=CONTENT_TYPE_LATEST)
 
 
 ROUTES = [Route("/metrics", metrics_endpoint, methods=["GET"])]

@@ -27,7 +27,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from queueing import keys, phone
-from queueing.booking import langs, notify, texts
+from queueing.booking import delivery, langs, notify, texts
 from queueing.errors import (
     Forbidden,
     NotFound,
@@ -128,12 +128,14 @@ async def send_code(request: Request) -> Response:
     await _site_budget(c.redis, site, c.settings.verify_codes_per_site_day)
     await _day_budget(c.redis, site, number)
     code = f"{secrets.randbelow(1_000_000):06d}"
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
     names = texts.PerLanguage({lang: display_name(cfg.name, lang, site)
                                for lang in cfg.languages or ["en"]})
     note = notify.Notification(
         id=f"{site}:verify:{secrets.token_hex(8)}", kind="verify", site=site, to=number,
         text=texts.render("verify", cfg.languages, code=code, site=names),
-        at=datetime.now(UTC).isoformat(timespec="seconds"), data={"code": code},
+        at=notify.local_iso(now_ms, cfg.timezone), data={"code": code},
+        valid_until=notify.local_iso(now_ms + CODE_TTL_S * 1000, cfg.timezone),
         lang=langs.pick(body.lang, cfg.languages))
     key = _key(site, number)
     pipe = c.redis.pipeline(transaction=True)
@@ -145,11 +147,14 @@ async def send_code(request: Request) -> Response:
     try:
         await notifier.send(note)
     except notify.NotifyFailed as exc:
+        await delivery.failed(c.redis, note.id, note.kind, now_ms)
+        await delivery.given_up(c.redis, note.id, note.kind)  # the page asks for another
         await c.redis.delete(key)
         raise Unavailable("the text could not be sent; try again in a moment",
                           retry_after_s=10) from exc
     finally:
         await notifier.aclose()
+    await delivery.sent(c.redis, note.id, note.kind)
     out: dict[str, Any] = {"sent": True, "expires_in_s": CODE_TTL_S}
     if not c.settings.notify_webhook_url:
         # The demo (no gateway): the text goes to its outbox, and the page shows it, since

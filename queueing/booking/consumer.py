@@ -15,6 +15,12 @@ Each notification is claimed once in Redis (``SET NX``) before it is sent, so se
 workers, or a watcher restarted on the same events, send it once. A watcher remembers its
 stream offset in Redis; after a restart it sends the calls and offers it missed (up to
 ``max_age_s`` old) before going live.
+
+A text the gateway refused is tried again for minutes. Each retry, and each text a restarted
+watcher catches up on, first reads its ticket or booking again and is dropped if it is no
+longer true (queueing/booking/fresh.py: "go to Room 1" after the visit ended); every
+notification says until when it is news (``valid_until``). Outcomes are counted in Redis
+for the server's /metrics (queueing/booking/delivery.py).
 """
 
 from __future__ import annotations
@@ -33,8 +39,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from queueing import keys, sms
-from queueing.booking import alerts, langs, texts
-from queueing.booking.notify import Notification, Notifier, NotifyFailed
+from queueing.booking import alerts, delivery, fresh, langs, texts
+from queueing.booking.notify import Notification, Notifier, NotifyFailed, local_iso
 from queueing.engine import Engine, wall_ms
 from queueing.errors import SwitchboardError
 from queueing.model import announcement, display_name
@@ -80,6 +86,7 @@ class SiteWatcher:
         self.offset = "0-0"
         self.armed: set[str] = set()
         self.lengths = alerts.CallLengths()
+        self.catching_up = False
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -120,10 +127,14 @@ class SiteWatcher:
         oldest = self.owner.clock() - self.owner.max_age_s * 1000
         rows = await self.owner.redis.xrange(keys.events(self.site), "(" + cursor.decode(),
                                              self.offset, count=5000)
-        for eid, fields in rows:
-            if int(fields[b"ts"]) >= oldest:
-                await self._events(fields[b"t"].decode(), _decode(fields[b"d"]), eid.decode(),
-                                   fields.get(b"ch", b"").decode())
+        self.catching_up = True
+        try:
+            for eid, fields in rows:
+                if int(fields[b"ts"]) >= oldest:
+                    await self._events(fields[b"t"].decode(), _decode(fields[b"d"]),
+                                       eid.decode(), fields.get(b"ch", b"").decode())
+        finally:
+            self.catching_up = False
 
     async def _tail(self) -> None:
         # Caught up to the snapshot: remember it (also tells tests the watcher is live).
@@ -192,8 +203,8 @@ class SiteWatcher:
                 ctr = cfg.counter(data["counter"])
                 await self._send(f"turn:{eid}", Notification(
                     id=f"{self.site}:turn:{eid}", kind="turn", site=self.site, to=t["notify"],
-                    text=text, at=self._now_iso(), ticket=t["id"],
-                    data={"number": t["number"], "counter": data["counter"],
+                    text=text, at=self._now_iso(), valid_until=self._until("turn"),
+                    ticket=t["id"], data={"number": t["number"], "counter": data["counter"],
                           "counter_name": display_name(ctr.name if ctr else None,
                                                        cfg.languages[0], data["counter"])}))
         elif kind in ("transferred", "cancelled", "no_show"):
@@ -244,7 +255,8 @@ class SiteWatcher:
             return None
         return Notification(id=f"{self.site}:{name}:{eid}", kind=name, site=self.site,
                             to=t["notify"], text=texts.render(name, cfg.languages, **values),
-                            at=self._now_iso(), ticket=t["id"], data=extra)
+                            at=self._now_iso(), valid_until=self._until(name), ticket=t["id"],
+                            data=extra)
 
     def _issued_note(self, t: dict[str, Any], data: dict[str, Any], eid: str) -> Notification:
         cfg = self.view.config
@@ -255,7 +267,7 @@ class SiteWatcher:
             text=texts.render("issued", cfg.languages, number=t["number"], ahead=ahead,
                               service=texts.names(svc.name if svc else None, cfg.languages,
                                                   t["service"])),
-            at=self._now_iso(), ticket=t["id"],
+            at=self._now_iso(), valid_until=self._until("issued"), ticket=t["id"],
             data={"number": t["number"], "service": t["service"], "ahead": ahead})
 
     def _booking_note(self, kind: str, b: dict[str, Any], data: dict[str, Any],
@@ -289,8 +301,10 @@ class SiteWatcher:
             extra |= {"reason": s.get("reason"), "suspension": s.get("id"),
                       "alternatives": alts if isinstance(alts, list) else []}
         text = texts.render(name, cfg.languages, **values)
+        until = b["offer_until"] if name == "offer" else b.get("end_ms") or b["start_ms"]
         return Notification(id=f"{self.site}:{name}:{eid}", kind=name, site=self.site,
-                            to=b["notify"], text=text, at=self._now_iso(), booking=b["id"],
+                            to=b["notify"], text=text, at=self._now_iso(),
+                            valid_until=self._until(name, int(until)), booking=b["id"],
                             data=extra, lang=text_lang(b.get("lang"), text))
 
     # -- "almost your turn" -----------------------------------------------------------------
@@ -322,10 +336,12 @@ class SiteWatcher:
     async def _almost(self, t: dict[str, Any], position: int) -> None:
         cfg = self.view.config
         n = Notification(id=f"{self.site}:almost:{t['id']}", kind="almost", site=self.site,
-                         to=t["notify"], at=self._now_iso(), ticket=t["id"],
-                         text=texts.render("almost", cfg.languages, ahead=position - 1,
-                                           number=t["number"]),
-                         data={"number": t["number"], "position": position})
+                         to=t["notify"], at=self._now_iso(), valid_until=self._until("almost"),
+                         ticket=t["id"], text=texts.render("almost", cfg.languages,
+                                                           ahead=position - 1,
+                                                           number=t["number"]),
+                         data={"number": t["number"], "position": position,
+                               "service": t["service"]})
         if not await self.owner.try_send(n):  # claimed already (the alert key went armed -> sent)
             await self.owner.retry_later(n)
 
@@ -336,12 +352,15 @@ class SiteWatcher:
 
     async def _send(self, claim: str, n: Notification) -> None:
         claimed = await self.owner.redis.set(self.p + "nt:" + claim, 1, nx=True, ex=CLAIM_TTL_S)
-        if claimed and not await self.owner.try_send(n):
+        # Caught up after a restart, an event may be minutes old: is it still true?
+        if claimed and not await self.owner.try_send(n, check=self.catching_up):
             await self.owner.retry_later(n)
 
     def _now_iso(self) -> str:
-        return datetime.fromtimestamp(self.owner.clock() / 1000, self.tz).isoformat(
-            timespec="seconds")
+        return local_iso(self.owner.clock(), self.tz)
+
+    def _until(self, kind: str, until_ms: int | None = None) -> str:
+        return local_iso(fresh.valid_until_ms(kind, self.owner.clock(), until_ms), self.tz)
 
 
 # Bookings confirmed through these channels are confirmed by text (to their ``notify``):
@@ -389,6 +408,7 @@ class Notifications:
         self.max_age_s = max_age_s
         self.refresh_s = refresh_s
         self.sent = 0
+        self.dropped = 0
         self.retry_s: tuple[float, ...] = RETRY_S
         self.watchers: dict[str, asyncio.Task[None]] = {}
         self._retrier: asyncio.Task[None] | None = None
@@ -412,16 +432,41 @@ class Notifications:
 
     # -- sending and retries ----------------------------------------------------------------
 
-    async def try_send(self, n: Notification) -> bool:
+    async def try_send(self, n: Notification, check: bool = False) -> bool:
+        """Send ``n``; False if the gateway refused it (to be tried again). ``check``: first
+        make sure it is still true, and drop it (True: nothing left to do) if not."""
+        if check and (reason := await self.stale(n)) is not None:
+            log.info("notification %s (%s to %s) dropped: %s", n.id, n.kind,
+                     n.ticket or n.booking or n.site, reason)
+            self.dropped += 1
+            await delivery.stale(self.redis, n.id, n.kind, reason)
+            return True
         if n.lang is None:
             n = await self._with_lang(n)
         try:
             await self.notifier.send(n)
         except NotifyFailed as exc:
             log.warning("notification %s not delivered (%s)", n.id, exc)
+            await delivery.failed(self.redis, n.id, n.kind, self.clock())
             return False
         self.sent += 1
+        await delivery.sent(self.redis, n.id, n.kind)
         return True
+
+    async def stale(self, n: Notification) -> str | None:
+        """Why ``n`` is no longer true (``fresh.stale``) as its ticket or booking is now, or
+        None. Redis unreachable: None (sent: at least once, as before)."""
+        record: dict[str, str] | None = None
+        key = (keys.ticket(n.site, n.ticket) if n.ticket
+               else keys.prefix(n.site) + "bk:b:" + n.booking if n.booking else None)
+        if key is not None:
+            try:
+                raw = await self.redis.hgetall(key)  # type: ignore[misc]
+            except RedisError as exc:
+                log.warning("notification %s: cannot check it is still true (%s)", n.id, exc)
+                return None
+            record = {k.decode(): v.decode() for k, v in raw.items()}
+        return fresh.stale(n, record, self.clock())
 
     async def _with_lang(self, n: Notification) -> Notification:
         """A ticket's alerts go in the language its person chose on the page (the kiosk's
@@ -440,6 +485,7 @@ class Notifications:
         """Queue ``n`` (refused ``tries`` times) for its next try, in Redis."""
         if tries > len(self.retry_s):
             log.error("notification %s given up after %d attempts", n.id, tries)
+            await delivery.given_up(self.redis, n.id, n.kind)
             return
         due = self.clock() + int(self.retry_s[tries - 1] * 1000)
         await self.redis.zadd(keys.NOTIFY_RETRY, {_encode(_Pending(n, tries)): due})
@@ -451,7 +497,8 @@ class Notifications:
 
     async def _retry_loop(self) -> None:
         """Send the retries that are due. Each is taken with ZREM, so of several workers only
-        one sends it; a refusal queues the next try, the last one is given up (logged)."""
+        one sends it; one no longer true is dropped (``try_send``'s check), a refusal queues
+        the next try, the last one is given up (logged)."""
         while True:
             try:
                 # One read while nothing is due (the usual case): the earliest entry.
@@ -463,7 +510,7 @@ class Notifications:
                         if not await self.redis.zrem(keys.NOTIFY_RETRY, raw):
                             continue  # another worker took it
                         p = _decode_pending(raw)
-                        if not await self.try_send(p.n):
+                        if not await self.try_send(p.n, check=True):
                             await self.retry_later(p.n, p.tries + 1)
                     continue
                 wait = RETRY_POLL_S if not nxt else (nxt[0][1] - now) / 1000

@@ -22,7 +22,9 @@ import hashlib
 import hmac
 import logging
 import time
+from datetime import datetime
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import httpx
 import msgspec
@@ -34,18 +36,28 @@ class Notification(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: str  # stable per notification: a retry carries the same id
     # booked (phone, window, web…), rebooked, booking_cancelled (by staff), reminder, offer,
     # suspended, issued (phone line), almost, turn, moved, no_show, no_show_back,
-    # cancelled_by_staff, cancelled_day_closed
+    # cancelled_by_staff, cancelled_day_closed, verify (a booking page's code)
     kind: str
     site: str
     to: str  # the SMS number or push endpoint the person left
     text: dict[str, str]  # per language
-    at: str  # when it was made (ISO 8601)
+    at: str  # when it was made (ISO 8601, the site's local time with its offset: local_iso)
+    # Until when it is still news (same form): a gateway that queues texts drops it after
+    # this; the worker drops a retry that is no longer true before that (booking/fresh.py).
+    valid_until: str | None = None
     booking: str | None = None
     ticket: str | None = None
     data: dict[str, Any] = {}
     # The language its person uses, when known (a number that texted the site wrote in it):
     # the gateway sends text[lang]. Otherwise it picks (the site's first language, say).
     lang: str | None = None
+
+
+def local_iso(ms: int, tz: ZoneInfo | str) -> str:
+    """``ms`` as a notification's ``at`` / ``valid_until``: ISO 8601 to the second in the
+    site's time zone, with its offset ("2026-12-07T11:29:05+08:00")."""
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    return datetime.fromtimestamp(ms / 1000, zone).isoformat(timespec="seconds")
 
 
 class NotifyFailed(Exception):

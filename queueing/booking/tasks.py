@@ -23,10 +23,11 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 
 from queueing import keys
-from queueing.booking import texts
+from queueing.booking import delivery, texts
 from queueing.booking.consumer import BookingLink, Notifications, linked, local_text, text_lang
 from queueing.booking.engine import BookingEngine
-from queueing.booking.notify import Notification, Notifier, NotifyFailed
+from queueing.booking.fresh import valid_until_ms
+from queueing.booking.notify import Notification, Notifier, NotifyFailed, local_iso
 from queueing.errors import BookingNotConfigured, SwitchboardError, UnknownSite
 
 log = logging.getLogger("switchboard.booking")
@@ -57,6 +58,9 @@ async def fire(svc: Services, site: str, member: str) -> str:
     try:
         peek = await svc.booking.fire(site, member, "peek")
         if peek.get("gone"):
+            # A reminder the gateway refused before, and its booking went meanwhile.
+            await delivery.stale(svc.redis, _reminder_id(site, member), "reminder", "gone",
+                                 only_if_pending=True)
             return "stale"
         if peek.get("at") is not None:
             await svc.redis.delete(claim)
@@ -65,7 +69,12 @@ async def fire(svc: Services, site: str, member: str) -> str:
             b = peek["booking"]
             note = await linked(await reminder(svc, site, member, b), {**b, "site": site},
                                 svc.links, svc.booking.now())
-            await svc.notifier.send(note)
+            try:
+                await svc.notifier.send(note)
+            except NotifyFailed:
+                await delivery.failed(svc.redis, note.id, note.kind, svc.booking.now())
+                raise
+            await delivery.sent(svc.redis, note.id, note.kind)
     except NotifyFailed as exc:
         # The entry stays due, behind everything else due now (so one dead gateway holds up
         # no lapse and no other reminder), and is tried again RETRY_S from now.
@@ -86,12 +95,21 @@ async def reminder(svc: Services, site: str, member: str, b: dict[str, Any]) -> 
     text = texts.render("reminder", cfg.languages, time=local_text(b["start_ms"], tz),
                         code=b["code"], service=texts.names(
                             svc_cfg.name if svc_cfg else None, cfg.languages, b["service"]))
+    now = svc.booking.now()
     return Notification(
         id=f"{site}:reminder:{b['id']}:{before_s}:{b['start_ms']}", kind="reminder", site=site,
         to=b["notify"], booking=b["id"], text=text, lang=text_lang(b.get("lang"), text),
-        at=datetime.fromtimestamp(svc.booking.now() / 1000, tz).isoformat(timespec="seconds"),
+        at=local_iso(now, tz),
+        valid_until=local_iso(valid_until_ms("reminder", now, int(b.get("end_ms") or
+                                                                   b["start_ms"])), tz),
         data={"before_s": before_s, "slot": b["slot"], "code": b["code"],
               "start": datetime.fromtimestamp(b["start_ms"] / 1000, tz).isoformat()})
+
+
+def _reminder_id(site: str, member: str) -> str:
+    """A reminder's notification id from its entry ``r|booking|before_s|start_ms``."""
+    _, bid, before_s, start_ms = member.split("|")[:4]
+    return f"{site}:reminder:{bid}:{before_s}:{start_ms}"
 
 
 async def fire_due(svc: Services, site: str, limit: int = 500, rounds: int = 20,
