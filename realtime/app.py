@@ -19,11 +19,13 @@ from realtime import (
     api,
     audit_api,
     booking_api,
+    buildinfo,  # noqa: F401 - switchboard_build_info on /metrics
     dispatch_api,
     docs,
     erase_api,
     metrics,
     pages,
+    readiness,
     revocation_api,
     sms_api,
     stats,
@@ -76,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         c.revocations.on_change = lambda: hub.close_revoked(c.revocations.refusal)
         await c.revocations.start(redis)
         await hub.start()
+        await readiness.check_at_start(app, redis)
         try:
             yield
         finally:
@@ -84,7 +87,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.stop()
             await redis.aclose()
 
-    routes: list[BaseRoute] = [*api.ROUTES, *booking_api.ROUTES, *dispatch_api.ROUTES,
+    # readiness.ROUTES first: its /readyz checks writes and the clock, then api's.
+    routes: list[BaseRoute] = [*readiness.ROUTES, *api.ROUTES, *booking_api.ROUTES,
+                               *dispatch_api.ROUTES,
                                *stats.ROUTES, *audit_api.ROUTES, *revocation_api.ROUTES,
                                *sms_api.ROUTES, *tokens_api.ROUTES, *verify.ROUTES, *ws.ROUTES,
                                *erase_api.ROUTES, *metrics.ROUTES, *docs.ROUTES,

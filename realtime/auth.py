@@ -47,6 +47,14 @@ ROLES = ("admin", "agent", "kiosk", "display", "supervisor", "ticket", "booking"
 DISPATCH_SCOPES = {"dispatcher": "region", "tech": "tech", "customer": "job", "org": "org"}
 PARTNER_CHANNELS = ("app", "web", "partner")  # "sms" only when given (the SMS gateway)
 ALGORITHM = "HS256"
+# Clocks of the hosts that mint and check tokens may disagree by a few seconds (a token
+# minted on a host 3 s ahead was refused as "not valid"): iat, nbf and exp are checked with
+# this much slack.
+LEEWAY_S = 60
+# Why a token is refused (401 ``details.reason``), stable for clients and monitors. None
+# says anything about the key or the claims beyond what the token's holder already has.
+REASONS = ("missing", "malformed", "bad_signature", "expired", "not_yet_valid",
+           "missing_claim", "unknown_role", "lifetime", "revoked")
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +161,10 @@ def verify_until(secret: str, token: str | None, revoked: Revocable | None = Non
     revocation lists (realtime.revocation), checked on every use, and the longest lifetime
     it accepts (a token lasting longer is refused, ``reason: lifetime``)."""
     if not token:
-        raise Unauthorized("a bearer token is required")
+        raise Unauthorized("a bearer token is required", reason="missing")
     principal, exp = _verified(secret, token)
-    if time.time() >= exp:  # as PyJWT: expired from the second of ``exp``
-        raise Unauthorized("the token has expired")
+    if time.time() >= exp + LEEWAY_S:  # as PyJWT (with its leeway): from the second of exp
+        raise Unauthorized("the token has expired", reason="expired")
     if revoked is not None:
         longest = revoked.max_ttl_s
         # 1 s of slack: ``exp`` is rounded to the millisecond after adding the lifetime.
@@ -179,11 +187,29 @@ def unverified_claims(secret: str, token: str) -> dict[str, Any]:
     """A token's claims, its signature checked but not its expiry (to revoke it)."""
     try:
         claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM],
+                                            leeway=LEEWAY_S,
                                             options={"verify_exp": False,
                                                      "require": ["role", "sub"]})
     except jwt.PyJWTError as exc:
-        raise Unauthorized("the token is not valid") from exc
+        raise refusal(exc) from exc
     return claims
+
+
+def refusal(exc: jwt.PyJWTError) -> Unauthorized:
+    """PyJWT's error as a 401 with its stable ``reason`` (``REASONS``)."""
+    if isinstance(exc, jwt.ExpiredSignatureError):
+        return Unauthorized("the token has expired", reason="expired")
+    if isinstance(exc, jwt.ImmatureSignatureError):
+        return Unauthorized("the token is not valid yet (issued in the future: is this "
+                            "server's clock or the minting host's wrong?)",
+                            reason="not_yet_valid")
+    if isinstance(exc, jwt.MissingRequiredClaimError):
+        return Unauthorized(f"the token is not valid: it has no {exc.claim!r} claim",
+                            reason="missing_claim")
+    if isinstance(exc, jwt.InvalidSignatureError):
+        return Unauthorized("the token is not valid (its signature does not match this "
+                            "server's key)", reason="bad_signature")
+    return Unauthorized("the token is not valid", reason="malformed")
 
 
 # A kiosk, a counter console or a partner sends the same bearer token with every request;
@@ -194,15 +220,13 @@ def unverified_claims(secret: str, token: str) -> dict[str, Any]:
 @functools.lru_cache(maxsize=8192)
 def _verified(secret: str, token: str) -> tuple[Principal, float]:
     try:
-        claims = jwt.decode(token, secret, algorithms=[ALGORITHM],
+        claims = jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=LEEWAY_S,
                             options={"require": ["exp", "iat", "role", "sub"]})
-    except jwt.ExpiredSignatureError as exc:
-        raise Unauthorized("the token has expired") from exc
     except jwt.PyJWTError as exc:
-        raise Unauthorized("the token is not valid") from exc
+        raise refusal(exc) from exc
     role = claims.get("role")
     if role not in ROLES:
-        raise Unauthorized("the token names no known role")
+        raise Unauthorized("the token names no known role", reason="unknown_role")
     channels = claims.get("channels") or (PARTNER_CHANNELS if role == "partner" else ())
     return Principal(role=role, subject=str(claims["sub"]), site=claims.get("site"),
                      counter=claims.get("counter"), ticket=claims.get("ticket"),

@@ -49,9 +49,10 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--org", help="organisation id (role org)")
     p.add_argument("--subject", help="who the token is for (recorded in the audit log)")
     p.add_argument("--ttl-s", type=whole(1), default=None,
-                   help="lifetime in seconds (default: a year for display and kiosk, "
+                   help="lifetime in seconds (default: SWITCHBOARD_DEVICE_TOKEN_TTL_S, a "
+                        "year, for display, kiosk and partner, "
                         "SWITCHBOARD_STAFF_TOKEN_TTL_S (30 days) for agent, supervisor, "
-                        "dispatcher, tech, org and partner, SWITCHBOARD_TOKEN_TTL_S for the "
+                        "dispatcher, tech and org, SWITCHBOARD_TOKEN_TTL_S for the "
                         "others (customer: past its job's window end by that, when the "
                         "server is checked); at most SWITCHBOARD_MAX_TOKEN_TTL_S, five years "
                         "by default)")
@@ -104,6 +105,8 @@ def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="switchboard", description="Real-time queue and dispatch "
                                  "server.")
+    from realtime.buildinfo import version
+    ap.add_argument("--version", action="version", version=f"switchboard {version()}")
     sub = ap.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _token_parser(sub)
@@ -185,7 +188,7 @@ def worker(args: argparse.Namespace) -> int:
         os.environ["SWITCHBOARD_REDIS_URL"] = args.redis_url
     if args.data_dir:
         os.environ["SWITCHBOARD_DATA_DIR"] = args.data_dir
-    from arq.worker import run_worker
+    from arq.worker import create_worker
     from redis.exceptions import ConnectionError as RedisConnectionError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
@@ -199,8 +202,12 @@ def worker(args: argparse.Namespace) -> int:
         started = time.monotonic()
         loop = worker_loop()
         asyncio.set_event_loop(loop)  # arq takes the current loop
+        ctx: dict[str, Any] = {}
         try:
-            run_worker(settings_module.WorkerSettings, burst=args.burst)  # type: ignore[arg-type]
+            arq_worker = create_worker(settings_module.WorkerSettings,  # type: ignore[arg-type]
+                                       burst=args.burst)
+            ctx = arq_worker.ctx
+            arq_worker.run()
             return 0
         except KeyboardInterrupt:  # Ctrl-C while it was still connecting
             return 0
@@ -217,12 +224,27 @@ def worker(args: argparse.Namespace) -> int:
             log.warning("worker: Redis at %s is unreachable (%s); retrying in %.0f s", url,
                         exc, delay)
         finally:
+            settle(loop, settings_module.stop_quietly(ctx))
             loop.close()
         try:
             time.sleep(delay)
         except KeyboardInterrupt:
             return 0
         delay = min(delay * 2, 30.0)
+
+
+def settle(loop: asyncio.AbstractEventLoop, shutdown: Awaitable[None]) -> None:
+    """Before the worker's loop is closed: its shutdown steps (arq skips them when Redis
+    failed under it), then every task still pending cancelled and awaited. A loop closed
+    over pending tasks logged "Task was destroyed but it is pending!" at ERROR for each,
+    once per earlier Redis restart, when the worker was stopped."""
+    loop.run_until_complete(shutdown)
+    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+    for t in pending:
+        t.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    loop.run_until_complete(loop.shutdown_asyncgens())
 
 
 def worker_loop() -> asyncio.AbstractEventLoop:
@@ -275,12 +297,28 @@ def token(args: argparse.Namespace) -> int:
         print(f"switchboard token: {exc}", file=sys.stderr)
         return 2
     print(tok)
+    # On stderr (the token stays alone on stdout): a token that stops by itself a month
+    # after go-live must not be a surprise.
+    print(f"switchboard token: {expiry_note(tok)}", file=sys.stderr)
     if args.role == "dispatcher" and args.region:
         # Where the token is used (stderr: `D=$(switchboard token dispatcher …)` keeps the
         # token alone).
         print(f"console / 调度台: {server_base(settings)}/dispatch/{args.region}?token={tok}",
               file=sys.stderr)
     return 0
+
+
+def expiry_note(tok: str) -> str:
+    """When a minted token stops working, in UTC, and its lifetime."""
+    import datetime
+
+    import jwt
+    claims = jwt.decode(tok, options={"verify_signature": False})
+    exp, ttl = float(claims["exp"]), float(claims["exp"]) - float(claims["iat"])
+    when = datetime.datetime.fromtimestamp(exp, datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    span = f"{ttl / 86400:.0f} days" if ttl >= 86400 else f"{ttl:.0f} s"
+    return (f"expires {when} (in {span}; mint a new one before then, or give --ttl-s) / "
+            f"有效期至 {when}")
 
 
 # What a token names that the running server is asked about (by this flag).
@@ -438,13 +476,16 @@ def revoke(args: argparse.Namespace) -> int:
 
 
 # Roles whose tokens live on a workstation or a device for weeks (a counter console, a
-# supervisor's overview, a dispatcher's screen, a wristband, an enterprise dashboard, a
-# partner's back end).
-STAFF_ROLES = ("agent", "supervisor", "dispatcher", "tech", "org", "partner")
+# supervisor's overview, a dispatcher's screen, a wristband, an enterprise dashboard).
+STAFF_ROLES = ("agent", "supervisor", "dispatcher", "tech", "org")
+# Tokens set up once in a machine nobody watches: a screen on a wall, a kiosk, and an
+# integration (an SMS gateway's adapter, the public booking page, a partner's back end). A
+# month's default stopped text-to-join and online booking a month after go-live.
+DEVICE_ROLES = ("display", "kiosk", "partner")
 
 
 def _default_ttl(role: str, settings: Settings) -> int:
-    if role in ("display", "kiosk"):
+    if role in DEVICE_ROLES:
         return settings.device_token_ttl_s
     if role in STAFF_ROLES:
         return settings.staff_token_ttl_s
@@ -486,9 +527,8 @@ def serve(args: argparse.Namespace) -> int:
             pages = asyncio.run(load_demo(settings))
             print_welcome(settings, pages)
         else:
-            from realtime.demo import forget_demo
-            asyncio.run(forget_demo(settings))
-            print(next_step(settings), flush=True)
+            if not asyncio.run(_start_real(settings)):
+                print(next_step(settings), flush=True)
         _run_uvicorn(settings)
     finally:
         if embedded is not None:
@@ -498,6 +538,20 @@ def serve(args: argparse.Namespace) -> int:
               f"{settings.data_path / 'redis.log'}", file=sys.stderr)
         return 1
     return 0
+
+
+async def _start_real(settings: Settings) -> bool:
+    """Forget the demo's flag (realtime.demo.forget_demo); True when a site exists, so the
+    set-up hint is printed to a new server only (not after every restart or a restore)."""
+    from queueing import keys
+    from realtime.app import connect
+    from realtime.demo import forget_demo
+    await forget_demo(settings)
+    redis = connect(settings.redis_url or "")
+    try:
+        return bool(await redis.scard(keys.SITES))  # type: ignore[misc]
+    finally:
+        await redis.aclose()
 
 
 def server_base(settings: Settings) -> str:

@@ -10,6 +10,7 @@ import logging
 import time
 
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -85,7 +86,58 @@ async def store_unavailable(request: Request, exc: Exception) -> Response:
                          "temporary": True}, status_code=503, headers={"Retry-After": "1"})
 
 
-HANDLERS = {SwitchboardError: domain_error, DispatchFailure: dispatch_error,
+# Redis answers but refuses writes: why (a stable ``details.reason``) and what to do.
+REFUSALS = {
+    "disk_full": "the store cannot write: its disk is full (free space in the data folder's "
+                 "file system)",
+    "disk_error": "the store cannot write to its disk (see redis.log in the data folder)",
+    "out_of_memory": "the store cannot write: it is out of memory (maxmemory)",
+    "read_only": "the store cannot write: it is a read-only replica (point "
+                 "SWITCHBOARD_REDIS_URL at the primary)",
+}
+
+
+def write_refusal(exc: BaseException) -> str | None:
+    """The ``REFUSALS`` reason of a Redis error that refuses writes (MISCONF: a failed
+    snapshot or AOF write with stop-writes-on-bgsave-error; OOM; READONLY), else None. A
+    script's write refused inside it carries the same words."""
+    if not isinstance(exc, ResponseError):
+        return None
+    text = str(exc)
+    if "MISCONF" in text or "Errors writing to the AOF" in text:
+        return "disk_full" if "No space left" in text else "disk_error"
+    if "OOM command not allowed" in text or type(exc).__name__ == "OutOfMemoryError":
+        return "out_of_memory"
+    if isinstance(exc, ReadOnlyError) or "READONLY" in text:
+        return "read_only"
+    return None
+
+
+_last_refusal_log = [0.0]
+
+
+def refusal_body(reason: str) -> dict[str, object]:
+    return {"code": "unavailable", "message": REFUSALS[reason] + "; retry",
+            "temporary": True, "details": {"reason": reason}}
+
+
+async def store_refused(request: Request, exc: Exception) -> Response:
+    """Redis refuses writes: a temporary 503 naming the cause, logged at ERROR once every
+    10 s (a full disk gave two tracebacks per request). Any other error reply is a bug:
+    500 ``internal``, one traceback."""
+    reason = write_refusal(exc)
+    if reason is None:
+        return await internal_error(request, exc)
+    now = time.monotonic()
+    if now - _last_refusal_log[0] > 10:
+        _last_refusal_log[0] = now
+        log.error("store refuses writes (%s) on %s %s: %s", reason, request.method,
+                  request.url.path, exc)
+    return JSONResponse(refusal_body(reason), status_code=503, headers={"Retry-After": "5"})
+
+
+HANDLERS = {SwitchboardError: domain_error, ResponseError: store_refused,
+            DispatchFailure: dispatch_error,
             HTTPException: http_error, RedisConnectionError: store_unavailable,
             RedisTimeoutError: store_unavailable, ConnectionError: store_unavailable,
             FileNotFoundError: store_unavailable, Exception: internal_error}

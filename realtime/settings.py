@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -21,6 +22,8 @@ log = logging.getLogger("switchboard.settings")
 ENV_PREFIX = "SWITCHBOARD_"
 Positive = Annotated[int, msgspec.Meta(ge=1)]
 PublicUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")]
+ORIGIN = re.compile(r"^https?://[^\s/?#@]+$")
+WEBHOOK_URL = re.compile(r"^https?://[^\s/?#]+(/\S*)?$")
 # The default longest token lifetime: five years, the most POST /v1/tokens mints.
 MAX_TOKEN_TTL_S = 5 * 366 * 86400
 # A booking's token lasts until its appointment (booking horizon: up to 366 days ahead) and
@@ -46,8 +49,9 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     # rate limits and logs then see the client, not the proxy. Empty: trust no header.
     trusted_proxies: list[str] = msgspec.field(default_factory=lambda: ["127.0.0.1"])
     token_ttl_s: Positive = 86400
-    device_token_ttl_s: Positive = 365 * 86400  # display and kiosk tokens (wall devices)
-    # agent, dispatcher, tech, org and partner tokens from `switchboard token`: a counter
+    # display, kiosk and partner tokens (wall devices, integrations: set up once)
+    device_token_ttl_s: Positive = 365 * 86400
+    # agent, supervisor, dispatcher, tech and org tokens from `switchboard token`: a counter
     # console or a wristband must not stop after a day (revoke one with `switchboard revoke`)
     staff_token_ttl_s: Positive = 30 * 86400
     # The longest lifetime (exp - iat) a token may have; a longer one is refused. This is what
@@ -119,6 +123,23 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
 
     def __post_init__(self) -> None:
         # Raised inside msgspec.convert, this becomes "invalid setting: …" (from_env).
+        # Checked here, where the server and the worker both load it: a webhook without
+        # its secret started the server (kiosks offered "text me") while the worker exited.
+        if self.notify_webhook_url and not self.notify_webhook_secret:
+            raise ValueError(
+                "SWITCHBOARD_NOTIFY_WEBHOOK_URL is set without SWITCHBOARD_NOTIFY_WEBHOOK_"
+                "SECRET (the key texts are signed with): set both, or neither")
+        if self.notify_webhook_url and not WEBHOOK_URL.match(self.notify_webhook_url):
+            raise ValueError(
+                f"SWITCHBOARD_NOTIFY_WEBHOOK_URL {self.notify_webhook_url!r} is no http(s) "
+                "address (e.g. https://sms-gateway.example.org/switchboard)")
+        for origin in self.allowed_origins:
+            if origin != "*" and not ORIGIN.match(origin):
+                # A browser's Origin is scheme://host[:port]: anything else matches none.
+                raise ValueError(
+                    f"SWITCHBOARD_ALLOWED_ORIGINS: {origin!r} is no origin; write it as a "
+                    "browser sends it, scheme and host (and port), no path: "
+                    f"https://{origin.split('://')[-1].split('/')[0] or 'queue.example.org'}")
         longest = longest_handed_out(self)
         if self.max_token_ttl_s < longest:
             raise ValueError(
@@ -149,6 +170,9 @@ OTHER_VARIABLES = frozenset({"SWITCHBOARD_TOKEN", "SWITCHBOARD_TRACEMALLOC",
                              "SWITCHBOARD_TRACEMALLOC_DIR"})
 
 
+_warned: set[str] = set()
+
+
 def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
     """Settings from ``SWITCHBOARD_*`` variables, then ``overrides`` (flags) on top."""
     env = os.environ if environ is None else environ
@@ -160,7 +184,10 @@ def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Sett
         if field not in FIELDS:
             if name in OTHER_VARIABLES:
                 continue
-            log.warning("unknown setting %s ignored (known: %s)", name, ", ".join(FIELDS))
+            if name not in _warned:  # once per process: the worker reads these often
+                _warned.add(name)
+                log.warning("unknown setting %s ignored (known: %s)", name,
+                            ", ".join(FIELDS))
             continue
         raw[field] = [v.strip() for v in value.split(",") if v.strip()] if field in _LISTS \
             else value

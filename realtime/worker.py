@@ -55,6 +55,8 @@ async def day_close(ctx: dict[str, Any]) -> int:
     from queueing.engine import Actor, wall_ms
     from queueing.errors import SwitchboardError
     engine = ctx[CTX_KEY].booking.engine
+    if await clock_wrong(engine.store.redis):
+        return 0
     closed = 0
     for site in await engine.sites():
         try:
@@ -64,6 +66,25 @@ async def day_close(ctx: dict[str, Any]) -> int:
             continue
         closed += len(r["closed"]) if r else 0
     return closed
+
+
+_clock_logged = [-1e9]
+
+
+async def clock_wrong(redis: Redis, now_s: float | None = None) -> bool:
+    """This process's clock and Redis's disagree (by more than clock.SKEW_LIMIT_S): no day
+    is closed by it (a worker 16 h ahead closed tomorrow's day at 11:24, cancelling those
+    waiting). Logged at ERROR once every 15 min while it lasts."""
+    from realtime import clock
+    skew = clock.judge(time.time() if now_s is None else now_s,
+                       await clock.redis_time(redis), None)
+    if skew is None:
+        return False
+    if time.monotonic() - _clock_logged[0] > 900:
+        _clock_logged[0] = time.monotonic()
+        logging.getLogger("switchboard.dayclose").error(
+            "no day closed: %s", skew.message())
+    return True
 
 
 async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -> None:
@@ -189,6 +210,25 @@ async def on_startup(ctx: dict[str, Any]) -> None:
 async def on_shutdown(ctx: dict[str, Any]) -> None:
     for step in reversed(ON_SHUTDOWN):
         await step(ctx)
+    ctx[STOPPED] = True
+
+
+STOPPED = "sb_stopped"
+
+
+async def stop_quietly(ctx: dict[str, Any]) -> None:
+    """The shutdown steps, if arq did not run them (Redis failed under it: its ``close``
+    stops at its first command). Each step forgets what it stopped, and a failing one (Redis
+    still down) does not keep the next from stopping its tasks."""
+    if ctx.get(STOPPED) or not ctx:
+        return
+    for step in reversed(ON_SHUTDOWN):
+        try:
+            await step(ctx)
+        except Exception as exc:  # Redis down: what it held is let go
+            logging.getLogger("switchboard.worker").debug("shutdown step %s: %s",
+                                                          step.__name__, exc)
+    ctx[STOPPED] = True
 
 
 def redis_url(settings: Settings | None = None) -> str:

@@ -32,7 +32,11 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").e
 
 
 
-def _site_conf(upstream: int, tls: int, plain: int, cert: Path, key: Path) -> str:
+ACCESS_LOG = "/var/log/nginx/switchboard.access.log"
+
+
+def _site_conf(upstream: int, tls: int, plain: int, cert: Path, key: Path,
+               access_log: Path | None = None) -> str:
     text = CONF.read_text()
     swaps = {"server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream};",
              "listen 443 ssl;": f"listen 127.0.0.1:{tls} ssl;",
@@ -42,7 +46,8 @@ def _site_conf(upstream: int, tls: int, plain: int, cert: Path, key: Path) -> st
     for old, new in swaps.items():
         assert text.count(old) == 1, f"{old!r} is no longer in {CONF}: update this test"
         text = text.replace(old, new)
-    return text
+    assert text.count(ACCESS_LOG) == 2, f"{ACCESS_LOG} (both servers) is no longer in {CONF}"
+    return text.replace(ACCESS_LOG, str(access_log or "/dev/null"))
 
 
 @pytest.fixture
@@ -56,8 +61,9 @@ def proxy(server: Server, tmp_path: Path) -> Iterator[tuple[int, int]]:
                    check=True, capture_output=True, timeout=60)
     tls, plain = free_port(), free_port()
     site = tmp_path / "switchboard.conf"
-    site.write_text(_site_conf(server.settings.port, tls, plain, cert, key))
     prefix = tmp_path / "nginx"
+    site.write_text(_site_conf(server.settings.port, tls, plain, cert, key,
+                               prefix / "logs" / "access.log"))
     (prefix / "logs").mkdir(parents=True)
     main = tmp_path / "nginx.conf"
     # As root, nginx's workers would run as nobody and could not write the temporary files
@@ -157,3 +163,18 @@ def test_the_proxy_on_this_host_is_trusted_for_the_client_address() -> None:
     assert opts["proxy_headers"] is True and opts["forwarded_allow_ips"] == "127.0.0.1"
     none = uvicorn_options(from_env({"SWITCHBOARD_TRUSTED_PROXIES": ""}))
     assert none["proxy_headers"] is False
+
+
+async def test_the_access_log_keeps_no_token(server: Server, proxy: tuple[int, int],
+                                             tmp_path: Path) -> None:
+    """deployment.md says tokens in URLs are not logged: nginx's log has the path only."""
+    tls, plain = proxy
+    token = server.token("display", site="demo")
+    async with httpx.AsyncClient(verify=False, timeout=10) as http:
+        r = await http.get(f"https://127.0.0.1:{tls}/board/demo?token={token}",
+                           headers={"Referer": f"https://x/board/demo?token={token}"})
+        assert r.status_code == 200
+        await http.get(f"http://127.0.0.1:{plain}/board/demo?token={token}")
+    log = (tmp_path / "nginx" / "logs" / "access.log").read_text()
+    assert log.count("GET /board/demo ") == 2, log
+    assert token not in log and "token=" not in log

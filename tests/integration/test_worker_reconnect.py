@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from arq.connections import RedisSettings, create_pool
+from redis.asyncio import Redis
 
+from queueing import keys
 from realtime.redisproc import EmbeddedRedis
 
 pytestmark = pytest.mark.slow
@@ -31,11 +33,19 @@ async def _job_runs(sock: Path, timeout_s: float) -> bool:
         await pool.aclose()
 
 
-async def test_worker_waits_for_redis_and_carries_on(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+async def test_worker_waits_for_redis_and_carries_on(tmp_path: Path, stop: signal.Signals
+                                                     ) -> None:
+    """…and stopped afterwards (Ctrl-C, or systemd's SIGTERM) logs nothing at ERROR: the
+    tasks of the run Redis's restart ended (notifications, notify-retry, heap-trim,
+    nt:<site>) were cancelled then, not left for "Task was destroyed but it is pending!"."""
     data = tmp_path / "data"
     data.mkdir()
     redis = EmbeddedRedis(data)
     redis.start()
+    client = Redis.from_url(redis.url)
+    await client.sadd(keys.SITES, "opd")  # a site: the notifications watch it (nt:opd)
+    await client.aclose()
     log = (tmp_path / "worker.log").open("w")
     # Popen returns at once; the worker is a process of its own, as in production.
     worker = subprocess.Popen([sys.executable, "-m", "realtime.cli", "worker",  # noqa: ASYNC220
@@ -50,7 +60,7 @@ async def test_worker_waits_for_redis_and_carries_on(tmp_path: Path) -> None:
         assert await _job_runs(data / "redis.sock", 30)
         assert worker.poll() is None
     finally:
-        worker.send_signal(signal.SIGINT)
+        worker.send_signal(stop)
         try:
             rc = worker.wait(20)
         finally:
@@ -61,6 +71,7 @@ async def test_worker_waits_for_redis_and_carries_on(tmp_path: Path) -> None:
     text = (tmp_path / "worker.log").read_text()
     assert rc == 0, text
     assert "is unreachable" in text and "Traceback" not in text
+    assert " ERROR " not in text and "Task was destroyed" not in text, text
 
 
 def test_burst_worker_without_redis_says_so(tmp_path: Path) -> None:

@@ -40,7 +40,7 @@ def test_invalid_values_stop_start_up() -> None:
 
 
 def test_env_round_trip_for_workers() -> None:
-    s = from_env({}, port=8123, allowed_origins=["x"], redis_url="unix:///tmp/r.sock")
+    s = from_env({}, port=8123, allowed_origins=["https://x.example"], redis_url="unix:///tmp/r.sock")
     assert from_env(to_env(s)) == s
 
 
@@ -113,7 +113,7 @@ def test_a_remembered_token_still_expires(monkeypatch: pytest.MonkeyPatch) -> No
     assert verify(secret, token) is first  # the second use is the remembered verification
     import realtime.auth as auth
     real = auth.time.time
-    monkeypatch.setattr(auth.time, "time", lambda: real() + 61)
+    monkeypatch.setattr(auth.time, "time", lambda: real() + 61 + auth.LEEWAY_S)  # past the leeway
     with pytest.raises(Unauthorized, match="expired"):
         verify(secret, token)
 

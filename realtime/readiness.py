@@ -1,0 +1,69 @@
+"""/readyz, before realtime.api's checks (Redis answers, a worker is seen): can the store
+write, and is this host's clock right? A full disk left PING answering while every request
+failed; a clock behind the data orders new tickets ahead of older ones."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.exceptions import ResponseError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from realtime import api, clock
+from realtime.context import ctx
+from realtime.errors import refusal_body, write_refusal
+
+log = logging.getLogger("switchboard.http")
+
+PROBE_KEY = "sb:readyz:probe"
+_last_reason: list[str | None] = [None]
+
+
+async def readyz(request: Request) -> Response:
+    redis = ctx(request).redis
+    try:
+        # A write: PING answers while Redis refuses writes (MISCONF, OOM, READONLY).
+        await redis.set(PROBE_KEY, b"1", px=60_000)
+        skew = await watch(request.app).skew(redis)
+    except ResponseError as exc:
+        reason = write_refusal(exc)
+        if reason is None:
+            raise
+        if _last_reason[0] != reason:  # once per cause, not once per poll
+            log.error("not ready: the store refuses writes (%s): %s", reason, exc)
+        _last_reason[0] = reason
+        return JSONResponse({"status": "unavailable", **refusal_body(reason)},
+                            status_code=503, headers={"Retry-After": "5"})
+    except Exception:  # unreachable: realtime.api's check says so (and logs it)
+        return await api.readyz(request)
+    _last_reason[0] = None
+    if skew is not None:
+        return JSONResponse({"status": "clock_skew", "code": "clock_skew",
+                             "message": skew.message(), "temporary": True,
+                             "details": {"behind_s": round(skew.behind_s, 1),
+                                         "source": skew.source}},
+                            status_code=503, headers={"Retry-After": "30"})
+    return await api.readyz(request)
+
+
+def watch(app: Any) -> clock.Watch:
+    """The app's clock verdict (one per app: a test's server starts with its own)."""
+    if getattr(app.state, "clock_watch", None) is None:
+        app.state.clock_watch = clock.Watch()
+    w: clock.Watch = app.state.clock_watch
+    return w
+
+
+async def check_at_start(app: Any, redis: Any) -> None:
+    """Each server process, once Redis answers: a wrong clock is logged at ERROR now, not
+    at the first /readyz."""
+    try:
+        await watch(app).skew(redis)
+    except Exception as exc:  # start anyway: /readyz says what is wrong
+        log.debug("clock check at start-up: %s", exc)
+
+
+ROUTES = [Route("/readyz", readyz, methods=["GET"])]

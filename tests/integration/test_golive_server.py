@@ -1,0 +1,69 @@
+"""The server as a go-live test met it: Redis refusing writes, a clock behind the data, a
+worker clock Redis disagrees with, and the set-up hint of a server that has sites."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from redis.asyncio import Redis
+
+from queueing import keys
+from realtime.cli import _start_real
+from realtime.redisproc import EmbeddedRedis
+from realtime.settings import Settings
+from realtime.worker import clock_wrong
+from tests.integration.conftest import Server
+
+
+async def test_a_store_refusing_writes_is_503_naming_the_cause(server: Server, redis: Redis
+                                                               ) -> None:
+    """maxmemory reached (noeviction): as a full disk's MISCONF, every write is refused. The
+    answer is a temporary 503 naming it, not 500 internal with two tracebacks; /readyz
+    (whose PING still answers) says it too."""
+    c = server.client
+    await redis.config_set("maxmemory-policy", "noeviction")
+    await redis.config_set("maxmemory", 1)
+    try:
+        r = await c.post("/v1/sites/demo/tickets", json={"service": "internal",
+                                                         "channel": "kiosk"},
+                         headers=server.auth("kiosk", site="demo"))
+        assert r.status_code == 503, r.text
+        body = r.json()
+        assert body["code"] == "unavailable" and body["temporary"] is True
+        assert body["details"]["reason"] == "out_of_memory"
+        ready = await c.get("/readyz")
+        assert ready.status_code == 503, ready.text
+        assert ready.json()["details"]["reason"] == "out_of_memory"
+        assert "out of memory" in ready.json()["message"]
+    finally:
+        await redis.config_set("maxmemory", 0)
+    assert (await c.get("/readyz")).status_code == 200
+
+
+async def test_a_clock_behind_the_data_is_not_ready(server: Server, redis: Redis) -> None:
+    """The site's latest event two hours ahead of this clock (a clock put back after it was
+    written): /readyz answers 503 clock_skew."""
+    c = server.client
+    assert (await c.get("/readyz")).status_code == 200
+    ahead_ms = int(time.time() * 1000) + 2 * 3600 * 1000
+    await redis.xadd(keys.events("demo"), {"t": "probe"}, id=f"{ahead_ms}-0")
+    r = await c.get("/readyz")
+    assert r.status_code == 503, r.text
+    body = r.json()
+    assert body["code"] == "clock_skew" and body["details"]["source"] == "data"
+    assert 7100 < body["details"]["behind_s"] < 7300 and "NTP" in body["message"]
+
+
+async def test_worker_closes_no_day_by_a_clock_redis_disagrees_with(redis: Redis) -> None:
+    assert not await clock_wrong(redis)
+    assert await clock_wrong(redis, time.time() + 16 * 3600)  # 16 h ahead
+    assert await clock_wrong(redis, time.time() - 2 * 3600)
+
+
+async def test_the_setup_hint_only_without_sites(redis: Redis, redis_server: EmbeddedRedis,
+                                                 tmp_path: Path) -> None:
+    settings = Settings(redis_url=redis_server.url, data_dir=str(tmp_path))
+    assert await _start_real(settings) is False
+    await redis.sadd(keys.SITES, "opd")
+    assert await _start_real(settings) is True
