@@ -82,7 +82,12 @@ def test_clock_judged_against_redis_and_the_data() -> None:
 
 
 @pytest.mark.parametrize("exc,reason", [
+    # As redis-server 7 answered with its data folder on a full file system (a tmpfs),
+    # to SET, to a script's write, and to PING alike.
     (ResponseError("MISCONF Errors writing to the AOF file: No space left on device"),
+     "disk_full"),
+    (ResponseError("MISCONF Errors writing to the AOF file: No space left on device script: "
+                   "c1e43c3aa97ad5311d37ce7cb6154c6836988fa3, on @user_script:1."),
      "disk_full"),
     (ResponseError("MISCONF Redis is configured to save RDB snapshots, but it's currently "
                    "unable to persist to disk."), "disk_error"),
