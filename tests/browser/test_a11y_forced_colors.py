@@ -132,7 +132,8 @@ def test_ticket_called_panel_keeps_its_box(phone: Any, demo_server: DemoServer) 
         wait_js(page, "window.switchboardTicket && window.switchboardTicket.phase === 'called'")
         assert_pressed_stands_out(page, ".lang-switch button", "ticket 中文 / EN")
         page.emulate_media(forced_colors="active")
-        frame = page.evaluate("""() => { const cs = getComputedStyle(document.getElementById('status'));
+        frame = page.evaluate("""() => {
+          const cs = getComputedStyle(document.getElementById('status'));
           return [cs.borderTopStyle, parseFloat(cs.borderTopWidth), cs.borderTopColor,
                   cs.backgroundColor]; }""")
         assert frame[0] != "none" and frame[1] >= 3, frame

@@ -24,7 +24,8 @@ WAIT_MS = 15000
 
 # Colour helpers shared by the measurements below (WCAG relative luminance).
 COLOUR_JS = """
-  const rgba = (c) => { const p = c.match(/[\\d.]+/g).map(Number); return [p[0], p[1], p[2], p[3] ?? 1]; };
+  const rgba = (c) => { const p = c.match(/[\\d.]+/g).map(Number);
+                        return [p[0], p[1], p[2], p[3] ?? 1]; };
   const ch = (v) => (v / 255 <= 0.03928 ? v / 255 / 12.92 : ((v / 255 + 0.055) / 1.055) ** 2.4);
   const lum = (c) => 0.2126 * ch(c[0]) + 0.7152 * ch(c[1]) + 0.0722 * ch(c[2]);
   const ratio = (a, b) => { const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
@@ -50,7 +51,8 @@ FIELD_EDGES = """(sels) => {""" + COLOUR_JS + """
 # contrast against what is behind it (a gradient: against each of its colours), where it is
 # under what it needs; and each flash's duration (one flash a cycle: 3 a second at most).
 FLASH_FRAMES = """() => {""" + COLOUR_JS + """
-  const anims = document.getAnimations().filter((a) => a.effect?.target?.classList?.contains('flash'));
+  const anims = document.getAnimations()
+    .filter((a) => a.effect?.target?.classList?.contains('flash'));
   const grounds = (el) => {
     for (let e = el; e; e = e.parentElement) {
       const cs = getComputedStyle(e);
@@ -78,7 +80,8 @@ FLASH_FRAMES = """() => {""" + COLOUR_JS + """
     }
   }
   for (const a of anims) a.play();
-  return { flashes: anims.length, durations: anims.map((a) => a.effect.getComputedTiming().duration),
+  return { flashes: anims.length,
+           durations: anims.map((a) => a.effect.getComputedTiming().duration),
            low: [...worst.entries()] };
 }"""
 
@@ -159,7 +162,8 @@ def test_board_flash_keeps_every_text_readable(browser: Any, demo_server: DemoSe
         wait_js(board, "window.switchboardBoard && window.switchboardBoard.offset")
         demo_server.take("lab")
         demo_server.counter("4", "call-next")
-        wait_js(board, "document.querySelector('#hero.flash') && document.querySelector('.counter-tile.flash')")
+        wait_js(board, "document.querySelector('#hero.flash')"
+                       " && document.querySelector('.counter-tile.flash')")
         got = board.evaluate(FLASH_FRAMES)
         assert got["flashes"] >= 2, got
         assert all(d >= 1000 / 3 for d in got["durations"]), got
@@ -240,7 +244,8 @@ def test_job_tracker_at_200_percent_text(browser: Any, demo_server: DemoServer,
         page.evaluate("document.documentElement.style.fontSize = '200%'")
         page.wait_for_timeout(200)
         brand = page.evaluate("""() => { const e = document.getElementById('region-name');
-          return [e.textContent, e.scrollWidth, e.clientWidth, e.getBoundingClientRect().right]; }""")
+          return [e.textContent, e.scrollWidth, e.clientWidth,
+                  e.getBoundingClientRect().right]; }""")
         assert brand[0] and brand[1] <= brand[2] + 1, brand
         assert brand[3] <= 320, brand
         sizes = page.evaluate("""() => [...document.querySelectorAll(
