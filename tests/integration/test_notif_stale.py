@@ -164,3 +164,34 @@ async def test_failed_texts_show_on_the_servers_metrics(server: Server, redis: R
     finally:
         await notes.stop()
         await redis.delete(delivery.STATS, delivery.UNDELIVERED, "sb:nt:retry")
+
+
+async def test_a_restarted_worker_does_not_catch_up_on_a_call_already_served(
+        demo: Engine, redis: Redis, clock: Any) -> None:
+    """A watcher restarted within 5 minutes sends the calls it missed, but not one whose
+    ticket was served meanwhile; a missed call still waiting at its counter still goes."""
+    gateway = Gateway()
+    gateway.up = True
+    first = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
+                          refresh_s=0.05)
+    first.start()
+    await _until(lambda: redis.exists("sb:{site:demo}:nt:cursor"))
+    await first.stop()
+    served, waiting = [(await demo.issue("demo", TicketRequest(
+        service="internal", channel=Channel.SMS, notify=to), ADMIN)).ticket
+        for to in (TO, "+8613800000004")]
+    await demo.counter_op("demo", "1", "call-next", AGENT)
+    await demo.counter_op("demo", "1", "complete", AGENT)
+    await demo.counter_op("demo", "2", "call-next", AGENT)
+    clock.advance(30)
+    second = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
+                           refresh_s=0.05)
+    second.start()
+    try:
+        async def caught_up() -> bool:
+            return any(n.kind == "turn" for n in gateway.got) and second.dropped == 1
+        await _until(caught_up)
+        assert [(n.kind, n.ticket) for n in gateway.got] == [("turn", waiting["id"])]
+        assert served["id"] != waiting["id"]
+    finally:
+        await second.stop()
