@@ -1,6 +1,6 @@
 """/readyz, before realtime.api's checks (Redis answers, a worker is seen): can the store
-write, and is this host's clock right? A full disk left PING answering while every request
-failed; a clock behind the data orders new tickets ahead of older ones."""
+write, and does this host's clock agree with Redis's? A full disk left PING answering while
+every request failed; a wrong clock orders new tickets by a wrong time."""
 
 from __future__ import annotations
 
@@ -40,7 +40,12 @@ async def readyz(request: Request) -> Response:
     except Exception:  # unreachable: realtime.api's check says so (and logs it)
         return await api.readyz(request)
     _last_reason[0] = None
-    if skew is not None:
+    # Only a clock that disagrees with Redis's makes the server unready. Behind the data
+    # alone (a clock corrected back after it ran ahead, when the data's stamps are the
+    # wrong ones) is logged at ERROR (clock.Watch) but keeps the server in service: a
+    # load balancer taking the only server out for hours is worse than the order of the
+    # tickets issued meanwhile.
+    if skew is not None and skew.source == "redis":
         return JSONResponse({"status": "clock_skew", "code": "clock_skew",
                              "message": skew.message(), "temporary": True,
                              "details": {"behind_s": round(skew.behind_s, 1),
