@@ -63,8 +63,9 @@ def _body(op: Operation) -> type | None:
 
 register(
     Operation("get", "/healthz", "Liveness", "none"),
-    Operation("get", "/readyz", "Readiness: Redis reachable (?worker=1: and a worker seen "
-              "within 90 s)", "none", errors=("unavailable", "worker_down")),
+    Operation("get", "/readyz", "Readiness: Redis reachable and taking writes, this host's "
+              "clock within a minute of Redis's (?worker=1: and a worker seen within 90 s)",
+              "none", errors=("unavailable", "clock_skew", "worker_down")),
     Operation("get", "/v1/sites", "List sites", "admin"),
     Operation("put", "/v1/sites/{site}", "Create or replace a site (idempotent)", "admin",
               SiteConfig, errors=("bad_request", "unknown_field", "service_in_use",

@@ -11,8 +11,8 @@ asking:
   its site, …) and nothing else: a ``counter`` on a kiosk token is refused, not ignored;
 - the site (and an agent's counter) must exist, as must a dispatch token's region,
   technician, organisation or job: a link to nowhere is refused, not minted;
-- the lifetime defaults as the CLI's (``SWITCHBOARD_DEVICE_TOKEN_TTL_S`` for display and
-  kiosk, ``SWITCHBOARD_STAFF_TOKEN_TTL_S`` for staff roles, ``SWITCHBOARD_TOKEN_TTL_S``
+- the lifetime defaults as the CLI's (``SWITCHBOARD_DEVICE_TOKEN_TTL_S`` for display,
+  kiosk and partner, ``SWITCHBOARD_STAFF_TOKEN_TTL_S`` for staff roles, ``SWITCHBOARD_TOKEN_TTL_S``
   otherwise; a customer's, to its job's window end plus that);
 - no admin tokens: a copy of an admin token would have its own id, and revoking the leaked
   token that made it would not revoke the copy. Admin tokens are made on the server's
