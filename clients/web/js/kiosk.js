@@ -6,7 +6,7 @@ import { emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { icon } from './icons.js';
-import { idleAt, idleTimer, stillHere } from './idle-timer.js';
+import { idleAt, idleTimer, stillHere, WARN_BEFORE_S } from './idle-timer.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, params, randomId, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
@@ -31,10 +31,17 @@ let checkInOpen = boot.check_in === true;
 
 // Screens left with someone's typing or ticket on them go back to the start by themselves
 // (the next person must not see it), warning first; what the warning says on each.
-const IDLE_TEXT = { checkin: 'idle_text_checkin', ticket: 'idle_text', sms: 'idle_text_sms', priority: 'idle_text_priority' };
-// The start screen, left alone this long, puts back the kiosk's language, text size and
-// contrast: one person's choice is not the next one's. Nothing of anyone's is lost, so no warning.
-const START_RESET_S = 60;
+const IDLE_TEXT = { checkin: 'idle_text_checkin', ticket: 'idle_text', sms: 'idle_text_sms', priority: 'idle_text_priority', services: 'idle_text_start' };
+// The start screen, left alone this long with another language, text size or contrast than
+// the kiosk's own, puts them back: one person's choice is not the next one's. But a low-vision
+// patient may still be reading the services with large text, so first the same warning as the
+// other screens (WCAG 2.2.1), up for START_WARN_S.
+const START_RESET_S = 120;
+const START_WARN_S = Math.max(30, WARN_BEFORE_S);
+// A minute with nobody at the start screen: whoever taps next is another visitor (a request
+// of their own, classes loaded again). Nothing shows, so no warning.
+const START_FORGET_S = 60;
+let quietSince = Date.now(); // the last touch or key, or the screen shown
 
 function show(name) {
   screen = name;
@@ -60,7 +67,10 @@ function renderChrome() {
     b.setAttribute('aria-pressed', String(on));
     b.replaceChildren(icon(icn), t(key));
   }
-  $('lang').replaceChildren(langSwitch(lang, t, setLang));
+  // Rebuilt: a keyboard's focus on a language button stays on the new one.
+  const inLang = document.activeElement?.closest?.('#lang') ? document.activeElement.getAttribute('lang') : null;
+  $('lang').replaceChildren(langSwitch(lang, t, (l) => { setLang(l); startOver(); }));
+  if (inLang) $('lang').querySelector(`button[lang='${inLang}']`)?.focus();
   setText($('choose-title'), t('choose'));
   $('appt-btn').replaceChildren(icon('calendar'), t('appointment'));
   $('appt-btn').hidden = !checkInOpen;
@@ -383,8 +393,11 @@ function startIdle() {
   clearInterval(countdown);
   if ($('idle-dialog').open) $('idle-dialog').close();
   const now = Date.now();
-  // No warning time on the start screen: its timer goes straight from running to expired.
-  idle = screen === 'services' ? idleTimer(now, START_RESET_S, 0) : Object.hasOwn(IDLE_TEXT, screen) ? idleTimer(now) : null;
+  quietSince = now;
+  // The start screen with the kiosk's own settings: the silent minute (its end resets nothing
+  // anyone sees); with someone's, the warned timer.
+  idle = screen === 'services' ? (changed() ? idleTimer(now, START_RESET_S, START_WARN_S) : idleTimer(now, START_FORGET_S, 0))
+    : Object.hasOwn(IDLE_TEXT, screen) ? idleTimer(now) : null;
   if (!idle) return;
   tickIdle();
   countdown = setInterval(tickIdle, 250); // the count never skips a second
@@ -395,6 +408,8 @@ function tickIdle() {
   if (!idle) return;
   const { timer, phase, left } = idleAt(idle, Date.now());
   idle = timer;
+  // Large text still waiting for its warning: the request is forgotten at the minute all the same.
+  if (screen === 'services' && attempt && Date.now() - quietSince >= START_FORGET_S * 1000) attempt = null;
   if (screen === 'ticket') setText($('countdown'), t('returning', { s: left }));
   if (phase === 'expired') {
     reset();
@@ -410,6 +425,7 @@ function tickIdle() {
 
 /** Any touch, key or typing while a screen times out: whoever is using it is still here. */
 function onActivity() {
+  quietSince = Date.now();
   if (!idle) return;
   idle = stillHere(idle, Date.now());
   tickIdle();
@@ -432,25 +448,47 @@ function clearCheckIn() {
   setText($('checkin-error'), '');
 }
 
-/** Back to the start for the next person (or the start left alone): their choices go too. */
-function reset() {
+/** Back to the start for the next person (a screen, or the start, left alone past its
+ * warning): their choices go too. `keepView`: Done was tapped by someone still there, whose
+ * large text and contrast stay (the start screen's own warned timer puts them back). */
+function reset(keepView = false) {
   ticket = null;
   chosen = null;
   attempt = null; // a new visitor: a new key
   loadClasses();
   clearCheckIn();
   clearSms();
-  restoreDefaults();
+  restoreDefaults(keepView);
   show('services');
 }
 
-/** The kiosk's own language, text size and contrast (from its URL and boot block). */
-function restoreDefaults() {
+/** Another language, text size or contrast than the kiosk's own. */
+function changed() {
+  return lang !== defaults.lang || large !== defaults.large || contrast !== defaults.contrast;
+}
+
+/** A choice made on the start screen: its warned timer from now (the silent minute if back to
+ * the kiosk's own settings). */
+function startOver() {
+  if (screen === 'services') startIdle();
+}
+
+/** The kiosk's own language, text size and contrast (from its URL and boot block); only the
+ * language with `keepView`. */
+function restoreDefaults(keepView) {
   // Unchanged: nothing to redraw (the language switch rebuilt would drop its focus).
-  if (lang === defaults.lang && large === defaults.large && contrast === defaults.contrast) return;
-  large = defaults.large;
-  contrast = defaults.contrast;
+  if (!changed()) return;
+  if (!keepView) {
+    large = defaults.large;
+    contrast = defaults.contrast;
+  }
   setLang(defaults.lang);
+}
+
+/** Done: the start screen, keyboard focus on its first service (not lost to the page). */
+function done() {
+  reset(true);
+  ($('services').querySelector('button:not([disabled])') ?? $('large-btn')).focus();
 }
 
 if (!site || boot.error) {
@@ -459,8 +497,8 @@ if (!site || boot.error) {
   renderChrome();
   renderServices();
   show('services');
-  $('large-btn').addEventListener('click', () => { large = !large; renderChrome(); });
-  $('contrast-btn').addEventListener('click', () => { contrast = !contrast; renderChrome(); });
+  $('large-btn').addEventListener('click', () => { large = !large; renderChrome(); startOver(); });
+  $('contrast-btn').addEventListener('click', () => { contrast = !contrast; renderChrome(); startOver(); });
   $('appt-btn').addEventListener('click', () => { show('checkin'); $('code').focus(); });
   $('priority-back').addEventListener('click', () => { chosen = null; show('services'); });
   $('checkin-back').addEventListener('click', () => { clearCheckIn(); show('services'); });
@@ -469,7 +507,7 @@ if (!site || boot.error) {
   $('sms-btn').addEventListener('click', () => { show('sms'); $('phone').focus(); });
   $('sms-back').addEventListener('click', () => { clearSms(); show('ticket'); $('done-btn').focus(); });
   $('sms-form').addEventListener('submit', setSms);
-  $('done-btn').addEventListener('click', reset);
+  $('done-btn').addEventListener('click', done);
   // Someone is there: a finger, a key or typing (a scanner, dictation) starts the time again
   // ('click' too, as a screen reader may send only that). "More time" needs no handler of its own.
   for (const type of ['pointerdown', 'keydown', 'click', 'input']) document.addEventListener(type, onActivity, true);
