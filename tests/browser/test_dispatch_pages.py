@@ -486,7 +486,7 @@ def test_map_view_draws_zones_markers_and_configured_tiles(unit: Any) -> None:
       const out = { images: box.querySelectorAll('image').length, href: box.querySelector('image')?.getAttribute('href'),
                     zones: box.querySelectorAll('.map-zone').length, lines: box.querySelectorAll('.map-line').length,
                     same: box.querySelector('.m-tech') === tech1, lat: tech1.dataset.lat, job: box.querySelector('.m-job').dataset.id,
-                    title: box.querySelector('svg').getAttribute('aria-labelledby') && box.querySelector('title').textContent,
+                    title: box.querySelector('svg').getAttribute('role') === 'img' && box.querySelector('title').textContent,  // named by its <title>
                     attribution: box.querySelector('.map-attribution').textContent, tiles: box.querySelector('svg').classList.contains('has-tiles') };
       map.update({ techs: [] });
       out.gone = box.querySelectorAll('.m-tech').length;

@@ -110,9 +110,16 @@ async function load(d) {
 
 /** A service picked: its first day with a free time (within two weeks), else today. */
 function pickService(id) {
+  // The service buttons are rebuilt (aria-pressed): keyboard focus, which would drop to the
+  // page, goes on to the next step's heading instead (WCAG 2.4.3).
+  const fromList = $('services').contains(document.activeElement);
   service = id;
   chosen = null;
   render();
+  if (fromList) {
+    $('when-title').tabIndex = -1;
+    $('when-title').focus();
+  }
   return searchFrom(id, 0);
 }
 

@@ -17,7 +17,8 @@ export function timeGroups(free, ctx) {
   }
   const button = (s) => {
     const full = `${whenLabel(s, lang, tz, nowMs, t)} · ${resourceName(s.resource)} · ${t('slot_left', { n: s.remaining })}`;
-    return h('button', { type: 'button', class: 'btn b-time', dataset: { slot: s.slot }, 'aria-label': full, title: full, onclick: () => onPick(s) },
+    // The whole label once: no title as well, which screen readers said again as its description.
+    return h('button', { type: 'button', class: 'btn b-time', dataset: { slot: s.slot }, 'aria-label': full, onclick: () => onPick(s) },
       formatTime(s.start, lang, tz));
   };
   return [...groups].map(([res, list]) => h('div', { class: 'b-group', dataset: { resource: res } },

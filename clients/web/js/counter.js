@@ -25,11 +25,15 @@ const OWN = {
     removed_title: 'This counter was removed from the site',
     removed_body: 'The site no longer has {counter}: nothing can be called or served here. Ask your supervisor for the link of the counter you now work at.',
     site_changed: 'The site was changed: this counter now serves {services}.',
+    keys_toggle: 'Single-key shortcuts',
+    keys_off: 'Off on this computer: use the buttons. (Speech input can type letters by mistake.)',
   },
   zh: {
     removed_title: '此窗口已从站点中删除',
     removed_body: '站点已没有“{counter}”，这里不能再叫号或办理。请向主管索取您现在所在窗口的链接。',
     site_changed: '站点配置已更改：本窗口现在办理 {services}。',
+    keys_toggle: '单键快捷键',
+    keys_off: '本机已关闭，请使用按钮。（语音输入可能误输入字母。）',
   },
 };
 const own = (key, vars = {}) => (OWN[lang] ?? OWN.en)[key].replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
@@ -52,6 +56,12 @@ const STATES = [
   { op: 'pause', key: 'b', label: 'pause', state: 'paused' },
   { op: 'close', key: 'l', label: 'close', state: 'closed' },
 ];
+
+// Single keys (N, X, L…) are the clerk's fast way and on by default; someone using speech
+// input, whose words can arrive as letters, turns them off (WCAG 2.1.4), for this device.
+const KEYS_STORE = 'sb.counter.shortcuts';
+let shortcutsOn = true;
+try { shortcutsOn = localStorage.getItem(KEYS_STORE) !== 'off'; } catch { /* private mode: on */ }
 
 let counter = { state: null, ticket: null, waiting: {} };
 const queues = {}; // service → waiting tickets in call order
@@ -199,9 +209,9 @@ function renderHeader() {
   group.setAttribute('aria-label', t('counter_state'));
   replaceChildren(group, STATES.map((s) => h('button', {
     type: 'button', class: `seg-btn st-${s.state}`, 'aria-pressed': String(counter.state === s.state),
-    'aria-keyshortcuts': s.key.toUpperCase(), disabled: busy || counter.state === s.state,
+    'aria-keyshortcuts': shortcutsOn ? s.key.toUpperCase() : null, disabled: busy || counter.state === s.state,
     onclick: () => run(s.op),
-  }, t(s.label), h('kbd', {}, s.key.toUpperCase()))), `${counter.state}|${busy}|${lang}`);
+  }, t(s.label), shortcutsOn ? h('kbd', {}, s.key.toUpperCase()) : null)), `${counter.state}|${busy}|${lang}|${shortcutsOn}`);
 }
 
 function renderCurrent() {
@@ -233,9 +243,9 @@ function customerName(name, cls) {
 
 function renderActions() {
   replaceChildren($('actions'), ACTIONS.map((a) => h('button', {
-    type: 'button', class: `btn ${a.cls ?? ''}`, dataset: { op: a.op }, 'aria-keyshortcuts': a.key.toUpperCase(),
+    type: 'button', class: `btn ${a.cls ?? ''}`, dataset: { op: a.op }, 'aria-keyshortcuts': shortcutsOn ? a.key.toUpperCase() : null,
     disabled: busy || !a.when(counter), onclick: () => (a.op === 'transfer' ? openTransfer() : run(a.op)),
-  }, t(a.label), h('kbd', {}, a.key.toUpperCase()))), `${counter.state}|${counter.ticket?.status}|${waitingTotal() !== 0}|${busy}|${lang}`);
+  }, t(a.label), shortcutsOn ? h('kbd', {}, a.key.toUpperCase()) : null)), `${counter.state}|${counter.ticket?.status}|${waitingTotal() !== 0}|${busy}|${lang}|${shortcutsOn}`);
 }
 
 function renderParked() {
@@ -512,6 +522,34 @@ function renderQueues() {
 function renderKeys() {
   setText($('keys-title'), t('shortcuts'));
   $('keys').replaceChildren(...[...ACTIONS, ...STATES].map((a) => h('div', {}, h('dt', {}, h('kbd', {}, a.key.toUpperCase())), h('dd', {}, t(a.label)))));
+  $('keys').hidden = !shortcutsOn;
+  // The switch (a toggle button, a full-size target), with the list it turns on and off;
+  // made here, as the page's markup has none.
+  if (!$('keys-toggle')) {
+    $('keys-title').after(h('button', { type: 'button', class: 'btn', id: 'keys-toggle', onclick: () => setShortcuts(!shortcutsOn) }),
+      h('p', { id: 'keys-off', class: 'muted' }));
+  }
+  $('keys-toggle').setAttribute('aria-pressed', String(shortcutsOn));
+  setText($('keys-toggle'), own('keys_toggle'));
+  $('keys-off').hidden = shortcutsOn;
+  setText($('keys-off'), own('keys_off'));
+}
+
+function setShortcuts(on) {
+  shortcutsOn = on;
+  try { localStorage.setItem(KEYS_STORE, on ? 'on' : 'off'); } catch { /* private mode: this page only */ }
+  renderKeys();
+  render();
+}
+
+/** Keyboard focus lost to the page (its button rebuilt, or a shortcut pressed on the page):
+ * to the current-ticket panel, which says what the action did (WCAG 2.4.3). */
+function keepFocus() {
+  const el = document.activeElement;
+  if ((el && el !== document.body && el.isConnected) || document.querySelector('dialog[open]')) return;
+  const panel = $('current').closest('section');
+  panel.tabIndex = -1;
+  panel.focus();
 }
 
 async function run(op, body) {
@@ -520,6 +558,7 @@ async function run(op, body) {
   const focused = document.activeElement?.closest?.('#actions button')?.dataset.op;
   busy = true;
   render();
+  if (!focused) keepFocus(); // a queue list's "Call" is rebuilt at once
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/counters/${encodeURIComponent(counterId)}/${op}`, { method: 'POST', body: body ?? {} });
   busy = false;
   if (r.ok) {
@@ -552,6 +591,7 @@ async function run(op, body) {
     const buttons = [...$('actions').querySelectorAll('button')];
     (buttons.find((b) => b.dataset.op === focused && !b.disabled) ?? buttons.find((b) => !b.disabled))?.focus();
   }
+  keepFocus();
 }
 
 function toastError(r) {
@@ -579,6 +619,7 @@ async function move(tk, svc) {
   if (busy) return;
   busy = true;
   render();
+  keepFocus(); // its "Transfer" button in the queue list is rebuilt
   const r = await api(`/v1/tickets/${encodeURIComponent(tk.id)}/transfer`, { method: 'POST', body: { service: svc.id } });
   busy = false;
   if (r.ok) {
@@ -593,9 +634,10 @@ async function move(tk, svc) {
 }
 
 function onKey(ev) {
-  if (removed) return;
-  if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
-  if (ev.target.closest?.('input, select, textarea, dialog[open]') || document.querySelector('dialog[open]')) return;
+  if (removed || !shortcutsOn) return;
+  if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || ev.isComposing) return;
+  // Never while typing (the find box, a name, an IME's letters).
+  if (ev.target.closest?.('input, select, textarea, [contenteditable], dialog[open]') || document.querySelector('dialog[open]')) return;
   const k = ev.key.toLowerCase();
   const a = ACTIONS.find((x) => x.key === k);
   if (a) {

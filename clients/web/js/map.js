@@ -197,8 +197,10 @@ export class MapView {
     this.fitZones = fitZones;
     this.data = { zones: [], lines: [], jobs: [], techs: [] };
     this.view = null;
-    this.svg = el('svg', { class: 'map-svg', role: 'img', 'aria-labelledby': `${container.id}-title` });
-    this.title = el('title', { id: `${container.id}-title` });
+    // Named by its <title> alone. With aria-labelledby as well, Chromium gave the title again
+    // as the description (said twice); and its id, "map-title", was the page heading's too.
+    this.svg = el('svg', { class: 'map-svg', role: 'img' });
+    this.title = el('title');
     this.title.textContent = label;
     this.layers = {};
     this.svg.append(this.title);

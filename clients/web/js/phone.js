@@ -4,12 +4,14 @@
 // site for the sms channel), the answer's `reply` is shown as the text back, and — in the
 // demo, where no gateway is configured — the alerts the worker sends the number ("almost
 // your turn", "your turn") are read from the demo's outbox every 2 s. docs/sms.md.
+import './vocabulary-boot.js'; // the site's words, before this page draws any
+import { fillTerms } from './vocabulary.js';
 import { api, errorScreen, h, language, mountLangSwitch, readBoot, randomId, setText } from './ui.js';
 import { nameIn } from './i18n.js';
 
 const STRINGS = {
   en: {
-    title: 'Text to join', intro: 'This page is a phone texting the site: type what a person would text (a service\'s letter, STATUS, CANCEL, STOP, HELP) and see what Switchboard texts back.',
+    title: 'Text to join', intro: 'This page is a phone texting the site: type what a {@client} would text (a service\'s letter, STATUS, CANCEL, STOP, HELP) and see what Switchboard texts back.',
     number: 'Phone number', new_number: 'Another phone', text: 'Message', send: 'Send',
     join: 'JOIN', status: 'STATUS', cancel: 'CANCEL', help: 'HELP',
     alerts_demo: 'Alerts ("almost your turn", "your turn") appear here when the worker runs (switchboard worker, as the demo\'s start-up text says).',
@@ -19,7 +21,7 @@ const STRINGS = {
     kinds: { almost: 'almost your turn', turn: 'your turn', moved: 'moved', cancelled_by_staff: 'cancelled', cancelled_day_closed: 'day closed' },
   },
   zh: {
-    title: '短信取号', intro: '本页模拟一部手机给机构发短信：输入患者会发的内容（服务字母、查询、取消、退订、帮助），查看 Switchboard 的回复。',
+    title: '短信取号', intro: '本页模拟一部手机给机构发短信：输入{@client}会发的内容（服务字母、查询、取消、退订、帮助），查看 Switchboard 的回复。',
     number: '手机号码', new_number: '换一部手机', text: '短信内容', send: '发送',
     join: '取号', status: '查询', cancel: '取消', help: '帮助',
     alerts_demo: '"快到您了""到您了"等提醒会在后台任务运行时显示在这里（按演示启动说明运行 switchboard worker）。',
@@ -149,7 +151,7 @@ function render() {
   document.title = `${s().title} · ${nameIn(site.name, lang)}`;
   setText($('title'), s().title);
   setText($('site-name'), nameIn(site.name, lang));
-  setText($('intro'), s().intro);
+  setText($('intro'), fillTerms(s().intro, lang)); // "patient" at a clinic, "visitor" elsewhere
   setText($('number-label'), s().number);
   setText($('new-number'), s().new_number);
   setText($('text-label'), s().text);
