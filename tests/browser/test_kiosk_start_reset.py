@@ -170,3 +170,16 @@ def test_a_ticket_screen_that_times_out_puts_them_back(
     assert kiosk.locator("#idle-dialog").evaluate("d => d.open")
     kiosk.clock.run_for(20_000)
     assert choices(kiosk) == EN
+
+
+def test_a_language_chosen_with_the_keyboard_keeps_the_focus(
+        kiosk: Any, demo_server: DemoServer) -> None:
+    """The language switch is rebuilt in the new language: Enter on 中文 leaves focus on the
+    new 中文 button (it went to the page), and its timer is the warned one."""
+    test_kiosk_timeout.open_kiosk(kiosk, demo_server.page_url("kiosk", lang="en"))
+    kiosk.locator("#lang button[lang='zh-CN']").focus()
+    kiosk.keyboard.press("Enter")
+    expect(kiosk.locator("#lang button[lang='zh-CN']")).to_be_focused()
+    assert choices(kiosk) == {**EN, "lang": "zh-CN"}
+    kiosk.clock.run_for(WARN_AT_S * 1_000)
+    assert choices(kiosk) == {**EN, "lang": "zh-CN", "warning": True}
