@@ -96,6 +96,16 @@ class Counter(Strict):
     shifts: list[tuple[Clock, Clock]] = []
 
 
+class Area(Strict):
+    """A waiting room (or corridor) of the site: the counters whose calls its board shows and
+    says (``/board/{site}?area={id}``). A counter may be in several areas: a corridor's board
+    shows the rooms on both sides. Kiosks, queues and transfers stay the site's."""
+
+    id: Ident
+    name: Name
+    counters: Annotated[list[Ident], msgspec.Meta(min_length=1, max_length=500)]
+
+
 class PriorityClass(Strict):
     id: Ident
     # A preempting class (emergency) may overtake tickets whose aging budget is used up.
@@ -180,6 +190,8 @@ class SiteConfig(Strict):
         max_length=64, extra_json_schema={"enum": [v.value for v in Vocabulary]},
         description="the words the pages use: general (default), clinic, government, "
                     "branch (docs/configuration.md)")] = Vocabulary.GENERAL.value
+    # Waiting rooms, each a board's choice of counters (``Area``). None: one board shows all.
+    areas: Annotated[list[Area], msgspec.Meta(max_length=100)] = []
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
@@ -220,6 +232,7 @@ def validate_site(cfg: SiteConfig) -> None:
             if sid not in known:
                 raise BadRequest(f"counter {c.id!r} names unknown service {sid!r}",
                                  field="counters")
+    _check_areas(cfg)
     if cfg.class_rank(cfg.policy.default_priority) is None:
         raise BadRequest("policy.default_priority is not a priority class", field="policy")
     for lang, template in cfg.announcements.items():
@@ -231,6 +244,23 @@ def _check_vocabulary(value: str) -> None:
     if value not in choices:
         raise BadRequest(f"vocabulary must be one of {', '.join(choices)}; it is {value[:64]!r}",
                          field="vocabulary", allowed=choices)
+
+
+def _check_areas(cfg: SiteConfig) -> None:
+    """Each area once, naming only the site's counters: a board set to a room whose counter
+    was misspelt would stay silent for that room's patients."""
+    ids = [a.id for a in cfg.areas]
+    dupes = sorted({i for i in ids if ids.count(i) > 1})
+    if dupes:
+        raise BadRequest(f"duplicate ids in areas: {', '.join(dupes)}", field="areas",
+                         reason="duplicate_area", area=dupes[0])
+    known = {c.id for c in cfg.counters}
+    for a in cfg.areas:
+        unknown = [c for c in a.counters if c not in known]
+        if unknown:
+            raise BadRequest(f"area {a.id!r} names unknown counter {unknown[0]!r}",
+                             field="areas", reason="unknown_counter", area=a.id,
+                             counter=unknown[0])
 
 
 def _check_template(lang: str, template: str) -> None:

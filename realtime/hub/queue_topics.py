@@ -70,6 +70,9 @@ def public_site(site: str, cfg: SiteConfig) -> dict[str, Any]:
         "services": [{"id": s.id, "name": s.name, "prefix": s.prefix} for s in cfg.services],
         "counters": [{"id": c.id, "name": c.name, "services": c.services}
                      for c in cfg.counters],
+        # Waiting rooms: a board set to one (``?area=``) shows and says only its counters'
+        # calls. Filtered on the board: its display token sees the whole site anyway.
+        "areas": [{"id": a.id, "name": a.name, "counters": a.counters} for a in cfg.areas],
     }
 
 
@@ -122,8 +125,12 @@ class Board:
 
     @staticmethod
     def _recent(v: SiteView) -> list[dict[str, Any]]:
+        # With the call's text per language, as its `called` event had it: a board that
+        # (re)connects shows the latest call in both languages, not its first alone.
         return [{"number": r["number"], "counter": r["counter"], "service": r["service"],
-                 "at": _iso(r.get("ts"))} for r in v.recent[:10]]
+                 "at": _iso(r.get("ts")),
+                 "announcement": {lang: announcement(v.config, lang, r["number"], r["counter"])
+                                  for lang in v.config.languages}} for r in v.recent[:10]]
 
     def _counter(self, feed: Any, cid: str) -> dict[str, Any]:
         v: SiteView = feed.view

@@ -42,7 +42,7 @@ MEASURE = """() => {
             inside: inside(rect(el), rect(panel))};
   };
   return [...hero.querySelectorAll('.hero-counter, .hero-second')].map((el) => one(el, hero))
-    .concat([...recent.querySelectorAll('.rr-counter')].map((el) => one(el, recent)));
+    .concat([...recent.querySelectorAll('.rr-counter > span')].map((el) => one(el, recent)));
 }"""
 
 
@@ -91,10 +91,15 @@ def test_counter_names_are_never_cut_off_in_now_calling_or_recent_calls(
         en, zh = NAMES[counter]
         for label, page in boards:
             wait_js(page, f"document.querySelectorAll('#recent .rr-counter').length === {n}")
+            # The panel keeps each call up 5 s at least (test_board_hero_pace.py): this one's turn.
+            name = NAMES[counter][0 if label.endswith(" en") else 1]
+            wait_js(page, "(document.querySelector('#hero .hero-counter')?.textContent ?? '')"
+                          f".replaceAll('\\u00a0', ' ') === '{name}'", timeout_s=10)
             page.wait_for_timeout(100)  # the fitting runs in the same frame; fonts settle
             shown = page.evaluate(MEASURE)
             hero = [m for m in shown if m["cls"].startswith("hero")]
-            rows = [m for m in shown if m["cls"] == "rr-counter"]
+            rows = [m for m in shown if m["cls"] == "l1"]
+            seconds = [m for m in shown if m["cls"] == "l2"]  # the other language, under it
             english = label.endswith(" en")
             # Now calling: the full name (English board) or the English line under the
             # Chinese one (bilingual board).
@@ -103,6 +108,8 @@ def test_counter_names_are_never_cut_off_in_now_calling_or_recent_calls(
                 assert en in hero[1]["text"], (label, hero)
             expected = [NAMES[c][0 if english else 1] for c in list(NAMES)[:n]][::-1]
             assert [r["text"] for r in rows] == expected, (label, rows)
+            others = [NAMES[c][1 if english else 0] for c in list(NAMES)[:n]][::-1]
+            assert [r["text"] for r in seconds] == others, (label, seconds)
             for m in shown:
                 assert m["sw"] <= m["cw"], (label, "cut off", m)
                 assert m["inside"], (label, "outside its panel", m)

@@ -32,12 +32,14 @@ export function reduce(state, msg) {
   return next;
 }
 
-// The hero shows the latest call; after a snapshot that is the first of `recent` (keeping
-// what the live event said about it, such as its announcement text, when it is the same call).
+// The hero shows the latest call; after a snapshot that is the first of `recent` with its
+// announcement texts (the second language's line under the counter), keeping what the live
+// event said about it when it is the same call.
 function latestCall(previous, recent) {
   if (!recent) return null;
   if (previous && previous.number === recent.number && previous.counter === recent.counter) return previous;
-  return { number: recent.number, counter: recent.counter, service: recent.service, at: recent.at, type: 'called' };
+  return { number: recent.number, counter: recent.counter, service: recent.service, at: recent.at, type: 'called',
+           ...(recent.announcement ? { announcement: recent.announcement } : {}) };
 }
 
 function applyCall(state, type, d) {
@@ -83,4 +85,24 @@ export function announcementsFor(msg, nowMs, languages) {
   const texts = d.announcement ?? {};
   const order = languages?.length ? languages : Object.keys(texts);
   return order.filter((lang) => texts[lang]).map((lang) => ({ lang, text: texts[lang], validUntil: d.valid_until_ms ?? null }));
+}
+
+/**
+ * `msg` as a board set to one waiting area sees it: only the counters in `counters` (a Set of
+ * ids; null: the whole site). Their tiles, recent calls and calls stay; another room's call
+ * still moves the stream position and brings the waiting figures, but is no call here. The
+ * display token sees the whole site anyway, so narrowing on the board hides nothing.
+ */
+export function forArea(msg, counters) {
+  if (!counters || !msg?.data || (msg.op !== 'snapshot' && msg.op !== 'event')) return msg;
+  const inside = (id) => counters.has(id);
+  const d = { ...msg.data };
+  if (Array.isArray(d.counters)) d.counters = d.counters.filter((c) => inside(c.id));
+  if (Array.isArray(d.recent)) d.recent = d.recent.filter((r) => inside(r.counter));
+  if (msg.op === 'event' && (msg.type === 'called' || msg.type === 'recalled') && !inside(d.counter)) {
+    const rest = { ...(d.waiting ? { waiting: d.waiting } : {}), ...(d.counters ? { counters: d.counters } : {}) };
+    return { ...msg, type: 'waiting', data: rest, outside: true };
+  }
+  if (msg.op === 'event' && msg.type === 'counter' && d.counter && !inside(d.counter.id)) delete d.counter;
+  return { ...msg, data: d };
 }

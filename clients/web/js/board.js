@@ -5,30 +5,51 @@
 import { Announcer } from './announcer.js';
 import { queuedCall, silence, speakWithinMs } from './board-speech.js';
 import { fitText, fitTile } from './board-fit.js';
-import { announcementsFor, emptyBoard, reduce } from './board-state.js';
+import { heroCall, heroIdle, heroPush, heroStep } from './board-hero.js';
+import { announcementsFor, emptyBoard, forArea, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { icon } from './icons.js';
-import { formatEstimate, formatTime, nameIn, translator } from './i18n.js';
-import { api, connectionBanner, errorScreen, h, language, params, readBoot, replaceChildren, setText, token } from './ui.js';
+import { formatEstimate, formatTime, nameIn } from './i18n.js';
+import { api, connectionBanner, errorScreen, h, language, layeredTranslator, params, readBoot, replaceChildren, setText, token } from './ui.js';
+
+// The board's own words (the shared ones are i18n.js's).
+const STRINGS = {
+  en: { err_unknown_area: 'This board is set to a waiting area the site does not have',
+        unknown_area_fix: 'Check the area in the board’s address (?area=…) against the site’s areas.' },
+  zh: { err_unknown_area: '本屏幕设置的候诊区在本站点中不存在',
+        unknown_area_fix: '请核对屏幕地址中的候诊区（?area=…）与站点设置的候诊区。' },
+};
 
 const boot = readBoot();
 const { lang } = language(boot, { preferBrowser: false });
-const t = translator(lang);
+const t = layeredTranslator(STRINGS, lang);
 const site = boot.site;
 const tz = site?.timezone;
 // The other language of a bilingual site, shown smaller under the main one.
 const second = (site?.languages ?? []).map((l) => l.split('-')[0]).find((l) => l !== lang && (l === 'zh' || l === 'en'));
-const t2 = second ? translator(second) : null;
+const t2 = second ? layeredTranslator(STRINGS, second) : null;
 // Judge announcement validity on the server's clock: a TV's own clock is often wrong.
 const skewMs = boot.server_ms ? boot.server_ms - Date.now() : 0;
 const serverNow = () => Date.now() + skewMs;
 const FLASH_MS = 9000;
 const SPEAK_WITHIN_MS = speakWithinMs(params.get('speak_within_s'));
 
+// A waiting room's board (`?area=wr1`, the site's `areas`): its counters' tiles, calls and
+// speech only. Filtered here, from the site's topic: the display token sees the whole site.
+const AREA_ID = params.get('area') || null;
+const findArea = () => (AREA_ID ? (site?.areas ?? []).find((a) => a.id === AREA_ID) ?? null : null);
+let area = findArea();
+const areaCounters = () => (area ? new Set(area.counters) : null);
+
 const $ = (id) => document.getElementById(id);
 let state = emptyBoard();
 let flashUntil = 0;
 let flashKey = '';
+// The "Now calling" panel's pace (board-hero.js): each call on it for 5 s at least.
+let hero = heroIdle();
+let heroFlashKey = '';
+let heroFlashUntil = 0;
+let speaking = null; // the key of the call the announcer is saying
 
 function bi(key, vars) {
   return [h('span', { class: 'l1' }, t(key, vars)), t2 ? h('span', { class: 'l2', lang: second }, t2(key, vars)) : null];
@@ -53,7 +74,9 @@ function renderStatic() {
   document.title = `${nameIn(site.name, lang)} · ${t('board_title')}`;
   setText($('site-name'), nameIn(site.name, lang));
   // The second language in an element of its own lang: screen readers switch voice for it.
-  $('site-sub').replaceChildren(t('board_title'), ...(second ? [' · ', h('span', { lang: second }, t2('board_title'))] : []));
+  // An area's board names its room first: "Waiting room 1 · Display board".
+  const title = (tr, l) => (area ? `${nameIn(area.name, l)} · ${tr('board_title')}` : tr('board_title'));
+  $('site-sub').replaceChildren(title(t, lang), ...(second ? [' · ', h('span', { lang: second }, title(t2, second))] : []));
   // bi() holds a null without a second language: ui.js's replaceChildren drops it (the DOM's
   // own would write it out as the text "null").
   replaceChildren($('hero-title'), bi('now_calling'));
@@ -62,8 +85,14 @@ function renderStatic() {
   replaceChildren($('services-title'), bi('waiting_title'));
 }
 
+// The hero's line in the second language: the call's announcement text, or (a call from an
+// older server's snapshot, which had none) "please go to" and the counter in that language.
+function secondLine(c) {
+  return c.announcement?.[second] ?? `${t2('please_go')} ${nameIn(c.counter_name ?? counterName(c.counter), second)}`;
+}
+
 function renderHero() {
-  const c = state.lastCall;
+  const c = heroCall(hero, state.lastCall);
   const el = $('hero');
   // The hero is an assertive live region: rebuilt only for another call (or a recall), never
   // when just the flash ends, or a screen reader says the same call again.
@@ -72,14 +101,14 @@ function renderHero() {
     replaceChildren(el, [h('p', { class: 'hero-empty' }, t('no_calls'))], key);
     return;
   }
-  const flashing = flashUntil > Date.now() && flashKey === `${c.number}|${c.at}`;
+  const flashing = heroFlashUntil > Date.now() && heroFlashKey === `${c.number}|${c.at}`;
   el.classList.toggle('flash', flashing);
   replaceChildren(el, [
     h('div', { class: 'hero-number num' }, c.number),
     h('div', { class: 'hero-side' },
       h('div', { class: 'hero-go' }, icon('arrow', 'icon hero-arrow'), t('please_go')),
       h('div', { class: 'hero-counter' }, keepNumber(nameIn(c.counter_name ?? counterName(c.counter), lang))),
-      second && c.announcement?.[second] ? h('p', { class: 'hero-second', lang: second }, c.announcement[second]) : null),
+      second ? h('p', { class: 'hero-second', lang: second }, secondLine(c)) : null),
     c.type === 'recalled' ? h('span', { class: 'badge badge-recall' }, t('recall')) : null,
   ], key);
 }
@@ -110,13 +139,20 @@ function renderCounters() {
 function renderRecent() {
   const items = state.recent.slice(0, 8).map((r, i) => h('li', { class: `recent-row${i === 0 ? ' latest' : ''}` },
     h('span', { class: 'rr-number num' }, r.number),
-    h('span', { class: 'rr-counter' }, keepNumber(nameIn(counterName(r.counter), lang))),
+    h('span', { class: 'rr-counter' }, ...biName(counterName(r.counter), keepNumber)),
     h('span', { class: 'rr-time num' }, formatTime(r.at, lang, tz))));
   $('recent').replaceChildren(...(items.length ? items : [h('li', { class: 'recent-empty' }, t('no_calls'))]));
 }
 
+// An area's board: the services its counters serve (another room's queue is not news here).
+function areaServices() {
+  if (!area) return state.services;
+  const served = new Set(site.counters.filter((c) => area.counters.includes(c.id)).flatMap((c) => c.services ?? []));
+  return state.services.filter((s) => served.has(s.id));
+}
+
 function renderServices() {
-  const items = state.services.map((s) => h('li', { class: 'svc-card' },
+  const items = areaServices().map((s) => h('li', { class: 'svc-card' },
     h('div', { class: 'svc-head' }, h('span', { class: 'svc-prefix', 'aria-hidden': 'true' }, s.prefix ?? ''),
       h('span', { class: 'svc-name' }, ...biName(s.name ?? s.id))),
     h('div', { class: 'svc-figures' },
@@ -154,7 +190,7 @@ function fitNames() {
     fitText(side.querySelector('.hero-counter'), { lines: 2, fits });
     fitText(second, { lines: 2, fits });
   }
-  for (const el of document.querySelectorAll('#recent .rr-counter')) fitText(el, { lines: 2, min: 0.6 });
+  for (const el of document.querySelectorAll('#recent .rr-counter > span')) fitText(el, { lines: 2, min: 0.6 });
   for (const tile of document.querySelectorAll('#counters .counter-tile')) fitTile(tile);
 }
 
@@ -177,16 +213,40 @@ function renderSound(a) {
   $('sound-gate').hidden = a.sound !== 'blocked';
 }
 
-function onMessage(msg) {
-  if (msg.op === 'error') {
-    errorScreen(document.getElementById('app'), t, msg);
+// A board set to an area the site does not have says so, rather than show every room's
+// calls; it looks again every minute (the area may be added, or the address corrected).
+function unknownArea() {
+  errorScreen(document.getElementById('app'), t, { code: 'unknown_area' });
+  const screen = document.querySelector('.error-screen');
+  screen?.append(
+    ...(second ? [h('p', { class: 'error-second', lang: second }, t2('err_unknown_area'))] : []),
+    h('p', { class: 'muted' }, `?area=${AREA_ID}`),
+    h('p', {}, t('unknown_area_fix')));
+  document.body.dataset.area = 'unknown';
+  areaGone = true;
+  setTimeout(() => window.location.reload(), 60_000);
+}
+
+let areaGone = false;
+function onMessage(raw) {
+  if (areaGone) return; // the error screen stays until the reload
+  if (raw.op === 'error') {
+    errorScreen(document.getElementById('app'), t, raw);
     return;
   }
+  if (raw.type === 'site' && raw.data?.site) {
+    Object.assign(site, raw.data.site);
+    area = findArea();
+    if (AREA_ID && !area) {
+      unknownArea();
+      return;
+    }
+  }
+  const msg = forArea(raw, areaCounters());
   state = reduce(state, msg);
   // The site was changed (docs/protocol.md `site`): its name, its services and their names
   // (counters come with the message, or with the state that ends a resume).
   if (msg.type === 'site' && msg.data?.site) {
-    Object.assign(site, msg.data.site);
     const waiting = msg.data.waiting ?? {};
     state = { ...state, services: site.services.map((s) => ({ ...(state.services.find((x) => x.id === s.id) ?? {}), ...s, ...(waiting[s.id] ?? {}) })) };
     renderStatic();
@@ -197,14 +257,44 @@ function onMessage(msg) {
     flashKey = `${msg.data.number}|${msg.data.at}`;
     flashUntil = Date.now() + FLASH_MS;
     setTimeout(render, FLASH_MS + 50);
-    announcer.announce(items, { key: flashKey, call: queuedCall(msg.data, items, serverNow()) });
+    const call = queuedCall(msg.data, items, serverNow());
+    hero = heroPush(hero, { ...call, key: flashKey, data: { ...msg.data, type: msg.type } });
+    announcer.announce(items, { key: flashKey, call });
   }
+  // The day's calls left the screen: so do those waiting for the panel.
+  if (msg.type === 'day_closed') hero = heroIdle();
+  stepHero();
   render();
 }
+
+// The panel's next call, when the one on it has had its time (board-hero.js).
+function stepHero() {
+  const before = hero.shown?.key ?? null;
+  const judge = (call, index, queue) => silence(call, { queue, index, now: serverNow(), maxAgeMs: SPEAK_WITHIN_MS, current });
+  hero = heroStep(hero, Date.now(), { speakingKey: announcer?.busy ? speaking : null, reasonAt: judge });
+  const now = hero.shown?.key ?? null;
+  if (now && now !== before) {
+    heroFlashKey = now;
+    heroFlashUntil = Date.now() + FLASH_MS;
+    setTimeout(renderHeroFitted, FLASH_MS + 50);
+  }
+  return now !== before;
+}
+
+function renderHeroFitted() {
+  renderHero();
+  fitNames();
+}
+
+// A waiting call is said only while it is news: recent, the newest for its counter and
+// ticket, and still waiting at the counter on the board.
+const current = (id) => state.counters.find((c) => c.id === id)?.current;
 
 let announcer;
 if (!site || boot.error) {
   errorScreen(document.getElementById('app'), t, boot.error ?? { code: 'unknown_site' });
+} else if (AREA_ID && !area) {
+  unknownArea();
 } else {
   renderStatic();
   render();
@@ -212,11 +302,15 @@ if (!site || boot.error) {
   let refit = 0;
   window.addEventListener('resize', () => { cancelAnimationFrame(refit); refit = requestAnimationFrame(fitNames); });
   document.fonts?.ready.then(fitNames);
-  // A waiting call is said only while it is news: recent, the newest for its counter and
-  // ticket, and still waiting at the counter on the board.
-  const current = (id) => state.counters.find((c) => c.id === id)?.current;
-  const judge = (call, ctx) => silence(call, { ...ctx, maxAgeMs: SPEAK_WITHIN_MS, current });
+  // What the announcer lets through is what it says next (it asks in order, and says the first
+  // let through): the panel keeps that call up while it is said.
+  const judge = (call, ctx) => {
+    const why = silence(call, { ...ctx, maxAgeMs: SPEAK_WITHIN_MS, current });
+    if (!why && announcer?.sound === 'on') speaking = call.key ?? null;
+    return why;
+  };
   announcer = new Announcer({ now: serverNow, onChange: renderSound, judge });
+  setInterval(() => { if (stepHero()) renderHeroFitted(); }, 250);
   renderSound(announcer);
   const enable = () => { if (announcer.sound !== 'on') announcer.enable(); };
   $('gate-btn').addEventListener('click', enable);
@@ -255,6 +349,8 @@ if (!site || boot.error) {
     get spoken() { return announcer.spoken.map((s) => ({ ...s })); },
     get skipped() { return announcer.skipped.map((s) => ({ ...s })); },
     get state() { return state; },
+    get hero() { return { shown: hero.shown?.data ?? null, queued: hero.queue.map((c) => c.data.number) }; },
+    get area() { return area?.id ?? null; },
     get offset() { return state.offset; },
     get epoch() { return state.epoch; },
     get sound() { return announcer.sound; },
