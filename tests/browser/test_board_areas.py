@@ -17,6 +17,7 @@ import pytest
 from queueing.demo import demo_site
 from tests.browser.conftest import DemoServer, wait_js
 from tests.browser.test_board_announcements import FAKE_VOICE
+from tests.browser.test_setup_page import open_setup, row
 
 pytestmark = pytest.mark.browser
 
@@ -170,3 +171,18 @@ def test_a_board_whose_area_is_removed_says_so(browser: Any, server: DemoServer)
     finally:
         page.context.close()
         assert put(server, doc(AREAS)).status_code == 200
+
+
+def test_the_setup_page_keeps_the_areas_when_it_saves(browser: Any, server: DemoServer) -> None:
+    """The set-up page has no form for areas yet: saving the rest must not drop them."""
+    ctx = browser.new_context()
+    try:
+        page = open_setup(ctx, server, SITE)
+        row(page, "service", "lab").get_by_label("Name (English)").fill("Blood tests")
+        page.locator("#save").click()
+        page.locator("#save-status", has_text="Saved.").wait_for(timeout=15000)
+        saved = get(server)
+        assert saved["services"][2]["name"]["en"] == "Blood tests"
+        assert saved["areas"] == AREAS
+    finally:
+        ctx.close()
