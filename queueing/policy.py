@@ -29,6 +29,18 @@ def order_key(rank: int, ref_ms: int) -> float:
     return float(rank * RANK_SPAN + ref_ms)
 
 
+def keeps_appointment(appointment_ms: int, now_ms: int, early_s: int) -> bool:
+    """Whether a booked person checking in at ``now_ms`` takes their appointment's place.
+
+    Only from ``early_s`` before the appointment: a class rank is compared before any time,
+    so a booked ticket let in with its class an hour early would go ahead of every walk-in
+    already waiting ("someone after me went first"). Earlier than that, the ticket waits as
+    a walk-in from its check-in (the default class, the check-in time): it is called when a
+    walk-in who came then would be, never later, and its position and estimate say so.
+    """
+    return now_ms >= appointment_ms - early_s * 1000
+
+
 def aging_budget(ahead: int, factor: float) -> int:
     """How many later tickets may still overtake a ticket that joined with ``ahead`` in front."""
     return math.floor((factor - 1.0) * (ahead + 1) + 1e-9)

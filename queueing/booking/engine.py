@@ -49,6 +49,7 @@ from queueing.errors import (
     UnknownSlot,
 )
 from queueing.numbering import local_day
+from queueing.policy import keeps_appointment
 from queueing.tickets import iso, public
 
 T = TypeVar("T")
@@ -439,7 +440,11 @@ class BookingEngine:
                                opens=iso(earliest, s.tz))
             if arrival == rules.Arrival.TOO_LATE:
                 raise TooLate("the booking's grace period is over", status=status.value)
-            on_time = arrival == rules.Arrival.ON_TIME
+            # Early (before appointment_early_s ahead of the time): a walk-in from now, as a
+            # late arrival is, but the ticket still says it was booked (appointment_ms).
+            early = arrival == rules.Arrival.ON_TIME and not keeps_appointment(
+                b["start_ms"], now, p.appointment_early_s)
+            on_time = arrival == rules.Arrival.ON_TIME and not early
             priority = p.ticket_priority if on_time else site_cfg.policy.default_priority
             ref = b["order_ms"] if on_time else now
             ticket_id = f"{site}.{secrets.token_hex(6)}"
@@ -451,8 +456,8 @@ class BookingEngine:
                 "checkin", site, now, actor.subject, actor.via,
                 ticket_id, b["service"], channel, priority, ref,
                 local_day(now, site_cfg.timezone), b["customer"], b.get("notify") or "", "",
-                "", self.engine.idempotency_ttl_s, b["order_ms"] if on_time else "",
-                "booked", b["id"], b["v"], int(not on_time))
+                "", self.engine.idempotency_ttl_s, b["order_ms"] if on_time or early else "",
+                "booked", b["id"], b["v"], int(not on_time and not early))
             # An unanswered suspension goes with the answer: the person is here, in line for
             # the service, and the kiosk tells them their doctor or room is unavailable.
             return CheckedIn(public(r2["ticket"], r2.get("position") or None, s.tz),

@@ -106,6 +106,10 @@ class BookingPolicy(Strict):
         default_factory=lambda: [86400, 7200])
     early_check_in_s: Annotated[int, msgspec.Meta(ge=0, le=86400)] = 3600
     grace_s: Annotated[int, msgspec.Meta(ge=0, le=86400)] = 900
+    # Checked in earlier than this before the start, a booked person waits as a walk-in from
+    # the check-in (queueing/policy.keeps_appointment): a class outranks any time, so an hour
+    # early they would otherwise go ahead of every walk-in already waiting.
+    appointment_early_s: Annotated[int, msgspec.Meta(ge=0, le=86400)] = 600
     # After the grace period a late arrival becomes a walk-in (same local day) or is refused.
     late_walk_in: bool = True
     horizon_days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 30

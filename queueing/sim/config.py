@@ -75,6 +75,8 @@ class Scenario(_Strict, kw_only=True):
     no_show_delay_s: Annotated[float, msgspec.Meta(ge=0)] = 60.0  # recalls before giving up
     appointment_early_min: float = 5.0  # appointment holders arrive this early on average …
     appointment_sd_min: Annotated[float, msgspec.Meta(ge=0)] = 10.0  # … give or take this
+    # Arrived earlier than this before the time: a walk-in from arrival (policy.keeps_appointment)
+    appointment_early_s: Annotated[int, msgspec.Meta(ge=0)] = 600
     pauses: Pauses = msgspec.field(default_factory=Pauses)
 
 

@@ -23,7 +23,7 @@ from queueing.estimate import baselines
 from queueing.estimate.predictor import estimate
 from queueing.estimate.rates import RateTracker
 from queueing.estimate.types import CounterView, Estimate, RosterChange, TicketView
-from queueing.policy import Head, ServiceQueue, choose_head, order_key
+from queueing.policy import Head, ServiceQueue, choose_head, keeps_appointment, order_key
 from queueing.sim.config import CLASS_IDS, PREEMPT, CounterSpec, Scenario
 from queueing.sim.draws import HOUR_MS, arrival_times, class_picker, duration_sampler
 from queueing.sim.metrics import PREDICTORS, Score
@@ -176,9 +176,13 @@ class Day:
         cls = self.classes[service]()
         rank = CLASS_IDS.index(cls)
         ref = now
-        if cls == "appointment":  # ordered by the booked time, not by arrival
+        if cls == "appointment":  # ordered by the booked time, not by arrival …
             early = self.rng.gauss(sc.appointment_early_min, sc.appointment_sd_min)
             ref = now + round(early * 60_000)
+            if not keeps_appointment(ref, now, sc.appointment_early_s):
+                # … unless checked in early: a walk-in from arrival, as at the server
+                cls, ref = "walk_in", now
+                rank = CLASS_IDS.index(cls)
         tid = f"{service}-{self.next_id}"
         self.next_id += 1
         ticket = Ticket(tid, service, rank, now, ref, self.rng.random() < sc.no_show_rate,

@@ -49,9 +49,11 @@ async def start_of(bk: BookingEngine, slot: str) -> int:
     return (await bk.schedule("demo")).slot(slot).start_ms
 
 
-async def test_check_in_issues_an_appointment_ticket_atomically(bk: BookingEngine,
-                                                                 demo: Engine, redis: Redis,
+async def test_check_in_issues_an_appointment_ticket_atomically(demo: Engine, redis: Redis,
                                                                  clock: Clock) -> None:
+    # The appointment's place from the whole early check-in hour (the default is 10 min:
+    # test_early_check_in_waits_as_a_walk_in).
+    bk = await booking_engine(demo, appointment_early_s=3600)
     ten = (await bk.book("demo", req(sid("r1", 1, "10:00"), "ann"), KIOSK)).booking
     nine = (await bk.book("demo", req(sid("r2", 1, "09:00"), "ben"), KIOSK)).booking
     clock.now = await start_of(bk, nine["slot"]) - 1800_000  # 08:30
@@ -80,6 +82,27 @@ async def test_check_in_issues_an_appointment_ticket_atomically(bk: BookingEngin
         await bk.check_in("demo", "ZZZZZZ", "kiosk", KIOSK)
     with pytest.raises(UnknownBooking):  # a QR payload whose code does not match
         await bk.check_in("demo", f"SBK1:{ten['id']}:ZZZZZZ", "kiosk", KIOSK)
+
+
+async def test_early_check_in_waits_as_a_walk_in(bk: BookingEngine, demo: Engine,
+                                                  clock: Clock) -> None:
+    """A 10:00 booking checked in at 09:05 does not go ahead of a walk-in waiting since
+    09:04 (its class would outrank any time); from 09:50 it takes its appointment's place."""
+    ten = (await bk.book("demo", req(sid("r1", 1, "10:00"), "ann"), KIOSK)).booking
+    ten2 = (await bk.book("demo", req(sid("r2", 1, "10:00"), "bo"), KIOSK)).booking
+    start = await start_of(bk, ten["slot"])
+    clock.now = start - 56 * 60_000  # 09:04
+    walk = (await demo.issue("demo", _walk_in(), KIOSK)).ticket
+    clock.advance(60)  # 09:05
+    early = await bk.check_in("demo", ten["code"], "kiosk", KIOSK)
+    # A walk-in from its check-in: behind the walk-in, its estimate counts them.
+    assert early.ticket["priority"] == "walk_in" and early.ticket["position"] == 2
+    assert early.ticket["appointment_at"] == "2026-11-19T10:00:00+08:00"  # still says booked
+    assert early.booking["late"] is False
+    assert (await demo.ticket(walk["id"]))["position"] == 1
+    clock.now = start - 600_000  # 09:50: within appointment_early_s, its appointment's place
+    on_time = await bk.check_in("demo", ten2["code"], "kiosk", KIOSK)
+    assert on_time.ticket["priority"] == "appointment" and on_time.ticket["position"] == 1
 
 
 def _walk_in() -> Any:
