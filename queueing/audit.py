@@ -15,6 +15,7 @@ A record is short JSON with only the keys that have a value:
     r  reason (a cancel's, an automatic no-show's ``auto``)
     fs service transferred from               ret  1: a no-show that went back in the queue
     x  1: called by number, not call-next     ch / p  issue channel / priority class
+    ap a booked ticket's appointment (ms)     ud / uo  what an undo took back / its offset
     on notify set (1) or stopped (0)          res / at  a booking's resource / start (ms)
     tk ticket a check-in issued               sus  suspension id
     cl / kept  tickets a day close ended / left open
@@ -32,12 +33,13 @@ from __future__ import annotations
 from typing import Any
 
 from queueing.numbering import local_day
+from queueing.tickets import number_key
 
 # Events of the stream the trail keeps. Not kept: reminders sent and the booking schedule's
 # versions (nobody's act on a ticket or booking).
 TICKET_EVENTS = frozenset({
     "issued", "called", "recalled", "started", "completed", "no_show", "parked", "unparked",
-    "transferred", "cancelled", "notify_set"})
+    "transferred", "cancelled", "notify_set", "undone"})
 BOOKING_EVENTS = frozenset({
     "booking_held", "booking_confirmed", "booking_waitlisted", "booking_offered",
     "booking_rescheduled", "booking_cancelled", "booking_checked_in", "booking_suspended",
@@ -82,7 +84,11 @@ def _ticket(kind: str, data: dict[str, Any], t: dict[str, Any]) -> dict[str, Any
     rec: dict[str, Any] = {"id": t["id"], "n": t.get("number"), "s": t.get("service"),
                            "c": data.get("counter"), "f": data.get("from")}
     if kind == "issued":
-        rec |= {"ch": t.get("channel"), "p": t.get("priority"), "f": None}
+        # The class and a booking's time: what "someone after me went first" turns on.
+        rec |= {"ch": t.get("channel"), "p": t.get("priority"), "f": None,
+                "ap": int(t.get("appointment_ms") or 0) or None}
+    elif kind == "undone":
+        rec |= {"ud": data.get("undid"), "uo": data.get("undid_offset")}
     elif kind == "called":
         rec["x"] = 0 if data.get("next", True) else 1
     elif kind == "no_show":
@@ -133,19 +139,27 @@ def _drop(rec: dict[str, Any]) -> dict[str, Any]:
 class Filter:
     """Which records a query wants (all given conditions hold)."""
 
-    __slots__ = ("actor", "counter", "event", "number", "ticket")
+    __slots__ = ("_key", "actor", "counter", "event", "number", "ticket")
 
     def __init__(self, ticket: str = "", number: str = "", actor: str = "", counter: str = "",
                  event: str = "") -> None:
         self.ticket, self.number = ticket, number.upper()
+        # "A20" finds A020, as the console's find and /tickets?number= do.
+        self._key = number_key(number) if number else None
         self.actor, self.counter, self.event = actor, counter, event
 
     def __call__(self, rec: dict[str, Any]) -> bool:
         return ((not self.ticket or rec.get("id") == self.ticket or rec.get("tk") == self.ticket)
-                and (not self.number or str(rec.get("n") or "").upper() == self.number)
+                and (not self.number or self._same_number(str(rec.get("n") or "")))
                 and (not self.actor or rec.get("a") == self.actor)
                 and (not self.counter or rec.get("c") == self.counter)
                 and (not self.event or rec.get("k") == self.event))
+
+
+    def _same_number(self, n: str) -> bool:
+        if self._key is None:
+            return n.upper() == self.number
+        return number_key(n) == self._key
 
 
 EVENTS = TICKET_EVENTS | BOOKING_EVENTS | SITE_EVENTS
@@ -156,7 +170,8 @@ _LONG = {"o": "offset", "t": "at_ms", "k": "event", "a": "actor", "v": "via", "i
          "fs": "from_service", "ret": "returned", "x": "by_number", "ch": "channel",
          "p": "priority", "on": "notify", "res": "resource", "at": "start_ms",
          "fr": "from_resource", "fat": "from_start_ms", "tk": "ticket", "sus": "suspension",
-         "cl": "closed", "kept": "kept", "until": "until_ms", "cnt": "counts"}
+         "cl": "closed", "kept": "kept", "until": "until_ms", "cnt": "counts",
+         "ap": "appointment_ms", "ud": "undid", "uo": "undid_offset"}
 _FLAGS = ("ret", "x", "on")
 
 

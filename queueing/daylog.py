@@ -12,7 +12,9 @@ abandoned (cancelled before being called; under the service that issued the tick
 the new service, ``f`` the one it came from), ``x`` called in a queue it was transferred to
 after an earlier call (a call there, with no wait of its own), ``y`` called again at a
 counter after a no-show sent it back to the queue or after it was parked (``t``: the call; a
-call at that counter, not a new ticket for the service), ``h`` parked at a counter.
+call at that counter, not a new ticket for the service), ``h`` parked at a counter, ``w`` a
+counter's complete or no-show taken back (``undo``): ``g`` is the offset (``o``) of the
+record it takes back, which readers then leave out (``taken_back``) with the ``w`` itself.
 
 A ``t`` or ``h`` record of a ticket a counter had (called or being served) carries the
 counter (``ctr``) and its time with the ticket: ``a`` the last call (or start, when pressed
@@ -43,7 +45,7 @@ from queueing.numbering import local_day
 KEEP_DAYS = 31
 # A counter's state change: its record kind.
 COUNTER_KINDS = {"counter_open": "o", "counter_paused": "p", "counter_closed": "q"}
-STAFF_KINDS = frozenset({"c", "x", "y", "d", "n", "t", "h"})
+STAFF_KINDS = frozenset({"c", "x", "y", "d", "n", "t", "h", "w"})
 # Calls at a counter: first calls, calls after a transfer, calls after a return or a park.
 CALL_KINDS = ("c", "x", "y")
 
@@ -92,6 +94,8 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, t
                       "f": data.get("from_service")} | _handling(data, t, ts)
     elif kind == "parked":
         rec = base | {"k": "h"} | _handling(data, t, ts)
+    elif kind == "undone" and data.get("undid_offset"):
+        rec = base | {"k": "w", "g": data["undid_offset"], "ctr": data.get("counter")}
     if rec is None:
         return None
     ctr = data.get("counter") or t.get("counter")
@@ -100,6 +104,15 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, t
     if actor and rec["k"] in STAFF_KINDS:
         rec["u"] = actor
     return local_day(issued, timezone), rec
+
+
+def taken_back(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``records`` without the completions and no-shows a counter took back (``undo``) and
+    the ``w`` records that say so: the day's figures count what happened in the end."""
+    gone = {r.get("g") for r in records if r.get("k") == "w"}
+    if not gone:
+        return records
+    return [r for r in records if r.get("k") != "w" and r.get("o") not in gone]
 
 
 def _counter_record(kind: str, data: dict[str, Any], offset: str, timezone: str, ts: int,

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from queueing.errors import (
     CounterBusy,
     InvalidTransition,
     SiteChanged,
+    UndoExpired,
     UnknownCounter,
     UnknownService,
     UnknownSite,
@@ -33,7 +33,7 @@ from queueing.errors import (
 from queueing.model import CounterState, SiteConfig, TicketRequest, TicketStatus, validate_site
 from queueing.numbering import local_day
 from queueing.store import Store
-from queueing.tickets import public
+from queueing.tickets import number_key, public
 from queueing.transitions import Op
 
 
@@ -73,7 +73,7 @@ OPEN_STATES = frozenset(s.value for s in (transitions.WAITING_STATES | transitio
                                           | {TicketStatus.PARKED}))
 # Why a ticket was cancelled, as its ticket and the ``cancelled`` event say.
 CANCEL_REASONS = ("day_closed", "by_staff", "by_holder")
-COUNTER_OPS = ("open", "pause", "close", "call-next", "call", *CURRENT_OPS, "unpark")
+COUNTER_OPS = ("open", "pause", "close", "call-next", "call", *CURRENT_OPS, "unpark", "undo")
 
 
 class Engine:
@@ -101,7 +101,9 @@ class Engine:
                 for c in cfg.counters}
         pol = {"factor": cfg.policy.aging_factor, "recall_max": cfg.policy.recall_max,
                "no_show_after": cfg.policy.no_show_after_calls,
-               "no_show_returns": int(cfg.policy.no_show_returns)}
+               "no_show_returns": int(cfg.policy.no_show_returns),
+               "no_show_back": cfg.policy.no_show_return_after,
+               "undo_window_s": cfg.policy.undo_window_s}
         classes = {p.id: f"{i}|{int(p.preempt)}" for i, p in enumerate(cfg.priority_classes)}
         try:
             result = await self.store.run(
@@ -327,14 +329,14 @@ class Engine:
         ``number`` at ``site`` — "I am A023" at reception, or "a 23": letters and number
         are compared, not the text. No two open tickets of a site share a number
         (queueing/numbering.py), so the list has one ticket or none."""
-        want = _number_key(number)
+        want = number_key(number)
         if want is None:
             raise BadRequest("'number' is a ticket number: a service prefix and digits, "
                              "e.g. A023", field="number")
         await self._cached(site)
         snap = await self.snapshot(site)
         ids = [t["id"] for t in (snap["tickets"] or {}).values()
-               if _number_key(t["number"]) == want]
+               if number_key(t["number"]) == want]
         found = [await self.ticket(tid) for tid in ids]
         return [t for t in found if t["status"] in OPEN_STATES]  # ended in between: gone
 
@@ -369,6 +371,16 @@ class Engine:
             # been moved since (calling any ticket of the site by id stays possible).
             r = await self.store.run("call", *base, counter, ticket or "",
                                      ",".join(transitions.sources(Op.CALL)), service or "")
+        elif op == "undo":
+            if ticket or service or outcome:
+                raise BadRequest("'undo' takes back the counter's last complete or no-show "
+                                 "and takes no body", field="ticket" if ticket else
+                                 "service" if service else "outcome")
+            try:
+                r = await self.store.run("undo", *base, counter)
+            except UndoExpired as e:  # the script says a code; the window is the site's
+                raise UndoExpired(str(e), window_s=c.config.policy.undo_window_s) from None
+            return public(r["ticket"], None, c.tz) | {"undone": r["undone"]}
         elif op == "unpark":
             _need(ticket, "ticket")
             _same_site(site, ticket or "")
@@ -402,12 +414,6 @@ class Engine:
 
     async def trim(self, site: str, keep_ms: int, keep_entries: int) -> dict[str, Any]:
         return await self.store.run("trim", site, self.clock(), "", "", keep_ms, keep_entries)
-
-
-def _number_key(number: str) -> tuple[str, int] | None:
-    """``A023``, ``a23`` and ``A 023`` → ``("A", 23)``; None if it is no ticket number."""
-    m = re.fullmatch(r"([A-Za-z]{1,3})\s*([0-9]{1,9})", number.strip())
-    return (m.group(1).upper(), int(m.group(2))) if m else None
 
 
 @contextlib.contextmanager

@@ -28,6 +28,9 @@ later can succeed. Fields are data, not formatted strings, so transports can ser
     │   ├── CounterBusy       (409, counter_busy)
     │   ├── CounterIdle       (409, counter_idle)
     │   ├── RecallLimit       (409, recall_limit)
+    │   ├── NothingToUndo     (409, nothing_to_undo)
+    │   ├── UndoExpired       (409, undo_expired)
+    │   ├── TicketChanged     (409, ticket_changed)
     │   ├── ServiceInUse      (409, service_in_use)
     │   ├── SlotFull          (409, slot_full)           appointments from here down
     │   ├── ChannelQuota      (409, channel_quota)
@@ -151,6 +154,24 @@ class CounterIdle(Conflict):
 
 class RecallLimit(Conflict):
     code = "recall_limit"
+
+
+class NothingToUndo(Conflict):
+    """A counter's ``undo`` with no complete or no-show of its own left to take back."""
+
+    code = "nothing_to_undo"
+
+
+class UndoExpired(Conflict):
+    """A counter's ``undo`` later than ``policy.undo_window_s`` after the action."""
+
+    code = "undo_expired"
+
+
+class TicketChanged(Conflict):
+    """A counter's ``undo`` of a ticket something else happened to since."""
+
+    code = "ticket_changed"
 
 
 class ServiceInUse(Conflict):

@@ -133,6 +133,11 @@ class Policy(Strict):
     recall_max: Annotated[int, msgspec.Meta(ge=0, le=20)] = 2
     no_show_after_calls: Annotated[int, msgspec.Meta(ge=1, le=20)] = 3
     no_show_returns: bool = True
+    # A returned no-show goes this many places behind its own (0: at its place, called
+    # again at once by the next call-next); see queueing/policy.py, plan_insertion's back.
+    no_show_return_after: Annotated[int, msgspec.Meta(ge=0, le=100)] = 2
+    # How long after a complete or no-show its counter may take it back (0: never).
+    undo_window_s: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 120
     announce_ttl_s: Annotated[int, msgspec.Meta(ge=5, le=3600)] = 120
     default_priority: Ident = "walk_in"
     # The end of the working day (local "HH:MM"): the worker then closes every ticket still

@@ -62,14 +62,21 @@ class Insertion:
     budget: int  # the new ticket's own budget
 
 
-def plan_insertion(queue: Sequence[Entry], key: float, preempt: bool, factor: float) -> Insertion:
-    """Where a ticket with ``key`` enters ``queue`` (head first), and whom it overtakes."""
+def plan_insertion(queue: Sequence[Entry], key: float, preempt: bool, factor: float,
+                   back: int = 0) -> Insertion:
+    """Where a ticket with ``key`` enters ``queue`` (head first), and whom it overtakes.
+
+    ``back`` puts it that many places behind where its key and the budgets stop it (never
+    past the tail): a returned no-show (``no_show_return_after``), so the next call-next does
+    not call the person who just did not come again at once. Those it no longer passes
+    keep their budget."""
     index = len(queue)
     while index > 0:
         prev = queue[index - 1]
         if prev.key <= key or (prev.budget <= 0 and not preempt):
             break
         index -= 1
+    index = min(index + max(back, 0), len(queue))
     overtaken = tuple(e.id for e in queue[index:])
     return Insertion(index, overtaken, aging_budget(index, factor))
 
@@ -81,8 +88,9 @@ class ServiceQueue:
     factor: float = 2.0
     entries: list[Entry] = field(default_factory=list)
 
-    def insert(self, ticket_id: str, key: float, preempt: bool = False) -> Insertion:
-        ins = plan_insertion(self.entries, key, preempt, self.factor)
+    def insert(self, ticket_id: str, key: float, preempt: bool = False,
+               back: int = 0) -> Insertion:
+        ins = plan_insertion(self.entries, key, preempt, self.factor, back)
         for e in self.entries[ins.index:]:
             e.budget -= 1
         self.entries.insert(ins.index, Entry(ticket_id, key, ins.budget))

@@ -197,6 +197,14 @@ class SiteView:
         if d.get("returned"):
             self._insert(d["ticket"]["service"], d["ticket"]["id"], d.get("after") or "", ch)
 
+    def _on_undone(self, d: dict[str, Any], ch: Change) -> None:
+        # A complete or no-show taken back: the ticket is the counter's again (out of its
+        # queue if the no-show had returned it there).
+        t = d["ticket"]
+        for svc in self.queues:
+            self._remove(svc, t["id"], ch)
+        self._set_counter(d["counter"], ch, ticket=t["id"])
+
     def _on_transferred(self, d: dict[str, Any], ch: Change) -> None:
         self._release(d, ch)
         if d.get("from_service"):  # a waiting ticket moved by id leaves its old queue

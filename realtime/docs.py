@@ -111,11 +111,14 @@ register(
     Operation("post", "/v1/sites/{site}/counters/{counter}/{op}",
               "Counter operation: open, pause, close, call-next, call {ticket, service?} "
               "(service: where the caller saw it; refused if moved since), recall, start, "
-              "complete {outcome?}, no-show, park, unpark {ticket}, transfer {service}",
+              "complete {outcome?}, no-show, park, unpark {ticket}, transfer {service}, undo "
+              "(takes back the counter's last complete or no-show, within "
+              "policy.undo_window_s: docs/protocol.md)",
               "agent of that counter", None, 200,
               ("queue_empty", "counter_not_open", "counter_busy", "counter_idle",
                "recall_limit", "invalid_transition", "unknown_counter", "unknown_ticket",
-               "unknown_service", "service_not_served")),
+               "unknown_service", "service_not_served", "nothing_to_undo", "undo_expired",
+               "ticket_changed")),
     Operation("get", "/v1/sites/{site}/services/{service}/queue",
               "A service's waiting tickets in call order (`limit`: 0 = all, at most "
               "100000)", "agent or supervisor of the site",

@@ -88,7 +88,9 @@ end
 -- walk back from the tail past later keys while their aging budget allows, spend one unit
 -- of budget of everyone passed, then place the ticket by a score between its neighbours.
 -- Returns the insertion index (0 = head) and the id it follows ('' at the head).
-local function q_insert(svc, id, key, preempt, factor)
+-- ``back`` (optional) places it that many places behind where the walk stopped (never past
+-- the tail), as plan_insertion's ``back``: only those it still passes are overtaken.
+local function q_insert(svc, id, key, preempt, factor, back)
   local q, qk, qb = P .. 'q:' .. svc, P .. 'qk:' .. svc, P .. 'qb:' .. svc
   local n = redis.call('ZCARD', q)
   local idx = n
@@ -109,6 +111,11 @@ local function q_insert(svc, id, key, preempt, factor)
       passed[#passed + 1] = ids[i]
     end
     pos = lo - 1
+  end
+  if back and back > 0 then
+    local final = math.min(idx + back, n)
+    for i = #passed, n - final + 1, -1 do passed[i] = nil end
+    idx = final
   end
   for _, oid in ipairs(passed) do
     redis.call('HINCRBY', qb, oid, -1)
@@ -261,6 +268,8 @@ local function do_call(t, cid, prev_status, is_next)
   t.called_ms = NOW
   save(t, {'status', 'counter', 'calls', 'recalls', 'called_ms'})
   redis.call('HSET', P .. 'cs:' .. cid, 'ticket', t.id)
+  -- A counter that calls someone has moved on: its last complete or no-show stays done.
+  redis.call('DEL', P .. 'undo:' .. cid)
   redis.call('SREM', P .. 'parked', t.id)
   local call = {ticket = t.id, number = t.number, counter = cid, service = t.service, ts = NOW}
   redis.call('LPUSH', P .. 'recent', cjson.encode(call))

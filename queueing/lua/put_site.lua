@@ -1,6 +1,7 @@
 -- Create or replace a site's configuration (idempotent). ARGV[4]: config JSON,
 -- ARGV[5]: {service: prefix} JSON, ARGV[6]: {counter: {services, weights}} JSON,
--- ARGV[7]: policy JSON {factor, recall_max, no_show_after, no_show_returns}, ARGV[8]: epoch
+-- ARGV[7]: policy JSON {factor, recall_max, no_show_after, no_show_returns, no_show_back,
+-- undo_window_s}, ARGV[8]: epoch
 -- to use if the site has none, ARGV[9]: {class: "rank|preempt"} JSON, ARGV[10]: '' or the
 -- SHA-1 of the stored config the caller checked its version against (a PUT with `version`):
 -- refused with site_changed unless the site is still exactly that, so the check and the
@@ -64,7 +65,8 @@ end
 redis.call('DEL', P .. 'cls')
 for c, spec in pairs(cjson.decode(ARGV[9])) do redis.call('HSET', P .. 'cls', c, spec) end
 redis.call('HSET', P .. 'policy', 'factor', pol.factor, 'recall_max', pol.recall_max,
-  'no_show_after', pol.no_show_after, 'no_show_returns', pol.no_show_returns)
+  'no_show_after', pol.no_show_after, 'no_show_returns', pol.no_show_returns,
+  'no_show_back', pol.no_show_back, 'undo_window_s', pol.undo_window_s)
 local created = redis.call('SET', P .. 'epoch', ARGV[8], 'NX')
 if same and not created then return ok({changed = false}) end
 local off = emit('site_updated', {config = cjson.decode(cfg)})

@@ -10,13 +10,14 @@ local function release()
   redis.call('HSET', P .. 'cs:' .. cid, 'ticket', '')
 end
 
-local function reinsert(event, extra)
-  -- Back into a queue by its original key (class, then original arrival or appointment).
+local function reinsert(event, extra, back)
+  -- Back into a queue by its original key (class, then original arrival or appointment),
+  -- ``back`` places behind that (a returned no-show).
   t.status = event == 'transferred' and 'transferred' or 'waiting'
   t.counter = ''
   save(t, {'status', 'counter', 'service', 'returned'})
   local idx, after = q_insert(t.service, t.id, tonumber(t.key), t.preempt == 1,
-    policy('factor'))
+    policy('factor'), back)
   extra.ticket = t
   extra.counter = cid
   extra.from = prev
@@ -25,11 +26,27 @@ local function reinsert(event, extra)
   return emit(event, extra)
 end
 
+-- Keep what an undo (undo.lua) needs to put the ticket back as it was before this ending
+-- action, for policy undo_window_s (0: no undo). The counter's next call forgets it.
+local function remember(what, off, extra)
+  local window = policy('undo_window_s') or 120  -- a site put before the policy had it
+  local key = P .. 'undo:' .. cid
+  redis.call('DEL', key)
+  if window <= 0 then return end
+  redis.call('HSET', key, 'ticket', t.id, 'op', what, 'from', prev, 'at', NOW_S, 'off', off,
+    'calls', t.calls, 'recalls', t.recalls, unpack(extra))
+  redis.call('EXPIRE', key, window + 60)  -- kept a little longer, to answer undo_expired
+end
+
 local function no_show(auto)
   release()
   if policy('no_show_returns') == 1 and t.returned == 0 then
     t.returned = 1
-    local off = reinsert('no_show', {auto = auto, returned = true})
+    -- A few places back (no_show_back; a site put before the policy had it: 2), so the
+    -- next call-next does not call the person who just did not come again at once.
+    local off = reinsert('no_show', {auto = auto, returned = true},
+      policy('no_show_back') or 2)
+    remember('no_show', off, {'returned', 1, 'ended', ''})
     return ok({ticket = t, offset = off, position = position(t)})
   end
   t.status = 'no_show'
@@ -39,6 +56,7 @@ local function no_show(auto)
   finish(t)
   local off = emit('no_show', {ticket = t, counter = cid, from = prev, auto = auto,
     returned = false})
+  remember('no_show', off, {'returned', 0, 'ended', NOW_S})
   return ok({ticket = t, offset = off})
 end
 
@@ -64,6 +82,7 @@ elseif op == 'start' then
   local off = emit('started', {ticket = t, counter = cid, from = prev})
   return ok({ticket = t, offset = off})
 elseif op == 'complete' then
+  local started = t.started_ms and int(t.started_ms) or ''
   t.status = 'done'
   t.ended_ms = NOW
   if not t.started_ms then t.started_ms = NOW end
@@ -73,6 +92,7 @@ elseif op == 'complete' then
   release()
   finish(t)
   local off = emit('completed', {ticket = t, counter = cid, from = prev, outcome = arg})
+  remember('completed', off, {'started', started, 'ended', NOW_S})
   return ok({ticket = t, offset = off})
 elseif op == 'no_show' then
   return no_show(false)

@@ -29,7 +29,7 @@ COUNTER_TYPES = ("counter_open", "counter_paused", "counter_closed")
 TICKET_TYPES = {"issued": "issued", "called": "called", "recalled": "recalled",
                 "started": "serving", "completed": "done", "no_show": "no_show",
                 "parked": "parked", "unparked": "waiting", "transferred": "transferred",
-                "cancelled": "cancelled"}
+                "cancelled": "cancelled", "undone": "undone"}
 
 
 def mask_name(name: str) -> str:
@@ -343,7 +343,7 @@ class CounterTopic:
     replayable = True
     event_types: tuple[str, ...] = (
         "called", "recalled", "started", "completed", "no_show", "parked", "transferred",
-        "cancelled", *COUNTER_TYPES, "waiting", "site")
+        "cancelled", "undone", *COUNTER_TYPES, "waiting", "site")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         if len(parts) != 2:

@@ -30,7 +30,12 @@ async def read_events(redis: Redis, site: str) -> list[tuple[str, dict[str, Any]
 
 
 def check_replay(cfg: SiteConfig, events: list[tuple[str, dict[str, Any]]],
-                 factor: float) -> dict[str, ServiceQueue]:
+                 factor: float, back: int | None = None) -> dict[str, ServiceQueue]:
+    """Replay ``events`` through the Python policy (queueing/policy.py) and check each
+    insertion lands where the Lua put it. ``back``: the site's no_show_return_after (None:
+    ``cfg``'s)."""
+    if back is None:
+        back = cfg.policy.no_show_return_after
     queues = {s.id: ServiceQueue(factor=factor) for s in cfg.services}
     ranks: dict[str, tuple[int, int]] = {}
     for _, ev in events:
@@ -41,7 +46,8 @@ def check_replay(cfg: SiteConfig, events: list[tuple[str, dict[str, Any]]],
         if kind in ("issued", "unparked") or (kind in ("no_show", "transferred")
                                                 and ev.get("index") is not None):
             q = queues[t["service"]]
-            ins = q.insert(t["id"], float(t["key"]), bool(t["preempt"]))
+            ins = q.insert(t["id"], float(t["key"]), bool(t["preempt"]),
+                           back if kind == "no_show" else 0)
             assert ins.index == ev["index"], (kind, t["number"], ins.index, ev["index"])
             ranks[t["id"]] = (t["rank"], t["ref_ms"])
         elif kind == "called":
@@ -60,6 +66,7 @@ def check_replay(cfg: SiteConfig, events: list[tuple[str, dict[str, Any]]],
                 if ev.get("next", True) and best is not None and best.ticket != t["id"]:
                     raise AssertionError(f"called {t['number']} but policy says {best.ticket}")
                 queues[t["service"]].remove(t["id"])
-        elif kind == "cancelled" and ev["from"] in ("waiting", "transferred"):
+        elif ((kind == "cancelled" and ev["from"] in ("waiting", "transferred"))
+              or (kind == "undone" and ev["from"] == "waiting")):  # a returned no-show back
             queues[t["service"]].remove(t["id"])
     return queues

@@ -45,8 +45,10 @@ async def _story(server: Server) -> tuple[dict[str, Any], dict[str, Any]]:
     r = await server.client.post(f"/v1/tickets/{a['id']}/notify", headers=agent,
                                  json={"to": "+8613900139000"})
     assert r.status_code == 200, r.text
-    for op in ("call-next", "no-show", "call-next"):
-        r = await server.client.post(f"/v1/sites/demo/counters/1/{op}", headers=agent)
+    # Called again by number: the no-show went back behind B (no_show_return_after).
+    for op, body in (("call-next", None), ("no-show", None), ("call", {"ticket": a["id"]})):
+        r = await server.client.post(f"/v1/sites/demo/counters/1/{op}", headers=agent,
+                                     json=body)
         assert r.status_code == 200, r.text
         assert r.json().get("id", r.json().get("ticket", {}).get("id")) == a["id"], (op, r.text)
     r = await server.client.post(f"/v1/tickets/{b['id']}/cancel", headers=agent)

@@ -131,8 +131,11 @@ async def test_recall_limit_then_automatic_no_show_returns_once(demo: Engine,
     await demo.counter_op("demo", "1", "recall", AGENT)
     await demo.counter_op("demo", "1", "recall", AGENT)  # 3 calls now (default limit)
     back = await demo.counter_op("demo", "1", "recall", AGENT)
-    assert back["status"] == "waiting" and back["position"] == 1  # returned once, at its place
-    assert (await demo.ticket(other["id"]))["position"] == 2
+    # Returned once, no_show_return_after (2) places back: behind the one waiting.
+    assert back["status"] == "waiting" and back["position"] == 2
+    assert (await demo.ticket(other["id"]))["position"] == 1
+    assert (await demo.counter_op("demo", "1", "call-next", AGENT))["id"] == other["id"]
+    await demo.counter_op("demo", "1", "complete", AGENT)
     again = await demo.counter_op("demo", "1", "call-next", AGENT)
     assert again["id"] == t["id"]
     gone = await demo.counter_op("demo", "1", "no-show", AGENT)

@@ -40,3 +40,40 @@ def test_the_simulator_queues_early_appointments_as_walk_ins() -> None:
     on_time = _day(5.0, 600)  # 5 min early: their appointment's place, by its time
     booked = [t for t in on_time.tickets.values() if t.rank == appt]
     assert booked and all(t.ref_ms == t.issued_ms + 5 * 60_000 for t in booked)
+
+
+def test_a_returned_no_show_goes_back_places_and_overtakes_only_those_it_passes() -> None:
+    from queueing.policy import Entry, order_key, plan_insertion
+
+    queue = [Entry(f"w{i}", order_key(4, 1000 + i), 3) for i in range(4)]
+    early = order_key(4, 10)  # its original arrival: the head, without ``back``
+    assert plan_insertion(queue, early, False, 2.0).index == 0
+    ins = plan_insertion(queue, early, False, 2.0, back=2)
+    assert ins.index == 2 and ins.overtaken == ("w2", "w3") and ins.budget == 3
+    assert plan_insertion(queue, early, False, 2.0, back=9).index == 4  # never past the tail
+    assert plan_insertion(queue, early, False, 2.0, back=9).overtaken == ()
+
+
+def test_the_trail_compares_numbers_as_reception_says_them() -> None:
+    from queueing.audit import Filter
+
+    a20 = Filter(number="a20")
+    assert a20({"n": "A020"}) and a20({"n": "A20"}) and not a20({"n": "A200"})
+    assert not Filter(number="A20")({"n": "B020"})
+    assert Filter(number="??")({"n": "??"})  # no number at all: compared as text
+
+
+def test_an_undone_completion_leaves_the_days_figures() -> None:
+    from queueing.daylog import record_for, taken_back
+
+    t = {"id": "demo.1", "service": "lab", "issued_ms": 1_800_000_000_000, "rank": 4,
+         "called_ms": 1_800_000_060_000, "ended_ms": 1_800_000_120_000}
+    _, done = record_for("completed", {"ticket": t, "counter": "4", "from": "called"}, "1-0",
+                         "UTC") or ("", {})
+    _, undo = record_for("undone", {"ticket": t, "counter": "4", "undid": "completed",
+                                    "undid_offset": "1-0"}, "2-0", "UTC", actor="clerk") or ("", {})
+    assert undo["k"] == "w" and undo["g"] == "1-0" and undo["u"] == "clerk"
+    _, again = record_for("completed", {"ticket": t, "counter": "4", "from": "called"}, "3-0",
+                          "UTC") or ("", {})
+    assert taken_back([done, undo, again]) == [again]
+    assert taken_back([done]) == [done]
