@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from clients.client import Client
 from queueing import keys
 from queueing.audit import Filter, public
 from queueing.demo import demo_site
@@ -15,9 +16,10 @@ from queueing.engine import Actor, Engine
 from queueing.errors import CounterBusy, NothingToUndo, TicketChanged, UndoExpired
 from queueing.model import Channel, TicketRequest
 from queueing.numbering import local_day
+from queueing.store import Store
 from realtime.audit_api import read_page
 from realtime.stats import StatsRecorder, day_records, summarise
-from tests.integration.conftest import ADMIN, Clock
+from tests.integration.conftest import ADMIN, Clock, Server
 from tests.integration.replay import check_replay, read_events
 
 AGENT = Actor("agent:demo:1", "counter")
@@ -187,3 +189,30 @@ async def test_the_trail_finds_a20_and_shows_class_and_appointment(demo: Engine,
     other, _ = await read_page(demo.store.redis, keys.prefix("demo") + "audit:" + day,
                                Filter(number=number[0] + "10"), 100, None)
     assert other == []
+
+
+async def test_the_console_and_the_holder_see_the_undo(server: Server, redis: Redis) -> None:
+    """Over the websocket: the counter topic's ``undone`` has the ticket current again, the
+    holder's ``ticket:`` topic says ``undone`` with its status back, the board's counter
+    shows it."""
+    eng = Engine(Store(redis), config_ttl_s=0)
+    t = (await eng.issue("demo", req(), AGENT)).ticket
+    await eng.counter_op("demo", "1", "call-next", AGENT)
+    await eng.counter_op("demo", "1", "start", AGENT)
+    url = server.base.replace("http", "ws") + "/ws"
+    async with Client(url, server.token("admin")) as console:
+        await console.subscribe("counter:demo:1")
+        await console.subscribe(f"ticket:{t['id']}")
+        await console.next(5)
+        await console.next(5)
+        await eng.counter_op("demo", "1", "complete", AGENT)
+        await eng.counter_op("demo", "1", "undo", AGENT)
+        seen: dict[str, dict[str, Any]] = {}
+        while len(seen) < 2:
+            msg = await console.next(5)
+            if msg.get("type") == "undone":
+                seen[msg["topic"].split(":")[0]] = msg["data"]
+        assert seen["counter"]["ticket"]["id"] == t["id"]
+        assert seen["counter"]["ticket"]["status"] == "serving"
+        assert seen["ticket"]["status"] == "serving" and seen["ticket"]["counter"] == "1"
+    assert (await eng.site("demo"))["counters"][0]["ticket"] == t["id"]

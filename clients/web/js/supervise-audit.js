@@ -4,7 +4,7 @@
 // the staff token that did it and through what (GET /v1/sites/{site}/audit?number=…&date=…,
 // docs/audit.md). Read-only, like the rest of the page.
 import { localDay } from './booking-rules.js';
-import { formatTime, nameIn } from './i18n.js';
+import { formatTime, nameIn, priorityName } from './i18n.js';
 import { api, h, layeredTranslator, setText } from './ui.js';
 
 export const STRINGS = {
@@ -40,6 +40,10 @@ export const STRINGS = {
     au_notify_on: 'Text alerts turned on',
     au_notify_off: 'Text alerts turned off',
     au_checked_in: 'Checked in for an appointment',
+    au_class: 'class: {priority}',
+    au_appointment: 'appointment at {time}',
+    au_undone_completed: 'Undo at {counter}: not finished after all, back at the counter',
+    au_undone_no_show: 'Undo at {counter}: not absent after all, called again',
     au_other: '{event}',
     au_by: 'by {actor} · {via}',
     au_via_kiosk: 'kiosk', au_via_counter: 'counter console', au_via_sms: 'text message',
@@ -80,6 +84,10 @@ export const STRINGS = {
     au_notify_on: '开启短信提醒',
     au_notify_off: '关闭短信提醒',
     au_checked_in: '预约签到',
+    au_class: '类别：{priority}',
+    au_appointment: '预约时间 {time}',
+    au_undone_completed: '在 {counter} 撤销"办理完成"，回到窗口',
+    au_undone_no_show: '在 {counter} 撤销"未到"，重新叫号',
     au_other: '{event}',
     au_by: '操作：{actor} · {via}',
     au_via_kiosk: '自助机', au_via_counter: '窗口终端', au_via_sms: '短信',
@@ -93,7 +101,11 @@ export const STRINGS = {
 const KNOWN = new Set(['issued', 'recalled', 'started', 'completed', 'parked', 'unparked', 'transferred']);
 const CANCEL_REASONS = new Set(['by_staff', 'by_holder', 'day_closed']);
 
-/** One record of GET …/audit in plain words; `names` = {service(id), counter(id)}. */
+/**
+ * One record of GET …/audit in plain words; `names` = {service(id), counter(id)} and, for
+ * a ticket's class and a booking's time ("someone after me went first"), optionally
+ * {priority(id), time(ms)}.
+ */
 export function describe(r, tr, names) {
   const counter = r.counter ? names.counter(r.counter) : '';
   const vars = { counter, service: names.service(r.service), from: names.service(r.from_service) };
@@ -103,7 +115,13 @@ export function describe(r, tr, names) {
     return s === key ? String(id ?? '') : s;
   };
   let text;
-  if (r.event === 'issued') text = tr('au_issued', { ...vars, channel: word('au_ch_', r.channel) });
+  if (r.event === 'issued') {
+    const parts = [tr('au_issued', { ...vars, channel: word('au_ch_', r.channel) })];
+    if (r.priority) parts.push(tr('au_class', { priority: names.priority ? names.priority(r.priority) : r.priority }));
+    if (r.appointment_ms) parts.push(tr('au_appointment', { time: names.time ? names.time(r.appointment_ms) : new Date(r.appointment_ms).toISOString() }));
+    text = parts.join(' · ');
+  }
+  else if (r.event === 'undone') text = tr(r.undid === 'no_show' ? 'au_undone_no_show' : 'au_undone_completed', vars);
   else if (r.event === 'called') text = tr(r.by_number ? 'au_called_by_number' : 'au_called', vars);
   else if (r.event === 'no_show') text = tr(r.returned ? 'au_returned' : r.reason === 'auto' ? 'au_no_show_auto' : 'au_no_show', vars);
   else if (r.event === 'cancelled') text = tr(CANCEL_REASONS.has(r.reason) ? `au_cancelled_${r.reason}` : 'au_cancelled', vars);
@@ -123,6 +141,8 @@ export function mountAudit(env) {
   const names = {
     service: (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id ?? '', lang()),
     counter: (id) => nameIn(site.counters.find((c) => c.id === id)?.name ?? id, lang()),
+    priority: (id) => priorityName(id, site.priority_classes, lang()),
+    time: (ms) => formatTime(ms, lang(), site.timezone),
   };
   let state = { number: '', day: null, records: null, error: null, loading: false };
   const today = () => localDay(Date.now(), site.timezone);
