@@ -17,6 +17,7 @@ import pytest
 from queueing.demo import demo_site
 from tests.browser.conftest import DemoServer, wait_js
 from tests.browser.test_board_announcements import FAKE_VOICE
+from tests.browser.test_js_units import page, run  # noqa: F401  (the unit page fixture)
 from tests.browser.test_setup_page import open_setup, row
 
 pytestmark = pytest.mark.browser
@@ -71,14 +72,14 @@ def call(s: DemoServer, service: str, counter: str) -> str:
 def board(browser: Any, s: DemoServer, area: str | None) -> Any:
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     ctx.add_init_script(FAKE_VOICE)
-    page = ctx.new_page()
-    page.goto(f"{s.base}/board/{SITE}?token={s.token('display', site=SITE)}&lang=en"
+    pg = ctx.new_page()
+    pg.goto(f"{s.base}/board/{SITE}?token={s.token('display', site=SITE)}&lang=en"
               + (f"&area={area}" if area else ""))
-    return page
+    return pg
 
 
-def ready(page: Any) -> None:
-    wait_js(page, "window.switchboardBoard && document.body.dataset.conn === 'online' "
+def ready(pg: Any) -> None:
+    wait_js(pg, "window.switchboardBoard && document.body.dataset.conn === 'online' "
                   "&& window.switchboardBoard.offset && window.switchboardBoard.sound === 'on'")
 
 
@@ -109,16 +110,16 @@ def test_each_room_shows_and_says_only_its_counters(browser: Any, server: DemoSe
     rooms = {name: board(browser, server, name) for name in ("wr1", "wr2", "corridor")}
     whole = board(browser, server, None)
     try:
-        for page in [*rooms.values(), whole]:
-            ready(page)
+        for pg in [*rooms.values(), whole]:
+            ready(pg)
         a = call(server, "internal", "2")   # room 2: waiting room 1
         d = call(server, "pharmacy", "5")   # counter 5: waiting room 2
         c = call(server, "lab", "4")        # counter 4: waiting room 2 and the corridor
         wait_js(whole, "document.querySelectorAll('#recent .rr-number').length === 3")
-        for page in rooms.values():
-            wait_js(page, "window.switchboardBoard.state.recent.length > 0")
-            page.wait_for_timeout(1500)  # any call of another room would be in by now
-        shown = {name: page.evaluate(SHOWN) for name, page in rooms.items()}
+        for pg in rooms.values():
+            wait_js(pg, "window.switchboardBoard.state.recent.length > 0")
+            pg.wait_for_timeout(1500)  # any call of another room would be in by now
+        shown = {name: pg.evaluate(SHOWN) for name, pg in rooms.items()}
 
         wr1, wr2, corridor = shown["wr1"], shown["wr2"], shown["corridor"]
         assert wr1["tiles"] == ["1", "2", "3"] and wr1["recent"] == [a] and wr1["hero"] == a
@@ -136,40 +137,40 @@ def test_each_room_shows_and_says_only_its_counters(browser: Any, server: DemoSe
         assert not any(a in t or d in t for t in spoken_texts(rooms["corridor"]))
 
         # After a reload (the snapshot), still only the room's own.
-        page = rooms["wr1"]
-        page.reload()
-        ready(page)
-        again = page.evaluate(SHOWN)
+        pg = rooms["wr1"]
+        pg.reload()
+        ready(pg)
+        again = pg.evaluate(SHOWN)
         assert again["tiles"] == ["1", "2", "3"] and again["recent"] == [a] and again["hero"] == a
     finally:
-        for page in [*rooms.values(), whole]:
-            page.context.close()
+        for pg in [*rooms.values(), whole]:
+            pg.context.close()
 
 
-def spoken_texts(page: Any) -> list[str]:
-    return [str(s["text"]) for s in page.evaluate("window.switchboardBoard.spoken")]
+def spoken_texts(pg: Any) -> list[str]:
+    return [str(s["text"]) for s in pg.evaluate("window.switchboardBoard.spoken")]
 
 
 def test_an_unknown_area_says_so_instead_of_showing_every_room(
         browser: Any, server: DemoServer) -> None:
-    page = board(browser, server, "wr9")
+    pg = board(browser, server, "wr9")
     try:
-        wait_js(page, "document.body.dataset.area === 'unknown'")
-        text = page.locator(".error-screen").inner_text()
+        wait_js(pg, "document.body.dataset.area === 'unknown'")
+        text = pg.locator(".error-screen").inner_text()
         assert "waiting area" in text and "?area=wr9" in text, text
-        assert page.locator("#counters").count() == 0
+        assert pg.locator("#counters").count() == 0
     finally:
-        page.context.close()
+        pg.context.close()
 
 
 def test_a_board_whose_area_is_removed_says_so(browser: Any, server: DemoServer) -> None:
-    page = board(browser, server, "corridor")
+    pg = board(browser, server, "corridor")
     try:
-        ready(page)
+        ready(pg)
         assert put(server, doc(AREAS[:2])).status_code == 200
-        wait_js(page, "document.body.dataset.area === 'unknown'")
+        wait_js(pg, "document.body.dataset.area === 'unknown'")
     finally:
-        page.context.close()
+        pg.context.close()
         assert put(server, doc(AREAS)).status_code == 200
 
 
@@ -177,12 +178,39 @@ def test_the_setup_page_keeps_the_areas_when_it_saves(browser: Any, server: Demo
     """The set-up page has no form for areas yet: saving the rest must not drop them."""
     ctx = browser.new_context()
     try:
-        page = open_setup(ctx, server, SITE)
-        row(page, "service", "lab").get_by_label("Name (English)").fill("Blood tests")
-        page.locator("#save").click()
-        page.locator("#save-status", has_text="Saved.").wait_for(timeout=15000)
+        pg = open_setup(ctx, server, SITE)
+        row(pg, "service", "lab").get_by_label("Name (English)").fill("Blood tests")
+        pg.locator("#save").click()
+        pg.locator("#save-status", has_text="Saved.").wait_for(timeout=15000)
         saved = get(server)
         assert saved["services"][2]["name"]["en"] == "Blood tests"
         assert saved["areas"] == AREAS
     finally:
         ctx.close()
+
+
+def test_for_area_narrows_the_board_topic(page: Any) -> None:  # noqa: F811
+    """board-state.js forArea, fed by hand: what a board set to counters 1 and 2 sees."""
+    out = run(page, """
+      const s = m.board_state;
+      const area = new Set(['1', '2']);
+      const counters = [{id: '1'}, {id: '2'}, {id: '5'}];
+      const snap = s.forArea({op: 'snapshot', data: {counters, recent: [
+        {number: 'D001', counter: '5'}, {number: 'A001', counter: '2'}]}}, area);
+      const here = s.forArea({op: 'event', type: 'called', data: {number: 'A002', counter: '1',
+        counters, waiting: {internal: {waiting: 3}}}}, area);
+      const there = s.forArea({op: 'event', type: 'called', offset: '9-0', data: {number: 'D002',
+        counter: '5', counters, waiting: {pharmacy: {waiting: 1}}, announcement: {en: 'x'}}}, area);
+      const tile = s.forArea({op: 'event', type: 'counter', data: {counter: {id: '5'}}}, area);
+      const whole = s.forArea({op: 'event', type: 'called', data: {counter: '5'}}, null);
+      return {snap: [snap.data.counters.map((c) => c.id), snap.data.recent.map((r) => r.number)],
+              here: [here.type, here.data.counters.length], there, tile: tile.data,
+              whole: whole.type};""")
+    assert out["snap"] == [["1", "2"], ["A001"]]
+    assert out["here"] == ["called", 2]
+    # Another room's call: no call here (not shown, not said), its figures and position kept.
+    assert out["there"] == {"op": "event", "type": "waiting", "offset": "9-0", "outside": True,
+                            "data": {"waiting": {"pharmacy": {"waiting": 1}},
+                                     "counters": [{"id": "1"}, {"id": "2"}]}}
+    assert out["tile"] == {}
+    assert out["whole"] == "called"

@@ -16,6 +16,7 @@ import pytest
 
 from tests.browser.conftest import DemoServer, wait_js
 from tests.browser.test_board_announcements import FAKE_VOICE, HOLD
+from tests.browser.test_js_units import page, run  # noqa: F401  (the unit page fixture)
 
 pytestmark = pytest.mark.browser
 
@@ -32,11 +33,11 @@ def server(demo_server: DemoServer) -> DemoServer:
 def board(browser: Any, server: DemoServer, request: pytest.FixtureRequest) -> Iterator[Any]:
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     ctx.add_init_script(FAKE_VOICE)
-    page = ctx.new_page()
-    page.goto(server.page_url("board", lang="en") + getattr(request, "param", ""))
-    wait_js(page, "window.switchboardBoard && window.switchboardBoard.offset "
-                  "&& window.switchboardBoard.sound === 'on'")
-    yield page
+    pg = ctx.new_page()
+    pg.goto(server.page_url("board", lang="en") + getattr(request, "param", ""))
+    wait_js(pg, "window.switchboardBoard && window.switchboardBoard.offset "
+                "&& window.switchboardBoard.sound === 'on'")
+    yield pg
     ctx.close()
 
 
@@ -49,13 +50,13 @@ def free(s: DemoServer, *counters: str) -> None:
                        headers=agent)
 
 
-def watch(page: Any, seconds: float) -> list[tuple[float, str | None]]:
+def watch(pg: Any, seconds: float) -> list[tuple[float, str | None]]:
     """What the panel shows, every 100 ms for `seconds` (time from the first sample)."""
     out: list[tuple[float, str | None]] = []
     t0 = time.monotonic()
     while time.monotonic() - t0 < seconds:
-        out.append((time.monotonic() - t0, page.evaluate(f"() => {HERO}")))
-        page.wait_for_timeout(100)
+        out.append((time.monotonic() - t0, pg.evaluate(f"() => {HERO}")))
+        pg.wait_for_timeout(100)
     return out
 
 
@@ -123,3 +124,44 @@ def test_a_burst_catches_up_and_ends_on_the_newest(board: Any, server: DemoServe
     assert order[0] == numbers[0] and order[-1] == numbers[-1], (shown, numbers)
     assert len(order) <= 3, (shown, numbers)
     assert shown[-1][1] >= 1.5, (shown, numbers)  # on by 10.5 s of the 12 watched
+
+
+# -- the pace, fed by hand (board-hero.js is pure) --------------------------------------------
+
+PACE = """
+  const h = await import('/static/js/board-hero.js');
+  const call = (number, counter, at) => ({number, counter, at, key: `${number}|${at}`,
+                                          items: [{lang: 'en', text: number}], data: {number}});
+  const shown = (hero) => hero.shown?.number ?? null;
+"""
+
+
+def test_the_pace_rules(page: Any) -> None:  # noqa: F811
+    out = run(page, PACE + """
+      let hero = h.heroIdle();
+      const seen = [];
+      const at = (t, opts) => { hero = h.heroStep(hero, t, opts); seen.push([t, shown(hero)]); };
+      hero = h.heroPush(hero, call('A001', '2', 0));
+      at(0);
+      hero = h.heroPush(hero, call('D001', '5', 800));
+      at(800); at(4999); at(5000);
+      // held while the announcer says it, up to 20 s
+      at(10000, {speakingKey: 'D001|800'}); at(24999, {speakingKey: 'D001|800'});
+      at(25000, {speakingKey: 'D001|800'});
+      const idle = shown(hero);
+      // a burst: the announcer is on C, so A and B are passed over; a late one too, not the last
+      let b = h.heroIdle();
+      const burst = [call('A1', '1', 0), call('B1', '2', 1), call('C1', '3', 2),
+                     call('E1', '4', 3)];
+      for (const c of burst) b = h.heroPush(b, c);
+      b = h.heroStep(b, 0, {speakingKey: 'C1|2'});
+      const first = shown(b);
+      b = h.heroStep(b, 5000, {reasonAt: () => 'late'});
+      return {seen, idle, first, last: shown(b), rest: b.queue.length,
+              call: h.heroCall(h.heroIdle(), {number: 'Z9'}).number};""")
+    assert out["seen"] == [[0, "A001"], [800, "A001"], [4999, "A001"], [5000, "D001"],
+                           [10000, "D001"], [24999, "D001"], [25000, None]]
+    assert out["idle"] is None  # idle: the board's latest call is shown (heroCall)
+    assert out["first"] == "C1"
+    assert out["last"] == "E1" and out["rest"] == 0  # the newest is never passed over
+    assert out["call"] == "Z9"
