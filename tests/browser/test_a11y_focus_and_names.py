@@ -159,6 +159,8 @@ def test_console_single_key_shortcuts_can_be_turned_off_for_this_device(
     assert pg.evaluate("window.switchboardCounter.counter.state") == "open"
     toggle.click()
     pg.locator("#keys-title").click()
+    pg.keyboard.press("s")  # C completes only a patient being served (counter.js keyWhen)
+    wait_js(pg, "window.switchboardCounter.counter.ticket.status === 'serving'")
     pg.keyboard.press("c")
     wait_js(pg, "window.switchboardCounter.counter.ticket === null")
 

@@ -329,7 +329,9 @@ def test_counter_console_touch_targets_are_44_px(browser: Any, demo_server: Demo
         assert page.evaluate(SMALL_TARGETS) == []
         assert_reflows(page, "counter with transfer open")
         page.locator("#transfer-cancel").press("Enter")
+        # Complete of a patient only called asks first (counter.js confirmComplete).
         page.locator("#actions [data-op='complete']").press("Enter")
+        page.locator("#complete-yes").press("Enter")
         page.locator("#actions [data-op='complete'][disabled]").wait_for()
     finally:
         ctx.close()
@@ -508,6 +510,7 @@ def test_counter_console_text_passes_contrast_with_a_ticket_called(
     settle(page)
     assert page.evaluate(LOW_CONTRAST, "body") == []
     page.locator("#actions [data-op='complete']").press("Enter")
+    page.locator("#complete-yes").press("Enter")  # only called: it asks first
     page.locator("#actions [data-op='complete'][disabled]").wait_for()
 
 

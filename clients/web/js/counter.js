@@ -26,27 +26,78 @@ const OWN = {
     removed_body: 'The site no longer has {counter}: nothing can be called or served here. Ask your supervisor for the link of the counter you now work at.',
     site_changed: 'The site was changed: this counter now serves {services}.',
     keys_toggle: 'Single-key shortcuts',
+    keys_on_off: '{name}: {state}',
+    on: 'on',
+    off: 'off',
     keys_off: 'Off on this computer: use the buttons. (Speech input can type letters by mistake.)',
+    recall_last: 'Recall (last)',
+    recall_ends: 'Recall = no-show',
+    hint_last: 'Last recall: the one after it marks {number} a no-show.',
+    hint_ends: 'Called {n} times: the next Recall marks {number} a no-show.',
+    auto_no_show: '{number} marked no-show ({n} calls)',
+    auto_no_show_back: '{number} marked no-show ({n} calls): back in the queue once, at its place',
+    complete_q: 'Complete {number} without starting?',
+    complete_why: '{number} was called but never started. If they did not come, use No-show.',
+    complete_yes: 'Complete anyway',
+    complete_no: 'Go back',
+    start_first: 'Start first (S): C completes only a patient being served.',
+    empty_closed: 'Counter closed — open it to call.',
+    empty_paused: 'Paused — open the counter again to call.',
+    transferred: 'Transferred',
+    from_service: 'from {service}',
+    none_open: 'no counter open now',
+    undo: 'Undo',
+    ok_undone: '{number} is back at this counter',
+    e_nothing_to_undo: 'Nothing to undo.',
+    e_undo_expired: 'Too late to undo.',
+    e_ticket_changed: 'Cannot undo: the ticket has changed since.',
   },
   zh: {
     removed_title: '此窗口已从站点中删除',
     removed_body: '站点已没有“{counter}”，这里不能再叫号或办理。请向主管索取您现在所在窗口的链接。',
     site_changed: '站点配置已更改：本窗口现在办理 {services}。',
     keys_toggle: '单键快捷键',
+    keys_on_off: '{name}：{state}',
+    on: '开',
+    off: '关',
     keys_off: '本机已关闭，请使用按钮。（语音输入可能误输入字母。）',
+    recall_last: '重呼（最后一次）',
+    recall_ends: '重呼即过号',
+    hint_last: '这是最后一次重呼：之后再重呼，{number} 将标记为过号。',
+    hint_ends: '已呼叫 {n} 次：再按重呼将把 {number} 标记为过号。',
+    auto_no_show: '{number} 已标记过号（呼叫 {n} 次）',
+    auto_no_show_back: '{number} 已标记过号（呼叫 {n} 次），已按原位置回队一次',
+    complete_q: '尚未开始办理，确定完成 {number}？',
+    complete_why: '{number} 已呼叫但未开始办理。如未到场，请用“过号”。',
+    complete_yes: '仍然完成',
+    complete_no: '返回',
+    start_first: '请先开始办理（S）：C 只完成办理中的号码。',
+    empty_closed: '窗口已关闭——开启窗口后才能叫号。',
+    empty_paused: '已暂停——重新开启窗口后才能叫号。',
+    transferred: '转入',
+    from_service: '从{service}转来',
+    none_open: '当前无窗口开放',
+    undo: '撤销',
+    ok_undone: '{number} 已回到本窗口',
+    e_nothing_to_undo: '没有可撤销的操作。',
+    e_undo_expired: '已超过撤销时限。',
+    e_ticket_changed: '号票此后已变化，不能撤销。',
   },
 };
 const own = (key, vars = {}) => (OWN[lang] ?? OWN.en)[key].replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
 // Set once the site no longer has this counter: the page says so and acts on nothing.
 let removed = false;
 
-// Actions: op, label key, shortcut key, when it is possible.
+// Actions: op, label key, shortcut key, when it is possible, its look (by state: while a
+// patient is being called, Start is the one to press; Complete is green only once serving).
 const ACTIVE = new Set(['called', 'serving']);
 const ACTIONS = [
-  { op: 'call-next', key: 'n', label: 'call_next', cls: 'btn-primary big', when: (s) => s.state === 'open' && !s.ticket && waitingTotal() !== 0 },
-  { op: 'recall', key: 'r', label: 'recall', when: (s) => s.ticket?.status === 'called' },
-  { op: 'start', key: 's', label: 'start', when: (s) => s.ticket?.status === 'called' },
-  { op: 'complete', key: 'c', label: 'complete', cls: 'btn-ok', when: (s) => ACTIVE.has(s.ticket?.status) },
+  { op: 'call-next', key: 'n', label: 'call_next', cls: () => 'btn-primary big', when: (s) => s.state === 'open' && !s.ticket && waitingTotal() !== 0 },
+  { op: 'start', key: 's', label: 'start', cls: (s) => (s.ticket?.status === 'called' ? 'btn-primary' : ''), when: (s) => s.ticket?.status === 'called' },
+  { op: 'recall', key: 'r', label: 'recall', cls: (s) => (recallState(s.ticket) === 'ends' ? 'btn-danger' : ''), when: (s) => s.ticket?.status === 'called' && recallState(s.ticket) !== 'limit' },
+  // The C key completes only a patient being served: pressed after N by habit it would end
+  // the visit of someone who never came in. The button asks first (confirmComplete).
+  { op: 'complete', key: 'c', label: 'complete', cls: (s) => (s.ticket?.status === 'serving' ? 'btn-ok' : ''), when: (s) => ACTIVE.has(s.ticket?.status), keyWhen: (s) => s.ticket?.status === 'serving' },
   { op: 'no-show', key: 'x', label: 'no_show', when: (s) => s.ticket?.status === 'called' },
   { op: 'park', key: 'p', label: 'park', when: (s) => ACTIVE.has(s.ticket?.status) },
   { op: 'transfer', key: 't', label: 'transfer', when: (s) => ACTIVE.has(s.ticket?.status) },
@@ -81,12 +132,46 @@ let classes = site?.priority_classes ?? null;
 // The document omits a policy left at its defaults: queueing/model.py's Policy.default_priority.
 const MODEL_DEFAULT_CLASS = 'walk_in';
 let defaultClass = site?.priority_classes ? (site.policy?.default_priority ?? MODEL_DEFAULT_CLASS) : null;
+// The site's recall and undo rules (docs/configuration.md: a policy left at its defaults is
+// omitted), from the same document.
+let policy = site?.policy ?? {};
+// How many times each called ticket has been called (the counter topic's ticket view does
+// not say; the HTTP answers and GET /v1/tickets/{id} do): the recall that marks a no-show
+// is announced on its button before it is pressed.
+const callsOf = new Map();
+let callsLoading = null;
+
+/** Where the current ticket's recalls stand: null (nothing to say, or not known yet),
+ * 'last' (the last recall before the no-show or the limit), 'ends' (the next recall marks
+ * it a no-show) or 'limit' (one more is refused). */
+function recallState(tk) {
+  const calls = callsOf.get(tk?.id);
+  if (tk?.status !== 'called' || calls == null) return null;
+  const after = policy.no_show_after_calls ?? 3;
+  const max = policy.recall_max ?? 2;
+  if (calls >= after) return 'ends';
+  if (calls - 1 >= max) return 'limit';
+  return calls + 1 >= after || calls >= max ? 'last' : null;
+}
+
+/** The current ticket's call count, when not known (a reload, a recall made elsewhere). */
+async function loadCalls(tk, again = false) {
+  if (!tk || tk.status !== 'called' || (callsOf.has(tk.id) && !again) || callsLoading === tk.id) return;
+  callsLoading = tk.id;
+  const r = await api(`/v1/tickets/${encodeURIComponent(tk.id)}`);
+  callsLoading = null;
+  if (r.ok && typeof r.data?.calls === 'number') {
+    callsOf.set(tk.id, r.data.calls);
+    render();
+  }
+}
 
 async function loadClasses(again = false) {
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}`);
   if (!r.ok || !Array.isArray(r.data?.priority_classes)) return false;
   if (classes != null && !again) return true;
   classes = r.data.priority_classes;
+  policy = r.data.policy ?? {};
   defaultClass = r.data.policy?.default_priority ?? MODEL_DEFAULT_CLASS;
   render();
   return true;
@@ -131,7 +216,10 @@ function onCounter(msg) {
     if (d.waiting) counter.waiting = d.waiting;
   }
   if (Array.isArray(d.parked)) parked = d.parked;
+  if (counter.ticket) endUndo(); // the counter has a patient again: nothing to take back
   render();
+  // A call or recall (from this console, or another device of the counter): its count.
+  loadCalls(counter.ticket, msg.type === 'recalled' || msg.type === 'called' || msg.type === 'undone');
   return undefined;
 }
 
@@ -194,6 +282,7 @@ function render() {
   document.body.dataset.state = counter.state ?? '';
   paintExpiry(t, lang);
   renderHeader();
+  setText($('undo-go'), own('undo'));
   renderCurrent();
   renderActions();
   renderParked();
@@ -218,7 +307,9 @@ function renderCurrent() {
   const tk = counter.ticket;
   setText($('current-title'), t('current'));
   if (!tk) {
-    replaceChildren($('current'), [h('p', { class: 'c-empty' }, t('no_current'))], `none|${lang}`);
+    // Not "call the next one" where Call next cannot be pressed.
+    const empty = { closed: own('empty_closed'), paused: own('empty_paused') }[counter.state] ?? t('no_current');
+    replaceChildren($('current'), [h('p', { class: 'c-empty' }, empty)], `none|${counter.state}|${lang}`);
     return;
   }
   const status = tk.status === 'serving' ? t('st_serving') : t('st_called');
@@ -230,7 +321,19 @@ function renderCurrent() {
       h('span', { class: 'c-svc' }, serviceName(tk.service)),
       prioChip(tk.priority, true)),
     tk.called_at ? h('p', { class: 'muted' }, t('called_at', { time: formatTime(tk.called_at, lang, tz, true) })) : null,
-  ], `${tk.id}|${tk.status}|${tk.called_at}|${tk.customer ?? ''}|${classes != null}|${lang}`);
+    recallHint(tk),
+  ], `${tk.id}|${tk.status}|${tk.called_at}|${tk.customer ?? ''}|${classes != null}|${recallState(tk)}|${callsOf.get(tk.id)}|${lang}`);
+}
+
+/** Before the recall that ends the call (the documented limit): said, not found out. */
+function recallHint(tk) {
+  const state = recallState(tk);
+  if (state !== 'last' && state !== 'ends') return null;
+  const after = policy.no_show_after_calls ?? 3;
+  // 'last' for the recall limit only (no no-show after it): the button says it.
+  if (state === 'last' && callsOf.get(tk.id) + 1 < after) return null;
+  return h('p', { class: `c-hint ${state === 'ends' ? 'c-hint-ends' : ''}`, id: 'recall-hint' },
+    own(state === 'ends' ? 'hint_ends' : 'hint_last', { number: tk.number, n: callsOf.get(tk.id) }));
 }
 
 /** The name the person gave at the desk (docs/privacy.md: the agent serving them reads it),
@@ -241,22 +344,60 @@ function customerName(name, cls) {
   return h('span', { class: `customer ${cls}` }, h('bdi', { dir: 'auto' }, name));
 }
 
+function actionLabel(a) {
+  if (a.op !== 'recall') return t(a.label);
+  const state = recallState(counter.ticket);
+  return state === 'ends' ? own('recall_ends') : state === 'last' ? own('recall_last') : t(a.label);
+}
+
+function press(op) {
+  if (op === 'transfer') openTransfer();
+  else if (op === 'complete' && counter.ticket?.status === 'called') confirmComplete();
+  else run(op);
+}
+
 function renderActions() {
   replaceChildren($('actions'), ACTIONS.map((a) => h('button', {
-    type: 'button', class: `btn ${a.cls ?? ''}`, dataset: { op: a.op }, 'aria-keyshortcuts': shortcutsOn ? a.key.toUpperCase() : null,
-    disabled: busy || !a.when(counter), onclick: () => (a.op === 'transfer' ? openTransfer() : run(a.op)),
-  }, t(a.label), shortcutsOn ? h('kbd', {}, a.key.toUpperCase()) : null)), `${counter.state}|${counter.ticket?.status}|${waitingTotal() !== 0}|${busy}|${lang}|${shortcutsOn}`);
+    type: 'button', class: `btn ${a.cls?.(counter) ?? ''}`, dataset: { op: a.op }, 'aria-keyshortcuts': shortcutsOn ? a.key.toUpperCase() : null,
+    'aria-describedby': a.op === 'recall' && recallHint(counter.ticket) ? 'recall-hint' : null,
+    disabled: busy || !a.when(counter), onclick: () => press(a.op),
+  }, actionLabel(a), shortcutsOn ? h('kbd', {}, a.key.toUpperCase()) : null)),
+  `${counter.state}|${counter.ticket?.status}|${recallState(counter.ticket)}|${waitingTotal() !== 0}|${busy}|${lang}|${shortcutsOn}`);
+}
+
+/** Complete a patient called but never started: asked first (a real dialog; Go back has
+ * the focus, so Enter pressed by habit does not end the visit). */
+function confirmComplete() {
+  const tk = counter.ticket;
+  if (!tk || busy) return;
+  setText($('complete-title'), own('complete_q', { number: tk.number }));
+  setText($('complete-why'), own('complete_why', { number: tk.number }));
+  setText($('complete-no'), own('complete_no'));
+  setText($('complete-yes'), own('complete_yes'));
+  $('complete-yes').onclick = () => {
+    $('complete-dialog').close();
+    // Still the same patient, still only called (the topic may have moved on meanwhile).
+    if (counter.ticket?.id === tk.id && ACTIVE.has(counter.ticket.status)) run('complete');
+  };
+  $('complete-dialog').showModal();
+  $('complete-no').focus();
 }
 
 function renderParked() {
   $('parked').hidden = !parked.length;
   setText($('parked-title'), t('parked_here'));
+  // Back from the X-ray: called straight to this counter (POST …/call {ticket} takes a
+  // parked ticket), without going back to the queue first.
+  const canCall = counter.state === 'open' && !counter.ticket && !busy;
   replaceChildren($('parked-list'), parked.map((p) => h('li', {},
-    h('span', { class: 'num' }, p.number), h('span', { class: 'muted' }, serviceName(p.service)),
-    h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => run('unpark', { ticket: p.id }) }, t('unpark')),
-    h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => openTransfer(p),
-      'aria-label': `${t('transfer')} ${p.number}` }, t('transfer')))),
-  `${JSON.stringify(parked)}|${busy}|${lang}`);
+    h('span', { class: 'num' }, p.number), h('span', { class: 'muted p-svc' }, serviceName(p.service)),
+    h('span', { class: 'p-btns' },
+      h('button', { type: 'button', class: 'btn', disabled: !canCall, onclick: () => run('call', { ticket: p.id }),
+        'aria-label': `${t('call')} ${p.number}` }, t('call')),
+      h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => run('unpark', { ticket: p.id }) }, t('unpark')),
+      h('button', { type: 'button', class: 'btn', disabled: busy, onclick: () => openTransfer(p),
+        'aria-label': `${t('transfer')} ${p.number}` }, t('transfer'))))),
+  `${JSON.stringify(parked)}|${canCall}|${busy}|${lang}`);
 }
 
 /** What "find a ticket" found: {number, ticket (null: no open ticket with it)}, or null. */
@@ -284,6 +425,34 @@ async function find(ev) {
   found.code = !found.ticket && codeLike;
   follow(found.ticket?.id);
   renderFound();
+  keepFound();
+}
+
+// A result is an answer to one question, not a fixture: it goes once its ticket is called
+// here, when the search box is emptied, or after a minute left alone (not while the
+// pointer or keyboard focus is on it). Nothing moves the focus into it.
+const FOUND_TTL_MS = 60000;
+let foundTimer = null;
+
+function keepFound() {
+  clearTimeout(foundTimer);
+  if (found) foundTimer = setTimeout(expireFound, FOUND_TTL_MS);
+}
+
+function expireFound() {
+  const el = $('found');
+  if (el.contains(document.activeElement) || el.matches(':hover')) { keepFound(); return; }
+  clearFound();
+}
+
+function clearFound() {
+  clearTimeout(foundTimer);
+  const had = $('found').contains(document.activeElement);
+  found = null;
+  follow(null);
+  renderFound();
+  // Its button had the focus: to the search box, where the next question is typed.
+  if (had) $('find-number').focus();
 }
 
 /** Check the found appointment code in at this window: its ticket, as a kiosk would give. */
@@ -293,9 +462,11 @@ async function checkInFound() {
     toast(codeError(r, lang, tz), 'error');
     return;
   }
+  // The question answered: the card is the ticket now (to call it from here), for a while.
   found = { number: r.data.number, ticket: r.data };
   follow(r.data.id);
   renderFound();
+  keepFound();
   showIssued(r.data, '');
 }
 
@@ -333,7 +504,7 @@ function renderFound() {
   if (!found) { replaceChildren(el, [], 'none'); return; }
   if (!tk && found.code) {
     // No ticket has it, and it reads as an appointment code: the person at the desk booked.
-    replaceChildren(el, [h('div', { class: 'found-card card' },
+    replaceChildren(el, [h('div', { class: 'found-card found-code card' },
       h('span', { class: 'found-info' }, h('span', { class: 'muted', role: 'status' }, codeText('looks_code', { number: found.number }))),
       h('span', { class: 'q-btns' }, h('button', { type: 'button', class: 'btn small btn-primary', id: 'checkin-code', onclick: checkInFound },
         codeText('checkin_code'))))], `code|${found.number}|${lang}`);
@@ -357,7 +528,11 @@ function renderFound() {
       h('span', { class: 'muted found-status', role: 'status' })),
     h('span', { class: 'q-btns' },
       has.call ? h('button', { type: 'button', class: 'btn small', dataset: { act: 'call' },
-        onclick: async () => { await run('call', { ticket: found.ticket.id, service: found.ticket.service }); refreshFound(); } }, t('call')) : null,
+        onclick: async () => {
+          await run('call', { ticket: found.ticket.id, service: found.ticket.service });
+          // Called here: it is the current ticket now, shown in its own panel.
+          if (counter.ticket?.id === found?.ticket?.id) clearFound(); else refreshFound();
+        } }, t('call')) : null,
       has.transfer ? h('button', { type: 'button', class: 'btn small', dataset: { act: 'transfer' }, onclick: () => openTransfer(found.ticket) }, t('transfer')) : null,
       has.drop ? h('button', { type: 'button', class: 'btn small btn-danger', dataset: { act: 'drop' }, onclick: () => openDrop(found.ticket) }, t('drop')) : null))],
   `${tk.id}|${tk.customer ?? ''}|${has.call}|${has.transfer}|${has.drop}|${lang}`);
@@ -506,7 +681,7 @@ function renderQueues() {
             h('span', { class: 'q-num num' }, tk.number),
             h('span', { class: 'q-info' },
               prioChip(tk.priority),
-              h('span', { class: 'muted' }, [tk.channel ? t(`ch_${tk.channel}`) : '', waited != null ? t('waited', { m: waited }) : ''].filter(Boolean).join(' · '))),
+              h('span', { class: 'muted' }, [origin(tk), waited != null ? t('waited', { m: waited }) : ''].filter(Boolean).join(' · '))),
             h('span', { class: 'q-btns' },
               h('button', { type: 'button', class: 'btn small', disabled: !canCall, onclick: () => run('call', { ticket: tk.id, service: sid }),
                 'aria-label': `${t('call')} ${tk.number}` }, t('call')),
@@ -517,6 +692,16 @@ function renderQueues() {
         : h('p', { class: 'q-empty muted' }, t('queue_empty_list')));
   });
   $('queues').replaceChildren(...cols);
+}
+
+/** Where a waiting ticket came from: the service it was transferred from when the list says
+ * (`from_service`: the service topic's summary does not carry it yet), "Transferred"
+ * otherwise, and for the rest how it was taken (kiosk, window…). */
+function origin(tk) {
+  if (tk.status === 'transferred') {
+    return tk.from_service ? own('from_service', { service: serviceName(tk.from_service) }) : own('transferred');
+  }
+  return tk.channel ? t(`ch_${tk.channel}`) : '';
 }
 
 function renderKeys() {
@@ -530,7 +715,8 @@ function renderKeys() {
       h('p', { id: 'keys-off', class: 'muted' }));
   }
   $('keys-toggle').setAttribute('aria-pressed', String(shortcutsOn));
-  setText($('keys-toggle'), own('keys_toggle'));
+  // Its state in words too, not by the button's colour alone.
+  setText($('keys-toggle'), own('keys_on_off', { name: own('keys_toggle'), state: own(shortcutsOn ? 'on' : 'off') }));
   $('keys-off').hidden = shortcutsOn;
   setText($('keys-off'), own('keys_off'));
 }
@@ -547,6 +733,10 @@ function setShortcuts(on) {
 function keepFocus() {
   const el = document.activeElement;
   if ((el && el !== document.body && el.isConnected) || document.querySelector('dialog[open]')) return;
+  focusPanel();
+}
+
+function focusPanel() {
   const panel = $('current').closest('section');
   panel.tabIndex = -1;
   panel.focus();
@@ -563,21 +753,23 @@ async function run(op, body) {
   busy = false;
   if (r.ok) {
     const d = r.data ?? {};
+    // The recall past the limit is no call: the answer is the ticket marked a no-show
+    // (`waiting` again when it returns once, else `no_show`), and the counter is free.
+    const autoNoShow = op === 'recall' && d.id && d.status !== 'called';
     // Our own answer is the newest state: use it at once (the topic confirms it).
-    if (['call-next', 'call', 'recall', 'start'].includes(op) && d.id) counter.ticket = { ...(counter.ticket?.id === d.id ? counter.ticket : {}), ...d };
-    else if (['complete', 'no-show', 'park', 'transfer'].includes(op)) counter.ticket = null;
+    if (['call-next', 'call', 'recall', 'start', 'undo'].includes(op) && d.id && !autoNoShow) counter.ticket = { ...(counter.ticket?.id === d.id ? counter.ticket : {}), ...d };
+    else if (['complete', 'no-show', 'park', 'transfer'].includes(op) || autoNoShow) counter.ticket = null;
+    if (typeof d.calls === 'number' && d.id) callsOf.set(d.id, d.calls);
     // At once; the counter topic's next message confirms it.
     if (op === 'park') parked = [...parked.filter((p) => p.id !== d.id), { id: d.id, number: d.number, service: d.service }];
     if (op === 'unpark' || (op === 'call' && body?.ticket)) parked = parked.filter((p) => p.id !== body.ticket);
-    const state = STATES.find((s) => s.op === op);
-    toast(state ? t('ok_state', { state: t(`state_${state.state}`) })
-      : op.startsWith('call') ? t('ok_called', { number: d.number })
-        // A first no-show goes back to its place (policy): say so, or "call next" calls it again.
-        : op === 'no-show' && d.status === 'waiting' ? t('ok_no_show_returned', { number: d.number })
-          : t('ok_done', { number: d.number ?? '', op: t(ACTIONS.find((a) => a.op === op)?.label ?? op) }));
+    const ended = op === 'complete' || op === 'no-show' || autoNoShow;
+    const message = okMessage(op, d, autoNoShow, body);
+    if (ended) offerUndo(message);
+    else toast(message);
+    if (!ended && counter.ticket) endUndo();
   } else {
-    const code = r.data?.code ?? 'network';
-    const key = code === 'network' ? 'err_network' : `e_${code}`;
+    if (op === 'undo') endUndo();
     toastError(r);
   }
   render();
@@ -585,7 +777,7 @@ async function run(op, body) {
   queued = null;
   if (next) {
     const a = ACTIONS.find((x) => x.op === next);
-    if (a?.when(counter)) { run(next); return; }
+    if (a && (a.keyWhen ?? a.when)(counter)) { run(next); return; }
   }
   if (focused) {
     const buttons = [...$('actions').querySelectorAll('button')];
@@ -594,10 +786,52 @@ async function run(op, body) {
   keepFocus();
 }
 
+/** What an action did, in words. */
+function okMessage(op, d, autoNoShow, body) {
+  const state = STATES.find((s) => s.op === op);
+  if (state) return t('ok_state', { state: t(`state_${state.state}`) });
+  if (autoNoShow) return own(d.status === 'waiting' ? 'auto_no_show_back' : 'auto_no_show', { number: d.number, n: d.calls ?? '' });
+  if (op.startsWith('call')) return t('ok_called', { number: d.number });
+  // A first no-show goes back to its place (policy): say so, or "call next" calls it again.
+  if (op === 'no-show' && d.status === 'waiting') return t('ok_no_show_returned', { number: d.number });
+  // Where it went, not only that it went.
+  if (op === 'transfer') return t('ok_moved', { number: d.number, service: serviceName(d.service ?? body?.service) });
+  if (op === 'undo') return own('ok_undone', { number: d.number });
+  return t('ok_done', { number: d.number ?? '', op: t(ACTIONS.find((a) => a.op === op)?.label ?? op) });
+}
+
 function toastError(r) {
   const code = r.data?.code ?? 'network';
   const key = code === 'network' ? 'err_network' : `e_${code}`;
-  toast(t(key) === key ? (r.data?.message ?? t('err_generic', { code })) : t(key), 'error');
+  const mine = (OWN[lang] ?? OWN.en)[key];
+  toast(mine ?? (t(key) === key ? (r.data?.message ?? t('err_generic', { code })) : t(key)), 'error');
+}
+
+// Undo of the counter's last Complete or No-show (POST …/undo, docs/protocol.md), offered
+// in a toast of its own for the site's undo window (policy.undo_window_s, 120 s by
+// default), until the counter calls someone else.
+const UNDO_WINDOW_S = 120;
+let undoTimer = null;
+
+function offerUndo(message) {
+  const windowS = policy.undo_window_s ?? UNDO_WINDOW_S;
+  if (!windowS) { toast(message); return; } // the site allows no undo
+  const bar = $('undo-toast');
+  clearTimeout(undoTimer);
+  setText($('undo-text'), message);
+  setText($('undo-go'), own('undo'));
+  bar.hidden = false;
+  undoTimer = setTimeout(endUndo, 1000 * windowS);
+}
+
+function endUndo() {
+  clearTimeout(undoTimer);
+  const bar = $('undo-toast');
+  if (!bar || bar.hidden) return;
+  // Focus on its button goes to the current-ticket panel, not to the page.
+  const had = bar.contains(document.activeElement);
+  bar.hidden = true;
+  if (had) focusPanel();
 }
 
 /** Transfer the counter's current ticket, or (`waiting`) a waiting or parked ticket by its id. */
@@ -610,9 +844,26 @@ function openTransfer(waiting) {
   // until the day close while its page said "you keep your place".
   const served = (s) => site.counters.some((c) => c.services?.includes(s.id));
   $('transfer-options').replaceChildren(...site.services.filter((s) => s.id !== tk.service && served(s)).map((s) => h('button', {
-    type: 'button', class: 'btn', onclick: () => { $('transfer-dialog').close(); if (waiting) move(tk, s); else run('transfer', { service: s.id }); },
-  }, h('span', { class: 'svc-prefix-sm' }, s.prefix), nameIn(s.name, lang))));
+    type: 'button', class: 'btn', dataset: { service: s.id },
+    onclick: () => { $('transfer-dialog').close(); if (waiting) move(tk, s); else run('transfer', { service: s.id }); },
+  }, h('span', { class: 'svc-prefix-sm' }, s.prefix), h('span', { class: 'tr-name' }, nameIn(s.name, lang)))));
   $('transfer-dialog').showModal();
+  markClosedServices();
+}
+
+/** In the open Transfer dialog, the services with no counter open right now (all closed or
+ * paused: the patient would wait until one opens), said beside their name, not hidden —
+ * the lab may open in five minutes. */
+async function markClosedServices() {
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}`);
+  if (!r.ok || !Array.isArray(r.data?.counters) || !$('transfer-dialog').open) return;
+  const open = (sid) => r.data.counters.some((c) => c.state === 'open' && c.services?.includes(sid));
+  for (const b of $('transfer-options').children) {
+    const none = !open(b.dataset.service);
+    b.classList.toggle('tr-none-open', none);
+    b.querySelector('.tr-note')?.remove();
+    if (none) b.append(h('span', { class: 'tr-note' }, own('none_open')));
+  }
 }
 
 async function move(tk, svc) {
@@ -643,12 +894,14 @@ function onKey(ev) {
   if (a) {
     ev.preventDefault();
     if (busy && a.op !== 'transfer') { queued = a.op; return; }
-    if (!a.when(counter)) {
+    if (!(a.keyWhen ?? a.when)(counter)) {
       // N with nobody waiting: say so rather than do nothing.
       if (a.op === 'call-next' && counter.state === 'open' && !counter.ticket) toast(t('e_queue_empty'), 'error');
+      // C while the patient is only called: they have not come in yet.
+      if (a.op === 'complete' && counter.ticket?.status === 'called') toast(own('start_first'), 'error');
       return;
     }
-    if (a.op === 'transfer') openTransfer(); else run(a.op);
+    press(a.op);
     return;
   }
   const s = STATES.find((x) => x.key === k);
@@ -685,6 +938,11 @@ if (!site || !me || boot.error) {
   $('issued-done').addEventListener('click', () => $('issue-dialog').close());
   $('issued-print').addEventListener('click', () => { document.body.classList.add('printing-slip'); window.print(); document.body.classList.remove('printing-slip'); });
   $('find').addEventListener('submit', find);
+  $('find-number').addEventListener('input', () => { if (!$('find-number').value.trim() && found) clearFound(); });
+  $('complete-no').addEventListener('click', () => $('complete-dialog').close());
+  $('undo-go').addEventListener('click', () => run('undo'));
+  // A dialog closed over a button that is gone (the check-in card): focus to the panel.
+  for (const d of document.querySelectorAll('dialog')) d.addEventListener('close', () => setTimeout(keepFocus));
   renderKeys();
   render();
   client = new Client({ token: new URLSearchParams(location.search).get('token') });
