@@ -12,7 +12,9 @@
 //     passed over, so a long backlog catches up instead of running minutes late;
 //   - the newest call is never passed over: the panel always ends on it.
 // Once the queue is empty and the last call has had its time, the panel is idle and shows
-// the board's latest call (heroCall), as after a reload.
+// the board's latest call (heroCall), as after a reload — unless that call was withdrawn
+// (parked to undo a wrong call, no-show, transferred, cancelled, called elsewhere): then the
+// newest call that still stands, or none (board-state.js panelCall()).
 
 export const HERO_MIN_MS = 5000;
 export const HERO_HOLD_MAX_MS = 20000;
@@ -31,8 +33,16 @@ export function heroPush(hero, call) {
  * The panel at `now`: the call shown keeps its place for HERO_MIN_MS, and longer while
  * `speakingKey` (what the announcer says now, or null) is its; then the next one in the queue
  * that `reasonAt(call, index, queue)` (silence(), or null to show it) lets through.
+ * `gone(call)` (board-state.js withdrawn(): parked, no-show, transferred, cancelled, called
+ * elsewhere, without being served) takes a call off at once, shown or queued, the newest
+ * too: its minimum time is for reading a call, and a withdrawn one must not be read.
  */
-export function heroStep(hero, now, { speakingKey = null, reasonAt = () => null } = {}) {
+export function heroStep(hero, now, { speakingKey = null, reasonAt = () => null, gone = () => false } = {}) {
+  const kept = hero.queue.filter((c) => !gone(c));
+  const shown = hero.shown && !gone(hero.shown) ? hero.shown : null;
+  if (kept.length !== hero.queue.length || shown !== hero.shown) {
+    hero = shown ? { ...hero, queue: kept } : { shown: null, since: 0, queue: kept };
+  }
   if (hero.shown) {
     const age = now - hero.since;
     if (age < HERO_MIN_MS) return hero;
@@ -46,7 +56,10 @@ export function heroStep(hero, now, { speakingKey = null, reasonAt = () => null 
   return { shown: queue[0], since: now, queue: queue.slice(1) };
 }
 
-/** The call for the panel: the one being paced, else the board's latest (`lastCall`). */
+/**
+ * The call for the panel: the one being paced, else the board's latest still standing
+ * (board-state.js panelCall(): a withdrawn call is not shown, idle or not).
+ */
 export function heroCall(hero, lastCall) {
   return hero.shown ? hero.shown.data : lastCall;
 }

@@ -9,8 +9,8 @@
 //   - a call followed by a newer one at the same counter, or for the same ticket (a recall,
 //     a call elsewhere), is not said: `superseded` — the newer one is, recalls included;
 //   - a call the board no longer shows as waiting at its counter (the patient arrived and is
-//     being served, the ticket was finished or cancelled, the counter closed) is not said:
-//     `answered`;
+//     being served, the ticket was finished, parked — how a wrong call is undone —, a no-show,
+//     transferred or cancelled) is not said: `answered` (checked again before each language);
 //   - past the server's `valid_until_ms` (the site's `announce_ttl_s`): `expired`.
 // The rest are said oldest first. What is shown on the screen is untouched: every call is
 // listed there.

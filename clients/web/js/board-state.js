@@ -5,7 +5,7 @@ export const RECENT_MAX = 10;
 
 export function emptyBoard() {
   return { ready: false, name: null, languages: [], counters: [], recent: [], services: [],
-           epoch: null, offset: null, lastCall: null, resyncs: 0 };
+           epoch: null, offset: null, lastCall: null, served: {}, resyncs: 0 };
 }
 
 /** The board after `msg`. A snapshot replaces everything (resync or not); events patch. */
@@ -18,6 +18,7 @@ export function reduce(state, msg) {
       recent: (d.recent ?? []).slice(0, RECENT_MAX),
       services: (d.services ?? []).map((s) => ({ ...s })),
       lastCall: latestCall(state.lastCall, d.recent?.[0]), resyncs: state.resyncs + (msg.resync ? 1 : 0),
+      served: noteServed({}, d.counters),
     };
   }
   if (msg.op !== 'event') return state;
@@ -29,7 +30,54 @@ export function reduce(state, msg) {
   // The current state rides on events (and on the last message of a resume).
   if (d.waiting) next = applyWaiting(next, d.waiting);
   if (Array.isArray(d.counters)) next = { ...next, counters: d.counters.map((c) => ({ ...c })) };
+  const seen = msg.type === 'counter' && d.counter ? [d.counter] : d.counters;
+  if (Array.isArray(seen)) next = { ...next, served: noteServed(next.served ?? {}, seen) };
   return next;
+}
+
+// The ticket each counter was last seen serving (started), by number: a call whose patient
+// arrived. Forgotten when the counter calls again and when the day closes.
+function noteServed(served, counters) {
+  let out = served;
+  for (const c of counters ?? []) {
+    if (c?.current?.status === 'serving' && out[c.id] !== c.current.number) out = { ...out, [c.id]: c.current.number };
+  }
+  return out;
+}
+
+/**
+ * Whether `call` ({number, counter}) was withdrawn: its ticket is no longer its counter's
+ * current one and the board never saw it served there (parked — how a wrong call is undone —,
+ * no-show, transferred, cancelled, or completed straight from "called", which the board cannot
+ * tell from a park), or it was called since at another counter. Such a call must leave the
+ * "Now calling" panel at once: on it, the wrong patient walks in. A call whose patient was seen
+ * served (started) is not withdrawn: it may stay as the last call, it sends nobody anywhere
+ * (its patient is already in), and the panel does not go blank between patients. A counter
+ * the board does not know (another waiting area's) withdraws nothing.
+ */
+export function withdrawn(state, call) {
+  if (!call || call.counter == null) return false;
+  const again = state.recent.find((r) => r.number === call.number);
+  if (again && again.counter !== call.counter) return true;
+  const counter = state.counters.find((c) => c.id === call.counter);
+  if (!counter) return false;
+  if (counter.current?.number === call.number) return false;
+  return state.served?.[call.counter] !== call.number;
+}
+
+/**
+ * The call an idle "Now calling" panel shows: the board's latest call unless withdrawn, else
+ * the newest of the recent calls that still stands (a call the panel showed before it), else
+ * none (the panel says there is no call). After a reload the board has not seen who was
+ * served, so only calls still at their counter stand then: a blank panel sends nobody to the
+ * wrong room, a stale one may.
+ */
+export function panelCall(state) {
+  if (state.lastCall && !withdrawn(state, state.lastCall)) return state.lastCall;
+  const r = state.recent.find((x) => !withdrawn(state, x));
+  if (!r) return null;
+  return { number: r.number, counter: r.counter, service: r.service, at: r.at, type: r.recall ? 'recalled' : 'called',
+           ...(r.announcement ? { announcement: r.announcement } : {}) };
 }
 
 // The hero shows the latest call; after a snapshot that is the first of `recent` with its
@@ -47,7 +95,10 @@ function applyCall(state, type, d) {
   const next = patchCounter(state, { id: d.counter, current, ...(d.counter_name ? { name: d.counter_name } : {}) });
   const entry = { number: d.number, counter: d.counter, service: d.service, at: d.at, recall: type === 'recalled' };
   const recent = [entry, ...state.recent.filter((r) => !(r.number === d.number && r.counter === d.counter))];
-  return { ...next, recent: recent.slice(0, RECENT_MAX),
+  // A new call at the counter: who it served before no longer matters to the panel.
+  const served = { ...(state.served ?? {}) };
+  delete served[d.counter];
+  return { ...next, recent: recent.slice(0, RECENT_MAX), served,
            lastCall: { ...d, type, expired: !!d.expired } };
 }
 
@@ -57,7 +108,7 @@ function applyDayClosed(state, d) {
   const recent = Array.isArray(d.recent)
     ? d.recent.slice(0, RECENT_MAX)
     : state.recent.filter((r) => !(Date.parse(r.at) < d.before_ms));
-  return { ...state, recent, lastCall: latestCall(state.lastCall, recent[0]) };
+  return { ...state, recent, served: {}, lastCall: latestCall(state.lastCall, recent[0]) };
 }
 
 function patchCounter(state, patch) {
@@ -105,4 +156,21 @@ export function forArea(msg, counters) {
   }
   if (msg.op === 'event' && msg.type === 'counter' && d.counter && !inside(d.counter.id)) delete d.counter;
   return { ...msg, data: d };
+}
+
+// The day's accuracy on the public board (GET /v1/sites/{site}/stats `accuracy`). A figure
+// from a few calls is noise: "0 %" after 10 scored calls alarmed a waiting room. So it is
+// shown only once PUBLIC_ACCURACY_MIN_N calls are scored today (the stats carry no confidence
+// interval; at 50, a P10–P90 coverage near 80 % is known to about ±11 points), and not below
+// PUBLIC_ACCURACY_MIN_COVERAGE (the range is meant to hold 80 %): a low figure on a TV, with
+// no one to explain it, alarms and helps nobody waiting; the supervisor's pages show the raw
+// figures always, and a bad day is theirs to look into.
+export const PUBLIC_ACCURACY_MIN_N = 50;
+export const PUBLIC_ACCURACY_MIN_COVERAGE = 0.6;
+
+/** The percentage to publish (an integer), or null to show no accuracy line. */
+export function publicAccuracy(acc) {
+  const cover = acc?.coverage_p10_p90;
+  if (!(acc?.n >= PUBLIC_ACCURACY_MIN_N) || typeof cover !== 'number' || !Number.isFinite(cover)) return null;
+  return cover < PUBLIC_ACCURACY_MIN_COVERAGE ? null : Math.round(cover * 100);
 }

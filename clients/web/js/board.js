@@ -6,7 +6,7 @@ import { Announcer } from './announcer.js';
 import { queuedCall, silence, speakWithinMs } from './board-speech.js';
 import { fitText, fitTile } from './board-fit.js';
 import { heroCall, heroIdle, heroPush, heroStep } from './board-hero.js';
-import { announcementsFor, emptyBoard, forArea, reduce } from './board-state.js';
+import { announcementsFor, emptyBoard, forArea, panelCall, publicAccuracy, reduce, withdrawn } from './board-state.js';
 import { Client } from './client.js';
 import { icon } from './icons.js';
 import { formatEstimate, formatTime, nameIn } from './i18n.js';
@@ -92,7 +92,7 @@ function secondLine(c) {
 }
 
 function renderHero() {
-  const c = heroCall(hero, state.lastCall);
+  const c = heroCall(hero, panelCall(state));
   const el = $('hero');
   // The hero is an assertive live region: rebuilt only for another call (or a recall), never
   // when just the flash ends, or a screen reader says the same call again.
@@ -271,7 +271,10 @@ function onMessage(raw) {
 function stepHero() {
   const before = hero.shown?.key ?? null;
   const judge = (call, index, queue) => silence(call, { queue, index, now: serverNow(), maxAgeMs: SPEAK_WITHIN_MS, current });
-  hero = heroStep(hero, Date.now(), { speakingKey: announcer?.busy ? speaking : null, reasonAt: judge });
+  // A call withdrawn at its counter (parked, no-show, …) leaves the panel at once; the voice
+  // drops it too (board-speech.js: no longer waiting at its counter, `answered`).
+  const gone = (call) => withdrawn(state, call.data);
+  hero = heroStep(hero, Date.now(), { speakingKey: announcer?.busy ? speaking : null, reasonAt: judge, gone });
   const now = hero.shown?.key ?? null;
   if (now && now !== before) {
     heroFlashKey = now;
@@ -328,13 +331,14 @@ if (!site || boot.error) {
   client.subscribe(`board:${site.id}`, onMessage);
   client.start();
 
-  // Published accuracy: how often today's estimates held (shown once there are enough calls).
+  // Published accuracy: how often today's estimates held, only once it means something
+  // (board-state.js publicAccuracy(): enough calls scored, no figure to alarm a waiting room).
+  // The supervisor's pages show the raw figures always.
   const accuracy = async () => {
     try {
       const res = await api(`/v1/sites/${encodeURIComponent(site.id)}/stats`);
-      const all = res.ok ? res.data?.accuracy : null;
-      const show = all && all.n >= 10 && all.coverage_p10_p90 != null;
-      setText($('accuracy'), show ? t('accuracy_today', { pct: Math.round(all.coverage_p10_p90 * 100) }) : '');
+      const pct = publicAccuracy(res.ok ? res.data?.accuracy : null);
+      setText($('accuracy'), pct == null ? '' : t('accuracy_today', { pct }));
     } catch { /* offline or not allowed: the banner already says so */ }
   };
   accuracy();
