@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import jwt
 import pytest
@@ -57,16 +58,20 @@ def test_a_token_from_a_host_a_little_ahead_is_accepted() -> None:
     assert verify(KEY, just_expired).site == "s"  # within the leeway
 
 
+# Made when the test runs, not when it is collected: a whole suite can take longer than
+# the leeway between the two (a token "10 minutes ahead" was valid by its turn).
 @pytest.mark.parametrize("token,reason", [
-    (make_token(KEY, "kiosk", site="s", now=time.time() + LEEWAY_S + 600), "not_yet_valid"),
-    (make_token(KEY, "kiosk", site="s", ttl_s=10, now=time.time() - LEEWAY_S - 60),
+    (lambda: make_token(KEY, "kiosk", site="s", now=time.time() + LEEWAY_S + 600),
+     "not_yet_valid"),
+    (lambda: make_token(KEY, "kiosk", site="s", ttl_s=10, now=time.time() - LEEWAY_S - 60),
      "expired"),
-    (make_token("x" * 32, "kiosk", site="s"), "bad_signature"),
-    ("nonsense", "malformed"),
-    (jwt.encode({"role": "kiosk", "sub": "k", "iat": time.time()}, KEY), "missing_claim"),
+    (lambda: make_token("x" * 32, "kiosk", site="s"), "bad_signature"),
+    (lambda: "nonsense", "malformed"),
+    (lambda: jwt.encode({"role": "kiosk", "sub": "k", "iat": time.time()}, KEY),
+     "missing_claim"),
 ])
-def test_refusals_say_why(token: str, reason: str) -> None:
-    assert _reason(token) == reason
+def test_refusals_say_why(token: Callable[[], str], reason: str) -> None:
+    assert _reason(token()) == reason
 
 
 def test_clock_judged_against_redis_and_the_data() -> None:
