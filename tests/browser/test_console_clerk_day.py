@@ -50,6 +50,10 @@ def test_the_recall_that_marks_a_no_show_says_so_and_empties_the_panel(
     expect(page.locator("#recall-hint")).to_have_text(
         f"Called 3 times: the next Recall marks {t['number']} a no-show.")
     expect(op(page, "recall")).to_have_attribute("aria-describedby", "recall-hint")
+    # The longer label wraps in its column: the row of actions stays inside the card.
+    assert page.evaluate("""() => { const box = document.getElementById('actions')
+      .getBoundingClientRect(); return [...document.querySelectorAll('#actions button')]
+      .every((b) => b.getBoundingClientRect().right <= box.right + 1); }""")
     op(page, "recall").click()
     # The answer is the ticket back in the queue (a first no-show returns once): not a call.
     expect(page.locator(".undo-toast, .toast").filter(
