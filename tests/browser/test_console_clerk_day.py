@@ -265,3 +265,22 @@ def test_the_shortcuts_switch_shows_its_state_and_chinese_open_differs_from_star
     expect(zh.locator("#state-group .st-open")).to_contain_text("开启窗口")
     expect(op(zh, "start")).to_contain_text("开始办理")
     assert "开始服务" not in zh.locator("body").inner_text()
+
+
+def test_a_find_result_left_alone_goes_after_a_minute(context: Any,
+                                                      demo_server: DemoServer) -> None:
+    """The "Check in the appointment" card stayed up for minutes: left alone (no pointer or
+    focus on it), it goes after a minute."""
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.clock.install()
+    page.goto(demo_server.page_url("counter:4", lang="en"))
+    page.locator("#book-open:not([hidden])").wait_for()
+    page.locator("#find-number").fill("ZZZ333")
+    page.locator("#find-number").press("Enter")
+    page.locator(".found-card", has_text="Check in the appointment").wait_for()
+    page.mouse.move(5, 5)
+    page.clock.fast_forward("00:30")
+    expect(page.locator(".found-card")).to_have_count(1)
+    page.clock.fast_forward("00:35")
+    expect(page.locator("#found .found-card")).to_have_count(0)
