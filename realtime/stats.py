@@ -17,6 +17,7 @@ import io
 import logging
 import os
 import socket
+import time
 from datetime import date as Date
 from datetime import timedelta
 from typing import Any
@@ -45,6 +46,9 @@ GROUP = "stats"
 _dec = msgspec.json.Decoder()
 
 
+WARN_EVERY_S = 60.0
+
+
 class StatsRecorder:
     def __init__(self, engine: Engine, interval_s: float = 1.0,
                  audit_keep_days: int = KEEP_DAYS) -> None:
@@ -66,11 +70,24 @@ class StatsRecorder:
                 await self._task
 
     async def _loop(self) -> None:
+        # A store that stays down (a full disk: every write refused) fails every second:
+        # the same warning once a minute at most, with how often it recurred, not 60 lines.
+        last: tuple[str, float] | None = None
+        repeats = 0
         while True:
             try:
                 await self.run_once()
+                if last is not None:
+                    log.info("stats recorder: recording again")
+                    last, repeats = None, 0
             except (RedisError, OSError) as exc:
-                log.warning("stats recorder: %s", exc)
+                msg, now = str(exc), time.monotonic()
+                if last is None or last[0] != msg or now - last[1] >= WARN_EVERY_S:
+                    more = f" (and {repeats} times more)" if repeats else ""
+                    log.warning("stats recorder: %s%s", msg, more)
+                    last, repeats = (msg, now), 0
+                else:
+                    repeats += 1
             except Exception:
                 log.exception("stats recorder failed; continuing")
             await asyncio.sleep(self.interval_s)
