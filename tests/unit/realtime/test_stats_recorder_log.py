@@ -23,10 +23,13 @@ async def test_a_lasting_store_failure_is_warned_once_a_minute(
         caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
     rec = stats.StatsRecorder(_Engine(), interval_s=0.001)  # type: ignore[arg-type]
     calls = 0
+    enough = asyncio.Event()
 
     async def failing() -> int:
         nonlocal calls
         calls += 1
+        if calls >= 210:
+            enough.set()
         if calls > 200:
             return 0  # the disk freed: recording again
         raise ResponseError("MISCONF Errors writing to the AOF file: No space left on device")
@@ -34,8 +37,7 @@ async def test_a_lasting_store_failure_is_warned_once_a_minute(
     monkeypatch.setattr(rec, "run_once", failing)
     with caplog.at_level(logging.INFO, logger="switchboard.stats"):
         task = asyncio.create_task(rec._loop())
-        while calls < 210:
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(enough.wait(), 30)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
