@@ -56,16 +56,21 @@ def board(browser: Any, server: DemoServer) -> Iterator[Any]:
     ctx.close()
 
 
-@pytest.mark.parametrize("op", ["park", "no-show"])
+@pytest.mark.parametrize("op", ["park", "no-show", "transfer", "cancel"])
 def test_a_withdrawn_call_leaves_the_panel_at_once(board: Any, server: DemoServer,
                                                     op: str) -> None:
     s = server
     free(s, "1", "2")
     s.take("internal")
-    a = s.counter("1", "call-next")["number"]
+    called = s.counter("1", "call-next")
+    a = called["number"]
     wait_js(board, f"{HERO} === '{a}'")
     board.wait_for_timeout(1500)
-    s.counter("1", op)  # within the call's 5 s on the panel: it goes anyway
+    # Within the call's 5 s on the panel: it goes anyway.
+    if op == "cancel":  # by staff, at reception
+        s.post(f"/v1/tickets/{called['id']}/cancel", s.token("agent", site="demo", counter="2"))
+    else:
+        s.counter("1", op, {"service": "lab"} if op == "transfer" else None)
     wait_js(board, TILE.format(c="1") + " === '—'")
     wait_js(board, f"{HERO} !== '{a}'", timeout_s=2)
     board.wait_for_timeout(6000)  # and does not come back when the panel goes idle
@@ -88,7 +93,28 @@ def test_after_a_withdrawn_call_the_panel_shows_the_call_still_standing(
     wait_js(board, f"{HERO} === '{b}'", timeout_s=3)
     free(s, "2")
     wait_js(board, f"{HERO} === null", timeout_s=3)  # nothing stands: no call on the panel
-    assert board.evaluate("document.querySelector('#hero .hero-empty') !== null")
+    assert board.evaluate("document.querySelector('#hero .hero-empty')?.textContent") == (
+        "Please wait for your number to be called")  # not "No calls yet": there were calls
+
+
+def test_a_no_show_taken_back_stands_again(board: Any, server: DemoServer) -> None:
+    """`undone` (docs/protocol.md) puts the ticket back at its counter, called: the call stands
+    again (as its tile says), without being announced again. It never withdraws another call:
+    a counter that has called someone since has nothing to undo."""
+    s = server
+    free(s, "1")
+    s.take("internal")
+    a = s.counter("1", "call-next")["number"]
+    wait_js(board, f"{HERO} === '{a}'")
+    wait_js(board, DRAINED, timeout_s=20)  # said once, in full
+    said = len(board.evaluate("window.switchboardBoard.spoken"))
+    s.counter("1", "no-show")
+    wait_js(board, f"{HERO} !== '{a}'", timeout_s=3)
+    s.counter("1", "undo")
+    wait_js(board, TILE.format(c="1") + f" === '{a}'")
+    wait_js(board, f"{HERO} === '{a}'", timeout_s=3)
+    board.wait_for_timeout(1500)
+    assert len(board.evaluate("window.switchboardBoard.spoken")) == said
 
 
 def test_a_served_call_stays_as_the_last_call(board: Any, server: DemoServer) -> None:

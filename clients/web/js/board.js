@@ -15,9 +15,12 @@ import { api, connectionBanner, errorScreen, h, language, layeredTranslator, par
 // The board's own words (the shared ones are i18n.js's).
 const STRINGS = {
   en: { err_unknown_area: 'This board is set to a waiting area the site does not have',
-        unknown_area_fix: 'Check the area in the board’s address (?area=…) against the site’s areas.' },
+        unknown_area_fix: 'Check the area in the board’s address (?area=…) against the site’s areas.',
+        // The panel with no call standing after calls today (the last one withdrawn).
+        hero_waiting: 'Please wait for your number to be called' },
   zh: { err_unknown_area: '本屏幕设置的候诊区在本站点中不存在',
-        unknown_area_fix: '请核对屏幕地址中的候诊区（?area=…）与站点设置的候诊区。' },
+        unknown_area_fix: '请核对屏幕地址中的候诊区（?area=…）与站点设置的候诊区。',
+        hero_waiting: '请留意叫号' },
 };
 
 const boot = readBoot();
@@ -96,9 +99,11 @@ function renderHero() {
   const el = $('hero');
   // The hero is an assertive live region: rebuilt only for another call (or a recall), never
   // when just the flash ends, or a screen reader says the same call again.
-  const key = c ? `${c.number}|${c.counter}|${c.at}|${c.type}` : 'none';
+  // "No calls yet" would be wrong once calls were made today (the last one withdrawn).
+  const idle = state.recent.length ? 'hero_waiting' : 'no_calls';
+  const key = c ? `${c.number}|${c.counter}|${c.at}|${c.type}` : `none|${idle}`;
   if (!c) {
-    replaceChildren(el, [h('p', { class: 'hero-empty' }, t('no_calls'))], key);
+    replaceChildren(el, [h('p', { class: 'hero-empty' }, t(idle))], key);
     return;
   }
   const flashing = heroFlashUntil > Date.now() && heroFlashKey === `${c.number}|${c.at}`;
