@@ -49,6 +49,9 @@ def public(raw: dict[str, Any], position: int | None, tz: ZoneInfo) -> dict[str,
         out["customer"] = raw["customer"]
     if raw.get("origin_service") and raw["origin_service"] != raw["service"]:
         out["transferred_from"] = raw["origin_service"]
+    if raw.get("from_service"):
+        # The service it was last transferred from (transferred_from: where it was issued).
+        out["from_service"] = raw["from_service"]
     if raw.get("appointment_ms"):
         out["appointment_at"] = iso(raw["appointment_ms"], tz)
     return out

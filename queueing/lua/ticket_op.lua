@@ -109,6 +109,9 @@ elseif op == 'transfer' then
   if refused then return refused end
   local from_svc = t.service
   t.service = arg
+  -- The service it was last transferred from (origin_service stays where it was issued).
+  t.from_service = from_svc
+  save(t, {'from_service'})
   release()
   local off = reinsert('transferred', {from_service = from_svc, to_service = arg})
   return ok({ticket = t, offset = off, position = position(t)})

@@ -47,9 +47,10 @@ elseif op == 'move' then
   q_remove(t.service, t.id)
   redis.call('SREM', P .. 'parked', t.id)
   t.service = svc
+  t.from_service = from_svc  -- last transferred from (origin_service: where it was issued)
   t.status = 'transferred'
   t.counter = ''
-  save(t, {'status', 'counter', 'service'})
+  save(t, {'status', 'counter', 'service', 'from_service'})
   local idx, after = q_insert(t.service, t.id, tonumber(t.key), t.preempt == 1,
     policy('factor'))
   local off = emit('transferred', {ticket = t, from = prev, index = idx, after = after,

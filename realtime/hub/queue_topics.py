@@ -270,6 +270,8 @@ class Ticket:
         }
         if t["status"] == "cancelled" and t.get("cancel_reason"):
             out["cancel_reason"] = t["cancel_reason"]  # the page says why
+        if t.get("from_service"):  # the service it was last transferred from
+            out["from_service"] = t["from_service"]
         if t.get("appointment_ms"):  # booked: the holder's page shows the time
             # As GET /v1/tickets/{id} gives it (the site's offset, to the second): it is a
             # time of day someone was given, not a moment of the live queue.
@@ -453,9 +455,12 @@ class ServiceTopic:
 
     @staticmethod
     def summary(t: dict[str, Any]) -> dict[str, Any]:
-        return {"id": t["id"], "number": t["number"], "priority": t.get("priority"),
-                "status": t["status"], "channel": t.get("channel"),
-                "issued_at": _iso(t.get("issued_ms"))}
+        out = {"id": t["id"], "number": t["number"], "priority": t.get("priority"),
+               "status": t["status"], "channel": t.get("channel"),
+               "issued_at": _iso(t.get("issued_ms"))}
+        if t.get("from_service"):  # the service it was last transferred from
+            out["from_service"] = t["from_service"]
+        return out
 
     async def snapshot(self, feed: Any, ref: Ref) -> Any:
         v: SiteView = feed.view

@@ -44,7 +44,7 @@ const OWN = {
     empty_closed: 'Counter closed — open it to call.',
     empty_paused: 'Paused — open the counter again to call.',
     transferred: 'Transferred',
-    from_service: 'from {service}',
+    from_service: 'Transferred from {service}',
     none_open: 'no counter open now',
     undo: 'Undo',
     ok_undone: '{number} is back at this counter',
@@ -694,9 +694,10 @@ function renderQueues() {
   $('queues').replaceChildren(...cols);
 }
 
-/** Where a waiting ticket came from: the service it was transferred from when the list says
- * (`from_service`: the service topic's summary does not carry it yet), "Transferred"
- * otherwise, and for the rest how it was taken (kiosk, window…). */
+/** Where a waiting ticket came from: the service it was last transferred from
+ * (`from_service` in the service topic's rows; "Transferred" for a ticket moved before the
+ * field existed), and for the rest how it was taken (kiosk, window…). Its "waited n min"
+ * counts from `issued_at`, when the person first took the ticket: a transfer keeps it. */
 function origin(tk) {
   if (tk.status === 'transferred') {
     return tk.from_service ? own('from_service', { service: serviceName(tk.from_service) }) : own('transferred');
