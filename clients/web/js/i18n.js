@@ -217,6 +217,7 @@ const en = {
   ahead_1: '1 person ahead',
   ahead_n: '{n} people ahead',
   checkin_suspended: 'Your {@resource} for this appointment is unavailable ({reason}). You are in line for this service; staff will tell you who {@sees} you.',
+  checkin_early: 'You’re early for your {time} appointment, so you’re in line in order of arrival, like everyone else.',
   taken_at: 'Taken at {time}',
   // home
   home_title: 'Switchboard',
@@ -577,6 +578,7 @@ const zh = {
   ahead_1: '前面 1 人',
   ahead_n: '前面 {n} 人',
   checkin_suspended: '您预约的{@resource}暂停服务（{reason}）。您已在本{@service}排队，工作人员会为您安排{@serve}。',
+  checkin_early: '您比预约时间 {time} 来得早，现按到达顺序与大家一起排队。',
   taken_at: '取号时间 {time}',
   home_title: 'Switchboard 排队叫号',
   home_sub: '实时排队：取号、手机查看进度、叫号。',

@@ -126,6 +126,7 @@ function renderServices() {
 // marks self_service (e.g. "priority" for older people), from the site's configuration,
 // asked at the start and after each visitor (a class marked since shows for the next).
 let choosable = [];
+let defaultClass = 'walk_in'; // the site's default_priority: an early check-in's class
 let chosen = null; // the service whose class is being chosen
 
 async function loadClasses() {
@@ -133,6 +134,7 @@ async function loadClasses() {
   if (!r.ok || !r.data) return; // what was known stays: a standard ticket is always there
   // Omitted when they are the defaults (only walk_in, the default class, is self_service).
   const dflt = r.data.policy?.default_priority ?? 'walk_in';
+  defaultClass = dflt;
   choosable = (r.data.priority_classes ?? []).filter((c) => c.self_service && c.id !== dflt);
 }
 
@@ -168,8 +170,14 @@ function renderTicket() {
   // for the service all the same, and told so here rather than at the wrong door.
   const susp = ticket.suspension;
   const note = $('t-note');
-  note.hidden = !(susp && !susp.answered);
-  setText(note, note.hidden ? '' : t('checkin_suspended', { reason: susp.reason || '—' }));
+  // Checked in more than appointment_early_s before the appointment: a walk-in from now
+  // (docs/appointments.md), though the ticket still names the appointment; said here.
+  const notes = [
+    susp && !susp.answered ? t('checkin_suspended', { reason: susp.reason || '—' }) : '',
+    ticket.early ? t('checkin_early', { time: formatTime(ticket.appointment_at, lang, tz) }) : '',
+  ].filter(Boolean);
+  note.hidden = notes.length === 0;
+  setText(note, notes.join(' '));
   // The server's public address when it has one (SWITCHBOARD_PUBLIC_URL): phones on mobile
   // data cannot reach the internal address this kiosk was opened at.
   const url = boot.public_url ? boot.public_url.replace(/\/+$/, '') + ticket.tracker : new URL(ticket.tracker, location.origin).href;
@@ -345,10 +353,33 @@ async function checkIn(ev) {
   if (screen !== 'checkin') return;
   if (r.ok) {
     showTicket(r.data);
+    markEarly(r.data);
     return;
   }
   setText($('checkin-error'), checkInError(r));
   $('code').focus();
+}
+
+/** Whether a checked-in ticket waits as a walk-in because it came early, from the booking
+ * policy (GET …/booking, which a kiosk may read): the check-in answer does not say. Not
+ * early: in the policy's appointment class (ticket_priority). Early: the site's default
+ * class, or where both are one class, a check-in more than appointment_early_s before. */
+export function isEarly(tk, policy, dflt) {
+  if (!tk?.appointment_at || !policy) return false;
+  const cls = policy.ticket_priority ?? 'appointment';
+  if (cls !== dflt) return tk.priority !== cls;
+  const earlyS = policy.appointment_early_s ?? 600;
+  return Date.parse(tk.issued_at) < Date.parse(tk.appointment_at) - earlyS * 1000;
+}
+
+async function markEarly(tk) {
+  if (!tk.appointment_at) return;
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/booking`);
+  // Still this ticket on screen (the next person's must not get the note).
+  if (!r.ok || ticket !== tk || screen !== 'ticket') return;
+  if (!isEarly(tk, r.data?.schedule?.policy ?? {}, defaultClass)) return;
+  ticket = { ...tk, early: true };
+  renderTicket();
 }
 
 function checkInError(r) {
