@@ -188,15 +188,17 @@ def test_the_rules_fed_by_hand(page: Any) -> None:  # noqa: F811
         .map(([n, c]) => b.publicAccuracy({n, coverage_p10_p90: c}));
       const ev = (type, data) => ({op: 'event', type, epoch: 'e', offset: '1', data});
       const ctr = (id, current) => ({id, state: 'open', current});
+      const at = (id, status) => ev('counter', {counter: ctr(id, {number: 'A048', status})});
       let s = b.reduce(b.emptyBoard(), {op: 'snapshot', epoch: 'e', offset: '0', data: {
         name: {}, counters: [ctr('1', null), ctr('2', null)], recent: [], services: []}});
       s = b.reduce(s, ev('called', {number: 'A048', counter: '1', at: '2026-12-07T08:00:00Z'}));
       const called = b.panelCall(s)?.number;
       const parked = b.reduce(s, ev('counter', {counter: ctr('1', null)}));
-      const serving = b.reduce(s, ev('counter', {counter: ctr('1', {number: 'A048', status: 'serving'})}));
+      const serving = b.reduce(s, at('1', 'serving'));
       const done = b.reduce(serving, ev('counter', {counter: ctr('1', null)}));
-      const elsewhere = b.reduce(s, ev('recalled', {number: 'A048', counter: '2', at: '2026-12-07T08:01:00Z'}));
-      const undone = b.reduce(parked, ev('counter', {counter: ctr('1', {number: 'A048', status: 'called'})}));
+      const elsewhere = b.reduce(s, ev('recalled', {number: 'A048', counter: '2',
+                                                    at: '2026-12-07T08:01:00Z'}));
+      const undone = b.reduce(parked, at('1', 'called'));
       const call = {number: 'A048', counter: '1'};
       return {acc, called, parked: [b.withdrawn(parked, call), b.panelCall(parked)],
               served: [b.withdrawn(done, call), b.panelCall(done)?.number],
