@@ -161,16 +161,15 @@ export function forArea(msg, counters) {
 // The day's accuracy on the public board (GET /v1/sites/{site}/stats `accuracy`). A figure
 // from a few calls is noise: "0 %" after 10 scored calls alarmed a waiting room. So it is
 // shown only once PUBLIC_ACCURACY_MIN_N calls are scored today (the stats carry no confidence
-// interval; at 50, a P10–P90 coverage near 80 % is known to about ±11 points), and not below
-// PUBLIC_ACCURACY_MIN_COVERAGE (the range is meant to hold 80 %): a low figure on a TV, with
-// no one to explain it, alarms and helps nobody waiting; the supervisor's pages show the raw
-// figures always, and a bad day is theirs to look into.
+// interval; at 50, a P10–P90 coverage near 80 % is known to about ±11 points): a figure from
+// 10 calls is noise on a public screen. Above that it is shown whatever it is — a board that
+// published only its good days would not be an honest one (the supervisor's pages show the
+// raw figures always).
 export const PUBLIC_ACCURACY_MIN_N = 50;
-export const PUBLIC_ACCURACY_MIN_COVERAGE = 0.6;
 
 /** The percentage to publish (an integer), or null to show no accuracy line. */
 export function publicAccuracy(acc) {
   const cover = acc?.coverage_p10_p90;
   if (!(acc?.n >= PUBLIC_ACCURACY_MIN_N) || typeof cover !== 'number' || !Number.isFinite(cover)) return null;
-  return cover < PUBLIC_ACCURACY_MIN_COVERAGE ? null : Math.round(cover * 100);
+  return Math.round(cover * 100);
 }
