@@ -409,6 +409,13 @@ class Engine:
 
     # -- hub support -------------------------------------------------------------------
 
+    async def promote_due(self, site: str, limit: int = 500) -> list[dict[str, Any]]:
+        """Give early check-ins whose time has come their appointment's place (promote.lua):
+        the worker calls this every few seconds; a repeated call promotes nobody twice.
+        Returns ``{ticket, index, offset}`` per ticket promoted."""
+        r = await self.store.run("promote", site, self.clock(), "promote", "worker", limit)
+        return list(r["promoted"] or [])
+
     async def snapshot(self, site: str) -> dict[str, Any]:
         return await self.store.run("snapshot", site, self.clock(), "", "")
 

@@ -11,7 +11,8 @@ factor later than in plain arrival order (preempting tickets aside). That is the
 guarantee, and because the order is a list, a person's position only changes when someone
 ahead leaves or is let in, never by the clock.
 
-The Redis scripts (queueing/lua/insert.lua) implement the same walk; tests check the two agree.
+The Redis scripts (q_insert in queueing/lua/prelude.lua) implement the same walk; tests check the
+two agree.
 """
 
 from __future__ import annotations
@@ -38,7 +39,16 @@ def keeps_appointment(appointment_ms: int, now_ms: int, early_s: int) -> bool:
     a walk-in from its check-in (the default class, the check-in time): it is called when a
     walk-in who came then would be, never later, and its position and estimate say so.
     """
-    return now_ms >= appointment_ms - early_s * 1000
+    return now_ms >= promote_at(appointment_ms, early_s)
+
+
+def promote_at(appointment_ms: int, early_s: int) -> int:
+    """When an early check-in takes its appointment's place: ``early_s`` before the time.
+
+    Until then it waits as a walk-in (``keeps_appointment``); from then on it ranks as the
+    appointment's class, ordered by its appointment time (``plan_promotion``), so arriving
+    early never makes a booked person's turn later than arriving at that moment would."""
+    return appointment_ms - early_s * 1000
 
 
 def aging_budget(ahead: int, factor: float) -> int:
@@ -81,6 +91,22 @@ def plan_insertion(queue: Sequence[Entry], key: float, preempt: bool, factor: fl
     return Insertion(index, overtaken, aging_budget(index, factor))
 
 
+def plan_promotion(queue: Sequence[Entry], ticket_id: str, key: float, preempt: bool,
+                   factor: float) -> Insertion | None:
+    """Where a waiting ticket goes when its key becomes ``key`` (an early check-in promoted
+    to its appointment's class); None if it is not in ``queue``.
+
+    The ticket leaves its place and walks forward from there exactly as an on-time
+    check-in's insertion walks from the tail (``plan_insertion``): past later keys while
+    their budgets allow. Those behind it were not overtaken by it, and it never moves back.
+    ``index`` counts the queue without the ticket; it gets the budget of that place."""
+    ids = [e.id for e in queue]
+    if ticket_id not in ids:
+        return None
+    old = ids.index(ticket_id)
+    return plan_insertion(queue[:old], key, preempt, factor)
+
+
 @dataclass(slots=True)
 class ServiceQueue:
     """A reference model of one service's queue, used by the simulator and by tests."""
@@ -92,6 +118,17 @@ class ServiceQueue:
                back: int = 0) -> Insertion:
         ins = plan_insertion(self.entries, key, preempt, self.factor, back)
         for e in self.entries[ins.index:]:
+            e.budget -= 1
+        self.entries.insert(ins.index, Entry(ticket_id, key, ins.budget))
+        return ins
+
+    def promote(self, ticket_id: str, key: float, preempt: bool = False) -> Insertion | None:
+        """Give a waiting ticket a new key in place (``plan_promotion``)."""
+        ins = plan_promotion(self.entries, ticket_id, key, preempt, self.factor)
+        if ins is None:
+            return None
+        self.remove(ticket_id)
+        for e in self.entries[ins.index:ins.index + len(ins.overtaken)]:
             e.budget -= 1
         self.entries.insert(ins.index, Entry(ticket_id, key, ins.budget))
         return ins

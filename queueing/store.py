@@ -23,7 +23,8 @@ from queueing.luafn import Library
 _decode = msgspec.json.Decoder().decode
 
 SCRIPTS = ("issue", "call_next", "call", "counter_state", "ticket_op", "ticket_self",
-           "put_site", "snapshot", "get_ticket", "queue", "trim", "record", "day_end", "undo")
+           "put_site", "snapshot", "get_ticket", "queue", "trim", "record", "day_end", "undo",
+           "promote")
 READ_ONLY = ("snapshot", "get_ticket", "queue")  # still answered when Redis refuses writes
 
 

@@ -54,4 +54,7 @@ def public(raw: dict[str, Any], position: int | None, tz: ZoneInfo) -> dict[str,
         out["from_service"] = raw["from_service"]
     if raw.get("appointment_ms"):
         out["appointment_at"] = iso(raw["appointment_ms"], tz)
+    if raw.get("promote_at_ms") and raw["status"] == "waiting":
+        # An early check-in, waiting as a walk-in until then: its appointment's place after.
+        out["promote_at"] = iso(raw["promote_at_ms"], tz)
     return out

@@ -133,12 +133,16 @@ class SiteView:
             channel = t.get("channel") or ""
             self.by_channel[channel] = self.by_channel.get(channel, 0) + n
 
-    def _insert(self, svc: str, tid: str, after: str, ch: Change) -> None:
+    def _insert(self, svc: str, tid: str, after: str, ch: Change, stood: bool = False) -> None:
+        """``stood``: promoted where it stood (policy.plan_promotion), so only those between
+        its new place and its old one were overtaken, not everyone behind it."""
         q = self.queues.setdefault(svc, [])
-        if tid in q:
+        old = q.index(tid) if tid in q else None
+        if old is not None:
             q.remove(tid)
-        at = 0 if not after else q.index(after) + 1 if after in q else len(q)
-        for passed in q[at:]:  # everyone behind the new ticket was overtaken by it
+        end = old if stood and old is not None else len(q)
+        at = 0 if not after else q.index(after) + 1 if after in q else end
+        for passed in q[at:end]:  # everyone behind the new ticket was overtaken by it
             if passed in self.budgets:
                 self.budgets[passed] -= 1
         self.budgets[tid] = aging_budget(at, self.config.policy.aging_factor)
@@ -210,6 +214,13 @@ class SiteView:
         if d.get("from_service"):  # a waiting ticket moved by id leaves its old queue
             self._remove(d["from_service"], d["ticket"]["id"], ch)
         self._insert(d["ticket"]["service"], d["ticket"]["id"], d.get("after") or "", ch)
+
+    def _on_promoted(self, d: dict[str, Any], ch: Change) -> None:
+        # An early check-in given its appointment's place: it moves forward from where it
+        # stood, and only those it passed spend budget.
+        t = d["ticket"]
+        ch.removed.append((t["service"], t["id"]))
+        self._insert(t["service"], t["id"], d.get("after") or "", ch, stood=True)
 
     def _on_cancelled(self, d: dict[str, Any], ch: Change) -> None:
         t = d["ticket"]

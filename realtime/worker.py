@@ -68,6 +68,21 @@ async def day_close(ctx: dict[str, Any]) -> int:
     return closed
 
 
+async def promote(ctx: dict[str, Any]) -> int:
+    """Give early check-ins whose time has come their appointment's place, at every site
+    (Engine.promote_due; every 15 s, so at most that late). Returns how many it promoted."""
+    from queueing.booking.tasks import CTX_KEY
+    from queueing.errors import SwitchboardError
+    engine = ctx[CTX_KEY].booking.engine
+    promoted = 0
+    for site in await engine.sites():
+        try:
+            promoted += len(await engine.promote_due(site))
+        except SwitchboardError as exc:  # a site removed meanwhile, the store refusing writes
+            logging.getLogger("switchboard.promote").warning("promotion at %s: %s", site, exc)
+    return promoted
+
+
 _clock_logged = [-1e9]
 
 
@@ -152,6 +167,7 @@ CRON_JOBS: list[Any] = [
     cron(booking_sweep, second=set(range(0, 60, 10)), run_at_startup=True, keep_result=0,
          unique=True),
     cron(day_close, second={15}, run_at_startup=True, keep_result=0, unique=True),
+    cron(promote, second={0, 15, 30, 45}, run_at_startup=True, keep_result=0, unique=True),
 ]
 ON_STARTUP: list[Step] = [booking_start]
 ON_SHUTDOWN: list[Step] = [booking_stop]

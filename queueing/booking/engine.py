@@ -49,7 +49,7 @@ from queueing.errors import (
     UnknownSlot,
 )
 from queueing.numbering import local_day
-from queueing.policy import keeps_appointment
+from queueing.policy import keeps_appointment, promote_at
 from queueing.tickets import iso, public
 
 T = TypeVar("T")
@@ -457,7 +457,12 @@ class BookingEngine:
                 ticket_id, b["service"], channel, priority, ref,
                 local_day(now, site_cfg.timezone), b["customer"], b.get("notify") or "", "",
                 "", self.engine.idempotency_ttl_s, b["order_ms"] if on_time or early else "",
-                "booked", b["id"], b["v"], int(not on_time and not early))
+                "booked",
+                # ... until its appointment's place is due: then the class an on-time
+                # check-in gets, by the same order time (the worker's promote_due).
+                promote_at(b["start_ms"], p.appointment_early_s) if early else "",
+                p.ticket_priority if early else "",
+                b["id"], b["v"], int(not on_time and not early))
             # An unanswered suspension goes with the answer: the person is here, in line for
             # the service, and the kiosk tells them their doctor or room is unavailable.
             return CheckedIn(public(r2["ticket"], r2.get("position") or None, s.tz),

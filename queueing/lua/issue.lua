@@ -1,10 +1,14 @@
 -- Issue a ticket. ARGV[4..]: id, service, channel, priority, ref_ms, day, customer, notify,
 -- idempotency key (the caller's), fingerprint, idem_ttl_s, appointment_ms, and 'booked' for
--- a booking's check-in (admitted to a service no counter lists: see below), else ''
+-- a booking's check-in (admitted to a service no counter lists: see below), else ''; then
+-- (a check-in only, optional) ARGV[17] promote_at_ms and ARGV[18] the class it is promoted
+-- to then: an early check-in waits as a walk-in until promote.lua gives it its appointment's
+-- place.
 local id, svc, channel, prio = ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local ref_ms, day = tonumber(ARGV[8]), ARGV[9]
 local customer, notify, idem, fp = ARGV[10], ARGV[11], ARGV[12], ARGV[13]
 local idem_ttl, appt = tonumber(ARGV[14]), ARGV[15]
+local promote_at, promote_to = tonumber(ARGV[17] or ''), ARGV[18] or ''
 
 -- An Idempotency-Key is its caller's (ACTOR, the token's subject): another kiosk or agent
 -- sending the same key gets a ticket of its own, not this one. The subject's length keeps
@@ -59,6 +63,12 @@ local t = {id = id, site = string.match(P, '{site:(.-)}'), n = n,
   calls = 0, recalls = 0, returned = 0, origin_service = svc, appointment_ms = appt,
   key = string.format('%.17g', key)}
 save(t, ALL)
+if promote_at then
+  t.promote_at_ms = promote_at
+  t.promote_to = promote_to
+  save(t, {'promote_at_ms', 'promote_to'})
+  redis.call('ZADD', P .. 'promote', promote_at, id)
+end
 local idx, after = q_insert(svc, id, key, preempt, factor)
 if idem ~= '' then
   redis.call('SET', idem_key, id .. '|' .. fp, 'EX', idem_ttl)

@@ -16,7 +16,7 @@ end
 
 local NUMERIC = {n = true, rank = true, ref_ms = true, issued_ms = true, calls = true,
   recalls = true, called_ms = true, started_ms = true, ended_ms = true, returned = true,
-  appointment_ms = true, preempt = true}
+  appointment_ms = true, preempt = true, promote_at_ms = true}
 
 -- An integral number as a string (printf's integer path, not its floating-point one).
 local function int(x)
@@ -90,9 +90,12 @@ end
 -- Returns the insertion index (0 = head) and the id it follows ('' at the head).
 -- ``back`` (optional) places it that many places behind where the walk stopped (never past
 -- the tail), as plan_insertion's ``back``: only those it still passes are overtaken.
-local function q_insert(svc, id, key, preempt, factor, back)
+-- ``upto`` (optional) starts the walk there instead of at the tail, as policy.plan_promotion:
+-- a ticket promoted where it stood passes only those ahead of it.
+local function q_insert(svc, id, key, preempt, factor, back, upto)
   local q, qk, qb = P .. 'q:' .. svc, P .. 'qk:' .. svc, P .. 'qb:' .. svc
-  local n = redis.call('ZCARD', q)
+  local total = redis.call('ZCARD', q)
+  local n = upto or total
   local idx = n
   local pos = n - 1
   local passed = {}
@@ -121,8 +124,8 @@ local function q_insert(svc, id, key, preempt, factor, back)
     redis.call('HINCRBY', qb, oid, -1)
   end
   local score
-  if idx == n then
-    if n == 0 then score = 0 else
+  if idx == total then
+    if total == 0 then score = 0 else
       score = tonumber(redis.call('ZRANGE', q, -1, -1, 'WITHSCORES')[2]) + 1024
     end
   elseif idx == 0 then
@@ -271,6 +274,14 @@ local function do_call(t, cid, prev_status, is_next)
   -- A counter that calls someone has moved on: its last complete or no-show stays done.
   redis.call('DEL', P .. 'undo:' .. cid)
   redis.call('SREM', P .. 'parked', t.id)
+  -- A called ticket is not promoted any more (an early check-in: promote.lua), even if a
+  -- no-show returns it to the queue.
+  if t.promote_at_ms then
+    redis.call('ZREM', P .. 'promote', t.id)
+    t.promote_at_ms = nil
+    t.promote_to = nil
+    redis.call('HDEL', P .. 't:' .. t.id, 'promote_at_ms', 'promote_to')
+  end
   local call = {ticket = t.id, number = t.number, counter = cid, service = t.service, ts = NOW}
   redis.call('LPUSH', P .. 'recent', cjson.encode(call))
   redis.call('LTRIM', P .. 'recent', 0, 19)

@@ -18,18 +18,26 @@ import random
 from bisect import bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import cast
 
 from queueing.estimate import baselines
 from queueing.estimate.predictor import estimate
 from queueing.estimate.rates import RateTracker
 from queueing.estimate.types import CounterView, Estimate, RosterChange, TicketView
-from queueing.policy import Head, ServiceQueue, choose_head, keeps_appointment, order_key
+from queueing.policy import (
+    Head,
+    ServiceQueue,
+    choose_head,
+    keeps_appointment,
+    order_key,
+    promote_at,
+)
 from queueing.sim.config import CLASS_IDS, PREEMPT, CounterSpec, Scenario
 from queueing.sim.draws import HOUR_MS, arrival_times, class_picker, duration_sampler
 from queueing.sim.metrics import PREDICTORS, Score
 
 DAY_MS = 24 * HOUR_MS
-ARRIVE, FINISH, SHIFT_ON, SHIFT_OFF, PAUSE_ON, PAUSE_OFF, ABANDON = range(7)
+ARRIVE, FINISH, SHIFT_ON, SHIFT_OFF, PAUSE_ON, PAUSE_OFF, ABANDON, PROMOTE = range(8)
 MAX_EVENTS_PER_DAY = 5_000_000  # a bound on run time for any scenario file
 
 
@@ -158,7 +166,7 @@ class Day:
         handlers: dict[int, Callable[[int, object], None]] = {
             ARRIVE: self._arrive, FINISH: self._finish, SHIFT_ON: self._shift_on,
             SHIFT_OFF: self._shift_off, PAUSE_ON: self._pause_on, PAUSE_OFF: self._pause_off,
-            ABANDON: self._abandon,
+            ABANDON: self._abandon, PROMOTE: self._promote,
         }
         res = self.result
         while self.heap:
@@ -176,12 +184,14 @@ class Day:
         cls = self.classes[service]()
         rank = CLASS_IDS.index(cls)
         ref = now
+        promote: int | None = None  # the appointment time of an early check-in
         if cls == "appointment":  # ordered by the booked time, not by arrival …
             early = self.rng.gauss(sc.appointment_early_min, sc.appointment_sd_min)
             ref = now + round(early * 60_000)
             if not keeps_appointment(ref, now, sc.appointment_early_s):
-                # … unless checked in early: a walk-in from arrival, as at the server
-                cls, ref = "walk_in", now
+                # … unless checked in early: a walk-in from arrival, as at the server, until
+                # its appointment's place is due (the worker's promotion)
+                promote, cls, ref = ref, "walk_in", now
                 rank = CLASS_IDS.index(cls)
         tid = f"{service}-{self.next_id}"
         self.next_id += 1
@@ -192,6 +202,8 @@ class Day:
         res.issued += ticket.scored
         queue = self.queues[service]
         ins = queue.insert(tid, order_key(rank, ref), rank in PREEMPT)
+        if promote is not None:
+            self._push(promote_at(promote, sc.appointment_early_s), PROMOTE, (ticket, promote))
         self.tracker.observe_arrival(service, rank, now)
         idle = next((d for d in self.by_service[service] if d.open and d.current is None), None)
         if idle is not None:
@@ -328,6 +340,17 @@ class Day:
             arg.back_ms = None
             if arg.open and arg.current is None:
                 self._call(arg, now)
+
+    def _promote(self, now: int, arg: object) -> None:
+        """An early check-in takes its appointment's place (policy.plan_promotion), if it is
+        still waiting: as the server's worker does at that moment."""
+        ticket, appointment_ms = cast("tuple[Ticket, int]", arg)  # as _arrive pushed it
+        if not ticket.waiting:
+            return
+        rank = CLASS_IDS.index("appointment")
+        if self.queues[ticket.service].promote(ticket.id, order_key(rank, appointment_ms),
+                                               rank in PREEMPT) is not None:
+            ticket.rank, ticket.ref_ms = rank, appointment_ms
 
     def _abandon(self, now: int, arg: object) -> None:
         if isinstance(arg, Ticket) and arg.waiting:

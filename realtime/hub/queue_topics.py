@@ -29,7 +29,7 @@ COUNTER_TYPES = ("counter_open", "counter_paused", "counter_closed")
 TICKET_TYPES = {"issued": "issued", "called": "called", "recalled": "recalled",
                 "started": "serving", "completed": "done", "no_show": "no_show",
                 "parked": "parked", "unparked": "waiting", "transferred": "transferred",
-                "cancelled": "cancelled", "undone": "undone"}
+                "cancelled": "cancelled", "undone": "undone", "promoted": "promoted"}
 
 
 def mask_name(name: str) -> str:
@@ -277,6 +277,9 @@ class Ticket:
             # time of day someone was given, not a moment of the live queue.
             out["appointment_at"] = iso(int(float(t["appointment_ms"])),
                                         ZoneInfo(v.config.timezone))
+        if t.get("promote_at_ms") and t["status"] == "waiting":  # an early check-in
+            # When it takes its appointment's place ("from 09:50, your appointment's place").
+            out["promote_at"] = iso(int(float(t["promote_at_ms"])), ZoneInfo(v.config.timezone))
         if t["status"] in ("called",) and t.get("counter"):
             ctr = v.config.counter(t["counter"])
             out["counter_name"] = _names(v, ctr.name if ctr else None, t["counter"])

@@ -50,6 +50,10 @@ def check_replay(cfg: SiteConfig, events: list[tuple[str, dict[str, Any]]],
                            back if kind == "no_show" else 0)
             assert ins.index == ev["index"], (kind, t["number"], ins.index, ev["index"])
             ranks[t["id"]] = (t["rank"], t["ref_ms"])
+        elif kind == "promoted":  # an early check-in given its appointment's place
+            ins = queues[t["service"]].promote(t["id"], float(t["key"]), bool(t["preempt"]))
+            assert ins is not None and ins.index == ev["index"], (kind, t["number"], ins)
+            ranks[t["id"]] = (t["rank"], t["ref_ms"])
         elif kind == "called":
             counter = cfg.counter(ev["counter"])
             assert counter is not None

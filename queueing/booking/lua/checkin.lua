@@ -2,8 +2,10 @@
 -- ARGV[4..16] are queueing/lua/issue.lua's arguments (that script runs here, wrapped as
 -- issue_ticket(), so the ticket is made exactly as POST /tickets makes it; ARGV[16] is
 -- 'booked': a booked person is admitted even to a service no counter lists); then
--- ARGV[17..]: booking id, the booking version the arrival rule was decided on, late (0/1).
-local id, v, late = ARGV[17], tonumber(ARGV[18]), ARGV[19] == '1'
+-- ARGV[17..18]: issue.lua's promotion (when an early check-in takes its appointment's
+-- place, and its class then; '' for none), ARGV[19..]: booking id, the booking version the
+-- arrival rule was decided on, late (0/1).
+local id, v, late = ARGV[19], tonumber(ARGV[20]), ARGV[21] == '1'
 local b = bk_get(id)
 if not b then return fail('unknown_booking', 'unknown booking ' .. id) end
 if b.status == 'checked_in' then

@@ -35,8 +35,11 @@ def _day(early_min: float, early_s: int) -> Day:
 def test_the_simulator_queues_early_appointments_as_walk_ins() -> None:
     appt, walk = CLASS_IDS.index("appointment"), CLASS_IDS.index("walk_in")
     early = _day(30.0, 600)  # everyone booked comes half an hour early
-    assert not [t for t in early.tickets.values() if t.rank == appt]
     assert all(t.ref_ms == t.issued_ms for t in early.tickets.values() if t.rank == walk)
+    # A walk-in from arrival; those still waiting 10 min before their time (20 min after
+    # arrival) were promoted to their appointment's place, ordered by its time.
+    promoted = [t for t in early.tickets.values() if t.rank == appt]
+    assert promoted and all(t.ref_ms == t.issued_ms + 30 * 60_000 for t in promoted)
     on_time = _day(5.0, 600)  # 5 min early: their appointment's place, by its time
     booked = [t for t in on_time.tickets.values() if t.rank == appt]
     assert booked and all(t.ref_ms == t.issued_ms + 5 * 60_000 for t in booked)
