@@ -39,7 +39,7 @@ from queueing.tickets import number_key
 # versions (nobody's act on a ticket or booking).
 TICKET_EVENTS = frozenset({
     "issued", "called", "recalled", "started", "completed", "no_show", "parked", "unparked",
-    "transferred", "cancelled", "notify_set", "undone"})
+    "transferred", "cancelled", "notify_set", "undone", "promoted"})
 BOOKING_EVENTS = frozenset({
     "booking_held", "booking_confirmed", "booking_waitlisted", "booking_offered",
     "booking_rescheduled", "booking_cancelled", "booking_checked_in", "booking_suspended",
@@ -86,6 +86,10 @@ def _ticket(kind: str, data: dict[str, Any], t: dict[str, Any]) -> dict[str, Any
     if kind == "issued":
         # The class and a booking's time: what "someone after me went first" turns on.
         rec |= {"ch": t.get("channel"), "p": t.get("priority"), "f": None,
+                "ap": int(t.get("appointment_ms") or 0) or None}
+    elif kind == "promoted":
+        # An early check-in taking its appointment's place (policy.plan_promotion).
+        rec |= {"p": t.get("priority"), "f": data.get("from_priority"),
                 "ap": int(t.get("appointment_ms") or 0) or None}
     elif kind == "undone":
         rec |= {"ud": data.get("undid"), "uo": data.get("undid_offset")}

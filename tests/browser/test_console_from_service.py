@@ -1,6 +1,6 @@
 """A patient sent from Room 1 to the lab and back: Room 1's console lists the ticket as
-"Transferred from Laboratory" (the service it was last transferred from), live and after a reload, in a
-real browser against a real server and Redis."""
+"Transferred from Laboratory" (the service it was last transferred from), live and after a
+reload, in a real browser against a real server and Redis."""
 
 from __future__ import annotations
 

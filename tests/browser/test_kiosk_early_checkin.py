@@ -86,7 +86,9 @@ def test_where_both_classes_are_one_the_time_tells(kiosk: Any,
       return [isEarly(tk('2030-05-06T17:24:59+08:00'), same, 'walk_in'),
               isEarly(tk('2030-05-06T17:25:00+08:00'), same, 'walk_in'),
               isEarly(tk('2030-05-06T17:30:00+08:00'), apart, 'walk_in'),
-              isEarly({ ...tk('2030-05-06T17:00:00+08:00'), priority: 'appointment' }, apart, 'walk_in'),
-              isEarly({ priority: 'walk_in', issued_at: '2030-05-06T17:00:00+08:00' }, apart, 'walk_in')];
+              isEarly({ ...tk('2030-05-06T17:00:00+08:00'), priority: 'appointment' },
+                      apart, 'walk_in'),
+              isEarly({ priority: 'walk_in', issued_at: '2030-05-06T17:00:00+08:00' },
+                      apart, 'walk_in')];
     }""")
     assert got == [True, False, True, False, False]

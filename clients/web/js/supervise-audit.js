@@ -41,6 +41,7 @@ export const STRINGS = {
     au_notify_off: 'Text alerts turned off',
     au_checked_in: 'Checked in for an appointment',
     au_class: 'class: {priority}',
+    au_promoted: 'Early check-in: took the place of the appointment at {time} ({priority})',
     au_appointment: 'appointment at {time}',
     au_undone_completed: 'Undo at {counter}: not finished after all, back at the counter',
     au_undone_no_show: 'Undo at {counter}: not absent after all, called again',
@@ -85,6 +86,7 @@ export const STRINGS = {
     au_notify_off: '关闭短信提醒',
     au_checked_in: '预约签到',
     au_class: '类别：{priority}',
+    au_promoted: '提前签到：到时按 {time} 的预约排位（{priority}）',
     au_appointment: '预约时间 {time}',
     au_undone_completed: '在 {counter} 撤销"办理完成"，回到窗口',
     au_undone_no_show: '在 {counter} 撤销"未到"，重新叫号',
@@ -120,6 +122,12 @@ export function describe(r, tr, names) {
     if (r.priority) parts.push(tr('au_class', { priority: names.priority ? names.priority(r.priority) : r.priority }));
     if (r.appointment_ms) parts.push(tr('au_appointment', { time: names.time ? names.time(r.appointment_ms) : new Date(r.appointment_ms).toISOString() }));
     text = parts.join(' · ');
+  }
+  else if (r.event === 'promoted') {
+    text = tr('au_promoted', {
+      priority: names.priority ? names.priority(r.priority) : r.priority,
+      time: r.appointment_ms ? (names.time ? names.time(r.appointment_ms) : new Date(r.appointment_ms).toISOString()) : '—',
+    });
   }
   else if (r.event === 'undone') text = tr(r.undid === 'no_show' ? 'au_undone_no_show' : 'au_undone_completed', vars);
   else if (r.event === 'called') text = tr(r.by_number ? 'au_called_by_number' : 'au_called', vars);

@@ -106,3 +106,16 @@ def test_the_view_applies_a_promotion_as_the_policy_does() -> None:
     assert v.budgets == {e.id: e.budget for e in q.entries}
     assert v.position("e") == 1 and v.position("w3") == 4
     assert ch.services == {"internal"} and ch.inserted == [("internal", "e", "")]
+
+
+def test_the_audit_trail_keeps_a_promotion() -> None:
+    from queueing import audit
+
+    t = {"id": "demo.x", "number": "A007", "service": "lab", "priority": "appointment",
+         "issued_ms": 1_800_000_000_000, "appointment_ms": 1_800_000_600_000}
+    got = audit.audit_for("promoted", {"ticket": t, "from_priority": "walk_in"}, "1-0",
+                          1_800_000_000_000, "worker", "", "UTC")
+    assert got is not None
+    rec = audit.public(got[1])
+    assert (rec["event"], rec["priority"], rec["from"], rec["appointment_ms"]) == (
+        "promoted", "appointment", "walk_in", 1_800_000_600_000)
