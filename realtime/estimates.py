@@ -28,6 +28,7 @@ from queueing.estimate import (
     noticeable,
 )
 from queueing.numbering import local_day
+from queueing.policy import order_key
 from queueing.roster import roster_changes, shift_starts
 from queueing.view import SiteView
 from realtime import day_views
@@ -57,6 +58,8 @@ class _Site:
         self.load: dict[str, list[float]] = {}
         self.service_cache: dict[str, tuple[Any, Estimate | None]] = {}
         self.tv: dict[str, TicketView] = {}  # per change: a service's view, but for ahead
+        # per change: a service's pending promotions (pending_promotions)
+        self.promos: dict[str, tuple[Promotion, ...]] = {}
         self.roster: tuple[RosterChange, ...] = ()
         self.starts: dict[str, int] = {}  # counters on shift: when their shift began
         self.roster_at: int | None = None
@@ -143,7 +146,7 @@ class LiveEstimator:
         if t is None or pos is None:
             return None
         new = self.compute(view, t["service"], int(t.get("rank") or 0), pos - 1,
-                           self._load(feed, s), view.budgets.get(ticket_id))
+                           self._load(feed, s), view.budgets.get(ticket_id), ticket_id)
         last = s.sent.get(ticket_id)
         if ticket_id in s.sent and not noticeable(last, new):
             return to_wire(last)
@@ -173,14 +176,17 @@ class LiveEstimator:
         s.service_sent[service] = new
         return to_wire(new)
 
-    def announce(self, feed: Any, service: str, rank: int, ahead: int) -> Estimate | None:
-        """The estimate given at issue (stored on the ticket; scored when it is called)."""
+    def announce(self, feed: Any, service: str, rank: int, ahead: int,
+                 ticket_id: str | None = None) -> Estimate | None:
+        """The estimate given at issue (stored on the ticket; scored when it is called).
+
+        With ``ticket_id``, once the feed holds the ticket, its pending promotion counts."""
         self._site(feed)
-        return self.compute(feed.view, service, rank, ahead)
+        return self.compute(feed.view, service, rank, ahead, ticket_id=ticket_id)
 
     def compute(self, view: SiteView, service: str, rank: int, ahead: int,
                 load: dict[str, list[float]] | None = None,
-                budget: int | None = None) -> Estimate | None:
+                budget: int | None = None, ticket_id: str | None = None) -> Estimate | None:
         s = self.sites.get(view.site)
         if s is None:
             return None
@@ -197,11 +203,16 @@ class LiveEstimator:
             if base is None or base.now_ms // 1000 != now // 1000:
                 base = s.tv[service] = ticket_view(view, service, rank, ahead, now, load,
                                                    roster, budget, s.starts)
-            tv = dataclasses.replace(base, now_ms=now, rank=rank, ahead=ahead, budget=budget)
+            promos = s.promos.get(service)
+            if promos is None:
+                promos = s.promos[service] = pending_promotions(view, service)
+            tv = dataclasses.replace(base, now_ms=now, rank=rank, ahead=ahead, budget=budget,
+                                     **promotion_inputs(view, service, ticket_id, ahead, now,
+                                                        promos))
         else:
             tv = ticket_view(view, service, rank, ahead, now,
                              load if load is not None else waiting_by_class(view), roster,
-                             budget, s.starts)
+                             budget, s.starts, ticket_id)
         return estimate(tv, s.tracker)
 
     @staticmethod
@@ -210,6 +221,7 @@ class LiveEstimator:
             s.load = _LazyLoad(feed.view)
             s.load_at = feed.offset
             s.tv = {}
+            s.promos = {}
         return s.load
 
     @staticmethod
@@ -287,11 +299,15 @@ def waiting_by_class(view: SiteView) -> dict[str, list[float]]:
 def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int,
                 waiting_by: dict[str, list[float]], roster: tuple[RosterChange, ...] = (),
                 budget: int | None = None,
-                starts: dict[str, int] | None = None) -> TicketView:
+                starts: dict[str, int] | None = None,
+                ticket_id: str | None = None) -> TicketView:
     """What the estimator needs of the live state, for a ticket ``ahead`` places back.
 
     ``starts``: counters inside a shift and when it began (``roster.shift_starts``); a
     closed one among them has been late since the later of that and its closing.
+    ``ticket_id``: the ticket itself, when it stands at ``ahead`` in the queue: pending
+    promotions (its own, and those of early check-ins behind it) count
+    (``promotion_inputs``).
     """
     cfg = view.config
     n_ranks = len(cfg.priority_classes)
@@ -320,4 +336,52 @@ def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int
         budget=budget, queue_len=len(queue),
         head_since_ms=int(head["issued_ms"]) if head else None,
         aging_factor=cfg.policy.aging_factor,
-        preempt_ranks=frozenset(i for i, p in enumerate(cfg.priority_classes) if p.preempt))
+        preempt_ranks=frozenset(i for i, p in enumerate(cfg.priority_classes) if p.preempt),
+        **promotion_inputs(view, service, ticket_id, ahead, now_ms,
+                           pending_promotions(view, service) if ticket_id else ()))
+
+
+# (index in the queue, promote_at_ms, class rank and order key once promoted)
+Promotion = tuple[int, int, int, float]
+
+
+def pending_promotions(view: SiteView, service: str) -> tuple[Promotion, ...]:
+    """The service's waiting early check-ins whose promotion is pending (``promote_at_ms``
+    and ``promote_to`` on the ticket, until the worker promotes it), in queue order."""
+    cfg = view.config
+    out = []
+    for i, tid in enumerate(view.queues.get(service, ())):
+        t = view.tickets.get(tid)
+        if not t or not t.get("promote_at_ms") or not t.get("appointment_ms"):
+            continue
+        rank = cfg.class_rank(str(t.get("promote_to") or ""))
+        if rank is None:
+            continue  # a class removed since: it stays a walk-in (promote.lua)
+        out.append((i, int(float(t["promote_at_ms"])), rank,
+                    order_key(rank, int(float(t["appointment_ms"])))))
+    return tuple(out)
+
+
+def promotion_inputs(view: SiteView, service: str, ticket_id: str | None, ahead: int,
+                     now_ms: int, pending: tuple[Promotion, ...]) -> dict[str, Any]:
+    """``TicketView``'s promotion fields for ``ticket_id`` standing at ``ahead``: its own
+    pending promotion (when, to which class, how many of those ahead it will not pass) and
+    when early check-ins behind it that will pass it are due. Empty: none, or the ticket is
+    not (yet) where it is said to be."""
+    queue = view.queues.get(service, [])
+    if not pending or ticket_id is None or ahead >= len(queue) or queue[ahead] != ticket_id:
+        return {}
+    t = view.tickets.get(ticket_id) or {}
+    own = float(t.get("key") or "inf")
+    out: dict[str, Any] = {}
+    behind = tuple(max(0.0, (at - now_ms) / 1000.0)
+                   for i, at, _, key in pending if i > ahead and key < own)
+    if behind:
+        out["promotions"] = behind
+    for i, at, rank, key in pending:
+        if i == ahead:
+            keys = (view.tickets.get(x, {}).get("key") for x in queue[:ahead])
+            out["promote_in_s"] = max(0.0, (at - now_ms) / 1000.0)
+            out["promote_rank"] = rank
+            out["promote_ahead"] = sum(1 for k in keys if float(k or "inf") <= key)
+    return out

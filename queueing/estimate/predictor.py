@@ -12,7 +12,10 @@
 2. The mean path (``fluid.fluid_wait``): people ahead drain at ``c(t)`` and by abandonment;
    higher classes that will arrive (at the rate the time-of-day profile expects for each
    half hour) overtake the ticket, but only as often as its aging budget lets them. This
-   gives the expected number of calls ``K`` until the ticket's own call.
+   gives the expected number of calls ``K`` until the ticket's own call. Pending
+   promotions of early check-ins count (``model_range``): the ticket's own (the fewer calls
+   of its walk-in path and its path as the promoted ticket from ``promote_in_s``) and those
+   of early check-ins behind it due before its call (more ahead, within its budget).
 3. The spread. The time to the K-th call of s busy counters is gamma: Erlang(K) for
    exponential service. Its variance in units of calls is ``K * v`` where ``v`` runs from 1
    (few calls across many counters: the superposed completions look Poisson) to the measured
@@ -27,7 +30,17 @@ the range says how much longer it may be.
 
 from __future__ import annotations
 
-from queueing.estimate.fluid import Path, capped_poisson_mean, fluid_wait, merge, time_for_calls
+from dataclasses import replace
+
+from queueing.estimate.fluid import (
+    INF,
+    Path,
+    Segment,
+    capped_poisson_mean,
+    fluid_wait,
+    merge,
+    time_for_calls,
+)
 from queueing.estimate.gamma import gamma_ppf
 from queueing.estimate.rates import RateTracker, ServiceRates
 from queueing.estimate.types import ZERO, CounterView, Estimate, RosterChange, TicketView
@@ -220,20 +233,29 @@ def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, fl
 
     With a due counter the P10 and P90 also take the early and late ends of when it opens
     (``DUE_S``): the range widens by what nobody knows yet, the median does not move.
+    Pending promotions count (``TicketView``): early check-ins behind the ticket due before
+    its call overtake it, within its budget; and a ticket whose own promotion is pending is
+    called by the earlier of its walk-in path and its path as the promoted ticket.
     """
     overtakers = overtake_steps(view, rates)
     steps, due = _capacity(view, rates, 1)
     segments = merge(steps, overtakers)
     budget = float(remaining_budget(view))
-    path = fluid_wait(segments, view.ahead, budget, rates.abandon_hazard, HORIZON_S)
+    path = _path(segments, view.ahead, budget, rates.abandon_hazard)
+    if path is not None and view.promotions:
+        # Each passes the ticket when its promotion is due, as a higher class arriving then
+        # would, and spends one unit of its budget. In the fluid what matters is how many
+        # come before the call, not exactly when: count them as ahead from now.
+        n = min(float(sum(1 for p in view.promotions if p < path.wait_s)), budget)
+        if n > 0.0:
+            path = _path(segments, view.ahead + n, budget - n, rates.abandon_hazard) or path
+    if view.promote_in_s is not None and (path is None or path.wait_s > view.promote_in_s):
+        promoted = _promoted(view, rates, steps)
+        if promoted is not None and (path is None or promoted[0].calls < path.calls):
+            path, overtakers = promoted[0], promoted[1]
+            segments = merge(steps, overtakers)
     if path is None:
         return None
-    if path.exposure > 0.0:
-        # Overtakers are random: with the mean near the budget, fewer get through than the
-        # fluid's min(budget, mean). Walk again with the budget the Poisson law implies.
-        cap = capped_poisson_mean(path.exposure, budget)
-        if cap < path.overtakers - 1e-6:
-            path = fluid_wait(segments, view.ahead, cap, rates.abandon_hazard, HORIZON_S) or path
     shape, scale = _gamma_params(path, rates.cv2, _open_count(view))
     by_q = {0.5: segments}
     if due:
@@ -244,6 +266,53 @@ def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, fl
         t = time_for_calls(by_q.get(q, segments), scale * gamma_ppf(q, shape))
         out.append(HORIZON_S if t is None else min(t, HORIZON_S))
     return out[0], out[1], out[2]
+
+
+def _path(segments: list[Segment], ahead: float, budget: float, hazard: float) -> Path | None:
+    """The fluid path; with overtakers near the budget, the budget the Poisson law implies."""
+    path = fluid_wait(segments, ahead, budget, hazard, HORIZON_S)
+    if path is not None and path.exposure > 0.0:
+        # Overtakers are random: with the mean near the budget, fewer get through than the
+        # fluid's min(budget, mean). Walk again with the budget the Poisson law implies.
+        cap = capped_poisson_mean(path.exposure, budget)
+        if cap < path.overtakers - 1e-6:
+            path = fluid_wait(segments, ahead, cap, hazard, HORIZON_S) or path
+    return path
+
+
+def _promoted(view: TicketView, rates: ServiceRates, steps: list[tuple[float, float, float]]
+              ) -> tuple[Path, list[tuple[float, float, float]]] | None:
+    """The path of a ticket whose promotion is pending, as the promoted ticket.
+
+    Those of ``promote_ahead`` (ahead now, not passed by the promotion) drain from now,
+    with the promoted class's overtakers and budget. Drained before ``promote_in_s``, it is
+    the next call after that moment. Also its overtaker steps, for the quantiles."""
+    assert view.promote_in_s is not None
+    pv = replace(view, rank=view.promote_rank, ahead=view.promote_ahead, budget=None,
+                 promote_in_s=None, promotions=())
+    overtakers = overtake_steps(pv, rates)
+    segments = merge(steps, overtakers)
+    path = _path(segments, pv.ahead, float(remaining_budget(pv)), rates.abandon_hazard)
+    if path is None:
+        return None
+    if path.wait_s < view.promote_in_s:
+        calls = calls_by(segments, view.promote_in_s)
+        if calls is None:
+            return None
+        path = Path(view.promote_in_s, calls + 1.0, 0.0, 0.0)
+    return path, overtakers
+
+
+def calls_by(segments: list[Segment], t: float) -> float | None:
+    """Calls the service makes from now until ``t`` s from now (Λ(t)); None past the walk."""
+    done = 0.0
+    for i, (start, rate, jump, _, _) in enumerate(segments):
+        if start > t:
+            return done
+        done += jump
+        end = segments[i + 1][0] if i + 1 < len(segments) else INF
+        done += rate * (min(end, t) - start)
+    return done if segments else None
 
 
 def _open_count(view: TicketView) -> int:

@@ -49,6 +49,14 @@ class TicketView:
     still overtake it. ``None`` means "as when it joined", ``aging_budget(ahead, factor)``.
     ``head_since_ms`` is when the ticket at the head of the queue was issued (for the HOL
     baselines); ``queue_len`` counts every ticket waiting in the service.
+
+    Pending promotions (an early check-in waits as a walk-in until ``policy.promote_at``,
+    then takes its appointment's place, ``policy.plan_promotion``): ``promote_in_s`` is
+    when this ticket's own promotion is due, from now (None: none pending); it then ranks
+    ``promote_rank`` with ``promote_ahead`` of those ahead of it now still ahead (keys at or
+    before its new one). ``promotions`` holds, for each ticket behind this one whose
+    promotion will place it before this one, when that is due (s from now). The defaults
+    mean no pending promotion, the estimate as before.
     """
 
     now_ms: int
@@ -62,6 +70,10 @@ class TicketView:
     head_since_ms: int | None = None
     aging_factor: float = 2.0
     preempt_ranks: frozenset[int] = field(default_factory=lambda: frozenset({0}))
+    promote_in_s: float | None = None
+    promote_rank: int = 0
+    promote_ahead: int = 0
+    promotions: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ end or a pause finishes its current call first; a no-show holds the counter for
 from __future__ import annotations
 
 import heapq
+import math
 import random
 from bisect import bisect_right
 from collections.abc import Callable
@@ -54,6 +55,8 @@ class Ticket:
     announced: Estimate | None = None
     estimates: tuple[float, ...] | None = None
     oracle: float | None = None  # the Monte Carlo floor's median, for sampled tickets
+    promote_ms: int | None = None  # an early check-in: when its promotion is due
+    promote_key: float = 0.0  # … and its key from then (the appointment's place)
 
 
 @dataclass(slots=True)
@@ -203,6 +206,9 @@ class Day:
         queue = self.queues[service]
         ins = queue.insert(tid, order_key(rank, ref), rank in PREEMPT)
         if promote is not None:
+            appointment = CLASS_IDS.index("appointment")
+            ticket.promote_ms = promote_at(promote, sc.appointment_early_s)
+            ticket.promote_key = order_key(appointment, promote)
             self._push(promote_at(promote, sc.appointment_early_s), PROMOTE, (ticket, promote))
         self.tracker.observe_arrival(service, rank, now)
         idle = next((d for d in self.by_service[service] if d.open and d.current is None), None)
@@ -249,11 +255,24 @@ class Day:
                 roster.append(RosterChange(d.back_ms, d.spec.id, True))
         queue = self.queues[service]
         head = self.tickets[queue.entries[0].id]
+        promote_in: float | None = None
+        promote_ahead = 0
+        if ticket.promote_ms is not None:  # its own promotion is pending
+            promote_in = max(0.0, (ticket.promote_ms - now) / 1000.0)
+            promote_ahead = sum(1 for e in queue.entries[:ahead] if e.key <= ticket.promote_key)
+        own = queue.entries[ahead].key if ahead < len(queue.entries) else math.inf
+        promotions = []
+        for e in queue.entries[ahead + 1:]:  # early check-ins behind it that will pass it
+            t = self.tickets[e.id]
+            if t.promote_ms is not None and t.promote_key < own:
+                promotions.append(max(0.0, (t.promote_ms - now) / 1000.0))
         return TicketView(
             now_ms=now, service=service, rank=ticket.rank, ahead=ahead,
             counters=tuple(counters), roster=tuple(roster), budget=budget,
             queue_len=len(queue), head_since_ms=head.issued_ms,
             aging_factor=self.sc.aging_factor, preempt_ranks=PREEMPT,
+            promote_in_s=promote_in, promote_rank=CLASS_IDS.index("appointment"),
+            promote_ahead=promote_ahead, promotions=tuple(promotions),
         )
 
     def _call(self, desk: Desk, now: int) -> None:
@@ -347,6 +366,7 @@ class Day:
         ticket, appointment_ms = cast("tuple[Ticket, int]", arg)  # as _arrive pushed it
         if not ticket.waiting:
             return
+        ticket.promote_ms = None
         rank = CLASS_IDS.index("appointment")
         if self.queues[ticket.service].promote(ticket.id, order_key(rank, appointment_ms),
                                                rank in PREEMPT) is not None:
