@@ -171,7 +171,7 @@ async def _announce(c: Any, site: str, t: dict[str, Any], replay: bool) -> Any:
     feed = await c.hub.feed(site)
     cfg = feed.view.config
     rank = cfg.class_rank(t["priority"]) or 0
-    est = c.hub.estimator.announce(feed, t["service"], rank, t["position"] - 1)
+    est = c.hub.estimator.announce(feed, t["service"], rank, t["position"] - 1, t["id"])
     if est is not None and not replay:
         await c.engine.note_estimate(t["id"], est.wait_s, est.low_s, est.high_s, est.model)
     return to_wire(est)
