@@ -28,7 +28,8 @@ from queueing.estimate import (
     noticeable,
 )
 from queueing.numbering import local_day
-from queueing.policy import order_key
+from queueing.policy import Entry as QueueEntry
+from queueing.policy import order_key, plan_insertion
 from queueing.roster import roster_changes, shift_starts
 from queueing.view import SiteView
 from realtime import day_views
@@ -380,8 +381,16 @@ def promotion_inputs(view: SiteView, service: str, ticket_id: str | None, ahead:
         out["promotions"] = behind
     for i, at, rank, key in pending:
         if i == ahead:
-            keys = (view.tickets.get(x, {}).get("key") for x in queue[:ahead])
+            # Where the promotion will put it: past later keys only while their aging
+            # budgets allow (policy.plan_promotion, as the script does), with today's
+            # budgets. Counting every later key ahead as passed promised a place the
+            # promotion then did not give (18 min said, 33 min after it).
+            entries = [QueueEntry(x, float(view.tickets.get(x, {}).get("key") or "inf"),
+                                  view.budgets.get(x, 0)) for x in queue[:ahead]]
+            classes = view.config.priority_classes
+            preempt = bool(rank < len(classes) and classes[rank].preempt)
             out["promote_in_s"] = max(0.0, (at - now_ms) / 1000.0)
             out["promote_rank"] = rank
-            out["promote_ahead"] = sum(1 for k in keys if float(k or "inf") <= key)
+            out["promote_ahead"] = plan_insertion(entries, key, preempt,
+                                                  view.config.policy.aging_factor).index
     return out

@@ -31,6 +31,7 @@ from queueing.policy import (
     choose_head,
     keeps_appointment,
     order_key,
+    plan_insertion,
     promote_at,
 )
 from queueing.sim.config import CLASS_IDS, PREEMPT, CounterSpec, Scenario
@@ -259,7 +260,9 @@ class Day:
         promote_ahead = 0
         if ticket.promote_ms is not None:  # its own promotion is pending
             promote_in = max(0.0, (ticket.promote_ms - now) / 1000.0)
-            promote_ahead = sum(1 for e in queue.entries[:ahead] if e.key <= ticket.promote_key)
+            # Where the promotion will put it with today's budgets (policy.plan_promotion).
+            promote_ahead = plan_insertion(queue.entries[:ahead], ticket.promote_key,
+                                           False, self.sc.aging_factor).index
         own = queue.entries[ahead].key if ahead < len(queue.entries) else math.inf
         promotions = []
         for e in queue.entries[ahead + 1:]:  # early check-ins behind it that will pass it

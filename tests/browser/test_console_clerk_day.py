@@ -62,7 +62,7 @@ def test_the_recall_that_marks_a_no_show_says_so_and_empties_the_panel(
     assert page.evaluate("window.switchboardCounter.counter.ticket") is None
     expect(page.locator("#current .c-empty")).to_be_visible(timeout=1000)
     expect(op(page, "call-next")).to_be_enabled(timeout=1000)
-    # The ticket is waiting again, at its place (a first no-show returns once).
+    # The ticket is waiting again, a little further back (a first no-show returns once).
     agent = {"Authorization": f"Bearer {demo_server.token('agent', site='demo', counter='1')}"}
     status = httpx.get(f"{demo_server.base}/v1/tickets/{t['id']}", headers=agent, timeout=10).json()
     assert status["status"] == "waiting"
@@ -88,7 +88,7 @@ def test_the_recall_no_show_in_chinese(context: Any, demo_server: DemoServer) ->
     expect(op(page, "recall")).to_contain_text("重呼即过号")
     op(page, "recall").click()
     expect(page.locator("#undo-text")).to_have_text(
-        f"{t['number']} 已标记过号（呼叫 3 次），已按原位置回队一次")
+        f"{t['number']} 已标记过号（呼叫 3 次），已回队一次（稍后叫号）")
     expect(page.locator("#current .c-empty")).to_be_visible(timeout=1000)
     demo_server.counter("1", "call", {"ticket": t["id"]})
     demo_server.counter("1", "complete")

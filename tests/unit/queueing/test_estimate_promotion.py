@@ -87,6 +87,12 @@ def test_the_hub_view_carries_pending_promotions() -> None:
     assert v.config.class_rank("appointment") == APPT
     pending = pending_promotions(v, "internal")
     assert pending == ((2, appt - 900_000, APPT, order_key(APPT, appt)),)
+    # w1 has no aging budget left: the promotion will not pass it (policy.plan_promotion),
+    # so it stays ahead (counting every later key as passed said 18 min, then 33).
+    v.budgets["w1"] = 0
+    own = promotion_inputs(v, "internal", "e", 2, NOW, pending)
+    assert own == {"promote_in_s": 2700.0, "promote_rank": APPT, "promote_ahead": 2}
+    v.budgets["w1"] = 3
     own = promotion_inputs(v, "internal", "e", 2, NOW, pending)
     assert own == {"promote_in_s": 2700.0, "promote_rank": APPT, "promote_ahead": 1}
     assert promotion_inputs(v, "internal", "w1", 1, NOW, pending) == {"promotions": (2700.0,)}
