@@ -313,9 +313,10 @@ WORKER_SILENT_S = 90
 
 
 async def readyz(request: Request) -> Response:
-    """Ready: Redis answers. ``?worker=1``: and a worker was seen within ``WORKER_SILENT_S``
-    (reminders, end of day and dispatch stop without one, while the hub serves on; a load
-    balancer asks without it, a monitor with it)."""
+    """Ready (after realtime/readiness.py's checks): Redis answers. ``?worker=1``: and a
+    worker was seen within ``WORKER_SILENT_S`` (reminders, end of day and dispatch stop
+    without one, while the hub serves on; a load balancer asks without it, a monitor with
+    it)."""
     from realtime.worker import HEARTBEAT_KEY
     try:
         redis = ctx(request).redis
@@ -342,7 +343,8 @@ async def readyz(request: Request) -> Response:
 
 ROUTES = [
     Route("/healthz", healthz, methods=["GET"]),
-    Route("/readyz", readyz, methods=["GET"]),
+    # /readyz is realtime/readiness.py's route: it checks writes and the clock, then calls
+    # ``readyz`` here for Redis and the worker.
     Route("/v1/sites", list_sites, methods=["GET"]),
     Route("/v1/sites/{site}", put_site, methods=["PUT"]),
     Route("/v1/sites/{site}", get_site, methods=["GET"]),

@@ -87,7 +87,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await hub.stop()
             await redis.aclose()
 
-    # readiness.ROUTES first: its /readyz checks writes and the clock, then api's.
+    # /readyz (readiness.ROUTES) checks writes and the clock, then api.readyz's Redis/worker.
     routes: list[BaseRoute] = [*readiness.ROUTES, *api.ROUTES, *booking_api.ROUTES,
                                *dispatch_api.ROUTES,
                                *stats.ROUTES, *audit_api.ROUTES, *revocation_api.ROUTES,
