@@ -4,7 +4,10 @@ At a ticket's issue the oracle copies the whole simulated site — every queue i
 counter and how long its current call has run, the roster, paused counters — and plays the
 rest of the day forward many times with fresh randomness for what nobody can know yet:
 future arrivals, the remaining part of calls in progress (drawn given how long they have
-lasted), future call lengths, who will not show up, who will give up. The median wait over
+lasted), when a paused counter is really back (given how long it has been away), future
+call lengths, who will not show up, who will give up. What the site already knows is kept:
+the shifts to come, and the pending promotions of early check-ins (each takes its
+appointment's place when due, as in the simulator). The median wait over
 the continuations in which the ticket is called is the best point estimate for absolute
 error that the true model and the full state allow, so its MAE bounds what any estimator,
 Switchboard's included, can reach on the same tickets. Far too slow for the hub (thousands of
@@ -28,6 +31,7 @@ from queueing.sim.engine import (
     FINISH,
     PAUSE_OFF,
     PAUSE_ON,
+    PROMOTE,
     SHIFT_OFF,
     SHIFT_ON,
     Day,
@@ -101,16 +105,25 @@ def _copy(day: Day, target: Ticket, now: int, rng: random.Random) -> Rollout:
         for e in queue.entries:
             t = day.tickets[e.id]
             roll.tickets[e.id] = Ticket(t.id, t.service, t.rank, t.issued_ms, t.ref_ms,
-                                        rng.random() < sc.no_show_rate, True)
+                                        rng.random() < sc.no_show_rate, True,
+                                        promote_ms=t.promote_ms, promote_key=t.promote_key)
     specs = {s.id: s for s in sc.services}
     for old in day.desks:
         if old.current is not None:
             c = old.current
             desks[id(old)].current = Ticket(c.id, c.service, c.rank, c.issued_ms, c.ref_ms,
                                             c.no_show, False, waiting=False)
-    for at_ms, _, kind, arg in day.heap:
-        if kind in (SHIFT_ON, SHIFT_OFF, PAUSE_OFF) and isinstance(arg, Desk):
+    mean_ms = round(sc.pauses.mean_min * 60_000)
+    for at_ms, _, kind, arg in sorted(day.heap):  # pushed again in the day's order
+        if kind == PAUSE_OFF and isinstance(arg, Desk) and arg.back_ms is not None:
+            end = _pause_end(rng, now, arg.back_ms - mean_ms, mean_ms)
+            roll._push(end, PAUSE_OFF, desks[id(arg)])
+        elif kind in (SHIFT_ON, SHIFT_OFF, PAUSE_OFF) and isinstance(arg, Desk):
             roll._push(at_ms, kind, desks[id(arg)])
+        elif kind == PROMOTE and isinstance(arg, tuple):
+            ticket, appointment_ms = arg  # as Day._arrive pushed it
+            if isinstance(ticket, Ticket) and ticket.id in roll.tickets:  # still waiting
+                roll._push(at_ms, PROMOTE, (roll.tickets[ticket.id], appointment_ms))
         elif kind == FINISH and isinstance(arg, Desk):
             desk = desks[id(arg)]
             busy = desk.current
@@ -147,6 +160,13 @@ def _future(roll: Rollout, now: int) -> None:
         while hour < sc.close_h:
             roll._push(roll._ms(hour), PAUSE_ON, rng.uniform(0.5, 1.5))
             hour += rng.expovariate(p.per_day) * span
+
+
+def _pause_end(rng: random.Random, now: int, start_ms: int, mean_ms: int) -> int:
+    """When a pause that began at ``start_ms`` and is not over at ``now`` ends: its length is
+    uniform on [0.5, 1.5] × ``mean_ms`` (Day._pause_on), given that it has lasted so far."""
+    lo = max(0.5, (now - start_ms) / mean_ms) if mean_ms > 0 else 1.5
+    return max(now, start_ms + round(rng.uniform(min(lo, 1.5), 1.5) * mean_ms))
 
 
 def _remaining(rng: random.Random, st: ServiceTime, elapsed: float) -> float:
