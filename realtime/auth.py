@@ -5,7 +5,8 @@ A token names a role and the things it is scoped to. Roles:
 - ``admin``: everything.
 - ``agent``: one counter of one site (``site``, ``counter``); sees that site's queues.
 - ``kiosk``: takes tickets and checks in at one site.
-- ``display``: reads one site's board.
+- ``display``: reads one site's board; with ``area``, only that waiting area's board
+  (``board:{site}:{area}``, a waiting room's TV), never the whole site's or another room's.
 - ``supervisor``: reads one site (``site``): its board, every service's queue, its stats and
   the floor overview page; changes nothing.
 - ``ticket``: one ticket (``ticket``), handed to its holder when it is issued.
@@ -72,6 +73,7 @@ class Principal:
     org: str | None = None
     issued_at: float = 0.0  # ``iat``: a subject's revocation refuses tokens issued up to then
     token_id: str | None = None  # ``jti``: revokes this one token (none before 0.1's tokens)
+    area: str | None = None  # a display token locked to one waiting area of its site
 
     @property
     def is_admin(self) -> bool:
@@ -87,6 +89,17 @@ class Principal:
         if site is not None and self.site != site:
             raise Forbidden(f"this token is not for site {site}", role=self.role)
 
+    def require_board(self, site: str, area: str | None) -> None:
+        """Read the board of ``site`` (``area``: one waiting area's; None: the whole
+        site's). A display token locked to an area reads that area's board only: the whole
+        site's or another area's is refused (403, ``reason: other_area``, ``area``: its own,
+        so a board opened at the wrong address can say where it belongs)."""
+        self.require("display", "agent", "kiosk", "supervisor", site=site)
+        if self.area is not None and area != self.area:
+            where = f"waiting area {area}" if area else "the whole site"
+            raise Forbidden(f"this display token is for waiting area {self.area}, not "
+                            f"{where}", role=self.role, reason="other_area", area=self.area)
+
     def require_counter(self, site: str, counter: str) -> None:
         if self.is_admin:
             return
@@ -99,14 +112,16 @@ def make_token(secret: str, role: str, *, site: str | None = None, counter: str 
                ticket: str | None = None, subject: str | None = None, ttl_s: int = 86400,
                now: float | None = None, booking: str | None = None,
                channels: Sequence[str] | None = None, region: str | None = None,
-               tech: str | None = None, job: str | None = None, org: str | None = None
-               ) -> str:
+               tech: str | None = None, job: str | None = None, org: str | None = None,
+               area: str | None = None) -> str:
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     if role in ("agent", "kiosk", "display", "supervisor", "partner", "booking") and not site:
         raise ValueError(f"a {role} token needs --site")
     if role == "agent" and not counter:
         raise ValueError("an agent token needs --counter")
+    if area and role != "display":
+        raise ValueError("only a display token is locked to a waiting area (--area)")
     if role == "ticket" and not ticket:
         raise ValueError("a ticket token needs a ticket id")
     if role == "booking" and not booking:
@@ -120,10 +135,10 @@ def make_token(secret: str, role: str, *, site: str | None = None, counter: str 
     claims: dict[str, object] = {"role": role, "iat": iat, "exp": round(iat + ttl_s, 3),
                                  "jti": secrets.token_urlsafe(9),
                                  "sub": subject or _default_subject(
-                                     role, site, counter, ticket or booking or _scope(
+                                     role, site, counter, ticket or booking or area or _scope(
                                          role, dispatch))}
     for k, v in (("site", site), ("counter", counter), ("ticket", ticket), ("booking", booking),
-                 *dispatch.items()):
+                 ("area", area), *dispatch.items()):
         if v:
             claims[k] = v
     if role == "partner" and channels:
@@ -234,7 +249,8 @@ def _verified(secret: str, token: str) -> tuple[Principal, float]:
                      region=claims.get("region"), tech=claims.get("tech"),
                      job=claims.get("job"), org=claims.get("org"),
                      issued_at=float(claims["iat"]),
-                     token_id=_str_or_none(claims.get("jti"))), float(claims["exp"])
+                     token_id=_str_or_none(claims.get("jti")),
+                     area=_str_or_none(claims.get("area"))), float(claims["exp"])
 
 
 def _str_or_none(v: object) -> str | None:

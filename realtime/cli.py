@@ -40,6 +40,8 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("role", choices=ROLES)
     p.add_argument("--site")
     p.add_argument("--counter")
+    p.add_argument("--area", help="a display token for one waiting area of the site only "
+                                  "(its board: /board/SITE?area=AREA)")
     p.add_argument("--ticket")
     p.add_argument("--booking", help="booking id (role booking)")
     p.add_argument("--channels", help="comma-separated channels a partner may book through")
@@ -291,7 +293,7 @@ def token(args: argparse.Namespace) -> int:
         tok = make_token(secret, args.role, site=args.site, counter=args.counter,
                          ticket=args.ticket, booking=args.booking, channels=channels,
                          region=args.region, tech=args.tech, job=args.job, org=args.org,
-                         subject=args.subject,
+                         subject=args.subject, area=args.area,
                          ttl_s=args.ttl_s or _default_ttl(args.role, settings))
     except ValueError as exc:
         print(f"switchboard token: {exc}", file=sys.stderr)
@@ -396,6 +398,10 @@ async def _site_refusal(args: argparse.Namespace, redis: Any) -> str | None:
     if args.counter and cfg.counter(args.counter) is None:
         ids = ", ".join(c.id for c in cfg.counters) or "none"
         return (f"site {args.site!r} has no counter {args.counter!r} (its counters: "
+                f"{ids}); --no-check mints it anyway")
+    if args.area and all(a.id != args.area for a in cfg.areas):
+        ids = ", ".join(a.id for a in cfg.areas) or "none"
+        return (f"site {args.site!r} has no waiting area {args.area!r} (its areas: "
                 f"{ids}); --no-check mints it anyway")
     return None
 

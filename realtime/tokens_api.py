@@ -9,7 +9,9 @@ asking:
   that one device can be revoked alone (the CLI insists only for supervisor and partner);
 - each role gives exactly the scope it is bound by (an agent its site and counter, a kiosk
   its site, …) and nothing else: a ``counter`` on a kiosk token is refused, not ignored;
-- the site (and an agent's counter) must exist, as must a dispatch token's region,
+- a display token may be locked to one waiting area of its site (``area``): it then opens
+  that area's board only (``/board/{site}?area={area}``), as a waiting room's TV should;
+- the site (and an agent's counter, a display's area) must exist, as must a dispatch token's region,
   technician, organisation or job: a link to nowhere is refused, not minted;
 - the lifetime defaults as the CLI's (``SWITCHBOARD_DEVICE_TOKEN_TTL_S`` for display,
   kiosk and partner, ``SWITCHBOARD_STAFF_TOKEN_TTL_S`` for staff roles, ``SWITCHBOARD_TOKEN_TTL_S``
@@ -74,7 +76,8 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     agent: ``site`` and ``counter``; kiosk, display, supervisor, partner: ``site``; booking:
     ``site`` and ``booking``; ticket: ``ticket``; dispatcher: ``region``; tech: ``tech``;
     customer: ``job``; org: ``org``), held by ``subject``, for ``ttl_s`` seconds (default:
-    the role's, as ``switchboard token``). ``channels``: a partner's booking channels."""
+    the role's, as ``switchboard token``). ``channels``: a partner's booking channels.
+    ``area``: a display token locked to that waiting area of its site."""
 
     role: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
     subject: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SUBJECT_CHARS,
@@ -87,6 +90,7 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     tech: ScopedId | None = None
     job: ScopedId | None = None
     org: ScopedId | None = None
+    area: Ident | None = None
     channels: Annotated[list[Channel], msgspec.Meta(min_length=1, max_length=8)] | None = None
     # At most SWITCHBOARD_MAX_TOKEN_TTL_S (checked in mint: it is a setting).
     ttl_s: Annotated[int, msgspec.Meta(ge=MIN_TTL_S)] | None = None
@@ -125,6 +129,9 @@ def check_scope(req: TokenRequest) -> None:
                              field=name)
     if req.channels is not None and req.role != "partner":
         raise BadRequest("channels go with a partner token only", field="channels")
+    if req.area is not None and req.role != "display":
+        raise BadRequest("only a display token is locked to a waiting area (area)",
+                         field="area")
 
 
 def mint(secret: str, settings: Settings, req: TokenRequest, *, not_after: float | None = None,
@@ -145,20 +152,22 @@ def mint(secret: str, settings: Settings, req: TokenRequest, *, not_after: float
     scope = {name: getattr(req, name) for name in SCOPES[req.role]}
     channels = [c.value for c in dict.fromkeys(req.channels)] if req.channels else None
     token = make_token(secret, req.role, subject=req.subject, ttl_s=ttl, now=now,
-                       channels=channels, **scope)
+                       channels=channels, area=req.area, **scope)
     iat = math.floor(now * 1000) / 1000  # as make_token stamps it
     return Minted(token, req.role, req.subject, ttl, round(iat + ttl, 3),
-                  link(req.role, scope, token, channels), capped)
+                  link(req.role, scope, token, channels, req.area), capped)
 
 
 def link(role: str, scope: dict[str, str], token: str,
-         channels: list[str] | None = None) -> str | None:
+         channels: list[str] | None = None, area: str | None = None) -> str | None:
     """The page a token of ``role`` opens, with the token (None: no page for that role). A
-    partner token whose only channel is web is the site's public booking page's."""
+    partner token whose only channel is web is the site's public booking page's; a display
+    token locked to an area opens that area's board."""
     path = "/book/{site}" if role == "partner" and channels == ["web"] else PAGES.get(role)
     if path is None:
         return None
-    return path.format(**{k: quote(v, safe="") for k, v in scope.items()}) + "?token=" + token
+    query = f"?area={quote(area, safe='')}&token=" if area else "?token="
+    return path.format(**{k: quote(v, safe="") for k, v in scope.items()}) + query + token
 
 
 async def post_token(request: Request) -> Response:
@@ -178,10 +187,16 @@ async def post_token(request: Request) -> Response:
         if body.counter is not None and cfg.counter(body.counter) is None:
             raise UnknownCounter(f"site {body.site} has no counter {body.counter}",
                                  field="counter")
+        if body.area is not None and all(a.id != body.area for a in cfg.areas):
+            # A board locked to a room the site lacks would only ever show its refusal.
+            raise BadRequest(f"site {body.site} has no waiting area {body.area} (its areas: "
+                             f"{', '.join(a.id for a in cfg.areas) or 'none'})",
+                             field="area", reason="unknown_area")
     body = await _dispatch_checked(c, body)
     done = mint(c.secret, c.settings, body)
     log.info("%s minted a %s token for %s (%s, %d s)", p.subject, done.role, done.subject,
-             ", ".join(f"{k}={getattr(body, k)}" for k in SCOPES[body.role]) or "unscoped",
+             ", ".join(f"{k}={getattr(body, k)}" for k in (*SCOPES[body.role], "area")
+                       if getattr(body, k) is not None) or "unscoped",
              done.ttl_s)
     return Response(msgspec.json.encode(done.as_dict()), status_code=201,
                     media_type="application/json", headers={"Cache-Control": "no-store"})
@@ -221,7 +236,9 @@ register(
     Operation("post", "/v1/tokens",
               "Mint a token for a device or a person (what `switchboard token` does): "
               "`{token, role, subject, ttl_s, expires_at, link, capped}`, `link` being the "
-              "page it opens (`/counter/{site}/{counter}?token=…`, `/board/{site}?token=…`, "
+              "page it opens (`/counter/{site}/{counter}?token=…`, `/board/{site}?token=…`; "
+              "a display token with `area` is locked to that waiting area's board, "
+              "`/board/{site}?area={area}&token=…`, "
               "`/kiosk/{site}?token=…`, `/supervise/{site}?token=…`; null for roles without "
               "a page). No admin tokens (make those with switchboard token on the server); "
               "ttl_s at most SWITCHBOARD_MAX_TOKEN_TTL_S", "admin", TokenRequest, 201,
