@@ -252,8 +252,9 @@ def _check_vocabulary(value: str) -> None:
 
 
 def _check_areas(cfg: SiteConfig) -> None:
-    """Each area once, naming only the site's counters: a board set to a room whose counter
-    was misspelt would stay silent for that room's patients."""
+    """Each area once, naming only the site's counters, each once: a board set to a room
+    whose counter was misspelt would stay silent for that room's patients. A counter may be
+    in several areas (a corridor's board shows the rooms on both sides)."""
     ids = [a.id for a in cfg.areas]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -266,6 +267,10 @@ def _check_areas(cfg: SiteConfig) -> None:
             raise BadRequest(f"area {a.id!r} names unknown counter {unknown[0]!r}",
                              field="areas", reason="unknown_counter", area=a.id,
                              counter=unknown[0])
+        twice = sorted({c for c in a.counters if a.counters.count(c) > 1})
+        if twice:  # a slip in the document (a counter in two areas is fine)
+            raise BadRequest(f"area {a.id!r} names counter {twice[0]!r} twice", field="areas",
+                             reason="duplicate_counter", area=a.id, counter=twice[0])
 
 
 def _check_template(lang: str, template: str) -> None:
