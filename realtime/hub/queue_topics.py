@@ -60,12 +60,15 @@ def _site_scope(p: Principal, site: str, *roles: str) -> None:
 
 
 def public_site(site: str, cfg: SiteConfig) -> dict[str, Any]:
-    """What any screen of the site may know: names, languages, services, counters.
+    """What any screen of the site may know: names, languages, services, counters, and the
+    words its pages use (``vocabulary``: clients/web/js/vocabulary.js).
 
     Pages carry it in their boot block (realtime/pages.py); the queue topics send it again,
-    as a ``site`` message, when the site is changed, so a page left open follows it."""
+    as a ``site`` message, when the site is changed, so a page left open follows it — its
+    words too, not only after a reload."""
     return {
         "id": site, "name": cfg.name, "languages": cfg.languages, "timezone": cfg.timezone,
+        "vocabulary": cfg.vocabulary,
         "announce_ttl_s": cfg.policy.announce_ttl_s,
         "services": [{"id": s.id, "name": s.name, "prefix": s.prefix} for s in cfg.services],
         "counters": [{"id": c.id, "name": c.name, "services": c.services}
@@ -227,7 +230,7 @@ class Ticket:
     name = "ticket"
     feed_kind = "site"
     replayable = True
-    event_types: tuple[str, ...] = (*sorted(set(TICKET_TYPES.values())), "position")
+    event_types: tuple[str, ...] = (*sorted(set(TICKET_TYPES.values())), "position", "site")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         site = site_of_ticket(parts[0]) if len(parts) == 1 else ""
@@ -289,6 +292,14 @@ class Ticket:
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         tid = ref.parts[0]
+        if entry.type == "site_updated":
+            # The site document (names, services, counters, words) with the ticket view as
+            # it now is: the holder's page redraws in the site's new words at once.
+            current = feed.view.tickets.get(tid)
+            data = {} if current is None else self.view(feed, current)
+            if current is not None:
+                feed.unchanged(ref.topic, _moved(data))  # what it was shown, from now on
+            return Message("site", data | {"site": public_site(feed.key, feed.view.config)})
         t = entry.data.get("ticket")
         if t is not None and t.get("id") == tid:
             if entry.type not in TICKET_TYPES:  # notify_set: nothing the holder sees moved
@@ -303,6 +314,8 @@ class Ticket:
         return Message("position", data, is_event=False)
 
     def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:
+        if entry.type == "site_updated":  # the site as that change left it (no ticket view)
+            return Message("site", {"site": _entry_site(feed, entry)})
         t = entry.data.get("ticket")
         if t is None or t.get("id") != ref.parts[0] or entry.type not in TICKET_TYPES:
             return None
