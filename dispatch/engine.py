@@ -446,12 +446,14 @@ class DispatchEngine:
             d = await self._distance_at(region, tech_id, act.j, act.t)
             far = (await self._cached(region)).config.policy.arrive_far_m
             dist = "" if d is None else f"{round(d)}|{int(d > far)}"
+        # At a shift start the pass waits for the others' log-ins (dispatch/settle.py); the
+        # script holds the region's passes for as long, in the same step as the log-in.
+        wait = (await self._online_settle(region, tech_id)
+                if act.k is ActionKind.ONLINE else 0.0)
         r = await self.store.run("action", region, self.clock(), actor.subject, actor.via,
                                  tech_id, act.aid, act.k.value, act.j, act.t, act.r, RULES,
-                                 self.action_ttl_s, dist)
+                                 self.action_ttl_s, dist, int(wait * 1000))
         if not r.get("replay") and act.k is ActionKind.ONLINE:
-            # At a shift start the pass waits for the others' log-ins (dispatch/settle.py).
-            wait = await self._online_settle(region)
             if wait > 0:
                 await self.enqueuer.recompute(region, "action_online", defer_s=wait)
             else:
@@ -465,14 +467,16 @@ class DispatchEngine:
             out["job"] = job_view(normalise(r["job"]))
         return out
 
-    async def _online_settle(self, region: str) -> float:
-        """How long the pass a log-in asks for should wait (dispatch/settle.py): the
-        region's technicians' statuses and shifts, read here."""
+    async def _online_settle(self, region: str, tech_id: str) -> float:
+        """How long the pass ``tech_id``'s log-in asks for should wait (dispatch/settle.py):
+        the region's other technicians' statuses and shifts, read here (before the log-in,
+        whose step holds the passes)."""
         cfg = (await self._cached(region)).config
         if cfg.policy.online_settle_s <= 0:
             return 0.0
         p = keys.prefix(region)
-        ids = sorted(m.decode() for m in await self.redis.smembers(p + "techs"))  # type: ignore[misc]
+        ids = sorted(m.decode() for m in await self.redis.smembers(p + "techs")  # type: ignore[misc]
+                     if m.decode() != tech_id)
         pipe = self.redis.pipeline(transaction=False)
         for tid in ids:
             pipe.hmget(p + "tech:" + tid, ["status", "shift_start", "shift_end"])

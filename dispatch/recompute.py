@@ -40,7 +40,7 @@ from typing import Any
 import msgspec
 from redis.asyncio import Redis
 
-from dispatch import keys, planning, transitions
+from dispatch import keys, planning, settle, transitions
 from dispatch.engine import RULES, SYSTEM, DispatchEngine
 from dispatch.errors import Conflict, StaleToken
 from dispatch.model import JobStatus, RegionConfig, Unassignable
@@ -85,6 +85,7 @@ class Report:
     planned: int = 0
     improved: bool = False
     stale: bool = False
+    held: bool = False  # left to a start-of-shift settle's pass (nothing published)
     version: int = 0
     ms: dict[str, float] = field(default_factory=dict)
 
@@ -138,12 +139,21 @@ class Recomputer:
             if not token:
                 return reports
             keeper = asyncio.create_task(self._keep(region, token))
+            held = False
             try:
                 for _ in range(max_passes):
+                    # A start-of-shift settle: its work waits for its one pass (the caller
+                    # runs again when it ends: dispatch/tasks.py).
+                    held = await self.settling(region) > 0
+                    if held:
+                        break
                     work = await self.take(region)
                     if work is None:
                         break
                     report = await self.once(region, token, reason, work)
+                    held = report.held
+                    if held:  # (nothing done: not reported)
+                        break
                     reports.append(report)
                     if report.stale:
                         return reports
@@ -152,9 +162,15 @@ class Recomputer:
                 with contextlib.suppress(asyncio.CancelledError):
                     await keeper
                 await self.lock(region, "release", token)
-            if not await self.has_work(region):
+            if held or not await self.has_work(region):
                 break
         return reports
+
+    async def settling(self, region: str) -> float:
+        """Seconds left of a start-of-shift settle in ``region`` (0: none): no pass takes
+        work before it ends (dispatch/settle.py; set by ``DispatchEngine.action``)."""
+        raw = await self.redis.get(keys.prefix(region) + settle.HOLD_KEY)
+        return max(0.0, (int(raw) - self.engine.clock()) / 1000) if raw else 0.0
 
     async def acquire(self, region: str) -> int:
         r = await self.lock(region, "acquire", 0)
@@ -220,6 +236,13 @@ class Recomputer:
         now = eng.clock()
         state = await (self.load_full(region, cfg) if full else
                        self.load_local(region, cfg, work))
+        if await self.settling(region) > 0:
+            # A shift start's settle began after this pass took its work, and the state may
+            # hold the technician whose log-in began it (the hold is set in the log-in's
+            # step): planning it now would give it the waiting work alone. The work stays
+            # (``taken``, ``pending``) for the settle's pass.
+            report.held = True
+            return report
         state = await self._expire_overdue(region, cfg, state, full, work, now)
         report.mode = "full" if full else "local"
         report.techs, report.jobs = len(state.techs), len(state.jobs)

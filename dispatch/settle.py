@@ -5,7 +5,9 @@ technicians logging in at 08:00) the first arrival's pass sees one technician an
 every job waiting since the night; an outstanding offer is not moved (planning.pin), so the
 first one online kept most of the morning's work. While other technicians due now are still
 offline, the pass waits ``policy.online_settle_s`` instead: the arrivals within that time go
-into it together (a recompute queued is a no-op to ask for again: dispatch/tasks.py).
+into it together (a recompute queued is a no-op to ask for again: dispatch/tasks.py). The
+settle also holds any pass already running or queued (``HOLD_KEY``): it takes no work
+before the settle ends.
 
 Pure: the engine reads the technicians and the clock, and passes them in.
 """
@@ -19,6 +21,10 @@ from zoneinfo import ZoneInfo
 from dispatch.model import DispatchPolicy
 from dispatch.planning import shift_of
 
+# While a settle is under way its end (ms, the engine's clock) is in this region key (set
+# by lua/action.lua with the log-in), and no pass takes work before it
+# (dispatch/recompute.py ``Recomputer.settling``).
+HOLD_KEY = "settle"
 # A technician whose shift starts within this of now (before or after) is "due": a burst
 # of log-ins is under way while any of them is still offline.
 DUE_WITHIN_S = 600

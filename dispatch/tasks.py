@@ -23,6 +23,7 @@ from typing import Any
 
 from arq import cron, func
 from arq.connections import ArqRedis
+from arq.worker import Retry
 
 from dispatch import keys
 from dispatch.engine import DispatchEngine
@@ -32,6 +33,9 @@ from dispatch.store import Store
 
 log = logging.getLogger("switchboard.dispatch")
 CTX_KEY = "dispatch"
+# A settle's pass runs this long after its end (so clocks a few ms apart do not make it
+# find the settle still on and retry again).
+SETTLE_LATE_S = 0.05
 
 
 class ArqEnqueuer:
@@ -74,7 +78,13 @@ def services(redis: Any, history_ttl_s: int = 600, history_min_entries: int = 10
 
 
 async def recompute(svc: Services, region: str, reason: str = "event") -> dict[str, Any]:
-    reports = await svc.recomputer.run(region, reason)
+    rc = svc.recomputer
+    reports = await rc.run(region, reason)
+    wait = await rc.settling(region)
+    if wait > 0 and await rc.has_work(region):
+        # A start-of-shift settle began while this job was queued or running (same job id:
+        # the settle's deferred job was a no-op). Run again when it ends, as that job would.
+        raise Retry(defer=wait + SETTLE_LATE_S)
     for r in reports:
         log.info("recompute %s %s %s: %d techs, %d jobs, %d inserted, %d offers, churn "
                  "%d/%d%s %s", region, r.mode, r.reason, r.techs, r.jobs, r.inserted,

@@ -2,7 +2,8 @@
 -- id, ARGV[6]: kind, ARGV[7]: job id, ARGV[8]: device time (ms), ARGV[9]: reason,
 -- ARGV[10]: transition table JSON (dispatch.transitions.table()), ARGV[11]: id TTL (s),
 -- ARGV[12]: for an arrival, "<metres from the job by GPS>|<1 if beyond the policy's
--- arrive_far_m>", or '' (no fix to judge by).
+-- arrive_far_m>", or '' (no fix to judge by). ARGV[13]: for a log-in at a shift start, the
+-- start-of-shift settle in ms (dispatch/settle.py; 0 or absent: none).
 -- A replayed action id returns the first result (replay = true) and changes nothing; the
 -- same id with another action is refused (action_mismatch).
 local tid, aid, kind, jid, reason = ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[9]
@@ -51,6 +52,16 @@ if TECH_ONLY[kind] then
   dirty(tid)
   -- New capacity: jobs nobody could take may now be possible (a full pass retries them).
   if kind == 'online' or kind == 'resume' then dirty('*') end
+  -- A shift start's settle holds every pass until it ends (dispatch/recompute.py), set in
+  -- this step: a pass running now must not take the '*' above before the hold is seen.
+  -- The first log-in's hold stands; the key outlives it by a minute (only its value counts).
+  local settle = tonumber(ARGV[13] or '0') or 0
+  if kind == 'online' and settle > 0 then
+    local hk = P .. 'settle'
+    if (tonumber(redis.call('GET', hk) or '0') or 0) <= NOW then
+      redis.call('SET', hk, NOW + settle, 'PX', settle + 60000)
+    end
+  end
   local off = emit('tech_status', {tech = tech_brief(t), from = from, reason = reason,
     at = at, action = aid})
   return done({tech = tech_brief(t), offset = off})
