@@ -139,6 +139,27 @@ export function announcementsFor(msg, nowMs, languages) {
 }
 
 /**
+ * The waiting area a board shows, and whether its token locks it there: a display token
+ * minted for one area (its `area` claim) opens that area's board only, whatever `?area=`
+ * says (the hub refuses it any other); otherwise `?area=` (null: the whole site). `jwt` is
+ * read, not verified: the server verifies it.
+ */
+export function boardArea(paramArea, jwt) {
+  let claim = null;
+  try {
+    const part = String(jwt ?? '').split('.')[1] ?? '';
+    const b64 = part.replace(/-/g, '+').replace(/_/g, '/');
+    const text = new TextDecoder().decode(Uint8Array.from(atob(b64.padEnd(Math.ceil(b64.length / 4) * 4, '=')), (c) => c.charCodeAt(0)));
+    claim = JSON.parse(text).area ?? null;
+  } catch { /* not a token we can read: as without one */ }
+  if (claim) return { id: String(claim), locked: true, ignored: paramArea && paramArea !== claim ? paramArea : null };
+  return { id: paramArea || null, locked: false, ignored: null };
+}
+
+/** The board topic a board follows: its area's (`board:{site}:{area}`) or the site's. */
+export const boardTopic = (siteId, areaId) => (areaId ? `board:${siteId}:${areaId}` : `board:${siteId}`);
+
+/**
  * `msg` as a board set to one waiting area sees it: only the counters in `counters` (a Set of
  * ids; null: the whole site). Their tiles, recent calls and calls stay; another room's call
  * still moves the stream position and brings the waiting figures, but is no call here. The

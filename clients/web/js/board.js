@@ -6,7 +6,7 @@ import { Announcer } from './announcer.js';
 import { queuedCall, silence, speakWithinMs } from './board-speech.js';
 import { fitText, fitTile } from './board-fit.js';
 import { heroCall, heroIdle, heroPush, heroStep } from './board-hero.js';
-import { announcementsFor, emptyBoard, forArea, panelCall, publicAccuracy, reduce, withdrawn } from './board-state.js';
+import { announcementsFor, boardArea, boardTopic, emptyBoard, forArea, panelCall, publicAccuracy, reduce, withdrawn } from './board-state.js';
 import { Client } from './client.js';
 import { icon } from './icons.js';
 import { formatEstimate, formatTime, nameIn } from './i18n.js';
@@ -38,8 +38,10 @@ const FLASH_MS = 9000;
 const SPEAK_WITHIN_MS = speakWithinMs(params.get('speak_within_s'));
 
 // A waiting room's board (`?area=wr1`, the site's `areas`): its counters' tiles, calls and
-// speech only. Filtered here, from the site's topic: the display token sees the whole site.
-const AREA_ID = params.get('area') || null;
+// speech only, from the area's own topic (board:{site}:{area}, with the area's own recent
+// calls). A display token minted for one area shows that area, whatever `?area=` says.
+const AREA = boardArea(params.get('area'), token);
+const AREA_ID = AREA.id;
 const findArea = () => (AREA_ID ? (site?.areas ?? []).find((a) => a.id === AREA_ID) ?? null : null);
 let area = findArea();
 const areaCounters = () => (area ? new Set(area.counters) : null);
@@ -333,7 +335,7 @@ if (!site || boot.error) {
   const banner = connectionBanner(client, () => t, { timeZone: tz });
   // In the layout, under the header: the board's own data must stay readable while offline.
   $('app').insertBefore(banner.el, $('sound-gate'));
-  client.subscribe(`board:${site.id}`, onMessage);
+  client.subscribe(boardTopic(site.id, AREA_ID), onMessage);
   client.start();
 
   // Published accuracy: how often today's estimates held, only once it means something
@@ -360,6 +362,7 @@ if (!site || boot.error) {
     get state() { return state; },
     get hero() { return { shown: hero.shown?.data ?? null, queued: hero.queue.map((c) => c.data.number) }; },
     get area() { return area?.id ?? null; },
+    get areaLocked() { return AREA.locked; },
     get offset() { return state.offset; },
     get epoch() { return state.epoch; },
     get sound() { return announcer.sound; },

@@ -1,5 +1,5 @@
 // The set-up page (/setup/{site}): the site's administrator edits the site (services, counters
-// and the services each calls, shifts; anything else as JSON) and PUTs the whole document,
+// and the services each calls, shifts, waiting areas and their counters; anything else as JSON) and PUTs the whole document,
 // then makes one link per device (POST /v1/tokens) with its QR code and a printable sheet,
 // and revokes a device's links (POST /v1/revocations).
 //
@@ -172,6 +172,7 @@ export function cleanDoc(d) {
     }
     if (Array.isArray(c.shifts) && !c.shifts.length) delete c.shifts;
   }
+  if (Array.isArray(out.areas) && !out.areas.length) delete out.areas; // as the server omits it
   return out;
 }
 
@@ -214,9 +215,9 @@ function setName(obj, l, value) {
 export function placeError(err, before, after) {
   const msg = String(err?.message ?? '');
   const field = err?.details?.field ?? '';
-  const at = /\$\.(services|counters)\[(\d+)\](?:\.(\w+))?/.exec(msg);
+  const at = /\$\.(services|counters|areas)\[(\d+)\](?:\.(\w+))?/.exec(msg);
   if (at) {
-    const shown = at[1] === 'services' ? ['id', 'name', 'prefix'] : ['id', 'name', 'services', 'shifts'];
+    const shown = { services: ['id', 'name', 'prefix'], counters: ['id', 'name', 'services', 'shifts'], areas: ['id', 'name', 'counters'] }[at[1]];
     return { section: at[1], row: Number(at[2]), key: shown.includes(at[3]) ? at[3] : null };
   }
   const top = /\$\.(name|timezone|policy\.day_close|vocabulary)\b/.exec(msg) || (['timezone', 'vocabulary'].includes(field) ? [null, field] : null);
@@ -230,6 +231,13 @@ export function placeError(err, before, after) {
   if (err?.code === 'counter_busy') {
     const id = /counter (\S+)/.exec(msg)?.[1];
     return { section: 'counters', restore: gone('counters', id) ? id : null };
+  }
+  if (field === 'areas') {
+    // details.area names the area (a duplicate id: its second row), details.reason what is wrong.
+    const rows = (after?.areas ?? []).map((a, i) => (a.id === err.details.area ? i : -1)).filter((i) => i >= 0);
+    const row = err.details.reason === 'duplicate_area' ? rows[1] ?? rows[0] : rows[0];
+    const key = { unknown_counter: 'counters', duplicate_area: 'id', duplicate_counter: 'counters' }[err.details.reason] ?? null;
+    return row != null ? { section: 'areas', row, key } : { section: 'areas' };
   }
   if (field.startsWith('services')) return { section: 'services' };
   if (field.startsWith('counters')) {
@@ -296,13 +304,18 @@ function localProblem() {
       return { message: t('st_shifts_bad'), place: { section: 'counters', row: i, key: 'shifts' } };
     }
   }
+  for (const [i, a] of (doc.areas ?? []).entries()) {
+    if (!a.counters?.length) {
+      return { message: t('st_area_no_counters', { id: a.id }), place: { section: 'areas', row: i, key: 'counters' } };
+    }
+  }
   return null;
 }
 
 /** Keyboard focus to what the refusal is about: its field, else its section's message. */
 function focusError() {
   const el = document.querySelector('#site-form [aria-invalid="true"]')
-    ?? document.querySelector('#services-error:not(:empty), #counters-error:not(:empty), #raw-error:not(:empty)')
+    ?? document.querySelector('#services-error:not(:empty), #counters-error:not(:empty), #areas-error:not(:empty), #raw-error:not(:empty)')
     ?? $('save-error');
   if (!el.matches('input, textarea, select')) el.setAttribute('tabindex', '-1');
   el.focus();
@@ -325,7 +338,8 @@ function render() {
   setText($('new-site'), isNew ? t('st_new_site', { site: siteId }) : '');
   for (const [id, key] of [['sec-site', 'st_sec_site'], ['sec-services', 'st_sec_services'], ['services-help', 'st_services_help'],
     ['add-service', 'st_add_service'], ['sec-counters', 'st_sec_counters'], ['counters-help', 'st_counters_help'],
-    ['add-counter', 'st_add_counter'], ['sec-classes', 'st_sec_classes'], ['sec-raw', 'st_sec_raw'], ['raw-help', 'st_raw_help'],
+    ['add-counter', 'st_add_counter'], ['sec-areas', 'st_sec_areas'], ['areas-help', 'st_areas_help'], ['add-area', 'st_add_area'],
+    ['add-area-note', 'st_area_needs_counters'], ['sec-classes', 'st_sec_classes'], ['sec-raw', 'st_sec_raw'], ['raw-help', 'st_raw_help'],
     ['raw-label', 'st_sec_raw'], ['save', 'st_save'], ['sec-devices', 'st_sec_devices'], ['devices-help', 'st_devices_help'],
     ['devices-unsaved', 'st_devices_unsaved'], ['add-board', 'st_add_board'], ['add-kiosk', 'st_add_kiosk'],
     ['add-supervise', 'st_add_supervise'], ['add-book', 'st_add_book'], ['print', 'st_print'], ['sec-revoked', 'st_sec_revoked'],
@@ -394,6 +408,7 @@ function renderForm() {
     renderSiteFields();
     renderServices();
     renderCounters();
+    renderAreas();
     renderClasses();
   });
 }
@@ -457,6 +472,12 @@ function putBack(section, id) {
       if (mine && c.services.includes(id) && !mine.services.includes(id)) mine.services.push(id);
     }
   }
+  if (section === 'counters') {
+    for (const a of saved.areas ?? []) {
+      const mine = doc.areas?.find((x) => x.id === a.id);
+      if (mine && a.counters.includes(id) && !mine.counters.includes(id)) mine.counters.push(id);
+    }
+  }
   refusal = null;
   placed = null;
   changed({ form: true });
@@ -516,7 +537,7 @@ function renderCounters() {
     const svcErr = errorFor('counters', i, 'services');
     const state = st?.state ? shared(`state_${st.state}`) : null;
     return h('li', { class: 'st-row st-counter', dataset: { counter: c.id } },
-      field(`ctr-${i}-id`, t('st_id'), c.id, (v) => { c.id = v.trim(); changed(); }, errorFor('counters', i, 'id'),
+      field(`ctr-${i}-id`, t('st_id'), c.id, (v) => renameCounter(c, v.trim()), errorFor('counters', i, 'id'),
         { readonly: isSaved(c.id) ? true : null, maxlength: 64 }),
       field(`ctr-${i}-zh`, t('st_name_zh'), nameText(c.name, 'zh'), (v) => { setName(c, 'zh', v); changed(); }, errorFor('counters', i, 'name')),
       field(`ctr-${i}-en`, t('st_name_en'), nameText(c.name, 'en'), (v) => { setName(c, 'en', v); changed(); }),
@@ -546,8 +567,18 @@ function renderCounters() {
   }));
 }
 
+function renameCounter(c, id) {
+  const old = c.id;
+  c.id = id;
+  for (const a of doc.areas ?? []) a.counters = a.counters.map((x) => (x === old ? id : x));
+  changed();
+  keepFocus(renderAreas);
+}
+
 function removeCounter(i) {
-  doc.counters.splice(i, 1);
+  const [gone] = doc.counters.splice(i, 1);
+  // Out of the areas too (an area left with none is pointed out when saving).
+  for (const a of doc.areas ?? []) a.counters = a.counters.filter((x) => x !== gone.id);
   changed({ form: true });
   ($(`ctr-${Math.min(i, doc.counters.length - 1)}-zh`) ?? $('add-counter')).focus();
 }
@@ -558,6 +589,76 @@ function addCounter() {
   doc.counters.push({ id: String(n), name: { zh: `${n}号窗口`, en: `Counter ${n}` }, services: doc.services[0] ? [doc.services[0].id] : [] });
   changed({ form: true });
   $(`ctr-${doc.counters.length - 1}-zh`).focus();
+}
+
+// -- waiting areas (a board set to one shows and says only its counters' calls) ----------------
+
+function renderAreas() {
+  sectionError('areas');
+  const none = !doc.counters.length;
+  $('add-area-note').hidden = !none;
+  $('add-area').setAttribute('aria-disabled', none ? 'true' : 'false');
+  const isSaved = (id) => saved?.areas?.some((a) => a.id === id);
+  $('areas').replaceChildren(...(doc.areas ?? []).map((a, i) => {
+    const label = nameIn(a.name, lang) || a.id;
+    const err = errorFor('areas', i, 'counters');
+    const counters = Array.isArray(a.counters) ? a.counters : [];
+    // Counters the site does not have (typed in the JSON): shown ticked, to be unticked.
+    const unknown = counters.filter((id) => !doc.counters.some((c) => c.id === id));
+    const choices = [...doc.counters.map((c) => [c.id, nameIn(c.name, lang) || c.id]), ...unknown.map((id) => [id, `${id} (?)`])];
+    return h('li', { class: 'st-row st-area', dataset: { area: a.id } },
+      field(`area-${i}-id`, t('st_id'), a.id ?? '', (v) => { a.id = v.trim(); changed(); }, errorFor('areas', i, 'id'),
+        { readonly: isSaved(a.id) ? true : null, maxlength: 64 }),
+      field(`area-${i}-zh`, t('st_name_zh'), nameText(a.name, 'zh'), (v) => { setName(a, 'zh', v); changed(); }, errorFor('areas', i, 'name')),
+      field(`area-${i}-en`, t('st_name_en'), nameText(a.name, 'en'), (v) => { setName(a, 'en', v); changed(); }),
+      h('fieldset', { class: 'st-serves', id: `area-${i}-counters`, 'aria-invalid': err ? 'true' : null,
+        'aria-describedby': err ? `area-${i}-counters-err` : null },
+      h('legend', {}, t('st_area_counters')),
+      ...choices.map(([id, name], j) => h('label', { class: 'st-check' },
+        h('input', { type: 'checkbox', id: `area-${i}-ctr-${j}`, checked: counters.includes(id),
+          onchange: (e) => {
+            a.counters = e.target.checked ? doc.counters.map((x) => x.id).filter((x) => x === id || counters.includes(x))
+              : counters.filter((x) => x !== id);
+            changed();
+            keepFocus(renderAreas);
+          } }),
+        name)),
+      err ? h('p', { class: 'st-error', id: `area-${i}-counters-err` }, areaSays(err)) : null),
+      h('div', { class: 'st-row-end' },
+        errorFor('areas', i) ? h('p', { class: 'st-error' }, `${refusal.code}: ${refusal.message}`) : null,
+        h('button', { type: 'button', class: 'btn btn-danger', 'aria-label': t('st_remove_named', { name: label }),
+          onclick: () => removeArea(i) }, t('st_remove'))));
+  }));
+}
+
+// The server's reasons for refusing an area (details.reason), said in the page's language
+// before its own words.
+const AREA_REASONS = { unknown_counter: 'st_area_unknown_counter', duplicate_counter: 'st_area_duplicate_counter' };
+
+function areaSays(err) {
+  const key = AREA_REASONS[err.details?.reason];
+  const own = `${err.code}: ${err.message}`;
+  return key ? `${t(key, { counter: err.details.counter ?? '', area: err.details.area ?? '' })} ${own}` : own;
+}
+
+function addArea() {
+  if (!doc.counters.length) {
+    $('add-area-note').focus();
+    return;
+  }
+  doc.areas = doc.areas ?? [];
+  let n = doc.areas.length + 1;
+  while (doc.areas.some((a) => a.id === `area${n}`)) n += 1;
+  doc.areas.push({ id: `area${n}`, name: { zh: `${n}号等候区`, en: `Waiting area ${n}` }, counters: [] });
+  changed({ form: true });
+  $(`area-${doc.areas.length - 1}-zh`).focus();
+}
+
+function removeArea(i) {
+  doc.areas.splice(i, 1);
+  if (!doc.areas.length) delete doc.areas; // none: as the server leaves it out
+  changed({ form: true });
+  ($(`area-${Math.min(i, (doc.areas?.length ?? 0) - 1)}-zh`) ?? $('add-area')).focus();
 }
 
 function renderClasses() {
@@ -585,6 +686,8 @@ function onRaw() {
     parsed.services = Array.isArray(parsed.services) ? parsed.services : [];
     parsed.counters = Array.isArray(parsed.counters) ? parsed.counters : [];
     for (const c of parsed.counters) c.services = Array.isArray(c.services) ? c.services : [];
+    if (parsed.areas != null && !Array.isArray(parsed.areas)) parsed.areas = [];
+    for (const a of parsed.areas ?? []) a.counters = Array.isArray(a.counters) ? a.counters : [];
     doc = parsed;
     rawBad = null;
     setText($('raw-error'), placed?.section === 'raw' && refusal ? `${refusal.code}: ${refusal.message}` : '');
@@ -625,10 +728,22 @@ function seedDevices() {
     }
   }
   for (const kind of ['board', 'kiosk', 'supervise']) if (!devices.some((d) => d.kind === kind)) addDevice(kind, false);
-  // Consoles of counters no longer there go (their links, if any, are revoked separately).
+  // One board per waiting area, locked to it (its link shows that area only).
+  const areas = saved?.areas ?? [];
+  for (const a of areas) {
+    if (!devices.some((d) => d.kind === 'board' && d.area === a.id)) {
+      devices.push({ key: `board:${a.id}@area`, kind: 'board', area: a.id, subject: `${siteId}-board-${a.id}` });
+    }
+  }
+  // Consoles of counters no longer there go (their links, if any, are revoked separately);
+  // so do the area boards of areas no longer there, and other boards forget such an area.
   for (let i = devices.length - 1; i >= 0; i -= 1) {
     const d = devices[i];
     if (d.kind === 'console' && !counters.some((c) => c.id === d.counter)) devices.splice(i, 1);
+    else if (d.area && !areas.some((a) => a.id === d.area)) {
+      if (d.key.endsWith('@area') && !d.minted) devices.splice(i, 1);
+      else d.area = null;
+    }
   }
   const order = { console: 0, board: 1, kiosk: 2, supervise: 3, book: 4 };
   devices.sort((a, b) => order[a.kind] - order[b.kind]);
@@ -652,7 +767,10 @@ const ROLE = { console: 'agent', board: 'display', kiosk: 'kiosk', supervise: 's
 
 function deviceName(d) {
   const c = d.counter != null ? saved?.counters?.find((x) => x.id === d.counter) : null;
-  return c ? `${t('st_kind_console')} · ${nameIn(c.name, lang) || c.id}` : `${t(`st_kind_${d.kind}`)} · ${d.key.split(':')[1]}`;
+  if (c) return `${t('st_kind_console')} · ${nameIn(c.name, lang) || c.id}`;
+  const area = d.area ? saved?.areas?.find((a) => a.id === d.area) : null;
+  if (d.key.endsWith('@area')) return `${t('st_kind_board')} · ${area ? nameIn(area.name, lang) || area.id : d.area}`;
+  return `${t(`st_kind_${d.kind}`)} · ${d.key.split(':')[1]}`;
 }
 
 async function mint(d) {
@@ -662,6 +780,7 @@ async function mint(d) {
   const body = { role: ROLE[d.kind], site: siteId, subject: d.subject.trim() };
   if (d.counter != null) body.counter = d.counter;
   if (d.kind === 'book') body.channels = ['web'];
+  if (d.kind === 'board' && d.area) body.area = d.area;
   const r = await call('/v1/tokens', { method: 'POST', body });
   d.busy = false;
   if (r.ok) {
@@ -714,6 +833,7 @@ function renderDevices() {
         h('input', { id: `dev-${i}-subject`, type: 'text', value: d.subject, maxlength: 200, autocomplete: 'off', spellcheck: 'false',
           'aria-invalid': d.error ? 'true' : null, 'aria-describedby': d.error ? errId : null,
           oninput: (e) => { d.subject = e.target.value; } })),
+      d.kind === 'board' && saved?.areas?.length ? boardAreaField(d, i) : null,
       h('div', { class: 'st-inline' },
         h('button', { type: 'button', id: `dev-${i}-mint`, class: 'btn btn-primary', disabled: d.busy,
           onclick: () => mint(d) }, d.busy ? t('st_minting') : m ? t('st_mint_again') : t('st_mint')),
@@ -734,6 +854,17 @@ function renderDevices() {
             h('button', { type: 'button', class: 'btn', onclick: (e) => copyLink(e.target, m.url) }, t('st_copy')),
             h('a', { href: m.url, target: '_blank', rel: 'noopener noreferrer', class: 'btn' }, t('st_open'))))) : null);
   })));
+}
+
+/** Which waiting area a board's link shows (the whole site, or one area: locked to it). */
+function boardAreaField(d, i) {
+  return h('div', { class: 'st-inline' },
+    h('label', { for: `dev-${i}-area` }, t('st_board_area')),
+    h('select', { id: `dev-${i}-area`, 'aria-describedby': `dev-${i}-area-help`,
+      onchange: (e) => { d.area = e.target.value || null; keepFocus(renderDevices); } },
+    h('option', { value: '', selected: !d.area }, t('st_board_whole')),
+    ...saved.areas.map((a) => h('option', { value: a.id, selected: d.area === a.id }, nameIn(a.name, lang) || a.id))),
+    h('span', { id: `dev-${i}-area-help`, class: 'muted' }, t('st_board_area_help')));
 }
 
 async function copyLink(button, url) {
@@ -826,6 +957,7 @@ function start() {
   $('site-form').addEventListener('submit', save);
   $('add-service').addEventListener('click', addService);
   $('add-counter').addEventListener('click', addCounter);
+  $('add-area').addEventListener('click', addArea);
   $('raw').addEventListener('input', onRaw);
   $('raw').addEventListener('blur', () => { if (!rawBad) syncRaw(); });
   $('add-board').addEventListener('click', () => addDevice('board'));
