@@ -11,8 +11,13 @@ topics:
 - one event per stream entry that changed any of it, carrying only what changed: ``job``
   (that job's row, ``change`` the entry type, ``reason``), ``techs`` (the technicians whose
   summary changed), ``etas`` (after a plan: jobs whose ETA moved by a minute or more) and
-  ``kpis`` (when a tile's value changed). Positions are coalesced: a technician's summary
-  is re-sent when it moved ~100 m or its fix is a minute newer, not on every fix.
+  ``kpis`` (when a tile's value changed). Positions are paced, not thinned: a technician
+  whose status, name or job changed is sent at once; one with only a new fix waits, latest
+  fix wins, and the waiting ones go together at most every ``POSITION_EVERY_MS`` (2 s) — or
+  sooner with any message that goes anyway. So a fix reaches the console within ~2 s, and
+  a region of any size costs one position message per 2 s. (Before, a summary was re-sent
+  when it moved ~100 m or its fix was a minute newer: a technician standing at a job read
+  "GPS 50 s ago" with fixes every few seconds.)
 
 Every message is an event (no state lane: a state update waiting behind an event would be
 dropped, and these are deltas). The topic is not replayed: a resume gets a ``resync``
@@ -21,6 +26,7 @@ snapshot (the whole region: cheaper to rebuild than a day's deltas).
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -39,6 +45,7 @@ KPI_FIELDS = {"jobs_created": None, "jobs_done": None, "dispatch_response_mean_s
               "on_time_rate": 2, "utilisation": 2, "empty_driving_share": 2, "km_driven": 1}
 KPI_EVERY_MS = 10_000  # on GPS entries (km) the tiles are looked at this often at most
 ETA_STEP_MS = 60_000
+POSITION_EVERY_MS = 2_000  # waiting positions go out together at most this often
 
 
 def tech_row(t: dict[str, Any]) -> dict[str, Any]:
@@ -46,10 +53,47 @@ def tech_row(t: dict[str, Any]) -> dict[str, Any]:
             "active_job": t.get("active") or None, "position": _position(t)}
 
 
-def _tech_key(row: dict[str, Any]) -> tuple[Any, ...]:
+def _tech_key(row: dict[str, Any]) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    """(what is sent at once, what is paced): status, name, job; the fix."""
     pos = row["position"] or {}
-    return (row["name"], row["status"], row["active_job"], round(pos.get("lat") or 0, 3),
-            round(pos.get("lon") or 0, 3), (pos.get("t") or 0) // 60_000)
+    return ((row["name"], row["status"], row["active_job"]),
+            (pos.get("lat"), pos.get("lon"), pos.get("t")))
+
+
+class PositionPacer:
+    """Technicians' new fixes waiting to go, latest wins, released together at most every
+    ``every_ms`` (or with any message going anyway). Pure: time is an argument.
+
+    ``timer`` is the edge's handle for the trailing release (an ``asyncio`` timer)."""
+
+    __slots__ = ("every_ms", "pending", "sent_ms", "timer")
+
+    def __init__(self, every_ms: int = POSITION_EVERY_MS) -> None:
+        self.every_ms = every_ms
+        self.pending: dict[str, dict[str, Any]] = {}
+        self.sent_ms: float | None = None
+        self.timer: Any = None
+
+    def add(self, tid: str, row: dict[str, Any]) -> None:
+        self.pending[tid] = row
+
+    def drop(self, tid: str) -> None:
+        """``tid``'s row goes in a message now (its status changed): nothing waits for it."""
+        self.pending.pop(tid, None)
+
+    def due_in(self, now_ms: float) -> float:
+        """Milliseconds until the waiting positions may go (0: now)."""
+        if self.sent_ms is None:
+            return 0.0
+        return max(0.0, self.sent_ms + self.every_ms - now_ms)
+
+    def take(self, now_ms: float) -> list[dict[str, Any]]:
+        """The waiting rows (by id), now sent; the next release is ``every_ms`` from now."""
+        rows = [self.pending[k] for k in sorted(self.pending)]
+        self.pending.clear()
+        if rows:
+            self.sent_ms = now_ms
+        return rows
 
 
 def kpi_tiles(summary: dict[str, Any]) -> dict[str, Any]:
@@ -98,7 +142,7 @@ class RegionTopic:
         tiles = kpi_tiles(feed.kpis.summary(now_ms))
         feed.unchanged(ref.topic + "#kpis", _kpi_key(tiles))
         for row in techs:
-            feed.unchanged(ref.topic + "#" + row["id"], _tech_key(row))
+            feed._last[ref.topic + "#" + row["id"]] = _tech_key(row)
         feed._last[ref.topic + "#etas"] = {jid: j.get("eta_ms") for jid, j in feed.rv.jobs.items()}
         return {"region": feed.key, "jobs": region_jobs(feed), "techs": techs,
                 "kpis": tiles}
@@ -114,16 +158,56 @@ class RegionTopic:
             etas = self._etas(feed, ref)
             if etas:
                 out["etas"] = etas
-        techs = self._techs(feed, ref, entry, change)
-        if techs:
-            out["techs"] = techs
+        pacer = self._pacer(feed, ref)
+        techs = self._techs(feed, ref, entry, change, pacer)
         tiles = self._kpis(feed, ref, entry)
         if tiles is not None:
             out["kpis"] = tiles
+        now_ms = time.monotonic() * 1000
+        if pacer.pending and (out or techs or not pacer.due_in(now_ms)):
+            techs = sorted(pacer.take(now_ms) + techs, key=lambda r: r["id"])
+        elif pacer.pending:
+            self._release_later(feed, ref, pacer, now_ms)
+        if techs:
+            out["techs"] = techs
         if not out:
             return None
         kind = next(k for k in ("job", "etas", "techs", "kpis") if k in out)
         return Message(kind, out)
+
+    @staticmethod
+    def _pacer(feed: Any, ref: Ref) -> PositionPacer:
+        key = ref.topic + "#pacer"
+        pacer = feed._last.get(key)
+        if pacer is None:
+            pacer = feed._last[key] = PositionPacer()
+        return pacer  # type: ignore[no-any-return]
+
+    def _release_later(self, feed: Any, ref: Ref, pacer: PositionPacer, now_ms: float) -> None:
+        """The trailing release: a technician's last fix before it stopped sending must not
+        wait for the next entry."""
+        if pacer.timer is not None:
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # (a test calling live() outside a loop)
+            return
+        pacer.timer = loop.call_later(pacer.due_in(now_ms) / 1000, self._release, feed, ref,
+                                      pacer)
+
+    def _release(self, feed: Any, ref: Ref, pacer: PositionPacer) -> None:
+        pacer.timer = None
+        if feed._last.get(ref.topic + "#pacer") is not pacer or not feed.subs.get(ref.topic):
+            return  # resynced or unsubscribed meanwhile
+        now_ms = time.monotonic() * 1000
+        if pacer.due_in(now_ms):  # a message went meanwhile and took the slot: wait again
+            self._release_later(feed, ref, pacer, now_ms)
+            return
+        rows = pacer.take(now_ms)
+        if rows:
+            # The feed's offset is past the last message of this topic: that message took
+            # every waiting row, so these arrived with later entries.
+            feed._publish(ref.topic, Message("techs", {"techs": rows}), feed.offset)
 
     def _etas(self, feed: Any, ref: Ref) -> dict[str, int | None]:
         key = ref.topic + "#etas"
@@ -136,7 +220,10 @@ class RegionTopic:
         feed._last[key] = {jid: sent.get(jid) for jid in now}
         return moved
 
-    def _techs(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> list[dict[str, Any]]:
+    def _techs(self, feed: Any, ref: Ref, entry: Entry, change: Any, pacer: PositionPacer
+               ) -> list[dict[str, Any]]:
+        """Rows to send now (status, name or job changed; removed); a new fix alone waits
+        in ``pacer``."""
         ids = set(change.techs)
         if change.moved:
             ids.add(change.moved)
@@ -144,12 +231,19 @@ class RegionTopic:
         for tid in sorted(ids):
             t = feed.rv.techs.get(tid)
             if t is None:
+                pacer.drop(tid)
                 if entry.type == "tech_removed":
                     rows.append({"id": tid, "removed": True})
                 continue
             row = tech_row(t)
-            if not feed.unchanged(ref.topic + "#" + tid, _tech_key(row)):
+            key = ref.topic + "#" + tid
+            was, now = feed._last.get(key), _tech_key(row)
+            feed._last[key] = now
+            if was is None or was[0] != now[0]:
+                pacer.drop(tid)
                 rows.append(row)
+            elif was[1] != now[1]:
+                pacer.add(tid, row)
         return rows
 
     def _kpis(self, feed: Any, ref: Ref, entry: Entry) -> dict[str, Any] | None:

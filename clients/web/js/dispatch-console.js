@@ -111,10 +111,20 @@ function renderTechs() {
       h('span', {}, h('strong', {}, personName(v.name, lang) || v.id), h('span', { class: 'muted dc-tech-id' }, ` ${v.id.split('.').pop()}`)),
       h('span', { class: `chip ts-${v.status}` }, t(`d_ts_${v.status}`)),
       h('span', { class: 'dc-tech-job' }, v.active_job ? t('dc_current', { ref: shortJob(v.active_job) }) : t('dc_idle')),
-      h('span', { class: 'dc-gps muted num' }, t(key, { n })));
+      h('span', { class: 'dc-gps muted num', dataset: { fix: v.position?.t ?? '' } }, t(key, { n })));
   });
   replaceChildren($('techs'), items.length ? items : [h('li', { class: 'muted' }, t('dc_no_techs'))],
-    JSON.stringify([list, lang, Math.floor(now() / 10000)]));
+    JSON.stringify([list, lang]));
+  tickAges();
+}
+
+/** Each technician's "GPS n s ago", every second, in place: the fixes themselves come from
+ *  the region topic within ~2 s (paced there), the list is redrawn only when they do. */
+function tickAges() {
+  for (const el of document.querySelectorAll('#techs .dc-gps')) {
+    const [key, n] = gpsAge(el.dataset.fix ? Number(el.dataset.fix) : null, now());
+    setText(el, t(key, { n }));
+  }
 }
 
 function render() {
@@ -206,6 +216,6 @@ if (!region || boot.error || !regionId) {
   setInterval(tick, 1000);
   setInterval(loadJobs, READ_EVERY_MS);
   setInterval(loadKpis, READ_EVERY_MS);
-  setInterval(renderTechs, 10000);
+  setInterval(tickAges, 1000);
   window.switchboardConsole = { get jobs() { return jobs; }, get techs() { return techs; }, get reads() { return reads; }, get events() { return events; }, results, client };
 }
