@@ -92,10 +92,15 @@ class Event(msgspec.Struct, tag_field="op", tag="event"):
 
 
 class Error(msgspec.Struct, tag_field="op", tag="error", omit_defaults=True):
+    """``details``: the same machine-readable fields an HTTP error body has for the same
+    refusal (``reason`` of an ``unauthorized``, ``role``/``field`` of a ``forbidden``,
+    ``retry_after_s`` of a ``rate_limited``); left out when there are none."""
+
     code: str
     message: str
     temporary: bool = False
     id: int | None = None
+    details: dict[str, Any] | None = None
 
 
 class Pong(msgspec.Struct, tag_field="op", tag="pong", omit_defaults=True):
@@ -111,15 +116,23 @@ class ProtocolError(Exception):
     """A frame the server cannot act on. Sent back as ``error``; the connection stays."""
 
     def __init__(self, code: str, message: str, id: int | None = None,
-                 temporary: bool = False) -> None:
+                 temporary: bool = False, details: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.id = id
         self.temporary = temporary
+        self.details = details or None
 
     def to_message(self) -> Error:
-        return Error(self.code, self.message, self.temporary, self.id)
+        return Error(self.code, self.message, self.temporary, self.id, self.details)
+
+
+def error_frame(exc: Any, msg_id: int | None = None) -> Error:
+    """A domain error (``SwitchboardError``, ``DispatchFailure``: ``code``, ``message``,
+    ``temporary``, ``details``) as an ``error`` frame, its details kept as HTTP keeps them."""
+    return Error(exc.code, exc.message, bool(exc.temporary), msg_id,
+                 dict(getattr(exc, "details", None) or {}) or None)
 
 
 # Every error code the hub sends, with its meaning (docs/protocol.md must list each).
@@ -207,6 +220,8 @@ def _explain(raw: bytes, kind: str, exc: msgspec.ValidationError) -> ProtocolErr
     msg_id = obj.get("id") if type(obj.get("id")) is int else None  # not True/False
     op = obj.get("op")
     known = sorted(str(t.__struct_config__.tag) for t in client_types())
+    if op is None:  # absent (or null): the frame is no op at all
+        return ProtocolError("invalid_message", f"op is required; known: {known}", msg_id)
     if op not in known:
         return ProtocolError("unknown_op", f"unknown op {op!r}; known: {known}", msg_id)
     return ProtocolError("invalid_message", str(exc), msg_id)

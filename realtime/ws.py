@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import socket
 import struct
 import time
@@ -25,7 +26,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 
 from queueing.errors import Forbidden, SwitchboardError
 from realtime import metrics
-from realtime.auth import verify_until
+from realtime.auth import LEEWAY_S, verify_until
 from realtime.context import Context, ctx
 from realtime.hub.hub import GONE, PAUSED, WRITABLE, Connection, Hub
 from realtime.hub.topics import resolve
@@ -43,6 +44,7 @@ from realtime.protocol import (
     ProtocolError,
     Subscribe,
     Unsubscribe,
+    error_frame,
     parse,
 )
 from realtime.settings import Settings
@@ -79,6 +81,11 @@ class Bucket:
             self.tokens -= 1
             return True
         return False
+
+    def wait_s(self) -> float:
+        """Seconds until the next message would pass (after a ``take`` that refused),
+        rounded up to the millisecond: an error frame's ``details.retry_after_s``."""
+        return math.ceil(max(0.0, 1 - self.tokens) / self.rate * 1000) / 1000
 
 
 class Abuse:
@@ -215,26 +222,33 @@ class WsEndpoint:
 def _authenticate(conn: Connection, c: Context, token: str, msg_id: int | None) -> bool:
     refused = _refused(conn, c, token)
     if refused is not None:
-        conn.reply(Error("unauthorized", refused, False, msg_id))
+        conn.reply(error_frame(refused, msg_id))
         return False
     return True
 
 
-def _refused(conn: Connection, c: Context, token: str) -> str | None:
-    """Authenticate ``conn`` with ``token``: None, or why not."""
+def _refused(conn: Connection, c: Context, token: str) -> SwitchboardError | None:
+    """Authenticate ``conn`` with ``token``: None, or why not (an ``Unauthorized`` with
+    its ``details.reason``, as HTTP answers the same token)."""
     try:
         principal, exp = verify_until(c.secret, token, c.revocations)
     except SwitchboardError as exc:
         metrics.AUTH_FAILURES.inc()
-        return exc.message
+        return exc
     conn.principal = principal
-    # The connection lives as long as its token: at expiry it is told and closed (a fresh
-    # `auth` before then moves the moment).
+    # The connection lives as long as HTTP accepts its token (exp plus the same leeway,
+    # realtime.auth.verify_until): then it is told and closed (a fresh `auth` before then
+    # moves the moment).
     if conn.expiry is not None:
         conn.expiry.cancel()
     conn.expiry = asyncio.get_running_loop().call_later(
-        max(0.0, exp - time.time()), conn.expire, CLOSE_UNAUTHORIZED, "token expired")
+        expires_in_s(exp, time.time()), conn.expire, CLOSE_UNAUTHORIZED, "token expired")
     return None
+
+
+def expires_in_s(exp: float, now: float) -> float:
+    """Seconds until a token with this ``exp`` stops being accepted (HTTP's rule)."""
+    return max(0.0, exp + LEEWAY_S - now)
 
 
 def _covers(conn: Connection, c: Context, msg: Auth) -> None:
@@ -252,7 +266,8 @@ def _covers(conn: Connection, c: Context, msg: Auth) -> None:
             ns.authorize(principal, ref)
         except Forbidden as exc:
             raise ProtocolError("forbidden", f"this token may not follow {topic} "
-                                f"({exc.message}); unsubscribe from it first", msg.id) from exc
+                                f"({exc.message}); unsubscribe from it first", msg.id,
+                                details=exc.details) from exc
 
 
 async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Settings,
@@ -269,7 +284,8 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
                     receive(), max(0.0, auth_deadline - time.monotonic()))
             except TimeoutError:
                 conn.reply(Error("unauthorized", "no auth within "
-                                 f"{s.ws_auth_timeout_s:g} s", False))
+                                 f"{s.ws_auth_timeout_s:g} s", False,
+                                 details={"reason": "missing"}))
                 await conn.close_after_flush(CLOSE_UNAUTHORIZED, "unauthorized")
                 return
         if message["type"] != "websocket.receive":
@@ -281,7 +297,8 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
         try:
             if not bucket.take(now):
                 raise ProtocolError("rate_limited", f"more than {s.ws_rate_per_s} messages/s",
-                                    temporary=True)
+                                    temporary=True,
+                                    details={"retry_after_s": bucket.wait_s()})
             msg = parse(frame, conn.kind, s.ws_max_frame_bytes)
             await _handle(msg, conn, hub, c)
         except ProtocolError as exc:
@@ -291,7 +308,7 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
                 await conn.close_after_flush(CLOSE_ABUSE, "abuse")
                 return
         except SwitchboardError as exc:
-            conn.reply(Error(exc.code, exc.message, exc.temporary, getattr(msg, "id", None)))
+            conn.reply(error_frame(exc, getattr(msg, "id", None)))
         except Exception:
             log.exception("error handling a websocket frame")
             conn.reply(Error("internal", "internal error; it has been logged", True))
@@ -303,7 +320,8 @@ async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, c: Context) ->
             _covers(conn, c, msg)
         refused = _refused(conn, c, msg.token)
         if refused is not None:  # an error like any other: repeated, it closes (4009)
-            raise ProtocolError("unauthorized", refused, msg.id)
+            raise ProtocolError("unauthorized", refused.message, msg.id,
+                                details=refused.details)
         conn.reply(Pong(msg.id))
         return
     if isinstance(msg, Ping):
@@ -311,7 +329,7 @@ async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, c: Context) ->
         return
     if conn.principal is None:
         raise ProtocolError("unauthorized", "send {op: auth, token} first",
-                            getattr(msg, "id", None))
+                            getattr(msg, "id", None), details={"reason": "missing"})
     if isinstance(msg, Subscribe):
         await hub.subscribe(conn, msg.topic, msg.since, msg.id)
     elif isinstance(msg, Unsubscribe):

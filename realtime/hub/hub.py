@@ -23,7 +23,7 @@ from realtime.hub import booking_topics, queue_topics  # noqa: F401 - register n
 from realtime.hub.entry import Entry, parse_id
 from realtime.hub.feed import SiteFeed
 from realtime.hub.outbox import Outbox
-from realtime.hub.topics import NAMESPACES, Namespace, resolve
+from realtime.hub.topics import NAMESPACES, Namespace, Ref, resolve
 from realtime.protocol import (
     CLOSE_UNAUTHORIZED,
     JSON,
@@ -252,16 +252,17 @@ class Connection:
         return asyncio.create_task(self.sender(close))
 
     def expire(self, code: int, reason: str,
-               why: str = "the token has expired; connect again with a fresh one") -> None:
+               why: str = "the token has expired; connect again with a fresh one",
+               cause: str = "expired") -> None:
         """The token expired (or was revoked): no more messages, an ``unauthorized``
-        error, then close."""
+        error (``details.reason``: ``cause``, as HTTP would answer the token), then close."""
         if self.expiry is not None:  # revoked before it expired: the timer holds this
             self.expiry.cancel()  # connection until then (a year for a kiosk's token)
         self.expiry = None
         if self.closed:
             return
         self.principal = None  # no new subscription; the close ends the rest
-        self.reply(Error("unauthorized", why, False))
+        self.reply(Error("unauthorized", why, False, details={"reason": cause}))
         if self._closer is not None:
             self._closing = asyncio.create_task(self.close_after_flush(code, reason))
 
@@ -315,6 +316,16 @@ class Connection:
 
 
 _SLOW = Error("slow", "could not keep up with events; resume from your last offset", True)
+
+
+def _unknown_source(ns: Namespace, ref: Ref) -> str:
+    """An ``unknown_topic`` message naming what is missing: a dispatch topic (``region:``,
+    ``tech:``, ``job:``, ``org:``) lives in a region, the others in a site."""
+    if ns.feed_kind != "region":
+        return f"unknown site {ref.source}"
+    if ns.name == "region":
+        return f"unknown region {ref.source}"
+    return f"unknown region {ref.source} (of {ref.topic})"
 
 
 class GcPolicy:
@@ -483,13 +494,13 @@ class Hub:
         try:
             ns.authorize(conn.principal, ref)
         except Forbidden as exc:
-            raise ProtocolError("forbidden", exc.message, msg_id) from exc
+            raise ProtocolError("forbidden", exc.message, msg_id, details=exc.details) from exc
         try:
             feed = await self.feed(ref.source, ns.feed_kind)
             if conn.principal is None or conn.closed:  # revoked or expired meanwhile
                 raise ProtocolError("unauthorized", "the token is no longer valid", msg_id)
         except UnknownSite as exc:
-            raise ProtocolError("unknown_topic", f"unknown site {ref.source}", msg_id) from exc
+            raise ProtocolError("unknown_topic", _unknown_source(ns, ref), msg_id) from exc
         except (RedisError, OSError) as exc:
             raise ProtocolError("unavailable", "the store is unreachable", msg_id, True) from exc
         conn.topics[topic] = feed
@@ -502,7 +513,8 @@ class Hub:
             raise
         except SwitchboardError as exc:
             self._forget(conn, topic)
-            raise ProtocolError("unknown_topic", exc.message, msg_id) from exc
+            raise ProtocolError("unknown_topic", exc.message, msg_id,
+                                details=exc.details) from exc
         except (RedisError, OSError) as exc:
             self._forget(conn, topic)
             raise ProtocolError("unavailable", "the store is unreachable", msg_id, True) from exc
@@ -530,7 +542,7 @@ class Hub:
             for topic in conn.topics:
                 conn.outbox.drop_topic(topic)
             self.drop(conn)
-            conn.expire(CLOSE_UNAUTHORIZED, "token revoked", why)
+            conn.expire(CLOSE_UNAUTHORIZED, "token revoked", why, "revoked")
             closed += 1
         if closed:
             log.info("closed %d websocket(s) holding revoked tokens", closed)
