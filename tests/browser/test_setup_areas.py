@@ -127,3 +127,18 @@ def test_board_area_reads_the_token(page: Any) -> None:  # noqa: F811
                    {"id": None, "locked": False, "ignored": None},
                    {"id": None, "locked": False, "ignored": None},
                    "board:opd:wr1", "board:opd"]
+
+
+def test_a_site_without_counters_says_to_add_one_first(context: Any,
+                                                       demo_server: DemoServer) -> None:
+    pg = open_setup(context, demo_server, name="fresh-areas")
+    add = pg.locator("#add-area")
+    assert add.get_attribute("aria-disabled") == "true"
+    note = pg.locator("#add-area-note")
+    assert note.is_visible() and note.inner_text().startswith("Add a counter first")
+    add.focus()  # still reachable, and it says why it does nothing
+    pg.keyboard.press("Enter")
+    assert pg.evaluate("document.activeElement.id") == "add-area-note"
+    assert pg.evaluate("window.switchboardSetup.doc.areas") is None
+    pg.locator("#add-counter").click()
+    assert add.get_attribute("aria-disabled") == "false" and not note.is_visible()
