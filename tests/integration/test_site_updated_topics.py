@@ -106,7 +106,7 @@ async def test_a_console_and_the_board_hear_the_new_services_live(gov: Server) -
         assert set(c["waiting"]) == {"vr"} and "removed" not in c
         # Never more than the boot gave any screen of the site: no policy, no classes.
         assert set(c["site"]) == {"id", "name", "languages", "timezone", "announce_ttl_s",
-                                  "services", "counters", "areas"}
+                                  "services", "counters", "areas", "vocabulary"}
         b = got["board:gov"]["data"]
         assert [x["id"] for x in b["counters"]] == ["w10", "w11", "w12"]
         assert set(b["waiting"]) == {"ss", "rp", "vr"}
