@@ -22,6 +22,12 @@ from queueing.model import (
 
 @dataclass(frozen=True)
 class Operation:
+    """One HTTP route as /openapi.json shows it. ``errors``: the codes particular to the
+    route; those every route of its kind can answer (a token refused or out of scope, a
+    body too large or malformed, a public token's rate limit) are added by ``error_codes``.
+    ``response``: the type (a msgspec Struct or a dataclass) of the success answer, when
+    the route encodes one; its schema is generated with the bodies' (none is hand-written)."""
+
     method: str
     path: str
     summary: str
@@ -31,6 +37,7 @@ class Operation:
     errors: tuple[str, ...] = ()
     query: tuple[str, ...] = ()
     headers: tuple[str, ...] = field(default=())
+    response: type | None = None
 
 
 OPERATIONS: list[Operation] = []
@@ -126,10 +133,75 @@ register(
 )
 
 
+# Roles whose tokens are public (a kiosk's page URL, a site's booking page, an SMS
+# gateway): what they create is rate-limited (realtime.api.kiosk_budget, the SMS and
+# verification budgets), so a route that lets them create answers 429 too.
+_LIMITED_ROLES = ("kiosk", "partner")
+
+
+def error_codes(op: Operation, has_body: bool) -> tuple[str, ...]:
+    """``op.errors`` with the codes its kind of route answers whatever it does: 401 and
+    403 with a token, 400 and 413 with a body, 429 for public tokens' writes."""
+    shared: list[str] = []
+    if has_body:
+        shared += ["bad_request", "payload_too_large"]
+    if op.roles != "none":
+        shared += ["unauthorized", "forbidden"]
+        if op.method != "get" and any(r in op.roles for r in _LIMITED_ROLES):
+            shared.append("rate_limited")
+    return tuple(dict.fromkeys([*op.errors, *shared]))
+
+
+@functools.cache
+def _statuses() -> dict[str, int]:
+    """Each error code's HTTP status, from the error classes themselves."""
+    from dispatch.errors import all_error_classes as dispatch_errors
+    from queueing.errors import all_error_classes
+    from realtime.errors import HTTP_CODES
+    # /readyz's own answers (realtime.readiness, realtime.api), not error classes.
+    out = {code: status for status, code in HTTP_CODES.items()} | {
+        "clock_skew": 503, "worker_down": 503}
+    for cls in dispatch_errors():
+        out.setdefault(cls.code, cls.status)
+    for qcls in all_error_classes():
+        out.setdefault(qcls.code, qcls.status)
+    return out
+
+
+def _error_responses(codes: tuple[str, ...]) -> dict[str, Any]:
+    """One response per status (its codes in the description), and ``4XX`` with every
+    client error's code (a code of no known status counts as one)."""
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    by_status: dict[str, list[str]] = {}
+    statuses = _statuses()
+    for code in codes:
+        if code in statuses:
+            by_status.setdefault(str(statuses[code]), []).append(code)
+    out: dict[str, Any] = {}
+    for status, named in sorted(by_status.items()):
+        out[status] = {"description": "Error: " + ", ".join(named), "content": content}
+        if status in ("429", "503"):
+            out[status]["headers"] = {"Retry-After": {
+                "description": "whole seconds (also details.retry_after_s)",
+                "schema": {"type": "integer"}}}
+    client = [c for c in codes if statuses.get(c, 400) < 500]
+    if client:
+        out["4XX"] = {"description": "Error: " + ", ".join(client), "content": content}
+    return out
+
+
+def _success(op: Operation) -> dict[str, Any]:
+    if op.response is None:
+        return {"description": "OK"}
+    return {"description": "OK", "content": {"application/json": {"schema": {
+        "$ref": f"#/components/schemas/{op.response.__name__}"}}}}
+
+
 def openapi() -> dict[str, Any]:
     bodies = [b for b in map(_body, OPERATIONS) if b is not None]
-    _, components = msgspec.json.schema_components(bodies,
-                                                   ref_template="#/components/schemas/{name}")
+    answers = [op.response for op in OPERATIONS if op.response is not None]
+    _, components = msgspec.json.schema_components(
+        list(dict.fromkeys([*bodies, *answers])), ref_template="#/components/schemas/{name}")
     paths: dict[str, Any] = {}
     for op in OPERATIONS:
         body = _body(op)
@@ -143,10 +215,8 @@ def openapi() -> dict[str, Any]:
             "summary": op.summary,
             "description": f"Token: {op.roles}.",
             "parameters": params,
-            "responses": {str(op.status): {"description": "OK"}} | {
-                "4XX": {"description": "Error: " + ", ".join(op.errors or ("bad_request",)),
-                        "content": {"application/json": {"schema": {
-                            "$ref": "#/components/schemas/Error"}}}}},
+            "responses": {str(op.status): _success(op)} | _error_responses(
+                error_codes(op, body is not None)),
         }
         if body is not None:
             entry["requestBody"] = {"required": op.method == "put", "content": {
@@ -161,7 +231,8 @@ def openapi() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {"title": "Switchboard", "version": "1",
                  "description": "Queues, appointments and dispatch. Errors are "
-                                "{code, message, temporary?}; codes in docs/protocol.md."},
+                                "{code, message, temporary?, details?}; codes in "
+                                "docs/protocol.md."},
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": {
             "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
@@ -194,7 +265,8 @@ for (const [path, ops] of Object.entries(spec.paths)) for (const [m, op] of Obje
   out.push(`<h2><span class="m">${m}</span><code>${path}</code></h2><p>${op.summary}. ` +
     `${op.description}</p>` + (op.requestBody ? `<p>Body: <code>${
       op.requestBody.content['application/json'].schema.$ref.split('/').pop()}</code></p>` : '') +
-    `<p>Errors: ${op.responses['4XX'].description}</p>`);
+    `<p>Errors: ${Object.entries(op.responses).filter(([s]) => !s.startsWith('2') && s !== '4XX')
+      .map(([s, r]) => `${s} ${r.description.replace('Error: ', '')}`).join('; ') || 'none'}</p>`);
 }
 document.getElementById('ops').innerHTML = out.join('');
 </script></body></html>"""
