@@ -206,7 +206,8 @@ class BookingEngine:
 
     def _view(self, s: Schedule, raw: dict[str, Any], now: int,
               extra: dict[str, Any] | None = None) -> dict[str, Any]:
-        return views.booking(raw, s.tz, now, s.policy.grace_s, extra)
+        return views.booking(raw, s.tz, now, s.policy.grace_s, extra,
+                             s.policy.appointment_early_s)
 
     # -- availability -----------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ import msgspec
 from queueing.booking.model import BookingStatus
 from queueing.booking.rules import effective_status, qr_payload
 from queueing.booking.schedule import Slot
+from queueing.policy import promote_at
 from queueing.tickets import iso
 
 __all__ = ["booking", "iso", "slot", "suspension"]
@@ -23,9 +24,15 @@ def _list(value: Any) -> list[Any]:
 
 
 def booking(raw: dict[str, Any], tz: ZoneInfo, now_ms: int, grace_s: int,
-            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+            extra: dict[str, Any] | None = None,
+            early_s: int | None = None) -> dict[str, Any]:
     """A booking as the API and the ``booking:{id}`` topic show it; ``status`` is the
-    effective one at ``now_ms`` (a lapsed hold is ``expired`` before any job ran)."""
+    effective one at ``now_ms`` (a lapsed hold is ``expired`` before any job ran).
+
+    With the policy's ``appointment_early_s`` (``early_s``), ``promote_at``: the moment an
+    early check-in takes its appointment's place (``policy.promote_at``) — on a confirmed
+    booking, "checked in before this, you wait in order of arrival until then"; on one
+    checked in before it, when its ticket moves up (the person's page says which)."""
     extra = extra or {}
     status = effective_status(raw, now_ms, grace_s)
     out: dict[str, Any] = {
@@ -51,6 +58,12 @@ def booking(raw: dict[str, Any], tz: ZoneInfo, now_ms: int, grace_s: int,
             # Where the visit is now (a read of the booking: GET, the topic's snapshot), so
             # the person's page can say it is done, or that the ticket closed.
             out["ticket_number"], out["ticket_status"] = t.get("number"), t.get("status")
+    if early_s:
+        at = promote_at(int(raw["start_ms"]), early_s)
+        checked_in_ms = int(raw.get("checked_in_ms") or 0)
+        if status == BookingStatus.CONFIRMED or (
+                raw.get("ticket") and not raw.get("late") and 0 < checked_in_ms < at):
+            out["promote_at"] = iso(at, tz)
     if raw.get("order_ms") and raw["order_ms"] != raw["start_ms"]:
         # Kept after answering a suspension: the queue orders the ticket by this time.
         out["queue_order_at"] = iso(raw["order_ms"], tz)

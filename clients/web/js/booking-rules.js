@@ -83,6 +83,25 @@ export function effectiveStatus(b, policy, nowMs) {
   return b.status;
 }
 
+/**
+ * What the early-arrival rule means for this booking at `nowMs` (docs/appointments.md,
+ * `appointment_early_s`): checked in before `promote_at`, a booked person waits in order of
+ * arrival until then and takes the appointment's place at that time. The booking's view
+ * carries `promote_at` while that can still matter (confirmed), and once checked in before
+ * it. Null: nothing to say. `before`: confirmed, the time still ahead; `waiting`: checked in
+ * early, the move still ahead; `promoted`: checked in early, the time passed, still in line
+ * (the server moves the ticket at that time, within seconds).
+ */
+export function earlyArrival(b, nowMs) {
+  const at = ms(b?.promote_at);
+  if (!b || Number.isNaN(at)) return null;
+  if (b.status === 'confirmed') return nowMs < at ? { state: 'before', at } : null;
+  if (b.status !== 'checked_in' || b.late) return null;
+  if (b.checked_in_at && !(ms(b.checked_in_at) < at)) return null; // on time: its place at once
+  if (b.ticket_status && b.ticket_status !== 'waiting') return null; // called, served, ended
+  return { state: nowMs < at ? 'waiting' : 'promoted', at };
+}
+
 /** Whether the booking waits on an answer to a suspension of its doctor or room. */
 export function needsAnswer(b) {
   return Boolean(b?.suspension && !b.suspension.answered && !['cancelled', 'expired'].includes(b.status));

@@ -6,8 +6,9 @@
 // doctor or room is suspended, the alternatives the server found come first, one tap each.
 // Live through `booking:{id}` (docs/appointments.md); every action is the booking's REST API.
 import { Client } from './client.js';
-import { TICKET_ENDED, actionsFor, addDays, bookingTranslator, checkInWindow, dayLabel, effectiveStatus, localDay, movableSlots, ms, needsAnswer, whenLabel } from './booking-rules.js';
+import { TICKET_ENDED, actionsFor, addDays, bookingTranslator, checkInWindow, dayLabel, earlyArrival, effectiveStatus, localDay, movableSlots, ms, needsAnswer, whenLabel } from './booking-rules.js';
 import { failedTimes, paintDayNav, timeGroups } from './booking-ui.js';
+import { applySiteWords } from './vocabulary-boot.js';
 import { formatTime, nameIn } from './i18n.js';
 import { api, connectionBanner, errorScreen, h, language, mountLangSwitch, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
@@ -122,6 +123,7 @@ function render() {
 
 function statusLines(b) {
   const win = checkInWindow(b, policy, now(), tz);
+  const early = earlyArrival(b, now());
   const lines = [];
   if (movedFrom) lines.push(t('msg_moved', { old: at(movedFrom) }));
   switch (b.status) {
@@ -129,13 +131,19 @@ function statusLines(b) {
     case 'offered': lines.push(t('msg_offered', { time: at(b.offer_until) })); break;
     case 'waitlisted': lines.push(b.waitlist_position ? t('msg_waitlisted_n', { n: b.waitlist_position }) : t('msg_waitlisted')); break;
     case 'confirmed':
-      lines.push(win.state === 'early' ? t('msg_confirmed_early', { opens: at(new Date(win.opens).toISOString()) }) : t('msg_confirmed_open'));
+      if (win.state === 'early') lines.push(t('msg_confirmed_early', { opens: at(new Date(win.opens).toISOString()) }));
+      else if (!b.promote_at) lines.push(t('msg_confirmed_open')); // the rule, without its time
+      else lines.push(t(early ? 'msg_confirmed_open_short' : 'msg_confirmed_open_now'));
+      // Checked in before its time, a booked person waits in order of arrival until then:
+      // said with the time (the site's), not as "shortly before".
+      if (early) lines.push(t('msg_early_rule', { time: at(b.promote_at) }));
       break;
     case 'checked_in': {
       const number = b.ticket_number ?? ticketNumber;
       if (b.ticket_status === 'done') lines.push(t('msg_visit_done', { number }));
       else if (TICKET_ENDED.has(b.ticket_status)) lines.push(t('msg_ticket_closed', { number }));
       else lines.push(number ? t(b.late ? 'msg_checked_in_late' : 'msg_checked_in', { number }) : t('msg_checked_in_plain'));
+      if (early) lines.push(t(early.state === 'waiting' ? 'msg_early_waiting' : 'msg_early_promoted', { time: at(b.promote_at) }));
       break;
     }
     case 'no_show': lines.push(win.state === 'walk_in' ? t('msg_no_show_walk_in') : t('msg_no_show')); break;
@@ -356,7 +364,10 @@ function ticketKey() {
 async function doCheckIn() {
   const r = await act(`/v1/sites/${encodeURIComponent(site.id)}/check-in`, { code: booking.qr, channel: 'web' }, (tk) => {
     ticketNumber = tk.number;
-    booking = { ...booking, status: 'checked_in', ticket: tk.id, late: Boolean(tk.late) };
+    // Early (a walk-in until `promote_at`, the ticket's): the page says until when.
+    const { promote_at: _, ...rest } = booking;
+    booking = { ...rest, status: 'checked_in', ticket: tk.id, late: Boolean(tk.late), ticket_status: tk.status,
+      checked_in_at: tk.issued_at, ...(tk.promote_at ? { promote_at: tk.promote_at } : {}) };
     updatedAt = now();
   });
   if (r?.ok && r.data?.tracker) goToTicket(r.data.tracker);
@@ -385,13 +396,23 @@ function onMessage(msg) {
     errorScreen($('app'), t, msg);
     return;
   }
+  if (msg.type === 'site' && msg.data?.site) { // the site changed: its names and words too
+    Object.assign(site, msg.data.site);
+    if (applySiteWords(msg.data.site)) t = bookingTranslator(lang);
+    render();
+    return;
+  }
   if (!msg.data || msg.data.id !== bookingId) return;
   if (msg.type === 'rescheduled' && msg.data.moved_from?.start) movedFrom = msg.data.moved_from.start;
   if (msg.data.ticket_number) ticketNumber = msg.data.ticket_number;
   // An event's view lacks what only GET tells (the waiting-list place): keep it until the
   // status moves on.
   const wl = booking?.status === 'waitlisted' && msg.data.status === 'waitlisted' ? booking.waitlist_position : undefined;
-  show(wl && !msg.data.waitlist_position ? { ...msg.data, waitlist_position: wl } : msg.data);
+  let b = wl && !msg.data.waitlist_position ? { ...msg.data, waitlist_position: wl } : msg.data;
+  // Nor does it carry `promote_at` (the booking policy's, which GET adds): kept while the
+  // time is the same (earlyArrival tells an on-time check-in by its time).
+  if (booking?.promote_at && !b.promote_at && b.start === booking.start) b = { ...b, promote_at: booking.promote_at };
+  show(b);
   render();
 }
 

@@ -5,6 +5,8 @@
 import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn } from './i18n.js';
 import { icon } from './icons.js';
+import { applySiteWords } from './vocabulary-boot.js';
+import { vocabulary } from './vocabulary.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, layeredTranslator, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
 export const ALMOST_AHEAD = 2; // "almost your turn" when this many or fewer are ahead
@@ -43,6 +45,12 @@ export const OWN = {
     ago_h: '{h} h {m} min ago',
     called_old: 'You were called to {counter} at {time}.',
     called_old_note: 'This page has had no news since, so that call may be over. Please watch the screen in the waiting area, or ask at reception.',
+    // Checked in more than appointment_early_s before the appointment (docs/protocol.md,
+    // `promote_at` and `promoted`): a walk-in until then, the appointment's place after.
+    early_wait: 'You are early for your {appt} appointment, so until {time} you wait in order of arrival, like anyone who came when you did. At {time} you move up to your appointment’s place in line; the wait shown already counts that.',
+    early_due: 'From {time} you have your appointment’s place in line: you are moved up in a moment.',
+    promoted: 'Since {time} you have your appointment’s place in line.',
+    promoted_plain: 'You now have your appointment’s place in line.',
   },
   zh: {
     st_waiting_msg: '您正在排队。可以暂时走开，但请保持本页面打开并不时查看：快到您时，本页面会提示。',
@@ -78,6 +86,10 @@ export const OWN = {
     ago_h: '{h} 小时 {m} 分钟前',
     called_old: '{time} 曾叫您到{counter}。',
     called_old_note: '此后本页面未能更新，这次叫号可能已经结束。请留意等候区的叫号屏，或到服务台咨询。',
+    early_wait: '您比预约时间 {appt} 来得早：{time} 前按到达顺序排队，与同时到达的人一样；{time} 起排到预约的位置，显示的等待时间已计入这一点。',
+    early_due: '{time} 起您排到预约的位置，稍后即调整。',
+    promoted: '{time} 起您已排到预约的位置。',
+    promoted_plain: '您已排到预约的位置。',
   },
 };
 
@@ -97,6 +109,33 @@ export function estimateNote(estimate, l, tr = ownTranslator(l)) {
   if (a === b) return null;
   const n = Math.min(b, Math.max(a, Math.round(estimate.wait_s / 60)));
   return tr('est_note', { n, range: formatEstimate(estimate, l) });
+}
+
+/**
+ * What an early check-in is told, in the site's zone: waiting as a walk-in until
+ * `promote_at` and the appointment's place from then (`early_wait`; `early_due` once the
+ * time has passed and the server has yet to move it, within seconds), then, `promoted`
+ * ({at}: the time it was due, or null), that it has that place. Null: nothing to say (not
+ * waiting, or not an early check-in).
+ */
+export function earlyNote(tk, promoted, nowMs, l, timeZone, tr = ownTranslator(l)) {
+  if (!tk || tk.status !== 'waiting') return null;
+  if (tk.promote_at) {
+    const time = formatTime(tk.promote_at, l, timeZone);
+    if (nowMs >= Date.parse(tk.promote_at)) return tr('early_due', { time });
+    return tr('early_wait', { time, appt: tk.appointment_at ? formatTime(tk.appointment_at, l, timeZone) : time });
+  }
+  if (!promoted) return null;
+  return promoted.at ? tr('promoted', { time: formatTime(promoted.at, l, timeZone) }) : tr('promoted_plain');
+}
+
+/** Whether message data `next` shows ticket view `prev` promoted: a `promoted` event, or
+ * (a resume that merged it away) `promote_at` gone with the class changed while waiting. A
+ * returned no-show also loses `promote_at`, but keeps its class. */
+export function wasPromoted(prev, next, type) {
+  if (type === 'promoted') return true;
+  return Boolean(prev?.promote_at && next && !next.promote_at && next.status === 'waiting'
+    && prev.status === 'waiting' && next.priority && next.priority !== prev.priority);
 }
 
 export { linkExpired }; // the tests import it from here
@@ -143,9 +182,12 @@ let conn = { status: 'connecting', since: Date.now() };
 const site = boot.site;
 const tz = site?.timezone;
 const ticketId = boot.params?.ticket;
+// The server's clock: when a promotion is due is its time, not the phone's.
+const skew = (boot.server_ms ?? Date.now()) - Date.now();
 const $ = (id) => document.getElementById(id);
 
 let ticket = null;
+let promoted = null; // an early check-in moved up to its appointment's place: {at}
 let updatedAt = null;
 let details = {}; // what only GET /v1/tickets/{id} tells: the appointment time, the channel
 let fromStore = false; // what is shown is the copy kept on the phone, not yet a live message
@@ -254,7 +296,10 @@ function renderStatus(tk, p) {
   // Called before and waiting again (missed the call and sent back, or set aside and
   // brought back): say so, or "you are in line" reads as if nothing had happened.
   if (tk.status === 'waiting' && tk.called_at) msg.unshift(t('back_in_line', { time: formatTime(tk.called_at, lang, tz) }));
-  replaceChildren(el, msg.map((m) => (typeof m === 'string' ? h('p', {}, m) : m)), key);
+  // Checked in early: until when it waits in order of arrival, and that it moved up.
+  const early = p === 'called_old' ? null : earlyNote(tk, promoted, Date.now() + skew, lang, tz, t);
+  if (early) msg.push(h('p', { class: 'early-note' }, early));
+  replaceChildren(el, msg.map((m) => (typeof m === 'string' ? h('p', {}, m) : m)), `${key}|${early}|${vocabulary()}`);
 }
 
 function renderFigures(tk, p) {
@@ -314,7 +359,7 @@ function markSeen() {
 /** The last ticket view seen, kept on the phone: reopened with no signal, the page shows it
  * (marked as not live) rather than nothing. One ticket only. */
 function remember() {
-  const kept = { id: ticketId, at: updatedAt, seen: seenAt, ticket, channel: details.channel };
+  const kept = { id: ticketId, at: updatedAt, seen: seenAt, ticket, channel: details.channel, promoted };
   try { localStorage.setItem(STORE_KEY, JSON.stringify(kept)); } catch { /* private mode */ }
 }
 
@@ -362,7 +407,7 @@ function renderActions(tk) {
   if (CANCELLABLE.has(tk.status)) {
     items.push(h('button', { type: 'button', class: 'btn btn-danger wide', id: 'cancel-btn', onclick: openCancel }, t('cancel_ticket')));
   }
-  const key = `${tk.status}|${canNotify && Notification.permission}|${lang}`;
+  const key = `${tk.status}|${canNotify && Notification.permission}|${lang}|${vocabulary()}`;
   replaceChildren(el, items, key);
 }
 
@@ -441,7 +486,19 @@ function onMessage(msg) {
     errorScreen($('app'), t, msg);
     return;
   }
-  ticket = msg.data;
+  if (msg.type === 'site') { // the site changed: its names, services, counters and words
+    if (msg.data?.site) {
+      Object.assign(site, msg.data.site);
+      applySiteWords(msg.data.site);
+    }
+    if (msg.data?.id !== ticketId) { // a replayed one: the site alone
+      render();
+      return;
+    }
+  }
+  const { site: _, ...view } = msg.data;
+  if (wasPromoted(ticket, view, msg.type)) promoted = { at: ticket?.promote_at ?? null };
+  ticket = view;
   updatedAt = Date.now();
   seenAt = updatedAt;
   fromStore = false;
@@ -481,6 +538,7 @@ if (!site || boot.error || !ticketId) {
     updatedAt = kept.at;
     seenAt = kept.seen ?? kept.at;
     if (kept.channel) details = { channel: kept.channel };
+    promoted = kept.promoted ?? null;
     fromStore = true;
   }
   render();
