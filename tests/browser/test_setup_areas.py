@@ -1,9 +1,11 @@
 """Waiting areas on the set-up page, and the boards made for them, in Chromium against a real
 server. Before, areas were made by writing JSON, and a display token for one room's TV opened
-any room's board: now the page has an "Waiting areas" section (add, name, tick counters,
+any room's board: now the page has a "Waiting areas" section (add, name, tick counters,
 remove; a counter leaving the site leaves its areas; an area with no counter is pointed out
 before saving; the server's refusal lands on the area's row), and a board made for an area
-is locked to it, whatever its address says."""
+is locked to it, whatever its address says. A quiet room's board reloaded after a busy spell
+in another room showed no recent calls (the site's last calls were all the other room's): it
+now gets its own."""
 
 from __future__ import annotations
 
@@ -80,26 +82,35 @@ def test_areas_are_made_checked_and_saved_on_the_form(context: Any,
     assert pg.locator("#add-area").inner_text() == "+ 添加等候区"
 
 
-def test_a_board_made_for_an_area_shows_that_area_whatever_its_address_says(
-        browser: Any, demo_server: DemoServer) -> None:
-    doc = site(demo_server)
+def put_rooms(server: DemoServer) -> None:
+    doc = site(server)
     doc.pop("id", None)
     for c in doc["counters"]:
         c.pop("state", None)
         c.pop("ticket", None)
     doc["areas"] = [{"id": "wr1", "name": {"zh": "一号", "en": "Room one"}, "counters": ["1"]},
                     {"id": "wr2", "name": {"zh": "二号", "en": "Room two"}, "counters": ["4"]}]
-    put = httpx.put(f"{demo_server.base}/v1/sites/demo", json=doc, timeout=10,
-                    headers={"Authorization": f"Bearer {demo_server.token('admin')}"})
+    put = httpx.put(f"{server.base}/v1/sites/demo", json=doc, timeout=10,
+                    headers={"Authorization": f"Bearer {server.token('admin')}"})
     assert put.status_code == 200, put.text
+
+
+def open_board(ctx: Any, server: DemoServer, token: str, area: str) -> Any:
+    pg = ctx.new_page()
+    pg.goto(f"{server.base}/board/demo?token={token}&lang=en&area={area}")
+    wait_js(pg, "window.switchboardBoard && document.body.dataset.conn === 'online'"
+                " && window.switchboardBoard.offset")
+    return pg
+
+
+def test_a_board_made_for_an_area_shows_that_area_whatever_its_address_says(
+        browser: Any, demo_server: DemoServer) -> None:
+    put_rooms(demo_server)
     token = demo_server.token("display", site="demo", area="wr2")
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     ctx.add_init_script(FAKE_VOICE)
     try:
-        pg = ctx.new_page()
-        pg.goto(f"{demo_server.base}/board/demo?token={token}&lang=en&area=wr1")
-        wait_js(pg, "window.switchboardBoard && document.body.dataset.conn === 'online'"
-                    " && window.switchboardBoard.offset")
+        pg = open_board(ctx, demo_server, token, "wr1")
         assert pg.evaluate("window.switchboardBoard.area") == "wr2"
         assert pg.evaluate("window.switchboardBoard.areaLocked") is True
         assert "Room two" in pg.locator("#site-sub").inner_text()
@@ -142,3 +153,29 @@ def test_a_site_without_counters_says_to_add_one_first(context: Any,
     assert pg.evaluate("window.switchboardSetup.doc.areas") is None
     pg.locator("#add-counter").click()
     assert add.get_attribute("aria-disabled") == "false" and not note.is_visible()
+
+
+def served(server: DemoServer, service: str, counter: str) -> str:
+    number = str(server.take(service)["number"])
+    for op in ("call-next", "start", "complete"):
+        server.counter(counter, op)
+    return number
+
+
+def test_a_quiet_rooms_board_reloaded_after_a_busy_spell_shows_its_calls(
+        browser: Any, demo_server: DemoServer) -> None:
+    put_rooms(demo_server)
+    for c in ("1", "4"):
+        demo_server.counter(c, "open")
+    quiet = [served(demo_server, "internal", "1") for _ in range(2)]
+    for _ in range(22):  # more calls in room two than the site's recent list keeps (20)
+        served(demo_server, "lab", "4")
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    ctx.add_init_script(FAKE_VOICE)
+    try:
+        pg = open_board(ctx, demo_server, demo_server.token("display", site="demo"), "wr1")
+        shown = pg.evaluate("[...document.querySelectorAll('#recent .rr-number')]"
+                            ".map((e) => e.textContent)")
+        assert shown[:2] == quiet[::-1]
+    finally:
+        ctx.close()
