@@ -12,7 +12,8 @@
   all km, from consecutive accepted GPS fixes;
 - **utilisation**: on-job time (from the start of service — the arrival, or the window's
   opening if earlier — to completion) / time on shift (online: available, en route, on site,
-  on break), summed over technicians;
+  on break), summed over technicians; ``utilisation_terms`` gives it as a function of time
+  until the next event (the dispatcher console keeps its tile live with it);
 - **churn**: jobs moved to another technician / jobs planned, over all published plans
   (and the mean per plan).
 
@@ -44,6 +45,19 @@ def _p(values: list[float], q: float) -> float | None:
 
 def _mean(values: list[float]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+def utilisation_at(terms: dict[str, Any], now_ms: int) -> float | None:
+    """``Kpis.utilisation_terms`` at a later ``now_ms`` (no event between): the reference of
+    the console's ``utilisationAt`` (clients/web/js/dispatch-console-state.js)."""
+    dt = max(0, now_ms - terms["at"])
+
+    def ahead(starts: list[int]) -> int:
+        return sum(max(0, now_ms - s) for s in starts)
+
+    on = terms["on_ms"] + terms["on_n"] * dt + ahead(terms["on_later"])
+    online = terms["online_ms"] + terms["online_n"] * dt + ahead(terms["online_later"])
+    return on / online if online else None
 
 
 @dataclass
@@ -233,6 +247,22 @@ class Kpis:
         self.churn_sum += moved / planned if planned else 0.0
 
     # -- reading ---------------------------------------------------------------------------
+
+    def utilisation_terms(self, now_ms: int) -> dict[str, Any]:
+        """Utilisation as a function of time until the next event, for a page to keep live
+        (``utilisation_at``): on-job and online ms at ``now_ms``, how many jobs and
+        technicians are counting (each adds a ms per ms), and the starts still ahead (a
+        service that starts at its window's opening, after the arrival; an online time
+        stamped by a device a little ahead). Between events it is exact."""
+        starts = [int(f["s"]) for f in self.jobs.values() if f["s"]]
+        since = [int(s) for s in self.online_since.values()]
+        return {"at": now_ms,
+                "on_ms": round(self.onjob_ms + sum(max(0, now_ms - s) for s in starts)),
+                "on_n": sum(1 for s in starts if s <= now_ms),
+                "on_later": sorted(s for s in starts if s > now_ms),
+                "online_ms": round(self.online_ms + sum(max(0, now_ms - s) for s in since)),
+                "online_n": sum(1 for s in since if s <= now_ms),
+                "online_later": sorted(s for s in since if s > now_ms)}
 
     def summary(self, now_ms: int, org: str | None = None) -> dict[str, Any]:
         """The measures as of ``now_ms`` (open shifts and visits counted up to then)."""

@@ -7,7 +7,8 @@ topics:
 
 - snapshot: ``jobs`` (every open job, as ``GET /v1/regions/{r}/jobs`` lists them),
   ``techs`` (a summary per technician: id, name, status, active job, last fix) and ``kpis``
-  (the tiles of ``GET /v1/regions/{r}/kpis``).
+  (the tiles of ``GET /v1/regions/{r}/kpis``, and ``utilisation_live``: the terms the
+  console keeps the utilisation tile live with between events).
 - one event per stream entry that changed any of it, carrying only what changed: ``job``
   (that job's row, ``change`` the entry type, ``reason``), ``techs`` (the technicians whose
   summary changed), ``etas`` (after a plan: jobs whose ETA moved by a minute or more) and
@@ -32,6 +33,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from dispatch import keys as dkeys
+from dispatch.kpi import Kpis
 from dispatch.records import job_view
 from queueing.errors import Forbidden
 from realtime.auth import Principal
@@ -100,9 +102,22 @@ def kpi_tiles(summary: dict[str, Any]) -> dict[str, Any]:
     return {k: summary.get(k) for k in KPI_FIELDS}
 
 
+def region_tiles(kpis: Kpis, now_ms: int) -> dict[str, Any]:
+    """The tiles as of ``now_ms``, with ``utilisation_live``: utilisation moves with time
+    alone, so the console computes it from these terms until the next event changes them
+    (``dispatch.kpi.utilisation_at``; it read the KPIs once a minute for it before)."""
+    return {**kpi_tiles(kpis.summary(now_ms)),
+            "utilisation_live": kpis.utilisation_terms(now_ms)}
+
+
 def _kpi_key(tiles: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(v if (d := KPI_FIELDS[k]) is None or v is None else round(v, d)
-                 for k, v in tiles.items())
+    """What a message is worth sending for: a tile's shown value, or how utilisation runs
+    on (who counts; the starts ahead)."""
+    live = tiles.get("utilisation_live") or {}
+    return (*(v if (d := KPI_FIELDS[k]) is None or v is None else round(v, d)
+              for k, v in tiles.items() if k in KPI_FIELDS),
+            live.get("on_n"), live.get("online_n"), tuple(live.get("on_later") or ()),
+            tuple(live.get("online_later") or ()))
 
 
 def region_jobs(feed: Any) -> list[dict[str, Any]]:
@@ -139,7 +154,7 @@ class RegionTopic:
                 feed.kpis = k
         now_ms = int(time.time() * 1000)
         techs = [tech_row(t) for _, t in sorted(feed.rv.techs.items())]
-        tiles = kpi_tiles(feed.kpis.summary(now_ms))
+        tiles = region_tiles(feed.kpis, now_ms)
         feed.unchanged(ref.topic + "#kpis", _kpi_key(tiles))
         for row in techs:
             feed._last[ref.topic + "#" + row["id"]] = _tech_key(row)
@@ -254,7 +269,7 @@ class RegionTopic:
             if entry.ts - at < KPI_EVERY_MS:
                 return None
             feed._last[ref.topic + "#kpi_at"] = entry.ts
-        tiles = kpi_tiles(feed.kpis.summary(entry.ts))
+        tiles = region_tiles(feed.kpis, entry.ts)
         return None if feed.unchanged(ref.topic + "#kpis", _kpi_key(tiles)) else tiles
 
     def history(self, feed: Any, ref: Ref, entry: Entry, now_ms: int) -> Message | None:

@@ -64,15 +64,30 @@ export function gpsAge(fixMs, nowMs) {
 
 const pct = (x) => (x == null ? '—' : `${Math.round(x * 100)} %`);
 
-/** The KPI answer (GET /v1/regions/{r}/kpis) → [id, label key, value text] tiles. */
-export function kpiTiles(k, minutes) {
+/** Utilisation at `nowMs` from the terms the region topic sends with the tiles
+ *  (`utilisation_live`, dispatch/kpi.py `utilisation_terms`): on-job and online time at
+ *  `at`, how many count on (a ms per ms each), and the starts still ahead. Exact until the
+ *  next event changes the terms (its message brings new ones); null when nobody was online. */
+export function utilisationAt(u, nowMs) {
+  if (!u) return null;
+  const dt = Math.max(0, nowMs - u.at);
+  const ahead = (starts) => (starts ?? []).reduce((sum, s) => sum + Math.max(0, nowMs - s), 0);
+  const on = u.on_ms + u.on_n * dt + ahead(u.on_later);
+  const online = u.online_ms + u.online_n * dt + ahead(u.online_later);
+  return online > 0 ? on / online : null;
+}
+
+/** The KPI tiles (the region topic's, or GET /v1/regions/{r}/kpis) → [id, label key, value
+ *  text]; utilisation as of `nowMs` when the terms for it came (`utilisation_live`). */
+export function kpiTiles(k, minutes, nowMs) {
   if (!k) return [];
+  const util = k.utilisation_live && nowMs != null ? utilisationAt(k.utilisation_live, nowMs) : k.utilisation;
   return [
     ['created', 'dc_k_created', String(k.jobs_created ?? 0)],
     ['done', 'dc_k_done', String(k.jobs_done ?? 0)],
     ['response', 'dc_k_response', k.dispatch_response_mean_s == null ? '—' : minutes(Math.max(1, Math.round(k.dispatch_response_mean_s / 60)))],
     ['on_time', 'dc_k_on_time', pct(k.on_time_rate)],
-    ['util', 'dc_k_util', pct(k.utilisation)],
+    ['util', 'dc_k_util', pct(util)],
     ['empty', 'dc_k_empty', pct(k.empty_driving_share)],
     ['km', 'dc_k_km', (k.km_driven ?? 0).toFixed(1)],
   ];

@@ -1,9 +1,10 @@
 // The dispatcher console (/dispatch/{region}): the region's open jobs grouped by status, the
 // unassignable ones with their reason and a Retry (POST /v1/jobs/{id}/retry), the technicians
 // (status, current job, age of the last GPS fix), and the region's KPIs: all live from the
-// region's topic (`region:{id}`: a snapshot, then what changed). The job list and the KPIs
-// are also read over HTTP once a minute, a safety net (a reconnection brings a fresh
-// snapshot anyway).
+// region's topic (`region:{id}`: a snapshot, then what changed). Utilisation moves with time
+// alone: the topic sends the terms it runs on, and the tile is recomputed every few seconds
+// (no KPI read). The job list is also read over HTTP once a minute, a safety net (a
+// reconnection brings a fresh snapshot anyway).
 import { Client } from './client.js';
 import { formatEta, formatWindow, personName, serverClock, shortJob } from './dispatch.js';
 import { foldRegion, gpsAge, groupJobs, kpiTiles } from './dispatch-console-state.js';
@@ -20,14 +21,14 @@ const regionId = boot.params?.region;
 const tz = region?.timezone;
 const now = serverClock(boot);
 const $ = (id) => document.getElementById(id);
-const READ_EVERY_MS = 60000; // the safety net's HTTP reads
+const READ_EVERY_MS = 60000; // the safety net's HTTP reads of the job list
+const KPI_TICK_MS = 5000; // the utilisation tile, recomputed from its terms this often
 // A 1,000-job batch still draws fast: each group shows its oldest this many, and counts the rest.
 const MAX_PER_GROUP = 100;
 
 let jobs = null; // open jobs, as the region topic (or GET /v1/regions/{r}/jobs) gave them
 let kpis = null;
 let kpiAt = null;
-let kpiError = null;
 let techs = new Map(); // id → {id, name, status, active_job, position}
 let events = 0; // region messages so far: an HTTP read that raced one is not applied
 let reads = 0; // HTTP reads of the job list (the safety net), for tests
@@ -49,11 +50,17 @@ function renderStatic() {
   setText($('techs-title'), t('dc_techs'));
 }
 
+/** While the region topic is live the figures are as of now (utilisation computed for now
+ *  from its terms); offline, as of the last message. */
+function kpiTick() {
+  if (document.body.dataset.conn === 'online' && kpis) { kpiAt = now(); renderKpis(); }
+}
+
 function renderKpis() {
-  const tiles = kpiTiles(kpis, (n) => t('dc_min', { n }));
+  const tiles = kpiTiles(kpis, (n) => t('dc_min', { n }), kpiAt ?? now());
   replaceChildren($('kpis'), tiles.map(([id, key, value]) => h('li', { class: `dc-kpi k-${id}`, dataset: { kpi: id } },
-    h('span', { class: 'dc-kpi-n num' }, value), h('span', { class: 'dc-kpi-label' }, t(key)))), JSON.stringify([kpis, lang]));
-  setText($('kpi-at'), kpiError ? t('dc_kpi_failed', { code: kpiError }) : kpiAt ? t('dc_kpi_at', { time: formatTime(kpiAt, lang, tz, true) }) : '');
+    h('span', { class: 'dc-kpi-n num' }, value), h('span', { class: 'dc-kpi-label' }, t(key)))), JSON.stringify([tiles, lang]));
+  setText($('kpi-at'), kpiAt ? t('dc_kpi_at', { time: formatTime(kpiAt, lang, tz, true) }) : '');
 }
 
 function retryText(r) {
@@ -164,12 +171,6 @@ async function loadJobs() {
   }
 }
 
-async function loadKpis() {
-  const r = await api(`/v1/regions/${encodeURIComponent(regionId)}/kpis`);
-  if (r.ok) { kpis = r.data; kpiAt = now(); kpiError = null; } else kpiError = r.data?.code ?? r.status;
-  renderKpis();
-}
-
 /** One `region:` message: the snapshot replaces what the page holds, an event changes it. */
 function onRegion(msg) {
   if (msg.op === 'error') {
@@ -182,7 +183,7 @@ function onRegion(msg) {
   events += 1;
   jobs = after.jobs;
   techs = after.techs;
-  if (after.kpis && after.kpis !== before.kpis) { kpis = { ...kpis, ...after.kpis }; kpiAt = now(); kpiError = null; }
+  if (after.kpis && after.kpis !== before.kpis) { kpis = { ...kpis, ...after.kpis }; kpiAt = now(); }
   dropResults();
   render();
 }
@@ -210,12 +211,11 @@ if (!region || boot.error || !regionId) {
   // The region's topic: a resume is always a fresh snapshot, so a reconnection catches up.
   client.subscribe(`region:${regionId}`, onRegion);
   client.start();
-  loadKpis();
   const tick = () => setText($('clock'), formatTime(now(), lang, tz, true));
   tick();
   setInterval(tick, 1000);
   setInterval(loadJobs, READ_EVERY_MS);
-  setInterval(loadKpis, READ_EVERY_MS);
+  setInterval(kpiTick, KPI_TICK_MS);
   setInterval(tickAges, 1000);
   window.switchboardConsole = { get jobs() { return jobs; }, get techs() { return techs; }, get reads() { return reads; }, get events() { return events; }, results, client };
 }
