@@ -4,9 +4,10 @@ A site's ``areas`` (``queueing.model.Area``) are its waiting rooms, each with it
 board set to one (``/board/{site}?area={id}``) follows ``board:{site}:{area}``: the same
 messages as the site's board, narrowed to the area's counters (their tiles, their calls; the
 waiting figures stay the site's), and its own recent calls on (re)connect. Those are read
-back from the site's event stream when the site's recent list (the last 20 calls of every
-room) holds fewer than ``RECENT`` of the area's: a quiet room's board reloaded after a busy
-spell elsewhere showed no recent calls at all.
+back from the site's event stream (at most ``SCAN_MAX`` entries, back to the last day close)
+when the site's recent list (the last 20 calls of every room) holds fewer than ``RECENT`` of
+the area's: a quiet room's board reloaded after a busy spell elsewhere showed no recent calls
+at all.
 
 A display token locked to an area (``area`` claim, ``realtime.auth``) reads that area's topic
 only (``Principal.require_board``).
@@ -81,8 +82,10 @@ async def area_recent(feed: Any, counters: set[str], upto: str) -> list[dict[str
     """The area's last ``RECENT`` calls up to stream offset ``upto`` (the snapshot's)."""
     v = feed.view
     mine = [r for r in v.recent if r["counter"] in counters]
-    # The site's list holds every call of the day while it is not full (it keeps 20).
-    if len(mine) >= RECENT or len(v.recent) < 20:
+    # The site's list (its last 20 calls) is enough when it holds as many of the area's.
+    # Not otherwise, even when shorter: a recall takes one of its 20 places in Redis, so a
+    # hub that loaded it may hold fewer tickets than the day's calls.
+    if len(mine) >= RECENT:
         return [recent_row(v, r) for r in mine[:RECENT]]
     out: list[dict[str, Any]] = []
     seen: set[str] = set()

@@ -164,3 +164,17 @@ def test_the_cli_mints_an_area_display_token(
     assert "has no waiting area 'wr7'" in capsys.readouterr().err
     assert main(["token", "kiosk", "--site", "demo", "--area", "wr1", *base]) == 2
     assert "only a display token" in capsys.readouterr().err
+
+
+async def test_an_area_board_leaves_out_calls_a_day_close_took_off(site: Server) -> None:
+    await call(site, "internal", "1")  # yesterday's, in room 1
+    r = await site.client.post("/v1/sites/demo/close-day", headers=site.auth("admin"),
+                               json={})
+    assert r.status_code == 200, r.text
+    for c in ("1", "4", "5"):  # the day close closed the counters
+        await site.client.post(f"/v1/sites/demo/counters/{c}/open", headers=site.auth("admin"))
+    today = await call(site, "internal", "1")
+    for _ in range(21):
+        await call(site, "pharmacy", "5")
+    room1 = await subscribe(site, site.token("display", site="demo"), "board:demo:wr1")
+    assert [r["number"] for r in room1["data"]["recent"]] == [today]
