@@ -378,10 +378,13 @@ register(
               "booking, its code, QR payload, its own token and `manage` (the person's page "
               "for it: /booking/{id}?token=…). Through the public booking page's web-only "
               "token, where texts can go: for a mobile number as customer, with the code "
-              "texted to it (POST /v1/sites/{site}/verify) in Verification-Code",
+              "texted to it (POST /v1/sites/{site}/verify) in Verification-Code. 409 "
+              "service_not_served where no counter lists the slot's service (nobody would "
+              "call the person who came)",
               "admin; agent, kiosk or partner of the site, through the channels its role "
               "allows", BookingRequest, 201,
-              (*_BOOK_ERRORS, "verification_required", "verification_failed"),
+              (*_BOOK_ERRORS, "verification_required", "verification_failed",
+               "service_not_served"),
               headers=("Idempotency-Key", "Verification-Code")),
     Operation("get", "/v1/sites/{site}/bookings", "The day's appointment list: {date, "
               "bookings: [booking + ticket_number, ticket_status once checked in]} of the "

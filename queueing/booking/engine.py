@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from queueing import keys, phone
+from queueing import keys, phone, served
 from queueing.booking import langs, quota, rules, views
 from queueing.booking.jobs import Jobs
 from queueing.booking.model import (
@@ -305,6 +305,17 @@ class BookingEngine:
                 if replay is not None:
                     return replay
                 raise
+            if slot.service not in served.served(await self.engine.config(site)):
+                # As for a ticket (queueing/served.py): no counter lists the service, so
+                # nobody would call the person who comes, whatever the day — counters list
+                # services for every day, and a roster only says when they are on. Refused
+                # before the place is taken (a retry of one booked before is answered
+                # still). Read here, not in the script, from the cached site document: a
+                # booking is not the queue, and the check-in admits one all the same.
+                replay = await self._replay(site, s, idempotency_key, fp, now)
+                if replay is not None:
+                    return replay
+                raise served.refusal(slot.service)
             r = await self._run(
                 "book", site, now, actor, f"{site}.{secrets.token_hex(6)}",
                 ",".join(rules.new_codes(3)), slot.id, slot_spec(slot),
