@@ -120,7 +120,9 @@ register(
               "(service: where the caller saw it; refused if moved since), recall, start, "
               "complete {outcome?}, no-show, park, unpark {ticket}, transfer {service}, undo "
               "(takes back the counter's last complete or no-show, within "
-              "policy.undo_window_s: docs/protocol.md)",
+              "policy.undo_window_s: docs/protocol.md). open/pause/close answer {counter, "
+              "state, ticket, offset?}: offset is the stream id of the event the change made, "
+              "absent when the counter was already in that state; the others the ticket view",
               "agent of that counter", None, 200,
               ("queue_empty", "counter_not_open", "counter_busy", "counter_idle",
                "recall_limit", "invalid_transition", "unknown_counter", "unknown_ticket",
