@@ -111,6 +111,15 @@ def test_the_rules_of_the_early_notes(phone: Any, demo_server: DemoServer) -> No
     phone.goto(demo_server.base + "/")
     assert phone.evaluate(RULES_UNITS) == [
         "before", None, None, "waiting", "promoted", None, None, None, None]
+    # A booking refused because no counter serves the service (409 service_not_served).
+    said = phone.evaluate("""async () => {
+      const v = await import('/static/js/vocabulary.js');
+      const m = await import('/static/js/booking-rules.js');
+      v.setVocabulary('clinic');
+      return [m.bookingTranslator('en')('e_service_not_served'), m.bookingTranslator('zh')('e_service_not_served')];
+    }""")
+    assert said == ["This cannot be booked at the moment: no doctor is taking it on. Please call us.",
+                    "该科室目前无人办理，暂不能预约，请来电咨询。"]
     r = demo_server.take("lab")
     phone.goto(demo_server.base + r["tracker"] + "&lang=en")
     wait_js(phone, "window.switchboardTicket?.ticket?.status === 'waiting'")
