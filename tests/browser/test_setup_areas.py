@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.browser.conftest import DemoServer, wait_js
+from tests.browser.test_accessibility import assert_reflows
 from tests.browser.test_board_announcements import FAKE_VOICE
 from tests.browser.test_js_units import page, run  # noqa: F401  (the unit page fixture)
 from tests.browser.test_setup_page import WAIT_MS, open_setup, row, site
@@ -177,5 +178,18 @@ def test_a_quiet_rooms_board_reloaded_after_a_busy_spell_shows_its_calls(
         shown = pg.evaluate("[...document.querySelectorAll('#recent .rr-number')]"
                             ".map((e) => e.textContent)")
         assert shown[:2] == quiet[::-1]
+    finally:
+        ctx.close()
+
+
+def test_the_areas_and_area_boards_fit_a_tablet(browser: Any, demo_server: DemoServer) -> None:
+    put_rooms(demo_server)
+    ctx = browser.new_context(locale="zh-CN", viewport={"width": 768, "height": 1024},
+                              has_touch=True)
+    try:
+        pg = open_setup(ctx, demo_server, lang="zh")
+        assert row(pg, "area", "wr2").is_visible()
+        assert row(pg, "device", "board:wr2@area").get_by_label("显示范围").input_value() == "wr2"
+        assert_reflows(pg, "set-up page with areas at 768 px")
     finally:
         ctx.close()

@@ -606,7 +606,7 @@ function renderAreas() {
     // Counters the site does not have (typed in the JSON): shown ticked, to be unticked.
     const unknown = counters.filter((id) => !doc.counters.some((c) => c.id === id));
     const choices = [...doc.counters.map((c) => [c.id, nameIn(c.name, lang) || c.id]), ...unknown.map((id) => [id, `${id} (?)`])];
-    return h('li', { class: 'st-row st-area', dataset: { area: a.id } },
+    return h('li', { class: 'st-row st-counter st-area', dataset: { area: a.id } },
       field(`area-${i}-id`, t('st_id'), a.id ?? '', (v) => { a.id = v.trim(); changed(); }, errorFor('areas', i, 'id'),
         { readonly: isSaved(a.id) ? true : null, maxlength: 64 }),
       field(`area-${i}-zh`, t('st_name_zh'), nameText(a.name, 'zh'), (v) => { setName(a, 'zh', v); changed(); }, errorFor('areas', i, 'name')),
