@@ -309,7 +309,14 @@ ROWS: tuple[Row, ...] = (
         ("offers made", lambda r: str(r["offers"])),
         ("offers/tech min-max (sd)", lambda r: _spread(r["offers_per_tech"])),
         ("1st hour offers/tech", lambda r: _spread(r["first_hour_offers_per_tech"])),
-        ("1st hour busiest's share", lambda r: _pct(r["first_hour_offers_per_tech"]["top_share"])))
+        ("1st hour busiest's share", lambda r: _pct(r["first_hour_offers_per_tech"]["top_share"])),
+        ("alike: offers max-min mean", lambda r: _alike(r["offers_alike"])))
+
+
+def _alike(s: dict[str, float]) -> str:
+    """Among technicians with the same skills and zones: the mean (widest) max − min of
+    their offers, over the groups of two or more."""
+    return f"{s['range_mean']:.1f} ({s['range_max']:.0f})"
 
 
 def _spread(s: dict[str, float]) -> str:

@@ -495,7 +495,34 @@ class World:
                 "empty_driving_share": s["empty_driving_share"],
                 "km_driven": s["km_driven"], "utilisation": s["utilisation"],
                 "offers_per_tech": spread(self.offers_by_tech.values()),
-                "first_hour_offers_per_tech": spread(self.first_hour.values())}
+                "first_hour_offers_per_tech": spread(self.first_hour.values()),
+                "offers_alike": alike_spread(self.by_tech()),
+                "by_tech": self.by_tech()}
+
+    def by_tech(self) -> dict[str, dict[str, Any]]:
+        """Each technician's profile (skills, zones) and day: offers made to it, jobs done."""
+        done: dict[str, int] = {}
+        for j in self.jobs_list:
+            if j.status == "done" and j.tech:
+                done[j.tech] = done.get(j.tech, 0) + 1
+        return {t.id: {"skills": sorted(t.skills), "zones": sorted(t.zones),
+                       "offers": self.offers_by_tech.get(t.id, 0), "done": done.get(t.id, 0)}
+                for t in self.techs_list}
+
+
+def alike_spread(techs: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """How evenly offers went round among technicians who could do the same work (same
+    skills and zones): per group of two or more, its max − min; the mean of that over the
+    groups, the widest, and the mean within-group standard deviation."""
+    groups: dict[tuple[tuple[str, ...], tuple[str, ...]], list[int]] = {}
+    for t in techs.values():
+        groups.setdefault((tuple(t["skills"]), tuple(t["zones"])), []).append(t["offers"])
+    ranges = [max(g) - min(g) for g in groups.values() if len(g) > 1]
+    sds = [statistics.pstdev(g) for g in groups.values() if len(g) > 1]
+    if not ranges:
+        return {"groups": 0, "range_mean": 0.0, "range_max": 0, "sd_mean": 0.0}
+    return {"groups": len(ranges), "range_mean": round(statistics.mean(ranges), 2),
+            "range_max": max(ranges), "sd_mean": round(statistics.mean(sds), 2)}
 
 
 def spread(counts: Iterable[int]) -> dict[str, float]:
