@@ -46,11 +46,6 @@ from realtime.body import json_body
 from realtime.cli import _default_ttl as default_ttl
 from realtime.context import Context, bearer, ctx
 from realtime.docs import Operation, register
-
-# The board an area-locked display token opens (board:{site}:{area}) is served by this
-# namespace; imported here so that the links minted below open something. Its natural
-# home is the hub's list of namespaces (realtime/hub/hub.py), where it should move.
-from realtime.hub import area_board  # noqa: F401
 from realtime.revocation import MAX_SUBJECT_CHARS
 from realtime.settings import Settings
 

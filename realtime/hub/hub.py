@@ -19,7 +19,7 @@ from queueing.engine import Engine
 from queueing.errors import Forbidden, SwitchboardError, UnknownSite
 from realtime import metrics
 from realtime.auth import Principal
-from realtime.hub import booking_topics, queue_topics  # noqa: F401 - register namespaces
+from realtime.hub import area_board, booking_topics, queue_topics  # noqa: F401 - register namespaces
 from realtime.hub.entry import Entry, parse_id
 from realtime.hub.feed import SiteFeed
 from realtime.hub.outbox import Outbox
