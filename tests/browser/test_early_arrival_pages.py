@@ -34,6 +34,9 @@ def test_the_booking_and_ticket_pages_say_until_when_an_early_arrival_waits(
     # 25 to 50 minutes ahead: check-in is open (an hour early), and it is early.
     b = book_slot(demo_server, demo_server.slot_soon("lab", 1500, 3000)["slot"])
     at, appt = _hhmm(b["start"], -10), _hhmm(b["start"])
+    promote = dt.datetime.fromisoformat(b["start"]).astimezone(TZ) - dt.timedelta(minutes=10)
+    if promote.date() != dt.datetime.now(TZ).date():
+        pytest.skip("the time is after midnight: the page says 'tomorrow 00:05'")
     phone.goto(demo_server.base + b["manage"] + "&lang=en")
     wait_js(phone, "window.switchboardBooking.booking?.status === 'confirmed'")
     status = phone.locator("#status")
