@@ -11,11 +11,13 @@ asking:
   its site, …) and nothing else: a ``counter`` on a kiosk token is refused, not ignored;
 - a display token may be locked to one waiting area of its site (``area``): it then opens
   that area's board only (``/board/{site}?area={area}``), as a waiting room's TV should;
-- the site (and an agent's counter, a display's area) must exist, as must a dispatch token's region,
-  technician, organisation or job: a link to nowhere is refused, not minted;
+- the site (and an agent's counter, a display's area) must exist, as must a ticket token's
+  ticket, a booking token's booking (of that site) and a dispatch token's region, technician,
+  organisation or job: a link to nowhere is refused, not minted;
 - the lifetime defaults as the CLI's (``SWITCHBOARD_DEVICE_TOKEN_TTL_S`` for display,
   kiosk and partner, ``SWITCHBOARD_STAFF_TOKEN_TTL_S`` for staff roles, ``SWITCHBOARD_TOKEN_TTL_S``
-  otherwise; a customer's, to its job's window end plus that);
+  otherwise; a customer's, to its job's window end plus that; a booking's, to a day after its
+  appointment ends, as the link made with the booking);
 - no admin tokens: a copy of an admin token would have its own id, and revoking the leaked
   token that made it would not revoke the copy. Admin tokens are made on the server's
   machine (``switchboard token admin``). Device tokens minted here outlive the admin token
@@ -39,13 +41,23 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from queueing.errors import BadRequest, Forbidden, UnknownCounter
+from queueing import keys
+from queueing.errors import (
+    BadRequest,
+    Forbidden,
+    UnknownBooking,
+    UnknownCounter,
+    UnknownSite,
+    UnknownTicket,
+)
 from queueing.model import PLAIN, Channel
 from realtime.auth import ROLES, make_token
 from realtime.body import json_body
+from realtime.booking_api import booking_engine
 from realtime.cli import _default_ttl as default_ttl
 from realtime.context import Context, bearer, ctx
 from realtime.docs import Operation, register
+from realtime.links import link_ttl_s
 from realtime.revocation import MAX_SUBJECT_CHARS
 from realtime.settings import Settings
 
@@ -67,8 +79,8 @@ SCOPE_FIELDS = ("site", "counter", "ticket", "booking", "region", "tech", "job",
 # The page each role's token opens ({…}: its scope fields); other roles have no page.
 PAGES = {"agent": "/counter/{site}/{counter}", "display": "/board/{site}",
          "kiosk": "/kiosk/{site}", "supervisor": "/supervise/{site}",
-         "ticket": "/ticket/{ticket}", "tech": "/tech/{tech}", "customer": "/track/{job}",
-         "org": "/org/{org}"}
+         "ticket": "/ticket/{ticket}", "booking": "/booking/{booking}", "tech": "/tech/{tech}",
+         "customer": "/track/{job}", "org": "/org/{org}"}
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -192,6 +204,7 @@ async def post_token(request: Request) -> Response:
             raise BadRequest(f"site {body.site} has no waiting area {body.area} (its areas: "
                              f"{', '.join(a.id for a in cfg.areas) or 'none'})",
                              field="area", reason="unknown_area")
+    body = await _holder_checked(request, body)
     body = await _dispatch_checked(c, body)
     done = mint(c.secret, c.settings, body)
     log.info("%s minted a %s token for %s (%s, %d s)", p.subject, done.role, done.subject,
@@ -200,6 +213,34 @@ async def post_token(request: Request) -> Response:
              done.ttl_s)
     return Response(msgspec.json.encode(done.as_dict()), status_code=201,
                     media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+async def _holder_checked(request: Request, body: TokenRequest) -> TokenRequest:
+    """The ticket or booking a person's token is for must exist (404 ``unknown_ticket``,
+    ``unknown_booking``, ``details.field``), a booking at the token's ``site``. A booking's
+    token lasts, by default, until a day after its appointment ends, as the link answered
+    when it was made (realtime/links.py)."""
+    if body.ticket is not None:
+        try:
+            await ctx(request).engine.ticket(body.ticket)
+        except (UnknownTicket, UnknownSite) as exc:  # ``nosite.x``: no such ticket either
+            raise UnknownTicket(f"unknown ticket {body.ticket}", field="ticket") from exc
+    if body.booking is None:
+        return body
+    nowhere = UnknownBooking(f"site {body.site} has no booking {body.booking}",
+                             field="booking")
+    # Booking ids are ``site.local`` as tickets': another site's, or no site's at all.
+    if keys.site_of_ticket(body.booking) != body.site:
+        raise nowhere
+    eng = booking_engine(request)
+    try:
+        raw = await eng.raw(body.booking)
+    except UnknownBooking as exc:
+        raise nowhere from exc
+    if body.ttl_s is not None:
+        return body
+    ttl = link_ttl_s(int(raw["end_ms"]), eng.now(), ctx(request).settings.token_ttl_s)
+    return msgspec.structs.replace(body, ttl_s=min(ttl, ctx(request).settings.max_token_ttl_s))
 
 
 async def _dispatch_checked(c: Context, body: TokenRequest) -> TokenRequest:
@@ -226,10 +267,6 @@ async def _dispatch_checked(c: Context, body: TokenRequest) -> TokenRequest:
     return msgspec.structs.replace(body, ttl_s=min(ttl, c.settings.max_token_ttl_s))
 
 
-
-
-
-
 ROUTES = [Route("/v1/tokens", post_token, methods=["POST"])]
 
 register(
@@ -239,11 +276,14 @@ register(
               "page it opens (`/counter/{site}/{counter}?token=…`, `/board/{site}?token=…`; "
               "a display token with `area` is locked to that waiting area's board, "
               "`/board/{site}?area={area}&token=…`, "
-              "`/kiosk/{site}?token=…`, `/supervise/{site}?token=…`; null for roles without "
-              "a page). No admin tokens (make those with switchboard token on the server); "
+              "`/kiosk/{site}?token=…`, `/supervise/{site}?token=…`, "
+              "`/ticket/{ticket}?token=…`, `/booking/{booking}?token=…`; null for roles "
+              "without a page). A ticket or booking token is for one that exists (a booking "
+              "of `site`). No admin tokens (make those with switchboard token on the server); "
               "ttl_s at most SWITCHBOARD_MAX_TOKEN_TTL_S", "admin", TokenRequest, 201,
               errors=("bad_request", "unknown_field", "unauthorized", "forbidden",
-                      "unknown_site", "unknown_counter", "unknown_region",
+                      "unknown_site", "unknown_counter", "unknown_ticket",
+                      "unknown_booking", "unknown_region",
                       "unknown_technician", "unknown_org", "unknown_job",
                       "payload_too_large")),
 )

@@ -171,11 +171,16 @@ async def test_the_mint_is_logged_without_the_token(server: Server,
 
 async def test_lifetimes_default_as_the_cli_and_can_be_given(server: Server) -> None:
     s = server.settings
+    # A ticket token is for a ticket that exists (test_tokens_holders.py).
+    r = await server.client.post("/v1/sites/demo/tickets",
+                                 headers=server.auth("kiosk", site="demo"),
+                                 json={"service": "internal", "channel": "kiosk"})
+    assert r.status_code == 201, r.text
     for role, kw, ttl in (("kiosk", {"site": "demo"}, s.device_token_ttl_s),
                           ("display", {"site": "demo"}, s.device_token_ttl_s),
                           ("agent", {"site": "demo", "counter": "2"}, s.staff_token_ttl_s),
                           ("supervisor", {"site": "demo"}, s.staff_token_ttl_s),
-                          ("ticket", {"ticket": "demo.000000000000"}, s.token_ttl_s)):
+                          ("ticket", {"ticket": r.json()["id"]}, s.token_ttl_s)):
         got = await mint(server, {"role": role, "subject": f"x-{role}", **kw})
         c = claims(got["token"])
         assert got["ttl_s"] == ttl and round(c["exp"] - c["iat"]) == ttl, role
