@@ -5,6 +5,7 @@ Each test fails without the fix it names (patient-side review, 2026-12-06)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from realtime.auth import make_token
+from realtime.auth import LEEWAY_S, make_token
 from tests.browser.conftest import SECRET, DemoServer, wait_js
 
 pytestmark = pytest.mark.browser
@@ -295,7 +296,8 @@ def test_a_link_that_expires_while_waiting_says_the_page_stopped(
     for _ in range(3):
         demo_server.take("cashier")
     t = demo_server.take("cashier")
-    short = make_token(SECRET, "ticket", site="demo", ticket=t["id"], ttl_s=4)
+    short = make_token(SECRET, "ticket", site="demo", ticket=t["id"], ttl_s=4,
+                       now=time.time() - LEEWAY_S)  # refused 4 s from now (exp + leeway)
     with phone(browser) as ctx:
         page = _tracker(ctx, demo_server, {**t, "tracker": f"/ticket/{t['id']}?token={short}"})
         assert page.locator("#stale").is_hidden()

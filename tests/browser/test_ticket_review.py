@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from realtime.auth import make_token
+from realtime.auth import LEEWAY_S, make_token
 from tests.browser.conftest import SECRET, DemoServer, wait_js
 from tests.browser.test_patient_review import _drain
 from tests.browser.test_patient_review import phone as patient_phone
@@ -124,7 +124,9 @@ def test_a_refused_link_says_what_fits_the_ticket(browser: Any, demo_server: Dem
     ticket by text or online (no staff at hand), and to one whose ticket was over (nothing
     to ask for). It now says what fits; staff are named only for a ticket taken on site."""
     t = _take(demo_server, "cashier", "kiosk" if case == "ended" else case)
-    short = make_token(SECRET, "ticket", site="demo", ticket=t["id"], ttl_s=8)
+    # Minted a leeway ago: refused 8 s from now, as HTTP and the socket allow LEEWAY_S past exp.
+    short = make_token(SECRET, "ticket", site="demo", ticket=t["id"], ttl_s=8,
+                       now=time.time() - LEEWAY_S)
     with phone(browser) as ctx:
         page = _open(ctx, demo_server, f"/ticket/{t['id']}?token={short}")
         wait_js(page, "window.switchboardTicket.seenAt")

@@ -152,9 +152,10 @@ async def test_a_resume_nobody_reads_while_events_pile_up_is_closed(
 
 
 async def test_an_expired_token_ends_the_connection(server: Server) -> None:
-    from realtime.auth import make_token
+    from realtime.auth import LEEWAY_S, make_token
     from tests.integration.conftest import SECRET
-    token = make_token(SECRET, "display", site="demo", ttl_s=2)
+    # Minted a leeway ago: the socket keeps it until exp + LEEWAY_S, 2 s from now.
+    token = make_token(SECRET, "display", site="demo", ttl_s=2, now=time.time() - LEEWAY_S)
     async with websockets.connect(f"{ws_url(server)}?token={token}") as ws:
         await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 1}))
         assert json.loads(await ws.recv())["op"] == "snapshot"
@@ -167,7 +168,7 @@ async def test_an_expired_token_ends_the_connection(server: Server) -> None:
             await asyncio.wait_for(ws.recv(), 5)
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4001
     # A fresh `auth` before expiry keeps the connection going.
-    short = make_token(SECRET, "display", site="demo", ttl_s=2)
+    short = make_token(SECRET, "display", site="demo", ttl_s=2, now=time.time() - LEEWAY_S)
     async with websockets.connect(f"{ws_url(server)}?token={short}") as ws:
         await ws.send(json.dumps({"op": "auth", "id": 7, "token": server.token(
             "display", site="demo")}))
