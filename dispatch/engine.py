@@ -36,6 +36,7 @@ from dispatch.geocode import Geocoder
 from dispatch.geofence import ARRIVE, Geofence, Params, for_job, step
 from dispatch.kpi import Kpis
 from dispatch.model import (
+    JOBLESS,
     Action,
     ActionKind,
     BatchRequest,
@@ -439,6 +440,8 @@ class DispatchEngine:
         """Apply one device action at most once (its ``aid``); returns the result, with
         ``replay: true`` when the action had been applied before."""
         region = _region_of(tech_id, UnknownTechnician)
+        if not act.j and act.k not in JOBLESS:
+            raise BadRequest(f"{act.k.value} needs j (the job it is about)", field="j")
         if act.j and keys.region_of(act.j) != region:
             raise UnknownJob(f"unknown job {act.j}")
         dist = ""

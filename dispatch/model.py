@@ -240,6 +240,10 @@ class ActionKind(enum.StrEnum):
     OFFLINE = "offline"
 
 
+# Device actions about the technician, not one job; every other kind names its job (``j``).
+JOBLESS = frozenset({ActionKind.BREAK, ActionKind.RESUME, ActionKind.ONLINE,
+                     ActionKind.OFFLINE})
+
 ActionId = Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 
 

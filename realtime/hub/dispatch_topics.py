@@ -34,7 +34,7 @@ from dispatch.engine import Actor, DispatchEngine
 from dispatch.errors import DispatchFailure, FixRejected, UnknownTechnician
 from dispatch.gps import Fix
 from dispatch.kpi import Kpis
-from dispatch.model import Action, ActionKind
+from dispatch.model import JOBLESS, Action, ActionKind
 from dispatch.records import csv
 from dispatch.store import Store
 from dispatch.tasks import ArqEnqueuer, arq_redis
@@ -47,11 +47,11 @@ from realtime.hub.feed import SiteFeed, Sub, log
 from realtime.hub.topics import NAMESPACES, Message, Namespace, Ref, register
 from realtime.protocol import (
     ClientMessage,
-    Error,
     Event,
     Pong,
     ProtocolError,
     Since,
+    error_frame,
     register_publish,
 )
 from realtime.ws import PUBLISH_HANDLERS
@@ -571,10 +571,10 @@ async def on_gps(conn: Connection, msg: Gps, hub: Hub) -> None:
                                        Actor(p.subject, "device"))
     except FixRejected as exc:
         metrics.PROTOCOL_ERRORS.labels(exc.code).inc()
-        conn.reply(Error(exc.code, exc.message, False, msg.id))
+        conn.reply(error_frame(exc, msg.id))
         return
     except DispatchFailure as exc:
-        conn.reply(Error(exc.code, exc.message, exc.temporary, msg.id))
+        conn.reply(error_frame(exc, msg.id))
         return
     if msg.id is not None:
         conn.reply(Pong(msg.id))
@@ -582,11 +582,15 @@ async def on_gps(conn: Connection, msg: Gps, hub: Hub) -> None:
 
 async def on_act(conn: Connection, msg: Act, hub: Hub) -> None:
     p = _device(conn, msg.id)
+    if not msg.j and msg.k not in JOBLESS:
+        # A frame without its job is malformed, not a job nobody knows ("unknown job ").
+        raise ProtocolError("invalid_message", f"{msg.k.value} needs j (the job it is about)",
+                            msg.id, details={"field": "j"})
     act = Action(msg.aid, msg.k, msg.t, msg.j, msg.r)
     try:
         await dispatch_engine(hub).action(p.tech or "", act, Actor(p.subject, "device"))
     except DispatchFailure as exc:
-        conn.reply(Error(exc.code, exc.message, exc.temporary, msg.id))
+        conn.reply(error_frame(exc, msg.id))
         return
     if msg.id is not None:
         conn.reply(Pong(msg.id))

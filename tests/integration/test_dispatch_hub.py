@@ -255,3 +255,31 @@ async def test_a_dispatcher_following_a_removed_technician_is_told(
         await screen.subscribe("tech:city.b", since=before)
         replayed = await screen.next(5)
         assert replayed["type"] == "removed", replayed
+
+
+async def test_an_action_without_its_job_is_malformed_not_an_unknown_job(
+        dserver: Server, city: tuple[DispatchEngine, Recomputer]) -> None:
+    """``accept`` (or any job step) without ``j`` was refused ``unknown_job`` "unknown job "
+    (an empty id): now the frame is ``invalid_message`` naming the field, over the socket and
+    in the REST batch alike (``bad_request``); an action about the technician needs none."""
+    token = dserver.token("tech", tech="city.a")
+    async with websockets.connect(f"{ws_url(dserver)}?token={token}",
+                                  subprotocols=[MSGPACK]) as ws:  # type: ignore[list-item]
+        dev = Device(ws)
+        for k in ("accept", "decline", "depart", "arrive", "complete", "fail"):
+            await dev.send({"op": "act", "aid": f"no-j-{k}", "k": k, "t": _wall(), "id": 3})
+            err = await dev.until(lambda m: m["op"] in ("error", "pong"))
+            assert err["op"] == "error" and err["code"] == "invalid_message", err
+            assert err["details"] == {"field": "j"} and err["id"] == 3
+            assert k in err["message"]
+        await dev.send({"op": "act", "aid": "brk-1", "k": "break", "t": _wall(), "id": 4})
+        assert await dev.until(lambda m: m["op"] in ("error", "pong")) == {"op": "pong", "id": 4}
+    auth = {"Authorization": f"Bearer {token}"}
+    r = await dserver.client.post("/v1/technicians/city.a/actions", headers=auth,
+                                  json={"actions": [{"aid": "rest-no-j", "k": "accept",
+                                                     "t": _wall()}]})
+    assert r.status_code == 200, r.text
+    [res] = r.json()["results"]
+    assert res["ok"] is False and res["code"] == "bad_request"
+    assert res["details"] == {"field": "j"}
+
