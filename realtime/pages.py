@@ -131,9 +131,9 @@ def page(name: str, site_of: Callable[[dict[str, str]], str], check: Check,
             if "counter" in params and cfg.counter(params["counter"]) is None:
                 raise UnknownCounter(f"unknown counter {params['counter']}")
             boot["site"] = public_site(site, cfg)
-            # The site's words (clients/web/js/vocabulary.js), beside the site document rather
-            # than in it: that document is also the queue topics' ``site`` event, whose fields
-            # docs/protocol.md fixes.
+            # The site's words (clients/web/js/vocabulary.js) are in the site document, as the
+            # topics' ``site`` messages send it; kept here on their own too, as before
+            # (vocabulary-boot.js reads the document's, else this).
             boot["vocabulary"] = cfg.vocabulary
             if extra is not None:
                 boot.update(await extra(request, site))
