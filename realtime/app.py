@@ -20,6 +20,7 @@ from realtime import (
     audit_api,
     booking_api,
     buildinfo,  # noqa: F401 - switchboard_build_info on /metrics
+    clock,
     dispatch_api,
     docs,
     erase_api,
@@ -65,7 +66,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         redis = connect(settings.redis_url or "")
-        engine = Engine(Store(redis), config_ttl_s=settings.config_cache_s,
+        # This process's time: the host's clock, Redis's while they disagree (measured now,
+        # before a ticket is stamped, then every few seconds): tickets and tokens go by it.
+        anchor = await clock.ANCHOR.start(redis)
+        engine = Engine(Store(redis), clock=clock.now_ms, config_ttl_s=settings.config_cache_s,
                         idempotency_ttl_s=settings.idempotency_ttl_s)
         hub = Hub(settings, redis, engine)
         hub.estimator = LiveEstimator(engine)
@@ -85,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             await c.revocations.stop()
             await recorder.stop()
             await hub.stop()
+            await clock.stop(anchor)
             await redis.aclose()
 
     # /readyz (readiness.ROUTES) checks writes and the clock, then api.readyz's Redis/worker.

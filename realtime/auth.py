@@ -41,6 +41,7 @@ from typing import Any, Protocol
 import jwt
 
 from queueing.errors import Forbidden, Unauthorized
+from realtime import clock
 
 ROLES = ("admin", "agent", "kiosk", "display", "supervisor", "ticket", "booking", "partner",
          "dispatcher", "tech", "customer", "org")
@@ -50,7 +51,8 @@ PARTNER_CHANNELS = ("app", "web", "partner")  # "sms" only when given (the SMS g
 ALGORITHM = "HS256"
 # Clocks of the hosts that mint and check tokens may disagree by a few seconds (a token
 # minted on a host 3 s ahead was refused as "not valid"): iat, nbf and exp are checked with
-# this much slack.
+# this much slack, against this process's time (realtime/clock.py: Redis's while this host's
+# clock is wrong), not PyJWT's own reading of the host's clock.
 LEEWAY_S = 60
 # Why a token is refused (401 ``details.reason``), stable for clients and monitors. None
 # says anything about the key or the claims beyond what the token's holder already has.
@@ -131,7 +133,7 @@ def make_token(secret: str, role: str, *, site: str | None = None, counter: str 
         raise ValueError(f"a {role} token needs a {DISPATCH_SCOPES[role]} id")
     # Milliseconds: a token minted just after its subject was revoked must not fall in the
     # revoked second. The id (``jti``) lets one token be revoked alone.
-    iat = math.floor((time.time() if now is None else now) * 1000) / 1000  # never later
+    iat = math.floor((clock.now_s() if now is None else now) * 1000) / 1000  # never later
     claims: dict[str, object] = {"role": role, "iat": iat, "exp": round(iat + ttl_s, 3),
                                  "jti": secrets.token_urlsafe(9),
                                  "sub": subject or _default_subject(
@@ -178,7 +180,7 @@ def verify_until(secret: str, token: str | None, revoked: Revocable | None = Non
     if not token:
         raise Unauthorized("a bearer token is required", reason="missing")
     principal, exp = _verified(secret, token)
-    if time.time() >= exp + LEEWAY_S:  # as PyJWT (with its leeway): from the second of exp
+    if clock.now_s() >= exp + LEEWAY_S:  # as PyJWT (with its leeway): from the second of exp
         raise Unauthorized("the token has expired", reason="expired")
     if revoked is not None:
         longest = revoked.max_ttl_s
@@ -204,10 +206,38 @@ def unverified_claims(secret: str, token: str) -> dict[str, Any]:
         claims: dict[str, Any] = jwt.decode(token, secret, algorithms=[ALGORITHM],
                                             leeway=LEEWAY_S,
                                             options={"verify_exp": False,
+                                                     "verify_iat": False,
+                                                     "verify_nbf": False,
                                                      "require": ["role", "sub"]})
     except jwt.PyJWTError as exc:
         raise refusal(exc) from exc
+    _check_times(claims)
     return claims
+
+
+# PyJWT reads the host's clock for iat, nbf and exp: a server 10 min behind refused every
+# token minted on a right clock (not_yet_valid). They are checked here instead, by this
+# process's time, with the same leeway, types and refusal reasons.
+NOT_YET_VALID = ("the token is not valid yet (issued in the future: is this server's clock "
+                 "or the minting host's wrong?)")
+
+
+def _check_times(claims: dict[str, Any], expiry: bool = False) -> None:
+    """As PyJWT's checks: iat, nbf (and ``expiry``: exp) numbers, iat and nbf not later
+    than now + LEEWAY_S (now: the later of this host's clock and this process's time, so
+    a token this host minted by its own clock, e.g. ``switchboard token``, is not refused
+    either), exp not LEEWAY_S past (this process's time)."""
+    for name in ("iat", "nbf", "exp"):
+        if name in claims:
+            try:
+                int(claims[name])
+            except (ValueError, TypeError, OverflowError):
+                raise Unauthorized("the token is not valid", reason="malformed") from None
+    latest = max(time.time(), clock.now_s()) + LEEWAY_S
+    if any(name in claims and int(claims[name]) > latest for name in ("iat", "nbf")):
+        raise Unauthorized(NOT_YET_VALID, reason="not_yet_valid")
+    if expiry and int(claims["exp"]) <= clock.now_s() - LEEWAY_S:
+        raise Unauthorized("the token has expired", reason="expired")
 
 
 def refusal(exc: jwt.PyJWTError) -> Unauthorized:
@@ -215,9 +245,7 @@ def refusal(exc: jwt.PyJWTError) -> Unauthorized:
     if isinstance(exc, jwt.ExpiredSignatureError):
         return Unauthorized("the token has expired", reason="expired")
     if isinstance(exc, jwt.ImmatureSignatureError):
-        return Unauthorized("the token is not valid yet (issued in the future: is this "
-                            "server's clock or the minting host's wrong?)",
-                            reason="not_yet_valid")
+        return Unauthorized(NOT_YET_VALID, reason="not_yet_valid")
     if isinstance(exc, jwt.MissingRequiredClaimError):
         return Unauthorized(f"the token is not valid: it has no {exc.claim!r} claim",
                             reason="missing_claim")
@@ -236,9 +264,12 @@ def refusal(exc: jwt.PyJWTError) -> Unauthorized:
 def _verified(secret: str, token: str) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], leeway=LEEWAY_S,
-                            options={"require": ["exp", "iat", "role", "sub"]})
+                            options={"verify_exp": False, "verify_iat": False,
+                                     "verify_nbf": False,
+                                     "require": ["exp", "iat", "role", "sub"]})
     except jwt.PyJWTError as exc:
         raise refusal(exc) from exc
+    _check_times(claims, expiry=True)  # a refusal is not cached: not yet valid, then valid
     role = claims.get("role")
     if role not in ROLES:
         raise Unauthorized("the token names no known role", reason="unknown_role")

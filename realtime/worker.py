@@ -52,15 +52,16 @@ async def day_close(ctx: dict[str, Any]) -> int:
     local date; queueing/dayclose.py). Returns how many tickets it closed."""
     from queueing.booking.tasks import CTX_KEY
     from queueing.dayclose import close_due
-    from queueing.engine import Actor, wall_ms
+    from queueing.engine import Actor
     from queueing.errors import SwitchboardError
+    from realtime import clock
     engine = ctx[CTX_KEY].booking.engine
     if await clock_wrong(engine.store.redis):
         return 0
     closed = 0
     for site in await engine.sites():
         try:
-            r = await close_due(engine, site, wall_ms(), Actor("day_close", "worker"))
+            r = await close_due(engine, site, clock.now_ms(), Actor("day_close", "worker"))
         except SwitchboardError as exc:  # a site removed meanwhile, a bad config
             logging.getLogger("switchboard.dayclose").warning("day close of %s: %s", site, exc)
             continue
@@ -87,11 +88,12 @@ _clock_logged = [-1e9]
 
 
 async def clock_wrong(redis: Redis, now_s: float | None = None) -> bool:
-    """This process's clock and Redis's disagree (by more than clock.SKEW_LIMIT_S): no day
+    """This process's time and Redis's disagree (by more than clock.SKEW_LIMIT_S): no day
     is closed by it (a worker 16 h ahead closed tomorrow's day at 11:24, cancelling those
-    waiting). Logged at ERROR once every 15 min while it lasts."""
+    waiting). Its time is Redis's while the host's clock is wrong (clock_start), so this is
+    a clock not measured yet. Logged at ERROR once every 15 min while it lasts."""
     from realtime import clock
-    skew = clock.judge(time.time() if now_s is None else now_s,
+    skew = clock.judge(clock.now_s() if now_s is None else now_s,
                        await clock.redis_time(redis), None)
     if skew is None:
         return False
@@ -100,6 +102,20 @@ async def clock_wrong(redis: Redis, now_s: float | None = None) -> bool:
         logging.getLogger("switchboard.dayclose").error(
             "no day closed: %s", skew.message())
     return True
+
+
+async def clock_start(ctx: dict[str, Any]) -> None:
+    """This process's time: the host's clock, Redis's while they disagree (realtime/clock.py),
+    measured now and every few seconds in every worker process."""
+    from realtime import clock
+    ctx["clock_anchor"] = await clock.ANCHOR.start(ctx["redis"])
+
+
+async def clock_stop(ctx: dict[str, Any]) -> None:
+    from realtime import clock
+    task = ctx.pop("clock_anchor", None)
+    if task is not None:
+        await clock.stop(task)
 
 
 async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -> None:
@@ -111,10 +127,11 @@ async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -
     from queueing.booking.tasks import CTX_KEY, Services
     from queueing.engine import Engine
     from queueing.store import Store
+    from realtime import clock
     from realtime.links import Links
     s = settings or from_env()
     redis: Redis = ctx["redis"]
-    engine = Engine(Store(redis), config_ttl_s=s.config_cache_s,
+    engine = Engine(Store(redis), clock=clock.now_ms, config_ttl_s=s.config_cache_s,
                     idempotency_ttl_s=s.idempotency_ttl_s)
     notifier = notify.from_settings(s.notify_webhook_url, s.notify_webhook_secret,
                                     s.notify_timeout_s)
@@ -126,7 +143,8 @@ async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -
     # server at a public address (SWITCHBOARD_PUBLIC_URL).
     links = Links(redis, _link_secret(s), s.public_url, s.token_ttl_s).booking
     notes = Notifications(redis, reader, engine, notifier,
-                          Thresholds(s.alert_position, s.alert_wait_s), links=links)
+                          Thresholds(s.alert_position, s.alert_wait_s), clock=clock.now_ms,
+                          links=links)
     notes.start()
     ctx[CTX_KEY] = Services(redis, BookingEngine(engine, Jobs(redis)), notifier, notes,
                             links=links)
@@ -169,8 +187,8 @@ CRON_JOBS: list[Any] = [
     cron(day_close, second={15}, run_at_startup=True, keep_result=0, unique=True),
     cron(promote, second={0, 15, 30, 45}, run_at_startup=True, keep_result=0, unique=True),
 ]
-ON_STARTUP: list[Step] = [booking_start]
-ON_SHUTDOWN: list[Step] = [booking_stop]
+ON_STARTUP: list[Step] = [clock_start, booking_start]
+ON_SHUTDOWN: list[Step] = [booking_stop, clock_stop]
 
 
 # -- dispatch (dispatch/tasks.py): recomputes, offer timers, the sweep ------------------------
