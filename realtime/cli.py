@@ -190,11 +190,12 @@ def worker(args: argparse.Namespace) -> int:
         os.environ["SWITCHBOARD_REDIS_URL"] = args.redis_url
     if args.data_dir:
         os.environ["SWITCHBOARD_DATA_DIR"] = args.data_dir
-    from arq.worker import create_worker
     from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import ResponseError
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
     from realtime import worker as settings_module
+    from realtime.errors import busy_reason, write_refusal
     log = logging.getLogger("switchboard.worker")
     memory_diagnostics()
     url = settings_module.redis_url()
@@ -206,25 +207,30 @@ def worker(args: argparse.Namespace) -> int:
         asyncio.set_event_loop(loop)  # arq takes the current loop
         ctx: dict[str, Any] = {}
         try:
-            arq_worker = create_worker(settings_module.WorkerSettings,  # type: ignore[arg-type]
-                                       burst=args.burst)
+            arq_worker = quiet_worker(settings_module.WorkerSettings, args.burst)
             ctx = arq_worker.ctx
             arq_worker.run()
             return 0
         except KeyboardInterrupt:  # Ctrl-C while it was still connecting
             return 0
-        except (RedisConnectionError, RedisTimeoutError, OSError) as exc:
+        except (RedisConnectionError, RedisTimeoutError, OSError, ResponseError) as exc:
             # The server's Redis went away (a restart of `serve`, which stops its embedded
-            # Redis) or is not up yet: wait for it rather than leave the site without
-            # reminders, offers and recomputes until someone notices.
+            # Redis) or is not up yet, or answers "not now" (BUSY: a script over 5 s;
+            # LOADING) or refuses writes (a full disk): wait for it rather than leave the
+            # site without reminders, offers and recomputes until someone notices. Any
+            # other error reply is a bug: it ends the process, with its traceback.
+            why = ((busy_reason(exc) or write_refusal(exc)) if isinstance(exc, ResponseError)
+                   else "unreachable")
+            if why is None:
+                raise
+            state = "is unreachable" if why == "unreachable" else f"answers {why}"
             if args.burst:
-                print(f"switchboard worker: Redis at {url} is unreachable: {exc}",
-                      file=sys.stderr)
+                print(f"switchboard worker: Redis at {url} {state}: {exc}", file=sys.stderr)
                 return 1
             if time.monotonic() - started > 60:
                 delay = 1.0  # it had been running: start the backoff again
-            log.warning("worker: Redis at %s is unreachable (%s); retrying in %.0f s", url,
-                        exc, delay)
+            log.warning("worker: Redis at %s %s (%s); retrying in %.0f s", url, state, exc,
+                        delay)
         finally:
             settle(loop, settings_module.stop_quietly(ctx))
             loop.close()
@@ -233,6 +239,33 @@ def worker(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             return 0
         delay = min(delay * 2, 30.0)
+
+
+def quiet_worker(settings_cls: Any, burst: bool) -> Any:
+    """arq's Worker (as ``arq.worker.create_worker`` makes it), whose ``close`` lets Redis
+    fail under it: when the run ended because Redis failed (down, or BUSY with a long
+    script), arq's close met the same failure at its first command and raised that
+    instead, which ended the process for good (BUSY is no ConnectionError). The run's own
+    error now reaches the retry loop, and a stop asked for (SIGTERM) still ends it; the
+    shutdown steps close skipped run in ``settle``. The class is made here: only the worker
+    imports arq."""
+    from arq.worker import Worker, get_kwargs
+    from redis.exceptions import RedisError
+
+    class QuietClose(Worker):
+        async def close(self) -> None:
+            try:
+                await super().close()
+            except (RedisError, OSError) as exc:
+                logging.getLogger("switchboard.worker").info(
+                    "worker: Redis failed while arq closed (%s)", exc)
+                pool, self._pool = self._pool, None
+                if pool is not None:
+                    with contextlib.suppress(Exception):
+                        await pool.aclose(close_connection_pool=True)
+
+    kwargs: dict[str, Any] = {**get_kwargs(settings_cls), "burst": burst}
+    return QuietClose(**kwargs)
 
 
 def settle(loop: asyncio.AbstractEventLoop, shutdown: Awaitable[None]) -> None:

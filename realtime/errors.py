@@ -7,10 +7,17 @@ own HTTP errors) into JSON responses. Every code is listed in docs/protocol.md.
 from __future__ import annotations
 
 import logging
+import re
 import time
 
+from redis.exceptions import (
+    BusyLoadingError,
+    MasterDownError,
+    ReadOnlyError,
+    ResponseError,
+    TryAgainError,
+)
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import ReadOnlyError, ResponseError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -76,8 +83,12 @@ _last_store_warning = [0.0]
 
 
 async def store_unavailable(request: Request, exc: Exception) -> Response:
-    """Redis is down or restarting (its AOF loading): a temporary 503, not a 500 with a
-    traceback per request. Logged once every 10 s, not once per request."""
+    """Redis is down or restarting: a temporary 503, not a 500 with a traceback per
+    request. Logged once every 10 s, not once per request. (Its AOF loading, LOADING, is a
+    ConnectionError to redis-py: ``store_busy`` names it.)"""
+    reason = busy_reason(exc)
+    if reason is not None:
+        return store_busy(request, exc, reason)
     now = time.monotonic()
     if now - _last_store_warning[0] > 10:
         _last_store_warning[0] = now
@@ -127,6 +138,9 @@ async def store_refused(request: Request, exc: Exception) -> Response:
     500 ``internal``, one traceback."""
     reason = write_refusal(exc)
     if reason is None:
+        busy = busy_reason(exc)
+        if busy is not None:
+            return store_busy(request, exc, busy)
         return await internal_error(request, exc)
     now = time.monotonic()
     if now - _last_refusal_log[0] > 10:
@@ -134,6 +148,67 @@ async def store_refused(request: Request, exc: Exception) -> Response:
         log.error("store refuses writes (%s) on %s %s: %s", reason, request.method,
                   request.url.path, exc)
     return JSONResponse(refusal_body(reason), status_code=503, headers={"Retry-After": "5"})
+
+
+# Redis answers but cannot serve this now: why (a stable ``details.reason``). Each lasts
+# seconds, not until someone acts: a script or module command over busy-reply-threshold
+# (BUSY: every other client is refused until it ends, 5 s by default), the data loading
+# after a restart (LOADING), a replica cut off from its primary (MASTERDOWN), too few
+# replicas in reach for min-replicas-to-write (NOREPLICAS), a cluster moving slots
+# (TRYAGAIN). redis-py names LOADING (BusyLoadingError, a ConnectionError), TRYAGAIN and
+# MASTERDOWN (only in cluster mode); BUSY and NOREPLICAS are plain ResponseErrors.
+BUSY = {
+    "busy": "the store is busy running a long script or command",
+    "loading": "the store is loading its data (it is starting)",
+    "primary_down": "the store is a replica that lost its primary",
+    "no_replicas": "the store cannot write: too few replicas are in reach",
+    "try_again": "the store is moving the keys asked for",
+}
+_BUSY_WORDS = {"BUSY": "busy", "LOADING": "loading", "MASTERDOWN": "primary_down",
+               "NOREPLICAS": "no_replicas", "TRYAGAIN": "try_again"}
+# The reply's first word; a script's write refused inside it carries the same words after
+# the script's name. Not BUSYKEY nor BUSYGROUP: those are answers about a key.
+_BUSY_RE = re.compile(r"(?:^|[\s:-])(BUSY|LOADING|MASTERDOWN|NOREPLICAS|TRYAGAIN) ")
+_BUSY_CLASSES = ((MasterDownError, "primary_down"), (TryAgainError, "try_again"))
+
+
+def busy_reason(exc: BaseException) -> str | None:
+    """The ``BUSY`` reason of a Redis error that says "not now, soon", else None."""
+    if isinstance(exc, BusyLoadingError):  # its text has lost the LOADING word
+        return "loading"
+    if not isinstance(exc, ResponseError):
+        return None
+    m = _BUSY_RE.search(str(exc))
+    if m is not None:
+        return _BUSY_WORDS[m.group(1)]
+    for cls, reason in _BUSY_CLASSES:  # cluster replies, their word taken off as LOADING's
+        if isinstance(exc, cls):
+            return reason
+    return None
+
+
+_last_busy_log = [0.0]
+
+
+def busy_body(reason: str) -> dict[str, object]:
+    return {"code": "unavailable", "message": BUSY[reason] + "; retry",
+            "temporary": True, "details": {"reason": reason}}
+
+
+def store_busy(request: Request, exc: BaseException, reason: str) -> Response:
+    """Redis says "not now" (``BUSY``): a temporary 503 with ``Retry-After: 1``, logged
+    at WARNING once every 10 s. A 7-second script answered every request 500 ``internal``
+    with a traceback each."""
+    note_busy(reason, exc, f"on {request.method} {request.url.path}")
+    return JSONResponse(busy_body(reason), status_code=503, headers={"Retry-After": "1"})
+
+
+def note_busy(reason: str, exc: BaseException, where: str) -> None:
+    """One WARNING every 10 s at most, for requests and /readyz alike."""
+    now = time.monotonic()
+    if now - _last_busy_log[0] > 10:
+        _last_busy_log[0] = now
+        log.warning("store busy (%s) %s: %s", reason, where, exc)
 
 
 HANDLERS = {SwitchboardError: domain_error, ResponseError: store_refused,

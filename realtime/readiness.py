@@ -1,20 +1,21 @@
 """/readyz, before realtime.api's checks (Redis answers, a worker is seen): can the store
 write, and does this host's clock agree with Redis's? A full disk left PING answering while
-every request failed; a wrong clock orders new tickets by a wrong time."""
+every request failed; a wrong clock orders new tickets by a wrong time. A store that says
+"not now" (BUSY, LOADING...) is unready for as long: 503, as every request then is."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-from redis.exceptions import ResponseError
+from redis.exceptions import BusyLoadingError, ResponseError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from realtime import api, clock
 from realtime.context import ctx
-from realtime.errors import refusal_body, write_refusal
+from realtime.errors import busy_body, busy_reason, note_busy, refusal_body, write_refusal
 
 log = logging.getLogger("switchboard.http")
 
@@ -28,7 +29,13 @@ async def readyz(request: Request) -> Response:
         # A write: PING answers while Redis refuses writes (MISCONF, OOM, READONLY).
         await redis.set(PROBE_KEY, b"1", px=60_000)
         skew = await watch(request.app).skew(redis)
-    except ResponseError as exc:
+    except (ResponseError, BusyLoadingError) as exc:
+        busy = busy_reason(exc)
+        if busy is not None:  # BUSY, LOADING...: it answers again in seconds
+            note_busy(busy, exc, "at /readyz (not ready)")
+            _last_reason[0] = busy
+            return JSONResponse({"status": "unavailable", **busy_body(busy)},
+                                status_code=503, headers={"Retry-After": "1"})
         reason = write_refusal(exc)
         if reason is None:
             raise
