@@ -35,6 +35,10 @@ LAG = Histogram("switchboard_delivery_lag_seconds", "Change in Redis to fan-out 
 RESUMES = Counter("switchboard_resumes", "Subscriptions resumed from an offset")
 RESYNCS = Counter("switchboard_resyncs", "Subscriptions answered with a resync snapshot")
 SLOW_CLOSES = Counter("switchboard_slow_closes", "Connections closed as too slow for events")
+# A client that stops reading altogether (a frozen tab, a dead network) answers no keepalive
+# ping and is closed with 1011 before its queue of events is full enough for a slow close.
+PING_TIMEOUTS = Counter("switchboard_ping_timeouts", "Connections closed (1011) for answering "
+                        "no keepalive ping within SWITCHBOARD_WS_PING_TIMEOUT_S")
 AUTH_FAILURES = Counter("switchboard_auth_failures", "Websocket authentication failures")
 PROTOCOL_ERRORS = Counter("switchboard_protocol_errors", "Error frames sent", ["code"])
 # What a long-running process holds, taken every few seconds by the hub: a table that only

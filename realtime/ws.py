@@ -415,6 +415,39 @@ class SlimWebSocketsProtocol(WebSocketsSansIOProtocol):
         self.writable = _Flag()
         self.writable.set()
 
+    def keepalive_timeout(self) -> None:
+        """No pong in time: uvicorn closes with 1011 "keepalive ping timeout" and says so
+        only at TRACE level. Counted and logged here, as a slow close is."""
+        if not (self.close_sent or self.transport.is_closing()):
+            metrics.PING_TIMEOUTS.inc()
+            _ping_timeouts.note(time.monotonic(), self.client, self.ping_timeout)
+        super().keepalive_timeout()
+
+
+class _PingTimeouts:
+    """An INFO line for ping-timeout closes, one every 10 s at most, with how many there
+    were since the last (a network outage closes every screen at once)."""
+
+    __slots__ = ("at", "unlogged")
+
+    def __init__(self) -> None:
+        self.at = -math.inf
+        self.unlogged = 0
+
+    def note(self, now: float, client: Any, timeout_s: float | None) -> None:
+        self.unlogged += 1
+        if now - self.at < 10:
+            return
+        who = f"{client[0]}:{client[1]}" if client else "a client"
+        more = f" (and {self.unlogged - 1} more since the last such line)" if (
+            self.unlogged > 1) else ""
+        log.info("websocket of %s closed (1011): no answer to a keepalive ping within "
+                 "%g s%s", who, timeout_s or 0, more)
+        self.at, self.unlogged = now, 0
+
+
+_ping_timeouts = _PingTimeouts()
+
 
 def slim_protocol() -> type[Any]:
     return SlimWebSocketsProtocol
