@@ -15,6 +15,36 @@ const SEARCH_DAYS = 14; // how far a first look goes for a day with a free time
 // show "no free times" when the next day has them).
 let retry = null;
 
+// This page's own words: the services it leaves out because no counter serves them.
+export const OWN = {
+  en: { book_not_offered: 'Not bookable at the moment: {names}. Please call us.' },
+  zh: { book_not_offered: '以下暂不能预约：{names}。请致电咨询。' },
+};
+
+/** The translator of the booking pages with this page's own words on top. */
+export function bookTranslator(l) {
+  const base = bookingTranslator(l);
+  const own = OWN[l === 'zh' ? 'zh' : 'en'];
+  return (key, vars = {}) => (key in own
+    ? own[key].replace(/\{(\w+)\}/g, (m, k) => (k in vars ? String(vars[k]) : m))
+    : base(key, vars));
+}
+
+/**
+ * What the page offers to book, from the site document (`services`, `counters`) and the
+ * booking schedule's `resources`: `offered`, the services some doctor or room takes bookings
+ * for (`bookable`) and some counter serves, and `unserved`, those of the first kind no
+ * counter serves (queueing/served.py: booking one is refused, 409 `service_not_served`), or
+ * that were refused so since the page was opened (`refused`, ids). A site document without
+ * `counters` (an older server): none is left out for that.
+ */
+export function offerable(siteServices, counters, resources, refused = new Set()) {
+  const all = bookable(siteServices, resources);
+  const served = Array.isArray(counters) ? new Set(counters.flatMap((c) => c.services ?? [])) : null;
+  const ok = (s) => (served === null || served.has(s.id)) && !refused.has(s.id);
+  return { offered: all.filter(ok), unserved: all.filter((s) => !ok(s)) };
+}
+
 /** A mobile number as typed ("138 0013 8000", "+86-138…") → digits with an optional +. */
 export function normalisePhone(text) {
   return String(text ?? '').replace(/[\s\-().]/g, '');
@@ -23,7 +53,7 @@ export function normalisePhone(text) {
 const boot = readBoot();
 const lang0 = language(boot);
 let { lang } = lang0;
-let t = bookingTranslator(lang);
+let t = bookTranslator(lang);
 const site = boot.site;
 const tz = site?.timezone;
 const rules = boot.booking_site ?? {};
@@ -40,6 +70,7 @@ let attempt = null; // {key, slot, phone}: one Idempotency-Key per booking attem
 let busy = false;
 let error = null; // {key, vars} under the number: said again in the language chosen later
 let toast = () => {};
+const refused = new Set(); // services a booking was refused for: no counter serves them now
 
 
 function resourceName(id) {
@@ -51,11 +82,15 @@ function render() {
   setText($('title'), t('book_title'));
   document.title = `${t('book_title')} · ${nameIn(site.name, lang)}`;
   setText($('svc-title'), t('book_service'));
-  const list = bookable(site.services, rules.resources);
-  replaceChildren($('services'), list.length ? list.map((s) => h('button', {
+  const { offered: list, unserved } = offerable(site.services, site.counters, rules.resources, refused);
+  const buttons = list.length ? list.map((s) => h('button', {
     type: 'button', class: 'btn', 'aria-pressed': String(s.id === service), dataset: { service: s.id },
     onclick: () => pickService(s.id),
-  }, nameIn(s.name, lang))) : [h('p', { class: 'muted' }, t('book_no_services'))], `${lang}|${service}|${list.length}`);
+  }, nameIn(s.name, lang))) : [h('p', { class: 'muted' }, t('book_no_services'))];
+  // Left out, and said so: someone looking for one is not left wondering where it went.
+  const names = unserved.map((s) => nameIn(s.name, lang)).join(lang === 'zh' ? '、' : ', ');
+  if (names) buttons.push(h('p', { class: 'muted', id: 'not-offered' }, t('book_not_offered', { names })));
+  replaceChildren($('services'), buttons, `${lang}|${service}|${list.length}|${names}`);
   renderWhen();
   renderWho();
 }
@@ -245,6 +280,14 @@ async function submit(e) {
     $('code').value = '';
     $('code').focus();
   }
+  if (why === 'service_not_served') { // its last counter stopped serving it meanwhile
+    refused.add(chosen.service);
+    service = null;
+    chosen = null;
+    attempt = null;
+    render();
+    return;
+  }
   if (['slot_full', 'channel_quota', 'slot_closed', 'resource_suspended'].includes(why)) {
     chosen = null;
     attempt = null;
@@ -285,7 +328,7 @@ if (globalThis.document && document.body?.classList.contains('book-page')) {
     toast = toaster(document.body);
     mountLangSwitch($('lang'), lang0, (l) => {
       lang = l;
-      t = bookingTranslator(l);
+      t = bookTranslator(l);
       render();
     });
     $('day-prev').addEventListener('click', () => load(addDays(day, -1)));
