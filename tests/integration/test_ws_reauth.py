@@ -5,10 +5,12 @@ expired or been revoked (found by the protocol conformance review)."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 import websockets
 
-from tests.integration.conftest import Server
+from realtime.auth import LEEWAY_S, make_token
+from tests.integration.conftest import SECRET, Server
 from tests.integration.test_protocol_conformance import JSON, ask, quiet, recv, ws_url
 
 
@@ -49,7 +51,9 @@ async def test_a_new_token_must_allow_every_followed_topic(server: Server) -> No
 async def test_refused_reauth_keeps_the_old_expiry(server: Server) -> None:
     """The refused token does not move the connection's expiry: it closes when the agent's
     short-lived token ends, as it would have."""
-    agent = server.token("agent", site="demo", counter="5", ttl_s=2)  # type: ignore[arg-type]
+    # Minted a leeway ago: the socket keeps it until exp + LEEWAY_S, 2 s from now.
+    agent = make_token(SECRET, "agent", site="demo", counter="5", ttl_s=2,
+                       now=time.time() - LEEWAY_S)
     display = server.token("display", site="demo")
     async with websockets.connect(ws_url(server, agent), subprotocols=[JSON]) as ws:
         await _subscribe(ws, "counter:demo:5", 1)
