@@ -234,11 +234,20 @@ def worker(args: argparse.Namespace) -> int:
         finally:
             settle(loop, settings_module.stop_quietly(ctx))
             loop.close()
+            stop_on_signals()
         try:
             time.sleep(delay)
         except KeyboardInterrupt:
             return 0
         delay = min(delay * 2, 30.0)
+
+
+def stop_on_signals() -> None:
+    """Ctrl-C or SIGTERM while the worker waits for Redis ends it (KeyboardInterrupt). The
+    closed uvloop loop kept arq's handlers, which swallowed both: `systemctl stop` during a
+    Redis outage waited for its SIGKILL. The next attempt's arq installs its own again."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.default_int_handler)
 
 
 def quiet_worker(settings_cls: Any, burst: bool) -> Any:
