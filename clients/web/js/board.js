@@ -11,6 +11,7 @@ import { Client } from './client.js';
 import { icon } from './icons.js';
 import { formatEstimate, formatTime, nameIn } from './i18n.js';
 import { api, connectionBanner, errorScreen, h, language, layeredTranslator, params, readBoot, replaceChildren, setText, token } from './ui.js';
+import { applySiteWords } from './vocabulary-boot.js';
 
 // The board's own words (the shared ones are i18n.js's).
 const STRINGS = {
@@ -243,6 +244,7 @@ function onMessage(raw) {
   }
   if (raw.type === 'site' && raw.data?.site) {
     Object.assign(site, raw.data.site);
+    applySiteWords(raw.data.site); // its words too: the redraw below speaks them
     area = findArea();
     if (AREA_ID && !area) {
       unknownArea();

@@ -7,6 +7,7 @@ import { formatEstimate, formatTime, nameIn, priorityName } from './i18n.js';
 import { BOOKING_CODE, checkInCode, codeError, codeText, mountBooking } from './counter-booking.js';
 import { applyQueue } from './queue-list.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, mountLinkExpiry, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
+import { applySiteWords } from './vocabulary-boot.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -225,6 +226,8 @@ function onCounter(msg) {
 
 // "This link stops working on …" in the console link's last days (set once the page is up).
 let paintExpiry = () => {};
+// The appointment form's labels (counter-booking.js), where the site takes bookings.
+let paintBooking = null;
 
 /** The site as the server now has it (a `site` message, or a snapshot): names, services and
  * this counter's services change in place; the queue lists follow the services served. */
@@ -239,6 +242,12 @@ function applySite(doc, changed) {
     toast(own('site_changed', { services: me.services.map(serviceName).join(' · ') }));
   }
   if (changed) loadClasses(true); // its priority classes may have changed too
+  // Its words (vocabulary): the appointment form's ("ID number or mobile number") and the
+  // keys' are drawn again; the rest at the render that follows.
+  if (applySiteWords(doc)) {
+    renderKeys();
+    paintBooking?.();
+  }
 }
 
 /** One `service:` topic per service this counter serves now, and none for the others. */
@@ -918,7 +927,6 @@ if (!site || !me || boot.error) {
   toast = toaster(document.body);
   paintExpiry = mountLinkExpiry($('app'));
   let paintChip = () => {};
-  let paintBooking = null;
   mountLangSwitch($('lang'), lang0, (l, tl) => {
     lang = l;
     t = tl;

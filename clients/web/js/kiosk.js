@@ -8,6 +8,7 @@ import { formatEstimate, formatTime, nameIn, priorityName, translator } from './
 import { icon } from './icons.js';
 import { idleAt, idleTimer, stillHere, WARN_BEFORE_S } from './idle-timer.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, params, randomId, readBoot, replaceChildren, setText, token } from './ui.js';
+import { applySiteWords } from './vocabulary-boot.js';
 
 const boot = readBoot();
 const lang0 = language(boot, { preferBrowser: false });
@@ -560,6 +561,9 @@ if (!site || boot.error) {
         chosen = null;
         if (screen === 'priority') show('services');
       }
+      // Its words (vocabulary) changed: every screen is drawn again in them, as a change of
+      // language draws it (rare: an admin's change, not a visitor's tap).
+      if (applySiteWords(msg.data.site)) setLang(lang);
     }
     if (screen === 'services') renderServices();
   });

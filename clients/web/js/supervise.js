@@ -12,6 +12,8 @@ import { mountAppointments } from './supervise-appts.js';
 import { mountAudit } from './supervise-audit.js';
 import { formatMinutesNearest, mountHours } from './supervise-hours.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, mountLinkExpiry, readBoot, replaceChildren, setText, token } from './ui.js';
+import { applySiteWords } from './vocabulary-boot.js';
+import { DEFAULT_VOCABULARY } from './vocabulary.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -126,14 +128,20 @@ function applySite(doc, waiting) {
   Object.assign(site, doc);
   board = { ...board, services: site.services.map((s) => ({ ...(board.services.find((x) => x.id === s.id) ?? {}), ...s, ...(waiting?.[s.id] ?? {}) })) };
   followServices();
+  // Its words (vocabulary): the panels are drawn again in them ("Citizen", "Service · clerk").
+  if (applySiteWords(doc)) paintWords();
 }
+
+// The panels' own paint (set once they are mounted): run when the site's words change.
+let paintWords = () => {};
 
 /** The site read again (GET /v1/sites/{site}), keeping only what the boot gave. */
 async function reloadSite() {
   const r = await api(`/v1/sites/${encodeURIComponent(site.id)}`);
   if (!r.ok || !Array.isArray(r.data?.services) || !Array.isArray(r.data?.counters)) return;
   const d = r.data;
-  applySite({ name: d.name, languages: d.languages, timezone: d.timezone,
+  // The site's document leaves the default vocabulary out.
+  applySite({ name: d.name, languages: d.languages, timezone: d.timezone, vocabulary: d.vocabulary ?? DEFAULT_VOCABULARY,
     services: d.services.map(({ id, name, prefix }) => ({ id, name, prefix })),
     counters: d.counters.map(({ id, name, services }) => ({ id, name, services })) });
   render();
@@ -218,6 +226,14 @@ if (!site || boot.error) {
     hours?.paint();
     audit.paint();
   });
+  paintWords = () => {
+    // The appointments' column heads are kept while the language is the same
+    // (supervise-appts.js keys them by language alone): dropped here, they are redrawn.
+    if ($('appt-head')) delete $('appt-head').dataset.key;
+    appts?.paint();
+    hours?.paint();
+    audit.paint();
+  };
   render();
   client = new Client({ token: new URLSearchParams(location.search).get('token') });
   document.body.append(connectionBanner(client, () => t, { timeZone: tz }).el);
