@@ -211,6 +211,31 @@ def note_busy(reason: str, exc: BaseException, where: str) -> None:
         log.warning("store busy (%s) %s: %s", reason, where, exc)
 
 
+def store_trouble(exc: BaseException, where: str) -> dict[str, object] | None:
+    """The ``unavailable`` body for a store that is down, busy or refusing writes, logged
+    as the HTTP handlers log each (once every 10 s); None for anything else (a bug). For
+    callers outside a request: a websocket frame answered ``internal`` with a traceback
+    while Redis was busy."""
+    busy = busy_reason(exc)
+    if busy is not None:
+        note_busy(busy, exc, where)
+        return busy_body(busy)
+    refused = write_refusal(exc)
+    now = time.monotonic()
+    if refused is not None:
+        if now - _last_refusal_log[0] > 10:
+            _last_refusal_log[0] = now
+            log.error("store refuses writes (%s) %s: %s", refused, where, exc)
+        return refusal_body(refused)
+    if isinstance(exc, (RedisConnectionError, RedisTimeoutError, ConnectionError)):
+        if now - _last_store_warning[0] > 10:
+            _last_store_warning[0] = now
+            log.warning("store unreachable %s: %s", where, exc)
+        return {"code": "unavailable", "message": "the store is unreachable; retry",
+                "temporary": True}
+    return None
+
+
 HANDLERS = {SwitchboardError: domain_error, ResponseError: store_refused,
             DispatchFailure: dispatch_error,
             HTTPException: http_error, RedisConnectionError: store_unavailable,

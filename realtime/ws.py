@@ -25,9 +25,10 @@ from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from queueing.errors import Forbidden, SwitchboardError
-from realtime import metrics
+from realtime import clock, metrics
 from realtime.auth import LEEWAY_S, verify_until
 from realtime.context import Context, ctx
+from realtime.errors import store_trouble
 from realtime.hub.hub import GONE, PAUSED, WRITABLE, Connection, Hub
 from realtime.hub.topics import resolve
 from realtime.protocol import (
@@ -242,7 +243,7 @@ def _refused(conn: Connection, c: Context, token: str) -> SwitchboardError | Non
     if conn.expiry is not None:
         conn.expiry.cancel()
     conn.expiry = asyncio.get_running_loop().call_later(
-        expires_in_s(exp, time.time()), conn.expire, CLOSE_UNAUTHORIZED, "token expired")
+        expires_in_s(exp, clock.now_s()), conn.expire, CLOSE_UNAUTHORIZED, "token expired")
     return None
 
 
@@ -309,9 +310,16 @@ async def _receive_loop(receive: Receive, conn: Connection, hub: Hub, s: Setting
                 return
         except SwitchboardError as exc:
             conn.reply(error_frame(exc, getattr(msg, "id", None)))
-        except Exception:
-            log.exception("error handling a websocket frame")
-            conn.reply(Error("internal", "internal error; it has been logged", True))
+        except Exception as exc:
+            # Redis down, busy or refusing writes: what HTTP says (503), not a traceback.
+            body = store_trouble(exc, "on a websocket frame")
+            if body is None:
+                log.exception("error handling a websocket frame")
+                conn.reply(Error("internal", "internal error; it has been logged", True))
+            else:
+                conn.reply(Error(str(body["code"]), str(body["message"]), True,
+                                 getattr(msg, "id", None),
+                                 body.get("details")))  # type: ignore[arg-type]
 
 
 async def _handle(msg: ClientMessage, conn: Connection, hub: Hub, c: Context) -> None:

@@ -19,6 +19,7 @@ from queueing.engine import Engine
 from queueing.errors import Forbidden, SwitchboardError, UnknownSite
 from realtime import metrics
 from realtime.auth import Principal
+from realtime.errors import store_trouble
 from realtime.hub import area_board, booking_topics, queue_topics  # noqa: F401 - register namespaces
 from realtime.hub.entry import Entry, parse_id
 from realtime.hub.feed import SiteFeed
@@ -502,7 +503,7 @@ class Hub:
         except UnknownSite as exc:
             raise ProtocolError("unknown_topic", _unknown_source(ns, ref), msg_id) from exc
         except (RedisError, OSError) as exc:
-            raise ProtocolError("unavailable", "the store is unreachable", msg_id, True) from exc
+            raise _unavailable(exc, msg_id) from exc
         conn.topics[topic] = feed
         metrics.SUBSCRIPTIONS.inc()
         try:
@@ -517,7 +518,7 @@ class Hub:
                                 details=exc.details) from exc
         except (RedisError, OSError) as exc:
             self._forget(conn, topic)
-            raise ProtocolError("unavailable", "the store is unreachable", msg_id, True) from exc
+            raise _unavailable(exc, msg_id) from exc
 
     def _forget(self, conn: Connection, topic: str) -> None:
         if conn.topics.pop(topic, None) is not None:
@@ -613,3 +614,14 @@ class Hub:
                 feed.trimmed = max(feed.trimmed, r["upto"], key=parse_id)
         except Exception as exc:  # a region's trim raises its own errors; keep the loop
             log.warning("trim of %s failed: %s", key, exc)
+
+
+def _unavailable(exc: BaseException, msg_id: int | None) -> ProtocolError:
+    """A subscription the store could not serve: what HTTP says of the same trouble (busy,
+    refusing writes: ``details.reason``), else that it is unreachable. Logged as HTTP logs it."""
+    body = store_trouble(exc, "on a subscription")
+    if body is None:
+        return ProtocolError("unavailable", "the store is unreachable", msg_id, True)
+    details = body.get("details")
+    return ProtocolError("unavailable", str(body["message"]), msg_id, True,
+                         details=details if isinstance(details, dict) else None)

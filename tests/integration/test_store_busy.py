@@ -106,3 +106,23 @@ async def test_worker_waits_out_a_busy_redis(tmp_path: Path) -> None:
     # No traceback through the worker's loop (a job BUSY caught mid-run fails, and arq
     # logs that one with its traceback: the cron runs it again).
     assert "realtime/cli.py" not in text, text[-3000:]
+
+
+async def test_a_websocket_frame_meeting_a_busy_redis_is_told_unavailable(
+        server: Server, redis_server: EmbeddedRedis) -> None:
+    """A frame whose work met BUSY was answered ``internal`` ("it has been logged", with a
+    traceback per frame): it now gets what HTTP says, ``unavailable`` with the reason."""
+    import json
+
+    import websockets
+    url = server.base.replace("http", "ws") + "/ws?token=" + server.token("admin")
+    async with websockets.connect(url) as ws:
+        async with busy(redis_server.url, 3):
+            await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 4}))
+            got = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert got["op"] == "error" and got["code"] == "unavailable", got
+        assert got["temporary"] is True and got["details"] == {"reason": "busy"}
+        assert got["id"] == 4
+        await ws.send(json.dumps({"op": "subscribe", "topic": "board:demo", "id": 5}))
+        got = json.loads(await asyncio.wait_for(ws.recv(), 10))
+        assert got["op"] == "snapshot", got
