@@ -55,6 +55,9 @@ log = logging.getLogger("switchboard.dispatch")
 
 
 def wall_ms() -> int:
+    """The host's clock, epoch ms: the default of engines built without a clock (the
+    simulator passes its own). The server and the worker pass theirs, realtime/clock.py's
+    ``now_ms`` (Redis's time while the host's clock is off); dispatch imports no realtime."""
     return time.time_ns() // 1_000_000
 
 

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -144,8 +145,12 @@ async def dispatch_sweep(ctx: dict[str, Any]) -> dict[str, int]:
 
 
 async def startup(ctx: dict[str, Any], history_ttl_s: int = 600,
-                  history_min_entries: int = 1000) -> None:
-    ctx[CTX_KEY] = services(ctx["redis"], history_ttl_s, history_min_entries)
+                  history_min_entries: int = 1000, clock: Callable[[], int] | None = None
+                  ) -> None:
+    """``clock``: the process's time, epoch ms (the worker passes realtime/clock.py's,
+    Redis's while its host's clock is off, as its queue engine goes by); None: the host's."""
+    kw: dict[str, Any] = {} if clock is None else {"clock": clock}
+    ctx[CTX_KEY] = services(ctx["redis"], history_ttl_s, history_min_entries, **kw)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from typing import Annotated, Any
 
 import msgspec
@@ -22,7 +21,7 @@ from queueing.model import (
     TicketRequest,
     TransferRequest,
 )
-from realtime import ratelimit
+from realtime import clock, ratelimit
 from realtime.auth import Principal, make_token
 from realtime.body import decode, json_body, read_back, read_body
 from realtime.context import actor, ctx, principal
@@ -331,7 +330,7 @@ async def readyz(request: Request) -> Response:
                             status_code=503, headers={"Retry-After": "1"})
     if not request.query_params.get("worker"):
         return JSONResponse({"status": "ready"})
-    seen_s = None if beat is None else max(0, round(time.time() - int(beat) / 1000))
+    seen_s = None if beat is None else max(0, round(clock.now_s() - int(beat) / 1000))
     if seen_s is None or seen_s > WORKER_SILENT_S:
         return JSONResponse({"status": "worker_down", "code": "worker_down",
                              "message": "no worker has been seen for "

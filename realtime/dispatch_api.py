@@ -6,7 +6,6 @@ without its websocket; both take batches, so a device back online can send what 
 from __future__ import annotations
 
 import logging
-import time
 from typing import Any
 
 import msgspec
@@ -31,7 +30,7 @@ from dispatch.model import (
 )
 from dispatch.recompute import WHOLE
 from queueing.errors import Forbidden
-from realtime import idempotency
+from realtime import clock, idempotency
 from realtime.auth import Principal, make_token
 from realtime.body import decode, json_body, read_back, read_body
 from realtime.context import Context, ctx, principal
@@ -179,7 +178,7 @@ async def revoke_tech_tokens(c: Context, tid: str) -> None:
     """Every device token of a technician who left, minted up to now (a tech token's subject
     is ``tech:<id>``, realtime/auth.py): a technician put again under the same id gets new
     ones."""
-    await c.revocations.revoke_subject(c.redis, f"tech:{tid}", time.time())
+    await c.revocations.revoke_subject(c.redis, f"tech:{tid}", clock.now_s())
 
 
 def _self_or_staff(p: Principal, tid: str, region: str) -> None:

@@ -32,7 +32,6 @@ import asyncio
 import contextlib
 import io
 import re
-import time
 from collections.abc import Awaitable, Callable
 from importlib.resources import files
 from pathlib import Path
@@ -61,6 +60,7 @@ from queueing.errors import (
     UnknownCounter,
 )
 from queueing.keys import site_of_ticket
+from realtime import clock
 from realtime.api import public_web
 from realtime.auth import Principal, make_token
 from realtime.booking_api import booking_engine
@@ -123,7 +123,7 @@ def page(name: str, site_of: Callable[[dict[str, str]], str], check: Check,
     async def endpoint(request: Request) -> Response:
         params = dict(request.path_params)
         boot: dict[str, Any] = {"page": name, "params": params,
-                                "server_ms": int(time.time() * 1000)}
+                                "server_ms": clock.now_ms()}
         try:
             site = site_of(params)
             check(ctx(request).verify(bearer(request)), params)
@@ -350,7 +350,7 @@ def dispatch_page(name: str, key: str, load: Loader
     async def endpoint(request: Request) -> Response:
         params = dict(request.path_params)
         boot: dict[str, Any] = {"page": name, "params": params,
-                                "server_ms": int(time.time() * 1000)}
+                                "server_ms": clock.now_ms()}
         tiles, headers = map_setting(ctx(request).settings)
         boot["map"] = tiles
         try:
@@ -507,7 +507,7 @@ async def setup_page(request: Request) -> Response:
     the server's public address when it has one (``public_url``)."""
     site = request.path_params["site"]
     boot: dict[str, Any] = {"page": "setup", "params": {"site": site},
-                            "server_ms": int(time.time() * 1000),
+                            "server_ms": clock.now_ms(),
                             **public_url(ctx(request).settings)}
     if not SITE_ID.fullmatch(site):
         boot["error"] = {"code": "bad_request",

@@ -4,7 +4,9 @@ A bearer token is good until its ``exp`` unless it is revoked here. Two kinds of
 in Redis so every server process (and a restored backup) sees them:
 
 - ``sb:revoked:tokens``: a sorted set of token ids (``jti``) scored by the token's expiry
-  (epoch seconds). An entry is pruned once its token would have expired anyway.
+  (epoch seconds). An entry is pruned once its token would be refused anyway: not at its
+  ``exp`` but ``LEEWAY_S`` after it (realtime/auth.py accepts a token that long past its
+  ``exp``, for hosts' clocks that disagree), plus ``TOKEN_PRUNE_MARGIN_S``.
 - ``sb:revoked:subjects``: a hash ``subject -> cutoff`` (epoch seconds). Every token of that
   subject issued at or before the cutoff is refused; tokens minted afterwards work. This is
   how a lost kiosk tablet or a clerk who left is shut out when the token itself is not at hand
@@ -40,7 +42,8 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from queueing.keys import ROOT
-from realtime.auth import Principal
+from realtime import clock
+from realtime.auth import LEEWAY_S, Principal
 
 log = logging.getLogger("switchboard.auth")
 
@@ -56,6 +59,10 @@ MAX_SUBJECT_CHARS = 200
 # A cut-off goes this long after its tokens could last: host clocks sharing the Redis may
 # disagree, and an accepted token's ``exp`` may pass iat + the maximum by a second.
 PRUNE_MARGIN_S = 86400.0
+# A revoked token id goes this long after the token stops being accepted (exp + LEEWAY_S):
+# the processes sharing the Redis may be a second apart (nearer than clock.ANCHOR_S they go
+# by their own clocks). Pruned at its exp, a reload in the leeway minute accepted it again.
+TOKEN_PRUNE_MARGIN_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,14 +121,14 @@ class Revocations:
         return now - self.max_ttl_s - PRUNE_MARGIN_S
 
     async def load(self, redis: Redis) -> None:
-        now = time.time()
+        now = clock.now_s()  # the time tokens are checked by (Redis's if this host's is off)
         limit = self.prune_before(now)
         if limit is not None:  # by the longest lifetime any process accepts, not ours
             seen = float(await redis.eval(_RAISE, 1, MAX_TTL_SEEN,  # type: ignore[misc]
                                           repr(self.max_ttl_s)))
             limit = now - seen - PRUNE_MARGIN_S
         async with redis.pipeline(transaction=False) as pipe:
-            pipe.zremrangebyscore(TOKENS, "-inf", now)
+            pipe.zremrangebyscore(TOKENS, "-inf", token_prune_before(now))
             if limit is not None:
                 pipe.eval(_PRUNE, 1, SUBJECTS, repr(limit))
             pipe.zrange(TOKENS, 0, -1, withscores=True)
@@ -158,9 +165,9 @@ class Revocations:
             self.on_change()
 
     def listing(self) -> dict[str, object]:
-        now = time.time()
+        limit = token_prune_before(clock.now_s())
         return {"tokens": [{"token_id": k, "expires": v}
-                           for k, v in sorted(self.tokens.items()) if v > now],
+                           for k, v in sorted(self.tokens.items()) if v > limit],
                 "subjects": [{"subject": k, "before": v}
                              for k, v in sorted(self.subjects.items())]}
 
@@ -207,6 +214,12 @@ class Revocations:
         await self.load(redis)
         if (self.tokens, self.subjects) != before and self.on_change is not None:
             self.on_change()
+
+
+def token_prune_before(now: float) -> float:
+    """Revoked token ids whose token expired at or before this (epoch s) can go: at ``now``
+    such a token is refused as expired (realtime/auth.py: from ``exp + LEEWAY_S``)."""
+    return now - LEEWAY_S - TOKEN_PRUNE_MARGIN_S
 
 
 _RAISE_CUTOFF = """

@@ -8,7 +8,6 @@ realtime/revocation.py for how it is kept.
 from __future__ import annotations
 
 import logging
-import time
 from typing import Annotated
 
 import msgspec
@@ -18,6 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from queueing.errors import BadRequest, Unauthorized
+from realtime import clock
 from realtime.auth import unverified_claims
 from realtime.body import json_body
 from realtime.context import ctx, principal
@@ -38,8 +38,10 @@ class RevokeBody(msgspec.Struct, forbid_unknown_fields=True):
 
 async def revoke(revocations: Revocations, redis: Redis, secret: str, body: RevokeBody,
                  now: float | None = None) -> Revoked:
-    """Apply ``body`` (shared by the HTTP route and ``switchboard revoke``)."""
-    now = time.time() if now is None else now
+    """Apply ``body`` (shared by the HTTP route and ``switchboard revoke``). ``now``: this
+    process's time, the one tokens are minted and checked by (Redis's while this host's clock
+    is off): a cut-off by a clock 10 min behind let tokens minted in those minutes through."""
+    now = clock.now_s() if now is None else now
     if (body.token is None) == (body.subject is None):
         raise BadRequest("give exactly one of token or subject")
     if body.token is not None:
@@ -90,5 +92,6 @@ register(
               "admin", RevokeBody,
               errors=("bad_request", "unknown_field", "unauthorized", "payload_too_large")),
     Operation("get", "/v1/revocations",
-              "Revoked token ids (until their own expiry) and subject cut-offs", "admin"),
+              "Revoked token ids (until their tokens would be refused as expired) and subject "
+              "cut-offs", "admin"),
 )

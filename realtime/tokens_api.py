@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import logging
 import math
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -51,6 +50,7 @@ from queueing.errors import (
     UnknownTicket,
 )
 from queueing.model import PLAIN, Channel
+from realtime import clock
 from realtime.auth import ROLES, make_token
 from realtime.body import json_body
 from realtime.booking_api import booking_engine
@@ -152,7 +152,7 @@ def mint(secret: str, settings: Settings, req: TokenRequest, *, not_after: float
     could build a TokenRequest and call this too). ``not_after``: the latest expiry allowed
     (epoch seconds); a longer lifetime is cut to it."""
     check_scope(req)
-    now = time.time() if now is None else now
+    now = clock.now_s() if now is None else now  # as make_token: Redis's if ours is off
     ttl = req.ttl_s or default_ttl(req.role, settings)
     if ttl > settings.max_token_ttl_s:  # the servers would refuse it (reason "lifetime")
         raise BadRequest(f"ttl_s is at most {settings.max_token_ttl_s} here "

@@ -27,7 +27,8 @@ Step = Callable[[dict[str, Any]], Awaitable[None]]
 
 async def heartbeat(ctx: dict[str, Any]) -> None:
     """Record that a worker is alive (readable by operators and health checks)."""
-    await ctx["redis"].set(HEARTBEAT_KEY, int(time.time() * 1000), ex=180)
+    from realtime import clock
+    await ctx["redis"].set(HEARTBEAT_KEY, clock.now_ms(), ex=180)
 
 
 # -- appointments (queueing/booking/tasks.py) ------------------------------------------------
@@ -195,8 +196,11 @@ ON_SHUTDOWN: list[Step] = [booking_stop, clock_stop]
 
 async def dispatch_start(ctx: dict[str, Any], settings: Settings | None = None) -> None:
     from dispatch import tasks
+    from realtime import clock
     s = settings or from_env()
-    await tasks.startup(ctx, s.history_ttl_s, s.history_min_entries)
+    # Jobs, offers and fixes stamped by this process's time, as its queue engine's (Redis's
+    # while the host's clock is off: clock_start keeps it measured).
+    await tasks.startup(ctx, s.history_ttl_s, s.history_min_entries, clock=clock.now_ms)
 
 
 async def dispatch_stop(ctx: dict[str, Any]) -> None:

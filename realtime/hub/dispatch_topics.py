@@ -22,7 +22,6 @@ they carry an ``id`` and applied, or with an ``error`` naming the reason code.
 from __future__ import annotations
 
 import re
-import time
 import weakref
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Annotated, Any
@@ -40,7 +39,7 @@ from dispatch.store import Store
 from dispatch.tasks import ArqEnqueuer, arq_redis
 from dispatch.view import ON_THE_WAY, RegionView
 from queueing.errors import Forbidden, UnknownSite
-from realtime import metrics
+from realtime import clock, metrics
 from realtime.auth import Principal
 from realtime.hub.entry import Entry, decode_entry, id_lt
 from realtime.hub.feed import SiteFeed, Sub, log
@@ -68,7 +67,9 @@ def dispatch_engine(hub: Hub) -> DispatchEngine:
     if eng is None:
         arq = arq_redis(hub.redis)
         s = hub.settings
-        eng = DispatchEngine(Store(hub.redis), enqueuer=ArqEnqueuer(arq),
+        # This process's time (Redis's while the host's clock is off; app.py keeps it
+        # measured), as the queue engine's: jobs, offers and fixes are stamped by it.
+        eng = DispatchEngine(Store(hub.redis), clock=clock.now_ms, enqueuer=ArqEnqueuer(arq),
                              config_ttl_s=s.config_cache_s)
         _engines[hub] = eng
     return eng
@@ -110,7 +111,7 @@ class RegionFeed(SiteFeed):
         change = self.rv.apply(entry.type, entry.data)
         self.offset = entry.id
         region_topic.fold_kpis(self, entry)
-        metrics.LAG.observe(max(0.0, time.time() - entry.ts / 1000))
+        metrics.LAG.observe(max(0.0, clock.now_s() - entry.ts / 1000))
         seen: set[str] = set()
         for ns in self.namespaces():
             for topic in ns.affected(self, entry, change):
@@ -131,7 +132,7 @@ class RegionFeed(SiteFeed):
         """As ``SiteFeed._replay``, on the region's keys."""
         sub.buffer = []
         capture = self.offset
-        now_ms = int(time.time() * 1000)
+        now_ms = clock.now_ms()
         replay: list[Event] = []
         if since.offset != capture:
             if not await self._still_there(since.offset):  # a restored Redis: resync
@@ -485,11 +486,11 @@ class OrgTopic:
     async def snapshot(self, feed: Any, ref: Ref) -> Any:
         if ref.parts[0] not in feed.rv.orgs:
             raise ProtocolError("unknown_topic", f"unknown organisation {ref.parts[0]}")
-        return org_state(feed.rv, ref.parts[0], int(time.time() * 1000))
+        return org_state(feed.rv, ref.parts[0], clock.now_ms())
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         oid, d = ref.parts[0], entry.data
-        state = org_state(feed.rv, oid, int(time.time() * 1000))
+        state = org_state(feed.rv, oid, clock.now_ms())
         job = d.get("job") if isinstance(d.get("job"), dict) else None
         if job is not None and entry.type in JOB_EVENTS and job.get("org") == oid:
             return Message("job", {"changed": {"job": job["id"], "status": job.get("status")},
@@ -513,7 +514,7 @@ class OrgTopic:
     def current(self, feed: Any, ref: Ref) -> Message | None:
         if ref.parts[0] not in feed.rv.orgs:
             return None
-        return Message("progress", org_state(feed.rv, ref.parts[0], int(time.time() * 1000)),
+        return Message("progress", org_state(feed.rv, ref.parts[0], clock.now_ms()),
                        is_event=False)
 
     def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:

@@ -24,7 +24,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from queueing import keys
 from queueing.errors import SwitchboardError
 from queueing.view import SiteView
-from realtime import metrics
+from realtime import clock, metrics
 from realtime.hub.entry import Entry, decode_entry, id_lt
 from realtime.hub.topics import NAMESPACES, Message, Namespace, Ref
 from realtime.protocol import Event, Since, Snapshot
@@ -183,7 +183,7 @@ class SiteFeed:
         change = self.view.apply(entry.type, entry.data, entry.ts)
         self.offset = entry.id
         self.hub.observe(self, entry)
-        metrics.LAG.observe(max(0.0, time.time() - entry.ts / 1000))
+        metrics.LAG.observe(max(0.0, clock.now_s() - entry.ts / 1000))
         seen: set[str] = set()
         for ns in self.hub.site_namespaces:
             for topic in ns.affected(self, entry, change):
@@ -320,7 +320,7 @@ class SiteFeed:
         range; the last replayed message is held back to carry the current state."""
         sub.buffer = []
         capture = self.offset
-        now_ms = int(time.time() * 1000)
+        now_ms = clock.now_ms()
         conn = sub.conn
         held: Event | None = None
         if since.offset != capture:

@@ -36,6 +36,7 @@ from dispatch import keys as dkeys
 from dispatch.kpi import Kpis
 from dispatch.records import job_view
 from queueing.errors import Forbidden
+from realtime import clock
 from realtime.auth import Principal
 from realtime.hub.dispatch_topics import _position, _region_staff
 from realtime.hub.entry import Entry, id_lt
@@ -152,7 +153,7 @@ class RegionTopic:
                     break
             if feed.kpis is None:
                 feed.kpis = k
-        now_ms = int(time.time() * 1000)
+        now_ms = clock.now_ms()
         techs = [tech_row(t) for _, t in sorted(feed.rv.techs.items())]
         tiles = region_tiles(feed.kpis, now_ms)
         feed.unchanged(ref.topic + "#kpis", _kpi_key(tiles))

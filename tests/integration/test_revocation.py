@@ -17,7 +17,7 @@ import websockets
 from redis.asyncio import Redis
 
 from realtime import revocation
-from realtime.auth import make_token
+from realtime.auth import LEEWAY_S, make_token
 from realtime.redisproc import EmbeddedRedis
 from realtime.settings import Settings, from_env
 from tests.integration.conftest import SECRET, Server, running_server
@@ -196,8 +196,10 @@ async def test_revocations_outlive_a_restart(redis: Redis, redis_server: Embedde
     async with running_server(redis_server.url, tmp_path) as s:
         assert (await s.client.get("/v1/sites", headers=bearer(token))).status_code == 401
         assert (await s.client.get("/v1/sites", headers=s.auth("admin"))).status_code == 200
-    # An entry goes when its token would have expired anyway.
-    short = make_token(SECRET, "display", site="demo", ttl_s=1)
+    # An entry goes once its token would be refused anyway: LEEWAY_S after its exp (a token
+    # is accepted that long past it), plus the prune margin.
+    gone_by = LEEWAY_S + revocation.TOKEN_PRUNE_MARGIN_S
+    short = make_token(SECRET, "display", site="demo", ttl_s=1, now=time.time() - gone_by)
     async with running_server(redis_server.url, tmp_path) as s:
         await s.client.post("/v1/revocations", json={"token": short}, headers=s.auth("admin"))
         assert await redis.zcard(revocation.TOKENS) == 2
