@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         redis = connect(settings.redis_url or "")
         # This process's time: the host's clock, Redis's while they disagree (measured now,
         # before a ticket is stamped, then every few seconds): tickets and tokens go by it.
+        clock.ANCHOR.report = metrics.CLOCK_OFFSET.set
         anchor = await clock.ANCHOR.start(redis)
         engine = Engine(Store(redis), clock=clock.now_ms, config_ttl_s=settings.config_cache_s,
                         idempotency_ttl_s=settings.idempotency_ttl_s)

@@ -6,7 +6,8 @@ times are later); a worker 16 h ahead closed tomorrow's day at 11:24. Nothing he
 host's clock (NTP or chrony does), but while it disagrees with Redis's by more than
 ``ANCHOR_S`` the server's and the worker's engines, and token checks, go by Redis's time
 (``Anchor``): every process sharing the Redis then orders tickets and judges tokens by one
-clock. The server still says so at start-up and in /readyz (503 ``clock_skew``), and the
+clock. The server still says so at start-up (ERROR), in /readyz (a ``clock_skew`` warning;
+503 only before its time is measured) and in ``switchboard_clock_offset_seconds``; the
 worker closes no day while its time and Redis's disagree (its anchor not measured yet).
 """
 
@@ -17,6 +18,7 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,6 +134,8 @@ class Anchor:
     def __init__(self) -> None:
         self.offset_s = 0.0  # Redis's time minus the host's, at the last measurement
         self._base: tuple[float, float] | None = None  # (Redis's time, monotonic) then
+        # Told each measured offset (the server and the worker: a Prometheus gauge).
+        self.report: Callable[[float], None] | None = None
 
     @property
     def anchored(self) -> bool:
@@ -153,6 +157,8 @@ class Anchor:
         monotonic clock ``mono_s``."""
         offset = redis_s - wall_s
         self.offset_s = offset
+        if self.report is not None:
+            self.report(offset)
         if abs(offset) > (RELEASE_S if self.anchored else ANCHOR_S):
             if not self.anchored:
                 log.warning("this host's clock is %.1f s %s Redis's: using Redis's time",

@@ -53,6 +53,13 @@ WORKER_BEAT = Gauge("switchboard_worker_heartbeat_timestamp_seconds",
                     "When a worker last wrote its heartbeat (every 30 s), 0 if none is kept",
                     multiprocess_mode="max")
 
+# This host's clock against Redis's (Redis's time minus the host's, at the last measurement,
+# every 5 s): past 1 s the process goes by Redis's time (realtime/clock.py); alert on
+# ``abs(switchboard_clock_offset_seconds) > 60`` all the same (NTP / chrony is broken).
+CLOCK_OFFSET = Gauge("switchboard_clock_offset_seconds", "Redis's clock minus this host's, "
+                     "as last measured (past 1 s this process goes by Redis's time)",
+                     multiprocess_mode="max")
+
 HTTP_RESPONSES = Counter("switchboard_http_responses", "HTTP responses by status class "
                          "(2xx, 3xx, 4xx, 5xx); 5xx also for a request that failed before "
                          "answering", ["status"])

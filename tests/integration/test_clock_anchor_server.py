@@ -40,7 +40,7 @@ pytestmark = pytest.mark.skipif(shutil.which("faketime") is None,
 @contextlib.contextmanager
 def skewed_server(redis_url: str, data_dir: Path) -> Iterator[tuple[str, Path]]:
     """``switchboard serve`` under ``faketime -f -10m``, up when /healthz answers (its
-    /readyz says 503 clock_skew, as it should)."""
+    /readyz warns of the skew)."""
     port = free_port()
     data_dir.mkdir(parents=True, exist_ok=True)
     log = data_dir / "serve.log"
@@ -95,11 +95,19 @@ async def test_a_server_behind_orders_walk_ins_and_checks_tokens_by_redis_time(
             mine = await c.get(f"/v1/tickets/{walk_in['id']}",
                                headers={"Authorization": f"Bearer {walk_in['token']}"})
             assert mine.status_code == 200, mine.text
-            # Still reported: /readyz names the skew and says Redis's time is used.
+            # Ready (it goes by Redis's time), and still reported: /readyz warns, naming the
+            # skew and saying Redis's time is used; the metric carries the offset.
             ready = await c.get("/readyz")
-            assert ready.status_code == 503 and ready.json()["code"] == "clock_skew"
-            assert ready.json()["details"]["behind_s"] == pytest.approx(BEHIND_S, abs=15)
-            assert "uses Redis's time" in ready.json()["message"]
+            assert ready.status_code == 200 and ready.json()["status"] == "ready", ready.text
+            [warning] = ready.json()["warnings"]
+            assert warning["code"] == "clock_skew"
+            assert warning["details"]["behind_s"] == pytest.approx(BEHIND_S, abs=15)
+            assert warning["details"]["using_redis_time"] is True
+            assert "uses Redis's time" in warning["message"]
+            scraped = (await c.get("/metrics")).text
+            [offset] = [float(line.split()[-1]) for line in scraped.splitlines()
+                        if line.startswith("switchboard_clock_offset_seconds")]
+            assert offset == pytest.approx(BEHIND_S, abs=15)
     skews = [line for line in log.read_text().splitlines() if "CLOCK SKEW" in line]
     assert len(skews) == 1 and "uses Redis's time instead" in skews[0], skews
 
