@@ -34,20 +34,24 @@ def test_the_booking_and_ticket_pages_say_until_when_an_early_arrival_waits(
     # 25 to 50 minutes ahead: check-in is open (an hour early), and it is early.
     b = book_slot(demo_server, demo_server.slot_soon("lab", 1500, 3000)["slot"])
     at, appt = _hhmm(b["start"], -10), _hhmm(b["start"])
+    # The booking page names the day when it is not today (run just before midnight): "from
+    # tomorrow 00:05" / "明天 00:05"; the ticket page gives the time alone.
     promote = dt.datetime.fromisoformat(b["start"]).astimezone(TZ) - dt.timedelta(minutes=10)
-    if promote.date() != dt.datetime.now(TZ).date():
-        pytest.skip("the time is after midnight: the page says 'tomorrow 00:05'")
+    tomorrow = promote.date() != dt.datetime.now(TZ).date()
+    at_en = f"tomorrow {at}" if tomorrow else at
+    at_zh = f"明天 {at}" if tomorrow else at
     phone.goto(demo_server.base + b["manage"] + "&lang=en")
     wait_js(phone, "window.switchboardBooking.booking?.status === 'confirmed'")
     status = phone.locator("#status")
-    status.locator("p", has_text=f"If you check in before {at},").wait_for()
+    status.locator("p", has_text=f"If you check in before {at_en},").wait_for()
     assert status.locator("p").all_inner_texts() == [
         "Check-in is open. Check in once you are in the building.",
-        f"If you check in before {at}, you wait in order of arrival until {at}; at {at} you "
-        "take your appointment’s place in line."]
+        f"If you check in before {at_en}, you wait in order of arrival until {at_en}; at "
+        f"{at_en} you take your appointment’s place in line."]
     phone.goto(demo_server.base + b["manage"] + "&lang=zh")
-    status.locator("p", has_text=f"如在 {at} 前签到").wait_for()
-    assert f"如在 {at} 前签到，{at} 前按到达顺序排队；{at} 起排到预约的位置。" in status.inner_text()
+    status.locator("p", has_text=f"如在 {at_zh} 前签到").wait_for()
+    assert (f"如在 {at_zh} 前签到，{at_zh} 前按到达顺序排队；{at_zh} 起排到预约的位置。"
+            in status.inner_text())
     phone.locator("#act-check_in").tap()
     phone.locator("#ask-yes").tap()
     phone.wait_for_url("**/ticket/**")
@@ -68,8 +72,8 @@ def test_the_booking_and_ticket_pages_say_until_when_an_early_arrival_waits(
     phone.goto(demo_server.base + b["manage"] + "&lang=en")
     wait_js(phone, "window.switchboardBooking.booking?.status === 'checked_in'")
     status.locator("p", has_text="You checked in early").wait_for()
-    assert (f"You checked in early: until {at} you wait in order of arrival; at {at} you take "
-            "your appointment’s place in line.") in status.inner_text()
+    assert (f"You checked in early: until {at_en} you wait in order of arrival; at {at_en} you "
+            "take your appointment’s place in line.") in status.inner_text()
 
 
 TICKET_UNITS = """async () => {
