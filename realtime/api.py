@@ -21,7 +21,7 @@ from queueing.model import (
     TicketRequest,
     TransferRequest,
 )
-from realtime import clock, ratelimit
+from realtime import clock, idempotency, ratelimit
 from realtime.auth import Principal, make_token
 from realtime.body import decode, json_body, read_back, read_body
 from realtime.context import actor, ctx, principal
@@ -271,14 +271,46 @@ def _may_see_ticket(request: Request, ticket_id: str) -> Any:
 
 
 async def counter_op(request: Request) -> Response:
+    """One counter operation, safe to retry with an ``Idempotency-Key``: a retry whose first
+    answer was lost gets that answer again (the same ticket called, one recall counted)
+    instead of a second effect or a ``counter_busy``/``counter_idle`` for what was done."""
     site, counter, op = (request.path_params[k] for k in ("site", "counter", "op"))
     p = principal(request)
     p.require_counter(site, counter)
     c = ctx(request)
     body = await json_body(request, CounterOpBody, c.settings.max_body_bytes, allow_empty=True)
-    result = await c.engine.counter_op(site, counter, op, actor(p, "counter"), ticket=body.ticket,
-                                       service=body.service, outcome=body.outcome)
-    return _json(result)
+    key = idempotency.header_key(request)
+
+    async def make() -> tuple[int, Any]:
+        return 200, await c.engine.counter_op(site, counter, op, actor(p, "counter"),
+                                              ticket=body.ticket, service=body.service,
+                                              outcome=body.outcome)
+
+    async def replay(kept: dict[str, Any]) -> dict[str, Any]:
+        return await _with_customer(c.engine, kept)
+
+    # Per site; the counter and op are in what is compared, so one key reused for another
+    # operation (or, by an admin, another counter) is idempotency_mismatch.
+    request_body = {"counter": counter, "op": op, "body": body}
+    return await idempotency.once(c.redis, f"counter:{site}", idempotency.caller(p), key,
+                                  request_body, c.settings.idempotency_ttl_s, make,
+                                  keep=_without_customer, replay=replay)
+
+
+def _without_customer(answer: dict[str, Any]) -> dict[str, Any]:
+    """A counter's answer as kept for a retry: without the person's name."""
+    return {k: v for k, v in answer.items() if k != "customer"}
+
+
+async def _with_customer(engine: Any, kept: dict[str, Any]) -> dict[str, Any]:
+    """A kept ticket answer with the ticket's name as it is now (erased: none)."""
+    if "number" not in kept:  # open/pause/close: the counter's state, no ticket view
+        return kept
+    try:
+        now = await engine.ticket(kept["id"])
+    except UnknownTicket:  # gone since (its week after it ended is over)
+        return kept
+    return kept | ({"customer": now["customer"]} if now.get("customer") else {})
 
 
 MAX_QUEUE_LIMIT = 100_000

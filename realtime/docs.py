@@ -122,12 +122,15 @@ register(
               "(takes back the counter's last complete or no-show, within "
               "policy.undo_window_s: docs/protocol.md). open/pause/close answer {counter, "
               "state, ticket, offset?}: offset is the stream id of the event the change made, "
-              "absent when the counter was already in that state; the others the ticket view",
+              "absent when the counter was already in that state; the others the ticket view. "
+              "With an Idempotency-Key a retry is answered as the first time "
+              "(Idempotent-Replayed: true), not done again",
               "agent of that counter", None, 200,
               ("queue_empty", "counter_not_open", "counter_busy", "counter_idle",
                "recall_limit", "invalid_transition", "unknown_counter", "unknown_ticket",
                "unknown_service", "service_not_served", "nothing_to_undo", "undo_expired",
-               "ticket_changed")),
+               "ticket_changed", "idempotency_mismatch", "conflict"),
+              headers=("Idempotency-Key",)),
     Operation("get", "/v1/sites/{site}/services/{service}/queue",
               "A service's waiting tickets in call order (`limit`: 0 = all, at most "
               "100000)", "agent or supervisor of the site",

@@ -1,5 +1,6 @@
-"""``Idempotency-Key`` for creating calls that have no key of their own in Redis scripts
-(dispatch jobs and enterprise batches; tickets and bookings keep theirs in their scripts).
+"""``Idempotency-Key`` for calls that have no key of their own in Redis scripts (dispatch
+jobs and enterprise batches, counter operations; tickets and bookings keep theirs in their
+scripts).
 
 A partner's back end that timed out on ``POST /v1/regions/{region}/jobs`` retries it: with
 the same key and body it gets the first answer again (``Idempotent-Replayed: true``) instead
@@ -8,6 +9,11 @@ of call; the same key with another body is ``422 idempotency_mismatch``; a retry
 while the first is still being made is ``409 conflict`` (temporary, with ``Retry-After``). A
 call that fails releases its key (nothing was made). The answer is kept for
 ``SWITCHBOARD_IDEMPOTENCY_TTL_S``.
+
+A counter's "call next" whose answer was lost is the same case: its retry is answered with
+the ticket it called, not a second call (nor ``counter_busy``), and a retried recall is not
+a second recall. Their answers are kept without the person's name (``keep``) and given the
+ticket's name as it is now on a retry (``replay``): an erasure reaches it there.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ PENDING_TTL_S = 60  # a creating call that died holds its key no longer than thi
 # A call still being made usually ends within a second: the pending key's TTL is only the
 # bound for one that died, so ``Retry-After`` is that TTL, capped to this.
 RETRY_AFTER_MAX_S = 2
+Body = Any  # an answer's JSON body, decoded
 
 
 class InProgress(Conflict):
@@ -64,8 +71,12 @@ def _redis_key(kind: str, subject: str, key: str) -> str:
 
 
 async def once(redis: Redis, kind: str, subject: str, key: str | None, request_body: Any,
-               ttl_s: int, make: Callable[[], Awaitable[tuple[int, Any]]]) -> Response:
-    """Answer with ``make()`` (status, JSON body), once per ``key`` of ``subject``."""
+               ttl_s: int, make: Callable[[], Awaitable[tuple[int, Body]]], *,
+               keep: Callable[[Body], Body] | None = None,
+               replay: Callable[[Body], Awaitable[Body]] | None = None) -> Response:
+    """Answer with ``make()`` (status, JSON body), once per ``key`` of ``subject``.
+    ``keep(body)``: what of the answer is kept for a retry (default all of it);
+    ``replay(kept)``: the retry's answer made from what was kept (default as kept)."""
     if key is None:
         status, body = await make()
         return _response(status, msgspec.json.encode(body))
@@ -84,16 +95,19 @@ async def once(redis: Redis, kind: str, subject: str, key: str | None, request_b
             raise InProgress("a request with this Idempotency-Key is still being made; "
                              "retry in a second",
                              retry_after_s=retry_after_s(pttl, RETRY_AFTER_MAX_S))
-        return _response(seen["status"], seen["body"].encode(), replayed=True)
+        body = seen["body"].encode()
+        if replay is not None:
+            body = msgspec.json.encode(await replay(msgspec.json.decode(body)))
+        return _response(seen["status"], body, replayed=True)
     try:
         status, body = await make()
     except BaseException:
         await redis.delete(rkey)  # nothing was made: the key is free again
         raise
-    encoded = msgspec.json.encode(body)
+    kept = msgspec.json.encode(body if keep is None else keep(body))
     await redis.set(rkey, msgspec.json.encode(
-        {"fp": fp, "status": status, "body": encoded.decode()}), ex=ttl_s)
-    return _response(status, encoded)
+        {"fp": fp, "status": status, "body": kept.decode()}), ex=ttl_s)
+    return _response(status, msgspec.json.encode(body))
 
 
 async def rewrite(redis: Redis, kind: str,

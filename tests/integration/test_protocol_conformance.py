@@ -336,12 +336,14 @@ async def test_idempotency_key_on_tickets_only(server: Server) -> None:
     r = await server.client.post("/v1/sites/demo/tickets", json=body,
                                  headers={**kiosk, "Idempotency-Key": "k" * 201})
     assert r.status_code == 400 and r.json()["code"] == "bad_request"
-    # Counter operations do not read the header: a repeated call-next is not a replay.
+    # Counter operations read it too (tests/integration/test_counter_retry.py): a retried
+    # call-next is answered with the ticket it called, not counter_busy.
     agent = {**server.auth("agent", site="demo", counter="1"), "Idempotency-Key": "cn-1"}
     r1 = await server.client.post("/v1/sites/demo/counters/1/call-next", headers=agent)
     r2 = await server.client.post("/v1/sites/demo/counters/1/call-next", headers=agent)
     assert r1.status_code == 200 and "idempotent-replayed" not in r1.headers
-    assert r2.status_code == 409 and r2.json()["code"] == "counter_busy"
+    assert r2.status_code == 200 and r2.headers["idempotent-replayed"] == "true"
+    assert r2.json()["id"] == r1.json()["id"]
 
 
 async def test_kiosk_budget_counts_refused_attempts_and_answers_retry_after(

@@ -752,6 +752,28 @@ function focusPanel() {
   panel.focus();
 }
 
+// One Idempotency-Key per press of a button (docs/protocol.md): when the answer is lost (the
+// network, or a proxy's 502/503/504 while the server restarts) the press is sent again with
+// the same key, a few times, and answered with what it did: never a second patient called,
+// a second recall, or "counter busy" for a call that was made. The buttons stay busy meanwhile.
+const PRESS_TRIES = 4;
+const PRESS_BACKOFF_MS = 500;
+
+function retryable(r) {
+  return r.status === 0 || [502, 503, 504].includes(r.status)
+    || (r.status === 409 && r.data?.temporary === true); // the first try still being made
+}
+
+async function sendPress(path, body) {
+  const key = randomId();
+  let r;
+  for (let i = 1; ; i++) {
+    r = await api(path, { method: 'POST', body, key });
+    if (i >= PRESS_TRIES || !retryable(r)) return r;
+    await new Promise((res) => { setTimeout(res, PRESS_BACKOFF_MS * i); });
+  }
+}
+
 async function run(op, body) {
   if (busy || removed) return;
   // The buttons are rebuilt: keyboard users keep their place (the same button, or the first).
@@ -759,7 +781,7 @@ async function run(op, body) {
   busy = true;
   render();
   if (!focused) keepFocus(); // a queue list's "Call" is rebuilt at once
-  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/counters/${encodeURIComponent(counterId)}/${op}`, { method: 'POST', body: body ?? {} });
+  const r = await sendPress(`/v1/sites/${encodeURIComponent(site.id)}/counters/${encodeURIComponent(counterId)}/${op}`, body ?? {});
   busy = false;
   if (r.ok) {
     const d = r.data ?? {};

@@ -1,0 +1,126 @@
+"""Counter operations safe to retry (``Idempotency-Key``), against a real server: a console
+or an integration whose answer was lost retries it with the same key. Before, a retried
+call-next was ``409 counter_busy`` (the ticket called, the clerk told it failed), a retried
+complete/no-show/park/transfer ``409 counter_idle``, and a retried recall a second recall
+(one call more towards the recall limit, the number said again on the board)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from redis.asyncio import Redis
+
+from queueing.keys import ROOT
+from tests.integration.conftest import Server
+
+URL = "/v1/sites/demo/counters/1/"
+
+
+def clerk(s: Server, key: str | None = None) -> dict[str, str]:
+    auth = s.auth("agent", site="demo", counter="1", subject="clerk-1")
+    return {**auth, "Idempotency-Key": key} if key else auth
+
+
+async def issue(s: Server, n: int, customer: str | None = None) -> list[str]:
+    body: dict[str, Any] = {"service": "internal", "channel": "window"}
+    if customer:
+        body["customer"] = customer
+    numbers = []
+    for _ in range(n):
+        r = await s.client.post("/v1/sites/demo/tickets", json=body, headers=s.auth("admin"))
+        assert r.status_code == 201, r.text
+        numbers.append(r.json()["number"])
+    return numbers
+
+
+async def waiting(s: Server) -> list[str]:
+    r = await s.client.get("/v1/sites/demo/services/internal/queue", headers=s.auth("admin"))
+    return [t["number"] for t in r.json()["tickets"]]
+
+
+async def called(s: Server) -> list[str]:
+    """The site's counters' current tickets."""
+    r = await s.client.get("/v1/sites/demo", headers=s.auth("admin"))
+    return [c["ticket"] for c in r.json()["counters"] if c.get("ticket")]
+
+
+async def test_a_retried_call_next_answers_the_ticket_it_called(server: Server) -> None:
+    a, b, c = await issue(server, 3)
+    first = await server.client.post(URL + "call-next", headers=clerk(server, "press-1"))
+    again = await server.client.post(URL + "call-next", headers=clerk(server, "press-1"))
+    assert first.status_code == again.status_code == 200, again.text
+    assert again.json() == first.json() and first.json()["number"] == a
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert await waiting(server) == [b, c]
+    assert await called(server) == [first.json()["id"]]
+    # Without a key, as before: a second call-next is a second press (the counter is busy).
+    r = await server.client.post(URL + "call-next", headers=clerk(server))
+    assert (r.status_code, r.json()["code"]) == (409, "counter_busy")
+    for calls in (2, 3):  # and each recall without a key is one more call
+        r = await server.client.post(URL + "recall", headers=clerk(server))
+        assert r.json()["calls"] == calls
+
+
+async def test_another_body_with_the_same_key_is_refused_and_changes_nothing(
+        server: Server) -> None:
+    await issue(server, 2)
+    first = await server.client.post(URL + "call-next", headers=clerk(server, "press-1"))
+    before = (await waiting(server), await called(server))
+    for op, body in (("complete", {}), ("call-next", {"outcome": "x"}), ("recall", {})):
+        r = await server.client.post(URL + op, json=body, headers=clerk(server, "press-1"))
+        assert (r.status_code, r.json()["code"]) == (422, "idempotency_mismatch"), r.text
+    assert (await waiting(server), await called(server)) == before
+    t = await server.client.get(f"/v1/tickets/{first.json()['id']}", headers=server.auth("admin"))
+    assert (t.json()["status"], t.json()["calls"]) == ("called", 1)
+
+
+async def test_a_retried_recall_is_one_recall_and_a_retried_complete_is_answered(
+        server: Server) -> None:
+    await issue(server, 2)
+    t = (await server.client.post(URL + "call-next", headers=clerk(server, "p1"))).json()
+    for _ in range(3):
+        r = await server.client.post(URL + "recall", headers=clerk(server, "p2"))
+        assert (r.status_code, r.json()["calls"], r.json()["status"]) == (200, 2, "called")
+    for _ in range(2):
+        r = await server.client.post(URL + "complete", json={"outcome": "ok"},
+                                     headers=clerk(server, "p3"))
+        assert (r.status_code, r.json()["id"], r.json()["status"]) == (200, t["id"], "done")
+    for _ in range(2):  # undo takes back that complete once; its retry says so again
+        r = await server.client.post(URL + "undo", headers=clerk(server, "p4"))
+        d = r.json()
+        assert (r.status_code, d["status"], d["undone"]) == (200, "called", "completed")
+    for _ in range(2):  # open/pause/close answer the counter's state: the first answer
+        r = await server.client.post(URL + "pause", headers=clerk(server, "p5"))
+        assert r.status_code == 200 and r.json()["state"] == "paused" and r.json()["offset"]
+
+
+async def test_a_kept_answer_holds_no_name_and_a_retry_has_the_name_as_it_is_now(
+        server: Server, redis: Redis) -> None:
+    await issue(server, 1, customer="Mrs Li")
+    first = await server.client.post(URL + "call-next", headers=clerk(server, "press-9"))
+    assert first.json()["customer"] == "Mrs Li"
+    kept = [await redis.get(k) async for k in redis.scan_iter(match=f"{ROOT}:idem:counter:*")]
+    assert len(kept) == 1 and b"Mrs Li" not in kept[0] and first.json()["id"].encode() in kept[0]
+    again = await server.client.post(URL + "call-next", headers=clerk(server, "press-9"))
+    assert again.json() == first.json()
+    # Erased (GDPR art. 17): the retry's answer has no name either.
+    r = await server.client.post("/v1/sites/demo/erase", json={"ticket": first.json()["id"]},
+                                 headers=server.auth("admin"))
+    assert r.status_code == 200, r.text
+    again = await server.client.post(URL + "call-next", headers=clerk(server, "press-9"))
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    assert "customer" not in again.json()
+
+
+async def test_keys_are_per_caller_and_checked(server: Server) -> None:
+    await issue(server, 2)
+    r = await server.client.post(URL + "call-next", headers=clerk(server, "x" * 201))
+    assert (r.status_code, r.json()["code"]) == (400, "bad_request")
+    assert await called(server) == []
+    first = await server.client.post(URL + "call-next", headers=clerk(server, "press-1"))
+    assert first.status_code == 200
+    # Another person's token at the same counter: the same key is a key of its own.
+    other = server.auth("agent", site="demo", counter="1", subject="clerk-2")
+    r = await server.client.post(URL + "call-next", headers={**other, "Idempotency-Key": "press-1"})
+    assert (r.status_code, r.json()["code"]) == (409, "counter_busy")
