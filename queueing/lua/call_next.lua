@@ -12,6 +12,9 @@ if cs.ticket and cs.ticket ~= '' then
   return fail('counter_busy', 'counter ' .. cid .. ' still has ticket ' .. cs.ticket)
 end
 spec = cjson.decode(spec)
+-- Early check-ins due for their appointment's place get it first (the worker's promote job
+-- runs only every 15 s): a walk-in called in those seconds went ahead of one promoted late.
+promote_due(50)
 local best, best_key
 for _, svc in ipairs(spec.services) do
   local head = redis.call('ZRANGE', P .. 'q:' .. svc, 0, 0)[1]

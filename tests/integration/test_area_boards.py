@@ -18,6 +18,7 @@ import jwt
 import msgspec
 import pytest
 import websockets
+from redis.asyncio import Redis
 
 from queueing import redisconn
 from queueing.demo import demo_site
@@ -37,7 +38,9 @@ AREAS = [{"id": "wr1", "name": {"zh": "一号候诊区", "en": "Waiting room 1"}
 
 
 @pytest.fixture
-async def site(redis_server: EmbeddedRedis, tmp_path: Path) -> AsyncIterator[Server]:
+async def site(redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path
+               ) -> AsyncIterator[Server]:
+    # ``redis`` first: an empty store (another file's waiting tickets would be called here)
     async with running_server(redis_server.url, tmp_path) as s:
         doc = msgspec.to_builtins(demo_site()) | {"areas": AREAS}
         r = await s.client.put("/v1/sites/demo", json=doc, headers=s.auth("admin"))

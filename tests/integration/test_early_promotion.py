@@ -101,6 +101,37 @@ async def test_an_early_check_in_takes_its_appointment_place_at_its_time(
         tid: fresh.budgets[tid] for tid in fresh.queues["internal"]}
 
 
+async def test_a_call_before_the_worker_runs_gives_the_due_promotion_first(
+        bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
+    # 09:50:05: the early check-in is due its appointment's place, the worker's promote job
+    # (every 15 s) has not run. The call promotes it first, then calls it; before, the
+    # walk-in ahead of it was called in those seconds.
+    ten = (await bk.book("demo", req(sid("r1", 1, "10:00"), "ann"), KIOSK)).booking
+    start = await _start(bk, ten)
+    clock.now = start - 56 * MIN
+    w1 = await _walk_in(demo)
+    clock.advance(60)
+    early = (await bk.check_in("demo", ten["code"], "kiosk", KIOSK)).ticket
+    assert early["priority"] == "walk_in" and early["position"] == 2
+    clock.now = start - 10 * MIN + 5_000
+    assert await redis.zscore(PENDING, early["id"]) is not None
+    got = await demo.counter_op("demo", "1", "call-next", AGENT)
+    assert got["id"] == early["id"] and got["priority"] == "appointment"
+    assert await redis.zscore(PENDING, early["id"]) is None
+    assert await demo.promote_due("demo") == []  # the worker's next run: nothing twice
+    assert await _positions(demo, w1) == [1]
+    events = await read_events(redis, "demo")
+    promoted, called = events[-2][1], events[-1][1]
+    assert (promoted["_type"], called["_type"]) == ("promoted", "called")
+    # The promotion is the promoter's, as the worker's job records it; the call the clerk's.
+    assert (promoted["_actor"], promoted["_via"]) == ("promote", "worker")
+    assert (called["_actor"], called["_via"]) == (AGENT.subject, AGENT.via)
+    cfg = await demo.config("demo")
+    check_replay(cfg, events, cfg.policy.aging_factor)
+    fresh = SiteView.from_snapshot("demo", await demo.snapshot("demo"))
+    assert fresh.queues["internal"] == [w1["id"]]
+
+
 async def test_a_called_or_cancelled_early_ticket_is_not_promoted(
         bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
     ten = (await bk.book("demo", req(sid("r1", 1, "10:00"), "ann"), KIOSK)).booking
