@@ -148,7 +148,8 @@ ERROR_CODES: dict[str, str] = {
     "unknown_topic": "no such topic namespace, or the thing it names does not exist",
     "not_subscribed": "unsubscribe from a topic the connection is not subscribed to",
     "slow": "the connection could not keep up with events; it is closed, resume with since",
-    "unavailable": "the store is unreachable; retry later (temporary)",
+    "unavailable": "the store is unreachable, busy for a moment or refusing writes "
+                   "(details.reason); retry later (temporary)",
     "internal": "an unexpected server error; it was logged (temporary)",
 }
 

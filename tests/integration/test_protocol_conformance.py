@@ -308,7 +308,7 @@ async def test_epochs_are_per_site_and_per_region(server: Server, region: None) 
 
 # -- HTTP --------------------------------------------------------------------------------------
 
-async def test_idempotency_key_on_tickets_only(server: Server) -> None:
+async def test_idempotency_key_on_tickets_and_counter_ops(server: Server) -> None:
     kiosk = server.auth("kiosk", site="demo", subject="kiosk-7")
     body = {"service": "internal", "channel": "kiosk"}
     first = await server.client.post("/v1/sites/demo/tickets", json=body,
