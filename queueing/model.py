@@ -126,6 +126,38 @@ DEFAULT_CLASSES = [
 ]
 
 
+# The default classes' names that follow the site's words (``SiteConfig.vocabulary``): a
+# bank branch or a government centre saved with the defaults showed 急诊 ("emergency room")
+# and 复诊 ("return consultation") on its consoles. A class named as one of these (a default
+# name, in any vocabulary) is named as its site's vocabulary says; a name the site wrote
+# itself is never touched.
+_NEUTRAL = {"emergency": {"zh": "加急", "en": "Urgent"},
+            "revisit": {"zh": "复访", "en": "Return visit"}}
+DEFAULT_CLASS_NAMES: dict[str, dict[str, dict[str, str]]] = {
+    "clinic": {"emergency": {"zh": "急诊", "en": "Emergency"},
+               "revisit": {"zh": "复诊", "en": "Revisit"}},
+    "government": {"emergency": {"zh": "加急", "en": "Urgent"},
+                   "revisit": {"zh": "再次办理", "en": "Return visit"}},
+    "branch": _NEUTRAL,
+    "general": _NEUTRAL,
+}
+
+
+def class_names_for(classes: list[PriorityClass], vocabulary: str) -> list[PriorityClass]:
+    """``classes`` with the default classes' default names in ``vocabulary``'s words."""
+    words = DEFAULT_CLASS_NAMES.get(vocabulary)
+    if words is None:
+        return classes
+    out = []
+    for c in classes:
+        name = words.get(c.id)
+        known = [v[c.id] for v in DEFAULT_CLASS_NAMES.values() if c.id in v]
+        if name is not None and c.name != name and c.name in known:
+            c = msgspec.structs.replace(c, name=dict(name))
+        out.append(c)
+    return out
+
+
 class Policy(Strict):
     # No ticket is called later than aging_factor × its place in plain arrival order
     # (counted in calls of its service); see queueing/policy.py.
@@ -197,6 +229,12 @@ class SiteConfig(Strict):
                     "branch (docs/configuration.md)")] = Vocabulary.GENERAL.value
     # Waiting rooms, each a board's choice of counters (``Area``). None: one board shows all.
     areas: Annotated[list[Area], msgspec.Meta(max_length=100)] = []
+
+    def __post_init__(self) -> None:
+        # Decoded, converted or built: the default classes speak the site's words.
+        named = class_names_for(self.priority_classes, self.vocabulary)
+        if named is not self.priority_classes and named != self.priority_classes:
+            self.priority_classes = named
 
     def service(self, service_id: str) -> Service | None:
         return next((s for s in self.services if s.id == service_id), None)
