@@ -292,6 +292,10 @@ async def _slow_closes(server: Server) -> float:
     return float(m.group(1))
 
 
+# Keepalive off for the slow-client tests (longer than any test may run).
+NO_PINGS_S = 600.0
+
+
 def slow_socket(server: Server) -> socket.socket:
     """A client socket with a small fixed receive buffer (no autotuning to 32 MB), so a
     client that stops reading pushes back on the server quickly."""
@@ -299,6 +303,11 @@ def slow_socket(server: Server) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 32768)
     sock.connect(("127.0.0.1", server.settings.port))
     return sock
+
+
+def waiting_s000(msg: dict[str, Any]) -> int:
+    """How many wait for s000 by a board message of the wide site."""
+    return int(msg["data"]["waiting"]["s000"]["waiting"])
 
 
 def wide_site(n: int = 200) -> SiteConfig:
@@ -315,7 +324,12 @@ def _prefix(i: int) -> str:
 @pytest.fixture
 async def wide(redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path
                ) -> AsyncIterator[tuple[Server, Engine]]:
-    async with running_server(redis_server.url, tmp_path, ws_queue_events=50) as server:
+    # No keepalive pings within a test (120 s at most): these clients stop reading on
+    # purpose, and one that answers no ping for 20 + 20 s is dropped 1011 as dead (see
+    # test_dead_client_found_by_ping_timeout). On a loaded machine the tickets issued while
+    # the client reads nothing took that long (54 s at nice 8 beside 3 busy loops).
+    async with running_server(redis_server.url, tmp_path, ws_queue_events=50,
+                              ws_ping_interval_s=NO_PINGS_S) as server:
         eng = Engine(Store(redis), config_ttl_s=0)
         await eng.put_site("wide", wide_site(), AGENT)
         await eng.counter_op("wide", "1", "open", AGENT)
@@ -325,23 +339,27 @@ async def wide(redis: Redis, redis_server: EmbeddedRedis, tmp_path: Path
 async def test_slow_client_gets_state_merged_latest_wins(wide: tuple[Server, Engine]) -> None:
     server, eng = wide
     token = server.token("display", site="wide")
-    # max_queue=1: the client library stops reading the socket, so TCP pushes back.
+    # max_queue=1: the client library stops reading the socket, so TCP pushes back; no
+    # pings of its own (it would not read the pongs either).
     async with websockets.connect(f"{ws_url(server)}?token={token}", max_queue=1,
-                                  max_size=2**24, sock=slow_socket(server)) as ws:
+                                  max_size=2**24, sock=slow_socket(server),
+                                  ping_interval=None) as ws:
         await ws.send(json.dumps({"op": "subscribe", "topic": "board:wide"}))
         assert json.loads(await ws.recv())["op"] == "snapshot"
         n = 1500
         for _ in range(n):
             await eng.issue("wide", TicketRequest("s000", Channel.KIOSK), AGENT)
         got: list[dict[str, Any]] = []
-        while True:
-            try:
-                msg = json.loads(await asyncio.wait_for(ws.recv(), 1.0))
-            except TimeoutError:
-                break
-            got.append(msg)
+        # Read until the latest state comes (a quiet second proved nothing on a loaded
+        # machine: the hub may still be on its way there), then make sure nothing follows.
+        async with asyncio.timeout(60):
+            while not got or waiting_s000(got[-1]) != n:
+                got.append(json.loads(await ws.recv()))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(ws.recv(), 0.5)  # nothing after the latest
         assert 0 < len(got) < n, "state updates were merged while the client was slow"
-        assert got[-1]["data"]["waiting"]["s000"]["waiting"] == n  # and the latest won
+        counts = [waiting_s000(m) for m in got]
+        assert counts == sorted(counts) and len(set(counts)) == len(counts)  # never older
         offs = [tuple(map(int, m["offset"].split("-"))) for m in got]
         assert offs == sorted(offs) and len(set(offs)) == len(offs)
 
@@ -355,7 +373,8 @@ async def test_slow_event_consumer_closed_then_resumes_cleanly(
         await eng.issue("wide", TicketRequest("s000", Channel.KIOSK), AGENT)
     slow_closes = await _slow_closes(server)
     async with websockets.connect(f"{ws_url(server)}?token={token}", max_queue=1,
-                                  max_size=2**24, sock=slow_socket(server)) as ws:
+                                  max_size=2**24, sock=slow_socket(server),
+                                  ping_interval=None) as ws:
         await ws.send(json.dumps({"op": "subscribe", "topic": "board:wide"}))
         snap = json.loads(await ws.recv())
         for _ in range(n):  # every call is an event: none may be dropped
@@ -363,16 +382,19 @@ async def test_slow_event_consumer_closed_then_resumes_cleanly(
             await eng.counter_op("wide", "1", "complete", AGENT)
         numbers: list[str] = []
         last = Position(snap["epoch"], snap["offset"])
+        # One deadline for the whole read (not 5 s a message: the close itself may come
+        # by the hub's abort, 5 s after the slow close).
         with pytest.raises(websockets.ConnectionClosed) as closed:
-            while True:
-                msg = json.loads(await asyncio.wait_for(ws.recv(), 5))
-                if msg["op"] == "event":
-                    last = Position(msg["epoch"], msg["offset"])
-                    if msg["type"] == "called":
-                        numbers.append(msg["data"]["number"])
-                else:
-                    assert msg == {"op": "error", "code": "slow", "message": msg["message"],
-                                   "temporary": True}
+            async with asyncio.timeout(60):
+                while True:
+                    msg = json.loads(await ws.recv())
+                    if msg["op"] == "event":
+                        last = Position(msg["epoch"], msg["offset"])
+                        if msg["type"] == "called":
+                            numbers.append(msg["data"]["number"])
+                    else:
+                        assert msg == {"op": "error", "code": "slow",
+                                       "message": msg["message"], "temporary": True}
         # 4008 behind the events still queued to it; a client too slow to read that far
         # within ABORT_SLOW_AFTER_S (5 s) sees the connection dropped instead (a
         # starved test process) — closed as slow all the same, as the server counts it.
@@ -380,10 +402,10 @@ async def test_slow_event_consumer_closed_then_resumes_cleanly(
         assert rcvd is None or rcvd.code == 4008
         assert await _slow_closes(server) == slow_closes + 1
     assert len(numbers) < n
-    async with Client(ws_url(server), token) as again:
+    async with Client(ws_url(server), token) as again, asyncio.timeout(60):
         await again.subscribe("board:wide", since=last)
         while len(numbers) < n:
-            msg = await again.next(5)
+            msg = await again.next()
             assert msg["op"] == "event", msg
             if msg["type"] == "called":
                 numbers.append(msg["data"]["number"])
