@@ -24,6 +24,7 @@ from queueing.errors import (
     CounterBusy,
     InvalidTransition,
     SiteChanged,
+    SwitchboardError,
     UndoExpired,
     UnknownCounter,
     UnknownService,
@@ -90,12 +91,16 @@ class Engine:
     # -- sites -------------------------------------------------------------------------
 
     async def put_site(self, site: str, cfg: SiteConfig, actor: Actor,
-                       version: str | None = None) -> dict[str, Any]:
+                       version: str | None = None, copy_of: str | None = None
+                       ) -> dict[str, Any]:
         """Create or replace the site's document. With ``version`` (what ``GET`` answered),
-        only if the site is still that document, checked and written in one step: else
-        ``SiteChanged`` (``details.current``), nothing written."""
+        only if the site is still that document: else ``SiteChanged`` (``details.current``),
+        or ``UnknownSite`` when there is no such site. ``copy_of``: the document was read
+        from that other site, and is taken only as a new site (else ``BadRequest``,
+        ``details.field: "id"``). Either is checked and written in one step; refused,
+        nothing is written."""
         validate_site(cfg)
-        guard = await self._guard(site, version)
+        guard = await self._guard(site, version, copy_of)
         svcs = {s.id: s.prefix for s in cfg.services}
         ctrs = {c.id: {"services": c.services, "weights": c.weights or {"_": 1}}
                 for c in cfg.counters}
@@ -111,20 +116,26 @@ class Engine:
                 msgspec.json.encode(cfg).decode(), _json(svcs), _json(ctrs), _json(pol),
                 secrets.token_hex(4), _json(classes), guard)
         except SiteChanged:  # saved by someone else between the guard's read and the script
-            raise _changed(await self.store.redis.get(keys.prefix(site) + "config")) from None
+            raw = await self.store.redis.get(keys.prefix(site) + "config")
+            raise _refused(site, raw, copy_of) from None
         await self.store.redis.sadd(keys.SITES, site)  # type: ignore[misc]
         self._configs.pop(site, None)
         return result
 
-    async def _guard(self, site: str, version: str | None) -> str:
+    async def _guard(self, site: str, version: str | None, copy_of: str | None = None) -> str:
         """What ``put_site`` checks in its script: '' (no version: replace), else the SHA-1
         of the stored document ``version`` names. The version is a digest Lua cannot compute,
-        so the script checks that the stored bytes are still the ones it was computed from."""
-        if version is None:
+        so the script checks that the stored bytes are still the ones it was computed from.
+        A copy's is the SHA-1 of no bytes, which is what the script hashes for no site."""
+        if version is None and copy_of is None:
             return ""
         raw = await self.store.redis.get(keys.prefix(site) + "config")
+        if copy_of is not None:
+            if raw is not None:
+                raise _refused(site, raw, copy_of)
+            return hashlib.sha1(b"").hexdigest()
         if raw is None or _version(raw) != version:
-            raise _changed(raw)
+            raise _refused(site, raw)
         return hashlib.sha1(raw).hexdigest()
 
     async def config(self, site: str) -> SiteConfig:
@@ -463,8 +474,17 @@ def _version(raw: bytes) -> str:
     return config_version(msgspec.json.decode(raw, type=SiteConfig))
 
 
-def _changed(raw: bytes | None) -> SiteChanged:
-    """``site_changed``, naming the version now stored (None: no site)."""
+def _refused(site: str, raw: bytes | None, copy_of: str | None = None) -> SwitchboardError:
+    """Why a guarded ``put_site`` was not written, given what is stored now (``raw``)."""
+    if copy_of is not None:  # a copy is taken as a new site only
+        return BadRequest(f"site {site!r} already exists, and this document is a copy of site "
+                          f"{copy_of!r} (its id): put it without id and version to replace "
+                          f"{site!r} with it, or edit what GET /v1/sites/{site} answers",
+                          field="id", copy_of=copy_of, site=site)
+    if raw is None:
+        return UnknownSite(f"site {site!r} does not exist, so no version of it can be current: "
+                           "put the document without version to create it",
+                           field="version", site=site)
     return SiteChanged("the site was saved by someone else since this document was read: "
                        "read it again (or put it without its version to replace theirs)",
-                       current=None if raw is None else _version(raw), field="version")
+                       current=_version(raw), field="version")

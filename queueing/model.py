@@ -207,7 +207,10 @@ class SiteConfig(Strict):
     name: Name
     timezone: Text
     languages: Annotated[list[Annotated[str, msgspec.Meta(pattern=r"^[a-z]{2}(-[A-Za-z]{2,4})?$")]],
-                         msgspec.Meta(min_length=1, max_length=8)]
+                         msgspec.Meta(min_length=1, max_length=8, description=(
+                             "the first: the one the pages open in and texts fall back to, "
+                             "zh or en (zh-CN, en-GB…); any after it: the board also says "
+                             "calls in it (its text from announcements)"))]
     services: Annotated[list[Service], msgspec.Meta(min_length=1, max_length=200)]
     counters: Annotated[list[Counter], msgspec.Meta(max_length=500)] = []
     priority_classes: Annotated[list[PriorityClass], msgspec.Meta(min_length=1, max_length=20)] = (
@@ -265,6 +268,7 @@ def validate_site(cfg: SiteConfig) -> None:
     if cfg.country is not None:
         phone.check_country(cfg.country)
     _check_vocabulary(cfg.vocabulary)
+    _check_languages(cfg.languages)
     _unique([s.id for s in cfg.services], "services")
     _unique([s.prefix for s in cfg.services], "services[].prefix")
     _unique([c.id for c in cfg.counters], "counters")
@@ -287,6 +291,26 @@ def _check_vocabulary(value: str) -> None:
     if value not in choices:
         raise BadRequest(f"vocabulary must be one of {', '.join(choices)}; it is {value[:64]!r}",
                          field="vocabulary", allowed=choices)
+
+
+# The languages the pages are written in (clients/web/js/i18n.js UI_LANGS; vocabulary.js has
+# the same two), and that notifications have texts in (queueing/booking/texts.py).
+PAGE_LANGUAGES = ("zh", "en")
+
+
+def _check_languages(languages: list[str]) -> None:
+    """The first language is the site's own: pages open in it and texts fall back to it, so
+    it must be one they have (``fr`` gave a board of English headings and Chinese counter
+    names). Those after it are for calls only: the board also says each call in them (the
+    site's ``announcements`` text, else the English one); its screen stays zh and en."""
+    first = languages[0]
+    if first.split("-")[0] not in PAGE_LANGUAGES:
+        raise BadRequest(
+            f"languages: the first is the one pages open in and texts fall back to, so one "
+            f"the pages have: {' or '.join(PAGE_LANGUAGES)} (zh-CN, en-GB…); it is "
+            f"{first!r}. Other languages may follow it: calls are also said in them",
+            field="languages", reason="unsupported_language", allowed=list(PAGE_LANGUAGES),
+            language=first)
 
 
 def _check_areas(cfg: SiteConfig) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Annotated, Any
 
 import msgspec
@@ -57,27 +58,51 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 async def put_site(request: Request) -> Response:
     p = principal(request)
     p.require("admin")
-    site = request.path_params["site"]
+    site = _ident(request.path_params["site"])
     c = ctx(request)
     raw = await read_body(request, c.settings.max_document_bytes)
-    body, version = without_live_fields(raw, site)
+    body, version, copy_of = without_live_fields(raw, site)
     cfg = decode(body, SiteConfig)
-    # With its version: only if nobody saved the site since (checked in the same step).
-    await c.engine.put_site(_ident(site), cfg, actor(p), version=version)
+    # With its version: only if nobody saved the site since; a copy: only if there is no
+    # such site yet (either checked in the same step as the write).
+    await c.engine.put_site(site, cfg, actor(p), version=version, copy_of=copy_of)
     return _json(await c.engine.site(site))
 
 
-def without_live_fields(raw: bytes, site: str) -> tuple[bytes, str | None]:
+def without_live_fields(raw: bytes, site: str) -> tuple[bytes, str | None, str | None]:
     """What ``GET /v1/sites/{site}`` adds to the document — its ``id``, its ``version``,
     ``unserved`` and each counter's live ``state`` and ``ticket`` — is accepted and set
-    aside, so a site read can be edited and put back as it is; the version, if given, must
-    still be the site's (else ``409 site_changed``: another admin saved meanwhile)."""
-    body, aside = read_back(raw, site, "site", ("version", "unserved"),
+    aside, so a site read can be edited and put back as it is: ``(body, version,
+    copy_of)``. The version, if given, must still be the site's (else ``409 site_changed``:
+    another admin saved meanwhile). An ``id`` naming another site makes the document a copy
+    of it (``copy_of``): its version is that site's, says nothing of this one, and is
+    dropped; the engine takes a copy only as a new site."""
+    copy_of = _copied_from(raw, site)
+    body, aside = read_back(raw, copy_of or site, "site", ("version", "unserved"),
                             {"counters": ("state", "ticket")})
     version = aside.get("version")
     if version is not None and not isinstance(version, str):
         raise BadRequest("version is the string GET answered", field="version")
-    return body, version
+    return body, None if copy_of else version, copy_of
+
+
+class _Id(msgspec.Struct):
+    id: object = None
+
+
+_SITE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # as ``_ident`` checks the URL's
+
+
+def _copied_from(raw: bytes, site: str) -> str | None:
+    """The other site a document's ``id`` names, or None (this site's, no id, not a JSON
+    object, or an id no site can have: ``read_back`` then refuses it as not the URL's)."""
+    try:
+        other = msgspec.json.decode(raw, type=_Id).id
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    if isinstance(other, str) and other != site and _SITE_ID.fullmatch(other):
+        return other
+    return None
 
 
 async def get_site(request: Request) -> Response:

@@ -74,9 +74,15 @@ register(
               "clock within a minute of Redis's (?worker=1: and a worker seen within 90 s)",
               "none", errors=("unavailable", "clock_skew", "worker_down")),
     Operation("get", "/v1/sites", "List sites", "admin"),
-    Operation("put", "/v1/sites/{site}", "Create or replace a site (idempotent)", "admin",
+    Operation("put", "/v1/sites/{site}", "Create or replace a site (idempotent). What GET "
+              "answers may be put back as it is: `version` makes the PUT fail if another "
+              "admin saved since (409 site_changed; 404 unknown_site: no such site), an `id` "
+              "naming another site makes it a copy, taken only as a new site (else 400, "
+              "details.field `id`); `languages` starts with zh or en (400, details.field "
+              "`languages`, details.allowed)", "admin",
               SiteConfig, errors=("bad_request", "unknown_field", "service_in_use",
-                                  "counter_busy", "payload_too_large", "site_changed")),
+                                  "counter_busy", "payload_too_large", "site_changed",
+                                  "unknown_site")),
     Operation("get", "/v1/sites/{site}", "A site with its counters' current state (and "
               "`unserved`: waiting tickets per service no counter lists, when any)",
               "admin, or agent/kiosk/display/supervisor of the site", errors=("unknown_site",)),
