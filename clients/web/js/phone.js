@@ -7,7 +7,7 @@
 import './vocabulary-boot.js'; // the site's words, before this page draws any
 import { fillTerms } from './vocabulary.js';
 import { api, errorScreen, h, language, mountLangSwitch, readBoot, randomId, setText } from './ui.js';
-import { nameIn } from './i18n.js';
+import { formatTime, nameIn } from './i18n.js';
 
 const STRINGS = {
   en: {
@@ -81,7 +81,7 @@ export function linkify(text) {
 
 function bubble(m) {
   const who = m.dir === 'out' ? s().you : nameIn(site.name, lang);
-  const time = new Date(m.at).toLocaleTimeString(lang === 'zh' ? 'zh-CN' : 'en-GB', { hour: '2-digit', minute: '2-digit' });
+  const time = formatTime(m.at, lang, site.timezone); // the site's clock, not the device's
   const kind = m.kind ? s().kinds[m.kind] ?? m.kind : '';
   return h('li', { class: `p-msg p-${m.dir}${m.note ? ' p-system' : ''}`, dataset: m.kind ? { kind: m.kind } : undefined },
     h('span', { class: 'visually-hidden' }, `${who}: `),

@@ -8,7 +8,7 @@
 // sessionStorage, and goes with each request as `Authorization: Bearer`.
 import { formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { SETUP_STRINGS } from './setup-strings.js';
-import { api, errorScreen, h, language, mountLangSwitch, readBoot, setText } from './ui.js';
+import { api, errorScreen, formatDateTime, h, language, mountLangSwitch, readBoot, setText } from './ui.js';
 import { DEFAULT_VOCABULARY, LABELS, VOCABULARIES } from './vocabulary.js';
 
 const boot = readBoot();
@@ -364,7 +364,9 @@ function renderHead() {
   setText($('signin-go'), t('st_signin'));
 }
 
-const when = (epochS) => (epochS ? new Date(epochS * 1000).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }) : '');
+// Times on this page are the site's (as saved; a new site's: the zone being typed in), not
+// the device's, as on its consoles and boards.
+const when = (epochS) => (epochS ? formatDateTime(epochS * 1000, lang, saved?.timezone ?? doc?.timezone, { dateStyle: 'medium', timeStyle: 'short' }) : '');
 
 /** Keep keyboard focus on the same field when a list is drawn again. */
 function keepFocus(draw) {

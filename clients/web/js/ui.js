@@ -12,6 +12,33 @@ export function readBoot() {
   }
 }
 
+// Pages staff use (their boot block's `page`). A link refused there is one the administrator
+// made, so its words send the reader to them; public pages (board, kiosk, ticket…) say "ask
+// staff".
+export const STAFF_PAGES = new Set(['counter', 'supervise', 'setup', 'dispatch-console', 'tech', 'org']);
+
+/** Whether this page is one staff use. */
+export function staffPage(boot = readBoot()) {
+  return STAFF_PAGES.has(boot?.page);
+}
+
+/** The site's (or dispatch region's) time zone, from the boot block: a page shows times in
+ * it, not in the device's (kiosk and TV images often run in UTC). */
+export function bootZone(boot = readBoot()) {
+  return boot?.site?.timezone ?? boot?.region?.timezone;
+}
+
+/** A date and time in `timeZone` ("Monday 7 December 2026 at 20:03"; the device's zone if
+ * that one is unknown to this browser). */
+export function formatDateTime(ms, lang, timeZone, opts = { dateStyle: 'full', timeStyle: 'short' }) {
+  const locale = lang === 'zh' ? 'zh-CN' : 'en-GB';
+  try {
+    return new Date(ms).toLocaleString(locale, { ...opts, timeZone });
+  } catch {
+    return new Date(ms).toLocaleString(locale, opts);
+  }
+}
+
 export const params = new URLSearchParams(globalThis.location?.search ?? '');
 export const token = params.get('token');
 
@@ -144,6 +171,7 @@ export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}
   };
   let state = client.state;
   let timer = null;
+  const staff = staffPage();
   let shownHeight = null;
   // In the page's flow (base.css), so at its top: a page that appended it to the body has it
   // moved there when it shows. Its height is --conn-h, for what must stay clear of it.
@@ -159,8 +187,9 @@ export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}
     if (state.status === 'denied') {
       show();
       el.className = 'conn-banner denied';
-      setText(msg, t('denied'));
-      say('denied', t('denied'));
+      const text = t(staff ? 'denied_staff' : 'denied');
+      setText(msg, text);
+      say('denied', text);
     } else if (state.status === 'offline' && Date.now() - state.since >= graceMs) {
       show();
       el.className = 'conn-banner offline';
@@ -183,7 +212,7 @@ export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}
 /** A whole-page error (bad link, unknown site): the page cannot work, so say why. */
 export function errorScreen(root, t, error) {
   const code = error?.code ?? 'generic';
-  const key = `err_${code}`;
+  const key = code === 'unauthorized' && staffPage() ? 'err_unauthorized_staff' : `err_${code}`;
   const text = t(key) === key ? t('err_generic', { code }) : t(key);
   root.replaceChildren(h('main', { class: 'error-screen', role: 'alert' },
     h('div', { class: 'error-icon', 'aria-hidden': 'true' }, '!'),
@@ -235,24 +264,33 @@ export function linkExpired(jwt, nowMs = Date.now()) {
 // Console and floor-overview links last 30 days, all made on set-up day: in their last 3
 // days a calm notice says when this one stops, so a new one is asked for before it does.
 export const LINK_WARN_MS = 3 * 86_400_000;
+const LONGEST_TIMEOUT_MS = 2 ** 31 - 1; // setTimeout's limit (~24.8 days)
+const EXPIRY_FORMAT = { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' };
 
-/** A notice at the top of `parent`, shown in a link's last LINK_WARN_MS: "This link stops
- * working on <date, the device's time> — ask your administrator for a new one". Returns
- * paint(t, lang), to call on each render (and language change). */
-export function mountLinkExpiry(parent, { jwt = token, now = () => Date.now() } = {}) {
+/** A notice at the top of `parent`, shown from a link's last LINK_WARN_MS: "This link stops
+ * working on <date and time in the site's zone> — ask your administrator for a new one", and
+ * once that time has passed, "This link stopped working on …". Returns paint(t, lang), to
+ * call on each render (and language change); it also paints itself when the notice is due
+ * and when the link stops, as a page left open may not render then. */
+export function mountLinkExpiry(parent, { jwt = token, now = () => Date.now(), timeZone = bootZone() } = {}) {
   const exp = jwt ? linkExpiresAt(jwt) : null;
   const el = h('p', { class: 'link-expiry', role: 'status', hidden: true });
   parent.prepend(el);
-  return (t, lang) => {
+  let timer = null;
+  const paint = (t, lang) => {
+    clearTimeout(timer);
     const left = exp == null ? null : exp - now();
-    const show = left != null && left > 0 && left <= LINK_WARN_MS;
+    const show = left != null && left <= LINK_WARN_MS;
     if (el.hidden === show) el.hidden = !show;
+    // The next change of words: the notice's start, then the link's end.
+    const next = left == null || left <= 0 ? null : left > LINK_WARN_MS ? left - LINK_WARN_MS : left;
+    if (next != null) timer = setTimeout(() => paint(t, lang), Math.min(next + 50, LONGEST_TIMEOUT_MS));
     if (!show) return;
-    const date = new Date(exp).toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB',
-      { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' });
-    setText(el, t('link_expires_soon', { date }));
+    const date = formatDateTime(exp, lang, timeZone, EXPIRY_FORMAT);
+    setText(el, t(left > 0 ? 'link_expires_soon' : 'link_expired_at', { date }));
     el.lang = lang === 'zh' ? 'zh-CN' : 'en';
   };
+  return paint;
 }
 
 export { nameIn };
