@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from queueing import typed
 from queueing.model import Service, SiteConfig, display_name
 
 
@@ -90,7 +91,7 @@ def normalise(text: str) -> str:
     """The first line that says something, with full-width forms made plain (Ａ → A, ？ → ?),
     emoji and invisible format characters dropped, spaces collapsed, punctuation at the ends
     dropped ("Cancel." "取消！")."""
-    text = unicodedata.normalize("NFKC", text)
+    text = typed.plain(text)  # as ticket numbers and booking codes are read
     line = next((ln for ln in text.splitlines() if _clean(ln).strip()), "")
     line = " ".join(_clean(line).split())
     return line.strip(" .,!?;:。，！？；：、\"'“”‘’-~…")

@@ -7,11 +7,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from queueing import typed
+
 
 def number_key(number: str) -> tuple[str, int] | None:
-    """``A023``, ``a23`` and ``A 023`` → ``("A", 23)``; None if it is no ticket number:
-    what reception hears is compared by letters and value, not as text."""
-    m = re.fullmatch(r"([A-Za-z]{1,3})\s*([0-9]{1,9})", number.strip())
+    """``A023``, ``a23``, ``A 023``, ``A-023`` and ``Ａ０２３`` (a Chinese input method's
+    full-width forms) → ``("A", 23)``; None if it is no ticket number: what reception hears
+    is compared by letters and value, not as text."""
+    m = re.fullmatch(r"([A-Za-z]{1,3})([0-9]{1,9})", typed.compact(number))
     return (m.group(1).upper(), int(m.group(2))) if m else None
 
 

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from queueing import keys
+from queueing import keys, typed
 from queueing.audit import EVENTS, Filter, public
 from queueing.errors import BadRequest
 from queueing.numbering import local_day
@@ -39,6 +39,10 @@ _TEXT = re.compile(r"[!-~]+")
 
 def _text(q: Any, name: str) -> str:
     value = str(q.get(name) or "")
+    if name == "number" and value:
+        # As staff type it: "Ａ００１" (a Chinese input method's full-width forms), "A 001".
+        # Nothing left (only spaces) is no number, not "every ticket".
+        value = typed.compact(value) or " "
     if value and (len(value) > _LIMITS[name] or not _TEXT.fullmatch(value)):
         raise BadRequest(f"'{name}' is 1 to {_LIMITS[name]} printable characters, no spaces",
                          field=name)

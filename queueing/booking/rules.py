@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from queueing import typed
 from queueing.booking.model import BookingPolicy
 from queueing.booking.model import BookingStatus as B
 from queueing.booking.schedule import Slot
@@ -119,12 +120,15 @@ def qr_payload(booking_id: str, code: str) -> str:
 
 
 def parse_code(value: str) -> tuple[str | None, str] | None:
-    """``(booking id or None, code)`` from a typed code or a scanned QR payload."""
-    value = value.strip()
-    m = QR_RE.match(value)
+    """``(booking id or None, code)`` from a typed code or a scanned QR payload. A typed
+    code is read as people type it: any case, in full-width forms, with spaces or dashes
+    between its characters (``hd4 3ux``, ``HD4-3UX``, ``ＨＤ４３ＵＸ``), as the booking page
+    shows it in two groups."""
+    value = typed.plain(value).strip()
+    m = QR_RE.match(value)  # before dashes go: a booking id may hold one
     if m:
         return m.group(1), m.group(2)
-    code = value.upper()
+    code = typed.compact(value).upper()
     return (None, code) if CODE_RE.match(code) else None
 
 

@@ -6,6 +6,7 @@ import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, priorityName } from './i18n.js';
 import { BOOKING_CODE, checkInCode, codeError, codeText, mountBooking } from './counter-booking.js';
 import { applyQueue } from './queue-list.js';
+import { compact } from './typed.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, mountLinkExpiry, randomId, readBoot, replaceChildren, setText, toaster } from './ui.js';
 import { applySiteWords } from './vocabulary-boot.js';
 
@@ -52,6 +53,7 @@ const OWN = {
     e_nothing_to_undo: 'Nothing to undo.',
     e_undo_expired: 'Too late to undo.',
     e_ticket_changed: 'Cannot undo: the ticket has changed since.',
+    find_bad: 'No ticket number reads “{number}”. Type the letters and digits on the ticket, e.g. A023.',
   },
   zh: {
     removed_title: '此窗口已从站点中删除',
@@ -83,6 +85,7 @@ const OWN = {
     e_nothing_to_undo: '没有可撤销的操作。',
     e_undo_expired: '已超过撤销时限。',
     e_ticket_changed: '号票此后已变化，不能撤销。',
+    find_bad: '“{number}”不是票号。请输入号票上的字母和数字，例如 A023。',
   },
 };
 const own = (key, vars = {}) => (OWN[lang] ?? OWN.en)[key].replace(/\{(\w+)\}/g, (_, k) => String(vars[k] ?? ''));
@@ -125,6 +128,7 @@ let queued = null;
 // (any console, any PC, after a reload: the patient set aside is never only in one browser).
 let parked = [];
 let toast = () => {};
+let toastEl = null; // the toaster's element (the last child it adds to the body)
 let client = null;
 // The site's priority classes and its default class, from the site document (the page's
 // boot lists services and counters only). Until it has come, no class is labelled: a chip
@@ -414,9 +418,21 @@ let found = null;
 const WAITING = new Set(['waiting', 'transferred', 'parked']);
 const TERMINAL = new Set(['done', 'no_show', 'cancelled']);
 
+// The error toast a failed search left (its text): the next search takes it away, or it
+// stays up beside the card a good search shows.
+let findError = null;
+
+function dropFindError() {
+  if (findError && toastEl && !toastEl.hidden && toastEl.textContent === findError) toastEl.hidden = true;
+  findError = null;
+}
+
 async function find(ev) {
   ev.preventDefault();
-  const number = $('find-number').value.trim().toUpperCase();
+  // As people type it: "Ａ００１" (a Chinese input method's full-width forms), "a 23",
+  // "HD4 3UX" (a code as the booking page shows it, in two groups), "HD4-3UX".
+  const number = compact($('find-number').value).toUpperCase();
+  dropFindError();
   if (!number) return;
   // An appointment code (six letters and digits) is not a ticket number: the server says
   // so (400), and the card offers to check the appointment in instead.
@@ -427,7 +443,10 @@ async function find(ev) {
     found = null;
     follow(null);
     renderFound();
-    toastError(r);
+    // A refused number says what a ticket number is, with what was read.
+    if (r.status === 400) toast(own('find_bad', { number }), 'error');
+    else toastError(r);
+    findError = toastEl?.textContent ?? null;
     return;
   }
   found = { number, ticket: (r.ok && r.data?.tickets?.[0]) || null };
@@ -947,6 +966,7 @@ if (!site || !me || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_counter' });
 } else {
   toast = toaster(document.body);
+  toastEl = document.body.lastElementChild;
   paintExpiry = mountLinkExpiry($('app'));
   let paintChip = () => {};
   mountLangSwitch($('lang'), lang0, (l, tl) => {

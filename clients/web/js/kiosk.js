@@ -7,6 +7,7 @@ import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { icon } from './icons.js';
 import { idleAt, idleTimer, stillHere, WARN_BEFORE_S } from './idle-timer.js';
+import { compact, plain } from './typed.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, params, randomId, readBoot, replaceChildren, setText, token } from './ui.js';
 import { applySiteWords } from './vocabulary-boot.js';
 
@@ -342,9 +343,17 @@ async function take(service, priority) {
   return undefined;
 }
 
+/** A code as people type it: "hd4 3ux" (the booking page shows it in two groups), "HD4-3UX",
+ * "ＨＤ４３ＵＸ" (full-width) → "HD43UX". A scanned QR payload is sent as it is (its booking
+ * id may hold a dash). */
+function typedCode(value) {
+  const raw = plain(value).trim();
+  return raw.startsWith('SBK1:') ? raw : compact(raw).toUpperCase();
+}
+
 async function checkIn(ev) {
   ev.preventDefault();
-  const code = $('code').value.trim();
+  const code = typedCode($('code').value);
   if (!code || busy) return;
   busy = true;
   setText($('checkin-error'), '');

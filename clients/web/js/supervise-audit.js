@@ -5,6 +5,7 @@
 // docs/audit.md). Read-only, like the rest of the page.
 import { localDay } from './booking-rules.js';
 import { formatTime, nameIn, priorityName } from './i18n.js';
+import { compact } from './typed.js';
 import { api, h, layeredTranslator, setText } from './ui.js';
 
 export const STRINGS = {
@@ -18,7 +19,11 @@ export const STRINGS = {
     au_none: 'Nothing recorded today for {number}.',
     au_none_on: 'Nothing recorded on {day} for {number}.',
     au_found_on: '{number} on {day}: {n} steps.',
-    au_failed: 'The history could not be loaded ({code}).',
+    au_failed: 'The history could not be loaded. Try again; if it keeps failing, tell your administrator ({code}).',
+    au_bad_number: '“{number}” is not a ticket number. Type the letters and digits on the ticket, e.g. A023.',
+    au_bad_day: 'That day cannot be looked up. Pick a day, up to today.',
+    au_failed_network: 'The history could not be loaded: no connection. Try again.',
+    au_failed_busy: 'The history could not be loaded: the server is busy. Try again in a moment.',
     au_loading: 'Loading…',
     au_found: '{number}: {n} steps.',
     au_issued: 'Took a ticket for {service} ({channel})',
@@ -63,7 +68,11 @@ export const STRINGS = {
     au_none: '今天没有 {number} 的记录。',
     au_none_on: '{day}没有 {number} 的记录。',
     au_found_on: '{number}（{day}）：共 {n} 步。',
-    au_failed: '记录无法加载（{code}）。',
+    au_failed: '记录无法加载，请重试；如仍失败，请告知管理员（{code}）。',
+    au_bad_number: '“{number}”不是票号。请输入号票上的字母和数字，例如 A023。',
+    au_bad_day: '无法查询该日期，请选择今天或之前的日期。',
+    au_failed_network: '记录无法加载：网络未连接，请重试。',
+    au_failed_busy: '记录无法加载：服务器繁忙，请稍后重试。',
     au_loading: '正在加载…',
     au_found: '{number}：共 {n} 步。',
     au_issued: '取号：{service}（{channel}）',
@@ -192,7 +201,7 @@ export function mountAudit(env) {
     const on = state.day && state.day !== now ? { day: dayName(state.day) } : null;
     let msg = '';
     if (state.loading) msg = t('au_loading');
-    else if (state.error) msg = t('au_failed', { code: state.error });
+    else if (state.error) msg = failed(state.error, state.number);
     else if (recs && !recs.length) msg = on ? t('au_none_on', { ...on, number: state.number }) : t('au_none', { number: state.number });
     else if (recs) msg = t(on ? 'au_found_on' : 'au_found', { ...on, number: state.number, n: recs.length });
     setText(status, msg);
@@ -206,9 +215,21 @@ export function mountAudit(env) {
     }));
   }
 
+  /** What went wrong, in words: what was refused (the number, the day), or why nothing came
+   * (a raw code is only a reference for the administrator). */
+  function failed(error, number) {
+    const t = tr();
+    if (error.code === 'bad_request' && error.field === 'number') return t('au_bad_number', { number });
+    if (error.code === 'bad_request' && error.field === 'date') return t('au_bad_day');
+    if (error.code === 'network') return t('au_failed_network');
+    if (error.code === 'unavailable') return t('au_failed_busy');
+    return t('au_failed', { code: error.code });
+  }
+
   /** `day`: YYYY-MM-DD, or empty for the site's today. */
   async function lookup(raw, day = '') {
-    const number = String(raw ?? '').trim().toUpperCase();
+    // As people type it: "Ａ０２３" (a Chinese input method's full-width forms), "a 23".
+    const number = compact(raw).toUpperCase();
     const date = day || today();
     state = { number, day: date, records: null, error: null, loading: Boolean(number) };
     if (!number) {
@@ -225,7 +246,8 @@ export function mountAudit(env) {
       const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/audit?${q}`);
       if (state.number !== number || state.day !== date) return; // another lookup started meanwhile
       if (!r.ok) {
-        state = { number, day: date, records: null, error: r.data?.code ?? r.status, loading: false };
+        const error = { code: r.data?.code ?? String(r.status), field: r.data?.details?.field };
+        state = { number, day: date, records: null, error, loading: false };
         paint();
         return;
       }
