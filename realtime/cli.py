@@ -65,6 +65,13 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--no-check", action="store_true",
                    help="mint without checking --counter, --tech and --job against the "
                         "running server")
+    # Only the printed link uses these (a dispatcher token's console link): the token itself
+    # is the same whatever the server's address.
+    p.add_argument("--port", type=int, help="the server's port, for the printed link "
+                                            "(default: SWITCHBOARD_PORT, else 8000)")
+    p.add_argument("--base-url", help="the address people reach the server at, for the "
+                                      "printed link (default: SWITCHBOARD_PUBLIC_URL, else "
+                                      "http://127.0.0.1:PORT)")
 
 
 def _revoke_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -317,7 +324,7 @@ def token(args: argparse.Namespace) -> int:
         print("switchboard token: a partner token needs --subject NAME (one per partner: "
               "its bookings and idempotency keys are its own)", file=sys.stderr)
         return 2
-    settings = from_env(data_dir=args.data_dir)
+    settings = from_env(data_dir=args.data_dir, port=args.port, public_url=args.base_url)
     if args.ttl_s is not None and args.ttl_s > settings.max_token_ttl_s:
         # The server would refuse it: a subject's revocation is only kept that long.
         print(f"switchboard token: --ttl-s {args.ttl_s} is longer than the server accepts "

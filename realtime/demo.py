@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import shlex
+import sys
 import time
+from pathlib import Path
 
 from queueing import keys
 from queueing.booking.engine import BookingEngine
@@ -114,9 +116,22 @@ def _dispatch_tokens(secret: str, ttl: int) -> dict[str, str]:
     }
 
 
+def own_command(module: str, script: str | None = None) -> str:
+    """How to run ``module`` with this very Python, whatever the shell's PATH: the console
+    ``script`` beside ``sys.executable`` (the virtual environment's bin folder), else
+    ``sys.executable -m module``. A bare ``switchboard`` or ``python`` is "command not found"
+    or a Python without Switchboard's packages in a shell that never activated the venv.
+    ``sys.executable`` is not resolved: the venv's python is a link out of the venv."""
+    here = Path(sys.executable).parent
+    if script and (here / script).is_file():
+        return shlex.quote(str(here / script))
+    return f"{shlex.quote(sys.executable)} -m {module}"
+
+
 def next_commands(settings: Settings, base: str) -> list[str]:
     """The worker and the device simulator, pointed at this server and its Redis (a command
-    printed without them would look in ./switchboard-data and at port 8000)."""
+    printed without them would look in ./switchboard-data and at port 8000), run by this
+    server's own Python (own_command)."""
     embedded = f"unix://{settings.data_path / 'redis.sock'}"
     if settings.redis_url and settings.redis_url != embedded:
         where = f"--redis-url {shlex.quote(settings.redis_url)}"
@@ -125,9 +140,11 @@ def next_commands(settings: Settings, base: str) -> list[str]:
     # Texts carry links to people's pages only where the worker knows the public address:
     # here, this demo server's.
     env = "" if settings.public_url else f"SWITCHBOARD_PUBLIC_URL={shlex.quote(base)} "
-    return [f"{env}switchboard worker {where}"
+    worker = own_command("realtime.cli", "switchboard")
+    sim = own_command("clients.device_sim")
+    return [f"{env}{worker} worker {where}"
             "    # reminders, recomputes, offer timeouts / 后台任务",
-            f"python -m clients.device_sim --base {base} --token <city dispatcher token> "
+            f"{sim} --base {base} --token <city dispatcher token> "
             "--region city    # drives the technicians / 模拟技师设备"]
 
 
