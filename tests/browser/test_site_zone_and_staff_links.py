@@ -159,3 +159,22 @@ def test_public_pages_keep_their_words(utc: Any, demo_server: DemoServer) -> Non
     screen.wait_for(timeout=WAIT_MS)
     text = screen.inner_text()
     assert "Ask staff for a new one." in text and "administrator" not in text, text
+
+
+def test_a_console_action_refused_for_its_link_says_ask_the_administrator(
+        utc: Any, demo_server: DemoServer) -> None:
+    """An action whose answer is 401 (the link expired or was revoked between the page's
+    check and the press) toasted the server's English message; now the staff's words."""
+    token = make_token(SECRET, "agent", site="demo", counter="2")
+    page = utc.new_page()
+    page.goto(f"{demo_server.base}/counter/demo/2?token={token}&lang=zh")
+    wait_js(page, CONSOLE_READY)
+    refused = {"code": "unauthorized", "message": "token expired", "temporary": False,
+               "details": {"reason": "expired"}}
+    page.route("**/v1/sites/demo/counters/2/*", lambda route: route.fulfill(
+        status=401, content_type="application/json", body=json.dumps(refused)))
+    state = page.evaluate("document.body.dataset.state")
+    page.keyboard.press("b" if state == "open" else "o")  # pause an open counter, else open it
+    toast = page.locator(".toast", has_text="请向管理员索取新链接")
+    toast.wait_for(timeout=WAIT_MS)
+    assert "token expired" not in toast.inner_text()

@@ -853,7 +853,9 @@ function okMessage(op, d, autoNoShow, body) {
 
 function toastError(r) {
   const code = r.data?.code ?? 'network';
-  const key = code === 'network' ? 'err_network' : `e_${code}`;
+  // A link that expired or was revoked under a console: the staff wording (ask the
+  // administrator), not the server's English message.
+  const key = code === 'network' ? 'err_network' : code === 'unauthorized' ? 'err_unauthorized_staff' : `e_${code}`;
   const mine = (OWN[lang] ?? OWN.en)[key];
   toast(mine ?? (t(key) === key ? (r.data?.message ?? t('err_generic', { code })) : t(key)), 'error');
 }
