@@ -25,7 +25,7 @@ from queueing import keys
 from queueing.errors import SwitchboardError
 from queueing.view import SiteView
 from realtime import clock, metrics
-from realtime.hub.entry import Entry, decode_entry, id_lt
+from realtime.hub.entry import Entry, decode_entry, id_lt, parse_id
 from realtime.hub.topics import NAMESPACES, Message, Namespace, Ref
 from realtime.protocol import Event, Since, Snapshot
 
@@ -73,6 +73,10 @@ class SiteFeed:
         self.trimmed = "0-0"
         self.subs: dict[str, dict[int, Sub]] = {}
         self._last: dict[str, Any] = {}
+        # Per topic followed here, the oldest offset one of its subscribers may hold (the
+        # last message they all got): once a trim passes it, the topic is moved on (below).
+        self._pos: dict[str, str] = {}
+        self._kept_mark = ""
         self._tickets: dict[str, str] = {}  # ticket topic -> ticket id, for topics held here
         self._by_id: dict[str, str] = {}  # and back: ticket id -> ticket topic
         self._task: asyncio.Task[None] | None = None
@@ -172,6 +176,7 @@ class SiteFeed:
         except (SwitchboardError, RedisConnectionError, RedisTimeoutError, OSError):
             return False
         for topic, subs in list(self.subs.items()):
+            self._pos.pop(topic, None)  # every subscriber now holds the new snapshot's
             for sub in list(subs.values()):
                 await self._send_snapshot(sub, None, resync=True, answer=False)
             self._last.pop(topic, None)
@@ -202,6 +207,8 @@ class SiteFeed:
 
     def _publish(self, topic: str, msg: Message, offset: str) -> None:
         ev = Event(topic, self.epoch, offset, msg.type, msg.data)
+        if topic in self.subs:
+            self._pos[topic] = offset
         frames: dict[str, bytes] = {}
         ns_name = topic.partition(":")[0]
         for sub in list(self.subs.get(topic, {}).values()):
@@ -282,16 +289,31 @@ class SiteFeed:
         try:
             if since is None:
                 await self._send_snapshot(sub, msg_id, resync=False)
-            elif (since.epoch != self.epoch or id_lt(since.offset, self.trimmed)
-                  or id_lt(self.offset, since.offset) or not ns.replayable
-                  or not await self._replay(sub, since)):
+            elif (why := self._why_resync(ns, since)) or not await self._replay(sub, since):
                 metrics.RESYNCS.inc()
+                log.debug("resync %s since %s/%s: %s (feed %s/%s, trimmed %s)", ref.topic,
+                          since.epoch, since.offset, why or "history", self.epoch,
+                          self.offset, self.trimmed)
                 await self._send_snapshot(sub, msg_id, resync=True)
             else:
                 metrics.RESUMES.inc()
+                # (A replay with nothing to send leaves the client where it was.)
+                self._hold(ref.topic, since.offset)
         except BaseException:
             self.unsubscribe(conn, ref.topic)
             raise
+
+    def _why_resync(self, ns: Namespace, since: Since) -> str:
+        """Why a resume from ``since`` cannot be served from history ("" if it may be)."""
+        if not ns.replayable:
+            return "not replayable"
+        if since.epoch != self.epoch:
+            return "epoch"
+        if id_lt(since.offset, self.trimmed):
+            return "trimmed"
+        if id_lt(self.offset, since.offset):
+            return "ahead of the feed"
+        return ""
 
     async def _send_snapshot(self, sub: Sub, msg_id: int | None, resync: bool,
                              answer: bool = True) -> None:
@@ -300,7 +322,48 @@ class SiteFeed:
         data = await sub.ns.snapshot(self, sub.ref)
         sub.conn.deliver(Snapshot(sub.ref.topic, self.epoch, capture, data, resync, msg_id),
                          {}, True, answer)
+        self._hold(sub.ref.topic, capture)
         await self._flush(sub, capture)
+
+    def _hold(self, topic: str, offset: str) -> None:
+        """A subscriber of ``topic`` now holds ``offset`` (the topic keeps the oldest)."""
+        held = self._pos.get(topic)
+        if held is None or id_lt(offset, held):
+            self._pos[topic] = offset
+
+    async def keep_in_history(self) -> int:
+        """Move on the topics a trim has passed; returns how many were sent a message.
+
+        A topic nothing happened to for longer than the history is kept (a counter whose
+        services are quiet, a ticket in a quiet queue, a finished ticket's page) holds an
+        offset the stream no longer has: it missed nothing, yet its next resume (a network
+        drop, a server restarted) can only be a ``resync``. Each such topic that has a
+        current-state message (the one a resume ends with) gets it now, at the feed's
+        offset, which the stream keeps. Read after each trim round, the trim mark from
+        Redis (another process may have trimmed); a topic with no state message (a finished
+        ticket, a booking, ``service:``, ``region:``) stays as it was."""
+        raw = await self.hub.redis.get(self.key_prefix() + "trimmed")
+        if raw is not None:
+            self.trimmed = max(self.trimmed, raw.decode(), key=parse_id)
+        mark = self.trimmed
+        if mark == self._kept_mark or not id_lt(mark, self.offset):
+            return 0  # (a mark seen before: what it passed has been moved on already)
+        self._kept_mark = mark
+        moved = 0
+        for topic, held in list(self._pos.items()):
+            subs = self.subs.get(topic)
+            if not subs or not id_lt(held, mark):
+                continue
+            sub0 = next(iter(subs.values()))
+            try:
+                msg = sub0.ns.current(self, sub0.ref)
+            except Exception:
+                log.exception("topic %s: cannot build its current state", topic)
+                continue
+            if msg is not None:
+                self._publish(topic, msg, self.offset)
+                moved += 1
+        return moved
 
     async def _still_there(self, offset: str) -> bool:
         """Whether the stream still holds the entry a client resumes from. Not when Redis
@@ -378,6 +441,7 @@ class SiteFeed:
             return False
         if not subs:
             del self.subs[topic]
+            self._pos.pop(topic, None)
             tid = self._tickets.pop(topic, None)
             if tid is not None:
                 self._by_id.pop(tid, None)

@@ -612,6 +612,11 @@ class Hub:
                 r = await self.engine.trim(key, s.history_ttl_s * 1000, s.history_min_entries)
             if r.get("upto"):  # the mark only rises (an erasure may have set it higher)
                 feed.trimmed = max(feed.trimmed, r["upto"], key=parse_id)
+            # Topics the mark has passed get their state at a kept offset: a page that
+            # missed nothing resumes after a drop or a restart instead of resyncing.
+            moved = await feed.keep_in_history()
+            if moved:
+                log.debug("trim of %s: %d quiet topic(s) moved past the trim mark", key, moved)
         except Exception as exc:  # a region's trim raises its own errors; keep the loop
             log.warning("trim of %s failed: %s", key, exc)
 
