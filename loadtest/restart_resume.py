@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -175,6 +176,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         proc.wait(20)
         await redis.aclose()
         redis_server.stop()
+        shutil.rmtree(folder / "redis", ignore_errors=True)  # (the log stays, for reading)
 
 
 def _request(service: str) -> TicketRequest:
