@@ -61,7 +61,7 @@ from typing import Any
 
 import httpx
 
-from clients.client import Client
+from clients.client import Client, Refused
 
 log = logging.getLogger("switchboard.device_sim")
 
@@ -109,6 +109,9 @@ class Stats:
     reconnects: int = 0
     went_offline: bool = False  # the server applied this run's final ``offline``
     offer_bytes: list[int] = field(default_factory=list)
+    # The server shut this device out (its token expired or was revoked: the technician
+    # removed, say): why, as the protocol said it. The device stopped there.
+    shut_out: str = ""
 
 
 class _JobLost(Exception):
@@ -159,13 +162,22 @@ class Device:
         flap = asyncio.create_task(self._flap()) if self.offline_every_s else None
         drive = asyncio.create_task(self._drive(end))
         halt = asyncio.create_task(stop.wait())
+        receive = tasks[0]
         try:
-            await asyncio.wait({drive, halt}, return_when=asyncio.FIRST_COMPLETED)
+            await asyncio.wait({drive, halt, receive}, return_when=asyncio.FIRST_COMPLETED)
             for t in (drive, halt, flap, *self._answers):
                 if t is not None:
                     t.cancel()
             await asyncio.gather(drive, halt, *(t for t in [flap] if t),
                                  *self._answers, return_exceptions=True)
+            refused = (receive.exception() if receive.done() and not receive.cancelled()
+                       else None)
+            if isinstance(refused, Refused):  # no reconnect helps: stop, say why
+                self.stats.shut_out = " ".join(
+                    x for x in (refused.code, refused.reason) if x)
+                log.warning("%s: shut out by the server (%s): stopped", self.tech,
+                            self.stats.shut_out)
+                return self.stats
             failed = drive.exception() if drive.done() and not drive.cancelled() else None
             if failed is not None:
                 raise failed
@@ -439,8 +451,9 @@ def summary(tech: str, s: Stats) -> str:
     return (f"{tech}: {s.offers} offers, {s.accepted} accepted, {s.completed} completed, "
             f"{s.fixes} fixes ({s.rejected} rejected), {s.actions} actions "
             f"({s.refused} refused{': ' + refused if refused else ''}), "
-            f"{s.reconnects} offline spells, {'offline' if s.went_offline else 'NOT offline'}"
-            " at the end")
+            f"{s.reconnects} offline spells, "
+            + (f"SHUT OUT by the server ({s.shut_out})" if s.shut_out else
+               f"{'offline' if s.went_offline else 'NOT offline'} at the end"))
 
 
 async def _main(args: argparse.Namespace, devices: list[Device]) -> dict[str, Stats]:
@@ -517,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
         code = 130
     for tech, s in stats.items():
         print(summary(tech, s))
+    if code == 0 and any(s.shut_out for s in stats.values()):
+        code = 3  # a device's token refused: the run did not do what it was asked
     return code
 
 

@@ -21,7 +21,7 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
-from clients.device_sim import Device, fleet
+from clients.device_sim import Device, fleet, summary
 from dispatch import keys
 from realtime.redisproc import EmbeddedRedis
 from tests.integration.conftest import Server, running_server
@@ -198,3 +198,20 @@ async def test_ctrl_c_prints_the_summary_and_sends_technicians_offline(city: Ser
     assert b"city.t1:" in out and b"offline at the end" in out, out.decode()
     assert b"NOT offline" not in out
     assert (await _get(srv, "/v1/technicians/city.t1"))["status"] == "offline"
+
+
+async def test_a_device_shut_out_by_the_server_stops_and_says_so(city: Server) -> None:
+    # The technician's tokens revoked mid-run (as removing the technician does): the device
+    # stopped receiving but went on driving to the end of its run, offline for nothing.
+    srv = city
+    started = time.monotonic()
+    run = asyncio.create_task(fleet(srv.base, srv.token("admin"), "city", ["city.t1"], 60.0,
+                                    **FAST))
+    await _until(srv, "/v1/technicians/city.t1", "available")
+    r = await srv.client.post("/v1/revocations", json={"subject": "tech:city.t1"},
+                              headers=srv.auth("admin"))
+    assert r.status_code == 200, r.text
+    s = (await asyncio.wait_for(run, 20))["city.t1"]
+    assert time.monotonic() - started < 30
+    assert s.shut_out == "unauthorized revoked", s
+    assert "SHUT OUT by the server (unauthorized revoked)" in summary("city.t1", s)
