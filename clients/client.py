@@ -7,12 +7,14 @@ exactly what it missed, or a snapshot marked ``resync`` when the server's histor
 reaches back. Messages come out of one queue in arrival order.
 
 A refusal that another try cannot change ends the client instead: a token the server does not
-take (bad, expired or revoked: ``unauthorized``, close 4001), a handshake refused (HTTP 401 or
-403, e.g. an origin not allowed), or a topic the token may not follow (``forbidden`` answering
-one of the client's own subscribes). The messages already queued still come out, then
+take (bad, expired or revoked: ``unauthorized``, close 4001) or a handshake refused (HTTP 401
+or 403, e.g. an origin not allowed). The messages already queued still come out, then
 iterating, ``next()`` and ``start()`` raise :class:`Refused`, which says why; the client does
-not reconnect. Other ``error`` frames (an op of yours refused, ``rate_limited`` …) are
-messages like any other: look at ``msg["op"]`` before reading ``msg["data"]``.
+not reconnect. A topic the token may not follow (``forbidden`` answering one of the client's
+own subscribes) ends that subscription only: its error frame comes out as a message, and the
+topic is not subscribed again on a reconnect. Other ``error`` frames (an op of yours refused,
+``rate_limited`` …) are messages like any other: look at ``msg["op"]`` before reading
+``msg["data"]``.
 
     async with Client("ws://127.0.0.1:8000/ws", token) as c:
         await c.subscribe("board:demo")
@@ -67,10 +69,11 @@ class Stats:
 class Refused(Exception):
     """The server refused this client in a way no reconnect can change.
 
-    ``code`` is the protocol's error code (``unauthorized`` or ``forbidden``); ``reason`` is
+    ``code`` is the protocol's error code (``unauthorized``, or ``forbidden`` for a handshake
+    refused with 403 or a close 4003); ``reason`` is
     its ``details.reason`` when it has one (``expired``, ``revoked``, ``bad_signature`` …);
     ``close_code`` the websocket close code (4001) or the handshake's HTTP status (401, 403);
-    ``topic`` the subscription refused, for ``forbidden``."""
+    ``topic`` is kept for callers that set it (the client itself no longer does)."""
 
     def __init__(self, code: str, message: str = "", reason: str | None = None,
                  close_code: int | None = None, topic: str | None = None) -> None:
@@ -320,15 +323,18 @@ class Client:
 
     def _refusal(self, msg: dict[str, Any]) -> bool:
         """Whether an error frame ends the client: ``unauthorized`` (the token is refused,
-        whatever op it answers) or ``forbidden`` answering one of our subscribes."""
+        whatever op it answers). A ``forbidden`` answer to one of our subscribes ends that
+        subscription only: the topic is not subscribed again on a reconnect, and the error
+        frame is delivered as any other (the client's other topics go on)."""
         code, msg_id = msg.get("code"), msg.get("id")
-        topic = self._subscribes.get(msg_id) if code == "forbidden" and isinstance(
-            msg_id, int) else None
-        if code != "unauthorized" and topic is None:
+        if code == "forbidden" and isinstance(msg_id, int):
+            topic = self._subscribes.get(msg_id)
+            if topic is not None:
+                self.positions.pop(topic, None)
+            return False
+        if code != "unauthorized":
             return False
         details = msg.get("details") or {}
         self.refused = Refused(str(code), str(msg.get("message") or ""),
-                               reason=details.get("reason"), topic=topic)
-        if topic is not None:
-            self.positions.pop(topic, None)
+                               reason=details.get("reason"))
         return True
