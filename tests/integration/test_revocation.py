@@ -138,6 +138,17 @@ async def test_only_an_admin_revokes(server: Server, redis: Redis) -> None:
     assert await redis.exists(revocation.SUBJECTS) == 0
 
 
+async def refused_within(server: Server, token: str, within_s: float) -> bool:
+    """Whether HTTP refuses ``token`` (401) within ``within_s``: a revocation written by
+    another process reaches this one on pub/sub, a moment later, not at once."""
+    deadline = time.monotonic() + within_s
+    while True:
+        r = await server.client.get("/v1/sites/demo", headers=bearer(token))
+        if r.status_code == 401 or time.monotonic() > deadline:
+            return r.status_code == 401
+        await asyncio.sleep(0.05)
+
+
 def cli(*args: str, data_dir: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "SWITCHBOARD_SECRET": SECRET}
     return subprocess.run([sys.executable, "-m", "realtime.cli", *args, "--data-dir",
@@ -154,13 +165,15 @@ async def test_cli_revocation_reaches_a_running_server(server: Server,
     ws = await board_socket(server, server.token("display", site="demo",
                                                  subject="kiosk-lobby-2"))
     try:
-        t0 = time.monotonic()
         done = await asyncio.to_thread(cli, "revoke", "--subject", "kiosk-lobby-2",
                                        "--redis-url", redis_server.url, data_dir=tmp_path)
+        # Timed from the CLI's exit, not its start: starting a Python process took 15.7 s
+        # on a loaded machine. Heard on pub/sub, not by the periodic reload (RELOAD_S).
+        written = time.monotonic()
         assert done.returncode == 0, done.stderr
         assert "kiosk-lobby-2" in done.stdout
         await closed_as_revoked(ws)
-        assert time.monotonic() - t0 < 10  # the CLI's start-up is most of it
+        assert time.monotonic() - written < revocation.RELOAD_S / 3
     finally:
         await ws.close()
     assert (await server.client.get("/v1/sites/demo", headers=bearer(token))).status_code == 401
@@ -169,8 +182,7 @@ async def test_cli_revocation_reaches_a_running_server(server: Server,
     done = await asyncio.to_thread(cli, "revoke", "--token", "-", "--redis-url",
                                    redis_server.url, data_dir=tmp_path, stdin=one + "\n")
     assert done.returncode == 0, done.stderr
-    await asyncio.sleep(0.5)
-    assert (await server.client.get("/v1/sites/demo", headers=bearer(one))).status_code == 401
+    assert await refused_within(server, one, revocation.RELOAD_S / 3)
     listed = await asyncio.to_thread(cli, "revoke", "--list", "--redis-url", redis_server.url,
                                      data_dir=tmp_path)
     shown = json.loads(listed.stdout)
