@@ -100,6 +100,12 @@ class Revocations:
         self.subjects: dict[str, float] = {}  # subject -> cutoff
         self._task: asyncio.Task[None] | None = None
         self.on_change: Callable[[], object] | None = None
+        # This process's own revocations, numbered: a load that read Redis before one of
+        # them was written must not drop it from memory (it replaced the lists wholesale,
+        # and the revoking request met a KeyError: 500, the revocation stored but not in
+        # force here until the next reload).
+        self._seq = 0
+        self._mine: list[tuple[int, str, str, float]] = []  # (seq, kind, key, value)
 
     def refusal(self, p: Principal) -> str | None:
         """Why ``p``'s token is revoked, or None."""
@@ -121,6 +127,7 @@ class Revocations:
         return now - self.max_ttl_s - PRUNE_MARGIN_S
 
     async def load(self, redis: Redis) -> None:
+        seq = self._seq  # this process's revocations up to here are in Redis already
         now = clock.now_s()  # the time tokens are checked by (Redis's if this host's is off)
         limit = self.prune_before(now)
         if limit is not None:  # by the longest lifetime any process accepts, not ours
@@ -134,19 +141,28 @@ class Revocations:
             pipe.zrange(TOKENS, 0, -1, withscores=True)
             pipe.hgetall(SUBJECTS)
             *_, tokens, subjects = await pipe.execute()
-        self.tokens = {_text(k): float(v) for k, v in tokens}
-        self.subjects = {}
+        loaded_tokens = {_text(k): float(v) for k, v in tokens}
+        loaded_subjects: dict[str, float] = {}
         for k, v in subjects.items():
             try:
-                self.subjects[_text(k)] = float(v)
+                loaded_subjects[_text(k)] = float(v)
             except ValueError:  # written by hand: refuse all of that subject's tokens
                 log.error("revocations: subject %r has cut-off %r, not a number; all its "
                           "tokens are refused", _text(k), v)
-                self.subjects[_text(k)] = float("inf")
+                loaded_subjects[_text(k)] = float("inf")
+        # Revocations this process made while the lists were being read: keep them.
+        self._mine = [m for m in self._mine if m[0] > seq]
+        for _, kind, key, value in self._mine:
+            if kind == "token":
+                loaded_tokens[key] = value
+            else:
+                loaded_subjects[key] = max(value, loaded_subjects.get(key, value))
+        self.tokens, self.subjects = loaded_tokens, loaded_subjects
 
     async def revoke_token(self, redis: Redis, token_id: str, expires: float,
                            subject: str) -> Revoked:
         await redis.zadd(TOKENS, {token_id: expires})
+        self._remember("token", token_id, expires)
         self.tokens[token_id] = expires
         await self._announce(redis)
         return Revoked("token", subject, token_id=token_id, expires=expires)
@@ -155,9 +171,15 @@ class Revocations:
         # A later cutoff only widens what is refused: never move one back (two admins
         # revoking at once, or one revocation replayed, must not re-admit tokens).
         await redis.eval(_RAISE_CUTOFF, 1, SUBJECTS, subject, repr(before))  # type: ignore[misc]
-        self.subjects[subject] = max(before, self.subjects.get(subject, before))
+        cutoff = max(before, self.subjects.get(subject, before))
+        self._remember("subject", subject, cutoff)
+        self.subjects[subject] = cutoff
         await self._announce(redis)
-        return Revoked("subject", subject, before=self.subjects[subject])
+        return Revoked("subject", subject, before=cutoff)
+
+    def _remember(self, kind: str, key: str, value: float) -> None:
+        self._seq += 1
+        self._mine.append((self._seq, kind, key, value))
 
     async def _announce(self, redis: Redis) -> None:
         await redis.publish(CHANNEL, b"changed")
