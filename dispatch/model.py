@@ -113,6 +113,10 @@ class DispatchPolicy(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     urgent_priority: Annotated[int, msgspec.Meta(ge=0, le=101)] = 80
     # A job no technician can reach inside its window is planned late rather than left out.
     late_ok: bool = True
+    # Fairness among technicians who could take a job: its insertion is charged this many
+    # metres per job already planned for the technician beyond the least-loaded one that could
+    # take it (0: off, cheapest insertion only). docs/dispatch.md, "Offers over a whole day".
+    fairness_m_per_job: Annotated[int, msgspec.Meta(ge=0, le=100_000)] = 0
     # Triggers: recompute when a technician is this far from where the plan assumed it...
     gps_drift_m: Annotated[int, msgspec.Meta(ge=10)] = 1000
     # ...or its live ETA to the current job differs from the planned one by this much.

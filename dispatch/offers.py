@@ -34,12 +34,22 @@ def marginal(problem: Problem, plan: Plan, task: Task, vehicle_id: str) -> int |
 
 
 def candidates(problem: Problem, plan: Plan, task: Task, vehicle_ids: Iterable[str],
-               limit: int = 3) -> list[tuple[str, int]]:
-    """Up to ``limit`` (technician, marginal cost), cheapest first (ties by id)."""
+               limit: int = 3, load_cost: int = 0) -> list[tuple[str, int]]:
+    """Up to ``limit`` (technician, marginal cost), cheapest first (ties by id). With
+    ``load_cost`` > 0 they are ranked as ``insert`` chooses: marginal cost plus ``load_cost``
+    per job planned beyond the least-loaded of them (the cost shown stays the travel cost)."""
     costs = []
     for vid in vehicle_ids:
         c = marginal(problem, plan, task, vid)
         if c is not None:
             costs.append((vid, c))
-    costs.sort(key=lambda x: (x[1], x[0]))
+    load = {vid: _planned(problem, plan, vid) for vid, _ in costs}
+    least = min(load.values(), default=0)
+    costs.sort(key=lambda x: (x[1] + load_cost * (load[x[0]] - least), x[0]))
     return costs[:limit]
+
+
+def _planned(problem: Problem, plan: Plan, vehicle_id: str) -> int:
+    """Tasks on the vehicle's route (its job under way included)."""
+    rte = plan.routes.get(vehicle_id)
+    return len(rte.task_ids) if rte else len(problem.vehicle_by_id[vehicle_id].fixed)

@@ -469,8 +469,9 @@ class Recomputer:
         plan = cur
         late_ok = state.config.policy.late_ok
         offered = frozenset(planning.offered_to(state.jobs))
+        fair = state.config.policy.fairness_m_per_job
         for task in built.pending:
-            ins = insert(plan, p, task)
+            ins = insert(plan, p, task, fair)
             if (ins.vehicle_id is None and late_ok and task.time_windows
                     and ins.plan.unassigned.get(task.id) is Unassigned.TIME_WINDOW):
                 before = plan
@@ -482,7 +483,8 @@ class Recomputer:
                 continue
             costs[task.id] = int(ins.cost or 0)
             if len(built.pending) <= self.bulk:
-                cands[task.id] = _ranking(p, plan, task, ins.vehicle_id, self.neighbours)
+                cands[task.id] = _ranking(p, plan, task, ins.vehicle_id, self.neighbours,
+                                          fair)
         # Late jobs as early as their routes allow (the same technician: no churn).
         p, plan, _ = planning.earlier(p, plan, built.due)
         return _Hot(plan, costs, cands, failed if not full else [], "insert", p)
@@ -595,10 +597,10 @@ def _policy(cfg: RegionConfig) -> StabilityPolicy:
                            max_moved_ratio=p.max_moved_ratio, burst_ratio=p.burst_ratio)
 
 
-def _ranking(problem: Any, plan: Plan, task: Task, chosen: str, k: int
+def _ranking(problem: Any, plan: Plan, task: Task, chosen: str, k: int, fair: int = 0
              ) -> list[tuple[str, int]]:
     near = nearest_vehicles(problem, plan, task.location, k)
-    ranked = candidates(problem, plan, task, [v for v in near if v != chosen], 2)
+    ranked = candidates(problem, plan, task, [v for v in near if v != chosen], 2, fair)
     return ranked
 
 

@@ -2,7 +2,7 @@
 cheapest-insertion hot path, stability policy and an independent feasibility check.
 
     solve(problem, time_limit_s, warm_start=None, seed=0, backend=Backend.AUTO) -> Plan
-    insert(plan, problem, task) -> Insertion(plan, task_id, vehicle_id, position, cost)
+    insert(plan, problem, task, load_cost=0) -> Insertion(plan, task_id, vehicle_id, position, cost)
     stabilise(problem, current, candidate, policy, history, now) -> Stabilised
     improve(problem, current, policy, history, now, time_limit_s, seed=0) -> Stabilised
     churn(current, candidate) -> Churn(moved, planned)

@@ -10,6 +10,12 @@ arrival; its cost is ``c(prev,u) + c(u,next) - c(prev,next)``. Gaps before or am
 stops, and gaps right before a break (a break happens where the vehicle is, so the inserted
 task would move it), are never used. Skills, capacity and max tasks mask whole vehicles.
 
+An optional load price (``load_cost``, cost units per job) evens work out among technicians
+who could take the task: each feasible vehicle's detour is charged ``load_cost`` times the
+number of tasks its route holds beyond the least-loaded vehicle that could also take it, so
+a job goes to an idle technician unless the loaded one is more than that much closer per job
+of difference. ``Insertion.cost`` stays the travel cost. At 0 (the default) nothing changes.
+
 The padded arrays of a plan are cached (by plan identity, while the fleet and matrices are the
 same objects) and carried over to the plan an insertion returns, with only the changed route
 rebuilt, so a stream of insertions stays cheap.
@@ -160,11 +166,12 @@ def _vehicle_masks(problem: Problem, task: Task, arrays: _Arrays) -> tuple[NDArr
     return skilled, room
 
 
-def insert(plan: Plan, problem: Problem, task: Task) -> Insertion:
+def insert(plan: Plan, problem: Problem, task: Task, load_cost: int = 0) -> Insertion:
     """Insert ``task`` where it adds the least travel cost without breaking any rule.
 
     ``problem`` must already contain ``task`` (``problem.with_tasks``); ``plan`` is a plan of
     ``problem`` without it. Raises ``DuplicateTask`` if the plan already routes the task.
+    ``load_cost`` > 0 adds the load price of the module docstring to the choice.
     """
     if task.id in plan.assignment:
         raise DuplicateTask(task.id, plan.assignment[task.id])
@@ -197,7 +204,8 @@ def insert(plan: Plan, problem: Problem, task: Task) -> Insertion:
         + np.where(is_end, 0, cost[u][safe_next])
         - np.where(is_end, 0, cost[prev, safe_next])
     )
-    flat = int(np.argmin(np.where(ok, detour, INF)))
+    score = detour + _load_price(arrays.count, ok, load_cost)[:, None]
+    flat = int(np.argmin(np.where(ok, score, INF)))
     row, gap = divmod(flat, ok.shape[1])
     vehicle = problem.vehicles[row]
     old = plan.routes[vehicle.id]
@@ -210,6 +218,17 @@ def insert(plan: Plan, problem: Problem, task: Task) -> Insertion:
     )
     _carry(problem, arrays, row, new_route, task, new_plan)
     return Insertion(new_plan, task.id, vehicle.id, gap, int(detour[row, gap]))
+
+
+def _load_price(count: NDArray[np.int64], ok: NDArray[np.bool_], load_cost: int
+                ) -> NDArray[np.int64]:
+    """Per vehicle: ``load_cost`` × its tasks beyond the least-loaded vehicle that can take
+    the task (zero for vehicles that cannot: they are masked anyway)."""
+    if load_cost <= 0:
+        return np.zeros(count.shape, np.int64)
+    able = ok.any(axis=1)
+    extra = np.where(able, count - count[able].min(), 0)
+    return np.int64(load_cost) * extra
 
 
 def _carry(problem: Problem, arrays: _Arrays, row: int, rte: Route, task: Task, plan: Plan) -> None:
