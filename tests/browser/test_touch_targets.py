@@ -95,6 +95,16 @@ def test_a_wristband_keeps_44_px_targets_and_its_offer_on_the_screen(
         head = page.locator(".w-head").bounding_box()
         name = page.locator(".w-name").bounding_box()
         assert head["height"] <= 60 and name["width"] >= 60, (head, name)
+        # Whichever facts the first offer has: a time window (its longest value; it wrapped
+        # to two lines at 240 px and pushed the buttons off the screen, depending on the
+        # hour the demo's offers were made) stays whole on one line.
+        fit = page.evaluate("""() => {
+          const d = document.querySelector('.offer-card .offer-facts dd');
+          d.textContent = '22:57–00:57';
+          return [d.scrollWidth, d.clientWidth, d.getBoundingClientRect().height,
+                  parseFloat(getComputedStyle(d).fontSize)];
+        }""")
+        assert fit[0] <= fit[1] and fit[2] <= fit[3] * 1.6 and fit[3] >= 14, fit
         for button in (".offer-decline", ".offer-accept"):
             box = page.locator(f".offer-card {button}").first.bounding_box()
             assert box["y"] >= 0 and box["y"] + box["height"] <= width, (button, box)
