@@ -224,9 +224,9 @@ def _load_price(count: NDArray[np.int64], ok: NDArray[np.bool_], load_cost: int
                 ) -> NDArray[np.int64]:
     """Per vehicle: ``load_cost`` × its tasks beyond the least-loaded vehicle that can take
     the task (zero for vehicles that cannot: they are masked anyway)."""
-    if load_cost <= 0:
-        return np.zeros(count.shape, np.int64)
     able = ok.any(axis=1)
+    if load_cost <= 0 or not able.any():  # (nobody can take it: unassigned, as without)
+        return np.zeros(count.shape, np.int64)
     extra = np.where(able, count - count[able].min(), 0)
     return np.int64(load_cost) * extra
 

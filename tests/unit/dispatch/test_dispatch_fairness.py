@@ -54,6 +54,18 @@ def test_a_technician_who_cannot_take_the_job_does_not_set_the_least_load() -> N
     assert (got.vehicle_id, got.cost) == ("busy", 10)
 
 
+def test_a_job_nobody_can_take_stays_unassigned_with_the_price_on() -> None:
+    # No technician has the skill: no least load to compare with (insert returns before
+    # pricing today; _load_price guards the min of nothing too).
+    planned = [Task("a", 5)]
+    vehicles = [Vehicle("gas", start=5), Vehicle("water", start=8)]
+    problem = line_problem([*planned, NEW], vehicles)
+    plan = build_plan(problem.with_tasks(tuple(planned)), {"gas": ["a"]})
+    got = insert(plan, problem, NEW, 1000)
+    assert got.vehicle_id is None and "n" in got.plan.unassigned
+    assert insert(plan, problem, NEW).vehicle_id is None  # as without the price
+
+
 def test_the_offer_ranking_prices_load_the_same_way() -> None:
     problem, plan = _two_alike()
     plain = candidates(problem, plan, NEW, ["busy", "idle"])
