@@ -89,12 +89,20 @@ async def store_unavailable(request: Request, exc: Exception) -> Response:
     reason = busy_reason(exc)
     if reason is not None:
         return store_busy(request, exc, reason)
+    note_unreachable(exc, f"on {request.method} {request.url.path}")
+    return JSONResponse(UNREACHABLE, status_code=503, headers={"Retry-After": "1"})
+
+
+UNREACHABLE: dict[str, object] = {"code": "unavailable",
+                                  "message": "the store is unreachable; retry", "temporary": True}
+
+
+def note_unreachable(exc: BaseException, where: str) -> None:
+    """One WARNING every 10 s at most."""
     now = time.monotonic()
     if now - _last_store_warning[0] > 10:
         _last_store_warning[0] = now
-        log.warning("store unreachable on %s %s: %s", request.method, request.url.path, exc)
-    return JSONResponse({"code": "unavailable", "message": "the store is unreachable; retry",
-                         "temporary": True}, status_code=503, headers={"Retry-After": "1"})
+        log.warning("store unreachable %s: %s", where, exc)
 
 
 # Redis answers but refuses writes: why (a stable ``details.reason``) and what to do.
@@ -142,12 +150,16 @@ async def store_refused(request: Request, exc: Exception) -> Response:
         if busy is not None:
             return store_busy(request, exc, busy)
         return await internal_error(request, exc)
+    note_refusal(reason, exc, f"on {request.method} {request.url.path}")
+    return JSONResponse(refusal_body(reason), status_code=503, headers={"Retry-After": "5"})
+
+
+def note_refusal(reason: str, exc: BaseException, where: str) -> None:
+    """One ERROR every 10 s at most."""
     now = time.monotonic()
     if now - _last_refusal_log[0] > 10:
         _last_refusal_log[0] = now
-        log.error("store refuses writes (%s) on %s %s: %s", reason, request.method,
-                  request.url.path, exc)
-    return JSONResponse(refusal_body(reason), status_code=503, headers={"Retry-After": "5"})
+        log.error("store refuses writes (%s) %s: %s", reason, where, exc)
 
 
 # Redis answers but cannot serve this now: why (a stable ``details.reason``). Each lasts
@@ -221,18 +233,12 @@ def store_trouble(exc: BaseException, where: str) -> dict[str, object] | None:
         note_busy(busy, exc, where)
         return busy_body(busy)
     refused = write_refusal(exc)
-    now = time.monotonic()
     if refused is not None:
-        if now - _last_refusal_log[0] > 10:
-            _last_refusal_log[0] = now
-            log.error("store refuses writes (%s) %s: %s", refused, where, exc)
+        note_refusal(refused, exc, where)
         return refusal_body(refused)
     if isinstance(exc, (RedisConnectionError, RedisTimeoutError, ConnectionError)):
-        if now - _last_store_warning[0] > 10:
-            _last_store_warning[0] = now
-            log.warning("store unreachable %s: %s", where, exc)
-        return {"code": "unavailable", "message": "the store is unreachable; retry",
-                "temporary": True}
+        note_unreachable(exc, where)
+        return dict(UNREACHABLE)
     return None
 
 

@@ -128,7 +128,7 @@ let queued = null;
 // (any console, any PC, after a reload: the patient set aside is never only in one browser).
 let parked = [];
 let toast = () => {};
-let toastEl = null; // the toaster's element (the last child it adds to the body)
+let toastEl = null; // the toaster's element
 let client = null;
 // The site's priority classes and its default class, from the site document (the page's
 // boot lists services and counters only). Until it has come, no class is labelled: a chip
@@ -968,7 +968,7 @@ if (!site || !me || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_counter' });
 } else {
   toast = toaster(document.body);
-  toastEl = document.body.lastElementChild;
+  toastEl = toast.el;
   paintExpiry = mountLinkExpiry($('app'));
   let paintChip = () => {};
   mountLangSwitch($('lang'), lang0, (l, tl) => {

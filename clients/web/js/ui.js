@@ -225,13 +225,16 @@ export function toaster(parent) {
   const el = h('div', { class: 'toast', role: 'status', 'aria-live': 'polite', hidden: true });
   parent.append(el);
   let timer = null;
-  return (text, kind = 'ok') => {
+  const show = (text, kind = 'ok') => {
     el.textContent = text;
     el.className = `toast ${kind}`;
     el.hidden = false;
     clearTimeout(timer);
     timer = setTimeout(() => { el.hidden = true; }, kind === 'ok' ? 2500 : 5000);
   };
+  // Its element, for a page that takes back a message it showed (the console's Find).
+  show.el = el;
+  return show;
 }
 
 /** t(key, vars) over a page's own table ({en, zh}) first, then the shared one (i18n.js). */
