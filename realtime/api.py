@@ -368,11 +368,12 @@ async def healthz(request: Request) -> Response:
 WORKER_SILENT_S = 90
 
 
-async def readyz(request: Request) -> Response:
+async def readyz(request: Request, warnings: list[dict[str, object]] | None = None
+                 ) -> Response:
     """Ready (after realtime/readiness.py's checks): Redis answers. ``?worker=1``: and a
     worker was seen within ``WORKER_SILENT_S`` (reminders, end of day and dispatch stop
     without one, while the hub serves on; a load balancer asks without it, a monitor with
-    it)."""
+    it). ``warnings``: added to a ready answer (realtime/readiness.py's clock skew)."""
     from realtime.worker import HEARTBEAT_KEY
     try:
         redis = ctx(request).redis
@@ -385,8 +386,9 @@ async def readyz(request: Request) -> Response:
         return JSONResponse({"status": "unavailable", "code": "unavailable",
                              "message": "the store is unreachable", "temporary": True},
                             status_code=503, headers={"Retry-After": "1"})
+    extra = {"warnings": warnings} if warnings else {}
     if not request.query_params.get("worker"):
-        return JSONResponse({"status": "ready"})
+        return JSONResponse({"status": "ready", **extra})
     seen_s = None if beat is None else max(0, round(clock.now_s() - int(beat) / 1000))
     if seen_s is None or seen_s > WORKER_SILENT_S:
         return JSONResponse({"status": "worker_down", "code": "worker_down",
@@ -394,7 +396,7 @@ async def readyz(request: Request) -> Response:
                              f"{WORKER_SILENT_S} s: reminders, end of day and dispatch "
                              "are not running", "worker_seen_s": seen_s, "temporary": True},
                             status_code=503, headers={"Retry-After": "30"})
-    return JSONResponse({"status": "ready", "worker_seen_s": seen_s})
+    return JSONResponse({"status": "ready", "worker_seen_s": seen_s, **extra})
 
 
 ROUTES = [

@@ -6,7 +6,6 @@ goes by Redis's time instead: ready, with a ``clock_skew`` warning). A store tha
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -64,12 +63,7 @@ async def readyz(request: Request) -> Response:
     if skew.source == "redis" and not clock.ANCHOR.anchored:
         return JSONResponse({"status": "clock_skew", **body}, status_code=503,
                             headers={"Retry-After": "30"})
-    ready = await api.readyz(request)
-    if ready.status_code != 200:
-        return ready
-    answer = json.loads(bytes(ready.body))
-    answer["warnings"] = [body]
-    return JSONResponse(answer)
+    return await api.readyz(request, warnings=[body])
 
 
 def watch(app: Any) -> clock.Watch:
