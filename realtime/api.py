@@ -279,7 +279,21 @@ async def transfer_ticket(request: Request) -> Response:
     c = ctx(request)
     body = await json_body(request, TransferRequest, c.settings.max_body_bytes)
     via = "counter" if p.counter else "api"
-    return _json(await c.engine.transfer(ticket_id, body.service, actor(p, via)))
+
+    async def make() -> tuple[int, Any]:
+        return 200, await c.engine.transfer(ticket_id, body.service, actor(p, via))
+
+    async def replay(kept: dict[str, Any]) -> dict[str, Any]:
+        return await _with_customer(c.engine, kept)
+
+    # Safe to retry as a counter operation is: a retry whose answer was lost is answered with
+    # the first transfer, not refused (``invalid_transition`` once it is ``transferred`` …)
+    # nor done again. The ticket is in what is compared: one key for two tickets is refused.
+    return await idempotency.once(c.redis, f"transfer:{site_of_ticket(ticket_id)}",
+                                  idempotency.caller(p), idempotency.header_key(request),
+                                  {"ticket": ticket_id, "body": body},
+                                  c.settings.idempotency_ttl_s, make,
+                                  keep=_without_customer, replay=replay)
 
 
 def _may_see_ticket(request: Request, ticket_id: str) -> Any:

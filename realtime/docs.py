@@ -111,10 +111,14 @@ register(
                       "rate_limited")),
     Operation("post", "/v1/tickets/{ticket}/transfer",
               "Send a waiting or parked ticket to another service; it keeps its class and "
-              "arrival there and becomes `transferred`", "agent of the ticket's site",
+              "arrival there and becomes `transferred`. With an Idempotency-Key a retry is "
+              "answered as the first time (Idempotent-Replayed: true), not done again",
+              "agent of the ticket's site",
               TransferRequest, errors=("unknown_ticket", "unknown_service",
                                        "service_not_served", "invalid_transition",
-                                       "bad_request", "unknown_field", "forbidden")),
+                                       "bad_request", "unknown_field", "forbidden",
+                                       "idempotency_mismatch", "conflict"),
+              headers=("Idempotency-Key",)),
     Operation("post", "/v1/sites/{site}/close-day",
               "End the day: cancel (reason day_closed) every ticket still open issued before "
               "`before` (default now); tickets being served are listed in `kept`; then close "

@@ -133,3 +133,36 @@ def test_a_lost_recall_answer_is_one_recall(console: Any, server: DemoServer) ->
     assert (r.json()["status"], r.json()["calls"]) == ("called", 2)
     console.unroute(OPS)
     server.counter("1", "complete")
+
+
+def test_a_lost_transfer_answer_from_the_queue_list_is_one_move(
+        console: Any, server: DemoServer) -> None:
+    """Reception moves a waiting patient to the laboratory; the answer is lost: the press is
+    sent again with its key and answered with the move (before: "This ticket cannot do
+    that now", a 409, for a move that was made)."""
+    t = server.take("internal")
+    item = console.locator(".q-item", has_text=t["number"])
+    item.get_by_role("button", name=f"Transfer {t['number']}").click()
+    seen: list[dict[str, Any]] = []
+
+    def handle(route: Any) -> None:
+        answer = route.fetch()
+        seen.append({"key": route.request.headers.get("idempotency-key"),
+                     "status": answer.status,
+                     "replayed": answer.headers.get("idempotent-replayed") == "true"})
+        if len(seen) == 1:
+            route.abort("connectionreset")
+        else:
+            route.fulfill(response=answer)
+
+    moves = f"**/v1/tickets/{t['id']}/transfer"
+    console.route(moves, handle)
+    console.locator("#transfer-options button", has_text="Laboratory").click()
+    console.locator(".toast", has_text=f"{t['number']} moved to Laboratory").wait_for()
+    assert [(s["status"], s["replayed"]) for s in seen] == [(200, False), (200, True)]
+    assert seen[0]["key"] and seen[0]["key"] == seen[1]["key"]
+    assert console.locator(".toast.error").count() == 0
+    assert t["number"] not in waiting(server)
+    lab = [x["id"] for x in get(server, "/v1/sites/demo/services/lab/queue")["tickets"]]
+    assert lab.count(t["id"]) == 1
+    console.unroute(moves)

@@ -124,3 +124,37 @@ async def test_keys_are_per_caller_and_checked(server: Server) -> None:
     other = server.auth("agent", site="demo", counter="1", subject="clerk-2")
     r = await server.client.post(URL + "call-next", headers={**other, "Idempotency-Key": "press-1"})
     assert (r.status_code, r.json()["code"]) == (409, "counter_busy")
+
+
+async def test_a_retried_transfer_from_the_queue_list_is_one_transfer(server: Server) -> None:
+    """Reception moves a waiting ticket to another service from the queue list; the answer
+    is lost and the console sends it again with the same key: answered with the first move
+    (no second event, no error), and the same key for another ticket or service refused."""
+    a, b = await issue(server, 2, customer="Mr Wu")
+    queue = (await server.client.get("/v1/sites/demo/services/internal/queue",
+                                     headers=server.auth("admin"))).json()["tickets"]
+    tid = next(t["id"] for t in queue if t["number"] == a)
+    path = f"/v1/tickets/{tid}/transfer"
+    first = await server.client.post(path, json={"service": "lab"},
+                                     headers=clerk(server, "move-1"))
+    assert first.status_code == 200, first.text
+    assert (first.json()["status"], first.json()["service"]) == ("transferred", "lab")
+    before = (await server.client.get(f"/v1/tickets/{tid}", headers=server.auth("admin"))
+              ).json()
+    for _ in range(2):
+        again = await server.client.post(path, json={"service": "lab"},
+                                         headers=clerk(server, "move-1"))
+        assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+        assert again.json() == first.json() and again.json()["customer"] == "Mr Wu"
+    assert (await server.client.get(f"/v1/tickets/{tid}", headers=server.auth("admin"))
+            ).json() == before  # not moved again (its place in the new queue kept)
+    assert await waiting(server) == [b]
+    r = await server.client.post(path, json={"service": "paediatrics"},
+                                 headers=clerk(server, "move-1"))
+    assert (r.status_code, r.json()["code"]) == (422, "idempotency_mismatch"), r.text
+    # A key that failed (an unknown service) is free again: nothing was done.
+    r = await server.client.post(path, json={"service": "nope"}, headers=clerk(server, "move-2"))
+    assert (r.status_code, r.json()["code"]) == (404, "unknown_service"), r.text
+    r = await server.client.post(path, json={"service": "internal"},
+                                 headers=clerk(server, "move-2"))
+    assert r.status_code == 200 and r.json()["service"] == "internal", r.text

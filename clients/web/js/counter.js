@@ -924,7 +924,8 @@ async function move(tk, svc) {
   busy = true;
   render();
   keepFocus(); // its "Transfer" button in the queue list is rebuilt
-  const r = await api(`/v1/tickets/${encodeURIComponent(tk.id)}/transfer`, { method: 'POST', body: { service: svc.id } });
+  // One key, retried as a counter's press is (a lost answer is not a refusal, nor a second move).
+  const r = await sendPress(`/v1/tickets/${encodeURIComponent(tk.id)}/transfer`, { service: svc.id });
   busy = false;
   if (r.ok) {
     // The service topics move it between the lists; the parked list is ours to keep.
