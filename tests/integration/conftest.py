@@ -7,18 +7,21 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 from redis.asyncio import Redis
 
+from queueing import keys
 from queueing.demo import demo_site
 from queueing.engine import Actor, Engine
 from queueing.store import Store
 from realtime.app import create_app
 from realtime.auth import make_token
 from realtime.cli import uvicorn_options
+from realtime.hub.entry import id_lt
 from realtime.redisproc import EmbeddedRedis
 from realtime.settings import Settings
 from tests.conftest import free_port
@@ -63,6 +66,20 @@ class Server:
     base: str
     settings: Settings
     client: httpx.AsyncClient
+    app: Any = None
+
+    async def caught_up(self, site: str = "demo", timeout_s: float = 10.0) -> None:
+        """Until this server's hub has applied every event of ``site`` written so far (what
+        reads its live view, as text-to-join does, then sees them): not a fixed sleep."""
+        c = self.app.state.sb
+        info = await c.redis.xinfo_stream(keys.events(site))
+        last = info["last-generated-id"]
+        last = last.decode() if isinstance(last, bytes) else last
+        feed = await c.hub.feed(site)
+        deadline = asyncio.get_running_loop().time() + timeout_s
+        while id_lt(feed.offset, last):
+            assert asyncio.get_running_loop().time() < deadline, (feed.offset, last)
+            await asyncio.sleep(0.01)
 
     def token(self, role: str, **kw: str) -> str:
         return make_token(SECRET, role, **kw)
@@ -79,7 +96,8 @@ async def running_server(redis_url: str, data_dir: Path, log_level: str = "warni
                         **overrides)  # type: ignore[arg-type]
     # The same uvicorn set-up as `switchboard serve` (protocol, limits, keepalive).
     options = {**uvicorn_options(settings), "log_level": log_level, "lifespan": "on"}
-    config = uvicorn.Config(create_app(settings), **options)
+    app = create_app(settings)
+    config = uvicorn.Config(app, **options)
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -89,7 +107,7 @@ async def running_server(redis_url: str, data_dir: Path, log_level: str = "warni
     base = f"http://127.0.0.1:{port}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         try:
-            yield Server(base, settings, client)
+            yield Server(base, settings, client, app)
         finally:
             server.should_exit = True
             await task

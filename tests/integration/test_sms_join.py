@@ -202,7 +202,7 @@ async def test_a_number_typed_at_the_kiosk_is_known_by_text(server: Server,
                             json={"service": "lab", "channel": "kiosk",
                                   "notify": "+447700900077"})
     kiosk = r.json()
-    await asyncio.sleep(0.3)  # the hub's view follows the issue
+    await s.caught_up()  # the hub's view follows
     status = await text(s, "status", sender="+447700900077")
     assert status["ticket"]["id"] == kiosk["id"]
     again = await text(s, "join a", sender="+447700900077")
@@ -216,14 +216,14 @@ async def test_no_ticket_by_text_while_no_counter_serves(server: Server, redis: 
     before = await _tickets(redis)
     r = await s.client.post("/v1/sites/demo/counters/4/close", headers=s.auth("admin"))
     assert r.status_code == 200, r.text
-    await asyncio.sleep(0.3)
+    await s.caught_up()  # the hub's view follows
     closed = await text(s, "join laboratory", sender="+447700900099")
     assert closed["ticket"] is None and await _tickets(redis) == before
     assert closed["reply"] == ("No counter is serving Laboratory at Demo Community Clinic now, "
                                "so no ticket can be taken by text. Please text again when it "
                                "is open.")
     await s.client.post("/v1/sites/demo/counters/4/open", headers=s.auth("admin"))
-    await asyncio.sleep(0.3)
+    await s.caught_up()  # the hub's view follows
     assert (await text(s, "join laboratory", sender="+447700900099"))["command"] == "join"
 
 
