@@ -8,6 +8,7 @@ a script back when it fails halfway.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from importlib import resources
 from typing import Any
 
@@ -21,6 +22,10 @@ from queueing.errors import SwitchboardError, Unavailable, error_for
 from queueing.luafn import Library
 
 _decode = msgspec.json.Decoder().decode
+# The Idempotency-Key record of the request being made, if any (realtime/idempotency.py):
+# a writing script run meanwhile notes in it that it ran (prelude.lua, ``journal``). Set
+# only for calls that make one change; the key must be in the site's slot.
+journal: ContextVar[str | None] = ContextVar("switchboard_journal", default=None)
 
 SCRIPTS = ("issue", "call_next", "call", "counter_state", "ticket_op", "ticket_self",
            "put_site", "snapshot", "get_ticket", "queue", "trim", "record", "day_end", "undo",
@@ -47,7 +52,11 @@ class Store:
                   *args: str | int | float) -> dict[str, Any]:
         """Run script ``name`` for ``site``; its result, or the named error it reported."""
         try:
-            reply = await self.scripts(name, [keys.events(site)], [now_ms, actor, via, *args])
+            note = journal.get()
+            names = [keys.events(site)]
+            if note is not None and name not in READ_ONLY:
+                names.append(note)
+            reply = await self.scripts(name, names, [now_ms, actor, via, *args])
         except (RedisConnectionError, RedisTimeoutError) as exc:
             raise Unavailable("the store is unreachable; try again") from exc
         status = reply[0]

@@ -289,11 +289,13 @@ async def transfer_ticket(request: Request) -> Response:
     # Safe to retry as a counter operation is: a retry whose answer was lost is answered with
     # the first transfer, not refused (``invalid_transition`` once it is ``transferred`` …)
     # nor done again. The ticket is in what is compared: one key for two tickets is refused.
-    return await idempotency.once(c.redis, f"transfer:{site_of_ticket(ticket_id)}",
-                                  idempotency.caller(p), idempotency.header_key(request),
+    return await idempotency.once(c.redis, "transfer", idempotency.caller(p),
+                                  idempotency.header_key(request),
                                   {"ticket": ticket_id, "body": body},
                                   c.settings.idempotency_ttl_s, make,
-                                  keep=_without_customer, replay=replay)
+                                  keep=_without_customer, replay=replay,
+                                  site=site_of_ticket(ticket_id),
+                                  recover=lambda ran: _recovered(c.engine, ran))
 
 
 def _may_see_ticket(request: Request, ticket_id: str) -> Any:
@@ -331,9 +333,20 @@ async def counter_op(request: Request) -> Response:
     # Per site; the counter and op are in what is compared, so one key reused for another
     # operation (or, by an admin, another counter) is idempotency_mismatch.
     request_body = {"counter": counter, "op": op, "body": body}
-    return await idempotency.once(c.redis, f"counter:{site}", idempotency.caller(p), key,
+    return await idempotency.once(c.redis, "counter", idempotency.caller(p), key,
                                   request_body, c.settings.idempotency_ttl_s, make,
-                                  keep=_without_customer, replay=replay)
+                                  keep=_without_customer, replay=replay, site=site,
+                                  recover=lambda ran: _recovered(c.engine, ran))
+
+
+async def _recovered(engine: Any, ran: dict[str, Any]) -> dict[str, Any]:
+    """The answer of an operation that ran but whose answer was never kept (the server
+    died, or Redis's reply was lost, in between): what its script noted, as it is now."""
+    if ran.get("id"):  # a ticket's operation: the ticket as it is now
+        now: dict[str, Any] = await engine.ticket(ran["id"])
+        return now | ({"undone": ran["undone"]} if ran.get("undone") else {})
+    return {k: ran.get(k) for k in ("counter", "state", "offset") if ran.get(k)} | {
+        "ticket": ran.get("ticket") or None}
 
 
 def _without_customer(answer: dict[str, Any]) -> dict[str, Any]:

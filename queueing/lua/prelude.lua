@@ -4,7 +4,9 @@
 -- ARGV[1] now_ms, ARGV[2] actor (token subject), ARGV[3] via (request channel).
 -- Loaded once as a function library (queueing/luafn.py): begin sets the call's context
 -- before each script body runs; nothing else here may change per call.
-local P, NOW, NOW_S, ACTOR, VIA
+-- KEYS[2], when given, is the caller's Idempotency-Key record (realtime/idempotency.py,
+-- in the site's slot): a success notes in it, in the same atomic step, that it ran.
+local P, NOW, NOW_S, ACTOR, VIA, JOURNAL
 
 local function begin(keys, args)
   P = string.sub(keys[1], 1, -7)
@@ -12,6 +14,7 @@ local function begin(keys, args)
   NOW = tonumber(NOW_S)
   ACTOR = args[2]
   VIA = args[3]
+  JOURNAL = keys[2]
 end
 
 local NUMERIC = {n = true, rank = true, ref_ms = true, issued_ms = true, calls = true,
@@ -27,7 +30,25 @@ local function fail(code, message)
   return {'err', code, message}
 end
 
+-- The request being made under an Idempotency-Key ran: its record keeps what it did (the
+-- ticket's id, never its holder's name or number; a counter's state as it is), so a retry
+-- is answered with it even when the server died, or lost Redis's reply, before it could
+-- keep the answer itself. A record already answered, or gone, is left alone.
+local function journal(tbl)
+  local raw = redis.call('GET', JOURNAL)
+  if not raw then return end
+  local rec = cjson.decode(raw)
+  if rec.status ~= nil then return end
+  if type(tbl.ticket) == 'table' then
+    rec.ran = {id = tbl.ticket.id, undone = tbl.undone}
+  else
+    rec.ran = {counter = tbl.counter, state = tbl.state, ticket = tbl.ticket, offset = tbl.offset}
+  end
+  redis.call('SET', JOURNAL, cjson.encode(rec), 'EX', tonumber(rec.ttl) or 86400)
+end
+
 local function ok(tbl)
+  if JOURNAL then journal(tbl) end
   return {'ok', cjson.encode(tbl)}
 end
 

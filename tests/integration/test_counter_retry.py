@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+import pytest
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
-from queueing.keys import ROOT
+from queueing import keys
 from tests.integration.conftest import Server
 
 URL = "/v1/sites/demo/counters/1/"
@@ -100,7 +103,8 @@ async def test_a_kept_answer_holds_no_name_and_a_retry_has_the_name_as_it_is_now
     await issue(server, 1, customer="Mrs Li")
     first = await server.client.post(URL + "call-next", headers=clerk(server, "press-9"))
     assert first.json()["customer"] == "Mrs Li"
-    kept = [await redis.get(k) async for k in redis.scan_iter(match=f"{ROOT}:idem:counter:*")]
+    records = keys.prefix("demo") + "idem:counter:*"  # in the site's slot: its scripts write it
+    kept = [await redis.get(k) async for k in redis.scan_iter(match=records)]
     assert len(kept) == 1 and b"Mrs Li" not in kept[0] and first.json()["id"].encode() in kept[0]
     again = await server.client.post(URL + "call-next", headers=clerk(server, "press-9"))
     assert again.json() == first.json()
@@ -158,3 +162,72 @@ async def test_a_retried_transfer_from_the_queue_list_is_one_transfer(server: Se
     r = await server.client.post(path, json={"service": "internal"},
                                  headers=clerk(server, "move-2"))
     assert r.status_code == 200 and r.json()["service"] == "internal", r.text
+
+
+async def test_an_operation_that_ran_before_its_answer_was_lost_is_not_done_again(
+        server: Server, redis: Redis, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The change is made, then the server fails before it keeps the answer (here an error
+    right after the script; a process killed there leaves the same record): the retry is
+    answered with what was done. Before, the failure freed the key and the retry called the
+    next patient too."""
+    a, b, c = await issue(server, 3, customer="Mrs Zhao")
+    engine = server.app.state.sb.engine
+    real = engine.counter_op
+
+    async def ran_then_died(*args: Any, **kw: Any) -> Any:
+        await real(*args, **kw)
+        raise RuntimeError("the server died here")
+
+    monkeypatch.setattr(engine, "counter_op", ran_then_died)
+    lost = await server.client.post(URL + "call-next", headers=clerk(server, "press-7"))
+    assert lost.status_code == 500
+    monkeypatch.setattr(engine, "counter_op", real)
+    again = await server.client.post(URL + "call-next", headers=clerk(server, "press-7"))
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert (again.json()["number"], again.json()["status"]) == (a, "called")
+    assert again.json()["customer"] == "Mrs Zhao"
+    assert await waiting(server) == [b, c] and await called(server) == [again.json()["id"]]
+    # From then on an ordinary replay; the record holds the ticket's id, not its holder.
+    third = await server.client.post(URL + "call-next", headers=clerk(server, "press-7"))
+    assert third.json() == again.json()
+    kept = [await redis.get(k) async for k in redis.scan_iter(
+        match=keys.prefix("demo") + "idem:counter:*")]
+    assert len(kept) == 1 and b"Mrs Zhao" not in kept[0]
+
+
+async def test_a_lost_redis_reply_after_the_change_is_answered_on_retry(
+        server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Redis ran the script but its reply never came (a connection reset): 503 to the
+    console, whose retry with the same key gets the change made, not a second one. Also a
+    counter's state change (pause) and a queue-list transfer."""
+    a, b = await issue(server, 2)
+    store = server.app.state.sb.engine.store
+    real = store.scripts
+
+    async def reply_lost(*args: Any, **kw: Any) -> Any:
+        await real(*args, **kw)
+        raise RedisConnectionError("Connection reset by peer")
+
+    async def once_lost(path: str, key: str, body: Any = None) -> httpx.Response:
+        monkeypatch.setattr(store, "scripts", reply_lost)
+        try:
+            first = await server.client.post(path, json=body, headers=clerk(server, key))
+        finally:
+            monkeypatch.setattr(store, "scripts", real)
+        assert (first.status_code, first.json()["code"]) == (503, "unavailable"), first.text
+        again = await server.client.post(path, json=body, headers=clerk(server, key))
+        assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+        return again
+
+    assert (await once_lost(URL + "call-next", "k1")).json()["number"] == a
+    assert await waiting(server) == [b]
+    done = (await once_lost(URL + "complete", "k2", {"outcome": "ok"})).json()
+    assert (done["number"], done["status"]) == (a, "done")
+    paused = (await once_lost(URL + "pause", "k3")).json()
+    assert (paused["counter"], paused["state"], paused["ticket"]) == ("1", "paused", None)
+    assert paused["offset"]
+    queue = (await server.client.get("/v1/sites/demo/services/internal/queue",
+                                     headers=server.auth("admin"))).json()["tickets"]
+    moved = await once_lost(f"/v1/tickets/{queue[0]['id']}/transfer", "k4", {"service": "lab"})
+    assert (moved.json()["number"], moved.json()["service"]) == (b, "lab")
+    assert await waiting(server) == []
