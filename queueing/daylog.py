@@ -27,6 +27,10 @@ time of the change (``t``), the state it left (``f``) and who did it (``u``); th
 under the local day of the change, and their ``s`` is empty (no service: readers that count
 per service pass them by, as readers written before them did).
 
+``l`` a ticket cancelled while called (the counter ``ctr``, ``a`` the call, ``b`` the cancel:
+time at the counter with nobody served; written since 2026-12-07 — before, such a cancel
+wrote nothing).
+
 ``u`` on ``c``, ``x``, ``y``, ``d``, ``n``, ``t``, ``h`` and counter records is the actor: the
 subject of the staff token that called, completed, marked absent, transferred, parked or
 opened (never a patient's name or number);
@@ -86,6 +90,11 @@ def record_for(kind: str, data: dict[str, Any], offset: str, timezone: str, *, t
     elif kind == "cancelled" and data.get("reason") == "day_closed":
         rec = base | {"k": "z", "i": issued, "t": int(t.get("ended_ms") or 0),
                       "f": data.get("from")}
+    elif kind == "cancelled" and data.get("from") == "called":
+        # Called, then cancelled (a text "cancel" as the number shows, the person gone at
+        # the counter): the call had no outcome of its own before, so the day did not add up.
+        rec = base | {"k": "l", "ctr": data.get("counter") or t.get("counter"),
+                      "a": int(t.get("called_ms") or 0), "b": int(t.get("ended_ms") or 0)}
     elif kind == "cancelled" and data.get("from") in ("waiting", "transferred", "parked"):
         rec = base | {"k": "a", "s": t.get("origin_service") or t["service"], "i": issued,
                       "t": int(t.get("ended_ms") or 0)}

@@ -254,7 +254,7 @@ def feed_record(tracker: RateTracker, r: dict[str, Any]) -> None:
         tracker.observe_call(svc, rank, r["i"], r["t"])
         if r.get("e"):
             tracker.observe_outcome(svc, rank, announced(r["e"]), (r["t"] - r["i"]) / 1000)
-    elif k in ("d", "n") and r.get("ctr") and r.get("a"):
+    elif k in ("d", "n", "l") and r.get("ctr") and r.get("a"):
         tracker.observe_service(svc, r["ctr"], r["a"], r["b"])
     elif k == "a":
         tracker.observe_cancel(svc, r["i"], r["t"])

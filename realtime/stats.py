@@ -265,6 +265,8 @@ def summarise(records: list[dict[str, Any]], day: str) -> dict[str, Any]:
             ops.no_show_returned(svc, day)
         elif k == "z":
             ops.closed_unserved(svc, day)
+        elif k == "l":
+            ops.cancelled_after_call(svc, day)
         elif k == "t":
             ops.transferred(svc, r.get("f"), day)
     a, o = acc.to_dict(day), ops.to_dict(day)
@@ -338,7 +340,8 @@ async def stats_endpoint(request: Request) -> Response:
 REPORT_MAX_DAYS = KEEP_DAYS
 REPORT_COLUMNS = ("date", "service", "tickets", "called", "served", "wait_mean_s", "wait_p90_s",
                   "service_mean_s", "no_show_rate", "abandon_rate", "transferred_in",
-                  "transferred_out", "closed_unserved", "estimate_mae_s", "estimates_scored")
+                  "transferred_out", "closed_unserved", "cancelled_after_call", "estimate_mae_s",
+                  "estimates_scored")
 
 
 def report_rows(day: str, summary: dict[str, Any]) -> list[list[Any]]:
@@ -351,8 +354,8 @@ def report_rows(day: str, summary: dict[str, Any]) -> list[list[Any]]:
         rows.append([day, svc, o.get("tickets", 0), o.get("called", 0), service.get("n", 0),
                      wait.get("mean"), wait.get("p90"), service.get("mean"),
                      o.get("no_show_rate"), o.get("abandon_rate"), o.get("transferred_in", 0),
-                     o.get("transferred_out", 0), o.get("closed_unserved", 0), a.get("mae_s"),
-                     a.get("n", 0)])
+                     o.get("transferred_out", 0), o.get("closed_unserved", 0),
+                     o.get("cancelled_after_call", 0), a.get("mae_s"), a.get("n", 0)])
     return [[_cell(v) for v in row] for row in rows]
 
 

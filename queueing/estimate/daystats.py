@@ -24,6 +24,7 @@ class _Day:
     no_shows_returned: int = 0
     abandoned: int = 0
     closed_unserved: int = 0
+    cancelled_after_call: int = 0
     transferred_in: int = 0
     transferred_out: int = 0
 
@@ -42,6 +43,9 @@ class _Day:
             "no_shows_returned": self.no_shows_returned,
             # Still open when the day was closed (policy day_close): neither served nor left.
             "closed_unserved": self.closed_unserved,
+            # Called, then cancelled (the person said they are not coming): neither a no-show
+            # nor left before the call.
+            "cancelled_after_call": self.cancelled_after_call,
             "transferred_in": self.transferred_in, "transferred_out": self.transferred_out,
         }
 
@@ -110,6 +114,9 @@ class DayStats:
 
     def closed_unserved(self, service: str, day: str) -> None:
         self._get(service, day).closed_unserved += 1
+
+    def cancelled_after_call(self, service: str, day: str) -> None:
+        self._get(service, day).cancelled_after_call += 1
 
     def transferred(self, to_service: str, from_service: str | None, day: str) -> None:
         self._get(to_service, day).transferred_in += 1

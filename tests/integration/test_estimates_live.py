@@ -94,3 +94,35 @@ async def test_stats_recorded_once_across_processes(server: Server) -> None:
         assert len(recs) == 20 and len({r["o"] for r in recs}) == 20
     finally:
         await redis.aclose()
+
+
+async def test_a_ticket_cancelled_after_its_call_is_counted(server: Server) -> None:
+    """Called, then cancelled (a text "CANCEL" as the number comes up, a clerk's cancel):
+    before, the call had no outcome and the day's figures did not add up (6 issued, 4
+    accounted for). Now ``cancelled_after_call``, in the CSV report too, and the counter's
+    time with it feeds the service-rate window as a no-show's does."""
+    admin = server.auth("admin")
+    ids = []
+    for _ in range(3):
+        r = await server.client.post("/v1/sites/demo/tickets", headers=admin,
+                                     json={"service": "internal", "channel": "window"})
+        ids.append(r.json()["id"])
+    called = await server.client.post("/v1/sites/demo/counters/1/call-next", headers=admin)
+    assert called.json()["id"] == ids[0]
+    r = await server.client.post(f"/v1/tickets/{ids[0]}/cancel", headers=admin)
+    assert r.status_code == 200 and r.json()["status"] == "cancelled", r.text
+    r = await server.client.post(f"/v1/tickets/{ids[1]}/cancel", headers=admin)  # waiting
+    assert r.status_code == 200, r.text
+    body = await _stats(server, lambda b: (b["services"].get("internal") or {}).get(
+        "operations", {}).get("cancelled_after_call"))
+    ops = body["services"]["internal"]["operations"]
+    assert (ops["tickets"], ops["called"], ops["cancelled_after_call"]) == (3, 1, 1)
+    assert ops["abandon_rate"] == round(1 / 3, 4) and ops["no_show_rate"] == 0
+    waiting = 1
+    assert ops["tickets"] == (ops["service_s"]["n"] + ops["cancelled_after_call"]
+                              + round(ops["abandon_rate"] * ops["tickets"]) + waiting)
+    csv = await server.client.get("/v1/sites/demo/report.csv", headers=admin)
+    assert csv.status_code == 200, csv.text
+    head, *rows = csv.text.strip().splitlines()
+    col = head.split(",").index("cancelled_after_call")
+    assert [row.split(",")[col] for row in rows if ",internal," in row] == ["1"]

@@ -49,6 +49,13 @@ def test_records_per_milestone() -> None:
     assert ops["a"]["operations"]["closed_unserved"] == 1
     assert ops["a"]["operations"]["transferred_out"] == 1
     assert ops["b"]["operations"]["transferred_in"] == 1
+    # Called, then cancelled: the counter's time with it, and an outcome of its own.
+    _, left = record_for("cancelled", {"ticket": ticket(called_ms=T0 + 5, ended_ms=T0 + 9,
+                                                        counter="3"), "from": "called"},
+                         "5-3", tz) or ("", {})
+    assert left == {"o": "5-3", "s": "a", "r": 4, "k": "l", "ctr": "3", "a": T0 + 5, "b": T0 + 9}
+    assert summarise([left], "2026-11-23")["services"]["a"]["operations"][
+        "cancelled_after_call"] == 1
     assert record_for("cancelled", {"ticket": ticket(ended_ms=T0 + 1), "from": "serving"},
                       "6-0", tz) is None
     assert record_for("counter_open", {"counter": "1"}, "7-0", tz) is None
