@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import re
+import unicodedata
 import zoneinfo
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -44,24 +45,35 @@ from phonenumbers import NumberParseException, PhoneNumber
 from queueing.errors import BadRequest, InvalidPhoneNumber
 
 # A phone number as people write it: digits with + first, spaces, dashes, dots and brackets
-# ("+86 138-0013-8000", "(020) 7946 0018"): what the API's number fields take, to normalise.
-PATTERN = r"\+?[0-9 ().\-]{6,32}"
-# Written as a number (a notify target, a customer), whatever its length: digits and those.
+# ("+86 138-0013-8000", "(020) 7946 0018"), in ASCII or as a Chinese or Japanese input method
+# types them (full-width "１３８－００１３", an ideographic space): what the API's number
+# fields take, to normalise.
+PATTERN = r"[+＋]?[0-9０-９ \u3000().（）．\-－]{6,32}"
+# Written as a number (a notify target, a customer), whatever its length: digits and those
+# (after ``folded``).
 _NUMBERISH = re.compile(r"\+?[ ().\-]*[0-9][0-9 ().\-]*")
 _NOT_DIGIT = re.compile(r"\D")
+# Dashes NFKC leaves as they are: a hyphen, a figure dash, en and em dashes, a minus sign.
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 COUNTRIES = frozenset(phonenumbers.SUPPORTED_REGIONS)
+
+
+def folded(value: str) -> str:
+    """``value`` with full-width digits, plus, brackets, dashes and spaces as ASCII ones
+    (NFKC): "＋８６ １３８－００１３" is "+86 138-0013"."""
+    return unicodedata.normalize("NFKC", value).translate(_DASHES)
 
 
 def looks_like(value: str) -> bool:
     """Whether ``value`` is written as a phone number (not whether it is a possible one)."""
-    return _NUMBERISH.fullmatch(value.strip()) is not None
+    return _NUMBERISH.fullmatch(folded(value).strip()) is not None
 
 
 def normalise(number: str, region: str | None, *, international: bool = False,
               field: str = "phone") -> str:
     """``number`` in E.164, read as described in the module's docstring; else
     ``InvalidPhoneNumber`` naming ``field``."""
-    text = number.strip()
+    text = folded(number).strip()
     if not looks_like(text):
         raise _invalid(number, field)
     # (reading, written international): only a number written with "+" or the
@@ -120,9 +132,10 @@ def customer(value: str, region: str | None) -> str:
     number only if it is valid in ``region``, so a patient number stays what it is."""
     if not looks_like(value):
         return value
-    if value.strip().startswith("+"):
+    text = folded(value).strip()
+    if text.startswith("+"):
         return normalise(value, region, field="customer")
-    national = _parse(value.strip(), region) if region else None
+    national = _parse(text, region) if region else None
     if national is None or not phonenumbers.is_valid_number(national):
         return value
     return phonenumbers.format_number(national, phonenumbers.PhoneNumberFormat.E164)

@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from queueing import phone
 from queueing.booking import langs
-from queueing.errors import BadRequest, Forbidden, UnknownTicket
+from queueing.errors import BadRequest, Forbidden, InvalidPhoneNumber, UnknownTicket
 from queueing.keys import site_of_ticket
 from queueing.model import (
     CloseDayRequest,
@@ -253,8 +253,9 @@ async def notify_ticket(request: Request) -> Response:
         # A ticket's token comes from a public kiosk: its holder gives a mobile number (no
         # other target), and changes it a few times at most (each change is an event).
         if body.to is not None and not phone.looks_like(body.to):
-            raise BadRequest("'to' is a mobile number: 6 to 15 digits, + first for another "
-                             "country", field="to")
+            raise InvalidPhoneNumber("'to' is a mobile number: 6 to 15 digits, + first for "
+                                     "another country", field="to",
+                                     reason="invalid_phone_number")
         # A number that is none is refused before it costs one of the changes.
         await c.engine.notify_target(site_of_ticket(ticket_id), body.to)
         await ratelimit.take(c.redis, "notify", site_of_ticket(ticket_id), ticket_id,

@@ -9,7 +9,14 @@ from typing import TypeVar
 import msgspec
 from starlette.requests import Request
 
-from queueing.errors import BadRequest, PayloadTooLarge, RequestTimeout, UnknownField
+from queueing import phone
+from queueing.errors import (
+    BadRequest,
+    InvalidPhoneNumber,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnknownField,
+)
 from queueing.model import PLAIN, PLAIN_LINES
 
 T = TypeVar("T")
@@ -49,6 +56,9 @@ def decode(raw: bytes, into: type[T], allow_empty: bool = False) -> T:
         text = str(exc)
         if "unknown field" in text:
             raise UnknownField(text, **_field_of(text)) from exc
+        if _failed_pattern(text) == PHONE:  # the reason docs/sms.md promises
+            raise InvalidPhoneNumber(_plain_words(text), reason="invalid_phone_number",
+                                     **_field_of(text)) from exc
         raise BadRequest(_plain_words(text), **_field_of(text)) from exc
     except msgspec.DecodeError as exc:
         raise BadRequest(f"malformed JSON: {exc}") from exc
@@ -57,6 +67,7 @@ def decode(raw: bytes, into: type[T], allow_empty: bool = False) -> T:
 _PATTERN = re.compile(r"Expected `str` matching regex '(?P<p>.*)' - at `(?P<at>[^`]*)`")
 _AT = re.compile(r" - at `\$\.?(?P<at>[^`]*)`$")
 _LANG = r"^[a-z]{2}(-[A-Za-z]{2,4})?$"
+PHONE = f"^{phone.PATTERN}$"  # a number field as written (realtime/sms_api.py, verify.py)
 _PLAIN_SAYS = {PLAIN: "plain text: no control characters (line breaks, tabs) and no "
                "bidirectional overrides (U+202A-U+202E, U+2066-U+2069)",
                PLAIN_LINES: "text without control characters other than line breaks and "
@@ -69,18 +80,27 @@ _PLAIN_SAYS = {PLAIN: "plain text: no control characters (line breaks, tabs) and
                r"^[A-Za-z0-9_.-]{1,40}$": "1 to 40 letters, digits, '.', '_' or '-'",
                r"^[A-Z]{1,3}$": "1 to 3 capital letters",
                r"^[A-Z]{2}$": "a two-letter country code in capitals, e.g. CN",
-               _LANG: "a language code such as en or zh-CN"}
+               _LANG: "a language code such as en or zh-CN",
+               PHONE: "a phone number: 6 to 32 digits, spaces, dashes, dots or brackets, "
+               "with + and the country code first for another country (+86 138 0013 8000)"}
+
+
+def _failed_pattern(text: str) -> str | None:
+    """The pattern (as written in the code) a field failed, if msgspec says it is one."""
+    m = _PATTERN.fullmatch(text)
+    if m is None:
+        return None
+    # msgspec quotes the pattern with repr
+    return next((p for p in _PLAIN_SAYS if m["p"] == repr(p)[1:-1]), None)
 
 
 def _plain_words(text: str) -> str:
     """msgspec names the regex a field failed; say what it means instead."""
-    m = _PATTERN.fullmatch(text)
-    if m is None:
+    pattern = _failed_pattern(text)
+    if pattern is None:
         return text
-    for pattern, says in _PLAIN_SAYS.items():
-        if m["p"] == repr(pattern)[1:-1]:  # msgspec quotes the pattern with repr
-            return f"{m['at']} must be {says}"
-    return text
+    at = _PATTERN.fullmatch(text)["at"]  # type: ignore[index]
+    return f"{at} must be {_PLAIN_SAYS[pattern]}"
 
 
 _NAMED = re.compile(r"(?:unknown|missing required) field `(?P<name>[^`]+)`")

@@ -379,3 +379,29 @@ async def test_the_answer_names_its_reply_for_template_gateways(server: Server) 
     assert (await text(server, "?", sender="+8613511112222"))["kind"] == "menu"
     assert (await text(server, "hello", sender="+8613511112222"))["kind"] == "unknown"
     assert (await text(server, "STOP", sender="+8613511112222"))["kind"] == "stopped"
+
+
+async def test_numbers_typed_full_width_are_one_number(server: Server, redis: Redis) -> None:
+    """A gateway or a console that passes on what a Chinese input method typed: the same
+    person as the ASCII number (one ticket per number holds), texts go to the E.164 form;
+    a sender that is no number is ``invalid_phone_number`` in words, not a regex."""
+    s = server
+    first = await text(s, "A", sender="１３８ ００１３ ８０４４")
+    again = await text(s, "A", sender="+8613800138044")
+    assert again["kind"] == "already" and again["ticket"]["id"] == first["ticket"]["id"]
+    r = await s.client.post("/v1/sites/demo/tickets", headers=s.auth("admin"), json={
+        "service": "lab", "channel": "phone", "notify": "１３９－００１３－９００３"})
+    assert r.status_code == 201, r.text
+    kept = await redis.hget(keys.ticket("demo", r.json()["id"]), "notify")  # type: ignore[misc]
+    assert kept == b"+8613900139003"
+    r = await s.client.post("/v1/sites/demo/tickets", headers=s.auth("admin"), json={
+        "service": "lab", "channel": "phone", "notify": "１２３"})
+    assert r.status_code == 400 and r.json()["details"] == {
+        "field": "notify", "reason": "invalid_phone_number"}, r.text
+    for bad in ("abc", "12"):
+        r = await s.client.post("/v1/sites/demo/sms", headers=_gateway(s),
+                                json={"id": f"bad-{bad}", "from": bad, "text": "A"})
+        body = r.json()
+        assert r.status_code == 400 and body["details"] == {
+            "field": "from", "reason": "invalid_phone_number"}, r.text
+        assert "regex" not in body["message"] and "phone number" in body["message"]

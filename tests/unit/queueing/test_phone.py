@@ -186,3 +186,21 @@ def test_a_site_s_country_is_validated() -> None:
     validate_site(msgspec.convert({**doc, "country": "GB"}, SiteConfig))
     # Absent, it is not written back: a site stored before reads and writes the same.
     assert "country" not in msgspec.to_builtins(demo_site())
+
+
+def test_numbers_typed_with_a_chinese_input_method_are_read() -> None:
+    """Full-width digits, plus, dashes and brackets, an ideographic space (what a Chinese
+    IME types): read as the ASCII number. Before, ``target`` kept "１３９ ００１３ ９００３"
+    as a push endpoint and texts went to it as typed, and "１２３" was taken."""
+    assert phone.normalise("１３９ ００１３ ９００３", "CN") == "+8613900139003"
+    assert phone.normalise("＋８６　１３８－００１３－８０００", None) == "+8613800138000"
+    assert phone.normalise("（０２０）７９４６ ００１８", "GB") == "+442079460018"
+    assert phone.normalise("138—0013—8000", "CN") == "+8613800138000"  # em dashes
+    assert phone.target("１３９ ００１３ ９００３", "CN") == "+8613900139003"
+    with pytest.raises(InvalidPhoneNumber) as err:
+        phone.target("１２３", "CN")
+    assert err.value.details == {"field": "notify", "reason": "invalid_phone_number"}
+    # A patient number typed full-width that is no phone number stays as it was typed.
+    assert phone.customer("１２３４５６", "CN") == "１２３４５６"
+    assert phone.customer("１３８００１３８０００", "CN") == "+8613800138000"
+    assert phone.target("https://push.example/abc", "CN") == "https://push.example/abc"
