@@ -142,9 +142,11 @@ def parse(text: str, cfg: SiteConfig) -> Parsed:
     if service is None and lang == "zh" and not found.choices:
         service = _named_in(t, cfg)  # 我要看内科, 内科挂号
     if service is not None:
-        return Parsed(Command.JOIN, service, lang or _name_lang(bare, cfg))
+        return Parsed(Command.JOIN, service, lang or _name_lang(bare, cfg)
+                      or _latin_name(bare, found, cfg))
     if found.choices:
-        return Parsed(Command.JOIN, None, lang, unknown=True, choices=found.choices)
+        return Parsed(Command.JOIN, None, lang or _latin_name(bare, found, cfg), unknown=True,
+                      choices=found.choices)
     if bare != t and bare:
         again = parse(bare, cfg)  # "please cancel", "麻烦取消"
         if not again.unknown:
@@ -271,6 +273,21 @@ def _name_lang(text: str, cfg: SiteConfig) -> str | None:
                 if _key(name) == want and len(want) > 3:
                     return lang
     return None
+
+
+_LATIN_WORD = re.compile(r"[A-Za-z]{3,}")
+
+
+def _latin_name(text: str, found: Match, cfg: SiteConfig) -> str | None:
+    """English, when a text in Latin letters named the service (or services) it matched by
+    words of their English names ("exit" for Exit-entry permits, "Hong Kong"): the person
+    wrote English. Not a prefix's letters ("TD"), nor a text without a word of three letters.
+    """
+    if _CJK.search(text) or not _LATIN_WORD.search(text):
+        return None
+    ids = {found.service} if found.service else set(found.choices)
+    named = [s for s in cfg.services if s.id in ids and isinstance(s.name, dict)]
+    return "en" if named and all("en" in s.name for s in named) else None
 
 
 def reply_language(parsed_lang: str | None, remembered: str | None, cfg: SiteConfig,

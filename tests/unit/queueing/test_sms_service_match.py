@@ -47,7 +47,7 @@ def test_match_service(text: str, want: Match) -> None:
 
 
 def test_parse_asks_which_or_takes_the_one() -> None:
-    assert parse("passport please", CFG) == Parsed(Command.JOIN, None, unknown=True,
+    assert parse("passport please", CFG) == Parsed(Command.JOIN, None, "en", unknown=True,
                                                    choices=("passports", "photos"))
     assert parse("join passport", CFG) == Parsed(Command.JOIN, None, "en", unknown=True,
                                                  choices=("passports", "photos"))
@@ -101,3 +101,15 @@ def test_a_menu_with_nothing_to_offer_says_so() -> None:
     assert sms.menu(empty, "en") == (
         "No service takes tickets here now. Reply STATUS, CANCEL or STOP.")
     assert sms.menu(empty, "zh").startswith("目前没有可取号的业务。")
+
+
+def test_a_text_naming_a_service_by_english_words_is_english() -> None:
+    """Part of an English name is English too (before, only a whole name was: "exit" for
+    Exit-entry permits was answered in the number's language, Chinese for a +86 phone)."""
+    assert parse("coun", CFG) == Parsed(Command.JOIN, "tax", "en")
+    assert parse("marriages", CFG) == Parsed(Command.JOIN, "births", "en")
+    assert parse("TAX", CFG) == Parsed(Command.JOIN, "tax", "en")  # its id, an English word
+    # Letters of a prefix, a menu number, a name with no English: no language told.
+    assert parse("P", CFG).lang is None and parse("2", CFG).lang is None
+    assert parse("cafe permits", CFG).lang is None  # "Café permits": one name, no language
+    assert parse("护照", CFG).lang == "zh"
