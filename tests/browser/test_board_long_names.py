@@ -113,3 +113,40 @@ def test_counter_names_are_never_cut_off_in_now_calling_or_recent_calls(
             for m in shown:
                 assert m["sw"] <= m["cw"], (label, "cut off", m)
                 assert m["inside"], (label, "outside its panel", m)
+
+
+LONG_SITE = {"en": "Citizen Service Centre of the Municipal Government",
+             "zh": "市人民政府市民服务中心综合受理大厅"}
+
+
+def test_a_long_site_name_fits_the_head_on_one_line(browser: Any, server: DemoServer) -> None:
+    """Before, a long name wrapped in the head's fixed height: its first line was cut at the
+    top of the screen and the subtitle ran into the rule under the head."""
+    site: dict[str, Any] = msgspec.to_builtins(demo_site())
+    site["name"] = LONG_SITE
+    admin = {"Authorization": f"Bearer {server.token('admin')}"}
+    r = httpx.put(f"{server.base}/v1/sites/longname", json=site, headers=admin, timeout=10)
+    assert r.status_code == 200, r.text
+    for viewport in VIEWPORTS:
+        for lang in ("en", "zh"):
+            ctx = browser.new_context(viewport=viewport)
+            page = ctx.new_page()
+            page.goto(f"{server.base}/board/longname?lang={lang}"
+                      f"&token={server.token('display', site='longname')}")
+            wait_js(page, "window.switchboardBoard && document.body.dataset.conn === 'online'")
+            page.wait_for_timeout(100)
+            m = page.evaluate("""() => {
+              const r = (s) => document.querySelector(s).getBoundingClientRect();
+              const name = document.querySelector('#site-name');
+              const lh = parseFloat(getComputedStyle(name).lineHeight);
+              return {name: r('#site-name'), sub: r('#site-sub'), head: r('.b-head'),
+                      status: r('.b-status'), lh, sw: name.scrollWidth, cw: name.clientWidth,
+                      text: name.textContent};
+            }""")
+            where = (viewport, lang, m)
+            assert m["text"] == LONG_SITE[lang], where
+            assert m["name"]["height"] <= m["lh"] * 1.2, where  # one line
+            assert m["name"]["top"] >= 0 and m["sub"]["bottom"] <= m["head"]["bottom"], where
+            assert m["name"]["right"] <= m["status"]["left"], where  # not under the clock
+            assert m["sw"] <= m["cw"], where  # shrunk to fit, not cut
+            ctx.close()

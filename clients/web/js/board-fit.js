@@ -42,6 +42,25 @@ function tileFits(tile) {
 
 const shown = (el) => !!el && el.getClientRects().length > 0;
 
+// The number gives way first; a later step (the second language a little smaller) may have
+// made all the room needed: the number grows back towards its CSS size while all still fits.
+function regrow(el, fits) {
+  if (!el?.style.fontSize) return;
+  let size = parseFloat(el.style.fontSize);
+  el.style.fontSize = '';
+  const base = parseFloat(getComputedStyle(el).fontSize);
+  el.style.fontSize = `${size}px`;
+  while (size < base) {
+    const next = Math.min(base, size / 0.93);
+    el.style.fontSize = next >= base ? '' : `${next}px`;
+    if (!fits()) {
+      el.style.fontSize = `${size}px`;
+      return;
+    }
+    size = next;
+  }
+}
+
 function clamp(el, lines) {
   el.classList.add('clamped');
   el.style.setProperty('--lines', String(lines));
@@ -81,7 +100,10 @@ export function fitTile(tile) {
     () => fitText(l1, { lines: nameLines, fits, min: 0.6 }),
   ];
   for (const step of steps) {
-    if (fits()) return;
+    if (fits()) {
+      regrow(number, fits);
+      return;
+    }
     step();
   }
   // Cut: the second language to one line, then the name a line at a time.

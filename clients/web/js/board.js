@@ -182,8 +182,10 @@ function renderFooter() {
 }
 
 // Counter names on the board (where a patient must go): wrapped and fitted; only in a tile,
-// and only when nothing else helps, is a name cut with "…" (board-fit.js).
+// and only when nothing else helps, is a name cut with "…" (board-fit.js). The site's name too.
 function fitNames() {
+  // The site's name on its one line (a long one shrinks before it is cut with "…").
+  fitText($('site-name'), { lines: 1, min: 0.6 });
   const hero = $('hero');
   const side = hero.querySelector('.hero-side');
   if (side) {
