@@ -40,6 +40,18 @@ def last_cutoff(day_close: str, timezone: str, now_ms: int) -> tuple[str, int]:
     return day.isoformat(), int(cut.timestamp() * 1000)
 
 
+def next_cutoff(day_close: str, timezone: str, now_ms: int) -> int:
+    """The first ``day_close`` after ``now_ms`` (epoch ms): a ticket open now is closed by it
+    at the latest."""
+    tz = ZoneInfo(timezone)
+    now = datetime.fromtimestamp(now_ms / 1000, tz)
+    hh, mm = (int(x) for x in day_close.split(":"))
+    cut = datetime.combine(now.date(), time(hh, mm), tz)
+    if cut <= now:
+        cut = datetime.combine(now.date() + timedelta(days=1), time(hh, mm), tz)
+    return int(cut.timestamp() * 1000)
+
+
 async def close_due(engine: Engine, site: str, now_ms: int, actor: Actor) -> dict[str, Any] | None:
     """Close ``site``'s day if its ``day_close`` has passed and this local date was not
     closed up to it yet (the cut-off closed to is marked in Redis once done; two workers

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from queueing.dayclose import next_cutoff
 from queueing.estimate import RosterChange
 from queueing.model import SiteConfig
 
@@ -19,7 +20,15 @@ def roster_changes(cfg: SiteConfig, now_ms: int, horizon_ms: int = HORIZON_MS
     runs past midnight. Only changes after ``now_ms`` are listed, so a counter inside one of
     its shifts has that shift's end as its first change: the estimator reads that as "on
     shift", and a closed one as due to open soon, not at its next start (predictor.DUE_S).
+
+    Nothing past the site's next ``day_close``: a ticket open now is closed then, so a shift
+    starting the next morning serves none of today's. (At 22:53 with every counter closed
+    for the night, a ticket was told "about 588 min, counters on a break, you keep your
+    place" and then cancelled at 03:00.)
     """
+    if cfg.policy.day_close:
+        horizon_ms = min(horizon_ms,
+                         next_cutoff(cfg.policy.day_close, cfg.timezone, now_ms) - now_ms)
     tz = ZoneInfo(cfg.timezone)
     today = datetime.fromtimestamp(now_ms / 1000, tz).date()
     out: list[RosterChange] = []

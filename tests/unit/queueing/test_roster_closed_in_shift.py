@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import msgspec
 import pytest
 
 from queueing.demo import demo_site
@@ -149,3 +150,30 @@ def test_shift_starts_of_counters_on_shift() -> None:
     assert shift_starts(cfg, ms(13, 30))["1"] == ms(13, 30)
     cfg.counters[0].shifts = [("22:00", "06:00")]  # a night shift, past midnight
     assert shift_starts(cfg, ms(2, 0)) == {"1": ms(22, 0) - 86_400_000}
+
+
+def closing_at(day_close: str | None) -> SiteConfig:
+    cfg = site()
+    cfg.policy = msgspec.structs.replace(cfg.policy, day_close=day_close)
+    return cfg
+
+
+def test_no_estimate_past_the_day_close() -> None:
+    """At 22:53, counters closed for the night (next shift 08:30) and the day closing at
+    03:00: the ticket will be cancelled unserved, so there is no wait to announce (was
+    "about 588 min" with "the counters are on a break, you keep your place")."""
+    now = ms(22, 53)
+    counters = tuple(CounterView(c.id, open=False, busy=False) for c in site().counters)
+
+    def view(cfg: SiteConfig) -> TicketView:
+        return TicketView(now_ms=now, service="ss", rank=4, ahead=2, counters=counters,
+                          roster=roster_changes(cfg, now), queue_len=3)
+
+    assert roster_changes(closing_at("03:00"), now) == ()
+    assert estimate(view(closing_at("03:00")), RateTracker()) is None
+    # No day close (a site that keeps its queue overnight): the morning shift's wait.
+    overnight = estimate(view(closing_at(None)), RateTracker())
+    assert overnight is not None and overnight.wait_s > (ms(8, 30) + 86_400_000 - now) / 1000 - 60
+    # The day closing at 23:30 still leaves an afternoon-to-evening roster intact before it.
+    assert [c.open for c in roster_changes(closing_at("23:30"), ms(11, 0))] == [False] * 3 + [
+        True] * 3 + [False] * 3
