@@ -80,7 +80,7 @@ SCOPE_FIELDS = ("site", "counter", "ticket", "booking", "region", "tech", "job",
 PAGES = {"agent": "/counter/{site}/{counter}", "display": "/board/{site}",
          "kiosk": "/kiosk/{site}", "supervisor": "/supervise/{site}",
          "ticket": "/ticket/{ticket}", "booking": "/booking/{booking}", "tech": "/tech/{tech}",
-         "customer": "/track/{job}", "org": "/org/{org}"}
+         "customer": "/track/{job}", "org": "/org/{org}", "dispatcher": "/dispatch/{region}"}
 
 
 class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
