@@ -53,6 +53,9 @@ class Unassignable(enum.StrEnum):
     DECLINED = "declined"  # every technician who could do it declined or did not answer
     CAPACITY = "capacity"  # every skilled technician's day is full
     TIME_WINDOW = "time_window"  # no technician can reach it inside its window
+    # A job without a window: nobody can reach it within the service level (the region's
+    # service_within_s, or urgent_within_s if urgent) of its order — not a customer's window.
+    SERVICE_LEVEL = "service_level"
     NO_TECHNICIAN = "no_technician"  # nobody is on shift in the region
     SOLVER = "solver"  # left out by the solver (not worth its cost)
 

@@ -517,7 +517,8 @@ class Recomputer:
         for tid, old in state.routes.items():
             if tid not in built.problem.vehicle_by_id and any(s.get("j") for s in old):
                 routes[tid] = []  # off shift: its planned jobs go back to pending
-        unassigned = planning.reasons(built, plan)
+        unassigned = {j: _own_words(r, state.jobs.get(j))
+                      for j, r in planning.reasons(built, plan).items()}
         if not full:
             # A local pass knows only zone verdicts; the rest escalate to a full pass.
             unassigned = {j: r for j, r in unassigned.items()
@@ -560,17 +561,27 @@ LATE_STEPS_S = (600, 1200, 1800, 2700, 3600, 5400, 7200, 3 * 3600, 4 * 3600, 6 *
 
 def _late(plan: Plan, p: Problem, task: Task) -> tuple[Any, Problem, Task]:
     """Nobody makes the job's window: plan it as little late as possible — the window's end
-    pushed back step by step, then open-ended. The window's opening stays: the customer is
-    not there before it, and a technician sent earlier would wait on site."""
+    pushed back step by step, at most ``LATE_STEPS_S[-1]`` (8 h). The window's opening stays:
+    the customer is not there before it, and a technician sent earlier would wait on site.
+
+    Past the last step the job is left out: ``capacity`` when an open-ended deadline would
+    place it (the skilled technicians' days are full: it would be more than 8 h late — a
+    200-job batch for 3 technicians had jobs planned 22 h past their window, accepted), else
+    the insertion's own reason (``time_window``: nobody can reach it at all)."""
     (start, end), *_ = task.time_windows
     ins = None
-    steps = [((start, end + x),) for x in LATE_STEPS_S] + [((start, MAX_TIME),)]
-    for windows in steps:
-        late = replace(task, time_windows=windows)
+    for x in LATE_STEPS_S:
+        late = replace(task, time_windows=((start, end + x),))
         q = p.with_tasks(tuple(late if t.id == task.id else t for t in p.tasks))
         ins = insert(plan, q, late)
         if ins.vehicle_id is not None:
             return ins, q, late
+    assert ins is not None
+    whenever = replace(task, time_windows=((start, MAX_TIME),))
+    q = p.with_tasks(tuple(whenever if t.id == task.id else t for t in p.tasks))
+    if insert(plan, q, whenever).vehicle_id is not None:
+        left = {**ins.plan.unassigned, task.id: Unassigned.CAPACITY}
+        ins = replace(ins, plan=replace(ins.plan, unassigned=left))
     return ins, p, task
 
 
@@ -602,6 +613,16 @@ def _ranking(problem: Any, plan: Plan, task: Task, chosen: str, k: int, fair: in
     near = nearest_vehicles(problem, plan, task.location, k)
     ranked = candidates(problem, plan, task, [v for v in near if v != chosen], 2, fair)
     return ranked
+
+
+def _own_words(reason: str, j: dict[str, Any] | None) -> str:
+    """A job without a window is judged against the service level (``service_within_s``
+    after its order), not a window of the customer's: its ``time_window`` verdict is
+    ``service_level`` (a page said "nobody can reach you within your time window" next to
+    "Window: any time")."""
+    if reason == Unassignable.TIME_WINDOW and j is not None and not j.get("win_end"):
+        return Unassignable.SERVICE_LEVEL
+    return reason
 
 
 def _offer_reason(j: dict[str, Any]) -> str:
