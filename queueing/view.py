@@ -61,13 +61,19 @@ class SiteView:
             self.parked = {t["id"]: t for t in parked}
 
     @classmethod
-    def from_snapshot(cls, site: str, snap: dict[str, Any]) -> SiteView:
-        """Build from the ``snapshot`` script's result (Lua encodes empty arrays as {})."""
+    def from_snapshot(cls, site: str, snap: dict[str, Any], now_ms: int = 0) -> SiteView:
+        """Build from the ``snapshot`` script's result (Lua encodes empty arrays as {}).
+        ``now_ms``: when it was taken; an open counter with no ticket counts as free since
+        then at least (``free_since``; when it let its last ticket go is not kept)."""
         cfg = msgspec.convert(snap["config"], SiteConfig)
         queues = {s.id: list(snap["queues"].get(s.id) or []) for s in cfg.services}
-        counters = {cid: {"state": cs.get("state", "closed"), "ticket": cs.get("ticket", ""),
-                          "since": int(cs.get("since") or 0)}
-                    for cid, cs in (snap["counters"] or {}).items()}
+        counters: dict[str, dict[str, Any]] = {
+            cid: {"state": cs.get("state", "closed"), "ticket": cs.get("ticket", ""),
+                  "since": int(cs.get("since") or 0)}
+            for cid, cs in (snap["counters"] or {}).items()}
+        for cs in counters.values():
+            if now_ms and cs["state"] == "open" and not cs["ticket"]:
+                cs["free_since"] = max(now_ms, cs["since"])
         recent: list[dict[str, Any]] = []
         for r in snap["recent"] or []:  # newest first; a recall repeats a ticket: keep the first
             if all(x["ticket"] != r["ticket"] for x in recent):
@@ -108,9 +114,20 @@ class SiteView:
         ch = Change(kind, t, data.get("counter") or None)
         handler = getattr(self, "_on_" + kind, None)
         if handler is not None:
+            cid = data.get("counter")
+            before = dict(self.counters.get(cid) or {}) if cid else None
             handler(data, ch)
             if at_ms and kind in _COUNTER_STATES:
                 self.counters[data["counter"]]["since"] = at_ms
+            if at_ms and before is not None and cid in self.counters:
+                now = self.counters[cid]
+                # Free (open, no ticket) since: when it let its last ticket go or opened. An
+                # open counter free long while people wait has nobody at it (the estimator's
+                # ``idle_since_ms``); unknown (None) after a snapshot until it next changes.
+                if now.get("ticket") or now.get("state") != "open":
+                    now.pop("free_since", None)
+                elif before.get("ticket") or before.get("state") != "open":
+                    now["free_since"] = at_ms
         if t is not None:
             self._count(self.tickets.get(t["id"]), -1)
             if t["status"] in ACTIVE:

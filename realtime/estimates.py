@@ -326,9 +326,12 @@ def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int
         is_open = st.get("state") == "open"
         start = (starts or {}).get(c.id)
         late = None if is_open or start is None else max(start, int(st.get("since") or 0))
-        counters.append(CounterView(c.id, open=is_open, busy=bool(st.get("ticket")),
+        busy = bool(st.get("ticket"))
+        idle = st.get("free_since") if is_open and not busy else None
+        counters.append(CounterView(c.id, open=is_open, busy=busy,
                                     weight=c.weights.get(service, 1.0),
-                                    others_waiting=tuple(others), closed_since_ms=late))
+                                    others_waiting=tuple(others), closed_since_ms=late,
+                                    idle_since_ms=int(idle) if idle else None))
     queue = view.queues.get(service, [])
     head = view.tickets.get(queue[0]) if queue else None
     return TicketView(

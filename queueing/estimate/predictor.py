@@ -52,6 +52,9 @@ OVERDUE_S = 300.0  # a pause past its announced end: assume the counter is back 
 # with no announced end): when it opens, from now, for the P10, the median and the P90 of
 # the wait. The median is the overdue pause's; the spread is a documented guess, 1-15 min.
 DUE_S = (60.0, OVERDUE_S, 900.0)
+# An open counter with nobody called while people wait: a clerk calls the next within
+# seconds of finishing; free past this, nobody is at it (``stalled_since``).
+IDLE_GRACE_S = 90.0
 PROFILE_HORIZON_S = 3 * 3600.0  # overtaker rates by time of day this far ahead, then flat
 
 
@@ -77,9 +80,23 @@ def due_delay(view: TicketView, counter: CounterView, q: int = 1) -> float:
     with a long tail: the longer it has lasted, the longer it is likely to last.)
     """
     late = 0.0
-    if counter.closed_since_ms is not None:
-        late = max(0.0, (view.now_ms - counter.closed_since_ms) / 1000.0)
+    since = counter.closed_since_ms if counter.closed_since_ms is not None else stalled_since(
+        view, counter)
+    if since is not None:
+        late = max(0.0, (view.now_ms - since) / 1000.0)
     return DUE_S[q] * max(1.0, late / DUE_S[1])
+
+
+def stalled_since(view: TicketView, counter: CounterView) -> int | None:
+    """When an open counter with no ticket began leaving the ticket's queue waiting (epoch
+    ms), if that is longer ago than ``IDLE_GRACE_S``: nobody is at it (a clerk gone without
+    pausing). It counts as a late counter, due to call after ``due_delay``, not as calling
+    at once: "you are next, any minute now" stayed on a page for as long as nobody came.
+    None: busy, closed, not known since when, or within the grace."""
+    if not counter.open or counter.busy or counter.idle_since_ms is None or view.queue_len <= 0:
+        return None
+    since = max(counter.idle_since_ms, view.head_since_ms or 0)
+    return since if view.now_ms - since > IDLE_GRACE_S * 1000.0 else None
 
 
 def _capacity(view: TicketView, rates: ServiceRates,
@@ -89,6 +106,7 @@ def _capacity(view: TicketView, rates: ServiceRates,
     shares: dict[str, float] = {}
     is_open: dict[str, bool] = {}
     delays: dict[str, float] = {}
+    stalled = {c.id for c in view.counters if stalled_since(view, c) is not None}
     for c in view.counters:
         mean = rates.counter_service_s.get(c.id, rates.mean_service_s)
         share = _share(c, view)
@@ -98,14 +116,19 @@ def _capacity(view: TicketView, rates: ServiceRates,
             mean = share * mean + (1.0 - share) * other
         per_counter[c.id] = share / mean if mean > 0.0 else 0.0
         shares[c.id] = share
-        is_open[c.id] = c.open
-        if not c.open:
+        is_open[c.id] = c.open and c.id not in stalled
+        if not is_open[c.id]:
             delays[c.id] = due_delay(view, c, q)
     rate = sum(r for cid, r in per_counter.items() if is_open[cid])
     segments = [(0.0, rate, 0.0)]
     steps = _roster_steps(view, per_counter)
+    due_ids = _due(steps, is_open, delays)
+    # A stalled counter off any roster (no shifts) is due too; one on the roster is due
+    # while inside its shift, as a late one (``_due``).
+    on_roster = {change.counter for _, change in steps}
+    due_ids += [cid for cid in sorted(stalled) if cid not in due_ids and cid not in on_roster]
     due = [(delays[cid], RosterChange(view.now_ms + round(delays[cid] * 1000), cid, True))
-           for cid in _due(steps, is_open, delays)]
+           for cid in due_ids]
     if due:
         steps = sorted(steps + due, key=lambda step: step[0])
     for at, change in steps:
@@ -336,7 +359,8 @@ def estimate(view: TicketView, tracker: RateTracker) -> Estimate | None:
     Cheap enough to call for every tracked ticket on every queue change: the rates are
     cached per service in the tracker and gamma quantiles are cached by shape.
     """
-    if view.ahead <= 0 and any(c.open and not c.busy for c in view.counters):
+    if view.ahead <= 0 and any(c.open and not c.busy and stalled_since(view, c) is None
+                               for c in view.counters):
         return ZERO  # an idle counter calls it now
     rates = tracker.rates(view.service, view.now_ms)
     raw = model_range(view, rates)

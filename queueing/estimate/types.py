@@ -29,6 +29,10 @@ class CounterView:
     # A closed counter inside its shift: since when it has been closed on shift (the later
     # of its shift's start and its closing), epoch ms; None when not known.
     closed_since_ms: int | None = None
+    # An open counter with no ticket: since when (epoch ms; None: not known). Free longer
+    # than ``predictor.IDLE_GRACE_S`` while the ticket's queue has someone to call, nobody
+    # is at it: it counts as due to call, as a late counter (``predictor.stalled``).
+    idle_since_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -100,7 +100,7 @@ class SiteFeed:
 
     async def _load(self) -> None:
         snap = await self.hub.engine.snapshot(self.key)
-        self.view = SiteView.from_snapshot(self.key, snap)
+        self.view = SiteView.from_snapshot(self.key, snap, clock.now_ms())
         self.epoch, self.offset, self.trimmed = snap["epoch"], snap["offset"], snap["trimmed"]
         self._last.clear()
 
@@ -364,6 +364,28 @@ class SiteFeed:
                 self._publish(topic, msg, self.offset)
                 moved += 1
         return moved
+
+    def refresh(self) -> int:
+        """Each followed topic whose namespace has ``refresh`` (a waiting ticket) gets its
+        view again if time alone changed it, at the feed's offset (the hub's janitor, each
+        ``trim_interval_s``): between events nothing else would re-estimate it."""
+        sent = 0
+        for topic, subs in list(self.subs.items()):
+            if not subs:
+                continue
+            sub0 = next(iter(subs.values()))
+            again = getattr(sub0.ns, "refresh", None)
+            if again is None:
+                continue
+            try:
+                msg = again(self, sub0.ref)
+            except Exception:
+                log.exception("topic %s: cannot refresh it", topic)
+                continue
+            if msg is not None:
+                self._publish(topic, msg, self.offset)
+                sent += 1
+        return sent
 
     async def _still_there(self, offset: str) -> bool:
         """Whether the stream still holds the entry a client resumes from. Not when Redis

@@ -576,6 +576,9 @@ class Hub:
             for feeds in (self.feeds, self.region_feeds):
                 for key, feed in list(feeds.items()):
                     await self._trim(feed, key)
+                    refresh = getattr(feed, "refresh", None)
+                    if refresh is not None:
+                        refresh()  # estimates time alone moved (a counter nobody is at)
                     if feed.idle_since and time.monotonic() - feed.idle_since > 60:
                         await feed.stop()
                         feeds.pop(key, None)

@@ -327,6 +327,18 @@ class Ticket:
         t = feed.view.tickets.get(ref.parts[0])
         return None if t is None else Message("position", self.view(feed, t), is_event=False)
 
+    def refresh(self, feed: Any, ref: Ref) -> Message | None:
+        """A waiting ticket's view again with no event (``SiteFeed.refresh``): time alone
+        moves its estimate (a counter free for minutes with nobody called, a late counter
+        later still); sent only when it moved noticeably."""
+        t = feed.view.tickets.get(ref.parts[0])
+        if t is None or feed.view.position(t["id"]) is None:
+            return None
+        data = self.view(feed, t)
+        if feed.unchanged(ref.topic, _moved(data)):
+            return None
+        return Message("position", data, is_event=False)
+
     def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
         t = entry.data.get("ticket")
         if t is not None:

@@ -50,6 +50,7 @@ def test_a_counter_state_change_is_dated() -> None:
         "counters": {"1": {"state": "closed", "ticket": "", "since": "1700000000000"}}})
     assert v.counters["1"]["since"] == 1_700_000_000_000
     v.apply("counter_open", {"counter": "1", "state": "open"}, 1_700_000_100_000)
-    assert v.counters["1"] == {"state": "open", "ticket": "", "since": 1_700_000_100_000}
+    assert v.counters["1"] == {"state": "open", "ticket": "", "since": 1_700_000_100_000,
+                               "free_since": 1_700_000_100_000}  # open, nobody called yet
     v.apply("counter_closed", {"counter": "1", "state": "closed"})  # no time: kept as it was
     assert v.counters["1"]["state"] == "closed"
