@@ -23,7 +23,8 @@ const now = serverClock(boot);
 const $ = (id) => document.getElementById(id);
 const READ_EVERY_MS = 60000; // the safety net's HTTP reads of the job list
 const KPI_TICK_MS = 5000; // the utilisation tile, recomputed from its terms this often
-// A 1,000-job batch still draws fast: each group shows its oldest this many, and counts the rest.
+// A 1,000-job batch still draws fast: each group shows its newest this many, and a button shows
+// this many more (it showed its oldest 100 and "… and 195 more": a new job was nowhere).
 const MAX_PER_GROUP = 100;
 
 let jobs = null; // open jobs, as the region topic (or GET /v1/regions/{r}/jobs) gave them
@@ -33,6 +34,7 @@ let techs = new Map(); // id → {id, name, status, active_job, position}
 let events = 0; // region messages so far: an HTTP read that raced one is not applied
 let reads = 0; // HTTP reads of the job list (the safety net), for tests
 const results = new Map(); // job id → its last Retry's answer: {ok, status} or {ok, code, message}
+const shown = new Map(); // status → how many of its group's jobs the dispatcher opened (MAX_PER_GROUP, +n)
 let client = null;
 let toast = () => {};
 
@@ -81,7 +83,7 @@ function reasonText(reason) {
 
 function jobItem(j) {
   const unassignable = j.status === 'unassignable';
-  const win = j.window ? formatWindow([j.window.start_ms, j.window.end_ms], lang, tz) : t('dc_any_time');
+  const win = j.window ? formatWindow([j.window.start_ms, j.window.end_ms], lang, tz, now()) : t('dc_any_time');
   const facts = [
     [t('dc_customer'), j.customer ?? '—'],
     [t('dc_window'), win],
@@ -98,16 +100,30 @@ function jobItem(j) {
     retryNote(j.id));
 }
 
+/** Open `n` more of a group's jobs; focus stays on the button (or the group's last job). */
+function showMore(status) {
+  shown.set(status, (shown.get(status) ?? MAX_PER_GROUP) + MAX_PER_GROUP);
+  renderJobs();
+  const more = document.querySelector(`[data-more="${CSS.escape(status)}"]`);
+  (more ?? document.querySelector(`[data-group="${CSS.escape(status)}"] .dc-job:last-child`))?.focus?.();
+}
+
 function renderJobs() {
   if (!jobs) return;
   const groups = groupJobs(jobs);
-  const body = groups.length ? groups.map(([status, list]) => h('section', { class: `dc-group g-${status}`, dataset: { group: status } },
-    h('h3', {}, h('span', { class: `chip js-${status}` }, t(`d_js_${status}`)), h('span', { class: 'num muted' }, ` ${list.length}`)),
-    h('ul', { class: 'dc-job-list' }, list.slice(0, MAX_PER_GROUP).map(jobItem)),
-    list.length > MAX_PER_GROUP ? h('p', { class: 'muted' }, t('dc_more', { n: list.length - MAX_PER_GROUP })) : null))
-    : [h('p', { class: 'muted' }, t('dc_no_jobs'))];
+  const body = groups.length ? groups.map(([status, oldestFirst]) => {
+    const list = [...oldestFirst].reverse(); // newest first: what just came in is on top
+    const limit = shown.get(status) ?? MAX_PER_GROUP;
+    const rest = list.length - limit;
+    return h('section', { class: `dc-group g-${status}`, dataset: { group: status } },
+      h('h3', {}, h('span', { class: `chip js-${status}` }, t(`d_js_${status}`)), h('span', { class: 'num muted' }, ` ${list.length}`),
+        list.length > 1 ? h('span', { class: 'muted dc-order' }, ` · ${t('dc_newest_first')}`) : null),
+      h('ul', { class: 'dc-job-list' }, list.slice(0, limit).map(jobItem)),
+      rest > 0 ? h('button', { type: 'button', class: 'btn dc-more', dataset: { more: status }, onclick: () => showMore(status) },
+        t('dc_more', { k: Math.min(rest, MAX_PER_GROUP), n: rest })) : null);
+  }) : [h('p', { class: 'muted' }, t('dc_no_jobs'))];
   // Re-rendered only on change (and once a minute for the ETAs), so a Retry keeps its focus.
-  replaceChildren($('jobs'), body, JSON.stringify([jobs, [...results], lang, [...techs.values()].map((v) => v.name), Math.floor(now() / 60000)]));
+  replaceChildren($('jobs'), body, JSON.stringify([jobs, [...results], [...shown], lang, [...techs.values()].map((v) => v.name), Math.floor(now() / 60000)]));
 }
 
 function renderTechs() {

@@ -32,12 +32,14 @@ export function minutesUntil(ms, now) {
   return Math.max(0, Math.ceil((ms - now) / 60000));
 }
 
-/** An ETA as "14:35 · 12 min" (or "now"), in the region's zone. */
+/** An ETA as "14:35 · in 12 min" (or "arriving now"), in the region's zone; on another day
+ *  than `now` with its day first ("Tue 8 Dec, 06:01"): a bare "06:01" for tomorrow morning
+ *  read as a time today. */
 export function formatEta(ms, now, lang, timeZone) {
   const t = translator(lang);
   if (ms == null) return t('none');
   const m = minutesUntil(ms, now);
-  const when = formatTime(ms, lang, timeZone);
+  const when = formatAt(ms, lang, timeZone, now);
   if (m <= 1) return t('d_eta_now', { time: when });
   if (m < 90) return t('d_eta_in', { time: when, n: m });
   return when;
@@ -87,14 +89,32 @@ export function formatDay(ms, lang, timeZone) {
   }
 }
 
+/** A time as "14:35", or "Tue 8 Dec, 14:35" / "12月8日周二 14:35" when it is on another local
+ *  day than `now` (in the region's zone, like formatWindow): an ETA or a window's end
+ *  tomorrow must not read as a time today. */
+export function formatAt(ms, lang, timeZone, now = Date.now()) {
+  if (ms == null) return '';
+  const time = formatTime(ms, lang, timeZone);
+  if (localDay(ms, timeZone) === localDay(now, timeZone)) return time;
+  return `${formatDay(ms, lang, timeZone)}${lang === 'zh' ? ' ' : ', '}${time}`;
+}
+
 /** A time window [start_ms, end_ms] as "14:00–16:00", or "Tue 8 Dec, 14:00–16:00" when it
  *  opens on another day than `now` (in the region's zone: a visit booked ahead must not read
  *  as today's). */
 export function formatWindow(win, lang, timeZone, now = Date.now()) {
-  if (!Array.isArray(win) || win.length !== 2 || !win[1]) return '';
+  const p = windowParts(win, lang, timeZone, now);
+  if (!p) return '';
+  return p.day ? `${p.day}${lang === 'zh' ? ' ' : ', '}${p.times}` : p.times;
+}
+
+/** formatWindow's parts, {day, times} (day '' when it opens on `now`'s day), or null: for a
+ *  screen that sets them on two lines (a wristband's offer has half of 240 px for it). */
+export function windowParts(win, lang, timeZone, now = Date.now()) {
+  if (!Array.isArray(win) || win.length !== 2 || !win[1]) return null;
   const times = `${formatTime(win[0], lang, timeZone)}–${formatTime(win[1], lang, timeZone)}`;
-  if (localDay(win[0], timeZone) === localDay(now, timeZone)) return times;
-  return `${formatDay(win[0], lang, timeZone)}${lang === 'zh' ? ' ' : ', '}${times}`;
+  const day = localDay(win[0], timeZone) === localDay(now, timeZone) ? '' : formatDay(win[0], lang, timeZone);
+  return { day, times };
 }
 
 const BOOKED_FOR = { en: 'Booked for {when}', zh: '已预约：{when}' };

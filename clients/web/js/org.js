@@ -4,7 +4,7 @@
 // places jobs at their addresses (read once per job through the HTTP API, which the
 // organisation's token may do) and technicians where their last fix put them.
 import { Client } from './client.js';
-import { customerEta, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
+import { customerEta, formatAt, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
 import { icon } from './dispatch-icons.js';
 import { formatTime, nameIn, translator } from './i18n.js';
 import { MapView } from './map.js';
@@ -67,14 +67,26 @@ function renderKpis() {
   const tiles = [
     ['total', t('org_total'), k.total, 'building'],
     ['open', t('org_open'), k.open, 'clock'],
+    // Driving to a job only (en_route); the panel "Technicians at work" names these and
+    // those on site, each counted apart (it listed 4 on site beside a tile of 0).
     ['way', t('org_on_way'), k.onWay, 'van'],
     ['done', t('org_done'), k.done, 'check'],
     ['risk', t('org_risk'), k.risk, 'alert'],
   ];
-  replaceChildren($('kpis'), tiles.map(([id, label, n, ic]) => h('li', { class: `o-kpi kpi-${id}${id === 'risk' && n ? ' hot' : ''}` },
+  replaceChildren($('kpis'), tiles.map(([id, label, n, ic]) => h('li', { class: `o-kpi kpi-${id}${id === 'risk' && n ? ' hot' : ''}`, title: id === 'way' ? t('org_on_way_hint') : null },
     h('span', { class: 'o-kpi-icon' }, icon(ic)),
     h('span', { class: 'o-kpi-n num' }, String(n)),
     h('span', { class: 'o-kpi-label' }, label))), JSON.stringify([k, lang]));
+}
+
+/** A time on the dashboard: with its day when it is not today ("Tue 8 Dec, 06:01"). */
+function at(ms) {
+  return formatAt(ms, lang, tz, now());
+}
+
+/** "25 min late", or "22 h 15 min late" past an hour and a half. */
+function lateText(n) {
+  return n < 90 ? t('org_late', { n }) : t('org_late_h', { h: Math.floor(n / 60), m: n % 60 });
 }
 
 function renderAlerts() {
@@ -82,12 +94,12 @@ function renderAlerts() {
   const items = list.slice(0, MAX_ALERTS).map((a) => h('li', { class: 'o-alert', dataset: { job: a.job } },
     icon('alert'),
     h('span', {}, a.eta_ms == null
-      ? t('org_alert_unplanned', { ref: ref(a.job), end: formatTime(a.window_end_ms, lang, tz) })
-      : t('org_alert_line', { ref: ref(a.job), eta: formatTime(a.eta_ms, lang, tz), end: formatTime(a.window_end_ms, lang, tz) })),
-    a.late_min ? h('span', { class: 'o-late num' }, t('org_late', { n: a.late_min })) : null));
+      ? t('org_alert_unplanned', { ref: ref(a.job), end: at(a.window_end_ms) })
+      : t('org_alert_line', { ref: ref(a.job), eta: at(a.eta_ms), end: at(a.window_end_ms) })),
+    a.late_min ? h('span', { class: 'o-late num' }, lateText(a.late_min)) : null));
   if (list.length > MAX_ALERTS) items.push(h('li', { class: 'o-alert-more muted' }, t('org_more', { n: list.length - MAX_ALERTS })));
   const body = items.length ? h('ul', { class: 'o-alert-list' }, items) : h('p', { class: 'o-ok' }, icon('check'), t('org_no_alerts'));
-  replaceChildren($('alerts'), [body], JSON.stringify([list, lang]));
+  replaceChildren($('alerts'), [body], JSON.stringify([list, lang, Math.floor(now() / 60000)]));
   document.querySelector('.o-alerts').classList.toggle('hot', list.length > 0);
 }
 
@@ -146,11 +158,17 @@ function renderMap() {
   const lines = view.on_the_way.filter((w) => places.get(w.job)).map((w) => ({ id: w.job, kind: 'way', points: [w, places.get(w.job)] }));
   map.update({ zones: zonesIn(region, lang), jobs, techs, lines });
   map.setLabel(`${t('org_map_label')}: ${view.on_the_way.map((w) => `${personName(w.technician, lang)} → ${ref(w.job)}`).join(', ') || t('org_nobody')}`);
+  // The heading counts what the tiles do (jobs by status); the list, those with a position.
+  const way0 = view.counts?.en_route ?? 0;
+  const site0 = view.counts?.on_site ?? 0;
+  setText($('map-title'), t('org_map_counts', { way: way0, site: site0 }));
+  const unplaced = way0 + site0 - view.on_the_way.length;
   const way = view.on_the_way.map((w) => h('li', { class: `o-way-item k-${w.status}`, dataset: { job: w.job } },
     icon('van'), h('strong', {}, personName(w.technician, lang)),
     h('span', { class: 'muted' }, `→ ${ref(w.job)}`),
     h('span', { class: 'o-way-eta num' }, w.status === 'on_site' ? t('d_js_on_site') : customerEta(w, now(), lang, tz))));
-  replaceChildren($('on-way'), way.length ? way : [h('li', { class: 'muted' }, t('org_nobody'))], JSON.stringify([view.on_the_way, lang, Math.floor(now() / 30000)]));
+  if (unplaced > 0) way.push(h('li', { class: 'muted o-way-unplaced' }, t('org_way_unplaced', { n: unplaced })));
+  replaceChildren($('on-way'), way.length ? way : [h('li', { class: 'muted' }, t('org_nobody'))], JSON.stringify([view.on_the_way, unplaced, lang, Math.floor(now() / 30000)]));
 }
 
 function riskCell(j) {
@@ -168,7 +186,7 @@ function renderJobs() {
     h('td', { dataset: { label: t('org_col_batch') } }, batchName(j.batch)),
     h('td', { dataset: { label: t('org_col_status') } }, h('span', { class: `chip js-${j.status}` }, t(`d_js_${j.status}`))),
     h('td', { class: 'num', dataset: { label: t('org_col_eta') } }, j.eta_ms ? customerEta(j, now(), lang, tz) : '—'),
-    h('td', { class: 'num', dataset: { label: t('org_col_window') } }, j.window_end_ms ? formatTime(j.window_end_ms, lang, tz) : '—'),
+    h('td', { class: 'num', dataset: { label: t('org_col_window') } }, j.window_end_ms ? at(j.window_end_ms) : '—'),
     h('td', { dataset: { label: t('org_col_risk') } }, riskCell(j))));
   if (jobs.length > MAX_ROWS) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('org_more', { n: jobs.length - MAX_ROWS }))));
   if (!jobs.length) rows.push(h('tr', {}, h('td', { colspan: 7, class: 'muted' }, t('org_no_jobs'))));
@@ -214,6 +232,6 @@ if (!region || boot.error || !orgId) {
   const tick = () => setText($('clock'), formatTime(now(), lang, tz, true));
   tick();
   setInterval(tick, 1000);
-  setInterval(() => view && (renderMap(), renderJobs()), 30000);
+  setInterval(() => view && (renderAlerts(), renderMap(), renderJobs()), 30000);
   window.switchboardOrg = { get view() { return view; }, get moves() { return moves; }, places, client };
 }

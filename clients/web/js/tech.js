@@ -5,7 +5,7 @@
 // drive to the next job; actions and fixes wait in an outbox while offline and go, once each,
 // when the connection is back.
 import { Client, ClientCore } from './client.js';
-import { customerEta, formatWindow, liveEta, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
+import { customerEta, formatAt, formatDay, formatWindow, liveEta, localDay, personName, serverClock, shortJob, windowParts, zonesIn } from './dispatch.js';
 import { formatTime, nameIn, translator } from './i18n.js';
 import { icon } from './dispatch-icons.js';
 import { distanceM, formatDistance, MapView } from './map.js';
@@ -217,11 +217,21 @@ function offerFacts(o) {
   const here = myPosition();
   const facts = [];
   if (here && o.lat != null) facts.push([t('d_distance'), formatDistance(distanceM(here, o), lang)]);
-  if (o.window) facts.push([t('d_window'), formatWindow(o.window, lang, tz)]);
+  if (o.window) facts.push([t('d_window'), windowFact(o.window)]);
   if (o.duration_s) facts.push([t('d_duration'), t('d_min', { n: Math.round(o.duration_s / 60) })]);
   if (o.skills?.length) facts.push([t('d_skills'), skillNames(o.skills)]);
   if (o.customer || o.address) facts.push([t('d_customer'), [o.customer, o.address].filter(Boolean).join(' · ')]);
   return facts;
+}
+
+/** An offer's window: its day (when not today) and its times as two parts, one line on a
+ *  phone ("Tue 8 Dec, 14:00–16:00"), two on a wristband (its half of 240 px cut the line
+ *  at the date: "Tue 8 Dec,…", the time unseen before Accept). */
+function windowFact(win) {
+  const p = windowParts(win, lang, tz, now());
+  if (!p) return '';
+  if (!p.day) return p.times;
+  return [h('span', { class: 'win-day' }, p.day), h('span', { class: 'win-sep' }, lang === 'zh' ? ' ' : ', '), h('span', { class: 'win-times' }, p.times)];
 }
 
 function renderOffers() {
@@ -284,7 +294,7 @@ function renderNext() {
       // The arrival; one already past before setting off is no "arriving now" (customerEta).
       [t('d_eta'), stop.status === 'on_site' ? t('d_js_on_site') : customerEta({ status: stop.status, start_ms: stopEta(stop, here) }, now(), lang, tz), 'n-eta'],
       here && stop.lat != null ? [t('d_distance'), formatDistance(distanceM(here, stop), lang), 'n-dist'] : null,
-      stop.window ? [t('d_window'), formatWindow(stop.window, lang, tz), 'n-win'] : null,
+      stop.window ? [t('d_window'), formatWindow(stop.window, lang, tz, now()), 'n-win'] : null,
       stop.duration_s ? [t('d_duration'), t('d_min', { n: Math.round(stop.duration_s / 60) }), 'n-dur'] : null,
       stop.skills?.length ? [t('d_skills'), skillNames(stop.skills), 'n-skills'] : null,
     ].filter(Boolean);
@@ -321,15 +331,26 @@ function actionButton(a) {
 }
 
 function renderRoute() {
-  setText($('route-title'), t('route_title'));
   const later = laterStops(state).filter((s) => s.status !== 'offered');
-  const items = later.map((s) => (s.break
-    ? h('li', { class: 'stop stop-break' }, h('span', { class: 'stop-time num' }, formatTime(s.start_ms, lang, tz)), h('span', { class: 'stop-what' }, t('stop_break')))
-    : h('li', { class: 'stop', dataset: { job: s.job } },
-      h('span', { class: 'stop-time num' }, formatTime(s.eta_ms, lang, tz)),
-      h('span', { class: 'stop-what' }, s.customer ?? `${t('d_job')} ${shortJob(s.job)}`,
-        s.window ? h('span', { class: 'stop-win muted' }, ` · ${formatWindow(s.window, lang, tz)}`) : null))));
-  replaceChildren($('route'), items.length ? items : [h('li', { class: 'stop-empty muted' }, t('route_empty'))], JSON.stringify([later, lang]));
+  // "Later today" only while every stop is today; a stop on another day comes under its
+  // day's name (Tuesday's stops were listed under "Later today", at bare times).
+  const today = localDay(now(), tz);
+  const dayOf = (s) => localDay(s.break ? s.start_ms : s.eta_ms, tz);
+  setText($('route-title'), t(later.every((s) => dayOf(s) === today) ? 'route_title' : 'route_title_ahead'));
+  const items = [];
+  let day = today;
+  for (const s of later) {
+    const d = dayOf(s);
+    if (d !== day) items.push(h('li', { class: 'stop-day', dataset: { day: d } }, formatDay(s.break ? s.start_ms : s.eta_ms, lang, tz)));
+    day = d;
+    items.push(s.break
+      ? h('li', { class: 'stop stop-break' }, h('span', { class: 'stop-time num' }, formatTime(s.start_ms, lang, tz)), h('span', { class: 'stop-what' }, t('stop_break')))
+      : h('li', { class: 'stop', dataset: { job: s.job } },
+        h('span', { class: 'stop-time num' }, formatTime(s.eta_ms, lang, tz)),
+        h('span', { class: 'stop-what' }, s.customer ?? `${t('d_job')} ${shortJob(s.job)}`,
+          s.window ? h('span', { class: 'stop-win muted' }, ` · ${formatWindow(s.window, lang, tz, now())}`) : null)));
+  }
+  replaceChildren($('route'), items.length ? items : [h('li', { class: 'stop-empty muted' }, t('route_empty'))], JSON.stringify([later, lang, today]));
 }
 
 function renderShift() {
@@ -349,7 +370,7 @@ function renderMap() {
     lines: [{ id: 'route', kind: 'route', points: path }],
     jobs: [
       ...(stop && stop.lat != null ? [{ id: stop.job, lat: stop.lat, lon: stop.lon, kind: 'next', label: '1', title: t('next_job') }] : []),
-      ...later.map((s, i) => ({ id: s.job, lat: s.lat, lon: s.lon, kind: 'later', label: String(i + 2), title: formatTime(s.eta_ms, lang, tz) })),
+      ...later.map((s, i) => ({ id: s.job, lat: s.lat, lon: s.lon, kind: 'later', label: String(i + 2), title: formatAt(s.eta_ms, lang, tz, now()) })),
       ...offers.map((o) => ({ id: `offer:${o.job}`, lat: o.lat, lon: o.lon, kind: 'offer', label: '?', title: t('offer_kicker') })),
     ],
     techs: me ? [{ id: techId, lat: me.lat, lon: me.lon, label: t('map_tech_label'), title: personName(state.view.name, lang) }] : [],
