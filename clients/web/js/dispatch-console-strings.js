@@ -42,6 +42,7 @@ const en = {
   dc_r_declined: 'every technician who could do it declined or let the offer expire',
   dc_r_capacity: 'every technician who could do it is fully booked',
   dc_r_time_window: 'nobody can reach it within its window',
+  dc_r_service_level: 'nobody can reach it within the service time after the order (no window)',
   dc_r_no_technician: 'no technician is on shift',
   dc_r_solver: 'the planner could not fit it in',
 };
@@ -87,6 +88,7 @@ const zh = {
   dc_r_declined: '能做的技师都已拒单或超时未接',
   dc_r_capacity: '能做的技师工单都已排满',
   dc_r_time_window: '没有技师能在预约时段内到达',
+  dc_r_service_level: '下单后规定服务时间内没有技师能到达（无预约时段）',
   dc_r_no_technician: '当前没有技师在岗',
   dc_r_solver: '排程未能安排此工单',
 };
