@@ -284,19 +284,11 @@ async def transfer_ticket(request: Request) -> Response:
     async def make() -> tuple[int, Any]:
         return 200, await c.engine.transfer(ticket_id, body.service, actor(p, via))
 
-    async def replay(kept: dict[str, Any]) -> dict[str, Any]:
-        return await _with_customer(c.engine, kept)
-
     # Safe to retry as a counter operation is: a retry whose answer was lost is answered with
     # the first transfer, not refused (``invalid_transition`` once it is ``transferred`` …)
     # nor done again. The ticket is in what is compared: one key for two tickets is refused.
-    return await idempotency.once(c.redis, "transfer", idempotency.caller(p),
-                                  idempotency.header_key(request),
-                                  {"ticket": ticket_id, "body": body},
-                                  c.settings.idempotency_ttl_s, make,
-                                  keep=_without_customer, replay=replay,
-                                  site=site_of_ticket(ticket_id),
-                                  recover=lambda ran: _recovered(c.engine, ran))
+    return await _ticket_op_once(request, p, "transfer", site_of_ticket(ticket_id),
+                                 {"ticket": ticket_id, "body": body}, make)
 
 
 def _may_see_ticket(request: Request, ticket_id: str) -> Any:
@@ -321,23 +313,36 @@ async def counter_op(request: Request) -> Response:
     p.require_counter(site, counter)
     c = ctx(request)
     body = await json_body(request, CounterOpBody, c.settings.max_body_bytes, allow_empty=True)
-    key = idempotency.header_key(request)
 
     async def make() -> tuple[int, Any]:
         return 200, await c.engine.counter_op(site, counter, op, actor(p, "counter"),
                                               ticket=body.ticket, service=body.service,
                                               outcome=body.outcome)
 
+    # Per site; the counter and op are in what is compared, so one key reused for another
+    # operation (or, by an admin, another counter) is idempotency_mismatch.
+    return await _ticket_op_once(request, p, "counter", site,
+                                 {"counter": counter, "op": op, "body": body}, make)
+
+
+async def _ticket_op_once(request: Request, p: Principal, kind: str, site: str,
+                          request_body: Any, make: Any) -> Response:
+    """A queue change by one script, once per ``Idempotency-Key`` (``idempotency.once``):
+    the kept answer holds no name (a replay has the ticket's name as it is now), and the
+    script's note that it ran answers a retry after a failure in between (``_recovered``)."""
+    c = ctx(request)
+
     async def replay(kept: dict[str, Any]) -> dict[str, Any]:
         return await _with_customer(c.engine, kept)
 
-    # Per site; the counter and op are in what is compared, so one key reused for another
-    # operation (or, by an admin, another counter) is idempotency_mismatch.
-    request_body = {"counter": counter, "op": op, "body": body}
-    return await idempotency.once(c.redis, "counter", idempotency.caller(p), key,
-                                  request_body, c.settings.idempotency_ttl_s, make,
+    async def recover(ran: dict[str, Any]) -> dict[str, Any]:
+        return await _recovered(c.engine, ran)
+
+    return await idempotency.once(c.redis, kind, idempotency.caller(p),
+                                  idempotency.header_key(request), request_body,
+                                  c.settings.idempotency_ttl_s, make,
                                   keep=_without_customer, replay=replay, site=site,
-                                  recover=lambda ran: _recovered(c.engine, ran))
+                                  recover=recover)
 
 
 async def _recovered(engine: Any, ran: dict[str, Any]) -> dict[str, Any]:

@@ -349,43 +349,34 @@ class SiteFeed:
         if mark == self._kept_mark or not id_lt(mark, self.offset):
             return 0  # (a mark seen before: what it passed has been moved on already)
         self._kept_mark = mark
-        moved = 0
-        for topic, held in list(self._pos.items()):
-            subs = self.subs.get(topic)
-            if not subs or not id_lt(held, mark):
-                continue
-            sub0 = next(iter(subs.values()))
-            try:
-                msg = sub0.ns.current(self, sub0.ref)
-            except Exception:
-                log.exception("topic %s: cannot build its current state", topic)
-                continue
-            if msg is not None:
-                self._publish(topic, msg, self.offset)
-                moved += 1
-        return moved
+        return sum(self._send_now(topic, "current") for topic, held in list(self._pos.items())
+                   if id_lt(held, mark))
+
+    def _send_now(self, topic: str, build: str) -> bool:
+        """Send ``topic`` what its namespace's ``build`` method (``current``, ``refresh``)
+        makes of it now, if anything, at the feed's offset; whether it was sent."""
+        subs = self.subs.get(topic)
+        if not subs:
+            return False
+        sub0 = next(iter(subs.values()))
+        make = getattr(sub0.ns, build, None)
+        if make is None:
+            return False
+        try:
+            msg = make(self, sub0.ref)
+        except Exception:
+            log.exception("topic %s: cannot build its %s message", topic, build)
+            return False
+        if msg is None:
+            return False
+        self._publish(topic, msg, self.offset)
+        return True
 
     def refresh(self) -> int:
         """Each followed topic whose namespace has ``refresh`` (a waiting ticket) gets its
         view again if time alone changed it, at the feed's offset (the hub's janitor, each
         ``trim_interval_s``): between events nothing else would re-estimate it."""
-        sent = 0
-        for topic, subs in list(self.subs.items()):
-            if not subs:
-                continue
-            sub0 = next(iter(subs.values()))
-            again = getattr(sub0.ns, "refresh", None)
-            if again is None:
-                continue
-            try:
-                msg = again(self, sub0.ref)
-            except Exception:
-                log.exception("topic %s: cannot refresh it", topic)
-                continue
-            if msg is not None:
-                self._publish(topic, msg, self.offset)
-                sent += 1
-        return sent
+        return sum(self._send_now(topic, "refresh") for topic in list(self.subs))
 
     async def _still_there(self, offset: str) -> bool:
         """Whether the stream still holds the entry a client resumes from. Not when Redis
