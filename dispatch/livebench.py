@@ -4,6 +4,7 @@
     python -m dispatch.livebench gps [--techs 200] [--fixes 20000] [--concurrency 50]
     python -m dispatch.livebench scale [--techs 1000] [--jobs 5000] [--solve-s 60]
         [--inserts 100] [--worker]
+    python -m dispatch.livebench batch [--techs 3] [--jobs 150] [--budget-s 2] [--planned 3]
 
 - ``matrix``: the default provider's travel matrices: sources × points (rectangular) and the
   full square the solver needs, with peak memory.
@@ -15,6 +16,11 @@
   recompute through the engine (load, build with the matrix, solve, publish every offer),
   then ``--inserts`` urgent jobs one by one through the hot path (create → offered), timed
   per stage; with ``--worker`` also through a real arq worker (create → offered event seen).
+- ``batch``: a batch of ``--jobs`` windowed jobs for ``--techs`` technicians, the region's
+  recompute loop running as in the worker, and an urgent job ``--urgent-after-s`` later: how
+  long until the urgent job is offered, until the first plan is published, until the batch is
+  all decided; ``--budget-s`` is the pass's insertion budget (0: none, one pass for all);
+  ``--planned`` jobs are planned first (0: the batch is solved from scratch instead).
 
 Each run starts a private redis-server unless ``--redis-url`` is given. Run heavy benches
 under ``flock /tmp/switchboard-bench.lock`` on shared machines.
@@ -341,6 +347,80 @@ async def _through_worker(args: argparse.Namespace, redis: Redis, eng: DispatchE
     return out
 
 
+# -- batch ---------------------------------------------------------------------------------------
+
+async def bench_batch(args: argparse.Namespace, redis: Redis) -> dict[str, Any]:
+    eng = DispatchEngine(Store(redis), enqueuer=NoEnqueuer(), config_ttl_s=3600)
+    now = eng.clock()
+    await eng.put_region(REGION, RegionConfig(timezone="UTC", policy=DispatchPolicy(
+        improve_s=0.0)), WHO)
+    lat, lon = _city(args.techs + args.jobs, 6)
+    for i in range(args.techs):
+        tid = f"{REGION}.t{i}"
+        await eng.put_tech(tid, TechnicianSpec(name=f"T{i}", home=Point(float(lat[i]),
+                                                                        float(lon[i])),
+                                               shift=Shift("00:00", "24:00")), WHO)
+        await eng.action(tid, Action(f"on{i}", ActionKind.ONLINE, now), WHO)
+    # Eight one-hour slots from the next hour, as a partner's day of bookings arrives.
+    slot0 = (now // 3600_000 + 1) * 3600_000
+    rows = [{"id": f"{REGION}.b-{k:05d}", "lat": float(lat[args.techs + k]),
+             "lon": float(lon[args.techs + k]), "address": "", "skills": "",
+             "duration_s": 900, "win_start": slot0 + (k % 8) * 3600_000,
+             "win_end": slot0 + (k % 8 + 1) * 3600_000, "priority": 0, "org": "",
+             "customer": "", "note": ""} for k in range(args.jobs)]
+    rc = Recomputer(eng, seed=1, insert_budget_s=args.budget_s or None)
+    for k in range(args.planned):
+        # Work planned before the batch: the batch goes through the hot path's insertion.
+        # (A region with nothing planned solves a large batch from scratch instead, for up
+        # to the policy's solve_s.)
+        await eng.create_job(REGION, JobRequest(location=Point(float(lat[k]), float(lon[k])),
+                                                duration_s=900), WHO)
+    if args.planned:
+        await rc.run(REGION, "before")
+    p = keys.prefix(REGION)
+    before = await redis.hget(p + "plan", "version")  # type: ignore[misc]
+    t0 = time.perf_counter()
+    await eng.store.run("job_create", REGION, now, WHO.subject, WHO.via, json.dumps(rows), "")
+    loop = asyncio.create_task(rc.run(REGION, "batch"))
+    await asyncio.sleep(args.urgent_after_s)
+    urgent = (await eng.create_job(REGION, JobRequest(location=Point(52.37, 4.9), priority=90,
+                                                      duration_s=1800), WHO))["id"]
+    t_urgent = time.perf_counter()
+    first = offered = None
+    reports: list[Any] = []
+    deadline = t0 + args.max_s
+    while time.perf_counter() < deadline:
+        if first is None and await redis.hget(p + "plan", "version") != before:  # type: ignore[misc]
+            first = time.perf_counter() - t0
+        status = await redis.hget(p + "job:" + urgent, "status")  # type: ignore[misc]
+        if offered is None and status not in (None, b"new"):
+            offered = time.perf_counter() - t_urgent
+        if loop.done():
+            reports += loop.result()
+            if not await rc.has_work(REGION):
+                break
+            loop = asyncio.create_task(rc.run(REGION, "again"))  # as the worker's next job
+        await asyncio.sleep(0.05)
+    if not loop.done():
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+    done_s = time.perf_counter() - t0
+    counts = await _counts(redis)
+    out: dict[str, Any] = {
+        "techs": args.techs, "jobs": args.jobs, "planned_before": args.planned,
+        "budget_s": args.budget_s,
+        "urgent_after_s": args.urgent_after_s,
+        "urgent_offered_s": None if offered is None else round(offered, 2),
+        "first_plan_s": None if first is None else round(first, 2),
+        "batch_decided_s": round(done_s, 2), "passes": len(reports),
+        "statuses": counts, "peak_rss_mb": round(_rss_mb(), 1)}
+    print(f"batch of {args.jobs} for {args.techs} technicians, insertion budget "
+          f"{args.budget_s or 'none'}: urgent job offered {out['urgent_offered_s']} s after it "
+          f"came; first plan at {out['first_plan_s']} s; all decided at {out['batch_decided_s']}"
+          f" s in {len(reports)} passes; {counts}")
+    return out
+
+
 # -- command line -------------------------------------------------------------------------------
 
 def parser() -> argparse.ArgumentParser:
@@ -362,7 +442,14 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--inserts", type=int, default=100)
     s.add_argument("--worker", action="store_true")
     s.add_argument("--worker-inserts", type=int, default=30)
-    for p in (m, g, s):
+    b = sub.add_parser("batch")
+    b.add_argument("--techs", type=int, default=3)
+    b.add_argument("--jobs", type=int, default=150)
+    b.add_argument("--budget-s", type=float, default=2.0)
+    b.add_argument("--urgent-after-s", type=float, default=1.0)
+    b.add_argument("--planned", type=int, default=3)
+    b.add_argument("--max-s", type=float, default=600.0)
+    for p in (m, g, s, b):
         p.add_argument("--json")
         p.add_argument("--redis-url")
     return top
@@ -375,6 +462,8 @@ async def _with_redis(args: argparse.Namespace, url: str) -> dict[str, Any]:
             await redis.delete(k)
         if args.bench == "gps":
             return await bench_gps(args, redis)
+        if args.bench == "batch":
+            return await bench_batch(args, redis)
         return await bench_scale(args, redis)
     finally:
         await redis.aclose()

@@ -79,6 +79,7 @@ class Report:
     jobs: int = 0
     pending: int = 0
     inserted: int = 0
+    deferred: int = 0  # pending jobs left for the next pass (the insertion's time budget)
     unassigned: int = 0
     offers: int = 0
     moved: int = 0
@@ -112,12 +113,13 @@ class _Hot:
     failed: list[str]
     mode: str
     problem: Problem | None = None  # with late jobs' windows dropped, if any were
+    deferred: tuple[str, ...] = ()  # pending jobs left for the next pass (the time budget)
 
 
 class Recomputer:
     def __init__(self, engine: DispatchEngine, lock_ttl_ms: int = 60_000, neighbours: int = 6,
                  near_jobs: int = 12, bulk: int = 50, seed: int = 0,
-                 threads: bool = True) -> None:
+                 threads: bool = True, insert_budget_s: float | None = 2.0) -> None:
         self.engine = engine
         self.redis: Redis = engine.redis
         self.lock_ttl_ms = lock_ttl_ms
@@ -126,6 +128,12 @@ class Recomputer:
         self.bulk = bulk
         self.seed = seed
         self.threads = threads  # False in the simulator: deterministic, one thread
+        # A pass inserts pending jobs (most urgent first) for this long, at least one, then
+        # publishes; the rest stay pending for the next pass. A large batch no longer holds
+        # the region for minutes: a job that arrives meanwhile (urgent first) is in the next
+        # pass, and the batch's first offers go out after seconds. None: no limit (the
+        # simulator, whose results must not depend on the machine's speed).
+        self.insert_budget_s = insert_budget_s if threads else None
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -259,6 +267,7 @@ class Recomputer:
         report.ms["insert"] = _ms(t)
         report.pending = len(built.pending)
         report.inserted = len(hot.costs)
+        report.deferred = len(hot.deferred)
         if hot.failed and not full:
             # No nearby technician can take these: the whole region decides (and names
             # the reason if nobody can).
@@ -470,7 +479,13 @@ class Recomputer:
         late_ok = state.config.policy.late_ok
         offered = frozenset(planning.offered_to(state.jobs))
         fair = state.config.policy.fairness_m_per_job
-        for task in built.pending:
+        budget = self.insert_budget_s
+        stop_at = None if budget is None else time.perf_counter() + budget
+        deferred: tuple[str, ...] = ()
+        for i, task in enumerate(built.pending):
+            if i and stop_at is not None and time.perf_counter() >= stop_at:
+                deferred = tuple(t.id for t in built.pending[i:])
+                break
             ins = insert(plan, p, task, fair)
             if (ins.vehicle_id is None and late_ok and task.time_windows
                     and ins.plan.unassigned.get(task.id) is Unassigned.TIME_WINDOW):
@@ -487,7 +502,7 @@ class Recomputer:
                                           fair)
         # Late jobs as early as their routes allow (the same technician: no churn).
         p, plan, _ = planning.earlier(p, plan, built.due)
-        return _Hot(plan, costs, cands, failed if not full else [], "insert", p)
+        return _Hot(plan, costs, cands, failed if not full else [], "insert", p, deferred)
 
     def _improve(self, built: Built, p: Problem, plan: Plan, policy: StabilityPolicy,
                  state: State, now: int) -> Any:
@@ -517,8 +532,9 @@ class Recomputer:
         for tid, old in state.routes.items():
             if tid not in built.problem.vehicle_by_id and any(s.get("j") for s in old):
                 routes[tid] = []  # off shift: its planned jobs go back to pending
+        later = frozenset(hot.deferred) if hot is not None else frozenset()
         unassigned = {j: _own_words(r, state.jobs.get(j))
-                      for j, r in planning.reasons(built, plan).items()}
+                      for j, r in planning.reasons(built, plan).items() if j not in later}
         if not full:
             # A local pass knows only zone verdicts; the rest escalate to a full pass.
             unassigned = {j: r for j, r in unassigned.items()

@@ -27,6 +27,7 @@ import contextlib
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -225,8 +226,12 @@ def private_redis() -> Iterator[str]:
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
             for _ in range(500):
+                # The socket file appears before the server accepts on it (a bench's first
+                # connection was refused now and then): wait until a connection is taken.
                 if os.path.exists(sock):
-                    break
+                    with socket.socket(socket.AF_UNIX) as probe:
+                        if probe.connect_ex(sock) == 0:
+                            break
                 time.sleep(0.02)
             yield f"unix://{sock}"
         finally:
