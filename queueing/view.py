@@ -63,17 +63,22 @@ class SiteView:
     @classmethod
     def from_snapshot(cls, site: str, snap: dict[str, Any], now_ms: int = 0) -> SiteView:
         """Build from the ``snapshot`` script's result (Lua encodes empty arrays as {}).
-        ``now_ms``: when it was taken; an open counter with no ticket counts as free since
-        then at least (``free_since``; when it let its last ticket go is not kept)."""
+        ``now_ms``: when it was taken. An open counter with no ticket is free since it let
+        its last ticket go (``free_ms``, kept by the scripts that release one) or opened,
+        whichever is later; with no opening time known, since ``now_ms``. (After a restart, a
+        counter nobody had been at for an hour counted as free only from the restart, and
+        the estimate said "any minute now".)"""
         cfg = msgspec.convert(snap["config"], SiteConfig)
         queues = {s.id: list(snap["queues"].get(s.id) or []) for s in cfg.services}
+        raw = snap["counters"] or {}
         counters: dict[str, dict[str, Any]] = {
             cid: {"state": cs.get("state", "closed"), "ticket": cs.get("ticket", ""),
                   "since": int(cs.get("since") or 0)}
-            for cid, cs in (snap["counters"] or {}).items()}
-        for cs in counters.values():
+            for cid, cs in raw.items()}
+        for cid, cs in counters.items():
             if now_ms and cs["state"] == "open" and not cs["ticket"]:
-                cs["free_since"] = max(now_ms, cs["since"])
+                freed = int(raw[cid].get("free_ms") or 0)
+                cs["free_since"] = max(freed, cs["since"]) if cs["since"] else now_ms
         recent: list[dict[str, Any]] = []
         for r in snap["recent"] or []:  # newest first; a recall repeats a ticket: keep the first
             if all(x["ticket"] != r["ticket"] for x in recent):

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from queueing import keys
+from queueing.dayclose import next_cutoff
 from queueing.daylog import announced, record_for
 from queueing.estimate import (
     CounterView,
@@ -340,6 +341,8 @@ def ticket_view(view: SiteView, service: str, rank: int, ahead: int, now_ms: int
         budget=budget, queue_len=len(queue),
         head_since_ms=int(head["issued_ms"]) if head else None,
         aging_factor=cfg.policy.aging_factor,
+        close_at_ms=(next_cutoff(cfg.policy.day_close, cfg.timezone, now_ms)
+                     if cfg.policy.day_close else None),
         preempt_ranks=frozenset(i for i, p in enumerate(cfg.priority_classes) if p.preempt),
         **promotion_inputs(view, service, ticket_id, ahead, now_ms,
                            pending_promotions(view, service) if ticket_id else ()))

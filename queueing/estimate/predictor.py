@@ -143,7 +143,27 @@ def _capacity(view: TicketView, rates: ServiceRates,
             segments[-1] = (at, rate, last[2] + jump)
         else:
             segments.append((at, rate, jump))
-    return segments, bool(due)
+    return _until_close(view, segments), bool(due)
+
+
+def _until_close(view: TicketView, segments: list[tuple[float, float, float]]
+                 ) -> list[tuple[float, float, float]]:
+    """``segments`` with no call at or after the site's day close (``close_at_ms``): every
+    counter stops serving today's tickets then, whatever its shifts. (A ticket taken at
+    16:45 with 30 people ahead and the day closing at 17:00 was told "about 40 min" by
+    counters on no roster, and cancelled at 17:00.)"""
+    end = _close_s(view)
+    if end is None:
+        return segments
+    kept = [s for s in segments if s[0] < end]
+    return [*kept, (end, 0.0, 0.0)] if kept else [(0.0, 0.0, 0.0)]
+
+
+def _close_s(view: TicketView) -> float | None:
+    """Seconds from now to the day close, if the site has one."""
+    if view.close_at_ms is None:
+        return None
+    return max(0.0, (view.close_at_ms - view.now_ms) / 1000.0)
 
 
 def _share(c: CounterView, view: TicketView) -> float:
@@ -284,10 +304,13 @@ def model_range(view: TicketView, rates: ServiceRates) -> tuple[float, float, fl
     if due:
         by_q[0.1] = merge(capacity(view, rates, 0), overtakers)
         by_q[0.9] = merge(capacity(view, rates, 2), overtakers)
+    # A quantile past the day close is the close (the median is before it): "called by
+    # closing time", not "up to 720 min".
+    later = _close_s(view)
     out = []
     for q in (0.1, 0.5, 0.9):
         t = time_for_calls(by_q.get(q, segments), scale * gamma_ppf(q, shape))
-        out.append(HORIZON_S if t is None else min(t, HORIZON_S))
+        out.append((HORIZON_S if later is None else later) if t is None else min(t, HORIZON_S))
     return out[0], out[1], out[2]
 
 

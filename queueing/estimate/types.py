@@ -78,6 +78,9 @@ class TicketView:
     promote_rank: int = 0
     promote_ahead: int = 0
     promotions: tuple[float, ...] = ()
+    # The site's next day close (epoch ms; None: none): nothing is called after it, the
+    # tickets still open are closed then. A wait that would end later has no estimate.
+    close_at_ms: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

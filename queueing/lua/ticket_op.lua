@@ -7,7 +7,9 @@ if err then return err end
 local prev = t.status
 
 local function release()
-  redis.call('HSET', P .. 'cs:' .. cid, 'ticket', '')
+  -- free_ms: when it let its last ticket go (a hub loading the site later knows how long
+  -- an open counter has stood free: the estimator's idle counter, queueing/view.py).
+  redis.call('HSET', P .. 'cs:' .. cid, 'ticket', '', 'free_ms', NOW)
 end
 
 local function reinsert(event, extra, back)

@@ -17,7 +17,7 @@ if op == 'cancel' then
   redis.call('SREM', P .. 'parked', t.id)
   local cid = t.counter
   if prev == 'called' and cid ~= '' then
-    redis.call('HSET', P .. 'cs:' .. cid, 'ticket', '')
+    redis.call('HSET', P .. 'cs:' .. cid, 'ticket', '', 'free_ms', NOW)
   end
   t.status = 'cancelled'
   t.ended_ms = NOW

@@ -262,8 +262,11 @@ class SiteFeed:
         self._last.setdefault(topic, value)
 
     def service_summary(self, service: str) -> dict[str, Any]:
+        # ``open``: counters serving it open now. With a null estimate it tells "no counter
+        # open" from "open, but the queue will not reach a new ticket before they close".
         return {"waiting": self.view.waiting(service),
-                "estimate": self.hub.estimate_service(self, service)}
+                "estimate": self.hub.estimate_service(self, service),
+                "open": len(self.view.open_counters(service))}
 
     def waiting_all(self) -> dict[str, Any]:
         return {s.id: self.service_summary(s.id) for s in self.view.config.services}

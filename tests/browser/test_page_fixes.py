@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.conftest import DemoServer, wait_js
 
@@ -162,6 +163,48 @@ def test_tracker_on_a_break_is_not_almost_your_turn(context: Any, server: DemoSe
     server.post("/v1/sites/annex/counters/l1/open", a, None)
     phone.wait_for_selector("body[data-phase='almost']", timeout=WAIT_MS)
     assert "快到您了" in status_text(phone)
+
+
+def test_a_queue_longer_than_the_day_says_so_at_the_kiosk_and_on_the_phone(
+        context: Any, server: DemoServer) -> None:
+    """The day closes in half an hour, the one counter is open (on no roster) and busy, and
+    15 people wait: the 15th is not reached before the close, when open tickets are closed.
+    The kiosk says the counters may close before one's turn and the phone says so plainly,
+    not "no counter is open" (it was: the counter stood open in front of them) and not
+    "about 75 min" (it was, before the estimate knew the day close)."""
+    # A zone where it is about midday now: the close is later today, whenever this runs (a
+    # close past midnight would be a day close already due, closing the tickets at once).
+    off = 12 - dt.datetime.now(dt.UTC).hour
+    zone = f"Etc/GMT{-off:+d}" if off else "Etc/GMT"
+    now = dt.datetime.now(ZoneInfo(zone))
+    close = (now + dt.timedelta(minutes=31)).strftime("%H:%M")
+    late = {**WARD, "name": {"zh": "夜间门诊", "en": "Evening clinic"}, "timezone": zone,
+            "country": "CN",
+            "services": [{"id": "eve", "name": {"zh": "夜诊", "en": "Evening"}, "prefix": "E"}],
+            "counters": [{"id": "e1", "name": {"zh": "夜诊室", "en": "Evening room"},
+                          "services": ["eve"]}],
+            "policy": {"default_priority": "general", "day_close": close}}
+    r = httpx.put(f"{server.base}/v1/sites/eve", json=late, timeout=10,
+                  headers={"Authorization": f"Bearer {server.token('admin')}"})
+    assert r.status_code == 200, r.text
+    a = server.token("agent", site="eve", counter="e1")
+    server.post("/v1/sites/eve/counters/e1/open", a, None)
+    tickets = [server.post("/v1/sites/eve/tickets", a, {"service": "eve", "channel": "window"})
+               for _ in range(16)]
+    server.post("/v1/sites/eve/counters/e1/call-next", a, None)
+    assert tickets[1]["estimate"] is not None  # the first ones are reached before the close
+    phone = context.new_page()
+    phone.goto(server.base + tickets[-1]["tracker"] + "&lang=en")
+    phone.wait_for_selector("body[data-phase='after_close']", timeout=WAIT_MS)
+    assert "may close for today before they reach your number" in status_text(phone)
+    assert "No counter" not in status_text(phone)
+    kiosk = context.new_page()
+    kiosk.goto(f"{server.base}/kiosk/eve?token={server.token('kiosk', site='eve')}&lang=en")
+    button = kiosk.locator(".k-service[data-service='eve']")
+    expect(button).to_contain_text("Counters may close before your turn today", timeout=WAIT_MS)
+    for step in ("start", "complete", "close"):
+        server.post(f"/v1/sites/eve/counters/e1/{step}", a, None)
+    expect(button).to_contain_text("No counter open for this now", timeout=WAIT_MS)
 
 
 def test_console_names_the_sites_own_priority_classes(context: Any,

@@ -103,7 +103,7 @@ function renderServices() {
   const summary = Object.fromEntries(board.services.map((s) => [s.id, s]));
   // Rebuild only on a visible change: a button replaced under a finger loses the tap.
   const key = JSON.stringify([lang, busy, site.services.map((s) => [s.id, s.prefix, s.name]), site.counters,
-    board.services.map((s) => [s.id, s.waiting, s.estimate])]);
+    board.services.map((s) => [s.id, s.waiting, s.estimate, s.open])]);
   // A service no counter serves (being set up, or its counters moved) is not offered: its
   // tickets would wait, uncalled, until the day close.
   const offered = site.services.filter((s) => (site.counters ?? []).some((c) => c.services?.includes(s.id)));
@@ -118,8 +118,10 @@ function renderServices() {
       sec && nameIn(s.name, sec) !== nameIn(s.name, lang) ? h('span', { class: 'k-svc-second', lang: sec }, nameIn(s.name, sec)) : null),
     h('span', { class: 'k-svc-live' },
       waiting != null ? h('span', { class: 'k-svc-waiting' }, t('n_waiting', { n: waiting })) : null,
-      // No estimate: no counter serving it is open or due (the ticket still waits its turn).
-      live.estimate === null ? h('span', { class: 'k-svc-est k-svc-closed' }, t('no_counter_open'))
+      // No estimate: no counter serving it is open or due, or (counters open) the queue will
+      // not reach a new ticket before they close (the ticket still waits its turn).
+      live.estimate === null ? h('span', { class: 'k-svc-est k-svc-closed' },
+        t(live.open > 0 ? 'not_before_close' : 'no_counter_open'))
         : h('span', { class: 'k-svc-est' }, `${t('est_wait')} ${formatEstimate(live.estimate, lang)}`)));
   }), key);
 }

@@ -172,7 +172,7 @@ export const STALE_AFTER_MS = 3000; // a quick reconnect does not flash a warnin
 // is not shown as "it's your turn": it may be over (missed, served, sent back).
 export const CALLED_OLD_MS = 5 * 60 * 1000;
 // Phases in which a person waits for a call: if the page cannot update, the call may be missed.
-const WAITING_PHASES = new Set(['waiting', 'no_counter', 'on_break', 'almost', 'transferred', 'parked']);
+const WAITING_PHASES = new Set(['waiting', 'no_counter', 'after_close', 'on_break', 'almost', 'transferred', 'parked']);
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -206,12 +206,16 @@ function counterName(tk) {
 }
 
 /**
- * waiting | no_counter | on_break | almost | called | serving | done | no_show | parked | transferred | cancelled
+ * waiting | no_counter | after_close | on_break | almost | called | serving | done | no_show | parked | transferred | cancelled
  *
  * no_counter: in line, but no counter serving the service is open or known to open. The
  * ticket topic says so by a null `estimate` beside a place in line (docs/estimates.md: "None
  * means no counter serving the service is open or known (from the roster) to open"); it is
  * re-sent as soon as that changes. Nobody is told to come back then, however near the front.
+ *
+ * after_close: in line, counters open (`counters_open` > 0), but no estimate: the queue
+ * will not reach the ticket before the counters close today (their shifts end, or the site's
+ * day close, when open tickets are closed). Said plainly rather than "no counter open".
  *
  * on_break: in line with an estimate, but `counters_open` is 0: every counter serving the
  * service is closed or paused and the roster says one opens later (a lunch break). The wait
@@ -220,7 +224,7 @@ function counterName(tk) {
 export function phase(tk) {
   if (!tk) return 'loading';
   if (tk.status === 'waiting' || tk.status === 'transferred') {
-    if (tk.position != null && tk.estimate === null) return 'no_counter';
+    if (tk.position != null && tk.estimate === null) return tk.counters_open > 0 ? 'after_close' : 'no_counter';
     if (tk.position != null && tk.counters_open === 0) return 'on_break';
     if (tk.people_ahead != null && tk.people_ahead <= ALMOST_AHEAD) return 'almost';
   }
@@ -278,6 +282,8 @@ function renderStatus(tk, p) {
     waiting: [t('st_waiting_msg')],
     no_counter: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('st_no_counter_msg')]
       : [t('st_no_counter_msg')],
+    after_close: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('st_after_close_msg')]
+      : [t('st_after_close_msg')],
     on_break: tk.status === 'transferred' ? [t('st_transferred_msg', { service: serviceName(tk.service) }), t('st_on_break_msg')]
       : [t('st_on_break_msg')],
     // A transferred ticket near the front is told both: where it is now, and that it is soon.
@@ -303,7 +309,7 @@ function renderStatus(tk, p) {
 }
 
 function renderFigures(tk, p) {
-  const show = ['waiting', 'no_counter', 'on_break', 'almost', 'transferred'].includes(p) && tk.position != null;
+  const show = ['waiting', 'no_counter', 'after_close', 'on_break', 'almost', 'transferred'].includes(p) && tk.position != null;
   const el = $('figures');
   el.hidden = !show;
   renderNote(tk, p);

@@ -8,6 +8,7 @@ ticket was told 17 570 s (284-293 min, the time to the 13:30 shift).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -177,3 +178,40 @@ def test_no_estimate_past_the_day_close() -> None:
     # The day closing at 23:30 still leaves an afternoon-to-evening roster intact before it.
     assert [c.open for c in roster_changes(closing_at("23:30"), ms(11, 0))] == [False] * 3 + [
         True] * 3 + [False] * 3
+
+
+def test_counters_on_no_roster_stop_at_the_day_close() -> None:
+    """16:45, the day closing at 17:00, three counters open on no roster (staff open and
+    close them by hand) and calls every 100 s: the first few tickets are reached before the
+    close, with a range that ends at the close rather than "up to 720 min"; one 30 places
+    back is not reached at all, so it has no estimate (it was told "about 50 min" and
+    cancelled at 17:00)."""
+    now = ms(16, 45)
+    counters = tuple(CounterView(c, open=True, busy=True) for c in ("1", "2", "3"))
+
+    def est(ahead: int, close: int | None) -> Any:
+        view = TicketView(now_ms=now, service="ss", rank=4, ahead=ahead, counters=counters,
+                          queue_len=ahead + 1, close_at_ms=close)
+        return model_range(view, rates())
+
+    assert est(30, None) is not None and est(30, None)[1] > 15 * 60
+    assert est(30, ms(17, 0)) is None
+    low, mid, high = est(3, ms(17, 0))
+    assert low <= mid <= high <= 15 * 60
+    # A close far enough away changes nothing.
+    assert est(3, None) == est(3, ms(18, 0))
+
+
+def test_the_hub_view_carries_the_day_close() -> None:
+    from queueing.view import SiteView
+    from realtime.estimates import ticket_view
+
+    def hub_view(day_close: str | None) -> TicketView:
+        cfg = msgspec.to_builtins(closing_at(day_close))
+        v = SiteView.from_snapshot("demo", {"config": cfg, "queues": {}, "counters": {},
+                                            "recent": [], "tickets": {}})
+        return ticket_view(v, "ss", 4, 0, ms(16, 45), {})
+
+    assert hub_view("17:00").close_at_ms == ms(17, 0)
+    assert hub_view("03:00").close_at_ms == ms(3, 0) + 86_400_000
+    assert hub_view(None).close_at_ms is None
