@@ -201,6 +201,11 @@ class AreaBoard:
         counters = self._counters(feed, ref)
         return msg if counters is None else narrow(msg, counters)
 
+    def refresh(self, feed: Any, ref: Ref) -> Message | None:
+        # The waiting figures are the site's on every area's board too.
+        fn = getattr(self.inner, "refresh", None)
+        return None if fn is None else fn(feed, ref)
+
     def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
         yield from self.inner.affected(feed, entry, change)
         prefix = f"board:{feed.key}:"

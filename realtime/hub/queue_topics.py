@@ -215,6 +215,16 @@ class Board:
                                                 for c in feed.view.config.counters]},
                        is_event=False)
 
+    def refresh(self, feed: Any, ref: Ref) -> Message | None:
+        """The waiting figures again with no event (``SiteFeed.refresh``), when time alone
+        moved a service's estimate: a quiet floor's board and overview kept the estimates of
+        the last event (3–50 min beside a fresh page's 1–59), and after a restart those of
+        the estimator's first, unwarmed minute."""
+        waiting = feed.waiting_all()
+        if feed.unchanged(ref.topic, waiting):
+            return None
+        return Message("waiting", {"waiting": waiting}, is_event=False)
+
     def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
         return (f"board:{feed.key}",)
 
@@ -447,6 +457,14 @@ class CounterTopic:
 
     def current(self, feed: Any, ref: Ref) -> Message | None:
         return Message("waiting", self._data(feed, ref.parts[1]), is_event=False)
+
+    def refresh(self, feed: Any, ref: Ref) -> Message | None:
+        """The console's waiting figures again when time alone moved an estimate (as the
+        board's ``refresh``)."""
+        data = self._data(feed, ref.parts[1])
+        if feed.unchanged(ref.topic, data["waiting"]):
+            return None
+        return Message("waiting", data, is_event=False)
 
     def affected(self, feed: Any, entry: Entry, change: Any) -> Iterable[str]:
         site = feed.key

@@ -416,7 +416,7 @@ const zh = {
   est_wait: '预计等待',
   no_counter_open: '暂无窗口办理此业务',
   not_before_close: '今日停止办理前可能轮不到',
-  state_open: '服务中',
+  state_open: '开放',
   state_paused: '暂停',
   state_closed: '关闭',
   free: '空闲',
