@@ -25,6 +25,7 @@ from queueing import keys, typed
 from queueing.audit import EVENTS, Filter, public
 from queueing.errors import BadRequest
 from queueing.numbering import local_day
+from queueing.tickets import number_key
 from realtime.context import ctx, principal
 from realtime.docs import Operation, register
 from realtime.stats import parse_day
@@ -46,6 +47,10 @@ def _text(q: Any, name: str) -> str:
     if value and (len(value) > _LIMITS[name] or not _TEXT.fullmatch(value)):
         raise BadRequest(f"'{name}' is 1 to {_LIMITS[name]} printable characters, no spaces",
                          field=name)
+    if name == "number" and value and number_key(value) is None:
+        # "hello", a phone number: no ticket has it; an empty 200 read as "nothing happened".
+        raise BadRequest("'number' is a ticket number: 1 to 3 letters and digits, e.g. A023",
+                         field=name, reason="not_a_ticket_number")
     return value
 
 
@@ -136,7 +141,8 @@ register(Operation(
     "recalled, started, completed, no-show, transferred, parked, cancelled with its reason), "
     "booking and counter, with its time, counter, the staff token's subject and the channel; "
     "filtered by `ticket`, `number`, `actor`, `counter`, `event` (its kind, e.g. `no_show`); "
-    "an unknown parameter is `bad_request`; `limit` (1-1000, default 100) a page, "
+    "an unknown parameter, or a `number` that is no ticket number (`details.reason` "
+    "`not_a_ticket_number`), is `bad_request`; `limit` (1-1000, default 100) a page, "
     "`cursor` the next (docs/audit.md)", "supervisor of the site",
     errors=("bad_request", "unknown_site"),
     query=("date", "ticket", "number", "actor", "counter", "event", "limit", "cursor")))
