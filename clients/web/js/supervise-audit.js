@@ -54,9 +54,15 @@ export const STRINGS = {
     au_by: 'by {actor} · {via}',
     au_via_kiosk: 'kiosk', au_via_counter: 'counter console', au_via_sms: 'text message',
     au_via_api: 'staff app / API', au_via_worker: 'automatic', au_via_app: 'app', au_via_web: 'web',
-    au_via_phone: 'phone line', au_via_partner: 'partner',
+    au_via_phone: 'phone line', au_via_partner: 'partner', au_via_window: 'staffed window',
     au_ch_kiosk: 'kiosk', au_ch_app: 'app', au_ch_sms: 'text', au_ch_web: 'web', au_ch_phone: 'phone',
     au_ch_counter: 'at a counter', au_ch_partner: 'partner', au_ch_booking: 'appointment',
+    au_ch_window: 'at a staffed window',
+    au_phone: 'Phone numbers cannot be searched here: the history finds ticket numbers only (the letters and digits on the ticket, e.g. A023).',
+    au_now_waiting: 'Now: waiting for {service}, number {position} in line ({ahead} ahead).',
+    au_now_called: 'Now: called to {counter}.',
+    au_now_serving: 'Now: being served at {counter}.',
+    au_now_parked: 'Now: set aside (parked) for {service}.',
   },
   zh: {
     au_title: '号票记录',
@@ -103,11 +109,29 @@ export const STRINGS = {
     au_by: '操作：{actor} · {via}',
     au_via_kiosk: '自助机', au_via_counter: '窗口终端', au_via_sms: '短信',
     au_via_api: '工作人员应用 / 接口', au_via_worker: '系统自动', au_via_app: '手机应用', au_via_web: '网页',
-    au_via_phone: '电话', au_via_partner: '合作方',
+    au_via_phone: '电话', au_via_partner: '合作方', au_via_window: '人工窗口',
     au_ch_kiosk: '自助机', au_ch_app: '手机应用', au_ch_sms: '短信', au_ch_web: '网页', au_ch_phone: '电话',
     au_ch_counter: '窗口', au_ch_partner: '合作方', au_ch_booking: '预约',
+    au_ch_window: '人工窗口',
+    au_phone: '这里不能按电话号码查询：只能按号票号码查询（号票上的字母和数字，例如 A023）。',
+    au_now_waiting: '当前：正在等候{service}，排第 {position} 位（前面 {ahead} 人）。',
+    au_now_called: '当前：已叫到 {counter}。',
+    au_now_serving: '当前：正在 {counter} 办理。',
+    au_now_parked: '当前：已暂挂（{service}）。',
   },
 };
+
+/** A ticket number as the site prints it: "a7" → "A007" (numbers have at least three
+ * digits, queueing/numbering.py); anything else as typed. */
+export function printedNumber(number) {
+  const m = /^([A-Za-z]{1,3})0*([0-9]{1,9})$/.exec(number);
+  return m ? `${m[1].toUpperCase()}${m[2].padStart(3, '0')}` : number;
+}
+
+/** Whether what was typed is a phone number rather than a ticket's (digits, maybe a +). */
+export function looksLikePhone(typed) {
+  return /^\+?[0-9()]{6,}$/.test(typed);
+}
 
 const KNOWN = new Set(['issued', 'recalled', 'started', 'completed', 'parked', 'unparked', 'transferred']);
 const CANCEL_REASONS = new Set(['by_staff', 'by_holder', 'day_closed']);
@@ -202,6 +226,7 @@ export function mountAudit(env) {
     let msg = '';
     if (state.loading) msg = t('au_loading');
     else if (state.error) msg = failed(state.error, state.number);
+    else if (recs && state.now) msg = [recs.length ? t(on ? 'au_found_on' : 'au_found', { ...on, number: state.number, n: recs.length }) : '', nowLine(state.now, t)].filter(Boolean).join(' ');
     else if (recs && !recs.length) msg = on ? t('au_none_on', { ...on, number: state.number }) : t('au_none', { number: state.number });
     else if (recs) msg = t(on ? 'au_found_on' : 'au_found', { ...on, number: state.number, n: recs.length });
     setText(status, msg);
@@ -219,6 +244,7 @@ export function mountAudit(env) {
    * (a raw code is only a reference for the administrator). */
   function failed(error, number) {
     const t = tr();
+    if (error.code === 'phone' || (error.code === 'bad_request' && error.field === 'number' && looksLikePhone(number))) return t('au_phone');
     if (error.code === 'bad_request' && error.field === 'number') return t('au_bad_number', { number });
     if (error.code === 'bad_request' && error.field === 'date') return t('au_bad_day');
     if (error.code === 'network') return t('au_failed_network');
@@ -226,15 +252,33 @@ export function mountAudit(env) {
     return t('au_failed', { code: error.code });
   }
 
+  /** Where an open ticket is now (GET …/tickets?number= : position when waiting). */
+  function nowLine(tk, t) {
+    const vars = { service: names.service(tk.service), counter: tk.counter ? names.counter(tk.counter) : '' };
+    if ((tk.status === 'waiting' || tk.status === 'transferred') && tk.position) {
+      return t('au_now_waiting', { ...vars, position: tk.position, ahead: tk.people_ahead ?? tk.position - 1 });
+    }
+    if (tk.status === 'called') return t('au_now_called', vars);
+    if (tk.status === 'serving') return t('au_now_serving', vars);
+    if (tk.status === 'parked') return t('au_now_parked', vars);
+    return '';
+  }
+
   /** `day`: YYYY-MM-DD, or empty for the site's today. */
   async function lookup(raw, day = '') {
     // As people type it: "Ａ０２３" (a Chinese input method's full-width forms), "a 23".
-    const number = compact(raw).toUpperCase();
+    const typed = compact(raw);
+    const number = printedNumber(typed.toUpperCase());
     const date = day || today();
-    state = { number, day: date, records: null, error: null, loading: Boolean(number) };
+    state = { number, day: date, records: null, error: null, loading: Boolean(number), now: null };
     if (!number) {
       paint();
       setText(status, tr()('au_empty'));
+      return;
+    }
+    if (looksLikePhone(typed)) { // said plainly, not "nothing recorded"
+      state = { ...state, error: { code: 'phone' }, loading: false };
+      paint();
       return;
     }
     paint();
@@ -254,7 +298,13 @@ export function mountAudit(env) {
       out.push(...r.data.records);
       cursor = r.data.cursor;
     } while (cursor);
-    state = { number, day: date, records: out, error: null, loading: false };
+    let now = null;
+    if (date === today()) { // where the ticket is now, if it is still open
+      const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/tickets?${new URLSearchParams({ number })}`);
+      if (state.number !== number || state.day !== date) return;
+      now = r.ok ? (r.data?.tickets?.[0] ?? null) : null;
+    }
+    state = { number, day: date, records: out, error: null, loading: false, now };
     paint();
   }
 

@@ -11,13 +11,60 @@ import { applyQueue } from './queue-list.js';
 import { mountAppointments } from './supervise-appts.js';
 import { mountAudit } from './supervise-audit.js';
 import { formatMinutesNearest, mountHours } from './supervise-hours.js';
-import { api, connectionBanner, connectionChip, errorScreen, h, language, mountLangSwitch, mountLinkExpiry, readBoot, replaceChildren, setText, token } from './ui.js';
+import { api, connectionBanner, connectionChip, errorScreen, h, language, layeredTranslator, mountLangSwitch, mountLinkExpiry, readBoot, replaceChildren, setText, token } from './ui.js';
 import { applySiteWords } from './vocabulary-boot.js';
 import { DEFAULT_VOCABULARY } from './vocabulary.js';
 
+// The overview's own words (the shared ones are in i18n.js).
+export const STRINGS = {
+  en: {
+    sv_stuck: '{n} waiting, no counter open',
+    sv_calling_for: 'Calling for {d}',
+    sv_serving_for: 'Serving · called {d} ago',
+    sv_free_for: 'Free for {d}',
+    sv_free: 'Free',
+    sv_paused_for: 'Paused for {d}',
+    sv_closed_since: 'Closed since {time}',
+    sv_alert_idle: 'Free while people wait',
+    sv_alert_call: 'Call not answered',
+    sv_recent: 'Recent changes',
+    sv_recent_none: 'Nothing has happened since this page opened.',
+    sv_recent_called: '{number} called to {counter}',
+    sv_recent_recalled: '{number} called again to {counter}',
+    sv_recent_open: '{counter} opened',
+    sv_recent_paused: '{counter} paused',
+    sv_recent_closed: '{counter} closed',
+    sv_live: 'Live',
+    sv_live_last: 'Live · last change at {time}',
+    sv_longest_who: '{d} · {number}',
+  },
+  zh: {
+    sv_stuck: '{n}人等候，无窗口开放',
+    sv_calling_for: '已叫号 {d}',
+    sv_serving_for: '办理中 · {d}前叫号',
+    sv_free_for: '空闲 {d}',
+    sv_free: '空闲',
+    sv_paused_for: '已暂停 {d}',
+    sv_closed_since: '{time} 起关闭',
+    sv_alert_idle: '有人等候但窗口空闲',
+    sv_alert_call: '叫号无人应答',
+    sv_recent: '最近动态',
+    sv_recent_none: '本页打开以来暂无变化。',
+    sv_recent_called: '{number} 叫到 {counter}',
+    sv_recent_recalled: '{number} 再次叫到 {counter}',
+    sv_recent_open: '{counter} 开放',
+    sv_recent_paused: '{counter} 暂停',
+    sv_recent_closed: '{counter} 关闭',
+    sv_live: '实时',
+    sv_live_last: '实时 · 最近变化 {time}',
+    sv_longest_who: '{d} · {number}',
+  },
+};
+
 const boot = readBoot();
 const lang0 = language(boot);
-let { lang, t } = lang0;
+let { lang } = lang0;
+let t = layeredTranslator(STRINGS, lang);
 // The boot's site document, kept up to date in place (the panels hold the same object) by the
 // `site` messages of the board and service topics when the site is changed.
 const site = boot.site;
@@ -25,6 +72,14 @@ const tz = site?.timezone;
 const $ = (id) => document.getElementById(id);
 // A queue whose longest wait passes this many minutes is shown in red (?late_min=N).
 const LATE_MIN = Math.max(1, Number(new URLSearchParams(location.search).get('late_min')) || 30);
+// An open counter free this many minutes while its services have people waiting is flagged
+// (nobody at it?); so is a call nobody answered for CALL_ALERT_MIN minutes.
+const IDLE_ALERT_MIN = 5;
+const CALL_ALERT_MIN = 3;
+// Elapsed times ("free for 8 min") are drawn again this often, events or not.
+const TICK_MS = 15_000;
+// Calls and counter changes listed under "Recent changes".
+const RECENT_SHOWN = 10;
 const STATS_EVERY_MS = 60_000;
 // After a live event (a ticket issued, called, completed, a no-show, a counter opened...) the
 // day's figures are loaded again STATS_SOON_MS later (the server's stats recorder writes the
@@ -43,14 +98,52 @@ let board = emptyBoard();
 const queues = {}; // service → waiting tickets (summaries with issued_at)
 let stats = null;
 let updatedAt = null;
+let lastEventAt = null; // the last live event (a call, a counter's change, a ticket taken)
+// Per counter: since when (server ms) it is in its state, and since when an open one stands
+// free; null: not known. Seen live, else read back from today's audit trail.
+const ctrTimes = {};
+const changes = []; // counter state changes seen live: {counter, state, at (ms)}, newest first
 
 const serviceName = (id) => nameIn(site.services.find((s) => s.id === id)?.name ?? id, lang);
 const counterName = (c) => nameIn(c.name ?? site.counters.find((x) => x.id === c.id)?.name ?? c.id, lang);
 
 /** Minutes the longest-waiting ticket of `sid` has waited (null: nobody, or not known yet). */
 export function longestWaitS(list, nowMs) {
-  const issued = (list ?? []).map((tk) => Date.parse(tk.issued_at)).filter(Number.isFinite);
-  return issued.length ? Math.max(0, (nowMs - Math.min(...issued)) / 1000) : null;
+  return longestWaiter(list, nowMs)?.s ?? null;
+}
+
+/** The longest-waiting ticket of a queue: {s (seconds waited), number}; null: nobody. */
+export function longestWaiter(list, nowMs) {
+  let best = null;
+  for (const tk of list ?? []) {
+    const at = Date.parse(tk.issued_at);
+    if (Number.isFinite(at) && (!best || at < best.at)) best = { at, number: tk.number };
+  }
+  return best ? { s: Math.max(0, (nowMs - best.at) / 1000), number: best.number } : null;
+}
+
+/** Whether a queue is stuck: people waiting and no counter serving it open. */
+export function isStuck(waiting, open) {
+  return typeof waiting === 'number' && waiting > 0 && open === 0;
+}
+
+/** What a counter card says about time, and whether it is flagged: `times` {stateSince,
+ * freeSince} (ms or null), `waitingFor` the people waiting for its services. */
+export function counterTiming(c, times, nowMs, waitingFor) {
+  const ago = (ms) => (ms == null || !Number.isFinite(ms) ? null : Math.max(0, (nowMs - ms) / 1000));
+  const cur = c.current;
+  if (cur) {
+    const s = ago(Date.parse(cur.at));
+    if (cur.status === 'called') return { key: 'sv_calling_for', s, alert: s != null && s >= CALL_ALERT_MIN * 60 ? 'call' : null };
+    return { key: 'sv_serving_for', s, alert: null };
+  }
+  if (c.state === 'open') {
+    const s = ago(times?.freeSince);
+    return { key: s == null ? 'sv_free' : 'sv_free_for', s, alert: s != null && s >= IDLE_ALERT_MIN * 60 && waitingFor > 0 ? 'idle' : null };
+  }
+  if (c.state === 'paused') return { key: 'sv_paused_for', s: ago(times?.stateSince), alert: null };
+  if (c.state === 'closed' && times?.stateSince) return { key: 'sv_closed_since', at: times.stateSince, alert: null };
+  return null;
 }
 
 function percent(rate) {
@@ -67,10 +160,29 @@ function render() {
   setText($('site-name'), nameIn(site.name, lang));
   setText($('svc-title'), t('sv_services'));
   setText($('ctr-title'), t('sv_counters'));
+  setText($('rc-title'), t('sv_recent'));
   renderServices();
   renderCounters();
-  setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
+  renderRecent();
+  paintUpdated();
   setText($('report'), t('sv_report'));
+}
+
+function paintUpdated() {
+  // Live: when the last change came (a quiet floor is not a frozen page). Offline: how old
+  // what is shown is.
+  const online = client?.state?.status === 'online';
+  const text = online
+    ? (lastEventAt ? t('sv_live_last', { time: formatTime(lastEventAt, lang, tz, true) }) : t('sv_live'))
+    : (updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
+  setText($('updated'), text);
+}
+
+/** Counters open now for a service: the board's `open` when it has it. */
+function openFor(sid, live) {
+  if (typeof live?.open === 'number') return live.open;
+  return board.counters.filter((c) => c.state === 'open'
+    && site.counters.find((x) => x.id === c.id)?.services.includes(sid)).length;
 }
 
 function renderServices() {
@@ -82,16 +194,19 @@ function renderServices() {
     const live = board.services.find((x) => x.id === s.id) ?? {};
     const list = queues[s.id];
     const waiting = live.waiting ?? list?.length ?? null;
-    const longest = longestWaitS(list, now);
-    const open = board.counters.filter((c) => c.state === 'open'
-      && site.counters.find((x) => x.id === c.id)?.services.includes(s.id)).length;
+    const who = longestWaiter(list, now);
+    const longest = who?.s ?? null;
+    const open = openFor(s.id, live);
+    const stuck = board.ready && isStuck(waiting, open);
     // A service nobody took a ticket for today is not in the day's figures: zero, not unknown.
     const ops = stats ? (stats.services?.[s.id]?.operations ?? { tickets: 0, service_s: { n: 0 } }) : null;
     const late = longest != null && longest >= LATE_MIN * 60;
-    return h('tr', { class: late ? 's-late' : null, dataset: { service: s.id } },
-      h('th', { scope: 'row' }, serviceName(s.id)),
+    const waited = longest == null ? t('none') : formatMinutesNearest(longest, t);
+    return h('tr', { class: [late ? 's-late' : '', stuck ? 's-stuck' : ''].join(' ').trim() || null, dataset: { service: s.id } },
+      h('th', { scope: 'row' }, serviceName(s.id),
+        stuck ? h('span', { class: 's-stuck-note' }, t('sv_stuck', { n: waiting })) : null),
       h('td', { class: 'num-big s-waiting' }, waiting == null ? t('none') : String(waiting)),
-      h('td', { class: 's-longest' }, longest == null ? t('none') : formatMinutesNearest(longest, t)),
+      h('td', { class: 's-longest' }, who?.number ? t('sv_longest_who', { d: waited, number: who.number }) : waited),
       h('td', { class: 's-estimate' }, formatEstimate(live.estimate, lang)),
       h('td', { class: 's-open' }, board.ready ? String(open) : t('none')),
       h('td', { class: 's-issued' }, ops ? String(ops.tickets) : t('none')),
@@ -107,19 +222,113 @@ function renderServices() {
 
 function renderCounters() {
   const known = board.ready ? board.counters : site.counters.map((c) => ({ id: c.id, state: null, current: null }));
+  const now = Date.now() + skewMs;
   $('counters').replaceChildren(...known.map((c) => {
     const cur = c.current;
     const state = c.state ?? 'closed';
-    const services = (site.counters.find((x) => x.id === c.id)?.services ?? []).map(serviceName).join(' · ');
-    return h('li', { class: `card s-counter st-${state}`, dataset: { counter: c.id } },
+    const serves = site.counters.find((x) => x.id === c.id)?.services ?? [];
+    const services = serves.map(serviceName).join(' · ');
+    const waitingFor = serves.reduce((n, sid) => n + (board.services.find((x) => x.id === sid)?.waiting ?? queues[sid]?.length ?? 0), 0);
+    const tm = board.ready ? counterTiming(c, ctrTimes[c.id], now, waitingFor) : null;
+    const elapsed = !tm ? null : tm.at != null
+      ? t(tm.key, { time: formatTime(tm.at, lang, tz) })
+      : t(tm.key, { d: formatMinutesNearest(tm.s, t) });
+    return h('li', { class: `card s-counter st-${state}${tm?.alert ? ` s-alert s-alert-${tm.alert}` : ''}`, dataset: { counter: c.id } },
       h('h3', {}, counterName(c),
         h('span', { class: `chip ${state === 'open' ? 'chip-ok' : state === 'paused' ? 'chip-warn' : ''}` },
           c.state ? t(`state_${state}`) : t('none'))),
       cur ? h('p', { class: 's-current num' }, cur.number) : h('p', { class: 'muted' }, t('sv_idle')),
       cur ? h('p', {}, [serviceName(cur.service), cur.status === 'serving' ? t('st_serving') : t('st_called'),
         cur.at ? t('sv_since', { time: formatTime(cur.at, lang, tz) }) : ''].filter(Boolean).join(' · ')) : null,
+      elapsed ? h('p', { class: 's-elapsed' }, elapsed) : null,
+      tm?.alert ? h('p', { class: 's-alert-note' }, t(tm.alert === 'idle' ? 'sv_alert_idle' : 'sv_alert_call')) : null,
       h('p', { class: 'muted' }, services));
   }));
+}
+
+/** The last calls (the board's `recent`) and the counter changes seen live, newest first. */
+// Order of arrival: a call's time is the server's, a counter change's the page's (corrected
+// by the server's clock, to about a second), so the two are ordered as they came, not by time.
+const arrived = new Map();
+let arrivals = 0;
+const arrival = (key) => {
+  if (!arrived.has(key)) arrived.set(key, (arrivals += 1));
+  return arrived.get(key);
+};
+
+function renderRecent() {
+  const calls = [...board.recent].reverse().map((r) => ({ at: Date.parse(r.at), key: r.recall ? 'sv_recent_recalled' : 'sv_recent_called',
+    vars: { number: r.number, counter: counterName({ id: r.counter }) }, kind: 'call',
+    seq: arrival(`call ${r.number} ${r.counter} ${r.at}`) }));
+  const moves = changes.map((c) => ({ at: c.at, key: `sv_recent_${c.state}`, vars: { counter: counterName({ id: c.counter }) }, kind: c.state,
+    seq: arrival(`state ${c.counter} ${c.at}`) }));
+  const items = [...calls, ...moves].filter((x) => Number.isFinite(x.at)).sort((a, b) => b.seq - a.seq).slice(0, RECENT_SHOWN);
+  const list = $('recent');
+  if (!list) return;
+  if (!items.length) {
+    list.replaceChildren(h('li', { class: 'muted' }, t('sv_recent_none')));
+    return;
+  }
+  list.replaceChildren(...items.map((x) => h('li', { class: `s-recent-${x.kind}` },
+    h('time', { class: 'num muted' }, formatTime(x.at, lang, tz, true)), ' ', t(x.key, x.vars))));
+}
+
+/** What a board message changed in the counters' states: since when, noted as it arrives
+ * (the page's clock corrected by the server's). The first snapshot says nothing about since. */
+function noteCounters(before, after, wasReady, resync) {
+  if (!wasReady) return;
+  const at = Date.now() + skewMs;
+  for (const c of after) {
+    const prev = before.find((x) => x.id === c.id);
+    if (!prev) continue;
+    if (resync) { // back after a gap: what changed meanwhile, changed when is not known
+      if (prev.state !== c.state || !prev.current !== !c.current) delete ctrTimes[c.id];
+      continue;
+    }
+    const tm = (ctrTimes[c.id] ??= { stateSince: null, freeSince: null });
+    if (prev.state !== c.state && c.state) {
+      tm.stateSince = at;
+      changes.unshift({ counter: c.id, state: c.state, at });
+      arrival(`state ${c.id} ${at}`);
+      changes.length = Math.min(changes.length, RECENT_SHOWN);
+    }
+    const free = c.state === 'open' && !c.current;
+    if (!free) tm.freeSince = null;
+    else if (prev.current || prev.state !== 'open') tm.freeSince = at;
+  }
+}
+
+// A ticket leaving a counter: it stands free from then (if open).
+const RELEASES = new Set(['completed', 'no_show', 'parked', 'transferred', 'cancelled']);
+const STATE_OF = { counter_open: 'open', counter_paused: 'paused', counter_closed: 'closed' };
+
+/** Since when each counter is in its state (and an open one free), from today's audit trail:
+ * what the page did not see live. Supervisors and admins only (a console token gets 403:
+ * the cards then say "Free" without a time). */
+async function loadCounterTimes() {
+  await Promise.all(board.counters.map(async (c) => {
+    let stateAt = null;
+    let releaseAt = null;
+    let cursor = null;
+    for (let page = 0; page < 5; page += 1) {
+      const q = new URLSearchParams({ counter: c.id, limit: '1000', ...(cursor ? { cursor } : {}) });
+      const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/audit?${q}`);
+      if (!r.ok) return;
+      for (const rec of r.data.records ?? []) {
+        if (STATE_OF[rec.event] === c.state) stateAt = rec.at_ms;
+        else if (STATE_OF[rec.event]) stateAt = null;
+        if (RELEASES.has(rec.event)) releaseAt = rec.at_ms;
+      }
+      cursor = r.data.cursor;
+      if (!cursor) break;
+    }
+    const now = board.counters.find((x) => x.id === c.id);
+    if (!now || now.state !== c.state) return; // changed meanwhile: seen live
+    const tm = (ctrTimes[c.id] ??= { stateSince: null, freeSince: null });
+    tm.stateSince ??= stateAt;
+    if (now.state === 'open' && !now.current && stateAt != null) tm.freeSince ??= Math.max(stateAt, releaseAt ?? 0);
+  }));
+  render();
 }
 
 /** The site as the server now has it: services and counters (names, who serves what) change
@@ -163,6 +372,7 @@ function followServices() {
       if (msg.op === 'error' || !following.has(sid)) return;
       queues[sid] = applyQueue(queues[sid] ?? [], msg);
       updatedAt = Date.now();
+      if (msg.op === 'event') lastEventAt = Date.now() + skewMs;
       render();
       if (msg.op === 'event') statsSoon(); // issued, called, a no-show, ...
     }));
@@ -217,9 +427,9 @@ if (!site || boot.error) {
   let paintChip = () => {};
   const audit = mountAudit({ site, getLang: () => lang });
   paintExpiry = mountLinkExpiry($('app'));
-  mountLangSwitch($('lang'), lang0, (l, tl) => {
+  mountLangSwitch($('lang'), lang0, (l) => {
     lang = l;
-    t = tl;
+    t = layeredTranslator(STRINGS, l);
     paintChip();
     render();
     appts?.paint();
@@ -238,13 +448,19 @@ if (!site || boot.error) {
   client = new Client({ token: new URLSearchParams(location.search).get('token') });
   document.body.append(connectionBanner(client, () => t, { timeZone: tz }).el);
   paintChip = connectionChip($('conn-chip'), client, () => t);
+  client.onState(() => paintUpdated());
   client.subscribe(`board:${site.id}`, (msg) => {
     if (msg.op === 'error') return errorScreen($('app'), t, msg);
+    const before = board.counters;
+    const wasReady = board.ready;
     board = reduce(board, msg);
+    noteCounters(before, board.counters, wasReady, msg.op === 'snapshot');
+    if (msg.op === 'event') lastEventAt = Date.now() + skewMs;
     if (msg.type === 'site' && msg.data?.site) applySite(msg.data.site, msg.data.waiting);
     // Back after a gap history could not fill: the snapshot has names, not who serves what.
     if (msg.op === 'snapshot' && msg.resync) reloadSite();
     updatedAt = Date.now();
+    if (msg.op === 'snapshot') loadCounterTimes();
     render();
     if (msg.op === 'event') statsSoon(); // called, recalled, a counter's state or ticket, ...
     return undefined;
@@ -254,6 +470,6 @@ if (!site || boot.error) {
   client.start();
   loadStats();
   setInterval(loadStats, STATS_EVERY_MS);
-  setInterval(render, 15_000); // waits grow while nothing happens
-  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, get statsAt() { return statsAt; }, appts, audit, hours, client };
+  setInterval(render, TICK_MS); // waits and elapsed times grow while nothing happens
+  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, get statsAt() { return statsAt; }, ctrTimes, appts, audit, hours, client };
 }
