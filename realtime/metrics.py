@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import (
@@ -161,6 +162,24 @@ async def _notifications(redis: Any) -> bytes:
     return generate_latest(registry)
 
 
+def forget_dead(folder: str) -> list[int]:
+    """Drop the live gauges (connections, subscriptions, hub tables) of processes that are
+    gone: uvicorn restarts a hub process that died, and its last counts stayed in the sum.
+    Counters and histograms stay (their totals happened). The processes it forgot."""
+    from prometheus_client import multiprocess
+    dead = []
+    for f in Path(folder).glob("gauge_live*_*.db"):
+        pid = int(f.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, folder)  # type: ignore[no-untyped-call]
+            dead.append(pid)
+        except PermissionError:  # alive, another user's
+            pass
+    return sorted(set(dead))
+
+
 async def metrics_endpoint(request: Request) -> Response:
     from realtime.context import ctx
     from realtime.worker import HEARTBEAT_KEY
@@ -173,8 +192,10 @@ async def metrics_endpoint(request: Request) -> Response:
         WORKER_BEAT.set(int(beat) / 1000 if beat else 0)
     # Read from Redis, not kept in this process: appended after the process's own series.
     extra = await _notifications(redis)
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
         from prometheus_client import multiprocess
+        forget_dead(folder)
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return Response(generate_latest(registry) + extra, media_type=CONTENT_TYPE_LATEST)
