@@ -100,30 +100,43 @@ function renderChrome() {
 
 function renderServices() {
   const sec = second();
-  const summary = Object.fromEntries(board.services.map((s) => [s.id, s]));
-  // Rebuild only on a visible change: a button replaced under a finger loses the tap.
-  const key = JSON.stringify([lang, busy, site.services.map((s) => [s.id, s.prefix, s.name]), site.counters,
-    board.services.map((s) => [s.id, s.waiting, s.estimate, s.open])]);
   // A service no counter serves (being set up, or its counters moved) is not offered: its
   // tickets would wait, uncalled, until the day close.
   const offered = site.services.filter((s) => (site.counters ?? []).some((c) => c.services?.includes(s.id)));
-  replaceChildren($('services'), offered.map((s) => {
-    const live = summary[s.id] ?? {};
+  // Rebuilt only when the buttons themselves change (services, names, language, busy): a
+  // button replaced under a finger loses the tap, and a keyboard's focus falls to the page.
+  // The waiting counts and estimates change all day; they are updated in place below.
+  const key = JSON.stringify([lang, busy, offered.map((s) => [s.id, s.prefix, s.name])]);
+  replaceChildren($('services'), offered.map((s) => h('button', {
+    type: 'button', class: 'k-service', dataset: { service: s.id }, disabled: busy,
+    onclick: () => choose(s.id) },
+  h('span', { class: 'k-prefix', 'aria-hidden': 'true' }, s.prefix),
+  h('span', { class: 'k-svc-text' },
+    h('span', { class: 'k-svc-name' }, nameIn(s.name, lang)),
+    sec && nameIn(s.name, sec) !== nameIn(s.name, lang) ? h('span', { class: 'k-svc-second', lang: sec }, nameIn(s.name, sec)) : null),
+  h('span', { class: 'k-svc-live' },
+    h('span', { class: 'k-svc-waiting' }),
+    h('span', { class: 'k-svc-est' })))), key);
+  renderLiveFigures();
+}
+
+/** Each service button's waiting count and estimate, written into its spans (the button
+ * stays the same element: its focus, and a finger's press on it, stay too). */
+function renderLiveFigures() {
+  const summary = Object.fromEntries(board.services.map((s) => [s.id, s]));
+  for (const btn of $('services').querySelectorAll('.k-service')) {
+    const live = summary[btn.dataset.service] ?? {};
     const waiting = live.waiting ?? null;
-    return h('button', { type: 'button', class: 'k-service', dataset: { service: s.id }, disabled: busy,
-      onclick: () => choose(s.id) },
-    h('span', { class: 'k-prefix', 'aria-hidden': 'true' }, s.prefix),
-    h('span', { class: 'k-svc-text' },
-      h('span', { class: 'k-svc-name' }, nameIn(s.name, lang)),
-      sec && nameIn(s.name, sec) !== nameIn(s.name, lang) ? h('span', { class: 'k-svc-second', lang: sec }, nameIn(s.name, sec)) : null),
-    h('span', { class: 'k-svc-live' },
-      waiting != null ? h('span', { class: 'k-svc-waiting' }, t('n_waiting', { n: waiting })) : null,
-      // No estimate: no counter serving it is open or due, or (counters open) the queue will
-      // not reach a new ticket before they close (the ticket still waits its turn).
-      live.estimate === null ? h('span', { class: 'k-svc-est k-svc-closed' },
-        t(live.open > 0 ? 'not_before_close' : 'no_counter_open'))
-        : h('span', { class: 'k-svc-est' }, `${t('est_wait')} ${formatEstimate(live.estimate, lang)}`)));
-  }), key);
+    const w = btn.querySelector('.k-svc-waiting');
+    w.hidden = waiting == null;
+    setText(w, waiting != null ? t('n_waiting', { n: waiting }) : '');
+    // No estimate: no counter serving it is open or due, or (counters open) the queue will
+    // not reach a new ticket before they close (the ticket still waits its turn).
+    const est = btn.querySelector('.k-svc-est');
+    est.classList.toggle('k-svc-closed', live.estimate === null);
+    setText(est, live.estimate === null ? t(live.open > 0 ? 'not_before_close' : 'no_counter_open')
+      : `${t('est_wait')} ${formatEstimate(live.estimate, lang)}`);
+  }
 }
 
 // The classes a visitor may choose at this kiosk besides the site's default: those the site

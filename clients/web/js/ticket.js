@@ -51,6 +51,9 @@ export const OWN = {
     early_due: 'From {time} you have your appointment’s place in line: you are moved up in a moment.',
     promoted: 'Since {time} you have your appointment’s place in line.',
     promoted_plain: 'You now have your appointment’s place in line.',
+    // Said (not shown) by a screen reader as the line moves: at a few milestones only.
+    progress_update: 'Update: {ahead}, estimated wait {est}.',
+    progress_update_plain: 'Update: {ahead}.',
   },
   zh: {
     st_waiting_msg: '您正在排队。可以暂时走开，但请保持本页面打开并不时查看：快到您时，本页面会提示。',
@@ -90,6 +93,8 @@ export const OWN = {
     early_due: '{time} 起您排到预约的位置，稍后即调整。',
     promoted: '{time} 起您已排到预约的位置。',
     promoted_plain: '您已排到预约的位置。',
+    progress_update: '更新：{ahead}，预计等待 {est}。',
+    progress_update_plain: '更新：{ahead}。',
   },
 };
 
@@ -139,6 +144,24 @@ export function wasPromoted(prev, next, type) {
 }
 
 export { linkExpired }; // the tests import it from here
+
+// How many people ahead are worth saying out loud as the line moves (WCAG 4.1.3): a screen
+// reader user hears the figures change at these, not at every step of the line.
+export const PROGRESS_MILESTONES = [10, 5, 3, 2, 1];
+export const PROGRESS_GAP_MS = 20000; // at most one such announcement in this time
+
+/**
+ * Whether the figures `cur` ({ahead, waitS}) are news against `last`, the ones last said (or
+ * first seen): fewer people ahead past a milestone (12 → 10, 7 → 4), or the likeliest wait
+ * moved by 10 min and by a third or more. No `last`: nothing said yet, nothing to compare.
+ */
+export function progressNews(last, cur) {
+  if (!last || !cur) return false;
+  if (cur.ahead < last.ahead && PROGRESS_MILESTONES.some((m) => cur.ahead <= m && m < last.ahead)) return true;
+  if (last.waitS == null || cur.waitS == null) return false;
+  const moved = Math.abs(cur.waitS - last.waitS);
+  return moved >= 600 && moved >= last.waitS / 3;
+}
 
 /** "just now", "25 min ago", "2 h 5 min ago": how old what is shown is. */
 export function ago(ms, tr) {
@@ -265,6 +288,7 @@ function render() {
   renderStale(p);
   renderAsOf();
   renderActions(tk);
+  announceProgress(tk, p);
   setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
   if (p === 'called') document.title = `▶ ${t('your_turn')} · ${tk.number}`;
   if (p === 'called_old') document.title = `${tk.number} · ${t('tracker_title')}`;
@@ -306,6 +330,55 @@ function renderStatus(tk, p) {
   const early = p === 'called_old' ? null : earlyNote(tk, promoted, Date.now() + skew, lang, tz, t);
   if (early) msg.push(h('p', { class: 'early-note' }, early));
   replaceChildren(el, msg.map((m) => (typeof m === 'string' ? h('p', {}, m) : m)), `${key}|${early}|${vocabulary()}`);
+}
+
+// The figures last said (or first seen) in #progress-live, when, and an announcement held
+// back by PROGRESS_GAP_MS; what was said, for tests.
+const progress = { base: null, at: -Infinity, timer: null };
+const announcements = [];
+const PROGRESS_PHASES = new Set(['waiting', 'no_counter', 'after_close', 'on_break', 'almost', 'transferred']);
+
+function progressNow(tk, p) {
+  if (!tk || !PROGRESS_PHASES.has(p) || tk.position == null) return null;
+  return { ahead: tk.people_ahead ?? 0, waitS: tk.estimate?.wait_s ?? null };
+}
+
+/** Place and wait said politely at milestones (progressNews), one announcement in
+ * PROGRESS_GAP_MS at most (a later one waits, then says the figures as they are then). Not
+ * while cut off (the figures are old) nor from the phone's copy. */
+function announceProgress(tk, p) {
+  if (cut() || fromStore) return;
+  const cur = progressNow(tk, p);
+  if (!cur) { // called, served, ended: start again if it waits again
+    progress.base = null;
+    clearTimeout(progress.timer);
+    progress.timer = null;
+    return;
+  }
+  if (!progress.base) {
+    progress.base = cur;
+    return;
+  }
+  // Moved back (a transfer, someone with priority): a milestone passed again is news again.
+  if (cur.ahead > progress.base.ahead) progress.base = { ...progress.base, ahead: cur.ahead };
+  if (!progressNews(progress.base, cur) || progress.timer) return;
+  const wait = progress.at + PROGRESS_GAP_MS - Date.now();
+  if (wait <= 0) sayProgress();
+  else progress.timer = setTimeout(sayProgress, wait);
+}
+
+function sayProgress() {
+  progress.timer = null;
+  const p = ticket && shownPhase(ticket, { isCut: cut(), seen: seenAt });
+  const cur = progressNow(ticket, p);
+  if (!cur || cut() || !progressNews(progress.base, cur)) return;
+  const ahead = t(cur.ahead === 0 ? 'ahead_0' : cur.ahead === 1 ? 'ahead_1' : 'ahead_n', { n: cur.ahead });
+  const text = ticket.estimate ? t('progress_update', { ahead, est: formatEstimate(ticket.estimate, lang) })
+    : t('progress_update_plain', { ahead });
+  progress.base = cur;
+  progress.at = Date.now();
+  announcements.push({ text, at: progress.at });
+  setText($('progress-live'), text);
 }
 
 function renderFigures(tk, p) {
@@ -406,9 +479,9 @@ function renderActions(tk) {
   if (canNotify && Notification.permission === 'default') {
     items.push(h('button', { type: 'button', class: 'btn btn-primary wide', onclick: askNotify }, icon('bell'), t('alerts_btn')));
   } else if (canNotify && Notification.permission === 'granted') {
-    items.push(h('p', { class: 'chip chip-ok' }, icon('check'), t('alerts_on')));
+    items.push(h('p', { class: 'chip chip-ok', id: 'alerts-result', tabindex: '-1' }, icon('check'), t('alerts_on')));
   } else if (canNotify) {
-    items.push(h('p', { class: 'chip chip-warn' }, t('alerts_blocked')));
+    items.push(h('p', { class: 'chip chip-warn', id: 'alerts-result', tabindex: '-1' }, t('alerts_blocked')));
   }
   if (CANCELLABLE.has(tk.status)) {
     items.push(h('button', { type: 'button', class: 'btn btn-danger wide', id: 'cancel-btn', onclick: openCancel }, t('cancel_ticket')));
@@ -420,6 +493,9 @@ function renderActions(tk) {
 async function askNotify() {
   try { await Notification.requestPermission(); } catch { /* older API: ignore */ }
   render();
+  // The button is gone (answered): focus on what came of it, which a screen reader then
+  // says, rather than lost to the page (WCAG 2.4.3, 4.1.3). Not answered: the button stays.
+  $('alerts-result')?.focus();
 }
 
 function openCancel() {
@@ -575,6 +651,7 @@ if (!site || boot.error || !ticketId) {
   addEventListener('pagehide', () => { markSeen(); if (ticket && !fromStore) remember(); });
   window.switchboardTicket = {
     get ticket() { return ticket; }, get phase() { return phase(ticket); }, get fromStore() { return fromStore; }, alerts, client,
+    announcements, // what #progress-live said as the line moved: {text, at}
     get shown() { return document.body.dataset.phase; }, get seenAt() { return seenAt; },
     // The copy of the page kept for opening without signal, for tests.
     kept: async () => Boolean(await (await caches.open(OFFLINE_CACHE)).match(location.href)),
