@@ -16,7 +16,8 @@ exists: erased, or its data expired), ``unsubscribed`` (its number was taken bac
 changed, STOP), ``ticket_<status>`` / ``booking_<status>`` (no longer in a state where the
 text is true), ``counter_changed`` (called to another counter since), ``service_changed``
 (moved to another queue since), ``slot_changed`` (a booking moved since),
-``suspension_changed`` (a suspension lifted or replaced).
+``suspension_changed`` (a suspension lifted or replaced), ``suspended`` (a reminder for a
+booking under a suspension its person has not answered: the appointment cannot take place).
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ def _booking(kind: str, data: Mapping[str, Any], b: Mapping[str, str]) -> str | 
         return "slot_changed"
     if kind == "suspended" and b.get("susp", "") != (data.get("suspension") or ""):
         return "suspension_changed"
+    if kind == "reminder" and b.get("susp") and b.get("answered") != "1":
+        return "suspended"  # told it cannot take place, and not answered yet
     return None
 
 

@@ -281,7 +281,8 @@ async def test_a_suspended_booking_still_lapses_and_is_still_marked_no_show(
     assert sorted(await bk.due("demo")) == sorted([f"x|{held['id']}|2", reminder])
     assert (await bk.fire("demo", f"x|{held['id']}|2"))["fired"] is True
     assert (await bk.get(held["id"]))["status"] == "expired"
-    assert (await bk.fire("demo", reminder))["fired"] is True
+    # Told it cannot take place and not answered: no reminder (dropped, not fired).
+    assert (await bk.fire("demo", reminder))["fired"] is False
     clock.now = start + 900_000  # nobody came and nobody answered: a no-show, recorded
     assert await bk.due("demo") == [f"n|{kept['id']}|2"]
     assert (await bk.fire("demo", f"n|{kept['id']}|2"))["fired"] is True

@@ -31,7 +31,10 @@ local valid = false
 if b then
   local st = bk_eff(b, grace_ms)
   if kind == 'r' then
+    -- No reminder while a suspension the person has not answered covers the booking: they
+    -- were told it cannot take place (a lifted suspension plans its reminders again).
     valid = b.status == 'confirmed' and st == 'confirmed' and tostring(b.start_ms) == parts[4]
+      and not (b.susp and b.susp ~= '' and b.answered ~= 1)
   elseif kind == 'x' then
     valid = b.v == tonumber(parts[3]) and st == 'expired' and
       (b.status == 'held' or b.status == 'offered' or b.status == 'waitlisted')
