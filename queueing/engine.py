@@ -289,7 +289,11 @@ class Engine:
     async def close_day(self, site: str, before_ms: int, actor: Actor) -> dict[str, Any]:
         """End the day: cancel (reason ``day_closed``) every ticket still open that was
         issued before ``before_ms`` — waiting, transferred, parked or called. A ticket being
-        served is left to its agent (listed in ``kept``). Each ticket is its own atomic
+        served is left to its agent (listed in ``kept``). A booking's ticket whose
+        appointment is at or after ``before_ms`` (checked in early, before the close, for
+        an appointment after it) belongs to the new day and stays in line (listed in
+        ``carried``): cancelling it would send away a patient who came on time for the
+        next day's list. Each ticket is its own atomic
         step: one that changed meanwhile is skipped, never half-closed. Then close the
         counters open or paused since before ``before_ms`` that serve nobody
         (``counters_closed``)."""
@@ -297,9 +301,13 @@ class Engine:
         sources = set(transitions.sources(Op.CANCEL))
         closed: list[dict[str, Any]] = []
         kept: list[dict[str, Any]] = []
+        carried: list[dict[str, Any]] = []
         tickets = sorted((snap["tickets"] or {}).values(), key=lambda t: int(t["issued_ms"]))
         for t in tickets:
             if int(t["issued_ms"]) >= before_ms:
+                continue
+            if int(t.get("appointment_ms") or 0) >= before_ms:
+                carried.append({"id": t["id"], "number": t["number"], "status": t["status"]})
                 continue
             if t["status"] not in sources:
                 kept.append({"id": t["id"], "number": t["number"], "status": t["status"]})
@@ -312,9 +320,9 @@ class Engine:
         counters = await self._close_counters(site, snap["counters"] or {}, before_ms, actor)
         # Then the board forgets the day's calls (one event, which boards follow).
         await self.store.run("day_end", site, self.clock(), actor.subject, actor.via,
-                             before_ms, len(closed), len(kept))
+                             before_ms, len(closed), len(kept), len(carried))
         return {"site": site, "before_ms": before_ms, "closed": closed, "kept": kept,
-                "counters_closed": counters}
+                "carried": carried, "counters_closed": counters}
 
     async def _close_counters(self, site: str, counters: dict[str, Any], before_ms: int,
                               actor: Actor) -> list[str]:

@@ -59,3 +59,33 @@ async def test_no_reminder_while_an_unanswered_suspension_covers_the_booking(
                      booking=a["id"], text={}, at="", data={"slot": raw["slot"]})
     rec: dict[str, Any] = {k: str(v) for k, v in raw.items()}
     assert stale(n, rec, clock.now) == "suspended"
+
+
+async def test_an_early_check_in_for_after_the_day_close_survives_the_close(
+        demo: Engine, clock: Clock) -> None:
+    """day_close 09:30: a patient booked for 10:00 checks in at 09:05 (an hour early is
+    allowed); the close at 09:30 leaves their ticket in line (the appointment belongs to
+    the new day), and closes the 09:00 patient's as before."""
+    from queueing.dayclose import close_due
+    from queueing.demo import demo_site
+    from tests.integration.conftest import ADMIN
+    cfg = demo_site()
+    cfg.policy.day_close = "09:30"
+    await demo.put_site("demo", cfg, ADMIN)
+    bk = await booking_engine(demo)
+    ten = (await bk.book("demo", req(sid("r1", 1, "10:00"), "ann"), KIOSK)).booking
+    nine = (await bk.book("demo", req(sid("r2", 1, "09:00"), "bo"), KIOSK)).booking
+    start = await start_of(bk, ten["slot"])
+    clock.now = start - 55 * 60_000  # 09:05
+    early = await bk.check_in("demo", ten["code"], "kiosk", KIOSK)
+    old = await bk.check_in("demo", nine["code"], "kiosk", KIOSK)
+    clock.now = start - 30 * 60_000  # 09:30: the day closes
+    r = await close_due(demo, "demo", clock.now, Actor("day_close", "worker"))
+    assert r is not None
+    assert [c["id"] for c in r["closed"]] == [old.ticket["id"]]
+    assert [c["id"] for c in r["carried"]] == [early.ticket["id"]]
+    assert (await demo.ticket(early.ticket["id"]))["status"] == "waiting"
+    assert (await demo.ticket(old.ticket["id"]))["status"] == "cancelled"
+    # At 09:50 it takes its appointment's place as any early check-in does.
+    again = await bk.check_in("demo", ten["code"], "kiosk", KIOSK)
+    assert again.replay and again.ticket["status"] == "waiting"
