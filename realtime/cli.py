@@ -172,12 +172,20 @@ def backup_or_restore(args: argparse.Namespace) -> int:
     try:
         if args.command == "backup":
             # The token secret goes in when there is a data folder: the embedded Redis's,
-            # or --data-dir beside an external --redis-url.
-            folder = settings.data_path if (args.data_dir or not settings.redis_url) else None
+            # or one given beside an external Redis (--data-dir or SWITCHBOARD_DATA_DIR: the
+            # variable alone left the secret out, and every device link with it).
+            given = args.data_dir or os.environ.get("SWITCHBOARD_DATA_DIR")
+            folder = settings.data_path if (given or not settings.redis_url) else None
             m = backup(Path(args.out), redis_url(settings), folder, settings.redis_server)
             secret = "included" if m["secret"] else "not included"
             print(f"{name}: {args.out} ({m['rdb_bytes']:,} bytes of data, about "
                   f"{m['keys_at_start']:,} keys, secret {secret})")
+            if not m["secret"]:
+                where = ("it comes from SWITCHBOARD_SECRET" if settings.secret else
+                         "give the server's data folder (--data-dir) to include it")
+                print(f"{name}: the token secret is not in the archive ({where}): keep it "
+                      "with the backups, or every link and device token stops working after "
+                      "a restore", file=sys.stderr)
             return 0
         if settings.redis_url:
             print(f"{name}: restores into a data folder (--data-dir); for an external Redis "
@@ -403,6 +411,11 @@ def _malformed_dispatch_id(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _utc(epoch_s: float) -> str:
+    """An epoch time as operators read it: ``2026-12-07 18:45:57 UTC``."""
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch_s))
+
+
 def _check_server(args: argparse.Namespace, settings: Settings) -> str | None:
     """Why the token would open nothing on the running server (refused, rc 2), after
     warning on stderr about what may be put later; an unreachable server checks nothing.
@@ -432,8 +445,13 @@ def _check_server(args: argparse.Namespace, settings: Settings) -> str | None:
         return asyncio.run(run())
     except ValueError as exc:  # not a Redis URL
         return f"--redis-url: {exc}"
-    except (RedisError, OSError):
-        return None  # no server running here: nothing to check against
+    except (RedisError, OSError) as exc:
+        # No server running here, or its Redis elsewhere: nothing to check against. Said,
+        # not silent: a typo'd --counter minted with exit status 0 only showed on the day.
+        print(f"switchboard token: not checked against the server ({url} is unreachable: "
+              f"{exc}); check --site/--counter/--region yourself, or give --redis-url",
+              file=sys.stderr)
+        return None
 
 
 def _warn(what: str) -> None:
@@ -515,14 +533,21 @@ def revoke(args: argparse.Namespace) -> int:
             lists = Revocations()
             await lists.load(redis)
             if args.list:
-                print(json.dumps(lists.listing(), indent=2))
+                # With each time also as a readable UTC time beside the epoch seconds.
+                listing: Any = lists.listing()
+                for row in [*listing["tokens"], *listing["subjects"]]:
+                    for k in ("expires", "before"):
+                        if k in row:
+                            row[k + "_utc"] = _utc(float(row[k]))
+                print(json.dumps(listing, indent=2))
                 return 0
             done = await apply(lists, redis, secret, RevokeBody(token=token or None,
                                                                 subject=args.subject))
         finally:
             await redis.aclose()
         what = (f"token {done.token_id} of {done.subject}" if done.kind == "token" else
-                f"every token of {done.subject} issued up to {done.as_dict()['before']}")
+                f"every token of {done.subject} issued up to "
+                f"{_utc(float(done.as_dict()['before']))}")  # type: ignore[arg-type]
         print(f"switchboard revoke: revoked {what}; servers refuse it now and close its "
               "websockets")
         return 0

@@ -196,7 +196,19 @@ def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Sett
         # strict=False casts the environment's strings ("8000", "true") to the field types.
         return msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        raise SystemExit(f"switchboard: invalid setting: {exc}") from exc
+        raise SystemExit(f"switchboard: invalid setting: {_named(str(exc), overrides)}"
+                         ) from exc
+
+
+def _named(message: str, flags: Mapping[str, Any]) -> str:
+    """msgspec's ``… - at `$.kiosk_rate_per_min``` as the operator wrote the setting: the
+    flag when one gave it, else the environment variable."""
+    def name(m: re.Match[str]) -> str:
+        field = m.group(1)
+        if flags.get(field) is not None:
+            return "--" + field.replace("_", "-")
+        return ENV_PREFIX + field.upper()
+    return re.sub(r"`\$\.([a-z_]+)`", lambda m: f"`{name(m)}`", message)
 
 
 def to_env(settings: Settings) -> dict[str, str]:

@@ -173,6 +173,17 @@ def test_command_line(source: tuple[EmbeddedRedis, str], tmp_path: Path,
     assert main(["backup", "--out", str(tmp_path / "ext.tar.gz"), "--data-dir",
                  str(emb.data_dir), "--redis-url", emb.url]) == 0
     assert "secret included" in capsys.readouterr().out
+    # ... and so with the folder given as the variable, as the systemd unit gives it.
+    with monkeypatch.context() as env:
+        env.setenv("SWITCHBOARD_DATA_DIR", str(emb.data_dir))
+        env.setenv("SWITCHBOARD_REDIS_URL", emb.url)
+        assert main(["backup", "--out", str(tmp_path / "env.tar.gz")]) == 0
+        assert "secret included" in capsys.readouterr().out
+    # Without a folder: said, on stderr, with what to do.
+    assert main(["backup", "--out", str(tmp_path / "bare.tar.gz"), "--redis-url",
+                 emb.url]) == 0
+    said = capsys.readouterr()
+    assert "secret not included" in said.out and "keep it with the backups" in said.err
     assert main(["backup", "--out", str(tmp_path / "n.tar.gz"),
                  "--redis-url", "redis://127.0.0.1:1/0"]) == 1
     assert "unreachable" in capsys.readouterr().err

@@ -65,9 +65,10 @@ def test_no_server_no_check(tmp_path: Path, capsys: pytest.CaptureFixture[str],
     assert main(["token", "agent", "--site", "demo", "--counter", "lab3", "--data-dir",
                  str(tmp_path)]) == 0
     out = capsys.readouterr()
-    # Nothing on stderr but the token's expiry (no warning, no check).
-    assert out.out.strip() and out.err.startswith("switchboard token: expires ")
-    assert out.err.count("\n") == 1
+    # Minted, with its expiry and a line saying it was not checked (it was silent: a typo'd
+    # --counter against an external Redis the shell did not name went unnoticed).
+    assert out.out.strip() and "switchboard token: expires " in out.err
+    assert "not checked against the server" in out.err and out.err.count("\n") == 2
     # A --redis-url that is no Redis URL: refused with the reason, not a traceback.
     assert main(["token", "agent", "--site", "demo", "--counter", "1", "--data-dir",
                  str(tmp_path), "--redis-url", "garbage"]) == 2

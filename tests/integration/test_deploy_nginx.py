@@ -10,6 +10,7 @@ when it runs as root; elsewhere the test fails until nginx is installed (it neve
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -33,10 +34,11 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").e
 
 
 ACCESS_LOG = "/var/log/nginx/switchboard.access.log"
+ERROR_LOG = "/var/log/nginx/switchboard.error.log"
 
 
 def _site_conf(upstream: int, tls: int, plain: int, cert: Path, key: Path,
-               access_log: Path | None = None) -> str:
+               access_log: Path | None = None, error_log: Path | None = None) -> str:
     text = CONF.read_text()
     swaps = {"server 127.0.0.1:8000;": f"server 127.0.0.1:{upstream};",
              "listen 443 ssl;": f"listen 127.0.0.1:{tls} ssl;",
@@ -47,11 +49,21 @@ def _site_conf(upstream: int, tls: int, plain: int, cert: Path, key: Path,
         assert text.count(old) == 1, f"{old!r} is no longer in {CONF}: update this test"
         text = text.replace(old, new)
     assert text.count(ACCESS_LOG) == 2, f"{ACCESS_LOG} (both servers) is no longer in {CONF}"
+    assert text.count(ERROR_LOG) == 2, f"{ERROR_LOG} (both servers) is no longer in {CONF}"
+    text = text.replace(ERROR_LOG, str(error_log or "/dev/null"))
     return text.replace(ACCESS_LOG, str(access_log or "/dev/null"))
 
 
 @pytest.fixture
 def proxy(server: Server, tmp_path: Path) -> Iterator[tuple[int, int]]:
+    with nginx(server.settings.port, tmp_path) as ports:
+        yield ports
+
+
+@contextlib.contextmanager
+def nginx(upstream: int, tmp_path: Path) -> Iterator[tuple[int, int]]:
+    """The documented file in a real nginx in front of port ``upstream``; its logs in
+    ``tmp_path/nginx/logs`` (access.log, site-error.log, and error.log, the main one)."""
     if NGINX is None or shutil.which("openssl") is None:  # a failure, never a skip
         pytest.fail("the deployment test needs nginx and openssl (apt-get install nginx-light "
                     "openssl; scripts/test does it as root)", pytrace=False)
@@ -62,8 +74,8 @@ def proxy(server: Server, tmp_path: Path) -> Iterator[tuple[int, int]]:
     tls, plain = free_port(), free_port()
     site = tmp_path / "switchboard.conf"
     prefix = tmp_path / "nginx"
-    site.write_text(_site_conf(server.settings.port, tls, plain, cert, key,
-                               prefix / "logs" / "access.log"))
+    site.write_text(_site_conf(upstream, tls, plain, cert, key, prefix / "logs" / "access.log",
+                               prefix / "logs" / "site-error.log"))
     (prefix / "logs").mkdir(parents=True)
     main = tmp_path / "nginx.conf"
     # As root, nginx's workers would run as nobody and could not write the temporary files
@@ -178,3 +190,21 @@ async def test_the_access_log_keeps_no_token(server: Server, proxy: tuple[int, i
     log = (tmp_path / "nginx" / "logs" / "access.log").read_text()
     assert log.count("GET /board/demo ") == 2, log
     assert token not in log and "token=" not in log
+
+
+async def test_the_error_log_keeps_no_token(tmp_path: Path) -> None:
+    """The site's error log is at ``crit``: nginx writes the whole request line, token
+    included, with every failure to reach Switchboard (a restart, a deploy), and 39 year-long
+    display tokens were found in one after a test day. The access log still says 502."""
+    token = "eyJhbGciOiJIUzI1NiJ9.not-a-real-token.but-shaped-like-one"
+    with nginx(free_port(), tmp_path) as (tls, _plain):  # nobody listens upstream
+        async with httpx.AsyncClient(verify=False, timeout=10) as http:
+            r = await http.get(f"https://127.0.0.1:{tls}/board/demo?token={token}")
+            assert r.status_code == 502
+            r = await http.get(f"https://127.0.0.1:{tls}/ws?token={token}")
+            assert r.status_code == 502
+    logs = tmp_path / "nginx" / "logs"
+    assert "502" in (logs / "access.log").read_text()
+    for name in ("site-error.log", "error.log"):
+        text = (logs / name).read_text() if (logs / name).exists() else ""
+        assert token not in text and "token=" not in text, (name, text)

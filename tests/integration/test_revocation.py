@@ -172,6 +172,7 @@ async def test_cli_revocation_reaches_a_running_server(server: Server,
         written = time.monotonic()
         assert done.returncode == 0, done.stderr
         assert "kiosk-lobby-2" in done.stdout
+        assert " UTC;" in done.stdout  # a readable time, not 1796666757.5756824
         await closed_as_revoked(ws)
         assert time.monotonic() - written < revocation.RELOAD_S / 3
     finally:
@@ -187,6 +188,8 @@ async def test_cli_revocation_reaches_a_running_server(server: Server,
                                      data_dir=tmp_path)
     shown = json.loads(listed.stdout)
     assert [s["subject"] for s in shown["subjects"]] == ["kiosk-lobby-2"]
+    assert shown["subjects"][0]["before_utc"].endswith(" UTC")
+    assert shown["tokens"][0]["expires_utc"].endswith(" UTC")
     assert len(shown["tokens"]) == 1
     # Refusals: a foreign token (exit 2, nothing written), an unreachable Redis (exit 1).
     bad = await asyncio.to_thread(cli, "revoke", "--token", make_token(

@@ -35,8 +35,13 @@ def test_other_tools_variables_are_not_warned_about(caplog: pytest.LogCaptureFix
 
 
 def test_invalid_values_stop_start_up() -> None:
-    with pytest.raises(SystemExit, match="port"):
+    with pytest.raises(SystemExit, match="SWITCHBOARD_PORT"):
         from_env({"SWITCHBOARD_PORT": "eighty"})
+    # Named as the operator wrote them (the message said `$.kiosk_rate_per_min`).
+    with pytest.raises(SystemExit, match="at `SWITCHBOARD_KIOSK_RATE_PER_MIN`"):
+        from_env({"SWITCHBOARD_KIOSK_RATE_PER_MIN": "-3"})
+    with pytest.raises(SystemExit, match="at `--port`"):
+        from_env({}, port="abc")
 
 
 def test_env_round_trip_for_workers() -> None:
