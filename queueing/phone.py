@@ -64,6 +64,12 @@ def folded(value: str) -> str:
     return unicodedata.normalize("NFKC", value).translate(_DASHES)
 
 
+def mask(number: str) -> str:
+    """A number as a supervisor or a log may see it: enough to tell two apart or spot a
+    wrong one, not enough to call ("+8613812345678" -> "+861…78")."""
+    return number if len(number) <= 6 else f"{number[:4]}…{number[-2:]}"
+
+
 def looks_like(value: str) -> bool:
     """Whether ``value`` is written as a phone number (not whether it is a possible one)."""
     return _NUMBERISH.fullmatch(folded(value).strip()) is not None

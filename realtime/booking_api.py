@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from queueing import phone
 from queueing.booking.engine import BookingEngine, site_of_booking
 from queueing.booking.jobs import Jobs
 from queueing.booking.model import (
@@ -31,8 +32,14 @@ from queueing.booking.model import (
     SuspendRequest,
 )
 from queueing.engine import Actor
-from queueing.errors import BadRequest, Forbidden, RateLimited, UnknownBooking
-from queueing.model import Channel
+from queueing.errors import (
+    BadRequest,
+    Forbidden,
+    InvalidPhoneNumber,
+    RateLimited,
+    UnknownBooking,
+)
+from queueing.model import Channel, NotifyRequest
 from realtime import links, ratelimit, verify
 from realtime.api import kiosk_budget, public_web, ticket_body
 from realtime.auth import Principal
@@ -187,13 +194,17 @@ async def list_bookings(request: Request) -> Response:
     appointment list, for reception and the floor overview (staff of the site only: it
     names customers)."""
     site = request.path_params["site"]
-    principal(request).require("agent", "supervisor", site=site)
+    p = principal(request)
+    p.require("agent", "supervisor", site=site)
     q = request.query_params
     day = _day(q.get("date"))
     service = q.get("service")
     if service is not None and (await ctx(request).engine.config(site)).service(service) is None:
         raise BadRequest(f"unknown service {service!r}", field="service")
-    return _json(await booking_engine(request).day_list(site, day, q.get("resource"), service))
+    out = await booking_engine(request).day_list(site, day, q.get("resource"), service,
+                                                 notify=True)
+    out["bookings"] = [_shown(p, b) for b in out["bookings"]]
+    return _json(out)
 
 
 def _day(value: str | None) -> date:
@@ -209,8 +220,49 @@ def _day(value: str | None) -> date:
 
 async def get_booking(request: Request) -> Response:
     bid = request.path_params["booking"]
-    await _may_act(request, bid)
-    return _json(await booking_engine(request).get(bid))
+    p = await _may_act(request, bid)
+    return _json(_shown(p, await booking_engine(request).get(bid, notify=_staff(p))))
+
+
+def _staff(p: Principal) -> bool:
+    """Whether ``p`` reads the number a booking's texts go to (docs/privacy.md): admins and
+    the site's agents in full (they correct it with the caller), supervisors masked."""
+    return p.is_admin or p.role in ("agent", "supervisor")
+
+
+def _shown(p: Principal, view: dict[str, Any]) -> dict[str, Any]:
+    """``view`` with ``notify`` as ``p`` may see it: whole, masked or not at all."""
+    if "notify" in view and not (p.is_admin or p.role == "agent"):
+        if p.role == "supervisor":
+            view["notify"] = phone.mask(view["notify"])
+        else:
+            del view["notify"]
+    return view
+
+
+async def set_booking_notify(request: Request) -> Response:
+    """``POST /v1/bookings/{id}/notify`` ``{"to": number | null}``: where the booking's texts
+    (reminders, offers, a suspension) go from now — staff correcting a number typed wrong,
+    or the person on their own page. A booking still ahead only."""
+    bid = request.path_params["booking"]
+    p = await _may_act(request, bid)
+    c = ctx(request)
+    body = await json_body(request, NotifyRequest, c.settings.max_body_bytes)
+    if p.role == "booking":
+        # The booking's own link may be forwarded: a mobile number only, a few changes.
+        if body.to is not None and not phone.looks_like(body.to):
+            raise InvalidPhoneNumber("'to' is a mobile number: 6 to 15 digits, + first for "
+                                     "another country", field="to",
+                                     reason="invalid_phone_number")
+        await ratelimit.take(c.redis, "bnotify", site_of_booking(bid), bid,
+                             NOTIFY_CHANGES_PER_MIN, NOTIFY_CHANGES_BURST,
+                             what="changes of this booking's number")
+    view = await booking_engine(request).set_notify(bid, body.to, _who(p))
+    return _json(_shown(p, view) if _staff(p) else {k: v for k, v in view.items()
+                                                    if k != "notify"})
+
+
+NOTIFY_CHANGES_PER_MIN, NOTIFY_CHANGES_BURST = 2, 5
 
 
 def _who(p: Principal) -> Actor:
@@ -326,8 +378,11 @@ async def suspend(request: Request) -> Response:
 
 async def get_suspension(request: Request) -> Response:
     site, sid = request.path_params["site"], request.path_params["suspension"]
-    principal(request).require("agent", site=site)
-    return _json(await booking_engine(request).suspension(site, sid))
+    p = principal(request)
+    p.require("agent", site=site)
+    out = await booking_engine(request).suspension(site, sid, notify=True)
+    out["affected"] = [_shown(p, b) for b in out["affected"]]
+    return _json(out)
 
 
 def _instant(value: str, field: str) -> int:
@@ -350,6 +405,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/bookings/{booking}/confirm", confirm_booking, methods=["POST"]),
     Route("/v1/bookings/{booking}/cancel", cancel_booking, methods=["POST"]),
     Route("/v1/bookings/{booking}/reschedule", reschedule_booking, methods=["POST"]),
+    Route("/v1/bookings/{booking}/notify", set_booking_notify, methods=["POST"]),
     Route("/v1/sites/{site}/check-in", check_in, methods=["POST"]),
     Route("/v1/sites/{site}/resources/{resource}/suspend", suspend, methods=["POST"]),
     Route("/v1/sites/{site}/suspensions/{suspension}", get_suspension, methods=["GET"]),
@@ -411,6 +467,13 @@ register(
               ("unknown_booking", "unknown_slot", "slot_full", "channel_quota", "overlap",
                "too_many_bookings", "slot_closed", "resource_suspended", "hold_expired",
                "invalid_transition", "schedule_changed", "bad_request")),
+    Operation("post", "/v1/bookings/{booking}/notify", "Where the booking's texts go from "
+              "now ({\"to\": number or null}): a number typed wrong is corrected; a held, "
+              "confirmed, waitlisted or offered booking only. The booking, with `notify` for "
+              "staff", "as GET (its own token: a mobile number, 5 changes at most, then 2 a "
+              "minute)", NotifyRequest, 200,
+              ("unknown_booking", "invalid_transition", "invalid_phone_number", "bad_request",
+               "rate_limited", "forbidden")),
     Operation("post", "/v1/sites/{site}/check-in", "Check in by booking code or QR payload: "
               "201 with the ticket (priority appointment, ordered by appointment time), as "
               "POST /tickets returns it", "kiosk or agent of the site; the booking's token",

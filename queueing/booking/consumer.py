@@ -448,9 +448,12 @@ class Notifications:
         except NotifyFailed as exc:
             log.warning("notification %s not delivered (%s)", n.id, exc)
             await delivery.failed(self.redis, n.id, n.kind, self.clock())
+            await delivery.booking_state(self.redis, n.site, n.booking, "failed", n.kind,
+                                         self.clock(), exc.status)
             return False
         self.sent += 1
         await delivery.sent(self.redis, n.id, n.kind)
+        await delivery.booking_state(self.redis, n.site, n.booking, "ok", n.kind, self.clock())
         return True
 
     async def stale(self, n: Notification) -> str | None:
@@ -486,6 +489,8 @@ class Notifications:
         if tries > len(self.retry_s):
             log.error("notification %s given up after %d attempts", n.id, tries)
             await delivery.given_up(self.redis, n.id, n.kind)
+            await delivery.booking_state(self.redis, n.site, n.booking, "given_up", n.kind,
+                                         self.clock())
             return
         due = self.clock() + int(self.retry_s[tries - 1] * 1000)
         await self.redis.zadd(keys.NOTIFY_RETRY, {_encode(_Pending(n, tries)): due})

@@ -10,6 +10,10 @@ heartbeat, the worker writes and the server reads at each scrape (realtime/metri
   given up or dropped), by when they were first refused: the oldest one's age says how long
   people have been waiting for a text.
 
+The last outcome of a text about a booking is also kept on the booking (``nst``:
+``ok|ms|kind`` or ``failed|ms|kind|status``, ``given_up|…``), so staff see that its number
+does not take texts (``notify_state`` in the booking's view) and can correct it.
+
 Counting never stops a text: a Redis error here is logged and forgotten.
 """
 
@@ -114,3 +118,33 @@ def parse(raw: dict[bytes, bytes]) -> dict[tuple[str, str, str], int]:
         if outcome in OUTCOMES and kind:
             out[(outcome, kind, reason)] = int(value)
     return out
+
+
+# Sets the booking's delivery state only while the booking exists (a text about an erased
+# or expired booking must not bring its hash back).
+_STATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'nst', ARGV[1]) end
+return 0
+"""
+
+
+async def booking_state(redis: Redis, site: str, booking: str | None, state: str, kind: str,
+                        now_ms: int, status: int | None = None) -> None:
+    """Record on ``booking`` the outcome of a text about it: ``ok``, ``failed`` (with the
+    gateway's HTTP status, if it answered) or ``given_up``."""
+    if not booking:
+        return
+    value = f"{state}|{now_ms}|{kind}" + (f"|{status}" if status is not None else "")
+    try:
+        await redis.eval(_STATE, 1, keys.prefix(site) + "bk:b:" + booking, value)  # type: ignore[misc]
+    except (RedisError, OSError) as exc:
+        log.warning("booking delivery state: %s", exc)
+
+
+async def first_failed_ms(redis: Redis, notification_id: str) -> int | None:
+    """When ``notification_id`` was first refused (still undelivered), or None."""
+    try:
+        score = await redis.zscore(UNDELIVERED, notification_id)
+    except (RedisError, OSError):
+        return None
+    return None if score is None else int(score)

@@ -205,9 +205,9 @@ class BookingEngine:
         return r
 
     def _view(self, s: Schedule, raw: dict[str, Any], now: int,
-              extra: dict[str, Any] | None = None) -> dict[str, Any]:
+              extra: dict[str, Any] | None = None, notify: bool = False) -> dict[str, Any]:
         return views.booking(raw, s.tz, now, s.policy.grace_s, extra,
-                             s.policy.appointment_early_s)
+                             s.policy.appointment_early_s, notify)
 
     # -- availability -----------------------------------------------------------------------
 
@@ -230,7 +230,7 @@ class BookingEngine:
                 for x, c in zip(slots, counts, strict=True)]
 
     async def day_list(self, site: str, day: date, resource: str | None = None,
-                       service: str | None = None) -> dict[str, Any]:
+                       service: str | None = None, notify: bool = False) -> dict[str, Any]:
         """The appointments of local date ``day``: every booking placed or waitlisted in a
         slot starting that day (held, confirmed, offered, waitlisted, checked in — with its
         ticket's number and status —, no-show; not cancelled or lapsed ones), by start time.
@@ -257,7 +257,7 @@ class BookingEngine:
             if (resource is not None and b["resource"] != resource) or (
                     service is not None and b["service"] != service):
                 continue
-            v = self._view(s, b, now)
+            v = self._view(s, b, now, notify=notify)
             if v["status"] in ("cancelled", "expired"):
                 continue
             if b.get("ticket_number"):
@@ -356,12 +356,26 @@ class BookingEngine:
         r = await self.store.run("get", site, now, "", "", bid, "")
         return Booked(self._view(s, r["booking"], now, r), True)
 
-    async def get(self, booking_id: str) -> dict[str, Any]:
+    async def get(self, booking_id: str, notify: bool = False) -> dict[str, Any]:
+        """The booking; ``notify``: with the number its texts go to (staff)."""
         site = site_of_booking(booking_id)
         s = await self.schedule(site)
         now = self.now()
         r = await self.store.run("get", site, now, "", "", booking_id, "")
-        return self._view(s, r["booking"], now, r)
+        return self._view(s, r["booking"], now, r, notify)
+
+    async def set_notify(self, booking_id: str, to: str | None,
+                         actor: Actor) -> dict[str, Any]:
+        """Where the booking's texts go from now (``None``: nowhere): a number typed wrong
+        at booking is corrected before the reminders go to a stranger or nowhere."""
+        site = site_of_booking(booking_id)
+        s = await self.schedule(site)
+        target = "" if to is None else phone.target(
+            to, (await self.engine.config(site)).phone_region())
+        now = self.now()
+        r = await self._run("set_notify", site, now, actor, booking_id, target,
+                            s.policy.grace_s * 1000)
+        return self._view(s, r["booking"], now, None, True) | {"changed": bool(r["changed"])}
 
     async def raw(self, booking_id: str) -> dict[str, Any]:
         """The stored booking (for scope checks and tasks)."""
@@ -547,8 +561,9 @@ class BookingEngine:
             out[b["id"]] = [views.slot(a.slot, a.remaining, s.tz) for a in ranked]
         return out
 
-    async def suspension(self, site: str, sid: str) -> dict[str, Any]:
-        """A suspension as its operator follows it: who was reached and who has not answered."""
+    async def suspension(self, site: str, sid: str, notify: bool = False) -> dict[str, Any]:
+        """A suspension as its operator follows it: who was reached and who has not answered
+        (``notify``: with the number each was texted at, and how the last text went)."""
         s = await self.schedule(site)
         now = self.now()
         r = await self.store.run("suspension", site, now, "", "", sid)
@@ -557,7 +572,8 @@ class BookingEngine:
                    "start": iso(b["start_ms"], s.tz), "status":
                    rules.effective_status(b, now, s.policy.grace_s).value,
                    "answered": bool(b.get("answered")) and b.get("susp") == sid,
-                   "answer": answers.get(b["id"])} for b in _list(r["bookings"])]
+                   "answer": answers.get(b["id"])} | _reach(b, s.tz, notify)
+                  for b in _list(r["bookings"])]
         people.sort(key=lambda x: (x["start"] or "", x["booking"]))
         return views.suspension(r["suspension"], s.tz) | {
             "affected": people, "unanswered": sorted(_list(r.get("pending")))}
@@ -581,6 +597,16 @@ class BookingEngine:
                                                        f"({self.now() + 1}", start=0,
                                                        num=limit)
         return [m.decode() for m in members]
+
+
+def _reach(b: dict[str, Any], tz: ZoneInfo, notify: bool) -> dict[str, Any]:
+    """How a suspension's person was reached: the number (staff) and the last text's fate."""
+    out: dict[str, Any] = {}
+    if notify and b.get("notify"):
+        out["notify"] = b["notify"]
+    if b.get("nst"):
+        out["notify_state"] = views.notify_state(str(b["nst"]), tz)
+    return out
 
 
 def _open(slot: Slot, now: int, policy: BookingPolicy) -> bool:

@@ -61,7 +61,19 @@ def local_iso(ms: int, tz: ZoneInfo | str) -> str:
 
 
 class NotifyFailed(Exception):
-    """The gateway did not take the notification; try again later."""
+    """The gateway did not take the notification; try again later. ``status``: the
+    webhook's HTTP status when it answered (None: unreachable)."""
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
+    @property
+    def permanent(self) -> bool:
+        """A refusal trying again will not change (4xx but 408 and 429): a wrong number,
+        a gateway that rejects the message. Tried for a while all the same, then given up."""
+        return self.status is not None and 400 <= self.status < 500 and self.status not in (
+            408, 429)
 
 
 class Notifier(Protocol):
@@ -147,7 +159,7 @@ class WebhookNotifier:
         except httpx.HTTPError as exc:
             raise NotifyFailed(f"webhook unreachable: {exc}") from exc
         if r.status_code >= 300:
-            raise NotifyFailed(f"webhook answered {r.status_code}")
+            raise NotifyFailed(f"webhook answered {r.status_code}", r.status_code)
 
     async def aclose(self) -> None:
         await self.client.aclose()

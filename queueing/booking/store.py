@@ -17,7 +17,7 @@ from queueing.luafn import Library
 from queueing.store import Store
 
 SCRIPTS = ("book", "confirm", "cancel", "reschedule", "checkin", "fire", "get", "avail",
-           "affected", "suspend", "suspension", "put_config", "day")
+           "affected", "suspend", "suspension", "put_config", "day", "set_notify")
 READ_ONLY = ("get", "avail", "affected", "suspension", "day")  # answered when Redis refuses writes
 
 

@@ -8,7 +8,10 @@ idempotent: the script that removes the entry from its booking is the one that a
 
 A reminder is sent *before* its entry is fired, under a short claim, so a worker dying
 between the two sends it again rather than never (the notification id is stable; gateways
-can drop the duplicate); its ``booking_reminder`` event is appended exactly once.
+can drop the duplicate); its ``booking_reminder`` event is appended exactly once. A
+reminder the gateway refuses is tried again every ``RETRY_S``; refused for good (4xx) for
+``GIVE_UP_S``, it is given up (its entry dropped, no event). Each outcome is kept on the
+booking (``delivery.booking_state``: the view's ``notify_state``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,14 @@ from redis.asyncio import Redis
 
 from queueing import keys
 from queueing.booking import delivery, texts
-from queueing.booking.consumer import BookingLink, Notifications, linked, local_text, text_lang
+from queueing.booking.consumer import RETRY_S as CONSUMER_RETRY_S
+from queueing.booking.consumer import (
+    BookingLink,
+    Notifications,
+    linked,
+    local_text,
+    text_lang,
+)
 from queueing.booking.engine import BookingEngine
 from queueing.booking.fresh import valid_until_ms
 from queueing.booking.notify import Notification, Notifier, NotifyFailed, local_iso
@@ -34,6 +44,9 @@ log = logging.getLogger("switchboard.booking")
 CTX_KEY = "booking"
 CLAIM_S = 120
 RETRY_S = 30
+# A reminder the gateway refuses for good (4xx: NotifyFailed.permanent) is given up once it
+# has been refused this long, as long as the worker's other texts are tried (consumer.py).
+GIVE_UP_S = sum(CONSUMER_RETRY_S)
 
 
 @dataclass
@@ -71,10 +84,26 @@ async def fire(svc: Services, site: str, member: str) -> str:
                                 svc.links, svc.booking.now())
             try:
                 await svc.notifier.send(note)
-            except NotifyFailed:
-                await delivery.failed(svc.redis, note.id, note.kind, svc.booking.now())
+            except NotifyFailed as exc:
+                now = svc.booking.now()
+                await delivery.failed(svc.redis, note.id, note.kind, now)
+                first = await delivery.first_failed_ms(svc.redis, note.id)
+                if exc.permanent and now - (first or now) >= GIVE_UP_S * 1000:
+                    # The gateway refuses this number or message and has for ~9 minutes, as
+                    # the other texts are tried: given up (not every RETRY_S for hours).
+                    await delivery.given_up(svc.redis, note.id, note.kind)
+                    await delivery.booking_state(svc.redis, site, b["id"], "given_up",
+                                                 note.kind, now, exc.status)
+                    await svc.redis.delete(claim)
+                    await svc.booking.fire(site, member, "drop")
+                    log.error("reminder %s of %s given up: %s", member, site, exc)
+                    return "given_up"
+                await delivery.booking_state(svc.redis, site, b["id"], "failed", note.kind,
+                                             now, exc.status)
                 raise
             await delivery.sent(svc.redis, note.id, note.kind)
+            await delivery.booking_state(svc.redis, site, b["id"], "ok", note.kind,
+                                         svc.booking.now())
     except NotifyFailed as exc:
         # The entry stays due, behind everything else due now (so one dead gateway holds up
         # no lapse and no other reminder), and is tried again RETRY_S from now.

@@ -13,7 +13,7 @@ from queueing.booking.schedule import Slot
 from queueing.policy import promote_at
 from queueing.tickets import iso
 
-__all__ = ["booking", "iso", "slot", "suspension"]
+__all__ = ["booking", "iso", "notify_state", "slot", "suspension"]
 
 
 def _list(value: Any) -> list[Any]:
@@ -25,14 +25,19 @@ def _list(value: Any) -> list[Any]:
 
 def booking(raw: dict[str, Any], tz: ZoneInfo, now_ms: int, grace_s: int,
             extra: dict[str, Any] | None = None,
-            early_s: int | None = None) -> dict[str, Any]:
+            early_s: int | None = None, notify: bool = False) -> dict[str, Any]:
     """A booking as the API and the ``booking:{id}`` topic show it; ``status`` is the
     effective one at ``now_ms`` (a lapsed hold is ``expired`` before any job ran).
 
     With the policy's ``appointment_early_s`` (``early_s``), ``promote_at``: the moment an
     early check-in takes its appointment's place (``policy.promote_at``) — on a confirmed
     booking, "checked in before this, you wait in order of arrival until then"; on one
-    checked in before it, when its ticket moves up (the person's page says which)."""
+    checked in before it, when its ticket moves up (the person's page says which).
+
+    ``notify``: with the number its texts go to (staff only: realtime/booking_api.py says
+    who, docs/privacy.md). ``notify_state`` (no number): how the last text about it went —
+    ``ok``, ``failed`` (the gateway refused it; ``status`` its HTTP status) or
+    ``given_up`` — with ``at`` and the text's ``kind``: a wrong number shows."""
     extra = extra or {}
     status = effective_status(raw, now_ms, grace_s)
     out: dict[str, Any] = {
@@ -67,6 +72,10 @@ def booking(raw: dict[str, Any], tz: ZoneInfo, now_ms: int, grace_s: int,
     if raw.get("order_ms") and raw["order_ms"] != raw["start_ms"]:
         # Kept after answering a suspension: the queue orders the ticket by this time.
         out["queue_order_at"] = iso(raw["order_ms"], tz)
+    if notify and raw.get("notify"):
+        out["notify"] = raw["notify"]
+    if raw.get("nst"):
+        out["notify_state"] = notify_state(str(raw["nst"]), tz)
     if extra.get("waitlist_position"):
         out["waitlist_position"] = extra["waitlist_position"]
     if raw.get("susp"):
@@ -76,6 +85,18 @@ def booking(raw: dict[str, Any], tz: ZoneInfo, now_ms: int, grace_s: int,
             "from": iso(s.get("from_ms"), tz), "until": iso(s.get("until_ms"), tz),
             "answered": bool(raw.get("answered")), "alternatives": _list(raw.get("alts")),
         }
+    return out
+
+
+def notify_state(nst: str, tz: ZoneInfo) -> dict[str, Any]:
+    """``state|ms|kind[|status]`` (queueing/booking/delivery.py) as the view shows it."""
+    state, _, rest = nst.partition("|")
+    ms, _, rest = rest.partition("|")
+    kind, _, status = rest.partition("|")
+    out: dict[str, Any] = {"state": state, "at": iso(int(ms) if ms.isdigit() else None, tz),
+                           "kind": kind}
+    if status.isdigit():
+        out["status"] = int(status)
     return out
 
 

@@ -1,6 +1,6 @@
 -- Fire a due side effect (queueing/booking/tasks.py), once: the script that removes the
 -- entry from the booking's due list fires it (and indexes the booking's next entry in
--- bk:due). ARGV[4..]: member, mode ('peek', 'fire' or 'defer'), grace_ms, offer_ms,
+-- bk:due). ARGV[4..]: member, mode ('peek', 'fire', 'defer' or 'drop'), grace_ms, offer_ms,
 -- defer_ms ('defer': a reminder whose notifier failed goes to the back of the index, to be
 -- tried again defer_ms from now; its place in the booking's list is unchanged).
 -- Members: r|id|offset_s|start_ms (reminder), x|id|v (hold/offer/waitlist lapse),
@@ -44,6 +44,8 @@ if b then
     valid = b.status == 'waitlisted' and st == 'waitlisted'
   end
 end
+-- 'drop': a reminder given up (its gateway refuses it for good): removed unsent, no event.
+if mode == 'drop' then valid = false end
 if mode == 'peek' then return ok({fired = false, valid = valid, booking = b or cjson.null}) end
 redis.call('ZREM', BK .. 'due', member)
 b.due = bk_due_join(rest)
