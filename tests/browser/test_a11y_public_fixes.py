@@ -218,3 +218,84 @@ def test_ticket_alert_me_puts_focus_on_its_answer(browser: Any, server: DemoServ
                               "Notifications are blocked — keep this page open."), focused
     finally:
         ctx.close()
+
+
+# -- 5. aria-invalid on the patients' form errors ----------------------------------------------
+
+def invalid(page: Any, field: str) -> tuple[str | None, str]:
+    return (page.get_attribute(field, "aria-invalid"),
+            str(page.get_attribute(field, "aria-describedby")))
+
+
+def test_book_phone_error_marks_the_field_invalid_until_fixed(
+        browser: Any, server: DemoServer) -> None:
+    """/book said "the number is not right" under the field but never marked it invalid
+    (3.3.1, 4.1.2): now aria-invalid while the error stands, gone once the number would do."""
+    web = server.token("partner", site="demo", channels=["web"], subject="a11y-public")
+    ctx = browser.new_context(locale="en-US", viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.set_default_timeout(WAIT_MS)
+    try:
+        page.goto(f"{server.base}/book/demo?token={web}&lang=en")
+        page.locator("#services button", has_text="Laboratory").click()
+        page.locator("#times .b-time").first.click()
+        assert invalid(page, "#phone")[0] is None
+        page.locator("#phone").fill("123")
+        page.locator("#book-go").click()
+        wait_js(page, "document.getElementById('phone-error').textContent !== ''")
+        state, described = invalid(page, "#phone")
+        assert state == "true" and "phone-error" in described.split(), (state, described)
+        assert invalid(page, "#code")[0] is None  # the code is not what is wrong
+        page.locator("#phone").press_sequentially("45678")
+        wait_js(page, "!document.getElementById('phone').hasAttribute('aria-invalid')")
+        assert page.locator("#phone-error").text_content() == ""
+    finally:
+        ctx.close()
+
+
+def test_kiosk_wrong_code_marks_the_field_invalid_until_typed_again(
+        browser: Any, server: DemoServer) -> None:
+    page = open_kiosk(browser, server)
+    try:
+        page.locator("#appt-btn").click()
+        page.locator("#code").fill("ZZZZZZ")
+        page.locator("#checkin-submit").click()
+        wait_js(page, "document.getElementById('checkin-error').textContent !== ''")
+        state, described = invalid(page, "#code")
+        assert state == "true" and "checkin-error" in described.split(), (state, described)
+        page.locator("#keypad button", has_text="Delete").click()  # typing again: it goes
+        assert invalid(page, "#code")[0] is None
+        assert page.locator("#checkin-error").text_content() == ""
+        page.locator("#code").fill("ZZZZZZ")
+        page.locator("#checkin-submit").click()
+        wait_js(page, "document.getElementById('code').getAttribute('aria-invalid') === 'true'")
+        page.locator("#code").press("Backspace")  # a keyboard's typing, too
+        assert invalid(page, "#code")[0] is None
+    finally:
+        page.context.close()
+
+
+def test_kiosk_sms_number_error_marks_the_field_invalid(
+        browser: Any, sms_server: DemoServer) -> None:
+    page = open_kiosk(browser, sms_server)
+    try:
+        page.locator(PHARMACY).click()
+        page.locator("#screen-ticket").wait_for()
+        page.locator("#sms-btn").click()
+        pad = page.locator("#phonepad")
+        for key in "138":
+            pad.get_by_role("button", name=key, exact=True).click()
+        page.locator("#sms-submit").click()  # too short
+        page.locator("#sms-error", has_text="6 to 15").wait_for()
+        state, described = invalid(page, "#phone")
+        assert state == "true" and "sms-error" in described.split(), (state, described)
+        pad.get_by_role("button", name="0", exact=True).click()
+        assert invalid(page, "#phone")[0] is None
+        # Back, and the next visitor's field is not marked.
+        page.locator("#sms-submit").click()
+        page.locator("#sms-error", has_text="6 to 15").wait_for()
+        page.locator("#sms-back").click()
+        assert invalid(page, "#phone")[0] is None
+    finally:
+        page.context.close()
+

@@ -125,6 +125,10 @@ function renderWho() {
   }) : '');
   renderVerify();
   setText($('phone-error'), error ? t(error.key, error.vars) : '');
+  // The field an error is about is marked invalid while it stands (WCAG 3.3.1, 4.1.2); both
+  // fields' descriptions already name #phone-error.
+  markInvalid($('phone'), error?.key === 'book_phone_format');
+  markInvalid($('code'), CODE_ERRORS.has(error?.key));
   const go = $('book-go');
   setText(go, t('book_go'));
   go.disabled = busy;
@@ -172,6 +176,20 @@ async function searchFrom(id, first) {
     if (got.some((s) => s.remaining > 0)) return;
   }
   await load(today);
+}
+
+// The errors about the texted code (not the number, nor the time).
+const CODE_ERRORS = new Set(['book_code_format', 'book_code_needed', 'e_verification_failed']);
+
+function markInvalid(el, on) {
+  if (on) el.setAttribute('aria-invalid', 'true');
+  else el.removeAttribute('aria-invalid');
+}
+
+/** Typing into a field its error is about: the error goes as soon as what is typed would do. */
+function fixedYet() {
+  if (error?.key === 'book_phone_format' && PHONE.test(normalisePhone($('phone').value))) sayError(null);
+  else if (CODE_ERRORS.has(error?.key) && /^[0-9]{6}$/.test(normalisePhone($('code').value))) sayError(null);
 }
 
 function sayError(key, vars = {}) {
@@ -337,6 +355,7 @@ if (globalThis.document && document.body?.classList.contains('book-page')) {
     $('who').addEventListener('submit', submit);
     $('code-send').addEventListener('click', sendCode);
     $('phone').addEventListener('input', renderVerify); // another number needs its own code
+    for (const id of ['phone', 'code']) $(id).addEventListener('input', fixedYet);
     render();
     setInterval(tick, 30000);
     if (boot.verify) setInterval(renderVerify, 1000); // "Send again in 42 s"

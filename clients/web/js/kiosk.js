@@ -227,7 +227,7 @@ function renderKeypad() {
       if (k === 'clear') input.value = '';
       else if (k === 'del') input.value = input.value.slice(0, -1);
       else input.value += k;
-      setText($('checkin-error'), '');
+      fieldError('code', 'checkin-error', '');
     },
   }, k === 'clear' ? t('clear') : k === 'del' ? t('del') : k)));
 }
@@ -247,7 +247,7 @@ function renderPhonepad() {
       const input = $('phone');
       if (k === 'del') input.value = input.value.slice(0, -1);
       else if (input.value.length < 16) input.value += k;
-      setText($('sms-error'), '');
+      fieldError('phone', 'sms-error', '');
     },
   }, k === 'del' ? t('del') : k)));
 }
@@ -268,7 +268,7 @@ async function setSms(ev) {
   const phone = $('phone').value.replace(/[\s-]/g, '');
   if (!ticket) return;
   if (!PHONE.test(phone)) {
-    setText($('sms-error'), t('phone_format'));
+    fieldError('phone', 'sms-error', t('phone_format'), true);
     return;
   }
   if (smsRequest) return; // one at a time
@@ -280,7 +280,7 @@ async function setSms(ev) {
   smsRequest = null;
   $('sms-submit').disabled = false;
   if (!r.ok) {
-    setText($('sms-error'), errorText(r));
+    fieldError('phone', 'sms-error', errorText(r));
     return;
   }
   ticket = { ...ticket, sms: maskPhone(phone) };
@@ -294,7 +294,16 @@ function clearSms() {
   smsRequest = null;
   $('sms-submit').disabled = false;
   $('phone').value = '';
-  setText($('sms-error'), '');
+  fieldError('phone', 'sms-error', '');
+}
+
+/** A form's error under its field, and the field marked invalid (WCAG 3.3.1, 4.1.2) while
+ * the error is about what was typed (`invalid`): not for a network error, or a right code
+ * at the wrong time. The field's description names the error already. */
+function fieldError(field, errorId, text, invalid = false) {
+  setText($(errorId), text);
+  if (text && invalid) $(field).setAttribute('aria-invalid', 'true');
+  else $(field).removeAttribute('aria-invalid');
 }
 
 function setLang(l) {
@@ -371,7 +380,7 @@ async function checkIn(ev) {
   const code = typedCode($('code').value);
   if (!code || busy) return;
   busy = true;
-  setText($('checkin-error'), '');
+  fieldError('code', 'checkin-error', '');
   const r = await issue(`/v1/sites/${encodeURIComponent(site.id)}/check-in`, { code });
   busy = false;
   // Back at the start meanwhile (nobody answered the warning): not for the next person's eyes.
@@ -381,7 +390,9 @@ async function checkIn(ev) {
     markEarly(r.data);
     return;
   }
-  setText($('checkin-error'), checkInError(r));
+  // Not found or malformed: the code typed is wrong (not a network error, nor the time).
+  const wrong = r.data?.code !== 'booking_not_configured' && (r.status === 404 || r.data?.code === 'bad_request');
+  fieldError('code', 'checkin-error', checkInError(r), wrong);
   $('code').focus();
 }
 
@@ -501,7 +512,7 @@ function closeWarning() {
 /** The check-in form empty again: no code, half-typed or refused, is left for the next person. */
 function clearCheckIn() {
   $('code').value = '';
-  setText($('checkin-error'), '');
+  fieldError('code', 'checkin-error', '');
 }
 
 /** Back to the start for the next person (a screen, or the start, left alone past its
@@ -563,6 +574,9 @@ if (!site || boot.error) {
   $('sms-btn').addEventListener('click', () => { show('sms'); $('phone').focus(); });
   $('sms-back').addEventListener('click', () => { clearSms(); show('ticket'); $('done-btn').focus(); });
   $('sms-form').addEventListener('submit', setSms);
+  // Typed on a keyboard (or a scanner): the error about what was typed before goes.
+  $('code').addEventListener('input', () => fieldError('code', 'checkin-error', ''));
+  $('phone').addEventListener('input', () => fieldError('phone', 'sms-error', ''));
   $('done-btn').addEventListener('click', done);
   // Someone is there: a finger, a key or typing (a scanner, dictation) starts the time again
   // ('click' too, as a screen reader may send only that). "More time" needs no handler of its own.
