@@ -295,7 +295,7 @@ function render() {
   document.body.dataset.state = counter.state ?? '';
   paintExpiry(t, lang);
   renderHeader();
-  setText($('undo-go'), own('undo'));
+  paintUndo();
   renderCurrent();
   renderActions();
   renderParked();
@@ -433,6 +433,7 @@ async function find(ev) {
   // "HD4 3UX" (a code as the booking page shows it, in two groups), "HD4-3UX".
   const number = compact($('find-number').value).toUpperCase();
   dropFindError();
+  toast.dismiss?.();
   if (!number) return;
   // An appointment code (six letters and digits) is not a ticket number: the server says
   // so (400), and the card offers to check the appointment in instead.
@@ -690,36 +691,97 @@ function openDrop(tk) {
   $('drop-dialog').showModal();
 }
 
+/** The queue lists, updated in place: a waiting ticket's row and its buttons are made once
+ * and kept while it waits (its words and "waited n min" change inside it), so keyboard focus
+ * stays on the button it is on across redraws: every 30 s, each change of a queue. When the
+ * focused button's ticket has left the list, focus goes to the same button of the ticket now
+ * in its place (or the last one), else to the current-ticket panel (WCAG 2.4.3). */
 function renderQueues() {
   setText($('queue-title'), t('queue'));
   const canCall = counter.state === 'open' && !counter.ticket && !busy;
   const now = Date.now();
-  const cols = me.services.map((sid) => {
+  const root = $('queues');
+  const was = queueFocus(root);
+  const cols = new Map([...root.children].map((c) => [c.dataset.service, c]));
+  me.services.forEach((sid, i) => {
+    const col = cols.get(sid) ?? h('section', { class: 'q-col card', dataset: { service: sid } },
+      h('header', { class: 'q-head' }, h('h3'), h('span', { class: 'chip' }), h('span', { class: 'muted q-est' })),
+      h('ol', { class: 'q-list' }));
+    cols.delete(sid);
+    if (root.children[i] !== col) root.insertBefore(col, root.children[i] ?? null);
     const list = queues[sid] ?? [];
     const sum = counter.waiting[sid] ?? {};
-    return h('section', { class: 'q-col card', 'aria-label': serviceName(sid) },
-      h('header', { class: 'q-head' },
-        h('h3', {}, serviceName(sid)),
-        h('span', { class: 'chip' }, t('n_waiting', { n: sum.waiting ?? list.length })),
-        h('span', { class: 'muted q-est' }, `${t('est_wait')} ${formatEstimate(sum.estimate, lang)}`)),
-      list.length
-        ? h('ol', { class: 'q-list' }, list.map((tk) => {
-          const waited = tk.issued_at ? Math.max(0, Math.floor((now - Date.parse(tk.issued_at)) / 60000)) : null;
-          return h('li', { class: 'q-item', dataset: { ticket: tk.id } },
-            h('span', { class: 'q-num num' }, tk.number),
-            h('span', { class: 'q-info' },
-              prioChip(tk.priority),
-              h('span', { class: 'muted' }, [origin(tk), waited != null ? t('waited', { m: waited }) : ''].filter(Boolean).join(' · '))),
-            h('span', { class: 'q-btns' },
-              h('button', { type: 'button', class: 'btn small', disabled: !canCall, onclick: () => run('call', { ticket: tk.id, service: sid }),
-                'aria-label': `${t('call')} ${tk.number}` }, t('call')),
-              // Reception's "wrong queue": any waiting ticket, whatever the counter is doing.
-              h('button', { type: 'button', class: 'btn small', disabled: busy, onclick: () => openTransfer(tk),
-                'aria-label': `${t('transfer')} ${tk.number}` }, t('transfer'))));
-        }))
-        : h('p', { class: 'q-empty muted' }, t('queue_empty_list')));
+    col.setAttribute('aria-label', serviceName(sid));
+    setText(col.querySelector('h3'), serviceName(sid));
+    setText(col.querySelector('.chip'), t('n_waiting', { n: sum.waiting ?? list.length }));
+    setText(col.querySelector('.q-est'), `${t('est_wait')} ${formatEstimate(sum.estimate, lang)}`);
+    const ol = col.querySelector('.q-list');
+    ol.hidden = !list.length;
+    let empty = col.querySelector('.q-empty');
+    if (list.length) empty?.remove();
+    else if (!empty) col.append(empty = h('p', { class: 'q-empty muted' }));
+    if (empty) setText(empty, t('queue_empty_list'));
+    // Gone first, so that the rows staying are not moved (a moved element loses focus).
+    const ids = new Set(list.map((tk) => tk.id));
+    for (const li of [...ol.children]) if (!ids.has(li.dataset.ticket)) li.remove();
+    const rows = new Map([...ol.children].map((li) => [li.dataset.ticket, li]));
+    list.forEach((tk, j) => {
+      const li = rows.get(tk.id) ?? queueRow(tk.id, sid);
+      updateRow(li, tk, canCall, now);
+      if (ol.children[j] !== li) ol.insertBefore(li, ol.children[j] ?? null);
+    });
   });
-  $('queues').replaceChildren(...cols);
+  for (const col of cols.values()) col.remove();
+  if (was && !root.contains(document.activeElement)) refocusQueue(root, was);
+}
+
+/** Where keyboard focus is in the queue lists: {service, ticket, act, index}, or null. */
+function queueFocus(root) {
+  const el = document.activeElement;
+  const li = el?.closest?.('.q-item');
+  if (!li || !root.contains(li)) return null;
+  return { service: li.closest('.q-col')?.dataset.service, ticket: li.dataset.ticket, act: el.dataset.act,
+    index: [...li.parentElement.children].indexOf(li) };
+}
+
+/** Focus back on the same button of the same ticket, or of the ticket now in its place. */
+function refocusQueue(root, was) {
+  const col = [...root.children].find((c) => c.dataset.service === was.service);
+  const rows = col ? [...col.querySelectorAll('.q-item')] : [];
+  const li = rows.find((r) => r.dataset.ticket === was.ticket) ?? rows[Math.min(was.index, rows.length - 1)];
+  const buttons = li ? [...li.querySelectorAll('button')] : [];
+  const to = buttons.find((b) => b.dataset.act === was.act && !b.disabled) ?? buttons.find((b) => !b.disabled);
+  if (to) to.focus();
+  else keepFocus();
+}
+
+/** A waiting ticket's row, its buttons acting on the ticket as it is when pressed. */
+function queueRow(id, sid) {
+  const li = h('li', { class: 'q-item', dataset: { ticket: id } },
+    h('span', { class: 'q-num num' }),
+    h('span', { class: 'q-info' }),
+    h('span', { class: 'q-btns' },
+      h('button', { type: 'button', class: 'btn small', dataset: { act: 'call' }, onclick: () => run('call', { ticket: id, service: sid }) }),
+      // Reception's "wrong queue": any waiting ticket, whatever the counter is doing.
+      h('button', { type: 'button', class: 'btn small', dataset: { act: 'transfer' }, onclick: () => openTransfer(li.ticket) })));
+  return li;
+}
+
+function updateRow(li, tk, canCall, now) {
+  li.ticket = tk;
+  setText(li.querySelector('.q-num'), tk.number);
+  const waited = tk.issued_at ? Math.max(0, Math.floor((now - Date.parse(tk.issued_at)) / 60000)) : null;
+  const info = [origin(tk), waited != null ? t('waited', { m: waited }) : ''].filter(Boolean).join(' · ');
+  replaceChildren(li.querySelector('.q-info'), [prioChip(tk.priority), h('span', { class: 'muted' }, info)],
+    `${tk.priority}|${classes != null}|${defaultClass}|${info}|${lang}`);
+  const [call, transfer] = li.querySelectorAll('button');
+  call.disabled = !canCall;
+  transfer.disabled = busy;
+  for (const [b, key] of [[call, 'call'], [transfer, 'transfer']]) {
+    setText(b, t(key));
+    const label = `${t(key)} ${tk.number}`;
+    if (b.getAttribute('aria-label') !== label) b.setAttribute('aria-label', label);
+  }
 }
 
 /** Where a waiting ticket came from: the service it was last transferred from
@@ -735,7 +797,8 @@ function origin(tk) {
 
 function renderKeys() {
   setText($('keys-title'), t('shortcuts'));
-  $('keys').replaceChildren(...[...ACTIONS, ...STATES].map((a) => h('div', {}, h('dt', {}, h('kbd', {}, a.key.toUpperCase())), h('dd', {}, t(a.label)))));
+  $('keys').replaceChildren(...[...ACTIONS, ...STATES].map((a) => h('div', {}, h('dt', {}, h('kbd', {}, a.key.toUpperCase())), h('dd', {}, t(a.label)))),
+    h('div', {}, h('dt', {}, h('kbd', {}, 'U')), h('dd', {}, own('undo'))));
   $('keys').hidden = !shortcutsOn;
   // The switch (a toggle button, a full-size target), with the list it turns on and off;
   // made here, as the page's markup has none.
@@ -795,6 +858,7 @@ async function sendPress(path, body) {
 
 async function run(op, body) {
   if (busy || removed) return;
+  toast.dismiss?.(); // the last error is answered by this action
   // The buttons are rebuilt: keyboard users keep their place (the same button, or the first).
   const focused = document.activeElement?.closest?.('#actions button')?.dataset.op;
   busy = true;
@@ -872,9 +936,48 @@ function offerUndo(message) {
   const bar = $('undo-toast');
   clearTimeout(undoTimer);
   setText($('undo-text'), message);
-  setText($('undo-go'), own('undo'));
+  paintUndo();
   bar.hidden = false;
+  // Over the page's foot: the focused control is scrolled clear of it (keepClearOfBars).
+  clearFocused();
   undoTimer = setTimeout(endUndo, 1000 * windowS);
+}
+
+/** The Undo button's words, and its key (U) while single keys are on. */
+function paintUndo() {
+  const go = $('undo-go');
+  replaceChildren(go, [own('undo'), shortcutsOn ? h('kbd', {}, 'U') : null], `${lang}|${shortcutsOn}`);
+  if (shortcutsOn) go.setAttribute('aria-keyshortcuts', 'U');
+  else go.removeAttribute('aria-keyshortcuts');
+}
+
+/** The fixed bars at the page's foot (the Undo bar, an error kept up) never cover the focused
+ * control: the page keeps room below its content for them, and scrolling into view stops above
+ * them (scroll-padding; WCAG 2.4.11). */
+function keepClearOfBars() {
+  const bars = [$('undo-toast'), toastEl].filter(Boolean);
+  const measure = () => {
+    const h0 = Math.max(0, ...bars.filter((b) => !b.hidden).map((b) => window.innerHeight - b.getBoundingClientRect().top));
+    const px = `${Math.ceil(h0)}px`;
+    if (document.documentElement.style.getPropertyValue('--foot-bars') !== px) {
+      document.documentElement.style.setProperty('--foot-bars', px);
+      clearFocused();
+    }
+  };
+  const watch = new MutationObserver(measure);
+  for (const b of bars) watch.observe(b, { attributes: true, attributeFilter: ['hidden'], childList: true, subtree: true });
+  window.addEventListener('resize', measure);
+  document.addEventListener('focusin', clearFocused);
+  measure();
+}
+
+/** The focused control, if a bar at the foot covers it: scrolled up above the bar. */
+function clearFocused() {
+  const el = document.activeElement;
+  if (!el || el === document.body || el.closest('.undo-toast, .toast')) return;
+  const top = Math.min(...[$('undo-toast'), toastEl].filter((b) => b && !b.hidden).map((b) => b.getBoundingClientRect().top), window.innerHeight);
+  const r = el.getBoundingClientRect();
+  if (r.bottom > top) window.scrollBy(0, r.bottom - top + 8);
 }
 
 function endUndo() {
@@ -921,6 +1024,7 @@ async function markClosedServices() {
 
 async function move(tk, svc) {
   if (busy) return;
+  toast.dismiss?.();
   busy = true;
   render();
   keepFocus(); // its "Transfer" button in the queue list is rebuilt
@@ -939,11 +1043,21 @@ async function move(tk, svc) {
 }
 
 function onKey(ev) {
-  if (removed || !shortcutsOn) return;
+  if (removed) return;
+  // Escape puts away an error kept up (not while a dialog is open: Escape closes that).
+  if (ev.key === 'Escape' && toastEl && !toastEl.hidden && !document.querySelector('dialog[open]')) toast.dismiss();
+  if (!shortcutsOn) return;
   if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat || ev.isComposing) return;
   // Never while typing (the find box, a name, an IME's letters).
   if (ev.target.closest?.('input, select, textarea, [contenteditable], dialog[open]') || document.querySelector('dialog[open]')) return;
   const k = ev.key.toLowerCase();
+  // U: Undo, while its bar offers it.
+  if (k === 'u') {
+    ev.preventDefault();
+    if (!$('undo-toast').hidden && !busy) run('undo');
+    else toast(own('e_nothing_to_undo'), 'error');
+    return;
+  }
   const a = ACTIONS.find((x) => x.key === k);
   if (a) {
     ev.preventDefault();
@@ -968,8 +1082,10 @@ function onKey(ev) {
 if (!site || !me || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_counter' });
 } else {
-  toast = toaster(document.body);
+  // Errors stay until dismissed or the next action (WCAG 2.2.1).
+  toast = toaster(document.body, { keepErrors: true, dismissLabel: () => t('close') });
   toastEl = toast.el;
+  keepClearOfBars();
   paintExpiry = mountLinkExpiry($('app'));
   let paintChip = () => {};
   mountLangSwitch($('lang'), lang0, (l, tl) => {

@@ -220,20 +220,33 @@ export function errorScreen(root, t, error) {
     h('p', { class: 'muted' }, code)));
 }
 
-/** A polite live region for short confirmations and errors ("Called A012"). */
-export function toaster(parent) {
+/** A polite live region for short confirmations and errors ("Called A012"). With
+ * `keepErrors` (a staff console), an error stays until it is dismissed (its close button,
+ * labelled `dismissLabel()`, or the page's `show.dismiss()` at the next action), not gone
+ * after 5 s while it was being read (WCAG 2.2.1). */
+export function toaster(parent, { keepErrors = false, dismissLabel = () => '×' } = {}) {
   const el = h('div', { class: 'toast', role: 'status', 'aria-live': 'polite', hidden: true });
   parent.append(el);
   let timer = null;
-  const show = (text, kind = 'ok') => {
-    el.textContent = text;
-    el.className = `toast ${kind}`;
-    el.hidden = false;
+  const hide = () => {
     clearTimeout(timer);
-    timer = setTimeout(() => { el.hidden = true; }, kind === 'ok' ? 2500 : 5000);
+    el.hidden = true;
+  };
+  const show = (text, kind = 'ok') => {
+    el.className = `toast ${kind}`;
+    clearTimeout(timer);
+    if (keepErrors && kind === 'error') {
+      el.replaceChildren(h('span', { class: 'toast-text' }, text),
+        h('button', { type: 'button', class: 'toast-close', 'aria-label': dismissLabel(), onclick: hide }, '×'));
+    } else {
+      el.textContent = text;
+      timer = setTimeout(hide, kind === 'ok' ? 2500 : 5000);
+    }
+    el.hidden = false;
   };
   // Its element, for a page that takes back a message it showed (the console's Find).
   show.el = el;
+  show.dismiss = hide;
   return show;
 }
 
