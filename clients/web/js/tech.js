@@ -1,22 +1,40 @@
-// The technician's device (/tech/{id}): a wristband (≤ 320 px: one offer fills the screen with
-// two large buttons) or a phone (offers, the next job with its ETA, the route on a map, the
+// The technician's device (/tech/{id}): a wristband (its link says ?device=wristband: one
+// offer fills the screen with two large buttons, the rest of the job on the phone) or a phone (offers, the next job with its ETA, the route on a map, the
 // day's later stops). Speaks msgpack, like a wristband on a metered link. Sends GPS fixes
 // from the browser's geolocation or, with ?sim=1 (or the Simulate button), from a simulated
 // drive to the next job; actions and fixes wait in an outbox while offline and go, once each,
 // when the connection is back.
 import { Client, ClientCore } from './client.js';
 import { customerEta, formatAt, formatDay, formatWindow, liveEta, localDay, personName, serverClock, shortJob, windowParts, zonesIn } from './dispatch.js';
-import { formatTime, nameIn, translator } from './i18n.js';
+import { formatTime, nameIn } from './i18n.js';
 import { icon } from './dispatch-icons.js';
 import { distanceM, formatDistance, MapView } from './map.js';
 import { DeviceGps, SimulatedRoute } from './tech-gps.js';
 import { ID_BASE, Outbox } from './tech-outbox.js';
 import { actionsFor, driveTarget, emptyTech, laterStops, nextStop, openOffers, plannedJobs, reduce } from './tech-state.js';
-import { connectionBanner, errorScreen, h, language, langSwitch, params, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
+import { connectionBanner, errorScreen, h, language, langSwitch, layeredTranslator, params, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
-let { lang, t } = lang0;
+// This page's own words (the shared table is i18n.js).
+const OWN = {
+  en: {
+    keys_toggle: 'Single-key shortcuts',
+    keys_on_off: '{name}: {state}',
+    on: 'on',
+    off: 'off',
+    keys_off: 'Off on this device: use the buttons. (Speech input can type letters by mistake.)',
+  },
+  zh: {
+    keys_toggle: '单键快捷键',
+    keys_on_off: '{name}：{state}',
+    on: '开',
+    off: '关',
+    keys_off: '本机已关闭，请使用按钮。（语音输入可能误输入字母。）',
+  },
+};
+let { lang } = lang0;
+let t = layeredTranslator(OWN, lang);
 const techId = boot.params?.tech;
 const region = boot.region;
 const tz = region?.timezone;
@@ -47,6 +65,24 @@ class DeviceCore extends ClientCore {
     return super.receive(msg);
   }
 }
+
+// Single keys (A, D, S, R, C, B) are on by default; someone using speech input, whose words
+// can arrive as letters, turns them off (WCAG 2.1.4), for this device.
+const KEYS_STORE = 'sb.tech.shortcuts';
+let shortcutsOn = true;
+try { shortcutsOn = localStorage.getItem(KEYS_STORE) !== 'off'; } catch { /* private mode: on */ }
+
+// A wristband is said so by its link (?device=wristband, remembered on the device; ?device=phone
+// undoes it), not guessed from a narrow window: a phone at 200 % zoom is as narrow, and must
+// keep the job's details (WCAG 1.4.10).
+const DEVICE_STORE = 'sb.tech.device';
+let wristband = false;
+try {
+  const asked = params.get('device');
+  if (asked === 'wristband' || asked === 'phone') localStorage.setItem(DEVICE_STORE, asked);
+  wristband = (asked ?? localStorage.getItem(DEVICE_STORE)) === 'wristband';
+} catch { wristband = params.get('device') === 'wristband'; }
+document.body.classList.toggle('wristband', wristband);
 
 let state = emptyTech();
 let gps = null;
@@ -206,11 +242,26 @@ function render() {
   renderShift();
   renderMap();
   renderGps();
-  setText($('keys'), t('keys_hint'));
+  renderKeys();
 }
 
 function kbd(key) {
-  return h('kbd', { 'aria-hidden': 'true' }, key.toUpperCase());
+  return shortcutsOn ? h('kbd', { 'aria-hidden': 'true' }, key.toUpperCase()) : null;
+}
+
+/** The shortcut switch (a toggle button, its state in words too) and the keys' help. */
+function renderKeys() {
+  const toggle = $('keys-toggle');
+  toggle.setAttribute('aria-pressed', String(shortcutsOn));
+  setText(toggle, t('keys_on_off', { name: t('keys_toggle'), state: t(shortcutsOn ? 'on' : 'off') }));
+  setText($('keys'), shortcutsOn ? t('keys_hint') : t('keys_off'));
+}
+
+function setShortcuts(on) {
+  shortcutsOn = on;
+  try { localStorage.setItem(KEYS_STORE, on ? 'on' : 'off'); } catch { /* private mode: this page only */ }
+  renderKeys();
+  render();
 }
 
 function offerFacts(o) {
@@ -239,7 +290,7 @@ function renderOffers() {
   document.body.classList.toggle('has-offer', offers.length > 0);
   $('offers').hidden = offers.length === 0;
   setText($('offers-title'), t('offer_kicker'));
-  const key = JSON.stringify([lang, offers.map((o) => [o.job, o.n, o.lat, outbox.pendingAct('accept', o.job), outbox.pendingAct('decline', o.job)])]);
+  const key = JSON.stringify([lang, shortcutsOn, offers.map((o) => [o.job, o.n, o.lat, outbox.pendingAct('accept', o.job), outbox.pendingAct('decline', o.job)])]);
   replaceChildren($('offer-list'), offers.map((o, i) => offerCard(o, i, offers.length)), key);
   tickOffers();
 }
@@ -308,7 +359,7 @@ function renderNext() {
     el.dataset.job = stop.job;
   }
   const buttons = actionsFor(state).filter((a) => JOB_ACTIONS.has(a.kind)).map(actionButton);
-  replaceChildren($('job-actions'), buttons, JSON.stringify([actionsFor(state), lang, pendingKey()]));
+  replaceChildren($('job-actions'), buttons, JSON.stringify([actionsFor(state), lang, pendingKey(), shortcutsOn]));
 }
 
 /** On the way, the ETA from here (the plan's is as old as the last recompute); else the plan's. */
@@ -355,7 +406,7 @@ function renderRoute() {
 
 function renderShift() {
   const buttons = actionsFor(state).filter((a) => !JOB_ACTIONS.has(a.kind)).map(actionButton);
-  replaceChildren($('shift'), buttons, JSON.stringify([actionsFor(state).map((a) => a.kind), lang, pendingKey()]));
+  replaceChildren($('shift'), buttons, JSON.stringify([actionsFor(state).map((a) => a.kind), lang, pendingKey(), shortcutsOn]));
 }
 
 function renderMap() {
@@ -378,11 +429,15 @@ function renderMap() {
   map.setLabel(t('map_tech'));
 }
 
+// What #gps-say last said about the GPS and the outbox: [GPS state, actions waiting?].
+let gpsSaid = null;
+
 function renderGps() {
   const el = $('gps');
   if (!el || !outbox) return;
   const c = outbox.counts();
   const mode = gps?.kind === 'sim' ? t('gps_sim') : t('gps_device');
+  sayGps(c, mode);
   const parts = [h('span', { class: 'chip gps-mode' }, icon('pin'), mode)];
   if (gpsError) {
     parts.push(h('span', { class: 'gps-error' }, t(gpsError === 'denied' ? 'gps_denied' : 'gps_unavailable')));
@@ -393,6 +448,25 @@ function renderGps() {
   parts.push(h('span', { class: `gps-queue ${c.total ? 'waiting' : 'synced'}` }, c.total ? t('gps_queue', { n: c.total }) : t('gps_synced')));
   el.dataset.queue = String(c.total);
   replaceChildren(el, parts, JSON.stringify([mode, gpsError, lastFixAt, c.total, lang]));
+}
+
+/** Say what changed that matters, once: GPS lost or back, actions waiting to go or all
+ *  sent. Not each fix (its time, the fixes in flight), which the line shows. */
+function sayGps(c, mode) {
+  const fix = gpsError ? `lost:${gpsError}` : lastFixAt ? 'ok' : 'waiting';
+  // Actions held (no connection to send them on) until all have gone; one sent and answered
+  // in a moment while online is no news (its toast says what it did).
+  const held = c.acts > 0 && !client?.isOpen() ? true : c.acts === 0 ? false : gpsSaid?.[1] ?? false;
+  const before = gpsSaid;
+  gpsSaid = [fix, held];
+  if (!before) return; // the page's first state is on the screen, not news
+  const words = [];
+  if (before[0] !== fix && fix !== 'waiting') {
+    words.push(gpsError ? t(gpsError === 'denied' ? 'gps_denied' : 'gps_unavailable')
+      : `${mode} · ${t('gps_last', { time: formatTime(lastFixAt, lang, tz, true) })}`);
+  }
+  if (before[1] !== held) words.push(held ? t('gps_queue', { n: c.acts }) : t('gps_synced'));
+  if (words.length) setText($('gps-say'), words.join(' · '));
 }
 
 // -- the fail dialog --------------------------------------------------------------------
@@ -447,6 +521,7 @@ function failDialog() {
 // -- keys -------------------------------------------------------------------------------
 
 function onKey(ev) {
+  if (!shortcutsOn) return;
   if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
   if (ev.target.closest?.('input, select, textarea') || document.querySelector('dialog[open]')) return;
   const k = ev.key.toLowerCase();
@@ -471,7 +546,7 @@ if (!region || boot.error || !techId) {
   toast = toaster(document.body);
   const setLang = (l) => {
     lang = l;
-    t = translator(l);
+    t = layeredTranslator(OWN, l);
     lang0.remember(l);
     document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
     $('lang').replaceChildren(langSwitch(lang, t, setLang));
@@ -498,6 +573,8 @@ if (!region || boot.error || !techId) {
   client.start();
   if (params.get('sim') === '1') gps = { kind: 'sim', timer: null, stop() {} }; // starts with the first view
   else startDevice();
+  $('keys-toggle').addEventListener('click', () => setShortcuts(!shortcutsOn));
+  renderKeys();
   document.addEventListener('keydown', onKey);
   setInterval(pump, 250);
   setInterval(tickOffers, 250);
@@ -508,6 +585,7 @@ if (!region || boot.error || !techId) {
     get position() { return myPosition(); },
     get pending() { return outbox.counts(); },
     get gps() { return gps?.kind ?? null; },
+    get shortcuts() { return shortcutsOn; },
     announced, rejected, actErrors, sentActs, outbox, client, act,
   };
 }
