@@ -299,3 +299,51 @@ def test_kiosk_sms_number_error_marks_the_field_invalid(
     finally:
         page.context.close()
 
+
+# -- 6. the kiosk's settings within reach ------------------------------------------------------
+
+TOOLS = ["#large-btn", "#contrast-btn", "#lang button[lang='zh-CN']", "#lang button[lang='en']"]
+
+# Whether a tap at the middle of the selector's element lands on it (nothing over it).
+HIT_JS = """(s) => { const el = document.querySelector(s); el.scrollIntoView({block: 'nearest'});
+  const r = el.getBoundingClientRect();
+  const at = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+  return Boolean(at) && (el === at || el.contains(at)); }"""
+
+
+@pytest.mark.parametrize("extra", ["", "&text=large&contrast=high"])
+def test_portrait_kiosk_settings_are_within_reach_at_the_bottom(
+        browser: Any, server: DemoServer, extra: str) -> None:
+    """On the 1080 x 1920 portrait kiosk large text, high contrast and the language sat in
+    the top 75 px, out of reach from a wheelchair (EN 301 549 8.3). Now they are in a bar in
+    the lowest tenth of the screen, hiding nothing, and still work by touch and keyboard."""
+    page = open_kiosk(browser, server, extra)
+    try:
+        for sel in TOOLS:
+            box = page.locator(sel).bounding_box()
+            assert box["y"] >= 1920 * 0.9 and box["y"] + box["height"] <= 1920, (sel, box)
+            assert page.evaluate(HIT_JS, sel), sel
+        # What is above the bar is not under it: the last service and "I have an appointment".
+        for sel in [".k-service:last-child", "#appt-btn"]:
+            assert page.evaluate(HIT_JS, sel), sel
+        page.locator("#large-btn").click()
+        assert page.locator("#large-btn").get_attribute("aria-pressed") == str(
+            "large" not in extra).lower()
+        page.locator("#contrast-btn").focus()
+        page.keyboard.press("Enter")
+        assert page.locator("#contrast-btn").get_attribute("aria-pressed") == str(
+            "contrast" not in extra).lower()
+    finally:
+        page.context.close()
+
+
+def test_landscape_kiosk_keeps_its_settings_in_the_header(
+        browser: Any, server: DemoServer) -> None:
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 1024})
+    page = ctx.new_page()
+    try:
+        page.goto(server.page_url("kiosk", lang="en"))
+        page.locator(PHARMACY).wait_for()
+        assert page.locator("#large-btn").bounding_box()["y"] < 150
+    finally:
+        ctx.close()
