@@ -385,6 +385,16 @@ async def get_suspension(request: Request) -> Response:
     return _json(out)
 
 
+async def lift_suspension(request: Request) -> Response:
+    """``DELETE /v1/sites/{site}/suspensions/{id}`` (admin): the suspension was a mistake or
+    is over early. The period takes bookings again; whoever it reached and has not answered
+    keeps the appointment and is told it stands (docs/appointments.md)."""
+    site, sid = request.path_params["site"], request.path_params["suspension"]
+    p = principal(request)
+    p.require("admin")
+    return _json(await booking_engine(request).lift(site, sid, actor(p)))
+
+
 def _instant(value: str, field: str) -> int:
     try:
         t = datetime.fromisoformat(value)
@@ -409,6 +419,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/sites/{site}/check-in", check_in, methods=["POST"]),
     Route("/v1/sites/{site}/resources/{resource}/suspend", suspend, methods=["POST"]),
     Route("/v1/sites/{site}/suspensions/{suspension}", get_suspension, methods=["GET"]),
+    Route("/v1/sites/{site}/suspensions/{suspension}", lift_suspension, methods=["DELETE"]),
 ]
 
 _BOOK_ERRORS = ("slot_full", "channel_quota", "overlap", "too_many_bookings", "slot_closed",
@@ -483,6 +494,11 @@ register(
               "for a period: every affected booking and waiting ticket gets the reason and "
               "alternatives; nothing is cancelled", "admin, or agent of the site",
               SuspendRequest, 201, ("unknown_resource", "bad_request", "schedule_changed")),
+    Operation("delete", "/v1/sites/{site}/suspensions/{suspension}", "Lift a suspension: "
+              "the period takes bookings again; every booking it reached that has not "
+              "answered stands as before (reminders again, told by text), `restored`; those "
+              "who moved or cancelled keep their answer. Lifting again changes nothing "
+              "(`already`)", "admin", errors=("unknown_suspension",)),
     Operation("get", "/v1/sites/{site}/suspensions/{suspension}", "A suspension: who it "
               "reached, what each answered, who has not answered yet", "admin, or agent of "
               "the site", errors=("unknown_suspension",)),

@@ -213,7 +213,7 @@ class SiteWatcher:
             if note is not None:
                 await self._send(f"{note.kind}:{eid}", note)
         elif kind in ("booking_offered", "booking_suspended", "booking_confirmed",
-                      "booking_rescheduled", "booking_cancelled"):
+                      "booking_rescheduled", "booking_cancelled", "booking_unsuspended"):
             b = data.get("booking") or {}
             if kind in ("booking_confirmed", "booking_rescheduled") and not (
                     b.get("channel") in CONFIRMED_BY_TEXT or via == "staff"):
@@ -293,6 +293,10 @@ class SiteWatcher:
         elif kind == "booking_cancelled":
             name = "booking_cancelled"
             values["site"] = texts.names(cfg.name, cfg.languages, self.site)
+        elif kind == "booking_unsuspended":
+            # The suspension was lifted before they answered: the appointment stands.
+            name = "unsuspended"
+            extra["suspension"] = (data.get("suspension") or {}).get("id")
         else:
             name = "suspended"
             s = data.get("suspension") or {}

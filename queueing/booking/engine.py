@@ -535,6 +535,20 @@ class BookingEngine:
 
         return await self._retrying(site, step)
 
+    async def lift(self, site: str, sid: str, actor: Actor) -> dict[str, Any]:
+        """Lift suspension ``sid``: its resource takes bookings in the period again, and
+        each booking it reached that has not answered stands as before (reminders planned
+        again, a ``booking_unsuspended`` event: the person is told). Lifting a lifted
+        suspension changes nothing (``already``)."""
+        s = await self.schedule(site)
+        p, now = s.policy, self.now()
+        r = await self._run("lift", site, now, actor, sid, p.grace_s * 1000,
+                            ",".join(map(str, p.reminders_s)))
+        susp = r["suspension"]
+        return views.suspension(susp, s.tz) | {
+            "lifted_at": iso(susp.get("lifted_ms"), s.tz), "already": bool(r.get("already")),
+            "restored": [self._view(s, b, now) for b in _list(r["bookings"])]}
+
     async def _alternatives(self, site: str, s: Schedule, bookings: list[dict[str, Any]],
                             resource: str, period: tuple[int, int],
                             now: int) -> dict[str, list[dict[str, Any]]]:

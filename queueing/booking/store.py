@@ -17,7 +17,8 @@ from queueing.luafn import Library
 from queueing.store import Store
 
 SCRIPTS = ("book", "confirm", "cancel", "reschedule", "checkin", "fire", "get", "avail",
-           "affected", "suspend", "suspension", "put_config", "day", "set_notify")
+           "affected", "suspend", "suspension", "put_config", "day", "set_notify",
+           "lift")
 READ_ONLY = ("get", "avail", "affected", "suspension", "day")  # answered when Redis refuses writes
 
 

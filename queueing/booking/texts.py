@@ -36,6 +36,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "en": "Your appointment at {time} cannot take place: {reason}. Choose another time.",
         "zh": "您 {time} 的预约无法进行：{reason}。请选择其他时间。",
     },
+    "unsuspended": {
+        "en": "Good news: your appointment ({service}) at {time} stands after all. Booking "
+              "code {code}.",
+        "zh": "好消息：您 {time} 的预约（{service}）照常进行。预约码 {code}。",
+    },
     "moved": {
         "en": "Ticket {number} now waits for {service}, in order of your original arrival.",
         "zh": "{number} 号已转到{service}排队，按您原来的取号时间排序。",

@@ -107,6 +107,9 @@ def slot(s: Slot, remaining: int, tz: ZoneInfo) -> dict[str, Any]:
 
 
 def suspension(raw: dict[str, Any], tz: ZoneInfo) -> dict[str, Any]:
-    return {"id": raw["id"], "resource": raw["resource"], "reason": raw["reason"],
-            "from": iso(raw["from_ms"], tz), "until": iso(raw["until_ms"], tz),
-            "created_at": iso(raw.get("created_ms"), tz)}
+    out = {"id": raw["id"], "resource": raw["resource"], "reason": raw["reason"],
+           "from": iso(raw["from_ms"], tz), "until": iso(raw["until_ms"], tz),
+           "created_at": iso(raw.get("created_ms"), tz)}
+    if raw.get("lifted_ms"):
+        out["lifted_at"] = iso(raw["lifted_ms"], tz)  # lifted: the period takes bookings
+    return out

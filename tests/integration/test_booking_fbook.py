@@ -89,3 +89,81 @@ async def test_an_early_check_in_for_after_the_day_close_survives_the_close(
     # At 09:50 it takes its appointment's place as any early check-in does.
     again = await bk.check_in("demo", ten["code"], "kiosk", KIOSK)
     assert again.replay and again.ticket["status"] == "waiting"
+
+
+async def test_a_suspension_lifted_frees_the_slots_and_the_appointments_stand(
+        bk: BookingEngine, redis: Redis, clock: Clock) -> None:
+    from queueing.errors import UnknownSuspension
+    s9 = sid("r1", 1, "09:00")
+    start = await start_of(bk, s9)
+    a = (await bk.book("demo", req(s9, "a", notify="+8613800000001"), KIOSK)).booking
+    b = (await bk.book("demo", req(s9, "b", notify="+8613800000002"), KIOSK)).booking
+    clock.now = start - 3 * 3600_000
+    sus = await bk.suspend("demo", "r1", start, start + 3600_000, "doctor called away", AGENT)
+    await bk.reschedule(b["id"], sid("r2", 1, "09:00"), KIOSK)  # b answered: moved
+    assert [x["remaining"] for x in await bk.availability(
+        "demo", "internal", start_date(start), resource="r1")][:1] == [0]
+    n = len(await stream_types(redis))
+    lifted = await bk.lift("demo", sus["id"], Actor("admin", "test"))
+    assert [x["id"] for x in lifted["restored"]] == [a["id"]] and lifted["lifted_at"]
+    assert (await stream_types(redis))[n:] == ["booking_unsuspended", "resource_unsuspended"]
+    got = await bk.get(a["id"])
+    assert got["status"] == "confirmed" and "suspension" not in got
+    assert (await bk.get(b["id"]))["resource"] == "r2"  # b keeps its answer
+    # The slot takes bookings again; a's 2-hour reminder comes after all.
+    assert [x["remaining"] for x in await bk.availability(
+        "demo", "internal", start_date(start), resource="r1")][:1] == [3]  # 4 - a
+    await bk.book("demo", req(s9, "c"), KIOSK)
+    notifier = FlakyNotifier(failing="")
+    clock.now = start - 7200_000
+    await fire_due(Services(redis, bk, notifier), "demo")
+    assert {n.to for n in notifier.sent} == {"+8613800000001", "+8613800000002"}
+    view = await bk.suspension("demo", sus["id"])
+    assert view["lifted_at"] and view["unanswered"] == []
+    assert {x["booking"]: x["answer"] for x in view["affected"]} == {
+        a["id"]: "lifted", b["id"]: "rescheduled"}
+    again = await bk.lift("demo", sus["id"], Actor("admin", "test"))
+    assert again["already"] and again["restored"] == []
+    with pytest.raises(UnknownSuspension):
+        await bk.lift("demo", "r1-nope", Actor("admin", "test"))
+
+
+def start_date(ms: int) -> Any:
+    from datetime import datetime
+
+    from tests.integration.test_booking_support import TZ
+    return datetime.fromtimestamp(ms / 1000, TZ).date()
+
+
+async def test_those_a_lifted_suspension_reached_are_told_it_stands(
+        bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
+    import asyncio
+
+    from queueing.booking.alerts import Thresholds
+    from queueing.booking.consumer import Notifications
+    s9 = sid("r1", 1, "09:00")
+    start = await start_of(bk, s9)
+    a = (await bk.book("demo", req(s9, "a", notify="+8613800000001"), KIOSK)).booking
+    b = (await bk.book("demo", req(s9, "b", notify="+8613800000002"), KIOSK)).booking
+    gateway = FlakyNotifier(failing="")
+    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
+                          refresh_s=0.05)
+    notes.start()
+    try:
+        for _ in range(500):
+            if await redis.exists("sb:{site:demo}:nt:cursor"):
+                break
+            await asyncio.sleep(0.02)
+        sus = await bk.suspend("demo", "r1", start, start + 3600_000, "called away", AGENT)
+        await bk.cancel(b["id"], KIOSK)  # b answered: cancelled
+        await bk.lift("demo", sus["id"], Actor("admin", "test"))
+        for _ in range(500):
+            if any(n.kind == "unsuspended" for n in gateway.sent):
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        told = [n for n in gateway.sent if n.kind == "unsuspended"]
+        assert [(n.to, n.booking) for n in told] == [("+8613800000001", a["id"])]
+        assert "stands after all" in told[0].text["en"]
+    finally:
+        await notes.stop()

@@ -130,3 +130,27 @@ async def test_a_gateway_that_is_down_is_tried_until_the_appointment(
     # Not a refusal for good: still due, tried again in RETRY_S.
     assert f"r|{a['id']}|86400|{start}" in (await bk.raw(a["id"]))["due"]
     assert (await bk.get(a["id"]))["notify_state"]["status"] == 503
+
+
+async def test_an_admin_lifts_a_suspension_over_http(bserver: Server) -> None:  # noqa: F811
+    c = bserver.client
+    agent = bserver.auth("agent", site="demo", counter="1")
+    b = (await c.post("/v1/sites/demo/bookings", json={
+        "slot": slot("r1", 2, "10:00"), "customer": "amy", "channel": "phone"},
+        headers=agent)).json()
+    start = datetime.fromisoformat(b["start"])
+    body = {"from": b["start"], "until": b["end"], "reason": "called away"}
+    sus = (await c.post("/v1/sites/demo/resources/r1/suspend", json=body,
+                        headers=agent)).json()
+    url = f"/v1/sites/demo/suspensions/{sus['id']}"
+    assert (await c.delete(url, headers=agent)).status_code == 403  # admin only
+    r = await c.delete(url, headers=bserver.auth("admin"))
+    assert r.status_code == 200, r.text
+    assert [x["id"] for x in r.json()["restored"]] == [b["id"]]
+    assert "suspension" not in (await c.get(f"/v1/bookings/{b['id']}", headers=agent)).json()
+    avail = (await c.get(f"/v1/sites/demo/availability?service=internal&resource=r1&date="
+                         f"{start.date().isoformat()}", headers=agent)).json()
+    assert next(x for x in avail if x["slot"] == b["slot"])["remaining"] > 0
+    assert (await c.get(url, headers=agent)).json()["lifted_at"]
+    assert (await c.delete("/v1/sites/demo/suspensions/r1-nope",
+                           headers=bserver.auth("admin"))).status_code == 404
