@@ -40,6 +40,7 @@ from redis.exceptions import RedisError
 
 from queueing import keys, sms
 from queueing.booking import alerts, delivery, fresh, langs, texts
+from queueing.booking.model import BookingConfig
 from queueing.booking.notify import Notification, Notifier, NotifyFailed, local_iso
 from queueing.engine import Engine, wall_ms
 from queueing.errors import SwitchboardError
@@ -72,8 +73,20 @@ def text_lang(lang: str | None, text: dict[str, str]) -> str | None:
     return None if not lang else sms.site_language(lang, list(text))
 
 
-def local_text(ms: int, tz: ZoneInfo) -> str:
-    return datetime.fromtimestamp(ms / 1000, tz).strftime("%Y-%m-%d %H:%M")
+_EN_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_EN_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+              "Dec")
+_ZH_DAYS = "一二三四五六日"
+
+
+def local_text(ms: int, tz: ZoneInfo) -> texts.PerLanguage:
+    """A time as a text says it, in the site's zone, per language: "Tue 8 Dec 10:30",
+    "12月8日（周二）10:30" (another language reads the English one)."""
+    t = datetime.fromtimestamp(ms / 1000, tz)
+    hm = t.strftime("%H:%M")
+    return texts.PerLanguage({
+        "en": f"{_EN_DAYS[t.weekday()]} {t.day} {_EN_MONTHS[t.month - 1]} {hm}",
+        "zh": f"{t.month}月{t.day}日（周{_ZH_DAYS[t.weekday()]}）{hm}"})
 
 
 class SiteWatcher:
@@ -223,7 +236,8 @@ class SiteWatcher:
             if kind == "booking_cancelled" and b.get("notify"):
                 await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid))
             elif b.get("notify"):
-                note = await linked(self._booking_note(kind, b, data, eid),
+                names = await self._resources() if kind == "booking_rescheduled" else None
+                note = await linked(self._booking_note(kind, b, data, eid, names),
                                     {**b, "site": self.site}, self.owner.links,
                                     self.owner.clock())
                 await self._send(f"{kind}:{eid}", note)
@@ -270,14 +284,28 @@ class SiteWatcher:
             at=self._now_iso(), valid_until=self._until("issued"), ticket=t["id"],
             data={"number": t["number"], "service": t["service"], "ahead": ahead})
 
+    async def _resources(self) -> dict[str, texts.PerLanguage]:
+        """The booking schedule's doctors and rooms by id, named in the site's languages
+        (none if it cannot be read: the text then names the id)."""
+        try:
+            raw = await self.owner.redis.get(self.p + "bk:config")
+            cfg = msgspec.json.decode(raw, type=BookingConfig) if raw else None
+        except (RedisError, msgspec.DecodeError, msgspec.ValidationError):
+            return {}
+        langs_ = self.view.config.languages
+        return {r.id: texts.names(r.name, langs_, r.id) for r in cfg.resources} if cfg else {}
+
     def _booking_note(self, kind: str, b: dict[str, Any], data: dict[str, Any],
-                      eid: str) -> Notification:
+                      eid: str, resources: dict[str, texts.PerLanguage] | None = None
+                      ) -> Notification:
+        resources = resources or {}
         cfg = self.view.config
         svc = cfg.service(b["service"])
         values: dict[str, Any] = {
             "time": local_text(b["start_ms"], self.tz), "code": b["code"],
             "service": texts.names(svc.name if svc else None, cfg.languages, b["service"])}
         extra: dict[str, Any] = {"slot": b["slot"], "code": b["code"]}
+        template: str | None = None  # the text's template, when not the kind's own
         if kind == "booking_offered":
             name = "offer"
             values["until"] = local_text(b["offer_until"], self.tz)
@@ -290,6 +318,16 @@ class SiteWatcher:
             was = data.get("from") or {}
             values["was"] = local_text(int(was.get("start_ms") or b["start_ms"]), self.tz)
             extra |= {"from_slot": was.get("slot")}
+            old_res = str(was.get("resource") or str(was.get("slot") or "").split(".")[0])
+            if old_res and old_res != b["resource"]:
+                # Another doctor or room (maybe at the same time): say which, or "moved to
+                # 11:00 (it was 11:00)" tells the person nothing.
+                template = "rebooked_to"
+                values["resource"] = resources.get(b["resource"]) or texts.names(
+                    None, cfg.languages, b["resource"])
+                values["was_resource"] = resources.get(old_res) or texts.names(
+                    None, cfg.languages, old_res)
+                extra |= {"resource": b["resource"], "from_resource": old_res}
         elif kind == "booking_cancelled":
             name = "booking_cancelled"
             values["site"] = texts.names(cfg.name, cfg.languages, self.site)
@@ -304,7 +342,7 @@ class SiteWatcher:
             alts = data.get("alternatives")
             extra |= {"reason": s.get("reason"), "suspension": s.get("id"),
                       "alternatives": alts if isinstance(alts, list) else []}
-        text = texts.render(name, cfg.languages, **values)
+        text = texts.render(template or name, cfg.languages, **values)
         until = b["offer_until"] if name == "offer" else b.get("end_ms") or b["start_ms"]
         return Notification(id=f"{self.site}:{name}:{eid}", kind=name, site=self.site,
                             to=b["notify"], text=text, at=self._now_iso(),

@@ -23,6 +23,12 @@ TEXTS: dict[str, dict[str, str]] = {
               "{code}.",
         "zh": "您的预约（{service}）已改到 {time}（原为 {was}）。预约码 {code}。",
     },
+    "rebooked_to": {
+        "en": "Your appointment ({service}) has moved to {time} with {resource} (it was {was} "
+              "with {was_resource}). Booking code {code}.",
+        "zh": "您的预约（{service}）已改到 {time}，{resource}（原为 {was}，{was_resource}）。"
+              "预约码 {code}。",
+    },
     "booking_cancelled": {
         "en": "Your appointment ({service}) at {time} was cancelled by {site}. If this is a "
               "mistake, please call or ask at reception.",

@@ -167,3 +167,49 @@ async def test_those_a_lifted_suspension_reached_are_told_it_stands(
         assert "stands after all" in told[0].text["en"]
     finally:
         await notes.stop()
+
+
+def test_texts_say_times_readably_in_each_language() -> None:
+    from datetime import datetime
+
+    from queueing.booking.consumer import local_text
+    from queueing.booking.texts import render
+    from tests.integration.test_booking_support import TZ
+    ms = int(datetime(2026, 12, 8, 2, 30, tzinfo=TZ).timestamp() * 1000)
+    text = render("reminder", ["zh", "en"], time=local_text(ms, TZ), code="ABC234",
+                  service="Lab")
+    assert text["en"] == ("Reminder: your appointment (Lab) is at Tue 8 Dec 02:30. "
+                          "Booking code ABC234.")
+    assert "12月8日（周二）02:30" in text["zh"]
+
+
+async def test_a_move_to_another_doctor_at_the_same_time_names_the_doctor(
+        bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
+    import asyncio
+
+    from queueing.booking.alerts import Thresholds
+    from queueing.booking.consumer import Notifications
+    a = (await bk.book("demo", req(sid("r1", 1, "10:00"), "a", notify="+8613800000001"),
+                       KIOSK)).booking
+    gateway = FlakyNotifier(failing="")
+    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
+                          refresh_s=0.05)
+    notes.start()
+    try:
+        for _ in range(500):
+            if await redis.exists("sb:{site:demo}:nt:cursor"):
+                break
+            await asyncio.sleep(0.02)
+        await bk.reschedule(a["id"], sid("r2", 1, "10:00"), Actor("agent:demo:1", "staff"))
+        for _ in range(500):
+            if gateway.sent:
+                break
+            await asyncio.sleep(0.02)
+        n = gateway.sent[0]
+        assert n.kind == "rebooked"
+        assert n.text["en"].startswith(
+            "Your appointment (Internal medicine) has moved to Thu 19 Nov 10:00 with Dr Two "
+            "(it was Thu 19 Nov 10:00 with Dr One).")
+        assert "Dr Two" in n.text["zh"] and "11月19日（周四）10:00" in n.text["zh"]
+    finally:
+        await notes.stop()
