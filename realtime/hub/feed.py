@@ -264,9 +264,12 @@ class SiteFeed:
     def service_summary(self, service: str) -> dict[str, Any]:
         # ``open``: counters serving it open now. With a null estimate it tells "no counter
         # open" from "open, but the queue will not reach a new ticket before they close".
+        # ``parked``: its tickets set aside (off the queue, not forgotten; the floor
+        # overview shows them).
         return {"waiting": self.view.waiting(service),
                 "estimate": self.hub.estimate_service(self, service),
-                "open": len(self.view.open_counters(service))}
+                "open": len(self.view.open_counters(service)),
+                "parked": sum(1 for t in self.view.parked.values() if t["service"] == service)}
 
     def waiting_all(self) -> dict[str, Any]:
         return {s.id: self.service_summary(s.id) for s in self.view.config.services}

@@ -144,8 +144,13 @@ class Board:
         if t is not None:
             current = {"number": t["number"], "service": t["service"], "status": t["status"],
                        "at": _iso(t.get("called_ms"))}
+        # ``since``: when it entered its state; ``free_since``: when an open one last let a
+        # ticket go (or opened). The floor overview times its cards from these (it scanned
+        # the day's audit trail once per counter on every load, and knew nothing of a
+        # change before it opened); null: not known.
         return {"id": cid, "name": _names(v, c.name if c else None, cid),
-                "state": st.get("state", "closed"), "current": current}
+                "state": st.get("state", "closed"), "current": current,
+                "since": _iso(st.get("since")), "free_since": _iso(st.get("free_since"))}
 
     def _call(self, feed: Any, entry: Entry, now_ms: int | None) -> dict[str, Any]:
         v: SiteView = feed.view
@@ -187,7 +192,8 @@ class Board:
             cid = entry.data.get("counter") or next(iter(change.counters))
             data = {"counter": self._counter(feed, cid), "waiting": feed.waiting_all()}
             return Message("counter", data)
-        if change.services or change.config:
+        if change.services or change.config or change.parked:
+            # (a parked ticket brought back or cancelled changes its service's `parked`)
             return Message("waiting", {"waiting": feed.waiting_all()}, is_event=False)
         return None
 

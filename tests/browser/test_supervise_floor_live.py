@@ -211,3 +211,35 @@ def test_every_channel_is_worded_in_both_languages(browser: Any, server: DemoSer
         assert page.evaluate(CHANNELS % channels) == []
     finally:
         ctx.close()
+
+
+def test_times_come_from_the_board_and_parked_people_are_shown(browser: Any,
+                                                              server: DemoServer) -> None:
+    """Counter times come with the board (``since``, ``free_since``): no audit scan per
+    counter on load (it cost several full-day scans per page on a large site). A ticket set
+    aside shows under its service (it appeared nowhere on the page)."""
+    ctx = browser.new_context(locale="en-US", viewport={"width": 1366, "height": 768})
+    scans: list[str] = []
+    try:
+        server.counter("5", "open")
+        page = ctx.new_page()
+        page.on("request", lambda r: scans.append(r.url) if "/audit?" in r.url else None)
+        page.set_default_timeout(WAIT_MS)
+        page.goto(f"{server.base}/supervise/demo?token="
+                  f"{server.token('supervisor', site='demo')}&lang=en")
+        wait_js(page, READY)
+        page.locator("li[data-counter='5'] .s-elapsed", has_text="Free for").wait_for()
+        assert not [u for u in scans if "counter=" in u], scans
+        t = server.take("pharmacy")
+        called = server.counter("5", "call-next")
+        assert called["id"] == t["id"]
+        server.counter("5", "park")
+        row = page.locator("tr[data-service='pharmacy']")
+        row.locator(".s-parked", has_text="1 set aside").wait_for()
+        page.locator("li[data-counter='5'] .s-elapsed", has_text="Free").wait_for()
+        server.post(f"/v1/tickets/{t['id']}/cancel", server.token("agent", site="demo",
+                                                                  counter="5"))
+        row.locator(".s-parked").wait_for(state="detached")
+    finally:
+        ctx.close()
+        server.counter("5", "close")

@@ -19,6 +19,7 @@ import { DEFAULT_VOCABULARY } from './vocabulary.js';
 export const STRINGS = {
   en: {
     sv_stuck: '{n} waiting, no counter open',
+    sv_parked: '{n} set aside',
     sv_calling_for: 'Calling for {d}',
     sv_serving_for: 'Serving · called {d} ago',
     sv_free_for: 'Free for {d}',
@@ -40,6 +41,7 @@ export const STRINGS = {
   },
   zh: {
     sv_stuck: '{n}人等候，无窗口开放',
+    sv_parked: '{n}人暂离',
     sv_calling_for: '已叫号 {d}',
     sv_serving_for: '办理中 · {d}前叫号',
     sv_free_for: '空闲 {d}',
@@ -205,7 +207,9 @@ function renderServices() {
     return h('tr', { class: [late ? 's-late' : '', stuck ? 's-stuck' : ''].join(' ').trim() || null, dataset: { service: s.id } },
       h('th', { scope: 'row' }, serviceName(s.id),
         stuck ? h('span', { class: 's-stuck-note' }, t('sv_stuck', { n: waiting })) : null),
-      h('td', { class: 'num-big s-waiting' }, waiting == null ? t('none') : String(waiting)),
+      h('td', { class: 'num-big s-waiting' }, waiting == null ? t('none') : String(waiting),
+        // Set aside (parked): off the queue, not forgotten.
+        live.parked > 0 ? h('span', { class: 's-parked muted' }, t('sv_parked', { n: live.parked })) : null),
       h('td', { class: 's-longest' }, who?.number ? t('sv_longest_who', { d: waited, number: who.number }) : waited),
       h('td', { class: 's-estimate' }, formatEstimate(live.estimate, lang)),
       h('td', { class: 's-open' }, board.ready ? String(open) : t('none')),
@@ -296,6 +300,17 @@ function noteCounters(before, after, wasReady, resync) {
     if (!free) tm.freeSince = null;
     else if (prev.current || prev.state !== 'open') tm.freeSince = at;
   }
+}
+
+/** Since when each counter is in its state and stands free, as the board says (`since`,
+ * `free_since`, server time); false when it does not say (an older server). */
+function timesFromServer() {
+  if (!board.ready || !board.counters.length || !board.counters.every((c) => 'since' in c)) return false;
+  for (const c of board.counters) {
+    const at = (iso) => { const ms = iso ? Date.parse(iso) : NaN; return Number.isFinite(ms) ? ms : null; };
+    ctrTimes[c.id] = { stateSince: at(c.since), freeSince: c.state === 'open' && !c.current ? at(c.free_since) : null };
+  }
+  return true;
 }
 
 // A ticket leaving a counter: it stands free from then (if open).
@@ -460,7 +475,9 @@ if (!site || boot.error) {
     // Back after a gap history could not fill: the snapshot has names, not who serves what.
     if (msg.op === 'snapshot' && msg.resync) reloadSite();
     updatedAt = Date.now();
-    if (msg.op === 'snapshot') loadCounterTimes();
+    // The server says since when (its board carries `since` / `free_since`); an older
+    // server does not, and today's audit trail is read back instead.
+    if (!timesFromServer() && msg.op === 'snapshot') loadCounterTimes();
     render();
     if (msg.op === 'event') statsSoon(); // called, recalled, a counter's state or ticket, ...
     return undefined;
