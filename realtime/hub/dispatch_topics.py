@@ -34,6 +34,7 @@ from dispatch.errors import DispatchFailure, FixRejected, UnknownTechnician
 from dispatch.gps import Fix
 from dispatch.kpi import Kpis
 from dispatch.model import JOBLESS, Action, ActionKind
+from dispatch.planning import service_level_s
 from dispatch.records import csv
 from dispatch.store import Store
 from dispatch.tasks import ArqEnqueuer, arq_redis
@@ -242,12 +243,23 @@ def public_name(name: object) -> str:
     return s.split()[0] if s else ""
 
 
+def _due_ms(rv: RegionView, j: dict[str, Any]) -> int | None:
+    """A job without a window: when the region's service level has it due (its creation +
+    ``service_within_s``, or ``urgent_within_s`` for an urgent one); None with a window or
+    no service level. The customer's page says "nobody can reach you by 14:30", not "within
+    the time promised after your order" with no time at all."""
+    if j.get("win_end") or not j.get("created_ms"):
+        return None
+    sla_s = service_level_s(j, rv.config.policy)
+    return int(j["created_ms"]) + sla_s * 1000 if sla_s else None
+
+
 def job_state(rv: RegionView, j: dict[str, Any]) -> dict[str, Any]:
     """What a customer may see: never the technician's details beyond a first name."""
     status = j.get("status")
     out: dict[str, Any] = {"id": j["id"], "status": status, "window": _window(j),
                            "eta_ms": None, "technician": None,
-                           "reason": j.get("reason") or None}
+                           "reason": j.get("reason") or None, "due_ms": _due_ms(rv, j)}
     if status in ("offered", "assigned", "en_route"):
         out["eta_ms"] = rv.eta_ms(j["id"])
         out["start_ms"] = rv.start_ms(j["id"])

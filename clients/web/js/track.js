@@ -3,7 +3,7 @@
 // what the `job:{id}` topic gives a customer — the technician's first name, and a position
 // while they are on their way or there — and updates itself.
 import { Client } from './client.js';
-import { bookedFor, customerEta, formatWindow, personName, secondsAgo, serverClock, shortJob } from './dispatch.js';
+import { bookedFor, customerEta, formatAt, formatWindow, personName, secondsAgo, serverClock, shortJob } from './dispatch.js';
 import { formatTime, nameIn, translator } from './i18n.js';
 import { distanceM, formatDistance, MapView } from './map.js';
 import { connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
@@ -63,7 +63,10 @@ function renderEta() {
   }
   replaceChildren(el, rows, JSON.stringify([job.status, job.eta_ms, job.start_ms, job.window, job.arrived_ms, job.ended_ms, lang, Math.floor(now() / 30000)]));
   const reason = $('reason');
-  const why = job.status === 'unassignable' && job.reason ? t(`d_r_${job.reason}`) : '';
+  // The service level's time when the page knows it: "nobody can reach you by 14:30".
+  const by = job.reason === 'service_level' && job.due_ms ? formatAt(job.due_ms, lang, tz, now()) : '';
+  const why = job.status === 'unassignable' && job.reason
+    ? (by ? t('d_r_service_level_by', { time: by }) : t(`d_r_${job.reason}`)) : '';
   reason.hidden = !why;
   // Outside every zone nobody will come later either: no promise to let them know.
   const line = job.reason === 'outside_zones' ? 'tr_outside_why' : 'tr_unassignable_why';

@@ -157,3 +157,17 @@ def test_a_removed_technician_leaves_the_view_and_the_kpis() -> None:
     k.apply("tech_removed", T0 + 3600_000, {"tech": {"id": "city.t1"}})
     assert k.online_ms == 3600_000 and not k.online_since  # its time on shift ends there
     assert "city.t1" not in k.tech_pos and "city.t1" not in k.tech_status
+
+
+def test_a_job_without_a_window_says_when_the_service_level_has_it_due() -> None:
+    """The customer's page said "nobody can reach you within the time promised after your
+    order" with no time at all: the view now carries ``due_ms`` (creation + the region's
+    service level, the urgent one for an urgent job); none for a job with a window."""
+    rv = RegionView.from_snapshot("city", snapshot())
+    plain = job("city.j-2", "unassignable", reason="service_level", win_start="", win_end="")
+    urgent = job("city.j-3", priority=90, win_start="", win_end="")
+    policy = rv.config.policy
+    assert job_state(rv, plain)["due_ms"] == T0 + policy.service_within_s * 1000
+    assert job_state(rv, urgent)["due_ms"] == T0 + min(
+        policy.urgent_within_s, policy.service_within_s) * 1000
+    assert job_state(rv, rv.jobs["city.j-1"])["due_ms"] is None  # it has a window
