@@ -236,7 +236,8 @@ class SiteWatcher:
             if kind == "booking_cancelled" and b.get("notify"):
                 await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid))
             elif b.get("notify"):
-                names = await self._resources() if kind == "booking_rescheduled" else None
+                names = (await self._resources() if kind in (
+                    "booking_rescheduled", "booking_suspended") else None)
                 note = await linked(self._booking_note(kind, b, data, eid, names),
                                     {**b, "site": self.site}, self.owner.links,
                                     self.owner.clock())
@@ -283,6 +284,32 @@ class SiteWatcher:
                                                   t["service"])),
             at=self._now_iso(), valid_until=self._until("issued"), ticket=t["id"],
             data={"number": t["number"], "service": t["service"], "ahead": ahead})
+
+    def _alternatives_text(self, alts: list[Any],
+                           resources: dict[str, texts.PerLanguage]) -> texts.PerLanguage:
+        """Up to two alternatives a suspension offers, as a sentence per language ('' for
+        none): "Free now: Thu 19 Nov 10:00 with Dr Two; …" /
+        "可选：11月19日（周四）10:00，王医生；…"."""
+        langs_ = self.view.config.languages or ["en"]
+        out = {}
+        for lang in langs_:
+            zh = lang.startswith("zh")
+            items = []
+            for a in alts:
+                if not isinstance(a, dict) or not a.get("start"):
+                    continue
+                ms = int(datetime.fromisoformat(a["start"]).timestamp() * 1000)
+                when = local_text(ms, self.tz).pick(lang)
+                rid = str(a.get("resource") or "")
+                who = (resources.get(rid) or texts.names(None, langs_, rid)).pick(lang)
+                items.append(f"{when}，{who}" if zh else f"{when} with {who}")
+            if not items:
+                out[lang] = ""
+            elif zh:
+                out[lang] = "可选：" + "；".join(items) + "。"
+            else:
+                out[lang] = " Free now: " + "; ".join(items) + "."
+        return texts.PerLanguage(out)
 
     async def _resources(self) -> dict[str, texts.PerLanguage]:
         """The booking schedule's doctors and rooms by id, named in the site's languages
@@ -338,10 +365,12 @@ class SiteWatcher:
         else:
             name = "suspended"
             s = data.get("suspension") or {}
-            values["reason"] = s.get("reason", "")
+            values["reason"] = s.get("reason", "")  # as staff wrote it, quoted
             alts = data.get("alternatives")
+            alts = alts if isinstance(alts, list) else []
+            values["alts"] = self._alternatives_text(alts[:2], resources)
             extra |= {"reason": s.get("reason"), "suspension": s.get("id"),
-                      "alternatives": alts if isinstance(alts, list) else []}
+                      "alternatives": alts}
         text = texts.render(template or name, cfg.languages, **values)
         until = b["offer_until"] if name == "offer" else b.get("end_ms") or b["start_ms"]
         return Notification(id=f"{self.site}:{name}:{eid}", kind=name, site=self.site,

@@ -39,8 +39,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "{time}（{service}）有空位留给您，请在 {until} 前确认。",
     },
     "suspended": {
-        "en": "Your appointment at {time} cannot take place: {reason}. Choose another time.",
-        "zh": "您 {time} 的预约无法进行：{reason}。请选择其他时间。",
+        "en": "Your appointment at {time} cannot take place (\"{reason}\"). Choose another "
+              "time.{alts}",
+        "zh": "您 {time} 的预约无法进行（原因：“{reason}”）。请选择其他时间。{alts}",
     },
     "unsuspended": {
         "en": "Good news: your appointment ({service}) at {time} stands after all. Booking "

@@ -213,3 +213,38 @@ async def test_a_move_to_another_doctor_at_the_same_time_names_the_doctor(
         assert "Dr Two" in n.text["zh"] and "11月19日（周四）10:00" in n.text["zh"]
     finally:
         await notes.stop()
+
+
+async def test_the_suspension_text_names_two_alternatives_and_quotes_the_reason(
+        bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
+    import asyncio
+
+    from queueing.booking.alerts import Thresholds
+    from queueing.booking.consumer import Notifications
+    s9 = sid("r1", 1, "10:00")
+    start = await start_of(bk, s9)
+    await bk.book("demo", req(s9, "a", notify="+8613800000001"), KIOSK)
+    gateway = FlakyNotifier(failing="")
+    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
+                          refresh_s=0.05)
+    notes.start()
+    try:
+        for _ in range(500):
+            if await redis.exists("sb:{site:demo}:nt:cursor"):
+                break
+            await asyncio.sleep(0.02)
+        await bk.suspend("demo", "r1", start, start + 1800_000, "医生临时出诊", AGENT)
+        for _ in range(500):
+            if gateway.sent:
+                break
+            await asyncio.sleep(0.02)
+        n = gateway.sent[0]
+        assert n.kind == "suspended" and len(n.data["alternatives"]) == 3
+        assert n.text["en"].startswith(
+            'Your appointment at Thu 19 Nov 10:00 cannot take place ("医生临时出诊"). '
+            "Choose another time. Free now: Thu 19 Nov 10:00 with Dr Two; ")
+        assert n.text["en"].count(" with ") == 2
+        assert "（原因：“医生临时出诊”）" in n.text["zh"]
+        assert "可选：11月19日（周四）10:00，Dr Two；" in n.text["zh"]
+    finally:
+        await notes.stop()
