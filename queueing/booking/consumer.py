@@ -226,8 +226,11 @@ class SiteWatcher:
             if note is not None:
                 await self._send(f"{note.kind}:{eid}", note)
         elif kind in ("booking_offered", "booking_suspended", "booking_confirmed",
-                      "booking_rescheduled", "booking_cancelled", "booking_unsuspended"):
+                      "booking_rescheduled", "booking_cancelled", "booking_unsuspended",
+                      "booking_waitlisted"):
             b = data.get("booking") or {}
+            if kind == "booking_waitlisted" and b.get("channel") not in CONFIRMED_BY_TEXT:
+                return  # an app's own screen says it; a caller has nothing but a text
             if kind in ("booking_confirmed", "booking_rescheduled") and not (
                     b.get("channel") in CONFIRMED_BY_TEXT or via == "staff"):
                 return  # an app or a partner's site tells its users itself
@@ -358,6 +361,10 @@ class SiteWatcher:
         elif kind == "booking_cancelled":
             name = "booking_cancelled"
             values["site"] = texts.names(cfg.name, cfg.languages, self.site)
+        elif kind == "booking_waitlisted":
+            # On the waiting list, not booked: said plainly, or a caller who heard "we have
+            # put you down" comes for a place they do not have.
+            name = "waitlisted"
         elif kind == "booking_unsuspended":
             # The suspension was lifted before they answered: the appointment stands.
             name = "unsuspended"

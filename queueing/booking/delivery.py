@@ -35,7 +35,7 @@ OUTCOMES = ("sent", "failed", "given_up", "stale")
 # Every kind a worker or the server sends (notify.Notification.kind): shown at 0 before
 # its first text, so an alert on a counter's increase sees the first failure too.
 KINDS = ("booked", "rebooked", "booking_cancelled", "reminder", "offer", "suspended",
-         "unsuspended",
+         "unsuspended", "waitlisted",
          "issued", "almost", "turn", "moved", "no_show", "no_show_back", "cancelled_by_staff",
          "cancelled_day_closed", "verify")
 

@@ -57,6 +57,7 @@ BOOKING_STATES: dict[str, frozenset[str]] = {
     "offer": frozenset({"offered"}),
     "suspended": frozenset({"confirmed", "held", "waitlisted", "offered"}),
     "booking_cancelled": frozenset({"cancelled"}),
+    "waitlisted": frozenset({"waitlisted"}),
     "unsuspended": frozenset({"confirmed", "held", "waitlisted", "offered", "checked_in"}),
 }
 

@@ -43,6 +43,11 @@ TEXTS: dict[str, dict[str, str]] = {
               "time.{alts}",
         "zh": "您 {time} 的预约无法进行（原因：“{reason}”）。请选择其他时间。{alts}",
     },
+    "waitlisted": {
+        "en": "You are on the waiting list for {service} at {time}: not booked yet. We will "
+              "text you if a place frees up.",
+        "zh": "您已登记{service} {time}的候补，尚未预约成功。如有空位，我们会短信通知您。",
+    },
     "unsuspended": {
         "en": "Good news: your appointment ({service}) at {time} stands after all. Booking "
               "code {code}.",

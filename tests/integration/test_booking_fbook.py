@@ -248,3 +248,40 @@ async def test_the_suspension_text_names_two_alternatives_and_quotes_the_reason(
         assert "可选：11月19日（周四）10:00，Dr Two；" in n.text["zh"]
     finally:
         await notes.stop()
+
+
+async def test_a_caller_put_on_the_waiting_list_is_told_so_by_text(
+        bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
+    import asyncio
+
+    from queueing.booking.alerts import Thresholds
+    from queueing.booking.consumer import Notifications
+    from queueing.model import Channel
+    lab = sid("lab1", 3, "10:00", "lab")
+    for who in ("x", "y"):
+        await bk.book("demo", req(lab, who), KIOSK)
+    gateway = FlakyNotifier(failing="")
+    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
+                          refresh_s=0.05)
+    notes.start()
+    try:
+        for _ in range(500):
+            if await redis.exists("sb:{site:demo}:nt:cursor"):
+                break
+            await asyncio.sleep(0.02)
+        app = await bk.book("demo", req(lab, "app", waitlist=True, notify="+8613800000002"),
+                            KIOSK)
+        w = await bk.book("demo", req(lab, "caller", Channel.PHONE, waitlist=True,
+                                      notify="+8613800000001"), AGENT)
+        assert w.booking["status"] == app.booking["status"] == "waitlisted"
+        for _ in range(500):
+            if gateway.sent:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        assert [(n.kind, n.to) for n in gateway.sent] == [("waitlisted", "+8613800000001")]
+        assert "waiting list" in gateway.sent[0].text["en"]
+        assert "not booked yet" in gateway.sent[0].text["en"]
+        assert "尚未预约成功" in gateway.sent[0].text["zh"]
+    finally:
+        await notes.stop()
