@@ -128,8 +128,19 @@ def _valid_nearby(text: str, region: str | None) -> list[tuple[str, str]]:
 
 def target(value: str, region: str | None, field: str = "notify") -> str:
     """A ``notify`` target: a phone number in E.164 (or ``InvalidPhoneNumber``); another
-    target (a push endpoint, which is no phone number) as it is."""
-    return normalise(value, region, field=field) if looks_like(value) else value
+    target (a push endpoint, which is no phone number) as it is. Texts go to it, so a
+    number the numbering plan says is a fixed line ("(010) 6552 9988") is refused
+    (``details.reason`` ``not_a_mobile``); one that may be either (North America) passes."""
+    if not looks_like(value):
+        return value
+    number = normalise(value, region, field=field)
+    parsed = _parse(number, None)
+    if parsed is not None and phonenumbers.number_type(parsed) == (
+            phonenumbers.PhoneNumberType.FIXED_LINE):
+        raise InvalidPhoneNumber(
+            f"{field}: {value[:40]!r} is a landline: texts need a mobile number",
+            field=field, reason="not_a_mobile")
+    return number
 
 
 def customer(value: str, region: str | None) -> str:
