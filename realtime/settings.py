@@ -200,13 +200,17 @@ def from_env(environ: Mapping[str, str] | None = None, **overrides: Any) -> Sett
                          ) from exc
 
 
+# Settings whose command-line flag is not named after the field.
+FLAG_NAMES = {"public_url": "--base-url"}
+
+
 def _named(message: str, flags: Mapping[str, Any]) -> str:
     """msgspec's ``… - at `$.kiosk_rate_per_min``` as the operator wrote the setting: the
     flag when one gave it, else the environment variable."""
     def name(m: re.Match[str]) -> str:
         field = m.group(1)
         if flags.get(field) is not None:
-            return "--" + field.replace("_", "-")
+            return FLAG_NAMES.get(field, "--" + field.replace("_", "-"))
         return ENV_PREFIX + field.upper()
     return re.sub(r"`\$\.([a-z_]+)`", lambda m: f"`{name(m)}`", message)
 

@@ -243,7 +243,9 @@ async def test_queue_views_carry_the_documented_fields(server: Server) -> None:
         one = next(c for c in board["counters"] if c["id"] == "1")
         assert set(one["current"]) == {"number", "service", "status", "at"}
         assert one["current"]["at"].endswith("+00:00")  # websocket queue views: UTC
-        assert set(board["services"][0]) == {"id", "name", "prefix", "waiting", "estimate"}
+        assert set(board["services"][0]) == {"id", "name", "prefix", "waiting", "estimate",
+                                             "open", "parked"}
+        assert {"id", "name", "state", "current", "since", "free_since"} == set(one)
 
 
 # -- dispatch device ops and per-stream epochs -----------------------------------------------

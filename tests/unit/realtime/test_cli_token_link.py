@@ -54,6 +54,6 @@ def test_the_link_uses_the_public_address(tmp_path: Path,
     assert _link(tmp_path, capsys, "--base-url", "http://10.0.0.5:8731") == \
         "http://10.0.0.5:8731"
     # Not an address: refused with the setting's name, nothing minted.
-    with pytest.raises(SystemExit, match="public_url"):
+    with pytest.raises(SystemExit, match="at `--base-url`"):
         main(["token", "dispatcher", "--region", "city", "--no-check", "--data-dir",
               str(tmp_path), "--base-url", "queue.example.org"])
