@@ -20,6 +20,8 @@ A record is short JSON with only the keys that have a value:
     tk ticket a check-in issued               sus  suspension id
     cl / kept  tickets a day close ended / left open
     cnt  an erasure's counts (what it removed, by kind)
+    had  a booking's text number: 1 if it had one before the change (``on``: after)
+    restored  bookings a lifted suspension gave back their time
 
 It never holds a phone number, a name, a booking's customer or code, or free text someone
 typed (a completion's outcome, a suspension's reason): the fact of a change, not its content.
@@ -43,10 +45,10 @@ TICKET_EVENTS = frozenset({
 BOOKING_EVENTS = frozenset({
     "booking_held", "booking_confirmed", "booking_waitlisted", "booking_offered",
     "booking_rescheduled", "booking_cancelled", "booking_checked_in", "booking_suspended",
-    "booking_expired", "booking_no_show"})
+    "booking_expired", "booking_no_show", "booking_unsuspended", "booking_notify"})
 SITE_EVENTS = frozenset({
     "counter_open", "counter_paused", "counter_closed", "day_closed", "site_updated",
-    "resource_suspended", "erased"})
+    "resource_suspended", "resource_unsuspended", "erased"})
 
 
 def score(offset: str) -> int:
@@ -114,8 +116,10 @@ def _booking(kind: str, data: dict[str, Any], b: dict[str, Any]) -> dict[str, An
         rec |= {"f": None, "fr": moved.get("resource"), "fat": moved.get("start_ms")}
     elif kind == "booking_checked_in":
         rec |= {"tk": data.get("ticket_id"), "n": data.get("number")}
-    elif kind == "booking_suspended":
+    elif kind in ("booking_suspended", "booking_unsuspended"):
         rec["sus"] = (data.get("suspension") or {}).get("id")
+    elif kind == "booking_notify":  # who changed the text number: the fact, never the number
+        rec |= {"had": 1 if data.get("had") else 0, "on": 1 if data.get("has") else 0}
     return rec
 
 
@@ -128,10 +132,13 @@ def _site(kind: str, data: dict[str, Any]) -> dict[str, Any]:
         counts = data["counts"] if isinstance(data.get("counts"), dict) else {}
         return {"id": data.get("erased_ticket") or data.get("erased_booking"),
                 "cnt": {k: v for k, v in counts.items() if v} or None}
-    if kind == "resource_suspended":
+    if kind in ("resource_suspended", "resource_unsuspended"):
         s = data.get("suspension") or {}
-        return {"sus": s.get("id"), "res": s.get("resource"), "at": s.get("from_ms"),
-                "until": s.get("until_ms")}
+        rec = {"sus": s.get("id"), "res": s.get("resource"), "at": s.get("from_ms"),
+               "until": s.get("until_ms")}
+        if kind == "resource_unsuspended":
+            rec["restored"] = data.get("restored")
+        return rec
     return {}
 
 
@@ -175,8 +182,8 @@ _LONG = {"o": "offset", "t": "at_ms", "k": "event", "a": "actor", "v": "via", "i
          "p": "priority", "on": "notify", "res": "resource", "at": "start_ms",
          "fr": "from_resource", "fat": "from_start_ms", "tk": "ticket", "sus": "suspension",
          "cl": "closed", "kept": "kept", "until": "until_ms", "cnt": "counts",
-         "ap": "appointment_ms", "ud": "undid", "uo": "undid_offset"}
-_FLAGS = ("ret", "x", "on")
+         "ap": "appointment_ms", "ud": "undid", "uo": "undid_offset", "had": "had_notify"}
+_FLAGS = ("ret", "x", "on", "had")
 
 
 def public(rec: dict[str, Any]) -> dict[str, Any]:
@@ -189,4 +196,5 @@ def public(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def _has_flag(kind: str, flag: str) -> bool:
-    return {"ret": kind == "no_show", "x": kind == "called", "on": kind == "notify_set"}[flag]
+    return {"ret": kind == "no_show", "x": kind == "called",
+            "on": kind in ("notify_set", "booking_notify"), "had": kind == "booking_notify"}[flag]

@@ -49,7 +49,7 @@ class BookingTopic:
     replayable = True
     event_types: tuple[str, ...] = ("held", "confirmed", "waitlisted", "offered", "cancelled",
                                     "expired", "rescheduled", "checked_in", "no_show",
-                                    "reminder", "suspended", "site")
+                                    "reminder", "suspended", "unsuspended", "notify", "site")
 
     def parse(self, topic: str, parts: tuple[str, ...]) -> Ref:
         site = site_of_ticket(parts[0]) if len(parts) == 1 else ""

@@ -67,7 +67,18 @@ def test_bookings_keep_ids_and_times_not_customers() -> None:
     checked = rec("booking_checked_in", {"booking": b, "ticket_id": "s1.t", "number": "C004",
                                          "from": "confirmed"})
     assert checked["tk"] == "s1.t" and checked["n"] == "C004"
-    for r in (moved, checked):
+    # A suspension lifted, and a text number changed (who did it: never the number).
+    back = rec("booking_unsuspended", {"booking": b, "suspension": {"id": "sus-1"}})
+    assert back["sus"] == "sus-1" and back["id"] == "bk1"
+    renum = rec("booking_notify", {"booking": b, "had": True, "has": True})
+    assert (renum["had"], renum["on"]) == (1, 1)
+    first = public(rec("booking_notify", {"booking": b, "had": False, "has": True}))
+    assert first["had_notify"] is False and first["notify"] is True
+    lifted = rec("resource_unsuspended", {"suspension": {"id": "sus-1", "resource": "r1",
+                                                         "from_ms": T0, "until_ms": T0 + 1},
+                                          "restored": 3})
+    assert (lifted["sus"], lifted["res"], lifted["restored"]) == ("sus-1", "r1", 3)
+    for r in (moved, checked, back, renum, lifted):
         text = msgspec.json.encode(r).decode()
         assert "MRN-7" not in text and "ABCDEF" not in text and "138001" not in text
 
