@@ -45,9 +45,12 @@ export function offerable(siteServices, counters, resources, refused = new Set()
   return { offered: all.filter(ok), unserved: all.filter((s) => !ok(s)) };
 }
 
-/** A mobile number as typed ("138 0013 8000", "+86-138…") → digits with an optional +. */
+/** A mobile number as typed ("138 0013 8000", "+86 (138) 0013-8071", "0086 138…", or
+ * full-width as a Chinese input method types it) → digits with an optional +. The field
+ * takes as many characters as the server does (queueing/phone.py's PATTERN, 32): spaces
+ * and brackets count towards a maxlength, and a number cut short is texted to someone else. */
 export function normalisePhone(text) {
-  return String(text ?? '').replace(/[\s\-().]/g, '');
+  return String(text ?? '').normalize('NFKC').replace(/[\s\-\u2010-\u2014\u2212().]/g, '');
 }
 
 const boot = readBoot();

@@ -110,9 +110,12 @@ function render() {
   setText($('b-service'), serviceName(b.service));
   setText($('b-resource'), resourceName(b.resource));
   setText($('b-when'), when(b));
+  // A suspension standing on the booking is what the person must act on: the status says
+  // it, not "Booked" (a checked-in one stays in line: its status is still "Checked in").
   const chip = $('b-state');
-  chip.className = `chip b-state st-${b.status}`;
-  setText(chip, t(`st_${b.status}`));
+  const suspended = choosing(b);
+  chip.className = suspended ? 'chip b-state chip-warn st-suspended' : `chip b-state st-${b.status}`;
+  setText(chip, suspended ? t('st_suspended') : t(`st_${b.status}`));
   renderStatus(b);
   renderAlternatives(b);
   renderActions(b);
@@ -121,10 +124,24 @@ function render() {
   setText($('updated'), updatedAt ? t('updated', { time: formatTime(updatedAt, lang, tz, true) }) : '');
 }
 
+/** Whether the booking waits on the person's answer to a suspension: the alternatives are
+ * shown, and the suspension is the first thing the page says. */
+function choosing(b) {
+  return needsAnswer(b) && b.status !== 'checked_in';
+}
+
 function statusLines(b) {
   const win = checkInWindow(b, policy, now(), tz);
   const early = earlyArrival(b, now());
   const lines = [];
+  // A suspension first: above it, "booked, check in from 10:00" and the early-arrival rule
+  // read as if the visit stood as it was.
+  const s = b.suspension;
+  if (needsAnswer(b)) {
+    lines.push(t('susp_msg', { resource: resourceName(b.resource), from: at(s.from), until: at(s.until), reason: s.reason ?? '' }));
+    if (b.status === 'checked_in') lines.push(t('susp_checked_in'));
+    else lines.push(t(policy.keep_place === false ? 'susp_choose_plain' : 'susp_choose'));
+  }
   if (movedFrom) lines.push(t('msg_moved', { old: at(movedFrom) }));
   switch (b.status) {
     case 'held': lines.push(t('msg_held', { time: at(b.hold_until) })); break;
@@ -149,12 +166,6 @@ function statusLines(b) {
     case 'no_show': lines.push(win.state === 'walk_in' ? t('msg_no_show_walk_in') : t('msg_no_show')); break;
     default: lines.push(t(`msg_${b.status}`));
   }
-  const s = b.suspension;
-  if (s && !s.answered && !['cancelled', 'expired'].includes(b.status)) {
-    lines.push(t('susp_msg', { resource: resourceName(b.resource), from: at(s.from), until: at(s.until), reason: s.reason ?? '' }));
-    if (b.status === 'checked_in') lines.push(t('susp_checked_in'));
-    else lines.push(t(policy.keep_place === false ? 'susp_choose_plain' : 'susp_choose'));
-  }
   return lines;
 }
 
@@ -176,7 +187,7 @@ function slotButton(s, onPick) {
 
 function renderAlternatives(b) {
   const el = $('alts');
-  const show = needsAnswer(b) && b.status !== 'checked_in';
+  const show = choosing(b);
   el.hidden = !show;
   if (!show) return;
   setText($('alts-title'), t('alts_title'));
@@ -314,15 +325,20 @@ async function act(path, body, done) {
     done?.(r.data);
   } else {
     failed(r);
-    // What changed meanwhile (a hold lapsed, a place went): show it as it is now.
-    const fresh = await call(`/v1/bookings/${encodeURIComponent(bookingId)}`);
+    // What changed meanwhile (a hold lapsed, a place went): show it as it is now, and the
+    // free times too: a time another channel took since the list was read ("That time was
+    // just taken") is no longer offered, nor tapped to fail again.
+    const [fresh] = await Promise.all([
+      call(`/v1/bookings/${encodeURIComponent(bookingId)}`),
+      $('move').hidden || !moveDay ? null : loadDay(moveDay),
+    ]);
     if (fresh.ok) show(fresh.data);
   }
   render();
-  // The button tapped may be gone (confirmed, cancelled): the focus goes to what the page
-  // now says, not back to the top of the page.
+  // The button tapped may be gone (confirmed, cancelled, a time re-read): the focus goes to
+  // what the page now says (the free times, when they were re-read), not back to the top.
   const f = document.activeElement;
-  if (!f || f === document.body || !f.isConnected) $('status').focus();
+  if (!f || f === document.body || !f.isConnected) ($('move').hidden ? $('status') : $('move-title')).focus();
   return r;
 }
 
