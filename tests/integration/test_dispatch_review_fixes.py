@@ -54,7 +54,7 @@ async def test_customer_get_job_is_the_tracking_view(srv: Server, redis: Redis) 
     assert r.status_code == 200
     view = r.json()
     assert set(view) == {"id", "status", "window", "eta_ms", "start_ms", "technician",
-                         "reason"}
+                         "reason", "due_ms"}
     assert view["status"] == "offered" and view["technician"] is None
     assert view["eta_ms"] == staff["eta_ms"]
     assert view["start_ms"] == max(view["eta_ms"], view["window"][0] if view["window"] else 0)
