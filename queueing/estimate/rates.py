@@ -32,6 +32,13 @@ class TrackerSettings:
     wait_span_ms: int = 30 * _MIN  # realised waits (LES, rolling average)
     abandon_span_ms: int = 7 * 24 * 60 * _MIN  # cancellations and the waiting they came from
     abandon_maxlen: int = 2_000  # waits (of called and cancelled tickets) kept
+    # Waiting seen before anything is measured, with no cancellation in it: patience is
+    # cancellations / exposure, and one cancellation after 2 s of waiting at the start of a
+    # day made it 0.5/s, so every ticket ahead "abandoned" in the fluid and 11 people ahead
+    # were told 1 s (1–8 min). With a working day of prior exposure (8 h), that one
+    # cancellation says "patience about 8 h" until real waiting outweighs the prior (a
+    # busy service sees that much waiting in its first hour).
+    abandon_prior_s: float = 8 * 3_600.0
     prior_service_s: float = 300.0  # mean call duration before anything is measured
     prior_weight: float = 5.0  # pseudo-count pulling a counter's mean to its service's
     min_arrival_span_ms: int = 10 * _MIN  # a rate from 2 minutes of data is mostly noise
@@ -243,7 +250,8 @@ class RateTracker:
         oldest = s.waited.first()
         if oldest is not None:  # count cancellations over the same stretch as the exposure
             s.cancels.evict_before(oldest[0])
-        hazard = len(s.cancels) / s.waited.total if s.waited.total > 0.0 else 0.0
+        exposure = s.waited.total + st.abandon_prior_s
+        hazard = len(s.cancels) / exposure if exposure > 0.0 else 0.0
         profile, weight, level = None, 0.0, 1.0
         if s.profile.days:
             profile = s.profile

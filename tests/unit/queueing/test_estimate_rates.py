@@ -57,11 +57,25 @@ def test_arrival_rates_over_the_window() -> None:
 
 
 def test_abandonment_hazard_is_cancels_per_waiting_second() -> None:
-    tr = RateTracker()  # events come in the order they happen
+    tr = RateTracker(TrackerSettings(abandon_prior_s=0.0))  # events in the order they happen
     tr.observe_cancel("s", T0, T0 + 100_000)  # gave up after 100 s
     tr.observe_call("s", 4, T0, T0 + 300_000)  # waited 300 s
     tr.observe_call("s", 4, T0, T0 + 600_000)  # waited 600 s
     assert tr.rates("s", T0 + 700_000).abandon_hazard == pytest.approx(1 / 1000)
+
+
+def test_one_early_cancellation_is_not_everyone_leaving() -> None:
+    """The first thing a service saw was a ticket cancelled 2 s after it was taken: 1 per
+    2 s of waiting made everyone ahead "abandon" at once in the fluid, and the 12th in line
+    was told 1 s (1–8 min) instead of about 30 min. 8 h of prior exposure holds it."""
+    tr = RateTracker()
+    tr.observe_cancel("s", T0, T0 + 2_000)
+    assert tr.rates("s", T0 + 3_000).abandon_hazard == pytest.approx(1 / (2 + 8 * 3600))
+    # With a week of real waiting the prior is a rounding error.
+    for i in range(200):
+        tr.observe_call("s", 4, T0 + i * MIN, T0 + i * MIN + 600_000)
+    assert tr.rates("s", T0 + 300 * MIN).abandon_hazard == pytest.approx(
+        1 / (2 + 200 * 600 + 8 * 3600))
 
 
 def test_rates_are_cached_until_an_event() -> None:
