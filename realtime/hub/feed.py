@@ -257,6 +257,19 @@ class SiteFeed:
         self._last[topic] = value
         return False
 
+    def settled(self, topic: str, value: Any) -> bool:
+        """``unchanged`` for a refresh round: with no baseline yet (a resumed subscriber:
+        its replay, or its snapshot, brought the state) ``value`` becomes the baseline and
+        nothing is sent."""
+        if topic not in self._last:
+            self._last[topic] = value
+            return True
+        return self.unchanged(topic, value)
+
+    def remember(self, topic: str, value: Any) -> None:
+        """What ``topic`` was just sent (the baseline of ``unchanged`` from now)."""
+        self._last[topic] = value
+
     def seed(self, topic: str, value: Any) -> None:
         """What ``topic`` was shown at its first subscription, if nothing was sent since."""
         self._last.setdefault(topic, value)

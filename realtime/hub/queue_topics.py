@@ -115,6 +115,8 @@ class Board:
     async def snapshot(self, feed: Any, ref: Ref) -> Any:
         v: SiteView = feed.view
         cfg = v.config
+        # What it was shown: the baseline of ``refresh`` (a first round sent the same again).
+        feed.remember(ref.topic, feed.waiting_all())
         return {
             "site": v.site,
             "name": _names(v, cfg.name, v.site),
@@ -174,6 +176,12 @@ class Board:
         return out
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
+        msg = self._live(feed, ref, entry, change)
+        if msg is not None and "waiting" in msg.data:
+            feed.remember(ref.topic, msg.data["waiting"])
+        return msg
+
+    def _live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         if entry.type in CALL_TYPES:
             data = self._call(feed, entry, None) | {"waiting": feed.waiting_all()}
             return Message(entry.type, data)
@@ -227,7 +235,7 @@ class Board:
         the last event (3–50 min beside a fresh page's 1–59), and after a restart those of
         the estimator's first, unwarmed minute."""
         waiting = feed.waiting_all()
-        if feed.unchanged(ref.topic, waiting):
+        if feed.settled(ref.topic, waiting):
             return None
         return Message("waiting", {"waiting": waiting}, is_event=False)
 
@@ -440,10 +448,17 @@ class CounterTopic:
             raise ProtocolError("unknown_topic", f"unknown counter {ref.parts[1]}")
         # The site as it is now: a console back after a gap it could not replay (resync)
         # must not go on with the services its page was loaded with.
-        return self._data(feed, ref.parts[1]) | {
-            "site": public_site(feed.key, feed.view.config)}
+        data = self._data(feed, ref.parts[1])
+        feed.remember(ref.topic, data["waiting"])  # the baseline of ``refresh``
+        return data | {"site": public_site(feed.key, feed.view.config)}
 
     def live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
+        msg = self._live(feed, ref, entry, change)
+        if msg is not None and "waiting" in msg.data:
+            feed.remember(ref.topic, msg.data["waiting"])
+        return msg
+
+    def _live(self, feed: Any, ref: Ref, entry: Entry, change: Any) -> Message | None:
         cid = ref.parts[1]
         if entry.type == "site_updated":
             doc = public_site(feed.key, feed.view.config)
@@ -468,7 +483,7 @@ class CounterTopic:
         """The console's waiting figures again when time alone moved an estimate (as the
         board's ``refresh``)."""
         data = self._data(feed, ref.parts[1])
-        if feed.unchanged(ref.topic, data["waiting"]):
+        if feed.settled(ref.topic, data["waiting"]):
             return None
         return Message("waiting", data, is_event=False)
 
