@@ -242,6 +242,14 @@ async def cancel_ticket(request: Request) -> Response:
     return _json(await ctx(request).engine.cancel(ticket_id, actor(p), reason=reason))
 
 
+def mobile_only(to: str | None) -> None:
+    """A holder's own link (a ticket's, a booking's) sets a mobile number or none: no
+    other kind of target."""
+    if to is not None and not phone.looks_like(to):
+        raise InvalidPhoneNumber("'to' is a mobile number: 6 to 15 digits, + first for "
+                                 "another country", field="to", reason="invalid_phone_number")
+
+
 async def notify_ticket(request: Request) -> Response:
     """The holder (the kiosk, with the ticket's own token, right after issuing it) or an
     agent says where the ticket's alerts go: an SMS number, or null to stop them."""
@@ -252,10 +260,7 @@ async def notify_ticket(request: Request) -> Response:
     if p.role == "ticket":
         # A ticket's token comes from a public kiosk: its holder gives a mobile number (no
         # other target), and changes it a few times at most (each change is an event).
-        if body.to is not None and not phone.looks_like(body.to):
-            raise InvalidPhoneNumber("'to' is a mobile number: 6 to 15 digits, + first for "
-                                     "another country", field="to",
-                                     reason="invalid_phone_number")
+        mobile_only(body.to)
         # A number that is none is refused before it costs one of the changes.
         await c.engine.notify_target(site_of_ticket(ticket_id), body.to)
         await ratelimit.take(c.redis, "notify", site_of_ticket(ticket_id), ticket_id,

@@ -35,13 +35,19 @@ from queueing.engine import Actor
 from queueing.errors import (
     BadRequest,
     Forbidden,
-    InvalidPhoneNumber,
     RateLimited,
     UnknownBooking,
 )
 from queueing.model import Channel, NotifyRequest
 from realtime import links, ratelimit, verify
-from realtime.api import kiosk_budget, public_web, ticket_body
+from realtime.api import (
+    NOTIFY_CHANGES_BURST,
+    NOTIFY_CHANGES_PER_MIN,
+    kiosk_budget,
+    mobile_only,
+    public_web,
+    ticket_body,
+)
 from realtime.auth import Principal
 from realtime.body import json_body
 from realtime.context import actor, ctx, principal
@@ -250,19 +256,11 @@ async def set_booking_notify(request: Request) -> Response:
     body = await json_body(request, NotifyRequest, c.settings.max_body_bytes)
     if p.role == "booking":
         # The booking's own link may be forwarded: a mobile number only, a few changes.
-        if body.to is not None and not phone.looks_like(body.to):
-            raise InvalidPhoneNumber("'to' is a mobile number: 6 to 15 digits, + first for "
-                                     "another country", field="to",
-                                     reason="invalid_phone_number")
+        mobile_only(body.to)
         await ratelimit.take(c.redis, "bnotify", site_of_booking(bid), bid,
                              NOTIFY_CHANGES_PER_MIN, NOTIFY_CHANGES_BURST,
                              what="changes of this booking's number")
-    view = await booking_engine(request).set_notify(bid, body.to, _who(p))
-    return _json(_shown(p, view) if _staff(p) else {k: v for k, v in view.items()
-                                                    if k != "notify"})
-
-
-NOTIFY_CHANGES_PER_MIN, NOTIFY_CHANGES_BURST = 2, 5
+    return _json(_shown(p, await booking_engine(request).set_notify(bid, body.to, _who(p))))
 
 
 def _who(p: Principal) -> Actor:

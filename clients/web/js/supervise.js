@@ -102,7 +102,7 @@ let stats = null;
 let updatedAt = null;
 let lastEventAt = null; // the last live event (a call, a counter's change, a ticket taken)
 // Per counter: since when (server ms) it is in its state, and since when an open one stands
-// free; null: not known. Seen live, else read back from today's audit trail.
+// free; null: not known. As the board says (`since`, `free_since`: noteTimes).
 const ctrTimes = {};
 const changes = []; // counter state changes seen live: {counter, state, at (ms)}, newest first
 
@@ -277,73 +277,28 @@ function renderRecent() {
     h('time', { class: 'num muted' }, formatTime(x.at, lang, tz, true)), ' ', t(x.key, x.vars))));
 }
 
-/** What a board message changed in the counters' states: since when, noted as it arrives
- * (the page's clock corrected by the server's). The first snapshot says nothing about since. */
+/** What a board message changed in the counters' states, for the recent changes (noted as
+ * it arrives, the page's clock corrected by the server's). The first snapshot, and one
+ * after a gap (resync), say nothing about when. */
 function noteCounters(before, after, wasReady, resync) {
-  if (!wasReady) return;
+  if (!wasReady || resync) return;
   const at = Date.now() + skewMs;
   for (const c of after) {
     const prev = before.find((x) => x.id === c.id);
-    if (!prev) continue;
-    if (resync) { // back after a gap: what changed meanwhile, changed when is not known
-      if (prev.state !== c.state || !prev.current !== !c.current) delete ctrTimes[c.id];
-      continue;
-    }
-    const tm = (ctrTimes[c.id] ??= { stateSince: null, freeSince: null });
-    if (prev.state !== c.state && c.state) {
-      tm.stateSince = at;
-      changes.unshift({ counter: c.id, state: c.state, at });
-      arrival(`state ${c.id} ${at}`);
-      changes.length = Math.min(changes.length, RECENT_SHOWN);
-    }
-    const free = c.state === 'open' && !c.current;
-    if (!free) tm.freeSince = null;
-    else if (prev.current || prev.state !== 'open') tm.freeSince = at;
+    if (!prev || prev.state === c.state || !c.state) continue;
+    changes.unshift({ counter: c.id, state: c.state, at });
+    arrival(`state ${c.id} ${at}`);
+    changes.length = Math.min(changes.length, RECENT_SHOWN);
   }
 }
 
 /** Since when each counter is in its state and stands free, as the board says (`since`,
- * `free_since`, server time); false when it does not say (an older server). */
-function timesFromServer() {
-  if (!board.ready || !board.counters.length || !board.counters.every((c) => 'since' in c)) return false;
+ * `free_since`, server time; null: not known). */
+function noteTimes() {
+  const at = (iso) => { const ms = iso ? Date.parse(iso) : NaN; return Number.isFinite(ms) ? ms : null; };
   for (const c of board.counters) {
-    const at = (iso) => { const ms = iso ? Date.parse(iso) : NaN; return Number.isFinite(ms) ? ms : null; };
     ctrTimes[c.id] = { stateSince: at(c.since), freeSince: c.state === 'open' && !c.current ? at(c.free_since) : null };
   }
-  return true;
-}
-
-// A ticket leaving a counter: it stands free from then (if open).
-const RELEASES = new Set(['completed', 'no_show', 'parked', 'transferred', 'cancelled']);
-const STATE_OF = { counter_open: 'open', counter_paused: 'paused', counter_closed: 'closed' };
-
-/** Since when each counter is in its state (and an open one free), from today's audit trail:
- * what the page did not see live. Supervisors and admins only (a console token gets 403:
- * the cards then say "Free" without a time). */
-async function loadCounterTimes() {
-  await Promise.all(board.counters.map(async (c) => {
-    let stateAt = null;
-    let releaseAt = null;
-    let cursor = null;
-    for (let page = 0; page < 5; page += 1) {
-      const q = new URLSearchParams({ counter: c.id, limit: '1000', ...(cursor ? { cursor } : {}) });
-      const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/audit?${q}`);
-      if (!r.ok) return;
-      for (const rec of r.data.records ?? []) {
-        if (STATE_OF[rec.event] === c.state) stateAt = rec.at_ms;
-        else if (STATE_OF[rec.event]) stateAt = null;
-        if (RELEASES.has(rec.event)) releaseAt = rec.at_ms;
-      }
-      cursor = r.data.cursor;
-      if (!cursor) break;
-    }
-    const now = board.counters.find((x) => x.id === c.id);
-    if (!now || now.state !== c.state) return; // changed meanwhile: seen live
-    const tm = (ctrTimes[c.id] ??= { stateSince: null, freeSince: null });
-    tm.stateSince ??= stateAt;
-    if (now.state === 'open' && !now.current && stateAt != null) tm.freeSince ??= Math.max(stateAt, releaseAt ?? 0);
-  }));
-  render();
 }
 
 /** The site as the server now has it: services and counters (names, who serves what) change
@@ -475,9 +430,7 @@ if (!site || boot.error) {
     // Back after a gap history could not fill: the snapshot has names, not who serves what.
     if (msg.op === 'snapshot' && msg.resync) reloadSite();
     updatedAt = Date.now();
-    // The server says since when (its board carries `since` / `free_since`); an older
-    // server does not, and today's audit trail is read back instead.
-    if (!timesFromServer() && msg.op === 'snapshot') loadCounterTimes();
+    noteTimes();
     render();
     if (msg.op === 'event') statsSoon(); // called, recalled, a counter's state or ticket, ...
     return undefined;
