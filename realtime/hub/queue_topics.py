@@ -116,7 +116,8 @@ class Board:
         v: SiteView = feed.view
         cfg = v.config
         # What it was shown: the baseline of ``refresh`` (a first round sent the same again).
-        feed.remember(ref.topic, feed.waiting_all())
+        waiting = feed.waiting_all()
+        feed.remember(ref.topic, waiting)
         return {
             "site": v.site,
             "name": _names(v, cfg.name, v.site),
@@ -125,7 +126,7 @@ class Board:
             "counters": [self._counter(feed, c.id) for c in cfg.counters],
             "recent": self._recent(v),
             "services": [{"id": s.id, "name": _names(v, s.name, s.id), "prefix": s.prefix,
-                          **feed.service_summary(s.id)} for s in cfg.services],
+                          **waiting[s.id]} for s in cfg.services],
         }
 
     @staticmethod
