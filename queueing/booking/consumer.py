@@ -16,6 +16,12 @@ workers, or a watcher restarted on the same events, send it once. A watcher reme
 stream offset in Redis; after a restart it sends the calls and offers it missed (up to
 ``max_age_s`` old) before going live.
 
+In the site's quiet hours (the booking policy's ``quiet_hours``, queueing/booking/quiet.py) an
+offer, and a suspension, its lifting or a staff cancellation of an appointment not within
+``quiet.URGENT_S`` of their end, is queued (with the retries, in Redis) for when they end,
+and checked then as a retry is; a suspension's text sent then lists no alternatives (they
+may be taken by the morning: its link shows the free ones).
+
 A text the gateway refused is tried again for minutes. Each retry, and each text a restarted
 watcher catches up on, first reads its ticket or booking again and is dropped if it is no
 longer true (queueing/booking/fresh.py: "go to Room 1" after the visit ended); every
@@ -39,7 +45,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from queueing import keys, sms
-from queueing.booking import alerts, delivery, fresh, langs, texts
+from queueing.booking import alerts, delivery, fresh, langs, quiet, texts
 from queueing.booking.model import BookingConfig
 from queueing.booking.notify import Notification, Notifier, NotifyFailed, local_iso
 from queueing.engine import Engine, wall_ms
@@ -100,6 +106,7 @@ class SiteWatcher:
         self.armed: set[str] = set()
         self.lengths = alerts.CallLengths()
         self.catching_up = False
+        self._quiet: tuple[bytes | None, list[str] | None] = (None, None)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -236,15 +243,44 @@ class SiteWatcher:
                 return  # an app or a partner's site tells its users itself
             if kind == "booking_cancelled" and via != "staff":
                 return  # whoever cancelled it knows (a partner tells its own users)
+            held = await self._held_until(kind, b) if b.get("notify") else None
+            if held is not None and kind == "booking_suspended":
+                data = {**data, "alternatives": []}  # may be taken by then: the page says
             if kind == "booking_cancelled" and b.get("notify"):
-                await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid))
+                await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid), held)
             elif b.get("notify"):
                 names = (await self._resources() if kind in (
                     "booking_rescheduled", "booking_suspended") else None)
                 note = await linked(self._booking_note(kind, b, data, eid, names),
                                     {**b, "site": self.site}, self.owner.links,
                                     self.owner.clock())
-                await self._send(f"{kind}:{eid}", note)
+                await self._send(f"{kind}:{eid}", note, held)
+
+    async def _held_until(self, kind: str, b: dict[str, Any]) -> int | None:
+        """When quiet hours end, if the text of this event waits for it (quiet.py); None:
+        it goes now."""
+        if kind not in QUIET_KINDS:
+            return None
+        end = quiet.quiet_end(self.owner.clock(), self.tz, await self._quiet_hours())
+        if end is None:
+            return None
+        if kind != "booking_offered" and quiet.urgent(int(b.get("start_ms") or 0), end):
+            return None  # today, in the next hours: they must know before they set out
+        return end
+
+    async def _quiet_hours(self) -> list[str] | None:
+        """The booking policy's ``quiet_hours`` (read again when the schedule's version
+        changes)."""
+        try:
+            ver = await self.owner.redis.get(self.p + "bk:ver")
+            if ver is None or ver != self._quiet[0]:
+                raw = await self.owner.redis.get(self.p + "bk:config")
+                cfg = msgspec.json.decode(raw, type=BookingConfig) if raw else None
+                self._quiet = (ver, cfg.policy.quiet_hours if cfg else None)
+        except (RedisError, msgspec.DecodeError, msgspec.ValidationError) as exc:
+            log.warning("quiet hours of %s: %s", self.site, exc)
+            return None
+        return self._quiet[1]
 
     def _ticket_note(self, kind: str, t: dict[str, Any], data: dict[str, Any],
                      eid: str) -> Notification | None:
@@ -428,10 +464,12 @@ class SiteWatcher:
 
     # -- sending ----------------------------------------------------------------------------
 
-    async def _send(self, claim: str, n: Notification) -> None:
+    async def _send(self, claim: str, n: Notification, at_ms: int | None = None) -> None:
         claimed = await self.owner.redis.set(self.p + "nt:" + claim, 1, nx=True, ex=CLAIM_TTL_S)
+        if claimed and at_ms is not None:
+            await self.owner.send_at(n, at_ms)  # quiet hours: checked again when sent
         # Caught up after a restart, an event may be minutes old: is it still true?
-        if claimed and not await self.owner.try_send(n, check=self.catching_up):
+        elif claimed and not await self.owner.try_send(n, check=self.catching_up):
             await self.owner.retry_later(n)
 
     def _now_iso(self) -> str:
@@ -440,6 +478,10 @@ class SiteWatcher:
     def _until(self, kind: str, until_ms: int | None = None) -> str:
         return local_iso(fresh.valid_until_ms(kind, self.owner.clock(), until_ms), self.tz)
 
+
+# Texts that wait for the end of quiet hours (an offer always; the others unless urgent).
+QUIET_KINDS = frozenset({"booking_offered", "booking_suspended", "booking_unsuspended",
+                         "booking_cancelled"})
 
 # Bookings confirmed through these channels are confirmed by text (to their ``notify``):
 # made by staff for a caller or a person at the desk, or on Switchboard's own pages. An app
@@ -572,6 +614,11 @@ class Notifications:
             return
         due = self.clock() + int(self.retry_s[tries - 1] * 1000)
         await self.redis.zadd(keys.NOTIFY_RETRY, {_encode(_Pending(n, tries)): due})
+        self._start_retrier()
+
+    async def send_at(self, n: Notification, at_ms: int) -> None:
+        """Send ``n`` at ``at_ms`` (the end of quiet hours), checked then as a retry is."""
+        await self.redis.zadd(keys.NOTIFY_RETRY, {_encode(_Pending(n, 0)): at_ms})
         self._start_retrier()
 
     def _start_retrier(self) -> None:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from queueing import keys, phone, served
-from queueing.booking import langs, quota, rules, views
+from queueing.booking import langs, quiet, quota, rules, views
 from queueing.booking.jobs import Jobs
 from queueing.booking.model import (
     BookingConfig,
@@ -91,6 +91,14 @@ class Schedule:
             raise UnknownSlot(f"unknown slot {slot_id}", slot=slot_id)
         self.slots[slot_id] = found
         return found
+
+    def offer_arg(self, now_ms: int) -> str:
+        """``offer_ms`` for the scripts that may offer a freed place, with ``@from_ms`` when
+        ``now_ms`` is in the site's quiet hours: the offer is texted when they end and its
+        time to answer counts from then (prelude.lua ``bk_offer_ms``)."""
+        ms = self.policy.offer_ttl_s * 1000
+        end = quiet.quiet_end(now_ms, self.tz, self.policy.quiet_hours)
+        return f"{ms}@{end}" if end is not None else str(ms)
 
     @property
     def args(self) -> str:
@@ -362,7 +370,27 @@ class BookingEngine:
         s = await self.schedule(site)
         now = self.now()
         r = await self.store.run("get", site, now, "", "", booking_id, "")
-        return self._view(s, r["booking"], now, r, notify)
+        view = self._view(s, r["booking"], now, r, notify)
+        susp = view.get("suspension")
+        if susp and not susp["answered"] and isinstance(r.get("suspension"), dict) and (
+                view["status"] in _ANSWERABLE):
+            # The alternatives as they are now: a time listed when the suspension came may
+            # have been taken since (by another person it reached, or a newcomer).
+            susp["alternatives"] = await self._fresh_alternatives(site, s, r["booking"],
+                                                                  r["suspension"], now)
+        return view
+
+    async def _fresh_alternatives(self, site: str, s: Schedule, b: dict[str, Any],
+                                  susp: dict[str, Any], now: int) -> list[dict[str, Any]]:
+        """A booking's alternatives to its suspension ``susp`` (the stored hash), each free
+        for it now."""
+        try:
+            period = (int(susp["from_ms"]), int(susp["until_ms"]))
+            resource = str(susp["resource"])
+        except (KeyError, TypeError, ValueError):
+            return []
+        alts = await self._alternatives(site, s, [b], resource, period, now)
+        return alts.get(b["id"], [])
 
     async def set_notify(self, booking_id: str, to: str | None,
                          actor: Actor) -> dict[str, Any]:
@@ -397,7 +425,7 @@ class BookingEngine:
         s = await self.schedule(site)
         p, now = s.policy, self.now()
         r = await self._run("cancel", site, now, actor, booking_id, p.grace_s * 1000,
-                            p.offer_ttl_s * 1000)
+                            s.offer_arg(now))
         return self._view(s, r["booking"], now)
 
     async def reschedule(self, booking_id: str, slot_id: str, actor: Actor) -> dict[str, Any]:
@@ -418,7 +446,7 @@ class BookingEngine:
                 "reschedule", site, now, actor, booking_id, slot.id, slot.resource,
                 slot.start_ms, slot.end_ms, slot.capacity, quota_spec(slot),
                 slot.group_of(current["channel"]), s.version, p.grace_s * 1000,
-                p.max_open_bookings, ",".join(map(str, p.reminders_s)), p.offer_ttl_s * 1000,
+                p.max_open_bookings, ",".join(map(str, p.reminders_s)), s.offer_arg(now),
                 int(p.keep_place))
             return self._view(s, r["booking"], now)
 
@@ -595,13 +623,14 @@ class BookingEngine:
     # -- side effects (called by queueing/booking/tasks.py) ---------------------------------
 
     async def fire(self, site: str, member: str, mode: str = "fire",
-                   defer_s: int = 0) -> dict[str, Any]:
+                   defer_s: float = 0) -> dict[str, Any]:
         """Fire a due entry ("fire"), look at it ("peek"), or put it back in the index
-        ``defer_s`` from now ("defer": its notifier failed)."""
+        ``defer_s`` from now ("defer": its notifier failed, or quiet hours)."""
         s = await self.schedule(site)
-        p = s.policy
-        return await self._run("fire", site, self.now(), Actor("worker", "worker"), member,
-                               mode, p.grace_s * 1000, p.offer_ttl_s * 1000, defer_s * 1000)
+        now = self.now()
+        return await self._run("fire", site, now, Actor("worker", "worker"), member,
+                               mode, s.policy.grace_s * 1000, s.offer_arg(now),
+                               int(defer_s * 1000))
 
     async def due(self, site: str, limit: int = 200) -> list[str]:
         """Side effects whose time has come (what the sweep fires if their job did not)."""
@@ -611,6 +640,10 @@ class BookingEngine:
                                                        f"({self.now() + 1}", start=0,
                                                        num=limit)
         return [m.decode() for m in members]
+
+
+# Statuses in which a suspension's alternatives can still be taken (the reschedule script).
+_ANSWERABLE = frozenset(s.value for s in rules.ALLOWED[rules.Op.RESCHEDULE])
 
 
 def _reach(b: dict[str, Any], tz: ZoneInfo, notify: bool) -> dict[str, Any]:

@@ -120,6 +120,15 @@ class BookingPolicy(Strict):
     # queue-order reference (the person keeps their place in line).
     keep_place: bool = True
     alternatives: Annotated[int, msgspec.Meta(ge=1, le=20)] = 3
+    # Quiet hours ``[from, until]`` (site-local, e.g. ["21:00", "08:00"], wrapping midnight):
+    # reminders, offers and texts that can wait are sent when they end (queueing/booking/
+    # quiet.py). None: texts go at any hour.
+    quiet_hours: Annotated[list[TimeOfDay], msgspec.Meta(
+        min_length=2, max_length=2,
+        description="[from, until] site-local: texts that can wait are sent when they end "
+                    "(reminders, waiting-list offers, whose time to answer starts then; "
+                    "suspensions and staff cancellations unless the appointment is within "
+                    "3 hours of their end); null: none")] | None = None
 
 
 class BookingConfig(Strict):
@@ -153,6 +162,10 @@ def validate_booking(cfg: BookingConfig, site: SiteConfig) -> None:
             if s not in services:
                 raise BadRequest(f"resource {r.id!r} names unknown service {s!r}",
                                  field="resources")
+    q = cfg.policy.quiet_hours
+    if q is not None and minutes(q[0]) % 1440 == minutes(q[1]) % 1440:
+        raise BadRequest("policy.quiet_hours: from and until are the same time (no quiet "
+                         "hours: null)", field="policy")
     if site.class_rank(cfg.policy.ticket_priority) is None:
         raise BadRequest("policy.ticket_priority is not a priority class of the site",
                          field="policy")

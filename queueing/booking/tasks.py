@@ -12,6 +12,11 @@ can drop the duplicate); its ``booking_reminder`` event is appended exactly once
 reminder the gateway refuses is tried again every ``RETRY_S``; refused for good (4xx) for
 ``GIVE_UP_S``, it is given up (its entry dropped, no event). Each outcome is kept on the
 booking (``delivery.booking_state``: the view's ``notify_state``).
+
+In the site's quiet hours (``quiet_hours``, queueing/booking/quiet.py) a reminder that falls
+due waits for their end (its entry deferred to then, with a job at that time), if that is
+still before the appointment; otherwise, or when a later reminder of the same booking
+will also wait for that morning (one text says it), it is dropped unsent (``quiet``).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from zoneinfo import ZoneInfo
 from redis.asyncio import Redis
 
 from queueing import keys
-from queueing.booking import delivery, texts
+from queueing.booking import delivery, quiet, texts
 from queueing.booking.consumer import RETRY_S as CONSUMER_RETRY_S
 from queueing.booking.consumer import (
     BookingLink,
@@ -80,6 +85,10 @@ async def fire(svc: Services, site: str, member: str) -> str:
             return "early"
         if peek.get("valid") and peek["booking"].get("notify"):
             b = peek["booking"]
+            held = await _quiet(svc, site, member, b)
+            if held is not None:
+                await svc.redis.delete(claim)
+                return held
             note = await linked(await reminder(svc, site, member, b), {**b, "site": site},
                                 svc.links, svc.booking.now())
             try:
@@ -114,6 +123,32 @@ async def fire(svc: Services, site: str, member: str) -> str:
         return "deferred"
     r = await svc.booking.fire(site, member)
     return "fired" if r.get("fired") else "stale"
+
+
+async def _quiet(svc: Services, site: str, member: str, b: dict[str, Any]) -> str | None:
+    """In quiet hours: the reminder ``member`` waits for their end ("quiet") or is dropped
+    ("quiet_dropped"); None: it goes now."""
+    s = await svc.booking.schedule(site)
+    now = svc.booking.now()
+    end = quiet.quiet_end(now, s.tz, s.policy.quiet_hours)
+    if end is None:
+        return None
+    offset = int(member.split("|")[2])
+    # A nearer reminder due before the end waits for the same morning and says the same.
+    later = any(m.startswith("r|") and m != member and int(m.split("|")[2]) < offset
+                and int(at or 0) < end
+                for m, _, at in (e.partition("@") for e in str(b.get("due") or "").split(",")))
+    if later or end >= int(b["start_ms"]):
+        await svc.booking.fire(site, member, "drop")
+        await delivery.stale(svc.redis, _reminder_id(site, member), "reminder", "quiet",
+                             only_if_pending=True)
+        log.info("reminder %s of %s dropped in quiet hours", member, site)
+        return "quiet_dropped"
+    wait_s = -(-(end - now) // 1000)  # whole seconds, rounded up: due at the end, not before
+    await svc.booking.fire(site, member, "defer", wait_s)
+    if svc.booking.jobs is not None:
+        svc.booking.jobs.apply(site, [(member, now + wait_s * 1000)], now)
+    return "quiet"
 
 
 async def reminder(svc: Services, site: str, member: str, b: dict[str, Any]) -> Notification:

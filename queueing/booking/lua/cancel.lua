@@ -1,6 +1,6 @@
 -- Cancel a booking; a place it held goes to the slot's waitlist, in order.
--- ARGV[4..]: id, grace_ms, offer_ms.
-local id, grace_ms, offer_ms = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+-- ARGV[4..]: id, grace_ms, offer_ms[@from_ms] (bk_offer_ms).
+local id, grace_ms, offer_ms = ARGV[4], tonumber(ARGV[5]), bk_offer_ms(ARGV[6])
 local b = bk_get(id)
 if not b then return fail('unknown_booking', 'unknown booking ' .. id) end
 local st = bk_eff(b, grace_ms)

@@ -1,12 +1,13 @@
 -- Fire a due side effect (queueing/booking/tasks.py), once: the script that removes the
 -- entry from the booking's due list fires it (and indexes the booking's next entry in
--- bk:due). ARGV[4..]: member, mode ('peek', 'fire', 'defer' or 'drop'), grace_ms, offer_ms,
+-- bk:due). ARGV[4..]: member, mode ('peek', 'fire', 'defer' or 'drop'), grace_ms,
+-- offer_ms[@from_ms] (bk_offer_ms),
 -- defer_ms ('defer': a reminder whose notifier failed goes to the back of the index, to be
 -- tried again defer_ms from now; its place in the booking's list is unchanged).
 -- Members: r|id|offset_s|start_ms (reminder), x|id|v (hold/offer/waitlist lapse),
 -- n|id|v (no-show at the end of the grace period), w|id|release_ms (a quota of a waitlisted
 -- booking's slot is released: its places go to the waitlist, in order).
-local member, mode, grace_ms, offer_ms = ARGV[4], ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local member, mode, grace_ms, offer_ms = ARGV[4], ARGV[5], tonumber(ARGV[6]), bk_offer_ms(ARGV[7])
 local parts = split(member, '|')
 local kind, b = parts[1], bk_get(parts[2] or '')
 local due, rest = nil, {}

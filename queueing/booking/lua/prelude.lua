@@ -10,6 +10,7 @@
 -- whose TTL passed is free again without any job having run.
 local BK, DUE  -- per call: P .. 'bk:'; due entries this call added ({member, due_ms}: the
                -- engine makes sure an arq job runs at each time, queueing/booking/jobs.py)
+local OFFER_FROM  -- per call: when an offer made now can reach its person (bk_offer_ms)
 local INF = 9e15
 local RETAIN_MS = 7 * 86400 * 1000
 
@@ -18,6 +19,16 @@ begin = function(keys, args)
   queue_begin(keys, args)
   BK = P .. 'bk:'
   DUE = {}
+  OFFER_FROM = 0
+end
+
+-- An offer argument "offer_ms" or "offer_ms@from_ms" (engine.offer_arg): ``from_ms`` is the
+-- end of the site's quiet hours when the call is made in them (queueing/booking/quiet.py):
+-- an offer made then is texted at that time, and its offer_ms count from it.
+local function bk_offer_ms(arg)
+  local ms, from = string.match(arg or '', '^(%d+)@?(%d*)$')
+  OFFER_FROM = tonumber(from) or 0
+  return tonumber(ms)
 end
 
 local BNUM = {start_ms = true, end_ms = true, order_ms = true, hold_until = true,
@@ -370,7 +381,10 @@ end
 -- Free places of `slot` go to its waitlist, in order (the first whose channel may take one).
 local function bk_offer_next(slot, offer_ms, grace_ms)
   local spec = bk_spec(slot)
-  if not spec or NOW >= spec.start_ms then return end
+  -- Offered from when its person can be told (quiet hours end), to nobody if the slot
+  -- starts by then: the place stays free for the waitlist, who may still confirm it.
+  local from = math.max(NOW, OFFER_FROM or 0)
+  if not spec or from >= spec.start_ms then return end
   local wl = BK .. 'wl:' .. slot
   for _, id in ipairs(redis.call('ZRANGE', wl, 0, -1)) do
     local w = bk_get(id)
@@ -382,7 +396,7 @@ local function bk_offer_next(slot, offer_ms, grace_ms)
       if bk_free(spec.cap, spec.quotas, taken, w.grp) >= 1 then
         redis.call('ZREM', wl, id)
         w.status = 'offered'
-        w.offer_until = math.min(NOW + offer_ms, spec.start_ms)
+        w.offer_until = math.min(from + offer_ms, spec.start_ms)
         w.v = w.v + 1
         redis.call('ZADD', bk_place_key(w), w.offer_until, id)
         bk_due_clear(w)

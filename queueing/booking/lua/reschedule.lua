@@ -3,11 +3,12 @@
 -- booking moves too (its ticket keeps its place in the queue), and a waitlisted or offered
 -- one takes the alternative's place, confirmed.
 -- ARGV[4..]: id, new slot, resource, start_ms, end_ms, capacity, quota spec, quota group,
--- schedule version, grace_ms, max_open, reminder offsets (csv), offer_ms, keep_place (0/1).
+-- schedule version, grace_ms, max_open, reminder offsets (csv), offer_ms[@from_ms]
+-- (bk_offer_ms), keep_place (0/1).
 local id, slot, res = ARGV[4], ARGV[5], ARGV[6]
 local start_ms, end_ms, cap = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9])
 local qspec, grp, ver, grace_ms = ARGV[10], ARGV[11], ARGV[12], tonumber(ARGV[13])
-local max_open, offsets, offer_ms = tonumber(ARGV[14]), ARGV[15], tonumber(ARGV[16])
+local max_open, offsets, offer_ms = tonumber(ARGV[14]), ARGV[15], bk_offer_ms(ARGV[16])
 local keep_place = ARGV[17] == '1'
 local b = bk_get(id)
 if not b then return fail('unknown_booking', 'unknown booking ' .. id) end
