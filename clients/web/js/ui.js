@@ -259,16 +259,22 @@ export function layeredTranslator(own, lang) {
     : shared(key, vars));
 }
 
-/** When a link's token expires (its `exp`, in ms; null: none or unreadable). Read, not
- * verified: only to choose words. */
-export function linkExpiresAt(jwt) {
+/** A token's claims (null: unreadable). Read, not verified: only to choose words and what
+ * to offer; the server decides. */
+export function tokenClaims(jwt) {
   try {
     const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-    const exp = JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '='))).exp;
-    return typeof exp === 'number' ? exp * 1000 : null;
+    const claims = JSON.parse(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '=')));
+    return claims && typeof claims === 'object' ? claims : null;
   } catch {
     return null;
   }
+}
+
+/** When a link's token expires (its `exp`, in ms; null: none or unreadable). */
+export function linkExpiresAt(jwt) {
+  const exp = tokenClaims(jwt)?.exp;
+  return typeof exp === 'number' ? exp * 1000 : null;
 }
 
 /** Whether a link's token has passed its `exp` (read, not verified: only to choose words). */
