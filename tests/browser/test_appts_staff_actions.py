@@ -119,6 +119,7 @@ def test_a_supervisor_sees_suspensions_and_masked_numbers_without_the_admins_but
     try:
         item = page.locator(f"#susp-list li[data-suspension='{sid}']")
         item.wait_for(timeout=WAIT_MS)
+        assert item.inner_text() == "采血室"  # it cannot read the suspension: the room
         assert item.locator("button").count() == 0
         assert page.locator("#susp-note").inner_text() == "只有管理员可以撤销停诊。"
         assert page.locator("#susp-title").inner_text() == "停诊"

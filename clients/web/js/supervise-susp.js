@@ -123,8 +123,9 @@ export function mountSuspensions(env) {
   }
 
   function row(s, t) {
-    const when = (iso) => (iso ? formatTime(iso, lang(), tz) : '…');
-    const head = h('span', { class: 'sp-what' }, t('sp_item', { resource: resourceName(s.resource), from: when(s.from), until: when(s.until) }));
+    // A supervisor's token reads no suspension: the resource only, from the bookings.
+    const what = s.from && s.until ? t('sp_item', { resource: resourceName(s.resource), from: formatTime(s.from, lang(), tz), until: formatTime(s.until, lang(), tz) }) : resourceName(s.resource);
+    const head = h('span', { class: 'sp-what' }, what);
     const bits = [head];
     if (s.reason) bits.push(h('span', { class: 'sp-reason' }, t('sp_reason', { reason: s.reason })));
     if (Array.isArray(s.unanswered)) bits.push(h('span', { class: 'sp-waiting muted' }, t('sp_waiting', { n: s.unanswered.length })));
