@@ -155,7 +155,7 @@ export function mountSuspensions(env) {
     const list = standing();
     $('susp').hidden = !list.length && !status;
     setText($('susp-title'), t('sp_title'));
-    const key = JSON.stringify([lang(), list, asking, busy, canLift]);
+    const key = JSON.stringify([t('sp_lift_named', { resource: '' }), list, asking, busy, canLift]); // words and all
     replaceChildren($('susp-list'), list.map((s) => row(s, t)), key);
     setText($('susp-note'), list.length && !canLift ? t('sp_admin_only') : list.length ? '' : t('sp_none'));
     setText($('susp-status'), status);
