@@ -5,6 +5,7 @@
     python -m dispatch.livebench scale [--techs 1000] [--jobs 5000] [--solve-s 60]
         [--inserts 100] [--worker]
     python -m dispatch.livebench batch [--techs 3] [--jobs 150] [--budget-s 2] [--planned 3]
+    python -m dispatch.livebench cold [--techs 3] [--jobs 150] [--cold-s 5] [--solve-s 30]
 
 - ``matrix``: the default provider's travel matrices: sources × points (rectangular) and the
   full square the solver needs, with peak memory.
@@ -21,6 +22,11 @@
   long until the urgent job is offered, until the first plan is published, until the batch is
   all decided; ``--budget-s`` is the pass's insertion budget (0: none, one pass for all);
   ``--planned`` jobs are planned first (0: the batch is solved from scratch instead).
+- ``cold``: ``batch`` into a region with nothing planned (``--planned 0``), run until the
+  region is idle — the full solve (``--solve-s``) included — and also: when every batch job
+  was decided, the planned km (straight lines: position → jobs → home) at the end, offers
+  withdrawn. ``--cold-s`` is the quick construction's limit (``Recomputer(cold_s)``); 0: the
+  old cold start (the full solve before any offer).
 
 Each run starts a private redis-server unless ``--redis-url`` is given. Run heavy benches
 under ``flock /tmp/switchboard-bench.lock`` on shared machines.
@@ -46,7 +52,7 @@ from dispatch import gps as gpsrules
 from dispatch import keys
 from dispatch.engine import Actor, DispatchEngine, NoEnqueuer
 from dispatch.errors import FixRejected
-from dispatch.geo import GeodesicProvider
+from dispatch.geo import GeodesicProvider, haversine_m
 from dispatch.model import (
     Action,
     ActionKind,
@@ -352,8 +358,12 @@ async def _through_worker(args: argparse.Namespace, redis: Redis, eng: DispatchE
 async def bench_batch(args: argparse.Namespace, redis: Redis) -> dict[str, Any]:
     eng = DispatchEngine(Store(redis), enqueuer=NoEnqueuer(), config_ttl_s=3600)
     now = eng.clock()
-    await eng.put_region(REGION, RegionConfig(timezone="UTC", policy=DispatchPolicy(
-        improve_s=0.0)), WHO)
+    cold = args.bench == "cold"
+    if cold:
+        args.planned = 0
+    policy = DispatchPolicy(improve_s=0.0, solve_s=args.solve_s) if cold else DispatchPolicy(
+        improve_s=0.0)
+    await eng.put_region(REGION, RegionConfig(timezone="UTC", policy=policy), WHO)
     lat, lon = _city(args.techs + args.jobs, 6)
     for i in range(args.techs):
         tid = f"{REGION}.t{i}"
@@ -368,7 +378,9 @@ async def bench_batch(args: argparse.Namespace, redis: Redis) -> dict[str, Any]:
              "duration_s": 900, "win_start": slot0 + (k % 8) * 3600_000,
              "win_end": slot0 + (k % 8 + 1) * 3600_000, "priority": 0, "org": "",
              "customer": "", "note": ""} for k in range(args.jobs)]
-    rc = Recomputer(eng, seed=1, insert_budget_s=args.budget_s or None)
+    cold_s = (args.cold_s or None) if cold else 5.0
+    rc = Recomputer(eng, seed=1, insert_budget_s=args.budget_s or None, cold_s=cold_s)
+    ids = [str(r["id"]) for r in rows]
     for k in range(args.planned):
         # Work planned before the batch: the batch goes through the hot path's insertion.
         # (A region with nothing planned solves a large batch from scratch instead, for up
@@ -386,12 +398,14 @@ async def bench_batch(args: argparse.Namespace, redis: Redis) -> dict[str, Any]:
     urgent = (await eng.create_job(REGION, JobRequest(location=Point(52.37, 4.9), priority=90,
                                                       duration_s=1800), WHO))["id"]
     t_urgent = time.perf_counter()
-    first = offered = None
+    first = offered = decided = None
     reports: list[Any] = []
     deadline = t0 + args.max_s
     while time.perf_counter() < deadline:
         if first is None and await redis.hget(p + "plan", "version") != before:  # type: ignore[misc]
             first = time.perf_counter() - t0
+        if cold and decided is None and b"new" not in await _statuses(redis, ids):
+            decided = time.perf_counter() - t0
         status = await redis.hget(p + "job:" + urgent, "status")  # type: ignore[misc]
         if offered is None and status not in (None, b"new"):
             offered = time.perf_counter() - t_urgent
@@ -408,16 +422,64 @@ async def bench_batch(args: argparse.Namespace, redis: Redis) -> dict[str, Any]:
     counts = await _counts(redis)
     out: dict[str, Any] = {
         "techs": args.techs, "jobs": args.jobs, "planned_before": args.planned,
-        "budget_s": args.budget_s,
+        "budget_s": args.budget_s, "cold_s": cold_s,
         "urgent_after_s": args.urgent_after_s,
         "urgent_offered_s": None if offered is None else round(offered, 2),
         "first_plan_s": None if first is None else round(first, 2),
         "batch_decided_s": round(done_s, 2), "passes": len(reports),
         "statuses": counts, "peak_rss_mb": round(_rss_mb(), 1)}
+    if cold:
+        out.update({"solve_s": args.solve_s,
+                    "batch_all_decided_s": None if decided is None else round(decided, 2),
+                    "planned_km": round(await _planned_m(redis) / 1000, 1),
+                    "withdrawn": await _withdrawn(redis),
+                    "improved": any(r.improved for r in reports)})
+        print(f"cold: every batch job decided at {out['batch_all_decided_s']} s; planned "
+              f"{out['planned_km']} km at the end; offers withdrawn: {out['withdrawn']}")
     print(f"batch of {args.jobs} for {args.techs} technicians, insertion budget "
           f"{args.budget_s or 'none'}: urgent job offered {out['urgent_offered_s']} s after it "
           f"came; first plan at {out['first_plan_s']} s; all decided at {out['batch_decided_s']}"
           f" s in {len(reports)} passes; {counts}")
+    return out
+
+
+async def _statuses(redis: Redis, ids: list[str]) -> list[bytes]:
+    pipe = redis.pipeline(transaction=False)
+    for j in ids:
+        pipe.hget(keys.prefix(REGION) + "job:" + j, "status")
+    return list(await pipe.execute())
+
+
+async def _planned_m(redis: Redis) -> float:
+    """Straight-line metres of every route: the technician's position, its jobs, home."""
+    p = keys.prefix(REGION)
+    total = 0.0
+    for tid in sorted(t.decode() for t in await redis.smembers(p + "techs")):  # type: ignore[misc]
+        t = await redis.hgetall(p + "tech:" + tid)  # type: ignore[misc]
+        raw = await redis.get(p + "route:" + tid)
+        stops = json.loads(raw).get("stops") or [] if raw else []
+        at = (float(t[b"lat"]), float(t[b"lon"]))
+        for s in stops:
+            if s.get("j"):
+                la, lo = await redis.hmget(p + "job:" + s["j"], ["lat", "lon"])  # type: ignore[misc]
+                nxt = (float(la), float(lo))
+                total += haversine_m(at, nxt)
+                at = nxt
+        total += haversine_m(at, (float(t[b"home_lat"]), float(t[b"home_lon"])))
+    return total
+
+
+async def _withdrawn(redis: Redis) -> dict[str, int]:
+    """Offers withdrawn, by the event's reason and the plan that withdrew them."""
+    out: dict[str, int] = {}
+    plan = ""
+    for _, f in await redis.xrange(keys.events(REGION)):
+        d = json.loads(f.get(b"d") or b"{}")
+        if f.get(b"t") == b"plan":
+            plan = str(d.get("reason") or "")
+        elif f.get(b"t") == b"offer_withdrawn":
+            k = f"{d.get('reason')} ({plan})"
+            out[k] = out.get(k, 0) + 1
     return out
 
 
@@ -443,13 +505,17 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--worker", action="store_true")
     s.add_argument("--worker-inserts", type=int, default=30)
     b = sub.add_parser("batch")
-    b.add_argument("--techs", type=int, default=3)
-    b.add_argument("--jobs", type=int, default=150)
-    b.add_argument("--budget-s", type=float, default=2.0)
-    b.add_argument("--urgent-after-s", type=float, default=1.0)
     b.add_argument("--planned", type=int, default=3)
-    b.add_argument("--max-s", type=float, default=600.0)
-    for p in (m, g, s, b):
+    c = sub.add_parser("cold")
+    c.add_argument("--solve-s", type=float, default=30.0)
+    c.add_argument("--cold-s", type=float, default=5.0)
+    for p in (b, c):
+        p.add_argument("--techs", type=int, default=3)
+        p.add_argument("--jobs", type=int, default=150)
+        p.add_argument("--budget-s", type=float, default=2.0)
+        p.add_argument("--urgent-after-s", type=float, default=1.0)
+        p.add_argument("--max-s", type=float, default=600.0)
+    for p in (m, g, s, b, c):
         p.add_argument("--json")
         p.add_argument("--redis-url")
     return top
@@ -462,7 +528,7 @@ async def _with_redis(args: argparse.Namespace, url: str) -> dict[str, Any]:
             await redis.delete(k)
         if args.bench == "gps":
             return await bench_gps(args, redis)
-        if args.bench == "batch":
+        if args.bench in ("batch", "cold"):
             return await bench_batch(args, redis)
         return await bench_scale(args, redis)
     finally:
