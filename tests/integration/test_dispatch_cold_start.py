@@ -135,3 +135,42 @@ async def test_the_full_solve_never_drops_an_offer_of_the_construction(
     withdrawn = [f for _, f in await redis.xrange(keys.events("city"))
                  if f[b"t"] == b"offer_withdrawn"]
     assert not withdrawn, withdrawn
+
+
+async def test_an_urgent_job_during_the_construction_goes_first_then_the_full_solve(
+        deng: DispatchEngine, clock: Clock, redis: Redis) -> None:
+    """Work that arrives while the construction runs: the full solve waits for it. The next
+    pass (here an urgent job's) is local (it sees only nearby routes), so it asks for a
+    whole-region pass, and that one runs the owed solve."""
+    await deng.put_region("city", config(solve_s=2.0, improve_s=0.0), ADMIN)
+    await add_techs(deng, clock.now, {f"city.t{i}": tech_spec(52.36 + 0.005 * i, 4.88)
+                                      for i in range(3)})
+    for i in range(55):
+        await deng.create_job("city", job(52.35 + (i % 10) * 0.003, 4.86 + (i // 10) * 0.004,
+                                          duration_s=600), ADMIN)
+    clock.advance(1)
+    rc = Recomputer(deng, insert_budget_s=0.5, cold_s=0.5)
+    token = await rc.acquire("city")
+    try:
+        work = await rc.take("city")
+        assert work is not None
+        # A technician's trigger (GPS drift, say) after the pass took its work: waiting when
+        # the construction is published, so the full solve does not run yet.
+        await redis.sadd(P + "dirty", "city.t0")  # type: ignore[misc]
+        first = await rc.once("city", token, "test", work)
+        assert first.cold and first.offers >= 50 and "improve" not in first.ms, first
+        assert rc.owed == {"city"}
+        urgent = (await deng.create_job("city", job(52.371, 4.892, priority=90), ADMIN))["id"]
+        work = await rc.take("city")
+        assert work is not None and not work.whole and work.pending == {urgent}
+        second = await rc.once("city", token, "test", work)
+        assert second.mode == "local" and "improve" not in second.ms, second
+        assert (await _status(deng, urgent))[0] == "offered"
+        assert await redis.sismember(P + "dirty", "*")  # type: ignore[misc]
+        work = await rc.take("city")
+        assert work is not None and work.whole
+        third = await rc.once("city", token, "test", work)
+        assert third.mode == "full" and "improve" in third.ms, third
+        assert not rc.owed
+    finally:
+        await rc.lock("city", "release", token)
