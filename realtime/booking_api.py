@@ -13,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dt_time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 from starlette.requests import Request
@@ -148,6 +150,9 @@ async def get_schedule(request: Request) -> Response:
 
 
 FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(9999, 12, 30)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_FIRST_MS, _LAST_MS = (int(datetime.combine(d, dt_time(), UTC).timestamp() * 1000)
+                       for d in (FIRST_DAY, LAST_DAY))
 
 
 async def availability(request: Request) -> Response:
@@ -383,24 +388,67 @@ async def get_suspension(request: Request) -> Response:
     return _json(out)
 
 
+async def list_suspensions(request: Request) -> Response:
+    """``GET /v1/sites/{site}/suspensions[?from=…][&until=…][&lifted=1]``: the site's
+    suspensions whose period reaches past ``from`` (default now: those not yet over) and
+    starts before ``until`` (ISO times with an offset, or dates in the site's zone: ``from``
+    its start, ``until`` its end). Staff of the site, supervisors too: it names no customer."""
+    site = request.path_params["site"]
+    principal(request).require("agent", "supervisor", site=site)
+    q = request.query_params
+    lifted = q.get("lifted", "0")
+    if lifted not in ("0", "1"):
+        raise BadRequest("'lifted' must be 0 or 1", field="lifted")
+    eng = booking_engine(request)
+    tz = (await eng.schedule(site)).tz
+    start = _bound(q["from"], "from", tz) if "from" in q else None
+    end = _bound(q["until"], "until", tz, end=True) if "until" in q else None
+    if start is not None and end is not None and end <= start:
+        raise BadRequest("'until' must be after 'from'", field="until")
+    return _json(await eng.suspensions(site, start, end, lifted == "1"))
+
+
+def _bound(value: str, field: str, tz: ZoneInfo, end: bool = False) -> int:
+    """A window's bound: an ISO time with an offset, or a date of the site (its start; with
+    ``end``, the next day's start)."""
+    if _DATE.fullmatch(value):
+        try:
+            day = date.fromisoformat(value)
+        except ValueError as exc:
+            raise BadRequest(f"{field!r} is not a date", field=field) from exc
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise BadRequest(f"{field!r} must be from {FIRST_DAY} to {LAST_DAY}", field=field)
+        at = datetime.combine(day + timedelta(days=1 if end else 0), dt_time(), tz)
+        return int(at.timestamp() * 1000)
+    ms = _instant(value, field)
+    if not _FIRST_MS <= ms <= _LAST_MS:
+        raise BadRequest(f"{field!r} must be from {FIRST_DAY} to {LAST_DAY}", field=field)
+    return ms
+
+
 async def lift_suspension(request: Request) -> Response:
-    """``DELETE /v1/sites/{site}/suspensions/{id}`` (admin): the suspension was a mistake or
-    is over early. The period takes bookings again; whoever it reached and has not answered
-    keeps the appointment and is told it stands (docs/appointments.md)."""
+    """``DELETE /v1/sites/{site}/suspensions/{id}``: the suspension was a mistake or is over
+    early. Whoever may suspend may lift (an agent of the site who suspended by mistake
+    undoes it; the audit trail names who). The period takes bookings again; whoever it
+    reached and has not answered keeps the appointment and is told it stands
+    (docs/appointments.md)."""
     site, sid = request.path_params["site"], request.path_params["suspension"]
     p = principal(request)
-    p.require("admin")
+    p.require("agent", site=site)
     return _json(await booking_engine(request).lift(site, sid, actor(p)))
 
 
 def _instant(value: str, field: str) -> int:
     try:
         t = datetime.fromisoformat(value)
-    except ValueError as exc:
+    except (ValueError, OverflowError) as exc:
         raise BadRequest(f"{field!r} is not an ISO 8601 time", field=field) from exc
     if t.tzinfo is None:
         raise BadRequest(f"{field!r} needs a UTC offset (e.g. +08:00)", field=field)
-    return int(t.timestamp() * 1000)
+    try:
+        return int(t.timestamp() * 1000)
+    except (ValueError, OverflowError) as exc:
+        raise BadRequest(f"{field!r} is out of range", field=field) from exc
 
 
 ROUTES: list[BaseRoute] = [
@@ -416,6 +464,7 @@ ROUTES: list[BaseRoute] = [
     Route("/v1/bookings/{booking}/notify", set_booking_notify, methods=["POST"]),
     Route("/v1/sites/{site}/check-in", check_in, methods=["POST"]),
     Route("/v1/sites/{site}/resources/{resource}/suspend", suspend, methods=["POST"]),
+    Route("/v1/sites/{site}/suspensions", list_suspensions, methods=["GET"]),
     Route("/v1/sites/{site}/suspensions/{suspension}", get_suspension, methods=["GET"]),
     Route("/v1/sites/{site}/suspensions/{suspension}", lift_suspension, methods=["DELETE"]),
 ]
@@ -496,7 +545,17 @@ register(
               "the period takes bookings again; every booking it reached that has not "
               "answered stands as before (reminders again, told by text), `restored`; those "
               "who moved or cancelled keep their answer. Lifting again changes nothing "
-              "(`already`)", "admin", errors=("unknown_suspension",)),
+              "(`already`)", "admin, or agent of the site (whoever may suspend)",
+              errors=("unknown_suspension",)),
+    Operation("get", "/v1/sites/{site}/suspensions", "The site's suspensions whose period "
+              "ends after `from` (default now: those not yet over) and starts before `until` "
+              "(default: no bound); ISO times with an offset, or dates (site's zone: `from` "
+              "its start, `until` its end); `lifted=1` includes lifted ones. {from, until, "
+              "suspensions: [{id, resource, reason, from, until, created_at, lifted_at?, "
+              "reached, pending, standing}]} by start. Ended more than 31 days ago: not listed",
+              "admin, or agent/supervisor of the site (it names no customer)",
+              errors=("bad_request", "booking_not_configured", "unknown_site"),
+              query=("from", "until", "lifted")),
     Operation("get", "/v1/sites/{site}/suspensions/{suspension}", "A suspension: who it "
               "reached, what each answered, who has not answered yet", "admin, or agent of "
               "the site", errors=("unknown_suspension",)),

@@ -620,6 +620,25 @@ class BookingEngine:
         return views.suspension(r["suspension"], s.tz) | {
             "affected": people, "unanswered": sorted(_list(r.get("pending")))}
 
+    async def suspensions(self, site: str, from_ms: int | None = None,
+                          until_ms: int | None = None, lifted: bool = False) -> dict[str, Any]:
+        """The site's suspensions whose period ends after ``from_ms`` (default: now, i.e.
+        those not yet over) and starts before ``until_ms`` (default: no bound), lifted ones
+        only with ``lifted``; by start. Each says how many bookings it ``reached`` and how
+        many have not answered yet (``pending``); ``standing``: not lifted, not over."""
+        s = await self.schedule(site)
+        now = self.now()
+        start = now if from_ms is None else from_ms
+        r = await self.store.run("suspensions", site, now, "", "", start,
+                                 "" if until_ms is None else until_ms, "1" if lifted else "0",
+                                 ",".join(x.id for x in s.config.resources))
+        found = sorted(_list(r["suspensions"]), key=lambda x: (int(x["from_ms"]), x["id"]))
+        return {"from": iso(start, s.tz), "until": iso(until_ms, s.tz),
+                "suspensions": [views.suspension(x, s.tz) | {
+                    "reached": int(x.get("affected") or 0), "pending": int(x["pending"]),
+                    "standing": not x.get("lifted_ms") and int(x["until_ms"]) > now}
+                    for x in found]}
+
     # -- side effects (called by queueing/booking/tasks.py) ---------------------------------
 
     async def fire(self, site: str, member: str, mode: str = "fire",

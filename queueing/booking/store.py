@@ -18,8 +18,9 @@ from queueing.store import Store
 
 SCRIPTS = ("book", "confirm", "cancel", "reschedule", "checkin", "fire", "get", "avail",
            "affected", "suspend", "suspension", "put_config", "day", "set_notify",
-           "lift")
-READ_ONLY = ("get", "avail", "affected", "suspension", "day")  # answered when Redis refuses writes
+           "lift", "suspensions")
+READ_ONLY = ("get", "avail", "affected", "suspension", "day",
+             "suspensions")  # answered when Redis refuses writes
 
 
 def body(name: str) -> str:

@@ -2,11 +2,14 @@
 against a demo server: lifting a suspension (DELETE /v1/sites/{site}/suspensions/{id}, behind
 a confirm step) and correcting the number a booking's texts go to (POST
 /v1/bookings/{id}/notify: a landline refused with its reason's words), each checked in the
-server's state afterwards; what a supervisor's token is offered (neither: the server would
-refuse), and the words in Chinese."""
+server's state afterwards; an agent of the site lifting one (whoever may suspend may lift)
+that reaches nobody today, listed all the same (GET /v1/sites/{site}/suspensions); what a
+supervisor's token is offered (neither: the server would refuse), and the words in Chinese."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -59,7 +62,8 @@ def test_lift_a_suspension_and_correct_a_text_number(
     item = page.locator(f"#susp-list li[data-suspension='{sid}']")
     item.wait_for(timeout=WAIT_MS)
     assert "called to theatre" in item.inner_text()
-    assert "1 not answered yet" in item.inner_text()
+    # This test's booking, and those earlier tests made in the same slot.
+    assert re.search(r"\n\d+ not answered yet\n", item.inner_text())
     lift = item.locator("button[data-lift]")
     assert lift.get_attribute("aria-label") == "Lift the suspension of Blood draw room"
     assert lift.bounding_box()["height"] >= 44
@@ -73,8 +77,9 @@ def test_lift_a_suspension_and_correct_a_text_number(
     assert page.evaluate("document.activeElement.dataset.lift") == sid
     lift.click()
     yes.click()
-    page.locator("#susp-status", has_text="Lifted: Blood draw room. Appointments standing "
-                 "again: 1.").wait_for(timeout=WAIT_MS)
+    page.locator("#susp-status", has_text=re.compile(
+        r"^Lifted: Blood draw room\. Appointments standing again: [1-9]\d*\.$")).wait_for(
+            timeout=WAIT_MS)
     item.wait_for(state="detached", timeout=WAIT_MS)
     assert _focused(page) == "susp-title"
     assert _get(demo_server, f"/v1/sites/demo/suspensions/{sid}")["lifted_at"]
@@ -112,6 +117,38 @@ def test_lift_a_suspension_and_correct_a_text_number(
     assert row.locator("button[data-fix]").inner_text() == "更正"
 
 
+def test_an_agent_lifts_a_suspension_that_reaches_nobody_today(
+        context: Any, demo_server: DemoServer, daytime: None) -> None:
+    b = appts_page._lab_booking(demo_server, "MRN-8103")
+    agent = demo_server.token("agent", site="demo", counter="1")
+    day = 86400_000
+    start, end = (datetime.fromisoformat(b[k]).timestamp() * 1000 for k in ("start", "end"))
+    tz = datetime.fromisoformat(b["start"]).tzinfo
+    # Tomorrow's, reaching nobody: the day's list never showed it.
+    susp = demo_server.post(f"/v1/sites/demo/resources/{b['resource']}/suspend", agent, {
+        "from": datetime.fromtimestamp((start + day) / 1000, tz).isoformat(),
+        "until": datetime.fromtimestamp((end + day) / 1000, tz).isoformat(),
+        "reason": "typed the wrong day"})
+    assert susp["affected"] == []
+    sid = str(susp["id"])
+    page = _open(context, demo_server, agent)
+    item = page.locator(f"#susp-list li[data-suspension='{sid}']")
+    item.wait_for(timeout=WAIT_MS)
+    text = item.inner_text()
+    assert "typed the wrong day" in text and "0 not answered yet" in text
+    tomorrow = datetime.fromtimestamp((start + day) / 1000, tz)
+    assert f"{tomorrow.day} {tomorrow.strftime('%b')}" in text  # not today's: with its day
+    lift = item.locator("button[data-lift]")
+    assert lift.bounding_box()["height"] >= 44
+    lift.click()
+    item.locator("button", has_text="Yes, lift").click()
+    page.locator("#susp-status", has_text="Lifted: Blood draw room. Appointments standing "
+                 "again: 0.").wait_for(timeout=WAIT_MS)
+    item.wait_for(state="detached", timeout=WAIT_MS)
+    assert _focused(page) == "susp-title"
+    assert _get(demo_server, f"/v1/sites/demo/suspensions/{sid}")["lifted_at"]
+
+
 def test_a_supervisor_sees_suspensions_and_masked_numbers_without_the_admins_buttons(
         context: Any, demo_server: DemoServer, daytime: None) -> None:
     b, sid = _suspended_booking(demo_server, "MRN-8102")
@@ -119,9 +156,11 @@ def test_a_supervisor_sees_suspensions_and_masked_numbers_without_the_admins_but
     try:
         item = page.locator(f"#susp-list li[data-suspension='{sid}']")
         item.wait_for(timeout=WAIT_MS)
-        assert item.inner_text() == "采血室"  # it cannot read the suspension: the room
+        text = item.inner_text()  # it reads the list: room, period, reason, who has not answered
+        assert text.startswith("采血室 · ") and "原因：“called to theatre”" in text
+        assert re.search(r"\n\d+ 人尚未答复$", text)  # this test's and earlier ones' in the slot
         assert item.locator("button").count() == 0
-        assert page.locator("#susp-note").inner_text() == "只有管理员可以撤销停诊。"
+        assert page.locator("#susp-note").inner_text() == "只有管理员或本站窗口人员可以撤销停诊。"
         assert page.locator("#susp-title").inner_text() == "停诊"
         cell = page.locator(f"tr[data-booking='{b['id']}'] .ap-texts")
         assert "+8613900139000" not in cell.inner_text()  # masked for a supervisor
@@ -149,6 +188,12 @@ UNITS = """async () => {
     liftNo: s.liftError({ ok: false, status: 403, data: { code: 'forbidden' } }, (k) => `T:${k}`),
     ids: s.suspensionIds([{ suspension: { id: 'a' } }, {}, { suspension: { id: 'a' } },
       { suspension: { id: 'b' } }]),
+    today: s.period({ from: '2026-12-07T10:00:00+08:00', until: '2026-12-07T11:30:00+08:00' },
+      'en', 'Asia/Shanghai', Date.parse('2026-12-07T08:00:00+08:00')),
+    later: s.period({ from: '2026-12-09T10:00:00+08:00', until: '2026-12-09T11:30:00+08:00' },
+      'en', 'Asia/Shanghai', Date.parse('2026-12-07T08:00:00+08:00')),
+    days: s.period({ from: '2026-12-09T10:00:00+08:00', until: '2026-12-10T09:00:00+08:00' },
+      'zh', 'Asia/Shanghai', Date.parse('2026-12-07T08:00:00+08:00')),
     role: s.tokenRole('x.' + btoa(JSON.stringify({ role: 'agent' })).replace(/=+$/, '') + '.y'),
     noRole: s.tokenRole('nonsense'),
     noToken: s.tokenRole(null),
@@ -170,4 +215,7 @@ def test_the_staff_actions_rules(context: Any, demo_server: DemoServer) -> None:
     assert got["offline"] == "T:ne_network"
     assert got["liftNo"] == "T:sp_e_forbidden"
     assert got["ids"] == ["a", "b"]
+    assert got["today"] == "10:00–11:30"
+    assert got["later"] == "Wed 9 Dec 10:00–11:30"
+    assert got["days"].endswith("10:00 – 12月10日周四 09:00"), got["days"]
     assert got["role"] == "agent" and got["noRole"] is None and got["noToken"] is None

@@ -210,8 +210,12 @@ export function mountAppointments(env) {
     if (list) list = list.map((x) => (x.id === b.id ? { ...x, ...r.data } : x));
     fixing = null;
     paint();
+    // Focus back on the row's button at once (the form is gone), and again after the
+    // reload should it have redrawn the row.
+    const back = () => document.querySelector(`#appt-body [data-fix='${CSS.escape(b.id)}']`)?.focus();
+    back();
     await load();
-    document.querySelector(`#appt-body [data-fix='${CSS.escape(b.id)}']`)?.focus();
+    if (document.activeElement === document.body || !document.activeElement) back();
   }
 
   function paintFix(t) {

@@ -1,7 +1,8 @@
-// "Suspensions" on the floor overview: the suspensions of a doctor or room that reach today's
-// appointments and still stand (GET /v1/sites/{site}/suspensions/{id}, docs/appointments.md),
-// each with "Lift" (DELETE, admin only) behind a confirm step. The server has no list of a
-// site's suspensions: they are found in the day's list (a booking's `suspension.id`).
+// "Suspensions" on the floor overview: every suspension of a doctor or room of the site that
+// still stands, today's or a later day's, whether it reaches anybody or not (GET
+// /v1/sites/{site}/suspensions, docs/appointments.md), each with "Lift" (DELETE: admins and
+// the site's agents, whoever may suspend) behind a confirm step. Should the list not be read
+// (no connection), what the day's bookings say (a booking's `suspension`) is shown meanwhile.
 import { formatTime, nameIn } from './i18n.js';
 import { api, h, layeredTranslator, replaceChildren, setText, token, tokenClaims } from './ui.js';
 import { withTerms } from './vocabulary.js';
@@ -9,8 +10,8 @@ import { withTerms } from './vocabulary.js';
 export const STRINGS = {
   en: {
     sp_title: 'Suspended: {@resource} unavailable',
-    sp_none: 'Nothing suspended for today’s appointments.',
-    sp_item: '{resource} · {from}–{until}',
+    sp_none: 'No suspension stands.',
+    sp_item: '{resource} · {when}',
     sp_reason: 'Reason: “{reason}”',
     sp_waiting: '{n} not answered yet',
     sp_lift: 'Lift',
@@ -20,16 +21,16 @@ export const STRINGS = {
     sp_keep: 'Keep it',
     sp_lifting: 'Lifting…',
     sp_lifted: 'Lifted: {resource}. Appointments standing again: {n}.',
-    sp_admin_only: 'Only an administrator can lift a suspension.',
-    sp_e_forbidden: 'Your sign-in cannot lift a suspension: ask an administrator (forbidden).',
+    sp_admin_only: 'Only an administrator or an agent of this site can lift a suspension.',
+    sp_e_forbidden: 'Your sign-in cannot lift a suspension: ask an administrator or an agent of this site (forbidden).',
     sp_e_unknown_suspension: 'This suspension no longer exists (unknown_suspension).',
     sp_e_network: 'No connection: the suspension was not lifted. Try again.',
     sp_e_other: 'The suspension could not be lifted ({code}).',
   },
   zh: {
     sp_title: '{@suspended}',
-    sp_none: '今天的预约没有{@suspended}。',
-    sp_item: '{resource} · {from}–{until}',
+    sp_none: '目前没有仍有效的{@suspended}。',
+    sp_item: '{resource} · {when}',
     sp_reason: '原因：“{reason}”',
     sp_waiting: '{n} 人尚未答复',
     sp_lift: '撤销',
@@ -39,8 +40,8 @@ export const STRINGS = {
     sp_keep: '保留',
     sp_lifting: '正在撤销…',
     sp_lifted: '已撤销：{resource}。{n} 个预约恢复有效。',
-    sp_admin_only: '只有管理员可以撤销{@suspended}。',
-    sp_e_forbidden: '您的登录身份不能撤销{@suspended}，请联系管理员（forbidden）。',
+    sp_admin_only: '只有管理员或本站窗口人员可以撤销{@suspended}。',
+    sp_e_forbidden: '您的登录身份不能撤销{@suspended}，请联系管理员或本站窗口人员（forbidden）。',
     sp_e_unknown_suspension: '该{@suspended}已不存在（unknown_suspension）。',
     sp_e_network: '网络未连接，未能撤销。请重试。',
     sp_e_other: '未能撤销（{code}）。',
@@ -60,6 +61,24 @@ export function liftError(r, t) {
   return text === key ? t('sp_e_other', { code }) : text;
 }
 
+/** The period of a suspension in the site's zone: the clock times when it is all today,
+ * with the day otherwise ("Wed 9 Dec 10:00–11:00"). */
+export function period(s, lang, tz, now = Date.now()) {
+  const loc = lang === 'zh' ? 'zh-CN' : 'en-GB';
+  const day = (when) => {
+    try {
+      return new Intl.DateTimeFormat(loc, { weekday: 'short', day: 'numeric', month: 'short', timeZone: tz }).format(new Date(when));
+    } catch {
+      return new Intl.DateTimeFormat(loc, { weekday: 'short', day: 'numeric', month: 'short' }).format(new Date(when));
+    }
+  };
+  const [d0, d1, today] = [s.from, s.until, now].map(day);
+  const [t0, t1] = [s.from, s.until].map((x) => formatTime(x, lang, tz));
+  if (d0 === today && d1 === today) return `${t0}–${t1}`;
+  if (d0 === d1) return `${d0} ${t0}–${t1}`;
+  return `${d0} ${t0} – ${d1} ${t1}`;
+}
+
 /** The suspension ids standing on the day's bookings, in order of first appearance. */
 export function suspensionIds(list) {
   return [...new Set((list ?? []).map((b) => b.suspension?.id).filter(Boolean))];
@@ -71,7 +90,8 @@ export function mountSuspensions(env) {
   const $ = (id) => document.getElementById(id);
   const tz = site.timezone;
   const role = tokenRole();
-  const canLift = role === null || role === 'admin';
+  // Whoever may suspend may lift (the server decides; a supervisor reads the list only).
+  const canLift = role === null || role === 'admin' || role === 'agent';
   const known = new Map(); // id -> the suspension as last read (or what the bookings said)
   let asking = null; // the id whose "Lift it?" is open
   let busy = null;
@@ -80,19 +100,19 @@ export function mountSuspensions(env) {
   const tr = () => layeredTranslator(withTerms(STRINGS), lang());
   const resourceName = (id) => nameIn((rules.resources ?? []).find((r) => r.id === id)?.name ?? id, lang());
 
+  /** Read the site's standing suspensions (`list`: the day's bookings, for a failed read). */
   async function sync(list) {
-    const ids = suspensionIds(list);
-    const fromBookings = new Map(ids.map((id) => [id, (list ?? []).find((b) => b.suspension?.id === id)]));
-    await Promise.all(ids.map(async (id) => {
-      const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/suspensions/${encodeURIComponent(id)}`);
-      if (r.ok) known.set(id, r.data);
-      else if (!known.has(id)) {
-        // A supervisor's token cannot read it: what the bookings say (the resource).
-        const b = fromBookings.get(id);
-        known.set(id, { id, resource: b.resource, reason: b.suspension.reason, from: b.suspension.from, until: b.suspension.until });
+    const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/suspensions`);
+    if (r.ok) {
+      known.clear();
+      for (const s of r.data.suspensions ?? []) known.set(s.id, s);
+    } else {
+      // Not read (no connection): what the day's bookings say, until the next refresh.
+      for (const id of suspensionIds(list)) {
+        const b = (list ?? []).find((x) => x.suspension?.id === id);
+        if (!known.has(id)) known.set(id, { id, resource: b.resource, reason: b.suspension.reason, from: b.suspension.from, until: b.suspension.until });
       }
-    }));
-    for (const id of [...known.keys()]) if (!ids.includes(id)) known.delete(id);
+    }
     paint();
   }
 
@@ -123,12 +143,11 @@ export function mountSuspensions(env) {
   }
 
   function row(s, t) {
-    // A supervisor's token reads no suspension: the resource only, from the bookings.
-    const what = s.from && s.until ? t('sp_item', { resource: resourceName(s.resource), from: formatTime(s.from, lang(), tz), until: formatTime(s.until, lang(), tz) }) : resourceName(s.resource);
+    const what = s.from && s.until ? t('sp_item', { resource: resourceName(s.resource), when: period(s, lang(), tz, env.now()) }) : resourceName(s.resource);
     const head = h('span', { class: 'sp-what' }, what);
     const bits = [head];
     if (s.reason) bits.push(h('span', { class: 'sp-reason' }, t('sp_reason', { reason: s.reason })));
-    if (Array.isArray(s.unanswered)) bits.push(h('span', { class: 'sp-waiting muted' }, t('sp_waiting', { n: s.unanswered.length })));
+    if (typeof s.pending === 'number') bits.push(h('span', { class: 'sp-waiting muted' }, t('sp_waiting', { n: s.pending })));
     let actions = null;
     if (canLift && asking === s.id) {
       actions = h('div', { class: 'sp-confirm', role: 'group', 'aria-labelledby': `sp-q-${s.id}` },

@@ -5,6 +5,8 @@
 --   bk:cu:<customer>     the customer's bookings bk:code:<code>        code -> booking id
 --   bk:due               time-triggered side effects (reminders, expiries, no-shows)
 --   bk:sus:<resource>    suspensions of a resource (id -> "from|until")
+--   bk:sp:<id>           a suspension (hash; :all, :pending sets, :answers hash)
+--   bk:sps               suspensions by creation   bk:spu  suspensions by end (until_ms)
 -- A place is a member of bk:sl:<slot>:<group> scored by the time it lapses: a hold's or an
 -- offer's deadline, or INF once confirmed. Places taken = ZCOUNT(score > NOW), so a hold
 -- whose TTL passed is free again without any job having run.
@@ -13,6 +15,7 @@ local BK, DUE  -- per call: P .. 'bk:'; due entries this call added ({member, du
 local OFFER_FROM  -- per call: when an offer made now can reach its person (bk_offer_ms)
 local INF = 9e15
 local RETAIN_MS = 7 * 86400 * 1000
+local SPU_KEEP_MS = 31 * 86400 * 1000  -- bk:spu lists a suspension this long past its end
 
 local queue_begin = begin
 begin = function(keys, args)

@@ -24,6 +24,10 @@ redis.call('HSET', BK .. 'sp:' .. sid, 'id', sid, 'resource', res, 'from_ms', fr
   'until_ms', until_ms, 'reason', reason, 'created_ms', NOW, 'by', ACTOR,
   'affected', #affected)
 redis.call('ZADD', BK .. 'sps', NOW, sid)
+-- The site's suspensions by end (GET /v1/sites/{site}/suspensions): those over for longer than
+-- SPU_KEEP_MS leave it (their hash stays: GET …/suspensions/{id} still reads one).
+redis.call('ZADD', BK .. 'spu', until_ms, sid)
+redis.call('ZREMRANGEBYSCORE', BK .. 'spu', '-inf', '(' .. (NOW - SPU_KEEP_MS))
 for _, b in ipairs(affected) do
   b.susp = sid
   b.answered = 0
