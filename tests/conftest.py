@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import sys
 import time
@@ -14,6 +15,24 @@ import pytest
 from redis.asyncio import Redis
 
 from realtime.redisproc import EmbeddedRedis
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Compiled bytecode is kept (in pytest's cache folder) where the environment asks for
+    none (``PYTHONDONTWRITEBYTECODE``): otherwise every server, worker and CLI the tests start
+    compiles Switchboard's ~130 modules again (~0.4 s of CPU each, and the browser tests start
+    over a hundred servers), and pytest rewrites every test module at each run (~8 s). The
+    source tree stays free of it, as the environment wanted; a changed source is recompiled
+    as usual (its pyc records the source's time and size)."""
+    cache = getattr(config, "cache", None)  # None under -p no:cacheprovider
+    if cache is None or not os.environ.get("PYTHONDONTWRITEBYTECODE") \
+            or os.environ.get("PYTHONPYCACHEPREFIX"):
+        return
+    prefix = str(cache.mkdir("pycache"))
+    del os.environ["PYTHONDONTWRITEBYTECODE"]
+    os.environ["PYTHONPYCACHEPREFIX"] = prefix  # the processes the tests start
+    sys.dont_write_bytecode = False  # and this one's later imports and rewritten tests
+    sys.pycache_prefix = prefix
 
 
 def free_port() -> int:
