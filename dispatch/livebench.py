@@ -396,24 +396,26 @@ async def bench_batch(args: argparse.Namespace, redis: Redis) -> dict[str, Any]:
     t0 = time.perf_counter()
     await eng.store.run("job_create", REGION, now, WHO.subject, WHO.via, json.dumps(rows), "")
     loop = asyncio.create_task(rc.run(REGION, "batch"))
-    await asyncio.sleep(args.urgent_after_s)
-    urgent = (await eng.create_job(REGION, JobRequest(location=Point(52.37, 4.9), priority=90,
-                                                      duration_s=1800), WHO))["id"]
-    t_urgent = time.perf_counter()
+    urgent: str | None = None
+    t_urgent = 0.0
     first = offered = decided = None
     reports: list[Any] = []
     deadline = t0 + args.max_s
     while time.perf_counter() < deadline:
+        if urgent is None and time.perf_counter() - t0 >= args.urgent_after_s:
+            urgent = (await eng.create_job(REGION, JobRequest(
+                location=Point(52.37, 4.9), priority=90, duration_s=1800), WHO))["id"]
+            t_urgent = time.perf_counter()
         if first is None and await redis.hget(p + "plan", "version") != before:  # type: ignore[misc]
             first = time.perf_counter() - t0
         if cold and decided is None and b"new" not in await _statuses(redis, ids):
             decided = time.perf_counter() - t0
-        status = await redis.hget(p + "job:" + urgent, "status")  # type: ignore[misc]
-        if offered is None and status not in (None, b"new"):
+        if urgent is not None and offered is None and await redis.hget(  # type: ignore[misc]
+                p + "job:" + urgent, "status") not in (None, b"new"):
             offered = time.perf_counter() - t_urgent
         if loop.done():
             reports += loop.result()
-            if not await rc.has_work(REGION):
+            if urgent is not None and not await rc.has_work(REGION):
                 break
             loop = asyncio.create_task(rc.run(REGION, "again"))  # as the worker's next job
         await asyncio.sleep(0.05)

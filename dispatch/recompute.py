@@ -70,6 +70,7 @@ log = logging.getLogger("switchboard.dispatch")
 WHOLE = "*"
 FAR_M = 20_000_000  # search radius that covers the planet: GEOSEARCH needs one
 COLD_MIN_S = 0.5  # a cold start's construction gets at least this long
+OWED_CHUNK_S = 5.0  # the owed full solve runs in chunks this long (work waits for one)
 
 
 @dataclass
@@ -150,7 +151,7 @@ class Recomputer:
         # Regions whose plan is a cold start's quick construction: their next improvement
         # (when no work waits) is the full solve, for ``solve_s``, over the whole region.
         # In this process only: a restarted worker leaves it to the periodic improvements.
-        self.owed: set[str] = set()
+        self.owed: dict[str, float] = {}  # region → seconds of full solve still owed
 
     # -- the loop --------------------------------------------------------------------------
 
@@ -276,7 +277,6 @@ class Recomputer:
         built = await self._call(planning.build, state, now, cached.provider)
         report.ms["build"] = _ms(t)
         report.ms["matrix"] = built.matrix_s * 1000
-        policy = _policy(cfg)
         t = time.perf_counter()
         if full:
             await self._hold(region, token, cfg.policy.solve_s)
@@ -304,56 +304,84 @@ class Recomputer:
         report.version = int(res.get("version") or 0)
         report.offers = len(res.get("offers") or [])
         report.ms["publish"] = _ms(t)
-        plan = hot.plan
         if hot.mode == "cold":
             report.cold = True
-            self.owed.add(region)
-        owed = region in self.owed and cfg.policy.solve_s > 0
+            self.owed[region] = cfg.policy.solve_s
+        owed = self.owed.get(region, 0.0) if cfg.policy.solve_s > 0 else 0.0
         if owed and not full:
             # The full solve covers the whole region: a local pass (an urgent job that came
             # during the construction) asks for a whole-region pass to run it.
             await self.redis.sadd(keys.prefix(region) + "dirty", WHOLE)  # type: ignore[misc]
-            owed = False
-        budget = cfg.policy.improve_s
-        if owed:
-            budget = max(budget, cfg.policy.solve_s)
-        if budget > 0 and built.problem.tasks and not await self.has_work(region):
-            t = time.perf_counter()
-            self.owed.discard(region)
-            await self._hold(region, token, budget)
-            # The construction's offers went out a moment ago: the full solve may reorder
-            # them on their routes, never move them (planning.pin), like any open offer.
-            fresh = ({j: v for j, v in plan.assignment.items()
-                      if j in {o[0] for o in res.get("offers") or []}} if owed else {})
-            try:
-                stab = await self._call(self._improve, built, hot.problem or built.problem,
-                                        plan, policy, state, now, budget, owed, fresh)
-            except Exception:
-                # The insertion is published already; a failing improvement only costs the
-                # gain it would have brought (the next pass tries again).
-                log.exception("region %s: improvement failed", region)
+            owed = 0.0
+        # The owed full solve runs in chunks, each warm-started from the last and published
+        # if it changed something: work that arrives meanwhile waits for one chunk, not for
+        # the whole solve (the rest stays owed to a later whole-region pass).
+        whole = owed > 0
+        budget = min(owed, OWED_CHUNK_S) if whole else cfg.policy.improve_s
+        plan, offered = hot.plan, {o[0] for o in res.get("offers") or []}
+        while budget > 0 and built.problem.tasks and not await self.has_work(region):
+            if whole:
+                owed -= budget
+                if owed > 0:
+                    self.owed[region] = owed
+                else:
+                    self.owed.pop(region, None)
+            done = await self._improvement(region, token, cfg, built, hot, state, plan,
+                                           reason, full, budget, report, whole, offered, now)
+            now = eng.clock()
+            if done is None:
                 return report
-            report.ms["improve"] = _ms(t)
-            if stab.changed:
-                stored = _as_stored(built, plan)
-                payload2 = self.payload(built, state, stab.plan, reason + "+improve", None,
-                                        stab, full, stored)
-                payload2["keep_accepted"] = True
-                if payload2["routes"]:
-                    try:
-                        res = await self.publish(region, token, cfg, payload2)
-                    except StaleToken:
-                        report.stale = True
-                        return report
-                    except Conflict as exc:
-                        # A job it would drop was accepted meanwhile: the next pass sees it.
-                        log.info("region %s: improvement not published: %s", region, exc)
-                        return report
-                    report.improved = True
-                    report.version = int(res.get("version") or 0)
-                    report.offers += len(res.get("offers") or [])
-                    report.moved, report.planned = payload2["moved"], payload2["planned"]
+            plan, state = done
+            if not whole or owed <= 0:
+                break
+            budget = min(owed, OWED_CHUNK_S)
         return report
+
+    async def _improvement(self, region: str, token: int, cfg: RegionConfig, built: Built,
+                           hot: _Hot, state: State, plan: Plan, reason: str, full: bool,
+                           budget: float, report: Report, whole: bool, offered: set[str],
+                           now: int) -> tuple[Plan, State] | None:
+        """One improvement after the pass's publish, for ``budget`` seconds (``whole``: a
+        chunk of a cold region's full solve, which keeps ``offered``, the jobs this pass
+        offered). Published if it changed something; returns the plan and state now
+        published, None if the pass must stop."""
+        t = time.perf_counter()
+        await self._hold(region, token, budget)
+        # The offers this pass made went out moments ago: a cold region's full solve may
+        # reorder them on their routes, never move them (planning.pin), like any open offer.
+        fresh = {j: v for j, v in plan.assignment.items() if j in offered} if whole else {}
+        try:
+            stab = await self._call(self._improve, built, hot.problem or built.problem, plan,
+                                    _policy(cfg), state, now, budget, whole, fresh)
+        except Exception:
+            # The insertion is published already; a failing improvement only costs the
+            # gain it would have brought (the next pass tries again).
+            log.exception("region %s: improvement failed", region)
+            return None
+        report.ms["improve"] = round(report.ms.get("improve", 0.0) + _ms(t), 3)
+        if not stab.changed:
+            return plan, state
+        stored = _as_stored(built, plan)
+        payload2 = self.payload(built, state, stab.plan, reason + "+improve", None, stab, full,
+                                stored)
+        payload2["keep_accepted"] = True
+        if not payload2["routes"]:
+            return plan, state
+        try:
+            res = await self.publish(region, token, cfg, payload2)
+        except StaleToken:
+            report.stale = True
+            return None
+        except Conflict as exc:
+            # A job it would drop was accepted meanwhile: the next pass sees it.
+            log.info("region %s: improvement not published: %s", region, exc)
+            return None
+        report.improved = True
+        report.version = int(res.get("version") or 0)
+        report.offers += len(res.get("offers") or [])
+        offered.update(o[0] for o in res.get("offers") or [])
+        report.moved, report.planned = payload2["moved"], payload2["planned"]
+        return stab.plan, replace(state, history=stab.history, carry=stab.carry)
 
     async def _call(self, fn: Any, *args: Any) -> Any:
         if self.threads:

@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import time
 from pathlib import Path
+from typing import Any
 
 from redis.asyncio import Redis
 
-from dispatch import keys
+from dispatch import keys, recompute
 from dispatch.engine import DispatchEngine, NoEnqueuer
 from dispatch.recompute import Recomputer
 from tests.integration.conftest import Clock
@@ -43,15 +44,20 @@ async def _status(eng: DispatchEngine, jid: str) -> tuple[str, str]:
     return j["status"], j.get("tech") or ""
 
 
-async def test_a_cold_regions_urgent_job_is_offered_well_before_the_full_solve(
-        deng: DispatchEngine, clock: Clock, redis: Redis, recorder: NoEnqueuer) -> None:
+async def _cold_region(deng: DispatchEngine, clock: Clock) -> list[str]:
+    """Three technicians and 60 jobs (more than ``bulk``, 50) in a region with nothing
+    planned: the cold case. The jobs' ids."""
     await deng.put_region("city", config(solve_s=SOLVE_S, improve_s=0.0), ADMIN)
     await add_techs(deng, clock.now, {f"city.t{i}": tech_spec(52.36 + 0.005 * i, 4.88)
                                       for i in range(3)})
-    # More than `bulk` (50) jobs into a region with nothing planned: the cold case.
-    batch = [(await deng.create_job("city", job(52.35 + (i % 10) * 0.003,
-                                                4.86 + (i // 10) * 0.004, duration_s=600),
-                                    ADMIN))["id"] for i in range(60)]
+    return [(await deng.create_job("city", job(52.35 + (i % 10) * 0.003,
+                                               4.86 + (i // 10) * 0.004, duration_s=600),
+                                   ADMIN))["id"] for i in range(60)]
+
+
+async def test_a_cold_regions_urgent_job_is_offered_well_before_the_full_solve(
+        deng: DispatchEngine, clock: Clock, redis: Redis, recorder: NoEnqueuer) -> None:
+    batch = await _cold_region(deng, clock)
     urgent = (await deng.create_job("city", job(52.371, 4.892, priority=90), ADMIN))["id"]
     clock.advance(1)
     rc = Recomputer(deng, insert_budget_s=0.5, cold_s=1.0)
@@ -159,7 +165,7 @@ async def test_an_urgent_job_during_the_construction_goes_first_then_the_full_so
         await redis.sadd(P + "dirty", "city.t0")  # type: ignore[misc]
         first = await rc.once("city", token, "test", work)
         assert first.cold and first.offers >= 50 and "improve" not in first.ms, first
-        assert rc.owed == {"city"}
+        assert set(rc.owed) == {"city"}
         urgent = (await deng.create_job("city", job(52.371, 4.892, priority=90), ADMIN))["id"]
         work = await rc.take("city")
         assert work is not None and not work.whole and work.pending == {urgent}
@@ -174,3 +180,37 @@ async def test_an_urgent_job_during_the_construction_goes_first_then_the_full_so
         assert not rc.owed
     finally:
         await rc.lock("city", "release", token)
+
+
+async def test_work_during_the_owed_full_solve_waits_for_one_chunk_of_it(
+        deng: DispatchEngine, clock: Clock, redis: Redis, monkeypatch: Any) -> None:
+    """The owed full solve runs in chunks (``OWED_CHUNK_S``), each warm-started from the last:
+    a job that comes while it runs is offered after the chunk under way, not after the whole
+    solve (it held the region's lock for ``solve_s``: with the bench's 30 s, an urgent job
+    8 s behind a cold batch was offered 17 s later). The rest stays owed and runs after."""
+    monkeypatch.setattr(recompute, "OWED_CHUNK_S", 1.0)
+    batch = await _cold_region(deng, clock)
+    clock.advance(1)
+    rc = Recomputer(deng, insert_budget_s=0.5, cold_s=0.5)
+    loop = asyncio.create_task(rc.run("city", "test"))
+    try:
+        async def solving() -> bool:
+            return bool(rc.owed) and (await _status(deng, batch[0]))[0] != "new"
+        await eventually(solving, timeout_s=SOLVE_S, every_s=0.02)
+        await asyncio.sleep(0.3)  # inside the first chunk
+        urgent = (await deng.create_job("city", job(52.371, 4.892, priority=90), ADMIN))["id"]
+        t0 = time.perf_counter()
+
+        async def offered() -> bool:
+            return (await _status(deng, urgent))[0] == "offered"
+        await eventually(offered, timeout_s=2 * SOLVE_S, every_s=0.02)
+        waited = time.perf_counter() - t0
+        assert waited < SOLVE_S / 2, waited  # before: the rest of the solve (about 8 s)
+        assert rc.owed, "the rest of the full solve is still owed"
+        reports = await asyncio.wait_for(loop, 6 * SOLVE_S)
+    finally:
+        if not loop.done():
+            loop.cancel()
+            await asyncio.gather(loop, return_exceptions=True)
+    assert not rc.owed
+    assert sum(r.ms.get("improve", 0) for r in reports) > 0.7 * SOLVE_S * 1000 * 2 / 3, reports
