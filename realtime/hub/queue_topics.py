@@ -145,8 +145,10 @@ class Board:
         t = v.tickets.get(st.get("ticket") or "")
         current = None
         if t is not None:
+            # ``at``: the call; ``started``: when service began (null until then), so the
+            # floor overview times "serving for" from the start, not from the call.
             current = {"number": t["number"], "service": t["service"], "status": t["status"],
-                       "at": _iso(t.get("called_ms"))}
+                       "at": _iso(t.get("called_ms")), "started": _iso(t.get("started_ms"))}
         # ``since``: when it entered its state; ``free_since``: when an open one last let a
         # ticket go (or opened). The floor overview times its cards from these (it scanned
         # the day's audit trail once per counter on every load, and knew nothing of a

@@ -110,6 +110,10 @@ def test_counters_say_how_long_and_flag_idle_and_unanswered(browser: Any,
         free.locator(".s-alert-note", has_text="Free while people wait").wait_for()
         assert "s-alert" in (free.get_attribute("class") or "")
         page.locator("li[data-counter='2'] .s-elapsed", has_text="Paused for 6 min").wait_for()
+        # Service starts: timed from the start (the board's `started`), not "called … ago".
+        server.counter("1", "start")
+        calling.locator(".s-elapsed", has_text="Serving for").wait_for()
+        assert "called" not in calling.locator(".s-elapsed").inner_text()
     finally:
         ctx.close()
         server.counter("2", "open")

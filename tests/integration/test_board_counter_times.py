@@ -48,6 +48,14 @@ async def test_board_counters_carry_since_and_services_carry_parked(
             snap = (await board.next(10))["data"]
             c3 = next(c for c in snap["counters"] if c["id"] == "3")
             assert c3["state"] == "open" and c3["since"] and c3["free_since"] is None  # busy
+            # Called, not started: "serving for" has no start yet (it was timed from the call).
+            assert c3["current"]["at"] and c3["current"]["started"] is None
+            await op("start")
+            msg = await board.next(10)
+            while msg.get("type") != "counter":
+                msg = await board.next(10)
+            cur = msg["data"]["counter"]["current"]
+            assert cur["status"] == "serving" and _ms(cur["started"]) >= _ms(cur["at"])
             closed = next(c for c in snap["counters"] if c["id"] == "1")
             assert closed["state"] == "closed" and closed["free_since"] is None
             paed = next(x for x in snap["services"] if x["id"] == "paediatrics")

@@ -22,6 +22,7 @@ export const STRINGS = {
     sv_parked: '{n} set aside',
     sv_calling_for: 'Calling for {d}',
     sv_serving_for: 'Serving · called {d} ago',
+    sv_serving_since: 'Serving for {d}',
     sv_free_for: 'Free for {d}',
     sv_free: 'Free',
     sv_paused_for: 'Paused for {d}',
@@ -44,6 +45,7 @@ export const STRINGS = {
     sv_parked: '{n}人暂离',
     sv_calling_for: '已叫号 {d}',
     sv_serving_for: '办理中 · {d}前叫号',
+    sv_serving_since: '已办理 {d}',
     sv_free_for: '空闲 {d}',
     sv_free: '空闲',
     sv_paused_for: '已暂停 {d}',
@@ -137,7 +139,10 @@ export function counterTiming(c, times, nowMs, waitingFor) {
   if (cur) {
     const s = ago(Date.parse(cur.at));
     if (cur.status === 'called') return { key: 'sv_calling_for', s, alert: s != null && s >= CALL_ALERT_MIN * 60 ? 'call' : null };
-    return { key: 'sv_serving_for', s, alert: null };
+    // Timed from the start of service where the board has it (older servers: the call).
+    const began = ago(Date.parse(cur.started));
+    return began != null ? { key: 'sv_serving_since', s: began, alert: null }
+      : { key: 'sv_serving_for', s, alert: null };
   }
   if (c.state === 'open') {
     const s = ago(times?.freeSince);
