@@ -39,6 +39,9 @@ def open_board(browser: Any, server: DemoServer, extra: str = "",
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     ctx.add_init_script(FAKE_VOICE)
     pg = ctx.new_page()
+    # The page's clock flows as the real one; a test moves it past the panel's 5 s instead
+    # of waiting them out (run_for fires every timer due on the way, as the seconds would).
+    pg.clock.install()
     if stats is not None:
         def fake(route: Any) -> None:
             route.fulfill(status=200, content_type="application/json", body=json.dumps(stats))
@@ -73,7 +76,7 @@ def test_a_withdrawn_call_leaves_the_panel_at_once(board: Any, server: DemoServe
         s.counter("1", op, {"service": "lab"} if op == "transfer" else None)
     wait_js(board, TILE.format(c="1") + " === '—'")
     wait_js(board, f"{HERO} !== '{a}'", timeout_s=2)
-    board.wait_for_timeout(6000)  # and does not come back when the panel goes idle
+    board.clock.run_for(6000)  # and does not come back when the panel goes idle
     assert board.evaluate(f"() => {HERO}") != a
     assert a not in [r.get("number") for r in [board.evaluate(
         "window.switchboardBoard.hero.shown ?? {}")]]
@@ -126,7 +129,7 @@ def test_a_served_call_stays_as_the_last_call(board: Any, server: DemoServer) ->
     s.counter("1", "start")
     s.counter("1", "complete")
     wait_js(board, TILE.format(c="1") + " === '—'")
-    board.wait_for_timeout(6000)  # past its 5 s: the idle panel keeps the last call
+    board.clock.run_for(6000)  # past its 5 s: the idle panel keeps the last call
     assert board.evaluate(f"() => {HERO}") == a
 
 
@@ -146,7 +149,7 @@ def test_a_call_withdrawn_before_it_is_said_is_neither_said_nor_shown(
     assert board.evaluate("window.switchboardBoard.hero.queued") == []
     board.evaluate("window.releaseChime()")
     wait_js(board, DRAINED, timeout_s=20)
-    board.wait_for_timeout(5500)
+    board.clock.run_for(5500)
     said = [x["text"] for x in board.evaluate("window.switchboardBoard.spoken")]
     assert said and not any(d in t for t in said), said
     skipped = board.evaluate("window.switchboardBoard.skipped")
