@@ -72,6 +72,7 @@ def test_focus_stays_on_its_button_when_the_queue_changes(console: Any, server: 
 
 
 def test_an_error_stays_until_dismissed(console: Any, server: DemoServer) -> None:
+    console.clock.install()  # flowing as the real one, until the test moves it past 5 s
     console.goto(server.page_url("counter:2", lang="en"))
     console.locator("#find-number").wait_for()
     wait_js(console, "document.body.dataset.state")
@@ -79,7 +80,7 @@ def test_an_error_stays_until_dismissed(console: Any, server: DemoServer) -> Non
     console.locator("#find-number").fill("A#1")
     console.locator("#find-go").click()
     toast.filter(has_text="No ticket number reads").wait_for(timeout=WAIT_MS)
-    console.wait_for_timeout(6500)  # it went after 5 s
+    console.clock.run_for(6500)  # it went after 5 s (a timer, fired on the way)
     assert toast.is_visible() and "toast error" in (toast.get_attribute("class") or "")
     close = toast.locator(".toast-close")
     assert close.get_attribute("aria-label") == "Close"
