@@ -16,8 +16,9 @@ from __future__ import annotations
 import time
 from collections.abc import Collection, Mapping
 from enum import StrEnum
+from types import ModuleType
 
-from dispatch.solver import backend_pyvrp, backend_vroom
+from dispatch.solver import backend_pyvrp
 from dispatch.solver.insertion import insert
 from dispatch.solver.model import Plan, Problem, Unassigned
 from dispatch.solver.neighbourhood import merge, subproblem
@@ -123,7 +124,12 @@ def solve(
     benchmarks on a shared, loaded machine stay comparable (PyVRP only)."""
     chosen = choose_backend(problem) if backend is Backend.AUTO else backend
     warm = adapt(problem, warm_start) if warm_start is not None else None
-    module = backend_pyvrp if chosen is Backend.PYVRP else backend_vroom
+    if chosen is Backend.PYVRP:
+        module: ModuleType = backend_pyvrp
+    else:
+        # Imported when first used: pyvroom loads pandas (0.2-0.4 s), and every server, CLI
+        # and worker start paid it though most never route with VROOM.
+        from dispatch.solver import backend_vroom as module
     clock = time.process_time if cpu_clock else time.perf_counter
     sequences = module.solve(problem, time_limit_s, warm, seed, move_penalty, clock)
     plan = repair(problem, build_plan(problem, sequences))
