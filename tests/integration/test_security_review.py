@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -59,10 +61,15 @@ async def test_a_kiosk_token_cannot_issue_thousands_of_tickets(
     the burst the answer is 429 rate_limited with Retry-After, and nothing is issued."""
     async with demo_server(redis_server, tmp_path) as s:
         kiosk = s.auth("kiosk", site="demo")
+        began = time.monotonic()
         answers = await asyncio.gather(*(s.client.post("/v1/sites/demo/tickets", json=TICKET,
                                                        headers=kiosk) for _ in range(100)))
+        # The default burst 60, then 1 a second (60 a minute) refills while the 100 run: a
+        # loaded machine takes seconds for them, and each one lets one more through.
+        refilled = math.ceil(time.monotonic() - began) + 1
         codes = [r.status_code for r in answers]
-        assert codes.count(201) <= 61 and codes.count(429) >= 39, codes  # default burst 60
+        assert codes.count(201) <= 60 + refilled, (refilled, codes)
+        assert codes.count(429) == 100 - codes.count(201), codes
         refused = next(r for r in answers if r.status_code == 429)
         body = refused.json()
         assert body["code"] == "rate_limited" and body["temporary"] is True
