@@ -1,12 +1,13 @@
 // The kiosk (/kiosk/{site}): a touch screen at the entrance. Choose a service, take a
 // ticket, see it with its QR code (printable); appointment check-in by code where the site
-// takes bookings; large text for older people and high contrast. Waiting counts and
-// estimates come from the board topic.
+// takes bookings; large text for older people, high contrast and speech (kiosk-speech.js)
+// for blind visitors. Waiting counts and estimates come from the board topic.
 import { emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { icon } from './icons.js';
 import { idleAt, idleTimer, stillHere, WARN_BEFORE_S } from './idle-timer.js';
+import { controlWords, KioskVoice, sentences, ticketWords, waitingAreas } from './kiosk-speech.js';
 import { compact, plain } from './typed.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, params, randomId, readBoot, replaceChildren, setText, token } from './ui.js';
 import { applySiteWords } from './vocabulary-boot.js';
@@ -17,6 +18,9 @@ const defaults = { lang: lang0.lang, large: params.get('text') === 'large', cont
 let { lang, t } = lang0;
 let large = defaults.large;
 let contrast = defaults.contrast;
+// Speech: never on by default (no URL turns it on for everyone); one visitor's, until the
+// kiosk goes back to its start for the next.
+const voice = new KioskVoice();
 const site = boot.site;
 const tz = site?.timezone;
 const $ = (id) => document.getElementById(id);
@@ -50,6 +54,74 @@ function show(name) {
   for (const s of ['services', 'priority', 'busy', 'checkin', 'sms', 'ticket']) $(`screen-${s}`).hidden = s !== name;
   document.body.dataset.screen = name;
   startIdle();
+  if (voice.on) speakScreen();
+}
+
+// A screen just said: the focus its code moves next (its first choice, Done) is said after it,
+// not instead of it. Cleared once the code that showed it has run.
+let justSaid = false;
+
+function speakScreen(text = screenWords()) {
+  voice.screen(text, lang);
+  justSaid = true;
+  queueMicrotask(() => { justSaid = false; });
+}
+
+/** The showing screen as said: its heading and its choices; the ticket, all of it. */
+function screenWords() {
+  const buttons = (id) => [...$(id).querySelectorAll('button')].filter((b) => !b.hidden).map((b) => controlWords(b, t));
+  if (screen === 'services') return sentences([t('choose'), ...buttons('services'), checkInOpen ? t('appointment') : ''], lang);
+  if (screen === 'priority') {
+    const svc = site.services.find((s) => s.id === chosen);
+    return sentences([t('priority_title'), nameIn(svc?.name ?? chosen, lang), ...buttons('priority-choices'), t('back')], lang);
+  }
+  if (screen === 'busy') return t('taking');
+  if (screen === 'checkin') return sentences([t('checkin_title'), t('code_hint'), $('checkin-error').textContent], lang);
+  if (screen === 'sms') return sentences([t('sms_title'), t('phone_hint'), $('sms-error').textContent], lang);
+  if (screen !== 'ticket' || !ticket) return '';
+  const svc = site.services.find((s) => s.id === ticket.service);
+  return ticketWords({
+    number: ticket.number,
+    service: nameIn(svc?.name ?? ticket.service, lang),
+    ahead: aheadText(ticket.people_ahead),
+    estimate: ticket.estimate ? formatEstimate(ticket.estimate, lang) : null,
+    notes: ['t-note', 't-sms'].filter((id) => !$(id).hidden).map((id) => $(id).textContent),
+    areas: waitingAreas(site, ticket.service, (n) => nameIn(n, lang)),
+  }, t, lang);
+}
+
+/** "Repeat" (its button, or R): the screen again. (A key while the warning is up answers it.) */
+function repeat() {
+  if (voice.on) speakScreen();
+}
+
+function idleWords() {
+  return sentences([$('idle-title').textContent, $('idle-text').textContent, t('more_time')], lang);
+}
+
+function toggleSpeech() {
+  if (!voice.available) return; // its label says so
+  if (voice.on) voice.stop();
+  else voice.on = true;
+  renderChrome();
+  startOver();
+  if (voice.on) speakScreen(sentences([t('sp_started'), screenWords()], lang));
+}
+
+// A tall portrait kiosk has its accessibility bar along the bottom (css/kiosk.css, the same
+// query): there it comes after the screens in the page too, so Tab reaches the screen's
+// choices first and the bar last, as they are seen (WCAG 2.4.3); elsewhere it is in the
+// header, after the title, before the screens, as seen.
+const TALL = globalThis.matchMedia?.('(orientation: portrait) and (min-height: 1400px)');
+
+function placeTools() {
+  const tools = $('k-tools');
+  const home = TALL?.matches ? $('app') : document.querySelector('.k-head');
+  if (tools.parentElement === home) return;
+  const focused = tools.contains(document.activeElement) ? document.activeElement : null;
+  if (TALL?.matches) home.insertBefore(tools, $('idle-dialog'));
+  else home.append(tools);
+  focused?.focus(); // moved, it lost its focus
 }
 
 function second() {
@@ -69,6 +141,14 @@ function renderChrome() {
     b.setAttribute('aria-pressed', String(on));
     b.replaceChildren(icon(icn), t(key));
   }
+  // No Web Speech API in this browser: the toggle says so, rather than do nothing.
+  const sp = $('speech-btn');
+  sp.setAttribute('aria-pressed', String(voice.on));
+  sp.replaceChildren(icon(voice.available ? 'sound' : 'mute'), t(voice.available ? 'speech' : 'speech_none'));
+  if (voice.available) sp.removeAttribute('aria-disabled');
+  else sp.setAttribute('aria-disabled', 'true');
+  $('repeat-btn').hidden = !voice.on;
+  $('repeat-btn').replaceChildren(icon('sound'), t('repeat'));
   // Rebuilt: a keyboard's focus on a language button stays on the new one.
   const inLang = document.activeElement?.closest?.('#lang') ? document.activeElement.getAttribute('lang') : null;
   $('lang').replaceChildren(langSwitch(lang, t, (l) => { setLang(l); startOver(); }));
@@ -481,9 +561,14 @@ function tickIdle() {
   if (phase === 'expired') {
     reset();
   } else if (phase === 'warning') {
-    setText($('idle-text'), t(IDLE_TEXT[screen], { s: left }));
+    // Speech on at the start screen: the warning says it goes too.
+    const key = screen === 'services' && voice.on ? 'idle_text_start_speech' : IDLE_TEXT[screen];
+    setText($('idle-text'), t(key, { s: left }));
     // Modal, and focus on "More time": screen readers say the alert dialog as it opens.
-    if (!$('idle-dialog').open) $('idle-dialog').showModal();
+    if (!$('idle-dialog').open) {
+      if (voice.on) speakScreen(idleWords()); // "More time", focused as it opens, after it
+      $('idle-dialog').showModal();
+    }
   } else if (left < idle.returnS) {
     // Still open a second after a touch: that was a swipe, with no click to close it.
     closeWarning();
@@ -529,9 +614,9 @@ function reset(keepView = false) {
   show('services');
 }
 
-/** Another language, text size or contrast than the kiosk's own. */
+/** Another language, text size or contrast than the kiosk's own, or speech on. */
 function changed() {
-  return lang !== defaults.lang || large !== defaults.large || contrast !== defaults.contrast;
+  return lang !== defaults.lang || large !== defaults.large || contrast !== defaults.contrast || voice.on;
 }
 
 /** A choice made on the start screen: its warned timer from now (the silent minute if back to
@@ -548,6 +633,7 @@ function restoreDefaults(keepView) {
   if (!keepView) {
     large = defaults.large;
     contrast = defaults.contrast;
+    voice.stop(); // the next visitor starts without it
   }
   setLang(defaults.lang);
 }
@@ -561,9 +647,28 @@ function done() {
 if (!site || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
 } else {
+  placeTools();
+  TALL?.addEventListener?.('change', placeTools);
   renderChrome();
   renderServices();
   show('services');
+  $('speech-btn').addEventListener('click', toggleSpeech);
+  $('repeat-btn').addEventListener('click', repeat);
+  // What gets the focus is said (a keypad's Tab, or a finger on it); the screen first when
+  // it just came up.
+  document.addEventListener('focusin', (ev) => {
+    if (!voice.on || !(ev.target instanceof Element)) return;
+    // A language's button: its name in that language, in its voice ("English", "中文").
+    const other = ev.target.closest('.lang-switch') ? ev.target.getAttribute('lang')?.split('-')[0] : null;
+    if (other) voice.say(translator(other)('lang_name'), other, { queue: justSaid });
+    else voice.say(controlWords(ev.target, t), lang, { queue: justSaid });
+  });
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key !== 'r' && ev.key !== 'R') return;
+    if (!voice.on || ev.ctrlKey || ev.altKey || ev.metaKey || ev.target?.matches?.('input, textarea')) return;
+    ev.preventDefault();
+    repeat();
+  });
   $('large-btn').addEventListener('click', () => { large = !large; renderChrome(); startOver(); });
   $('contrast-btn').addEventListener('click', () => { contrast = !contrast; renderChrome(); startOver(); });
   $('appt-btn').addEventListener('click', () => { show('checkin'); $('code').focus(); });
@@ -607,5 +712,6 @@ if (!site || boot.error) {
   });
   client.start();
   const classesLoaded = loadClasses();
-  window.switchboardKiosk = { get ticket() { return ticket; }, get screen() { return screen; }, client, classesLoaded };
+  window.switchboardKiosk = { get ticket() { return ticket; }, get screen() { return screen; }, client, classesLoaded,
+    get spoken() { return voice.spoken.map((x) => ({ ...x })); }, get speech() { return voice.on; } };
 }
