@@ -54,14 +54,15 @@ async def _follow(store: Store, region: str, k: Kpis) -> int:
             return n
 
 
-async def fold(store: Store, region: str, write: bool) -> Kpis:
-    """The region's KPIs now: the checkpoint plus every entry after it; with ``write``, the
-    checkpoint moved up to them. Raises ``RegionBusy`` (temporary) if the checkpoint kept
-    changing under it."""
+async def fold(store: Store, region: str, write: bool, tz: str = "UTC") -> Kpis:
+    """The region's KPIs now: the checkpoint plus every entry after it, per local day of
+    ``tz`` (the region's time zone); with ``write``, the checkpoint moved up to them (days
+    older than ``kpi.KEEP_DAYS`` dropped). Raises ``RegionBusy`` (temporary) if the
+    checkpoint kept changing under it."""
     key = keys.prefix(region) + "kpi"
     for _ in range(TRIES):
         raw = await store.redis.get(key)
-        k = Kpis.from_builtins(msgspec.json.decode(raw)) if raw else Kpis()
+        k = Kpis.from_builtins(msgspec.json.decode(raw), tz) if raw else Kpis(tz=tz)
         moved = await _follow(store, region, k)
         new = msgspec.json.encode(k.to_builtins()) if write and (moved or raw is None) else b""
         if await _put(store, region, raw, new):

@@ -591,9 +591,10 @@ class DispatchEngine:
 
     async def kpis(self, region: str, fold: bool = False) -> Kpis:
         """The region's KPIs: the stored checkpoint plus every event after it (and, with
-        ``fold``, the checkpoint moved up to now, by compare-and-set: dispatch/checkpoint.py)."""
-        await self.config(region)
-        return await checkpoint.fold(self.store, region, write=fold)
+        ``fold``, the checkpoint moved up to now, by compare-and-set: dispatch/checkpoint.py),
+        per local day of the region's time zone."""
+        cfg = await self.config(region)
+        return await checkpoint.fold(self.store, region, write=fold, tz=cfg.timezone)
 
 
 def _validate_region(cfg: RegionConfig) -> None:

@@ -44,6 +44,7 @@ from dispatch import keys
 from dispatch.engine import Actor, DispatchEngine, NoEnqueuer
 from dispatch.errors import DispatchFailure
 from dispatch.gps import Fix
+from dispatch.kpi import ALL
 from dispatch.model import (
     Action,
     ActionKind,
@@ -261,7 +262,7 @@ async def _run(sc: Scenario, seed: int, url: str, clear: bool) -> dict[str, Any]
         d = EngineDispatcher(redis, sc)
         world = World(sc, seed, d)
         engine = await world.run()
-        k = (await d.eng.kpis(REGION)).summary(world.now)
+        k = (await d.eng.kpis(REGION)).summary(world.now, day=ALL)  # the whole run
     finally:
         await redis.aclose()
     engine["churn"] = k["churn"]

@@ -34,7 +34,7 @@ import msgspec
 
 from dispatch.geo import GeodesicProvider, SpeedProfile, haversine_m
 from dispatch.greedy import GJob, Greedy, GTech
-from dispatch.kpi import Kpis
+from dispatch.kpi import ALL, Kpis
 from dispatch.model import Zone
 from dispatch.zones import ZoneIndex
 
@@ -274,7 +274,7 @@ class World:
         self.techs = {t.id: t for t in self.techs_list}
         self.jobs = {j.id: j for j in self.jobs_list}
         self.travel = GeodesicProvider(SpeedProfile(sc.speed_kmh, sc.detour))
-        self.kpi = Kpis()
+        self.kpi = Kpis(tz=sc.timezone)
         self.heap: list[_Ev] = []
         self.seq = 0
         self.now = day_start_ms(sc)
@@ -485,7 +485,7 @@ class World:
             self.at(self.now + 300_000, "tick")
 
     def report(self) -> dict[str, Any]:
-        s = self.kpi.summary(self.now)
+        s = self.kpi.summary(self.now, day=ALL)  # the whole run
         served = sum(1 for j in self.jobs_list if j.status == "done")
         return {"jobs": len(self.jobs_list), "served": served,
                 "unserved": len(self.jobs_list) - served, "offers": self.offers_made,

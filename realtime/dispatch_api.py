@@ -17,6 +17,7 @@ from dispatch import keys as dkeys
 from dispatch.engine import Actor, DispatchEngine
 from dispatch.errors import BadRequest, DispatchFailure, UnknownJob, UnknownOrg, UnknownTechnician
 from dispatch.gps import Fix
+from dispatch.kpi import valid_day
 from dispatch.model import (
     Actions,
     BatchRequest,
@@ -120,12 +121,25 @@ async def get_plan(request: Request) -> Response:
                   "routes": {t: (await eng.tech(t))["route"] for t in techs}})
 
 
+def _kpi_day(request: Request) -> str | None:
+    """``?date=YYYY-MM-DD``: a local day of the region (None: today)."""
+    day = request.query_params.get("date")
+    if day is None:
+        return None
+    if not valid_day(day):
+        raise BadRequest(f"date must be a day as YYYY-MM-DD, not {day[:20]!r}", field="date")
+    return day
+
+
 async def region_kpis(request: Request) -> Response:
+    """One local day's KPIs (today by default; ``kept`` false: a day the KPIs do not hold,
+    so no figures)."""
     region = request.path_params["region"]
     _staff(principal(request), region)
+    day = _kpi_day(request)
     eng = _engine(request)
     k = await eng.kpis(region)
-    return _json({"region": region, **k.summary(eng.clock())})
+    return _json({"region": region, **k.summary(eng.clock(), day=day)})
 
 
 async def region_jobs(request: Request) -> Response:
@@ -420,10 +434,11 @@ async def org_token(request: Request) -> Response:
 async def org_kpis(request: Request) -> Response:
     oid, region = _org(request)
     _org_or_staff(principal(request), oid, region)
+    day = _kpi_day(request)
     eng = _engine(request)
     await eng.org(oid)
     k = await eng.kpis(region)
-    return _json(k.summary(eng.clock(), org=oid))
+    return _json(k.summary(eng.clock(), org=oid, day=day))
 
 
 ROUTES: list[BaseRoute] = [
@@ -465,8 +480,10 @@ register(
               status=202, errors=("unknown_region",)),
     Operation("get", "/v1/regions/{region}/plan", "Every technician's route with ETAs",
               _STAFF, errors=("unknown_region",)),
-    Operation("get", "/v1/regions/{region}/kpis", "Live KPIs from the event log", _STAFF,
-              errors=("unknown_region", "region_busy")),
+    Operation("get", "/v1/regions/{region}/kpis", "Live KPIs from the event log for one local "
+              "day of the region: today, or ?date=YYYY-MM-DD, one of the last 35 days ({region, "
+              "day, timezone, kept, ...}; kept false: a day not held, no figures)", _STAFF,
+              errors=("unknown_region", "region_busy", "bad_request"), query=("date",)),
     Operation("post", "/v1/regions/{region}/jobs", "Create a job (returns the customer's "
               "tracking token); an Idempotency-Key makes a retry answer the first job",
               f"{_STAFF}; org for its own jobs", JobRequest, 201,
@@ -522,6 +539,8 @@ register(
               headers=("Idempotency-Key",)),
     Operation("post", "/v1/orgs/{org}/token", "Issue the organisation's dashboard token",
               _STAFF, errors=("unknown_org",)),
-    Operation("get", "/v1/orgs/{org}/kpis", "The organisation's KPIs",
-              f"the organisation; {_STAFF}", errors=("unknown_org",)),
+    Operation("get", "/v1/orgs/{org}/kpis", "The organisation's KPIs for one local day of "
+              "its region: today, or ?date=YYYY-MM-DD ({org, day, timezone, kept, ...})",
+              f"the organisation; {_STAFF}", errors=("unknown_org", "bad_request"),
+              query=("date",)),
 )

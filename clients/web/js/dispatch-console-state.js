@@ -77,10 +77,42 @@ export function utilisationAt(u, nowMs) {
   return online > 0 ? on / online : null;
 }
 
-/** The KPI tiles (the region topic's, or GET /v1/regions/{r}/kpis) → [id, label key, value
- *  text]; utilisation as of `nowMs` when the terms for it came (`utilisation_live`). */
-export function kpiTiles(k, minutes, nowMs) {
-  if (!k) return [];
+/** `utilisation_live` for the local day of `nowMs` when no message came since: past its
+ *  `day_end` (the region's next local midnight) a new day starts from 0, with whoever was
+ *  still on a job or on shift counting on from midnight (dispatch/kpi.py `roll_terms`). */
+export function rollTerms(u, nowMs) {
+  let r = u;
+  while (r && r.day_end != null && nowMs >= r.day_end) {
+    const end = r.day_end;
+    const next = r.next_day_end ?? end + 86400000;
+    const started = (later) => (later ?? []).filter((s) => s <= end).length;
+    r = {
+      at: end, on_ms: 0, on_n: r.on_n + started(r.on_later), on_later: (r.on_later ?? []).filter((s) => s > end),
+      online_ms: 0, online_n: r.online_n + started(r.online_later), online_later: (r.online_later ?? []).filter((s) => s > end),
+      day: null, day_end: next, next_day_end: next + 86400000,
+    };
+  }
+  return r;
+}
+
+/** The tiles for the local day of `nowMs`: the KPIs are per local day (the region topic's
+ *  are today's), so past the day they were made for, with no message since, nothing is
+ *  counted yet on the new one (counts 0, no means) and utilisation runs on from midnight. */
+export function rollKpis(k, nowMs) {
+  const u = k?.utilisation_live;
+  if (!u || u.day_end == null || nowMs == null || nowMs < u.day_end) return k;
+  return {
+    ...k, day: null, jobs_created: 0, jobs_done: 0, dispatch_response_mean_s: null, on_time_rate: null,
+    utilisation: null, empty_driving_share: null, km_driven: 0, utilisation_live: rollTerms(u, nowMs),
+  };
+}
+
+/** The KPI tiles (the region topic's, or GET /v1/regions/{r}/kpis: one local day's) → [id,
+ *  label key, value text]; utilisation as of `nowMs` when the terms for it came
+ *  (`utilisation_live`), rolled over at local midnight (`rollKpis`). */
+export function kpiTiles(k0, minutes, nowMs) {
+  if (!k0) return [];
+  const k = rollKpis(k0, nowMs);
   const util = k.utilisation_live && nowMs != null ? utilisationAt(k.utilisation_live, nowMs) : k.utilisation;
   return [
     ['created', 'dc_k_created', String(k.jobs_created ?? 0)],
