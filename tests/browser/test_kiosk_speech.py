@@ -284,6 +284,20 @@ def test_tab_order_on_a_tall_portrait_kiosk_follows_the_screen(browser: Any,
     assert focused(page) == "speech-btn"
     page.keyboard.press("Tab")
     assert focused(page) == "repeat-btn"
+    # Repeat shown and large text: the bar wraps to two rows, and still covers nothing (the
+    # room kept under the screens grows with it).
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator("#large-btn")).to_have_attribute("aria-pressed", "true")
+    page.wait_for_timeout(100)
+    page.evaluate("window.scrollTo(0, document.documentElement.scrollHeight)")
+    box = page.evaluate("""() => {
+      const last = [...document.querySelectorAll('#screen-services button')]
+        .filter((b) => !b.hidden).pop();
+      return { bottom: last.getBoundingClientRect().bottom,
+               bar: document.getElementById('k-tools').getBoundingClientRect().top,
+               rows: document.getElementById('k-tools').getBoundingClientRect().height }; }""")
+    assert box["bottom"] <= box["bar"], box
     page.context.close()
 
 

@@ -649,6 +649,10 @@ if (!site || boot.error) {
 } else {
   placeTools();
   TALL?.addEventListener?.('change', placeTools);
+  // The bar's height, for the room kept under the screens on a tall portrait kiosk (it wraps
+  // to two rows with Repeat shown and large text): nothing hides under it.
+  const bar = $('k-tools');
+  new ResizeObserver(() => document.body.style.setProperty('--k-bar-h', `${bar.offsetHeight}px`)).observe(bar);
   renderChrome();
   renderServices();
   show('services');
