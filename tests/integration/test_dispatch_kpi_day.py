@@ -16,17 +16,20 @@ import msgspec
 import pytest
 from redis.asyncio import Redis
 
+from clients.client import Client
 from dispatch import checkpoint, keys
 from dispatch.engine import DispatchEngine, NoEnqueuer
 from dispatch.model import JobRequest, Point
+from dispatch.recompute import Recomputer
 from dispatch.store import Store
 from realtime.redisproc import EmbeddedRedis
 from tests.integration.conftest import Clock, Server, running_server
 from tests.integration.test_dispatch_erase import deng
+from tests.integration.test_dispatch_hub import _wall, city, dserver, ws_url
 from tests.integration.test_dispatch_kpi_race import _stopped_fold, _stored
 from tests.integration.test_dispatch_support import ADMIN, clock_engine, config, recorder
 
-__all__ = ["deng", "recorder"]  # the fixtures, imported for pytest
+__all__ = ["city", "deng", "dserver", "recorder"]  # the fixtures, imported for pytest
 
 TZ = "Asia/Shanghai"
 HERE = Point(52.37, 4.89)
@@ -123,3 +126,32 @@ async def test_a_stale_fold_across_days_cannot_move_the_checkpoint_back(
     # A write over a checkpoint that changed since it was read is refused.
     assert not await checkpoint._put(Store(redis), "city", b"{}", b'{"offset": "0-0"}')
     assert await redis.get(keys.prefix("city") + "kpi") == raw
+
+
+async def test_the_region_topic_tiles_are_today(
+        dserver: Server, city: tuple[DispatchEngine, Recomputer]) -> None:
+    """A job created yesterday (Amsterdam time) is not on today's tiles; one created now is;
+    ``utilisation_live`` says which day and when it ends, for the console to roll over."""
+    eng, _ = city
+    zone = ZoneInfo("Europe/Amsterdam")
+    yesterday = clock_engine(eng.redis, lambda: _wall() - 86_400_000, NoEnqueuer())
+    await yesterday.create_job("city", JobRequest(location=HERE), ADMIN)
+    today = datetime.now(zone).date()
+    async with Client(ws_url(dserver), dserver.token("dispatcher", region="city")) as console:
+        await console.subscribe("region:city")
+        snap = await console.next(5)
+        assert snap["op"] == "snapshot", snap
+        tiles = snap["data"]["kpis"]
+        assert tiles["jobs_created"] == 0
+        live = tiles["utilisation_live"]
+        assert live["day"] == today.isoformat()
+        nxt = today + timedelta(days=1)
+        assert live["day_end"] == int(datetime(nxt.year, nxt.month, nxt.day, tzinfo=zone)
+                                      .timestamp() * 1000)
+        await eng.create_job("city", JobRequest(location=HERE), ADMIN)
+        created = await console.next(5)
+        assert created["data"]["kpis"]["jobs_created"] == 1
+    r = await dserver.client.get(
+        "/v1/regions/city/kpis", params={"date": (today - timedelta(days=1)).isoformat()},
+        headers=dserver.auth("dispatcher", region="city"))
+    assert r.json()["jobs_created"] == 1
