@@ -6,14 +6,16 @@
 import { Client } from './client.js';
 import { customerEta, formatAt, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
 import { icon } from './dispatch-icons.js';
-import { formatTime, nameIn, translator } from './i18n.js';
+import { formatTime, nameIn } from './i18n.js';
 import { MapView } from './map.js';
 import { alerts, forgetGone, jobRefs, kpis, ORDER, segments, sortJobs, trail, viewOf } from './org-state.js';
-import { api, connectionBanner, errorScreen, h, language, langSwitch, readBoot, replaceChildren, setText, token } from './ui.js';
+import { TODAY_STRINGS, todayLine } from './org-today.js';
+import { api, connectionBanner, errorScreen, h, language, langSwitch, layeredTranslator, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
-let { lang, t } = lang0;
+let { lang } = lang0;
+let t = layeredTranslator(TODAY_STRINGS, lang);
 const orgId = boot.params?.org;
 const region = boot.region;
 const tz = region?.timezone;
@@ -21,8 +23,11 @@ const now = serverClock(boot);
 const $ = (id) => document.getElementById(id);
 const MAX_ALERTS = 6;
 const MAX_ROWS = 200; // a thousand-job batch still renders fast; the rest is counted
+const TODAY_EVERY_MS = 60000; // today's KPIs read again this often (and when a job ends)
 
 let view = null;
+let today = null; // the organisation's KPIs for the region's local day (GET /v1/orgs/{org}/kpis)
+let ended = null; // done + failed + cancelled in the last view: a change reads today's KPIs again
 let refs = new Map(); // job id → its reference on this dashboard (unique among the view's jobs)
 let map = null;
 // Both only of the jobs in the view: the open ones (a finished job leaves it, and them).
@@ -62,7 +67,20 @@ function renderStatic() {
   replaceChildren($('legend'), ORDER.filter((s) => s !== 'cancelled').map((s) => h('li', {}, h('span', { class: `sw s-${s}` }), t(`d_js_${s}`))), lang);
 }
 
+/** Today's KPIs (the region's local day; they start again at its midnight). */
+async function loadToday() {
+  const r = await api(`/v1/orgs/${encodeURIComponent(orgId)}/kpis`);
+  if (!r.ok) return;
+  today = r.data;
+  renderToday();
+}
+
+function renderToday() {
+  setText($('kpi-today'), todayLine(today, t));
+}
+
 function renderKpis() {
+  renderToday();
   const k = kpis(view);
   const tiles = [
     ['total', t('org_total'), k.total, 'building'],
@@ -202,6 +220,10 @@ function onMessage(msg) {
   const v = viewOf(msg);
   if (!v) return; // replayed history: the current view follows
   view = v;
+  const c = view.counts ?? {};
+  const nowEnded = (c.done ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0);
+  if (ended !== null && nowEnded !== ended) loadToday();
+  ended = nowEnded;
   refs = jobRefs(view.jobs.map((j) => j.id));
   forgetGone(places, new Set(view.jobs.map((j) => j.id)));
   moves = trail(moves, view.on_the_way);
@@ -213,7 +235,7 @@ if (!region || boot.error || !orgId) {
 } else {
   const setLang = (l) => {
     lang = l;
-    t = translator(l);
+    t = layeredTranslator(TODAY_STRINGS, l);
     lang0.remember(l);
     document.documentElement.lang = l === 'zh' ? 'zh-CN' : 'en';
     $('lang').replaceChildren(langSwitch(lang, t, setLang));
@@ -233,5 +255,7 @@ if (!region || boot.error || !orgId) {
   tick();
   setInterval(tick, 1000);
   setInterval(() => view && (renderAlerts(), renderMap(), renderJobs()), 30000);
+  loadToday();
+  setInterval(loadToday, TODAY_EVERY_MS);
   window.switchboardOrg = { get view() { return view; }, get moves() { return moves; }, places, client };
 }
