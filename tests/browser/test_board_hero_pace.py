@@ -34,6 +34,9 @@ def board(browser: Any, server: DemoServer, request: pytest.FixtureRequest) -> I
     ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
     ctx.add_init_script(FAKE_VOICE)
     pg = ctx.new_page()
+    # The page's clock flows as the real one; a test moves it on instead of waiting (the
+    # panel's pace is stepped by the page's 250 ms timer against Date.now()).
+    pg.clock.install()
     pg.goto(server.page_url("board", lang="en") + getattr(request, "param", ""))
     wait_js(pg, "window.switchboardBoard && window.switchboardBoard.offset "
                 "&& window.switchboardBoard.sound === 'on'")
@@ -79,7 +82,7 @@ def test_two_calls_close_together_each_stay_on_the_panel(board: Any, server: Dem
     free(s, "2", "5")
     s.counter("2", "call-next")
     wait_js(board, f"{HERO} === '{a}'")
-    board.wait_for_timeout(800)
+    board.clock.run_for(800)
     s.counter("5", "call-next")
     shown = spans(watch(board, 8.0))
     # The tile and the list have D001 at once; the panel keeps A001 up to its 5 s first.
@@ -99,7 +102,8 @@ def test_the_panel_stays_with_the_call_being_said(board: Any, server: DemoServer
     s.counter("1", "call-next")
     wait_js(board, f"{HERO} === '{a}'")
     s.counter("6", "call-next")
-    board.wait_for_timeout(7000)  # past the 5 s: still being said, so still shown
+    wait_js(board, f"window.switchboardBoard.hero.queued.includes('{d}')")  # it came
+    board.clock.run_for(7000)  # past the 5 s: still being said, so still shown
     assert board.evaluate(f"() => {HERO}") == a
     board.evaluate("window.releaseChime()")
     # Said in full, then the next call: the panel moves on with the speech.
