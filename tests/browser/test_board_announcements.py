@@ -12,6 +12,7 @@ board falls behind on purpose.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -138,6 +139,7 @@ def boards(browser: Any, demo_server: DemoServer) -> Iterator[dict[str, Any]]:
         ctx.add_init_script(FAKE_VOICE)
         contexts.append(ctx)
         pg = ctx.new_page()
+        pg.clock.install()  # flowing as the real one, until a test moves it on
         pg.goto(demo_server.page_url("board", lang="en") + extra)
         wait_js(pg, "window.switchboardBoard && window.switchboardBoard.offset "
                     "&& window.switchboardBoard.sound === 'on'")
@@ -192,7 +194,7 @@ def test_a_board_behind_says_only_the_calls_still_news(
         (a1, "superseded"), (a2, "superseded"), (b1, "answered")]
 
     # The other board stays behind past its 5 s: nothing of the burst is said any more.
-    within5.wait_for_timeout(5500)
+    within5.clock.run_for(5500)
     within5.evaluate("window.releaseChime()")
     wait_js(within5, DRAINED)
     assert said(within5) == []
@@ -200,6 +202,9 @@ def test_a_board_behind_says_only_the_calls_still_news(
     reasons = {(k["number"], k["reason"]) for k in skipped}
     assert reasons == {(a1, "superseded"), (a2, "superseded"), (b1, "answered"),
                        (c1, "late"), (d1, "late"), (a3, "late"), (a2, "late")}
+    # Its clock agrees with the server's again, as after a real wait (moved on, it was 5.5 s
+    # ahead: a new call would have been 'late' at once).
+    within5.clock.set_system_time(time.time())
 
     # A call after the burst is said at once, on both.
     s.counter("4", "complete")
