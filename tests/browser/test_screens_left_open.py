@@ -74,10 +74,14 @@ def test_dashboard_keeps_the_way_only_of_jobs_on_the_way(dash: Any, demo: Dispat
         assert time.monotonic() < deadline, "the worker made no offer"
         time.sleep(0.3)
     demo.actions(TECH, ("accept", jid), ("depart", jid))
-    # Three fixes 150 m apart, 5 s between (the server refuses faster than 200 km/h).
+    # Three fixes 150 m apart, 5 s between on the device's clock (the server refuses faster
+    # than 200 km/h): taken over the last 10 s, each sent once the dashboard showed the one
+    # before (positions go out latest-wins: sent at once, the dashboard might see only the last).
+    first = int(time.time() * 1000) - 10_000
     for k in range(3):
-        demo.fixes(TECH, [(HOME[0] - 0.00135 * (k + 1), HOME[1])])
-        time.sleep(5)
+        lat = HOME[0] - 0.00135 * (k + 1)
+        demo.fixes(TECH, [(lat, HOME[1])], end_ms=first + 5000 * k)
+        wait_js(dash, f"window.switchboardOrg.moves.some((x) => x.job === '{jid}' && Math.abs(x.lat - {lat!r}) < 1e-6)", 30)
     moves = wait_js(dash, f"(() => {{ const m = window.switchboardOrg.moves.filter((x) => x.job === '{jid}'); return m.length >= 2 && m; }})()", 30)
     assert moves[-1]["lat"] < moves[0]["lat"]
     demo.call("POST", f"/v1/jobs/{jid}/cancel", {})
