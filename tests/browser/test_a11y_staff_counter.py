@@ -26,7 +26,7 @@ FOCUS = """() => { const e = document.activeElement;
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    s = DemoServer(tmp_path_factory.mktemp("a11y-counter"), port=8132).start()
+    s = DemoServer(tmp_path_factory.mktemp("a11y-counter")).start()
     yield s
     s.stop()
 

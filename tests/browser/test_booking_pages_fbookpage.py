@@ -23,13 +23,12 @@ from tests.browser.test_booking_review import _open, _page
 
 pytestmark = pytest.mark.browser
 ctx = review.ctx  # a 390 px phone (the fixture)
-PORT = 8161  # this file's own (fbookpage: 8161-8164)
 _customers = itertools.count(1)
 
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
-    server = DemoServer(tmp_path_factory.mktemp("fbookpage"), port=PORT).start()
+    server = DemoServer(tmp_path_factory.mktemp("fbookpage")).start()
     yield server
     server.stop()
 
