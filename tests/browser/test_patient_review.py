@@ -125,11 +125,12 @@ def test_no_stale_warning_once_called(browser: Any, demo_server: DemoServer) -> 
     demo_server.post("/v1/sites/demo/counters/3/call", demo_server.token(
         "agent", site="demo", counter="3"), {"ticket": t["id"]})
     with phone(browser) as ctx:
+        ctx.clock.install()  # flowing as the real one, until the test moves it past 3 s
         page = _tracker(ctx, demo_server, t)
         wait_js(page, "window.switchboardTicket.phase === 'called'")
         ctx.set_offline(True)
         wait_js(page, "window.switchboardTicket.client.state.status === 'offline'")
-        page.wait_for_timeout(3500)
+        page.clock.run_for(3500)  # past STALE_AFTER_MS; the page's 1 s render fires on the way
         assert page.locator("#stale").is_hidden()
         ctx.set_offline(False)
     demo_server.counter("3", "complete")
