@@ -76,7 +76,7 @@ CONTRAST = """(sel) => {
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DispatchDemo]:
-    d = DispatchDemo(DemoServer(tmp_path_factory.mktemp("a11y-tech"), port=8131).start())
+    d = DispatchDemo(DemoServer(tmp_path_factory.mktemp("a11y-tech")).start())
     d.start_worker()
     yield d
     d.stop()
@@ -90,6 +90,7 @@ def device(browser: Any, demo: DispatchDemo, tech: str, *, width: int = 390, hei
     ctx = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
     try:
         page = ctx.new_page()
+        page.clock.install()  # flowing as the real one, until a test moves it on
         page.goto(demo.tech_url(tech, lang="en") + query)
         wait_js(page, "window.switchboardTech && window.switchboardTech.state.ready")
         if online:
@@ -118,7 +119,7 @@ def test_the_gps_line_is_seen_and_only_its_changes_that_matter_are_said(
         gps = page.locator("#gps")
         assert gps.get_attribute("role") is None and gps.get_attribute("aria-live") is None
         page.evaluate(OBSERVE)
-        page.wait_for_timeout(6000)
+        page.clock.run_for(6000)  # six fixes of the simulated drive (a 1 s page timer)
         ticks = page.evaluate("window.__gpsText.length")
         said = [s for s in page.evaluate("window.__said") if s[0] in ("gps", "gps-say")]
         # Driving: a fix a second, the line follows them; nothing of it is read out.
