@@ -147,7 +147,8 @@ class NotificationStats(Collector):
             "Age of the oldest notification still undelivered (since first refused), 0 if none",
             value=max(0.0, self.now_s - oldest / 1000) if oldest is not None else 0.0)
         yield GaugeMetricFamily("switchboard_notification_retries_pending",
-                                "Notifications waiting for their next try (sb:nt:retry)",
+                                "Notifications waiting for their next try, or for the end "
+                                "of a site's quiet hours (sb:nt:retry)",
                                 value=self.stats.pending_retries)
 
 
