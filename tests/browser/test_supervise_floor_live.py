@@ -5,9 +5,11 @@ changes are listed as they come; the footer says the page is live."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.browser.conftest import DemoServer, wait_js
@@ -166,6 +168,7 @@ def test_ticket_history_phone_numbers_short_numbers_and_where_it_is_now(
         server.counter("4", "close")
         server.take("lab")
         mine = server.take("lab")
+        _recorded(server, mine["id"])
         page = _open(ctx, server)
         # A phone number: said plainly, not "Nothing recorded today".
         page.locator("#au-number").fill("138 0013 8000")
@@ -189,6 +192,21 @@ def test_ticket_history_phone_numbers_short_numbers_and_where_it_is_now(
     finally:
         ctx.close()
         server.counter("4", "open")
+
+
+def _recorded(server: DemoServer, ticket: str) -> None:
+    """Wait until the audit trail holds the ticket's issue: it is recorded by the stats
+    consumer after the step, and on a loaded machine the page's one search could come first
+    (a clean-clone run waited 15 s for "C005: 1 steps." that never came)."""
+    token = server.token("supervisor", site="demo")
+    deadline = time.monotonic() + WAIT_MS / 1000
+    while time.monotonic() < deadline:
+        r = httpx.get(f"{server.base}/v1/sites/demo/audit", params={"ticket": ticket},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        if r.status_code == 200 and r.json()["records"]:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the trail never recorded {ticket}")
 
 
 CHANNELS = """async () => {

@@ -241,7 +241,8 @@ async def test_queue_views_carry_the_documented_fields(server: Server) -> None:
         assert [(c["number"], c["counter"], c["service"]) for c in board["recent"]] == [
             (t["number"], "1", "internal")]
         one = next(c for c in board["counters"] if c["id"] == "1")
-        assert set(one["current"]) == {"number", "service", "status", "at"}
+        assert set(one["current"]) == {"number", "service", "status", "at", "started"}
+        assert one["current"]["started"] is None  # called, not started
         assert one["current"]["at"].endswith("+00:00")  # websocket queue views: UTC
         assert set(board["services"][0]) == {"id", "name", "prefix", "waiting", "estimate",
                                              "open", "parked"}
