@@ -20,24 +20,15 @@ morning (``from`` later than ``until`` wraps midnight). What happens to each tex
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta
-from datetime import time as dtime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
+
+from queueing.booking.model import minutes
+from queueing.booking.schedule import passes
 
 # A suspension or a staff cancellation of an appointment starting less than this after
 # quiet hours end goes out at once, at night too.
 URGENT_S = 3 * 3600
-
-
-def _minutes(hhmm: str) -> int:
-    h, m = hhmm.split(":")
-    return int(h) * 60 + int(m)
-
-
-def _at(day: date, minute: int, tz: ZoneInfo) -> int:
-    day += timedelta(days=minute // 1440)
-    minute %= 1440
-    return int(datetime.combine(day, dtime(minute // 60, minute % 60), tz).timestamp() * 1000)
 
 
 def quiet_end(now_ms: int, tz: ZoneInfo, hours: Sequence[str] | None) -> int | None:
@@ -45,17 +36,17 @@ def quiet_end(now_ms: int, tz: ZoneInfo, hours: Sequence[str] | None) -> int | N
     the site has none)."""
     if not hours or len(hours) != 2:
         return None
-    start, end = _minutes(hours[0]), _minutes(hours[1])
+    start, end = minutes(hours[0]), minutes(hours[1])
     if start % 1440 == end % 1440:
         return None
     t = datetime.fromtimestamp(now_ms / 1000, tz)
     m, day = t.hour * 60 + t.minute, t.date()
     if start < end:
-        return _at(day, end, tz) if start <= m < end else None
+        return passes(day, end, tz) if start <= m < end else None
     if m >= start:
-        return _at(day + timedelta(days=1), end, tz)
+        return passes(day + timedelta(days=1), end, tz)
     if m < end:
-        return _at(day, end, tz)
+        return passes(day, end, tz)
     return None
 
 

@@ -100,7 +100,7 @@ def _instants(day: date, minute: int, tz: ZoneInfo) -> list[int]:
     return [a, b] if a < b else []
 
 
-def _passes(day: date, minute: int, tz: ZoneInfo) -> int:
+def passes(day: date, minute: int, tz: ZoneInfo) -> int:
     """Epoch ms at which the clock leaves ``minute`` after local midnight of ``day`` behind for
     good: its last occurrence, or for a time in a gap the jump over it."""
     at = _instants(day, minute, tz)
@@ -138,7 +138,7 @@ def _session_slots(resource: str, service: str, s: Session | ExtraSession, day: 
     length = s.slot_minutes * 60_000
     starts = sorted(at for m in range(first, last - s.slot_minutes + 1, s.slot_minutes)
                     for at in _instants(day, m, tz))
-    bounds = [*starts[1:], _passes(day, last, tz)]
+    bounds = [*starts[1:], passes(day, last, tz)]
     for start, bound in zip(starts, bounds, strict=True):
         if start + length <= bound:
             yield Slot(slot_id(resource, service, start), resource, service, start,

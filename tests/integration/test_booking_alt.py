@@ -4,6 +4,8 @@ accepting it anyway is refused with a stable code, nothing changed. Real Redis."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from redis.asyncio import Redis
 
@@ -24,7 +26,7 @@ AGENT = Actor("agent:demo:1", "counter")
 
 
 async def _free(bk: BookingEngine, slot: str) -> int:
-    day = await bk.availability("demo", "internal", TODAY.replace(day=TODAY.day + 1),
+    day = await bk.availability("demo", "internal", TODAY + timedelta(days=1),
                                 channel="app")
     return next(x["remaining"] for x in day if x["slot"] == slot)
 
