@@ -10,7 +10,9 @@ stands in for window.speechSynthesis and records what is said.
 
 On a tall portrait kiosk the bar sits along the bottom (within reach from a wheelchair): Tab
 reaches the screen's choices first, then the bar, as seen (WCAG 2.4.3); it reached the bar
-first, right after the title.
+first, right after the title. Before the choices, the first Tab stop there is Speech again,
+shown at the top while focused (#speech-first, as a skip link): a keypad's first Tab and Enter
+turn speech on, on every layout.
 """
 
 from __future__ import annotations
@@ -261,19 +263,20 @@ def tab_stops(page: Any, count: int) -> list[dict[str, Any]]:
 
 def test_tab_order_on_a_tall_portrait_kiosk_follows_the_screen(browser: Any,
                                                                server: DemoServer) -> None:
-    """1080 x 1920: the services first (top to bottom), then the bar along the bottom,
-    "Speech" first in it."""
+    """1080 x 1920: Speech at the top first (#speech-first), the services (top to bottom),
+    then the bar along the bottom, "Speech" first in it."""
     page = open_kiosk(browser, server, "en", viewport=(1080, 1920))
     screen = ["k-service"] * page.locator(".k-service").count()
     if page.locator("#appt-btn").is_visible():  # check-in, where the site takes bookings
         screen.append("appt-btn")
-    stops = tab_stops(page, len(screen) + 5)
+    stops = tab_stops(page, len(screen) + 6)
     ids = [s["id"] for s in stops]
-    assert ids == [*screen, "speech-btn", "large-btn", "contrast-btn", "lang", "lang"], ids
+    assert ids == ["speech-first", *screen, "speech-btn", "large-btn", "contrast-btn", "lang",
+                   "lang"], ids
     tops = [s["top"] for s in stops]
     assert tops == sorted(tops), stops
     # Bar at the bottom: below everything on the screen.
-    assert tops[len(screen)] > tops[len(screen) - 1] + 100
+    assert tops[len(screen) + 1] > tops[len(screen)] + 100
     # Turned on, Repeat comes right after it; the keyboard's focus stays on the toggle.
     page.keyboard.press("Shift+Tab")
     page.keyboard.press("Shift+Tab")
@@ -301,6 +304,56 @@ def test_tab_order_on_a_tall_portrait_kiosk_follows_the_screen(browser: Any,
     page.context.close()
 
 
+FIRST_BOX = """() => { const r = document.getElementById('speech-first').getBoundingClientRect();
+  return { top: r.top, bottom: r.bottom, left: r.left, right: r.right, width: r.width,
+           height: r.height, shown: document.getElementById('speech-first').checkVisibility() };
+}"""
+
+
+@pytest.mark.parametrize("extra", ["", "&text=large&contrast=high"])
+def test_speech_is_the_first_tab_stop_on_a_tall_portrait_kiosk(browser: Any, server: DemoServer,
+                                                               extra: str) -> None:
+    """1080 x 1920, the bar (with Speech) along the bottom, after the screens in Tab order: a
+    blind visitor's first Tab reached the first service, and Speech only after every service.
+    Now the first Tab reaches Speech, shown big at the top of the screen while focused (where
+    it comes in the order, as a skip link), and Enter turns speech on there; the focus stays
+    on it, and the next Tab is the first service, said after. Unfocused, it is off the screen;
+    the bar's Speech says the same (one toggle)."""
+    width, height = 1080, 1920
+    ctx = browser.new_context(locale="en-US", viewport={"width": width, "height": height})
+    ctx.add_init_script(STUB)
+    page = ctx.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(server.page_url("kiosk", lang="en") + extra)
+    page.locator(PHARMACY).wait_for()
+    box = page.evaluate(FIRST_BOX)
+    assert box["bottom"] <= 0, box  # not seen, not under a finger
+    page.keyboard.press("Tab")
+    assert focused(page) == "speech-first"
+    first = page.locator("#speech-first")
+    expect(first).to_have_accessible_name("Speech")
+    expect(first).to_have_attribute("aria-pressed", "false")
+    box = page.evaluate(FIRST_BOX)
+    assert box["shown"] and box["top"] >= 0 and box["bottom"] <= height * 0.15, box
+    assert box["left"] >= 0 and box["right"] <= width and box["height"] >= 88, box
+    page.keyboard.press("Enter")
+    for sel in ("#speech-first", "#speech-btn"):
+        expect(page.locator(sel)).to_have_attribute("aria-pressed", "true")
+    assert focused(page) == "speech-first"
+    assert said(page)[-1].startswith("Speech is on.")
+    assert "Please choose a service." in said(page)[-1]
+    page.keyboard.press("Tab")
+    assert focused(page) == "k-service"
+    assert said(page)[-1].startswith(
+        page.locator(".k-service .k-svc-name").first.text_content() + ", ")
+    assert page.evaluate(FIRST_BOX)["bottom"] <= 0
+    # The bar's Speech turns it off for both.
+    page.locator("#speech-btn").click()
+    for sel in ("#speech-first", "#speech-btn"):
+        expect(page.locator(sel)).to_have_attribute("aria-pressed", "false")
+    page.context.close()
+
+
 def test_landscape_keeps_the_bar_in_the_header_speech_first(browser: Any,
                                                              server: DemoServer) -> None:
     """A landscape kiosk (the bar in the header, by the title): the bar first, as seen."""
@@ -308,4 +361,5 @@ def test_landscape_keeps_the_bar_in_the_header_speech_first(browser: Any,
     assert page.evaluate("document.getElementById('k-tools').parentElement.className") == "k-head"
     ids = [s["id"] for s in tab_stops(page, 6)]
     assert ids == ["speech-btn", "large-btn", "contrast-btn", "lang", "lang", "k-service"], ids
+    expect(page.locator("#speech-first")).to_be_hidden()  # the portrait's first stop only
     page.context.close()

@@ -141,12 +141,14 @@ function renderChrome() {
     b.setAttribute('aria-pressed', String(on));
     b.replaceChildren(icon(icn), t(key));
   }
-  // No Web Speech API in this browser: the toggle says so, rather than do nothing.
-  const sp = $('speech-btn');
-  sp.setAttribute('aria-pressed', String(voice.on));
-  sp.replaceChildren(icon(voice.available ? 'sound' : 'mute'), t(voice.available ? 'speech' : 'speech_none'));
-  if (voice.available) sp.removeAttribute('aria-disabled');
-  else sp.setAttribute('aria-disabled', 'true');
+  // No Web Speech API in this browser: the toggle says so, rather than do nothing. The bar's
+  // and the tall portrait kiosk's first Tab stop (kiosk.html) are one toggle.
+  for (const sp of [$('speech-btn'), $('speech-first')]) {
+    sp.setAttribute('aria-pressed', String(voice.on));
+    sp.replaceChildren(icon(voice.available ? 'sound' : 'mute'), t(voice.available ? 'speech' : 'speech_none'));
+    if (voice.available) sp.removeAttribute('aria-disabled');
+    else sp.setAttribute('aria-disabled', 'true');
+  }
   $('repeat-btn').hidden = !voice.on;
   $('repeat-btn').replaceChildren(icon('sound'), t('repeat'));
   // Rebuilt: a keyboard's focus on a language button stays on the new one.
@@ -657,6 +659,7 @@ if (!site || boot.error) {
   renderServices();
   show('services');
   $('speech-btn').addEventListener('click', toggleSpeech);
+  $('speech-first').addEventListener('click', toggleSpeech);
   $('repeat-btn').addEventListener('click', repeat);
   // What gets the focus is said (a keypad's Tab, or a finger on it); the screen first when
   // it just came up.
