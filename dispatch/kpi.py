@@ -26,6 +26,12 @@ time on shift and on a job is split at local midnight (a shift from 22:00 to 02:
 two hours to each day; its job finished at 01:00 counts as done on the second). The last
 ``KEEP_DAYS`` days are kept; an older one is dropped when a newer day first gets an event.
 
+Besides, per organisation, its **jobs due** each local day by their status now (``due``: the
+enterprise dashboard's tiles): a job is due on the local day its window ends, or, without a
+window, on the day it was created; it moves from status to status (and to another day if its
+window is moved) with its events and stays counted, done or cancelled, on its day. Days ahead
+are kept as long as jobs are due on them; days before the last ``KEEP_DAYS`` are dropped.
+
 The state is plain data (``to_builtins`` / ``from_builtins``), so the worker keeps a
 checkpoint (state + stream offset) and anyone can continue from it with the events after
 the offset. A checkpoint written before the days existed (one set of all-time totals) keeps
@@ -188,6 +194,8 @@ class Kpis:
     # rel: released (a job booked ahead, once a pass planned it)}
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     tech_status: dict[str, str] = field(default_factory=dict)
+    # org → due day → status → jobs (a job's facts above hold its d: due day, st: status)
+    due: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
     tech_pos: dict[str, list[float]] = field(default_factory=dict)  # [t, lat, lon]
     online_since: dict[str, int] = field(default_factory=dict)
     offset: str = "0-0"
@@ -266,7 +274,45 @@ class Kpis:
         cut = _shift(max(newest, key), 1 - KEEP_DAYS)
         for old in [d for d in self.days if d < cut]:
             del self.days[old]
+        for days in self.due.values():
+            for old in [d for d in days if d < cut]:
+                del days[old]
         return acc
+
+    def _oldest(self) -> str:
+        """The oldest day kept ('' before any)."""
+        return _shift(max(self.days), 1 - KEEP_DAYS) if self.days else ""
+
+    def _bump(self, org: str, day: str, status: str, n: int) -> None:
+        """``n`` more (or fewer) of ``org``'s jobs due on ``day`` with ``status``."""
+        if not (org and day and status) or day < self._oldest():
+            return
+        counts = self.due.setdefault(org, {}).setdefault(day, {})
+        counts[status] = max(0, counts.get(status, 0) + n)
+        if not counts[status]:
+            del counts[status]
+        if not counts:
+            del self.due[org][day]
+
+    def _due_day(self, win_end: int, created: int) -> str:
+        return self.bounds(win_end or created)[0]
+
+    def _track(self, j: dict[str, Any]) -> None:
+        """An open job's record in an event: its status, and its due day if its window moved."""
+        facts = self.jobs.get(j.get("id") or "")
+        status = j.get("status")
+        if facts is None or not facts["o"] or not isinstance(status, str):
+            return
+        if "win_end" in j:
+            facts["we"] = int(j.get("win_end") or 0)
+            facts["ws"] = int(j.get("win_start") or 0)
+        day = self._due_day(facts["we"], int(facts.get("k") or facts["c"]))
+        if (facts.get("d"), facts.get("st")) == (day, status):
+            return
+        if facts.get("d") and facts.get("st"):  # (a checkpoint from before: counted from now)
+            self._bump(facts["o"], facts["d"], facts["st"], -1)
+        self._bump(facts["o"], day, status, 1)
+        facts["d"], facts["st"] = day, status
 
     def _spread(self, a: int, b: int, what: str) -> None:
         """Add the time from ``a`` to ``b`` to ``what`` of each local day it covers."""
@@ -293,6 +339,8 @@ class Kpis:
               ) -> None:
         """Feed one stream entry (type, server time, data)."""
         handler = getattr(self, "_on_" + etype, None)
+        if isinstance(data.get("job"), dict):
+            self._track(data["job"])  # before the handler: an ending job leaves ``jobs``
         if handler is not None:
             handler(ts, data)
         state = data.get("tech_state")
@@ -314,11 +362,15 @@ class Kpis:
     def _on_job_created(self, ts: int, d: dict[str, Any]) -> None:
         j = d["job"]
         org = j.get("org") or ""
-        self.jobs[j["id"]] = {"c": int(j.get("created_ms") or ts), "o": org,
-                              "ws": int(j.get("win_start") or 0),
-                              "we": int(j.get("win_end") or 0), "r": False, "s": 0}
-        for acc in self._accs(org, int(j.get("created_ms") or ts)):
+        created = int(j.get("created_ms") or ts)
+        facts = self.jobs[j["id"]] = {"c": created, "k": created, "o": org,
+                                      "ws": int(j.get("win_start") or 0),
+                                      "we": int(j.get("win_end") or 0), "r": False, "s": 0}
+        for acc in self._accs(org, created):
             acc.created += 1
+        if org:
+            facts["d"], facts["st"] = self._due_day(facts["we"], created), j.get("status") or "new"
+            self._bump(org, facts["d"], facts["st"], 1)
 
     def _on_offer_accepted(self, ts: int, d: dict[str, Any]) -> None:
         j = d["job"]
@@ -454,7 +506,8 @@ class Kpis:
         if key != ALL:
             head["kept"] = kept
         if org is not None:
-            return {"org": org, **head, **acc.orgs.get(org, JobAcc()).summary()}
+            return {"org": org, **head, **acc.orgs.get(org, JobAcc()).summary(),
+                    "due": self.due_on(org, key)}
         online = acc.online_ms + _open(list(self.online_since.values()), lo, hi)
         onjob = acc.onjob_ms + _open([f["s"] for f in self.jobs.values() if f["s"]], lo, hi)
         km = acc.km_loaded + acc.km_empty
@@ -469,6 +522,15 @@ class Kpis:
             "churn_mean_per_plan": acc.churn_sum / acc.plans if acc.plans else 0.0,
             "offset": self.offset,
         }
+
+    def due_on(self, org: str, day: str) -> dict[str, int]:
+        """``org``'s jobs due on local ``day`` (``ALL``: every day held) by status now."""
+        days = self.due.get(org, {})
+        out: dict[str, int] = {}
+        for d in (list(days) if day == ALL else [day]):
+            for status, n in days.get(d, {}).items():
+                out[status] = out.get(status, 0) + n
+        return dict(sorted(out.items()))
 
 
 def _open(starts: list[int], lo: int, hi: int) -> float:

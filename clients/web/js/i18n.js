@@ -363,7 +363,7 @@ const en = {
   map_you: 'Your address',
   // enterprise dashboard
   org_title: 'Enterprise dashboard',
-  org_total: 'All jobs',
+  org_total: 'Jobs due',
   org_open: 'Open',
   org_done: 'Done',
   org_on_way: 'On the way',
@@ -744,7 +744,7 @@ const zh = {
   map_track: '地图：技师位置与您的地址',
   map_you: '您的地址',
   org_title: '企业看板',
-  org_total: '全部工单',
+  org_total: '当日工单',
   org_open: '进行中',
   org_done: '已完成',
   org_on_way: '在路上',

@@ -1,6 +1,7 @@
 // The enterprise dashboard's figures, as pure functions of the `org:{id}` view
-// (docs/protocol.md): totals by status, each batch's progress bar, the open jobs in the order
-// a manager reads them (at risk first, then by ETA) and the alerts.
+// (docs/protocol.md) and the day's KPIs: the tiles (a day's jobs by status), each batch's
+// progress bar, the open jobs in the order a manager reads them (at risk first, then by ETA)
+// and the alerts.
 
 // A batch bar's segments, finished work first.
 export const ORDER = ['done', 'on_site', 'en_route', 'assigned', 'offered', 'new', 'unassignable', 'failed', 'cancelled'];
@@ -13,9 +14,17 @@ export function viewOf(msg) {
   return d && Array.isArray(d.jobs) && d.counts ? d : null;
 }
 
-export function kpis(view) {
-  const c = view?.counts ?? {};
+/**
+ * The five tiles. With `due` (the organisation's jobs due on the day shown, by status: the
+ * `due` of GET /v1/orgs/{org}/kpis?date=) they count that day's jobs, and "at risk" those of
+ * the view's at-risk jobs whose window ends that day (`onDay(ms)`); without, every job the
+ * view counts (`counts`, all time).
+ */
+export function kpis(view, due = null, onDay = null) {
+  const c = due ?? view?.counts ?? {};
   const sum = (keys) => keys.reduce((n, k) => n + (c[k] ?? 0), 0);
+  const ends = new Map((view?.jobs ?? []).map((j) => [j.id, j.window_end_ms]));
+  const risky = (view?.at_risk ?? []).filter((id) => !onDay || (ends.get(id) != null && onDay(ends.get(id))));
   return {
     total: sum(ORDER),
     open: sum([...OPEN]),
@@ -23,7 +32,7 @@ export function kpis(view) {
     // on-site jobs, so every technician at work showed as still on the road).
     onWay: c.en_route ?? 0,
     done: c.done ?? 0,
-    risk: view?.at_risk?.length ?? 0,
+    risk: risky.length,
   };
 }
 

@@ -1,15 +1,17 @@
-// The enterprise dashboard (/org/{org}): an organisation's batches and their progress by
-// status, its open jobs with ETAs, its technicians on the way on a map, and alerts for jobs at
-// risk of missing their window. Every `org:{id}` message carries the whole view; the map
+// The enterprise dashboard (/org/{org}): its tiles count the organisation's jobs due on one
+// local day of its region (today, rolling over at midnight; another day by the arrows or
+// ?date=YYYY-MM-DD), read again whenever the `org:{id}` view's counts change; its batches
+// and their progress by status, its open jobs with ETAs, its technicians on the way on a
+// map, and alerts for jobs at risk of missing their window. Every `org:{id}` message carries the whole view; the map
 // places jobs at their addresses (read once per job through the HTTP API, which the
 // organisation's token may do) and technicians where their last fix put them.
 import { Client } from './client.js';
-import { customerEta, formatAt, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
+import { customerEta, formatAt, localDay, personName, serverClock, shortJob, zonesIn } from './dispatch.js';
 import { icon } from './dispatch-icons.js';
 import { formatTime, nameIn } from './i18n.js';
 import { MapView } from './map.js';
 import { alerts, forgetGone, jobRefs, kpis, ORDER, segments, sortJobs, trail, viewOf } from './org-state.js';
-import { TODAY_STRINGS, todayLine } from './org-today.js';
+import { dayName, shiftDay, TODAY_STRINGS, todayLine, validDay } from './org-today.js';
 import { api, connectionBanner, errorScreen, h, language, langSwitch, layeredTranslator, readBoot, replaceChildren, setText, token } from './ui.js';
 
 const boot = readBoot();
@@ -23,11 +25,15 @@ const now = serverClock(boot);
 const $ = (id) => document.getElementById(id);
 const MAX_ALERTS = 6;
 const MAX_ROWS = 200; // a thousand-job batch still renders fast; the rest is counted
-const TODAY_EVERY_MS = 60000; // today's KPIs read again this often (and when a job ends)
+const DAY_EVERY_MS = 60000; // the day's KPIs read again this often (and when the view's counts change)
 
 let view = null;
-let today = null; // the organisation's KPIs for the region's local day (GET /v1/orgs/{org}/kpis)
-let ended = null; // done + failed + cancelled in the last view: a change reads today's KPIs again
+// The local day shown ("YYYY-MM-DD"; null: today, which follows the region's midnight).
+let day = validDay(new URLSearchParams(window.location.search).get('date'));
+let dayK = null; // the organisation's KPIs for that day (GET /v1/orgs/{org}/kpis?date=)
+let counts = null; // the last view's counts: when they change, the day's KPIs are read again
+let loading = false; // a read of the day's KPIs is on its way
+let again = false; // and another is wanted after it
 let refs = new Map(); // job id → its reference on this dashboard (unique among the view's jobs)
 let map = null;
 // Both only of the jobs in the view: the open ones (a finished job leaves it, and them).
@@ -57,7 +63,12 @@ function render() {
 
 function renderStatic() {
   setText($('org-sub'), [t('org_title'), nameIn(region?.name, lang)].filter(Boolean).join(' · '));
-  setText($('kpi-title'), t('org_title'));
+  $('day-prev').setAttribute('aria-label', t('org_day_prev'));
+  $('day-prev').title = t('org_day_prev');
+  $('day-next').setAttribute('aria-label', t('org_day_next'));
+  $('day-next').title = t('org_day_next');
+  setText($('day-back'), t('org_day_back'));
+  $('kpi-day').setAttribute('aria-label', t('org_day_nav'));
   setText($('alerts-title'), t('org_alerts'));
   setText($('batches-title'), t('org_batches'));
   setText($('map-title'), t('org_map'));
@@ -67,21 +78,57 @@ function renderStatic() {
   replaceChildren($('legend'), ORDER.filter((s) => s !== 'cancelled').map((s) => h('li', {}, h('span', { class: `sw s-${s}` }), t(`d_js_${s}`))), lang);
 }
 
-/** Today's KPIs (the region's local day; they start again at its midnight). */
-async function loadToday() {
-  const r = await api(`/v1/orgs/${encodeURIComponent(orgId)}/kpis`);
-  if (!r.ok) return;
-  today = r.data;
-  renderToday();
+const todayKey = () => localDay(now(), tz);
+const shown = () => day ?? todayKey();
+
+/** The day's KPIs (its jobs due by status, and its figures): one read at a time, the last
+ *  wanted read after it. */
+async function loadDay() {
+  if (loading) {
+    again = true;
+    return;
+  }
+  loading = true;
+  const want = shown();
+  const r = await api(`/v1/orgs/${encodeURIComponent(orgId)}/kpis?date=${want}`);
+  loading = false;
+  if (r.ok && want === shown()) {
+    dayK = r.data;
+    renderKpis();
+  }
+  if (again || want !== shown()) {
+    again = false;
+    loadDay();
+  }
 }
 
-function renderToday() {
-  setText($('kpi-today'), todayLine(today, t));
+/** Show another day (null: today), in the address too (a reload or a link keeps it). */
+function showDay(key) {
+  day = key === todayKey() ? null : key;
+  const url = new URL(window.location.href);
+  if (day) url.searchParams.set('date', day);
+  else url.searchParams.delete('date');
+  window.history.replaceState(null, '', url);
+  renderKpis();
+  loadDay();
+}
+
+function renderDayNav() {
+  const key = shown();
+  const today = todayKey();
+  setText($('day-label'), dayName(key, today, lang, t));
+  $('day-label').dateTime = key;
+  $('day-back').hidden = key === today;
+  setText($('kpi-title'), t('org_tiles_title', { day: dayName(key, today, lang, t) }));
 }
 
 function renderKpis() {
-  renderToday();
-  const k = kpis(view);
+  renderDayNav();
+  const fresh = dayK?.day === shown() ? dayK : null; // the day's figures, once read
+  setText($('kpi-today'), todayLine(fresh, t, todayKey(), lang));
+  if (!view) return;
+  const key = shown();
+  const k = kpis(view, fresh?.due ?? {}, (ms) => localDay(ms, tz) === key);
   const tiles = [
     ['total', t('org_total'), k.total, 'building'],
     ['open', t('org_open'), k.open, 'clock'],
@@ -91,10 +138,12 @@ function renderKpis() {
     ['done', t('org_done'), k.done, 'check'],
     ['risk', t('org_risk'), k.risk, 'alert'],
   ];
-  replaceChildren($('kpis'), tiles.map(([id, label, n, ic]) => h('li', { class: `o-kpi kpi-${id}${id === 'risk' && n ? ' hot' : ''}`, title: id === 'way' ? t('org_on_way_hint') : null },
+  // Until the day's counts are read (a day just chosen, or midnight just passed): "…".
+  const n0 = (id, n) => (fresh || id === 'risk' ? String(n) : '…');
+  replaceChildren($('kpis'), tiles.map(([id, label, n, ic]) => h('li', { class: `o-kpi kpi-${id}${id === 'risk' && n ? ' hot' : ''}`, title: id === 'way' ? t('org_on_way_hint') : t('org_tiles_hint'), dataset: { day: key } },
     h('span', { class: 'o-kpi-icon' }, icon(ic)),
-    h('span', { class: 'o-kpi-n num' }, String(n)),
-    h('span', { class: 'o-kpi-label' }, label))), JSON.stringify([k, lang]));
+    h('span', { class: 'o-kpi-n num' }, n0(id, n)),
+    h('span', { class: 'o-kpi-label' }, label))), JSON.stringify([k, !!fresh, key, lang]));
 }
 
 /** A time on the dashboard: with its day when it is not today ("Tue 8 Dec, 06:01"). */
@@ -220,10 +269,10 @@ function onMessage(msg) {
   const v = viewOf(msg);
   if (!v) return; // replayed history: the current view follows
   view = v;
-  const c = view.counts ?? {};
-  const nowEnded = (c.done ?? 0) + (c.failed ?? 0) + (c.cancelled ?? 0);
-  if (ended !== null && nowEnded !== ended) loadToday();
-  ended = nowEnded;
+  // A job that moved on (or a new one) changes the day's tiles: read them again.
+  const c = JSON.stringify(view.counts ?? {});
+  if (counts !== null && c !== counts) loadDay();
+  counts = c;
   refs = jobRefs(view.jobs.map((j) => j.id));
   forgetGone(places, new Set(view.jobs.map((j) => j.id)));
   moves = trail(moves, view.on_the_way);
@@ -251,11 +300,26 @@ if (!region || boot.error || !orgId) {
   document.body.prepend(banner.el);
   client.subscribe(`org:${orgId}`, onMessage);
   client.start();
-  const tick = () => setText($('clock'), formatTime(now(), lang, tz, true));
+  $('day-prev').addEventListener('click', () => showDay(shiftDay(shown(), -1)));
+  $('day-next').addEventListener('click', () => showDay(shiftDay(shown(), 1)));
+  $('day-back').addEventListener('click', () => showDay(todayKey()));
+  let lastToday = todayKey();
+  const tick = () => {
+    setText($('clock'), formatTime(now(), lang, tz, true));
+    // Local midnight: "today" is a new day (the tiles follow it; a chosen day stays, its name
+    // may change: "Tomorrow" becomes "Today").
+    if (todayKey() !== lastToday) {
+      lastToday = todayKey();
+      if (day === lastToday) day = null;
+      renderKpis();
+      if (day === null) loadDay();
+    }
+  };
   tick();
   setInterval(tick, 1000);
   setInterval(() => view && (renderAlerts(), renderMap(), renderJobs()), 30000);
-  loadToday();
-  setInterval(loadToday, TODAY_EVERY_MS);
-  window.switchboardOrg = { get view() { return view; }, get moves() { return moves; }, places, client };
+  renderKpis();
+  loadDay();
+  setInterval(loadDay, DAY_EVERY_MS);
+  window.switchboardOrg = { get view() { return view; }, get moves() { return moves; }, get day() { return dayK; }, places, client };
 }
