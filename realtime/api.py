@@ -11,7 +11,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from queueing import phone
+from queueing import phone, sitedelete
 from queueing.booking import langs
 from queueing.errors import BadRequest, Forbidden, InvalidPhoneNumber, UnknownTicket
 from queueing.keys import site_of_ticket
@@ -63,6 +63,8 @@ async def put_site(request: Request) -> Response:
     raw = await read_body(request, c.settings.max_document_bytes)
     body, version, copy_of = without_live_fields(raw, site)
     cfg = decode(body, SiteConfig)
+    # A new id equal but for case to an existing one is refused (site_id_case): a typo.
+    sitedelete.refuse_case_twin(site, await c.engine.sites())
     # With its version: only if nobody saved the site since; a copy: only if there is no
     # such site yet (either checked in the same step as the write).
     await c.engine.put_site(site, cfg, actor(p), version=version, copy_of=copy_of)
@@ -112,8 +114,29 @@ async def get_site(request: Request) -> Response:
 
 
 async def list_sites(request: Request) -> Response:
+    """The site ids (``sites``); ``?near=ID``: also the existing ids that ID is probably a
+    typo of (``near``: the same but for case, or close), for the set-up page."""
     principal(request).require("admin")
-    return _json({"sites": await ctx(request).engine.sites()})
+    sites = await ctx(request).engine.sites()
+    near = request.query_params.get("near")
+    if near is None:
+        return _json({"sites": sites})
+    return _json({"sites": sites, "near": sitedelete.close_ids(near[:64], sites)})
+
+
+async def delete_site(request: Request) -> Response:
+    """``DELETE /v1/sites/{site}``: an admin removes a site that was never used (a typo:
+    only its set-up, no ticket, booking, audit record or other history) and every key of
+    it; one with history is ``409 site_in_use`` and nothing changes."""
+    p = principal(request)
+    p.require("admin")
+    site = _ident(request.path_params["site"])
+    c = ctx(request)
+    done = await sitedelete.delete_site(c.redis, site)
+    # The engine's cached document goes too (queueing/engine.py has no public way yet).
+    c.engine._configs.pop(site, None)
+    log.info("site %s deleted by %s (%d keys)", site, p.subject, done["keys"])
+    return _json(done)
 
 
 async def issue_ticket(request: Request) -> Response:
@@ -444,6 +467,7 @@ ROUTES = [
     Route("/v1/sites", list_sites, methods=["GET"]),
     Route("/v1/sites/{site}", put_site, methods=["PUT"]),
     Route("/v1/sites/{site}", get_site, methods=["GET"]),
+    Route("/v1/sites/{site}", delete_site, methods=["DELETE"]),
     Route("/v1/sites/{site}/tickets", issue_ticket, methods=["POST"]),
     Route("/v1/sites/{site}/tickets", find_tickets, methods=["GET"]),
     Route("/v1/tickets/{ticket}", get_ticket, methods=["GET"]),
