@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import msgspec
+from redis.exceptions import RedisError
 
 from queueing import keys, phone, served
 from queueing.booking import langs, quiet, quota, rules, views
@@ -43,6 +44,7 @@ from queueing.errors import (
     SlotClosed,
     TooEarly,
     TooLate,
+    Unavailable,
     UnknownBooking,
     UnknownResource,
     UnknownService,
@@ -50,12 +52,14 @@ from queueing.errors import (
 )
 from queueing.numbering import local_day
 from queueing.policy import keeps_appointment, promote_at
+from queueing.store import journal
 from queueing.tickets import iso, public
 
 T = TypeVar("T")
 ATTEMPTS = 3
 MAX_SUSPENSION_DAYS = 31
 ALTERNATIVE_DAYS = 7  # alternatives are looked for up to this many days after the booking
+MIGRATE_BATCH = 200  # suspensions spmigrate.lua moves per call
 
 
 @dataclass(slots=True)
@@ -157,6 +161,7 @@ class BookingEngine:
         self.jobs = jobs
         self.config_ttl_s = engine.config_ttl_s if config_ttl_s is None else config_ttl_s
         self._schedules: dict[str, Schedule] = {}
+        self._migrated: set[str] = set()  # sites whose old suspensions are indexed
 
     def now(self) -> int:
         return self.engine.clock()
@@ -191,7 +196,26 @@ class BookingEngine:
         cfg = msgspec.json.decode(raw, type=BookingConfig)
         s = Schedule(cfg, version, ZoneInfo(site_cfg.timezone), time.monotonic())
         self._schedules[site] = s
+        await self._migrate(site)
         return s
+
+    async def _migrate(self, site: str) -> None:
+        """Suspensions made before the site's list had its index (bk:spu) get it and their
+        lifetime (spmigrate.lua), in batches, once per site and process (after that a run
+        reads an empty key). A store refusing writes (a replica) leaves it for a later
+        load: the list still shows those that stand (suspensions.lua)."""
+        if site in self._migrated:
+            return
+        token = journal.set(None)  # not a change the request being made made
+        try:
+            while int((await self.store.run("spmigrate", site, self.now(), "", "",
+                                            MIGRATE_BATCH))["left"]):
+                pass
+        except (RedisError, Unavailable):
+            return
+        finally:
+            journal.reset(token)
+        self._migrated.add(site)
 
     async def _retrying(self, site: str, step: Callable[[Schedule], Awaitable[T]]) -> T:
         """Decide on the schedule and run the script; on ``schedule_changed`` decide again."""
@@ -259,20 +283,25 @@ class BookingEngine:
                          and (service is None or x.service == service))
         r = await self.store.run("day", site, now, "", "", from_ms, until_ms, ",".join(utc_days),
                                  named)
-        out = []
+        found = r.get("suspensions")
+        susp: dict[str, Any] = found if isinstance(found, dict) else {}
+        out, shown = [], []
         for b in _list(r["bookings"]):
             known = known or b["resource"] == resource
             if (resource is not None and b["resource"] != resource) or (
                     service is not None and b["service"] != service):
                 continue
-            v = self._view(s, b, now, notify=notify)
+            sp = susp.get(b.get("susp") or "")
+            v = self._view(s, b, now, {"suspension": sp} if sp else None, notify=notify)
             if v["status"] in ("cancelled", "expired"):
                 continue
             if b.get("ticket_number"):
                 v |= {"ticket_number": b["ticket_number"], "ticket_status": b["ticket_status"]}
             out.append((int(b["start_ms"]), int(b.get("created_ms") or 0), v))
+            shown.append((b, v, sp))
         if not known:
             raise UnknownResource(f"unknown resource {resource}")
+        await self._fresh_alternatives(site, s, shown, now)
         out.sort(key=lambda x: (x[0], x[1]))
         return {"date": day.isoformat(), "bookings": [v for *_, v in out]}
 
@@ -371,26 +400,37 @@ class BookingEngine:
         now = self.now()
         r = await self.store.run("get", site, now, "", "", booking_id, "")
         view = self._view(s, r["booking"], now, r, notify)
-        susp = view.get("suspension")
-        if susp and not susp["answered"] and isinstance(r.get("suspension"), dict) and (
-                view["status"] in _ANSWERABLE):
-            # The alternatives as they are now: a time listed when the suspension came may
-            # have been taken since (by another person it reached, or a newcomer).
-            susp["alternatives"] = await self._fresh_alternatives(site, s, r["booking"],
-                                                                  r["suspension"], now)
+        await self._fresh_alternatives(site, s, [(r["booking"], view, r.get("suspension"))],
+                                       now)
         return view
 
-    async def _fresh_alternatives(self, site: str, s: Schedule, b: dict[str, Any],
-                                  susp: dict[str, Any], now: int) -> list[dict[str, Any]]:
-        """A booking's alternatives to its suspension ``susp`` (the stored hash), each free
-        for it now."""
-        try:
-            period = (int(susp["from_ms"]), int(susp["until_ms"]))
-            resource = str(susp["resource"])
-        except (KeyError, TypeError, ValueError):
-            return []
-        alts = await self._alternatives(site, s, [b], resource, period, now)
-        return alts.get(b["id"], [])
+    async def _fresh_alternatives(self, site: str, s: Schedule,
+                                  rows: list[tuple[dict[str, Any], dict[str, Any], Any]],
+                                  now: int) -> None:
+        """The alternatives in each view (of a booking ``raw``, under suspension ``susp``:
+        the stored hash) as they are now, where its person may still answer: a time listed
+        when the suspension came may have been taken since (by another person it reached,
+        or a newcomer). One read of the candidates' places per suspension; none when no
+        view waits for an answer."""
+        waiting: dict[str, list[tuple[dict[str, Any], dict[str, Any]]]] = {}
+        found: dict[str, dict[str, Any]] = {}
+        for raw, view, susp in rows:
+            shown = view.get("suspension")
+            if shown and not shown["answered"] and isinstance(susp, dict) and (
+                    view["status"] in _ANSWERABLE):
+                waiting.setdefault(shown["id"], []).append((raw, shown))
+                found[shown["id"]] = susp
+        for sid, group in waiting.items():
+            try:
+                period = (int(found[sid]["from_ms"]), int(found[sid]["until_ms"]))
+                resource = str(found[sid]["resource"])
+            except (KeyError, TypeError, ValueError):  # its record is gone
+                alts: dict[str, list[dict[str, Any]]] = {}
+            else:
+                alts = await self._alternatives(site, s, [raw for raw, _ in group], resource,
+                                                period, now)
+            for raw, shown in group:
+                shown["alternatives"] = alts.get(raw["id"], [])
 
     async def set_notify(self, booking_id: str, to: str | None,
                          actor: Actor) -> dict[str, Any]:
@@ -593,13 +633,21 @@ class BookingEngine:
                       if x.service in services and _open(x, now, s.policy)]
         counts = await self.counts(site, candidates, now)
         out: dict[str, list[dict[str, Any]]] = {}
+        # What a booking may take depends on its service and channel only: worked out once
+        # for each (rules.usable), then each booking takes the nearest (rules.nearest).
+        pools: dict[tuple[str, str], list[rules.Alternative]] = {}
         for b in bookings:
-            ranked = rules.rank_alternatives(
-                b["service"], resource, b["start_ms"],
-                [rules.Alternative(x, 0 if c.suspended else
-                                   quota.remaining(x, b["channel"], c.taken, c.waitlist, now))
-                 for x, c in zip(candidates, counts, strict=True) if x.id != b["slot"]],
-                [period], now, s.policy.alternatives)
+            pool = pools.get((b["service"], b["channel"]))
+            if pool is None:
+                pool = pools[b["service"], b["channel"]] = rules.usable(
+                    b["service"], resource,
+                    (rules.Alternative(x, 0 if c.suspended else
+                                       quota.remaining(x, b["channel"], c.taken, c.waitlist,
+                                                       now))
+                     for x, c in zip(candidates, counts, strict=True)), [period], now)
+            ranked = rules.nearest(b["start_ms"], resource,
+                                   (a for a in pool if a.slot.id != b["slot"]),
+                                   s.policy.alternatives)
             out[b["id"]] = [views.slot(a.slot, a.remaining, s.tz) for a in ranked]
         return out
 

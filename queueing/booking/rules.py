@@ -8,6 +8,7 @@ record those facts as events and send notifications (queueing/booking/tasks.py).
 from __future__ import annotations
 
 import enum
+import heapq
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -157,6 +158,14 @@ def rank_alternatives(service: str, resource: str, start_ms: int,
     nearest start to the original first, another resource before the same one at equal
     distance, then slot id (deterministic).
     """
+    return nearest(start_ms, resource,
+                   usable(service, resource, candidates, suspended, now_ms), n)
+
+
+def usable(service: str, resource: str, candidates: Iterable[Alternative],
+           suspended: Sequence[tuple[int, int]], now_ms: int) -> list[Alternative]:
+    """The candidates a booking of ``service`` hit by a suspension of ``resource`` may take:
+    the same for every booking of that service (and channel) the suspension reached."""
     def ok(a: Alternative) -> bool:
         s = a.slot
         if s.service != service or a.remaining < 1 or s.start_ms <= now_ms:
@@ -164,7 +173,12 @@ def rank_alternatives(service: str, resource: str, start_ms: int,
         return not (s.resource == resource and any(s.start_ms < u and s.end_ms > f
                                                    for f, u in suspended))
 
-    chosen = [a for a in candidates if ok(a)]
-    chosen.sort(key=lambda a: (abs(a.slot.start_ms - start_ms), a.slot.resource == resource,
-                               a.slot.id))
-    return chosen[:n]
+    return [a for a in candidates if ok(a)]
+
+
+def nearest(start_ms: int, resource: str, pool: Iterable[Alternative],
+            n: int) -> list[Alternative]:
+    """The ``n`` of ``pool`` (``usable``) nearest to ``start_ms``, another resource before
+    ``resource`` at equal distance, then by slot id."""
+    return heapq.nsmallest(n, pool, key=lambda a: (abs(a.slot.start_ms - start_ms),
+                                                   a.slot.resource == resource, a.slot.id))

@@ -18,7 +18,7 @@ from queueing.store import Store
 
 SCRIPTS = ("book", "confirm", "cancel", "reschedule", "checkin", "fire", "get", "avail",
            "affected", "suspend", "suspension", "put_config", "day", "set_notify",
-           "lift", "suspensions")
+           "lift", "suspensions", "spmigrate")
 READ_ONLY = ("get", "avail", "affected", "suspension", "day",
              "suspensions")  # answered when Redis refuses writes
 

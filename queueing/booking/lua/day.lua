@@ -2,7 +2,7 @@
 -- that start in [ARGV[4], ARGV[5]) ms — the slots indexed by their start's UTC date
 -- (ARGV[6], csv of YYYYMMDD: sd:, bk_spec_save) and the ones named in ARGV[7] (csv: the
 -- schedule's own, for bookings made before the index) — each with its ticket's number and
--- status once checked in.
+-- status once checked in — and the suspensions they name (id -> hash), as GET reads one.
 local from_ms, until_ms = tonumber(ARGV[4]), tonumber(ARGV[5])
 local slots, named = {}, {}
 for _, day in ipairs(split(ARGV[6], ',')) do
@@ -13,10 +13,18 @@ end
 for _, slot in ipairs(split(ARGV[7], ',')) do
   if not named[slot] then named[slot] = true; slots[#slots + 1] = slot end
 end
-return ok({bookings = bk_slot_bookings(slots, function(b)
+local susp = {}
+local bookings = bk_slot_bookings(slots, function(b)
   if b.ticket and b.ticket ~= '' then
     local t = ticket(b.ticket)
     if t then b.ticket_number = t.number; b.ticket_status = t.status end
   end
+  if b.susp and b.susp ~= '' and susp[b.susp] == nil then
+    local flat = redis.call('HGETALL', BK .. 'sp:' .. b.susp)
+    local s = {}
+    for i = 1, #flat, 2 do s[flat[i]] = flat[i + 1] end
+    susp[b.susp] = s
+  end
   return true
-end)})
+end)
+return ok({bookings = bookings, suspensions = susp})

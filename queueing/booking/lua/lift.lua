@@ -28,7 +28,7 @@ for _, id in ipairs(redis.call('SMEMBERS', key .. ':pending')) do
     bk_due_clear(b)
     bk_due_plan(b, offsets, grace_ms)  -- reminders still ahead come again; lapses, no-show
     bk_save(b, {'susp', 'answered', 'alts', 'v', 'due'})
-    redis.call('HSET', key .. ':answers', id, 'lifted')
+    bk_sp_answer(sid, id, 'lifted')
     bk_emit('unsuspended', b, {suspension = s})
     restored[#restored + 1] = b
   end

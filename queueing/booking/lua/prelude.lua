@@ -6,7 +6,9 @@
 --   bk:due               time-triggered side effects (reminders, expiries, no-shows)
 --   bk:sus:<resource>    suspensions of a resource (id -> "from|until")
 --   bk:sp:<id>           a suspension (hash; :all, :pending sets, :answers hash)
---   bk:sps               suspensions by creation   bk:spu  suspensions by end (until_ms)
+--   bk:spu               suspensions by end (until_ms); a suspension's keys live as long as
+--                        it lists them (bk_sp_keep). bk:sps (by creation, before 2026-12)
+--                        is moved into it once (spmigrate.lua)
 -- A place is a member of bk:sl:<slot>:<group> scored by the time it lapses: a hold's or an
 -- offer's deadline, or INF once confirmed. Places taken = ZCOUNT(score > NOW), so a hold
 -- whose TTL passed is free again without any job having run.
@@ -15,7 +17,10 @@ local BK, DUE  -- per call: P .. 'bk:'; due entries this call added ({member, du
 local OFFER_FROM  -- per call: when an offer made now can reach its person (bk_offer_ms)
 local INF = 9e15
 local RETAIN_MS = 7 * 86400 * 1000
-local SPU_KEEP_MS = 31 * 86400 * 1000  -- bk:spu lists a suspension this long past its end
+-- bk:spu lists a suspension this long past its end, and its keys (bk:sp:<id>…) live as long:
+-- the day log's and the audit trail's 31 days, so the suspension of any day they still show
+-- can be read.
+local SPU_KEEP_MS = 31 * 86400 * 1000
 
 local queue_begin = begin
 begin = function(keys, args)
@@ -411,12 +416,31 @@ local function bk_offer_next(slot, offer_ms, grace_ms)
   end
 end
 
+-- A suspension's keys (hash, :all, :pending, :answers once made) live until SPU_KEEP_MS
+-- past its end, when bk:spu stops listing it.
+local SP_KEYS = {'', ':all', ':pending', ':answers'}
+local function bk_sp_keep(sid, until_ms)
+  local ttl = int(math.max(1, until_ms + SPU_KEEP_MS - NOW))
+  for _, suffix in ipairs(SP_KEYS) do
+    redis.call('PEXPIRE', BK .. 'sp:' .. sid .. suffix, ttl)
+  end
+end
+
+-- Record booking `id`'s answer to suspension `sid`: the answers hash, made by the first
+-- answer, lives as long as the suspension's hash.
+local function bk_sp_answer(sid, id, how)
+  local key = BK .. 'sp:' .. sid
+  redis.call('HSET', key .. ':answers', id, how)
+  local ttl = redis.call('PTTL', key)
+  if ttl > 0 then redis.call('PEXPIRE', key .. ':answers', ttl) end
+end
+
 -- A suspension the booking must still answer is answered by this change.
 local function bk_answer(b, how)
   if b.susp and b.susp ~= '' and b.answered ~= 1 then
     b.answered = 1
     redis.call('SREM', BK .. 'sp:' .. b.susp .. ':pending', b.id)
-    redis.call('HSET', BK .. 'sp:' .. b.susp .. ':answers', b.id, how)
+    bk_sp_answer(b.susp, b.id, how)
     return b.susp
   end
   return nil

@@ -23,9 +23,8 @@ redis.call('HSET', BK .. 'sus:' .. res, sid, from_ms .. '|' .. until_ms)
 redis.call('HSET', BK .. 'sp:' .. sid, 'id', sid, 'resource', res, 'from_ms', from_ms,
   'until_ms', until_ms, 'reason', reason, 'created_ms', NOW, 'by', ACTOR,
   'affected', #affected)
-redis.call('ZADD', BK .. 'sps', NOW, sid)
 -- The site's suspensions by end (GET /v1/sites/{site}/suspensions): those over for longer than
--- SPU_KEEP_MS leave it (their hash stays: GET …/suspensions/{id} still reads one).
+-- SPU_KEEP_MS leave it, and their keys expire then (bk_sp_keep).
 redis.call('ZADD', BK .. 'spu', until_ms, sid)
 redis.call('ZREMRANGEBYSCORE', BK .. 'spu', '-inf', '(' .. (NOW - SPU_KEEP_MS))
 for _, b in ipairs(affected) do
@@ -39,5 +38,6 @@ for _, b in ipairs(affected) do
   redis.call('SADD', BK .. 'sp:' .. sid .. ':pending', b.id)
   bk_emit('suspended', b, {suspension = s, alternatives = alts[b.id]})
 end
+bk_sp_keep(sid, until_ms)
 local off = emit('resource_suspended', {suspension = s})
 return ok({suspension = s, bookings = affected, offset = off})
