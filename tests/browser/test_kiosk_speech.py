@@ -363,3 +363,71 @@ def test_landscape_keeps_the_bar_in_the_header_speech_first(browser: Any,
     assert ids == ["speech-btn", "large-btn", "contrast-btn", "lang", "lang", "k-service"], ids
     expect(page.locator("#speech-first")).to_be_hidden()  # the portrait's first stop only
     page.context.close()
+
+
+def test_a_wrong_code_is_said(browser: Any, server: DemoServer) -> None:
+    """Check-in by keyboard with speech on: a code not found was shown under the field (and
+    marked for a screen reader), but the kiosk's voice said nothing, so a blind visitor
+    heard no answer at all. Now the error is said, then the field (where the focus is)."""
+    page = open_kiosk(browser, server, "en")
+    page.locator("#speech-btn").click()
+    page.locator("#appt-btn").click()
+    page.locator("#code").wait_for()
+    assert focused(page) == "code"
+    page.keyboard.type("ZZZZZZ")
+    n = len(spoken(page))
+    page.keyboard.press("Enter")
+    expect(page.locator("#checkin-error")).not_to_be_empty()
+    error = page.locator("#checkin-error").text_content()
+    assert error.startswith("We could not find that code."), error
+    wait_js(page, f"window.__spoken.slice({n}).some((u) => u.text === {error!r})")
+    assert said(page)[-1] == error
+    page.locator("#checkin-submit").focus()
+    page.keyboard.press("Enter")  # from the button: the error, then the field it goes back to
+    wait_js(page, "document.activeElement.id === 'code'")
+    label = page.locator("#code-label").text_content()
+    assert said(page)[-2:] == [error, f"{label}: Z Z Z Z Z Z"], said(page)[-3:]
+    page.context.close()
+
+
+def test_a_ticket_that_could_not_be_taken_is_said(browser: Any, server: DemoServer) -> None:
+    """A service chosen by keyboard with speech on, and the ticket request failing (here
+    refused as an unknown service): the start screen came back, said as if nothing had
+    happened, and the keyboard's focus was lost to the page (Tab started again at the top).
+    Now the error is said first, then the screen, and the focus is back on the service."""
+    page = open_kiosk(browser, server, "en")
+    page.route("**/v1/sites/demo/tickets", lambda route: route.fulfill(
+        status=404, content_type="application/json",
+        body='{"code": "unknown_service", "message": "no such service"}'))
+    page.locator("#speech-btn").click()
+    page.locator(PHARMACY).focus()
+    page.keyboard.press("Enter")
+    page.locator(".k-alert").wait_for()
+    error = page.locator(".k-alert").text_content()
+    wait_js(page, "document.activeElement.dataset.service === 'pharmacy'")
+    texts = said(page)
+    i = max(k for k, x in enumerate(texts) if x.startswith(error))
+    assert "Please choose a service." in texts[i], texts[i]
+    assert texts[i + 1].startswith("Pharmacy, "), texts[i:]
+    page.context.close()
+
+
+def test_what_is_typed_is_said(browser: Any, server: DemoServer) -> None:
+    """The check-in code typed with speech on, by the screen's keypad (Tab to a key, Enter)
+    or a keyboard: nothing was said (the focus stays on the key), so a blind visitor could
+    not know what the field held. Now each key says the field as it is, a character at a
+    time (a code, not a word: "H 4", as a phone number "1 3 8", not an amount)."""
+    page = open_kiosk(browser, server, "en")
+    page.locator("#speech-btn").click()
+    page.locator("#appt-btn").click()
+    page.locator("#keypad button").first.wait_for()
+    label = page.locator("#code-label").text_content()
+    keys = page.locator("#keypad button")
+    for key, words in [("H", "H"), ("4", "H 4"), ("Delete", "H"), ("Clear", "")]:
+        keys.filter(has_text=re.compile(f"^{key}$")).focus()
+        page.keyboard.press("Enter")
+        assert said(page)[-1] == f"{label}: {words}".rstrip(": "), (key, said(page)[-2:])
+    page.locator("#code").focus()
+    page.keyboard.type("k7")
+    assert said(page)[-2:] == [f"{label}: k", f"{label}: k 7"], said(page)[-3:]
+    page.context.close()

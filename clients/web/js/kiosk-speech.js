@@ -29,19 +29,25 @@ export function sentences(parts, lang) {
  * What a control says when focused: its aria-label, else its text without what is hidden
  * from assistive technology (icons, the service letter) or in the other language (the second
  * name of a service, said in this language's voice, would be garbled); a toggle adds "on" or
- * "off"; a text field its label and what is typed.
+ * "off"; a text field its label and what is typed, one character at a time (a code or a
+ * phone number to check, not a word or an amount: "1 3 8", not "a hundred and thirty-eight").
  */
 export function controlWords(el, t) {
   if (!el || el === document.body) return '';
   if (el.matches('input, textarea')) {
     const label = [...(el.labels ?? [])].map((l) => l.textContent).join(' ');
-    return [label, el.value].filter(Boolean).join(': ');
+    return [label, spelt(el.value)].filter(Boolean).join(': ');
   }
   let words = el.getAttribute('aria-label') || visibleText(el, true);
   if (el.hasAttribute('aria-pressed') && !el.closest('.lang-switch')) {
     words = `${words}${comma()}${t(el.getAttribute('aria-pressed') === 'true' ? 'sp_on' : 'sp_off')}`;
   }
   return words;
+}
+
+/** "HD4 3ux" as said: "H D 4 3 U X" (spaces between the characters, none of its own). */
+export function spelt(value) {
+  return [...String(value ?? '').replace(/\s+/g, '')].join(' ');
 }
 
 const comma = () => (document.documentElement.lang.startsWith('zh') ? '，' : ', ');

@@ -297,6 +297,12 @@ function aheadText(n) {
   return t(n === 0 ? 'ahead_0' : n === 1 ? 'ahead_1' : 'ahead_n', { n });
 }
 
+/** A key of the screen's keypad pressed (the focus stays on it): with speech on, the field
+ * as it is now, so a blind visitor hears what was typed (silent before). */
+function sayTyped(input) {
+  if (voice.on) voice.say(controlWords(input, t), lang);
+}
+
 // Booking codes use these characters only (no 0/O, 1/I: they are read aloud and typed).
 const CODE_KEYS = [...'23456789ABCDEFGHJKLMNPQRSTUVWXYZ'];
 
@@ -310,6 +316,7 @@ function renderKeypad() {
       else if (k === 'del') input.value = input.value.slice(0, -1);
       else input.value += k;
       fieldError('code', 'checkin-error', '');
+      sayTyped(input);
     },
   }, k === 'clear' ? t('clear') : k === 'del' ? t('del') : k)));
 }
@@ -330,6 +337,7 @@ function renderPhonepad() {
       if (k === 'del') input.value = input.value.slice(0, -1);
       else if (input.value.length < 16) input.value += k;
       fieldError('phone', 'sms-error', '');
+      sayTyped(input);
     },
   }, k === 'del' ? t('del') : k)));
 }
@@ -384,6 +392,9 @@ function clearSms() {
  * at the wrong time. The field's description names the error already. */
 function fieldError(field, errorId, text, invalid = false) {
   setText($(errorId), text);
+  // Speech on: said (the field's words, where the focus goes next, after it), as a screen
+  // reader says the alert; silent before, a blind visitor heard nothing go wrong.
+  if (text && voice.on) speakScreen(text);
   if (text && invalid) $(field).setAttribute('aria-invalid', 'true');
   else $(field).removeAttribute('aria-invalid');
 }
@@ -446,6 +457,8 @@ async function take(service, priority) {
   show('services');
   renderServices();
   alertError(r);
+  // The keyboard's focus back on the service chosen (its button was hidden, then rebuilt).
+  $('services').querySelector(`[data-service="${CSS.escape(service)}"]`)?.focus();
   return undefined;
 }
 
@@ -525,6 +538,8 @@ function errorText(r) {
 
 function alertError(r) {
   const el = h('div', { class: 'k-alert', role: 'alert' }, errorText(r));
+  // Speech on: the error, then the screen it is back on (said as it showed, cut in here).
+  if (voice.on) speakScreen(sentences([errorText(r), screenWords()], lang));
   document.body.append(el);
   setTimeout(() => el.remove(), 6000);
 }
@@ -687,8 +702,9 @@ if (!site || boot.error) {
   $('sms-back').addEventListener('click', () => { clearSms(); show('ticket'); $('done-btn').focus(); });
   $('sms-form').addEventListener('submit', setSms);
   // Typed on a keyboard (or a scanner): the error about what was typed before goes.
-  $('code').addEventListener('input', () => fieldError('code', 'checkin-error', ''));
-  $('phone').addEventListener('input', () => fieldError('phone', 'sms-error', ''));
+  // Said too, with speech on (as the screen's keypad: the field as it is now).
+  $('code').addEventListener('input', () => { fieldError('code', 'checkin-error', ''); sayTyped($('code')); });
+  $('phone').addEventListener('input', () => { fieldError('phone', 'sms-error', ''); sayTyped($('phone')); });
   $('done-btn').addEventListener('click', done);
   // Someone is there: a finger, a key or typing (a scanner, dictation) starts the time again
   // ('click' too, as a screen reader may send only that). "More time" needs no handler of its own.
