@@ -1,6 +1,7 @@
 -- The site's suspensions whose period reaches past ``from`` and starts before ``until``
 -- (read only): from bk:spu (by end), and for suspensions made before that index existed the
--- standing ones of each resource (bk:sus:<resource>). Each with how many bookings it reached
+-- standing ones of each resource (bk:sus:<resource>: until spmigrate.lua has indexed them,
+-- or while Redis refuses writes). Each with how many bookings it reached
 -- and how many have not answered yet.
 -- ARGV[4..]: from_ms, until_ms ('' = no end), lifted too ('1'), resource ids (csv).
 local from_ms, until_ms, lifted = tonumber(ARGV[4]), tonumber(ARGV[5]), ARGV[6] == '1'
