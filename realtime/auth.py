@@ -302,19 +302,60 @@ def check_secret(secret: str, where: str) -> str:
     return secret
 
 
+# What a data folder holds once a server has run in it (its embedded Redis's files).
+SERVER_FILES = ("redis.sock", "appendonlydir", "appendonly.aof", "dump.rdb")
+
+
 def load_secret(configured: str | None, data_dir: Path, create: bool = True) -> str:
-    """The signing key: the setting, else ``DATA_DIR/secret`` (created on first use)."""
+    """The signing key: the setting, else ``DATA_DIR/secret`` (created on first use; with
+    ``create=False``, a missing one stops the command saying why, ``no_secret``)."""
     if configured:
         return check_secret(configured, "SWITCHBOARD_SECRET")
     path = data_dir / "secret"
-    if path.exists():
+    try:
+        found = path.exists()
+    except PermissionError:
+        raise SystemExit(no_secret(data_dir, readable=False)) from None
+    if found:
         return check_secret(path.read_text().strip(), str(path))
     if not create:
-        raise SystemExit(f"switchboard: no SWITCHBOARD_SECRET and no {path}; "
-                         "run `switchboard serve` once or set SWITCHBOARD_SECRET")
+        raise SystemExit(no_secret(data_dir))
     from realtime.redisproc import private_dir
     private_dir(data_dir)
     key = secrets.token_urlsafe(32)
     path.touch(mode=0o600)
     path.write_text(key + "\n")
     return key
+
+
+def server_ran_in(data_dir: Path) -> bool:
+    """A server has used this data folder (its embedded Redis's files are there)."""
+    try:
+        return any((data_dir / name).exists() for name in SERVER_FILES)
+    except PermissionError:
+        return False
+
+
+def no_secret(data_dir: Path, readable: bool = True) -> str:
+    """Why a command (``switchboard token``, ``revoke``) has no signing key, and what to do.
+    It said "run `switchboard serve` once" to an admin whose server was running, with its
+    key in SWITCHBOARD_SECRET (a systemd unit's root-only EnvironmentFile): the command's
+    shell has not that environment, and the folder has no ``secret``."""
+    path = data_dir / "secret"
+    if not readable:
+        return (f"switchboard: cannot read {path} (permission denied): run this command as "
+                "the server's user (e.g. sudo -u switchboard ...) or as root / 无权读取密钥"
+                "文件：请以服务的用户或 root 运行")
+    same = ("give this command the server's SWITCHBOARD_SECRET: --env-file FILE (the file "
+            "that sets it, e.g. /etc/switchboard/env, run as a user who can read it: sudo), "
+            "or SWITCHBOARD_SECRET=... in its environment")
+    if server_ran_in(data_dir):
+        return (f"switchboard: no SWITCHBOARD_SECRET here and no {path}: the server using "
+                f"{data_dir} takes its key from SWITCHBOARD_SECRET in its own environment; "
+                f"{same} / 服务器的密钥来自其环境变量 SWITCHBOARD_SECRET：请用 --env-file "
+                "指向设置它的文件（如 /etc/switchboard/env，需 sudo），或设置同样的变量")
+    return (f"switchboard: no SWITCHBOARD_SECRET and no {path}, and no server has used "
+            f"{data_dir}: give the server's data folder (--data-dir, its "
+            f"SWITCHBOARD_DATA_DIR); if its key is SWITCHBOARD_SECRET, {same}; a new server "
+            "makes the file when `switchboard serve` first starts / 找不到密钥：请用 "
+            "--data-dir 指定服务器的数据目录，或用 --env-file 给出服务器的 SWITCHBOARD_SECRET")

@@ -36,6 +36,14 @@ def _serve_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     p.add_argument("--log-level", choices=["debug", "info", "warning", "error"])
 
 
+def _env_file_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--env-file", metavar="FILE",
+                   help="read SWITCHBOARD_* settings from FILE first, as the server's systemd "
+                        "unit does (EnvironmentFile=, e.g. /etc/switchboard/env: root's, so "
+                        "run with sudo); '-' reads them from stdin. Its values win over the "
+                        "shell's")
+
+
 def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("token", help="print a signed bearer token")
     p.add_argument("role", choices=ROLES)
@@ -64,8 +72,12 @@ def _token_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
                                        "(to check that --site, --counter, --region, --tech, "
                                        "--org and --job exist)")
     p.add_argument("--no-check", action="store_true",
-                   help="mint without checking --counter, --tech and --job against the "
-                        "running server")
+                   help="mint without checking --site, --counter, --tech and --job against "
+                        "the running server")
+    p.add_argument("--force", action="store_true",
+                   help="mint for a --site the running server does not have yet (refused "
+                        "otherwise: a typo'd site opens nothing)")
+    _env_file_option(p)
     # Only the printed link uses these (a dispatcher token's console link): the token itself
     # is the same whatever the server's address.
     p.add_argument("--port", type=int, help="the server's port, for the printed link "
@@ -86,6 +98,7 @@ def _revoke_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     what.add_argument("--list", action="store_true", help="print what is revoked")
     p.add_argument("--data-dir", help="data folder of the running server's embedded Redis")
     p.add_argument("--redis-url", help="the Redis the server uses, if not the embedded one")
+    _env_file_option(p)
 
 
 def _worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -94,6 +107,7 @@ def _worker_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                                        "in --data-dir)")
     p.add_argument("--data-dir", help="data folder of the embedded Redis")
     p.add_argument("--burst", action="store_true", help="run queued jobs, then exit")
+    _env_file_option(p)
 
 
 def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -102,6 +116,7 @@ def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--out", required=True, help="archive to write (.tar.gz, mode 0600)")
     p.add_argument("--data-dir", help="data folder of the running server's embedded Redis")
     p.add_argument("--redis-url", help="back up this Redis instead of the embedded one")
+    _env_file_option(p)
     p = sub.add_parser("restore", help="put a backup into a data folder (its server stopped; "
                                        "what it held is moved to before-restore-*/)")
     p.add_argument("archive", help="a file written by `switchboard backup`")
@@ -110,6 +125,7 @@ def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--keep-secret", action="store_true",
                    help="keep this folder's token secret (tokens minted from the backup's "
                         "secret stop working)")
+    _env_file_option(p)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -149,6 +165,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from loadtest.cli import main as loadtest_main
         return loadtest_main(argv[1:])
     args = parser().parse_args(argv)
+    if getattr(args, "env_file", None):
+        try:
+            os.environ.update(read_env_file(args.env_file))
+        except (OSError, ValueError) as exc:
+            print(f"switchboard {args.command}: --env-file {args.env_file}: {exc}"
+                  + (" (it is root's: run this command with sudo)"
+                     if isinstance(exc, PermissionError) else ""), file=sys.stderr)
+            return 2
     setup_logging(getattr(args, "log_level", None))
     if args.command == "token":
         return token(args)
@@ -159,6 +183,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command in ("backup", "restore"):
         return backup_or_restore(args)
     return serve(args)
+
+
+def read_env_file(name: str) -> dict[str, str]:
+    """``NAME=value`` lines as systemd's EnvironmentFile= reads them: blank lines and ``#``
+    or ``;`` comments skipped, an optional ``export``, the value's enclosing quotes removed.
+    ``-``: standard input (``sudo cat /etc/switchboard/env | sudo -u switchboard switchboard
+    token ... --env-file -``)."""
+    text = sys.stdin.read() if name == "-" else Path(name).read_text()
+    found: dict[str, str] = {}
+    for n, raw in enumerate(text.splitlines(), 1):
+        line = raw.strip()
+        if not line or line[0] in "#;":
+            continue
+        key, eq, value = line.removeprefix("export ").partition("=")
+        key, value = key.strip(), value.strip()
+        if not eq or not key.isidentifier():
+            raise ValueError(f"line {n} is not NAME=value")
+        if len(value) > 1 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        found[key] = value
+    return found
 
 
 def backup_or_restore(args: argparse.Namespace) -> int:
@@ -181,8 +226,15 @@ def backup_or_restore(args: argparse.Namespace) -> int:
             print(f"{name}: {args.out} ({m['rdb_bytes']:,} bytes of data, about "
                   f"{m['keys_at_start']:,} keys, secret {secret})")
             if not m["secret"]:
-                where = ("it comes from SWITCHBOARD_SECRET" if settings.secret else
-                         "give the server's data folder (--data-dir) to include it")
+                if settings.secret:
+                    where = "it comes from SWITCHBOARD_SECRET"
+                elif folder is not None:
+                    # The folder was given (it was told to give it): the server there takes
+                    # its key from SWITCHBOARD_SECRET, which this shell has not.
+                    where = (f"{folder} has none: the server takes it from SWITCHBOARD_SECRET "
+                             "in its own environment")
+                else:
+                    where = "give the server's data folder (--data-dir) to include it"
                 print(f"{name}: the token secret is not in the archive ({where}): keep it "
                       "with the backups, or every link and device token stops working after "
                       "a restore", file=sys.stderr)
@@ -193,12 +245,20 @@ def backup_or_restore(args: argparse.Namespace) -> int:
             return 2
         r = restore(Path(args.archive), settings.data_path, settings.redis_server,
                     keep_secret=args.keep_secret)
+        folder_secret = (settings.data_path / "secret").is_file()
         print(f"{name}: {r.keys:,} keys into {settings.data_path}"
               + (f"; what it held is in {r.moved_to}" if r.moved_to else "")
-              + ("; token secret restored" if r.secret else
-                 "; this folder's token secret kept" + ("" if r.archive_secret else
-                                                        " (the backup has none)"))
+              + _restored_secret(r.secret, r.archive_secret, folder_secret)
               + ". Start the server: switchboard serve --data-dir " + str(settings.data_path))
+        if not folder_secret and not settings.secret:
+            why = ("--keep-secret left out the backup's; restore without it to use that one"
+                   if r.archive_secret else "the backed-up server took its key from "
+                   "SWITCHBOARD_SECRET: start this one with that same SWITCHBOARD_SECRET")
+            print(f"{name}: WARNING / 警告: {settings.data_path} has no token secret ({why}). "
+                  "Started without one, the server makes a new key and every link, kiosk, "
+                  "display and staff token minted before stops working / 该目录没有令牌密钥："
+                  "请用原服务器相同的 SWITCHBOARD_SECRET 启动，否则服务器将生成新密钥，之前的所有"
+                  "链接和设备令牌都会失效", file=sys.stderr)
         return 0
     except DataDirInUse as exc:
         print(f"{name}: {str(exc.code).removeprefix('switchboard: ')}", file=sys.stderr)
@@ -206,6 +266,16 @@ def backup_or_restore(args: argparse.Namespace) -> int:
     except BackupError as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return 1
+
+
+def _restored_secret(restored: bool, in_archive: bool, in_folder: bool) -> str:
+    """What a restore did with the token secret, as it is now in the folder."""
+    if restored:
+        return "; token secret restored"
+    if not in_folder:
+        return "; no token secret in the backup or in this folder"
+    return "; this folder's token secret kept" + ("" if in_archive else
+                                                  " (the backup has none)")
 
 
 def worker(args: argparse.Namespace) -> int:
@@ -340,6 +410,16 @@ def token(args: argparse.Namespace) -> int:
         print("switchboard token: a partner token needs --subject NAME (one per partner: "
               "its bookings and idempotency keys are its own)", file=sys.stderr)
         return 2
+    scoped = [f"--{f}" for f in SCOPE_FLAGS if getattr(args, f)]
+    if args.role == "admin" and scoped:
+        # An admin token opens every site and region whatever it names: a "clinic-east
+        # admin" minted with --site controlled them all.
+        print(f"switchboard token: an admin token is not scoped ({' '.join(scoped)} would be "
+              "ignored): it controls every site and region of this server. For one site's "
+              "manager mint a supervisor token (--site SITE --subject NAME: reads the site, "
+              "changes nothing); leave the option out for a group-wide admin / 管理员令牌对"
+              "所有站点有效，不能限定站点", file=sys.stderr)
+        return 2
     settings = from_env(data_dir=args.data_dir, port=args.port, public_url=args.base_url)
     if args.ttl_s is not None and args.ttl_s > settings.max_token_ttl_s:
         # The server would refuse it: a subject's revocation is only kept that long.
@@ -390,6 +470,8 @@ def expiry_note(tok: str) -> str:
 
 # What a token names that the running server is asked about (by this flag).
 DISPATCH_FLAGS = ("region", "tech", "org", "job")
+# What scopes a token (an admin token has none of them).
+SCOPE_FLAGS = ("site", "counter", "area", "ticket", "booking", "channels", *DISPATCH_FLAGS)
 _NOUNS = {"region": "region", "tech": "technician", "org": "organisation", "job": "job"}
 
 
@@ -454,6 +536,21 @@ def _check_server(args: argparse.Namespace, settings: Settings) -> str | None:
         return None
 
 
+async def _unknown_site(site: str, redis: Any) -> str:
+    """A site the server does not have: refused with its sites and the closest one (a
+    typo'd kiosk token minted with exit status 0 opened nothing on the day)."""
+    import difflib
+
+    from queueing import keys
+    sites = sorted(s.decode() if isinstance(s, bytes) else str(s)
+                   for s in await redis.smembers(keys.SITES))
+    close = difflib.get_close_matches(site, sites, n=1)
+    return (f"the server has no site {site!r} ("
+            + (f"its sites: {', '.join(sites)}" if sites else "it has no sites yet")
+            + (f"; did you mean {close[0]!r}?" if close else "")
+            + "); --force mints it for a site to be put later")
+
+
 def _warn(what: str) -> None:
     print(f"switchboard token: warning: the server has no {what} yet (the token opens "
           "nothing until it is put)", file=sys.stderr)
@@ -468,8 +565,10 @@ async def _site_refusal(args: argparse.Namespace, redis: Any) -> str | None:
     try:
         cfg = await Engine(Store(redis)).config(args.site)
     except UnknownSite:
-        _warn(f"site {args.site!r}")
-        return None
+        if args.force:
+            _warn(f"site {args.site!r}")
+            return None
+        return await _unknown_site(args.site, redis)
     if args.counter and cfg.counter(args.counter) is None:
         ids = ", ".join(c.id for c in cfg.counters) or "none"
         return (f"site {args.site!r} has no counter {args.counter!r} (its counters: "
@@ -593,6 +692,7 @@ def serve(args: argparse.Namespace) -> int:
               f"listens on this machine only (not --host {settings.host})", file=sys.stderr)
         return 2
     # The key first: a bad one stops here, before a Redis is started.
+    env_secret = bool(settings.secret)
     settings = msgspec.structs.replace(
         settings, secret=load_secret(settings.secret, settings.data_path))
     embedded = None
@@ -609,16 +709,26 @@ def serve(args: argparse.Namespace) -> int:
         logging.getLogger("switchboard").info("embedded Redis at %s (data in %s)", url,
                                               settings.data_path)
         settings = msgspec.structs.replace(settings, redis_url=url)
+    watching: Any = None
     try:
         if settings.demo:
+            # The demo's welcome prints the worker's command (realtime.demo.next_commands).
             from realtime.demo import load_demo, print_welcome
             pages = asyncio.run(load_demo(settings))
             print_welcome(settings, pages)
         else:
-            if not asyncio.run(_start_real(settings)):
-                print(next_step(settings), flush=True)
+            from realtime.readiness import start_worker_watch, worker_missing
+            has_site = asyncio.run(_start_real(settings))
+            no_worker = worker_missing(asyncio.run(_worker_seen(settings)))
+            lines = ([] if has_site else [next_step(settings, env_secret)]) + (
+                [worker_step(settings)] if no_worker else [])
+            if lines:
+                print("\n".join(lines), flush=True)
+            watching = start_worker_watch(settings.redis_url or "", worker_command(settings))
         _run_uvicorn(settings)
     finally:
+        if watching is not None:
+            watching.set()
         if embedded is not None:
             embedded.stop()
     if gave_up:
@@ -642,6 +752,17 @@ async def _start_real(settings: Settings) -> bool:
         await redis.aclose()
 
 
+async def _worker_seen(settings: Settings) -> float | None:
+    """Seconds since a worker of this server's Redis last beat (None: none is running)."""
+    from realtime.app import connect
+    from realtime.readiness import worker_seen_s
+    redis = connect(settings.redis_url or "")
+    try:
+        return await worker_seen_s(redis)
+    finally:
+        await redis.aclose()
+
+
 def server_base(settings: Settings) -> str:
     """The address people reach this server at: SWITCHBOARD_PUBLIC_URL, else its own."""
     if settings.public_url:
@@ -651,14 +772,43 @@ def server_base(settings: Settings) -> str:
     return f"http://{host}:{settings.port}"
 
 
-def next_step(settings: Settings) -> str:
-    """A real server's one line after start-up: how to get an admin token and open the
-    set-up page (the front page says the same)."""
-    base = server_base(settings)
+def _where(settings: Settings) -> str:
+    """The options that point a command (token, worker) at this server's data and Redis."""
     data = "" if settings.data_dir == Settings().data_dir \
         else f" --data-dir {shlex.quote(str(settings.data_path))}"
-    return (f"Next / 下一步: switchboard token admin --subject YOUR-NAME{data}, then open / "
-            f"然后打开 {base}/setup/SITE and paste the token / 粘贴令牌 (docs/deployment.md)")
+    embedded = f"unix://{settings.data_path / 'redis.sock'}"
+    if settings.redis_url and settings.redis_url != embedded:
+        from realtime.backup import safe_url
+        data += f" --redis-url {shlex.quote(safe_url(settings.redis_url))}"
+    return data
+
+
+def next_step(settings: Settings, env_secret: bool = False) -> str:
+    """A real server's line after start-up: how to get an admin token and open the set-up
+    page (the front page says the same). ``env_secret``: the key came from SWITCHBOARD_SECRET,
+    which the admin's shell lacks (a systemd unit's EnvironmentFile): the command is given
+    the file, or it stopped with "no SWITCHBOARD_SECRET" beside a running server."""
+    base = server_base(settings)
+    env = (" --env-file FILE-THAT-SETS-SWITCHBOARD_SECRET (e.g. sudo ... --env-file "
+           "/etc/switchboard/env: this server's key is in its environment / 本服务器的密钥"
+           "来自环境变量)" if env_secret else "")
+    return (f"Next / 下一步: switchboard token admin --subject YOUR-NAME{_where(settings)}"
+            f"{env}, then open / 然后打开 {base}/setup/SITE and paste the token / 粘贴令牌 "
+            "(docs/deployment.md)")
+
+
+def worker_command(settings: Settings) -> str:
+    return f"switchboard worker{_where(settings)}"
+
+
+def worker_step(settings: Settings) -> str:
+    """The start-up line while no worker runs with this server (readiness.WorkerWatch logs
+    it later too): the hub serves without one, but nothing closes the day or sends."""
+    return (f"Worker / 后台任务: none is running with this server: start "
+            f"`{worker_command(settings)}` beside it (systemd: docs/deploy/"
+            "switchboard-worker.service); day close, "
+            "reminders, texts and dispatch offers need it / 未检测到 worker：日终关闭、提醒、"
+            "短信与派单都需要它，请同时运行")
 
 
 def uvicorn_options(settings: Settings) -> dict[str, Any]:

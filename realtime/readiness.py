@@ -6,7 +6,11 @@ goes by Redis's time instead: ready, with a ``clock_skew`` warning). A store tha
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 from redis.exceptions import BusyLoadingError, ResponseError
@@ -81,6 +85,89 @@ async def check_at_start(app: Any, redis: Any) -> None:
         await watch(app).skew(redis)
     except Exception as exc:  # start anyway: /readyz says what is wrong
         log.debug("clock check at start-up: %s", exc)
+
+
+async def worker_seen_s(redis: Any) -> float | None:
+    """Seconds since a worker's last heartbeat by Redis's clock (the worker stamps it by
+    Redis's time when its host's disagrees), None when none is kept (no worker for 180 s)."""
+    from realtime.worker import HEARTBEAT_KEY
+    beat = await redis.get(HEARTBEAT_KEY)
+    if beat is None:
+        return None
+    secs, micros = await redis.time()
+    return max(0.0, (int(secs) * 1000 + int(micros) // 1000 - int(beat)) / 1000)
+
+
+def worker_missing(seen_s: float | None) -> bool:
+    """As ``/readyz?worker=1`` judges it: unseen for three beats."""
+    return seen_s is None or seen_s > api.WORKER_SILENT_S
+
+
+# A missing worker is logged again at most this often (seconds) while it stays missing.
+WORKER_WARN_EVERY_S = 900
+
+
+class WorkerWatch:
+    """A real server's warning while no worker runs with it: nothing else said that day
+    close, reminders, texts and dispatch offers had stopped (``/readyz?worker=1`` only
+    answers who asks). Logged once the worker has been missing past a start-up grace (a
+    worker started with the server beats within seconds), then every ``every_s`` at most,
+    and once when it is seen again."""
+
+    def __init__(self, start_hint: str, every_s: float = WORKER_WARN_EVERY_S,
+                 grace_s: float = api.WORKER_SILENT_S,
+                 now: Callable[[], float] = time.monotonic) -> None:
+        self.hint, self.every_s, self.grace_s, self.now = start_hint, every_s, grace_s, now
+        self.started = now()
+        self.warned_at: float | None = None
+
+    def note(self, seen_s: float | None) -> bool:
+        """One look at the heartbeat; True when a warning was logged."""
+        t = self.now()
+        if not worker_missing(seen_s):
+            if self.warned_at is not None:
+                log.info("worker: seen again (%.0f s ago); end of day, reminders, texts and "
+                         "dispatch run again", seen_s)
+            self.warned_at = None
+            return False
+        if t - self.started < self.grace_s:
+            return False
+        if self.warned_at is not None and t - self.warned_at < self.every_s:
+            return False
+        self.warned_at = t
+        since = "none is running" if seen_s is None else f"last seen {seen_s:.0f} s ago"
+        log.warning("no worker (%s): day close, reminders, texts and dispatch offers are "
+                    "not running; start one: %s / 未检测到 worker：日终关闭、提醒、短信与派单"
+                    "均未运行", since, self.hint)
+        return True
+
+
+def start_worker_watch(url: str, start_hint: str, every_s: float = 30.0
+                       ) -> threading.Event:
+    """``WorkerWatch`` in a daemon thread of ``switchboard serve`` (one per server, not one
+    per ``--workers`` process), reading the heartbeat every ``every_s``; set the returned
+    event to stop it."""
+    from queueing import redisconn
+    stop = threading.Event()
+    watch = WorkerWatch(start_hint)
+
+    async def look() -> float | None:
+        redis = redisconn.connect(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            return await worker_seen_s(redis)
+        finally:
+            await redis.aclose()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                watch.note(asyncio.run(look()))
+            except Exception as exc:  # Redis restarting: /readyz says so
+                log.debug("worker watch: %s", exc)
+            stop.wait(every_s)
+
+    threading.Thread(target=run, name="worker-watch", daemon=True).start()
+    return stop
 
 
 ROUTES = [Route("/readyz", readyz, methods=["GET"])]

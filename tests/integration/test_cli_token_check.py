@@ -1,6 +1,7 @@
 """`switchboard token` checks --site/--counter against the running server's Redis: a console
 token for a counter the site does not have is refused (it would open a page saying "no such
-counter" on the day), a site not put yet is warned about, and no server means no check."""
+counter" on the day), so is a site it does not have (--force: minted, warned about), and
+no server means no check."""
 
 from __future__ import annotations
 
@@ -51,8 +52,12 @@ def test_a_token_for_a_counter_the_site_lacks_is_refused(
                  *base]) == 0
     assert capsys.readouterr().out.strip()
 
-    # A site not put yet: minted, with a warning (screens are often provisioned first).
-    assert main(["token", "display", "--site", "opdd", *base]) == 0
+    # A site the server does not have: refused (a typo opens nothing on the day), with its
+    # sites; --force mints it for one to be put later (screens are often provisioned first).
+    assert main(["token", "display", "--site", "opdd", *base]) == 2
+    out = capsys.readouterr()
+    assert out.out == "" and "no site 'opdd' (its sites: demo" in out.err
+    assert main(["token", "display", "--site", "opdd", "--force", *base]) == 0
     out = capsys.readouterr()
     assert out.out.strip() and "no site 'opdd'" in out.err
 
