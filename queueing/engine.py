@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from queueing import keys, phone, served, transitions
+from queueing import hours, keys, phone, served, transitions
 from queueing.booking import langs
 from queueing.errors import (
     BadRequest,
@@ -31,7 +31,14 @@ from queueing.errors import (
     UnknownSite,
     UnknownTicket,
 )
-from queueing.model import CounterState, SiteConfig, TicketRequest, TicketStatus, validate_site
+from queueing.model import (
+    Channel,
+    CounterState,
+    SiteConfig,
+    TicketRequest,
+    TicketStatus,
+    validate_site,
+)
 from queueing.numbering import local_day
 from queueing.store import Store
 from queueing.tickets import number_key, public
@@ -195,16 +202,22 @@ class Engine:
     # -- tickets -----------------------------------------------------------------------
 
     async def issue(self, site: str, req: TicketRequest, actor: Actor,
-                    idempotency_key: str | None = None, lang: str | None = None) -> Issued:
+                    idempotency_key: str | None = None, lang: str | None = None,
+                    staff: bool = False) -> Issued:
         """A new ticket, or the one ``idempotency_key`` already made for this caller: keys
         are scoped to ``actor.subject`` (the token's subject), so two kiosks never share one.
         Refused in a service no counter lists (``ServiceNotServed``, queueing/served.py).
         ``lang`` (one of the site's languages, ``langs.pick``): the language of the texts
-        to ``req.notify``."""
+        to ``req.notify``. Outside the site's issuing hours (``policy.hours``,
+        queueing/hours.py) refused (``SiteClosed``, ``ServiceClosed``; nothing changes),
+        unless issued by ``staff`` (an agent or admin token: staff may serve someone after
+        hours) or through the ``window`` channel (only staff issue it)."""
         c = await self._cached(site)
         if c.config.service(req.service) is None:
             # Checked here too so an unknown service costs no script call.
             raise UnknownService(f"unknown service {req.service}")
+        if not staff and req.channel is not Channel.WINDOW:
+            await self._open_for(site, c.config, req.service, actor, idempotency_key)
         if req.notify:  # one spelling per number (its "almost your turn" is keyed by it)
             req = msgspec.structs.replace(req, notify=phone.target(req.notify,
                                                                    c.config.phone_region()))
@@ -224,6 +237,19 @@ class Engine:
                 req.customer or "", req.notify or "", idempotency_key or "", fingerprint,
                 self.idempotency_ttl_s, req.appointment_ms or "", "")
         return Issued(public(r["ticket"], r["position"] or None, c.tz), bool(r.get("replay")))
+
+    async def _open_for(self, site: str, cfg: SiteConfig, service: str, actor: Actor,
+                        idempotency_key: str | None) -> None:
+        """Refuse a self-service ticket outside issuing hours, unless its Idempotency-Key
+        already made one (a retry of a ticket taken at 16:29 answers it at 16:31)."""
+        closed = hours.refusal(cfg, service, self.clock())
+        if closed is None:
+            return
+        if idempotency_key and await self.store.redis.exists(
+                f"{keys.prefix(site)}idem:{len(actor.subject)}:{actor.subject}:"
+                f"{idempotency_key}"):
+            return  # the script answers the ticket it made
+        raise closed
 
     async def ticket(self, ticket_id: str) -> dict[str, Any]:
         site = _site_of(ticket_id)

@@ -32,6 +32,8 @@ later can succeed. Fields are data, not formatted strings, so transports can ser
     │   ├── UndoExpired       (409, undo_expired)
     │   ├── TicketChanged     (409, ticket_changed)
     │   ├── ServiceInUse      (409, service_in_use)
+    │   ├── SiteClosed        (409, site_closed)         outside the site's issuing hours
+    │   ├── ServiceClosed     (409, service_closed)      outside the service's own hours
     │   ├── SlotFull          (409, slot_full)           appointments from here down
     │   ├── ChannelQuota      (409, channel_quota)
     │   ├── Overlap           (409, overlap)
@@ -176,6 +178,23 @@ class TicketChanged(Conflict):
 
 class ServiceInUse(Conflict):
     code = "service_in_use"
+
+
+class SiteClosed(Conflict):
+    """A self-service ticket asked for outside the site's issuing hours (``policy.hours``,
+    queueing/hours.py). ``details``: ``next_open`` (ISO 8601 with the site's offset, null:
+    not within a year), ``next_open_local`` (``date``, ``weekday``, ``time``), ``timezone``,
+    ``service``, and ``closed_note`` when today is a closed date with a name. Nothing is
+    changed (no number is used)."""
+
+    code = "site_closed"
+
+
+class ServiceClosed(SiteClosed):
+    """As ``SiteClosed``, but the site issues now and this service no longer does today (or
+    not yet): its own hours (``policy.hours.services``)."""
+
+    code = "service_closed"
 
 
 # -- appointments (queueing/booking) ----------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
@@ -158,6 +158,35 @@ def class_names_for(classes: list[PriorityClass], vocabulary: str) -> list[Prior
     return out
 
 
+# Site-local days and times of issuing hours (``Policy.hours``, queueing/hours.py).
+Date = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+EndClock = Annotated[str, msgspec.Meta(pattern=r"^(([01]\d|2[0-3]):[0-5]\d|24:00)$")]
+WeekdayKey = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# Per weekday, the intervals ``[from, until]`` in which tickets are issued: ``until`` may be
+# "24:00", or earlier than ``from`` (the interval runs past midnight into the next day). A
+# weekday left out issues no ticket.
+Week = dict[WeekdayKey, Annotated[list[tuple[Clock, EndClock]], msgspec.Meta(max_length=8)]]
+
+
+class ClosedDate(Strict):
+    """A site-local date on which no ticket is issued (a public holiday): ``name`` is what
+    pages and texts may say ("Christmas Day", or a name per language)."""
+
+    date: Date
+    name: Name | None = None
+
+
+class IssuingHours(Strict):
+    """When self-service channels may take a ticket (queueing/hours.py). ``week`` None:
+    every day, all day (only ``closed`` and ``services`` then limit it)."""
+
+    week: Week | None = None
+    closed: Annotated[list[ClosedDate], msgspec.Meta(max_length=1000)] = []
+    # A service's own week (its last ticket earlier than the site's, say): it is open only
+    # when both the site and its own week are.
+    services: dict[Ident, Week] = {}
+
+
 class Policy(Strict):
     # No ticket is called later than aging_factor × its place in plain arrival order
     # (counted in calls of its service); see queueing/policy.py.
@@ -176,6 +205,9 @@ class Policy(Strict):
     # open that was issued before it (cancelled, reason "day_closed"), so the next morning's
     # queue does not start with yesterday's. None: never (a site open around the clock).
     day_close: Clock | None = None
+    # When kiosks, apps, web pages, texts, the phone line and partners may take a ticket
+    # (``IssuingHours``); None: always. The window channel (staff) issues at any time.
+    hours: IssuingHours | None = None
 
 
 class CloseDayRequest(Strict):
@@ -280,6 +312,8 @@ def validate_site(cfg: SiteConfig) -> None:
                 raise BadRequest(f"counter {c.id!r} names unknown service {sid!r}",
                                  field="counters")
     _check_areas(cfg)
+    from queueing import hours  # imports the booking schedule, which imports this module
+    hours.check(cfg)
     if cfg.class_rank(cfg.policy.default_priority) is None:
         raise BadRequest("policy.default_priority is not a priority class", field="policy")
     for lang, template in cfg.announcements.items():

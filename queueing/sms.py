@@ -380,6 +380,18 @@ TEXTS: dict[str, dict[str, str]] = {
               "Please text again when it is open.",
         "zh": "{site}目前没有窗口办理{service}，暂不能短信取号，请开放后再发。",
     },
+    # Outside issuing hours (policy.hours, queueing/hours.py): when a text can take one.
+    "site_closed": {
+        "en": "{site} is closed now{note}: no ticket can be taken. {again}",
+        "zh": "{site}现在不取号{note}。{again}",
+    },
+    "service_closed": {
+        "en": "{service} at {site} takes no more tickets now. {again}",
+        "zh": "{site}的{service}现在不取号。{again}",
+    },
+    "again_at": {"en": "Text again from {opens}.", "zh": "请于{opens}后再发短信取号。"},
+    "again_later": {"en": "Text again when it reopens.", "zh": "请在重新开放后再发短信取号。"},
+    "note": {"en": " ({name})", "zh": "（{name}）"},
     "full": {
         "en": "Sorry, {site} is not taking more tickets by text just now: many people are "
               "already waiting. Please text again later, or take a ticket at the kiosk.",
@@ -457,6 +469,24 @@ WAIT_TEXTS: dict[str, dict[str, str]] = {
 def say(kind: str, lang: str, **values: object) -> str:
     table = TEXTS[kind]
     return (table.get(lang) or table["en"]).format(**values)
+
+
+_WEEKDAYS_ZH = {"mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四", "fri": "周五",
+                "sat": "周六", "sun": "周日"}
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def again_text(lang: str, local: dict[str, str] | None) -> str:
+    """"Text again from Tue 8 Dec 07:30." for the next opening's local ``date``, ``weekday``
+    and ``time`` (queueing/hours.py ``when``); none within a year: "when it reopens"."""
+    if not local:
+        return say("again_later", lang)
+    _, month, day = (int(x) for x in local["date"].split("-"))
+    if lang == "zh":
+        opens = f"{month}月{day}日（{_WEEKDAYS_ZH[local['weekday']]}）{local['time']}"
+    else:
+        opens = f"{local['weekday'].title()} {day} {_MONTHS_EN[month - 1]} {local['time']}"
+    return say("again_at", lang, opens=opens)
 
 
 def wait_text(lang: str, ahead: int, estimate: dict[str, int] | None,

@@ -86,10 +86,15 @@ register(
     Operation("get", "/v1/sites/{site}", "A site with its counters' current state (and "
               "`unserved`: waiting tickets per service no counter lists, when any)",
               "admin, or agent/kiosk/display/supervisor of the site", errors=("unknown_site",)),
-    Operation("post", "/v1/sites/{site}/tickets", "Take a ticket", "kiosk or agent of the site",
+    Operation("post", "/v1/sites/{site}/tickets", "Take a ticket. Outside the site's issuing "
+              "hours (policy.hours) a self-service channel's is refused: 409 site_closed, or "
+              "service_closed (the service's own hours), details.next_open (ISO 8601 with "
+              "the site's offset; null: none within a year) and next_open_local; nothing "
+              "changes. Channel window (staff) issues at any time",
+              "kiosk or agent of the site",
               None, 201, ("unknown_site", "unknown_service", "unknown_priority",
                           "service_not_served", "idempotency_mismatch", "bad_request",
-                          "unknown_field"),
+                          "unknown_field", "site_closed", "service_closed"),
               headers=("Idempotency-Key",)),
     Operation("get", "/v1/sites/{site}/tickets",
               "Find the open ticket with a number (`number`=A023): `{tickets: [ticket]}`, "

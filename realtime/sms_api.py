@@ -18,7 +18,10 @@ refused. Each number may send ``SMS_PER_MIN``
 texts a minute: past it STOP and CANCEL still act, nothing is texted back (a flood would pay
 for it). Each gateway may make ``JOINS_PER_MIN`` tickets a minute per site (429 past it).
 A site holds at most ``SWITCHBOARD_SMS_MAX_OPEN_PER_SITE`` open sms tickets (a JOIN past it
-is answered, with no ticket). Tickets are taken only while a counter for the service is open
+is answered, with no ticket). Outside the site's issuing hours (``policy.hours``,
+queueing/hours.py) a JOIN is answered with when a text can take a ticket (``kind``
+``site_closed`` or ``service_closed``, ``closed``: the refusal's details). Tickets are taken
+only while a counter for the service is open
 or paused, are ``sms`` channel and the site's default class, as a kiosk's. A service no
 counter lists is not offered (as the kiosk leaves it out, queueing/served.py): the menu
 omits it and a text naming it is answered as one naming no service. The words:
@@ -41,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queueing import keys, phone, served, sms
+from queueing import hours, keys, phone, served, sms
 from queueing.engine import OPEN_STATES
 from queueing.errors import (
     Conflict,
@@ -49,6 +52,7 @@ from queueing.errors import (
     IdempotencyMismatch,
     NotFound,
     RateLimited,
+    SiteClosed,
     UnknownTicket,
 )
 from queueing.model import Channel, SiteConfig, TicketRequest, display_name
@@ -188,6 +192,7 @@ class Desk:
         self.kind = "menu"  # which reply (for template-only gateways)
         self.link: str | None = None
         self.estimate: dict[str, int] | None = None
+        self.closed: dict[str, Any] | None = None  # outside issuing hours: the refusal's
 
     async def handle(self, msg: SmsMessage) -> dict[str, Any]:
         text = msg.text[:MAX_TEXT]
@@ -227,6 +232,8 @@ class Desk:
         answer: dict[str, Any] = {
             "reply": reply, "lang": lang, "command": command.value, "kind": self.kind,
             "ticket": public, "estimate": self.estimate, "link": self.link}
+        if self.closed is not None:  # a template gateway's "opens at" (site_closed...)
+            answer["closed"] = self.closed
         if self.kind == "which":  # for a template gateway to fill its "which one?" from
             answer["choices"] = [{"service": s.id, "prefix": s.prefix,
                                   "name": display_name(s.name, lang, s.id)}
@@ -275,6 +282,9 @@ class Desk:
         if command is sms.Command.JOIN:
             if ticket is not None:
                 return await self._status(ticket, lang, "already"), ticket
+            shut = hours.refusal(self.cfg, parsed.service or "", self.c.engine.clock())
+            if shut is not None:  # outside issuing hours: when it opens, not "no counter"
+                return self._closed(shut, lang), None
             if not self._serving(parsed.service or ""):
                 return self._say("closed", lang, site=site_name,
                                  service=self._service(parsed.service or "", lang)), None
@@ -329,6 +339,8 @@ class Desk:
         req = TicketRequest(service=service, channel=Channel.SMS, notify=self.sender)
         try:
             issued = await self.c.engine.issue(self.site, req, self.actor, f"sms:{msg.id}")
+        except SiteClosed as shut:  # its hours ended just now
+            return self._closed(shut, lang), None
         except served.ServiceNotServed:  # its last counter stopped serving it just now
             return self._say("unknown_service", lang, menu=sms.menu(self.offered, lang),
                              site=display_name(self.cfg.name, lang, self.site)), None
@@ -360,6 +372,18 @@ class Desk:
                 keys.ticket(self.site, t["id"]), "notify"):  # (not in the public ticket)
             text += sms.say("alerts_off", lang)
         return text
+
+    def _closed(self, shut: SiteClosed, lang: str) -> str:
+        """Outside issuing hours: closed (and why, a holiday's name), and when a text can
+        take a ticket (``site_closed``, ``service_closed``: the gateway's template kinds,
+        filled from ``details``)."""
+        self.closed = shut.details
+        name = shut.details.get("closed_note")
+        note = sms.say("note", lang, name=display_name(name, lang)) if name else ""
+        return " ".join(self._say(
+            shut.code, lang, site=display_name(self.cfg.name, lang, self.site), note=note,
+            service=self._service(shut.details.get("service") or "", lang),
+            again=sms.again_text(lang, shut.details.get("next_open_local"))).split())
 
     def _say(self, kind: str, lang: str, **values: object) -> str:
         """The reply of ``kind``, remembered for the answer (``kind``): a gateway that sends
