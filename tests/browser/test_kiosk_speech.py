@@ -431,3 +431,24 @@ def test_what_is_typed_is_said(browser: Any, server: DemoServer) -> None:
     page.keyboard.type("k7")
     assert said(page)[-2:] == [f"{label}: k", f"{label}: k 7"], said(page)[-3:]
     page.context.close()
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "Speech is off."), ("zh", "语音播报已关闭。")])
+def test_turning_speech_off_says_so(browser: Any, server: DemoServer, lang: str,
+                                    words: str) -> None:
+    """Speech turned off said nothing: a blind visitor could not tell whether the key
+    worked. Now it says so, cutting in on what was being said, and nothing is cancelled or
+    said after it (it is left to finish)."""
+    page = open_kiosk(browser, server, lang)
+    speech_on_by_keyboard(page)
+    n = len(spoken(page))
+    page.keyboard.press("Enter")  # the focus is still on "Speech"
+    expect(page.locator("#speech-btn")).to_have_attribute("aria-pressed", "false")
+    page.wait_for_timeout(300)
+    assert spoken(page)[n:] == [{"cancel": True},
+                                {"text": words, "lang": "zh-CN" if lang == "zh" else "en"}]
+    assert page.evaluate("window.switchboardKiosk.speech") is False
+    page.locator(PHARMACY).focus()
+    page.keyboard.press("r")
+    assert len(spoken(page)) == n + 2  # off: nothing more is said
+    page.context.close()

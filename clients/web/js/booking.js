@@ -10,7 +10,7 @@ import { TICKET_ENDED, actionsFor, addDays, bookingTranslator, checkInWindow, da
 import { failedTimes, paintDayNav, timeGroups } from './booking-ui.js';
 import { applySiteWords } from './vocabulary-boot.js';
 import { formatTime, nameIn } from './i18n.js';
-import { api, connectionBanner, errorScreen, h, language, mountLangSwitch, linkExpired, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
+import { api, connectionBanner, errorScreen, h, language, mountLangSwitch, readBoot, replaceChildren, setText, toaster, token } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -191,10 +191,13 @@ function renderAlternatives(b) {
   el.hidden = !show;
   if (!show) return;
   setText($('alts-title'), t('alts_title'));
+  // None yet: being read (freshAlternatives), not "no other time is free".
+  const reading = b.suspension.alternatives == null;
   const alts = (b.suspension.alternatives ?? []).filter((s) => s.remaining > 0);
+  const none = h('p', { class: 'muted' }, t(reading ? 'alts_loading' : 'alts_none'));
   // The day in the key: "Tomorrow 09:30" reads "Today 09:30" after midnight.
-  replaceChildren($('alts-list'), alts.length ? alts.map((s) => slotButton(s, askMove)) : [h('p', { class: 'muted' }, t('alts_none'))],
-    `${lang}|${localDay(now(), tz)}|${JSON.stringify(alts)}`);
+  replaceChildren($('alts-list'), alts.length ? alts.map((s) => slotButton(s, askMove)) : [none],
+    `${lang}|${localDay(now(), tz)}|${reading}|${JSON.stringify(alts)}`);
 }
 
 function renderActions(b) {
@@ -428,15 +431,35 @@ function onMessage(msg) {
   // Nor does it carry `promote_at` (the booking policy's, which GET adds): kept while the
   // time is the same (earlyArrival tells an on-time check-in by its time).
   if (booking?.promote_at && !b.promote_at && b.start === booking.start) b = { ...b, promote_at: booking.promote_at };
+  messages += 1;
+  if (needsAnswer(b)) b = freshAlternatives(b);
   show(b);
   render();
+}
+
+// A message carries a suspension's alternatives as the suspension found them: replayed after
+// a reconnection (or arriving late) some are long taken. While the suspension waits on an
+// answer, each such message has the booking read again (one GET), which lists those free now
+// (docs/protocol.md); until it answers, the ones last read for that suspension are shown,
+// or none. An answer overtaken by a newer message is dropped: that one asked again, or ended
+// the suspension.
+let messages = 0;
+function freshAlternatives(b) {
+  const seen = messages;
+  call(`/v1/bookings/${encodeURIComponent(bookingId)}`).then((r) => {
+    if (!r.ok || seen !== messages) return;
+    show(r.data);
+    render();
+  });
+  const known = booking?.suspension?.id === b.suspension.id ? booking.suspension.alternatives : null;
+  return { ...b, suspension: { ...b.suspension, alternatives: known } };
 }
 
 let toast = () => {};
 if (globalThis.document && document.body?.classList.contains('booking-page')) {
   if (!site || boot.error || !bookingId) {
-    const expired = boot.error?.code === 'unauthorized' && token && linkExpired(token);
-    errorScreen($('app'), t, expired ? { code: 'link_expired' } : boot.error ?? { code: 'unknown_booking' });
+    // An expired link is told as such by errorScreen (both languages: the site is unknown).
+    errorScreen($('app'), t, boot.error ?? { code: 'unknown_booking' }, bookingTranslator);
   } else {
     toast = toaster(document.body);
     mountLangSwitch($('lang'), lang0, (l) => {

@@ -141,7 +141,14 @@ export class KioskVoice {
     this.say(text, lang);
   }
 
-  stop() {
+  /** Speech off: what is being said stops. `last` (the words saying so, in `lang`) is said
+   * first, cutting in, and left to finish. */
+  stop(last, lang) {
+    if (last && this.on) {
+      this.say(last, lang);
+      this.on = false;
+      return;
+    }
     this.on = false;
     try {
       if (this.available) this.w.speechSynthesis.cancel();

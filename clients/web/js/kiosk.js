@@ -101,7 +101,7 @@ function idleWords() {
 
 function toggleSpeech() {
   if (!voice.available) return; // its label says so
-  if (voice.on) voice.stop();
+  if (voice.on) voice.stop(t('sp_stopped'), lang); // said, then silence
   else voice.on = true;
   renderChrome();
   startOver();

@@ -598,9 +598,9 @@ let toast = () => {};
 if (!site || boot.error || !ticketId) {
   // An expired link is yesterday's ticket: not "your place does not depend on it". A ticket
   // the phone last saw ended needs nothing at all.
-  const expired = boot.error?.code === 'unauthorized' && linkExpired(token);
+  // errorScreen tells an expired link itself (in both languages when the site is unknown).
   const ended = boot.error?.code === 'unauthorized' && linkCase(recall()?.ticket) === 'ended';
-  errorScreen($('app'), t, ended ? { code: 'ended' } : expired ? { code: 'link_expired' } : boot.error ?? { code: 'unknown_ticket' });
+  errorScreen($('app'), t, ended ? { code: 'ended' } : boot.error ?? { code: 'unknown_ticket' }, ownTranslator);
 } else {
   toast = toaster(document.body);
   const setLang = (l) => {

@@ -1,6 +1,6 @@
 // What every page shares: the boot block, the URL, DOM building, the HTTP API, the
 // connection banner, the language switch and error screens.
-import { formatTime, nameIn, pickLanguage, translator } from './i18n.js';
+import { UI_LANGS, formatTime, nameIn, pickLanguage, translator } from './i18n.js';
 
 /** The JSON block the server filled in (realtime/pages.py). */
 export function readBoot() {
@@ -209,15 +209,52 @@ export function connectionBanner(client, getT, { timeZone, graceMs = 1000 } = {}
   return { el, render, stop: () => clearInterval(timer) };
 }
 
-/** A whole-page error (bad link, unknown site): the page cannot work, so say why. */
-export function errorScreen(root, t, error) {
-  const code = error?.code ?? 'generic';
-  const key = code === 'unauthorized' && staffPage() ? 'err_unauthorized_staff' : `err_${code}`;
-  const text = t(key) === key ? t('err_generic', { code }) : t(key);
+/** The languages an error screen uses when the page cannot know its site's (the site is
+ * unknown, or the link was refused before the site was read): an explicit choice (?lang=,
+ * or one made on this kind of page), else the browser's first language that is one of ours,
+ * else Chinese; then the other one. */
+export function errorLanguages(boot = readBoot()) {
+  let stored = null;
+  try { stored = localStorage.getItem(`sb.lang.${boot?.page}`); } catch { /* private mode */ }
+  const browser = globalThis.navigator?.languages ?? [globalThis.navigator?.language];
+  const first = pickLanguage({ param: params.get('lang'), stored, browser, site: ['zh', 'en'], preferBrowser: true });
+  return [first, ...UI_LANGS.filter((l) => l !== first)];
+}
+
+/**
+ * A whole-page error (bad link, unknown site): the page cannot work, so say why. `t` is the
+ * page's translator; `tIn(lang)` gives it in another language (pages with words of their
+ * own pass theirs). When the page has no site (or dispatch region) it cannot know which
+ * language to speak, and whoever sets the device up may read either: the words are then in
+ * both (errorLanguages). A refused link whose token has expired says so.
+ */
+export function errorScreen(root, t, error, tIn = translator) {
+  const boot = readBoot();
+  const refused = error?.code === 'unauthorized';
+  // Expired by the server's clock when it rendered the page, or by this device's now.
+  const expired = refused && token && (linkExpired(token) || linkExpired(token, boot?.server_ms ?? 0));
+  const code = expired ? 'link_expired' : error?.code ?? 'generic';
+  const staff = staffPage(boot);
+  const words = (tr) => {
+    const keys = [...((refused || expired) && staff ? [`err_${code}_staff`] : []), `err_${code}`];
+    const key = keys.find((k) => tr(k) !== k);
+    return key ? tr(key) : tr('err_generic', { code });
+  };
+  const attrs = (l) => ({ lang: l === 'zh' ? 'zh-CN' : 'en' });
+  let lines;
+  if (boot?.site || boot?.region) {
+    lines = [h('h1', {}, words(t))];
+  } else {
+    const [first, second] = errorLanguages(boot);
+    const own = document.documentElement.lang.startsWith('zh') ? 'zh' : 'en';
+    const tr = (l) => (l === own ? t : tIn(l));
+    lines = [h('h1', attrs(first), words(tr(first))),
+      h('p', { ...attrs(second), class: 'error-second' }, words(tr(second)))];
+  }
   root.replaceChildren(h('main', { class: 'error-screen', role: 'alert' },
     h('div', { class: 'error-icon', 'aria-hidden': 'true' }, '!'),
-    h('h1', {}, text),
-    h('p', { class: 'muted' }, code)));
+    ...lines,
+    h('p', { class: 'muted' }, error?.code ?? code)));
 }
 
 /** A polite live region for short confirmations and errors ("Called A012"). With
