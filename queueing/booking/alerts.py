@@ -1,9 +1,13 @@
 """Queue alerts for people who left a phone number or push endpoint: pure rules.
 
-"Almost your turn" goes once per ticket, when its position or its rough estimated wait
-crosses the configured threshold: a ticket is *armed* when it joins the queue beyond both
-thresholds, and fires when it comes within either. A ticket that joins already within them
-is not alerted (it was just told its position). "Your turn" goes with every call.
+"Almost your turn" goes once per ticket, when its position crosses the configured threshold
+or its wait is *surely* within the wait threshold: the likely-longest wait (the P90 of
+``wait_p90_s``), not the mean, must be within it, and the mean call length is the prior
+(``DEFAULT_SERVICE_S``) until enough calls were seen (``CallLengths``): one 3-second visit
+must not make "6 ahead" look like 18 seconds and spend the only alert half an hour early.
+A ticket is *armed* when it joins the queue beyond both thresholds, and fires when it comes
+within either. A ticket that joins already within them is not alerted (it was just told its
+position). "Your turn" goes with every call.
 """
 
 from __future__ import annotations
@@ -12,8 +16,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from queueing.estimate.gamma import gamma_ppf
+
 DEFAULT_SERVICE_S = 300.0  # mean call length before any call of the service was seen
 EWMA = 0.1
+# The prior counts as this many calls: the first ones move the mean by 1/(PRIOR_CALLS + n),
+# until that is less than EWMA (then it follows the latest calls).
+PRIOR_CALLS = 5
+ALERT_QUANTILE = 0.9  # "almost" by wait only when this quantile of the wait is within it
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +37,18 @@ def rough_wait_s(position: int, open_counters: int, mean_service_s: float) -> fl
     return (position - 1) / max(1, open_counters) * mean_service_s
 
 
+def wait_p90_s(position: int, open_counters: int, mean_service_s: float) -> float:
+    """The wait a ticket at ``position`` will likely (``ALERT_QUANTILE``) not exceed: the
+    time to the completions of those ahead, each counter ending calls at random times of
+    mean ``mean_service_s`` (a gamma of shape people ahead, scale mean / counters)."""
+    ahead = position - 1
+    if ahead <= 0:
+        return 0.0
+    return gamma_ppf(ALERT_QUANTILE, ahead) * mean_service_s / max(1, open_counters)
+
+
 def almost_due(position: int, wait_s: float, th: Thresholds) -> bool:
+    """By position, or by ``wait_s`` (give it ``wait_p90_s``: a mean is due too early)."""
     return position <= th.position or wait_s <= th.wait_s
 
 
@@ -39,9 +60,11 @@ def scan_depth(th: Thresholds, open_counters: int, mean_service_s: float) -> int
 
 @dataclass(slots=True)
 class CallLengths:
-    """Mean call length per service, from ``completed`` events (exponentially weighted)."""
+    """Mean call length per service, from ``completed`` events: the prior blended with the
+    calls seen (``PRIOR_CALLS``), then exponentially weighted."""
 
     mean: dict[str, float] = field(default_factory=dict)
+    seen: dict[str, int] = field(default_factory=dict)
 
     def observe(self, kind: str, data: dict[str, Any]) -> None:
         t = data.get("ticket")
@@ -50,8 +73,9 @@ class CallLengths:
             return
         length = max(0.0, (t["ended_ms"] - t["called_ms"]) / 1000)
         svc = t["service"]
-        old = self.mean.get(svc)
-        self.mean[svc] = length if old is None else old + EWMA * (length - old)
+        n = self.seen[svc] = self.seen.get(svc, 0) + 1
+        old = self.mean.get(svc, DEFAULT_SERVICE_S)
+        self.mean[svc] = old + max(EWMA, 1 / (PRIOR_CALLS + n)) * (length - old)
 
     def get(self, service: str) -> float:
         return self.mean.get(service, DEFAULT_SERVICE_S)

@@ -221,17 +221,29 @@ class SiteWatcher:
                 text = {lang: announcement(cfg, lang, t["number"], data["counter"])
                         for lang in cfg.languages}
                 ctr = cfg.counter(data["counter"])
-                await self._send(f"turn:{eid}", Notification(
+                n = await self.owner.with_lang(Notification(
                     id=f"{self.site}:turn:{eid}", kind="turn", site=self.site, to=t["notify"],
                     text=text, at=self._now_iso(), valid_until=self._until("turn"),
-                    ticket=t["id"], data={"number": t["number"], "counter": data["counter"],
-                          "counter_name": display_name(ctr.name if ctr else None,
-                                                       cfg.languages[0], data["counter"])}))
+                    ticket=t["id"], data={"number": t["number"], "counter": data["counter"]}))
+                # The counter's name in the language the text goes in ("Room 1" to an
+                # English number, not the site's first language's "1号诊室"): a gateway
+                # that fills its own template from data has only this name.
+                n.data["counter_name"] = display_name(ctr.name if ctr else None,
+                                                      n.lang or cfg.languages[0],
+                                                      data["counter"])
+                await self._send(f"turn:{eid}", n)
         elif kind in ("transferred", "cancelled", "no_show"):
             t = data.get("ticket") or {}
             note = self._ticket_note(kind, t, data, eid) if t.get("notify") else None
-            if note is not None:
+            if note is not None and note.kind == "cancelled_day_closed" and quiet.at_night(
+                    self.owner.clock(), self.tz, await self._quiet_hours()):
+                # Not at 03:00 (quiet.py): they were told when the last counter closed.
+                log.info("notification %s dropped: the day closed at night", note.id)
+                await delivery.stale(self.owner.redis, note.id, note.kind, "night")
+            elif note is not None:
                 await self._send(f"{note.kind}:{eid}", note)
+        elif kind == "counter_closed":
+            await self._no_counter(str(data.get("counter") or ""), eid)
         elif kind in ("booking_offered", "booking_suspended", "booking_confirmed",
                       "booking_rescheduled", "booking_cancelled", "booking_unsuspended",
                       "booking_waitlisted"):
@@ -255,6 +267,34 @@ class SiteWatcher:
                                     {**b, "site": self.site}, self.owner.links,
                                     self.owner.clock())
                 await self._send(f"{kind}:{eid}", note, held)
+
+    async def _no_counter(self, counter: str, eid: str) -> None:
+        """The last counter of a service closed (none open or paused): each ticket waiting
+        for it with a number hears so, once per ticket and service. Nothing else happens to
+        the ticket: it waits until a counter opens (then its calls are texted) or the day's
+        close cancels it (not texted at night: quiet.at_night). Not sent at night either:
+        the day's close shuts the counters at 03:00 with only next-day check-ins waiting."""
+        if quiet.at_night(self.owner.clock(), self.tz, await self._quiet_hours()):
+            return
+        cfg = self.view.config
+        ctr = cfg.counter(counter)
+        for svc in ctr.services if ctr else ():
+            if any(self.view.counters.get(c.id, {}).get("state") in ("open", "paused")
+                   for c in cfg.counters if svc in c.services):
+                continue
+            s = cfg.service(svc)
+            name = texts.names(s.name if s else None, cfg.languages, svc)
+            for tid in self.view.queues.get(svc) or ():
+                t = self.view.tickets.get(tid) or {}
+                if not t.get("notify"):
+                    continue
+                await self._send(f"noctr:{tid}:{svc}", Notification(
+                    id=f"{self.site}:no_counter:{eid}:{tid}", kind="no_counter",
+                    site=self.site, to=t["notify"], at=self._now_iso(),
+                    valid_until=self._until("no_counter"), ticket=tid,
+                    text=texts.render("no_counter", cfg.languages, service=name,
+                                      number=t["number"]),
+                    data={"number": t["number"], "service": svc, "counter": counter}))
 
     async def _held_until(self, kind: str, b: dict[str, Any]) -> int | None:
         """When quiet hours end, if the text of this event waits for it (quiet.py); None:
@@ -429,7 +469,10 @@ class SiteWatcher:
             # Nobody can call them: "almost your turn, come back" would be untrue. The
             # alert stays armed and goes when a counter opens (a counter change re-checks).
             return False
-        wait = alerts.rough_wait_s(position, open_now, self.lengths.get(service))
+        # The likely-longest wait, not the mean, from call lengths blended with the prior
+        # (alerts.py): a first 3-second visit made "6 ahead" look due, and the only alert
+        # went half an hour early.
+        wait = alerts.wait_p90_s(position, open_now, self.lengths.get(service))
         return alerts.almost_due(position, wait, self.owner.thresholds)
 
     async def _check(self, services: set[str]) -> None:
@@ -562,7 +605,7 @@ class Notifications:
             await delivery.stale(self.redis, n.id, n.kind, reason)
             return True
         if n.lang is None:
-            n = await self._with_lang(n)
+            n = await self.with_lang(n)
         try:
             await self.notifier.send(n)
         except NotifyFailed as exc:
@@ -591,7 +634,7 @@ class Notifications:
             record = {k.decode(): v.decode() for k, v in raw.items()}
         return fresh.stale(n, record, self.clock())
 
-    async def _with_lang(self, n: Notification) -> Notification:
+    async def with_lang(self, n: Notification) -> Notification:
         """A ticket's alerts go in the language its person chose on the page (the kiosk's
         "text me", ``langs``); else a number that texted the site (text to join) gets them
         in the language it wrote in."""

@@ -37,7 +37,7 @@ OUTCOMES = ("sent", "failed", "given_up", "stale")
 KINDS = ("booked", "rebooked", "booking_cancelled", "reminder", "offer", "suspended",
          "unsuspended", "waitlisted",
          "issued", "almost", "turn", "moved", "no_show", "no_show_back", "cancelled_by_staff",
-         "cancelled_day_closed", "verify")
+         "cancelled_day_closed", "no_counter", "verify")
 
 
 class Stats(msgspec.Struct):

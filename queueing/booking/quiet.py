@@ -14,7 +14,12 @@ morning (``from`` later than ``until`` wraps midnight). What happens to each tex
   the appointment starts within ``URGENT_S`` of it (the person must know before they leave
   home): then they go at once (``urgent``);
 - texts that answer what the person is doing (booked, moved, waiting list, a ticket's
-  calls, codes) go at once.
+  calls, codes) go at once;
+- the **day's close** cancelling a ticket still open (``cancelled_day_closed``) is not sent
+  at night: in the quiet hours, or from 22:00 to 07:00 (``NIGHT``) where the site has none
+  (``at_night``). It is dropped, not held: "closed for today" read at 08:00 is about
+  yesterday, and the person was told when the last counter of their service closed that
+  the ticket ends with the day (consumer.py, ``no_counter``).
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from queueing.booking.schedule import passes
 # A suspension or a staff cancellation of an appointment starting less than this after
 # quiet hours end goes out at once, at night too.
 URGENT_S = 3 * 3600
+# A site without quiet hours: its night, when no text about the day's close goes.
+NIGHT = ("22:00", "07:00")
 
 
 def quiet_end(now_ms: int, tz: ZoneInfo, hours: Sequence[str] | None) -> int | None:
@@ -54,3 +61,8 @@ def urgent(start_ms: int, end_ms: int) -> bool:
     """A text about an appointment starting at ``start_ms`` must go at once though quiet
     hours last until ``end_ms``."""
     return start_ms < end_ms + URGENT_S * 1000
+
+
+def at_night(now_ms: int, tz: ZoneInfo, hours: Sequence[str] | None) -> bool:
+    """``now_ms`` is within the site's quiet hours, or ``NIGHT`` where it has none."""
+    return quiet_end(now_ms, tz, hours if hours and len(hours) == 2 else NIGHT) is not None

@@ -77,6 +77,14 @@ TEXTS: dict[str, dict[str, str]] = {
               "new ticket next time.",
         "zh": "{site}今日服务已结束，{number} 号已失效。请下次重新取号。",
     },
+    "no_counter": {
+        "en": "All counters for {service} have closed for now. Ticket {number} stays in the "
+              "queue: if a counter opens, we will text you when you are called. If none "
+              "opens today, the ticket ends when the day is closed; please take a new ticket "
+              "next time or ask at reception.",
+        "zh": "{service}的窗口现已全部关闭。{number} 号仍在排队：如有窗口开放，叫到您时我们会"
+              "短信通知您；如今天不再开放，该号将在今日结束时失效，请下次重新取号或到服务台咨询。",
+    },
     "issued": {
         "en": "Your ticket is {number} ({service}); {ahead} ahead of you now. We will text you "
               "again when you are called.",

@@ -27,9 +27,11 @@ def test_call_lengths_learn_from_completions() -> None:
     assert cl.get("lab") == alerts.DEFAULT_SERVICE_S
     cl.observe("completed", {"ticket": {"service": "lab", "called_ms": 0, "ended_ms": 60_000}})
     cl.observe("called", {"ticket": {"service": "lab", "called_ms": 0}})
-    assert cl.get("lab") == 60
+    # One call moves the mean a sixth of the way from the prior (5 calls' worth of it).
+    assert cl.get("lab") == alerts.DEFAULT_SERVICE_S + (60 - alerts.DEFAULT_SERVICE_S) / 6
+    before = cl.get("lab")
     cl.observe("completed", {"ticket": {"service": "lab", "called_ms": 0, "ended_ms": 160_000}})
-    assert 60 < cl.get("lab") < 160
+    assert 160 < cl.get("lab") < before
 
 
 def test_texts_per_language() -> None:
