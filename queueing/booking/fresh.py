@@ -33,6 +33,7 @@ from queueing.booking.notify import Notification
 LIFETIME_S: dict[str, int] = {
     "turn": 5 * 60,
     "almost": 30 * 60, "issued": 30 * 60, "moved": 30 * 60, "no_show_back": 30 * 60,
+    "no_counter": 30 * 60,
     "no_show": 2 * 3600, "cancelled_by_staff": 2 * 3600, "cancelled_day_closed": 2 * 3600,
 }
 BOOKING_FLOOR_S = 15 * 60  # a booking's text may go at least this long (a walk-in's booking)
@@ -45,6 +46,7 @@ TICKET_STATES: dict[str, frozenset[str]] = {
     "issued": frozenset({"waiting", "transferred"}),
     "moved": frozenset({"waiting", "transferred"}),
     "no_show_back": frozenset({"waiting", "transferred"}),
+    "no_counter": frozenset({"waiting", "transferred"}),
     "no_show": frozenset({"no_show"}),
     "cancelled_by_staff": frozenset({"cancelled"}),
     "cancelled_day_closed": frozenset({"cancelled"}),
@@ -97,7 +99,8 @@ def _ticket(kind: str, data: Mapping[str, Any], t: Mapping[str, str]) -> str | N
         return "ticket_" + (status or "unknown")
     if kind == "turn" and t.get("counter") != data.get("counter"):
         return "counter_changed"  # transferred and called elsewhere: that call texts itself
-    if kind in ("almost", "moved") and data.get("service") not in (None, t.get("service")):
+    if kind in ("almost", "moved", "no_counter") \
+            and data.get("service") not in (None, t.get("service")):
         return "service_changed"
     return None
 

@@ -70,6 +70,22 @@ def test_position_texts_only_while_waiting_in_that_queue() -> None:
     assert stale(closed, waiting | {"status": "no_show"}, NOW) is None
 
 
+def test_no_counter_only_while_waiting_for_that_service() -> None:
+    """"The last counter closed" is news for 30 minutes, while the ticket still waits for
+    that service (not once it is called, cancelled or moved to another service)."""
+    n = Notification(id="demo:no_counter:1-0:t", kind="no_counter", site="demo", to=TO,
+                     text={}, at="", ticket="demo.abc",
+                     valid_until=local_iso(valid_until_ms("no_counter", NOW), "Asia/Shanghai"),
+                     data={"number": "C008", "service": "lab", "counter": "4"})
+    waiting = _ticket(status="waiting", counter="", service="lab")
+    assert stale(n, waiting, NOW + 60_000) is None
+    assert stale(n, waiting | {"status": "called", "counter": "4"}, NOW) == "ticket_called"
+    assert stale(n, waiting | {"status": "cancelled"}, NOW) == "ticket_cancelled"
+    assert stale(n, waiting | {"service": "general", "status": "transferred"},
+                 NOW) == "service_changed"
+    assert stale(n, waiting, NOW + 30 * 60_000 + 1) == "expired"
+
+
 def test_booking_texts_only_while_the_booking_stands() -> None:
     b = {"status": "confirmed", "slot": "s1", "notify": TO, "susp": ""}
     booked = Notification(id="demo:booked:1", kind="booked", site="demo", to=TO, text={},
