@@ -5,7 +5,8 @@ was never used (``DELETE /v1/sites/{site}``).
 A site is *never used* when its keys (``keys.prefix(site)``: one Cluster slot) are only
 its set-up — the document, the lookups ``put_site`` derives from it, each counter's state
 while closed and serving nobody, a booking schedule — and its event stream holds only
-set-up events. A ticket, a booking, an audit record, a day log, an opened counter, a text:
+set-up events (and its audit trail holds only who saved its set-up). A ticket, a booking,
+an audit record of anything else, a day log, an opened counter, a text:
 any of these is history, and the site stays (``409 site_in_use``, nothing changed).
 
 Every change to a site appends to its event stream in the same step (queueing/store.py),
@@ -16,6 +17,7 @@ deletion aborts it (``409 site_changed``), and nothing is deleted.
 from __future__ import annotations
 
 import difflib
+import json
 from typing import Any
 
 from redis.asyncio import Redis
@@ -26,9 +28,15 @@ from queueing.errors import Conflict, SiteChanged, UnknownSite
 
 # Keys a set-up-only site has (the part after its prefix). ``cs:*`` are checked apart.
 SETUP_KEYS = frozenset({"config", "svc", "ctr", "cls", "policy", "epoch", "events",
-                        "bk:config", "bk:ver", "nt:cursor"})
-SETUP_EVENTS = frozenset({"site_updated", "booking_schedule"})
+                        "bk:config", "bk:ver", "nt:cursor", "trimmed"})
+# Keys whose name goes on (a day's): the day close's mark, the day views' end states.
+SETUP_KINDS = ("dayclose:", "dayend:")
+# A day close at a site with no ticket ends nothing: a typo found the next day still goes.
+# The stream is trimmed after minutes ("trimmed"), but the audit trail keeps every other
+# change for weeks, and is read too.
+SETUP_EVENTS = frozenset({"site_updated", "booking_schedule", "day_closed"})
 BATCH = 500
+AUDIT_SETUP_MAX = 1000  # more set-up records than this in one day: not a typo's site
 
 
 class SiteInUse(Conflict):
@@ -65,6 +73,21 @@ def refuse_case_twin(site: str, existing: list[str]) -> None:
                          field="site")
 
 
+async def _setup_audit(redis: Redis, key: bytes) -> bool:
+    """Whether a day's audit records (queueing/audit.py) are only of the site's set-up
+    (who saved it when): a few, each ``{"k": "site_updated", …}``."""
+    if await redis.zcard(key) > AUDIT_SETUP_MAX:
+        return False
+    for raw in await redis.zrange(key, 0, -1):
+        try:
+            kind = json.loads(raw).get("k")
+        except (ValueError, AttributeError):
+            return False
+        if kind not in SETUP_EVENTS:
+            return False
+    return True
+
+
 async def history(redis: Redis, site: str) -> tuple[list[bytes], list[str]]:
     """The site's keys, and what of them is history (empty: a set-up-only site)."""
     p = keys.prefix(site)
@@ -73,13 +96,15 @@ async def history(redis: Redis, site: str) -> tuple[list[bytes], list[str]]:
     async for key in redis.scan_iter(match=p + "*", count=BATCH):
         found.append(key)
         rest = key[len(p):].decode(errors="replace")
-        if rest in SETUP_KEYS:
+        if rest in SETUP_KEYS or rest.startswith(SETUP_KINDS):
             continue
         if rest.startswith("cs:"):
             state = await redis.hgetall(key)  # type: ignore[misc]
             if state.get(b"state", b"closed") == b"closed" and not state.get(b"ticket"):
                 continue
             used.add("counter_opened")
+            continue
+        if rest.startswith("audit:") and await _setup_audit(redis, key):
             continue
         used.add(rest.split(":", 1)[0])
         if len(used) >= 20:  # a busy site: enough said (no need to list its every ticket)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 from starlette.requests import Request
@@ -61,10 +62,11 @@ async def put_site(request: Request) -> Response:
     site = _ident(request.path_params["site"])
     c = ctx(request)
     raw = await read_body(request, c.settings.max_document_bytes)
+    # A new id equal but for case to an existing one is refused (site_id_case): a typo,
+    # said before anything about the document.
+    sitedelete.refuse_case_twin(site, await c.engine.sites())
     body, version, copy_of = without_live_fields(raw, site)
     cfg = decode(body, SiteConfig)
-    # A new id equal but for case to an existing one is refused (site_id_case): a typo.
-    sitedelete.refuse_case_twin(site, await c.engine.sites())
     # With its version: only if nobody saved the site since; a copy: only if there is no
     # such site yet (either checked in the same step as the write).
     await c.engine.put_site(site, cfg, actor(p), version=version, copy_of=copy_of)
@@ -122,6 +124,21 @@ async def list_sites(request: Request) -> Response:
     if near is None:
         return _json({"sites": sites})
     return _json({"sites": sites, "near": sitedelete.close_ids(near[:64], sites)})
+
+
+async def zone_country(request: Request) -> Response:
+    """``GET /v1/zone-country?zone=Europe/London``: whether the tz database has the zone
+    (``known``) and the country it implies (``country``, ISO alpha-2; null: none, as UTC),
+    which a site without ``country`` reads national phone numbers in (the set-up page's
+    hint for the country field)."""
+    principal(request).require("admin")
+    zone = request.query_params.get("zone", "")[:64]
+    try:
+        known = bool(zone) and ZoneInfo(zone) is not None
+    except (ValueError, OSError, ZoneInfoNotFoundError):
+        known = False
+    return _json({"zone": zone, "known": known,
+                  "country": phone.zone_country(zone) if known else None})
 
 
 async def delete_site(request: Request) -> Response:
@@ -465,6 +482,7 @@ ROUTES = [
     # /readyz is realtime/readiness.py's route: it checks writes and the clock, then calls
     # ``readyz`` here for Redis and the worker.
     Route("/v1/sites", list_sites, methods=["GET"]),
+    Route("/v1/zone-country", zone_country, methods=["GET"]),
     Route("/v1/sites/{site}", put_site, methods=["PUT"]),
     Route("/v1/sites/{site}", get_site, methods=["GET"]),
     Route("/v1/sites/{site}", delete_site, methods=["DELETE"]),

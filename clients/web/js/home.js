@@ -4,7 +4,7 @@
 import { nameIn, translator } from './i18n.js';
 import { personName, shortJob } from './dispatch.js';
 import { icon } from './dispatch-icons.js';
-import { h, language, langSwitch, readBoot, setText } from './ui.js';
+import { api, h, language, langSwitch, readBoot, setText } from './ui.js';
 
 const boot = readBoot();
 const lang0 = language(boot);
@@ -38,6 +38,7 @@ const START = {
     ],
     label: 'Site id',
     go: 'Open the set-up page',
+    sites: 'Sites on this server (pick one rather than typing its id again):',
   },
   zh: {
     title: '设置站点',
@@ -50,6 +51,7 @@ const START = {
     ],
     label: '站点编号',
     go: '打开设置页面',
+    sites: '本服务器上的站点（请直接选择，不必重新输入编号）：',
   },
 };
 
@@ -62,6 +64,32 @@ function renderStart() {
   setText($('setup-go'), s.go);
   $('steps').hidden = false;
   $('setup-form').hidden = false;
+  renderSites();
+}
+
+// With the admin token this tab signed in to the set-up page with (its sessionStorage): the
+// server's sites, as links and as the site id field's suggestions, so a site is not made
+// again under a mistyped id.
+let sites = null;
+
+async function loadSites() {
+  let token = null;
+  try { token = sessionStorage.getItem('sb.setup.token'); } catch { /* private mode */ }
+  if (!token) return;
+  const r = await api('/v1/sites', { bearer: token });
+  if (!r.ok) return;
+  sites = r.data.sites ?? [];
+  renderSites();
+}
+
+function renderSites() {
+  const box = $('sites');
+  box.hidden = !sites?.length;
+  if (box.hidden) return;
+  $('setup-site').setAttribute('list', 'site-ids');
+  $('site-ids').replaceChildren(...sites.map((id) => h('option', { value: id })));
+  box.replaceChildren(h('p', {}, (START[lang] ?? START.en).sites),
+    h('ul', {}, ...sites.map((id) => h('li', {}, h('a', { href: `/setup/${encodeURIComponent(id)}` }, id)))));
 }
 
 $('setup-form').addEventListener('submit', (ev) => {
@@ -96,7 +124,10 @@ function render() {
   const dispatch = boot.links?.some((l) => l.kind === 'tech');
   setText($('demo-hint'), boot.demo && boot.links?.length
     ? [t('home_demo_hint'), dispatch ? t('home_dispatch_hint') : ''].filter(Boolean).join(' ') : t('home_no_demo'));
-  if (!boot.demo) renderStart();
+  if (!boot.demo) {
+    renderStart();
+    if (sites === null) loadSites();
+  }
   const links = [...(boot.links ?? []), { kind: 'docs', path: '/docs' }];
   $('links').replaceChildren(...links.map(card));
   $('lang').replaceChildren(langSwitch(lang, t, (l) => {

@@ -42,6 +42,13 @@ let justSaved = false;
 const shiftText = new WeakMap(); // counter → what the admin typed in its shifts field
 const devices = []; // {key, kind, counter?, subject, minted?, error?, confirm?, revokedAt?}
 let revocations = null;
+let sites = []; // the server's site ids (GET /v1/sites)
+let near = []; // the existing ids this (new) site's id is probably a typo of
+let copiedFrom = null; // {site, booking}: the set-up this new site started from
+let zoneInfo = null; // {zone, known, country} of the zone being chosen (GET /v1/zone-country)
+let workerDown = false;
+const BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
+const WORKER_CHECK_MS = 30000;
 
 // -- the token ---------------------------------------------------------------------------------
 
@@ -78,7 +85,7 @@ async function signIn(token) {
   adminToken = token;
   claims = decodeClaims(token);
   setText($('signin-error'), t('st_checking'));
-  const r = await call('/v1/sites');
+  const r = await call(`/v1/sites?near=${encodeURIComponent(siteId)}`);
   if (!r.ok) {
     const key = r.status === 401 ? 'st_err_token_unauthorized' : r.status === 403 ? 'st_err_token_forbidden' : 'err_network';
     forgetToken();
@@ -90,6 +97,9 @@ async function signIn(token) {
   $('signin').hidden = true;
   $('main').hidden = false;
   $('signout').hidden = false;
+  sites = r.data.sites ?? [];
+  near = r.data.near ?? [];
+  checkWorker();
   await loadSite();
   await loadRevocations();
 }
@@ -128,8 +138,9 @@ async function loadSite() {
   } else if (r.data?.code === 'unknown_site') {
     saved = null;
     if (keep) return render();
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone || 'Asia/Shanghai';
-    doc = { name: { zh: siteId, en: siteId }, timezone: zone, languages: ['zh', 'en'],
+    // No zone until the admin chooses one: this computer's (a PC set to UTC, or to the
+    // admin's own city) is offered, never taken silently.
+    doc = { name: { zh: siteId, en: siteId }, timezone: '', languages: ['zh', 'en'],
       policy: { day_close: NEW_SITE_DAY_CLOSE }, services: [], counters: [] };
   } else {
     refusal = r.data ?? { code: 'network', message: '' };
@@ -139,6 +150,134 @@ async function loadSite() {
   seedDevices();
   render();
   loadNumbers();
+  lookUpZone();
+}
+
+/** The country the chosen zone implies (the country field's default), and whether the
+ * tz database has it. */
+async function lookUpZone() {
+  const zone = doc?.timezone ?? '';
+  if (!zone) { zoneInfo = null; return; }
+  if (zoneInfo?.zone === zone) return;
+  const r = await call(`/v1/zone-country?zone=${encodeURIComponent(zone)}`);
+  if (r.ok && (doc?.timezone ?? '') === zone) {
+    zoneInfo = r.data;
+    if (!$('main').hidden) keepFocus(renderSiteFields);
+  }
+}
+
+/** Whether the server's worker runs (day close, reminders, texts): a banner while not. */
+async function checkWorker() {
+  let down = false;
+  try {
+    const r = await fetch('/readyz?worker=1', { cache: 'no-store' });
+    down = (await r.json())?.status === 'worker_down';
+  } catch { /* unreachable: the page's other requests say so */ }
+  workerDown = down;
+  renderWorker();
+}
+
+function renderWorker() {
+  $('worker-down').hidden = !workerDown;
+  setText($('worker-down'), workerDown ? t('st_worker_down') : '');
+}
+
+/** Every site on the server, each a link to its set-up page; this one marked. */
+function renderSites() {
+  setText($('sites-title'), t('st_sites_title'));
+  const items = sites.map((id) => h('li', {}, id === siteId
+    ? h('a', { href: `/setup/${encodeURIComponent(id)}`, 'aria-current': 'page' }, id, ` ${t('st_site_here')}`)
+    : h('a', { href: `/setup/${encodeURIComponent(id)}` }, id)));
+  $('sites-list').replaceChildren(...(items.length ? items : [h('li', { class: 'muted' }, t('st_sites_none'))]));
+}
+
+/** A new site: the existing ids its id is close to, and a start from another's set-up. */
+function renderNewSite(isNew) {
+  $('new-site').hidden = !isNew;
+  if (!isNew) return;
+  setText($('new-site-text'), t('st_new_site', { site: siteId }));
+  const twin = near.find((id) => id.toLowerCase() === siteId.toLowerCase());
+  $('near-sites').replaceChildren(
+    twin ? h('p', { class: 'st-warn', role: 'alert' }, t('st_case_twin', { existing: twin, site: siteId })) : null,
+    near.length ? h('p', {}, t('st_near', { site: siteId })) : null,
+    near.length ? h('ul', {}, ...near.map((id) => h('li', {}, h('a', { href: `/setup/${encodeURIComponent(id)}` }, id)))) : null);
+  const others = sites.filter((id) => id !== siteId);
+  $('copy-box').hidden = !others.length;
+  setText($('copy-label'), t('st_copy_from'));
+  setText($('copy-booking-label'), t('st_copy_booking'));
+  setText($('copy-go'), t('st_copy_go'));
+  const chosen = $('copy-from').value;
+  $('copy-from').replaceChildren(h('option', { value: '' }, t('st_copy_none')),
+    ...others.map((id) => h('option', { value: id, selected: id === (chosen || copiedFrom?.site) }, id)));
+}
+
+/** The set-up of another site as this new one's working copy (saved only by Save): not
+ * its name, its id, its version or its counters' live state. */
+async function copySetup() {
+  const from = $('copy-from').value;
+  if (!from) return;
+  const r = await call(`/v1/sites/${encodeURIComponent(from)}`);
+  if (!r.ok) {
+    setText($('copy-status'), t('st_copy_failed', { site: from, message: r.data?.message ?? t('err_network') }));
+    return;
+  }
+  const { version, unserved, ...cfg } = configOf(r.data); // eslint-disable-line no-unused-vars
+  live = {};
+  doc = { ...cfg, name: { zh: siteId, en: siteId } };
+  copiedFrom = { site: from, booking: $('copy-booking').checked };
+  zoneInfo = null;
+  setText($('copy-status'), `${t('st_copied_from', { site: from })}${copiedFrom.booking ? ` ${t('st_copied_booking')}` : ''}`);
+  changed({ form: true });
+  lookUpZone();
+  $('site-name-zh').focus();
+}
+
+/** After the new site's first save: the booking schedule of the site it was copied from. */
+async function copyBooking() {
+  const from = copiedFrom.site;
+  copiedFrom = null;
+  const got = await call(`/v1/sites/${encodeURIComponent(from)}/booking`);
+  const put = got.ok ? await call(`/v1/sites/${encodeURIComponent(siteId)}/booking`, { method: 'PUT', body: got.data.schedule }) : got;
+  setText($('save-status'), put.ok ? t('st_booking_copied', { site: from })
+    : t('st_booking_copy_failed', { site: from, message: put.data?.message ?? t('err_network') }));
+}
+
+function renderDelete() {
+  const box = $('delete-box');
+  box.hidden = saved === null;
+  if (box.hidden) return;
+  setText($('sec-delete'), t('st_sec_delete'));
+  setText($('delete-help'), t('st_delete_help'));
+  setText($('delete-site'), t('st_delete', { site: siteId }));
+  setText($('delete-yes'), t('st_delete_confirm', { site: siteId }));
+  setText($('delete-no'), t('st_cancel'));
+}
+
+function confirmDelete(on) {
+  $('delete-site').hidden = on;
+  $('delete-yes').hidden = !on;
+  $('delete-no').hidden = !on;
+  setText($('delete-status'), '');
+  $(on ? 'delete-yes' : 'delete-site').focus();
+}
+
+async function deleteSite() {
+  const r = await call(`/v1/sites/${encodeURIComponent(siteId)}`, { method: 'DELETE' });
+  confirmDelete(false);
+  if (!r.ok) {
+    const inUse = r.data?.code === 'site_in_use';
+    setText($('delete-status'), inUse ? `${t('st_delete_in_use', { site: siteId })} ${r.data.message}`
+      : `${r.data?.code ?? 'network'}: ${r.data?.message ?? t('err_network')}`);
+    return;
+  }
+  sites = sites.filter((id) => id !== siteId);
+  saved = null;
+  doc = null;
+  devices.length = 0;
+  await loadSite();
+  setText($('new-site-text'), `${t('st_deleted', { site: siteId })} ${t('st_new_site', { site: siteId })}`);
+  $('new-site-text').setAttribute('tabindex', '-1');
+  $('new-site-text').focus();
 }
 
 /** The numbers (R003) of the tickets counters are serving: the site only names their ids. */
@@ -220,10 +359,11 @@ export function placeError(err, before, after) {
     const shown = { services: ['id', 'name', 'prefix'], counters: ['id', 'name', 'services', 'shifts'], areas: ['id', 'name', 'counters'] }[at[1]];
     return { section: at[1], row: Number(at[2]), key: shown.includes(at[3]) ? at[3] : null };
   }
-  const top = /\$\.(name|timezone|policy\.day_close|vocabulary)\b/.exec(msg) || (['timezone', 'vocabulary'].includes(field) ? [null, field] : null);
+  const top = /\$\.(name|timezone|country|policy\.day_close|vocabulary)\b/.exec(msg)
+    || (['timezone', 'country', 'vocabulary'].includes(field) ? [null, field] : null);
   if (top) return { section: 'site', key: top[1].replace('policy.', '') };
   const gone = (kind, id) => (before?.[kind] ?? []).some((x) => x.id === id) && !(after?.[kind] ?? []).some((x) => x.id === id);
-  if (err?.code === 'site_changed') return { section: 'save' };
+  if (err?.code === 'site_changed' || err?.code === 'site_id_case') return { section: 'save' };
   if (err?.code === 'service_in_use') {
     const id = /service (\S+)/.exec(msg)?.[1];
     return { section: 'services', restore: gone('services', id) ? id : null };
@@ -270,9 +410,12 @@ async function save(ev) {
     saved = configOf(r.data);
     doc = copy(saved);
     justSaved = true;
+    if (!sites.includes(siteId)) sites = [...sites, siteId].sort();
     seedDevices();
     render();
     loadNumbers();
+    if (copiedFrom?.booking) await copyBooking();
+    copiedFrom = null;
     return;
   }
   // Refused: the working copy stays as it is; the error goes next to what it is about.
@@ -295,6 +438,13 @@ async function save(ev) {
 
 /** Checks the page can make before asking (the server checks everything again). */
 function localProblem() {
+  if (!doc.timezone) return { message: t('st_tz_needed'), place: { section: 'site', key: 'timezone' } };
+  if (zoneInfo?.zone === doc.timezone && !zoneInfo.known) {
+    return { message: t('st_tz_unknown'), place: { section: 'site', key: 'timezone' } };
+  }
+  if (doc.country != null && !/^[A-Z]{2}$/.test(doc.country)) {
+    return { message: t('st_rule_country'), place: { section: 'site', key: 'country' } };
+  }
   const close = doc.policy?.day_close;
   if (close != null && !CLOCK.test(close)) {
     return { message: t('st_rule_day_close'), place: { section: 'site', key: 'day_close' } };
@@ -333,9 +483,10 @@ function changed({ form = false, raw = true } = {}) {
 function render() {
   renderHead();
   if ($('main').hidden) return;
-  const isNew = saved === null && doc !== null;
-  $('new-site').hidden = !isNew;
-  setText($('new-site'), isNew ? t('st_new_site', { site: siteId }) : '');
+  renderWorker();
+  renderSites();
+  renderNewSite(saved === null && doc !== null);
+  renderDelete();
   for (const [id, key] of [['sec-site', 'st_sec_site'], ['sec-services', 'st_sec_services'], ['services-help', 'st_services_help'],
     ['add-service', 'st_add_service'], ['sec-counters', 'st_sec_counters'], ['counters-help', 'st_counters_help'],
     ['add-counter', 'st_add_counter'], ['sec-areas', 'st_sec_areas'], ['areas-help', 'st_areas_help'], ['add-area', 'st_add_area'],
@@ -364,9 +515,13 @@ function renderHead() {
   setText($('signin-go'), t('st_signin'));
 }
 
-// Times on this page are the site's (as saved; a new site's: the zone being typed in), not
-// the device's, as on its consoles and boards.
-const when = (epochS) => (epochS ? formatDateTime(epochS * 1000, lang, saved?.timezone ?? doc?.timezone, { dateStyle: 'medium', timeStyle: 'short' }) : '');
+// Times on this page are the site's (as saved; a new site's: the zone being chosen, else
+// this computer's), not the device's, as on its consoles and boards, and name their zone.
+const when = (epochS) => {
+  if (!epochS) return '';
+  const zone = saved?.timezone || doc?.timezone || BROWSER_ZONE;
+  return `${formatDateTime(epochS * 1000, lang, zone, { dateStyle: 'medium', timeStyle: 'short' })} (${zone})`;
+};
 
 /** Keep keyboard focus on the same field when a list is drawn again. */
 function keepFocus(draw) {
@@ -389,7 +544,8 @@ function errorFor(section, row = null, key = null) {
 }
 
 // What a field must be, said before the server's own words when it refuses one.
-const RULES = { prefix: 'st_rule_prefix', id: 'st_rule_id', zh: 'st_rule_name', shifts: 'st_shifts_bad', close: 'st_rule_day_close' };
+const RULES = { prefix: 'st_rule_prefix', id: 'st_rule_id', zh: 'st_rule_name', shifts: 'st_shifts_bad', close: 'st_rule_day_close',
+  country: 'st_rule_country' };
 
 /** A labelled text field; the refusal that is about it follows it, across its row. */
 function field(id, label, value, onInput, err, attrs = {}) {
@@ -422,8 +578,7 @@ function renderSiteFields() {
     field('site-name-zh', t('st_name_zh'), nameText(doc.name, 'zh'), (v) => { setName(doc, 'zh', v); renderHead(); changed(); },
       errorFor('site', null, 'name')),
     field('site-name-en', t('st_name_en'), nameText(doc.name, 'en'), (v) => { setName(doc, 'en', v); renderHead(); changed(); }),
-    field('site-tz', t('st_timezone'), doc.timezone ?? '', (v) => { doc.timezone = v.trim(); changed(); },
-      errorFor('site', null, 'timezone'), { placeholder: 'Asia/Shanghai' }),
+    ...zoneFields(),
     field('site-close', t('st_day_close'), doc.policy?.day_close ?? '', (v) => {
       doc.policy = { ...(doc.policy ?? {}), day_close: v.trim() || null };
       changed();
@@ -432,6 +587,40 @@ function renderSiteFields() {
     vocabularyField(),
     h('p', { id: 'site-vocabulary-help', class: 'muted st-help st-wide' }, t('st_vocabulary_help')),
   ].flat().filter(Boolean));
+}
+
+/** The time zone, chosen from the tz database's (a list to pick from, nothing filled in
+ * for a new site: this computer's is offered as a button), and the country national phone
+ * numbers are read in (empty: the zone's, said as the hint). */
+function zoneFields() {
+  const list = $('tz-list');
+  if (!list.childElementCount && typeof Intl.supportedValuesOf === 'function') {
+    list.replaceChildren(...Intl.supportedValuesOf('timeZone').map((z) => h('option', { value: z })));
+  }
+  const zone = doc.timezone ?? '';
+  const info = zoneInfo?.zone === zone ? zoneInfo : null;
+  const implied = info?.country ?? null;
+  const says = !zone ? t('st_tz_needed') : info && !info.known ? t('st_tz_unknown')
+    : info ? (implied ? t('st_tz_country', { country: implied }) : t('st_tz_no_country')) : '';
+  const setZone = (v) => { doc.timezone = v.trim(); changed(); lookUpZone(); };
+  return [
+    field('site-tz', t('st_timezone'), zone, setZone, errorFor('site', null, 'timezone'),
+      { placeholder: 'Asia/Shanghai', list: 'tz-list', 'aria-describedby': 'site-tz-help', onchange: () => keepFocus(renderSiteFields) }),
+    h('div', { class: 'st-wide' },
+      h('p', { id: 'site-tz-help', class: 'muted st-help' }, `${t('st_tz_help')} ${says}`),
+      BROWSER_ZONE && zone !== BROWSER_ZONE
+        ? h('button', { type: 'button', id: 'site-tz-browser', class: 'btn btn-ghost',
+          onclick: () => { setZone(BROWSER_ZONE); keepFocus(renderSiteFields); } }, t('st_tz_use_browser', { zone: BROWSER_ZONE }))
+        : null),
+    field('site-country', t('st_country'), doc.country ?? '', (v) => {
+      const c = v.trim().toUpperCase();
+      if (c) doc.country = c;
+      else delete doc.country;
+      changed();
+    }, errorFor('site', null, 'country'), { placeholder: implied ?? '', maxlength: 2, class: 'st-short', 'aria-describedby': 'site-country-help' }),
+    h('p', { id: 'site-country-help', class: 'muted st-help st-wide' },
+      implied || !info ? t('st_country_help', { country: implied ?? '…' }) : t('st_country_help_none')),
+  ];
 }
 
 /** The site's words (vocabulary.js): the default is left out of the document, as the
@@ -968,6 +1157,11 @@ function start() {
   $('add-supervise').addEventListener('click', () => addDevice('supervise'));
   $('print').addEventListener('click', printSheet);
   $('revoke-form').addEventListener('submit', revokeOther);
+  $('copy-go').addEventListener('click', copySetup);
+  $('delete-site').addEventListener('click', () => confirmDelete(true));
+  $('delete-no').addEventListener('click', () => confirmDelete(false));
+  $('delete-yes').addEventListener('click', deleteSite);
+  setInterval(() => { if (adminToken) checkWorker(); }, WORKER_CHECK_MS);
   window.addEventListener('beforeunload', (ev) => {
     if (doc && dirty()) { ev.preventDefault(); ev.returnValue = t('st_leave'); }
   });
