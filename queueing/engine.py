@@ -129,6 +129,11 @@ class Engine:
         self._configs.pop(site, None)
         return result
 
+    def forget(self, site: str) -> None:
+        """Drop this process's cached document of ``site`` (deleted: the next read finds
+        none). Other processes keep theirs for up to ``config_cache_s``."""
+        self._configs.pop(site, None)
+
     async def _guard(self, site: str, version: str | None, copy_of: str | None = None) -> str:
         """What ``put_site`` checks in its script: '' (no version: replace), else the SHA-1
         of the stored document ``version`` names. The version is a digest Lua cannot compute,

@@ -23,7 +23,7 @@ from queueing.model import (
     TicketRequest,
     TransferRequest,
 )
-from realtime import clock, idempotency, ratelimit
+from realtime import clock, hours_api, idempotency, ratelimit
 from realtime.auth import Principal, make_token
 from realtime.body import decode, json_body, read_back, read_body
 from realtime.context import actor, ctx, principal
@@ -150,8 +150,7 @@ async def delete_site(request: Request) -> Response:
     site = _ident(request.path_params["site"])
     c = ctx(request)
     done = await sitedelete.delete_site(c.redis, site)
-    # The engine's cached document goes too (queueing/engine.py has no public way yet).
-    c.engine._configs.pop(site, None)
+    c.engine.forget(site)  # this process's cached document goes too
     log.info("site %s deleted by %s (%d keys)", site, p.subject, done["keys"])
     return _json(done)
 
@@ -172,7 +171,10 @@ async def issue_ticket(request: Request) -> Response:
     key = request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= 200):
         raise BadRequest("Idempotency-Key must be 1 to 200 characters")
-    issued = await c.engine.issue(site, req, actor(p, req.channel.value), key, lang=lang)
+    # Staff (an agent or admin token) may issue outside the site's issuing hours: a clerk
+    # serves someone after hours on any channel; kiosks, apps and partners may not.
+    issued = await c.engine.issue(site, req, actor(p, req.channel.value), key, lang=lang,
+                                  staff=p.is_admin or p.role == "agent")
     answer = await ticket_body(c, site, issued.ticket, issued.replay)
     headers = {"Idempotent-Replayed": "true"} if issued.replay else None
     return _json(answer, 201, headers)
@@ -486,6 +488,7 @@ ROUTES = [
     Route("/v1/sites/{site}", put_site, methods=["PUT"]),
     Route("/v1/sites/{site}", get_site, methods=["GET"]),
     Route("/v1/sites/{site}", delete_site, methods=["DELETE"]),
+    Route("/v1/sites/{site}/hours", hours_api.site_hours, methods=["GET"]),
     Route("/v1/sites/{site}/tickets", issue_ticket, methods=["POST"]),
     Route("/v1/sites/{site}/tickets", find_tickets, methods=["GET"]),
     Route("/v1/tickets/{ticket}", get_ticket, methods=["GET"]),

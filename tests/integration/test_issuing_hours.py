@@ -158,6 +158,17 @@ async def test_http_kiosk_refused_agent_window_issues(server: Server) -> None:
     r = await s.client.post("/v1/sites/demo/tickets", headers=agent,
                             json={"service": "internal", "channel": "window"})
     assert r.status_code == 201, r.text
+    # An agent or admin token is staff on any channel (a clerk takes a phone caller's
+    # ticket after hours); the kiosk stays refused.
+    r = await s.client.post("/v1/sites/demo/tickets", headers=agent,
+                            json={"service": "internal", "channel": "phone"})
+    assert r.status_code == 201, r.text
+    r = await s.client.post("/v1/sites/demo/tickets", headers=s.auth("admin"),
+                            json={"service": "internal", "channel": "app"})
+    assert r.status_code == 201, r.text
+    r = await s.client.post("/v1/sites/demo/tickets", headers=kiosk,
+                            json={"service": "internal", "channel": "kiosk"})
+    assert r.status_code == 409 and r.json()["code"] == "site_closed"
 
 
 async def test_sms_join_when_closed_says_when_it_opens(server: Server, redis: Redis) -> None:
