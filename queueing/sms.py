@@ -28,7 +28,7 @@ import math
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from queueing import typed
 from queueing.model import Service, SiteConfig, display_name
@@ -41,6 +41,11 @@ class Command(enum.StrEnum):
     STOP = "stop"
     START = "start"
     HELP = "help"
+    # About an appointment (realtime/sms_bookings.py): take the place a waiting list
+    # offers, check in on arrival. And a thank-you, which is not answered.
+    CONFIRM = "confirm"
+    ARRIVED = "arrived"
+    ACK = "ack"
 
 
 # What people text, in capitals (English) or as written (Chinese): the command and the
@@ -53,11 +58,17 @@ KEYWORDS: dict[str, tuple[Command, str]] = {
     **{w: (Command.STOP, "en") for w in ("STOP", "UNSUBSCRIBE", "STOPALL", "OPTOUT")},
     **{w: (Command.START, "en") for w in ("START", "UNSTOP", "RESUME", "SUBSCRIBE")},
     **{w: (Command.HELP, "en") for w in ("HELP", "INFO", "MENU")},
+    **{w: (Command.CONFIRM, "en") for w in ("YES", "CONFIRM", "ACCEPT")},
+    **{w: (Command.ARRIVED, "en") for w in ("ARRIVED", "HERE", "CHECKIN", "CHECK-IN")},
     **{w: (Command.JOIN, "zh") for w in ("取号", "拿号", "排队", "挂号")},
     **{w: (Command.STATUS, "zh") for w in (
         "查询", "进度", "状态", "排到哪", "还要多久", "多久", "几个人", "还有几个", "还有几人",
         "到我了吗", "轮到我了吗")},
-    **{w: (Command.CANCEL, "zh") for w in ("取消", "退号", "不排了")},
+    **{w: (Command.STATUS, "zh") for w in ("几号", "叫到", "等多久", "到我没")},
+    **{w: (Command.CANCEL, "zh") for w in ("取消", "退号", "不排了", "不来了", "来不了",
+                                          "不去了", "去不了")},
+    **{w: (Command.CONFIRM, "zh") for w in ("确认", "接受")},
+    **{w: (Command.ARRIVED, "zh") for w in ("签到", "我到了", "已到", "到了")},
     **{w: (Command.STOP, "zh") for w in ("退订", "TD")},
     **{w: (Command.START, "zh") for w in ("订阅", "恢复提醒", "恢复")},
     **{w: (Command.HELP, "zh") for w in ("帮助", "菜单", "说明")},
@@ -72,6 +83,31 @@ _POLITE_EN = {"PLEASE", "PLS", "PLZ", "THANKS", "THANK", "YOU", "THX", "TY", "HI
               "HEY", "OK", "MY", "THE", "WANT", "TO", "NEED"}
 _POLITE_ZH = ("谢谢您", "谢谢", "谢了", "麻烦您", "麻烦", "您好", "你好", "我要", "我想", "想要",
               "请问", "请", "一下", "一个")
+# A text of only these is a thank-you or an "OK": nothing is asked, nothing is answered
+# (each reply costs the site a text). Not greetings: "Hello" is answered.
+_ACK_EN = frozenset({"OK", "OKAY", "K", "KK", "THANKS", "THANK", "YOU", "THX", "TY", "CHEERS",
+                     "GREAT", "FINE", "NOTED", "GOT", "IT", "ALRIGHT", "GOOD", "PLEASE",
+                     "MANY", "SO", "MUCH", "VERY"})
+_ACK_ZH = ("谢谢您", "谢谢你", "谢谢", "谢了", "多谢", "好的", "好滴", "收到", "知道了", "明白",
+           "好", "嗯", "行", "哦")
+# Said in more than a word: "I can't come", "Is it my turn yet".
+_PHRASES = {"CANT COME": Command.CANCEL, "CANNOT COME": Command.CANCEL,
+            "CAN NOT COME": Command.CANCEL, "WONT COME": Command.CANCEL,
+            "NOT COMING": Command.CANCEL, "WONT BE COMING": Command.CANCEL,
+            "CANT MAKE IT": Command.CANCEL, "MY TURN": Command.STATUS,
+            "HOW LONG": Command.STATUS, "HOW MANY": Command.STATUS,
+            "CHECK IN": Command.ARRIVED, "I AM HERE": Command.ARRIVED,
+            "IM HERE": Command.ARRIVED}
+# Commands a word anywhere in a short text stands for ("I want to cancel"). Not JOIN, whose
+# service must be read from the rest; not STOP or START, said only as the text's first word
+# ("I'll stop by" unsubscribes nobody); not words that ask about anything ("how", "when").
+_ANYWHERE_MAX_WORDS = 8
+_ANYWHERE = frozenset({Command.STATUS, Command.CANCEL, Command.CONFIRM, Command.ARRIVED,
+                       Command.HELP})
+_NOT_ANYWHERE = frozenset({"HOW", "WHEN", "WHERE", "HERE", "INFO", "WAIT", "LEAVE", "QUIT"})
+# The words a typo is forgiven in (four letters or more, few near-misses in plain English:
+# "quite" is no "QUIT", "shop" no "STOP").
+_TYPO_WORDS = ("CANCEL", "STATUS", "CONFIRM", "ARRIVED", "POSITION", "CHECKIN")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +121,9 @@ class Parsed:
     # A service asked for that fits more than one ("passport" at a site with "Passports"
     # and "Passport photos"): their ids, to ask which.
     choices: tuple[str, ...] = ()
+    # The whole text was a service's letters or a number ("C", "1"): maybe a reply to an
+    # appointment's text rather than a ticket asked for (realtime/sms_bookings.py).
+    bare: bool = field(default=False, compare=False)
 
 
 def normalise(text: str) -> str:
@@ -121,7 +160,9 @@ def parse(text: str, cfg: SiteConfig) -> Parsed:
         return Parsed(Command.HELP, lang=lang)
     prefix = _prefix(t, cfg)
     if prefix is not None:  # a service's letters come first: "TD" may be a service here
-        return Parsed(Command.JOIN, prefix, lang)
+        return Parsed(Command.JOIN, prefix, lang, bare=True)
+    if _ack(t):
+        return Parsed(Command.ACK, lang=lang or "en")
     word, rest = _split(t)
     hit = KEYWORDS.get(word.upper())
     if hit is not None:
@@ -143,7 +184,7 @@ def parse(text: str, cfg: SiteConfig) -> Parsed:
         service = _named_in(t, cfg)  # 我要看内科, 内科挂号
     if service is not None:
         return Parsed(Command.JOIN, service, lang or _name_lang(bare, cfg)
-                      or _latin_name(bare, found, cfg))
+                      or _latin_name(bare, found, cfg), bare=bare.isdigit())
     if found.choices:
         return Parsed(Command.JOIN, None, lang or _latin_name(bare, found, cfg), unknown=True,
                       choices=found.choices)
@@ -151,7 +192,59 @@ def parse(text: str, cfg: SiteConfig) -> Parsed:
         again = parse(bare, cfg)  # "please cancel", "麻烦取消"
         if not again.unknown:
             return Parsed(again.command, again.service, lang or again.lang)
+    loose = _loose(t)
+    if loose is not None:  # "Cancle", "I want to cancel", 还要等多久啊
+        return Parsed(loose, lang=lang or ("en" if t.isascii() else None))
     return Parsed(Command.HELP, lang=lang, unknown=bool(bare))
+
+
+def _ack(t: str) -> bool:
+    """Whether ``t`` only thanks or agrees ("OK thanks", "谢谢", "好的")."""
+    if _CJK.search(t):
+        for w in _ACK_ZH:
+            t = t.replace(w, "")
+        return not t.strip(" .,!?;:。，！？；：、~") or t.strip().upper() in ("OK", "OK OK")
+    words = [w.strip(".,!?'") for w in t.upper().replace("'", "").split()]
+    return bool(words) and all(w in _ACK_EN for w in words)
+
+
+def _loose(t: str) -> Command | None:
+    """A command said loosely, in a text no service name matched: a word of four letters or
+    more one typo from a command word ("STAUTS", "Cancle", "canel"), a command word or a
+    phrase anywhere in a short text ("I want to cancel", "I can't come", 还要等多久啊,
+    我不来了). JOIN is never guessed: a ticket is taken only when asked for plainly."""
+    if _CJK.search(t):
+        found = [w for w in _ZH_WORDS if w in t and KEYWORDS[w][0] in _ANYWHERE]
+        return KEYWORDS[max(found, key=len)][0] if found else None
+    words = ["".join(ch for ch in w if ch.isalnum() or ch == "-")
+             for w in t.upper().replace("'", "").replace("’", "").split()]
+    words = [w for w in words if w]
+    if not words or len(words) > _ANYWHERE_MAX_WORDS:
+        return None
+    spaced = " " + " ".join(words) + " "
+    for phrase, command in _PHRASES.items():
+        if f" {phrase} " in spaced:
+            return command
+    for w in words:
+        hit = KEYWORDS.get(w)
+        if hit is None and len(w) >= 4:
+            hit = next((KEYWORDS[k] for k in _TYPO_WORDS if _one_typo(w, k)), None)
+        if hit is not None and hit[0] in _ANYWHERE and w not in _NOT_ANYWHERE:
+            return hit[0]
+    return None
+
+
+def _one_typo(a: str, b: str) -> bool:
+    """Whether ``a`` and ``b`` differ by one edit: a letter added, dropped, changed, or two
+    neighbours swapped ("STAUTS")."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        return len(diff) == 1 or (len(diff) == 2 and diff[1] == diff[0] + 1
+                                  and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1:] == short for i in range(len(long_)))
 
 
 def _prefix(t: str, cfg: SiteConfig) -> str | None:
@@ -447,6 +540,103 @@ TEXTS: dict[str, dict[str, str]] = {
     "which": {
         "en": "Which one? {choices}. Reply with its letter.",
         "zh": "请问办理哪一项？{choices}。请回复字母。",
+    },
+    # A ticket's holder wrote something not understood: where the ticket is, and the words.
+    "waiting_help": {
+        "en": "{status} Reply STATUS to check, CANCEL to leave.",
+        "zh": "{status}回复“查询”看进度，“取消”退号。",
+    },
+    # Appointments (realtime/sms_bookings.py): "Internal medicine at Thu 19 Nov 10:00
+    # (code KK7RZM)".
+    "bk_line": {"en": "{service} at {time} (code {code})",
+                "zh": "{time}{service}（预约码 {code}）"},
+    "bk_one": {"en": "Your appointment: {one}. {hint}", "zh": "您的预约：{one}。{hint}"},
+    "bk_many": {
+        "en": "Your appointments: {lines}. Reply CANCEL and a code to cancel one.",
+        "zh": "您的预约：{lines}。回复“取消”加预约码可取消其中一个。",
+    },
+    "bk_status": {"en": "{one}", "zh": "{one}"},
+    "bk_pick": {
+        "en": "You have {n} appointments: {lines}. Which one? Reply {word} and its code, "
+              "e.g. {word} {code}.",
+        "zh": "您有 {n} 个预约：{lines}。请问是哪一个？请回复“{word}”加预约码，如“{word} {code}”。",
+    },
+    "bk_none": {
+        "en": "This number has no appointment at {site}. {menu}",
+        "zh": "此号码在{site}没有预约。{menu}",
+    },
+    "bk_cancelled": {
+        "en": "Cancelled: your appointment, {one}. Thank you for letting us know.",
+        "zh": "已取消您的预约：{one}。谢谢告知。",
+    },
+    "bk_confirmed": {
+        "en": "Booked: {one}. Please come on time.",
+        "zh": "预约成功：{one}。请按时前来。",
+    },
+    "bk_no_offer": {
+        "en": "No place is waiting for your YES. {one}",
+        "zh": "目前没有待您确认的空位。{one}",
+    },
+    "bk_offer_gone": {
+        "en": "Sorry, the place ({one}) is no longer kept for you.",
+        "zh": "抱歉，该空位（{one}）已不再为您保留。",
+    },
+    "bk_moved": {
+        "en": "Done: your appointment is now {one}.",
+        "zh": "已改约：{one}。",
+    },
+    "bk_taken": {
+        "en": "Sorry, that time was taken. Your appointment ({one}) still waits for your "
+              "answer. {alts}",
+        "zh": "抱歉，该时间已被约满。您的预约（{one}）仍待您回复。{alts}",
+    },
+    "bk_checked_in": {
+        "en": "Checked in: {one}. Your ticket: {number}. {wait}",
+        "zh": "已签到：{one}。您的号码 {number}，{wait}",
+    },
+    "bk_too_early": {
+        "en": "Your appointment: {one}. Check-in opens at {opens}: text ARRIVED then.",
+        "zh": "您的预约：{one}。{opens} 起可签到，届时请回复“签到”。",
+    },
+    "bk_too_late": {
+        "en": "Your appointment ({one}) can no longer be checked in by text. Please ask at "
+              "reception.",
+        "zh": "您的预约（{one}）已无法短信签到，请到服务台咨询。",
+    },
+    "bk_not_today": {
+        "en": "Your appointment: {one}. Check in on the day when you arrive: text ARRIVED.",
+        "zh": "您的预约：{one}。请在当天到达后回复“签到”。",
+    },
+    "bk_join_or": {
+        "en": "Your appointment: {one}. {hint} For a ticket for {service} now, reply "
+              "JOIN {letter}.",
+        "zh": "您的预约：{one}。{hint}如要现在取{service}的号，请回复“取号 {letter}”。",
+    },
+    "hint_booked": {"en": "Reply CANCEL to cancel it.", "zh": "回复“取消”可取消预约。"},
+    "hint_today": {
+        "en": "Reply ARRIVED when you are here to check in, CANCEL to cancel.",
+        "zh": "到达后回复“签到”，回复“取消”可取消预约。",
+    },
+    "hint_offered": {
+        "en": "A place is free for you until {until}: reply YES to take it, CANCEL to give "
+              "it up.",
+        "zh": "空位为您保留到 {until}：回复“确认”接受，“取消”放弃。",
+    },
+    "hint_waitlisted": {
+        "en": "On the waiting list, not booked yet. Reply CANCEL to leave the list.",
+        "zh": "候补中，尚未预约成功。回复“取消”可退出候补。",
+    },
+    "hint_suspended": {
+        "en": "It cannot take place. {alts}",
+        "zh": "该预约无法进行。{alts}",
+    },
+    "alts": {
+        "en": "Free now: {items}. Reply the number to take one, or CANCEL.",
+        "zh": "可选：{items}。回复序号改约，或回复“取消”。",
+    },
+    "alts_none": {
+        "en": "No other time is free now: reply CANCEL, or call us.",
+        "zh": "目前没有其他可选时间：可回复“取消”，或来电咨询。",
     },
     # A space before the address: a phone links only what stands apart from the words.
     "link": {"en": " Live: {url}", "zh": " 实时查看 {url}"},

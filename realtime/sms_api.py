@@ -56,7 +56,7 @@ from queueing.errors import (
     UnknownTicket,
 )
 from queueing.model import Channel, SiteConfig, TicketRequest, display_name
-from realtime import ratelimit
+from realtime import ratelimit, sms_bookings
 from realtime.api import ticket_body
 from realtime.auth import Principal
 from realtime.body import json_body
@@ -193,6 +193,7 @@ class Desk:
         self.link: str | None = None
         self.estimate: dict[str, int] | None = None
         self.closed: dict[str, Any] | None = None  # outside issuing hours: the refusal's
+        self.remember: dict[str, str] = {}  # more to keep for the number (sms_bookings)
 
     async def handle(self, msg: SmsMessage) -> dict[str, Any]:
         text = msg.text[:MAX_TEXT]
@@ -214,8 +215,13 @@ class Desk:
                 parsed = sms.Parsed(command, self.offered.services[0].id, parsed.lang)
             elif ticket is None:  # which one? (or one that is not here): the menu
                 command = sms.Command.HELP
-        reply, ticket = await self._act(command, parsed, msg, lang, ticket)
-        mapping = {"lang": lang}
+        # About an appointment of the number's (cancel, accept, check in, answer a
+        # suspension), else about its ticket.
+        about = await sms_bookings.Appointments(self, lang).answer(command, parsed, text,
+                                                                   ticket)
+        reply, ticket = (about if about is not None
+                         else await self._act(command, parsed, msg, lang, ticket))
+        mapping = {"lang": lang, **self.remember}
         if ticket is not None and ticket["status"] in OPEN_STATES:
             mapping["ticket"] = ticket["id"]
         pipe = self.c.redis.pipeline(transaction=True)
@@ -267,13 +273,20 @@ class Desk:
             return None
 
     async def _act(self, command: sms.Command, parsed: sms.Parsed, msg: SmsMessage, lang: str,
-                   ticket: dict[str, Any] | None) -> tuple[str, dict[str, Any] | None]:
+                   ticket: dict[str, Any] | None) -> tuple[str | None, dict[str, Any] | None]:
         site_name = display_name(self.cfg.name, lang, self.site)
         menu = sms.menu(self.offered, lang)
+        if command is sms.Command.ACK:  # "thanks", "OK", 好的: nothing to answer (a text costs)
+            self.kind = "ack"
+            return None, ticket
         if command is sms.Command.HELP:
             if parsed.choices:  # "passport": Passports & ID, or Passport photos?
                 return self._say("which", lang, choices=sms.listing(
                     self.offered, list(parsed.choices), lang)), ticket
+            if parsed.unknown and ticket is not None and parsed.command is not (
+                    sms.Command.JOIN):  # "I can't come", "Hello": their ticket first
+                status = await self._status(ticket, lang, "waiting")
+                return self._say("waiting_help", lang, status=status), ticket
             if parsed.unknown:
                 kind = "unknown_service" if parsed.command is sms.Command.JOIN else "unknown"
                 return self._say(kind, lang, menu=menu, site=site_name), ticket

@@ -76,6 +76,10 @@ if listed == 0 then  -- a new list: no lifetime to compare with
 else
   bk_expire_at(BK .. 'cu:' .. customer, keep)
 end
+if notify ~= '' then  -- the number's bookings, for texts from it (realtime/sms_bookings.py)
+  redis.call('ZADD', BK .. 'nt:' .. notify, int(start_ms), id)
+  bk_expire_at(BK .. 'nt:' .. notify, keep)
+end
 if idem ~= '' then
   redis.call('SET', BK .. 'idem:' .. idem, id .. '|' .. fp, 'EX', idem_ttl)
 end

@@ -13,6 +13,7 @@ local drop_customer = customer ~= alias and (spelt == '' or in_list(customer, sp
 if not (drop_notify or drop_customer) then return ok({erased = 0}) end
 local fields = {}
 if drop_notify then
+  redis.call('ZREM', BK .. 'nt:' .. notify, id)  -- the number's index: no key names it
   b.notify = ''
   fields[#fields + 1] = 'notify'
 end

@@ -3,6 +3,8 @@
 --   bk:b:<id>            booking hash            bk:sl:<slot>:<group>  places taken (zset)
 --   bk:wl:<slot>         waitlist (zset by seq)  bk:sc:<slot>          slot spec, for offers
 --   bk:cu:<customer>     the customer's bookings bk:code:<code>        code -> booking id
+--   bk:nt:<number>       bookings texted at a number (notify; zset by start), for texts
+--                        from it; as long as the booking
 --   bk:due               time-triggered side effects (reminders, expiries, no-shows)
 --   bk:sus:<resource>    suspensions of a resource (id -> "from|until")
 --   bk:sp:<id>           a suspension (hash; :all, :pending sets, :answers hash)

@@ -17,6 +17,12 @@ if before == to then return bk_result({booking = b, changed = false}) end
 b.notify = to
 redis.call('HSET', BK .. 'b:' .. id, 'notify', to)
 redis.call('HDEL', BK .. 'b:' .. id, 'nst')
+-- The number's index (bk:nt:<number>, texts from it find the booking) follows.
+if before ~= '' then redis.call('ZREM', BK .. 'nt:' .. before, id) end
+if to ~= '' then
+  redis.call('ZADD', BK .. 'nt:' .. to, int(b.start_ms), id)
+  bk_expire_at(BK .. 'nt:' .. to, b.end_ms + RETAIN_MS)
+end
 b.nst = nil
 local off = bk_emit('notify', b, {had = before ~= '', has = to ~= ''})
 return bk_result({booking = b, changed = true, offset = off})

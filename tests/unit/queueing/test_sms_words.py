@@ -56,7 +56,7 @@ CFG = demo_site()  # A internal (内科), B paediatrics (儿科), C lab, D pharm
     ("我要看内科", Parsed(Command.JOIN, "internal", "zh")),
     ("取号 A 谢谢", Parsed(Command.JOIN, "internal", "zh")),
     ("麻烦取消", Parsed(Command.CANCEL, None, "zh")),
-    ("CHECK IN", Parsed(Command.HELP, unknown=True)),  # not STATUS: no check-in by text
+    ("CHECK IN", Parsed(Command.ARRIVED, None, "en")),  # an appointment's check-in by text
     ("a1", Parsed(Command.HELP, unknown=True)),  # a ticket number? not a service
 ])
 def test_what_a_text_asks(text: str, want: Parsed) -> None:
