@@ -2,8 +2,9 @@
 
 Someone without the app (or without a smartphone) texts the site's number: a service's
 letter ("A") or its name takes a ticket; ``STATUS`` says how many are ahead and how long it
-may take; ``CANCEL`` gives the ticket up; ``STOP`` ends the texts about it and ``START``
-brings them back; anything else is answered with the menu. Chinese works as well as English
+may take; ``CANCEL`` gives the ticket up; ``STOP`` ends every text of the site to the
+number (queueing/optout.py) and ``START`` brings them back; anything else is answered with
+the menu. Chinese works as well as English
 (取号, 查询, 取消, 退订, 订阅, 帮助), and full-width letters from a Chinese keyboard count as
 their plain forms.
 
@@ -438,6 +439,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "叫到您时会短信通知，时间充裕时会提前提醒。",
     },
     "no_promise": {"en": "", "zh": ""},
+    "promise_stopped": {
+        "en": "This number sent STOP, so we will not text you when you are called: text "
+              "START to get texts.",
+        "zh": "本号码已退订，叫号时不会短信通知；回复“订阅”可恢复。",
+    },
     "already": {
         "en": "You already have {number} ({service}): {wait} One ticket per phone; for "
               "someone else, use their phone or the kiosk.",
@@ -499,23 +505,24 @@ TEXTS: dict[str, dict[str, str]] = {
               "the counter.",
         "zh": "{number} 号正在办理中，无法用短信取消，请直接告诉窗口工作人员。",
     },
+    # STOP: the number's opt-out from every text of the site (queueing/optout.py).
     "stopped": {
-        "en": "OK: no more texts about {number}, not even when it is your turn. It keeps its "
-              "place. Reply STATUS to check or START to get texts again.",
-        "zh": "已退订：{number} 号的短信（包括叫号通知）将不再发送，号码仍然有效。"
-              "回复“查询”看进度，“订阅”恢复提醒。",
+        "en": "OK: you will get no more texts from {site}, not even when {number} is called. "
+              "{number} keeps its place. Text START to get texts again.",
+        "zh": "已退订：您将不再收到{site}的短信，{number} 号叫号时也不会通知，号码仍然有效。"
+              "回复“订阅”可恢复。",
     },
     "stopped_none": {
-        "en": "OK. We won't text you unless you text us first.",
-        "zh": "已退订。除非您再给本号码发短信，否则不会收到我们的短信。",
+        "en": "OK: you will get no more texts from {site}. Text START to get them again.",
+        "zh": "已退订：您将不再收到{site}的短信。回复“订阅”可恢复。",
     },
     "started": {
         "en": "Texts about {number} are on again: we'll text you when you are called.",
         "zh": "已恢复 {number} 号的短信提醒，叫到您时会通知。",
     },
     "started_none": {
-        "en": "You have no ticket waiting at {site}. {menu}",
-        "zh": "您在{site}没有正在排队的号码。{menu}",
+        "en": "Texts from {site} are on again. You have no ticket waiting. {menu}",
+        "zh": "已恢复接收{site}的短信。您目前没有正在排队的号码。{menu}",
     },
     "menu": {
         "en": "Text a letter for a ticket: {services}. Or STATUS, CANCEL, STOP.",

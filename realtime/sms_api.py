@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queueing import hours, keys, phone, served, sms
+from queueing import hours, keys, optout, phone, served, sms
 from queueing.engine import OPEN_STATES
 from queueing.errors import (
     Conflict,
@@ -304,11 +304,14 @@ class Desk:
             if await self._full():
                 return self._say("full", lang, site=site_name), None
             return await self._join(parsed.service or "", msg, lang)
-        if command is sms.Command.STOP:
+        if command is sms.Command.STOP:  # the number's opt-out from every text of the site
+            await optout.stop(self.c.redis, self.site, self.sender, self.c.engine.clock())
             if ticket is None:
                 return self._say("stopped_none", lang, site=site_name), None
             ticket = await self.c.engine.set_notify(ticket["id"], None, self.actor)
-            return self._say("stopped", lang, number=ticket["number"]), ticket
+            return self._say("stopped", lang, site=site_name, number=ticket["number"]), ticket
+        if command is sms.Command.START:
+            await optout.start(self.c.redis, self.site, self.sender)
         if ticket is None:
             kind = "started_none" if command is sms.Command.START else "none"
             return self._say(kind, lang, site=site_name, menu=menu), None
@@ -362,6 +365,8 @@ class Desk:
         wait = sms.wait_text(lang, t["people_ahead"] or 0, t.get("estimate"),
                              self._serving(t["service"]))
         promise = sms.say("promise" if self.alerts else "no_promise", lang)
+        if self.alerts and await optout.blocked(self.c.redis, self.site, self.sender):
+            promise = sms.say("promise_stopped", lang)  # it sent STOP: no alerts until START
         text = self._say("joined", lang, number=t["number"], wait=wait, promise=promise,
                          service=self._service(t["service"], lang))
         return " ".join(text.split()) + await self._link(t["tracker"], lang), t

@@ -44,7 +44,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from queueing import keys, sms
+from queueing import keys, optout, sms
 from queueing.booking import alerts, delivery, fresh, langs, quiet, texts
 from queueing.booking.model import BookingConfig
 from queueing.booking.notify import Notification, Notifier, NotifyFailed, local_iso
@@ -597,8 +597,13 @@ class Notifications:
 
     async def try_send(self, n: Notification, check: bool = False) -> bool:
         """Send ``n``; False if the gateway refused it (to be tried again). ``check``: first
-        make sure it is still true, and drop it (True: nothing left to do) if not."""
-        if check and (reason := await self.stale(n)) is not None:
+        make sure it is still true, and drop it (True: nothing left to do) if not. A text
+        to a number that opted out of the site's texts (STOP: queueing/optout.py) is dropped
+        unsent, reason ``opted_out``."""
+        reason = "opted_out" if await optout.blocked(self.redis, n.site, n.to) else None
+        if reason is None and check:
+            reason = await self.stale(n)
+        if reason is not None:
             log.info("notification %s (%s to %s) dropped: %s", n.id, n.kind,
                      n.ticket or n.booking or n.site, reason)
             self.dropped += 1

@@ -120,9 +120,9 @@ async def test_cancel_stop_start_and_join_again(server: Server, redis: Redis) ->
     on = await text(s, "status")
     assert "off" not in on["reply"] and "关闭" not in on["reply"]  # texts are on
     stop = await text(s, "STOP")
-    assert stop["reply"] == (f"OK: no more texts about {number}, not even when it is your "
-                             "turn. It keeps its place. Reply STATUS to check or START to get "
-                             "texts again.")
+    assert stop["reply"] == ("OK: you will get no more texts from Demo Community Clinic, not "
+                             f"even when {number} is called. {number} keeps its place. Text "
+                             "START to get texts again.")
     assert await redis.hget(keys.ticket("demo", tid), "notify") in (None, b"")
     status = await text(s, "status")
     assert status["reply"].endswith("Texts about it are off: reply START to turn them on.")
@@ -137,7 +137,8 @@ async def test_cancel_stop_start_and_join_again(server: Server, redis: Redis) ->
     assert none["ticket"] is None
     assert none["reply"].startswith("You have no ticket waiting at ")
     assert "Text a letter for a ticket" in none["reply"]
-    assert (await text(s, "STOP"))["reply"] == "OK. We won't text you unless you text us first."
+    assert (await text(s, "STOP"))["reply"] == (
+        "OK: you will get no more texts from Demo Community Clinic. Text START to get them again.")
     # A new ticket after the old one ended.
     new = await text(s, "d")
     assert new["ticket"]["service"] == "pharmacy" and new["ticket"]["id"] != tid
