@@ -6,6 +6,7 @@ import { emptyBoard, reduce } from './board-state.js';
 import { Client } from './client.js';
 import { formatEstimate, formatTime, nameIn, priorityName, translator } from './i18n.js';
 import { icon } from './icons.js';
+import { nextChange, opensWords, refusalWords, siteClosedWords, stale, statusAt } from './issuing-hours.js';
 import { idleAt, idleTimer, stillHere, WARN_BEFORE_S } from './idle-timer.js';
 import { controlWords, KioskVoice, sentences, ticketWords, waitingAreas } from './kiosk-speech.js';
 import { compact, plain } from './typed.js';
@@ -34,6 +35,10 @@ let busy = false;
 // Check-in by code only where the site takes bookings (the server says so in the boot block);
 // set false too if a check-in finds the schedule gone while the page was open.
 let checkInOpen = boot.check_in === true;
+// The site's issuing hours (GET /v1/sites/{site}/hours; null: not read yet, taken as open): the
+// start screen says when it is closed, and flips by itself at the times the answer names.
+let hours = null;
+let hoursTimer = null;
 
 // Screens left with someone's typing or ticket on them go back to the start by themselves
 // (the next person must not see it), warning first; what the warning says on each.
@@ -53,6 +58,7 @@ function show(name) {
   screen = name;
   for (const s of ['services', 'priority', 'busy', 'checkin', 'sms', 'ticket']) $(`screen-${s}`).hidden = s !== name;
   document.body.dataset.screen = name;
+  if (name === 'services') renderServices(); // closed or opened meanwhile (issuing hours)
   startIdle();
   if (voice.on) speakScreen();
 }
@@ -70,6 +76,9 @@ function speakScreen(text = screenWords()) {
 /** The showing screen as said: its heading and its choices; the ticket, all of it. */
 function screenWords() {
   const buttons = (id) => [...$(id).querySelectorAll('button')].filter((b) => !b.hidden).map((b) => controlWords(b, t));
+  if (screen === 'services' && !$('closed').hidden) {
+    return sentences([$('closed-text').textContent, $('closed-note').textContent, checkInOpen ? t('hours_checkin_open') : '', checkInOpen ? t('appointment') : ''], lang);
+  }
   if (screen === 'services') return sentences([t('choose'), ...buttons('services'), checkInOpen ? t('appointment') : ''], lang);
   if (screen === 'priority') {
     const svc = site.services.find((s) => s.id === chosen);
@@ -198,8 +207,75 @@ function renderServices() {
     sec && nameIn(s.name, sec) !== nameIn(s.name, lang) ? h('span', { class: 'k-svc-second', lang: sec }, nameIn(s.name, sec)) : null),
   h('span', { class: 'k-svc-live' },
     h('span', { class: 'k-svc-waiting' }),
-    h('span', { class: 'k-svc-est' })))), key);
+    h('span', { class: 'k-svc-est' }),
+    h('span', { class: 'k-svc-hours k-svc-closed', hidden: true })))), key);
   renderLiveFigures();
+  renderClosed();
+}
+
+/** The site closed for tickets (its hours, at this moment): said big instead of the services,
+ * with the closed date's name, in the kiosk's language and the site's other one; check-in for
+ * appointments stays (its times are the booking schedule's, not these). */
+function renderClosed() {
+  const now = Date.now();
+  const st = statusAt(hours, now);
+  const shut = !st.open;
+  $('closed').hidden = !shut;
+  $('services').hidden = shut;
+  $('choose-title').hidden = shut;
+  if (!shut) return;
+  const words = (l) => [siteClosedWords(st.local, l, tz, now), st.note ? translator(l)('hours_closed_note', { name: nameIn(st.note, l) }) : ''];
+  const [text, note] = words(lang);
+  setText($('closed-text'), text);
+  setText($('closed-note'), note);
+  $('closed-note').hidden = !note;
+  const sec = second();
+  setText($('closed-second'), sec ? words(sec).filter(Boolean).join(' ') : '');
+  $('closed-second').hidden = !sec;
+  if (sec) $('closed-second').lang = sec === 'zh' ? 'zh-CN' : 'en';
+  setText($('closed-checkin'), checkInOpen ? t('hours_checkin_open') : '');
+  $('closed-checkin').hidden = !checkInOpen;
+}
+
+/** A service's own hours on its button: closed while the site is open, disabled with when it
+ * opens; open, when its tickets end. */
+function renderServiceHours(btn, now) {
+  const own = hours?.services?.[btn.dataset.service];
+  const st = statusAt(own, now);
+  const span = btn.querySelector('.k-svc-hours');
+  btn.disabled = busy || !st.open;
+  btn.querySelector('.k-svc-est').hidden = !st.open;
+  const when = st.open ? '' : opensWords(st.local, lang, tz, now);
+  const text = !own ? '' : !st.open ? (when ? t('hours_svc_opens', { when: when.trim() }) : t('hours_svc_shut'))
+    : st.closesAt != null ? t('hours_svc_until', { time: formatTime(st.closesAt, lang, tz) }) : '';
+  span.hidden = !text;
+  setText(span, text);
+}
+
+/** The site's hours read again (at start, after a change of the site, at an opening, after a
+ * refused ticket); the start screen drawn as they are now. */
+async function loadHours() {
+  const r = await api(`/v1/sites/${encodeURIComponent(site.id)}/hours`);
+  if (r.ok && r.data) hours = r.data;
+  hoursChanged(r.ok ? null : 60_000);
+}
+
+/** The start screen as the hours are at this moment, and the next look at them: at the next
+ * opening or closing they name (read again at an opening, whose end this answer does not
+ * know); `retry`: in that long, the answer not read. */
+function hoursChanged(retry = null) {
+  clearTimeout(hoursTimer);
+  const wasClosed = !$('closed').hidden;
+  if (screen === 'services') renderServices();
+  // Speech on at the start screen: its flip is said (closed now, or open again).
+  if (voice.on && screen === 'services' && wasClosed !== !$('closed').hidden) speakScreen();
+  const now = Date.now();
+  if (stale(hours, now)) retry ??= 60_000; // the server's clock not there yet: soon again
+  const at = nextChange(hours, now);
+  const wait = Math.min(at != null ? at - now + 250 : Infinity, retry ?? Infinity);
+  if (!Number.isFinite(wait)) return;
+  // Past an opening: read again (how long it is open); a closing needs nothing new.
+  hoursTimer = setTimeout(() => (stale(hours, Date.now()) ? loadHours() : hoursChanged()), Math.min(wait, 2 ** 31 - 1));
 }
 
 /** Each service button's waiting count and estimate, written into its spans (the button
@@ -218,6 +294,7 @@ function renderLiveFigures() {
     est.classList.toggle('k-svc-closed', live.estimate === null);
     setText(est, live.estimate === null ? t(live.open > 0 ? 'not_before_close' : 'no_counter_open')
       : `${t('est_wait')} ${formatEstimate(live.estimate, lang)}`);
+    renderServiceHours(btn, Date.now());
   }
 }
 
@@ -454,6 +531,12 @@ async function take(service, priority) {
   const r = await issue(`/v1/sites/${encodeURIComponent(site.id)}/tickets`, body);
   busy = false;
   if (r.ok) return showTicket(r.data);
+  // Refused for the hours (closed at the server's clock before this kiosk's): the start
+  // screen says so from now, and the hours are read again.
+  if (r.data?.code === 'site_closed' || r.data?.code === 'service_closed') {
+    hours = closedAnswer(hours, r.data.code, r.data.details ?? {});
+    loadHours();
+  }
   show('services');
   renderServices();
   alertError(r);
@@ -529,9 +612,21 @@ function checkInError(r) {
   return errorText(r);
 }
 
+/** The hours known, closed as a 409 site_closed / service_closed says (until it opens). */
+function closedAnswer(known, code, d) {
+  const shut = { open_now: false, closes_at: null, next_open: d.next_open ?? null, next_open_ms: d.next_open_ms, next_open_local: d.next_open_local, closed_note: d.closed_note };
+  if (code === 'site_closed') return { ...known, ...shut, services: {} };
+  return { ...(known ?? { open_now: true }), services: { ...(known?.services ?? {}), [d.service]: shut } };
+}
+
 function errorText(r) {
   const code = r.data?.code ?? 'network';
   if (code === 'network') return t('err_network');
+  if (code === 'site_closed' || code === 'service_closed') {
+    const d = r.data.details ?? {};
+    const svc = site.services.find((s) => s.id === d.service);
+    return refusalWords(code, d, lang, tz, Date.now(), nameIn(svc?.name ?? d.service, lang));
+  }
   const key = `err_${code}`;
   return t(key) === key ? t('err_generic', { code }) : t(key);
 }
@@ -658,7 +753,8 @@ function restoreDefaults(keepView) {
 /** Done: the start screen, keyboard focus on its first service (not lost to the page). */
 function done() {
   reset(true);
-  ($('services').querySelector('button:not([disabled])') ?? $('large-btn')).focus();
+  const first = $('services').hidden ? null : $('services').querySelector('button:not([disabled])');
+  (first ?? ($('appt-btn').hidden ? $('large-btn') : $('appt-btn'))).focus();
 }
 
 if (!site || boot.error) {
@@ -730,11 +826,14 @@ if (!site || boot.error) {
       // Its words (vocabulary) changed: every screen is drawn again in them, as a change of
       // language draws it (rare: an admin's change, not a visitor's tap).
       if (applySiteWords(msg.data.site)) setLang(lang);
+      loadHours(); // its hours may have changed too
     }
     if (screen === 'services') renderServices();
   });
   client.start();
   const classesLoaded = loadClasses();
+  loadHours();
   window.switchboardKiosk = { get ticket() { return ticket; }, get screen() { return screen; }, client, classesLoaded,
-    get spoken() { return voice.spoken.map((x) => ({ ...x })); }, get speech() { return voice.on; } };
+    get spoken() { return voice.spoken.map((x) => ({ ...x })); }, get speech() { return voice.on; },
+    get hours() { return hours; } };
 }

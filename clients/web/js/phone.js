@@ -18,7 +18,7 @@ const STRINGS = {
     alerts_none: 'Alerts go through the SMS gateway: only the demo shows them here.',
     ignored: 'Not answered: too many texts from this number in a minute.',
     failed: 'Not sent', you: 'You', site: 'Site', empty: 'No messages yet. Text a letter to take a ticket.',
-    kinds: { almost: 'almost your turn', turn: 'your turn', moved: 'moved', cancelled_by_staff: 'cancelled', cancelled_day_closed: 'day closed' },
+    kinds: { almost: 'almost your turn', turn: 'your turn', moved: 'moved', cancelled_by_staff: 'cancelled', cancelled_day_closed: 'day closed', site_closed: 'closed for tickets', service_closed: 'service closed for tickets' },
   },
   zh: {
     title: '短信取号', intro: '本页模拟一部手机给机构发短信：输入{@client}会发的内容（服务字母、查询、取消、退订、帮助），查看 Switchboard 的回复。',
@@ -28,7 +28,7 @@ const STRINGS = {
     alerts_none: '提醒通过短信网关发送，只有演示模式会显示在这里。',
     ignored: '未回复：这个号码一分钟内发送太多短信。',
     failed: '发送失败', you: '我', site: '机构', empty: '还没有短信。发送一个字母即可取号。',
-    kinds: { almost: '快到您了', turn: '到您了', moved: '已转队', cancelled_by_staff: '已取消', cancelled_day_closed: '今日结束' },
+    kinds: { almost: '快到您了', turn: '到您了', moved: '已转队', cancelled_by_staff: '已取消', cancelled_day_closed: '今日结束', site_closed: '不取号', service_closed: '该业务不取号' },
   },
 };
 
@@ -127,7 +127,9 @@ async function send(text) {
     setText($('error'), `${s().failed}: ${r.data?.code ?? ''} ${why}`.trim());
     return;
   }
-  if (r.data.reply) add({ dir: 'in', text: r.data.reply });
+  // Outside the site's issuing hours the reply says when it opens (docs/sms.md); marked so.
+  const closed = ['site_closed', 'service_closed'].includes(r.data.kind) ? { kind: r.data.kind } : {};
+  if (r.data.reply) add({ dir: 'in', text: r.data.reply, ...closed });
   else if (r.data.command === 'ignored') add({ dir: 'in', text: s().ignored, note: true });
 }
 
