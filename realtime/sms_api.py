@@ -44,7 +44,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from queueing import hours, keys, optout, phone, served, sms
+from queueing import hours, keys, optout, phone, served, sms, sms_desk
 from queueing.engine import OPEN_STATES
 from queueing.errors import (
     Conflict,
@@ -120,6 +120,7 @@ async def sms_inbound(request: Request) -> Response:
                              what="texts from this number")
     except RateLimited:
         limited = True
+    await sms_desk.mark(c.redis, site)  # texts of the worker may ask for a reply
     async with number_lock(c, site, sender):
         answer = await Desk(c, site, cfg, p, request, sender, limited).handle(msg)
     if answer["command"] == "ignored":  # not acted on: a later retry may be

@@ -44,7 +44,7 @@ import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from queueing import keys, optout, sms
+from queueing import keys, optout, sms, sms_desk
 from queueing.booking import alerts, delivery, fresh, langs, quiet, texts
 from queueing.booking.model import BookingConfig
 from queueing.booking.notify import Notification, Notifier, NotifyFailed, local_iso
@@ -263,7 +263,9 @@ class SiteWatcher:
             elif b.get("notify"):
                 names = (await self._resources() if kind in (
                     "booking_rescheduled", "booking_suspended") else None)
-                note = await linked(self._booking_note(kind, b, data, eid, names),
+                replies = kind == "booking_suspended" and await sms_desk.answers(
+                    self.owner.redis, self.site, str(b["notify"]))
+                note = await linked(self._booking_note(kind, b, data, eid, names, replies),
                                     {**b, "site": self.site}, self.owner.links,
                                     self.owner.clock())
                 await self._send(f"{kind}:{eid}", note, held)
@@ -366,14 +368,14 @@ class SiteWatcher:
 
     def _alternatives_text(self, alts: list[Any],
                            resources: dict[str, texts.PerLanguage]) -> texts.PerLanguage:
-        """Up to two alternatives a suspension offers, as a sentence per language ('' for
-        none): "Free now: Thu 19 Nov 10:00 with Dr Two; …" /
-        "可选：11月19日（周四）10:00，王医生；…"."""
+        """Up to two alternatives a suspension offers, numbered, as a sentence per language
+        ('' for none): "Free now: 1) Thu 19 Nov 10:00 with Dr Two; 2) …" /
+        "可选：1) 11月19日（周四）10:00，王医生；2) …"."""
         langs_ = self.view.config.languages or ["en"]
         out = {}
         for lang in langs_:
             zh = lang.startswith("zh")
-            items = []
+            items: list[str] = []
             for a in alts:
                 if not isinstance(a, dict) or not a.get("start"):
                     continue
@@ -381,7 +383,8 @@ class SiteWatcher:
                 when = local_text(ms, self.tz).pick(lang)
                 rid = str(a.get("resource") or "")
                 who = (resources.get(rid) or texts.names(None, langs_, rid)).pick(lang)
-                items.append(f"{when}，{who}" if zh else f"{when} with {who}")
+                n = len(items) + 1  # numbered: the SMS desk takes "1" for the first
+                items.append(f"{n}) {when}，{who}" if zh else f"{n}) {when} with {who}")
             if not items:
                 out[lang] = ""
             elif zh:
@@ -402,8 +405,10 @@ class SiteWatcher:
         return {r.id: texts.names(r.name, langs_, r.id) for r in cfg.resources} if cfg else {}
 
     def _booking_note(self, kind: str, b: dict[str, Any], data: dict[str, Any],
-                      eid: str, resources: dict[str, texts.PerLanguage] | None = None
-                      ) -> Notification:
+                      eid: str, resources: dict[str, texts.PerLanguage] | None = None,
+                      replies: bool = False) -> Notification:
+        """The text of a booking event. ``replies``: the number can answer by text (the SMS
+        desk's): a suspension's text then asks for the alternative's number."""
         resources = resources or {}
         cfg = self.view.config
         svc = cfg.service(b["service"])
@@ -452,6 +457,12 @@ class SiteWatcher:
             alts = data.get("alternatives")
             alts = alts if isinstance(alts, list) else []
             values["alts"] = self._alternatives_text(alts[:2], resources)
+            shown = sum(isinstance(a, dict) and bool(a.get("start")) for a in alts[:2])
+            if replies and shown:  # "Reply 1 or 2 to take a time, or CANCEL."
+                template = "suspended_reply"
+                values["numbers"] = texts.PerLanguage(
+                    {"en": " or ".join(map(str, range(1, shown + 1))),
+                     "zh": " 或 ".join(map(str, range(1, shown + 1)))})
             extra |= {"reason": s.get("reason"), "suspension": s.get("id"),
                       "alternatives": alts}
         text = texts.render(template or name, cfg.languages, **values)

@@ -43,6 +43,14 @@ TEXTS: dict[str, dict[str, str]] = {
               "time.{alts}",
         "zh": "您 {time} 的预约无法进行（原因：“{reason}”）。请选择其他时间。{alts}",
     },
+    # The number can answer by text (the SMS desk, realtime/sms_bookings.py): "1" takes the
+    # first alternative listed.
+    "suspended_reply": {
+        "en": "Your appointment at {time} cannot take place (\"{reason}\").{alts} Reply "
+              "{numbers} to take a time, or CANCEL.",
+        "zh": "您 {time} 的预约无法进行（原因：“{reason}”）。{alts}回复 {numbers} 选择该时间，"
+              "或回复“取消”。",
+    },
     "waitlisted": {
         "en": "You are on the waiting list for {service} at {time}: not booked yet. We will "
               "text you if a place frees up.",

@@ -240,12 +240,54 @@ async def test_the_suspension_text_names_two_alternatives_and_quotes_the_reason(
             await asyncio.sleep(0.02)
         n = gateway.sent[0]
         assert n.kind == "suspended" and len(n.data["alternatives"]) == 3
+        # Numbered, as the SMS desk takes "1" for the first; no desk here: no "Reply 1".
         assert n.text["en"].startswith(
             'Your appointment at Thu 19 Nov 10:00 cannot take place ("医生临时出诊"). '
-            "Choose another time. Free now: Thu 19 Nov 10:00 with Dr Two; ")
-        assert n.text["en"].count(" with ") == 2
+            "Choose another time. Free now: 1) Thu 19 Nov 10:00 with Dr Two; 2) ")
+        assert n.text["en"].count(" with ") == 2 and "Reply" not in n.text["en"]
         assert "（原因：“医生临时出诊”）" in n.text["zh"]
-        assert "可选：11月19日（周四）10:00，Dr Two；" in n.text["zh"]
+        assert "可选：1) 11月19日（周四）10:00，Dr Two；2) " in n.text["zh"]
+    finally:
+        await notes.stop()
+
+
+async def test_the_suspension_text_asks_for_a_number_where_the_sms_desk_answers(
+        bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
+    import asyncio
+
+    from queueing import sms_desk
+    from queueing.booking.alerts import Thresholds
+    from queueing.booking.consumer import Notifications
+    s9 = sid("r1", 1, "10:00")
+    start = await start_of(bk, s9)
+    await bk.book("demo", req(s9, "a", notify="+8613800000001"), KIOSK)
+    await bk.book("demo", req(s9, "b", notify="https://push.example/endpoint/1"), KIOSK)
+    await sms_desk.mark(redis, "demo")  # the site's SMS desk received a text
+    gateway = FlakyNotifier(failing="")
+    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
+                          refresh_s=0.05)
+    notes.start()
+    try:
+        for _ in range(500):
+            if await redis.exists("sb:{site:demo}:nt:cursor"):
+                break
+            await asyncio.sleep(0.02)
+        await bk.suspend("demo", "r1", start, start + 1800_000, "called away", AGENT)
+        for _ in range(500):
+            if len(gateway.sent) >= 2:
+                break
+            await asyncio.sleep(0.02)
+        by_to = {n.to: n for n in gateway.sent}
+        phone = by_to["+8613800000001"].text
+        assert phone["en"].startswith(
+            'Your appointment at Thu 19 Nov 10:00 cannot take place ("called away"). '
+            "Free now: 1) Thu 19 Nov 10:00 with Dr Two; 2) ")
+        assert phone["en"].split(". ")[-1].startswith("Reply 1 or 2 to take a time, or CANCEL.")
+        assert "Choose another time" not in phone["en"]
+        assert "回复 1 或 2 选择该时间，或回复“取消”。" in phone["zh"]
+        # A push address cannot text back: no "Reply 1".
+        push = by_to["https://push.example/endpoint/1"].text
+        assert "Choose another time. Free now: 1) " in push["en"] and "Reply" not in push["en"]
     finally:
         await notes.stop()
 
