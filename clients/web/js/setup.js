@@ -28,6 +28,14 @@ const CLOCK = /^([01]\d|2[0-3]):[0-5]\d$/;
 // A new site closes its day at 03:00 (tickets left over, numbers back to 001, idle counters
 // closed: docs/configuration.md day_close); an existing site keeps what it has.
 const NEW_SITE_DAY_CLOSE = '03:00';
+// Issuing hours (policy.hours): weekdays as the server names them, an interval's end may be
+// 24:00, up to 8 intervals a day; a day turned on gets 08:00-17:00 to start from.
+const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'];
+const END_CLOCK = /^(([01]\d|2[0-3]):[0-5]\d|24:00)$/;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const MAX_SPANS = 8;
+const DEFAULT_SPAN = ['08:00', '17:00'];
+const LANG_NAMES = { zh: '中文', en: 'English' };
 
 let adminToken = null;
 let claims = null; // the admin token's payload (subject, expiry), for the header only
@@ -47,6 +55,8 @@ let near = []; // the existing ids this (new) site's id is probably a typo of
 let copiedFrom = null; // {site, booking}: the set-up this new site started from
 let zoneInfo = null; // {zone, known, country} of the zone being chosen (GET /v1/zone-country)
 let workerDown = false;
+let hoursNow = null; // GET /v1/sites/{site}/hours after the last load or save
+let hoursStash = null; // hours turned off on this page: turned on again, they come back
 const BROWSER_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || '';
 const WORKER_CHECK_MS = 30000;
 
@@ -151,6 +161,7 @@ async function loadSite() {
   render();
   loadNumbers();
   lookUpZone();
+  loadHoursNow();
 }
 
 /** The country the chosen zone implies (the country field's default), and whether the
@@ -312,6 +323,11 @@ export function cleanDoc(d) {
     if (Array.isArray(c.shifts) && !c.shifts.length) delete c.shifts;
   }
   if (Array.isArray(out.areas) && !out.areas.length) delete out.areas; // as the server omits it
+  const hours = out.policy?.hours;
+  if (hours && typeof hours === 'object') { // empty lists and maps: left out, as the server does
+    if (Array.isArray(hours.closed) && !hours.closed.length) delete hours.closed;
+    if (hours.services && typeof hours.services === 'object' && !Object.keys(hours.services).length) delete hours.services;
+  }
   return out;
 }
 
@@ -358,6 +374,9 @@ export function placeError(err, before, after) {
   if (at) {
     const shown = { services: ['id', 'name', 'prefix'], counters: ['id', 'name', 'services', 'shifts'], areas: ['id', 'name', 'counters'] }[at[1]];
     return { section: at[1], row: Number(at[2]), key: shown.includes(at[3]) ? at[3] : null };
+  }
+  if (/\$\.policy\.hours\b/.test(msg) || field.startsWith('policy.hours')) {
+    return { section: 'hours', key: hoursField(err, after?.policy?.hours) };
   }
   const top = /\$\.(name|timezone|country|policy\.day_close|vocabulary)\b/.exec(msg)
     || (['timezone', 'country', 'vocabulary'].includes(field) ? [null, field] : null);
@@ -414,6 +433,7 @@ async function save(ev) {
     seedDevices();
     render();
     loadNumbers();
+    await loadHoursNow();
     if (copiedFrom?.booking) await copyBooking();
     copiedFrom = null;
     return;
@@ -454,6 +474,8 @@ function localProblem() {
       return { message: t('st_shifts_bad'), place: { section: 'counters', row: i, key: 'shifts' } };
     }
   }
+  const hours = hoursProblem(doc.policy?.hours, (doc.services ?? []).map((s) => s.id));
+  if (hours) return { message: t(hours.key, hours.vars), place: { section: 'hours', key: hours.id } };
   for (const [i, a] of (doc.areas ?? []).entries()) {
     if (!a.counters?.length) {
       return { message: t('st_area_no_counters', { id: a.id }), place: { section: 'areas', row: i, key: 'counters' } };
@@ -465,7 +487,7 @@ function localProblem() {
 /** Keyboard focus to what the refusal is about: its field, else its section's message. */
 function focusError() {
   const el = document.querySelector('#site-form [aria-invalid="true"]')
-    ?? document.querySelector('#services-error:not(:empty), #counters-error:not(:empty), #areas-error:not(:empty), #raw-error:not(:empty)')
+    ?? document.querySelector('#services-error:not(:empty), #counters-error:not(:empty), #areas-error:not(:empty), #hours-error:not(:empty), #raw-error:not(:empty)')
     ?? $('save-error');
   if (!el.matches('input, textarea, select')) el.setAttribute('tabindex', '-1');
   el.focus();
@@ -490,7 +512,7 @@ function render() {
   for (const [id, key] of [['sec-site', 'st_sec_site'], ['sec-services', 'st_sec_services'], ['services-help', 'st_services_help'],
     ['add-service', 'st_add_service'], ['sec-counters', 'st_sec_counters'], ['counters-help', 'st_counters_help'],
     ['add-counter', 'st_add_counter'], ['sec-areas', 'st_sec_areas'], ['areas-help', 'st_areas_help'], ['add-area', 'st_add_area'],
-    ['add-area-note', 'st_area_needs_counters'], ['sec-classes', 'st_sec_classes'], ['sec-raw', 'st_sec_raw'], ['raw-help', 'st_raw_help'],
+    ['add-area-note', 'st_area_needs_counters'], ['sec-hours', 'st_sec_hours'], ['hours-help', 'st_hours_help'], ['sec-classes', 'st_sec_classes'], ['sec-raw', 'st_sec_raw'], ['raw-help', 'st_raw_help'],
     ['raw-label', 'st_sec_raw'], ['save', 'st_save'], ['sec-devices', 'st_sec_devices'], ['devices-help', 'st_devices_help'],
     ['devices-unsaved', 'st_devices_unsaved'], ['add-board', 'st_add_board'], ['add-kiosk', 'st_add_kiosk'],
     ['add-supervise', 'st_add_supervise'], ['add-book', 'st_add_book'], ['print', 'st_print'], ['sec-revoked', 'st_sec_revoked'],
@@ -567,6 +589,7 @@ function renderForm() {
     renderServices();
     renderCounters();
     renderAreas();
+    renderHours();
     renderClasses();
   });
 }
@@ -698,13 +721,23 @@ function renameService(s, id) {
   const old = s.id;
   s.id = id;
   for (const c of doc.counters) c.services = c.services.map((x) => (x === old ? id : x));
+  const own = doc.policy?.hours?.services;
+  if (own?.[old] && old !== id) { // its hours follow it (keys kept in order)
+    doc.policy.hours.services = Object.fromEntries(Object.entries(own).map(([k, v]) => [k === old ? id : k, v]));
+  }
   changed();
+  keepFocus(renderHours);
   keepFocus(renderCounters);
 }
 
 function removeService(i) {
   const [gone] = doc.services.splice(i, 1);
   for (const c of doc.counters) c.services = c.services.filter((x) => x !== gone.id);
+  const own = doc.policy?.hours?.services;
+  if (own && gone.id in own) { // its own hours go with it
+    delete own[gone.id];
+    if (!Object.keys(own).length) delete doc.policy.hours.services;
+  }
   changed({ form: true });
   ($(`svc-${Math.min(i, doc.services.length - 1)}-zh`) ?? $('add-service')).focus();
 }
@@ -850,6 +883,276 @@ function removeArea(i) {
   if (!doc.areas.length) delete doc.areas; // none: as the server leaves it out
   changed({ form: true });
   ($(`area-${Math.min(i, (doc.areas?.length ?? 0) - 1)}-zh`) ?? $('add-area')).focus();
+}
+
+// -- ticket issuing hours (policy.hours: docs/configuration.md "Issuing hours") ---------------
+
+/** What a day's intervals look like in the editor: "08:00–12:00". */
+const spanText = ([a, b]) => `${a || '…'}–${b || '…'}`;
+const dayName = (day) => t(`st_wd_${day}`);
+
+/** A week with `day`'s intervals set (none: the day left out, as the server reads it),
+ * its days kept in weekday order. */
+export function withDay(week, day, spans) {
+  const out = {};
+  for (const d of WEEKDAYS) {
+    const got = d === day ? spans : week?.[d];
+    if (Array.isArray(got) && (d !== day || got.length)) out[d] = got;
+  }
+  return out;
+}
+
+/** The first thing the server would refuse in `hours` (checked again there): a time that is
+ * no "HH:MM", an empty interval, a date that is no YYYY-MM-DD, too many intervals, a
+ * service's hours for a service the site lacks. {key, vars, id} (id: the field), or null. */
+export function hoursProblem(hours, serviceIds) {
+  if (hours == null) return null;
+  const weeks = [['site', hours.week ?? {}], ...Object.entries(hours.services ?? {}).map(([s, w]) => [`s-${s}`, w ?? {}])];
+  for (const sid of Object.keys(hours.services ?? {})) {
+    if (!serviceIds.includes(sid)) return { key: 'st_hours_unknown_service', vars: { service: sid }, id: null };
+  }
+  for (const [scope, week] of weeks) {
+    for (const [day, spans] of Object.entries(week)) {
+      if ((spans ?? []).length > MAX_SPANS) return { key: 'st_hours_too_many', vars: { n: MAX_SPANS }, id: `hr-${scope}-${day}-0-from` };
+      for (const [i, [a, b]] of (spans ?? []).entries()) {
+        const at = `hr-${scope}-${day}-${i}`;
+        if (!CLOCK.test(a ?? '')) return { key: 'st_hours_bad_time', vars: { time: a ?? '' }, id: `${at}-from` };
+        if (!END_CLOCK.test(b ?? '')) return { key: 'st_hours_bad_end', vars: { time: b ?? '' }, id: `${at}-until` };
+        if (a === b) return { key: 'st_hours_empty', vars: { from: a, until: b }, id: `${at}-from` };
+      }
+    }
+  }
+  for (const [i, c] of (hours.closed ?? []).entries()) {
+    if (!DATE.test(c?.date ?? '')) return { key: 'st_hours_bad_date', vars: { date: c?.date ?? '' }, id: `hr-closed-${i}-date` };
+  }
+  return null;
+}
+
+/** The field of the hours editor a server's refusal names ($.policy.hours.week.mon[0][1],
+ * details.field policy.hours.closed, …): its input's id, or null (the section). */
+export function hoursField(err, hours) {
+  const msg = String(err?.message ?? '');
+  const path = /\$\.policy\.hours\.(?:week|services\.([\w-]+))\.(\w+)\[(\d+)\]\[(\d)\]/.exec(msg);
+  if (path) return `hr-${path[1] ? `s-${path[1]}` : 'site'}-${path[2]}-${path[3]}-${path[4] === '0' ? 'from' : 'until'}`;
+  const closed = /\$\.policy\.hours\.closed\[(\d+)\]/.exec(msg);
+  if (closed) return `hr-closed-${closed[1]}-date`;
+  const field = String(err?.details?.field ?? '');
+  const scope = /^policy\.hours\.(?:week|services\.([\w-]+))$/.exec(field);
+  const day = /\.(mon|tue|wed|thu|fri|sat|sun):/.exec(msg)?.[1];
+  if (scope && day) {
+    const week = scope[1] ? hours?.services?.[scope[1]] : hours?.week;
+    const i = (week?.[day] ?? []).findIndex(([a, b]) => a === b);
+    return `hr-${scope[1] ? `s-${scope[1]}` : 'site'}-${day}-${Math.max(i, 0)}-from`;
+  }
+  if (field === 'policy.hours.closed') {
+    const bad = /'([^']*)' is no date/.exec(msg)?.[1];
+    const i = (hours?.closed ?? []).findIndex((c) => c.date === bad);
+    return i >= 0 ? `hr-closed-${i}-date` : null;
+  }
+  return null;
+}
+
+/** "Open now, until 16:30" / "Closed — opens Mon 08:00" from one status of GET …/hours. */
+export function hoursSays(s, today, tr) {
+  const wd = (date) => WEEKDAYS[(new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7];
+  const note = s.closed_note ? tr('st_hours_closed_note', { name: s.closed_note }) : '';
+  if (s.open_now) {
+    if (!s.closes_at) return tr('st_hours_open_on');
+    const date = s.closes_at.slice(0, 10);
+    const time = s.closes_at.slice(11, 16);
+    return tr('st_hours_open_until', { when: date === today ? time : `${tr(`st_wd_short_${wd(date)}`)} ${time}` });
+  }
+  const at = s.next_open_local;
+  if (!at) return `${tr('st_hours_closed_long')}${note}`;
+  const days = (Date.parse(`${at.date}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86400000;
+  const day = days === 0 ? tr('st_hours_today') : `${tr(`st_wd_short_${at.weekday}`)}${days > 6 ? ` ${at.date}` : ''}`;
+  return `${tr('st_hours_closed_opens', { when: `${day} ${at.time}` })}${note}`;
+}
+
+/** What the hours mean now, as saved (GET /v1/sites/{site}/hours). */
+async function loadHoursNow() {
+  hoursNow = null;
+  if (saved === null) return renderHoursNow();
+  const r = await call(`/v1/sites/${encodeURIComponent(siteId)}/hours`);
+  hoursNow = r.ok ? r.data : null;
+  return renderHoursNow();
+}
+
+function renderHoursNow() {
+  const el = $('hours-now');
+  if (!hoursNow) return setText(el, '');
+  const tr = (key, vars = {}) => t(key, { ...vars, ...(vars.name != null ? { name: nameIn(vars.name, lang) } : {}) });
+  const lines = [hoursNow.configured ? hoursSays(hoursNow, hoursNow.date, tr) : t('st_hours_always')];
+  for (const [sid, s] of Object.entries(hoursNow.services ?? {})) {
+    const svc = doc?.services?.find((x) => x.id === sid);
+    lines.push(t('st_hours_service_line', { name: nameIn(svc?.name, lang) || sid, says: hoursSays(s, hoursNow.date, tr) }));
+  }
+  const dirtyHours = JSON.stringify(doc?.policy?.hours ?? null) !== JSON.stringify(saved?.policy?.hours ?? null);
+  return el.replaceChildren(...[h('strong', {}, `${t('st_hours_now', { zone: hoursNow.timezone })} `), lines.join(' · '),
+    dirtyHours ? h('span', { class: 'muted' }, ` ${t('st_hours_unsaved')}`) : null].filter(Boolean));
+}
+
+function setHoursOn(on) {
+  const policy = { ...(doc.policy ?? {}) };
+  if (on) {
+    policy.hours = hoursStash ?? { week: defaultWeek() };
+  } else {
+    hoursStash = policy.hours ?? null;
+    delete policy.hours;
+  }
+  doc.policy = policy;
+  changed({ form: true });
+  $(on ? 'hours-on' : 'hours-off').focus();
+}
+
+const defaultWeek = () => Object.fromEntries(WEEKDAYS.slice(0, 5).map((d) => [d, [[...DEFAULT_SPAN]]]));
+
+function renderHours() {
+  sectionError('hours');
+  renderHoursNow();
+  const hrs = doc.policy?.hours ?? null;
+  const on = hrs != null;
+  const radio = (id, checked, label, onchange) => h('label', { class: 'st-check' },
+    h('input', { type: 'radio', name: 'hours-mode', id, checked, onchange }), label);
+  $('hours').replaceChildren(
+    h('fieldset', { class: 'st-serves' }, h('legend', {}, t('st_hours_mode')),
+      radio('hours-off', !on, t('st_hours_off'), () => setHoursOn(false)),
+      radio('hours-on', on, t('st_hours_on'), () => setHoursOn(true))),
+    on ? h('h3', { class: 'st-sub', id: 'hours-week-title' }, t('st_hours_week')) : null,
+    on ? weekEditor('site', hrs.week ?? null, (w) => { hrs.week = w; }) : null,
+    on ? closedDates(hrs) : null,
+    on ? serviceHours(hrs) : null);
+}
+
+/** A week's intervals, one row per weekday: each interval's from and until (typed as
+ * "HH:MM"), added and removed; Monday's copied to the other weekdays (the site's week). */
+function weekEditor(scope, week, setWeek, owner = '') {
+  const p = `hr-${scope}`;
+  if (week == null) {
+    return h('div', { class: 'st-inline' }, h('p', { class: 'muted' }, t('st_hours_all_week')),
+      h('button', { type: 'button', class: 'btn', id: `${p}-set-week`,
+        onclick: () => { setWeek(defaultWeek()); changed({ form: true }); $(`${p}-mon-0-from`)?.focus(); } }, t('st_hours_set_week')));
+  }
+  const redraw = (focus) => { changed({ form: true }); $(focus)?.focus(); };
+  const rows = WEEKDAYS.map((day) => {
+    const spans = Array.isArray(week[day]) ? week[day] : [];
+    const label = owner ? `${owner} · ${dayName(day)}` : dayName(day);
+    const items = spans.map((span, i) => {
+      const at = `${p}-${day}-${i}`;
+      const input = (end) => {
+        const id = `${at}-${end ? 'until' : 'from'}`;
+        const err = errorFor('hours', null, id);
+        return [h('label', { for: id, class: 'st-hours-label' }, h('span', { class: 'visually-hidden' }, `${label} ${i + 1} `),
+          t(end ? 'st_hours_until' : 'st_hours_from')),
+        h('input', { id, type: 'text', class: 'st-time', value: span[end ? 1 : 0] ?? '', maxlength: 5, inputmode: 'numeric',
+          placeholder: end ? '17:00' : '08:00', autocomplete: 'off', spellcheck: 'false',
+          'aria-invalid': err ? 'true' : null, 'aria-describedby': err ? `${id}-err` : null,
+          oninput: (e) => { span[end ? 1 : 0] = e.target.value.trim(); changed(); } }),
+        err ? h('p', { class: 'st-error st-field-error', id: `${id}-err` }, hoursErrorText(err)) : null];
+      };
+      return h('li', { class: 'st-span', dataset: { span: String(i) } }, ...input(false), ...input(true),
+        h('button', { type: 'button', class: 'btn btn-ghost st-x', 'aria-label': t('st_hours_remove', { day: label, span: spanText(span) }),
+          onclick: () => {
+            spans.splice(i, 1);
+            setWeek(withDay(week, day, spans));
+            redraw(spans.length ? `${p}-${day}-${Math.min(i, spans.length - 1)}-from` : `${p}-${day}-add`);
+          } }, '×'));
+    });
+    return h('li', { class: 'st-day', dataset: { day, scope } },
+      h('span', { class: 'st-day-name', id: `${p}-${day}-name` }, dayName(day)),
+      spans.length ? h('ul', { class: 'st-spans', 'aria-labelledby': `${p}-${day}-name` }, ...items)
+        : h('span', { class: 'muted st-day-closed' }, t('st_hours_day_closed')),
+      h('div', { class: 'st-inline st-day-tools' },
+        h('button', { type: 'button', class: 'btn', id: `${p}-${day}-add`, disabled: spans.length >= MAX_SPANS,
+          'aria-label': t('st_hours_add_named', { day: label }),
+          onclick: () => {
+            setWeek(withDay(week, day, [...spans, spans.length ? ['', ''] : [...DEFAULT_SPAN]]));
+            redraw(`${p}-${day}-${spans.length}-from`);
+          } }, t('st_hours_add'))));
+  });
+  const monday = Array.isArray(week.mon) ? week.mon : [];
+  return h('div', { class: 'st-hours-part' }, h('ul', { class: 'st-week', id: `${p}-week` }, ...rows),
+    h('button', { type: 'button', class: 'btn', id: `${p}-copy-mon`,
+      'aria-label': owner ? `${owner}: ${t('st_hours_copy_mon')}` : null,
+      onclick: () => {
+        let w = week;
+        for (const d of WEEKDAYS.slice(1, 5)) w = withDay(w, d, monday.map((x) => [...x]));
+        setWeek(w);
+        redraw(`${p}-copy-mon`);
+        setText($('hours-copied'), t('st_hours_copied'));
+      } }, t('st_hours_copy_mon')));
+}
+
+function hoursErrorText(err) {
+  return `${err.code}: ${err.message}`;
+}
+
+/** Dates on which no ticket is taken (holidays), each with a name in the site's languages. */
+function closedDates(hrs) {
+  const list = Array.isArray(hrs.closed) ? hrs.closed : [];
+  const langs = doc.languages?.length ? doc.languages : ['zh', 'en'];
+  const setList = (next) => { if (next.length) hrs.closed = next; else delete hrs.closed; };
+  const items = list.map((c, i) => {
+    const id = `hr-closed-${i}-date`;
+    const err = errorFor('hours', null, id);
+    const title = c.date || t('st_hours_new_date');
+    return h('li', { class: 'st-row st-closed', dataset: { closed: c.date ?? '' } },
+      h('div', { class: 'st-field' },
+        h('label', { for: id }, t('st_hours_date')),
+        h('input', { id, type: 'date', value: c.date ?? '', 'aria-invalid': err ? 'true' : null,
+          'aria-describedby': err ? `${id}-err` : null, class: 'st-date',
+          onchange: (e) => { c.date = e.target.value; changed(); } }),
+        err ? h('p', { class: 'st-error st-field-error', id: `${id}-err` }, hoursErrorText(err)) : null),
+      ...langs.map((l) => field(`hr-closed-${i}-name-${l}`, t('st_hours_date_name', { lang: LANG_NAMES[l] ?? l }),
+        nameText(c.name, l), (v) => { setName(c, l, v); if (c.name === '') delete c.name; changed(); }, null,
+        { maxlength: 100, placeholder: t('st_hours_name_hint') })).flat().filter(Boolean),
+      h('div', { class: 'st-row-end' },
+        h('button', { type: 'button', class: 'btn btn-danger', 'aria-label': t('st_remove_named', { name: title }),
+          onclick: () => {
+            list.splice(i, 1);
+            setList(list);
+            changed({ form: true });
+            ($(`hr-closed-${Math.min(i, list.length - 1)}-date`) ?? $('hr-closed-add')).focus();
+          } }, t('st_remove'))));
+  });
+  return h('div', { class: 'st-hours-part' },
+    h('h3', { class: 'st-sub' }, t('st_hours_closed')),
+    h('p', { class: 'muted st-help' }, t('st_hours_closed_help')),
+    h('ul', { class: 'st-rows', id: 'hr-closed' }, ...items),
+    h('button', { type: 'button', class: 'btn', id: 'hr-closed-add',
+      onclick: () => {
+        setList([...list, { date: '' }]);
+        changed({ form: true });
+        $(`hr-closed-${list.length}-date`)?.focus();
+      } }, t('st_hours_add_closed')));
+}
+
+/** Per service, hours of its own (the lab stops earlier): taken only when both are open. */
+function serviceHours(hrs) {
+  const own = hrs.services ?? {};
+  const parts = doc.services.filter((s) => s.id).map((s, i) => {
+    const name = nameIn(s.name, lang) || s.id;
+    const week = own[s.id];
+    const id = `hr-svc-${i}-own`;
+    return h('div', { class: 'st-hours-service', dataset: { hoursService: s.id } },
+      h('label', { class: 'st-check' },
+        h('input', { type: 'checkbox', id, checked: week != null,
+          onchange: (e) => {
+            const next = { ...(hrs.services ?? {}) };
+            if (e.target.checked) next[s.id] = copy(hrs.week ?? defaultWeek());
+            else delete next[s.id];
+            if (Object.keys(next).length) hrs.services = next;
+            else delete hrs.services;
+            changed({ form: true });
+            $(id)?.focus();
+          } }),
+        t('st_hours_own', { name })),
+      week != null ? weekEditor(`s-${s.id}`, week, (w) => { hrs.services = { ...(hrs.services ?? {}), [s.id]: w }; }, name) : null);
+  });
+  return h('div', { class: 'st-hours-part' },
+    h('h3', { class: 'st-sub' }, t('st_hours_services')),
+    h('p', { class: 'muted st-help' }, t('st_hours_services_help')),
+    ...(parts.length ? parts : [h('p', { class: 'muted' }, t('st_hours_no_services'))]));
 }
 
 function renderClasses() {
@@ -1166,7 +1469,7 @@ function start() {
     if (doc && dirty()) { ev.preventDefault(); ev.returnValue = t('st_leave'); }
   });
   window.switchboardSetup = { get doc() { return doc; }, get saved() { return saved; }, get devices() { return devices; },
-    get refusal() { return refusal; }, get placed() { return placed; } };
+    get refusal() { return refusal; }, get placed() { return placed; }, get hoursNow() { return hoursNow; } };
   const token = takeToken();
   if (token) signIn(token);
   else showSignIn();
