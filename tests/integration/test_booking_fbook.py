@@ -35,6 +35,23 @@ async def start_of(bk: BookingEngine, slot: str) -> int:
     return (await bk.schedule("demo")).slot(slot).start_ms
 
 
+async def watching(demo: Engine, redis: Redis, clock: Clock, gateway: FlakyNotifier
+                   ) -> Any:
+    """The worker's notifications, live on the demo site's stream (stop them after)."""
+    import asyncio
+
+    from queueing.booking.alerts import Thresholds
+    from queueing.booking.consumer import Notifications
+    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
+                          refresh_s=0.05)
+    notes.start()
+    for _ in range(500):
+        if await redis.exists("sb:{site:demo}:nt:cursor"):
+            break
+        await asyncio.sleep(0.02)
+    return notes
+
+
 async def test_no_reminder_while_an_unanswered_suspension_covers_the_booking(
         bk: BookingEngine, redis: Redis, clock: Clock) -> None:
     s9 = sid("r1", 1, "09:00")
@@ -139,21 +156,13 @@ async def test_those_a_lifted_suspension_reached_are_told_it_stands(
         bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
     import asyncio
 
-    from queueing.booking.alerts import Thresholds
-    from queueing.booking.consumer import Notifications
     s9 = sid("r1", 1, "09:00")
     start = await start_of(bk, s9)
     a = (await bk.book("demo", req(s9, "a", notify="+8613800000001"), KIOSK)).booking
     b = (await bk.book("demo", req(s9, "b", notify="+8613800000002"), KIOSK)).booking
     gateway = FlakyNotifier(failing="")
-    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
-                          refresh_s=0.05)
-    notes.start()
+    notes = await watching(demo, redis, clock, gateway)
     try:
-        for _ in range(500):
-            if await redis.exists("sb:{site:demo}:nt:cursor"):
-                break
-            await asyncio.sleep(0.02)
         sus = await bk.suspend("demo", "r1", start, start + 3600_000, "called away", AGENT)
         await bk.cancel(b["id"], KIOSK)  # b answered: cancelled
         await bk.lift("demo", sus["id"], Actor("admin", "test"))
@@ -187,19 +196,11 @@ async def test_a_move_to_another_doctor_at_the_same_time_names_the_doctor(
         bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
     import asyncio
 
-    from queueing.booking.alerts import Thresholds
-    from queueing.booking.consumer import Notifications
     a = (await bk.book("demo", req(sid("r1", 1, "10:00"), "a", notify="+8613800000001"),
                        KIOSK)).booking
     gateway = FlakyNotifier(failing="")
-    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
-                          refresh_s=0.05)
-    notes.start()
+    notes = await watching(demo, redis, clock, gateway)
     try:
-        for _ in range(500):
-            if await redis.exists("sb:{site:demo}:nt:cursor"):
-                break
-            await asyncio.sleep(0.02)
         await bk.reschedule(a["id"], sid("r2", 1, "10:00"), Actor("agent:demo:1", "staff"))
         for _ in range(500):
             if gateway.sent:
@@ -219,20 +220,12 @@ async def test_the_suspension_text_names_two_alternatives_and_quotes_the_reason(
         bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
     import asyncio
 
-    from queueing.booking.alerts import Thresholds
-    from queueing.booking.consumer import Notifications
     s9 = sid("r1", 1, "10:00")
     start = await start_of(bk, s9)
     await bk.book("demo", req(s9, "a", notify="+8613800000001"), KIOSK)
     gateway = FlakyNotifier(failing="")
-    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
-                          refresh_s=0.05)
-    notes.start()
+    notes = await watching(demo, redis, clock, gateway)
     try:
-        for _ in range(500):
-            if await redis.exists("sb:{site:demo}:nt:cursor"):
-                break
-            await asyncio.sleep(0.02)
         await bk.suspend("demo", "r1", start, start + 1800_000, "医生临时出诊", AGENT)
         for _ in range(500):
             if gateway.sent:
@@ -256,22 +249,14 @@ async def test_the_suspension_text_asks_for_a_number_where_the_sms_desk_answers(
     import asyncio
 
     from queueing import sms_desk
-    from queueing.booking.alerts import Thresholds
-    from queueing.booking.consumer import Notifications
     s9 = sid("r1", 1, "10:00")
     start = await start_of(bk, s9)
     await bk.book("demo", req(s9, "a", notify="+8613800000001"), KIOSK)
     await bk.book("demo", req(s9, "b", notify="https://push.example/endpoint/1"), KIOSK)
     await sms_desk.mark(redis, "demo")  # the site's SMS desk received a text
     gateway = FlakyNotifier(failing="")
-    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
-                          refresh_s=0.05)
-    notes.start()
+    notes = await watching(demo, redis, clock, gateway)
     try:
-        for _ in range(500):
-            if await redis.exists("sb:{site:demo}:nt:cursor"):
-                break
-            await asyncio.sleep(0.02)
         await bk.suspend("demo", "r1", start, start + 1800_000, "called away", AGENT)
         for _ in range(500):
             if len(gateway.sent) >= 2:
@@ -296,21 +281,13 @@ async def test_a_caller_put_on_the_waiting_list_is_told_so_by_text(
         bk: BookingEngine, demo: Engine, redis: Redis, clock: Clock) -> None:
     import asyncio
 
-    from queueing.booking.alerts import Thresholds
-    from queueing.booking.consumer import Notifications
     from queueing.model import Channel
     lab = sid("lab1", 3, "10:00", "lab")
     for who in ("x", "y"):
         await bk.book("demo", req(lab, who), KIOSK)
     gateway = FlakyNotifier(failing="")
-    notes = Notifications(redis, redis, demo, gateway, Thresholds(3, 300), clock=clock,
-                          refresh_s=0.05)
-    notes.start()
+    notes = await watching(demo, redis, clock, gateway)
     try:
-        for _ in range(500):
-            if await redis.exists("sb:{site:demo}:nt:cursor"):
-                break
-            await asyncio.sleep(0.02)
         app = await bk.book("demo", req(lab, "app", waitlist=True, notify="+8613800000002"),
                             KIOSK)
         w = await bk.book("demo", req(lab, "caller", Channel.PHONE, waitlist=True,
