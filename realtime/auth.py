@@ -166,6 +166,9 @@ class Revocable(Protocol):
 
     def refusal(self, p: Principal) -> str | None: ...
 
+    # The token was used (the registry of issued links' ``last_seen``): cheap, throttled.
+    def seen(self, p: Principal) -> None: ...
+
 
 def verify(secret: str, token: str | None, revoked: Revocable | None = None) -> Principal:
     return verify_until(secret, token, revoked)[0]
@@ -193,6 +196,7 @@ def verify_until(secret: str, token: str | None, revoked: Revocable | None = Non
         why = revoked.refusal(principal)
         if why is not None:
             raise Unauthorized(why, reason="revoked")
+        revoked.seen(principal)
     return principal, exp
 
 

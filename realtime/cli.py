@@ -96,6 +96,9 @@ def _revoke_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     what.add_argument("--subject", help="revoke every token of this subject issued up to now "
                                         "(e.g. kiosk:main, or a --subject given at minting)")
     what.add_argument("--list", action="store_true", help="print what is revoked")
+    p.add_argument("--site", help="with --subject: that site's tokens of the subject only (a "
+                                  "device name used at two sites is revoked at this one); "
+                                  "without it, --subject revokes them at every site")
     p.add_argument("--data-dir", help="data folder of the running server's embedded Redis")
     p.add_argument("--redis-url", help="the Redis the server uses, if not the embedded one")
     _env_file_option(p)
@@ -447,12 +450,43 @@ def token(args: argparse.Namespace) -> int:
     # On stderr (the token stays alone on stdout): a token that stops by itself a month
     # after go-live must not be a surprise.
     print(f"switchboard token: {expiry_note(tok)}", file=sys.stderr)
+    _register(args, settings, tok)
     if args.role == "dispatcher" and args.region:
         # Where the token is used (stderr: `D=$(switchboard token dispatcher …)` keeps the
         # token alone).
         print(f"console / 调度台: {server_base(settings)}/dispatch/{args.region}?token={tok}",
               file=sys.stderr)
     return 0
+
+
+def _register(args: argparse.Namespace, settings: Settings, tok: str) -> None:
+    """Keep the token in the server's registry of issued links (GET /v1/tokens), as the
+    server's check reaches it (--redis-url, else the embedded Redis of --data-dir); an
+    unreachable server is said, not fatal: the token works, it is only not listed."""
+    import getpass
+
+    from redis.exceptions import RedisError
+
+    from queueing import redisconn
+    from realtime import token_registry
+    from realtime.worker import redis_url
+
+    if getattr(args, "unreachable", False):
+        return
+    url = redis_url(settings) if args.redis_url is None else args.redis_url
+
+    async def run() -> None:
+        redis = redisconn.connect(url, socket_connect_timeout=2, socket_timeout=2)
+        try:
+            await token_registry.record(redis, tok, f"cli:{getpass.getuser()}")
+        finally:
+            await redis.aclose()
+
+    try:
+        asyncio.run(run())
+    except (ValueError, RedisError, OSError, KeyError) as exc:
+        print(f"switchboard token: not in the server's list of issued links ({exc}); give "
+              "--redis-url to list it", file=sys.stderr)
 
 
 def expiry_note(tok: str) -> str:
@@ -531,8 +565,9 @@ def _check_server(args: argparse.Namespace, settings: Settings) -> str | None:
         # No server running here, or its Redis elsewhere: nothing to check against. Said,
         # not silent: a typo'd --counter minted with exit status 0 only showed on the day.
         print(f"switchboard token: not checked against the server ({url} is unreachable: "
-              f"{exc}); check --site/--counter/--region yourself, or give --redis-url",
-              file=sys.stderr)
+              f"{exc}), nor kept in its list of issued links; check --site/--counter/--region "
+              "yourself, or give --redis-url", file=sys.stderr)
+        args.unreachable = True  # said once: _register does not try again
         return None
 
 
@@ -623,6 +658,10 @@ def revoke(args: argparse.Namespace) -> int:
     from realtime.revocation_api import revoke as apply
     from realtime.worker import redis_url
     settings = from_env(data_dir=args.data_dir, redis_url=args.redis_url)
+    if args.site and not args.subject:
+        print("switchboard revoke: --site goes with --subject (a --token is one token "
+              "already)", file=sys.stderr)
+        return 2
     token = sys.stdin.read().strip() if args.token == "-" else args.token
     secret = "" if args.list else load_secret(settings.secret, settings.data_path, create=False)
 
@@ -634,18 +673,20 @@ def revoke(args: argparse.Namespace) -> int:
             if args.list:
                 # With each time also as a readable UTC time beside the epoch seconds.
                 listing: Any = lists.listing()
-                for row in [*listing["tokens"], *listing["subjects"]]:
+                for row in [*listing["tokens"], *listing["subjects"],
+                            *listing["site_subjects"]]:
                     for k in ("expires", "before"):
                         if k in row:
                             row[k + "_utc"] = _utc(float(row[k]))
                 print(json.dumps(listing, indent=2))
                 return 0
-            done = await apply(lists, redis, secret, RevokeBody(token=token or None,
-                                                                subject=args.subject))
+            done = await apply(lists, redis, secret, RevokeBody(
+                token=token or None, subject=args.subject, site=args.site or None))
         finally:
             await redis.aclose()
+        where = f" at site {done.site}" if done.site else ""
         what = (f"token {done.token_id} of {done.subject}" if done.kind == "token" else
-                f"every token of {done.subject} issued up to "
+                f"every token of {done.subject}{where} issued up to "
                 f"{_utc(float(done.as_dict()['before']))}")  # type: ignore[arg-type]
         print(f"switchboard revoke: revoked {what}; servers refuse it now and close its "
               "websockets")

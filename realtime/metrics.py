@@ -152,6 +152,42 @@ class NotificationStats(Collector):
                                 value=self.stats.pending_retries)
 
 
+async def _expiring_tokens(redis: Any, refusal: Any) -> bytes:
+    """``switchboard_tokens_expiring_soon{site,role}``: issued links (realtime/token_registry.py)
+    still active and expiring within a week, read from Redis at the scrape (the ids expiring
+    in that week, then their records: one range and one pipelined read). Alert on ``> 0``
+    to renew them before the day they all stop. Nothing when Redis does not answer."""
+    from realtime import clock, token_registry
+    now = clock.now_s()
+    try:
+        recs = await token_registry.records(redis, now, lo=now, hi=now + token_registry.SOON_S)
+    except Exception:  # Redis unreachable: the rest is still worth scraping
+        return b""
+    counts: dict[tuple[str, str], int] = {}
+    for rec in recs:
+        if token_registry.status(rec, now, refusal) == "active":
+            k = (rec.get("site", ""), rec["role"])
+            counts[k] = counts.get(k, 0) + 1
+    family = GaugeMetricFamily(
+        "switchboard_tokens_expiring_soon",
+        f"Issued links (POST /v1/tokens, switchboard token) active and expiring within "
+        f"{token_registry.SOON_S // 86400} days, by site ('' for none) and role",
+        labels=["site", "role"])
+    for (site, role), n in sorted(counts.items()):
+        family.add_metric([site, role], n)
+    return generate_latest(_Once(family))
+
+
+class _Once(Collector):
+    """A registry-like collector of prepared families (generate_latest takes a registry)."""
+
+    def __init__(self, *families: Any) -> None:
+        self.families = families
+
+    def collect(self) -> Any:
+        return iter(self.families)
+
+
 async def _notifications(redis: Any) -> bytes:
     """The notification series, or nothing when Redis does not answer."""
     try:
@@ -193,6 +229,7 @@ async def metrics_endpoint(request: Request) -> Response:
         WORKER_BEAT.set(int(beat) / 1000 if beat else 0)
     # Read from Redis, not kept in this process: appended after the process's own series.
     extra = await _notifications(redis)
+    extra += await _expiring_tokens(redis, ctx(request).revocations.refusal)
     folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if folder:
         from prometheus_client import multiprocess

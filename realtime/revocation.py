@@ -11,6 +11,10 @@ in Redis so every server process (and a restored backup) sees them:
   subject issued at or before the cutoff is refused; tokens minted afterwards work. This is
   how a lost kiosk tablet or a clerk who left is shut out when the token itself is not at hand
   (and the only way for tokens minted before tokens had ids).
+- ``sb:revoked:site_subjects``: the same, for one site's tokens of a subject only (field
+  ``{site}/{subject}``; site ids have no ``/``): ``switchboard revoke --subject lobby-tv
+  --site clinic`` leaves the ``lobby-tv`` of another site working. It applies to tokens whose
+  ``site`` claim is that site (dispatch tokens have none). Pruned as the subjects' cut-offs.
 
   A cut-off cannot go when the tokens it refuses expire, because a subject has no one
   expiry: tokens are minted with any lifetime. So a server refuses every token that lasts
@@ -35,26 +39,29 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from queueing.keys import ROOT
-from realtime import clock
+from realtime import clock, token_registry
 from realtime.auth import LEEWAY_S, Principal
 
 log = logging.getLogger("switchboard.auth")
 
 TOKENS = f"{ROOT}:revoked:tokens"
 SUBJECTS = f"{ROOT}:revoked:subjects"
+SITE_SUBJECTS = f"{ROOT}:revoked:site_subjects"
 # The longest token lifetime any process of this deployment has accepted: it only rises.
 # Cut-offs are pruned by it, not by one process's own setting — a second host (or a
 # rolling change) with a lower maximum must not delete what the others still need.
 MAX_TTL_SEEN = f"{ROOT}:revoked:max_ttl_s"
 CHANNEL = f"{ROOT}:revocations"
 RELOAD_S = 30.0
+# How often the registry's last_seen noted by ``Revocations.seen`` are written.
+SEEN_WRITE_S = 10.0
 MAX_SUBJECT_CHARS = 200
 # A cut-off goes this long after its tokens could last: host clocks sharing the Redis may
 # disagree, and an accepted token's ``exp`` may pass iat + the maximum by a second.
@@ -74,9 +81,12 @@ class Revoked:
     token_id: str | None = None
     before: float | None = None  # subject cutoff (epoch s)
     expires: float | None = None  # the token's own expiry (epoch s)
+    site: str | None = None  # a subject's cut-off for this site's tokens only
 
     def as_dict(self) -> dict[str, object]:
         out: dict[str, object] = {"kind": self.kind, "subject": self.subject}
+        if self.site is not None:
+            out["site"] = self.site
         if self.token_id is not None:
             out["token_id"] = self.token_id
         if self.before is not None:
@@ -98,6 +108,16 @@ class Revocations:
         self.max_ttl_s = max_ttl_s
         self.tokens: dict[str, float] = {}  # jti -> expiry
         self.subjects: dict[str, float] = {}  # subject -> cutoff
+        self.site_subjects: dict[str, float] = {}  # "site/subject" -> cutoff
+        # Tokens used lately (registry's last_seen): jti -> monotonic time last written,
+        # and what waits to be written (jti -> epoch s).
+        self._seen_at: dict[str, float] = {}
+        self._seen_due: dict[str, float] = {}
+        self._seen_task: asyncio.Task[None] | None = None
+        # The principals of the websockets open in this process (set by the app from its
+        # hub): a board connected for days is seen, not only when it connected.
+        self.held: Callable[[], Iterable[Principal]] | None = None
+        self._held_next = 0.0
         self._task: asyncio.Task[None] | None = None
         self.on_change: Callable[[], object] | None = None
         # This process's own revocations, numbered: a load that read Redis before one of
@@ -115,7 +135,39 @@ class Revocations:
             cutoff = self.subjects.get(subject)
             if cutoff is not None and p.issued_at <= cutoff:
                 return f"tokens of {subject} issued before {_iso(cutoff)} have been revoked"
+            if p.site is not None and self.site_subjects:
+                cutoff = self.site_subjects.get(f"{p.site}/{subject}")
+                if cutoff is not None and p.issued_at <= cutoff:
+                    return (f"tokens of {subject} at site {p.site} issued before "
+                            f"{_iso(cutoff)} have been revoked")
         return None
+
+    def seen(self, p: Principal) -> None:
+        """``p``'s token was used (verified): noted for the registry's ``last_seen``, at
+        most once per ``SEEN_EVERY_S``; written off the request's path."""
+        jti = p.token_id
+        if jti is None:
+            return
+        t = time.monotonic()
+        last = self._seen_at.get(jti)
+        if last is None or t - last >= token_registry.SEEN_EVERY_S:
+            self._seen_at[jti] = t
+            self._seen_due[jti] = clock.now_s()
+
+    async def write_seen(self, redis: Redis) -> None:
+        """Write the ``last_seen`` noted, and forget throttles that have run out."""
+        t = time.monotonic()
+        if self.held is not None and t >= self._held_next:
+            self._held_next = t + token_registry.SEEN_EVERY_S / 2
+            for p in self.held():
+                self.seen(p)
+        due, self._seen_due = self._seen_due, {}
+        limit = t - token_registry.SEEN_EVERY_S
+        self._seen_at = {k: v for k, v in self._seen_at.items() if v > limit}
+        try:
+            await token_registry.write_seen(redis, due)
+        except (RedisError, OSError) as exc:
+            log.warning("tokens: last_seen of %d tokens not written (%s)", len(due), exc)
 
     # -- Redis -----------------------------------------------------------------------------
 
@@ -138,26 +190,22 @@ class Revocations:
             pipe.zremrangebyscore(TOKENS, "-inf", token_prune_before(now))
             if limit is not None:
                 pipe.eval(_PRUNE, 1, SUBJECTS, repr(limit))
+                pipe.eval(_PRUNE, 1, SITE_SUBJECTS, repr(limit))
             pipe.zrange(TOKENS, 0, -1, withscores=True)
             pipe.hgetall(SUBJECTS)
-            *_, tokens, subjects = await pipe.execute()
+            pipe.hgetall(SITE_SUBJECTS)
+            *_, tokens, subjects, site_subjects = await pipe.execute()
         loaded_tokens = {_text(k): float(v) for k, v in tokens}
-        loaded_subjects: dict[str, float] = {}
-        for k, v in subjects.items():
-            try:
-                loaded_subjects[_text(k)] = float(v)
-            except ValueError:  # written by hand: refuse all of that subject's tokens
-                log.error("revocations: subject %r has cut-off %r, not a number; all its "
-                          "tokens are refused", _text(k), v)
-                loaded_subjects[_text(k)] = float("inf")
+        loaded = {"subject": _cutoffs(subjects), "site_subject": _cutoffs(site_subjects)}
         # Revocations this process made while the lists were being read: keep them.
         self._mine = [m for m in self._mine if m[0] > seq]
         for _, kind, key, value in self._mine:
             if kind == "token":
                 loaded_tokens[key] = value
             else:
-                loaded_subjects[key] = max(value, loaded_subjects.get(key, value))
-        self.tokens, self.subjects = loaded_tokens, loaded_subjects
+                loaded[kind][key] = max(value, loaded[kind].get(key, value))
+        self.tokens, self.subjects = loaded_tokens, loaded["subject"]
+        self.site_subjects = loaded["site_subject"]
 
     async def revoke_token(self, redis: Redis, token_id: str, expires: float,
                            subject: str) -> Revoked:
@@ -167,15 +215,22 @@ class Revocations:
         await self._announce(redis)
         return Revoked("token", subject, token_id=token_id, expires=expires)
 
-    async def revoke_subject(self, redis: Redis, subject: str, before: float) -> Revoked:
+    async def revoke_subject(self, redis: Redis, subject: str, before: float,
+                             site: str | None = None) -> Revoked:
+        """Refuse ``subject``'s tokens issued up to ``before``; with ``site``, only those
+        of that site (its ``site`` claim)."""
         # A later cutoff only widens what is refused: never move one back (two admins
         # revoking at once, or one revocation replayed, must not re-admit tokens).
-        await redis.eval(_RAISE_CUTOFF, 1, SUBJECTS, subject, repr(before))  # type: ignore[misc]
-        cutoff = max(before, self.subjects.get(subject, before))
-        self._remember("subject", subject, cutoff)
-        self.subjects[subject] = cutoff
+        hkey, field, held, kind = ((SUBJECTS, subject, self.subjects, "subject")
+                                   if site is None else
+                                   (SITE_SUBJECTS, f"{site}/{subject}", self.site_subjects,
+                                    "site_subject"))
+        await redis.eval(_RAISE_CUTOFF, 1, hkey, field, repr(before))  # type: ignore[misc]
+        cutoff = max(before, held.get(field, before))
+        self._remember(kind, field, cutoff)
+        held[field] = cutoff
         await self._announce(redis)
-        return Revoked("subject", subject, before=cutoff)
+        return Revoked("subject", subject, before=cutoff, site=site)
 
     def _remember(self, kind: str, key: str, value: float) -> None:
         self._seq += 1
@@ -191,7 +246,10 @@ class Revocations:
         return {"tokens": [{"token_id": k, "expires": v}
                            for k, v in sorted(self.tokens.items()) if v > limit],
                 "subjects": [{"subject": k, "before": v}
-                             for k, v in sorted(self.subjects.items())]}
+                             for k, v in sorted(self.subjects.items())],
+                "site_subjects": [{"site": k.partition("/")[0],
+                                   "subject": k.partition("/")[2], "before": v}
+                                  for k, v in sorted(self.site_subjects.items())]}
 
     # -- keeping in step -------------------------------------------------------------------
 
@@ -203,13 +261,21 @@ class Revocations:
             log.warning("revocations: Redis not reachable at start (%s); loading when it is",
                         exc)
         self._task = asyncio.create_task(self._follow(redis), name="revocations")
+        self._seen_task = asyncio.create_task(self._write_seen_often(redis),
+                                              name="tokens-last-seen")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._seen_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._seen_task = None
+
+    async def _write_seen_often(self, redis: Redis) -> None:
+        while True:
+            await asyncio.sleep(SEEN_WRITE_S)
+            await self.write_seen(redis)
 
     async def _follow(self, redis: Redis) -> None:
         while True:
@@ -232,9 +298,10 @@ class Revocations:
                 await asyncio.sleep(1.0)
 
     async def _reload(self, redis: Redis) -> None:
-        before = (self.tokens, self.subjects)
+        before = (self.tokens, self.subjects, self.site_subjects)
         await self.load(redis)
-        if (self.tokens, self.subjects) != before and self.on_change is not None:
+        if ((self.tokens, self.subjects, self.site_subjects) != before
+                and self.on_change is not None):
             self.on_change()
 
 
@@ -283,6 +350,18 @@ return n
 
 def _text(v: bytes | str) -> str:
     return v.decode() if isinstance(v, bytes) else v
+
+
+def _cutoffs(raw: dict[bytes | str, bytes | str]) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for k, v in raw.items():
+        try:
+            out[_text(k)] = float(v)
+        except ValueError:  # written by hand: refuse all of that subject's tokens
+            log.error("revocations: subject %r has cut-off %r, not a number; all its "
+                      "tokens are refused", _text(k), v)
+            out[_text(k)] = float("inf")
+    return out
 
 
 def _iso(ts: float) -> str:

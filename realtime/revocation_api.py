@@ -16,7 +16,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from queueing.errors import BadRequest, Unauthorized
+from queueing import keys
+from queueing.errors import BadRequest, Unauthorized, UnknownSite
 from realtime import clock
 from realtime.auth import unverified_claims
 from realtime.body import json_body
@@ -29,11 +30,14 @@ log = logging.getLogger("switchboard.auth")
 
 class RevokeBody(msgspec.Struct, forbid_unknown_fields=True):
     """Exactly one of ``token`` (that one token) or ``subject`` (every token of the subject
-    issued up to now, or up to ``before``, epoch seconds)."""
+    issued up to now, or up to ``before``, epoch seconds). ``site`` with ``subject``: that
+    site's tokens of the subject only (a ``lobby-tv`` at another site keeps working);
+    without it, the subject's tokens at every site, as before."""
 
     token: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)] | None = None
     subject: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SUBJECT_CHARS)] | None = None
     before: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    site: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
 
 
 async def revoke(revocations: Revocations, redis: Redis, secret: str, body: RevokeBody,
@@ -47,6 +51,9 @@ async def revoke(revocations: Revocations, redis: Redis, secret: str, body: Revo
     if body.token is not None:
         if body.before is not None:
             raise BadRequest("before goes with subject, not token")
+        if body.site is not None:
+            raise BadRequest("site goes with subject, not token (a token is one already)",
+                             field="site")
         try:
             claims = unverified_claims(secret, body.token)
         except Unauthorized as exc:
@@ -62,7 +69,10 @@ async def revoke(revocations: Revocations, redis: Redis, secret: str, body: Revo
     before = now if body.before is None else body.before
     if before > now:
         raise BadRequest("before is in the future: it would refuse tokens not yet minted")
-    return await revocations.revoke_subject(redis, str(body.subject), before)
+    if body.site is not None and not await redis.sismember(keys.SITES, body.site):  # type: ignore[misc]
+        # A typo'd site would revoke nothing, and say it had.
+        raise UnknownSite(f"unknown site {body.site}", field="site")
+    return await revocations.revoke_subject(redis, str(body.subject), before, site=body.site)
 
 
 async def post_revocation(request: Request) -> Response:
@@ -88,10 +98,12 @@ ROUTES = [Route("/v1/revocations", post_revocation, methods=["POST"]),
 register(
     Operation("post", "/v1/revocations",
               "Revoke one token (`token`) or every token of a subject issued up to now "
-              "(`subject`, optional `before`); open websockets holding it are closed",
+              "(`subject`, optional `before`; with `site`, that site's tokens of the "
+              "subject only); open websockets holding it are closed",
               "admin", RevokeBody,
-              errors=("bad_request", "unknown_field", "unauthorized", "payload_too_large")),
+              errors=("bad_request", "unknown_field", "unauthorized", "unknown_site",
+                      "payload_too_large")),
     Operation("get", "/v1/revocations",
-              "Revoked token ids (until their tokens would be refused as expired) and subject "
-              "cut-offs", "admin"),
+              "Revoked token ids (until their tokens would be refused as expired), subject "
+              "cut-offs and one site's subject cut-offs (`site_subjects`)", "admin"),
 )

@@ -23,7 +23,14 @@ asking:
   machine (``switchboard token admin``). Device tokens minted here outlive the admin token
   that asked for them (that is their purpose): revoke them by their subject.
 
-Every token minted is logged (who minted which role for which subject; never the token).
+Every token minted is logged (who minted which role for which subject; never the token),
+and kept in the registry of issued links (realtime/token_registry.py): ``GET /v1/tokens``
+lists them with their status and days left, sorted by expiry, for an admin (and a site's
+supervisor, that site's). A new link can replace an old one: ``replaces`` (the old token's
+``jti``) or ``replace_previous`` (every active registered token of the same role, subject
+and site) revokes the old one before the new one is answered: the old one is refused from
+the moment the revocation reaches each server process (pub/sub, at once), and the new one
+is handed out only after, so both never work together beyond that propagation.
 """
 
 from __future__ import annotations
@@ -50,7 +57,7 @@ from queueing.errors import (
     UnknownTicket,
 )
 from queueing.model import PLAIN, Channel
-from realtime import clock
+from realtime import clock, token_registry
 from realtime.auth import ROLES, make_token
 from realtime.body import json_body
 from realtime.booking_api import booking_engine
@@ -106,6 +113,10 @@ class TokenRequest(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     channels: Annotated[list[Channel], msgspec.Meta(min_length=1, max_length=8)] | None = None
     # At most SWITCHBOARD_MAX_TOKEN_TTL_S (checked in mint: it is a setting).
     ttl_s: Annotated[int, msgspec.Meta(ge=MIN_TTL_S)] | None = None
+    # The link this one replaces (its ``jti``, as GET /v1/tokens lists it): revoked at once.
+    replaces: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9_-]{1,64}$")] | None = None
+    # Replace every active listed token of this role, subject and site (a re-printed sheet).
+    replace_previous: bool = False
 
 
 @dataclass(frozen=True)
@@ -206,13 +217,104 @@ async def post_token(request: Request) -> Response:
                              field="area", reason="unknown_area")
     body = await _holder_checked(request, body)
     body = await _dispatch_checked(c, body)
+    old = await _replaced(c, body)
     done = mint(c.secret, c.settings, body)
+    # The old ones are revoked before the new one is recorded and answered: never both.
+    now = clock.now_s()
+    for rec in old:
+        if float(rec["expires_at"]) > now:
+            await c.revocations.revoke_token(c.redis, rec["jti"], float(rec["expires_at"]),
+                                             rec["sub"])
+    kept = await token_registry.record(c.redis, done.token, p.subject,
+                                       [rec["jti"] for rec in old])
     log.info("%s minted a %s token for %s (%s, %d s)", p.subject, done.role, done.subject,
              ", ".join(f"{k}={getattr(body, k)}" for k in (*SCOPES[body.role], "area")
                        if getattr(body, k) is not None) or "unscoped",
              done.ttl_s)
-    return Response(msgspec.json.encode(done.as_dict()), status_code=201,
+    if old:
+        log.warning("%s replaced %s's token(s) %s (revoked) with %s", p.subject, done.subject,
+                    ", ".join(rec["jti"] for rec in old), kept["jti"])
+    answer = done.as_dict() | {"jti": kept["jti"], "replaced": [rec["jti"] for rec in old]}
+    return Response(msgspec.json.encode(answer), status_code=201,
                     media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+async def _replaced(c: Context, body: TokenRequest) -> list[dict[str, str]]:
+    """The registered tokens the new one replaces: ``replaces`` (one id, of the same role
+    and site; 400 ``bad_request``, ``field: replaces``, ``reason`` ``unknown_token`` or
+    ``other_scope``), or with ``replace_previous`` every active one of the same role,
+    subject and site."""
+    if body.replaces is not None:
+        rec = await token_registry.get(c.redis, body.replaces)
+        if rec is None:
+            raise BadRequest(f"no issued link {body.replaces} is listed (GET /v1/tokens); "
+                             "revoke an unlisted one by its subject", field="replaces",
+                             reason="unknown_token")
+        if rec["role"] != body.role or rec.get("site") != body.site:
+            raise BadRequest(f"link {body.replaces} is a {rec['role']} token of "
+                             f"{rec.get('site') or 'no site'}: a {body.role} token of "
+                             f"{body.site or 'no site'} does not replace it",
+                             field="replaces", reason="other_scope")
+        return [rec]
+    if not body.replace_previous:
+        return []
+    now = clock.now_s()
+    return [rec for rec in await token_registry.records(c.redis, now, lo=now)
+            if rec["role"] == body.role and rec["sub"] == body.subject
+            and rec.get("site") == body.site
+            and token_registry.status(rec, now, c.revocations.refusal) == "active"]
+
+
+async def list_tokens(request: Request) -> Response:
+    """``GET /v1/tokens?site=&role=&status=&expiring_within_s=``: the issued links kept
+    (never the tokens), sorted by expiry, with a summary (how many are active, expiring
+    within a week, revoked, expired) and each site's count expiring within a week. An admin
+    lists every site's; a supervisor, its own site's (``site`` required)."""
+    c = ctx(request)
+    p = c.verify(bearer(request))
+    q = request.query_params
+    site, role, state = q.get("site"), q.get("role"), q.get("status")
+    if site is None and not p.is_admin:
+        p.require("admin")
+    p.require("supervisor", site=site)
+    if role is not None and role not in ROLES:
+        raise BadRequest(f"unknown role {role!r}; roles: {', '.join(ROLES)}", field="role")
+    if state is not None and state not in STATUSES:
+        raise BadRequest(f"status is one of {', '.join(STATUSES)}", field="status")
+    within: float | None = None
+    if "expiring_within_s" in q:
+        try:
+            within = float(int(q["expiring_within_s"]))
+        except ValueError:
+            within = -1.0
+        if within < 0:
+            raise BadRequest("expiring_within_s is a whole number of seconds, 0 or more",
+                             field="expiring_within_s")
+    now = clock.now_s()
+    rows = []
+    summary = dict.fromkeys((*STATUSES, "expiring_soon"), 0)
+    soon_by_site: dict[str, int] = {}
+    for rec in await token_registry.records(c.redis, now):
+        if (site is not None and rec.get("site") != site) or (role and rec["role"] != role):
+            continue
+        status = token_registry.status(rec, now, c.revocations.refusal)
+        summary[status] += 1
+        left = float(rec["expires_at"]) - now
+        if status == "active" and left <= token_registry.SOON_S:
+            summary["expiring_soon"] += 1
+            if "site" in rec:
+                soon_by_site[rec["site"]] = soon_by_site.get(rec["site"], 0) + 1
+        if (state is not None and status != state) or (
+                within is not None and (status != "active" or left > within)):
+            continue
+        rows.append(token_registry.shown(rec, now, status))
+    return Response(msgspec.json.encode({
+        "tokens": rows, "summary": summary, "expiring_soon_s": token_registry.SOON_S,
+        "expiring_soon_by_site": dict(sorted(soon_by_site.items()))}),
+        media_type="application/json", headers={"Cache-Control": "no-store"})
+
+
+STATUSES = ("active", "revoked", "expired")
 
 
 async def _holder_checked(request: Request, body: TokenRequest) -> TokenRequest:
@@ -267,12 +369,14 @@ async def _dispatch_checked(c: Context, body: TokenRequest) -> TokenRequest:
     return msgspec.structs.replace(body, ttl_s=min(ttl, c.settings.max_token_ttl_s))
 
 
-ROUTES = [Route("/v1/tokens", post_token, methods=["POST"])]
+ROUTES = [Route("/v1/tokens", post_token, methods=["POST"]),
+          Route("/v1/tokens", list_tokens, methods=["GET"])]
 
 register(
     Operation("post", "/v1/tokens",
               "Mint a token for a device or a person (what `switchboard token` does): "
-              "`{token, role, subject, ttl_s, expires_at, link, capped}`, `link` being the "
+              "`{token, jti, role, subject, ttl_s, expires_at, link, capped, replaced}`, "
+              "`link` being the "
               "page it opens (`/counter/{site}/{counter}?token=…`, `/board/{site}?token=…`; "
               "a display token with `area` is locked to that waiting area's board, "
               "`/board/{site}?area={area}&token=…`, "
@@ -280,10 +384,24 @@ register(
               "`/ticket/{ticket}?token=…`, `/booking/{booking}?token=…`; null for roles "
               "without a page). A ticket or booking token is for one that exists (a booking "
               "of `site`). No admin tokens (make those with switchboard token on the server); "
-              "ttl_s at most SWITCHBOARD_MAX_TOKEN_TTL_S", "admin", TokenRequest, 201,
+              "ttl_s at most SWITCHBOARD_MAX_TOKEN_TTL_S. Kept in the list of issued links "
+              "(GET /v1/tokens, never the token). `replaces` (an old link's `jti`, same role "
+              "and site) or `replace_previous: true` (every active listed link of the same "
+              "role, subject and site) revokes the old link before the new one is answered "
+              "(`replaced`: their ids)", "admin", TokenRequest, 201,
               errors=("bad_request", "unknown_field", "unauthorized", "forbidden",
                       "unknown_site", "unknown_counter", "unknown_ticket",
                       "unknown_booking", "unknown_region",
                       "unknown_technician", "unknown_org", "unknown_job",
                       "payload_too_large")),
+    Operation("get", "/v1/tokens",
+              "The issued links kept (minted by POST /v1/tokens or switchboard token; never "
+              "the tokens), sorted by expiry: `{tokens: [{jti, role, subject, site, counter, "
+              "area, region, …, minted_at, expires_at, minted_by, last_seen, status, "
+              "days_left, replaces, replaced_by}], summary: {active, revoked, expired, "
+              "expiring_soon}, expiring_soon_s, expiring_soon_by_site}`; `status` is active, "
+              "revoked or expired; `expiring_within_s`: active links expiring within that "
+              "many seconds only. Admin; a supervisor lists its own site's (`site` given)",
+              "admin, or supervisor of the site", errors=("bad_request", "unauthorized"),
+              query=("site", "role", "status", "expiring_within_s")),
 )
