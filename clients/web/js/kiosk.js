@@ -208,7 +208,7 @@ function renderServices() {
   h('span', { class: 'k-svc-live' },
     h('span', { class: 'k-svc-waiting' }),
     h('span', { class: 'k-svc-est' }),
-    h('span', { class: 'k-svc-hours k-svc-closed', hidden: true })))), key);
+    h('span', { class: 'k-svc-hours', hidden: true })))), key);
   renderLiveFigures();
   renderClosed();
 }
@@ -249,6 +249,7 @@ function renderServiceHours(btn, now) {
   const text = !own ? '' : !st.open ? (when ? t('hours_svc_opens', { when: when.trim() }) : t('hours_svc_shut'))
     : st.closesAt != null ? t('hours_svc_until', { time: formatTime(st.closesAt, lang, tz) }) : '';
   span.hidden = !text;
+  span.classList.toggle('k-svc-closed', !st.open);
   setText(span, text);
 }
 
