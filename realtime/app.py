@@ -81,6 +81,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
                                    secret=load_secret(settings.secret, settings.data_path),
                                    hub=hub, revocations=Revocations(settings.max_token_ttl_s))
         c.revocations.on_change = lambda: hub.close_revoked(c.revocations.refusal)
+        # Sockets held open for days (a board) count as used: their last_seen is written.
+        c.revocations.held = lambda: (conn.principal for conn in hub.live
+                                      if conn.principal is not None)
         await c.revocations.start(redis)
         await hub.start()
         await readiness.check_at_start(app, redis)

@@ -127,6 +127,31 @@ async def test_last_seen_is_written_for_listed_links_only(server: Server) -> Non
     assert "last_seen" in (await token_registry.get(c.redis, board["jti"]) or {})
 
 
+async def test_a_board_held_open_is_seen_through_its_socket(server: Server) -> None:
+    """The server wires ``held`` to its hub: a board whose websocket stays open for days
+    (no HTTP request, no new connection) still gets a fresh ``last_seen``."""
+    import websockets
+
+    from tests.integration.test_protocol_conformance import JSON, ws_url
+    c = server.app.state.sb
+    board = await mint(server, role="display", site="demo", subject="board-held")
+    async with websockets.connect(ws_url(server, board["token"]), subprotocols=[JSON]):
+        for _ in range(100):  # until the hub holds the socket
+            if any(conn.principal is not None for conn in c.hub.live):
+                break
+            await asyncio.sleep(0.02)
+        await c.revocations.write_seen(c.redis)
+        first = (await token_registry.get(c.redis, board["jti"]) or {}).get("last_seen")
+        # Days later: nothing noted since (the connect's note was written), the throttle
+        # run out; only the open socket can say the board is still in use.
+        await c.redis.hdel(token_registry.key(board["jti"]), "last_seen")
+        c.revocations._seen_at.clear()
+        c.revocations._held_next = 0.0
+        await c.revocations.write_seen(c.redis)
+        again = (await token_registry.get(c.redis, board["jti"]) or {}).get("last_seen")
+    assert first is not None and again is not None
+
+
 async def test_a_new_link_replaces_the_old_one(server: Server) -> None:
     await put_clinic(server)
     old = await mint(server, role="kiosk", site="demo", subject="kiosk-1")
