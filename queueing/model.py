@@ -264,6 +264,11 @@ class SiteConfig(Strict):
                     "branch (docs/configuration.md)")] = Vocabulary.GENERAL.value
     # Waiting rooms, each a board's choice of counters (``Area``). None: one board shows all.
     areas: Annotated[list[Area], msgspec.Meta(max_length=100)] = []
+    # A number people can call for help, as they should dial it ("+86 10 8888 6666",
+    # "12320"): the SMS desk's HELP reply and its "not understood" reply give it.
+    help_phone: Annotated[str, msgspec.Meta(
+        pattern=r"^\+?[0-9][0-9 ()\-]{2,30}$", max_length=32,
+        description="a phone number for help, as dialled; SMS HELP replies give it")] | None = None
 
     def __post_init__(self) -> None:
         # Decoded, converted or built: the default classes speak the site's words.

@@ -537,9 +537,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "目前没有可取号的业务。回复“查询”看进度，“取消”退号，“退订”停止提醒。",
     },
     "unknown": {
-        "en": "Sorry, we didn't understand. {menu}",
-        "zh": "抱歉，没看懂。{menu}",
+        "en": "Sorry, we didn't understand. {menu}{contact}",
+        "zh": "抱歉，没看懂。{menu}{contact}",
     },
+    # HELP: who this is, the services and the words, and whom to call (``help_phone``).
+    "help": {"en": "{site}: {menu}{contact}", "zh": "【{site}】{menu}{contact}"},
+    "contact": {"en": " Help: call {phone}.", "zh": "咨询电话：{phone}。"},
     "unknown_service": {
         "en": "Sorry, {site} has no such service. {menu}",
         "zh": "抱歉，{site}没有这项服务。{menu}",
@@ -716,6 +719,11 @@ GSM7 = frozenset("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\
 def gsm7(text: str) -> bool:
     """Whether ``text`` goes as GSM-7 (160 characters a part), not UCS-2 (70)."""
     return all(ch in GSM7 for ch in text)
+
+
+def contact(cfg: SiteConfig, lang: str) -> str:
+    """" Help: call +86 10 8888 6666." when the site gives a help number, else ''."""
+    return say("contact", lang, phone=cfg.help_phone) if cfg.help_phone else ""
 
 
 def menu(cfg: SiteConfig, lang: str) -> str:

@@ -288,11 +288,13 @@ class Desk:
                     sms.Command.JOIN):  # "I can't come", "Hello": their ticket first
                 status = await self._status(ticket, lang, "waiting")
                 return self._say("waiting_help", lang, status=status), ticket
+            contact = sms.contact(self.cfg, lang)
             if parsed.unknown:
                 kind = "unknown_service" if parsed.command is sms.Command.JOIN else "unknown"
-                return self._say(kind, lang, menu=menu, site=site_name), ticket
-            self.kind = "menu"
-            return menu, ticket
+                return self._say(kind, lang, menu=menu, site=site_name, contact=contact), ticket
+            text = sms.say("help", lang, site=site_name, menu=menu, contact=contact)
+            self.kind = "menu"  # the template gateways' kind, as before
+            return text, ticket
         if command is sms.Command.JOIN:
             if ticket is not None:
                 return await self._status(ticket, lang, "already"), ticket

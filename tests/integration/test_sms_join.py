@@ -77,7 +77,8 @@ async def test_join_by_letter_status_call_and_the_short_link(server: Server,
     # Their number now answers in English without English words.
     again = await text(s, "?", sender="+447700900123")
     assert again["command"] == "help" and again["lang"] == "en"
-    assert again["reply"].startswith("Text a letter for a ticket: A Internal medicine")
+    assert again["reply"].startswith(
+        "Demo Community Clinic: Text a letter for a ticket: A Internal medicine")
     dup = await text(s, "B", sender="447700900123")  # the same phone without its +
     assert dup["ticket"]["id"] == other["ticket"]["id"]
     assert dup["reply"].startswith(f"You already have {n2} (Internal medicine): 1 person ahead")
@@ -156,7 +157,7 @@ async def test_words_not_understood_get_the_menu_without_an_echo(server: Server,
     hello = await text(s, "hello 👍", sender="+8613900000002")
     assert hello["reply"].startswith("抱歉，没看懂。回复字母取号")
     huh = await text(s, "你好，请问", sender="+8613900000003")
-    assert huh["reply"].startswith("回复字母取号：A 内科，B 儿科")  # greetings only: the menu
+    assert huh["reply"].startswith("【示范社区诊所】回复字母取号：A 内科，B 儿科")  # greetings
     bare = await text(s, "JOIN", sender="+8613900000001")  # five services: which one?
     assert bare["command"] == "help" and "Text a letter" in bare["reply"]
     assert await _tickets(redis) == before
