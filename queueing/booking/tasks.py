@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from queueing import keys
+from queueing import keys, optout
 from queueing.booking import delivery, quiet, texts
 from queueing.booking.consumer import RETRY_S as CONSUMER_RETRY_S
 from queueing.booking.consumer import (
@@ -91,6 +91,12 @@ async def fire(svc: Services, site: str, member: str) -> str:
                 return held
             note = await linked(await reminder(svc, site, member, b), {**b, "site": site},
                                 svc.links, svc.booking.now())
+            if await optout.blocked(svc.redis, site, note.to):
+                # The number texted STOP (queueing/optout.py): removed unsent, no event.
+                await delivery.stale(svc.redis, note.id, note.kind, "opted_out")
+                await svc.redis.delete(claim)
+                await svc.booking.fire(site, member, "drop")
+                return "opted_out"
             try:
                 await svc.notifier.send(note)
             except NotifyFailed as exc:

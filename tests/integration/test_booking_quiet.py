@@ -243,3 +243,26 @@ def test_cfg_round_trip() -> None:
     cfg = schedule(quiet_hours=NIGHT)
     assert msgspec.json.decode(msgspec.json.encode(cfg), type=BookingConfig).policy.quiet_hours \
         == NIGHT
+
+
+async def test_a_reminder_to_a_number_that_texted_stop_is_not_sent(
+        demo: Engine, redis: Redis, clock: Clock) -> None:
+    """The reminder job (tasks.fire, not the consumer's try_send) honours the opt-out: the
+    reminder is removed unsent, counted ``stale:reminder:opted_out``, and no event says it
+    went; another number's reminder goes (queueing/optout.py)."""
+    from queueing import optout
+    from queueing.booking import delivery
+    bk = await booking_engine(demo, reminders_s=[7200])
+    await booked(bk, "r1", "09:00", "ann")
+    ben = await booked(bk, "r1", "09:30", "ben")
+    number = f"+861380000{sum(map(ord, 'ann')) % 10000:04d}"  # as booked() gives it
+    await optout.stop(redis, "demo", number, at(0, "12:00"))
+    notifier = Recorder()
+    svc = Services(redis, bk, notifier)
+    clock.now = at(1, "07:30")
+    await fire_due(svc, "demo")
+    assert [n.booking for n in notifier.sent] == [ben["id"]]
+    assert (await stream_types(redis)).count("booking_reminder") == 1
+    assert await bk.due("demo") == []  # not retried
+    counts = (await delivery.read(redis)).counts
+    assert counts[("stale", "reminder", "opted_out")] == 1
