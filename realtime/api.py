@@ -23,7 +23,7 @@ from queueing.model import (
     TicketRequest,
     TransferRequest,
 )
-from realtime import clock, hours_api, idempotency, ratelimit
+from realtime import clock, devices_api, hours_api, idempotency, ratelimit
 from realtime.auth import Principal, make_token
 from realtime.body import decode, json_body, read_back, read_body
 from realtime.context import actor, ctx, principal
@@ -489,6 +489,7 @@ ROUTES = [
     Route("/v1/sites/{site}", get_site, methods=["GET"]),
     Route("/v1/sites/{site}", delete_site, methods=["DELETE"]),
     Route("/v1/sites/{site}/hours", hours_api.site_hours, methods=["GET"]),
+    Route("/v1/sites/{site}/devices", devices_api.site_devices, methods=["GET"]),
     Route("/v1/sites/{site}/tickets", issue_ticket, methods=["POST"]),
     Route("/v1/sites/{site}/tickets", find_tickets, methods=["GET"]),
     Route("/v1/tickets/{ticket}", get_ticket, methods=["GET"]),
