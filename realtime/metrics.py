@@ -48,6 +48,75 @@ HUB_TABLES = Gauge("switchboard_hub_table_entries", "Entries in the hub's in-mem
                    "(connections, feeds, subscribers, per-topic state, tracked tickets, "
                    "estimates) and asyncio tasks", ["table"], multiprocess_mode="livesum")
 
+# Per site, as this process's hub holds it (``site_gauges``: every 5 s by the hub's census
+# and at each scrape by the process answering it). Bounded: sites × roles.
+SITE_CONNECTIONS = Gauge("switchboard_site_connections", "Open websocket connections by site "
+                         "('' for a token of no site) and role ('' before authentication)",
+                         ["site", "role"], multiprocess_mode="livesum")
+# A site's queue as the hub's live view of it holds it (no Redis read): reported by every
+# process following the site (a board, kiosk, console or supervisor page open on it), the
+# most recent write wins across processes.
+SITE_WAITING = Gauge("switchboard_site_waiting", "People waiting (waiting or transferred "
+                     "tickets) at the site", ["site"], multiprocess_mode="livemostrecent")
+SITE_LONGEST_WAIT = Gauge("switchboard_site_longest_wait_seconds", "How long the longest "
+                          "waiting ticket at the site has waited since it was issued (0: none "
+                          "waiting)", ["site"], multiprocess_mode="livemostrecent")
+SITE_COUNTERS_OPEN = Gauge("switchboard_site_counters_open", "Counters open at the site "
+                           "(paused and closed ones not counted)", ["site"],
+                           multiprocess_mode="livemostrecent")
+_QUEUE_GAUGES = (SITE_WAITING, SITE_LONGEST_WAIT, SITE_COUNTERS_OPEN)
+# What this process last reported: a pair or site it no longer has is zeroed or dropped.
+_reported_conns: set[tuple[str, str]] = set()
+_reported_sites: set[str] = set()
+
+
+def site_figures(view: Any, now_ms: int) -> tuple[int, float, int]:
+    """``(waiting, longest wait in s, counters open)`` of a site's live view
+    (queueing/view.py ``SiteView``): what the hub already holds, read in memory."""
+    waiting, oldest = 0, now_ms
+    for ids in view.queues.values():
+        waiting += len(ids)
+        for tid in ids:
+            t = view.tickets.get(tid)
+            issued = int(t.get("issued_ms") or 0) if t is not None else 0
+            if issued and issued < oldest:
+                oldest = issued
+    counters_open = sum(1 for st in view.counters.values() if st.get("state") == "open")
+    return waiting, max(0.0, (now_ms - oldest) / 1000), counters_open
+
+
+def site_gauges(hub: Any) -> None:
+    """Set this process's per-site series from its hub: connections by site and role
+    (``hub.live``), and each followed site's queue (``hub.feeds``' live views). A pair
+    seen before and gone now reads 0; a site no longer followed here is dropped (with
+    several processes, where series cannot be removed, it reads NaN until a process
+    following it writes again, within 5 s)."""
+    from realtime import clock
+    counts: dict[tuple[str, str], int] = {}
+    for conn in list(hub.live):
+        p = conn.principal
+        k = ("", "") if p is None else (p.site or "", p.role)
+        counts[k] = counts.get(k, 0) + 1
+    for k in _reported_conns - counts.keys():
+        SITE_CONNECTIONS.labels(*k).set(0)
+    for k, n in counts.items():
+        SITE_CONNECTIONS.labels(*k).set(n)
+    _reported_conns.update(counts)
+    now_ms = clock.now_ms()
+    sites = {key: feed for key, feed in list(hub.feeds.items()) if hasattr(feed, "view")}
+    for site in _reported_sites - sites.keys():
+        for gauge in _QUEUE_GAUGES:
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+                gauge.labels(site).set(float("nan"))
+            else:
+                gauge.remove(site)
+    for site, feed in sites.items():
+        for gauge, value in zip(_QUEUE_GAUGES, site_figures(feed.view, now_ms), strict=True):
+            gauge.labels(site).set(value)
+    _reported_sites.intersection_update(sites)
+    _reported_sites.update(sites)
+
+
 # The worker's last heartbeat (epoch s; 0 when none is kept), read from Redis at each scrape:
 # alert on ``time() - switchboard_worker_heartbeat_timestamp_seconds > 90``.
 WORKER_BEAT = Gauge("switchboard_worker_heartbeat_timestamp_seconds",
@@ -221,6 +290,7 @@ async def metrics_endpoint(request: Request) -> Response:
     from realtime.context import ctx
     from realtime.worker import HEARTBEAT_KEY
     redis = ctx(request).redis
+    site_gauges(ctx(request).hub)  # this process's, as of now (the others': their last census)
     try:
         beat = await redis.get(HEARTBEAT_KEY)
     except Exception:  # Redis unreachable: the rest is still worth scraping (/readyz says it)

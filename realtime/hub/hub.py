@@ -17,7 +17,7 @@ from redis.exceptions import RedisError
 from queueing import keys, redisconn
 from queueing.engine import Engine
 from queueing.errors import Forbidden, SwitchboardError, UnknownSite
-from realtime import metrics
+from realtime import clock, metrics
 from realtime.auth import Principal
 from realtime.errors import store_trouble
 from realtime.hub import area_board, booking_topics, queue_topics  # noqa: F401 - register namespaces
@@ -103,8 +103,8 @@ class Connection:
     """
 
     __slots__ = ("__weakref__", "_closer", "_closing", "_drain", "_fkey", "_flusher", "_send",
-                 "_space", "closed", "dirty", "expiry", "kind", "outbox", "principal", "slow",
-                 "topics", "wake", "wire")
+                 "_space", "closed", "dirty", "expiry", "kind", "outbox", "principal", "since",
+                 "slow", "topics", "wake", "wire")
 
     def __init__(self, send: Callable[[dict[str, Any]], Any], kind: str, max_events: int,
                  wire: Wire | None = None, flusher: Flusher | None = None) -> None:
@@ -129,6 +129,9 @@ class Connection:
         self.slow = False
         self.closed = False
         self.expiry: asyncio.TimerHandle | None = None  # when the token stops being good
+        # When the socket opened (epoch s, this process's clock): the devices list
+        # (realtime/devices_api.py) says since when a board or kiosk has been connected.
+        self.since = clock.now_s()
 
     def _encode(self, msg: Any) -> bytes | str:
         raw = encode(msg, self.kind)
@@ -413,6 +416,7 @@ class Hub:
             if tick % CENSUS_EVERY_S == 0:
                 for table, n in self.census().items():
                     metrics.HUB_TABLES.labels(table).set(n)
+                metrics.site_gauges(self)
             t0 = time.perf_counter()
             what = self.gc.step(self.connections, time.monotonic())
             if what == "full":
