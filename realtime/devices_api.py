@@ -26,6 +26,7 @@ from starlette.routing import Route
 from realtime import clock, token_registry
 from realtime.context import ctx, principal
 from realtime.docs import Operation, register
+from realtime.hub.hub import GONE_AT
 from realtime.revocation import SEEN_WRITE_S
 
 DEVICE_ROLES = ("display", "kiosk", "agent")
@@ -44,7 +45,7 @@ def _row(rec: dict[str, str] | None, p: Any, now: float, refusal: Any) -> dict[s
             "days_left": max(0, int((exp - now) // 86400))}
         role, subject = rec["role"], rec["sub"]
         area, counter = rec.get("area"), rec.get("counter")
-        seen = float(rec["last_seen"]) if "last_seen" in rec else None
+        seen = float(rec["last_seen"]) if "last_seen" in rec else None  # at most 5 min old
     else:
         link, role, subject, area, counter, seen = None, p.role, p.subject, p.area, p.counter, None
     return {"subject": subject, "role": role, "area": area, "counter": counter,
@@ -89,9 +90,11 @@ async def site_devices(request: Request) -> Response:
         since = row["connected_since"]
         row["connected_since"] = conn.since if since is None else min(since, conn.since)
     several = c.settings.workers > 1
-    for row in rows.values():
+    for key, row in rows.items():
         if row["online"]:
             row["last_seen"] = now
+        elif key in GONE_AT:  # its page closed here since the registry last noted it
+            row["last_seen"] = max(row["last_seen"] or 0.0, GONE_AT[key])
         elif several and row["last_seen"] is not None \
                 and now - row["last_seen"] <= ONLINE_WINDOW_S:
             row["online"], row["online_via"] = True, "last_seen"

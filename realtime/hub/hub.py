@@ -281,6 +281,8 @@ class Connection:
 
     def stop(self) -> None:
         """The socket is gone: forget what waits and wake anyone waiting for room."""
+        if self.principal is not None and self.principal.token_id:
+            gone(self.principal.token_id)
         if self.expiry is not None:
             self.expiry.cancel()
             self.expiry = None
@@ -317,6 +319,21 @@ class Connection:
                     break
             if self._space is not None:
                 self._space.set()
+
+
+# When this process last had a socket of a token close (token id -> epoch s): the devices
+# list's last_seen of a board closed a moment ago (the registry's is written at most every
+# 5 min). Bounded: past GONE_KEEP entries the older half goes.
+GONE_AT: dict[str, float] = {}
+GONE_KEEP = 4096
+
+
+def gone(token_id: str) -> None:
+    GONE_AT.pop(token_id, None)  # re-inserted last: the dict stays in closing order
+    GONE_AT[token_id] = clock.now_s()
+    if len(GONE_AT) > GONE_KEEP:
+        for k in list(GONE_AT)[:GONE_KEEP // 2]:
+            del GONE_AT[k]
 
 
 _SLOW = Error("slow", "could not keep up with events; resume from your last offset", True)

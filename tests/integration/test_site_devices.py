@@ -100,6 +100,8 @@ async def test_devices_of_a_site_online_first_offline(server: Server) -> None:
     got = await devices(server)
     tv = next(d for d in got["devices"] if d["subject"] == "lobby-tv")
     assert (tv["online"], tv["connections_here"], tv["connected_since"]) == (False, 0, None)
+    # Last seen when its socket closed (the registry's note is up to 5 min old).
+    assert abs(datetime.fromisoformat(tv["last_seen"]).timestamp() - time.time()) < 10
     assert "made-offline" not in {d["subject"] for d in got["devices"]}
     assert got["devices"][-1]["subject"] == "old-tv"  # no device online: the revoked one last
 

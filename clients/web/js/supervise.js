@@ -10,6 +10,7 @@ import { formatEstimate, formatTime, nameIn } from './i18n.js';
 import { applyQueue } from './queue-list.js';
 import { mountAppointments } from './supervise-appts.js';
 import { mountAudit } from './supervise-audit.js';
+import { mountDevices } from './supervise-devices.js';
 import { formatMinutesNearest, mountHours } from './supervise-hours.js';
 import { api, connectionBanner, connectionChip, errorScreen, h, language, layeredTranslator, mountLangSwitch, mountLinkExpiry, readBoot, replaceChildren, setText, token } from './ui.js';
 import { applySiteWords } from './vocabulary-boot.js';
@@ -395,6 +396,8 @@ function statsSoon() {
 const appts = site && !boot.error ? mountAppointments({ site, rules: boot.booking_site, now: () => Date.now() + skewMs, getLang: () => lang }) : null;
 // Today by hour and by counter (docs/reports.md), refreshed with the figures.
 const hours = site && !boot.error ? mountHours({ site, getLang: () => lang }) : null;
+// The site's boards and kiosks, online or not (GET /v1/sites/{site}/devices), every 30 s.
+const devices = site && !boot.error ? mountDevices({ site, getLang: () => lang }) : null;
 
 if (!site || boot.error) {
   errorScreen($('app'), t, boot.error ?? { code: 'unknown_site' });
@@ -409,6 +412,7 @@ if (!site || boot.error) {
     render();
     appts?.paint();
     hours?.paint();
+    devices?.paint();
     audit.paint();
   });
   paintWords = () => {
@@ -417,6 +421,7 @@ if (!site || boot.error) {
     if ($('appt-head')) delete $('appt-head').dataset.key;
     appts?.paint();
     hours?.paint();
+    devices?.paint();
     audit.paint();
   };
   render();
@@ -444,7 +449,8 @@ if (!site || boot.error) {
   $('report').addEventListener('click', downloadReport);
   client.start();
   loadStats();
+  devices?.start();
   setInterval(loadStats, STATS_EVERY_MS);
   setInterval(render, TICK_MS); // waits and elapsed times grow while nothing happens
-  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, get statsAt() { return statsAt; }, ctrTimes, appts, audit, hours, client };
+  window.switchboardSupervise = { get board() { return board; }, get queues() { return queues; }, get stats() { return stats; }, get statsAt() { return statsAt; }, ctrTimes, appts, audit, hours, devices, client };
 }
