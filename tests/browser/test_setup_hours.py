@@ -62,21 +62,25 @@ def get_site(server: DemoServer, site: str) -> dict[str, Any]:
     return dict(r.json())
 
 
+def at_words(day: str, time: str, today: str) -> str:
+    """When, as the kiosk says it (js/issuing-hours.js): "today at 08:00", "Tue 9 Dec at 08:00"."""
+    if day == today:
+        return f"today at {time}"
+    d = date.fromisoformat(day)
+    return f"{SHORT[d.weekday()]} {d.day} {d:%b} at {time}"
+
+
 def says(status: dict[str, Any], today: str) -> str:
     """What the page should say for one status of GET /v1/sites/{site}/hours."""
     if status["open_now"]:
         closes = status["closes_at"]
         if closes is None:
             return "Open now"
-        when = closes[11:16]
-        if closes[:10] != today:
-            when = f"{SHORT[date.fromisoformat(closes[:10]).weekday()]} {when}"
-        return f"Open now, until {when}"
+        return f"Open now, until {at_words(closes[:10], closes[11:16], today)}"
     at = status["next_open_local"]
-    days = (date.fromisoformat(at["date"]) - date.fromisoformat(today)).days
-    day = "today" if days == 0 else at["weekday"].capitalize() + (
-        f" {at['date']}" if days > 6 else "")
-    return f"Closed — opens {day} {at['time']}"
+    if at is None:
+        return "Closed for tickets"
+    return f"Closed for tickets — opens {at_words(at['date'], at['time'], today)}"
 
 
 def span(pg: Any, scope: str, day: str, i: int, end: str) -> Any:

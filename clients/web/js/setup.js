@@ -7,6 +7,7 @@
 // fragment (#token=…, which browsers do not send) or a paste field, is kept in this tab's
 // sessionStorage, and goes with each request as `Authorization: Bearer`.
 import { formatTime, nameIn, priorityName, translator } from './i18n.js';
+import { opensWords, siteClosedWords } from './issuing-hours.js';
 import { SETUP_STRINGS } from './setup-strings.js';
 import { api, errorScreen, formatDateTime, h, language, mountLangSwitch, readBoot, setText } from './ui.js';
 import { DEFAULT_VOCABULARY, LABELS, VOCABULARIES } from './vocabulary.js';
@@ -50,6 +51,9 @@ let justSaved = false;
 const shiftText = new WeakMap(); // counter → what the admin typed in its shifts field
 const devices = []; // {key, kind, counter?, subject, minted?, error?, confirm?, revokedAt?}
 let revocations = null;
+let issued = null; // GET /v1/tokens?site=: the links made for this site (never the links)
+let renewAsk = false; // "Renew all expiring" asked, awaiting its confirmation
+let renewDone = null; // {n, failed}: what the last "Renew all expiring" did
 let sites = []; // the server's site ids (GET /v1/sites)
 let near = []; // the existing ids this (new) site's id is probably a typo of
 let copiedFrom = null; // {site, booking}: the set-up this new site started from
@@ -112,6 +116,7 @@ async function signIn(token) {
   checkWorker();
   await loadSite();
   await loadRevocations();
+  await loadIssued();
 }
 
 function showSignIn(error = '') {
@@ -952,21 +957,16 @@ export function hoursField(err, hours) {
   return null;
 }
 
-/** "Open now, until 16:30" / "Closed — opens Mon 08:00" from one status of GET …/hours. */
-export function hoursSays(s, today, tr) {
-  const wd = (date) => WEEKDAYS[(new Date(`${date}T00:00:00Z`).getUTCDay() + 6) % 7];
-  const note = s.closed_note ? tr('st_hours_closed_note', { name: s.closed_note }) : '';
+/** "Open now, until today at 16:30" / "Closed for tickets — opens Tue 9 Dec at 08:00" (the
+ * kiosk's words: js/issuing-hours.js) from one status of GET …/hours, in the site's `zone`. */
+function hoursSays(s, zone, now) {
+  const note = s.closed_note ? t('st_hours_closed_note', { name: nameIn(s.closed_note, lang) }) : '';
   if (s.open_now) {
-    if (!s.closes_at) return tr('st_hours_open_on');
-    const date = s.closes_at.slice(0, 10);
-    const time = s.closes_at.slice(11, 16);
-    return tr('st_hours_open_until', { when: date === today ? time : `${tr(`st_wd_short_${wd(date)}`)} ${time}` });
+    if (!s.closes_at) return t('st_hours_open_on');
+    const closes = { date: s.closes_at.slice(0, 10), time: s.closes_at.slice(11, 16) }; // site-local
+    return t('st_hours_open_until', { when: opensWords(closes, lang, zone, now).trim() });
   }
-  const at = s.next_open_local;
-  if (!at) return `${tr('st_hours_closed_long')}${note}`;
-  const days = (Date.parse(`${at.date}T00:00:00Z`) - Date.parse(`${today}T00:00:00Z`)) / 86400000;
-  const day = days === 0 ? tr('st_hours_today') : `${tr(`st_wd_short_${at.weekday}`)}${days > 6 ? ` ${at.date}` : ''}`;
-  return `${tr('st_hours_closed_opens', { when: `${day} ${at.time}` })}${note}`;
+  return `${siteClosedWords(s.next_open_local, lang, zone, now).trim()}${note}`;
 }
 
 /** What the hours mean now, as saved (GET /v1/sites/{site}/hours). */
@@ -981,11 +981,11 @@ async function loadHoursNow() {
 function renderHoursNow() {
   const el = $('hours-now');
   if (!hoursNow) return setText(el, '');
-  const tr = (key, vars = {}) => t(key, { ...vars, ...(vars.name != null ? { name: nameIn(vars.name, lang) } : {}) });
-  const lines = [hoursNow.configured ? hoursSays(hoursNow, hoursNow.date, tr) : t('st_hours_always')];
+  const [zone, now] = [hoursNow.timezone, Date.now()];
+  const lines = [hoursNow.configured ? hoursSays(hoursNow, zone, now) : t('st_hours_always')];
   for (const [sid, s] of Object.entries(hoursNow.services ?? {})) {
     const svc = doc?.services?.find((x) => x.id === sid);
-    lines.push(t('st_hours_service_line', { name: nameIn(svc?.name, lang) || sid, says: hoursSays(s, hoursNow.date, tr) }));
+    lines.push(t('st_hours_service_line', { name: nameIn(svc?.name, lang) || sid, says: hoursSays(s, zone, now) }));
   }
   const dirtyHours = JSON.stringify(doc?.policy?.hours ?? null) !== JSON.stringify(saved?.policy?.hours ?? null);
   return el.replaceChildren(...[h('strong', {}, `${t('st_hours_now', { zone: hoursNow.timezone })} `), lines.join(' · '),
@@ -1267,47 +1267,163 @@ function deviceName(d) {
   return `${t(`st_kind_${d.kind}`)} · ${d.key.split(':')[1]}`;
 }
 
-async function mint(d) {
+/** The link a row holds that still works: made on this page, or listed by the server. */
+function activeLink(d) {
+  if (d.minted && !d.revokedAt) return { jti: d.minted.jti, subject: d.minted.subject };
+  if (d.listed?.status === 'active') return { jti: d.listed.jti, subject: d.listed.subject };
+  return null;
+}
+
+/** A new link for `d`; one that still works is replaced (revoked by the server before it
+ * answers: a re-printed sheet leaves no old link working). `reload`: read the list again. */
+async function mint(d, reload = true) {
   d.busy = true;
   d.error = null;
+  d.replaced = null;
   renderDevices();
   const body = { role: ROLE[d.kind], site: siteId, subject: d.subject.trim() };
   if (d.counter != null) body.counter = d.counter;
   if (d.kind === 'book') body.channels = ['web'];
   if (d.kind === 'board' && d.area) body.area = d.area;
+  const old = activeLink(d);
+  // Same device name: every working link of it at this site; renamed: the one it had.
+  if (old?.subject === body.subject) body.replace_previous = true;
+  else if (old?.jti) body.replaces = old.jti;
   const r = await call('/v1/tokens', { method: 'POST', body });
   d.busy = false;
   if (r.ok) {
     d.minted = { ...r.data, url: linkBase(boot.public_url, location) + r.data.link };
     d.revokedAt = null;
+    d.replaced = r.data.replaced?.length ? r.data.replaced.length : null;
   } else {
     d.error = r.data ?? { code: 'network', message: t('err_network') };
   }
-  keepFocus(renderDevices);
+  if (reload) await loadIssued();
+  else keepFocus(renderDevices);
+  return r.ok;
 }
 
-async function revokeSubject(subject) {
-  const r = await call('/v1/revocations', { method: 'POST', body: { subject } });
+async function revokeSubject(subject, site = null) {
+  const r = await call('/v1/revocations', { method: 'POST', body: site ? { subject, site } : { subject } });
   if (!r.ok) return { error: r.data ?? { code: 'network', message: t('err_network') } };
   await loadRevocations();
   return { before: r.data.revoked.before };
 }
 
 async function revokeDevice(d) {
-  const done = await revokeSubject(d.subject.trim());
+  const done = await revokeSubject(d.subject.trim(), siteId); // this site's only
   d.confirm = false;
   if (done.error) {
     d.error = done.error;
   } else {
     d.error = null;
     d.minted = null;
+    d.replaced = null;
     d.revokedAt = done.before;
   }
-  renderDevices();
+  await loadIssued();
   $(`dev-${devices.indexOf(d)}-mint`)?.focus();
 }
 
+// -- links already made (GET /v1/tokens?site=: docs/protocol.md "tokens") ----------------------
+
+const KIND_OF = Object.fromEntries(Object.entries(ROLE).map(([k, r]) => [r, k]));
+
+/** The links made for this site, each on its device's row (the newest of its role and
+ * name); a link of a device this page has no row for (a second kiosk) gets its row. */
+async function loadIssued() {
+  if (saved === null) { issued = null; return renderDevices(); }
+  const r = await call(`/v1/tokens?site=${encodeURIComponent(siteId)}`);
+  if (!r.ok) return renderDevices(); // an older server: no list, the page works as before
+  issued = r.data;
+  const newest = new Map(); // role + name → the newest link
+  for (const tk of issued.tokens ?? []) {
+    const k = `${tk.role}/${tk.subject}`;
+    if (KIND_OF[tk.role] && !(newest.get(k)?.minted_at > tk.minted_at)) newest.set(k, tk);
+  }
+  for (const tk of newest.values()) {
+    const kind = KIND_OF[tk.role];
+    const there = devices.some((d) => ROLE[d.kind] === tk.role && d.subject.trim() === tk.subject);
+    const gone = kind === 'console' && !saved.counters?.some((c) => c.id === tk.counter);
+    // A partner link is a booking page's only if this page named it so (not a partner's API).
+    const partner = kind === 'book' && !tk.subject.startsWith(`${siteId}-web-booking-`);
+    if (!there && !gone && !partner && tk.status !== 'expired') {
+      devices.push({ key: `${kind}:${tk.subject}`, kind, subject: tk.subject, counter: tk.counter ?? undefined, area: tk.area ?? null });
+    }
+  }
+  seedDevices();
+  for (const d of devices) d.listed = newest.get(`${ROLE[d.kind]}/${d.subject.trim()}`) ?? null;
+  return keepFocus(renderDevices);
+}
+
+const soonS = () => issued?.expiring_soon_s ?? 7 * 86400;
+const expiresSoon = (l) => l?.status === 'active' && Date.parse(l.expires_at) - Date.now() <= soonS() * 1000;
+const dateIn = (iso) => {
+  const zone = saved?.timezone || doc?.timezone || BROWSER_ZONE;
+  return `${formatDateTime(Date.parse(iso), lang, zone, { dateStyle: 'medium' })} (${zone})`;
+};
+
+/** "3 min ago", "2 h ago", "4 days ago" / "never used". */
+function lastUsed(iso) {
+  if (!iso) return t('st_link_never_used');
+  const s = Math.max(0, (Date.now() - Date.parse(iso)) / 1000);
+  const ago = s < 60 ? t('st_ago_now') : s < 3600 ? t('st_ago_min', { n: Math.floor(s / 60) })
+    : s < 86400 ? t('st_ago_h', { n: Math.floor(s / 3600) }) : t('st_ago_days', { n: Math.floor(s / 86400) });
+  return t('st_link_last_used', { ago });
+}
+
+/** What a listed link is: "Active — valid until 7 Jan 2027 (Asia/Shanghai), 30 days left ·
+ * last used 3 min ago". */
+function listedSays(l) {
+  const made = t('st_link_made', { date: dateIn(l.minted_at) });
+  if (l.status === 'revoked') return `${made} · ${t('st_link_revoked')}`;
+  if (l.status === 'expired') return `${made} · ${t('st_link_expired', { date: dateIn(l.expires_at) })}`;
+  const left = t(l.days_left === 1 ? 'st_link_day_left' : 'st_link_days_left', { n: l.days_left });
+  return `${made} · ${t('st_link_active', { date: dateIn(l.expires_at), left })} · ${lastUsed(l.last_seen)}`;
+}
+
+function listedLink(d, i) {
+  const l = d.listed;
+  if (!l || d.minted) return null;
+  return h('div', { class: 'st-issued', id: `dev-${i}-issued` },
+    h('p', { class: expiresSoon(l) ? 'st-warn' : '' }, listedSays(l)),
+    l.status === 'active' ? h('p', { class: 'muted' }, t('st_link_hidden')) : null);
+}
+
+/** The banner: links of this site expiring within a week (the server's count), renewed
+ * together after a confirmation (each a replacement: the old link stops working). */
+function renderExpiring() {
+  const box = $('links-soon');
+  const n = issued?.summary?.expiring_soon ?? 0;
+  const rows = devices.filter((d) => !d.minted && expiresSoon(d.listed));
+  box.hidden = !n && !renewDone;
+  if (box.hidden) return box.replaceChildren();
+  const others = Math.max(0, n - rows.length);
+  const first = rows.map((d) => d.listed.expires_at).sort()[0];
+  const done = renewDone ? t(renewDone.failed ? 'st_renewed_some' : 'st_renewed', renewDone) : '';
+  return keepFocus(() => box.replaceChildren(
+    n ? h('p', {}, t('st_links_soon', { n, days: Math.round(soonS() / 86400) }) + (first ? ` ${t('st_links_soon_first', { date: dateIn(first) })}` : '')) : null,
+    others ? h('p', {}, t('st_links_soon_others', { n: others })) : null,
+    rows.length ? h('div', { class: 'st-inline' }, renewAsk
+      ? [h('button', { type: 'button', id: 'renew-yes', class: 'btn btn-danger solid', onclick: renewAll }, t('st_renew_all_confirm', { n: rows.length })),
+        h('button', { type: 'button', id: 'renew-no', class: 'btn', onclick: () => { renewAsk = false; renderExpiring(); $('renew-all')?.focus(); } }, t('st_cancel'))]
+      : h('button', { type: 'button', id: 'renew-all', class: 'btn btn-primary',
+        onclick: () => { renewAsk = true; renderExpiring(); $('renew-yes')?.focus(); } }, t('st_renew_all', { n: rows.length }))) : null,
+    h('p', { id: 'renew-status', role: 'status', tabindex: '-1' }, done)));
+}
+
+async function renewAll() {
+  renewAsk = false;
+  const rows = devices.filter((d) => !d.minted && expiresSoon(d.listed));
+  let failed = 0;
+  for (const d of rows) if (!(await mint(d, false))) failed += 1;
+  renewDone = { n: rows.length - failed, failed };
+  await loadIssued();
+  $('renew-status')?.focus();
+}
+
 function renderDevices() {
+  renderExpiring();
   $('devices-unsaved').hidden = Boolean(saved?.counters?.length);
   // Links start with the public address, or this page's: warn when that is this machine only.
   const origin = linkBase(boot.public_url, location);
@@ -1330,7 +1446,8 @@ function renderDevices() {
       d.kind === 'board' && saved?.areas?.length ? boardAreaField(d, i) : null,
       h('div', { class: 'st-inline' },
         h('button', { type: 'button', id: `dev-${i}-mint`, class: 'btn btn-primary', disabled: d.busy,
-          onclick: () => mint(d) }, d.busy ? t('st_minting') : m ? t('st_mint_again') : t('st_mint')),
+          onclick: () => mint(d) }, d.busy ? t('st_minting') : !activeLink(d) ? t('st_mint')
+          : expiresSoon(d.listed) && !m ? t('st_renew') : t('st_mint_again')),
         d.confirm
           ? [h('button', { type: 'button', id: `dev-${i}-revoke-yes`, class: 'btn btn-danger solid', onclick: () => revokeDevice(d) },
             t('st_revoke_confirm', { subject: d.subject.trim() })),
@@ -1339,6 +1456,8 @@ function renderDevices() {
             onclick: () => { d.confirm = true; renderDevices(); $(`dev-${i}-revoke-yes`)?.focus(); } }, t('st_revoke'))),
       d.error ? h('p', { class: 'st-error', id: errId, role: 'alert' }, `${d.error.code}: ${d.error.message}`) : null,
       d.revokedAt ? h('p', { class: 'st-note' }, t('st_revoked_now', { subject: d.subject.trim(), time: when(d.revokedAt) })) : null,
+      d.replaced ? h('p', { class: 'st-note', role: 'status' }, t(d.replaced > 1 ? 'st_replaced_n' : 'st_replaced', { n: d.replaced })) : null,
+      listedLink(d, i),
       m ? h('div', { class: 'st-link' },
         h('img', { src: `/qr.svg?data=${encodeURIComponent(m.url)}`, alt: t('st_qr_alt', { name }), width: 132, height: 132 }),
         h('div', {},
@@ -1408,6 +1527,9 @@ function renderRevocations() {
   if (!list) return $('revoked').replaceChildren();
   const items = (list.subjects ?? []).map((s) => h('li', { dataset: { subject: s.subject } },
     t('st_revoked_subject', { subject: s.subject, time: when(s.before) })));
+  for (const s of list.site_subjects ?? []) {
+    if (s.site === siteId) items.push(h('li', { dataset: { subject: s.subject } }, t('st_revoked_subject', { subject: s.subject, time: when(s.before) })));
+  }
   if (list.tokens?.length) items.push(h('li', {}, t('st_revoked_tokens', { n: list.tokens.length })));
   return $('revoked').replaceChildren(...(items.length ? items : [h('li', { class: 'muted' }, t('st_revoked_none'))]));
 }
