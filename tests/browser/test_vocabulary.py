@@ -77,7 +77,7 @@ def _open_pages(page: Any, server: DemoServer) -> dict[str, str]:
     public booking page (zh) and the floor overview's appointments (en), each swept."""
     shown: dict[str, str] = {}
     page.goto(server.page_url("kiosk", lang="zh"))
-    page.locator("#app button").first.wait_for()
+    page.locator("#app button:visible").first.wait_for()
     shown["kiosk"] = page.locator("body").inner_text()
     shown["kiosk sweep"] = "\n".join(_sweep(page, _vocab(server)))
     page.goto(server.page_url("counter:4", lang="en"))
@@ -137,7 +137,7 @@ def test_a_site_without_a_vocabulary_uses_neutral_words(page: Any,
                   headers={"Authorization": f"Bearer {demo_server.token('admin')}"})
     assert r.status_code == 200 and "vocabulary" not in r.json()
     page.goto(demo_server.page_url("kiosk", lang="en"))
-    page.locator("#app button").first.wait_for()
+    page.locator("#app button:visible").first.wait_for()
     assert _sweep(page, "general") == []
     # Every vocabulary names the same terms in each language: none is left unfilled.
     parity = page.evaluate("""async () => {

@@ -9,7 +9,7 @@ from tests.integration.conftest import Server
 async def test_405_allow_lists_every_method_of_the_path(server: Server) -> None:
     admin = server.auth("admin")
     for method, path, allow in [
-        ("DELETE", "/v1/sites/demo", "GET, HEAD, PUT"),
+        ("POST", "/v1/sites/demo", "DELETE, GET, HEAD, PUT"),
         ("DELETE", "/v1/sites/demo/tickets", "GET, HEAD, POST"),
         ("PUT", "/v1/regions/city/jobs", "GET, HEAD, POST"),
         ("GET", "/v1/tickets/demo.x/cancel", "POST"),
