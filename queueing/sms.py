@@ -430,9 +430,10 @@ def site_language(lang: str, available: list[str] | tuple[str, ...]) -> str | No
 
 TEXTS: dict[str, dict[str, str]] = {
     "joined": {
-        "en": "Your ticket: {number} ({service}). {wait} {promise} Reply STATUS to check, "
-              "CANCEL to leave.",
-        "zh": "您已取号 {number}（{service}），{wait}{promise}回复“查询”看进度，“取消”退号。",
+        "en": "{site}: your ticket {number} ({service}). {wait} {promise} Reply STATUS to "
+              "check, CANCEL to leave.",
+        "zh": "【{site}】您已取号 {number}（{service}），{wait}{promise}回复“查询”看进度，"
+              "“取消”退号。",
     },
     "promise": {
         "en": "We'll text you when you are called, and before if there is time.",
@@ -473,6 +474,19 @@ TEXTS: dict[str, dict[str, str]] = {
     "none": {
         "en": "You have no ticket waiting at {site}. {menu}",
         "zh": "您在{site}没有正在排队的号码。{menu}",
+    },
+    # The number's last ticket ended today: how (STATUS after being served), then the menu.
+    "ended_done": {
+        "en": "{number} ({service}) was completed at {time}. {menu}",
+        "zh": "{number} 号（{service}）已于 {time} 办理完成。{menu}",
+    },
+    "ended_no_show": {
+        "en": "{number} ({service}) was called and nobody came; it closed at {time}. {menu}",
+        "zh": "{number} 号（{service}）叫号未到，已于 {time} 过号。{menu}",
+    },
+    "ended_cancelled": {
+        "en": "{number} ({service}) was cancelled at {time}. {menu}",
+        "zh": "{number} 号（{service}）已于 {time} 取消。{menu}",
     },
     "closed": {
         "en": "No counter is serving {service} at {site} now, so no ticket can be taken by text. "
@@ -669,6 +683,12 @@ WAIT_TEXTS: dict[str, dict[str, str]] = {
 def say(kind: str, lang: str, **values: object) -> str:
     table = TEXTS[kind]
     return (table.get(lang) or table["en"]).format(**values)
+
+
+def after_colon(lang: str, text: str) -> str:
+    """``text`` to follow a colon: lower case first in English ("You are next" →
+    "D001 (Pharmacy): you are next")."""
+    return text if lang.startswith("zh") or not text else text[0].lower() + text[1:]
 
 
 _WEEKDAYS_ZH = {"mon": "周一", "tue": "周二", "wed": "周三", "thu": "周四", "fri": "周五",

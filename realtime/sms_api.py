@@ -37,6 +37,7 @@ import logging
 import secrets
 import time
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -68,6 +69,9 @@ log = logging.getLogger("switchboard.sms")
 
 SMS_PER_MIN, SMS_BURST = 6, 10  # texts per number
 JOINS_PER_MIN, JOINS_BURST = 120, 120  # new tickets per gateway (token subject) and site
+# STATUS with no ticket waiting, after one of the number's ended today: how it ended.
+ENDED_KINDS = {"done": "ended_done", "no_show": "ended_no_show",
+               "cancelled": "ended_cancelled"}
 NUMBER_TTL_S = 7 * 86400  # a number's ticket and language are remembered this long
 PHONE = phone.PATTERN  # as written: queueing/phone.py makes it one spelling
 MAX_TEXT = 1600  # ten concatenated parts: a longer text is cut, not refused
@@ -195,6 +199,7 @@ class Desk:
         self.estimate: dict[str, int] | None = None
         self.closed: dict[str, Any] | None = None  # outside issuing hours: the refusal's
         self.remember: dict[str, str] = {}  # more to keep for the number (sms_bookings)
+        self.last: str | None = None  # the number's last ticket (maybe ended)
 
     async def handle(self, msg: SmsMessage) -> dict[str, Any]:
         text = msg.text[:MAX_TEXT]
@@ -211,6 +216,7 @@ class Desk:
             return {"reply": None, "lang": None, "command": "ignored",
                     "reason": "rate_limited", "ticket": None}
         ticket = await self._open_ticket(state.get("ticket"))
+        self.last = state.get("ticket") or state.get("last")  # its ticket, maybe ended now
         if command is sms.Command.JOIN and parsed.service is None:
             if len(self.offered.services) == 1 and not parsed.unknown:
                 parsed = sms.Parsed(command, self.offered.services[0].id, parsed.lang)
@@ -225,6 +231,9 @@ class Desk:
         mapping = {"lang": lang, **self.remember}
         if ticket is not None and ticket["status"] in OPEN_STATES:
             mapping["ticket"] = ticket["id"]
+        last = ticket["id"] if ticket is not None else self.last
+        if last:  # for "A001 (Pharmacy) was completed at 08:02."
+            mapping["last"] = last
         pipe = self.c.redis.pipeline(transaction=True)
         pipe.hset(key, mapping=mapping)
         if "ticket" not in mapping:
@@ -316,6 +325,8 @@ class Desk:
         if command is sms.Command.START:
             await optout.start(self.c.redis, self.site, self.sender)
         if ticket is None:
+            if command is not sms.Command.START and (ended := await self._ended(lang, menu)):
+                return ended, None
             kind = "started_none" if command is sms.Command.START else "none"
             return self._say(kind, lang, site=site_name, menu=menu), None
         if command is sms.Command.START:
@@ -371,7 +382,8 @@ class Desk:
         if self.alerts and await optout.blocked(self.c.redis, self.site, self.sender):
             promise = sms.say("promise_stopped", lang)  # it sent STOP: no alerts until START
         text = self._say("joined", lang, number=t["number"], wait=wait, promise=promise,
-                         service=self._service(t["service"], lang))
+                         service=self._service(t["service"], lang),
+                         site=display_name(self.cfg.name, lang, self.site))
         return " ".join(text.split()) + await self._link(t["tracker"], lang), t
 
     async def _status(self, t: dict[str, Any], lang: str, kind: str) -> str:
@@ -388,11 +400,31 @@ class Desk:
         self.estimate = estimate
         wait = sms.wait_text(lang, t["people_ahead"] or 0, estimate, self._serving(t["service"]))
         text = self._say(kind, lang, number=number, service=self._service(t["service"], lang),
-                         wait=wait)
+                         wait=sms.after_colon(lang, wait))
         if kind == "waiting" and not await self.c.redis.hget(  # type: ignore[misc]
                 keys.ticket(self.site, t["id"]), "notify"):  # (not in the public ticket)
             text += sms.say("alerts_off", lang)
         return text
+
+    async def _ended(self, lang: str, menu: str) -> str | None:
+        """How the number's last ticket ended, if it ended today (site's time): "A001
+        (Pharmacy) was completed at 08:02." and the menu; else None."""
+        if not self.last:
+            return None
+        try:
+            t = await self.c.engine.ticket(self.last)
+        except UnknownTicket:  # expired with its site's history
+            return None
+        ended = t.get("ended_at")
+        if t["status"] not in ENDED_KINDS or not ended:
+            return None
+        at = datetime.fromisoformat(ended)
+        today = datetime.fromtimestamp(self.c.engine.clock() / 1000, at.tzinfo).date()
+        if at.date() != today:
+            return None
+        return self._say(ENDED_KINDS[t["status"]], lang, number=t["number"],
+                         service=self._service(t["service"], lang),
+                         time=at.strftime("%H:%M"), menu=menu)
 
     def _closed(self, shut: SiteClosed, lang: str) -> str:
         """Outside issuing hours: closed (and why, a holiday's name), and when a text can

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from redis.asyncio import Redis
 
-from queueing import keys, optout
+from queueing import keys, optout, sms_desk
 from queueing.booking import delivery, quiet, texts
 from queueing.booking.consumer import RETRY_S as CONSUMER_RETRY_S
 from queueing.booking.consumer import (
@@ -162,9 +162,15 @@ async def reminder(svc: Services, site: str, member: str, b: dict[str, Any]) -> 
     tz = ZoneInfo(cfg.timezone)
     svc_cfg = cfg.service(b["service"])
     before_s = int(member.split("|")[2])
+    # Where, with whom, and (where the number can answer by text, the SMS desk's) the words
+    # to cancel and to check in; else the link after it says how.
+    res = (await svc.booking.schedule(site)).config.resource(str(b.get("resource") or ""))
     text = texts.render("reminder", cfg.languages, time=local_text(b["start_ms"], tz),
                         code=b["code"], service=texts.names(
-                            svc_cfg.name if svc_cfg else None, cfg.languages, b["service"]))
+                            svc_cfg.name if svc_cfg else None, cfg.languages, b["service"]),
+                        site=texts.names(cfg.name, cfg.languages, site),
+                        resource=texts.names(res.name, cfg.languages, res.id) if res else None,
+                        replies=await sms_desk.answers(svc.redis, site, str(b["notify"])))
     now = svc.booking.now()
     return Notification(
         id=f"{site}:reminder:{b['id']}:{before_s}:{b['start_ms']}", kind="reminder", site=site,

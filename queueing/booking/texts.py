@@ -6,8 +6,10 @@ from queueing.model import Name, display_name
 
 TEXTS: dict[str, dict[str, str]] = {
     "reminder": {
-        "en": "Reminder: your appointment ({service}) is at {time}. Booking code {code}.",
-        "zh": "提醒：您预约的{service}在 {time}，预约码 {code}。",
+        "en": "Reminder: {service}{with_resource}{at_site}, {time}. Code {code}."
+              "{booking_replies}",
+        "zh": "提醒：您预约的{at_site}{service}{with_resource}在 {time}，预约码 {code}。"
+              "{booking_replies}",
     },
     "verify": {
         "en": "{code} is your code to book at {site}. It is valid for 10 minutes. If you did "
@@ -15,8 +17,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "zh": "{code} 是您在{site}预约的验证码，10 分钟内有效。如非本人操作，请忽略。",
     },
     "booked": {
-        "en": "Booked: {service} at {time}. Booking code {code}.",
-        "zh": "预约成功：{service}，{time}。预约码 {code}。",
+        "en": "Booked{at_site}: {service}{with_resource}, {time}. Code {code}."
+              "{booking_replies}",
+        "zh": "预约成功：{at_site}{service}{with_resource}，{time}。预约码 {code}。"
+              "{booking_replies}",
     },
     "rebooked": {
         "en": "Your appointment ({service}) has moved to {time} (it was {was}). Booking code "
@@ -94,9 +98,10 @@ TEXTS: dict[str, dict[str, str]] = {
               "短信通知您；如今天不再开放，该号将在今日结束时失效，请下次重新取号或到服务台咨询。",
     },
     "issued": {
-        "en": "Your ticket is {number} ({service}); {ahead} ahead of you now. We will text you "
-              "again when you are called.",
-        "zh": "您的号码是 {number}（{service}），目前前面有 {ahead} 人。叫到您时我们会再发短信。",
+        "en": "Your ticket{at_site}: {number} ({service}), {ahead} ahead{about}. We'll text "
+              "you when you are called.{ticket_replies}",
+        "zh": "{site_tag}您的号码是 {number}（{service}），目前前面有 {ahead} 人{about}。"
+              "叫到您时我们会再发短信。{ticket_replies}",
     },
     "almost": {
         "en": "Almost your turn: {ahead} ahead of ticket {number}.",
@@ -133,11 +138,31 @@ def names(name: Name | None, languages: list[str], fallback: str) -> PerLanguage
     return PerLanguage({lang: display_name(name, lang, fallback) for lang in languages or ["en"]})
 
 
+# Parts of a text said only when their values are given (else ''): where (the site's name),
+# with whom (the booking's doctor or room), how long (minutes, an estimate), and the words to
+# reply with, where the number can answer by text (``replies``: queueing/sms_desk.py).
+PARTS: dict[str, tuple[tuple[str, ...], dict[str, str]]] = {
+    "at_site": (("site",), {"en": " at {site}", "zh": "{site}"}),
+    "site_tag": (("site",), {"en": "{site}: ", "zh": "【{site}】"}),
+    "with_resource": (("resource",), {"en": " with {resource}", "zh": "（{resource}）"}),
+    "about": (("minutes",), {"en": ", about {minutes} min", "zh": "，预计约 {minutes} 分钟"}),
+    "booking_replies": (("replies",), {
+        "en": " Reply CANCEL to cancel; on the day, text ARRIVED when you are here.",
+        "zh": "回复“取消”可取消；到达后回复“签到”。"}),
+    "ticket_replies": (("replies",), {
+        "en": " Reply STATUS to check, CANCEL to leave.",
+        "zh": "回复“查询”看进度，“取消”退号。"}),
+}
+
+
 def render(kind: str, languages: list[str], **values: object) -> dict[str, str]:
     templates = TEXTS[kind]
     out = {}
     for lang in languages or ["en"]:
         template = templates.get(lang) or templates.get(lang.split("-")[0]) or templates["en"]
         own = {k: v.pick(lang) if isinstance(v, PerLanguage) else v for k, v in values.items()}
+        for part, (needs, words) in PARTS.items():
+            said = words.get(lang) or words.get(lang.split("-")[0]) or words["en"]
+            own[part] = said.format(**own) if all(own.get(n) for n in needs) else ""
         out[lang] = template.format(**own)
     return out

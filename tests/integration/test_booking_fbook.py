@@ -187,8 +187,7 @@ def test_texts_say_times_readably_in_each_language() -> None:
     ms = int(datetime(2026, 12, 8, 2, 30, tzinfo=TZ).timestamp() * 1000)
     text = render("reminder", ["zh", "en"], time=local_text(ms, TZ), code="ABC234",
                   service="Lab")
-    assert text["en"] == ("Reminder: your appointment (Lab) is at Tue 8 Dec 02:30. "
-                          "Booking code ABC234.")
+    assert text["en"] == "Reminder: Lab, Tue 8 Dec 02:30. Code ABC234."
     assert "12月8日（周二）02:30" in text["zh"]
 
 

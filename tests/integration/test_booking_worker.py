@@ -444,7 +444,7 @@ async def test_a_booking_made_for_a_caller_is_confirmed_by_text(
                                 "the booking's text"))[0]
             assert note["to"] == "+8613800138000"
             assert note["text"]["en"].startswith("Booked: ")
-            assert f"Booking code {by_phone['code']}." in note["text"]["en"]
+            assert f"Code {by_phone['code']}." in note["text"]["en"]
             assert note["text"]["en"].endswith(f"Your appointment: {note['data']['link']}")
             assert f"预约码 {by_phone['code']}。" in note["text"]["zh"]
             await asyncio.sleep(1.0)

@@ -59,8 +59,8 @@ async def test_a_phone_ticket_is_texted_its_number(demo: Engine, redis: Redis) -
         assert [(n.to, n.ticket) for n in issued] == [("+8613800000002", phone["id"])]
         n = issued[0]
         assert n.data == {"number": phone["number"], "service": "pharmacy", "ahead": 2}
-        assert n.text["en"] == (f"Your ticket is {phone['number']} (Pharmacy); 2 ahead of you "
-                                "now. We will text you again when you are called.")
+        assert n.text["en"] == (f"Your ticket: {phone['number']} (Pharmacy), 2 ahead. We'll "
+                                "text you when you are called.")
         assert n.text["zh"].startswith(f"您的号码是 {phone['number']}（取药），目前前面有 2 人。")
         assert {ahead["id"], window["id"], nobody["id"]}.isdisjoint(m.ticket for m in issued)
     finally:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,9 @@ async def test_join_by_letter_status_call_and_the_short_link(server: Server,
     t = first["ticket"]
     assert (t["service"], t["status"], t["position"]) == ("internal", "waiting", 1)
     # No gateway for alerts on this server: the reply promises none.
-    assert first["reply"].startswith(f"您已取号 {t['number']}（内科），下一位就是您")
+    # The site's name first (the signature Chinese texts carry), then the ticket.
+    assert first["reply"].startswith("【")
+    assert f"】您已取号 {t['number']}（内科），下一位就是您" in first["reply"]
     assert "回复“查询”看进度，“取消”退号。" in first["reply"] and "短信通知" not in first["reply"]
     full = (await s.client.get(f"/v1/tickets/{t['id']}", headers=s.auth("admin"))).json()
     assert full["channel"] == "sms"
@@ -71,7 +74,8 @@ async def test_join_by_letter_status_call_and_the_short_link(server: Server,
     other = await text(s, "join internal medicine", sender="+447700900123")
     n2 = other["ticket"]["number"]
     assert other["lang"] == "en" and other["ticket"]["position"] == 2
-    assert other["reply"].startswith(f"Your ticket: {n2} (Internal medicine). 1 person ahead")
+    assert other["reply"].startswith(
+        f"Demo Community Clinic: your ticket {n2} (Internal medicine). 1 person ahead")
     assert "Reply STATUS to check, CANCEL to leave. Live: " in other["reply"]
     assert "text you" not in other["reply"]
     # Their number now answers in English without English words.
@@ -136,8 +140,9 @@ async def test_cancel_stop_start_and_join_again(server: Server, redis: Redis) ->
     assert got["status"] == "cancelled" and got["cancel_reason"] == "by_holder"
     none = await text(s, "status")
     assert none["ticket"] is None
-    assert none["reply"].startswith("You have no ticket waiting at ")
-    assert "Text a letter for a ticket" in none["reply"]
+    # Its ticket ended today: how, not "no ticket waiting".
+    assert re.match(rf"{number} \(Paediatrics\) was cancelled at \d\d:\d\d\. Text a letter",
+                    none["reply"]), none["reply"]
     assert (await text(s, "STOP"))["reply"] == (
         "OK: you will get no more texts from Demo Community Clinic. Text START to get them again.")
     # A new ticket after the old one ended.
@@ -409,3 +414,28 @@ async def test_numbers_typed_full_width_are_one_number(server: Server, redis: Re
         assert r.status_code == 400 and body["details"] == {
             "field": "from", "reason": "invalid_phone_number"}, r.text
         assert "regex" not in body["message"] and "phone number" in body["message"]
+
+
+async def test_status_after_being_served_says_how_the_ticket_ended(server: Server) -> None:
+    """Served, then STATUS: "A001 (Internal medicine) was completed at 08:02." (a ticket of
+    this number ended today), not "You have no ticket waiting"; a next ticket's "already"
+    reads "...: you are next" (no capital after the colon)."""
+    s = server
+    joined = await text(s, "join internal medicine", sender="+447700900555")
+    number = joined["ticket"]["number"]
+    dup = await text(s, "A", sender="+447700900555")
+    assert dup["reply"].startswith(f"You already have {number} (Internal medicine): you are "
+                                   "next"), dup["reply"]
+    st = await text(s, "status", sender="+447700900555")
+    assert st["reply"].startswith(f"{number} (Internal medicine): you are next"), st["reply"]
+    for op in ("call-next", "start", "complete"):
+        r = await s.client.post(f"/v1/sites/demo/counters/1/{op}", headers=s.auth("admin"))
+        assert r.status_code == 200, r.text
+    done = await text(s, "status", sender="+447700900555")
+    assert done["ticket"] is None
+    assert re.match(rf"{number} \(Internal medicine\) was completed at \d\d:\d\d\. Text a "
+                    "letter for a ticket", done["reply"]), done["reply"]
+    again = await text(s, "status", sender="+447700900555")  # and still on the next text
+    assert again["reply"] == done["reply"]
+    zh = await text(s, "查询", sender="+447700900555")
+    assert re.match(rf"{number} 号（内科）已于 \d\d:\d\d 办理完成。", zh["reply"]), zh["reply"]
