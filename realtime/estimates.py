@@ -155,6 +155,22 @@ class LiveEstimator:
         s.sent[ticket_id] = new
         return to_wire(new)
 
+    def wait_range(self, feed: Any, ticket_id: str,
+                   position: int | None = None) -> tuple[float, float] | None:
+        """``ticket_id``'s wait as ``ticket`` computes it for its page and the SMS desk's
+        STATUS — (median, P90) in seconds — but fresh (not held at the last one shown), and
+        nothing kept per ticket: for the worker's "almost your turn" (queueing/booking/
+        consumer.py). ``position``: where the caller knows it stands (1 = next)."""
+        s = self._site(feed)
+        view: SiteView = feed.view
+        t = view.tickets.get(ticket_id)
+        pos = view.position(ticket_id) if position is None else position
+        if t is None or pos is None:
+            return None
+        e = self.compute(view, t["service"], int(t.get("rank") or 0), pos - 1,
+                         self._load(feed, s), view.budgets.get(ticket_id), ticket_id)
+        return None if e is None else (e.wait_s, e.high_s)
+
     def service(self, feed: Any, service: str) -> dict[str, int] | None:
         """What a walk-in joining ``service`` now would be told."""
         s = self._site(feed)

@@ -145,11 +145,31 @@ async def booking_start(ctx: dict[str, Any], settings: Settings | None = None) -
     links = Links(redis, _link_secret(s), s.public_url, s.token_ttl_s).booking
     notes = Notifications(redis, reader, engine, notifier,
                           Thresholds(s.alert_position, s.alert_wait_s), clock=clock.now_ms,
-                          links=links)
+                          links=links, estimates=ServerEstimates(engine))
     notes.start()
     ctx[CTX_KEY] = Services(redis, BookingEngine(engine, Jobs(redis)), notifier, notes,
                             links=links)
     ctx["booking_reader"] = reader
+
+
+class ServerEstimates:
+    """``alerts.WaitEstimates`` by the server's own estimator (realtime/estimates.py), so
+    "almost your turn" goes when the ticket page and the SMS desk's STATUS say the wait is
+    within the window. It follows each site watcher's view (queueing/booking/consumer.py
+    ``SiteWatcher``: a snapshot, then the stream, as the hub's feeds) and is warmed, as the
+    hub's, with the site's last week of day-log records."""
+
+    def __init__(self, engine: Any) -> None:
+        from realtime.estimates import LiveEstimator
+        self.live = LiveEstimator(engine)
+
+    def observe(self, site: Any, kind: str, data: dict[str, Any], eid: str,
+                via: str = "") -> None:
+        from realtime.hub.entry import Entry, parse_id
+        self.live.observe(site, Entry(eid, kind, parse_id(eid)[0], "", via, data))
+
+    def wait(self, site: Any, ticket_id: str, position: int) -> tuple[float, float] | None:
+        return self.live.wait_range(site, ticket_id, position)
 
 
 def _link_secret(s: Settings) -> str:

@@ -8,13 +8,20 @@ must not make "6 ahead" look like 18 seconds and spend the only alert half an ho
 A ticket is *armed* when it joins the queue beyond both thresholds, and fires when it comes
 within either. A ticket that joins already within them is not alerted (it was just told its
 position). "Your turn" goes with every call.
+
+Where the worker is given the server's own estimator (``WaitEstimates``: realtime/worker.py
+wires ``realtime.estimates.LiveEstimator``, the one the ticket page and the SMS desk's STATUS
+reply use), the wait rule is that estimate's P90 instead of ``wait_p90_s``: "almost" must not
+go while STATUS says "likely 15-23 min", nor wait while it says "up to 4 min". Its P90, not
+its median plus the window: the text promises "almost", so the honest rule is an upper bound
+within the window (the median is the likely wait; a median of 4 min has a P90 of 8).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from queueing.estimate.gamma import gamma_ppf
 
@@ -23,7 +30,30 @@ EWMA = 0.1
 # The prior counts as this many calls: the first ones move the mean by 1/(PRIOR_CALLS + n),
 # until that is less than EWMA (then it follows the latest calls).
 PRIOR_CALLS = 5
+SCAN_MAX = 500  # a queue is looked at this far from its head at most
 ALERT_QUANTILE = 0.9  # "almost" by wait only when this quantile of the wait is within it
+
+
+class SiteState(Protocol):
+    """What a watcher of a site's stream holds: its key, live view and stream offset."""
+
+    key: str
+    view: Any  # queueing.view.SiteView
+    offset: str
+
+
+class WaitEstimates(Protocol):
+    """A wait estimator that follows the site's events (queueing must not import realtime:
+    realtime/worker.py adapts ``LiveEstimator`` to this)."""
+
+    def observe(self, site: SiteState, kind: str, data: dict[str, Any], eid: str,
+                via: str = "") -> None:
+        """One event of the site's stream, after ``site.view`` applied it."""
+
+    def wait(self, site: SiteState, ticket_id: str,
+             position: int) -> tuple[float, float] | None:
+        """The ticket's wait, (median, P90) in seconds, at ``position`` (1 = next); None
+        when no estimate can be given (no counter known to come)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +85,7 @@ def almost_due(position: int, wait_s: float, th: Thresholds) -> bool:
 def scan_depth(th: Thresholds, open_counters: int, mean_service_s: float) -> int:
     """How far from the head a ticket can be and still be due (so only those are looked at)."""
     by_wait = math.floor(th.wait_s * max(1, open_counters) / max(mean_service_s, 1.0)) + 1
-    return min(500, max(th.position, by_wait))
+    return min(SCAN_MAX, max(th.position, by_wait))
 
 
 @dataclass(slots=True)

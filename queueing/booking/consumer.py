@@ -99,6 +99,7 @@ class SiteWatcher:
     def __init__(self, owner: Notifications, site: str) -> None:
         self.owner = owner
         self.site = site
+        self.key = site  # alerts.SiteState: the estimator follows this watcher's view
         self.p = keys.prefix(site)
         self.view: SiteView
         self.tz = ZoneInfo("UTC")
@@ -180,6 +181,8 @@ class SiteWatcher:
 
     async def _on(self, kind: str, data: dict[str, Any], change: Change, eid: str,
                   via: str = "") -> None:
+        if self.owner.estimates is not None:
+            self.owner.estimates.observe(self, kind, data, eid, via)
         await self._events(kind, data, eid, via)
         self.lengths.observe(kind, data)
         t = data.get("ticket")
@@ -199,13 +202,15 @@ class SiteWatcher:
         elif kind == "notify_set" and t:
             self.armed.discard(t["id"])  # the number taken back
         if change.services or change.counters or change.config:
-            await self._check(change.services if not (change.counters or change.config)
-                              else set(self.view.queues))
+            # The server's estimate of a ticket counts the other services its counters
+            # serve (a cashier queue slows the pharmacy at a shared counter): every queue.
+            whole = change.counters or change.config or self.owner.estimates is not None
+            await self._check(set(self.view.queues) if whole else change.services)
 
     async def _arm(self, t: dict[str, Any], position: int, again: bool = False) -> None:
         """Arm "almost your turn" for a ticket beyond the thresholds: once per ticket (a key
         that went to "sent" stays so), unless ``again`` (a move to another queue)."""
-        if not self._due(position, t["service"]):
+        if not self._due(position, t["service"], t["id"]):
             self.armed.add(t["id"])
             await self.owner.redis.set(self._alert_key(t["id"]), "armed", nx=not again,
                                        ex=CLAIM_TTL_S)
@@ -474,32 +479,52 @@ class SiteWatcher:
 
     # -- "almost your turn" -----------------------------------------------------------------
 
-    def _due(self, position: int, service: str) -> bool:
+    def _due(self, position: int, service: str, ticket_id: str) -> bool:
         open_now = len(self.view.open_counters(service))
         if open_now == 0:
             # Nobody can call them: "almost your turn, come back" would be untrue. The
             # alert stays armed and goes when a counter opens (a counter change re-checks).
             return False
+        th = self.owner.thresholds
+        est = self.owner.estimates
+        if est is not None:
+            # The server's estimate, the one STATUS and the ticket page give: its P90 within
+            # the window (alerts.py), or the position rule. None (no counter known to come):
+            # by position only.
+            if position <= th.position:
+                return True
+            got = est.wait(self, ticket_id, position)
+            return got is not None and got[1] <= th.wait_s
         # The likely-longest wait, not the mean, from call lengths blended with the prior
         # (alerts.py): a first 3-second visit made "6 ahead" look due, and the only alert
         # went half an hour early.
         wait = alerts.wait_p90_s(position, open_now, self.lengths.get(service))
-        return alerts.almost_due(position, wait, self.owner.thresholds)
+        return alerts.almost_due(position, wait, th)
 
     async def _check(self, services: set[str]) -> None:
+        """Send "almost" to the armed tickets now due. From the front of each queue, and
+        only as far as the first armed ticket beyond the position threshold that is not due
+        (those behind it wait longer): one estimate per due ticket, plus one, per change."""
         if not self.armed:
             return
+        th = self.owner.thresholds
         for svc in services:
             queue = self.view.queues.get(svc) or []
-            depth = alerts.scan_depth(self.owner.thresholds,
-                                      len(self.view.open_counters(svc)), self.lengths.get(svc))
+            depth = (alerts.SCAN_MAX if self.owner.estimates is not None else
+                     alerts.scan_depth(th, len(self.view.open_counters(svc)),
+                                       self.lengths.get(svc)))
             for i, tid in enumerate(queue[:depth]):
-                if tid in self.armed and self._due(i + 1, svc):
-                    self.armed.discard(tid)
-                    old = await self.owner.redis.set(self._alert_key(tid), "sent", xx=True,
-                                                     get=True, ex=CLAIM_TTL_S)
-                    if old == b"armed":
-                        await self._almost(self.view.tickets[tid], i + 1)
+                if tid not in self.armed:
+                    continue
+                if not self._due(i + 1, svc, tid):
+                    if i + 1 > th.position:
+                        break
+                    continue
+                self.armed.discard(tid)
+                old = await self.owner.redis.set(self._alert_key(tid), "sent", xx=True,
+                                                 get=True, ex=CLAIM_TTL_S)
+                if old == b"armed":
+                    await self._almost(self.view.tickets[tid], i + 1)
 
     async def _almost(self, t: dict[str, Any], position: int) -> None:
         cfg = self.view.config
@@ -571,8 +596,11 @@ class Notifications:
     def __init__(self, redis: Redis, reader: Redis, engine: Engine, notifier: Notifier,
                  thresholds: alerts.Thresholds, clock: Callable[[], int] = wall_ms,
                  max_age_s: int = 300, refresh_s: float = 10.0,
-                 links: BookingLink | None = None) -> None:
+                 links: BookingLink | None = None,
+                 estimates: alerts.WaitEstimates | None = None) -> None:
         self.redis = redis
+        # The server's wait estimator for "almost your turn" (None: alerts.wait_p90_s).
+        self.estimates = estimates
         self.links = links
         self.reader = reader
         self.engine = engine

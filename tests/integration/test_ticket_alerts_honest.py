@@ -1,10 +1,12 @@
 """SMS alerts of a queue ticket (an SMS-only holder's review): "almost your turn" is not
-spent on one short visit, counters closing for the night are texted, the day's close is
+spent on one short visit, goes when the server's estimate (the SMS desk's STATUS) says the
+wait is within the window, counters closing for the night are texted, the day's close is
 not texted at night, and a call names the counter in the text's language. Real Redis, the
 watcher driven event by event (as its tail does), a settable clock."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,12 +14,19 @@ from zoneinfo import ZoneInfo
 import msgspec
 from redis.asyncio import Redis
 
-from queueing import keys
+from queueing import keys, sms
 from queueing.booking import alerts, delivery
 from queueing.booking.alerts import Thresholds
 from queueing.booking.consumer import Notifications, SiteWatcher
 from queueing.engine import Actor, Engine
 from queueing.model import Channel, TicketRequest
+from realtime.estimates import LiveEstimator
+from realtime.hub.entry import decode_entry
+from realtime.hub.feed import SiteFeed
+from realtime.hub.hub import Hub
+from realtime.redisproc import EmbeddedRedis
+from realtime.settings import Settings
+from realtime.worker import ServerEstimates
 from tests.integration.conftest import Clock
 from tests.integration.test_booking_quiet import Recorder
 
@@ -175,3 +184,72 @@ async def test_no_day_close_or_closing_texts_at_night(
     await demo.close_day("demo", clock.now, ADMIN)  # tickets first, then the counters
     await pump(w, redis)
     assert [(n.kind, n.ticket) for n in rec.sent] == [("cancelled_day_closed", evening["id"])]
+
+
+async def test_almost_goes_when_status_says_the_wait_is_within_the_window(
+        demo: Engine, redis: Redis, clock: Clock, redis_server: EmbeddedRedis) -> None:
+    """Counter 6 alone serves the pharmacy and the cashier, and 40 cashier tickets wait.
+    The pharmacy's calls are short, so by the old rule (its own queue, the mean call length)
+    3 ahead was "almost" while STATUS said "about 41 min". With the server's estimator the
+    text goes at the very event after which STATUS's range ends within the 5 minutes."""
+    hub = Hub(Settings(redis_url=redis_server.url, secret="x" * 32), redis, demo)
+    hub.estimator = LiveEstimator(demo)  # what the SMS desk's STATUS asks (sms_api._status)
+    feed = SiteFeed(hub, "demo")
+    await feed._load()
+    for c in ("1", "2", "3", "4", "5"):
+        await demo.counter_op("demo", c, "close", ADMIN)
+    th = Thresholds(1, 300)
+    rec = Recorder()
+    est = ServerEstimates(demo)
+    w = SiteWatcher(Notifications(redis, redis, demo, rec, th, clock=clock, estimates=est),
+                    "demo")
+    await w._load()
+
+    async def step() -> None:  # the new events into the hub's feed and the watcher
+        rows = await redis.xrange(keys.events("demo"), "(" + feed.offset, "+")
+        for eid, f in rows:
+            feed._apply(decode_entry(eid, f))
+        await pump(w, redis)
+        await asyncio.gather(*hub.estimator._tasks, *est.live._tasks)  # warmed
+
+    def status() -> dict[str, int]:
+        hub.estimator.sites["demo"].sent.clear()  # as first asked (not held at a last one)
+        got = hub.estimate_ticket(feed, me["id"])
+        assert got is not None
+        return dict(got)
+
+    for _ in range(20):  # 30-second pharmacy visits
+        await issue(demo, "pharmacy")
+        await demo.counter_op("demo", "6", "call-next", AGENT)
+        clock.advance(30)
+        await demo.counter_op("demo", "6", "complete", AGENT)
+        await step()
+    cashier = [await issue(demo, "cashier") for _ in range(40)]
+    ahead = [await issue(demo, "pharmacy") for _ in range(6)]
+    me = await issue(demo, "pharmacy", notify=PHONE)
+    await step()
+    assert me["id"] in w.armed
+    for t in ahead[:3]:
+        await demo.counter_op("demo", "6", "call", AGENT, ticket=t["id"])
+        clock.advance(30)
+        await demo.counter_op("demo", "6", "complete", AGENT)
+        await step()
+    assert w.view.position(me["id"]) == 4
+    # The old rule says "almost" here; STATUS says 20 minutes or more: no text.
+    assert alerts.almost_due(4, alerts.wait_p90_s(4, 1, w.lengths.get("pharmacy")), th)
+    assert status()["wait_s"] >= 20 * 60, status()
+    assert "3 people ahead, about 4" in sms.wait_text("en", 3, status())  # 40-odd min
+    assert "almost" not in kinds(rec)
+    # The cashier queue empties; the text goes exactly when STATUS's P90 comes within 5 min.
+    sent_at = said_at = None
+    for i, t in enumerate(cashier):
+        await demo.cancel(t["id"], ADMIN)
+        await step()
+        if said_at is None and status()["high_s"] <= th.wait_s:
+            said_at = i
+        if sent_at is None and "almost" in kinds(rec):
+            sent_at = i
+        assert (sent_at is None) == (said_at is None), (i, status(), rec.sent)
+    assert sent_at is not None and 30 < sent_at < 39
+    [n] = [n for n in rec.sent if n.kind == "almost"]
+    assert n.data["position"] == 4
