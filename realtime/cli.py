@@ -134,8 +134,9 @@ def _backup_parsers(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="switchboard", description="Real-time queue and dispatch "
                                  "server.")
-    from realtime.buildinfo import version
-    ap.add_argument("--version", action="version", version=f"switchboard {version()}")
+    ap.add_argument("--version", action=_Version, help="this binary's release and data "
+                    "format, and the data's format when its Redis answers (SWITCHBOARD_DATA_DIR "
+                    "or SWITCHBOARD_REDIS_URL)")
     sub = ap.add_subparsers(dest="command", required=True)
     _serve_parser(sub)
     _token_parser(sub)
@@ -145,6 +146,47 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("loadtest", help="load scenarios (see `switchboard loadtest --help`)",
                    add_help=False)
     return ap
+
+
+class _Version(argparse.Action):
+    """``--version``: the release and its data format, then the stored data's, if reachable."""
+
+    def __init__(self, option_strings: list[str], dest: str = argparse.SUPPRESS,
+                 default: Any = argparse.SUPPRESS, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace,
+                 values: Any, option_string: str | None = None) -> None:
+        from realtime.dataformat import describe_binary
+        print(describe_binary())
+        stored = stored_format_line(from_env())
+        if stored:
+            print(stored)
+        parser.exit()
+
+
+def stored_format_line(settings: Settings) -> str | None:
+    """The data's format as ``--version`` tells it (None: no data folder's Redis here)."""
+    from queueing import redisconn
+    from realtime.backup import safe_url
+    from realtime.dataformat import read
+    from realtime.worker import redis_url
+    url = redis_url(settings)
+    if url.startswith("unix://") and not Path(url[len("unix://"):]).exists():
+        return None  # no server is running on this data folder
+
+    async def look() -> str:
+        redis = redisconn.connect(url, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            stored = await read(redis)
+        finally:
+            await redis.aclose()
+        at = f" on {_utc(stored.written_at_ms / 1000)}" if stored.written_at_ms else ""
+        return f"data at {safe_url(url)}: {stored.said()}{at}"
+    try:
+        return asyncio.run(look())
+    except Exception as exc:  # not reachable, not this user's socket: say so, exit 0
+        return f"data at {safe_url(url)}: format unknown ({type(exc).__name__}: {exc})"
 
 
 def setup_logging(level: str | None = None) -> None:
@@ -291,22 +333,37 @@ def worker(args: argparse.Namespace) -> int:
     from redis.exceptions import TimeoutError as RedisTimeoutError
 
     from realtime import worker as settings_module
+    from realtime.dataformat import newer_refusal, waiting_message
     from realtime.errors import busy_reason, write_refusal
     log = logging.getLogger("switchboard.worker")
     memory_diagnostics()
     url = settings_module.redis_url()
     delay = 1.0
+    waiting = False  # for a server of this release to migrate the data (dataformat.py)
     while True:
-        log.info("worker: Redis at %s", url)
+        if not waiting:
+            log.info("worker: Redis at %s", url)
         started = time.monotonic()
         loop = worker_loop()
         asyncio.set_event_loop(loop)  # arq takes the current loop
         ctx: dict[str, Any] = {}
         try:
-            arq_worker = quiet_worker(settings_module.WorkerSettings, args.burst)
-            ctx = arq_worker.ctx
-            arq_worker.run()
-            return 0
+            # On every (re)connection: an upgraded server restarts its Redis under the worker.
+            verdict, stored = loop.run_until_complete(_worker_format(url))
+            if verdict == "refuse":
+                print(newer_refusal(stored, "worker"), file=sys.stderr)
+                return 2
+            if verdict is None:
+                arq_worker = quiet_worker(settings_module.WorkerSettings, args.burst)
+                ctx = arq_worker.ctx
+                arq_worker.run()
+                return 0
+            if args.burst:
+                print(f"switchboard {waiting_message(stored)}", file=sys.stderr)
+                return 1
+            if not waiting:
+                log.warning(waiting_message(stored))
+            waiting = True
         except KeyboardInterrupt:  # Ctrl-C while it was still connecting
             return 0
         except (RedisConnectionError, RedisTimeoutError, OSError, ResponseError) as exc:
@@ -327,15 +384,21 @@ def worker(args: argparse.Namespace) -> int:
                 delay = 1.0  # it had been running: start the backoff again
             log.warning("worker: Redis at %s %s (%s); retrying in %.0f s", url, state, exc,
                         delay)
+            waiting = False
         finally:
             settle(loop, settings_module.stop_quietly(ctx))
             loop.close()
             stop_on_signals()
         try:
-            time.sleep(delay)
+            time.sleep(FORMAT_POLL_S if waiting else delay)
         except KeyboardInterrupt:
             return 0
-        delay = min(delay * 2, 30.0)
+        if not waiting:
+            delay = min(delay * 2, 30.0)
+
+
+# How often a worker looks again while the data waits for its server's migration (s).
+FORMAT_POLL_S = 5.0
 
 
 def stop_on_signals() -> None:
@@ -752,6 +815,10 @@ def serve(args: argparse.Namespace) -> int:
         settings = msgspec.structs.replace(settings, redis_url=url)
     watching: Any = None
     try:
+        refusal = asyncio.run(_stamp_format(settings))
+        if refusal:
+            print(refusal, file=sys.stderr)
+            return 2
         if settings.demo:
             # The demo's welcome prints the worker's command (realtime.demo.next_commands).
             from realtime.demo import load_demo, print_welcome
@@ -777,6 +844,31 @@ def serve(args: argparse.Namespace) -> int:
               f"{settings.data_path / 'redis.log'}", file=sys.stderr)
         return 1
     return 0
+
+
+async def _stamp_format(settings: Settings) -> str | None:
+    """The data's format (realtime/dataformat.py), before anything else writes: this build's
+    migrations and stamp, or the refusal of a binary older than its data."""
+    from realtime.app import connect
+    from realtime.dataformat import stamp
+    redis = connect(settings.redis_url or "")
+    try:
+        return (await stamp(redis))[1]
+    finally:
+        await redis.aclose()
+
+
+async def _worker_format(url: str) -> tuple[str | None, Any]:
+    """The worker's look at the data's format: ``dataformat.worker_verdict`` and what is
+    stored."""
+    from queueing import redisconn
+    from realtime.dataformat import read, worker_verdict
+    redis = redisconn.connect(url, socket_connect_timeout=5, socket_timeout=5)
+    try:
+        stored = await read(redis)
+    finally:
+        await redis.aclose()
+    return worker_verdict(stored), stored
 
 
 async def _start_real(settings: Settings) -> bool:
