@@ -189,7 +189,7 @@ class SiteWatcher:
         if kind == "issued" and t and t.get("notify"):
             if t.get("channel") == "phone":
                 # Taken for a caller on the phone line: no slip, so the number comes by text.
-                await self._send(f"issued:{eid}", self._issued_note(t, data, eid))
+                await self._send(f"issued:{eid}", await self._issued_note(t, data, eid))
             await self._arm(t, int(data.get("index") or 0) + 1)
         elif kind in ("transferred", "notify_set") and t and t.get("notify"):
             # Moved to another queue, maybe far back: warned again when it nears the front
@@ -267,9 +267,9 @@ class SiteWatcher:
                 await self._send(f"{kind}:{eid}", self._booking_note(kind, b, data, eid), held)
             elif b.get("notify"):
                 names = (await self._resources() if kind in (
-                    "booking_rescheduled", "booking_suspended") else None)
-                replies = kind == "booking_suspended" and await sms_desk.answers(
-                    self.owner.redis, self.site, str(b["notify"]))
+                    "booking_rescheduled", "booking_suspended", "booking_confirmed") else None)
+                replies = kind in ("booking_suspended", "booking_confirmed") and \
+                    await sms_desk.answers(self.owner.redis, self.site, str(b["notify"]))
                 note = await linked(self._booking_note(kind, b, data, eid, names, replies),
                                     {**b, "site": self.site}, self.owner.links,
                                     self.owner.clock())
@@ -359,15 +359,25 @@ class SiteWatcher:
                             at=self._now_iso(), valid_until=self._until(name), ticket=t["id"],
                             data=extra)
 
-    def _issued_note(self, t: dict[str, Any], data: dict[str, Any], eid: str) -> Notification:
+    async def _issued_note(self, t: dict[str, Any], data: dict[str, Any],
+                           eid: str) -> Notification:
+        """A caller's ticket from the phone line (no slip): where, which number, how many
+        ahead, about how long (the estimate's median, as STATUS says it), and, where the
+        number can answer by text, the words to reply with."""
         cfg = self.view.config
         svc = cfg.service(t["service"])
         ahead = int(data.get("index") or 0)
+        est = (self.owner.estimates.wait(self, t["id"], ahead + 1)
+               if self.owner.estimates is not None else None)
+        minutes = max(1, round(est[0] / 60)) if est is not None else None
+        replies = await sms_desk.answers(self.owner.redis, self.site, str(t["notify"]))
         return Notification(
             id=f"{self.site}:issued:{eid}", kind="issued", site=self.site, to=t["notify"],
             text=texts.render("issued", cfg.languages, number=t["number"], ahead=ahead,
                               service=texts.names(svc.name if svc else None, cfg.languages,
-                                                  t["service"])),
+                                                  t["service"]),
+                              site=texts.names(cfg.name, cfg.languages, self.site),
+                              minutes=minutes, replies=replies),
             at=self._now_iso(), valid_until=self._until("issued"), ticket=t["id"],
             data={"number": t["number"], "service": t["service"], "ahead": ahead})
 
@@ -427,6 +437,9 @@ class SiteWatcher:
             values["until"] = local_text(b["offer_until"], self.tz)
         elif kind == "booking_confirmed":
             name = "booked"
+            values["site"] = texts.names(cfg.name, cfg.languages, self.site)
+            values["resource"] = resources.get(str(b.get("resource") or ""))
+            values["replies"] = replies
         elif kind == "booking_rescheduled":
             # Moved by staff (a call to the hospital) or by the person: the new time, and
             # the old one so nobody wonders which of two texts holds.
@@ -439,7 +452,7 @@ class SiteWatcher:
                 # Another doctor or room (maybe at the same time): say which, or "moved to
                 # 11:00 (it was 11:00)" tells the person nothing.
                 template = "rebooked_to"
-                values["resource"] = resources.get(b["resource"]) or texts.names(
+                values["resource"] = resources.get(str(b.get("resource") or "")) or texts.names(
                     None, cfg.languages, b["resource"])
                 values["was_resource"] = resources.get(old_res) or texts.names(
                     None, cfg.languages, old_res)

@@ -443,7 +443,9 @@ async def test_a_booking_made_for_a_caller_is_confirmed_by_text(
             note = (await until(lambda: for_booking(rec, "booked", by_phone["id"]), 20,
                                 "the booking's text"))[0]
             assert note["to"] == "+8613800138000"
-            assert note["text"]["en"].startswith("Booked: ")
+            # Where and with whom: the site's name and the booking's doctor.
+            assert note["text"]["en"].startswith(
+                "Booked at Demo Community Clinic: Internal medicine with Dr One, ")
             assert f"Code {by_phone['code']}." in note["text"]["en"]
             assert note["text"]["en"].endswith(f"Your appointment: {note['data']['link']}")
             assert f"预约码 {by_phone['code']}。" in note["text"]["zh"]

@@ -59,9 +59,12 @@ async def test_a_phone_ticket_is_texted_its_number(demo: Engine, redis: Redis) -
         assert [(n.to, n.ticket) for n in issued] == [("+8613800000002", phone["id"])]
         n = issued[0]
         assert n.data == {"number": phone["number"], "service": "pharmacy", "ahead": 2}
-        assert n.text["en"] == (f"Your ticket: {phone['number']} (Pharmacy), 2 ahead. We'll "
-                                "text you when you are called.")
-        assert n.text["zh"].startswith(f"您的号码是 {phone['number']}（取药），目前前面有 2 人。")
+        # Where (the caller has no slip to read it from); no reply words: this site's SMS
+        # desk has never been used (queueing/sms_desk.py), so the number cannot answer.
+        assert n.text["en"] == (f"Your ticket at Demo Community Clinic: {phone['number']} "
+                                "(Pharmacy), 2 ahead. We'll text you when you are called.")
+        assert n.text["zh"].startswith(f"【示范社区诊所】您的号码是 {phone['number']}（取药），"
+                                       "目前前面有 2 人。")
         assert {ahead["id"], window["id"], nobody["id"]}.isdisjoint(m.ticket for m in issued)
     finally:
         await notes.stop()

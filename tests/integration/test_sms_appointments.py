@@ -141,7 +141,7 @@ async def test_unknown_text_with_a_ticket_leads_with_it(server: Server) -> None:
     s = server
     t = (await text(s, "join lab", sender="+447700900123"))["ticket"]
     hello = await text(s, "Hello", sender="+447700900123")
-    assert hello["reply"].startswith(f"{t['number']} (Laboratory): You are next")
+    assert hello["reply"].startswith(f"{t['number']} (Laboratory): you are next")
     assert "Reply STATUS to check, CANCEL to leave." in hello["reply"]
     assert hello["kind"] == "waiting_help"
     for ack in ("thanks", "OK", "谢谢", "好的"):
