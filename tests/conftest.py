@@ -100,3 +100,16 @@ def _not_across_a_local_day() -> None:
         print(f"\nwaiting {left + 2:.0f} s for a local day to turn", file=sys.stderr)
         time.sleep(left + 2)
 
+
+
+@pytest.fixture(autouse=True)
+def _switchboard_env_restored() -> Iterator[None]:
+    """The ``SWITCHBOARD_*`` settings as they were before each test, after it: a test that
+    runs the CLI in-process with ``--env-file`` (which sets them, as it should for the
+    command) would otherwise give every later test in the process its secret or public URL,
+    and which tests those are depends on the order the files run in."""
+    before = {k: v for k, v in os.environ.items() if k.startswith("SWITCHBOARD_")}
+    yield
+    for k in [k for k in os.environ if k.startswith("SWITCHBOARD_") and k not in before]:
+        del os.environ[k]
+    os.environ.update(before)

@@ -184,6 +184,8 @@ def test_a_closed_date_set_while_open_shows_at_once_in_chinese(browser: Any,
     set_hours(server, None)
     page = open_kiosk(browser, server, "zh")
     expect(page.locator(SERVICE.format("pharmacy"))).to_be_enabled()
+    # Following the site live before the change (its message is what is tested here).
+    wait_js(page, "document.body.dataset.conn === 'online'")
     today = now().date()
     set_hours(server, {"week": every_day((dt.datetime(2000, 1, 1, 8, 0),
                                           dt.datetime(2000, 1, 1, 17, 0))),

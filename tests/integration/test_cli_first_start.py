@@ -77,6 +77,8 @@ def test_env_file_gives_the_token_command_the_servers_secret(
                  "--env-file", str(env)]) == 0
     tok = capsys.readouterr().out.strip()
     assert jwt.decode(tok, KEY, algorithms=["HS256"])["sub"] == "it"
+    # The command's settings; tests/conftest.py puts the process's back after this test.
+    assert os.environ["SWITCHBOARD_PUBLIC_URL"] == "https://queue.example.org"
     assert main(["token", "admin", "--env-file", str(tmp_path / "missing")]) == 2
     assert "--env-file" in capsys.readouterr().err
     env.write_text("not a setting\n")

@@ -6,9 +6,11 @@ growth (a few seconds say nothing about a day)."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -30,7 +32,17 @@ def _port() -> int:
 
 @pytest.mark.timeout(300)
 def test_soak_smoke(tmp_path: Path) -> None:
-    out = tmp_path / "soak"
+    # The servers' data folders go under --out, and a Redis unix socket path must stay
+    # under 108 bytes: pytest's own temporary folders can be longer than that (under
+    # pytest-xdist, /tmp/pytest-of-root/pytest-N/popen-gwN/test_soak_smoke0/…).
+    out = Path(tempfile.mkdtemp(prefix="soak-"))
+    try:
+        _soak(out, tmp_path)
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+
+
+def _soak(out: Path, tmp_path: Path) -> None:
     r = subprocess.run([sys.executable, "-m", "loadtest.soak", "--duration", "10",
                         "--sample-every", "2", "--warmup", "0", "--cooldown", "7", "--port",
                         str(_port()), "--devices", "2", "--boards", "2", "--arrivals-per-s",
