@@ -42,9 +42,9 @@ def test_a_phone_takes_a_ticket_by_text_and_hears_its_turn(browser: Any,
         reply = page.locator("#thread .p-in").first
         reply.wait_for(timeout=WAIT_MS)
         text = reply.inner_text()
-        assert "Your ticket: E" in text and "(Cashier)" in text, text
+        assert "Demo Community Clinic: your ticket E" in text and "(Cashier)" in text, text
         assert "We'll text you when you are called" in text  # the demo's outbox is a gateway
-        number = text.split("Your ticket: ", 1)[1].split(" ", 1)[0]
+        number = text.split("your ticket ", 1)[1].split(" ", 1)[0]
         href = reply.locator("a").get_attribute("href")  # the live page's short link
         # Typed, in Chinese: the answer comes in Chinese.
         page.locator("#text").fill("查询")

@@ -9,7 +9,7 @@ from tests.integration.test_sms_join import text
 
 async def test_a_bare_letter_is_answered_in_the_number_s_language(server: Server) -> None:
     uk = await text(server, "A", sender="+447700900601")
-    assert uk["lang"] == "en" and uk["reply"].startswith("Your ticket: ")
+    assert uk["lang"] == "en" and uk["reply"].startswith("Demo Community Clinic: your ticket ")
     assert (await text(server, "A", sender="+8613800138601"))["lang"] == "zh"
     # Without its +, a number's country is not known: the site's first language (zh).
     assert (await text(server, "A", sender="447700900602"))["lang"] == "zh"

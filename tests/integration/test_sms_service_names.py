@@ -44,4 +44,5 @@ async def test_names_as_people_text_them(server: Server) -> None:
     assert joined["command"] == "join" and joined["ticket"]["service"] == "paediatrics"
     returns = await text(s, "returns please", sender="+447700900304")
     assert returns["ticket"]["service"] == "returns"
-    assert returns["reply"].startswith("Your ticket: R001 (Pharmacy returns)")
+    assert returns["reply"].startswith("Demo Community Clinic: your ticket R001 "
+                                       "(Pharmacy returns)")
