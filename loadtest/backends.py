@@ -48,7 +48,11 @@ class SwitchboardAPI:
     def __init__(self, base: str, secret: str) -> None:
         self.base = base
         self.secret = secret
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
+        # Idle connections are let go before the server's keep-alive (uvicorn: 5 s) would
+        # close them: reusing one the server is closing at that moment fails the request
+        # (ReadError), which would count as the server's error.
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=64,
+                              keepalive_expiry=3.0)
         self.http = httpx.AsyncClient(base_url=base, timeout=60, limits=limits)
         self.stats = DriverStats()
         self._kiosk_n = 0

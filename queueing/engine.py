@@ -125,6 +125,10 @@ class Engine:
         except SiteChanged:  # saved by someone else between the guard's read and the script
             raw = await self.store.redis.get(keys.prefix(site) + "config")
             raise _refused(site, raw, copy_of) from None
+        # Dropped before anything else is awaited: the hub may already have sent the change
+        # (the script appended it to the stream), and a page that asks again at once (the
+        # kiosk's hours) must not be answered from the old document.
+        self._configs.pop(site, None)
         await self.store.redis.sadd(keys.SITES, site)  # type: ignore[misc]
         self._configs.pop(site, None)
         return result
