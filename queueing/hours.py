@@ -26,7 +26,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from queueing.booking.model import WEEKDAYS, minutes
-from queueing.booking.schedule import _instants, local_date, passes
+from queueing.booking.schedule import instants, local_date, passes
 from queueing.errors import BadRequest, ServiceClosed, SiteClosed
 from queueing.model import IssuingHours, Name, SiteConfig, Week
 
@@ -80,7 +80,7 @@ def _day_spans(week: Week | None, day: date, tz: ZoneInfo) -> list[tuple[int, in
         start, end = minutes(a), minutes(b)
         if end <= start:
             end += 1440  # past midnight
-        shown = _instants(day, start, tz)
+        shown = instants(day, start, tz)
         at = shown[0] if shown else passes(day, start, tz)
         until = passes(day, end, tz)
         if at < until:

@@ -86,7 +86,7 @@ def local_date(ms: int, tz: ZoneInfo) -> date:
     return datetime.fromtimestamp(ms / 1000, tz).date()
 
 
-def _instants(day: date, minute: int, tz: ZoneInfo) -> list[int]:
+def instants(day: date, minute: int, tz: ZoneInfo) -> list[int]:
     """Epoch ms at which the clock shows ``minute`` minutes after local midnight of ``day``:
     none in a daylight-saving gap, two in the repeated hour, otherwise one."""
     d = day + timedelta(days=minute // 1440)
@@ -103,7 +103,7 @@ def _instants(day: date, minute: int, tz: ZoneInfo) -> list[int]:
 def passes(day: date, minute: int, tz: ZoneInfo) -> int:
     """Epoch ms at which the clock leaves ``minute`` after local midnight of ``day`` behind for
     good: its last occurrence, or for a time in a gap the jump over it."""
-    at = _instants(day, minute, tz)
+    at = instants(day, minute, tz)
     if at:
         return at[-1]
     d = day + timedelta(days=minute // 1440)
@@ -137,7 +137,7 @@ def _session_slots(resource: str, service: str, s: Session | ExtraSession, day: 
     first, last = minutes(s.start), minutes(s.end)
     length = s.slot_minutes * 60_000
     starts = sorted(at for m in range(first, last - s.slot_minutes + 1, s.slot_minutes)
-                    for at in _instants(day, m, tz))
+                    for at in instants(day, m, tz))
     bounds = [*starts[1:], passes(day, last, tz)]
     for start, bound in zip(starts, bounds, strict=True):
         if start + length <= bound:
